@@ -1,0 +1,53 @@
+# parley: the two commands a user needs are `make run` and `make test`.
+#   make run     install what is missing, build, serve http://localhost:8000 (./parley.db)
+#   make test    the same set-up plus test tools; -Werror + ASan/UBSan build; every test
+#   make build   release build only: build/parley
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+PY := /usr/bin/python3
+ARGS ?=
+
+.PHONY: all build run test test-unit test-e2e deps deps-test clean lint format
+
+all: build
+
+deps:
+	@scripts/deps build
+
+deps-test:
+	@scripts/deps test
+
+build/Makefile: CMakeLists.txt
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(CI),-DPARLEY_WERROR=ON) >/dev/null
+
+build: deps build/Makefile
+	@cmake --build build -j $(JOBS) --target parley
+
+run: build
+	build/parley --db ./parley.db $(ARGS)
+
+build-test/Makefile: CMakeLists.txt
+	cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPARLEY_WERROR=ON -DPARLEY_SANITIZE=ON >/dev/null
+
+test: deps-test build-test/Makefile
+	@cmake --build build-test -j $(JOBS)
+	@cd build-test && ctest --output-on-failure -j $(JOBS)
+	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e
+
+test-unit: build-test/Makefile
+	@cmake --build build-test -j $(JOBS)
+	@cd build-test && ctest --output-on-failure -j $(JOBS)
+
+test-e2e: build-test/Makefile
+	@cmake --build build-test -j $(JOBS) --target parley
+	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(ARGS)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'tools/*.c')
+
+lint:
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h' 'tools/*.c')
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance -I src src tools
+
+clean:
+	rm -rf build build-test

@@ -1,0 +1,51 @@
+/* log - levelled stderr logger. One fprintf per line keeps lines whole when the store's
+ * writer thread logs at the same time as the loop. */
+#include "base/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int log_level = LOG_INFO;
+
+int log_parse_level(const char *s)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
+{
+    if (level < log_level)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[32], line[1024];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    fprintf(stderr, "%s.%03ldZ %c %s%s%s%s\n", when, ts.tv_nsec / 1000000, "DIWE"[level & 3],
+            prefix ? "[" : "", prefix ? prefix : "", prefix ? "] " : "", line);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void log_conn(int level, const char *prefix, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, prefix, fmt, ap);
+    va_end(ap);
+}

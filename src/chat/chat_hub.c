@@ -1,0 +1,351 @@
+/* chat_hub - channels, presence, and the publish -> store -> ack -> fan-out path.
+ *
+ * Structures: one channel (#general) for now, each with a member list of sessions and a
+ * FIFO of messages waiting for their commit; a presence table (256 chained buckets keyed
+ * by user name) counting each user's connections.
+ *
+ * Invariants: a channel's pending FIFO is in seq order and the store completes appends in
+ * submission order, so each completion belongs to the FIFO's head; committed only grows;
+ * a frame is built at most once per message and wire format. */
+#include "chat/chat_hub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "chat/chat_session.h"
+#include "json/json_env.h"
+#include "ws/ws_frame.h"
+
+chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t)
+{
+    chat_hub_t *h = xcalloc(1, sizeof(*h));
+    h->store = store;
+    h->cfg = *cfg;
+    h->t = t;
+    snprintf(h->general.name, sizeof(h->general.name), "general");
+    h->general.hub = h;
+    return h;
+}
+
+int chat_hub_load(chat_hub_t *h)
+{
+    uint64_t seq = 0;
+    if (store_last_seq(h->store, h->general.name, &seq) < 0)
+        return -1;
+    h->general.last_seq = h->general.committed = seq;
+    return 0;
+}
+
+void chat_hub_free(chat_hub_t *h)
+{
+    if (!h)
+        return;
+    for (chat_msg_t *m = h->general.pend_head, *next; m; m = next) {
+        next = m->next;
+        free(m->user);
+        free(m->text);
+        free(m);
+    }
+    for (size_t i = 0; i < 256; i++) {
+        for (chat_presence_t *p = h->presence[i], *next; p; p = next) {
+            next = p->next;
+            free(p->name);
+            free(p);
+        }
+    }
+    free(h);
+}
+
+chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name)
+{
+    return strcmp(name, h->general.name) == 0 ? &h->general : NULL;
+}
+
+/* ---- frames ---- */
+
+blob_t *chat_frame_text(const char *text, size_t len)
+{
+    uint8_t head[WS_MAX_HEADER];
+    size_t hl = ws_frame_header(head, WS_OP_TEXT, true, len, NULL);
+    blob_t *b = blob_new(hl + len);
+    memcpy(b->data, head, hl);
+    memcpy(b->data + hl, text, len);
+    return b;
+}
+
+blob_t *chat_frame_buf(const buf_t *b)
+{
+    return chat_frame_text(b->data, b->len);
+}
+
+void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m)
+{
+    buf_append_str(out, "{\"channel\":");
+    json_append_string(out, channel, strlen(channel));
+    buf_appendf(out, ",\"seq\":%llu,\"user\":", (unsigned long long)m->seq);
+    json_append_string(out, m->user, strlen(m->user));
+    buf_append_str(out, ",\"text\":");
+    json_append_string(out, m->text, strlen(m->text));
+    buf_appendf(out, ",\"ts\":%lld}", (long long)m->ts);
+}
+
+static blob_t *build_frame(chat_fmt_t fmt, const chat_channel_t *ch, const store_msg_t *m)
+{
+    buf_t b = BUF_INIT;
+    if (fmt == CHAT_FMT_JSON) {
+        buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
+        chat_msg_payload_json(&b, ch->name, m);
+        buf_append_str(&b, "}");
+    } else if (fmt == CHAT_FMT_CLIENTID) {
+        buf_appendf(&b, "%s: %s", m->user, m->text);
+    } else {
+        time_t secs = (time_t)(m->ts / 1000);
+        struct tm tm;
+        localtime_r(&secs, &tm);
+        buf_appendf(&b, "[%02d:%02d:%02d] %s: %s", tm.tm_hour, tm.tm_min, tm.tm_sec, m->user,
+                    m->text);
+    }
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
+static int session_fmt(const chat_session_t *s)
+{
+    switch (s->mode) {
+    case CHAT_MODE_JSON: return CHAT_FMT_JSON;
+    case CHAT_MODE_CLIENTID: return CHAT_FMT_CLIENTID;
+    case CHAT_MODE_LINE: return CHAT_FMT_LINE;
+    default: return -1;
+    }
+}
+
+/* ---- members and presence ---- */
+
+void chat_hub_member_add(chat_channel_t *ch, chat_session_t *s)
+{
+    s->ch = ch;
+    s->ch_prev = NULL;
+    s->ch_next = ch->members;
+    if (ch->members)
+        ch->members->ch_prev = s;
+    ch->members = s;
+    int fmt = session_fmt(s);
+    if (fmt >= 0)
+        ch->nfmt[fmt]++;
+}
+
+void chat_hub_member_remove(chat_channel_t *ch, chat_session_t *s)
+{
+    if (s->ch != ch)
+        return;
+    if (s->ch_prev)
+        s->ch_prev->ch_next = s->ch_next;
+    else
+        ch->members = s->ch_next;
+    if (s->ch_next)
+        s->ch_next->ch_prev = s->ch_prev;
+    s->ch_prev = s->ch_next = NULL;
+    s->ch = NULL;
+    int fmt = session_fmt(s);
+    if (fmt >= 0)
+        ch->nfmt[fmt]--;
+}
+
+static unsigned name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h & 255;
+}
+
+chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
+                                       bool *first)
+{
+    unsigned i = name_hash(name);
+    if (!token)
+        token = "";
+    for (chat_presence_t *p = h->presence[i]; p; p = p->next) {
+        if (strcmp(p->name, name) != 0)
+            continue;
+        /* Text-mode users (no token) may share a name, as the seeds let the same client id
+         * connect twice; a token holder is only joined by the same token. */
+        if (strcmp(p->token, token) != 0)
+            return NULL;
+        p->conns++;
+        *first = false;
+        return p;
+    }
+    chat_presence_t *p = xcalloc(1, sizeof(*p));
+    p->name = xstrdup(name);
+    snprintf(p->token, sizeof(p->token), "%s", token);
+    p->conns = 1;
+    p->next = h->presence[i];
+    h->presence[i] = p;
+    h->online++;
+    *first = true;
+    return p;
+}
+
+bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p)
+{
+    if (--p->conns > 0)
+        return false;
+    chat_presence_t **pp = &h->presence[name_hash(p->name)];
+    while (*pp != p)
+        pp = &(*pp)->next;
+    *pp = p->next;
+    h->online--;
+    free(p->name);
+    free(p);
+    return true;
+}
+
+void chat_hub_online_json(chat_hub_t *h, buf_t *out)
+{
+    size_t n = 0;
+    buf_append_str(out, "[");
+    for (size_t i = 0; i < 256 && n < CHAT_ONLINE_MAX; i++) {
+        for (chat_presence_t *p = h->presence[i]; p && n < CHAT_ONLINE_MAX; p = p->next) {
+            if (n++)
+                buf_append_str(out, ",");
+            json_append_string(out, p->name, strlen(p->name));
+        }
+    }
+    buf_append_str(out, "]");
+}
+
+void chat_hub_send_json_members(chat_hub_t *h, chat_channel_t *ch, blob_t *frame,
+                                chat_session_t *except)
+{
+    for (chat_session_t *s = ch->members; s; s = s->ch_next)
+        if (s != except && s->mode == CHAT_MODE_JSON && s->joined)
+            h->t->send(s->conn, frame);
+}
+
+void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool entered,
+                       chat_session_t *except)
+{
+    blob_t *json = NULL, *text = NULL;
+    if (ch->nfmt[CHAT_FMT_JSON]) {
+        buf_t b = BUF_INIT;
+        buf_appendf(&b, "{\"type\":\"%s\",\"payload\":{\"user\":", entered ? "join" : "leave");
+        json_append_string(&b, user, strlen(user));
+        buf_append_str(&b, ",\"channel\":");
+        json_append_string(&b, ch->name, strlen(ch->name));
+        buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
+        json = chat_frame_buf(&b);
+        buf_deinit(&b);
+        chat_hub_send_json_members(h, ch, json, except);
+    }
+    if (ch->nfmt[CHAT_FMT_CLIENTID]) {
+        buf_t b = BUF_INIT;
+        buf_appendf(&b, "%s has %s the chat", user, entered ? "entered" : "left");
+        text = chat_frame_buf(&b);
+        buf_deinit(&b);
+        for (chat_session_t *s = ch->members; s; s = s->ch_next)
+            if (s != except && s->mode == CHAT_MODE_CLIENTID)
+                h->t->send(s->conn, text);
+    }
+    blob_unref(json);
+    blob_unref(text);
+}
+
+/* ---- publish, commit, fan-out ---- */
+
+static void fan_out(chat_hub_t *h, chat_channel_t *ch, const store_msg_t *m)
+{
+    blob_t *frame[CHAT_FMT_COUNT] = {NULL};
+    for (chat_session_t *s = ch->members; s; s = s->ch_next) {
+        int fmt = session_fmt(s);
+        if (fmt < 0)
+            continue;
+        if (fmt == CHAT_FMT_JSON) {
+            /* Held: the pending history/resume answer carries this message. */
+            if (!s->joined || s->held || m->seq <= s->last_sent)
+                continue;
+            s->last_sent = m->seq;
+        }
+        if (!frame[fmt])
+            frame[fmt] = build_frame(fmt, ch, m);
+        h->t->send(s->conn, frame[fmt]);
+        h->stats.delivered++;
+    }
+    for (int i = 0; i < CHAT_FMT_COUNT; i++)
+        blob_unref(frame[i]);
+}
+
+static void send_ack(chat_hub_t *h, chat_channel_t *ch, const chat_msg_t *m)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"ack\"");
+    if (m->id[0])
+        buf_appendf(&b, ",\"id\":%s", m->id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, ch->name, strlen(ch->name));
+    buf_appendf(&b, ",\"seq\":%llu,\"ts\":%lld}}", (unsigned long long)m->seq, (long long)m->ts);
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    h->t->send(m->sender->conn, f);
+    blob_unref(f);
+}
+
+static void on_stored(void *ctx, int status)
+{
+    chat_channel_t *ch = ctx;
+    chat_hub_t *h = ch->hub;
+    chat_msg_t *m = ch->pend_head;
+    (void)status; /* the store exits rather than report a failed commit (store.h) */
+    ch->pend_head = m->next;
+    if (!ch->pend_head)
+        ch->pend_tail = NULL;
+    ch->committed = m->seq;
+    if (m->sender && m->sender->conn && m->sender->mode == CHAT_MODE_JSON)
+        send_ack(h, ch, m);
+    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts};
+    fan_out(h, ch, &sm);
+    free(m->user);
+    free(m->text);
+    free(m);
+}
+
+void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender, const char *user,
+                      const char *text, size_t len, const char *id)
+{
+    chat_msg_t *m = xcalloc(1, sizeof(*m));
+    m->sender = sender;
+    m->seq = ch->last_seq + 1;
+    m->ts = clock_wall_ms();
+    m->user = xstrdup(user);
+    m->text = xstrndup(text, len);
+    snprintf(m->id, sizeof(m->id), "%s", id ? id : "");
+    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts};
+    if (store_append(h->store, &sm, on_stored, ch) < 0) {
+        /* Only while shutting down; the seq was not taken. */
+        free(m->user);
+        free(m->text);
+        free(m);
+        h->stats.rejected++;
+        return;
+    }
+    ch->last_seq = m->seq;
+    if (ch->pend_tail)
+        ch->pend_tail->next = m;
+    else
+        ch->pend_head = m;
+    ch->pend_tail = m;
+    h->stats.published++;
+}
+
+void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s)
+{
+    for (chat_msg_t *m = h->general.pend_head; m; m = m->next)
+        if (m->sender == s)
+            m->sender = NULL;
+}

@@ -1,0 +1,147 @@
+/* chat_hub - the chat domain's shared state: channels, who is online, and the path of a
+ * message from "accepted" through "stored" to "acknowledged and fanned out".
+ *
+ * The hub never touches a file descriptor. It hands encoded frames (blobs) to sessions
+ * through a transport given by the server, and persists through a store_t.
+ *
+ * Message flow: chat_hub_publish assigns the channel's next seq, queues the message on the
+ * channel's pending list and appends it to the store. The store completes appends in order;
+ * each completion pops the head of the pending list, acks the sender (if still connected)
+ * and fans the message out: one frame per wire format, built only if some member speaks
+ * that format, shared by reference by every recipient.
+ *
+ * History splice: a session that asked for its join history or a resume is "held" until the
+ * store answers; fan-out skips held sessions (the store's answer includes what they
+ * missed, because the store serves operations in order) and, afterwards, any seq the
+ * session already got (last_sent). So a session never sees a gap or a duplicate. */
+#ifndef PARLEY_CHAT_HUB_H
+#define PARLEY_CHAT_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/blob.h"
+#include "base/buf.h"
+#include "store/store.h"
+
+#define CHAT_NAME_MAX 32      /* user names, in code points */
+#define CHAT_CHANNEL_MAX 80
+#define CHAT_TOKEN_LEN 32     /* session tokens: 32 hex digits */
+#define CHAT_ONLINE_MAX 500   /* names listed in a welcome */
+
+typedef struct chat_hub chat_hub_t;
+typedef struct chat_session chat_session_t;
+typedef struct chat_channel chat_channel_t;
+typedef struct chat_presence chat_presence_t;
+
+typedef enum {
+    CHAT_FMT_JSON = 0,     /* the JSON protocol */
+    CHAT_FMT_CLIENTID = 1, /* "{user}: {text}" (seeds 002-004) */
+    CHAT_FMT_LINE = 2,     /* "[HH:MM:SS] {user}: {text}" (seed 000) */
+    CHAT_FMT_COUNT
+} chat_fmt_t;
+
+/* How the hub reaches a connection. Both are called on the loop thread with the conn
+ * pointer the session was opened with, and never after chat_session_close. */
+typedef struct {
+    /* Queue a data frame (a whole WebSocket frame); the transport takes its own reference
+     * and applies the outbound bound (closing the connection 1013 past it). */
+    void (*send)(void *conn, blob_t *frame);
+    /* Close the connection with a WebSocket close code. */
+    void (*close)(void *conn, uint16_t code, const char *reason);
+} chat_transport_t;
+
+typedef struct {
+    unsigned history;    /* messages replayed on join */
+    size_t max_text;     /* code points per message */
+    double rate, burst;  /* token bucket: messages per second, bucket size */
+    unsigned resume_max; /* longest range a resume serves */
+} chat_config_t;
+
+typedef struct {
+    uint64_t published, delivered, sessions, rejected;
+} chat_stats_t;
+
+/* A message between accept and commit. */
+typedef struct chat_msg {
+    struct chat_msg *next;
+    chat_session_t *sender; /* NULL once the sender went away */
+    uint64_t seq;
+    int64_t ts;
+    char *user;
+    char *text;
+    char id[400]; /* the request id as JSON text, "" if none */
+} chat_msg_t;
+
+struct chat_channel {
+    chat_hub_t *hub;
+    char name[CHAT_CHANNEL_MAX + 1];
+    uint64_t last_seq;  /* highest seq assigned */
+    uint64_t committed; /* highest seq stored and fanned out */
+    chat_session_t *members;
+    unsigned nfmt[CHAT_FMT_COUNT]; /* members per wire format */
+    chat_msg_t *pend_head, *pend_tail;
+};
+
+struct chat_presence {
+    chat_presence_t *next;
+    char *name;
+    char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
+    unsigned conns;
+};
+
+struct chat_hub {
+    store_t *store;
+    chat_config_t cfg;
+    const chat_transport_t *t;
+    chat_channel_t general;
+    chat_presence_t *presence[256];
+    size_t online;
+    chat_stats_t stats;
+};
+
+chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t);
+/* Reads each channel's last seq from the store. Returns 0 or < 0. */
+int chat_hub_load(chat_hub_t *h);
+void chat_hub_free(chat_hub_t *h);
+
+/* The channel called name, or NULL. */
+chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name);
+
+/* Presence: a user's connections. chat_hub_presence_add returns the entry and sets *first
+ * when this is the user's first connection. A name held with a different token is
+ * refused (NULL). token may be NULL or "" (text modes, or a browser without one yet). */
+chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
+                                       bool *first);
+/* Drops one connection; returns true when it was the user's last. */
+bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p);
+/* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
+void chat_hub_online_json(chat_hub_t *h, buf_t *out);
+
+/* Member list. */
+void chat_hub_member_add(chat_channel_t *ch, chat_session_t *s);
+void chat_hub_member_remove(chat_channel_t *ch, chat_session_t *s);
+
+/* Accepts a message: assigns its seq and stores it; the ack (to sender, with id) and the
+ * fan-out follow the commit. user and text are copied. */
+void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender, const char *user,
+                      const char *text, size_t len, const char *id);
+/* Forgets s as the sender of pending messages (it is going away). */
+void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s);
+
+/* Presence events: JSON members get {"type":"join"|"leave"}, client-id members get
+ * "{user} has entered|left the chat". `except` (may be NULL) is skipped. */
+void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool entered,
+                       chat_session_t *except);
+/* Sends frame to the JSON members of ch, except `except`. */
+void chat_hub_send_json_members(chat_hub_t *h, chat_channel_t *ch, blob_t *frame,
+                                chat_session_t *except);
+
+/* Frames. */
+blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
+blob_t *chat_frame_buf(const buf_t *b);
+/* Appends a message payload object {"channel","seq","user","text","ts"}. */
+void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
+
+#endif

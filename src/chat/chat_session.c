@@ -1,0 +1,635 @@
+/* chat_session - per-connection protocol: JSON requests, client-id and line text modes.
+ *
+ * A session's states: AUTO (a /ws socket that has said nothing) -> JSON or LINE on its first
+ * message; JSON sessions become `joined` with a valid join; CLIENTID sessions are members of
+ * #general from the start. Store queries (join history, history, resume) hold a reference to
+ * the session and a small context; their answers are dropped if the connection went away
+ * meanwhile.
+ *
+ * Every request is validated before it touches shared state, and every rejection is a
+ * JSON error to this connection only (docs/protocol.md lists them). */
+#include "chat/chat_session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/utf8.h"
+#include "base/xmalloc.h"
+#include "json/json_env.h"
+#include "ws/ws_frame.h"
+
+#define HISTORY_LIMIT_MAX 200
+#define HISTORY_LIMIT_DEFAULT 50
+#define TYPING_INTERVAL_MS 1000
+
+typedef enum { Q_JOIN, Q_HISTORY, Q_RESUME } query_kind_t;
+
+/* What a store query needs to answer its session. */
+typedef struct {
+    chat_session_t *s;
+    chat_channel_t *ch;
+    query_kind_t kind;
+    uint64_t from; /* resume: the client's last seq */
+    char id[sizeof(((json_env_t *)0)->id)];
+} query_ctx_t;
+
+static void session_ref(chat_session_t *s)
+{
+    s->refs++;
+}
+
+static void session_unref(chat_session_t *s)
+{
+    if (--s->refs > 0)
+        return;
+    free(s->name);
+    free(s);
+}
+
+static void send_buf(chat_session_t *s, const buf_t *b)
+{
+    if (!s->conn)
+        return;
+    blob_t *f = chat_frame_buf(b);
+    s->hub->t->send(s->conn, f);
+    blob_unref(f);
+}
+
+static void send_error(chat_session_t *s, const char *code, const char *msg, const char *id)
+{
+    buf_t b = BUF_INIT;
+    buf_appendf(&b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":", code);
+    json_append_string(&b, msg, strlen(msg));
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, "}");
+    send_buf(s, &b);
+    buf_deinit(&b);
+}
+
+/* Token bucket: cfg.rate per second, up to cfg.burst. */
+static bool take_token(chat_session_t *s)
+{
+    uint64_t now = clock_mono_ms();
+    const chat_config_t *cfg = &s->hub->cfg;
+    s->tokens += (double)(now - s->bucket_ms) * cfg->rate / 1000.0;
+    if (s->tokens > cfg->burst)
+        s->tokens = cfg->burst;
+    s->bucket_ms = now;
+    if (s->tokens < 1.0)
+        return false;
+    s->tokens -= 1.0;
+    return true;
+}
+
+/* ---- validation ---- */
+
+bool chat_client_id_valid(const char *id, size_t len)
+{
+    if (len < 1 || len > 32)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool chat_name_valid(const char *name, size_t len)
+{
+    if (len == 0 || !utf8_valid((const uint8_t *)name, len))
+        return false;
+    size_t n = utf8_count((const uint8_t *)name, len);
+    if (n < 1 || n > CHAT_NAME_MAX)
+        return false;
+    const uint8_t *p = (const uint8_t *)name;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            return false;
+        /* C1 controls U+0080-U+009F are encoded C2 80 - C2 9F. */
+        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            return false;
+    }
+    /* No white space at either end: ASCII space or NBSP (C2 A0). */
+    if (p[0] == ' ' || p[len - 1] == ' ')
+        return false;
+    if ((len >= 2 && p[0] == 0xc2 && p[1] == 0xa0) ||
+        (len >= 2 && p[len - 2] == 0xc2 && p[len - 1] == 0xa0))
+        return false;
+    return true;
+}
+
+static bool text_acceptable(chat_session_t *s, const char *text, size_t len)
+{
+    return len > 0 && !memchr(text, '\0', len) &&
+           utf8_count((const uint8_t *)text, len) <= s->hub->cfg.max_text;
+}
+
+/* ---- text modes ---- */
+
+static void text_mode_message(chat_session_t *s, const char *text, size_t len)
+{
+    const char *user = s->name;
+    char name[CHAT_NAME_MAX * 4 + 1];
+    if (s->mode == CHAT_MODE_LINE) {
+        /* Seed 000: "Name: text"; no usable name makes it anonymous's whole line. */
+        const char *sep = NULL;
+        for (size_t i = 0; i + 1 < len; i++) {
+            if (text[i] == ':' && text[i + 1] == ' ') {
+                sep = text + i;
+                break;
+            }
+        }
+        user = "anonymous";
+        if (sep && chat_name_valid(text, (size_t)(sep - text)) &&
+            (size_t)(sep - text) < sizeof(name)) {
+            memcpy(name, text, (size_t)(sep - text));
+            name[sep - text] = '\0';
+            user = name;
+            len -= (size_t)(sep - text) + 2;
+            text = sep + 2;
+        }
+    }
+    /* No error channel in these modes: what cannot be accepted is dropped. */
+    if (!text_acceptable(s, text, len) || !take_token(s))
+        return;
+    chat_hub_publish(s->hub, &s->hub->general, s, user, text, len, NULL);
+}
+
+/* ---- JSON requests ---- */
+
+static void send_history(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs,
+                         size_t n, bool more, const char *id)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"history\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, ch->name, strlen(ch->name));
+    buf_append_str(&b, ",\"messages\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_append_str(&b, ",");
+        chat_msg_payload_json(&b, ch->name, &msgs[i]);
+    }
+    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    send_buf(s, &b);
+    buf_deinit(&b);
+}
+
+static void send_self_join(chat_session_t *s, chat_channel_t *ch)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"join\",\"payload\":{\"user\":");
+    json_append_string(&b, s->name, strlen(s->name));
+    buf_append_str(&b, ",\"channel\":");
+    json_append_string(&b, ch->name, strlen(ch->name));
+    buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
+    send_buf(s, &b);
+    buf_deinit(&b);
+}
+
+/* Ends a hold: the answer covered everything committed up to now (the store serves in
+ * order), so live fan-out may resume after the newest seq the answer or the channel had. */
+static void release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs, size_t n)
+{
+    s->held--;
+    uint64_t top = ch->committed;
+    if (n && msgs[n - 1].seq > top)
+        top = msgs[n - 1].seq;
+    if (top > s->last_sent)
+        s->last_sent = top;
+}
+
+static void send_resume(chat_session_t *s, query_ctx_t *q, const store_msg_t *msgs, size_t n,
+                        bool more)
+{
+    bool recovered = !more;
+    uint64_t to = q->from;
+    if (recovered) {
+        for (size_t i = 0; i < n; i++) {
+            buf_t b = BUF_INIT;
+            buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
+            chat_msg_payload_json(&b, q->ch->name, &msgs[i]);
+            buf_append_str(&b, "}");
+            send_buf(s, &b);
+            buf_deinit(&b);
+            to = msgs[i].seq;
+        }
+    } else {
+        to = q->ch->committed;
+    }
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"resumed\"");
+    if (q->id[0])
+        buf_appendf(&b, ",\"id\":%s", q->id);
+    buf_append_str(&b, ",\"payload\":{\"channels\":{");
+    json_append_string(&b, q->ch->name, strlen(q->ch->name));
+    buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}}}}",
+                (unsigned long long)(q->from + 1), (unsigned long long)to,
+                recovered ? "true" : "false");
+    send_buf(s, &b);
+    buf_deinit(&b);
+}
+
+static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    query_ctx_t *q = ctx;
+    chat_session_t *s = q->s;
+    if (status < 0)
+        n = 0;
+    if (q->kind != Q_HISTORY)
+        release_hold(s, q->ch, msgs, n);
+    if (s->conn) {
+        if (status < 0)
+            send_error(s, "internal", "the message store failed to answer", q->id);
+        else if (q->kind == Q_RESUME)
+            send_resume(s, q, msgs, n, more);
+        else
+            send_history(s, q->ch, msgs, n, more, q->id);
+        if (q->kind == Q_JOIN)
+            send_self_join(s, q->ch);
+    }
+    session_unref(s);
+    free(q);
+}
+
+static void start_query(chat_session_t *s, chat_channel_t *ch, query_kind_t kind,
+                        const store_query_t *sq, const char *id, uint64_t from)
+{
+    query_ctx_t *q = xcalloc(1, sizeof(*q));
+    q->s = s;
+    q->ch = ch;
+    q->kind = kind;
+    q->from = from;
+    snprintf(q->id, sizeof(q->id), "%s", id);
+    if (kind != Q_HISTORY)
+        s->held++;
+    session_ref(s);
+    if (store_query(s->hub->store, sq, on_query, q) < 0) {
+        /* Shutting down: answer as a failure, synchronously. */
+        on_query(q, -1, NULL, 0, false);
+    }
+}
+
+/* The optional "channel" field: absent means #general. Sends the error itself. */
+static chat_channel_t *payload_channel(chat_session_t *s, json_t *payload, const char *id)
+{
+    json_t *c = payload ? json_object_get(payload, "channel") : NULL;
+    if (!c)
+        return &s->hub->general;
+    if (!json_is_string(c)) {
+        send_error(s, "bad_payload", "channel must be a string", id);
+        return NULL;
+    }
+    chat_channel_t *ch = chat_hub_channel(s->hub, json_string_value(c));
+    if (!ch)
+        send_error(s, "no_such_channel", "no such channel", id);
+    return ch;
+}
+
+static void new_token(char out[CHAT_TOKEN_LEN + 1])
+{
+    uint8_t raw[CHAT_TOKEN_LEN / 2];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        /* Not a secret yet (accounts are a later issue), only a tab-pairing cookie. */
+        uint64_t t = clock_mono_ms() ^ (uint64_t)(uintptr_t)out;
+        memcpy(raw, &t, sizeof(t));
+        memcpy(raw + 8, &t, sizeof(t));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static bool token_wellformed(const char *t)
+{
+    if (strlen(t) != CHAT_TOKEN_LEN)
+        return false;
+    for (; *t; t++)
+        if (!((*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'f')))
+            return false;
+    return true;
+}
+
+static void send_welcome(chat_session_t *s, chat_channel_t *ch, const char *id)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"welcome\"");
+    if (id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"user\":");
+    json_append_string(&b, s->name, strlen(s->name));
+    buf_appendf(&b, ",\"session\":\"%s\",\"channels\":[{\"name\":", s->pres->token);
+    json_append_string(&b, ch->name, strlen(ch->name));
+    buf_appendf(&b, ",\"last_seq\":%llu}],\"online\":", (unsigned long long)ch->committed);
+    chat_hub_online_json(s->hub, &b);
+    buf_append_str(&b, "}}");
+    send_buf(s, &b);
+    buf_deinit(&b);
+}
+
+static void do_join(chat_session_t *s, const json_env_t *e)
+{
+    json_t *p = e->payload;
+    if (p && json_object_get(p, "token")) {
+        send_error(s, "auth_failed", "accounts are not enabled on this server", e->id);
+        s->hub->t->close(s->conn, WS_CLOSE_POLICY, "authentication failed");
+        return;
+    }
+    json_t *user = p ? json_object_get(p, "user") : NULL;
+    if (!json_is_string(user)) {
+        send_error(s, "bad_payload", "join needs payload.user, a string", e->id);
+        return;
+    }
+    const char *name = json_string_value(user);
+    if (!chat_name_valid(name, json_string_length(user))) {
+        send_error(s, "bad_name",
+                   "names are 1-32 characters, no control characters, no spaces at the ends",
+                   e->id);
+        return;
+    }
+    chat_channel_t *ch = payload_channel(s, p, e->id);
+    if (!ch)
+        return;
+    json_t *sess = json_object_get(p, "session");
+    if (sess && !json_is_string(sess)) {
+        send_error(s, "bad_payload", "session must be a string", e->id);
+        return;
+    }
+    char token[CHAT_TOKEN_LEN + 1];
+    if (sess && token_wellformed(json_string_value(sess)))
+        snprintf(token, sizeof(token), "%s", json_string_value(sess));
+    else
+        new_token(token);
+    bool first;
+    s->pres = chat_hub_presence_add(s->hub, name, token, &first);
+    if (!s->pres) {
+        send_error(s, "name_taken", "that name is in use by someone else", e->id);
+        return;
+    }
+    s->name = xstrdup(name);
+    s->joined = true;
+    s->mode = CHAT_MODE_JSON;
+    chat_hub_member_add(ch, s);
+    send_welcome(s, ch, e->id);
+    if (first)
+        chat_hub_announce(s->hub, ch, name, true, s);
+    store_query_t sq = {ch->name, 0, 0, s->hub->cfg.history};
+    if (sq.limit == 0) {
+        s->last_sent = ch->committed;
+        send_history(s, ch, NULL, 0, ch->committed > 0, "");
+        send_self_join(s, ch);
+        return;
+    }
+    start_query(s, ch, Q_JOIN, &sq, "", 0);
+}
+
+static void do_msg(chat_session_t *s, const json_env_t *e)
+{
+    json_t *text = e->payload ? json_object_get(e->payload, "text") : NULL;
+    if (!json_is_string(text)) {
+        send_error(s, "bad_payload", "msg needs payload.text, a string", e->id);
+        return;
+    }
+    chat_channel_t *ch = payload_channel(s, e->payload, e->id);
+    if (!ch)
+        return;
+    const char *t = json_string_value(text);
+    size_t len = json_string_length(text);
+    if (len == 0) {
+        send_error(s, "bad_payload", "text is empty", e->id);
+        return;
+    }
+    if (utf8_count((const uint8_t *)t, len) > s->hub->cfg.max_text) {
+        char m[96];
+        snprintf(m, sizeof(m), "text is longer than %zu characters", s->hub->cfg.max_text);
+        send_error(s, "too_large", m, e->id);
+        return;
+    }
+    if (!take_token(s)) {
+        send_error(s, "rate_limited", "too many messages; slow down", e->id);
+        return;
+    }
+    chat_hub_publish(s->hub, ch, s, s->name, t, len, e->id);
+}
+
+/* Reads an optional integer field into *out; false (after sending bad_payload) when it is
+ * present but not an integer within [min, max]. */
+static bool int_field(chat_session_t *s, const json_env_t *e, const char *key, long long min,
+                      long long max, long long *out)
+{
+    json_t *v = e->payload ? json_object_get(e->payload, key) : NULL;
+    if (!v)
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        char m[96];
+        snprintf(m, sizeof(m), "%s must be an integer >= %lld", key, min);
+        send_error(s, "bad_payload", m, e->id);
+        return false;
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
+static void do_history(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = payload_channel(s, e->payload, e->id);
+    long long before = 0, limit = HISTORY_LIMIT_DEFAULT;
+    if (!ch || !int_field(s, e, "before", 1, INT64_MAX, &before) ||
+        !int_field(s, e, "limit", 1, INT64_MAX, &limit))
+        return;
+    if (limit > HISTORY_LIMIT_MAX)
+        limit = HISTORY_LIMIT_MAX;
+    store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit};
+    start_query(s, ch, Q_HISTORY, &sq, e->id, 0);
+}
+
+static void do_resume(chat_session_t *s, const json_env_t *e)
+{
+    json_t *chans = e->payload ? json_object_get(e->payload, "channels") : NULL;
+    if (!json_is_object(chans)) {
+        send_error(s, "bad_payload", "resume needs payload.channels, an object", e->id);
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(chans, key, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            send_error(s, "bad_payload", "each channel maps to the last seq seen (>= 0)", e->id);
+            return;
+        }
+        if (!chat_hub_channel(s->hub, key)) {
+            send_error(s, "no_such_channel", "no such channel", e->id);
+            return;
+        }
+    }
+    if (json_object_size(chans) == 0) {
+        buf_t b = BUF_INIT;
+        buf_append_str(&b, "{\"type\":\"resumed\"");
+        if (e->id[0])
+            buf_appendf(&b, ",\"id\":%s", e->id);
+        buf_append_str(&b, ",\"payload\":{\"channels\":{}}}");
+        send_buf(s, &b);
+        buf_deinit(&b);
+        return;
+    }
+    json_object_foreach(chans, key, v)
+    {
+        chat_channel_t *ch = chat_hub_channel(s->hub, key);
+        uint64_t from = (uint64_t)json_integer_value(v);
+        if (from > ch->committed) {
+            /* The client saw seqs this server never committed: not our history. */
+            query_ctx_t q = {s, ch, Q_RESUME, from, ""};
+            snprintf(q.id, sizeof(q.id), "%s", e->id);
+            send_resume(s, &q, NULL, 0, true);
+            continue;
+        }
+        store_query_t sq = {ch->name, from, 0, s->hub->cfg.resume_max};
+        start_query(s, ch, Q_RESUME, &sq, e->id, from);
+    }
+}
+
+static void do_typing(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = payload_channel(s, e->payload, e->id);
+    if (!ch)
+        return;
+    uint64_t now = clock_mono_ms();
+    if (s->typing_ms && now - s->typing_ms < TYPING_INTERVAL_MS)
+        return;
+    s->typing_ms = now;
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"typing\",\"payload\":{\"user\":");
+    json_append_string(&b, s->name, strlen(s->name));
+    buf_append_str(&b, ",\"channel\":");
+    json_append_string(&b, ch->name, strlen(ch->name));
+    buf_append_str(&b, "}}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    chat_hub_send_json_members(s->hub, ch, f, s);
+    blob_unref(f);
+}
+
+static void do_ping(chat_session_t *s, const json_env_t *e)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"pong\"");
+    if (e->id[0])
+        buf_appendf(&b, ",\"id\":%s", e->id);
+    buf_appendf(&b, ",\"ts\":%lld}", (long long)clock_wall_ms());
+    send_buf(s, &b);
+    buf_deinit(&b);
+}
+
+static void json_request(chat_session_t *s, const char *text, size_t len)
+{
+    json_env_t e;
+    const char *code;
+    char msg[160];
+    if (json_env_parse(&e, text, len, &code, msg, sizeof(msg)) < 0) {
+        send_error(s, code, msg, e.id);
+    } else if (strcmp(e.type, "ping") == 0) {
+        do_ping(s, &e); /* a keep-alive is fine before join too */
+    } else if (strcmp(e.type, "join") == 0) {
+        if (s->joined)
+            send_error(s, "already_joined", "this connection has joined already", e.id);
+        else
+            do_join(s, &e);
+    } else if (strcmp(e.type, "msg") != 0 && strcmp(e.type, "history") != 0 &&
+               strcmp(e.type, "resume") != 0 && strcmp(e.type, "typing") != 0) {
+        send_error(s, "bad_type", "unknown message type", e.id);
+    } else if (!s->joined) {
+        send_error(s, "not_joined", "send a join first", e.id);
+    } else if (strcmp(e.type, "msg") == 0) {
+        do_msg(s, &e);
+    } else if (strcmp(e.type, "history") == 0) {
+        do_history(s, &e);
+    } else if (strcmp(e.type, "resume") == 0) {
+        do_resume(s, &e);
+    } else {
+        do_typing(s, &e);
+    }
+    json_env_free(&e);
+}
+
+/* ---- the session's public face ---- */
+
+chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
+                                  const char *client_id)
+{
+    chat_session_t *s = xcalloc(1, sizeof(*s));
+    s->hub = h;
+    s->conn = conn;
+    s->refs = 1;
+    s->mode = mode;
+    s->tokens = h->cfg.burst;
+    s->bucket_ms = clock_mono_ms();
+    h->stats.sessions++;
+    if (mode == CHAT_MODE_CLIENTID) {
+        size_t n = strlen("Client #") + strlen(client_id) + 1;
+        s->name = xmalloc(n);
+        snprintf(s->name, n, "Client #%s", client_id);
+        bool first = false;
+        s->pres = chat_hub_presence_add(h, s->name, "", &first);
+        chat_hub_member_add(&h->general, s);
+        if (first) {
+            chat_hub_announce(h, &h->general, s->name, true, NULL);
+        } else {
+            /* The user is already here (another socket): greet only the newcomer. */
+            buf_t b = BUF_INIT;
+            buf_appendf(&b, "%s has entered the chat", s->name);
+            send_buf(s, &b);
+            buf_deinit(&b);
+        }
+    }
+    return s;
+}
+
+void chat_session_text(chat_session_t *s, const char *text, size_t len)
+{
+    if (s->mode == CHAT_MODE_AUTO) {
+        size_t i = 0;
+        while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+            i++;
+        if (i < len && text[i] == '{') {
+            s->mode = CHAT_MODE_JSON;
+        } else {
+            s->mode = CHAT_MODE_LINE;
+            chat_hub_member_add(&s->hub->general, s);
+        }
+    }
+    if (s->mode == CHAT_MODE_JSON)
+        json_request(s, text, len);
+    else
+        text_mode_message(s, text, len);
+}
+
+void chat_session_binary(chat_session_t *s, const uint8_t *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    if (s->mode == CHAT_MODE_JSON || s->mode == CHAT_MODE_AUTO)
+        send_error(s, "bad_json", "binary frames are not accepted; send JSON as text", "");
+}
+
+void chat_session_close(chat_session_t *s)
+{
+    chat_hub_t *h = s->hub;
+    chat_hub_forget_sender(h, s);
+    if (s->ch)
+        chat_hub_member_remove(s->ch, s);
+    s->conn = NULL;
+    if (s->pres && chat_hub_presence_remove(h, s->pres))
+        chat_hub_announce(h, &h->general, s->name, false, NULL);
+    s->pres = NULL;
+    session_unref(s);
+}

@@ -1,0 +1,59 @@
+/* chat_session - one connection's side of the chat: the JSON protocol (join, msg, ping,
+ * history, resume, typing), client-id text mode and line mode, with their validation, rate
+ * limit and error replies. See docs/protocol.md for the behaviour it implements.
+ *
+ * Lifetime: the server opens a session when a WebSocket is established and closes it when
+ * the connection goes. A session is reference counted because store queries outlive
+ * connections: the hub and each query in flight hold a reference; after chat_session_close
+ * the transport is never called again for it. */
+#ifndef PARLEY_CHAT_SESSION_H
+#define PARLEY_CHAT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chat/chat_hub.h"
+
+typedef enum {
+    CHAT_MODE_AUTO,     /* /ws before its first message: JSON or line mode */
+    CHAT_MODE_JSON,     /* /ws, decided or forced by the parley.v1 subprotocol */
+    CHAT_MODE_CLIENTID, /* /ws/{client_id} */
+    CHAT_MODE_LINE,
+} chat_mode_t;
+
+struct chat_session {
+    chat_hub_t *hub;
+    void *conn; /* NULL once closed */
+    int refs;
+    chat_mode_t mode;
+    bool joined;
+    char *name;
+    chat_presence_t *pres;
+    chat_channel_t *ch;                 /* the channel it is a member of, or NULL */
+    chat_session_t *ch_prev, *ch_next;  /* member list links */
+    uint64_t last_sent; /* highest seq of ch sent to it */
+    unsigned held;      /* join-history or resume answers outstanding */
+    double tokens;      /* rate limit bucket */
+    uint64_t bucket_ms;
+    uint64_t typing_ms;
+};
+
+/* Opens a session for conn. For CHAT_MODE_CLIENTID, client_id names the user and the
+ * session enters #general at once. */
+chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
+                                  const char *client_id);
+/* A whole text message (valid UTF-8) arrived. */
+void chat_session_text(chat_session_t *s, const char *text, size_t len);
+/* A whole binary message arrived. */
+void chat_session_binary(chat_session_t *s, const uint8_t *data, size_t len);
+/* The connection is gone: leave, announce, release. s must not be used afterwards. */
+void chat_session_close(chat_session_t *s);
+
+/* True when name follows the user-name rules (1-32 code points, no control characters, no
+ * leading or trailing white space, valid UTF-8). */
+bool chat_name_valid(const char *name, size_t len);
+/* True for a valid client id: 1-32 of A-Za-z0-9_- . */
+bool chat_client_id_valid(const char *id, size_t len);
+
+#endif

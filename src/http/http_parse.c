@@ -1,0 +1,333 @@
+/* http_parse - collects one request at a time from llhttp's callbacks; see http_parse.h.
+ *
+ * llhttp does all the parsing; the callbacks below only copy the URL and the few headers
+ * the server reads into growable strings (http_str_t) and count. A header name may arrive in
+ * pieces, so it is gathered in a small fixed buffer (names longer than it match nothing);
+ * a value is appended straight to its header's string and trimmed when llhttp says it is
+ * complete.
+ *
+ * Phases: HEAD (request line and headers), BODY (read and discarded), READY (a request is
+ * handed out, llhttp is paused right after it), CLOSED (the last request asked to close).
+ * on_message_complete pauses llhttp (HPE_PAUSED); for an upgrade it lets llhttp stop by
+ * itself (HPE_PAUSED_UPGRADE). Either way llhttp_get_error_pos tells where the request ends.
+ *
+ * Invariant: during HEAD, llhttp is never given more than max_head - head_bytes bytes, so a
+ * head over the limit fails as soon as its extra byte arrives and the strings here never
+ * hold more than max_head bytes. Header callbacks after the head (chunked trailers) are
+ * ignored. */
+#include "http/http_parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { PH_HEAD, PH_BODY, PH_READY, PH_CLOSED };
+
+static const struct {
+    const char *name;
+    size_t len;
+} hdr_names[HTTP_HDR_COUNT] = {
+    [HTTP_HDR_HOST] = {"host", 4},
+    [HTTP_HDR_UPGRADE] = {"upgrade", 7},
+    [HTTP_HDR_CONNECTION] = {"connection", 10},
+    [HTTP_HDR_WS_KEY] = {"sec-websocket-key", 17},
+    [HTTP_HDR_WS_VERSION] = {"sec-websocket-version", 21},
+    [HTTP_HDR_WS_PROTOCOL] = {"sec-websocket-protocol", 22},
+    [HTTP_HDR_WS_EXTENSIONS] = {"sec-websocket-extensions", 24},
+    [HTTP_HDR_ORIGIN] = {"origin", 6},
+};
+
+/* Appends n bytes and keeps the string NUL-terminated; n == 0 still allocates, which marks
+ * a header as present. Returns 0, or -1 when out of memory (s unchanged). */
+static int str_append(http_str_t *s, const char *at, size_t n)
+{
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *data = realloc(s->data, cap);
+        if (!data)
+            return -1;
+        s->data = data;
+        s->cap = cap;
+    }
+    if (n)
+        memcpy(s->data + s->len, at, n);
+    s->len += n;
+    s->data[s->len] = '\0';
+    return 0;
+}
+
+static void str_free(http_str_t *s)
+{
+    free(s->data);
+    *s = (http_str_t){0};
+}
+
+static http_parser_t *parser_of(llhttp_t *h)
+{
+    return h->data;
+}
+
+/* Records why the request failed; a callback returning -1 makes llhttp stop with an error. */
+static int fail(http_parser_t *p, int status)
+{
+    p->status = status;
+    return -1;
+}
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Which collected header the gathered name is (case-insensitive, RFC 9110 5.1), or -1. */
+static int hdr_lookup(const char *name, size_t len)
+{
+    for (int i = 0; i < HTTP_HDR_COUNT; i++) {
+        if (hdr_names[i].len != len)
+            continue;
+        size_t k = 0;
+        while (k < len && ascii_lower((unsigned char)name[k]) == hdr_names[i].name[k])
+            k++;
+        if (k == len)
+            return i;
+    }
+    return -1;
+}
+
+static int on_url(llhttp_t *h, const char *at, size_t n)
+{
+    http_parser_t *p = parser_of(h);
+    return str_append(&p->url, at, n) ? fail(p, 500) : 0;
+}
+
+static int on_header_field(llhttp_t *h, const char *at, size_t n)
+{
+    http_parser_t *p = parser_of(h);
+    if (p->phase != PH_HEAD)
+        return 0;
+    /* RFC 9112 5.1: no whitespace in or after a field name. llhttp checks this only when
+     * built with LLHTTP_STRICT_MODE, so check it here whatever the build. */
+    if (memchr(at, ' ', n) || memchr(at, '\t', n))
+        return fail(p, 400);
+    if (p->name_len + n <= sizeof(p->name))
+        memcpy(p->name + p->name_len, at, n);
+    p->name_len += n;
+    return 0;
+}
+
+static int on_header_field_complete(llhttp_t *h)
+{
+    http_parser_t *p = parser_of(h);
+    if (p->phase != PH_HEAD)
+        return 0;
+    if (++p->nheaders > HTTP_MAX_HEADERS)
+        return fail(p, 431);
+    if (p->name_len == 0)
+        return fail(p, 400); /* field-name is a token: at least one character */
+    p->cur = p->name_len <= sizeof(p->name) ? hdr_lookup(p->name, p->name_len) : -1;
+    p->name_len = 0;
+    if (p->cur < 0)
+        return 0;
+    http_str_t *s = &p->hdr[p->cur];
+    if (s->data && p->cur == HTTP_HDR_HOST)
+        return fail(p, 400); /* RFC 9112 3.2: exactly one Host */
+    /* A repeated header continues the same string as a list (RFC 9110 5.3). */
+    if (str_append(s, ", ", s->len ? 2 : 0))
+        return fail(p, 500);
+    p->value_start = s->len;
+    return 0;
+}
+
+static int on_header_value(llhttp_t *h, const char *at, size_t n)
+{
+    http_parser_t *p = parser_of(h);
+    if (p->phase != PH_HEAD || p->cur < 0)
+        return 0;
+    return str_append(&p->hdr[p->cur], at, n) ? fail(p, 500) : 0;
+}
+
+/* Trims the value just collected of spaces and tabs (RFC 9110 5.5; llhttp leaves trailing
+ * ones, and an obs-fold continuation brings leading ones). An empty repeat drops its ", ". */
+static int on_header_value_complete(llhttp_t *h)
+{
+    http_parser_t *p = parser_of(h);
+    if (p->phase != PH_HEAD || p->cur < 0)
+        return 0;
+    http_str_t *s = &p->hdr[p->cur];
+    size_t start = p->value_start, end = s->len;
+    while (start < end && (s->data[start] == ' ' || s->data[start] == '\t'))
+        start++;
+    while (end > start && (s->data[end - 1] == ' ' || s->data[end - 1] == '\t'))
+        end--;
+    memmove(s->data + p->value_start, s->data + start, end - start);
+    s->len = p->value_start + (end - start);
+    if (s->len == p->value_start && p->value_start >= 2)
+        s->len -= 2;
+    s->data[s->len] = '\0';
+    p->cur = -1;
+    return 0;
+}
+
+/* Splits the URL in place into path and query, and points the request at the headers. */
+static void fill_request(http_parser_t *p)
+{
+    http_request_t *r = &p->req;
+    r->method = p->llhttp.method;
+    r->http_major = p->llhttp.http_major;
+    r->http_minor = p->llhttp.http_minor;
+    char *u = p->url.data; /* never NULL: llhttp refuses an empty request target */
+    char *q = NULL;
+    if (u) {
+        char *hash = strchr(u, '#');
+        if (hash)
+            *hash = '\0';
+        q = strchr(u, '?');
+        if (q)
+            *q = '\0';
+    }
+    r->path = u ? u : "";
+    r->query = q ? q + 1 : NULL;
+    r->host = p->hdr[HTTP_HDR_HOST].data;
+    r->upgrade = p->hdr[HTTP_HDR_UPGRADE].data;
+    r->connection = p->hdr[HTTP_HDR_CONNECTION].data;
+    r->ws_key = p->hdr[HTTP_HDR_WS_KEY].data;
+    r->ws_version = p->hdr[HTTP_HDR_WS_VERSION].data;
+    r->ws_protocol = p->hdr[HTTP_HDR_WS_PROTOCOL].data;
+    r->ws_extensions = p->hdr[HTTP_HDR_WS_EXTENSIONS].data;
+    r->origin = p->hdr[HTTP_HDR_ORIGIN].data;
+}
+
+static int on_headers_complete(llhttp_t *h)
+{
+    http_parser_t *p = parser_of(h);
+    p->phase = PH_BODY;
+    /* llhttp also takes HTTP/0.9 request lines (no version) and "HTTP/2.0" in HTTP/1
+     * syntax; neither is a well-formed HTTP/1.x request-line (RFC 9112 3). */
+    if (p->llhttp.http_major != 1)
+        return fail(p, 400);
+    /* A declared length over the limit fails now, before any of the body is read. llhttp
+     * refuses Content-Length together with Transfer-Encoding, so this is the whole story
+     * for a non-chunked body; chunked ones are counted in on_body. */
+    if (p->llhttp.content_length > p->max_body)
+        return fail(p, 413);
+    fill_request(p);
+    return 0;
+}
+
+static int on_body(llhttp_t *h, const char *at, size_t n)
+{
+    (void)at;
+    http_parser_t *p = parser_of(h);
+    p->req.body_len += n;
+    return p->req.body_len > p->max_body ? fail(p, 413) : 0;
+}
+
+static int on_message_complete(llhttp_t *h)
+{
+    http_parser_t *p = parser_of(h);
+    p->req.keep_alive = llhttp_should_keep_alive(h);
+    p->req.upgrade_req = h->upgrade;
+    p->phase = PH_READY;
+    /* After an upgrade llhttp pauses by itself, with HPE_PAUSED_UPGRADE. */
+    return h->upgrade ? HPE_OK : HPE_PAUSED;
+}
+
+static const llhttp_settings_t settings = {
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_field_complete = on_header_field_complete,
+    .on_header_value = on_header_value,
+    .on_header_value_complete = on_header_value_complete,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* Frees the request's strings and clears everything counted for it. */
+static void reset_request(http_parser_t *p)
+{
+    str_free(&p->url);
+    for (int i = 0; i < HTTP_HDR_COUNT; i++)
+        str_free(&p->hdr[i]);
+    p->req = (http_request_t){0};
+    p->head_bytes = 0;
+    p->nheaders = 0;
+    p->cur = -1;
+    p->value_start = 0;
+    p->name_len = 0;
+}
+
+void http_parser_init(http_parser_t *p, size_t max_head, size_t max_body)
+{
+    *p = (http_parser_t){0};
+    llhttp_init(&p->llhttp, HTTP_REQUEST, &settings);
+    p->llhttp.data = p;
+    p->max_head = max_head;
+    p->max_body = max_body;
+    p->cur = -1;
+    p->phase = PH_HEAD;
+}
+
+void http_parser_deinit(http_parser_t *p)
+{
+    reset_request(p);
+    p->phase = PH_CLOSED;
+}
+
+ssize_t http_parser_feed(http_parser_t *p, const char *data, size_t len, http_request_t **req,
+                         int *status)
+{
+    *req = NULL;
+    if (p->phase == PH_READY) {
+        *req = &p->req;
+        return 0;
+    }
+    if (p->phase != PH_CLOSED) {
+        size_t off = 0;
+        while (off < len && p->status == 0) {
+            size_t n = len - off;
+            bool in_head = p->phase == PH_HEAD;
+            if (in_head) {
+                size_t room = p->max_head - p->head_bytes;
+                if (room == 0) {
+                    p->status = 431;
+                    break;
+                }
+                if (n > room)
+                    n = room;
+            }
+            llhttp_errno_t err = llhttp_execute(&p->llhttp, data + off, n);
+            if (err == HPE_OK) {
+                if (in_head)
+                    p->head_bytes += n;
+                off += n;
+                continue;
+            }
+            if (p->phase == PH_READY && (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE)) {
+                *req = &p->req;
+                return llhttp_get_error_pos(&p->llhttp) - data;
+            }
+            if (p->status == 0)
+                p->status = 400; /* llhttp's own verdict, or an HTTP/2 preface */
+        }
+    }
+    if (p->status) {
+        *status = p->status;
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+void http_parser_next(http_parser_t *p)
+{
+    if (p->phase != PH_READY)
+        return;
+    if (llhttp_get_errno(&p->llhttp) == HPE_PAUSED_UPGRADE)
+        llhttp_resume_after_upgrade(&p->llhttp);
+    else
+        llhttp_resume(&p->llhttp);
+    bool keep_alive = p->req.keep_alive;
+    reset_request(p);
+    p->phase = keep_alive ? PH_HEAD : PH_CLOSED;
+}

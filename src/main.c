@@ -1,0 +1,307 @@
+/* main - flags and environment -> configuration, wiring, signals, graceful drain.
+ *
+ * Every flag has a PARLEY_* environment twin (--max-text -> PARLEY_MAX_TEXT); a flag beats
+ * its twin, which beats the default. Shutdown (SIGTERM, SIGINT): /healthz turns 503 and
+ * WebSockets get close 1001 at once; when they are gone (or after DRAIN_MS) the listener
+ * closes, the store commits what it holds, and the process exits 0. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "chat/chat_hub.h"
+#include "server/server.h"
+#include "store/store_sqlite.h"
+
+#define DRAIN_MS 3000
+
+typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
+
+typedef struct {
+    const char *host, *db, *sync, *log_level;
+    unsigned long long port, history, max_text, max_frame, rate, burst, max_outbound,
+        handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max;
+} options_t;
+
+static options_t opt = {
+    .host = "127.0.0.1",
+    .db = "parley.db",
+    .sync = "normal",
+    .log_level = "info",
+    .port = 8000,
+    .history = 50,
+    .max_text = 4000,
+    .max_frame = 64 * 1024,
+    .rate = 20,
+    .burst = 40,
+    .max_outbound = 1024 * 1024,
+    .handshake_timeout = 10,
+    .idle_timeout = 60,
+    .max_connections = 100000,
+    .max_header = 8 * 1024,
+    .max_body = 64 * 1024,
+    .resume_max = 10000,
+};
+
+typedef struct {
+    const char *name;
+    opt_kind_t kind;
+    void *ptr;
+    unsigned long long max;
+    const char *help;
+} flag_t;
+
+static const flag_t flags[] = {
+    {"host", OPT_STR, &opt.host, 0, "address to listen on (0.0.0.0 for every interface)"},
+    {"port", OPT_UINT, &opt.port, 65535, "TCP port (0: any free port, printed at start)"},
+    {"db", OPT_STR, &opt.db, 0, "SQLite database file"},
+    {"history", OPT_UINT, &opt.history, 200, "messages replayed on join"},
+    {"sync", OPT_STR, &opt.sync, 0,
+     "normal: survive a killed process; full: also fsync every commit (power loss)"},
+    {"max-text", OPT_UINT, &opt.max_text, 1000000, "characters per message"},
+    {"max-frame", OPT_SIZE, &opt.max_frame, 1ull << 30, "bytes per frame and per message"},
+    {"rate", OPT_UINT, &opt.rate, 1000000, "messages per second per connection, sustained"},
+    {"burst", OPT_UINT, &opt.burst, 1000000, "messages per connection in a burst"},
+    {"max-outbound", OPT_SIZE, &opt.max_outbound, 1ull << 32,
+     "queued bytes per connection before close 1013"},
+    {"handshake-timeout", OPT_SECS, &opt.handshake_timeout, 3600,
+     "seconds for a request or a WebSocket handshake"},
+    {"idle-timeout", OPT_SECS, &opt.idle_timeout, 86400,
+     "seconds of silence before a WebSocket is closed (pinged at half; 0: never)"},
+    {"max-connections", OPT_UINT, &opt.max_connections, 10000000,
+     "WebSocket connections; past it upgrades get 503"},
+    {"max-header", OPT_SIZE, &opt.max_header, 1 << 20, "request head bytes before 431"},
+    {"max-body", OPT_SIZE, &opt.max_body, 1 << 30, "request body bytes before 413"},
+    {"resume-max", OPT_UINT, &opt.resume_max, 1000000, "longest gap a resume fills"},
+    {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
+};
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: parley [--flag value]...\n\n"
+               "A self-hosted team chat server: web client on /, WebSocket on /ws.\n\n");
+    for (size_t i = 0; i < NFLAGS; i++) {
+        char env[64], def[64];
+        snprintf(env, sizeof(env), "PARLEY_");
+        for (const char *p = flags[i].name; *p; p++) {
+            char ch = *p == '-' ? '_' : (char)(*p - ('a' <= *p && *p <= 'z' ? 32 : 0));
+            size_t n = strlen(env);
+            env[n] = ch;
+            env[n + 1] = '\0';
+        }
+        if (flags[i].kind == OPT_STR)
+            snprintf(def, sizeof(def), "%s", *(const char **)flags[i].ptr);
+        else
+            snprintf(def, sizeof(def), "%llu", *(unsigned long long *)flags[i].ptr);
+        fprintf(f, "  --%-18s %s\n  %-20s env %s, default %s\n", flags[i].name, flags[i].help,
+                "", env, def);
+    }
+    fprintf(f, "  --%-18s %s\n", "help", "this text");
+}
+
+/* Parses "123", "64k", "1m", "2g" (sizes) or a plain number. */
+static int parse_number(const flag_t *f, const char *s, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == '\0')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    if (f->kind == OPT_SIZE && *end) {
+        unsigned long long mul = *end == 'k' || *end == 'K'   ? 1024ull
+                                 : *end == 'm' || *end == 'M' ? 1024ull * 1024
+                                 : *end == 'g' || *end == 'G' ? 1024ull * 1024 * 1024
+                                                              : 0;
+        if (!mul || end[1] || v > ULLONG_MAX / mul)
+            return -1;
+        v *= mul;
+        end++;
+    }
+    if (*end || v > f->max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int set_flag(const flag_t *f, const char *value, const char *from)
+{
+    if (f->kind == OPT_STR) {
+        *(const char **)f->ptr = value;
+        return 0;
+    }
+    if (parse_number(f, value, f->ptr) < 0) {
+        fprintf(stderr, "parley: %s: bad value '%s' for %s (a number up to %llu)\n", from, value,
+                f->name, f->max);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_config(int argc, char **argv)
+{
+    for (size_t i = 0; i < NFLAGS; i++) {
+        char env[64] = "PARLEY_";
+        size_t n = strlen(env);
+        for (const char *p = flags[i].name; *p && n + 1 < sizeof(env); p++)
+            env[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        env[n] = '\0';
+        const char *v = getenv(env);
+        if (v && set_flag(&flags[i], v, env) < 0)
+            return -1;
+    }
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            fprintf(stderr, "parley: unexpected argument '%s' (see --help)\n", arg);
+            return -1;
+        }
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const flag_t *f = NULL;
+        for (size_t i = 0; i < NFLAGS; i++)
+            if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+                f = &flags[i];
+        if (!f) {
+            fprintf(stderr, "parley: unknown flag '%s' (see --help)\n", arg);
+            return -1;
+        }
+        const char *value = eq ? eq + 1 : (a + 1 < argc ? argv[++a] : NULL);
+        if (!value) {
+            fprintf(stderr, "parley: %s needs a value\n", arg);
+            return -1;
+        }
+        if (set_flag(f, value, "flag") < 0)
+            return -1;
+    }
+    if (strcmp(opt.sync, "normal") != 0 && strcmp(opt.sync, "full") != 0) {
+        fprintf(stderr, "parley: --sync must be normal or full\n");
+        return -1;
+    }
+    int level = log_parse_level(opt.log_level);
+    if (level < 0) {
+        fprintf(stderr, "parley: --log-level must be debug, info, warn or error\n");
+        return -1;
+    }
+    log_level = level;
+    if (opt.max_text == 0 || opt.max_frame < 126 || opt.burst == 0 || opt.rate == 0) {
+        fprintf(stderr, "parley: max-text, rate and burst must be > 0, max-frame >= 126\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- run and drain ---- */
+
+typedef struct {
+    uv_loop_t *loop;
+    server_t *srv;
+    chat_hub_t *hub;
+    store_t *store;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t drain_timer;
+    uint64_t drain_start;
+    bool draining, stopped;
+} app_t;
+
+static void finish(app_t *a)
+{
+    if (a->stopped)
+        return;
+    a->stopped = true;
+    uv_timer_stop(&a->drain_timer);
+    uv_close((uv_handle_t *)&a->drain_timer, NULL);
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+    server_stop(a->srv);
+    /* Commits what is queued and answers what is pending, then releases the loop. */
+    store_close(a->store);
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    app_t *a = t->data;
+    if (server_ws_count(a->srv) == 0 || clock_mono_ms() - a->drain_start > DRAIN_MS)
+        finish(a);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    app_t *a = sig->data;
+    if (a->draining) {
+        log_warn("second signal %d: stopping now", signum);
+        finish(a);
+        return;
+    }
+    log_info("signal %d: draining (%zu WebSocket connections)", signum, server_ws_count(a->srv));
+    a->draining = true;
+    a->drain_start = clock_mono_ms();
+    server_drain(a->srv);
+    uv_timer_start(&a->drain_timer, on_drain_tick, 0, 50);
+}
+
+int main(int argc, char **argv)
+{
+    if (parse_config(argc, argv) < 0)
+        return 2;
+    signal(SIGPIPE, SIG_IGN);
+    app_t a = {0};
+    a.loop = uv_default_loop();
+
+    store_sqlite_opts_t so = {opt.db, strcmp(opt.sync, "full") == 0};
+    if (store_sqlite_open(a.loop, &so, &a.store) < 0)
+        return 1;
+    chat_config_t cc = {(unsigned)opt.history, opt.max_text, (double)opt.rate, (double)opt.burst,
+                        (unsigned)opt.resume_max};
+    a.hub = chat_hub_new(a.store, &cc, &server_transport);
+    if (chat_hub_load(a.hub) < 0) {
+        log_error("cannot read the database %s", opt.db);
+        store_close(a.store);
+        chat_hub_free(a.hub);
+        return 1;
+    }
+    server_config_t sc = {
+        opt.host,
+        (int)opt.port,
+        opt.max_frame,
+        opt.max_outbound,
+        opt.max_header,
+        opt.max_body,
+        (unsigned)opt.max_connections,
+        (unsigned)opt.handshake_timeout * 1000,
+        (unsigned)opt.idle_timeout * 1000,
+    };
+    a.srv = server_start(a.loop, &sc, a.hub, a.store);
+    if (!a.srv) {
+        store_close(a.store);
+        uv_run(a.loop, UV_RUN_DEFAULT);
+        chat_hub_free(a.hub);
+        return 1;
+    }
+    uv_signal_init(a.loop, &a.sigterm);
+    uv_signal_init(a.loop, &a.sigint);
+    uv_timer_init(a.loop, &a.drain_timer);
+    a.sigterm.data = a.sigint.data = a.drain_timer.data = &a;
+    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a.sigint, on_signal, SIGINT);
+    log_info("parley listening on http://%s:%d (db %s, sync %s, general at seq %llu)", opt.host,
+             server_port(a.srv), opt.db, opt.sync, (unsigned long long)a.hub->general.committed);
+
+    uv_run(a.loop, UV_RUN_DEFAULT);
+    server_free(a.srv);
+    chat_hub_free(a.hub);
+    uv_loop_close(a.loop);
+    log_info("stopped");
+    return 0;
+}

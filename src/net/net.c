@@ -1,0 +1,438 @@
+/* net - listener, connections, outbound queues, flushing, sweep; see net.h.
+ *
+ * Structures: every open connection sits on the server's doubly linked `conns` list (for
+ * the sweep and for shutdown); a connection with queued, unwritten bytes and no write in
+ * flight sits on the singly linked flush list, drained by the uv_prepare callback just
+ * before the loop polls (Redis's beforeSleep).
+ *
+ * Invariants: q holds q_len entries from q_head (a ring of q_cap); the first `inflight` of
+ * them belong to the uv_write in flight and are not touched until its callback; q_bytes
+ * counts unwritten bytes of all entries. Every entry holds one blob reference. */
+#include "net/net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+
+#define NET_RECV_SIZE (64 * 1024)
+#define NET_IOV_MAX 64
+
+/* One receive buffer for the whole loop: libuv reads one connection at a time and on_data
+ * consumes the bytes before returning. */
+static char recv_buf[NET_RECV_SIZE];
+static bool recv_busy;
+
+static void flush_conn(net_conn_t *c);
+
+/* ---- queue ---- */
+
+static net_out_t *q_at(net_conn_t *c, uint32_t i)
+{
+    return &c->q[(c->q_head + i) % c->q_cap];
+}
+
+static void q_push(net_conn_t *c, blob_t *b)
+{
+    if (c->q_len == c->q_cap) {
+        uint32_t cap = c->q_cap ? c->q_cap * 2 : 4;
+        net_out_t *q = xmalloc(sizeof(*q) * cap);
+        for (uint32_t i = 0; i < c->q_len; i++)
+            q[i] = *q_at(c, i);
+        free(c->q);
+        c->q = q;
+        c->q_cap = cap;
+        c->q_head = 0;
+    }
+    net_out_t *o = q_at(c, c->q_len++);
+    o->b = blob_ref(b);
+    o->off = 0;
+    c->q_bytes += b->len;
+}
+
+/* Marks n written bytes off the front of the queue, releasing finished blobs. */
+static void q_advance(net_conn_t *c, size_t n)
+{
+    c->q_bytes -= n;
+    c->srv->bytes_out += n;
+    while (n > 0) {
+        net_out_t *o = q_at(c, 0);
+        size_t left = o->b->len - o->off;
+        if (n < left) {
+            o->off += n;
+            return;
+        }
+        n -= left;
+        blob_unref(o->b);
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_len--;
+    }
+    /* Zero-length blobs at the front are done too. */
+    while (c->q_len && q_at(c, 0)->off == q_at(c, 0)->b->len) {
+        blob_unref(q_at(c, 0)->b);
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_len--;
+    }
+}
+
+static void q_free(net_conn_t *c)
+{
+    for (uint32_t i = 0; i < c->q_len; i++)
+        blob_unref(q_at(c, i)->b);
+    free(c->q);
+    c->q = NULL;
+    c->q_len = c->q_cap = c->q_head = 0;
+    c->q_bytes = 0;
+    /* An idle connection keeps no ring: it is cheap to regrow. */
+}
+
+static void schedule_flush(net_conn_t *c)
+{
+    if (c->in_flush || c->writing)
+        return;
+    c->in_flush = true;
+    c->flush_next = c->srv->flush_head;
+    c->srv->flush_head = c;
+}
+
+/* ---- lifetime ---- */
+
+static void on_closed(uv_handle_t *h)
+{
+    net_conn_t *c = h->data;
+    net_server_t *s = c->srv;
+    if (s->h->on_close)
+        s->h->on_close(c);
+    q_free(c);
+    /* Still linked on the flush list: on_prepare frees it when it walks past. */
+    if (c->in_flush)
+        c->dead = true;
+    else
+        free(c);
+}
+
+void net_conn_close(net_conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    net_server_t *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    s->nconns--;
+    /* A connection on the flush list is skipped there once closing (see on_prepare). */
+    uv_close((uv_handle_t *)&c->tcp, on_closed);
+}
+
+void net_conn_close_after_flush(net_conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->close_after_flush = true;
+    if (c->q_len == 0 && !c->writing)
+        net_conn_close(c);
+    else
+        schedule_flush(c);
+}
+
+void net_conn_name(const net_conn_t *c, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[64] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+    }
+    snprintf(out, cap, "c%llu %s:%d", (unsigned long long)c->id, host, port);
+}
+
+/* ---- reading ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    /* libuv reads one stream at a time; guard anyway so a future change cannot alias. */
+    if (recv_busy) {
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
+    recv_busy = true;
+    buf->base = recv_buf;
+    buf->len = sizeof(recv_buf);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    net_conn_t *c = stream->data;
+    if (buf->base == recv_buf)
+        recv_busy = false;
+    if (n > 0 && !c->closing) {
+        c->srv->bytes_in += (uint64_t)n;
+        c->srv->h->on_data(c, (uint8_t *)buf->base, (size_t)n);
+    } else if (n < 0) {
+        if (n != UV_EOF && n != UV_ECONNRESET) {
+            char name[96];
+            net_conn_name(c, name, sizeof(name));
+            log_conn(LOG_DEBUG, name, "read: %s", uv_strerror((int)n));
+        }
+        net_conn_close(c);
+    }
+}
+
+/* ---- writing ---- */
+
+static void on_write(uv_write_t *req, int status)
+{
+    net_conn_t *c = req->data;
+    c->writing = false;
+    if (status < 0) {
+        /* UV_ECANCELED comes from our own close; the queue is freed in on_closed. */
+        if (status != UV_ECANCELED)
+            net_conn_close(c);
+        return;
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < c->inflight; i++)
+        n += q_at(c, i)->b->len - q_at(c, i)->off;
+    c->inflight = 0;
+    q_advance(c, n);
+    if (c->closing)
+        return;
+    if (c->q_len)
+        schedule_flush(c);
+    else if (c->close_after_flush)
+        net_conn_close(c);
+}
+
+static uint32_t fill_iov(net_conn_t *c, uv_buf_t *iov)
+{
+    uint32_t n = c->q_len < NET_IOV_MAX ? c->q_len : NET_IOV_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        net_out_t *o = q_at(c, i);
+        iov[i] = uv_buf_init(o->b->data + o->off, (unsigned)(o->b->len - o->off));
+    }
+    return n;
+}
+
+static void flush_conn(net_conn_t *c)
+{
+    uv_buf_t iov[NET_IOV_MAX];
+    while (c->q_len && !c->writing && !c->closing) {
+        uint32_t n = fill_iov(c, iov);
+        int r = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
+        if (r == UV_EAGAIN || r == UV_ENOSYS)
+            r = 0;
+        if (r < 0) {
+            net_conn_close(c);
+            return;
+        }
+        q_advance(c, (size_t)r);
+        if (c->q_len == 0)
+            break;
+        size_t left = 0;
+        for (uint32_t i = 0; i < n; i++)
+            left += iov[i].len;
+        if ((size_t)r >= left)
+            continue; /* wrote all NET_IOV_MAX entries, more queued */
+        /* The kernel buffer is full: hand the rest to libuv, one write in flight. */
+        n = fill_iov(c, iov);
+        c->inflight = n;
+        c->writing = true;
+        c->wreq.data = c;
+        r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write);
+        if (r < 0) {
+            c->writing = false;
+            c->inflight = 0;
+            net_conn_close(c);
+        }
+        return;
+    }
+    if (c->q_len == 0 && !c->writing && c->close_after_flush && !c->closing)
+        net_conn_close(c);
+}
+
+int net_conn_send(net_conn_t *c, blob_t *b)
+{
+    if (c->closing || c->close_after_flush)
+        return -1;
+    if (c->q_bytes + b->len > c->srv->cfg.max_outbound)
+        return -1;
+    q_push(c, b);
+    schedule_flush(c);
+    return 0;
+}
+
+void net_conn_send_control(net_conn_t *c, blob_t *b)
+{
+    if (c->closing)
+        return;
+    q_push(c, b);
+    schedule_flush(c);
+}
+
+void net_conn_drop_queued(net_conn_t *c)
+{
+    /* Keep what is in flight, and a partly written head (cutting a frame in half would
+     * corrupt the stream). */
+    uint32_t keep = c->inflight;
+    if (keep == 0 && c->q_len && q_at(c, 0)->off > 0)
+        keep = 1;
+    while (c->q_len > keep) {
+        net_out_t *o = q_at(c, c->q_len - 1);
+        c->q_bytes -= o->b->len - o->off;
+        blob_unref(o->b);
+        c->q_len--;
+    }
+}
+
+static void on_prepare(uv_prepare_t *p)
+{
+    net_server_t *s = p->data;
+    net_conn_t *c = s->flush_head;
+    s->flush_head = NULL;
+    while (c) {
+        net_conn_t *next = c->flush_next;
+        c->in_flush = false;
+        c->flush_next = NULL;
+        if (c->dead)
+            free(c);
+        else if (!c->closing)
+            flush_conn(c);
+        c = next;
+    }
+}
+
+/* ---- accepting and the sweep ---- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    net_server_t *s = server->data;
+    if (status < 0) {
+        /* libuv sheds the pending connection itself on EMFILE (its reserve-fd trick); we
+         * only say so, once per episode. */
+        if (!s->accept_error_logged)
+            log_warn("accept: %s", uv_strerror(status));
+        s->accept_error_logged = true;
+        return;
+    }
+    net_conn_t *c = xcalloc(1, sizeof(*c));
+    c->srv = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    s->accept_error_logged = false;
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->id = ++s->next_id;
+    c->opened_ms = clock_mono_ms();
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    s->accepted++;
+    s->h->on_open(c);
+    if (!c->closing)
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    net_server_t *s = t->data;
+    uint64_t now = clock_mono_ms();
+    net_conn_t *c = s->conns;
+    while (c) {
+        net_conn_t *next = c->next; /* on_tick may close c, unlinking it */
+        if (s->h->on_tick)
+            s->h->on_tick(c, now);
+        c = next;
+    }
+}
+
+int net_server_start(net_server_t *s, uv_loop_t *loop, const net_config_t *cfg,
+                     const net_handler_t *h, void *data)
+{
+    memset(s, 0, sizeof(*s));
+    s->loop = loop;
+    s->cfg = *cfg;
+    s->h = h;
+    s->data = data;
+
+    struct sockaddr_storage addr;
+    int r = uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr);
+    if (r != 0)
+        r = uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)&addr);
+    if (r != 0) {
+        log_error("bad listen address '%s'", cfg->host);
+        return r;
+    }
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    r = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
+    if (r != 0) {
+        log_error("listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(r));
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        return r;
+    }
+    s->listening = true;
+    uv_prepare_init(loop, &s->flusher);
+    s->flusher.data = s;
+    uv_prepare_start(&s->flusher, on_prepare);
+    uv_timer_init(loop, &s->sweeper);
+    s->sweeper.data = s;
+    uv_timer_start(&s->sweeper, on_sweep, 1000, 1000);
+    return 0;
+}
+
+int net_server_port(const net_server_t *s)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+void net_server_stop(net_server_t *s)
+{
+    if (!s->listening)
+        return;
+    s->listening = false;
+    /* Empty the flush list first: with the prepare handle gone, nobody else would. */
+    for (net_conn_t *c = s->flush_head, *next; c; c = next) {
+        next = c->flush_next;
+        c->in_flush = false;
+        c->flush_next = NULL;
+        if (c->dead)
+            free(c);
+    }
+    s->flush_head = NULL;
+    while (s->conns)
+        net_conn_close(s->conns);
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_close((uv_handle_t *)&s->flusher, NULL);
+    uv_close((uv_handle_t *)&s->sweeper, NULL);
+}

@@ -1,0 +1,109 @@
+/* net - the only module that touches sockets: a TCP listener, connection lifetime, bounded
+ * outbound queues of shared blobs, and the once-per-loop-turn flush.
+ *
+ * Reading: every connection reads into one receive buffer shared by the whole loop (a
+ * connection that has nothing to say owns no input memory); on_data sees the bytes only
+ * for the duration of the call, so the layer above must consume or copy them.
+ *
+ * Writing: net_conn_send appends a reference to a blob (an encoded frame, typically shared
+ * by every recipient of a broadcast) to the connection's queue. Queues are flushed once per
+ * loop turn, just before the loop sleeps (uv_prepare), with uv_try_write of every pending
+ * buffer and then one uv_write of what is left; one write is in flight per connection.
+ *
+ * Lifetime: net_conn_close is asynchronous; on_close fires from the handle's close
+ * callback, after which the connection memory is freed. A connection is never freed while
+ * a callback of it is on the stack. */
+#ifndef PARLEY_NET_H
+#define PARLEY_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/blob.h"
+
+typedef struct net_conn net_conn_t;
+typedef struct net_server net_server_t;
+
+typedef struct {
+    /* A connection was accepted; the handler sets c->data. */
+    void (*on_open)(net_conn_t *c);
+    /* Bytes arrived. data lives in the shared receive buffer: valid and writable only during
+     * the call. */
+    void (*on_data)(net_conn_t *c, uint8_t *data, size_t len);
+    /* The peer closed, the socket failed, or net_conn_close completed: the last call for c,
+     * which is freed when it returns. */
+    void (*on_close)(net_conn_t *c);
+    /* Once a second for every open connection (the sweep: timeouts, keep-alive pings). */
+    void (*on_tick)(net_conn_t *c, uint64_t now_ms);
+} net_handler_t;
+
+typedef struct {
+    const char *host;
+    int port;            /* 0: any free port (see net_server_port) */
+    size_t max_outbound; /* bound of each connection's queued bytes */
+} net_config_t;
+
+typedef struct {
+    blob_t *b;
+    size_t off; /* bytes of b already written */
+} net_out_t;
+
+struct net_conn {
+    uv_tcp_t tcp;
+    net_server_t *srv;
+    void *data; /* the handler's per-connection state */
+    uint64_t id;
+    uint64_t opened_ms; /* monotonic */
+    net_out_t *q;       /* ring of queued buffers */
+    uint32_t q_head, q_len, q_cap;
+    uint32_t inflight; /* entries of q inside the uv_write in flight */
+    size_t q_bytes;    /* unwritten bytes queued */
+    uv_write_t wreq;
+    net_conn_t *prev, *next;  /* every open connection */
+    net_conn_t *flush_next;   /* pending flush list */
+    bool writing, in_flush, closing, close_after_flush, dead;
+};
+
+struct net_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_prepare_t flusher;
+    uv_timer_t sweeper;
+    net_config_t cfg;
+    const net_handler_t *h;
+    void *data;
+    net_conn_t *conns;  /* list of open connections */
+    net_conn_t *flush_head;
+    uint64_t next_id;
+    size_t nconns;
+    uint64_t accepted, bytes_in, bytes_out;
+    bool listening, accept_error_logged;
+};
+
+/* Binds and listens. Returns 0 or a UV_E* code (logged). */
+int net_server_start(net_server_t *s, uv_loop_t *loop, const net_config_t *cfg,
+                     const net_handler_t *h, void *data);
+/* The port actually bound (useful with port 0). */
+int net_server_port(const net_server_t *s);
+/* Closes the listener and timers; open connections are closed too. Handles finish closing
+ * on the next loop turns. */
+void net_server_stop(net_server_t *s);
+
+/* Queues a reference to b (the caller keeps its own). Returns 0, or -1 without queueing
+ * when the queue would go past max_outbound (the caller decides what a slow consumer
+ * deserves) or the connection is closing. */
+int net_conn_send(net_conn_t *c, blob_t *b);
+/* Queues b regardless of the bound: control frames are never held back by it. */
+void net_conn_send_control(net_conn_t *c, blob_t *b);
+/* Drops queued buffers that have not started going out (a slow consumer's backlog). */
+void net_conn_drop_queued(net_conn_t *c);
+/* Closes once the queue has been written (or at once if empty). Further sends fail. */
+void net_conn_close_after_flush(net_conn_t *c);
+/* Closes now, dropping the queue. on_close follows asynchronously. */
+void net_conn_close(net_conn_t *c);
+/* "c42 127.0.0.1:5000" into out, for log lines. */
+void net_conn_name(const net_conn_t *c, char *out, size_t cap);
+
+#endif

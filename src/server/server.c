@@ -1,0 +1,469 @@
+/* server - HTTP routes, the WebSocket upgrade, the frame driver and the chat transport.
+ *
+ * Each accepted socket gets an sconn_t, in one of three states:
+ *   HTTP     reading requests (keep-alive); the handshake deadline runs from the first byte
+ *            of each request (or the accept), so a slowloris cannot hold a socket;
+ *   WS       frames go through the ws parser to the chat session;
+ *   CLOSING  a close frame or a final response is queued; nothing more is read or sent
+ *            but control frames; the sweep cuts the socket if the peer never drains it.
+ * The HTTP parser and the ws parser share a union: a connection needs one or the other.
+ *
+ * Invariant: chat_session_close is called only from net's on_close (a uv close callback),
+ * never from inside a send, so the hub can iterate members while sending. */
+#include "server/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "chat/chat_session.h"
+#include "http/http_parse.h"
+#include "http/http_response.h"
+#include "net/net.h"
+#include "ui/ui.h"
+#include "ws/ws_frame.h"
+#include "ws/ws_handshake.h"
+
+#define CLOSE_GRACE_MS 5000
+
+typedef enum { SC_HTTP, SC_WS, SC_CLOSING } sc_state_t;
+
+struct server {
+    net_server_t net;
+    server_config_t cfg;
+    ws_limits_t limits;
+    chat_hub_t *hub;
+    store_t *store;
+    size_t nws;
+    uint64_t slow_closed, ws_opened;
+    bool draining;
+};
+
+typedef struct {
+    net_conn_t *nc;
+    server_t *srv;
+    chat_session_t *session;
+    uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
+    uint8_t state;
+    bool ws;       /* was upgraded (counted in nws) */
+    bool ping_out; /* our keep-alive ping awaits its pong */
+    union {
+        http_parser_t http;
+        ws_parser_t ws;
+    } u;
+} sconn_t;
+
+/* ---- output helpers ---- */
+
+static void send_bytes(sconn_t *c, const void *p, size_t len)
+{
+    blob_t *b = blob_from(p, len);
+    net_conn_send_control(c->nc, b);
+    blob_unref(b);
+}
+
+static void send_control(sconn_t *c, int opcode, const void *payload, size_t len)
+{
+    uint8_t head[WS_MAX_HEADER];
+    size_t hl = ws_frame_header(head, opcode, true, len, NULL);
+    blob_t *b = blob_new(hl + len);
+    memcpy(b->data, head, hl);
+    if (len)
+        memcpy(b->data + hl, payload, len);
+    net_conn_send_control(c->nc, b);
+    blob_unref(b);
+}
+
+/* Sends a close frame and lets the socket go once it is written. */
+static void ws_close(sconn_t *c, uint16_t code, const char *reason)
+{
+    if (c->state == SC_CLOSING)
+        return;
+    uint8_t payload[WS_MAX_CONTROL];
+    size_t n = ws_close_payload(payload, code, reason);
+    send_control(c, WS_OP_CLOSE, payload, n);
+    c->state = SC_CLOSING;
+    c->mark_ms = clock_mono_ms();
+    net_conn_close_after_flush(c->nc);
+}
+
+static void respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
+                    bool keep_alive, const char *extra, bool head_only)
+{
+    char head[1024];
+    int n = http_response_head(head, sizeof(head), status, ctype, len, keep_alive, extra);
+    if (n < 0)
+        n = 0;
+    buf_t b = BUF_INIT;
+    buf_append(&b, head, (size_t)n);
+    if (!head_only)
+        buf_append(&b, body, len);
+    send_bytes(c, b.data, b.len);
+    buf_deinit(&b);
+    if (!keep_alive) {
+        c->state = SC_CLOSING;
+        c->mark_ms = clock_mono_ms();
+        net_conn_close_after_flush(c->nc);
+    }
+}
+
+static void respond_json(sconn_t *c, int status, const char *body, bool keep_alive,
+                         const char *extra)
+{
+    respond(c, status, "application/json", body, strlen(body), keep_alive, extra, false);
+}
+
+/* ---- the chat transport ---- */
+
+static void transport_send(void *conn, blob_t *frame)
+{
+    sconn_t *c = conn;
+    if (c->state != SC_WS || c->nc->closing)
+        return;
+    if (net_conn_send(c->nc, frame) == 0)
+        return;
+    /* Past the outbound bound: a slow consumer. Its backlog goes, the close goes alone. */
+    char name[96];
+    net_conn_name(c->nc, name, sizeof(name));
+    log_conn(LOG_WARN, name, "slow consumer: outbound queue over %zu bytes, closing 1013",
+             c->srv->cfg.max_outbound);
+    c->srv->slow_closed++;
+    net_conn_drop_queued(c->nc);
+    ws_close(c, WS_CLOSE_TRY_AGAIN, "slow consumer: outbound queue full");
+}
+
+static void transport_close(void *conn, uint16_t code, const char *reason)
+{
+    ws_close(conn, code, reason);
+}
+
+const chat_transport_t server_transport = {transport_send, transport_close};
+
+static void on_ws(sconn_t *c, uint8_t *data, size_t len);
+
+/* ---- HTTP ---- */
+
+static void metrics(sconn_t *c, bool keep_alive, bool head_only)
+{
+    server_t *s = c->srv;
+    store_stats_t st;
+    store_stats(s->store, &st);
+    const chat_stats_t *cs = &s->hub->stats;
+    buf_t b = BUF_INIT;
+    buf_appendf(&b,
+                "# HELP parley_connections Open TCP connections.\n"
+                "# TYPE parley_connections gauge\nparley_connections %zu\n"
+                "# HELP parley_websockets Open WebSocket connections.\n"
+                "# TYPE parley_websockets gauge\nparley_websockets %zu\n"
+                "# TYPE parley_online_users gauge\nparley_online_users %zu\n"
+                "# TYPE parley_accepted_total counter\nparley_accepted_total %llu\n"
+                "# TYPE parley_messages_published_total counter\n"
+                "parley_messages_published_total %llu\n"
+                "# TYPE parley_messages_delivered_total counter\n"
+                "parley_messages_delivered_total %llu\n"
+                "# TYPE parley_slow_consumers_closed_total counter\n"
+                "parley_slow_consumers_closed_total %llu\n"
+                "# TYPE parley_store_appends_total counter\nparley_store_appends_total %llu\n"
+                "# TYPE parley_store_commits_total counter\nparley_store_commits_total %llu\n"
+                "# TYPE parley_store_queued gauge\nparley_store_queued %llu\n"
+                "# TYPE parley_bytes_in_total counter\nparley_bytes_in_total %llu\n"
+                "# TYPE parley_bytes_out_total counter\nparley_bytes_out_total %llu\n"
+                "# TYPE parley_channel_last_seq gauge\n"
+                "parley_channel_last_seq{channel=\"general\"} %llu\n",
+                s->net.nconns, s->nws, s->hub->online, (unsigned long long)s->net.accepted,
+                (unsigned long long)cs->published, (unsigned long long)cs->delivered,
+                (unsigned long long)s->slow_closed, (unsigned long long)st.appends,
+                (unsigned long long)st.commits, (unsigned long long)st.queued,
+                (unsigned long long)s->net.bytes_in, (unsigned long long)s->net.bytes_out,
+                (unsigned long long)s->hub->general.committed);
+    respond(c, 200, "text/plain; version=0.0.4", b.data, b.len, keep_alive, NULL, head_only);
+    buf_deinit(&b);
+}
+
+/* "/ws" -> JSON or line mode; "/ws/{id}" -> client-id mode (id into out). -1: not a ws path;
+ * -2: a ws path with a bad client id. */
+static int ws_route(const char *path, char *id, size_t idcap)
+{
+    if (strcmp(path, "/ws") == 0 || strcmp(path, "/ws/") == 0)
+        return CHAT_MODE_AUTO;
+    if (strncmp(path, "/ws/", 4) != 0)
+        return -1;
+    const char *p = path + 4;
+    size_t n = strlen(p);
+    if (!chat_client_id_valid(p, n) || n >= idcap)
+        return -2;
+    memcpy(id, p, n + 1);
+    return CHAT_MODE_CLIENTID;
+}
+
+/* Validates the RFC 6455 4.2.1 handshake; answers the failure itself. */
+static bool handshake_ok(sconn_t *c, const http_request_t *r)
+{
+    if (r->method != HTTP_GET || !r->upgrade_req || !r->upgrade ||
+        !ws_header_has_token(r->upgrade, strlen(r->upgrade), "websocket") || !r->connection ||
+        !ws_header_has_token(r->connection, strlen(r->connection), "upgrade")) {
+        respond_json(c, 426, "{\"error\":\"this endpoint speaks WebSocket only\"}", false,
+                     "Upgrade: websocket\r\n");
+        return false;
+    }
+    if (!r->ws_version || strcmp(r->ws_version, "13") != 0) {
+        respond_json(c, 426, "{\"error\":\"unsupported WebSocket version\"}", false,
+                     "Sec-WebSocket-Version: 13\r\n");
+        return false;
+    }
+    if (!r->ws_key || !ws_handshake_key_valid(r->ws_key, strlen(r->ws_key))) {
+        respond_json(c, 400, "{\"error\":\"missing or invalid Sec-WebSocket-Key\"}", false,
+                     NULL);
+        return false;
+    }
+    if (c->srv->draining || c->srv->nws >= c->srv->cfg.max_connections) {
+        respond_json(c, 503, "{\"error\":\"server busy\"}", false, "Retry-After: 1\r\n");
+        return false;
+    }
+    return true;
+}
+
+static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *client_id)
+{
+    char accept[WS_ACCEPT_SIZE];
+    ws_handshake_accept(r->ws_key, strlen(r->ws_key), accept);
+    bool v1 = r->ws_protocol && ws_header_has_token(r->ws_protocol, strlen(r->ws_protocol),
+                                                    "parley.v1");
+    char head[512];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
+                     accept, v1 ? "Sec-WebSocket-Protocol: parley.v1\r\n" : "");
+    send_bytes(c, head, (size_t)n);
+    http_parser_deinit(&c->u.http);
+    ws_parser_init(&c->u.ws, &c->srv->limits);
+    c->state = SC_WS;
+    c->ws = true;
+    c->srv->nws++;
+    c->srv->ws_opened++;
+    c->mark_ms = clock_mono_ms();
+    if (mode == CHAT_MODE_AUTO && v1)
+        mode = CHAT_MODE_JSON;
+    c->session = chat_session_open(c->srv->hub, c, (chat_mode_t)mode, client_id);
+}
+
+/* Answers one request. Returns true when the connection switched to WebSocket. */
+static bool handle_request(sconn_t *c, const http_request_t *r)
+{
+    server_t *s = c->srv;
+    bool ka = r->keep_alive && !s->draining;
+    bool head = r->method == HTTP_HEAD;
+    char id[40];
+    int mode = ws_route(r->path, id, sizeof(id));
+    if (mode == -2) {
+        respond_json(c, 404, "{\"error\":\"client id must be 1-32 of A-Za-z0-9_-\"}", ka, NULL);
+        return false;
+    }
+    if (mode >= 0) {
+        if (!handshake_ok(c, r))
+            return false;
+        upgrade(c, r, mode, id);
+        return true;
+    }
+    const ui_file_t *f = ui_find(r->path);
+    bool known = f || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/metrics") == 0;
+    if (!known) {
+        respond_json(c, 404, "{\"error\":\"not found\"}", ka, NULL);
+    } else if (r->method != HTTP_GET && r->method != HTTP_HEAD) {
+        respond_json(c, 405, "{\"error\":\"method not allowed\"}", ka, "Allow: GET, HEAD\r\n");
+    } else if (f) {
+        respond(c, 200, f->content_type, f->data, f->len, ka,
+                "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n", head);
+    } else if (strcmp(r->path, "/healthz") == 0) {
+        const char *body = s->draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}";
+        respond(c, s->draining ? 503 : 200, "application/json", body, strlen(body), ka,
+                "Cache-Control: no-store\r\n", head);
+    } else {
+        metrics(c, ka, head);
+    }
+    return false;
+}
+
+static void on_http(sconn_t *c, uint8_t *data, size_t len)
+{
+    while (c->state == SC_HTTP) {
+        http_request_t *req = NULL;
+        int status = 0;
+        ssize_t n = http_parser_feed(&c->u.http, (const char *)data, len, &req, &status);
+        if (n < 0) {
+            char body[64];
+            snprintf(body, sizeof(body), "{\"error\":\"%s\"}", http_status_text(status));
+            respond_json(c, status, body, false, NULL);
+            return;
+        }
+        if (!req)
+            return;
+        data += n;
+        len -= (size_t)n;
+        if (handle_request(c, req)) {
+            /* Bytes after the upgrade request are the first frames. */
+            if (len)
+                on_ws(c, data, len);
+            return;
+        }
+        http_parser_next(&c->u.http);
+        c->mark_ms = clock_mono_ms();
+        if (len == 0)
+            return;
+    }
+}
+
+/* ---- WebSocket ---- */
+
+static void on_ws(sconn_t *c, uint8_t *data, size_t len)
+{
+    c->mark_ms = clock_mono_ms();
+    c->ping_out = false; /* any traffic proves the peer alive */
+    while (c->state == SC_WS) {
+        ws_event_t ev;
+        size_t n = ws_parser_feed(&c->u.ws, data, len, &ev);
+        data += n;
+        len -= n;
+        switch (ev.type) {
+        case WS_EV_NONE:
+            ws_parser_shrink(&c->u.ws);
+            return;
+        case WS_EV_MESSAGE:
+            if (ev.opcode == WS_OP_TEXT)
+                chat_session_text(c->session, (const char *)ev.data, ev.len);
+            else
+                chat_session_binary(c->session, ev.data, ev.len);
+            break;
+        case WS_EV_PING:
+            send_control(c, WS_OP_PONG, ev.data, ev.len);
+            break;
+        case WS_EV_PONG:
+            break;
+        case WS_EV_CLOSE:
+            /* Echo the code (RFC 6455 5.5.1); an empty close is answered empty. */
+            ws_close(c, ev.code == WS_CLOSE_NO_STATUS ? 0 : ev.code, NULL);
+            return;
+        case WS_EV_ERROR: {
+            char name[96];
+            net_conn_name(c->nc, name, sizeof(name));
+            log_conn(LOG_INFO, name, "closing %u: %s", ev.code, ev.error);
+            ws_close(c, ev.code, ev.error);
+            return;
+        }
+        }
+    }
+}
+
+/* ---- net handler ---- */
+
+static void on_open(net_conn_t *nc)
+{
+    server_t *s = nc->srv->data;
+    sconn_t *c = xcalloc(1, sizeof(*c));
+    c->nc = nc;
+    c->srv = s;
+    c->state = SC_HTTP;
+    c->mark_ms = clock_mono_ms();
+    http_parser_init(&c->u.http, s->cfg.max_header, s->cfg.max_body);
+    nc->data = c;
+}
+
+static void on_data(net_conn_t *nc, uint8_t *data, size_t len)
+{
+    sconn_t *c = nc->data;
+    if (c->state == SC_HTTP)
+        on_http(c, data, len);
+    else if (c->state == SC_WS)
+        on_ws(c, data, len);
+    /* CLOSING: whatever the peer still sends is ignored until the socket goes. */
+}
+
+static void on_close(net_conn_t *nc)
+{
+    sconn_t *c = nc->data;
+    if (c->session)
+        chat_session_close(c->session);
+    if (c->ws) {
+        ws_parser_deinit(&c->u.ws);
+        c->srv->nws--;
+    } else {
+        http_parser_deinit(&c->u.http);
+    }
+    free(c);
+}
+
+static void on_tick(net_conn_t *nc, uint64_t now)
+{
+    sconn_t *c = nc->data;
+    const server_config_t *cfg = &c->srv->cfg;
+    uint64_t age = now - c->mark_ms;
+    if (c->state == SC_HTTP && age > cfg->handshake_timeout_ms) {
+        net_conn_close(nc);
+    } else if (c->state == SC_CLOSING && age > CLOSE_GRACE_MS) {
+        net_conn_close(nc);
+    } else if (c->state == SC_WS && cfg->idle_timeout_ms) {
+        if (age > cfg->idle_timeout_ms) {
+            ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout");
+        } else if (age > cfg->idle_timeout_ms / 2 && !c->ping_out) {
+            send_control(c, WS_OP_PING, "parley", 6);
+            c->ping_out = true;
+        }
+    }
+}
+
+static const net_handler_t handler = {on_open, on_data, on_close, on_tick};
+
+/* ---- lifetime ---- */
+
+server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *hub,
+                       store_t *store)
+{
+    server_t *s = xcalloc(1, sizeof(*s));
+    s->cfg = *cfg;
+    s->hub = hub;
+    s->store = store;
+    s->limits.max_frame = cfg->max_frame;
+    s->limits.max_message = cfg->max_frame;
+    s->limits.require_mask = true;
+    net_config_t ncfg = {cfg->host, cfg->port, cfg->max_outbound};
+    if (net_server_start(&s->net, loop, &ncfg, &handler, s) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int server_port(const server_t *s)
+{
+    return net_server_port(&s->net);
+}
+
+void server_drain(server_t *s)
+{
+    s->draining = true;
+    for (net_conn_t *nc = s->net.conns, *next; nc; nc = next) {
+        next = nc->next;
+        sconn_t *c = nc->data;
+        if (c->state == SC_WS)
+            ws_close(c, WS_CLOSE_GOING_AWAY, "server shutting down");
+    }
+}
+
+size_t server_ws_count(const server_t *s)
+{
+    return s->nws;
+}
+
+void server_stop(server_t *s)
+{
+    net_server_stop(&s->net);
+}
+
+void server_free(server_t *s)
+{
+    free(s);
+}

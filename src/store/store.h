@@ -1,0 +1,102 @@
+/* store - durable message storage, behind an interface so that SQLite (store_sqlite.c) and,
+ * later, PostgreSQL are interchangeable without #ifdefs in callers (hiredis adapters style).
+ *
+ * Threading: every function here is called on the loop thread, and every callback fires on
+ * the loop thread (the backend posts completions back through uv_async). Blocking work
+ * (SQLite) runs on the backend's own thread, never on the loop.
+ *
+ * Ordering: operations complete in the order they were submitted. A query therefore sees
+ * every append submitted before it (and possibly some submitted after it, committed in the
+ * same group); the chat hub relies on this to splice history and live messages without a
+ * gap or a duplicate.
+ *
+ * Durability: an append's callback fires with status 0 only after the transaction holding
+ * it committed. A backend that cannot commit does not report failure message by message:
+ * it logs and exits the process, because acknowledging later messages after losing earlier
+ * ones would break the gapless seq promise (see docs/protocol.md). */
+#ifndef PARLEY_STORE_H
+#define PARLEY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+
+/* One stored chat message. Strings are NUL-terminated UTF-8 (text has no NUL inside). */
+typedef struct {
+    const char *channel;
+    uint64_t seq;
+    const char *user;
+    const char *text;
+    int64_t ts; /* Unix ms */
+} store_msg_t;
+
+/* A range of one channel's messages, returned oldest first.
+ * after > 0:  seq > after, the oldest `limit` of them (resume).
+ * else before > 0: seq < before, the newest `limit` of them (scroll back).
+ * else: the newest `limit` messages (history on join). */
+typedef struct {
+    const char *channel;
+    uint64_t after;
+    uint64_t before;
+    unsigned limit;
+} store_query_t;
+
+typedef struct {
+    uint64_t appends;      /* messages committed */
+    uint64_t commits;      /* transactions committed */
+    uint64_t queries;
+    uint64_t queued;       /* operations waiting for the writer thread now */
+} store_stats_t;
+
+/* status is 0 once committed. Fires exactly once per accepted append. */
+typedef void (*store_append_cb)(void *ctx, int status);
+/* msgs (n of them, oldest first) are the store's, valid only during the callback. `more` is
+ * true when further messages exist beyond the range returned (older ones for history,
+ * newer ones for resume). status < 0: the query failed, msgs is NULL. */
+typedef void (*store_query_cb)(void *ctx, int status, const store_msg_t *msgs, size_t n,
+                               bool more);
+
+typedef struct {
+    /* Copies msg; cb fires after the commit. Returns 0, or < 0 when the store is closing
+     * (cb will not fire). */
+    int (*append)(store_t *s, const store_msg_t *msg, store_append_cb cb, void *ctx);
+    /* Copies q; cb fires with the result. Returns 0, or < 0 when closing (no callback). */
+    int (*query)(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx);
+    /* Synchronous: the highest committed seq of channel, 0 if none. For start-up only. */
+    int (*last_seq)(store_t *s, const char *channel, uint64_t *out);
+    void (*stats)(store_t *s, store_stats_t *out);
+    /* Commits everything queued, stops the thread, and calls, before returning, every
+     * callback still pending (appends with 0 once committed, queries with their result), so
+     * callers' contexts are released. Then closes the database, its loop handle (freeing s
+     * in the close callback), and lets the loop end. */
+    void (*close)(store_t *s);
+} store_backend_t;
+
+struct store {
+    const store_backend_t *be;
+};
+
+static inline int store_append(store_t *s, const store_msg_t *m, store_append_cb cb, void *ctx)
+{
+    return s->be->append(s, m, cb, ctx);
+}
+static inline int store_query(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx)
+{
+    return s->be->query(s, q, cb, ctx);
+}
+static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
+{
+    return s->be->last_seq(s, channel, out);
+}
+static inline void store_stats(store_t *s, store_stats_t *out)
+{
+    s->be->stats(s, out);
+}
+static inline void store_close(store_t *s)
+{
+    s->be->close(s);
+}
+
+#endif

@@ -1,0 +1,704 @@
+/* store_sqlite - the SQLite backend of store.h (group commit on a writer thread).
+ *
+ * Structures: each append or query is one op_t, allocated once with its strings in op->data.
+ * The loop thread pushes ops onto `in`, a FIFO under `mu`/`cond`. The writer thread takes
+ * everything queued (at most BATCH_MAX ops), runs the batch's appends in one transaction
+ * (BEGIN IMMEDIATE ... COMMIT), then the batch's queries, and moves the whole batch, still in
+ * submission order, onto `done` (under `done_mu`) and wakes the loop with uv_async_send;
+ * on_async runs the callbacks in that order and frees the ops. Under load many messages
+ * share one commit, which is the point.
+ *
+ * Invariants:
+ * - `db` and the statements in `st` belong to the writer thread (the opener uses them before
+ *   the thread starts, close after it is joined). `rdb`, a second connection, belongs to the
+ *   loop thread and serves last_seq; in WAL mode it reads the last commit without waiting for
+ *   the writer.
+ * - A failed commit (or insert) ends the process with EXIT_STORE after logging: store.h
+ *   promises that an acknowledged message is never taken back and seqs never have holes.
+ * - `closing` is set by close on the loop thread; afterwards append/query return -1. Close
+ *   still answers every op submitted before it, so callers' contexts are released. The
+ *   store is freed in the async handle's close callback, so after
+ *   store_close the loop must run again until its handles are closed (uv_run, as any libuv
+ *   shutdown does before uv_loop_close). */
+#include "store/store_sqlite.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+
+#define SQLITE_SCHEMA_VERSION 1
+#define BATCH_MAX 4096       /* ops per batch, so one batch's results stay bounded */
+#define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
+#define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
+#define EXIT_STORE 70        /* EX_SOFTWARE: the store cannot keep its promise */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum { OP_APPEND, OP_QUERY };
+
+typedef struct op {
+    struct op *next;
+    int kind;
+    void *ctx;
+    union {
+        store_append_cb append;
+        store_query_cb query;
+    } cb;
+    union {
+        store_msg_t msg; /* OP_APPEND; strings in data */
+        struct {
+            store_query_t q; /* channel in data */
+            int status;
+            bool more;
+            size_t n;
+            store_msg_t *rows; /* user and text point into arena, channel into data */
+            buf_t arena;
+        } query;
+    } u;
+    char data[];
+} op_t;
+
+typedef struct {
+    op_t *head;
+    op_t *tail;
+} op_list_t;
+
+enum { ST_BEGIN, ST_COMMIT, ST_INSERT, ST_AFTER, ST_BEFORE, ST_NEWEST, ST_COUNT };
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_AFTER] = "SELECT seq, user, text, ts FROM messages WHERE channel = ?1 AND seq > ?2 "
+                 "ORDER BY seq ASC LIMIT ?3",
+    [ST_BEFORE] = "SELECT seq, user, text, ts FROM messages WHERE channel = ?1 AND seq < ?2 "
+                  "ORDER BY seq DESC LIMIT ?3",
+    [ST_NEWEST] = "SELECT seq, user, text, ts FROM messages WHERE channel = ?1 "
+                  "ORDER BY seq DESC LIMIT ?3",
+};
+
+static const char sql_create[] =
+    "CREATE TABLE messages(channel TEXT NOT NULL, seq INTEGER NOT NULL, user TEXT NOT NULL, "
+    "text TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(channel, seq)) WITHOUT ROWID";
+
+static const char sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
+
+typedef struct {
+    store_t base; /* first, so that a store_t * is a sqlite_store_t * */
+    uv_async_t async;
+    uv_thread_t thread;
+    sqlite3 *db;  /* writer thread */
+    sqlite3 *rdb; /* loop thread: last_seq */
+    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt *st_last_seq; /* on rdb */
+
+    uv_mutex_t mu; /* guards in, queued, stop */
+    uv_cond_t cond;
+    op_list_t in;
+    size_t queued;
+    bool stop;
+
+    uv_mutex_t done_mu; /* guards done */
+    op_list_t done;
+    op_list_t running; /* loop thread: completions being called back now */
+
+    bool closing; /* loop thread only */
+    _Atomic uint64_t appends, commits, queries;
+} sqlite_store_t;
+
+static const store_backend_t sqlite_backend;
+
+/* ---- op lists ---- */
+
+static void list_push(op_list_t *l, op_t *op)
+{
+    op->next = NULL;
+    if (l->tail)
+        l->tail->next = op;
+    else
+        l->head = op;
+    l->tail = op;
+}
+
+/* Moves up to max ops from the front of src to dst (empty before); returns how many. */
+static size_t list_take(op_list_t *src, size_t max, op_list_t *dst)
+{
+    assert(src->head && max > 0);
+    size_t n = 1;
+    op_t *last = src->head;
+    for (; last->next && n < max; n++)
+        last = last->next;
+    dst->head = src->head;
+    dst->tail = last;
+    src->head = last->next;
+    if (!src->head)
+        src->tail = NULL;
+    last->next = NULL;
+    return n;
+}
+
+static void list_splice(op_list_t *dst, op_list_t *src)
+{
+    if (!src->head)
+        return;
+    if (dst->tail)
+        dst->tail->next = src->head;
+    else
+        dst->head = src->head;
+    dst->tail = src->tail;
+    src->head = src->tail = NULL;
+}
+
+static void op_free(op_t *op)
+{
+    if (op->kind == OP_QUERY) {
+        free(op->u.query.rows);
+        buf_deinit(&op->u.query.arena);
+    }
+    free(op);
+}
+
+/* ---- writer thread ---- */
+
+/* Ends the process: the store cannot commit, and reporting it per message would let later
+ * messages be acknowledged after earlier ones were lost (store.h, docs/protocol.md). */
+static void die(sqlite_store_t *s, const char *what)
+{
+    log_error("store: %s failed: %s; exiting so that no acknowledged message is lost", what,
+              sqlite3_errmsg(s->db));
+    exit(EXIT_STORE);
+}
+
+/* Steps a statement that returns no row, retrying SQLITE_BUSY; anything else is fatal. */
+static void step_or_die(sqlite_store_t *s, sqlite3_stmt *st, const char *what)
+{
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_BUSY || attempt == BUSY_RETRIES)
+            break;
+        log_warn("store: %s: database busy, retrying", what);
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE)
+        die(s, what);
+    sqlite3_reset(st);
+}
+
+static void insert_or_die(sqlite_store_t *s, const store_msg_t *m)
+{
+    sqlite3_stmt *st = s->st[ST_INSERT];
+    if (sqlite3_bind_text(st, 1, m->channel, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)m->seq) != SQLITE_OK ||
+        sqlite3_bind_text(st, 3, m->user, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 4, m->text, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 5, m->ts) != SQLITE_OK)
+        die(s, "insert (bind)");
+    step_or_die(s, st, "insert");
+    sqlite3_clear_bindings(st); /* the op owning the strings is freed on the loop thread */
+}
+
+/* Copies a text column, up to its first NUL, with a NUL, into arena. */
+static void arena_put(buf_t *arena, sqlite3_stmt *st, int col)
+{
+    const char *p = (const char *)sqlite3_column_text(st, col);
+    if (!p)
+        p = "";
+    buf_append(arena, p, strlen(p) + 1);
+}
+
+/* Fetches rows into op->u.query; returns the SQLite code that ended the loop. */
+static int query_fetch(sqlite3_stmt *st, op_t *op, size_t *cap)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (op->u.query.n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            op->u.query.rows = xrealloc(op->u.query.rows, *cap * sizeof(store_msg_t));
+        }
+        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
+        m->ts = sqlite3_column_int64(st, 3);
+        arena_put(&op->u.query.arena, st, 1);
+        arena_put(&op->u.query.arena, st, 2);
+    }
+    return rc;
+}
+
+/* Points every row's strings into the arena, which holds user\0text\0 per row in fetch order
+ * and cannot move any more. */
+static void query_fixup(op_t *op)
+{
+    const char *p = op->u.query.arena.data;
+    for (size_t i = 0; i < op->u.query.n; i++) {
+        store_msg_t *m = &op->u.query.rows[i];
+        m->channel = op->u.query.q.channel;
+        m->user = p;
+        p += strlen(p) + 1;
+        m->text = p;
+        p += strlen(p) + 1;
+    }
+}
+
+static sqlite3_int64 clamp_seq(uint64_t seq)
+{
+    return seq > INT64_MAX ? INT64_MAX : (sqlite3_int64)seq;
+}
+
+/* Runs one query. Rows come newest first for history (DESC), so they are reversed; one row
+ * beyond the limit is asked for to learn `more`, and dropped. */
+static void run_query(sqlite_store_t *s, op_t *op)
+{
+    const store_query_t *q = &op->u.query.q;
+    sqlite3_stmt *st = s->st[ST_NEWEST];
+    uint64_t bound = 0;
+    if (q->after > 0) {
+        st = s->st[ST_AFTER];
+        bound = q->after;
+    } else if (q->before > 0) {
+        st = s->st[ST_BEFORE];
+        bound = q->before;
+    }
+    bool desc = st != s->st[ST_AFTER];
+
+    size_t cap = 0;
+    int rc = sqlite3_bind_text(st, 1, q->channel, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && st != s->st[ST_NEWEST])
+        rc = sqlite3_bind_int64(st, 2, clamp_seq(bound));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
+    if (rc == SQLITE_OK)
+        rc = query_fetch(st, op, &cap);
+    if (rc != SQLITE_DONE) {
+        log_warn("store: query on channel %s failed: %s", q->channel, sqlite3_errmsg(s->db));
+        free(op->u.query.rows);
+        op->u.query.rows = NULL;
+        op->u.query.n = 0;
+        buf_deinit(&op->u.query.arena);
+        op->u.query.status = -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return;
+
+    query_fixup(op);
+    op->u.query.more = op->u.query.n > q->limit;
+    if (op->u.query.more)
+        op->u.query.n = q->limit;
+    store_msg_t *rows = op->u.query.rows;
+    for (size_t i = 0, j = op->u.query.n; desc && i + 1 < j; i++, j--) {
+        store_msg_t t = rows[i];
+        rows[i] = rows[j - 1];
+        rows[j - 1] = t;
+    }
+    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+}
+
+static void run_batch(sqlite_store_t *s, const op_list_t *batch)
+{
+    uint64_t appends = 0;
+    for (op_t *op = batch->head; op; op = op->next) {
+        if (op->kind != OP_APPEND)
+            continue;
+        if (appends++ == 0)
+            step_or_die(s, s->st[ST_BEGIN], "begin");
+        insert_or_die(s, &op->u.msg);
+    }
+    if (appends) {
+        step_or_die(s, s->st[ST_COMMIT], "commit");
+        atomic_fetch_add_explicit(&s->appends, appends, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->commits, 1, memory_order_relaxed);
+    }
+    for (op_t *op = batch->head; op; op = op->next)
+        if (op->kind == OP_QUERY)
+            run_query(s, op);
+}
+
+static void writer_main(void *arg)
+{
+    sqlite_store_t *s = arg;
+    for (;;) {
+        op_list_t batch;
+        uv_mutex_lock(&s->mu);
+        while (!s->in.head && !s->stop)
+            uv_cond_wait(&s->cond, &s->mu);
+        if (!s->in.head) { /* stopping, and everything queued is done */
+            uv_mutex_unlock(&s->mu);
+            return;
+        }
+        s->queued -= list_take(&s->in, BATCH_MAX, &batch);
+        uv_mutex_unlock(&s->mu);
+
+        run_batch(s, &batch);
+
+        uv_mutex_lock(&s->done_mu);
+        list_splice(&s->done, &batch);
+        uv_mutex_unlock(&s->done_mu);
+        uv_async_send(&s->async);
+    }
+}
+
+/* ---- loop thread ---- */
+
+static void op_complete(op_t *op)
+{
+    if (op->kind == OP_APPEND) {
+        op->cb.append(op->ctx, 0);
+        return;
+    }
+    op->cb.query(op->ctx, op->u.query.status, op->u.query.status < 0 ? NULL : op->u.query.rows,
+                 op->u.query.n, op->u.query.more);
+}
+
+/* Calls back and frees every op of l, popping each before its callback so that a callback
+ * that closes the store (which drains the same list) cannot see an op twice. */
+static void drain(op_list_t *l)
+{
+    op_t *op;
+    while ((op = l->head)) {
+        l->head = op->next;
+        if (!l->head)
+            l->tail = NULL;
+        op_complete(op);
+        op_free(op);
+    }
+}
+
+/* Runs completions in submission order. A callback may close the store: close answers
+ * the rest of `running` and then what the writer still held, and s stays valid until
+ * on_async_close. */
+static void on_async(uv_async_t *h)
+{
+    sqlite_store_t *s = h->data;
+    if (s->closing)
+        return; /* close has answered everything already */
+    uv_mutex_lock(&s->done_mu);
+    list_splice(&s->running, &s->done);
+    uv_mutex_unlock(&s->done_mu);
+    drain(&s->running);
+}
+
+static void submit(sqlite_store_t *s, op_t *op)
+{
+    uv_mutex_lock(&s->mu);
+    bool was_empty = s->in.head == NULL; /* else the writer is busy or already woken */
+    list_push(&s->in, op);
+    s->queued++;
+    if (was_empty)
+        uv_cond_signal(&s->cond);
+    uv_mutex_unlock(&s->mu);
+}
+
+static int sqlite_append(store_t *base, const store_msg_t *m, store_append_cb cb, void *ctx)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    if (s->closing)
+        return -1;
+    assert(m->seq > 0 && m->seq <= INT64_MAX);
+    size_t lc = strlen(m->channel) + 1, lu = strlen(m->user) + 1, lt = strlen(m->text) + 1;
+    op_t *op = xmalloc(sizeof(*op) + lc + lu + lt);
+    op->kind = OP_APPEND;
+    op->ctx = ctx;
+    op->cb.append = cb;
+    char *p = op->data;
+    op->u.msg = (store_msg_t){
+        .channel = p, .user = p + lc, .text = p + lc + lu, .seq = m->seq, .ts = m->ts};
+    memcpy(p, m->channel, lc);
+    memcpy(p + lc, m->user, lu);
+    memcpy(p + lc + lu, m->text, lt);
+    submit(s, op);
+    return 0;
+}
+
+static int sqlite_query(store_t *base, const store_query_t *q, store_query_cb cb, void *ctx)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    if (s->closing)
+        return -1;
+    size_t lc = strlen(q->channel) + 1;
+    op_t *op = xcalloc(1, sizeof(*op) + lc);
+    op->kind = OP_QUERY;
+    op->ctx = ctx;
+    op->cb.query = cb;
+    op->u.query.q = *q;
+    op->u.query.q.channel = memcpy(op->data, q->channel, lc);
+    buf_init(&op->u.query.arena);
+    submit(s, op);
+    return 0;
+}
+
+static int sqlite_last_seq(store_t *base, const char *channel, uint64_t *out)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    if (s->closing)
+        return -1;
+    sqlite3_stmt *st = s->st_last_seq;
+    int rc = sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(st, 0); /* max() of nothing is NULL: 0 */
+    else
+        log_error("store: last seq of channel %s: %s", channel, sqlite3_errmsg(s->rdb));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static void sqlite_stats(store_t *base, store_stats_t *out)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    out->appends = atomic_load_explicit(&s->appends, memory_order_relaxed);
+    out->commits = atomic_load_explicit(&s->commits, memory_order_relaxed);
+    out->queries = atomic_load_explicit(&s->queries, memory_order_relaxed);
+    uv_mutex_lock(&s->mu);
+    out->queued = s->queued;
+    uv_mutex_unlock(&s->mu);
+}
+
+/* ---- open and close ---- */
+
+static void finalize_all(sqlite_store_t *s)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->st[i]); /* NULL is a no-op */
+        s->st[i] = NULL;
+    }
+    sqlite3_finalize(s->st_last_seq);
+    s->st_last_seq = NULL;
+}
+
+static void db_close(sqlite3 *db)
+{
+    if (db && sqlite3_close(db) != SQLITE_OK)
+        log_warn("store: close: %s", sqlite3_errmsg(db));
+}
+
+static void on_async_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void sqlite_close(store_t *base)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    assert(!s->closing);
+    s->closing = true;
+    uv_mutex_lock(&s->mu);
+    s->stop = true;
+    uv_cond_signal(&s->cond);
+    uv_mutex_unlock(&s->mu);
+    uv_thread_join(&s->thread); /* the writer commits everything queued first */
+
+    /* Completed but not yet called back: answer them now, in submission order, so every
+     * caller's context is released (store.h). They run with `closing` set, so a callback
+     * that submits more gets -1. */
+    list_splice(&s->running, &s->done);
+    drain(&s->running);
+    finalize_all(s);
+    db_close(s->db);
+    db_close(s->rdb);
+    uv_mutex_destroy(&s->done_mu);
+    uv_cond_destroy(&s->cond);
+    uv_mutex_destroy(&s->mu);
+    uv_close((uv_handle_t *)&s->async, on_async_close);
+}
+
+static int db_open(const char *path, int flags, sqlite3 **out)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("store: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    *out = db;
+    return 0;
+}
+
+static int db_exec(sqlite3 *db, const char *path, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK)
+        return 0;
+    log_error("store: %s: %s: %s", path, sql, err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    return -1;
+}
+
+/* Runs a statement returning one integer (or text, into text/size); 0 or -1 after logging. */
+static int db_get(sqlite3 *db, const char *path, const char *sql, sqlite3_int64 *num, char *text,
+                  size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && num)
+        *num = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW && text) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        size_t len = t ? strlen(t) : 0;
+        len = len < size ? len : size - 1;
+        memcpy(text, t ? t : "", len);
+        text[len] = '\0';
+    }
+    if (rc != SQLITE_ROW)
+        log_error("store: %s: %s: %s", path, sql,
+                  rc == SQLITE_NOTADB ? "not a SQLite database" : sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int schema_create(sqlite3 *db, const char *path)
+{
+    if (db_exec(db, path, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    sqlite3_int64 version = 0; /* again, under the write lock: another process may have won */
+    int rc = db_get(db, path, "PRAGMA user_version", &version, NULL, 0);
+    if (rc == 0 && version == 0)
+        rc = db_exec(db, path, sql_create);
+    if (rc == 0 && version == 0)
+        rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
+    if (rc == 0)
+        rc = db_exec(db, path, "COMMIT");
+    if (rc < 0)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Checks that path is empty or a parley database we understand, before writing anything to
+ * it (WAL mode changes the file), then sets it up. */
+static int schema_init(sqlite3 *db, const store_sqlite_opts_t *opts)
+{
+    const char *path = opts->path;
+    sqlite3_int64 version = 0, objects = 0;
+    if (db_get(db, path, "PRAGMA user_version", &version, NULL, 0) < 0)
+        return -1;
+    if (version > SQLITE_SCHEMA_VERSION || version < 0) {
+        log_error("store: %s has schema version %lld; this parley knows up to %d", path,
+                  (long long)version, SQLITE_SCHEMA_VERSION);
+        return -1;
+    }
+    if (version == 0 &&
+        db_get(db, path, "SELECT count(*) FROM sqlite_master", &objects, NULL, 0) < 0)
+        return -1;
+    if (objects > 0) {
+        log_error("store: %s is a SQLite database, but not parley's", path);
+        return -1;
+    }
+
+    char mode[16];
+    if (db_get(db, path, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode)) < 0)
+        return -1;
+    if (strcmp(mode, "wal") != 0) {
+        log_error("store: %s: cannot use WAL mode (journal_mode is %s)", path, mode);
+        return -1;
+    }
+    if (db_exec(db, path,
+                opts->sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") < 0)
+        return -1;
+    return version == 0 ? schema_create(db, path) : 0;
+}
+
+static int prepare(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) == SQLITE_OK)
+        return 0;
+    log_error("store: %s: preparing \"%s\": %s", path, sql, sqlite3_errmsg(db));
+    return -1;
+}
+
+static int prepare_all(sqlite_store_t *s, const char *path)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        if (prepare(s->db, path, stmt_sql[i], &s->st[i]) < 0)
+            return -1;
+    return prepare(s->rdb, path, sql_last_seq, &s->st_last_seq);
+}
+
+static int uv_check(int rc, const char *path, const char *what)
+{
+    if (rc < 0)
+        log_error("store: %s: %s: %s", path, what, uv_strerror(rc));
+    return rc;
+}
+
+int store_sqlite_open(uv_loop_t *loop, const store_sqlite_opts_t *opts, store_t **out)
+{
+    if (!sqlite3_threadsafe()) {
+        log_error("store: this SQLite library is built without thread support");
+        return -1;
+    }
+    sqlite_store_t *s = xcalloc(1, sizeof(*s));
+    s->base.be = &sqlite_backend;
+    const char *path = opts->path;
+    int rc = -1;
+
+    if (db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db) < 0)
+        goto err_free;
+    if (schema_init(s->db, opts) < 0)
+        goto err_db;
+    if (db_open(path, SQLITE_OPEN_READWRITE, &s->rdb) < 0)
+        goto err_db;
+    if (prepare_all(s, path) < 0)
+        goto err_stmts;
+    if ((rc = uv_check(uv_mutex_init(&s->mu), path, "uv_mutex_init")) < 0)
+        goto err_stmts;
+    if ((rc = uv_check(uv_cond_init(&s->cond), path, "uv_cond_init")) < 0)
+        goto err_mu;
+    if ((rc = uv_check(uv_mutex_init(&s->done_mu), path, "uv_mutex_init")) < 0)
+        goto err_cond;
+    if ((rc = uv_check(uv_thread_create(&s->thread, writer_main, s), path, "uv_thread_create")) < 0)
+        goto err_done_mu;
+    /* Last, so that no failure needs an asynchronous uv_close. The writer touches the handle
+     * only after an op arrives, and none can before we return. */
+    if ((rc = uv_check(uv_async_init(loop, &s->async, on_async), path, "uv_async_init")) < 0)
+        goto err_thread;
+    s->async.data = s;
+
+    log_info("store: %s open (sqlite %s, synchronous=%s)", path, sqlite3_libversion(),
+             opts->sync_full ? "full" : "normal");
+    *out = &s->base;
+    return 0;
+
+err_thread:
+    uv_mutex_lock(&s->mu);
+    s->stop = true;
+    uv_cond_signal(&s->cond);
+    uv_mutex_unlock(&s->mu);
+    uv_thread_join(&s->thread);
+err_done_mu:
+    uv_mutex_destroy(&s->done_mu);
+err_cond:
+    uv_cond_destroy(&s->cond);
+err_mu:
+    uv_mutex_destroy(&s->mu);
+err_stmts:
+    finalize_all(s);
+    db_close(s->rdb);
+err_db:
+    db_close(s->db);
+err_free:
+    free(s);
+    return rc;
+}
+
+static const store_backend_t sqlite_backend = {
+    .append = sqlite_append,
+    .query = sqlite_query,
+    .last_seq = sqlite_last_seq,
+    .stats = sqlite_stats,
+    .close = sqlite_close,
+};

@@ -1,0 +1,571 @@
+/* test_http_parse - the request parser, fed every input whole, byte by byte and at every
+ * two-way split point; each way must give the same requests, statuses and offsets. */
+#include "http/http_parse.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+#define HEAD_MAX 8192
+#define BODY_MAX 65536
+
+/* RFC 6455 1.2, followed by a masked "Hello" frame (RFC 6455 5.7). */
+static const char ws_head[] = "GET /chat HTTP/1.1\r\n"
+                              "Host: server.example.com\r\n"
+                              "Upgrade: websocket\r\n"
+                              "Connection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              "Origin: http://example.com\r\n"
+                              "Sec-WebSocket-Protocol: chat, superchat\r\n"
+                              "Sec-WebSocket-Version: 13\r\n"
+                              "\r\n";
+static const char ws_frame[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
+
+static void append(char *out, size_t cap, const char *s)
+{
+    size_t n = strlen(out);
+    (void)snprintf(out + n, cap - n, "%s", s);
+}
+
+static void describe(char *out, size_t cap, const http_request_t *r)
+{
+    char line[1024];
+    (void)snprintf(line, sizeof(line),
+             "[m=%u v=%u.%u path=%s query=%s host=%s upgrade=%s connection=%s key=%s "
+             "version=%s protocol=%s ext=%s origin=%s body=%llu ka=%d up=%d]",
+             r->method, r->http_major, r->http_minor, r->path, r->query ? r->query : "-",
+             r->host ? r->host : "-", r->upgrade ? r->upgrade : "-",
+             r->connection ? r->connection : "-", r->ws_key ? r->ws_key : "-",
+             r->ws_version ? r->ws_version : "-", r->ws_protocol ? r->ws_protocol : "-",
+             r->ws_extensions ? r->ws_extensions : "-", r->origin ? r->origin : "-",
+             (unsigned long long)r->body_len, r->keep_alive, r->upgrade_req);
+    append(out, cap, line);
+}
+
+/* Feeds input in pieces (cut at the offsets in cuts[0..ncuts)), answering each request
+ * as a server would, and describes what happened: the requests, then "error=N" or, for an
+ * upgrade, "upgrade@offset" (where the new protocol starts in the input). */
+static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts, size_t max_head,
+                size_t max_body, char *out, size_t cap)
+{
+    http_parser_t p;
+    http_parser_init(&p, max_head, max_body);
+    out[0] = '\0';
+    size_t start = 0;
+    for (size_t c = 0; c <= ncuts; c++) {
+        size_t end = c < ncuts ? cuts[c] : len;
+        size_t off = start;
+        while (off < end) {
+            http_request_t *req;
+            int status = 0;
+            ssize_t n = http_parser_feed(&p, in + off, end - off, &req, &status);
+            if (n < 0) {
+                char e[32];
+                (void)snprintf(e, sizeof(e), "error=%d", status);
+                append(out, cap, e);
+                goto done;
+            }
+            off += (size_t)n;
+            if (!req) {
+                if (off != end)
+                    append(out, cap, "short-consume");
+                break;
+            }
+            describe(out, cap, req);
+            if (req->upgrade_req) {
+                char u[32];
+                (void)snprintf(u, sizeof(u), "upgrade@%zu", off);
+                append(out, cap, u);
+                goto done;
+            }
+            http_parser_next(&p);
+        }
+        start = end;
+    }
+done:
+    http_parser_deinit(&p);
+}
+
+/* Whole, byte by byte, and at every two-way split: every way must give `expect`. */
+static void check_splits(const char *in, size_t len, size_t max_head, size_t max_body,
+                         const char *expect)
+{
+    size_t cap = 16384;
+    char *got = malloc(cap);
+    size_t *cuts = malloc((len + 1) * sizeof(*cuts));
+    if (!got || !cuts) {
+        CHECK(!"out of memory in the test");
+        free(got);
+        free(cuts);
+        return;
+    }
+
+    run(in, len, NULL, 0, max_head, max_body, got, cap);
+    CHECK_EQ_STR(got, expect);
+    if (strcmp(got, expect) != 0)
+        fprintf(stderr, "  whole: got    %s\n         expect %s\n", got, expect);
+
+    for (size_t i = 1; i < len; i++)
+        cuts[i - 1] = i;
+    run(in, len, cuts, len ? len - 1 : 0, max_head, max_body, got, cap);
+    CHECK_EQ_STR(got, expect);
+    if (strcmp(got, expect) != 0)
+        fprintf(stderr, "  byte by byte: got %s\n", got);
+
+    bool all_same = true;
+    for (size_t k = 1; k < len; k++) {
+        cuts[0] = k;
+        run(in, len, cuts, 1, max_head, max_body, got, cap);
+        if (strcmp(got, expect) != 0) {
+            if (all_same)
+                fprintf(stderr, "  split at %zu: got %s\n", k, got);
+            all_same = false;
+        }
+    }
+    CHECK(all_same);
+    free(got);
+    free(cuts);
+}
+
+#define CHECK_SPLITS(lit, expect) check_splits((lit), sizeof(lit) - 1, HEAD_MAX, BODY_MAX, (expect))
+
+/* Feeds one whole buffer and returns the single request (or NULL, with *status). */
+static http_request_t *feed_one(http_parser_t *p, const char *in, size_t len, ssize_t *n,
+                                int *status)
+{
+    http_request_t *req = NULL;
+    *status = 0;
+    *n = http_parser_feed(p, in, len, &req, status);
+    return req;
+}
+
+TEST(test_simple_get)
+{
+    static const char in[] = "GET /healthz?verbose=1&x=2 HTTP/1.1\r\n"
+                             "Host: localhost:8000\r\n"
+                             "User-Agent: test\r\n"
+                             "Accept: */*\r\n"
+                             "\r\n";
+    http_parser_t p;
+    http_parser_init(&p, HEAD_MAX, BODY_MAX);
+    ssize_t n;
+    int status;
+    http_request_t *r = feed_one(&p, in, sizeof(in) - 1, &n, &status);
+    CHECK_EQ_INT(n, sizeof(in) - 1);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_EQ_INT(r->method, HTTP_GET);
+        CHECK_EQ_INT(r->http_major, 1);
+        CHECK_EQ_INT(r->http_minor, 1);
+        CHECK_EQ_STR(r->path, "/healthz");
+        CHECK(r->query && strcmp(r->query, "verbose=1&x=2") == 0);
+        CHECK(r->host && strcmp(r->host, "localhost:8000") == 0);
+        CHECK(r->upgrade == NULL);
+        CHECK(r->connection == NULL);
+        CHECK(r->ws_key == NULL);
+        CHECK(r->origin == NULL);
+        CHECK(r->keep_alive);
+        CHECK(!r->upgrade_req);
+        CHECK_EQ_INT(r->body_len, 0);
+    }
+    /* Fed again before next: the same request, nothing consumed. */
+    http_request_t *again = feed_one(&p, in, sizeof(in) - 1, &n, &status);
+    CHECK(again == r);
+    CHECK_EQ_INT(n, 0);
+    http_parser_next(&p);
+    /* An idle parser holds no heap memory. */
+    CHECK(p.url.data == NULL);
+    for (int i = 0; i < HTTP_HDR_COUNT; i++)
+        CHECK(p.hdr[i].data == NULL);
+    http_parser_deinit(&p);
+
+    CHECK_SPLITS(in, "[m=1 v=1.1 path=/healthz query=verbose=1&x=2 host=localhost:8000 upgrade=- "
+                     "connection=- key=- version=- protocol=- ext=- origin=- body=0 ka=1 up=0]");
+}
+
+TEST(test_path_and_query_forms)
+{
+    CHECK_SPLITS("HEAD /a/b?#frag HTTP/1.1\r\n\r\n",
+                 "[m=2 v=1.1 path=/a/b query= host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+    CHECK_SPLITS("GET /x#y?z HTTP/1.1\r\n\r\n",
+                 "[m=1 v=1.1 path=/x query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+    CHECK_SPLITS("OPTIONS * HTTP/1.1\r\n\r\n",
+                 "[m=6 v=1.1 path=* query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+}
+
+TEST(test_pipelined)
+{
+    static const char in[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+                             "GET /b?q HTTP/1.1\r\nHost: h2\r\nConnection: close\r\n\r\n";
+    CHECK_SPLITS(in, "[m=1 v=1.1 path=/a query=- host=h upgrade=- connection=- key=- version=- "
+                     "protocol=- ext=- origin=- body=0 ka=1 up=0]"
+                     "[m=1 v=1.1 path=/b query=q host=h2 upgrade=- connection=close key=- "
+                     "version=- protocol=- ext=- origin=- body=0 ka=0 up=0]");
+
+    /* The count returned for the first request is where the second one starts. */
+    http_parser_t p;
+    http_parser_init(&p, HEAD_MAX, BODY_MAX);
+    ssize_t n;
+    int status;
+    http_request_t *r = feed_one(&p, in, sizeof(in) - 1, &n, &status);
+    CHECK(r && strcmp(r->path, "/a") == 0);
+    CHECK_EQ_INT(n, strlen("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"));
+    http_parser_next(&p);
+    r = feed_one(&p, in + n, sizeof(in) - 1 - (size_t)n, &n, &status);
+    CHECK(r && strcmp(r->path, "/b") == 0);
+    http_parser_deinit(&p);
+}
+
+TEST(test_websocket_upgrade)
+{
+    char in[sizeof(ws_head) + sizeof(ws_frame)];
+    size_t hlen = sizeof(ws_head) - 1, flen = sizeof(ws_frame) - 1;
+    memcpy(in, ws_head, hlen);
+    memcpy(in + hlen, ws_frame, flen);
+
+    http_parser_t p;
+    http_parser_init(&p, HEAD_MAX, BODY_MAX);
+    ssize_t n;
+    int status;
+    http_request_t *r = feed_one(&p, in, hlen + flen, &n, &status);
+    CHECK(r != NULL);
+    CHECK_EQ_INT(n, hlen);
+    if (r) {
+        CHECK(r->upgrade_req);
+        CHECK(r->keep_alive);
+        CHECK_EQ_STR(r->path, "/chat");
+        CHECK(r->query == NULL);
+        CHECK(r->host && strcmp(r->host, "server.example.com") == 0);
+        CHECK(r->upgrade && strcmp(r->upgrade, "websocket") == 0);
+        CHECK(r->connection && strcmp(r->connection, "Upgrade") == 0);
+        CHECK(r->ws_key && strcmp(r->ws_key, "dGhlIHNhbXBsZSBub25jZQ==") == 0);
+        CHECK(r->ws_version && strcmp(r->ws_version, "13") == 0);
+        CHECK(r->ws_protocol && strcmp(r->ws_protocol, "chat, superchat") == 0);
+        CHECK(r->ws_extensions == NULL);
+        CHECK(r->origin && strcmp(r->origin, "http://example.com") == 0);
+    }
+    http_parser_deinit(&p);
+
+    char expect[1024];
+    (void)snprintf(expect, sizeof(expect),
+             "[m=1 v=1.1 path=/chat query=- host=server.example.com upgrade=websocket "
+             "connection=Upgrade key=dGhlIHNhbXBsZSBub25jZQ== version=13 protocol=chat, "
+             "superchat ext=- origin=http://example.com body=0 ka=1 up=1]upgrade@%zu",
+             hlen);
+    check_splits(in, hlen + flen, HEAD_MAX, BODY_MAX, expect);
+}
+
+TEST(test_upgrade_declined_continues_http)
+{
+    /* h2c is offered and ignored (RFC 9110 7.8): the client goes on speaking HTTP/1.1. */
+    static const char in[] = "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                             "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"
+                             "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    size_t first = strlen(in) - strlen("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    http_parser_t p;
+    http_parser_init(&p, HEAD_MAX, BODY_MAX);
+    ssize_t n;
+    int status;
+    http_request_t *r = feed_one(&p, in, sizeof(in) - 1, &n, &status);
+    CHECK(r && r->upgrade_req);
+    CHECK(r && r->upgrade && strcmp(r->upgrade, "h2c") == 0);
+    CHECK_EQ_INT(n, first);
+    http_parser_next(&p);
+    r = feed_one(&p, in + n, sizeof(in) - 1 - (size_t)n, &n, &status);
+    CHECK(r && !r->upgrade_req && strcmp(r->path, "/b") == 0);
+    CHECK_EQ_INT(n, sizeof(in) - 1 - first);
+    http_parser_deinit(&p);
+}
+
+TEST(test_header_split_across_feeds)
+{
+    static const char *parts[] = {"GET / HTTP/1.1\r\nSec-WebSo",
+                                  "cket-Key: dGhlIHNh",
+                                  "bXBsZSBub25jZQ==  ",
+                                  "\r\nHo",
+                                  "st:",
+                                  " a",
+                                  "b\r",
+                                  "\n\r",
+                                  "\n"};
+    http_parser_t p;
+    http_parser_init(&p, HEAD_MAX, BODY_MAX);
+    http_request_t *r = NULL;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        int status = 0;
+        ssize_t n = http_parser_feed(&p, parts[i], strlen(parts[i]), &r, &status);
+        CHECK_EQ_INT(n, strlen(parts[i]));
+        CHECK(i + 1 == sizeof(parts) / sizeof(parts[0]) ? r != NULL : r == NULL);
+    }
+    CHECK(r && r->ws_key && strcmp(r->ws_key, "dGhlIHNhbXBsZSBub25jZQ==") == 0);
+    CHECK(r && r->host && strcmp(r->host, "ab") == 0);
+    http_parser_deinit(&p);
+}
+
+TEST(test_repeated_and_case_insensitive_headers)
+{
+    static const char in[] = "GET / HTTP/1.1\r\n"
+                             "hOsT: h\r\n"
+                             "SEC-WEBSOCKET-PROTOCOL: chat\r\n"
+                             "X-Other: 1\r\n"
+                             "sec-websocket-protocol:   superchat  \r\n"
+                             "Sec-WebSocket-Extensions: \r\n"
+                             "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                             "Sec-WebSocket-Extensions:\t \r\n"
+                             "Origin:\r\n"
+                             "CONNECTION: keep-alive\r\n"
+                             "connection: Upgrade\r\n"
+                             "upgrade: websocket\r\n"
+                             "\r\n";
+    char expect[512];
+    (void)snprintf(expect, sizeof(expect),
+             "[m=1 v=1.1 path=/ query=- host=h upgrade=websocket connection=keep-alive, "
+             "Upgrade key=- version=- protocol=chat, superchat ext=permessage-deflate "
+             "origin= body=0 ka=1 up=1]upgrade@%zu",
+             sizeof(in) - 1);
+    check_splits(in, sizeof(in) - 1, HEAD_MAX, BODY_MAX, expect);
+    /* A name longer than any collected one, but sharing a prefix, matches nothing. */
+    CHECK_SPLITS(
+        "GET / HTTP/1.1\r\nHost-And-Something-Much-Longer-Than-32: x\r\nOriginal: y\r\n\r\n",
+        "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
+        "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+}
+
+TEST(test_obs_fold_and_trailers)
+{
+    /* An obs-fold becomes one space (RFC 9112 5.2). */
+    CHECK_SPLITS("GET / HTTP/1.1\r\nOrigin: a\r\n  b\r\n\r\n",
+                 "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=a  b body=0 ka=1 up=0]");
+    /* Trailer fields do not reach the request. */
+    CHECK_SPLITS("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3\r\nabc\r\n0\r\nHost: evil\r\nOrigin: evil\r\n\r\n",
+                 "[m=3 v=1.1 path=/ query=- host=h upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=3 ka=1 up=0]");
+}
+
+TEST(test_malformed)
+{
+    CHECK_SPLITS("GET/ HTTP/1.1\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1 extra\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/9.1\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/2.0\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET /\r\n\r\n", "error=400"); /* HTTP/0.9 */
+    CHECK_SPLITS("get / HTTP/1.1\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET /a b HTTP/1.1\r\n\r\n", "error=400");
+    CHECK_SPLITS("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "error=400"); /* TLS */
+    CHECK_SPLITS("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nNoColon\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "error=400");
+    /* Whitespace in or after a name (RFC 9112 5.1), an empty name, two Hosts (9112 3.2). */
+    CHECK_SPLITS("GET / HTTP/1.1\r\nHost : h\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nHo st: h\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\n: h\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", "error=400");
+    /* A good request, then garbage: the first one still comes out. */
+    CHECK_SPLITS("GET / HTTP/1.1\r\n\r\nBLAH\r\n\r\n",
+                 "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]error=400");
+}
+
+TEST(test_injection)
+{
+    static const char nul[] = "GET / HTTP/1.1\r\nSec-WebSocket-Key: abc\0def\r\n\r\n";
+    check_splits(nul, sizeof(nul) - 1, HEAD_MAX, BODY_MAX, "error=400");
+    static const char nul_url[] = "GET /a\0b HTTP/1.1\r\n\r\n";
+    check_splits(nul_url, sizeof(nul_url) - 1, HEAD_MAX, BODY_MAX, "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nHost: a\rX-Evil: b\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nHost: a\nX-Evil: b\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nOrigin: a\x01z\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET /a\rb HTTP/1.1\r\n\r\n", "error=400");
+    CHECK_SPLITS("GET /a\nHost: b HTTP/1.1\r\n\r\n", "error=400");
+}
+
+/* A request head of exactly `size` bytes, padded with one header. */
+static size_t make_head(char *out, size_t size)
+{
+    static const char pre[] = "GET / HTTP/1.1\r\nX-Pad: ";
+    static const char post[] = "\r\n\r\n";
+    size_t fixed = sizeof(pre) - 1 + sizeof(post) - 1;
+    memcpy(out, pre, sizeof(pre) - 1);
+    memset(out + sizeof(pre) - 1, 'a', size - fixed);
+    memcpy(out + size - (sizeof(post) - 1), post, sizeof(post) - 1);
+    return size;
+}
+
+TEST(test_head_limit)
+{
+    enum { LIMIT = 200 };
+    char in[LIMIT + 2];
+    static const char ok[] = "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- "
+                             "version=- protocol=- ext=- origin=- body=0 ka=1 up=0]";
+    check_splits(in, make_head(in, LIMIT), LIMIT, BODY_MAX, ok);
+    check_splits(in, make_head(in, LIMIT + 1), LIMIT, BODY_MAX, "error=431");
+    /* No end of head at all: fails once the limit is passed, not before. */
+    memset(in, 'a', sizeof(in));
+    memcpy(in, "GET /", 5);
+    check_splits(in, LIMIT, LIMIT, BODY_MAX, "");
+    check_splits(in, LIMIT + 1, LIMIT, BODY_MAX, "error=431");
+
+    /* The limit is per request: two heads of LIMIT bytes each, pipelined. */
+    char two[2 * LIMIT];
+    make_head(two, LIMIT);
+    make_head(two + LIMIT, LIMIT);
+    char expect[512];
+    (void)snprintf(expect, sizeof(expect), "%s%s", ok, ok);
+    check_splits(two, sizeof(two), LIMIT, BODY_MAX, expect);
+
+    /* The default 8 KiB limit, fed byte by byte. */
+    char *big = malloc(HEAD_MAX + 1);
+    if (big) {
+        http_parser_t p;
+        http_parser_init(&p, HEAD_MAX, BODY_MAX);
+        size_t len = make_head(big, HEAD_MAX + 1), i;
+        int status = 0;
+        ssize_t n = 0;
+        http_request_t *r = NULL;
+        for (i = 0; i < len && n >= 0; i++)
+            n = http_parser_feed(&p, big + i, 1, &r, &status);
+        CHECK_EQ_INT(n, -1);
+        CHECK_EQ_INT(status, 431);
+        CHECK_EQ_INT(i, HEAD_MAX + 1); /* failed on the first byte past the limit */
+        /* Sticky: the next call fails the same way. */
+        status = 0;
+        CHECK_EQ_INT(http_parser_feed(&p, "\r\n", 2, &r, &status), -1);
+        CHECK_EQ_INT(status, 431);
+        http_parser_deinit(&p);
+        free(big);
+    }
+}
+
+TEST(test_header_count_limit)
+{
+    char in[4096];
+    for (int count = HTTP_MAX_HEADERS; count <= HTTP_MAX_HEADERS + 1; count++) {
+        size_t len = (size_t)snprintf(in, sizeof(in), "GET / HTTP/1.1\r\n");
+        for (int i = 0; i < count; i++)
+            len += (size_t)snprintf(in + len, sizeof(in) - len, "X-H%d: v\r\n", i);
+        len += (size_t)snprintf(in + len, sizeof(in) - len, "\r\n");
+        check_splits(in, len, HEAD_MAX, BODY_MAX,
+                     count == HTTP_MAX_HEADERS
+                         ? "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- "
+                           "version=- protocol=- ext=- origin=- body=0 ka=1 up=0]"
+                         : "error=431");
+    }
+}
+
+TEST(test_body_discarded)
+{
+    CHECK_SPLITS("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /y HTTP/1.1\r\n\r\n",
+                 "[m=3 v=1.1 path=/x query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=5 ka=1 up=0]"
+                 "[m=1 v=1.1 path=/y query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+    CHECK_SPLITS("PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "4;ext=1\r\nabcd\r\n2\r\nef\r\n0\r\n\r\nGET /y HTTP/1.1\r\n\r\n",
+                 "[m=4 v=1.1 path=/x query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=6 ka=1 up=0]"
+                 "[m=1 v=1.1 path=/y query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+}
+
+TEST(test_body_beyond_head_window)
+{
+    /* The head limit bounds the head only: a body longer than max_head still passes. */
+    char in[512];
+    int len = snprintf(in, sizeof(in),
+                       "POST / HTTP/1.1\r\nContent-Length: 300\r\n\r\n%300d"
+                       "GET /n HTTP/1.1\r\n\r\n",
+                       7);
+    check_splits(in, (size_t)len, 64, BODY_MAX,
+                 "[m=3 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=300 ka=1 up=0]"
+                 "[m=1 v=1.1 path=/n query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+    /* An upgrade with a body: the new protocol starts after the body. */
+    static const char up[] = "POST /ws HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\n"
+                             "Content-Length: 2\r\n\r\nabNEW";
+    char expect[512];
+    (void)snprintf(expect, sizeof(expect),
+             "[m=3 v=1.1 path=/ws query=- host=- upgrade=x connection=upgrade key=- version=- "
+             "protocol=- ext=- origin=- body=2 ka=1 up=1]upgrade@%zu",
+             sizeof(up) - 1 - 3);
+    check_splits(up, sizeof(up) - 1, HEAD_MAX, BODY_MAX, expect);
+}
+
+TEST(test_body_limit)
+{
+    /* Exactly at the limit is fine; one more byte is 413, decided from Content-Length before
+     * any of the body arrives. */
+    static const char at[] = "POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd";
+    check_splits(at, sizeof(at) - 1, HEAD_MAX, 4,
+                 "[m=3 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=4 ka=1 up=0]");
+    static const char over[] = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n";
+    check_splits(over, sizeof(over) - 1, HEAD_MAX, 4, "error=413");
+    CHECK_SPLITS("POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", "error=413");
+    /* Chunked: counted as it arrives. */
+    static const char chunked[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "3\r\nabc\r\n2\r\nde\r\n";
+    check_splits(chunked, sizeof(chunked) - 1, HEAD_MAX, 4, "error=413");
+    check_splits(chunked, sizeof(chunked) - 1, HEAD_MAX, 5, "");
+}
+
+TEST(test_keep_alive_semantics)
+{
+    static const char d[] = "query=- host=- upgrade=- connection=- key=- version=- protocol=- "
+                            "ext=- origin=- body=0";
+    char expect[512];
+    /* HTTP/1.0 closes unless asked; the bytes after a closing request are ignored. */
+    (void)snprintf(expect, sizeof(expect), "[m=1 v=1.0 path=/ %s ka=0 up=0]", d);
+    CHECK_SPLITS("GET / HTTP/1.0\r\n\r\nGET /ignored HTTP/1.1\r\n\r\n", expect);
+    CHECK_SPLITS("GET / HTTP/1.0\r\n\r\ngarbage", expect);
+    (void)snprintf(expect, sizeof(expect),
+             "[m=1 v=1.0 path=/ query=- host=- upgrade=- connection=keep-alive key=- "
+             "version=- protocol=- ext=- origin=- body=0 ka=1 up=0][m=1 v=1.0 path=/b %s ka=0 "
+             "up=0]",
+             d);
+    CHECK_SPLITS("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n", expect);
+    /* HTTP/1.1 keeps alive unless "close". */
+    (void)snprintf(expect, sizeof(expect),
+             "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=close key=- version=- "
+             "protocol=- ext=- origin=- body=0 ka=0 up=0]");
+    CHECK_SPLITS("GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n", expect);
+}
+
+TEST(test_leading_empty_lines)
+{
+    /* RFC 9112 2.2: empty lines before a request line are ignored. */
+    CHECK_SPLITS("\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+                 "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+}
+
+int main(void)
+{
+    RUN(test_simple_get);
+    RUN(test_path_and_query_forms);
+    RUN(test_pipelined);
+    RUN(test_websocket_upgrade);
+    RUN(test_upgrade_declined_continues_http);
+    RUN(test_header_split_across_feeds);
+    RUN(test_repeated_and_case_insensitive_headers);
+    RUN(test_obs_fold_and_trailers);
+    RUN(test_malformed);
+    RUN(test_injection);
+    RUN(test_head_limit);
+    RUN(test_header_count_limit);
+    RUN(test_body_discarded);
+    RUN(test_body_beyond_head_window);
+    RUN(test_body_limit);
+    RUN(test_keep_alive_semantics);
+    RUN(test_leading_empty_lines);
+    return TEST_MAIN_END();
+}

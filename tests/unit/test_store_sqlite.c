@@ -1,0 +1,527 @@
+/* test_store_sqlite - the SQLite store against real database files in a temporary directory
+ * and a real libuv loop: callback order, query ranges, persistence across reopen, group
+ * commit, close with pending work, refusal of foreign files, and the fatal-commit exit. */
+#include "store/store_sqlite.h"
+
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/clock.h"
+#include "test.h"
+
+static char tmpdir[64];
+
+static const char *path_of(const char *name)
+{
+    static char path[4][128];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* ---- helpers: a loop, callbacks that record, and runs until a condition ---- */
+
+typedef struct {
+    int appended;      /* append callbacks so far */
+    int order[20000];  /* ctx index of each append callback, in callback order */
+    int status_errors; /* append callbacks with status != 0 */
+    int events[20000]; /* callback order across kinds: >= 0 append index, -1 query */
+    int nevents;
+    int queried; /* query callbacks so far */
+    int qstatus;
+    size_t qn;
+    bool qmore;
+    uint64_t qseq[1024];
+    int qbad;             /* rows whose strings do not match what was stored */
+    store_t *close_in_cb; /* close this store from the append callback of index close_at */
+    int close_at;
+} rec_t;
+
+static rec_t *rec;
+static int idx[20000]; /* stable ctx pointers: &idx[i] == i */
+
+static void on_append(void *ctx, int status)
+{
+    int i = *(int *)ctx;
+    if (status != 0)
+        rec->status_errors++;
+    rec->order[rec->appended++] = i;
+    rec->events[rec->nevents++] = i;
+    if (rec->close_in_cb && i == rec->close_at) {
+        store_close(rec->close_in_cb);
+        store_msg_t m = {"general", 99999, "u", "t", 0};
+        CHECK(store_append(rec->close_in_cb, &m, on_append, &idx[0]) < 0);
+        rec->close_in_cb = NULL;
+    }
+}
+
+/* Stored messages follow a pattern, so rows can be checked by seq alone. */
+static void fmt_user(char *out, size_t size, uint64_t seq)
+{
+    snprintf(out, size, "user%" PRIu64, seq % 3);
+}
+
+static void fmt_text(char *out, size_t size, const char *channel, uint64_t seq)
+{
+    if (seq % 7 == 0)
+        snprintf(out, size, "%s", "");
+    else
+        snprintf(out, size, "héllo ✓ %s #%" PRIu64, channel, seq);
+}
+
+static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    const char *channel = ctx;
+    rec->queried++;
+    rec->events[rec->nevents++] = -1;
+    rec->qstatus = status;
+    rec->qn = n;
+    rec->qmore = more;
+    for (size_t i = 0; i < n && i < 1024; i++) {
+        char user[32], text[128];
+        rec->qseq[i] = msgs[i].seq;
+        fmt_user(user, sizeof(user), msgs[i].seq);
+        fmt_text(text, sizeof(text), channel, msgs[i].seq);
+        if (strcmp(msgs[i].channel, channel) != 0 || strcmp(msgs[i].user, user) != 0 ||
+            strcmp(msgs[i].text, text) != 0 || msgs[i].ts != (int64_t)msgs[i].seq * 1000)
+            rec->qbad++;
+    }
+}
+
+static void run_until(uv_loop_t *loop, const int *counter, int target)
+{
+    while (*counter < target)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+static store_t *open_store(uv_loop_t *loop, const char *name, bool sync_full)
+{
+    store_sqlite_opts_t opts = {path_of(name), sync_full};
+    store_t *s = NULL;
+    int rc = store_sqlite_open(loop, &opts, &s);
+    CHECK_EQ_INT(rc, 0);
+    return rc == 0 ? s : NULL;
+}
+
+/* Closes s and runs the loop until its handle is closed and the memory freed. */
+static void close_store(uv_loop_t *loop, store_t *s)
+{
+    store_close(s);
+    uv_run(loop, UV_RUN_DEFAULT);
+}
+
+static void append_range(store_t *s, const char *channel, uint64_t from, uint64_t to)
+{
+    for (uint64_t seq = from; seq <= to; seq++) {
+        char user[32], text[128];
+        fmt_user(user, sizeof(user), seq);
+        fmt_text(text, sizeof(text), channel, seq);
+        store_msg_t m = {channel, seq, user, text, (int64_t)seq * 1000};
+        CHECK_EQ_INT(store_append(s, &m, on_append, &idx[seq % 20000]), 0);
+    }
+}
+
+static void query(uv_loop_t *loop, store_t *s, const char *channel, uint64_t after, uint64_t before,
+                  unsigned limit)
+{
+    store_query_t q = {channel, after, before, limit};
+    int want = rec->queried + 1;
+    CHECK_EQ_INT(store_query(s, &q, on_query, (void *)channel), 0);
+    run_until(loop, &rec->queried, want);
+    CHECK_EQ_INT(rec->qstatus, 0);
+    CHECK_EQ_INT(rec->qbad, 0);
+}
+
+static bool seqs_are(uint64_t first, size_t n)
+{
+    if (rec->qn != n || n > 1024)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (rec->qseq[i] != first + i)
+            return false;
+    return true;
+}
+
+static void rec_reset(void)
+{
+    memset(rec, 0, sizeof(*rec));
+}
+
+/* ---- tests ---- */
+
+TEST(test_append_order)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "order.db", false);
+    if (!s)
+        return;
+    append_range(s, "general", 1, 300);
+    run_until(&loop, &rec->appended, 300);
+    int in_order = 1;
+    for (int i = 0; i < 300; i++)
+        in_order &= rec->order[i] == i + 1;
+    CHECK(in_order);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.appends, 300);
+    CHECK_EQ_INT(st.queued, 0);
+    CHECK(st.commits >= 1 && st.commits <= 300);
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+    CHECK_EQ_INT(last, 300);
+    CHECK_EQ_INT(store_last_seq(s, "nowhere", &last), 0);
+    CHECK_EQ_INT(last, 0);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_queries)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "query.db", false);
+    if (!s)
+        return;
+    append_range(s, "a", 1, 10);
+    append_range(s, "b", 1, 4);
+    append_range(s, "a", 11, 20);
+    run_until(&loop, &rec->appended, 24);
+
+    query(&loop, s, "a", 0, 0, 3); /* newest */
+    CHECK(seqs_are(18, 3));
+    CHECK(rec->qmore);
+    query(&loop, s, "a", 0, 0, 20);
+    CHECK(seqs_are(1, 20));
+    CHECK(!rec->qmore);
+    query(&loop, s, "a", 0, 0, 50);
+    CHECK(seqs_are(1, 20));
+    CHECK(!rec->qmore);
+    query(&loop, s, "a", 0, 5, 2); /* before */
+    CHECK(seqs_are(3, 2));
+    CHECK(rec->qmore);
+    query(&loop, s, "a", 0, 3, 5);
+    CHECK(seqs_are(1, 2));
+    CHECK(!rec->qmore);
+    query(&loop, s, "a", 0, 1, 5);
+    CHECK(seqs_are(1, 0));
+    CHECK(!rec->qmore);
+    query(&loop, s, "a", 7, 0, 2); /* after */
+    CHECK(seqs_are(8, 2));
+    CHECK(rec->qmore);
+    query(&loop, s, "a", 17, 0, 5);
+    CHECK(seqs_are(18, 3));
+    CHECK(!rec->qmore);
+    query(&loop, s, "a", 20, 0, 5);
+    CHECK(seqs_are(1, 0));
+    CHECK(!rec->qmore);
+    query(&loop, s, "a", 5, 9, 2); /* after wins over before */
+    CHECK(seqs_are(6, 2));
+    CHECK(rec->qmore);
+    query(&loop, s, "a", UINT64_MAX, 0, 5);
+    CHECK(seqs_are(1, 0));
+    query(&loop, s, "b", 0, 0, 10);
+    CHECK(seqs_are(1, 4));
+    CHECK(!rec->qmore);
+    query(&loop, s, "c", 0, 0, 10);
+    CHECK(seqs_are(1, 0));
+    CHECK(!rec->qmore);
+    query(&loop, s, "a", 0, 0, 0); /* limit 0 still says whether anything exists */
+    CHECK(seqs_are(1, 0));
+    CHECK(rec->qmore);
+
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.queries, 14);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_query_sees_earlier_appends)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "sees.db", false);
+    if (!s)
+        return;
+    append_range(s, "general", 1, 50);
+    store_query_t q = {"general", 0, 0, 100};
+    CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
+    append_range(s, "general", 51, 60);
+    run_until(&loop, &rec->appended, 60);
+    run_until(&loop, &rec->queried, 1);
+    CHECK(rec->qn >= 50); /* and maybe some of 51..60, committed with it */
+    CHECK(seqs_are(1, rec->qn));
+    CHECK_EQ_INT(rec->qbad, 0);
+    int ordered = rec->nevents == 61; /* submission order: 50 appends, the query, 10 more */
+    for (int i = 0; i < 61 && ordered; i++)
+        ordered = rec->events[i] == (i < 50 ? i + 1 : i == 50 ? -1 : i);
+    CHECK(ordered);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_persist_and_reopen)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "persist.db", false);
+    if (!s)
+        return;
+    append_range(s, "general", 1, 40);
+    append_range(s, "random", 1, 5);
+    run_until(&loop, &rec->appended, 45);
+    close_store(&loop, s);
+
+    s = open_store(&loop, "persist.db", false);
+    if (!s)
+        return;
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+    CHECK_EQ_INT(last, 40);
+    CHECK_EQ_INT(store_last_seq(s, "random", &last), 0);
+    CHECK_EQ_INT(last, 5);
+    query(&loop, s, "general", 30, 0, 100);
+    CHECK(seqs_are(31, 10));
+    append_range(s, "general", 41, 42); /* the sequence continues after a restart */
+    run_until(&loop, &rec->appended, 47);
+    CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+    CHECK_EQ_INT(last, 42);
+    close_store(&loop, s);
+
+    sqlite3 *db = NULL; /* the file is what the schema section promises */
+    CHECK_EQ_INT(sqlite3_open(path_of("persist.db"), &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_STR((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_group_commit)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "group.db", false);
+    if (!s)
+        return;
+    append_range(s, "general", 1, 1000);
+    run_until(&loop, &rec->appended, 1000);
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.appends, 1000);
+    CHECK(st.commits < st.appends);
+    CHECK(st.commits <= 10);
+    printf("group commit: 1000 appends in %" PRIu64 " commits\n", st.commits);
+    int in_order = 1;
+    for (int i = 0; i < 1000; i++)
+        in_order &= rec->order[i] == i + 1;
+    CHECK(in_order);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_close_commits_pending)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "pending.db", false);
+    if (!s)
+        return;
+    append_range(s, "general", 1, 500);
+    store_query_t q = {"general", 0, 0, 10};
+    CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
+    store_close(s);
+    CHECK_EQ_INT(rec->appended, 500); /* close answers everything pending, in order */
+    CHECK_EQ_INT(rec->queried, 1);
+    store_msg_t m = {"general", 501, "u", "t", 0};
+    CHECK(store_append(s, &m, on_append, &idx[0]) < 0); /* closing: refused */
+    CHECK(store_query(s, &q, on_query, (void *)"general") < 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ_INT(rec->appended, 500); /* nothing twice */
+    CHECK_EQ_INT(rec->queried, 1);
+
+    s = open_store(&loop, "pending.db", false);
+    if (!s)
+        return;
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+    CHECK_EQ_INT(last, 500);
+    query(&loop, s, "general", 0, 0, 1000);
+    CHECK(seqs_are(1, 500));
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_close_from_callback)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "cbclose.db", false);
+    if (!s)
+        return;
+    rec->close_in_cb = s;
+    rec->close_at = 1;
+    append_range(s, "general", 1, 200);
+    uv_run(&loop, UV_RUN_DEFAULT); /* ends once the store's handle is closed */
+    CHECK_EQ_INT(rec->appended, 200); /* every callback fires once, close or not */
+
+    s = open_store(&loop, "cbclose.db", false);
+    if (!s)
+        return;
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+    CHECK_EQ_INT(last, 200);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_refuses_foreign_files)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_t *s = NULL;
+
+    static const char junk[] = "this is a text file, not a database; parley must leave it be\n";
+    FILE *f = fopen(path_of("junk.db"), "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    for (int i = 0; i < 100; i++)
+        fputs(junk, f);
+    fclose(f);
+    store_sqlite_opts_t opts = {path_of("junk.db"), false};
+    CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
+    CHECK(s == NULL);
+    CHECK(access(path_of("junk.db-wal"), F_OK) != 0);
+
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path_of("other.db"), &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "CREATE TABLE users(name TEXT)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    opts.path = path_of("other.db");
+    CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
+    CHECK(s == NULL);
+
+    CHECK_EQ_INT(sqlite3_open(path_of("future.db"), &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    opts.path = path_of("future.db");
+    CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
+    CHECK(s == NULL);
+
+    opts.path = "/nonexistent-parley-dir/x.db";
+    CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
+    CHECK(s == NULL);
+    opts.path = tmpdir; /* a directory */
+    CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
+    CHECK(s == NULL);
+
+    CHECK_EQ_INT(uv_run(&loop, UV_RUN_NOWAIT), 0); /* nothing left behind on the loop */
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(test_sync_full)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "full.db", true);
+    if (!s)
+        return;
+    append_range(s, "general", 1, 100);
+    run_until(&loop, &rec->appended, 100);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    close_store(&loop, s);
+    s = open_store(&loop, "full.db", true);
+    if (!s)
+        return;
+    query(&loop, s, "general", 0, 0, 100);
+    CHECK(seqs_are(1, 100));
+    CHECK(!rec->qmore);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* A message that cannot be stored (here: a seq stored twice, a caller bug) ends the process
+ * with status 70 instead of being reported, so nothing later gets acknowledged. */
+TEST(test_failed_commit_exits)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        rec_reset();
+        store_t *s = open_store(&loop, "dup.db", false);
+        if (!s)
+            _exit(1);
+        append_range(s, "general", 1, 3);
+        append_range(s, "general", 2, 2);
+        run_until(&loop, &rec->appended, 1000);
+        _exit(0); /* not reached */
+    }
+    int status = 0;
+    CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WEXITSTATUS(status), 70);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int main(void)
+{
+    alarm(120); /* a lost callback hangs the loop; fail instead */
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/parley-store-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    rec = calloc(1, sizeof(*rec));
+    for (int i = 0; i < 20000; i++)
+        idx[i] = i;
+
+    RUN(test_append_order);
+    RUN(test_queries);
+    RUN(test_query_sees_earlier_appends);
+    RUN(test_persist_and_reopen);
+    RUN(test_group_commit);
+    RUN(test_close_commits_pending);
+    RUN(test_close_from_callback);
+    RUN(test_refuses_foreign_files);
+    RUN(test_sync_full);
+    RUN(test_failed_commit_exits);
+
+    free(rec);
+    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return TEST_MAIN_END();
+}
