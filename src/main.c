@@ -24,7 +24,7 @@ typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
     const char *host, *db, *sync, *log_level;
-    unsigned long long port, history, max_text, max_frame, rate, burst, max_outbound,
+    unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max;
 } options_t;
 
@@ -35,6 +35,7 @@ static options_t opt = {
     .log_level = "info",
     .port = 8000,
     .history = 50,
+    .max_name = 32,
     .max_text = 4000,
     .max_frame = 64 * 1024,
     .rate = 20,
@@ -63,6 +64,7 @@ static const flag_t flags[] = {
     {"history", OPT_UINT, &opt.history, 200, "messages replayed on join"},
     {"sync", OPT_STR, &opt.sync, 0,
      "normal: survive a killed process; full: also fsync every commit (power loss)"},
+    {"max-name", OPT_UINT, &opt.max_name, 64, "characters per user name"},
     {"max-text", OPT_UINT, &opt.max_text, 1000000, "characters per message"},
     {"max-frame", OPT_SIZE, &opt.max_frame, 1ull << 30, "bytes per frame and per message"},
     {"rate", OPT_UINT, &opt.rate, 1000000, "messages per second per connection, sustained"},
@@ -99,8 +101,8 @@ static void usage(FILE *f)
             snprintf(def, sizeof(def), "%s", *(const char **)flags[i].ptr);
         else
             snprintf(def, sizeof(def), "%llu", *(unsigned long long *)flags[i].ptr);
-        fprintf(f, "  --%-18s %s\n  %-20s env %s, default %s\n", flags[i].name, flags[i].help,
-                "", env, def);
+        fprintf(f, "  --%-18s %s\n  %-20s env %s, default %s\n", flags[i].name, flags[i].help, "",
+                env, def);
     }
     fprintf(f, "  --%-18s %s\n", "help", "this text");
 }
@@ -195,8 +197,10 @@ static int parse_config(int argc, char **argv)
         return -1;
     }
     log_level = level;
-    if (opt.max_text == 0 || opt.max_frame < 126 || opt.burst == 0 || opt.rate == 0) {
-        fprintf(stderr, "parley: max-text, rate and burst must be > 0, max-frame >= 126\n");
+    if (opt.max_text == 0 || opt.max_name == 0 || opt.max_frame < 126 || opt.burst == 0 ||
+        opt.rate == 0) {
+        fprintf(stderr,
+                "parley: max-name, max-text, rate and burst must be > 0, max-frame >= 126\n");
         return -1;
     }
     return 0;
@@ -262,8 +266,8 @@ int main(int argc, char **argv)
     store_sqlite_opts_t so = {opt.db, strcmp(opt.sync, "full") == 0};
     if (store_sqlite_open(a.loop, &so, &a.store) < 0)
         return 1;
-    chat_config_t cc = {(unsigned)opt.history, opt.max_text, (double)opt.rate, (double)opt.burst,
-                        (unsigned)opt.resume_max};
+    chat_config_t cc = {(unsigned)opt.history, opt.max_name,      opt.max_text,
+                        (double)opt.rate,      (double)opt.burst, (unsigned)opt.resume_max};
     a.hub = chat_hub_new(a.store, &cc, &server_transport);
     if (chat_hub_load(a.hub) < 0) {
         log_error("cannot read the database %s", opt.db);

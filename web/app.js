@@ -203,7 +203,7 @@
   function socketGone(code) {
     state.ws = null;
     state.joined = false;
-    state.olderReq = null;
+    state.olderReq = state.reloadReq = null;
     stopHeartbeat();
     clearTypers();
     for (const p of state.pending.values()) {
@@ -407,8 +407,8 @@
     const pend = m.id !== undefined ? state.pending.get(String(m.id)) : null;
     if (pend) {
       markFailed(pend, code === "rate_limited" ? "Not sent: too fast" : "Not sent");
-    } else if (m.id !== undefined && m.id === state.olderReq) {
-      state.olderReq = null;
+    } else if (m.id !== undefined && (m.id === state.olderReq || m.id === state.reloadReq)) {
+      state.olderReq = state.reloadReq = null;
       renderHistoryTop();
     }
     showNotice(text + " (" + code + ")");

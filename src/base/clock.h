@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-int64_t clock_wall_ms(void);      /* Unix time in milliseconds */
-uint64_t clock_mono_ms(void);     /* monotonic milliseconds, arbitrary origin */
+int64_t clock_wall_ms(void);  /* Unix time in milliseconds */
+uint64_t clock_mono_ms(void); /* monotonic milliseconds, arbitrary origin */
 
 #endif

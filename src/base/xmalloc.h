@@ -9,10 +9,10 @@
 
 #include <stddef.h>
 
-void *xmalloc(size_t n);             /* never NULL */
-void *xcalloc(size_t n, size_t size); /* zeroed, never NULL */
-void *xrealloc(void *p, size_t n);   /* never NULL */
-char *xstrdup(const char *s);        /* never NULL */
+void *xmalloc(size_t n);                 /* never NULL */
+void *xcalloc(size_t n, size_t size);    /* zeroed, never NULL */
+void *xrealloc(void *p, size_t n);       /* never NULL */
+char *xstrdup(const char *s);            /* never NULL */
 char *xstrndup(const char *s, size_t n); /* copies n bytes and adds a NUL */
 
 #endif

@@ -118,10 +118,14 @@ static blob_t *build_frame(chat_fmt_t fmt, const chat_channel_t *ch, const store
 static int session_fmt(const chat_session_t *s)
 {
     switch (s->mode) {
-    case CHAT_MODE_JSON: return CHAT_FMT_JSON;
-    case CHAT_MODE_CLIENTID: return CHAT_FMT_CLIENTID;
-    case CHAT_MODE_LINE: return CHAT_FMT_LINE;
-    default: return -1;
+    case CHAT_MODE_JSON:
+        return CHAT_FMT_JSON;
+    case CHAT_MODE_CLIENTID:
+        return CHAT_FMT_CLIENTID;
+    case CHAT_MODE_LINE:
+        return CHAT_FMT_LINE;
+    default:
+        return -1;
     }
 }
 

@@ -25,10 +25,11 @@
 #include "base/buf.h"
 #include "store/store.h"
 
-#define CHAT_NAME_MAX 32      /* user names, in code points */
+#define CHAT_NAME_MAX 32    /* default longest user name, in code points */
+#define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
 #define CHAT_CHANNEL_MAX 80
-#define CHAT_TOKEN_LEN 32     /* session tokens: 32 hex digits */
-#define CHAT_ONLINE_MAX 500   /* names listed in a welcome */
+#define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
+#define CHAT_ONLINE_MAX 500 /* names listed in a welcome */
 
 typedef struct chat_hub chat_hub_t;
 typedef struct chat_session chat_session_t;
@@ -54,6 +55,7 @@ typedef struct {
 
 typedef struct {
     unsigned history;    /* messages replayed on join */
+    size_t max_name;     /* code points per user name */
     size_t max_text;     /* code points per message */
     double rate, burst;  /* token bucket: messages per second, bucket size */
     unsigned resume_max; /* longest range a resume serves */

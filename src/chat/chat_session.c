@@ -102,12 +102,12 @@ bool chat_client_id_valid(const char *id, size_t len)
     return true;
 }
 
-bool chat_name_valid(const char *name, size_t len)
+bool chat_name_valid(const char *name, size_t len, size_t max)
 {
-    if (len == 0 || !utf8_valid((const uint8_t *)name, len))
+    if (len == 0 || len > CHAT_NAME_BYTES || !utf8_valid((const uint8_t *)name, len))
         return false;
     size_t n = utf8_count((const uint8_t *)name, len);
-    if (n < 1 || n > CHAT_NAME_MAX)
+    if (n < 1 || n > max)
         return false;
     const uint8_t *p = (const uint8_t *)name;
     for (size_t i = 0; i < len; i++) {
@@ -137,7 +137,7 @@ static bool text_acceptable(chat_session_t *s, const char *text, size_t len)
 static void text_mode_message(chat_session_t *s, const char *text, size_t len)
 {
     const char *user = s->name;
-    char name[CHAT_NAME_MAX * 4 + 1];
+    char name[CHAT_NAME_BYTES + 1];
     if (s->mode == CHAT_MODE_LINE) {
         /* Seed 000: "Name: text"; no usable name makes it anonymous's whole line. */
         const char *sep = NULL;
@@ -148,7 +148,7 @@ static void text_mode_message(chat_session_t *s, const char *text, size_t len)
             }
         }
         user = "anonymous";
-        if (sep && chat_name_valid(text, (size_t)(sep - text)) &&
+        if (sep && chat_name_valid(text, (size_t)(sep - text), s->hub->cfg.max_name) &&
             (size_t)(sep - text) < sizeof(name)) {
             memcpy(name, text, (size_t)(sep - text));
             name[sep - text] = '\0';
@@ -165,8 +165,8 @@ static void text_mode_message(chat_session_t *s, const char *text, size_t len)
 
 /* ---- JSON requests ---- */
 
-static void send_history(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs,
-                         size_t n, bool more, const char *id)
+static void send_history(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs, size_t n,
+                         bool more, const char *id)
 {
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"history\"");
@@ -350,10 +350,12 @@ static void do_join(chat_session_t *s, const json_env_t *e)
         return;
     }
     const char *name = json_string_value(user);
-    if (!chat_name_valid(name, json_string_length(user))) {
-        send_error(s, "bad_name",
-                   "names are 1-32 characters, no control characters, no spaces at the ends",
-                   e->id);
+    if (!chat_name_valid(name, json_string_length(user), s->hub->cfg.max_name)) {
+        char m[128];
+        snprintf(m, sizeof(m),
+                 "names are 1-%zu characters, no control characters, no spaces at the ends",
+                 s->hub->cfg.max_name);
+        send_error(s, "bad_name", m, e->id);
         return;
     }
     chat_channel_t *ch = payload_channel(s, p, e->id);

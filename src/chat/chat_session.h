@@ -30,11 +30,11 @@ struct chat_session {
     bool joined;
     char *name;
     chat_presence_t *pres;
-    chat_channel_t *ch;                 /* the channel it is a member of, or NULL */
-    chat_session_t *ch_prev, *ch_next;  /* member list links */
-    uint64_t last_sent; /* highest seq of ch sent to it */
-    unsigned held;      /* join-history or resume answers outstanding */
-    double tokens;      /* rate limit bucket */
+    chat_channel_t *ch;                /* the channel it is a member of, or NULL */
+    chat_session_t *ch_prev, *ch_next; /* member list links */
+    uint64_t last_sent;                /* highest seq of ch sent to it */
+    unsigned held;                     /* join-history or resume answers outstanding */
+    double tokens;                     /* rate limit bucket */
     uint64_t bucket_ms;
     uint64_t typing_ms;
 };
@@ -50,9 +50,10 @@ void chat_session_binary(chat_session_t *s, const uint8_t *data, size_t len);
 /* The connection is gone: leave, announce, release. s must not be used afterwards. */
 void chat_session_close(chat_session_t *s);
 
-/* True when name follows the user-name rules (1-32 code points, no control characters, no
- * leading or trailing white space, valid UTF-8). */
-bool chat_name_valid(const char *name, size_t len);
+/* True when name follows the user-name rules (1-max code points and at most
+ * CHAT_NAME_BYTES bytes, no control characters, no leading or trailing white space, valid
+ * UTF-8). */
+bool chat_name_valid(const char *name, size_t len, size_t max);
 /* True for a valid client id: 1-32 of A-Za-z0-9_- . */
 bool chat_client_id_valid(const char *id, size_t len);
 

@@ -12,8 +12,8 @@
  * itself (HPE_PAUSED_UPGRADE). Either way llhttp_get_error_pos tells where the request ends.
  *
  * Invariant: during HEAD, llhttp is never given more than max_head - head_bytes bytes, so a
- * head over the limit fails as soon as its extra byte arrives and the strings here never
- * hold more than max_head bytes. Header callbacks after the head (chunked trailers) are
+ * head over the limit fails as soon as its extra byte arrives, and the strings here only
+ * ever hold copies of head bytes. Header callbacks after the head (chunked trailers) are
  * ignored. */
 #include "http/http_parse.h"
 

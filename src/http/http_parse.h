@@ -12,7 +12,8 @@
  *   - anything llhttp rejects, a version other than HTTP/1.x, whitespace in a header name
  *     (RFC 9112 5.1), an empty header name, or a second Host line (RFC 9112 3.2): 400
  *   - out of memory: 500 (returned, never aborts, so the codec can be fuzzed)
- * Heap use is bounded by max_head, and an idle parser between requests holds none. */
+ * Heap use is a small multiple of max_head at most, and an idle parser between requests
+ * holds none. p must not move in memory between init and deinit (llhttp points back to it). */
 #ifndef PARLEY_HTTP_PARSE_H
 #define PARLEY_HTTP_PARSE_H
 

@@ -127,8 +127,8 @@ const char *http_status_text(int status)
 }
 
 /* Status line through Connection; the caller adds its own lines and the blank line. */
-static void put_head_start(writer_t *w, int status, const char *content_type,
-                           size_t content_length, bool keep_alive)
+static void put_head_start(writer_t *w, int status, const char *content_type, size_t content_length,
+                           bool keep_alive)
 {
     if (status < 100 || status > 599) {
         w->failed = true;

@@ -16,9 +16,9 @@
 #define JSON_ID_MAX 64
 
 typedef struct {
-    json_t *root;        /* owned; NULL after json_env_free */
-    const char *type;    /* borrowed from root; NULL when missing or not a string */
-    json_t *payload;     /* borrowed; an object, or NULL when absent */
+    json_t *root;                 /* owned; NULL after json_env_free */
+    const char *type;             /* borrowed from root; NULL when missing or not a string */
+    json_t *payload;              /* borrowed; an object, or NULL when absent */
     char id[JSON_ID_MAX * 6 + 8]; /* the id as JSON text ("\"a\"" or "42"), "" when absent */
 } json_env_t;
 

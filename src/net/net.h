@@ -61,8 +61,8 @@ struct net_conn {
     uint32_t inflight; /* entries of q inside the uv_write in flight */
     size_t q_bytes;    /* unwritten bytes queued */
     uv_write_t wreq;
-    net_conn_t *prev, *next;  /* every open connection */
-    net_conn_t *flush_next;   /* pending flush list */
+    net_conn_t *prev, *next; /* every open connection */
+    net_conn_t *flush_next;  /* pending flush list */
     bool writing, in_flush, closing, close_after_flush, dead;
 };
 
@@ -74,7 +74,7 @@ struct net_server {
     net_config_t cfg;
     const net_handler_t *h;
     void *data;
-    net_conn_t *conns;  /* list of open connections */
+    net_conn_t *conns; /* list of open connections */
     net_conn_t *flush_head;
     uint64_t next_id;
     size_t nconns;

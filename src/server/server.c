@@ -216,8 +216,7 @@ static bool handshake_ok(sconn_t *c, const http_request_t *r)
         return false;
     }
     if (!r->ws_key || !ws_handshake_key_valid(r->ws_key, strlen(r->ws_key))) {
-        respond_json(c, 400, "{\"error\":\"missing or invalid Sec-WebSocket-Key\"}", false,
-                     NULL);
+        respond_json(c, 400, "{\"error\":\"missing or invalid Sec-WebSocket-Key\"}", false, NULL);
         return false;
     }
     if (c->srv->draining || c->srv->nws >= c->srv->cfg.max_connections) {
@@ -231,8 +230,8 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
 {
     char accept[WS_ACCEPT_SIZE];
     ws_handshake_accept(r->ws_key, strlen(r->ws_key), accept);
-    bool v1 = r->ws_protocol && ws_header_has_token(r->ws_protocol, strlen(r->ws_protocol),
-                                                    "parley.v1");
+    bool v1 =
+        r->ws_protocol && ws_header_has_token(r->ws_protocol, strlen(r->ws_protocol), "parley.v1");
     char head[512];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -419,8 +418,7 @@ static const net_handler_t handler = {on_open, on_data, on_close, on_tick};
 
 /* ---- lifetime ---- */
 
-server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *hub,
-                       store_t *store)
+server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *hub, store_t *store)
 {
     server_t *s = xcalloc(1, sizeof(*s));
     s->cfg = *cfg;

@@ -16,11 +16,11 @@
 typedef struct {
     const char *host;
     int port;
-    size_t max_frame;          /* frame and reassembled message, bytes */
-    size_t max_outbound;       /* queued bytes per connection before 1013 */
-    size_t max_header;         /* request head bytes before 431 */
-    size_t max_body;           /* request body bytes before 413 */
-    unsigned max_connections;  /* WebSocket sessions before 503 */
+    size_t max_frame;         /* frame and reassembled message, bytes */
+    size_t max_outbound;      /* queued bytes per connection before 1013 */
+    size_t max_header;        /* request head bytes before 431 */
+    size_t max_body;          /* request body bytes before 413 */
+    unsigned max_connections; /* WebSocket sessions before 503 */
     unsigned handshake_timeout_ms;
     unsigned idle_timeout_ms;
 } server_config_t;

@@ -44,10 +44,10 @@ typedef struct {
 } store_query_t;
 
 typedef struct {
-    uint64_t appends;      /* messages committed */
-    uint64_t commits;      /* transactions committed */
+    uint64_t appends; /* messages committed */
+    uint64_t commits; /* transactions committed */
     uint64_t queries;
-    uint64_t queued;       /* operations waiting for the writer thread now */
+    uint64_t queued; /* operations waiting for the writer thread now */
 } store_stats_t;
 
 /* status is 0 once committed. Fires exactly once per accepted append. */
@@ -55,8 +55,7 @@ typedef void (*store_append_cb)(void *ctx, int status);
 /* msgs (n of them, oldest first) are the store's, valid only during the callback. `more` is
  * true when further messages exist beyond the range returned (older ones for history,
  * newer ones for resume). status < 0: the query failed, msgs is NULL. */
-typedef void (*store_query_cb)(void *ctx, int status, const store_msg_t *msgs, size_t n,
-                               bool more);
+typedef void (*store_query_cb)(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more);
 
 typedef struct {
     /* Copies msg; cb fires after the commit. Returns 0, or < 0 when the store is closing

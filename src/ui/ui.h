@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *path;         /* URL path, "/app.js"; index.html is also "/" */
+    const char *path; /* URL path, "/app.js"; index.html is also "/" */
     const char *content_type;
     const char *data;
     size_t len;

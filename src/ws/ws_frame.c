@@ -1,6 +1,6 @@
 /* ws_frame - RFC 6455 frame parser and builders.
  *
- * The parser is a three-state machine over the byte stream:
+ * The parser is a small state machine over the byte stream:
  *
  *   HEADER   collecting the 2..14 header bytes into hdr[]. The first two bytes are checked
  *            as soon as they are in (RSV bits, opcode, control frame rules, fragmentation
@@ -328,7 +328,7 @@ size_t ws_parser_feed(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *ev)
 
 void ws_parser_shrink(ws_parser_t *p)
 {
-    if (p->msg_op != 0)
+    if (p->msg_op != 0 && (p->state == ST_HEADER || p->state == ST_PAYLOAD))
         return;
     free(p->buf);
     p->buf = NULL;
@@ -393,10 +393,13 @@ size_t ws_close_payload(uint8_t out[WS_MAX_CONTROL], uint16_t code, const char *
         return 0;
     out[0] = (uint8_t)(code >> 8);
     out[1] = (uint8_t)code;
-    size_t n = reason ? strlen(reason) : 0;
+    /* Scan at most one byte past the room (123 bytes), to see whether the reason is cut. */
+    size_t n = 0;
+    while (reason && n <= WS_MAX_CONTROL - 2 && reason[n] != '\0')
+        n++;
     if (n > WS_MAX_CONTROL - 2) {
         n = WS_MAX_CONTROL - 2;
-        /* reason[n] is the first byte left out; if it continues a sequence, drop that
+        /* reason[n] is the first byte left out; if it continues a sequence, leave out that
          * sequence's earlier bytes too. */
         while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80)
             n--;

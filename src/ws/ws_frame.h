@@ -114,8 +114,9 @@ void ws_parser_deinit(ws_parser_t *p);
  * error cannot be missed. */
 size_t ws_parser_feed(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *ev);
 
-/* Frees the message buffer when no fragmented message is in progress, so an idle
- * connection holds no heap memory. Invalidates the data of a MESSAGE event. */
+/* Frees the message buffer unless a fragmented message is being reassembled (a finished
+ * parser has none), so an idle connection holds no heap memory. Invalidates the data of a
+ * MESSAGE event. */
 void ws_parser_shrink(ws_parser_t *p);
 
 /* True while a fragmented message is being reassembled. */

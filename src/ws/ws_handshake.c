@@ -42,8 +42,12 @@ static void b64_encode(const uint8_t *in, size_t n, char *out)
             v |= in[i + 2];
         out[o++] = b64_digits[v >> 18 & 63];
         out[o++] = b64_digits[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64_digits[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? b64_digits[v & 63] : '=';
+        out[o++] = b64_digits[v >> 6 & 63];
+        out[o++] = b64_digits[v & 63];
+        if (i + 2 >= n) /* a short last group: its padding replaces the digits of no data */
+            out[o - 1] = '=';
+        if (i + 1 >= n)
+            out[o - 2] = '=';
     }
     out[o] = '\0';
 }
@@ -75,7 +79,9 @@ void ws_handshake_accept(const char *key, size_t len, char out[WS_ACCEPT_SIZE])
 
 static char ascii_lower(char c)
 {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c | 0x20);
+    return c;
 }
 
 static bool is_ows(char c)

@@ -34,14 +34,14 @@ static void describe(char *out, size_t cap, const http_request_t *r)
 {
     char line[1024];
     (void)snprintf(line, sizeof(line),
-             "[m=%u v=%u.%u path=%s query=%s host=%s upgrade=%s connection=%s key=%s "
-             "version=%s protocol=%s ext=%s origin=%s body=%llu ka=%d up=%d]",
-             r->method, r->http_major, r->http_minor, r->path, r->query ? r->query : "-",
-             r->host ? r->host : "-", r->upgrade ? r->upgrade : "-",
-             r->connection ? r->connection : "-", r->ws_key ? r->ws_key : "-",
-             r->ws_version ? r->ws_version : "-", r->ws_protocol ? r->ws_protocol : "-",
-             r->ws_extensions ? r->ws_extensions : "-", r->origin ? r->origin : "-",
-             (unsigned long long)r->body_len, r->keep_alive, r->upgrade_req);
+                   "[m=%u v=%u.%u path=%s query=%s host=%s upgrade=%s connection=%s key=%s "
+                   "version=%s protocol=%s ext=%s origin=%s body=%llu ka=%d up=%d]",
+                   r->method, r->http_major, r->http_minor, r->path, r->query ? r->query : "-",
+                   r->host ? r->host : "-", r->upgrade ? r->upgrade : "-",
+                   r->connection ? r->connection : "-", r->ws_key ? r->ws_key : "-",
+                   r->ws_version ? r->ws_version : "-", r->ws_protocol ? r->ws_protocol : "-",
+                   r->ws_extensions ? r->ws_extensions : "-", r->origin ? r->origin : "-",
+                   (unsigned long long)r->body_len, r->keep_alive, r->upgrade_req);
     append(out, cap, line);
 }
 
@@ -106,14 +106,14 @@ static void check_splits(const char *in, size_t len, size_t max_head, size_t max
     run(in, len, NULL, 0, max_head, max_body, got, cap);
     CHECK_EQ_STR(got, expect);
     if (strcmp(got, expect) != 0)
-        fprintf(stderr, "  whole: got    %s\n         expect %s\n", got, expect);
+        (void)fprintf(stderr, "  whole: got    %s\n         expect %s\n", got, expect);
 
     for (size_t i = 1; i < len; i++)
         cuts[i - 1] = i;
     run(in, len, cuts, len ? len - 1 : 0, max_head, max_body, got, cap);
     CHECK_EQ_STR(got, expect);
     if (strcmp(got, expect) != 0)
-        fprintf(stderr, "  byte by byte: got %s\n", got);
+        (void)fprintf(stderr, "  byte by byte: got %s\n", got);
 
     bool all_same = true;
     for (size_t k = 1; k < len; k++) {
@@ -121,7 +121,7 @@ static void check_splits(const char *in, size_t len, size_t max_head, size_t max
         run(in, len, cuts, 1, max_head, max_body, got, cap);
         if (strcmp(got, expect) != 0) {
             if (all_same)
-                fprintf(stderr, "  split at %zu: got %s\n", k, got);
+                (void)fprintf(stderr, "  split at %zu: got %s\n", k, got);
             all_same = false;
         }
     }
@@ -254,10 +254,10 @@ TEST(test_websocket_upgrade)
 
     char expect[1024];
     (void)snprintf(expect, sizeof(expect),
-             "[m=1 v=1.1 path=/chat query=- host=server.example.com upgrade=websocket "
-             "connection=Upgrade key=dGhlIHNhbXBsZSBub25jZQ== version=13 protocol=chat, "
-             "superchat ext=- origin=http://example.com body=0 ka=1 up=1]upgrade@%zu",
-             hlen);
+                   "[m=1 v=1.1 path=/chat query=- host=server.example.com upgrade=websocket "
+                   "connection=Upgrade key=dGhlIHNhbXBsZSBub25jZQ== version=13 protocol=chat, "
+                   "superchat ext=- origin=http://example.com body=0 ka=1 up=1]upgrade@%zu",
+                   hlen);
     check_splits(in, hlen + flen, HEAD_MAX, BODY_MAX, expect);
 }
 
@@ -325,10 +325,10 @@ TEST(test_repeated_and_case_insensitive_headers)
                              "\r\n";
     char expect[512];
     (void)snprintf(expect, sizeof(expect),
-             "[m=1 v=1.1 path=/ query=- host=h upgrade=websocket connection=keep-alive, "
-             "Upgrade key=- version=- protocol=chat, superchat ext=permessage-deflate "
-             "origin= body=0 ka=1 up=1]upgrade@%zu",
-             sizeof(in) - 1);
+                   "[m=1 v=1.1 path=/ query=- host=h upgrade=websocket connection=keep-alive, "
+                   "Upgrade key=- version=- protocol=chat, superchat ext=permessage-deflate "
+                   "origin= body=0 ka=1 up=1]upgrade@%zu",
+                   sizeof(in) - 1);
     check_splits(in, sizeof(in) - 1, HEAD_MAX, BODY_MAX, expect);
     /* A name longer than any collected one, but sharing a prefix, matches nothing. */
     CHECK_SPLITS(
@@ -493,10 +493,11 @@ TEST(test_body_beyond_head_window)
     static const char up[] = "POST /ws HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\n"
                              "Content-Length: 2\r\n\r\nabNEW";
     char expect[512];
-    (void)snprintf(expect, sizeof(expect),
-             "[m=3 v=1.1 path=/ws query=- host=- upgrade=x connection=upgrade key=- version=- "
-             "protocol=- ext=- origin=- body=2 ka=1 up=1]upgrade@%zu",
-             sizeof(up) - 1 - 3);
+    (void)snprintf(
+        expect, sizeof(expect),
+        "[m=3 v=1.1 path=/ws query=- host=- upgrade=x connection=upgrade key=- version=- "
+        "protocol=- ext=- origin=- body=2 ka=1 up=1]upgrade@%zu",
+        sizeof(up) - 1 - 3);
     check_splits(up, sizeof(up) - 1, HEAD_MAX, BODY_MAX, expect);
 }
 
@@ -527,16 +528,17 @@ TEST(test_keep_alive_semantics)
     (void)snprintf(expect, sizeof(expect), "[m=1 v=1.0 path=/ %s ka=0 up=0]", d);
     CHECK_SPLITS("GET / HTTP/1.0\r\n\r\nGET /ignored HTTP/1.1\r\n\r\n", expect);
     CHECK_SPLITS("GET / HTTP/1.0\r\n\r\ngarbage", expect);
-    (void)snprintf(expect, sizeof(expect),
-             "[m=1 v=1.0 path=/ query=- host=- upgrade=- connection=keep-alive key=- "
-             "version=- protocol=- ext=- origin=- body=0 ka=1 up=0][m=1 v=1.0 path=/b %s ka=0 "
-             "up=0]",
-             d);
+    (void)snprintf(
+        expect, sizeof(expect),
+        "[m=1 v=1.0 path=/ query=- host=- upgrade=- connection=keep-alive key=- "
+        "version=- protocol=- ext=- origin=- body=0 ka=1 up=0][m=1 v=1.0 path=/b %s ka=0 "
+        "up=0]",
+        d);
     CHECK_SPLITS("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n", expect);
     /* HTTP/1.1 keeps alive unless "close". */
     (void)snprintf(expect, sizeof(expect),
-             "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=close key=- version=- "
-             "protocol=- ext=- origin=- body=0 ka=0 up=0]");
+                   "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=close key=- version=- "
+                   "protocol=- ext=- origin=- body=0 ka=0 up=0]");
     CHECK_SPLITS("GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n", expect);
 }
 

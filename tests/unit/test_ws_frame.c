@@ -88,6 +88,8 @@ static run_t run_cuts(const uint8_t *wire, size_t len, const size_t *cuts, size_
     for (size_t c = 0; c <= ncuts && !done; c++) {
         size_t end = c < ncuts ? cuts[c] : len, n = end - start;
         uint8_t *chunk = malloc(n ? n : 1);
+        if (chunk == NULL)
+            abort();
         if (n)
             memcpy(chunk, wire + start, n);
         for (size_t off = 0;;) {
@@ -136,6 +138,8 @@ static void check_splits(const bytes_t *wire, const ws_limits_t *lim, const byte
     CHECK(!r.bad);
     free(r.log.p);
     size_t *cuts = malloc((wire->len + 1) * sizeof *cuts);
+    if (cuts == NULL)
+        abort();
     for (size_t i = 1; i < wire->len; i++)
         cuts[i - 1] = i;
     r = run_cuts(wire->p, wire->len, cuts, wire->len ? wire->len - 1 : 0, lim);
@@ -239,6 +243,8 @@ TEST(test_lengths)
     static const size_t sizes[] = {0, 1, 7, 8, 9, 125, 126, 127, 1000, 65535, 65536, 70000};
     static const size_t hdr_len[] = {6, 6, 6, 6, 6, 6, 8, 8, 8, 8, 14, 14};
     char *data = malloc(70000);
+    if (data == NULL)
+        abort();
     for (size_t i = 0; i < 70000; i++)
         data[i] = (char)('a' + i % 26);
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {

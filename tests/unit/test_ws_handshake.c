@@ -62,6 +62,8 @@ TEST(test_key_valid)
     CHECK(ws_handshake_key_valid("dGhlIHNhbXBsZSBub25jZQ==\r\n", 24));
     /* A key is 24 bytes whatever is around it: a copy exactly that size (ASan watches). */
     char *key = malloc(24);
+    if (key == NULL)
+        abort();
     memcpy(key, "dGhlIHNhbXBsZSBub25jZQ==", 24);
     CHECK(ws_handshake_key_valid(key, 24));
     free(key);
@@ -97,10 +99,12 @@ TEST(test_header_has_token)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len = strlen(cases[i].list);
         char *list = malloc(len ? len : 1); /* not NUL-terminated, exactly len bytes */
+        if (list == NULL)
+            abort();
         memcpy(list, cases[i].list, len);
         bool got = ws_header_has_token(list, len, cases[i].token);
         if (got != cases[i].want)
-            fprintf(stderr, "case %zu: \"%s\" / \"%s\"\n", i, cases[i].list, cases[i].token);
+            (void)fprintf(stderr, "case %zu: \"%s\" / \"%s\"\n", i, cases[i].list, cases[i].token);
         CHECK(got == cases[i].want);
         free(list);
     }
