@@ -45,7 +45,12 @@ static int test_failures;
         }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_STR(a, b) CHECK_EQ_MEM((a), strlen(a), (b), strlen(b))
+/* Each argument is evaluated once: a call with side effects is fine here. */
+#define CHECK_EQ_STR(a, b)                                                                         \
+    do {                                                                                           \
+        const char *test_sa_ = (a), *test_sb_ = (b);                                               \
+        CHECK_EQ_MEM(test_sa_, strlen(test_sa_), test_sb_, strlen(test_sb_));                      \
+    } while (0)
 
 #define RUN(name)                                                                                  \
     do {                                                                                           \

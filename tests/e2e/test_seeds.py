@@ -1,0 +1,196 @@
+"""The seed documents' flows, verbatim where the seeds give exact strings.
+
+- seed 003: client-id mode, its pytest test with its exact strings (fresh server and one
+  with stored history);
+- seed 001: the JSON join / msg / ping flow and join/leave events;
+- seed 000: line mode, "[HH:MM:SS] Name: text";
+- and how the three modes see each other.
+"""
+import re
+import time
+
+from wsraw import Client, TextClient, run
+
+LINE_RE = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] (.*)$")
+
+
+def seed_003_flow(server):
+    """Seed 003's test_websocket_broadcast, its strings unchanged."""
+
+    async def flow():
+        websocket1 = await TextClient.connect(server, "/ws/1")
+        assert await websocket1.recv() == "Client #1 has entered the chat"
+        websocket2 = await TextClient.connect(server, "/ws/2")
+        assert await websocket1.recv() == "Client #2 has entered the chat"
+        assert await websocket2.recv() == "Client #2 has entered the chat"
+        await websocket1.send("Hello from client 1")
+        assert await websocket1.recv() == "Client #1: Hello from client 1"
+        assert await websocket2.recv() == "Client #1: Hello from client 1"
+        # Nothing else: no history replay, no stray frames.
+        await websocket2.expect_silence(0.3)
+        await websocket2.close()
+        assert await websocket1.recv() == "Client #2 has left the chat"
+        await websocket1.close()
+
+    run(flow())
+
+
+def test_seed_003_fresh_server(server):
+    seed_003_flow(server)
+
+
+def test_seed_003_with_stored_history(server):
+    async def fill():
+        c, _, _ = await Client.joined(server, "alice")
+        for i in range(5):
+            await c.msg(f"old message {i}")
+        await c.close()
+        t = await TextClient.connect(server, "/ws/9")
+        assert await t.recv() == "Client #9 has entered the chat"
+        await t.send("old text-mode message")
+        assert await t.recv() == "Client #9: old text-mode message"
+        await t.close()
+
+    run(fill())
+    assert server.stop() == 0
+    server.restart()
+    seed_003_flow(server)
+
+
+def test_seed_001_join_welcome_msg_ack_ping(server):
+    async def flow():
+        c = await Client.connect(server)
+        await c.send_json("join", {"user": "alice"})
+        welcome = await c.recv_json()
+        assert welcome["type"] == "welcome"
+        assert welcome["payload"]["user"] == "alice"
+        await c.recv_json("history")
+        join = await c.recv_json("join", skip=())
+        assert join["payload"]["user"] == "alice"
+        assert isinstance(join["payload"]["ts"], int)
+
+        await c.send_json("msg", {"text": "Hello everyone"})
+        ack = await c.recv_json(skip=())
+        assert ack["type"] == "ack"
+        m = await c.recv_json(skip=())
+        assert m["type"] == "msg"
+        p = m["payload"]
+        assert (p["user"], p["text"]) == ("alice", "Hello everyone")
+        assert isinstance(p["ts"], int) and abs(p["ts"] - time.time() * 1000) < 60_000
+        assert p["seq"] == ack["payload"]["seq"] == 1
+
+        await c.send_json("ping")
+        pong = await c.recv_json(skip=())
+        assert pong["type"] == "pong"
+        assert isinstance(pong["ts"], int) and abs(pong["ts"] - time.time() * 1000) < 60_000
+        assert "payload" not in pong
+        await c.close()
+
+    run(flow())
+
+
+def test_seed_001_join_and_leave_events(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        j = await alice.recv_json("join", skip=())
+        assert j["payload"]["user"] == "bob" and j["payload"]["channel"] == "general"
+        assert isinstance(j["payload"]["ts"], int)
+        await bob.send_json("msg", {"text": "hi alice"})
+        m = await alice.recv_json("msg", skip=())
+        assert (m["payload"]["user"], m["payload"]["text"]) == ("bob", "hi alice")
+        await bob.close()
+        leave = await alice.recv_json("leave", skip=())
+        assert leave["payload"]["user"] == "bob" and isinstance(leave["payload"]["ts"], int)
+        await alice.close()
+
+    run(flow())
+
+
+def local_hms_close_to_now(h, m, s, slack=5):
+    now = time.localtime()
+    a = int(h) * 3600 + int(m) * 60 + int(s)
+    b = now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec
+    d = abs(a - b) % 86400
+    return min(d, 86400 - d) <= slack
+
+
+def test_seed_000_line_mode(server):
+    async def flow():
+        one = await TextClient.connect(server, "/ws")
+        two = await TextClient.connect(server, "/ws")
+        # A line client is in the room from its first frame on.
+        await two.send("Bob: here")
+        for c in (two,):
+            m = LINE_RE.match(await c.recv())
+            assert m and m.group(4) == "Bob: here"
+        await one.send("Alice: Hi")
+        for c in (one, two):
+            line = await c.recv()
+            m = LINE_RE.match(line)
+            assert m, line
+            assert m.group(4) == "Alice: Hi"
+            assert local_hms_close_to_now(*m.group(1, 2, 3)), line
+        await two.send("no separator here")
+        for c in (one, two):
+            m = LINE_RE.match(await c.recv())
+            assert m and m.group(4) == "anonymous: no separator here"
+        # A name part that breaks the name rules makes the whole frame anonymous's.
+        await two.send(" Bad: name")
+        for c in (one, two):
+            m = LINE_RE.match(await c.recv())
+            assert m and m.group(4) == "anonymous:  Bad: name"
+        await one.close()
+        await two.close()
+
+    run(flow())
+
+
+def test_mixed_modes_see_each_other(server):
+    async def flow():
+        cid = await TextClient.connect(server, "/ws/7")
+        assert await cid.recv() == "Client #7 has entered the chat"
+        line = await TextClient.connect(server, "/ws")
+        await line.send("Lena: first")
+        assert LINE_RE.match(await line.recv()).group(4) == "Lena: first"
+        assert await cid.recv() == "Lena: first"
+
+        alice, welcome, history = await Client.joined(server, "alice")
+        assert "Client #7" in welcome["online"]
+        assert "Lena" not in welcome["online"]  # line clients are not in the online list
+        assert await cid.recv() == "alice has entered the chat"
+        await line.expect_silence(0.2)  # line mode has no join/leave lines
+
+        # JSON -> text modes
+        await alice.send_json("msg", {"text": "from json"})
+        await alice.recv_json("ack")
+        own = await alice.recv_json("msg")
+        assert (own["payload"]["user"], own["payload"]["text"]) == ("alice", "from json")
+        assert await cid.recv() == "alice: from json"
+        assert LINE_RE.match(await line.recv()).group(4) == "alice: from json"
+        # client-id -> JSON and line
+        await cid.send("from client seven")
+        m = await alice.recv_json("msg")
+        assert (m["payload"]["user"], m["payload"]["text"]) == ("Client #7", "from client seven")
+        assert await cid.recv() == "Client #7: from client seven"
+        assert LINE_RE.match(await line.recv()).group(4) == "Client #7: from client seven"
+        # line -> JSON and client-id
+        await line.send("Lena: from line")
+        m = await alice.recv_json("msg")
+        assert (m["payload"]["user"], m["payload"]["text"]) == ("Lena", "from line")
+        assert await cid.recv() == "Lena: from line"
+        assert LINE_RE.match(await line.recv()).group(4) == "Lena: from line"
+
+        # alice's second tab: no second "entered"; "left" only when the last one goes.
+        tab2 = await Client.connect(server)
+        await tab2.join("alice", session=welcome["session"])
+        await cid.expect_silence(0.3)
+        await alice.close()
+        await cid.expect_silence(0.3)
+        await tab2.close()
+        assert await cid.recv() == "alice has left the chat"
+        await line.expect_silence(0.2)
+        await cid.close()
+        await line.close()
+
+    run(flow())
