@@ -233,11 +233,8 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     bool v1 =
         r->ws_protocol && ws_header_has_token(r->ws_protocol, strlen(r->ws_protocol), "parley.v1");
     char head[512];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
-                     accept, v1 ? "Sec-WebSocket-Protocol: parley.v1\r\n" : "");
-    send_bytes(c, head, (size_t)n);
+    int n = http_response_101(head, sizeof(head), accept, v1 ? "parley.v1" : NULL);
+    send_bytes(c, head, n > 0 ? (size_t)n : 0);
     http_parser_deinit(&c->u.http);
     ws_parser_init(&c->u.ws, &c->srv->limits);
     c->state = SC_WS;

@@ -341,8 +341,10 @@ class Client:
         c = await cls.connect(server)
         welcome = await c.join(user, **payload)
         history = await c.recv_json("history")
-        await c.recv_json("join", skip=("leave", "typing"))
-        return c, welcome, history
+        while True:  # the join event about ourselves closes the join sequence
+            j = await c.recv_json("join", skip=("leave", "typing"))
+            if j["payload"]["user"] == user:
+                return c, welcome, history
 
     async def send_json(self, type_, payload=None, id=None, **extra):
         msg = {"type": type_, **extra}
