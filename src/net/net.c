@@ -272,7 +272,9 @@ int net_conn_send(net_conn_t *c, blob_t *b)
 {
     if (c->closing || c->close_after_flush)
         return -1;
-    if (c->q_bytes + b->len > c->srv->cfg.max_outbound)
+    /* An empty queue takes one frame of any size (frames are bounded by --max-frame): the
+     * bound is on backlog, not on a single large message. */
+    if (c->q_bytes && c->q_bytes + b->len > c->srv->cfg.max_outbound)
         return -1;
     q_push(c, b);
     schedule_flush(c);

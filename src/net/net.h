@@ -93,7 +93,7 @@ void net_server_stop(net_server_t *s);
 
 /* Queues a reference to b (the caller keeps its own). Returns 0, or -1 without queueing
  * when the queue would go past max_outbound (the caller decides what a slow consumer
- * deserves) or the connection is closing. */
+ * deserves) or the connection is closing. An empty queue accepts one blob of any size. */
 int net_conn_send(net_conn_t *c, blob_t *b);
 /* Queues b regardless of the bound: control frames are never held back by it. */
 void net_conn_send_control(net_conn_t *c, blob_t *b);

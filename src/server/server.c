@@ -51,6 +51,7 @@ typedef struct {
     uint8_t state;
     bool ws;       /* was upgraded (counted in nws) */
     bool ping_out; /* our keep-alive ping awaits its pong */
+    bool echo;     /* the conformance echo route: messages come back, no chat */
     union {
         http_parser_t http;
         ws_parser_t ws;
@@ -226,6 +227,9 @@ static bool handshake_ok(sconn_t *c, const http_request_t *r)
     return true;
 }
 
+/* Mode of the echo route: no chat session, every message echoed with its opcode. */
+#define MODE_ECHO 100
+
 static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *client_id)
 {
     char accept[WS_ACCEPT_SIZE];
@@ -242,6 +246,10 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     c->srv->nws++;
     c->srv->ws_opened++;
     c->mark_ms = clock_mono_ms();
+    if (mode == MODE_ECHO) {
+        c->echo = true;
+        return;
+    }
     if (mode == CHAT_MODE_AUTO && v1)
         mode = CHAT_MODE_JSON;
     c->session = chat_session_open(c->srv->hub, c, (chat_mode_t)mode, client_id);
@@ -253,8 +261,10 @@ static bool handle_request(sconn_t *c, const http_request_t *r)
     server_t *s = c->srv;
     bool ka = r->keep_alive && !s->draining;
     bool head = r->method == HTTP_HEAD;
-    char id[40];
-    int mode = ws_route(r->path, id, sizeof(id));
+    char id[40] = "";
+    const char *echo = s->cfg.echo_path;
+    int mode = echo && echo[0] && strcmp(r->path, echo) == 0 ? MODE_ECHO
+                                                              : ws_route(r->path, id, sizeof(id));
     if (mode == -2) {
         respond_json(c, 404, "{\"error\":\"client id must be 1-32 of A-Za-z0-9_-\"}", ka, NULL);
         return false;
@@ -315,6 +325,18 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
 
 /* ---- WebSocket ---- */
 
+static void echo_message(sconn_t *c, int opcode, const uint8_t *data, size_t len)
+{
+    uint8_t head[WS_MAX_HEADER];
+    size_t hl = ws_frame_header(head, opcode, true, len, NULL);
+    blob_t *b = blob_new(hl + len);
+    memcpy(b->data, head, hl);
+    if (len)
+        memcpy(b->data + hl, data, len);
+    transport_send(c, b);
+    blob_unref(b);
+}
+
 static void on_ws(sconn_t *c, uint8_t *data, size_t len)
 {
     c->mark_ms = clock_mono_ms();
@@ -329,7 +351,9 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
             ws_parser_shrink(&c->u.ws);
             return;
         case WS_EV_MESSAGE:
-            if (ev.opcode == WS_OP_TEXT)
+            if (c->echo)
+                echo_message(c, ev.opcode, ev.data, ev.len);
+            else if (ev.opcode == WS_OP_TEXT)
                 chat_session_text(c->session, (const char *)ev.data, ev.len);
             else
                 chat_session_binary(c->session, ev.data, ev.len);

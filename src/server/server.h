@@ -23,6 +23,7 @@ typedef struct {
     unsigned max_connections; /* WebSocket sessions before 503 */
     unsigned handshake_timeout_ms;
     unsigned idle_timeout_ms;
+    const char *echo_path;     /* "" or NULL: no echo route (conformance suites only) */
 } server_config_t;
 
 typedef struct server server_t;

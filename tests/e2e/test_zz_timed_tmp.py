@@ -1,0 +1,256 @@
+"""Two headless Chromium users chat through the real web client served at `/`.
+
+The page is driven only through its data-testid hooks: login-name, login-submit, composer
+(Enter sends), message (one per shown message, textContent has author and text),
+online-user (one per online user), connection-status (says "connected" when connected).
+On failure, screenshots, page HTML and the browser console of both users are saved in
+the test's tmp dir (printed in the failure report).
+"""
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+
+pytest.importorskip("selenium")
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+import time
+T0=time.monotonic()
+def mark(x): print(f"{time.monotonic()-T0:6.2f} {x}", flush=True)
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+    reason=f"needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)")
+
+WAIT = 10            # s for anything the page should do promptly
+RECONNECT_WAIT = 20  # s for the page to come back after a server restart
+CONNECTED = re.compile(r"\bconnected\b", re.I)   # not "disconnected", not "reconnecting"
+
+
+def tid(name):
+    return f'[data-testid="{name}"]'
+
+
+class User:
+    """One browser window logged in (or about to be) as one chat user."""
+
+    def __init__(self, name, tmp):
+        self.name = name
+        profile = tmp / f"chrome-{name}"
+        shutil.rmtree(profile, ignore_errors=True)
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = CHROMIUM
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,800",
+                    "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+            opts.add_argument(arg)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.d = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+        self.d.set_page_load_timeout(WAIT * 2)
+        self.d.set_script_timeout(WAIT)
+
+    # --- reading the page
+
+    def texts(self, testid):
+        return self.d.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent);",
+            tid(testid))
+
+    def status(self):
+        found = self.texts("connection-status")
+        return found[0].strip() if found else None
+
+    def connected(self):
+        s = self.status()
+        return bool(s and CONNECTED.search(s))
+
+    def online(self):
+        return {t.strip() for t in self.texts("online-user")}
+
+    def messages(self):
+        return [" ".join(t.split()) for t in self.texts("message")]
+
+    def message_with(self, needle):
+        """The message element whose textContent contains needle, or None."""
+        return self.d.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]))"
+            ".find(e => e.textContent.includes(arguments[1])) || null;", tid("message"), needle)
+
+    # --- waiting
+
+    def wait(self, cond, what, timeout=WAIT):
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.05).until(lambda _d: cond())
+        except TimeoutException:
+            raise AssertionError(
+                f"{self.name}: timed out after {timeout} s waiting for {what}; "
+                f"status={self.status()!r} online={sorted(self.online())} "
+                f"messages={self.messages()[-8:]}") from None
+
+    def wait_connected(self, timeout=WAIT):
+        self.wait(self.connected, 'connection-status to say "connected"', timeout)
+
+    def wait_message(self, author, text, timeout=WAIT):
+        def seen():
+            return any(author in m and text in m for m in self.messages())
+        self.wait(seen, f"a message by {author!r} with {text!r}", timeout)
+
+    # --- acting
+
+    def open(self, base):
+        self.d.get(base + "/")
+        self.wait(lambda: self.texts("login-name") or self.connected(),
+                  "the login form ([data-testid=login-name])")
+
+    def login(self):
+        """Logs in through the form (unless the page already rejoined on its own)."""
+        def ready():
+            if self.connected():
+                return "in"
+            boxes = self.d.find_elements(By.CSS_SELECTOR, tid("login-name"))
+            return "form" if boxes and boxes[0].is_displayed() else None
+        if self.wait(ready, "the login form or a connection") == "in":
+            return
+        box = self.d.find_element(By.CSS_SELECTOR, tid("login-name"))
+        box.clear()
+        box.send_keys(self.name)
+        buttons = self.d.find_elements(By.CSS_SELECTOR, tid("login-submit"))
+        assert buttons, "no [data-testid=login-submit] on the page"
+        buttons[0].click()
+        self.wait_connected()
+        self.wait(lambda: self.name in self.online(), f"{self.name} in their own online list")
+
+    def say(self, text):
+        composers = self.d.find_elements(By.CSS_SELECTOR, tid("composer"))
+        assert composers, "no [data-testid=composer] on the page"
+        box = composers[0]
+        self.wait(box.is_enabled, "the composer to be enabled")
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+        # Enter sent it: the box empties
+        self.wait(lambda: box.get_attribute("value") == "", "the composer to clear after Enter")
+
+    def dump(self, tmp, tag):
+        """Screenshot, HTML and console log for debugging; returns the screenshot path."""
+        shot = tmp / f"{tag}-{self.name}.png"
+        try:
+            self.d.save_screenshot(str(shot))
+            (tmp / f"{tag}-{self.name}.html").write_text(self.d.page_source)
+            logs = self.d.get_log("browser")
+            (tmp / f"{tag}-{self.name}.console.txt").write_text(
+                "\n".join(f"{e.get('level')} {e.get('message')}" for e in logs))
+        except WebDriverException:
+            pass
+        return shot
+
+    def quit(self):
+        try:
+            self.d.quit()
+        except WebDriverException:
+            pass
+
+
+@pytest.fixture
+def users(server, tmp_path):
+    """users(name) -> a new browser; all are closed (before the server stops) at the end."""
+    made = []
+
+    def make(name):
+        u = User(name, tmp_path)
+        made.append(u)
+        return u
+
+    yield make
+    for u in made:
+        u.quit()
+
+
+def test_two_users_chat(server, users, tmp_path):
+    mark("t");alice = users("alice")
+    mark("alice up")
+    bob = None
+    try:
+        bob = users("bob")
+        run_chat(server, alice, bob)
+    except BaseException:
+        shots = [u.dump(tmp_path, "failure") for u in (alice, bob) if u]
+        print(f"screenshots: {', '.join(map(str, shots))}\nserver log:\n{server.logs()[-3000:]}")
+        raise
+
+
+def run_chat(server, alice, bob):
+    mark("start")
+    tag = uuid.uuid4().hex[:6]
+
+    mark("log in, see each other")
+    # ---
+    alice.open(server.http)
+    alice.login()
+    bob.open(server.http)
+    bob.login()
+    alice.wait(lambda: {"alice", "bob"} <= alice.online(), "alice to see bob online")
+    bob.wait(lambda: {"alice", "bob"} <= bob.online(), "bob to see alice online")
+
+    mark("talk both ways")
+    # ---
+    hello = f"hello bob {tag}"
+    alice.say(hello)
+    bob.wait_message("alice", hello)
+    reply = f"hi alice {tag}"
+    bob.say(reply)
+    alice.wait_message("bob", reply)
+    alice.wait_message("alice", hello)
+
+    mark("markup is shown as text, never parsed")
+    # ---
+    markup = f"<b>bold</b><script>x</script> {tag}"
+    alice.say(markup)
+    for u in (bob, alice):
+        u.wait_message("alice", markup)
+        el = u.message_with(markup)
+        assert el is not None
+        assert markup in el.get_attribute("textContent")
+        assert el.find_elements(By.TAG_NAME, "b") == [], f"{u.name}: <b> was parsed as HTML"
+        assert el.find_elements(By.TAG_NAME, "script") == [], f"{u.name}: <script> in the DOM"
+    assert alice.connected() and bob.connected()
+
+    mark("reload: the history comes back")
+    # ---
+    bob.d.refresh()
+    bob.login()
+    for author, text in (("alice", hello), ("bob", reply), ("alice", markup)):
+        bob.wait_message(author, text)
+    assert sum(markup in m for m in bob.messages()) == 1, bob.messages()
+    alice.wait(lambda: "bob" in alice.online(), "bob back in alice's online list")
+
+    mark("the server restarts under an open page: it reconnects and chats on")
+    # ---
+    code = server.stop()
+    assert code == 0, f"parley exited {code} on SIGTERM:\n{server.logs()[-3000:]}"
+    alice.wait(lambda: not alice.connected(), "alice's status to leave \"connected\"")
+    server.restart()
+    mark("restarted")
+    alice.wait_connected(RECONNECT_WAIT)
+    mark("alice reconnected")
+    bob.wait_connected(RECONNECT_WAIT)
+    after = f"back after the restart {tag}"
+    alice.say(after)
+    bob.wait_message("alice", after)
+    alice.wait_message("alice", after)
+
+    mark("end")
+    # every message is shown once, in both windows
+    for u in (alice, bob):
+        msgs = u.messages()
+        for text in (hello, reply, markup, after):
+            assert sum(text in m for m in msgs) == 1, f"{u.name}: {text!r} shown in {msgs}"
