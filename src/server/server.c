@@ -48,6 +48,7 @@ typedef struct {
     server_t *srv;
     chat_session_t *session;
     uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
+    uint64_t ping_ms; /* when our keep-alive ping went out */
     uint8_t state;
     bool ws;       /* was upgraded (counted in nws) */
     bool ping_out; /* our keep-alive ping awaits its pong */
@@ -426,11 +427,16 @@ static void on_tick(net_conn_t *nc, uint64_t now)
     } else if (c->state == SC_CLOSING && age > CLOSE_GRACE_MS) {
         net_conn_close(nc);
     } else if (c->state == SC_WS && cfg->idle_timeout_ms) {
-        if (age > cfg->idle_timeout_ms) {
+        /* Silent for half the timeout: ping. Still silent half a timeout after the ping:
+         * gone. Measuring from the ping (not from the last byte) means the sweep's
+         * one-second granularity can never close a peer that was not asked first. */
+        uint64_t half = cfg->idle_timeout_ms / 2;
+        if (c->ping_out && now - c->ping_ms >= half) {
             ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout");
-        } else if (age > cfg->idle_timeout_ms / 2 && !c->ping_out) {
+        } else if (!c->ping_out && age >= half) {
             send_control(c, WS_OP_PING, "parley", 6);
             c->ping_out = true;
+            c->ping_ms = now;
         }
     }
 }

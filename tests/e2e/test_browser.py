@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -159,13 +160,18 @@ class User:
 
 @pytest.fixture
 def users(server, tmp_path):
-    """users(name) -> a new browser; all are closed (before the server stops) at the end."""
+    """users(*names) -> new browsers, started in parallel; all are closed (before the
+    server stops) at the end."""
     made = []
 
-    def make(name):
-        u = User(name, tmp_path)
-        made.append(u)
-        return u
+    def make(*names):
+        with ThreadPoolExecutor(len(names)) as pool:
+            futures = [pool.submit(User, name, tmp_path) for name in names]
+        made.extend(f.result() for f in futures if not f.exception())
+        for f in futures:
+            if f.exception():
+                raise f.exception()
+        return [f.result() for f in futures]
 
     yield make
     for u in made:
@@ -173,13 +179,11 @@ def users(server, tmp_path):
 
 
 def test_two_users_chat(server, users, tmp_path):
-    alice = users("alice")
-    bob = None
+    alice, bob = users("alice", "bob")
     try:
-        bob = users("bob")
         run_chat(server, alice, bob)
     except BaseException:
-        shots = [u.dump(tmp_path, "failure") for u in (alice, bob) if u]
+        shots = [u.dump(tmp_path, "failure") for u in (alice, bob)]
         print(f"screenshots: {', '.join(map(str, shots))}\nserver log:\n{server.logs()[-3000:]}")
         raise
 
@@ -196,10 +200,10 @@ def run_chat(server, alice, bob):
     bob.wait(lambda: {"alice", "bob"} <= bob.online(), "bob to see alice online")
 
     # --- talk both ways
-    hello = f"hello bob {tag}"
+    hello = f"first words {tag}"
     alice.say(hello)
     bob.wait_message("alice", hello)
-    reply = f"hi alice {tag}"
+    reply = f"a reply {tag}"
     bob.say(reply)
     alice.wait_message("bob", reply)
     alice.wait_message("alice", hello)

@@ -337,11 +337,12 @@ class Client:
 
     @classmethod
     async def joined(cls, server, user, **payload):
-        """Connects and joins; returns (client, welcome, history) with the self join read."""
+        """Connects and joins; returns (client, welcome payload, history payload), having
+        read the join sequence up to the join event about itself."""
         c = await cls.connect(server)
         welcome = await c.join(user, **payload)
-        history = await c.recv_json("history")
-        while True:  # the join event about ourselves closes the join sequence
+        history = (await c.recv_json("history"))["payload"]
+        while True:
             j = await c.recv_json("join", skip=("leave", "typing"))
             if j["payload"]["user"] == user:
                 return c, welcome, history
@@ -389,19 +390,27 @@ class Client:
         return (await self.recv_json("welcome"))["payload"]
 
     async def msg(self, text, id=None, **payload):
-        """Sends a msg and returns its ack (the sender's own msg echo is left unread)."""
+        """Sends a msg, returns its ack and reads the sender's own copy (into self.echo);
+        other users' msgs arriving meanwhile are skipped."""
         await self.send_json("msg", dict(payload, text=text), id=id)
         ack = await self.recv_json("ack", skip=SKIP_EVENTS + ("msg",))
-        return ack
+        seq = ack["payload"]["seq"]
+        while True:
+            m = await self.recv_json("msg")
+            if m["payload"]["seq"] == seq:
+                self.echo = m
+                return ack
+            assert m["payload"]["seq"] < seq, f"msg {m} after the ack of {seq}"
 
     async def error(self, type_, payload=None, id=None, **extra):
         """Sends a request expected to fail; returns the error message."""
         await self.send_json(type_, payload, id=id, **extra)
-        return await self.recv_json("error")
+        return await self.recv_json("error", skip=SKIP_EVENTS + ("msg",))
 
     async def ping(self, id=None):
+        """A ping round trip; whatever arrives before the pong is skipped."""
         await self.send_json("ping", id=id)
-        return await self.recv_json("pong")
+        return await self.recv_json("pong", skip=SKIP_EVENTS + ("msg", "ack", "history"))
 
     async def close(self):
         await asyncio.wait_for(self.ws.close(), TIMEOUT)

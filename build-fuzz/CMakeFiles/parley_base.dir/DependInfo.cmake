@@ -1,0 +1,24 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/src/base/blob.c" "CMakeFiles/parley_base.dir/src/base/blob.c.o" "gcc" "CMakeFiles/parley_base.dir/src/base/blob.c.o.d"
+  "/work/main/src/base/buf.c" "CMakeFiles/parley_base.dir/src/base/buf.c.o" "gcc" "CMakeFiles/parley_base.dir/src/base/buf.c.o.d"
+  "/work/main/src/base/clock.c" "CMakeFiles/parley_base.dir/src/base/clock.c.o" "gcc" "CMakeFiles/parley_base.dir/src/base/clock.c.o.d"
+  "/work/main/src/base/log.c" "CMakeFiles/parley_base.dir/src/base/log.c.o" "gcc" "CMakeFiles/parley_base.dir/src/base/log.c.o.d"
+  "/work/main/src/base/utf8.c" "CMakeFiles/parley_base.dir/src/base/utf8.c.o" "gcc" "CMakeFiles/parley_base.dir/src/base/utf8.c.o.d"
+  "/work/main/src/base/xmalloc.c" "CMakeFiles/parley_base.dir/src/base/xmalloc.c.o" "gcc" "CMakeFiles/parley_base.dir/src/base/xmalloc.c.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")

@@ -1,0 +1,2 @@
+# Empty dependencies file for test_json_env.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,2 @@
+# Empty dependencies file for fuzz_http_parse.
+# This may be replaced when dependencies are built.

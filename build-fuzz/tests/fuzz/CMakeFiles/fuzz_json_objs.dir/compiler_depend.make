@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for fuzz_json_objs.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,132 @@
+/* bench - parley-bench's shared state: the configuration, the client table and the counters
+ * that the network layer (bench_net.c), the protocol layer (bench_proto.c), the scenarios
+ * (bench_scen.c) and the report (bench.c) all touch.
+ *
+ * Everything runs on one thread around one epoll instance, so the state is one global
+ * `bench_t` and no locking exists anywhere. Times are CLOCK_MONOTONIC microseconds: the
+ * bench and the server share a machine, so a send timestamp carried in a message can be
+ * subtracted from the receive time directly. */
+#ifndef PARLEY_BENCH_H
+#define PARLEY_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "bench_track.h"
+#include "ws/ws_frame.h"
+
+typedef enum { PROTO_PARLEY, PROTO_TEXT } bench_proto_t;
+typedef enum { SCEN_FANOUT, SCEN_IDLE, SCEN_STORM, SCEN_SLOW } bench_scen_t;
+
+typedef struct {
+    bench_scen_t scen;
+    bench_proto_t proto;
+    char host[128];
+    uint16_t port;
+    char path[256];           /* may hold "{i}", replaced by the client's index */
+    uint32_t clients;         /* N: receivers (storm: the storming clients) */
+    uint32_t senders;         /* S: clients that also send (storm: extra, always connected) */
+    uint32_t slow;            /* K: clients that stop reading (slow) */
+    double rate;              /* total messages per second into the server, all senders */
+    uint32_t size;            /* message text bytes (at least the token) */
+    uint64_t warmup_us, duration_us, grace_us, hold_us, connect_timeout_us;
+    double connect_rate;      /* new connections per second; 0: no limit */
+    uint32_t inflight;        /* most handshakes in progress at once */
+    uint32_t src_spread;      /* source addresses 127.0.0.1 .. 127.0.0.<spread> */
+    int slow_rcvbuf;          /* SO_RCVBUF of the slow clients */
+    int pid;                  /* server process for /proc readings; 0: none */
+    const char *name_prefix;  /* join names are <prefix><index> */
+    bool quiet;               /* only the RESULT line */
+} bench_cfg_t;
+
+typedef enum {
+    CS_FREE,      /* no socket */
+    CS_CONNECTING,/* TCP connect in progress */
+    CS_HANDSHAKE, /* upgrade request sent, waiting for the 101 */
+    CS_OPEN,      /* WebSocket open; parley: join sent, waiting for the welcome */
+    CS_JOINED     /* in the channel (parley: welcome seen; text: right after the 101) */
+} client_state_t;
+
+typedef struct {
+    int fd;
+    uint32_t idx;
+    uint32_t gen;           /* bumped per socket, so stale epoll events are recognised */
+    client_state_t state;
+    bool sender, slow;
+    bool paused;            /* slow client not reading */
+    bool resuming;          /* resume sent, `resumed` not yet seen */
+    bool expect;            /* counted as a receiver for lost/duplicate checks */
+    bool want_resume;       /* resume after the next welcome (a reconnect) */
+    bool ever_joined;
+    uint16_t close_code;    /* last close code from the server (1006: none, socket dropped) */
+    uint32_t events;        /* epoll interest now registered */
+    uint64_t last_seq;      /* newest channel seq seen (parley) */
+    uint64_t t_start;       /* when the current connect began */
+    char key[25];           /* Sec-WebSocket-Key sent */
+    char session[72];       /* session token from the welcome */
+    buf_t hs;               /* handshake response being read */
+    buf_t out;              /* bytes not yet written */
+    ws_parser_t parser;
+} client_t;
+
+/* Counters; most are plain event counts for the report. */
+typedef struct {
+    uint64_t connects_ok, connect_fail, handshake_fail, join_fail, closed_by_server;
+    uint64_t close_codes[16]; /* index = code - 1000 for 1000..1015 */
+    uint64_t closed_other;    /* any other code, or a drop without a close frame */
+    uint64_t sent, send_skipped, send_blocked, acks, pings, frames_in, bytes_in;
+    uint64_t err_rate_limited, err_name_taken, err_other;
+    uint64_t resumes_ok, resumes_failed, foreign;
+    uint64_t deliveries_window; /* live deliveries received inside the measured window */
+    uint64_t max_send_lag_us;   /* how far sending fell behind its schedule */
+} bench_stats_t;
+
+typedef struct {
+    bench_cfg_t cfg;
+    uint32_t run_id;          /* random, carried in every token: other runs' messages differ */
+    int ep;                   /* epoll fd */
+    client_t *cl;
+    uint32_t ncl;             /* clients in the table (storm: senders + N) */
+    uint32_t first_recv;      /* index of the first non-sender-only client (storm: S) */
+    /* connect queue: indices waiting to connect */
+    uint32_t *cq;
+    uint32_t cq_head, cq_len, connecting;
+    double connect_tokens;
+    uint64_t connect_refill_us;
+    /* sending */
+    bool sending;
+    double interval_us;       /* per sender */
+    uint64_t *next_send;      /* per sender: due time */
+    uint64_t win_start, win_mid, win_end; /* measured window; win_mid used by `slow` */
+    uint64_t t0, hard_deadline;
+    track_t track;
+    bench_stats_t st;
+} bench_t;
+
+extern bench_t B;
+
+uint64_t bench_now_us(void);
+
+/* bench_net.c: sockets, handshake, frames, the loop. */
+void net_init(void);
+void net_queue_connect(uint32_t idx);     /* adds idx to the connect queue */
+void net_close_client(client_t *c, uint16_t code); /* close frame (code != 0) then close */
+void net_send_text(client_t *c, const char *p, size_t len);
+void net_pause(client_t *c, bool paused); /* slow clients: stop or restart reading */
+/* Runs the loop until pred() is true (checked every turn; NULL: never) or until deadline.
+ * Returns true when pred became true. */
+bool net_run(uint64_t deadline, bool (*pred)(void));
+uint32_t net_count(client_state_t st); /* clients in state st */
+
+/* bench_proto.c: what goes in frames, and what comes out of them. */
+void proto_on_open(client_t *c);  /* WebSocket just opened */
+void proto_on_text(client_t *c, const char *p, size_t len, uint64_t now);
+void proto_send_msg(client_t *c, uint32_t sender, uint32_t seq, uint64_t now);
+void proto_send_resume(client_t *c);
+
+/* bench_scen.c */
+int scen_run(void);
+
+#endif
