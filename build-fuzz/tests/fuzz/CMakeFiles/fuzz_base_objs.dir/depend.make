@@ -1,2 +1,0 @@
-# Empty dependencies file for fuzz_base_objs.
-# This may be replaced when dependencies are built.
