@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 ARGS ?=
 
-.PHONY: all build run test test-unit test-e2e deps deps-test clean lint format
+.PHONY: all build run test test-unit test-e2e valgrind deps deps-test clean lint format
 
 all: build
 
@@ -41,6 +41,11 @@ test-unit: build-test/Makefile
 test-e2e: build-test/Makefile
 	@cmake --build build-test -j $(JOBS) --target parley
 	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(ARGS)
+
+# The protocol tests once more with the server under valgrind's memcheck (release build).
+valgrind: build
+	@PARLEY_BIN=$(CURDIR)/build/parley PARLEY_VALGRIND=1 $(PY) -m pytest -q \
+		tests/e2e/test_seeds.py tests/e2e/test_json_protocol.py $(ARGS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'tools/*.c')

@@ -3,6 +3,8 @@
 The binary is $PARLEY_BIN (make test points it at the ASan+UBSan build), else
 build-test/parley, else build/parley. Each server logs to its own file; on stop we check
 that it exited 0, which under ASan also means no leak and no undefined behaviour.
+With PARLEY_VALGRIND=1 the server runs under valgrind's memcheck instead (use a build
+without sanitizers), and any error or definite leak makes it exit non-zero.
 """
 import os
 import re
@@ -54,9 +56,12 @@ class Server:
         logf = open(self.log, "w")
         cmd = [parley_bin(), "--host", "127.0.0.1", "--port", str(port), "--db", self.db,
                *self.args]
+        if os.environ.get("PARLEY_VALGRIND"):
+            cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                   "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", *cmd]
         self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=self.env)
         logf.close()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + (60 if os.environ.get("PARLEY_VALGRIND") else 15)
         while time.monotonic() < deadline:
             m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.log.read_text())
             if m:
@@ -67,7 +72,7 @@ class Server:
             time.sleep(0.02)
         raise RuntimeError(f"parley did not start:\n{self.log.read_text()}")
 
-    def stop(self, sig=signal.SIGTERM, timeout=15):
+    def stop(self, sig=signal.SIGTERM, timeout=60):
         """Stops the process; returns its exit code (0 expected after SIGTERM)."""
         if not self.proc or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
