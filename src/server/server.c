@@ -6,7 +6,8 @@
  *   WS       frames go through the ws parser to the chat session;
  *   CLOSING  a close frame or a final response is queued; nothing more is read or sent
  *            but control frames; the sweep cuts the socket if the peer never drains it.
- * The HTTP parser and the ws parser share a union: a connection needs one or the other.
+ * The HTTP parser lives on the heap only while the connection speaks HTTP; a WebSocket
+ * keeps just its frame parser, so an idle chat connection stays small.
  *
  * Invariant: chat_session_close is called only from net's on_close (a uv close callback),
  * never from inside a send, so the hub can iterate members while sending. */
@@ -50,13 +51,11 @@ typedef struct {
     uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
     uint64_t ping_ms; /* when our keep-alive ping went out */
     uint8_t state;
-    bool ws;       /* was upgraded (counted in nws) */
-    bool ping_out; /* our keep-alive ping awaits its pong */
-    bool echo;     /* the conformance echo route: messages come back, no chat */
-    union {
-        http_parser_t http;
-        ws_parser_t ws;
-    } u;
+    bool upgraded;       /* counted in nws */
+    bool ping_out;       /* our keep-alive ping awaits its pong */
+    bool echo;           /* the conformance echo route: messages come back, no chat */
+    http_parser_t *http; /* HTTP state only */
+    ws_parser_t ws;      /* WS and CLOSING after an upgrade */
 } sconn_t;
 
 /* ---- output helpers ---- */
@@ -240,10 +239,12 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     char head[512];
     int n = http_response_101(head, sizeof(head), accept, v1 ? "parley.v1" : NULL);
     send_bytes(c, head, n > 0 ? (size_t)n : 0);
-    http_parser_deinit(&c->u.http);
-    ws_parser_init(&c->u.ws, &c->srv->limits);
+    http_parser_deinit(c->http);
+    free(c->http);
+    c->http = NULL;
+    ws_parser_init(&c->ws, &c->srv->limits);
     c->state = SC_WS;
-    c->ws = true;
+    c->upgraded = true;
     c->srv->nws++;
     c->srv->ws_opened++;
     c->mark_ms = clock_mono_ms();
@@ -265,7 +266,7 @@ static bool handle_request(sconn_t *c, const http_request_t *r)
     char id[40] = "";
     const char *echo = s->cfg.echo_path;
     int mode = echo && echo[0] && strcmp(r->path, echo) == 0 ? MODE_ECHO
-                                                              : ws_route(r->path, id, sizeof(id));
+                                                             : ws_route(r->path, id, sizeof(id));
     if (mode == -2) {
         respond_json(c, 404, "{\"error\":\"client id must be 1-32 of A-Za-z0-9_-\"}", ka, NULL);
         return false;
@@ -300,7 +301,7 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
     while (c->state == SC_HTTP) {
         http_request_t *req = NULL;
         int status = 0;
-        ssize_t n = http_parser_feed(&c->u.http, (const char *)data, len, &req, &status);
+        ssize_t n = http_parser_feed(c->http, (const char *)data, len, &req, &status);
         if (n < 0) {
             char body[64];
             snprintf(body, sizeof(body), "{\"error\":\"%s\"}", http_status_text(status));
@@ -317,7 +318,7 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
                 on_ws(c, data, len);
             return;
         }
-        http_parser_next(&c->u.http);
+        http_parser_next(c->http);
         c->mark_ms = clock_mono_ms();
         if (len == 0)
             return;
@@ -344,12 +345,12 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
     c->ping_out = false; /* any traffic proves the peer alive */
     while (c->state == SC_WS) {
         ws_event_t ev;
-        size_t n = ws_parser_feed(&c->u.ws, data, len, &ev);
+        size_t n = ws_parser_feed(&c->ws, data, len, &ev);
         data += n;
         len -= n;
         switch (ev.type) {
         case WS_EV_NONE:
-            ws_parser_shrink(&c->u.ws);
+            ws_parser_shrink(&c->ws);
             return;
         case WS_EV_MESSAGE:
             if (c->echo)
@@ -389,7 +390,8 @@ static void on_open(net_conn_t *nc)
     c->srv = s;
     c->state = SC_HTTP;
     c->mark_ms = clock_mono_ms();
-    http_parser_init(&c->u.http, s->cfg.max_header, s->cfg.max_body);
+    c->http = xmalloc(sizeof(*c->http));
+    http_parser_init(c->http, s->cfg.max_header, s->cfg.max_body);
     nc->data = c;
 }
 
@@ -408,11 +410,13 @@ static void on_close(net_conn_t *nc)
     sconn_t *c = nc->data;
     if (c->session)
         chat_session_close(c->session);
-    if (c->ws) {
-        ws_parser_deinit(&c->u.ws);
+    if (c->upgraded) {
+        ws_parser_deinit(&c->ws);
         c->srv->nws--;
-    } else {
-        http_parser_deinit(&c->u.http);
+    }
+    if (c->http) {
+        http_parser_deinit(c->http);
+        free(c->http);
     }
     free(c);
 }
