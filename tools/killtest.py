@@ -105,6 +105,8 @@ class Parley:
             return None
 
     def tail(self, n=3000):
+        if not self.runs:
+            return ""
         try:
             with open(self.log, errors="replace") as f:
                 return f.read()[-n:]
@@ -217,12 +219,12 @@ class Ledger:
         self.acked[seq] = (user, text)
 
 
-async def load_client(url, user, ledger, v, stop, rng):
+async def load_client(url, user, ledger, v, stop, dying, rng):
     """Sends paced, windowed messages until `stop` is set or the connection dies."""
     try:
         ws, _ = await join(url, user)
-    except Exception as e:  # the kill may land before we are in
-        if not stop.is_set():
+    except Exception as e:
+        if not dying.is_set():  # the kill may land before we are in
             v.add(f"{user}: could not join before the kill: {e!r}")
         return
     pending = {}                  # request id -> text
@@ -297,13 +299,17 @@ async def load_client(url, user, ledger, v, stop, rng):
 
 
 async def load_round(srv, rnd, nclients, seconds, ledger, v, rng, stopper):
-    """Runs the clients, then calls stopper(srv) at a random instant; returns its result."""
-    stop = asyncio.Event()
+    """Runs the clients, calls stopper(srv) at a random instant, waits for the clients to
+    finish; returns stopper's result."""
+    acked_before = len(ledger.acked)
+    stop, dying = asyncio.Event(), asyncio.Event()
     tasks = [asyncio.ensure_future(
-        load_client(srv.url, f"load-r{rnd}-c{i}", ledger, v, stop, random.Random(rng.random())))
+        load_client(srv.url, f"load-r{rnd}-c{i}", ledger, v, stop, dying,
+                    random.Random(rng.random())))
         for i in range(nclients)]
-    await asyncio.sleep(rng.uniform(0.15, max(0.2, seconds)))
-    before = len(ledger.acked)
+    await asyncio.sleep(rng.uniform(0.3, max(0.35, seconds)))
+    dying.set()
+    # in a thread: the clients keep reading acks while a SIGTERM'd server drains
     result = await asyncio.get_running_loop().run_in_executor(None, stopper, srv)
     stop.set()
     done, not_done = await asyncio.wait(tasks, timeout=REPLY_TIMEOUT * 2)
@@ -313,7 +319,9 @@ async def load_round(srv, rnd, nclients, seconds, ledger, v, rng, stopper):
     for t in done:
         if t.exception():
             v.add(f"load client crashed: {t.exception()!r}")
-    return result, before
+    if len(ledger.acked) == acked_before:
+        v.add(f"round {rnd}: no message was acknowledged before the server stopped")
+    return result
 
 
 # ---------------------------------------------------------------- checks
@@ -391,11 +399,11 @@ async def run(args, v):
     ledger = Ledger()
     top = 0
     print(f"killtest: seed {args.seed}, dir {workdir}", flush=True)
-    srv.start()
     try:
+        srv.start()
         for rnd in range(1, args.rounds + 1):
-            _, _ = await load_round(srv, rnd, args.clients, args.seconds, ledger, v, rng,
-                                    lambda s: s.kill9())
+            await load_round(srv, rnd, args.clients, args.seconds, ledger, v, rng,
+                             lambda s: s.kill9())
             srv.start()
             top = await verify_after_restart(srv, rnd, ledger, v)
             print(f"round {rnd}: killed -9, {len(ledger.acked)} acked so far, history 1..{top} "
@@ -405,14 +413,17 @@ async def run(args, v):
             v.add(f"SIGTERM: parley exited {code}:\n{srv.tail()}")
         stored = read_sqlite(db)
         top = check_store(stored, ledger, v, "sqlite after SIGTERM")
+    except BaseException:
+        v.add(f"aborted; last server log:\n{srv.tail(1500)}")
+        raise
     finally:
         if srv.proc and srv.proc.poll() is None:
             srv.proc.kill()
             srv.proc.wait(STOP_TIMEOUT)
-    if v or args.keep:
-        print(f"killtest: kept {workdir}", flush=True)
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if v or args.keep:
+            print(f"killtest: kept {workdir}", flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     return ledger, top
 
 

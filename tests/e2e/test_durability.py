@@ -14,8 +14,6 @@ import random
 import subprocess
 import sys
 
-import pytest
-
 from conftest import ROOT, parley_bin
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -64,12 +62,8 @@ def test_sigterm_while_sending(make_server):
     ledger = killtest.Ledger()
     rng = random.Random(1)
 
-    async def load():
-        # stopper runs in a thread: the clients keep reading acks while the server drains
-        return await killtest.load_round(target, 1, 4, 1.5, ledger, v, rng,
-                                         lambda _t: server.stop())
-
-    code, _ = run(load())
+    # server.stop() sends SIGTERM at a random instant and waits for the exit code
+    code = run(killtest.load_round(target, 1, 4, 1.5, ledger, v, rng, lambda _t: server.stop()))
     assert code == 0, f"parley exited {code} after SIGTERM:\n{server.logs()[-4000:]}"
     assert len(ledger.acked) > 50, f"only {len(ledger.acked)} messages acknowledged"
     assert ledger.closes == {1001: 4}, f"close codes seen by the clients: {ledger.closes}"
