@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 ARGS ?=
 
-.PHONY: all build run test test-unit test-e2e valgrind deps deps-test clean lint format
+.PHONY: all build run test test-unit test-e2e fuzz valgrind deps deps-test clean lint format
 
 all: build
 
@@ -32,7 +32,11 @@ build-test/Makefile: CMakeLists.txt
 test: deps-test build-test/Makefile
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
-	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e
+	@ulimit -n 20000 2>/dev/null; PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e
+	@scripts/fuzz $(FUZZ_SMOKE)
+
+FUZZ_SMOKE ?= 10
+FUZZ_SECONDS ?= 600
 
 test-unit: build-test/Makefile
 	@cmake --build build-test -j $(JOBS)
@@ -41,6 +45,10 @@ test-unit: build-test/Makefile
 test-e2e: build-test/Makefile
 	@cmake --build build-test -j $(JOBS) --target parley
 	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(ARGS)
+
+# Every libFuzzer target for FUZZ_SECONDS each (make test runs them for FUZZ_SMOKE).
+fuzz: deps-test
+	@scripts/fuzz $(FUZZ_SECONDS)
 
 # The protocol tests once more with the server under valgrind's memcheck (release build).
 valgrind: build
@@ -55,4 +63,4 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance -I src src tools
 
 clean:
-	rm -rf build build-test
+	rm -rf build build-test build-fuzz

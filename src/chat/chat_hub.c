@@ -197,6 +197,14 @@ chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const ch
     return p;
 }
 
+bool chat_hub_online(chat_hub_t *h, const char *name)
+{
+    for (chat_presence_t *p = h->presence[name_hash(name)]; p; p = p->next)
+        if (strcmp(p->name, name) == 0)
+            return true;
+    return false;
+}
+
 bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p)
 {
     if (--p->conns > 0)

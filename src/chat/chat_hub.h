@@ -51,6 +51,13 @@ typedef struct {
     void (*send)(void *conn, blob_t *frame);
     /* Close the connection with a WebSocket close code. */
     void (*close)(void *conn, uint16_t code, const char *reason);
+    /* Queue a frame of a multi-frame reply (a resume page) regardless of the bound: the
+     * caller bounds what it sends this way and waits for the queue to drain between pages. */
+    void (*send_bulk)(void *conn, blob_t *frame);
+    /* Bytes queued and not yet written. */
+    size_t (*backlog)(void *conn);
+    /* Call chat_session_drained once the queue is empty. */
+    void (*want_drain)(void *conn);
 } chat_transport_t;
 
 typedef struct {
@@ -116,6 +123,8 @@ chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name);
  * refused (NULL). token may be NULL or "" (text modes, or a browser without one yet). */
 chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
                                        bool *first);
+/* True when a connected user holds name. */
+bool chat_hub_online(chat_hub_t *h, const char *name);
 /* Drops one connection; returns true when it was the user's last. */
 bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p);
 /* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */

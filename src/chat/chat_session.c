@@ -33,7 +33,6 @@ typedef struct {
     chat_session_t *s;
     chat_channel_t *ch;
     query_kind_t kind;
-    uint64_t from; /* resume: the client's last seq */
     char id[sizeof(((json_env_t *)0)->id)];
 } query_ctx_t;
 
@@ -102,6 +101,28 @@ bool chat_client_id_valid(const char *id, size_t len)
     return true;
 }
 
+/* Unicode white space (and the invisible spaces people paste), which a name may not start
+ * or end with: a name that looks like another is an impersonation. */
+static bool is_space(uint32_t cp)
+{
+    return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
+           cp == 0xfeff;
+}
+
+/* The code point starting at p (valid UTF-8 assumed). */
+static uint32_t decode_at(const uint8_t *p)
+{
+    if (p[0] < 0x80)
+        return p[0];
+    if (p[0] < 0xe0)
+        return (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+    if (p[0] < 0xf0)
+        return (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+    return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+           (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+}
+
 bool chat_name_valid(const char *name, size_t len, size_t max)
 {
     if (len == 0 || len > CHAT_NAME_BYTES || !utf8_valid((const uint8_t *)name, len))
@@ -117,13 +138,10 @@ bool chat_name_valid(const char *name, size_t len, size_t max)
         if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
             return false;
     }
-    /* No white space at either end: ASCII space or NBSP (C2 A0). */
-    if (p[0] == ' ' || p[len - 1] == ' ')
-        return false;
-    if ((len >= 2 && p[0] == 0xc2 && p[1] == 0xa0) ||
-        (len >= 2 && p[len - 2] == 0xc2 && p[len - 1] == 0xa0))
-        return false;
-    return true;
+    size_t last = len - 1;
+    while (last > 0 && (p[last] & 0xc0) == 0x80)
+        last--;
+    return !is_space(decode_at(p)) && !is_space(decode_at(p + last));
 }
 
 static bool text_acceptable(chat_session_t *s, const char *text, size_t len)
@@ -152,9 +170,12 @@ static void text_mode_message(chat_session_t *s, const char *text, size_t len)
             (size_t)(sep - text) < sizeof(name)) {
             memcpy(name, text, (size_t)(sep - text));
             name[sep - text] = '\0';
-            user = name;
-            len -= (size_t)(sep - text) + 2;
-            text = sep + 2;
+            /* A name a connected user holds is not this line's to claim. */
+            if (!chat_hub_online(s->hub, name)) {
+                user = name;
+                len -= (size_t)(sep - text) + 2;
+                text = sep + 2;
+            }
         }
     }
     /* No error channel in these modes: what cannot be accepted is dropped. */
@@ -209,35 +230,102 @@ static void release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_
         s->last_sent = top;
 }
 
-static void send_resume(chat_session_t *s, query_ctx_t *q, const store_msg_t *msgs, size_t n,
-                        bool more)
+/* A resume in progress. It is served in pages of RESUME_PAGE messages; the next page is
+ * asked of the store only once the connection's queue has drained, so a resume costs at
+ * most one page of memory however long the gap, and a client that stops reading stalls
+ * only itself. The session stays held until the last page, so live messages are not sent
+ * in between (the pages carry them). */
+struct chat_resume {
+    chat_channel_t *ch;
+    uint64_t from;  /* the client's last seq */
+    uint64_t after; /* the next page starts after this seq */
+    bool querying;  /* a page query is in flight (it frees the resume if the session went) */
+    char id[sizeof(((json_env_t *)0)->id)];
+};
+
+#define RESUME_PAGE 100
+
+static void send_resumed(chat_session_t *s, chat_channel_t *ch, const char *id, uint64_t from,
+                         uint64_t to, bool recovered)
 {
-    bool recovered = !more;
-    uint64_t to = q->from;
-    if (recovered) {
-        for (size_t i = 0; i < n; i++) {
-            buf_t b = BUF_INIT;
-            buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
-            chat_msg_payload_json(&b, q->ch->name, &msgs[i]);
-            buf_append_str(&b, "}");
-            send_buf(s, &b);
-            buf_deinit(&b);
-            to = msgs[i].seq;
-        }
-    } else {
-        to = q->ch->committed;
-    }
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"resumed\"");
-    if (q->id[0])
-        buf_appendf(&b, ",\"id\":%s", q->id);
+    if (id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"channels\":{");
-    json_append_string(&b, q->ch->name, strlen(q->ch->name));
+    json_append_string(&b, ch->name, strlen(ch->name));
     buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}}}}",
-                (unsigned long long)(q->from + 1), (unsigned long long)to,
+                (unsigned long long)(from + 1), (unsigned long long)to,
                 recovered ? "true" : "false");
     send_buf(s, &b);
     buf_deinit(&b);
+}
+
+static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more);
+
+static void resume_next_page(chat_session_t *s)
+{
+    chat_resume_t *r = s->resume;
+    query_ctx_t *q = xcalloc(1, sizeof(*q));
+    q->s = s;
+    q->ch = r->ch;
+    q->kind = Q_RESUME;
+    r->querying = true;
+    session_ref(s);
+    store_query_t sq = {r->ch->name, r->after, 0, RESUME_PAGE};
+    if (store_query(s->hub->store, &sq, on_query, q) < 0)
+        on_query(q, -1, NULL, 0, false); /* shutting down */
+}
+
+static void resume_end(chat_session_t *s)
+{
+    free(s->resume);
+    s->resume = NULL;
+}
+
+/* One page arrived: send it, then the next page (now, or when the queue drains) or the
+ * closing `resumed`. */
+static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    chat_resume_t *r = s->resume;
+    r->querying = false;
+    if (!s->conn) {
+        resume_end(s);
+        return;
+    }
+    if (status < 0) {
+        release_hold(s, r->ch, NULL, 0);
+        send_error(s, "internal", "the message store failed to answer", r->id);
+        resume_end(s);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        buf_t b = BUF_INIT;
+        buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
+        chat_msg_payload_json(&b, r->ch->name, &msgs[i]);
+        buf_append_str(&b, "}");
+        blob_t *f = chat_frame_buf(&b);
+        s->hub->t->send_bulk(s->conn, f);
+        blob_unref(f);
+        buf_deinit(&b);
+        r->after = msgs[i].seq;
+    }
+    if (more) {
+        if (s->hub->t->backlog(s->conn) == 0)
+            resume_next_page(s);
+        else
+            s->hub->t->want_drain(s->conn);
+        return;
+    }
+    release_hold(s, r->ch, msgs, n);
+    send_resumed(s, r->ch, r->id, r->from, r->after, true);
+    resume_end(s);
+}
+
+void chat_session_drained(chat_session_t *s)
+{
+    if (s->resume && !s->resume->querying && s->conn)
+        resume_next_page(s);
 }
 
 static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
@@ -246,32 +334,33 @@ static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, b
     chat_session_t *s = q->s;
     if (status < 0)
         n = 0;
-    if (q->kind != Q_HISTORY)
-        release_hold(s, q->ch, msgs, n);
-    if (s->conn) {
-        if (status < 0)
-            send_error(s, "internal", "the message store failed to answer", q->id);
-        else if (q->kind == Q_RESUME)
-            send_resume(s, q, msgs, n, more);
-        else
-            send_history(s, q->ch, msgs, n, more, q->id);
+    if (q->kind == Q_RESUME) {
+        resume_page(s, status, msgs, n, more);
+    } else {
         if (q->kind == Q_JOIN)
-            send_self_join(s, q->ch);
+            release_hold(s, q->ch, msgs, n);
+        if (s->conn) {
+            if (status < 0)
+                send_error(s, "internal", "the message store failed to answer", q->id);
+            else
+                send_history(s, q->ch, msgs, n, more, q->id);
+            if (q->kind == Q_JOIN)
+                send_self_join(s, q->ch);
+        }
     }
     session_unref(s);
     free(q);
 }
 
 static void start_query(chat_session_t *s, chat_channel_t *ch, query_kind_t kind,
-                        const store_query_t *sq, const char *id, uint64_t from)
+                        const store_query_t *sq, const char *id)
 {
     query_ctx_t *q = xcalloc(1, sizeof(*q));
     q->s = s;
     q->ch = ch;
     q->kind = kind;
-    q->from = from;
     snprintf(q->id, sizeof(q->id), "%s", id);
-    if (kind != Q_HISTORY)
+    if (kind == Q_JOIN)
         s->held++;
     session_ref(s);
     if (store_query(s->hub->store, sq, on_query, q) < 0) {
@@ -391,7 +480,7 @@ static void do_join(chat_session_t *s, const json_env_t *e)
         send_self_join(s, ch);
         return;
     }
-    start_query(s, ch, Q_JOIN, &sq, "", 0);
+    start_query(s, ch, Q_JOIN, &sq, "");
 }
 
 static void do_msg(chat_session_t *s, const json_env_t *e)
@@ -451,7 +540,7 @@ static void do_history(chat_session_t *s, const json_env_t *e)
     if (limit > HISTORY_LIMIT_MAX)
         limit = HISTORY_LIMIT_MAX;
     store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit};
-    start_query(s, ch, Q_HISTORY, &sq, e->id, 0);
+    start_query(s, ch, Q_HISTORY, &sq, e->id);
 }
 
 static void do_resume(chat_session_t *s, const json_env_t *e)
@@ -484,19 +573,28 @@ static void do_resume(chat_session_t *s, const json_env_t *e)
         buf_deinit(&b);
         return;
     }
+    if (s->resume) {
+        send_error(s, "bad_payload", "a resume is already in progress", e->id);
+        return;
+    }
+    /* Only #general exists in this version, so one channel at most is paged here. */
     json_object_foreach(chans, key, v)
     {
         chat_channel_t *ch = chat_hub_channel(s->hub, key);
         uint64_t from = (uint64_t)json_integer_value(v);
-        if (from > ch->committed) {
-            /* The client saw seqs this server never committed: not our history. */
-            query_ctx_t q = {s, ch, Q_RESUME, from, ""};
-            snprintf(q.id, sizeof(q.id), "%s", e->id);
-            send_resume(s, &q, NULL, 0, true);
+        if (from > ch->committed || ch->committed - from > s->hub->cfg.resume_max) {
+            /* Seqs this server never committed (not our history), or a gap longer than we
+             * replay: the client must refetch history. */
+            send_resumed(s, ch, e->id, from, ch->committed, false);
             continue;
         }
-        store_query_t sq = {ch->name, from, 0, s->hub->cfg.resume_max};
-        start_query(s, ch, Q_RESUME, &sq, e->id, from);
+        s->resume = xcalloc(1, sizeof(*s->resume));
+        s->resume->ch = ch;
+        s->resume->from = s->resume->after = from;
+        snprintf(s->resume->id, sizeof(s->resume->id), "%s", e->id);
+        s->held++;
+        resume_next_page(s);
+        break;
     }
 }
 
@@ -582,6 +680,12 @@ chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
         snprintf(s->name, n, "Client #%s", client_id);
         bool first = false;
         s->pres = chat_hub_presence_add(h, s->name, "", &first);
+        if (!s->pres) {
+            /* A JSON user holds this name: no error channel here, so a policy close. */
+            h->t->close(conn, WS_CLOSE_POLICY, "that client id is in use by another user");
+            s->mode = CHAT_MODE_AUTO; /* a session that never joins anything */
+            return s;
+        }
         chat_hub_member_add(&h->general, s);
         if (first) {
             chat_hub_announce(h, &h->general, s->name, true, NULL);
@@ -630,6 +734,8 @@ void chat_session_close(chat_session_t *s)
     if (s->ch)
         chat_hub_member_remove(s->ch, s);
     s->conn = NULL;
+    if (s->resume && !s->resume->querying)
+        resume_end(s); /* a page in flight frees it when it lands */
     if (s->pres && chat_hub_presence_remove(h, s->pres))
         chat_hub_announce(h, &h->general, s->name, false, NULL);
     s->pres = NULL;

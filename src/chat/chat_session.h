@@ -22,6 +22,8 @@ typedef enum {
     CHAT_MODE_LINE,
 } chat_mode_t;
 
+typedef struct chat_resume chat_resume_t;
+
 struct chat_session {
     chat_hub_t *hub;
     void *conn; /* NULL once closed */
@@ -34,6 +36,7 @@ struct chat_session {
     chat_session_t *ch_prev, *ch_next; /* member list links */
     uint64_t last_sent;                /* highest seq of ch sent to it */
     unsigned held;                     /* join-history or resume answers outstanding */
+    chat_resume_t *resume;             /* a paged resume in progress, or NULL */
     double tokens;                     /* rate limit bucket */
     uint64_t bucket_ms;
     uint64_t typing_ms;
@@ -47,6 +50,8 @@ chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
 void chat_session_text(chat_session_t *s, const char *text, size_t len);
 /* A whole binary message arrived. */
 void chat_session_binary(chat_session_t *s, const uint8_t *data, size_t len);
+/* The queue drained after the session asked (transport want_drain): the next resume page. */
+void chat_session_drained(chat_session_t *s);
 /* The connection is gone: leave, announce, release. s must not be used afterwards. */
 void chat_session_close(chat_session_t *s);
 

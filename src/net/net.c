@@ -27,6 +27,7 @@ static char recv_buf[NET_RECV_SIZE];
 static bool recv_busy;
 
 static void flush_conn(net_conn_t *c);
+static void drained(net_conn_t *c);
 
 /* ---- queue ---- */
 
@@ -219,6 +220,8 @@ static void on_write(uv_write_t *req, int status)
         schedule_flush(c);
     else if (c->close_after_flush)
         net_conn_close(c);
+    else
+        drained(c);
 }
 
 static uint32_t fill_iov(net_conn_t *c, uv_buf_t *iov)
@@ -272,9 +275,7 @@ int net_conn_send(net_conn_t *c, blob_t *b)
 {
     if (c->closing || c->close_after_flush)
         return -1;
-    /* An empty queue takes one frame of any size (frames are bounded by --max-frame): the
-     * bound is on backlog, not on a single large message. */
-    if (c->q_bytes && c->q_bytes + b->len > c->srv->cfg.max_outbound)
+    if (c->q_bytes >= c->srv->cfg.max_outbound)
         return -1;
     q_push(c, b);
     schedule_flush(c);
@@ -304,6 +305,26 @@ void net_conn_drop_queued(net_conn_t *c)
     }
 }
 
+void net_conn_want_drain(net_conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->want_drain = true;
+    /* Already empty: say so from the next flush, not from inside the caller. (Writing:
+     * the write callback says so.) */
+    if (c->q_len == 0)
+        schedule_flush(c);
+}
+
+static void drained(net_conn_t *c)
+{
+    if (c->want_drain && c->q_len == 0 && !c->writing && !c->closing) {
+        c->want_drain = false;
+        if (c->srv->h->on_drain)
+            c->srv->h->on_drain(c);
+    }
+}
+
 static void on_prepare(uv_prepare_t *p)
 {
     net_server_t *s = p->data;
@@ -313,10 +334,12 @@ static void on_prepare(uv_prepare_t *p)
         net_conn_t *next = c->flush_next;
         c->in_flush = false;
         c->flush_next = NULL;
-        if (c->dead)
+        if (c->dead) {
             free(c);
-        else if (!c->closing)
+        } else if (!c->closing) {
             flush_conn(c);
+            drained(c);
+        }
         c = next;
     }
 }

@@ -37,6 +37,9 @@ typedef struct {
     void (*on_close)(net_conn_t *c);
     /* Once a second for every open connection (the sweep: timeouts, keep-alive pings). */
     void (*on_tick)(net_conn_t *c, uint64_t now_ms);
+    /* The queue became empty after net_conn_want_drain asked to be told (flow control of
+     * long replies). Called from the flush or a write callback, never inside a send. */
+    void (*on_drain)(net_conn_t *c);
 } net_handler_t;
 
 typedef struct {
@@ -63,7 +66,7 @@ struct net_conn {
     uv_write_t wreq;
     net_conn_t *prev, *next; /* every open connection */
     net_conn_t *flush_next;  /* pending flush list */
-    bool writing, in_flush, closing, close_after_flush, dead;
+    bool writing, in_flush, closing, close_after_flush, dead, want_drain;
 };
 
 struct net_server {
@@ -92,9 +95,14 @@ int net_server_port(const net_server_t *s);
 void net_server_stop(net_server_t *s);
 
 /* Queues a reference to b (the caller keeps its own). Returns 0, or -1 without queueing
- * when the queue would go past max_outbound (the caller decides what a slow consumer
- * deserves) or the connection is closing. An empty queue accepts one blob of any size. */
+ * when the queue already holds max_outbound bytes (the caller decides what a slow
+ * consumer deserves) or the connection is closing. A queue under its bound takes one more
+ * blob of any size, so the bound is exceeded by at most one frame: it limits backlog, it
+ * does not refuse a large reply. */
 int net_conn_send(net_conn_t *c, blob_t *b);
+/* Asks for one on_drain call once the queue is empty (at once if it is empty now: on the
+ * next flush). */
+void net_conn_want_drain(net_conn_t *c);
 /* Queues b regardless of the bound: control frames are never held back by it. */
 void net_conn_send_control(net_conn_t *c, blob_t *b);
 /* Drops queued buffers that have not started going out (a slow consumer's backlog). */

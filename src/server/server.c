@@ -142,7 +142,25 @@ static void transport_close(void *conn, uint16_t code, const char *reason)
     ws_close(conn, code, reason);
 }
 
-const chat_transport_t server_transport = {transport_send, transport_close};
+static void transport_send_bulk(void *conn, blob_t *frame)
+{
+    sconn_t *c = conn;
+    if (c->state == SC_WS && !c->nc->closing)
+        net_conn_send_control(c->nc, frame);
+}
+
+static size_t transport_backlog(void *conn)
+{
+    return ((sconn_t *)conn)->nc->q_bytes;
+}
+
+static void transport_want_drain(void *conn)
+{
+    net_conn_want_drain(((sconn_t *)conn)->nc);
+}
+
+const chat_transport_t server_transport = {transport_send, transport_close, transport_send_bulk,
+                                           transport_backlog, transport_want_drain};
 
 static void on_ws(sconn_t *c, uint8_t *data, size_t len);
 
@@ -445,7 +463,14 @@ static void on_tick(net_conn_t *nc, uint64_t now)
     }
 }
 
-static const net_handler_t handler = {on_open, on_data, on_close, on_tick};
+static void on_drain(net_conn_t *nc)
+{
+    sconn_t *c = nc->data;
+    if (c->session && c->state == SC_WS)
+        chat_session_drained(c->session);
+}
+
+static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_drain};
 
 /* ---- lifetime ---- */
 

@@ -19,6 +19,9 @@
  * - Control frames never touch buf, msg_op or utf8, so they may arrive between fragments.
  * - Text is validated as the bytes arrive (utf8 state spans the message's frames), so an
  *   invalid byte fails the connection before the rest of the message is read (RFC 6455 8.1).
+ *   A compressed message (RSV1 on its first frame, deflate negotiated) is not: its bytes are
+ *   DEFLATE data, and its text is checked once inflated (ws_deflate.c).
+ * - compressed is meaningful only while msg_op != 0 and in the MESSAGE event that ends it.
  * - One event per feed call; an event's data stays put until the next call. */
 #include "ws/ws_frame.h"
 
@@ -102,12 +105,15 @@ static int check_start(ws_parser_t *p, ws_event_t *ev)
     p->fin = (b0 & 0x80) != 0;
     p->opcode = b0 & 0x0F;
     p->masked = (b1 & 0x80) != 0;
-    if (b0 & 0x70) /* no extension negotiated, so RSV1-3 must be 0 */
+    /* RSV2-3 mean nothing to us; RSV1 only with permessage-deflate (RFC 6455 5.2). */
+    if (b0 & 0x30 || (b0 & WS_FRAME_RSV1 && !p->deflate))
         return fail(p, ev, WS_CLOSE_PROTOCOL, "reserved bits set");
     switch (p->opcode) {
     case WS_OP_CONT:
         if (p->msg_op == 0)
             return fail(p, ev, WS_CLOSE_PROTOCOL, "continuation frame without a message");
+        if (b0 & WS_FRAME_RSV1) /* RFC 7692 6.1: only a message's first frame carries it */
+            return fail(p, ev, WS_CLOSE_PROTOCOL, "RSV1 set on a continuation frame");
         break;
     case WS_OP_TEXT:
     case WS_OP_BINARY:
@@ -121,6 +127,8 @@ static int check_start(ws_parser_t *p, ws_event_t *ev)
             return fail(p, ev, WS_CLOSE_PROTOCOL, "fragmented control frame");
         if (len7 > WS_MAX_CONTROL)
             return fail(p, ev, WS_CLOSE_PROTOCOL, "control frame over 125 bytes");
+        if (b0 & WS_FRAME_RSV1) /* RFC 7692 6: control frames are never compressed */
+            return fail(p, ev, WS_CLOSE_PROTOCOL, "RSV1 set on a control frame");
         break;
     default:
         return fail(p, ev, WS_CLOSE_PROTOCOL, "unknown opcode");
@@ -209,11 +217,12 @@ static void on_frame_end(ws_parser_t *p, ws_event_t *ev, const uint8_t *data, si
     }
     if (!p->fin)
         return;
-    if (p->msg_op == WS_OP_TEXT && !utf8_complete(&p->utf8)) {
+    if (p->msg_op == WS_OP_TEXT && !p->compressed && !utf8_complete(&p->utf8)) {
         fail(p, ev, WS_CLOSE_BAD_DATA, "text message ends inside a UTF-8 sequence");
         return;
     }
     emit(p, ev, WS_EV_MESSAGE, data, len);
+    ev->compressed = p->compressed;
     p->msg_op = 0;
     p->buf_len = 0; /* the data stays in buf until the next feed writes over it */
 }
@@ -225,6 +234,7 @@ static void on_header_end(ws_parser_t *p, ws_event_t *ev)
         memcpy(p->mask, p->hdr + p->len_end, 4);
     if (p->opcode == WS_OP_TEXT || p->opcode == WS_OP_BINARY) {
         p->msg_op = p->opcode;
+        p->compressed = (p->hdr[0] & WS_FRAME_RSV1) != 0; /* checked: deflate is on */
         p->buf_len = 0;
         utf8_init(&p->utf8);
     }
@@ -260,7 +270,7 @@ static size_t read_payload(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *
     uint64_t left = p->frame_len - p->frame_done;
     size_t n = left < len ? (size_t)left : len;
     bool control = is_control(p->opcode);
-    bool text = !control && p->msg_op == WS_OP_TEXT;
+    bool text = !control && p->msg_op == WS_OP_TEXT && !p->compressed;
     uint8_t *dst = in;
     bool zero_copy =
         p->frame_done == 0 && n == left && (control || (p->fin && p->opcode != WS_OP_CONT));
@@ -300,6 +310,11 @@ void ws_parser_init(ws_parser_t *p, const ws_limits_t *limits)
     p->state = ST_HEADER;
     p->hdr_need = p->len_end = 2;
     utf8_init(&p->utf8);
+}
+
+void ws_parser_set_deflate(ws_parser_t *p, bool on)
+{
+    p->deflate = on;
 }
 
 void ws_parser_deinit(ws_parser_t *p)

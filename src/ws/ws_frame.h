@@ -4,7 +4,12 @@
  * The parser is fed bytes and hands back one event at a time (message, ping, pong, close,
  * error). It enforces every receiving-side MUST of RFC 6455 sections 5 and 8 and the size
  * limits; on a violation it reports the close code to send. It never logs, never touches a
- * socket, and returns allocation failure as an error event. */
+ * socket, and returns allocation failure as an error event.
+ *
+ * With permessage-deflate negotiated (ws_parser_set_deflate), RFC 7692 6 gives RSV1 a
+ * meaning: set on the first frame of a data message, it marks the message compressed. The
+ * parser then reports the compressed bytes as they came (ev->compressed) and leaves the
+ * inflating, and the UTF-8 check of compressed text, to ws_deflate.h. */
 #ifndef PARLEY_WS_FRAME_H
 #define PARLEY_WS_FRAME_H
 
@@ -39,6 +44,7 @@ enum {
 
 #define WS_MAX_HEADER 14   /* 2 + 8 (64-bit length) + 4 (mask) */
 #define WS_MAX_CONTROL 125 /* largest control frame payload (RFC 6455 5.5) */
+#define WS_FRAME_RSV1 0x40 /* first header byte: "Per-Message Compressed" (RFC 7692 6) */
 
 typedef struct {
     size_t max_frame;   /* largest data frame payload accepted; over it: error 1009 */
@@ -64,6 +70,8 @@ typedef struct {
     uint16_t code;     /* CLOSE: code received (1005 if the close had no payload);
                           ERROR: close code to send (1002, 1007, 1009; 1011 out of memory) */
     const char *error; /* ERROR: static human text for logs */
+    bool compressed;   /* MESSAGE: RSV1 was set (deflate negotiated): data is the compressed
+                          payload, not yet inflated nor UTF-8 checked; see ws_inflate_event */
 } ws_event_t;
 
 /* Parser state. Embeddable; its fields are private to ws_frame.c. An idle parser owns no
@@ -80,6 +88,8 @@ typedef struct ws_parser {
     uint8_t state;       /* header, payload, closed or failed */
     uint8_t opcode;      /* current frame's opcode */
     bool fin, masked;    /* current frame's flags */
+    bool deflate;        /* permessage-deflate negotiated: RSV1 allowed on a message's start */
+    bool compressed;     /* the message in progress had RSV1 set */
     uint8_t msg_op;      /* WS_OP_TEXT/BINARY of the message in progress, 0 when none */
     uint8_t hdr_len;     /* header bytes in hdr[] */
     uint8_t len_end;     /* header size up to the end of the length (2, 4 or 10) */
@@ -93,6 +103,15 @@ typedef struct ws_parser {
 /* Prepares p to read a new connection's frames. limits is borrowed and must outlive p.
  * Allocates nothing. */
 void ws_parser_init(ws_parser_t *p, const ws_limits_t *limits);
+
+/* Tells p whether permessage-deflate was negotiated (off after ws_parser_init). When on, RSV1
+ * on the first frame of a text or binary message marks it compressed (RFC 7692 6): its
+ * MESSAGE event has compressed set and carries the bytes as received, still compressed;
+ * limits->max_frame and max_message bound those compressed bytes, and text is not checked
+ * for UTF-8 (the inflated text is: ws_inflate_event). RSV1 on a continuation or control
+ * frame, RSV2 and RSV3 remain errors (1002), as is RSV1 whenever deflate is off. Uncompressed
+ * messages are handled exactly as without deflate. Call it before the first feed. */
+void ws_parser_set_deflate(ws_parser_t *p, bool on);
 
 /* Frees p's message buffer. p may be initialised again afterwards. */
 void ws_parser_deinit(ws_parser_t *p);
@@ -123,7 +142,8 @@ void ws_parser_shrink(ws_parser_t *p);
 bool ws_parser_in_message(const ws_parser_t *p);
 
 /* Writes a frame header into out (unmasked when mask == NULL, else with the 4-byte mask,
- * borrowed) and returns its length (2..14). RSV bits are 0; payload_len must be < 2^63. */
+ * borrowed) and returns its length (2..14). RSV bits are 0 (a compressed message's first
+ * frame then takes out[0] |= WS_FRAME_RSV1); payload_len must be < 2^63. */
 size_t ws_frame_header(uint8_t out[WS_MAX_HEADER], int opcode, bool fin, uint64_t payload_len,
                        const uint8_t *mask);
 

@@ -9,6 +9,8 @@
 import re
 import time
 
+import pytest
+
 from wsraw import Client, TextClient, run
 
 LINE_RE = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] (.*)$")
@@ -119,11 +121,11 @@ def test_seed_000_line_mode(server):
     async def flow():
         one = await TextClient.connect(server, "/ws")
         two = await TextClient.connect(server, "/ws")
-        # A line client is in the room from its first frame on.
+        # A /ws client is in line mode (and in the room) from its first frame on: "one" has
+        # sent nothing yet, so it does not get Bob's line (its next line is its own).
         await two.send("Bob: here")
-        for c in (two,):
-            m = LINE_RE.match(await c.recv())
-            assert m and m.group(4) == "Bob: here"
+        m = LINE_RE.match(await two.recv())
+        assert m and m.group(4) == "Bob: here"
         await one.send("Alice: Hi")
         for c in (one, two):
             line = await c.recv()
@@ -192,5 +194,81 @@ def test_mixed_modes_see_each_other(server):
         await line.expect_silence(0.2)
         await cid.close()
         await line.close()
+
+    run(flow())
+
+
+def test_client_id_twice_is_one_user(server):
+    """The same client id on two sockets is one user: one "entered" (the second socket is
+    greeted alone), one "left" when the last socket goes."""
+
+    async def flow():
+        obs = await TextClient.connect(server, "/ws/obs")
+        assert await obs.recv() == "Client #obs has entered the chat"
+        a = await TextClient.connect(server, "/ws/1")
+        assert await obs.recv() == "Client #1 has entered the chat"
+        assert await a.recv() == "Client #1 has entered the chat"
+        b = await TextClient.connect(server, "/ws/1")
+        assert await b.recv() == "Client #1 has entered the chat"
+        await obs.expect_silence(0.2)
+        await a.expect_silence(0.01)
+        await b.send("from b")
+        for c in (obs, a, b):
+            assert await c.recv() == "Client #1: from b"
+        await b.close()
+        await obs.expect_silence(0.3)
+        await a.close()
+        assert await obs.recv() == "Client #1 has left the chat"
+        await obs.close()
+
+    run(flow())
+
+
+def test_text_modes_drop_what_they_cannot_accept(server):
+    """No error channel in text modes: empty frames, frames over the text limit and
+    messages over the rate limit (bursts of 40) are dropped."""
+
+    async def flow():
+        cid = await TextClient.connect(server, "/ws/1")
+        assert await cid.recv() == "Client #1 has entered the chat"
+        await cid.send("")
+        await cid.send("y" * 4001)
+        await cid.send("é" * 4000)
+        assert await cid.recv() == "Client #1: " + "é" * 4000
+        for i in range(60):
+            await cid.send(f"r{i}")
+        got = []
+        try:
+            while True:
+                got.append(await cid.recv(timeout=0.5))
+        except Exception:
+            pass
+        # the bucket holds 40; the "é" message took one, 20/s refill adds a few
+        assert 39 <= len(got) <= 45, len(got)
+        assert got == [f"Client #1: r{i}" for i in range(len(got))]
+        await cid.close()
+
+    run(flow())
+
+
+def test_client_id_cannot_take_a_json_users_name(server):
+    """Names are unique among connected users. A JSON user "Client #2" holds the name, so
+    a /ws/2 client must not be let in as "Client #2" (no error channel in that mode: the
+    upgrade may be refused or the socket closed, but nothing may be posted under the JSON
+    user's name)."""
+
+    async def flow():
+        owner, _, _ = await Client.joined(server, "Client #2")
+        try:
+            impostor = await TextClient.connect(server, "/ws/2")
+            await impostor.send("impostor text")
+            await impostor.close()
+        except Exception:
+            pass  # refused or closed: fine
+        await owner.ping()
+        await owner.send_json("history", {})
+        h = await owner.recv_json("history", skip=("join", "leave", "msg"))
+        assert [m for m in h["payload"]["messages"] if m["user"] == "Client #2"] == []
+        await owner.close()
 
     run(flow())

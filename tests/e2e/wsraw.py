@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import socket
 import struct
 import time
@@ -148,6 +149,13 @@ def upgrade_request(path="/ws", key=None, version="13", protocols=None, extra=()
         lines.append("Sec-WebSocket-Protocol: " + protocols)
     lines.extend(extra)
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def metric(text, name):
+    """The value of one sample in a Prometheus text exposition."""
+    m = re.search(r"^" + re.escape(name) + r" (\d+(?:\.\d+)?)$", text, re.M)
+    assert m, f"no {name} in metrics"
+    return float(m.group(1))
 
 
 def accept_for(key):

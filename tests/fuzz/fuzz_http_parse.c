@@ -109,9 +109,9 @@ static void check_request(drive_t *d, const http_request_t *r, size_t end)
     if (r->body_len > d->max_body || r->body_len > end - d->req_start)
         fail("body_len over max_body or over the request's bytes");
     text_t *t = &d->log;
-    putf(t, "REQ m=%u v=%u.%u ka=%d up=%d body=%llu end=%zu path=%zu:", r->method,
-         r->http_major, r->http_minor, r->keep_alive, r->upgrade_req,
-         (unsigned long long)r->body_len, end, strlen(r->path));
+    putf(t, "REQ m=%u v=%u.%u ka=%d up=%d body=%llu end=%zu path=%zu:", r->method, r->http_major,
+         r->http_minor, r->keep_alive, r->upgrade_req, (unsigned long long)r->body_len, end,
+         strlen(r->path));
     put(t, r->path, strlen(r->path));
     put_hdr(t, "query", r->query);
     put_hdr(t, "host", r->host);

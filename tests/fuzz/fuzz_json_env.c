@@ -83,8 +83,8 @@ static void check_env(const uint8_t *data, size_t size)
             fail("accepted without an object root and a type");
         if (e.type != json_string_value(json_object_get(e.root, "type")))
             fail("type is not the envelope's type string");
-        if (e.payload && (!json_is_object(e.payload) ||
-                          e.payload != json_object_get(e.root, "payload")))
+        if (e.payload &&
+            (!json_is_object(e.payload) || e.payload != json_object_get(e.root, "payload")))
             fail("payload is not the envelope's payload object");
         check_redump(&e);
     } else if (rc == -1) {

@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int want = i < bad ? 0 : -1;
         int got = utf8_feed(&v, data + i, 1);
         if (got != want)
-            fail("utf8_feed byte by byte fails at the wrong byte", i, bad);
+            fail("utf8_feed byte by byte: verdict at byte i vs first bad byte", i, bad);
     }
     if (utf8_complete(&v) != ref_ok)
         fail("utf8_complete after byte-by-byte feed", utf8_complete(&v), ref_ok);

@@ -3,7 +3,8 @@
  * Input layout:
  *   byte 0     configuration: bit 0 require_mask; bits 1-2 max_frame (16, 125, 1000, 4096);
  *              bits 3-4 max_message (16, 200, 4096, 8192); bit 5 ws_parser_shrink whenever
- *              the split pass runs out of input (what an idle connection does)
+ *              the split pass runs out of input (what an idle connection does); bit 6
+ *              permessage-deflate negotiated (ws_parser_set_deflate; when the parser has it)
  *   bytes 1-4  piece sizes for the split pass (1 + b % 32 each, used in turn)
  *   the rest   the byte stream a client sent
  *
@@ -16,7 +17,9 @@
  * Invariants checked on every event (abort() on a violation):
  *   - the count returned is within the input; WS_EV_NONE means all of it was taken, unless
  *     the parser is closed, when it is 0;
- *   - MESSAGE: opcode TEXT or BINARY, len <= max_message, TEXT is valid UTF-8 (utf8_valid);
+ *   - MESSAGE: opcode TEXT or BINARY, len <= max_message, TEXT is valid UTF-8 (utf8_valid)
+ *     unless compressed (RSV1, only with deflate on: inflating and checking it is ws_deflate's
+ *     part, fuzzed by fuzz_inflate);
  *     a message of at most max_frame bytes, rebuilt with ws_frame_build and a mask, parses
  *     back to the same message;
  *   - PING/PONG: len <= 125; CLOSE: code 1005 with an empty reason, or ws_close_code_valid,
@@ -46,12 +49,43 @@ typedef struct {
     size_t end; /* stream offset just after the event; not compared for errors */
     uint8_t *data;
     size_t len;
+    bool compressed;
 } rec_t;
 
 typedef struct {
     rec_t *ev;
     size_t n, cap;
 } log_t;
+
+typedef struct {
+    ws_limits_t lim;
+    bool deflate; /* permessage-deflate negotiated: RSV1 marks a compressed message */
+} conf_t;
+
+/* ws_parser_set_deflate came with permessage-deflate; WS_FRAME_RSV1 marks its presence. */
+#ifdef WS_FRAME_RSV1
+#define FUZZ_DEFLATE 1
+#else
+#define FUZZ_DEFLATE 0
+#endif
+
+static void parser_start(ws_parser_t *p, const conf_t *c)
+{
+    ws_parser_init(p, &c->lim);
+#if FUZZ_DEFLATE
+    ws_parser_set_deflate(p, c->deflate);
+#endif
+}
+
+static bool ev_compressed(const ws_event_t *ev)
+{
+#if FUZZ_DEFLATE
+    return ev->compressed;
+#else
+    (void)ev;
+    return false;
+#endif
+}
 
 static void fail(const char *what)
 {
@@ -75,7 +109,7 @@ static void log_add(log_t *l, const ws_event_t *ev, size_t end)
             abort();
     }
     rec_t *r = &l->ev[l->n++];
-    *r = (rec_t){ev->type, ev->opcode, ev->code, ev->error, end, NULL, 0};
+    *r = (rec_t){ev->type, ev->opcode, ev->code, ev->error, end, NULL, 0, ev_compressed(ev)};
     if (ev->type == WS_EV_MESSAGE || ev->type == WS_EV_PING || ev->type == WS_EV_PONG ||
         ev->type == WS_EV_CLOSE) {
         r->data = malloc(ev->len ? ev->len : 1);
@@ -88,19 +122,24 @@ static void log_add(log_t *l, const ws_event_t *ev, size_t end)
 }
 
 /* A message that fits one frame, framed again with a mask, must parse back to itself. */
-static void check_rebuild(const ws_limits_t *lim, const ws_event_t *ev)
+static void check_rebuild(const conf_t *c, const ws_event_t *ev)
 {
     static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
     size_t flen = 0;
     uint8_t *frame = ws_frame_build(ev->opcode, true, ev->data, ev->len, mask, &flen);
     if (!frame)
         abort();
+#if FUZZ_DEFLATE
+    if (ev->compressed)
+        frame[0] |= WS_FRAME_RSV1;
+#endif
     ws_parser_t p;
-    ws_parser_init(&p, lim);
+    parser_start(&p, c);
     ws_event_t back;
     size_t n = ws_parser_feed(&p, frame, flen, &back);
     if (n != flen || back.type != WS_EV_MESSAGE || back.opcode != ev->opcode ||
-        back.len != ev->len || memcmp(back.data, ev->data, ev->len) != 0)
+        back.len != ev->len || ev_compressed(&back) != ev_compressed(ev) ||
+        memcmp(back.data, ev->data, ev->len) != 0)
         fail("a message rebuilt with ws_frame_build does not parse back to itself");
     ws_parser_deinit(&p);
     free(frame);
@@ -108,7 +147,7 @@ static void check_rebuild(const ws_limits_t *lim, const ws_event_t *ev)
 
 /* Checks one event against the header's promises and records it. Returns false once the
  * parser is finished (CLOSE or ERROR). */
-static bool check_event(const ws_limits_t *lim, const ws_event_t *ev, log_t *l, size_t end)
+static bool check_event(const conf_t *c, const ws_event_t *ev, log_t *l, size_t end)
 {
     if (ev->type != WS_EV_NONE && ev->type != WS_EV_ERROR && ev->data == NULL)
         fail("event without data");
@@ -118,12 +157,15 @@ static bool check_event(const ws_limits_t *lim, const ws_event_t *ev, log_t *l, 
     case WS_EV_MESSAGE:
         if (ev->opcode != WS_OP_TEXT && ev->opcode != WS_OP_BINARY)
             fail("MESSAGE with a bad opcode");
-        if (ev->len > lim->max_message)
+        if (ev->len > c->lim.max_message)
             fail("MESSAGE over max_message");
-        if (ev->opcode == WS_OP_TEXT && !utf8_valid(ev->data, ev->len))
+        if (ev_compressed(ev) && !c->deflate)
+            fail("compressed MESSAGE without deflate");
+        /* Compressed text is checked once inflated (ws_deflate), not here. */
+        if (ev->opcode == WS_OP_TEXT && !ev_compressed(ev) && !utf8_valid(ev->data, ev->len))
             fail("TEXT message is not valid UTF-8");
-        if (ev->len <= lim->max_frame)
-            check_rebuild(lim, ev);
+        if (ev->len <= c->lim.max_frame)
+            check_rebuild(c, ev);
         break;
     case WS_EV_PING:
     case WS_EV_PONG:
@@ -167,8 +209,8 @@ static void check_finished(ws_parser_t *p, const ws_event_t *last)
 
 /* Feeds one buffer (in, len: a piece starting at stream offset base) until it is used up or
  * the parser is finished. Returns false when finished. */
-static bool feed_piece(ws_parser_t *p, const ws_limits_t *lim, uint8_t *in, size_t len,
-                       size_t base, log_t *l)
+static bool feed_piece(ws_parser_t *p, const conf_t *c, uint8_t *in, size_t len, size_t base,
+                       log_t *l)
 {
     size_t off = 0;
     for (;;) {
@@ -179,7 +221,7 @@ static bool feed_piece(ws_parser_t *p, const ws_limits_t *lim, uint8_t *in, size
         off += n;
         if (ev.type == WS_EV_NONE && off != len)
             fail("NONE before all input was consumed");
-        if (!check_event(lim, &ev, l, base + off)) {
+        if (!check_event(c, &ev, l, base + off)) {
             check_finished(p, &ev);
             return false;
         }
@@ -188,24 +230,24 @@ static bool feed_piece(ws_parser_t *p, const ws_limits_t *lim, uint8_t *in, size
     }
 }
 
-static void run_whole(const ws_limits_t *lim, const uint8_t *s, size_t len, log_t *l)
+static void run_whole(const conf_t *c, const uint8_t *s, size_t len, log_t *l)
 {
     uint8_t *copy = malloc(len ? len : 1);
     if (!copy)
         abort();
     memcpy(copy, s, len);
     ws_parser_t p;
-    ws_parser_init(&p, lim);
-    feed_piece(&p, lim, copy, len, 0, l);
+    parser_start(&p, c);
+    feed_piece(&p, c, copy, len, 0, l);
     ws_parser_deinit(&p);
     free(copy);
 }
 
-static void run_split(const ws_limits_t *lim, const uint8_t *s, size_t len, const uint8_t *sizes,
+static void run_split(const conf_t *c, const uint8_t *s, size_t len, const uint8_t *sizes,
                       bool shrink, log_t *l)
 {
     ws_parser_t p;
-    ws_parser_init(&p, lim);
+    parser_start(&p, c);
     for (size_t off = 0, j = 0; off < len; j++) {
         size_t n = 1 + sizes[j % 4] % 32;
         if (n > len - off)
@@ -214,7 +256,7 @@ static void run_split(const ws_limits_t *lim, const uint8_t *s, size_t len, cons
         if (!piece)
             abort();
         memcpy(piece, s + off, n);
-        bool more = feed_piece(&p, lim, piece, n, off, l);
+        bool more = feed_piece(&p, c, piece, n, off, l);
         free(piece); /* event data was copied into the log */
         if (!more)
             break;
@@ -228,7 +270,7 @@ static void run_split(const ws_limits_t *lim, const uint8_t *s, size_t len, cons
 static bool rec_equal(const rec_t *a, const rec_t *b)
 {
     if (a->type != b->type || a->opcode != b->opcode || a->code != b->code ||
-        a->error != b->error || a->len != b->len)
+        a->error != b->error || a->len != b->len || a->compressed != b->compressed)
         return false;
     if (a->type != WS_EV_ERROR && a->end != b->end)
         return false;
@@ -242,23 +284,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < HDR_BYTES)
         return 0;
     uint8_t cfg = data[0];
-    ws_limits_t lim = {
-        .max_frame = frame_max[(cfg >> 1) & 3],
-        .max_message = message_max[(cfg >> 3) & 3],
-        .require_mask = cfg & 1,
+    conf_t c = {
+        .lim.max_frame = frame_max[(cfg >> 1) & 3],
+        .lim.max_message = message_max[(cfg >> 3) & 3],
+        .lim.require_mask = cfg & 1,
+        .deflate = FUZZ_DEFLATE && (cfg & 0x40),
     };
     const uint8_t *s = data + HDR_BYTES;
     size_t len = size - HDR_BYTES;
 
     log_t whole = {0}, split = {0};
-    run_whole(&lim, s, len, &whole);
-    run_split(&lim, s, len, data + 1, cfg & 0x20, &split);
+    run_whole(&c, s, len, &whole);
+    run_split(&c, s, len, data + 1, cfg & 0x20, &split);
     if (whole.n != split.n)
         fail("whole and split passes report a different number of events");
     for (size_t i = 0; i < whole.n; i++) {
         if (!rec_equal(&whole.ev[i], &split.ev[i])) {
-            fprintf(stderr, "event %zu: whole type %d op %d code %u len %zu end %zu, split "
-                            "type %d op %d code %u len %zu end %zu\n",
+            fprintf(stderr,
+                    "event %zu: whole type %d op %d code %u len %zu end %zu, split "
+                    "type %d op %d code %u len %zu end %zu\n",
                     i, whole.ev[i].type, whole.ev[i].opcode, whole.ev[i].code, whole.ev[i].len,
                     whole.ev[i].end, split.ev[i].type, split.ev[i].opcode, split.ev[i].code,
                     split.ev[i].len, split.ev[i].end);

@@ -11,6 +11,7 @@
 static const ws_limits_t server = {1 << 20, 1 << 20, true};
 static const ws_limits_t client = {1 << 20, 1 << 20, false};
 static const uint8_t mask_key[4] = {0x37, 0xFA, 0x21, 0x3D}; /* the RFC 6455 5.7 mask */
+static bool deflate_on; /* run_cuts' parsers have permessage-deflate negotiated */
 
 /* A growable byte string for wire images and event transcripts (tests abort on OOM). */
 typedef struct {
@@ -47,12 +48,13 @@ static void add_str(bytes_t *b, int op, bool fin, const char *s)
     add_frame(b, op, fin, s, strlen(s), true);
 }
 
-/* Transcript line of an event: "type/opcode/code/len:" then the data (not for errors). */
+/* Transcript line of an event: "type/opcode/code/len/compressed:" then the data (not for
+ * errors). */
 static void record(bytes_t *log, const ws_event_t *ev)
 {
     char head[64];
-    int n = snprintf(head, sizeof head, "%d/%d/%u/%zu:", (int)ev->type, ev->opcode,
-                     (unsigned)ev->code, ev->len);
+    int n = snprintf(head, sizeof head, "%d/%d/%u/%zu/%d:", (int)ev->type, ev->opcode,
+                     (unsigned)ev->code, ev->len, (int)ev->compressed);
     add(log, head, (size_t)n);
     if (ev->type != WS_EV_ERROR)
         add(log, ev->data, ev->len);
@@ -62,10 +64,25 @@ static void record(bytes_t *log, const ws_event_t *ev)
 static void expect(bytes_t *log, ws_ev_type_t type, int opcode, uint16_t code, const char *data,
                    size_t len)
 {
-    ws_event_t ev = {type, opcode, (const uint8_t *)data, len, code, NULL};
+    ws_event_t ev = {type, opcode, (const uint8_t *)data, len, code, NULL, false};
     if (type == WS_EV_ERROR)
         ev.opcode = 0, ev.len = 0;
     record(log, &ev);
+}
+
+/* A MESSAGE event with compressed set: data is the payload as sent. */
+static void expect_compressed(bytes_t *log, int opcode, const char *data, size_t len)
+{
+    ws_event_t ev = {WS_EV_MESSAGE, opcode, (const uint8_t *)data, len, 0, NULL, true};
+    record(log, &ev);
+}
+
+/* Appends a masked frame with RSV1 set: a compressed message's first frame, or a fault. */
+static void add_rsv1(bytes_t *b, int op, bool fin, const void *data, size_t len)
+{
+    size_t at = b->len;
+    add_frame(b, op, fin, data, len, true);
+    b->p[at] |= WS_FRAME_RSV1;
 }
 
 typedef struct {
@@ -83,6 +100,7 @@ static run_t run_cuts(const uint8_t *wire, size_t len, const size_t *cuts, size_
     run_t r = {{NULL, 0, 0}, WS_EV_NONE, 0, false};
     ws_parser_t p;
     ws_parser_init(&p, lim);
+    ws_parser_set_deflate(&p, deflate_on);
     size_t start = 0;
     bool done = false;
     for (size_t c = 0; c <= ncuts && !done; c++) {
@@ -703,6 +721,99 @@ TEST(test_close_code_valid)
     CHECK(!ws_close_code_valid(1015) && !ws_close_code_valid(2999) && !ws_close_code_valid(5000));
 }
 
+/* With permessage-deflate negotiated, RSV1 on a message's first frame marks it compressed
+ * (RFC 7692 6); its bytes are reported as sent, not UTF-8 checked. The payloads here need not
+ * be valid DEFLATE: the parser does not look inside. */
+TEST(test_deflate_rsv1)
+{
+    bytes_t w = {0}, want = {0};
+    deflate_on = true;
+    static const char hello[] = "\xf2\x48\xcd\xc9\xc9\x07\x00"; /* RFC 7692 7.2.3.1 */
+    add_rsv1(&w, WS_OP_TEXT, true, hello, 7);
+    add_rsv1(&w, WS_OP_BINARY, true, "\xff\xfe", 2);
+    add_rsv1(&w, WS_OP_TEXT, true, "", 0);
+    add_str(&w, WS_OP_TEXT, true, "plain \xE2\x82\xAC"); /* uncompressed: as before */
+    add_rsv1(&w, WS_OP_TEXT, false, "\xf2\x48", 2);      /* not UTF-8, not checked */
+    add_str(&w, WS_OP_PING, true, "mid");
+    add_str(&w, WS_OP_CONT, false, "\xcd\xc9");
+    add_frame(&w, WS_OP_CONT, true, "\xc9\x07\x00\xF0", 4, true); /* ends mid-"sequence" */
+    add_str(&w, WS_OP_BINARY, true, "\xC0");
+    expect_compressed(&want, WS_OP_TEXT, hello, 7);
+    expect_compressed(&want, WS_OP_BINARY, "\xff\xfe", 2);
+    expect_compressed(&want, WS_OP_TEXT, "", 0);
+    expect(&want, WS_EV_MESSAGE, WS_OP_TEXT, 0, "plain \xE2\x82\xAC", 9);
+    expect(&want, WS_EV_PING, WS_OP_PING, 0, "mid", 3);
+    expect_compressed(&want, WS_OP_TEXT, "\xf2\x48\xcd\xc9\xc9\x07\x00\xF0", 8);
+    expect(&want, WS_EV_MESSAGE, WS_OP_BINARY, 0, "\xC0", 1);
+    check_splits(&w, &server, &want);
+
+    w.len = 0; /* uncompressed text is still checked as it arrives */
+    add_str(&w, WS_OP_TEXT, true,
+            "ab\xFF"
+            "cd");
+    check_fails_at(&w, 6 + 3, WS_CLOSE_BAD_DATA, &server);
+    w.len = 0;
+    add_str(&w, WS_OP_TEXT, true, "a\xF0\x9F");
+    check_fails(&w, WS_CLOSE_BAD_DATA, &server);
+
+    w.len = 0; /* RSV1 belongs to the first frame only (RFC 7692 6.1) */
+    add_rsv1(&w, WS_OP_TEXT, false, "\xf2", 1);
+    size_t at = w.len;
+    add_rsv1(&w, WS_OP_CONT, true, "\x48", 1);
+    check_fails_at(&w, at + 2, WS_CLOSE_PROTOCOL, &server);
+    w.len = 0;
+    add_str(&w, WS_OP_BINARY, false, "a");
+    at = w.len;
+    add_rsv1(&w, WS_OP_CONT, true, "b", 1);
+    check_fails_at(&w, at + 2, WS_CLOSE_PROTOCOL, &server);
+    for (int op = WS_OP_CLOSE; op <= WS_OP_PONG; op++) { /* never on control frames */
+        w.len = 0;
+        add_rsv1(&w, op, true, "", 0);
+        check_fails_at(&w, 2, WS_CLOSE_PROTOCOL, &server);
+    }
+    static const uint8_t rsv23[] = {0x20, 0x10, 0x60, 0x70}; /* RSV2, RSV3: still errors */
+    for (size_t i = 0; i < sizeof rsv23; i++) {
+        w.len = 0;
+        add_str(&w, WS_OP_TEXT, true, "hi");
+        w.p[0] |= rsv23[i];
+        check_fails_at(&w, 2, WS_CLOSE_PROTOCOL, &server);
+    }
+
+    static const ws_limits_t lim = {100, 250, true}; /* limits count compressed bytes */
+    char data[300];
+    memset(data, 0xAB, sizeof data);
+    w.len = want.len = 0;
+    add_rsv1(&w, WS_OP_TEXT, false, data, 100);
+    add_str(&w, WS_OP_CONT, true, "");
+    expect_compressed(&want, WS_OP_TEXT, data, 100);
+    check_splits(&w, &lim, &want);
+    w.len = 0;
+    add_rsv1(&w, WS_OP_BINARY, true, data, 101);
+    check_fails_at(&w, 2, WS_CLOSE_TOO_BIG, &lim);
+    w.len = 0;
+    add_rsv1(&w, WS_OP_BINARY, false, data, 100);
+    add_frame(&w, WS_OP_CONT, false, data, 100, true);
+    at = w.len;
+    add_frame(&w, WS_OP_CONT, true, data, 51, true);
+    check_fails_at(&w, at + 2, WS_CLOSE_TOO_BIG, &lim);
+
+    deflate_on = false; /* not negotiated: RSV1 is an error, as test_header_violations has it */
+    w.len = 0;
+    add_rsv1(&w, WS_OP_TEXT, true, hello, 7);
+    check_fails_at(&w, 2, WS_CLOSE_PROTOCOL, &server);
+    ws_parser_t p; /* and set_deflate(false) takes it back */
+    ws_event_t ev;
+    ws_parser_init(&p, &server);
+    ws_parser_set_deflate(&p, true);
+    ws_parser_set_deflate(&p, false);
+    CHECK_EQ_INT(ws_parser_feed(&p, w.p, w.len, &ev), 2);
+    CHECK_EQ_INT(ev.type, WS_EV_ERROR);
+    CHECK_EQ_INT(ev.code, WS_CLOSE_PROTOCOL);
+    ws_parser_deinit(&p);
+    free(w.p);
+    free(want.p);
+}
+
 int main(void)
 {
     RUN(test_rfc_examples);
@@ -722,5 +833,6 @@ int main(void)
     RUN(test_frame_build);
     RUN(test_close_payload);
     RUN(test_close_code_valid);
+    RUN(test_deflate_rsv1);
     return TEST_MAIN_END();
 }

@@ -1,0 +1,222 @@
+"""HTTP side of parley (docs/protocol.md, "Endpoints"): the embedded web client, health,
+metrics, error statuses, the WebSocket handshake's failures, keep-alive, subprotocols.
+Everything here is raw sockets, so each byte sent is the test's choice."""
+import json
+import re
+
+from wsraw import (Client, RawWS, SockReader, accept_for, connect, get, http_request, metric,
+                   read_response, run, upgrade_request)
+
+
+def test_index_html_with_test_hooks(server):
+    r = get(server.port, "/")
+    assert r.status == 200
+    assert r.header("content-type").startswith("text/html")
+    assert int(r.header("content-length")) == len(r.body)
+    html = r.body.decode()
+    assert "<html" in html.lower()
+    for hook in ("login-name", "login-submit", "composer", "connection-status"):
+        assert f'data-testid="{hook}"' in html, hook
+
+
+def test_static_assets_content_types(server):
+    for path, ctype in (("/app.js", ("text/javascript", "application/javascript")),
+                        ("/style.css", ("text/css",)),
+                        ("/favicon.svg", ("image/svg+xml",))):
+        r = get(server.port, path)
+        assert r.status == 200, path
+        assert r.header("content-type").split(";")[0].strip() in ctype, (path, r.headers)
+        assert len(r.body) > 0
+
+
+def test_head_has_length_but_no_body(server):
+    full = get(server.port, "/")
+    with connect(server.port) as s:
+        s.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        reader = SockReader(s)
+        r = read_response(reader, head_only=True)
+        assert r.status == 200
+        assert int(r.header("content-length")) == len(full.body)
+        # the next bytes are the next response, not a body
+        r2 = read_response(reader)
+        assert r2.status == 200 and r2.json() == {"status": "ok"}
+
+
+def test_healthz(server):
+    r = get(server.port, "/healthz")
+    assert r.status == 200
+    assert r.header("content-type").startswith("application/json")
+    assert json.loads(r.body) == {"status": "ok"}
+
+
+def test_metrics(server):
+    async def send_one():
+        c, _, _ = await Client.joined(server, "alice")
+        await c.msg("counted")
+        r = get(server.port, "/metrics")
+        await c.close()
+        return r
+
+    r = run(send_one())
+    assert r.status == 200
+    assert r.header("content-type").startswith("text/plain")
+    text = r.body.decode()
+    lines = [l for l in text.splitlines() if l and not l.startswith("#")]
+    assert lines and all(l.startswith("parley_") for l in lines), lines
+    for l in lines:  # Prometheus text: name{labels} value
+        assert re.fullmatch(r'[a-z_]+(\{[a-z_]+="[^"]*"\})? \d+(\.\d+)?', l), l
+    assert metric(text, "parley_websockets") == 1
+    assert metric(text, "parley_messages_published_total") >= 1
+    assert metric(text, 'parley_channel_last_seq{channel="general"}') == 1
+    assert metric(text, "parley_slow_consumers_closed_total") == 0
+
+
+def test_unknown_path_404(server):
+    for path in ("/nope", "/index.html/x", "/healthz/", "/wsx", "/api/whatever"):
+        r = get(server.port, path)
+        assert r.status == 404, path
+        json.loads(r.body)
+
+
+def test_method_not_allowed_405(server):
+    r = http_request(server.port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                                  b"Connection: close\r\n\r\nhi")
+    assert r.status == 405
+    for method in ("PUT", "DELETE", "PATCH"):
+        r = get(server.port, "/healthz", headers=["Content-Length: 0"], method=method)
+        assert r.status == 405, method
+
+
+def test_ws_without_upgrade_426(server):
+    for path in ("/ws", "/ws/5"):
+        r = get(server.port, path)
+        assert r.status == 426, path
+    # an Upgrade header for something else is not a WebSocket upgrade either
+    r = get(server.port, "/ws", headers=["Upgrade: h2c", "Connection: Upgrade"])
+    assert r.status == 426
+
+
+def test_ws_version_8_is_426_with_version_13(server):
+    r = http_request(server.port, upgrade_request("/ws", version="8"))
+    assert r.status == 426
+    assert r.header("sec-websocket-version") == "13"
+    r = http_request(server.port, upgrade_request("/ws", version=None))
+    assert r.status == 426
+    assert r.header("sec-websocket-version") == "13"
+
+
+def test_ws_missing_or_bad_key_400(server):
+    r = http_request(server.port, upgrade_request("/ws", key=False))
+    assert r.status == 400
+    r = http_request(server.port, upgrade_request("/ws", key="not-base64-of-16-bytes"))
+    assert r.status == 400
+
+
+def test_bad_client_id_404(server):
+    for cid in ("bad!id", "a" * 33, "a%20b", "a/b", "caf%C3%A9"):
+        r = http_request(server.port, upgrade_request("/ws/" + cid))
+        assert r.status == 404, cid
+    # the edges of the rule are accepted
+    for cid in ("a" * 32, "A-z_09"):
+        ws = RawWS(server.port, "/ws/" + cid)
+        assert ws.recv_data().text() == f"Client #{cid} has entered the chat"
+        ws.close()
+
+
+def test_malformed_request_line_400_and_closed(server):
+    for raw in (b"GARBAGE\r\n\r\n", b"GET /\r\n\r\n", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+                b"GET / HTTP/1.1\r\nNo colon header\r\n\r\n"):
+        with connect(server.port) as s:
+            s.sendall(raw)
+            reader = SockReader(s)
+            r = read_response(reader)
+            assert r.status in (400, 505), (raw, r)
+            assert reader.at_eof(), raw
+    with connect(server.port) as s:
+        s.sendall(b"GARBAGE\r\n\r\n")
+        reader = SockReader(s)
+        assert read_response(reader).status == 400
+        assert reader.at_eof()
+
+
+def test_huge_header_431_and_closed(server):
+    raw = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 10240 + b"\r\n\r\n"
+    with connect(server.port) as s:
+        try:
+            s.sendall(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reader = SockReader(s)
+        r = read_response(reader)
+        assert r.status == 431
+        assert reader.at_eof()
+    assert get(server.port, "/healthz").status == 200
+
+
+def test_body_over_max_body_413(make_server):
+    server = make_server("--max-body", "1000")
+    with connect(server.port) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+        reader = SockReader(s)
+        r = read_response(reader)
+        assert r.status == 413
+        assert reader.at_eof()
+
+
+def test_keep_alive_two_requests_one_socket(server):
+    with connect(server.port) as s:
+        reader = SockReader(s)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        r1 = read_response(reader)
+        s.sendall(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        r2 = read_response(reader)
+        assert (r1.status, r2.status) == (200, 200)
+        assert r2.header("content-type").startswith("text/css")
+        # pipelined, then a WebSocket upgrade on the same socket
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(reader).status == 200
+        assert read_response(reader).status == 404
+        key = "dGhlIHNhbXBsZSBub25jZQ=="
+        s.sendall(upgrade_request("/ws/3", key))
+        r = read_response(reader)
+        assert r.status == 101
+        assert r.header("sec-websocket-accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        assert r.header("sec-websocket-accept") == accept_for(key)
+    # Connection: close is honoured
+    with connect(server.port) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reader = SockReader(s)
+        assert read_response(reader).status == 200
+        assert reader.at_eof()
+
+
+def test_upgrade_header_tokens_are_lists_and_case_insensitive(server):
+    raw = upgrade_request("/ws/4")
+    raw = raw.replace(b"Connection: Upgrade", b"Connection: keep-alive, Upgrade")
+    raw = raw.replace(b"Upgrade: websocket", b"Upgrade: WebSocket")
+    with connect(server.port) as s:
+        s.sendall(raw)
+        assert read_response(SockReader(s)).status == 101
+
+
+def test_subprotocol_parley_v1(server):
+    ws = RawWS(server.port, "/ws", protocols="parley.v1")
+    assert ws.handshake.header("sec-websocket-protocol") == "parley.v1"
+    # parley.v1 is always JSON: a non-JSON first frame is bad_json, not line mode
+    ws.send_text("hello there")
+    e = ws.recv_json("error")
+    assert e["code"] == "bad_json"
+    assert ws.join("alice")["payload"]["user"] == "alice"
+    ws.close()
+
+    ws = RawWS(server.port, "/ws", protocols="chat.other, parley.v1")
+    assert ws.handshake.header("sec-websocket-protocol") == "parley.v1"
+    ws.close()
+
+    ws = RawWS(server.port, "/ws")
+    assert ws.handshake.header("sec-websocket-protocol") is None
+    ws.close()
+
+    ws = RawWS(server.port, "/ws", protocols="chat.other")
+    assert ws.handshake.header("sec-websocket-protocol") is None
+    ws.close()
