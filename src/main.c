@@ -23,7 +23,7 @@
 typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
-    const char *host, *db, *sync, *log_level, *echo_path;
+    const char *host, *db, *sync, *log_level, *echo_path, *deflate;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max;
 } options_t;
@@ -34,6 +34,7 @@ static options_t opt = {
     .sync = "normal",
     .log_level = "info",
     .echo_path = "",
+    .deflate = "on",
     .port = 8000,
     .history = 50,
     .max_name = 32,
@@ -81,6 +82,8 @@ static const flag_t flags[] = {
     {"max-header", OPT_SIZE, &opt.max_header, 1 << 20, "request head bytes before 431"},
     {"max-body", OPT_SIZE, &opt.max_body, 1 << 30, "request body bytes before 413"},
     {"resume-max", OPT_UINT, &opt.resume_max, 1000000, "longest gap a resume fills"},
+    {"deflate", OPT_STR, &opt.deflate, 0,
+     "on: negotiate permessage-deflate (one compressed frame per broadcast); off"},
     {"echo-path", OPT_STR, &opt.echo_path, 0,
      "serve a WebSocket echo route at this path, for conformance suites (off when empty)"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
@@ -206,6 +209,10 @@ static int parse_config(int argc, char **argv)
                 "parley: max-name, max-text, rate and burst must be > 0, max-frame >= 126\n");
         return -1;
     }
+    if (strcmp(opt.deflate, "on") != 0 && strcmp(opt.deflate, "off") != 0) {
+        fprintf(stderr, "parley: --deflate must be on or off\n");
+        return -1;
+    }
     if (opt.echo_path[0] && opt.echo_path[0] != '/') {
         fprintf(stderr, "parley: --echo-path must start with /\n");
         return -1;
@@ -293,6 +300,7 @@ int main(int argc, char **argv)
         (unsigned)opt.handshake_timeout * 1000,
         (unsigned)opt.idle_timeout * 1000,
         opt.echo_path,
+        strcmp(opt.deflate, "on") == 0,
     };
     a.srv = server_start(a.loop, &sc, a.hub, a.store);
     if (!a.srv) {

@@ -26,10 +26,21 @@
 #include "http/http_response.h"
 #include "net/net.h"
 #include "ui/ui.h"
+#include "ws/ws_deflate.h"
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 
 #define CLOSE_GRACE_MS 5000
+#define ZCACHE_SIZE 4
+
+/* Compressed twins of recently sent frames. A broadcast hands the same blob to every
+ * recipient in a row, so a handful of entries means one compression per message and wire
+ * format, whoever negotiated deflate. Each entry holds a reference to its source, so the
+ * pointer cannot be reused while it is a key. */
+typedef struct {
+    blob_t *src;
+    blob_t *z; /* the frame to send instead: compressed, or src itself when not smaller */
+} zcache_t;
 
 typedef enum { SC_HTTP, SC_WS, SC_CLOSING } sc_state_t;
 
@@ -42,6 +53,12 @@ struct server {
     size_t nws;
     uint64_t slow_closed, ws_opened;
     bool draining;
+    ws_deflate_config_t dcfg;
+    ws_inflater_t *inflater; /* shared: clients never keep context (we impose it) */
+    ws_deflater_t *deflater; /* shared: we never keep context either */
+    zcache_t zcache[ZCACHE_SIZE];
+    unsigned znext;
+    uint64_t deflated_frames;
 };
 
 typedef struct {
@@ -54,6 +71,7 @@ typedef struct {
     bool upgraded;       /* counted in nws */
     bool ping_out;       /* our keep-alive ping awaits its pong */
     bool echo;           /* the conformance echo route: messages come back, no chat */
+    bool deflate;        /* permessage-deflate negotiated: compressed frames may go out */
     http_parser_t *http; /* HTTP state only */
     ws_parser_t ws;      /* WS and CLOSING after an upgrade */
 } sconn_t;
@@ -118,6 +136,48 @@ static void respond_json(sconn_t *c, int status, const char *body, bool keep_ali
     respond(c, status, "application/json", body, strlen(body), keep_alive, extra, false);
 }
 
+/* ---- compression ---- */
+
+/* Builds the compressed twin of a whole unmasked frame, or returns a new reference to
+ * frame when compressing does not pay. */
+static blob_t *deflate_frame(server_t *s, blob_t *frame)
+{
+    const uint8_t *p = (const uint8_t *)frame->data;
+    size_t hl = (p[1] & 0x7f) == 127 ? 10 : (p[1] & 0x7f) == 126 ? 4 : 2;
+    size_t len = frame->len - hl;
+    const uint8_t *out;
+    size_t out_len;
+    if (!ws_deflate_worth(len) ||
+        ws_deflater_message(s->deflater, p + hl, len, &out, &out_len) < 0 || out_len >= len)
+        return blob_ref(frame);
+    uint8_t head[WS_MAX_HEADER];
+    size_t zl = ws_frame_header(head, p[0] & 0x0f, true, out_len, NULL);
+    head[0] |= WS_FRAME_RSV1;
+    blob_t *z = blob_new(zl + out_len);
+    memcpy(z->data, head, zl);
+    memcpy(z->data + zl, out, out_len);
+    s->deflated_frames++;
+    return z;
+}
+
+/* The frame to put on c's wire for frame: its compressed twin when c negotiated deflate.
+ * Returns a new reference. */
+static blob_t *wire_frame(sconn_t *c, blob_t *frame)
+{
+    server_t *s = c->srv;
+    if (!c->deflate || !s->deflater || frame->len < 2 + WS_DEFLATE_MIN_SIZE)
+        return blob_ref(frame);
+    for (unsigned i = 0; i < ZCACHE_SIZE; i++)
+        if (s->zcache[i].src == frame)
+            return blob_ref(s->zcache[i].z);
+    zcache_t *e = &s->zcache[s->znext++ % ZCACHE_SIZE];
+    blob_unref(e->src);
+    blob_unref(e->z);
+    e->src = blob_ref(frame);
+    e->z = deflate_frame(s, frame);
+    return blob_ref(e->z);
+}
+
 /* ---- the chat transport ---- */
 
 static void transport_send(void *conn, blob_t *frame)
@@ -125,7 +185,10 @@ static void transport_send(void *conn, blob_t *frame)
     sconn_t *c = conn;
     if (c->state != SC_WS || c->nc->closing)
         return;
-    if (net_conn_send(c->nc, frame) == 0)
+    blob_t *w = wire_frame(c, frame);
+    int r = net_conn_send(c->nc, w);
+    blob_unref(w);
+    if (r == 0)
         return;
     /* Past the outbound bound: a slow consumer. Its backlog goes, the close goes alone. */
     char name[96];
@@ -145,8 +208,11 @@ static void transport_close(void *conn, uint16_t code, const char *reason)
 static void transport_send_bulk(void *conn, blob_t *frame)
 {
     sconn_t *c = conn;
-    if (c->state == SC_WS && !c->nc->closing)
-        net_conn_send_control(c->nc, frame);
+    if (c->state != SC_WS || c->nc->closing)
+        return;
+    blob_t *w = wire_frame(c, frame);
+    net_conn_send_control(c->nc, w);
+    blob_unref(w);
 }
 
 static size_t transport_backlog(void *conn)
@@ -256,11 +322,26 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
         r->ws_protocol && ws_header_has_token(r->ws_protocol, strlen(r->ws_protocol), "parley.v1");
     char head[512];
     int n = http_response_101(head, sizeof(head), accept, v1 ? "parley.v1" : NULL);
+    ws_deflate_params_t dp = {0};
+    char ext[WS_DEFLATE_RESPONSE_MAX];
+    if (n > 2 && c->srv->inflater && r->ws_extensions &&
+        ws_deflate_negotiate(&c->srv->dcfg, r->ws_extensions, strlen(r->ws_extensions), &dp, ext)) {
+        /* The 101 ends with an empty line: the extension header goes just before it. */
+        n += snprintf(head + n - 2, sizeof(head) - (size_t)n + 2,
+                      "Sec-WebSocket-Extensions: %s\r\n\r\n", ext) -
+             2;
+    }
     send_bytes(c, head, n > 0 ? (size_t)n : 0);
     http_parser_deinit(c->http);
     free(c->http);
     c->http = NULL;
     ws_parser_init(&c->ws, &c->srv->limits);
+    if (dp.enabled) {
+        ws_parser_set_deflate(&c->ws, true);
+        /* A client that asked for a smaller server window gets plain frames: one shared
+         * compressed copy is only valid for clients that take a full window. */
+        c->deflate = dp.server_window_bits == 15;
+    }
     c->state = SC_WS;
     c->upgraded = true;
     c->srv->nws++;
@@ -371,6 +452,10 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
             ws_parser_shrink(&c->ws);
             return;
         case WS_EV_MESSAGE:
+            if (ev.compressed && ws_inflate_event(c->srv->inflater, &ev) < 0) {
+                ws_close(c, ev.code, ev.error);
+                return;
+            }
             if (c->echo)
                 echo_message(c, ev.opcode, ev.data, ev.len);
             else if (ev.opcode == WS_OP_TEXT)
@@ -483,6 +568,15 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *
     s->limits.max_frame = cfg->max_frame;
     s->limits.max_message = cfg->max_frame;
     s->limits.require_mask = true;
+    s->dcfg = (ws_deflate_config_t)WS_DEFLATE_CONFIG_DEFAULT;
+    if (cfg->deflate) {
+        s->inflater = ws_inflater_new(15, false, cfg->max_frame);
+        s->deflater = ws_deflater_new(15, 6, 8);
+        if (!s->inflater || !s->deflater) {
+            log_error("permessage-deflate: out of memory");
+            exit(1);
+        }
+    }
     net_config_t ncfg = {cfg->host, cfg->port, cfg->max_outbound};
     if (net_server_start(&s->net, loop, &ncfg, &handler, s) != 0) {
         free(s);
@@ -519,5 +613,11 @@ void server_stop(server_t *s)
 
 void server_free(server_t *s)
 {
+    for (unsigned i = 0; i < ZCACHE_SIZE; i++) {
+        blob_unref(s->zcache[i].src);
+        blob_unref(s->zcache[i].z);
+    }
+    ws_inflater_free(s->inflater);
+    ws_deflater_free(s->deflater);
     free(s);
 }

@@ -9,9 +9,7 @@
 import re
 import time
 
-import pytest
-
-from wsraw import Client, TextClient, run
+from wsraw import Client, RawWS, TextClient, run
 
 LINE_RE = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] (.*)$")
 
@@ -252,23 +250,57 @@ def test_text_modes_drop_what_they_cannot_accept(server):
 
 
 def test_client_id_cannot_take_a_json_users_name(server):
-    """Names are unique among connected users. A JSON user "Client #2" holds the name, so
-    a /ws/2 client must not be let in as "Client #2" (no error channel in that mode: the
-    upgrade may be refused or the socket closed, but nothing may be posted under the JSON
-    user's name)."""
+    """Names are unique among connected users: a /ws/2 client while a JSON user holds
+    "Client #2" is closed with 1008, and nothing is posted or announced under that name."""
 
     async def flow():
+        watcher = await TextClient.connect(server, "/ws/w")
+        assert await watcher.recv() == "Client #w has entered the chat"
         owner, _, _ = await Client.joined(server, "Client #2")
+        assert await watcher.recv() == "Client #2 has entered the chat"
+        impostor = RawWS(server.port, "/ws/2")
         try:
-            impostor = await TextClient.connect(server, "/ws/2")
-            await impostor.send("impostor text")
-            await impostor.close()
-        except Exception:
-            pass  # refused or closed: fine
+            impostor.send_text("impostor text")
+        except OSError:
+            pass  # already closed
+        impostor.expect_close(1008)
+        impostor.close()
         await owner.ping()
         await owner.send_json("history", {})
-        h = await owner.recv_json("history", skip=("join", "leave", "msg"))
-        assert [m for m in h["payload"]["messages"] if m["user"] == "Client #2"] == []
+        h = await owner.recv_json("history", skip=())  # no join/leave/msg before it
+        assert h["payload"]["messages"] == []
+        await watcher.expect_silence(0.2)
+        # the name is still the JSON user's, and works
+        await owner.msg("the real one")
+        assert await watcher.recv() == "Client #2: the real one"
         await owner.close()
+        assert await watcher.recv() == "Client #2 has left the chat"
+        # once it is free, /ws/2 is welcome
+        cid = await TextClient.connect(server, "/ws/2")
+        assert await cid.recv() == "Client #2 has entered the chat"
+        await cid.close()
+        await watcher.close()
+
+    run(flow())
+
+
+def test_line_mode_cannot_impersonate_online_users(server):
+    """A line whose name part is held by a connected user is anonymous's whole line."""
+
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        cid = await TextClient.connect(server, "/ws/1")
+        assert await cid.recv() == "Client #1 has entered the chat"
+        line = await TextClient.connect(server, "/ws")
+        for frame in ("alice: I am alice", "Client #1: me too", "Lena: fine"):
+            await line.send(frame)
+            m = await alice.recv_json("msg")
+            expected = ("Lena", "fine") if frame.startswith("Lena") else ("anonymous", frame)
+            assert (m["payload"]["user"], m["payload"]["text"]) == expected, frame
+            assert LINE_RE.match(await line.recv()).group(4) == ": ".join(expected)
+            assert await cid.recv() == ": ".join(expected)
+        await alice.close()
+        await cid.close()
+        await line.close()
 
     run(flow())
