@@ -25,7 +25,8 @@ typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 typedef struct {
     const char *host, *db, *sync, *log_level, *echo_path, *deflate;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
-        handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max;
+        handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
+        presence_limit;
 } options_t;
 
 static options_t opt = {
@@ -49,6 +50,7 @@ static options_t opt = {
     .max_header = 8 * 1024,
     .max_body = 64 * 1024,
     .resume_max = 10000,
+    .presence_limit = 1000,
 };
 
 typedef struct {
@@ -86,6 +88,8 @@ static const flag_t flags[] = {
      "on: negotiate permessage-deflate (one compressed frame per broadcast); off"},
     {"echo-path", OPT_STR, &opt.echo_path, 0,
      "serve a WebSocket echo route at this path, for conformance suites (off when empty)"},
+    {"presence-limit", OPT_UINT, &opt.presence_limit, 10000000,
+     "members above which a channel stops broadcasting join and leave"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -280,8 +284,13 @@ int main(int argc, char **argv)
     store_sqlite_opts_t so = {opt.db, strcmp(opt.sync, "full") == 0};
     if (store_sqlite_open(a.loop, &so, &a.store) < 0)
         return 1;
-    chat_config_t cc = {(unsigned)opt.history, opt.max_name,      opt.max_text,
-                        (double)opt.rate,      (double)opt.burst, (unsigned)opt.resume_max};
+    chat_config_t cc = {(unsigned)opt.history,
+                        opt.max_name,
+                        opt.max_text,
+                        (double)opt.rate,
+                        (double)opt.burst,
+                        (unsigned)opt.resume_max,
+                        (unsigned)opt.presence_limit};
     a.hub = chat_hub_new(a.store, &cc, &server_transport);
     if (chat_hub_load(a.hub) < 0) {
         log_error("cannot read the database %s", opt.db);

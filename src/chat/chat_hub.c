@@ -244,6 +244,11 @@ void chat_hub_send_json_members(chat_hub_t *h, chat_channel_t *ch, blob_t *frame
 void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool entered,
                        chat_session_t *except)
 {
+    /* Each arrival told to every member is O(members) frames, O(members^2) for a crowd
+     * arriving: past the limit a channel is a lobby, and presence is what welcome says. */
+    unsigned members = ch->nfmt[CHAT_FMT_JSON] + ch->nfmt[CHAT_FMT_CLIENTID];
+    if (members > h->cfg.presence_limit)
+        return;
     blob_t *json = NULL, *text = NULL;
     if (ch->nfmt[CHAT_FMT_JSON]) {
         buf_t b = BUF_INIT;

@@ -29,7 +29,7 @@
 #define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
 #define CHAT_CHANNEL_MAX 80
 #define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
-#define CHAT_ONLINE_MAX 500 /* names listed in a welcome */
+#define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
 
 typedef struct chat_hub chat_hub_t;
 typedef struct chat_session chat_session_t;
@@ -61,11 +61,12 @@ typedef struct {
 } chat_transport_t;
 
 typedef struct {
-    unsigned history;    /* messages replayed on join */
-    size_t max_name;     /* code points per user name */
-    size_t max_text;     /* code points per message */
-    double rate, burst;  /* token bucket: messages per second, bucket size */
-    unsigned resume_max; /* longest range a resume serves */
+    unsigned history;        /* messages replayed on join */
+    size_t max_name;         /* code points per user name */
+    size_t max_text;         /* code points per message */
+    double rate, burst;      /* token bucket: messages per second, bucket size */
+    unsigned resume_max;     /* longest range a resume serves */
+    unsigned presence_limit; /* members above which join/leave are not broadcast */
 } chat_config_t;
 
 typedef struct {

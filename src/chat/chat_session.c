@@ -420,7 +420,7 @@ static void send_welcome(chat_session_t *s, chat_channel_t *ch, const char *id)
     json_append_string(&b, ch->name, strlen(ch->name));
     buf_appendf(&b, ",\"last_seq\":%llu}],\"online\":", (unsigned long long)ch->committed);
     chat_hub_online_json(s->hub, &b);
-    buf_append_str(&b, "}}");
+    buf_appendf(&b, ",\"online_count\":%zu}}", s->hub->online);
     send_buf(s, &b);
     buf_deinit(&b);
 }
@@ -687,15 +687,14 @@ chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
             return s;
         }
         chat_hub_member_add(&h->general, s);
-        if (first) {
-            chat_hub_announce(h, &h->general, s->name, true, NULL);
-        } else {
-            /* The user is already here (another socket): greet only the newcomer. */
-            buf_t b = BUF_INIT;
-            buf_appendf(&b, "%s has entered the chat", s->name);
-            send_buf(s, &b);
-            buf_deinit(&b);
-        }
+        /* Everyone else hears of a user's first socket; the newcomer always gets its own
+         * line (seed 003), even in a channel too large for presence broadcasts. */
+        if (first)
+            chat_hub_announce(h, &h->general, s->name, true, s);
+        buf_t b = BUF_INIT;
+        buf_appendf(&b, "%s has entered the chat", s->name);
+        send_buf(s, &b);
+        buf_deinit(&b);
     }
     return s;
 }

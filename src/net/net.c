@@ -77,6 +77,13 @@ static void q_advance(net_conn_t *c, size_t n)
         c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
     }
+    /* A burst (a join storm's presence events) may have grown the ring: an emptied ring
+     * goes, so the connection returns to its idle size. */
+    if (c->q_len == 0 && c->q_cap > 8) {
+        free(c->q);
+        c->q = NULL;
+        c->q_cap = c->q_head = 0;
+    }
 }
 
 static void q_free(net_conn_t *c)
@@ -202,6 +209,8 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 static void on_write(uv_write_t *req, int status)
 {
     net_conn_t *c = req->data;
+    free(req);
+    c->wreq = NULL;
     c->writing = false;
     if (status < 0) {
         /* UV_ECANCELED comes from our own close; the queue is freed in on_closed. */
@@ -258,9 +267,12 @@ static void flush_conn(net_conn_t *c)
         n = fill_iov(c, iov);
         c->inflight = n;
         c->writing = true;
-        c->wreq.data = c;
-        r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write);
+        c->wreq = xmalloc(sizeof(*c->wreq));
+        c->wreq->data = c;
+        r = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write);
         if (r < 0) {
+            free(c->wreq);
+            c->wreq = NULL;
             c->writing = false;
             c->inflight = 0;
             net_conn_close(c);

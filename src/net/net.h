@@ -61,9 +61,9 @@ struct net_conn {
     uint64_t opened_ms; /* monotonic */
     net_out_t *q;       /* ring of queued buffers */
     uint32_t q_head, q_len, q_cap;
-    uint32_t inflight; /* entries of q inside the uv_write in flight */
-    size_t q_bytes;    /* unwritten bytes queued */
-    uv_write_t wreq;
+    uint32_t inflight;       /* entries of q inside the uv_write in flight */
+    size_t q_bytes;          /* unwritten bytes queued */
+    uv_write_t *wreq;        /* only while a write is in flight: idle connections stay small */
     net_conn_t *prev, *next; /* every open connection */
     net_conn_t *flush_next;  /* pending flush list */
     bool writing, in_flush, closing, close_after_flush, dead, want_drain;
