@@ -32,19 +32,119 @@ chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_tr
     return h;
 }
 
+static blob_t *build_frame(chat_fmt_t fmt, const chat_channel_t *ch, const store_msg_t *m);
+
+static chat_recent_t *recent_at(chat_channel_t *ch, unsigned i)
+{
+    return &ch->recent[(ch->recent_head + i) % CHAT_RECENT];
+}
+
+static void recent_push(chat_channel_t *ch, uint64_t seq, blob_t *frame)
+{
+    if (ch->recent_len == CHAT_RECENT) {
+        blob_unref(recent_at(ch, 0)->frame);
+        ch->recent_head = (ch->recent_head + 1) % CHAT_RECENT;
+        ch->recent_len--;
+    }
+    chat_recent_t *r = recent_at(ch, ch->recent_len++);
+    r->seq = seq;
+    r->frame = blob_ref(frame);
+    blob_unref(ch->join_history);
+    ch->join_history = NULL;
+}
+
+/* The start-up answer: the newest messages, before any commit of this run (the store
+ * answers in order, and this query went first). */
+static void on_primed(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    chat_channel_t *ch = ctx;
+    (void)more;
+    if (status < 0 || ch->recent_len)
+        return; /* the store path keeps serving; nothing is lost but speed */
+    for (size_t i = 0; i < n; i++) {
+        blob_t *f = build_frame(CHAT_FMT_JSON, ch, &msgs[i]);
+        recent_push(ch, msgs[i].seq, f);
+        blob_unref(f);
+    }
+    ch->recent_primed = n == 0 || msgs[n - 1].seq == ch->committed;
+}
+
 int chat_hub_load(chat_hub_t *h)
 {
     uint64_t seq = 0;
     if (store_last_seq(h->store, h->general.name, &seq) < 0)
         return -1;
     h->general.last_seq = h->general.committed = seq;
-    return 0;
+    if (seq == 0) {
+        h->general.recent_primed = true;
+        return 0;
+    }
+    store_query_t q = {h->general.name, 0, 0, CHAT_RECENT, false};
+    return store_query(h->store, &q, on_primed, &h->general);
+}
+
+bool chat_hub_recent_covers(const chat_channel_t *ch, uint64_t after)
+{
+    if (!ch->recent_primed || after > ch->committed)
+        return false;
+    uint64_t oldest = ch->recent_len ? ch->recent[ch->recent_head].seq : ch->committed + 1;
+    return after + 1 >= oldest;
+}
+
+blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq)
+{
+    uint64_t oldest = ch->recent[ch->recent_head].seq;
+    return ch->recent[(ch->recent_head + (seq - oldest)) % CHAT_RECENT].frame;
+}
+
+/* The payload object inside a JSON msg frame: after the WebSocket header and
+ * {"type":"msg","payload":, before the closing brace. */
+static void frame_payload(const blob_t *f, const char **p, size_t *len)
+{
+    static const char prefix[] = "{\"type\":\"msg\",\"payload\":";
+    uint8_t l7 = (uint8_t)f->data[1] & 0x7f;
+    size_t hl = l7 == 127 ? 10 : l7 == 126 ? 4 : 2;
+    *p = f->data + hl + sizeof(prefix) - 1;
+    *len = f->len - hl - (sizeof(prefix) - 1) - 1;
+}
+
+blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch)
+{
+    unsigned want = h->cfg.history;
+    if (!ch->recent_primed || (ch->recent_len < want && ch->recent_len < ch->committed))
+        return NULL;
+    if (ch->join_history)
+        return blob_ref(ch->join_history);
+    unsigned n = ch->recent_len < want ? ch->recent_len : want;
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"history\",\"payload\":{\"channel\":");
+    json_append_string(&b, ch->name, strlen(ch->name));
+    buf_append_str(&b, ",\"messages\":[");
+    uint64_t first = 0;
+    for (unsigned i = ch->recent_len - n; i < ch->recent_len; i++) {
+        const char *p;
+        size_t len;
+        frame_payload(recent_at(ch, i)->frame, &p, &len);
+        if (!first)
+            first = recent_at(ch, i)->seq;
+        else
+            buf_append_str(&b, ",");
+        buf_append(&b, p, len);
+    }
+    bool more = n ? first > 1 : ch->committed > 0;
+    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    ch->join_history = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return blob_ref(ch->join_history);
 }
 
 void chat_hub_free(chat_hub_t *h)
 {
     if (!h)
         return;
+    for (unsigned i = 0; i < h->general.recent_len; i++)
+        blob_unref(recent_at(&h->general, i)->frame);
+    blob_unref(h->general.join_history);
     for (chat_msg_t *m = h->general.pend_head, *next; m; m = next) {
         next = m->next;
         free(m->user);
@@ -276,9 +376,10 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
 
 /* ---- publish, commit, fan-out ---- */
 
-static void fan_out(chat_hub_t *h, chat_channel_t *ch, const store_msg_t *m)
+/* json_frame: the message's JSON frame, already built for the recent ring. */
+static void fan_out(chat_hub_t *h, chat_channel_t *ch, const store_msg_t *m, blob_t *json_frame)
 {
-    blob_t *frame[CHAT_FMT_COUNT] = {NULL};
+    blob_t *frame[CHAT_FMT_COUNT] = {blob_ref(json_frame)};
     for (chat_session_t *s = ch->members; s; s = s->ch_next) {
         int fmt = session_fmt(s);
         if (fmt < 0)
@@ -326,7 +427,10 @@ static void on_stored(void *ctx, int status)
     if (m->sender && m->sender->conn && m->sender->mode == CHAT_MODE_JSON)
         send_ack(h, ch, m);
     store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts};
-    fan_out(h, ch, &sm);
+    blob_t *json = build_frame(CHAT_FMT_JSON, ch, &sm);
+    recent_push(ch, m->seq, json);
+    fan_out(h, ch, &sm, json);
+    blob_unref(json);
     free(m->user);
     free(m->text);
     free(m);

@@ -30,6 +30,7 @@
 #define CHAT_CHANNEL_MAX 80
 #define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
 #define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
+#define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
 
 typedef struct chat_hub chat_hub_t;
 typedef struct chat_session chat_session_t;
@@ -84,8 +85,21 @@ typedef struct chat_msg {
     char id[400]; /* the request id as JSON text, "" if none */
 } chat_msg_t;
 
+/* A recently committed message, kept as its encoded JSON `msg` frame: joins and short
+ * resumes are answered from these without the store and without encoding anything. */
+typedef struct {
+    uint64_t seq;
+    blob_t *frame;
+} chat_recent_t;
+
 struct chat_channel {
     chat_hub_t *hub;
+    /* The newest committed messages, contiguous up to `committed` once primed (at start-up
+     * from the store). A ring: entry i (0 = oldest) is recent[(recent_head + i) % N]. */
+    chat_recent_t recent[CHAT_RECENT];
+    unsigned recent_head, recent_len;
+    bool recent_primed;
+    blob_t *join_history; /* the history frame a joiner gets, until the next commit */
     char name[CHAT_CHANNEL_MAX + 1];
     uint64_t last_seq;  /* highest seq assigned */
     uint64_t committed; /* highest seq stored and fanned out */
@@ -149,6 +163,15 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
 /* Sends frame to the JSON members of ch, except `except`. */
 void chat_hub_send_json_members(chat_hub_t *h, chat_channel_t *ch, blob_t *frame,
                                 chat_session_t *except);
+
+/* Recent messages. True when the ring holds every message with seq > after (up to the
+ * committed one): a resume from `after` can be answered from it. */
+bool chat_hub_recent_covers(const chat_channel_t *ch, uint64_t after);
+/* The JSON msg frame of the message with the given seq (covered), borrowed. */
+blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq);
+/* The history frame for a join (the newest cfg.history messages), a new reference; NULL
+ * when the ring cannot answer (not primed yet, or too short), then the store must. */
+blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch);
 
 /* Frames. */
 blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */

@@ -272,7 +272,7 @@ static void resume_next_page(chat_session_t *s)
     q->kind = Q_RESUME;
     r->querying = true;
     session_ref(s);
-    store_query_t sq = {r->ch->name, r->after, 0, RESUME_PAGE};
+    store_query_t sq = {r->ch->name, r->after, 0, RESUME_PAGE, true};
     if (store_query(s->hub->store, &sq, on_query, q) < 0)
         on_query(q, -1, NULL, 0, false); /* shutting down */
 }
@@ -473,10 +473,16 @@ static void do_join(chat_session_t *s, const json_env_t *e)
     send_welcome(s, ch, e->id);
     if (first)
         chat_hub_announce(s->hub, ch, name, true, s);
-    store_query_t sq = {ch->name, 0, 0, s->hub->cfg.history};
-    if (sq.limit == 0) {
+    store_query_t sq = {ch->name, 0, 0, s->hub->cfg.history, false};
+    blob_t *hist = sq.limit ? chat_hub_join_history(s->hub, ch) : NULL;
+    if (sq.limit == 0 || hist) {
+        /* Answered from memory: exactly what is committed now, so no hold is needed. */
         s->last_sent = ch->committed;
-        send_history(s, ch, NULL, 0, ch->committed > 0, "");
+        if (hist)
+            s->hub->t->send(s->conn, hist);
+        else
+            send_history(s, ch, NULL, 0, ch->committed > 0, "");
+        blob_unref(hist);
         send_self_join(s, ch);
         return;
     }
@@ -539,7 +545,7 @@ static void do_history(chat_session_t *s, const json_env_t *e)
         return;
     if (limit > HISTORY_LIMIT_MAX)
         limit = HISTORY_LIMIT_MAX;
-    store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit};
+    store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit, false};
     start_query(s, ch, Q_HISTORY, &sq, e->id);
 }
 
@@ -586,6 +592,15 @@ static void do_resume(chat_session_t *s, const json_env_t *e)
             /* Seqs this server never committed (not our history), or a gap longer than we
              * replay: the client must refetch history. */
             send_resumed(s, ch, e->id, from, ch->committed, false);
+            continue;
+        }
+        if (chat_hub_recent_covers(ch, from)) {
+            /* A short gap: the very frames fanned out earlier, straight from memory. */
+            for (uint64_t seq = from + 1; seq <= ch->committed; seq++)
+                s->hub->t->send_bulk(s->conn, chat_hub_recent_frame(ch, seq));
+            if (ch->committed > s->last_sent)
+                s->last_sent = ch->committed;
+            send_resumed(s, ch, e->id, from, ch->committed, true);
             continue;
         }
         s->resume = xcalloc(1, sizeof(*s->resume));

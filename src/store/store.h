@@ -33,7 +33,8 @@ typedef struct {
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
- * after > 0:  seq > after, the oldest `limit` of them (resume).
+ * after > 0 or forward:  seq > after, the oldest `limit` of them (resume; forward makes
+ *             after = 0 mean "from the first message").
  * else before > 0: seq < before, the newest `limit` of them (scroll back).
  * else: the newest `limit` messages (history on join). */
 typedef struct {
@@ -41,6 +42,7 @@ typedef struct {
     uint64_t after;
     uint64_t before;
     unsigned limit;
+    bool forward;
 } store_query_t;
 
 typedef struct {

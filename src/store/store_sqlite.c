@@ -260,7 +260,7 @@ static void run_query(sqlite_store_t *s, op_t *op)
     const store_query_t *q = &op->u.query.q;
     sqlite3_stmt *st = s->st[ST_NEWEST];
     uint64_t bound = 0;
-    if (q->after > 0) {
+    if (q->after > 0 || q->forward) {
         st = s->st[ST_AFTER];
         bound = q->after;
     } else if (q->before > 0) {

@@ -132,7 +132,7 @@ static void append_range(store_t *s, const char *channel, uint64_t from, uint64_
 static void query(uv_loop_t *loop, store_t *s, const char *channel, uint64_t after, uint64_t before,
                   unsigned limit)
 {
-    store_query_t q = {channel, after, before, limit};
+    store_query_t q = {channel, after, before, limit, false};
     int want = rec->queried + 1;
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)channel), 0);
     run_until(loop, &rec->queried, want);
@@ -257,7 +257,7 @@ TEST(test_query_sees_earlier_appends)
     if (!s)
         return;
     append_range(s, "general", 1, 50);
-    store_query_t q = {"general", 0, 0, 100};
+    store_query_t q = {"general", 0, 0, 100, false};
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
     append_range(s, "general", 51, 60);
     run_until(&loop, &rec->appended, 60);
@@ -350,7 +350,7 @@ TEST(test_close_commits_pending)
     if (!s)
         return;
     append_range(s, "general", 1, 500);
-    store_query_t q = {"general", 0, 0, 10};
+    store_query_t q = {"general", 0, 0, 10, false};
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
     store_close(s);
     CHECK_EQ_INT(rec->appended, 500); /* close answers everything pending, in order */
