@@ -140,13 +140,50 @@ void net_conn_close(net_conn_t *c)
     uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
 
-void net_conn_close_after_flush(net_conn_t *c)
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    net_conn_t *c = req->data;
+    free(req);
+    if (status < 0)
+        net_conn_close(c); /* does nothing if the close already began (ECANCELED) */
+}
+
+/* The queue is written: half-close and wait for the peer's FIN (the read path closes on
+ * EOF; the sweep cuts a peer that never sends it). Closing at once would reset the
+ * connection if the peer's last bytes were still unread, and a reset can overtake the
+ * close frame or response we just sent (RFC 6455 7.1.1, RFC 9112 9.6). */
+static void linger_close(net_conn_t *c)
+{
+    if (c->closing || c->shut)
+        return;
+    c->shut = true;
+    uv_shutdown_t *req = xmalloc(sizeof(*req));
+    req->data = c;
+    if (uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+        free(req);
+        net_conn_close(c);
+    }
+}
+
+/* The queue is empty and the connection was asked to go. */
+static void finish_close(net_conn_t *c)
+{
+    if (c->linger)
+        linger_close(c);
+    else
+        net_conn_close(c);
+}
+
+void net_conn_close_after_flush(net_conn_t *c, bool linger)
 {
     if (c->closing)
         return;
+    c->linger = c->close_after_flush ? c->linger && linger : linger;
     c->close_after_flush = true;
-    if (c->q_len == 0 && !c->writing)
-        net_conn_close(c);
+    if (c->shut && !linger)
+        net_conn_close(c); /* already half-closed and written: nothing left to wait for */
+    else if (c->q_len == 0 && !c->writing)
+        finish_close(c);
     else
         schedule_flush(c);
 }
@@ -228,7 +265,7 @@ static void on_write(uv_write_t *req, int status)
     if (c->q_len)
         schedule_flush(c);
     else if (c->close_after_flush)
-        net_conn_close(c);
+        finish_close(c);
     else
         drained(c);
 }
@@ -280,7 +317,7 @@ static void flush_conn(net_conn_t *c)
         return;
     }
     if (c->q_len == 0 && !c->writing && c->close_after_flush && !c->closing)
-        net_conn_close(c);
+        finish_close(c);
 }
 
 int net_conn_send(net_conn_t *c, blob_t *b)

@@ -66,7 +66,7 @@ struct net_conn {
     uv_write_t *wreq;        /* only while a write is in flight: idle connections stay small */
     net_conn_t *prev, *next; /* every open connection */
     net_conn_t *flush_next;  /* pending flush list */
-    bool writing, in_flush, closing, close_after_flush, dead, want_drain;
+    bool writing, in_flush, closing, close_after_flush, dead, want_drain, shut, linger;
 };
 
 struct net_server {
@@ -107,8 +107,11 @@ void net_conn_want_drain(net_conn_t *c);
 void net_conn_send_control(net_conn_t *c, blob_t *b);
 /* Drops queued buffers that have not started going out (a slow consumer's backlog). */
 void net_conn_drop_queued(net_conn_t *c);
-/* Closes once the queue has been written (or at once if empty). Further sends fail. */
-void net_conn_close_after_flush(net_conn_t *c);
+/* Closes once the queue has been written. With linger, half-closes and waits for the
+ * peer's EOF (the owner's sweep cuts a peer that never sends it): for closes we start
+ * while the peer may still be sending. Without, closes outright: the peer already said it
+ * is done. Further sends fail. Called again without linger, ends a linger. */
+void net_conn_close_after_flush(net_conn_t *c, bool linger);
 /* Closes now, dropping the queue. on_close follows asynchronously. */
 void net_conn_close(net_conn_t *c);
 /* "c42 127.0.0.1:5000" into out, for log lines. */

@@ -97,8 +97,10 @@ static void send_control(sconn_t *c, int opcode, const void *payload, size_t len
     blob_unref(b);
 }
 
-/* Sends a close frame and lets the socket go once it is written. */
-static void ws_close(sconn_t *c, uint16_t code, const char *reason)
+/* Sends a close frame and lets the socket go once it is written. linger: we start the
+ * close while the peer may still be sending, so wait for its close or EOF (on_closing_data)
+ * rather than reset a connection whose last bytes are unread. */
+static void ws_close_ex(sconn_t *c, uint16_t code, const char *reason, bool linger)
 {
     if (c->state == SC_CLOSING)
         return;
@@ -107,7 +109,12 @@ static void ws_close(sconn_t *c, uint16_t code, const char *reason)
     send_control(c, WS_OP_CLOSE, payload, n);
     c->state = SC_CLOSING;
     c->mark_ms = clock_mono_ms();
-    net_conn_close_after_flush(c->nc);
+    net_conn_close_after_flush(c->nc, linger);
+}
+
+static void ws_close(sconn_t *c, uint16_t code, const char *reason)
+{
+    ws_close_ex(c, code, reason, true);
 }
 
 static void respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
@@ -126,7 +133,7 @@ static void respond(sconn_t *c, int status, const char *ctype, const void *body,
     if (!keep_alive) {
         c->state = SC_CLOSING;
         c->mark_ms = clock_mono_ms();
-        net_conn_close_after_flush(c->nc);
+        net_conn_close_after_flush(c->nc, true);
     }
 }
 
@@ -469,8 +476,9 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
         case WS_EV_PONG:
             break;
         case WS_EV_CLOSE:
-            /* Echo the code (RFC 6455 5.5.1); an empty close is answered empty. */
-            ws_close(c, ev.code == WS_CLOSE_NO_STATUS ? 0 : ev.code, NULL);
+            /* Echo the code (RFC 6455 5.5.1); an empty close is answered empty. The peer
+             * is done sending, so the socket goes as soon as the echo is written. */
+            ws_close_ex(c, ev.code == WS_CLOSE_NO_STATUS ? 0 : ev.code, NULL, false);
             return;
         case WS_EV_ERROR: {
             char name[96];
@@ -480,6 +488,24 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
             return;
         }
         }
+    }
+}
+
+/* CLOSING after our close frame: the peer's messages are dropped, its close answer ends
+ * the wait (RFC 6455 7.1.1: then the server closes the TCP connection). */
+static void on_closing_data(sconn_t *c, uint8_t *data, size_t len)
+{
+    while (len) {
+        ws_event_t ev;
+        size_t n = ws_parser_feed(&c->ws, data, len, &ev);
+        data += n;
+        len -= n;
+        if (ev.type == WS_EV_CLOSE || ev.type == WS_EV_ERROR) {
+            net_conn_close_after_flush(c->nc, false);
+            return;
+        }
+        if (ev.type == WS_EV_NONE)
+            return;
     }
 }
 
@@ -505,7 +531,10 @@ static void on_data(net_conn_t *nc, uint8_t *data, size_t len)
         on_http(c, data, len);
     else if (c->state == SC_WS)
         on_ws(c, data, len);
-    /* CLOSING: whatever the peer still sends is ignored until the socket goes. */
+    else if (c->upgraded && !c->ws.error)
+        on_closing_data(c, data, len);
+    /* Otherwise (a final HTTP response, a failed parser) the bytes are dropped until the
+     * peer's EOF or the sweep. */
 }
 
 static void on_close(net_conn_t *nc)
@@ -539,7 +568,8 @@ static void on_tick(net_conn_t *nc, uint64_t now)
          * one-second granularity can never close a peer that was not asked first. */
         uint64_t half = cfg->idle_timeout_ms / 2;
         if (c->ping_out && now - c->ping_ms >= half) {
-            ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout");
+            /* Silent through a ping: most likely gone, so no waiting for its close. */
+            ws_close_ex(c, WS_CLOSE_GOING_AWAY, "idle timeout", false);
         } else if (!c->ping_out && age >= half) {
             send_control(c, WS_OP_PING, "parley", 6);
             c->ping_out = true;
