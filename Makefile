@@ -61,6 +61,8 @@ format:
 lint:
 	clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h' 'tools/*.c')
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance -I src src tools
+	cmake -S . -B build -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	clang-tidy -p build --quiet $$(git ls-files 'src/*.c')
 
 clean:
 	rm -rf build build-test build-fuzz

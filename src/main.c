@@ -40,15 +40,15 @@ static options_t opt = {
     .history = 50,
     .max_name = 32,
     .max_text = 4000,
-    .max_frame = 64 * 1024,
+    .max_frame = 64ull * 1024,
     .rate = 20,
     .burst = 40,
-    .max_outbound = 1024 * 1024,
+    .max_outbound = 1024ull * 1024,
     .handshake_timeout = 10,
     .idle_timeout = 60,
     .max_connections = 100000,
-    .max_header = 8 * 1024,
-    .max_body = 64 * 1024,
+    .max_header = 8ull * 1024,
+    .max_body = 64ull * 1024,
     .resume_max = 10000,
     .presence_limit = 1000,
 };
@@ -94,19 +94,22 @@ static const flag_t flags[] = {
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
+/* PARLEY_ + the flag's name in capitals, dashes as underscores: --max-text -> PARLEY_MAX_TEXT. */
+static void env_name(const flag_t *f, char out[64])
+{
+    size_t n = (size_t)snprintf(out, 64, "PARLEY_");
+    for (const char *p = f->name; *p && n + 1 < 64; p++)
+        out[n++] = (char)(*p == '-' ? '_' : *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+    out[n] = '\0';
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: parley [--flag value]...\n\n"
                "A self-hosted team chat server: web client on /, WebSocket on /ws.\n\n");
     for (size_t i = 0; i < NFLAGS; i++) {
         char env[64], def[64];
-        snprintf(env, sizeof(env), "PARLEY_");
-        for (const char *p = flags[i].name; *p; p++) {
-            char ch = *p == '-' ? '_' : (char)(*p - ('a' <= *p && *p <= 'z' ? 32 : 0));
-            size_t n = strlen(env);
-            env[n] = ch;
-            env[n + 1] = '\0';
-        }
+        env_name(&flags[i], env);
         if (flags[i].kind == OPT_STR)
             snprintf(def, sizeof(def), "%s", *(const char **)flags[i].ptr);
         else
@@ -160,11 +163,8 @@ static int set_flag(const flag_t *f, const char *value, const char *from)
 static int parse_config(int argc, char **argv)
 {
     for (size_t i = 0; i < NFLAGS; i++) {
-        char env[64] = "PARLEY_";
-        size_t n = strlen(env);
-        for (const char *p = flags[i].name; *p && n + 1 < sizeof(env); p++)
-            env[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-        env[n] = '\0';
+        char env[64];
+        env_name(&flags[i], env);
         const char *v = getenv(env);
         if (v && set_flag(&flags[i], v, env) < 0)
             return -1;

@@ -255,8 +255,7 @@ static void send_resumed(chat_session_t *s, chat_channel_t *ch, const char *id, 
     buf_append_str(&b, ",\"payload\":{\"channels\":{");
     json_append_string(&b, ch->name, strlen(ch->name));
     buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}}}}",
-                (unsigned long long)(from + 1), (unsigned long long)to,
-                recovered ? "true" : "false");
+                (unsigned long long)from + 1, (unsigned long long)to, recovered ? "true" : "false");
     send_buf(s, &b);
     buf_deinit(&b);
 }

@@ -23,8 +23,8 @@ typedef struct {
     unsigned max_connections; /* WebSocket sessions before 503 */
     unsigned handshake_timeout_ms;
     unsigned idle_timeout_ms;
-    const char *echo_path;     /* "" or NULL: no echo route (conformance suites only) */
-    bool deflate;              /* offer permessage-deflate (RFC 7692) */
+    const char *echo_path; /* "" or NULL: no echo route (conformance suites only) */
+    bool deflate;          /* offer permessage-deflate (RFC 7692) */
 } server_config_t;
 
 typedef struct server server_t;

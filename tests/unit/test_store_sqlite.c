@@ -385,7 +385,7 @@ TEST(test_close_from_callback)
     rec->close_in_cb = s;
     rec->close_at = 1;
     append_range(s, "general", 1, 200);
-    uv_run(&loop, UV_RUN_DEFAULT); /* ends once the store's handle is closed */
+    uv_run(&loop, UV_RUN_DEFAULT);    /* ends once the store's handle is closed */
     CHECK_EQ_INT(rec->appended, 200); /* every callback fires once, close or not */
 
     s = open_store(&loop, "cbclose.db", false);
