@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 ARGS ?=
 
-.PHONY: all build run test test-unit test-e2e fuzz valgrind deps deps-test clean lint format
+.PHONY: all build run test test-unit test-e2e fuzz bench valgrind deps deps-test clean lint format
 
 all: build
 
@@ -45,6 +45,11 @@ test-unit: build-test/Makefile
 test-e2e: build-test/Makefile
 	@cmake --build build-test -j $(JOBS) --target parley
 	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(ARGS)
+
+# parley against the seeds' FastAPI server, Node ws and Bun, side by side, into
+# docs/benchmarks.md (about 20 minutes; ARGS=--quick for a smoke run).
+bench:
+	@scripts/bench $(ARGS)
 
 # Every libFuzzer target for FUZZ_SECONDS each (make test runs them for FUZZ_SMOKE).
 fuzz: deps-test
