@@ -168,14 +168,20 @@ chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name)
 
 /* ---- frames ---- */
 
-blob_t *chat_frame_text(const char *text, size_t len)
+blob_t *chat_frame(int opcode, const void *payload, size_t len)
 {
     uint8_t head[WS_MAX_HEADER];
-    size_t hl = ws_frame_header(head, WS_OP_TEXT, true, len, NULL);
+    size_t hl = ws_frame_header(head, opcode, true, len, NULL);
     blob_t *b = blob_new(hl + len);
     memcpy(b->data, head, hl);
-    memcpy(b->data + hl, text, len);
+    if (len)
+        memcpy(b->data + hl, payload, len);
     return b;
+}
+
+blob_t *chat_frame_text(const char *text, size_t len)
+{
+    return chat_frame(WS_OP_TEXT, text, len);
 }
 
 blob_t *chat_frame_buf(const buf_t *b)

@@ -174,6 +174,9 @@ blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq);
 blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch);
 
 /* Frames. */
+/* A whole unmasked, unfragmented frame of any opcode: one immutable image for every
+ * recipient. */
+blob_t *chat_frame(int opcode, const void *payload, size_t len);
 blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
 blob_t *chat_frame_buf(const buf_t *b);
 /* Appends a message payload object {"channel","seq","user","text","ts"}. */

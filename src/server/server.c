@@ -87,12 +87,7 @@ static void send_bytes(sconn_t *c, const void *p, size_t len)
 
 static void send_control(sconn_t *c, int opcode, const void *payload, size_t len)
 {
-    uint8_t head[WS_MAX_HEADER];
-    size_t hl = ws_frame_header(head, opcode, true, len, NULL);
-    blob_t *b = blob_new(hl + len);
-    memcpy(b->data, head, hl);
-    if (len)
-        memcpy(b->data + hl, payload, len);
+    blob_t *b = chat_frame(opcode, payload, len);
     net_conn_send_control(c->nc, b);
     blob_unref(b);
 }
@@ -435,12 +430,7 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
 
 static void echo_message(sconn_t *c, int opcode, const uint8_t *data, size_t len)
 {
-    uint8_t head[WS_MAX_HEADER];
-    size_t hl = ws_frame_header(head, opcode, true, len, NULL);
-    blob_t *b = blob_new(hl + len);
-    memcpy(b->data, head, hl);
-    if (len)
-        memcpy(b->data + hl, data, len);
+    blob_t *b = chat_frame(opcode, data, len);
     transport_send(c, b);
     blob_unref(b);
 }
