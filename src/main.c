@@ -290,7 +290,8 @@ int main(int argc, char **argv)
                         (double)opt.rate,
                         (double)opt.burst,
                         (unsigned)opt.resume_max,
-                        (unsigned)opt.presence_limit};
+                        (unsigned)opt.presence_limit,
+                        opt.max_outbound / 2};
     a.hub = chat_hub_new(a.store, &cc, &server_transport);
     if (chat_hub_load(a.hub) < 0) {
         log_error("cannot read the database %s", opt.db);

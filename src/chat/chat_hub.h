@@ -68,6 +68,7 @@ typedef struct {
     double rate, burst;      /* token bucket: messages per second, bucket size */
     unsigned resume_max;     /* longest range a resume serves */
     unsigned presence_limit; /* members above which join/leave are not broadcast */
+    size_t outbound_budget;  /* backlog under which a resume keeps sending (half the bound) */
 } chat_config_t;
 
 typedef struct {

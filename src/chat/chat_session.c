@@ -256,11 +256,17 @@ static void send_resumed(chat_session_t *s, chat_channel_t *ch, const char *id, 
     json_append_string(&b, ch->name, strlen(ch->name));
     buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}}}}",
                 (unsigned long long)from + 1, (unsigned long long)to, recovered ? "true" : "false");
-    send_buf(s, &b);
+    /* With the pages, past the bound: the pager kept the backlog under half of it. */
+    if (s->conn) {
+        blob_t *f = chat_frame_buf(&b);
+        s->hub->t->send_bulk(s->conn, f);
+        blob_unref(f);
+    }
     buf_deinit(&b);
 }
 
 static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more);
+static void resume_step(chat_session_t *s);
 
 static void resume_next_page(chat_session_t *s)
 {
@@ -298,7 +304,8 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
         resume_end(s);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
+    (void)more; /* resume_step compares with `committed` instead */
+    for (size_t i = 0; i < n && s->hub->t->backlog(s->conn) < s->hub->cfg.outbound_budget; i++) {
         buf_t b = BUF_INIT;
         buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
         chat_msg_payload_json(&b, r->ch->name, &msgs[i]);
@@ -309,22 +316,42 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
         buf_deinit(&b);
         r->after = msgs[i].seq;
     }
-    if (more) {
-        if (s->hub->t->backlog(s->conn) == 0)
+    resume_step(s);
+}
+
+/* Sends the resume onwards while the connection's backlog is under budget: from the ring
+ * of recent frames when it covers the next seq, else a page from the store. Over budget,
+ * waits for the queue to drain. The resume ends, and the hold with it, only once it has
+ * caught up with `committed`: everything committed during the hold went out in it. The
+ * backlog stays under the outbound bound, so the live messages that follow are not taken
+ * for a slow consumer's. */
+static void resume_step(chat_session_t *s)
+{
+    chat_resume_t *r = s->resume;
+    const chat_transport_t *t = s->hub->t;
+    while (t->backlog(s->conn) < s->hub->cfg.outbound_budget) {
+        if (r->after >= r->ch->committed) {
+            s->held--;
+            if (r->after > s->last_sent)
+                s->last_sent = r->after;
+            send_resumed(s, r->ch, r->id, r->from, r->after, true);
+            resume_end(s);
+            return;
+        }
+        if (!chat_hub_recent_covers(r->ch, r->after)) {
             resume_next_page(s);
-        else
-            s->hub->t->want_drain(s->conn);
-        return;
+            return;
+        }
+        t->send_bulk(s->conn, chat_hub_recent_frame(r->ch, r->after + 1));
+        r->after++;
     }
-    release_hold(s, r->ch, msgs, n);
-    send_resumed(s, r->ch, r->id, r->from, r->after, true);
-    resume_end(s);
+    t->want_drain(s->conn);
 }
 
 void chat_session_drained(chat_session_t *s)
 {
     if (s->resume && !s->resume->querying && s->conn)
-        resume_next_page(s);
+        resume_step(s);
 }
 
 static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
@@ -593,21 +620,12 @@ static void do_resume(chat_session_t *s, const json_env_t *e)
             send_resumed(s, ch, e->id, from, ch->committed, false);
             continue;
         }
-        if (chat_hub_recent_covers(ch, from)) {
-            /* A short gap: the very frames fanned out earlier, straight from memory. */
-            for (uint64_t seq = from + 1; seq <= ch->committed; seq++)
-                s->hub->t->send_bulk(s->conn, chat_hub_recent_frame(ch, seq));
-            if (ch->committed > s->last_sent)
-                s->last_sent = ch->committed;
-            send_resumed(s, ch, e->id, from, ch->committed, true);
-            continue;
-        }
         s->resume = xcalloc(1, sizeof(*s->resume));
         s->resume->ch = ch;
         s->resume->from = s->resume->after = from;
         snprintf(s->resume->id, sizeof(s->resume->id), "%s", e->id);
         s->held++;
-        resume_next_page(s);
+        resume_step(s);
         break;
     }
 }

@@ -16,8 +16,8 @@ async def recv_type(ws, want, timeout=20):
             return m
 
 
-async def join(url, user, session=None):
-    ws = await websockets.connect(url, max_size=None)
+async def join(url, user, session=None, **kw):
+    ws = await websockets.connect(url, max_size=None, **kw)
     payload = {"user": user}
     if session:
         payload["session"] = session
@@ -31,17 +31,21 @@ async def post(url, n, size=10):
     """Sends n acknowledged messages from a writer; returns the last seq."""
     ws, _, _ = await join(url, "writer")
     pad = "x" * max(0, size - 8)
-    for i in range(n):
-        await ws.send(json.dumps({"type": "msg", "id": i, "payload": {"text": f"{i:07d} {pad}"}}))
     last = 0
-    for _ in range(n):
-        last = (await recv_type(ws, "ack"))["payload"]["seq"]
+    # In batches, reading as it goes: a writer that never reads its own echoes is a slow
+    # consumer under a small --max-outbound, and would rightly be closed 1013.
+    for start in range(0, n, 20):
+        batch = range(start, min(n, start + 20))
+        for i in batch:
+            await ws.send(json.dumps({"type": "msg", "id": i, "payload": {"text": f"{i:07d} {pad}"}}))
+        for _ in batch:
+            last = (await recv_type(ws, "ack"))["payload"]["seq"]
     await ws.close()
     return last
 
 
-async def resume(url, user, session, frm):
-    ws, _, _ = await join(url, user, session)
+async def resume(url, user, session, frm, **kw):
+    ws, _, _ = await join(url, user, session, **kw)
     await ws.send(json.dumps({"type": "resume", "id": "r", "payload": {"channels": {"general": frm}}}))
     seqs = []
     while True:
@@ -53,12 +57,12 @@ async def resume(url, user, session, frm):
             return seqs, m
 
 
-def check_resume(url, frm, last):
+def check_resume(url, frm, last, **kw):
     async def flow():
-        ws, welcome, _ = await join(url, "reader")
+        ws, welcome, _ = await join(url, "reader", **kw)
         session = welcome["payload"]["session"]
         await ws.close()
-        seqs, done = await resume(url, "reader", session, frm)
+        seqs, done = await resume(url, "reader", session, frm, **kw)
         assert seqs == list(range(frm + 1, last + 1)), (seqs[:5], seqs[-5:], len(seqs))
         r = done["payload"]["channels"]["general"]
         assert r == {"from": frm + 1, "to": last, "recovered": True}
@@ -104,3 +108,36 @@ def test_ring_is_primed_from_the_store_after_a_restart(make_server):
 
     asyncio.run(flow())
     check_resume(srv.url + "/ws", last - 20, last + 1)
+
+
+def test_resume_bigger_than_the_bound_then_live(make_server):
+    """Regression: a resume queued past --max-outbound made the next bounded send (the
+    resumed frame, or the next live message) look like a slow consumer: closed 1013 on
+    every retry. The pager now keeps the backlog under half the bound."""
+    srv = make_server("--rate", "100000", "--burst", "100000", "--max-outbound", "256k")
+    url = srv.url + "/ws"
+    last = asyncio.run(post(url, 150, size=4000))
+    # Uncompressed: repeated letters would deflate to nothing and never fill a queue.
+    check_resume(url, 70, last, compression=None)  # 80 x 4 KB from the ring
+    check_resume(url, 0, last, compression=None)  # 150 x 4 KB
+
+    async def live_after_resume():
+        ws, welcome, _ = await join(url, "reader2", compression=None)
+        session = welcome["payload"]["session"]
+        await ws.close()
+        ws, _, _ = await join(url, "reader2", session, compression=None)
+        await ws.send(json.dumps({"type": "resume", "payload": {"channels": {"general": 0}}}))
+        w, _, _ = await join(url, "writer2")
+        await w.send(json.dumps({"type": "msg", "payload": {"text": "live " + "y" * 3990}}))
+        seqs = []
+        while True:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if m["type"] == "msg":
+                seqs.append(m["payload"]["seq"])
+                if m["payload"]["text"].startswith("live"):
+                    break
+        assert seqs == list(range(1, last + 2)), (len(seqs), seqs[-3:])
+        await ws.close()
+        await w.close()
+
+    asyncio.run(live_after_resume())
