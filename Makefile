@@ -1,13 +1,14 @@
 # parley: the two commands a user needs are `make run` and `make test`.
 #   make run     install what is missing, build, serve http://localhost:8000 (./parley.db)
-#   make test    the same set-up plus test tools; -Werror + ASan/UBSan build; every test
+#   make test    the same set-up plus test tools; -Werror + ASan/UBSan build; every test,
+#                with one loop and with four (--threads), then the protocol under TSan
 #   make build   release build only: build/parley
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 ARGS ?=
 
-.PHONY: all build run test test-unit test-e2e fuzz bench valgrind deps deps-test clean lint format
+.PHONY: all build run test tsan test-unit test-e2e fuzz bench valgrind deps deps-test clean lint format
 
 all: build
 
@@ -32,8 +33,25 @@ build-test/Makefile: CMakeLists.txt
 test: deps-test build-test/Makefile
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
-	@ulimit -n 20000 2>/dev/null; PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e
+	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=1 PARLEY_BIN=$(CURDIR)/build-test/parley \
+		$(PY) -m pytest -q tests/e2e
+	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-test/parley \
+		$(PY) -m pytest -q tests/e2e
+	@$(MAKE) --no-print-directory tsan
 	@scripts/fuzz $(FUZZ_SMOKE)
+
+# The protocol tests against a ThreadSanitizer build with four connection loops: every
+# hand-off between the hub and the loops is checked for races.
+build-tsan/Makefile: CMakeLists.txt
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_WERROR=ON -DPARLEY_TSAN=ON >/dev/null
+
+tsan: build-tsan/Makefile
+	@cmake --build build-tsan -j $(JOBS) --target parley test_net_mailbox
+	@build-tsan/test_net_mailbox
+	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-tsan/parley \
+		$(PY) -m pytest -q tests/e2e/test_seeds.py tests/e2e/test_json_protocol.py \
+		tests/e2e/test_resume_paths.py tests/e2e/test_durability.py tests/e2e/test_limits.py \
+		tests/e2e/test_abuse.py
 
 FUZZ_SMOKE ?= 10
 FUZZ_SECONDS ?= 600

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "chat/chat_hub.h"
+#include "server/relay.h"
 #include "server/server.h"
 #include "store/store_sqlite.h"
 
@@ -26,7 +27,7 @@ typedef struct {
     const char *host, *db, *sync, *log_level, *echo_path, *deflate;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
-        presence_limit;
+        presence_limit, threads;
 } options_t;
 
 static options_t opt = {
@@ -90,6 +91,8 @@ static const flag_t flags[] = {
      "serve a WebSocket echo route at this path, for conformance suites (off when empty)"},
     {"presence-limit", OPT_UINT, &opt.presence_limit, 10000000,
      "members above which a channel stops broadcasting join and leave"},
+    {"threads", OPT_UINT, &opt.threads, RELAY_THREADS_MAX,
+     "connection loops, each on its own thread (1: one loop for everything)"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -207,6 +210,10 @@ static int parse_config(int argc, char **argv)
         return -1;
     }
     log_level = level;
+    if (opt.threads == 0) {
+        fprintf(stderr, "parley: --threads must be at least 1\n");
+        return -1;
+    }
     if (opt.max_text == 0 || opt.max_name == 0 || opt.max_frame < 126 || opt.burst == 0 ||
         opt.rate == 0) {
         fprintf(stderr,
@@ -228,7 +235,8 @@ static int parse_config(int argc, char **argv)
 
 typedef struct {
     uv_loop_t *loop;
-    server_t *srv;
+    server_t *srv;  /* --threads 1 */
+    relay_t *relay; /* --threads N > 1 */
     chat_hub_t *hub;
     store_t *store;
     uv_signal_t sigterm, sigint;
@@ -246,15 +254,23 @@ static void finish(app_t *a)
     uv_close((uv_handle_t *)&a->drain_timer, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
-    server_stop(a->srv);
+    if (a->relay)
+        relay_stop(a->relay);
+    else
+        server_stop(a->srv);
     /* Commits what is queued and answers what is pending, then releases the loop. */
     store_close(a->store);
+}
+
+static size_t ws_count(const app_t *a)
+{
+    return a->relay ? relay_ws_count(a->relay) : server_ws_count(a->srv);
 }
 
 static void on_drain_tick(uv_timer_t *t)
 {
     app_t *a = t->data;
-    if (server_ws_count(a->srv) == 0 || clock_mono_ms() - a->drain_start > DRAIN_MS)
+    if (ws_count(a) == 0 || clock_mono_ms() - a->drain_start > DRAIN_MS)
         finish(a);
 }
 
@@ -266,15 +282,21 @@ static void on_signal(uv_signal_t *sig, int signum)
         finish(a);
         return;
     }
-    log_info("signal %d: draining (%zu WebSocket connections)", signum, server_ws_count(a->srv));
+    log_info("signal %d: draining (%zu WebSocket connections)", signum, ws_count(a));
     a->draining = true;
     a->drain_start = clock_mono_ms();
-    server_drain(a->srv);
+    if (a->relay)
+        relay_drain(a->relay);
+    else
+        server_drain(a->srv);
     uv_timer_start(&a->drain_timer, on_drain_tick, 0, 50);
 }
 
 int main(int argc, char **argv)
 {
+    opt.threads = uv_available_parallelism();
+    if (opt.threads > RELAY_THREADS_MAX)
+        opt.threads = RELAY_THREADS_MAX;
     if (parse_config(argc, argv) < 0)
         return 2;
     signal(SIGPIPE, SIG_IGN);
@@ -292,7 +314,8 @@ int main(int argc, char **argv)
                         (unsigned)opt.resume_max,
                         (unsigned)opt.presence_limit,
                         opt.max_outbound / 2};
-    a.hub = chat_hub_new(a.store, &cc, &server_transport);
+    bool threaded = opt.threads > 1;
+    a.hub = chat_hub_new(a.store, &cc, threaded ? &relay_transport : &server_transport);
     if (chat_hub_load(a.hub) < 0) {
         log_error("cannot read the database %s", opt.db);
         store_close(a.store);
@@ -300,20 +323,23 @@ int main(int argc, char **argv)
         return 1;
     }
     server_config_t sc = {
-        opt.host,
-        (int)opt.port,
-        opt.max_frame,
-        opt.max_outbound,
-        opt.max_header,
-        opt.max_body,
-        (unsigned)opt.max_connections,
-        (unsigned)opt.handshake_timeout * 1000,
-        (unsigned)opt.idle_timeout * 1000,
-        opt.echo_path,
-        strcmp(opt.deflate, "on") == 0,
+        .host = opt.host,
+        .port = (int)opt.port,
+        .max_frame = opt.max_frame,
+        .max_outbound = opt.max_outbound,
+        .max_header = opt.max_header,
+        .max_body = opt.max_body,
+        .max_connections = (unsigned)opt.max_connections,
+        .handshake_timeout_ms = (unsigned)opt.handshake_timeout * 1000,
+        .idle_timeout_ms = (unsigned)opt.idle_timeout * 1000,
+        .echo_path = opt.echo_path,
+        .deflate = strcmp(opt.deflate, "on") == 0,
     };
-    a.srv = server_start(a.loop, &sc, a.hub, a.store);
-    if (!a.srv) {
+    if (threaded)
+        a.relay = relay_start(a.loop, &sc, a.hub, a.store, (unsigned)opt.threads);
+    else
+        a.srv = server_start(a.loop, &sc, a.hub, a.store);
+    if (!a.srv && !a.relay) {
         store_close(a.store);
         uv_run(a.loop, UV_RUN_DEFAULT);
         chat_hub_free(a.hub);
@@ -325,11 +351,16 @@ int main(int argc, char **argv)
     a.sigterm.data = a.sigint.data = a.drain_timer.data = &a;
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
-    log_info("parley listening on http://%s:%d (db %s, sync %s, general at seq %llu)", opt.host,
-             server_port(a.srv), opt.db, opt.sync, (unsigned long long)a.hub->general.committed);
+    log_info(
+        "parley listening on http://%s:%d (db %s, sync %s, %llu thread%s, general at seq %llu)",
+        opt.host, a.relay ? relay_port(a.relay) : server_port(a.srv), opt.db, opt.sync, opt.threads,
+        opt.threads > 1 ? "s" : "", (unsigned long long)a.hub->general.committed);
 
     uv_run(a.loop, UV_RUN_DEFAULT);
-    server_free(a.srv);
+    if (a.relay)
+        relay_free(a.relay);
+    else
+        server_free(a.srv);
     chat_hub_free(a.hub);
     uv_loop_close(a.loop);
     log_info("stopped");

@@ -9,7 +9,7 @@
 blob_t *blob_new(size_t len)
 {
     blob_t *b = xmalloc(sizeof(*b) + len);
-    b->refs = 1;
+    atomic_init(&b->refs, 1);
     b->len = len;
     return b;
 }
@@ -24,12 +24,12 @@ blob_t *blob_from(const void *data, size_t len)
 
 blob_t *blob_ref(blob_t *b)
 {
-    b->refs++;
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
     return b;
 }
 
 void blob_unref(blob_t *b)
 {
-    if (b && --b->refs == 0)
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
         free(b);
 }

@@ -2,15 +2,18 @@
  * recipient of a broadcast (h2o's shared allocations). The creator holds the first
  * reference; each queue that holds the blob takes one; the last unref frees it.
  *
- * Counts are plain ints: a blob belongs to one loop thread. Passing blobs between loops
- * (the --threads work) will make them atomic. */
+ * Counts are atomic: with --threads, the hub's loop builds a broadcast frame once and the
+ * connection loops' queues hold and release references to it. Taking a reference is a
+ * relaxed increment; dropping one is an acquire-release decrement, so the thread that frees
+ * the blob sees every other thread's last use of it. */
 #ifndef PARLEY_BLOB_H
 #define PARLEY_BLOB_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct blob {
-    int refs;
+    atomic_int refs;
     size_t len;
     char data[];
 } blob_t;

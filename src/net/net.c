@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -21,10 +25,11 @@
 #define NET_RECV_SIZE (64 * 1024)
 #define NET_IOV_MAX 64
 
-/* One receive buffer for the whole loop: libuv reads one connection at a time and on_data
- * consumes the bytes before returning. */
-static char recv_buf[NET_RECV_SIZE];
-static bool recv_busy;
+/* One receive buffer per loop thread: libuv reads one connection at a time and on_data
+ * consumes the bytes before returning. Thread-local because with --threads each loop runs
+ * on its own thread. */
+static _Thread_local char recv_buf[NET_RECV_SIZE];
+static _Thread_local bool recv_busy;
 
 static void flush_conn(net_conn_t *c);
 static void drained(net_conn_t *c);
@@ -395,26 +400,19 @@ static void on_prepare(uv_prepare_t *p)
 
 /* ---- accepting and the sweep ---- */
 
-static void on_connection(uv_stream_t *server, int status)
+static void on_listen_readable(uv_poll_t *p, int status, int events);
+
+static void accept_fd(net_server_t *s, int fd)
 {
-    net_server_t *s = server->data;
-    if (status < 0) {
-        /* libuv sheds the pending connection itself on EMFILE (its reserve-fd trick); we
-         * only say so, once per episode. */
-        if (!s->accept_error_logged)
-            log_warn("accept: %s", uv_strerror(status));
-        s->accept_error_logged = true;
-        return;
-    }
     net_conn_t *c = xcalloc(1, sizeof(*c));
     c->srv = s;
     uv_tcp_init(s->loop, &c->tcp);
     c->tcp.data = c;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+        close(fd);
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
         return;
     }
-    s->accept_error_logged = false;
     uv_tcp_nodelay(&c->tcp, 1);
     c->id = ++s->next_id;
     c->opened_ms = clock_mono_ms();
@@ -429,6 +427,68 @@ static void on_connection(uv_stream_t *server, int status)
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
+static void on_accept_retry(uv_timer_t *t)
+{
+    net_server_t *s = t->data;
+    if (s->listening)
+        uv_poll_start(&s->lpoll, UV_READABLE, on_listen_readable);
+}
+
+/* Out of descriptors. Shed one pending connection with the reserve descriptor (the peer
+ * sees a reset rather than a hang, libuv's trick), then stop accepting for a moment: with
+ * several loops in one process a reserve can be lost to another thread, and polling a
+ * listener we cannot accept from would spin. */
+static void accept_exhausted(net_server_t *s, int err)
+{
+    if (!s->accept_error_logged)
+        log_warn("accept: %s", strerror(err));
+    s->accept_error_logged = true;
+    if (s->reserve_fd >= 0) {
+        close(s->reserve_fd);
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    uv_poll_stop(&s->lpoll);
+    uv_timer_start(&s->retry, on_accept_retry, 50, 0);
+}
+
+static void on_listen_readable(uv_poll_t *p, int status, int events)
+{
+    (void)events;
+    net_server_t *s = p->data;
+    if (status < 0)
+        return;
+    /* A bounded batch per wake-up: the loop's other work is not starved by a storm. */
+    for (int i = 0; i < 256 && s->listening; i++) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_exhausted(s, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_warn("accept: %s", strerror(errno));
+            return;
+        }
+        s->accept_error_logged = false;
+        if (s->reserve_fd < 0)
+            s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        accept_fd(s, fd);
+    }
+}
+
+void net_conn_read(net_conn_t *c, bool on)
+{
+    if (c->closing)
+        return;
+    if (on)
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    else
+        uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
 static void on_sweep(uv_timer_t *t)
 {
     net_server_t *s = t->data;
@@ -436,10 +496,52 @@ static void on_sweep(uv_timer_t *t)
     net_conn_t *c = s->conns;
     while (c) {
         net_conn_t *next = c->next; /* on_tick may close c, unlinking it */
+        /* A connection that went quiet gives its emptied ring back (80 bytes with malloc's
+         * header, a tenth of an idle connection); a busy one keeps it between flushes. */
+        if (c->q && c->q_len == 0 && !c->writing) {
+            free(c->q);
+            c->q = NULL;
+            c->q_cap = c->q_head = 0;
+        }
         if (s->h->on_tick)
             s->h->on_tick(c, now);
         c = next;
     }
+}
+
+/* The listening socket is ours, not a libuv handle: SO_REUSEPORT (several loops on one port)
+ * needs setting before bind, which libuv 1.44 cannot do, and accepting ourselves lets us
+ * back off when descriptors run out (see accept_exhausted). Returns the descriptor or a
+ * UV_E* code. */
+static int make_listener(const struct sockaddr *addr, uint8_t reuseport, bool probe)
+{
+    socklen_t len =
+        addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int one = 1, fd;
+    if (probe) {
+        /* A plain bind fails if anybody holds the port, with or without SO_REUSEPORT. */
+        fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return uv_translate_sys_error(errno);
+        int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (rc == 0)
+            rc = bind(fd, addr, len);
+        int err = errno;
+        close(fd);
+        if (rc < 0)
+            return uv_translate_sys_error(err);
+    }
+    fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return uv_translate_sys_error(errno);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+        bind(fd, addr, len) < 0 || listen(fd, 4096) < 0) {
+        int err = uv_translate_sys_error(errno);
+        close(fd);
+        return err;
+    }
+    return fd;
 }
 
 int net_server_start(net_server_t *s, uv_loop_t *loop, const net_config_t *cfg,
@@ -459,16 +561,19 @@ int net_server_start(net_server_t *s, uv_loop_t *loop, const net_config_t *cfg,
         log_error("bad listen address '%s'", cfg->host);
         return r;
     }
-    uv_tcp_init(loop, &s->listener);
-    s->listener.data = s;
-    r = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
-    if (r == 0)
-        r = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
-    if (r != 0) {
-        log_error("listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(r));
-        uv_close((uv_handle_t *)&s->listener, NULL);
-        return r;
+    bool probe = cfg->reuseport == 1 && cfg->port != 0;
+    int fd = make_listener((struct sockaddr *)&addr, cfg->reuseport, probe);
+    if (fd < 0) {
+        log_error("listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(fd));
+        return fd;
     }
+    s->lfd = fd;
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    uv_poll_init(loop, &s->lpoll, fd);
+    s->lpoll.data = s;
+    uv_poll_start(&s->lpoll, UV_READABLE, on_listen_readable);
+    uv_timer_init(loop, &s->retry);
+    s->retry.data = s;
     s->listening = true;
     uv_prepare_init(loop, &s->flusher);
     s->flusher.data = s;
@@ -482,12 +587,22 @@ int net_server_start(net_server_t *s, uv_loop_t *loop, const net_config_t *cfg,
 int net_server_port(const net_server_t *s)
 {
     struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) != 0)
+    socklen_t len = sizeof(ss);
+    if (getsockname(s->lfd, (struct sockaddr *)&ss, &len) != 0)
         return -1;
     if (ss.ss_family == AF_INET6)
         return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    net_server_t *s = h->data;
+    close(s->lfd);
+    s->lfd = -1;
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    s->reserve_fd = -1;
 }
 
 void net_server_stop(net_server_t *s)
@@ -506,7 +621,8 @@ void net_server_stop(net_server_t *s)
     s->flush_head = NULL;
     while (s->conns)
         net_conn_close(s->conns);
-    uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_close((uv_handle_t *)&s->lpoll, on_listener_closed);
+    uv_close((uv_handle_t *)&s->retry, NULL);
     uv_close((uv_handle_t *)&s->flusher, NULL);
     uv_close((uv_handle_t *)&s->sweeper, NULL);
 }

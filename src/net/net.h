@@ -46,6 +46,10 @@ typedef struct {
     const char *host;
     int port;            /* 0: any free port (see net_server_port) */
     size_t max_outbound; /* bound of each connection's queued bytes */
+    /* SO_REUSEPORT, several loops listening on one port: 0 off; 1 the group's first listener,
+     * which first checks that nobody else holds the port (another process of the same user
+     * could otherwise silently share it); 2 a further listener of the group. */
+    uint8_t reuseport;
 } net_config_t;
 
 typedef struct {
@@ -71,7 +75,10 @@ struct net_conn {
 
 struct net_server {
     uv_loop_t *loop;
-    uv_tcp_t listener;
+    int lfd;        /* the listening socket (ours: see make_listener) */
+    int reserve_fd; /* spent to shed a connection when descriptors run out */
+    uv_poll_t lpoll;
+    uv_timer_t retry; /* resumes accepting after running out of descriptors */
     uv_prepare_t flusher;
     uv_timer_t sweeper;
     net_config_t cfg;
@@ -114,6 +121,9 @@ void net_conn_drop_queued(net_conn_t *c);
 void net_conn_close_after_flush(net_conn_t *c, bool linger);
 /* Closes now, dropping the queue. on_close follows asynchronously. */
 void net_conn_close(net_conn_t *c);
+/* Stops (false) or resumes (true) reading c: inbound flow control while what it sent is
+ * still being handled elsewhere. */
+void net_conn_read(net_conn_t *c, bool on);
 /* "c42 127.0.0.1:5000" into out, for log lines. */
 void net_conn_name(const net_conn_t *c, char *out, size_t cap);
 

@@ -25,6 +25,7 @@
 #include "http/http_parse.h"
 #include "http/http_response.h"
 #include "net/net.h"
+#include "server/relay.h"
 #include "ui/ui.h"
 #include "ws/ws_deflate.h"
 #include "ws/ws_frame.h"
@@ -50,9 +51,10 @@ struct server {
     ws_limits_t limits;
     chat_hub_t *hub;
     store_t *store;
-    size_t nws;
+    size_t nws; /* this loop's WebSockets */
     uint64_t slow_closed, ws_opened;
-    bool draining;
+    server_shared_t *shared; /* &own, or the relay's for every loop */
+    server_shared_t own;
     ws_deflate_config_t dcfg;
     ws_inflater_t *inflater; /* shared: clients never keep context (we impose it) */
     ws_deflater_t *deflater; /* shared: we never keep context either */
@@ -64,9 +66,10 @@ struct server {
 typedef struct {
     net_conn_t *nc;
     server_t *srv;
-    chat_session_t *session;
-    uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
-    uint64_t ping_ms; /* when our keep-alive ping went out */
+    chat_session_t *session; /* single loop: the chat side, on this loop */
+    relay_link_t *link;      /* --threads: the chat side, on the hub's loop */
+    uint64_t mark_ms;        /* HTTP: request start; WS: last byte in; CLOSING: when it began */
+    uint64_t ping_ms;        /* when our keep-alive ping went out */
     uint8_t state;
     bool upgraded;       /* counted in nws */
     bool ping_out;       /* our keep-alive ping awaits its pong */
@@ -192,6 +195,14 @@ static void transport_send(void *conn, blob_t *frame)
     blob_unref(w);
     if (r == 0)
         return;
+    server_conn_slow(c);
+}
+
+void server_conn_slow(void *conn)
+{
+    sconn_t *c = conn;
+    if (c->state != SC_WS || c->nc->closing)
+        return;
     /* Past the outbound bound: a slow consumer. Its backlog goes, the close goes alone. */
     char name[96];
     net_conn_name(c->nc, name, sizeof(name));
@@ -234,12 +245,34 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len);
 
 /* ---- HTTP ---- */
 
+void server_local_metrics(const server_t *s, server_metrics_t *m)
+{
+    m->connections = s->net.nconns;
+    m->websockets = s->nws;
+    m->accepted = s->net.accepted;
+    m->bytes_in = s->net.bytes_in;
+    m->bytes_out = s->net.bytes_out;
+    m->slow_closed = s->slow_closed;
+}
+
 static void metrics(sconn_t *c, bool keep_alive, bool head_only)
 {
     server_t *s = c->srv;
-    store_stats_t st;
-    store_stats(s->store, &st);
-    const chat_stats_t *cs = &s->hub->stats;
+    server_metrics_t m = {0};
+    if (s->cfg.relay) {
+        relay_metrics(s->cfg.relay, &m);
+    } else {
+        server_local_metrics(s, &m);
+        store_stats_t st;
+        store_stats(s->store, &st);
+        m.online = s->hub->online;
+        m.published = s->hub->stats.published;
+        m.delivered = s->hub->stats.delivered;
+        m.appends = st.appends;
+        m.commits = st.commits;
+        m.queued = st.queued;
+        m.general_seq = s->hub->general.committed;
+    }
     buf_t b = BUF_INIT;
     buf_appendf(&b,
                 "# HELP parley_connections Open TCP connections.\n"
@@ -261,12 +294,12 @@ static void metrics(sconn_t *c, bool keep_alive, bool head_only)
                 "# TYPE parley_bytes_out_total counter\nparley_bytes_out_total %llu\n"
                 "# TYPE parley_channel_last_seq gauge\n"
                 "parley_channel_last_seq{channel=\"general\"} %llu\n",
-                s->net.nconns, s->nws, s->hub->online, (unsigned long long)s->net.accepted,
-                (unsigned long long)cs->published, (unsigned long long)cs->delivered,
-                (unsigned long long)s->slow_closed, (unsigned long long)st.appends,
-                (unsigned long long)st.commits, (unsigned long long)st.queued,
-                (unsigned long long)s->net.bytes_in, (unsigned long long)s->net.bytes_out,
-                (unsigned long long)s->hub->general.committed);
+                m.connections, m.websockets, m.online, (unsigned long long)m.accepted,
+                (unsigned long long)m.published, (unsigned long long)m.delivered,
+                (unsigned long long)m.slow_closed, (unsigned long long)m.appends,
+                (unsigned long long)m.commits, (unsigned long long)m.queued,
+                (unsigned long long)m.bytes_in, (unsigned long long)m.bytes_out,
+                (unsigned long long)m.general_seq);
     respond(c, 200, "text/plain; version=0.0.4", b.data, b.len, keep_alive, NULL, head_only);
     buf_deinit(&b);
 }
@@ -306,7 +339,8 @@ static bool handshake_ok(sconn_t *c, const http_request_t *r)
         respond_json(c, 400, "{\"error\":\"missing or invalid Sec-WebSocket-Key\"}", false, NULL);
         return false;
     }
-    if (c->srv->draining || c->srv->nws >= c->srv->cfg.max_connections) {
+    server_shared_t *sh = c->srv->shared;
+    if (atomic_load(&sh->draining) || atomic_load(&sh->ws) >= c->srv->cfg.max_connections) {
         respond_json(c, 503, "{\"error\":\"server busy\"}", false, "Retry-After: 1\r\n");
         return false;
     }
@@ -347,6 +381,7 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     c->state = SC_WS;
     c->upgraded = true;
     c->srv->nws++;
+    atomic_fetch_add(&c->srv->shared->ws, 1);
     c->srv->ws_opened++;
     c->mark_ms = clock_mono_ms();
     if (mode == MODE_ECHO) {
@@ -355,14 +390,18 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     }
     if (mode == CHAT_MODE_AUTO && v1)
         mode = CHAT_MODE_JSON;
-    c->session = chat_session_open(c->srv->hub, c, (chat_mode_t)mode, client_id);
+    if (c->srv->cfg.relay)
+        c->link = relay_conn_open(c->srv->cfg.relay, c, mode, client_id);
+    else
+        c->session = chat_session_open(c->srv->hub, c, (chat_mode_t)mode, client_id);
 }
 
 /* Answers one request. Returns true when the connection switched to WebSocket. */
 static bool handle_request(sconn_t *c, const http_request_t *r)
 {
     server_t *s = c->srv;
-    bool ka = r->keep_alive && !s->draining;
+    bool draining = atomic_load(&s->shared->draining);
+    bool ka = r->keep_alive && !draining;
     bool head = r->method == HTTP_HEAD;
     char id[40] = "";
     const char *echo = s->cfg.echo_path;
@@ -388,8 +427,8 @@ static bool handle_request(sconn_t *c, const http_request_t *r)
         respond(c, 200, f->content_type, f->data, f->len, ka,
                 "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n", head);
     } else if (strcmp(r->path, "/healthz") == 0) {
-        const char *body = s->draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}";
-        respond(c, s->draining ? 503 : 200, "application/json", body, strlen(body), ka,
+        const char *body = draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}";
+        respond(c, draining ? 503 : 200, "application/json", body, strlen(body), ka,
                 "Cache-Control: no-store\r\n", head);
     } else {
         metrics(c, ka, head);
@@ -455,6 +494,8 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
             }
             if (c->echo)
                 echo_message(c, ev.opcode, ev.data, ev.len);
+            else if (c->link)
+                relay_conn_message(c->link, ev.opcode, ev.data, ev.len);
             else if (ev.opcode == WS_OP_TEXT)
                 chat_session_text(c->session, (const char *)ev.data, ev.len);
             else
@@ -532,9 +573,12 @@ static void on_close(net_conn_t *nc)
     sconn_t *c = nc->data;
     if (c->session)
         chat_session_close(c->session);
+    if (c->link)
+        relay_conn_closed(c->link);
     if (c->upgraded) {
         ws_parser_deinit(&c->ws);
         c->srv->nws--;
+        atomic_fetch_sub(&c->srv->shared->ws, 1);
     }
     if (c->http) {
         http_parser_deinit(c->http);
@@ -571,8 +615,12 @@ static void on_tick(net_conn_t *nc, uint64_t now)
 static void on_drain(net_conn_t *nc)
 {
     sconn_t *c = nc->data;
-    if (c->session && c->state == SC_WS)
+    if (c->state != SC_WS)
+        return;
+    if (c->session)
         chat_session_drained(c->session);
+    else if (c->link)
+        relay_conn_drained(c->link);
 }
 
 static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_drain};
@@ -585,6 +633,7 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *
     s->cfg = *cfg;
     s->hub = hub;
     s->store = store;
+    s->shared = cfg->shared ? cfg->shared : &s->own;
     s->limits.max_frame = cfg->max_frame;
     s->limits.max_message = cfg->max_frame;
     s->limits.require_mask = true;
@@ -597,9 +646,9 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *
             exit(1);
         }
     }
-    net_config_t ncfg = {cfg->host, cfg->port, cfg->max_outbound};
+    net_config_t ncfg = {cfg->host, cfg->port, cfg->max_outbound, cfg->reuseport};
     if (net_server_start(&s->net, loop, &ncfg, &handler, s) != 0) {
-        free(s);
+        server_free(s);
         return NULL;
     }
     return s;
@@ -612,7 +661,7 @@ int server_port(const server_t *s)
 
 void server_drain(server_t *s)
 {
-    s->draining = true;
+    atomic_store(&s->shared->draining, true);
     for (net_conn_t *nc = s->net.conns, *next; nc; nc = next) {
         next = nc->next;
         sconn_t *c = nc->data;
@@ -623,7 +672,13 @@ void server_drain(server_t *s)
 
 size_t server_ws_count(const server_t *s)
 {
-    return s->nws;
+    return atomic_load(&s->shared->ws);
+}
+
+void server_conn_read(void *conn, bool on)
+{
+    sconn_t *c = conn;
+    net_conn_read(c->nc, on);
 }
 
 void server_stop(server_t *s)

@@ -6,12 +6,28 @@
 #ifndef PARLEY_SERVER_H
 #define PARLEY_SERVER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "chat/chat_hub.h"
+
+typedef struct relay_worker relay_worker_t;
+
+/* State every loop of one parley process shares (with --threads, the relay owns it). */
+typedef struct {
+    atomic_bool draining; /* /healthz 503, upgrades refused */
+    atomic_size_t ws;     /* open WebSocket connections, all loops together */
+} server_shared_t;
+
+/* What /metrics reports. */
+typedef struct {
+    size_t connections, websockets, online;
+    uint64_t accepted, published, delivered, slow_closed, appends, commits, queued, bytes_in,
+        bytes_out, general_seq;
+} server_metrics_t;
 
 typedef struct {
     const char *host;
@@ -25,6 +41,10 @@ typedef struct {
     unsigned idle_timeout_ms;
     const char *echo_path; /* "" or NULL: no echo route (conformance suites only) */
     bool deflate;          /* offer permessage-deflate (RFC 7692) */
+    /* Set by the relay for its connection loops; NULL/0 for a single-loop server. */
+    relay_worker_t *relay; /* chat traffic goes through the relay, not to a local hub */
+    server_shared_t *shared;
+    uint8_t reuseport; /* net_config_t's: 1 first listener of the group, 2 the others */
 } server_config_t;
 
 typedef struct server server_t;
@@ -32,7 +52,8 @@ typedef struct server server_t;
 /* The transport the hub must be created with; its conn pointers are the server's. */
 extern const chat_transport_t server_transport;
 
-/* Listens and serves. Returns NULL after logging when the address cannot be bound. */
+/* Listens and serves. Returns NULL after logging when the address cannot be bound. A relay
+ * worker's server (cfg->relay set) has no hub and no store: pass NULL. */
 server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *hub,
                        store_t *store);
 int server_port(const server_t *s);
@@ -45,5 +66,14 @@ size_t server_ws_count(const server_t *s);
  * loop until it has no more handles before server_free. */
 void server_stop(server_t *s);
 void server_free(server_t *s);
+
+/* For the relay, on the connection's loop thread. conn is a transport conn pointer. */
+/* Reading on or off (inbound flow control). */
+void server_conn_read(void *conn, bool on);
+/* Closes conn as a slow consumer: its backlog dropped, close 1013. */
+void server_conn_slow(void *conn);
+/* This loop's own part of the metrics: connections, WebSockets, accepted, bytes, slow
+ * consumers closed. */
+void server_local_metrics(const server_t *s, server_metrics_t *m);
 
 #endif

@@ -8,15 +8,19 @@
  *            frame is refused before any of its payload is buffered.
  *   PAYLOAD  consuming frame_len payload bytes. A whole control frame, or a whole
  *            unfragmented data frame, found inside the caller's input is unmasked in place
- *            and reported from there. Otherwise the bytes are copied (control frames to the
- *            inline ctrl[], data frames appended to buf) and unmasked there.
+ *            and reported from there. Otherwise the bytes are copied into buf and unmasked
+ *            there: data frames appended to the message, a control frame's payload just
+ *            past the message's bytes, so it may come between fragments (RFC 6455 5.4).
  *   CLOSED / FAILED  terminal, after a close frame or a protocol error.
  *
  * Invariants:
  * - msg_op != 0 exactly while a data message is in progress: from the header of its first
  *   frame to the end of its FIN frame. buf[0..buf_len) holds its payload so far (nothing
  *   when the message travels zero-copy), and buf_len <= limits->max_message.
- * - Control frames never touch buf, msg_op or utf8, so they may arrive between fragments.
+ * - Control frames never touch buf[0..buf_len), buf_len, msg_op or utf8, so they may arrive
+ *   between fragments. A split control payload is collected at buf[buf_len..) (growing buf
+ *   may move it, with the message's bytes); once its event is over, the message's next
+ *   bytes overwrite it. So no payload is ever held inline in the parser.
  * - Text is validated as the bytes arrive (utf8 state spans the message's frames), so an
  *   invalid byte fails the connection before the rest of the message is read (RFC 6455 8.1).
  *   A compressed message (RSV1 on its first frame, deflate negotiated) is not: its bytes are
@@ -79,8 +83,9 @@ static int fail(ws_parser_t *p, ws_event_t *ev, uint16_t code, const char *text)
     return -1;
 }
 
-/* Grows buf to hold at least need bytes: doubling, but never past max_message (need is
- * within it, checked at the header). Returns -1 when out of memory. */
+/* Grows buf to hold at least need bytes: doubling, but not past max_message unless need is
+ * (need is within it for data, checked at the header; a split control payload may take up
+ * to 125 bytes more). Returns -1 when out of memory. */
 static int reserve(ws_parser_t *p, size_t need)
 {
     if (need <= p->buf_cap)
@@ -136,7 +141,6 @@ static int check_start(ws_parser_t *p, ws_event_t *ev)
     if (!p->masked && p->limits->require_mask)
         return fail(p, ev, WS_CLOSE_PROTOCOL, "unmasked client frame");
     p->len_end = (uint8_t)(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0));
-    p->hdr_need = (uint8_t)(p->len_end + (p->masked ? 4 : 0));
     return 0;
 }
 
@@ -201,7 +205,7 @@ static void on_frame_end(ws_parser_t *p, ws_event_t *ev, const uint8_t *data, si
 {
     p->state = ST_HEADER;
     p->hdr_len = 0;
-    p->hdr_need = p->len_end = 2;
+    p->len_end = 2;
     switch (p->opcode) {
     case WS_OP_PING:
         emit(p, ev, WS_EV_PING, data, len);
@@ -239,10 +243,15 @@ static void on_header_end(ws_parser_t *p, ws_event_t *ev)
         utf8_init(&p->utf8);
     }
     p->state = ST_PAYLOAD;
-    if (p->frame_len == 0 && is_control(p->opcode))
-        on_frame_end(p, ev, p->ctrl, 0);
-    else if (p->frame_len == 0)
-        on_frame_end(p, ev, p->buf, p->buf_len);
+    if (p->frame_len == 0)
+        on_frame_end(p, ev, p->buf, is_control(p->opcode) ? 0 : p->buf_len);
+}
+
+/* The whole header's size, once its first two bytes are in (len_end is 2 until then, and
+ * hdr_len is 1 at most: masked may still be the last frame's). */
+static size_t header_size(const ws_parser_t *p)
+{
+    return (size_t)p->len_end + (p->masked ? 4 : 0);
 }
 
 /* Takes header bytes one at a time (at most 14), checking each part as soon as it is in:
@@ -256,7 +265,7 @@ static size_t read_header(ws_parser_t *p, const uint8_t *in, size_t len, ws_even
             return n;
         if (p->hdr_len == p->len_end && check_length(p, ev) < 0)
             return n;
-        if (p->hdr_len == p->hdr_need) {
+        if (p->hdr_len == header_size(p)) {
             on_header_end(p, ev);
             return n;
         }
@@ -274,17 +283,18 @@ static size_t read_payload(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *
     uint8_t *dst = in;
     bool zero_copy =
         p->frame_done == 0 && n == left && (control || (p->fin && p->opcode != WS_OP_CONT));
-    if (!zero_copy && control) {
-        dst = p->ctrl + p->frame_done;
-        memcpy(dst, in, n);
-    } else if (!zero_copy) {
-        if (reserve(p, p->buf_len + n) < 0) {
+    if (!zero_copy) {
+        /* A control payload (at most 125 bytes) goes past the message's bytes and leaves
+         * buf_len alone: the message goes on after it. */
+        size_t at = p->buf_len + (control ? (size_t)p->frame_done : 0);
+        if (reserve(p, at + n) < 0) {
             fail(p, ev, WS_CLOSE_INTERNAL, "out of memory");
             return n;
         }
-        dst = p->buf + p->buf_len;
+        dst = p->buf + at;
         memcpy(dst, in, n);
-        p->buf_len += n;
+        if (!control)
+            p->buf_len += n;
     }
     if (p->masked)
         apply_mask(dst, n, p->mask, p->frame_done);
@@ -297,9 +307,10 @@ static size_t read_payload(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *
         return n;
     if (zero_copy)
         on_frame_end(p, ev, in, n);
+    else if (control)
+        on_frame_end(p, ev, p->buf + p->buf_len, (size_t)p->frame_len);
     else
-        on_frame_end(p, ev, control ? p->ctrl : p->buf,
-                     control ? (size_t)p->frame_len : p->buf_len);
+        on_frame_end(p, ev, p->buf, p->buf_len);
     return n;
 }
 
@@ -308,7 +319,7 @@ void ws_parser_init(ws_parser_t *p, const ws_limits_t *limits)
     memset(p, 0, sizeof *p);
     p->limits = limits;
     p->state = ST_HEADER;
-    p->hdr_need = p->len_end = 2;
+    p->len_end = 2;
     utf8_init(&p->utf8);
 }
 
@@ -343,7 +354,9 @@ size_t ws_parser_feed(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *ev)
 
 void ws_parser_shrink(ws_parser_t *p)
 {
-    if (p->msg_op != 0 && (p->state == ST_HEADER || p->state == ST_PAYLOAD))
+    bool live = p->state == ST_HEADER || p->state == ST_PAYLOAD;
+    bool control_part = p->state == ST_PAYLOAD && is_control(p->opcode) && p->frame_done > 0;
+    if ((live && p->msg_op != 0) || control_part)
         return;
     free(p->buf);
     p->buf = NULL;

@@ -74,9 +74,11 @@ typedef struct {
                           payload, not yet inflated nor UTF-8 checked; see ws_inflate_event */
 } ws_event_t;
 
-/* Parser state. Embeddable; its fields are private to ws_frame.c. An idle parser owns no
- * heap memory once ws_parser_shrink ran: control payloads split across reads go to the small
- * inline ctrl[] array, and only fragmented or split data frames use the heap buffer. */
+/* Parser state. Embeddable; its fields are private to ws_frame.c. Every connection embeds
+ * one, so it holds no payload bytes inline: only a fragmented message, or a frame whose
+ * payload is split across reads, uses the heap buffer (a split control frame's bytes go
+ * after those of the message it interrupts). An idle parser owns no heap memory once
+ * ws_parser_shrink ran. Fields are ordered widest first, so there is no padding inside. */
 typedef struct ws_parser {
     const ws_limits_t *limits; /* borrowed */
     uint8_t *buf;              /* message being reassembled (owned; NULL until needed) */
@@ -87,17 +89,15 @@ typedef struct ws_parser {
     uint16_t error_code; /* set once failed: close code to send */
     uint8_t state;       /* header, payload, closed or failed */
     uint8_t opcode;      /* current frame's opcode */
-    bool fin, masked;    /* current frame's flags */
-    bool deflate;        /* permessage-deflate negotiated: RSV1 allowed on a message's start */
-    bool compressed;     /* the message in progress had RSV1 set */
     uint8_t msg_op;      /* WS_OP_TEXT/BINARY of the message in progress, 0 when none */
     uint8_t hdr_len;     /* header bytes in hdr[] */
     uint8_t len_end;     /* header size up to the end of the length (2, 4 or 10) */
-    uint8_t hdr_need;    /* whole header size, mask included */
+    bool fin, masked;    /* current frame's flags */
+    bool deflate;        /* permessage-deflate negotiated: RSV1 allowed on a message's start */
+    bool compressed;     /* the message in progress had RSV1 set */
     uint8_t hdr[WS_MAX_HEADER];
     uint8_t mask[4];
     utf8_t utf8; /* validator of the text message in progress */
-    uint8_t ctrl[WS_MAX_CONTROL];
 } ws_parser_t;
 
 /* Prepares p to read a new connection's frames. limits is borrowed and must outlive p.
@@ -133,9 +133,10 @@ void ws_parser_deinit(ws_parser_t *p);
  * error cannot be missed. */
 size_t ws_parser_feed(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *ev);
 
-/* Frees the message buffer unless a fragmented message is being reassembled (a finished
- * parser has none), so an idle connection holds no heap memory. Invalidates the data of a
- * MESSAGE event. */
+/* Frees the message buffer unless it holds a fragmented message being reassembled or the
+ * part received so far of a control frame split across reads (a finished parser has
+ * neither), so an idle connection holds no heap memory. Invalidates the data of the last
+ * event when it was in p's memory. */
 void ws_parser_shrink(ws_parser_t *p);
 
 /* True while a fragmented message is being reassembled. */

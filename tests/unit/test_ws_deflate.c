@@ -8,32 +8,15 @@
 #include <stdlib.h>
 #include <zlib.h>
 
+#include "base/buf.h"
 #include "test.h"
 
 static const ws_limits_t client_lim = {1 << 22, 1 << 22, false}; /* reads our own frames */
 static const ws_limits_t server_lim = {1 << 22, 1 << 22, true};
 static const uint8_t mask_key[4] = {0x37, 0xFA, 0x21, 0x3D};
 
-typedef struct {
-    uint8_t *p;
-    size_t len, cap;
-} bytes_t;
-
-static void add(bytes_t *b, const void *p, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2;
-        b->p = realloc(b->p, b->cap);
-        if (b->p == NULL)
-            abort();
-    }
-    if (n)
-        memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
 /* Appends a frame, masked (client to server), RSV1 set when rsv1. */
-static void add_frame(bytes_t *b, int op, bool fin, bool rsv1, const void *data, size_t len)
+static void add_frame(buf_t *b, int op, bool fin, bool rsv1, const void *data, size_t len)
 {
     size_t n;
     uint8_t *f = ws_frame_build(op, fin, data, len, mask_key, &n);
@@ -41,7 +24,7 @@ static void add_frame(bytes_t *b, int op, bool fin, bool rsv1, const void *data,
         abort();
     if (rsv1)
         f[0] |= WS_FRAME_RSV1;
-    add(b, f, n);
+    buf_append(b, f, n);
     free(f);
 }
 
@@ -270,8 +253,8 @@ TEST(test_negotiate_prefixes)
 /* Parses wire (a copy, fed in pieces of `piece` bytes, 0: whole) with a deflate parser and
  * server limits off (unmasked frames), inflating each compressed message with z. The
  * transcript has one "type/opcode/code/len:data" line per event. */
-static void run(const uint8_t *wire, size_t len, size_t piece, const ws_limits_t *lim,
-                ws_inflater_t *z, bytes_t *log)
+static void run(const void *wire, size_t len, size_t piece, const ws_limits_t *lim,
+                ws_inflater_t *z, buf_t *log)
 {
     ws_parser_t p;
     ws_parser_init(&p, lim);
@@ -281,7 +264,7 @@ static void run(const uint8_t *wire, size_t len, size_t piece, const ws_limits_t
         uint8_t *chunk = malloc(n ? n : 1);
         if (chunk == NULL)
             abort();
-        memcpy(chunk, wire + off, n);
+        memcpy(chunk, (const uint8_t *)wire + off, n);
         off += n;
         bool done = false;
         for (size_t at = 0; !done;) {
@@ -293,10 +276,10 @@ static void run(const uint8_t *wire, size_t len, size_t piece, const ws_limits_t
             char head[64];
             int h = snprintf(head, sizeof head, "%d/%d/%u/%zu:", (int)ev.type, ev.opcode,
                              (unsigned)ev.code, ev.type == WS_EV_ERROR ? 0 : ev.len);
-            add(log, head, (size_t)h);
+            buf_append(log, head, (size_t)h);
             if (ev.type != WS_EV_ERROR)
-                add(log, ev.data, ev.len);
-            add(log, "\n", 1);
+                buf_append(log, ev.data, ev.len);
+            buf_append(log, "\n", 1);
             done = ev.type == WS_EV_ERROR || ev.type == WS_EV_CLOSE;
         }
         free(chunk);
@@ -307,29 +290,29 @@ static void run(const uint8_t *wire, size_t len, size_t piece, const ws_limits_t
 }
 
 /* The transcript of one MESSAGE (or ERROR, data NULL) event. */
-static void expect(bytes_t *log, ws_ev_type_t type, int opcode, uint16_t code, const void *data,
+static void expect(buf_t *log, ws_ev_type_t type, int opcode, uint16_t code, const void *data,
                    size_t len)
 {
     char head[64];
     int h = snprintf(head, sizeof head, "%d/%d/%u/%zu:", (int)type, opcode, (unsigned)code,
                      type == WS_EV_ERROR ? 0 : len);
-    add(log, head, (size_t)h);
+    buf_append(log, head, (size_t)h);
     if (type != WS_EV_ERROR)
-        add(log, data, len);
-    add(log, "\n", 1);
+        buf_append(log, data, len);
+    buf_append(log, "\n", 1);
 }
 
 /* wire gives want whole and byte by byte, with a shared inflater and with its own one. */
-static void check_wire(const uint8_t *wire, size_t len, const ws_limits_t *lim, bool takeover,
-                       const bytes_t *want)
+static void check_wire(const void *wire, size_t len, const ws_limits_t *lim, bool takeover,
+                       const buf_t *want)
 {
     for (size_t piece = 0; piece <= 1; piece++) {
         ws_inflater_t *z = ws_inflater_new(15, takeover, 1 << 22);
         CHECK(z != NULL);
-        bytes_t log = {0};
+        buf_t log = BUF_INIT;
         run(wire, len, piece, lim, z, &log);
-        CHECK_EQ_MEM(log.p, log.len, want->p, want->len);
-        free(log.p);
+        CHECK_EQ_MEM(log.data, log.len, want->data, want->len);
+        buf_deinit(&log);
         ws_inflater_free(z);
     }
 }
@@ -348,7 +331,7 @@ TEST(test_rfc_examples)
         {"7.2.3.4 BFINAL alone", 9, "\xc1\x07\xf3\x48\xcd\xc9\xc9\x07\x00"},
         {"7.2.3.5 two blocks", 15, "\xc1\x0d\xf2\x48\x05\x00\x00\x00\xff\xff\xca\xc9\xc9\x07\x00"},
     };
-    bytes_t want = {0};
+    buf_t want = BUF_INIT;
     expect(&want, WS_EV_MESSAGE, WS_OP_TEXT, 0, "Hello", 5);
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
         int before = test_failures;
@@ -362,18 +345,18 @@ TEST(test_rfc_examples)
     static const char *const firsts[] = {"\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00",
                                          "\xc1\x08\xf3\x48\xcd\xc9\xc9\x07\x00\x00"};
     for (size_t f = 0; f < 2; f++) {
-        bytes_t w = {0};
-        add(&w, firsts[f], f ? 10 : 9);
-        add(&w, "\xc1\x05\xf2\x00\x11\x00\x00", 7);
-        want.len = 0;
+        buf_t w = BUF_INIT;
+        buf_append(&w, firsts[f], f ? 10 : 9);
+        buf_append(&w, "\xc1\x05\xf2\x00\x11\x00\x00", 7);
+        buf_reset(&want);
         expect(&want, WS_EV_MESSAGE, WS_OP_TEXT, 0, "Hello", 5);
         expect(&want, WS_EV_MESSAGE, WS_OP_TEXT, 0, "Hello", 5);
-        check_wire(w.p, w.len, &client_lim, true, &want);
-        want.len = 0; /* an inflater reset per message sees a reference to nothing */
+        check_wire(w.data, w.len, &client_lim, true, &want);
+        buf_reset(&want); /* an inflater reset per message sees a reference to nothing */
         expect(&want, WS_EV_MESSAGE, WS_OP_TEXT, 0, "Hello", 5);
         expect(&want, WS_EV_ERROR, 0, WS_CLOSE_BAD_DATA, NULL, 0);
-        check_wire(w.p, w.len, &client_lim, false, &want);
-        free(w.p);
+        check_wire(w.data, w.len, &client_lim, false, &want);
+        buf_deinit(&w);
     }
 
     /* Our deflater writes 7.2.3.1's bytes, and 7.2.3.6's single 0x00 for an empty message. */
@@ -386,7 +369,7 @@ TEST(test_rfc_examples)
     CHECK_EQ_INT(ws_deflater_message(d, NULL, 0, &out, &n), 0);
     CHECK_EQ_MEM(out, n, "\x00", 1);
     ws_deflater_free(d);
-    free(want.p);
+    buf_deinit(&want);
 }
 
 /* ---- round trips ---- */
@@ -401,17 +384,17 @@ static void round_trip(const uint8_t *data, size_t len, int opcode, int bits)
     uint8_t *f = ws_deflate_frame(d, opcode, data, len, &n);
     CHECK(f != NULL);
     CHECK_EQ_INT(f[0], 0x80 | WS_FRAME_RSV1 | opcode);
-    bytes_t want = {0};
+    buf_t want = BUF_INIT;
     expect(&want, WS_EV_MESSAGE, opcode, 0, data, len);
     for (size_t piece = 0; piece <= (len < 5000); piece++) {
         ws_inflater_t *z = ws_inflater_new(bits, piece, len);
-        bytes_t log = {0};
+        buf_t log = BUF_INIT;
         run(f, n, piece, &client_lim, z, &log);
-        CHECK_EQ_MEM(log.p, log.len, want.p, want.len);
-        free(log.p);
+        CHECK_EQ_MEM(log.data, log.len, want.data, want.len);
+        buf_deinit(&log);
         ws_inflater_free(z);
     }
-    free(want.p);
+    buf_deinit(&want);
     free(f);
     ws_deflater_free(d);
 }
@@ -478,7 +461,7 @@ TEST(test_window_8)
 
 /* A client compressing with a persistent context (zlib directly): one message, sync-flushed,
  * the tail stripped (RFC 7692 7.2.1). */
-static void client_compress(z_stream *zs, const void *data, size_t len, bytes_t *out)
+static void client_compress(z_stream *zs, const void *data, size_t len, buf_t *out)
 {
     uint8_t buf[1 << 16];
     zs->next_in = (Bytef *)(uintptr_t)data;
@@ -488,10 +471,11 @@ static void client_compress(z_stream *zs, const void *data, size_t len, bytes_t 
         zs->next_out = buf;
         zs->avail_out = sizeof buf;
         CHECK(deflate(zs, Z_SYNC_FLUSH) != Z_STREAM_ERROR);
-        add(out, buf, sizeof buf - zs->avail_out);
+        buf_append(out, buf, sizeof buf - zs->avail_out);
     } while (zs->avail_out == 0);
-    CHECK(out->len - start >= 4 && !memcmp(out->p + out->len - 4, "\x00\x00\xff\xff", 4));
+    CHECK(out->len - start >= 4 && !memcmp(out->data + out->len - 4, "\x00\x00\xff\xff", 4));
     out->len -= 4;
+    out->data[out->len] = '\0'; /* as buf.h keeps it */
 }
 
 /* Fragmented compressed messages from a context-keeping client, pings between fragments:
@@ -506,34 +490,34 @@ TEST(test_context_takeover)
         "{\"type\":\"say\",\"channel\":\"general\",\"text\":\"hello everyone in general\"}",
         "{\"type\":\"say\",\"channel\":\"general\",\"text\":\"hello everyone in general!\"}",
         "{\"type\":\"say\",\"channel\":\"general\",\"text\":\"caf\xC3\xA9 \xE2\x82\xAC\"}"};
-    bytes_t w = {0}, want = {0};
+    buf_t w = BUF_INIT, want = BUF_INIT;
     for (size_t m = 0; m < 3; m++) {
-        bytes_t c = {0};
+        buf_t c = BUF_INIT;
         client_compress(&zs, msgs[m], strlen(msgs[m]), &c);
         size_t third = c.len / 3;
-        add_frame(&w, WS_OP_TEXT, false, true, c.p, third);
+        add_frame(&w, WS_OP_TEXT, false, true, c.data, third);
         add_frame(&w, WS_OP_PING, true, false, "p1", 2);
-        add_frame(&w, WS_OP_CONT, false, false, c.p + third, third);
+        add_frame(&w, WS_OP_CONT, false, false, c.data + third, third);
         add_frame(&w, WS_OP_PONG, true, false, "", 0);
-        add_frame(&w, WS_OP_CONT, true, false, c.p + 2 * third, c.len - 2 * third);
+        add_frame(&w, WS_OP_CONT, true, false, c.data + 2 * third, c.len - 2 * third);
         expect(&want, WS_EV_PING, WS_OP_PING, 0, "p1", 2);
         expect(&want, WS_EV_PONG, WS_OP_PONG, 0, "", 0);
         expect(&want, WS_EV_MESSAGE, WS_OP_TEXT, 0, msgs[m], strlen(msgs[m]));
-        free(c.p);
+        buf_deinit(&c);
     }
-    check_wire(w.p, w.len, &server_lim, true, &want);
+    check_wire(w.data, w.len, &server_lim, true, &want);
 
-    want.len = 0; /* the second message refers back into the first */
+    buf_reset(&want); /* the second message refers back into the first */
     expect(&want, WS_EV_PING, WS_OP_PING, 0, "p1", 2);
     expect(&want, WS_EV_PONG, WS_OP_PONG, 0, "", 0);
     expect(&want, WS_EV_MESSAGE, WS_OP_TEXT, 0, msgs[0], strlen(msgs[0]));
     expect(&want, WS_EV_PING, WS_OP_PING, 0, "p1", 2);
     expect(&want, WS_EV_PONG, WS_OP_PONG, 0, "", 0);
     expect(&want, WS_EV_ERROR, 0, WS_CLOSE_BAD_DATA, NULL, 0);
-    check_wire(w.p, w.len, &server_lim, false, &want);
+    check_wire(w.data, w.len, &server_lim, false, &want);
     deflateEnd(&zs);
-    free(w.p);
-    free(want.p);
+    buf_deinit(&w);
+    buf_deinit(&want);
 }
 
 /* ---- failures ---- */
@@ -547,16 +531,17 @@ TEST(test_bomb)
     size_t n;
     CHECK_EQ_INT(ws_deflater_message(d, zeros, big, &c, &n), 0);
     CHECK(n < 8192);
-    bytes_t bomb = {0};
-    add(&bomb, c, n);
+    buf_t bomb = BUF_INIT;
+    buf_append(&bomb, c, n);
+    const uint8_t *bp = (const uint8_t *)bomb.data;
 
     static const size_t bounds[] = {0, 1, 1000, 65536, (4 << 20) - 1};
     for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
         ws_inflater_t *z = ws_inflater_new(15, i & 1, bounds[i]);
         const uint8_t *out;
         size_t len = 99;
-        CHECK_EQ_INT(ws_inflater_message(z, bomb.p, bomb.len, &out, &len), WS_DEFLATE_ERR_TOO_BIG);
-        ws_event_t ev = {WS_EV_MESSAGE, WS_OP_BINARY, bomb.p, bomb.len, 0, NULL, true};
+        CHECK_EQ_INT(ws_inflater_message(z, bp, bomb.len, &out, &len), WS_DEFLATE_ERR_TOO_BIG);
+        ws_event_t ev = {WS_EV_MESSAGE, WS_OP_BINARY, bp, bomb.len, 0, NULL, true};
         CHECK_EQ_INT(ws_inflate_event(z, &ev), -1);
         CHECK_EQ_INT(ev.type, WS_EV_ERROR);
         CHECK_EQ_INT(ev.code, WS_CLOSE_TOO_BIG);
@@ -570,29 +555,29 @@ TEST(test_bomb)
     ws_inflater_t *z = ws_inflater_new(15, false, big);
     const uint8_t *out;
     size_t len = 0;
-    CHECK_EQ_INT(ws_inflater_message(z, bomb.p, bomb.len, &out, &len), 0);
+    CHECK_EQ_INT(ws_inflater_message(z, bp, bomb.len, &out, &len), 0);
     CHECK_EQ_INT(len, big);
     CHECK(len == big && memcmp(out, zeros, big) == 0);
     ws_inflater_shrink(z);
-    CHECK_EQ_INT(ws_inflater_message(z, bomb.p, bomb.len, &out, &len), 0); /* after shrink */
+    CHECK_EQ_INT(ws_inflater_message(z, bp, bomb.len, &out, &len), 0); /* after shrink */
     CHECK_EQ_INT(len, big);
     ws_inflater_free(z);
 
     /* Through the parser: 1009, whatever the split. */
-    bytes_t w = {0}, want = {0};
-    add_frame(&w, WS_OP_TEXT, true, true, bomb.p, bomb.len);
+    buf_t w = BUF_INIT, want = BUF_INIT;
+    add_frame(&w, WS_OP_TEXT, true, true, bomb.data, bomb.len);
     expect(&want, WS_EV_ERROR, 0, WS_CLOSE_TOO_BIG, NULL, 0);
     for (size_t piece = 0; piece <= 1; piece++) {
         z = ws_inflater_new(15, false, 1 << 20);
-        bytes_t log = {0};
-        run(w.p, w.len, piece, &server_lim, z, &log);
-        CHECK_EQ_MEM(log.p, log.len, want.p, want.len);
-        free(log.p);
+        buf_t log = BUF_INIT;
+        run(w.data, w.len, piece, &server_lim, z, &log);
+        CHECK_EQ_MEM(log.data, log.len, want.data, want.len);
+        buf_deinit(&log);
         ws_inflater_free(z);
     }
-    free(w.p);
-    free(want.p);
-    free(bomb.p);
+    buf_deinit(&w);
+    buf_deinit(&want);
+    buf_deinit(&bomb);
     free(zeros);
     ws_deflater_free(d);
 }
@@ -601,18 +586,18 @@ TEST(test_bomb)
  * make an empty message. The last one's header byte is sent, its LEN and NLEN are the tail. */
 TEST(test_many_empty_blocks)
 {
-    bytes_t in = {0};
+    buf_t in = BUF_INIT;
     for (int i = 0; i < 20000; i++)
-        add(&in, "\x00\x00\x00\xff\xff", 5);
-    add(&in, "\x00", 1);
+        buf_append(&in, "\x00\x00\x00\xff\xff", 5);
+    buf_append(&in, "\x00", 1);
     ws_inflater_t *z = ws_inflater_new(15, true, 100);
     const uint8_t *out;
     size_t len = 1;
-    CHECK_EQ_INT(ws_inflater_message(z, in.p, in.len, &out, &len), 0);
+    CHECK_EQ_INT(ws_inflater_message(z, (const uint8_t *)in.data, in.len, &out, &len), 0);
     CHECK_EQ_INT(len, 0);
     CHECK(out != NULL);
     ws_inflater_free(z);
-    free(in.p);
+    buf_deinit(&in);
 }
 
 TEST(test_corrupt)
@@ -663,15 +648,15 @@ TEST(test_corrupt)
     ws_deflater_t *d = ws_deflater_new(15, -1, 8);
     size_t n = 0;
     uint8_t *f = ws_deflate_frame(d, WS_OP_TEXT, "ok \xED\xA0\x80 surrogate", 16, &n);
-    bytes_t want = {0};
+    buf_t want = BUF_INIT;
     expect(&want, WS_EV_ERROR, 0, WS_CLOSE_BAD_DATA, NULL, 0);
     check_wire(f, n, &client_lim, false, &want);
     f[0] = (uint8_t)(f[0] & ~0x0F) | WS_OP_BINARY;
-    want.len = 0;
+    buf_reset(&want);
     expect(&want, WS_EV_MESSAGE, WS_OP_BINARY, 0, "ok \xED\xA0\x80 surrogate", 16);
     check_wire(f, n, &client_lim, false, &want);
     free(f);
-    free(want.p);
+    buf_deinit(&want);
     ws_deflater_free(d);
 
     ws_event_t ev = {WS_EV_MESSAGE, WS_OP_TEXT, (const uint8_t *)"\xFF", 1, 0, NULL, false};
@@ -689,16 +674,17 @@ TEST(test_shrink)
         const uint8_t *c, *out;
         size_t n, len;
         CHECK_EQ_INT(ws_deflater_message(d, "parley parley parley", 20, &c, &n), 0);
-        bytes_t copy = {0};
-        add(&copy, c, n);
-        CHECK_EQ_INT(ws_inflater_message(shared, copy.p, copy.len, &out, &len), 0);
+        buf_t copy = BUF_INIT;
+        buf_append(&copy, c, n);
+        CHECK_EQ_INT(ws_inflater_message(shared, (const uint8_t *)copy.data, copy.len, &out, &len),
+                     0);
         CHECK_EQ_MEM(out, len, "parley parley parley", 20);
-        CHECK_EQ_INT(ws_inflater_message(own, copy.p, copy.len, &out, &len), 0);
+        CHECK_EQ_INT(ws_inflater_message(own, (const uint8_t *)copy.data, copy.len, &out, &len), 0);
         CHECK_EQ_MEM(out, len, "parley parley parley", 20);
         ws_deflater_shrink(d);
         ws_inflater_shrink(shared);
         ws_inflater_shrink(own);
-        free(copy.p);
+        buf_deinit(&copy);
     }
     ws_deflater_free(d);
     ws_inflater_free(shared);

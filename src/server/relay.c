@@ -1,0 +1,525 @@
+/* relay - connection loops on their own threads, the hub on the main loop; see relay.h.
+ *
+ * Thread ownership: a link's conn, paused and paused_next belong to its connection loop;
+ * session, posted and hub_closed to the hub; applied, queued and inbound are atomics written
+ * by one side and read by the other. A worker's `gone` and the hub's handles belong to the
+ * hub; the snapshots are under `lock`. */
+#include "server/relay.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "chat/chat_session.h"
+#include "net/net_mailbox.h"
+#include "ws/ws_frame.h"
+
+enum {
+    /* up: connection loop -> hub */
+    UP_OPEN,
+    UP_MESSAGE,
+    UP_DRAINED,
+    UP_CLOSED,
+    UP_GONE,
+    /* down: hub -> connection loop */
+    DOWN_SEND,
+    DOWN_BULK,
+    DOWN_CLOSE,
+    DOWN_SLOW,
+    DOWN_WANT_DRAIN,
+    DOWN_FREE,
+    DOWN_DRAIN,
+    DOWN_STOP,
+};
+
+struct relay_link {
+    relay_worker_t *w;
+    void *conn;                /* loop: the server's connection, NULL once closed */
+    relay_link_t *paused_next; /* loop: on w->paused while reading is stopped */
+    bool paused;               /* loop */
+    bool hub_closed;           /* hub: a close went down, later frames are pointless */
+    chat_session_t *session;   /* hub */
+    size_t posted;             /* hub: frame bytes sent down */
+    atomic_size_t applied;     /* loop -> hub: frame bytes handed to the connection */
+    atomic_size_t queued;      /* loop -> hub: the connection's queue after its last frame */
+    atomic_size_t inbound;     /* loop -> hub: message bytes sent up, not yet handled */
+};
+
+struct relay_worker {
+    relay_t *r;
+    unsigned idx;
+    uv_loop_t loop;
+    uv_thread_t thread;
+    server_t *srv;
+    net_mailbox_t up, down;
+    uv_prepare_t turn; /* loop: resumes paused links, snapshots metrics */
+    relay_link_t *paused;
+    server_metrics_t snap; /* under r->lock */
+    bool running;          /* hub: the thread was started and not yet joined */
+};
+
+struct relay {
+    uv_loop_t *loop;
+    chat_hub_t *hub;
+    store_t *store;
+    server_config_t cfg;
+    server_shared_t shared;
+    unsigned n, running;
+    relay_worker_t *w;
+    uv_prepare_t turn; /* hub: snapshots its metrics */
+    uv_mutex_t lock;
+    server_metrics_t hub_snap; /* under lock */
+    bool stopping;
+    int port;
+};
+
+/* ---- hub side ---- */
+
+static void release_down(net_mail_t *m)
+{
+    switch (m->type) {
+    case DOWN_SEND:
+    case DOWN_BULK:
+        blob_unref(m->b);
+        break;
+    case DOWN_CLOSE:
+        free(m->b);
+        break;
+    case DOWN_FREE:
+        free(m->a);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Posts to a connection loop; once its thread is joined, the item is released here. */
+static void down(relay_worker_t *w, uint8_t type, relay_link_t *l, void *b, uint16_t code)
+{
+    net_mail_t m = {type, code, l, b, 0};
+    if (w->running)
+        net_mailbox_put(&w->down, &m);
+    else
+        release_down(&m);
+}
+
+static void rt_send(void *conn, blob_t *frame)
+{
+    relay_link_t *l = conn;
+    if (l->hub_closed)
+        return;
+    /* Frames on their way down count against the bound like a queue's bytes do: a
+     * connection loop that cannot keep up must not let them pile up without limit. */
+    size_t applied = atomic_load_explicit(&l->applied, memory_order_relaxed);
+    if (l->posted - applied >= l->w->r->cfg.max_outbound) {
+        l->hub_closed = true;
+        down(l->w, DOWN_SLOW, l, NULL, 0);
+        return;
+    }
+    l->posted += frame->len;
+    down(l->w, DOWN_SEND, l, blob_ref(frame), 0);
+}
+
+static void rt_close(void *conn, uint16_t code, const char *reason)
+{
+    relay_link_t *l = conn;
+    if (l->hub_closed)
+        return;
+    l->hub_closed = true;
+    down(l->w, DOWN_CLOSE, l, reason ? xstrdup(reason) : NULL, code);
+}
+
+static void rt_send_bulk(void *conn, blob_t *frame)
+{
+    relay_link_t *l = conn;
+    if (l->hub_closed)
+        return;
+    l->posted += frame->len;
+    down(l->w, DOWN_BULK, l, blob_ref(frame), 0);
+}
+
+static size_t rt_backlog(void *conn)
+{
+    relay_link_t *l = conn;
+    size_t applied = atomic_load_explicit(&l->applied, memory_order_relaxed);
+    return l->posted - applied + atomic_load_explicit(&l->queued, memory_order_relaxed);
+}
+
+static void rt_want_drain(void *conn)
+{
+    relay_link_t *l = conn;
+    if (!l->hub_closed)
+        down(l->w, DOWN_WANT_DRAIN, l, NULL, 0);
+}
+
+const chat_transport_t relay_transport = {rt_send, rt_close, rt_send_bulk, rt_backlog,
+                                          rt_want_drain};
+
+/* The connection loop has ended (its last item): join its thread, close the hub's ends of
+ * its mailboxes, and release whatever it will never read. */
+static void worker_gone(relay_worker_t *w)
+{
+    relay_t *r = w->r;
+    uv_thread_join(&w->thread);
+    w->running = false;
+    r->running--;
+    net_mailbox_close_consumer(&w->up);
+    net_mail_vec_t left = {0};
+    net_mailbox_take(&w->down, &left);
+    for (size_t i = 0; i < left.len; i++)
+        release_down(&left.v[i]);
+    free(left.v);
+    if (r->running == 0)
+        uv_close((uv_handle_t *)&r->turn, NULL);
+}
+
+static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
+{
+    relay_worker_t *w = mb->data;
+    relay_t *r = w->r;
+    for (size_t i = 0; i < n; i++) {
+        net_mail_t *m = &items[i];
+        relay_link_t *l = m->a;
+        switch (m->type) {
+        case UP_OPEN:
+            /* A stopping hub opens nothing: the store is closing. */
+            if (!r->stopping)
+                l->session = chat_session_open(r->hub, l, (chat_mode_t)m->code, m->b ? m->b : "");
+            free(m->b);
+            break;
+        case UP_MESSAGE:
+            atomic_fetch_sub_explicit(&l->inbound, m->n, memory_order_relaxed);
+            /* After the hub closed it, the connection reads nothing more (as on one loop,
+             * where the close takes effect at once): what crossed meanwhile is dropped. */
+            if (l->session && !l->hub_closed && !r->stopping) {
+                if (m->code == WS_OP_TEXT)
+                    chat_session_text(l->session, m->b, m->n);
+                else
+                    chat_session_binary(l->session, m->b, m->n);
+            }
+            free(m->b);
+            break;
+        case UP_DRAINED:
+            if (l->session && !l->hub_closed && !r->stopping)
+                chat_session_drained(l->session);
+            break;
+        case UP_CLOSED:
+            if (l->session)
+                chat_session_close(l->session);
+            l->session = NULL;
+            /* After every item already posted to the link: none can reach it freed. */
+            down(w, DOWN_FREE, l, NULL, 0);
+            break;
+        case UP_GONE:
+            worker_gone(w);
+            break;
+        }
+    }
+}
+
+static void on_hub_turn(uv_prepare_t *p)
+{
+    relay_t *r = p->data;
+    store_stats_t st;
+    store_stats(r->store, &st);
+    uv_mutex_lock(&r->lock);
+    r->hub_snap.online = r->hub->online;
+    r->hub_snap.published = r->hub->stats.published;
+    r->hub_snap.delivered = r->hub->stats.delivered;
+    r->hub_snap.appends = st.appends;
+    r->hub_snap.commits = st.commits;
+    r->hub_snap.queued = st.queued;
+    r->hub_snap.general_seq = r->hub->general.committed;
+    uv_mutex_unlock(&r->lock);
+}
+
+/* ---- connection-loop side ---- */
+
+static void up(relay_worker_t *w, uint8_t type, relay_link_t *l, void *b, size_t n, uint16_t code)
+{
+    net_mail_t m = {type, code, l, b, n};
+    net_mailbox_put(&w->up, &m);
+}
+
+relay_link_t *relay_conn_open(relay_worker_t *w, void *conn, int mode, const char *client_id)
+{
+    relay_link_t *l = xcalloc(1, sizeof(*l));
+    l->w = w;
+    l->conn = conn;
+    up(w, UP_OPEN, l, client_id && client_id[0] ? xstrdup(client_id) : NULL, 0, (uint16_t)mode);
+    return l;
+}
+
+void relay_conn_message(relay_link_t *l, int opcode, const uint8_t *data, size_t len)
+{
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    size_t before = atomic_fetch_add_explicit(&l->inbound, len, memory_order_relaxed);
+    up(l->w, UP_MESSAGE, l, copy, len, (uint16_t)opcode);
+    if (before + len > RELAY_INBOUND_MAX && !l->paused) {
+        /* The hub is behind on this connection's messages: stop reading it until the hub
+         * catches up (checked each loop turn), so nothing piles up unbounded. */
+        l->paused = true;
+        l->paused_next = l->w->paused;
+        l->w->paused = l;
+        server_conn_read(l->conn, false);
+    }
+}
+
+void relay_conn_drained(relay_link_t *l)
+{
+    atomic_store_explicit(&l->queued, 0, memory_order_relaxed);
+    up(l->w, UP_DRAINED, l, NULL, 0, 0);
+}
+
+void relay_conn_closed(relay_link_t *l)
+{
+    relay_worker_t *w = l->w;
+    if (l->paused) {
+        relay_link_t **pp = &w->paused;
+        while (*pp != l)
+            pp = &(*pp)->paused_next;
+        *pp = l->paused_next;
+        l->paused = false;
+    }
+    l->conn = NULL;
+    up(w, UP_CLOSED, l, NULL, 0, 0);
+}
+
+static void apply_frame(relay_link_t *l, blob_t *frame, bool bulk)
+{
+    if (l->conn) {
+        if (bulk)
+            server_transport.send_bulk(l->conn, frame);
+        else
+            server_transport.send(l->conn, frame);
+        atomic_store_explicit(&l->queued, server_transport.backlog(l->conn), memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&l->applied, frame->len, memory_order_relaxed);
+    blob_unref(frame);
+}
+
+static void worker_stop(relay_worker_t *w)
+{
+    server_stop(w->srv);
+    uv_close((uv_handle_t *)&w->turn, NULL);
+    net_mailbox_close_consumer(&w->down);
+    /* Connections still close on the next turns and report it: the up mailbox keeps
+     * collecting, and the thread sends it all, then "gone", once the loop ended. */
+    net_mailbox_close_producer(&w->up);
+}
+
+static void on_down(net_mailbox_t *mb, net_mail_t *items, size_t n)
+{
+    relay_worker_t *w = mb->data;
+    for (size_t i = 0; i < n; i++) {
+        net_mail_t *m = &items[i];
+        relay_link_t *l = m->a;
+        switch (m->type) {
+        case DOWN_SEND:
+        case DOWN_BULK:
+            apply_frame(l, m->b, m->type == DOWN_BULK);
+            break;
+        case DOWN_CLOSE:
+            if (l->conn)
+                server_transport.close(l->conn, m->code, m->b);
+            free(m->b);
+            break;
+        case DOWN_SLOW:
+            if (l->conn)
+                server_conn_slow(l->conn);
+            break;
+        case DOWN_WANT_DRAIN:
+            if (l->conn)
+                server_transport.want_drain(l->conn);
+            break;
+        case DOWN_FREE:
+            free(l);
+            break;
+        case DOWN_DRAIN:
+            server_drain(w->srv);
+            break;
+        case DOWN_STOP:
+            worker_stop(w);
+            /* Later items are taken by the hub once this thread is joined. */
+            return;
+        }
+    }
+}
+
+static void on_worker_turn(uv_prepare_t *p)
+{
+    relay_worker_t *w = p->data;
+    for (relay_link_t **pp = &w->paused; *pp;) {
+        relay_link_t *l = *pp;
+        if (atomic_load_explicit(&l->inbound, memory_order_relaxed) < RELAY_INBOUND_MAX / 2) {
+            *pp = l->paused_next;
+            l->paused = false;
+            server_conn_read(l->conn, true);
+        } else {
+            pp = &l->paused_next;
+        }
+    }
+    server_metrics_t m = {0};
+    server_local_metrics(w->srv, &m);
+    uv_mutex_lock(&w->r->lock);
+    w->snap = m;
+    uv_mutex_unlock(&w->r->lock);
+}
+
+static void worker_main(void *arg)
+{
+    relay_worker_t *w = arg;
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    server_free(w->srv);
+    w->srv = NULL;
+    up(w, UP_GONE, NULL, NULL, 0, 0);
+    net_mailbox_flush(&w->up);
+    /* The hub joins this thread before it touches anything of this loop again. */
+    uv_loop_close(&w->loop);
+}
+
+void relay_metrics(relay_worker_t *w, server_metrics_t *out)
+{
+    relay_t *r = w->r;
+    uv_mutex_lock(&r->lock);
+    *out = r->hub_snap;
+    for (unsigned i = 0; i < r->n; i++) {
+        const server_metrics_t *s = &r->w[i].snap;
+        out->connections += s->connections;
+        out->websockets += s->websockets;
+        out->accepted += s->accepted;
+        out->bytes_in += s->bytes_in;
+        out->bytes_out += s->bytes_out;
+        out->slow_closed += s->slow_closed;
+    }
+    uv_mutex_unlock(&r->lock);
+}
+
+/* ---- lifetime ---- */
+
+static int worker_init(relay_t *r, relay_worker_t *w, unsigned idx)
+{
+    w->r = r;
+    w->idx = idx;
+    int rc = uv_loop_init(&w->loop);
+    if (rc != 0)
+        return rc;
+    server_config_t cfg = r->cfg;
+    cfg.relay = w;
+    cfg.shared = &r->shared;
+    cfg.reuseport = idx == 0 ? 1 : 2;
+    cfg.port = idx == 0 ? r->cfg.port : r->port;
+    w->srv = server_start(&w->loop, &cfg, NULL, NULL);
+    if (!w->srv) {
+        uv_run(&w->loop, UV_RUN_DEFAULT); /* lets the listener's close finish */
+        uv_loop_close(&w->loop);
+        return UV_EADDRINUSE;
+    }
+    if (idx == 0)
+        r->port = server_port(w->srv);
+    net_mailbox_init(&w->up, &w->loop, r->loop, on_up, w);
+    net_mailbox_init(&w->down, r->loop, &w->loop, on_down, w);
+    uv_prepare_init(&w->loop, &w->turn);
+    w->turn.data = w;
+    uv_prepare_start(&w->turn, on_worker_turn);
+    return 0;
+}
+
+relay_t *relay_start(uv_loop_t *hub_loop, const server_config_t *cfg, chat_hub_t *hub,
+                     store_t *store, unsigned threads)
+{
+    if (threads > RELAY_THREADS_MAX)
+        threads = RELAY_THREADS_MAX;
+    relay_t *r = xcalloc(1, sizeof(*r));
+    r->loop = hub_loop;
+    r->hub = hub;
+    r->store = store;
+    r->cfg = *cfg;
+    r->n = threads;
+    r->w = xcalloc(threads, sizeof(*r->w));
+    uv_mutex_init(&r->lock);
+    for (unsigned i = 0; i < threads; i++) {
+        if (worker_init(r, &r->w[i], i) != 0) {
+            log_error("cannot start connection loop %u", i);
+            /* Nothing runs yet: stop the loops made so far on this thread. */
+            for (unsigned j = 0; j < i; j++) {
+                relay_worker_t *w = &r->w[j];
+                worker_stop(w);
+                net_mailbox_close_consumer(&w->up);
+                net_mailbox_close_producer(&w->down);
+                uv_run(&w->loop, UV_RUN_DEFAULT);
+                server_free(w->srv);
+                uv_loop_close(&w->loop);
+            }
+            uv_run(hub_loop, UV_RUN_NOWAIT);
+            for (unsigned j = 0; j < i; j++) {
+                net_mailbox_deinit(&r->w[j].up);
+                net_mailbox_deinit(&r->w[j].down);
+            }
+            uv_mutex_destroy(&r->lock);
+            free(r->w);
+            free(r);
+            return NULL;
+        }
+    }
+    uv_prepare_init(hub_loop, &r->turn);
+    r->turn.data = r;
+    uv_prepare_start(&r->turn, on_hub_turn);
+    for (unsigned i = 0; i < threads; i++) {
+        relay_worker_t *w = &r->w[i];
+        w->running = true;
+        r->running++;
+        uv_thread_create(&w->thread, worker_main, w);
+    }
+    return r;
+}
+
+int relay_port(const relay_t *r)
+{
+    return r->port;
+}
+
+void relay_drain(relay_t *r)
+{
+    atomic_store(&r->shared.draining, true);
+    for (unsigned i = 0; i < r->n; i++)
+        down(&r->w[i], DOWN_DRAIN, NULL, NULL, 0);
+}
+
+size_t relay_ws_count(const relay_t *r)
+{
+    return atomic_load(&r->shared.ws);
+}
+
+void relay_stop(relay_t *r)
+{
+    if (r->stopping)
+        return;
+    r->stopping = true;
+    uv_prepare_stop(&r->turn); /* the store closes next: no more stats from it */
+    for (unsigned i = 0; i < r->n; i++) {
+        relay_worker_t *w = &r->w[i];
+        down(w, DOWN_STOP, NULL, NULL, 0);
+        net_mailbox_flush(&w->down);
+        /* The loop reads nothing after "stop" and closes its end of the mailbox: waking it
+         * again would write to a closed loop. What the hub posts from now on stays staged
+         * (links are freed only once the thread is joined: the loop may still be applying
+         * items posted before the stop). */
+        net_mailbox_close_producer(&w->down);
+    }
+}
+
+void relay_free(relay_t *r)
+{
+    for (unsigned i = 0; i < r->n; i++) {
+        net_mailbox_deinit(&r->w[i].up);
+        net_mailbox_deinit(&r->w[i].down);
+    }
+    uv_mutex_destroy(&r->lock);
+    free(r->w);
+    free(r);
+}
