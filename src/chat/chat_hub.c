@@ -1,8 +1,9 @@
 /* chat_hub - channels, presence, and the publish -> store -> ack -> fan-out path.
  *
- * Structures: one channel (#general) for now, each with a member list of sessions and a
- * FIFO of messages waiting for their commit; a presence table (256 chained buckets keyed
- * by user name) counting each user's connections.
+ * Structures: #general plus a list of the other channels, each with its stored members
+ * (a sorted array of names), a member list of connected sessions' links and a FIFO of
+ * messages waiting for their commit; a presence table (256 chained buckets keyed by user
+ * name) counting each user's connections and listing their JSON sessions.
  *
  * Invariants: a channel's pending FIFO is in seq order and the store completes appends in
  * submission order, so each completion belongs to the FIFO's head; committed only grows;
@@ -17,6 +18,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "chat/chat_channel.h"
 #include "chat/chat_session.h"
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
@@ -29,6 +31,8 @@ chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_tr
     h->t = t;
     snprintf(h->general.name, sizeof(h->general.name), "general");
     h->general.hub = h;
+    h->general.topic = xstrdup("");
+    h->general.created_by = xstrdup("");
     return h;
 }
 
@@ -69,18 +73,49 @@ static void on_primed(void *ctx, int status, const store_msg_t *msgs, size_t n, 
     ch->recent_primed = n == 0 || msgs[n - 1].seq == ch->committed;
 }
 
-int chat_hub_load(chat_hub_t *h)
+/* Reads ch's last seq and asks for its newest messages for the ring. */
+static int channel_load(chat_hub_t *h, chat_channel_t *ch)
 {
     uint64_t seq = 0;
-    if (store_last_seq(h->store, h->general.name, &seq) < 0)
+    if (store_last_seq(h->store, ch->name, &seq) < 0)
         return -1;
-    h->general.last_seq = h->general.committed = seq;
+    ch->last_seq = ch->committed = seq;
     if (seq == 0) {
-        h->general.recent_primed = true;
+        ch->recent_primed = true;
         return 0;
     }
-    store_query_t q = {h->general.name, 0, 0, CHAT_RECENT, false};
-    return store_query(h->store, &q, on_primed, &h->general);
+    store_query_t q = {ch->name, 0, 0, CHAT_RECENT, false};
+    return store_query(h->store, &q, on_primed, ch);
+}
+
+static void on_load_channel(void *ctx, const store_channel_t *c)
+{
+    chat_hub_t *h = ctx;
+    chat_channel_t *ch = chat_hub_channel(h, c->name);
+    if (ch == &h->general)
+        chat_channel_set_topic(ch, c->topic); /* its only stored property */
+    else if (!ch && chat_channel_name_valid(c->name, strlen(c->name)))
+        chat_hub_channel_add(h, c->name, strcmp(c->kind, "private") == 0, c->topic, c->created_by,
+                             c->ts);
+}
+
+static void on_load_member(void *ctx, const char *channel, const char *user)
+{
+    chat_channel_t *ch = chat_hub_channel(ctx, channel);
+    if (ch)
+        chat_channel_user_add(ch, user);
+}
+
+int chat_hub_load(chat_hub_t *h)
+{
+    if (channel_load(h, &h->general) < 0)
+        return -1;
+    h->loading = true; /* chat_hub_channel_add loads each channel below */
+    int rc = store_load(h->store, on_load_channel, on_load_member, h);
+    h->loading = false;
+    if (rc < 0 || h->load_failed)
+        return -1;
+    return 0;
 }
 
 bool chat_hub_recent_covers(const chat_channel_t *ch, uint64_t after)
@@ -138,18 +173,33 @@ blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch)
     return blob_ref(ch->join_history);
 }
 
-void chat_hub_free(chat_hub_t *h)
+static void channel_free(chat_channel_t *ch)
 {
-    if (!h)
-        return;
-    for (unsigned i = 0; i < h->general.recent_len; i++)
-        blob_unref(recent_at(&h->general, i)->frame);
-    blob_unref(h->general.join_history);
-    for (chat_msg_t *m = h->general.pend_head, *next; m; m = next) {
+    for (unsigned i = 0; i < ch->recent_len; i++)
+        blob_unref(recent_at(ch, i)->frame);
+    blob_unref(ch->join_history);
+    for (chat_msg_t *m = ch->pend_head, *next; m; m = next) {
         next = m->next;
         free(m->user);
         free(m->text);
         free(m);
+    }
+    for (size_t i = 0; i < ch->nusers; i++)
+        free(ch->users[i]);
+    free(ch->users);
+    free(ch->topic);
+    free(ch->created_by);
+}
+
+void chat_hub_free(chat_hub_t *h)
+{
+    if (!h)
+        return;
+    channel_free(&h->general);
+    for (chat_channel_t *ch = h->channels, *next; ch; ch = next) {
+        next = ch->next;
+        channel_free(ch);
+        free(ch);
     }
     for (size_t i = 0; i < 256; i++) {
         for (chat_presence_t *p = h->presence[i], *next; p; p = next) {
@@ -163,7 +213,35 @@ void chat_hub_free(chat_hub_t *h)
 
 chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name)
 {
-    return strcmp(name, h->general.name) == 0 ? &h->general : NULL;
+    if (strcmp(name, h->general.name) == 0)
+        return &h->general;
+    for (chat_channel_t *ch = h->channels; ch; ch = ch->next)
+        if (strcmp(name, ch->name) == 0)
+            return ch;
+    return NULL;
+}
+
+chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, bool priv, const char *topic,
+                                     const char *created_by, int64_t ts)
+{
+    chat_channel_t *ch = xcalloc(1, sizeof(*ch));
+    ch->hub = h;
+    snprintf(ch->name, sizeof(ch->name), "%s", name);
+    ch->priv = priv;
+    ch->topic = xstrdup(topic ? topic : "");
+    ch->created_by = xstrdup(created_by ? created_by : "");
+    ch->created_ts = ts;
+    ch->next = h->channels;
+    h->channels = ch;
+    h->nchannels++;
+    /* A channel created now has no messages; one read from the database may. */
+    if (h->loading) {
+        if (channel_load(h, ch) < 0)
+            h->load_failed = true;
+    } else {
+        ch->recent_primed = true;
+    }
+    return ch;
 }
 
 /* ---- frames ---- */
@@ -237,34 +315,60 @@ static int session_fmt(const chat_session_t *s)
 
 /* ---- members and presence ---- */
 
-void chat_hub_member_add(chat_channel_t *ch, chat_session_t *s)
+chat_link_t *chat_hub_link(chat_session_t *s, const chat_channel_t *ch)
 {
-    s->ch = ch;
-    s->ch_prev = NULL;
-    s->ch_next = ch->members;
+    for (chat_link_t *l = s->links; l; l = l->s_next)
+        if (l->ch == ch)
+            return l;
+    return NULL;
+}
+
+chat_link_t *chat_hub_member_add(chat_channel_t *ch, chat_session_t *s)
+{
+    chat_link_t *l = chat_hub_link(s, ch);
+    if (l)
+        return l;
+    if (ch == &ch->hub->general) {
+        l = &s->general;
+        memset(l, 0, sizeof(*l));
+        l->embedded = true;
+    } else {
+        l = xcalloc(1, sizeof(*l));
+    }
+    l->s = s;
+    l->ch = ch;
+    l->next = ch->members;
     if (ch->members)
-        ch->members->ch_prev = s;
-    ch->members = s;
+        ch->members->prev = l;
+    ch->members = l;
+    l->s_next = s->links;
+    s->links = l;
     int fmt = session_fmt(s);
     if (fmt >= 0)
         ch->nfmt[fmt]++;
+    return l;
 }
 
 void chat_hub_member_remove(chat_channel_t *ch, chat_session_t *s)
 {
-    if (s->ch != ch)
+    chat_link_t **pp = &s->links;
+    while (*pp && (*pp)->ch != ch)
+        pp = &(*pp)->s_next;
+    chat_link_t *l = *pp;
+    if (!l)
         return;
-    if (s->ch_prev)
-        s->ch_prev->ch_next = s->ch_next;
+    *pp = l->s_next;
+    if (l->prev)
+        l->prev->next = l->next;
     else
-        ch->members = s->ch_next;
-    if (s->ch_next)
-        s->ch_next->ch_prev = s->ch_prev;
-    s->ch_prev = s->ch_next = NULL;
-    s->ch = NULL;
+        ch->members = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
     int fmt = session_fmt(s);
     if (fmt >= 0)
         ch->nfmt[fmt]--;
+    if (!l->embedded)
+        free(l);
 }
 
 static unsigned name_hash(const char *s)
@@ -303,12 +407,17 @@ chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const ch
     return p;
 }
 
-bool chat_hub_online(chat_hub_t *h, const char *name)
+chat_presence_t *chat_hub_presence(chat_hub_t *h, const char *name)
 {
     for (chat_presence_t *p = h->presence[name_hash(name)]; p; p = p->next)
         if (strcmp(p->name, name) == 0)
-            return true;
-    return false;
+            return p;
+    return NULL;
+}
+
+bool chat_hub_online(chat_hub_t *h, const char *name)
+{
+    return chat_hub_presence(h, name) != NULL;
 }
 
 bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p)
@@ -342,9 +451,9 @@ void chat_hub_online_json(chat_hub_t *h, buf_t *out)
 void chat_hub_send_json_members(chat_hub_t *h, chat_channel_t *ch, blob_t *frame,
                                 chat_session_t *except)
 {
-    for (chat_session_t *s = ch->members; s; s = s->ch_next)
-        if (s != except && s->mode == CHAT_MODE_JSON && s->joined)
-            h->t->send(s->conn, frame);
+    for (chat_link_t *l = ch->members; l; l = l->next)
+        if (l->s != except && l->s->mode == CHAT_MODE_JSON && l->s->joined)
+            h->t->send(l->s->conn, frame);
 }
 
 void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool entered,
@@ -372,9 +481,9 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
         buf_appendf(&b, "%s has %s the chat", user, entered ? "entered" : "left");
         text = chat_frame_buf(&b);
         buf_deinit(&b);
-        for (chat_session_t *s = ch->members; s; s = s->ch_next)
-            if (s != except && s->mode == CHAT_MODE_CLIENTID)
-                h->t->send(s->conn, text);
+        for (chat_link_t *l = ch->members; l; l = l->next)
+            if (l->s != except && l->s->mode == CHAT_MODE_CLIENTID)
+                h->t->send(l->s->conn, text);
     }
     blob_unref(json);
     blob_unref(text);
@@ -386,15 +495,16 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
 static void fan_out(chat_hub_t *h, chat_channel_t *ch, const store_msg_t *m, blob_t *json_frame)
 {
     blob_t *frame[CHAT_FMT_COUNT] = {blob_ref(json_frame)};
-    for (chat_session_t *s = ch->members; s; s = s->ch_next) {
+    for (chat_link_t *l = ch->members; l; l = l->next) {
+        chat_session_t *s = l->s;
         int fmt = session_fmt(s);
         if (fmt < 0)
             continue;
         if (fmt == CHAT_FMT_JSON) {
             /* Held: the pending history/resume answer carries this message. */
-            if (!s->joined || s->held || m->seq <= s->last_sent)
+            if (!s->joined || l->held || m->seq <= l->last_sent)
                 continue;
-            s->last_sent = m->seq;
+            l->last_sent = m->seq;
         }
         if (!frame[fmt])
             frame[fmt] = build_frame(fmt, ch, m);
@@ -470,9 +580,17 @@ void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender,
     h->stats.published++;
 }
 
-void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s)
+static void forget_sender(chat_channel_t *ch, chat_session_t *s)
 {
-    for (chat_msg_t *m = h->general.pend_head; m; m = m->next)
+    for (chat_msg_t *m = ch->pend_head; m; m = m->next)
         if (m->sender == s)
             m->sender = NULL;
+}
+
+void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s)
+{
+    forget_sender(&h->general, s);
+    for (chat_channel_t *ch = h->channels; ch; ch = ch->next)
+        if (ch->pend_head)
+            forget_sender(ch, s);
 }

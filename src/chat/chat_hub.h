@@ -36,6 +36,7 @@ typedef struct chat_hub chat_hub_t;
 typedef struct chat_session chat_session_t;
 typedef struct chat_channel chat_channel_t;
 typedef struct chat_presence chat_presence_t;
+typedef struct chat_link chat_link_t;
 
 typedef enum {
     CHAT_FMT_JSON = 0,     /* the JSON protocol */
@@ -93,8 +94,22 @@ typedef struct {
     blob_t *frame;
 } chat_recent_t;
 
+/* A session's membership of one channel, on the channel's member list and the session's
+ * list of channels. The splice state is per channel: a session held for one channel's
+ * history or resume still receives the others live. */
+struct chat_link {
+    chat_session_t *s;
+    chat_channel_t *ch;
+    chat_link_t *prev, *next; /* the channel's members */
+    chat_link_t *s_next;      /* the session's channels */
+    uint64_t last_sent;       /* highest seq of ch sent to s */
+    unsigned held;            /* history or resume answers outstanding for ch */
+    bool embedded;            /* the session's #general link, inside the session */
+};
+
 struct chat_channel {
     chat_hub_t *hub;
+    chat_channel_t *next; /* the hub's other channels (#general is not on the list) */
     /* The newest committed messages, contiguous up to `committed` once primed (at start-up
      * from the store). A ring: entry i (0 = oldest) is recent[(recent_head + i) % N]. */
     chat_recent_t recent[CHAT_RECENT];
@@ -102,9 +117,15 @@ struct chat_channel {
     bool recent_primed;
     blob_t *join_history; /* the history frame a joiner gets, until the next commit */
     char name[CHAT_CHANNEL_MAX + 1];
-    uint64_t last_seq;  /* highest seq assigned */
-    uint64_t committed; /* highest seq stored and fanned out */
-    chat_session_t *members;
+    bool priv;          /* private: by invitation only */
+    char *topic;        /* never NULL once created */
+    char *created_by;   /* "" for #general */
+    int64_t created_ts; /* Unix ms */
+    char **users;       /* stored members, sorted (none kept for #general: everyone) */
+    size_t nusers, users_cap;
+    uint64_t last_seq;             /* highest seq assigned */
+    uint64_t committed;            /* highest seq stored and fanned out */
+    chat_link_t *members;          /* connected sessions in the channel */
     unsigned nfmt[CHAT_FMT_COUNT]; /* members per wire format */
     chat_msg_t *pend_head, *pend_tail;
 };
@@ -114,6 +135,7 @@ struct chat_presence {
     char *name;
     char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
     unsigned conns;
+    chat_session_t *sessions; /* the user's JSON sessions (s->pres_next) */
 };
 
 struct chat_hub {
@@ -121,9 +143,12 @@ struct chat_hub {
     chat_config_t cfg;
     const chat_transport_t *t;
     chat_channel_t general;
+    chat_channel_t *channels; /* every other channel, newest first */
+    size_t nchannels;
     chat_presence_t *presence[256];
     size_t online;
     chat_stats_t stats;
+    bool loading, load_failed; /* chat_hub_load in progress, and whether it failed */
 };
 
 chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t);
@@ -133,12 +158,17 @@ void chat_hub_free(chat_hub_t *h);
 
 /* The channel called name, or NULL. */
 chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name);
-
+/* Adds a channel (name unused and valid; strings copied), with no members, and reads its
+ * last seq from the store. */
+chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, bool priv, const char *topic,
+                                     const char *created_by, int64_t ts);
 /* Presence: a user's connections. chat_hub_presence_add returns the entry and sets *first
  * when this is the user's first connection. A name held with a different token is
  * refused (NULL). token may be NULL or "" (text modes, or a browser without one yet). */
 chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
                                        bool *first);
+/* The presence entry of a connected user, or NULL. */
+chat_presence_t *chat_hub_presence(chat_hub_t *h, const char *name);
 /* True when a connected user holds name. */
 bool chat_hub_online(chat_hub_t *h, const char *name);
 /* Drops one connection; returns true when it was the user's last. */
@@ -146,9 +176,12 @@ bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p);
 /* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
 void chat_hub_online_json(chat_hub_t *h, buf_t *out);
 
-/* Member list. */
-void chat_hub_member_add(chat_channel_t *ch, chat_session_t *s);
+/* Member lists: links s into ch (the caller sets last_sent) or out of it; no-op when it
+ * already is, or is not, a member. */
+chat_link_t *chat_hub_member_add(chat_channel_t *ch, chat_session_t *s);
 void chat_hub_member_remove(chat_channel_t *ch, chat_session_t *s);
+/* s's link to ch, or NULL. */
+chat_link_t *chat_hub_link(chat_session_t *s, const chat_channel_t *ch);
 
 /* Accepts a message: assigns its seq and stores it; the ack (to sender, with id) and the
  * fan-out follow the commit. user and text are copied. */

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
+#include "chat/chat_channel.h"
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
 
@@ -33,15 +34,16 @@ typedef struct {
     chat_session_t *s;
     chat_channel_t *ch;
     query_kind_t kind;
+    bool self_join; /* Q_JOIN: the user's own join event follows the history */
     char id[sizeof(((json_env_t *)0)->id)];
 } query_ctx_t;
 
-static void session_ref(chat_session_t *s)
+void chat_session_ref(chat_session_t *s)
 {
     s->refs++;
 }
 
-static void session_unref(chat_session_t *s)
+void chat_session_unref(chat_session_t *s)
 {
     if (--s->refs > 0)
         return;
@@ -49,7 +51,7 @@ static void session_unref(chat_session_t *s)
     free(s);
 }
 
-static void send_buf(chat_session_t *s, const buf_t *b)
+void chat_session_send(chat_session_t *s, const buf_t *b)
 {
     if (!s->conn)
         return;
@@ -58,7 +60,7 @@ static void send_buf(chat_session_t *s, const buf_t *b)
     blob_unref(f);
 }
 
-static void send_error(chat_session_t *s, const char *code, const char *msg, const char *id)
+void chat_session_error(chat_session_t *s, const char *code, const char *msg, const char *id)
 {
     buf_t b = BUF_INIT;
     buf_appendf(&b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":", code);
@@ -66,7 +68,7 @@ static void send_error(chat_session_t *s, const char *code, const char *msg, con
     if (id && id[0])
         buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, "}");
-    send_buf(s, &b);
+    chat_session_send(s, &b);
     buf_deinit(&b);
 }
 
@@ -202,7 +204,7 @@ static void send_history(chat_session_t *s, chat_channel_t *ch, const store_msg_
         chat_msg_payload_json(&b, ch->name, &msgs[i]);
     }
     buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
-    send_buf(s, &b);
+    chat_session_send(s, &b);
     buf_deinit(&b);
 }
 
@@ -214,7 +216,7 @@ static void send_self_join(chat_session_t *s, chat_channel_t *ch)
     buf_append_str(&b, ",\"channel\":");
     json_append_string(&b, ch->name, strlen(ch->name));
     buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
-    send_buf(s, &b);
+    chat_session_send(s, &b);
     buf_deinit(&b);
 }
 
@@ -222,40 +224,56 @@ static void send_self_join(chat_session_t *s, chat_channel_t *ch)
  * order), so live fan-out may resume after the newest seq the answer or the channel had. */
 static void release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs, size_t n)
 {
-    s->held--;
+    chat_link_t *l = chat_hub_link(s, ch);
+    if (!l || !l->held)
+        return; /* it left the channel meanwhile */
+    l->held--;
     uint64_t top = ch->committed;
     if (n && msgs[n - 1].seq > top)
         top = msgs[n - 1].seq;
-    if (top > s->last_sent)
-        s->last_sent = top;
+    if (top > l->last_sent)
+        l->last_sent = top;
 }
 
-/* A resume in progress. It is served in pages of RESUME_PAGE messages; the next page is
- * asked of the store only once the connection's queue has drained, so a resume costs at
- * most one page of memory however long the gap, and a client that stops reading stalls
- * only itself. The session stays held until the last page, so live messages are not sent
- * in between (the pages carry them). */
-struct chat_resume {
+/* A resume in progress, over one or more channels, one after the other. Each is served in
+ * pages of RESUME_PAGE messages; the next page is asked of the store only once the
+ * connection's queue has drained, so a resume costs at most one page of memory however long
+ * the gap, and a client that stops reading stalls only itself. Every channel's link stays
+ * held until its last page, so live messages of it are not sent in between (the pages carry
+ * them); a channel done goes live again while the next is served. One `resumed` ends it. */
+typedef struct {
     chat_channel_t *ch;
-    uint64_t from;  /* the client's last seq */
-    uint64_t after; /* the next page starts after this seq */
+    uint64_t from, to; /* the client's last seq; the last seq sent */
+    bool recovered;    /* false: the range cannot be served (no hold was taken) */
+} resume_entry_t;
+
+struct chat_resume {
+    resume_entry_t *e;
+    size_t n, cur;  /* entries; the one being served */
+    uint64_t after; /* the next message of e[cur] is after this seq */
     bool querying;  /* a page query is in flight (it frees the resume if the session went) */
     char id[sizeof(((json_env_t *)0)->id)];
 };
 
 #define RESUME_PAGE 100
 
-static void send_resumed(chat_session_t *s, chat_channel_t *ch, const char *id, uint64_t from,
-                         uint64_t to, bool recovered)
+static void send_resumed(chat_session_t *s, const chat_resume_t *r)
 {
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"resumed\"");
-    if (id[0])
-        buf_appendf(&b, ",\"id\":%s", id);
+    if (r->id[0])
+        buf_appendf(&b, ",\"id\":%s", r->id);
     buf_append_str(&b, ",\"payload\":{\"channels\":{");
-    json_append_string(&b, ch->name, strlen(ch->name));
-    buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}}}}",
-                (unsigned long long)from + 1, (unsigned long long)to, recovered ? "true" : "false");
+    for (size_t i = 0; i < r->n; i++) {
+        const resume_entry_t *e = &r->e[i];
+        if (i)
+            buf_append_str(&b, ",");
+        json_append_string(&b, e->ch->name, strlen(e->ch->name));
+        buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}",
+                    (unsigned long long)e->from + 1, (unsigned long long)e->to,
+                    e->recovered ? "true" : "false");
+    }
+    buf_append_str(&b, "}}}");
     /* With the pages, past the bound: the pager kept the backlog under half of it. */
     if (s->conn) {
         blob_t *f = chat_frame_buf(&b);
@@ -271,19 +289,21 @@ static void resume_step(chat_session_t *s);
 static void resume_next_page(chat_session_t *s)
 {
     chat_resume_t *r = s->resume;
+    chat_channel_t *ch = r->e[r->cur].ch;
     query_ctx_t *q = xcalloc(1, sizeof(*q));
     q->s = s;
-    q->ch = r->ch;
+    q->ch = ch;
     q->kind = Q_RESUME;
     r->querying = true;
-    session_ref(s);
-    store_query_t sq = {r->ch->name, r->after, 0, RESUME_PAGE, true};
+    chat_session_ref(s);
+    store_query_t sq = {ch->name, r->after, 0, RESUME_PAGE, true};
     if (store_query(s->hub->store, &sq, on_query, q) < 0)
         on_query(q, -1, NULL, 0, false); /* shutting down */
 }
 
 static void resume_end(chat_session_t *s)
 {
+    free(s->resume->e);
     free(s->resume);
     s->resume = NULL;
 }
@@ -299,8 +319,10 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
         return;
     }
     if (status < 0) {
-        release_hold(s, r->ch, NULL, 0);
-        send_error(s, "internal", "the message store failed to answer", r->id);
+        for (size_t i = r->cur; i < r->n; i++)
+            if (r->e[i].recovered)
+                release_hold(s, r->e[i].ch, NULL, 0);
+        chat_session_error(s, "internal", "the message store failed to answer", r->id);
         resume_end(s);
         return;
     }
@@ -308,7 +330,7 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
     for (size_t i = 0; i < n && s->hub->t->backlog(s->conn) < s->hub->cfg.outbound_budget; i++) {
         buf_t b = BUF_INIT;
         buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
-        chat_msg_payload_json(&b, r->ch->name, &msgs[i]);
+        chat_msg_payload_json(&b, r->e[r->cur].ch->name, &msgs[i]);
         buf_append_str(&b, "}");
         blob_t *f = chat_frame_buf(&b);
         s->hub->t->send_bulk(s->conn, f);
@@ -319,10 +341,18 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
     resume_step(s);
 }
 
+/* Moves on to the next channel of the resume, if any. */
+static void resume_advance(chat_resume_t *r)
+{
+    r->cur++;
+    if (r->cur < r->n)
+        r->after = r->e[r->cur].from;
+}
+
 /* Sends the resume onwards while the connection's backlog is under budget: from the ring
  * of recent frames when it covers the next seq, else a page from the store. Over budget,
- * waits for the queue to drain. The resume ends, and the hold with it, only once it has
- * caught up with `committed`: everything committed during the hold went out in it. The
+ * waits for the queue to drain. A channel's part ends, and its hold with it, only once it
+ * has caught up with `committed`: everything committed during the hold went out in it. The
  * backlog stays under the outbound bound, so the live messages that follow are not taken
  * for a slow consumer's. */
 static void resume_step(chat_session_t *s)
@@ -330,19 +360,32 @@ static void resume_step(chat_session_t *s)
     chat_resume_t *r = s->resume;
     const chat_transport_t *t = s->hub->t;
     while (t->backlog(s->conn) < s->hub->cfg.outbound_budget) {
-        if (r->after >= r->ch->committed) {
-            s->held--;
-            if (r->after > s->last_sent)
-                s->last_sent = r->after;
-            send_resumed(s, r->ch, r->id, r->from, r->after, true);
+        if (r->cur == r->n) {
+            send_resumed(s, r);
             resume_end(s);
             return;
         }
-        if (!chat_hub_recent_covers(r->ch, r->after)) {
+        resume_entry_t *e = &r->e[r->cur];
+        if (!e->recovered) {
+            resume_advance(r);
+            continue;
+        }
+        if (r->after >= e->ch->committed) {
+            chat_link_t *l = chat_hub_link(s, e->ch);
+            if (l && l->held) {
+                l->held--;
+                if (r->after > l->last_sent)
+                    l->last_sent = r->after;
+            }
+            e->to = r->after;
+            resume_advance(r);
+            continue;
+        }
+        if (!chat_hub_recent_covers(e->ch, r->after)) {
             resume_next_page(s);
             return;
         }
-        t->send_bulk(s->conn, chat_hub_recent_frame(r->ch, r->after + 1));
+        t->send_bulk(s->conn, chat_hub_recent_frame(e->ch, r->after + 1));
         r->after++;
     }
     t->want_drain(s->conn);
@@ -367,47 +410,56 @@ static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, b
             release_hold(s, q->ch, msgs, n);
         if (s->conn) {
             if (status < 0)
-                send_error(s, "internal", "the message store failed to answer", q->id);
+                chat_session_error(s, "internal", "the message store failed to answer", q->id);
             else
                 send_history(s, q->ch, msgs, n, more, q->id);
-            if (q->kind == Q_JOIN)
+            if (q->kind == Q_JOIN && q->self_join)
                 send_self_join(s, q->ch);
         }
     }
-    session_unref(s);
+    chat_session_unref(s);
     free(q);
 }
 
 static void start_query(chat_session_t *s, chat_channel_t *ch, query_kind_t kind,
-                        const store_query_t *sq, const char *id)
+                        const store_query_t *sq, const char *id, bool self_join)
 {
     query_ctx_t *q = xcalloc(1, sizeof(*q));
     q->s = s;
     q->ch = ch;
     q->kind = kind;
+    q->self_join = self_join;
     snprintf(q->id, sizeof(q->id), "%s", id);
-    if (kind == Q_JOIN)
-        s->held++;
-    session_ref(s);
+    chat_link_t *l = chat_hub_link(s, ch);
+    if (kind == Q_JOIN && l)
+        l->held++;
+    chat_session_ref(s);
     if (store_query(s->hub->store, sq, on_query, q) < 0) {
         /* Shutting down: answer as a failure, synchronously. */
         on_query(q, -1, NULL, 0, false);
     }
 }
 
-/* The optional "channel" field: absent means #general. Sends the error itself. */
+/* The optional "channel" field: absent means #general. Before join only its existence is
+ * checked; after, the session must be in it. Sends the error itself. */
 static chat_channel_t *payload_channel(chat_session_t *s, json_t *payload, const char *id)
 {
     json_t *c = payload ? json_object_get(payload, "channel") : NULL;
     if (!c)
         return &s->hub->general;
     if (!json_is_string(c)) {
-        send_error(s, "bad_payload", "channel must be a string", id);
+        chat_session_error(s, "bad_payload", "channel must be a string", id);
         return NULL;
     }
     chat_channel_t *ch = chat_hub_channel(s->hub, json_string_value(c));
-    if (!ch)
-        send_error(s, "no_such_channel", "no such channel", id);
+    if (!ch) {
+        chat_session_error(s, "no_such_channel", "no such channel", id);
+        return NULL;
+    }
+    if (s->joined && !chat_hub_link(s, ch)) {
+        chat_session_error(s, "forbidden", "you are not a member of that channel", id);
+        return NULL;
+    }
     return ch;
 }
 
@@ -434,7 +486,7 @@ static bool token_wellformed(const char *t)
     return true;
 }
 
-static void send_welcome(chat_session_t *s, chat_channel_t *ch, const char *id)
+static void send_welcome(chat_session_t *s, const char *id)
 {
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"welcome\"");
@@ -442,12 +494,14 @@ static void send_welcome(chat_session_t *s, chat_channel_t *ch, const char *id)
         buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"user\":");
     json_append_string(&b, s->name, strlen(s->name));
-    buf_appendf(&b, ",\"session\":\"%s\",\"channels\":[{\"name\":", s->pres->token);
-    json_append_string(&b, ch->name, strlen(ch->name));
-    buf_appendf(&b, ",\"last_seq\":%llu}],\"online\":", (unsigned long long)ch->committed);
+    buf_appendf(&b, ",\"session\":\"%s\",\"channels\":[", s->pres->token);
+    /* #general first, then the others by name (the links are newest first). */
+    chat_channel_json(&s->hub->general, &b);
+    chat_channel_json_member_list(s, &b);
+    buf_append_str(&b, "],\"online\":");
     chat_hub_online_json(s->hub, &b);
     buf_appendf(&b, ",\"online_count\":%zu}}", s->hub->online);
-    send_buf(s, &b);
+    chat_session_send(s, &b);
     buf_deinit(&b);
 }
 
@@ -455,13 +509,13 @@ static void do_join(chat_session_t *s, const json_env_t *e)
 {
     json_t *p = e->payload;
     if (p && json_object_get(p, "token")) {
-        send_error(s, "auth_failed", "accounts are not enabled on this server", e->id);
+        chat_session_error(s, "auth_failed", "accounts are not enabled on this server", e->id);
         s->hub->t->close(s->conn, WS_CLOSE_POLICY, "authentication failed");
         return;
     }
     json_t *user = p ? json_object_get(p, "user") : NULL;
     if (!json_is_string(user)) {
-        send_error(s, "bad_payload", "join needs payload.user, a string", e->id);
+        chat_session_error(s, "bad_payload", "join needs payload.user, a string", e->id);
         return;
     }
     const char *name = json_string_value(user);
@@ -470,15 +524,19 @@ static void do_join(chat_session_t *s, const json_env_t *e)
         snprintf(m, sizeof(m),
                  "names are 1-%zu characters, no control characters, no spaces at the ends",
                  s->hub->cfg.max_name);
-        send_error(s, "bad_name", m, e->id);
+        chat_session_error(s, "bad_name", m, e->id);
         return;
     }
     chat_channel_t *ch = payload_channel(s, p, e->id);
     if (!ch)
         return;
+    if (!chat_channel_has_user(ch, name)) {
+        chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
+        return;
+    }
     json_t *sess = json_object_get(p, "session");
     if (sess && !json_is_string(sess)) {
-        send_error(s, "bad_payload", "session must be a string", e->id);
+        chat_session_error(s, "bad_payload", "session must be a string", e->id);
         return;
     }
     char token[CHAT_TOKEN_LEN + 1];
@@ -489,37 +547,51 @@ static void do_join(chat_session_t *s, const json_env_t *e)
     bool first;
     s->pres = chat_hub_presence_add(s->hub, name, token, &first);
     if (!s->pres) {
-        send_error(s, "name_taken", "that name is in use by someone else", e->id);
+        chat_session_error(s, "name_taken", "that name is in use by someone else", e->id);
         return;
     }
     s->name = xstrdup(name);
     s->joined = true;
     s->mode = CHAT_MODE_JSON;
-    chat_hub_member_add(ch, s);
-    send_welcome(s, ch, e->id);
+    s->pres_next = s->pres->sessions;
+    s->pres->sessions = s;
+    /* Every channel the user is in; only the requested one replays its history now (the
+     * client asks for the others' when it shows them, or resumes them). */
+    chat_hub_member_add(&s->hub->general, s)->last_sent = s->hub->general.committed;
+    for (chat_channel_t *c = s->hub->channels; c; c = c->next)
+        if (chat_channel_has_user(c, name))
+            chat_hub_member_add(c, s)->last_sent = c->committed;
+    send_welcome(s, e->id);
     if (first)
-        chat_hub_announce(s->hub, ch, name, true, s);
+        chat_hub_announce(s->hub, &s->hub->general, name, true, s);
+    chat_session_join_history(s, chat_hub_link(s, ch), true);
+}
+
+void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join)
+{
+    chat_channel_t *ch = l->ch;
     store_query_t sq = {ch->name, 0, 0, s->hub->cfg.history, false};
     blob_t *hist = sq.limit ? chat_hub_join_history(s->hub, ch) : NULL;
     if (sq.limit == 0 || hist) {
         /* Answered from memory: exactly what is committed now, so no hold is needed. */
-        s->last_sent = ch->committed;
+        l->last_sent = ch->committed;
         if (hist)
             s->hub->t->send(s->conn, hist);
         else
             send_history(s, ch, NULL, 0, ch->committed > 0, "");
         blob_unref(hist);
-        send_self_join(s, ch);
+        if (self_join)
+            send_self_join(s, ch);
         return;
     }
-    start_query(s, ch, Q_JOIN, &sq, "");
+    start_query(s, ch, Q_JOIN, &sq, "", self_join);
 }
 
 static void do_msg(chat_session_t *s, const json_env_t *e)
 {
     json_t *text = e->payload ? json_object_get(e->payload, "text") : NULL;
     if (!json_is_string(text)) {
-        send_error(s, "bad_payload", "msg needs payload.text, a string", e->id);
+        chat_session_error(s, "bad_payload", "msg needs payload.text, a string", e->id);
         return;
     }
     chat_channel_t *ch = payload_channel(s, e->payload, e->id);
@@ -528,17 +600,17 @@ static void do_msg(chat_session_t *s, const json_env_t *e)
     const char *t = json_string_value(text);
     size_t len = json_string_length(text);
     if (len == 0) {
-        send_error(s, "bad_payload", "text is empty", e->id);
+        chat_session_error(s, "bad_payload", "text is empty", e->id);
         return;
     }
     if (utf8_count((const uint8_t *)t, len) > s->hub->cfg.max_text) {
         char m[96];
         snprintf(m, sizeof(m), "text is longer than %zu characters", s->hub->cfg.max_text);
-        send_error(s, "too_large", m, e->id);
+        chat_session_error(s, "too_large", m, e->id);
         return;
     }
     if (!take_token(s)) {
-        send_error(s, "rate_limited", "too many messages; slow down", e->id);
+        chat_session_error(s, "rate_limited", "too many messages; slow down", e->id);
         return;
     }
     chat_hub_publish(s->hub, ch, s, s->name, t, len, e->id);
@@ -555,7 +627,7 @@ static bool int_field(chat_session_t *s, const json_env_t *e, const char *key, l
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
         char m[96];
         snprintf(m, sizeof(m), "%s must be an integer >= %lld", key, min);
-        send_error(s, "bad_payload", m, e->id);
+        chat_session_error(s, "bad_payload", m, e->id);
         return false;
     }
     *out = json_integer_value(v);
@@ -572,14 +644,14 @@ static void do_history(chat_session_t *s, const json_env_t *e)
     if (limit > HISTORY_LIMIT_MAX)
         limit = HISTORY_LIMIT_MAX;
     store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit, false};
-    start_query(s, ch, Q_HISTORY, &sq, e->id);
+    start_query(s, ch, Q_HISTORY, &sq, e->id, false);
 }
 
 static void do_resume(chat_session_t *s, const json_env_t *e)
 {
     json_t *chans = e->payload ? json_object_get(e->payload, "channels") : NULL;
     if (!json_is_object(chans)) {
-        send_error(s, "bad_payload", "resume needs payload.channels, an object", e->id);
+        chat_session_error(s, "bad_payload", "resume needs payload.channels, an object", e->id);
         return;
     }
     const char *key;
@@ -587,47 +659,46 @@ static void do_resume(chat_session_t *s, const json_env_t *e)
     json_object_foreach(chans, key, v)
     {
         if (!json_is_integer(v) || json_integer_value(v) < 0) {
-            send_error(s, "bad_payload", "each channel maps to the last seq seen (>= 0)", e->id);
+            chat_session_error(s, "bad_payload", "each channel maps to the last seq seen (>= 0)",
+                               e->id);
             return;
         }
-        if (!chat_hub_channel(s->hub, key)) {
-            send_error(s, "no_such_channel", "no such channel", e->id);
+        chat_channel_t *ch = chat_hub_channel(s->hub, key);
+        if (!ch) {
+            chat_session_error(s, "no_such_channel", "no such channel", e->id);
             return;
         }
-    }
-    if (json_object_size(chans) == 0) {
-        buf_t b = BUF_INIT;
-        buf_append_str(&b, "{\"type\":\"resumed\"");
-        if (e->id[0])
-            buf_appendf(&b, ",\"id\":%s", e->id);
-        buf_append_str(&b, ",\"payload\":{\"channels\":{}}}");
-        send_buf(s, &b);
-        buf_deinit(&b);
-        return;
+        if (!chat_hub_link(s, ch)) {
+            chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
+            return;
+        }
     }
     if (s->resume) {
-        send_error(s, "bad_payload", "a resume is already in progress", e->id);
+        chat_session_error(s, "bad_payload", "a resume is already in progress", e->id);
         return;
     }
-    /* Only #general exists in this version, so one channel at most is paged here. */
+    chat_resume_t *r = xcalloc(1, sizeof(*r));
+    r->n = json_object_size(chans);
+    r->e = xcalloc(r->n ? r->n : 1, sizeof(*r->e));
+    snprintf(r->id, sizeof(r->id), "%s", e->id);
+    size_t i = 0;
     json_object_foreach(chans, key, v)
     {
-        chat_channel_t *ch = chat_hub_channel(s->hub, key);
-        uint64_t from = (uint64_t)json_integer_value(v);
-        if (from > ch->committed || ch->committed - from > s->hub->cfg.resume_max) {
-            /* Seqs this server never committed (not our history), or a gap longer than we
-             * replay: the client must refetch history. */
-            send_resumed(s, ch, e->id, from, ch->committed, false);
-            continue;
-        }
-        s->resume = xcalloc(1, sizeof(*s->resume));
-        s->resume->ch = ch;
-        s->resume->from = s->resume->after = from;
-        snprintf(s->resume->id, sizeof(s->resume->id), "%s", e->id);
-        s->held++;
-        resume_step(s);
-        break;
+        resume_entry_t *en = &r->e[i++];
+        en->ch = chat_hub_channel(s->hub, key);
+        en->from = (uint64_t)json_integer_value(v);
+        en->to = en->ch->committed;
+        /* Seqs this server never committed (not our history), or a gap longer than we
+         * replay: the client must refetch history. Else held until its part is sent. */
+        en->recovered =
+            en->from <= en->ch->committed && en->ch->committed - en->from <= s->hub->cfg.resume_max;
+        if (en->recovered)
+            chat_hub_link(s, en->ch)->held++;
     }
+    if (r->n)
+        r->after = r->e[0].from;
+    s->resume = r;
+    resume_step(s);
 }
 
 static void do_typing(chat_session_t *s, const json_env_t *e)
@@ -658,7 +729,7 @@ static void do_ping(chat_session_t *s, const json_env_t *e)
     if (e->id[0])
         buf_appendf(&b, ",\"id\":%s", e->id);
     buf_appendf(&b, ",\"ts\":%lld}", (long long)clock_wall_ms());
-    send_buf(s, &b);
+    chat_session_send(s, &b);
     buf_deinit(&b);
 }
 
@@ -668,27 +739,30 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
     const char *code;
     char msg[160];
     if (json_env_parse(&e, text, len, &code, msg, sizeof(msg)) < 0) {
-        send_error(s, code, msg, e.id);
+        chat_session_error(s, code, msg, e.id);
     } else if (strcmp(e.type, "ping") == 0) {
         do_ping(s, &e); /* a keep-alive is fine before join too */
     } else if (strcmp(e.type, "join") == 0) {
         if (s->joined)
-            send_error(s, "already_joined", "this connection has joined already", e.id);
+            chat_session_error(s, "already_joined", "this connection has joined already", e.id);
         else
             do_join(s, &e);
     } else if (strcmp(e.type, "msg") != 0 && strcmp(e.type, "history") != 0 &&
-               strcmp(e.type, "resume") != 0 && strcmp(e.type, "typing") != 0) {
-        send_error(s, "bad_type", "unknown message type", e.id);
+               strcmp(e.type, "resume") != 0 && strcmp(e.type, "typing") != 0 &&
+               !chat_channel_request_known(e.type)) {
+        chat_session_error(s, "bad_type", "unknown message type", e.id);
     } else if (!s->joined) {
-        send_error(s, "not_joined", "send a join first", e.id);
+        chat_session_error(s, "not_joined", "send a join first", e.id);
     } else if (strcmp(e.type, "msg") == 0) {
         do_msg(s, &e);
     } else if (strcmp(e.type, "history") == 0) {
         do_history(s, &e);
     } else if (strcmp(e.type, "resume") == 0) {
         do_resume(s, &e);
-    } else {
+    } else if (strcmp(e.type, "typing") == 0) {
         do_typing(s, &e);
+    } else {
+        chat_channel_request(s, &e);
     }
     json_env_free(&e);
 }
@@ -725,7 +799,7 @@ chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
             chat_hub_announce(h, &h->general, s->name, true, s);
         buf_t b = BUF_INIT;
         buf_appendf(&b, "%s has entered the chat", s->name);
-        send_buf(s, &b);
+        chat_session_send(s, &b);
         buf_deinit(&b);
     }
     return s;
@@ -755,20 +829,27 @@ void chat_session_binary(chat_session_t *s, const uint8_t *data, size_t len)
     (void)data;
     (void)len;
     if (s->mode == CHAT_MODE_JSON || s->mode == CHAT_MODE_AUTO)
-        send_error(s, "bad_json", "binary frames are not accepted; send JSON as text", "");
+        chat_session_error(s, "bad_json", "binary frames are not accepted; send JSON as text", "");
 }
 
 void chat_session_close(chat_session_t *s)
 {
     chat_hub_t *h = s->hub;
     chat_hub_forget_sender(h, s);
-    if (s->ch)
-        chat_hub_member_remove(s->ch, s);
+    while (s->links)
+        chat_hub_member_remove(s->links->ch, s);
+    if (s->pres) {
+        chat_session_t **pp = &s->pres->sessions;
+        while (*pp && *pp != s)
+            pp = &(*pp)->pres_next;
+        if (*pp)
+            *pp = s->pres_next;
+    }
     s->conn = NULL;
     if (s->resume && !s->resume->querying)
         resume_end(s); /* a page in flight frees it when it lands */
     if (s->pres && chat_hub_presence_remove(h, s->pres))
         chat_hub_announce(h, &h->general, s->name, false, NULL);
     s->pres = NULL;
-    session_unref(s);
+    chat_session_unref(s);
 }

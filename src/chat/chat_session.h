@@ -32,12 +32,11 @@ struct chat_session {
     bool joined;
     char *name;
     chat_presence_t *pres;
-    chat_channel_t *ch;                /* the channel it is a member of, or NULL */
-    chat_session_t *ch_prev, *ch_next; /* member list links */
-    uint64_t last_sent;                /* highest seq of ch sent to it */
-    unsigned held;                     /* join-history or resume answers outstanding */
-    chat_resume_t *resume;             /* a paged resume in progress, or NULL */
-    double tokens;                     /* rate limit bucket */
+    chat_session_t *pres_next; /* the user's other JSON sessions */
+    chat_link_t *links;        /* the channels it is in */
+    chat_link_t general;       /* its #general link (every session has one: no allocation) */
+    chat_resume_t *resume;     /* a paged resume in progress, or NULL */
+    double tokens;             /* rate limit bucket */
     uint64_t bucket_ms;
     uint64_t typing_ms;
 };
@@ -46,6 +45,17 @@ struct chat_session {
  * session enters #general at once. */
 chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
                                   const char *client_id);
+/* For the channel requests (chat_channel.c). */
+void chat_session_ref(chat_session_t *s);
+void chat_session_unref(chat_session_t *s);
+/* Sends a JSON text built in b. */
+void chat_session_send(chat_session_t *s, const buf_t *b);
+/* Sends {"type":"error",...}; id is the request id as JSON text, or "". */
+void chat_session_error(chat_session_t *s, const char *code, const char *msg, const char *id);
+/* Sends the history that follows joining ch (from memory or the store, holding the link
+ * until the store answers), then the user's own `join` event when self_join. */
+void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join);
+
 /* A whole text message (valid UTF-8) arrived. */
 void chat_session_text(chat_session_t *s, const char *text, size_t len);
 /* A whole binary message arrived. */

@@ -45,6 +45,34 @@ typedef struct {
     bool forward;
 } store_query_t;
 
+/* A channel's stored row. Strings are NUL-terminated UTF-8. */
+typedef struct {
+    const char *name;
+    const char *kind; /* "public" or "private" */
+    const char *topic;
+    const char *created_by;
+    int64_t ts; /* Unix ms of its creation */
+} store_channel_t;
+
+/* A change to channels or membership: written in the same transactions as messages and in
+ * submission order with them, so a membership and the messages that follow it commit in
+ * order. */
+typedef enum {
+    STORE_CHANNEL_PUT,   /* insert the channel, or update its kind and topic */
+    STORE_MEMBER_ADD,    /* user joins channel ch.name (no-op if a member) */
+    STORE_MEMBER_REMOVE, /* user leaves channel ch.name (no-op if not a member) */
+} store_change_kind_t;
+
+typedef struct {
+    store_change_kind_t kind;
+    store_channel_t ch; /* PUT: the whole row; MEMBER_*: ch.name only */
+    const char *user;   /* MEMBER_* */
+    int64_t ts;         /* MEMBER_ADD: Unix ms */
+} store_change_t;
+
+typedef void (*store_channel_cb)(void *ctx, const store_channel_t *c);
+typedef void (*store_member_cb)(void *ctx, const char *channel, const char *user);
+
 typedef struct {
     uint64_t appends; /* messages committed */
     uint64_t commits; /* transactions committed */
@@ -65,6 +93,12 @@ typedef struct {
     int (*append)(store_t *s, const store_msg_t *msg, store_append_cb cb, void *ctx);
     /* Copies q; cb fires with the result. Returns 0, or < 0 when closing (no callback). */
     int (*query)(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx);
+    /* Copies c; cb (may be NULL) fires once committed (status 0). Returns 0, or < 0 when
+     * closing. */
+    int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
+    /* Synchronous, for start-up: every stored channel (by name), then every membership.
+     * Strings are valid only during each call. Returns 0 or < 0. */
+    int (*load)(store_t *s, store_channel_cb on_channel, store_member_cb on_member, void *ctx);
     /* Synchronous: the highest committed seq of channel, 0 if none. For start-up only. */
     int (*last_seq)(store_t *s, const char *channel, uint64_t *out);
     void (*stats)(store_t *s, store_stats_t *out);
@@ -86,6 +120,15 @@ static inline int store_append(store_t *s, const store_msg_t *m, store_append_cb
 static inline int store_query(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx)
 {
     return s->be->query(s, q, cb, ctx);
+}
+static inline int store_change(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx)
+{
+    return s->be->change(s, c, cb, ctx);
+}
+static inline int store_load(store_t *s, store_channel_cb on_channel, store_member_cb on_member,
+                             void *ctx)
+{
+    return s->be->load(s, on_channel, on_member, ctx);
 }
 static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
 {

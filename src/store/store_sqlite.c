@@ -34,15 +34,15 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 
-#define SQLITE_SCHEMA_VERSION 1
-#define BATCH_MAX 4096       /* ops per batch, so one batch's results stay bounded */
-#define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
-#define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
-#define EXIT_STORE 70        /* EX_SOFTWARE: the store cannot keep its promise */
+#define SQLITE_SCHEMA_VERSION 2 /* 1: messages; 2: + channels, members */
+#define BATCH_MAX 4096          /* ops per batch, so one batch's results stay bounded */
+#define BUSY_TIMEOUT_MS 5000    /* per attempt, inside SQLite's busy handler */
+#define BUSY_RETRIES 5          /* further attempts after SQLITE_BUSY, each with the timeout */
+#define EXIT_STORE 70           /* EX_SOFTWARE: the store cannot keep its promise */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum { OP_APPEND, OP_QUERY };
+enum { OP_APPEND, OP_QUERY, OP_CHANGE };
 
 typedef struct op {
     struct op *next;
@@ -53,7 +53,8 @@ typedef struct op {
         store_query_cb query;
     } cb;
     union {
-        store_msg_t msg; /* OP_APPEND; strings in data */
+        store_msg_t msg;       /* OP_APPEND; strings in data */
+        store_change_t change; /* OP_CHANGE; strings in data */
         struct {
             store_query_t q; /* channel in data */
             int status;
@@ -71,7 +72,18 @@ typedef struct {
     op_t *tail;
 } op_list_t;
 
-enum { ST_BEGIN, ST_COMMIT, ST_INSERT, ST_AFTER, ST_BEFORE, ST_NEWEST, ST_COUNT };
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_INSERT,
+    ST_AFTER,
+    ST_BEFORE,
+    ST_NEWEST,
+    ST_CHANNEL_PUT,
+    ST_MEMBER_ADD,
+    ST_MEMBER_REMOVE,
+    ST_COUNT
+};
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -83,11 +95,23 @@ static const char *const stmt_sql[ST_COUNT] = {
                   "ORDER BY seq DESC LIMIT ?3",
     [ST_NEWEST] = "SELECT seq, user, text, ts FROM messages WHERE channel = ?1 "
                   "ORDER BY seq DESC LIMIT ?3",
+    [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, ts) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
+                       "kind = excluded.kind, topic = excluded.topic",
+    [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user, ts) VALUES(?1, ?2, ?3)",
+    [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user = ?2",
 };
 
-static const char sql_create[] =
+static const char sql_create_v1[] =
     "CREATE TABLE messages(channel TEXT NOT NULL, seq INTEGER NOT NULL, user TEXT NOT NULL, "
     "text TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(channel, seq)) WITHOUT ROWID";
+
+/* Channels other than #general, and who is in them (#general has everyone, unrecorded). */
+static const char sql_create_v2[] =
+    "CREATE TABLE channels(name TEXT PRIMARY KEY, kind TEXT NOT NULL, topic TEXT NOT NULL, "
+    "created_by TEXT NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, ts INTEGER NOT NULL, "
+    "PRIMARY KEY(channel, user)) WITHOUT ROWID";
 
 static const char sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
 
@@ -206,6 +230,33 @@ static void insert_or_die(sqlite_store_t *s, const store_msg_t *m)
     sqlite3_clear_bindings(st); /* the op owning the strings is freed on the loop thread */
 }
 
+static void bind_or_die(sqlite_store_t *s, int rc)
+{
+    if (rc != SQLITE_OK)
+        die(s, "change (bind)");
+}
+
+static void change_or_die(sqlite_store_t *s, const store_change_t *c)
+{
+    sqlite3_stmt *st;
+    if (c->kind == STORE_CHANNEL_PUT) {
+        st = s->st[ST_CHANNEL_PUT];
+        bind_or_die(s, sqlite3_bind_text(st, 1, c->ch.name, -1, SQLITE_STATIC));
+        bind_or_die(s, sqlite3_bind_text(st, 2, c->ch.kind, -1, SQLITE_STATIC));
+        bind_or_die(s, sqlite3_bind_text(st, 3, c->ch.topic, -1, SQLITE_STATIC));
+        bind_or_die(s, sqlite3_bind_text(st, 4, c->ch.created_by, -1, SQLITE_STATIC));
+        bind_or_die(s, sqlite3_bind_int64(st, 5, c->ch.ts));
+    } else {
+        st = s->st[c->kind == STORE_MEMBER_ADD ? ST_MEMBER_ADD : ST_MEMBER_REMOVE];
+        bind_or_die(s, sqlite3_bind_text(st, 1, c->ch.name, -1, SQLITE_STATIC));
+        bind_or_die(s, sqlite3_bind_text(st, 2, c->user, -1, SQLITE_STATIC));
+        if (c->kind == STORE_MEMBER_ADD)
+            bind_or_die(s, sqlite3_bind_int64(st, 3, c->ts));
+    }
+    step_or_die(s, st, "change");
+    sqlite3_clear_bindings(st);
+}
+
 /* Copies a text column, up to its first NUL, with a NUL, into arena. */
 static void arena_put(buf_t *arena, sqlite3_stmt *st, int col)
 {
@@ -305,15 +356,20 @@ static void run_query(sqlite_store_t *s, op_t *op)
 
 static void run_batch(sqlite_store_t *s, const op_list_t *batch)
 {
-    uint64_t appends = 0;
+    uint64_t appends = 0, writes = 0;
     for (op_t *op = batch->head; op; op = op->next) {
-        if (op->kind != OP_APPEND)
+        if (op->kind == OP_QUERY)
             continue;
-        if (appends++ == 0)
+        if (writes++ == 0)
             step_or_die(s, s->st[ST_BEGIN], "begin");
-        insert_or_die(s, &op->u.msg);
+        if (op->kind == OP_APPEND) {
+            insert_or_die(s, &op->u.msg);
+            appends++;
+        } else {
+            change_or_die(s, &op->u.change);
+        }
     }
-    if (appends) {
+    if (writes) {
         step_or_die(s, s->st[ST_COMMIT], "commit");
         atomic_fetch_add_explicit(&s->appends, appends, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->commits, 1, memory_order_relaxed);
@@ -351,8 +407,9 @@ static void writer_main(void *arg)
 
 static void op_complete(op_t *op)
 {
-    if (op->kind == OP_APPEND) {
-        op->cb.append(op->ctx, 0);
+    if (op->kind != OP_QUERY) {
+        if (op->cb.append)
+            op->cb.append(op->ctx, 0);
         return;
     }
     op->cb.query(op->ctx, op->u.query.status, op->u.query.status < 0 ? NULL : op->u.query.rows,
@@ -433,6 +490,78 @@ static int sqlite_query(store_t *base, const store_query_t *q, store_query_cb cb
     op->u.query.q.channel = memcpy(op->data, q->channel, lc);
     buf_init(&op->u.query.arena);
     submit(s, op);
+    return 0;
+}
+
+/* Copies s into *p (advancing it) and returns the copy. */
+static const char *put_str(char **p, const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1;
+    char *d = memcpy(*p, s ? s : "", n);
+    *p += n;
+    return d;
+}
+
+static size_t str_size(const char *s)
+{
+    return strlen(s ? s : "") + 1;
+}
+
+static int sqlite_change(store_t *base, const store_change_t *c, store_append_cb cb, void *ctx)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    if (s->closing)
+        return -1;
+    size_t n = str_size(c->ch.name) + str_size(c->ch.kind) + str_size(c->ch.topic) +
+               str_size(c->ch.created_by) + str_size(c->user);
+    op_t *op = xmalloc(sizeof(*op) + n);
+    op->kind = OP_CHANGE;
+    op->ctx = ctx;
+    op->cb.append = cb;
+    op->u.change = *c;
+    char *p = op->data;
+    op->u.change.ch.name = put_str(&p, c->ch.name);
+    op->u.change.ch.kind = put_str(&p, c->ch.kind);
+    op->u.change.ch.topic = put_str(&p, c->ch.topic);
+    op->u.change.ch.created_by = put_str(&p, c->ch.created_by);
+    op->u.change.user = put_str(&p, c->user);
+    submit(s, op);
+    return 0;
+}
+
+static const char *col_text(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    return t ? t : "";
+}
+
+static int sqlite_load(store_t *base, store_channel_cb on_channel, store_member_cb on_member,
+                       void *ctx)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    static const char *const sql[2] = {
+        "SELECT name, kind, topic, created_by, ts FROM channels ORDER BY name",
+        "SELECT channel, user FROM members ORDER BY channel, user"};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->rdb, sql[i], -1, &st, NULL);
+        while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+            if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+                break;
+            if (i == 0) {
+                store_channel_t c = {col_text(st, 0), col_text(st, 1), col_text(st, 2),
+                                     col_text(st, 3), sqlite3_column_int64(st, 4)};
+                on_channel(ctx, &c);
+            } else {
+                on_member(ctx, col_text(st, 0), col_text(st, 1));
+            }
+        }
+        if (rc != SQLITE_DONE)
+            log_error("store: loading channels: %s", sqlite3_errmsg(s->rdb));
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
     return 0;
 }
 
@@ -568,8 +697,10 @@ static int schema_create(sqlite3 *db, const char *path)
     sqlite3_int64 version = 0; /* again, under the write lock: another process may have won */
     int rc = db_get(db, path, "PRAGMA user_version", &version, NULL, 0);
     if (rc == 0 && version == 0)
-        rc = db_exec(db, path, sql_create);
-    if (rc == 0 && version == 0)
+        rc = db_exec(db, path, sql_create_v1);
+    if (rc == 0 && version < 2)
+        rc = db_exec(db, path, sql_create_v2);
+    if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)
         rc = db_exec(db, path, "COMMIT");
@@ -609,7 +740,8 @@ static int schema_init(sqlite3 *db, const store_sqlite_opts_t *opts)
     if (db_exec(db, path,
                 opts->sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") < 0)
         return -1;
-    return version == 0 ? schema_create(db, path) : 0;
+    /* A new file gets every table; an older parley's file gets what it lacks. */
+    return version < SQLITE_SCHEMA_VERSION ? schema_create(db, path) : 0;
 }
 
 static int prepare(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **out)
@@ -698,6 +830,8 @@ err_free:
 static const store_backend_t sqlite_backend = {
     .append = sqlite_append,
     .query = sqlite_query,
+    .change = sqlite_change,
+    .load = sqlite_load,
     .last_seq = sqlite_last_seq,
     .stats = sqlite_stats,
     .close = sqlite_close,

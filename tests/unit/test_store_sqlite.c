@@ -307,7 +307,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 1);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 2);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -426,7 +426,7 @@ TEST(test_refuses_foreign_files)
     CHECK(s == NULL);
 
     CHECK_EQ_INT(sqlite3_open(path_of("future.db"), &db), SQLITE_OK);
-    CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     opts.path = path_of("future.db");
     CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
@@ -498,6 +498,105 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+/* ---- channels and members ---- */
+
+typedef struct {
+    char log[2048]; /* "c:name/kind/topic/by/ts;" and "m:channel/user;" in load order */
+} load_rec_t;
+
+static void on_load_channel(void *ctx, const store_channel_t *c)
+{
+    load_rec_t *l = ctx;
+    size_t n = strlen(l->log);
+    snprintf(l->log + n, sizeof(l->log) - n, "c:%s/%s/%s/%s/%lld;", c->name, c->kind, c->topic,
+             c->created_by, (long long)c->ts);
+}
+
+static void on_load_member(void *ctx, const char *channel, const char *user)
+{
+    load_rec_t *l = ctx;
+    size_t n = strlen(l->log);
+    snprintf(l->log + n, sizeof(l->log) - n, "m:%s/%s;", channel, user);
+}
+
+TEST(test_channels_and_members)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "channels.db", false);
+    store_change_t c = {STORE_CHANNEL_PUT, {"design", "public", "pixels", "alice", 5}, NULL, 0};
+    CHECK_EQ_INT(store_change(s, &c, NULL, NULL), 0); /* no callback wanted */
+    store_change_t m = {STORE_MEMBER_ADD, {"design", NULL, NULL, NULL, 0}, "alice", 6};
+    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
+    m.user = "bob";
+    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
+    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[2]), 0); /* again: a no-op */
+    store_msg_t msg = {"design", 1, "user1", "héllo ✓ design #1", 1000};
+    CHECK_EQ_INT(store_append(s, &msg, on_append, &idx[3]), 0);
+    c.ch.topic = "new topic"; /* an update keeps created_by and ts */
+    c.ch.created_by = "mallory";
+    c.ch.ts = 99;
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[4]), 0);
+    store_change_t r = {STORE_MEMBER_REMOVE, {"design", NULL, NULL, NULL, 0}, "alice", 0};
+    CHECK_EQ_INT(store_change(s, &r, on_append, &idx[5]), 0);
+    c = (store_change_t){STORE_CHANNEL_PUT, {"secret", "private", "", "bob", 7}, NULL, 0};
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[6]), 0);
+    run_until(&loop, &rec->appended, 6);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(rec->order[i], i); /* changes and messages complete in submission order */
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "design", &last), 0);
+    CHECK_EQ_INT(last, 1);
+    close_store(&loop, s);
+
+    s = open_store(&loop, "channels.db", false);
+    load_rec_t l = {""};
+    CHECK_EQ_INT(store_load(s, on_load_channel, on_load_member, &l), 0);
+    CHECK_EQ_STR(l.log, "c:design/public/new topic/alice/5;c:secret/private//bob/7;m:design/bob;");
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* A database written by a parley of schema 1 (messages only) opens, gains the channel
+ * tables, and keeps its messages. */
+TEST(test_migrates_schema_1)
+{
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path_of("v1.db"), &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db,
+                              "CREATE TABLE messages(channel TEXT NOT NULL, seq INTEGER NOT NULL, "
+                              "user TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, "
+                              "PRIMARY KEY(channel, seq)) WITHOUT ROWID;"
+                              "INSERT INTO messages VALUES('general', 1, 'a', 'old', 1);"
+                              "PRAGMA user_version = 1",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "v1.db", false);
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+    CHECK_EQ_INT(last, 1);
+    load_rec_t l = {""};
+    CHECK_EQ_INT(store_load(s, on_load_channel, on_load_member, &l), 0);
+    CHECK_EQ_STR(l.log, "");
+    store_change_t m = {STORE_MEMBER_ADD, {"x", NULL, NULL, NULL, 0}, "a", 1};
+    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
+    run_until(&loop, &rec->appended, 1);
+    close_store(&loop, s);
+    CHECK_EQ_INT(sqlite3_open(path_of("v1.db"), &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     alarm(120); /* a lost callback hangs the loop; fail instead */
@@ -519,6 +618,8 @@ int main(void)
     RUN(test_close_from_callback);
     RUN(test_refuses_foreign_files);
     RUN(test_sync_full);
+    RUN(test_channels_and_members);
+    RUN(test_migrates_schema_1);
     RUN(test_failed_commit_exits);
 
     free(rec);

@@ -1,0 +1,226 @@
+"""Channels through the JSON protocol: create, list, join, leave, invite, topic; membership
+that decides who receives what; per-channel seqs; and all of it kept across a restart, with
+one resume covering several channels."""
+from wsraw import Client, run
+
+EVENTS = ("join", "leave", "typing", "topic", "channel", "channel_left", "invited", "msg",
+          "history")
+
+
+async def expect(c, type_, pred=lambda m: True, skip=EVENTS):
+    """The next message of type_ that satisfies pred; other events in skip are passed over."""
+    while True:
+        m = await c.recv_json(type_, skip=tuple(t for t in skip if t != type_) +
+                              ("ack", "pong", "resumed"))
+        if pred(m):
+            return m
+
+
+async def request(c, type_, payload, answer, id="r"):
+    await c.send_json(type_, payload, id=id)
+    return await expect(c, answer, lambda m: m.get("id") == id)
+
+
+async def error(c, type_, payload, id="e"):
+    await c.send_json(type_, payload, id=id)
+    m = await expect(c, "error", lambda m: m.get("id") == id)
+    return m["code"]
+
+
+async def post(c, channel, text, id="m"):
+    """Sends a msg; returns its ack payload once the sender's own copy arrived."""
+    await c.send_json("msg", {"channel": channel, "text": text}, id=id)
+    ack = await expect(c, "ack", lambda m: m.get("id") == id,
+                       skip=("join", "leave", "typing", "topic", "channel", "msg", "history"))
+    seq = ack["payload"]["seq"]
+    await expect(c, "msg", lambda m: m["payload"]["channel"] == channel and
+                 m["payload"]["seq"] == seq)
+    return ack["payload"]
+
+
+def test_create_validates_names_and_answers_once_stored(server):
+    async def flow():
+        alice, welcome, _ = await Client.joined(server, "alice")
+        assert [c["name"] for c in welcome["channels"]] == ["general"]
+        ch = (await request(alice, "channel_create", {"name": "design", "topic": "pixels"},
+                            "channel"))["payload"]["channel"]
+        assert ch == {"name": "design", "kind": "public", "topic": "pixels", "members": 1,
+                      "last_seq": 0}
+        for bad in ("Design", "-x", "_x", "a" * 81, "", "général", "a b", "a.b"):
+            assert await error(alice, "channel_create", {"name": bad}) == "bad_channel", bad
+        assert await error(alice, "channel_create", {"name": "design"}) == "channel_exists"
+        assert await error(alice, "channel_create", {"name": "general"}) == "channel_exists"
+        assert await error(alice, "channel_create", {"name": 5}) == "bad_payload"
+        assert await error(alice, "channel_create", {"name": "x", "private": "yes"}) == \
+            "bad_payload"
+        assert await error(alice, "channel_create", {"name": "y", "topic": "t" * 251}) == \
+            "too_large"
+        ok = (await request(alice, "channel_create", {"name": "a" * 80}, "channel"))
+        assert ok["payload"]["channel"]["name"] == "a" * 80
+        await alice.close()
+
+    run(flow())
+
+
+def test_members_receive_only_their_channels(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        await request(alice, "channel_create", {"name": "design"}, "channel")
+        first = await post(alice, "design", "only for design")
+        assert first == {"channel": "design", "seq": 1, "ts": first["ts"]}
+        # bob is not in it: nothing arrives, and he may not post or read
+        await bob.expect_silence(0.3)
+        assert await error(bob, "msg", {"channel": "design", "text": "hi"}) == "forbidden"
+        assert await error(bob, "history", {"channel": "design"}) == "forbidden"
+        assert await error(bob, "typing", {"channel": "design"}) == "forbidden"
+        assert await error(bob, "resume", {"channels": {"design": 0}}) == "forbidden"
+        assert await error(bob, "channel_join", {"channel": "nope"}) == "no_such_channel"
+        # he joins: the channel, its history, and everyone hears of it
+        got = await request(bob, "channel_join", {"channel": "design"}, "channel")
+        assert got["payload"]["channel"]["members"] == 2
+        hist = await expect(bob, "history", lambda m: m["payload"]["channel"] == "design")
+        assert [m["text"] for m in hist["payload"]["messages"]] == ["only for design"]
+        j = await expect(alice, "join", lambda m: m["payload"]["channel"] == "design")
+        assert j["payload"]["user"] == "bob"
+        # seqs are per channel
+        second = await post(bob, "design", "now both")
+        assert second["seq"] == 2
+        m = await expect(alice, "msg", lambda m: m["payload"]["channel"] == "design")
+        assert m["payload"]["text"] == "now both"
+        g = await post(alice, "general", "general is separate")
+        assert g["seq"] == 1
+        # joining again is answered the same way, and changes nothing
+        again = await request(bob, "channel_join", {"channel": "design"}, "channel")
+        assert again["payload"]["channel"]["members"] == 2
+        await alice.close()
+        await bob.close()
+
+    run(flow())
+
+
+def test_private_channels_by_invitation(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, bwelcome, _ = await Client.joined(server, "bob")
+        bob2, _, _ = await Client.joined(server, "bob", session=bwelcome["session"])
+        ch = (await request(alice, "channel_create", {"name": "secret", "private": True},
+                            "channel"))["payload"]["channel"]
+        assert ch["kind"] == "private"
+        listed = await request(bob, "channel_list", None, "channels")
+        assert [c["name"] for c in listed["payload"]["channels"]] == ["general"]
+        mine = await request(alice, "channel_list", None, "channels")
+        assert [(c["name"], c["member"]) for c in mine["payload"]["channels"]] == \
+            [("general", True), ("secret", True)]
+        assert await error(bob, "channel_join", {"channel": "secret"}) == "forbidden"
+        assert await error(bob, "channel_invite", {"channel": "secret", "user": "bob"}) == \
+            "forbidden"
+        assert await error(alice, "channel_invite", {"channel": "secret", "user": " x"}) == \
+            "bad_name"
+        inv = await request(alice, "channel_invite", {"channel": "secret", "user": "bob"},
+                            "invited")
+        assert inv["payload"] == {"channel": "secret", "user": "bob"}
+        # both of bob's tabs are in it now
+        for c in (bob, bob2):
+            got = await expect(c, "channel")
+            assert got["payload"]["channel"]["name"] == "secret"
+            assert "id" not in got
+        await post(bob, "secret", "thanks")
+        m = await expect(bob2, "msg", lambda m: m["payload"]["channel"] == "secret")
+        assert m["payload"]["user"] == "bob"
+        # inviting a member again is a no-op answered the same way
+        again = await request(alice, "channel_invite", {"channel": "secret", "user": "bob"},
+                              "invited")
+        assert again["payload"]["user"] == "bob"
+        # someone offline can be invited: the channel is there when they come
+        await request(alice, "channel_invite", {"channel": "secret", "user": "carol"},
+                      "invited")
+        carol, cwelcome, _ = await Client.joined(server, "carol")
+        assert [c["name"] for c in cwelcome["channels"]] == ["general", "secret"]
+        for c in (alice, bob, bob2, carol):
+            await c.close()
+
+    run(flow())
+
+
+def test_leave_and_topic(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        await request(alice, "channel_create", {"name": "design"}, "channel")
+        await request(bob, "channel_join", {"channel": "design"}, "channel")
+        await alice.send_json("channel_topic", {"channel": "design", "topic": "v2 launch"})
+        for c in (alice, bob):
+            t = await expect(c, "topic")
+            assert t["payload"]["topic"] == "v2 launch" and t["payload"]["user"] == "alice"
+        assert await error(alice, "channel_topic", {"channel": "design", "topic": "t" * 251}) \
+            == "too_large"
+        assert await error(bob, "channel_leave", {"channel": "general"}) == "forbidden"
+        left = await request(bob, "channel_leave", {"channel": "design"}, "channel_left")
+        assert left["payload"] == {"channel": "design"}
+        lv = await expect(alice, "leave", lambda m: m["payload"]["channel"] == "design")
+        assert lv["payload"]["user"] == "bob"
+        await post(alice, "design", "bob is gone")
+        await bob.expect_silence(0.3)
+        assert await error(bob, "channel_topic", {"channel": "design", "topic": "x"}) == \
+            "forbidden"
+        assert await error(bob, "channel_leave", {"channel": "design"}) == "forbidden"
+        listed = await request(bob, "channel_list", None, "channels")
+        chans = {c["name"]: c for c in listed["payload"]["channels"]}
+        assert chans["design"]["member"] is False and chans["design"]["topic"] == "v2 launch"
+        await alice.close()
+        await bob.close()
+
+    run(flow())
+
+
+def test_channels_survive_a_restart_and_resume_together(server):
+    async def flow():
+        alice, welcome, _ = await Client.joined(server, "alice")
+        await request(alice, "channel_create", {"name": "design", "topic": "t"}, "channel")
+        await request(alice, "channel_create", {"name": "ops", "private": True}, "channel")
+        for i in range(3):
+            await post(alice, "design", f"d{i}", id=f"d{i}")
+        for i in range(2):
+            await post(alice, "ops", f"o{i}", id=f"o{i}")
+        await post(alice, "general", "g0")
+        await alice.close()
+        return welcome["session"]
+
+    session = run(flow())
+    assert server.stop() == 0
+    server.restart()
+
+    async def after():
+        alice, welcome, hist = await Client.joined(server, "alice", session=session,
+                                                   channel="design")
+        chans = {c["name"]: c for c in welcome["channels"]}
+        assert [c["name"] for c in welcome["channels"]] == ["general", "design", "ops"]
+        assert chans["design"] == {"name": "design", "kind": "public", "topic": "t",
+                                   "members": 1, "last_seq": 3}
+        assert chans["ops"]["kind"] == "private" and chans["ops"]["last_seq"] == 2
+        assert hist["channel"] == "design"
+        assert [m["text"] for m in hist["messages"]] == ["d0", "d1", "d2"]
+        # one resume, several channels: each one's missed messages in order, one resumed
+        await alice.send_json("resume", {"channels": {"design": 1, "ops": 0, "general": 1}},
+                              id="res")
+        got = []
+        while True:
+            m = await alice.recv_json(skip=("join", "leave", "typing"))
+            if m["type"] == "resumed":
+                break
+            assert m["type"] == "msg", m
+            got.append((m["payload"]["channel"], m["payload"]["seq"], m["payload"]["text"]))
+        assert m["id"] == "res"
+        assert m["payload"]["channels"] == {
+            "design": {"from": 2, "to": 3, "recovered": True},
+            "ops": {"from": 1, "to": 2, "recovered": True},
+            "general": {"from": 2, "to": 1, "recovered": True}}
+        assert sorted(got) == [("design", 2, "d1"), ("design", 3, "d2"), ("ops", 1, "o0"),
+                               ("ops", 2, "o1")]
+        # live traffic continues in every channel after the resume
+        nxt = await post(alice, "ops", "o2")
+        assert nxt["seq"] == 3
+        await alice.close()
+
+    run(after())
