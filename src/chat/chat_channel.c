@@ -12,10 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
 #include "chat/chat_session.h"
+
+static const char *kind_of(const chat_channel_t *ch)
+{
+    return ch->dm ? "dm" : ch->priv ? "private" : "public";
+}
 
 void chat_channel_set_topic(chat_channel_t *ch, const char *topic)
 {
@@ -87,8 +94,18 @@ void chat_channel_json(const chat_channel_t *ch, buf_t *out)
 {
     buf_append_str(out, "{\"name\":");
     json_append_string(out, ch->name, strlen(ch->name));
-    buf_appendf(out, ",\"kind\":\"%s\",\"topic\":", ch->priv ? "private" : "public");
+    buf_appendf(out, ",\"kind\":\"%s\",\"topic\":", kind_of(ch));
     json_append_string(out, ch->topic, strlen(ch->topic));
+    if (ch->dm) {
+        /* A direct message is named by its members: clients show them, not the name. */
+        buf_append_str(out, ",\"users\":[");
+        for (size_t i = 0; i < ch->nusers; i++) {
+            if (i)
+                buf_append_str(out, ",");
+            json_append_string(out, ch->users[i], strlen(ch->users[i]));
+        }
+        buf_append_str(out, "]");
+    }
     buf_appendf(out, ",\"members\":%zu,\"last_seq\":%llu}", chat_channel_member_count(ch),
                 (unsigned long long)ch->committed);
 }
@@ -165,7 +182,7 @@ void chat_channel_json_member_list(chat_session_t *s, buf_t *out)
 
 /* ---- changes, after their commit ---- */
 
-enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC };
+enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM };
 
 typedef struct {
     int op;
@@ -245,6 +262,13 @@ static void on_changed(void *ctx, int status)
     case CH_TOPIC:
         topic_event(c);
         break;
+    case CH_DM:
+        for (size_t i = 0; i < c->ch->nusers; i++) {
+            free(c->user);
+            c->user = xstrdup(c->ch->users[i]);
+            link_user(c, false);
+        }
+        break;
     }
     chat_session_unref(c->s);
     free(c->user);
@@ -263,11 +287,10 @@ static bool submit(chat_session_t *s, const json_env_t *e, int op, chat_channel_
     c->user = xstrdup(user);
     snprintf(c->id, sizeof(c->id), "%s", e->id);
     chat_session_ref(s);
-    store_change_t sc = {
-        kind,
-        {ch->name, ch->priv ? "private" : "public", ch->topic, ch->created_by, ch->created_ts},
-        user,
-        clock_wall_ms()};
+    store_change_t sc = {kind,
+                         {ch->name, kind_of(ch), ch->topic, ch->created_by, ch->created_ts},
+                         user,
+                         clock_wall_ms()};
     if (store_change(s->hub->store, &sc, on_changed, c) < 0) {
         chat_session_unref(s);
         free(c->user);
@@ -340,6 +363,11 @@ static void do_create(chat_session_t *s, const json_env_t *e)
                            e->id);
         return;
     }
+    if (strncmp(name, "dm-", 3) == 0) {
+        chat_session_error(s, "bad_channel", "names starting with dm- are for direct messages",
+                           e->id);
+        return;
+    }
     if (chat_hub_channel(s->hub, name)) {
         chat_session_error(s, "channel_exists", "a channel with that name exists", e->id);
         return;
@@ -354,11 +382,10 @@ static void do_create(chat_session_t *s, const json_env_t *e)
         chat_hub_channel_add(s->hub, name, json_is_true(priv), topic, s->name, clock_wall_ms());
     chat_channel_user_add(ch, s->name);
     /* The row, then the creator's membership: the answer follows the second commit. */
-    store_change_t row = {
-        STORE_CHANNEL_PUT,
-        {ch->name, ch->priv ? "private" : "public", ch->topic, ch->created_by, ch->created_ts},
-        NULL,
-        0};
+    store_change_t row = {STORE_CHANNEL_PUT,
+                          {ch->name, kind_of(ch), ch->topic, ch->created_by, ch->created_ts},
+                          NULL,
+                          0};
     if (store_change(s->hub->store, &row, NULL, NULL) < 0) {
         chat_session_error(s, "internal", "the server is shutting down", e->id);
         return;
@@ -422,8 +449,10 @@ static void do_leave(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = req_channel(s, e, true);
     if (!ch)
         return;
-    if (ch == &s->hub->general) {
-        chat_session_error(s, "forbidden", "everyone stays in general", e->id);
+    if (ch == &s->hub->general || ch->dm) {
+        chat_session_error(
+            s, "forbidden",
+            ch->dm ? "a direct message keeps its members" : "everyone stays in general", e->id);
         return;
     }
     chat_channel_user_remove(ch, s->name);
@@ -436,6 +465,11 @@ static void do_invite(chat_session_t *s, const json_env_t *e)
     const char *user = ch ? str_field(s, e, "user", false) : NULL;
     if (!user)
         return;
+    if (ch->dm) {
+        chat_session_error(s, "forbidden", "a direct message keeps its members: open another",
+                           e->id);
+        return;
+    }
     if (!chat_name_valid(user, strlen(user), s->hub->cfg.max_name)) {
         chat_session_error(s, "bad_name", "that is not a valid user name", e->id);
         return;
@@ -454,16 +488,108 @@ static void do_topic(chat_session_t *s, const json_env_t *e)
     const char *topic = ch ? str_field(s, e, "topic", false) : NULL;
     if (!topic || !topic_ok(s, e, topic))
         return;
+    if (ch->dm) {
+        chat_session_error(s, "forbidden", "direct messages have no topic", e->id);
+        return;
+    }
     chat_channel_set_topic(ch, topic);
     submit(s, e, CH_TOPIC, ch, s->name, STORE_CHANNEL_PUT);
+}
+
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* dm_open: the direct message of the caller and payload.users (1-7 others), created on first
+ * use. Its name is derived from the sorted member names, so the same people always get the
+ * same conversation. */
+static void do_dm(chat_session_t *s, const json_env_t *e)
+{
+    json_t *users = e->payload ? json_object_get(e->payload, "users") : NULL;
+    size_t n = json_array_size(users);
+    if (!json_is_array(users) || n == 0 || n >= CHAT_DM_MAX) {
+        chat_session_error(s, "bad_payload", "dm_open needs payload.users: 1-7 user names", e->id);
+        return;
+    }
+    const char *names[CHAT_DM_MAX];
+    size_t k = 0;
+    names[k++] = s->name;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(users, i);
+        if (!json_is_string(v)) {
+            chat_session_error(s, "bad_payload", "users are names (strings)", e->id);
+            return;
+        }
+        const char *u = json_string_value(v);
+        if (!chat_name_valid(u, json_string_length(v), s->hub->cfg.max_name)) {
+            chat_session_error(s, "bad_name", "that is not a valid user name", e->id);
+            return;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < k; j++)
+            dup = dup || strcmp(names[j], u) == 0;
+        if (!dup)
+            names[k++] = u;
+    }
+    if (k < 2) {
+        chat_session_error(s, "bad_payload", "a direct message needs someone else", e->id);
+        return;
+    }
+    qsort(names, k, sizeof(*names), by_str);
+    buf_t key = BUF_INIT;
+    for (size_t i = 0; i < k; i++)
+        buf_appendf(&key, "%s\n", names[i]); /* no name holds a newline */
+    unsigned char md[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)key.data, key.len, md);
+    buf_deinit(&key);
+    char cname[4 + 2 * SHA_DIGEST_LENGTH] = "dm-";
+    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(cname + 3 + 2 * i, 3, "%02x", md[i]);
+    chat_channel_t *ch = chat_hub_channel(s->hub, cname);
+    if (ch) {
+        chat_link_t *l = chat_hub_member_add(ch, s);
+        channel_event(s, ch, e->id);
+        chat_session_join_history(s, l, false);
+        return;
+    }
+    if (s->hub->nchannels + 1 >= CHAT_CHANNELS_MAX) {
+        chat_session_error(s, "forbidden", "this server has as many channels as it allows", e->id);
+        return;
+    }
+    ch = chat_hub_channel_add(s->hub, cname, true, "", s->name, clock_wall_ms());
+    ch->dm = true;
+    store_change_t row = {STORE_CHANNEL_PUT,
+                          {ch->name, kind_of(ch), ch->topic, ch->created_by, ch->created_ts},
+                          NULL,
+                          0};
+    if (store_change(s->hub->store, &row, NULL, NULL) < 0) {
+        chat_session_error(s, "internal", "the server is shutting down", e->id);
+        return;
+    }
+    for (size_t i = 0; i < k; i++) {
+        chat_channel_user_add(ch, names[i]);
+        if (strcmp(names[i], s->name) != 0) {
+            store_change_t m = {
+                STORE_MEMBER_ADD, {ch->name, NULL, NULL, NULL, 0}, names[i], clock_wall_ms()};
+            store_change(s->hub->store, &m, NULL, NULL);
+        }
+    }
+    /* The caller's own membership last: its commit answers everyone. */
+    submit(s, e, CH_DM, ch, s->name, STORE_MEMBER_ADD);
 }
 
 static const struct {
     const char *type;
     void (*fn)(chat_session_t *s, const json_env_t *e);
 } requests[] = {
-    {"channel_create", do_create}, {"channel_list", do_list},     {"channel_join", do_join},
-    {"channel_leave", do_leave},   {"channel_invite", do_invite}, {"channel_topic", do_topic},
+    {"channel_create", do_create},
+    {"channel_list", do_list},
+    {"channel_join", do_join},
+    {"channel_leave", do_leave},
+    {"channel_invite", do_invite},
+    {"channel_topic", do_topic},
+    {"dm_open", do_dm},
 };
 
 bool chat_channel_request_known(const char *type)

@@ -1,6 +1,6 @@
 /* chat_channel - channels beyond #general: their stored properties and members, and the
  * JSON requests that change them (channel_create, channel_list, channel_join,
- * channel_leave, channel_invite, channel_topic; docs/protocol.md, "Channels").
+ * channel_leave, channel_invite, channel_topic, dm_open; docs/protocol.md, "Channels").
  *
  * Every change is applied in memory at once (so a second request sees it: a name is taken
  * as soon as it is asked for) and written through the store; what the users see of it (the
@@ -18,6 +18,7 @@
 
 #define CHAT_TOPIC_MAX 250     /* code points */
 #define CHAT_CHANNELS_MAX 4096 /* channels on one server, #general included */
+#define CHAT_DM_MAX 8          /* people in a direct message */
 
 /* Replaces a channel's topic (copied). */
 void chat_channel_set_topic(chat_channel_t *ch, const char *topic);

@@ -94,9 +94,12 @@ static void on_load_channel(void *ctx, const store_channel_t *c)
     chat_channel_t *ch = chat_hub_channel(h, c->name);
     if (ch == &h->general)
         chat_channel_set_topic(ch, c->topic); /* its only stored property */
-    else if (!ch && chat_channel_name_valid(c->name, strlen(c->name)))
-        chat_hub_channel_add(h, c->name, strcmp(c->kind, "private") == 0, c->topic, c->created_by,
-                             c->ts);
+    else if (!ch && chat_channel_name_valid(c->name, strlen(c->name))) {
+        bool dm = strcmp(c->kind, "dm") == 0;
+        ch = chat_hub_channel_add(h, c->name, dm || strcmp(c->kind, "private") == 0, c->topic,
+                                  c->created_by, c->ts);
+        ch->dm = dm;
+    }
 }
 
 static void on_load_member(void *ctx, const char *channel, const char *user)

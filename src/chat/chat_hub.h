@@ -118,6 +118,7 @@ struct chat_channel {
     blob_t *join_history; /* the history frame a joiner gets, until the next commit */
     char name[CHAT_CHANNEL_MAX + 1];
     bool priv;          /* private: by invitation only */
+    bool dm;            /* a direct message: private, its members fixed at creation */
     char *topic;        /* never NULL once created */
     char *created_by;   /* "" for #general */
     int64_t created_ts; /* Unix ms */

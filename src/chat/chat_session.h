@@ -24,21 +24,22 @@ typedef enum {
 
 typedef struct chat_resume chat_resume_t;
 
+/* Ordered widest first: one of these per connection, so padding counts. */
 struct chat_session {
     chat_hub_t *hub;
     void *conn; /* NULL once closed */
-    int refs;
-    chat_mode_t mode;
-    bool joined;
     char *name;
     chat_presence_t *pres;
     chat_session_t *pres_next; /* the user's other JSON sessions */
     chat_link_t *links;        /* the channels it is in */
-    chat_link_t general;       /* its #general link (every session has one: no allocation) */
     chat_resume_t *resume;     /* a paged resume in progress, or NULL */
     double tokens;             /* rate limit bucket */
     uint64_t bucket_ms;
     uint64_t typing_ms;
+    chat_link_t general; /* its #general link (every session has one: no allocation) */
+    int refs;
+    uint8_t mode; /* a chat_mode_t */
+    bool joined;
 };
 
 /* Opens a session for conn. For CHAT_MODE_CLIENTID, client_id names the user and the

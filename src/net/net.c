@@ -208,7 +208,7 @@ void net_conn_name(const net_conn_t *c, char *out, size_t cap)
             port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         }
     }
-    snprintf(out, cap, "c%llu %s:%d", (unsigned long long)c->id, host, port);
+    snprintf(out, cap, "c%u %s:%d", (unsigned)c->id, host, port);
 }
 
 /* ---- reading ---- */
@@ -414,8 +414,7 @@ static void accept_fd(net_server_t *s, int fd)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    c->id = ++s->next_id;
-    c->opened_ms = clock_mono_ms();
+    c->id = (uint32_t)++s->next_id;
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;

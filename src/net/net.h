@@ -57,19 +57,19 @@ typedef struct {
     size_t off; /* bytes of b already written */
 } net_out_t;
 
+/* Ordered widest first: one per connection, so padding counts. */
 struct net_conn {
     uv_tcp_t tcp;
     net_server_t *srv;
-    void *data; /* the handler's per-connection state */
-    uint64_t id;
-    uint64_t opened_ms; /* monotonic */
-    net_out_t *q;       /* ring of queued buffers */
-    uint32_t q_head, q_len, q_cap;
-    uint32_t inflight;       /* entries of q inside the uv_write in flight */
+    void *data;              /* the handler's per-connection state */
+    net_out_t *q;            /* ring of queued buffers */
     size_t q_bytes;          /* unwritten bytes queued */
     uv_write_t *wreq;        /* only while a write is in flight: idle connections stay small */
     net_conn_t *prev, *next; /* every open connection */
     net_conn_t *flush_next;  /* pending flush list */
+    uint32_t q_head, q_len, q_cap;
+    uint32_t inflight; /* entries of q inside the uv_write in flight */
+    uint32_t id;       /* for log lines; wraps after 4 billion connections, harmlessly */
     bool writing, in_flush, closing, close_after_flush, dead, want_drain, shut, linger;
 };
 

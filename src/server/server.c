@@ -66,8 +66,12 @@ struct server {
 typedef struct {
     net_conn_t *nc;
     server_t *srv;
-    chat_session_t *session; /* single loop: the chat side, on this loop */
-    relay_link_t *link;      /* --threads: the chat side, on the hub's loop */
+    /* The chat side: a session on this loop (one loop), or a link to the hub's loop
+     * (--threads); never both, so they share the space. */
+    union {
+        chat_session_t *session;
+        relay_link_t *link;
+    };
     uint64_t mark_ms;        /* HTTP: request start; WS: last byte in; CLOSING: when it began */
     uint64_t ping_ms;        /* when our keep-alive ping went out */
     uint8_t state;
@@ -494,7 +498,7 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
             }
             if (c->echo)
                 echo_message(c, ev.opcode, ev.data, ev.len);
-            else if (c->link)
+            else if (c->srv->cfg.relay)
                 relay_conn_message(c->link, ev.opcode, ev.data, ev.len);
             else if (ev.opcode == WS_OP_TEXT)
                 chat_session_text(c->session, (const char *)ev.data, ev.len);
@@ -571,10 +575,10 @@ static void on_data(net_conn_t *nc, uint8_t *data, size_t len)
 static void on_close(net_conn_t *nc)
 {
     sconn_t *c = nc->data;
-    if (c->session)
-        chat_session_close(c->session);
-    if (c->link)
+    if (c->srv->cfg.relay && c->link)
         relay_conn_closed(c->link);
+    else if (!c->srv->cfg.relay && c->session)
+        chat_session_close(c->session);
     if (c->upgraded) {
         ws_parser_deinit(&c->ws);
         c->srv->nws--;
@@ -617,10 +621,10 @@ static void on_drain(net_conn_t *nc)
     sconn_t *c = nc->data;
     if (c->state != SC_WS)
         return;
-    if (c->session)
-        chat_session_drained(c->session);
-    else if (c->link)
+    if (c->srv->cfg.relay && c->link)
         relay_conn_drained(c->link);
+    else if (!c->srv->cfg.relay && c->session)
+        chat_session_drained(c->session);
 }
 
 static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_drain};

@@ -224,3 +224,57 @@ def test_channels_survive_a_restart_and_resume_together(server):
         await alice.close()
 
     run(after())
+
+
+def test_direct_messages(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        carol, _, _ = await Client.joined(server, "carol")
+        dm = (await request(alice, "dm_open", {"users": ["bob"]}, "channel"))["payload"]["channel"]
+        assert dm["kind"] == "dm" and dm["users"] == ["alice", "bob"] and dm["members"] == 2
+        assert dm["name"].startswith("dm-")
+        got = await expect(bob, "channel")
+        assert got["payload"]["channel"] == dm
+        await post(alice, dm["name"], "psst")
+        m = await expect(bob, "msg", lambda m: m["payload"]["channel"] == dm["name"])
+        assert m["payload"]["text"] == "psst"
+        await carol.expect_silence(0.3)
+        # the same people always get the same conversation, with its history
+        same = await request(bob, "dm_open", {"users": ["alice", "alice"]}, "channel")
+        assert same["payload"]["channel"]["name"] == dm["name"]
+        hist = await expect(bob, "history", lambda m: m["payload"]["channel"] == dm["name"])
+        assert [x["text"] for x in hist["payload"]["messages"]] == ["psst"]
+        # outsiders stay out, and the members are fixed
+        assert await error(carol, "channel_join", {"channel": dm["name"]}) == "forbidden"
+        assert await error(carol, "msg", {"channel": dm["name"], "text": "x"}) == "forbidden"
+        assert await error(alice, "channel_invite", {"channel": dm["name"], "user": "carol"}) \
+            == "forbidden"
+        assert await error(alice, "channel_leave", {"channel": dm["name"]}) == "forbidden"
+        assert await error(alice, "channel_topic", {"channel": dm["name"], "topic": "t"}) == \
+            "forbidden"
+        for bad in ({"users": []}, {"users": ["alice"]}, {"users": "bob"}, {"users": [5]},
+                    {"users": [f"u{i}" for i in range(8)]}):
+            assert await error(alice, "dm_open", bad) == "bad_payload", bad
+        assert await error(alice, "dm_open", {"users": [" bob"]}) == "bad_name"
+        assert await error(alice, "channel_create", {"name": "dm-squat"}) == "bad_channel"
+        # a group conversation is another channel
+        group = (await request(alice, "dm_open", {"users": ["carol", "bob"]},
+                               "channel"))["payload"]["channel"]
+        assert group["users"] == ["alice", "bob", "carol"] and group["name"] != dm["name"]
+        await expect(carol, "channel")
+        for c in (alice, bob, carol):
+            await c.close()
+        return dm["name"]
+
+    name = run(flow())
+    assert server.stop() == 0
+    server.restart()
+
+    async def after():
+        bob, welcome, _ = await Client.joined(server, "bob")
+        dms = [c for c in welcome["channels"] if c["kind"] == "dm"]
+        assert len(dms) == 2 and name in [c["name"] for c in dms]
+        await bob.close()
+
+    run(after())
