@@ -72,8 +72,8 @@ typedef struct {
         chat_session_t *session;
         relay_link_t *link;
     };
-    uint64_t mark_ms;        /* HTTP: request start; WS: last byte in; CLOSING: when it began */
-    uint64_t ping_ms;        /* when our keep-alive ping went out */
+    uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
+    uint64_t ping_ms; /* when our keep-alive ping went out */
     uint8_t state;
     bool upgraded;       /* counted in nws */
     bool ping_out;       /* our keep-alive ping awaits its pong */
