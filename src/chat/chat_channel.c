@@ -85,12 +85,56 @@ void chat_channel_user_remove(chat_channel_t *ch, const char *user)
     ch->nusers--;
 }
 
+static size_t read_pos(const chat_channel_t *ch, const char *user, bool *found)
+{
+    size_t lo = 0, hi = ch->nreads;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(ch->reads[mid].user, user);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user)
+{
+    bool found;
+    size_t i = read_pos(ch, user, &found);
+    return found ? ch->reads[i].seq : 0;
+}
+
+void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq)
+{
+    bool found;
+    size_t i = read_pos(ch, user, &found);
+    if (found) {
+        if (seq > ch->reads[i].seq)
+            ch->reads[i].seq = seq;
+        return;
+    }
+    if (ch->nreads == ch->reads_cap) {
+        ch->reads_cap = ch->reads_cap ? ch->reads_cap * 2 : 8;
+        ch->reads = xrealloc(ch->reads, ch->reads_cap * sizeof(*ch->reads));
+    }
+    memmove(ch->reads + i + 1, ch->reads + i, (ch->nreads - i) * sizeof(*ch->reads));
+    ch->reads[i] = (chat_read_t){xstrdup(user), seq};
+    ch->nreads++;
+}
+
 size_t chat_channel_member_count(const chat_channel_t *ch)
 {
     return ch == &ch->hub->general ? ch->hub->online : ch->nusers;
 }
 
-void chat_channel_json(const chat_channel_t *ch, buf_t *out)
+void chat_channel_json(const chat_channel_t *ch, const char *user, buf_t *out)
 {
     buf_append_str(out, "{\"name\":");
     json_append_string(out, ch->name, strlen(ch->name));
@@ -106,8 +150,14 @@ void chat_channel_json(const chat_channel_t *ch, buf_t *out)
         }
         buf_append_str(out, "]");
     }
-    buf_appendf(out, ",\"members\":%zu,\"last_seq\":%llu}", chat_channel_member_count(ch),
+    buf_appendf(out, ",\"members\":%zu,\"last_seq\":%llu", chat_channel_member_count(ch),
                 (unsigned long long)ch->committed);
+    if (user) {
+        uint64_t read = chat_channel_read_get(ch, user);
+        buf_appendf(out, ",\"read_seq\":%llu,\"unread\":%llu", (unsigned long long)read,
+                    (unsigned long long)(ch->committed > read ? ch->committed - read : 0));
+    }
+    buf_append_str(out, "}");
 }
 
 bool chat_channel_name_valid(const char *name, size_t len)
@@ -131,7 +181,7 @@ static void channel_event(chat_session_t *s, const chat_channel_t *ch, const cha
     if (id && id[0])
         buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"channel\":");
-    chat_channel_json(ch, &b);
+    chat_channel_json(ch, s->name, &b);
     buf_append_str(&b, "}}");
     chat_session_send(s, &b);
     buf_deinit(&b);
@@ -175,14 +225,14 @@ void chat_channel_json_member_list(chat_session_t *s, buf_t *out)
     qsort(v, n, sizeof(*v), by_name);
     for (size_t i = 0; i < n; i++) {
         buf_append_str(out, ",");
-        chat_channel_json(v[i], out);
+        chat_channel_json(v[i], s->name, out);
     }
     free(v);
 }
 
 /* ---- changes, after their commit ---- */
 
-enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM };
+enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ };
 
 typedef struct {
     int op;
@@ -237,6 +287,28 @@ static void topic_event(change_t *c)
     blob_unref(f);
 }
 
+static void send_read(chat_session_t *s, const chat_channel_t *ch, uint64_t seq, const char *id)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"read\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, ch->name, strlen(ch->name));
+    buf_appendf(&b, ",\"seq\":%llu}}", (unsigned long long)seq);
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}
+
+/* Every tab of the user learns the new marker, so their badges agree. */
+static void read_event(change_t *c)
+{
+    uint64_t seq = chat_channel_read_get(c->ch, c->user);
+    chat_presence_t *p = chat_hub_presence(c->ch->hub, c->user);
+    for (chat_session_t *s = p ? p->sessions : NULL; s; s = s->pres_next)
+        send_read(s, c->ch, seq, s == c->s ? c->id : "");
+}
+
 static void on_changed(void *ctx, int status)
 {
     change_t *c = ctx;
@@ -262,6 +334,9 @@ static void on_changed(void *ctx, int status)
     case CH_TOPIC:
         topic_event(c);
         break;
+    case CH_READ:
+        read_event(c);
+        break;
     case CH_DM:
         for (size_t i = 0; i < c->ch->nusers; i++) {
             free(c->user);
@@ -273,6 +348,20 @@ static void on_changed(void *ctx, int status)
     chat_session_unref(c->s);
     free(c->user);
     free(c);
+}
+
+static store_change_t change_of(const chat_channel_t *ch, store_change_kind_t kind,
+                                const char *user)
+{
+    return (store_change_t){.kind = kind,
+                            .ch = {.name = ch->name,
+                                   .kind = kind_of(ch),
+                                   .topic = ch->topic,
+                                   .created_by = ch->created_by,
+                                   .ts = ch->created_ts},
+                            .user = user,
+                            .ts = clock_wall_ms(),
+                            .seq = kind == STORE_READ ? chat_channel_read_get(ch, user) : 0};
 }
 
 /* Writes a change; on_changed follows its commit. Returns false (after answering) when
@@ -287,10 +376,7 @@ static bool submit(chat_session_t *s, const json_env_t *e, int op, chat_channel_
     c->user = xstrdup(user);
     snprintf(c->id, sizeof(c->id), "%s", e->id);
     chat_session_ref(s);
-    store_change_t sc = {kind,
-                         {ch->name, kind_of(ch), ch->topic, ch->created_by, ch->created_ts},
-                         user,
-                         clock_wall_ms()};
+    store_change_t sc = change_of(ch, kind, user);
     if (store_change(s->hub->store, &sc, on_changed, c) < 0) {
         chat_session_unref(s);
         free(c->user);
@@ -382,10 +468,7 @@ static void do_create(chat_session_t *s, const json_env_t *e)
         chat_hub_channel_add(s->hub, name, json_is_true(priv), topic, s->name, clock_wall_ms());
     chat_channel_user_add(ch, s->name);
     /* The row, then the creator's membership: the answer follows the second commit. */
-    store_change_t row = {STORE_CHANNEL_PUT,
-                          {ch->name, kind_of(ch), ch->topic, ch->created_by, ch->created_ts},
-                          NULL,
-                          0};
+    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
     if (store_change(s->hub->store, &row, NULL, NULL) < 0) {
         chat_session_error(s, "internal", "the server is shutting down", e->id);
         return;
@@ -411,7 +494,7 @@ static void do_list(chat_session_t *s, const json_env_t *e)
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_append_str(&b, ",");
-        chat_channel_json(v[i], &b);
+        chat_channel_json(v[i], s->name, &b);
         b.len--; /* reopen the object for one more field */
         buf_appendf(&b, ",\"member\":%s}", chat_channel_has_user(v[i], s->name) ? "true" : "false");
     }
@@ -496,6 +579,28 @@ static void do_topic(chat_session_t *s, const json_env_t *e)
     submit(s, e, CH_TOPIC, ch, s->name, STORE_CHANNEL_PUT);
 }
 
+static void do_read(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = req_channel(s, e, true);
+    json_t *v = ch ? json_object_get(e->payload, "seq") : NULL;
+    if (!ch)
+        return;
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        chat_session_error(s, "bad_payload", "read needs payload.seq, an integer >= 0", e->id);
+        return;
+    }
+    uint64_t seq = (uint64_t)json_integer_value(v);
+    if (seq > ch->committed)
+        seq = ch->committed; /* one cannot have read what does not exist */
+    if (seq <= chat_channel_read_get(ch, s->name)) {
+        /* Markers only advance: answered with where it stands, nothing written. */
+        send_read(s, ch, chat_channel_read_get(ch, s->name), e->id);
+        return;
+    }
+    chat_channel_read_set(ch, s->name, seq);
+    submit(s, e, CH_READ, ch, s->name, STORE_READ);
+}
+
 static int by_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -559,10 +664,7 @@ static void do_dm(chat_session_t *s, const json_env_t *e)
     }
     ch = chat_hub_channel_add(s->hub, cname, true, "", s->name, clock_wall_ms());
     ch->dm = true;
-    store_change_t row = {STORE_CHANNEL_PUT,
-                          {ch->name, kind_of(ch), ch->topic, ch->created_by, ch->created_ts},
-                          NULL,
-                          0};
+    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
     if (store_change(s->hub->store, &row, NULL, NULL) < 0) {
         chat_session_error(s, "internal", "the server is shutting down", e->id);
         return;
@@ -570,8 +672,7 @@ static void do_dm(chat_session_t *s, const json_env_t *e)
     for (size_t i = 0; i < k; i++) {
         chat_channel_user_add(ch, names[i]);
         if (strcmp(names[i], s->name) != 0) {
-            store_change_t m = {
-                STORE_MEMBER_ADD, {ch->name, NULL, NULL, NULL, 0}, names[i], clock_wall_ms()};
+            store_change_t m = change_of(ch, STORE_MEMBER_ADD, names[i]);
             store_change(s->hub->store, &m, NULL, NULL);
         }
     }
@@ -590,6 +691,7 @@ static const struct {
     {"channel_invite", do_invite},
     {"channel_topic", do_topic},
     {"dm_open", do_dm},
+    {"read", do_read},
 };
 
 bool chat_channel_request_known(const char *type)

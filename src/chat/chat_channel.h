@@ -1,6 +1,7 @@
 /* chat_channel - channels beyond #general: their stored properties and members, and the
  * JSON requests that change them (channel_create, channel_list, channel_join,
- * channel_leave, channel_invite, channel_topic, dm_open; docs/protocol.md, "Channels").
+ * channel_leave, channel_invite, channel_topic, dm_open, read; docs/protocol.md, "Channels"
+ * and "Read markers").
  *
  * Every change is applied in memory at once (so a second request sees it: a name is taken
  * as soon as it is asked for) and written through the store; what the users see of it (the
@@ -28,8 +29,12 @@ void chat_channel_user_add(chat_channel_t *ch, const char *user);
 void chat_channel_user_remove(chat_channel_t *ch, const char *user);
 /* The member count clients are shown: stored members, or users online for #general. */
 size_t chat_channel_member_count(const chat_channel_t *ch);
-/* Appends {"name","kind","topic","members","last_seq"}. */
-void chat_channel_json(const chat_channel_t *ch, buf_t *out);
+/* Appends {"name","kind","topic","members","last_seq"}, and for a user (NULL: none) that
+user's "read_seq" and "unread". */
+void chat_channel_json(const chat_channel_t *ch, const char *user, buf_t *out);
+/* A user's read marker (0: nothing read), and moving it forward (never back). */
+uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user);
+void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq);
 /* Appends ",{...}" for each channel of s other than #general, by name. */
 void chat_channel_json_member_list(chat_session_t *s, buf_t *out);
 /* Slack's rules: 1-80 of a-z 0-9 - _, not starting with - or _. */

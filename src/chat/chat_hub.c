@@ -109,12 +109,20 @@ static void on_load_member(void *ctx, const char *channel, const char *user)
         chat_channel_user_add(ch, user);
 }
 
+static void on_load_read(void *ctx, const char *channel, const char *user, uint64_t seq)
+{
+    chat_channel_t *ch = chat_hub_channel(ctx, channel);
+    if (ch)
+        chat_channel_read_set(ch, user, seq);
+}
+
 int chat_hub_load(chat_hub_t *h)
 {
     if (channel_load(h, &h->general) < 0)
         return -1;
     h->loading = true; /* chat_hub_channel_add loads each channel below */
-    int rc = store_load(h->store, on_load_channel, on_load_member, h);
+    static const store_load_t cbs = {on_load_channel, on_load_member, on_load_read};
+    int rc = store_load(h->store, &cbs, h);
     h->loading = false;
     if (rc < 0 || h->load_failed)
         return -1;
@@ -190,6 +198,9 @@ static void channel_free(chat_channel_t *ch)
     for (size_t i = 0; i < ch->nusers; i++)
         free(ch->users[i]);
     free(ch->users);
+    for (size_t i = 0; i < ch->nreads; i++)
+        free(ch->reads[i].user);
+    free(ch->reads);
     free(ch->topic);
     free(ch->created_by);
 }

@@ -38,6 +38,12 @@ typedef struct chat_channel chat_channel_t;
 typedef struct chat_presence chat_presence_t;
 typedef struct chat_link chat_link_t;
 
+/* A user's read marker in a channel: every seq up to it has been seen. */
+typedef struct {
+    char *user;
+    uint64_t seq;
+} chat_read_t;
+
 typedef enum {
     CHAT_FMT_JSON = 0,     /* the JSON protocol */
     CHAT_FMT_CLIENTID = 1, /* "{user}: {text}" (seeds 002-004) */
@@ -124,6 +130,8 @@ struct chat_channel {
     int64_t created_ts; /* Unix ms */
     char **users;       /* stored members, sorted (none kept for #general: everyone) */
     size_t nusers, users_cap;
+    chat_read_t *reads; /* read markers, sorted by user */
+    size_t nreads, reads_cap;
     uint64_t last_seq;             /* highest seq assigned */
     uint64_t committed;            /* highest seq stored and fanned out */
     chat_link_t *members;          /* connected sessions in the channel */

@@ -496,7 +496,7 @@ static void send_welcome(chat_session_t *s, const char *id)
     json_append_string(&b, s->name, strlen(s->name));
     buf_appendf(&b, ",\"session\":\"%s\",\"channels\":[", s->pres->token);
     /* #general first, then the others by name (the links are newest first). */
-    chat_channel_json(&s->hub->general, &b);
+    chat_channel_json(&s->hub->general, s->name, &b);
     chat_channel_json_member_list(s, &b);
     buf_append_str(&b, "],\"online\":");
     chat_hub_online_json(s->hub, &b);

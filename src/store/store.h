@@ -61,6 +61,7 @@ typedef enum {
     STORE_CHANNEL_PUT,   /* insert the channel, or update its kind and topic */
     STORE_MEMBER_ADD,    /* user joins channel ch.name (no-op if a member) */
     STORE_MEMBER_REMOVE, /* user leaves channel ch.name (no-op if not a member) */
+    STORE_READ,          /* user has read ch.name up to seq (a marker that only advances) */
 } store_change_kind_t;
 
 typedef struct {
@@ -68,10 +69,19 @@ typedef struct {
     store_channel_t ch; /* PUT: the whole row; MEMBER_*: ch.name only */
     const char *user;   /* MEMBER_* */
     int64_t ts;         /* MEMBER_ADD: Unix ms */
+    uint64_t seq;       /* READ */
 } store_change_t;
 
 typedef void (*store_channel_cb)(void *ctx, const store_channel_t *c);
 typedef void (*store_member_cb)(void *ctx, const char *channel, const char *user);
+typedef void (*store_read_cb)(void *ctx, const char *channel, const char *user, uint64_t seq);
+
+/* What store_load reports, each callback for every row of its kind. */
+typedef struct {
+    store_channel_cb channel;
+    store_member_cb member;
+    store_read_cb read;
+} store_load_t;
 
 typedef struct {
     uint64_t appends; /* messages committed */
@@ -96,9 +106,9 @@ typedef struct {
     /* Copies c; cb (may be NULL) fires once committed (status 0). Returns 0, or < 0 when
      * closing. */
     int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
-    /* Synchronous, for start-up: every stored channel (by name), then every membership.
-     * Strings are valid only during each call. Returns 0 or < 0. */
-    int (*load)(store_t *s, store_channel_cb on_channel, store_member_cb on_member, void *ctx);
+    /* Synchronous, for start-up: every stored channel (by name), then every membership, then
+     * every read marker. Strings are valid only during each call. Returns 0 or < 0. */
+    int (*load)(store_t *s, const store_load_t *cbs, void *ctx);
     /* Synchronous: the highest committed seq of channel, 0 if none. For start-up only. */
     int (*last_seq)(store_t *s, const char *channel, uint64_t *out);
     void (*stats)(store_t *s, store_stats_t *out);
@@ -125,10 +135,9 @@ static inline int store_change(store_t *s, const store_change_t *c, store_append
 {
     return s->be->change(s, c, cb, ctx);
 }
-static inline int store_load(store_t *s, store_channel_cb on_channel, store_member_cb on_member,
-                             void *ctx)
+static inline int store_load(store_t *s, const store_load_t *cbs, void *ctx)
 {
-    return s->be->load(s, on_channel, on_member, ctx);
+    return s->be->load(s, cbs, ctx);
 }
 static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
 {

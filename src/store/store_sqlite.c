@@ -82,6 +82,7 @@ enum {
     ST_CHANNEL_PUT,
     ST_MEMBER_ADD,
     ST_MEMBER_REMOVE,
+    ST_READ,
     ST_COUNT
 };
 
@@ -100,6 +101,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "kind = excluded.kind, topic = excluded.topic",
     [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user, ts) VALUES(?1, ?2, ?3)",
     [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user = ?2",
+    [ST_READ] = "INSERT INTO reads(channel, user, seq) VALUES(?1, ?2, ?3) "
+                "ON CONFLICT(channel, user) DO UPDATE SET seq = max(seq, excluded.seq)",
 };
 
 static const char sql_create_v1[] =
@@ -111,6 +114,8 @@ static const char sql_create_v2[] =
     "CREATE TABLE channels(name TEXT PRIMARY KEY, kind TEXT NOT NULL, topic TEXT NOT NULL, "
     "created_by TEXT NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, ts INTEGER NOT NULL, "
+    "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+    "CREATE TABLE reads(channel TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL, "
     "PRIMARY KEY(channel, user)) WITHOUT ROWID";
 
 static const char sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
@@ -236,6 +241,8 @@ static void bind_or_die(sqlite_store_t *s, int rc)
         die(s, "change (bind)");
 }
 
+static sqlite3_int64 clamp_seq(uint64_t seq);
+
 static void change_or_die(sqlite_store_t *s, const store_change_t *c)
 {
     sqlite3_stmt *st;
@@ -246,6 +253,11 @@ static void change_or_die(sqlite_store_t *s, const store_change_t *c)
         bind_or_die(s, sqlite3_bind_text(st, 3, c->ch.topic, -1, SQLITE_STATIC));
         bind_or_die(s, sqlite3_bind_text(st, 4, c->ch.created_by, -1, SQLITE_STATIC));
         bind_or_die(s, sqlite3_bind_int64(st, 5, c->ch.ts));
+    } else if (c->kind == STORE_READ) {
+        st = s->st[ST_READ];
+        bind_or_die(s, sqlite3_bind_text(st, 1, c->ch.name, -1, SQLITE_STATIC));
+        bind_or_die(s, sqlite3_bind_text(st, 2, c->user, -1, SQLITE_STATIC));
+        bind_or_die(s, sqlite3_bind_int64(st, 3, clamp_seq(c->seq)));
     } else {
         st = s->st[c->kind == STORE_MEMBER_ADD ? ST_MEMBER_ADD : ST_MEMBER_REMOVE];
         bind_or_die(s, sqlite3_bind_text(st, 1, c->ch.name, -1, SQLITE_STATIC));
@@ -535,14 +547,14 @@ static const char *col_text(sqlite3_stmt *st, int col)
     return t ? t : "";
 }
 
-static int sqlite_load(store_t *base, store_channel_cb on_channel, store_member_cb on_member,
-                       void *ctx)
+static int sqlite_load(store_t *base, const store_load_t *cbs, void *ctx)
 {
     sqlite_store_t *s = (sqlite_store_t *)base;
-    static const char *const sql[2] = {
+    static const char *const sql[3] = {
         "SELECT name, kind, topic, created_by, ts FROM channels ORDER BY name",
-        "SELECT channel, user FROM members ORDER BY channel, user"};
-    for (int i = 0; i < 2; i++) {
+        "SELECT channel, user FROM members ORDER BY channel, user",
+        "SELECT channel, user, seq FROM reads ORDER BY channel, user"};
+    for (int i = 0; i < 3; i++) {
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(s->rdb, sql[i], -1, &st, NULL);
         while (rc == SQLITE_OK || rc == SQLITE_ROW) {
@@ -551,9 +563,12 @@ static int sqlite_load(store_t *base, store_channel_cb on_channel, store_member_
             if (i == 0) {
                 store_channel_t c = {col_text(st, 0), col_text(st, 1), col_text(st, 2),
                                      col_text(st, 3), sqlite3_column_int64(st, 4)};
-                on_channel(ctx, &c);
+                cbs->channel(ctx, &c);
+            } else if (i == 1) {
+                cbs->member(ctx, col_text(st, 0), col_text(st, 1));
             } else {
-                on_member(ctx, col_text(st, 0), col_text(st, 1));
+                cbs->read(ctx, col_text(st, 0), col_text(st, 1),
+                          (uint64_t)sqlite3_column_int64(st, 2));
             }
         }
         if (rc != SQLITE_DONE)

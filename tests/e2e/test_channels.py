@@ -45,7 +45,7 @@ def test_create_validates_names_and_answers_once_stored(server):
         ch = (await request(alice, "channel_create", {"name": "design", "topic": "pixels"},
                             "channel"))["payload"]["channel"]
         assert ch == {"name": "design", "kind": "public", "topic": "pixels", "members": 1,
-                      "last_seq": 0}
+                      "last_seq": 0, "read_seq": 0, "unread": 0}
         for bad in ("Design", "-x", "_x", "a" * 81, "", "général", "a b", "a.b"):
             assert await error(alice, "channel_create", {"name": bad}) == "bad_channel", bad
         assert await error(alice, "channel_create", {"name": "design"}) == "channel_exists"
@@ -197,7 +197,7 @@ def test_channels_survive_a_restart_and_resume_together(server):
         chans = {c["name"]: c for c in welcome["channels"]}
         assert [c["name"] for c in welcome["channels"]] == ["general", "design", "ops"]
         assert chans["design"] == {"name": "design", "kind": "public", "topic": "t",
-                                   "members": 1, "last_seq": 3}
+                                   "members": 1, "last_seq": 3, "read_seq": 0, "unread": 3}
         assert chans["ops"]["kind"] == "private" and chans["ops"]["last_seq"] == 2
         assert hist["channel"] == "design"
         assert [m["text"] for m in hist["messages"]] == ["d0", "d1", "d2"]
@@ -275,6 +275,46 @@ def test_direct_messages(server):
         bob, welcome, _ = await Client.joined(server, "bob")
         dms = [c for c in welcome["channels"] if c["kind"] == "dm"]
         assert len(dms) == 2 and name in [c["name"] for c in dms]
+        await bob.close()
+
+    run(after())
+
+
+def test_read_markers_sync_tabs_and_survive_a_restart(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        for i in range(3):
+            await post(alice, "general", f"g{i}", id=f"g{i}")
+        bob, welcome, _ = await Client.joined(server, "bob")
+        general = welcome["channels"][0]
+        assert (general["read_seq"], general["unread"], general["last_seq"]) == (0, 3, 3)
+        bob2, _, _ = await Client.joined(server, "bob", session=welcome["session"])
+        r = await request(bob, "read", {"channel": "general", "seq": 2}, "read")
+        assert r["payload"] == {"channel": "general", "seq": 2}
+        other = await expect(bob2, "read")
+        assert other["payload"] == {"channel": "general", "seq": 2} and "id" not in other
+        # beyond the newest: clamped; backwards: answered with where it stands
+        r = await request(bob, "read", {"channel": "general", "seq": 99}, "read", id="r2")
+        assert r["payload"]["seq"] == 3
+        r = await request(bob, "read", {"channel": "general", "seq": 1}, "read", id="r3")
+        assert r["payload"]["seq"] == 3
+        assert await error(bob, "read", {"channel": "general", "seq": -1}) == "bad_payload"
+        assert await error(bob, "read", {"channel": "general"}) == "bad_payload"
+        await request(alice, "channel_create", {"name": "design"}, "channel")
+        assert await error(bob, "read", {"channel": "design", "seq": 1}) == "forbidden"
+        await post(alice, "general", "g3", id="g3")
+        for c in (alice, bob, bob2):
+            await c.close()
+        return welcome["session"]
+
+    session = run(flow())
+    assert server.stop() == 0
+    server.restart()
+
+    async def after():
+        bob, welcome, _ = await Client.joined(server, "bob", session=session)
+        general = welcome["channels"][0]
+        assert (general["read_seq"], general["unread"], general["last_seq"]) == (3, 1, 4)
         await bob.close()
 
     run(after())

@@ -519,15 +519,24 @@ static void on_load_member(void *ctx, const char *channel, const char *user)
     snprintf(l->log + n, sizeof(l->log) - n, "m:%s/%s;", channel, user);
 }
 
+static void on_load_read(void *ctx, const char *channel, const char *user, uint64_t seq)
+{
+    load_rec_t *l = ctx;
+    size_t n = strlen(l->log);
+    snprintf(l->log + n, sizeof(l->log) - n, "r:%s/%s/%" PRIu64 ";", channel, user, seq);
+}
+
+static const store_load_t load_cbs = {on_load_channel, on_load_member, on_load_read};
+
 TEST(test_channels_and_members)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
     rec_reset();
     store_t *s = open_store(&loop, "channels.db", false);
-    store_change_t c = {STORE_CHANNEL_PUT, {"design", "public", "pixels", "alice", 5}, NULL, 0};
+    store_change_t c = {STORE_CHANNEL_PUT, {"design", "public", "pixels", "alice", 5}, NULL, 0, 0};
     CHECK_EQ_INT(store_change(s, &c, NULL, NULL), 0); /* no callback wanted */
-    store_change_t m = {STORE_MEMBER_ADD, {"design", NULL, NULL, NULL, 0}, "alice", 6};
+    store_change_t m = {STORE_MEMBER_ADD, {"design", NULL, NULL, NULL, 0}, "alice", 6, 0};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     m.user = "bob";
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
@@ -538,11 +547,19 @@ TEST(test_channels_and_members)
     c.ch.created_by = "mallory";
     c.ch.ts = 99;
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[4]), 0);
-    store_change_t r = {STORE_MEMBER_REMOVE, {"design", NULL, NULL, NULL, 0}, "alice", 0};
+    store_change_t r = {STORE_MEMBER_REMOVE, {"design", NULL, NULL, NULL, 0}, "alice", 0, 0};
     CHECK_EQ_INT(store_change(s, &r, on_append, &idx[5]), 0);
-    c = (store_change_t){STORE_CHANNEL_PUT, {"secret", "private", "", "bob", 7}, NULL, 0};
+    c = (store_change_t){STORE_CHANNEL_PUT, {"secret", "private", "", "bob", 7}, NULL, 0, 0};
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[6]), 0);
-    run_until(&loop, &rec->appended, 6);
+    /* read markers only advance */
+    store_change_t rd = {STORE_READ, {"general", NULL, NULL, NULL, 0}, "bob", 0, 5};
+    CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
+    rd.seq = 3;
+    CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
+    rd.ch.name = "design";
+    rd.seq = 1;
+    CHECK_EQ_INT(store_change(s, &rd, on_append, &idx[7]), 0);
+    run_until(&loop, &rec->appended, 7);
     for (int i = 0; i < 6; i++)
         CHECK_EQ_INT(rec->order[i], i); /* changes and messages complete in submission order */
     uint64_t last = 0;
@@ -552,8 +569,9 @@ TEST(test_channels_and_members)
 
     s = open_store(&loop, "channels.db", false);
     load_rec_t l = {""};
-    CHECK_EQ_INT(store_load(s, on_load_channel, on_load_member, &l), 0);
-    CHECK_EQ_STR(l.log, "c:design/public/new topic/alice/5;c:secret/private//bob/7;m:design/bob;");
+    CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
+    CHECK_EQ_STR(l.log, "c:design/public/new topic/alice/5;c:secret/private//bob/7;m:design/bob;"
+                        "r:design/bob/1;r:general/bob/5;");
     close_store(&loop, s);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
@@ -581,9 +599,9 @@ TEST(test_migrates_schema_1)
     CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
     CHECK_EQ_INT(last, 1);
     load_rec_t l = {""};
-    CHECK_EQ_INT(store_load(s, on_load_channel, on_load_member, &l), 0);
+    CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
     CHECK_EQ_STR(l.log, "");
-    store_change_t m = {STORE_MEMBER_ADD, {"x", NULL, NULL, NULL, 0}, "a", 1};
+    store_change_t m = {STORE_MEMBER_ADD, {"x", NULL, NULL, NULL, 0}, "a", 1, 0};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     run_until(&loop, &rec->appended, 1);
     close_store(&loop, s);
