@@ -20,6 +20,7 @@
 #include "base/utf8.h"
 #include "base/xmalloc.h"
 #include "chat/chat_channel.h"
+#include "chat/chat_search.h"
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
 
@@ -749,7 +750,7 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
             do_join(s, &e);
     } else if (strcmp(e.type, "msg") != 0 && strcmp(e.type, "history") != 0 &&
                strcmp(e.type, "resume") != 0 && strcmp(e.type, "typing") != 0 &&
-               !chat_channel_request_known(e.type)) {
+               strcmp(e.type, "search") != 0 && !chat_channel_request_known(e.type)) {
         chat_session_error(s, "bad_type", "unknown message type", e.id);
     } else if (!s->joined) {
         chat_session_error(s, "not_joined", "send a join first", e.id);
@@ -761,6 +762,8 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
         do_resume(s, &e);
     } else if (strcmp(e.type, "typing") == 0) {
         do_typing(s, &e);
+    } else if (strcmp(e.type, "search") == 0) {
+        chat_search_request(s, &e);
     } else {
         chat_channel_request(s, &e);
     }

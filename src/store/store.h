@@ -83,6 +83,15 @@ typedef struct {
     store_read_cb read;
 } store_load_t;
 
+/* A full-text search: messages matching an FTS5 expression (the caller builds it from
+ * quoted words and phrases), optionally only by one user or in one channel, newest first. */
+typedef struct {
+    const char *match;
+    const char *user;    /* NULL: anyone */
+    const char *channel; /* NULL: any channel */
+    unsigned limit;
+} store_search_t;
+
 typedef struct {
     uint64_t appends; /* messages committed */
     uint64_t commits; /* transactions committed */
@@ -109,6 +118,9 @@ typedef struct {
     /* Synchronous, for start-up: every stored channel (by name), then every membership, then
      * every read marker. Strings are valid only during each call. Returns 0 or < 0. */
     int (*load)(store_t *s, const store_load_t *cbs, void *ctx);
+    /* Copies q; cb fires with the matches (each row's channel set), newest first; `more`
+     * when there were more than limit. Returns 0, or < 0 when closing. */
+    int (*search)(store_t *s, const store_search_t *q, store_query_cb cb, void *ctx);
     /* Synchronous: the highest committed seq of channel, 0 if none. For start-up only. */
     int (*last_seq)(store_t *s, const char *channel, uint64_t *out);
     void (*stats)(store_t *s, store_stats_t *out);
@@ -138,6 +150,11 @@ static inline int store_change(store_t *s, const store_change_t *c, store_append
 static inline int store_load(store_t *s, const store_load_t *cbs, void *ctx)
 {
     return s->be->load(s, cbs, ctx);
+}
+static inline int store_search(store_t *s, const store_search_t *q, store_query_cb cb,
+                               void *ctx)
+{
+    return s->be->search(s, q, cb, ctx);
 }
 static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
 {

@@ -42,7 +42,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum { OP_APPEND, OP_QUERY, OP_CHANGE };
+enum { OP_APPEND, OP_QUERY, OP_CHANGE, OP_SEARCH };
 
 typedef struct op {
     struct op *next;
@@ -56,7 +56,8 @@ typedef struct op {
         store_msg_t msg;       /* OP_APPEND; strings in data */
         store_change_t change; /* OP_CHANGE; strings in data */
         struct {
-            store_query_t q; /* channel in data */
+            store_query_t q;         /* OP_QUERY: channel in data */
+            store_search_t search;   /* OP_SEARCH: strings in data */
             int status;
             bool more;
             size_t n;
@@ -83,6 +84,8 @@ enum {
     ST_MEMBER_ADD,
     ST_MEMBER_REMOVE,
     ST_READ,
+    ST_FTS_INSERT,
+    ST_SEARCH,
     ST_COUNT
 };
 
@@ -101,6 +104,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "kind = excluded.kind, topic = excluded.topic",
     [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user, ts) VALUES(?1, ?2, ?3)",
     [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user = ?2",
+    [ST_FTS_INSERT] = "INSERT INTO messages_fts(text, channel, seq, user, ts) "
+                      "VALUES(?4, ?1, ?2, ?3, ?5)",
+    [ST_SEARCH] = "SELECT seq, user, text, ts, channel FROM messages_fts WHERE messages_fts "
+                  "MATCH ?1 AND (?2 IS NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) "
+                  "ORDER BY ts DESC, seq DESC LIMIT ?4",
     [ST_READ] = "INSERT INTO reads(channel, user, seq) VALUES(?1, ?2, ?3) "
                 "ON CONFLICT(channel, user) DO UPDATE SET seq = max(seq, excluded.seq)",
 };
@@ -116,7 +124,13 @@ static const char sql_create_v2[] =
     "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, ts INTEGER NOT NULL, "
     "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
     "CREATE TABLE reads(channel TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL, "
-    "PRIMARY KEY(channel, user)) WITHOUT ROWID";
+    "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+    /* Search: its own copy of each text (messages has no rowid to point at), written in
+     * the same transaction as the message; messages already stored are indexed here. */
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, channel UNINDEXED, seq UNINDEXED, "
+    "user UNINDEXED, ts UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO messages_fts(text, channel, seq, user, ts) "
+    "SELECT text, channel, seq, user, ts FROM messages";
 
 static const char sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
 
@@ -188,7 +202,7 @@ static void list_splice(op_list_t *dst, op_list_t *src)
 
 static void op_free(op_t *op)
 {
-    if (op->kind == OP_QUERY) {
+    if (op->kind == OP_QUERY || op->kind == OP_SEARCH) {
         free(op->u.query.rows);
         buf_deinit(&op->u.query.arena);
     }
@@ -222,17 +236,20 @@ static void step_or_die(sqlite_store_t *s, sqlite3_stmt *st, const char *what)
     sqlite3_reset(st);
 }
 
+/* The message row and its search entry: both statements take the same five parameters. */
 static void insert_or_die(sqlite_store_t *s, const store_msg_t *m)
 {
-    sqlite3_stmt *st = s->st[ST_INSERT];
-    if (sqlite3_bind_text(st, 1, m->channel, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)m->seq) != SQLITE_OK ||
-        sqlite3_bind_text(st, 3, m->user, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 4, m->text, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 5, m->ts) != SQLITE_OK)
-        die(s, "insert (bind)");
-    step_or_die(s, st, "insert");
-    sqlite3_clear_bindings(st); /* the op owning the strings is freed on the loop thread */
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = s->st[i == 0 ? ST_INSERT : ST_FTS_INSERT];
+        if (sqlite3_bind_text(st, 1, m->channel, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)m->seq) != SQLITE_OK ||
+            sqlite3_bind_text(st, 3, m->user, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(st, 4, m->text, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_int64(st, 5, m->ts) != SQLITE_OK)
+            die(s, "insert (bind)");
+        step_or_die(s, st, "insert");
+        sqlite3_clear_bindings(st); /* the op owning the strings is freed on the loop thread */
+    }
 }
 
 static void bind_or_die(sqlite_store_t *s, int rc)
@@ -366,11 +383,65 @@ static void run_query(sqlite_store_t *s, op_t *op)
     atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
 }
 
+/* Runs a search: rows carry their channel, user and text in the arena, in that order. */
+static void run_search(sqlite_store_t *s, op_t *op)
+{
+    const store_search_t *q = &op->u.query.search;
+    sqlite3_stmt *st = s->st[ST_SEARCH];
+    size_t cap = 0;
+    int rc = sqlite3_bind_text(st, 1, q->match, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = q->user ? sqlite3_bind_text(st, 2, q->user, -1, SQLITE_STATIC)
+                     : sqlite3_bind_null(st, 2);
+    if (rc == SQLITE_OK)
+        rc = q->channel ? sqlite3_bind_text(st, 3, q->channel, -1, SQLITE_STATIC)
+                        : sqlite3_bind_null(st, 3);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)q->limit + 1);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        if (op->u.query.n == cap) {
+            cap = cap ? cap * 2 : 16;
+            op->u.query.rows = xrealloc(op->u.query.rows, cap * sizeof(store_msg_t));
+        }
+        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
+        m->ts = sqlite3_column_int64(st, 3);
+        arena_put(&op->u.query.arena, st, 4);
+        arena_put(&op->u.query.arena, st, 1);
+        arena_put(&op->u.query.arena, st, 2);
+    }
+    if (rc != SQLITE_DONE) {
+        /* A malformed expression lands here too: the caller quotes every term, so this is
+         * rare, and it is an answer (no results), not a failure of the store. */
+        log_debug("store: search failed: %s", sqlite3_errmsg(s->db));
+        op->u.query.status = -1;
+        op->u.query.n = 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    const char *p = op->u.query.arena.data;
+    for (size_t i = 0; i < op->u.query.n; i++) {
+        store_msg_t *m = &op->u.query.rows[i];
+        m->channel = p;
+        p += strlen(p) + 1;
+        m->user = p;
+        p += strlen(p) + 1;
+        m->text = p;
+        p += strlen(p) + 1;
+    }
+    op->u.query.more = op->u.query.n > q->limit;
+    if (op->u.query.more)
+        op->u.query.n = q->limit;
+    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+}
+
 static void run_batch(sqlite_store_t *s, const op_list_t *batch)
 {
     uint64_t appends = 0, writes = 0;
     for (op_t *op = batch->head; op; op = op->next) {
-        if (op->kind == OP_QUERY)
+        if (op->kind == OP_QUERY || op->kind == OP_SEARCH)
             continue;
         if (writes++ == 0)
             step_or_die(s, s->st[ST_BEGIN], "begin");
@@ -386,9 +457,12 @@ static void run_batch(sqlite_store_t *s, const op_list_t *batch)
         atomic_fetch_add_explicit(&s->appends, appends, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->commits, 1, memory_order_relaxed);
     }
-    for (op_t *op = batch->head; op; op = op->next)
+    for (op_t *op = batch->head; op; op = op->next) {
         if (op->kind == OP_QUERY)
             run_query(s, op);
+        else if (op->kind == OP_SEARCH)
+            run_search(s, op);
+    }
 }
 
 static void writer_main(void *arg)
@@ -419,7 +493,7 @@ static void writer_main(void *arg)
 
 static void op_complete(op_t *op)
 {
-    if (op->kind != OP_QUERY) {
+    if (op->kind != OP_QUERY && op->kind != OP_SEARCH) {
         if (op->cb.append)
             op->cb.append(op->ctx, 0);
         return;
@@ -577,6 +651,26 @@ static int sqlite_load(store_t *base, const store_load_t *cbs, void *ctx)
         if (rc != SQLITE_DONE)
             return -1;
     }
+    return 0;
+}
+
+static int sqlite_search(store_t *base, const store_search_t *q, store_query_cb cb, void *ctx)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    if (s->closing)
+        return -1;
+    size_t n = str_size(q->match) + str_size(q->user) + str_size(q->channel);
+    op_t *op = xcalloc(1, sizeof(*op) + n);
+    op->kind = OP_SEARCH;
+    op->ctx = ctx;
+    op->cb.query = cb;
+    op->u.query.search = *q;
+    char *p = op->data;
+    op->u.query.search.match = put_str(&p, q->match);
+    op->u.query.search.user = q->user ? put_str(&p, q->user) : NULL;
+    op->u.query.search.channel = q->channel ? put_str(&p, q->channel) : NULL;
+    buf_init(&op->u.query.arena);
+    submit(s, op);
     return 0;
 }
 
@@ -847,6 +941,7 @@ static const store_backend_t sqlite_backend = {
     .query = sqlite_query,
     .change = sqlite_change,
     .load = sqlite_load,
+    .search = sqlite_search,
     .last_seq = sqlite_last_seq,
     .stats = sqlite_stats,
     .close = sqlite_close,

@@ -318,3 +318,49 @@ def test_read_markers_sync_tabs_and_survive_a_restart(server):
         await bob.close()
 
     run(after())
+
+
+def test_search_sees_only_the_users_channels(server):
+    async def search(c, q, id="s", **kw):
+        r = await request(c, "search", dict(kw, q=q), "results", id=id)
+        return [(m["channel"], m["user"], m["text"]) for m in r["payload"]["messages"]]
+
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        await request(alice, "channel_create", {"name": "design"}, "channel")
+        await post(alice, "general", "the quick brown fox", id="a1")
+        await post(alice, "general", "lazy dog jumps", id="a2")
+        await post(alice, "design", "quick design review", id="a3")
+        await post(bob, "general", "Quick lunch? Café at noon", id="b1")
+        # newest first, case- and accent-insensitive, only channels the user is in
+        assert await search(bob, "quick") == [("general", "bob", "Quick lunch? Café at noon"),
+                                               ("general", "alice", "the quick brown fox")]
+        assert len(await search(alice, "quick")) == 3
+        assert await search(alice, '"brown fox"') == [("general", "alice", "the quick brown fox")]
+        assert await search(alice, '"fox brown"') == []
+        assert await search(alice, "quick fox") == [("general", "alice", "the quick brown fox")]
+        assert await search(alice, "cafe") == [("general", "bob", "Quick lunch? Café at noon")]
+        assert await search(alice, "quick from:bob") == \
+            [("general", "bob", "Quick lunch? Café at noon")]
+        assert await search(alice, "quick in:#design") == \
+            [("design", "alice", "quick design review")]
+        r = await request(alice, "search", {"q": "quick", "limit": 1}, "results", id="l")
+        assert len(r["payload"]["messages"]) == 1 and r["payload"]["more"] is True
+        assert r["payload"]["q"] == "quick"
+        # FTS5 syntax in a query is just text
+        assert await search(alice, 'a"b OR c* NEAR(x) -y ^z') == []
+        assert await error(bob, "search", {"q": "quick in:design"}) == "forbidden"
+        assert await error(bob, "search", {"q": "quick in:nope"}) == "no_such_channel"
+        assert await error(bob, "search", {"q": "from:alice"}) == "bad_payload"
+        assert await error(bob, "search", {"q": "   "}) == "bad_payload"
+        assert await error(bob, "search", {"q": 5}) == "bad_payload"
+        assert await error(bob, "search", {"q": "x", "limit": 0}) == "bad_payload"
+        assert await error(bob, "search", {"q": "x" * 501}) == "too_large"
+        # joining a channel makes its messages searchable for the joiner
+        await request(bob, "channel_join", {"channel": "design"}, "channel")
+        assert ("design", "alice", "quick design review") in await search(bob, "review")
+        await alice.close()
+        await bob.close()
+
+    run(flow())

@@ -576,6 +576,20 @@ TEST(test_channels_and_members)
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
+static void on_search(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    (void)ctx;
+    (void)more;
+    rec->queried++;
+    rec->qstatus = status;
+    rec->qn = n;
+    for (size_t i = 0; i < n && i < 1024; i++) {
+        rec->qseq[i] = msgs[i].seq;
+        if (strcmp(msgs[i].channel, "general") != 0 || strcmp(msgs[i].text, "old") != 0)
+            rec->qbad++;
+    }
+}
+
 /* A database written by a parley of schema 1 (messages only) opens, gains the channel
  * tables, and keeps its messages. */
 TEST(test_migrates_schema_1)
@@ -604,6 +618,13 @@ TEST(test_migrates_schema_1)
     store_change_t m = {STORE_MEMBER_ADD, {"x", NULL, NULL, NULL, 0}, "a", 1, 0};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     run_until(&loop, &rec->appended, 1);
+    /* the messages of schema 1 were indexed for search by the migration */
+    store_search_t q = {"\"old\"", NULL, NULL, 10};
+    CHECK_EQ_INT(store_search(s, &q, on_search, NULL), 0);
+    run_until(&loop, &rec->queried, 1);
+    CHECK_EQ_INT(rec->qstatus, 0);
+    CHECK_EQ_INT(rec->qn, 1);
+    CHECK_EQ_INT(rec->qseq[0], 1);
     close_store(&loop, s);
     CHECK_EQ_INT(sqlite3_open(path_of("v1.db"), &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;

@@ -1,0 +1,33 @@
+/* chat_search - the `search` request: full-text search over the messages of the channels a
+ * user is in (docs/protocol.md, "Search").
+ *
+ * A query is words, "quoted phrases", from:name and in:channel. Every word and phrase is
+ * passed to SQLite's FTS5 as a quoted string, so no input can be read as FTS5 syntax;
+ * they all must match. The store answers on its thread; results from channels the user is
+ * not in are dropped here, before anything is sent. */
+#ifndef PARLEY_CHAT_SEARCH_H
+#define PARLEY_CHAT_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "chat/chat_session.h"
+#include "json/json_env.h"
+
+#define CHAT_SEARCH_MAX 50        /* results per answer */
+#define CHAT_SEARCH_QUERY_MAX 500 /* bytes of query text */
+
+typedef struct {
+    buf_t match;                        /* the FTS5 expression ("" when no words) */
+    char user[CHAT_NAME_BYTES + 1];     /* from:, "" when absent */
+    char channel[CHAT_CHANNEL_MAX + 1]; /* in:, "" when absent */
+} chat_search_query_t;
+
+/* Parses q (len bytes) into out (match initialised by the call; the caller deinits it).
+ * Returns false when a from: or in: value is too long to be a name. */
+bool chat_search_parse(const char *q, size_t len, chat_search_query_t *out);
+/* Answers a `search` request of a joined session. */
+void chat_search_request(chat_session_t *s, const json_env_t *e);
+
+#endif
