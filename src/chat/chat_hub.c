@@ -281,6 +281,47 @@ blob_t *chat_frame_buf(const buf_t *b)
     return chat_frame_text(b->data, b->len);
 }
 
+static bool mention_end(char c)
+{
+    return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+           strchr(",.;:!?()[]{}<>\"'", c) != NULL;
+}
+
+/* Appends ,"mentions":[...] when text names anyone: "@name" at the start of the text or
+ * after a non-word character (so mail addresses are not mentions), the name running to
+ * white space or punctuation. "@channel" and "@here" mean everyone in the channel. At most
+ * CHAT_MENTIONS_MAX distinct names. Derived from the text, so history and live frames
+ * agree without storing anything. */
+static void mentions_json(buf_t *out, const char *text)
+{
+    const char *seen[CHAT_MENTIONS_MAX];
+    size_t seen_len[CHAT_MENTIONS_MAX], n = 0;
+    for (const char *p = text; *p && n < CHAT_MENTIONS_MAX; p++) {
+        if (*p != '@' ||
+            (p > text && ((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
+                          (p[-1] >= '0' && p[-1] <= '9') || p[-1] == '_')))
+            continue;
+        const char *name = p + 1;
+        size_t len = 0;
+        while (!mention_end(name[len]) && len <= CHAT_NAME_BYTES)
+            len++;
+        if (len == 0 || len > CHAT_NAME_BYTES || name[0] == '@')
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = seen_len[i] == len && memcmp(seen[i], name, len) == 0;
+        if (dup)
+            continue;
+        buf_append_str(out, n ? "," : ",\"mentions\":[");
+        json_append_string(out, name, len);
+        seen[n] = name;
+        seen_len[n++] = len;
+        p = name + len - 1;
+    }
+    if (n)
+        buf_append_str(out, "]");
+}
+
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m)
 {
     buf_append_str(out, "{\"channel\":");
@@ -289,7 +330,10 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
     json_append_string(out, m->user, strlen(m->user));
     buf_append_str(out, ",\"text\":");
     json_append_string(out, m->text, strlen(m->text));
-    buf_appendf(out, ",\"ts\":%lld}", (long long)m->ts);
+    buf_appendf(out, ",\"ts\":%lld", (long long)m->ts);
+    if (strchr(m->text, '@'))
+        mentions_json(out, m->text);
+    buf_append_str(out, "}");
 }
 
 static blob_t *build_frame(chat_fmt_t fmt, const chat_channel_t *ch, const store_msg_t *m)

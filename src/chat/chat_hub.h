@@ -28,9 +28,10 @@
 #define CHAT_NAME_MAX 32    /* default longest user name, in code points */
 #define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
 #define CHAT_CHANNEL_MAX 80
-#define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
-#define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
-#define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
+#define CHAT_TOKEN_LEN 32    /* session tokens: 32 hex digits */
+#define CHAT_ONLINE_MAX 100  /* names listed in a welcome; online_count has the total */
+#define CHAT_RECENT 256      /* committed messages each channel keeps encoded in memory */
+#define CHAT_MENTIONS_MAX 16 /* distinct @names listed in a msg's mentions */
 
 typedef struct chat_hub chat_hub_t;
 typedef struct chat_session chat_session_t;
@@ -222,7 +223,8 @@ blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch);
 blob_t *chat_frame(int opcode, const void *payload, size_t len);
 blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
 blob_t *chat_frame_buf(const buf_t *b);
-/* Appends a message payload object {"channel","seq","user","text","ts"}. */
+/* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
+ * (the @names in the text, "channel" and "here" included) when there are any. */
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
 
 #endif

@@ -364,3 +364,24 @@ def test_search_sees_only_the_users_channels(server):
         await bob.close()
 
     run(flow())
+
+
+def test_mentions_are_recognised(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        await post(alice, "general", "hey @bob and @channel, mail x@y.com (@bob again) @ @@",
+                   id="m1")
+        m = await expect(bob, "msg")
+        assert m["payload"]["mentions"] == ["bob", "channel"]
+        await post(alice, "general", "no one here", id="m2")
+        m = await expect(bob, "msg", lambda m: m["payload"]["seq"] == 2)
+        assert "mentions" not in m["payload"]
+        # history carries them too, from the same text
+        await bob.send_json("history", {"channel": "general"}, id="h")
+        h = await expect(bob, "history", lambda m: m.get("id") == "h")
+        assert h["payload"]["messages"][0]["mentions"] == ["bob", "channel"]
+        await alice.close()
+        await bob.close()
+
+    run(flow())
