@@ -43,16 +43,27 @@ static chat_recent_t *recent_at(chat_channel_t *ch, unsigned i)
     return &ch->recent[(ch->recent_head + i) % CHAT_RECENT];
 }
 
-static void recent_push(chat_channel_t *ch, uint64_t seq, blob_t *frame)
+static void recent_push(chat_channel_t *ch, const store_msg_t *m, blob_t *frame)
 {
     if (ch->recent_len == CHAT_RECENT) {
         blob_unref(recent_at(ch, 0)->frame);
+        free(recent_at(ch, 0)->user);
         ch->recent_head = (ch->recent_head + 1) % CHAT_RECENT;
         ch->recent_len--;
     }
     chat_recent_t *r = recent_at(ch, ch->recent_len++);
-    r->seq = seq;
+    r->seq = m->seq;
     r->frame = blob_ref(frame);
+    r->user = xstrdup(m->user);
+    r->thread = m->thread;
+    int k = chat_ev_parse(m->kind ? m->kind : "msg");
+    r->kind = (uint8_t)(k < 0 ? CHAT_EV_MSG : k);
+    r->deleted = false;
+    if (k == CHAT_EV_DELETE) {
+        chat_recent_t *t = (chat_recent_t *)chat_hub_recent(ch, m->target);
+        if (t)
+            t->deleted = true;
+    }
     blob_unref(ch->join_history);
     ch->join_history = NULL;
 }
@@ -67,7 +78,7 @@ static void on_primed(void *ctx, int status, const store_msg_t *msgs, size_t n, 
         return; /* the store path keeps serving; nothing is lost but speed */
     for (size_t i = 0; i < n; i++) {
         blob_t *f = build_frame(CHAT_FMT_JSON, ch, &msgs[i]);
-        recent_push(ch, msgs[i].seq, f);
+        recent_push(ch, &msgs[i], f);
         blob_unref(f);
     }
     ch->recent_primed = n == 0 || msgs[n - 1].seq == ch->committed;
@@ -84,7 +95,7 @@ static int channel_load(chat_hub_t *h, chat_channel_t *ch)
         ch->recent_primed = true;
         return 0;
     }
-    store_query_t q = {ch->name, 0, 0, CHAT_RECENT, false};
+    store_query_t q = {ch->name, 0, 0, CHAT_RECENT, false, 0};
     return store_query(h->store, &q, on_primed, ch);
 }
 
@@ -109,6 +120,14 @@ static void on_load_member(void *ctx, const char *channel, const char *user)
         chat_channel_user_add(ch, user);
 }
 
+static void on_load_reaction(void *ctx, const char *channel, uint64_t target, const char *user,
+                             const char *emoji, bool on)
+{
+    chat_channel_t *ch = chat_hub_channel(ctx, channel);
+    if (ch)
+        chat_hub_reaction_set(ch, target, emoji, user, on);
+}
+
 static void on_load_read(void *ctx, const char *channel, const char *user, uint64_t seq)
 {
     chat_channel_t *ch = chat_hub_channel(ctx, channel);
@@ -121,7 +140,8 @@ int chat_hub_load(chat_hub_t *h)
     if (channel_load(h, &h->general) < 0)
         return -1;
     h->loading = true; /* chat_hub_channel_add loads each channel below */
-    static const store_load_t cbs = {on_load_channel, on_load_member, on_load_read};
+    static const store_load_t cbs = {on_load_channel, on_load_member, on_load_read,
+                                     on_load_reaction};
     int rc = store_load(h->store, &cbs, h);
     h->loading = false;
     if (rc < 0 || h->load_failed)
@@ -147,11 +167,14 @@ blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq)
  * {"type":"msg","payload":, before the closing brace. */
 static void frame_payload(const blob_t *f, const char **p, size_t *len)
 {
-    static const char prefix[] = "{\"type\":\"msg\",\"payload\":";
+    static const char key[] = "\"payload\":";
     uint8_t l7 = (uint8_t)f->data[1] & 0x7f;
     size_t hl = l7 == 127 ? 10 : l7 == 126 ? 4 : 2;
-    *p = f->data + hl + sizeof(prefix) - 1;
-    *len = f->len - hl - (sizeof(prefix) - 1) - 1;
+    /* {"type":"<kind>","payload":{...}}: the key follows the short type. */
+    const char *start = f->data + hl;
+    const char *k = memmem(start, f->len - hl, key, sizeof(key) - 1);
+    *p = k + sizeof(key) - 1;
+    *len = (size_t)(f->data + f->len - *p) - 1;
 }
 
 blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch)
@@ -186,8 +209,15 @@ blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch)
 
 static void channel_free(chat_channel_t *ch)
 {
-    for (unsigned i = 0; i < ch->recent_len; i++)
+    for (unsigned i = 0; i < ch->recent_len; i++) {
         blob_unref(recent_at(ch, i)->frame);
+        free(recent_at(ch, i)->user);
+    }
+    for (size_t i = 0; i < ch->nreactions; i++) {
+        free(ch->reactions[i].emoji);
+        free(ch->reactions[i].user);
+    }
+    free(ch->reactions);
     blob_unref(ch->join_history);
     for (chat_msg_t *m = ch->pend_head, *next; m; m = next) {
         next = m->next;
@@ -328,10 +358,23 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
     json_append_string(out, channel, strlen(channel));
     buf_appendf(out, ",\"seq\":%llu,\"user\":", (unsigned long long)m->seq);
     json_append_string(out, m->user, strlen(m->user));
-    buf_append_str(out, ",\"text\":");
-    json_append_string(out, m->text, strlen(m->text));
+    int kind = chat_ev_parse(m->kind ? m->kind : "msg");
+    if (kind == CHAT_EV_REACT || kind == CHAT_EV_UNREACT) {
+        buf_append_str(out, ",\"emoji\":");
+        json_append_string(out, m->text, strlen(m->text));
+        buf_appendf(out, ",\"on\":%s", kind == CHAT_EV_REACT ? "true" : "false");
+    } else if (kind != CHAT_EV_DELETE) {
+        buf_append_str(out, ",\"text\":");
+        json_append_string(out, m->text, strlen(m->text));
+    }
     buf_appendf(out, ",\"ts\":%lld", (long long)m->ts);
-    if (strchr(m->text, '@'))
+    if (kind > CHAT_EV_MSG)
+        buf_appendf(out, ",\"kind\":\"%s\",\"target\":%llu",
+                    kind == CHAT_EV_UNREACT ? "react" : chat_ev_name((chat_ev_t)kind),
+                    (unsigned long long)m->target);
+    if (m->thread)
+        buf_appendf(out, ",\"thread\":%llu", (unsigned long long)m->thread);
+    if ((kind == CHAT_EV_MSG || kind == CHAT_EV_EDIT) && strchr(m->text, '@'))
         mentions_json(out, m->text);
     buf_append_str(out, "}");
 }
@@ -340,7 +383,10 @@ static blob_t *build_frame(chat_fmt_t fmt, const chat_channel_t *ch, const store
 {
     buf_t b = BUF_INIT;
     if (fmt == CHAT_FMT_JSON) {
-        buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
+        /* Reactions go out as "react" either way; the payload's "on" tells which. */
+        const char *type =
+            !m->kind || strcmp(m->kind, "unreact") == 0 ? (m->kind ? "react" : "msg") : m->kind;
+        buf_appendf(&b, "{\"type\":\"%s\",\"payload\":", type);
         chat_msg_payload_json(&b, ch->name, m);
         buf_append_str(&b, "}");
     } else if (fmt == CHAT_FMT_CLIENTID) {
@@ -558,6 +604,8 @@ static void fan_out(chat_hub_t *h, chat_channel_t *ch, const store_msg_t *m, blo
         int fmt = session_fmt(s);
         if (fmt < 0)
             continue;
+        if (fmt != CHAT_FMT_JSON && m->kind && strcmp(m->kind, "msg") != 0)
+            continue; /* the text modes show messages only */
         if (fmt == CHAT_FMT_JSON) {
             /* Held: the pending history/resume answer carries this message. */
             if (!s->joined || l->held || m->seq <= l->last_sent)
@@ -600,9 +648,9 @@ static void on_stored(void *ctx, int status)
     ch->committed = m->seq;
     if (m->sender && m->sender->conn && m->sender->mode == CHAT_MODE_JSON)
         send_ack(h, ch, m);
-    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts};
+    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts, m->kind, m->thread, m->target};
     blob_t *json = build_frame(CHAT_FMT_JSON, ch, &sm);
-    recent_push(ch, m->seq, json);
+    recent_push(ch, &sm, json);
     fan_out(h, ch, &sm, json);
     blob_unref(json);
     free(m->user);
@@ -613,14 +661,24 @@ static void on_stored(void *ctx, int status)
 void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender, const char *user,
                       const char *text, size_t len, const char *id)
 {
+    chat_hub_publish_event(h, ch, sender, user, CHAT_EV_MSG, text, len, 0, 0, id);
+}
+
+void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender,
+                            const char *user, chat_ev_t kind, const char *text, size_t len,
+                            uint64_t thread, uint64_t target, const char *id)
+{
     chat_msg_t *m = xcalloc(1, sizeof(*m));
     m->sender = sender;
     m->seq = ch->last_seq + 1;
     m->ts = clock_wall_ms();
     m->user = xstrdup(user);
     m->text = xstrndup(text, len);
+    m->kind = chat_ev_name(kind);
+    m->thread = thread;
+    m->target = target;
     snprintf(m->id, sizeof(m->id), "%s", id ? id : "");
-    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts};
+    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts, m->kind, m->thread, m->target};
     if (store_append(h->store, &sm, on_stored, ch) < 0) {
         /* Only while shutting down; the seq was not taken. */
         free(m->user);
@@ -636,6 +694,65 @@ void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender,
         ch->pend_head = m;
     ch->pend_tail = m;
     h->stats.published++;
+}
+
+static const char *const ev_names[] = {"msg", "edit", "delete", "react", "unreact"};
+
+const char *chat_ev_name(chat_ev_t kind)
+{
+    return ev_names[kind];
+}
+
+int chat_ev_parse(const char *name)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, ev_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const chat_recent_t *chat_hub_recent(const chat_channel_t *ch, uint64_t seq)
+{
+    if (!ch->recent_len)
+        return NULL;
+    uint64_t oldest = ch->recent[ch->recent_head].seq;
+    if (seq < oldest || seq > oldest + ch->recent_len - 1)
+        return NULL;
+    return &ch->recent[(ch->recent_head + (seq - oldest)) % CHAT_RECENT];
+}
+
+static size_t reaction_find(const chat_channel_t *ch, uint64_t target, const char *emoji,
+                            const char *user)
+{
+    for (size_t i = 0; i < ch->nreactions; i++) {
+        const chat_reaction_t *r = &ch->reactions[i];
+        if (r->target == target && strcmp(r->emoji, emoji) == 0 && strcmp(r->user, user) == 0)
+            return i;
+    }
+    return ch->nreactions;
+}
+
+bool chat_hub_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
+                      const char *user)
+{
+    return reaction_find(ch, target, emoji, user) < ch->nreactions;
+}
+
+void chat_hub_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji, const char *user,
+                           bool on)
+{
+    size_t i = reaction_find(ch, target, emoji, user);
+    if (on && i == ch->nreactions) {
+        if (ch->nreactions == ch->reactions_cap) {
+            ch->reactions_cap = ch->reactions_cap ? ch->reactions_cap * 2 : 16;
+            ch->reactions = xrealloc(ch->reactions, ch->reactions_cap * sizeof(*ch->reactions));
+        }
+        ch->reactions[ch->nreactions++] = (chat_reaction_t){target, xstrdup(emoji), xstrdup(user)};
+    } else if (!on && i < ch->nreactions) {
+        free(ch->reactions[i].emoji);
+        free(ch->reactions[i].user);
+        ch->reactions[i] = ch->reactions[--ch->nreactions];
+    }
 }
 
 static void forget_sender(chat_channel_t *ch, chat_session_t *s)

@@ -91,14 +91,36 @@ typedef struct chat_msg {
     int64_t ts;
     char *user;
     char *text;
+    const char *kind; /* a static string: "msg", "edit", "delete", "react", "unreact" */
+    uint64_t thread, target;
     char id[400]; /* the request id as JSON text, "" if none */
 } chat_msg_t;
+
+/* What an event is, for the hub's own checks (the store and the wire use the strings). */
+typedef enum {
+    CHAT_EV_MSG,
+    CHAT_EV_EDIT,
+    CHAT_EV_DELETE,
+    CHAT_EV_REACT,
+    CHAT_EV_UNREACT
+} chat_ev_t;
+
+/* A reaction in force: user put emoji on the message with seq target. */
+typedef struct {
+    uint64_t target;
+    char *emoji;
+    char *user;
+} chat_reaction_t;
 
 /* A recently committed message, kept as its encoded JSON `msg` frame: joins and short
  * resumes are answered from these without the store and without encoding anything. */
 typedef struct {
     uint64_t seq;
     blob_t *frame;
+    char *user;      /* its author, for edit and delete rights without the store */
+    uint64_t thread; /* a msg's parent, 0 when not a reply */
+    uint8_t kind;    /* a chat_ev_t */
+    bool deleted;    /* a msg deleted since */
 } chat_recent_t;
 
 /* A session's membership of one channel, on the channel's member list and the session's
@@ -133,6 +155,8 @@ struct chat_channel {
     size_t nusers, users_cap;
     chat_read_t *reads; /* read markers, sorted by user */
     size_t nreads, reads_cap;
+    chat_reaction_t *reactions; /* in force, in the order they were made */
+    size_t nreactions, reactions_cap;
     uint64_t last_seq;             /* highest seq assigned */
     uint64_t committed;            /* highest seq stored and fanned out */
     chat_link_t *members;          /* connected sessions in the channel */
@@ -197,6 +221,20 @@ chat_link_t *chat_hub_link(chat_session_t *s, const chat_channel_t *ch);
  * fan-out follow the commit. user and text are copied. */
 void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender, const char *user,
                       const char *text, size_t len, const char *id);
+/* The same for any event: kind, and the thread (msg) or target (the others). */
+void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender,
+                            const char *user, chat_ev_t kind, const char *text, size_t len,
+                            uint64_t thread, uint64_t target, const char *id);
+/* The recent-ring entry of seq, or NULL when the ring does not hold it. */
+const chat_recent_t *chat_hub_recent(const chat_channel_t *ch, uint64_t seq);
+/* Events' names, and back (-1: unknown). */
+const char *chat_ev_name(chat_ev_t kind);
+int chat_ev_parse(const char *name);
+/* Reactions in force: whether user has emoji on target, and toggling it. */
+bool chat_hub_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
+                      const char *user);
+void chat_hub_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji, const char *user,
+                           bool on);
 /* Forgets s as the sender of pending messages (it is going away). */
 void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s);
 

@@ -11,9 +11,8 @@
 /* Appends s (n bytes) as an FTS5 string: in double quotes, inner quotes doubled. */
 static void fts_string(buf_t *out, const char *s, size_t n)
 {
-    if (out->len)
-        buf_append_str(out, " ");
-    buf_append_str(out, "\"");
+    /* Only the text column: the index also holds each entry's key. */
+    buf_append_str(out, out->len ? " text : \"" : "text : \"");
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '"')
             buf_append_str(out, "\"");

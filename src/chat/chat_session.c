@@ -20,6 +20,7 @@
 #include "base/utf8.h"
 #include "base/xmalloc.h"
 #include "chat/chat_channel.h"
+#include "chat/chat_event.h"
 #include "chat/chat_search.h"
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
@@ -74,7 +75,7 @@ void chat_session_error(chat_session_t *s, const char *code, const char *msg, co
 }
 
 /* Token bucket: cfg.rate per second, up to cfg.burst. */
-static bool take_token(chat_session_t *s)
+bool chat_session_take_token(chat_session_t *s)
 {
     uint64_t now = clock_mono_ms();
     const chat_config_t *cfg = &s->hub->cfg;
@@ -182,7 +183,7 @@ static void text_mode_message(chat_session_t *s, const char *text, size_t len)
         }
     }
     /* No error channel in these modes: what cannot be accepted is dropped. */
-    if (!text_acceptable(s, text, len) || !take_token(s))
+    if (!text_acceptable(s, text, len) || !chat_session_take_token(s))
         return;
     chat_hub_publish(s->hub, &s->hub->general, s, user, text, len, NULL);
 }
@@ -297,7 +298,7 @@ static void resume_next_page(chat_session_t *s)
     q->kind = Q_RESUME;
     r->querying = true;
     chat_session_ref(s);
-    store_query_t sq = {ch->name, r->after, 0, RESUME_PAGE, true};
+    store_query_t sq = {ch->name, r->after, 0, RESUME_PAGE, true, 0};
     if (store_query(s->hub->store, &sq, on_query, q) < 0)
         on_query(q, -1, NULL, 0, false); /* shutting down */
 }
@@ -571,7 +572,7 @@ static void do_join(chat_session_t *s, const json_env_t *e)
 void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join)
 {
     chat_channel_t *ch = l->ch;
-    store_query_t sq = {ch->name, 0, 0, s->hub->cfg.history, false};
+    store_query_t sq = {ch->name, 0, 0, s->hub->cfg.history, false, 0};
     blob_t *hist = sq.limit ? chat_hub_join_history(s->hub, ch) : NULL;
     if (sq.limit == 0 || hist) {
         /* Answered from memory: exactly what is committed now, so no hold is needed. */
@@ -588,29 +589,47 @@ void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join
     start_query(s, ch, Q_JOIN, &sq, "", self_join);
 }
 
+bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char **t, size_t *len)
+{
+    json_t *text = e->payload ? json_object_get(e->payload, "text") : NULL;
+    if (!json_is_string(text)) {
+        char m[64];
+        snprintf(m, sizeof(m), "%s needs payload.text, a string", e->type);
+        chat_session_error(s, "bad_payload", m, e->id);
+        return false;
+    }
+    *t = json_string_value(text);
+    *len = json_string_length(text);
+    if (*len == 0) {
+        chat_session_error(s, "bad_payload", "text is empty", e->id);
+        return false;
+    }
+    if (utf8_count((const uint8_t *)*t, *len) > s->hub->cfg.max_text) {
+        char m[96];
+        snprintf(m, sizeof(m), "text is longer than %zu characters", s->hub->cfg.max_text);
+        chat_session_error(s, "too_large", m, e->id);
+        return false;
+    }
+    return true;
+}
+
 static void do_msg(chat_session_t *s, const json_env_t *e)
 {
+    if (e->payload && json_object_get(e->payload, "thread")) {
+        chat_event_request(s, e); /* a thread reply: its parent is checked first */
+        return;
+    }
     json_t *text = e->payload ? json_object_get(e->payload, "text") : NULL;
     if (!json_is_string(text)) {
         chat_session_error(s, "bad_payload", "msg needs payload.text, a string", e->id);
         return;
     }
     chat_channel_t *ch = payload_channel(s, e->payload, e->id);
-    if (!ch)
+    const char *t;
+    size_t len;
+    if (!ch || !chat_session_text_field(s, e, &t, &len))
         return;
-    const char *t = json_string_value(text);
-    size_t len = json_string_length(text);
-    if (len == 0) {
-        chat_session_error(s, "bad_payload", "text is empty", e->id);
-        return;
-    }
-    if (utf8_count((const uint8_t *)t, len) > s->hub->cfg.max_text) {
-        char m[96];
-        snprintf(m, sizeof(m), "text is longer than %zu characters", s->hub->cfg.max_text);
-        chat_session_error(s, "too_large", m, e->id);
-        return;
-    }
-    if (!take_token(s)) {
+    if (!chat_session_take_token(s)) {
         chat_session_error(s, "rate_limited", "too many messages; slow down", e->id);
         return;
     }
@@ -644,7 +663,7 @@ static void do_history(chat_session_t *s, const json_env_t *e)
         return;
     if (limit > HISTORY_LIMIT_MAX)
         limit = HISTORY_LIMIT_MAX;
-    store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit, false};
+    store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit, false, 0};
     start_query(s, ch, Q_HISTORY, &sq, e->id, false);
 }
 
@@ -750,7 +769,8 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
             do_join(s, &e);
     } else if (strcmp(e.type, "msg") != 0 && strcmp(e.type, "history") != 0 &&
                strcmp(e.type, "resume") != 0 && strcmp(e.type, "typing") != 0 &&
-               strcmp(e.type, "search") != 0 && !chat_channel_request_known(e.type)) {
+               strcmp(e.type, "search") != 0 && !chat_channel_request_known(e.type) &&
+               !chat_event_request_known(e.type)) {
         chat_session_error(s, "bad_type", "unknown message type", e.id);
     } else if (!s->joined) {
         chat_session_error(s, "not_joined", "send a join first", e.id);
@@ -764,6 +784,8 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
         do_typing(s, &e);
     } else if (strcmp(e.type, "search") == 0) {
         chat_search_request(s, &e);
+    } else if (chat_event_request_known(e.type)) {
+        chat_event_request(s, &e);
     } else {
         chat_channel_request(s, &e);
     }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "chat/chat_hub.h"
+#include "json/json_env.h"
 
 typedef enum {
     CHAT_MODE_AUTO,     /* /ws before its first message: JSON or line mode */
@@ -53,6 +54,10 @@ void chat_session_unref(chat_session_t *s);
 void chat_session_send(chat_session_t *s, const buf_t *b);
 /* Sends {"type":"error",...}; id is the request id as JSON text, or "". */
 void chat_session_error(chat_session_t *s, const char *code, const char *msg, const char *id);
+/* Takes one message from the rate limit; false when the sender is over it. */
+bool chat_session_take_token(chat_session_t *s);
+/* payload.text as a message text (1-max_text characters); false after answering. */
+bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char **t, size_t *len);
 /* Sends the history that follows joining ch (from memory or the store, holding the link
  * until the store answers), then the user's own `join` event when self_join. */
 void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join);

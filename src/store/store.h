@@ -23,13 +23,18 @@
 
 typedef struct store store_t;
 
-/* One stored chat message. Strings are NUL-terminated UTF-8 (text has no NUL inside). */
+/* One stored event of a channel: a message, or an edit, delete or reaction acting on one.
+ * Every event has the channel's next seq. Strings are NUL-terminated UTF-8 (text has no NUL
+ * inside). */
 typedef struct {
     const char *channel;
     uint64_t seq;
     const char *user;
-    const char *text;
-    int64_t ts; /* Unix ms */
+    const char *text; /* msg, edit: the text; react, unreact: the emoji; delete: "" */
+    int64_t ts;       /* Unix ms */
+    const char *kind; /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact" */
+    uint64_t thread;  /* msg: the parent's seq for a thread reply, else 0 */
+    uint64_t target;  /* edit, delete, react, unreact: the msg acted on, else 0 */
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
@@ -43,6 +48,8 @@ typedef struct {
     uint64_t before;
     unsigned limit;
     bool forward;
+    uint64_t thread; /* > 0: only that thread, its parent and replies, oldest first (after,
+                        before and forward ignored) */
 } store_query_t;
 
 /* A channel's stored row. Strings are NUL-terminated UTF-8. */
@@ -75,12 +82,15 @@ typedef struct {
 typedef void (*store_channel_cb)(void *ctx, const store_channel_t *c);
 typedef void (*store_member_cb)(void *ctx, const char *channel, const char *user);
 typedef void (*store_read_cb)(void *ctx, const char *channel, const char *user, uint64_t seq);
+typedef void (*store_reaction_cb)(void *ctx, const char *channel, uint64_t target, const char *user,
+                                  const char *emoji, bool on);
 
 /* What store_load reports, each callback for every row of its kind. */
 typedef struct {
     store_channel_cb channel;
     store_member_cb member;
     store_read_cb read;
+    store_reaction_cb reaction; /* every react/unreact event, in order */
 } store_load_t;
 
 /* A full-text search: messages matching an FTS5 expression (the caller builds it from
@@ -116,7 +126,8 @@ typedef struct {
      * closing. */
     int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
     /* Synchronous, for start-up: every stored channel (by name), then every membership, then
-     * every read marker. Strings are valid only during each call. Returns 0 or < 0. */
+     * every read marker, then every reaction event in seq order (replaying them gives the
+     * reactions in force). Strings are valid only during each call. Returns 0 or < 0. */
     int (*load)(store_t *s, const store_load_t *cbs, void *ctx);
     /* Copies q; cb fires with the matches (each row's channel set), newest first; `more`
      * when there were more than limit. Returns 0, or < 0 when closing. */
@@ -151,8 +162,7 @@ static inline int store_load(store_t *s, const store_load_t *cbs, void *ctx)
 {
     return s->be->load(s, cbs, ctx);
 }
-static inline int store_search(store_t *s, const store_search_t *q, store_query_cb cb,
-                               void *ctx)
+static inline int store_search(store_t *s, const store_search_t *q, store_query_cb cb, void *ctx)
 {
     return s->be->search(s, q, cb, ctx);
 }

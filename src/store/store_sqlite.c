@@ -56,8 +56,8 @@ typedef struct op {
         store_msg_t msg;       /* OP_APPEND; strings in data */
         store_change_t change; /* OP_CHANGE; strings in data */
         struct {
-            store_query_t q;         /* OP_QUERY: channel in data */
-            store_search_t search;   /* OP_SEARCH: strings in data */
+            store_query_t q;       /* OP_QUERY: channel in data */
+            store_search_t search; /* OP_SEARCH: strings in data */
             int status;
             bool more;
             size_t n;
@@ -73,6 +73,9 @@ typedef struct {
     op_t *tail;
 } op_list_t;
 
+/* The columns every message query returns, in query_fetch's order. */
+#define MSG_COLS "seq, user, text, ts, kind, thread, target"
+
 enum {
     ST_BEGIN,
     ST_COMMIT,
@@ -85,6 +88,8 @@ enum {
     ST_MEMBER_REMOVE,
     ST_READ,
     ST_FTS_INSERT,
+    ST_FTS_DELETE,
+    ST_THREAD,
     ST_SEARCH,
     ST_COUNT
 };
@@ -92,20 +97,24 @@ enum {
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
-    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts) VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_AFTER] = "SELECT seq, user, text, ts FROM messages WHERE channel = ?1 AND seq > ?2 "
+    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 "
                  "ORDER BY seq ASC LIMIT ?3",
-    [ST_BEFORE] = "SELECT seq, user, text, ts FROM messages WHERE channel = ?1 AND seq < ?2 "
+    [ST_BEFORE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
                   "ORDER BY seq DESC LIMIT ?3",
-    [ST_NEWEST] = "SELECT seq, user, text, ts FROM messages WHERE channel = ?1 "
+    [ST_NEWEST] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 "
                   "ORDER BY seq DESC LIMIT ?3",
+    [ST_THREAD] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
+                  "(seq = ?2 OR (thread = ?2 AND kind = 'msg')) ORDER BY seq ASC LIMIT ?3",
+    [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
     [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, ts) "
                        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
                        "kind = excluded.kind, topic = excluded.topic",
     [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user, ts) VALUES(?1, ?2, ?3)",
     [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user = ?2",
-    [ST_FTS_INSERT] = "INSERT INTO messages_fts(text, channel, seq, user, ts) "
-                      "VALUES(?4, ?1, ?2, ?3, ?5)",
+    [ST_FTS_INSERT] = "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
+                      "VALUES(?2, ?1, ?3, ?4, ?5, ?6)",
     [ST_SEARCH] = "SELECT seq, user, text, ts, channel FROM messages_fts WHERE messages_fts "
                   "MATCH ?1 AND (?2 IS NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) "
                   "ORDER BY ts DESC, seq DESC LIMIT ?4",
@@ -127,10 +136,16 @@ static const char sql_create_v2[] =
     "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
     /* Search: its own copy of each text (messages has no rowid to point at), written in
      * the same transaction as the message; messages already stored are indexed here. */
-    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, channel UNINDEXED, seq UNINDEXED, "
-    "user UNINDEXED, ts UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
-    "INSERT INTO messages_fts(text, channel, seq, user, ts) "
-    "SELECT text, channel, seq, user, ts FROM messages";
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, key, channel UNINDEXED, "
+    "seq UNINDEXED, user UNINDEXED, ts UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
+    "SELECT text, 'k' || hex(channel) || 'x' || seq, channel, seq, user, ts FROM messages;"
+    /* Events: what a row is (msg, edit, delete, react, unreact), its thread, its target. */
+    "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'msg';"
+    "ALTER TABLE messages ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN target INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_thread ON messages(channel, thread) WHERE thread > 0;"
+    "CREATE INDEX messages_react ON messages(channel, seq) WHERE kind IN ('react', 'unreact')";
 
 static const char sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
 
@@ -236,29 +251,88 @@ static void step_or_die(sqlite_store_t *s, sqlite3_stmt *st, const char *what)
     sqlite3_reset(st);
 }
 
-/* The message row and its search entry: both statements take the same five parameters. */
+/* Binds text parameter i, or dies. */
+static void bind_text(sqlite_store_t *s, sqlite3_stmt *st, int i, const char *v)
+{
+    if (sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) != SQLITE_OK)
+        die(s, "insert (bind)");
+}
+
+static void bind_int(sqlite_store_t *s, sqlite3_stmt *st, int i, int64_t v)
+{
+    if (sqlite3_bind_int64(st, i, v) != SQLITE_OK)
+        die(s, "insert (bind)");
+}
+
+/* The search index's key of a message: one token (FTS5 finds it through its index) naming
+ * the channel and seq, so an edit or delete can replace or drop that entry. */
+static void fts_key(char *out, size_t cap, const char *channel, uint64_t seq, bool query)
+{
+    size_t n = (size_t)snprintf(out, cap, "%sk", query ? "key : " : "");
+    for (const unsigned char *p = (const unsigned char *)channel; *p && n + 3 < cap; p++)
+        n += (size_t)snprintf(out + n, cap - n, "%02X", *p);
+    snprintf(out + n, cap - n, "x%llu", (unsigned long long)seq);
+}
+
+static void fts_drop(sqlite_store_t *s, const char *channel, uint64_t seq)
+{
+    char key[2 * 80 + 48];
+    fts_key(key, sizeof(key), channel, seq, true);
+    sqlite3_stmt *st = s->st[ST_FTS_DELETE];
+    bind_text(s, st, 1, key);
+    step_or_die(s, st, "search index delete");
+    sqlite3_clear_bindings(st);
+}
+
+static void fts_add(sqlite_store_t *s, const store_msg_t *m, uint64_t seq)
+{
+    char key[2 * 80 + 48];
+    fts_key(key, sizeof(key), m->channel, seq, false);
+    sqlite3_stmt *st = s->st[ST_FTS_INSERT];
+    bind_text(s, st, 1, key);
+    bind_text(s, st, 2, m->text);
+    bind_text(s, st, 3, m->channel);
+    bind_int(s, st, 4, (int64_t)seq);
+    bind_text(s, st, 5, m->user);
+    bind_int(s, st, 6, m->ts);
+    step_or_die(s, st, "search index insert");
+    sqlite3_clear_bindings(st);
+}
+
+/* The event row, and what it does to the search index: a message is indexed, an edit
+ * replaces its target's entry, a delete drops it. */
 static void insert_or_die(sqlite_store_t *s, const store_msg_t *m)
 {
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = s->st[i == 0 ? ST_INSERT : ST_FTS_INSERT];
-        if (sqlite3_bind_text(st, 1, m->channel, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)m->seq) != SQLITE_OK ||
-            sqlite3_bind_text(st, 3, m->user, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(st, 4, m->text, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int64(st, 5, m->ts) != SQLITE_OK)
-            die(s, "insert (bind)");
-        step_or_die(s, st, "insert");
-        sqlite3_clear_bindings(st); /* the op owning the strings is freed on the loop thread */
+    const char *kind = m->kind ? m->kind : "msg";
+    sqlite3_stmt *st = s->st[ST_INSERT];
+    bind_text(s, st, 1, m->channel);
+    bind_int(s, st, 2, (int64_t)m->seq);
+    bind_text(s, st, 3, m->user);
+    bind_text(s, st, 4, m->text);
+    bind_int(s, st, 5, m->ts);
+    bind_text(s, st, 6, kind);
+    bind_int(s, st, 7, (int64_t)m->thread);
+    bind_int(s, st, 8, (int64_t)m->target);
+    step_or_die(s, st, "insert");
+    sqlite3_clear_bindings(st); /* the op owning the strings is freed on the loop thread */
+    if (strcmp(kind, "msg") == 0) {
+        fts_add(s, m, m->seq);
+    } else if (strcmp(kind, "edit") == 0 || strcmp(kind, "delete") == 0) {
+        fts_drop(s, m->channel, m->target);
+        if (kind[0] == 'e') {
+            store_msg_t t = *m;
+            fts_add(s, &t, m->target);
+        }
     }
 }
+
+static sqlite3_int64 clamp_seq(uint64_t seq);
 
 static void bind_or_die(sqlite_store_t *s, int rc)
 {
     if (rc != SQLITE_OK)
         die(s, "change (bind)");
 }
-
-static sqlite3_int64 clamp_seq(uint64_t seq);
 
 static void change_or_die(sqlite_store_t *s, const store_change_t *c)
 {
@@ -307,8 +381,11 @@ static int query_fetch(sqlite3_stmt *st, op_t *op, size_t *cap)
         store_msg_t *m = &op->u.query.rows[op->u.query.n++];
         m->seq = (uint64_t)sqlite3_column_int64(st, 0);
         m->ts = sqlite3_column_int64(st, 3);
+        m->thread = (uint64_t)sqlite3_column_int64(st, 5);
+        m->target = (uint64_t)sqlite3_column_int64(st, 6);
         arena_put(&op->u.query.arena, st, 1);
         arena_put(&op->u.query.arena, st, 2);
+        arena_put(&op->u.query.arena, st, 4);
     }
     return rc;
 }
@@ -325,6 +402,8 @@ static void query_fixup(op_t *op)
         p += strlen(p) + 1;
         m->text = p;
         p += strlen(p) + 1;
+        m->kind = p;
+        p += strlen(p) + 1;
     }
 }
 
@@ -340,14 +419,17 @@ static void run_query(sqlite_store_t *s, op_t *op)
     const store_query_t *q = &op->u.query.q;
     sqlite3_stmt *st = s->st[ST_NEWEST];
     uint64_t bound = 0;
-    if (q->after > 0 || q->forward) {
+    if (q->thread > 0) {
+        st = s->st[ST_THREAD];
+        bound = q->thread;
+    } else if (q->after > 0 || q->forward) {
         st = s->st[ST_AFTER];
         bound = q->after;
     } else if (q->before > 0) {
         st = s->st[ST_BEFORE];
         bound = q->before;
     }
-    bool desc = st != s->st[ST_AFTER];
+    bool desc = st != s->st[ST_AFTER] && st != s->st[ST_THREAD];
 
     size_t cap = 0;
     int rc = sqlite3_bind_text(st, 1, q->channel, -1, SQLITE_STATIC);
@@ -406,6 +488,7 @@ static void run_search(sqlite_store_t *s, op_t *op)
             op->u.query.rows = xrealloc(op->u.query.rows, cap * sizeof(store_msg_t));
         }
         store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+        *m = (store_msg_t){0}; /* search hits are messages: kind NULL, no thread or target */
         m->seq = (uint64_t)sqlite3_column_int64(st, 0);
         m->ts = sqlite3_column_int64(st, 3);
         arena_put(&op->u.query.arena, st, 4);
@@ -541,23 +624,38 @@ static void submit(sqlite_store_t *s, op_t *op)
     uv_mutex_unlock(&s->mu);
 }
 
+/* Copies s into *p (advancing it) and returns the copy. */
+static const char *put_str(char **p, const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1;
+    char *d = memcpy(*p, s ? s : "", n);
+    *p += n;
+    return d;
+}
+
+static size_t str_size(const char *s)
+{
+    return strlen(s ? s : "") + 1;
+}
+
 static int sqlite_append(store_t *base, const store_msg_t *m, store_append_cb cb, void *ctx)
 {
     sqlite_store_t *s = (sqlite_store_t *)base;
     if (s->closing)
         return -1;
     assert(m->seq > 0 && m->seq <= INT64_MAX);
-    size_t lc = strlen(m->channel) + 1, lu = strlen(m->user) + 1, lt = strlen(m->text) + 1;
-    op_t *op = xmalloc(sizeof(*op) + lc + lu + lt);
+    size_t n = str_size(m->channel) + str_size(m->user) + str_size(m->text) +
+               str_size(m->kind ? m->kind : "msg");
+    op_t *op = xmalloc(sizeof(*op) + n);
     op->kind = OP_APPEND;
     op->ctx = ctx;
     op->cb.append = cb;
     char *p = op->data;
-    op->u.msg = (store_msg_t){
-        .channel = p, .user = p + lc, .text = p + lc + lu, .seq = m->seq, .ts = m->ts};
-    memcpy(p, m->channel, lc);
-    memcpy(p + lc, m->user, lu);
-    memcpy(p + lc + lu, m->text, lt);
+    op->u.msg = *m;
+    op->u.msg.channel = put_str(&p, m->channel);
+    op->u.msg.user = put_str(&p, m->user);
+    op->u.msg.text = put_str(&p, m->text);
+    op->u.msg.kind = put_str(&p, m->kind ? m->kind : "msg");
     submit(s, op);
     return 0;
 }
@@ -577,20 +675,6 @@ static int sqlite_query(store_t *base, const store_query_t *q, store_query_cb cb
     buf_init(&op->u.query.arena);
     submit(s, op);
     return 0;
-}
-
-/* Copies s into *p (advancing it) and returns the copy. */
-static const char *put_str(char **p, const char *s)
-{
-    size_t n = strlen(s ? s : "") + 1;
-    char *d = memcpy(*p, s ? s : "", n);
-    *p += n;
-    return d;
-}
-
-static size_t str_size(const char *s)
-{
-    return strlen(s ? s : "") + 1;
 }
 
 static int sqlite_change(store_t *base, const store_change_t *c, store_append_cb cb, void *ctx)
@@ -624,11 +708,13 @@ static const char *col_text(sqlite3_stmt *st, int col)
 static int sqlite_load(store_t *base, const store_load_t *cbs, void *ctx)
 {
     sqlite_store_t *s = (sqlite_store_t *)base;
-    static const char *const sql[3] = {
+    static const char *const sql[4] = {
         "SELECT name, kind, topic, created_by, ts FROM channels ORDER BY name",
         "SELECT channel, user FROM members ORDER BY channel, user",
-        "SELECT channel, user, seq FROM reads ORDER BY channel, user"};
-    for (int i = 0; i < 3; i++) {
+        "SELECT channel, user, seq FROM reads ORDER BY channel, user",
+        "SELECT channel, target, user, text, kind FROM messages "
+        "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq"};
+    for (int i = 0; i < 4; i++) {
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(s->rdb, sql[i], -1, &st, NULL);
         while (rc == SQLITE_OK || rc == SQLITE_ROW) {
@@ -640,9 +726,13 @@ static int sqlite_load(store_t *base, const store_load_t *cbs, void *ctx)
                 cbs->channel(ctx, &c);
             } else if (i == 1) {
                 cbs->member(ctx, col_text(st, 0), col_text(st, 1));
-            } else {
+            } else if (i == 2) {
                 cbs->read(ctx, col_text(st, 0), col_text(st, 1),
                           (uint64_t)sqlite3_column_int64(st, 2));
+            } else {
+                cbs->reaction(ctx, col_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+                              col_text(st, 2), col_text(st, 3),
+                              strcmp(col_text(st, 4), "react") == 0);
             }
         }
         if (rc != SQLITE_DONE)

@@ -4,7 +4,7 @@ one resume covering several channels."""
 from wsraw import Client, run
 
 EVENTS = ("join", "leave", "typing", "topic", "channel", "channel_left", "invited", "msg",
-          "history")
+          "history", "edit", "delete", "react")
 
 
 async def expect(c, type_, pred=lambda m: True, skip=EVENTS):
@@ -385,3 +385,87 @@ def test_mentions_are_recognised(server):
         await bob.close()
 
     run(flow())
+
+
+def test_threads_edits_deletes_reactions(server):
+    async def ev(c, type_, payload, id):
+        """Sends an event request; returns its ack and the event as the sender received it."""
+        await c.send_json(type_, payload, id=id)
+        ack = await expect(c, "ack", lambda m: m.get("id") == id,
+                           skip=("join", "leave", "typing", "msg", "edit", "delete", "react"))
+        seq = ack["payload"]["seq"]
+        kind = "msg" if type_ == "msg" else type_
+        got = await expect(c, kind, lambda m: m["payload"]["seq"] == seq,
+                           skip=("join", "leave", "typing", "msg", "edit", "delete", "react"))
+        return got["payload"]
+
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        root = await post(alice, "general", "release on friday?", id="root")
+        r1 = await ev(bob, "msg", {"text": "yes", "thread": root["seq"]}, "r1")
+        assert r1["thread"] == root["seq"] and r1["text"] == "yes"
+        # a reply to a reply joins the parent's thread
+        r2 = await ev(alice, "msg", {"text": "ok", "thread": r1["seq"]}, "r2")
+        assert r2["thread"] == root["seq"]
+        ed = await ev(alice, "edit", {"seq": root["seq"], "text": "release on monday?"}, "e1")
+        assert ed["kind"] == "edit" and ed["target"] == root["seq"] and \
+            ed["text"] == "release on monday?"
+        assert await error(bob, "edit", {"seq": root["seq"], "text": "mine now"}) == "forbidden"
+        assert await error(bob, "delete", {"seq": root["seq"]}) == "forbidden"
+        assert await error(bob, "edit", {"seq": 999, "text": "x"}) == "no_such_message"
+        assert await error(bob, "react", {"seq": ed["seq"], "emoji": "+1"}) == \
+            "no_such_message"  # an edit is not a message
+        assert await error(bob, "react", {"seq": root["seq"], "emoji": "a b"}) == "bad_payload"
+        assert await error(bob, "react", {"seq": root["seq"], "emoji": "x" * 33}) == \
+            "bad_payload"
+        on = await ev(bob, "react", {"seq": root["seq"], "emoji": "👍"}, "x1")
+        assert (on["kind"], on["emoji"], on["on"], on["target"]) == \
+            ("react", "👍", True, root["seq"])
+        off = await ev(bob, "react", {"seq": root["seq"], "emoji": "👍"}, "x2")
+        assert off["on"] is False
+        again = await ev(bob, "react", {"seq": root["seq"], "emoji": "👍"}, "x3")
+        assert again["on"] is True
+        # alice sees bob's reactions (his reply went by while she waited for her own), in order
+        seen = []
+        while not seen or seen[-1][1] < again["seq"]:
+            m = await alice.recv_json(skip=("join", "leave", "typing", "ack"))
+            seen.append((m["type"], m["payload"]["seq"]))
+        assert seen == [("react", on["seq"]), ("react", off["seq"]), ("react", again["seq"])]
+        # the thread: its parent and replies, oldest first
+        t = await request(bob, "thread", {"channel": "general", "seq": root["seq"]}, "thread")
+        assert [m["text"] for m in t["payload"]["messages"]] == \
+            ["release on friday?", "yes", "ok"]
+        assert await error(bob, "thread", {"seq": r1["seq"] + 100}) == "no_such_message"
+        d = await ev(bob, "delete", {"seq": r1["seq"]}, "d1")
+        assert d["kind"] == "delete" and d["target"] == r1["seq"] and "text" not in d
+        assert await error(bob, "edit", {"seq": r1["seq"], "text": "undead"}) == \
+            "no_such_message"
+        # history replays events; search forgets deleted and edited texts
+        await bob.send_json("history", {"channel": "general"}, id="h")
+        h = await expect(bob, "history", lambda m: m.get("id") == "h")
+        kinds = [m.get("kind", "msg") for m in h["payload"]["messages"]]
+        assert kinds == ["msg", "msg", "msg", "edit", "react", "react", "react", "delete"]
+        r = await request(bob, "search", {"q": "friday"}, "results", id="s1")
+        assert r["payload"]["messages"] == []
+        r = await request(bob, "search", {"q": "monday"}, "results", id="s2")
+        assert [m["seq"] for m in r["payload"]["messages"]] == [root["seq"]]
+        r = await request(bob, "search", {"q": "yes"}, "results", id="s3")
+        assert r["payload"]["messages"] == []
+        await alice.close()
+        await bob.close()
+        return root["seq"]
+
+    root = run(flow())
+    assert server.stop() == 0
+    server.restart()
+
+    async def after():
+        # reactions in force survive: bob's 👍 is on, so toggling takes it off
+        bob, _, _ = await Client.joined(server, "bob")
+        await bob.send_json("react", {"seq": root, "emoji": "👍"}, id="x4")
+        m = await expect(bob, "react", lambda m: m["payload"]["target"] == root)
+        assert m["payload"]["on"] is False
+        await bob.close()
+
+    run(after())

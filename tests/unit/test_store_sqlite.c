@@ -57,7 +57,7 @@ static void on_append(void *ctx, int status)
     rec->events[rec->nevents++] = i;
     if (rec->close_in_cb && i == rec->close_at) {
         store_close(rec->close_in_cb);
-        store_msg_t m = {"general", 99999, "u", "t", 0};
+        store_msg_t m = {"general", 99999, "u", "t", 0, NULL, 0, 0};
         CHECK(store_append(rec->close_in_cb, &m, on_append, &idx[0]) < 0);
         rec->close_in_cb = NULL;
     }
@@ -124,7 +124,7 @@ static void append_range(store_t *s, const char *channel, uint64_t from, uint64_
         char user[32], text[128];
         fmt_user(user, sizeof(user), seq);
         fmt_text(text, sizeof(text), channel, seq);
-        store_msg_t m = {channel, seq, user, text, (int64_t)seq * 1000};
+        store_msg_t m = {channel, seq, user, text, (int64_t)seq * 1000, NULL, 0, 0};
         CHECK_EQ_INT(store_append(s, &m, on_append, &idx[seq % 20000]), 0);
     }
 }
@@ -132,7 +132,7 @@ static void append_range(store_t *s, const char *channel, uint64_t from, uint64_
 static void query(uv_loop_t *loop, store_t *s, const char *channel, uint64_t after, uint64_t before,
                   unsigned limit)
 {
-    store_query_t q = {channel, after, before, limit, false};
+    store_query_t q = {channel, after, before, limit, false, 0};
     int want = rec->queried + 1;
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)channel), 0);
     run_until(loop, &rec->queried, want);
@@ -257,7 +257,7 @@ TEST(test_query_sees_earlier_appends)
     if (!s)
         return;
     append_range(s, "general", 1, 50);
-    store_query_t q = {"general", 0, 0, 100, false};
+    store_query_t q = {"general", 0, 0, 100, false, 0};
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
     append_range(s, "general", 51, 60);
     run_until(&loop, &rec->appended, 60);
@@ -350,12 +350,12 @@ TEST(test_close_commits_pending)
     if (!s)
         return;
     append_range(s, "general", 1, 500);
-    store_query_t q = {"general", 0, 0, 10, false};
+    store_query_t q = {"general", 0, 0, 10, false, 0};
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
     store_close(s);
     CHECK_EQ_INT(rec->appended, 500); /* close answers everything pending, in order */
     CHECK_EQ_INT(rec->queried, 1);
-    store_msg_t m = {"general", 501, "u", "t", 0};
+    store_msg_t m = {"general", 501, "u", "t", 0, NULL, 0, 0};
     CHECK(store_append(s, &m, on_append, &idx[0]) < 0); /* closing: refused */
     CHECK(store_query(s, &q, on_query, (void *)"general") < 0);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -526,7 +526,17 @@ static void on_load_read(void *ctx, const char *channel, const char *user, uint6
     snprintf(l->log + n, sizeof(l->log) - n, "r:%s/%s/%" PRIu64 ";", channel, user, seq);
 }
 
-static const store_load_t load_cbs = {on_load_channel, on_load_member, on_load_read};
+static void on_load_reaction(void *ctx, const char *channel, uint64_t target, const char *user,
+                             const char *emoji, bool on)
+{
+    load_rec_t *l = ctx;
+    size_t n = strlen(l->log);
+    snprintf(l->log + n, sizeof(l->log) - n, "x:%s/%" PRIu64 "/%s/%s/%d;", channel, target, user,
+             emoji, on);
+}
+
+static const store_load_t load_cbs = {on_load_channel, on_load_member, on_load_read,
+                                      on_load_reaction};
 
 TEST(test_channels_and_members)
 {
@@ -541,7 +551,7 @@ TEST(test_channels_and_members)
     m.user = "bob";
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[2]), 0); /* again: a no-op */
-    store_msg_t msg = {"design", 1, "user1", "héllo ✓ design #1", 1000};
+    store_msg_t msg = {"design", 1, "user1", "héllo ✓ design #1", 1000, NULL, 0, 0};
     CHECK_EQ_INT(store_append(s, &msg, on_append, &idx[3]), 0);
     c.ch.topic = "new topic"; /* an update keeps created_by and ts */
     c.ch.created_by = "mallory";
@@ -590,6 +600,75 @@ static void on_search(void *ctx, int status, const store_msg_t *msgs, size_t n, 
     }
 }
 
+static store_msg_t ev_rows[8];
+static char ev_kinds[8][16];
+static size_t ev_n;
+
+static void on_events(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    (void)ctx;
+    (void)more;
+    rec->queried++;
+    rec->qstatus = status;
+    ev_n = n < 8 ? n : 8;
+    for (size_t i = 0; i < ev_n; i++) {
+        ev_rows[i] = msgs[i];
+        snprintf(ev_kinds[i], sizeof(ev_kinds[i]), "%s", msgs[i].kind ? msgs[i].kind : "?");
+    }
+}
+
+/* Events keep what they are (kind, thread, target) through the store, and a thread query
+ * returns the parent and its replies only. */
+TEST(test_events_round_trip)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "events.db", false);
+    store_msg_t evs[] = {
+        {"general", 1, "a", "root", 1, NULL, 0, 0},  {"general", 2, "b", "reply", 2, "msg", 1, 0},
+        {"general", 3, "a", "new", 3, "edit", 0, 1}, {"general", 4, "b", "+1", 4, "react", 0, 1},
+        {"general", 5, "b", "", 5, "delete", 0, 2},  {"general", 6, "c", "other", 6, "msg", 0, 0},
+    };
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(store_append(s, &evs[i], on_append, &idx[i]), 0);
+    run_until(&loop, &rec->appended, 6);
+    store_query_t q = {"general", 0, 0, 10, true, 0};
+    CHECK_EQ_INT(store_query(s, &q, on_events, NULL), 0);
+    run_until(&loop, &rec->queried, 1);
+    CHECK_EQ_INT(ev_n, 6);
+    CHECK_EQ_STR(ev_kinds[0], "msg");
+    CHECK_EQ_STR(ev_kinds[1], "msg");
+    CHECK_EQ_INT(ev_rows[1].thread, 1);
+    CHECK_EQ_STR(ev_kinds[2], "edit");
+    CHECK_EQ_INT(ev_rows[2].target, 1);
+    CHECK_EQ_STR(ev_kinds[3], "react");
+    CHECK_EQ_STR(ev_kinds[4], "delete");
+    CHECK_EQ_INT(ev_rows[4].target, 2);
+    store_query_t t = {"general", 0, 0, 10, false, 1};
+    CHECK_EQ_INT(store_query(s, &t, on_events, NULL), 0);
+    run_until(&loop, &rec->queried, 2);
+    CHECK_EQ_INT(ev_n, 2);
+    CHECK_EQ_INT(ev_rows[0].seq, 1);
+    CHECK_EQ_INT(ev_rows[1].seq, 2);
+    /* search: the edit replaced the root's entry, the delete dropped the reply's */
+    store_search_t q1 = {"text : \"root\"", NULL, NULL, 10};
+    CHECK_EQ_INT(store_search(s, &q1, on_events, NULL), 0);
+    run_until(&loop, &rec->queried, 3);
+    CHECK_EQ_INT(ev_n, 0);
+    store_search_t q2 = {"text : \"new\"", NULL, NULL, 10};
+    CHECK_EQ_INT(store_search(s, &q2, on_events, NULL), 0);
+    run_until(&loop, &rec->queried, 4);
+    CHECK_EQ_INT(ev_n, 1);
+    CHECK_EQ_INT(ev_rows[0].seq, 1);
+    store_search_t q3 = {"text : \"reply\"", NULL, NULL, 10};
+    CHECK_EQ_INT(store_search(s, &q3, on_events, NULL), 0);
+    run_until(&loop, &rec->queried, 5);
+    CHECK_EQ_INT(ev_n, 0);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
 /* A database written by a parley of schema 1 (messages only) opens, gains the channel
  * tables, and keeps its messages. */
 TEST(test_migrates_schema_1)
@@ -619,7 +698,7 @@ TEST(test_migrates_schema_1)
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     run_until(&loop, &rec->appended, 1);
     /* the messages of schema 1 were indexed for search by the migration */
-    store_search_t q = {"\"old\"", NULL, NULL, 10};
+    store_search_t q = {"text : \"old\"", NULL, NULL, 10};
     CHECK_EQ_INT(store_search(s, &q, on_search, NULL), 0);
     run_until(&loop, &rec->queried, 1);
     CHECK_EQ_INT(rec->qstatus, 0);
@@ -659,6 +738,7 @@ int main(void)
     RUN(test_sync_full);
     RUN(test_channels_and_members);
     RUN(test_migrates_schema_1);
+    RUN(test_events_round_trip);
     RUN(test_failed_commit_exits);
 
     free(rec);
