@@ -317,15 +317,9 @@ static bool mention_end(char c)
            strchr(",.;:!?()[]{}<>\"'", c) != NULL;
 }
 
-/* Appends ,"mentions":[...] when text names anyone: "@name" at the start of the text or
- * after a non-word character (so mail addresses are not mentions), the name running to
- * white space or punctuation. "@channel" and "@here" mean everyone in the channel. At most
- * CHAT_MENTIONS_MAX distinct names. Derived from the text, so history and live frames
- * agree without storing anything. */
-static void mentions_json(buf_t *out, const char *text)
+size_t chat_mentions(const char *text, chat_mention_t out[])
 {
-    const char *seen[CHAT_MENTIONS_MAX];
-    size_t seen_len[CHAT_MENTIONS_MAX], n = 0;
+    size_t n = 0;
     for (const char *p = text; *p && n < CHAT_MENTIONS_MAX; p++) {
         if (*p != '@' ||
             (p > text && ((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
@@ -339,14 +333,21 @@ static void mentions_json(buf_t *out, const char *text)
             continue;
         bool dup = false;
         for (size_t i = 0; i < n && !dup; i++)
-            dup = seen_len[i] == len && memcmp(seen[i], name, len) == 0;
-        if (dup)
-            continue;
-        buf_append_str(out, n ? "," : ",\"mentions\":[");
-        json_append_string(out, name, len);
-        seen[n] = name;
-        seen_len[n++] = len;
+            dup = out[i].len == len && memcmp(out[i].name, name, len) == 0;
+        if (!dup)
+            out[n++] = (chat_mention_t){name, len};
         p = name + len - 1;
+    }
+    return n;
+}
+
+static void mentions_json(buf_t *out, const char *text)
+{
+    chat_mention_t m[CHAT_MENTIONS_MAX];
+    size_t n = chat_mentions(text, m);
+    for (size_t i = 0; i < n; i++) {
+        buf_append_str(out, i ? "," : ",\"mentions\":[");
+        json_append_string(out, m[i].name, m[i].len);
     }
     if (n)
         buf_append_str(out, "]");
@@ -648,7 +649,8 @@ static void on_stored(void *ctx, int status)
     ch->committed = m->seq;
     if (m->sender && m->sender->conn && m->sender->mode == CHAT_MODE_JSON)
         send_ack(h, ch, m);
-    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts, m->kind, m->thread, m->target};
+    store_msg_t sm = {ch->name, m->seq,    m->user,   m->text, m->ts,
+                      m->kind,  m->thread, m->target, NULL};
     blob_t *json = build_frame(CHAT_FMT_JSON, ch, &sm);
     recent_push(ch, &sm, json);
     fan_out(h, ch, &sm, json);
@@ -678,8 +680,23 @@ void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *s
     m->thread = thread;
     m->target = target;
     snprintf(m->id, sizeof(m->id), "%s", id ? id : "");
-    store_msg_t sm = {ch->name, m->seq, m->user, m->text, m->ts, m->kind, m->thread, m->target};
-    if (store_append(h->store, &sm, on_stored, ch) < 0) {
+    store_msg_t sm = {ch->name, m->seq,    m->user,   m->text, m->ts,
+                      m->kind,  m->thread, m->target, NULL};
+    /* Who it mentions, one name a line, so the store can count a user's unread mentions. */
+    buf_t names = BUF_INIT;
+    if (kind == CHAT_EV_MSG && strchr(m->text, '@')) {
+        chat_mention_t ms[CHAT_MENTIONS_MAX];
+        size_t nm = chat_mentions(m->text, ms);
+        for (size_t i = 0; i < nm; i++) {
+            buf_append(&names, ms[i].name, ms[i].len);
+            buf_append_str(&names, "\n");
+        }
+        buf_append(&names, "", 1);
+        sm.mentions = names.data;
+    }
+    int rc = store_append(h->store, &sm, on_stored, ch);
+    buf_deinit(&names);
+    if (rc < 0) {
         /* Only while shutting down; the seq was not taken. */
         free(m->user);
         free(m->text);

@@ -105,6 +105,18 @@ typedef enum {
     CHAT_EV_UNREACT
 } chat_ev_t;
 
+/* One @name in a text: a slice of it. */
+typedef struct {
+    const char *name;
+    size_t len;
+} chat_mention_t;
+
+/* The @names in text: "@name" at the start of the text or after a non-word character (so
+ * mail addresses are not mentions), the name running to white space or punctuation;
+ * "@channel" and "@here" mean everyone in the channel. Distinct, in order, at most
+ * CHAT_MENTIONS_MAX. Returns how many. */
+size_t chat_mentions(const char *text, chat_mention_t out[]);
+
 /* A reaction in force: user put emoji on the message with seq target. */
 typedef struct {
     uint64_t target;

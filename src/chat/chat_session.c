@@ -507,6 +507,17 @@ static void send_welcome(chat_session_t *s, const char *id)
     buf_deinit(&b);
 }
 
+/* A join's unread-mention count in flight: the user's channels and, for each, the newest
+ * seq committed at the join (the count stops there; later mentions arrive live). */
+typedef struct {
+    chat_session_t *s;
+    chat_channel_t **ch;
+    uint64_t *bound;
+    size_t n;
+} mention_ctx_t;
+
+static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more);
+
 static void do_join(chat_session_t *s, const json_env_t *e)
 {
     json_t *p = e->payload;
@@ -567,6 +578,61 @@ static void do_join(chat_session_t *s, const json_env_t *e)
     if (first)
         chat_hub_announce(s->hub, &s->hub->general, name, true, s);
     chat_session_join_history(s, chat_hub_link(s, ch), true);
+    /* Unread mentions need the store: they follow as their own event, when there are any,
+     * counted up to what each channel had committed now (later ones arrive live). */
+    mention_ctx_t *mc = xcalloc(1, sizeof(*mc));
+    mc->s = s;
+    for (chat_link_t *l = s->links; l; l = l->s_next)
+        mc->n++;
+    mc->ch = xcalloc(mc->n, sizeof(*mc->ch));
+    mc->bound = xcalloc(mc->n, sizeof(*mc->bound));
+    mc->n = 0;
+    for (chat_link_t *l = s->links; l; l = l->s_next) {
+        mc->ch[mc->n] = l->ch;
+        mc->bound[mc->n++] = l->ch->committed;
+    }
+    chat_session_ref(s);
+    if (store_mention_counts(s->hub->store, s->name, on_mention_counts, mc) < 0)
+        on_mention_counts(mc, -1, NULL, 0, false);
+}
+
+static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more)
+{
+    mention_ctx_t *mc = ctx;
+    chat_session_t *s = mc->s;
+    (void)more;
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"mentions\",\"payload\":{\"channels\":{");
+    size_t sent = 0;
+    /* Rows come by channel, then seq: count each channel's run up to its bound. */
+    for (size_t i = 0; status >= 0 && s->conn && i < n;) {
+        size_t j = i;
+        while (j < n && strcmp(rows[j].channel, rows[i].channel) == 0)
+            j++;
+        for (size_t k = 0; k < mc->n; k++) {
+            if (strcmp(mc->ch[k]->name, rows[i].channel) != 0 || !chat_hub_link(s, mc->ch[k]))
+                continue;
+            uint64_t count = 0;
+            for (size_t r = i; r < j; r++)
+                count += rows[r].seq <= mc->bound[k];
+            if (count) {
+                if (sent++)
+                    buf_append_str(&b, ",");
+                json_append_string(&b, mc->ch[k]->name, strlen(mc->ch[k]->name));
+                buf_appendf(&b, ":%llu", (unsigned long long)count);
+            }
+            break;
+        }
+        i = j;
+    }
+    buf_append_str(&b, "}}}");
+    if (sent)
+        chat_session_send(s, &b);
+    buf_deinit(&b);
+    chat_session_unref(s);
+    free(mc->ch);
+    free(mc->bound);
+    free(mc);
 }
 
 void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join)

@@ -30,11 +30,13 @@ typedef struct {
     const char *channel;
     uint64_t seq;
     const char *user;
-    const char *text; /* msg, edit: the text; react, unreact: the emoji; delete: "" */
-    int64_t ts;       /* Unix ms */
-    const char *kind; /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact" */
-    uint64_t thread;  /* msg: the parent's seq for a thread reply, else 0 */
-    uint64_t target;  /* edit, delete, react, unreact: the msg acted on, else 0 */
+    const char *text;     /* msg, edit: the text; react, unreact: the emoji; delete: "" */
+    int64_t ts;           /* Unix ms */
+    const char *kind;     /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact" */
+    uint64_t thread;      /* msg: the parent's seq for a thread reply, else 0 */
+    uint64_t target;      /* edit, delete, react, unreact: the msg acted on, else 0 */
+    const char *mentions; /* append: the names a msg mentions, each ending in a newline, or
+                             NULL; queries leave it NULL */
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
@@ -132,6 +134,11 @@ typedef struct {
     /* Copies q; cb fires with the matches (each row's channel set), newest first; `more`
      * when there were more than limit. Returns 0, or < 0 when closing. */
     int (*search)(store_t *s, const store_search_t *q, store_query_cb cb, void *ctx);
+    /* The user's unread mentions (of the user, @channel or @here, after the user's read
+     * marker): cb gets a row (channel and seq only) per mentioning message, by channel and
+     * seq, at most 10,000. Like any query it may include messages committed in the same
+     * group as later appends: callers bound it by seq. Returns 0, or < 0 when closing. */
+    int (*mention_counts)(store_t *s, const char *user, store_query_cb cb, void *ctx);
     /* Synchronous: the highest committed seq of channel, 0 if none. For start-up only. */
     int (*last_seq)(store_t *s, const char *channel, uint64_t *out);
     void (*stats)(store_t *s, store_stats_t *out);
@@ -165,6 +172,10 @@ static inline int store_load(store_t *s, const store_load_t *cbs, void *ctx)
 static inline int store_search(store_t *s, const store_search_t *q, store_query_cb cb, void *ctx)
 {
     return s->be->search(s, q, cb, ctx);
+}
+static inline int store_mention_counts(store_t *s, const char *user, store_query_cb cb, void *ctx)
+{
+    return s->be->mention_counts(s, user, cb, ctx);
 }
 static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
 {

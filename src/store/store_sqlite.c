@@ -42,7 +42,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum { OP_APPEND, OP_QUERY, OP_CHANGE, OP_SEARCH };
+enum { OP_APPEND, OP_QUERY, OP_CHANGE, OP_SEARCH, OP_COUNTS };
 
 typedef struct op {
     struct op *next;
@@ -89,6 +89,9 @@ enum {
     ST_READ,
     ST_FTS_INSERT,
     ST_FTS_DELETE,
+    ST_MENTION_ADD,
+    ST_MENTION_DROP,
+    ST_MENTION_COUNT,
     ST_THREAD,
     ST_SEARCH,
     ST_COUNT
@@ -108,6 +111,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_THREAD] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
                   "(seq = ?2 OR (thread = ?2 AND kind = 'msg')) ORDER BY seq ASC LIMIT ?3",
     [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
+    [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user, channel, seq) VALUES(?1, ?2, ?3)",
+    [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
+    [ST_MENTION_COUNT] = "SELECT m.channel, m.seq FROM mentions m WHERE m.user IN "
+                         "(?1, 'channel', 'here') AND m.seq > coalesce((SELECT r.seq FROM "
+                         "reads r WHERE r.channel = m.channel AND r.user = ?1), 0) "
+                         "GROUP BY m.channel, m.seq ORDER BY m.channel, m.seq LIMIT 10000",
     [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, ts) "
                        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
                        "kind = excluded.kind, topic = excluded.topic",
@@ -145,7 +154,10 @@ static const char sql_create_v2[] =
     "ALTER TABLE messages ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE messages ADD COLUMN target INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX messages_thread ON messages(channel, thread) WHERE thread > 0;"
-    "CREATE INDEX messages_react ON messages(channel, seq) WHERE kind IN ('react', 'unreact')";
+    "CREATE INDEX messages_react ON messages(channel, seq) WHERE kind IN ('react', 'unreact');"
+    /* Who each message mentions, for unread mention counts. */
+    "CREATE TABLE mentions(user TEXT NOT NULL, channel TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY(user, channel, seq)) WITHOUT ROWID";
 
 static const char sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
 
@@ -217,7 +229,7 @@ static void list_splice(op_list_t *dst, op_list_t *src)
 
 static void op_free(op_t *op)
 {
-    if (op->kind == OP_QUERY || op->kind == OP_SEARCH) {
+    if (op->kind == OP_QUERY || op->kind == OP_SEARCH || op->kind == OP_COUNTS) {
         free(op->u.query.rows);
         buf_deinit(&op->u.query.arena);
     }
@@ -299,6 +311,31 @@ static void fts_add(sqlite_store_t *s, const store_msg_t *m, uint64_t seq)
     sqlite3_clear_bindings(st);
 }
 
+static void mentions_add(sqlite_store_t *s, const store_msg_t *m)
+{
+    sqlite3_stmt *st = s->st[ST_MENTION_ADD];
+    for (const char *p = m->mentions; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (sqlite3_bind_text(st, 1, p, (int)len, SQLITE_STATIC) != SQLITE_OK)
+            die(s, "mention (bind)");
+        bind_text(s, st, 2, m->channel);
+        bind_int(s, st, 3, (int64_t)m->seq);
+        step_or_die(s, st, "mention insert");
+        sqlite3_clear_bindings(st);
+        p += len + (nl ? 1 : 0);
+    }
+}
+
+static void mentions_drop(sqlite_store_t *s, const char *channel, uint64_t seq)
+{
+    sqlite3_stmt *st = s->st[ST_MENTION_DROP];
+    bind_text(s, st, 1, channel);
+    bind_int(s, st, 2, (int64_t)seq);
+    step_or_die(s, st, "mention delete");
+    sqlite3_clear_bindings(st);
+}
+
 /* The event row, and what it does to the search index: a message is indexed, an edit
  * replaces its target's entry, a delete drops it. */
 static void insert_or_die(sqlite_store_t *s, const store_msg_t *m)
@@ -317,7 +354,10 @@ static void insert_or_die(sqlite_store_t *s, const store_msg_t *m)
     sqlite3_clear_bindings(st); /* the op owning the strings is freed on the loop thread */
     if (strcmp(kind, "msg") == 0) {
         fts_add(s, m, m->seq);
+        mentions_add(s, m);
     } else if (strcmp(kind, "edit") == 0 || strcmp(kind, "delete") == 0) {
+        if (kind[0] == 'd')
+            mentions_drop(s, m->channel, m->target);
         fts_drop(s, m->channel, m->target);
         if (kind[0] == 'e') {
             store_msg_t t = *m;
@@ -520,11 +560,45 @@ static void run_search(sqlite_store_t *s, op_t *op)
     atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
 }
 
+/* Unread mentions of one user (the name is in search.user): rows of channel and seq. */
+static void run_counts(sqlite_store_t *s, op_t *op)
+{
+    sqlite3_stmt *st = s->st[ST_MENTION_COUNT];
+    size_t cap = 0;
+    int rc = sqlite3_bind_text(st, 1, op->u.query.search.user, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        if (op->u.query.n == cap) {
+            cap = cap ? cap * 2 : 16;
+            op->u.query.rows = xrealloc(op->u.query.rows, cap * sizeof(store_msg_t));
+        }
+        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+        *m = (store_msg_t){0};
+        m->seq = (uint64_t)sqlite3_column_int64(st, 1);
+        arena_put(&op->u.query.arena, st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        log_warn("store: mention counts failed: %s", sqlite3_errmsg(s->db));
+        op->u.query.status = -1;
+        op->u.query.n = 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    const char *p = op->u.query.arena.data;
+    for (size_t i = 0; i < op->u.query.n; i++) {
+        op->u.query.rows[i].channel = p;
+        op->u.query.rows[i].user = op->u.query.rows[i].text = "";
+        p += strlen(p) + 1;
+    }
+    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+}
+
 static void run_batch(sqlite_store_t *s, const op_list_t *batch)
 {
     uint64_t appends = 0, writes = 0;
     for (op_t *op = batch->head; op; op = op->next) {
-        if (op->kind == OP_QUERY || op->kind == OP_SEARCH)
+        if (op->kind == OP_QUERY || op->kind == OP_SEARCH || op->kind == OP_COUNTS)
             continue;
         if (writes++ == 0)
             step_or_die(s, s->st[ST_BEGIN], "begin");
@@ -545,6 +619,8 @@ static void run_batch(sqlite_store_t *s, const op_list_t *batch)
             run_query(s, op);
         else if (op->kind == OP_SEARCH)
             run_search(s, op);
+        else if (op->kind == OP_COUNTS)
+            run_counts(s, op);
     }
 }
 
@@ -576,7 +652,7 @@ static void writer_main(void *arg)
 
 static void op_complete(op_t *op)
 {
-    if (op->kind != OP_QUERY && op->kind != OP_SEARCH) {
+    if (op->kind == OP_APPEND || op->kind == OP_CHANGE) {
         if (op->cb.append)
             op->cb.append(op->ctx, 0);
         return;
@@ -645,7 +721,7 @@ static int sqlite_append(store_t *base, const store_msg_t *m, store_append_cb cb
         return -1;
     assert(m->seq > 0 && m->seq <= INT64_MAX);
     size_t n = str_size(m->channel) + str_size(m->user) + str_size(m->text) +
-               str_size(m->kind ? m->kind : "msg");
+               str_size(m->kind ? m->kind : "msg") + str_size(m->mentions);
     op_t *op = xmalloc(sizeof(*op) + n);
     op->kind = OP_APPEND;
     op->ctx = ctx;
@@ -656,6 +732,7 @@ static int sqlite_append(store_t *base, const store_msg_t *m, store_append_cb cb
     op->u.msg.user = put_str(&p, m->user);
     op->u.msg.text = put_str(&p, m->text);
     op->u.msg.kind = put_str(&p, m->kind ? m->kind : "msg");
+    op->u.msg.mentions = m->mentions ? put_str(&p, m->mentions) : NULL;
     submit(s, op);
     return 0;
 }
@@ -759,6 +836,22 @@ static int sqlite_search(store_t *base, const store_search_t *q, store_query_cb 
     op->u.query.search.match = put_str(&p, q->match);
     op->u.query.search.user = q->user ? put_str(&p, q->user) : NULL;
     op->u.query.search.channel = q->channel ? put_str(&p, q->channel) : NULL;
+    buf_init(&op->u.query.arena);
+    submit(s, op);
+    return 0;
+}
+
+static int sqlite_mention_counts(store_t *base, const char *user, store_query_cb cb, void *ctx)
+{
+    sqlite_store_t *s = (sqlite_store_t *)base;
+    if (s->closing)
+        return -1;
+    op_t *op = xcalloc(1, sizeof(*op) + str_size(user));
+    op->kind = OP_COUNTS;
+    op->ctx = ctx;
+    op->cb.query = cb;
+    char *p = op->data;
+    op->u.query.search.user = put_str(&p, user);
     buf_init(&op->u.query.arena);
     submit(s, op);
     return 0;
@@ -1032,6 +1125,7 @@ static const store_backend_t sqlite_backend = {
     .change = sqlite_change,
     .load = sqlite_load,
     .search = sqlite_search,
+    .mention_counts = sqlite_mention_counts,
     .last_seq = sqlite_last_seq,
     .stats = sqlite_stats,
     .close = sqlite_close,

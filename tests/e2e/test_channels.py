@@ -469,3 +469,38 @@ def test_threads_edits_deletes_reactions(server):
         await bob.close()
 
     run(after())
+
+
+def test_unread_mention_counts_follow_welcome(server):
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        await request(alice, "channel_create", {"name": "design"}, "channel")
+        await request(alice, "channel_invite", {"channel": "design", "user": "bob"}, "invited")
+        await post(alice, "general", "@bob look", id="m1")
+        await post(alice, "general", "@channel meeting", id="m2")
+        await post(alice, "general", "@bobby is someone else", id="m3")
+        await post(alice, "design", "@bob review please", id="m4")
+        gone = await post(alice, "design", "@here oops", id="m5")
+        await alice.send_json("delete", {"channel": "design", "seq": gone["seq"]}, id="d")
+        await expect(alice, "delete", lambda m: m["payload"]["target"] == gone["seq"])
+        bob, welcome, _ = await Client.joined(server, "bob")
+        m = await bob.recv_json("mentions")
+        assert m["payload"] == {"channels": {"general": 2, "design": 1}}
+        await request(bob, "read", {"channel": "general", "seq": 3}, "read")
+        await bob.close()
+        bob, _, _ = await Client.joined(server, "bob", session=welcome["session"])
+        m = await bob.recv_json("mentions")
+        assert m["payload"] == {"channels": {"design": 1}}
+        await request(bob, "read", {"channel": "design", "seq": 99}, "read")
+        await bob.close()
+        # nothing unread to report: no event at all
+        bob, _, _ = await Client.joined(server, "bob", session=welcome["session"])
+        await bob.expect_silence(0.3)
+        # @channel counts for everyone in it, newcomers included
+        carol, _, _ = await Client.joined(server, "carol")
+        m = await carol.recv_json("mentions")
+        assert m["payload"] == {"channels": {"general": 1}}
+        for c in (alice, bob, carol):
+            await c.close()
+
+    run(flow())
