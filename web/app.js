@@ -1,11 +1,17 @@
 /*
  * parley web client.
  *
- * One WebSocket to /ws speaking the JSON protocol of docs/protocol.md. The message list is
- * kept as a map seq -> message plus a sorted array of seqs, so history pages, live messages
- * and resume replays can arrive in any order and overlap: every message is shown once, in
- * seq order. Messages we sent but the server has not acknowledged yet ("pending") live
- * after all confirmed ones, keyed by their request id.
+ * One WebSocket to /ws speaking the JSON protocol of docs/protocol.md. Every channel the
+ * user is in has a "view": its own message list, kept as a map seq -> message plus a
+ * sorted array of seqs, so history pages, live messages and resume replays can arrive in
+ * any order and overlap: every message is shown once per (channel, seq), in seq order.
+ * Messages we sent but the server has not acknowledged yet ("pending") live after all
+ * confirmed ones of their channel, keyed by their request id.
+ *
+ * Only the shown channel's list is in the document; the others are detached DOM trees
+ * that keep receiving messages, so switching back is instant and keeps its scroll spot.
+ * The channel sidebar, header, dialogs and toasts live in channels.js, which gets a small
+ * `core` object from here (see makeCore) and hands back the handlers of channel frames.
  *
  * Text from the network is only ever put in the page through textContent (or as a link's
  * href after checking its scheme): never as HTML.
@@ -13,11 +19,12 @@
 (function () {
   "use strict";
 
-  const CHANNEL = "general";
+  const GENERAL = "general";         // exists from the start; every user is in it for good
   const MAX_TEXT = 4000;             // --max-text default; the server counts characters
   const COUNTER_FROM = 3500;         // show the counter only when it starts to matter
   const GROUP_GAP_MS = 5 * 60 * 1000;
   const TYPING_SEND_EVERY_MS = 2000;
+  const TYPING_SERVER_GAP_MS = 1100; // the server relays one typing a second per connection
   const TYPING_SHOW_MS = 3000;
   const PING_EVERY_MS = 25000;
   const PONG_TIMEOUT_MS = 10000;
@@ -31,6 +38,7 @@
   const NOTICE_MS = 6000;
   const KEY_NAME = "parley.name";
   const KEY_SESSION = "parley.session";
+  const KEY_CHANNEL = "parley.channel";
 
   // Hues picked by hand to read well as white-on-colour avatars and as name colours.
   const HUES = [4, 22, 36, 140, 162, 184, 200, 214, 232, 256, 276, 300, 322, 342];
@@ -39,11 +47,14 @@
     name_taken: "That name is already in use. Pick another one.",
     bad_name: "Names are 1-32 characters, without control characters or surrounding spaces.",
     rate_limited: "You're sending messages too fast. Wait a moment and retry.",
-    too_large: "That message is too long (4000 characters at most).",
+    too_large: "That is too long for the server.",
     bad_payload: "The server rejected that request as malformed.",
+    bad_type: "This server does not know that request (it may be older than this page).",
     not_joined: "Not joined yet. Reconnecting should fix this.",
     no_such_channel: "That channel does not exist.",
     forbidden: "You are not allowed to do that here.",
+    bad_channel: "Channel names are 1-80 lowercase letters, digits, hyphens or underscores.",
+    channel_exists: "A channel with that name already exists.",
     auth_failed: "Sign-in failed.",
     internal: "The server had a problem; nothing was changed. Try again.",
   };
@@ -63,21 +74,19 @@
     pingTimer: 0,
     pongTimer: 0,
     nextId: 1,
-    messages: new Map(),    // seq -> { seq, user, text, ts, el }
-    seqs: [],               // sorted seqs of `messages`
-    pending: new Map(),     // request id -> { id, text, ts, afterSeq, status, el }
-    hasOlder: true,
-    olderReq: null,         // id of the outstanding "older history" request
-    reloadReq: null,        // id of the history request after a failed resume
-    online: new Set(),
-    typers: new Map(),      // user -> expiry timer
+    views: new Map(),       // channel name -> view (see makeView)
+    view: null,             // the view shown
+    pending: new Map(),     // request id -> { id, view, text, ts, afterSeq, status, el }
+    online: new Set(),      // presence in #general, where everyone is: the workspace's
     lastTypingSent: 0,
-    pinned: true,           // the reader is at the bottom of the message list
+    typingNews: false,      // a message went out: the next typing should not wait long
+    pinned: true,           // the reader is at the bottom of the shown list
     unseenBelow: 0,
     unreadHidden: 0,
     noticeTimer: 0,
   };
   const elData = new WeakMap(); // message element -> the message (or pending) it shows
+  let chans = null;             // channels.js, once init ran
 
   /* ---------- small helpers ---------- */
 
@@ -145,8 +154,8 @@
     return new Date(ts).toLocaleDateString(undefined, opts);
   }
 
-  function minSeq() { return state.seqs.length ? state.seqs[0] : null; }
-  function maxSeq() { return state.seqs.length ? state.seqs[state.seqs.length - 1] : 0; }
+  function minSeq(v) { return v.seqs.length ? v.seqs[0] : null; }
+  function maxSeq(v) { return v.seqs.length ? v.seqs[v.seqs.length - 1] : 0; }
 
   function lowerBound(arr, x) {
     let lo = 0, hi = arr.length;
@@ -155,6 +164,123 @@
       if (arr[mid] < x) lo = mid + 1; else hi = mid;
     }
     return lo;
+  }
+
+  /* ---------- channel views ---------- */
+
+  // `info` holds what the server says about the channel (kind, topic, members, last_seq);
+  // the rest is this page's own reading state. `synced` means the newest page is in (or
+  // the channel was empty when we became a member), so every later message comes live.
+  function makeView(name) {
+    const box = el("div", "messages");
+    box.setAttribute("role", "log");
+    box.setAttribute("aria-live", "polite");
+    box.setAttribute("aria-relevant", "additions");
+    box.setAttribute("aria-label", "Messages in #" + name);
+    return {
+      name, box,
+      info: { kind: "public", topic: "", members: null, lastSeq: null, readSeq: 0, users: [] },
+      messages: new Map(),  // seq -> { seq, user, text, ts, el }
+      seqs: [],             // sorted seqs of `messages`
+      hasOlder: true,
+      olderReq: null,       // id of the outstanding "older history" request
+      reloadReq: null,      // id of the history request after a failed resume
+      firstReq: null,       // id of the first-page request when first shown
+      synced: false,
+      awaitHistory: false,  // the server sends a page unasked (after `join`)
+      typers: new Map(),    // user -> expiry timer
+      unread: 0,
+      draft: "",
+      scrollTop: 0,
+      pinned: true,
+      countStale: false,    // member count may be out of date (join/leave seen elsewhere)
+      readUpTo: 0,          // newest seq seen while shown, for the next read marker
+      readTimer: 0,
+    };
+  }
+
+  function viewOf(channel) {
+    return state.views.get(typeof channel === "string" && channel ? channel : GENERAL) || null;
+  }
+
+  function ensureView(name) {
+    let v = state.views.get(name);
+    if (!v) {
+      v = makeView(name);
+      state.views.set(name, v);
+    }
+    return v;
+  }
+
+  // The user left the channel (here or in another tab): forget it, pending rows included.
+  function dropView(name) {
+    const v = state.views.get(name);
+    if (!v || name === GENERAL) return;
+    for (const p of Array.from(state.pending.values())) if (p.view === v) state.pending.delete(p.id);
+    for (const t of v.typers.values()) clearTimeout(t);
+    state.views.delete(name);
+    if (state.view === v) showChannel(GENERAL);
+    v.box.remove();
+  }
+
+  // Back to one empty #general: a new person signs in, or the old one signs out.
+  function resetViews() {
+    for (const v of state.views.values()) {
+      v.box.remove();
+      for (const t of v.typers.values()) clearTimeout(t);
+    }
+    state.views.clear();
+    state.pending.clear();
+    state.view = null;
+    showChannel(ensureView(GENERAL).name);
+  }
+
+  // Swaps the shown list, keeping each channel's scroll spot and composer draft.
+  function showChannel(name) {
+    const v = state.views.get(name);
+    if (!v) return;
+    const old = state.view;
+    if (old && old !== v) {
+      old.scrollTop = ui.scroller.scrollTop;
+      old.pinned = state.pinned;
+      old.draft = ui.composer.value;
+      old.box.remove();
+    }
+    state.view = v;
+    v.unread = 0;
+    if (v.box.parentNode !== ui.scroller) ui.scroller.append(v.box);
+    if (old && old !== v) {
+      ui.composer.value = v.draft;
+      state.typingNews = true; // typing in another channel is news there
+      composerChanged();
+    }
+    hidePill();
+    renderHistoryTop();
+    renderTyping();
+    updateComposerLabel();
+    updateTitle();
+    if (v.pinned) scrollToBottom();
+    else { ui.scroller.scrollTop = v.scrollTop; state.pinned = false; }
+    if (state.joined && !v.synced && !v.awaitHistory && !v.firstReq) fetchLatest(v);
+    if (state.everJoined) store(KEY_CHANNEL, name);
+    if (chans) chans.shown(v);
+    fillViewport();
+  }
+
+  function fetchLatest(v) {
+    v.firstReq = newId("h");
+    send({ type: "history", id: v.firstReq, payload: { channel: v.name, limit: PAGE_SIZE } });
+    if (v === state.view) renderHistoryTop();
+  }
+
+  // Each channel with messages asks for what came after its newest; channels never
+  // opened are left out: they fetch their newest page when first shown.
+  function sendResume() {
+    const channels = {};
+    for (const v of state.views.values()) {
+      if (v.synced || v.seqs.length) channels[v.name] = maxSeq(v);
+    }
+    if (Object.keys(channels).length) send({ type: "resume", id: newId("r"), payload: { channels } });
   }
 
   /* ---------- connection ---------- */
@@ -181,7 +307,7 @@
     }
     state.ws = ws;
     ws.onopen = () => {
-      const payload = { user: state.user, channel: CHANNEL };
+      const payload = { user: state.user, channel: GENERAL };
       // The token lets a second tab (or this one, reconnecting) reclaim our own name.
       if (state.session && load(KEY_NAME) === state.user) payload.session = state.session;
       send({ type: "join", payload });
@@ -203,9 +329,13 @@
   function socketGone(code) {
     state.ws = null;
     state.joined = false;
-    state.olderReq = state.reloadReq = null;
+    for (const v of state.views.values()) {
+      v.olderReq = v.reloadReq = v.firstReq = null;
+      v.awaitHistory = false;
+    }
     stopHeartbeat();
     clearTypers();
+    if (chans) chans.connectionLost();
     for (const p of state.pending.values()) {
       if (p.status === "sending") p.status = "unconfirmed";
     }
@@ -214,6 +344,7 @@
       return;
     }
     setComposerEnabled(false);
+    renderHistoryTop();
     scheduleReconnect(code === 1001);
   }
 
@@ -297,7 +428,8 @@
   }
 
   function onWelcome(p) {
-    const reconnecting = state.everJoined || state.seqs.length > 0;
+    let reconnecting = state.everJoined;
+    for (const v of state.views.values()) if (v.seqs.length) reconnecting = true;
     state.joined = true;
     state.everJoined = true;
     state.signingIn = false;
@@ -308,46 +440,62 @@
     store(KEY_SESSION, state.session);
     state.online = new Set(Array.isArray(p.online) ? p.online : []);
     state.online.add(state.user);
+    ensureView(GENERAL).awaitHistory = true; // the join's own history page follows
+    // The membership list is the server's word: channels left from another tab while we
+    // were away disappear here, channels joined meanwhile appear.
+    chans.applyWelcome(Array.isArray(p.channels) ? p.channels : []);
     renderOnline();
     showApp();
     setStatus("connected", "connected");
     setComposerEnabled(true);
     startHeartbeat();
+    const last = load(KEY_CHANNEL);
+    if (!reconnecting && last && state.views.has(last)) showChannel(last);
+    else showChannel(state.view && state.views.has(state.view.name) ? state.view.name : GENERAL);
     // The welcome's history is only the newest page; resume fills whatever we missed
     // between our last seq and it (duplicates are dropped by seq).
-    if (reconnecting) {
-      send({ type: "resume", id: newId("r"), payload: { channels: { [CHANNEL]: maxSeq() } } });
-    }
+    if (reconnecting) sendResume();
   }
 
   function onHistory(p, m) {
-    if (p.channel && p.channel !== CHANNEL) return;
+    const v = viewOf(p.channel);
+    if (!v) return;
     const list = Array.isArray(p.messages) ? p.messages : [];
-    const isOlder = m.id !== undefined && m.id === state.olderReq;
-    const isReload = m.id !== undefined && m.id === state.reloadReq;
-    const prevMin = minSeq();
+    const has = (id) => m.id !== undefined && m.id === id;
+    const isOlder = has(v.olderReq), isReload = has(v.reloadReq), isFirst = has(v.firstReq);
+    const prevMin = minSeq(v);
     const firstFill = prevMin === null;
-    preserveScroll(() => list.forEach(addMessage), firstFill || isReload);
-    const newMin = minSeq();
+    inView(v, () => list.forEach((raw) => addMessage(v, raw)), firstFill || isReload || isFirst);
+    const newMin = minSeq(v);
     // `more` speaks about what lies before this page; it only matters to us when this
     // page reached further back than what we held.
     if (newMin === null || prevMin === null || newMin < prevMin || (isOlder && !list.length)) {
-      state.hasOlder = !!p.more;
+      v.hasOlder = !!p.more;
     }
-    if (newMin === 1) state.hasOlder = false;
-    if (isOlder) state.olderReq = null;
-    if (isReload) state.reloadReq = null;
-    renderHistoryTop();
-    fillViewport();
+    if (newMin === 1) v.hasOlder = false;
+    if (isOlder) v.olderReq = null;
+    if (isReload) v.reloadReq = null;
+    if (isFirst) v.firstReq = null;
+    if (!isOlder) { v.synced = true; v.awaitHistory = false; }
+    if (v === state.view) {
+      renderHistoryTop();
+      fillViewport();
+      chans.viewed(v);
+    }
   }
 
   function onMsg(p) {
-    if (p.channel && p.channel !== CHANNEL) return;
-    stopTyping(p.user);
+    const v = viewOf(p.channel);
+    if (!v) return;
+    stopTyping(v, p.user);
     let added = false;
-    preserveScroll(() => { added = addMessage(p); }, false);
+    inView(v, () => { added = addMessage(v, p); }, false);
+    if (added) chans.arrived(v);
     if (!added || p.user === state.user) return;
-    if (!isNearBottom()) {
+    if (v !== state.view) {
+      v.unread++;
+      chans.renderList();
+    } else if (!isNearBottom()) {
       state.unseenBelow++;
       ui.newPill.hidden = false;
       ui.newPill.textContent = state.unseenBelow === 1 ? "1 new message" : state.unseenBelow + " new messages";
@@ -364,62 +512,90 @@
     state.pending.delete(pend.id);
     removeMessageEl(pend.el);
     // The ack tells us everything the msg echo will: show it confirmed right away.
-    preserveScroll(() => {
-      addMessage({ seq: p.seq, user: state.user, text: pend.text, ts: p.ts, channel: CHANNEL });
+    const v = pend.view;
+    inView(v, () => {
+      addMessage(v, { seq: p.seq, user: state.user, text: pend.text, ts: p.ts });
     }, false);
+    chans.arrived(v);
   }
 
+  // `online` mirrors #general, where everyone is. In other channels join/leave may be a
+  // membership change or presence; channels.js keeps their member counts right.
   function onPresence(p, m) {
-    if (typeof p.user !== "string" || (p.channel && p.channel !== CHANNEL)) return;
-    if (m.type === "join") state.online.add(p.user);
-    else if (p.user !== state.user) state.online.delete(p.user);
-    if (m.type === "leave") stopTyping(p.user);
-    renderOnline();
+    if (typeof p.user !== "string") return;
+    const v = viewOf(p.channel);
+    if (v && v.name === GENERAL) {
+      if (m.type === "join") state.online.add(p.user);
+      else if (p.user !== state.user) state.online.delete(p.user);
+      renderOnline();
+    }
+    if (m.type === "leave") {
+      if (v && v.name === GENERAL) for (const w of state.views.values()) stopTyping(w, p.user);
+      else if (v) stopTyping(v, p.user);
+    }
+    chans.onPresence(p, m);
   }
 
   function onTyping(p) {
-    if (typeof p.user !== "string" || p.user === state.user) return;
-    if (p.channel && p.channel !== CHANNEL) return;
-    clearTimeout(state.typers.get(p.user));
-    state.typers.set(p.user, setTimeout(() => stopTyping(p.user), TYPING_SHOW_MS));
-    renderTyping();
+    const v = viewOf(p.channel);
+    if (!v || typeof p.user !== "string" || p.user === state.user) return;
+    clearTimeout(v.typers.get(p.user));
+    v.typers.set(p.user, setTimeout(() => stopTyping(v, p.user), TYPING_SHOW_MS));
+    if (v === state.view) renderTyping();
   }
 
+  // One `resumed` reports every channel. A channel the server could not replay whole
+  // (gap too long, or its data is not what we saw) starts over from its newest page.
   function onResumed(p) {
-    const r = p.channels && p.channels[CHANNEL];
-    if (r && r.recovered === false) {
-      // The server cannot prove there is no gap (or its data changed): start over.
-      clearMessages();
-      state.reloadReq = newId("h");
-      send({ type: "history", id: state.reloadReq, payload: { channel: CHANNEL, limit: PAGE_SIZE } });
+    const report = p.channels && typeof p.channels === "object" ? p.channels : {};
+    for (const name of Object.keys(report)) {
+      const v = state.views.get(name);
+      if (!v || !report[name] || report[name].recovered !== false) continue;
+      clearMessages(v);
+      v.reloadReq = newId("h");
+      send({ type: "history", id: v.reloadReq, payload: { channel: name, limit: PAGE_SIZE } });
+      if (v === state.view) renderHistoryTop();
     }
     reconcileUnconfirmed();
   }
 
   function onError(_p, m) {
     const code = typeof m.code === "string" ? m.code : "error";
-    const text = ERROR_TEXT[code] || (typeof m.message === "string" && m.message) || "Something went wrong.";
+    const pend = m.id !== undefined ? state.pending.get(String(m.id)) : null;
+    const text = pend && code === "too_large" ? "That message is too long (" + MAX_TEXT + " characters at most)."
+      : ERROR_TEXT[code] || (typeof m.message === "string" && m.message) || "Something went wrong.";
     if (!state.joined && ["name_taken", "bad_name", "auth_failed"].includes(code)) {
       dropSocket();
       loginFailed(text);
       return;
     }
-    const pend = m.id !== undefined ? state.pending.get(String(m.id)) : null;
+    const id = m.id;
     if (pend) {
-      markFailed(pend, code === "rate_limited" ? "Not sent: too fast" : "Not sent");
-    } else if (m.id !== undefined && (m.id === state.olderReq || m.id === state.reloadReq)) {
-      state.olderReq = state.reloadReq = null;
-      renderHistoryTop();
+      markFailed(pend, code === "rate_limited" ? "Not sent: too fast" : code === "too_large" ? "Not sent: too long" : "Not sent");
+    } else if (id !== undefined) {
+      for (const v of state.views.values()) {
+        if (id !== v.olderReq && id !== v.reloadReq && id !== v.firstReq) continue;
+        v.olderReq = v.reloadReq = v.firstReq = null;
+        if (v === state.view) renderHistoryTop();
+      }
     }
-    showNotice(text + " (" + code + ")");
+    // Requests made from a dialog show their error in it, where the reader is looking.
+    if (chans.onError(code, text, m)) return;
+    chans.toast(text + " (" + code + ")", "error");
   }
 
   /* ---------- message list ---------- */
 
-  // Adds one message payload unless its seq is already shown. Returns whether it was new.
-  function addMessage(raw) {
+  // Runs a change to v's list. Only the shown list has a scroll position to keep.
+  function inView(v, change, forceBottom) {
+    if (v === state.view) preserveScroll(change, forceBottom);
+    else change();
+  }
+
+  // Adds one message payload to v unless its seq is already there. Returns whether it was new.
+  function addMessage(v, raw) {
     if (!raw || !Number.isInteger(raw.seq) || typeof raw.text !== "string") return false;
-    if (state.messages.has(raw.seq)) return false;
+    if (v.messages.has(raw.seq)) return false;
     const msg = {
       seq: raw.seq,
       user: typeof raw.user === "string" ? raw.user : "unknown",
@@ -427,18 +603,18 @@
       ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(),
     };
     msg.el = renderMessage(msg, null);
-    const idx = lowerBound(state.seqs, msg.seq);
-    state.seqs.splice(idx, 0, msg.seq);
-    state.messages.set(msg.seq, msg);
-    const next = idx + 1 < state.seqs.length ? state.messages.get(state.seqs[idx + 1]).el : firstPendingEl();
-    ui.messages.insertBefore(msg.el, next);
+    const idx = lowerBound(v.seqs, msg.seq);
+    v.seqs.splice(idx, 0, msg.seq);
+    v.messages.set(msg.seq, msg);
+    const next = idx + 1 < v.seqs.length ? v.messages.get(v.seqs[idx + 1]).el : firstPendingEl(v);
+    v.box.insertBefore(msg.el, next);
     decorate(msg.el);
     if (next) decorate(next);
     return true;
   }
 
-  function firstPendingEl() {
-    for (const p of state.pending.values()) if (p.el.isConnected) return p.el;
+  function firstPendingEl(v) {
+    for (const p of state.pending.values()) if (p.view === v && p.el.parentNode === v.box) return p.el;
     return null;
   }
 
@@ -532,7 +708,7 @@
   }
 
   function removeMessageEl(row) {
-    if (!row.isConnected) return;
+    if (!row.parentNode) return;
     const next = nextMessageEl(row);
     const sep = row.previousElementSibling;
     if (sep && sep.classList.contains("day-sep")) sep.remove();
@@ -540,27 +716,27 @@
     if (next) decorate(next);
   }
 
-  function clearMessages() {
-    for (const msg of state.messages.values()) msg.el.remove();
-    ui.messages.querySelectorAll(".day-sep").forEach((s) => s.remove());
-    state.messages.clear();
-    state.seqs = [];
-    state.hasOlder = true;
-    const first = firstPendingEl();
+  function clearMessages(v) {
+    for (const msg of v.messages.values()) msg.el.remove();
+    v.box.querySelectorAll(".day-sep").forEach((s) => s.remove());
+    v.messages.clear();
+    v.seqs = [];
+    v.hasOlder = true;
+    v.synced = false;
+    const first = firstPendingEl(v);
     if (first) decorate(first);
-    renderHistoryTop();
+    if (v === state.view) renderHistoryTop();
   }
 
   function renderHistoryTop() {
+    const v = state.view;
     const top = ui.historyTop;
     top.textContent = "";
-    if (state.olderReq || state.reloadReq) {
-      top.append(el("div", "loading", "Loading older messages…"));
-    } else if (!state.hasOlder) {
-      const intro = el("div", "intro");
-      intro.append(el("div", "intro-icon", "#"), el("h2", "", "Welcome to #general"),
-        el("p", "", "This is the very beginning of the #general channel. Say hello!"));
-      top.append(intro);
+    if (!v) return;
+    if (v.olderReq || v.reloadReq || v.firstReq) {
+      top.append(el("div", "loading", v.firstReq ? "Loading messages…" : "Loading older messages…"));
+    } else if (!v.hasOlder) {
+      top.append(chans.intro(v));
     }
   }
 
@@ -580,7 +756,7 @@
   // Only message rows make anchors: a day separator may be moved when a page is
   // prepended (it belongs to whichever message now starts the day).
   function firstVisibleRow() {
-    const rows = ui.messages.children;
+    const rows = state.view.box.children;
     const top = ui.scroller.getBoundingClientRect().top;
     let lo = 0, hi = rows.length - 1, found = null;
     while (lo <= hi) {
@@ -603,12 +779,13 @@
   }
 
   function loadOlder() {
-    if (!state.joined || !state.hasOlder || state.olderReq || state.reloadReq) return;
-    const before = minSeq();
+    const v = state.view;
+    if (!state.joined || !v || !v.hasOlder || v.olderReq || v.reloadReq || v.firstReq) return;
+    const before = minSeq(v);
     if (before === null) return;
-    if (before <= 1) { state.hasOlder = false; renderHistoryTop(); return; }
-    state.olderReq = newId("h");
-    send({ type: "history", id: state.olderReq, payload: { channel: CHANNEL, before, limit: PAGE_SIZE } });
+    if (before <= 1) { v.hasOlder = false; renderHistoryTop(); return; }
+    v.olderReq = newId("h");
+    send({ type: "history", id: v.olderReq, payload: { channel: v.name, before, limit: PAGE_SIZE } });
     renderHistoryTop();
   }
 
@@ -648,14 +825,15 @@
       showNotice("Not connected: your message was not sent. It is still in the box.");
       return;
     }
-    const pend = { id: "", text, ts: Date.now(), status: "sending", afterSeq: maxSeq(), user: state.user };
+    const v = state.view;
+    const pend = { id: "", view: v, text, ts: Date.now(), status: "sending", afterSeq: maxSeq(v), user: state.user };
     pend.el = renderMessage({ user: state.user, text, ts: pend.ts }, pend);
-    ui.messages.append(pend.el);
+    v.box.append(pend.el);
     decorate(pend.el);
     transmit(pend);
     ui.composer.value = "";
     composerChanged();
-    state.lastTypingSent = 0; // the next burst of typing is news again
+    state.typingNews = true; // the next burst of typing is news again
     scrollToBottom();
   }
 
@@ -665,7 +843,7 @@
     state.pending.set(pend.id, pend);
     pend.el.classList.remove("is-failed");
     setPendingStatus(pend, "Sending…");
-    send({ type: "msg", id: pend.id, payload: { channel: CHANNEL, text: pend.text } });
+    send({ type: "msg", id: pend.id, payload: { channel: pend.view.name, text: pend.text } });
   }
 
   function setPendingStatus(pend, text, withActions) {
@@ -692,13 +870,14 @@
 
   function retryPending(pend) {
     if (!state.joined) { showNotice("Still offline: retry once parley has reconnected."); return; }
+    if (!state.views.has(pend.view.name)) return; // left the channel meanwhile
     state.pending.delete(pend.id);
     removeMessageEl(pend.el);
-    pend.afterSeq = maxSeq();
-    ui.messages.append(pend.el);
+    pend.afterSeq = maxSeq(pend.view);
+    pend.view.box.append(pend.el);
     decorate(pend.el);
     transmit(pend);
-    scrollToBottom();
+    if (pend.view === state.view) scrollToBottom();
   }
 
   // A message in flight when the link dropped may or may not have been stored. After a
@@ -706,8 +885,9 @@
   function reconcileUnconfirmed() {
     for (const pend of Array.from(state.pending.values())) {
       if (pend.status !== "unconfirmed") continue;
-      const landed = state.seqs.some((s) => {
-        const m = state.messages.get(s);
+      const v = pend.view;
+      const landed = v.seqs.some((s) => {
+        const m = v.messages.get(s);
         return s > pend.afterSeq && m.user === state.user && m.text === pend.text;
       });
       if (landed) {
@@ -736,9 +916,13 @@
   function onComposerInput() {
     composerChanged();
     const now = Date.now();
-    if (state.joined && ui.composer.value && now - state.lastTypingSent >= TYPING_SEND_EVERY_MS) {
+    // Right after a message (or a channel switch) typing is sent as soon as the server
+    // would relay it; a typing inside its one-second window would be dropped unseen.
+    const wait = state.typingNews ? TYPING_SERVER_GAP_MS : TYPING_SEND_EVERY_MS;
+    if (state.joined && ui.composer.value && now - state.lastTypingSent >= wait) {
       state.lastTypingSent = now;
-      send({ type: "typing", payload: { channel: CHANNEL } });
+      state.typingNews = false;
+      send({ type: "typing", payload: { channel: state.view.name } });
     }
   }
 
@@ -750,10 +934,17 @@
     }
   }
 
+  function updateComposerLabel() {
+    const label = "Message " + (state.view ? chans.title(state.view) : "#" + GENERAL);
+    ui.composerLabel.textContent = label;
+    ui.composer.placeholder = ui.composer.disabled
+      ? "Offline: messages can't be sent until parley reconnects" : label;
+  }
+
   function setComposerEnabled(on) {
     const hadFocus = document.activeElement === ui.composer;
     ui.composer.disabled = !on;
-    ui.composer.placeholder = on ? "Message #general" : "Offline: messages can't be sent until parley reconnects";
+    updateComposerLabel();
     ui.composerForm.classList.toggle("is-disabled", !on);
     ui.app.classList.toggle("is-offline", !on); // presence is stale until we are back
     composerChanged();
@@ -780,35 +971,45 @@
     const names = Array.from(state.online).sort((a, b) =>
       (a === state.user ? -1 : b === state.user ? 1 : a.localeCompare(b)));
     ui.onlineList.textContent = "";
+    const dm = chans.canMessage();
     for (const name of names) {
-      const li = el("li", "person");
+      const li = el("li");
+      // Another person is a button when the server has direct messages: click to talk.
+      const row = el(dm && name !== state.user ? "button" : "div", "person");
       const face = avatar(name, "avatar-sm");
       face.append(el("span", "presence"));
       const label = el("span", "person-name", name);
       label.dataset.testid = "online-user";
-      li.append(face, label);
-      if (name === state.user) li.append(el("span", "you", "you"));
+      row.append(face, label);
+      if (name === state.user) row.append(el("span", "you", "you"));
+      if (row.tagName === "BUTTON") {
+        row.type = "button";
+        row.title = "Message " + name;
+        row.addEventListener("click", () => chans.openDm(name));
+      }
+      li.append(row);
       ui.onlineList.append(li);
     }
     ui.onlineCount.textContent = String(names.length);
-    ui.memberCount.textContent = names.length + " online";
   }
 
-  function stopTyping(user) {
-    if (!state.typers.has(user)) return;
-    clearTimeout(state.typers.get(user));
-    state.typers.delete(user);
-    renderTyping();
+  function stopTyping(v, user) {
+    if (!v.typers.has(user)) return;
+    clearTimeout(v.typers.get(user));
+    v.typers.delete(user);
+    if (v === state.view) renderTyping();
   }
 
   function clearTypers() {
-    for (const t of state.typers.values()) clearTimeout(t);
-    state.typers.clear();
+    for (const v of state.views.values()) {
+      for (const t of v.typers.values()) clearTimeout(t);
+      v.typers.clear();
+    }
     renderTyping();
   }
 
   function renderTyping() {
-    const names = Array.from(state.typers.keys()).sort();
+    const names = state.view ? Array.from(state.view.typers.keys()).sort() : [];
     ui.typing.textContent = "";
     if (!names.length) return;
     let text;
@@ -829,7 +1030,7 @@
     ui.meName.textContent = state.user;
     ui.meAvatar.textContent = initials(state.user);
     ui.meAvatar.style.setProperty("--h", hueOf(state.user));
-    document.title = "#general · parley";
+    updateTitle();
     if (!ui.composer.value) ui.composer.focus();
   }
 
@@ -870,7 +1071,7 @@
     const name = ui.loginName.value.trim(); // the server refuses surrounding spaces anyway
     const problem = nameProblem(name);
     if (problem) { showLogin(problem); return; }
-    if (name !== state.user) clearMessages(); // another person's view starts fresh
+    if (name !== state.user) resetViews(); // another person's view starts fresh
     state.user = name;
     state.signingIn = true;
     ui.loginError.hidden = true;
@@ -887,14 +1088,14 @@
     stopHeartbeat();
     clearTypers();
     state.joined = false;
-    for (const p of state.pending.values()) p.el.remove();
-    state.pending.clear();
-    clearMessages();
+    chans.signedOut();
+    resetViews();
     showLogin("");
   }
 
   function updateTitle() {
-    document.title = (state.unreadHidden ? "(" + state.unreadHidden + ") " : "") + "#general · parley";
+    const name = state.view ? chans.title(state.view) : "#" + GENERAL;
+    document.title = (state.unreadHidden ? "(" + state.unreadHidden + ") " : "") + name + " · parley";
   }
 
   function toggleSidebar(open) {
@@ -905,14 +1106,30 @@
 
   /* ---------- start ---------- */
 
+  // What channels.js may use. It reads views but changes message lists only through
+  // these calls, so the invariants above stay in this file.
+  function makeCore() {
+    return {
+      GENERAL, el, send, newId, charCount, ensureView, dropView, avatar, maxSeq,
+      views: state.views,
+      show: showChannel,
+      current: () => state.view,
+      user: () => state.user,
+      joined: () => state.joined,
+      online: () => state.online,
+      closeSidebar: () => toggleSidebar(false),
+      historyChanged: (v) => { if (v === state.view) renderHistoryTop(); },
+    };
+  }
+
   function bind() {
     const ids = {
       login: "login", loginForm: "login-form", loginName: "login-name", loginSubmit: "login-submit",
       loginError: "login-error", app: "app", status: "connection-status", scroller: "scroller",
-      messages: "messages", historyTop: "history-top", newPill: "new-pill", composer: "composer",
-      composerForm: "composer-form", counter: "composer-counter", sendBtn: "send-btn",
-      notice: "composer-notice", typing: "typing", onlineList: "online-list",
-      onlineCount: "online-count", memberCount: "member-count", meName: "me-name",
+      historyTop: "history-top", newPill: "new-pill", composer: "composer",
+      composerForm: "composer-form", composerLabel: "composer-label", counter: "composer-counter",
+      sendBtn: "send-btn", notice: "composer-notice", typing: "typing", onlineList: "online-list",
+      onlineCount: "online-count", meName: "me-name",
       meAvatar: "me-avatar", signout: "signout", menuBtn: "menu-btn", backdrop: "backdrop",
     };
     for (const k in ids) ui[k] = document.getElementById(ids[k]);
@@ -920,6 +1137,8 @@
 
   function init() {
     bind();
+    chans = window.parleyChannels(makeCore());
+    Object.assign(handlers, chans.handlers);
     state.user = load(KEY_NAME);
     state.session = load(KEY_SESSION);
     ui.loginName.value = state.user;
@@ -940,11 +1159,12 @@
       if (document.hidden) return;
       state.unreadHidden = 0;
       if (!ui.app.hidden) updateTitle();
+      if (state.view) chans.viewed(state.view); // read now that someone is looking
       reconnectNow(); // a phone waking up should not sit out the rest of a long backoff
     });
     window.addEventListener("online", reconnectNow);
     window.addEventListener("offline", () => { if (state.reconnectTimer) scheduleReconnect(false); });
-    renderHistoryTop();
+    resetViews();
     showLogin("");
   }
 
