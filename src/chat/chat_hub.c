@@ -128,6 +128,75 @@ static void on_load_reaction(void *ctx, const char *channel, uint64_t target, co
         chat_hub_reaction_set(ch, target, emoji, user, on);
 }
 
+static bool is_everyone(const char *name, size_t len)
+{
+    return (len == 7 && memcmp(name, "channel", 7) == 0) ||
+           (len == 4 && memcmp(name, "here", 4) == 0);
+}
+
+/* Compares a NUL-terminated a with the len bytes of b, as strcmp would. */
+static int cmp_n(const char *a, const char *b, size_t len)
+{
+    int c = strncmp(a, b, len);
+    return c ? c : (unsigned char)a[len];
+}
+
+/* Records a mention of name (len bytes) in ch at seq. */
+static void note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, size_t len,
+                         uint64_t seq)
+{
+    if (is_everyone(name, len)) {
+        if (seq > ch->everyone_seq)
+            ch->everyone_seq = seq;
+        return;
+    }
+    size_t lo = 0, hi = h->nmentioned;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = cmp_n(h->mentioned[mid], name, len);
+        if (c == 0)
+            return;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (h->nmentioned == h->mentioned_cap) {
+        h->mentioned_cap = h->mentioned_cap ? h->mentioned_cap * 2 : 16;
+        h->mentioned = xrealloc(h->mentioned, h->mentioned_cap * sizeof(*h->mentioned));
+    }
+    memmove(h->mentioned + lo + 1, h->mentioned + lo, (h->nmentioned - lo) * sizeof(char *));
+    h->mentioned[lo] = xstrndup(name, len);
+    h->nmentioned++;
+}
+
+static void on_load_mentioned(void *ctx, const char *channel, const char *user, uint64_t seq)
+{
+    chat_hub_t *h = ctx;
+    chat_channel_t *ch = chat_hub_channel(h, channel);
+    if (ch)
+        note_mention(h, ch, user, strlen(user), seq);
+}
+
+bool chat_hub_may_have_mentions(chat_hub_t *h, chat_session_t *s)
+{
+    size_t lo = 0, hi = h->nmentioned;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(h->mentioned[mid], s->name);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (chat_link_t *l = s->links; l; l = l->s_next)
+        if (l->ch->everyone_seq > chat_channel_read_get(l->ch, s->name))
+            return true;
+    return false;
+}
+
 static void on_load_read(void *ctx, const char *channel, const char *user, uint64_t seq)
 {
     chat_channel_t *ch = chat_hub_channel(ctx, channel);
@@ -141,7 +210,7 @@ int chat_hub_load(chat_hub_t *h)
         return -1;
     h->loading = true; /* chat_hub_channel_add loads each channel below */
     static const store_load_t cbs = {on_load_channel, on_load_member, on_load_read,
-                                     on_load_reaction};
+                                     on_load_reaction, on_load_mentioned};
     int rc = store_load(h->store, &cbs, h);
     h->loading = false;
     if (rc < 0 || h->load_failed)
@@ -245,6 +314,9 @@ void chat_hub_free(chat_hub_t *h)
         channel_free(ch);
         free(ch);
     }
+    for (size_t i = 0; i < h->nmentioned; i++)
+        free(h->mentioned[i]);
+    free(h->mentioned);
     for (size_t i = 0; i < 256; i++) {
         for (chat_presence_t *p = h->presence[i], *next; p; p = next) {
             next = p->next;
@@ -690,6 +762,7 @@ void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *s
         for (size_t i = 0; i < nm; i++) {
             buf_append(&names, ms[i].name, ms[i].len);
             buf_append_str(&names, "\n");
+            note_mention(h, ch, ms[i].name, ms[i].len, m->seq);
         }
         buf_append(&names, "", 1);
         sm.mentions = names.data;

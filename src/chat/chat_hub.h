@@ -169,6 +169,7 @@ struct chat_channel {
     size_t nreads, reads_cap;
     chat_reaction_t *reactions; /* in force, in the order they were made */
     size_t nreactions, reactions_cap;
+    uint64_t everyone_seq;         /* the newest message mentioning @channel or @here, 0 if none */
     uint64_t last_seq;             /* highest seq assigned */
     uint64_t committed;            /* highest seq stored and fanned out */
     chat_link_t *members;          /* connected sessions in the channel */
@@ -195,6 +196,8 @@ struct chat_hub {
     size_t online;
     chat_stats_t stats;
     bool loading, load_failed; /* chat_hub_load in progress, and whether it failed */
+    char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
+    size_t nmentioned, mentioned_cap;
 };
 
 chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t);
@@ -242,6 +245,11 @@ const chat_recent_t *chat_hub_recent(const chat_channel_t *ch, uint64_t seq);
 /* Events' names, and back (-1: unknown). */
 const char *chat_ev_name(chat_ev_t kind);
 int chat_ev_parse(const char *name);
+/* Whether s's user may have unread mentions: named in some message, or a channel of s has
+ * an @channel or @here after the user's read marker. False means a join can skip asking
+ * the store. */
+bool chat_hub_may_have_mentions(chat_hub_t *h, chat_session_t *s);
+
 /* Reactions in force: whether user has emoji on target, and toggling it. */
 bool chat_hub_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
                       const char *user);

@@ -580,6 +580,8 @@ static void do_join(chat_session_t *s, const json_env_t *e)
     chat_session_join_history(s, chat_hub_link(s, ch), true);
     /* Unread mentions need the store: they follow as their own event, when there are any,
      * counted up to what each channel had committed now (later ones arrive live). */
+    if (!chat_hub_may_have_mentions(s->hub, s))
+        return; /* nobody ever named this user, and no @channel since the last read */
     mention_ctx_t *mc = xcalloc(1, sizeof(*mc));
     mc->s = s;
     for (chat_link_t *l = s->links; l; l = l->s_next)

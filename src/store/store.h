@@ -86,13 +86,16 @@ typedef void (*store_member_cb)(void *ctx, const char *channel, const char *user
 typedef void (*store_read_cb)(void *ctx, const char *channel, const char *user, uint64_t seq);
 typedef void (*store_reaction_cb)(void *ctx, const char *channel, uint64_t target, const char *user,
                                   const char *emoji, bool on);
+typedef void (*store_mentioned_cb)(void *ctx, const char *channel, const char *user,
+                                   uint64_t last_seq);
 
 /* What store_load reports, each callback for every row of its kind. */
 typedef struct {
     store_channel_cb channel;
     store_member_cb member;
     store_read_cb read;
-    store_reaction_cb reaction; /* every react/unreact event, in order */
+    store_reaction_cb reaction;   /* every react/unreact event, in order */
+    store_mentioned_cb mentioned; /* per channel and mentioned name, the newest such seq */
 } store_load_t;
 
 /* A full-text search: messages matching an FTS5 expression (the caller builds it from

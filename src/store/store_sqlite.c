@@ -785,13 +785,14 @@ static const char *col_text(sqlite3_stmt *st, int col)
 static int sqlite_load(store_t *base, const store_load_t *cbs, void *ctx)
 {
     sqlite_store_t *s = (sqlite_store_t *)base;
-    static const char *const sql[4] = {
+    static const char *const sql[5] = {
         "SELECT name, kind, topic, created_by, ts FROM channels ORDER BY name",
         "SELECT channel, user FROM members ORDER BY channel, user",
         "SELECT channel, user, seq FROM reads ORDER BY channel, user",
         "SELECT channel, target, user, text, kind FROM messages "
-        "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq"};
-    for (int i = 0; i < 4; i++) {
+        "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq",
+        "SELECT channel, user, max(seq) FROM mentions GROUP BY channel, user"};
+    for (int i = 0; i < 5; i++) {
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(s->rdb, sql[i], -1, &st, NULL);
         while (rc == SQLITE_OK || rc == SQLITE_ROW) {
@@ -806,10 +807,13 @@ static int sqlite_load(store_t *base, const store_load_t *cbs, void *ctx)
             } else if (i == 2) {
                 cbs->read(ctx, col_text(st, 0), col_text(st, 1),
                           (uint64_t)sqlite3_column_int64(st, 2));
-            } else {
+            } else if (i == 3) {
                 cbs->reaction(ctx, col_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
                               col_text(st, 2), col_text(st, 3),
                               strcmp(col_text(st, 4), "react") == 0);
+            } else {
+                cbs->mentioned(ctx, col_text(st, 0), col_text(st, 1),
+                               (uint64_t)sqlite3_column_int64(st, 2));
             }
         }
         if (rc != SQLITE_DONE)

@@ -502,5 +502,25 @@ def test_unread_mention_counts_follow_welcome(server):
         assert m["payload"] == {"channels": {"general": 1}}
         for c in (alice, bob, carol):
             await c.close()
+        return welcome["session"]
 
-    run(flow())
+    session = run(flow())
+    assert server.stop() == 0
+    server.restart()
+
+    async def after():
+        # what is known of mentions comes back from the store: counts for who has some,
+        # nothing at all for who has none
+        dave, _, _ = await Client.joined(server, "dave")
+        m = await dave.recv_json("mentions")
+        assert m["payload"] == {"channels": {"general": 1}}
+        await request(dave, "read", {"channel": "general", "seq": 99}, "read")
+        await dave.close()
+        bob, _, _ = await Client.joined(server, "bob", session=session)
+        await bob.expect_silence(0.3)
+        await bob.close()
+        dave, _, _ = await Client.joined(server, "dave")
+        await dave.expect_silence(0.3)
+        await dave.close()
+
+    run(after())

@@ -535,8 +535,15 @@ static void on_load_reaction(void *ctx, const char *channel, uint64_t target, co
              emoji, on);
 }
 
+static void on_load_mentioned(void *ctx, const char *channel, const char *user, uint64_t seq)
+{
+    load_rec_t *l = ctx;
+    size_t n = strlen(l->log);
+    snprintf(l->log + n, sizeof(l->log) - n, "@:%s/%s/%" PRIu64 ";", channel, user, seq);
+}
+
 static const store_load_t load_cbs = {on_load_channel, on_load_member, on_load_read,
-                                      on_load_reaction};
+                                      on_load_reaction, on_load_mentioned};
 
 TEST(test_channels_and_members)
 {
