@@ -30,13 +30,17 @@ void chat_channel_set_topic(chat_channel_t *ch, const char *topic)
     ch->topic = xstrdup(topic);
 }
 
-/* Index of user in ch->users, or where it would go (*found false). */
-static size_t user_pos(const chat_channel_t *ch, const char *user, bool *found)
+/* Binary search of key among n sorted records of `size` bytes, each starting with a
+ * `char *` (the users array, and the read markers): its index, or where it would go
+ * (*found false). */
+static size_t name_pos(const void *base, size_t n, size_t size, const char *key, bool *found)
 {
-    size_t lo = 0, hi = ch->nusers;
+    size_t lo = 0, hi = n;
+    *found = false;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(ch->users[mid], user);
+        const char *name = *(char *const *)((const char *)base + mid * size);
+        int c = strcmp(name, key);
         if (c == 0) {
             *found = true;
             return mid;
@@ -46,8 +50,12 @@ static size_t user_pos(const chat_channel_t *ch, const char *user, bool *found)
         else
             hi = mid;
     }
-    *found = false;
     return lo;
+}
+
+static size_t user_pos(const chat_channel_t *ch, const char *user, bool *found)
+{
+    return name_pos(ch->users, ch->nusers, sizeof(*ch->users), user, found);
 }
 
 bool chat_channel_has_user(const chat_channel_t *ch, const char *user)
@@ -87,21 +95,7 @@ void chat_channel_user_remove(chat_channel_t *ch, const char *user)
 
 static size_t read_pos(const chat_channel_t *ch, const char *user, bool *found)
 {
-    size_t lo = 0, hi = ch->nreads;
-    *found = false;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(ch->reads[mid].user, user);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return name_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, found);
 }
 
 uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user)
