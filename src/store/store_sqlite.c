@@ -409,16 +409,24 @@ static void arena_put(buf_t *arena, sqlite3_stmt *st, int col)
     buf_append(arena, p, strlen(p) + 1);
 }
 
+/* A new, zeroed row at the end of op's results (cap: the array's capacity). */
+static store_msg_t *row_push(op_t *op, size_t *cap)
+{
+    if (op->u.query.n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        op->u.query.rows = xrealloc(op->u.query.rows, *cap * sizeof(store_msg_t));
+    }
+    store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+    *m = (store_msg_t){0};
+    return m;
+}
+
 /* Fetches rows into op->u.query; returns the SQLite code that ended the loop. */
 static int query_fetch(sqlite3_stmt *st, op_t *op, size_t *cap)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (op->u.query.n == *cap) {
-            *cap = *cap ? *cap * 2 : 16;
-            op->u.query.rows = xrealloc(op->u.query.rows, *cap * sizeof(store_msg_t));
-        }
-        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+        store_msg_t *m = row_push(op, cap);
         m->seq = (uint64_t)sqlite3_column_int64(st, 0);
         m->ts = sqlite3_column_int64(st, 3);
         m->thread = (uint64_t)sqlite3_column_int64(st, 5);
@@ -523,12 +531,7 @@ static void run_search(sqlite_store_t *s, op_t *op)
     while (rc == SQLITE_OK || rc == SQLITE_ROW) {
         if ((rc = sqlite3_step(st)) != SQLITE_ROW)
             break;
-        if (op->u.query.n == cap) {
-            cap = cap ? cap * 2 : 16;
-            op->u.query.rows = xrealloc(op->u.query.rows, cap * sizeof(store_msg_t));
-        }
-        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
-        *m = (store_msg_t){0}; /* search hits are messages: kind NULL, no thread or target */
+        store_msg_t *m = row_push(op, &cap); /* a message: kind NULL, no thread or target */
         m->seq = (uint64_t)sqlite3_column_int64(st, 0);
         m->ts = sqlite3_column_int64(st, 3);
         arena_put(&op->u.query.arena, st, 4);
@@ -569,12 +572,7 @@ static void run_counts(sqlite_store_t *s, op_t *op)
     while (rc == SQLITE_OK || rc == SQLITE_ROW) {
         if ((rc = sqlite3_step(st)) != SQLITE_ROW)
             break;
-        if (op->u.query.n == cap) {
-            cap = cap ? cap * 2 : 16;
-            op->u.query.rows = xrealloc(op->u.query.rows, cap * sizeof(store_msg_t));
-        }
-        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
-        *m = (store_msg_t){0};
+        store_msg_t *m = row_push(op, &cap);
         m->seq = (uint64_t)sqlite3_column_int64(st, 1);
         arena_put(&op->u.query.arena, st, 0);
     }
