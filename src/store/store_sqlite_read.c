@@ -1,0 +1,196 @@
+/* store_sqlite_read - the SQLite backend's reads, run on the writer thread between batches:
+ * history and resume ranges, threads, full-text search and unread mention counts. Each
+ * copies its rows' strings into the op's arena, which the loop thread reads afterwards. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "store/store_sqlite_int.h"
+
+/* Copies a text column, up to its first NUL, with a NUL, into arena. */
+static void arena_put(buf_t *arena, sqlite3_stmt *st, int col)
+{
+    const char *p = (const char *)sqlite3_column_text(st, col);
+    if (!p)
+        p = "";
+    buf_append(arena, p, strlen(p) + 1);
+}
+
+/* A new, zeroed row at the end of op's results (cap: the array's capacity). */
+static store_msg_t *row_push(store_op_t *op, size_t *cap)
+{
+    if (op->u.query.n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        op->u.query.rows = xrealloc(op->u.query.rows, *cap * sizeof(store_msg_t));
+    }
+    store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+    *m = (store_msg_t){0};
+    return m;
+}
+
+/* Fetches rows into op->u.query; returns the SQLite code that ended the loop. */
+static int query_fetch(sqlite3_stmt *st, store_op_t *op, size_t *cap)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_msg_t *m = row_push(op, cap);
+        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
+        m->ts = sqlite3_column_int64(st, 3);
+        m->thread = (uint64_t)sqlite3_column_int64(st, 5);
+        m->target = (uint64_t)sqlite3_column_int64(st, 6);
+        arena_put(&op->u.query.arena, st, 1);
+        arena_put(&op->u.query.arena, st, 2);
+        arena_put(&op->u.query.arena, st, 4);
+    }
+    return rc;
+}
+
+/* Points every row's strings into the arena, which holds user\0text\0 per row in fetch order
+ * and cannot move any more. */
+static void query_fixup(store_op_t *op)
+{
+    const char *p = op->u.query.arena.data;
+    for (size_t i = 0; i < op->u.query.n; i++) {
+        store_msg_t *m = &op->u.query.rows[i];
+        m->channel = op->u.query.q.channel;
+        m->user = p;
+        p += strlen(p) + 1;
+        m->text = p;
+        p += strlen(p) + 1;
+        m->kind = p;
+        p += strlen(p) + 1;
+    }
+}
+
+/* Runs one query. Rows come newest first for history (DESC), so they are reversed; one row
+ * beyond the limit is asked for to learn `more`, and dropped. */
+void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
+{
+    const store_query_t *q = &op->u.query.q;
+    sqlite3_stmt *st = s->st[ST_NEWEST];
+    uint64_t bound = 0;
+    if (q->thread > 0) {
+        st = s->st[ST_THREAD];
+        bound = q->thread;
+    } else if (q->after > 0 || q->forward) {
+        st = s->st[ST_AFTER];
+        bound = q->after;
+    } else if (q->before > 0) {
+        st = s->st[ST_BEFORE];
+        bound = q->before;
+    }
+    bool desc = st != s->st[ST_AFTER] && st != s->st[ST_THREAD];
+
+    size_t cap = 0;
+    int rc = sqlite3_bind_text(st, 1, q->channel, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && st != s->st[ST_NEWEST])
+        rc = sqlite3_bind_int64(st, 2, store_sqlite_clamp_seq(bound));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
+    if (rc == SQLITE_OK)
+        rc = query_fetch(st, op, &cap);
+    if (rc != SQLITE_DONE) {
+        log_warn("store: query on channel %s failed: %s", q->channel, sqlite3_errmsg(s->db));
+        free(op->u.query.rows);
+        op->u.query.rows = NULL;
+        op->u.query.n = 0;
+        buf_deinit(&op->u.query.arena);
+        op->u.query.status = -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return;
+
+    query_fixup(op);
+    op->u.query.more = op->u.query.n > q->limit;
+    if (op->u.query.more)
+        op->u.query.n = q->limit;
+    store_msg_t *rows = op->u.query.rows;
+    for (size_t i = 0, j = op->u.query.n; desc && i + 1 < j; i++, j--) {
+        store_msg_t t = rows[i];
+        rows[i] = rows[j - 1];
+        rows[j - 1] = t;
+    }
+    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+}
+
+/* Runs a search: rows carry their channel, user and text in the arena, in that order. */
+void store_sqlite_run_search(store_sqlite_t *s, store_op_t *op)
+{
+    const store_search_t *q = &op->u.query.search;
+    sqlite3_stmt *st = s->st[ST_SEARCH];
+    size_t cap = 0;
+    int rc = sqlite3_bind_text(st, 1, q->match, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = q->user ? sqlite3_bind_text(st, 2, q->user, -1, SQLITE_STATIC)
+                     : sqlite3_bind_null(st, 2);
+    if (rc == SQLITE_OK)
+        rc = q->channel ? sqlite3_bind_text(st, 3, q->channel, -1, SQLITE_STATIC)
+                        : sqlite3_bind_null(st, 3);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)q->limit + 1);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        store_msg_t *m = row_push(op, &cap); /* a message: kind NULL, no thread or target */
+        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
+        m->ts = sqlite3_column_int64(st, 3);
+        arena_put(&op->u.query.arena, st, 4);
+        arena_put(&op->u.query.arena, st, 1);
+        arena_put(&op->u.query.arena, st, 2);
+    }
+    if (rc != SQLITE_DONE) {
+        /* A malformed expression lands here too: the caller quotes every term, so this is
+         * rare, and it is an answer (no results), not a failure of the store. */
+        log_debug("store: search failed: %s", sqlite3_errmsg(s->db));
+        op->u.query.status = -1;
+        op->u.query.n = 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    const char *p = op->u.query.arena.data;
+    for (size_t i = 0; i < op->u.query.n; i++) {
+        store_msg_t *m = &op->u.query.rows[i];
+        m->channel = p;
+        p += strlen(p) + 1;
+        m->user = p;
+        p += strlen(p) + 1;
+        m->text = p;
+        p += strlen(p) + 1;
+    }
+    op->u.query.more = op->u.query.n > q->limit;
+    if (op->u.query.more)
+        op->u.query.n = q->limit;
+    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+}
+
+/* Unread mentions of one user (the name is in search.user): rows of channel and seq. */
+void store_sqlite_run_counts(store_sqlite_t *s, store_op_t *op)
+{
+    sqlite3_stmt *st = s->st[ST_MENTION_COUNT];
+    size_t cap = 0;
+    int rc = sqlite3_bind_text(st, 1, op->u.query.search.user, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        store_msg_t *m = row_push(op, &cap);
+        m->seq = (uint64_t)sqlite3_column_int64(st, 1);
+        arena_put(&op->u.query.arena, st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        log_warn("store: mention counts failed: %s", sqlite3_errmsg(s->db));
+        op->u.query.status = -1;
+        op->u.query.n = 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    const char *p = op->u.query.arena.data;
+    for (size_t i = 0; i < op->u.query.n; i++) {
+        op->u.query.rows[i].channel = p;
+        op->u.query.rows[i].user = op->u.query.rows[i].text = "";
+        p += strlen(p) + 1;
+    }
+    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+}

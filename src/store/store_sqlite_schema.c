@@ -1,0 +1,189 @@
+/* store_sqlite_schema - the SQLite backend's database: its tables, each version's migration
+ * (a file of an older parley is brought up to date in place, in one transaction), and the
+ * SQL of every statement the backend prepares. */
+#include <string.h>
+
+#include "base/log.h"
+#include "store/store_sqlite_int.h"
+
+const char *const store_sqlite_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 "
+                 "ORDER BY seq ASC LIMIT ?3",
+    [ST_BEFORE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
+                  "ORDER BY seq DESC LIMIT ?3",
+    [ST_NEWEST] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 "
+                  "ORDER BY seq DESC LIMIT ?3",
+    [ST_THREAD] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
+                  "(seq = ?2 OR (thread = ?2 AND kind = 'msg')) ORDER BY seq ASC LIMIT ?3",
+    [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
+    [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user, channel, seq) VALUES(?1, ?2, ?3)",
+    [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
+    [ST_MENTION_COUNT] = "SELECT m.channel, m.seq FROM mentions m WHERE m.user IN "
+                         "(?1, 'channel', 'here') AND m.seq > coalesce((SELECT r.seq FROM "
+                         "reads r WHERE r.channel = m.channel AND r.user = ?1), 0) "
+                         "GROUP BY m.channel, m.seq ORDER BY m.channel, m.seq LIMIT 10000",
+    [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, ts) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
+                       "kind = excluded.kind, topic = excluded.topic",
+    [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user, ts) VALUES(?1, ?2, ?3)",
+    [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user = ?2",
+    [ST_FTS_INSERT] = "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
+                      "VALUES(?2, ?1, ?3, ?4, ?5, ?6)",
+    [ST_SEARCH] = "SELECT seq, user, text, ts, channel FROM messages_fts WHERE messages_fts "
+                  "MATCH ?1 AND (?2 IS NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) "
+                  "ORDER BY ts DESC, seq DESC LIMIT ?4",
+    [ST_READ] = "INSERT INTO reads(channel, user, seq) VALUES(?1, ?2, ?3) "
+                "ON CONFLICT(channel, user) DO UPDATE SET seq = max(seq, excluded.seq)",
+};
+
+static const char sql_create_v1[] =
+    "CREATE TABLE messages(channel TEXT NOT NULL, seq INTEGER NOT NULL, user TEXT NOT NULL, "
+    "text TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(channel, seq)) WITHOUT ROWID";
+
+/* Channels other than #general, and who is in them (#general has everyone, unrecorded). */
+static const char sql_create_v2[] =
+    "CREATE TABLE channels(name TEXT PRIMARY KEY, kind TEXT NOT NULL, topic TEXT NOT NULL, "
+    "created_by TEXT NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, ts INTEGER NOT NULL, "
+    "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+    "CREATE TABLE reads(channel TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+    /* Search: its own copy of each text (messages has no rowid to point at), written in
+     * the same transaction as the message; messages already stored are indexed here. */
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, key, channel UNINDEXED, "
+    "seq UNINDEXED, user UNINDEXED, ts UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
+    "SELECT text, 'k' || hex(channel) || 'x' || seq, channel, seq, user, ts FROM messages;"
+    /* Events: what a row is (msg, edit, delete, react, unreact), its thread, its target. */
+    "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'msg';"
+    "ALTER TABLE messages ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN target INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_thread ON messages(channel, thread) WHERE thread > 0;"
+    "CREATE INDEX messages_react ON messages(channel, seq) WHERE kind IN ('react', 'unreact');"
+    /* Who each message mentions, for unread mention counts. */
+    "CREATE TABLE mentions(user TEXT NOT NULL, channel TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY(user, channel, seq)) WITHOUT ROWID";
+
+const char store_sqlite_sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
+
+int store_sqlite_db_open(const char *path, int flags, sqlite3 **out)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("store: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    *out = db;
+    return 0;
+}
+
+static int db_exec(sqlite3 *db, const char *path, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK)
+        return 0;
+    log_error("store: %s: %s: %s", path, sql, err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    return -1;
+}
+
+/* Runs a statement returning one integer (or text, into text/size); 0 or -1 after logging. */
+static int db_get(sqlite3 *db, const char *path, const char *sql, sqlite3_int64 *num, char *text,
+                  size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && num)
+        *num = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW && text) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        size_t len = t ? strlen(t) : 0;
+        len = len < size ? len : size - 1;
+        memcpy(text, t ? t : "", len);
+        text[len] = '\0';
+    }
+    if (rc != SQLITE_ROW)
+        log_error("store: %s: %s: %s", path, sql,
+                  rc == SQLITE_NOTADB ? "not a SQLite database" : sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int schema_create(sqlite3 *db, const char *path)
+{
+    if (db_exec(db, path, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    sqlite3_int64 version = 0; /* again, under the write lock: another process may have won */
+    int rc = db_get(db, path, "PRAGMA user_version", &version, NULL, 0);
+    if (rc == 0 && version == 0)
+        rc = db_exec(db, path, sql_create_v1);
+    if (rc == 0 && version < 2)
+        rc = db_exec(db, path, sql_create_v2);
+    if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
+        rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
+    if (rc == 0)
+        rc = db_exec(db, path, "COMMIT");
+    if (rc < 0)
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Checks that path is empty or a parley database we understand, before writing anything to
+ * it (WAL mode changes the file), then sets it up. */
+int store_sqlite_schema_init(sqlite3 *db, const store_sqlite_opts_t *opts)
+{
+    const char *path = opts->path;
+    sqlite3_int64 version = 0, objects = 0;
+    if (db_get(db, path, "PRAGMA user_version", &version, NULL, 0) < 0)
+        return -1;
+    if (version > SQLITE_SCHEMA_VERSION || version < 0) {
+        log_error("store: %s has schema version %lld; this parley knows up to %d", path,
+                  (long long)version, SQLITE_SCHEMA_VERSION);
+        return -1;
+    }
+    if (version == 0 &&
+        db_get(db, path, "SELECT count(*) FROM sqlite_master", &objects, NULL, 0) < 0)
+        return -1;
+    if (objects > 0) {
+        log_error("store: %s is a SQLite database, but not parley's", path);
+        return -1;
+    }
+
+    char mode[16];
+    if (db_get(db, path, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode)) < 0)
+        return -1;
+    if (strcmp(mode, "wal") != 0) {
+        log_error("store: %s: cannot use WAL mode (journal_mode is %s)", path, mode);
+        return -1;
+    }
+    if (db_exec(db, path,
+                opts->sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") < 0)
+        return -1;
+    /* A new file gets every table; an older parley's file gets what it lacks. */
+    return version < SQLITE_SCHEMA_VERSION ? schema_create(db, path) : 0;
+}
+
+static int prepare(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) == SQLITE_OK)
+        return 0;
+    log_error("store: %s: preparing \"%s\": %s", path, sql, sqlite3_errmsg(db));
+    return -1;
+}
+
+int store_sqlite_prepare_all(store_sqlite_t *s, const char *path)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        if (prepare(s->db, path, store_sqlite_sql[i], &s->st[i]) < 0)
+            return -1;
+    return prepare(s->rdb, path, store_sqlite_sql_last_seq, &s->st_last_seq);
+}
