@@ -98,7 +98,7 @@ static void lookup(ev_req_t *r)
         req_free(r);
         return;
     }
-    store_query_t q = {ch->name, r->target - 1, 0, 1, true, 0};
+    store_query_t q = {.channel = ch->name, .after = r->target - 1, .limit = 1, .forward = true};
     if (store_query(ch->hub->store, &q, on_target, r) < 0)
         on_target(r, -1, NULL, 0, false);
 }
@@ -238,7 +238,7 @@ static void do_thread_read(chat_session_t *s, const json_env_t *e, chat_channel_
     t->seq = seq;
     snprintf(t->id, sizeof(t->id), "%s", e->id);
     chat_session_ref(s);
-    store_query_t q = {ch->name, 0, 0, CHAT_THREAD_MAX + 1, false, seq};
+    store_query_t q = {.channel = ch->name, .limit = CHAT_THREAD_MAX + 1, .thread = seq};
     if (store_query(s->hub->store, &q, on_thread, t) < 0)
         on_thread(t, -1, NULL, 0, false);
 }

@@ -56,6 +56,7 @@ static void recent_push(chat_channel_t *ch, const store_msg_t *m, blob_t *frame)
     r->frame = blob_ref(frame);
     r->user = xstrdup(m->user);
     r->thread = m->thread;
+    r->ts = m->ts;
     int k = chat_ev_parse(m->kind ? m->kind : "msg");
     r->kind = (uint8_t)(k < 0 ? CHAT_EV_MSG : k);
     r->deleted = false;
@@ -95,7 +96,7 @@ static int channel_load(chat_hub_t *h, chat_channel_t *ch)
         ch->recent_primed = true;
         return 0;
     }
-    store_query_t q = {ch->name, 0, 0, CHAT_RECENT, false, 0};
+    store_query_t q = {.channel = ch->name, .limit = CHAT_RECENT};
     return store_query(h->store, &q, on_primed, ch);
 }
 
@@ -232,6 +233,13 @@ blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq)
     return ch->recent[(ch->recent_head + (seq - oldest)) % CHAT_RECENT].frame;
 }
 
+/* A thread's summary, inside a parent's payload. */
+static void replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts)
+{
+    buf_appendf(out, ",\"replies\":{\"count\":%u,\"last_seq\":%llu,\"last_ts\":%lld}", count,
+                (unsigned long long)last, (long long)ts);
+}
+
 /* The payload object inside a JSON msg frame: after the WebSocket header and
  * {"type":"msg","payload":, before the closing brace. */
 static void frame_payload(const blob_t *f, const char **p, size_t *len)
@@ -254,12 +262,27 @@ blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch)
     if (ch->join_history)
         return blob_ref(ch->join_history);
     unsigned n = ch->recent_len < want ? ch->recent_len : want;
+    unsigned from = ch->recent_len - n;
+    /* The shown messages' threads. A reply is newer than its parent, so every reply of a
+     * message in the ring is in the ring too: counting the page and what follows it is
+     * exact. */
+    store_msg_t *sum = n ? xcalloc(n, sizeof(*sum)) : NULL;
+    for (unsigned i = from; i < ch->recent_len; i++) {
+        const chat_recent_t *r = recent_at(ch, i);
+        uint64_t first = recent_at(ch, from)->seq;
+        if (r->kind != CHAT_EV_MSG || r->thread < first || r->thread - first >= n)
+            continue;
+        store_msg_t *p = &sum[r->thread - first];
+        p->replies++;
+        p->last_reply = r->seq;
+        p->last_reply_ts = r->ts;
+    }
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"history\",\"payload\":{\"channel\":");
     json_append_string(&b, ch->name, strlen(ch->name));
     buf_append_str(&b, ",\"messages\":[");
     uint64_t first = 0;
-    for (unsigned i = ch->recent_len - n; i < ch->recent_len; i++) {
+    for (unsigned i = from; i < ch->recent_len; i++) {
         const char *p;
         size_t len;
         frame_payload(recent_at(ch, i)->frame, &p, &len);
@@ -267,8 +290,16 @@ blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch)
             first = recent_at(ch, i)->seq;
         else
             buf_append_str(&b, ",");
-        buf_append(&b, p, len);
+        const store_msg_t *t = &sum[i - from];
+        if (!t->replies) {
+            buf_append(&b, p, len);
+            continue;
+        }
+        buf_append(&b, p, len - 1); /* the payload without its closing brace */
+        replies_json(&b, t->replies, t->last_reply, t->last_reply_ts);
+        buf_append_str(&b, "}");
     }
+    free(sum);
     bool more = n ? first > 1 : ch->committed > 0;
     buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
     ch->join_history = chat_frame_buf(&b);
@@ -449,6 +480,8 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
         buf_appendf(out, ",\"thread\":%llu", (unsigned long long)m->thread);
     if ((kind == CHAT_EV_MSG || kind == CHAT_EV_EDIT) && strchr(m->text, '@'))
         mentions_json(out, m->text);
+    if (m->replies)
+        replies_json(out, m->replies, m->last_reply, m->last_reply_ts);
     buf_append_str(out, "}");
 }
 
@@ -721,8 +754,14 @@ static void on_stored(void *ctx, int status)
     ch->committed = m->seq;
     if (m->sender && m->sender->conn && m->sender->mode == CHAT_MODE_JSON)
         send_ack(h, ch, m);
-    store_msg_t sm = {ch->name, m->seq,    m->user,   m->text, m->ts,
-                      m->kind,  m->thread, m->target, NULL};
+    store_msg_t sm = {.channel = ch->name,
+                      .seq = m->seq,
+                      .user = m->user,
+                      .text = m->text,
+                      .ts = m->ts,
+                      .kind = m->kind,
+                      .thread = m->thread,
+                      .target = m->target};
     blob_t *json = build_frame(CHAT_FMT_JSON, ch, &sm);
     recent_push(ch, &sm, json);
     fan_out(h, ch, &sm, json);
@@ -752,8 +791,14 @@ void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *s
     m->thread = thread;
     m->target = target;
     snprintf(m->id, sizeof(m->id), "%s", id ? id : "");
-    store_msg_t sm = {ch->name, m->seq,    m->user,   m->text, m->ts,
-                      m->kind,  m->thread, m->target, NULL};
+    store_msg_t sm = {.channel = ch->name,
+                      .seq = m->seq,
+                      .user = m->user,
+                      .text = m->text,
+                      .ts = m->ts,
+                      .kind = m->kind,
+                      .thread = m->thread,
+                      .target = m->target};
     /* Who it mentions, one name a line, so the store can count a user's unread mentions. */
     buf_t names = BUF_INIT;
     if (kind == CHAT_EV_MSG && strchr(m->text, '@')) {

@@ -131,6 +131,7 @@ typedef struct {
     blob_t *frame;
     char *user;      /* its author, for edit and delete rights without the store */
     uint64_t thread; /* a msg's parent, 0 when not a reply */
+    int64_t ts;      /* Unix ms, for its parent's last-reply time */
     uint8_t kind;    /* a chat_ev_t */
     bool deleted;    /* a msg deleted since */
 } chat_recent_t;
@@ -282,7 +283,8 @@ blob_t *chat_frame(int opcode, const void *payload, size_t len);
 blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
 blob_t *chat_frame_buf(const buf_t *b);
 /* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
- * (the @names in the text, "channel" and "here" included) when there are any. */
+ * (the @names in the text, "channel" and "here" included) when there are any, and
+ * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers). */
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
 
 #endif

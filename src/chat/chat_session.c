@@ -298,7 +298,8 @@ static void resume_next_page(chat_session_t *s)
     q->kind = Q_RESUME;
     r->querying = true;
     chat_session_ref(s);
-    store_query_t sq = {ch->name, r->after, 0, RESUME_PAGE, true, 0};
+    store_query_t sq = {
+        .channel = ch->name, .after = r->after, .limit = RESUME_PAGE, .forward = true};
     if (store_query(s->hub->store, &sq, on_query, q) < 0)
         on_query(q, -1, NULL, 0, false); /* shutting down */
 }
@@ -640,7 +641,7 @@ static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, si
 void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join)
 {
     chat_channel_t *ch = l->ch;
-    store_query_t sq = {ch->name, 0, 0, s->hub->cfg.history, false, 0};
+    store_query_t sq = {.channel = ch->name, .limit = s->hub->cfg.history, .replies = true};
     blob_t *hist = sq.limit ? chat_hub_join_history(s->hub, ch) : NULL;
     if (sq.limit == 0 || hist) {
         /* Answered from memory: exactly what is committed now, so no hold is needed. */
@@ -725,13 +726,25 @@ static bool int_field(chat_session_t *s, const json_env_t *e, const char *key, l
 static void do_history(chat_session_t *s, const json_env_t *e)
 {
     chat_channel_t *ch = payload_channel(s, e->payload, e->id);
-    long long before = 0, limit = HISTORY_LIMIT_DEFAULT;
+    long long before = 0, after = -1, limit = HISTORY_LIMIT_DEFAULT;
     if (!ch || !int_field(s, e, "before", 1, INT64_MAX, &before) ||
+        !int_field(s, e, "after", 0, INT64_MAX, &after) ||
         !int_field(s, e, "limit", 1, INT64_MAX, &limit))
         return;
+    if (before > 0 && after >= 0) {
+        chat_session_error(s, "bad_payload", "history takes before or after, not both", e->id);
+        return;
+    }
     if (limit > HISTORY_LIMIT_MAX)
         limit = HISTORY_LIMIT_MAX;
-    store_query_t sq = {ch->name, 0, (uint64_t)before, (unsigned)limit, false, 0};
+    /* after: the page that follows a seq, oldest first (a client reading forward from a
+     * jump into the past); more then means newer messages exist. */
+    store_query_t sq = {.channel = ch->name,
+                        .after = after > 0 ? (uint64_t)after : 0,
+                        .before = (uint64_t)before,
+                        .limit = (unsigned)limit,
+                        .forward = after >= 0,
+                        .replies = true};
     start_query(s, ch, Q_HISTORY, &sq, e->id, false);
 }
 

@@ -37,6 +37,10 @@ typedef struct {
     uint64_t target;      /* edit, delete, react, unreact: the msg acted on, else 0 */
     const char *mentions; /* append: the names a msg mentions, each ending in a newline, or
                              NULL; queries leave it NULL */
+    /* Queries with `replies` set: a msg's thread as of the answer, 0 when it has no reply. */
+    uint32_t replies;      /* how many replies */
+    uint64_t last_reply;   /* the newest one's seq */
+    int64_t last_reply_ts; /* and its time */
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
@@ -52,6 +56,7 @@ typedef struct {
     bool forward;
     uint64_t thread; /* > 0: only that thread, its parent and replies, oldest first (after,
                         before and forward ignored) */
+    bool replies;    /* fill in each returned msg's replies, last_reply and last_reply_ts */
 } store_query_t;
 
 /* A channel's stored row. Strings are NUL-terminated UTF-8. */

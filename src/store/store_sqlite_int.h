@@ -75,6 +75,7 @@ enum {
     ST_MENTION_COUNT,
     ST_THREAD,
     ST_SEARCH,
+    ST_REPLIES,
     ST_COUNT
 };
 

@@ -63,6 +63,46 @@ static void query_fixup(store_op_t *op)
     }
 }
 
+/* Logs why op's query failed and leaves it answering status -1 with no rows. */
+static void query_fail(store_sqlite_t *s, store_op_t *op)
+{
+    log_warn("store: query on channel %s failed: %s", op->u.query.q.channel, sqlite3_errmsg(s->db));
+    free(op->u.query.rows);
+    op->u.query.rows = NULL;
+    op->u.query.n = 0;
+    buf_deinit(&op->u.query.arena);
+    op->u.query.status = -1;
+}
+
+/* The thread of every msg among op's rows (oldest first, consecutive seqs): one grouped
+ * range scan of the thread index, whatever the page's size. */
+static int fill_replies(store_sqlite_t *s, store_op_t *op)
+{
+    store_msg_t *rows = op->u.query.rows;
+    size_t n = op->u.query.n;
+    sqlite3_stmt *st = s->st[ST_REPLIES];
+    int rc = sqlite3_bind_text(st, 1, op->u.query.q.channel, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, store_sqlite_clamp_seq(rows[0].seq));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, store_sqlite_clamp_seq(rows[n - 1].seq));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+        uint64_t parent = (uint64_t)sqlite3_column_int64(st, 0);
+        /* Seqs are gapless, so the parent's row is found by offset; checked all the same. */
+        size_t i = (size_t)(parent - rows[0].seq);
+        if (i >= n || rows[i].seq != parent)
+            continue;
+        rows[i].replies = (uint32_t)sqlite3_column_int64(st, 1);
+        rows[i].last_reply = (uint64_t)sqlite3_column_int64(st, 2);
+        rows[i].last_reply_ts = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 /* Runs one query. Rows come newest first for history (DESC), so they are reversed; one row
  * beyond the limit is asked for to learn `more`, and dropped. */
 void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
@@ -90,14 +130,8 @@ void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
         rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
     if (rc == SQLITE_OK)
         rc = query_fetch(st, op, &cap);
-    if (rc != SQLITE_DONE) {
-        log_warn("store: query on channel %s failed: %s", q->channel, sqlite3_errmsg(s->db));
-        free(op->u.query.rows);
-        op->u.query.rows = NULL;
-        op->u.query.n = 0;
-        buf_deinit(&op->u.query.arena);
-        op->u.query.status = -1;
-    }
+    if (rc != SQLITE_DONE)
+        query_fail(s, op);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
@@ -112,6 +146,10 @@ void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
         store_msg_t t = rows[i];
         rows[i] = rows[j - 1];
         rows[j - 1] = t;
+    }
+    if (q->replies && op->u.query.n > 0 && fill_replies(s, op) != SQLITE_DONE) {
+        query_fail(s, op);
+        return;
     }
     atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
 }

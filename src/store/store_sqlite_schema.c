@@ -19,6 +19,9 @@ const char *const store_sqlite_sql[ST_COUNT] = {
                   "ORDER BY seq DESC LIMIT ?3",
     [ST_THREAD] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
                   "(seq = ?2 OR (thread = ?2 AND kind = 'msg')) ORDER BY seq ASC LIMIT ?3",
+    /* The literal thread > 0 lets SQLite use the partial index messages_thread. */
+    [ST_REPLIES] = "SELECT thread, count(*), max(seq), max(ts) FROM messages WHERE channel = ?1 "
+                   "AND thread > 0 AND thread BETWEEN ?2 AND ?3 AND kind = 'msg' GROUP BY thread",
     [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
     [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user, channel, seq) VALUES(?1, ?2, ?3)",
     [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
