@@ -23,15 +23,15 @@
 
 #include "base/blob.h"
 #include "base/buf.h"
+#include "chat/chat_payload.h"
 #include "store/store.h"
 
 #define CHAT_NAME_MAX 32    /* default longest user name, in code points */
 #define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
 #define CHAT_CHANNEL_MAX 80
-#define CHAT_TOKEN_LEN 32    /* session tokens: 32 hex digits */
-#define CHAT_ONLINE_MAX 100  /* names listed in a welcome; online_count has the total */
-#define CHAT_RECENT 256      /* committed messages each channel keeps encoded in memory */
-#define CHAT_MENTIONS_MAX 16 /* distinct @names listed in a msg's mentions */
+#define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
+#define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
+#define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
 
 typedef struct chat_hub chat_hub_t;
 typedef struct chat_session chat_session_t;
@@ -95,27 +95,6 @@ typedef struct chat_msg {
     uint64_t thread, target;
     char id[400]; /* the request id as JSON text, "" if none */
 } chat_msg_t;
-
-/* What an event is, for the hub's own checks (the store and the wire use the strings). */
-typedef enum {
-    CHAT_EV_MSG,
-    CHAT_EV_EDIT,
-    CHAT_EV_DELETE,
-    CHAT_EV_REACT,
-    CHAT_EV_UNREACT
-} chat_ev_t;
-
-/* One @name in a text: a slice of it. */
-typedef struct {
-    const char *name;
-    size_t len;
-} chat_mention_t;
-
-/* The @names in text: "@name" at the start of the text or after a non-word character (so
- * mail addresses are not mentions), the name running to white space or punctuation;
- * "@channel" and "@here" mean everyone in the channel. Distinct, in order, at most
- * CHAT_MENTIONS_MAX. Returns how many. */
-size_t chat_mentions(const char *text, chat_mention_t out[]);
 
 /* A reaction in force: user put emoji on the message with seq target. */
 typedef struct {
@@ -243,9 +222,6 @@ void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *s
                             uint64_t thread, uint64_t target, const char *id);
 /* The recent-ring entry of seq, or NULL when the ring does not hold it. */
 const chat_recent_t *chat_hub_recent(const chat_channel_t *ch, uint64_t seq);
-/* Events' names, and back (-1: unknown). */
-const char *chat_ev_name(chat_ev_t kind);
-int chat_ev_parse(const char *name);
 /* Whether s's user may have unread mentions: named in some message, or a channel of s has
  * an @channel or @here after the user's read marker. False means a join can skip asking
  * the store. */
@@ -275,16 +251,5 @@ blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq);
 /* The history frame for a join (the newest cfg.history messages), a new reference; NULL
  * when the ring cannot answer (not primed yet, or too short), then the store must. */
 blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch);
-
-/* Frames. */
-/* A whole unmasked, unfragmented frame of any opcode: one immutable image for every
- * recipient. */
-blob_t *chat_frame(int opcode, const void *payload, size_t len);
-blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
-blob_t *chat_frame_buf(const buf_t *b);
-/* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
- * (the @names in the text, "channel" and "here" included) when there are any, and
- * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers). */
-void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
 
 #endif

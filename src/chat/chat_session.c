@@ -21,6 +21,7 @@
 #include "base/xmalloc.h"
 #include "chat/chat_channel.h"
 #include "chat/chat_event.h"
+#include "chat/chat_resume.h"
 #include "chat/chat_search.h"
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
@@ -29,7 +30,7 @@
 #define HISTORY_LIMIT_DEFAULT 50
 #define TYPING_INTERVAL_MS 1000
 
-typedef enum { Q_JOIN, Q_HISTORY, Q_RESUME } query_kind_t;
+typedef enum { Q_JOIN, Q_HISTORY } query_kind_t;
 
 /* What a store query needs to answer its session. */
 typedef struct {
@@ -224,7 +225,8 @@ static void send_self_join(chat_session_t *s, chat_channel_t *ch)
 
 /* Ends a hold: the answer covered everything committed up to now (the store serves in
  * order), so live fan-out may resume after the newest seq the answer or the channel had. */
-static void release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs, size_t n)
+void chat_session_release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs,
+                               size_t n)
 {
     chat_link_t *l = chat_hub_link(s, ch);
     if (!l || !l->held)
@@ -237,188 +239,21 @@ static void release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_
         l->last_sent = top;
 }
 
-/* A resume in progress, over one or more channels, one after the other. Each is served in
- * pages of RESUME_PAGE messages; the next page is asked of the store only once the
- * connection's queue has drained, so a resume costs at most one page of memory however long
- * the gap, and a client that stops reading stalls only itself. Every channel's link stays
- * held until its last page, so live messages of it are not sent in between (the pages carry
- * them); a channel done goes live again while the next is served. One `resumed` ends it. */
-typedef struct {
-    chat_channel_t *ch;
-    uint64_t from, to; /* the client's last seq; the last seq sent */
-    bool recovered;    /* false: the range cannot be served (no hold was taken) */
-} resume_entry_t;
-
-struct chat_resume {
-    resume_entry_t *e;
-    size_t n, cur;  /* entries; the one being served */
-    uint64_t after; /* the next message of e[cur] is after this seq */
-    bool querying;  /* a page query is in flight (it frees the resume if the session went) */
-    char id[sizeof(((json_env_t *)0)->id)];
-};
-
-#define RESUME_PAGE 100
-
-static void send_resumed(chat_session_t *s, const chat_resume_t *r)
-{
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"resumed\"");
-    if (r->id[0])
-        buf_appendf(&b, ",\"id\":%s", r->id);
-    buf_append_str(&b, ",\"payload\":{\"channels\":{");
-    for (size_t i = 0; i < r->n; i++) {
-        const resume_entry_t *e = &r->e[i];
-        if (i)
-            buf_append_str(&b, ",");
-        json_append_string(&b, e->ch->name, strlen(e->ch->name));
-        buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}",
-                    (unsigned long long)e->from + 1, (unsigned long long)e->to,
-                    e->recovered ? "true" : "false");
-    }
-    buf_append_str(&b, "}}}");
-    /* With the pages, past the bound: the pager kept the backlog under half of it. */
-    if (s->conn) {
-        blob_t *f = chat_frame_buf(&b);
-        s->hub->t->send_bulk(s->conn, f);
-        blob_unref(f);
-    }
-    buf_deinit(&b);
-}
-
-static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more);
-static void resume_step(chat_session_t *s);
-
-static void resume_next_page(chat_session_t *s)
-{
-    chat_resume_t *r = s->resume;
-    chat_channel_t *ch = r->e[r->cur].ch;
-    query_ctx_t *q = xcalloc(1, sizeof(*q));
-    q->s = s;
-    q->ch = ch;
-    q->kind = Q_RESUME;
-    r->querying = true;
-    chat_session_ref(s);
-    store_query_t sq = {
-        .channel = ch->name, .after = r->after, .limit = RESUME_PAGE, .forward = true};
-    if (store_query(s->hub->store, &sq, on_query, q) < 0)
-        on_query(q, -1, NULL, 0, false); /* shutting down */
-}
-
-static void resume_end(chat_session_t *s)
-{
-    free(s->resume->e);
-    free(s->resume);
-    s->resume = NULL;
-}
-
-/* One page arrived: send it, then the next page (now, or when the queue drains) or the
- * closing `resumed`. */
-static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, size_t n, bool more)
-{
-    chat_resume_t *r = s->resume;
-    r->querying = false;
-    if (!s->conn) {
-        resume_end(s);
-        return;
-    }
-    if (status < 0) {
-        for (size_t i = r->cur; i < r->n; i++)
-            if (r->e[i].recovered)
-                release_hold(s, r->e[i].ch, NULL, 0);
-        chat_session_error(s, "internal", "the message store failed to answer", r->id);
-        resume_end(s);
-        return;
-    }
-    (void)more; /* resume_step compares with `committed` instead */
-    for (size_t i = 0; i < n && s->hub->t->backlog(s->conn) < s->hub->cfg.outbound_budget; i++) {
-        buf_t b = BUF_INIT;
-        buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
-        chat_msg_payload_json(&b, r->e[r->cur].ch->name, &msgs[i]);
-        buf_append_str(&b, "}");
-        blob_t *f = chat_frame_buf(&b);
-        s->hub->t->send_bulk(s->conn, f);
-        blob_unref(f);
-        buf_deinit(&b);
-        r->after = msgs[i].seq;
-    }
-    resume_step(s);
-}
-
-/* Moves on to the next channel of the resume, if any. */
-static void resume_advance(chat_resume_t *r)
-{
-    r->cur++;
-    if (r->cur < r->n)
-        r->after = r->e[r->cur].from;
-}
-
-/* Sends the resume onwards while the connection's backlog is under budget: from the ring
- * of recent frames when it covers the next seq, else a page from the store. Over budget,
- * waits for the queue to drain. A channel's part ends, and its hold with it, only once it
- * has caught up with `committed`: everything committed during the hold went out in it. The
- * backlog stays under the outbound bound, so the live messages that follow are not taken
- * for a slow consumer's. */
-static void resume_step(chat_session_t *s)
-{
-    chat_resume_t *r = s->resume;
-    const chat_transport_t *t = s->hub->t;
-    while (t->backlog(s->conn) < s->hub->cfg.outbound_budget) {
-        if (r->cur == r->n) {
-            send_resumed(s, r);
-            resume_end(s);
-            return;
-        }
-        resume_entry_t *e = &r->e[r->cur];
-        if (!e->recovered) {
-            resume_advance(r);
-            continue;
-        }
-        if (r->after >= e->ch->committed) {
-            chat_link_t *l = chat_hub_link(s, e->ch);
-            if (l && l->held) {
-                l->held--;
-                if (r->after > l->last_sent)
-                    l->last_sent = r->after;
-            }
-            e->to = r->after;
-            resume_advance(r);
-            continue;
-        }
-        if (!chat_hub_recent_covers(e->ch, r->after)) {
-            resume_next_page(s);
-            return;
-        }
-        t->send_bulk(s->conn, chat_hub_recent_frame(e->ch, r->after + 1));
-        r->after++;
-    }
-    t->want_drain(s->conn);
-}
-
-void chat_session_drained(chat_session_t *s)
-{
-    if (s->resume && !s->resume->querying && s->conn)
-        resume_step(s);
-}
-
 static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
 {
     query_ctx_t *q = ctx;
     chat_session_t *s = q->s;
     if (status < 0)
         n = 0;
-    if (q->kind == Q_RESUME) {
-        resume_page(s, status, msgs, n, more);
-    } else {
-        if (q->kind == Q_JOIN)
-            release_hold(s, q->ch, msgs, n);
-        if (s->conn) {
-            if (status < 0)
-                chat_session_error(s, "internal", "the message store failed to answer", q->id);
-            else
-                send_history(s, q->ch, msgs, n, more, q->id);
-            if (q->kind == Q_JOIN && q->self_join)
-                send_self_join(s, q->ch);
-        }
+    if (q->kind == Q_JOIN)
+        chat_session_release_hold(s, q->ch, msgs, n);
+    if (s->conn) {
+        if (status < 0)
+            chat_session_error(s, "internal", "the message store failed to answer", q->id);
+        else
+            send_history(s, q->ch, msgs, n, more, q->id);
+        if (q->kind == Q_JOIN && q->self_join)
+            send_self_join(s, q->ch);
     }
     chat_session_unref(s);
     free(q);
@@ -748,60 +583,6 @@ static void do_history(chat_session_t *s, const json_env_t *e)
     start_query(s, ch, Q_HISTORY, &sq, e->id, false);
 }
 
-static void do_resume(chat_session_t *s, const json_env_t *e)
-{
-    json_t *chans = e->payload ? json_object_get(e->payload, "channels") : NULL;
-    if (!json_is_object(chans)) {
-        chat_session_error(s, "bad_payload", "resume needs payload.channels, an object", e->id);
-        return;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(chans, key, v)
-    {
-        if (!json_is_integer(v) || json_integer_value(v) < 0) {
-            chat_session_error(s, "bad_payload", "each channel maps to the last seq seen (>= 0)",
-                               e->id);
-            return;
-        }
-        chat_channel_t *ch = chat_hub_channel(s->hub, key);
-        if (!ch) {
-            chat_session_error(s, "no_such_channel", "no such channel", e->id);
-            return;
-        }
-        if (!chat_hub_link(s, ch)) {
-            chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
-            return;
-        }
-    }
-    if (s->resume) {
-        chat_session_error(s, "bad_payload", "a resume is already in progress", e->id);
-        return;
-    }
-    chat_resume_t *r = xcalloc(1, sizeof(*r));
-    r->n = json_object_size(chans);
-    r->e = xcalloc(r->n ? r->n : 1, sizeof(*r->e));
-    snprintf(r->id, sizeof(r->id), "%s", e->id);
-    size_t i = 0;
-    json_object_foreach(chans, key, v)
-    {
-        resume_entry_t *en = &r->e[i++];
-        en->ch = chat_hub_channel(s->hub, key);
-        en->from = (uint64_t)json_integer_value(v);
-        en->to = en->ch->committed;
-        /* Seqs this server never committed (not our history), or a gap longer than we
-         * replay: the client must refetch history. Else held until its part is sent. */
-        en->recovered =
-            en->from <= en->ch->committed && en->ch->committed - en->from <= s->hub->cfg.resume_max;
-        if (en->recovered)
-            chat_hub_link(s, en->ch)->held++;
-    }
-    if (r->n)
-        r->after = r->e[0].from;
-    s->resume = r;
-    resume_step(s);
-}
-
 static void do_typing(chat_session_t *s, const json_env_t *e)
 {
     chat_channel_t *ch = payload_channel(s, e->payload, e->id);
@@ -860,7 +641,7 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
     } else if (strcmp(e.type, "history") == 0) {
         do_history(s, &e);
     } else if (strcmp(e.type, "resume") == 0) {
-        do_resume(s, &e);
+        chat_resume_request(s, &e);
     } else if (strcmp(e.type, "typing") == 0) {
         do_typing(s, &e);
     } else if (strcmp(e.type, "search") == 0) {
@@ -874,6 +655,11 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
 }
 
 /* ---- the session's public face ---- */
+
+void chat_session_drained(chat_session_t *s)
+{
+    chat_resume_drained(s);
+}
 
 chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
                                   const char *client_id)
@@ -952,8 +738,7 @@ void chat_session_close(chat_session_t *s)
             *pp = s->pres_next;
     }
     s->conn = NULL;
-    if (s->resume && !s->resume->querying)
-        resume_end(s); /* a page in flight frees it when it lands */
+    chat_resume_abandon(s);
     if (s->pres && chat_hub_presence_remove(h, s->pres))
         chat_hub_announce(h, &h->general, s->name, false, NULL);
     s->pres = NULL;

@@ -61,6 +61,11 @@ bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char 
 /* Sends the history that follows joining ch (from memory or the store, holding the link
  * until the store answers), then the user's own `join` event when self_join. */
 void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join);
+/* Ends one hold of s on ch: a store answer (msgs, oldest first, may be NULL) covered
+ * everything committed up to now, so live fan-out goes on after the newest seq it or the
+ * channel had. No-op when s left ch meanwhile. */
+void chat_session_release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs,
+                               size_t n);
 
 /* A whole text message (valid UTF-8) arrived. */
 void chat_session_text(chat_session_t *s, const char *text, size_t len);

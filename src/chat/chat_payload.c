@@ -1,0 +1,135 @@
+/* chat_payload - how the chat domain's messages look on the wire: whole WebSocket frames,
+ * msg and event payloads, the @mentions found in a text, and thread summaries. Pure
+ * functions of their inputs, shared by the hub and the sessions. */
+#include "chat/chat_payload.h"
+
+#include <string.h>
+
+#include "chat/chat_hub.h" /* CHAT_NAME_BYTES */
+#include "json/json_env.h"
+#include "ws/ws_frame.h"
+
+static const char *const ev_names[] = {"msg", "edit", "delete", "react", "unreact"};
+
+const char *chat_ev_name(chat_ev_t kind)
+{
+    return ev_names[kind];
+}
+
+int chat_ev_parse(const char *name)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, ev_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+blob_t *chat_frame(int opcode, const void *payload, size_t len)
+{
+    uint8_t head[WS_MAX_HEADER];
+    size_t hl = ws_frame_header(head, opcode, true, len, NULL);
+    blob_t *b = blob_new(hl + len);
+    memcpy(b->data, head, hl);
+    if (len)
+        memcpy(b->data + hl, payload, len);
+    return b;
+}
+
+blob_t *chat_frame_text(const char *text, size_t len)
+{
+    return chat_frame(WS_OP_TEXT, text, len);
+}
+
+blob_t *chat_frame_buf(const buf_t *b)
+{
+    return chat_frame_text(b->data, b->len);
+}
+
+static bool mention_end(char c)
+{
+    return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+           strchr(",.;:!?()[]{}<>\"'", c) != NULL;
+}
+
+size_t chat_mentions(const char *text, chat_mention_t out[])
+{
+    size_t n = 0;
+    for (const char *p = text; *p && n < CHAT_MENTIONS_MAX; p++) {
+        if (*p != '@' ||
+            (p > text && ((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
+                          (p[-1] >= '0' && p[-1] <= '9') || p[-1] == '_')))
+            continue;
+        const char *name = p + 1;
+        size_t len = 0;
+        while (!mention_end(name[len]) && len <= CHAT_NAME_BYTES)
+            len++;
+        if (len == 0 || len > CHAT_NAME_BYTES || name[0] == '@')
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = out[i].len == len && memcmp(out[i].name, name, len) == 0;
+        if (!dup)
+            out[n++] = (chat_mention_t){name, len};
+        p = name + len - 1;
+    }
+    return n;
+}
+
+static void mentions_json(buf_t *out, const char *text)
+{
+    chat_mention_t m[CHAT_MENTIONS_MAX];
+    size_t n = chat_mentions(text, m);
+    for (size_t i = 0; i < n; i++) {
+        buf_append_str(out, i ? "," : ",\"mentions\":[");
+        json_append_string(out, m[i].name, m[i].len);
+    }
+    if (n)
+        buf_append_str(out, "]");
+}
+
+void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m)
+{
+    buf_append_str(out, "{\"channel\":");
+    json_append_string(out, channel, strlen(channel));
+    buf_appendf(out, ",\"seq\":%llu,\"user\":", (unsigned long long)m->seq);
+    json_append_string(out, m->user, strlen(m->user));
+    int kind = chat_ev_parse(m->kind ? m->kind : "msg");
+    if (kind == CHAT_EV_REACT || kind == CHAT_EV_UNREACT) {
+        buf_append_str(out, ",\"emoji\":");
+        json_append_string(out, m->text, strlen(m->text));
+        buf_appendf(out, ",\"on\":%s", kind == CHAT_EV_REACT ? "true" : "false");
+    } else if (kind != CHAT_EV_DELETE) {
+        buf_append_str(out, ",\"text\":");
+        json_append_string(out, m->text, strlen(m->text));
+    }
+    buf_appendf(out, ",\"ts\":%lld", (long long)m->ts);
+    if (kind > CHAT_EV_MSG)
+        buf_appendf(out, ",\"kind\":\"%s\",\"target\":%llu",
+                    kind == CHAT_EV_UNREACT ? "react" : chat_ev_name((chat_ev_t)kind),
+                    (unsigned long long)m->target);
+    if (m->thread)
+        buf_appendf(out, ",\"thread\":%llu", (unsigned long long)m->thread);
+    if ((kind == CHAT_EV_MSG || kind == CHAT_EV_EDIT) && strchr(m->text, '@'))
+        mentions_json(out, m->text);
+    if (m->replies)
+        chat_replies_json(out, m->replies, m->last_reply, m->last_reply_ts);
+    buf_append_str(out, "}");
+}
+
+void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts)
+{
+    buf_appendf(out, ",\"replies\":{\"count\":%u,\"last_seq\":%llu,\"last_ts\":%lld}", count,
+                (unsigned long long)last, (long long)ts);
+}
+
+void chat_frame_payload(const blob_t *f, const char **p, size_t *len)
+{
+    static const char key[] = "\"payload\":";
+    uint8_t l7 = (uint8_t)f->data[1] & 0x7f;
+    size_t hl = l7 == 127 ? 10 : l7 == 126 ? 4 : 2;
+    /* {"type":"<kind>","payload":{...}}: the key follows the short type. */
+    const char *start = f->data + hl;
+    const char *k = memmem(start, f->len - hl, key, sizeof(key) - 1);
+    *p = k + sizeof(key) - 1;
+    *len = (size_t)(f->data + f->len - *p) - 1;
+}

@@ -1,0 +1,59 @@
+/* chat_payload - how the chat domain's messages look on the wire: whole WebSocket frames
+ * (built once, shared by reference by every recipient), msg and event payloads, the
+ * @mentions in a text, and thread summaries. Pure functions, shared by the hub and the
+ * sessions; docs/protocol.md is the contract they follow. */
+#ifndef PARLEY_CHAT_PAYLOAD_H
+#define PARLEY_CHAT_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/blob.h"
+#include "base/buf.h"
+#include "store/store.h"
+
+#define CHAT_MENTIONS_MAX 16 /* distinct @names listed in a msg's mentions */
+
+/* What an event is, for the hub's own checks (the store and the wire use the strings). */
+typedef enum {
+    CHAT_EV_MSG,
+    CHAT_EV_EDIT,
+    CHAT_EV_DELETE,
+    CHAT_EV_REACT,
+    CHAT_EV_UNREACT
+} chat_ev_t;
+
+/* One @name in a text: a slice of it. */
+typedef struct {
+    const char *name;
+    size_t len;
+} chat_mention_t;
+
+/* The @names in text: "@name" at the start of the text or after a non-word character (so
+ * mail addresses are not mentions), the name running to white space or punctuation;
+ * "@channel" and "@here" mean everyone in the channel. Distinct, in order, at most
+ * CHAT_MENTIONS_MAX. Returns how many. */
+size_t chat_mentions(const char *text, chat_mention_t out[]);
+
+/* Events' names, and back (-1: unknown). */
+const char *chat_ev_name(chat_ev_t kind);
+int chat_ev_parse(const char *name);
+
+/* Frames. */
+/* A whole unmasked, unfragmented frame of any opcode: one immutable image for every
+ * recipient. */
+blob_t *chat_frame(int opcode, const void *payload, size_t len);
+blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
+blob_t *chat_frame_buf(const buf_t *b);
+/* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
+ * (the @names in the text, "channel" and "here" included) when there are any, and
+ * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers). */
+void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
+/* Appends a thread's summary, ,"replies":{"count","last_seq","last_ts"}, to a payload
+ * being built. */
+void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts);
+/* The payload object inside a whole JSON frame built here: after the WebSocket header and
+ * {"type":"...","payload":, up to (not including) the frame's closing brace. */
+void chat_frame_payload(const blob_t *f, const char **p, size_t *len);
+
+#endif
