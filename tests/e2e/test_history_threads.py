@@ -100,3 +100,114 @@ def test_parents_carry_their_reply_count(server):
         await erin.close()
 
     run(flow())
+
+
+def fold(events):
+    """A channel's visible state from its events in seq order, as a client builds it:
+    messages with their text, edited/deleted marks, reactions and reply counts."""
+    state, seen = {}, []
+    for e in events:
+        seen.append(e["seq"])
+        kind = e.get("kind", "msg")
+        if kind == "msg":
+            state[e["seq"]] = {"user": e["user"], "text": e["text"], "thread": e.get("thread"),
+                               "edited": False, "deleted": False, "reactions": {},
+                               "replies": 0}
+            if e.get("thread"):
+                state[e["thread"]]["replies"] += 1
+        elif kind == "edit":
+            state[e["target"]].update(text=e["text"], edited=True)
+        elif kind == "delete":
+            state[e["target"]].update(text=None, deleted=True)
+        elif kind == "react":
+            who = state[e["target"]]["reactions"].setdefault(e["emoji"], set())
+            (who.add if e["on"] else who.discard)(e["user"])
+    assert seen == list(range(seen[0], seen[0] + len(seen))) if seen else True, seen
+    for m in state.values():
+        m["reactions"] = {k: sorted(v) for k, v in m["reactions"].items() if v}
+    return state
+
+
+def test_a_user_away_for_everything_resumes_the_same_state(server):
+    """Carol leaves; alice and bob create, invite, DM, reply, react, edit and delete; the
+    server restarts; carol's one resume gives her every channel's events without a gap or
+    a duplicate, and folding them gives what the others see."""
+    async def ev(c, type_, payload, id):
+        await c.send_json(type_, payload, id=id)
+        ack = await expect(c, "ack", lambda m: m.get("id") == id)
+        return ack["payload"]["seq"]
+
+    async def whole(c, channel):
+        await c.send_json("history", {"channel": channel, "after": 0, "limit": 200}, id="w")
+        page = (await expect(c, "history", lambda m: m.get("id") == "w"))["payload"]
+        assert page["more"] is False
+        return page["messages"]
+
+    async def away():
+        carol, welcome, hist = await Client.joined(server, "carol")
+        await post(carol, "general", "back in a bit", id="c0")
+        await carol.close()
+        return welcome["session"], hist["messages"][-1]["seq"] if hist["messages"] else 1
+
+    session, _ = run(away())
+
+    async def meanwhile():
+        alice, _, _ = await Client.joined(server, "alice")
+        bob, _, _ = await Client.joined(server, "bob")
+        await request(alice, "channel_create", {"name": "launch"}, "channel")
+        await request(alice, "channel_invite", {"channel": "launch", "user": "carol"}, "invited")
+        await request(bob, "channel_join", {"channel": "launch"}, "channel")
+        root = await ev(alice, "msg", {"channel": "launch", "text": "go/no-go @carol?"}, "a1")
+        await ev(bob, "msg", {"channel": "launch", "text": "go", "thread": root}, "b1")
+        oops = await ev(bob, "msg", {"channel": "launch", "text": "wrong room"}, "b2")
+        await ev(bob, "delete", {"channel": "launch", "seq": oops}, "b3")
+        await ev(alice, "edit", {"channel": "launch", "seq": root, "text": "go/no-go?"}, "a2")
+        for who, emoji, id in ((bob, "🚀", "r1"), (alice, "🚀", "r2"), (bob, "👀", "r3"),
+                               (bob, "👀", "r4")):
+            await ev(who, "react", {"channel": "launch", "seq": root, "emoji": emoji}, id)
+        g = await ev(alice, "msg", {"text": "all hands at 3"}, "a3")
+        await ev(bob, "msg", {"text": "ok", "thread": g}, "b4")
+        dm = (await request(alice, "dm_open", {"users": ["carol"]}, "channel"))
+        dm = dm["payload"]["channel"]["name"]
+        await ev(alice, "msg", {"channel": dm, "text": "can you lead?"}, "a4")
+        truth = {ch: fold(await whole(alice, ch)) for ch in ("general", "launch", dm)}
+        await alice.close()
+        await bob.close()
+        return dm, truth
+
+    dm, truth = run(meanwhile())
+    assert truth["launch"][1]["text"] == "go/no-go?" and truth["launch"][1]["edited"]
+    assert truth["launch"][1]["reactions"] == {"🚀": ["alice", "bob"]}
+    assert truth["launch"][1]["replies"] == 1 and truth["launch"][3]["deleted"]
+    server.stop()
+    server.restart()
+
+    async def back():
+        carol = await Client.connect(server)
+        welcome = await carol.join("carol", session=session)
+        chans = {c["name"]: c for c in welcome["channels"]}
+        assert set(chans) == {"general", "launch", dm}
+        assert chans["launch"]["unread"] == chans["launch"]["last_seq"] > 0
+        hist = (await carol.recv_json("history"))["payload"]["messages"]
+        mine = [m for m in hist if m.get("text") == "back in a bit"]
+        assert len(mine) == 1
+        known = mine[0]["seq"]
+        # everything since: one resume over the three channels
+        await carol.send_json("resume", {"channels": {"general": known, "launch": 0, dm: 0}},
+                              id="res")
+        got = {"general": [m for m in hist if m["seq"] <= known], "launch": [], dm: []}
+        while True:
+            m = await carol.recv_json(skip=("join", "leave", "typing", "mentions"))
+            if m["type"] == "resumed":
+                break
+            assert m["type"] in ("msg", "edit", "delete", "react"), m
+            got[m["payload"]["channel"]].append(m["payload"])
+        spans = m["payload"]["channels"]
+        for ch, events in got.items():
+            seqs = [e["seq"] for e in events]
+            assert seqs == list(range(1, chans[ch]["last_seq"] + 1)), (ch, seqs)
+            assert spans[ch]["recovered"] and spans[ch]["to"] == chans[ch]["last_seq"]
+            assert fold(events) == truth[ch], ch
+        await carol.close()
+
+    run(back())
