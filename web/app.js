@@ -87,6 +87,7 @@
   };
   const elData = new WeakMap(); // message element -> the message (or pending) it shows
   let chans = null;             // channels.js, once init ran
+  let mx = null;                // messages.js (threads, reactions, edits), once init ran
 
   /* ---------- small helpers ---------- */
 
@@ -154,8 +155,14 @@
     return new Date(ts).toLocaleDateString(undefined, opts);
   }
 
-  function minSeq(v) { return v.seqs.length ? v.seqs[0] : null; }
-  function maxSeq(v) { return v.seqs.length ? v.seqs[v.seqs.length - 1] : 0; }
+  // The range of seqs the view's pages covered. Thread replies and events (edits, deletes,
+  // reactions) take seqs too but are not in `seqs`: messages.js keeps their range in
+  // extraLow / extraHigh, so paging, resume and read markers go past them.
+  function minSeq(v) {
+    const s = v.seqs.length ? v.seqs[0] : null;
+    return v.extraLow != null && (s === null || v.extraLow < s) ? v.extraLow : s;
+  }
+  function maxSeq(v) { return Math.max(v.seqs.length ? v.seqs[v.seqs.length - 1] : 0, v.extraHigh || 0); }
 
   function lowerBound(arr, x) {
     let lo = 0, hi = arr.length;
@@ -221,6 +228,7 @@
     state.views.delete(name);
     if (state.view === v) showChannel(GENERAL);
     v.box.remove();
+    if (mx) mx.gone(v);
   }
 
   // Back to one empty #general: a new person signs in, or the old one signs out.
@@ -228,6 +236,7 @@
     for (const v of state.views.values()) {
       v.box.remove();
       for (const t of v.typers.values()) clearTimeout(t);
+      if (mx) mx.gone(v);
     }
     state.views.clear();
     state.pending.clear();
@@ -444,6 +453,7 @@
     // The membership list is the server's word: channels left from another tab while we
     // were away disappear here, channels joined meanwhile appear.
     chans.applyWelcome(Array.isArray(p.channels) ? p.channels : []);
+    if (mx) mx.welcome(); // before the `mentions` that may follow the join
     renderOnline();
     showApp();
     setStatus("connected", "connected");
@@ -488,6 +498,7 @@
     const v = viewOf(p.channel);
     if (!v) return;
     stopTyping(v, p.user);
+    if (mx) mx.live(v, p); // mentions and notifications, before it counts as seen
     let added = false;
     inView(v, () => { added = addMessage(v, p); }, false);
     if (added) chans.arrived(v);
@@ -508,7 +519,7 @@
 
   function onAck(p, m) {
     const pend = state.pending.get(String(m.id));
-    if (!pend) return;
+    if (!pend) { if (mx) mx.onAck(p, m); return; }
     state.pending.delete(pend.id);
     removeMessageEl(pend.el);
     // The ack tells us everything the msg echo will: show it confirmed right away.
@@ -580,6 +591,7 @@
       }
     }
     // Requests made from a dialog show their error in it, where the reader is looking.
+    if (mx && mx.onError(code, text, m)) return;
     if (chans.onError(code, text, m)) return;
     chans.toast(text + " (" + code + ")", "error");
   }
@@ -594,6 +606,7 @@
 
   // Adds one message payload to v unless its seq is already there. Returns whether it was new.
   function addMessage(v, raw) {
+    if (mx && mx.claim(v, raw)) return false; // a thread reply or an event: messages.js folds it
     if (!raw || !Number.isInteger(raw.seq) || typeof raw.text !== "string") return false;
     if (v.messages.has(raw.seq)) return false;
     const msg = {
@@ -602,6 +615,8 @@
       text: raw.text,
       ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(),
     };
+    msg.channel = v.name;
+    if (mx) mx.adopt(v, msg, raw); // mentions, the server's thread summary
     msg.el = renderMessage(msg, null);
     const idx = lowerBound(v.seqs, msg.seq);
     v.seqs.splice(idx, 0, msg.seq);
@@ -645,6 +660,7 @@
     row.append(gutter, body);
     elData.set(row, pend || msg);
     if (pend) row.classList.add("is-pending");
+    if (mx) mx.decorateRow(row, msg, pend); // reactions, edits, deletes, replies: from data
     return row;
   }
 
@@ -723,6 +739,7 @@
     v.seqs = [];
     v.hasOlder = true;
     v.synced = false;
+    if (mx) mx.cleared(v);
     const first = firstPendingEl(v);
     if (first) decorate(first);
     if (v === state.view) renderHistoryTop();
@@ -1119,6 +1136,13 @@
       online: () => state.online,
       closeSidebar: () => toggleSidebar(false),
       historyChanged: (v) => { if (v === state.view) renderHistoryTop(); },
+      // for messages.js
+      title: (v) => chans.title(v),
+      hhmm, dayLabel, renderMessage, appendLinkified,
+      change: (v, fn) => inView(v, fn, false),
+      viewed: (v) => chans.viewed(v),
+      renderList: () => chans.renderList(),
+      toast: (text, kind) => chans.toast(text, kind),
     };
   }
 
@@ -1139,6 +1163,8 @@
     bind();
     chans = window.parleyChannels(makeCore());
     Object.assign(handlers, chans.handlers);
+    mx = window.parleyMessages ? window.parleyMessages(makeCore()) : null;
+    if (mx) Object.assign(handlers, mx.handlers);
     state.user = load(KEY_NAME);
     state.session = load(KEY_SESSION);
     ui.loginName.value = state.user;

@@ -198,6 +198,7 @@
     // another channel neither loses that nor marks what came in after it.
     function viewed(v) {
       if (!reads || document.hidden || v !== core.current()) return;
+      if (v.mentions) { v.mentions = 0; renderList(); } // read: its mentions are too
       v.readUpTo = Math.max(v.readUpTo, core.maxSeq(v));
       if (v.readTimer || v.readUpTo <= (v.info.readSeq || 0)) return;
       v.readTimer = setTimeout(() => {
@@ -222,6 +223,7 @@
       if (v === core.current()) return;
       const latest = Math.max(v.info.lastSeq || 0, core.maxSeq(v));
       v.unread = Math.max(0, latest - v.info.readSeq);
+      if (!v.unread) v.mentions = 0; // read up to the end in another tab
       renderList();
     }
 
@@ -418,7 +420,15 @@
       if (active) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
       a.textContent = "";
       a.append(markFor(v.info.kind, v), el("span", "channel-name", isDm(v) ? title(v) : v.name));
-      if (unread) {
+      // Unread mentions (messages.js counts them) outrank the plain count: a red pill.
+      const mentions = active ? 0 : v.mentions || 0;
+      if (mentions) {
+        const pill = el("span", "badge badge-mention", mentions > 99 ? "99+" : String(mentions));
+        pill.dataset.testid = "channel-mention";
+        pill.title = mentions === 1 ? "1 unread mention" : mentions + " unread mentions";
+        a.classList.add("has-unread");
+        a.append(pill);
+      } else if (unread) {
         const badge = el("span", "badge", unread > 99 ? "99+" : String(unread));
         badge.dataset.testid = "channel-unread";
         badge.title = unread === 1 ? "1 unread message" : unread + " unread messages";
@@ -426,7 +436,8 @@
       }
       a.title = v.info.topic ? title(v) + ": " + v.info.topic : title(v);
       // Read as "design, 2 unread" rather than "hash design 2".
-      a.setAttribute("aria-label", title(v) + (unread ? ", " + unread + " unread" : ""));
+      a.setAttribute("aria-label", title(v) + (unread ? ", " + unread + " unread" : "") +
+        (mentions ? ", " + mentions + (mentions === 1 ? " mention" : " mentions") : ""));
     }
 
     // Alt+Up / Alt+Down walk the sidebar, as in Slack.
