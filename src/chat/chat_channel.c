@@ -128,7 +128,7 @@ size_t chat_channel_member_count(const chat_channel_t *ch)
     return ch == &ch->hub->general ? ch->hub->online : ch->nusers;
 }
 
-void chat_channel_json(const chat_channel_t *ch, const char *user, buf_t *out)
+void chat_channel_json(const chat_channel_t *ch, const char *user, int64_t mentions, buf_t *out)
 {
     buf_append_str(out, "{\"name\":");
     json_append_string(out, ch->name, strlen(ch->name));
@@ -151,6 +151,8 @@ void chat_channel_json(const chat_channel_t *ch, const char *user, buf_t *out)
         buf_appendf(out, ",\"read_seq\":%llu,\"unread\":%llu", (unsigned long long)read,
                     (unsigned long long)(ch->committed > read ? ch->committed - read : 0));
     }
+    if (mentions >= 0)
+        buf_appendf(out, ",\"mentions\":%lld", (long long)mentions);
     buf_append_str(out, "}");
 }
 
@@ -175,7 +177,7 @@ static void channel_event(chat_session_t *s, const chat_channel_t *ch, const cha
     if (id && id[0])
         buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"channel\":");
-    chat_channel_json(ch, s->name, &b);
+    chat_channel_json(ch, s->name, -1, &b);
     buf_append_str(&b, "}}");
     chat_session_send(s, &b);
     buf_deinit(&b);
@@ -219,7 +221,7 @@ void chat_channel_json_member_list(chat_session_t *s, buf_t *out)
     qsort(v, n, sizeof(*v), by_name);
     for (size_t i = 0; i < n; i++) {
         buf_append_str(out, ",");
-        chat_channel_json(v[i], s->name, out);
+        chat_channel_json(v[i], s->name, (int64_t)chat_session_join_mentions(s, v[i]), out);
     }
     free(v);
 }
@@ -488,7 +490,7 @@ static void do_list(chat_session_t *s, const json_env_t *e)
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_append_str(&b, ",");
-        chat_channel_json(v[i], s->name, &b);
+        chat_channel_json(v[i], s->name, -1, &b);
         b.len--; /* reopen the object for one more field */
         buf_appendf(&b, ",\"member\":%s}", chat_channel_has_user(v[i], s->name) ? "true" : "false");
     }

@@ -29,13 +29,14 @@ void chat_channel_user_add(chat_channel_t *ch, const char *user);
 void chat_channel_user_remove(chat_channel_t *ch, const char *user);
 /* The member count clients are shown: stored members, or users online for #general. */
 size_t chat_channel_member_count(const chat_channel_t *ch);
-/* Appends {"name","kind","topic","members","last_seq"}, and for a user (NULL: none) that
-user's "read_seq" and "unread". */
-void chat_channel_json(const chat_channel_t *ch, const char *user, buf_t *out);
+/* Appends {"name","kind","topic","members","last_seq"}, for a user (NULL: none) that
+user's "read_seq" and "unread", and "mentions" unless it is negative. */
+void chat_channel_json(const chat_channel_t *ch, const char *user, int64_t mentions, buf_t *out);
 /* A user's read marker (0: nothing read), and moving it forward (never back). */
 uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user);
 void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq);
-/* Appends ",{...}" for each channel of s other than #general, by name. */
+/* Appends ",{...}" for each channel of s other than #general, by name, with the unread
+ * mentions counted for its welcome. */
 void chat_channel_json_member_list(chat_session_t *s, buf_t *out);
 /* Slack's rules: 1-80 of a-z 0-9 - _, not starting with - or _. */
 bool chat_channel_name_valid(const char *name, size_t len);

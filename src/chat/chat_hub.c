@@ -179,12 +179,12 @@ static void on_load_mentioned(void *ctx, const char *channel, const char *user, 
         note_mention(h, ch, user, strlen(user), seq);
 }
 
-bool chat_hub_may_have_mentions(chat_hub_t *h, chat_session_t *s)
+bool chat_hub_may_have_mentions(chat_hub_t *h, const char *user)
 {
     size_t lo = 0, hi = h->nmentioned;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(h->mentioned[mid], s->name);
+        int c = strcmp(h->mentioned[mid], user);
         if (c == 0)
             return true;
         if (c < 0)
@@ -192,8 +192,10 @@ bool chat_hub_may_have_mentions(chat_hub_t *h, chat_session_t *s)
         else
             hi = mid;
     }
-    for (chat_link_t *l = s->links; l; l = l->s_next)
-        if (l->ch->everyone_seq > chat_channel_read_get(l->ch, s->name))
+    if (h->general.everyone_seq > chat_channel_read_get(&h->general, user))
+        return true;
+    for (chat_channel_t *c = h->channels; c; c = c->next)
+        if (c->everyone_seq > chat_channel_read_get(c, user) && chat_channel_has_user(c, user))
             return true;
     return false;
 }

@@ -222,10 +222,10 @@ void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *s
                             uint64_t thread, uint64_t target, const char *id);
 /* The recent-ring entry of seq, or NULL when the ring does not hold it. */
 const chat_recent_t *chat_hub_recent(const chat_channel_t *ch, uint64_t seq);
-/* Whether s's user may have unread mentions: named in some message, or a channel of s has
- * an @channel or @here after the user's read marker. False means a join can skip asking
+/* Whether user may have unread mentions: named in some message, or a channel they are in
+ * has an @channel or @here after their read marker. False means a join can skip asking
  * the store. */
-bool chat_hub_may_have_mentions(chat_hub_t *h, chat_session_t *s);
+bool chat_hub_may_have_mentions(chat_hub_t *h, const char *user);
 
 /* Reactions in force: whether user has emoji on target, and toggling it. */
 bool chat_hub_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,

@@ -334,7 +334,8 @@ static void send_welcome(chat_session_t *s, const char *id)
     json_append_string(&b, s->name, strlen(s->name));
     buf_appendf(&b, ",\"session\":\"%s\",\"channels\":[", s->pres->token);
     /* #general first, then the others by name (the links are newest first). */
-    chat_channel_json(&s->hub->general, s->name, &b);
+    chat_channel_json(&s->hub->general, s->name,
+                      (int64_t)chat_session_join_mentions(s, &s->hub->general), &b);
     chat_channel_json_member_list(s, &b);
     buf_append_str(&b, "],\"online\":");
     chat_hub_online_json(s->hub, &b);
@@ -343,16 +344,122 @@ static void send_welcome(chat_session_t *s, const char *id)
     buf_deinit(&b);
 }
 
-/* A join's unread-mention count in flight: the user's channels and, for each, the newest
- * seq committed at the join (the count stops there; later mentions arrive live). */
-typedef struct {
-    chat_session_t *s;
-    chat_channel_t **ch;
-    uint64_t *bound;
+/* A join waiting for the store's count of the user's unread mentions, which its welcome
+ * carries. Until then the connection is not in any channel (nothing live reaches it), and
+ * requests that arrive are kept, in order, to run after the welcome: a client may send its
+ * first requests right behind its join. */
+struct chat_join {
+    chat_channel_t *ch; /* whose history follows the welcome */
+    bool first;         /* the user's first connection: announce the arrival */
+    char id[sizeof(((json_env_t *)0)->id)];
+    chat_channel_t **mch; /* channels with unread mentions, and how many */
+    uint64_t *mn;
     size_t n;
-} mention_ctx_t;
+    buf_t held; /* requests meanwhile: each a size_t length, then its bytes */
+    size_t nheld;
+};
 
-static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more);
+#define JOIN_HELD_MAX 64             /* requests kept while a join waits */
+#define JOIN_HELD_BYTES (256 * 1024) /* and their bytes */
+
+uint64_t chat_session_join_mentions(const chat_session_t *s, const chat_channel_t *ch)
+{
+    for (size_t i = 0; s->join && i < s->join->n; i++)
+        if (s->join->mch[i] == ch)
+            return s->join->mn[i];
+    return 0;
+}
+
+static void join_free(chat_join_t *j)
+{
+    free(j->mch);
+    free(j->mn);
+    buf_deinit(&j->held);
+    free(j);
+}
+
+static void json_request(chat_session_t *s, const char *text, size_t len);
+
+/* Keeps a request that arrived while the join waits; past the bound the client is not
+ * waiting for its welcome as the protocol asks, and is closed. */
+static void join_hold(chat_session_t *s, const char *text, size_t len)
+{
+    chat_join_t *j = s->join;
+    if (j->nheld == JOIN_HELD_MAX || j->held.len + len > JOIN_HELD_BYTES) {
+        s->hub->t->close(s->conn, WS_CLOSE_POLICY, "too many requests before the welcome");
+        return;
+    }
+    buf_append(&j->held, &len, sizeof(len));
+    buf_append(&j->held, text, len);
+    j->nheld++;
+}
+
+/* Enters every channel of the user and sends the join sequence: welcome (with j's mention
+ * counts), the arrival, the channel's history; then runs the requests held meanwhile. */
+static void join_finish(chat_session_t *s, chat_join_t *j)
+{
+    s->joined = true;
+    s->pres_next = s->pres->sessions;
+    s->pres->sessions = s;
+    /* Every channel the user is in; only the requested one replays its history now (the
+     * client asks for the others' when it shows them, or resumes them). */
+    chat_hub_member_add(&s->hub->general, s)->last_sent = s->hub->general.committed;
+    for (chat_channel_t *c = s->hub->channels; c; c = c->next)
+        if (chat_channel_has_user(c, s->name))
+            chat_hub_member_add(c, s)->last_sent = c->committed;
+    s->join = j;
+    send_welcome(s, j->id);
+    s->join = NULL;
+    if (j->first)
+        chat_hub_announce(s->hub, &s->hub->general, s->name, true, s);
+    /* It may have left that channel (from another tab) while the join waited. */
+    chat_link_t *l = chat_hub_link(s, j->ch);
+    chat_session_join_history(s, l ? l : chat_hub_link(s, &s->hub->general), true);
+    for (size_t off = 0; off < j->held.len && s->conn;) {
+        size_t len;
+        memcpy(&len, j->held.data + off, sizeof(len));
+        off += sizeof(len);
+        json_request(s, j->held.data + off, len);
+        off += len;
+    }
+    join_free(j);
+}
+
+/* The user's unread mentions: rows come by channel, then seq. Each channel counts those
+ * up to what it has committed now, the point its welcome describes; any later one reaches
+ * the user live, with its mentions. */
+static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more)
+{
+    chat_session_t *s = ctx;
+    chat_join_t *j = s->join;
+    (void)more;
+    s->join = NULL;
+    if (!s->conn) {
+        join_free(j);
+        chat_session_unref(s);
+        return;
+    }
+    if (status < 0)
+        n = 0; /* the welcome goes out without counts rather than not at all */
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k < n && strcmp(rows[k].channel, rows[i].channel) == 0)
+            k++;
+        chat_channel_t *ch = chat_hub_channel(s->hub, rows[i].channel);
+        uint64_t count = 0;
+        for (size_t r = i; ch && r < k; r++)
+            count += rows[r].seq <= ch->committed;
+        if (count) {
+            j->mch = xrealloc(j->mch, (j->n + 1) * sizeof(*j->mch));
+            j->mn = xrealloc(j->mn, (j->n + 1) * sizeof(*j->mn));
+            j->mch[j->n] = ch;
+            j->mn[j->n++] = count;
+        }
+        i = k;
+    }
+    join_finish(s, j);
+    chat_session_unref(s);
+}
 
 static void do_join(chat_session_t *s, const json_env_t *e)
 {
@@ -400,77 +507,20 @@ static void do_join(chat_session_t *s, const json_env_t *e)
         return;
     }
     s->name = xstrdup(name);
-    s->joined = true;
     s->mode = CHAT_MODE_JSON;
-    s->pres_next = s->pres->sessions;
-    s->pres->sessions = s;
-    /* Every channel the user is in; only the requested one replays its history now (the
-     * client asks for the others' when it shows them, or resumes them). */
-    chat_hub_member_add(&s->hub->general, s)->last_sent = s->hub->general.committed;
-    for (chat_channel_t *c = s->hub->channels; c; c = c->next)
-        if (chat_channel_has_user(c, name))
-            chat_hub_member_add(c, s)->last_sent = c->committed;
-    send_welcome(s, e->id);
-    if (first)
-        chat_hub_announce(s->hub, &s->hub->general, name, true, s);
-    chat_session_join_history(s, chat_hub_link(s, ch), true);
-    /* Unread mentions need the store: they follow as their own event, when there are any,
-     * counted up to what each channel had committed now (later ones arrive live). */
-    if (!chat_hub_may_have_mentions(s->hub, s))
-        return; /* nobody ever named this user, and no @channel since the last read */
-    mention_ctx_t *mc = xcalloc(1, sizeof(*mc));
-    mc->s = s;
-    for (chat_link_t *l = s->links; l; l = l->s_next)
-        mc->n++;
-    mc->ch = xcalloc(mc->n, sizeof(*mc->ch));
-    mc->bound = xcalloc(mc->n, sizeof(*mc->bound));
-    mc->n = 0;
-    for (chat_link_t *l = s->links; l; l = l->s_next) {
-        mc->ch[mc->n] = l->ch;
-        mc->bound[mc->n++] = l->ch->committed;
+    chat_join_t *j = xcalloc(1, sizeof(*j));
+    j->ch = ch;
+    j->first = first;
+    snprintf(j->id, sizeof(j->id), "%s", e->id);
+    buf_init(&j->held);
+    if (!chat_hub_may_have_mentions(s->hub, name)) {
+        join_finish(s, j); /* nobody ever named this user, and no @channel since a read */
+        return;
     }
+    s->join = j;
     chat_session_ref(s);
-    if (store_mention_counts(s->hub->store, s->name, on_mention_counts, mc) < 0)
-        on_mention_counts(mc, -1, NULL, 0, false);
-}
-
-static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more)
-{
-    mention_ctx_t *mc = ctx;
-    chat_session_t *s = mc->s;
-    (void)more;
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"mentions\",\"payload\":{\"channels\":{");
-    size_t sent = 0;
-    /* Rows come by channel, then seq: count each channel's run up to its bound. */
-    for (size_t i = 0; status >= 0 && s->conn && i < n;) {
-        size_t j = i;
-        while (j < n && strcmp(rows[j].channel, rows[i].channel) == 0)
-            j++;
-        for (size_t k = 0; k < mc->n; k++) {
-            if (strcmp(mc->ch[k]->name, rows[i].channel) != 0 || !chat_hub_link(s, mc->ch[k]))
-                continue;
-            uint64_t count = 0;
-            for (size_t r = i; r < j; r++)
-                count += rows[r].seq <= mc->bound[k];
-            if (count) {
-                if (sent++)
-                    buf_append_str(&b, ",");
-                json_append_string(&b, mc->ch[k]->name, strlen(mc->ch[k]->name));
-                buf_appendf(&b, ":%llu", (unsigned long long)count);
-            }
-            break;
-        }
-        i = j;
-    }
-    buf_append_str(&b, "}}}");
-    if (sent)
-        chat_session_send(s, &b);
-    buf_deinit(&b);
-    chat_session_unref(s);
-    free(mc->ch);
-    free(mc->bound);
-    free(mc);
+    if (store_mention_counts(s->hub->store, s->name, on_mention_counts, s) < 0)
+        on_mention_counts(s, -1, NULL, 0, false);
 }
 
 void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join)
@@ -617,6 +667,10 @@ static void do_ping(chat_session_t *s, const json_env_t *e)
 
 static void json_request(chat_session_t *s, const char *text, size_t len)
 {
+    if (s->join) {
+        join_hold(s, text, len);
+        return;
+    }
     json_env_t e;
     const char *code;
     char msg[160];
@@ -739,7 +793,8 @@ void chat_session_close(chat_session_t *s)
     }
     s->conn = NULL;
     chat_resume_abandon(s);
-    if (s->pres && chat_hub_presence_remove(h, s->pres))
+    /* A join still waiting for its welcome was never announced. */
+    if (s->pres && chat_hub_presence_remove(h, s->pres) && !s->join)
         chat_hub_announce(h, &h->general, s->name, false, NULL);
     s->pres = NULL;
     chat_session_unref(s);

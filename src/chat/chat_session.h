@@ -24,6 +24,7 @@ typedef enum {
 } chat_mode_t;
 
 typedef struct chat_resume chat_resume_t;
+typedef struct chat_join chat_join_t;
 
 /* Ordered widest first: one of these per connection, so padding counts. */
 struct chat_session {
@@ -34,6 +35,7 @@ struct chat_session {
     chat_session_t *pres_next; /* the user's other JSON sessions */
     chat_link_t *links;        /* the channels it is in */
     chat_resume_t *resume;     /* a paged resume in progress, or NULL */
+    chat_join_t *join;         /* a join waiting for its mention counts, or NULL */
     double tokens;             /* rate limit bucket */
     uint64_t bucket_ms;
     uint64_t typing_ms;
@@ -58,6 +60,9 @@ void chat_session_error(chat_session_t *s, const char *code, const char *msg, co
 bool chat_session_take_token(chat_session_t *s);
 /* payload.text as a message text (1-max_text characters); false after answering. */
 bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char **t, size_t *len);
+/* The user's unread mentions in ch as counted for this connection's welcome (0 when the
+ * join did not need to ask the store). */
+uint64_t chat_session_join_mentions(const chat_session_t *s, const chat_channel_t *ch);
 /* Sends the history that follows joining ch (from memory or the store, holding the link
  * until the store answers), then the user's own `join` event when self_join. */
 void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join);

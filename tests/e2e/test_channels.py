@@ -197,7 +197,8 @@ def test_channels_survive_a_restart_and_resume_together(server):
         chans = {c["name"]: c for c in welcome["channels"]}
         assert [c["name"] for c in welcome["channels"]] == ["general", "design", "ops"]
         assert chans["design"] == {"name": "design", "kind": "public", "topic": "t",
-                                   "members": 1, "last_seq": 3, "read_seq": 0, "unread": 3}
+                                   "members": 1, "last_seq": 3, "read_seq": 0, "unread": 3,
+                                   "mentions": 0}
         assert chans["ops"]["kind"] == "private" and chans["ops"]["last_seq"] == 2
         assert hist["channel"] == "design"
         assert [m["text"] for m in hist["messages"]] == ["d0", "d1", "d2"]
@@ -471,7 +472,13 @@ def test_threads_edits_deletes_reactions(server):
     run(after())
 
 
-def test_unread_mention_counts_follow_welcome(server):
+def mention_counts(welcome):
+    """welcome's unread mention counts, by channel, of the channels that have some."""
+    assert all(isinstance(c["mentions"], int) for c in welcome["channels"]), welcome
+    return {c["name"]: c["mentions"] for c in welcome["channels"] if c["mentions"]}
+
+
+def test_welcome_carries_unread_mention_counts(server):
     async def flow():
         alice, _, _ = await Client.joined(server, "alice")
         await request(alice, "channel_create", {"name": "design"}, "channel")
@@ -484,22 +491,18 @@ def test_unread_mention_counts_follow_welcome(server):
         await alice.send_json("delete", {"channel": "design", "seq": gone["seq"]}, id="d")
         await expect(alice, "delete", lambda m: m["payload"]["target"] == gone["seq"])
         bob, welcome, _ = await Client.joined(server, "bob")
-        m = await bob.recv_json("mentions")
-        assert m["payload"] == {"channels": {"general": 2, "design": 1}}
+        assert mention_counts(welcome) == {"general": 2, "design": 1}
         await request(bob, "read", {"channel": "general", "seq": 3}, "read")
         await bob.close()
-        bob, _, _ = await Client.joined(server, "bob", session=welcome["session"])
-        m = await bob.recv_json("mentions")
-        assert m["payload"] == {"channels": {"design": 1}}
+        bob, again, _ = await Client.joined(server, "bob", session=welcome["session"])
+        assert mention_counts(again) == {"design": 1}
         await request(bob, "read", {"channel": "design", "seq": 99}, "read")
         await bob.close()
-        # nothing unread to report: no event at all
-        bob, _, _ = await Client.joined(server, "bob", session=welcome["session"])
-        await bob.expect_silence(0.3)
+        bob, again, _ = await Client.joined(server, "bob", session=welcome["session"])
+        assert mention_counts(again) == {}
         # @channel counts for everyone in it, newcomers included
-        carol, _, _ = await Client.joined(server, "carol")
-        m = await carol.recv_json("mentions")
-        assert m["payload"] == {"channels": {"general": 1}}
+        carol, cw, _ = await Client.joined(server, "carol")
+        assert mention_counts(cw) == {"general": 1}
         for c in (alice, bob, carol):
             await c.close()
         return welcome["session"]
@@ -509,18 +512,50 @@ def test_unread_mention_counts_follow_welcome(server):
     server.restart()
 
     async def after():
-        # what is known of mentions comes back from the store: counts for who has some,
-        # nothing at all for who has none
-        dave, _, _ = await Client.joined(server, "dave")
-        m = await dave.recv_json("mentions")
-        assert m["payload"] == {"channels": {"general": 1}}
+        # what is known of mentions comes back from the store
+        dave, w, _ = await Client.joined(server, "dave")
+        assert mention_counts(w) == {"general": 1}
         await request(dave, "read", {"channel": "general", "seq": 99}, "read")
         await dave.close()
-        bob, _, _ = await Client.joined(server, "bob", session=session)
-        await bob.expect_silence(0.3)
+        bob, w, _ = await Client.joined(server, "bob", session=session)
+        assert mention_counts(w) == {}
         await bob.close()
-        dave, _, _ = await Client.joined(server, "dave")
-        await dave.expect_silence(0.3)
+        dave, w, _ = await Client.joined(server, "dave")
+        assert mention_counts(w) == {}
         await dave.close()
 
     run(after())
+
+
+def test_requests_right_behind_a_join_wait_for_its_welcome(server):
+    """A join that must ask the store for mention counts answers later: what the client
+    sent right behind it runs after the welcome, in order."""
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice")
+        await post(alice, "general", "@bob ping", id="m1")
+        bob = await Client.connect(server)
+        await bob.send_json("join", {"user": "bob"}, id="j")
+        await bob.send_json("msg", {"text": "first"}, id="a")
+        await bob.send_json("ping", id="p")
+        await bob.send_json("msg", {"text": "second"}, id="b")
+        await bob.send_json("join", {"user": "bob"}, id="j2")
+        order, want = [], {("ack", "a"), ("ack", "b"), ("pong", "p"), ("error", "j2")}
+        while not want <= set(order):
+            m = await bob.recv_json(skip=("typing", "leave", "msg"))
+            if m["type"] == "welcome":
+                assert mention_counts(m["payload"]) == {"general": 1}
+            if m["type"] != "join" or m["payload"]["user"] == "bob":
+                order.append((m["type"], m.get("id") or m.get("code")))
+        # the join sequence first; then the requests, run in the order they came (the
+        # acks wait for their commit, so they may follow the immediate answers)
+        assert order[:3] == [("welcome", "j"), ("history", None), ("join", None)], order
+        assert order.index(("ack", "a")) < order.index(("ack", "b")), order
+        assert order.index(("pong", "p")) < order.index(("error", "j2")), order
+        assert len(order) == 7, order
+        got = [m["text"] for m in (await request(alice, "history", {}, "history", id="h"))
+               ["payload"]["messages"]]
+        assert got[-2:] == ["first", "second"]
+        await alice.close()
+        await bob.close()
+
+    run(flow())
