@@ -10,6 +10,14 @@
  *
  * Only the shown channel's list is in the document; the others are detached DOM trees
  * that keep receiving messages, so switching back is instant and keeps its scroll spot.
+ *
+ * A list's rows are a window: one contiguous run of its seqs, at most MAX_ROWS long (see
+ * "the message window"). Messages outside it keep their data, with `el` null, and come
+ * back through renderMessage when scrolled to, so a 50,000-message channel costs a few
+ * hundred rows of DOM. A search result can open a channel at an old message: the list then
+ * holds a stretch around it, "detached" from the present, and pages forward with
+ * `history` `after` until it meets the present again.
+ *
  * The channel sidebar, header, dialogs and toasts live in channels.js, which gets a small
  * `core` object from here (see makeCore) and hands back the handlers of channel frames.
  *
@@ -33,6 +41,10 @@
   const BACKOFF_JITTER = 0.3;
   const RESTART_DELAY_MS = 300;      // close 1001: the server is restarting, come back fast
   const PAGE_SIZE = 50;
+  const MAX_ROWS = 400;              // message rows in a list's DOM, at most...
+  const KEEP_ROWS = 300;             // ... cut back to this many around the reader
+  const HOLD_MAX = 1000;             // live messages a detached list holds for later
+  const HIGHLIGHT_MS = 3000;         // a jumped-to message stays highlighted this long
   const NEAR_BOTTOM_PX = 80;
   const NEAR_TOP_PX = 300;
   const NOTICE_MS = 6000;
@@ -87,7 +99,7 @@
   };
   const elData = new WeakMap(); // message element -> the message (or pending) it shows
   let chans = null;             // channels.js, once init ran
-  let mx = null;                // messages.js (threads, reactions, edits), once init ran
+  let search = null;            // search.js, once init ran (absent: no search box)
 
   /* ---------- small helpers ---------- */
 
@@ -155,14 +167,8 @@
     return new Date(ts).toLocaleDateString(undefined, opts);
   }
 
-  // The range of seqs the view's pages covered. Thread replies and events (edits, deletes,
-  // reactions) take seqs too but are not in `seqs`: messages.js keeps their range in
-  // extraLow / extraHigh, so paging, resume and read markers go past them.
-  function minSeq(v) {
-    const s = v.seqs.length ? v.seqs[0] : null;
-    return v.extraLow != null && (s === null || v.extraLow < s) ? v.extraLow : s;
-  }
-  function maxSeq(v) { return Math.max(v.seqs.length ? v.seqs[v.seqs.length - 1] : 0, v.extraHigh || 0); }
+  function minSeq(v) { return v.seqs.length ? v.seqs[0] : null; }
+  function maxSeq(v) { return v.seqs.length ? v.seqs[v.seqs.length - 1] : 0; }
 
   function lowerBound(arr, x) {
     let lo = 0, hi = arr.length;
@@ -203,6 +209,14 @@
       countStale: false,    // member count may be out of date (join/leave seen elsewhere)
       readUpTo: 0,          // newest seq seen while shown, for the next read marker
       readTimer: 0,
+      detached: false,      // the list is a stretch of the past: newer messages exist
+      jumpReq: null,        // id of the request for the page around jumpSeq
+      jumpSeq: 0,
+      newerReq: null,       // id of the outstanding `after` request, and its `after`
+      newerAfter: 0,
+      loadedTo: 0,          // while detached: the newest seq its pages covered
+      held: new Map(),      // while detached: live messages past loadedTo, seq -> payload
+      heldLost: false,      // ... some had to be dropped (HOLD_MAX)
     };
   }
 
@@ -228,7 +242,6 @@
     state.views.delete(name);
     if (state.view === v) showChannel(GENERAL);
     v.box.remove();
-    if (mx) mx.gone(v);
   }
 
   // Back to one empty #general: a new person signs in, or the old one signs out.
@@ -236,7 +249,6 @@
     for (const v of state.views.values()) {
       v.box.remove();
       for (const t of v.typers.values()) clearTimeout(t);
-      if (mx) mx.gone(v);
     }
     state.views.clear();
     state.pending.clear();
@@ -287,7 +299,7 @@
   function sendResume() {
     const channels = {};
     for (const v of state.views.values()) {
-      if (v.synced || v.seqs.length) channels[v.name] = maxSeq(v);
+      if (!v.detached && (v.synced || v.seqs.length)) channels[v.name] = maxSeq(v);
     }
     if (Object.keys(channels).length) send({ type: "resume", id: newId("r"), payload: { channels } });
   }
@@ -341,6 +353,7 @@
     for (const v of state.views.values()) {
       v.olderReq = v.reloadReq = v.firstReq = null;
       v.awaitHistory = false;
+      windowLost(v);
     }
     stopHeartbeat();
     clearTypers();
@@ -453,7 +466,6 @@
     // The membership list is the server's word: channels left from another tab while we
     // were away disappear here, channels joined meanwhile appear.
     chans.applyWelcome(Array.isArray(p.channels) ? p.channels : []);
-    if (mx) mx.welcome(); // before the `mentions` that may follow the join
     renderOnline();
     showApp();
     setStatus("connected", "connected");
@@ -471,6 +483,7 @@
     const v = viewOf(p.channel);
     if (!v) return;
     const list = Array.isArray(p.messages) ? p.messages : [];
+    if (windowPage(v, p, m, list)) return;
     const has = (id) => m.id !== undefined && m.id === id;
     const isOlder = has(v.olderReq), isReload = has(v.reloadReq), isFirst = has(v.firstReq);
     const prevMin = minSeq(v);
@@ -498,7 +511,6 @@
     const v = viewOf(p.channel);
     if (!v) return;
     stopTyping(v, p.user);
-    if (mx) mx.live(v, p); // mentions and notifications, before it counts as seen
     let added = false;
     inView(v, () => { added = addMessage(v, p); }, false);
     if (added) chans.arrived(v);
@@ -519,7 +531,7 @@
 
   function onAck(p, m) {
     const pend = state.pending.get(String(m.id));
-    if (!pend) { if (mx) mx.onAck(p, m); return; }
+    if (!pend) return;
     state.pending.delete(pend.id);
     removeMessageEl(pend.el);
     // The ack tells us everything the msg echo will: show it confirmed right away.
@@ -585,13 +597,14 @@
       markFailed(pend, code === "rate_limited" ? "Not sent: too fast" : code === "too_large" ? "Not sent: too long" : "Not sent");
     } else if (id !== undefined) {
       for (const v of state.views.values()) {
+        windowFailed(v, id);
         if (id !== v.olderReq && id !== v.reloadReq && id !== v.firstReq) continue;
         v.olderReq = v.reloadReq = v.firstReq = null;
         if (v === state.view) renderHistoryTop();
       }
     }
     // Requests made from a dialog show their error in it, where the reader is looking.
-    if (mx && mx.onError(code, text, m)) return;
+    if (search && search.onError(code, text, m)) return;
     if (chans.onError(code, text, m)) return;
     chans.toast(text + " (" + code + ")", "error");
   }
@@ -600,13 +613,20 @@
 
   // Runs a change to v's list. Only the shown list has a scroll position to keep.
   function inView(v, change, forceBottom) {
-    if (v === state.view) preserveScroll(change, forceBottom);
-    else change();
+    if (v !== state.view) {
+      change();
+      limitRows(v, v.pinned);
+      return;
+    }
+    const bottom = forceBottom || atPresent();
+    preserveScroll(() => { change(); limitRows(v, bottom); }, forceBottom);
   }
 
   // Adds one message payload to v unless its seq is already there. Returns whether it was new.
   function addMessage(v, raw) {
-    if (mx && mx.claim(v, raw)) return false; // a thread reply or an event: messages.js folds it
+    // A detached list takes nothing past its pages (replies and events neither): it stays
+    // one contiguous stretch, and paging forward brings the rest in order.
+    if (v.detached && raw && Number.isInteger(raw.seq) && raw.seq > v.loadedTo) return hold(v, raw);
     if (!raw || !Number.isInteger(raw.seq) || typeof raw.text !== "string") return false;
     if (v.messages.has(raw.seq)) return false;
     const msg = {
@@ -616,15 +636,11 @@
       ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(),
     };
     msg.channel = v.name;
-    if (mx) mx.adopt(v, msg, raw); // mentions, the server's thread summary
-    msg.el = renderMessage(msg, null);
+    msg.el = null;
     const idx = lowerBound(v.seqs, msg.seq);
     v.seqs.splice(idx, 0, msg.seq);
     v.messages.set(msg.seq, msg);
-    const next = idx + 1 < v.seqs.length ? v.messages.get(v.seqs[idx + 1]).el : firstPendingEl(v);
-    v.box.insertBefore(msg.el, next);
-    decorate(msg.el);
-    if (next) decorate(next);
+    if (inWindow(v, idx)) placeRow(v, idx);
     return true;
   }
 
@@ -637,6 +653,7 @@
     const row = el("div", "msg");
     row.dataset.testid = "message";
     if (msg.seq) row.dataset.seq = msg.seq;
+    row.dataset.channel = pend ? pend.view.name : msg.channel || "";
     row.style.setProperty("--h", hueOf(msg.user));
     const when = new Date(msg.ts).toLocaleString();
 
@@ -660,7 +677,6 @@
     row.append(gutter, body);
     elData.set(row, pend || msg);
     if (pend) row.classList.add("is-pending");
-    if (mx) mx.decorateRow(row, msg, pend); // reactions, edits, deletes, replies: from data
     return row;
   }
 
@@ -733,13 +749,13 @@
   }
 
   function clearMessages(v) {
-    for (const msg of v.messages.values()) msg.el.remove();
+    for (const msg of v.messages.values()) if (msg.el) msg.el.remove();
     v.box.querySelectorAll(".day-sep").forEach((s) => s.remove());
     v.messages.clear();
     v.seqs = [];
     v.hasOlder = true;
     v.synced = false;
-    if (mx) mx.cleared(v);
+    resetWindow(v);
     const first = firstPendingEl(v);
     if (first) decorate(first);
     if (v === state.view) renderHistoryTop();
@@ -749,9 +765,10 @@
     const v = state.view;
     const top = ui.historyTop;
     top.textContent = "";
+    renderJumpBar();
     if (!v) return;
-    if (v.olderReq || v.reloadReq || v.firstReq) {
-      top.append(el("div", "loading", v.firstReq ? "Loading messages…" : "Loading older messages…"));
+    if (v.olderReq || v.reloadReq || v.firstReq || v.jumpReq) {
+      top.append(el("div", "loading", v.firstReq || v.jumpReq ? "Loading messages…" : "Loading older messages…"));
     } else if (!v.hasOlder) {
       top.append(chans.intro(v));
     }
@@ -787,7 +804,7 @@
   // were there, else the first visible row stays put (older pages insert above it). The
   // browser's own scroll anchoring is off in CSS so the two do not fight.
   function preserveScroll(change, forceBottom) {
-    const atBottom = forceBottom || isNearBottom();
+    const atBottom = forceBottom || atPresent();
     const anchor = atBottom ? null : firstVisibleRow();
     const before = anchor ? anchor.getBoundingClientRect().top : 0;
     change();
@@ -797,6 +814,7 @@
 
   function loadOlder() {
     const v = state.view;
+    if (v && renderMore(v, true)) return; // rows held in memory come back first
     if (!state.joined || !v || !v.hasOlder || v.olderReq || v.reloadReq || v.firstReq) return;
     const before = minSeq(v);
     if (before === null) return;
@@ -813,8 +831,9 @@
   }
 
   function onScroll() {
-    state.pinned = isNearBottom();
+    state.pinned = atPresent();
     if (ui.scroller.scrollTop < NEAR_TOP_PX) loadOlder();
+    if (nearEnd()) loadNewer();
     if (state.pinned) hidePill();
   }
 
@@ -827,6 +846,302 @@
   function hidePill() {
     state.unseenBelow = 0;
     ui.newPill.hidden = true;
+  }
+
+  /* ---------- the message window ---------- */
+
+  // A list's rows are one contiguous run of v.seqs; the messages before and after it keep
+  // their data in v.messages with el = null and are drawn again through renderMessage (so
+  // whatever decorates a row comes back with it) when the reader scrolls to them. The data
+  // itself stays: a message is a small object, 50,000 of them a few MB, while dropping
+  // them would turn every scroll back into round trips. The DOM is what makes a long list
+  // slow (layout, style, memory per node), so that is what is bounded.
+
+  function rowsOf(v) { return v.box.querySelectorAll(":scope > .msg[data-seq]"); }
+
+  // The window's first (or last) row; pending rows come after all of them.
+  function edgeRow(v, last) {
+    if (!last) return v.box.querySelector(":scope > .msg[data-seq]");
+    let n = v.box.lastElementChild;
+    while (n && !(isMessageEl(n) && n.dataset.seq)) n = n.previousElementSibling;
+    return n;
+  }
+
+  // Index in v.seqs of the window's first (or last) message, -1 when it shows none.
+  function edgeIndex(v, last) {
+    const row = edgeRow(v, last);
+    return row ? lowerBound(v.seqs, elData.get(row).seq) : -1;
+  }
+
+  // Whether the window shows the newest message there is.
+  function windowAtEnd(v) {
+    return !v.detached && (!v.seqs.length || edgeIndex(v, true) === v.seqs.length - 1);
+  }
+
+  // The reader sees the newest messages: new ones should scroll into view.
+  function atPresent() {
+    return isNearBottom() && (!state.view || windowAtEnd(state.view));
+  }
+
+  function nearEnd() {
+    const s = ui.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_TOP_PX;
+  }
+
+  // Whether the message just put at v.seqs[idx] joins the window: it is next to a shown
+  // row, or the list's only message.
+  function inWindow(v, idx) {
+    const prev = idx > 0 ? v.messages.get(v.seqs[idx - 1]) : null;
+    const next = idx + 1 < v.seqs.length ? v.messages.get(v.seqs[idx + 1]) : null;
+    return (!prev && !next) || !!(prev && prev.el) || !!(next && next.el);
+  }
+
+  // Draws v.seqs[idx] at its place in the window, which must be next to it.
+  function placeRow(v, idx) {
+    const msg = v.messages.get(v.seqs[idx]);
+    msg.el = renderMessage(msg, null);
+    const after = idx + 1 < v.seqs.length ? v.messages.get(v.seqs[idx + 1]).el : null;
+    const next = after || firstPendingEl(v);
+    v.box.insertBefore(msg.el, next);
+    decorate(msg.el);
+    if (next) decorate(next);
+  }
+
+  function dropRow(row) {
+    const msg = elData.get(row);
+    removeMessageEl(row);
+    if (msg) msg.el = null;
+  }
+
+  // Cuts a list longer than MAX_ROWS back to KEEP_ROWS: around the first row the reader
+  // sees, or the newest ones when they are at the bottom. A list not shown and not at its
+  // bottom keeps its top, where its saved scroll spot is.
+  function limitRows(v, keepBottom) {
+    if (v.box.childElementCount <= MAX_ROWS) return; // rows, day separators, pending
+    const rows = rowsOf(v);
+    if (rows.length <= MAX_ROWS) return;
+    let from = 0;
+    if (keepBottom) {
+      from = rows.length - KEEP_ROWS;
+    } else if (v === state.view) {
+      const at = Array.prototype.indexOf.call(rows, firstVisibleRow());
+      from = Math.min(Math.max(0, at - (KEEP_ROWS >> 1)), rows.length - KEEP_ROWS);
+    }
+    for (let i = 0; i < from; i++) dropRow(rows[i]);
+    for (let i = from + KEEP_ROWS; i < rows.length; i++) dropRow(rows[i]);
+  }
+
+  // Draws up to a page of the messages held past the window's top (or bottom) edge, the
+  // reader's place kept. Returns whether there were any.
+  function renderMore(v, up) {
+    const edge = edgeIndex(v, !up);
+    if (edge < 0) return false;
+    const end = up ? Math.max(0, edge - PAGE_SIZE) : Math.min(v.seqs.length - 1, edge + PAGE_SIZE);
+    if (end === edge) return false;
+    inView(v, () => {
+      if (up) for (let i = edge - 1; i >= end; i--) placeRow(v, i);
+      else for (let i = edge + 1; i <= end; i++) placeRow(v, i);
+    }, false);
+    return true;
+  }
+
+  // Replaces the window with KEEP_ROWS messages around v.seqs[idx].
+  function renderAround(v, idx) {
+    for (const row of rowsOf(v)) dropRow(row);
+    const from = Math.max(0, Math.min(idx - (KEEP_ROWS >> 1), v.seqs.length - KEEP_ROWS));
+    const to = Math.min(v.seqs.length, from + KEEP_ROWS);
+    for (let i = from; i < to; i++) placeRow(v, i);
+  }
+
+  // The reader reached the window's bottom: held rows first, then, away from the present,
+  // the next page from the server.
+  function loadNewer() {
+    const v = state.view;
+    if (v && !renderMore(v, false)) requestNewer(v);
+  }
+
+  function requestNewer(v) {
+    if (!v.detached || !state.joined || v.newerReq || v.jumpReq) return;
+    v.newerAfter = v.loadedTo; // what the pages covered; live events may have gone further
+    v.newerReq = newId("h");
+    send({ type: "history", id: v.newerReq,
+      payload: { channel: v.name, after: v.newerAfter, limit: PAGE_SIZE } });
+  }
+
+  // Content shorter than the pane gives no scroll event to page forward with.
+  function fillBelow(v) {
+    if (v === state.view && v.detached && nearEnd()) loadNewer();
+  }
+
+  function highestSeq(list) {
+    let top = 0;
+    for (const raw of list) if (raw && Number.isInteger(raw.seq) && raw.seq > top) top = raw.seq;
+    return top;
+  }
+
+  // A live message of a detached list: kept for when paging forward reaches it.
+  function hold(v, raw) {
+    if (v.held.size >= HOLD_MAX) {
+      v.held.clear();
+      v.heldLost = true; // paging forward fetches them instead
+    }
+    v.held.set(raw.seq, raw);
+    return false;
+  }
+
+  function resetWindow(v) {
+    v.detached = false;
+    v.olderReq = v.reloadReq = v.firstReq = v.jumpReq = v.newerReq = null;
+    v.loadedTo = 0;
+    v.held.clear();
+    v.heldLost = false;
+  }
+
+  // Opens channel `name` at message `seq`: scrolls to it when the list holds it, else
+  // makes the list a window around it (history before seq + 1), detached from the present.
+  function jumpTo(name, seq) {
+    const v = state.views.get(name);
+    if (!v || !Number.isInteger(seq) || seq < 1) return;
+    // A synced list holds every message from its oldest on (up to the present, unless
+    // detached): a seq in there that is no row is an event, shown by its neighbour.
+    const held = v.synced && !v.jumpReq && v.seqs.length > 0 && seq >= minSeq(v) &&
+      (seq <= maxSeq(v) || !v.detached);
+    if (!held && state.joined) {
+      clearMessages(v); // pending rows stay, after the window
+      v.synced = true;  // the jump's page fills it: nothing else to fetch when shown
+      v.detached = true;
+      v.pinned = false;
+      v.jumpSeq = seq;
+      v.jumpReq = newId("h");
+      send({ type: "history", id: v.jumpReq, payload: { channel: name, before: seq + 1, limit: PAGE_SIZE } });
+    }
+    if (state.view !== v) showChannel(name);
+    else renderHistoryTop();
+    if (held) reveal(v, seq);
+  }
+
+  // Scrolls v's message seq (or the next one shown, for a seq that is not a row) to the
+  // middle of the pane and highlights it for a moment.
+  function reveal(v, seq) {
+    if (v !== state.view || !v.seqs.length) return;
+    const idx = Math.min(lowerBound(v.seqs, seq), v.seqs.length - 1);
+    const msg = v.messages.get(v.seqs[idx]);
+    if (!msg.el) renderAround(v, idx);
+    const row = msg.el, s = ui.scroller;
+    const top = row.getBoundingClientRect().top - s.getBoundingClientRect().top;
+    s.scrollTop += top - Math.max(0, (s.clientHeight - row.offsetHeight) / 2);
+    state.pinned = atPresent();
+    row.dataset.highlight = "true";
+    setTimeout(() => { delete row.dataset.highlight; }, HIGHLIGHT_MS);
+    fillBelow(v);
+  }
+
+  // History pages that belong to the window: the jump's page, pages after it, and pages
+  // that must not land in a detached list (the newest page, sent after a join or asked
+  // for before the jump) or in one reset since they were asked for. Returns whether the
+  // page was dealt with here.
+  function windowPage(v, p, m, list) {
+    const id = m.id;
+    if (id !== undefined && id === v.jumpReq) return jumpPage(v, p, list);
+    if (id !== undefined && id === v.newerReq) return newerPage(v, p, list);
+    const asked = id === v.olderReq || id === v.firstReq || id === v.reloadReq;
+    if (typeof id === "string" && id.charAt(0) === "h" && !asked) return true; // moot
+    if (!v.detached || (id !== undefined && id === v.olderReq)) return false;
+    if (id === v.firstReq) v.firstReq = null;
+    if (id === v.reloadReq) v.reloadReq = null;
+    v.awaitHistory = false;
+    if (v === state.view) renderHistoryTop();
+    return true;
+  }
+
+  function jumpPage(v, p, list) {
+    v.jumpReq = null;
+    if (!list.length) { goToPresent(v); return true; } // nothing there (any more)
+    v.loadedTo = highestSeq(list);
+    inView(v, () => list.forEach((raw) => addMessage(v, raw)), false);
+    v.hasOlder = !!p.more && minSeq(v) !== 1;
+    if (v === state.view) {
+      renderHistoryTop();
+      reveal(v, v.jumpSeq);
+    }
+    return true;
+  }
+
+  // `after` pages come oldest first, `more` saying whether newer ones exist. A server
+  // without `after` answers with its newest page instead (its first seq is not past
+  // `after`): then the list simply becomes the present again.
+  function newerPage(v, p, list) {
+    v.newerReq = null;
+    if (list.length && list[0] && list[0].seq <= v.newerAfter) {
+      clearMessages(v);
+      inView(v, () => list.forEach((raw) => addMessage(v, raw)), v === state.view);
+      v.hasOlder = !!p.more && minSeq(v) !== 1;
+      v.synced = true;
+      if (v === state.view) renderHistoryTop();
+      return true;
+    }
+    v.loadedTo = Math.max(v.loadedTo, v.newerAfter, highestSeq(list));
+    inView(v, () => list.forEach((raw) => addMessage(v, raw)), false);
+    if (p.more) {
+      fillBelow(v);
+    } else if (v.heldLost) {
+      v.heldLost = false; // some live messages were dropped: page on to them
+      requestNewer(v);
+    } else {
+      attach(v);
+    }
+    return true;
+  }
+
+  // Paging forward reached the newest message: what came live meanwhile follows it, and
+  // the list is live again.
+  function attach(v) {
+    v.detached = false;
+    const held = Array.from(v.held.values()).sort((a, b) => a.seq - b.seq);
+    v.held.clear();
+    inView(v, () => held.forEach((raw) => addMessage(v, raw)), false);
+    if (v === state.view) {
+      renderHistoryTop();
+      state.pinned = atPresent();
+    }
+  }
+
+  // The "Jump to recent messages" bar, the new-messages pill, sending: back to the newest
+  // messages. A detached list is dropped for the newest page; a window that scrolled away
+  // from the end is drawn again at the end.
+  function goToPresent(v) {
+    if (!v) return;
+    if (v.detached || v.jumpReq) {
+      clearMessages(v);
+      if (state.joined) fetchLatest(v);
+    } else if (!windowAtEnd(v)) {
+      renderAround(v, v.seqs.length - 1);
+    }
+    if (v === state.view) {
+      renderHistoryTop();
+      scrollToBottom();
+    }
+  }
+
+  // A request of the window failed: start over at the present.
+  function windowFailed(v, id) {
+    if (id === undefined || (id !== v.jumpReq && id !== v.newerReq)) return;
+    v.jumpReq = v.newerReq = null;
+    goToPresent(v);
+  }
+
+  // The connection dropped: a jump still waiting for its page is given up (the list shows
+  // the present again after the reconnect); a detached list pages on once back.
+  function windowLost(v) {
+    v.newerReq = null;
+    if (!v.jumpReq) return;
+    v.jumpReq = null;
+    v.detached = false;
+    v.synced = false;
+  }
+
+  function renderJumpBar() {
+    ui.jumpLatest.hidden = !(state.view && state.view.detached);
   }
 
   /* ---------- sending ---------- */
@@ -843,6 +1158,7 @@
       return;
     }
     const v = state.view;
+    if (v.detached || !windowAtEnd(v)) goToPresent(v); // a message goes to the present
     const pend = { id: "", view: v, text, ts: Date.now(), status: "sending", afterSeq: maxSeq(v), user: state.user };
     pend.el = renderMessage({ user: state.user, text, ts: pend.ts }, pend);
     v.box.append(pend.el);
@@ -1135,14 +1451,9 @@
       joined: () => state.joined,
       online: () => state.online,
       closeSidebar: () => toggleSidebar(false),
-      historyChanged: (v) => { if (v === state.view) renderHistoryTop(); },
-      // for messages.js
       title: (v) => chans.title(v),
-      hhmm, dayLabel, renderMessage, appendLinkified,
-      change: (v, fn) => inView(v, fn, false),
-      viewed: (v) => chans.viewed(v),
-      renderList: () => chans.renderList(),
-      toast: (text, kind) => chans.toast(text, kind),
+      jumpTo,
+      historyChanged: (v) => { if (v === state.view) renderHistoryTop(); },
     };
   }
 
@@ -1155,6 +1466,7 @@
       sendBtn: "send-btn", notice: "composer-notice", typing: "typing", onlineList: "online-list",
       onlineCount: "online-count", meName: "me-name",
       meAvatar: "me-avatar", signout: "signout", menuBtn: "menu-btn", backdrop: "backdrop",
+      jumpLatest: "jump-latest",
     };
     for (const k in ids) ui[k] = document.getElementById(ids[k]);
   }
@@ -1163,8 +1475,8 @@
     bind();
     chans = window.parleyChannels(makeCore());
     Object.assign(handlers, chans.handlers);
-    mx = window.parleyMessages ? window.parleyMessages(makeCore()) : null;
-    if (mx) Object.assign(handlers, mx.handlers);
+    search = window.parleySearch ? window.parleySearch(makeCore()) : null;
+    if (search) Object.assign(handlers, search.handlers);
     state.user = load(KEY_NAME);
     state.session = load(KEY_SESSION);
     ui.loginName.value = state.user;
@@ -1175,7 +1487,8 @@
     ui.composer.addEventListener("keydown", onComposerKey);
     ui.scroller.addEventListener("scroll", onScroll, { passive: true });
     if (window.ResizeObserver) new ResizeObserver(onPaneResize).observe(ui.scroller);
-    ui.newPill.addEventListener("click", scrollToBottom);
+    ui.newPill.addEventListener("click", () => goToPresent(state.view));
+    ui.jumpLatest.addEventListener("click", () => goToPresent(state.view));
     ui.signout.addEventListener("click", signOut);
     ui.menuBtn.addEventListener("click", () => toggleSidebar(!ui.app.classList.contains("sidebar-open")));
     ui.backdrop.addEventListener("click", () => toggleSidebar(false));

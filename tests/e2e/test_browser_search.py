@@ -1,0 +1,324 @@
+"""Search, jumping to a message and long channels in the real web client (docs/protocol.md,
+"Search" and `history`), driven through headless Chromium.
+
+Hooks (data-testid): search-input (Enter searches), search-submit, search-panel,
+search-result (data-channel, data-seq; shows channel, author, time, text with <mark>ed
+words), search-empty, search-error, search-close, jump-latest (the "Jump to recent
+messages" bar of a list that shows a stretch of the past). Message rows carry data-seq and
+data-channel; the one a result opened has data-highlight for a moment.
+
+The long-channel tests seed their messages through the server with raw WebSocket clients
+(tests/e2e/wsraw.py), so they are stored and searchable like any other.
+"""
+import asyncio
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+pytest.importorskip("selenium")
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+# pytestmark: skipped, like test_browser.py, when Chromium or its driver is missing
+from test_browser import pytestmark, tid  # noqa: E402,F401
+from test_browser_channels import ChannelUser, dumping, log_in  # noqa: E402
+from test_channels import expect, request  # noqa: E402
+from wsraw import Client, run  # noqa: E402
+
+MAX_ROWS = 400   # app.js MAX_ROWS: message rows a list keeps in the document
+FAST = ("--rate", "1000000", "--burst", "1000000", "--max-outbound", str(256 << 20))
+
+
+class SearchUser(ChannelUser):
+    """A ChannelUser that also searches and reads the shown message list."""
+
+    def search(self, q):
+        box = self.find("search-input")
+        box.clear()
+        box.send_keys(q)
+        box.send_keys(Keys.ENTER)
+
+    def panel_open(self):
+        return self.js("const p = document.querySelector(arguments[0]); return !!p && !p.hidden;",
+                       tid("search-panel"))
+
+    def results(self):
+        """[(channel, seq, textContent, [highlighted words])] of the shown results."""
+        return [tuple(r) for r in self.js(
+            "return Array.from(document.querySelectorAll(arguments[0]), r => [r.dataset.channel,"
+            " +r.dataset.seq, r.textContent, Array.from(r.querySelectorAll('mark'),"
+            " m => m.textContent)]);", tid("search-result"))]
+
+    def search_for(self, q, what):
+        """Searches and waits for the answer: results, "no results" or an error."""
+        self.search(q)
+        self.wait(lambda: self.panel_open() and not self.js(
+            "return document.getElementById('search-status').textContent.includes('Searching');"),
+            f"the answer to the search {q!r} ({what})")
+        return self.results()
+
+    def panel_text(self, testid):
+        found = [t.strip() for t in self.texts(testid) if t.strip()]
+        return found[0] if found else ""
+
+    def visible(self, testid):
+        return self.js("const e = document.querySelector(arguments[0]);"
+                       "return !!e && !e.hidden && e.getClientRects().length > 0;", tid(testid))
+
+    def seqs(self):
+        """data-seq of the shown list's message rows, in document order."""
+        return self.js("return Array.from(document.querySelectorAll('#scroller .msg[data-seq]'),"
+                       " e => +e.dataset.seq);")
+
+    def rows(self):
+        """Every message row in the document."""
+        return self.js("return document.querySelectorAll('.msg').length;")
+
+    def highlighted(self):
+        return self.js("const e = document.querySelector('.msg[data-highlight]');"
+                       "return e ? [e.dataset.channel, +e.dataset.seq, e.textContent] : null;")
+
+    def scroll(self, where):
+        self.js("const s = document.getElementById('scroller');"
+                "s.scrollTop = arguments[0] === 'top' ? 0 : s.scrollHeight;", where)
+
+
+@pytest.fixture
+def people(tmp_path):
+    """people(server, *names) -> SearchUsers, started in parallel, closed at the end."""
+    made = []
+
+    def make(*names):
+        with ThreadPoolExecutor(len(names)) as pool:
+            made.extend(pool.map(lambda n: SearchUser(n, tmp_path), names))
+        return made[-len(names):]
+
+    yield make
+    for u in made:
+        u.quit()
+
+
+def contiguous(seqs):
+    return all(b == a + 1 for a, b in zip(seqs, seqs[1:]))
+
+
+async def seed(server, user, channel, texts):
+    """Posts texts in order through one connection, pipelined; returns after every ack."""
+    c, _, _ = await Client.joined(server, user)
+    acks = 0
+
+    async def read():
+        nonlocal acks
+        while acks < len(texts):
+            raw = await asyncio.wait_for(c.ws.recv(), 30)
+            if raw.startswith('{"type":"ack"'):
+                acks += 1
+            assert not raw.startswith('{"type":"error"'), raw
+
+    reader = asyncio.create_task(read())
+    for i, text in enumerate(texts):
+        await c.ws.send(json.dumps({"type": "msg", "id": i,
+                                    "payload": {"channel": channel, "text": text}}))
+    await reader
+    await c.close()
+
+
+# ------------------------------------------------------------------------ search
+
+
+def test_search_result_opens_channel_at_message(server, people, tmp_path):
+    alice, bob = people("alice", "bob")
+    dumping(server, tmp_path, (alice, bob), lambda: run_hit(server, alice, bob))
+
+
+def run_hit(server, alice, bob):
+    tag = uuid.uuid4().hex[:6]
+    chan = f"launch-{tag}"
+    log_in(server, alice, bob)
+    alice.create_channel(chan)
+    alice.invite("bob")
+    alice.say("The rocket launch moved to Friday")
+    alice.say("unrelated chatter")
+    alice.open_channel("general")
+    alice.say("general news")
+
+    # bob stays in #general and searches
+    assert bob.header("channel-header-name") == "general"
+    found = bob.search_for("Rocket", "one hit")
+    assert len(found) == 1, found
+    channel, seq, text, marks = found[0]
+    assert channel == chan and seq == 1
+    assert f"#{chan}" in text and "alice" in text and "moved to Friday" in text
+    assert marks == ["rocket"]
+
+    bob.click("search-result")
+    bob.wait(lambda: bob.header("channel-header-name") == chan, f"#{chan} to open")
+    bob.wait(lambda: (bob.highlighted() or [None])[:2] == [chan, 1], "the result's row to light up")
+    assert "rocket launch" in bob.highlighted()[2]
+    # every row says which message it shows
+    assert bob.js("return Array.from(document.querySelectorAll('#scroller .msg'))"
+                  ".every(e => e.dataset.channel === arguments[0] && +e.dataset.seq > 0);", chan)
+    assert not bob.visible("jump-latest")
+
+
+def test_search_syntax_errors_and_escape(server, people, tmp_path):
+    (bob,) = people("bob")
+    dumping(server, tmp_path, (bob,), lambda: run_syntax(server, bob))
+
+
+def run_syntax(server, bob):
+    tag = uuid.uuid4().hex[:6]
+    ops, secret = f"ops-{tag}", f"secret-{tag}"
+    log_in(server, bob)
+
+    async def setup():
+        alice, _, _ = await Client.joined(server, "alice")
+        carol, _, _ = await Client.joined(server, "carol")
+        await request(alice, "channel_create", {"name": ops}, "channel")
+        await request(alice, "channel_invite", {"channel": ops, "user": "bob"}, "invited")
+        await request(alice, "channel_create", {"name": secret, "private": True}, "channel")
+        for c, channel, text in ((alice, "general", "red apple pie"),
+                                 (alice, "general", "apple red pie"),
+                                 (carol, "general", "apple crumble pie"),
+                                 (alice, ops, "apple deploy tonight"),
+                                 (alice, secret, "apple secret")):
+            await c.send_json("msg", {"channel": channel, "text": text}, id="m")
+            await expect(c, "ack", lambda m: m.get("id") == "m")
+        await alice.close()
+        await carol.close()
+
+    run(setup())
+    bob.wait(lambda: ops in bob.channels(), f"#{ops} in bob's sidebar")
+    assert bob.visible("search-input") and not bob.panel_open()
+
+    # Ctrl+K focuses the box
+    bob.find("composer").send_keys(Keys.CONTROL, "k")
+    bob.wait(lambda: bob.js("return document.activeElement.dataset.testid;") == "search-input",
+             "Ctrl+K to focus the search box")
+
+    got = bob.search_for('"red apple"', "a phrase")
+    assert [r[2].count("red apple pie") for r in got] == [1], got
+    assert sorted(got[0][3]) == ["apple", "red"]
+
+    got = bob.search_for("pie from:carol", "from:")
+    assert len(got) == 1 and "carol" in got[0][2] and "apple crumble pie" in got[0][2], got
+
+    got = bob.search_for(f"apple in:#{ops}", "in:")
+    assert [(r[0], r[1]) for r in got] == [(ops, 1)] and f"#{ops}" in got[0][2], got
+
+    got = bob.search_for("apple", "everything bob may read")
+    assert {r[0] for r in got} == {"general", ops} and len(got) == 4, got
+
+    assert bob.search_for("zebra", "no results") == []
+    assert "No results" in bob.panel_text("search-empty")
+    assert not bob.visible("search-error")
+
+    bob.search_for(f"apple in:{secret}", "a channel bob is not in")
+    assert "forbidden" in bob.panel_text("search-error")
+    assert not bob.texts("search-empty") and bob.results() == []
+
+    bob.search_for("from:alice", "no words")
+    assert "bad_payload" in bob.panel_text("search-error")
+
+    # Esc closes the panel; the close button too
+    bob.find("search-input").send_keys(Keys.ESCAPE)
+    bob.wait(lambda: not bob.panel_open(), "Esc to close the search panel")
+    bob.search_for("apple", "again")
+    bob.click("search-close")
+    bob.wait(lambda: not bob.panel_open(), "search-close to close the panel")
+
+
+# ------------------------------------------------------------- jumps, long channels
+
+
+def test_jump_to_old_message_then_scroll_to_present(make_server, people, tmp_path):
+    server = make_server(*FAST)
+    (bob,) = people("bob")
+    dumping(server, tmp_path, (bob,), lambda: run_jump(server, bob))
+
+
+def run_jump(server, bob):
+    tag = uuid.uuid4().hex[:6]
+    texts = [f"filler {i}" for i in range(1, 601)]
+    texts[19] = f"needle{tag} number twenty"
+    run(seed(server, "alice", "general", texts))
+    log_in(server, bob)
+    bob.wait(lambda: (bob.seqs() or [0])[-1] == 600, "the newest page of #general")
+
+    got = bob.search_for(f"needle{tag}", "the old message")
+    assert [(r[0], r[1]) for r in got] == [("general", 20)], got
+    bob.click("search-result")
+    bob.wait(lambda: (bob.highlighted() or [None])[:2] == ["general", 20],
+             "message 20 to be shown and highlighted")
+    assert f"needle{tag}" in bob.highlighted()[2]
+    bob.wait(lambda: bob.visible("jump-latest"), "the jump-to-recent bar")
+    seqs = bob.seqs()
+    assert 20 in seqs and seqs[0] == 1 and contiguous(seqs) and seqs[-1] < 600, seqs
+
+    # a message posted meanwhile is not shown out of place
+    async def post_live():
+        c, _, _ = await Client.joined(server, "carol")
+        await c.msg("live while away", channel="general")
+        await c.close()
+    run(post_live())
+    time.sleep(0.3)
+    assert contiguous(bob.seqs()) and 601 not in bob.seqs()
+
+    # scrolling down pages forward (history `after`) to the present
+    deadline = time.monotonic() + 30
+    while bob.visible("jump-latest") or (bob.seqs() or [0])[-1] != 601:
+        assert time.monotonic() < deadline, f"never reached the present: {bob.seqs()[-5:]}"
+        bob.scroll("bottom")
+        time.sleep(0.05)
+        seqs = bob.seqs()
+        assert contiguous(seqs) and bob.rows() <= MAX_ROWS, (len(seqs), seqs[:3], seqs[-3:])
+    bob.wait_message("carol", "live while away")
+    # live again: a new message shows at the bottom
+    run(post_live())
+    bob.wait(lambda: bob.seqs()[-1] == 602, "a live message once back at the present")
+    assert contiguous(bob.seqs())
+
+
+def test_fifty_thousand_messages_keep_the_dom_bounded(make_server, people, tmp_path):
+    server = make_server(*FAST)
+    (bob,) = people("bob")
+    dumping(server, tmp_path, (bob,), lambda: run_large(server, bob))
+
+
+def run_large(server, bob):
+    n = 50_000
+    run(seed(server, "alice", "general", [f"bulk message {i}" for i in range(1, n + 1)]),
+        timeout=120)
+    log_in(server, bob)
+    bob.wait(lambda: (bob.seqs() or [0])[-1] == n, "the newest page of #general")
+
+    # up through 16 pages of 50: the list keeps loading, the document stays small
+    most = 0
+    for _ in range(16):
+        top = bob.seqs()[0]
+        deadline = time.monotonic() + 10
+        while bob.seqs()[0] >= top:
+            assert time.monotonic() < deadline, f"no older page past seq {top}"
+            bob.scroll("top")
+            time.sleep(0.05)
+        seqs = bob.seqs()
+        most = max(most, bob.rows())
+        assert contiguous(seqs) and bob.rows() <= MAX_ROWS, (len(seqs), seqs[:2], seqs[-2:])
+    assert bob.seqs()[0] <= n - 16 * 50 and most > 300, (bob.seqs()[0], most)
+    assert bob.seqs()[-1] < n  # the newest rows left the document
+
+    # back down: the rows come back from memory, up to the newest
+    deadline = time.monotonic() + 20
+    while bob.seqs()[-1] != n:
+        assert time.monotonic() < deadline, f"never back at the newest: {bob.seqs()[-3:]}"
+        bob.scroll("bottom")
+        time.sleep(0.05)
+        assert contiguous(bob.seqs()) and bob.rows() <= MAX_ROWS
+    bob.scroll("bottom")
+    assert bob.message_with(f"bulk message {n}") is not None
+    assert not bob.visible("jump-latest")
+    # and the pill's world still works: bob's own message lands at the bottom
+    bob.say("made it back")
+    bob.wait(lambda: bob.seqs()[-1] == n + 1, "bob's message after the newest")
