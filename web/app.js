@@ -100,6 +100,7 @@
   const elData = new WeakMap(); // message element -> the message (or pending) it shows
   let chans = null;             // channels.js, once init ran
   let search = null;            // search.js, once init ran (absent: no search box)
+  let mx = null;                // messages.js (threads, reactions, edits), once init ran
 
   /* ---------- small helpers ---------- */
 
@@ -167,8 +168,14 @@
     return new Date(ts).toLocaleDateString(undefined, opts);
   }
 
-  function minSeq(v) { return v.seqs.length ? v.seqs[0] : null; }
-  function maxSeq(v) { return v.seqs.length ? v.seqs[v.seqs.length - 1] : 0; }
+  // The range of seqs the view's pages covered. Thread replies and events (edits, deletes,
+  // reactions) take seqs too but are not in `seqs`: messages.js keeps their range in
+  // extraLow / extraHigh, so paging, resume and read markers go past them.
+  function minSeq(v) {
+    const s = v.seqs.length ? v.seqs[0] : null;
+    return v.extraLow != null && (s === null || v.extraLow < s) ? v.extraLow : s;
+  }
+  function maxSeq(v) { return Math.max(v.seqs.length ? v.seqs[v.seqs.length - 1] : 0, v.extraHigh || 0); }
 
   function lowerBound(arr, x) {
     let lo = 0, hi = arr.length;
@@ -242,6 +249,7 @@
     state.views.delete(name);
     if (state.view === v) showChannel(GENERAL);
     v.box.remove();
+    if (mx) mx.gone(v);
   }
 
   // Back to one empty #general: a new person signs in, or the old one signs out.
@@ -249,6 +257,7 @@
     for (const v of state.views.values()) {
       v.box.remove();
       for (const t of v.typers.values()) clearTimeout(t);
+      if (mx) mx.gone(v);
     }
     state.views.clear();
     state.pending.clear();
@@ -466,6 +475,7 @@
     // The membership list is the server's word: channels left from another tab while we
     // were away disappear here, channels joined meanwhile appear.
     chans.applyWelcome(Array.isArray(p.channels) ? p.channels : []);
+    if (mx) mx.welcome(); // before the `mentions` that may follow the join
     renderOnline();
     showApp();
     setStatus("connected", "connected");
@@ -511,6 +521,7 @@
     const v = viewOf(p.channel);
     if (!v) return;
     stopTyping(v, p.user);
+    if (mx) mx.live(v, p); // mentions and notifications, before it counts as seen
     let added = false;
     inView(v, () => { added = addMessage(v, p); }, false);
     if (added) chans.arrived(v);
@@ -531,7 +542,7 @@
 
   function onAck(p, m) {
     const pend = state.pending.get(String(m.id));
-    if (!pend) return;
+    if (!pend) { if (mx) mx.onAck(p, m); return; }
     state.pending.delete(pend.id);
     removeMessageEl(pend.el);
     // The ack tells us everything the msg echo will: show it confirmed right away.
@@ -605,6 +616,7 @@
     }
     // Requests made from a dialog show their error in it, where the reader is looking.
     if (search && search.onError(code, text, m)) return;
+    if (mx && mx.onError(code, text, m)) return;
     if (chans.onError(code, text, m)) return;
     chans.toast(text + " (" + code + ")", "error");
   }
@@ -627,6 +639,7 @@
     // A detached list takes nothing past its pages (replies and events neither): it stays
     // one contiguous stretch, and paging forward brings the rest in order.
     if (v.detached && raw && Number.isInteger(raw.seq) && raw.seq > v.loadedTo) return hold(v, raw);
+    if (mx && mx.claim(v, raw)) return false; // a thread reply or an event: messages.js folds it
     if (!raw || !Number.isInteger(raw.seq) || typeof raw.text !== "string") return false;
     if (v.messages.has(raw.seq)) return false;
     const msg = {
@@ -635,6 +648,8 @@
       text: raw.text,
       ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(),
     };
+    msg.channel = v.name;
+    if (mx) mx.adopt(v, msg, raw); // mentions, the server's thread summary
     msg.channel = v.name;
     msg.el = null;
     const idx = lowerBound(v.seqs, msg.seq);
@@ -677,6 +692,7 @@
     row.append(gutter, body);
     elData.set(row, pend || msg);
     if (pend) row.classList.add("is-pending");
+    if (mx) mx.decorateRow(row, msg, pend); // reactions, edits, deletes, replies: from data
     return row;
   }
 
@@ -756,6 +772,7 @@
     v.hasOlder = true;
     v.synced = false;
     resetWindow(v);
+    if (mx) mx.cleared(v);
     const first = firstPendingEl(v);
     if (first) decorate(first);
     if (v === state.view) renderHistoryTop();
@@ -1454,6 +1471,13 @@
       title: (v) => chans.title(v),
       jumpTo,
       historyChanged: (v) => { if (v === state.view) renderHistoryTop(); },
+      // for messages.js
+      title: (v) => chans.title(v),
+      hhmm, dayLabel, renderMessage, appendLinkified,
+      change: (v, fn) => inView(v, fn, false),
+      viewed: (v) => chans.viewed(v),
+      renderList: () => chans.renderList(),
+      toast: (text, kind) => chans.toast(text, kind),
     };
   }
 
@@ -1477,6 +1501,8 @@
     Object.assign(handlers, chans.handlers);
     search = window.parleySearch ? window.parleySearch(makeCore()) : null;
     if (search) Object.assign(handlers, search.handlers);
+    mx = window.parleyMessages ? window.parleyMessages(makeCore()) : null;
+    if (mx) Object.assign(handlers, mx.handlers);
     state.user = load(KEY_NAME);
     state.session = load(KEY_SESSION);
     ui.loginName.value = state.user;
