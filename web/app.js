@@ -650,7 +650,6 @@
     };
     msg.channel = v.name;
     if (mx) mx.adopt(v, msg, raw); // mentions, the server's thread summary
-    msg.channel = v.name;
     msg.el = null;
     const idx = lowerBound(v.seqs, msg.seq);
     v.seqs.splice(idx, 0, msg.seq);
@@ -1472,7 +1471,6 @@
       jumpTo,
       historyChanged: (v) => { if (v === state.view) renderHistoryTop(); },
       // for messages.js
-      title: (v) => chans.title(v),
       hhmm, dayLabel, renderMessage, appendLinkified,
       change: (v, fn) => inView(v, fn, false),
       viewed: (v) => chans.viewed(v),
