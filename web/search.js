@@ -173,8 +173,10 @@
       b.style.setProperty("--h", face.style.getPropertyValue("--h")); // the author's colour
       b.append(face, el("div", "search-result-body"));
       b.lastChild.append(head, text);
+      // A thread reply is not in the channel's list: its parent is.
+      const target = Number.isInteger(r.thread) && r.thread > 0 ? r.thread : r.seq;
       b.addEventListener("click", () => {
-        core.jumpTo(r.channel, r.seq);
+        core.jumpTo(r.channel, target);
         core.closeSidebar();
       });
       li.append(b);
