@@ -1438,6 +1438,7 @@
     clearTypers();
     state.joined = false;
     chans.signedOut();
+    if (search) search.close(); // the next person's searches are their own
     resetViews();
     showLogin("");
   }

@@ -241,6 +241,14 @@
 
     bind();
 
-    return { handlers: { results: onResults }, onError, close: closePanel };
+    // Sign-out: nothing of this person's searches stays for the next one.
+    function reset() {
+      closePanel();
+      clearResults();
+      setStatus("");
+      ui.input.value = "";
+    }
+
+    return { handlers: { results: onResults }, onError, close: reset };
   };
 })();
