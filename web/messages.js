@@ -601,6 +601,7 @@
     }
 
     function onMainComposerKey(ev) {
+      if (suggestKey(ev)) return;
       if (ev.key !== "ArrowUp" || ev.shiftKey || ev.altKey || ev.ctrlKey || ev.metaKey || ev.isComposing) return;
       const v = core.current();
       if (!v || ev.target.value !== "") return;
@@ -778,6 +779,7 @@
     }
 
     function onThreadComposerKey(ev) {
+      if (suggestKey(ev)) return;
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
         ev.preventDefault();
         sendReply();
@@ -915,6 +917,115 @@
       } catch (e) { renderNotify(); }
     }
 
+    /* ---------- @-autocomplete in both composers ---------- */
+
+    const MENTIONABLE = /^[^\s!-/:-@[-^`{-~]+$/u; // what the server reads as one @name
+    let suggest = null;         // the open list: { box, input, v, start, items, index }
+
+    // People one may mention: who is online, the channel's people, recent authors.
+    function candidates(v) {
+      const names = new Set(core.online());
+      if (v) {
+        for (const u of v.info.users || []) names.add(u);
+        for (let i = Math.max(0, v.seqs.length - 200); i < v.seqs.length; i++) {
+          const m = v.messages.get(v.seqs[i]);
+          if (m) names.add(m.user);
+        }
+      }
+      names.delete(core.user());
+      return Array.from(names).filter((n) => MENTIONABLE.test(n)).sort((a, b) => a.localeCompare(b));
+    }
+
+    // The "@word" that ends at the caret, or null.
+    function atToken(input) {
+      const pos = input.selectionStart;
+      if (pos !== input.selectionEnd) return null;
+      const m = /(^|[^\p{L}\p{N}_])@([^\s!-/:-@[-^`{-~]*)$/u.exec(input.value.slice(0, pos));
+      return m ? { start: pos - m[2].length - 1, query: m[2].toLowerCase() } : null;
+    }
+
+    function updateSuggest(input, v) {
+      const tok = v && atToken(input);
+      if (!tok) { closeSuggest(); return; }
+      const people = candidates(v).filter((n) => n.toLowerCase().startsWith(tok.query)).slice(0, 8);
+      const all = v.info.kind === "dm" ? [] : EVERYONE.filter((n) => n.startsWith(tok.query));
+      const items = people.concat(all);
+      if (!items.length) { closeSuggest(); return; }
+      if (!suggest || suggest.input !== input) {
+        closeSuggest();
+        const box = el("div", "mention-suggest");
+        box.dataset.testid = "mention-suggest";
+        box.setAttribute("role", "listbox");
+        box.setAttribute("aria-label", "People to mention");
+        document.body.append(box);
+        suggest = { box, input, index: 0 };
+      }
+      Object.assign(suggest, { v, start: tok.start, items, index: Math.min(suggest.index, items.length - 1) });
+      renderSuggest();
+    }
+
+    function renderSuggest() {
+      const { box, input, items, index } = suggest;
+      box.textContent = "";
+      items.forEach((name, i) => {
+        const b = el("button", "mention-option" + (i === index ? " is-selected" : ""));
+        b.type = "button";
+        b.dataset.testid = "mention-option";
+        b.dataset.name = name;
+        b.setAttribute("role", "option");
+        b.setAttribute("aria-selected", String(i === index));
+        const everyone = EVERYONE.includes(name);
+        const face = everyone ? el("span", "mention-all", "@") : core.avatar(name, "avatar-xs");
+        b.append(face, el("span", "mention-name", name));
+        if (everyone) b.append(el("span", "mention-hint", name === "here" ? "Notify everyone online" : "Notify everyone in the channel"));
+        else if (core.online().has(name)) b.append(el("span", "mention-online", ""));
+        b.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the composer's focus
+        b.addEventListener("click", () => acceptSuggest(i));
+        box.append(b);
+      });
+      const r = (input.closest("form") || input).getBoundingClientRect();
+      box.style.left = r.left + "px";
+      box.style.width = Math.min(r.width, 340) + "px";
+      box.style.bottom = (window.innerHeight - r.top + 6) + "px";
+    }
+
+    function acceptSuggest(i) {
+      const { input, start, items } = suggest;
+      const name = items[i];
+      const end = input.selectionStart;
+      input.value = input.value.slice(0, start) + "@" + name + " " + input.value.slice(end);
+      const caret = start + name.length + 2;
+      input.setSelectionRange(caret, caret);
+      closeSuggest();
+      input.focus();
+      input.dispatchEvent(new Event("input", { bubbles: true })); // the composers resize, typing goes out
+    }
+
+    function closeSuggest() {
+      if (!suggest) return;
+      suggest.box.remove();
+      suggest = null;
+    }
+
+    // A key in a composer while the list is open: true when the list took it.
+    function suggestKey(ev) {
+      if (!suggest || suggest.input !== ev.target || ev.isComposing) return false;
+      const n = suggest.items.length;
+      if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+        suggest.index = (suggest.index + (ev.key === "ArrowDown" ? 1 : n - 1)) % n;
+        renderSuggest();
+      } else if ((ev.key === "Enter" && !ev.shiftKey) || ev.key === "Tab") {
+        acceptSuggest(suggest.index);
+      } else if (ev.key === "Escape") {
+        closeSuggest();
+      } else {
+        return false;
+      }
+      ev.preventDefault();
+      ev.stopImmediatePropagation(); // not app.js's Enter, not the document's Escape
+      return true;
+    }
+
     /* ---------- app.js's view life cycle ---------- */
 
     // The list was emptied to be fetched again (its seqs may not be what we saw): forget
@@ -975,10 +1086,18 @@
     function listen() {
       ui.threadClose.addEventListener("click", closeThread);
       ui.threadForm.addEventListener("submit", (ev) => { ev.preventDefault(); sendReply(); });
-      ui.threadComposer.addEventListener("input", threadComposerChanged);
+      ui.threadComposer.addEventListener("input", () => {
+        threadComposerChanged();
+        updateSuggest(ui.threadComposer, panel && panel.v);
+      });
+      ui.threadComposer.addEventListener("blur", closeSuggest);
       ui.threadComposer.addEventListener("keydown", onThreadComposerKey);
       const main = document.getElementById("composer");
-      if (main) main.addEventListener("keydown", onMainComposerKey);
+      if (main) {
+        main.addEventListener("keydown", onMainComposerKey);
+        main.addEventListener("input", () => updateSuggest(main, core.current()));
+        main.addEventListener("blur", closeSuggest);
+      }
       ui.notify.addEventListener("click", enableNotify);
       ui.deleteConfirm.addEventListener("click", onDeleteConfirm);
       ui.deleteDialog.addEventListener("close", () => { deleting = null; });
@@ -987,7 +1106,7 @@
       document.addEventListener("keydown", onKey);
       document.addEventListener("pointerdown", onPointerDown, true);
       document.addEventListener("click", onTap);
-      window.addEventListener("resize", () => closePicker(false));
+      window.addEventListener("resize", () => { closePicker(false); closeSuggest(); });
       document.addEventListener("visibilitychange", renderNotify);
     }
 

@@ -18,7 +18,9 @@ Driven only through data-testid hooks:
   mentions    mention (an @name in a text; the row gets class is-mention when it names
               the reader, @channel or @here), channel-mention (the red badge of unread
               mentions in a channel-item, instead of channel-unread), notify-enable (asks
-              for desktop notifications; shown while the browser has not been asked)
+              for desktop notifications; shown while the browser has not been asked),
+              mention-suggest (the @-autocomplete over a composer) holding mention-option
+              (data-name; arrows move, Enter or Tab takes the highlighted one)
 Keyboard: Up in an empty composer (or thread composer) edits one's last message there;
 Escape closes the reaction picker, then the editor, then the thread panel.
 The browser plumbing is test_browser.py's, the channel helpers test_browser_channels.py's.
@@ -331,8 +333,17 @@ def run_mentions(server, alice, bob):
     alice.say(plain)
     bob.wait(lambda: bob.unread(chan) == "1", "a plain unread badge first")
     assert bob.mention_badge(chan) is None and bob.notes() == []
+    # alice takes bob from the @-autocomplete (Tab takes the highlighted name)
+    box = alice.find("composer")
+    box.send_keys("@bo")
+    alice.wait(lambda: alice.js("return Array.from(document.querySelectorAll(arguments[0]),"
+                                " e => e.dataset.name);", tid("mention-option")) == ["bob"],
+               "bob, and only bob, in the @-suggestions")
+    box.send_keys(Keys.TAB)
+    alice.wait(lambda: box.get_attribute("value") == "@bob ", "the composer to say '@bob '")
+    assert not alice.texts("mention-suggest")
     ping = f"@bob can you check the numbers {tag}"
-    alice.say(ping)
+    alice.say(f"can you check the numbers {tag}")
     bob.wait(lambda: bob.mention_badge(chan) == "1", f"a mention badge of 1 on #{chan}")
     assert bob.unread(chan) is None, "the plain badge shown next to the mention badge"
     assert bob.mention_badge("general") is None
