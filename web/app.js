@@ -224,6 +224,7 @@
       loadedTo: 0,          // while detached: the newest seq its pages covered
       held: new Map(),      // while detached: live messages past loadedTo, seq -> payload
       heldLost: false,      // ... some had to be dropped (HOLD_MAX)
+      centerSeq: 0,         // the jumped-to message, to centre again once rows follow it
     };
   }
 
@@ -785,7 +786,7 @@
     if (!v) return;
     if (v.olderReq || v.reloadReq || v.firstReq || v.jumpReq) {
       top.append(el("div", "loading", v.firstReq || v.jumpReq ? "Loading messages…" : "Loading older messages…"));
-    } else if (!v.hasOlder) {
+    } else if (!v.hasOlder && edgeIndex(v, false) <= 0) { // the window starts at the start
       top.append(chans.intro(v));
     }
   }
@@ -945,6 +946,7 @@
     }
     for (let i = 0; i < from; i++) dropRow(rows[i]);
     for (let i = from + KEEP_ROWS; i < rows.length; i++) dropRow(rows[i]);
+    if (from > 0 && v === state.view && !v.hasOlder) renderHistoryTop(); // the intro goes
   }
 
   // Draws up to a page of the messages held past the window's top (or bottom) edge, the
@@ -957,6 +959,7 @@
     inView(v, () => {
       if (up) for (let i = edge - 1; i >= end; i--) placeRow(v, i);
       else for (let i = edge + 1; i <= end; i++) placeRow(v, i);
+      if (up && end === 0 && !v.hasOlder) renderHistoryTop(); // the intro comes back
     }, false);
     return true;
   }
@@ -1011,6 +1014,7 @@
     v.loadedTo = 0;
     v.held.clear();
     v.heldLost = false;
+    v.centerSeq = 0;
   }
 
   // Opens channel `name` at message `seq`: scrolls to it when the list holds it, else
@@ -1037,8 +1041,8 @@
   }
 
   // Scrolls v's message seq (or the next one shown, for a seq that is not a row) to the
-  // middle of the pane and highlights it for a moment.
-  function reveal(v, seq) {
+  // middle of the pane and highlights it for a moment (unless quiet).
+  function reveal(v, seq, quiet) {
     if (v !== state.view || !v.seqs.length) return;
     const idx = Math.min(lowerBound(v.seqs, seq), v.seqs.length - 1);
     const msg = v.messages.get(v.seqs[idx]);
@@ -1047,8 +1051,10 @@
     const top = row.getBoundingClientRect().top - s.getBoundingClientRect().top;
     s.scrollTop += top - Math.max(0, (s.clientHeight - row.offsetHeight) / 2);
     state.pinned = atPresent();
-    row.dataset.highlight = "true";
-    setTimeout(() => { delete row.dataset.highlight; }, HIGHLIGHT_MS);
+    if (!quiet) {
+      row.dataset.highlight = "true";
+      setTimeout(() => { delete row.dataset.highlight; }, HIGHLIGHT_MS);
+    }
     fillBelow(v);
   }
 
@@ -1078,6 +1084,7 @@
     v.hasOlder = !!p.more && minSeq(v) !== 1;
     if (v === state.view) {
       renderHistoryTop();
+      v.centerSeq = v.jumpSeq; // its page ends there: centred once the next one is in
       reveal(v, v.jumpSeq);
     }
     return true;
@@ -1098,6 +1105,11 @@
     }
     v.loadedTo = Math.max(v.loadedTo, v.newerAfter, highestSeq(list));
     inView(v, () => list.forEach((raw) => addMessage(v, raw)), false);
+    if (v.centerSeq) {
+      const seq = v.centerSeq;
+      v.centerSeq = 0;
+      reveal(v, seq, true);
+    }
     if (p.more) {
       fillBelow(v);
     } else if (v.heldLost) {

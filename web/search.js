@@ -20,6 +20,7 @@
   const LIMIT = 50;                  // results per search: the server's maximum
   const MAX_QUERY = 500;             // bytes, the server's limit
   const WORD_RE = /[\p{L}\p{N}]+/gu; // a word, as the server's tokenizer sees one
+  const NARROW = "(max-width: 760px)"; // style.css: the panel covers the whole width
 
   const ERROR_TEXT = {
     bad_payload: "Search for at least one word: from: and in: only narrow a search.",
@@ -178,6 +179,7 @@
       b.addEventListener("click", () => {
         core.jumpTo(r.channel, target);
         core.closeSidebar();
+        if (window.matchMedia(NARROW).matches) closePanel(); // it covers the messages there
       });
       li.append(b);
       return li;
