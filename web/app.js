@@ -476,7 +476,15 @@
     // The membership list is the server's word: channels left from another tab while we
     // were away disappear here, channels joined meanwhile appear.
     chans.applyWelcome(Array.isArray(p.channels) ? p.channels : []);
-    if (mx) mx.welcome(); // before the `mentions` that may follow the join
+    if (mx) mx.welcome();
+    // Unread mention counts ride on each channel of the welcome.
+    if (mx && Array.isArray(p.channels)) {
+      const counts = {};
+      for (const c of p.channels) {
+        if (c && typeof c.name === "string" && Number.isInteger(c.mentions) && c.mentions > 0) counts[c.name] = c.mentions;
+      }
+      mx.handlers.mentions({ channels: counts });
+    }
     renderOnline();
     showApp();
     setStatus("connected", "connected");

@@ -1046,14 +1046,23 @@
 
     /* ---------- keyboard and pointer ---------- */
 
-    // Escape closes the innermost thing: the picker, the editor, then the thread panel.
-    // Dialogs close themselves (the browser's cancel).
+    // Escape closes the innermost thing: the @-list, the picker, the editor, then the
+    // search panel (search.js's own key) or else the thread panel. Dialogs close themselves
+    // (the browser's cancel). Runs in the capture phase, before the other Escape handlers,
+    // so one press closes one thing.
     function onKey(ev) {
       if (ev.key !== "Escape" || ev.defaultPrevented) return;
       if (document.querySelector("dialog[open]")) return;
-      if (picker) { ev.preventDefault(); closePicker(true); return; }
-      if (editing) { ev.preventDefault(); cancelEdit(); return; }
-      if (panel) { ev.preventDefault(); closeThread(); }
+      const inner = suggest ? closeSuggest : picker ? () => closePicker(true) : editing ? cancelEdit : null;
+      if (inner) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        inner();
+        return;
+      }
+      const search = document.getElementById("search-panel");
+      if (search && !search.hidden) return;
+      if (panel) closeThread();
     }
 
     function onPointerDown(ev) {
@@ -1103,7 +1112,7 @@
       ui.deleteDialog.addEventListener("close", () => { deleting = null; });
       ui.deleteDialog.addEventListener("click", (ev) => { if (ev.target === ui.deleteDialog) ui.deleteDialog.close(); });
       ui.deleteDialog.querySelectorAll("[data-close]").forEach((b) => b.addEventListener("click", () => ui.deleteDialog.close()));
-      document.addEventListener("keydown", onKey);
+      document.addEventListener("keydown", onKey, true);
       document.addEventListener("pointerdown", onPointerDown, true);
       document.addEventListener("click", onTap);
       window.addEventListener("resize", () => { closePicker(false); closeSuggest(); });

@@ -22,6 +22,7 @@ def test_index_html_with_test_hooks(server):
 def test_static_assets_content_types(server):
     for path, ctype in (("/app.js", ("text/javascript", "application/javascript")),
                         ("/search.js", ("text/javascript", "application/javascript")),
+                        ("/messages.js", ("text/javascript", "application/javascript")),
                         ("/style.css", ("text/css",)),
                         ("/favicon.svg", ("image/svg+xml",))):
         r = get(server.port, path)
