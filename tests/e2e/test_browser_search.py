@@ -34,11 +34,15 @@ FAST = ("--rate", "1000000", "--burst", "1000000", "--max-outbound", str(256 << 
 class SearchUser(ChannelUser):
     """A ChannelUser that also searches and reads the shown message list."""
 
-    def search(self, q):
+    def search(self, q, click=False):
+        """Types q into the search box and submits it with Enter (or search-submit)."""
         box = self.find("search-input")
         box.clear()
         box.send_keys(q)
-        box.send_keys(Keys.ENTER)
+        if click:
+            self.click("search-submit")
+        else:
+            box.send_keys(Keys.ENTER)
 
     def panel_open(self):
         return self.js("const p = document.querySelector(arguments[0]); return !!p && !p.hidden;",
@@ -51,9 +55,9 @@ class SearchUser(ChannelUser):
             " +r.dataset.seq, r.textContent, Array.from(r.querySelectorAll('mark'),"
             " m => m.textContent)]);", tid("search-result"))]
 
-    def search_for(self, q, what):
+    def search_for(self, q, what, click=False):
         """Searches and waits for the answer: results, "no results" or an error."""
-        self.search(q)
+        self.search(q, click)
         self.wait(lambda: self.panel_open() and not self.js(
             "return document.getElementById('search-status').textContent.includes('Searching');"),
             f"the answer to the search {q!r} ({what})")
@@ -208,7 +212,7 @@ def run_syntax(server, bob):
     got = bob.search_for(f"apple in:#{ops}", "in:")
     assert [(r[0], r[1]) for r in got] == [(ops, 1)] and f"#{ops}" in got[0][2], got
 
-    got = bob.search_for("apple", "everything bob may read")
+    got = bob.search_for("apple", "everything bob may read", click=True)
     assert {r[0] for r in got} == {"general", ops} and len(got) == 4, got
 
     assert bob.search_for("zebra", "no results") == []
