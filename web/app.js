@@ -742,7 +742,7 @@
   function decorate(row) {
     const cur = elData.get(row);
     const prevRow = prevMessageEl(row);
-    const prev = prevRow ? elData.get(prevRow) : null;
+    const prev = prevRow ? elData.get(prevRow) : heldBefore(cur);
     const newDay = !prev || dayKey(prev.ts) !== dayKey(cur.ts);
     // abs(): a pending row carries our clock, its neighbours the server's.
     const grouped = !newDay && prev.user === cur.user && Math.abs(cur.ts - prev.ts) < GROUP_GAP_MS;
@@ -932,6 +932,15 @@
     if (next) decorate(next);
   }
 
+  // The message before a window's first row, held in memory: the row continues its group
+  // and its day, as if the whole list were drawn.
+  function heldBefore(cur) {
+    const v = cur.seq && cur.channel ? state.views.get(cur.channel) : null;
+    if (!v) return null;
+    const i = lowerBound(v.seqs, cur.seq);
+    return i > 0 && v.seqs[i] === cur.seq ? v.messages.get(v.seqs[i - 1]) || null : null;
+  }
+
   function dropRow(row) {
     const msg = elData.get(row);
     removeMessageEl(row);
@@ -1118,7 +1127,7 @@
       v.centerSeq = 0;
       reveal(v, seq, true);
     }
-    if (p.more) {
+    if (p.more && list.length) {
       fillBelow(v);
     } else if (v.heldLost) {
       v.heldLost = false; // some live messages were dropped: page on to them

@@ -84,6 +84,9 @@ class SearchUser(ChannelUser):
         return self.js("const e = document.querySelector('.msg[data-highlight]');"
                        "return e ? [e.dataset.channel, +e.dataset.seq, e.textContent] : null;")
 
+    def day_separators(self):
+        return self.js("return document.querySelectorAll('#scroller .day-sep').length;")
+
     def scroll(self, where):
         self.js("const s = document.getElementById('scroller');"
                 "s.scrollTop = arguments[0] === 'top' ? 0 : s.scrollHeight;", where)
@@ -320,6 +323,9 @@ def run_large(server, bob):
         bob.scroll("bottom")
         time.sleep(0.05)
         assert contiguous(bob.seqs()) and bob.rows() <= MAX_ROWS
+    # all of today, and the window starts past the oldest message held: its first row
+    # continues the day (and the group) of the message before it, so no separator shows
+    assert bob.day_separators() == 0
     bob.scroll("bottom")
     assert bob.message_with(f"bulk message {n}") is not None
     assert not bob.visible("jump-latest")
