@@ -245,7 +245,7 @@
       if (!set) { set = new Map(); s.replies.set(r.thread, set); }
       set.set(r.seq, r);
       refreshMain(v, r.thread);
-      if (panel && panel.v === v && panel.seq === r.thread) renderPanel();
+      if (panel && panel.v === v && panel.seq === r.thread) schedulePanel();
       return true;
     }
 
@@ -285,13 +285,44 @@
       refreshMain(v, seq);
       if (panel && panel.v === v) {
         const m = st(v).extra.get(seq);
-        if (seq === panel.seq || (m && m.thread === panel.seq)) renderPanel();
+        if (seq === panel.seq || (m && m.thread === panel.seq)) schedulePanel();
       }
     }
 
-    function refreshMain(v, seq) {
-      const m = v.messages.get(seq);
-      if (m && m.el) core.change(v, () => decorateRow(m.el, m));
+    // Main-list rows are drawn again once per batch (a history page may hold many events,
+    // each of them a change to keep the scroll spot through), unless asked for now.
+    const dirty = new Map();    // view -> seqs whose rows wait to be drawn again
+    let panelDirty = false;
+
+    function refreshMain(v, seq, now) {
+      if (now) {
+        const m = v.messages.get(seq);
+        if (m && m.el) core.change(v, () => decorateRow(m.el, m));
+        return;
+      }
+      if (!dirty.size) queueMicrotask(flushMain);
+      if (!dirty.has(v)) dirty.set(v, new Set());
+      dirty.get(v).add(seq);
+    }
+
+    function flushMain() {
+      const all = Array.from(dirty);
+      dirty.clear();
+      for (const [v, seqs] of all) {
+        if (core.views.get(v.name) !== v) continue;
+        core.change(v, () => {
+          for (const seq of seqs) {
+            const m = v.messages.get(seq);
+            if (m && m.el) decorateRow(m.el, m);
+          }
+        });
+      }
+    }
+
+    function schedulePanel() {
+      if (panelDirty) return;
+      panelDirty = true;
+      queueMicrotask(() => { if (panelDirty) renderPanel(); });
     }
 
     /* ---------- a row's extras ---------- */
@@ -520,7 +551,7 @@
     }
 
     function redraw(v, seq, place) {
-      if (place === "thread") { if (panel && panel.v === v) renderPanel(); } else refreshMain(v, seq);
+      if (place === "thread") { if (panel && panel.v === v) renderPanel(); } else refreshMain(v, seq, true);
     }
 
     function editor(v, msg) {
@@ -638,8 +669,8 @@
       if (prev) saveDraft();
       if (editing && editing.place === "thread") editing = null;
       panel = { v, seq, req: null, failed: false };
-      if (prev) refreshMain(prev.v, prev.seq);
-      refreshMain(v, seq);
+      if (prev) refreshMain(prev.v, prev.seq, true);
+      refreshMain(v, seq, true);
       ui.app.classList.add("thread-open");
       ui.panel.hidden = false;
       fetchThread();
@@ -672,7 +703,7 @@
       ui.app.classList.remove("thread-open");
       ui.threadParent.textContent = "";
       ui.threadReplies.textContent = "";
-      refreshMain(p.v, p.seq);
+      refreshMain(p.v, p.seq, true);
       const main = document.getElementById("composer");
       if (main && !main.disabled) main.focus();
     }
@@ -717,6 +748,7 @@
 
     // The panel is small (a thread has at most a few hundred replies): drawn whole.
     function renderPanel(toBottom) {
+      panelDirty = false;
       if (!panel) return;
       const { v, seq } = panel;
       const sc = ui.threadScroller;
