@@ -20,6 +20,9 @@
  *
  * The channel sidebar, header, dialogs and toasts live in channels.js, which gets a small
  * `core` object from here (see makeCore) and hands back the handlers of channel frames.
+ * Threads, reactions, edits, deletes and mentions live in messages.js the same way: it
+ * takes thread replies and events out of the list (mx.claim), keeps their effect in data
+ * and draws it onto every row renderMessage makes (mx.decorateRow).
  *
  * Text from the network is only ever put in the page through textContent (or as a link's
  * href after checking its scheme): never as HTML.

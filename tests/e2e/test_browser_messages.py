@@ -10,7 +10,8 @@ Driven only through data-testid hooks:
               reaction-add (next to the chips), reaction-picker holding reaction-option
               (data-emoji)
   threads     thread-open (under a parent; text "N replies · hh:mm"), thread-panel,
-              thread-close, thread-composer (Enter sends), thread-send, thread-msg
+              thread-close, thread-composer (Enter sends), thread-send, thread-msg,
+              thread-pending (a reply sent but not acknowledged yet)
   edits       edit-input (in place of the text; Enter saves, Escape cancels), edit-save,
               edit-cancel, msg-edited ("(edited)" after the text)
   deletes     msg-delete opens a dialog whose delete-confirm deletes; msg-deleted is the
