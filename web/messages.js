@@ -669,6 +669,10 @@
       if (prev) saveDraft();
       if (editing && editing.place === "thread") editing = null;
       panel = { v, seq, req: null, failed: false };
+      // Search results (search.js) and a thread share the right-hand side, as in Slack.
+      const search = document.getElementById("search-panel");
+      const searchClose = document.getElementById("search-close");
+      if (search && !search.hidden && searchClose) searchClose.click();
       if (prev) refreshMain(prev.v, prev.seq, true);
       refreshMain(v, seq, true);
       ui.app.classList.add("thread-open");
