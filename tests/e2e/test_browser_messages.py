@@ -115,7 +115,7 @@ class MsgUser(ChannelUser):
 
     def panel_open(self):
         return self.js("const p = document.querySelector(arguments[0]);"
-                       "return !!p && !p.hidden && p.offsetParent !== null;", tid("thread-panel"))
+                       "return !!p && !p.hidden && p.getClientRects().length > 0;", tid("thread-panel"))
 
     def panel_texts(self):
         return [" ".join(t.split()) for t in self.texts("thread-msg")]
@@ -126,8 +126,8 @@ class MsgUser(ChannelUser):
         box.send_keys(Keys.ENTER)
         self.wait(lambda: box.get_attribute("value") == "", "the thread composer to clear")
 
-    def pick(self, seq, emoji):
-        self.action(seq, "msg-react-open")
+    def pick(self, seq, emoji, place="message"):
+        self.action(seq, "msg-react-open", place)
         picker = self.find("reaction-picker")
         picker.find_element(By.CSS_SELECTOR, f'{tid("reaction-option")}[data-emoji="{emoji}"]').click()
         self.wait(lambda: not self.texts("reaction-picker"), "the picker to close")
@@ -198,6 +198,23 @@ def run_team(server, musers, alice, bob, people):
     alice.wait_row(pseq, lambda r: replies(r) == 2, "alice to count 2 replies")
     bob.wait_row(pseq, lambda r: replies(r) == 2, "bob to count 2 replies")
     assert sum(second in t for t in bob.panel_texts()) == 1, bob.panel_texts()
+
+    # --- the panel has the same tools: a reaction on a reply, Up edits one's last reply
+    fseq = bob.seq_of(first, "thread-msg")
+    bob.pick(fseq, "👀", "thread-msg")
+    alice.wait_row(fseq, lambda r: r["chips"] == {"👀": 1}, "bob's 👀 on the reply in alice's panel",
+                   "thread-msg")
+    assert bob.row(fseq, "thread-msg")["mine"] == ["👀"]
+    sseq = bob.seq_of(second, "thread-msg")
+    bob.find("thread-composer").send_keys(Keys.ARROW_UP)
+    box = bob.find("edit-input")
+    assert box.get_attribute("value") == second
+    second = f"i will write the release notes {tag}"
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(second + Keys.ENTER)
+    alice.wait_row(sseq, lambda r: second in r["text"] and r["edited"],
+                   "bob's edited reply in alice's panel", "thread-msg")
+    assert alice.row(pseq)["chips"] == {}, "the reply's reaction shown on the parent"
 
     # --- Escape closes the panel
     alice.find("thread-composer").send_keys(Keys.ESCAPE)
@@ -300,6 +317,8 @@ def run_team(server, musers, alice, bob, people):
     carol.wait(lambda: any(second in t for t in carol.panel_texts()), "carol: the replies in the panel")
     texts = carol.panel_texts()
     assert parent in texts[0] and first in texts[1] and second in texts[2], texts
+    carol.wait_row(fseq, lambda r: r["chips"] == {"👀": 1}, "carol: 👀 on the first reply", "thread-msg")
+    carol.wait_row(sseq, lambda r: r["edited"], "carol: the edited reply", "thread-msg")
     # and the two who were there still agree after their resume
     for u in (alice, bob):
         u.wait_row(pseq, lambda r: replies(r) == 2 and r["chips"] == {"👍": 1},
@@ -385,3 +404,28 @@ def run_mentions(server, alice, bob):
     for u in (alice, bob):
         assert u.toasts("error") == [], f"{u.name}: error toasts {u.toasts('error')}"
     assert json.dumps(bob.notes())  # plain data
+
+
+def test_thread_panel_on_a_phone(server, musers, tmp_path):
+    (dana,) = musers("dana")
+    dumping(server, tmp_path, (dana,), lambda: run_phone(server, dana))
+
+
+def run_phone(server, dana):
+    tag = uuid.uuid4().hex[:6]
+    dana.d.set_window_size(390, 800)
+    log_in(server, dana)
+    text = f"phones have threads too {tag}"
+    dana.say(text)
+    seq = dana.seq_of(text)
+    dana.action(seq, "msg-reply")
+    dana.wait(dana.panel_open, "the thread panel")
+    # it covers the screen rather than squeezing the messages
+    width = dana.js("return [document.querySelector(arguments[0]).getBoundingClientRect().width,"
+                    " document.documentElement.clientWidth];", tid("thread-panel"))
+    assert abs(width[0] - width[1]) <= 1, width
+    dana.reply(f"from my phone {tag}")
+    dana.wait(lambda: any(f"from my phone {tag}" in t for t in dana.panel_texts()), "the reply")
+    dana.click("thread-close")
+    dana.wait(lambda: not dana.panel_open(), "the panel to close")
+    dana.wait_row(seq, lambda r: replies(r) == 1, "1 reply on the parent")
