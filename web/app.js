@@ -862,6 +862,7 @@
     state.pinned = atPresent();
     if (ui.scroller.scrollTop < NEAR_TOP_PX) loadOlder();
     if (nearEnd()) loadNewer();
+    renderJumpBar();
     if (state.pinned) hidePill();
   }
 
@@ -1075,6 +1076,7 @@
       row.dataset.highlight = "true";
       setTimeout(() => { delete row.dataset.highlight; }, HIGHLIGHT_MS);
     }
+    renderJumpBar();
     fillBelow(v);
   }
 
@@ -1188,8 +1190,10 @@
     v.synced = false;
   }
 
+  // Shown while the list shows the past: detached, or its window far from the newest rows.
   function renderJumpBar() {
-    ui.jumpLatest.hidden = !(state.view && state.view.detached);
+    const v = state.view;
+    ui.jumpLatest.hidden = !v || (!v.detached && windowAtEnd(v));
   }
 
   /* ---------- sending ---------- */

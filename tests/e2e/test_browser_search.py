@@ -287,6 +287,18 @@ def run_jump(server, bob):
     bob.wait(lambda: bob.seqs()[-1] == 602, "a live message once back at the present")
     assert contiguous(bob.seqs())
 
+    # back into the past, held in memory now: the window is drawn there again; a message
+    # sent from there brings the list back to the present
+    bob.search_for(f"needle{tag}", "the old message again")
+    bob.click("search-result")
+    bob.wait(lambda: (bob.highlighted() or [None])[:2] == ["general", 20], "the jump again")
+    bob.wait(lambda: bob.visible("jump-latest"), "the jump-to-recent bar, far from the end")
+    assert contiguous(bob.seqs()) and bob.seqs()[-1] < 600 and bob.rows() <= MAX_ROWS
+    bob.say("sent from the past")
+    bob.wait(lambda: not bob.visible("jump-latest") and bob.seqs()[-1:] == [603],
+             "the present with bob's message last")
+    assert contiguous(bob.seqs()) and "sent from the past" in bob.messages()[-1]
+
 
 def test_fifty_thousand_messages_keep_the_dom_bounded(make_server, people, tmp_path):
     server = make_server(*FAST)
