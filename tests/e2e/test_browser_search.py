@@ -22,7 +22,7 @@ pytest.importorskip("selenium")
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 # pytestmark: skipped, like test_browser.py, when Chromium or its driver is missing
-from test_browser import pytestmark, tid  # noqa: E402,F401
+from test_browser import RECONNECT_WAIT, pytestmark, tid  # noqa: E402,F401
 from test_browser_channels import ChannelUser, dumping, log_in  # noqa: E402
 from test_channels import expect, request  # noqa: E402
 from wsraw import Client, run  # noqa: E402
@@ -344,3 +344,39 @@ def run_large(server, bob):
     # and the pill's world still works: bob's own message lands at the bottom
     bob.say("made it back")
     bob.wait(lambda: bob.seqs()[-1] == n + 1, "bob's message after the newest")
+
+
+def test_detached_list_pages_on_after_a_restart(make_server, people, tmp_path):
+    server = make_server(*FAST)
+    (bob,) = people("bob")
+    dumping(server, tmp_path, (bob,), lambda: run_restart(server, bob))
+
+
+def run_restart(server, bob):
+    tag = uuid.uuid4().hex[:6]
+    texts = [f"old {i}" for i in range(1, 301)]
+    texts[9] = f"marker{tag} ten"
+    run(seed(server, "alice", "general", texts))
+    log_in(server, bob)
+    bob.search_for(f"marker{tag}", "the old message")
+    bob.click("search-result")
+    bob.wait(lambda: (bob.highlighted() or [None])[:2] == ["general", 10], "message 10")
+    bob.wait(lambda: bob.visible("jump-latest"), "the jump-to-recent bar")
+
+    # the server goes away and comes back; meanwhile more is said
+    assert server.stop() == 0
+    server.restart()
+    run(seed(server, "carol", "general", ["said during the outage"]))
+    bob.wait_connected(RECONNECT_WAIT)
+    # the newest page that follows the rejoin does not land in the stretch of the past
+    time.sleep(0.3)
+    seqs = bob.seqs()
+    assert contiguous(seqs) and seqs[-1] < 300 and bob.visible("jump-latest"), seqs[-3:]
+
+    deadline = time.monotonic() + 30
+    while bob.visible("jump-latest") or (bob.seqs() or [0])[-1] != 301:
+        assert time.monotonic() < deadline, f"never reached the present: {bob.seqs()[-5:]}"
+        bob.scroll("bottom")
+        time.sleep(0.05)
+        assert contiguous(bob.seqs())
+    bob.wait_message("carol", "said during the outage")
