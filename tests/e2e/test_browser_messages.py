@@ -28,11 +28,13 @@ The browser plumbing is test_browser.py's, the channel helpers test_browser_chan
 """
 import json
 import re
+import time
 import uuid
 
 import pytest
 
 pytest.importorskip("selenium")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -74,6 +76,18 @@ document.dispatchEvent(new Event('visibilitychange'));
 """
 
 
+def again_if_stale(act, tries=5):
+    """Runs act(); a row is drawn anew when an event about it arrives, so a button found
+    a moment ago may be gone: find it again."""
+    for i in range(tries):
+        try:
+            return act()
+        except StaleElementReferenceException:
+            if i == tries - 1:
+                raise
+            time.sleep(0.1)
+
+
 def replies(r):
     """The reply count a row's thread-open says ("2 replies · 14:02"), or 0."""
     m = re.search(r"(\d+) repl(?:y|ies)\b", (r or {}).get("thread") or "")
@@ -106,12 +120,14 @@ class MsgUser(ChannelUser):
 
     def action(self, seq, testid, place="message"):
         """Hovers the row and clicks one of its actions."""
-        row = self.row_el(seq, place)
-        self.js("arguments[0].scrollIntoView({block: 'center'});", row)
-        ActionChains(self.d).move_to_element(row).perform()
-        btn = row.find_element(By.CSS_SELECTOR, tid(testid))
-        self.wait(btn.is_displayed, f"{testid} on row {seq}")
-        btn.click()
+        def act():
+            row = self.row_el(seq, place)
+            self.js("arguments[0].scrollIntoView({block: 'center'});", row)
+            ActionChains(self.d).move_to_element(row).perform()
+            btn = row.find_element(By.CSS_SELECTOR, tid(testid))
+            self.wait(btn.is_displayed, f"{testid} on row {seq}")
+            btn.click()
+        again_if_stale(act)
 
     def panel_open(self):
         return self.js("const p = document.querySelector(arguments[0]);"
@@ -133,8 +149,8 @@ class MsgUser(ChannelUser):
         self.wait(lambda: not self.texts("reaction-picker"), "the picker to close")
 
     def chip(self, seq, emoji):
-        self.row_el(seq).find_element(
-            By.CSS_SELECTOR, f'{tid("reaction-chip")}[data-emoji="{emoji}"]').click()
+        again_if_stale(lambda: self.row_el(seq).find_element(
+            By.CSS_SELECTOR, f'{tid("reaction-chip")}[data-emoji="{emoji}"]').click())
 
     def mention_badge(self, channel):
         return self.js(
