@@ -1064,10 +1064,11 @@
 
     /* ---------- app.js's view life cycle ---------- */
 
-    // The list was emptied to be fetched again (its seqs may not be what we saw): forget
-    // what was folded onto it.
+    // The list was emptied to be filled again: a jump to an old message (search.js), or a
+    // resume the server could not serve. What was folded stays (it is keyed by seq and the
+    // pages that come back bring their events again, which fold idempotently); only the
+    // range the pages covered starts over.
     function cleared(v) {
-      v.mx = null;
       v.extraLow = null;
       v.extraHigh = 0;
       if (panel && panel.v === v) { panel.failed = false; fetchThread(); renderPanel(); }
