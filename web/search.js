@@ -188,7 +188,7 @@
     // "14:05" today, "3 Mar 14:05" before, with the year when it is not this one.
     function whenText(ts) {
       const d = new Date(ts), now = new Date();
-      const hm = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+      const hm = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
       if (d.toDateString() === now.toDateString()) return hm;
       const opts = { day: "numeric", month: "short" };
       if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
