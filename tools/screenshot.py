@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""tools/screenshot.py - docs/screenshot.png from the real server and the real web client.
+"""tools/screenshot.py - the README's screenshots, from the real server and web client.
 
 Starts build/parley on a scratch database and a free port, fills it through the JSON
-protocol (a few people, channels, a direct message), then opens the web client in headless
-Chromium as one of them and saves the page. Run it after `make build`:
+protocol (a few people, channels, a direct message, a thread with reactions), then opens
+the web client in headless Chromium as one of them and saves two pictures: the channel
+with its thread open (docs/screenshot.png) and a search (docs/screenshot-search.png). Run
+it after `make build`:
 
-    tools/screenshot.py [out.png]
+    tools/screenshot.py [out-dir]
 """
 import asyncio
 import json
@@ -28,8 +30,8 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 
 async def say(url, user, steps):
     """Joins as user and sends steps: (type, payload) pairs, each waited for; a payload may
-    be a function of the previous answer. Returns the last answer."""
-    last = None
+    be a function of the previous answer. Returns the answers."""
+    last, answers = None, []
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "join", "payload": {"user": user}}))
         for i, (type_, payload) in enumerate(steps):
@@ -40,13 +42,14 @@ async def say(url, user, steps):
                 m = json.loads(await asyncio.wait_for(ws.recv(), 10))
                 if m.get("id") == i:
                     last = m
+                    answers.append(m)
                     break
             await asyncio.sleep(0.05)
-    return last
+    return answers
 
 
 async def fill(url):
-    await say(url, "maria", [
+    first = await say(url, "maria", [
         ("channel_create", {"name": "design", "topic": "Pixels, type and the v2 launch"}),
         ("channel_create", {"name": "ops", "private": True, "topic": "On call: maria"}),
         ("channel_create", {"name": "random"}),
@@ -69,14 +72,28 @@ async def fill(url):
         ("msg", lambda dm: {"channel": dm["payload"]["channel"]["name"],
                             "text": "Got a minute for the on-call handover?"}),
     ])
+    icons = first[-1]["payload"]["seq"]  # "New icon set is up for review."
+    await say(url, "sam", [
+        ("msg", {"channel": "design", "thread": icons, "text": "The settings gear reads "
+                 "a bit thin at 16px."}),
+        ("react", {"channel": "design", "seq": icons, "emoji": "🎉"}),
+    ])
+    await say(url, "alex", [
+        ("msg", {"channel": "design", "thread": icons, "text": "Bumped its stroke to 1.75, "
+                 "pushed to the review branch."}),
+        ("react", {"channel": "design", "seq": icons, "emoji": "🎉"}),
+        ("react", {"channel": "design", "seq": icons, "emoji": "👀"}),
+    ])
     await say(url, "maria", [
+        ("msg", {"channel": "design", "thread": icons, "text": "Perfect, approving it now."}),
         ("msg", {"channel": "design", "text": "Agreed, shipping it with the v2 launch. "
                  "Thanks both!"}),
+        ("react", {"channel": "design", "seq": icons + 1, "emoji": "👍"}),
     ])
 
 
 def main():
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshot.png")
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
     tmp = Path(tempfile.mkdtemp(prefix="parley-shot-"))
     log = open(tmp / "parley.log", "w")
     proc = subprocess.Popen([str(ROOT / "build" / "parley"), "--port", "0", "--db",
@@ -101,7 +118,15 @@ def main():
             time.sleep(1.5)
             d.find_element(By.CSS_SELECTOR, '[data-testid="channel-item"][data-channel="design"]').click()
             time.sleep(1.5)
-            d.save_screenshot(str(out))
+            d.find_element(By.CSS_SELECTOR, '[data-testid="thread-open"]').click()
+            time.sleep(1.0)
+            d.save_screenshot(str(out / "screenshot.png"))
+            d.find_element(By.CSS_SELECTOR, '[data-testid="thread-close"]').click()
+            box = d.find_element(By.CSS_SELECTOR, '[data-testid="search-input"]')
+            box.click()
+            box.send_keys("accent\n")
+            time.sleep(1.0)
+            d.save_screenshot(str(out / "screenshot-search.png"))
         finally:
             d.quit()
     finally:
