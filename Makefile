@@ -51,7 +51,8 @@ tsan: build-tsan/Makefile
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-tsan/parley \
 		$(PY) -m pytest -q tests/e2e/test_seeds.py tests/e2e/test_json_protocol.py \
 		tests/e2e/test_resume_paths.py tests/e2e/test_durability.py tests/e2e/test_limits.py \
-		tests/e2e/test_abuse.py tests/e2e/test_channels.py
+		tests/e2e/test_abuse.py tests/e2e/test_channels.py \
+		tests/e2e/test_history_threads.py
 
 FUZZ_SMOKE ?= 10
 FUZZ_SECONDS ?= 600
