@@ -4,8 +4,8 @@
  * The sidebar's channel and direct-message lists with unread badges, the channel header
  * (name, topic, member count, invite, leave), the create / browse / invite / topic
  * dialogs, read markers, and the toasts that show the server's errors. It speaks the
- * "Channels" and "Read markers" parts of docs/protocol.md. Message lists stay in app.js,
- * which calls window.parleyChannels(core) once at start and routes the channel frames
+ * "Channels" and "Read markers" parts of docs/protocol.md. Message lists stay in list.js;
+ * app.js calls window.parleyChannels(core) once at start and routes the channel frames
  * (`channel`, `channel_left`, `channels`, `topic`, `invited`, `read`) to the handlers
  * returned here. The factory's closure is this module's scope, as app.js's IIFE is its.
  *
@@ -209,7 +209,7 @@
       }, READ_DELAY_MS);
     }
 
-    // A message was added to v (app.js). A direct message shows up in the sidebar with
+    // A message was added to v (list.js). A direct message shows up in the sidebar with
     // its first message; the shown channel's new messages are read.
     function arrived(v) {
       if (isDm(v) && !items.has(v.name)) renderList();
@@ -496,7 +496,7 @@
       return box;
     }
 
-    // app.js shows another channel.
+    // list.js shows another channel.
     function shown(v) {
       renderList();
       renderHeader();

@@ -5,7 +5,7 @@
  * speaks the "Search" part of docs/protocol.md: `search` {q, limit}, answered by `results`
  * (newest first) or an error, both carrying the request id. Only the newest search counts:
  * an answer to an older one is ignored. A result opens its channel at that message through
- * core.jumpTo (app.js), which loads the history around it when the list does not hold it.
+ * core.jumpTo (list.js), which loads the history around it when the list does not hold it.
  *
  * The query's words are highlighted in each result as the server matches them: whole
  * words, case and accents ignored. The text is split into plain text nodes and <mark>

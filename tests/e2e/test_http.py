@@ -23,6 +23,8 @@ def test_static_assets_content_types(server):
     for path, ctype in (("/app.js", ("text/javascript", "application/javascript")),
                         ("/search.js", ("text/javascript", "application/javascript")),
                         ("/messages.js", ("text/javascript", "application/javascript")),
+                        ("/list.js", ("text/javascript", "application/javascript")),
+                        ("/composer.js", ("text/javascript", "application/javascript")),
                         ("/style.css", ("text/css",)),
                         ("/favicon.svg", ("image/svg+xml",))):
         r = get(server.port, path)
