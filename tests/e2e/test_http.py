@@ -25,6 +25,8 @@ def test_static_assets_content_types(server):
                         ("/messages.js", ("text/javascript", "application/javascript")),
                         ("/list.js", ("text/javascript", "application/javascript")),
                         ("/composer.js", ("text/javascript", "application/javascript")),
+                        ("/threads.js", ("text/javascript", "application/javascript")),
+                        ("/mentions.js", ("text/javascript", "application/javascript")),
                         ("/style.css", ("text/css",)),
                         ("/favicon.svg", ("image/svg+xml",))):
         r = get(server.port, path)
