@@ -629,6 +629,19 @@ static void send_ack(chat_hub_t *h, chat_channel_t *ch, const chat_msg_t *m)
     blob_unref(f);
 }
 
+/* m as the store and the payload builders see it (borrowing its strings). */
+static store_msg_t msg_view(const chat_channel_t *ch, const chat_msg_t *m)
+{
+    return (store_msg_t){.channel = ch->name,
+                         .seq = m->seq,
+                         .user = m->user,
+                         .text = m->text,
+                         .ts = m->ts,
+                         .kind = m->kind,
+                         .thread = m->thread,
+                         .target = m->target};
+}
+
 static void on_stored(void *ctx, int status)
 {
     chat_channel_t *ch = ctx;
@@ -641,14 +654,7 @@ static void on_stored(void *ctx, int status)
     ch->committed = m->seq;
     if (m->sender && m->sender->conn && m->sender->mode == CHAT_MODE_JSON)
         send_ack(h, ch, m);
-    store_msg_t sm = {.channel = ch->name,
-                      .seq = m->seq,
-                      .user = m->user,
-                      .text = m->text,
-                      .ts = m->ts,
-                      .kind = m->kind,
-                      .thread = m->thread,
-                      .target = m->target};
+    store_msg_t sm = msg_view(ch, m);
     blob_t *json = build_frame(CHAT_FMT_JSON, ch, &sm);
     recent_push(ch, &sm, json);
     fan_out(h, ch, &sm, json);
@@ -678,14 +684,7 @@ void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *s
     m->thread = thread;
     m->target = target;
     snprintf(m->id, sizeof(m->id), "%s", id ? id : "");
-    store_msg_t sm = {.channel = ch->name,
-                      .seq = m->seq,
-                      .user = m->user,
-                      .text = m->text,
-                      .ts = m->ts,
-                      .kind = m->kind,
-                      .thread = m->thread,
-                      .target = m->target};
+    store_msg_t sm = msg_view(ch, m);
     /* Who it mentions, one name a line, so the store can count a user's unread mentions. */
     buf_t names = BUF_INIT;
     if (kind == CHAT_EV_MSG && strchr(m->text, '@')) {
