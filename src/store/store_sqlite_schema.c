@@ -34,8 +34,10 @@ const char *const store_sqlite_sql[ST_COUNT] = {
                        "kind = excluded.kind, topic = excluded.topic",
     [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user, ts) VALUES(?1, ?2, ?3)",
     [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user = ?2",
+    /* A message's entry carries its own time, also when an edit rewrites its text. */
     [ST_FTS_INSERT] = "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
-                      "VALUES(?2, ?1, ?3, ?4, ?5, ?6)",
+                      "SELECT ?2, ?1, ?3, ?4, ?5, coalesce((SELECT ts FROM messages "
+                      "WHERE channel = ?3 AND seq = ?4), ?6)",
     [ST_SEARCH] = "SELECT seq, user, text, ts, channel FROM messages_fts WHERE messages_fts "
                   "MATCH ?1 AND (?2 IS NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) "
                   "ORDER BY ts DESC, seq DESC LIMIT ?4",

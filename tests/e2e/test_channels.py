@@ -451,6 +451,8 @@ def test_threads_edits_deletes_reactions(server):
         assert r["payload"]["messages"] == []
         r = await request(bob, "search", {"q": "monday"}, "results", id="s2")
         assert [m["seq"] for m in r["payload"]["messages"]] == [root["seq"]]
+        # found by its new text, still dated when it was written
+        assert r["payload"]["messages"][0]["ts"] == root["ts"] < ed["ts"]
         r = await request(bob, "search", {"q": "yes"}, "results", id="s3")
         assert r["payload"]["messages"] == []
         await alice.close()
