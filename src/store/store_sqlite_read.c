@@ -1,6 +1,7 @@
 /* store_sqlite_read - the SQLite backend's reads, run on the writer thread between batches:
  * history and resume ranges, threads, full-text search and unread mention counts. Each
  * copies its rows' strings into the op's arena, which the loop thread reads afterwards. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,50 +18,61 @@ static void arena_put(buf_t *arena, sqlite3_stmt *st, int col)
     buf_append(arena, p, strlen(p) + 1);
 }
 
-/* A new, zeroed row at the end of op's results (cap: the array's capacity). */
-static store_msg_t *row_push(store_op_t *op, size_t *cap)
+/* Where a read's columns go in a row: each integer column's index (-1: not read), and the
+ * text columns copied into the arena, each with the store_msg_t string field it feeds. */
+typedef struct {
+    int seq, ts, thread, target;
+    int text[3];
+    size_t field[3];
+    size_t ntext;
+} row_shape_t;
+
+#define FIELD(f) offsetof(store_msg_t, f)
+
+/* history, resume and threads: MSG_COLS */
+static const row_shape_t msg_rows = {0, 3, 5, 6, {1, 2, 4}, {FIELD(user), FIELD(text), FIELD(kind)},
+                                     3};
+/* search: seq, user, text, ts, channel (a message: no kind, thread or target) */
+static const row_shape_t search_rows = {
+    0, 3, -1, -1, {4, 1, 2}, {FIELD(channel), FIELD(user), FIELD(text)}, 3};
+/* mention counts: channel, seq */
+static const row_shape_t count_rows = {1, -1, -1, -1, {0}, {FIELD(channel)}, 1};
+
+static int64_t col_int(sqlite3_stmt *st, int col)
 {
-    if (op->u.query.n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        op->u.query.rows = xrealloc(op->u.query.rows, *cap * sizeof(store_msg_t));
-    }
-    store_msg_t *m = &op->u.query.rows[op->u.query.n++];
-    *m = (store_msg_t){0};
-    return m;
+    return col < 0 ? 0 : sqlite3_column_int64(st, col);
 }
 
-/* Fetches rows into op->u.query; returns the SQLite code that ended the loop. */
-static int query_fetch(sqlite3_stmt *st, store_op_t *op, size_t *cap)
+/* Steps st to its end, one zeroed row per result in op->u.query, its text columns copied
+ * into the arena; then, the arena no longer moving, points each row's string fields into
+ * it (fields not read stay ""). Returns the SQLite code that ended the loop. */
+static int rows_read(sqlite3_stmt *st, store_op_t *op, const row_shape_t *sh)
 {
+    size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_msg_t *m = row_push(op, cap);
-        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
-        m->ts = sqlite3_column_int64(st, 3);
-        m->thread = (uint64_t)sqlite3_column_int64(st, 5);
-        m->target = (uint64_t)sqlite3_column_int64(st, 6);
-        arena_put(&op->u.query.arena, st, 1);
-        arena_put(&op->u.query.arena, st, 2);
-        arena_put(&op->u.query.arena, st, 4);
+        if (op->u.query.n == cap) {
+            cap = cap ? cap * 2 : 16;
+            op->u.query.rows = xrealloc(op->u.query.rows, cap * sizeof(store_msg_t));
+        }
+        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
+        *m = (store_msg_t){.seq = (uint64_t)col_int(st, sh->seq),
+                           .ts = col_int(st, sh->ts),
+                           .thread = (uint64_t)col_int(st, sh->thread),
+                           .target = (uint64_t)col_int(st, sh->target)};
+        for (size_t k = 0; k < sh->ntext; k++)
+            arena_put(&op->u.query.arena, st, sh->text[k]);
     }
-    return rc;
-}
-
-/* Points every row's strings into the arena, which holds user\0text\0 per row in fetch order
- * and cannot move any more. */
-static void query_fixup(store_op_t *op)
-{
     const char *p = op->u.query.arena.data;
     for (size_t i = 0; i < op->u.query.n; i++) {
         store_msg_t *m = &op->u.query.rows[i];
-        m->channel = op->u.query.q.channel;
-        m->user = p;
-        p += strlen(p) + 1;
-        m->text = p;
-        p += strlen(p) + 1;
-        m->kind = p;
-        p += strlen(p) + 1;
+        m->user = m->text = "";
+        for (size_t k = 0; k < sh->ntext; k++) {
+            *(const char **)((char *)m + sh->field[k]) = p;
+            p += strlen(p) + 1;
+        }
     }
+    return rc;
 }
 
 /* Logs why op's query failed and leaves it answering status -1 with no rows. */
@@ -122,14 +134,13 @@ void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
     }
     bool desc = st != s->st[ST_AFTER] && st != s->st[ST_THREAD];
 
-    size_t cap = 0;
     int rc = sqlite3_bind_text(st, 1, q->channel, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && st != s->st[ST_NEWEST])
         rc = sqlite3_bind_int64(st, 2, store_sqlite_clamp_seq(bound));
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
     if (rc == SQLITE_OK)
-        rc = query_fetch(st, op, &cap);
+        rc = rows_read(st, op, &msg_rows);
     if (rc != SQLITE_DONE)
         query_fail(s, op);
     sqlite3_reset(st);
@@ -137,7 +148,8 @@ void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
     if (rc != SQLITE_DONE)
         return;
 
-    query_fixup(op);
+    for (size_t i = 0; i < op->u.query.n; i++)
+        op->u.query.rows[i].channel = q->channel;
     op->u.query.more = op->u.query.n > q->limit;
     if (op->u.query.more)
         op->u.query.n = q->limit;
@@ -159,7 +171,6 @@ void store_sqlite_run_search(store_sqlite_t *s, store_op_t *op)
 {
     const store_search_t *q = &op->u.query.search;
     sqlite3_stmt *st = s->st[ST_SEARCH];
-    size_t cap = 0;
     int rc = sqlite3_bind_text(st, 1, q->match, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = q->user ? sqlite3_bind_text(st, 2, q->user, -1, SQLITE_STATIC)
@@ -169,16 +180,8 @@ void store_sqlite_run_search(store_sqlite_t *s, store_op_t *op)
                         : sqlite3_bind_null(st, 3);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)q->limit + 1);
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
-            break;
-        store_msg_t *m = row_push(op, &cap); /* a message: kind NULL, no thread or target */
-        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
-        m->ts = sqlite3_column_int64(st, 3);
-        arena_put(&op->u.query.arena, st, 4);
-        arena_put(&op->u.query.arena, st, 1);
-        arena_put(&op->u.query.arena, st, 2);
-    }
+    if (rc == SQLITE_OK)
+        rc = rows_read(st, op, &search_rows);
     if (rc != SQLITE_DONE) {
         /* A malformed expression lands here too: the caller quotes every term, so this is
          * rare, and it is an answer (no results), not a failure of the store. */
@@ -188,16 +191,6 @@ void store_sqlite_run_search(store_sqlite_t *s, store_op_t *op)
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    const char *p = op->u.query.arena.data;
-    for (size_t i = 0; i < op->u.query.n; i++) {
-        store_msg_t *m = &op->u.query.rows[i];
-        m->channel = p;
-        p += strlen(p) + 1;
-        m->user = p;
-        p += strlen(p) + 1;
-        m->text = p;
-        p += strlen(p) + 1;
-    }
     op->u.query.more = op->u.query.n > q->limit;
     if (op->u.query.more)
         op->u.query.n = q->limit;
@@ -208,15 +201,9 @@ void store_sqlite_run_search(store_sqlite_t *s, store_op_t *op)
 void store_sqlite_run_counts(store_sqlite_t *s, store_op_t *op)
 {
     sqlite3_stmt *st = s->st[ST_MENTION_COUNT];
-    size_t cap = 0;
     int rc = sqlite3_bind_text(st, 1, op->u.query.search.user, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
-            break;
-        store_msg_t *m = row_push(op, &cap);
-        m->seq = (uint64_t)sqlite3_column_int64(st, 1);
-        arena_put(&op->u.query.arena, st, 0);
-    }
+    if (rc == SQLITE_OK)
+        rc = rows_read(st, op, &count_rows);
     if (rc != SQLITE_DONE) {
         log_warn("store: mention counts failed: %s", sqlite3_errmsg(s->db));
         op->u.query.status = -1;
@@ -224,11 +211,5 @@ void store_sqlite_run_counts(store_sqlite_t *s, store_op_t *op)
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    const char *p = op->u.query.arena.data;
-    for (size_t i = 0; i < op->u.query.n; i++) {
-        op->u.query.rows[i].channel = p;
-        op->u.query.rows[i].user = op->u.query.rows[i].text = "";
-        p += strlen(p) + 1;
-    }
     atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
 }
