@@ -111,6 +111,23 @@
     return node;
   }
 
+  // A 20x20 line icon from its path data (each module keeps its own set of paths).
+  function icon(paths) {
+    const ns = "http://www.w3.org/2000/svg";
+    const s = document.createElementNS(ns, "svg");
+    s.setAttribute("viewBox", "0 0 20 20");
+    s.setAttribute("width", "18");
+    s.setAttribute("height", "18");
+    s.setAttribute("aria-hidden", "true");
+    s.setAttribute("class", "icon");
+    for (const d of paths) {
+      const p = document.createElementNS(ns, "path");
+      p.setAttribute("d", d);
+      s.append(p);
+    }
+    return s;
+  }
+
   function store(key, value) {
     try { localStorage.setItem(key, value); } catch (e) { /* private mode: just forget */ }
   }
@@ -619,7 +636,7 @@
   // these calls, so the invariants of list.js stay there.
   function makeCore() {
     return {
-      GENERAL, el, send, newId, charCount, avatar, maxSeq,
+      GENERAL, el, icon, send, newId, charCount, avatar, maxSeq,
       ensureView: lists.ensureView,
       dropView: lists.dropView,
       views: state.views,

@@ -77,19 +77,7 @@
     /* ---------- small helpers ---------- */
 
     function svg(name) {
-      const ns = "http://www.w3.org/2000/svg";
-      const s = document.createElementNS(ns, "svg");
-      s.setAttribute("viewBox", "0 0 20 20");
-      s.setAttribute("width", "18");
-      s.setAttribute("height", "18");
-      s.setAttribute("aria-hidden", "true");
-      s.setAttribute("class", "icon");
-      for (const d of ICONS[name]) {
-        const p = document.createElementNS(ns, "path");
-        p.setAttribute("d", d);
-        s.append(p);
-      }
-      return s;
+      return core.icon(ICONS[name]);
     }
 
     function button(cls, label, icon) {
