@@ -14,7 +14,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "chat/chat_hub.h"
+#include "chat/chat.h"
 #include "server/relay.h"
 #include "server/server.h"
 #include "store/store_sqlite.h"
@@ -351,10 +351,12 @@ int main(int argc, char **argv)
     a.sigterm.data = a.sigint.data = a.drain_timer.data = &a;
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
+    chat_metrics_t cm;
+    chat_hub_metrics(a.hub, &cm);
     log_info(
         "parley listening on http://%s:%d (db %s, sync %s, %llu thread%s, general at seq %llu)",
         opt.host, a.relay ? relay_port(a.relay) : server_port(a.srv), opt.db, opt.sync, opt.threads,
-        opt.threads > 1 ? "s" : "", (unsigned long long)a.hub->general.committed);
+        opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq);
 
     uv_run(a.loop, UV_RUN_DEFAULT);
     if (a.relay)

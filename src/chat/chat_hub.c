@@ -775,3 +775,14 @@ void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s)
         if (ch->pend_head)
             forget_sender(ch, s);
 }
+
+void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out)
+{
+    *out = (chat_metrics_t){.online = h->online,
+                            .published = h->stats.published,
+                            .delivered = h->stats.delivered,
+                            .sessions = h->stats.sessions,
+                            .rejected = h->stats.rejected,
+                            .general_seq = h->general.committed,
+                            .available = true};
+}

@@ -23,6 +23,7 @@
 
 #include "base/blob.h"
 #include "base/buf.h"
+#include "chat/chat.h"
 #include "chat/chat_payload.h"
 #include "store/store.h"
 
@@ -33,8 +34,6 @@
 #define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
 #define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
 
-typedef struct chat_hub chat_hub_t;
-typedef struct chat_session chat_session_t;
 typedef struct chat_channel chat_channel_t;
 typedef struct chat_presence chat_presence_t;
 typedef struct chat_link chat_link_t;
@@ -51,33 +50,6 @@ typedef enum {
     CHAT_FMT_LINE = 2,     /* "[HH:MM:SS] {user}: {text}" (seed 000) */
     CHAT_FMT_COUNT
 } chat_fmt_t;
-
-/* How the hub reaches a connection. Both are called on the loop thread with the conn
- * pointer the session was opened with, and never after chat_session_close. */
-typedef struct {
-    /* Queue a data frame (a whole WebSocket frame); the transport takes its own reference
-     * and applies the outbound bound (closing the connection 1013 past it). */
-    void (*send)(void *conn, blob_t *frame);
-    /* Close the connection with a WebSocket close code. */
-    void (*close)(void *conn, uint16_t code, const char *reason);
-    /* Queue a frame of a multi-frame reply (a resume page) regardless of the bound: the
-     * caller bounds what it sends this way and waits for the queue to drain between pages. */
-    void (*send_bulk)(void *conn, blob_t *frame);
-    /* Bytes queued and not yet written. */
-    size_t (*backlog)(void *conn);
-    /* Call chat_session_drained once the queue is empty. */
-    void (*want_drain)(void *conn);
-} chat_transport_t;
-
-typedef struct {
-    unsigned history;        /* messages replayed on join */
-    size_t max_name;         /* code points per user name */
-    size_t max_text;         /* code points per message */
-    double rate, burst;      /* token bucket: messages per second, bucket size */
-    unsigned resume_max;     /* longest range a resume serves */
-    unsigned presence_limit; /* members above which join/leave are not broadcast */
-    size_t outbound_budget;  /* backlog under which a resume keeps sending (half the bound) */
-} chat_config_t;
 
 typedef struct {
     uint64_t published, delivered, sessions, rejected;
@@ -179,11 +151,6 @@ struct chat_hub {
     char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
     size_t nmentioned, mentioned_cap;
 };
-
-chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t);
-/* Reads each channel's last seq from the store. Returns 0 or < 0. */
-int chat_hub_load(chat_hub_t *h);
-void chat_hub_free(chat_hub_t *h);
 
 /* The channel called name, or NULL. */
 chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name);

@@ -16,13 +16,6 @@
 #include "chat/chat_hub.h"
 #include "json/json_env.h"
 
-typedef enum {
-    CHAT_MODE_AUTO,     /* /ws before its first message: JSON or line mode */
-    CHAT_MODE_JSON,     /* /ws, decided or forced by the parley.v1 subprotocol */
-    CHAT_MODE_CLIENTID, /* /ws/{client_id} */
-    CHAT_MODE_LINE,
-} chat_mode_t;
-
 typedef struct chat_resume chat_resume_t;
 typedef struct chat_join chat_join_t;
 
@@ -45,10 +38,6 @@ struct chat_session {
     bool joined;
 };
 
-/* Opens a session for conn. For CHAT_MODE_CLIENTID, client_id names the user and the
- * session enters #general at once. */
-chat_session_t *chat_session_open(chat_hub_t *h, void *conn, chat_mode_t mode,
-                                  const char *client_id);
 /* For the channel requests (chat_channel.c). */
 void chat_session_ref(chat_session_t *s);
 void chat_session_unref(chat_session_t *s);
@@ -72,20 +61,10 @@ void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join
 void chat_session_release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs,
                                size_t n);
 
-/* A whole text message (valid UTF-8) arrived. */
-void chat_session_text(chat_session_t *s, const char *text, size_t len);
-/* A whole binary message arrived. */
-void chat_session_binary(chat_session_t *s, const uint8_t *data, size_t len);
-/* The queue drained after the session asked (transport want_drain): the next resume page. */
-void chat_session_drained(chat_session_t *s);
-/* The connection is gone: leave, announce, release. s must not be used afterwards. */
-void chat_session_close(chat_session_t *s);
 
 /* True when name follows the user-name rules (1-max code points and at most
  * CHAT_NAME_BYTES bytes, no control characters, no leading or trailing white space, valid
  * UTF-8). */
 bool chat_name_valid(const char *name, size_t len, size_t max);
-/* True for a valid client id: 1-32 of A-Za-z0-9_- . */
-bool chat_client_id_valid(const char *id, size_t len);
 
 #endif

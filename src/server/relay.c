@@ -12,7 +12,7 @@
 
 #include "base/log.h"
 #include "base/xmalloc.h"
-#include "chat/chat_session.h"
+#include "chat/chat.h"
 #include "net/net_mailbox.h"
 #include "ws/ws_frame.h"
 
@@ -224,14 +224,16 @@ static void on_hub_turn(uv_prepare_t *p)
     relay_t *r = p->data;
     store_stats_t st;
     store_stats(r->store, &st);
+    chat_metrics_t cm;
+    chat_hub_metrics(r->hub, &cm);
     uv_mutex_lock(&r->lock);
-    r->hub_snap.online = r->hub->online;
-    r->hub_snap.published = r->hub->stats.published;
-    r->hub_snap.delivered = r->hub->stats.delivered;
+    r->hub_snap.online = cm.online;
+    r->hub_snap.published = cm.published;
+    r->hub_snap.delivered = cm.delivered;
     r->hub_snap.appends = st.appends;
     r->hub_snap.commits = st.commits;
     r->hub_snap.queued = st.queued;
-    r->hub_snap.general_seq = r->hub->general.committed;
+    r->hub_snap.general_seq = cm.general_seq;
     uv_mutex_unlock(&r->lock);
 }
 

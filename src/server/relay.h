@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "chat/chat_hub.h"
+#include "chat/chat.h"
 #include "server/server.h"
 
 #define RELAY_INBOUND_MAX (256 * 1024)

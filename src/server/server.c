@@ -21,7 +21,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
-#include "chat/chat_session.h"
+#include "chat/chat.h"
 #include "http/http_parse.h"
 #include "http/http_response.h"
 #include "net/net.h"
@@ -85,6 +85,18 @@ typedef struct {
 
 /* ---- output helpers ---- */
 
+/* A whole unmasked, unfragmented frame (control frames, the echo route). */
+static blob_t *frame_new(int opcode, const void *payload, size_t len)
+{
+    uint8_t head[WS_MAX_HEADER];
+    size_t hl = ws_frame_header(head, opcode, true, len, NULL);
+    blob_t *b = blob_new(hl + len);
+    memcpy(b->data, head, hl);
+    if (len)
+        memcpy(b->data + hl, payload, len);
+    return b;
+}
+
 static void send_bytes(sconn_t *c, const void *p, size_t len)
 {
     blob_t *b = blob_from(p, len);
@@ -94,7 +106,7 @@ static void send_bytes(sconn_t *c, const void *p, size_t len)
 
 static void send_control(sconn_t *c, int opcode, const void *payload, size_t len)
 {
-    blob_t *b = chat_frame(opcode, payload, len);
+    blob_t *b = frame_new(opcode, payload, len);
     net_conn_send_control(c->nc, b);
     blob_unref(b);
 }
@@ -269,13 +281,15 @@ static void metrics(sconn_t *c, bool keep_alive, bool head_only)
         server_local_metrics(s, &m);
         store_stats_t st;
         store_stats(s->store, &st);
-        m.online = s->hub->online;
-        m.published = s->hub->stats.published;
-        m.delivered = s->hub->stats.delivered;
+        chat_metrics_t cm;
+        chat_hub_metrics(s->hub, &cm);
+        m.online = cm.online;
+        m.published = cm.published;
+        m.delivered = cm.delivered;
         m.appends = st.appends;
         m.commits = st.commits;
         m.queued = st.queued;
-        m.general_seq = s->hub->general.committed;
+        m.general_seq = cm.general_seq;
     }
     buf_t b = BUF_INIT;
     buf_appendf(&b,
@@ -473,7 +487,7 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
 
 static void echo_message(sconn_t *c, int opcode, const uint8_t *data, size_t len)
 {
-    blob_t *b = chat_frame(opcode, data, len);
+    blob_t *b = frame_new(opcode, data, len);
     transport_send(c, b);
     blob_unref(b);
 }

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "chat/chat_hub.h"
+#include "chat/chat.h"
 
 typedef struct relay_worker relay_worker_t;
 
