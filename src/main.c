@@ -315,11 +315,11 @@ int main(int argc, char **argv)
                         (unsigned)opt.presence_limit,
                         opt.max_outbound / 2};
     bool threaded = opt.threads > 1;
-    a.hub = chat_hub_new(a.store, &cc, threaded ? &relay_transport : &server_transport);
-    if (chat_hub_load(a.hub) < 0) {
+    a.hub = chat_new(a.store, &cc, threaded ? &relay_transport : &server_transport);
+    if (chat_load(a.hub) < 0) {
         log_error("cannot read the database %s", opt.db);
         store_close(a.store);
-        chat_hub_free(a.hub);
+        chat_free(a.hub);
         return 1;
     }
     server_config_t sc = {
@@ -342,7 +342,7 @@ int main(int argc, char **argv)
     if (!a.srv && !a.relay) {
         store_close(a.store);
         uv_run(a.loop, UV_RUN_DEFAULT);
-        chat_hub_free(a.hub);
+        chat_free(a.hub);
         return 1;
     }
     uv_signal_init(a.loop, &a.sigterm);
@@ -352,7 +352,7 @@ int main(int argc, char **argv)
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
     chat_metrics_t cm;
-    chat_hub_metrics(a.hub, &cm);
+    chat_metrics(a.hub, &cm);
     log_info(
         "parley listening on http://%s:%d (db %s, sync %s, %llu thread%s, general at seq %llu)",
         opt.host, a.relay ? relay_port(a.relay) : server_port(a.srv), opt.db, opt.sync, opt.threads,
@@ -363,7 +363,7 @@ int main(int argc, char **argv)
         relay_free(a.relay);
     else
         server_free(a.srv);
-    chat_hub_free(a.hub);
+    chat_free(a.hub);
     uv_loop_close(a.loop);
     log_info("stopped");
     return 0;

@@ -1,49 +1,123 @@
-/* chat_channel - channels beyond #general: their stored properties and members, and the
- * JSON requests that change them (channel_create, channel_list, channel_join,
- * channel_leave, channel_invite, channel_topic, dm_open, read; docs/protocol.md, "Channels"
- * and "Read markers").
+/* chat_channel - the channel model: what a channel is and holds in memory, with no
+ * knowledge of sessions, requests or the store.
  *
- * Every change is applied in memory at once (so a second request sees it: a name is taken
- * as soon as it is asked for) and written through the store; what the users see of it (the
- * `channel`, `channel_left`, `invited` and `topic` events, the member links of their
- * sessions) follows the commit, as a message's ack does. */
+ * A channel has its stored properties (name, kind, topic, creator), its stored members (by
+ * user name; #general has everyone), read markers, the reactions in force, the seq of its
+ * newest @channel/@here, the newest committed messages kept encoded (the recent ring, which
+ * answers joins and short resumes without the store), and the links of the sessions
+ * connected to it. Committing a message (chat_channel_commit) is the one way the ring and
+ * `committed` move; the hub is its only caller.
+ *
+ * The struct is private to chat_channel.c. */
 #ifndef PARLEY_CHAT_CHANNEL_H
 #define PARLEY_CHAT_CHANNEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "base/blob.h"
 #include "base/buf.h"
-#include "chat/chat_hub.h"
-#include "json/json_env.h"
+#include "chat/chat_defs.h"
+#include "chat/chat_link.h"
+#include "chat/chat_payload.h"
+#include "store/store.h"
 
 #define CHAT_TOPIC_MAX 250     /* code points */
 #define CHAT_CHANNELS_MAX 4096 /* channels on one server, #general included */
 #define CHAT_DM_MAX 8          /* people in a direct message */
 
-/* Replaces a channel's topic (copied). */
-void chat_channel_set_topic(chat_channel_t *ch, const char *topic);
+typedef enum { CHAT_KIND_PUBLIC, CHAT_KIND_PRIVATE, CHAT_KIND_DM } chat_kind_t;
+
+/* A recently committed message of the ring. */
+typedef struct {
+    uint64_t seq;
+    blob_t *frame;   /* its encoded JSON frame, as fan-out sent it */
+    char *user;      /* its author, for edit and delete rights without the store */
+    uint64_t thread; /* a msg's parent, 0 when not a reply */
+    int64_t ts;      /* Unix ms, for its parent's last-reply time */
+    uint8_t kind;    /* a chat_ev_t */
+    bool deleted;    /* a msg whose delete was accepted */
+} chat_recent_t;
+
+/* A new channel, with no members and nothing committed; strings are copied. general: the
+ * one channel every user is in. */
+chat_channel_t *chat_channel_new(const char *name, chat_kind_t kind, const char *topic,
+                                 const char *created_by, int64_t ts, bool general);
+/* Frees it and its ring; its links must be gone. */
+void chat_channel_free(chat_channel_t *ch);
+
+/* The index its registry gave it (the hub's, for its per-channel ordering state). */
+size_t chat_channel_slot(const chat_channel_t *ch);
+void chat_channel_set_slot(chat_channel_t *ch, size_t slot);
+
+/* Stored properties. */
+const char *chat_channel_name(const chat_channel_t *ch);
+chat_kind_t chat_channel_kind(const chat_channel_t *ch);
+const char *chat_channel_kind_name(const chat_channel_t *ch); /* "public", "private", "dm" */
+bool chat_channel_is_general(const chat_channel_t *ch);
+const char *chat_channel_topic(const chat_channel_t *ch);
+void chat_channel_set_topic(chat_channel_t *ch, const char *topic); /* copied */
+/* The row the store keeps for it (strings borrowed from ch). */
+store_channel_t chat_channel_row(const chat_channel_t *ch);
+/* Slack's rules: 1-80 of a-z 0-9 - _, not starting with - or _. */
+bool chat_channel_name_valid(const char *name, size_t len);
+
 /* Stored membership by user name (#general: everyone). */
 bool chat_channel_has_user(const chat_channel_t *ch, const char *user);
 void chat_channel_user_add(chat_channel_t *ch, const char *user);
 void chat_channel_user_remove(chat_channel_t *ch, const char *user);
-/* The member count clients are shown: stored members, or users online for #general. */
-size_t chat_channel_member_count(const chat_channel_t *ch);
-/* Appends {"name","kind","topic","members","last_seq"}, for a user (NULL: none) that
-user's "read_seq" and "unread", and "mentions" unless it is negative. */
-void chat_channel_json(const chat_channel_t *ch, const char *user, int64_t mentions, buf_t *out);
-/* A user's read marker (0: nothing read), and moving it forward (never back). */
+size_t chat_channel_nusers(const chat_channel_t *ch);
+const char *chat_channel_user_at(const chat_channel_t *ch, size_t i); /* sorted */
+
+/* Read markers: 0 when nothing is read; a marker only moves forward. */
 uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user);
 void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq);
-/* Appends ",{...}" for each channel of s other than #general, by name, with the unread
- * mentions counted for its welcome. */
-void chat_channel_json_member_list(chat_session_t *s, buf_t *out);
-/* Slack's rules: 1-80 of a-z 0-9 - _, not starting with - or _. */
-bool chat_channel_name_valid(const char *name, size_t len);
 
-/* True for the request types this module answers. */
-bool chat_channel_request_known(const char *type);
-/* Answers one of them for a joined session. */
-void chat_channel_request(chat_session_t *s, const json_env_t *e);
+/* Reactions in force: whether user has emoji on target, and toggling it. */
+bool chat_channel_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
+                          const char *user);
+void chat_channel_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji,
+                               const char *user, bool on);
+
+/* The newest message mentioning @channel or @here (0: none), and noting one. */
+uint64_t chat_channel_everyone_seq(const chat_channel_t *ch);
+void chat_channel_note_everyone(chat_channel_t *ch, uint64_t seq);
+
+/* Commits: the highest seq stored and fanned out, and the one step that moves it: m (with
+ * its JSON frame, referenced) joins the ring. A delete marks its target deleted. */
+uint64_t chat_channel_committed(const chat_channel_t *ch);
+void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_frame);
+/* Start-up: committed is seq (read from the store); the store's newest messages, oldest
+ * first, fill the ring when they reach it (else the ring stays unprimed: the store keeps
+ * answering, nothing is lost but speed). */
+void chat_channel_set_committed(chat_channel_t *ch, uint64_t seq);
+void chat_channel_prime(chat_channel_t *ch, const store_msg_t *msgs, size_t n);
+
+/* The ring. The entry of seq, or NULL when the ring does not hold it. */
+const chat_recent_t *chat_channel_recent(const chat_channel_t *ch, uint64_t seq);
+/* A delete of seq was accepted: later edits and deletes of it are refused at once. */
+void chat_channel_recent_delete(chat_channel_t *ch, uint64_t seq);
+/* True when the ring holds every message with seq > after up to `committed`. */
+bool chat_channel_recent_covers(const chat_channel_t *ch, uint64_t after);
+/* The JSON frame of a covered seq, borrowed. */
+blob_t *chat_channel_recent_frame(const chat_channel_t *ch, uint64_t seq);
+/* The `history` frame of the newest `want` messages with their reply counts, a new
+ * reference (built once per commit); NULL when the ring cannot answer it. */
+blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want);
+
+/* Connected members. chat_channel_link puts l (its fmt set) on the member list and starts
+ * its splice after what is committed now. */
+void chat_channel_link(chat_channel_t *ch, chat_link_t *l);
+void chat_channel_unlink(chat_channel_t *ch, chat_link_t *l);
+chat_link_t *chat_channel_members(const chat_channel_t *ch);
+/* Connected members receiving format fmt. */
+unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt);
+
+/* Appends {"name","kind","topic",["users"],"members","last_seq"}; for a user (NULL: none)
+ * also "read_seq" and "unread"; "mentions" unless it is negative. members: the count shown
+ * (the caller knows #general's: who is online). */
+void chat_channel_json(const chat_channel_t *ch, const char *user, size_t members, int64_t mentions,
+                       buf_t *out);
 
 #endif

@@ -1,4 +1,9 @@
-/* chat_event - replies, edits, deletes, reactions and thread reads; see chat_event.h. */
+/* chat_event - messages, replies, edits, deletes, reactions, threads and typing; see
+ * chat_event.h.
+ *
+ * A write that acts on a message waits for its target's lookup in an ev_req_t, which holds
+ * a reference to the session: if the session ended or left the channel meanwhile, the
+ * request is dropped. */
 #include "chat/chat_event.h"
 
 #include <stdio.h>
@@ -7,104 +12,68 @@
 
 #include "base/utf8.h"
 #include "base/xmalloc.h"
-#include "chat/chat_channel.h"
+#include "chat/chat_history.h"
 
-enum { OP_REPLY, OP_EDIT, OP_DELETE, OP_REACT };
-
-/* A request waiting for its target's lookup. */
 typedef struct {
     chat_session_t *s; /* referenced */
     chat_channel_t *ch;
-    int op;
+    chat_ev_t op; /* CHAT_EV_MSG: a reply; EDIT, DELETE, REACT */
     uint64_t target;
     char *text; /* reply or edit text, or the emoji */
     size_t len;
-    char id[sizeof(((json_env_t *)0)->id)];
+    char id[CHAT_ID_MAX];
 } ev_req_t;
 
-static void req_free(ev_req_t *r)
+static void publish(chat_session_t *s, chat_channel_t *ch, const chat_pub_t *p, const char *id)
 {
-    chat_session_unref(r->s);
+    if (chat_hub_publish(chat_session_hub(s), ch, p) < 0)
+        chat_session_error(s, "unavailable",
+                           "the message store cannot save right now; nothing was stored: try "
+                           "again shortly",
+                           id);
+}
+
+/* The target is known: check the rights and publish, or answer why not. */
+static void on_target(void *ctx, const chat_target_t *t)
+{
+    ev_req_t *r = ctx;
+    chat_session_t *s = r->s;
+    const char *name = chat_session_name(s);
+    chat_pub_t p = {.user = name,
+                    .kind = r->op,
+                    .text = r->text,
+                    .len = r->len,
+                    .target = r->target,
+                    .ack_conn = chat_session_conn(s),
+                    .id = r->id};
+    if (!chat_session_conn(s) || !chat_session_link(s, r->ch)) {
+        /* gone, or left the channel meanwhile */
+    } else if (!t->found || t->deleted) {
+        chat_session_error(s, "no_such_message", "no such message in that channel", r->id);
+    } else if (r->op == CHAT_EV_MSG) {
+        /* One level of threads: a reply to a reply joins its parent's thread. */
+        p.thread = t->thread ? t->thread : r->target;
+        p.target = 0;
+        publish(s, r->ch, &p, r->id);
+    } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) && strcmp(t->user, name) != 0) {
+        chat_session_error(s, "forbidden", "only its author may change a message", r->id);
+    } else if (r->op == CHAT_EV_REACT) {
+        /* Decided now, against every toggle accepted before, committed or not. */
+        bool on = !chat_channel_reacted(r->ch, r->target, r->text, name);
+        p.kind = on ? CHAT_EV_REACT : CHAT_EV_UNREACT;
+        if (chat_hub_available(chat_session_hub(s)))
+            chat_channel_reaction_set(r->ch, r->target, r->text, name, on);
+        publish(s, r->ch, &p, r->id);
+    } else {
+        publish(s, r->ch, &p, r->id);
+    }
+    chat_session_unref(s);
     free(r->text);
     free(r);
 }
 
-/* The target is known: check the rights and publish, or answer why not. */
-static void decide(ev_req_t *r, bool found, const char *author, int kind, uint64_t thread,
-                   bool deleted)
-{
-    chat_session_t *s = r->s;
-    chat_channel_t *ch = r->ch;
-    if (!s->conn || !chat_hub_link(s, ch))
-        return; /* gone, or left the channel meanwhile */
-    if (!found || kind != CHAT_EV_MSG || deleted) {
-        chat_session_error(s, "no_such_message", "no such message in that channel", r->id);
-        return;
-    }
-    switch (r->op) {
-    case OP_REPLY:
-        /* One level of threads: a reply to a reply joins its parent's thread. */
-        chat_hub_publish_event(s->hub, ch, s, s->name, CHAT_EV_MSG, r->text, r->len,
-                               thread ? thread : r->target, 0, r->id);
-        break;
-    case OP_EDIT:
-    case OP_DELETE:
-        if (strcmp(author, s->name) != 0) {
-            chat_session_error(s, "forbidden", "only its author may change a message", r->id);
-            return;
-        }
-        if (r->op == OP_DELETE) {
-            const chat_recent_t *rc = chat_hub_recent(ch, r->target);
-            if (rc)
-                ((chat_recent_t *)rc)->deleted = true; /* the ring's copy knows at once */
-        }
-        chat_hub_publish_event(s->hub, ch, s, s->name,
-                               r->op == OP_EDIT ? CHAT_EV_EDIT : CHAT_EV_DELETE, r->text, r->len, 0,
-                               r->target, r->id);
-        break;
-    case OP_REACT: {
-        /* Decided now, against every toggle accepted before, committed or not. */
-        bool on = !chat_hub_reacted(ch, r->target, r->text, s->name);
-        chat_hub_reaction_set(ch, r->target, r->text, s->name, on);
-        chat_hub_publish_event(s->hub, ch, s, s->name, on ? CHAT_EV_REACT : CHAT_EV_UNREACT,
-                               r->text, r->len, 0, r->target, r->id);
-        break;
-    }
-    }
-}
-
-static void on_target(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
-{
-    ev_req_t *r = ctx;
-    (void)more;
-    bool found = status >= 0 && n > 0 && msgs[0].seq == r->target;
-    int kind = found ? chat_ev_parse(msgs[0].kind ? msgs[0].kind : "msg") : -1;
-    decide(r, found, found ? msgs[0].user : "", kind, found ? msgs[0].thread : 0, false);
-    req_free(r);
-}
-
-/* Looks the target up and decides: at once from the ring, else when the store answers. */
-static void lookup(ev_req_t *r)
-{
-    chat_channel_t *ch = r->ch;
-    if (r->target == 0 || r->target > ch->committed) {
-        decide(r, false, "", -1, 0, false);
-        req_free(r);
-        return;
-    }
-    const chat_recent_t *rc = chat_hub_recent(ch, r->target);
-    if (rc) {
-        decide(r, true, rc->user, rc->kind, rc->thread, rc->deleted);
-        req_free(r);
-        return;
-    }
-    store_query_t q = {.channel = ch->name, .after = r->target - 1, .limit = 1, .forward = true};
-    if (store_query(ch->hub->store, &q, on_target, r) < 0)
-        on_target(r, -1, NULL, 0, false);
-}
-
-/* payload.channel (a channel the user is in) and payload[key] (a seq > 0), or false after
- * answering. */
+/* payload.channel (optional: #general; one the user is in) and payload[key] (a seq > 0), or
+ * false after answering. */
 static bool channel_and_seq(chat_session_t *s, const json_env_t *e, const char *key,
                             chat_channel_t **ch, uint64_t *seq)
 {
@@ -116,17 +85,9 @@ static bool channel_and_seq(chat_session_t *s, const json_env_t *e, const char *
         chat_session_error(s, "bad_payload", m, e->id);
         return false;
     }
-    *ch = chat_hub_channel(s->hub, c ? json_string_value(c) : "general");
-    if (!*ch) {
-        chat_session_error(s, "no_such_channel", "no such channel", e->id);
-        return false;
-    }
-    if (!chat_hub_link(s, *ch)) {
-        chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
-        return false;
-    }
+    *ch = chat_session_channel_field(s, e, "channel", true, true);
     *seq = (uint64_t)json_integer_value(v);
-    return true;
+    return *ch != NULL;
 }
 
 static bool emoji_ok(const char *p, size_t len)
@@ -139,31 +100,28 @@ static bool emoji_ok(const char *p, size_t len)
     return true;
 }
 
-static void do_thread_read(chat_session_t *s, const json_env_t *e, chat_channel_t *ch,
-                           uint64_t seq);
-
-void chat_event_request(chat_session_t *s, const json_env_t *e)
+static bool take_token(chat_session_t *s, const json_env_t *e)
 {
-    bool reply = strcmp(e->type, "msg") == 0;
-    int op = reply                            ? OP_REPLY
-             : strcmp(e->type, "edit") == 0   ? OP_EDIT
-             : strcmp(e->type, "delete") == 0 ? OP_DELETE
-             : strcmp(e->type, "react") == 0  ? OP_REACT
-                                              : -1;
+    if (chat_session_take_token(s))
+        return true;
+    chat_session_error(s, "rate_limited", "too many messages; slow down", e->id);
+    return false;
+}
+
+/* A write acting on the message payload[key]: validated, rate-limited, then decided once
+ * its target is known. */
+static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const char *key)
+{
     chat_channel_t *ch;
     uint64_t target;
-    if (!channel_and_seq(s, e, reply ? "thread" : "seq", &ch, &target))
+    if (!channel_and_seq(s, e, key, &ch, &target))
         return;
-    if (op < 0) {
-        do_thread_read(s, e, ch, target);
-        return;
-    }
     const char *text = "";
     size_t len = 0;
-    if (op == OP_REPLY || op == OP_EDIT) {
+    if (op == CHAT_EV_MSG || op == CHAT_EV_EDIT) {
         if (!chat_session_text_field(s, e, &text, &len))
             return;
-    } else if (op == OP_REACT) {
+    } else if (op == CHAT_EV_REACT) {
         json_t *v = json_object_get(e->payload, "emoji");
         if (!json_is_string(v) || !emoji_ok(json_string_value(v), json_string_length(v))) {
             chat_session_error(s, "bad_payload",
@@ -173,78 +131,88 @@ void chat_event_request(chat_session_t *s, const json_env_t *e)
         text = json_string_value(v);
         len = json_string_length(v);
     }
-    if (!chat_session_take_token(s)) {
-        chat_session_error(s, "rate_limited", "too many messages; slow down", e->id);
+    if (!take_token(s, e))
         return;
-    }
     ev_req_t *r = xcalloc(1, sizeof(*r));
-    r->s = s;
-    r->ch = ch;
-    r->op = op;
-    r->target = target;
+    *r = (ev_req_t){.s = s, .ch = ch, .op = op, .target = target, .len = len};
     r->text = xstrndup(text, len);
-    r->len = len;
     snprintf(r->id, sizeof(r->id), "%s", e->id);
     chat_session_ref(s);
-    lookup(r);
+    chat_history_target(chat_session_hub(s), ch, target, on_target, r);
 }
 
-/* ---- thread reads ---- */
+void chat_event_msg(chat_session_t *s, const json_env_t *e)
+{
+    if (e->payload && json_object_get(e->payload, "thread")) {
+        targeted(s, e, CHAT_EV_MSG, "thread"); /* a reply: its parent is checked first */
+        return;
+    }
+    json_t *text = e->payload ? json_object_get(e->payload, "text") : NULL;
+    if (!json_is_string(text)) {
+        chat_session_error(s, "bad_payload", "msg needs payload.text, a string", e->id);
+        return;
+    }
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
+    const char *t;
+    size_t len;
+    if (!ch || !chat_session_text_field(s, e, &t, &len) || !take_token(s, e))
+        return;
+    chat_pub_t p = {.user = chat_session_name(s),
+                    .kind = CHAT_EV_MSG,
+                    .text = t,
+                    .len = len,
+                    .ack_conn = chat_session_conn(s),
+                    .id = e->id};
+    publish(s, ch, &p, e->id);
+}
 
-typedef struct {
-    chat_session_t *s;
+void chat_event_edit(chat_session_t *s, const json_env_t *e)
+{
+    targeted(s, e, CHAT_EV_EDIT, "seq");
+}
+
+void chat_event_delete(chat_session_t *s, const json_env_t *e)
+{
+    targeted(s, e, CHAT_EV_DELETE, "seq");
+}
+
+void chat_event_react(chat_session_t *s, const json_env_t *e)
+{
+    targeted(s, e, CHAT_EV_REACT, "seq");
+}
+
+void chat_event_thread(chat_session_t *s, const json_env_t *e)
+{
     chat_channel_t *ch;
     uint64_t seq;
-    char id[sizeof(((json_env_t *)0)->id)];
-} thread_req_t;
-
-static void on_thread(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
-{
-    thread_req_t *t = ctx;
-    chat_session_t *s = t->s;
-    if (s->conn && status < 0) {
-        chat_session_error(s, "internal", "the message store failed to answer", t->id);
-    } else if (s->conn && (n == 0 || msgs[0].seq != t->seq ||
-                           chat_ev_parse(msgs[0].kind ? msgs[0].kind : "msg") != CHAT_EV_MSG)) {
-        chat_session_error(s, "no_such_message", "no such message in that channel", t->id);
-    } else if (s->conn) {
-        buf_t b = BUF_INIT;
-        buf_append_str(&b, "{\"type\":\"thread\"");
-        if (t->id[0])
-            buf_appendf(&b, ",\"id\":%s", t->id);
-        buf_append_str(&b, ",\"payload\":{\"channel\":");
-        json_append_string(&b, t->ch->name, strlen(t->ch->name));
-        buf_appendf(&b, ",\"seq\":%llu,\"messages\":[", (unsigned long long)t->seq);
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                buf_append_str(&b, ",");
-            chat_msg_payload_json(&b, t->ch->name, &msgs[i]);
-        }
-        buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
-        chat_session_send(s, &b);
-        buf_deinit(&b);
-    }
-    chat_session_unref(s);
-    free(t);
+    if (channel_and_seq(s, e, "seq", &ch, &seq))
+        chat_history_thread(s, e, ch, seq);
 }
 
-/* thread {channel, seq}: the parent and its replies, oldest first, from the store (which
- * has everything committed before this request). */
-static void do_thread_read(chat_session_t *s, const json_env_t *e, chat_channel_t *ch, uint64_t seq)
+void chat_event_typing(chat_session_t *s, const json_env_t *e)
 {
-    thread_req_t *t = xcalloc(1, sizeof(*t));
-    t->s = s;
-    t->ch = ch;
-    t->seq = seq;
-    snprintf(t->id, sizeof(t->id), "%s", e->id);
-    chat_session_ref(s);
-    store_query_t q = {.channel = ch->name, .limit = CHAT_THREAD_MAX + 1, .thread = seq};
-    if (store_query(s->hub->store, &q, on_thread, t) < 0)
-        on_thread(t, -1, NULL, 0, false);
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
+    if (!ch || !chat_session_typing_due(s))
+        return;
+    const char *user = chat_session_name(s), *name = chat_channel_name(ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"typing\",\"payload\":{\"user\":");
+    json_append_string(&b, user, strlen(user));
+    buf_append_str(&b, ",\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_append_str(&b, "}}");
+    chat_emit_t ev = {.json = chat_frame_buf(&b), .except = chat_session_conn(s)};
+    buf_deinit(&b);
+    chat_hub_emit(chat_session_hub(s), ch, &ev);
+    blob_unref(ev.json);
 }
 
-bool chat_event_request_known(const char *type)
+void chat_event_text_line(chat_session_t *s, const char *user, const char *text, size_t len)
 {
-    return strcmp(type, "edit") == 0 || strcmp(type, "delete") == 0 || strcmp(type, "react") == 0 ||
-           strcmp(type, "thread") == 0;
+    if (len == 0 || memchr(text, '\0', len) ||
+        utf8_count((const uint8_t *)text, len) > chat_hub_config(chat_session_hub(s))->max_text ||
+        !chat_session_take_token(s))
+        return;
+    chat_pub_t p = {.user = user, .kind = CHAT_EV_MSG, .text = text, .len = len};
+    chat_hub_publish(chat_session_hub(s), chat_hub_general(chat_session_hub(s)), &p);
 }

@@ -1,27 +1,81 @@
-/* chat_hub - channels, presence, and the publish -> store -> ack -> fan-out path.
+/* chat_hub - registry, presence, ordering, writes and the way in and out; see chat_hub.h.
  *
- * Structures: #general plus a list of the other channels, each with its stored members
- * (a sorted array of names), a member list of connected sessions' links and a FIFO of
- * messages waiting for their commit; a presence table (256 chained buckets keyed by user
- * name) counting each user's connections and listing their JSON sessions.
+ * Structures: `chans` is the registry, a vector indexed by each channel's slot (0 is
+ * #general), each entry with the channel's ordering state: the highest seq assigned and
+ * the FIFO of events between publish and commit. Presence is 256 chained buckets keyed by
+ * user name, each entry counting the user's connections and listing the #general links of
+ * their joined JSON sessions.
  *
- * Invariants: a channel's pending FIFO is in seq order and the store completes appends in
- * submission order, so each completion belongs to the FIFO's head; committed only grows;
- * a frame is built at most once per message and wire format. */
+ * Invariants: a channel's pending FIFO is in seq order, and events leave it only from its
+ * head, once stored: commits (and fan-out) happen in seq order even when the store
+ * completes out of order. `committed` only grows. A frame is built at most once per event
+ * and wire format. Every write in flight is counted in `inflight`, so a failed store is
+ * probed only after it answered everything it was given before the failure. */
 #include "chat/chat_hub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
-#include "chat/chat_channel.h"
-#include "chat/chat_session.h"
 #include "json/json_env.h"
-#include "ws/ws_frame.h"
+
+/* An event between publish and commit; the store append's context. */
+typedef struct pend {
+    struct pend *next;
+    struct hub_chan *hc;
+    void *ack_conn; /* NULL once the sender went away, or for text modes */
+    uint64_t seq;
+    int64_t ts;
+    char *user;
+    char *text;
+    char *id; /* the request id as JSON text, NULL if none */
+    uint64_t thread, target;
+    const char *kind; /* static: chat_ev_name */
+    int status;
+    bool done;
+} pend_t;
+
+/* A channel's ordering state. */
+typedef struct hub_chan {
+    chat_hub_t *h;
+    chat_channel_t *ch;
+    uint64_t last_seq; /* highest seq assigned (or delivered) */
+    pend_t *head, *tail;
+    store_msg_t *early; /* deliveries ahead of committed+1, by seq (copies) */
+    size_t nearly;
+    bool filling; /* a store query for a missing range is in flight */
+} hub_chan_t;
+
+struct chat_presence {
+    chat_presence_t *next;
+    char *name;
+    char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
+    unsigned conns;
+    chat_link_t **links; /* #general links of the user's joined JSON sessions */
+    size_t nlinks, links_cap;
+};
+
+struct chat_hub {
+    store_t *store;
+    chat_config_t cfg;
+    const chat_transport_t *t;
+    hub_chan_t **chans;
+    size_t nchans, chans_cap;
+    chat_presence_t *presence[256];
+    size_t online;
+    chat_metrics_t stats;
+    char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
+    size_t nmentioned, mentioned_cap;
+    size_t inflight; /* appends and changes the store has not answered */
+    bool loading, load_failed;
+    bool failed;  /* the store failed a commit: writes refused */
+    bool probing; /* a probe is in flight */
+};
+
+static void hc_free_early(hub_chan_t *hc);
 
 chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t)
 {
@@ -29,105 +83,153 @@ chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_tr
     h->store = store;
     h->cfg = *cfg;
     h->t = t;
-    snprintf(h->general.name, sizeof(h->general.name), "general");
-    h->general.hub = h;
-    h->general.topic = xstrdup("");
-    h->general.created_by = xstrdup("");
+    chat_hub_channel_add(h, "general", CHAT_KIND_PUBLIC, "", "", 0);
     return h;
 }
 
-static blob_t *build_frame(chat_fmt_t fmt, const chat_channel_t *ch, const store_msg_t *m);
-
-static chat_recent_t *recent_at(chat_channel_t *ch, unsigned i)
+void chat_hub_free(chat_hub_t *h)
 {
-    return &ch->recent[(ch->recent_head + i) % CHAT_RECENT];
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->nchans; i++) {
+        hub_chan_t *hc = h->chans[i];
+        for (pend_t *m = hc->head, *next; m; m = next) {
+            next = m->next;
+            free(m->user);
+            free(m->text);
+            free(m->id);
+            free(m);
+        }
+        hc_free_early(hc);
+        chat_channel_free(hc->ch);
+        free(hc);
+    }
+    free(h->chans);
+    for (size_t i = 0; i < h->nmentioned; i++)
+        free(h->mentioned[i]);
+    free(h->mentioned);
+    for (size_t i = 0; i < 256; i++) {
+        for (chat_presence_t *p = h->presence[i], *next; p; p = next) {
+            next = p->next;
+            free(p->links);
+            free(p->name);
+            free(p);
+        }
+    }
+    free(h);
 }
 
-static void recent_push(chat_channel_t *ch, const store_msg_t *m, blob_t *frame)
+void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out)
 {
-    if (ch->recent_len == CHAT_RECENT) {
-        blob_unref(recent_at(ch, 0)->frame);
-        free(recent_at(ch, 0)->user);
-        ch->recent_head = (ch->recent_head + 1) % CHAT_RECENT;
-        ch->recent_len--;
-    }
-    chat_recent_t *r = recent_at(ch, ch->recent_len++);
-    r->seq = m->seq;
-    r->frame = blob_ref(frame);
-    r->user = xstrdup(m->user);
-    r->thread = m->thread;
-    r->ts = m->ts;
-    int k = chat_ev_parse(m->kind ? m->kind : "msg");
-    r->kind = (uint8_t)(k < 0 ? CHAT_EV_MSG : k);
-    r->deleted = false;
-    if (k == CHAT_EV_DELETE) {
-        chat_recent_t *t = (chat_recent_t *)chat_hub_recent(ch, m->target);
-        if (t)
-            t->deleted = true;
-    }
-    blob_unref(ch->join_history);
-    ch->join_history = NULL;
+    *out = h->stats;
+    out->online = h->online;
+    out->general_seq = chat_channel_committed(h->chans[0]->ch);
+    out->available = !h->failed;
+}
+
+const chat_config_t *chat_hub_config(const chat_hub_t *h)
+{
+    return &h->cfg;
+}
+
+const chat_transport_t *chat_hub_transport(const chat_hub_t *h)
+{
+    return h->t;
+}
+
+store_t *chat_hub_store(const chat_hub_t *h)
+{
+    return h->store;
+}
+
+bool chat_hub_available(const chat_hub_t *h)
+{
+    return !h->failed;
+}
+
+void chat_hub_count_session(chat_hub_t *h)
+{
+    h->stats.sessions++;
+}
+
+/* ---- channels ---- */
+
+chat_channel_t *chat_hub_general(const chat_hub_t *h)
+{
+    return h->chans[0]->ch;
+}
+
+chat_channel_t *chat_hub_channel(const chat_hub_t *h, const char *name)
+{
+    for (size_t i = 0; i < h->nchans; i++)
+        if (strcmp(name, chat_channel_name(h->chans[i]->ch)) == 0)
+            return h->chans[i]->ch;
+    return NULL;
+}
+
+size_t chat_hub_nchannels(const chat_hub_t *h)
+{
+    return h->nchans;
+}
+
+chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i)
+{
+    return h->chans[i]->ch;
+}
+
+size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch)
+{
+    return chat_channel_is_general(ch) ? h->online : chat_channel_nusers(ch);
+}
+
+static hub_chan_t *hc_of(const chat_hub_t *h, const chat_channel_t *ch)
+{
+    return h->chans[chat_channel_slot(ch)];
 }
 
 /* The start-up answer: the newest messages, before any commit of this run (the store
  * answers in order, and this query went first). */
 static void on_primed(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
 {
-    chat_channel_t *ch = ctx;
     (void)more;
-    if (status < 0 || ch->recent_len)
-        return; /* the store path keeps serving; nothing is lost but speed */
-    for (size_t i = 0; i < n; i++) {
-        blob_t *f = build_frame(CHAT_FMT_JSON, ch, &msgs[i]);
-        recent_push(ch, &msgs[i], f);
-        blob_unref(f);
-    }
-    ch->recent_primed = n == 0 || msgs[n - 1].seq == ch->committed;
+    if (status >= 0)
+        chat_channel_prime(ctx, msgs, n);
 }
 
 /* Reads ch's last seq and asks for its newest messages for the ring. */
-static int channel_load(chat_hub_t *h, chat_channel_t *ch)
+static int channel_load(chat_hub_t *h, hub_chan_t *hc)
 {
     uint64_t seq = 0;
-    if (store_last_seq(h->store, ch->name, &seq) < 0)
+    const char *name = chat_channel_name(hc->ch);
+    if (store_last_seq(h->store, name, &seq) < 0)
         return -1;
-    ch->last_seq = ch->committed = seq;
-    if (seq == 0) {
-        ch->recent_primed = true;
+    hc->last_seq = seq;
+    chat_channel_set_committed(hc->ch, seq);
+    if (seq == 0)
         return 0;
+    store_query_t q = {.channel = name, .limit = CHAT_RECENT};
+    return store_query(h->store, &q, on_primed, hc->ch);
+}
+
+chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_t kind,
+                                     const char *topic, const char *created_by, int64_t ts)
+{
+    hub_chan_t *hc = xcalloc(1, sizeof(*hc));
+    hc->h = h;
+    hc->ch = chat_channel_new(name, kind, topic, created_by, ts, h->nchans == 0);
+    if (h->nchans == h->chans_cap) {
+        h->chans_cap = h->chans_cap ? h->chans_cap * 2 : 16;
+        h->chans = xrealloc(h->chans, h->chans_cap * sizeof(*h->chans));
     }
-    store_query_t q = {.channel = ch->name, .limit = CHAT_RECENT};
-    return store_query(h->store, &q, on_primed, ch);
+    chat_channel_set_slot(hc->ch, h->nchans);
+    h->chans[h->nchans++] = hc;
+    /* A channel created now has no messages; one read from the database may. */
+    if (h->loading && channel_load(h, hc) < 0)
+        h->load_failed = true;
+    return hc->ch;
 }
 
-static void on_load_channel(void *ctx, const store_channel_t *c)
-{
-    chat_hub_t *h = ctx;
-    chat_channel_t *ch = chat_hub_channel(h, c->name);
-    if (ch == &h->general)
-        chat_channel_set_topic(ch, c->topic); /* its only stored property */
-    else if (!ch && chat_channel_name_valid(c->name, strlen(c->name))) {
-        bool dm = strcmp(c->kind, "dm") == 0;
-        ch = chat_hub_channel_add(h, c->name, dm || strcmp(c->kind, "private") == 0, c->topic,
-                                  c->created_by, c->ts);
-        ch->dm = dm;
-    }
-}
-
-static void on_load_member(void *ctx, const char *channel, const char *user)
-{
-    chat_channel_t *ch = chat_hub_channel(ctx, channel);
-    if (ch)
-        chat_channel_user_add(ch, user);
-}
-
-static void on_load_reaction(void *ctx, const char *channel, uint64_t target, const char *user,
-                             const char *emoji, bool on)
-{
-    chat_channel_t *ch = chat_hub_channel(ctx, channel);
-    if (ch)
-        chat_hub_reaction_set(ch, target, emoji, user, on);
-}
+/* ---- mentions ---- */
 
 static bool is_everyone(const char *name, size_t len)
 {
@@ -147,8 +249,7 @@ static void note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, si
                          uint64_t seq)
 {
     if (is_everyone(name, len)) {
-        if (seq > ch->everyone_seq)
-            ch->everyone_seq = seq;
+        chat_channel_note_everyone(ch, seq);
         return;
     }
     size_t lo = 0, hi = h->nmentioned;
@@ -171,15 +272,7 @@ static void note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, si
     h->nmentioned++;
 }
 
-static void on_load_mentioned(void *ctx, const char *channel, const char *user, uint64_t seq)
-{
-    chat_hub_t *h = ctx;
-    chat_channel_t *ch = chat_hub_channel(h, channel);
-    if (ch)
-        note_mention(h, ch, user, strlen(user), seq);
-}
-
-bool chat_hub_may_have_mentions(chat_hub_t *h, const char *user)
+bool chat_hub_may_have_mentions(const chat_hub_t *h, const char *user)
 {
     size_t lo = 0, hi = h->nmentioned;
     while (lo < hi) {
@@ -192,12 +285,36 @@ bool chat_hub_may_have_mentions(chat_hub_t *h, const char *user)
         else
             hi = mid;
     }
-    if (h->general.everyone_seq > chat_channel_read_get(&h->general, user))
-        return true;
-    for (chat_channel_t *c = h->channels; c; c = c->next)
-        if (c->everyone_seq > chat_channel_read_get(c, user) && chat_channel_has_user(c, user))
+    for (size_t i = 0; i < h->nchans; i++) {
+        const chat_channel_t *c = h->chans[i]->ch;
+        if (chat_channel_everyone_seq(c) > chat_channel_read_get(c, user) &&
+            chat_channel_has_user(c, user))
             return true;
+    }
     return false;
+}
+
+/* ---- start-up ---- */
+
+static void on_load_channel(void *ctx, const store_channel_t *c)
+{
+    chat_hub_t *h = ctx;
+    chat_channel_t *ch = chat_hub_channel(h, c->name);
+    if (ch && chat_channel_is_general(ch)) {
+        chat_channel_set_topic(ch, c->topic); /* its only stored property */
+    } else if (!ch && chat_channel_name_valid(c->name, strlen(c->name))) {
+        chat_kind_t kind = strcmp(c->kind, "dm") == 0        ? CHAT_KIND_DM
+                           : strcmp(c->kind, "private") == 0 ? CHAT_KIND_PRIVATE
+                                                             : CHAT_KIND_PUBLIC;
+        chat_hub_channel_add(h, c->name, kind, c->topic, c->created_by, c->ts);
+    }
+}
+
+static void on_load_member(void *ctx, const char *channel, const char *user)
+{
+    chat_channel_t *ch = chat_hub_channel(ctx, channel);
+    if (ch)
+        chat_channel_user_add(ch, user);
 }
 
 static void on_load_read(void *ctx, const char *channel, const char *user, uint64_t seq)
@@ -207,266 +324,38 @@ static void on_load_read(void *ctx, const char *channel, const char *user, uint6
         chat_channel_read_set(ch, user, seq);
 }
 
+static void on_load_reaction(void *ctx, const char *channel, uint64_t target, const char *user,
+                             const char *emoji, bool on)
+{
+    chat_channel_t *ch = chat_hub_channel(ctx, channel);
+    if (ch)
+        chat_channel_reaction_set(ch, target, emoji, user, on);
+}
+
+static void on_load_mentioned(void *ctx, const char *channel, const char *user, uint64_t seq)
+{
+    chat_hub_t *h = ctx;
+    chat_channel_t *ch = chat_hub_channel(h, channel);
+    if (ch)
+        note_mention(h, ch, user, strlen(user), seq);
+}
+
 int chat_hub_load(chat_hub_t *h)
 {
-    if (channel_load(h, &h->general) < 0)
+    if (channel_load(h, h->chans[0]) < 0)
         return -1;
     h->loading = true; /* chat_hub_channel_add loads each channel below */
-    static const store_load_t cbs = {on_load_channel, on_load_member, on_load_read,
-                                     on_load_reaction, on_load_mentioned};
+    store_load_t cbs = {.channel = on_load_channel,
+                        .member = on_load_member,
+                        .read = on_load_read,
+                        .reaction = on_load_reaction,
+                        .mentioned = on_load_mentioned};
     int rc = store_load(h->store, &cbs, h);
     h->loading = false;
-    if (rc < 0 || h->load_failed)
-        return -1;
-    return 0;
+    return rc < 0 || h->load_failed ? -1 : 0;
 }
 
-bool chat_hub_recent_covers(const chat_channel_t *ch, uint64_t after)
-{
-    if (!ch->recent_primed || after > ch->committed)
-        return false;
-    uint64_t oldest = ch->recent_len ? ch->recent[ch->recent_head].seq : ch->committed + 1;
-    return after + 1 >= oldest;
-}
-
-blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq)
-{
-    uint64_t oldest = ch->recent[ch->recent_head].seq;
-    return ch->recent[(ch->recent_head + (seq - oldest)) % CHAT_RECENT].frame;
-}
-
-blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch)
-{
-    unsigned want = h->cfg.history;
-    if (!ch->recent_primed || (ch->recent_len < want && ch->recent_len < ch->committed))
-        return NULL;
-    if (ch->join_history)
-        return blob_ref(ch->join_history);
-    unsigned n = ch->recent_len < want ? ch->recent_len : want;
-    unsigned from = ch->recent_len - n;
-    /* The shown messages' threads. A reply is newer than its parent, so every reply of a
-     * message in the ring is in the ring too: counting the page and what follows it is
-     * exact. */
-    store_msg_t *sum = n ? xcalloc(n, sizeof(*sum)) : NULL;
-    for (unsigned i = from; i < ch->recent_len; i++) {
-        const chat_recent_t *r = recent_at(ch, i);
-        uint64_t first = recent_at(ch, from)->seq;
-        if (r->kind != CHAT_EV_MSG || r->thread < first || r->thread - first >= n)
-            continue;
-        store_msg_t *p = &sum[r->thread - first];
-        p->replies++;
-        p->last_reply = r->seq;
-        p->last_reply_ts = r->ts;
-    }
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"history\",\"payload\":{\"channel\":");
-    json_append_string(&b, ch->name, strlen(ch->name));
-    buf_append_str(&b, ",\"messages\":[");
-    uint64_t first = 0;
-    for (unsigned i = from; i < ch->recent_len; i++) {
-        const char *p;
-        size_t len;
-        chat_frame_payload(recent_at(ch, i)->frame, &p, &len);
-        if (!first)
-            first = recent_at(ch, i)->seq;
-        else
-            buf_append_str(&b, ",");
-        const store_msg_t *t = &sum[i - from];
-        if (!t->replies) {
-            buf_append(&b, p, len);
-            continue;
-        }
-        buf_append(&b, p, len - 1); /* the payload without its closing brace */
-        chat_replies_json(&b, t->replies, t->last_reply, t->last_reply_ts);
-        buf_append_str(&b, "}");
-    }
-    free(sum);
-    bool more = n ? first > 1 : ch->committed > 0;
-    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
-    ch->join_history = chat_frame_buf(&b);
-    buf_deinit(&b);
-    return blob_ref(ch->join_history);
-}
-
-static void channel_free(chat_channel_t *ch)
-{
-    for (unsigned i = 0; i < ch->recent_len; i++) {
-        blob_unref(recent_at(ch, i)->frame);
-        free(recent_at(ch, i)->user);
-    }
-    for (size_t i = 0; i < ch->nreactions; i++) {
-        free(ch->reactions[i].emoji);
-        free(ch->reactions[i].user);
-    }
-    free(ch->reactions);
-    blob_unref(ch->join_history);
-    for (chat_msg_t *m = ch->pend_head, *next; m; m = next) {
-        next = m->next;
-        free(m->user);
-        free(m->text);
-        free(m);
-    }
-    for (size_t i = 0; i < ch->nusers; i++)
-        free(ch->users[i]);
-    free(ch->users);
-    for (size_t i = 0; i < ch->nreads; i++)
-        free(ch->reads[i].user);
-    free(ch->reads);
-    free(ch->topic);
-    free(ch->created_by);
-}
-
-void chat_hub_free(chat_hub_t *h)
-{
-    if (!h)
-        return;
-    channel_free(&h->general);
-    for (chat_channel_t *ch = h->channels, *next; ch; ch = next) {
-        next = ch->next;
-        channel_free(ch);
-        free(ch);
-    }
-    for (size_t i = 0; i < h->nmentioned; i++)
-        free(h->mentioned[i]);
-    free(h->mentioned);
-    for (size_t i = 0; i < 256; i++) {
-        for (chat_presence_t *p = h->presence[i], *next; p; p = next) {
-            next = p->next;
-            free(p->name);
-            free(p);
-        }
-    }
-    free(h);
-}
-
-chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name)
-{
-    if (strcmp(name, h->general.name) == 0)
-        return &h->general;
-    for (chat_channel_t *ch = h->channels; ch; ch = ch->next)
-        if (strcmp(name, ch->name) == 0)
-            return ch;
-    return NULL;
-}
-
-chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, bool priv, const char *topic,
-                                     const char *created_by, int64_t ts)
-{
-    chat_channel_t *ch = xcalloc(1, sizeof(*ch));
-    ch->hub = h;
-    snprintf(ch->name, sizeof(ch->name), "%s", name);
-    ch->priv = priv;
-    ch->topic = xstrdup(topic ? topic : "");
-    ch->created_by = xstrdup(created_by ? created_by : "");
-    ch->created_ts = ts;
-    ch->next = h->channels;
-    h->channels = ch;
-    h->nchannels++;
-    /* A channel created now has no messages; one read from the database may. */
-    if (h->loading) {
-        if (channel_load(h, ch) < 0)
-            h->load_failed = true;
-    } else {
-        ch->recent_primed = true;
-    }
-    return ch;
-}
-
-static blob_t *build_frame(chat_fmt_t fmt, const chat_channel_t *ch, const store_msg_t *m)
-{
-    buf_t b = BUF_INIT;
-    if (fmt == CHAT_FMT_JSON) {
-        /* Reactions go out as "react" either way; the payload's "on" tells which. */
-        const char *type =
-            !m->kind || strcmp(m->kind, "unreact") == 0 ? (m->kind ? "react" : "msg") : m->kind;
-        buf_appendf(&b, "{\"type\":\"%s\",\"payload\":", type);
-        chat_msg_payload_json(&b, ch->name, m);
-        buf_append_str(&b, "}");
-    } else if (fmt == CHAT_FMT_CLIENTID) {
-        buf_appendf(&b, "%s: %s", m->user, m->text);
-    } else {
-        time_t secs = (time_t)(m->ts / 1000);
-        struct tm tm;
-        localtime_r(&secs, &tm);
-        buf_appendf(&b, "[%02d:%02d:%02d] %s: %s", tm.tm_hour, tm.tm_min, tm.tm_sec, m->user,
-                    m->text);
-    }
-    blob_t *f = chat_frame_buf(&b);
-    buf_deinit(&b);
-    return f;
-}
-
-static int session_fmt(const chat_session_t *s)
-{
-    switch (s->mode) {
-    case CHAT_MODE_JSON:
-        return CHAT_FMT_JSON;
-    case CHAT_MODE_CLIENTID:
-        return CHAT_FMT_CLIENTID;
-    case CHAT_MODE_LINE:
-        return CHAT_FMT_LINE;
-    default:
-        return -1;
-    }
-}
-
-/* ---- members and presence ---- */
-
-chat_link_t *chat_hub_link(chat_session_t *s, const chat_channel_t *ch)
-{
-    for (chat_link_t *l = s->links; l; l = l->s_next)
-        if (l->ch == ch)
-            return l;
-    return NULL;
-}
-
-chat_link_t *chat_hub_member_add(chat_channel_t *ch, chat_session_t *s)
-{
-    chat_link_t *l = chat_hub_link(s, ch);
-    if (l)
-        return l;
-    if (ch == &ch->hub->general) {
-        l = &s->general;
-        memset(l, 0, sizeof(*l));
-        l->embedded = true;
-    } else {
-        l = xcalloc(1, sizeof(*l));
-    }
-    l->s = s;
-    l->ch = ch;
-    l->next = ch->members;
-    if (ch->members)
-        ch->members->prev = l;
-    ch->members = l;
-    l->s_next = s->links;
-    s->links = l;
-    int fmt = session_fmt(s);
-    if (fmt >= 0)
-        ch->nfmt[fmt]++;
-    return l;
-}
-
-void chat_hub_member_remove(chat_channel_t *ch, chat_session_t *s)
-{
-    chat_link_t **pp = &s->links;
-    while (*pp && (*pp)->ch != ch)
-        pp = &(*pp)->s_next;
-    chat_link_t *l = *pp;
-    if (!l)
-        return;
-    *pp = l->s_next;
-    if (l->prev)
-        l->prev->next = l->next;
-    else
-        ch->members = l->next;
-    if (l->next)
-        l->next->prev = l->prev;
-    int fmt = session_fmt(s);
-    if (fmt >= 0)
-        ch->nfmt[fmt]--;
-    if (!l->embedded)
-        free(l);
-}
+/* ---- presence ---- */
 
 static unsigned name_hash(const char *s)
 {
@@ -504,17 +393,12 @@ chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const ch
     return p;
 }
 
-chat_presence_t *chat_hub_presence(chat_hub_t *h, const char *name)
+chat_presence_t *chat_hub_presence(const chat_hub_t *h, const char *name)
 {
     for (chat_presence_t *p = h->presence[name_hash(name)]; p; p = p->next)
         if (strcmp(p->name, name) == 0)
             return p;
     return NULL;
-}
-
-bool chat_hub_online(chat_hub_t *h, const char *name)
-{
-    return chat_hub_presence(h, name) != NULL;
 }
 
 bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p)
@@ -526,12 +410,52 @@ bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p)
         pp = &(*pp)->next;
     *pp = p->next;
     h->online--;
+    free(p->links);
     free(p->name);
     free(p);
     return true;
 }
 
-void chat_hub_online_json(chat_hub_t *h, buf_t *out)
+const char *chat_presence_token(const chat_presence_t *p)
+{
+    return p->token;
+}
+
+void chat_presence_attach(chat_presence_t *p, chat_link_t *general)
+{
+    if (p->nlinks == p->links_cap) {
+        p->links_cap = p->links_cap ? p->links_cap * 2 : 2;
+        p->links = xrealloc(p->links, p->links_cap * sizeof(*p->links));
+    }
+    /* Newest first, as the tabs were told before. */
+    memmove(p->links + 1, p->links, p->nlinks * sizeof(*p->links));
+    p->links[0] = general;
+    p->nlinks++;
+}
+
+void chat_presence_detach(chat_presence_t *p, chat_link_t *general)
+{
+    for (size_t i = 0; i < p->nlinks; i++) {
+        if (p->links[i] == general) {
+            memmove(p->links + i, p->links + i + 1, (p->nlinks - i - 1) * sizeof(*p->links));
+            p->nlinks--;
+            return;
+        }
+    }
+}
+
+size_t chat_presence_links(const chat_presence_t *p, chat_link_t *const **out)
+{
+    *out = p->links;
+    return p->nlinks;
+}
+
+size_t chat_hub_online(const chat_hub_t *h)
+{
+    return h->online;
+}
+
+void chat_hub_online_json(const chat_hub_t *h, buf_t *out)
 {
     size_t n = 0;
     buf_append_str(out, "[");
@@ -545,94 +469,88 @@ void chat_hub_online_json(chat_hub_t *h, buf_t *out)
     buf_append_str(out, "]");
 }
 
-void chat_hub_send_json_members(chat_hub_t *h, chat_channel_t *ch, blob_t *frame,
-                                chat_session_t *except)
+/* ---- the way out ---- */
+
+/* A committed event to the channel's members, each link spliced (chat_link_take). Text
+ * frames are built lazily, once, only when a member speaks that format. */
+static void emit_committed(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
 {
-    for (chat_link_t *l = ch->members; l; l = l->next)
-        if (l->s != except && l->s->mode == CHAT_MODE_JSON && l->s->joined)
-            h->t->send(l->s->conn, frame);
+    blob_t *frame[CHAT_FMT_COUNT] = {e->json};
+    bool text_ok = !e->msg->kind || strcmp(e->msg->kind, "msg") == 0;
+    for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
+        if (l->fmt >= CHAT_FMT_COUNT || (l->fmt != CHAT_FMT_JSON && !text_ok))
+            continue; /* the text modes show messages only */
+        if ((l->fmt == CHAT_FMT_JSON && !e->json) || !chat_link_take(l, e->seq))
+            continue;
+        if (!frame[l->fmt])
+            frame[l->fmt] = chat_text_frame((chat_fmt_t)l->fmt, e->msg);
+        h->t->send(l->conn, frame[l->fmt]);
+        h->stats.delivered++;
+    }
+    for (int i = 1; i < CHAT_FMT_COUNT; i++)
+        blob_unref(frame[i]);
+}
+
+void chat_hub_emit(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
+{
+    if (e->user) {
+        chat_presence_t *p = chat_hub_presence(h, e->user);
+        for (size_t i = 0; p && e->json && i < p->nlinks; i++)
+            if (p->links[i]->conn != e->except)
+                h->t->send(p->links[i]->conn, e->json);
+        return;
+    }
+    if (e->seq) {
+        emit_committed(h, ch, e);
+        return;
+    }
+    for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
+        if (l->conn == e->except || !l->live)
+            continue;
+        if (l->fmt == CHAT_FMT_JSON && e->json)
+            h->t->send(l->conn, e->json);
+        else if (l->fmt == CHAT_FMT_CLIENTID && e->text)
+            h->t->send(l->conn, e->text);
+    }
 }
 
 void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool entered,
-                       chat_session_t *except)
+                       const void *except)
 {
     /* Each arrival told to every member is O(members) frames, O(members^2) for a crowd
      * arriving: past the limit a channel is a lobby, and presence is what welcome says. */
-    unsigned members = ch->nfmt[CHAT_FMT_JSON] + ch->nfmt[CHAT_FMT_CLIENTID];
+    unsigned members =
+        chat_channel_nfmt(ch, CHAT_FMT_JSON) + chat_channel_nfmt(ch, CHAT_FMT_CLIENTID);
     if (members > h->cfg.presence_limit)
         return;
-    blob_t *json = NULL, *text = NULL;
-    if (ch->nfmt[CHAT_FMT_JSON]) {
+    chat_emit_t e = {.except = except};
+    if (chat_channel_nfmt(ch, CHAT_FMT_JSON)) {
         buf_t b = BUF_INIT;
         buf_appendf(&b, "{\"type\":\"%s\",\"payload\":{\"user\":", entered ? "join" : "leave");
         json_append_string(&b, user, strlen(user));
         buf_append_str(&b, ",\"channel\":");
-        json_append_string(&b, ch->name, strlen(ch->name));
+        json_append_string(&b, chat_channel_name(ch), strlen(chat_channel_name(ch)));
         buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
-        json = chat_frame_buf(&b);
+        e.json = chat_frame_buf(&b);
         buf_deinit(&b);
-        chat_hub_send_json_members(h, ch, json, except);
     }
-    if (ch->nfmt[CHAT_FMT_CLIENTID]) {
+    if (chat_channel_nfmt(ch, CHAT_FMT_CLIENTID)) {
         buf_t b = BUF_INIT;
         buf_appendf(&b, "%s has %s the chat", user, entered ? "entered" : "left");
-        text = chat_frame_buf(&b);
+        e.text = chat_frame_buf(&b);
         buf_deinit(&b);
-        for (chat_link_t *l = ch->members; l; l = l->next)
-            if (l->s != except && l->s->mode == CHAT_MODE_CLIENTID)
-                h->t->send(l->s->conn, text);
     }
-    blob_unref(json);
-    blob_unref(text);
+    chat_hub_emit(h, ch, &e);
+    blob_unref(e.json);
+    blob_unref(e.text);
 }
 
-/* ---- publish, commit, fan-out ---- */
-
-/* json_frame: the message's JSON frame, already built for the recent ring. */
-static void fan_out(chat_hub_t *h, chat_channel_t *ch, const store_msg_t *m, blob_t *json_frame)
-{
-    blob_t *frame[CHAT_FMT_COUNT] = {blob_ref(json_frame)};
-    for (chat_link_t *l = ch->members; l; l = l->next) {
-        chat_session_t *s = l->s;
-        int fmt = session_fmt(s);
-        if (fmt < 0)
-            continue;
-        if (fmt != CHAT_FMT_JSON && m->kind && strcmp(m->kind, "msg") != 0)
-            continue; /* the text modes show messages only */
-        if (fmt == CHAT_FMT_JSON) {
-            /* Held: the pending history/resume answer carries this message. */
-            if (!s->joined || l->held || m->seq <= l->last_sent)
-                continue;
-            l->last_sent = m->seq;
-        }
-        if (!frame[fmt])
-            frame[fmt] = build_frame(fmt, ch, m);
-        h->t->send(s->conn, frame[fmt]);
-        h->stats.delivered++;
-    }
-    for (int i = 0; i < CHAT_FMT_COUNT; i++)
-        blob_unref(frame[i]);
-}
-
-static void send_ack(chat_hub_t *h, chat_channel_t *ch, const chat_msg_t *m)
-{
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"ack\"");
-    if (m->id[0])
-        buf_appendf(&b, ",\"id\":%s", m->id);
-    buf_append_str(&b, ",\"payload\":{\"channel\":");
-    json_append_string(&b, ch->name, strlen(ch->name));
-    buf_appendf(&b, ",\"seq\":%llu,\"ts\":%lld}}", (unsigned long long)m->seq, (long long)m->ts);
-    blob_t *f = chat_frame_buf(&b);
-    buf_deinit(&b);
-    h->t->send(m->sender->conn, f);
-    blob_unref(f);
-}
+/* ---- commits, in seq order ---- */
 
 /* m as the store and the payload builders see it (borrowing its strings). */
-static store_msg_t msg_view(const chat_channel_t *ch, const chat_msg_t *m)
+static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
 {
-    return (store_msg_t){.channel = ch->name,
+    return (store_msg_t){.channel = chat_channel_name(hc->ch),
                          .seq = m->seq,
                          .user = m->user,
                          .text = m->text,
@@ -642,147 +560,335 @@ static store_msg_t msg_view(const chat_channel_t *ch, const chat_msg_t *m)
                          .target = m->target};
 }
 
+static void send_ack(chat_hub_t *h, const hub_chan_t *hc, const pend_t *m)
+{
+    const char *name = chat_channel_name(hc->ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"ack\"");
+    if (m->id)
+        buf_appendf(&b, ",\"id\":%s", m->id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_appendf(&b, ",\"seq\":%llu,\"ts\":%lld}}", (unsigned long long)m->seq, (long long)m->ts);
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    h->t->send(m->ack_conn, f);
+    blob_unref(f);
+}
+
+static void send_unavailable(chat_hub_t *h, void *conn, const char *id)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"the message "
+                       "store cannot save right now; nothing was stored: try again shortly\"");
+    if (id)
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, "}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    h->t->send(conn, f);
+    blob_unref(f);
+}
+
+/* Commits one event that is next in seq order: the ring, then every member. */
+static void commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
+{
+    blob_t *json = chat_event_frame(chat_channel_name(hc->ch), m);
+    chat_channel_commit(hc->ch, m, json);
+    if (m->seq > hc->last_seq)
+        hc->last_seq = m->seq;
+    chat_emit_t e = {.seq = m->seq, .msg = m, .json = json};
+    chat_hub_emit(h, hc->ch, &e);
+    blob_unref(json);
+}
+
+static void store_failed(chat_hub_t *h)
+{
+    if (!h->failed)
+        log_error("store: a commit failed; refusing writes until the store works again");
+    h->failed = true;
+}
+
+/* Takes every stored event off the head of hc's FIFO, in seq order. A failed one is
+ * answered `unavailable`; the store fails everything queued behind it too, so once the
+ * FIFO is empty the seqs it held are free again. */
+static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
+{
+    while (hc->head && hc->head->done) {
+        pend_t *m = hc->head;
+        hc->head = m->next;
+        if (!hc->head)
+            hc->tail = NULL;
+        if (m->status == 0) {
+            if (m->ack_conn)
+                send_ack(h, hc, m);
+            store_msg_t sm = pend_view(hc, m);
+            commit_event(h, hc, &sm);
+        } else {
+            h->stats.rejected++;
+            if (m->ack_conn)
+                send_unavailable(h, m->ack_conn, m->id);
+        }
+        free(m->user);
+        free(m->text);
+        free(m->id);
+        free(m);
+    }
+    if (!hc->head && !hc->nearly)
+        hc->last_seq = chat_channel_committed(hc->ch);
+}
+
 static void on_stored(void *ctx, int status)
 {
-    chat_channel_t *ch = ctx;
-    chat_hub_t *h = ch->hub;
-    chat_msg_t *m = ch->pend_head;
-    (void)status; /* the store exits rather than report a failed commit (store.h) */
-    ch->pend_head = m->next;
-    if (!ch->pend_head)
-        ch->pend_tail = NULL;
-    ch->committed = m->seq;
-    if (m->sender && m->sender->conn && m->sender->mode == CHAT_MODE_JSON)
-        send_ack(h, ch, m);
-    store_msg_t sm = msg_view(ch, m);
-    blob_t *json = build_frame(CHAT_FMT_JSON, ch, &sm);
-    recent_push(ch, &sm, json);
-    fan_out(h, ch, &sm, json);
-    blob_unref(json);
-    free(m->user);
-    free(m->text);
-    free(m);
+    pend_t *m = ctx;
+    hub_chan_t *hc = m->hc;
+    chat_hub_t *h = hc->h;
+    h->inflight--;
+    m->done = true;
+    m->status = status;
+    if (status < 0)
+        store_failed(h);
+    drain_pending(h, hc);
 }
 
-void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender, const char *user,
-                      const char *text, size_t len, const char *id)
+/* Who a msg mentions, one name a line, so the store can count a user's unread mentions. */
+static void mention_lines(chat_hub_t *h, chat_channel_t *ch, const pend_t *m, buf_t *out)
 {
-    chat_hub_publish_event(h, ch, sender, user, CHAT_EV_MSG, text, len, 0, 0, id);
+    chat_mention_t ms[CHAT_MENTIONS_MAX];
+    size_t nm = chat_mentions(m->text, ms);
+    for (size_t i = 0; i < nm; i++) {
+        buf_append(out, ms[i].name, ms[i].len);
+        buf_append_str(out, "\n");
+        note_mention(h, ch, ms[i].name, ms[i].len, m->seq);
+    }
+    buf_append(out, "", 1);
 }
 
-void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender,
-                            const char *user, chat_ev_t kind, const char *text, size_t len,
-                            uint64_t thread, uint64_t target, const char *id)
+int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
 {
-    chat_msg_t *m = xcalloc(1, sizeof(*m));
-    m->sender = sender;
-    m->seq = ch->last_seq + 1;
+    if (h->failed) {
+        h->stats.rejected++;
+        return -1;
+    }
+    hub_chan_t *hc = hc_of(h, ch);
+    pend_t *m = xcalloc(1, sizeof(*m));
+    m->hc = hc;
+    m->ack_conn = p->ack_conn;
+    m->seq = hc->last_seq + 1;
     m->ts = clock_wall_ms();
-    m->user = xstrdup(user);
-    m->text = xstrndup(text, len);
-    m->kind = chat_ev_name(kind);
-    m->thread = thread;
-    m->target = target;
-    snprintf(m->id, sizeof(m->id), "%s", id ? id : "");
-    store_msg_t sm = msg_view(ch, m);
-    /* Who it mentions, one name a line, so the store can count a user's unread mentions. */
+    m->user = xstrdup(p->user);
+    m->text = xstrndup(p->text, p->len);
+    m->kind = chat_ev_name(p->kind);
+    m->thread = p->thread;
+    m->target = p->target;
+    m->id = p->id && p->id[0] ? xstrdup(p->id) : NULL;
+    store_msg_t sm = pend_view(hc, m);
     buf_t names = BUF_INIT;
-    if (kind == CHAT_EV_MSG && strchr(m->text, '@')) {
-        chat_mention_t ms[CHAT_MENTIONS_MAX];
-        size_t nm = chat_mentions(m->text, ms);
-        for (size_t i = 0; i < nm; i++) {
-            buf_append(&names, ms[i].name, ms[i].len);
-            buf_append_str(&names, "\n");
-            note_mention(h, ch, ms[i].name, ms[i].len, m->seq);
-        }
-        buf_append(&names, "", 1);
+    if (p->kind == CHAT_EV_MSG && strchr(m->text, '@')) {
+        mention_lines(h, ch, m, &names);
         sm.mentions = names.data;
     }
-    int rc = store_append(h->store, &sm, on_stored, ch);
+    int rc = store_append(h->store, &sm, on_stored, m);
     buf_deinit(&names);
     if (rc < 0) {
         /* Only while shutting down; the seq was not taken. */
         free(m->user);
         free(m->text);
+        free(m->id);
         free(m);
         h->stats.rejected++;
+        return -1;
+    }
+    /* Accepted: a delete refuses later edits and deletes of its target at once. */
+    if (p->kind == CHAT_EV_DELETE)
+        chat_channel_recent_delete(ch, p->target);
+    hc->last_seq = m->seq;
+    if (hc->tail)
+        hc->tail->next = m;
+    else
+        hc->head = m;
+    hc->tail = m;
+    h->inflight++;
+    h->stats.published++;
+    return 0;
+}
+
+void chat_hub_forget_conn(chat_hub_t *h, const void *conn)
+{
+    for (size_t i = 0; i < h->nchans; i++)
+        for (pend_t *m = h->chans[i]->head; m; m = m->next)
+            if (m->ack_conn == conn)
+                m->ack_conn = NULL;
+}
+
+/* ---- changes ---- */
+
+typedef struct {
+    chat_hub_t *h;
+    chat_hub_done_cb cb;
+    void *ctx;
+} change_t;
+
+static void on_changed(void *ctx, int status)
+{
+    change_t *c = ctx;
+    c->h->inflight--;
+    if (status < 0)
+        store_failed(c->h);
+    if (c->cb)
+        c->cb(c->ctx, status);
+    free(c);
+}
+
+int chat_hub_change(chat_hub_t *h, const store_change_t *sc, chat_hub_done_cb cb, void *ctx)
+{
+    if (h->failed)
+        return -1;
+    change_t *c = xmalloc(sizeof(*c));
+    *c = (change_t){h, cb, ctx};
+    if (store_change(h->store, sc, on_changed, c) < 0) {
+        free(c);
+        return -1;
+    }
+    h->inflight++;
+    return 0;
+}
+
+/* ---- a failed store ---- */
+
+static void on_probe(void *ctx, int status)
+{
+    chat_hub_t *h = ctx;
+    h->probing = false;
+    if (status < 0 || !h->failed)
+        return;
+    store_recover(h->store);
+    h->failed = false;
+    log_info("store: writing works again; accepting messages");
+}
+
+static void request_fill(chat_hub_t *h, hub_chan_t *hc);
+
+void chat_hub_tick(chat_hub_t *h)
+{
+    for (size_t i = 0; i < h->nchans; i++)
+        if (h->chans[i]->nearly && !h->chans[i]->filling)
+            request_fill(h, h->chans[i]); /* a gap the store could not fill yet */
+    /* Only once the store answered every write it had: they all fail, and each seq they
+     * held is free again before new writes may take it. */
+    if (!h->failed || h->probing || h->inflight)
+        return;
+    h->probing = true;
+    if (store_probe(h->store, on_probe, h) < 0)
+        h->probing = false;
+}
+
+/* ---- the way in: events committed elsewhere ---- */
+
+static void msg_free(store_msg_t *m)
+{
+    free((char *)m->channel);
+    free((char *)m->user);
+    free((char *)m->text);
+    free((char *)m->kind);
+}
+
+static void hc_free_early(hub_chan_t *hc)
+{
+    for (size_t i = 0; i < hc->nearly; i++)
+        msg_free(&hc->early[i]);
+    free(hc->early);
+    hc->early = NULL;
+    hc->nearly = 0;
+}
+
+/* Keeps m (copied) until the events before it arrive; by seq, without duplicates. When the
+ * buffer is full the newest is dropped: the store has it, and a fill will bring it. */
+static void early_insert(hub_chan_t *hc, const store_msg_t *m)
+{
+    size_t i = 0;
+    while (i < hc->nearly && hc->early[i].seq < m->seq)
+        i++;
+    if ((i < hc->nearly && hc->early[i].seq == m->seq) || i == CHAT_DELIVER_BUFFER)
+        return;
+    if (hc->nearly == CHAT_DELIVER_BUFFER)
+        msg_free(&hc->early[--hc->nearly]);
+    if (!hc->early)
+        hc->early = xcalloc(CHAT_DELIVER_BUFFER, sizeof(*hc->early));
+    memmove(hc->early + i + 1, hc->early + i, (hc->nearly - i) * sizeof(*hc->early));
+    store_msg_t *c = &hc->early[i];
+    *c = *m;
+    c->channel = xstrdup(m->channel);
+    c->user = xstrdup(m->user);
+    c->text = xstrdup(m->text);
+    c->kind = m->kind ? xstrdup(m->kind) : NULL;
+    c->mentions = NULL;
+    hc->nearly++;
+    if (m->seq > hc->last_seq)
+        hc->last_seq = m->seq;
+}
+
+/* Commits the buffered events that are now next in order, dropping any already seen. */
+static void drain_early(chat_hub_t *h, hub_chan_t *hc)
+{
+    size_t i = 0;
+    for (; i < hc->nearly; i++) {
+        uint64_t next = chat_channel_committed(hc->ch) + 1;
+        if (hc->early[i].seq > next)
+            break;
+        if (hc->early[i].seq == next)
+            commit_event(h, hc, &hc->early[i]);
+        msg_free(&hc->early[i]);
+    }
+    memmove(hc->early, hc->early + i, (hc->nearly - i) * sizeof(*hc->early));
+    hc->nearly -= i;
+}
+
+static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    hub_chan_t *hc = ctx;
+    chat_hub_t *h = hc->h;
+    (void)more;
+    hc->filling = false;
+    uint64_t before = chat_channel_committed(hc->ch);
+    for (size_t i = 0; status >= 0 && i < n; i++)
+        if (msgs[i].seq == chat_channel_committed(hc->ch) + 1)
+            commit_event(h, hc, &msgs[i]);
+    drain_early(h, hc);
+    /* No progress: the store has not got them yet; the tick asks again. */
+    if (hc->nearly && chat_channel_committed(hc->ch) > before)
+        request_fill(h, hc);
+}
+
+/* Asks the store for the events between what is committed and the oldest one buffered. */
+static void request_fill(chat_hub_t *h, hub_chan_t *hc)
+{
+    uint64_t from = chat_channel_committed(hc->ch);
+    uint64_t gap = hc->early[0].seq - from - 1;
+    store_query_t q = {.channel = chat_channel_name(hc->ch),
+                       .after = from,
+                       .limit = gap < 256 ? (unsigned)gap : 256,
+                       .forward = true};
+    hc->filling = true;
+    if (store_query(h->store, &q, on_fill, hc) < 0)
+        hc->filling = false;
+}
+
+void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m)
+{
+    chat_channel_t *ch = m->channel ? chat_hub_channel(h, m->channel) : NULL;
+    if (!ch)
+        return;
+    hub_chan_t *hc = hc_of(h, ch);
+    uint64_t next = chat_channel_committed(ch) + 1;
+    if (m->seq < next)
+        return; /* a duplicate */
+    if (m->seq == next) {
+        commit_event(h, hc, m);
+        drain_early(h, hc);
         return;
     }
-    ch->last_seq = m->seq;
-    if (ch->pend_tail)
-        ch->pend_tail->next = m;
-    else
-        ch->pend_head = m;
-    ch->pend_tail = m;
-    h->stats.published++;
-}
-
-const chat_recent_t *chat_hub_recent(const chat_channel_t *ch, uint64_t seq)
-{
-    if (!ch->recent_len)
-        return NULL;
-    uint64_t oldest = ch->recent[ch->recent_head].seq;
-    if (seq < oldest || seq > oldest + ch->recent_len - 1)
-        return NULL;
-    return &ch->recent[(ch->recent_head + (seq - oldest)) % CHAT_RECENT];
-}
-
-static size_t reaction_find(const chat_channel_t *ch, uint64_t target, const char *emoji,
-                            const char *user)
-{
-    for (size_t i = 0; i < ch->nreactions; i++) {
-        const chat_reaction_t *r = &ch->reactions[i];
-        if (r->target == target && strcmp(r->emoji, emoji) == 0 && strcmp(r->user, user) == 0)
-            return i;
-    }
-    return ch->nreactions;
-}
-
-bool chat_hub_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
-                      const char *user)
-{
-    return reaction_find(ch, target, emoji, user) < ch->nreactions;
-}
-
-void chat_hub_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji, const char *user,
-                           bool on)
-{
-    size_t i = reaction_find(ch, target, emoji, user);
-    if (on && i == ch->nreactions) {
-        if (ch->nreactions == ch->reactions_cap) {
-            ch->reactions_cap = ch->reactions_cap ? ch->reactions_cap * 2 : 16;
-            ch->reactions = xrealloc(ch->reactions, ch->reactions_cap * sizeof(*ch->reactions));
-        }
-        ch->reactions[ch->nreactions++] = (chat_reaction_t){target, xstrdup(emoji), xstrdup(user)};
-    } else if (!on && i < ch->nreactions) {
-        free(ch->reactions[i].emoji);
-        free(ch->reactions[i].user);
-        ch->reactions[i] = ch->reactions[--ch->nreactions];
-    }
-}
-
-static void forget_sender(chat_channel_t *ch, chat_session_t *s)
-{
-    for (chat_msg_t *m = ch->pend_head; m; m = m->next)
-        if (m->sender == s)
-            m->sender = NULL;
-}
-
-void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s)
-{
-    forget_sender(&h->general, s);
-    for (chat_channel_t *ch = h->channels; ch; ch = ch->next)
-        if (ch->pend_head)
-            forget_sender(ch, s);
-}
-
-void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out)
-{
-    *out = (chat_metrics_t){.online = h->online,
-                            .published = h->stats.published,
-                            .delivered = h->stats.delivered,
-                            .sessions = h->stats.sessions,
-                            .rejected = h->stats.rejected,
-                            .general_seq = h->general.committed,
-                            .available = true};
+    early_insert(hc, m);
+    if (!hc->filling)
+        request_fill(h, hc);
 }

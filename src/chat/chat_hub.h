@@ -1,19 +1,25 @@
-/* chat_hub - the chat domain's shared state: channels, who is online, and the path of a
- * message from "accepted" through "stored" to "acknowledged and fanned out".
+/* chat_hub - the chat domain's shared state and the path of every event: the registry of
+ * channels, who is online, the ordering of each channel's events, the only writes to the
+ * store, and the one way anything leaves a channel.
  *
- * The hub never touches a file descriptor. It hands encoded frames (blobs) to sessions
- * through a transport given by the server, and persists through a store_t.
+ * The hub never touches a file descriptor and never reads a session: it reaches
+ * connections through links (chat_link.h: a conn pointer and a wire format) and the
+ * transport given at chat_hub_new, and persists through a store_t.
  *
- * Message flow: chat_hub_publish assigns the channel's next seq, queues the message on the
- * channel's pending list and appends it to the store. The store completes appends in order;
- * each completion pops the head of the pending list, acks the sender (if still connected)
- * and fans the message out: one frame per wire format, built only if some member speaks
- * that format, shared by reference by every recipient.
+ * Writes: chat_hub_publish assigns the channel's next seq and appends the event to the
+ * store; each append carries its own pending entry as context, and a channel's events
+ * are committed strictly in seq order whatever order the store completes them in. On
+ * commit the sender gets its `ack` and the event goes out through chat_hub_emit. Channel,
+ * membership and read-marker changes go through chat_hub_change. When the store fails to
+ * commit, the failed events are answered `error unavailable` (no ack), the hub stops
+ * accepting writes (chat_hub_available false, /healthz 503), and once every write in
+ * flight has been answered it probes the store each tick until it works again.
  *
- * History splice: a session that asked for its join history or a resume is "held" until the
- * store answers; fan-out skips held sessions (the store's answer includes what they
- * missed, because the store serves operations in order) and, afterwards, any seq the
- * session already got (last_sent). So a session never sees a gap or a duplicate. */
+ * Out: chat_hub_emit is the one function through which events leave a channel: committed
+ * events (spliced per link, see chat_link.h, one frame per wire format), presence, typing,
+ * topics, membership and read markers. In: chat_hub_deliver is the one door for events
+ * committed elsewhere (other processes, later): it orders by seq, drops duplicates, and
+ * asks the store for a missing range. */
 #ifndef PARLEY_CHAT_HUB_H
 #define PARLEY_CHAT_HUB_H
 
@@ -23,200 +29,117 @@
 
 #include "base/blob.h"
 #include "base/buf.h"
-#include "chat/chat.h"
+#include "chat/chat_channel.h"
+#include "chat/chat_defs.h"
+#include "chat/chat_link.h"
 #include "chat/chat_payload.h"
 #include "store/store.h"
 
-#define CHAT_NAME_MAX 32    /* default longest user name, in code points */
-#define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
-#define CHAT_CHANNEL_MAX 80
-#define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
-#define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
-#define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
+#define CHAT_DELIVER_BUFFER 1024 /* out-of-order deliveries held per channel */
 
-typedef struct chat_channel chat_channel_t;
 typedef struct chat_presence chat_presence_t;
-typedef struct chat_link chat_link_t;
 
-/* A user's read marker in a channel: every seq up to it has been seen. */
-typedef struct {
-    char *user;
-    uint64_t seq;
-} chat_read_t;
+/* ---- lifetime ---- */
 
-typedef enum {
-    CHAT_FMT_JSON = 0,     /* the JSON protocol */
-    CHAT_FMT_CLIENTID = 1, /* "{user}: {text}" (seeds 002-004) */
-    CHAT_FMT_LINE = 2,     /* "[HH:MM:SS] {user}: {text}" (seed 000) */
-    CHAT_FMT_COUNT
-} chat_fmt_t;
+/* store and t are borrowed and outlive the hub. */
+chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t);
+/* Reads channels, memberships, read markers, reactions and mentions from the store
+ * (synchronous, at start-up). Returns 0 or < 0. */
+int chat_hub_load(chat_hub_t *h);
+/* After every session closed and the store closed. */
+void chat_hub_free(chat_hub_t *h);
+void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out);
+/* Once a second: probes a failed store. */
+void chat_hub_tick(chat_hub_t *h);
 
-typedef struct {
-    uint64_t published, delivered, sessions, rejected;
-} chat_stats_t;
+const chat_config_t *chat_hub_config(const chat_hub_t *h);
+const chat_transport_t *chat_hub_transport(const chat_hub_t *h);
+/* The store, for reads (history, search); writes go through the hub. */
+store_t *chat_hub_store(const chat_hub_t *h);
+/* False while the store cannot commit: writes are refused. */
+bool chat_hub_available(const chat_hub_t *h);
+void chat_hub_count_session(chat_hub_t *h);
 
-/* A message between accept and commit. */
-typedef struct chat_msg {
-    struct chat_msg *next;
-    chat_session_t *sender; /* NULL once the sender went away */
-    uint64_t seq;
-    int64_t ts;
-    char *user;
-    char *text;
-    const char *kind; /* a static string: "msg", "edit", "delete", "react", "unreact" */
-    uint64_t thread, target;
-    char id[400]; /* the request id as JSON text, "" if none */
-} chat_msg_t;
+/* ---- channels ---- */
 
-/* A reaction in force: user put emoji on the message with seq target. */
-typedef struct {
-    uint64_t target;
-    char *emoji;
-    char *user;
-} chat_reaction_t;
-
-/* A recently committed message, kept as its encoded JSON `msg` frame: joins and short
- * resumes are answered from these without the store and without encoding anything. */
-typedef struct {
-    uint64_t seq;
-    blob_t *frame;
-    char *user;      /* its author, for edit and delete rights without the store */
-    uint64_t thread; /* a msg's parent, 0 when not a reply */
-    int64_t ts;      /* Unix ms, for its parent's last-reply time */
-    uint8_t kind;    /* a chat_ev_t */
-    bool deleted;    /* a msg deleted since */
-} chat_recent_t;
-
-/* A session's membership of one channel, on the channel's member list and the session's
- * list of channels. The splice state is per channel: a session held for one channel's
- * history or resume still receives the others live. */
-struct chat_link {
-    chat_session_t *s;
-    chat_channel_t *ch;
-    chat_link_t *prev, *next; /* the channel's members */
-    chat_link_t *s_next;      /* the session's channels */
-    uint64_t last_sent;       /* highest seq of ch sent to s */
-    unsigned held;            /* history or resume answers outstanding for ch */
-    bool embedded;            /* the session's #general link, inside the session */
-};
-
-struct chat_channel {
-    chat_hub_t *hub;
-    chat_channel_t *next; /* the hub's other channels (#general is not on the list) */
-    /* The newest committed messages, contiguous up to `committed` once primed (at start-up
-     * from the store). A ring: entry i (0 = oldest) is recent[(recent_head + i) % N]. */
-    chat_recent_t recent[CHAT_RECENT];
-    unsigned recent_head, recent_len;
-    bool recent_primed;
-    blob_t *join_history; /* the history frame a joiner gets, until the next commit */
-    char name[CHAT_CHANNEL_MAX + 1];
-    bool priv;          /* private: by invitation only */
-    bool dm;            /* a direct message: private, its members fixed at creation */
-    char *topic;        /* never NULL once created */
-    char *created_by;   /* "" for #general */
-    int64_t created_ts; /* Unix ms */
-    char **users;       /* stored members, sorted (none kept for #general: everyone) */
-    size_t nusers, users_cap;
-    chat_read_t *reads; /* read markers, sorted by user */
-    size_t nreads, reads_cap;
-    chat_reaction_t *reactions; /* in force, in the order they were made */
-    size_t nreactions, reactions_cap;
-    uint64_t everyone_seq;         /* the newest message mentioning @channel or @here, 0 if none */
-    uint64_t last_seq;             /* highest seq assigned */
-    uint64_t committed;            /* highest seq stored and fanned out */
-    chat_link_t *members;          /* connected sessions in the channel */
-    unsigned nfmt[CHAT_FMT_COUNT]; /* members per wire format */
-    chat_msg_t *pend_head, *pend_tail;
-};
-
-struct chat_presence {
-    chat_presence_t *next;
-    char *name;
-    char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
-    unsigned conns;
-    chat_session_t *sessions; /* the user's JSON sessions (s->pres_next) */
-};
-
-struct chat_hub {
-    store_t *store;
-    chat_config_t cfg;
-    const chat_transport_t *t;
-    chat_channel_t general;
-    chat_channel_t *channels; /* every other channel, newest first */
-    size_t nchannels;
-    chat_presence_t *presence[256];
-    size_t online;
-    chat_stats_t stats;
-    bool loading, load_failed; /* chat_hub_load in progress, and whether it failed */
-    char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
-    size_t nmentioned, mentioned_cap;
-};
-
+chat_channel_t *chat_hub_general(const chat_hub_t *h);
 /* The channel called name, or NULL. */
-chat_channel_t *chat_hub_channel(chat_hub_t *h, const char *name);
-/* Adds a channel (name unused and valid; strings copied), with no members, and reads its
- * last seq from the store. */
-chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, bool priv, const char *topic,
-                                     const char *created_by, int64_t ts);
-/* Presence: a user's connections. chat_hub_presence_add returns the entry and sets *first
- * when this is the user's first connection. A name held with a different token is
- * refused (NULL). token may be NULL or "" (text modes, or a browser without one yet). */
+chat_channel_t *chat_hub_channel(const chat_hub_t *h, const char *name);
+/* Adds a channel (name unused and valid; strings copied) with no members. */
+chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_t kind,
+                                     const char *topic, const char *created_by, int64_t ts);
+/* Every channel: index 0 is #general, then the others in creation order. */
+size_t chat_hub_nchannels(const chat_hub_t *h);
+chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i);
+/* The member count clients are shown: stored members, or users online for #general. */
+size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch);
+
+/* ---- presence ---- */
+
+/* A user's connections. Returns the entry and sets *first on the user's first connection;
+ * NULL when a different token holds the name. token may be NULL or "" (text modes). */
 chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
                                        bool *first);
-/* The presence entry of a connected user, or NULL. */
-chat_presence_t *chat_hub_presence(chat_hub_t *h, const char *name);
-/* True when a connected user holds name. */
-bool chat_hub_online(chat_hub_t *h, const char *name);
-/* Drops one connection; returns true when it was the user's last. */
+chat_presence_t *chat_hub_presence(const chat_hub_t *h, const char *name);
+/* Drops one connection; returns true when it was the user's last (p is then freed). */
 bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p);
+const char *chat_presence_token(const chat_presence_t *p);
+/* The user's joined JSON sessions, each by its #general link (l->s is the session). */
+void chat_presence_attach(chat_presence_t *p, chat_link_t *general);
+void chat_presence_detach(chat_presence_t *p, chat_link_t *general);
+size_t chat_presence_links(const chat_presence_t *p, chat_link_t *const **out);
+size_t chat_hub_online(const chat_hub_t *h);
 /* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
-void chat_hub_online_json(chat_hub_t *h, buf_t *out);
+void chat_hub_online_json(const chat_hub_t *h, buf_t *out);
+/* Whether user may have unread mentions: named in some message, or an @channel/@here
+ * after their read marker in a channel they are in. False: a join can skip the store. */
+bool chat_hub_may_have_mentions(const chat_hub_t *h, const char *user);
 
-/* Member lists: links s into ch (the caller sets last_sent) or out of it; no-op when it
- * already is, or is not, a member. */
-chat_link_t *chat_hub_member_add(chat_channel_t *ch, chat_session_t *s);
-void chat_hub_member_remove(chat_channel_t *ch, chat_session_t *s);
-/* s's link to ch, or NULL. */
-chat_link_t *chat_hub_link(chat_session_t *s, const chat_channel_t *ch);
+/* ---- writes ---- */
 
-/* Accepts a message: assigns its seq and stores it; the ack (to sender, with id) and the
- * fan-out follow the commit. user and text are copied. */
-void chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender, const char *user,
-                      const char *text, size_t len, const char *id);
-/* The same for any event: kind, and the thread (msg) or target (the others). */
-void chat_hub_publish_event(chat_hub_t *h, chat_channel_t *ch, chat_session_t *sender,
-                            const char *user, chat_ev_t kind, const char *text, size_t len,
-                            uint64_t thread, uint64_t target, const char *id);
-/* The recent-ring entry of seq, or NULL when the ring does not hold it. */
-const chat_recent_t *chat_hub_recent(const chat_channel_t *ch, uint64_t seq);
-/* Whether user may have unread mentions: named in some message, or a channel they are in
- * has an @channel or @here after their read marker. False means a join can skip asking
- * the store. */
-bool chat_hub_may_have_mentions(chat_hub_t *h, const char *user);
+/* An event to store in a channel. Strings are copied. */
+typedef struct {
+    const char *user;
+    chat_ev_t kind;
+    const char *text; /* msg, edit: the text; react: the emoji; delete: "" */
+    size_t len;
+    uint64_t thread; /* msg: the parent of a reply, else 0 */
+    uint64_t target; /* edit, delete, react: the message acted on */
+    void *ack_conn;  /* a JSON sender to ack once stored (NULL: none) */
+    const char *id;  /* the request id as JSON text, "" or NULL if none */
+} chat_pub_t;
 
-/* Reactions in force: whether user has emoji on target, and toggling it. */
-bool chat_hub_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
-                      const char *user);
-void chat_hub_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji, const char *user,
-                           bool on);
-/* Forgets s as the sender of pending messages (it is going away). */
-void chat_hub_forget_sender(chat_hub_t *h, chat_session_t *s);
+/* Accepts an event: assigns its seq and stores it; the ack and the fan-out follow the
+ * commit, or `error unavailable` to ack_conn if the store fails. Returns 0, or < 0 when
+ * the hub refuses writes now (the caller answers `unavailable`). */
+int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p);
+/* conn is going away: no ack or error will be sent to it. */
+void chat_hub_forget_conn(chat_hub_t *h, const void *conn);
 
+/* status: 0 stored, < 0 failed (STORE_E*). */
+typedef void (*chat_hub_done_cb)(void *ctx, int status);
+/* Writes a change through the store, in order with the events (c copied). cb may be
+ * NULL. Returns 0, or < 0 when writes are refused now (cb will not fire). */
+int chat_hub_change(chat_hub_t *h, const store_change_t *c, chat_hub_done_cb cb, void *ctx);
+
+/* ---- the one way out, and the one way in ---- */
+
+typedef struct {
+    uint64_t seq;           /* > 0: the committed event msg, spliced per link */
+    const store_msg_t *msg; /* with seq: text-format frames are built from it if needed */
+    blob_t *json;           /* the frame for JSON sessions, or NULL: none */
+    blob_t *text;           /* an ephemeral event's client-id frame, or NULL: none */
+    const void *except;     /* a conn that does not get it, or NULL */
+    const char *user;       /* non-NULL: that user's JSON sessions instead of ch's members */
+} chat_emit_t;
+
+/* Sends e to its audience; the frames stay the caller's (each recipient takes a ref). */
+void chat_hub_emit(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e);
 /* Presence events: JSON members get {"type":"join"|"leave"}, client-id members get
- * "{user} has entered|left the chat". `except` (may be NULL) is skipped. */
+ * "{user} has entered|left the chat" (not past --presence-limit members). */
 void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool entered,
-                       chat_session_t *except);
-/* Sends frame to the JSON members of ch, except `except`. */
-void chat_hub_send_json_members(chat_hub_t *h, chat_channel_t *ch, blob_t *frame,
-                                chat_session_t *except);
-
-/* Recent messages. True when the ring holds every message with seq > after (up to the
- * committed one): a resume from `after` can be answered from it. */
-bool chat_hub_recent_covers(const chat_channel_t *ch, uint64_t after);
-/* The JSON msg frame of the message with the given seq (covered), borrowed. */
-blob_t *chat_hub_recent_frame(const chat_channel_t *ch, uint64_t seq);
-/* The history frame for a join (the newest cfg.history messages), a new reference; NULL
- * when the ring cannot answer (not primed yet, or too short), then the store must. */
-blob_t *chat_hub_join_history(chat_hub_t *h, chat_channel_t *ch);
+                       const void *except);
+/* An event committed elsewhere (m->channel names its channel). */
+void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m);
 
 #endif

@@ -4,8 +4,8 @@
 #include "chat/chat_payload.h"
 
 #include <string.h>
+#include <time.h>
 
-#include "chat/chat_hub.h" /* CHAT_NAME_BYTES */
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
 
@@ -132,4 +132,35 @@ void chat_frame_payload(const blob_t *f, const char **p, size_t *len)
     const char *k = memmem(start, f->len - hl, key, sizeof(key) - 1);
     *p = k + sizeof(key) - 1;
     *len = (size_t)(f->data + f->len - *p) - 1;
+}
+
+blob_t *chat_event_frame(const char *channel, const store_msg_t *m)
+{
+    buf_t b = BUF_INIT;
+    /* Reactions go out as "react" either way; the payload's "on" tells which. */
+    const char *type =
+        !m->kind || strcmp(m->kind, "unreact") == 0 ? (m->kind ? "react" : "msg") : m->kind;
+    buf_appendf(&b, "{\"type\":\"%s\",\"payload\":", type);
+    chat_msg_payload_json(&b, channel, m);
+    buf_append_str(&b, "}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
+blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m)
+{
+    buf_t b = BUF_INIT;
+    if (fmt == CHAT_FMT_CLIENTID) {
+        buf_appendf(&b, "%s: %s", m->user, m->text);
+    } else {
+        time_t secs = (time_t)(m->ts / 1000);
+        struct tm tm;
+        localtime_r(&secs, &tm);
+        buf_appendf(&b, "[%02d:%02d:%02d] %s: %s", tm.tm_hour, tm.tm_min, tm.tm_sec, m->user,
+                    m->text);
+    }
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
 }

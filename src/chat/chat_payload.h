@@ -10,6 +10,7 @@
 
 #include "base/blob.h"
 #include "base/buf.h"
+#include "chat/chat_defs.h"
 #include "store/store.h"
 
 #define CHAT_MENTIONS_MAX 16 /* distinct @names listed in a msg's mentions */
@@ -52,6 +53,12 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
 /* Appends a thread's summary, ,"replies":{"count","last_seq","last_ts"}, to a payload
  * being built. */
 void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts);
+/* A committed event's frame for JSON sessions: {"type":"msg"|"edit"|"delete"|"react",
+ * "payload":...} (an unreact goes out as "react" with "on": false). */
+blob_t *chat_event_frame(const char *channel, const store_msg_t *m);
+/* A message's frame for a text format: "{user}: {text}" (client-id) or
+ * "[HH:MM:SS] {user}: {text}" in local time (line). */
+blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m);
 /* The payload object inside a whole JSON frame built here: after the WebSocket header and
  * {"type":"...","payload":, up to (not including) the frame's closing brace. */
 void chat_frame_payload(const blob_t *f, const char **p, size_t *len);

@@ -7,6 +7,7 @@
 
 #include "base/xmalloc.h"
 #include "chat/chat_channel.h"
+#include "chat/chat_hub.h"
 
 /* Appends s (n bytes) as an FTS5 string: in double quotes, inner quotes doubled. */
 static void fts_string(buf_t *out, const char *s, size_t n)
@@ -75,14 +76,14 @@ typedef struct {
     chat_session_t *s;
     unsigned limit;
     char *q;
-    char id[sizeof(((json_env_t *)0)->id)];
+    char id[CHAT_ID_MAX];
 } search_ctx_t;
 
 static void on_results(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
 {
     search_ctx_t *c = ctx;
     chat_session_t *s = c->s;
-    if (s->conn) {
+    if (chat_session_conn(s)) {
         buf_t b = BUF_INIT;
         buf_append_str(&b, "{\"type\":\"results\"");
         if (c->id[0])
@@ -92,9 +93,9 @@ static void on_results(void *ctx, int status, const store_msg_t *msgs, size_t n,
         buf_append_str(&b, ",\"messages\":[");
         unsigned sent = 0;
         for (size_t i = 0; status >= 0 && i < n; i++) {
-            chat_channel_t *ch = chat_hub_channel(s->hub, msgs[i].channel);
+            chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), msgs[i].channel);
             /* Only what the user can read now, whatever the index holds. */
-            if (!ch || !chat_channel_has_user(ch, s->name))
+            if (!ch || !chat_channel_has_user(ch, chat_session_name(s)))
                 continue;
             if (sent == c->limit) {
                 more = true;
@@ -102,7 +103,7 @@ static void on_results(void *ctx, int status, const store_msg_t *msgs, size_t n,
             }
             if (sent++)
                 buf_append_str(&b, ",");
-            chat_msg_payload_json(&b, ch->name, &msgs[i]);
+            chat_msg_payload_json(&b, chat_channel_name(ch), &msgs[i]);
         }
         buf_appendf(&b, "],\"more\":%s}}", more && status >= 0 ? "true" : "false");
         chat_session_send(s, &b);
@@ -135,8 +136,8 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
         return;
     }
     if (pq.channel[0]) {
-        chat_channel_t *ch = chat_hub_channel(s->hub, pq.channel);
-        if (!ch || !chat_channel_has_user(ch, s->name)) {
+        chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), pq.channel);
+        if (!ch || !chat_channel_has_user(ch, chat_session_name(s))) {
             buf_deinit(&pq.match);
             chat_session_error(s, ch ? "forbidden" : "no_such_channel",
                                ch ? "you are not a member of that channel" : "no such channel",
@@ -159,7 +160,7 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
     store_search_t sq = {pq.match.data, pq.user[0] ? pq.user : NULL,
                          pq.channel[0] ? pq.channel : NULL,
                          pq.channel[0] ? c->limit : c->limit * 4};
-    if (store_search(s->hub->store, &sq, on_results, c) < 0)
+    if (store_search(chat_hub_store(chat_session_hub(s)), &sq, on_results, c) < 0)
         on_results(c, -1, NULL, 0, false);
     buf_deinit(&pq.match);
 }

@@ -1,11 +1,14 @@
-/* chat_session - one connection's side of the chat: the JSON protocol (join, msg, ping,
- * history, resume, typing), client-id text mode and line mode, with their validation, rate
- * limit and error replies. See docs/protocol.md for the behaviour it implements.
+/* chat_session - one connection's side of the chat: who it is, the channels it is linked
+ * into, its rate limit, and how anything is said to it (replies, errors, frames).
  *
- * Lifetime: the server opens a session when a WebSocket is established and closes it when
- * the connection goes. A session is reference counted because store queries outlive
- * connections: the hub and each query in flight hold a reference; after chat_session_close
- * the transport is never called again for it. */
+ * Lifetime: chat.c opens a session when a WebSocket is established and ends it when the
+ * connection goes. A session is reference counted because store queries outlive
+ * connections: each query in flight holds a reference; after chat_session_end the
+ * session's conn is NULL, every send is a no-op, and the transport is never called again
+ * for it. The modules above keep their per-session state (a join waiting for its welcome,
+ * a resume in progress) in the two slots it carries for them.
+ *
+ * The struct is private to chat_session.c. */
 #ifndef PARLEY_CHAT_SESSION_H
 #define PARLEY_CHAT_SESSION_H
 
@@ -13,54 +16,75 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/blob.h"
+#include "base/buf.h"
+#include "chat/chat_defs.h"
 #include "chat/chat_hub.h"
 #include "json/json_env.h"
 
-typedef struct chat_resume chat_resume_t;
-typedef struct chat_join chat_join_t;
+struct chat_join;   /* chat_join.c */
+struct chat_resume; /* chat_history.c */
 
-/* Ordered widest first: one of these per connection, so padding counts. */
-struct chat_session {
-    chat_hub_t *hub;
-    void *conn; /* NULL once closed */
-    char *name;
-    chat_presence_t *pres;
-    chat_session_t *pres_next; /* the user's other JSON sessions */
-    chat_link_t *links;        /* the channels it is in */
-    chat_resume_t *resume;     /* a paged resume in progress, or NULL */
-    chat_join_t *join;         /* a join waiting for its mention counts, or NULL */
-    double tokens;             /* rate limit bucket */
-    uint64_t bucket_ms;
-    uint64_t typing_ms;
-    chat_link_t general; /* its #general link (every session has one: no allocation) */
-    int refs;
-    uint8_t mode; /* a chat_mode_t */
-    bool joined;
-};
-
-/* For the channel requests (chat_channel.c). */
+chat_session_t *chat_session_new(chat_hub_t *h, void *conn, chat_mode_t mode);
 void chat_session_ref(chat_session_t *s);
 void chat_session_unref(chat_session_t *s);
-/* Sends a JSON text built in b. */
-void chat_session_send(chat_session_t *s, const buf_t *b);
-/* Sends {"type":"error",...}; id is the request id as JSON text, or "". */
-void chat_session_error(chat_session_t *s, const char *code, const char *msg, const char *id);
-/* Takes one message from the rate limit; false when the sender is over it. */
-bool chat_session_take_token(chat_session_t *s);
-/* payload.text as a message text (1-max_text characters); false after answering. */
-bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char **t, size_t *len);
-/* The user's unread mentions in ch as counted for this connection's welcome (0 when the
- * join did not need to ask the store). */
-uint64_t chat_session_join_mentions(const chat_session_t *s, const chat_channel_t *ch);
-/* Sends the history that follows joining ch (from memory or the store, holding the link
- * until the store answers), then the user's own `join` event when self_join. */
-void chat_session_join_history(chat_session_t *s, chat_link_t *l, bool self_join);
-/* Ends one hold of s on ch: a store answer (msgs, oldest first, may be NULL) covered
- * everything committed up to now, so live fan-out goes on after the newest seq it or the
- * channel had. No-op when s left ch meanwhile. */
-void chat_session_release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs,
-                               size_t n);
+/* The connection is gone: forgets it for acks, leaves every channel, and drops the user's
+ * presence (announcing the departure of a user's last connection when announce). The
+ * modules above must have released their slots. */
+void chat_session_end(chat_session_t *s, bool announce);
 
+chat_hub_t *chat_session_hub(const chat_session_t *s);
+/* The connection, NULL once ended. */
+void *chat_session_conn(const chat_session_t *s);
+chat_mode_t chat_session_mode(const chat_session_t *s);
+void chat_session_set_mode(chat_session_t *s, chat_mode_t mode);
+/* The user's name, NULL until known. */
+const char *chat_session_name(const chat_session_t *s);
+chat_presence_t *chat_session_presence(const chat_session_t *s);
+/* Takes the user's identity (name copied; p from chat_hub_presence_add). */
+void chat_session_set_user(chat_session_t *s, const char *name, chat_presence_t *p);
+/* A JSON session that completed its join: it is one of the user's sessions. */
+bool chat_session_joined(const chat_session_t *s);
+void chat_session_set_joined(chat_session_t *s);
+
+/* Links. s's link into ch, or NULL. */
+chat_link_t *chat_session_link(const chat_session_t *s, const chat_channel_t *ch);
+/* The first of s's links (l->s_next for the others). */
+chat_link_t *chat_session_links(const chat_session_t *s);
+/* Links s into ch (a no-op when it is in); live messages follow what is committed now. */
+chat_link_t *chat_session_enter(chat_session_t *s, chat_channel_t *ch);
+void chat_session_exit(chat_session_t *s, chat_channel_t *ch);
+
+/* Output, all no-ops once ended. A JSON text built in b: */
+void chat_session_send(chat_session_t *s, const buf_t *b);
+void chat_session_send_frame(chat_session_t *s, blob_t *frame);
+/* A frame of a paged reply, past the outbound bound (see chat_transport_t.send_bulk). */
+void chat_session_send_bulk(chat_session_t *s, blob_t *frame);
+size_t chat_session_backlog(const chat_session_t *s);
+void chat_session_want_drain(chat_session_t *s);
+/* {"type":"error","code","message"[,"id"]}; id is the request id as JSON text, or "". */
+void chat_session_error(chat_session_t *s, const char *code, const char *msg, const char *id);
+/* Closes the connection with a WebSocket close code. */
+void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reason);
+
+/* Takes one event from the rate limit; false when the sender is over it. */
+bool chat_session_take_token(chat_session_t *s);
+/* True at most once per typing interval: whether a typing event may go out now. */
+bool chat_session_typing_due(chat_session_t *s);
+
+/* Slots for the modules above. */
+struct chat_join *chat_session_join_state(const chat_session_t *s);
+void chat_session_set_join_state(chat_session_t *s, struct chat_join *j);
+struct chat_resume *chat_session_resume_state(const chat_session_t *s);
+void chat_session_set_resume_state(chat_session_t *s, struct chat_resume *r);
+
+/* Request fields every handler reads, answering the error itself when they are wrong. */
+/* payload.text as a message text (1-max_text characters). */
+bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char **t, size_t *len);
+/* payload[key] as a channel: absent means #general when optional; the session must be in
+ * it when must_be_in (else only its existence is checked). NULL after answering. */
+chat_channel_t *chat_session_channel_field(chat_session_t *s, const json_env_t *e, const char *key,
+                                           bool optional, bool must_be_in);
 
 /* True when name follows the user-name rules (1-max code points and at most
  * CHAT_NAME_BYTES bytes, no control characters, no leading or trailing white space, valid

@@ -186,7 +186,7 @@ static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
         case UP_OPEN:
             /* A stopping hub opens nothing: the store is closing. */
             if (!r->stopping)
-                l->session = chat_session_open(r->hub, l, (chat_mode_t)m->code, m->b ? m->b : "");
+                l->session = chat_open(r->hub, l, (chat_mode_t)m->code, m->b ? m->b : "");
             free(m->b);
             break;
         case UP_MESSAGE:
@@ -195,19 +195,19 @@ static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
              * where the close takes effect at once): what crossed meanwhile is dropped. */
             if (l->session && !l->hub_closed && !r->stopping) {
                 if (m->code == WS_OP_TEXT)
-                    chat_session_text(l->session, m->b, m->n);
+                    chat_text(l->session, m->b, m->n);
                 else
-                    chat_session_binary(l->session, m->b, m->n);
+                    chat_binary(l->session, m->b, m->n);
             }
             free(m->b);
             break;
         case UP_DRAINED:
             if (l->session && !l->hub_closed && !r->stopping)
-                chat_session_drained(l->session);
+                chat_drained(l->session);
             break;
         case UP_CLOSED:
             if (l->session)
-                chat_session_close(l->session);
+                chat_close(l->session);
             l->session = NULL;
             /* After every item already posted to the link: none can reach it freed. */
             down(w, DOWN_FREE, l, NULL, 0);
@@ -225,7 +225,7 @@ static void on_hub_turn(uv_prepare_t *p)
     store_stats_t st;
     store_stats(r->store, &st);
     chat_metrics_t cm;
-    chat_hub_metrics(r->hub, &cm);
+    chat_metrics(r->hub, &cm);
     uv_mutex_lock(&r->lock);
     r->hub_snap.online = cm.online;
     r->hub_snap.published = cm.published;

@@ -282,7 +282,7 @@ static void metrics(sconn_t *c, bool keep_alive, bool head_only)
         store_stats_t st;
         store_stats(s->store, &st);
         chat_metrics_t cm;
-        chat_hub_metrics(s->hub, &cm);
+        chat_metrics(s->hub, &cm);
         m.online = cm.online;
         m.published = cm.published;
         m.delivered = cm.delivered;
@@ -411,7 +411,7 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     if (c->srv->cfg.relay)
         c->link = relay_conn_open(c->srv->cfg.relay, c, mode, client_id);
     else
-        c->session = chat_session_open(c->srv->hub, c, (chat_mode_t)mode, client_id);
+        c->session = chat_open(c->srv->hub, c, (chat_mode_t)mode, client_id);
 }
 
 /* Answers one request. Returns true when the connection switched to WebSocket. */
@@ -515,9 +515,9 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
             else if (c->srv->cfg.relay)
                 relay_conn_message(c->link, ev.opcode, ev.data, ev.len);
             else if (ev.opcode == WS_OP_TEXT)
-                chat_session_text(c->session, (const char *)ev.data, ev.len);
+                chat_text(c->session, (const char *)ev.data, ev.len);
             else
-                chat_session_binary(c->session, ev.data, ev.len);
+                chat_binary(c->session, ev.data, ev.len);
             break;
         case WS_EV_PING:
             send_control(c, WS_OP_PONG, ev.data, ev.len);
@@ -592,7 +592,7 @@ static void on_close(net_conn_t *nc)
     if (c->srv->cfg.relay && c->link)
         relay_conn_closed(c->link);
     else if (!c->srv->cfg.relay && c->session)
-        chat_session_close(c->session);
+        chat_close(c->session);
     if (c->upgraded) {
         ws_parser_deinit(&c->ws);
         c->srv->nws--;
@@ -638,7 +638,7 @@ static void on_drain(net_conn_t *nc)
     if (c->srv->cfg.relay && c->link)
         relay_conn_drained(c->link);
     else if (!c->srv->cfg.relay && c->session)
-        chat_session_drained(c->session);
+        chat_drained(c->session);
 }
 
 static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_drain};

@@ -1,0 +1,251 @@
+/* chat - the door of the chat layer and the dispatch of requests; see chat.h.
+ *
+ * A session's modes: AUTO (a /ws socket that has said nothing) becomes JSON or LINE on its
+ * first message; CLIENTID sessions are in #general from the start. Text modes have no
+ * error channel: what cannot be accepted is dropped. JSON requests are parsed here and
+ * dispatched through one table from type to handler; every handler but join and ping needs
+ * a joined session, and while a join waits for its welcome the requests behind it are held
+ * (chat_join_hold) and run after it. */
+#include "chat/chat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/xmalloc.h"
+#include "chat/chat_event.h"
+#include "chat/chat_history.h"
+#include "chat/chat_hub.h"
+#include "chat/chat_join.h"
+#include "chat/chat_rooms.h"
+#include "chat/chat_search.h"
+#include "chat/chat_session.h"
+#include "json/json_env.h"
+#include "ws/ws_frame.h"
+
+/* ---- the hub's face ---- */
+
+chat_hub_t *chat_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t)
+{
+    return chat_hub_new(store, cfg, t);
+}
+
+int chat_load(chat_hub_t *h)
+{
+    return chat_hub_load(h);
+}
+
+void chat_free(chat_hub_t *h)
+{
+    chat_hub_free(h);
+}
+
+void chat_metrics(const chat_hub_t *h, chat_metrics_t *out)
+{
+    chat_hub_metrics(h, out);
+}
+
+void chat_tick(chat_hub_t *h)
+{
+    chat_hub_tick(h);
+}
+
+bool chat_client_id_valid(const char *id, size_t len)
+{
+    if (len < 1 || len > 32)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* ---- JSON requests ---- */
+
+static void do_ping(chat_session_t *s, const json_env_t *e);
+static void do_join(chat_session_t *s, const json_env_t *e);
+
+typedef void (*handler_fn)(chat_session_t *s, const json_env_t *e);
+
+static const struct {
+    const char *type;
+    handler_fn fn;
+    bool before_join; /* may run before the session joined */
+} handlers[] = {
+    {"ping", do_ping, true},
+    {"join", do_join, true},
+    {"msg", chat_event_msg, false},
+    {"edit", chat_event_edit, false},
+    {"delete", chat_event_delete, false},
+    {"react", chat_event_react, false},
+    {"thread", chat_event_thread, false},
+    {"typing", chat_event_typing, false},
+    {"history", chat_history_request, false},
+    {"resume", chat_history_resume, false},
+    {"search", chat_search_request, false},
+    {"channel_create", chat_rooms_create, false},
+    {"channel_list", chat_rooms_list, false},
+    {"channel_join", chat_rooms_join, false},
+    {"channel_leave", chat_rooms_leave, false},
+    {"channel_invite", chat_rooms_invite, false},
+    {"channel_topic", chat_rooms_topic, false},
+    {"dm_open", chat_rooms_dm, false},
+    {"read", chat_rooms_read, false},
+};
+
+static void do_ping(chat_session_t *s, const json_env_t *e)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"pong\"");
+    if (e->id[0])
+        buf_appendf(&b, ",\"id\":%s", e->id);
+    buf_appendf(&b, ",\"ts\":%lld}", (long long)clock_wall_ms());
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}
+
+static void json_request(chat_session_t *s, const char *text, size_t len);
+
+static void do_join(chat_session_t *s, const json_env_t *e)
+{
+    if (chat_session_joined(s))
+        chat_session_error(s, "already_joined", "this connection has joined already", e->id);
+    else
+        chat_join_request(s, e, json_request);
+}
+
+static void json_request(chat_session_t *s, const char *text, size_t len)
+{
+    if (chat_join_waiting(s)) {
+        if (!chat_join_hold(s, text, len))
+            chat_session_close_conn(s, WS_CLOSE_POLICY, "too many requests before the welcome");
+        return;
+    }
+    json_env_t e;
+    const char *code;
+    char msg[160];
+    if (json_env_parse(&e, text, len, &code, msg, sizeof(msg)) < 0) {
+        chat_session_error(s, code, msg, e.id);
+        json_env_free(&e);
+        return;
+    }
+    size_t i = 0, n = sizeof(handlers) / sizeof(handlers[0]);
+    while (i < n && strcmp(e.type, handlers[i].type) != 0)
+        i++;
+    if (i == n)
+        chat_session_error(s, "bad_type", "unknown message type", e.id);
+    else if (!handlers[i].before_join && !chat_session_joined(s))
+        chat_session_error(s, "not_joined", "send a join first", e.id);
+    else
+        handlers[i].fn(s, &e);
+    json_env_free(&e);
+}
+
+/* ---- text modes ---- */
+
+/* Seed 000: "Name: text"; no usable name makes it anonymous's whole line. A name a
+ * connected user holds is not this line's to claim. */
+static void line_message(chat_session_t *s, const char *text, size_t len)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    char name[CHAT_NAME_BYTES + 1];
+    const char *sep = NULL;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] == ':' && text[i + 1] == ' ') {
+            sep = text + i;
+            break;
+        }
+    }
+    const char *user = "anonymous";
+    size_t nl = sep ? (size_t)(sep - text) : 0;
+    if (sep && nl < sizeof(name) && chat_name_valid(text, nl, chat_hub_config(h)->max_name)) {
+        memcpy(name, text, nl);
+        name[nl] = '\0';
+        if (!chat_hub_presence(h, name)) {
+            user = name;
+            len -= nl + 2;
+            text = sep + 2;
+        }
+    }
+    chat_event_text_line(s, user, text, len);
+}
+
+/* ---- the door ---- */
+
+chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const char *client_id)
+{
+    chat_session_t *s = chat_session_new(h, conn, mode);
+    if (mode != CHAT_MODE_CLIENTID)
+        return s;
+    char name[48];
+    snprintf(name, sizeof(name), "Client #%s", client_id);
+    bool first = false;
+    chat_presence_t *p = chat_hub_presence_add(h, name, "", &first);
+    if (!p) {
+        /* A JSON user holds this name: no error channel here, so a policy close. */
+        chat_session_close_conn(s, WS_CLOSE_POLICY, "that client id is in use by another user");
+        chat_session_set_mode(s, CHAT_MODE_AUTO); /* a session that never joins anything */
+        return s;
+    }
+    chat_session_set_user(s, name, p);
+    chat_session_enter(s, chat_hub_general(h));
+    /* Everyone else hears of a user's first socket; the newcomer always gets its own line
+     * (seed 003), even in a channel too large for presence broadcasts. */
+    if (first)
+        chat_hub_announce(h, chat_hub_general(h), name, true, conn);
+    buf_t b = BUF_INIT;
+    buf_appendf(&b, "%s has entered the chat", name);
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+    return s;
+}
+
+void chat_text(chat_session_t *s, const char *text, size_t len)
+{
+    if (chat_session_mode(s) == CHAT_MODE_AUTO) {
+        size_t i = 0;
+        while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+            i++;
+        if (i < len && text[i] == '{') {
+            chat_session_set_mode(s, CHAT_MODE_JSON);
+        } else {
+            chat_session_set_mode(s, CHAT_MODE_LINE);
+            chat_session_enter(s, chat_hub_general(chat_session_hub(s)));
+        }
+    }
+    if (chat_session_mode(s) == CHAT_MODE_JSON)
+        json_request(s, text, len);
+    else if (chat_session_mode(s) == CHAT_MODE_LINE)
+        line_message(s, text, len);
+    else if (chat_session_mode(s) == CHAT_MODE_CLIENTID)
+        chat_event_text_line(s, chat_session_name(s), text, len);
+}
+
+void chat_binary(chat_session_t *s, const uint8_t *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    chat_mode_t m = chat_session_mode(s);
+    if (m == CHAT_MODE_JSON || m == CHAT_MODE_AUTO)
+        chat_session_error(s, "bad_json", "binary frames are not accepted; send JSON as text", "");
+}
+
+void chat_drained(chat_session_t *s)
+{
+    chat_history_drained(s);
+}
+
+void chat_close(chat_session_t *s)
+{
+    /* A join still waiting for its welcome was never announced. */
+    bool announce = !chat_join_waiting(s);
+    chat_join_abandon(s);
+    chat_session_end(s, announce);
+    chat_history_abandon(s);
+    chat_session_unref(s);
+}

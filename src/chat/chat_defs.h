@@ -1,0 +1,81 @@
+/* chat_defs - the types and limits every chat module shares, and the only chat header
+ * without a module below it: the handles (opaque outside their owners), the wire formats,
+ * the configuration and the transport through which chat reaches a connection. */
+#ifndef PARLEY_CHAT_DEFS_H
+#define PARLEY_CHAT_DEFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/blob.h"
+
+#define CHAT_NAME_MAX 32    /* default longest user name, in code points */
+#define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
+#define CHAT_CHANNEL_MAX 80 /* bytes of a channel name */
+#define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
+#define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
+#define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
+#define CHAT_ID_MAX 400     /* a request id as JSON text (json_env keeps it so) */
+#define CHAT_CID_MAX 64     /* bytes of a client key */
+
+typedef struct chat_hub chat_hub_t;         /* chat_hub.c */
+typedef struct chat_session chat_session_t; /* chat_session.c */
+typedef struct chat_channel chat_channel_t; /* chat_channel.c */
+typedef struct chat_link chat_link_t;       /* chat_link.h */
+
+typedef enum {
+    CHAT_MODE_AUTO,     /* /ws before its first message: JSON or line mode */
+    CHAT_MODE_JSON,     /* /ws, decided or forced by the parley.v1 subprotocol */
+    CHAT_MODE_CLIENTID, /* /ws/{client_id} */
+    CHAT_MODE_LINE,
+} chat_mode_t;
+
+/* The wire formats a committed message is encoded in, once each, for every recipient. */
+typedef enum {
+    CHAT_FMT_JSON = 0,     /* the JSON protocol */
+    CHAT_FMT_CLIENTID = 1, /* "{user}: {text}" (seeds 002-004) */
+    CHAT_FMT_LINE = 2,     /* "[HH:MM:SS] {user}: {text}" (seed 000) */
+    CHAT_FMT_COUNT,
+    CHAT_FMT_NONE = 255 /* a session that has not chosen its mode: receives nothing */
+} chat_fmt_t;
+
+/* How chat reaches a connection. Every call is on the hub's loop thread with the conn
+ * pointer the session was opened with, and never after chat_close. */
+typedef struct {
+    /* Queue a data frame (a whole WebSocket frame); the transport takes its own reference
+     * and applies the outbound bound (closing the connection 1013 past it). */
+    void (*send)(void *conn, blob_t *frame);
+    /* Close the connection with a WebSocket close code. */
+    void (*close)(void *conn, uint16_t code, const char *reason);
+    /* Queue a frame of a multi-frame reply (a resume page) regardless of the bound: the
+     * caller bounds what it sends this way and waits for the queue to drain between pages. */
+    void (*send_bulk)(void *conn, blob_t *frame);
+    /* Bytes queued and not yet written. */
+    size_t (*backlog)(void *conn);
+    /* Call chat_drained once the queue is empty. */
+    void (*want_drain)(void *conn);
+} chat_transport_t;
+
+typedef struct {
+    unsigned history;        /* messages replayed on join */
+    size_t max_name;         /* code points per user name */
+    size_t max_text;         /* code points per message */
+    double rate, burst;      /* token bucket: messages per second, bucket size */
+    unsigned resume_max;     /* longest range a resume serves */
+    unsigned presence_limit; /* members above which join/leave are not broadcast */
+    size_t outbound_budget;  /* backlog under which a resume keeps sending (half the bound) */
+} chat_config_t;
+
+/* What /metrics and /healthz report of chat. */
+typedef struct {
+    size_t online;        /* users connected */
+    uint64_t published;   /* events accepted for storing */
+    uint64_t delivered;   /* frames handed to connections by fan-out */
+    uint64_t sessions;    /* sessions ever opened */
+    uint64_t rejected;    /* events refused because the store could not take them */
+    uint64_t general_seq; /* #general's newest committed seq */
+    bool available;       /* false while the store fails to commit (healthz 503) */
+} chat_metrics_t;
+
+#endif

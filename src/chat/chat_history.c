@@ -1,0 +1,524 @@
+/* chat_history - answers about the past and the resume splice; see chat_history.h.
+ *
+ * A store query holds a reference to its session and a small context; its answer is
+ * dropped when the connection went away meanwhile. A resume is served over its channels
+ * one after the other, in pages of RESUME_PAGE messages; the next page is asked of the
+ * store only once the connection's queue has drained, so a resume costs at most one page
+ * of memory however long the gap, and a client that stops reading stalls only itself.
+ * Every resumed channel's link stays held until its part has caught up with `committed`;
+ * a channel done goes live again while the next is served. One `resumed` ends it. */
+#include "chat/chat_history.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/xmalloc.h"
+#include "chat/chat_payload.h"
+
+#define HISTORY_LIMIT_MAX 200
+#define HISTORY_LIMIT_DEFAULT 50
+#define RESUME_PAGE 100
+
+/* ---- history ---- */
+
+static void send_history(chat_session_t *s, const chat_channel_t *ch, const store_msg_t *msgs,
+                         size_t n, bool more, const char *id)
+{
+    const char *name = chat_channel_name(ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"history\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_append_str(&b, ",\"messages\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_append_str(&b, ",");
+        chat_msg_payload_json(&b, name, &msgs[i]);
+    }
+    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}
+
+static void send_self_join(chat_session_t *s, const chat_channel_t *ch)
+{
+    const char *user = chat_session_name(s), *name = chat_channel_name(ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"join\",\"payload\":{\"user\":");
+    json_append_string(&b, user, strlen(user));
+    buf_append_str(&b, ",\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}
+
+/* What a history query needs to answer its session. */
+typedef struct {
+    chat_session_t *s;
+    chat_channel_t *ch;
+    bool join;      /* the history that follows entering ch: its link is held */
+    bool self_join; /* the user's own join event follows it */
+    char id[CHAT_ID_MAX];
+} query_ctx_t;
+
+/* Ends a hold: the answer covered everything committed up to now (the store serves in
+ * order), so live fan-out goes on after the newest seq the answer or the channel had. */
+static void release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs, size_t n)
+{
+    chat_link_t *l = chat_session_link(s, ch);
+    if (!l || !l->held)
+        return; /* it left the channel meanwhile */
+    uint64_t top = chat_channel_committed(ch);
+    if (n && msgs[n - 1].seq > top)
+        top = msgs[n - 1].seq;
+    chat_link_release(l, top);
+}
+
+static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    query_ctx_t *q = ctx;
+    chat_session_t *s = q->s;
+    if (status < 0)
+        n = 0;
+    if (q->join)
+        release_hold(s, q->ch, msgs, n);
+    if (chat_session_conn(s)) {
+        if (status < 0)
+            chat_session_error(s, "internal", "the message store failed to answer", q->id);
+        else
+            send_history(s, q->ch, msgs, n, more, q->id);
+        if (q->join && q->self_join)
+            send_self_join(s, q->ch);
+    }
+    chat_session_unref(s);
+    free(q);
+}
+
+static void start_query(chat_session_t *s, chat_channel_t *ch, const store_query_t *sq,
+                        const char *id, bool join, bool self_join)
+{
+    query_ctx_t *q = xcalloc(1, sizeof(*q));
+    q->s = s;
+    q->ch = ch;
+    q->join = join;
+    q->self_join = self_join;
+    snprintf(q->id, sizeof(q->id), "%s", id);
+    chat_link_t *l = chat_session_link(s, ch);
+    if (join && l)
+        chat_link_hold(l);
+    chat_session_ref(s);
+    if (store_query(chat_hub_store(chat_session_hub(s)), sq, on_query, q) < 0)
+        on_query(q, -1, NULL, 0, false); /* shutting down: a failure, answered now */
+}
+
+void chat_history_join(chat_session_t *s, chat_link_t *l, bool self_join)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    chat_channel_t *ch = l->ch;
+    unsigned want = chat_hub_config(h)->history;
+    store_query_t sq = {.channel = chat_channel_name(ch), .limit = want, .replies = true};
+    blob_t *hist = want ? chat_channel_join_history(ch, want) : NULL;
+    if (want && !hist) {
+        start_query(s, ch, &sq, "", true, self_join);
+        return;
+    }
+    /* Answered from memory: exactly what is committed now, so no hold is needed. */
+    chat_link_advance(l, chat_channel_committed(ch));
+    if (hist)
+        chat_session_send_frame(s, hist);
+    else
+        send_history(s, ch, NULL, 0, chat_channel_committed(ch) > 0, "");
+    blob_unref(hist);
+    if (self_join)
+        send_self_join(s, ch);
+}
+
+/* Reads an optional integer field into *out; false (after answering bad_payload) when it
+ * is present but not an integer within [min, max]. */
+static bool int_field(chat_session_t *s, const json_env_t *e, const char *key, long long min,
+                      long long max, long long *out)
+{
+    json_t *v = e->payload ? json_object_get(e->payload, key) : NULL;
+    if (!v)
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        char m[96];
+        snprintf(m, sizeof(m), "%s must be an integer >= %lld", key, min);
+        chat_session_error(s, "bad_payload", m, e->id);
+        return false;
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
+void chat_history_request(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
+    long long before = 0, after = -1, limit = HISTORY_LIMIT_DEFAULT;
+    if (!ch || !int_field(s, e, "before", 1, INT64_MAX, &before) ||
+        !int_field(s, e, "after", 0, INT64_MAX, &after) ||
+        !int_field(s, e, "limit", 1, INT64_MAX, &limit))
+        return;
+    if (before > 0 && after >= 0) {
+        chat_session_error(s, "bad_payload", "history takes before or after, not both", e->id);
+        return;
+    }
+    if (limit > HISTORY_LIMIT_MAX)
+        limit = HISTORY_LIMIT_MAX;
+    /* after: the page that follows a seq, oldest first (a client reading forward from a
+     * jump into the past); more then means newer messages exist. */
+    store_query_t sq = {.channel = chat_channel_name(ch),
+                        .after = after > 0 ? (uint64_t)after : 0,
+                        .before = (uint64_t)before,
+                        .limit = (unsigned)limit,
+                        .forward = after >= 0,
+                        .replies = true};
+    start_query(s, ch, &sq, e->id, false, false);
+}
+
+/* ---- threads and targets ---- */
+
+typedef struct {
+    chat_session_t *s;
+    chat_channel_t *ch;
+    uint64_t seq;
+    char id[CHAT_ID_MAX];
+} thread_req_t;
+
+static void send_thread(chat_session_t *s, const thread_req_t *t, const store_msg_t *msgs, size_t n,
+                        bool more)
+{
+    const char *name = chat_channel_name(t->ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"thread\"");
+    if (t->id[0])
+        buf_appendf(&b, ",\"id\":%s", t->id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_appendf(&b, ",\"seq\":%llu,\"messages\":[", (unsigned long long)t->seq);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_append_str(&b, ",");
+        chat_msg_payload_json(&b, name, &msgs[i]);
+    }
+    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}
+
+static void on_thread(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    thread_req_t *t = ctx;
+    chat_session_t *s = t->s;
+    if (!chat_session_conn(s))
+        ;
+    else if (status < 0)
+        chat_session_error(s, "internal", "the message store failed to answer", t->id);
+    else if (n == 0 || msgs[0].seq != t->seq ||
+             chat_ev_parse(msgs[0].kind ? msgs[0].kind : "msg") != CHAT_EV_MSG)
+        chat_session_error(s, "no_such_message", "no such message in that channel", t->id);
+    else
+        send_thread(s, t, msgs, n, more);
+    chat_session_unref(s);
+    free(t);
+}
+
+void chat_history_thread(chat_session_t *s, const json_env_t *e, chat_channel_t *ch, uint64_t seq)
+{
+    thread_req_t *t = xcalloc(1, sizeof(*t));
+    t->s = s;
+    t->ch = ch;
+    t->seq = seq;
+    snprintf(t->id, sizeof(t->id), "%s", e->id);
+    chat_session_ref(s);
+    store_query_t q = {
+        .channel = chat_channel_name(ch), .limit = CHAT_THREAD_MAX + 1, .thread = seq};
+    if (store_query(chat_hub_store(chat_session_hub(s)), &q, on_thread, t) < 0)
+        on_thread(t, -1, NULL, 0, false);
+}
+
+typedef struct {
+    chat_target_cb cb;
+    void *ctx;
+    uint64_t seq;
+} target_req_t;
+
+static void on_target(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    target_req_t *r = ctx;
+    (void)more;
+    chat_target_t t = {0};
+    if (status >= 0 && n > 0 && msgs[0].seq == r->seq &&
+        chat_ev_parse(msgs[0].kind ? msgs[0].kind : "msg") == CHAT_EV_MSG)
+        t = (chat_target_t){.found = true, .user = msgs[0].user, .thread = msgs[0].thread};
+    r->cb(r->ctx, &t);
+    free(r);
+}
+
+void chat_history_target(chat_hub_t *h, chat_channel_t *ch, uint64_t seq, chat_target_cb cb,
+                         void *ctx)
+{
+    chat_target_t t = {0};
+    if (seq == 0 || seq > chat_channel_committed(ch)) {
+        cb(ctx, &t);
+        return;
+    }
+    const chat_recent_t *rc = chat_channel_recent(ch, seq);
+    if (rc) {
+        t = (chat_target_t){.found = rc->kind == CHAT_EV_MSG,
+                            .deleted = rc->deleted,
+                            .user = rc->user,
+                            .thread = rc->thread};
+        cb(ctx, &t);
+        return;
+    }
+    target_req_t *r = xmalloc(sizeof(*r));
+    *r = (target_req_t){cb, ctx, seq};
+    store_query_t q = {
+        .channel = chat_channel_name(ch), .after = seq - 1, .limit = 1, .forward = true};
+    if (store_query(chat_hub_store(h), &q, on_target, r) < 0)
+        on_target(r, -1, NULL, 0, false);
+}
+
+int chat_history_mentions(chat_hub_t *h, const char *user, store_query_cb cb, void *ctx)
+{
+    return store_mention_counts(chat_hub_store(h), user, cb, ctx);
+}
+
+/* ---- resume ---- */
+
+typedef struct {
+    chat_channel_t *ch;
+    uint64_t from, to; /* the client's last seq; the last seq sent */
+    bool recovered;    /* false: the range cannot be served (no hold was taken) */
+} resume_entry_t;
+
+struct chat_resume {
+    resume_entry_t *e;
+    size_t n, cur;  /* entries; the one being served */
+    uint64_t after; /* the next message of e[cur] is after this seq */
+    bool querying;  /* a page query is in flight (it frees the resume if the session went) */
+    char id[CHAT_ID_MAX];
+};
+
+static void send_resumed(chat_session_t *s, const struct chat_resume *r)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"resumed\"");
+    if (r->id[0])
+        buf_appendf(&b, ",\"id\":%s", r->id);
+    buf_append_str(&b, ",\"payload\":{\"channels\":{");
+    for (size_t i = 0; i < r->n; i++) {
+        const resume_entry_t *e = &r->e[i];
+        const char *name = chat_channel_name(e->ch);
+        if (i)
+            buf_append_str(&b, ",");
+        json_append_string(&b, name, strlen(name));
+        buf_appendf(&b, ":{\"from\":%llu,\"to\":%llu,\"recovered\":%s}",
+                    (unsigned long long)e->from + 1, (unsigned long long)e->to,
+                    e->recovered ? "true" : "false");
+    }
+    buf_append_str(&b, "}}}");
+    /* With the pages, past the bound: the pager kept the backlog under half of it. */
+    blob_t *f = chat_frame_buf(&b);
+    chat_session_send_bulk(s, f);
+    blob_unref(f);
+    buf_deinit(&b);
+}
+
+static void on_page(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more);
+static void resume_step(chat_session_t *s);
+
+static void resume_end(chat_session_t *s)
+{
+    struct chat_resume *r = chat_session_resume_state(s);
+    free(r->e);
+    free(r);
+    chat_session_set_resume_state(s, NULL);
+}
+
+static void resume_next_page(chat_session_t *s)
+{
+    struct chat_resume *r = chat_session_resume_state(s);
+    r->querying = true;
+    chat_session_ref(s);
+    store_query_t sq = {.channel = chat_channel_name(r->e[r->cur].ch),
+                        .after = r->after,
+                        .limit = RESUME_PAGE,
+                        .forward = true};
+    if (store_query(chat_hub_store(chat_session_hub(s)), &sq, on_page, s) < 0)
+        on_page(s, -1, NULL, 0, false); /* shutting down */
+}
+
+/* One page arrived: send it, then the next page (now, or when the queue drains) or the
+ * closing `resumed`. */
+static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, size_t n)
+{
+    struct chat_resume *r = chat_session_resume_state(s);
+    size_t budget = chat_hub_config(chat_session_hub(s))->outbound_budget;
+    r->querying = false;
+    if (!chat_session_conn(s)) {
+        resume_end(s);
+        return;
+    }
+    if (status < 0) {
+        for (size_t i = r->cur; i < r->n; i++)
+            if (r->e[i].recovered)
+                release_hold(s, r->e[i].ch, NULL, 0);
+        chat_session_error(s, "internal", "the message store failed to answer", r->id);
+        resume_end(s);
+        return;
+    }
+    const char *name = chat_channel_name(r->e[r->cur].ch);
+    for (size_t i = 0; i < n && chat_session_backlog(s) < budget; i++) {
+        buf_t b = BUF_INIT;
+        buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
+        chat_msg_payload_json(&b, name, &msgs[i]);
+        buf_append_str(&b, "}");
+        blob_t *f = chat_frame_buf(&b);
+        chat_session_send_bulk(s, f);
+        blob_unref(f);
+        buf_deinit(&b);
+        r->after = msgs[i].seq;
+    }
+    resume_step(s);
+}
+
+static void on_page(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    chat_session_t *s = ctx;
+    (void)more; /* resume_step compares with `committed` instead */
+    resume_page(s, status, msgs, n);
+    chat_session_unref(s);
+}
+
+static void resume_advance(struct chat_resume *r)
+{
+    r->cur++;
+    if (r->cur < r->n)
+        r->after = r->e[r->cur].from;
+}
+
+/* Sends the resume onwards while the connection's backlog is under budget: from the ring
+ * when it covers the next seq, else a page from the store. Over budget, waits for the
+ * queue to drain. A channel's part ends, and its hold with it, only once it has caught up
+ * with `committed`: everything committed during the hold went out in it. The backlog stays
+ * under the outbound bound, so the live messages that follow are not taken for a slow
+ * consumer's. */
+static void resume_step(chat_session_t *s)
+{
+    struct chat_resume *r = chat_session_resume_state(s);
+    size_t budget = chat_hub_config(chat_session_hub(s))->outbound_budget;
+    while (chat_session_backlog(s) < budget) {
+        if (r->cur == r->n) {
+            send_resumed(s, r);
+            resume_end(s);
+            return;
+        }
+        resume_entry_t *e = &r->e[r->cur];
+        if (!e->recovered) {
+            resume_advance(r);
+            continue;
+        }
+        if (r->after >= chat_channel_committed(e->ch)) {
+            chat_link_t *l = chat_session_link(s, e->ch);
+            if (l && l->held)
+                chat_link_release(l, r->after);
+            e->to = r->after;
+            resume_advance(r);
+            continue;
+        }
+        if (!chat_channel_recent_covers(e->ch, r->after)) {
+            resume_next_page(s);
+            return;
+        }
+        chat_session_send_bulk(s, chat_channel_recent_frame(e->ch, r->after + 1));
+        r->after++;
+    }
+    chat_session_want_drain(s);
+}
+
+void chat_history_drained(chat_session_t *s)
+{
+    struct chat_resume *r = chat_session_resume_state(s);
+    if (r && !r->querying && chat_session_conn(s))
+        resume_step(s);
+}
+
+void chat_history_abandon(chat_session_t *s)
+{
+    struct chat_resume *r = chat_session_resume_state(s);
+    if (r && !r->querying)
+        resume_end(s); /* a page in flight frees it when it lands */
+}
+
+/* Checks every channel of a resume request before anything is served. */
+static bool resume_valid(chat_session_t *s, const json_env_t *e, json_t *chans)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(chans, key, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            chat_session_error(s, "bad_payload", "each channel maps to the last seq seen (>= 0)",
+                               e->id);
+            return false;
+        }
+        chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), key);
+        if (!ch) {
+            chat_session_error(s, "no_such_channel", "no such channel", e->id);
+            return false;
+        }
+        if (!chat_session_link(s, ch)) {
+            chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
+            return false;
+        }
+    }
+    return true;
+}
+
+void chat_history_resume(chat_session_t *s, const json_env_t *e)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    json_t *chans = e->payload ? json_object_get(e->payload, "channels") : NULL;
+    if (!json_is_object(chans)) {
+        chat_session_error(s, "bad_payload", "resume needs payload.channels, an object", e->id);
+        return;
+    }
+    if (!resume_valid(s, e, chans))
+        return;
+    if (chat_session_resume_state(s)) {
+        chat_session_error(s, "bad_payload", "a resume is already in progress", e->id);
+        return;
+    }
+    struct chat_resume *r = xcalloc(1, sizeof(*r));
+    r->n = json_object_size(chans);
+    r->e = xcalloc(r->n ? r->n : 1, sizeof(*r->e));
+    snprintf(r->id, sizeof(r->id), "%s", e->id);
+    size_t i = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(chans, key, v)
+    {
+        resume_entry_t *en = &r->e[i++];
+        en->ch = chat_hub_channel(h, key);
+        en->from = (uint64_t)json_integer_value(v);
+        uint64_t committed = chat_channel_committed(en->ch);
+        en->to = committed;
+        /* Seqs this server never committed (not our history), or a gap longer than we
+         * replay: the client must refetch history. Else held until its part is sent. */
+        en->recovered =
+            en->from <= committed && committed - en->from <= chat_hub_config(h)->resume_max;
+        if (en->recovered)
+            chat_link_hold(chat_session_link(s, en->ch));
+    }
+    if (r->n)
+        r->after = r->e[0].from;
+    chat_session_set_resume_state(s, r);
+    resume_step(s);
+}

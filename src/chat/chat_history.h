@@ -1,0 +1,53 @@
+/* chat_history - every answer about the past, and the resume splice's one owner.
+ *
+ * The history that follows entering a channel, `history` pages, `thread`, the lookup of an
+ * event's target, a user's unread mention counts, and `resume` (the messages a client
+ * missed in one or more channels, paged while the connection keeps up, then `resumed`).
+ * An answer from the store holds the link (chat_link_hold) until it is sent, so live
+ * fan-out neither duplicates it nor leaves a gap: the store serves in order, so the
+ * answer holds everything committed before it was asked. This module is the only caller
+ * of chat_link_hold, chat_link_release and chat_link_advance. */
+#ifndef PARLEY_CHAT_HISTORY_H
+#define PARLEY_CHAT_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chat/chat_channel.h"
+#include "chat/chat_session.h"
+#include "json/json_env.h"
+
+#define CHAT_THREAD_MAX 500 /* replies a thread request returns */
+
+/* Sends the history that follows entering l's channel (from the ring, else from the
+ * store, holding l until it answers), then the user's own `join` event when self_join. */
+void chat_history_join(chat_session_t *s, chat_link_t *l, bool self_join);
+/* `history` {channel, before | after, limit}. */
+void chat_history_request(chat_session_t *s, const json_env_t *e);
+/* `thread` {channel, seq}: the parent and its replies, oldest first. */
+void chat_history_thread(chat_session_t *s, const json_env_t *e, chat_channel_t *ch, uint64_t seq);
+
+/* An event's target as the rights check needs it. */
+typedef struct {
+    bool found; /* a msg (not an edit, delete or reaction) of that channel */
+    bool deleted;
+    const char *user; /* its author, valid during the callback */
+    uint64_t thread;  /* its parent when it is a reply */
+} chat_target_t;
+typedef void (*chat_target_cb)(void *ctx, const chat_target_t *t);
+/* Looks seq up in ch: from the ring at once (cb before returning), else from the store. */
+void chat_history_target(chat_hub_t *h, chat_channel_t *ch, uint64_t seq, chat_target_cb cb,
+                         void *ctx);
+/* The user's unread mentions, one row per mentioning message (see store.h). Returns 0, or
+ * < 0 when the store is closing (cb will not fire). */
+int chat_history_mentions(chat_hub_t *h, const char *user, store_query_cb cb, void *ctx);
+
+/* `resume` {channels: {name: last seq seen}}: validated first, then served. */
+void chat_history_resume(chat_session_t *s, const json_env_t *e);
+/* The connection's queue drained: the next part of a resume in progress, if any. */
+void chat_history_drained(chat_session_t *s);
+/* The session is ending: frees its resume, unless a page query is in flight (which then
+ * frees it when it lands). */
+void chat_history_abandon(chat_session_t *s);
+
+#endif

@@ -1,0 +1,281 @@
+/* chat_join - the join request and the welcome; see chat_join.h.
+ *
+ * A waiting join is the session's join slot: until the store's mention counts arrive the
+ * connection is in no channel (nothing live reaches it), so its welcome describes exactly
+ * what was committed when the counts were taken, and everything later reaches it live. */
+#include "chat/chat_join.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "base/clock.h"
+#include "base/xmalloc.h"
+#include "chat/chat_history.h"
+#include "ws/ws_frame.h"
+
+struct chat_join {
+    chat_channel_t *ch; /* whose history follows the welcome */
+    bool first;         /* the user's first connection: announce the arrival */
+    bool abandoned;     /* the session ended while the store counted */
+    char id[CHAT_ID_MAX];
+    chat_join_run_cb run;
+    chat_channel_t **mch; /* channels with unread mentions, and how many */
+    uint64_t *mn;
+    size_t n;
+    buf_t held; /* requests meanwhile: each a size_t length, then its bytes */
+    size_t nheld;
+};
+
+static void join_free(struct chat_join *j)
+{
+    free(j->mch);
+    free(j->mn);
+    buf_deinit(&j->held);
+    free(j);
+}
+
+static uint64_t mentions_of(const struct chat_join *j, const chat_channel_t *ch)
+{
+    for (size_t i = 0; i < j->n; i++)
+        if (j->mch[i] == ch)
+            return j->mn[i];
+    return 0;
+}
+
+bool chat_join_waiting(const chat_session_t *s)
+{
+    return chat_session_join_state(s) != NULL;
+}
+
+bool chat_join_hold(chat_session_t *s, const char *text, size_t len)
+{
+    struct chat_join *j = chat_session_join_state(s);
+    if (j->nheld == CHAT_JOIN_HELD_MAX || j->held.len + len > CHAT_JOIN_HELD_BYTES)
+        return false;
+    buf_append(&j->held, &len, sizeof(len));
+    buf_append(&j->held, text, len);
+    j->nheld++;
+    return true;
+}
+
+void chat_join_abandon(chat_session_t *s)
+{
+    struct chat_join *j = chat_session_join_state(s);
+    if (j)
+        j->abandoned = true; /* freed by on_mention_counts, which holds a reference */
+}
+
+/* ---- the welcome ---- */
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(chat_channel_name(*(const chat_channel_t *const *)a),
+                  chat_channel_name(*(const chat_channel_t *const *)b));
+}
+
+/* ",{...}" for each channel of s other than #general, by name. */
+static void member_list_json(chat_session_t *s, const struct chat_join *j, buf_t *out)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    size_t n = 0;
+    for (chat_link_t *l = chat_session_links(s); l; l = l->s_next)
+        n++;
+    const chat_channel_t **v = xmalloc((n ? n : 1) * sizeof(*v));
+    n = 0;
+    for (chat_link_t *l = chat_session_links(s); l; l = l->s_next)
+        if (!chat_channel_is_general(l->ch))
+            v[n++] = l->ch;
+    qsort(v, n, sizeof(*v), by_name);
+    for (size_t i = 0; i < n; i++) {
+        buf_append_str(out, ",");
+        chat_channel_json(v[i], chat_session_name(s), chat_hub_member_count(h, v[i]),
+                          (int64_t)mentions_of(j, v[i]), out);
+    }
+    free(v);
+}
+
+static void send_welcome(chat_session_t *s, const struct chat_join *j)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    const char *name = chat_session_name(s);
+    chat_channel_t *general = chat_hub_general(h);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"welcome\"");
+    if (j->id[0])
+        buf_appendf(&b, ",\"id\":%s", j->id);
+    buf_append_str(&b, ",\"payload\":{\"user\":");
+    json_append_string(&b, name, strlen(name));
+    buf_appendf(&b, ",\"session\":\"%s\",\"channels\":[",
+                chat_presence_token(chat_session_presence(s)));
+    /* #general first, then the others by name. */
+    chat_channel_json(general, name, chat_hub_member_count(h, general),
+                      (int64_t)mentions_of(j, general), &b);
+    member_list_json(s, j, &b);
+    buf_append_str(&b, "],\"online\":");
+    chat_hub_online_json(h, &b);
+    buf_appendf(&b, ",\"online_count\":%zu}}", chat_hub_online(h));
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}
+
+/* Enters every channel of the user and sends the join sequence: welcome, the arrival, the
+ * channel's history; then runs the requests held meanwhile. */
+static void join_finish(chat_session_t *s, struct chat_join *j)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    const char *name = chat_session_name(s);
+    chat_session_set_joined(s);
+    /* Every channel the user is in; only the requested one replays its history now (the
+     * client asks for the others' when it shows them, or resumes them). */
+    for (size_t i = 1; i < chat_hub_nchannels(h); i++) {
+        chat_channel_t *c = chat_hub_channel_at(h, i);
+        if (chat_channel_has_user(c, name))
+            chat_session_enter(s, c);
+    }
+    send_welcome(s, j);
+    if (j->first)
+        chat_hub_announce(h, chat_hub_general(h), name, true, chat_session_conn(s));
+    /* It may have left that channel (from another tab) while the join waited. */
+    chat_link_t *l = chat_session_link(s, j->ch);
+    chat_history_join(s, l ? l : chat_session_link(s, chat_hub_general(h)), true);
+    for (size_t off = 0; off < j->held.len && chat_session_conn(s);) {
+        size_t len;
+        memcpy(&len, j->held.data + off, sizeof(len));
+        off += sizeof(len);
+        j->run(s, j->held.data + off, len);
+        off += len;
+    }
+    join_free(j);
+}
+
+/* The user's unread mentions: rows come by channel, then seq. Each channel counts those up
+ * to what it has committed now, the point its welcome describes. */
+static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more)
+{
+    chat_session_t *s = ctx;
+    struct chat_join *j = chat_session_join_state(s);
+    (void)more;
+    chat_session_set_join_state(s, NULL);
+    if (j->abandoned || !chat_session_conn(s)) {
+        join_free(j);
+        chat_session_unref(s);
+        return;
+    }
+    if (status < 0)
+        n = 0; /* the welcome goes out without counts rather than not at all */
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k < n && strcmp(rows[k].channel, rows[i].channel) == 0)
+            k++;
+        chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), rows[i].channel);
+        uint64_t count = 0;
+        for (size_t r = i; ch && r < k; r++)
+            count += rows[r].seq <= chat_channel_committed(ch);
+        if (count) {
+            j->mch = xrealloc(j->mch, (j->n + 1) * sizeof(*j->mch));
+            j->mn = xrealloc(j->mn, (j->n + 1) * sizeof(*j->mn));
+            j->mch[j->n] = ch;
+            j->mn[j->n++] = count;
+        }
+        i = k;
+    }
+    join_finish(s, j);
+    chat_session_unref(s);
+}
+
+/* ---- the request ---- */
+
+static void new_token(char out[CHAT_TOKEN_LEN + 1])
+{
+    uint8_t raw[CHAT_TOKEN_LEN / 2];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        /* Not a secret yet (accounts are a later issue), only a tab-pairing cookie. */
+        uint64_t t = clock_mono_ms() ^ (uint64_t)(uintptr_t)out;
+        memcpy(raw, &t, sizeof(t));
+        memcpy(raw + 8, &t, sizeof(t));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static bool token_wellformed(const char *t)
+{
+    if (strlen(t) != CHAT_TOKEN_LEN)
+        return false;
+    for (; *t; t++)
+        if (!((*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'f')))
+            return false;
+    return true;
+}
+
+/* payload.user as a valid name, or NULL after answering. */
+static const char *user_field(chat_session_t *s, const json_env_t *e)
+{
+    json_t *user = e->payload ? json_object_get(e->payload, "user") : NULL;
+    if (!json_is_string(user)) {
+        chat_session_error(s, "bad_payload", "join needs payload.user, a string", e->id);
+        return NULL;
+    }
+    size_t max = chat_hub_config(chat_session_hub(s))->max_name;
+    if (!chat_name_valid(json_string_value(user), json_string_length(user), max)) {
+        char m[128];
+        snprintf(m, sizeof(m),
+                 "names are 1-%zu characters, no control characters, no spaces at the ends", max);
+        chat_session_error(s, "bad_name", m, e->id);
+        return NULL;
+    }
+    return json_string_value(user);
+}
+
+void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb run)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    json_t *p = e->payload;
+    if (p && json_object_get(p, "token")) {
+        chat_session_error(s, "auth_failed", "accounts are not enabled on this server", e->id);
+        chat_session_close_conn(s, WS_CLOSE_POLICY, "authentication failed");
+        return;
+    }
+    const char *name = user_field(s, e);
+    chat_channel_t *ch = name ? chat_session_channel_field(s, e, "channel", true, false) : NULL;
+    if (!ch)
+        return;
+    if (!chat_channel_has_user(ch, name)) {
+        chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
+        return;
+    }
+    json_t *sess = json_object_get(p, "session");
+    if (sess && !json_is_string(sess)) {
+        chat_session_error(s, "bad_payload", "session must be a string", e->id);
+        return;
+    }
+    char token[CHAT_TOKEN_LEN + 1];
+    if (sess && token_wellformed(json_string_value(sess)))
+        snprintf(token, sizeof(token), "%s", json_string_value(sess));
+    else
+        new_token(token);
+    bool first;
+    chat_presence_t *pres = chat_hub_presence_add(h, name, token, &first);
+    if (!pres) {
+        chat_session_error(s, "name_taken", "that name is in use by someone else", e->id);
+        return;
+    }
+    chat_session_set_user(s, name, pres);
+    chat_session_set_mode(s, CHAT_MODE_JSON);
+    struct chat_join *j = xcalloc(1, sizeof(*j));
+    j->ch = ch;
+    j->first = first;
+    j->run = run;
+    snprintf(j->id, sizeof(j->id), "%s", e->id);
+    buf_init(&j->held);
+    if (!chat_hub_may_have_mentions(h, name)) {
+        join_finish(s, j); /* nobody ever named this user, and no @channel since a read */
+        return;
+    }
+    chat_session_set_join_state(s, j);
+    chat_session_ref(s);
+    if (chat_history_mentions(h, name, on_mention_counts, s) < 0)
+        on_mention_counts(s, -1, NULL, 0, false);
+}

@@ -1,0 +1,577 @@
+/* chat_rooms - channel and membership requests; see chat_rooms.h.
+ *
+ * A change's context (change_t) lives from the request to its commit: it holds a reference
+ * to the requesting session (which may close meanwhile: then only the others hear of it)
+ * and the user it concerns. On commit the user's connected sessions are linked into or out
+ * of the channel; the requester's copy of the event is its reply (with the request id),
+ * the user's other sessions get theirs through the hub's funnel. */
+#include "chat/chat_rooms.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "base/clock.h"
+#include "base/utf8.h"
+#include "base/xmalloc.h"
+#include "chat/chat_history.h"
+
+enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ };
+
+typedef struct {
+    int op;
+    chat_channel_t *ch;
+    chat_session_t *s; /* the requester, referenced */
+    char *user;        /* whom it concerns */
+    char id[CHAT_ID_MAX];
+} change_t;
+
+/* ---- events ---- */
+
+/* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch. */
+static blob_t *channel_frame(chat_hub_t *h, const chat_channel_t *ch, const char *user,
+                             const char *id)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"channel\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    chat_channel_json(ch, user, chat_hub_member_count(h, ch), -1, &b);
+    buf_append_str(&b, "}}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
+/* {"type":type[,"id"],"payload":{"channel"[,"user"]}} */
+static blob_t *named_frame(const char *type, const chat_channel_t *ch, const char *user,
+                           const char *id)
+{
+    const char *name = chat_channel_name(ch);
+    buf_t b = BUF_INIT;
+    buf_appendf(&b, "{\"type\":\"%s\"", type);
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    if (user) {
+        buf_append_str(&b, ",\"user\":");
+        json_append_string(&b, user, strlen(user));
+    }
+    buf_append_str(&b, "}}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
+static void reply(chat_session_t *s, blob_t *frame)
+{
+    chat_session_send_frame(s, frame);
+    blob_unref(frame);
+}
+
+/* Whether the requester is one of user's connected sessions. */
+static bool is_users(const change_t *c)
+{
+    const char *name = chat_session_name(c->s);
+    return chat_session_conn(c->s) && chat_session_joined(c->s) && name &&
+           strcmp(name, c->user) == 0;
+}
+
+/* Tells user's sessions of a change: the requester's copy (if it is one of them, or
+ * `always`) carries the id; the others get `plain` through the funnel. */
+static void tell_user(change_t *c, blob_t *plain, blob_t *with_id, bool always)
+{
+    chat_hub_t *h = chat_session_hub(c->s);
+    chat_emit_t e = {.json = plain, .except = chat_session_conn(c->s), .user = c->user};
+    chat_hub_emit(h, c->ch, &e);
+    if (always || is_users(c))
+        chat_session_send_frame(c->s, with_id);
+    blob_unref(plain);
+    blob_unref(with_id);
+}
+
+/* Links every connected session of c->user into c->ch and tells each; with want_history
+ * the requester also gets the channel's history. */
+static void link_user(change_t *c, bool want_history)
+{
+    chat_hub_t *h = chat_session_hub(c->s);
+    chat_presence_t *p = chat_hub_presence(h, c->user);
+    chat_link_t *const *links = NULL;
+    size_t n = p ? chat_presence_links(p, &links) : 0;
+    for (size_t i = 0; i < n; i++)
+        chat_session_enter(links[i]->s, c->ch);
+    tell_user(c, channel_frame(h, c->ch, c->user, NULL), channel_frame(h, c->ch, c->user, c->id),
+              false);
+    chat_link_t *l = chat_session_link(c->s, c->ch);
+    if (want_history && is_users(c) && l)
+        chat_history_join(c->s, l, false);
+}
+
+static void unlink_user(change_t *c)
+{
+    chat_hub_t *h = chat_session_hub(c->s);
+    chat_presence_t *p = chat_hub_presence(h, c->user);
+    chat_link_t *const *links = NULL;
+    size_t n = p ? chat_presence_links(p, &links) : 0;
+    /* Exiting edits the presence's links' sessions, not the array itself. */
+    for (size_t i = 0; i < n; i++)
+        chat_session_exit(links[i]->s, c->ch);
+    tell_user(c, named_frame("channel_left", c->ch, NULL, NULL),
+              named_frame("channel_left", c->ch, NULL, c->id), true);
+}
+
+static void topic_event(change_t *c)
+{
+    chat_channel_t *ch = c->ch;
+    const char *name = chat_channel_name(ch), *topic = chat_channel_topic(ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"topic\",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_append_str(&b, ",\"topic\":");
+    json_append_string(&b, topic, strlen(topic));
+    buf_append_str(&b, ",\"user\":");
+    json_append_string(&b, c->user, strlen(c->user));
+    buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
+    chat_emit_t e = {.json = chat_frame_buf(&b)};
+    buf_deinit(&b);
+    chat_hub_emit(chat_session_hub(c->s), ch, &e);
+    blob_unref(e.json);
+}
+
+static blob_t *read_frame(const chat_channel_t *ch, uint64_t seq, const char *id)
+{
+    const char *name = chat_channel_name(ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"read\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_appendf(&b, ",\"seq\":%llu}}", (unsigned long long)seq);
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
+/* ---- changes, after their commit ---- */
+
+/* The store could not keep it: the memory side is put back where that is one step. */
+static void change_failed(change_t *c)
+{
+    if (c->op == CH_JOIN || c->op == CH_INVITE)
+        chat_channel_user_remove(c->ch, c->user);
+    else if (c->op == CH_LEAVE)
+        chat_channel_user_add(c->ch, c->user);
+    if (chat_session_conn(c->s))
+        chat_session_error(c->s, "unavailable",
+                           "the message store cannot save right now; try again shortly", c->id);
+}
+
+static void on_changed(void *ctx, int status)
+{
+    change_t *c = ctx;
+    chat_hub_t *h = chat_session_hub(c->s);
+    if (status < 0) {
+        change_failed(c);
+    } else if (c->op == CH_CREATE) {
+        link_user(c, false);
+    } else if (c->op == CH_JOIN) {
+        link_user(c, true);
+        chat_hub_announce(h, c->ch, c->user, true, NULL);
+    } else if (c->op == CH_LEAVE) {
+        unlink_user(c);
+        chat_hub_announce(h, c->ch, c->user, false, NULL);
+    } else if (c->op == CH_INVITE) {
+        link_user(c, false);
+        reply(c->s, named_frame("invited", c->ch, c->user, c->id));
+        chat_hub_announce(h, c->ch, c->user, true, NULL);
+    } else if (c->op == CH_TOPIC) {
+        topic_event(c);
+    } else if (c->op == CH_READ) {
+        uint64_t seq = chat_channel_read_get(c->ch, c->user);
+        tell_user(c, read_frame(c->ch, seq, NULL), read_frame(c->ch, seq, c->id), false);
+    } else if (c->op == CH_DM) {
+        for (size_t i = 0; i < chat_channel_nusers(c->ch); i++) {
+            free(c->user);
+            c->user = xstrdup(chat_channel_user_at(c->ch, i));
+            link_user(c, false);
+        }
+    }
+    chat_session_unref(c->s);
+    free(c->user);
+    free(c);
+}
+
+static void refuse(chat_session_t *s, const char *id)
+{
+    if (!chat_hub_available(chat_session_hub(s)))
+        chat_session_error(s, "unavailable",
+                           "the message store cannot save right now; try again shortly", id);
+    else
+        chat_session_error(s, "internal", "the server is shutting down", id);
+}
+
+static store_change_t change_of(const chat_channel_t *ch, store_change_kind_t kind,
+                                const char *user)
+{
+    return (store_change_t){.kind = kind,
+                            .ch = chat_channel_row(ch),
+                            .user = user,
+                            .ts = clock_wall_ms(),
+                            .seq = kind == STORE_READ ? chat_channel_read_get(ch, user) : 0};
+}
+
+/* Writes a change; on_changed follows its commit. Returns false after answering when the
+ * hub refuses writes. */
+static bool submit(chat_session_t *s, const json_env_t *e, int op, chat_channel_t *ch,
+                   const char *user, store_change_kind_t kind)
+{
+    change_t *c = xcalloc(1, sizeof(*c));
+    c->op = op;
+    c->ch = ch;
+    c->s = s;
+    c->user = xstrdup(user);
+    snprintf(c->id, sizeof(c->id), "%s", e->id);
+    store_change_t sc = change_of(ch, kind, user);
+    if (chat_hub_change(chat_session_hub(s), &sc, on_changed, c) < 0) {
+        free(c->user);
+        free(c);
+        refuse(s, e->id);
+        return false;
+    }
+    chat_session_ref(s);
+    return true;
+}
+
+/* ---- requests ---- */
+
+/* payload[key] as a string, or NULL after answering bad_payload (optional: absent is ""). */
+static const char *str_field(chat_session_t *s, const json_env_t *e, const char *key, bool optional)
+{
+    json_t *v = e->payload ? json_object_get(e->payload, key) : NULL;
+    if (!v && optional)
+        return "";
+    if (!json_is_string(v)) {
+        char m[96];
+        snprintf(m, sizeof(m), "%s needs payload.%s, a string", e->type, key);
+        chat_session_error(s, "bad_payload", m, e->id);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static bool topic_ok(chat_session_t *s, const json_env_t *e, const char *topic)
+{
+    if (utf8_count((const uint8_t *)topic, strlen(topic)) <= CHAT_TOPIC_MAX)
+        return true;
+    chat_session_error(s, "too_large", "a topic is at most 250 characters", e->id);
+    return false;
+}
+
+static bool room_for_one_more(chat_session_t *s, const json_env_t *e)
+{
+    if (chat_hub_nchannels(chat_session_hub(s)) < CHAT_CHANNELS_MAX)
+        return true;
+    chat_session_error(s, "forbidden", "this server has as many channels as it allows", e->id);
+    return false;
+}
+
+/* A name the user may give a new channel; false after answering. */
+static bool new_name_ok(chat_session_t *s, const json_env_t *e, const char *name)
+{
+    if (!chat_channel_name_valid(name, strlen(name))) {
+        chat_session_error(s, "bad_channel",
+                           "channel names are 1-80 of a-z, 0-9, - and _, starting with a "
+                           "letter or digit",
+                           e->id);
+        return false;
+    }
+    if (strncmp(name, "dm-", 3) == 0) {
+        chat_session_error(s, "bad_channel", "names starting with dm- are for direct messages",
+                           e->id);
+        return false;
+    }
+    if (chat_hub_channel(chat_session_hub(s), name)) {
+        chat_session_error(s, "channel_exists", "a channel with that name exists", e->id);
+        return false;
+    }
+    return true;
+}
+
+void chat_rooms_create(chat_session_t *s, const json_env_t *e)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    const char *name = str_field(s, e, "name", false);
+    const char *topic = name ? str_field(s, e, "topic", true) : NULL;
+    if (!topic)
+        return;
+    json_t *priv = json_object_get(e->payload, "private");
+    if (priv && !json_is_boolean(priv)) {
+        chat_session_error(s, "bad_payload", "private must be true or false", e->id);
+        return;
+    }
+    if (!new_name_ok(s, e, name) || !topic_ok(s, e, topic) || !room_for_one_more(s, e))
+        return;
+    if (!chat_hub_available(h)) {
+        refuse(s, e->id);
+        return;
+    }
+    chat_channel_t *ch =
+        chat_hub_channel_add(h, name, json_is_true(priv) ? CHAT_KIND_PRIVATE : CHAT_KIND_PUBLIC,
+                             topic, chat_session_name(s), clock_wall_ms());
+    chat_channel_user_add(ch, chat_session_name(s));
+    /* The row, then the creator's membership: the answer follows the second commit. */
+    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
+    if (chat_hub_change(h, &row, NULL, NULL) < 0) {
+        refuse(s, e->id);
+        return;
+    }
+    submit(s, e, CH_CREATE, ch, chat_session_name(s), STORE_MEMBER_ADD);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(chat_channel_name(*(const chat_channel_t *const *)a),
+                  chat_channel_name(*(const chat_channel_t *const *)b));
+}
+
+void chat_rooms_list(chat_session_t *s, const json_env_t *e)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    const char *user = chat_session_name(s);
+    size_t total = chat_hub_nchannels(h), n = 0;
+    const chat_channel_t **v = xmalloc(total * sizeof(*v));
+    for (size_t i = 0; i < total; i++) {
+        const chat_channel_t *ch = chat_hub_channel_at(h, i);
+        if (chat_channel_kind(ch) == CHAT_KIND_PUBLIC || chat_channel_has_user(ch, user))
+            v[n++] = ch;
+    }
+    qsort(v, n, sizeof(*v), by_name);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"channels\"");
+    if (e->id[0])
+        buf_appendf(&b, ",\"id\":%s", e->id);
+    buf_append_str(&b, ",\"payload\":{\"channels\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_append_str(&b, ",");
+        chat_channel_json(v[i], user, chat_hub_member_count(h, v[i]), -1, &b);
+        b.len--; /* reopen the object for one more field */
+        buf_appendf(&b, ",\"member\":%s}", chat_channel_has_user(v[i], user) ? "true" : "false");
+    }
+    buf_append_str(&b, "]}}");
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+    free(v);
+}
+
+/* Answers as a join of a channel the user is in already: the channel, and its history on
+ * a connection that was not linked to it yet. Nothing is written. */
+static void answer_member(chat_session_t *s, const json_env_t *e, chat_channel_t *ch)
+{
+    bool had = chat_session_link(s, ch) != NULL;
+    chat_link_t *l = chat_session_enter(s, ch);
+    reply(s, channel_frame(chat_session_hub(s), ch, chat_session_name(s), e->id));
+    if (!had)
+        chat_history_join(s, l, false);
+}
+
+void chat_rooms_join(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, false);
+    if (!ch)
+        return;
+    if (chat_channel_has_user(ch, chat_session_name(s))) {
+        answer_member(s, e, ch);
+        return;
+    }
+    if (chat_channel_kind(ch) != CHAT_KIND_PUBLIC) {
+        chat_session_error(s, "forbidden", "that channel is private: ask a member to invite you",
+                           e->id);
+        return;
+    }
+    chat_channel_user_add(ch, chat_session_name(s));
+    if (!submit(s, e, CH_JOIN, ch, chat_session_name(s), STORE_MEMBER_ADD))
+        chat_channel_user_remove(ch, chat_session_name(s));
+}
+
+void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, true);
+    if (!ch)
+        return;
+    bool dm = chat_channel_kind(ch) == CHAT_KIND_DM;
+    if (chat_channel_is_general(ch) || dm) {
+        chat_session_error(s, "forbidden",
+                           dm ? "a direct message keeps its members" : "everyone stays in general",
+                           e->id);
+        return;
+    }
+    chat_channel_user_remove(ch, chat_session_name(s));
+    if (!submit(s, e, CH_LEAVE, ch, chat_session_name(s), STORE_MEMBER_REMOVE))
+        chat_channel_user_add(ch, chat_session_name(s));
+}
+
+void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, true);
+    const char *user = ch ? str_field(s, e, "user", false) : NULL;
+    if (!user)
+        return;
+    if (chat_channel_kind(ch) == CHAT_KIND_DM) {
+        chat_session_error(s, "forbidden", "a direct message keeps its members: open another",
+                           e->id);
+        return;
+    }
+    if (!chat_name_valid(user, strlen(user), chat_hub_config(chat_session_hub(s))->max_name)) {
+        chat_session_error(s, "bad_name", "that is not a valid user name", e->id);
+        return;
+    }
+    if (chat_channel_has_user(ch, user)) {
+        reply(s, named_frame("invited", ch, user, e->id));
+        return;
+    }
+    chat_channel_user_add(ch, user);
+    if (!submit(s, e, CH_INVITE, ch, user, STORE_MEMBER_ADD))
+        chat_channel_user_remove(ch, user);
+}
+
+void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, true);
+    const char *topic = ch ? str_field(s, e, "topic", false) : NULL;
+    if (!topic || !topic_ok(s, e, topic))
+        return;
+    if (chat_channel_kind(ch) == CHAT_KIND_DM) {
+        chat_session_error(s, "forbidden", "direct messages have no topic", e->id);
+        return;
+    }
+    if (!chat_hub_available(chat_session_hub(s))) {
+        refuse(s, e->id);
+        return;
+    }
+    chat_channel_set_topic(ch, topic);
+    submit(s, e, CH_TOPIC, ch, chat_session_name(s), STORE_CHANNEL_PUT);
+}
+
+void chat_rooms_read(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, true);
+    json_t *v = ch ? json_object_get(e->payload, "seq") : NULL;
+    if (!ch)
+        return;
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        chat_session_error(s, "bad_payload", "read needs payload.seq, an integer >= 0", e->id);
+        return;
+    }
+    const char *user = chat_session_name(s);
+    uint64_t seq = (uint64_t)json_integer_value(v);
+    if (seq > chat_channel_committed(ch))
+        seq = chat_channel_committed(ch); /* one cannot have read what does not exist */
+    uint64_t now = chat_channel_read_get(ch, user);
+    if (seq <= now || !chat_hub_available(chat_session_hub(s))) {
+        /* Markers only advance: answered with where it stands, nothing written. */
+        if (seq > now)
+            refuse(s, e->id);
+        else
+            reply(s, read_frame(ch, now, e->id));
+        return;
+    }
+    chat_channel_read_set(ch, user, seq);
+    submit(s, e, CH_READ, ch, user, STORE_READ);
+}
+
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* payload.users plus the caller, distinct and sorted, into names (CHAT_DM_MAX); 0 after
+ * answering when they are not a valid direct message. */
+static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *names[])
+{
+    json_t *users = e->payload ? json_object_get(e->payload, "users") : NULL;
+    size_t n = json_array_size(users), k = 0;
+    if (!json_is_array(users) || n == 0 || n >= CHAT_DM_MAX) {
+        chat_session_error(s, "bad_payload", "dm_open needs payload.users: 1-7 user names", e->id);
+        return 0;
+    }
+    names[k++] = chat_session_name(s);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(users, i);
+        if (!json_is_string(v)) {
+            chat_session_error(s, "bad_payload", "users are names (strings)", e->id);
+            return 0;
+        }
+        const char *u = json_string_value(v);
+        if (!chat_name_valid(u, json_string_length(v),
+                             chat_hub_config(chat_session_hub(s))->max_name)) {
+            chat_session_error(s, "bad_name", "that is not a valid user name", e->id);
+            return 0;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < k; j++)
+            dup = dup || strcmp(names[j], u) == 0;
+        if (!dup)
+            names[k++] = u;
+    }
+    if (k < 2) {
+        chat_session_error(s, "bad_payload", "a direct message needs someone else", e->id);
+        return 0;
+    }
+    qsort(names, k, sizeof(*names), by_str);
+    return k;
+}
+
+/* dm_open: the direct message of the caller and payload.users (1-7 others), created on first
+ * use. Its name is derived from the sorted member names, so the same people always get the
+ * same conversation. */
+void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    const char *names[CHAT_DM_MAX];
+    size_t k = dm_members(s, e, names);
+    if (!k)
+        return;
+    buf_t key = BUF_INIT;
+    for (size_t i = 0; i < k; i++)
+        buf_appendf(&key, "%s\n", names[i]); /* no name holds a newline */
+    unsigned char md[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)key.data, key.len, md);
+    buf_deinit(&key);
+    char cname[4 + 2 * SHA_DIGEST_LENGTH] = "dm-";
+    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(cname + 3 + 2 * i, 3, "%02x", md[i]);
+    chat_channel_t *ch = chat_hub_channel(h, cname);
+    if (ch) {
+        chat_link_t *l = chat_session_enter(s, ch);
+        reply(s, channel_frame(h, ch, chat_session_name(s), e->id));
+        chat_history_join(s, l, false);
+        return;
+    }
+    if (!room_for_one_more(s, e))
+        return;
+    if (!chat_hub_available(h)) {
+        refuse(s, e->id);
+        return;
+    }
+    ch = chat_hub_channel_add(h, cname, CHAT_KIND_DM, "", chat_session_name(s), clock_wall_ms());
+    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
+    if (chat_hub_change(h, &row, NULL, NULL) < 0) {
+        refuse(s, e->id);
+        return;
+    }
+    for (size_t i = 0; i < k; i++) {
+        chat_channel_user_add(ch, names[i]);
+        if (strcmp(names[i], chat_session_name(s)) != 0) {
+            store_change_t m = change_of(ch, STORE_MEMBER_ADD, names[i]);
+            chat_hub_change(h, &m, NULL, NULL);
+        }
+    }
+    /* The caller's own membership last: its commit answers everyone. */
+    submit(s, e, CH_DM, ch, chat_session_name(s), STORE_MEMBER_ADD);
+}

@@ -1,0 +1,24 @@
+/* chat_rooms - the requests that change channels and memberships: channel_create,
+ * channel_list, channel_join, channel_leave, channel_invite, channel_topic, dm_open and read
+ * (docs/protocol.md, "Channels" and "Read markers").
+ *
+ * Every change is applied in memory at once (so a second request sees it: a name is taken
+ * as soon as it is asked for) and written through the hub; what the users see of it (the
+ * `channel`, `channel_left`, `invited`, `topic` and `read` events, the links of their
+ * sessions) follows the commit, as a message's ack does. */
+#ifndef PARLEY_CHAT_ROOMS_H
+#define PARLEY_CHAT_ROOMS_H
+
+#include "chat/chat_session.h"
+#include "json/json_env.h"
+
+void chat_rooms_create(chat_session_t *s, const json_env_t *e);
+void chat_rooms_list(chat_session_t *s, const json_env_t *e);
+void chat_rooms_join(chat_session_t *s, const json_env_t *e);
+void chat_rooms_leave(chat_session_t *s, const json_env_t *e);
+void chat_rooms_invite(chat_session_t *s, const json_env_t *e);
+void chat_rooms_topic(chat_session_t *s, const json_env_t *e);
+void chat_rooms_dm(chat_session_t *s, const json_env_t *e);
+void chat_rooms_read(chat_session_t *s, const json_env_t *e);
+
+#endif
