@@ -13,6 +13,7 @@
 #include "base/utf8.h"
 #include "base/xmalloc.h"
 #include "chat/chat_history.h"
+#include "chat/chat_keys.h"
 
 typedef struct {
     chat_session_t *s; /* referenced */
@@ -22,15 +23,34 @@ typedef struct {
     char *text; /* reply or edit text, or the emoji */
     size_t len;
     char id[CHAT_ID_MAX];
+    char cid[CHAT_CID_MAX + 1];
 } ev_req_t;
 
-static void publish(chat_session_t *s, chat_channel_t *ch, const chat_pub_t *p, const char *id)
+/* Returns chat_hub_publish's answer, after answering a refusal. */
+static int publish(chat_session_t *s, chat_channel_t *ch, const chat_pub_t *p, const char *id)
 {
-    if (chat_hub_publish(chat_session_hub(s), ch, p) < 0)
+    int rc = chat_hub_publish(chat_session_hub(s), ch, p);
+    if (rc < 0)
         chat_session_error(s, "unavailable",
                            "the message store cannot save right now; nothing was stored: try "
                            "again shortly",
                            id);
+    return rc;
+}
+
+/* payload.cid into out ("" when absent), or false after answering. */
+static bool cid_field(chat_session_t *s, const json_env_t *e, char out[CHAT_CID_MAX + 1])
+{
+    json_t *v = e->payload ? json_object_get(e->payload, "cid") : NULL;
+    out[0] = '\0';
+    if (!v)
+        return true;
+    if (!json_is_string(v) || !chat_keys_valid(json_string_value(v), json_string_length(v))) {
+        chat_session_error(s, "bad_payload", "cid must be 1-64 of A-Za-z0-9_-", e->id);
+        return false;
+    }
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    return true;
 }
 
 /* The target is known: check the rights and publish, or answer why not. */
@@ -45,7 +65,8 @@ static void on_target(void *ctx, const chat_target_t *t)
                     .len = r->len,
                     .target = r->target,
                     .ack_conn = chat_session_conn(s),
-                    .id = r->id};
+                    .id = r->id,
+                    .cid = r->cid};
     if (!chat_session_conn(s) || !chat_session_link(s, r->ch)) {
         /* gone, or left the channel meanwhile */
     } else if (!t->found || t->deleted) {
@@ -61,9 +82,8 @@ static void on_target(void *ctx, const chat_target_t *t)
         /* Decided now, against every toggle accepted before, committed or not. */
         bool on = !chat_channel_reacted(r->ch, r->target, r->text, name);
         p.kind = on ? CHAT_EV_REACT : CHAT_EV_UNREACT;
-        if (chat_hub_available(chat_session_hub(s)))
+        if (publish(s, r->ch, &p, r->id) == 0)
             chat_channel_reaction_set(r->ch, r->target, r->text, name, on);
-        publish(s, r->ch, &p, r->id);
     } else {
         publish(s, r->ch, &p, r->id);
     }
@@ -114,7 +134,8 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
 {
     chat_channel_t *ch;
     uint64_t target;
-    if (!channel_and_seq(s, e, key, &ch, &target))
+    char cid[CHAT_CID_MAX + 1];
+    if (!channel_and_seq(s, e, key, &ch, &target) || !cid_field(s, e, cid))
         return;
     const char *text = "";
     size_t len = 0;
@@ -131,12 +152,16 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
         text = json_string_value(v);
         len = json_string_length(v);
     }
-    if (!take_token(s, e))
+    /* A retry is answered before anything acts on its target again. */
+    if (chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid, chat_session_conn(s),
+                        e->id) ||
+        !take_token(s, e))
         return;
     ev_req_t *r = xcalloc(1, sizeof(*r));
     *r = (ev_req_t){.s = s, .ch = ch, .op = op, .target = target, .len = len};
     r->text = xstrndup(text, len);
     snprintf(r->id, sizeof(r->id), "%s", e->id);
+    memcpy(r->cid, cid, sizeof(cid));
     chat_session_ref(s);
     chat_history_target(chat_session_hub(s), ch, target, on_target, r);
 }
@@ -155,14 +180,20 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
     const char *t;
     size_t len;
-    if (!ch || !chat_session_text_field(s, e, &t, &len) || !take_token(s, e))
+    char cid[CHAT_CID_MAX + 1];
+    if (!ch || !chat_session_text_field(s, e, &t, &len) || !cid_field(s, e, cid))
+        return;
+    if (chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid, chat_session_conn(s),
+                        e->id) ||
+        !take_token(s, e))
         return;
     chat_pub_t p = {.user = chat_session_name(s),
                     .kind = CHAT_EV_MSG,
                     .text = t,
                     .len = len,
                     .ack_conn = chat_session_conn(s),
-                    .id = e->id};
+                    .id = e->id,
+                    .cid = cid};
     publish(s, ch, &p, e->id);
 }
 

@@ -20,18 +20,28 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "chat/chat_keys.h"
 #include "json/json_env.h"
+
+/* A retry of a pending write, acked (or refused) with it. */
+typedef struct dup {
+    struct dup *next;
+    void *conn; /* NULL once it went away */
+    char *id;
+} dup_t;
 
 /* An event between publish and commit; the store append's context. */
 typedef struct pend {
     struct pend *next;
+    dup_t *dups;
     struct hub_chan *hc;
     void *ack_conn; /* NULL once the sender went away, or for text modes */
     uint64_t seq;
     int64_t ts;
     char *user;
     char *text;
-    char *id; /* the request id as JSON text, NULL if none */
+    char *id;  /* the request id as JSON text, NULL if none */
+    char *cid; /* the client key, NULL if none */
     uint64_t thread, target;
     const char *kind; /* static: chat_ev_name */
     int status;
@@ -64,6 +74,7 @@ struct chat_hub {
     const chat_transport_t *t;
     hub_chan_t **chans;
     size_t nchans, chans_cap;
+    chat_keys_t *keys; /* client keys of recent writes */
     chat_presence_t *presence[256];
     size_t online;
     chat_metrics_t stats;
@@ -77,12 +88,27 @@ struct chat_hub {
 
 static void hc_free_early(hub_chan_t *hc);
 
+static void pend_free(pend_t *m)
+{
+    for (dup_t *d = m->dups, *next; d; d = next) {
+        next = d->next;
+        free(d->id);
+        free(d);
+    }
+    free(m->user);
+    free(m->text);
+    free(m->id);
+    free(m->cid);
+    free(m);
+}
+
 chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t)
 {
     chat_hub_t *h = xcalloc(1, sizeof(*h));
     h->store = store;
     h->cfg = *cfg;
     h->t = t;
+    h->keys = chat_keys_new(CHAT_KEYS_MAX);
     chat_hub_channel_add(h, "general", CHAT_KIND_PUBLIC, "", "", 0);
     return h;
 }
@@ -95,16 +121,14 @@ void chat_hub_free(chat_hub_t *h)
         hub_chan_t *hc = h->chans[i];
         for (pend_t *m = hc->head, *next; m; m = next) {
             next = m->next;
-            free(m->user);
-            free(m->text);
-            free(m->id);
-            free(m);
+            pend_free(m);
         }
         hc_free_early(hc);
         chat_channel_free(hc->ch);
         free(hc);
     }
     free(h->chans);
+    chat_keys_free(h->keys);
     for (size_t i = 0; i < h->nmentioned; i++)
         free(h->mentioned[i]);
     free(h->mentioned);
@@ -557,22 +581,30 @@ static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
                          .ts = m->ts,
                          .kind = m->kind,
                          .thread = m->thread,
-                         .target = m->target};
+                         .target = m->target,
+                         .cid = m->cid};
 }
 
-static void send_ack(chat_hub_t *h, const hub_chan_t *hc, const pend_t *m)
+/* {"type":"ack"[,"id"],"payload":{"channel","seq","ts"[,"cid"][,"duplicate":true]}} */
+static void send_ack(chat_hub_t *h, void *conn, const char *id, const chat_channel_t *ch,
+                     uint64_t seq, int64_t ts, const char *cid, bool dup)
 {
-    const char *name = chat_channel_name(hc->ch);
+    const char *name = chat_channel_name(ch);
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"ack\"");
-    if (m->id)
-        buf_appendf(&b, ",\"id\":%s", m->id);
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"channel\":");
     json_append_string(&b, name, strlen(name));
-    buf_appendf(&b, ",\"seq\":%llu,\"ts\":%lld}}", (unsigned long long)m->seq, (long long)m->ts);
+    buf_appendf(&b, ",\"seq\":%llu,\"ts\":%lld", (unsigned long long)seq, (long long)ts);
+    if (cid) {
+        buf_append_str(&b, ",\"cid\":");
+        json_append_string(&b, cid, strlen(cid));
+    }
+    buf_append_str(&b, dup ? ",\"duplicate\":true}}" : "}}");
     blob_t *f = chat_frame_buf(&b);
     buf_deinit(&b);
-    h->t->send(m->ack_conn, f);
+    h->t->send(conn, f);
     blob_unref(f);
 }
 
@@ -619,20 +651,28 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
         hc->head = m->next;
         if (!hc->head)
             hc->tail = NULL;
+        chat_key_t *k = m->cid ? chat_keys_find(h->keys, m->user, m->cid) : NULL;
         if (m->status == 0) {
+            if (k && k->pending == m)
+                k->pending = NULL;
             if (m->ack_conn)
-                send_ack(h, hc, m);
+                send_ack(h, m->ack_conn, m->id, hc->ch, m->seq, m->ts, m->cid, false);
+            for (dup_t *d = m->dups; d; d = d->next)
+                if (d->conn)
+                    send_ack(h, d->conn, d->id, hc->ch, m->seq, m->ts, m->cid, true);
             store_msg_t sm = pend_view(hc, m);
             commit_event(h, hc, &sm);
         } else {
             h->stats.rejected++;
+            if (k && k->pending == m)
+                chat_keys_drop(h->keys, m->user, m->cid);
             if (m->ack_conn)
                 send_unavailable(h, m->ack_conn, m->id);
+            for (dup_t *d = m->dups; d; d = d->next)
+                if (d->conn)
+                    send_unavailable(h, d->conn, d->id);
         }
-        free(m->user);
-        free(m->text);
-        free(m->id);
-        free(m);
+        pend_free(m);
     }
     if (!hc->head && !hc->nearly)
         hc->last_seq = chat_channel_committed(hc->ch);
@@ -664,8 +704,31 @@ static void mention_lines(chat_hub_t *h, chat_channel_t *ch, const pend_t *m, bu
     buf_append(out, "", 1);
 }
 
+bool chat_hub_replay(chat_hub_t *h, const char *user, const char *cid, void *conn, const char *id)
+{
+    chat_key_t *k = cid && cid[0] ? chat_keys_find(h->keys, user, cid) : NULL;
+    if (!k)
+        return false;
+    pend_t *m = k->pending;
+    if (m) {
+        /* The original is on its way to the store: this retry is answered with it. */
+        dup_t *d = xcalloc(1, sizeof(*d));
+        d->conn = conn;
+        d->id = id && id[0] ? xstrdup(id) : NULL;
+        dup_t **pp = &m->dups; /* answered in the order they came */
+        while (*pp)
+            pp = &(*pp)->next;
+        *pp = d;
+    } else if (conn) {
+        send_ack(h, conn, id, h->chans[k->slot]->ch, k->seq, k->ts, cid, true);
+    }
+    return true;
+}
+
 int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
 {
+    if (chat_hub_replay(h, p->user, p->cid, p->ack_conn, p->id))
+        return 1;
     if (h->failed) {
         h->stats.rejected++;
         return -1;
@@ -682,6 +745,7 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     m->thread = p->thread;
     m->target = p->target;
     m->id = p->id && p->id[0] ? xstrdup(p->id) : NULL;
+    m->cid = p->cid && p->cid[0] ? xstrdup(p->cid) : NULL;
     store_msg_t sm = pend_view(hc, m);
     buf_t names = BUF_INIT;
     if (p->kind == CHAT_EV_MSG && strchr(m->text, '@')) {
@@ -692,12 +756,13 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     buf_deinit(&names);
     if (rc < 0) {
         /* Only while shutting down; the seq was not taken. */
-        free(m->user);
-        free(m->text);
-        free(m->id);
-        free(m);
+        pend_free(m);
         h->stats.rejected++;
         return -1;
+    }
+    if (m->cid) {
+        chat_key_t *k = chat_keys_put(h->keys, m->user, m->cid);
+        *k = (chat_key_t){.slot = chat_channel_slot(ch), .seq = m->seq, .ts = m->ts, .pending = m};
     }
     /* Accepted: a delete refuses later edits and deletes of its target at once. */
     if (p->kind == CHAT_EV_DELETE)
@@ -715,10 +780,15 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
 
 void chat_hub_forget_conn(chat_hub_t *h, const void *conn)
 {
-    for (size_t i = 0; i < h->nchans; i++)
-        for (pend_t *m = h->chans[i]->head; m; m = m->next)
+    for (size_t i = 0; i < h->nchans; i++) {
+        for (pend_t *m = h->chans[i]->head; m; m = m->next) {
             if (m->ack_conn == conn)
                 m->ack_conn = NULL;
+            for (dup_t *d = m->dups; d; d = d->next)
+                if (d->conn == conn)
+                    d->conn = NULL;
+        }
+    }
 }
 
 /* ---- changes ---- */

@@ -107,12 +107,18 @@ typedef struct {
     uint64_t target; /* edit, delete, react: the message acted on */
     void *ack_conn;  /* a JSON sender to ack once stored (NULL: none) */
     const char *id;  /* the request id as JSON text, "" or NULL if none */
+    const char *cid; /* the writer's client key (valid), NULL or "" if none */
 } chat_pub_t;
 
 /* Accepts an event: assigns its seq and stores it; the ack and the fan-out follow the
- * commit, or `error unavailable` to ack_conn if the store fails. Returns 0, or < 0 when
- * the hub refuses writes now (the caller answers `unavailable`). */
+ * commit, or `error unavailable` to ack_conn if the store fails. A write whose (user, cid)
+ * was seen is not stored again: ack_conn gets the original's ack (with "duplicate":
+ * true), now or when the original commits. Returns 0 accepted, 1 answered as a duplicate,
+ * or < 0 when the hub refuses writes now (the caller answers `unavailable`). */
 int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p);
+/* The same duplicate check alone, for a write that must not act before it (a reaction's
+ * toggle, a lookup of its target): true when (user, cid) was seen and conn was answered. */
+bool chat_hub_replay(chat_hub_t *h, const char *user, const char *cid, void *conn, const char *id);
 /* conn is going away: no ack or error will be sent to it. */
 void chat_hub_forget_conn(chat_hub_t *h, const void *conn);
 

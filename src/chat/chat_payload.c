@@ -113,6 +113,10 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
         mentions_json(out, m->text);
     if (m->replies)
         chat_replies_json(out, m->replies, m->last_reply, m->last_reply_ts);
+    if (m->cid && m->cid[0]) {
+        buf_append_str(out, ",\"cid\":");
+        json_append_string(out, m->cid, strlen(m->cid));
+    }
     buf_append_str(out, "}");
 }
 

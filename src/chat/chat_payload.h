@@ -48,7 +48,8 @@ blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text 
 blob_t *chat_frame_buf(const buf_t *b);
 /* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
  * (the @names in the text, "channel" and "here" included) when there are any, and
- * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers). */
+ * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers), and
+ * "cid" when the writer gave a client key. */
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
 /* Appends a thread's summary, ,"replies":{"count","last_seq","last_ts"}, to a payload
  * being built. */

@@ -41,6 +41,7 @@ typedef struct {
     uint32_t replies;      /* how many replies */
     uint64_t last_reply;   /* the newest one's seq */
     int64_t last_reply_ts; /* and its time */
+    const char *cid;       /* the writer's client key (1-64 of A-Za-z0-9_-), NULL if none */
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.

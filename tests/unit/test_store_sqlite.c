@@ -57,7 +57,7 @@ static void on_append(void *ctx, int status)
     rec->events[rec->nevents++] = i;
     if (rec->close_in_cb && i == rec->close_at) {
         store_close(rec->close_in_cb);
-        store_msg_t m = {"general", 99999, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0};
+        store_msg_t m = {"general", 99999, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL};
         CHECK(store_append(rec->close_in_cb, &m, on_append, &idx[0]) < 0);
         rec->close_in_cb = NULL;
     }
@@ -124,7 +124,7 @@ static void append_range(store_t *s, const char *channel, uint64_t from, uint64_
         char user[32], text[128];
         fmt_user(user, sizeof(user), seq);
         fmt_text(text, sizeof(text), channel, seq);
-        store_msg_t m = {channel, seq, user, text, (int64_t)seq * 1000, NULL, 0, 0, NULL, 0, 0, 0};
+        store_msg_t m = {channel, seq, user, text, (int64_t)seq * 1000, NULL, 0, 0, NULL, 0, 0, 0, NULL};
         CHECK_EQ_INT(store_append(s, &m, on_append, &idx[seq % 20000]), 0);
     }
 }
@@ -355,7 +355,7 @@ TEST(test_close_commits_pending)
     store_close(s);
     CHECK_EQ_INT(rec->appended, 500); /* close answers everything pending, in order */
     CHECK_EQ_INT(rec->queried, 1);
-    store_msg_t m = {"general", 501, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0};
+    store_msg_t m = {"general", 501, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL};
     CHECK(store_append(s, &m, on_append, &idx[0]) < 0); /* closing: refused */
     CHECK(store_query(s, &q, on_query, (void *)"general") < 0);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -558,7 +558,7 @@ TEST(test_channels_and_members)
     m.user = "bob";
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[2]), 0); /* again: a no-op */
-    store_msg_t msg = {"design", 1, "user1", "héllo ✓ design #1", 1000, NULL, 0, 0, NULL, 0, 0, 0};
+    store_msg_t msg = {"design", 1, "user1", "héllo ✓ design #1", 1000, NULL, 0, 0, NULL, 0, 0, 0, NULL};
     CHECK_EQ_INT(store_append(s, &msg, on_append, &idx[3]), 0);
     c.ch.topic = "new topic"; /* an update keeps created_by and ts */
     c.ch.created_by = "mallory";
@@ -633,12 +633,12 @@ TEST(test_events_round_trip)
     rec_reset();
     store_t *s = open_store(&loop, "events.db", false);
     store_msg_t evs[] = {
-        {"general", 1, "a", "root", 1, NULL, 0, 0, NULL, 0, 0, 0},
-        {"general", 2, "b", "reply", 2, "msg", 1, 0, NULL, 0, 0, 0},
-        {"general", 3, "a", "new", 3, "edit", 0, 1, NULL, 0, 0, 0},
-        {"general", 4, "b", "+1", 4, "react", 0, 1, NULL, 0, 0, 0},
-        {"general", 5, "b", "", 5, "delete", 0, 2, NULL, 0, 0, 0},
-        {"general", 6, "c", "other", 6, "msg", 0, 0, NULL, 0, 0, 0},
+        {"general", 1, "a", "root", 1, NULL, 0, 0, NULL, 0, 0, 0, NULL},
+        {"general", 2, "b", "reply", 2, "msg", 1, 0, NULL, 0, 0, 0, NULL},
+        {"general", 3, "a", "new", 3, "edit", 0, 1, NULL, 0, 0, 0, NULL},
+        {"general", 4, "b", "+1", 4, "react", 0, 1, NULL, 0, 0, 0, NULL},
+        {"general", 5, "b", "", 5, "delete", 0, 2, NULL, 0, 0, 0, NULL},
+        {"general", 6, "c", "other", 6, "msg", 0, 0, NULL, 0, 0, 0, NULL},
     };
     for (int i = 0; i < 6; i++)
         CHECK_EQ_INT(store_append(s, &evs[i], on_append, &idx[i]), 0);

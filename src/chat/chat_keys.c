@@ -1,0 +1,150 @@
+/* chat_keys - a bounded map of client keys; see chat_keys.h.
+ *
+ * Structures: entries live in a ring of `cap` slots in insertion order (the oldest is
+ * evicted first); a chained hash table over them (2^k buckets, at least 2 * cap) finds an
+ * entry by its key "user\ncid" (names hold no newline). An entry's slot never moves, so
+ * chains link slot indices; a dropped entry leaves a hole that its ring turn reclaims. */
+#include "chat/chat_keys.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xmalloc.h"
+
+#define NONE SIZE_MAX
+
+typedef struct {
+    char *key;     /* "user\ncid", NULL for a free or dropped slot */
+    uint64_t hash; /* of the key */
+    size_t next;   /* the bucket chain */
+    chat_key_t v;
+} entry_t;
+
+struct chat_keys {
+    entry_t *e;
+    size_t cap, head, len; /* ring: the oldest slot, and slots used */
+    size_t *bucket;
+    size_t mask, count;
+};
+
+static uint64_t hash_of(const char *user, const char *cid)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = user; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    h = (h ^ '\n') * 1099511628211ull;
+    for (const char *p = cid; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return h;
+}
+
+static bool key_eq(const char *key, const char *user, const char *cid)
+{
+    size_t ul = strlen(user);
+    return strncmp(key, user, ul) == 0 && key[ul] == '\n' && strcmp(key + ul + 1, cid) == 0;
+}
+
+chat_keys_t *chat_keys_new(size_t cap)
+{
+    chat_keys_t *k = xcalloc(1, sizeof(*k));
+    k->cap = cap;
+    k->e = xcalloc(cap, sizeof(*k->e));
+    size_t nb = 16;
+    while (nb < 2 * cap)
+        nb *= 2;
+    k->mask = nb - 1;
+    k->bucket = xmalloc(nb * sizeof(*k->bucket));
+    for (size_t i = 0; i < nb; i++)
+        k->bucket[i] = NONE;
+    return k;
+}
+
+void chat_keys_free(chat_keys_t *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->cap; i++)
+        free(k->e[i].key);
+    free(k->e);
+    free(k->bucket);
+    free(k);
+}
+
+/* The link pointing at the entry of (user, cid), or at the chain's end. */
+static size_t *find_link(chat_keys_t *k, const char *user, const char *cid)
+{
+    size_t *pp = &k->bucket[hash_of(user, cid) & k->mask];
+    while (*pp != NONE && !key_eq(k->e[*pp].key, user, cid))
+        pp = &k->e[*pp].next;
+    return pp;
+}
+
+chat_key_t *chat_keys_find(chat_keys_t *k, const char *user, const char *cid)
+{
+    size_t i = *find_link(k, user, cid);
+    return i == NONE ? NULL : &k->e[i].v;
+}
+
+/* Unchains slot i (its key is held). */
+static void unchain(chat_keys_t *k, size_t i)
+{
+    size_t *pp = &k->bucket[k->e[i].hash & k->mask];
+    while (*pp != i)
+        pp = &k->e[*pp].next;
+    *pp = k->e[i].next;
+    free(k->e[i].key);
+    k->e[i].key = NULL;
+    k->count--;
+}
+
+chat_key_t *chat_keys_put(chat_keys_t *k, const char *user, const char *cid)
+{
+    size_t i;
+    if (k->len == k->cap) {
+        i = k->head;
+        k->head = (k->head + 1) % k->cap;
+        if (k->e[i].key)
+            unchain(k, i);
+    } else {
+        i = (k->head + k->len++) % k->cap;
+    }
+    size_t ul = strlen(user), cl = strlen(cid);
+    entry_t *e = &k->e[i];
+    e->key = xmalloc(ul + cl + 2);
+    memcpy(e->key, user, ul);
+    e->key[ul] = '\n';
+    memcpy(e->key + ul + 1, cid, cl + 1);
+    e->hash = hash_of(user, cid);
+    size_t *b = &k->bucket[e->hash & k->mask];
+    e->next = *b;
+    *b = i;
+    e->v = (chat_key_t){0};
+    k->count++;
+    return &e->v;
+}
+
+void chat_keys_drop(chat_keys_t *k, const char *user, const char *cid)
+{
+    size_t *pp = find_link(k, user, cid);
+    if (*pp == NONE)
+        return;
+    unchain(k, *pp);
+}
+
+size_t chat_keys_count(const chat_keys_t *k)
+{
+    return k->count;
+}
+
+bool chat_keys_valid(const char *cid, size_t len)
+{
+    if (len < 1 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = cid[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
