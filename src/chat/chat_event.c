@@ -31,10 +31,7 @@ static int publish(chat_session_t *s, chat_channel_t *ch, const chat_pub_t *p, c
 {
     int rc = chat_hub_publish(chat_session_hub(s), ch, p);
     if (rc < 0)
-        chat_session_error(s, "unavailable",
-                           "the message store cannot save right now; nothing was stored: try "
-                           "again shortly",
-                           id);
+        chat_session_error(s, "unavailable", CHAT_UNAVAILABLE_TEXT, id);
     return rc;
 }
 

@@ -2,9 +2,7 @@
  *
  * Structures: `chans` is the registry, a vector indexed by each channel's slot (0 is
  * #general), each entry with the channel's ordering state: the highest seq assigned and
- * the FIFO of events between publish and commit. Presence is 256 chained buckets keyed by
- * user name, each entry counting the user's connections and listing the #general links of
- * their joined JSON sessions.
+ * the FIFO of events between publish and commit. Who is online is a chat_presence table.
  *
  * Invariants: a channel's pending FIFO is in seq order, and events leave it only from its
  * head, once stored: commits (and fan-out) happen in seq order even when the store
@@ -59,24 +57,14 @@ typedef struct hub_chan {
     bool filling; /* a store query for a missing range is in flight */
 } hub_chan_t;
 
-struct chat_presence {
-    chat_presence_t *next;
-    char *name;
-    char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
-    unsigned conns;
-    chat_link_t **links; /* #general links of the user's joined JSON sessions */
-    size_t nlinks, links_cap;
-};
-
 struct chat_hub {
     store_t *store;
     chat_config_t cfg;
     const chat_transport_t *t;
     hub_chan_t **chans;
     size_t nchans, chans_cap;
-    chat_keys_t *keys; /* client keys of recent writes */
-    chat_presence_t *presence[256];
-    size_t online;
+    chat_keys_t *keys;             /* client keys of recent writes */
+    chat_presence_table_t *roster; /* who is online */
     chat_metrics_t stats;
     char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
     size_t nmentioned, mentioned_cap;
@@ -109,6 +97,7 @@ chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_tr
     h->cfg = *cfg;
     h->t = t;
     h->keys = chat_keys_new(CHAT_KEYS_MAX);
+    h->roster = chat_presence_table_new();
     chat_hub_channel_add(h, "general", CHAT_KIND_PUBLIC, "", "", 0);
     return h;
 }
@@ -132,21 +121,14 @@ void chat_hub_free(chat_hub_t *h)
     for (size_t i = 0; i < h->nmentioned; i++)
         free(h->mentioned[i]);
     free(h->mentioned);
-    for (size_t i = 0; i < 256; i++) {
-        for (chat_presence_t *p = h->presence[i], *next; p; p = next) {
-            next = p->next;
-            free(p->links);
-            free(p->name);
-            free(p);
-        }
-    }
+    chat_presence_table_free(h->roster);
     free(h);
 }
 
 void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out)
 {
     *out = h->stats;
-    out->online = h->online;
+    out->online = chat_presence_online(h->roster);
     out->general_seq = chat_channel_committed(h->chans[0]->ch);
     out->available = !h->failed;
 }
@@ -203,7 +185,7 @@ chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i)
 
 size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch)
 {
-    return chat_channel_is_general(ch) ? h->online : chat_channel_nusers(ch);
+    return chat_channel_is_general(ch) ? chat_presence_online(h->roster) : chat_channel_nusers(ch);
 }
 
 static hub_chan_t *hc_of(const chat_hub_t *h, const chat_channel_t *ch)
@@ -381,116 +363,30 @@ int chat_hub_load(chat_hub_t *h)
 
 /* ---- presence ---- */
 
-static unsigned name_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h & 255;
-}
-
 chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
                                        bool *first)
 {
-    unsigned i = name_hash(name);
-    if (!token)
-        token = "";
-    for (chat_presence_t *p = h->presence[i]; p; p = p->next) {
-        if (strcmp(p->name, name) != 0)
-            continue;
-        /* Text-mode users (no token) may share a name, as the seeds let the same client id
-         * connect twice; a token holder is only joined by the same token. */
-        if (strcmp(p->token, token) != 0)
-            return NULL;
-        p->conns++;
-        *first = false;
-        return p;
-    }
-    chat_presence_t *p = xcalloc(1, sizeof(*p));
-    p->name = xstrdup(name);
-    snprintf(p->token, sizeof(p->token), "%s", token);
-    p->conns = 1;
-    p->next = h->presence[i];
-    h->presence[i] = p;
-    h->online++;
-    *first = true;
-    return p;
+    return chat_presence_add(h->roster, name, token, first);
 }
 
 chat_presence_t *chat_hub_presence(const chat_hub_t *h, const char *name)
 {
-    for (chat_presence_t *p = h->presence[name_hash(name)]; p; p = p->next)
-        if (strcmp(p->name, name) == 0)
-            return p;
-    return NULL;
+    return chat_presence_find(h->roster, name);
 }
 
 bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p)
 {
-    if (--p->conns > 0)
-        return false;
-    chat_presence_t **pp = &h->presence[name_hash(p->name)];
-    while (*pp != p)
-        pp = &(*pp)->next;
-    *pp = p->next;
-    h->online--;
-    free(p->links);
-    free(p->name);
-    free(p);
-    return true;
-}
-
-const char *chat_presence_token(const chat_presence_t *p)
-{
-    return p->token;
-}
-
-void chat_presence_attach(chat_presence_t *p, chat_link_t *general)
-{
-    if (p->nlinks == p->links_cap) {
-        p->links_cap = p->links_cap ? p->links_cap * 2 : 2;
-        p->links = xrealloc(p->links, p->links_cap * sizeof(*p->links));
-    }
-    /* Newest first, as the tabs were told before. */
-    memmove(p->links + 1, p->links, p->nlinks * sizeof(*p->links));
-    p->links[0] = general;
-    p->nlinks++;
-}
-
-void chat_presence_detach(chat_presence_t *p, chat_link_t *general)
-{
-    for (size_t i = 0; i < p->nlinks; i++) {
-        if (p->links[i] == general) {
-            memmove(p->links + i, p->links + i + 1, (p->nlinks - i - 1) * sizeof(*p->links));
-            p->nlinks--;
-            return;
-        }
-    }
-}
-
-size_t chat_presence_links(const chat_presence_t *p, chat_link_t *const **out)
-{
-    *out = p->links;
-    return p->nlinks;
+    return chat_presence_remove(h->roster, p);
 }
 
 size_t chat_hub_online(const chat_hub_t *h)
 {
-    return h->online;
+    return chat_presence_online(h->roster);
 }
 
 void chat_hub_online_json(const chat_hub_t *h, buf_t *out)
 {
-    size_t n = 0;
-    buf_append_str(out, "[");
-    for (size_t i = 0; i < 256 && n < CHAT_ONLINE_MAX; i++) {
-        for (chat_presence_t *p = h->presence[i]; p && n < CHAT_ONLINE_MAX; p = p->next) {
-            if (n++)
-                buf_append_str(out, ",");
-            json_append_string(out, p->name, strlen(p->name));
-        }
-    }
-    buf_append_str(out, "]");
+    chat_presence_online_json(h->roster, out);
 }
 
 /* ---- the way out ---- */
@@ -519,9 +415,11 @@ void chat_hub_emit(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
 {
     if (e->user) {
         chat_presence_t *p = chat_hub_presence(h, e->user);
-        for (size_t i = 0; p && e->json && i < p->nlinks; i++)
-            if (p->links[i]->conn != e->except)
-                h->t->send(p->links[i]->conn, e->json);
+        chat_link_t *const *links = NULL;
+        size_t n = p ? chat_presence_links(p, &links) : 0;
+        for (size_t i = 0; e->json && i < n; i++)
+            if (links[i]->conn != e->except)
+                h->t->send(links[i]->conn, e->json);
         return;
     }
     if (e->seq) {
@@ -585,39 +483,17 @@ static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
                          .cid = m->cid};
 }
 
-/* {"type":"ack"[,"id"],"payload":{"channel","seq","ts"[,"cid"][,"duplicate":true]}} */
 static void send_ack(chat_hub_t *h, void *conn, const char *id, const chat_channel_t *ch,
                      uint64_t seq, int64_t ts, const char *cid, bool dup)
 {
-    const char *name = chat_channel_name(ch);
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"ack\"");
-    if (id && id[0])
-        buf_appendf(&b, ",\"id\":%s", id);
-    buf_append_str(&b, ",\"payload\":{\"channel\":");
-    json_append_string(&b, name, strlen(name));
-    buf_appendf(&b, ",\"seq\":%llu,\"ts\":%lld", (unsigned long long)seq, (long long)ts);
-    if (cid) {
-        buf_append_str(&b, ",\"cid\":");
-        json_append_string(&b, cid, strlen(cid));
-    }
-    buf_append_str(&b, dup ? ",\"duplicate\":true}}" : "}}");
-    blob_t *f = chat_frame_buf(&b);
-    buf_deinit(&b);
+    blob_t *f = chat_ack_frame(id, chat_channel_name(ch), seq, ts, cid, dup);
     h->t->send(conn, f);
     blob_unref(f);
 }
 
 static void send_unavailable(chat_hub_t *h, void *conn, const char *id)
 {
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"the message "
-                       "store cannot save right now; nothing was stored: try again shortly\"");
-    if (id)
-        buf_appendf(&b, ",\"id\":%s", id);
-    buf_append_str(&b, "}");
-    blob_t *f = chat_frame_buf(&b);
-    buf_deinit(&b);
+    blob_t *f = chat_error_frame("unavailable", CHAT_UNAVAILABLE_TEXT, id);
     h->t->send(conn, f);
     blob_unref(f);
 }

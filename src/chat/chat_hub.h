@@ -33,11 +33,10 @@
 #include "chat/chat_defs.h"
 #include "chat/chat_link.h"
 #include "chat/chat_payload.h"
+#include "chat/chat_presence.h"
 #include "store/store.h"
 
 #define CHAT_DELIVER_BUFFER 1024 /* out-of-order deliveries held per channel */
-
-typedef struct chat_presence chat_presence_t;
 
 /* ---- lifetime ---- */
 
@@ -83,11 +82,6 @@ chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const ch
 chat_presence_t *chat_hub_presence(const chat_hub_t *h, const char *name);
 /* Drops one connection; returns true when it was the user's last (p is then freed). */
 bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p);
-const char *chat_presence_token(const chat_presence_t *p);
-/* The user's joined JSON sessions, each by its #general link (l->s is the session). */
-void chat_presence_attach(chat_presence_t *p, chat_link_t *general);
-void chat_presence_detach(chat_presence_t *p, chat_link_t *general);
-size_t chat_presence_links(const chat_presence_t *p, chat_link_t *const **out);
 size_t chat_hub_online(const chat_hub_t *h);
 /* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
 void chat_hub_online_json(const chat_hub_t *h, buf_t *out);

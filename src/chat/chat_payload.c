@@ -168,3 +168,36 @@ blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m)
     buf_deinit(&b);
     return f;
 }
+
+blob_t *chat_ack_frame(const char *id, const char *channel, uint64_t seq, int64_t ts,
+                       const char *cid, bool duplicate)
+{
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"ack\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, channel, strlen(channel));
+    buf_appendf(&b, ",\"seq\":%llu,\"ts\":%lld", (unsigned long long)seq, (long long)ts);
+    if (cid) {
+        buf_append_str(&b, ",\"cid\":");
+        json_append_string(&b, cid, strlen(cid));
+    }
+    buf_append_str(&b, duplicate ? ",\"duplicate\":true}}" : "}}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
+blob_t *chat_error_frame(const char *code, const char *msg, const char *id)
+{
+    buf_t b = BUF_INIT;
+    buf_appendf(&b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":", code);
+    json_append_string(&b, msg, strlen(msg));
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, "}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}

@@ -5,6 +5,7 @@
 #ifndef PARLEY_CHAT_PAYLOAD_H
 #define PARLEY_CHAT_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,15 @@ blob_t *chat_event_frame(const char *channel, const store_msg_t *m);
 /* A message's frame for a text format: "{user}: {text}" (client-id) or
  * "[HH:MM:SS] {user}: {text}" in local time (line). */
 blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m);
+/* {"type":"ack"[,"id"],"payload":{"channel","seq","ts"[,"cid"][,"duplicate":true]}}; id is
+ * the request id as JSON text (NULL or "": none), cid NULL when none. */
+blob_t *chat_ack_frame(const char *id, const char *channel, uint64_t seq, int64_t ts,
+                       const char *cid, bool duplicate);
+/* {"type":"error","code","message"[,"id"]}. */
+blob_t *chat_error_frame(const char *code, const char *msg, const char *id);
+#define CHAT_UNAVAILABLE_TEXT                                                                      \
+    "the message store cannot save right now; nothing was stored: try again shortly"
+
 /* The payload object inside a whole JSON frame built here: after the WebSocket header and
  * {"type":"...","payload":, up to (not including) the frame's closing brace. */
 void chat_frame_payload(const blob_t *f, const char **p, size_t *len);

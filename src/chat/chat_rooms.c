@@ -167,8 +167,7 @@ static void change_failed(change_t *c)
     else if (c->op == CH_LEAVE)
         chat_channel_user_add(c->ch, c->user);
     if (chat_session_conn(c->s))
-        chat_session_error(c->s, "unavailable",
-                           "the message store cannot save right now; try again shortly", c->id);
+        chat_session_error(c->s, "unavailable", CHAT_UNAVAILABLE_TEXT, c->id);
 }
 
 static void on_changed(void *ctx, int status)
@@ -209,8 +208,7 @@ static void on_changed(void *ctx, int status)
 static void refuse(chat_session_t *s, const char *id)
 {
     if (!chat_hub_available(chat_session_hub(s)))
-        chat_session_error(s, "unavailable",
-                           "the message store cannot save right now; try again shortly", id);
+        chat_session_error(s, "unavailable", CHAT_UNAVAILABLE_TEXT, id);
     else
         chat_session_error(s, "internal", "the server is shutting down", id);
 }

@@ -224,14 +224,11 @@ void chat_session_want_drain(chat_session_t *s)
 
 void chat_session_error(chat_session_t *s, const char *code, const char *msg, const char *id)
 {
-    buf_t b = BUF_INIT;
-    buf_appendf(&b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":", code);
-    json_append_string(&b, msg, strlen(msg));
-    if (id && id[0])
-        buf_appendf(&b, ",\"id\":%s", id);
-    buf_append_str(&b, "}");
-    chat_session_send(s, &b);
-    buf_deinit(&b);
+    if (!s->conn)
+        return;
+    blob_t *f = chat_error_frame(code, msg, id);
+    chat_hub_transport(s->hub)->send(s->conn, f);
+    blob_unref(f);
 }
 
 void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reason)
