@@ -1,0 +1,41 @@
+/*
+ * parley web client: the numbers and words every module shares.
+ *
+ * One place for the server's limits and the client's own constants, so that no module
+ * keeps a copy that could drift (docs/protocol.md gives the server's side).
+ */
+
+export const GENERAL = "general";          // exists from the start; every user is in it for good
+export const MAX_TEXT = 4000;              // --max-text default; the server counts code points
+export const MAX_USER = 32;                // --max-name default
+export const PAGE_SIZE = 50;               // messages per history page
+export const GROUP_GAP_MS = 5 * 60 * 1000; // an author's messages closer than this form a group
+export const NEAR_BOTTOM_PX = 80;          // a reader this close to the bottom is "at the bottom"
+
+export const KEY_NAME = "parley.name";
+export const KEY_SESSION = "parley.session";
+export const KEY_CHANNEL = "parley.channel";
+
+// The server's error codes, as the reader is told them.
+export const ERROR_TEXT = {
+  name_taken: "That name is already in use. Pick another one.",
+  bad_name: "Names are 1-32 characters, without control characters or surrounding spaces.",
+  rate_limited: "You're sending messages too fast. Wait a moment and retry.",
+  too_large: "That is too long for the server.",
+  bad_payload: "The server rejected that request as malformed.",
+  bad_type: "This server does not know that request (it may be older than this page).",
+  not_joined: "Not joined yet. Reconnecting should fix this.",
+  no_such_channel: "That channel does not exist.",
+  no_such_message: "That message is not there any more.",
+  forbidden: "You are not allowed to do that here.",
+  bad_channel: "Channel names are 1-80 lowercase letters, digits, hyphens or underscores.",
+  channel_exists: "A channel with that name already exists.",
+  auth_failed: "Sign-in failed.",
+  internal: "The server had a problem; nothing was changed. Try again.",
+  offline: "Not connected: try again once parley has reconnected.",
+  disconnected: "The connection dropped before the server answered. Try again once parley is back.",
+};
+
+export function errorText(err) {
+  return ERROR_TEXT[err.code] || err.message || "Something went wrong.";
+}

@@ -1,0 +1,96 @@
+/*
+ * parley web client: element builders for the UI modules.
+ *
+ * Text from the network only ever enters the page through these (textContent, text
+ * nodes, or a link's href after checking its scheme): never as HTML.
+ */
+
+// Hues picked by hand to read well as white-on-colour avatars and as name colours.
+const HUES = [4, 22, 36, 140, 162, 184, 200, 214, 232, 256, 276, 300, 322, 342];
+
+export function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// A 20x20 line icon from its path data (each module keeps its own set of paths).
+export function icon(paths) {
+  const ns = "http://www.w3.org/2000/svg";
+  const s = document.createElementNS(ns, "svg");
+  s.setAttribute("viewBox", "0 0 20 20");
+  s.setAttribute("width", "18");
+  s.setAttribute("height", "18");
+  s.setAttribute("aria-hidden", "true");
+  s.setAttribute("class", "icon");
+  for (const d of paths) {
+    const p = document.createElementNS(ns, "path");
+    p.setAttribute("d", d);
+    s.append(p);
+  }
+  return s;
+}
+
+export function hueOf(name) {
+  let h = 2166136261; // FNV-1a: cheap, stable across sessions and browsers
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return HUES[(h >>> 0) % HUES.length];
+}
+
+export function initials(name) {
+  const words = name.split(/[\s._-]+/).filter(Boolean);
+  const first = (w) => (Array.from(w)[0] || "").toUpperCase();
+  if (words.length === 0) return "?";
+  if (words.length === 1) return first(words[0]);
+  return first(words[0]) + first(words[1]);
+}
+
+export function avatar(name, cls) {
+  const a = el("span", "avatar" + (cls ? " " + cls : ""), initials(name));
+  a.style.setProperty("--h", hueOf(name));
+  a.setAttribute("aria-hidden", "true");
+  return a;
+}
+
+function pad2(n) { return String(n).padStart(2, "0"); }
+
+export function hhmm(ts) {
+  const d = new Date(ts);
+  return pad2(d.getHours()) + ":" + pad2(d.getMinutes());
+}
+
+export function dayKey(ts) {
+  const d = new Date(ts);
+  return d.getFullYear() * 10000 + d.getMonth() * 100 + d.getDate();
+}
+
+export function dayLabel(ts) {
+  const now = Date.now();
+  if (dayKey(ts) === dayKey(now)) return "Today";
+  if (dayKey(ts) === dayKey(now - 864e5)) return "Yesterday";
+  const opts = { weekday: "long", month: "long", day: "numeric" };
+  if (new Date(ts).getFullYear() !== new Date(now).getFullYear()) opts.year = "numeric";
+  return new Date(ts).toLocaleDateString(undefined, opts);
+}
+
+// Turns http(s) URLs into links; everything else stays plain text nodes.
+export function appendLinkified(parent, text) {
+  const re = /\bhttps?:\/\/[^\s<>"']+/g;
+  let last = 0, m;
+  while ((m = re.exec(text)) !== null) {
+    const url = m[0].replace(/[.,;:!?)\]]+$/, "");
+    if (m.index > last) parent.append(text.slice(last, m.index));
+    const a = el("a", "", url);
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer nofollow";
+    parent.append(a);
+    last = m.index + url.length;
+    re.lastIndex = last;
+  }
+  if (last < text.length) parent.append(text.slice(last));
+}
