@@ -124,22 +124,34 @@ static void unlink_user(change_t *c)
               named_frame("channel_left", c->ch, NULL, c->id), true);
 }
 
+/* The new topic to the channel's members; the requester's copy is its answer. */
 static void topic_event(change_t *c)
 {
     chat_channel_t *ch = c->ch;
     const char *name = chat_channel_name(ch), *topic = chat_channel_topic(ch);
     buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"topic\",\"payload\":{\"channel\":");
-    json_append_string(&b, name, strlen(name));
-    buf_append_str(&b, ",\"topic\":");
-    json_append_string(&b, topic, strlen(topic));
-    buf_append_str(&b, ",\"user\":");
-    json_append_string(&b, c->user, strlen(c->user));
-    buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
-    chat_emit_t e = {.json = chat_frame_buf(&b)};
+    for (int with_id = 0; with_id < 2; with_id++) {
+        buf_append_str(&b, "{\"type\":\"topic\"");
+        if (with_id && c->id[0])
+            buf_appendf(&b, ",\"id\":%s", c->id);
+        buf_append_str(&b, ",\"payload\":{\"channel\":");
+        json_append_string(&b, name, strlen(name));
+        buf_append_str(&b, ",\"topic\":");
+        json_append_string(&b, topic, strlen(topic));
+        buf_append_str(&b, ",\"user\":");
+        json_append_string(&b, c->user, strlen(c->user));
+        buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
+        blob_t *f = chat_frame_buf(&b);
+        if (with_id) {
+            reply(c->s, f);
+        } else {
+            chat_emit_t e = {.json = f, .except = chat_session_conn(c->s)};
+            chat_hub_emit(chat_session_hub(c->s), ch, &e);
+            blob_unref(f);
+        }
+        buf_reset(&b);
+    }
     buf_deinit(&b);
-    chat_hub_emit(chat_session_hub(c->s), ch, &e);
-    blob_unref(e.json);
 }
 
 static blob_t *read_frame(const chat_channel_t *ch, uint64_t seq, const char *id)
