@@ -560,6 +560,14 @@ static void on_closing_data(sconn_t *c, uint8_t *data, size_t len)
 
 /* ---- net handler ---- */
 
+/* No route takes a body yet: bodies are read through and dropped, costing no memory. */
+static bool decline_body(void *ctx, const http_request_t *head)
+{
+    (void)ctx;
+    (void)head;
+    return false;
+}
+
 static void on_open(net_conn_t *nc)
 {
     server_t *s = nc->srv->data;
@@ -570,6 +578,7 @@ static void on_open(net_conn_t *nc)
     c->mark_ms = clock_mono_ms();
     c->http = xmalloc(sizeof(*c->http));
     http_parser_init(c->http, s->cfg.max_header, s->cfg.max_body);
+    http_parser_keep_body(c->http, decline_body, NULL);
     nc->data = c;
 }
 
