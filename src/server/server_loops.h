@@ -37,7 +37,7 @@
 #include "chat/chat.h"
 #include "server/server.h"
 
-#define SERVER_LOOPS_INBOUND_MAX (256 * 1024)
+#define SERVER_LOOPS_INBOUND_MAX ((size_t)256 * 1024)
 #define SERVER_LOOPS_MAX 64 /* connection loops at most */
 
 typedef struct server_loops server_loops_t;
