@@ -1,5 +1,9 @@
 /* main - flags and environment -> configuration, wiring, signals, graceful drain.
  *
+ * Wiring: connections meet chat in one of two ways, picked once (wiring_t): --threads 1 runs
+ * one server on this loop calling chat directly (server_direct); more run the connection
+ * loops (server_loops). Everything after the pick goes through the server_front_t it gives.
+ *
  * Every flag has a PARLEY_* environment twin (--max-text -> PARLEY_MAX_TEXT); a flag beats
  * its twin, which beats the default. Shutdown (SIGTERM, SIGINT): /healthz turns 503 and
  * WebSockets get close 1001 at once; when they are gone (or after DRAIN_MS) the listener
@@ -15,8 +19,9 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "chat/chat.h"
-#include "server/relay.h"
 #include "server/server.h"
+#include "server/server_direct.h"
+#include "server/server_loops.h"
 #include "store/store_sqlite.h"
 
 #define DRAIN_MS 3000
@@ -91,7 +96,7 @@ static const flag_t flags[] = {
      "serve a WebSocket echo route at this path, for conformance suites (off when empty)"},
     {"presence-limit", OPT_UINT, &opt.presence_limit, 10000000,
      "members above which a channel stops broadcasting join and leave"},
-    {"threads", OPT_UINT, &opt.threads, RELAY_THREADS_MAX,
+    {"threads", OPT_UINT, &opt.threads, SERVER_LOOPS_MAX,
      "connection loops, each on its own thread (1: one loop for everything)"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
 };
@@ -235,12 +240,13 @@ static int parse_config(int argc, char **argv)
 
 typedef struct {
     uv_loop_t *loop;
-    server_t *srv;  /* --threads 1 */
-    relay_t *relay; /* --threads N > 1 */
+    server_front_t front;   /* the connections, however they run */
+    server_direct_t direct; /* --threads 1: the context of the server's calls into chat */
     chat_hub_t *hub;
     store_t *store;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
+    uv_timer_t chat_timer; /* chat_tick, once a second */
     uint64_t drain_start;
     bool draining, stopped;
 } app_t;
@@ -252,19 +258,24 @@ static void finish(app_t *a)
     a->stopped = true;
     uv_timer_stop(&a->drain_timer);
     uv_close((uv_handle_t *)&a->drain_timer, NULL);
+    uv_close((uv_handle_t *)&a->chat_timer, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
-    if (a->relay)
-        relay_stop(a->relay);
-    else
-        server_stop(a->srv);
+    a->front.stop(a->front.ctx);
     /* Commits what is queued and answers what is pending, then releases the loop. */
     store_close(a->store);
 }
 
+/* Chat's periodic work: probing a store that failed, filling delivery gaps. */
+static void on_chat_tick(uv_timer_t *t)
+{
+    app_t *a = t->data;
+    chat_tick(a->hub);
+}
+
 static size_t ws_count(const app_t *a)
 {
-    return a->relay ? relay_ws_count(a->relay) : server_ws_count(a->srv);
+    return a->front.ws_count(a->front.ctx);
 }
 
 static void on_drain_tick(uv_timer_t *t)
@@ -285,18 +296,43 @@ static void on_signal(uv_signal_t *sig, int signum)
     log_info("signal %d: draining (%zu WebSocket connections)", signum, ws_count(a));
     a->draining = true;
     a->drain_start = clock_mono_ms();
-    if (a->relay)
-        relay_drain(a->relay);
-    else
-        server_drain(a->srv);
+    a->front.drain(a->front.ctx);
     uv_timer_start(&a->drain_timer, on_drain_tick, 0, 50);
 }
+
+/* ---- wiring ---- */
+
+/* One server on this loop; its calls go straight into chat. */
+static server_front_t start_direct(app_t *a, const server_config_t *sc)
+{
+    a->direct = (server_direct_t){a->hub, a->store};
+    server_chat_t chat = server_direct_chat(&a->direct);
+    server_t *s = server_start(a->loop, sc, &chat);
+    return s ? server_front(s) : (server_front_t){0};
+}
+
+/* The connection loops, each on its own thread; chat stays on this loop. */
+static server_front_t start_loops(app_t *a, const server_config_t *sc)
+{
+    server_loops_t *l = server_loops_start(a->loop, sc, a->hub, a->store, (unsigned)opt.threads);
+    return l ? server_loops_front(l) : (server_front_t){0};
+}
+
+/* A way for connections to meet chat: the hub's transport and what starts the connections
+ * (returning a front whose ctx is NULL when the address cannot be bound). */
+typedef struct {
+    const chat_transport_t *transport;
+    server_front_t (*start)(app_t *a, const server_config_t *sc);
+} wiring_t;
+
+static const wiring_t wiring_direct = {&server_transport, start_direct};
+static const wiring_t wiring_loops = {&server_loops_transport, start_loops};
 
 int main(int argc, char **argv)
 {
     opt.threads = uv_available_parallelism();
-    if (opt.threads > RELAY_THREADS_MAX)
-        opt.threads = RELAY_THREADS_MAX;
+    if (opt.threads > SERVER_LOOPS_MAX)
+        opt.threads = SERVER_LOOPS_MAX;
     if (parse_config(argc, argv) < 0)
         return 2;
     signal(SIGPIPE, SIG_IGN);
@@ -314,8 +350,8 @@ int main(int argc, char **argv)
                         (unsigned)opt.resume_max,
                         (unsigned)opt.presence_limit,
                         opt.max_outbound / 2};
-    bool threaded = opt.threads > 1;
-    a.hub = chat_new(a.store, &cc, threaded ? &relay_transport : &server_transport);
+    const wiring_t *w = opt.threads > 1 ? &wiring_loops : &wiring_direct;
+    a.hub = chat_new(a.store, &cc, w->transport);
     if (chat_load(a.hub) < 0) {
         log_error("cannot read the database %s", opt.db);
         store_close(a.store);
@@ -335,11 +371,8 @@ int main(int argc, char **argv)
         .echo_path = opt.echo_path,
         .deflate = strcmp(opt.deflate, "on") == 0,
     };
-    if (threaded)
-        a.relay = relay_start(a.loop, &sc, a.hub, a.store, (unsigned)opt.threads);
-    else
-        a.srv = server_start(a.loop, &sc, a.hub, a.store);
-    if (!a.srv && !a.relay) {
+    a.front = w->start(&a, &sc);
+    if (!a.front.ctx) {
         store_close(a.store);
         uv_run(a.loop, UV_RUN_DEFAULT);
         chat_free(a.hub);
@@ -348,21 +381,20 @@ int main(int argc, char **argv)
     uv_signal_init(a.loop, &a.sigterm);
     uv_signal_init(a.loop, &a.sigint);
     uv_timer_init(a.loop, &a.drain_timer);
-    a.sigterm.data = a.sigint.data = a.drain_timer.data = &a;
+    uv_timer_init(a.loop, &a.chat_timer);
+    a.sigterm.data = a.sigint.data = a.drain_timer.data = a.chat_timer.data = &a;
+    uv_timer_start(&a.chat_timer, on_chat_tick, 1000, 1000);
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
     chat_metrics_t cm;
     chat_metrics(a.hub, &cm);
     log_info(
         "parley listening on http://%s:%d (db %s, sync %s, %llu thread%s, general at seq %llu)",
-        opt.host, a.relay ? relay_port(a.relay) : server_port(a.srv), opt.db, opt.sync, opt.threads,
+        opt.host, a.front.port(a.front.ctx), opt.db, opt.sync, opt.threads,
         opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq);
 
     uv_run(a.loop, UV_RUN_DEFAULT);
-    if (a.relay)
-        relay_free(a.relay);
-    else
-        server_free(a.srv);
+    a.front.free(a.front.ctx);
     chat_free(a.hub);
     uv_loop_close(a.loop);
     log_info("stopped");

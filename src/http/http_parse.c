@@ -6,8 +6,12 @@
  * a value is appended straight to its header's string and trimmed when llhttp says it is
  * complete.
  *
- * Phases: HEAD (request line and headers), BODY (read and discarded), READY (a request is
+ * Phases: HEAD (request line and headers), BODY (read; kept or declined), READY (a request is
  * handed out, llhttp is paused right after it), CLOSED (the last request asked to close).
+ *
+ * A kept body is copied once, from llhttp's on_body spans into p->body. With Content-Length
+ * the buffer is allocated at its final size when the head completes (the length is known to
+ * be within max_body by then); a chunked body grows it by doubling, never past max_body + 1.
  * on_message_complete pauses llhttp (HPE_PAUSED); for an upgrade it lets llhttp stop by
  * itself (HPE_PAUSED_UPGRADE). Either way llhttp_get_error_pos tells where the request ends.
  *
@@ -169,6 +173,25 @@ static int on_header_value_complete(llhttp_t *h)
     return 0;
 }
 
+/* Makes room for need body bytes and the NUL after them. need <= max_body (checked by the
+ * caller), so the buffer never exceeds max_body + 1. Returns 0, or -1 when out of memory. */
+static int body_reserve(http_parser_t *p, uint64_t need)
+{
+    if (need + 1 <= p->body_cap)
+        return 0;
+    size_t cap = p->body_cap ? p->body_cap * 2 : 256;
+    if (cap < need + 1)
+        cap = (size_t)need + 1;
+    if (cap > p->max_body + 1)
+        cap = p->max_body + 1;
+    char *body = realloc(p->body, cap);
+    if (!body)
+        return -1;
+    p->body = body;
+    p->body_cap = cap;
+    return 0;
+}
+
 /* Splits the URL in place into path and query, and points the request at the headers. */
 static void fill_request(http_parser_t *p)
 {
@@ -212,15 +235,27 @@ static int on_headers_complete(llhttp_t *h)
     if (p->llhttp.content_length > p->max_body)
         return fail(p, 413);
     fill_request(p);
+    p->keep = !p->keep_body || p->keep_body(p->keep_ctx, &p->req);
+    /* The declared length, allocated once: the body then lands without a realloc. */
+    if (p->keep && (p->llhttp.flags & F_CONTENT_LENGTH) && p->llhttp.content_length > 0 &&
+        body_reserve(p, p->llhttp.content_length) < 0)
+        return fail(p, 500);
     return 0;
 }
 
 static int on_body(llhttp_t *h, const char *at, size_t n)
 {
-    (void)at;
     http_parser_t *p = parser_of(h);
+    uint64_t start = p->req.body_len;
     p->req.body_len += n;
-    return p->req.body_len > p->max_body ? fail(p, 413) : 0;
+    if (p->req.body_len > p->max_body)
+        return fail(p, 413);
+    if (!p->keep)
+        return 0;
+    if (body_reserve(p, p->req.body_len) < 0)
+        return fail(p, 500);
+    memcpy(p->body + start, at, n);
+    return 0;
 }
 
 static int on_message_complete(llhttp_t *h)
@@ -228,6 +263,10 @@ static int on_message_complete(llhttp_t *h)
     http_parser_t *p = parser_of(h);
     p->req.keep_alive = llhttp_should_keep_alive(h);
     p->req.upgrade_req = h->upgrade;
+    if (p->keep && p->req.body_len > 0) {
+        p->body[p->req.body_len] = '\0';
+        p->req.body = p->body;
+    }
     p->phase = PH_READY;
     /* After an upgrade llhttp pauses by itself, with HPE_PAUSED_UPGRADE. */
     return h->upgrade ? HPE_OK : HPE_PAUSED;
@@ -250,6 +289,10 @@ static void reset_request(http_parser_t *p)
     str_free(&p->url);
     for (int i = 0; i < HTTP_HDR_COUNT; i++)
         str_free(&p->hdr[i]);
+    free(p->body);
+    p->body = NULL;
+    p->body_cap = 0;
+    p->keep = false;
     p->req = (http_request_t){0};
     p->head_bytes = 0;
     p->nheaders = 0;
@@ -267,6 +310,12 @@ void http_parser_init(http_parser_t *p, size_t max_head, size_t max_body)
     p->max_body = max_body;
     p->cur = -1;
     p->phase = PH_HEAD;
+}
+
+void http_parser_keep_body(http_parser_t *p, http_keep_body_cb cb, void *ctx)
+{
+    p->keep_body = cb;
+    p->keep_ctx = ctx;
 }
 
 void http_parser_deinit(http_parser_t *p)

@@ -1,9 +1,11 @@
 /* http_parse - HTTP/1.1 request parser: llhttp does the parsing, this module collects.
  *
  * Bytes in, one request at a time out; no I/O, no logging. Each request yields its method,
- * version, path and query, keep-alive, whether it asks to switch protocols, and copies of the
- * few headers the server looks at. Every other header is checked by llhttp and dropped.
- * A body is read and discarded (only its length is kept), so keep-alive stays in sync.
+ * version, path and query, keep-alive, whether it asks to switch protocols, copies of the
+ * few headers the server looks at, and its body. Every other header is checked by llhttp and
+ * dropped. A body (Content-Length or chunked) is kept, in one buffer the parser owns, unless
+ * the caller's keep-body callback declines it when the head is complete; a declined body is
+ * still read through (only its length is counted), so keep-alive stays in sync.
  *
  * Limits, all decided as the bytes arrive (never by buffering first):
  *   - request head (request line, header lines and the blank line) over max_head bytes: 431
@@ -12,8 +14,9 @@
  *   - anything llhttp rejects, a version other than HTTP/1.x, whitespace in a header name
  *     (RFC 9112 5.1), an empty header name, or a second Host line (RFC 9112 3.2): 400
  *   - out of memory: 500 (returned, never aborts, so the codec can be fuzzed)
- * Heap use is a small multiple of max_head at most, and an idle parser between requests
- * holds none. p must not move in memory between init and deinit (llhttp points back to it). */
+ * Heap use is a small multiple of max_head, plus max_body + 1 while a kept body is read; an
+ * idle parser between requests holds none. p must not move in memory between init and deinit
+ * (llhttp points back to it). */
 #ifndef PARLEY_HTTP_PARSE_H
 #define PARLEY_HTTP_PARSE_H
 
@@ -43,7 +46,11 @@ typedef struct {
     const char *ws_protocol;   /* Sec-WebSocket-Protocol */
     const char *ws_extensions; /* Sec-WebSocket-Extensions */
     const char *origin;
-    uint64_t body_len; /* body bytes read and discarded */
+    /* The body's bytes when it was kept and is not empty, followed by a NUL that body_len
+     * does not count (a convenience for text bodies; the body itself may hold NULs); NULL
+     * when the request has no body or it was declined. Copied once, from the fed bytes. */
+    const char *body;
+    uint64_t body_len; /* body bytes read, kept or declined (at most max_body) */
     uint8_t method;    /* llhttp_method_t: HTTP_GET, HTTP_HEAD, ... */
     uint8_t http_major, http_minor;
     bool keep_alive;  /* llhttp_should_keep_alive: HTTP/1.1 unless "close", HTTP/1.0 only with
@@ -72,12 +79,21 @@ typedef struct {
     size_t cap;
 } http_str_t;
 
+/* Decides, once the head of a request is complete (everything but body is set in head,
+ * borrowed for the call), whether its body is kept. */
+typedef bool (*http_keep_body_cb)(void *ctx, const http_request_t *head);
+
 /* The parser. Defined here so that a connection can embed it; the fields are private. */
 typedef struct http_parser {
     llhttp_t llhttp; /* its settings are one static const table shared by all parsers */
     http_request_t req;
     http_str_t url;
     http_str_t hdr[HTTP_HDR_COUNT];
+    char *body;      /* the kept body, NULL until its first byte (or its length) is known */
+    size_t body_cap; /* bytes allocated at body, at most max_body + 1 */
+    bool keep;       /* this request's body is kept */
+    http_keep_body_cb keep_body;
+    void *keep_ctx;
     size_t max_head, max_body;
     size_t head_bytes;  /* bytes of the current head passed to llhttp so far */
     unsigned nheaders;  /* header lines in the current head */
@@ -89,9 +105,14 @@ typedef struct http_parser {
     uint8_t phase;      /* private: head, body, request ready, closed */
 } http_parser_t;
 
-/* Prepares p to read requests (max_head, max_body in bytes; max_head > 0). Allocates nothing;
- * cannot fail. */
+/* Prepares p to read requests (max_head, max_body in bytes; max_head > 0). Every body is kept
+ * until http_parser_keep_body says otherwise. Allocates nothing; cannot fail. */
 void http_parser_init(http_parser_t *p, size_t max_head, size_t max_body);
+
+/* From the next request head on, cb (with ctx, borrowed, outliving p) decides which bodies
+ * are kept; a request whose cb returns false gets body NULL. cb NULL: every body is kept.
+ * cb runs inside http_parser_feed and must not call into p. */
+void http_parser_keep_body(http_parser_t *p, http_keep_body_cb cb, void *ctx);
 
 /* Frees what p holds; a request it returned is invalid afterwards. p may be initialised again. */
 void http_parser_deinit(http_parser_t *p);
@@ -100,9 +121,9 @@ void http_parser_deinit(http_parser_t *p);
  * consumed, or -1 with *status set to 400, 413, 431 or 500.
  *
  * When a complete request (head and body) has been read, *req points to it (owned by p, see
- * http_request_t) and parsing stops right after it: the return value is where the request
- * ends in data. The caller answers the request, calls http_parser_next(), then feeds the
- * bytes after it (pipelining). Otherwise *req is NULL and all len bytes were consumed: feed
+ * http_request_t, its body included) and parsing stops right after it: the return value is where
+ * the request ends in data. The caller answers the request, calls http_parser_next(), then feeds
+ * the bytes after it (pipelining). Otherwise *req is NULL and all len bytes were consumed: feed
  * more when they arrive. Feeding again before http_parser_next() returns 0 and the same
  * request.
  *

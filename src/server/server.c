@@ -1,5 +1,11 @@
 /* server - HTTP routes, the WebSocket upgrade, the frame driver and the chat transport.
  *
+ * Requests are answered by the handlers of a route table (http_router) built at start:
+ * the echo route when configured, /ws and /ws/{client_id}, /healthz, /metrics and the
+ * embedded web client's files. Anything else is 404, or 405 with the Allow the table gives.
+ * No route reads a body yet: the parser's keep-body callback asks the table, so bodies are
+ * read through and dropped, costing no memory.
+ *
  * Each accepted socket gets an sconn_t, in one of three states:
  *   HTTP     reading requests (keep-alive); the handshake deadline runs from the first byte
  *            of each request (or the accept), so a slowloris cannot hold a socket;
@@ -9,8 +15,8 @@
  * The HTTP parser lives on the heap only while the connection speaks HTTP; a WebSocket
  * keeps just its frame parser, so an idle chat connection stays small.
  *
- * Invariant: chat_session_close is called only from net's on_close (a uv close callback),
- * never from inside a send, so the hub can iterate members while sending. */
+ * Invariant: chat's closed is called only from net's on_close (a uv close callback), never
+ * from inside a send, so the hub can iterate members while sending. */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -24,8 +30,9 @@
 #include "chat/chat.h"
 #include "http/http_parse.h"
 #include "http/http_response.h"
+#include "http/http_router.h"
 #include "net/net.h"
-#include "server/relay.h"
+#include "server/server_metrics.h"
 #include "ui/ui.h"
 #include "ws/ws_deflate.h"
 #include "ws/ws_frame.h"
@@ -48,12 +55,12 @@ typedef enum { SC_HTTP, SC_WS, SC_CLOSING } sc_state_t;
 struct server {
     net_server_t net;
     server_config_t cfg;
+    server_chat_t chat;
+    http_router_t router;
     ws_limits_t limits;
-    chat_hub_t *hub;
-    store_t *store;
     size_t nws; /* this loop's WebSockets */
     uint64_t slow_closed, ws_opened;
-    server_shared_t *shared; /* &own, or the relay's for every loop */
+    server_shared_t *shared; /* &own, or the one every loop of the process shares */
     server_shared_t own;
     ws_deflate_config_t dcfg;
     ws_inflater_t *inflater; /* shared: clients never keep context (we impose it) */
@@ -66,12 +73,7 @@ struct server {
 typedef struct {
     net_conn_t *nc;
     server_t *srv;
-    /* The chat side: a session on this loop (one loop), or a link to the hub's loop
-     * (--threads); never both, so they share the space. */
-    union {
-        chat_session_t *session;
-        relay_link_t *link;
-    };
+    void *session;    /* chat's handle (server_chat_t open), NULL before the upgrade */
     uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
     uint64_t ping_ms; /* when our keep-alive ping went out */
     uint8_t state;
@@ -261,7 +263,7 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len);
 
 /* ---- HTTP ---- */
 
-void server_local_metrics(const server_t *s, server_metrics_t *m)
+void server_conn_metrics(const server_t *s, server_conn_metrics_t *m)
 {
     m->connections = s->net.nconns;
     m->websockets = s->nws;
@@ -271,71 +273,67 @@ void server_local_metrics(const server_t *s, server_metrics_t *m)
     m->slow_closed = s->slow_closed;
 }
 
-static void metrics(sconn_t *c, bool keep_alive, bool head_only)
+/* This loop's connection counters, completed by chat (and, with several loops, summed). */
+static void gather_metrics(server_t *s, server_metrics_t *m)
 {
-    server_t *s = c->srv;
-    server_metrics_t m = {0};
-    if (s->cfg.relay) {
-        relay_metrics(s->cfg.relay, &m);
-    } else {
-        server_local_metrics(s, &m);
-        store_stats_t st;
-        store_stats(s->store, &st);
-        chat_metrics_t cm;
-        chat_metrics(s->hub, &cm);
-        m.online = cm.online;
-        m.published = cm.published;
-        m.delivered = cm.delivered;
-        m.appends = st.appends;
-        m.commits = st.commits;
-        m.queued = st.queued;
-        m.general_seq = cm.general_seq;
-    }
+    *m = (server_metrics_t){0};
+    server_conn_metrics(s, &m->conn);
+    s->chat.metrics(s->chat.ctx, m);
+}
+
+/* Keep-alive for the answer to r: never while draining, so connections go. */
+static bool keep_alive(const sconn_t *c, const http_request_t *r)
+{
+    return r->keep_alive && !atomic_load(&c->srv->shared->draining);
+}
+
+static void serve_metrics(void *ctx, const http_request_t *r, const http_match_t *match)
+{
+    (void)match;
+    sconn_t *c = ctx;
+    server_metrics_t m;
+    gather_metrics(c->srv, &m);
     buf_t b = BUF_INIT;
-    buf_appendf(&b,
-                "# HELP parley_connections Open TCP connections.\n"
-                "# TYPE parley_connections gauge\nparley_connections %zu\n"
-                "# HELP parley_websockets Open WebSocket connections.\n"
-                "# TYPE parley_websockets gauge\nparley_websockets %zu\n"
-                "# TYPE parley_online_users gauge\nparley_online_users %zu\n"
-                "# TYPE parley_accepted_total counter\nparley_accepted_total %llu\n"
-                "# TYPE parley_messages_published_total counter\n"
-                "parley_messages_published_total %llu\n"
-                "# TYPE parley_messages_delivered_total counter\n"
-                "parley_messages_delivered_total %llu\n"
-                "# TYPE parley_slow_consumers_closed_total counter\n"
-                "parley_slow_consumers_closed_total %llu\n"
-                "# TYPE parley_store_appends_total counter\nparley_store_appends_total %llu\n"
-                "# TYPE parley_store_commits_total counter\nparley_store_commits_total %llu\n"
-                "# TYPE parley_store_queued gauge\nparley_store_queued %llu\n"
-                "# TYPE parley_bytes_in_total counter\nparley_bytes_in_total %llu\n"
-                "# TYPE parley_bytes_out_total counter\nparley_bytes_out_total %llu\n"
-                "# TYPE parley_channel_last_seq gauge\n"
-                "parley_channel_last_seq{channel=\"general\"} %llu\n",
-                m.connections, m.websockets, m.online, (unsigned long long)m.accepted,
-                (unsigned long long)m.published, (unsigned long long)m.delivered,
-                (unsigned long long)m.slow_closed, (unsigned long long)m.appends,
-                (unsigned long long)m.commits, (unsigned long long)m.queued,
-                (unsigned long long)m.bytes_in, (unsigned long long)m.bytes_out,
-                (unsigned long long)m.general_seq);
-    respond(c, 200, "text/plain; version=0.0.4", b.data, b.len, keep_alive, NULL, head_only);
+    server_metrics_render(&m, &b);
+    respond(c, 200, "text/plain; version=0.0.4", b.data, b.len, keep_alive(c, r), NULL,
+            r->method == HTTP_HEAD);
     buf_deinit(&b);
 }
 
-/* "/ws" -> JSON or line mode; "/ws/{id}" -> client-id mode (id into out). -1: not a ws path;
- * -2: a ws path with a bad client id. */
-static int ws_route(const char *path, char *id, size_t idcap)
+/* 503 while draining (a load balancer stops sending) or while chat cannot commit. */
+static void serve_healthz(void *ctx, const http_request_t *r, const http_match_t *match)
 {
-    if (strcmp(path, "/ws") == 0 || strcmp(path, "/ws/") == 0)
-        return CHAT_MODE_AUTO;
-    if (strncmp(path, "/ws/", 4) != 0)
-        return -1;
-    const char *p = path + 4;
-    size_t n = strlen(p);
-    if (!chat_client_id_valid(p, n) || n >= idcap)
-        return -2;
-    memcpy(id, p, n + 1);
-    return CHAT_MODE_CLIENTID;
+    (void)match;
+    sconn_t *c = ctx;
+    int status = 503;
+    const char *body = "{\"status\":\"draining\"}";
+    if (!atomic_load(&c->srv->shared->draining)) {
+        server_metrics_t m;
+        gather_metrics(c->srv, &m);
+        if (m.chat.available) {
+            status = 200;
+            body = "{\"status\":\"ok\"}";
+        } else {
+            body = "{\"status\":\"unavailable\"}";
+        }
+    }
+    respond(c, status, "application/json", body, strlen(body), keep_alive(c, r),
+            "Cache-Control: no-store\r\n", r->method == HTTP_HEAD);
+}
+
+static void serve_file(void *ctx, const http_request_t *r, const http_match_t *match)
+{
+    sconn_t *c = ctx;
+    const ui_file_t *f = match->item;
+    respond(c, 200, f->content_type, f->data, f->len, keep_alive(c, r),
+            "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n",
+            r->method == HTTP_HEAD);
+}
+
+static const void *file_lookup(const void *data, const char *path)
+{
+    (void)data;
+    return ui_find(path);
 }
 
 /* Validates the RFC 6455 4.2.1 handshake; answers the failure itself. */
@@ -368,6 +366,8 @@ static bool handshake_ok(sconn_t *c, const http_request_t *r)
 /* Mode of the echo route: no chat session, every message echoed with its opcode. */
 #define MODE_ECHO 100
 
+/* Answers the handshake and switches c to WebSocket. The request (and the parser it lives
+ * in) is released here: client_id must not point into it. */
 static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *client_id)
 {
     char accept[WS_ACCEPT_SIZE];
@@ -408,50 +408,86 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     }
     if (mode == CHAT_MODE_AUTO && v1)
         mode = CHAT_MODE_JSON;
-    if (c->srv->cfg.relay)
-        c->link = relay_conn_open(c->srv->cfg.relay, c, mode, client_id);
-    else
-        c->session = chat_open(c->srv->hub, c, (chat_mode_t)mode, client_id);
+    server_chat_t *chat = &c->srv->chat;
+    c->session = chat->open(chat->ctx, c, (chat_mode_t)mode, client_id);
 }
 
-/* Answers one request. Returns true when the connection switched to WebSocket. */
-static bool handle_request(sconn_t *c, const http_request_t *r)
+/* The conformance echo route: any method reaches the handshake, which refuses all but GET. */
+static void serve_echo(void *ctx, const http_request_t *r, const http_match_t *match)
 {
-    server_t *s = c->srv;
-    bool draining = atomic_load(&s->shared->draining);
-    bool ka = r->keep_alive && !draining;
-    bool head = r->method == HTTP_HEAD;
+    (void)match;
+    sconn_t *c = ctx;
+    if (handshake_ok(c, r))
+        upgrade(c, r, MODE_ECHO, "");
+}
+
+/* "/ws" and "/ws/" -> JSON or line mode; "/ws/{id}" -> client-id mode. Every method comes
+ * here, so that a plain request to a WebSocket path learns why (426), as it always has. */
+static void serve_ws(void *ctx, const http_request_t *r, const http_match_t *match)
+{
+    sconn_t *c = ctx;
     char id[40] = "";
-    const char *echo = s->cfg.echo_path;
-    int mode = echo && echo[0] && strcmp(r->path, echo) == 0 ? MODE_ECHO
-                                                             : ws_route(r->path, id, sizeof(id));
-    if (mode == -2) {
-        respond_json(c, 404, "{\"error\":\"client id must be 1-32 of A-Za-z0-9_-\"}", ka, NULL);
-        return false;
+    int mode = CHAT_MODE_AUTO;
+    if (match->param_len > 0) {
+        if (!chat_client_id_valid(match->param, match->param_len) ||
+            match->param_len >= sizeof(id)) {
+            respond_json(c, 404, "{\"error\":\"client id must be 1-32 of A-Za-z0-9_-\"}",
+                         keep_alive(c, r), NULL);
+            return;
+        }
+        memcpy(id, match->param, match->param_len + 1);
+        mode = CHAT_MODE_CLIENTID;
     }
-    if (mode >= 0) {
-        if (!handshake_ok(c, r))
-            return false;
+    if (handshake_ok(c, r))
         upgrade(c, r, mode, id);
-        return true;
+}
+
+/* The table every request goes through; see the top of this file. */
+static int add_routes(server_t *s)
+{
+    const uint64_t get = HTTP_ROUTE_METHOD(HTTP_GET), any = HTTP_ROUTE_ANY_METHOD;
+    const http_route_t routes[] = {
+        {.path = "/ws", .methods = any, .handler = serve_ws},
+        {.path = "/ws/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_ws},
+        {.path = "/healthz", .methods = get, .handler = serve_healthz},
+        {.path = "/metrics", .methods = get, .handler = serve_metrics},
+        {.lookup = file_lookup, .methods = get, .handler = serve_file},
+    };
+    /* Added first, so that it wins over a route of the same path, as it always has. */
+    const char *echo = s->cfg.echo_path;
+    if (echo && echo[0]) {
+        http_route_t er = {.path = echo, .methods = any, .handler = serve_echo};
+        if (http_router_add(&s->router, &er) < 0)
+            return -1;
     }
-    const ui_file_t *f = ui_find(r->path);
-    bool known = f || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/metrics") == 0;
-    if (!known) {
-        respond_json(c, 404, "{\"error\":\"not found\"}", ka, NULL);
-    } else if (r->method != HTTP_GET && r->method != HTTP_HEAD) {
-        respond_json(c, 405, "{\"error\":\"method not allowed\"}", ka, "Allow: GET, HEAD\r\n");
-    } else if (f) {
-        respond(c, 200, f->content_type, f->data, f->len, ka,
-                "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n", head);
-    } else if (strcmp(r->path, "/healthz") == 0) {
-        const char *body = draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}";
-        respond(c, draining ? 503 : 200, "application/json", body, strlen(body), ka,
-                "Cache-Control: no-store\r\n", head);
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (http_router_add(&s->router, &routes[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* The parser's keep-body callback: a body is stored only for a route that reads it. */
+static bool keep_body(void *ctx, const http_request_t *head)
+{
+    server_t *s = ctx;
+    return http_router_takes_body(&s->router, head->method, head->path);
+}
+
+/* Answers one request: its route's handler, or 404, or 405 with Allow. */
+static void handle_request(sconn_t *c, const http_request_t *r)
+{
+    http_match_t m;
+    int status = http_router_find(&c->srv->router, r->method, r->path, &m);
+    if (status == 0) {
+        m.route->handler(c, r, &m);
+    } else if (status == 404) {
+        respond_json(c, 404, "{\"error\":\"not found\"}", keep_alive(c, r), NULL);
     } else {
-        metrics(c, ka, head);
+        char allow[256], extra[300] = "";
+        if (http_router_allow(m.allow, allow, sizeof(allow)) >= 0)
+            snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+        respond_json(c, 405, "{\"error\":\"method not allowed\"}", keep_alive(c, r), extra);
     }
-    return false;
 }
 
 static void on_http(sconn_t *c, uint8_t *data, size_t len)
@@ -470,8 +506,10 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
             return;
         data += n;
         len -= (size_t)n;
-        if (handle_request(c, req)) {
-            /* Bytes after the upgrade request are the first frames. */
+        handle_request(c, req);
+        if (c->upgraded) {
+            /* Bytes after the upgrade request are the first frames. The parser is gone, and
+             * chat may already have closed the session (a name taken): state is not enough. */
             if (len)
                 on_ws(c, data, len);
             return;
@@ -512,12 +550,8 @@ static void on_ws(sconn_t *c, uint8_t *data, size_t len)
             }
             if (c->echo)
                 echo_message(c, ev.opcode, ev.data, ev.len);
-            else if (c->srv->cfg.relay)
-                relay_conn_message(c->link, ev.opcode, ev.data, ev.len);
-            else if (ev.opcode == WS_OP_TEXT)
-                chat_text(c->session, (const char *)ev.data, ev.len);
             else
-                chat_binary(c->session, ev.data, ev.len);
+                c->srv->chat.message(c->srv->chat.ctx, c->session, ev.opcode, ev.data, ev.len);
             break;
         case WS_EV_PING:
             send_control(c, WS_OP_PONG, ev.data, ev.len);
@@ -570,6 +604,7 @@ static void on_open(net_conn_t *nc)
     c->mark_ms = clock_mono_ms();
     c->http = xmalloc(sizeof(*c->http));
     http_parser_init(c->http, s->cfg.max_header, s->cfg.max_body);
+    http_parser_keep_body(c->http, keep_body, s);
     nc->data = c;
 }
 
@@ -589,10 +624,8 @@ static void on_data(net_conn_t *nc, uint8_t *data, size_t len)
 static void on_close(net_conn_t *nc)
 {
     sconn_t *c = nc->data;
-    if (c->srv->cfg.relay && c->link)
-        relay_conn_closed(c->link);
-    else if (!c->srv->cfg.relay && c->session)
-        chat_close(c->session);
+    if (c->session)
+        c->srv->chat.closed(c->srv->chat.ctx, c->session);
     if (c->upgraded) {
         ws_parser_deinit(&c->ws);
         c->srv->nws--;
@@ -633,24 +666,24 @@ static void on_tick(net_conn_t *nc, uint64_t now)
 static void on_drain(net_conn_t *nc)
 {
     sconn_t *c = nc->data;
-    if (c->state != SC_WS)
-        return;
-    if (c->srv->cfg.relay && c->link)
-        relay_conn_drained(c->link);
-    else if (!c->srv->cfg.relay && c->session)
-        chat_drained(c->session);
+    if (c->state == SC_WS && c->session)
+        c->srv->chat.drained(c->srv->chat.ctx, c->session);
 }
 
 static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_drain};
 
 /* ---- lifetime ---- */
 
-server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *hub, store_t *store)
+server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server_chat_t *chat)
 {
     server_t *s = xcalloc(1, sizeof(*s));
     s->cfg = *cfg;
-    s->hub = hub;
-    s->store = store;
+    s->chat = *chat;
+    http_router_init(&s->router);
+    if (add_routes(s) < 0) {
+        log_error("routes: out of memory");
+        exit(1);
+    }
     s->shared = cfg->shared ? cfg->shared : &s->own;
     s->limits.max_frame = cfg->max_frame;
     s->limits.max_message = cfg->max_frame;
@@ -712,5 +745,38 @@ void server_free(server_t *s)
     }
     ws_inflater_free(s->inflater);
     ws_deflater_free(s->deflater);
+    http_router_deinit(&s->router);
     free(s);
+}
+
+/* ---- the front main drives ---- */
+
+static int front_port(void *ctx)
+{
+    return server_port(ctx);
+}
+
+static void front_drain(void *ctx)
+{
+    server_drain(ctx);
+}
+
+static size_t front_ws_count(void *ctx)
+{
+    return server_ws_count(ctx);
+}
+
+static void front_stop(void *ctx)
+{
+    server_stop(ctx);
+}
+
+static void front_free(void *ctx)
+{
+    server_free(ctx);
+}
+
+server_front_t server_front(server_t *s)
+{
+    return (server_front_t){s, front_port, front_drain, front_ws_count, front_stop, front_free};
 }

@@ -1,8 +1,13 @@
-/* server - walks each connection from HTTP through the WebSocket upgrade to a chat session:
- * the one module that knows net, http, ws and chat together (DESIGN.md). It answers the
- * plain HTTP routes (web client, /healthz, /metrics), performs the RFC 6455 handshake,
- * drives the frame parser, enforces timeouts from the sweep, and is the chat hub's
- * transport (sending frames, closing with a code, closing slow consumers with 1013). */
+/* server - the connection driver: walks each connection from HTTP through the WebSocket
+ * upgrade to chat, the one module that knows net, http and ws together (DESIGN.md). It routes
+ * the plain HTTP requests (web client, /healthz, /metrics) through an http_router, performs
+ * the RFC 6455 handshake, drives the frame parser, enforces timeouts from the sweep, and is
+ * the transport of chat's sessions on its connections (sending frames, closing with a code,
+ * closing slow consumers with 1013).
+ *
+ * It reaches chat only through the server_chat_t it is started with (server_chat.h), so it
+ * runs the same whether chat is on its own loop (server_direct) or on another thread's
+ * (server_loops, which builds on this header, never the reverse). */
 #ifndef PARLEY_SERVER_H
 #define PARLEY_SERVER_H
 
@@ -13,21 +18,13 @@
 #include <uv.h>
 
 #include "chat/chat.h"
+#include "server/server_chat.h"
 
-typedef struct relay_worker relay_worker_t;
-
-/* State every loop of one parley process shares (with --threads, the relay owns it). */
+/* State every server of one process shares, whichever loop runs it. */
 typedef struct {
     atomic_bool draining; /* /healthz 503, upgrades refused */
     atomic_size_t ws;     /* open WebSocket connections, all loops together */
 } server_shared_t;
-
-/* What /metrics reports. */
-typedef struct {
-    size_t connections, websockets, online;
-    uint64_t accepted, published, delivered, slow_closed, appends, commits, queued, bytes_in,
-        bytes_out, general_seq;
-} server_metrics_t;
 
 typedef struct {
     const char *host;
@@ -41,39 +38,53 @@ typedef struct {
     unsigned idle_timeout_ms;
     const char *echo_path; /* "" or NULL: no echo route (conformance suites only) */
     bool deflate;          /* offer permessage-deflate (RFC 7692) */
-    /* Set by the relay for its connection loops; NULL/0 for a single-loop server. */
-    relay_worker_t *relay; /* chat traffic goes through the relay, not to a local hub */
-    server_shared_t *shared;
-    uint8_t reuseport; /* net_config_t's: 1 first listener of the group, 2 the others */
+    /* Set by whoever runs several servers in one process; NULL/0 for a lone server. */
+    server_shared_t *shared; /* NULL: the server keeps its own */
+    uint8_t reuseport;       /* net_config_t's: 1 first listener of the group, 2 the others */
 } server_config_t;
 
 typedef struct server server_t;
 
-/* The transport the hub must be created with; its conn pointers are the server's. */
+/* The transport a hub must be created with when its sessions' conn pointers are this
+ * module's connections (server_direct). Call it on the connection's loop only. */
 extern const chat_transport_t server_transport;
 
-/* Listens and serves. Returns NULL after logging when the address cannot be bound. A relay
- * worker's server (cfg->relay set) has no hub and no store: pass NULL. */
-server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, chat_hub_t *hub,
-                       store_t *store);
+/* Listens on loop and serves, handing chat traffic to chat (copied; its ctx borrowed and
+ * outliving the server). Returns NULL after logging when the address cannot be bound. */
+server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server_chat_t *chat);
 int server_port(const server_t *s);
 /* Shutdown, first step: /healthz says 503, upgrades get 503, every WebSocket gets close
  * 1001. Returns immediately. */
 void server_drain(server_t *s);
-/* WebSocket connections still open. */
+/* WebSocket connections still open (of every server sharing cfg->shared). */
 size_t server_ws_count(const server_t *s);
 /* Closes the listener and every connection. Their close callbacks still use s: run the
  * loop until it has no more handles before server_free. */
 void server_stop(server_t *s);
 void server_free(server_t *s);
 
-/* For the relay, on the connection's loop thread. conn is a transport conn pointer. */
+/* What main drives, whichever way the connections run: one server on main's loop
+ * (server_front), or the connection loops (server_loops_front). Each call is made on the
+ * loop main runs; free after that loop has no more handles. */
+typedef struct {
+    void *ctx;
+    int (*port)(void *ctx);
+    void (*drain)(void *ctx);
+    size_t (*ws_count)(void *ctx);
+    void (*stop)(void *ctx);
+    void (*free)(void *ctx);
+} server_front_t;
+
+/* s behind the front main drives (as server_port, server_drain, ... on s). */
+server_front_t server_front(server_t *s);
+
+/* For whoever runs the server's loop, on that loop's thread; conn is a transport conn
+ * pointer (an open connection of this module). */
 /* Reading on or off (inbound flow control). */
 void server_conn_read(void *conn, bool on);
 /* Closes conn as a slow consumer: its backlog dropped, close 1013. */
 void server_conn_slow(void *conn);
-/* This loop's own part of the metrics: connections, WebSockets, accepted, bytes, slow
- * consumers closed. */
-void server_local_metrics(const server_t *s, server_metrics_t *m);
+/* This server's own connection counters. */
+void server_conn_metrics(const server_t *s, server_conn_metrics_t *m);
 
 #endif

@@ -3,15 +3,17 @@
  * Input layout:
  *   byte 0     configuration: bits 0-1 max_head (64, 256, 1024, 8192); bits 2-3 max_body
  *              (0, 16, 1000, 1 MiB); bit 4 decline upgrades (answer and go on reading HTTP,
- *              RFC 9110 7.8) instead of handing the rest of the stream to another protocol
+ *              RFC 9110 7.8) instead of handing the rest of the stream to another protocol;
+ *              bits 5-6 which bodies are kept: 0 all (no callback), 1 none, 2 those of
+ *              paths of odd length, 3 all (through a callback)
  *   bytes 1-4  piece sizes for the split pass (1 + b % 64 each, used in turn)
  *   the rest   the byte stream a client sent
  *
  * The stream goes through http_parser_feed twice, as a server would drive it: whole, then in
  * pieces (each in its own exact-size heap buffer, so ASan sees a read past what has arrived).
  * Every request is checked, logged and answered with http_parser_next; the logs of the two
- * passes (each request's fields and where it ends in the stream, the final error status, an
- * accepted upgrade) must be equal.
+ * passes (each request's fields, its kept body's bytes and where it ends in the stream, the
+ * final error status, an accepted upgrade) must be equal.
  *
  * Invariants checked (abort() on a violation):
  *   - the count returned is within the input; with no request, all of it was consumed;
@@ -19,6 +21,8 @@
  *   - feeding again before http_parser_next returns 0 and the same request;
  *   - a request: HTTP/1.x, path without '?' or '#', query without '#', body_len within
  *     max_body and within the request's bytes, header values trimmed of spaces and tabs;
+ *   - its body: NULL when declined or empty, else body_len bytes followed by a NUL; the
+ *     keep-body callback ran once for it, before any of its body;
  *   - after a request with keep_alive false, every byte is consumed and no request comes.
  * No state is kept between inputs; the parser is deinitialised after each pass (LeakSanitizer
  * checks that nothing stays allocated). */
@@ -45,8 +49,11 @@ typedef struct {
     http_parser_t p;
     size_t max_head, max_body;
     bool decline_upgrade;
-    bool closed;      /* a request with keep_alive false was answered */
-    size_t req_start; /* stream offset where the current request starts */
+    unsigned keep_mode; /* bits 5-6 of the configuration byte */
+    unsigned asked;     /* keep-body calls since the last request was handed out */
+    bool last_kept;     /* what the last call answered */
+    bool closed;        /* a request with keep_alive false was answered */
+    size_t req_start;   /* stream offset where the current request starts */
     text_t log;
 } drive_t;
 
@@ -96,6 +103,32 @@ static void put_hdr(text_t *t, const char *name, const char *v)
     put(t, v, n);
 }
 
+static bool keep_cb(void *ctx, const http_request_t *head)
+{
+    drive_t *d = ctx;
+    if (head->body || head->body_len)
+        fail("keep-body callback after the body started");
+    d->asked++;
+    d->last_kept = d->keep_mode == 1 ? false : d->keep_mode == 2 ? strlen(head->path) % 2 : true;
+    return d->last_kept;
+}
+
+/* Logs the body; checks it against what the callback answered. */
+static void check_body(drive_t *d, const http_request_t *r)
+{
+    bool kept = d->keep_mode == 0 || d->last_kept;
+    if (d->keep_mode != 0 && d->asked != 1)
+        fail("keep-body callback not called exactly once for a request");
+    d->asked = 0;
+    if ((r->body != NULL) != (kept && r->body_len > 0))
+        fail("body NULL when it should be kept, or set when declined or empty");
+    if (r->body && r->body[r->body_len] != '\0')
+        fail("kept body not followed by a NUL");
+    putf(&d->log, " body=%d:", r->body != NULL);
+    if (r->body)
+        put(&d->log, r->body, (size_t)r->body_len);
+}
+
 static void check_request(drive_t *d, const http_request_t *r, size_t end)
 {
     if (!r->path)
@@ -122,6 +155,7 @@ static void check_request(drive_t *d, const http_request_t *r, size_t end)
     put_hdr(t, "protocol", r->ws_protocol);
     put_hdr(t, "extensions", r->ws_extensions);
     put_hdr(t, "origin", r->origin);
+    check_body(d, r);
     put(t, "\n", 1);
 }
 
@@ -190,7 +224,10 @@ static void drive_init(drive_t *d, uint8_t cfg)
     d->max_head = head_max[cfg & 3];
     d->max_body = body_max[(cfg >> 2) & 3];
     d->decline_upgrade = (cfg & 0x10) != 0;
+    d->keep_mode = (cfg >> 5) & 3;
     http_parser_init(&d->p, d->max_head, d->max_body);
+    if (d->keep_mode != 0)
+        http_parser_keep_body(&d->p, keep_cb, d);
 }
 
 static void drive_deinit(drive_t *d)

@@ -1,5 +1,5 @@
 /* test_http_parse - the request parser, fed every input whole, byte by byte and at every
- * two-way split point; each way must give the same requests, statuses and offsets. */
+ * two-way split point; each way must give the same requests, bodies, statuses and offsets. */
 #include "http/http_parse.h"
 
 #include <stdbool.h>
@@ -30,18 +30,59 @@ static void append(char *out, size_t cap, const char *s)
     (void)snprintf(out + n, cap - n, "%s", s);
 }
 
+/* Which bodies the parser keeps (its keep-body callback). */
+typedef enum { KEEP_ALL, KEEP_NONE, KEEP_PATH_K } keep_t;
+
+static bool keep_none(void *ctx, const http_request_t *head)
+{
+    (void)ctx;
+    (void)head;
+    return false;
+}
+
+/* Keeps the bodies of paths starting with /k: the callback sees the head. */
+static bool keep_path_k(void *ctx, const http_request_t *head)
+{
+    (void)ctx;
+    return strncmp(head->path, "/k", 2) == 0 && head->body == NULL;
+}
+
+/* A kept body as ":<bytes>", non-printable bytes as \xNN; checks the NUL after it. */
+static void describe_body(char *out, size_t cap, const http_request_t *r)
+{
+    if (!r->body) {
+        append(out, cap, r->body_len ? " declined" : "");
+        return;
+    }
+    CHECK(r->body_len > 0);
+    CHECK(r->body[r->body_len] == '\0');
+    append(out, cap, ":");
+    for (uint64_t i = 0; i < r->body_len; i++) {
+        unsigned char ch = (unsigned char)r->body[i];
+        char e[8];
+        if (ch >= 0x20 && ch < 0x7f)
+            (void)snprintf(e, sizeof(e), "%c", ch);
+        else
+            (void)snprintf(e, sizeof(e), "\\x%02x", ch);
+        append(out, cap, e);
+    }
+}
+
 static void describe(char *out, size_t cap, const http_request_t *r)
 {
     char line[1024];
     (void)snprintf(line, sizeof(line),
                    "[m=%u v=%u.%u path=%s query=%s host=%s upgrade=%s connection=%s key=%s "
-                   "version=%s protocol=%s ext=%s origin=%s body=%llu ka=%d up=%d]",
+                   "version=%s protocol=%s ext=%s origin=%s body=%llu",
                    r->method, r->http_major, r->http_minor, r->path, r->query ? r->query : "-",
                    r->host ? r->host : "-", r->upgrade ? r->upgrade : "-",
                    r->connection ? r->connection : "-", r->ws_key ? r->ws_key : "-",
                    r->ws_version ? r->ws_version : "-", r->ws_protocol ? r->ws_protocol : "-",
                    r->ws_extensions ? r->ws_extensions : "-", r->origin ? r->origin : "-",
-                   (unsigned long long)r->body_len, r->keep_alive, r->upgrade_req);
+                   (unsigned long long)r->body_len);
+    append(out, cap, line);
+    describe_body(out, cap, r);
+    (void)snprintf(line, sizeof(line), " ka=%d up=%d]", r->keep_alive, r->upgrade_req);
     append(out, cap, line);
 }
 
@@ -49,10 +90,12 @@ static void describe(char *out, size_t cap, const http_request_t *r)
  * as a server would, and describes what happened: the requests, then "error=N" or, for an
  * upgrade, "upgrade@offset" (where the new protocol starts in the input). */
 static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts, size_t max_head,
-                size_t max_body, char *out, size_t cap)
+                size_t max_body, keep_t keep, char *out, size_t cap)
 {
     http_parser_t p;
     http_parser_init(&p, max_head, max_body);
+    if (keep != KEEP_ALL)
+        http_parser_keep_body(&p, keep == KEEP_NONE ? keep_none : keep_path_k, NULL);
     out[0] = '\0';
     size_t start = 0;
     for (size_t c = 0; c <= ncuts; c++) {
@@ -90,8 +133,8 @@ done:
 }
 
 /* Whole, byte by byte, and at every two-way split: every way must give `expect`. */
-static void check_splits(const char *in, size_t len, size_t max_head, size_t max_body,
-                         const char *expect)
+static void check_splits_keep(const char *in, size_t len, size_t max_head, size_t max_body,
+                              keep_t keep, const char *expect)
 {
     size_t cap = 16384;
     char *got = malloc(cap);
@@ -103,14 +146,14 @@ static void check_splits(const char *in, size_t len, size_t max_head, size_t max
         return;
     }
 
-    run(in, len, NULL, 0, max_head, max_body, got, cap);
+    run(in, len, NULL, 0, max_head, max_body, keep, got, cap);
     CHECK_EQ_STR(got, expect);
     if (strcmp(got, expect) != 0)
         (void)fprintf(stderr, "  whole: got    %s\n         expect %s\n", got, expect);
 
     for (size_t i = 1; i < len; i++)
         cuts[i - 1] = i;
-    run(in, len, cuts, len ? len - 1 : 0, max_head, max_body, got, cap);
+    run(in, len, cuts, len ? len - 1 : 0, max_head, max_body, keep, got, cap);
     CHECK_EQ_STR(got, expect);
     if (strcmp(got, expect) != 0)
         (void)fprintf(stderr, "  byte by byte: got %s\n", got);
@@ -118,7 +161,7 @@ static void check_splits(const char *in, size_t len, size_t max_head, size_t max
     bool all_same = true;
     for (size_t k = 1; k < len; k++) {
         cuts[0] = k;
-        run(in, len, cuts, 1, max_head, max_body, got, cap);
+        run(in, len, cuts, 1, max_head, max_body, keep, got, cap);
         if (strcmp(got, expect) != 0) {
             if (all_same)
                 (void)fprintf(stderr, "  split at %zu: got %s\n", k, got);
@@ -128,6 +171,12 @@ static void check_splits(const char *in, size_t len, size_t max_head, size_t max
     CHECK(all_same);
     free(got);
     free(cuts);
+}
+
+static void check_splits(const char *in, size_t len, size_t max_head, size_t max_body,
+                         const char *expect)
+{
+    check_splits_keep(in, len, max_head, max_body, KEEP_ALL, expect);
 }
 
 #define CHECK_SPLITS(lit, expect) check_splits((lit), sizeof(lit) - 1, HEAD_MAX, BODY_MAX, (expect))
@@ -347,7 +396,7 @@ TEST(test_obs_fold_and_trailers)
     CHECK_SPLITS("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                  "3\r\nabc\r\n0\r\nHost: evil\r\nOrigin: evil\r\n\r\n",
                  "[m=3 v=1.1 path=/ query=- host=h upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=3 ka=1 up=0]");
+                 "protocol=- ext=- origin=- body=3:abc ka=1 up=0]");
 }
 
 TEST(test_malformed)
@@ -461,42 +510,85 @@ TEST(test_header_count_limit)
     }
 }
 
-TEST(test_body_discarded)
+/* The fields every request below shares, up to "body=". */
+#define NOHDR "query=- host=- upgrade=- connection=- key=- version=- protocol=- ext=- origin=- "
+
+TEST(test_body_kept)
 {
+    /* Content-Length, then a pipelined request: the body is exactly its bytes. */
     CHECK_SPLITS("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /y HTTP/1.1\r\n\r\n",
-                 "[m=3 v=1.1 path=/x query=- host=- upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=5 ka=1 up=0]"
-                 "[m=1 v=1.1 path=/y query=- host=- upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+                 "[m=3 v=1.1 path=/x " NOHDR "body=5:hello ka=1 up=0]"
+                 "[m=1 v=1.1 path=/y " NOHDR "body=0 ka=1 up=0]");
+    /* Chunked, with an extension and a trailer: the chunks joined, nothing of the framing. */
     CHECK_SPLITS("PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 "4;ext=1\r\nabcd\r\n2\r\nef\r\n0\r\n\r\nGET /y HTTP/1.1\r\n\r\n",
-                 "[m=4 v=1.1 path=/x query=- host=- upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=6 ka=1 up=0]"
-                 "[m=1 v=1.1 path=/y query=- host=- upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+                 "4;ext=1\r\nabcd\r\n2\r\nef\r\n0\r\nX-T: 1\r\n\r\nGET /y HTTP/1.1\r\n\r\n",
+                 "[m=4 v=1.1 path=/x " NOHDR "body=6:abcdef ka=1 up=0]"
+                 "[m=1 v=1.1 path=/y " NOHDR "body=0 ka=1 up=0]");
+    /* Binary bytes (a NUL, CR, LF) are body like any other. */
+    static const char bin[] = "POST /b HTTP/1.1\r\nContent-Length: 4\r\n\r\na\0\r\n";
+    check_splits(bin, sizeof(bin) - 1, HEAD_MAX, BODY_MAX,
+                 "[m=3 v=1.1 path=/b " NOHDR "body=4:a\\x00\\x0d\\x0a ka=1 up=0]");
+    /* Two bodies back to back, and an empty one: each request has its own. */
+    CHECK_SPLITS("POST /1 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+                 "POST /2 HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
+                 "POST /3 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                 "POST /4 HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nxy",
+                 "[m=3 v=1.1 path=/1 " NOHDR "body=3:abc ka=1 up=0]"
+                 "[m=3 v=1.1 path=/2 " NOHDR "body=0 ka=1 up=0]"
+                 "[m=3 v=1.1 path=/3 " NOHDR "body=0 ka=1 up=0]"
+                 "[m=3 v=1.1 path=/4 query=- host=- upgrade=- connection=close key=- "
+                 "version=- protocol=- ext=- origin=- body=2:xy ka=0 up=0]");
+    /* A body on a GET is read like any other (whether to use it is the route's business). */
+    CHECK_SPLITS("GET /g HTTP/1.1\r\nContent-Length: 1\r\n\r\nzGET /h HTTP/1.1\r\n\r\n",
+                 "[m=1 v=1.1 path=/g " NOHDR "body=1:z ka=1 up=0]"
+                 "[m=1 v=1.1 path=/h " NOHDR "body=0 ka=1 up=0]");
+}
+
+TEST(test_body_declined)
+{
+    /* Declined bodies are read through and counted: the next request is still found. */
+    static const char in[] = "POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+                             "POST /k HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "2\r\nok\r\n0\r\n\r\n"
+                             "PUT /y HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "1\r\nq\r\n0\r\n\r\nGET /z HTTP/1.1\r\n\r\n";
+    check_splits_keep(in, sizeof(in) - 1, HEAD_MAX, BODY_MAX, KEEP_NONE,
+                      "[m=3 v=1.1 path=/x " NOHDR "body=5 declined ka=1 up=0]"
+                      "[m=3 v=1.1 path=/k " NOHDR "body=2 declined ka=1 up=0]"
+                      "[m=4 v=1.1 path=/y " NOHDR "body=1 declined ka=1 up=0]"
+                      "[m=1 v=1.1 path=/z " NOHDR "body=0 ka=1 up=0]");
+    /* Decided per request, from its head. */
+    check_splits_keep(in, sizeof(in) - 1, HEAD_MAX, BODY_MAX, KEEP_PATH_K,
+                      "[m=3 v=1.1 path=/x " NOHDR "body=5 declined ka=1 up=0]"
+                      "[m=3 v=1.1 path=/k " NOHDR "body=2:ok ka=1 up=0]"
+                      "[m=4 v=1.1 path=/y " NOHDR "body=1 declined ka=1 up=0]"
+                      "[m=1 v=1.1 path=/z " NOHDR "body=0 ka=1 up=0]");
+    /* The limit holds for declined bodies too. */
+    static const char big[] = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "3\r\nabc\r\n2\r\nde\r\n";
+    check_splits_keep(big, sizeof(big) - 1, HEAD_MAX, 4, KEEP_NONE, "error=413");
 }
 
 TEST(test_body_beyond_head_window)
 {
     /* The head limit bounds the head only: a body longer than max_head still passes. */
-    char in[512];
+    char in[512], expect[1024];
     int len = snprintf(in, sizeof(in),
                        "POST / HTTP/1.1\r\nContent-Length: 300\r\n\r\n%300d"
                        "GET /n HTTP/1.1\r\n\r\n",
                        7);
-    check_splits(in, (size_t)len, 64, BODY_MAX,
-                 "[m=3 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=300 ka=1 up=0]"
-                 "[m=1 v=1.1 path=/n query=- host=- upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+    (void)snprintf(expect, sizeof(expect),
+                   "[m=3 v=1.1 path=/ " NOHDR "body=300:%300d ka=1 up=0]"
+                   "[m=1 v=1.1 path=/n " NOHDR "body=0 ka=1 up=0]",
+                   7);
+    check_splits(in, (size_t)len, 64, BODY_MAX, expect);
     /* An upgrade with a body: the new protocol starts after the body. */
     static const char up[] = "POST /ws HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\n"
                              "Content-Length: 2\r\n\r\nabNEW";
-    char expect[512];
     (void)snprintf(
         expect, sizeof(expect),
         "[m=3 v=1.1 path=/ws query=- host=- upgrade=x connection=upgrade key=- version=- "
-        "protocol=- ext=- origin=- body=2 ka=1 up=1]upgrade@%zu",
+        "protocol=- ext=- origin=- body=2:ab ka=1 up=1]upgrade@%zu",
         sizeof(up) - 1 - 3);
     check_splits(up, sizeof(up) - 1, HEAD_MAX, BODY_MAX, expect);
 }
@@ -507,16 +599,85 @@ TEST(test_body_limit)
      * any of the body arrives. */
     static const char at[] = "POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd";
     check_splits(at, sizeof(at) - 1, HEAD_MAX, 4,
-                 "[m=3 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
-                 "protocol=- ext=- origin=- body=4 ka=1 up=0]");
+                 "[m=3 v=1.1 path=/ " NOHDR "body=4:abcd ka=1 up=0]");
     static const char over[] = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n";
     check_splits(over, sizeof(over) - 1, HEAD_MAX, 4, "error=413");
     CHECK_SPLITS("POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", "error=413");
-    /* Chunked: counted as it arrives. */
+    CHECK_SPLITS("POST / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n", "error=400");
+    /* Chunked: counted as it arrives, so the 413 comes with the byte past the limit. */
     static const char chunked[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                                   "3\r\nabc\r\n2\r\nde\r\n";
     check_splits(chunked, sizeof(chunked) - 1, HEAD_MAX, 4, "error=413");
     check_splits(chunked, sizeof(chunked) - 1, HEAD_MAX, 5, "");
+    static const char chunked_at[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                     "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    check_splits(chunked_at, sizeof(chunked_at) - 1, HEAD_MAX, 5,
+                 "[m=3 v=1.1 path=/ " NOHDR "body=5:abcde ka=1 up=0]");
+    /* No body allowed at all. */
+    check_splits(at, sizeof(at) - 1, HEAD_MAX, 0, "error=413");
+    static const char empty[] = "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+    check_splits(empty, sizeof(empty) - 1, HEAD_MAX, 0,
+                 "[m=3 v=1.1 path=/ " NOHDR "body=0 ka=1 up=0]");
+}
+
+TEST(test_body_malformed)
+{
+    /* Chunk framing llhttp refuses: a bad size, a size overflow, data longer than its size,
+     * a missing CRLF after the data; Content-Length with chunked (RFC 9112 6.3). */
+    CHECK_SPLITS("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "error=400");
+    CHECK_SPLITS("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "fffffffffffffffff\r\n",
+                 "error=400");
+    CHECK_SPLITS("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "error=400");
+    CHECK_SPLITS("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab0\r\n\r\n",
+                 "error=400");
+    CHECK_SPLITS("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3\r\nabc\r\n0\r\n\r\n",
+                 "error=400");
+    /* Chunked not last is not a framing a request may use (RFC 9112 6.3). */
+    CHECK_SPLITS("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "error=400");
+    /* A body that never finishes: no request, everything consumed, nothing leaked. */
+    CHECK_SPLITS("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", "");
+    CHECK_SPLITS("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "");
+}
+
+/* A big body fed byte by byte: one allocation of its final size (Content-Length), and the
+ * buffer is gone once the request is released. */
+TEST(test_body_one_buffer)
+{
+    enum { N = 50000 };
+    char head[128];
+    int hl = snprintf(head, sizeof(head), "PUT /big HTTP/1.1\r\nContent-Length: %d\r\n\r\n", N);
+    char *in = malloc((size_t)hl + N);
+    if (!in) {
+        CHECK(!"out of memory in the test");
+        return;
+    }
+    memcpy(in, head, (size_t)hl);
+    for (int i = 0; i < N; i++)
+        in[hl + i] = (char)('a' + i % 26);
+    http_parser_t p;
+    http_parser_init(&p, HEAD_MAX, N);
+    http_request_t *r = NULL;
+    int status = 0;
+    const char *first = NULL;
+    for (int i = 0; i < hl + N && !r; i++) {
+        CHECK_EQ_INT(http_parser_feed(&p, in + i, 1, &r, &status), 1);
+        if (i >= hl && !first)
+            first = p.body;
+        CHECK(i < hl || p.body == first);
+    }
+    CHECK(r != NULL);
+    CHECK_EQ_INT(p.body_cap, N + 1);
+    if (r) {
+        CHECK_EQ_INT(r->body_len, N);
+        CHECK(r->body == first);
+        CHECK_EQ_MEM(r->body, r->body_len, in + hl, N);
+    }
+    http_parser_next(&p);
+    CHECK(p.body == NULL);
+    http_parser_deinit(&p);
+    free(in);
 }
 
 TEST(test_keep_alive_semantics)
@@ -564,9 +725,12 @@ int main(void)
     RUN(test_injection);
     RUN(test_head_limit);
     RUN(test_header_count_limit);
-    RUN(test_body_discarded);
+    RUN(test_body_kept);
+    RUN(test_body_declined);
     RUN(test_body_beyond_head_window);
     RUN(test_body_limit);
+    RUN(test_body_malformed);
+    RUN(test_body_one_buffer);
     RUN(test_keep_alive_semantics);
     RUN(test_leading_empty_lines);
     return TEST_MAIN_END();

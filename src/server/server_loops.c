@@ -1,10 +1,11 @@
-/* relay - connection loops on their own threads, the hub on the main loop; see relay.h.
+/* server_loops - connection loops on their own threads, the hub on the main loop; see
+ * server_loops.h.
  *
  * Thread ownership: a link's conn, paused and paused_next belong to its connection loop;
  * session, posted and hub_closed to the hub; applied, queued and inbound are atomics written
- * by one side and read by the other. A worker's `gone` and the hub's handles belong to the
+ * by one side and read by the other. A worker's `running` and the hub's handles belong to the
  * hub; the snapshots are under `lock`. */
-#include "server/relay.h"
+#include "server/server_loops.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -34,43 +35,46 @@ enum {
     DOWN_STOP,
 };
 
-struct relay_link {
-    relay_worker_t *w;
-    void *conn;                /* loop: the server's connection, NULL once closed */
-    relay_link_t *paused_next; /* loop: on w->paused while reading is stopped */
-    bool paused;               /* loop */
-    bool hub_closed;           /* hub: a close went down, later frames are pointless */
-    chat_session_t *session;   /* hub */
-    size_t posted;             /* hub: frame bytes sent down */
-    atomic_size_t applied;     /* loop -> hub: frame bytes handed to the connection */
-    atomic_size_t queued;      /* loop -> hub: the connection's queue after its last frame */
-    atomic_size_t inbound;     /* loop -> hub: message bytes sent up, not yet handled */
+typedef struct link link_t;
+typedef struct worker worker_t;
+
+struct link {
+    worker_t *w;
+    void *conn;              /* loop: the server's connection, NULL once closed */
+    link_t *paused_next;     /* loop: on w->paused while reading is stopped */
+    bool paused;             /* loop */
+    bool hub_closed;         /* hub: a close went down, later frames are pointless */
+    chat_session_t *session; /* hub */
+    size_t posted;           /* hub: frame bytes sent down */
+    atomic_size_t applied;   /* loop -> hub: frame bytes handed to the connection */
+    atomic_size_t queued;    /* loop -> hub: the connection's queue after its last frame */
+    atomic_size_t inbound;   /* loop -> hub: message bytes sent up, not yet handled */
 };
 
-struct relay_worker {
-    relay_t *r;
+struct worker {
+    server_loops_t *r;
     unsigned idx;
     uv_loop_t loop;
     uv_thread_t thread;
     server_t *srv;
     net_mailbox_t up, down;
     uv_prepare_t turn; /* loop: resumes paused links, snapshots metrics */
-    relay_link_t *paused;
-    server_metrics_t snap; /* under r->lock */
-    bool running;          /* hub: the thread was started and not yet joined */
+    link_t *paused;
+    server_conn_metrics_t snap; /* under r->lock */
+    bool running;               /* hub: the thread was started and not yet joined */
 };
 
-struct relay {
+struct server_loops {
     uv_loop_t *loop;
     chat_hub_t *hub;
     store_t *store;
     server_config_t cfg;
     server_shared_t shared;
     unsigned n, running;
-    relay_worker_t *w;
+    worker_t *w;
     uv_prepare_t turn; /* hub: snapshots its metrics */
     uv_mutex_t lock;
-    server_metrics_t hub_snap; /* under lock */
+    server_metrics_t hub_snap; /* under lock: the chat and store parts */
     bool stopping;
     int port;
 };
@@ -96,7 +100,7 @@ static void release_down(net_mail_t *m)
 }
 
 /* Posts to a connection loop; once its thread is joined, the item is released here. */
-static void down(relay_worker_t *w, uint8_t type, relay_link_t *l, void *b, uint16_t code)
+static void down(worker_t *w, uint8_t type, link_t *l, void *b, uint16_t code)
 {
     net_mail_t m = {type, code, l, b, 0};
     if (w->running)
@@ -107,7 +111,7 @@ static void down(relay_worker_t *w, uint8_t type, relay_link_t *l, void *b, uint
 
 static void rt_send(void *conn, blob_t *frame)
 {
-    relay_link_t *l = conn;
+    link_t *l = conn;
     if (l->hub_closed)
         return;
     /* Frames on their way down count against the bound like a queue's bytes do: a
@@ -124,7 +128,7 @@ static void rt_send(void *conn, blob_t *frame)
 
 static void rt_close(void *conn, uint16_t code, const char *reason)
 {
-    relay_link_t *l = conn;
+    link_t *l = conn;
     if (l->hub_closed)
         return;
     l->hub_closed = true;
@@ -133,7 +137,7 @@ static void rt_close(void *conn, uint16_t code, const char *reason)
 
 static void rt_send_bulk(void *conn, blob_t *frame)
 {
-    relay_link_t *l = conn;
+    link_t *l = conn;
     if (l->hub_closed)
         return;
     l->posted += frame->len;
@@ -142,26 +146,26 @@ static void rt_send_bulk(void *conn, blob_t *frame)
 
 static size_t rt_backlog(void *conn)
 {
-    relay_link_t *l = conn;
+    link_t *l = conn;
     size_t applied = atomic_load_explicit(&l->applied, memory_order_relaxed);
     return l->posted - applied + atomic_load_explicit(&l->queued, memory_order_relaxed);
 }
 
 static void rt_want_drain(void *conn)
 {
-    relay_link_t *l = conn;
+    link_t *l = conn;
     if (!l->hub_closed)
         down(l->w, DOWN_WANT_DRAIN, l, NULL, 0);
 }
 
-const chat_transport_t relay_transport = {rt_send, rt_close, rt_send_bulk, rt_backlog,
-                                          rt_want_drain};
+const chat_transport_t server_loops_transport = {rt_send, rt_close, rt_send_bulk, rt_backlog,
+                                                 rt_want_drain};
 
 /* The connection loop has ended (its last item): join its thread, close the hub's ends of
  * its mailboxes, and release whatever it will never read. */
-static void worker_gone(relay_worker_t *w)
+static void worker_gone(worker_t *w)
 {
-    relay_t *r = w->r;
+    server_loops_t *r = w->r;
     uv_thread_join(&w->thread);
     w->running = false;
     r->running--;
@@ -177,11 +181,11 @@ static void worker_gone(relay_worker_t *w)
 
 static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
 {
-    relay_worker_t *w = mb->data;
-    relay_t *r = w->r;
+    worker_t *w = mb->data;
+    server_loops_t *r = w->r;
     for (size_t i = 0; i < n; i++) {
         net_mail_t *m = &items[i];
-        relay_link_t *l = m->a;
+        link_t *l = m->a;
         switch (m->type) {
         case UP_OPEN:
             /* A stopping hub opens nothing: the store is closing. */
@@ -219,49 +223,55 @@ static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
     }
 }
 
-static void on_hub_turn(uv_prepare_t *p)
+/* What the connection loops' /metrics and /healthz read of the hub and the store. */
+static void snapshot_hub(server_loops_t *r)
 {
-    relay_t *r = p->data;
     store_stats_t st;
     store_stats(r->store, &st);
     chat_metrics_t cm;
     chat_metrics(r->hub, &cm);
     uv_mutex_lock(&r->lock);
-    r->hub_snap.online = cm.online;
-    r->hub_snap.published = cm.published;
-    r->hub_snap.delivered = cm.delivered;
-    r->hub_snap.appends = st.appends;
-    r->hub_snap.commits = st.commits;
-    r->hub_snap.queued = st.queued;
-    r->hub_snap.general_seq = cm.general_seq;
+    r->hub_snap.chat = cm;
+    r->hub_snap.store_appends = st.appends;
+    r->hub_snap.store_commits = st.commits;
+    r->hub_snap.store_queued = st.queued;
     uv_mutex_unlock(&r->lock);
 }
 
-/* ---- connection-loop side ---- */
+static void on_hub_turn(uv_prepare_t *p)
+{
+    snapshot_hub(p->data);
+}
 
-static void up(relay_worker_t *w, uint8_t type, relay_link_t *l, void *b, size_t n, uint16_t code)
+/* ---- connection-loop side: the server_chat_t of each loop's server ---- */
+
+static void up(worker_t *w, uint8_t type, link_t *l, void *b, size_t n, uint16_t code)
 {
     net_mail_t m = {type, code, l, b, n};
     net_mailbox_put(&w->up, &m);
 }
 
-relay_link_t *relay_conn_open(relay_worker_t *w, void *conn, int mode, const char *client_id)
+static void *loop_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id)
 {
-    relay_link_t *l = xcalloc(1, sizeof(*l));
+    worker_t *w = ctx;
+    link_t *l = xcalloc(1, sizeof(*l));
     l->w = w;
     l->conn = conn;
     up(w, UP_OPEN, l, client_id && client_id[0] ? xstrdup(client_id) : NULL, 0, (uint16_t)mode);
     return l;
 }
 
-void relay_conn_message(relay_link_t *l, int opcode, const uint8_t *data, size_t len)
+/* The data is copied: the frame parser's buffer is reused as soon as this returns. */
+static void loop_message(void *ctx, void *session, int opcode, const uint8_t *data, size_t len)
 {
+    (void)ctx;
+    link_t *l = session;
     char *copy = xmalloc(len + 1);
     memcpy(copy, data, len);
     copy[len] = '\0';
     size_t before = atomic_fetch_add_explicit(&l->inbound, len, memory_order_relaxed);
     up(l->w, UP_MESSAGE, l, copy, len, (uint16_t)opcode);
-    if (before + len > RELAY_INBOUND_MAX && !l->paused) {
+    if (before + len > SERVER_LOOPS_INBOUND_MAX && !l->paused) {
         /* The hub is behind on this connection's messages: stop reading it until the hub
          * catches up (checked each loop turn), so nothing piles up unbounded. */
         l->paused = true;
@@ -271,17 +281,21 @@ void relay_conn_message(relay_link_t *l, int opcode, const uint8_t *data, size_t
     }
 }
 
-void relay_conn_drained(relay_link_t *l)
+static void loop_drained(void *ctx, void *session)
 {
+    (void)ctx;
+    link_t *l = session;
     atomic_store_explicit(&l->queued, 0, memory_order_relaxed);
     up(l->w, UP_DRAINED, l, NULL, 0, 0);
 }
 
-void relay_conn_closed(relay_link_t *l)
+static void loop_closed(void *ctx, void *session)
 {
-    relay_worker_t *w = l->w;
+    (void)ctx;
+    link_t *l = session;
+    worker_t *w = l->w;
     if (l->paused) {
-        relay_link_t **pp = &w->paused;
+        link_t **pp = &w->paused;
         while (*pp != l)
             pp = &(*pp)->paused_next;
         *pp = l->paused_next;
@@ -291,7 +305,7 @@ void relay_conn_closed(relay_link_t *l)
     up(w, UP_CLOSED, l, NULL, 0, 0);
 }
 
-static void apply_frame(relay_link_t *l, blob_t *frame, bool bulk)
+static void apply_frame(link_t *l, blob_t *frame, bool bulk)
 {
     if (l->conn) {
         if (bulk)
@@ -304,7 +318,7 @@ static void apply_frame(relay_link_t *l, blob_t *frame, bool bulk)
     blob_unref(frame);
 }
 
-static void worker_stop(relay_worker_t *w)
+static void worker_stop(worker_t *w)
 {
     server_stop(w->srv);
     uv_close((uv_handle_t *)&w->turn, NULL);
@@ -316,10 +330,10 @@ static void worker_stop(relay_worker_t *w)
 
 static void on_down(net_mailbox_t *mb, net_mail_t *items, size_t n)
 {
-    relay_worker_t *w = mb->data;
+    worker_t *w = mb->data;
     for (size_t i = 0; i < n; i++) {
         net_mail_t *m = &items[i];
-        relay_link_t *l = m->a;
+        link_t *l = m->a;
         switch (m->type) {
         case DOWN_SEND:
         case DOWN_BULK:
@@ -354,10 +368,11 @@ static void on_down(net_mailbox_t *mb, net_mail_t *items, size_t n)
 
 static void on_worker_turn(uv_prepare_t *p)
 {
-    relay_worker_t *w = p->data;
-    for (relay_link_t **pp = &w->paused; *pp;) {
-        relay_link_t *l = *pp;
-        if (atomic_load_explicit(&l->inbound, memory_order_relaxed) < RELAY_INBOUND_MAX / 2) {
+    worker_t *w = p->data;
+    for (link_t **pp = &w->paused; *pp;) {
+        link_t *l = *pp;
+        if (atomic_load_explicit(&l->inbound, memory_order_relaxed) <
+            SERVER_LOOPS_INBOUND_MAX / 2) {
             *pp = l->paused_next;
             l->paused = false;
             server_conn_read(l->conn, true);
@@ -365,8 +380,8 @@ static void on_worker_turn(uv_prepare_t *p)
             pp = &l->paused_next;
         }
     }
-    server_metrics_t m = {0};
-    server_local_metrics(w->srv, &m);
+    server_conn_metrics_t m = {0};
+    server_conn_metrics(w->srv, &m);
     uv_mutex_lock(&w->r->lock);
     w->snap = m;
     uv_mutex_unlock(&w->r->lock);
@@ -374,7 +389,7 @@ static void on_worker_turn(uv_prepare_t *p)
 
 static void worker_main(void *arg)
 {
-    relay_worker_t *w = arg;
+    worker_t *w = arg;
     uv_run(&w->loop, UV_RUN_DEFAULT);
     server_free(w->srv);
     w->srv = NULL;
@@ -384,26 +399,29 @@ static void worker_main(void *arg)
     uv_loop_close(&w->loop);
 }
 
-void relay_metrics(relay_worker_t *w, server_metrics_t *out)
+/* The hub's numbers and every loop's connection counters, as of each loop's last turn (the
+ * calling loop's own included, rather than its live ones, so that the sum is of one kind). */
+static void loop_metrics(void *ctx, server_metrics_t *out)
 {
-    relay_t *r = w->r;
+    worker_t *w = ctx;
+    server_loops_t *r = w->r;
     uv_mutex_lock(&r->lock);
     *out = r->hub_snap;
     for (unsigned i = 0; i < r->n; i++) {
-        const server_metrics_t *s = &r->w[i].snap;
-        out->connections += s->connections;
-        out->websockets += s->websockets;
-        out->accepted += s->accepted;
-        out->bytes_in += s->bytes_in;
-        out->bytes_out += s->bytes_out;
-        out->slow_closed += s->slow_closed;
+        const server_conn_metrics_t *s = &r->w[i].snap;
+        out->conn.connections += s->connections;
+        out->conn.websockets += s->websockets;
+        out->conn.accepted += s->accepted;
+        out->conn.bytes_in += s->bytes_in;
+        out->conn.bytes_out += s->bytes_out;
+        out->conn.slow_closed += s->slow_closed;
     }
     uv_mutex_unlock(&r->lock);
 }
 
 /* ---- lifetime ---- */
 
-static int worker_init(relay_t *r, relay_worker_t *w, unsigned idx)
+static int worker_init(server_loops_t *r, worker_t *w, unsigned idx)
 {
     w->r = r;
     w->idx = idx;
@@ -411,11 +429,11 @@ static int worker_init(relay_t *r, relay_worker_t *w, unsigned idx)
     if (rc != 0)
         return rc;
     server_config_t cfg = r->cfg;
-    cfg.relay = w;
     cfg.shared = &r->shared;
     cfg.reuseport = idx == 0 ? 1 : 2;
     cfg.port = idx == 0 ? r->cfg.port : r->port;
-    w->srv = server_start(&w->loop, &cfg, NULL, NULL);
+    server_chat_t chat = {w, loop_open, loop_message, loop_drained, loop_closed, loop_metrics};
+    w->srv = server_start(&w->loop, &cfg, &chat);
     if (!w->srv) {
         uv_run(&w->loop, UV_RUN_DEFAULT); /* lets the listener's close finish */
         uv_loop_close(&w->loop);
@@ -431,12 +449,12 @@ static int worker_init(relay_t *r, relay_worker_t *w, unsigned idx)
     return 0;
 }
 
-relay_t *relay_start(uv_loop_t *hub_loop, const server_config_t *cfg, chat_hub_t *hub,
-                     store_t *store, unsigned threads)
+server_loops_t *server_loops_start(uv_loop_t *hub_loop, const server_config_t *cfg, chat_hub_t *hub,
+                                   store_t *store, unsigned threads)
 {
-    if (threads > RELAY_THREADS_MAX)
-        threads = RELAY_THREADS_MAX;
-    relay_t *r = xcalloc(1, sizeof(*r));
+    if (threads > SERVER_LOOPS_MAX)
+        threads = SERVER_LOOPS_MAX;
+    server_loops_t *r = xcalloc(1, sizeof(*r));
     r->loop = hub_loop;
     r->hub = hub;
     r->store = store;
@@ -449,7 +467,7 @@ relay_t *relay_start(uv_loop_t *hub_loop, const server_config_t *cfg, chat_hub_t
             log_error("cannot start connection loop %u", i);
             /* Nothing runs yet: stop the loops made so far on this thread. */
             for (unsigned j = 0; j < i; j++) {
-                relay_worker_t *w = &r->w[j];
+                worker_t *w = &r->w[j];
                 worker_stop(w);
                 net_mailbox_close_consumer(&w->up);
                 net_mailbox_close_producer(&w->down);
@@ -468,11 +486,13 @@ relay_t *relay_start(uv_loop_t *hub_loop, const server_config_t *cfg, chat_hub_t
             return NULL;
         }
     }
+    /* Before the first request: /healthz must not read an empty snapshot as "unavailable". */
+    snapshot_hub(r);
     uv_prepare_init(hub_loop, &r->turn);
     r->turn.data = r;
     uv_prepare_start(&r->turn, on_hub_turn);
     for (unsigned i = 0; i < threads; i++) {
-        relay_worker_t *w = &r->w[i];
+        worker_t *w = &r->w[i];
         w->running = true;
         r->running++;
         uv_thread_create(&w->thread, worker_main, w);
@@ -480,31 +500,31 @@ relay_t *relay_start(uv_loop_t *hub_loop, const server_config_t *cfg, chat_hub_t
     return r;
 }
 
-int relay_port(const relay_t *r)
+int server_loops_port(const server_loops_t *r)
 {
     return r->port;
 }
 
-void relay_drain(relay_t *r)
+void server_loops_drain(server_loops_t *r)
 {
     atomic_store(&r->shared.draining, true);
     for (unsigned i = 0; i < r->n; i++)
         down(&r->w[i], DOWN_DRAIN, NULL, NULL, 0);
 }
 
-size_t relay_ws_count(const relay_t *r)
+size_t server_loops_ws_count(const server_loops_t *r)
 {
     return atomic_load(&r->shared.ws);
 }
 
-void relay_stop(relay_t *r)
+void server_loops_stop(server_loops_t *r)
 {
     if (r->stopping)
         return;
     r->stopping = true;
     uv_prepare_stop(&r->turn); /* the store closes next: no more stats from it */
     for (unsigned i = 0; i < r->n; i++) {
-        relay_worker_t *w = &r->w[i];
+        worker_t *w = &r->w[i];
         down(w, DOWN_STOP, NULL, NULL, 0);
         net_mailbox_flush(&w->down);
         /* The loop reads nothing after "stop" and closes its end of the mailbox: waking it
@@ -515,7 +535,7 @@ void relay_stop(relay_t *r)
     }
 }
 
-void relay_free(relay_t *r)
+void server_loops_free(server_loops_t *r)
 {
     for (unsigned i = 0; i < r->n; i++) {
         net_mailbox_deinit(&r->w[i].up);
@@ -524,4 +544,36 @@ void relay_free(relay_t *r)
     uv_mutex_destroy(&r->lock);
     free(r->w);
     free(r);
+}
+
+/* ---- the front main drives ---- */
+
+static int front_port(void *ctx)
+{
+    return server_loops_port(ctx);
+}
+
+static void front_drain(void *ctx)
+{
+    server_loops_drain(ctx);
+}
+
+static size_t front_ws_count(void *ctx)
+{
+    return server_loops_ws_count(ctx);
+}
+
+static void front_stop(void *ctx)
+{
+    server_loops_stop(ctx);
+}
+
+static void front_free(void *ctx)
+{
+    server_loops_free(ctx);
+}
+
+server_front_t server_loops_front(server_loops_t *l)
+{
+    return (server_front_t){l, front_port, front_drain, front_ws_count, front_stop, front_free};
 }

@@ -1,0 +1,57 @@
+/* server_chat - the one door between the connection driver (server.c) and chat.
+ *
+ * The driver walks a connection from HTTP to an established WebSocket and then hands chat
+ * what arrives on it, through a server_chat_t: five calls and the context they share. It
+ * never calls chat, the hub or the store by name, and it knows neither implementation:
+ *   server_direct   --threads 1: each call goes straight into chat/chat.h on the driver's
+ *                   own loop, which is also the hub's;
+ *   server_loops    --threads N: the driver runs on a connection loop of its own thread, and
+ *                   each call crosses to the hub's loop through a mailbox.
+ * Chat answers a connection through the chat_transport_t its hub was created with
+ * (server_transport, or server_loops_transport), not through this interface.
+ *
+ * Every call is made on the driver's loop thread. The session handle is the
+ * implementation's, opaque to the driver: it is what open returned, and it is passed to
+ * message, drained and closed for that connection only. */
+#ifndef PARLEY_SERVER_CHAT_H
+#define PARLEY_SERVER_CHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chat/chat.h"
+
+/* The connection side of /metrics: one loop's, or every loop's together. */
+typedef struct {
+    size_t connections, websockets;
+    uint64_t accepted, slow_closed, bytes_in, bytes_out;
+} server_conn_metrics_t;
+
+/* What /metrics and /healthz report. */
+typedef struct {
+    server_conn_metrics_t conn;
+    chat_metrics_t chat; /* chat.available false: /healthz 503 "unavailable" */
+    uint64_t store_appends, store_commits, store_queued;
+} server_metrics_t;
+
+typedef struct {
+    void *ctx; /* the implementation's, passed to every call; borrowed, outliving the driver */
+    /* A WebSocket was established on conn (the driver's connection, valid until closed):
+     * opens its chat session in mode (client_id: the /ws/{client_id} route's id, "" for
+     * others) and returns the session handle, never NULL. */
+    void *(*open)(void *ctx, void *conn, chat_mode_t mode, const char *client_id);
+    /* A whole message arrived: opcode WS_OP_TEXT (valid UTF-8) or WS_OP_BINARY; data is
+     * borrowed for the call. */
+    void (*message)(void *ctx, void *session, int opcode, const uint8_t *data, size_t len);
+    /* The connection's outbound queue emptied after chat asked (transport want_drain). */
+    void (*drained)(void *ctx, void *session);
+    /* The connection is gone; session must not be used afterwards. Called from the
+     * connection's close callback, never from inside a transport call. */
+    void (*closed)(void *ctx, void *session);
+    /* Fills the chat and store parts of *m. m->conn holds the calling loop's own numbers on
+     * entry; an implementation that runs several connection loops replaces them with the
+     * sum of every loop's. */
+    void (*metrics)(void *ctx, server_metrics_t *m);
+} server_chat_t;
+
+#endif

@@ -1,0 +1,49 @@
+/* server_direct - the single-loop server_chat_t: straight calls into chat/chat.h; see
+ * server_direct.h. The session handle is the chat_session_t itself. */
+#include "server/server_direct.h"
+
+#include "ws/ws_frame.h"
+
+static void *direct_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id)
+{
+    server_direct_t *d = ctx;
+    return chat_open(d->hub, conn, mode, client_id);
+}
+
+static void direct_message(void *ctx, void *session, int opcode, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    if (opcode == WS_OP_TEXT)
+        chat_text(session, (const char *)data, len);
+    else
+        chat_binary(session, data, len);
+}
+
+static void direct_drained(void *ctx, void *session)
+{
+    (void)ctx;
+    chat_drained(session);
+}
+
+static void direct_closed(void *ctx, void *session)
+{
+    (void)ctx;
+    chat_close(session);
+}
+
+static void direct_metrics(void *ctx, server_metrics_t *m)
+{
+    server_direct_t *d = ctx;
+    chat_metrics(d->hub, &m->chat);
+    store_stats_t st;
+    store_stats(d->store, &st);
+    m->store_appends = st.appends;
+    m->store_commits = st.commits;
+    m->store_queued = st.queued;
+}
+
+server_chat_t server_direct_chat(server_direct_t *d)
+{
+    return (server_chat_t){
+        d, direct_open, direct_message, direct_drained, direct_closed, direct_metrics};
+}

@@ -1,0 +1,36 @@
+/* server_metrics - the /metrics text; see server_metrics.h. One format string keeps every
+ * name, type and value of the page in one place, in the order it is served. */
+#include "server/server_metrics.h"
+
+void server_metrics_render(const server_metrics_t *m, buf_t *out)
+{
+    const server_conn_metrics_t *n = &m->conn;
+    buf_appendf(out,
+                "# HELP parley_connections Open TCP connections.\n"
+                "# TYPE parley_connections gauge\nparley_connections %zu\n"
+                "# HELP parley_websockets Open WebSocket connections.\n"
+                "# TYPE parley_websockets gauge\nparley_websockets %zu\n"
+                "# TYPE parley_online_users gauge\nparley_online_users %zu\n"
+                "# TYPE parley_accepted_total counter\nparley_accepted_total %llu\n"
+                "# TYPE parley_messages_published_total counter\n"
+                "parley_messages_published_total %llu\n"
+                "# TYPE parley_messages_delivered_total counter\n"
+                "parley_messages_delivered_total %llu\n"
+                "# TYPE parley_slow_consumers_closed_total counter\n"
+                "parley_slow_consumers_closed_total %llu\n"
+                "# TYPE parley_store_appends_total counter\nparley_store_appends_total %llu\n"
+                "# TYPE parley_store_commits_total counter\nparley_store_commits_total %llu\n"
+                "# TYPE parley_store_queued gauge\nparley_store_queued %llu\n"
+                "# HELP parley_store_available 1 while the store commits, 0 while it fails.\n"
+                "# TYPE parley_store_available gauge\nparley_store_available %d\n"
+                "# TYPE parley_bytes_in_total counter\nparley_bytes_in_total %llu\n"
+                "# TYPE parley_bytes_out_total counter\nparley_bytes_out_total %llu\n"
+                "# TYPE parley_channel_last_seq gauge\n"
+                "parley_channel_last_seq{channel=\"general\"} %llu\n",
+                n->connections, n->websockets, m->chat.online, (unsigned long long)n->accepted,
+                (unsigned long long)m->chat.published, (unsigned long long)m->chat.delivered,
+                (unsigned long long)n->slow_closed, (unsigned long long)m->store_appends,
+                (unsigned long long)m->store_commits, (unsigned long long)m->store_queued,
+                m->chat.available ? 1 : 0, (unsigned long long)n->bytes_in,
+                (unsigned long long)n->bytes_out, (unsigned long long)m->chat.general_seq);
+}

@@ -1,0 +1,338 @@
+/* test_server - the connection driver against a fake chat (a server_chat_t that records its
+ * calls): the routes, /healthz and /metrics gathered through the interface (available false
+ * turns /healthz to 503), 404/405, a body on a route that takes none, and a WebSocket's
+ * open, message and close reaching chat. The server runs on this thread's loop; the client
+ * is a plain socket, and the loop is turned while waiting for its answers. */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "test.h"
+#include "ws/ws_frame.h"
+
+/* ---- the fake chat ---- */
+
+typedef struct {
+    int opened, messages, drained, closed, metrics;
+    chat_mode_t mode;
+    char client_id[40];
+    int opcode;
+    char data[64];
+    bool available;
+    int session; /* its address is the session handle */
+} fake_t;
+
+static void *fake_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id)
+{
+    fake_t *f = ctx;
+    f->opened++;
+    f->mode = mode;
+    (void)snprintf(f->client_id, sizeof(f->client_id), "%s", client_id);
+    /* As chat does when the name is taken: the session closes before open returns. */
+    if (strcmp(client_id, "taken") == 0)
+        server_transport.close(conn, 1008, "name taken");
+    return &f->session;
+}
+
+static void fake_message(void *ctx, void *session, int opcode, const uint8_t *data, size_t len)
+{
+    fake_t *f = ctx;
+    CHECK(session == &f->session);
+    f->messages++;
+    f->opcode = opcode;
+    (void)snprintf(f->data, sizeof(f->data), "%.*s", (int)len, (const char *)data);
+}
+
+static void fake_drained(void *ctx, void *session)
+{
+    fake_t *f = ctx;
+    CHECK(session == &f->session);
+    f->drained++;
+}
+
+static void fake_closed(void *ctx, void *session)
+{
+    fake_t *f = ctx;
+    CHECK(session == &f->session);
+    f->closed++;
+}
+
+static void fake_metrics(void *ctx, server_metrics_t *m)
+{
+    fake_t *f = ctx;
+    f->metrics++;
+    m->chat.published = 7;
+    m->chat.general_seq = 42;
+    m->chat.available = f->available;
+    m->store_commits = 3;
+}
+
+/* ---- a plain client, the loop turned while it waits ---- */
+
+static uv_loop_t loop;
+
+static int client_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* The kernel completes the handshake from the listen backlog: no loop turn needed. */
+    CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    (void)fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void client_send(int fd, const void *p, size_t len)
+{
+    CHECK(send(fd, p, len, 0) == (ssize_t)len);
+}
+
+/* Turns the loop and reads until done(buf) says the answer is whole, EOF, or 3 s. Returns
+ * the bytes read (NUL-terminated in buf). */
+static size_t client_read(int fd, char *buf, size_t cap, bool (*done)(const char *, size_t))
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    uint64_t deadline = clock_mono_ms() + 3000;
+    while (clock_mono_ms() < deadline && !(done && done(buf, len))) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+        if (n == 0)
+            break;
+        if (n > 0) {
+            len += (size_t)n;
+            buf[len] = '\0';
+        } else if (errno != EAGAIN) {
+            break;
+        } else {
+            usleep(1000);
+        }
+    }
+    return len;
+}
+
+/* A whole HTTP response: its head and Content-Length bytes of body. */
+static bool response_done(const char *buf, size_t len)
+{
+    const char *end = strstr(buf, "\r\n\r\n");
+    if (!end)
+        return false;
+    const char *cl = strstr(buf, "Content-Length: ");
+    size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
+    return len >= (size_t)(end + 4 - buf) + body;
+}
+
+/* Sends one request on a new connection and returns its answer in buf. */
+static void request(int port, const char *raw, char *buf, size_t cap)
+{
+    int fd = client_connect(port);
+    client_send(fd, raw, strlen(raw));
+    client_read(fd, buf, cap, response_done);
+    close(fd);
+}
+
+static void pump(int ms)
+{
+    uint64_t until = clock_mono_ms() + (uint64_t)ms;
+    while (clock_mono_ms() < until) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+}
+
+/* ---- tests ---- */
+
+static server_t *srv;
+static fake_t fake;
+static int port;
+
+TEST(test_healthz_and_metrics_through_chat)
+{
+    char buf[4096];
+    fake.available = true;
+    request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    CHECK(strstr(buf, "\r\n\r\n{\"status\":\"ok\"}") != NULL);
+    /* The store cannot commit: chat says so, /healthz turns 503. */
+    fake.available = false;
+    int before = fake.metrics;
+    request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 503 ", 13) == 0);
+    CHECK(strstr(buf, "{\"status\":\"unavailable\"}") != NULL);
+    CHECK_EQ_INT(fake.metrics, before + 1);
+    request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    CHECK(strstr(buf, "\nparley_store_available 0\n") != NULL);
+    CHECK(strstr(buf, "\nparley_messages_published_total 7\n") != NULL);
+    CHECK(strstr(buf, "\nparley_store_commits_total 3\n") != NULL);
+    CHECK(strstr(buf, "\nparley_channel_last_seq{channel=\"general\"} 42\n") != NULL);
+    /* The connection part is this loop's own: this connection at least. */
+    CHECK(strstr(buf, "\nparley_connections 0\n") == NULL);
+    fake.available = true;
+}
+
+TEST(test_routes_404_405)
+{
+    char buf[4096];
+    request(port, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 404 ", 13) == 0);
+    request(port, "DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 405 ", 13) == 0);
+    CHECK(strstr(buf, "\r\nAllow: GET, HEAD\r\n") != NULL);
+    request(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    CHECK(strstr(buf, "Content-Type: text/html") != NULL);
+    /* A WebSocket path without the handshake: 426, as before the router. */
+    request(port, "POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 426 ", 13) == 0);
+    request(port, "GET /ws/bad!id HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 404 ", 13) == 0);
+    CHECK(strstr(buf, "client id") != NULL);
+}
+
+TEST(test_body_on_a_route_without_one)
+{
+    /* Read through and dropped: the pipelined request after it is answered. */
+    char buf[4096];
+    int fd = client_connect(port);
+    static const char raw[] = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+                              "helloGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    client_send(fd, raw, sizeof(raw) - 1);
+    size_t n = client_read(fd, buf, sizeof(buf), response_done);
+    CHECK(n > 0 && strncmp(buf, "HTTP/1.1 405 ", 13) == 0);
+    const char *second = strstr(buf, "}HTTP/1.1 ");
+    if (!second) {
+        client_read(fd, buf + n, sizeof(buf) - n, response_done);
+        second = strstr(buf, "}HTTP/1.1 ");
+    }
+    CHECK(second && strncmp(second + 1, "HTTP/1.1 200 ", 13) == 0);
+    close(fd);
+    /* Past --max-body: 413, and the connection closes. */
+    fd = client_connect(port);
+    static const char big[] = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n";
+    client_send(fd, big, sizeof(big) - 1);
+    client_read(fd, buf, sizeof(buf), NULL);
+    CHECK(strncmp(buf, "HTTP/1.1 413 ", 13) == 0);
+    close(fd);
+}
+
+static bool has_101(const char *buf, size_t len)
+{
+    (void)len;
+    return strstr(buf, "\r\n\r\n") != NULL;
+}
+
+TEST(test_websocket_reaches_chat)
+{
+    char buf[4096];
+    fake = (fake_t){.available = true};
+    int fd = client_connect(port);
+    static const char up[] = "GET /ws/alice HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    client_send(fd, up, sizeof(up) - 1);
+    client_read(fd, buf, sizeof(buf), has_101);
+    CHECK(strncmp(buf, "HTTP/1.1 101 ", 13) == 0);
+    CHECK_EQ_INT(fake.opened, 1);
+    CHECK_EQ_INT(fake.mode, CHAT_MODE_CLIENTID);
+    CHECK_EQ_STR(fake.client_id, "alice");
+    /* A masked text frame "hi" (RFC 6455 5.3: masked by the client). */
+    uint8_t frame[WS_MAX_HEADER + 2];
+    uint8_t mask[4] = {1, 2, 3, 4};
+    size_t hl = ws_frame_header(frame, WS_OP_TEXT, true, 2, mask);
+    frame[hl] = 'h' ^ mask[0];
+    frame[hl + 1] = 'i' ^ mask[1];
+    client_send(fd, frame, hl + 2);
+    for (int i = 0; i < 300 && fake.messages == 0; i++)
+        pump(5);
+    CHECK_EQ_INT(fake.messages, 1);
+    CHECK_EQ_INT(fake.opcode, WS_OP_TEXT);
+    CHECK_EQ_STR(fake.data, "hi");
+    CHECK_EQ_INT(server_ws_count(srv), 1);
+    close(fd);
+    for (int i = 0; i < 300 && fake.closed == 0; i++)
+        pump(5);
+    CHECK_EQ_INT(fake.closed, 1);
+    CHECK_EQ_INT(server_ws_count(srv), 0);
+}
+
+/* Chat closes the connection from inside open, and frames already followed the handshake. */
+TEST(test_websocket_closed_by_chat_at_open)
+{
+    char buf[4096];
+    fake = (fake_t){.available = true};
+    int fd = client_connect(port);
+    static const char up[] = "GET /ws/taken HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+                             "\x81\x82\x01\x02\x03\x04\x69\x6b";
+    client_send(fd, up, sizeof(up) - 1);
+    size_t n = client_read(fd, buf, sizeof(buf), NULL);
+    CHECK(strncmp(buf, "HTTP/1.1 101 ", 13) == 0);
+    const char *end = strstr(buf, "\r\n\r\n");
+    /* Then the close frame, 1008, and nothing reached chat but open and closed. */
+    CHECK(end && n >= (size_t)(end + 4 - buf) + 4);
+    if (end && n >= (size_t)(end + 4 - buf) + 4) {
+        const uint8_t *f = (const uint8_t *)end + 4;
+        CHECK_EQ_INT(f[0], 0x88);
+        CHECK_EQ_INT((f[2] << 8) | f[3], 1008);
+    }
+    close(fd);
+    for (int i = 0; i < 300 && fake.closed == 0; i++)
+        pump(5);
+    CHECK_EQ_INT(fake.opened, 1);
+    CHECK_EQ_INT(fake.messages, 0);
+    CHECK_EQ_INT(fake.closed, 1);
+}
+
+TEST(test_draining)
+{
+    char buf[4096];
+    server_front_t front = server_front(srv);
+    CHECK_EQ_INT(front.port(front.ctx), port);
+    front.drain(front.ctx);
+    request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 503 ", 13) == 0);
+    CHECK(strstr(buf, "{\"status\":\"draining\"}") != NULL);
+}
+
+int main(void)
+{
+    CHECK(uv_loop_init(&loop) == 0);
+    server_chat_t chat = {&fake, fake_open, fake_message, fake_drained, fake_closed, fake_metrics};
+    server_config_t cfg = {.host = "127.0.0.1",
+                           .max_frame = 65536,
+                           .max_outbound = 1 << 20,
+                           .max_header = 8192,
+                           .max_body = 1000,
+                           .max_connections = 10,
+                           .handshake_timeout_ms = 10000,
+                           .echo_path = "",
+                           .deflate = false};
+    srv = server_start(&loop, &cfg, &chat);
+    CHECK(srv != NULL);
+    if (!srv)
+        return TEST_MAIN_END();
+    port = server_port(srv);
+    RUN(test_healthz_and_metrics_through_chat);
+    RUN(test_routes_404_405);
+    RUN(test_body_on_a_route_without_one);
+    RUN(test_websocket_reaches_chat);
+    RUN(test_websocket_closed_by_chat_at_open);
+    RUN(test_draining);
+    server_stop(srv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    server_free(srv);
+    CHECK(uv_loop_close(&loop) == 0);
+    return TEST_MAIN_END();
+}
