@@ -1,7 +1,8 @@
 /* main - flags and environment -> configuration, wiring, signals, graceful drain.
  *
  * Every flag has a PARLEY_* environment twin (--max-text -> PARLEY_MAX_TEXT); a flag beats
- * its twin, which beats the default. Shutdown (SIGTERM, SIGINT): /healthz turns 503 and
+ * its twin, which beats the default. The store is opened by URL (--store, or --db as
+ * sqlite:PATH; store.h's store_open). Shutdown (SIGTERM, SIGINT): /healthz turns 503 and
  * WebSockets get close 1001 at once; when they are gone (or after DRAIN_MS) the listener
  * closes, the store commits what it holds, and the process exits 0. */
 #include <errno.h>

@@ -655,8 +655,8 @@ TEST(test_migrates_schema_2)
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
-/* Start-up's read of keyed events is one scan of the covering partial index, whatever the
- * size of the table: no table lookup, no full scan. */
+/* Start-up's read of keyed events scans the partial index from its newest end, whatever the
+ * size of the table: no full scan, no sort of the whole table. */
 TEST(test_keyed_index)
 {
     uv_loop_t loop;
@@ -682,8 +682,8 @@ TEST(test_keyed_index)
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
-    CHECK(strstr(plan, "USING COVERING INDEX messages_cid") != NULL);
-    if (!strstr(plan, "USING COVERING INDEX messages_cid"))
+    CHECK(strstr(plan, "SCAN messages USING INDEX messages_cid") != NULL);
+    if (!strstr(plan, "SCAN messages USING INDEX messages_cid"))
         fprintf(stderr, "plan: %s\n", plan);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
