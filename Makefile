@@ -83,6 +83,7 @@ format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'tools/*.c')
 
 lint:
+	scripts/check-includes
 	clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h' 'tools/*.c')
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance -I src src tools
 	cmake -S . -B build -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null

@@ -5,7 +5,8 @@
  * loops (server_loops). Everything after the pick goes through the server_front_t it gives.
  *
  * Every flag has a PARLEY_* environment twin (--max-text -> PARLEY_MAX_TEXT); a flag beats
- * its twin, which beats the default. Shutdown (SIGTERM, SIGINT): /healthz turns 503 and
+ * its twin, which beats the default. The store is opened by URL (--store, or --db as
+ * sqlite:PATH; store.h's store_open). Shutdown (SIGTERM, SIGINT): /healthz turns 503 and
  * WebSockets get close 1001 at once; when they are gone (or after DRAIN_MS) the listener
  * closes, the store commits what it holds, and the process exits 0. */
 #include <errno.h>
@@ -22,22 +23,27 @@
 #include "server/server.h"
 #include "server/server_direct.h"
 #include "server/server_loops.h"
-#include "store/store_sqlite.h"
+#include "store/store_open.h"
 
 #define DRAIN_MS 3000
 
 typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
-    const char *host, *db, *sync, *log_level, *echo_path, *deflate;
+    const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads;
 } options_t;
 
+/* --db's default, told apart from a given --db by its address (--db and --store exclude
+ * each other). */
+static const char default_db[] = "parley.db";
+
 static options_t opt = {
     .host = "127.0.0.1",
-    .db = "parley.db",
+    .store = "",
+    .db = default_db,
     .sync = "normal",
     .log_level = "info",
     .echo_path = "",
@@ -70,7 +76,9 @@ typedef struct {
 static const flag_t flags[] = {
     {"host", OPT_STR, &opt.host, 0, "address to listen on (0.0.0.0 for every interface)"},
     {"port", OPT_UINT, &opt.port, 65535, "TCP port (0: any free port, printed at start)"},
-    {"db", OPT_STR, &opt.db, 0, "SQLite database file"},
+    {"store", OPT_STR, &opt.store, 0,
+     "where messages are kept, as a URL: sqlite:PATH (empty: sqlite: and --db)"},
+    {"db", OPT_STR, &opt.db, 0, "SQLite database file: short for --store sqlite:PATH"},
     {"history", OPT_UINT, &opt.history, 200, "messages replayed on join"},
     {"sync", OPT_STR, &opt.sync, 0,
      "normal: survive a killed process; full: also fsync every commit (power loss)"},
@@ -102,6 +110,8 @@ static const flag_t flags[] = {
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
+static char store_url[PATH_MAX + 64]; /* --store, or sqlite: and --db */
+
 /* PARLEY_ + the flag's name in capitals, dashes as underscores: --max-text -> PARLEY_MAX_TEXT. */
 static void env_name(const flag_t *f, char out[64])
 {
@@ -126,6 +136,7 @@ static void usage(FILE *f)
                 env, def);
     }
     fprintf(f, "  --%-18s %s\n", "help", "this text");
+    fprintf(f, "\nStores this build knows: %s.\n", store_schemes());
 }
 
 /* Parses "123", "64k", "1m", "2g" (sizes) or a plain number. */
@@ -204,6 +215,17 @@ static int parse_config(int argc, char **argv)
         }
         if (set_flag(f, value, "flag") < 0)
             return -1;
+    }
+    if (opt.store[0] && opt.db != default_db) {
+        fprintf(stderr, "parley: --store and --db (or PARLEY_STORE and PARLEY_DB) both given; "
+                        "--db PATH is short for --store sqlite:PATH: give one\n");
+        return -1;
+    }
+    int n = opt.store[0] ? snprintf(store_url, sizeof(store_url), "%s", opt.store)
+                         : snprintf(store_url, sizeof(store_url), "sqlite:%s", opt.db);
+    if (n < 0 || (size_t)n >= sizeof(store_url)) {
+        fprintf(stderr, "parley: --store (or --db) is too long\n");
+        return -1;
     }
     if (strcmp(opt.sync, "normal") != 0 && strcmp(opt.sync, "full") != 0) {
         fprintf(stderr, "parley: --sync must be normal or full\n");
@@ -339,9 +361,10 @@ int main(int argc, char **argv)
     app_t a = {0};
     a.loop = uv_default_loop();
 
-    store_sqlite_opts_t so = {opt.db, strcmp(opt.sync, "full") == 0};
-    if (store_sqlite_open(a.loop, &so, &a.store) < 0)
-        return 1;
+    store_open_opts_t so = {.sync_full = strcmp(opt.sync, "full") == 0};
+    int rc = store_open(a.loop, store_url, &so, &a.store);
+    if (rc < 0)
+        return rc == STORE_EINVAL ? 2 : 1; /* a bad URL is a usage error, like a bad flag */
     chat_config_t cc = {(unsigned)opt.history,
                         opt.max_name,
                         opt.max_text,
@@ -353,7 +376,7 @@ int main(int argc, char **argv)
     const wiring_t *w = opt.threads > 1 ? &wiring_loops : &wiring_direct;
     a.hub = chat_new(a.store, &cc, w->transport);
     if (chat_load(a.hub) < 0) {
-        log_error("cannot read the database %s", opt.db);
+        log_error("cannot read the store %s", store_url);
         store_close(a.store);
         chat_free(a.hub);
         return 1;
@@ -389,8 +412,8 @@ int main(int argc, char **argv)
     chat_metrics_t cm;
     chat_metrics(a.hub, &cm);
     log_info(
-        "parley listening on http://%s:%d (db %s, sync %s, %llu thread%s, general at seq %llu)",
-        opt.host, a.front.port(a.front.ctx), opt.db, opt.sync, opt.threads,
+        "parley listening on http://%s:%d (store %s, sync %s, %llu thread%s, general at seq %llu)",
+        opt.host, a.front.port(a.front.ctx), store_url, opt.sync, opt.threads,
         opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq);
 
     uv_run(a.loop, UV_RUN_DEFAULT);

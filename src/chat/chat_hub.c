@@ -54,7 +54,8 @@ typedef struct hub_chan {
     pend_t *head, *tail;
     store_msg_t *early; /* deliveries ahead of committed+1, by seq (copies) */
     size_t nearly;
-    bool filling; /* a store query for a missing range is in flight */
+    bool filling;       /* a store query for a missing range is in flight */
+    uint64_t fill_from; /* what was committed when it was asked */
 } hub_chan_t;
 
 struct chat_hub {
@@ -346,6 +347,18 @@ static void on_load_mentioned(void *ctx, const char *channel, const char *user, 
         note_mention(h, ch, user, strlen(user), seq);
 }
 
+/* A keyed write from before this run: its retries are answered, not stored again. */
+static void on_load_keyed(void *ctx, const char *channel, uint64_t seq, const char *user,
+                          const char *cid, int64_t ts)
+{
+    chat_hub_t *h = ctx;
+    chat_channel_t *ch = chat_hub_channel(h, channel);
+    if (!ch || chat_keys_find(h->keys, user, cid))
+        return;
+    chat_key_t *k = chat_keys_put(h->keys, user, cid);
+    *k = (chat_key_t){.slot = chat_channel_slot(ch), .seq = seq, .ts = ts};
+}
+
 int chat_hub_load(chat_hub_t *h)
 {
     if (channel_load(h, h->chans[0]) < 0)
@@ -358,7 +371,9 @@ int chat_hub_load(chat_hub_t *h)
                         .mentioned = on_load_mentioned};
     int rc = store_load(h->store, &cbs, h);
     h->loading = false;
-    return rc < 0 || h->load_failed ? -1 : 0;
+    if (rc < 0 || h->load_failed || store_load_keyed(h->store, on_load_keyed, h) < 0)
+        return -1;
+    return 0;
 }
 
 /* ---- presence ---- */
@@ -801,8 +816,9 @@ static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bo
         if (msgs[i].seq == chat_channel_committed(hc->ch) + 1)
             commit_event(h, hc, &msgs[i]);
     drain_early(h, hc);
-    /* No progress: the store has not got them yet; the tick asks again. */
-    if (hc->nearly && chat_channel_committed(hc->ch) > before)
+    /* Progress, or an answer overtaken by deliveries meanwhile: ask for the rest now. No
+     * progress on a current answer: the store has not got them yet; the tick asks again. */
+    if (hc->nearly && (chat_channel_committed(hc->ch) > before || hc->fill_from < before))
         request_fill(h, hc);
 }
 
@@ -816,6 +832,7 @@ static void request_fill(chat_hub_t *h, hub_chan_t *hc)
                        .limit = gap < 256 ? (unsigned)gap : 256,
                        .forward = true};
     hc->filling = true;
+    hc->fill_from = from;
     if (store_query(h->store, &q, on_fill, hc) < 0)
         hc->filling = false;
 }

@@ -1,4 +1,5 @@
-/* chat_search - full-text search requests; see chat_search.h. */
+/* chat_search - full-text search requests: the query parser (words, phrases, from:, in:)
+ * and the answer; see chat_search.h. */
 #include "chat/chat_search.h"
 
 #include <stdio.h>
@@ -9,17 +10,13 @@
 #include "chat/chat_channel.h"
 #include "chat/chat_hub.h"
 
-/* Appends s (n bytes) as an FTS5 string: in double quotes, inner quotes doubled. */
-static void fts_string(buf_t *out, const char *s, size_t n)
+/* Adds a word or a phrase (n bytes of s) as a term; false when there are too many. */
+static bool add_term(chat_search_query_t *out, const char *s, size_t n, bool phrase)
 {
-    /* Only the text column: the index also holds each entry's key. */
-    buf_append_str(out, out->len ? " text : \"" : "text : \"");
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            buf_append_str(out, "\"");
-        buf_append(out, s + i, 1);
-    }
-    buf_append_str(out, "\"");
+    if (out->nterms == CHAT_SEARCH_TERMS_MAX)
+        return false;
+    out->terms[out->nterms++] = (store_term_t){xstrndup(s, n), phrase};
+    return true;
 }
 
 static bool set_filter(char *dst, size_t cap, const char *v, size_t n, char strip)
@@ -35,9 +32,16 @@ static bool set_filter(char *dst, size_t cap, const char *v, size_t n, char stri
     return true;
 }
 
+void chat_search_query_deinit(chat_search_query_t *q)
+{
+    for (size_t i = 0; i < q->nterms; i++)
+        free((char *)q->terms[i].text);
+    q->nterms = 0;
+}
+
 bool chat_search_parse(const char *q, size_t len, chat_search_query_t *out)
 {
-    buf_init(&out->match);
+    out->nterms = 0;
     out->user[0] = out->channel[0] = '\0';
     size_t i = 0;
     while (i < len) {
@@ -50,8 +54,8 @@ bool chat_search_parse(const char *q, size_t len, chat_search_query_t *out)
             start = ++i;
             while (i < len && q[i] != '"')
                 i++;
-            if (i > start)
-                fts_string(&out->match, q + start, i - start);
+            if (i > start && !add_term(out, q + start, i - start, true))
+                return false;
             if (i < len)
                 i++;
             continue;
@@ -65,8 +69,8 @@ bool chat_search_parse(const char *q, size_t len, chat_search_query_t *out)
         } else if (n > 3 && strncmp(q + start, "in:", 3) == 0) {
             if (!set_filter(out->channel, sizeof(out->channel), q + start + 3, n - 3, '#'))
                 return false;
-        } else {
-            fts_string(&out->match, q + start, n);
+        } else if (!add_term(out, q + start, n, false)) {
+            return false;
         }
     }
     return true;
@@ -129,8 +133,8 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
         return;
     }
     chat_search_query_t pq;
-    if (!chat_search_parse(json_string_value(q), len, &pq) || pq.match.len == 0) {
-        buf_deinit(&pq.match);
+    if (!chat_search_parse(json_string_value(q), len, &pq) || pq.nterms == 0) {
+        chat_search_query_deinit(&pq);
         chat_session_error(s, "bad_payload", "search for some words (from: and in: narrow it)",
                            e->id);
         return;
@@ -138,7 +142,7 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
     if (pq.channel[0]) {
         chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), pq.channel);
         if (!ch || !chat_channel_has_user(ch, chat_session_name(s))) {
-            buf_deinit(&pq.match);
+            chat_search_query_deinit(&pq);
             chat_session_error(s, ch ? "forbidden" : "no_such_channel",
                                ch ? "you are not a member of that channel" : "no such channel",
                                e->id);
@@ -156,11 +160,10 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
     chat_session_ref(s);
     /* Without in:, matches from channels the user is not in are dropped afterwards: ask for
      * more so that an answer is rarely short for that reason. */
-    buf_append(&pq.match, "", 1);
-    store_search_t sq = {pq.match.data, pq.user[0] ? pq.user : NULL,
+    store_search_t sq = {pq.terms, pq.nterms, pq.user[0] ? pq.user : NULL,
                          pq.channel[0] ? pq.channel : NULL,
                          pq.channel[0] ? c->limit : c->limit * 4};
     if (store_search(chat_hub_store(chat_session_hub(s)), &sq, on_results, c) < 0)
-        on_results(c, -1, NULL, 0, false);
-    buf_deinit(&pq.match);
+        on_results(c, STORE_EFAILED, NULL, 0, false);
+    chat_search_query_deinit(&pq);
 }

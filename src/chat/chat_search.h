@@ -1,10 +1,11 @@
 /* chat_search - the `search` request: full-text search over the messages of the channels a
  * user is in (docs/protocol.md, "Search").
  *
- * A query is words, "quoted phrases", from:name and in:channel. Every word and phrase is
- * passed to SQLite's FTS5 as a quoted string, so no input can be read as FTS5 syntax;
- * they all must match. The store answers on its thread; results from channels the user is
- * not in are dropped here, before anything is sent. */
+ * A query is words, "quoted phrases", from:name and in:channel. The words and phrases go to
+ * the store as plain terms (store_term_t), which the backend matches as text whatever they
+ * hold, so no input can be read as query syntax; they all must match. The store answers on
+ * its thread; results from channels the user is not in are dropped here, before anything is
+ * sent. */
 #ifndef PARLEY_CHAT_SEARCH_H
 #define PARLEY_CHAT_SEARCH_H
 
@@ -12,21 +13,26 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "store/store.h"
 #include "chat/chat_session.h"
 #include "json/json_env.h"
 
 #define CHAT_SEARCH_MAX 50        /* results per answer */
 #define CHAT_SEARCH_QUERY_MAX 500 /* bytes of query text */
+#define CHAT_SEARCH_TERMS_MAX 256 /* words and phrases (500 bytes hold at most 250) */
 
 typedef struct {
-    buf_t match;                        /* the FTS5 expression ("" when no words) */
-    char user[CHAT_NAME_BYTES + 1];     /* from:, "" when absent */
-    char channel[CHAT_CHANNEL_MAX + 1]; /* in:, "" when absent */
+    store_term_t terms[CHAT_SEARCH_TERMS_MAX]; /* each text owned here */
+    size_t nterms;                             /* 0 when no words */
+    char user[CHAT_NAME_BYTES + 1];            /* from:, "" when absent */
+    char channel[CHAT_CHANNEL_MAX + 1];        /* in:, "" when absent */
 } chat_search_query_t;
 
-/* Parses q (len bytes) into out (match initialised by the call; the caller deinits it).
- * Returns false when a from: or in: value is too long to be a name. */
+/* Parses q (len bytes) into out, which the caller releases with chat_search_query_deinit
+ * whatever the result. Returns false when a from: or in: value is too long to be a name, or
+ * there are more than CHAT_SEARCH_TERMS_MAX terms. */
 bool chat_search_parse(const char *q, size_t len, chat_search_query_t *out);
+void chat_search_query_deinit(chat_search_query_t *q);
 /* Answers a `search` request of a joined session. */
 void chat_search_request(chat_session_t *s, const json_env_t *e);
 

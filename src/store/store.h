@@ -1,19 +1,36 @@
 /* store - durable message storage, behind an interface so that SQLite (store_sqlite.c) and,
  * later, PostgreSQL are interchangeable without #ifdefs in callers (hiredis adapters style).
+ * store_open (store_open.h) picks the backend from a URL; a backend with a writer thread plugs into
+ * the shared worker (store_worker.h), which gives it this whole interface.
  *
  * Threading: every function here is called on the loop thread, and every callback fires on
- * the loop thread (the backend posts completions back through uv_async). Blocking work
- * (SQLite) runs on the backend's own thread, never on the loop.
+ * the loop thread. Blocking work runs on the backend's own thread, never on the loop.
  *
- * Ordering: operations complete in the order they were submitted. A query therefore sees
- * every append submitted before it (and possibly some submitted after it, committed in the
- * same group); the chat hub relies on this to splice history and live messages without a
- * gap or a duplicate.
+ * Completions: each operation carries its own callback and context, and a caller finds its
+ * state through that context only, never by counting completions. The backends of this build
+ * also complete operations in the order they were submitted, so a query sees every write
+ * submitted before it (and possibly some submitted after it, committed in the same group);
+ * the chat hub relies on this to splice history and live messages without a gap.
  *
- * Durability: an append's callback fires with status 0 only after the transaction holding
- * it committed. A backend that cannot commit does not report failure message by message:
- * it logs and exits the process, because acknowledging later messages after losing earlier
- * ones would break the gapless seq promise (see docs/protocol.md). */
+ * Durability: a write's callback fires with status 0 only after the transaction holding it
+ * committed (synchronous=FULL: also after fsync).
+ *
+ * Failure (the contract a hub builds "error unavailable" on):
+ * - When a write transaction fails (the disk is full, an I/O error, a constraint a caller
+ *   broke), it is rolled back: nothing of it is stored, and every append, change and probe
+ *   in it is answered STORE_EFAILED.
+ * - The store is then *failed*: every write already queued behind that transaction, and
+ *   every write submitted later, is answered STORE_EFAILED without being attempted. Those
+ *   writes were submitted assuming the earlier ones commit; storing them would leave a hole
+ *   in a channel's seqs.
+ * - store_recover(s) ends the failed state for the writes submitted after the call (those
+ *   queued before it are still answered STORE_EFAILED). A write that fails after that starts
+ *   a new failed state.
+ * - store_probe(s) performs one real small write, attempted even in the failed state, and
+ *   answers 0 or STORE_EFAILED: the owner probes until it succeeds, then recovers.
+ * - Queries, searches and counts keep running in the failed state.
+ * - store_stats reports `failed` (from a failed transaction until store_recover) and
+ *   `failures` (failed transactions since open). Nothing here exits the process. */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -21,7 +38,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct uv_loop_s; /* libuv's uv_loop_t: callers of store.h need not include uv.h */
+
 typedef struct store store_t;
+
+/* Status codes, in callbacks and as returns (0: ok). */
+#define STORE_EFAILED (-1)   /* the write was not stored (see Failure), or a query failed */
+#define STORE_ECONFLICT (-2) /* STORE_CHANNEL_CREATE: the name is taken; nothing changed */
+#define STORE_ECLOSED (-3)   /* returned at submission: the store is closing; no callback */
+#define STORE_EINVAL (-4)    /* returned at submission: a malformed argument; no callback */
+
+#define STORE_CID_MAX 64         /* bytes of a client key */
+#define STORE_KEYED_MAX 65536    /* keyed events reported by store_load */
+#define STORE_MENTIONS_MAX 10000 /* rows of store_mention_counts */
 
 /* One stored event of a channel: a message, or an edit, delete or reaction acting on one.
  * Every event has the channel's next seq. Strings are NUL-terminated UTF-8 (text has no NUL
@@ -41,7 +70,9 @@ typedef struct {
     uint32_t replies;      /* how many replies */
     uint64_t last_reply;   /* the newest one's seq */
     int64_t last_reply_ts; /* and its time */
-    const char *cid;       /* the writer's client key (1-64 of A-Za-z0-9_-), NULL if none */
+    /* The client's key for exactly-once retries: append: NULL or "" for none, else 1 to
+     * STORE_CID_MAX bytes of A-Za-z0-9_- (store_cid_valid). Queries: "" when none. */
+    const char *cid;
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
@@ -73,16 +104,18 @@ typedef struct {
  * submission order with them, so a membership and the messages that follow it commit in
  * order. */
 typedef enum {
-    STORE_CHANNEL_PUT,   /* insert the channel, or update its kind and topic */
-    STORE_MEMBER_ADD,    /* user joins channel ch.name (no-op if a member) */
-    STORE_MEMBER_REMOVE, /* user leaves channel ch.name (no-op if not a member) */
-    STORE_READ,          /* user has read ch.name up to seq (a marker that only advances) */
+    STORE_CHANNEL_PUT,    /* insert the channel, or update its kind and topic */
+    STORE_MEMBER_ADD,     /* user joins channel ch.name (no-op if a member) */
+    STORE_MEMBER_REMOVE,  /* user leaves channel ch.name (no-op if not a member) */
+    STORE_READ,           /* user has read ch.name up to seq (a marker that only advances) */
+    STORE_CHANNEL_CREATE, /* insert the channel if no channel has its name, else answer
+                             STORE_ECONFLICT (the transaction goes on: not a failure) */
 } store_change_kind_t;
 
 typedef struct {
     store_change_kind_t kind;
-    store_channel_t ch; /* PUT: the whole row; MEMBER_*: ch.name only */
-    const char *user;   /* MEMBER_* */
+    store_channel_t ch; /* PUT, CREATE: the whole row; MEMBER_*, READ: ch.name only */
+    const char *user;   /* MEMBER_*, READ */
     int64_t ts;         /* MEMBER_ADD: Unix ms */
     uint64_t seq;       /* READ */
 } store_change_t;
@@ -94,20 +127,34 @@ typedef void (*store_reaction_cb)(void *ctx, const char *channel, uint64_t targe
                                   const char *emoji, bool on);
 typedef void (*store_mentioned_cb)(void *ctx, const char *channel, const char *user,
                                    uint64_t last_seq);
+typedef void (*store_keyed_cb)(void *ctx, const char *channel, uint64_t seq, const char *user,
+                               const char *cid, int64_t ts);
 
-/* What store_load reports, each callback for every row of its kind. */
+/* What store_load reports, each callback for every row of its kind; a NULL callback means
+ * "not wanted" (and its rows are not read). Keyed events have their own call,
+ * store_load_keyed, so that this struct keeps its shape for positional initializers. */
 typedef struct {
-    store_channel_cb channel;
-    store_member_cb member;
-    store_read_cb read;
-    store_reaction_cb reaction;   /* every react/unreact event, in order */
+    store_channel_cb channel;     /* by name */
+    store_member_cb member;       /* by channel, then user */
+    store_read_cb read;           /* by channel, then user */
+    store_reaction_cb reaction;   /* every react/unreact event, by channel and seq */
     store_mentioned_cb mentioned; /* per channel and mentioned name, the newest such seq */
 } store_load_t;
 
-/* A full-text search: messages matching an FTS5 expression (the caller builds it from
- * quoted words and phrases), optionally only by one user or in one channel, newest first. */
+/* One search term: a word or a phrase as the user typed it, plain UTF-8 without any syntax.
+ * A backend matches it as a sequence of its own tokens (so "foo-bar" and "foo bar" match
+ * the same), whatever characters it holds; a term with no token in it is ignored, and a
+ * search whose terms all are finds nothing. */
 typedef struct {
-    const char *match;
+    const char *text;
+    bool phrase; /* typed in quotes (a backend may treat a phrase more strictly) */
+} store_term_t;
+
+/* A full-text search: messages matching every term, optionally only by one user or in one
+ * channel, newest first. */
+typedef struct {
+    const store_term_t *terms;
+    size_t nterms;       /* at least 1 */
     const char *user;    /* NULL: anyone */
     const char *channel; /* NULL: any channel */
     unsigned limit;
@@ -115,52 +162,70 @@ typedef struct {
 
 typedef struct {
     uint64_t appends; /* messages committed */
-    uint64_t commits; /* transactions committed */
+    uint64_t commits; /* write transactions committed */
     uint64_t queries;
-    uint64_t queued; /* operations waiting for the writer thread now */
+    uint64_t queued;   /* operations waiting for the backend now */
+    bool failed;       /* in the failed state (see Failure above) */
+    uint64_t failures; /* write transactions failed since open */
 } store_stats_t;
 
-/* status is 0 once committed. Fires exactly once per accepted append. */
+/* Appends, changes and probes: status 0 once committed, else STORE_EFAILED or (CREATE)
+ * STORE_ECONFLICT. Fires exactly once per accepted operation. */
 typedef void (*store_append_cb)(void *ctx, int status);
 /* msgs (n of them, oldest first) are the store's, valid only during the callback. `more` is
  * true when further messages exist beyond the range returned (older ones for history,
- * newer ones for resume). status < 0: the query failed, msgs is NULL. */
+ * newer ones for resume). status STORE_EFAILED: the query failed, msgs is NULL. */
 typedef void (*store_query_cb)(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more);
 
+/* Every submitting function copies what it is given (the caller keeps ownership) and
+ * returns 0, or STORE_ECLOSED once store_close was called (or STORE_EINVAL where stated),
+ * in which case its callback never fires. */
 typedef struct {
-    /* Copies msg; cb fires after the commit. Returns 0, or < 0 when the store is closing
-     * (cb will not fire). */
+    /* cb fires after the commit (or the failure). STORE_EINVAL: msg->cid is malformed. */
     int (*append)(store_t *s, const store_msg_t *msg, store_append_cb cb, void *ctx);
-    /* Copies q; cb fires with the result. Returns 0, or < 0 when closing (no callback). */
     int (*query)(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx);
-    /* Copies c; cb (may be NULL) fires once committed (status 0). Returns 0, or < 0 when
-     * closing. */
+    /* cb may be NULL. */
     int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
-    /* Synchronous, for start-up: every stored channel (by name), then every membership, then
-     * every read marker, then every reaction event in seq order (replaying them gives the
-     * reactions in force). Strings are valid only during each call. Returns 0 or < 0. */
+    /* Synchronous, for start-up: every stored channel, then every membership, read marker,
+     * reaction event and mention (store_load_t). Strings are valid only during each call.
+     * Returns 0 or STORE_EFAILED. */
     int (*load)(store_t *s, const store_load_t *cbs, void *ctx);
-    /* Copies q; cb fires with the matches (each row's channel set), newest first; `more`
-     * when there were more than limit. Returns 0, or < 0 when closing. */
+    /* cb gets the matches (each row's channel set), newest first; `more` when there were
+     * more than limit. STORE_EINVAL: no term. */
     int (*search)(store_t *s, const store_search_t *q, store_query_cb cb, void *ctx);
     /* The user's unread mentions (of the user, @channel or @here, after the user's read
      * marker): cb gets a row (channel and seq only) per mentioning message, by channel and
-     * seq, at most 10,000. Like any query it may include messages committed in the same
-     * group as later appends: callers bound it by seq. Returns 0, or < 0 when closing. */
+     * seq, at most STORE_MENTIONS_MAX. Like any query it may include messages committed in
+     * the same group as later appends: callers bound it by seq. */
     int (*mention_counts)(store_t *s, const char *user, store_query_cb cb, void *ctx);
-    /* Synchronous: the highest committed seq of channel, 0 if none. For start-up only. */
+    /* Synchronous, for start-up: the newest STORE_KEYED_MAX events carrying a cid, across
+     * every channel, oldest first (by ts, then channel, then seq): what a hub needs to answer
+     * retries exactly once after a restart or a kill -9. Strings are valid only during each
+     * call. Returns 0 or STORE_EFAILED. */
+    int (*load_keyed)(store_t *s, store_keyed_cb cb, void *ctx);
+    /* Synchronous: the highest committed seq of channel, 0 if none. For start-up only.
+     * Returns 0 or STORE_EFAILED. */
     int (*last_seq)(store_t *s, const char *channel, uint64_t *out);
     void (*stats)(store_t *s, store_stats_t *out);
-    /* Commits everything queued, stops the thread, and calls, before returning, every
-     * callback still pending (appends with 0 once committed, queries with their result), so
-     * callers' contexts are released. Then closes the database, its loop handle (freeing s
-     * in the close callback), and lets the loop end. */
+    /* Commits everything queued (in the failed state: answers it STORE_EFAILED), and calls,
+     * before returning, every callback still pending, so callers' contexts are released;
+     * submissions from those callbacks get STORE_ECLOSED. Then releases the backend; a
+     * backend with a loop handle frees s in its close callback, so the loop must run until
+     * its handles are closed (as any libuv shutdown does before uv_loop_close). */
     void (*close)(store_t *s);
+    /* One real small write, attempted also in the failed state; cb gets 0 or
+     * STORE_EFAILED. It is not a write for the failed state: it neither ends nor starts it. */
+    int (*probe)(store_t *s, store_append_cb cb, void *ctx);
+    /* Ends the failed state for writes submitted from now on (see Failure). */
+    void (*recover)(store_t *s);
 } store_backend_t;
 
 struct store {
     const store_backend_t *be;
 };
+
+/* True for NULL or "" (no key) and for 1 to STORE_CID_MAX bytes of A-Za-z0-9_-. */
+bool store_cid_valid(const char *cid);
 
 static inline int store_append(store_t *s, const store_msg_t *m, store_append_cb cb, void *ctx)
 {
@@ -178,6 +243,10 @@ static inline int store_load(store_t *s, const store_load_t *cbs, void *ctx)
 {
     return s->be->load(s, cbs, ctx);
 }
+static inline int store_load_keyed(store_t *s, store_keyed_cb cb, void *ctx)
+{
+    return s->be->load_keyed(s, cb, ctx);
+}
 static inline int store_search(store_t *s, const store_search_t *q, store_query_cb cb, void *ctx)
 {
     return s->be->search(s, q, cb, ctx);
@@ -194,25 +263,17 @@ static inline void store_stats(store_t *s, store_stats_t *out)
 {
     s->be->stats(s, out);
 }
-/* Status codes of completions (the store module's own work on them is in progress on
- * another branch: these shims keep the hub building until it lands). */
-#ifndef STORE_EFAILED
-#define STORE_ECONFLICT (-2)
-#define STORE_EFAILED (-3)
-static inline void store_recover(store_t *s)
-{
-    (void)s;
-}
-static inline int store_probe(store_t *s, store_append_cb cb, void *ctx)
-{
-    (void)s;
-    cb(ctx, 0);
-    return 0;
-}
-#endif
 static inline void store_close(store_t *s)
 {
     s->be->close(s);
+}
+static inline int store_probe(store_t *s, store_append_cb cb, void *ctx)
+{
+    return s->be->probe(s, cb, ctx);
+}
+static inline void store_recover(store_t *s)
+{
+    s->be->recover(s);
 }
 
 #endif

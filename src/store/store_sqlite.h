@@ -1,6 +1,6 @@
-/* store_sqlite - the SQLite backend of store.h: one database file in WAL mode, one writer
- * thread that commits every queued append in one transaction (group commit) and serves
- * queries in submission order, completions posted back to the loop through uv_async. */
+/* store_sqlite - the SQLite backend of store.h: one database file in WAL mode, written by the
+ * shared store worker's thread (group commit), read for start-up on a second connection.
+ * Callers normally reach it through store_open("sqlite:PATH"). */
 #ifndef PARLEY_STORE_SQLITE_H
 #define PARLEY_STORE_SQLITE_H
 
@@ -13,8 +13,9 @@ typedef struct {
     bool sync_full;   /* true: synchronous=FULL (fsync per commit); false: NORMAL (WAL) */
 } store_sqlite_opts_t;
 
-/* Opens (creating the schema if needed) and starts the writer thread. Completions run on
- * `loop`. Returns 0 and *out, or < 0 after logging why (bad path, not a parley database). */
+/* Opens (creating or migrating the schema if needed) and starts the writer thread.
+ * Completions run on `loop`. Returns 0 and *out, or STORE_EFAILED after logging why (bad
+ * path, not a parley database, a newer schema). */
 int store_sqlite_open(uv_loop_t *loop, const store_sqlite_opts_t *opts, store_t **out);
 
 #endif

@@ -1,103 +1,80 @@
-/* store_sqlite_read - the SQLite backend's reads, run on the writer thread between batches:
- * history and resume ranges, threads, full-text search and unread mention counts. Each
- * copies its rows' strings into the op's arena, which the loop thread reads afterwards. */
+/* store_sqlite_read - the SQLite backend's reads, run by the store worker's thread between
+ * batches: history and resume ranges, threads, full-text search and unread mention counts.
+ * Each copies its rows into the worker's store_rows_t, which the loop thread reads later.
+ *
+ * Search builds its own FTS5 expression from the caller's plain terms: every term becomes a
+ * quoted FTS5 string on the text column, so no input is ever read as FTS5 syntax (quotes,
+ * stars, colons, parentheses, NEAR, AND, OR are all just text, split into tokens by the
+ * tokenizer like any punctuation). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/log.h"
-#include "base/xmalloc.h"
 #include "store/store_sqlite_int.h"
 
-/* Copies a text column, up to its first NUL, with a NUL, into arena. */
-static void arena_put(buf_t *arena, sqlite3_stmt *st, int col)
-{
-    const char *p = (const char *)sqlite3_column_text(st, col);
-    if (!p)
-        p = "";
-    buf_append(arena, p, strlen(p) + 1);
-}
-
-/* Where a read's columns go in a row: each integer column's index (-1: not read), and the
- * text columns copied into the arena, each with the store_msg_t string field it feeds. */
+/* Where a read's columns are: each column's index, -1 when the read has none. */
 typedef struct {
-    int seq, ts, thread, target;
-    int text[3];
-    size_t field[3];
-    size_t ntext;
+    int seq, user, text, ts, kind, thread, target, cid, channel;
 } row_shape_t;
 
-#define FIELD(f) offsetof(store_msg_t, f)
-
 /* history, resume and threads: MSG_COLS */
-static const row_shape_t msg_rows = {0, 3, 5, 6, {1, 2, 4}, {FIELD(user), FIELD(text), FIELD(kind)},
-                                     3};
-/* search: seq, user, text, ts, channel (a message: no kind, thread or target) */
-static const row_shape_t search_rows = {
-    0, 3, -1, -1, {4, 1, 2}, {FIELD(channel), FIELD(user), FIELD(text)}, 3};
+static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1};
+/* search: seq, user, text, ts, channel, cid (a message: no kind, thread or target) */
+static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4};
 /* mention counts: channel, seq */
-static const row_shape_t count_rows = {1, -1, -1, -1, {0}, {FIELD(channel)}, 1};
+static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0};
 
 static int64_t col_int(sqlite3_stmt *st, int col)
 {
     return col < 0 ? 0 : sqlite3_column_int64(st, col);
 }
 
-/* Steps st to its end, one zeroed row per result in op->u.query, its text columns copied
- * into the arena; then, the arena no longer moving, points each row's string fields into
- * it (fields not read stay ""). Returns the SQLite code that ended the loop. */
-static int rows_read(sqlite3_stmt *st, store_op_t *op, const row_shape_t *sh)
+static const char *col_text(sqlite3_stmt *st, int col, const char *none)
 {
-    size_t cap = 0;
+    const char *t = col < 0 ? NULL : (const char *)sqlite3_column_text(st, col);
+    return t ? t : none;
+}
+
+/* Steps st to its end, one row per result into out. Returns the SQLite code that ended the
+ * loop (SQLITE_DONE when all went well). */
+static int rows_read(sqlite3_stmt *st, store_rows_t *out, const row_shape_t *sh)
+{
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (op->u.query.n == cap) {
-            cap = cap ? cap * 2 : 16;
-            op->u.query.rows = xrealloc(op->u.query.rows, cap * sizeof(store_msg_t));
-        }
-        store_msg_t *m = &op->u.query.rows[op->u.query.n++];
-        *m = (store_msg_t){.seq = (uint64_t)col_int(st, sh->seq),
-                           .ts = col_int(st, sh->ts),
-                           .thread = (uint64_t)col_int(st, sh->thread),
-                           .target = (uint64_t)col_int(st, sh->target)};
-        for (size_t k = 0; k < sh->ntext; k++)
-            arena_put(&op->u.query.arena, st, sh->text[k]);
-    }
-    const char *p = op->u.query.arena.data;
-    for (size_t i = 0; i < op->u.query.n; i++) {
-        store_msg_t *m = &op->u.query.rows[i];
-        m->user = m->text = "";
-        for (size_t k = 0; k < sh->ntext; k++) {
-            *(const char **)((char *)m + sh->field[k]) = p;
-            p += strlen(p) + 1;
-        }
+        store_msg_t m = {.channel = col_text(st, sh->channel, NULL),
+                         .seq = (uint64_t)col_int(st, sh->seq),
+                         .user = col_text(st, sh->user, ""),
+                         .text = col_text(st, sh->text, ""),
+                         .ts = col_int(st, sh->ts),
+                         .kind = col_text(st, sh->kind, NULL),
+                         .thread = (uint64_t)col_int(st, sh->thread),
+                         .target = (uint64_t)col_int(st, sh->target),
+                         .cid = col_text(st, sh->cid, "")};
+        store_rows_add(out, &m);
     }
     return rc;
 }
 
-/* Logs why op's query failed and leaves it answering status -1 with no rows. */
-static void query_fail(store_sqlite_t *s, store_op_t *op)
+/* Ends a statement's use; logs and returns STORE_EFAILED unless rc is SQLITE_DONE. */
+static int finish(store_sqlite_t *s, sqlite3_stmt *st, int rc, const char *what)
 {
-    log_warn("store: query on channel %s failed: %s", op->u.query.q.channel, sqlite3_errmsg(s->db));
-    free(op->u.query.rows);
-    op->u.query.rows = NULL;
-    op->u.query.n = 0;
-    buf_deinit(&op->u.query.arena);
-    op->u.query.status = -1;
+    if (rc != SQLITE_DONE)
+        log_warn("store: %s: %s failed: %s", s->path, what, sqlite3_errmsg(s->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : STORE_EFAILED;
 }
 
-/* The thread of every msg among op's rows (oldest first, consecutive seqs): one grouped
+/* The thread of every msg among the rows (oldest first, consecutive seqs): one grouped
  * range scan of the thread index, whatever the page's size. */
-static int fill_replies(store_sqlite_t *s, store_op_t *op)
+static int fill_replies(store_sqlite_t *s, const char *channel, store_rows_t *out)
 {
-    store_msg_t *rows = op->u.query.rows;
-    size_t n = op->u.query.n;
+    store_msg_t *rows = out->rows;
+    size_t n = out->n;
     sqlite3_stmt *st = s->st[ST_REPLIES];
-    int rc = sqlite3_bind_text(st, 1, op->u.query.q.channel, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, store_sqlite_clamp_seq(rows[0].seq));
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, store_sqlite_clamp_seq(rows[n - 1].seq));
+    int rc = store_sqlite_bind(st, "tuu", channel, rows[0].seq, rows[n - 1].seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
@@ -110,16 +87,14 @@ static int fill_replies(store_sqlite_t *s, store_op_t *op)
         rows[i].last_reply = (uint64_t)sqlite3_column_int64(st, 2);
         rows[i].last_reply_ts = sqlite3_column_int64(st, 3);
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return finish(s, st, rc, "reply counts");
 }
 
 /* Runs one query. Rows come newest first for history (DESC), so they are reversed; one row
  * beyond the limit is asked for to learn `more`, and dropped. */
-void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
+int store_sqlite_query(void *impl, const store_query_t *q, store_rows_t *out)
 {
-    const store_query_t *q = &op->u.query.q;
+    store_sqlite_t *s = impl;
     sqlite3_stmt *st = s->st[ST_NEWEST];
     uint64_t bound = 0;
     if (q->thread > 0) {
@@ -133,83 +108,73 @@ void store_sqlite_run_query(store_sqlite_t *s, store_op_t *op)
         bound = q->before;
     }
     bool desc = st != s->st[ST_AFTER] && st != s->st[ST_THREAD];
-
-    int rc = sqlite3_bind_text(st, 1, q->channel, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK && st != s->st[ST_NEWEST])
-        rc = sqlite3_bind_int64(st, 2, store_sqlite_clamp_seq(bound));
+    /* ST_NEWEST has no ?2: bind ?1 and ?3 only. */
+    int rc = st == s->st[ST_NEWEST] ? store_sqlite_bind(st, "t", q->channel)
+                                    : store_sqlite_bind(st, "tu", q->channel, bound);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
     if (rc == SQLITE_OK)
-        rc = rows_read(st, op, &msg_rows);
-    if (rc != SQLITE_DONE)
-        query_fail(s, op);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        return;
+        rc = rows_read(st, out, &msg_rows);
+    if (finish(s, st, rc, "history query") < 0)
+        return STORE_EFAILED;
 
-    for (size_t i = 0; i < op->u.query.n; i++)
-        op->u.query.rows[i].channel = q->channel;
-    op->u.query.more = op->u.query.n > q->limit;
-    if (op->u.query.more)
-        op->u.query.n = q->limit;
-    store_msg_t *rows = op->u.query.rows;
-    for (size_t i = 0, j = op->u.query.n; desc && i + 1 < j; i++, j--) {
+    for (size_t i = 0; i < out->n; i++)
+        out->rows[i].channel = q->channel; /* the op's copy outlives the rows */
+    out->more = out->n > q->limit;
+    if (out->more)
+        store_rows_truncate(out, q->limit);
+    store_msg_t *rows = out->rows;
+    for (size_t i = 0, j = out->n; desc && i + 1 < j; i++, j--) {
         store_msg_t t = rows[i];
         rows[i] = rows[j - 1];
         rows[j - 1] = t;
     }
-    if (q->replies && op->u.query.n > 0 && fill_replies(s, op) != SQLITE_DONE) {
-        query_fail(s, op);
-        return;
-    }
-    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+    if (q->replies && out->n > 0)
+        return fill_replies(s, q->channel, out);
+    return 0;
 }
 
-/* Runs a search: rows carry their channel, user and text in the arena, in that order. */
-void store_sqlite_run_search(store_sqlite_t *s, store_op_t *op)
+/* Appends s as an FTS5 string on the text column: in double quotes, inner quotes doubled
+ * (the index also holds each entry's key, which no term may reach). */
+static void fts_term(buf_t *out, const char *s)
 {
-    const store_search_t *q = &op->u.query.search;
+    buf_append_str(out, out->len ? " text : \"" : "text : \"");
+    for (; *s; s++) {
+        if (*s == '"')
+            buf_append_str(out, "\"");
+        buf_append(out, s, 1);
+    }
+    buf_append_str(out, "\"");
+}
+
+/* Runs a search: every term must match (FTS5's implicit AND). */
+int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out)
+{
+    store_sqlite_t *s = impl;
+    buf_t match = BUF_INIT;
+    for (size_t i = 0; i < q->nterms; i++)
+        fts_term(&match, q->terms[i].text);
     sqlite3_stmt *st = s->st[ST_SEARCH];
-    int rc = sqlite3_bind_text(st, 1, q->match, -1, SQLITE_STATIC);
+    int rc = store_sqlite_bind(st, "ttti", match.data, q->user, q->channel, (int64_t)q->limit + 1);
     if (rc == SQLITE_OK)
-        rc = q->user ? sqlite3_bind_text(st, 2, q->user, -1, SQLITE_STATIC)
-                     : sqlite3_bind_null(st, 2);
-    if (rc == SQLITE_OK)
-        rc = q->channel ? sqlite3_bind_text(st, 3, q->channel, -1, SQLITE_STATIC)
-                        : sqlite3_bind_null(st, 3);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)q->limit + 1);
-    if (rc == SQLITE_OK)
-        rc = rows_read(st, op, &search_rows);
-    if (rc != SQLITE_DONE) {
-        /* A malformed expression lands here too: the caller quotes every term, so this is
-         * rare, and it is an answer (no results), not a failure of the store. */
-        log_debug("store: search failed: %s", sqlite3_errmsg(s->db));
-        op->u.query.status = -1;
-        op->u.query.n = 0;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    op->u.query.more = op->u.query.n > q->limit;
-    if (op->u.query.more)
-        op->u.query.n = q->limit;
-    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+        rc = rows_read(st, out, &search_rows);
+    rc = finish(s, st, rc, "search");
+    buf_deinit(&match);
+    if (rc < 0)
+        return rc;
+    out->more = out->n > q->limit;
+    if (out->more)
+        store_rows_truncate(out, q->limit);
+    return 0;
 }
 
-/* Unread mentions of one user (the name is in search.user): rows of channel and seq. */
-void store_sqlite_run_counts(store_sqlite_t *s, store_op_t *op)
+/* Unread mentions of one user: rows of channel and seq. */
+int store_sqlite_mention_counts(void *impl, const char *user, store_rows_t *out)
 {
+    store_sqlite_t *s = impl;
     sqlite3_stmt *st = s->st[ST_MENTION_COUNT];
-    int rc = sqlite3_bind_text(st, 1, op->u.query.search.user, -1, SQLITE_STATIC);
+    int rc = store_sqlite_bind(st, "t", user);
     if (rc == SQLITE_OK)
-        rc = rows_read(st, op, &count_rows);
-    if (rc != SQLITE_DONE) {
-        log_warn("store: mention counts failed: %s", sqlite3_errmsg(s->db));
-        op->u.query.status = -1;
-        op->u.query.n = 0;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    atomic_fetch_add_explicit(&s->queries, 1, memory_order_relaxed);
+        rc = rows_read(st, out, &count_rows);
+    return finish(s, st, rc, "mention counts");
 }

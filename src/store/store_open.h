@@ -1,0 +1,26 @@
+/* store_open - picks the backend a URL names ("sqlite:PATH"); the only module that knows
+ * every backend of this build (each backend's header includes store.h, so store.h cannot
+ * know them). */
+#ifndef PARLEY_STORE_OPEN_H
+#define PARLEY_STORE_OPEN_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "store/store.h"
+
+/* Options every backend understands. */
+typedef struct {
+    bool sync_full; /* durable against power loss (fsync per commit), not only a killed process */
+} store_open_opts_t;
+
+/* Opens the store a URL names: "sqlite:PATH" (PATH as given: sqlite:parley.db,
+ * sqlite:/var/lib/parley/chat.db). Completions run on `loop`. Returns 0 and *out, or
+ * STORE_EINVAL after logging when the URL names no backend of this build (the message lists
+ * the schemes it knows), or STORE_EFAILED after logging when the backend cannot open. */
+int store_open(struct uv_loop_s *loop, const char *url, const store_open_opts_t *opts,
+               store_t **out);
+/* The schemes store_open knows, for --help: "sqlite". */
+const char *store_schemes(void);
+
+#endif

@@ -1,0 +1,76 @@
+/* store_worker - the part of every threaded backend that is not about its database: the queue
+ * of operations, the writer thread, group commit, the failed state, the hand-back of
+ * completions to the loop through uv_async, and close. A backend gives it a small table of
+ * functions (store_worker_ops_t) and gets the whole store.h interface back.
+ *
+ * How the thread runs a batch (everything queued when it wakes, at most STORE_WORKER_BATCH
+ * operations): the batch's appends and changes in one transaction (begin, each write,
+ * commit), skipping those the failed state answers without trying; then its probes, each
+ * in its own transaction; then its queries in order. Completions go back to the loop in
+ * submission order. */
+#ifndef PARLEY_STORE_WORKER_H
+#define PARLEY_STORE_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "store/store.h"
+
+#define STORE_WORKER_BATCH 4096 /* operations per batch, so one batch's results stay bounded */
+
+/* A query's answer as the backend builds it on the writer thread: rows whose strings live in
+ * chunks of the rows' own memory (never moved once written), read by the loop thread in
+ * the callback and freed afterwards. */
+typedef struct store_chunk store_chunk_t;
+typedef struct {
+    store_msg_t *rows;
+    size_t n, cap;
+    bool more;
+    store_chunk_t *chunks;
+} store_rows_t;
+
+/* Appends a copy of m: its channel, user, text, kind (NULL stays NULL) and cid (NULL reads
+ * as "") are copied; mentions is left NULL. Returns the new row, for the caller to finish
+ * (replies...); it stays valid until the next add. */
+store_msg_t *store_rows_add(store_rows_t *r, const store_msg_t *m);
+/* Drops rows from index n on (n <= r->n), keeping their memory. */
+void store_rows_truncate(store_rows_t *r, size_t n);
+/* Frees everything; r is empty and reusable. */
+void store_rows_free(store_rows_t *r);
+
+/* What a backend provides. `impl` is the backend's own state, given back to every call.
+ * Writer thread functions run one at a time, never concurrently with each other; the loop
+ * thread ones may run while the writer thread works, so a backend gives them their own
+ * connection. Each returns 0, or STORE_EFAILED after logging why (or what is stated). */
+typedef struct {
+    const char *name; /* for logs: "sqlite" */
+    /* Writer thread: one write transaction around a batch's writes, or around one probe.
+     * rollback is called after any failure inside begin..commit, commit included. */
+    int (*begin)(void *impl);
+    int (*commit)(void *impl);
+    void (*rollback)(void *impl);
+    /* Writer thread, inside begin..commit. change returns STORE_ECONFLICT for a CREATE of a
+     * taken name (the transaction goes on); STORE_EFAILED fails the whole transaction. */
+    int (*append)(void *impl, const store_msg_t *m);
+    int (*change)(void *impl, const store_change_t *c);
+    int (*probe)(void *impl); /* one real small write */
+    /* Writer thread, outside transactions: fill out (empty on entry; the worker frees it). */
+    int (*query)(void *impl, const store_query_t *q, store_rows_t *out);
+    int (*search)(void *impl, const store_search_t *q, store_rows_t *out);
+    int (*mention_counts)(void *impl, const char *user, store_rows_t *out);
+    /* Loop thread, synchronous (store.h): store_load with keyed NULL, store_load_keyed with
+     * every callback of cbs NULL. */
+    int (*load)(void *impl, const store_load_t *cbs, store_keyed_cb keyed, void *ctx);
+    int (*last_seq)(void *impl, const char *channel, uint64_t *out);
+    /* Loop thread, once the writer thread has ended: releases impl. */
+    void (*free)(void *impl);
+} store_worker_ops_t;
+
+/* Starts the writer thread over impl and returns the store in *out. Completions run on
+ * loop. Returns 0, or a libuv error after logging (impl is then still the caller's). From
+ * success on, impl belongs to the store: ops->free releases it in store_close. */
+int store_worker_open(uv_loop_t *loop, const store_worker_ops_t *ops, void *impl, store_t **out);
+
+#endif

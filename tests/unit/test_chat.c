@@ -1,0 +1,478 @@
+/* test_chat - the chat layer through its door (chat.h), with a fake transport that records
+ * every frame and an in-memory store whose completions the test releases one by one, so
+ * each ordering a real store could produce is played on purpose: join and leave, publish
+ * order, the history/resume splice with a message arriving at every step, presence,
+ * reaction toggles, client-key retries, a failed store and its recovery, and the inbound
+ * door for events committed elsewhere. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat/chat.h"
+#include "chat/chat_hub.h"
+#include "store_mem.h"
+#include "test.h"
+
+/* ---- a fake connection: every frame it was sent, as JSON or text ---- */
+
+#define FRAMES_MAX 4096
+
+typedef struct {
+    char *frame[FRAMES_MAX];
+    size_t n;
+    uint16_t closed; /* the close code, 0 while open */
+    bool want_drain;
+    chat_session_t *s;
+} conn_t;
+
+static char *payload_of(const blob_t *b)
+{
+    const uint8_t *p = (const uint8_t *)b->data;
+    size_t l7 = p[1] & 0x7f, hl = l7 == 127 ? 10 : l7 == 126 ? 4 : 2;
+    char *s = malloc(b->len - hl + 1);
+    memcpy(s, p + hl, b->len - hl);
+    s[b->len - hl] = '\0';
+    return s;
+}
+
+static void t_send(void *c, blob_t *frame)
+{
+    conn_t *conn = c;
+    if (conn->n < FRAMES_MAX)
+        conn->frame[conn->n++] = payload_of(frame);
+}
+
+static void t_close(void *c, uint16_t code, const char *reason)
+{
+    (void)reason;
+    ((conn_t *)c)->closed = code;
+}
+
+static size_t t_backlog(void *c)
+{
+    (void)c;
+    return 0; /* every frame is written at once */
+}
+
+static void t_want_drain(void *c)
+{
+    ((conn_t *)c)->want_drain = true;
+}
+
+static const chat_transport_t fake = {t_send, t_close, t_send, t_backlog, t_want_drain};
+
+static void conn_reset(conn_t *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->frame[i]);
+    c->n = 0;
+}
+
+/* The i-th frame as JSON (a new reference), NULL when it is not JSON. */
+static json_t *frame_json(const conn_t *c, size_t i)
+{
+    return json_loads(c->frame[i], 0, NULL);
+}
+
+/* How many frames of type (JSON) c got. */
+static int count(const conn_t *c, const char *type)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *j = frame_json(c, i);
+        const char *t = json_string_value(json_object_get(j, "type"));
+        n += t && strcmp(t, type) == 0;
+        json_decref(j);
+    }
+    return n;
+}
+
+/* The last frame of type, as JSON (a new reference), or NULL. */
+static json_t *last(const conn_t *c, const char *type)
+{
+    for (size_t i = c->n; i-- > 0;) {
+        json_t *j = frame_json(c, i);
+        const char *t = json_string_value(json_object_get(j, "type"));
+        if (t && strcmp(t, type) == 0)
+            return j;
+        json_decref(j);
+    }
+    return NULL;
+}
+
+static long long pint(json_t *j, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(j, "payload"), key));
+}
+
+/* The seqs of every msg-like event of channel c got, live, in history, or in a resume, in
+ * the order they arrived, into out; returns how many. */
+static size_t seqs(const conn_t *c, uint64_t out[], size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *j = frame_json(c, i);
+        const char *t = json_string_value(json_object_get(j, "type"));
+        json_t *p = json_object_get(j, "payload");
+        if (t && strcmp(t, "msg") == 0 && n < max) {
+            out[n++] = (uint64_t)json_integer_value(json_object_get(p, "seq"));
+        } else if (t && strcmp(t, "history") == 0) {
+            json_t *m;
+            size_t k;
+            json_array_foreach(json_object_get(p, "messages"), k, m)
+            {
+                if (n < max)
+                    out[n++] = (uint64_t)json_integer_value(json_object_get(m, "seq"));
+            }
+        }
+        json_decref(j);
+    }
+    return n;
+}
+
+/* ---- the world: a hub on a manual store ---- */
+
+typedef struct {
+    store_t *store;
+    chat_hub_t *hub;
+    conn_t conns[8];
+} world_t;
+
+static void world_init(world_t *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->store = store_mem_open(NULL, STORE_MEM_MANUAL);
+    chat_config_t cfg = {.history = 50,
+                         .max_name = 32,
+                         .max_text = 4000,
+                         .rate = 1000,
+                         .burst = 1000,
+                         .resume_max = 10000,
+                         .presence_limit = 1000,
+                         .outbound_budget = 1 << 20};
+    w->hub = chat_new(w->store, &cfg, &fake);
+    CHECK(chat_load(w->hub) == 0);
+    store_mem_run(w->store);
+}
+
+static void world_deinit(world_t *w)
+{
+    for (size_t i = 0; i < 8; i++) {
+        if (w->conns[i].s)
+            chat_close(w->conns[i].s);
+        conn_reset(&w->conns[i]);
+    }
+    store_mem_run(w->store);
+    store_close(w->store);
+    chat_free(w->hub);
+}
+
+static void say(conn_t *c, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    chat_text(c->s, text, strlen(text));
+}
+
+/* Opens conns[i] as a JSON session and joins it as user (the welcome and history done). */
+static conn_t *join(world_t *w, int i, const char *user, const char *session)
+{
+    conn_t *c = &w->conns[i];
+    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL);
+    if (session)
+        say(c, "{\"type\":\"join\",\"payload\":{\"user\":\"%s\",\"session\":\"%s\"}}", user,
+            session);
+    else
+        say(c, "{\"type\":\"join\",\"payload\":{\"user\":\"%s\"}}", user);
+    store_mem_run(w->store);
+    CHECK_EQ_INT(count(c, "welcome"), 1);
+    return c;
+}
+
+static void leave(conn_t *c)
+{
+    chat_close(c->s);
+    c->s = NULL;
+}
+
+static void post(conn_t *c, const char *text, const char *id)
+{
+    say(c, "{\"type\":\"msg\",\"id\":\"%s\",\"payload\":{\"text\":\"%s\"}}", id, text);
+}
+
+/* ---- tests ---- */
+
+TEST(join_welcome_and_presence)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *a = join(&w, 0, "alice", "0123456789abcdef0123456789abcdef");
+    CHECK_EQ_INT(count(a, "history"), 1);
+    CHECK_EQ_INT(count(a, "join"), 1); /* its own */
+    conn_t *b = join(&w, 1, "bob", NULL);
+    CHECK_EQ_INT(count(a, "join"), 2); /* bob's arrival */
+    /* A second tab of alice (same token): nobody hears of it; a stranger's name is taken. */
+    join(&w, 2, "alice", "0123456789abcdef0123456789abcdef");
+    CHECK_EQ_INT(count(b, "join"), 1);
+    conn_t *x = &w.conns[3];
+    x->s = chat_open(w.hub, x, CHAT_MODE_JSON, NULL);
+    say(x, "{\"type\":\"join\",\"id\":1,\"payload\":{\"user\":\"alice\"}}");
+    json_t *err = last(x, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "name_taken");
+    CHECK_EQ_INT(json_integer_value(json_object_get(err, "id")), 1);
+    json_decref(err);
+    chat_metrics_t m;
+    chat_metrics(w.hub, &m);
+    CHECK_EQ_INT(m.online, 2);
+    /* alice's first tab goes: she is still online; her last goes: bob hears she left. */
+    leave(&w.conns[0]);
+    CHECK_EQ_INT(count(b, "leave"), 0);
+    leave(&w.conns[2]);
+    CHECK_EQ_INT(count(b, "leave"), 1);
+    chat_metrics(w.hub, &m);
+    CHECK_EQ_INT(m.online, 1);
+    world_deinit(&w);
+}
+
+TEST(publish_acks_after_commit_in_order)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *a = join(&w, 0, "alice", NULL);
+    conn_t *b = join(&w, 1, "bob", NULL);
+    for (int i = 0; i < 5; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "m%d", i);
+        post(a, "hello", id);
+    }
+    CHECK_EQ_INT(count(a, "ack"), 0); /* nothing is acknowledged before it is stored */
+    CHECK_EQ_INT(count(b, "msg"), 0);
+    CHECK_EQ_INT(store_mem_pending(w.store), 5);
+    store_mem_step(w.store);
+    CHECK_EQ_INT(count(a, "ack"), 1);
+    CHECK_EQ_INT(count(b, "msg"), 1);
+    store_mem_run(w.store);
+    uint64_t got[16];
+    size_t n = seqs(b, got, 16);
+    CHECK_EQ_INT(n, 5);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(got[i], i + 1);
+    json_t *ack = last(a, "ack");
+    CHECK_EQ_STR(json_string_value(json_object_get(ack, "id")), "m4");
+    CHECK_EQ_INT(pint(ack, "seq"), 5);
+    json_decref(ack);
+    world_deinit(&w);
+}
+
+/* A resume from the start of a channel longer than the ring (so pages come from the store,
+ * one after the other), with a message published before step `at` of the store (SIZE_MAX:
+ * before the resume itself). Its commit lands before, between or after the pages, while
+ * the link is held or not. Whatever the point, the resumer sees every seq exactly once, in
+ * order. */
+static void splice_at(size_t at)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *a = join(&w, 0, "alice", NULL);
+    for (int i = 0; i < 600; i++)
+        post(a, "m", "x");
+    store_mem_run(w.store);
+    conn_t *b = join(&w, 1, "bob", NULL);
+    conn_reset(b);
+    if (at == SIZE_MAX)
+        post(a, "early", "early");
+    say(b, "{\"type\":\"resume\",\"id\":\"r\",\"payload\":{\"channels\":{\"general\":0}}}");
+    for (size_t step = 0; store_mem_pending(w.store) || (at != SIZE_MAX && step <= at); step++) {
+        if (step == at)
+            post(a, "late", "late");
+        if (store_mem_pending(w.store))
+            store_mem_step(w.store);
+    }
+    uint64_t got[1024];
+    size_t n = seqs(b, got, 1024);
+    CHECK_EQ_INT(n, 601);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += got[i] != i + 1;
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(count(b, "resumed"), 1);
+    world_deinit(&w);
+}
+
+TEST(resume_splice_at_every_point)
+{
+    splice_at(SIZE_MAX);
+    for (size_t at = 0; at < 8; at++)
+        splice_at(at);
+}
+
+TEST(reactions_toggle_and_keys_make_retries_exactly_once)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *a = join(&w, 0, "alice", NULL);
+    conn_t *b = join(&w, 1, "bob", NULL);
+    post(a, "root", "r");
+    store_mem_run(w.store);
+    /* The same keyed write three times before it is stored: one store append. */
+    for (int i = 0; i < 3; i++)
+        say(b,
+            "{\"type\":\"react\",\"id\":%d,\"payload\":{\"seq\":1,\"emoji\":\"x\",\"cid\":\"k1\"}}",
+            i);
+    CHECK_EQ_INT(store_mem_pending(w.store), 1);
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(b, "ack"), 3);
+    json_t *ack = last(b, "ack");
+    CHECK_EQ_INT(pint(ack, "seq"), 2);
+    CHECK(json_is_true(json_object_get(json_object_get(ack, "payload"), "duplicate")));
+    json_decref(ack);
+    /* Once committed, a retry is answered at once, and does not toggle it off. */
+    say(b, "{\"type\":\"react\",\"id\":9,\"payload\":{\"seq\":1,\"emoji\":\"x\",\"cid\":\"k1\"}}");
+    CHECK_EQ_INT(store_mem_pending(w.store), 0);
+    CHECK_EQ_INT(count(b, "ack"), 4);
+    /* A new reaction toggles it off. */
+    say(b, "{\"type\":\"react\",\"payload\":{\"seq\":1,\"emoji\":\"x\",\"cid\":\"k2\"}}");
+    store_mem_run(w.store);
+    json_t *ev = last(a, "react");
+    CHECK(json_is_false(json_object_get(json_object_get(ev, "payload"), "on")));
+    CHECK_EQ_INT(pint(ev, "seq"), 3);
+    json_decref(ev);
+    /* The same key is another user's own. */
+    say(a, "{\"type\":\"msg\",\"payload\":{\"text\":\"t\",\"cid\":\"k1\"}}");
+    CHECK_EQ_INT(store_mem_pending(w.store), 1);
+    store_mem_run(w.store);
+    world_deinit(&w);
+}
+
+TEST(a_failed_store_refuses_writes_and_recovers)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *a = join(&w, 0, "alice", NULL);
+    conn_t *b = join(&w, 1, "bob", NULL);
+    post(a, "one", "1");
+    store_mem_run(w.store);
+    store_mem_fail_writes(w.store, true);
+    post(a, "two", "2");
+    post(a, "three", "3");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(a, "ack"), 1);
+    CHECK_EQ_INT(count(a, "error"), 2);
+    json_t *err = last(a, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "unavailable");
+    CHECK_EQ_STR(json_string_value(json_object_get(err, "id")), "3");
+    json_decref(err);
+    CHECK_EQ_INT(count(b, "msg"), 1);
+    chat_metrics_t m;
+    chat_metrics(w.hub, &m);
+    CHECK(!m.available);
+    /* Refused at once while broken; the probe fails while the store does. */
+    post(a, "four", "4");
+    CHECK_EQ_INT(count(a, "error"), 3);
+    CHECK_EQ_INT(store_mem_pending(w.store), 0);
+    chat_tick(w.hub);
+    store_mem_run(w.store);
+    chat_metrics(w.hub, &m);
+    CHECK(!m.available);
+    /* The store works again: the next tick's probe says so, and seqs go on without a hole. */
+    store_mem_fail_writes(w.store, false);
+    chat_tick(w.hub);
+    store_mem_run(w.store);
+    chat_metrics(w.hub, &m);
+    CHECK(m.available);
+    post(a, "five", "5");
+    store_mem_run(w.store);
+    json_t *ack = last(a, "ack");
+    CHECK_EQ_INT(pint(ack, "seq"), 2);
+    json_decref(ack);
+    uint64_t got[8];
+    CHECK_EQ_INT(seqs(b, got, 8), 2);
+    CHECK_EQ_INT(got[1], 2);
+    world_deinit(&w);
+}
+
+static void on_appended(void *ctx, int status)
+{
+    (void)ctx;
+    CHECK_EQ_INT(status, 0);
+}
+
+TEST(the_inbound_door_orders_and_fills_gaps)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *b = join(&w, 0, "bob", NULL);
+    /* Five events another process committed, stored directly. */
+    store_msg_t ev[5];
+    for (int i = 0; i < 5; i++) {
+        ev[i] = (store_msg_t){.channel = "general",
+                              .seq = (uint64_t)i + 1,
+                              .user = "eve",
+                              .text = "far",
+                              .ts = 1000 + i};
+        store_append(w.store, &ev[i], on_appended, NULL);
+    }
+    store_mem_run(w.store);
+    /* Delivered out of order, with a duplicate and a hole (3 never comes by itself). */
+    chat_hub_deliver(w.hub, &ev[1]);
+    chat_hub_deliver(w.hub, &ev[0]);
+    chat_hub_deliver(w.hub, &ev[0]);
+    chat_hub_deliver(w.hub, &ev[4]);
+    chat_hub_deliver(w.hub, &ev[3]);
+    store_mem_run(w.store); /* the fill of the hole */
+    uint64_t got[8];
+    size_t n = seqs(b, got, 8);
+    CHECK_EQ_INT(n, 5);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(got[i], i + 1);
+    world_deinit(&w);
+}
+
+TEST(requests_before_join_and_text_modes)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *c = &w.conns[0];
+    c->s = chat_open(w.hub, c, CHAT_MODE_JSON, NULL);
+    say(c, "{\"type\":\"msg\",\"id\":\"early\",\"payload\":{\"text\":\"x\"}}");
+    json_t *err = last(c, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "not_joined");
+    json_decref(err);
+    say(c, "{\"type\":\"nope\"}");
+    err = last(c, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "bad_type");
+    json_decref(err);
+    /* A client-id session hears JSON users' messages as "user: text". */
+    conn_t *t = &w.conns[1];
+    t->s = chat_open(w.hub, t, CHAT_MODE_CLIENTID, "42");
+    CHECK_EQ_STR(t->frame[0], "Client #42 has entered the chat");
+    conn_t *a = join(&w, 2, "alice", NULL);
+    post(a, "hi", "h");
+    store_mem_run(w.store);
+    CHECK_EQ_STR(t->frame[t->n - 1], "alice: hi");
+    chat_text(t->s, "yo", 2);
+    store_mem_run(w.store);
+    json_t *m = last(a, "msg");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(m, "payload"), "user")),
+                 "Client #42");
+    json_decref(m);
+    world_deinit(&w);
+}
+
+int main(void)
+{
+    RUN(join_welcome_and_presence);
+    RUN(publish_acks_after_commit_in_order);
+    RUN(resume_splice_at_every_point);
+    RUN(reactions_toggle_and_keys_make_retries_exactly_once);
+    RUN(a_failed_store_refuses_writes_and_recovers);
+    RUN(the_inbound_door_orders_and_fills_gaps);
+    RUN(requests_before_join_and_text_modes);
+    return TEST_MAIN_END();
+}

@@ -1,0 +1,807 @@
+/* test_store_conformance - the store.h contract, checked the same way against every backend:
+ * SQLite (through store_open, on temporary files, a real loop) and store_mem (automatic
+ * mode). store_mem's manual mode has its own test, test_store_mem.c.
+ *
+ * Every test takes a fresh store from the backend under test (`be`). Operations record into
+ * slots (their ctx), each slot noting its status and the completion's rank, so order and
+ * per-op context are checked together. The failure test injects a genuine failure: for
+ * SQLite, RLIMIT_FSIZE lowered to the WAL file's size (SIGXFSZ ignored), so SQLite's next
+ * write gets EFBIG from the kernel; for store_mem, its fault switch. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ftw.h>
+#include <uv.h>
+
+#include "store/store_open.h"
+#include "store_mem.h"
+#include "test.h"
+
+/* ---- backends ---- */
+
+typedef struct {
+    const char *name;
+    store_t *(*open)(uv_loop_t *loop, const char *name);
+    void (*brk)(store_t *s, bool broken); /* make writes genuinely fail, or work again */
+} backend_t;
+
+static const backend_t *be;
+static char tmpdir[64];
+static char last_path[160];
+static struct rlimit fsize_saved;
+
+static store_t *sqlite_open(uv_loop_t *loop, const char *name)
+{
+    char url[200];
+    snprintf(last_path, sizeof(last_path), "%s/%s.db", tmpdir, name);
+    snprintf(url, sizeof(url), "sqlite:%s", last_path);
+    store_t *s = NULL;
+    store_open_opts_t o = {false};
+    CHECK_EQ_INT(store_open(loop, url, &o, &s), 0);
+    return s;
+}
+
+/* The WAL only grows (nothing here checkpoints it), so a file size limit at its current
+ * size makes SQLite's next frame write fail with EFBIG: a real I/O error, seen by SQLite as
+ * a failed write, with nothing in the backend knowing it is a test. */
+static void sqlite_break(store_t *s, bool broken)
+{
+    (void)s;
+    if (!broken) {
+        CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &fsize_saved), 0);
+        return;
+    }
+    char wal[200];
+    struct stat st;
+    snprintf(wal, sizeof(wal), "%s-wal", last_path);
+    CHECK_EQ_INT(stat(wal, &st), 0);
+    struct rlimit lim = {(rlim_t)st.st_size, fsize_saved.rlim_max};
+    CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static store_t *mem_open(uv_loop_t *loop, const char *name)
+{
+    (void)name;
+    return store_mem_open(loop, STORE_MEM_AUTO);
+}
+
+static void mem_break(store_t *s, bool broken)
+{
+    store_mem_fail_writes(s, broken);
+}
+
+static const backend_t backends[] = {
+    {"sqlite", sqlite_open, sqlite_break},
+    {"mem", mem_open, mem_break},
+};
+
+/* ---- slots: what each operation's callback saw ---- */
+
+#define ROWS 64
+typedef struct {
+    uint64_t seq, thread, target, last_reply;
+    int64_t ts, last_reply_ts;
+    uint32_t replies;
+    char channel[32], user[32], text[96], kind[16], cid[80];
+} row_t;
+
+typedef struct {
+    int fired, rank, status;
+    size_t n;
+    bool more;
+    row_t rows[ROWS];
+} slot_t;
+
+static int ranks;        /* completions so far, across slots */
+static int nslot;        /* slots handed out so far */
+static slot_t slots[64]; /* reset by each test */
+
+static void on_write(void *ctx, int status)
+{
+    slot_t *sl = ctx;
+    sl->fired++;
+    sl->rank = ++ranks;
+    sl->status = status;
+}
+
+static void copy(char *dst, size_t cap, const char *s)
+{
+    snprintf(dst, cap, "%s", s ? s : "(null)");
+}
+
+static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool more)
+{
+    slot_t *sl = ctx;
+    sl->fired++;
+    sl->rank = ++ranks;
+    sl->status = status;
+    sl->n = n;
+    sl->more = more;
+    for (size_t i = 0; i < n && i < ROWS; i++) {
+        row_t *r = &sl->rows[i];
+        *r = (row_t){.seq = m[i].seq,
+                     .thread = m[i].thread,
+                     .target = m[i].target,
+                     .last_reply = m[i].last_reply,
+                     .ts = m[i].ts,
+                     .last_reply_ts = m[i].last_reply_ts,
+                     .replies = m[i].replies};
+        copy(r->channel, sizeof(r->channel), m[i].channel);
+        copy(r->user, sizeof(r->user), m[i].user);
+        copy(r->text, sizeof(r->text), m[i].text);
+        copy(r->kind, sizeof(r->kind), m[i].kind);
+        copy(r->cid, sizeof(r->cid), m[i].cid);
+    }
+}
+
+static void wait_for(uv_loop_t *loop, const slot_t *sl)
+{
+    while (!sl->fired)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+static uv_loop_t loop;
+
+static store_t *fresh(const char *name)
+{
+    char full[64];
+    snprintf(full, sizeof(full), "%s-%s", be->name, name);
+    memset(slots, 0, sizeof(slots));
+    ranks = nslot = 0;
+    return be->open(&loop, full);
+}
+
+static void finish(store_t *s)
+{
+    store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+/* Slots are handed out in submission order. */
+static slot_t *next_slot(void)
+{
+    return &slots[nslot++ % 64];
+}
+
+static slot_t *append(store_t *s, const char *ch, uint64_t seq, const char *user, const char *text,
+                      const char *kind, uint64_t thread, uint64_t target, const char *cid)
+{
+    slot_t *sl = next_slot();
+    store_msg_t m = {.channel = ch,
+                     .seq = seq,
+                     .user = user,
+                     .text = text,
+                     .ts = (int64_t)seq * 1000,
+                     .kind = kind,
+                     .thread = thread,
+                     .target = target,
+                     .cid = cid};
+    CHECK_EQ_INT(store_append(s, &m, on_write, sl), 0);
+    return sl;
+}
+
+static slot_t *msg(store_t *s, const char *ch, uint64_t seq, const char *user, const char *text)
+{
+    return append(s, ch, seq, user, text, NULL, 0, 0, NULL);
+}
+
+static slot_t *query(store_t *s, const char *ch, uint64_t after, uint64_t before, unsigned limit,
+                     bool forward, uint64_t thread, bool replies)
+{
+    slot_t *sl = next_slot();
+    store_query_t q = {ch, after, before, limit, forward, thread, replies};
+    CHECK_EQ_INT(store_query(s, &q, on_rows, sl), 0);
+    wait_for(&loop, sl);
+    CHECK_EQ_INT(sl->status, 0);
+    return sl;
+}
+
+static bool seqs(const slot_t *sl, uint64_t first, size_t n)
+{
+    if (sl->n != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (sl->rows[i].seq != first + i)
+            return false;
+    return true;
+}
+
+/* ---- order, ranges, threads ---- */
+
+TEST(test_order_and_ctx)
+{
+    store_t *s = fresh("order");
+    for (uint64_t i = 1; i <= 20; i++)
+        msg(s, i % 2 ? "a" : "b", (i + 1) / 2, "u", "t");
+    slot_t *q = next_slot();
+    store_query_t sq = {"a", 0, 0, 100, false, 0, false};
+    CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
+    for (uint64_t i = 11; i <= 20; i++)
+        msg(s, "a", i, "u", "t");
+    wait_for(&loop, &slots[30]);
+    for (int i = 0; i < 31; i++) { /* each ctx once, in submission order */
+        CHECK_EQ_INT(slots[i].fired, 1);
+        CHECK_EQ_INT(slots[i].rank, i + 1);
+        CHECK_EQ_INT(slots[i].status, 0);
+    }
+    CHECK(q->n >= 10 && seqs(q, 1, q->n)); /* every earlier append, maybe some later ones */
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "a", &last), 0);
+    CHECK_EQ_INT(last, 20);
+    CHECK_EQ_INT(store_last_seq(s, "nowhere", &last), 0);
+    CHECK_EQ_INT(last, 0);
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.appends, 30);
+    CHECK(st.commits >= 1 && st.commits <= 30);
+    CHECK_EQ_INT(st.queued, 0);
+    CHECK(!st.failed);
+    CHECK_EQ_INT(st.failures, 0);
+    finish(s);
+}
+
+TEST(test_ranges)
+{
+    store_t *s = fresh("ranges");
+    for (uint64_t i = 1; i <= 20; i++)
+        msg(s, "a", i, i % 2 ? "odd" : "even", "text");
+    wait_for(&loop, msg(s, "b", 1, "u", "t"));
+    CHECK(seqs(query(s, "a", 0, 0, 3, false, 0, false), 18, 3)); /* newest */
+    CHECK(slots[nslot - 1].more);
+    CHECK(seqs(query(s, "a", 0, 0, 20, false, 0, false), 1, 20));
+    CHECK(!slots[nslot - 1].more);
+    CHECK(seqs(query(s, "a", 0, 5, 2, false, 0, false), 3, 2)); /* before */
+    CHECK(slots[nslot - 1].more);
+    CHECK(seqs(query(s, "a", 0, 3, 5, false, 0, false), 1, 2));
+    CHECK(!slots[nslot - 1].more);
+    CHECK(seqs(query(s, "a", 7, 0, 2, false, 0, false), 8, 2)); /* after */
+    CHECK(slots[nslot - 1].more);
+    CHECK(seqs(query(s, "a", 17, 0, 5, false, 0, false), 18, 3));
+    CHECK(!slots[nslot - 1].more);
+    CHECK(seqs(query(s, "a", 5, 9, 2, false, 0, false), 6, 2)); /* after wins over before */
+    CHECK(seqs(query(s, "a", 0, 0, 2, true, 0, false), 1, 2));  /* forward from the start */
+    CHECK(slots[nslot - 1].more);
+    CHECK(seqs(query(s, "a", UINT64_MAX, 0, 5, false, 0, false), 1, 0));
+    CHECK(seqs(query(s, "c", 0, 0, 10, false, 0, false), 1, 0));
+    CHECK(seqs(query(s, "a", 0, 0, 0, false, 0, false), 1, 0)); /* limit 0: is there more? */
+    CHECK(slots[nslot - 1].more);
+    slot_t *r = query(s, "a", 0, 0, 2, false, 0, false);
+    CHECK_EQ_STR(r->rows[0].channel, "a");
+    CHECK_EQ_STR(r->rows[0].user, "odd");
+    CHECK_EQ_STR(r->rows[0].text, "text");
+    CHECK_EQ_STR(r->rows[0].kind, "msg");
+    CHECK_EQ_STR(r->rows[0].cid, "");
+    CHECK_EQ_INT(r->rows[0].ts, 19000);
+    finish(s);
+}
+
+TEST(test_threads_and_events)
+{
+    store_t *s = fresh("threads");
+    append(s, "g", 1, "a", "root", NULL, 0, 0, NULL);
+    append(s, "g", 2, "b", "reply one", "msg", 1, 0, NULL);
+    append(s, "g", 3, "a", "new root", "edit", 0, 1, NULL);
+    append(s, "g", 4, "b", "+1", "react", 0, 1, NULL);
+    append(s, "g", 5, "c", "reply two", "msg", 1, 0, NULL);
+    append(s, "g", 6, "b", "", "delete", 0, 2, NULL);
+    wait_for(&loop, append(s, "g", 7, "c", "other", "msg", 0, 0, NULL));
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, true);
+    CHECK_EQ_INT(h->n, 7);
+    CHECK_EQ_INT(h->rows[0].replies, 2); /* a deleted reply still counts */
+    CHECK_EQ_INT(h->rows[0].last_reply, 5);
+    CHECK_EQ_INT(h->rows[0].last_reply_ts, 5000);
+    for (int i = 1; i < 7; i++)
+        CHECK_EQ_INT(h->rows[i].replies, 0);
+    CHECK_EQ_STR(h->rows[1].kind, "msg");
+    CHECK_EQ_INT(h->rows[1].thread, 1);
+    CHECK_EQ_STR(h->rows[2].kind, "edit");
+    CHECK_EQ_INT(h->rows[2].target, 1);
+    CHECK_EQ_STR(h->rows[3].kind, "react");
+    CHECK_EQ_STR(h->rows[3].text, "+1");
+    CHECK_EQ_STR(h->rows[5].kind, "delete");
+    CHECK_EQ_INT(h->rows[5].target, 2);
+    slot_t *t = query(s, "g", 0, 0, 10, false, 1, false); /* the parent and its replies */
+    CHECK_EQ_INT(t->n, 3);
+    CHECK_EQ_INT(t->rows[0].seq, 1);
+    CHECK_EQ_INT(t->rows[1].seq, 2);
+    CHECK_EQ_INT(t->rows[2].seq, 5);
+    t = query(s, "g", 0, 0, 2, false, 1, false);
+    CHECK(seqs(t, 1, 2) && t->more);
+    finish(s);
+}
+
+/* ---- search ---- */
+
+static slot_t *search(store_t *s, const char *const *terms, size_t n, const char *user,
+                      const char *ch, unsigned limit)
+{
+    store_term_t t[8];
+    for (size_t i = 0; i < n; i++)
+        t[i] = (store_term_t){terms[i], strchr(terms[i], ' ') != NULL};
+    slot_t *sl = next_slot();
+    store_search_t q = {t, n, user, ch, limit};
+    CHECK_EQ_INT(store_search(s, &q, on_rows, sl), 0);
+    wait_for(&loop, sl);
+    CHECK_EQ_INT(sl->status, 0);
+    return sl;
+}
+
+#define SEARCH(s, user, ch, limit, ...)                                                            \
+    search(s, (const char *const[]){__VA_ARGS__},                                                  \
+           sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *), user, ch, limit)
+
+/* The seqs of a search's rows, newest first, as "3,1" for short checks. */
+static const char *found(const slot_t *sl)
+{
+    static char out[256];
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sl->n && n < sizeof(out) - 24; i++)
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s%" PRIu64, i ? "," : "",
+                              sl->rows[i].channel, sl->rows[i].seq);
+    return out;
+}
+
+TEST(test_search)
+{
+    store_t *s = fresh("search");
+    msg(s, "g", 1, "alice", "the quick brown fox");
+    msg(s, "g", 2, "bob", "Quick lunch at noon");
+    msg(s, "d", 10, "alice", "quick design review"); /* the newest */
+    msg(s, "g", 3, "carol", "use NEAR(x) or a AND b OR c, not c*");
+    msg(s, "g", 4, "carol", "he said \"hi\" key:value (parens) ^z -y");
+    append(s, "g", 5, "alice", "edited away", NULL, 0, 0, "c5");
+    append(s, "g", 6, "alice", "fresh words", "edit", 0, 5, NULL);
+    wait_for(&loop, msg(s, "g", 7, "dave", "text : quoted"));
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "quick")), "d10,g2,g1"); /* newest first */
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "brown fox")), "g1");    /* a phrase */
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "fox brown")), "");      /* in its order */
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "quick", "fox")), "g1"); /* every term */
+    CHECK_EQ_STR(found(SEARCH(s, "bob", NULL, 10, "quick")), "g2");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, "d", 10, "quick")), "d10");
+    CHECK_EQ_STR(found(SEARCH(s, "alice", "g", 10, "quick")), "g1");
+    slot_t *l = SEARCH(s, NULL, NULL, 2, "quick");
+    CHECK(l->n == 2 && l->more);
+    CHECK_EQ_STR(l->rows[0].text, "quick design review");
+    CHECK_EQ_STR(l->rows[0].user, "alice");
+    CHECK_EQ_INT(l->rows[0].ts, 10000);
+    /* Syntax of any query language is plain text. */
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "NEAR(x)")), "g3");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "AND", "OR")), "g3");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "c*")), "g3");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "a\"b OR c* NEAR(x) -y ^z")), "");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "\"hi\"")), "g4");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "key:value")), "g4");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "(parens)", "^z", "-y")), "g4");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "text :")), "g7");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "k67x1")), ""); /* never an index key */
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "***", "quick")), "d10,g2,g1");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "***", "\"")), ""); /* no token at all */
+    /* An edit replaces what a message is found by, and keeps its time and cid. */
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "edited")), "");
+    slot_t *e = SEARCH(s, NULL, NULL, 10, "fresh");
+    CHECK_EQ_STR(found(e), "g5");
+    CHECK_EQ_STR(e->rows[0].text, "fresh words");
+    CHECK_EQ_INT(e->rows[0].ts, 5000);
+    CHECK_EQ_STR(e->rows[0].cid, "c5");
+    wait_for(&loop, append(s, "g", 8, "alice", "", "delete", 0, 5, NULL));
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "fresh")), "");
+    slot_t *bad = next_slot();
+    store_search_t none = {NULL, 0, NULL, NULL, 10};
+    CHECK_EQ_INT(store_search(s, &none, on_rows, bad), STORE_EINVAL);
+    finish(s);
+    CHECK_EQ_INT(bad->fired, 0);
+}
+
+/* ---- mentions, changes, load ---- */
+
+static void on_mentions(void *ctx, int status, const store_msg_t *m, size_t n, bool more)
+{
+    on_rows(ctx, status, m, n, more);
+}
+
+static const char *mentioned(store_t *s, const char *user)
+{
+    slot_t *sl = next_slot();
+    CHECK_EQ_INT(store_mention_counts(s, user, on_mentions, sl), 0);
+    wait_for(&loop, sl);
+    CHECK_EQ_INT(sl->status, 0);
+    return found(sl);
+}
+
+static slot_t *change(store_t *s, store_change_kind_t kind, const char *ch, const char *user,
+                      uint64_t seq)
+{
+    slot_t *sl = next_slot();
+    store_change_t c = {kind, {ch, "public", "topic", "maker", 5}, user, 7, seq};
+    CHECK_EQ_INT(store_change(s, &c, on_write, sl), 0);
+    return sl;
+}
+
+TEST(test_mentions)
+{
+    store_t *s = fresh("mentions");
+    store_msg_t m = {
+        .channel = "g", .seq = 1, .user = "a", .text = "@bob hi", .ts = 1, .mentions = "bob\n"};
+    CHECK_EQ_INT(store_append(s, &m, NULL, NULL), 0);
+    m = (store_msg_t){.channel = "g",
+                      .seq = 2,
+                      .user = "a",
+                      .text = "@here @bob",
+                      .ts = 2,
+                      .mentions = "here\nbob\n"};
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    m = (store_msg_t){.channel = "d",
+                      .seq = 1,
+                      .user = "a",
+                      .text = "@channel",
+                      .ts = 3,
+                      .mentions = "channel\n"};
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    m = (store_msg_t){
+        .channel = "g", .seq = 3, .user = "a", .text = "@carol", .ts = 4, .mentions = "carol\n"};
+    wait_for(&loop, &slots[nslot - 1]);
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    CHECK_EQ_STR(mentioned(s, "bob"), "d1,g1,g2");
+    CHECK_EQ_STR(mentioned(s, "carol"), "d1,g2,g3");
+    change(s, STORE_READ, "g", "bob", 1);
+    append(s, "g", 4, "a", "", "delete", 0, 2, NULL);
+    CHECK_EQ_STR(mentioned(s, "bob"), "d1"); /* read up to 1, and 2 deleted */
+    CHECK_EQ_STR(mentioned(s, "nobody"), "d1");
+    finish(s);
+}
+
+static char load_log[2048];
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+    size_t n = strlen(load_log);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(load_log + n, sizeof(load_log) - n, fmt, ap);
+    va_end(ap);
+}
+
+static void ld_channel(void *ctx, const store_channel_t *c)
+{
+    (void)ctx;
+    logf_("c:%s/%s/%s/%s/%lld;", c->name, c->kind, c->topic, c->created_by, (long long)c->ts);
+}
+
+static void ld_member(void *ctx, const char *ch, const char *user)
+{
+    (void)ctx;
+    logf_("m:%s/%s;", ch, user);
+}
+
+static void ld_read(void *ctx, const char *ch, const char *user, uint64_t seq)
+{
+    (void)ctx;
+    logf_("r:%s/%s/%" PRIu64 ";", ch, user, seq);
+}
+
+static void ld_reaction(void *ctx, const char *ch, uint64_t target, const char *user,
+                        const char *emoji, bool on)
+{
+    (void)ctx;
+    logf_("x:%s/%" PRIu64 "/%s/%s/%d;", ch, target, user, emoji, on);
+}
+
+static void ld_mentioned(void *ctx, const char *ch, const char *user, uint64_t seq)
+{
+    (void)ctx;
+    logf_("@:%s/%s/%" PRIu64 ";", ch, user, seq);
+}
+
+static void ld_keyed(void *ctx, const char *ch, uint64_t seq, const char *user, const char *cid,
+                     int64_t ts)
+{
+    (void)ctx;
+    logf_("k:%s/%" PRIu64 "/%s/%s/%lld;", ch, seq, user, cid, (long long)ts);
+}
+
+static const char *load(store_t *s, const store_load_t *cbs)
+{
+    load_log[0] = '\0';
+    CHECK_EQ_INT(store_load(s, cbs, NULL), 0);
+    return load_log;
+}
+
+TEST(test_changes_and_load)
+{
+    store_t *s = fresh("changes");
+    slot_t *put = change(s, STORE_CHANNEL_PUT, "design", NULL, 0);
+    slot_t *create = change(s, STORE_CHANNEL_CREATE, "design", NULL, 0);
+    slot_t *fresh_create = change(s, STORE_CHANNEL_CREATE, "ops", NULL, 0);
+    change(s, STORE_MEMBER_ADD, "design", "alice", 0);
+    change(s, STORE_MEMBER_ADD, "design", "bob", 0);
+    change(s, STORE_MEMBER_ADD, "design", "bob", 0); /* again: a no-op */
+    change(s, STORE_MEMBER_REMOVE, "design", "alice", 0);
+    change(s, STORE_MEMBER_REMOVE, "ops", "zed", 0); /* not a member: a no-op */
+    change(s, STORE_READ, "design", "bob", 5);
+    change(s, STORE_READ, "design", "bob", 3); /* markers only advance */
+    store_change_t upd = {.kind = STORE_CHANNEL_PUT,
+                          .ch = {"design", "private", "new", "mallory", 99}};
+    CHECK_EQ_INT(store_change(s, &upd, NULL, NULL), 0); /* no callback wanted */
+    append(s, "design", 1, "bob", "hi", NULL, 0, 0, NULL);
+    append(s, "design", 2, "bob", "+1", "react", 0, 1, NULL);
+    append(s, "design", 3, "bob", "+1", "unreact", 0, 1, NULL);
+    store_msg_t m = {.channel = "ops",
+                     .seq = 1,
+                     .user = "a",
+                     .text = "@bob",
+                     .ts = 1,
+                     .mentions = "bob\nhere\n"};
+    slot_t *last = next_slot();
+    CHECK_EQ_INT(store_append(s, &m, on_write, last), 0);
+    wait_for(&loop, last);
+    CHECK_EQ_INT(put->status, 0);
+    CHECK_EQ_INT(create->status, STORE_ECONFLICT);
+    CHECK_EQ_INT(fresh_create->status, 0);
+    for (int i = 0; i < 14; i++) {
+        CHECK_EQ_INT(slots[i].rank, i + 1); /* changes and messages complete in order */
+        CHECK(i == 1 || slots[i].status == 0);
+    }
+    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned};
+    CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/5;c:ops/public/topic/maker/5;"
+                                "m:design/bob;r:design/bob/5;x:design/1/bob/+1/1;"
+                                "x:design/1/bob/+1/0;@:ops/bob/1;@:ops/here/1;");
+    store_load_t some = {.member = ld_member}; /* NULL callbacks: not wanted */
+    CHECK_EQ_STR(load(s, &some), "m:design/bob;");
+    finish(s);
+}
+
+/* ---- client keys ---- */
+
+TEST(test_cids)
+{
+    store_t *s = fresh("cids");
+    append(s, "g", 1, "alice", "one", NULL, 0, 0, "Ab-1_z");
+    append(s, "g", 2, "bob", "two", NULL, 0, 0, "");
+    append(s, "g", 3, "bob", "+1", "react", 0, 1, "r3");
+    char max[STORE_CID_MAX + 2];
+    memset(max, 'x', sizeof(max));
+    max[STORE_CID_MAX] = '\0';
+    append(s, "d", 1, "carol", "reply", "msg", 0, 0, max);
+    slot_t *bad = next_slot();
+    store_msg_t m = {.channel = "g", .seq = 4, .user = "u", .text = "t", .cid = "no spaces"};
+    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    max[STORE_CID_MAX] = 'x';
+    max[STORE_CID_MAX + 1] = '\0';
+    m.cid = max;
+    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    m.cid = "é";
+    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
+    CHECK_EQ_INT(h->n, 3);
+    CHECK_EQ_STR(h->rows[0].cid, "Ab-1_z");
+    CHECK_EQ_STR(h->rows[1].cid, "");
+    CHECK_EQ_STR(h->rows[2].cid, "r3");
+    CHECK_EQ_STR(query(s, "g", 0, 0, 10, false, 1, false)->rows[0].cid, "Ab-1_z");
+    CHECK_EQ_STR(SEARCH(s, NULL, NULL, 10, "one")->rows[0].cid, "Ab-1_z");
+    load_log[0] = '\0';
+    CHECK_EQ_INT(store_load_keyed(s, ld_keyed, NULL), 0); /* by ts: d1 (1000) before g3 */
+    max[STORE_CID_MAX] = '\0';
+    char want[256];
+    snprintf(want, sizeof(want), "k:d/1/carol/%s/1000;k:g/1/alice/Ab-1_z/1000;k:g/3/bob/r3/3000;",
+             max);
+    CHECK_EQ_STR(load_log, want);
+    finish(s);
+    CHECK_EQ_INT(bad->fired, 0);
+}
+
+static size_t keyed_n;
+static uint64_t keyed_first, keyed_last;
+static bool keyed_ordered;
+
+static void count_keyed(void *ctx, const char *ch, uint64_t seq, const char *user, const char *cid,
+                        int64_t ts)
+{
+    (void)ctx;
+    (void)ch;
+    (void)user;
+    (void)cid;
+    if (keyed_n++ == 0)
+        keyed_first = seq;
+    else
+        keyed_ordered &= seq == keyed_last + 1 && ts == (int64_t)seq;
+    keyed_last = seq;
+}
+
+/* Only the newest STORE_KEYED_MAX keyed events are loaded, oldest first. */
+TEST(test_keyed_bound)
+{
+    store_t *s = fresh("keyed");
+    char cid[16];
+    slot_t *last = NULL;
+    for (uint64_t i = 1; i <= STORE_KEYED_MAX + 5; i++) {
+        snprintf(cid, sizeof(cid), "c%" PRIu64, i);
+        store_msg_t m = {
+            .channel = "g", .seq = i, .user = "u", .text = "t", .ts = (int64_t)i, .cid = cid};
+        last = i == STORE_KEYED_MAX + 5 ? next_slot() : NULL;
+        CHECK_EQ_INT(store_append(s, &m, last ? on_write : NULL, last), 0);
+    }
+    wait_for(&loop, last);
+    keyed_n = 0;
+    keyed_ordered = true;
+    CHECK_EQ_INT(store_load_keyed(s, count_keyed, NULL), 0);
+    CHECK(keyed_ordered);
+    CHECK_EQ_INT(keyed_n, STORE_KEYED_MAX);
+    CHECK_EQ_INT(keyed_first, 6);
+    CHECK_EQ_INT(keyed_last, STORE_KEYED_MAX + 5);
+    finish(s);
+}
+
+/* ---- close and failure ---- */
+
+TEST(test_close_answers_everything)
+{
+    store_t *s = fresh("close");
+    for (uint64_t i = 1; i <= 40; i++)
+        msg(s, "g", i, "u", "t");
+    slot_t *q = next_slot();
+    store_query_t sq = {"g", 0, 0, 100, false, 0, false};
+    CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
+    slot_t *p = next_slot();
+    CHECK_EQ_INT(store_probe(s, on_write, p), 0);
+    store_close(s);
+    for (int i = 0; i < 42; i++) { /* before close returned, once each, in order */
+        CHECK_EQ_INT(slots[i].fired, 1);
+        CHECK_EQ_INT(slots[i].rank, i + 1);
+        CHECK_EQ_INT(slots[i].status, 0);
+    }
+    CHECK(seqs(q, 1, 40));
+    store_msg_t m = {.channel = "g", .seq = 41, .user = "u", .text = "t"};
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), STORE_ECLOSED);
+    CHECK_EQ_INT(store_query(s, &sq, on_rows, next_slot()), STORE_ECLOSED);
+    CHECK_EQ_INT(store_probe(s, on_write, next_slot()), STORE_ECLOSED);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ_INT(ranks, 42); /* nothing twice, nothing refused called back */
+}
+
+static store_t *closing_store;
+static void close_in_cb(void *ctx, int status)
+{
+    on_write(ctx, status);
+    store_close(closing_store);
+    store_msg_t m = {.channel = "g", .seq = 999, .user = "u", .text = "t"};
+    CHECK_EQ_INT(store_append(closing_store, &m, on_write, next_slot()), STORE_ECLOSED);
+}
+
+TEST(test_close_from_callback)
+{
+    store_t *s = closing_store = fresh("cbclose");
+    store_msg_t m = {.channel = "g", .seq = 1, .user = "u", .text = "t"};
+    CHECK_EQ_INT(store_append(s, &m, close_in_cb, next_slot()), 0);
+    for (uint64_t i = 2; i <= 30; i++)
+        msg(s, "g", i, "u", "t");
+    uv_run(&loop, UV_RUN_DEFAULT); /* ends once the store's handle is closed */
+    for (int i = 0; i < 30; i++)
+        CHECK_EQ_INT(slots[i].fired, 1);
+}
+
+static slot_t *probe(store_t *s)
+{
+    slot_t *sl = next_slot();
+    CHECK_EQ_INT(store_probe(s, on_write, sl), 0);
+    wait_for(&loop, sl);
+    return sl;
+}
+
+/* A real write failure: the transaction's writes and every write behind it are answered
+ * STORE_EFAILED, nothing of them is stored, queries go on, probes fail until the cause is
+ * gone, and after store_recover the seqs continue where the last commit left them. */
+TEST(test_failure_and_recovery)
+{
+    store_t *s = fresh("failure");
+    for (uint64_t i = 1; i <= 3; i++)
+        msg(s, "g", i, "u", "before");
+    wait_for(&loop, change(s, STORE_MEMBER_ADD, "g", "early", 0));
+    int first = nslot;
+    be->brk(s, true);
+    msg(s, "g", 4, "u", "lost words");
+    change(s, STORE_CHANNEL_CREATE, "lost", NULL, 0);
+    change(s, STORE_MEMBER_ADD, "g", "late", 0);
+    msg(s, "g", 5, "u", "lost too");
+    wait_for(&loop, &slots[nslot - 1]);
+    for (int i = first; i < nslot; i++)
+        CHECK_EQ_INT(slots[i].status, STORE_EFAILED);
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK(st.failed);
+    CHECK(st.failures >= 1);
+    CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 3)); /* queries keep running */
+    CHECK_EQ_INT(probe(s)->status, STORE_EFAILED);
+    be->brk(s, false);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    slot_t *still = msg(s, "g", 4, "u", "submitted before recover");
+    wait_for(&loop, still);
+    CHECK_EQ_INT(still->status, STORE_EFAILED); /* refused untried until store_recover */
+    store_stats(s, &st);
+    CHECK(st.failed);
+
+    store_recover(s);
+    store_stats(s, &st);
+    CHECK(!st.failed);
+    slot_t *ok = msg(s, "g", 4, "u", "after recovery");
+    wait_for(&loop, ok);
+    CHECK_EQ_INT(ok->status, 0);
+    slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
+    CHECK(seqs(h, 1, 4)); /* no hole, nothing partial */
+    CHECK_EQ_STR(h->rows[3].text, "after recovery");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL};
+    CHECK_EQ_STR(load(s, &all), "m:g/early;");
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
+    CHECK_EQ_INT(last, 4);
+
+    /* A write the backend refuses (a seq stored twice, a caller's bug) fails the same way,
+     * while the store itself works: probes succeed at once. */
+    slot_t *dup = msg(s, "g", 4, "u", "again");
+    slot_t *behind = msg(s, "g", 5, "u", "behind it");
+    wait_for(&loop, behind);
+    CHECK_EQ_INT(dup->status, STORE_EFAILED);
+    CHECK_EQ_INT(behind->status, STORE_EFAILED);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+    wait_for(&loop, ok = msg(s, "g", 5, "u", "five"));
+    CHECK_EQ_INT(ok->status, 0);
+    store_stats(s, &st);
+    CHECK(!st.failed);
+    CHECK(st.failures >= 2);
+    finish(s);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int main(void)
+{
+    alarm(300);               /* a lost callback hangs the loop; fail instead */
+    signal(SIGXFSZ, SIG_IGN); /* the failure test's file size limit: EFBIG, not death */
+    getrlimit(RLIMIT_FSIZE, &fsize_saved);
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/parley-conf-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    uv_loop_init(&loop);
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+        be = &backends[i];
+        printf("backend %s\n", be->name);
+        RUN(test_order_and_ctx);
+        RUN(test_ranges);
+        RUN(test_threads_and_events);
+        RUN(test_search);
+        RUN(test_mentions);
+        RUN(test_changes_and_load);
+        RUN(test_cids);
+        RUN(test_keyed_bound);
+        RUN(test_close_answers_everything);
+        RUN(test_close_from_callback);
+        RUN(test_failure_and_recovery);
+    }
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+    store_t *s = NULL;
+    store_open_opts_t o = {false};
+    CHECK_EQ_INT(store_open(&loop, "postgres://x", &o, &s), STORE_EINVAL);
+    CHECK_EQ_INT(store_open(&loop, "parley.db", &o, &s), STORE_EINVAL);
+    CHECK_EQ_INT(store_open(&loop, "sqlite:", &o, &s), STORE_EINVAL);
+    CHECK_EQ_STR(store_schemes(), "sqlite");
+    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return TEST_MAIN_END();
+}
