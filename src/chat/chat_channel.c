@@ -33,6 +33,7 @@ struct chat_channel {
     unsigned recent_head, recent_len;
     bool recent_primed;
     bool general;
+    bool unstored;        /* its creation failed to commit */
     uint8_t kind;         /* a chat_kind_t */
     size_t slot;          /* the registry's index */
     blob_t *join_history; /* the history frame a joiner gets, until the next commit */
@@ -143,6 +144,21 @@ void chat_channel_set_topic(chat_channel_t *ch, const char *topic)
 {
     free(ch->topic);
     ch->topic = xstrdup(topic);
+}
+
+void chat_channel_set_kind(chat_channel_t *ch, chat_kind_t kind)
+{
+    ch->kind = (uint8_t)kind;
+}
+
+bool chat_channel_unstored(const chat_channel_t *ch)
+{
+    return ch->unstored;
+}
+
+void chat_channel_set_unstored(chat_channel_t *ch, bool unstored)
+{
+    ch->unstored = unstored;
 }
 
 store_channel_t chat_channel_row(const chat_channel_t *ch)
@@ -260,6 +276,14 @@ void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq)
     ch->nreads++;
 }
 
+void chat_channel_read_restore(chat_channel_t *ch, const char *user, uint64_t seq)
+{
+    bool found;
+    size_t i = name_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
+    if (found)
+        ch->reads[i].seq = seq;
+}
+
 /* ---- reactions and mentions ---- */
 
 static size_t reaction_find(const chat_channel_t *ch, uint64_t target, const char *emoji,
@@ -375,6 +399,13 @@ void chat_channel_recent_delete(chat_channel_t *ch, uint64_t seq)
     chat_recent_t *r = (chat_recent_t *)chat_channel_recent(ch, seq);
     if (r)
         r->deleted = true;
+}
+
+void chat_channel_recent_undelete(chat_channel_t *ch, uint64_t seq)
+{
+    chat_recent_t *r = (chat_recent_t *)chat_channel_recent(ch, seq);
+    if (r)
+        r->deleted = false;
 }
 
 bool chat_channel_recent_covers(const chat_channel_t *ch, uint64_t after)

@@ -58,6 +58,11 @@ const char *chat_channel_kind_name(const chat_channel_t *ch); /* "public", "priv
 bool chat_channel_is_general(const chat_channel_t *ch);
 const char *chat_channel_topic(const chat_channel_t *ch);
 void chat_channel_set_topic(chat_channel_t *ch, const char *topic); /* copied */
+void chat_channel_set_kind(chat_channel_t *ch, chat_kind_t kind);
+/* A channel whose creation the store failed to keep: it exists in memory only, so its name
+ * is free again (a retry adopts it) and nobody is shown it. */
+bool chat_channel_unstored(const chat_channel_t *ch);
+void chat_channel_set_unstored(chat_channel_t *ch, bool unstored);
 /* The row the store keeps for it (strings borrowed from ch). */
 store_channel_t chat_channel_row(const chat_channel_t *ch);
 /* Slack's rules: 1-80 of a-z 0-9 - _, not starting with - or _. */
@@ -73,6 +78,8 @@ const char *chat_channel_user_at(const chat_channel_t *ch, size_t i); /* sorted 
 /* Read markers: 0 when nothing is read; a marker only moves forward. */
 uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user);
 void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq);
+/* Puts a marker back where it was (a move the store failed to keep). */
+void chat_channel_read_restore(chat_channel_t *ch, const char *user, uint64_t seq);
 
 /* Reactions in force: whether user has emoji on target, and toggling it. */
 bool chat_channel_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
@@ -98,6 +105,8 @@ void chat_channel_prime(chat_channel_t *ch, const store_msg_t *msgs, size_t n);
 const chat_recent_t *chat_channel_recent(const chat_channel_t *ch, uint64_t seq);
 /* A delete of seq was accepted: later edits and deletes of it are refused at once. */
 void chat_channel_recent_delete(chat_channel_t *ch, uint64_t seq);
+/* That delete was not stored after all: seq is a message again. */
+void chat_channel_recent_undelete(chat_channel_t *ch, uint64_t seq);
 /* True when the ring holds every message with seq > after up to `committed`. */
 bool chat_channel_recent_covers(const chat_channel_t *ch, uint64_t after);
 /* The JSON frame of a covered seq, borrowed. */

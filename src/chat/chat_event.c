@@ -29,9 +29,12 @@ typedef struct {
 /* Returns chat_hub_publish's answer, after answering a refusal. */
 static int publish(chat_session_t *s, chat_channel_t *ch, const chat_pub_t *p, const char *id)
 {
-    int rc = chat_hub_publish(chat_session_hub(s), ch, p);
-    if (rc < 0)
+    chat_hub_t *h = chat_session_hub(s);
+    int rc = chat_hub_publish(h, ch, p);
+    if (rc < 0 && !chat_hub_available(h))
         chat_session_error(s, "unavailable", CHAT_UNAVAILABLE_TEXT, id);
+    else if (rc < 0)
+        chat_session_error(s, "internal", "the server is shutting down", id);
     return rc;
 }
 

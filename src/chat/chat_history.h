@@ -6,7 +6,7 @@
  * An answer from the store holds the link (chat_link_hold) until it is sent, so live
  * fan-out neither duplicates it nor leaves a gap: the store serves in order, so the
  * answer holds everything committed before it was asked. This module is the only caller
- * of chat_link_hold, chat_link_release and chat_link_advance. */
+ * of chat_link_hold and chat_link_release. */
 #ifndef PARLEY_CHAT_HISTORY_H
 #define PARLEY_CHAT_HISTORY_H
 

@@ -10,6 +10,7 @@
  * and wire format. Every write in flight is counted in `inflight`, so a failed store is
  * probed only after it answered everything it was given before the failure. */
 #include "chat/chat_hub.h"
+#include "chat/chat_hub_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,61 +22,22 @@
 #include "chat/chat_keys.h"
 #include "json/json_env.h"
 
-/* A retry of a pending write, acked (or refused) with it. */
-typedef struct dup {
-    struct dup *next;
-    void *conn; /* NULL once it went away */
-    char *id;
-} dup_t;
-
-/* An event between publish and commit; the store append's context. */
-typedef struct pend {
-    struct pend *next;
-    dup_t *dups;
-    struct hub_chan *hc;
-    void *ack_conn; /* NULL once the sender went away, or for text modes */
-    uint64_t seq;
-    int64_t ts;
-    char *user;
-    char *text;
-    char *id;  /* the request id as JSON text, NULL if none */
-    char *cid; /* the client key, NULL if none */
-    uint64_t thread, target;
-    const char *kind; /* static: chat_ev_name */
-    int status;
-    bool done;
-} pend_t;
-
-/* A channel's ordering state. */
-typedef struct hub_chan {
-    chat_hub_t *h;
-    chat_channel_t *ch;
-    uint64_t last_seq; /* highest seq assigned (or delivered) */
-    pend_t *head, *tail;
-    store_msg_t *early; /* deliveries ahead of committed+1, by seq (copies) */
-    size_t nearly;
-    bool filling;       /* a store query for a missing range is in flight */
-    uint64_t fill_from; /* what was committed when it was asked */
-} hub_chan_t;
-
-struct chat_hub {
-    store_t *store;
-    chat_config_t cfg;
-    const chat_transport_t *t;
-    hub_chan_t **chans;
-    size_t nchans, chans_cap;
-    chat_keys_t *keys;             /* client keys of recent writes */
-    chat_presence_table_t *roster; /* who is online */
-    chat_metrics_t stats;
-    char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
-    size_t nmentioned, mentioned_cap;
-    size_t inflight; /* appends and changes the store has not answered */
-    bool loading, load_failed;
-    bool failed;  /* the store failed a commit: writes refused */
-    bool probing; /* a probe is in flight */
-};
-
-static void hc_free_early(hub_chan_t *hc);
+/* Undoes the accepted effects of failed writes, newest first, so each reaction ends as it
+ * was before the first failed toggle. */
+static void undo_reverts(hub_chan_t *hc, bool apply)
+{
+    for (revert_t *r = hc->reverts, *next; r; r = next) {
+        next = r->next;
+        if (apply && r->emoji)
+            chat_channel_reaction_set(hc->ch, r->target, r->emoji, r->user, r->was_on);
+        else if (apply)
+            chat_channel_recent_undelete(hc->ch, r->target);
+        free(r->emoji);
+        free(r->user);
+        free(r);
+    }
+    hc->reverts = NULL;
+}
 
 static void pend_free(pend_t *m)
 {
@@ -113,7 +75,8 @@ void chat_hub_free(chat_hub_t *h)
             next = m->next;
             pend_free(m);
         }
-        hc_free_early(hc);
+        chat_hub_in_free(hc);
+        undo_reverts(hc, false);
         chat_channel_free(hc->ch);
         free(hc);
     }
@@ -252,8 +215,8 @@ static int cmp_n(const char *a, const char *b, size_t len)
 }
 
 /* Records a mention of name (len bytes) in ch at seq. */
-static void note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, size_t len,
-                         uint64_t seq)
+void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, size_t len,
+                           uint64_t seq)
 {
     if (is_everyone(name, len)) {
         chat_channel_note_everyone(ch, seq);
@@ -344,7 +307,7 @@ static void on_load_mentioned(void *ctx, const char *channel, const char *user, 
     chat_hub_t *h = ctx;
     chat_channel_t *ch = chat_hub_channel(h, channel);
     if (ch)
-        note_mention(h, ch, user, strlen(user), seq);
+        chat_hub_note_mention(h, ch, user, strlen(user), seq);
 }
 
 /* A keyed write from before this run: its retries are answered, not stored again. */
@@ -442,7 +405,7 @@ void chat_hub_emit(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
         return;
     }
     for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
-        if (l->conn == e->except || !l->live)
+        if (l->conn == e->except)
             continue;
         if (l->fmt == CHAT_FMT_JSON && e->json)
             h->t->send(l->conn, e->json);
@@ -514,7 +477,7 @@ static void send_unavailable(chat_hub_t *h, void *conn, const char *id)
 }
 
 /* Commits one event that is next in seq order: the ring, then every member. */
-static void commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
+void chat_hub_commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
 {
     blob_t *json = chat_event_frame(chat_channel_name(hc->ch), m);
     chat_channel_commit(hc->ch, m, json);
@@ -530,6 +493,23 @@ static void store_failed(chat_hub_t *h)
     if (!h->failed)
         log_error("store: a commit failed; refusing writes until the store works again");
     h->failed = true;
+}
+
+/* Keeps what undoes a failed write's accepted effect in memory. */
+static void note_revert(hub_chan_t *hc, const pend_t *m)
+{
+    bool react = strcmp(m->kind, "react") == 0, unreact = strcmp(m->kind, "unreact") == 0;
+    if (!react && !unreact && strcmp(m->kind, "delete") != 0)
+        return;
+    revert_t *r = xcalloc(1, sizeof(*r));
+    r->target = m->target;
+    if (react || unreact) {
+        r->emoji = xstrdup(m->text);
+        r->user = xstrdup(m->user);
+        r->was_on = unreact;
+    }
+    r->next = hc->reverts;
+    hc->reverts = r;
 }
 
 /* Takes every stored event off the head of hc's FIFO, in seq order. A failed one is
@@ -552,9 +532,10 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
                 if (d->conn)
                     send_ack(h, d->conn, d->id, hc->ch, m->seq, m->ts, m->cid, true);
             store_msg_t sm = pend_view(hc, m);
-            commit_event(h, hc, &sm);
+            chat_hub_commit_event(h, hc, &sm);
         } else {
             h->stats.rejected++;
+            note_revert(hc, m);
             if (k && k->pending == m)
                 chat_keys_drop(h->keys, m->user, m->cid);
             if (m->ack_conn)
@@ -565,8 +546,11 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
         }
         pend_free(m);
     }
-    if (!hc->head && !hc->nearly)
-        hc->last_seq = chat_channel_committed(hc->ch);
+    if (!hc->head) {
+        undo_reverts(hc, true);
+        if (!hc->nearly)
+            hc->last_seq = chat_channel_committed(hc->ch);
+    }
 }
 
 static void on_stored(void *ctx, int status)
@@ -590,7 +574,7 @@ static void mention_lines(chat_hub_t *h, chat_channel_t *ch, const pend_t *m, bu
     for (size_t i = 0; i < nm; i++) {
         buf_append(out, ms[i].name, ms[i].len);
         buf_append_str(out, "\n");
-        note_mention(h, ch, ms[i].name, ms[i].len, m->seq);
+        chat_hub_note_mention(h, ch, ms[i].name, ms[i].len, m->seq);
     }
     buf_append(out, "", 1);
 }
@@ -728,13 +712,11 @@ static void on_probe(void *ctx, int status)
     log_info("store: writing works again; accepting messages");
 }
 
-static void request_fill(chat_hub_t *h, hub_chan_t *hc);
-
 void chat_hub_tick(chat_hub_t *h)
 {
     for (size_t i = 0; i < h->nchans; i++)
-        if (h->chans[i]->nearly && !h->chans[i]->filling)
-            request_fill(h, h->chans[i]); /* a gap the store could not fill yet */
+        if (chat_hub_in_missing(h->chans[i]) && !h->chans[i]->filling)
+            chat_hub_in_fill(h, h->chans[i]); /* a gap the store could not fill yet */
     /* Only once the store answered every write it had: they all fail, and each seq they
      * held is free again before new writes may take it. */
     if (!h->failed || h->probing || h->inflight)
@@ -742,116 +724,4 @@ void chat_hub_tick(chat_hub_t *h)
     h->probing = true;
     if (store_probe(h->store, on_probe, h) < 0)
         h->probing = false;
-}
-
-/* ---- the way in: events committed elsewhere ---- */
-
-static void msg_free(store_msg_t *m)
-{
-    free((char *)m->channel);
-    free((char *)m->user);
-    free((char *)m->text);
-    free((char *)m->kind);
-}
-
-static void hc_free_early(hub_chan_t *hc)
-{
-    for (size_t i = 0; i < hc->nearly; i++)
-        msg_free(&hc->early[i]);
-    free(hc->early);
-    hc->early = NULL;
-    hc->nearly = 0;
-}
-
-/* Keeps m (copied) until the events before it arrive; by seq, without duplicates. When the
- * buffer is full the newest is dropped: the store has it, and a fill will bring it. */
-static void early_insert(hub_chan_t *hc, const store_msg_t *m)
-{
-    size_t i = 0;
-    while (i < hc->nearly && hc->early[i].seq < m->seq)
-        i++;
-    if ((i < hc->nearly && hc->early[i].seq == m->seq) || i == CHAT_DELIVER_BUFFER)
-        return;
-    if (hc->nearly == CHAT_DELIVER_BUFFER)
-        msg_free(&hc->early[--hc->nearly]);
-    if (!hc->early)
-        hc->early = xcalloc(CHAT_DELIVER_BUFFER, sizeof(*hc->early));
-    memmove(hc->early + i + 1, hc->early + i, (hc->nearly - i) * sizeof(*hc->early));
-    store_msg_t *c = &hc->early[i];
-    *c = *m;
-    c->channel = xstrdup(m->channel);
-    c->user = xstrdup(m->user);
-    c->text = xstrdup(m->text);
-    c->kind = m->kind ? xstrdup(m->kind) : NULL;
-    c->mentions = NULL;
-    hc->nearly++;
-    if (m->seq > hc->last_seq)
-        hc->last_seq = m->seq;
-}
-
-/* Commits the buffered events that are now next in order, dropping any already seen. */
-static void drain_early(chat_hub_t *h, hub_chan_t *hc)
-{
-    size_t i = 0;
-    for (; i < hc->nearly; i++) {
-        uint64_t next = chat_channel_committed(hc->ch) + 1;
-        if (hc->early[i].seq > next)
-            break;
-        if (hc->early[i].seq == next)
-            commit_event(h, hc, &hc->early[i]);
-        msg_free(&hc->early[i]);
-    }
-    memmove(hc->early, hc->early + i, (hc->nearly - i) * sizeof(*hc->early));
-    hc->nearly -= i;
-}
-
-static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
-{
-    hub_chan_t *hc = ctx;
-    chat_hub_t *h = hc->h;
-    (void)more;
-    hc->filling = false;
-    uint64_t before = chat_channel_committed(hc->ch);
-    for (size_t i = 0; status >= 0 && i < n; i++)
-        if (msgs[i].seq == chat_channel_committed(hc->ch) + 1)
-            commit_event(h, hc, &msgs[i]);
-    drain_early(h, hc);
-    /* Progress, or an answer overtaken by deliveries meanwhile: ask for the rest now. No
-     * progress on a current answer: the store has not got them yet; the tick asks again. */
-    if (hc->nearly && (chat_channel_committed(hc->ch) > before || hc->fill_from < before))
-        request_fill(h, hc);
-}
-
-/* Asks the store for the events between what is committed and the oldest one buffered. */
-static void request_fill(chat_hub_t *h, hub_chan_t *hc)
-{
-    uint64_t from = chat_channel_committed(hc->ch);
-    uint64_t gap = hc->early[0].seq - from - 1;
-    store_query_t q = {.channel = chat_channel_name(hc->ch),
-                       .after = from,
-                       .limit = gap < 256 ? (unsigned)gap : 256,
-                       .forward = true};
-    hc->filling = true;
-    hc->fill_from = from;
-    if (store_query(h->store, &q, on_fill, hc) < 0)
-        hc->filling = false;
-}
-
-void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m)
-{
-    chat_channel_t *ch = m->channel ? chat_hub_channel(h, m->channel) : NULL;
-    if (!ch)
-        return;
-    hub_chan_t *hc = hc_of(h, ch);
-    uint64_t next = chat_channel_committed(ch) + 1;
-    if (m->seq < next)
-        return; /* a duplicate */
-    if (m->seq == next) {
-        commit_event(h, hc, m);
-        drain_early(h, hc);
-        return;
-    }
-    early_insert(hc, m);
-    if (!hc->filling)
-        request_fill(h, hc);
 }

@@ -4,8 +4,9 @@
  * A bounded map from (user, cid) to where the write went: its channel (by registry slot),
  * seq and time, and whether it is still waiting for its commit. Oldest entries are evicted
  * first once `cap` are held: exactly-once holds for retries of the newest `cap` keyed
- * writes of the server, which the hub reloads from the store at start-up so that it also
- * holds across a restart or a kill -9 between commit and ack. No I/O. */
+ * writes of the server (a dropped entry keeps its slot until the ring comes round to it), which the
+ * hub reloads from the store at start-up so that it also holds across a restart or a kill -9
+ * between commit and ack. No I/O. */
 #ifndef PARLEY_CHAT_KEYS_H
 #define PARLEY_CHAT_KEYS_H
 

@@ -6,8 +6,6 @@
 
 bool chat_link_take(chat_link_t *l, uint64_t seq)
 {
-    if (!l->live)
-        return false;
     if (l->fmt != CHAT_FMT_JSON)
         return true;
     if (l->held || seq <= l->last_sent)

@@ -6,7 +6,8 @@
  * (the answer carries what it misses: the store serves in order); every seq at or below
  * last_sent was sent already and is skipped. Every write of held and last_sent is a
  * function of this module, so the rule has one home: fan-out calls chat_link_take, the
- * history module (the only one answering from the store) calls hold, release and advance.
+ * history module (the only one answering from the store) calls hold, release and advance, and
+ * a link made now starts after what is committed (chat_channel_link advances it).
  *
  * A link is on two lists: its channel's members (chat_channel.c links and unlinks) and its
  * session's channels (chat_session.c). Fields are read-only outside those owners. */
@@ -27,7 +28,6 @@ struct chat_link {
     uint64_t last_sent;       /* highest seq of ch sent to the session */
     unsigned held;            /* history or resume answers outstanding for ch */
     uint8_t fmt;              /* a chat_fmt_t: what fan-out sends it */
-    bool live;                /* receives fan-out (a joined JSON session, any text one) */
     bool embedded;            /* inside its session (the #general link): not freed alone */
 };
 

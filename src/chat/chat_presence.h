@@ -34,6 +34,7 @@ const char *chat_presence_token(const chat_presence_t *p);
  * newest first. */
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general);
 void chat_presence_detach(chat_presence_t *p, chat_link_t *general);
+/* The array stays valid until the next attach or detach of p. */
 size_t chat_presence_links(const chat_presence_t *p, chat_link_t *const **out);
 
 #endif

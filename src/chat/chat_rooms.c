@@ -25,6 +25,8 @@ typedef struct {
     chat_channel_t *ch;
     chat_session_t *s; /* the requester, referenced */
     char *user;        /* whom it concerns */
+    char *old_topic;   /* CH_TOPIC: the topic it replaced, put back if the store fails */
+    uint64_t old_read; /* CH_READ: the marker it moved, likewise */
     char id[CHAT_ID_MAX];
 } change_t;
 
@@ -129,6 +131,7 @@ static void topic_event(change_t *c)
 {
     chat_channel_t *ch = c->ch;
     const char *name = chat_channel_name(ch), *topic = chat_channel_topic(ch);
+    long long ts = (long long)clock_wall_ms();
     buf_t b = BUF_INIT;
     for (int with_id = 0; with_id < 2; with_id++) {
         buf_append_str(&b, "{\"type\":\"topic\"");
@@ -140,10 +143,12 @@ static void topic_event(change_t *c)
         json_append_string(&b, topic, strlen(topic));
         buf_append_str(&b, ",\"user\":");
         json_append_string(&b, c->user, strlen(c->user));
-        buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
+        buf_appendf(&b, ",\"ts\":%lld}}", ts);
         blob_t *f = chat_frame_buf(&b);
         if (with_id) {
-            reply(c->s, f);
+            if (chat_session_link(c->s, ch)) /* as a member, like everyone told */
+                chat_session_send_frame(c->s, f);
+            blob_unref(f);
         } else {
             chat_emit_t e = {.json = f, .except = chat_session_conn(c->s)};
             chat_hub_emit(chat_session_hub(c->s), ch, &e);
@@ -171,13 +176,24 @@ static blob_t *read_frame(const chat_channel_t *ch, uint64_t seq, const char *id
 
 /* ---- changes, after their commit ---- */
 
-/* The store could not keep it: the memory side is put back where that is one step. */
+/* The store could not keep it: what was applied in memory at the request is put back, so a
+ * retry finds things as they were. A channel whose creation failed stays in memory as
+ * unstored, with no members: its name is free, and a retry adopts it. */
 static void change_failed(change_t *c)
 {
-    if (c->op == CH_JOIN || c->op == CH_INVITE)
+    if (c->op == CH_JOIN || c->op == CH_INVITE || c->op == CH_CREATE)
         chat_channel_user_remove(c->ch, c->user);
     else if (c->op == CH_LEAVE)
         chat_channel_user_add(c->ch, c->user);
+    else if (c->op == CH_TOPIC)
+        chat_channel_set_topic(c->ch, c->old_topic);
+    else if (c->op == CH_READ)
+        chat_channel_read_restore(c->ch, c->user, c->old_read);
+    if (c->op == CH_CREATE || c->op == CH_DM) {
+        chat_channel_set_unstored(c->ch, true);
+        while (chat_channel_nusers(c->ch))
+            chat_channel_user_remove(c->ch, chat_channel_user_at(c->ch, 0));
+    }
     if (chat_session_conn(c->s))
         chat_session_error(c->s, "unavailable", CHAT_UNAVAILABLE_TEXT, c->id);
 }
@@ -214,6 +230,7 @@ static void on_changed(void *ctx, int status)
     }
     chat_session_unref(c->s);
     free(c->user);
+    free(c->old_topic);
     free(c);
 }
 
@@ -237,24 +254,34 @@ static store_change_t change_of(const chat_channel_t *ch, store_change_kind_t ki
 
 /* Writes a change; on_changed follows its commit. Returns false after answering when the
  * hub refuses writes. */
-static bool submit(chat_session_t *s, const json_env_t *e, int op, chat_channel_t *ch,
-                   const char *user, store_change_kind_t kind)
+static bool submit_undo(chat_session_t *s, const json_env_t *e, int op, chat_channel_t *ch,
+                        const char *user, store_change_kind_t kind, const char *old_topic,
+                        uint64_t old_read)
 {
     change_t *c = xcalloc(1, sizeof(*c));
     c->op = op;
     c->ch = ch;
     c->s = s;
     c->user = xstrdup(user);
+    c->old_topic = old_topic ? xstrdup(old_topic) : NULL;
+    c->old_read = old_read;
     snprintf(c->id, sizeof(c->id), "%s", e->id);
     store_change_t sc = change_of(ch, kind, user);
     if (chat_hub_change(chat_session_hub(s), &sc, on_changed, c) < 0) {
         free(c->user);
+        free(c->old_topic);
         free(c);
         refuse(s, e->id);
         return false;
     }
     chat_session_ref(s);
     return true;
+}
+
+static bool submit(chat_session_t *s, const json_env_t *e, int op, chat_channel_t *ch,
+                   const char *user, store_change_kind_t kind)
+{
+    return submit_undo(s, e, op, ch, user, kind, NULL, 0);
 }
 
 /* ---- requests ---- */
@@ -305,7 +332,8 @@ static bool new_name_ok(chat_session_t *s, const json_env_t *e, const char *name
                            e->id);
         return false;
     }
-    if (chat_hub_channel(chat_session_hub(s), name)) {
+    const chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), name);
+    if (ch && !chat_channel_unstored(ch)) {
         chat_session_error(s, "channel_exists", "a channel with that name exists", e->id);
         return false;
     }
@@ -330,9 +358,15 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    chat_channel_t *ch =
-        chat_hub_channel_add(h, name, json_is_true(priv) ? CHAT_KIND_PRIVATE : CHAT_KIND_PUBLIC,
-                             topic, chat_session_name(s), clock_wall_ms());
+    chat_kind_t kind = json_is_true(priv) ? CHAT_KIND_PRIVATE : CHAT_KIND_PUBLIC;
+    chat_channel_t *ch = chat_hub_channel(h, name); /* an unstored one is adopted */
+    if (ch) {
+        chat_channel_set_kind(ch, kind);
+        chat_channel_set_topic(ch, topic);
+        chat_channel_set_unstored(ch, false);
+    } else {
+        ch = chat_hub_channel_add(h, name, kind, topic, chat_session_name(s), clock_wall_ms());
+    }
     chat_channel_user_add(ch, chat_session_name(s));
     /* The row, then the creator's membership: the answer follows the second commit. */
     store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
@@ -357,7 +391,8 @@ void chat_rooms_list(chat_session_t *s, const json_env_t *e)
     const chat_channel_t **v = xmalloc(total * sizeof(*v));
     for (size_t i = 0; i < total; i++) {
         const chat_channel_t *ch = chat_hub_channel_at(h, i);
-        if (chat_channel_kind(ch) == CHAT_KIND_PUBLIC || chat_channel_has_user(ch, user))
+        if (!chat_channel_unstored(ch) &&
+            (chat_channel_kind(ch) == CHAT_KIND_PUBLIC || chat_channel_has_user(ch, user)))
             v[n++] = ch;
     }
     qsort(v, n, sizeof(*v), by_name);
@@ -464,8 +499,11 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    char *old = xstrdup(chat_channel_topic(ch));
     chat_channel_set_topic(ch, topic);
-    submit(s, e, CH_TOPIC, ch, chat_session_name(s), STORE_CHANNEL_PUT);
+    if (!submit_undo(s, e, CH_TOPIC, ch, chat_session_name(s), STORE_CHANNEL_PUT, old, 0))
+        chat_channel_set_topic(ch, old);
+    free(old);
 }
 
 void chat_rooms_read(chat_session_t *s, const json_env_t *e)
@@ -492,7 +530,8 @@ void chat_rooms_read(chat_session_t *s, const json_env_t *e)
         return;
     }
     chat_channel_read_set(ch, user, seq);
-    submit(s, e, CH_READ, ch, user, STORE_READ);
+    if (!submit_undo(s, e, CH_READ, ch, user, STORE_READ, NULL, now))
+        chat_channel_read_restore(ch, user, now);
 }
 
 static int by_str(const void *a, const void *b)
@@ -557,7 +596,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
         snprintf(cname + 3 + 2 * i, 3, "%02x", md[i]);
     chat_channel_t *ch = chat_hub_channel(h, cname);
-    if (ch) {
+    if (ch && !chat_channel_unstored(ch)) {
         chat_link_t *l = chat_session_enter(s, ch);
         reply(s, channel_frame(h, ch, chat_session_name(s), e->id));
         chat_history_join(s, l, false);
@@ -569,7 +608,11 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    ch = chat_hub_channel_add(h, cname, CHAT_KIND_DM, "", chat_session_name(s), clock_wall_ms());
+    if (ch) /* one whose creation failed: adopted */
+        chat_channel_set_unstored(ch, false);
+    else
+        ch =
+            chat_hub_channel_add(h, cname, CHAT_KIND_DM, "", chat_session_name(s), clock_wall_ms());
     store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
     if (chat_hub_change(h, &row, NULL, NULL) < 0) {
         refuse(s, e->id);

@@ -167,7 +167,6 @@ chat_link_t *chat_session_enter(chat_session_t *s, chat_channel_t *ch)
     l->conn = s->conn;
     l->s = s;
     l->fmt = fmt_of((chat_mode_t)s->mode);
-    l->live = true;
     l->s_next = s->links;
     s->links = l;
     chat_channel_link(ch, l);
@@ -324,7 +323,7 @@ chat_channel_t *chat_session_channel_field(chat_session_t *s, const json_env_t *
         return NULL;
     }
     chat_channel_t *ch = chat_hub_channel(s->hub, json_string_value(c));
-    if (!ch) {
+    if (!ch || chat_channel_unstored(ch)) {
         chat_session_error(s, "no_such_channel", "no such channel", e->id);
         return NULL;
     }

@@ -30,7 +30,8 @@ void chat_session_ref(chat_session_t *s);
 void chat_session_unref(chat_session_t *s);
 /* The connection is gone: forgets it for acks, leaves every channel, and drops the user's
  * presence (announcing the departure of a user's last connection when announce). The
- * modules above must have released their slots. */
+ * modules above release their own slots (chat_join_abandon, chat_history_abandon); a join
+ * or resume whose store answer is in flight frees itself when that answer lands. */
 void chat_session_end(chat_session_t *s, bool announce);
 
 chat_hub_t *chat_session_hub(const chat_session_t *s);

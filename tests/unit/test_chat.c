@@ -397,10 +397,75 @@ TEST(a_failed_store_refuses_writes_and_recovers)
     world_deinit(&w);
 }
 
+/* What a failed write did in memory when it was accepted is undone: a retry finds things as
+ * they were before it. */
+TEST(failed_writes_leave_nothing_half_done)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *a = join(&w, 0, "alice", NULL);
+    conn_t *b = join(&w, 1, "bob", NULL);
+    post(a, "root", "r");
+    store_mem_run(w.store);
+    store_mem_fail_writes(w.store, true);
+    say(b, "{\"type\":\"react\",\"id\":\"x1\",\"payload\":{\"seq\":1,\"emoji\":\"y\"}}");
+    say(b, "{\"type\":\"react\",\"id\":\"x2\",\"payload\":{\"seq\":1,\"emoji\":\"y\"}}");
+    say(a, "{\"type\":\"delete\",\"id\":\"d\",\"payload\":{\"seq\":1}}");
+    say(a, "{\"type\":\"channel_topic\",\"id\":\"t\",\"payload\":{\"channel\":\"general\","
+           "\"topic\":\"new\"}}");
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"design\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(b, "error"), 2);
+    CHECK_EQ_INT(count(a, "error"), 3);
+    store_mem_fail_writes(w.store, false);
+    chat_tick(w.hub);
+    store_mem_run(w.store);
+    /* The reaction was never stored: reacting now turns it on. */
+    say(b, "{\"type\":\"react\",\"payload\":{\"seq\":1,\"emoji\":\"y\"}}");
+    store_mem_run(w.store);
+    json_t *ev = last(a, "react");
+    CHECK(json_is_true(json_object_get(json_object_get(ev, "payload"), "on")));
+    json_decref(ev);
+    /* The message was not deleted: it can be edited. */
+    say(a, "{\"type\":\"edit\",\"id\":\"e\",\"payload\":{\"seq\":1,\"text\":\"root!\"}}");
+    store_mem_run(w.store);
+    json_t *ack = last(a, "ack");
+    CHECK_EQ_STR(json_string_value(json_object_get(ack, "id")), "e");
+    json_decref(ack);
+    /* The topic is the old one, and the channel's name is free: creating it works. */
+    say(a, "{\"type\":\"channel_list\",\"id\":\"l\"}");
+    json_t *list = last(a, "channels");
+    json_t *chans = json_object_get(json_object_get(list, "payload"), "channels");
+    CHECK_EQ_INT(json_array_size(chans), 1);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(chans, 0), "topic")), "");
+    json_decref(list);
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c2\",\"payload\":{\"name\":\"design\"}}");
+    store_mem_run(w.store);
+    json_t *ch = last(a, "channel");
+    CHECK_EQ_STR(json_string_value(json_object_get(ch, "id")), "c2");
+    json_decref(ch);
+    world_deinit(&w);
+}
+
 static void on_appended(void *ctx, int status)
 {
     (void)ctx;
     CHECK_EQ_INT(status, 0);
+}
+
+/* Delivers m from memory the caller frees at once, as a bus reader's would be. */
+static void deliver_copy(chat_hub_t *h, const store_msg_t *m)
+{
+    store_msg_t c = *m;
+    c.channel = strdup(m->channel);
+    c.user = strdup(m->user);
+    c.text = strdup(m->text);
+    c.cid = m->cid ? strdup(m->cid) : NULL;
+    chat_hub_deliver(h, &c);
+    free((char *)c.channel);
+    free((char *)c.user);
+    free((char *)c.text);
+    free((char *)c.cid);
 }
 
 TEST(the_inbound_door_orders_and_fills_gaps)
@@ -415,16 +480,17 @@ TEST(the_inbound_door_orders_and_fills_gaps)
                               .seq = (uint64_t)i + 1,
                               .user = "eve",
                               .text = "far",
-                              .ts = 1000 + i};
+                              .ts = 1000 + i,
+                              .cid = "far-key"};
         store_append(w.store, &ev[i], on_appended, NULL);
     }
     store_mem_run(w.store);
     /* Delivered out of order, with a duplicate and a hole (3 never comes by itself). */
-    chat_hub_deliver(w.hub, &ev[1]);
-    chat_hub_deliver(w.hub, &ev[0]);
-    chat_hub_deliver(w.hub, &ev[0]);
-    chat_hub_deliver(w.hub, &ev[4]);
-    chat_hub_deliver(w.hub, &ev[3]);
+    deliver_copy(w.hub, &ev[1]);
+    deliver_copy(w.hub, &ev[0]);
+    deliver_copy(w.hub, &ev[0]);
+    deliver_copy(w.hub, &ev[4]);
+    deliver_copy(w.hub, &ev[3]);
     store_mem_run(w.store); /* the fill of the hole */
     uint64_t got[8];
     size_t n = seqs(b, got, 8);
@@ -472,6 +538,7 @@ int main(void)
     RUN(resume_splice_at_every_point);
     RUN(reactions_toggle_and_keys_make_retries_exactly_once);
     RUN(a_failed_store_refuses_writes_and_recovers);
+    RUN(failed_writes_leave_nothing_half_done);
     RUN(the_inbound_door_orders_and_fills_gaps);
     RUN(requests_before_join_and_text_modes);
     return TEST_MAIN_END();

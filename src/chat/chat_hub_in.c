@@ -1,0 +1,150 @@
+/* chat_hub_in - the hub's one door for events committed elsewhere (chat_hub_deliver): each
+ * channel commits them in seq order, drops what it has, buffers what comes early (at most
+ * CHAT_DELIVER_BUFFER) and asks the store for a missing range; an event from elsewhere does
+ * at its commit what a local one did when accepted. See chat_hub.h. */
+#include "chat/chat_hub_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xmalloc.h"
+
+/* An event committed elsewhere did at its commit what a local one did when it was accepted:
+ * mentions noted, a reaction toggled, its client key remembered. Then it commits here. */
+static void commit_remote(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
+{
+    const char *kind = m->kind ? m->kind : "msg";
+    if (strcmp(kind, "msg") == 0 && strchr(m->text, '@')) {
+        chat_mention_t ms[CHAT_MENTIONS_MAX];
+        size_t nm = chat_mentions(m->text, ms);
+        for (size_t i = 0; i < nm; i++)
+            chat_hub_note_mention(h, hc->ch, ms[i].name, ms[i].len, m->seq);
+    } else if (strcmp(kind, "react") == 0 || strcmp(kind, "unreact") == 0) {
+        chat_channel_reaction_set(hc->ch, m->target, m->text, m->user, kind[0] == 'r');
+    }
+    if (m->cid && m->cid[0] && !chat_keys_find(h->keys, m->user, m->cid)) {
+        chat_key_t *k = chat_keys_put(h->keys, m->user, m->cid);
+        *k = (chat_key_t){.slot = chat_channel_slot(hc->ch), .seq = m->seq, .ts = m->ts};
+    }
+    chat_hub_commit_event(h, hc, m);
+}
+
+static void msg_free(store_msg_t *m)
+{
+    free((char *)m->channel);
+    free((char *)m->user);
+    free((char *)m->text);
+    free((char *)m->kind);
+    free((char *)m->cid);
+}
+
+void chat_hub_in_free(hub_chan_t *hc)
+{
+    for (size_t i = 0; i < hc->nearly; i++)
+        msg_free(&hc->early[i]);
+    free(hc->early);
+    hc->early = NULL;
+    hc->nearly = 0;
+}
+
+/* Keeps m (copied) until the events before it arrive; by seq, without duplicates. When the
+ * buffer is full the newest is dropped: the store has it, and a fill will bring it. */
+static void early_insert(hub_chan_t *hc, const store_msg_t *m)
+{
+    if (m->seq > hc->last_seq)
+        hc->last_seq = m->seq; /* the newest known, even when not kept: fills reach it */
+    size_t i = 0;
+    while (i < hc->nearly && hc->early[i].seq < m->seq)
+        i++;
+    if ((i < hc->nearly && hc->early[i].seq == m->seq) || i == CHAT_DELIVER_BUFFER)
+        return;
+    if (hc->nearly == CHAT_DELIVER_BUFFER)
+        msg_free(&hc->early[--hc->nearly]);
+    if (!hc->early)
+        hc->early = xcalloc(CHAT_DELIVER_BUFFER, sizeof(*hc->early));
+    memmove(hc->early + i + 1, hc->early + i, (hc->nearly - i) * sizeof(*hc->early));
+    store_msg_t *c = &hc->early[i];
+    *c = *m;
+    c->channel = xstrdup(m->channel);
+    c->user = xstrdup(m->user);
+    c->text = xstrdup(m->text);
+    c->kind = m->kind ? xstrdup(m->kind) : NULL;
+    c->cid = m->cid ? xstrdup(m->cid) : NULL;
+    c->mentions = NULL;
+    hc->nearly++;
+}
+
+/* Commits the buffered events that are now next in order, dropping any already seen. */
+static void drain_early(chat_hub_t *h, hub_chan_t *hc)
+{
+    size_t i = 0;
+    for (; i < hc->nearly; i++) {
+        uint64_t next = chat_channel_committed(hc->ch) + 1;
+        if (hc->early[i].seq > next)
+            break;
+        if (hc->early[i].seq == next)
+            commit_remote(h, hc, &hc->early[i]);
+        msg_free(&hc->early[i]);
+    }
+    memmove(hc->early, hc->early + i, (hc->nearly - i) * sizeof(*hc->early));
+    hc->nearly -= i;
+}
+
+/* Events known to exist elsewhere and not committed here yet (local writes aside). */
+bool chat_hub_in_missing(const hub_chan_t *hc)
+{
+    return !hc->head && hc->last_seq > chat_channel_committed(hc->ch);
+}
+
+static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
+{
+    hub_chan_t *hc = ctx;
+    chat_hub_t *h = hc->h;
+    (void)more;
+    hc->filling = false;
+    uint64_t before = chat_channel_committed(hc->ch);
+    for (size_t i = 0; status >= 0 && i < n; i++)
+        if (msgs[i].seq == chat_channel_committed(hc->ch) + 1)
+            commit_remote(h, hc, &msgs[i]);
+    drain_early(h, hc);
+    /* Progress, or an answer overtaken by deliveries meanwhile: ask for the rest now. No
+     * progress on a current answer: the store has not got them yet; the tick asks again. */
+    if (chat_hub_in_missing(hc) &&
+        (chat_channel_committed(hc->ch) > before || hc->fill_from < before))
+        chat_hub_in_fill(h, hc);
+}
+
+/* Asks the store for the events between what is committed and the oldest one buffered. */
+void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc)
+{
+    uint64_t from = chat_channel_committed(hc->ch);
+    uint64_t upto = hc->nearly ? hc->early[0].seq : hc->last_seq + 1;
+    uint64_t gap = upto - from - 1;
+    store_query_t q = {.channel = chat_channel_name(hc->ch),
+                       .after = from,
+                       .limit = gap < 256 ? (unsigned)gap : 256,
+                       .forward = true};
+    hc->filling = true;
+    hc->fill_from = from;
+    if (store_query(h->store, &q, on_fill, hc) < 0)
+        hc->filling = false;
+}
+
+void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m)
+{
+    chat_channel_t *ch = m->channel ? chat_hub_channel(h, m->channel) : NULL;
+    if (!ch)
+        return;
+    hub_chan_t *hc = h->chans[chat_channel_slot(ch)];
+    uint64_t next = chat_channel_committed(ch) + 1;
+    if (m->seq < next)
+        return; /* a duplicate */
+    if (m->seq == next) {
+        commit_remote(h, hc, m);
+        drain_early(h, hc);
+        return;
+    }
+    early_insert(hc, m);
+    if (!hc->filling)
+        chat_hub_in_fill(h, hc);
+}

@@ -1,0 +1,90 @@
+/* chat_hub_int - what the hub's two files share (not for other modules): chat_hub.c (the
+ * registry, ordering, writes and the way out) and chat_hub_in.c (the way in: events
+ * committed elsewhere, ordered by seq, gaps filled from the store). */
+#ifndef PARLEY_CHAT_HUB_INT_H
+#define PARLEY_CHAT_HUB_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chat/chat_hub.h"
+#include "chat/chat_keys.h"
+
+/* A retry of a pending write, acked (or refused) with it. */
+typedef struct dup {
+    struct dup *next;
+    void *conn; /* NULL once it went away */
+    char *id;
+} dup_t;
+
+/* An event between publish and commit; the store append's context. */
+typedef struct pend {
+    struct pend *next;
+    dup_t *dups;
+    struct hub_chan *hc;
+    void *ack_conn; /* NULL once the sender went away, or for text modes */
+    uint64_t seq;
+    int64_t ts;
+    char *user;
+    char *text;
+    char *id;  /* the request id as JSON text, NULL if none */
+    char *cid; /* the client key, NULL if none */
+    uint64_t thread, target;
+    const char *kind; /* static: chat_ev_name */
+    int status;
+    bool done;
+} pend_t;
+
+/* What a failed write had already done in memory when it was accepted, to undo once every
+ * write of the channel is answered: a reaction toggled, a target marked deleted. */
+typedef struct revert {
+    struct revert *next;
+    uint64_t target;
+    char *emoji, *user; /* NULL for a delete */
+    bool was_on;        /* a reaction's state before the toggle */
+} revert_t;
+
+/* A channel's ordering state. */
+typedef struct hub_chan {
+    chat_hub_t *h;
+    chat_channel_t *ch;
+    uint64_t last_seq; /* highest seq assigned (or delivered) */
+    pend_t *head, *tail;
+    revert_t *reverts;  /* newest first: undone in reverse order of acceptance */
+    store_msg_t *early; /* deliveries ahead of committed+1, by seq (copies) */
+    size_t nearly;
+    bool filling;       /* a store query for a missing range is in flight */
+    uint64_t fill_from; /* what was committed when it was asked */
+} hub_chan_t;
+
+struct chat_hub {
+    store_t *store;
+    chat_config_t cfg;
+    const chat_transport_t *t;
+    hub_chan_t **chans;
+    size_t nchans, chans_cap;
+    chat_keys_t *keys;             /* client keys of recent writes */
+    chat_presence_table_t *roster; /* who is online */
+    chat_metrics_t stats;
+    char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
+    size_t nmentioned, mentioned_cap;
+    size_t inflight; /* appends and changes the store has not answered */
+    bool loading, load_failed;
+    bool failed;  /* the store failed a commit: writes refused */
+    bool probing; /* a probe is in flight */
+};
+
+/* chat_hub.c: commits one event that is next in seq order (the ring, then every member),
+ * and records a mention of name (len bytes) in ch at seq. */
+void chat_hub_commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m);
+void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, size_t len,
+                           uint64_t seq);
+
+/* chat_hub_in.c: frees hc's buffered deliveries; whether events known to exist elsewhere
+ * are not committed here yet (local writes aside); asks the store for them. */
+void chat_hub_in_free(hub_chan_t *hc);
+bool chat_hub_in_missing(const hub_chan_t *hc);
+void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc);
+
+#endif
