@@ -11,7 +11,9 @@
 
 #include "base/xmalloc.h"
 
-#define NONE SIZE_MAX
+/* Buckets and chains hold slot + 1, so that 0 is "none" and a fresh table is all zero
+ * pages, costing no resident memory until keys arrive. */
+#define NONE 0
 
 typedef struct {
     char *key;     /* "user\ncid", NULL for a free or dropped slot */
@@ -53,9 +55,7 @@ chat_keys_t *chat_keys_new(size_t cap)
     while (nb < 2 * cap)
         nb *= 2;
     k->mask = nb - 1;
-    k->bucket = xmalloc(nb * sizeof(*k->bucket));
-    for (size_t i = 0; i < nb; i++)
-        k->bucket[i] = NONE;
+    k->bucket = xcalloc(nb, sizeof(*k->bucket));
     return k;
 }
 
@@ -74,23 +74,23 @@ void chat_keys_free(chat_keys_t *k)
 static size_t *find_link(chat_keys_t *k, const char *user, const char *cid)
 {
     size_t *pp = &k->bucket[hash_of(user, cid) & k->mask];
-    while (*pp != NONE && !key_eq(k->e[*pp].key, user, cid))
-        pp = &k->e[*pp].next;
+    while (*pp != NONE && !key_eq(k->e[*pp - 1].key, user, cid))
+        pp = &k->e[*pp - 1].next;
     return pp;
 }
 
 chat_key_t *chat_keys_find(chat_keys_t *k, const char *user, const char *cid)
 {
     size_t i = *find_link(k, user, cid);
-    return i == NONE ? NULL : &k->e[i].v;
+    return i == NONE ? NULL : &k->e[i - 1].v;
 }
 
 /* Unchains slot i (its key is held). */
 static void unchain(chat_keys_t *k, size_t i)
 {
     size_t *pp = &k->bucket[k->e[i].hash & k->mask];
-    while (*pp != i)
-        pp = &k->e[*pp].next;
+    while (*pp != i + 1)
+        pp = &k->e[*pp - 1].next;
     *pp = k->e[i].next;
     free(k->e[i].key);
     k->e[i].key = NULL;
@@ -117,7 +117,7 @@ chat_key_t *chat_keys_put(chat_keys_t *k, const char *user, const char *cid)
     e->hash = hash_of(user, cid);
     size_t *b = &k->bucket[e->hash & k->mask];
     e->next = *b;
-    *b = i;
+    *b = i + 1;
     e->v = (chat_key_t){0};
     k->count++;
     return &e->v;
@@ -128,7 +128,7 @@ void chat_keys_drop(chat_keys_t *k, const char *user, const char *cid)
     size_t *pp = find_link(k, user, cid);
     if (*pp == NONE)
         return;
-    unchain(k, *pp);
+    unchain(k, *pp - 1);
 }
 
 size_t chat_keys_count(const chat_keys_t *k)

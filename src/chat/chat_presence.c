@@ -17,7 +17,8 @@ struct chat_presence {
     char *name;
     char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
     unsigned conns;
-    chat_link_t **links; /* #general links of the user's joined JSON sessions */
+    chat_link_t **links; /* #general links of the user's joined JSON sessions: &one until a */
+    chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
     size_t nlinks, links_cap;
 };
 
@@ -38,7 +39,8 @@ void chat_presence_table_free(chat_presence_table_t *t)
     for (size_t i = 0; i < 256; i++) {
         for (chat_presence_t *p = t->bucket[i], *next; p; p = next) {
             next = p->next;
-            free(p->links);
+            if (p->links != &p->one)
+                free(p->links);
             free(p->name);
             free(p);
         }
@@ -99,7 +101,8 @@ bool chat_presence_remove(chat_presence_table_t *h, chat_presence_t *p)
         pp = &(*pp)->next;
     *pp = p->next;
     h->online--;
-    free(p->links);
+    if (p->links != &p->one)
+        free(p->links);
     free(p->name);
     free(p);
     return true;
@@ -112,9 +115,16 @@ const char *chat_presence_token(const chat_presence_t *p)
 
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general)
 {
-    if (p->nlinks == p->links_cap) {
-        p->links_cap = p->links_cap ? p->links_cap * 2 : 2;
-        p->links = xrealloc(p->links, p->links_cap * sizeof(*p->links));
+    if (!p->links) {
+        p->links = &p->one;
+        p->links_cap = 1;
+    } else if (p->nlinks == p->links_cap) {
+        chat_link_t **v = xmalloc(p->links_cap * 2 * sizeof(*v));
+        memcpy(v, p->links, p->nlinks * sizeof(*v));
+        if (p->links != &p->one)
+            free(p->links);
+        p->links = v;
+        p->links_cap *= 2;
     }
     /* Newest first, as the tabs were told before. */
     memmove(p->links + 1, p->links, p->nlinks * sizeof(*p->links));
