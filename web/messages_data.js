@@ -93,6 +93,20 @@ export function highestSeq(list) {
 
 /* ---------- adding ---------- */
 
+// A message as the lists keep it, from a payload the server sent.
+function record(ch, raw) {
+  const msg = {
+    seq: raw.seq,
+    user: typeof raw.user === "string" ? raw.user : "unknown",
+    text: raw.text,
+    ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(),
+    channel: ch.name,
+    mentions: mentionsOf(raw),
+  };
+  if (typeof raw.cid === "string") msg.cid = raw.cid;
+  return msg;
+}
+
 // Adds one payload (history, live, resume, an ack). Returns the new message when it joined
 // the main list, "claimed" for a thread reply or an event (folded here), else null.
 export function add(ch, raw) {
@@ -103,15 +117,7 @@ export function add(ch, raw) {
   ownArrived(raw);
   if (claim(ch, raw)) return "claimed";
   if (typeof raw.text !== "string" || ch.messages.has(raw.seq)) return null;
-  const msg = {
-    seq: raw.seq,
-    user: typeof raw.user === "string" ? raw.user : "unknown",
-    text: raw.text,
-    ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(),
-    channel: ch.name,
-    mentions: mentionsOf(raw),
-  };
-  if (typeof raw.cid === "string") msg.cid = raw.cid;
+  const msg = record(ch, raw);
   adoptSummary(ch, msg.seq, raw.replies);
   ch.seqs.splice(lowerBound(ch.seqs, msg.seq), 0, msg.seq);
   ch.messages.set(msg.seq, msg);
@@ -236,15 +242,8 @@ export function applyEvent(ch, e) {
 export function addReply(ch, raw) {
   const s = ch.mx;
   if (s.extra.has(raw.seq) || ch.messages.has(raw.seq)) return false;
-  const r = {
-    seq: raw.seq,
-    user: typeof raw.user === "string" ? raw.user : "unknown",
-    text: raw.text,
-    ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(),
-    thread: raw.thread,
-    mentions: mentionsOf(raw),
-    channel: ch.name,
-  };
+  const r = record(ch, raw);
+  r.thread = raw.thread;
   s.extra.set(r.seq, r);
   let set = s.replies.get(r.thread);
   if (!set) { set = new Map(); s.replies.set(r.thread, set); }

@@ -166,7 +166,7 @@ static void line_message(chat_session_t *s, const char *text, size_t len)
     if (sep && nl < sizeof(name) && chat_name_valid(text, nl, chat_hub_config(h)->max_name)) {
         memcpy(name, text, nl);
         name[nl] = '\0';
-        if (!chat_hub_presence(h, name)) {
+        if (!chat_presence_find(chat_hub_presence(h), name)) {
             user = name;
             len -= nl + 2;
             text = sep + 2;
@@ -185,7 +185,7 @@ chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const cha
     char name[48];
     snprintf(name, sizeof(name), "Client #%s", client_id);
     bool first = false;
-    chat_presence_t *p = chat_hub_presence_add(h, name, "", &first);
+    chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, "", &first);
     if (!p) {
         /* A JSON user holds this name: no error channel here, so a policy close. */
         chat_session_close_conn(s, WS_CLOSE_POLICY, "that client id is in use by another user");

@@ -152,10 +152,10 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
         text = json_string_value(v);
         len = json_string_length(v);
     }
-    /* A retry is answered before anything acts on its target again. */
-    if (chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid, chat_session_conn(s),
-                        e->id) ||
-        !take_token(s, e))
+    /* A retry is answered before anything acts on its target again; it costs a token like
+     * any write, which bounds how many can wait on one original. */
+    if (!take_token(s, e) || chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid,
+                                             chat_session_conn(s), e->id))
         return;
     ev_req_t *r = xcalloc(1, sizeof(*r));
     *r = (ev_req_t){.s = s, .ch = ch, .op = op, .target = target, .len = len};
@@ -183,9 +183,8 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
     char cid[CHAT_CID_MAX + 1];
     if (!ch || !chat_session_text_field(s, e, &t, &len) || !cid_field(s, e, cid))
         return;
-    if (chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid, chat_session_conn(s),
-                        e->id) ||
-        !take_token(s, e))
+    if (!take_token(s, e) || chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid,
+                                             chat_session_conn(s), e->id))
         return;
     chat_pub_t p = {.user = chat_session_name(s),
                     .kind = CHAT_EV_MSG,
@@ -225,15 +224,9 @@ void chat_event_typing(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
     if (!ch || !chat_session_typing_due(s))
         return;
-    const char *user = chat_session_name(s), *name = chat_channel_name(ch);
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"typing\",\"payload\":{\"user\":");
-    json_append_string(&b, user, strlen(user));
-    buf_append_str(&b, ",\"channel\":");
-    json_append_string(&b, name, strlen(name));
-    buf_append_str(&b, "}}");
-    chat_emit_t ev = {.json = chat_frame_buf(&b), .except = chat_session_conn(s)};
-    buf_deinit(&b);
+    chat_emit_t ev = {
+        .json = chat_user_event_frame("typing", chat_session_name(s), chat_channel_name(ch), -1),
+        .except = chat_session_conn(s)};
     chat_hub_emit(chat_session_hub(s), ch, &ev);
     blob_unref(ev.json);
 }

@@ -33,28 +33,17 @@ static void send_history(chat_session_t *s, const chat_channel_t *ch, const stor
         buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"channel\":");
     json_append_string(&b, name, strlen(name));
-    buf_append_str(&b, ",\"messages\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_append_str(&b, ",");
-        chat_msg_payload_json(&b, name, &msgs[i]);
-    }
-    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    chat_messages_json(&b, name, msgs, n, more);
     chat_session_send(s, &b);
     buf_deinit(&b);
 }
 
 static void send_self_join(chat_session_t *s, const chat_channel_t *ch)
 {
-    const char *user = chat_session_name(s), *name = chat_channel_name(ch);
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"join\",\"payload\":{\"user\":");
-    json_append_string(&b, user, strlen(user));
-    buf_append_str(&b, ",\"channel\":");
-    json_append_string(&b, name, strlen(name));
-    buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
-    chat_session_send(s, &b);
-    buf_deinit(&b);
+    blob_t *f =
+        chat_user_event_frame("join", chat_session_name(s), chat_channel_name(ch), clock_wall_ms());
+    chat_session_send_frame(s, f);
+    blob_unref(f);
 }
 
 /* What a history query needs to answer its session. */
@@ -200,13 +189,8 @@ static void send_thread(chat_session_t *s, const thread_req_t *t, const store_ms
         buf_appendf(&b, ",\"id\":%s", t->id);
     buf_append_str(&b, ",\"payload\":{\"channel\":");
     json_append_string(&b, name, strlen(name));
-    buf_appendf(&b, ",\"seq\":%llu,\"messages\":[", (unsigned long long)t->seq);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_append_str(&b, ",");
-        chat_msg_payload_json(&b, name, &msgs[i]);
-    }
-    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    buf_appendf(&b, ",\"seq\":%llu", (unsigned long long)t->seq);
+    chat_messages_json(&b, name, msgs, n, more);
     chat_session_send(s, &b);
     buf_deinit(&b);
 }

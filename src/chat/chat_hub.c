@@ -341,30 +341,9 @@ int chat_hub_load(chat_hub_t *h)
 
 /* ---- presence ---- */
 
-chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
-                                       bool *first)
+chat_presence_table_t *chat_hub_presence(const chat_hub_t *h)
 {
-    return chat_presence_add(h->roster, name, token, first);
-}
-
-chat_presence_t *chat_hub_presence(const chat_hub_t *h, const char *name)
-{
-    return chat_presence_find(h->roster, name);
-}
-
-bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p)
-{
-    return chat_presence_remove(h->roster, p);
-}
-
-size_t chat_hub_online(const chat_hub_t *h)
-{
-    return chat_presence_online(h->roster);
-}
-
-void chat_hub_online_json(const chat_hub_t *h, buf_t *out)
-{
-    chat_presence_online_json(h->roster, out);
+    return h->roster;
 }
 
 /* ---- the way out ---- */
@@ -392,7 +371,7 @@ static void emit_committed(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t 
 void chat_hub_emit(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
 {
     if (e->user) {
-        chat_presence_t *p = chat_hub_presence(h, e->user);
+        chat_presence_t *p = chat_presence_find(h->roster, e->user);
         chat_link_t *const *links = NULL;
         size_t n = p ? chat_presence_links(p, &links) : 0;
         for (size_t i = 0; e->json && i < n; i++)
@@ -424,16 +403,9 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
     if (members > h->cfg.presence_limit)
         return;
     chat_emit_t e = {.except = except};
-    if (chat_channel_nfmt(ch, CHAT_FMT_JSON)) {
-        buf_t b = BUF_INIT;
-        buf_appendf(&b, "{\"type\":\"%s\",\"payload\":{\"user\":", entered ? "join" : "leave");
-        json_append_string(&b, user, strlen(user));
-        buf_append_str(&b, ",\"channel\":");
-        json_append_string(&b, chat_channel_name(ch), strlen(chat_channel_name(ch)));
-        buf_appendf(&b, ",\"ts\":%lld}}", (long long)clock_wall_ms());
-        e.json = chat_frame_buf(&b);
-        buf_deinit(&b);
-    }
+    if (chat_channel_nfmt(ch, CHAT_FMT_JSON))
+        e.json = chat_user_event_frame(entered ? "join" : "leave", user, chat_channel_name(ch),
+                                       clock_wall_ms());
     if (chat_channel_nfmt(ch, CHAT_FMT_CLIENTID)) {
         buf_t b = BUF_INIT;
         buf_appendf(&b, "%s has %s the chat", user, entered ? "entered" : "left");
@@ -586,13 +558,22 @@ bool chat_hub_replay(chat_hub_t *h, const char *user, const char *cid, void *con
         return false;
     pend_t *m = k->pending;
     if (m) {
-        /* The original is on its way to the store: this retry is answered with it. */
+        /* The original is on its way to the store: this retry is answered with it, after
+         * the retries before it. */
+        size_t waiting = 0;
+        dup_t **pp = &m->dups;
+        for (; *pp; pp = &(*pp)->next)
+            waiting++;
+        if (waiting == CHAT_DUPS_MAX) {
+            blob_t *f = chat_error_frame("rate_limited", "too many retries of one write", id);
+            if (conn)
+                h->t->send(conn, f);
+            blob_unref(f);
+            return true;
+        }
         dup_t *d = xcalloc(1, sizeof(*d));
         d->conn = conn;
         d->id = id && id[0] ? xstrdup(id) : NULL;
-        dup_t **pp = &m->dups; /* answered in the order they came */
-        while (*pp)
-            pp = &(*pp)->next;
         *pp = d;
     } else if (conn) {
         send_ack(h, conn, id, h->chans[k->slot]->ch, k->seq, k->ts, cid, true);

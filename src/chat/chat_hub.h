@@ -75,16 +75,8 @@ size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch);
 
 /* ---- presence ---- */
 
-/* A user's connections. Returns the entry and sets *first on the user's first connection;
- * NULL when a different token holds the name. token may be NULL or "" (text modes). */
-chat_presence_t *chat_hub_presence_add(chat_hub_t *h, const char *name, const char *token,
-                                       bool *first);
-chat_presence_t *chat_hub_presence(const chat_hub_t *h, const char *name);
-/* Drops one connection; returns true when it was the user's last (p is then freed). */
-bool chat_hub_presence_remove(chat_hub_t *h, chat_presence_t *p);
-size_t chat_hub_online(const chat_hub_t *h);
-/* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
-void chat_hub_online_json(const chat_hub_t *h, buf_t *out);
+/* Who is online (chat_presence.h), owned by the hub. */
+chat_presence_table_t *chat_hub_presence(const chat_hub_t *h);
 /* Whether user may have unread mentions: named in some message, or an @channel/@here
  * after their read marker in a channel they are in. False: a join can skip the store. */
 bool chat_hub_may_have_mentions(const chat_hub_t *h, const char *user);

@@ -12,6 +12,8 @@
 #include "chat/chat_keys.h"
 
 /* A retry of a pending write, acked (or refused) with it. */
+#define CHAT_DUPS_MAX 32 /* retries waiting on one pending write; past it they are refused */
+
 typedef struct dup {
     struct dup *next;
     void *conn; /* NULL once it went away */

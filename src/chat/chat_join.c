@@ -114,8 +114,8 @@ static void send_welcome(chat_session_t *s, const struct chat_join *j)
                       (int64_t)mentions_of(j, general), &b);
     member_list_json(s, j, &b);
     buf_append_str(&b, "],\"online\":");
-    chat_hub_online_json(h, &b);
-    buf_appendf(&b, ",\"online_count\":%zu}}", chat_hub_online(h));
+    chat_presence_online_json(chat_hub_presence(h), &b);
+    buf_appendf(&b, ",\"online_count\":%zu}}", chat_presence_online(chat_hub_presence(h)));
     chat_session_send(s, &b);
     buf_deinit(&b);
 }
@@ -257,7 +257,7 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
     else
         new_token(token);
     bool first;
-    chat_presence_t *pres = chat_hub_presence_add(h, name, token, &first);
+    chat_presence_t *pres = chat_presence_add(chat_hub_presence(h), name, token, &first);
     if (!pres) {
         chat_session_error(s, "name_taken", "that name is in use by someone else", e->id);
         return;

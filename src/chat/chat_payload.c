@@ -201,3 +201,30 @@ blob_t *chat_error_frame(const char *code, const char *msg, const char *id)
     buf_deinit(&b);
     return f;
 }
+
+blob_t *chat_user_event_frame(const char *type, const char *user, const char *channel, int64_t ts)
+{
+    buf_t b = BUF_INIT;
+    buf_appendf(&b, "{\"type\":\"%s\",\"payload\":{\"user\":", type);
+    json_append_string(&b, user, strlen(user));
+    buf_append_str(&b, ",\"channel\":");
+    json_append_string(&b, channel, strlen(channel));
+    if (ts >= 0)
+        buf_appendf(&b, ",\"ts\":%lld", (long long)ts);
+    buf_append_str(&b, "}}");
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
+void chat_messages_json(buf_t *out, const char *channel, const store_msg_t *msgs, size_t n,
+                        bool more)
+{
+    buf_append_str(out, ",\"messages\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_append_str(out, ",");
+        chat_msg_payload_json(out, channel, &msgs[i]);
+    }
+    buf_appendf(out, "],\"more\":%s}}", more ? "true" : "false");
+}

@@ -65,6 +65,12 @@ blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m);
  * the request id as JSON text (NULL or "": none), cid NULL when none. */
 blob_t *chat_ack_frame(const char *id, const char *channel, uint64_t seq, int64_t ts,
                        const char *cid, bool duplicate);
+/* {"type":type,"payload":{"user","channel"[,"ts"]}}: join, leave, typing (ts < 0: none). */
+blob_t *chat_user_event_frame(const char *type, const char *user, const char *channel, int64_t ts);
+/* Appends "messages":[payloads...],"more":bool}} closing a history-like answer whose
+ * payload object is open. */
+void chat_messages_json(buf_t *out, const char *channel, const store_msg_t *msgs, size_t n,
+                        bool more);
 /* {"type":"error","code","message"[,"id"]}. */
 blob_t *chat_error_frame(const char *code, const char *msg, const char *id);
 #define CHAT_UNAVAILABLE_TEXT                                                                      \

@@ -101,7 +101,7 @@ static void tell_user(change_t *c, blob_t *plain, blob_t *with_id, bool always)
 static void link_user(change_t *c, bool want_history)
 {
     chat_hub_t *h = chat_session_hub(c->s);
-    chat_presence_t *p = chat_hub_presence(h, c->user);
+    chat_presence_t *p = chat_presence_find(chat_hub_presence(h), c->user);
     chat_link_t *const *links = NULL;
     size_t n = p ? chat_presence_links(p, &links) : 0;
     for (size_t i = 0; i < n; i++)
@@ -116,7 +116,7 @@ static void link_user(change_t *c, bool want_history)
 static void unlink_user(change_t *c)
 {
     chat_hub_t *h = chat_session_hub(c->s);
-    chat_presence_t *p = chat_hub_presence(h, c->user);
+    chat_presence_t *p = chat_presence_find(chat_hub_presence(h), c->user);
     chat_link_t *const *links = NULL;
     size_t n = p ? chat_presence_links(p, &links) : 0;
     /* Exiting edits the presence's links' sessions, not the array itself. */

@@ -69,7 +69,7 @@ void chat_session_end(chat_session_t *s, bool announce)
     while (s->links)
         chat_session_exit(s, s->links->ch);
     s->conn = NULL;
-    if (s->pres && chat_hub_presence_remove(h, s->pres) && announce)
+    if (s->pres && chat_presence_remove(chat_hub_presence(h), s->pres) && announce)
         chat_hub_announce(h, chat_hub_general(h), s->name, false, NULL);
     s->pres = NULL;
 }

@@ -42,7 +42,7 @@ void chat_session_set_mode(chat_session_t *s, chat_mode_t mode);
 /* The user's name, NULL until known. */
 const char *chat_session_name(const chat_session_t *s);
 chat_presence_t *chat_session_presence(const chat_session_t *s);
-/* Takes the user's identity (name copied; p from chat_hub_presence_add). */
+/* Takes the user's identity (name copied; p from chat_presence_add). */
 void chat_session_set_user(chat_session_t *s, const char *name, chat_presence_t *p);
 /* A JSON session that completed its join: it is one of the user's sessions. */
 bool chat_session_joined(const chat_session_t *s);
