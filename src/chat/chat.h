@@ -13,13 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "chat/chat_defs.h"
 #include "store/store.h"
 
 /* The chat state of one process, created on the loop that will run it, with the store it
- * writes to and the transport its sessions' conn pointers belong to (both borrowed and
- * outliving it). */
-chat_hub_t *chat_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t);
+ * writes to, the accounts it takes identities from, and the transport its sessions' conn
+ * pointers belong to (all borrowed and outliving it). It registers auth's revoke callback:
+ * revoked sessions' WebSockets are closed with the code auth gives. */
+chat_hub_t *chat_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
+                     const chat_transport_t *t);
 /* Reads channels, memberships, read markers, reactions and mentions from the store
  * (synchronous, at start-up). Returns 0 or < 0. */
 int chat_load(chat_hub_t *h);
@@ -29,9 +32,19 @@ void chat_metrics(const chat_hub_t *h, chat_metrics_t *out);
 /* Once a second, on the hub's loop: probes a store that failed, fills delivery gaps. */
 void chat_tick(chat_hub_t *h);
 
+/* What the upgrade request said about who is connecting. */
+typedef struct {
+    /* The session token of `Authorization: Bearer`, or of the parley_session cookie when the
+     * upgrade's Origin is allowed; "" for none. Not checked yet: chat asks auth. */
+    char token[AUTH_SESSION_HEX + 1];
+    char addr[64]; /* the peer's address, "" if unknown */
+} chat_creds_t;
+
 /* A WebSocket was established on conn. For CHAT_MODE_CLIENTID, client_id names the user
- * and the session enters #general at once. Never NULL. */
-chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const char *client_id);
+ * and the session enters #general at once. creds (copied; NULL for none) is what the
+ * upgrade carried. Never NULL. */
+chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const char *client_id,
+                          const chat_creds_t *creds);
 /* A whole text message (valid UTF-8) arrived. */
 void chat_text(chat_session_t *s, const char *text, size_t len);
 /* A whole binary message arrived. */

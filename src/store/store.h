@@ -100,24 +100,85 @@ typedef struct {
     int64_t ts; /* Unix ms of its creation */
 } store_channel_t;
 
+/* ---- accounts (schema v4) ----
+ * The rows auth keeps (src/auth): users, their sessions, invites and reset links. Ids are
+ * assigned by the caller (> 0, never reused). Strings are NUL-terminated UTF-8; NULL is
+ * allowed only where stated. Secrets are never stored: tokens only as their hash. */
+typedef struct {
+    uint64_t id;
+    const char *name;      /* as registered (shown), immutable */
+    const char *canon;     /* its canonical form (unique among rows that have one); NULL: the
+                              row holds no name (a guest whose hold lapsed) */
+    const char *display;   /* display name, "" for none */
+    const char *role;      /* "owner", "admin", "member" or "guest" */
+    const char *pass;      /* password hash (crypto_pwhash_str), NULL: none */
+    const char *state;     /* "active", "banned" or "deactivated" */
+    int64_t created, seen; /* Unix ms */
+} store_user_t;
+
+typedef struct {
+    uint64_t id;
+    const char *hash; /* hex SHA-256 of the token (64 digits) */
+    uint64_t user_id;
+    int64_t created, seen, expires; /* Unix ms; expires is the absolute end */
+    const char *agent;              /* User-Agent at sign-in, "" */
+    const char *addr;               /* peer address at sign-in, "" */
+} store_session_t;
+
+typedef struct {
+    uint64_t id;
+    const char *hash;         /* hex SHA-256 of the token */
+    const char *kind;         /* "invite" or "reset" */
+    uint64_t creator;         /* a user id, 0 for the command line */
+    uint64_t user_id;         /* reset: the account it resets; invite: 0 */
+    const char *role;         /* invite: the role it grants; reset: "" */
+    int64_t created, expires; /* Unix ms */
+    uint32_t uses, max_uses;
+    bool revoked;
+} store_invite_t;
+
+typedef void (*store_user_cb)(void *ctx, const store_user_t *u);
+typedef void (*store_session_cb)(void *ctx, const store_session_t *s);
+typedef void (*store_invite_cb)(void *ctx, const store_invite_t *i);
+
+/* What store_load_accounts reports (NULL: not wanted): users by id, sessions by id,
+ * invites by id. */
+typedef struct {
+    store_user_cb user;
+    store_session_cb session;
+    store_invite_cb invite;
+} store_accounts_load_t;
+
 /* A change to channels or membership: written in the same transactions as messages and in
  * submission order with them, so a membership and the messages that follow it commit in
  * order. */
 typedef enum {
-    STORE_CHANNEL_PUT,    /* insert the channel, or update its kind and topic */
-    STORE_MEMBER_ADD,     /* user joins channel ch.name (no-op if a member) */
-    STORE_MEMBER_REMOVE,  /* user leaves channel ch.name (no-op if not a member) */
-    STORE_READ,           /* user has read ch.name up to seq (a marker that only advances) */
-    STORE_CHANNEL_CREATE, /* insert the channel if no channel has its name, else answer
-                             STORE_ECONFLICT (the transaction goes on: not a failure) */
+    STORE_CHANNEL_PUT,     /* insert the channel, or update its kind and topic */
+    STORE_MEMBER_ADD,      /* user joins channel ch.name (no-op if a member) */
+    STORE_MEMBER_REMOVE,   /* user leaves channel ch.name (no-op if not a member) */
+    STORE_READ,            /* user has read ch.name up to seq (a marker that only advances) */
+    STORE_CHANNEL_CREATE,  /* insert the channel if no channel has its name, else answer
+                              STORE_ECONFLICT (the transaction goes on: not a failure) */
+    STORE_USER_CREATE,     /* insert row u; STORE_ECONFLICT when its id or its canon is taken
+                              (nothing changed; the transaction goes on) */
+    STORE_USER_PUT,        /* update every field of row u.id but id (no-op if absent);
+                              STORE_ECONFLICT when its new canon is another row's */
+    STORE_SESSION_PUT,     /* insert or replace row sess (by id) */
+    STORE_SESSION_DELETE,  /* delete session sess.id (no-op if absent) */
+    STORE_SESSIONS_REVOKE, /* delete every session of user_id except sess.id (0: all) */
+    STORE_INVITE_PUT,      /* insert or replace row inv (by id) */
 } store_change_kind_t;
 
 typedef struct {
     store_change_kind_t kind;
-    store_channel_t ch; /* PUT, CREATE: the whole row; MEMBER_*, READ: ch.name only */
-    const char *user;   /* MEMBER_*, READ */
-    int64_t ts;         /* MEMBER_ADD: Unix ms */
-    uint64_t seq;       /* READ */
+    store_channel_t ch;   /* PUT, CREATE: the whole row; MEMBER_*, READ: ch.name only */
+    const char *user;     /* MEMBER_*, READ */
+    int64_t ts;           /* MEMBER_ADD: Unix ms */
+    uint64_t seq;         /* READ */
+    store_user_t u;       /* USER_* (strings copied by the store like every other field) */
+    store_session_t sess; /* SESSION_PUT, SESSION_DELETE (id), SESSIONS_REVOKE (id kept) */
+    store_invite_t inv;   /* INVITE_PUT */
+    uint64_t user_id;     /* SESSIONS_REVOKE */
 } store_change_t;
 
 typedef void (*store_channel_cb)(void *ctx, const store_channel_t *c);
@@ -218,6 +279,14 @@ typedef struct {
     int (*probe)(store_t *s, store_append_cb cb, void *ctx);
     /* Ends the failed state for writes submitted from now on (see Failure). */
     void (*recover)(store_t *s);
+    /* Synchronous, at start-up and when accounts_version moved: every user, session and
+     * invite (store_accounts_load_t). Strings valid only during each call. 0 or
+     * STORE_EFAILED. */
+    int (*load_accounts)(store_t *s, const store_accounts_load_t *cbs, void *ctx);
+    /* Synchronous and cheap (one small read on the reading connection): a number that
+     * changes whenever another process (the `parley user` command) changed accounts, so
+     * a server re-reads them. 0 or STORE_EFAILED. */
+    int (*accounts_version)(store_t *s, uint64_t *out);
 } store_backend_t;
 
 struct store {
@@ -274,6 +343,14 @@ static inline int store_probe(store_t *s, store_append_cb cb, void *ctx)
 static inline void store_recover(store_t *s)
 {
     s->be->recover(s);
+}
+static inline int store_load_accounts(store_t *s, const store_accounts_load_t *cbs, void *ctx)
+{
+    return s->be->load_accounts(s, cbs, ctx);
+}
+static inline int store_accounts_version(store_t *s, uint64_t *out)
+{
+    return s->be->accounts_version(s, out);
 }
 
 #endif
