@@ -17,6 +17,8 @@ struct chat_presence {
     char *name;
     char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
     unsigned conns;
+    double tokens;      /* rate limit bucket */
+    uint64_t bucket_ms; /* 0: full, not used yet */
     chat_link_t **links; /* #general links of the user's joined JSON sessions: &one until a */
     chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
     size_t nlinks, links_cap;
@@ -166,4 +168,19 @@ void chat_presence_online_json(const chat_presence_table_t *h, buf_t *out)
         }
     }
     buf_append_str(out, "]");
+}
+
+bool chat_presence_take_token(chat_presence_t *p, double rate, double burst, uint64_t now_ms)
+{
+    if (p->bucket_ms == 0)
+        p->tokens = burst;
+    else
+        p->tokens += (double)(now_ms - p->bucket_ms) * rate / 1000.0;
+    if (p->tokens > burst)
+        p->tokens = burst;
+    p->bucket_ms = now_ms ? now_ms : 1;
+    if (p->tokens < 1.0)
+        return false;
+    p->tokens -= 1.0;
+    return true;
 }

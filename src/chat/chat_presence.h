@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "chat/chat_defs.h"
@@ -30,6 +31,9 @@ size_t chat_presence_online(const chat_presence_table_t *t);
 void chat_presence_online_json(const chat_presence_table_t *t, buf_t *out);
 
 const char *chat_presence_token(const chat_presence_t *p);
+/* The user's message rate limit, one token bucket shared by every connection of theirs:
+ * rate per second up to burst (full when the user comes online). */
+bool chat_presence_take_token(chat_presence_t *p, double rate, double burst, uint64_t now_ms);
 /* The user's joined JSON sessions, each by its #general link (l->s is the session),
  * newest first. */
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general);

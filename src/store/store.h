@@ -73,6 +73,9 @@ typedef struct {
     /* The client's key for exactly-once retries: append: NULL or "" for none, else 1 to
      * STORE_CID_MAX bytes of A-Za-z0-9_- (store_cid_valid). Queries: "" when none. */
     const char *cid;
+    /* The author wrote as a guest (not an account): kept with the row, so the mark stays
+     * true after the guest's name lapses or is registered by someone else. */
+    bool guest;
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
