@@ -225,7 +225,7 @@ chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const cha
     }
     const char *name = u->name;
     bool first = false;
-    chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, NULL, &first);
+    chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, &first);
     chat_session_set_user(s, name, p, u, 0);
     chat_session_enter(s, chat_hub_general(h));
     /* Everyone else hears of a user's first socket; the newcomer always gets its own line

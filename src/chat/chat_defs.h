@@ -14,7 +14,6 @@
 #define CHAT_NAME_MAX 32    /* default longest user name, in code points */
 #define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
 #define CHAT_CHANNEL_MAX 80 /* bytes of a channel name */
-#define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
 #define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
 #define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
 #define CHAT_ID_MAX 400     /* a request id as JSON text (json_env keeps it so) */

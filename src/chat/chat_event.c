@@ -78,8 +78,8 @@ static void on_target(void *ctx, const chat_target_t *t)
         p.target = 0;
         publish(s, r->ch, &p, r->id);
     } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) &&
-               chat_session_can(s, r->op == CHAT_EV_EDIT ? AUTH_ACT_EDIT : AUTH_ACT_DELETE,
-                                r->ch, &(auth_target_t){.own = strcmp(t->user, name) == 0}) !=
+               chat_session_can(s, r->op == CHAT_EV_EDIT ? AUTH_ACT_EDIT : AUTH_ACT_DELETE, r->ch,
+                                &(auth_target_t){.own = strcmp(t->user, name) == 0}) !=
                    AUTH_ALLOW) {
         chat_session_error(s, "forbidden", "only its author may change a message", r->id);
     } else if (r->op == CHAT_EV_REACT) {
@@ -233,10 +233,9 @@ void chat_event_typing(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
     if (!ch || !chat_session_typing_due(s))
         return;
-    chat_emit_t ev = {
-        .json = chat_user_event_frame("typing", chat_session_name(s), chat_channel_name(ch), -1,
-                                      false),
-        .except = chat_session_conn(s)};
+    chat_emit_t ev = {.json = chat_user_event_frame("typing", chat_session_name(s),
+                                                    chat_channel_name(ch), -1, false),
+                      .except = chat_session_conn(s)};
     chat_hub_emit(chat_session_hub(s), ch, &ev);
     blob_unref(ev.json);
 }

@@ -54,7 +54,7 @@ static void pend_free(pend_t *m)
 }
 
 chat_hub_t *chat_hub_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
-                        const chat_transport_t *t)
+                         const chat_transport_t *t)
 {
     chat_hub_t *h = xcalloc(1, sizeof(*h));
     h->store = store;

@@ -244,9 +244,9 @@ static bool who_of(chat_session_t *s, const json_env_t *e, who_t *w)
     json_t *user = p ? json_object_get(p, "user") : NULL;
     const auth_session_t *se = NULL;
     if (tok) {
-        se = json_is_string(tok) ? auth_session_check(a, json_string_value(tok),
-                                                      json_string_length(tok))
-                                 : NULL;
+        se = json_is_string(tok)
+                 ? auth_session_check(a, json_string_value(tok), json_string_length(tok))
+                 : NULL;
         if (!se) {
             chat_session_error(s, "auth_failed", "that token is not a live session", e->id);
             chat_session_close_conn(s, WS_CLOSE_POLICY, "authentication failed");
@@ -308,7 +308,7 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
         return;
     }
     bool first;
-    chat_presence_t *pres = chat_presence_add(chat_hub_presence(h), name, NULL, &first);
+    chat_presence_t *pres = chat_presence_add(chat_hub_presence(h), name, &first);
     chat_session_set_user(s, name, pres, w.user, w.sid);
     chat_session_set_creds(s, NULL);
     chat_session_set_mode(s, CHAT_MODE_JSON);

@@ -328,8 +328,7 @@ static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, con
     const char *name = str_field(s, e, key, false);
     if (!name)
         return NULL;
-    const auth_user_t *u =
-        auth_user_named(chat_hub_auth(chat_session_hub(s)), name, strlen(name));
+    const auth_user_t *u = auth_user_named(chat_hub_auth(chat_session_hub(s)), name, strlen(name));
     if (!u || u->state != AUTH_ACTIVE) {
         chat_session_error(s, "no_such_user", "no such user", e->id);
         return NULL;
@@ -505,10 +504,10 @@ void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
     }
     const auth_user_t *u = user_field(s, e, "user");
     auth_target_t t = {.other = u ? u->role : AUTH_GUEST};
-    if (!u || !chat_session_may(s, e, AUTH_ACT_CHANNEL_INVITE, ch, &t,
-                                u->role == AUTH_GUEST
-                                    ? "guests cannot be added to private channels"
-                                    : "you cannot invite people into this channel"))
+    if (!u ||
+        !chat_session_may(s, e, AUTH_ACT_CHANNEL_INVITE, ch, &t,
+                          u->role == AUTH_GUEST ? "guests cannot be added to private channels"
+                                                : "you cannot invite people into this channel"))
         return;
     const char *user = u->name;
     if (chat_channel_has_user(ch, user)) {

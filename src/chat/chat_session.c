@@ -365,7 +365,8 @@ chat_channel_t *chat_session_channel_field(chat_session_t *s, const json_env_t *
         return NULL;
     }
     chat_channel_t *ch = chat_hub_channel(s->hub, json_string_value(c));
-    if (!ch || chat_channel_unstored(ch) || chat_session_can(s, AUTH_ACT_SEE, ch, NULL) != AUTH_ALLOW) {
+    if (!ch || chat_channel_unstored(ch) ||
+        chat_session_can(s, AUTH_ACT_SEE, ch, NULL) != AUTH_ALLOW) {
         chat_session_error(s, "no_such_channel", "no such channel", e->id);
         return NULL;
     }
@@ -411,47 +412,4 @@ bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
     else if (v != AUTH_ALLOW)
         chat_session_error(s, "forbidden", msg, e->id);
     return v == AUTH_ALLOW;
-}
-
-/* Unicode white space (and the invisible spaces people paste), which a name may not start
- * or end with: a name that looks like another is an impersonation. */
-static bool is_space(uint32_t cp)
-{
-    return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
-           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
-           cp == 0xfeff;
-}
-
-/* The code point starting at p (valid UTF-8 assumed). */
-static uint32_t decode_at(const uint8_t *p)
-{
-    if (p[0] < 0x80)
-        return p[0];
-    if (p[0] < 0xe0)
-        return (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
-    if (p[0] < 0xf0)
-        return (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-    return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
-           (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-}
-
-bool chat_name_valid(const char *name, size_t len, size_t max)
-{
-    if (len == 0 || len > CHAT_NAME_BYTES || !utf8_valid((const uint8_t *)name, len))
-        return false;
-    size_t n = utf8_count((const uint8_t *)name, len);
-    if (n < 1 || n > max)
-        return false;
-    const uint8_t *p = (const uint8_t *)name;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < 0x20 || p[i] == 0x7f)
-            return false;
-        /* C1 controls U+0080-U+009F are encoded C2 80 - C2 9F. */
-        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
-            return false;
-    }
-    size_t last = len - 1;
-    while (last > 0 && (p[last] & 0xc0) == 0x80)
-        last--;
-    return !is_space(decode_at(p)) && !is_space(decode_at(p + last));
 }

@@ -112,9 +112,4 @@ bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char 
 chat_channel_t *chat_session_channel_field(chat_session_t *s, const json_env_t *e, const char *key,
                                            bool optional, bool must_be_in);
 
-/* True when name follows the user-name rules (1-max code points and at most
- * CHAT_NAME_BYTES bytes, no control characters, no leading or trailing white space, valid
- * UTF-8). */
-bool chat_name_valid(const char *name, size_t len, size_t max);
-
 #endif
