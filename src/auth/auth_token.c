@@ -26,7 +26,7 @@ void auth_token_new(char *out, size_t hex_len)
     char hex[2 * TOKEN_CHUNK + 1];
     /* Whole bytes are drawn, one more for an odd hex_len, whose last digit is dropped. */
     for (size_t done = 0; done < hex_len;) {
-        size_t digits = hex_len - done < 2 * TOKEN_CHUNK ? hex_len - done : 2 * TOKEN_CHUNK;
+        size_t digits = hex_len - done < sizeof hex - 1 ? hex_len - done : sizeof hex - 1;
         size_t bytes = (digits + 1) / 2;
         randombytes_buf(raw, bytes);
         sodium_bin2hex(hex, sizeof hex, raw, bytes);

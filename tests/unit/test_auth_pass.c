@@ -21,10 +21,10 @@
 typedef struct {
     int calls;
     int status;
+    unsigned running; /* auth_pass_running during the callback */
     bool has_hash;
     char hash[AUTH_PASS_HASH_MAX];
     pthread_t thread;
-    unsigned running; /* auth_pass_running during the callback */
     auth_pass_t *p;
 } result_t;
 
@@ -263,7 +263,7 @@ TEST(test_rehash)
     uv_loop_init(&loop);
     auth_pass_t *old = auth_pass_new(&loop, 1, OPS_MIN, MEM_MIN);
     auth_pass_t *more_ops = auth_pass_new(&loop, 1, OPS_MIN + 1, MEM_MIN);
-    auth_pass_t *more_mem = auth_pass_new(&loop, 1, OPS_MIN, 2 * MEM_MIN);
+    auth_pass_t *more_mem = auth_pass_new(&loop, 1, OPS_MIN, (size_t)2 * MEM_MIN);
     char stored[AUTH_PASS_HASH_MAX];
     CHECK_EQ_INT(hash_now(&loop, old, "password", 8, stored), 0);
     result_t v;
