@@ -75,23 +75,52 @@ static bool cp_refused(UChar32 c)
            u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL);
 }
 
-bool auth_text_safe(const char *s, size_t len)
+/* The invisible characters emoji are made of, where they make one: a variation selector
+ * (U+FE0E/U+FE0F) right after an emoji ("❤️" is U+2764 U+FE0F), and a zero-width joiner
+ * between two pictographs (family and profession emoji). Anywhere else they hide text. */
+static bool emoji_part(UChar32 prev, UChar32 c, UChar32 next)
+{
+    if (c == 0xFE0E || c == 0xFE0F)
+        return prev >= 0 && u_hasBinaryProperty(prev, UCHAR_EMOJI);
+    if (c == 0x200D)
+        return prev >= 0 && next >= 0 &&
+               (prev == 0xFE0F || u_hasBinaryProperty(prev, UCHAR_EXTENDED_PICTOGRAPHIC)) &&
+               u_hasBinaryProperty(next, UCHAR_EXTENDED_PICTOGRAPHIC);
+    return false;
+}
+
+/* auth_text_safe, with emoji sequences allowed or not (names: not). */
+static bool text_check(const char *s, size_t len, bool emoji)
 {
     if (!utf8_valid((const uint8_t *)s, len))
         return false;
     const uint8_t *p = (const uint8_t *)s;
+    UChar32 prev = -1;
     for (size_t i = 0; i < len;) {
         UChar32 c;
         U8_NEXT_UNSAFE(p, i, c); /* validated above */
-        if (cp_refused(c))
-            return false;
+        if (cp_refused(c)) {
+            UChar32 next = -1;
+            if (i < len) {
+                size_t j = i;
+                U8_NEXT_UNSAFE(p, j, next);
+            }
+            if (!emoji || !emoji_part(prev, c, next))
+                return false;
+        }
+        prev = c;
     }
     return true;
 }
 
+bool auth_text_safe(const char *s, size_t len)
+{
+    return text_check(s, len, true);
+}
+
 bool auth_name_valid(const char *s, size_t len, size_t max_chars)
 {
-    if (len == 0 || len > NAME_MAX_BYTES || !auth_text_safe(s, len))
+    if (len == 0 || len > NAME_MAX_BYTES || !text_check(s, len, false))
         return false;
     const uint8_t *p = (const uint8_t *)s;
     size_t count = 0;

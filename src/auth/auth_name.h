@@ -24,10 +24,11 @@
  * U+1160, U+2800, and any other default-ignorable code point), line or paragraph
  * separators (U+2028, U+2029) or unassigned code points (as of ICU's Unicode version). For
  * display names, channel names and topics (newlines are control characters: a topic is
- * one line). */
+ * one line). The invisible parts of emoji are allowed where they build one: U+FE0E/U+FE0F
+ * right after an emoji, U+200D between two pictographs (never in user names). */
 bool auth_text_safe(const char *s, size_t len);
 
-/* True for a user name: auth_text_safe, 1 to max_chars code points, at most 256 bytes,
+/* True for a user name: auth_text_safe without the emoji allowance, 1 to max_chars code points, at most 256 bytes,
  * no white space at either end, not only punctuation or symbols. */
 bool auth_name_valid(const char *s, size_t len, size_t max_chars);
 

@@ -148,6 +148,19 @@ TEST(test_text_safe_invisible)
     check_refused(other, COUNT(other));
 }
 
+/* Emoji keep their invisible parts where those build one, in text but not in names. */
+TEST(test_text_safe_emoji_sequences)
+{
+    CHECK(safe("I \xE2\x9D\xA4\xEF\xB8\x8F parley")); /* U+2764 U+FE0F */
+    /* man, ZWJ, laptop: a technologist */
+    CHECK(safe("\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x92\xBB"));
+    CHECK(!safe("a\xEF\xB8\x8F")); /* VS16 after a letter */
+    CHECK(!safe("a\xE2\x80\x8D"
+                "b"));                              /* ZWJ between letters */
+    CHECK(!safe("\xF0\x9F\x91\xA8\xE2\x80\x8D"));   /* a dangling ZWJ */
+    CHECK(!valid("x\xE2\x9D\xA4\xEF\xB8\x8F", 32)); /* never in a name */
+}
+
 TEST(test_text_safe_separators)
 {
     static const range_t sep[] = {{0x2028, 0x2029}};
@@ -465,6 +478,7 @@ int main(void)
     RUN(test_name_spaces);
     RUN(test_name_punctuation_only);
     RUN(test_name_refuses_unsafe);
+    RUN(test_text_safe_emoji_sequences);
     RUN(test_canon_groups);
     RUN(test_canon_exact);
     RUN(test_canon_not_confusable_in_icu72);
