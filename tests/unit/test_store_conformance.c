@@ -420,7 +420,8 @@ static slot_t *change(store_t *s, store_change_kind_t kind, const char *ch, cons
                       uint64_t seq)
 {
     slot_t *sl = next_slot();
-    store_change_t c = {kind, {ch, "public", "topic", "maker", 5}, user, 7, seq};
+    store_change_t c = {
+        .kind = kind, .ch = {ch, "public", "topic", "maker", 5}, .user = user, .ts = 7, .seq = seq};
     CHECK_EQ_INT(store_change(s, &c, on_write, sl), 0);
     return sl;
 }

@@ -499,9 +499,11 @@ TEST(test_channels_and_members)
     uv_loop_init(&loop);
     rec_reset();
     store_t *s = open_store(&loop, "channels.db", false);
-    store_change_t c = {STORE_CHANNEL_PUT, {"design", "public", "pixels", "alice", 5}, NULL, 0, 0};
+    store_change_t c = {.kind = STORE_CHANNEL_PUT,
+                        .ch = {"design", "public", "pixels", "alice", 5}};
     CHECK_EQ_INT(store_change(s, &c, NULL, NULL), 0); /* no callback wanted */
-    store_change_t m = {STORE_MEMBER_ADD, {"design", NULL, NULL, NULL, 0}, "alice", 6, 0};
+    store_change_t m = {
+        .kind = STORE_MEMBER_ADD, .ch = {"design", NULL, NULL, NULL, 0}, .user = "alice", .ts = 6};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     m.user = "bob";
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
@@ -513,12 +515,14 @@ TEST(test_channels_and_members)
     c.ch.created_by = "mallory";
     c.ch.ts = 99;
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[4]), 0);
-    store_change_t r = {STORE_MEMBER_REMOVE, {"design", NULL, NULL, NULL, 0}, "alice", 0, 0};
+    store_change_t r = {
+        .kind = STORE_MEMBER_REMOVE, .ch = {"design", NULL, NULL, NULL, 0}, .user = "alice"};
     CHECK_EQ_INT(store_change(s, &r, on_append, &idx[5]), 0);
-    c = (store_change_t){STORE_CHANNEL_PUT, {"secret", "private", "", "bob", 7}, NULL, 0, 0};
+    c = (store_change_t){.kind = STORE_CHANNEL_PUT, .ch = {"secret", "private", "", "bob", 7}};
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[6]), 0);
     /* read markers only advance */
-    store_change_t rd = {STORE_READ, {"general", NULL, NULL, NULL, 0}, "bob", 0, 5};
+    store_change_t rd = {
+        .kind = STORE_READ, .ch = {"general", NULL, NULL, NULL, 0}, .user = "bob", .seq = 5};
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
     rd.seq = 3;
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
@@ -581,7 +585,8 @@ TEST(test_migrates_schema_1)
     load_rec_t l = {""};
     CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
     CHECK_EQ_STR(l.log, "");
-    store_change_t m = {STORE_MEMBER_ADD, {"x", NULL, NULL, NULL, 0}, "a", 1, 0};
+    store_change_t m = {
+        .kind = STORE_MEMBER_ADD, .ch = {"x", NULL, NULL, NULL, 0}, .user = "a", .ts = 1};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     run_until(&loop, &rec->appended, 1);
     /* the messages of schema 1 were indexed for search by the migration */
