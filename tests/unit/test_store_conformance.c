@@ -43,7 +43,7 @@ static store_t *sqlite_open(uv_loop_t *loop, const char *name)
     snprintf(last_path, sizeof(last_path), "%s/%s.db", tmpdir, name);
     snprintf(url, sizeof(url), "sqlite:%s", last_path);
     store_t *s = NULL;
-    store_open_opts_t o = {false};
+    store_open_opts_t o = {.sync_full = false};
     CHECK_EQ_INT(store_open(loop, url, &o, &s), 0);
     return s;
 }
@@ -798,7 +798,7 @@ int main(void)
     }
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     store_t *s = NULL;
-    store_open_opts_t o = {false};
+    store_open_opts_t o = {.sync_full = false};
     CHECK_EQ_INT(store_open(&loop, "postgres://x", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "parley.db", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "sqlite:", &o, &s), STORE_EINVAL);

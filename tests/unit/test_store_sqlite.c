@@ -105,7 +105,7 @@ static void run_until(uv_loop_t *loop, const int *counter, int target)
 
 static store_t *open_store(uv_loop_t *loop, const char *name, bool sync_full)
 {
-    store_sqlite_opts_t opts = {path_of(name), sync_full};
+    store_sqlite_opts_t opts = {.path = path_of(name), .sync_full = sync_full};
     store_t *s = NULL;
     int rc = store_sqlite_open(loop, &opts, &s);
     CHECK_EQ_INT(rc, 0);
@@ -247,7 +247,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -352,7 +352,7 @@ TEST(test_refuses_foreign_files)
     for (int i = 0; i < 100; i++)
         fputs(junk, f);
     fclose(f);
-    store_sqlite_opts_t opts = {path_of("junk.db"), false};
+    store_sqlite_opts_t opts = {.path = path_of("junk.db")};
     CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
     CHECK(s == NULL);
     CHECK(access(path_of("junk.db-wal"), F_OK) != 0);
@@ -601,7 +601,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -620,11 +620,12 @@ TEST(test_migrates_schema_2)
     append_range(s, "general", 1, 2);
     run_until(&loop, &rec->appended, 2);
     close_store(&loop, s);
-    /* Take the file back to what schema 2 wrote: no cid, no index, no probe. */
+    /* Take the file back to what schema 2 wrote: no cid, no index, no probe, no accounts. */
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path_of("v2.db"), &db), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(db,
-                              "DROP INDEX messages_cid; DROP TABLE probe;"
+                              "DROP INDEX messages_cid; DROP TABLE probe; DROP TABLE users;"
+                              "DROP TABLE sessions; DROP TABLE invites; DROP TABLE meta;"
                               "ALTER TABLE messages DROP COLUMN cid; PRAGMA user_version = 2",
                               NULL, NULL, NULL),
                  SQLITE_OK);
@@ -652,7 +653,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
