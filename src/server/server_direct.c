@@ -7,7 +7,7 @@
 static void *direct_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id)
 {
     server_direct_t *d = ctx;
-    return chat_open(d->hub, conn, mode, client_id);
+    return chat_open(d->hub, conn, mode, client_id, NULL);
 }
 
 static void direct_message(void *ctx, void *session, int opcode, const uint8_t *data, size_t len)

@@ -190,7 +190,7 @@ static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
         case UP_OPEN:
             /* A stopping hub opens nothing: the store is closing. */
             if (!r->stopping)
-                l->session = chat_open(r->hub, l, (chat_mode_t)m->code, m->b ? m->b : "");
+                l->session = chat_open(r->hub, l, (chat_mode_t)m->code, m->b ? m->b : "", NULL);
             free(m->b);
             break;
         case UP_MESSAGE:

@@ -150,8 +150,9 @@ static int sq_append(void *impl, const store_msg_t *m)
     store_sqlite_t *s = impl;
     const char *kind = m->kind ? m->kind : "msg";
     sqlite3_stmt *st = s->st[ST_INSERT];
-    int rc = store_sqlite_bind(st, "tuttituut", m->channel, m->seq, m->user, m->text, m->ts, kind,
-                               m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL);
+    int rc = store_sqlite_bind(st, "tuttituuti", m->channel, m->seq, m->user, m->text, m->ts, kind,
+                               m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL,
+                               (int64_t)m->guest);
     if (step(s, st, rc, "insert") < 0)
         return STORE_EFAILED;
     if (strcmp(kind, "msg") == 0) {

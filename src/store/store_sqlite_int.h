@@ -23,7 +23,7 @@
 #define STR(x) STR_(x)
 
 /* The columns every message query returns, in store_sqlite_read.c's order. */
-#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid"
+#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid, guest"
 
 enum {
     ST_BEGIN,

@@ -17,8 +17,8 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid, "
+                  "guest) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 "
                  "ORDER BY seq ASC LIMIT ?3",
     [ST_BEFORE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
@@ -52,11 +52,12 @@ const char *const store_sqlite_sql[ST_COUNT] = {
                       "WHERE channel = ?3 AND seq = ?4), ?6)",
     /* The page first, then each row's cid from messages: a lookup per row returned, not per
      * row matched. */
-    [ST_SEARCH] = "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid FROM (SELECT seq, user, "
-                  "text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
-                  "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) ORDER BY ts DESC, seq DESC "
-                  "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
-                  "ORDER BY f.ts DESC, f.seq DESC",
+    [ST_SEARCH] =
+        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest FROM (SELECT seq, user, "
+        "text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
+        "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) ORDER BY ts DESC, seq DESC "
+        "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
+        "ORDER BY f.ts DESC, f.seq DESC",
     [ST_READ] = "INSERT INTO reads(channel, user, seq) VALUES(?1, ?2, ?3) "
                 "ON CONFLICT(channel, user) DO UPDATE SET seq = max(seq, excluded.seq)",
     /* Without a conflict target, DO NOTHING covers both the id and the canon (and only
@@ -137,6 +138,10 @@ static const char sql_create_v3[] =
  * and members, seen its latest (a name found only in reads gets the migration's time for
  * both); ids are 1, 2, ... in order of created (first appearance), ties by name (bytes). */
 static const char sql_create_v4[] =
+    /* Whether a guest wrote it: the text modes' names always were guests. */
+    "ALTER TABLE messages ADD COLUMN guest INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE messages SET guest = 1 WHERE user IN ('', 'anonymous') OR "
+    "substr(user, 1, 8) = 'Client #';"
     "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL, canon TEXT UNIQUE, "
     "display TEXT NOT NULL, role TEXT NOT NULL, pass TEXT, state TEXT NOT NULL, "
     "created INTEGER NOT NULL, seen INTEGER NOT NULL);"

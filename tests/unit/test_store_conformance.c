@@ -115,6 +115,7 @@ typedef struct {
     uint64_t seq, thread, target, last_reply;
     int64_t ts, last_reply_ts;
     uint32_t replies;
+    bool guest;
     char channel[32], user[32], text[96], kind[16], cid[80];
 } row_t;
 
@@ -164,6 +165,7 @@ static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool 
         copy(r->text, sizeof(r->text), m[i].text);
         copy(r->kind, sizeof(r->kind), m[i].kind);
         copy(r->cid, sizeof(r->cid), m[i].cid);
+        r->guest = m[i].guest;
     }
 }
 
@@ -631,6 +633,25 @@ TEST(test_cids)
     CHECK_EQ_STR(load_log, want);
     finish(s);
     CHECK_EQ_INT(bad->fired, 0);
+}
+
+/* A guest's mark is kept with the row, in every read. */
+TEST(test_guest_mark)
+{
+    store_t *s = fresh("guest");
+    store_msg_t m = {
+        .channel = "g", .seq = 1, .user = "zed", .text = "hello", .ts = 1, .guest = true};
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    msg(s, "g", 2, "alice", "hello too");
+    slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
+    CHECK_EQ_INT(h->n, 2);
+    CHECK(h->rows[0].guest);
+    CHECK(!h->rows[1].guest);
+    slot_t *f = SEARCH(s, NULL, NULL, 10, "hello");
+    CHECK_EQ_INT(f->n, 2);
+    CHECK(!f->rows[0].guest); /* newest first */
+    CHECK(f->rows[1].guest);
+    finish(s);
 }
 
 static size_t keyed_n;
@@ -1180,6 +1201,7 @@ int main(void)
         RUN(test_mentions);
         RUN(test_changes_and_load);
         RUN(test_cids);
+        RUN(test_guest_mark);
         RUN(test_keyed_bound);
         RUN(test_close_answers_everything);
         RUN(test_close_from_callback);

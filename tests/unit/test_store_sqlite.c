@@ -59,7 +59,7 @@ static void on_append(void *ctx, int status)
     rec->events[rec->nevents++] = i;
     if (rec->close_in_cb && i == rec->close_at) {
         store_close(rec->close_in_cb);
-        store_msg_t m = {"general", 99999, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL};
+        store_msg_t m = {.channel = "general", .seq = 99999, .user = "u", .text = "t"};
         CHECK(store_append(rec->close_in_cb, &m, on_append, &idx[0]) < 0);
         rec->close_in_cb = NULL;
     }
@@ -126,8 +126,8 @@ static void append_range(store_t *s, const char *channel, uint64_t from, uint64_
         char user[32], text[128];
         fmt_user(user, sizeof(user), seq);
         fmt_text(text, sizeof(text), channel, seq);
-        store_msg_t m = {channel, seq, user, text, (int64_t)seq * 1000, NULL, 0, 0, NULL,
-                         0,       0,   0,    NULL};
+        store_msg_t m = {
+            .channel = channel, .seq = seq, .user = user, .text = text, .ts = (int64_t)seq * 1000};
         CHECK_EQ_INT(store_append(s, &m, on_append, &idx[seq % 20000]), 0);
     }
 }
@@ -296,7 +296,7 @@ TEST(test_close_commits_pending)
     store_close(s);
     CHECK_EQ_INT(rec->appended, 500); /* close answers everything pending, in order */
     CHECK_EQ_INT(rec->queried, 1);
-    store_msg_t m = {"general", 501, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL};
+    store_msg_t m = {.channel = "general", .seq = 501, .user = "u", .text = "t"};
     CHECK(store_append(s, &m, on_append, &idx[0]) < 0); /* closing: refused */
     CHECK(store_query(s, &q, on_query, (void *)"general") < 0);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -509,8 +509,8 @@ TEST(test_channels_and_members)
     m.user = "bob";
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[2]), 0); /* again: a no-op */
-    store_msg_t msg = {"design", 1, "user1", "héllo ✓ design #1", 1000, NULL, 0, 0, NULL, 0,
-                       0,        0, NULL};
+    store_msg_t msg = {
+        .channel = "design", .seq = 1, .user = "user1", .text = "héllo ✓ design #1", .ts = 1000};
     CHECK_EQ_INT(store_append(s, &msg, on_append, &idx[3]), 0);
     c.ch.topic = "new topic"; /* an update keeps created_by and ts */
     c.ch.created_by = "mallory";
@@ -627,7 +627,8 @@ TEST(test_migrates_schema_2)
     CHECK_EQ_INT(sqlite3_exec(db,
                               "DROP INDEX messages_cid; DROP TABLE probe; DROP TABLE users;"
                               "DROP TABLE sessions; DROP TABLE invites; DROP TABLE meta;"
-                              "ALTER TABLE messages DROP COLUMN cid; PRAGMA user_version = 2",
+                              "ALTER TABLE messages DROP COLUMN cid; ALTER TABLE messages DROP "
+                              "COLUMN guest; PRAGMA user_version = 2",
                               NULL, NULL, NULL),
                  SQLITE_OK);
     sqlite3_close(db);
@@ -640,7 +641,8 @@ TEST(test_migrates_schema_2)
     char user[32], text[128];
     fmt_user(user, sizeof(user), 3);
     fmt_text(text, sizeof(text), "general", 3);
-    store_msg_t m = {"general", 3, user, text, 3000, NULL, 0, 0, NULL, 0, 0, 0, "k3"};
+    store_msg_t m = {
+        .channel = "general", .seq = 3, .user = user, .text = text, .ts = 3000, .cid = "k3"};
     CHECK_EQ_INT(store_append(s, &m, on_append, &idx[3]), 0);
     run_until(&loop, &rec->appended, 3);
     CHECK_EQ_INT(rec->status_errors, 0);
@@ -828,6 +830,15 @@ TEST(test_migrates_schema_3)
                                   "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
                                   "pragma_user_version"),
                  "4/0/0");
+    /* Text-mode names wrote as guests; everyone else as the account they became. */
+    char marks[2048];
+    snprintf(marks, sizeof(marks), "%s",
+             db_text("v3.db", "SELECT group_concat(user || '=' || guest, ',') FROM (SELECT "
+                              "DISTINCT user, guest FROM messages ORDER BY user)"));
+    CHECK_EQ_STR(marks, db_text("v3.db", "SELECT group_concat(user || '=' || (user = 'anonymous' "
+                                         "OR user LIKE 'Client #%'), ',') FROM (SELECT DISTINCT "
+                                         "user FROM messages ORDER BY user)"));
+    CHECK(strstr(marks, "=1") != NULL);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
