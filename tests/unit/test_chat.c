@@ -250,7 +250,7 @@ static conn_t *join(world_t *w, int i, const char *user)
 {
     const char *token = account(w, user);
     conn_t *c = &w->conns[i];
-    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL);
+    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL, NULL);
     say(c, "{\"type\":\"join\",\"payload\":{\"token\":\"%s\"}}", token);
     store_mem_run(w->store);
     CHECK_EQ_INT(count(c, "welcome"), 1);
@@ -261,7 +261,7 @@ static conn_t *join(world_t *w, int i, const char *user)
 static conn_t *join_guest(world_t *w, int i, const char *user)
 {
     conn_t *c = &w->conns[i];
-    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL);
+    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL, NULL);
     say(c, "{\"type\":\"join\",\"payload\":{\"user\":\"%s\"}}", user);
     store_mem_run(w->store);
     CHECK_EQ_INT(count(c, "welcome"), 1);
@@ -295,7 +295,7 @@ TEST(join_welcome_and_presence)
     join(&w, 2, "alice");
     CHECK_EQ_INT(count(b, "join"), 1);
     conn_t *x = &w.conns[3];
-    x->s = chat_open(w.hub, x, CHAT_MODE_JSON, NULL);
+    x->s = chat_open(w.hub, x, CHAT_MODE_JSON, NULL, NULL);
     say(x, "{\"type\":\"join\",\"id\":1,\"payload\":{\"user\":\"alice\"}}");
     json_t *err = last(x, "error");
     CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "name_taken");
@@ -583,7 +583,7 @@ TEST(requests_before_join_and_text_modes)
     world_t w;
     world_init(&w);
     conn_t *c = &w.conns[0];
-    c->s = chat_open(w.hub, c, CHAT_MODE_JSON, NULL);
+    c->s = chat_open(w.hub, c, CHAT_MODE_JSON, NULL, NULL);
     say(c, "{\"type\":\"msg\",\"id\":\"early\",\"payload\":{\"text\":\"x\"}}");
     json_t *err = last(c, "error");
     CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "not_joined");
@@ -594,7 +594,7 @@ TEST(requests_before_join_and_text_modes)
     json_decref(err);
     /* A client-id session hears JSON users' messages as "user: text". */
     conn_t *t = &w.conns[1];
-    t->s = chat_open(w.hub, t, CHAT_MODE_CLIENTID, "42");
+    t->s = chat_open(w.hub, t, CHAT_MODE_CLIENTID, "42", NULL);
     CHECK_EQ_STR(t->frame[0], "Client #42 has entered the chat");
     conn_t *a = join(&w, 2, "alice");
     post(a, "hi", "h");
