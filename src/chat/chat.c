@@ -26,8 +26,10 @@
 
 /* ---- the hub's face ---- */
 
-chat_hub_t *chat_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t)
+chat_hub_t *chat_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
+                     const chat_transport_t *t)
 {
+    (void)auth; /* temporary (acct-api): the integrator's chat takes identities from auth */
     return chat_hub_new(store, cfg, t);
 }
 
@@ -177,8 +179,10 @@ static void line_message(chat_session_t *s, const char *text, size_t len)
 
 /* ---- the door ---- */
 
-chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const char *client_id)
+chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const char *client_id,
+                          const chat_creds_t *creds)
 {
+    (void)creds; /* temporary (acct-api): the integrator's chat reads them */
     chat_session_t *s = chat_session_new(h, conn, mode);
     if (mode != CHAT_MODE_CLIENTID)
         return s;
