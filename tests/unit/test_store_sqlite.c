@@ -105,7 +105,7 @@ static void run_until(uv_loop_t *loop, const int *counter, int target)
 
 static store_t *open_store(uv_loop_t *loop, const char *name, bool sync_full)
 {
-    store_sqlite_opts_t opts = {path_of(name), sync_full};
+    store_sqlite_opts_t opts = {.path = path_of(name), .sync_full = sync_full};
     store_t *s = NULL;
     int rc = store_sqlite_open(loop, &opts, &s);
     CHECK_EQ_INT(rc, 0);
@@ -247,7 +247,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -352,7 +352,7 @@ TEST(test_refuses_foreign_files)
     for (int i = 0; i < 100; i++)
         fputs(junk, f);
     fclose(f);
-    store_sqlite_opts_t opts = {path_of("junk.db"), false};
+    store_sqlite_opts_t opts = {.path = path_of("junk.db")};
     CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
     CHECK(s == NULL);
     CHECK(access(path_of("junk.db-wal"), F_OK) != 0);
@@ -499,9 +499,11 @@ TEST(test_channels_and_members)
     uv_loop_init(&loop);
     rec_reset();
     store_t *s = open_store(&loop, "channels.db", false);
-    store_change_t c = {STORE_CHANNEL_PUT, {"design", "public", "pixels", "alice", 5}, NULL, 0, 0};
+    store_change_t c = {.kind = STORE_CHANNEL_PUT,
+                        .ch = {"design", "public", "pixels", "alice", 5}};
     CHECK_EQ_INT(store_change(s, &c, NULL, NULL), 0); /* no callback wanted */
-    store_change_t m = {STORE_MEMBER_ADD, {"design", NULL, NULL, NULL, 0}, "alice", 6, 0};
+    store_change_t m = {
+        .kind = STORE_MEMBER_ADD, .ch = {"design", NULL, NULL, NULL, 0}, .user = "alice", .ts = 6};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     m.user = "bob";
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
@@ -513,12 +515,14 @@ TEST(test_channels_and_members)
     c.ch.created_by = "mallory";
     c.ch.ts = 99;
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[4]), 0);
-    store_change_t r = {STORE_MEMBER_REMOVE, {"design", NULL, NULL, NULL, 0}, "alice", 0, 0};
+    store_change_t r = {
+        .kind = STORE_MEMBER_REMOVE, .ch = {"design", NULL, NULL, NULL, 0}, .user = "alice"};
     CHECK_EQ_INT(store_change(s, &r, on_append, &idx[5]), 0);
-    c = (store_change_t){STORE_CHANNEL_PUT, {"secret", "private", "", "bob", 7}, NULL, 0, 0};
+    c = (store_change_t){.kind = STORE_CHANNEL_PUT, .ch = {"secret", "private", "", "bob", 7}};
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[6]), 0);
     /* read markers only advance */
-    store_change_t rd = {STORE_READ, {"general", NULL, NULL, NULL, 0}, "bob", 0, 5};
+    store_change_t rd = {
+        .kind = STORE_READ, .ch = {"general", NULL, NULL, NULL, 0}, .user = "bob", .seq = 5};
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
     rd.seq = 3;
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
@@ -581,7 +585,8 @@ TEST(test_migrates_schema_1)
     load_rec_t l = {""};
     CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
     CHECK_EQ_STR(l.log, "");
-    store_change_t m = {STORE_MEMBER_ADD, {"x", NULL, NULL, NULL, 0}, "a", 1, 0};
+    store_change_t m = {
+        .kind = STORE_MEMBER_ADD, .ch = {"x", NULL, NULL, NULL, 0}, .user = "a", .ts = 1};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     run_until(&loop, &rec->appended, 1);
     /* the messages of schema 1 were indexed for search by the migration */
@@ -596,7 +601,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -615,11 +620,12 @@ TEST(test_migrates_schema_2)
     append_range(s, "general", 1, 2);
     run_until(&loop, &rec->appended, 2);
     close_store(&loop, s);
-    /* Take the file back to what schema 2 wrote: no cid, no index, no probe. */
+    /* Take the file back to what schema 2 wrote: no cid, no index, no probe, no accounts. */
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path_of("v2.db"), &db), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(db,
-                              "DROP INDEX messages_cid; DROP TABLE probe;"
+                              "DROP INDEX messages_cid; DROP TABLE probe; DROP TABLE users;"
+                              "DROP TABLE sessions; DROP TABLE invites; DROP TABLE meta;"
                               "ALTER TABLE messages DROP COLUMN cid; PRAGMA user_version = 2",
                               NULL, NULL, NULL),
                  SQLITE_OK);
@@ -647,7 +653,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
