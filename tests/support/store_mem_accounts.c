@@ -165,32 +165,29 @@ static int session_put(mem_accounts_t *a, const store_session_t *se)
     return 0;
 }
 
-/* Removes session i (the last one takes its place). */
-static void session_remove(mem_accounts_t *a, size_t i)
+/* SESSION_DELETE's and SESSIONS_REVOKE's victims. */
+static bool session_named(const store_session_t *se, const store_change_t *c)
 {
-    session_free(&a->sessions[i]);
-    a->sessions[i] = a->sessions[--a->nsessions];
+    return se->id == c->sess.id;
 }
 
-static void session_delete(mem_accounts_t *a, uint64_t id)
+static bool session_revoked(const store_session_t *se, const store_change_t *c)
 {
-    for (size_t i = 0; i < a->nsessions; i++)
-        if (a->sessions[i].id == id) {
-            session_remove(a, i);
-            return;
-        }
+    return se->user_id == c->user_id && se->id != c->sess.id; /* sess.id 0 keeps none */
 }
 
-/* Every session of user_id but keep (0: none kept, as ids start at 1). */
-static void sessions_revoke(mem_accounts_t *a, uint64_t user_id, uint64_t keep)
+/* Deletes the sessions gone(se, c) picks, keeping the others in order. */
+static void sessions_delete(mem_accounts_t *a, const store_change_t *c,
+                            bool (*gone)(const store_session_t *, const store_change_t *))
 {
-    for (size_t i = 0; i < a->nsessions;) {
-        const store_session_t *se = &a->sessions[i];
-        if (se->user_id == user_id && se->id != keep)
-            session_remove(a, i);
+    size_t kept = 0;
+    for (size_t i = 0; i < a->nsessions; i++) {
+        if (gone(&a->sessions[i], c))
+            session_free(&a->sessions[i]);
         else
-            i++;
+            a->sessions[kept++] = a->sessions[i];
     }
+    a->nsessions = kept;
 }
 
 static int invite_put(mem_accounts_t *a, const store_invite_t *in)
@@ -226,10 +223,10 @@ int mem_accounts_apply(mem_accounts_t *a, const store_change_t *c, bool bump)
         rc = session_put(a, &c->sess);
         break;
     case STORE_SESSION_DELETE:
-        session_delete(a, c->sess.id);
+        sessions_delete(a, c, session_named);
         break;
     case STORE_SESSIONS_REVOKE:
-        sessions_revoke(a, c->user_id, c->sess.id);
+        sessions_delete(a, c, session_revoked);
         break;
     case STORE_INVITE_PUT:
         rc = invite_put(a, &c->inv);
