@@ -887,3 +887,29 @@ def test_the_last_owner_cannot_step_down(server):
     assert admin(server, boss, boss_id, "role", {"role": "owner"}).status == 403
     roles = {n: u["role"] for n, u in users(server, second).items()}
     assert roles["second"] == "owner" and roles["root-owner"] == "member"
+
+
+def test_guest_join_flood_from_one_address(server):
+    """Guests cost nothing to make, so one address may make only so many: a flood of
+    guest joins from one address is cut off (rate_limited), while other addresses, and
+    accounts from the flooding address, still get in."""
+    got = []
+    for i in range(100):
+        ws = RawWS(server.port, source="127.0.9.9")
+        ws.send_json("join", {"user": f"bot{i}"})
+        m = ws.recv_json("welcome", "error")
+        got.append(m["type"] if m["type"] == "welcome" else m["code"])
+        ws.close()
+        if got[-1] != "welcome":
+            break
+    assert got[-1] == "rate_limited" and set(got[:-1]) == {"welcome"}, got
+    assert len(got) > 5, got  # a family behind one address can still come in
+    ws = RawWS(server.port, source="127.0.9.10")
+    ws.send_json("join", {"user": "human"})
+    assert ws.recv_json("welcome", "error")["type"] == "welcome"
+    ws.close()
+    tok = account_token(server, "member")
+    ws = RawWS(server.port, source="127.0.9.9")
+    ws.send_json("join", {"token": tok})
+    assert ws.recv_json("welcome", "error")["type"] == "welcome"
+    ws.close()

@@ -12,11 +12,17 @@ Accounts: every join helper takes `token=` (join with {"token": ...}) and the `C
 helpers take `account=True` (the account of that name, registered or signed in through REST
 on first use: accounts.account_token), so a test can be a member rather than a guest.
 
+Source addresses: the server limits guest joins per address (as it limits sign-ins and
+registrations), so WebSocket clients made here connect from a new loopback address each
+(next_source(): 127.0.200.1 onwards), as the users of a real server come from many
+addresses; pass source="127.0.0.1" (or any) to choose one, e.g. to test those limits.
+
 Every network wait here has a timeout, so a hung server fails a test instead of hanging it.
 """
 import asyncio
 import base64
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -34,6 +40,15 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 OP_CONT, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+
+
+_sources = itertools.count()
+
+
+def next_source():
+    """A fresh loopback source address for a test connection (see the module's doc)."""
+    n = next(_sources)
+    return f"127.0.{200 + (n // 250) % 50}.{1 + n % 250}"
 
 
 def run(coro, timeout=30):
@@ -100,10 +115,12 @@ class SockReader:
             return True
 
 
-def connect(port, timeout=TIMEOUT, rcvbuf=None):
+def connect(port, timeout=TIMEOUT, rcvbuf=None, source=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf is not None:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if source:
+        s.bind((source, 0))
     s.settimeout(timeout)
     s.connect((HOST, port))
     return s
@@ -230,10 +247,11 @@ class RawWS:
     """A WebSocket over a plain blocking socket with a timeout."""
 
     def __init__(self, port, path="/ws", protocols=None, timeout=TIMEOUT, rcvbuf=None,
-                 headers=()):
-        """headers: extra request lines for the upgrade ("Authorization: Bearer ...")."""
+                 headers=(), source=None):
+        """headers: extra request lines for the upgrade ("Authorization: Bearer ...");
+        source: the local address (default: next_source())."""
         self.port = port
-        self.sock = connect(port, timeout, rcvbuf)
+        self.sock = connect(port, timeout, rcvbuf, source or next_source())
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(upgrade_request(path, key, protocols=protocols, extra=headers))
         self.reader = SockReader(self.sock)
@@ -346,13 +364,15 @@ class Client:
         self.ws = ws
 
     @classmethod
-    async def connect(cls, server, path="/ws", subprotocols=None, headers=None):
-        """headers: extra upgrade headers (dict), e.g. Authorization or Cookie + Origin."""
+    async def connect(cls, server, path="/ws", subprotocols=None, headers=None, source=None):
+        """headers: extra upgrade headers (dict), e.g. Authorization or Cookie + Origin;
+        source: the local address (default: next_source())."""
         ws = await asyncio.wait_for(
             websockets.connect(server.url + path, subprotocols=subprotocols, compression=None,
                                max_size=None, max_queue=None, ping_interval=None,
                                open_timeout=TIMEOUT, close_timeout=2,
-                               extra_headers=headers),
+                               extra_headers=headers,
+                               local_addr=(source or next_source(), 0)),
             TIMEOUT)
         return cls(ws)
 
@@ -458,11 +478,11 @@ class TextClient:
         self.ws = ws
 
     @classmethod
-    async def connect(cls, server, path):
+    async def connect(cls, server, path, source=None):
         ws = await asyncio.wait_for(
             websockets.connect(server.url + path, compression=None, max_size=None,
                                max_queue=None, ping_interval=None, open_timeout=TIMEOUT,
-                               close_timeout=2),
+                               close_timeout=2, local_addr=(source or next_source(), 0)),
             TIMEOUT)
         return cls(ws)
 
