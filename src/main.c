@@ -130,7 +130,7 @@ static const flag_t flags[] = {
     {"guests", OPT_STR, &opt.guests, 0,
      "on: people may join without an account (guests); off: accounts only"},
     {"guest-ttl", OPT_SECS, &opt.guest_ttl, 10ull * 365 * 86400,
-     "seconds a guest's name stays held after it was last seen"},
+     "seconds a guest's name stays held after it was last seen (0: only while online)"},
     {"registration", OPT_STR, &opt.registration, 0,
      "open, invite (an invite is needed) or closed; open while the server has no owner"},
     {"session-idle", OPT_SECS, &opt.session_idle, 10ull * 365 * 86400,
@@ -230,8 +230,8 @@ static int check_accounts(void)
         fprintf(stderr, "parley: --registration must be open, invite or closed\n");
         return -1;
     }
-    if (opt.hash_max == 0 || opt.guest_ttl == 0 || opt.session_idle == 0 || opt.session_max == 0) {
-        fprintf(stderr, "parley: hash-max, guest-ttl, session-idle and session-max must be > 0\n");
+    if (opt.hash_max == 0 || opt.session_idle == 0 || opt.session_max == 0) {
+        fprintf(stderr, "parley: hash-max, session-idle and session-max must be > 0\n");
         return -1;
     }
     return 0;
