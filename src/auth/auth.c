@@ -370,13 +370,26 @@ sess_t *auth_sess_add(auth_t *a, user_t *u, uint64_t id, const char hash[AUTH_HA
     return s;
 }
 
+/* Past AUTH_USER_SESSIONS sessions a user's oldest ends, quietly, as if it expired. */
+static void sess_bound(auth_t *a, user_t *u)
+{
+    size_t n = 0;
+    sess_t *oldest = NULL;
+    for (sess_t *s = u->sessions; s; s = s->next, n++)
+        oldest = s;
+    if (n > AUTH_USER_SESSIONS)
+        auth_sess_expire(a, oldest);
+}
+
 sess_t *auth_sess_open(auth_t *a, user_t *u, int64_t now, const char *agent, const char *addr,
                        char token[AUTH_SESSION_HEX + 1])
 {
     char hash[AUTH_HASH_HEX + 1];
     auth_token_new(token, AUTH_SESSION_HEX);
     auth_token_hash(token, AUTH_SESSION_HEX, hash);
-    return auth_sess_add(a, u, 0, hash, now, now, now + a->cfg.session_max_ms, agent, addr);
+    sess_t *s = auth_sess_add(a, u, 0, hash, now, now, now + a->cfg.session_max_ms, agent, addr);
+    sess_bound(a, u);
+    return s;
 }
 
 void auth_sess_drop(auth_t *a, sess_t *s)
@@ -450,7 +463,7 @@ static bool session_token(const char *t, size_t len)
     return true;
 }
 
-static void drop_expired(auth_t *a, sess_t *s)
+void auth_sess_expire(auth_t *a, sess_t *s)
 {
     store_change_t c = {.kind = STORE_SESSION_DELETE, .sess = {.id = s->pub.id}};
     op_t *op = auth_op_new(a, "session expiry", NULL, NULL);
@@ -470,7 +483,7 @@ const auth_session_t *auth_session_check_at(auth_t *a, const char *token, size_t
     if (!s || !session_token(token, len))
         return NULL;
     if (sess_expired(a, s, now)) {
-        drop_expired(a, s);
+        auth_sess_expire(a, s);
         return NULL;
     }
     if (!auth_sess_live(a, s, now))
@@ -726,7 +739,7 @@ static void sweep_sessions(auth_t *a, int64_t now)
         for (sess_t *s = a->users[i]->sessions, *next; s; s = next) {
             next = s->next;
             if (sess_expired(a, s, now))
-                drop_expired(a, s);
+                auth_sess_expire(a, s);
         }
     }
 }

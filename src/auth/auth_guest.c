@@ -61,8 +61,6 @@ static void on_guest_created(op_t *op)
 {
     auth_t *a = op->a;
     user_t *u = op->u;
-    op->creating = false;
-    a->creating--;
     if (op->status != 0) {
         /* Most likely another process gave the name to someone else: ours lets it go. The
          * guest stays in memory (chat holds it), holding no name. */
@@ -101,9 +99,7 @@ static user_t *guest_new(auth_t *a, const char *name, size_t len, const char *ca
         auth_sess_open(a, u, now, "", addr, token_out);
 
     op_t *op = auth_op_new(a, "new guest", NULL, NULL);
-    auth_op_hold(op, u);
-    op->creating = true;
-    a->creating++;
+    auth_op_hold(op, u); /* in the table at once: a re-read meanwhile leaves it alone */
     store_change_t c = {.kind = STORE_USER_CREATE};
     auth_user_row(u, &c.u);
     auth_op_write(op, &c);
