@@ -66,8 +66,7 @@ static void on_guest_created(op_t *op)
          * guest stays in memory (chat holds it), holding no name. */
         log_warn("auth: guest %llu (%s) could not be stored; it holds no name",
                  (unsigned long long)u->pub.id, u->pub.name);
-        if (u->pub.canon && auth_holder(a, u->pub.canon) == u)
-            auth_canon_set(a, u, NULL);
+        auth_canon_set(a, u, NULL); /* unmapped only if it is still the holder */
         auth_op_end_behind(op);
         return;
     }
@@ -145,7 +144,7 @@ auth_status_t auth_guest_at(auth_t *a, const char *name, size_t len, const char 
         sess_t *s = token && *token ? guest_session(a, h, token) : NULL;
         if (s) { /* the same guest, back with its token */
             auth_touch(a, h, s, now);
-            memcpy(token_out, token, AUTH_SESSION_HEX + 1);
+            memmove(token_out, token, AUTH_SESSION_HEX + 1); /* token_out may be token */
             *user = &h->pub;
             return AUTH_OK;
         }

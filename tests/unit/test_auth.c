@@ -1244,6 +1244,28 @@ TEST(reload_after_another_writer)
     settle(&w);
     CHECK_EQ_INT(u.status, AUTH_OK);
 
+    /* a re-read leaves alone what an op here is writing (bob's display name, the session
+     * of a sign-in whose row is not committed), and reads again once it is done */
+    auth_tick(cli.auth);
+    answer_t d1 = {0}, d2 = {0}, l = {0};
+    auth_set_display(cli.auth, bob->id, "C", 1, on_answer, &d1);
+    store_mem_run(store);
+    CHECK_EQ_INT(d1.status, AUTH_OK);
+    auth_set_display(w.auth, bob->id, "W", 1, on_answer, &d2);
+    auth_login(w.auth, "bob", 3, "reset secret", 12, "10.0.0.1", "ua", on_answer, &l);
+    hashes(&w);
+    int before = nsessions(&w, bob->id);
+    auth_tick(w.auth);
+    CHECK_EQ_STR(bob->display, "W");
+    CHECK_EQ_INT(nsessions(&w, bob->id), before);
+    settle(&w);
+    CHECK_EQ_INT(d2.status, AUTH_OK);
+    CHECK_EQ_INT(l.status, AUTH_OK);
+    auth_tick(w.auth);
+    CHECK_EQ_STR(bob->display, "W");
+    CHECK(check(&w, l.token) != NULL);
+    CHECK(check(&w, u.token) != NULL);
+
     /* sessions revoked and a user banned elsewhere: the revoke callback here */
     auth_tick(cli.auth);
     w.nrevokes = 0;
@@ -1256,6 +1278,7 @@ TEST(reload_after_another_writer)
     CHECK(auth_user_named(w.auth, "bob", 3) == bob); /* the same pointer */
     CHECK(revoked(&w, bob->id, 0, AUTH_CLOSE_BANNED));
     CHECK(revoked(&w, bob->id, u.sid, AUTH_CLOSE_SIGNED_OUT));
+    CHECK(revoked(&w, bob->id, l.sid, AUTH_CLOSE_SIGNED_OUT));
     CHECK_EQ_INT(nsessions(&w, bob->id), 0);
     CHECK(auth_user(w.auth, owner->id) == owner);
     store_mem_bump_accounts(store, false);
