@@ -218,7 +218,7 @@ bool auth_name_free(const auth_t *a, const char *name, size_t len)
 
 void auth_user_online(auth_t *a, const auth_user_t *user, bool up)
 {
-    user_t *u = auth_users_find(a, user->id);
+    user_t *u = user ? auth_users_find(a, user->id) : NULL;
     if (!u || &u->pub != user)
         return;
     if (up)
