@@ -498,6 +498,7 @@ static int run_user(int argc, char **argv)
     int nrest = 0, npos = 0;
     const char *pos[2] = {NULL, NULL}, *role = NULL;
     rest[nrest++] = argv[0];
+    opt.log_level = "warn"; /* a command says what it did, not how the store opened */
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             free(rest);
