@@ -394,10 +394,12 @@ static size_t ws_count(const app_t *a)
     return a->front.ws_count(a->front.ctx);
 }
 
+/* Draining: WebSockets were told to go; /api answers being worked out are let finish. */
 static void on_drain_tick(uv_timer_t *t)
 {
     app_t *a = t->data;
-    if (ws_count(a) == 0 || clock_mono_ms() - a->drain_start > DRAIN_MS)
+    if ((ws_count(a) == 0 && api_pending(a->api) == 0) ||
+        clock_mono_ms() - a->drain_start > DRAIN_MS)
         finish(a);
 }
 
