@@ -103,6 +103,13 @@ const char *auth_state_name(auth_state_t s)
 
 /* ---- lifetime ---- */
 
+static void sess_free(sess_t *s)
+{
+    free(s->pub.agent);
+    free(s->pub.addr);
+    free(s);
+}
+
 static void config_defaults(auth_config_t *c)
 {
     if (c->guest_ttl_ms <= 0)
@@ -148,10 +155,11 @@ void auth_free(auth_t *a)
     if (!a)
         return;
     for (size_t i = 0; i < a->nusers; i++) {
-        user_t *u = a->users[i];
-        while (u->sessions)
-            auth_sess_drop(a, u->sessions);
-        auth_user_free(u);
+        for (sess_t *s = a->users[i]->sessions, *next; s; s = next) {
+            next = s->next;
+            sess_free(s);
+        }
+        auth_user_free(a->users[i]);
     }
     for (size_t i = 0; i < a->ninvites; i++)
         free(a->invites[i]);
@@ -212,10 +220,10 @@ void auth_users_insert(auth_t *a, user_t *u)
 {
     if (a->nusers == a->cap_users) {
         a->cap_users = a->cap_users ? a->cap_users * 2 : 64;
-        a->users = xrealloc(a->users, a->cap_users * sizeof(*a->users));
+        a->users = xrealloc(a->users, a->cap_users * sizeof(user_t *));
     }
     size_t i = users_lower(a, u->pub.id);
-    memmove(&a->users[i + 1], &a->users[i], (a->nusers - i) * sizeof(*a->users));
+    memmove(&a->users[i + 1], &a->users[i], (a->nusers - i) * sizeof(user_t *));
     a->users[i] = u;
     a->nusers++;
     u->reserved = false;
@@ -370,13 +378,26 @@ sess_t *auth_sess_add(auth_t *a, user_t *u, uint64_t id, const char hash[AUTH_HA
     return s;
 }
 
+/* Past AUTH_USER_SESSIONS sessions a user's oldest ends, quietly, as if it expired. */
+static void sess_bound(auth_t *a, user_t *u)
+{
+    size_t n = 0;
+    sess_t *oldest = NULL;
+    for (sess_t *s = u->sessions; s; s = s->next, n++)
+        oldest = s;
+    if (n > AUTH_USER_SESSIONS)
+        auth_sess_expire(a, oldest);
+}
+
 sess_t *auth_sess_open(auth_t *a, user_t *u, int64_t now, const char *agent, const char *addr,
                        char token[AUTH_SESSION_HEX + 1])
 {
     char hash[AUTH_HASH_HEX + 1];
     auth_token_new(token, AUTH_SESSION_HEX);
     auth_token_hash(token, AUTH_SESSION_HEX, hash);
-    return auth_sess_add(a, u, 0, hash, now, now, now + a->cfg.session_max_ms, agent, addr);
+    sess_t *s = auth_sess_add(a, u, 0, hash, now, now, now + a->cfg.session_max_ms, agent, addr);
+    sess_bound(a, u);
+    return s;
 }
 
 void auth_sess_drop(auth_t *a, sess_t *s)
@@ -387,9 +408,7 @@ void auth_sess_drop(auth_t *a, sess_t *s)
         s->next->prev = s->prev;
     auth_map_del(&a->by_hash, s->pub.hash, AUTH_HASH_HEX);
     auth_map_del(&a->by_sid, &s->pub.id, sizeof(s->pub.id));
-    free(s->pub.agent);
-    free(s->pub.addr);
-    free(s);
+    sess_free(s);
 }
 
 size_t auth_sess_drop_user(auth_t *a, user_t *u, uint64_t except, uint64_t **ids)
@@ -450,7 +469,7 @@ static bool session_token(const char *t, size_t len)
     return true;
 }
 
-static void drop_expired(auth_t *a, sess_t *s)
+void auth_sess_expire(auth_t *a, sess_t *s)
 {
     store_change_t c = {.kind = STORE_SESSION_DELETE, .sess = {.id = s->pub.id}};
     op_t *op = auth_op_new(a, "session expiry", NULL, NULL);
@@ -470,7 +489,7 @@ const auth_session_t *auth_session_check_at(auth_t *a, const char *token, size_t
     if (!s || !session_token(token, len))
         return NULL;
     if (sess_expired(a, s, now)) {
-        drop_expired(a, s);
+        auth_sess_expire(a, s);
         return NULL;
     }
     if (!auth_sess_live(a, s, now))
@@ -524,10 +543,10 @@ void auth_invite_insert(auth_t *a, invite_t *inv)
 {
     if (a->ninvites == a->cap_invites) {
         a->cap_invites = a->cap_invites ? a->cap_invites * 2 : 16;
-        a->invites = xrealloc(a->invites, a->cap_invites * sizeof(*a->invites));
+        a->invites = xrealloc(a->invites, a->cap_invites * sizeof(invite_t *));
     }
     size_t i = invites_lower(a, inv->pub.id);
-    memmove(&a->invites[i + 1], &a->invites[i], (a->ninvites - i) * sizeof(*a->invites));
+    memmove(&a->invites[i + 1], &a->invites[i], (a->ninvites - i) * sizeof(invite_t *));
     a->invites[i] = inv;
     a->ninvites++;
     auth_map_put(&a->inv_by_hash, inv->pub.hash, AUTH_HASH_HEX, inv);
@@ -726,7 +745,7 @@ static void sweep_sessions(auth_t *a, int64_t now)
         for (sess_t *s = a->users[i]->sessions, *next; s; s = next) {
             next = s->next;
             if (sess_expired(a, s, now))
-                drop_expired(a, s);
+                auth_sess_expire(a, s);
         }
     }
 }

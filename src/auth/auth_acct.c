@@ -266,12 +266,14 @@ static void register_start(auth_t *a, const auth_register_t *r, bool cli, auth_c
     char canon[AUTH_CANON_MAX];
     auth_status_t st = check_account(a, r, canon);
     invite_t *inv = NULL;
-    auth_role_t role = r->role;
+    /* The command line's role; a guest has no password, so "guest" (the zero of the
+     * field) stands for a role not given: member. */
+    auth_role_t role = r->role == AUTH_GUEST ? AUTH_MEMBER : r->role;
     bool first = !cli && !auth_owner_exists(a);
     if (st == AUTH_OK && !cli)
         st = check_admission(a, r, now, &inv, &role);
-    if (st == AUTH_OK && cli && role == AUTH_GUEST)
-        st = AUTH_E_FORBIDDEN; /* a guest has no password: not an account */
+    if (st == AUTH_OK && (unsigned)role > AUTH_OWNER)
+        st = AUTH_E_FORBIDDEN;
     if (st != AUTH_OK) {
         auth_answer(cb, ctx, st, 0);
         return;

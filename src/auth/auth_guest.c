@@ -61,15 +61,12 @@ static void on_guest_created(op_t *op)
 {
     auth_t *a = op->a;
     user_t *u = op->u;
-    op->creating = false;
-    a->creating--;
     if (op->status != 0) {
         /* Most likely another process gave the name to someone else: ours lets it go. The
          * guest stays in memory (chat holds it), holding no name. */
         log_warn("auth: guest %llu (%s) could not be stored; it holds no name",
                  (unsigned long long)u->pub.id, u->pub.name);
-        if (u->pub.canon && auth_holder(a, u->pub.canon) == u)
-            auth_canon_set(a, u, NULL);
+        auth_canon_set(a, u, NULL); /* unmapped only if it is still the holder */
         auth_op_end_behind(op);
         return;
     }
@@ -101,9 +98,7 @@ static user_t *guest_new(auth_t *a, const char *name, size_t len, const char *ca
         auth_sess_open(a, u, now, "", addr, token_out);
 
     op_t *op = auth_op_new(a, "new guest", NULL, NULL);
-    auth_op_hold(op, u);
-    op->creating = true;
-    a->creating++;
+    auth_op_hold(op, u); /* in the table at once: a re-read meanwhile leaves it alone */
     store_change_t c = {.kind = STORE_USER_CREATE};
     auth_user_row(u, &c.u);
     auth_op_write(op, &c);
@@ -149,7 +144,7 @@ auth_status_t auth_guest_at(auth_t *a, const char *name, size_t len, const char 
         sess_t *s = token && *token ? guest_session(a, h, token) : NULL;
         if (s) { /* the same guest, back with its token */
             auth_touch(a, h, s, now);
-            memcpy(token_out, token, AUTH_SESSION_HEX + 1);
+            memmove(token_out, token, AUTH_SESSION_HEX + 1); /* token_out may be token */
             *user = &h->pub;
             return AUTH_OK;
         }
@@ -223,7 +218,7 @@ bool auth_name_free(const auth_t *a, const char *name, size_t len)
 
 void auth_user_online(auth_t *a, const auth_user_t *user, bool up)
 {
-    user_t *u = auth_users_find(a, user->id);
+    user_t *u = user ? auth_users_find(a, user->id) : NULL;
     if (!u || &u->pub != user)
         return;
     if (up)

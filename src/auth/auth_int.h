@@ -32,6 +32,7 @@
 #define AUTH_SEEN_WRITE_MS AUTH_MINUTE_MS /* `seen` is written at most this often */
 #define AUTH_SWEEP_MS AUTH_MINUTE_MS      /* expired sessions are dropped this often */
 #define AUTH_TOKEN_CAP 1024               /* bytes of a presented token looked at, at most */
+#define AUTH_USER_SESSIONS 100            /* sessions of one user; past it the oldest ends */
 #define AUTH_DISPLAY_MAX 64               /* code points of a display name */
 #define AUTH_LOOKUP_CHARS 256             /* code points of a name looked up (any --max-name) */
 #define AUTH_RESET_TTL_MS AUTH_DAY_MS
@@ -130,6 +131,8 @@ sess_t *auth_sess_add(auth_t *a, user_t *u, uint64_t id, const char hash[AUTH_HA
 sess_t *auth_sess_open(auth_t *a, user_t *u, int64_t now, const char *agent, const char *addr,
                        char token[AUTH_SESSION_HEX + 1]);
 void auth_sess_drop(auth_t *a, sess_t *s);
+/* Ends s quietly (expiry: no revoke callback) and deletes its row behind. */
+void auth_sess_expire(auth_t *a, sess_t *s);
 /* Drops every session of u but except (0: none kept) from memory; returns how many, and
  * their ids in *ids (the caller frees it) unless ids is NULL. */
 size_t auth_sess_drop_user(auth_t *a, user_t *u, uint64_t except, uint64_t **ids);

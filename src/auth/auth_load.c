@@ -186,7 +186,7 @@ static void merge_user(auth_t *a, const store_user_t *row, auth_role_t role, aut
     }
     if (row->canon) {
         auth_str_set(&u->pub.canon, row->canon);
-        moved->v = grow(moved->v, moved->n, &moved->cap, sizeof(*moved->v));
+        moved->v = grow(moved->v, moved->n, &moved->cap, sizeof(user_t *));
         moved->v[moved->n++] = u;
     }
 }

@@ -26,7 +26,7 @@ void auth_map_init(auth_map_t *m)
 {
     m->nbuckets = MAP_MIN;
     m->n = 0;
-    m->bucket = xcalloc(m->nbuckets, sizeof(*m->bucket));
+    m->bucket = xcalloc(m->nbuckets, sizeof(auth_map_entry_t *));
     randombytes_buf(m->key, sizeof(m->key));
 }
 
@@ -71,7 +71,7 @@ static void grow(auth_map_t *m)
 {
     auth_map_t bigger = *m;
     bigger.nbuckets = m->nbuckets * 2;
-    bigger.bucket = xcalloc(bigger.nbuckets, sizeof(*bigger.bucket));
+    bigger.bucket = xcalloc(bigger.nbuckets, sizeof(auth_map_entry_t *));
     for (size_t i = 0; i < m->nbuckets; i++) {
         for (auth_map_entry_t *e = m->bucket[i], *next; e; e = next) {
             next = e->next;
