@@ -263,6 +263,13 @@ static bool who_of(chat_session_t *s, const json_env_t *e, who_t *w)
         if (user && se &&
             auth_user_named(a, json_string_value(user), json_string_length(user)) != se->user)
             se = NULL; /* another name than the signed-in one: a guest join of it */
+        if (!user && !se && cr && cr->token[0]) {
+            /* Credentials were presented and are no good: not a guest by accident. */
+            chat_session_error(s, "auth_failed", "the session is not valid: sign in again",
+                               e->id);
+            chat_session_close_conn(s, WS_CLOSE_POLICY, "authentication failed");
+            return false;
+        }
         if (!user && !se) {
             chat_session_error(s, "bad_payload",
                                "join needs payload.user (a guest) or payload.token (an account)",
