@@ -66,9 +66,11 @@ test-e2e: build-test/Makefile
 	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(ARGS)
 
 # parley against the seeds' FastAPI server, Node ws and Bun, side by side, into
-# docs/benchmarks.md (about 20 minutes; ARGS=--quick for a smoke run).
-bench:
+# docs/benchmarks.md (about 20 minutes; ARGS=--quick for a smoke run), then the sign-in
+# rate and its memory (scripts/bench-signin) into the same page.
+bench: build
 	@scripts/bench $(ARGS)
+	@scripts/bench-signin --write
 
 # Every libFuzzer target for FUZZ_SECONDS each (make test runs them for FUZZ_SMOKE).
 fuzz: deps-test

@@ -6,20 +6,34 @@
  *
  * Every flag has a PARLEY_* environment twin (--max-text -> PARLEY_MAX_TEXT); a flag beats
  * its twin, which beats the default. The store is opened by URL (--store, or --db as
- * sqlite:PATH; store.h's store_open). Shutdown (SIGTERM, SIGINT): /healthz turns 503 and
- * WebSockets get close 1001 at once; when they are gone (or after DRAIN_MS) the listener
- * closes, the store commits what it holds, and the process exits 0. */
+ * sqlite:PATH; store.h's store_open). The accounts (auth) are loaded from it before chat,
+ * which takes identities from them; the REST layer (api) answers /api on the same loop.
+ * Shutdown (SIGTERM, SIGINT): /healthz turns 503 and WebSockets get close 1001 at once; when
+ * they are gone (or after DRAIN_MS) the listener closes; once no /api answer is due (one
+ * may wait for a password hash, whose result auth still writes) the store commits what it
+ * holds, the loop runs out, and the process exits 0.
+ *
+ * `parley user ...` is the command line of accounts (cli_user.h), sharing this file's flags
+ * for where the store is and how names and passwords are checked.
+ *
+ * Testing knob, not a flag: PARLEY_TEST_FAST_HASH=1 hashes passwords at libsodium's minimum
+ * cost, so end-to-end tests can sign in many times quickly. Never in production. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <uv.h>
 
+#include "api/api.h"
+#include "auth/auth.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/xmalloc.h"
 #include "chat/chat.h"
+#include "cli/cli_user.h"
 #include "server/server.h"
 #include "server/server_direct.h"
 #include "server/server_loops.h"
@@ -30,10 +44,11 @@
 typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
-    const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate;
+    const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
+        *origins;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
-        presence_limit, threads;
+        presence_limit, threads, guest_ttl, session_idle, session_max, hash_max;
 } options_t;
 
 /* --db's default, told apart from a given --db by its address (--db and --store exclude
@@ -48,6 +63,9 @@ static options_t opt = {
     .log_level = "info",
     .echo_path = "",
     .deflate = "on",
+    .guests = "on",
+    .registration = "invite",
+    .origins = "",
     .port = 8000,
     .history = 50,
     .max_name = 32,
@@ -63,6 +81,9 @@ static options_t opt = {
     .max_body = 64ull * 1024,
     .resume_max = 10000,
     .presence_limit = 1000,
+    .guest_ttl = 86400,
+    .session_idle = 30ull * 86400,
+    .session_max = 90ull * 86400,
 };
 
 typedef struct {
@@ -106,6 +127,20 @@ static const flag_t flags[] = {
      "members above which a channel stops broadcasting join and leave"},
     {"threads", OPT_UINT, &opt.threads, SERVER_LOOPS_MAX,
      "connection loops, each on its own thread (1: one loop for everything)"},
+    {"guests", OPT_STR, &opt.guests, 0,
+     "on: people may join without an account (guests); off: accounts only"},
+    {"guest-ttl", OPT_SECS, &opt.guest_ttl, 10ull * 365 * 86400,
+     "seconds a guest's name stays held after it was last seen (0: only while online)"},
+    {"registration", OPT_STR, &opt.registration, 0,
+     "open, invite (an invite is needed) or closed; open while the server has no owner"},
+    {"session-idle", OPT_SECS, &opt.session_idle, 10ull * 365 * 86400,
+     "seconds a session may go unused before it ends"},
+    {"session-max", OPT_SECS, &opt.session_max, 10ull * 365 * 86400,
+     "seconds a session lasts at most (the cookie's Max-Age)"},
+    {"hash-max", OPT_UINT, &opt.hash_max, 1024,
+     "password hashes at once (64 MiB each); past it sign-ins get 429 (default: CPUs)"},
+    {"origins", OPT_STR, &opt.origins, 0,
+     "extra allowed Origins, comma-separated (https://chat.example.com), besides the own host"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -123,8 +158,12 @@ static void env_name(const flag_t *f, char out[64])
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: parley [--flag value]...\n\n"
-               "A self-hosted team chat server: web client on /, WebSocket on /ws.\n\n");
+    fprintf(f, "usage: parley [--flag value]...\n"
+               "       parley user add NAME [--role owner|admin|member] [--db PATH | --store URL]\n"
+               "       parley user reset NAME [--db PATH | --store URL]\n\n"
+               "A self-hosted team chat server: web client on /, WebSocket on /ws, REST on /api.\n"
+               "`parley user add` reads the password from stdin (one line); `parley user reset`\n"
+               "prints a one-time link path /#reset=TOKEN. Both work while a server runs.\n\n");
     for (size_t i = 0; i < NFLAGS; i++) {
         char env[64], def[64];
         env_name(&flags[i], env);
@@ -177,6 +216,45 @@ static int set_flag(const flag_t *f, const char *value, const char *from)
         return -1;
     }
     return 0;
+}
+
+/* The accounts flags, checked once parsed. */
+static int check_accounts(void)
+{
+    if (strcmp(opt.guests, "on") != 0 && strcmp(opt.guests, "off") != 0) {
+        fprintf(stderr, "parley: --guests must be on or off\n");
+        return -1;
+    }
+    if (strcmp(opt.registration, "open") != 0 && strcmp(opt.registration, "invite") != 0 &&
+        strcmp(opt.registration, "closed") != 0) {
+        fprintf(stderr, "parley: --registration must be open, invite or closed\n");
+        return -1;
+    }
+    if (opt.hash_max == 0 || opt.session_idle == 0 || opt.session_max == 0) {
+        fprintf(stderr, "parley: hash-max, session-idle and session-max must be > 0\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* What auth is configured with, from the flags (and the fast-hash testing knob). */
+static auth_config_t auth_config_of_flags(void)
+{
+    const char *fast = getenv("PARLEY_TEST_FAST_HASH");
+    bool quick = fast && strcmp(fast, "1") == 0;
+    return (auth_config_t){
+        .guests = strcmp(opt.guests, "on") == 0,
+        .guest_ttl_ms = (int64_t)opt.guest_ttl * 1000,
+        .session_idle_ms = (int64_t)opt.session_idle * 1000,
+        .session_max_ms = (int64_t)opt.session_max * 1000,
+        .registration = strcmp(opt.registration, "open") == 0     ? AUTH_REG_OPEN
+                        : strcmp(opt.registration, "closed") == 0 ? AUTH_REG_CLOSED
+                                                                  : AUTH_REG_INVITE,
+        .hash_max = (unsigned)opt.hash_max,
+        .pw_ops = quick ? crypto_pwhash_OPSLIMIT_MIN : 0,
+        .pw_mem = quick ? crypto_pwhash_MEMLIMIT_MIN : 0,
+        .max_name = opt.max_name,
+    };
 }
 
 static int parse_config(int argc, char **argv)
@@ -255,7 +333,7 @@ static int parse_config(int argc, char **argv)
         fprintf(stderr, "parley: --echo-path must start with /\n");
         return -1;
     }
-    return 0;
+    return check_accounts();
 }
 
 /* ---- run and drain ---- */
@@ -265,13 +343,28 @@ typedef struct {
     server_front_t front;   /* the connections, however they run */
     server_direct_t direct; /* --threads 1: the context of the server's calls into chat */
     chat_hub_t *hub;
+    auth_t *auth;
+    api_t *api;
     store_t *store;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
-    uv_timer_t chat_timer; /* chat_tick, once a second */
+    uv_timer_t chat_timer;   /* auth_tick and chat_tick, once a second */
+    uv_timer_t settle_timer; /* shutdown: waits for the /api answers still due */
     uint64_t drain_start;
     bool draining, stopped;
 } app_t;
+
+/* The connections are gone: once no /api answer is due (one may wait for a password hash
+ * that auth then writes to the store), the store commits what is queued, answers what is
+ * pending, and releases the loop. Checked every few milliseconds: hashes are short. */
+static void on_settle(uv_timer_t *t)
+{
+    app_t *a = t->data;
+    if (api_pending(a->api) > 0)
+        return;
+    uv_close((uv_handle_t *)t, NULL);
+    store_close(a->store);
+}
 
 static void finish(app_t *a)
 {
@@ -284,14 +377,15 @@ static void finish(app_t *a)
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     a->front.stop(a->front.ctx);
-    /* Commits what is queued and answers what is pending, then releases the loop. */
-    store_close(a->store);
+    uv_timer_start(&a->settle_timer, on_settle, 0, 5);
 }
 
-/* Chat's periodic work: probing a store that failed, filling delivery gaps. */
+/* The periodic work of accounts (lapsed guest holds, expired sessions, changes another
+ * process made) and of chat (probing a store that failed, filling delivery gaps). */
 static void on_chat_tick(uv_timer_t *t)
 {
     app_t *a = t->data;
+    auth_tick(a->auth);
     chat_tick(a->hub);
 }
 
@@ -327,7 +421,7 @@ static void on_signal(uv_signal_t *sig, int signum)
 /* One server on this loop; its calls go straight into chat. */
 static server_front_t start_direct(app_t *a, const server_config_t *sc)
 {
-    a->direct = (server_direct_t){a->hub, a->store};
+    a->direct = (server_direct_t){a->hub, a->api, a->store};
     server_chat_t chat = server_direct_chat(&a->direct);
     server_t *s = server_start(a->loop, sc, &chat);
     return s ? server_front(s) : (server_front_t){0};
@@ -336,7 +430,8 @@ static server_front_t start_direct(app_t *a, const server_config_t *sc)
 /* The connection loops, each on its own thread; chat stays on this loop. */
 static server_front_t start_loops(app_t *a, const server_config_t *sc)
 {
-    server_loops_t *l = server_loops_start(a->loop, sc, a->hub, a->store, (unsigned)opt.threads);
+    server_loops_t *l =
+        server_loops_start(a->loop, sc, a->hub, a->api, a->store, (unsigned)opt.threads);
     return l ? server_loops_front(l) : (server_front_t){0};
 }
 
@@ -350,21 +445,33 @@ typedef struct {
 static const wiring_t wiring_direct = {&server_transport, start_direct};
 static const wiring_t wiring_loops = {&server_loops_transport, start_loops};
 
-int main(int argc, char **argv)
+/* Closes the store and releases what was made, when start-up fails after opening it. */
+static int fail_start(app_t *a)
 {
-    opt.threads = uv_available_parallelism();
-    if (opt.threads > SERVER_LOOPS_MAX)
-        opt.threads = SERVER_LOOPS_MAX;
-    if (parse_config(argc, argv) < 0)
-        return 2;
-    signal(SIGPIPE, SIG_IGN);
-    app_t a = {0};
-    a.loop = uv_default_loop();
+    store_close(a->store);
+    uv_run(a->loop, UV_RUN_DEFAULT);
+    api_free(a->api);
+    if (a->hub)
+        chat_free(a->hub);
+    if (a->auth)
+        auth_free(a->auth);
+    return 1;
+}
 
+/* The store, the accounts, chat and the REST layer, in that order. 0, or 1 after logging
+ * (everything released). */
+static int open_state(app_t *a, const wiring_t *w)
+{
     store_open_opts_t so = {.sync_full = strcmp(opt.sync, "full") == 0};
-    int rc = store_open(a.loop, store_url, &so, &a.store);
+    int rc = store_open(a->loop, store_url, &so, &a->store);
     if (rc < 0)
         return rc == STORE_EINVAL ? 2 : 1; /* a bad URL is a usage error, like a bad flag */
+    auth_config_t ac = auth_config_of_flags();
+    a->auth = auth_new(a->loop, a->store, &ac);
+    if (!a->auth || auth_load(a->auth) < 0) {
+        log_error("cannot read the accounts of the store %s", store_url);
+        return fail_start(a);
+    }
     chat_config_t cc = {(unsigned)opt.history,
                         opt.max_name,
                         opt.max_text,
@@ -373,14 +480,77 @@ int main(int argc, char **argv)
                         (unsigned)opt.resume_max,
                         (unsigned)opt.presence_limit,
                         opt.max_outbound / 2};
-    const wiring_t *w = opt.threads > 1 ? &wiring_loops : &wiring_direct;
-    a.hub = chat_new(a.store, &cc, w->transport);
-    if (chat_load(a.hub) < 0) {
+    a->hub = chat_new(a->store, a->auth, &cc, w->transport);
+    if (chat_load(a->hub) < 0) {
         log_error("cannot read the store %s", store_url);
-        store_close(a.store);
-        chat_free(a.hub);
+        return fail_start(a);
+    }
+    a->api = api_new(a->auth, &(api_config_t){.origins = opt.origins});
+    return 0;
+}
+
+/* `parley user VERB NAME [--role R] [flags]`: the verb, the name and --role are taken out,
+ * the rest are this file's flags (--db, --store, --max-name, ...). */
+static int run_user(int argc, char **argv)
+{
+    cli_user_t u = {.role = AUTH_MEMBER};
+    char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
+    int nrest = 0, npos = 0;
+    const char *pos[2] = {NULL, NULL}, *role = NULL;
+    rest[nrest++] = argv[0];
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            free(rest);
+            cli_user_usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+            role = argv[++i];
+        } else if (strncmp(argv[i], "--role=", 7) == 0) {
+            role = argv[i] + 7;
+        } else if (strncmp(argv[i], "--", 2) == 0) {
+            rest[nrest++] = argv[i];
+            if (!strchr(argv[i], '=') && i + 1 < argc)
+                rest[nrest++] = argv[++i];
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            npos++;
+        }
+    }
+    int rc = parse_config(nrest, rest);
+    free(rest);
+    if (rc < 0)
+        return 2;
+    if (cli_user_parse(pos[0], npos == 2 ? pos[1] : NULL, role, &u) < 0) {
+        cli_user_usage(stderr);
+        return 2;
+    }
+    u.store_url = store_url;
+    u.auth = auth_config_of_flags();
+    return cli_user_run(&u);
+}
+
+int main(int argc, char **argv)
+{
+    opt.threads = uv_available_parallelism();
+    if (opt.threads > SERVER_LOOPS_MAX)
+        opt.threads = SERVER_LOOPS_MAX;
+    opt.hash_max = uv_available_parallelism();
+    if (auth_init() < 0) {
+        fprintf(stderr, "parley: libsodium cannot start\n");
         return 1;
     }
+    if (argc > 1 && strcmp(argv[1], "user") == 0)
+        return run_user(argc, argv);
+    if (parse_config(argc, argv) < 0)
+        return 2;
+    signal(SIGPIPE, SIG_IGN);
+    app_t a = {0};
+    a.loop = uv_default_loop();
+    const wiring_t *w = opt.threads > 1 ? &wiring_loops : &wiring_direct;
+    int rc = open_state(&a, w);
+    if (rc != 0)
+        return rc;
     server_config_t sc = {
         .host = opt.host,
         .port = (int)opt.port,
@@ -393,32 +563,35 @@ int main(int argc, char **argv)
         .idle_timeout_ms = (unsigned)opt.idle_timeout * 1000,
         .echo_path = opt.echo_path,
         .deflate = strcmp(opt.deflate, "on") == 0,
+        .origins = opt.origins,
     };
     a.front = w->start(&a, &sc);
-    if (!a.front.ctx) {
-        store_close(a.store);
-        uv_run(a.loop, UV_RUN_DEFAULT);
-        chat_free(a.hub);
-        return 1;
-    }
+    if (!a.front.ctx)
+        return fail_start(&a);
     uv_signal_init(a.loop, &a.sigterm);
     uv_signal_init(a.loop, &a.sigint);
     uv_timer_init(a.loop, &a.drain_timer);
     uv_timer_init(a.loop, &a.chat_timer);
+    uv_timer_init(a.loop, &a.settle_timer);
     a.sigterm.data = a.sigint.data = a.drain_timer.data = a.chat_timer.data = &a;
+    a.settle_timer.data = &a;
     uv_timer_start(&a.chat_timer, on_chat_tick, 1000, 1000);
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
     chat_metrics_t cm;
     chat_metrics(a.hub, &cm);
-    log_info(
-        "parley listening on http://%s:%d (store %s, sync %s, %llu thread%s, general at seq %llu)",
-        opt.host, a.front.port(a.front.ctx), store_url, opt.sync, opt.threads,
-        opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq);
+    log_info("parley listening on http://%s:%d (store %s, sync %s, %llu thread%s, general at seq "
+             "%llu, guests %s, registration %s)",
+             opt.host, a.front.port(a.front.ctx), store_url, opt.sync, opt.threads,
+             opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq, opt.guests,
+             auth_registration(a.auth) == AUTH_REG_OPEN ? "open" : opt.registration);
 
+    /* Runs until the store closed and every password job came back (uv_work keeps it). */
     uv_run(a.loop, UV_RUN_DEFAULT);
     a.front.free(a.front.ctx);
+    api_free(a.api);
     chat_free(a.hub);
+    auth_free(a.auth);
     uv_loop_close(a.loop);
     log_info("stopped");
     return 0;

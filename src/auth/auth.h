@@ -19,7 +19,12 @@
  * Revocation: whenever sessions end other than by expiry (sign-out, sign-out everywhere,
  * a password change, a ban, a deactivation, a revoked session), the revoke callback is
  * called at once with the user, the session (0: every session of the user) and the close
- * code the user's WebSockets get (AUTH_CLOSE_*); chat registers it and closes them. */
+ * code the user's WebSockets get (AUTH_CLOSE_*); chat registers it and closes them. "At
+ * once" means synchronously inside the call that ends them (for a password change or a
+ * reset: when its hash is done), after memory changed and the store writes were submitted,
+ * before they commit: a revocation whose write fails answers UNAVAILABLE, its sockets
+ * closed all the same. The callback may call auth again. auth_tick also calls it for
+ * sessions and bans made by another process. */
 #ifndef PARLEY_AUTH_H
 #define PARLEY_AUTH_H
 

@@ -26,9 +26,30 @@
 
 /* ---- the hub's face ---- */
 
-chat_hub_t *chat_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t)
+/* auth ended sessions (sign-out, a password change, a ban...): every connection signed in
+ * with them goes, with the code that tells the client why. Every connection that chats has
+ * a #general link, so one pass over #general's members finds them all; revocations are
+ * rare next to messages. The transport's close never frees a link under us (chat_close
+ * comes later, from the connection's close callback). */
+static void on_revoke(void *ctx, uint64_t user_id, uint64_t sid, uint16_t code)
 {
-    return chat_hub_new(store, cfg, t);
+    chat_hub_t *h = ctx;
+    const char *why = code == AUTH_CLOSE_BANNED        ? "banned"
+                      : code == AUTH_CLOSE_DEACTIVATED ? "account deactivated"
+                                                       : "signed out";
+    for (chat_link_t *l = chat_channel_members(chat_hub_general(h)); l; l = l->next) {
+        chat_session_t *s = l->s;
+        if (chat_session_user(s)->id == user_id && (sid == 0 || chat_session_sid(s) == sid))
+            chat_session_close_conn(s, code, why);
+    }
+}
+
+chat_hub_t *chat_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
+                     const chat_transport_t *t)
+{
+    chat_hub_t *h = chat_hub_new(store, auth, cfg, t);
+    auth_set_revoke_cb(auth, on_revoke, h);
+    return h;
 }
 
 int chat_load(chat_hub_t *h)
@@ -93,6 +114,7 @@ static const struct {
     {"channel_join", chat_rooms_join, false},
     {"channel_leave", chat_rooms_leave, false},
     {"channel_invite", chat_rooms_invite, false},
+    {"channel_kick", chat_rooms_kick, false},
     {"channel_topic", chat_rooms_topic, false},
     {"dm_open", chat_rooms_dm, false},
     {"read", chat_rooms_read, false},
@@ -148,8 +170,8 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
 
 /* ---- text modes ---- */
 
-/* Seed 000: "Name: text"; no usable name makes it anonymous's whole line. A name a
- * connected user holds is not this line's to claim. */
+/* Seed 000: "Name: text"; no usable name makes it anonymous's whole line. A name a user
+ * holds (an account's, or a guest's while its hold lasts) is not this line's to claim. */
 static void line_message(chat_session_t *s, const char *text, size_t len)
 {
     chat_hub_t *h = chat_session_hub(s);
@@ -163,36 +185,48 @@ static void line_message(chat_session_t *s, const char *text, size_t len)
     }
     const char *user = "anonymous";
     size_t nl = sep ? (size_t)(sep - text) : 0;
-    if (sep && nl < sizeof(name) && chat_name_valid(text, nl, chat_hub_config(h)->max_name)) {
+    if (sep && nl < sizeof(name) && auth_name_free(chat_hub_auth(h), text, nl)) {
         memcpy(name, text, nl);
         name[nl] = '\0';
-        if (!chat_presence_find(chat_hub_presence(h), name)) {
-            user = name;
-            len -= nl + 2;
-            text = sep + 2;
-        }
+        user = name;
+        len -= nl + 2;
+        text = sep + 2;
     }
     chat_event_text_line(s, user, text, len);
 }
 
 /* ---- the door ---- */
 
-chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const char *client_id)
+/* A text-mode socket that may not chat: no error channel, so a policy close, and a
+ * session that never joins anything. */
+static void refuse_text(chat_session_t *s, const char *why)
+{
+    chat_session_close_conn(s, WS_CLOSE_POLICY, why);
+    chat_session_set_mode(s, CHAT_MODE_NONE);
+}
+
+chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const char *client_id,
+                          const chat_creds_t *creds)
 {
     chat_session_t *s = chat_session_new(h, conn, mode);
-    if (mode != CHAT_MODE_CLIENTID)
-        return s;
-    char name[48];
-    snprintf(name, sizeof(name), "Client #%s", client_id);
-    bool first = false;
-    chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, "", &first);
-    if (!p) {
-        /* A JSON user holds this name: no error channel here, so a policy close. */
-        chat_session_close_conn(s, WS_CLOSE_POLICY, "that client id is in use by another user");
-        chat_session_set_mode(s, CHAT_MODE_AUTO); /* a session that never joins anything */
+    if (mode != CHAT_MODE_CLIENTID) {
+        chat_session_set_creds(s, creds);
         return s;
     }
-    chat_session_set_user(s, name, p);
+    auth_t *a = chat_hub_auth(h);
+    const auth_user_t *u = NULL;
+    if (!auth_config(a)->guests) {
+        refuse_text(s, "guests are not allowed on this server: sign in");
+        return s;
+    }
+    if (auth_guest_clientid(a, client_id, &u) != AUTH_OK) {
+        refuse_text(s, "that client id may not chat here");
+        return s;
+    }
+    const char *name = u->name;
+    bool first = false;
+    chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, &first);
+    chat_session_set_user(s, name, p, u, 0);
     chat_session_enter(s, chat_hub_general(h));
     /* Everyone else hears of a user's first socket; the newcomer always gets its own line
      * (seed 003), even in a channel too large for presence broadcasts. */
@@ -213,7 +247,11 @@ void chat_text(chat_session_t *s, const char *text, size_t len)
             i++;
         if (i < len && text[i] == '{') {
             chat_session_set_mode(s, CHAT_MODE_JSON);
+        } else if (!auth_config(chat_hub_auth(chat_session_hub(s)))->guests) {
+            refuse_text(s, "guests are not allowed on this server: sign in");
+            return;
         } else {
+            chat_session_set_creds(s, NULL);
             chat_session_set_mode(s, CHAT_MODE_LINE);
             chat_session_enter(s, chat_hub_general(chat_session_hub(s)));
         }

@@ -32,14 +32,6 @@ void chat_metrics(const chat_hub_t *h, chat_metrics_t *out);
 /* Once a second, on the hub's loop: probes a store that failed, fills delivery gaps. */
 void chat_tick(chat_hub_t *h);
 
-/* What the upgrade request said about who is connecting. */
-typedef struct {
-    /* The session token of `Authorization: Bearer`, or of the parley_session cookie when the
-     * upgrade's Origin is allowed; "" for none. Not checked yet: chat asks auth. */
-    char token[AUTH_SESSION_HEX + 1];
-    char addr[64]; /* the peer's address, "" if unknown */
-} chat_creds_t;
-
 /* A WebSocket was established on conn. For CHAT_MODE_CLIENTID, client_id names the user
  * and the session enters #general at once. creds (copied; NULL for none) is what the
  * upgrade carried. Never NULL. */

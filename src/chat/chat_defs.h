@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth_token.h"
 #include "base/blob.h"
 
 #define CHAT_NAME_MAX 32    /* default longest user name, in code points */
 #define CHAT_NAME_BYTES 256 /* hard cap on a name's UTF-8 bytes, whatever --max-name says */
 #define CHAT_CHANNEL_MAX 80 /* bytes of a channel name */
-#define CHAT_TOKEN_LEN 32   /* session tokens: 32 hex digits */
 #define CHAT_ONLINE_MAX 100 /* names listed in a welcome; online_count has the total */
 #define CHAT_RECENT 256     /* committed messages each channel keeps encoded in memory */
 #define CHAT_ID_MAX 400     /* a request id as JSON text (json_env keeps it so) */
@@ -29,6 +29,7 @@ typedef enum {
     CHAT_MODE_JSON,     /* /ws, decided or forced by the parley.v1 subprotocol */
     CHAT_MODE_CLIENTID, /* /ws/{client_id} */
     CHAT_MODE_LINE,
+    CHAT_MODE_NONE, /* refused (a text mode without guests): everything is dropped */
 } chat_mode_t;
 
 /* The wire formats a committed message is encoded in, once each, for every recipient. */
@@ -39,6 +40,14 @@ typedef enum {
     CHAT_FMT_COUNT,
     CHAT_FMT_NONE = 255 /* a session that has not chosen its mode: receives nothing */
 } chat_fmt_t;
+
+/* What the upgrade request said about who is connecting. */
+typedef struct {
+    /* The session token of `Authorization: Bearer`, or of the parley_session cookie when the
+     * upgrade's Origin is allowed; "" for none. Not checked yet: chat asks auth. */
+    char token[AUTH_SESSION_HEX + 1];
+    char addr[64]; /* the peer's address, "" if unknown */
+} chat_creds_t;
 
 /* How chat reaches a connection. Every call is on the hub's loop thread with the conn
  * pointer the session was opened with, and never after chat_close. */

@@ -60,6 +60,7 @@ static void on_target(void *ctx, const chat_target_t *t)
     chat_session_t *s = r->s;
     const char *name = chat_session_name(s);
     chat_pub_t p = {.user = name,
+                    .guest = chat_session_user(s)->role == AUTH_GUEST,
                     .kind = r->op,
                     .text = r->text,
                     .len = r->len,
@@ -76,7 +77,10 @@ static void on_target(void *ctx, const chat_target_t *t)
         p.thread = t->thread ? t->thread : r->target;
         p.target = 0;
         publish(s, r->ch, &p, r->id);
-    } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) && strcmp(t->user, name) != 0) {
+    } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) &&
+               chat_session_can(s, r->op == CHAT_EV_EDIT ? AUTH_ACT_EDIT : AUTH_ACT_DELETE, r->ch,
+                                &(auth_target_t){.own = strcmp(t->user, name) == 0}) !=
+                   AUTH_ALLOW) {
         chat_session_error(s, "forbidden", "only its author may change a message", r->id);
     } else if (r->op == CHAT_EV_REACT) {
         /* Decided now, against every toggle accepted before, committed or not. */
@@ -137,6 +141,9 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     char cid[CHAT_CID_MAX + 1];
     if (!channel_and_seq(s, e, key, &ch, &target) || !cid_field(s, e, cid))
         return;
+    if ((op == CHAT_EV_MSG || op == CHAT_EV_REACT) &&
+        !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
+        return;
     const char *text = "";
     size_t len = 0;
     if (op == CHAT_EV_MSG || op == CHAT_EV_EDIT) {
@@ -181,12 +188,14 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
     const char *t;
     size_t len;
     char cid[CHAT_CID_MAX + 1];
-    if (!ch || !chat_session_text_field(s, e, &t, &len) || !cid_field(s, e, cid))
+    if (!ch || !chat_session_text_field(s, e, &t, &len) || !cid_field(s, e, cid) ||
+        !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
         return;
     if (!take_token(s, e) || chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid,
                                              chat_session_conn(s), e->id))
         return;
     chat_pub_t p = {.user = chat_session_name(s),
+                    .guest = chat_session_user(s)->role == AUTH_GUEST,
                     .kind = CHAT_EV_MSG,
                     .text = t,
                     .len = len,
@@ -224,9 +233,9 @@ void chat_event_typing(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
     if (!ch || !chat_session_typing_due(s))
         return;
-    chat_emit_t ev = {
-        .json = chat_user_event_frame("typing", chat_session_name(s), chat_channel_name(ch), -1),
-        .except = chat_session_conn(s)};
+    chat_emit_t ev = {.json = chat_user_event_frame("typing", chat_session_name(s),
+                                                    chat_channel_name(ch), -1, false),
+                      .except = chat_session_conn(s)};
     chat_hub_emit(chat_session_hub(s), ch, &ev);
     blob_unref(ev.json);
 }
@@ -237,6 +246,7 @@ void chat_event_text_line(chat_session_t *s, const char *user, const char *text,
         utf8_count((const uint8_t *)text, len) > chat_hub_config(chat_session_hub(s))->max_text ||
         !chat_session_take_token(s))
         return;
-    chat_pub_t p = {.user = user, .kind = CHAT_EV_MSG, .text = text, .len = len};
+    /* Text modes write as guests: a client id, or whatever free name a line gives. */
+    chat_pub_t p = {.user = user, .guest = true, .kind = CHAT_EV_MSG, .text = text, .len = len};
     chat_hub_publish(chat_session_hub(s), chat_hub_general(chat_session_hub(s)), &p);
 }

@@ -40,8 +40,8 @@ static void send_history(chat_session_t *s, const chat_channel_t *ch, const stor
 
 static void send_self_join(chat_session_t *s, const chat_channel_t *ch)
 {
-    blob_t *f =
-        chat_user_event_frame("join", chat_session_name(s), chat_channel_name(ch), clock_wall_ms());
+    blob_t *f = chat_user_event_frame("join", chat_session_name(s), chat_channel_name(ch),
+                                      clock_wall_ms(), chat_session_user(s)->role == AUTH_GUEST);
     chat_session_send_frame(s, f);
     blob_unref(f);
 }

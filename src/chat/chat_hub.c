@@ -53,10 +53,12 @@ static void pend_free(pend_t *m)
     free(m);
 }
 
-chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t)
+chat_hub_t *chat_hub_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
+                         const chat_transport_t *t)
 {
     chat_hub_t *h = xcalloc(1, sizeof(*h));
     h->store = store;
+    h->auth = auth;
     h->cfg = *cfg;
     h->t = t;
     h->keys = chat_keys_new(CHAT_KEYS_MAX);
@@ -110,6 +112,17 @@ const chat_transport_t *chat_hub_transport(const chat_hub_t *h)
 store_t *chat_hub_store(const chat_hub_t *h)
 {
     return h->store;
+}
+
+auth_t *chat_hub_auth(const chat_hub_t *h)
+{
+    return h->auth;
+}
+
+bool chat_hub_is_guest(const chat_hub_t *h, const char *name)
+{
+    const auth_user_t *u = auth_user_named(h->auth, name, strlen(name));
+    return !u || u->role == AUTH_GUEST;
 }
 
 bool chat_hub_available(const chat_hub_t *h)
@@ -405,7 +418,7 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
     chat_emit_t e = {.except = except};
     if (chat_channel_nfmt(ch, CHAT_FMT_JSON))
         e.json = chat_user_event_frame(entered ? "join" : "leave", user, chat_channel_name(ch),
-                                       clock_wall_ms());
+                                       clock_wall_ms(), chat_hub_is_guest(h, user));
     if (chat_channel_nfmt(ch, CHAT_FMT_CLIENTID)) {
         buf_t b = BUF_INIT;
         buf_appendf(&b, "%s has %s the chat", user, entered ? "entered" : "left");
@@ -430,7 +443,8 @@ static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
                          .kind = m->kind,
                          .thread = m->thread,
                          .target = m->target,
-                         .cid = m->cid};
+                         .cid = m->cid,
+                         .guest = m->guest};
 }
 
 static void send_ack(chat_hub_t *h, void *conn, const char *id, const chat_channel_t *ch,
@@ -602,6 +616,7 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     m->target = p->target;
     m->id = p->id && p->id[0] ? xstrdup(p->id) : NULL;
     m->cid = p->cid && p->cid[0] ? xstrdup(p->cid) : NULL;
+    m->guest = p->guest;
     store_msg_t sm = pend_view(hc, m);
     buf_t names = BUF_INIT;
     if (p->kind == CHAT_EV_MSG && strchr(m->text, '@')) {

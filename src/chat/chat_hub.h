@@ -33,6 +33,7 @@
 #include "chat/chat_defs.h"
 #include "chat/chat_link.h"
 #include "chat/chat_payload.h"
+#include "auth/auth.h"
 #include "chat/chat_presence.h"
 #include "store/store.h"
 
@@ -40,8 +41,9 @@
 
 /* ---- lifetime ---- */
 
-/* store and t are borrowed and outlive the hub. */
-chat_hub_t *chat_hub_new(store_t *store, const chat_config_t *cfg, const chat_transport_t *t);
+/* store, auth and t are borrowed and outlive the hub. */
+chat_hub_t *chat_hub_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
+                         const chat_transport_t *t);
 /* Reads channels, memberships, read markers, reactions and mentions from the store
  * (synchronous, at start-up). Returns 0 or < 0. */
 int chat_hub_load(chat_hub_t *h);
@@ -55,6 +57,10 @@ const chat_config_t *chat_hub_config(const chat_hub_t *h);
 const chat_transport_t *chat_hub_transport(const chat_hub_t *h);
 /* The store, for reads (history, search); writes go through the hub. */
 store_t *chat_hub_store(const chat_hub_t *h);
+/* Who is who: accounts, guests and their sessions. */
+auth_t *chat_hub_auth(const chat_hub_t *h);
+/* Whether name is shown as a guest's: it holds no account (a guest, or a text-mode name). */
+bool chat_hub_is_guest(const chat_hub_t *h, const char *name);
 /* False while the store cannot commit: writes are refused. */
 bool chat_hub_available(const chat_hub_t *h);
 void chat_hub_count_session(chat_hub_t *h);
@@ -94,6 +100,7 @@ typedef struct {
     void *ack_conn;  /* a JSON sender to ack once stored (NULL: none) */
     const char *id;  /* the request id as JSON text, "" or NULL if none */
     const char *cid; /* the writer's client key (valid), NULL or "" if none */
+    bool guest;      /* the writer is a guest */
 } chat_pub_t;
 
 /* Accepts an event: assigns its seq and stores it; the ack and the fan-out follow the

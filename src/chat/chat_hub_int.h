@@ -36,6 +36,7 @@ typedef struct pend {
     const char *kind; /* static: chat_ev_name */
     int status;
     bool done;
+    bool guest; /* written by a guest */
 } pend_t;
 
 /* What a failed write had already done in memory when it was accepted, to undo once every
@@ -62,6 +63,7 @@ typedef struct hub_chan {
 
 struct chat_hub {
     store_t *store;
+    auth_t *auth;
     chat_config_t cfg;
     const chat_transport_t *t;
     hub_chan_t **chans;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
@@ -20,6 +19,7 @@ struct chat_join {
     bool first;         /* the user's first connection: announce the arrival */
     bool abandoned;     /* the session ended while the store counted */
     char id[CHAT_ID_MAX];
+    char token[AUTH_SESSION_HEX + 1]; /* a guest's token for the welcome, "" for accounts */
     chat_join_run_cb run;
     chat_channel_t **mch; /* channels with unread mentions, and how many */
     uint64_t *mn;
@@ -105,10 +105,13 @@ static void send_welcome(chat_session_t *s, const struct chat_join *j)
     buf_append_str(&b, "{\"type\":\"welcome\"");
     if (j->id[0])
         buf_appendf(&b, ",\"id\":%s", j->id);
+    const auth_user_t *u = chat_session_user(s);
     buf_append_str(&b, ",\"payload\":{\"user\":");
     json_append_string(&b, name, strlen(name));
-    buf_appendf(&b, ",\"session\":\"%s\",\"channels\":[",
-                chat_presence_token(chat_session_presence(s)));
+    buf_appendf(&b, ",\"user_id\":%llu,\"display_name\":", (unsigned long long)u->id);
+    json_append_string(&b, u->display, strlen(u->display));
+    buf_appendf(&b, ",\"role\":\"%s\",\"guest\":%s,\"session\":\"%s\",\"channels\":[",
+                auth_role_name(u->role), u->role == AUTH_GUEST ? "true" : "false", j->token);
     /* #general first, then the others by name. */
     chat_channel_json(general, name, chat_hub_member_count(h, general),
                       (int64_t)mentions_of(j, general), &b);
@@ -126,6 +129,13 @@ static void join_finish(chat_session_t *s, struct chat_join *j)
 {
     chat_hub_t *h = chat_session_hub(s);
     const char *name = chat_session_name(s);
+    uint64_t sid = chat_session_sid(s);
+    if (sid && !auth_session(chat_hub_auth(h), sid)) {
+        /* Signed out while the store counted its mentions: it never joins. */
+        chat_session_close_conn(s, AUTH_CLOSE_SIGNED_OUT, "signed out");
+        join_free(j);
+        return;
+    }
     chat_session_set_joined(s);
     /* Every channel the user is in; only the requested one replays its history now (the
      * client asks for the others' when it shows them, or resumes them). */
@@ -187,88 +197,127 @@ static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, si
 
 /* ---- the request ---- */
 
-static void new_token(char out[CHAT_TOKEN_LEN + 1])
-{
-    uint8_t raw[CHAT_TOKEN_LEN / 2];
-    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-        /* Not a secret yet (accounts are a later issue), only a tab-pairing cookie. */
-        uint64_t t = clock_mono_ms() ^ (uint64_t)(uintptr_t)out;
-        memcpy(raw, &t, sizeof(t));
-        memcpy(raw + 8, &t, sizeof(t));
-    }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
+/* Who a join is: the account or guest session of payload.token; the session the upgrade
+ * carried (cookie or bearer), when payload.user is absent or names its user; otherwise a
+ * guest join of payload.user. False after answering. */
+typedef struct {
+    const auth_user_t *user;
+    uint64_t sid;
+    char token[AUTH_SESSION_HEX + 1]; /* a guest's: the welcome gives it back */
+} who_t;
 
-static bool token_wellformed(const char *t)
+static bool refuse_guest(chat_session_t *s, const json_env_t *e, auth_status_t st)
 {
-    if (strlen(t) != CHAT_TOKEN_LEN)
-        return false;
-    for (; *t; t++)
-        if (!((*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'f')))
-            return false;
-    return true;
-}
-
-/* payload.user as a valid name, or NULL after answering. */
-static const char *user_field(chat_session_t *s, const json_env_t *e)
-{
-    json_t *user = e->payload ? json_object_get(e->payload, "user") : NULL;
-    if (!json_is_string(user)) {
-        chat_session_error(s, "bad_payload", "join needs payload.user, a string", e->id);
-        return NULL;
-    }
-    size_t max = chat_hub_config(chat_session_hub(s))->max_name;
-    if (!chat_name_valid(json_string_value(user), json_string_length(user), max)) {
-        char m[128];
+    char m[128];
+    switch (st) {
+    case AUTH_E_GUESTS_OFF:
+        chat_session_error(s, "auth_required", "this server needs an account: sign in", e->id);
+        break;
+    case AUTH_E_BAD_NAME:
         snprintf(m, sizeof(m),
-                 "names are 1-%zu characters, no control characters, no spaces at the ends", max);
+                 "names are 1-%zu characters, no control or invisible characters, no spaces at "
+                 "the ends",
+                 chat_hub_config(chat_session_hub(s))->max_name);
         chat_session_error(s, "bad_name", m, e->id);
-        return NULL;
+        break;
+    case AUTH_E_NAME_TAKEN:
+        chat_session_error(s, "name_taken", "that name belongs to someone else", e->id);
+        break;
+    case AUTH_E_BANNED:
+        chat_session_error(s, "banned", "that name is banned from this server", e->id);
+        break;
+    case AUTH_E_RATE_LIMITED:
+        chat_session_error(s, "rate_limited", "too many guest joins from your address", e->id);
+        break;
+    default:
+        chat_session_error(s, "internal", "the guest join failed", e->id);
+        break;
     }
-    return json_string_value(user);
+    return false;
+}
+
+static bool who_of(chat_session_t *s, const json_env_t *e, who_t *w)
+{
+    auth_t *a = chat_hub_auth(chat_session_hub(s));
+    json_t *p = e->payload;
+    json_t *tok = p ? json_object_get(p, "token") : NULL;
+    json_t *user = p ? json_object_get(p, "user") : NULL;
+    const auth_session_t *se = NULL;
+    if (tok) {
+        se = json_is_string(tok)
+                 ? auth_session_check(a, json_string_value(tok), json_string_length(tok))
+                 : NULL;
+        if (!se) {
+            chat_session_error(s, "auth_failed", "that token is not a live session", e->id);
+            chat_session_close_conn(s, WS_CLOSE_POLICY, "authentication failed");
+            return false;
+        }
+    } else {
+        const chat_creds_t *cr = chat_session_creds(s);
+        if (cr && cr->token[0])
+            se = auth_session_check(a, cr->token, strlen(cr->token));
+        if (user && !json_is_string(user)) {
+            chat_session_error(s, "bad_payload", "user must be a string", e->id);
+            return false;
+        }
+        if (user && se &&
+            auth_user_named(a, json_string_value(user), json_string_length(user)) != se->user)
+            se = NULL; /* another name than the signed-in one: a guest join of it */
+        if (!user && !se) {
+            chat_session_error(s, "bad_payload",
+                               "join needs payload.user (a guest) or payload.token (an account)",
+                               e->id);
+            return false;
+        }
+    }
+    if (se) {
+        w->user = se->user;
+        w->sid = se->id;
+        return true;
+    }
+    json_t *sess = json_object_get(p, "session");
+    if (sess && !json_is_string(sess)) {
+        chat_session_error(s, "bad_payload", "session must be a string", e->id);
+        return false;
+    }
+    const chat_creds_t *cr = chat_session_creds(s);
+    auth_status_t st =
+        auth_guest(a, json_string_value(user), json_string_length(user),
+                   sess ? json_string_value(sess) : NULL, cr ? cr->addr : "", &w->user, w->token);
+    if (st != AUTH_OK)
+        return refuse_guest(s, e, st);
+    se = auth_session_check(a, w->token, strlen(w->token));
+    w->sid = se ? se->id : 0;
+    return true;
 }
 
 void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb run)
 {
     chat_hub_t *h = chat_session_hub(s);
-    json_t *p = e->payload;
-    if (p && json_object_get(p, "token")) {
-        chat_session_error(s, "auth_failed", "accounts are not enabled on this server", e->id);
-        chat_session_close_conn(s, WS_CLOSE_POLICY, "authentication failed");
+    who_t w = {0};
+    if (!who_of(s, e, &w))
         return;
-    }
-    const char *name = user_field(s, e);
-    chat_channel_t *ch = name ? chat_session_channel_field(s, e, "channel", true, false) : NULL;
+    const char *name = w.user->name;
+    /* The name first, so that the channel's visibility is judged for this user. */
+    chat_session_set_user(s, name, NULL, w.user, w.sid);
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, false);
     if (!ch)
         return;
     if (!chat_channel_has_user(ch, name)) {
         chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
         return;
     }
-    json_t *sess = json_object_get(p, "session");
-    if (sess && !json_is_string(sess)) {
-        chat_session_error(s, "bad_payload", "session must be a string", e->id);
-        return;
-    }
-    char token[CHAT_TOKEN_LEN + 1];
-    if (sess && token_wellformed(json_string_value(sess)))
-        snprintf(token, sizeof(token), "%s", json_string_value(sess));
-    else
-        new_token(token);
     bool first;
-    chat_presence_t *pres = chat_presence_add(chat_hub_presence(h), name, token, &first);
-    if (!pres) {
-        chat_session_error(s, "name_taken", "that name is in use by someone else", e->id);
-        return;
-    }
-    chat_session_set_user(s, name, pres);
+    chat_presence_t *pres = chat_presence_add(chat_hub_presence(h), name, &first);
+    chat_session_set_user(s, name, pres, w.user, w.sid);
+    chat_session_set_creds(s, NULL);
     chat_session_set_mode(s, CHAT_MODE_JSON);
     struct chat_join *j = xcalloc(1, sizeof(*j));
     j->ch = ch;
     j->first = first;
     j->run = run;
     snprintf(j->id, sizeof(j->id), "%s", e->id);
+    snprintf(j->token, sizeof(j->token), "%s", w.token);
     buf_init(&j->held);
     if (!chat_hub_may_have_mentions(h, name)) {
         join_finish(s, j); /* nobody ever named this user, and no @channel since a read */

@@ -117,6 +117,8 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
         buf_append_str(out, ",\"cid\":");
         json_append_string(out, m->cid, strlen(m->cid));
     }
+    if (m->guest)
+        buf_append_str(out, ",\"guest\":true");
     buf_append_str(out, "}");
 }
 
@@ -202,7 +204,8 @@ blob_t *chat_error_frame(const char *code, const char *msg, const char *id)
     return f;
 }
 
-blob_t *chat_user_event_frame(const char *type, const char *user, const char *channel, int64_t ts)
+blob_t *chat_user_event_frame(const char *type, const char *user, const char *channel, int64_t ts,
+                              bool guest)
 {
     buf_t b = BUF_INIT;
     buf_appendf(&b, "{\"type\":\"%s\",\"payload\":{\"user\":", type);
@@ -211,6 +214,8 @@ blob_t *chat_user_event_frame(const char *type, const char *user, const char *ch
     json_append_string(&b, channel, strlen(channel));
     if (ts >= 0)
         buf_appendf(&b, ",\"ts\":%lld", (long long)ts);
+    if (guest)
+        buf_append_str(&b, ",\"guest\":true");
     buf_append_str(&b, "}}");
     blob_t *f = chat_frame_buf(&b);
     buf_deinit(&b);

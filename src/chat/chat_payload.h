@@ -50,7 +50,7 @@ blob_t *chat_frame_buf(const buf_t *b);
 /* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
  * (the @names in the text, "channel" and "here" included) when there are any, and
  * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers), and
- * "cid" when the writer gave a client key. */
+ * "cid" when the writer gave a client key, and "guest": true when a guest wrote it. */
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
 /* Appends a thread's summary, ,"replies":{"count","last_seq","last_ts"}, to a payload
  * being built. */
@@ -65,8 +65,10 @@ blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m);
  * the request id as JSON text (NULL or "": none), cid NULL when none. */
 blob_t *chat_ack_frame(const char *id, const char *channel, uint64_t seq, int64_t ts,
                        const char *cid, bool duplicate);
-/* {"type":type,"payload":{"user","channel"[,"ts"]}}: join, leave, typing (ts < 0: none). */
-blob_t *chat_user_event_frame(const char *type, const char *user, const char *channel, int64_t ts);
+/* {"type":type,"payload":{"user","channel"[,"ts"][,"guest":true]}}: join, leave, typing (ts
+ * < 0: none). */
+blob_t *chat_user_event_frame(const char *type, const char *user, const char *channel, int64_t ts,
+                              bool guest);
 /* Appends "messages":[payloads...],"more":bool}} closing a history-like answer whose
  * payload object is open. */
 void chat_messages_json(buf_t *out, const char *channel, const store_msg_t *msgs, size_t n,

@@ -15,8 +15,9 @@
 struct chat_presence {
     chat_presence_t *next;
     char *name;
-    char token[CHAT_TOKEN_LEN + 1]; /* "" for text-mode users, who cannot present one */
     unsigned conns;
+    double tokens;       /* rate limit bucket */
+    uint64_t bucket_ms;  /* 0: full, not used yet */
     chat_link_t **links; /* #general links of the user's joined JSON sessions: &one until a */
     chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
     size_t nlinks, links_cap;
@@ -56,26 +57,18 @@ static unsigned name_hash(const char *s)
     return h & 255;
 }
 
-chat_presence_t *chat_presence_add(chat_presence_table_t *h, const char *name, const char *token,
-                                   bool *first)
+chat_presence_t *chat_presence_add(chat_presence_table_t *h, const char *name, bool *first)
 {
     unsigned i = name_hash(name);
-    if (!token)
-        token = "";
     for (chat_presence_t *p = h->bucket[i]; p; p = p->next) {
         if (strcmp(p->name, name) != 0)
             continue;
-        /* Text-mode users (no token) may share a name, as the seeds let the same client id
-         * connect twice; a token holder is only joined by the same token. */
-        if (strcmp(p->token, token) != 0)
-            return NULL;
         p->conns++;
         *first = false;
         return p;
     }
     chat_presence_t *p = xcalloc(1, sizeof(*p));
     p->name = xstrdup(name);
-    snprintf(p->token, sizeof(p->token), "%s", token);
     p->conns = 1;
     p->next = h->bucket[i];
     h->bucket[i] = p;
@@ -106,11 +99,6 @@ bool chat_presence_remove(chat_presence_table_t *h, chat_presence_t *p)
     free(p->name);
     free(p);
     return true;
-}
-
-const char *chat_presence_token(const chat_presence_t *p)
-{
-    return p->token;
 }
 
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general)
@@ -166,4 +154,19 @@ void chat_presence_online_json(const chat_presence_table_t *h, buf_t *out)
         }
     }
     buf_append_str(out, "]");
+}
+
+bool chat_presence_take_token(chat_presence_t *p, double rate, double burst, uint64_t now_ms)
+{
+    if (p->bucket_ms == 0)
+        p->tokens = burst;
+    else
+        p->tokens += (double)(now_ms - p->bucket_ms) * rate / 1000.0;
+    if (p->tokens > burst)
+        p->tokens = burst;
+    p->bucket_ms = now_ms ? now_ms : 1;
+    if (p->tokens < 1.0)
+        return false;
+    p->tokens -= 1.0;
+    return true;
 }

@@ -1,11 +1,12 @@
-/* chat_presence - who is online: per user name, how many connections the user has, the
- * token that holds the name, and the user's joined JSON sessions (by their #general link,
+/* chat_presence - who is online: per user name, how many connections the user has, their
+ * message rate bucket, and the user's joined JSON sessions (by their #general link,
  * so that events for the user alone reach every tab). No I/O. */
 #ifndef PARLEY_CHAT_PRESENCE_H
 #define PARLEY_CHAT_PRESENCE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "chat/chat_defs.h"
@@ -17,11 +18,10 @@ typedef struct chat_presence_table chat_presence_table_t;
 chat_presence_table_t *chat_presence_table_new(void);
 void chat_presence_table_free(chat_presence_table_t *t);
 
-/* One more connection of name. Returns the entry and sets *first on the user's first
- * connection; NULL when a different token holds the name. token may be NULL or "" (text
- * modes: such users may share a name, as the seeds let one client id connect twice). */
-chat_presence_t *chat_presence_add(chat_presence_table_t *t, const char *name, const char *token,
-                                   bool *first);
+/* One more connection of name (who holds a name is auth's to decide: every connection
+ * given here is that user's). Returns the entry and sets *first on the user's first
+ * connection. */
+chat_presence_t *chat_presence_add(chat_presence_table_t *t, const char *name, bool *first);
 chat_presence_t *chat_presence_find(const chat_presence_table_t *t, const char *name);
 /* One connection fewer; true when it was the user's last (p is then freed). */
 bool chat_presence_remove(chat_presence_table_t *t, chat_presence_t *p);
@@ -29,7 +29,9 @@ size_t chat_presence_online(const chat_presence_table_t *t);
 /* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
 void chat_presence_online_json(const chat_presence_table_t *t, buf_t *out);
 
-const char *chat_presence_token(const chat_presence_t *p);
+/* The user's message rate limit, one token bucket shared by every connection of theirs:
+ * rate per second up to burst (full when the user comes online). */
+bool chat_presence_take_token(chat_presence_t *p, double rate, double burst, uint64_t now_ms);
 /* The user's joined JSON sessions, each by its #general link (l->s is the session),
  * newest first. */
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general);

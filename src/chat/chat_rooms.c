@@ -15,10 +15,11 @@
 
 #include "base/clock.h"
 #include "base/utf8.h"
+#include "auth/auth_name.h"
 #include "base/xmalloc.h"
 #include "chat/chat_history.h"
 
-enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ };
+enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ, CH_KICK };
 
 typedef struct {
     int op;
@@ -113,7 +114,9 @@ static void link_user(change_t *c, bool want_history)
         chat_history_join(c->s, l, false);
 }
 
-static void unlink_user(change_t *c)
+/* always: the requester gets the id'd copy even when it is not one of the user's
+ * sessions (a leave answered on a connection that raced its own close). */
+static void unlink_user(change_t *c, bool always)
 {
     chat_hub_t *h = chat_session_hub(c->s);
     chat_presence_t *p = chat_presence_find(chat_hub_presence(h), c->user);
@@ -123,7 +126,7 @@ static void unlink_user(change_t *c)
     for (size_t i = 0; i < n; i++)
         chat_session_exit(links[i]->s, c->ch);
     tell_user(c, named_frame("channel_left", c->ch, NULL, NULL),
-              named_frame("channel_left", c->ch, NULL, c->id), true);
+              named_frame("channel_left", c->ch, NULL, c->id), always);
 }
 
 /* The new topic to the channel's members; the requester's copy is its answer. */
@@ -183,7 +186,7 @@ static void change_failed(change_t *c)
 {
     if (c->op == CH_JOIN || c->op == CH_INVITE || c->op == CH_CREATE)
         chat_channel_user_remove(c->ch, c->user);
-    else if (c->op == CH_LEAVE)
+    else if (c->op == CH_LEAVE || c->op == CH_KICK)
         chat_channel_user_add(c->ch, c->user);
     else if (c->op == CH_TOPIC)
         chat_channel_set_topic(c->ch, c->old_topic);
@@ -210,7 +213,11 @@ static void on_changed(void *ctx, int status)
         link_user(c, true);
         chat_hub_announce(h, c->ch, c->user, true, NULL);
     } else if (c->op == CH_LEAVE) {
-        unlink_user(c);
+        unlink_user(c, true);
+        chat_hub_announce(h, c->ch, c->user, false, NULL);
+    } else if (c->op == CH_KICK) {
+        unlink_user(c, false);
+        reply(c->s, named_frame("kicked", c->ch, c->user, c->id));
         chat_hub_announce(h, c->ch, c->user, false, NULL);
     } else if (c->op == CH_INVITE) {
         link_user(c, false);
@@ -303,10 +310,30 @@ static const char *str_field(chat_session_t *s, const json_env_t *e, const char 
 
 static bool topic_ok(chat_session_t *s, const json_env_t *e, const char *topic)
 {
+    if (!auth_text_safe(topic, strlen(topic))) {
+        chat_session_error(s, "bad_payload",
+                           "a topic is one line without control or invisible characters", e->id);
+        return false;
+    }
     if (utf8_count((const uint8_t *)topic, strlen(topic)) <= CHAT_TOPIC_MAX)
         return true;
     chat_session_error(s, "too_large", "a topic is at most 250 characters", e->id);
     return false;
+}
+
+/* payload[key] as an active user who may be named in a channel, or NULL after answering
+ * (`no_such_user` for a name nobody holds, or an account that is not active). */
+static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, const char *key)
+{
+    const char *name = str_field(s, e, key, false);
+    if (!name)
+        return NULL;
+    const auth_user_t *u = auth_user_named(chat_hub_auth(chat_session_hub(s)), name, strlen(name));
+    if (!u || u->state != AUTH_ACTIVE) {
+        chat_session_error(s, "no_such_user", "no such user", e->id);
+        return NULL;
+    }
+    return u;
 }
 
 static bool room_for_one_more(chat_session_t *s, const json_env_t *e)
@@ -352,6 +379,10 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         chat_session_error(s, "bad_payload", "private must be true or false", e->id);
         return;
     }
+    auth_target_t t = {.kind = json_is_true(priv) ? AUTH_CH_PRIVATE : AUTH_CH_PUBLIC};
+    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_CREATE, NULL, &t,
+                          "guests cannot create channels: sign up for an account"))
+        return;
     if (!new_name_ok(s, e, name) || !topic_ok(s, e, topic) || !room_for_one_more(s, e))
         return;
     if (!chat_hub_available(h)) {
@@ -434,11 +465,9 @@ void chat_rooms_join(chat_session_t *s, const json_env_t *e)
         answer_member(s, e, ch);
         return;
     }
-    if (chat_channel_kind(ch) != CHAT_KIND_PUBLIC) {
-        chat_session_error(s, "forbidden", "that channel is private: ask a member to invite you",
-                           e->id);
+    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_JOIN, ch, NULL,
+                          "that channel is private: ask a member to invite you"))
         return;
-    }
     chat_channel_user_add(ch, chat_session_name(s));
     if (!submit(s, e, CH_JOIN, ch, chat_session_name(s), STORE_MEMBER_ADD))
         chat_channel_user_remove(ch, chat_session_name(s));
@@ -456,6 +485,8 @@ void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
                            e->id);
         return;
     }
+    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it"))
+        return;
     chat_channel_user_remove(ch, chat_session_name(s));
     if (!submit(s, e, CH_LEAVE, ch, chat_session_name(s), STORE_MEMBER_REMOVE))
         chat_channel_user_add(ch, chat_session_name(s));
@@ -464,18 +495,21 @@ void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
 void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
 {
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, true);
-    const char *user = ch ? str_field(s, e, "user", false) : NULL;
-    if (!user)
+    if (!ch)
         return;
     if (chat_channel_kind(ch) == CHAT_KIND_DM) {
         chat_session_error(s, "forbidden", "a direct message keeps its members: open another",
                            e->id);
         return;
     }
-    if (!chat_name_valid(user, strlen(user), chat_hub_config(chat_session_hub(s))->max_name)) {
-        chat_session_error(s, "bad_name", "that is not a valid user name", e->id);
+    const auth_user_t *u = user_field(s, e, "user");
+    auth_target_t t = {.other = u ? u->role : AUTH_GUEST};
+    if (!u ||
+        !chat_session_may(s, e, AUTH_ACT_CHANNEL_INVITE, ch, &t,
+                          u->role == AUTH_GUEST ? "guests cannot be added to private channels"
+                                                : "you cannot invite people into this channel"))
         return;
-    }
+    const char *user = u->name;
     if (chat_channel_has_user(ch, user)) {
         reply(s, named_frame("invited", ch, user, e->id));
         return;
@@ -495,6 +529,9 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
         chat_session_error(s, "forbidden", "direct messages have no topic", e->id);
         return;
     }
+    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_TOPIC, ch, NULL,
+                          "you cannot set this channel's topic"))
+        return;
     if (!chat_hub_available(chat_session_hub(s))) {
         refuse(s, e->id);
         return;
@@ -539,10 +576,13 @@ static int by_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* payload.users plus the caller, distinct and sorted, into names (CHAT_DM_MAX); 0 after
- * answering when they are not a valid direct message. */
+/* payload.users plus the caller, distinct and sorted, into names (CHAT_DM_MAX): each the
+ * name of the user holding the name given (in any canonical form); 0 after answering when
+ * they are not a valid direct message or the caller may not open it. */
 static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *names[])
 {
+    auth_t *a = chat_hub_auth(chat_session_hub(s));
+    auth_target_t t = {.other = AUTH_OWNER};
     json_t *users = e->payload ? json_object_get(e->payload, "users") : NULL;
     size_t n = json_array_size(users), k = 0;
     if (!json_is_array(users) || n == 0 || n >= CHAT_DM_MAX) {
@@ -556,12 +596,14 @@ static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *nam
             chat_session_error(s, "bad_payload", "users are names (strings)", e->id);
             return 0;
         }
-        const char *u = json_string_value(v);
-        if (!chat_name_valid(u, json_string_length(v),
-                             chat_hub_config(chat_session_hub(s))->max_name)) {
-            chat_session_error(s, "bad_name", "that is not a valid user name", e->id);
+        const auth_user_t *au = auth_user_named(a, json_string_value(v), json_string_length(v));
+        if (!au || au->state != AUTH_ACTIVE) {
+            chat_session_error(s, "no_such_user", "no such user", e->id);
             return 0;
         }
+        if (au->role < t.other)
+            t.other = au->role;
+        const char *u = au->name;
         bool dup = false;
         for (size_t j = 0; j < k; j++)
             dup = dup || strcmp(names[j], u) == 0;
@@ -572,6 +614,10 @@ static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *nam
         chat_session_error(s, "bad_payload", "a direct message needs someone else", e->id);
         return 0;
     }
+    if (!chat_session_may(s, e, AUTH_ACT_DM_OPEN, NULL, &t,
+                          t.other == AUTH_GUEST ? "guests cannot be in direct messages"
+                                                : "guests cannot open direct messages"))
+        return 0;
     qsort(names, k, sizeof(*names), by_str);
     return k;
 }
@@ -627,4 +673,29 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     }
     /* The caller's own membership last: its commit answers everyone. */
     submit(s, e, CH_DM, ch, chat_session_name(s), STORE_MEMBER_ADD);
+}
+
+/* channel_kick: a member removed by the channel's manager (its creator, for a private
+ * channel) or a moderator; auth_can decides which. */
+void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
+{
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, false);
+    const auth_user_t *u = ch ? user_field(s, e, "user") : NULL;
+    if (!u)
+        return;
+    auth_target_t t = {.other = u->role};
+    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_KICK, ch, &t,
+                          "you cannot remove people from this channel"))
+        return;
+    if (!chat_channel_has_user(ch, u->name)) {
+        chat_session_error(s, "no_such_user", "that user is not in the channel", e->id);
+        return;
+    }
+    if (!chat_hub_available(chat_session_hub(s))) {
+        refuse(s, e->id);
+        return;
+    }
+    chat_channel_user_remove(ch, u->name);
+    if (!submit(s, e, CH_KICK, ch, u->name, STORE_MEMBER_REMOVE))
+        chat_channel_user_add(ch, u->name);
 }

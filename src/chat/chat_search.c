@@ -141,6 +141,9 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
     }
     if (pq.channel[0]) {
         chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), pq.channel);
+        /* A channel the user may not see is one that does not exist. */
+        if (ch && chat_session_can(s, AUTH_ACT_SEE, ch, NULL) != AUTH_ALLOW)
+            ch = NULL;
         if (!ch || !chat_channel_has_user(ch, chat_session_name(s))) {
             chat_search_query_deinit(&pq);
             chat_session_error(s, ch ? "forbidden" : "no_such_channel",

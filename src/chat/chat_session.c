@@ -22,6 +22,9 @@ struct chat_session {
     void *conn; /* NULL once ended */
     char *name;
     chat_presence_t *pres;
+    const auth_user_t *user; /* NULL until known, and for line mode */
+    uint64_t sid;            /* the auth session signed in with, 0 for none */
+    chat_creds_t *creds;     /* what the upgrade said, until the join used it */
     chat_link_t *links;
     struct chat_resume *resume;
     struct chat_join *join;
@@ -57,6 +60,7 @@ void chat_session_unref(chat_session_t *s)
     if (--s->refs > 0)
         return;
     free(s->name);
+    free(s->creds);
     free(s);
 }
 
@@ -71,6 +75,8 @@ void chat_session_end(chat_session_t *s, bool announce)
     s->conn = NULL;
     if (s->pres && chat_presence_remove(chat_hub_presence(h), s->pres) && announce)
         chat_hub_announce(h, chat_hub_general(h), s->name, false, NULL);
+    if (s->pres && s->user)
+        auth_user_online(chat_hub_auth(h), s->user, false);
     s->pres = NULL;
 }
 
@@ -104,11 +110,44 @@ chat_presence_t *chat_session_presence(const chat_session_t *s)
     return s->pres;
 }
 
-void chat_session_set_user(chat_session_t *s, const char *name, chat_presence_t *p)
+void chat_session_set_user(chat_session_t *s, const char *name, chat_presence_t *p,
+                           const auth_user_t *user, uint64_t sid)
 {
     free(s->name);
     s->name = xstrdup(name);
     s->pres = p;
+    s->user = user;
+    s->sid = sid;
+    if (p && user)
+        auth_user_online(chat_hub_auth(s->hub), user, true);
+}
+
+/* A line-mode socket writes under whatever free name each line gives: a guest at most. */
+static const auth_user_t line_guest = {.name = "anonymous", .display = "", .role = AUTH_GUEST};
+
+const auth_user_t *chat_session_user(const chat_session_t *s)
+{
+    return s->user ? s->user : &line_guest;
+}
+
+uint64_t chat_session_sid(const chat_session_t *s)
+{
+    return s->sid;
+}
+
+const chat_creds_t *chat_session_creds(const chat_session_t *s)
+{
+    return s->creds;
+}
+
+void chat_session_set_creds(chat_session_t *s, const chat_creds_t *creds)
+{
+    free(s->creds);
+    s->creds = NULL;
+    if (creds) {
+        s->creds = xmalloc(sizeof(*s->creds));
+        *s->creds = *creds;
+    }
 }
 
 bool chat_session_joined(const chat_session_t *s)
@@ -236,11 +275,14 @@ void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reaso
         chat_hub_transport(s->hub)->close(s->conn, code, reason);
 }
 
-/* Token bucket: cfg.rate per second, up to cfg.burst. */
+/* Token bucket: cfg.rate per second, up to cfg.burst; the user's, shared by every
+ * connection of theirs, so that opening more sockets buys no more messages. */
 bool chat_session_take_token(chat_session_t *s)
 {
     uint64_t now = clock_mono_ms();
     const chat_config_t *cfg = chat_hub_config(s->hub);
+    if (s->pres)
+        return chat_presence_take_token(s->pres, cfg->rate, cfg->burst, now);
     s->tokens += (double)(now - s->bucket_ms) * cfg->rate / 1000.0;
     if (s->tokens > cfg->burst)
         s->tokens = cfg->burst;
@@ -323,7 +365,8 @@ chat_channel_t *chat_session_channel_field(chat_session_t *s, const json_env_t *
         return NULL;
     }
     chat_channel_t *ch = chat_hub_channel(s->hub, json_string_value(c));
-    if (!ch || chat_channel_unstored(ch)) {
+    if (!ch || chat_channel_unstored(ch) ||
+        chat_session_can(s, AUTH_ACT_SEE, ch, NULL) != AUTH_ALLOW) {
         chat_session_error(s, "no_such_channel", "no such channel", e->id);
         return NULL;
     }
@@ -334,45 +377,39 @@ chat_channel_t *chat_session_channel_field(chat_session_t *s, const json_env_t *
     return ch;
 }
 
-/* Unicode white space (and the invisible spaces people paste), which a name may not start
- * or end with: a name that looks like another is an impersonation. */
-static bool is_space(uint32_t cp)
+static auth_chan_t chan_kind(const chat_channel_t *ch)
 {
-    return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
-           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
-           cp == 0xfeff;
-}
-
-/* The code point starting at p (valid UTF-8 assumed). */
-static uint32_t decode_at(const uint8_t *p)
-{
-    if (p[0] < 0x80)
-        return p[0];
-    if (p[0] < 0xe0)
-        return (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
-    if (p[0] < 0xf0)
-        return (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-    return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
-           (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-}
-
-bool chat_name_valid(const char *name, size_t len, size_t max)
-{
-    if (len == 0 || len > CHAT_NAME_BYTES || !utf8_valid((const uint8_t *)name, len))
-        return false;
-    size_t n = utf8_count((const uint8_t *)name, len);
-    if (n < 1 || n > max)
-        return false;
-    const uint8_t *p = (const uint8_t *)name;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < 0x20 || p[i] == 0x7f)
-            return false;
-        /* C1 controls U+0080-U+009F are encoded C2 80 - C2 9F. */
-        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
-            return false;
+    if (chat_channel_is_general(ch))
+        return AUTH_CH_GENERAL;
+    switch (chat_channel_kind(ch)) {
+    case CHAT_KIND_PRIVATE:
+        return AUTH_CH_PRIVATE;
+    case CHAT_KIND_DM:
+        return AUTH_CH_DM;
+    default:
+        return AUTH_CH_PUBLIC;
     }
-    size_t last = len - 1;
-    while (last > 0 && (p[last] & 0xc0) == 0x80)
-        last--;
-    return !is_space(decode_at(p)) && !is_space(decode_at(p + last));
+}
+
+auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
+                                const chat_channel_t *ch, const auth_target_t *t)
+{
+    auth_target_t f = t ? *t : (auth_target_t){0};
+    if (ch) {
+        f.kind = chan_kind(ch);
+        f.member = f.kind == AUTH_CH_GENERAL || (s->name && chat_channel_has_user(ch, s->name));
+        f.creator = s->name && strcmp(chat_channel_row(ch).created_by, s->name) == 0;
+    }
+    return auth_can(chat_session_user(s), act, &f);
+}
+
+bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
+                      const chat_channel_t *ch, const auth_target_t *t, const char *msg)
+{
+    auth_verdict_t v = chat_session_can(s, act, ch, t);
+    if (v == AUTH_HIDDEN)
+        chat_session_error(s, "no_such_channel", "no such channel", e->id);
+    else if (v != AUTH_ALLOW)
+        chat_session_error(s, "forbidden", msg, e->id);
+    return v == AUTH_ALLOW;
 }

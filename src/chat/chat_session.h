@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "base/blob.h"
+#include "auth/auth.h"
+#include "auth/auth_policy.h"
 #include "base/buf.h"
 #include "chat/chat_defs.h"
 #include "chat/chat_hub.h"
@@ -42,8 +44,17 @@ void chat_session_set_mode(chat_session_t *s, chat_mode_t mode);
 /* The user's name, NULL until known. */
 const char *chat_session_name(const chat_session_t *s);
 chat_presence_t *chat_session_presence(const chat_session_t *s);
-/* Takes the user's identity (name copied; p from chat_presence_add). */
-void chat_session_set_user(chat_session_t *s, const char *name, chat_presence_t *p);
+/* Takes the user's identity (name copied; p from chat_presence_add). user: who it is (NULL
+ * for a line-mode socket, whose lines each name their own writer); sid: the auth session
+ * it signed in with (0: none), whose revocation closes it. */
+void chat_session_set_user(chat_session_t *s, const char *name, chat_presence_t *p,
+                           const auth_user_t *user, uint64_t sid);
+/* The user (the line-mode pseudo-guest for a line-mode socket) and the auth session. */
+const auth_user_t *chat_session_user(const chat_session_t *s);
+uint64_t chat_session_sid(const chat_session_t *s);
+/* What the upgrade said (NULL when it said nothing): kept until the join has used it. */
+const chat_creds_t *chat_session_creds(const chat_session_t *s);
+void chat_session_set_creds(chat_session_t *s, const chat_creds_t *creds); /* copied; NULL frees */
 /* A JSON session that completed its join: it is one of the user's sessions. */
 bool chat_session_joined(const chat_session_t *s);
 void chat_session_set_joined(chat_session_t *s);
@@ -68,7 +79,19 @@ void chat_session_error(chat_session_t *s, const char *code, const char *msg, co
 /* Closes the connection with a WebSocket close code. */
 void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reason);
 
-/* Takes one event from the rate limit; false when the sender is over it. */
+/* The one check (auth_policy.h) for this session's user doing act, on ch when it is a
+ * channel action (NULL otherwise). t (NULL: none) carries the other facts; the channel's
+ * are filled in here: its kind, whether the user is in it (stored membership), whether
+ * the user created it. */
+auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
+                                const chat_channel_t *ch, const auth_target_t *t);
+/* chat_session_can, answering the refusal itself (`no_such_channel` for a channel the user
+ * may not see, else `forbidden` with msg) for request e. True when allowed. */
+bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
+                      const chat_channel_t *ch, const auth_target_t *t, const char *msg);
+
+/* Takes one event from the rate limit (one bucket per user online, across their
+ * connections; per connection for line mode); false when the sender is over it. */
 bool chat_session_take_token(chat_session_t *s);
 /* True at most once per typing interval: whether a typing event may go out now. */
 bool chat_session_typing_due(chat_session_t *s);
@@ -83,13 +106,10 @@ void chat_session_set_resume_state(chat_session_t *s, struct chat_resume *r);
 /* payload.text as a message text (1-max_text characters). */
 bool chat_session_text_field(chat_session_t *s, const json_env_t *e, const char **t, size_t *len);
 /* payload[key] as a channel: absent means #general when optional; the session must be in
- * it when must_be_in (else only its existence is checked). NULL after answering. */
+ * it when must_be_in (else only its existence is checked). A channel the user may not see
+ * (auth_can AUTH_ACT_SEE hidden) is answered as one that does not exist. NULL after
+ * answering. */
 chat_channel_t *chat_session_channel_field(chat_session_t *s, const json_env_t *e, const char *key,
                                            bool optional, bool must_be_in);
-
-/* True when name follows the user-name rules (1-max code points and at most
- * CHAT_NAME_BYTES bytes, no control characters, no leading or trailing white space, valid
- * UTF-8). */
-bool chat_name_valid(const char *name, size_t len, size_t max);
 
 #endif

@@ -38,6 +38,10 @@ static const struct {
     [HTTP_HDR_WS_PROTOCOL] = {"sec-websocket-protocol", 22},
     [HTTP_HDR_WS_EXTENSIONS] = {"sec-websocket-extensions", 24},
     [HTTP_HDR_ORIGIN] = {"origin", 6},
+    [HTTP_HDR_COOKIE] = {"cookie", 6},
+    [HTTP_HDR_AUTHORIZATION] = {"authorization", 13},
+    [HTTP_HDR_USER_AGENT] = {"user-agent", 10},
+    [HTTP_HDR_FORWARDED_PROTO] = {"x-forwarded-proto", 17},
 };
 
 /* Appends n bytes and keeps the string NUL-terminated; n == 0 still allocates, which marks
@@ -136,8 +140,9 @@ static int on_header_field_complete(llhttp_t *h)
     http_str_t *s = &p->hdr[p->cur];
     if (s->data && p->cur == HTTP_HDR_HOST)
         return fail(p, 400); /* RFC 9112 3.2: exactly one Host */
-    /* A repeated header continues the same string as a list (RFC 9110 5.3). */
-    if (str_append(s, ", ", s->len ? 2 : 0))
+    /* A repeated header continues the same string as a list (RFC 9110 5.3); cookies are
+     * joined as one Cookie line would hold them (RFC 9113 8.2.3). */
+    if (str_append(s, p->cur == HTTP_HDR_COOKIE ? "; " : ", ", s->len ? 2 : 0))
         return fail(p, 500);
     p->value_start = s->len;
     return 0;
@@ -219,6 +224,10 @@ static void fill_request(http_parser_t *p)
     r->ws_protocol = p->hdr[HTTP_HDR_WS_PROTOCOL].data;
     r->ws_extensions = p->hdr[HTTP_HDR_WS_EXTENSIONS].data;
     r->origin = p->hdr[HTTP_HDR_ORIGIN].data;
+    r->cookie = p->hdr[HTTP_HDR_COOKIE].data;
+    r->authorization = p->hdr[HTTP_HDR_AUTHORIZATION].data;
+    r->user_agent = p->hdr[HTTP_HDR_USER_AGENT].data;
+    r->forwarded_proto = p->hdr[HTTP_HDR_FORWARDED_PROTO].data;
 }
 
 static int on_headers_complete(llhttp_t *h)

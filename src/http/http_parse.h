@@ -46,6 +46,13 @@ typedef struct {
     const char *ws_protocol;   /* Sec-WebSocket-Protocol */
     const char *ws_extensions; /* Sec-WebSocket-Extensions */
     const char *origin;
+    /* Credentials and facts about the client, for the REST layer and the upgrade. Cookie
+     * lines are joined with "; " (RFC 9113 8.2.3), not ", ", so the list stays one cookie
+     * string (RFC 6265 5.4). */
+    const char *cookie;
+    const char *authorization;
+    const char *user_agent;
+    const char *forwarded_proto; /* X-Forwarded-Proto, as a reverse proxy sets it */
     /* The body's bytes when it was kept and is not empty, followed by a NUL that body_len
      * does not count (a convenience for text bodies; the body itself may hold NULs); NULL
      * when the request has no body or it was declined. Copied once, from the fed bytes. */
@@ -69,6 +76,10 @@ enum {
     HTTP_HDR_WS_PROTOCOL,
     HTTP_HDR_WS_EXTENSIONS,
     HTTP_HDR_ORIGIN,
+    HTTP_HDR_COOKIE,
+    HTTP_HDR_AUTHORIZATION,
+    HTTP_HDR_USER_AGENT,
+    HTTP_HDR_FORWARDED_PROTO,
     HTTP_HDR_COUNT
 };
 

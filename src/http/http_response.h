@@ -17,8 +17,8 @@
 #include <stdint.h>
 
 /* Reason phrase for status ("Not Found"), "" for a code not in the table (the reason phrase
- * may be empty, RFC 9112 4). Static string; never NULL. Knows at least 101, 200, 204, 301,
- * 304, 400, 403, 404, 405, 408, 413, 426, 431, 500, 501, 503, 505. */
+ * may be empty, RFC 9112 4). Static string; never NULL. Knows at least 101, 200, 201, 204,
+ * 301, 304, 400, 401, 403, 404, 405, 408, 409, 413, 426, 429, 431, 500, 501, 503, 505. */
 const char *http_status_text(int status);
 
 /* Status line and headers up to and including the blank line, for a body of content_length

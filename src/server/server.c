@@ -1,10 +1,19 @@
 /* server - HTTP routes, the WebSocket upgrade, the frame driver and the chat transport.
  *
  * Requests are answered by the handlers of a route table (http_router) built at start:
- * the echo route when configured, /ws and /ws/{client_id}, /healthz, /metrics and the
- * embedded web client's files. Anything else is 404, or 405 with the Allow the table gives.
- * No route reads a body yet: the parser's keep-body callback asks the table, so bodies are
- * read through and dropped, costing no memory.
+ * the echo route when configured, /ws and /ws/{client_id}, /api and everything under it,
+ * /healthz, /metrics and the embedded web client's files. Anything else is 404, or 405 with
+ * the Allow the table gives. Only /api routes read a body: the parser's keep-body callback
+ * asks the table, so other bodies are read through and dropped, costing no memory.
+ *
+ * An /api request is answered asynchronously (server_chat_t request: the REST layer runs on
+ * the hub's loop and waits for password hashing and the store). While it is in flight the
+ * connection reads nothing more and parses nothing more; bytes of pipelined requests that
+ * already arrived are copied aside (`held`: the receive buffer is the loop's), and once the
+ * answer is queued they are parsed and reading resumes, so answers keep request order. The
+ * wait (api_wait_t) belongs to the answer, not to the connection: a connection that closes
+ * first only unlinks itself, and the answer, whenever it comes, frees the wait and drops
+ * its bytes.
  *
  * Each accepted socket gets an sconn_t, in one of three states:
  *   HTTP     reading requests (keep-alive); the handshake deadline runs from the first byte
@@ -19,10 +28,12 @@
  * from inside a send, so the hub can iterate members while sending. */
 #include "server/server.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_cred.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -70,7 +81,16 @@ struct server {
     uint64_t deflated_frames;
 };
 
+typedef struct sconn sconn_t;
+
+/* An /api request of c whose answer is to come: freed by the answer (api_answered), never
+ * by the connection, which sets c NULL if it closes first. */
 typedef struct {
+    sconn_t *c;
+    bool keep_alive;
+} api_wait_t;
+
+struct sconn {
     net_conn_t *nc;
     server_t *srv;
     void *session;    /* chat's handle (server_chat_t open), NULL before the upgrade */
@@ -81,9 +101,12 @@ typedef struct {
     bool ping_out;       /* our keep-alive ping awaits its pong */
     bool echo;           /* the conformance echo route: messages come back, no chat */
     bool deflate;        /* permessage-deflate negotiated: compressed frames may go out */
+    bool in_http;        /* on_http is on the stack (an answer given inside it resumes nothing) */
     http_parser_t *http; /* HTTP state only */
     ws_parser_t ws;      /* WS and CLOSING after an upgrade */
-} sconn_t;
+    api_wait_t *wait;    /* the /api request in flight, NULL for none */
+    buf_t held;          /* bytes received after it, parsed once it is answered */
+};
 
 /* ---- output helpers ---- */
 
@@ -336,6 +359,39 @@ static const void *file_lookup(const void *data, const char *path)
     return ui_find(path);
 }
 
+/* The peer's address without its port ("127.0.0.1"), "" when unknown. */
+static void peer_addr(const sconn_t *c, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    out[0] = '\0';
+    if (uv_tcp_getpeername(&c->nc->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        uv_ip4_name((const struct sockaddr_in *)&ss, out, cap);
+    else if (ss.ss_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)&ss, out, cap);
+}
+
+/* What the upgrade says about who connects: the Bearer token, else the session cookie when
+ * the Origin is ours (a cookie a foreign page's socket carried along is no credential: that
+ * connection is a guest's). A token too long to be one is passed as "x", so that chat sees
+ * credentials it will refuse rather than none. */
+static void upgrade_creds(const sconn_t *c, const http_request_t *r, chat_creds_t *cr)
+{
+    *cr = (chat_creds_t){0};
+    size_t len = 0;
+    bool from_cookie = false;
+    const char *t = api_cred_token(r->authorization, r->cookie, &len, &from_cookie);
+    if (t && from_cookie && !api_cred_origin_allowed(r->origin, r->host, c->srv->cfg.origins))
+        t = NULL;
+    if (t && len > 0 && len < sizeof(cr->token))
+        memcpy(cr->token, t, len);
+    else if (t)
+        cr->token[0] = 'x';
+    peer_addr(c, cr->addr, sizeof(cr->addr));
+}
+
 /* Validates the RFC 6455 4.2.1 handshake; answers the failure itself. */
 static bool handshake_ok(sconn_t *c, const http_request_t *r)
 {
@@ -370,6 +426,8 @@ static bool handshake_ok(sconn_t *c, const http_request_t *r)
  * in) is released here: client_id must not point into it. */
 static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *client_id)
 {
+    chat_creds_t creds;
+    upgrade_creds(c, r, &creds);
     char accept[WS_ACCEPT_SIZE];
     ws_handshake_accept(r->ws_key, strlen(r->ws_key), accept);
     bool v1 =
@@ -409,7 +467,7 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     if (mode == CHAT_MODE_AUTO && v1)
         mode = CHAT_MODE_JSON;
     server_chat_t *chat = &c->srv->chat;
-    c->session = chat->open(chat->ctx, c, (chat_mode_t)mode, client_id);
+    c->session = chat->open(chat->ctx, c, (chat_mode_t)mode, client_id, &creds);
 }
 
 /* The conformance echo route: any method reaches the handshake, which refuses all but GET. */
@@ -442,6 +500,59 @@ static void serve_ws(void *ctx, const http_request_t *r, const http_match_t *mat
         upgrade(c, r, mode, id);
 }
 
+/* ---- /api ---- */
+
+static void resume(sconn_t *c);
+
+/* The answer to c's /api request (see the top of this file). */
+static void api_answered(void *ctx, blob_t *response)
+{
+    api_wait_t *w = ctx;
+    sconn_t *c = w->c;
+    bool keep = w->keep_alive;
+    free(w);
+    if (!c)
+        return; /* the connection went first: the answer is dropped */
+    c->wait = NULL;
+    if (response)
+        net_conn_send_control(c->nc, response);
+    if (!response || !keep || atomic_load(&c->srv->shared->draining)) {
+        c->state = SC_CLOSING;
+        c->mark_ms = clock_mono_ms();
+        net_conn_close_after_flush(c->nc, true);
+    }
+    if (!c->in_http)
+        resume(c);
+}
+
+/* Hands the request to the REST layer through chat's door; the answer comes back to
+ * api_answered, now or later. */
+static void serve_api(void *ctx, const http_request_t *r, const http_match_t *match)
+{
+    (void)match;
+    sconn_t *c = ctx;
+    char addr[64];
+    peer_addr(c, addr, sizeof(addr));
+    api_request_t q = {
+        .method = r->method,
+        .path = r->path,
+        .body = r->body,
+        .body_len = r->body ? (size_t)r->body_len : 0,
+        .host = r->host,
+        .origin = r->origin,
+        .cookie = r->cookie,
+        .authorization = r->authorization,
+        .user_agent = r->user_agent,
+        .forwarded_proto = r->forwarded_proto,
+        .addr = addr,
+        .keep_alive = keep_alive(c, r),
+    };
+    api_wait_t *w = xmalloc(sizeof(*w));
+    *w = (api_wait_t){c, q.keep_alive};
+    c->wait = w;
+    c->srv->chat.request(c->srv->chat.ctx, &q, api_answered, w);
+}
+
 /* The table every request goes through; see the top of this file. */
 static int add_routes(server_t *s)
 {
@@ -449,6 +560,12 @@ static int add_routes(server_t *s)
     const http_route_t routes[] = {
         {.path = "/ws", .methods = any, .handler = serve_ws},
         {.path = "/ws/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_ws},
+        /* The REST layer answers every method itself (404 and 405 of its own table). */
+        {.path = "/api", .methods = any, .flags = HTTP_ROUTE_BODY, .handler = serve_api},
+        {.path = "/api/",
+         .methods = any,
+         .flags = HTTP_ROUTE_PREFIX | HTTP_ROUTE_BODY,
+         .handler = serve_api},
         {.path = "/healthz", .methods = get, .handler = serve_healthz},
         {.path = "/metrics", .methods = get, .handler = serve_metrics},
         {.lookup = file_lookup, .methods = get, .handler = serve_file},
@@ -490,8 +607,17 @@ static void handle_request(sconn_t *c, const http_request_t *r)
     }
 }
 
+/* An /api request is in flight: read nothing more, and keep what already came after it. */
+static void hold(sconn_t *c, const uint8_t *data, size_t len)
+{
+    net_conn_read(c->nc, false);
+    if (len)
+        buf_append(&c->held, data, len);
+}
+
 static void on_http(sconn_t *c, uint8_t *data, size_t len)
 {
+    c->in_http = true;
     while (c->state == SC_HTTP) {
         http_request_t *req = NULL;
         int status = 0;
@@ -500,10 +626,10 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
             char body[64];
             snprintf(body, sizeof(body), "{\"error\":\"%s\"}", http_status_text(status));
             respond_json(c, status, body, false, NULL);
-            return;
+            break;
         }
         if (!req)
-            return;
+            break;
         data += n;
         len -= (size_t)n;
         handle_request(c, req);
@@ -512,13 +638,33 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
              * chat may already have closed the session (a name taken): state is not enough. */
             if (len)
                 on_ws(c, data, len);
-            return;
+            break;
         }
+        /* The request is released; an /api request still in flight copied what it needs. */
         http_parser_next(c->http);
         c->mark_ms = clock_mono_ms();
+        if (c->wait) {
+            hold(c, data, len);
+            break;
+        }
         if (len == 0)
-            return;
+            break;
     }
+    c->in_http = false;
+}
+
+/* After an /api answer: the held bytes (the next requests), then reading again. */
+static void resume(sconn_t *c)
+{
+    c->mark_ms = clock_mono_ms();
+    if (c->held.len && c->state == SC_HTTP) {
+        buf_t held = c->held;
+        c->held = (buf_t)BUF_INIT;
+        on_http(c, (uint8_t *)held.data, held.len);
+        buf_deinit(&held);
+    }
+    if (!c->wait)
+        net_conn_read(c->nc, true);
 }
 
 /* ---- WebSocket ---- */
@@ -624,6 +770,9 @@ static void on_data(net_conn_t *nc, uint8_t *data, size_t len)
 static void on_close(net_conn_t *nc)
 {
     sconn_t *c = nc->data;
+    if (c->wait)
+        c->wait->c = NULL; /* its answer will find no connection and drop itself */
+    buf_deinit(&c->held);
     if (c->session)
         c->srv->chat.closed(c->srv->chat.ctx, c->session);
     if (c->upgraded) {
@@ -643,7 +792,8 @@ static void on_tick(net_conn_t *nc, uint64_t now)
     sconn_t *c = nc->data;
     const server_config_t *cfg = &c->srv->cfg;
     uint64_t age = now - c->mark_ms;
-    if (c->state == SC_HTTP && age > cfg->handshake_timeout_ms) {
+    /* An /api request in flight is not the client's delay: its time starts at the answer. */
+    if (c->state == SC_HTTP && !c->wait && age > cfg->handshake_timeout_ms) {
         net_conn_close(nc);
     } else if (c->state == SC_CLOSING && age > CLOSE_GRACE_MS) {
         net_conn_close(nc);

@@ -1,6 +1,7 @@
 /* server - the connection driver: walks each connection from HTTP through the WebSocket
  * upgrade to chat, the one module that knows net, http and ws together (DESIGN.md). It routes
- * the plain HTTP requests (web client, /healthz, /metrics) through an http_router, performs
+ * the plain HTTP requests (web client, /healthz, /metrics, and /api handed to the REST
+ * layer through chat's door) through an http_router, performs
  * the RFC 6455 handshake, drives the frame parser, enforces timeouts from the sweep, and is
  * the transport of chat's sessions on its connections (sending frames, closing with a code,
  * closing slow consumers with 1013).
@@ -38,6 +39,9 @@ typedef struct {
     unsigned idle_timeout_ms;
     const char *echo_path; /* "" or NULL: no echo route (conformance suites only) */
     bool deflate;          /* offer permessage-deflate (RFC 7692) */
+    /* --origins: Origins allowed besides the request's own host (api_cred.h), for the
+     * session cookie of an upgrade; comma-separated, NULL or "" for none. Borrowed. */
+    const char *origins;
     /* Set by whoever runs several servers in one process; NULL/0 for a lone server. */
     server_shared_t *shared; /* NULL: the server keeps its own */
     uint8_t reuseport;       /* net_config_t's: 1 first listener of the group, 2 the others */

@@ -4,10 +4,18 @@
 
 #include "ws/ws_frame.h"
 
-static void *direct_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id)
+static void *direct_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id,
+                         const chat_creds_t *creds)
 {
     server_direct_t *d = ctx;
-    return chat_open(d->hub, conn, mode, client_id);
+    return chat_open(d->hub, conn, mode, client_id, creds);
+}
+
+/* The answer comes on this same loop, as the driver asks: done goes to the api as is. */
+static void direct_request(void *ctx, const api_request_t *req, api_answer_cb done, void *done_ctx)
+{
+    server_direct_t *d = ctx;
+    api_handle(d->api, req, done, done_ctx);
 }
 
 static void direct_message(void *ctx, void *session, int opcode, const uint8_t *data, size_t len)
@@ -44,6 +52,11 @@ static void direct_metrics(void *ctx, server_metrics_t *m)
 
 server_chat_t server_direct_chat(server_direct_t *d)
 {
-    return (server_chat_t){
-        d, direct_open, direct_message, direct_drained, direct_closed, direct_metrics};
+    return (server_chat_t){.ctx = d,
+                           .open = direct_open,
+                           .message = direct_message,
+                           .drained = direct_drained,
+                           .closed = direct_closed,
+                           .request = direct_request,
+                           .metrics = direct_metrics};
 }

@@ -4,13 +4,21 @@
  * Thread ownership: a link's conn, paused and paused_next belong to its connection loop;
  * session, posted and hub_closed to the hub; applied, queued and inbound are atomics written
  * by one side and read by the other. A worker's `running` and the hub's handles belong to the
- * hub; the snapshots are under `lock`. */
+ * hub; the snapshots are under `lock`.
+ *
+ * An /api request crosses up as a copy (api_request_dup) with its trip (api_trip_t: the
+ * driver's done and done_ctx), is handled by the api on the hub, and its answer crosses
+ * down as one blob reference in the same trip, which the connection loop hands to done and
+ * frees. A trip whose loop is gone is released on the hub (done with NULL, after the
+ * thread was joined); a request reaching a stopping hub is answered 503 without the api. */
 #include "server/server_loops.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "chat/chat.h"
@@ -24,6 +32,7 @@ enum {
     UP_DRAINED,
     UP_CLOSED,
     UP_GONE,
+    UP_API,
     /* down: hub -> connection loop */
     DOWN_SEND,
     DOWN_BULK,
@@ -33,10 +42,24 @@ enum {
     DOWN_FREE,
     DOWN_DRAIN,
     DOWN_STOP,
+    DOWN_API,
 };
 
 typedef struct link link_t;
 typedef struct worker worker_t;
+
+/* What open carries up: the route's client id and the upgrade's credentials. */
+typedef struct {
+    chat_creds_t creds;
+    char client_id[48];
+} open_info_t;
+
+/* One /api request's round trip: the driver's callback, called on the connection loop. */
+typedef struct {
+    worker_t *w;
+    api_answer_cb done;
+    void *done_ctx;
+} api_trip_t;
 
 struct link {
     worker_t *w;
@@ -67,6 +90,7 @@ struct worker {
 struct server_loops {
     uv_loop_t *loop;
     chat_hub_t *hub;
+    api_t *api;
     store_t *store;
     server_config_t cfg;
     server_shared_t shared;
@@ -94,15 +118,24 @@ static void release_down(net_mail_t *m)
     case DOWN_FREE:
         free(m->a);
         break;
+    case DOWN_API: {
+        /* The connection loop has ended (its thread joined): only the wait is released. */
+        api_trip_t *t = m->a;
+        t->done(t->done_ctx, NULL);
+        free(t);
+        blob_unref(m->b);
+        break;
+    }
     default:
         break;
     }
 }
 
-/* Posts to a connection loop; once its thread is joined, the item is released here. */
-static void down(worker_t *w, uint8_t type, link_t *l, void *b, uint16_t code)
+/* Posts to a connection loop; once its thread is joined, the item is released here. a is
+ * the link (or the trip of DOWN_API). */
+static void down(worker_t *w, uint8_t type, void *a, void *b, uint16_t code)
 {
-    net_mail_t m = {type, code, l, b, 0};
+    net_mail_t m = {type, code, a, b, 0};
     if (w->running)
         net_mailbox_put(&w->down, &m);
     else
@@ -179,6 +212,27 @@ static void worker_gone(worker_t *w)
         uv_close((uv_handle_t *)&r->turn, NULL);
 }
 
+/* The api's answer, on the hub: down to the connection loop that asked. */
+static void hub_answered(void *ctx, blob_t *response)
+{
+    api_trip_t *t = ctx;
+    down(t->w, DOWN_API, t, blob_ref(response), 0);
+}
+
+/* An /api request on the hub; req is freed here, once the api has taken it. */
+static void hub_request(server_loops_t *r, api_trip_t *t, api_request_t *req)
+{
+    if (r->stopping) {
+        /* The store is closing: nothing may start that would write to it. */
+        blob_t *b = api_response_error(503, "unavailable", "the server is stopping", false);
+        hub_answered(t, b);
+        blob_unref(b);
+    } else {
+        api_handle(r->api, req, hub_answered, t);
+    }
+    free(req);
+}
+
 static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
 {
     worker_t *w = mb->data;
@@ -187,11 +241,16 @@ static void on_up(net_mailbox_t *mb, net_mail_t *items, size_t n)
         net_mail_t *m = &items[i];
         link_t *l = m->a;
         switch (m->type) {
-        case UP_OPEN:
+        case UP_OPEN: {
             /* A stopping hub opens nothing: the store is closing. */
+            open_info_t *o = m->b;
             if (!r->stopping)
-                l->session = chat_open(r->hub, l, (chat_mode_t)m->code, m->b ? m->b : "");
-            free(m->b);
+                l->session = chat_open(r->hub, l, (chat_mode_t)m->code, o->client_id, &o->creds);
+            free(o);
+            break;
+        }
+        case UP_API:
+            hub_request(r, m->a, m->b);
             break;
         case UP_MESSAGE:
             atomic_fetch_sub_explicit(&l->inbound, m->n, memory_order_relaxed);
@@ -251,14 +310,29 @@ static void up(worker_t *w, uint8_t type, link_t *l, void *b, size_t n, uint16_t
     net_mailbox_put(&w->up, &m);
 }
 
-static void *loop_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id)
+static void *loop_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id,
+                       const chat_creds_t *creds)
 {
     worker_t *w = ctx;
     link_t *l = xcalloc(1, sizeof(*l));
     l->w = w;
     l->conn = conn;
-    up(w, UP_OPEN, l, client_id && client_id[0] ? xstrdup(client_id) : NULL, 0, (uint16_t)mode);
+    open_info_t *o = xcalloc(1, sizeof(*o));
+    if (creds)
+        o->creds = *creds;
+    snprintf(o->client_id, sizeof(o->client_id), "%s", client_id ? client_id : "");
+    up(w, UP_OPEN, l, o, 0, (uint16_t)mode);
     return l;
+}
+
+/* The request is copied whole: the parser releases it as soon as this returns. */
+static void loop_request(void *ctx, const api_request_t *req, api_answer_cb done, void *done_ctx)
+{
+    worker_t *w = ctx;
+    api_trip_t *t = xmalloc(sizeof(*t));
+    *t = (api_trip_t){w, done, done_ctx};
+    net_mail_t m = {UP_API, 0, t, api_request_dup(req), 0};
+    net_mailbox_put(&w->up, &m);
 }
 
 /* The data is copied: the frame parser's buffer is reused as soon as this returns. */
@@ -362,6 +436,13 @@ static void on_down(net_mailbox_t *mb, net_mail_t *items, size_t n)
             worker_stop(w);
             /* Later items are taken by the hub once this thread is joined. */
             return;
+        case DOWN_API: {
+            api_trip_t *t = m->a;
+            t->done(t->done_ctx, m->b);
+            blob_unref(m->b);
+            free(t);
+            break;
+        }
         }
     }
 }
@@ -432,7 +513,13 @@ static int worker_init(server_loops_t *r, worker_t *w, unsigned idx)
     cfg.shared = &r->shared;
     cfg.reuseport = idx == 0 ? 1 : 2;
     cfg.port = idx == 0 ? r->cfg.port : r->port;
-    server_chat_t chat = {w, loop_open, loop_message, loop_drained, loop_closed, loop_metrics};
+    server_chat_t chat = {.ctx = w,
+                          .open = loop_open,
+                          .message = loop_message,
+                          .drained = loop_drained,
+                          .closed = loop_closed,
+                          .request = loop_request,
+                          .metrics = loop_metrics};
     w->srv = server_start(&w->loop, &cfg, &chat);
     if (!w->srv) {
         uv_run(&w->loop, UV_RUN_DEFAULT); /* lets the listener's close finish */
@@ -450,13 +537,14 @@ static int worker_init(server_loops_t *r, worker_t *w, unsigned idx)
 }
 
 server_loops_t *server_loops_start(uv_loop_t *hub_loop, const server_config_t *cfg, chat_hub_t *hub,
-                                   store_t *store, unsigned threads)
+                                   api_t *api, store_t *store, unsigned threads)
 {
     if (threads > SERVER_LOOPS_MAX)
         threads = SERVER_LOOPS_MAX;
     server_loops_t *r = xcalloc(1, sizeof(*r));
     r->loop = hub_loop;
     r->hub = hub;
+    r->api = api;
     r->store = store;
     r->cfg = *cfg;
     r->n = threads;

@@ -44,7 +44,7 @@ typedef struct store store_t;
 
 /* Status codes, in callbacks and as returns (0: ok). */
 #define STORE_EFAILED (-1)   /* the write was not stored (see Failure), or a query failed */
-#define STORE_ECONFLICT (-2) /* STORE_CHANNEL_CREATE: the name is taken; nothing changed */
+#define STORE_ECONFLICT (-2) /* CHANNEL_CREATE, USER_CREATE, USER_PUT: taken; nothing changed */
 #define STORE_ECLOSED (-3)   /* returned at submission: the store is closing; no callback */
 #define STORE_EINVAL (-4)    /* returned at submission: a malformed argument; no callback */
 
@@ -73,6 +73,9 @@ typedef struct {
     /* The client's key for exactly-once retries: append: NULL or "" for none, else 1 to
      * STORE_CID_MAX bytes of A-Za-z0-9_- (store_cid_valid). Queries: "" when none. */
     const char *cid;
+    /* The author wrote as a guest (not an account): kept with the row, so the mark stays
+     * true after the guest's name lapses or is registered by someone else. */
+    bool guest;
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
@@ -162,11 +165,17 @@ typedef enum {
     STORE_USER_CREATE,     /* insert row u; STORE_ECONFLICT when its id or its canon is taken
                               (nothing changed; the transaction goes on) */
     STORE_USER_PUT,        /* update every field of row u.id but id (no-op if absent);
-                              STORE_ECONFLICT when its new canon is another row's */
+                              STORE_ECONFLICT when row u.id exists and its new canon is another
+                              row's (nothing changed; the transaction goes on) */
     STORE_SESSION_PUT,     /* insert or replace row sess (by id) */
     STORE_SESSION_DELETE,  /* delete session sess.id (no-op if absent) */
     STORE_SESSIONS_REVOKE, /* delete every session of user_id except sess.id (0: all) */
     STORE_INVITE_PUT,      /* insert or replace row inv (by id) */
+    /* The account kinds (USER_* to INVITE_PUT): a session's or an invite's hash is unique too,
+     * but a PUT with a hash another row holds is a caller's bug, not a conflict: the write
+     * fails (STORE_EFAILED, see Failure) like a seq stored twice. In a store opened with
+     * store_open_opts_t.bump_accounts, every account write not answered STORE_ECONFLICT
+     * also bumps accounts_version, in the same transaction. */
 } store_change_kind_t;
 
 typedef struct {
@@ -245,7 +254,7 @@ typedef struct {
     /* cb fires after the commit (or the failure). STORE_EINVAL: msg->cid is malformed. */
     int (*append)(store_t *s, const store_msg_t *msg, store_append_cb cb, void *ctx);
     int (*query)(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx);
-    /* cb may be NULL. */
+    /* cb may be NULL. STORE_EINVAL: !store_change_valid(c). */
     int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
     /* Synchronous, for start-up: every stored channel, then every membership, read marker,
      * reaction event and mention (store_load_t). Strings are valid only during each call.
@@ -285,7 +294,9 @@ typedef struct {
     int (*load_accounts)(store_t *s, const store_accounts_load_t *cbs, void *ctx);
     /* Synchronous and cheap (one small read on the reading connection): a number that
      * changes whenever another process (the `parley user` command) changed accounts, so
-     * a server re-reads them. 0 or STORE_EFAILED. */
+     * a server re-reads them. It moves only with the writes of a store opened with
+     * bump_accounts (store_open.h), never with a server's own; 0 on a new or migrated
+     * database. 0 or STORE_EFAILED (STORE_ECLOSED after store_close, like last_seq). */
     int (*accounts_version)(store_t *s, uint64_t *out);
 } store_backend_t;
 
@@ -295,6 +306,12 @@ struct store {
 
 /* True for NULL or "" (no key) and for 1 to STORE_CID_MAX bytes of A-Za-z0-9_-. */
 bool store_cid_valid(const char *cid);
+/* What store_change accepts: a known kind; for the account kinds, the row's id in
+ * 1..INT64_MAX (SESSION_DELETE, SESSIONS_REVOKE: sess.id and user_id in 0..INT64_MAX), every
+ * other id field within INT64_MAX, a session's user_id > 0, and every string present but
+ * u.canon and u.pass (which may be NULL). Channel kinds are not checked further. Checked at
+ * submission, so that one caller's malformed row cannot fail a whole group commit. */
+bool store_change_valid(const store_change_t *c);
 
 static inline int store_append(store_t *s, const store_msg_t *m, store_append_cb cb, void *ctx)
 {

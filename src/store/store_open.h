@@ -12,6 +12,10 @@
 /* Options every backend understands. */
 typedef struct {
     bool sync_full; /* durable against power loss (fsync per commit), not only a killed process */
+    /* Every account write (STORE_USER_*, STORE_SESSION_*, STORE_INVITE_PUT) also bumps
+     * store_accounts_version in its transaction: set by the `parley user` command, so that a
+     * running server sees its changes; a server leaves it false. */
+    bool bump_accounts;
 } store_open_opts_t;
 
 /* Opens the store a URL names: "sqlite:PATH" (PATH as given: sqlite:parley.db,

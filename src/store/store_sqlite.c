@@ -4,15 +4,16 @@
  * store_sqlite_read.c and the SQL in store_sqlite_schema.c.
  *
  * A write is one event row plus what it does to the search index and the mentions table, or
- * one change row; a probe bumps the one row of the probe table. Every SQLite error inside a
+ * one change row (an account change: its row, and with bump_accounts the accounts version);
+ * a probe bumps the one row of the probe table. Every SQLite error inside a
  * transaction is logged and returned as STORE_EFAILED; the worker then rolls back and
  * enters the failed state, and nothing here ends the process.
  *
  * Invariants:
  * - `db` and the statements in `st` belong to the writer thread (the opener uses them before
  *   the thread starts, free after it is joined). `rdb`, a second connection, belongs to the
- *   loop thread and serves load and last_seq; in WAL mode it reads the last commit without
- *   waiting for the writer.
+ *   loop thread and serves the loads, last_seq and accounts_version; in WAL mode it reads the
+ *   last commit without waiting for the writer.
  * - Statements are reset and their bindings cleared after every use, failed or not, so no
  *   statement holds a lock or points at a caller's string between operations. */
 #include "store/store_sqlite.h"
@@ -149,8 +150,9 @@ static int sq_append(void *impl, const store_msg_t *m)
     store_sqlite_t *s = impl;
     const char *kind = m->kind ? m->kind : "msg";
     sqlite3_stmt *st = s->st[ST_INSERT];
-    int rc = store_sqlite_bind(st, "tuttituut", m->channel, m->seq, m->user, m->text, m->ts, kind,
-                               m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL);
+    int rc = store_sqlite_bind(st, "tuttituuti", m->channel, m->seq, m->user, m->text, m->ts, kind,
+                               m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL,
+                               (int64_t)m->guest);
     if (step(s, st, rc, "insert") < 0)
         return STORE_EFAILED;
     if (strcmp(kind, "msg") == 0) {
@@ -163,6 +165,75 @@ static int sq_append(void *impl, const store_msg_t *m)
         if (mentions_drop(s, m->channel, m->target) < 0 || fts_drop(s, m->channel, m->target) < 0)
             return STORE_EFAILED;
     }
+    return 0;
+}
+
+/* USER_PUT's conflict, asked before the update, so that a taken canon is an answer and not
+ * a failed statement. */
+static int canon_taken(store_sqlite_t *s, const store_user_t *u, bool *taken)
+{
+    sqlite3_stmt *st = s->st[ST_USER_CANON_TAKEN];
+    int rc = store_sqlite_bind(st, "ut", u->id, u->canon);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st); /* inside the write transaction: never busy */
+    if (rc == SQLITE_ROW)
+        *taken = sqlite3_column_int(st, 0) != 0;
+    else
+        log_error("store: %s: user canon check failed: %s", s->path, sqlite3_errmsg(s->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? 0 : STORE_EFAILED;
+}
+
+/* Binds the statement of an account change; returns it in *out and the bind result. */
+static int account_bind(store_sqlite_t *s, const store_change_t *c, sqlite3_stmt **out)
+{
+    const store_user_t *u = &c->u;
+    const store_session_t *se = &c->sess;
+    const store_invite_t *in = &c->inv;
+    switch (c->kind) {
+    case STORE_USER_CREATE:
+    case STORE_USER_PUT:
+        *out = s->st[c->kind == STORE_USER_CREATE ? ST_USER_CREATE : ST_USER_PUT];
+        return store_sqlite_bind(*out, "uttttttii", u->id, u->name, u->canon, u->display, u->role,
+                                 u->pass, u->state, u->created, u->seen);
+    case STORE_SESSION_PUT:
+        *out = s->st[ST_SESSION_PUT];
+        return store_sqlite_bind(*out, "utuiiitt", se->id, se->hash, se->user_id, se->created,
+                                 se->seen, se->expires, se->agent, se->addr);
+    case STORE_SESSION_DELETE:
+        *out = s->st[ST_SESSION_DELETE];
+        return store_sqlite_bind(*out, "u", se->id);
+    case STORE_SESSIONS_REVOKE:
+        *out = s->st[ST_SESSIONS_REVOKE];
+        return store_sqlite_bind(*out, "uu", c->user_id, se->id);
+    default:
+        *out = s->st[ST_INVITE_PUT];
+        return store_sqlite_bind(*out, "uttuutiiiii", in->id, in->hash, in->kind, in->creator,
+                                 in->user_id, in->role, in->created, in->expires, (int64_t)in->uses,
+                                 (int64_t)in->max_uses, (int64_t)in->revoked);
+    }
+}
+
+/* An account change: its row, then (bump_accounts) the version another process watches. */
+static int account_change(store_sqlite_t *s, const store_change_t *c)
+{
+    if (c->kind == STORE_USER_PUT) {
+        bool taken = false;
+        if (canon_taken(s, &c->u, &taken) < 0)
+            return STORE_EFAILED;
+        if (taken)
+            return STORE_ECONFLICT;
+    }
+    sqlite3_stmt *st;
+    int rc = account_bind(s, c, &st);
+    if (step(s, st, rc, "account change") < 0)
+        return STORE_EFAILED;
+    /* CREATE inserts nothing when the id or canon is taken (ON CONFLICT DO NOTHING). */
+    if (c->kind == STORE_USER_CREATE && sqlite3_changes(s->db) == 0)
+        return STORE_ECONFLICT;
+    if (s->bump_accounts)
+        return step(s, s->st[ST_ACCOUNTS_BUMP], SQLITE_OK, "accounts version bump");
     return 0;
 }
 
@@ -186,10 +257,12 @@ static int sq_change(void *impl, const store_change_t *c)
         st = s->st[ST_MEMBER_ADD];
         rc = store_sqlite_bind(st, "tti", ch->name, c->user, c->ts);
         break;
-    default:
+    case STORE_MEMBER_REMOVE:
         st = s->st[ST_MEMBER_REMOVE];
         rc = store_sqlite_bind(st, "tt", ch->name, c->user);
         break;
+    default:
+        return account_change(s, c);
     }
     if (step(s, st, rc, "change") < 0)
         return STORE_EFAILED;
@@ -213,15 +286,52 @@ static const char *col_text(sqlite3_stmt *st, int col)
     return t ? t : "";
 }
 
+static const char *col_null(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col); /* NULL stays NULL */
+}
+
 static uint64_t col_seq(sqlite3_stmt *st, int col)
 {
     return (uint64_t)sqlite3_column_int64(st, col);
 }
 
-/* Reports one row of load part i to its callback (keyed: part 5). */
-static void load_row(const store_load_t *cbs, store_keyed_cb keyed, void *ctx, int i,
-                     sqlite3_stmt *st)
+static int64_t col_int(sqlite3_stmt *st, int col)
 {
+    return sqlite3_column_int64(st, col);
+}
+
+/* Runs sql on the reading connection, calling row(arg, st) for each row. Returns 0, or
+ * STORE_EFAILED after logging. */
+static int read_rows(store_sqlite_t *s, const char *sql,
+                     void (*row)(const void *arg, sqlite3_stmt *st), const void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->rdb, sql, -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row(arg, st);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        log_error("store: %s: loading: %s", s->path, sqlite3_errmsg(s->rdb));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : STORE_EFAILED;
+}
+
+typedef struct {
+    const store_load_t *cbs;
+    store_keyed_cb keyed;
+    void *ctx;
+    int part;
+} load_arg_t;
+
+/* Reports one row of a load part to its callback (keyed: part 5). */
+static void load_row(const void *arg, sqlite3_stmt *st)
+{
+    const load_arg_t *a = arg;
+    const store_load_t *cbs = a->cbs;
+    void *ctx = a->ctx;
+    int i = a->part;
     if (i == 0) {
         store_channel_t c = {col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
                              sqlite3_column_int64(st, 4)};
@@ -236,8 +346,8 @@ static void load_row(const store_load_t *cbs, store_keyed_cb keyed, void *ctx, i
     } else if (i == 4) {
         cbs->mentioned(ctx, col_text(st, 0), col_text(st, 1), col_seq(st, 2));
     } else {
-        keyed(ctx, col_text(st, 0), col_seq(st, 1), col_text(st, 2), col_text(st, 3),
-              sqlite3_column_int64(st, 4));
+        a->keyed(ctx, col_text(st, 0), col_seq(st, 1), col_text(st, 2), col_text(st, 3),
+                 sqlite3_column_int64(st, 4));
     }
 }
 
@@ -247,21 +357,90 @@ static int sq_load(void *impl, const store_load_t *cbs, store_keyed_cb keyed, vo
     const bool wanted[LOAD_PARTS] = {cbs->channel,  cbs->member,    cbs->read,
                                      cbs->reaction, cbs->mentioned, keyed};
     for (int i = 0; i < LOAD_PARTS; i++) {
-        if (!wanted[i])
-            continue;
-        sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(s->rdb, store_sqlite_sql_load[i], -1, &st, NULL);
-        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            load_row(cbs, keyed, ctx, i, st);
-            rc = SQLITE_OK;
-        }
-        if (rc != SQLITE_DONE)
-            log_error("store: %s: loading: %s", s->path, sqlite3_errmsg(s->rdb));
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
+        load_arg_t arg = {cbs, keyed, ctx, i};
+        if (wanted[i] && read_rows(s, store_sqlite_sql_load[i], load_row, &arg) < 0)
             return STORE_EFAILED;
     }
     return 0;
+}
+
+typedef struct {
+    const store_accounts_load_t *cbs;
+    void *ctx;
+} accounts_arg_t;
+
+static void user_row(const void *arg, sqlite3_stmt *st)
+{
+    const accounts_arg_t *a = arg;
+    store_user_t u = {.id = col_seq(st, 0),
+                      .name = col_text(st, 1),
+                      .canon = col_null(st, 2),
+                      .display = col_text(st, 3),
+                      .role = col_text(st, 4),
+                      .pass = col_null(st, 5),
+                      .state = col_text(st, 6),
+                      .created = col_int(st, 7),
+                      .seen = col_int(st, 8)};
+    a->cbs->user(a->ctx, &u);
+}
+
+static void session_row(const void *arg, sqlite3_stmt *st)
+{
+    const accounts_arg_t *a = arg;
+    store_session_t se = {.id = col_seq(st, 0),
+                          .hash = col_text(st, 1),
+                          .user_id = col_seq(st, 2),
+                          .created = col_int(st, 3),
+                          .seen = col_int(st, 4),
+                          .expires = col_int(st, 5),
+                          .agent = col_text(st, 6),
+                          .addr = col_text(st, 7)};
+    a->cbs->session(a->ctx, &se);
+}
+
+static void invite_row(const void *arg, sqlite3_stmt *st)
+{
+    const accounts_arg_t *a = arg;
+    store_invite_t in = {.id = col_seq(st, 0),
+                         .hash = col_text(st, 1),
+                         .kind = col_text(st, 2),
+                         .creator = col_seq(st, 3),
+                         .user_id = col_seq(st, 4),
+                         .role = col_text(st, 5),
+                         .created = col_int(st, 6),
+                         .expires = col_int(st, 7),
+                         .uses = (uint32_t)col_int(st, 8),
+                         .max_uses = (uint32_t)col_int(st, 9),
+                         .revoked = col_int(st, 10) != 0};
+    a->cbs->invite(a->ctx, &in);
+}
+
+static int sq_load_accounts(void *impl, const store_accounts_load_t *cbs, void *ctx)
+{
+    store_sqlite_t *s = impl;
+    const bool wanted[LOAD_ACCOUNT_PARTS] = {cbs->user, cbs->session, cbs->invite};
+    void (*const rows[LOAD_ACCOUNT_PARTS])(const void *, sqlite3_stmt *) = {user_row, session_row,
+                                                                            invite_row};
+    accounts_arg_t arg = {cbs, ctx};
+    for (int i = 0; i < LOAD_ACCOUNT_PARTS; i++)
+        if (wanted[i] && read_rows(s, store_sqlite_sql_load_accounts[i], rows[i], &arg) < 0)
+            return STORE_EFAILED;
+    return 0;
+}
+
+/* One step of a prepared one-row statement; each poll is its own short read transaction. */
+static int sq_accounts_version(void *impl, uint64_t *out)
+{
+    store_sqlite_t *s = impl;
+    sqlite3_stmt *st = s->st_accounts_version;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = col_seq(st, 0);
+    else
+        log_error("store: %s: accounts version: %s", s->path,
+                  rc == SQLITE_DONE ? "no row in meta" : sqlite3_errmsg(s->rdb));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : STORE_EFAILED;
 }
 
 static int sq_last_seq(void *impl, const char *channel, uint64_t *out)
@@ -295,6 +474,7 @@ static void sq_free(void *impl)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]); /* NULL is a no-op */
     sqlite3_finalize(s->st_last_seq);
+    sqlite3_finalize(s->st_accounts_version);
     db_close(s->db);
     db_close(s->rdb);
     free(s->path);
@@ -314,6 +494,8 @@ static const store_worker_ops_t sqlite_ops = {
     .mention_counts = store_sqlite_mention_counts,
     .load = sq_load,
     .last_seq = sq_last_seq,
+    .load_accounts = sq_load_accounts,
+    .accounts_version = sq_accounts_version,
     .free = sq_free,
 };
 
@@ -325,6 +507,7 @@ int store_sqlite_open(uv_loop_t *loop, const store_sqlite_opts_t *opts, store_t 
     }
     store_sqlite_t *s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(opts->path);
+    s->bump_accounts = opts->bump_accounts;
     if (store_sqlite_db_open(s->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db) < 0 ||
         store_sqlite_schema_init(s->db, s->path, opts->sync_full) < 0 ||
         store_sqlite_db_open(s->path, SQLITE_OPEN_READWRITE, &s->rdb) < 0 ||

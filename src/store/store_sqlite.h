@@ -9,8 +9,9 @@
 #include "store/store.h"
 
 typedef struct {
-    const char *path; /* database file, created if missing */
-    bool sync_full;   /* true: synchronous=FULL (fsync per commit); false: NORMAL (WAL) */
+    const char *path;   /* database file, created if missing */
+    bool sync_full;     /* true: synchronous=FULL (fsync per commit); false: NORMAL (WAL) */
+    bool bump_accounts; /* store_open_opts_t.bump_accounts */
 } store_sqlite_opts_t;
 
 /* Opens (creating or migrating the schema if needed) and starts the writer thread.

@@ -1,5 +1,6 @@
 /* store_sqlite_int - what the SQLite backend's three files share (not for other modules):
- * store_sqlite.c holds the writes, load and open/close, store_sqlite_schema.c the database's
+ * store_sqlite.c holds the writes (accounts' too), the loads and open/close,
+ * store_sqlite_schema.c the database's
  * tables, migrations and statements, store_sqlite_read.c the writer thread's queries
  * (history, threads, search, mention counts). The shared worker (store_worker.c) calls them
  * all through store_worker_ops_t. */
@@ -14,14 +15,15 @@
 #include "store/store_sqlite.h"
 #include "store/store_worker.h"
 
-#define SQLITE_SCHEMA_VERSION 3 /* 1: messages; 2: + channels, members; 3: + cid, probe */
-#define BUSY_TIMEOUT_MS 5000    /* per attempt, inside SQLite's busy handler */
-#define BUSY_RETRIES 5          /* further attempts after SQLITE_BUSY, each with the timeout */
+/* 1: messages; 2: + channels, members; 3: + cid, probe; 4: + users, sessions, invites, meta */
+#define SQLITE_SCHEMA_VERSION 4
+#define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
+#define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 /* The columns every message query returns, in store_sqlite_read.c's order. */
-#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid"
+#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid, guest"
 
 enum {
     ST_BEGIN,
@@ -45,22 +47,36 @@ enum {
     ST_THREAD,
     ST_SEARCH,
     ST_REPLIES,
+    ST_USER_CREATE,
+    ST_USER_PUT,
+    ST_USER_CANON_TAKEN,
+    ST_SESSION_PUT,
+    ST_SESSION_DELETE,
+    ST_SESSIONS_REVOKE,
+    ST_INVITE_PUT,
+    ST_ACCOUNTS_BUMP,
     ST_COUNT
 };
 
-/* The SQL of each prepared statement (st[i] runs store_sqlite_sql[i]), of last_seq, and of
- * each part of store_load (in store_load_t's order). */
+/* The SQL of each prepared statement (st[i] runs store_sqlite_sql[i]), of last_seq and
+ * accounts_version, of each part of store_load (in store_load_t's order) and of
+ * store_load_accounts (users, sessions, invites). */
 extern const char *const store_sqlite_sql[ST_COUNT];
 extern const char store_sqlite_sql_last_seq[];
+extern const char store_sqlite_sql_accounts_version[];
 #define LOAD_PARTS 6
 extern const char *const store_sqlite_sql_load[LOAD_PARTS];
+#define LOAD_ACCOUNT_PARTS 3
+extern const char *const store_sqlite_sql_load_accounts[LOAD_ACCOUNT_PARTS];
 
 typedef struct {
     char *path;
     sqlite3 *db;  /* writer thread */
-    sqlite3 *rdb; /* loop thread: load, last_seq */
+    sqlite3 *rdb; /* loop thread: the loads, last_seq, accounts_version */
     sqlite3_stmt *st[ST_COUNT];
-    sqlite3_stmt *st_last_seq; /* on rdb */
+    sqlite3_stmt *st_last_seq;         /* on rdb */
+    sqlite3_stmt *st_accounts_version; /* on rdb */
+    bool bump_accounts;                /* every account write also bumps meta's accounts_version */
 } store_sqlite_t;
 
 /* Writes can hold seqs up to UINT64_MAX; SQLite's integers stop at INT64_MAX. */
@@ -75,7 +91,8 @@ int store_sqlite_bind(sqlite3_stmt *st, const char *types, ...);
 
 /* store_sqlite_schema.c: opens path with flags and the busy timeout (0, or STORE_EFAILED
  * after logging); checks the file is empty or parley's, sets WAL and synchronous, and creates
- * or migrates the tables; prepares every statement on s->db and last_seq's on s->rdb. */
+ * or migrates the tables; prepares every statement on s->db, and last_seq's and
+ * accounts_version's on s->rdb. */
 int store_sqlite_db_open(const char *path, int flags, sqlite3 **out);
 int store_sqlite_schema_init(sqlite3 *db, const char *path, bool sync_full);
 int store_sqlite_prepare_all(store_sqlite_t *s);

@@ -16,15 +16,15 @@
 
 /* Where a read's columns are: each column's index, -1 when the read has none. */
 typedef struct {
-    int seq, user, text, ts, kind, thread, target, cid, channel;
+    int seq, user, text, ts, kind, thread, target, cid, channel, guest;
 } row_shape_t;
 
 /* history, resume and threads: MSG_COLS */
-static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1};
-/* search: seq, user, text, ts, channel, cid (a message: no kind, thread or target) */
-static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4};
+static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8};
+/* search: seq, user, text, ts, channel, cid, guest (a message: no kind, thread or target) */
+static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6};
 /* mention counts: channel, seq */
-static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0};
+static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1};
 
 static int64_t col_int(sqlite3_stmt *st, int col)
 {
@@ -51,7 +51,8 @@ static int rows_read(sqlite3_stmt *st, store_rows_t *out, const row_shape_t *sh)
                          .kind = col_text(st, sh->kind, NULL),
                          .thread = (uint64_t)col_int(st, sh->thread),
                          .target = (uint64_t)col_int(st, sh->target),
-                         .cid = col_text(st, sh->cid, "")};
+                         .cid = col_text(st, sh->cid, ""),
+                         .guest = col_int(st, sh->guest) != 0};
         store_rows_add(out, &m);
     }
     return rc;

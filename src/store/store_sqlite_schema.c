@@ -3,7 +3,11 @@
  * SQL of every statement the backend prepares and of start-up's reads.
  *
  * Version 3 adds the client key (messages.cid, NULL for none) with a partial index for
- * start-up's newest keyed events, and the one-row probe table store_probe writes. */
+ * start-up's newest keyed events, and the one-row probe table store_probe writes.
+ *
+ * Version 4 adds accounts: users, sessions, invites (and reset links), and meta, whose
+ * accounts_version the `parley user` command bumps so that a running server re-reads them.
+ * Its migration makes every name that wrote, joined or read a users row (see sql_create_v4). */
 #include <string.h>
 
 #include "base/log.h"
@@ -13,8 +17,8 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid, "
+                  "guest) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 "
                  "ORDER BY seq ASC LIMIT ?3",
     [ST_BEFORE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
@@ -48,13 +52,39 @@ const char *const store_sqlite_sql[ST_COUNT] = {
                       "WHERE channel = ?3 AND seq = ?4), ?6)",
     /* The page first, then each row's cid from messages: a lookup per row returned, not per
      * row matched. */
-    [ST_SEARCH] = "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid FROM (SELECT seq, user, "
-                  "text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
-                  "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) ORDER BY ts DESC, seq DESC "
-                  "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
-                  "ORDER BY f.ts DESC, f.seq DESC",
+    [ST_SEARCH] =
+        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest FROM (SELECT seq, user, "
+        "text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
+        "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) ORDER BY ts DESC, seq DESC "
+        "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
+        "ORDER BY f.ts DESC, f.seq DESC",
     [ST_READ] = "INSERT INTO reads(channel, user, seq) VALUES(?1, ?2, ?3) "
                 "ON CONFLICT(channel, user) DO UPDATE SET seq = max(seq, excluded.seq)",
+    /* Without a conflict target, DO NOTHING covers both the id and the canon (and only
+     * uniqueness: a NOT NULL violation still fails). */
+    [ST_USER_CREATE] = "INSERT INTO users(id, name, canon, display, role, pass, state, created, "
+                       "seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+    [ST_USER_PUT] = "UPDATE users SET name = ?2, canon = ?3, display = ?4, role = ?5, pass = ?6, "
+                    "state = ?7, created = ?8, seen = ?9 WHERE id = ?1",
+    /* Would USER_PUT of id ?1 with canon ?2 take another row's canon? (NULL never does.) */
+    [ST_USER_CANON_TAKEN] = "SELECT EXISTS(SELECT 1 FROM users WHERE id = ?1) AND "
+                            "EXISTS(SELECT 1 FROM users WHERE canon = ?2 AND id <> ?1)",
+    /* Upserts by id: a hash held by another row is a UNIQUE violation, so a failure. */
+    [ST_SESSION_PUT] = "INSERT INTO sessions(id, hash, user_id, created, seen, expires, agent, "
+                       "addr) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE "
+                       "SET hash = excluded.hash, user_id = excluded.user_id, created = "
+                       "excluded.created, seen = excluded.seen, expires = excluded.expires, "
+                       "agent = excluded.agent, addr = excluded.addr",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+    [ST_SESSIONS_REVOKE] = "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2",
+    [ST_INVITE_PUT] = "INSERT INTO invites(id, hash, kind, creator, user_id, role, created, "
+                      "expires, uses, max_uses, revoked) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                      "?9, ?10, ?11) ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, kind = "
+                      "excluded.kind, creator = excluded.creator, user_id = excluded.user_id, "
+                      "role = excluded.role, created = excluded.created, expires = "
+                      "excluded.expires, uses = excluded.uses, max_uses = excluded.max_uses, "
+                      "revoked = excluded.revoked",
+    [ST_ACCOUNTS_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'accounts_version'",
 };
 
 static const char sql_create_v1[] =
@@ -96,6 +126,47 @@ static const char sql_create_v3[] =
     "CREATE TABLE probe(id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
     "INSERT INTO probe(id, n) VALUES(1, 0)";
 
+/* Accounts. canon is UNIQUE among the rows that have one (NULLs are distinct in SQLite).
+ * Sessions are found by hash (sign-in) and by user (revocation).
+ *
+ * The migration turns every name of an older file into an account (role member, no
+ * password, active, no display name), so that the names behind the stored history,
+ * memberships and read markers stay taken. canon stays NULL: auth computes canonical forms
+ * at load, with ICU, which SQL cannot. A name counts once it wrote, joined or read anything
+ * (messages.user, members.user, reads.user); "anonymous" and "Client #N", the names of the
+ * text modes, are not accounts, nor is "". created is the name's earliest ts in messages
+ * and members, seen its latest (a name found only in reads gets the migration's time for
+ * both); ids are 1, 2, ... in order of created (first appearance), ties by name (bytes). */
+static const char sql_create_v4[] =
+    /* Whether a guest wrote it: the text modes' names always were guests. */
+    "ALTER TABLE messages ADD COLUMN guest INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE messages SET guest = 1 WHERE user IN ('', 'anonymous') OR "
+    "substr(user, 1, 8) = 'Client #';"
+    "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL, canon TEXT UNIQUE, "
+    "display TEXT NOT NULL, role TEXT NOT NULL, pass TEXT, state TEXT NOT NULL, "
+    "created INTEGER NOT NULL, seen INTEGER NOT NULL);"
+    "CREATE TABLE sessions(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, "
+    "user_id INTEGER NOT NULL, created INTEGER NOT NULL, seen INTEGER NOT NULL, "
+    "expires INTEGER NOT NULL, agent TEXT NOT NULL, addr TEXT NOT NULL);"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    "CREATE TABLE invites(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, "
+    "creator INTEGER NOT NULL, user_id INTEGER NOT NULL, role TEXT NOT NULL, "
+    "created INTEGER NOT NULL, expires INTEGER NOT NULL, uses INTEGER NOT NULL, "
+    "max_uses INTEGER NOT NULL, revoked INTEGER NOT NULL);"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta(key, value) VALUES('accounts_version', 0);"
+    "INSERT INTO users(id, name, canon, display, role, pass, state, created, seen) "
+    "WITH now(ms) AS (SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)), "
+    "found(name, first, last) AS ("
+    "SELECT user, min(ts), max(ts) FROM messages GROUP BY user UNION ALL "
+    "SELECT user, min(ts), max(ts) FROM members GROUP BY user UNION ALL "
+    "SELECT user, NULL, NULL FROM reads GROUP BY user), "
+    "names(name, created, seen) AS (SELECT name, coalesce(min(first), (SELECT ms FROM now)), "
+    "coalesce(max(last), (SELECT ms FROM now)) FROM found WHERE name NOT IN ('', 'anonymous') "
+    "AND substr(name, 1, 8) <> 'Client #' GROUP BY name) "
+    "SELECT row_number() OVER (ORDER BY created, name), name, NULL, '', 'member', NULL, "
+    "'active', created, seen FROM names";
+
 const char *const store_sqlite_sql_load[LOAD_PARTS] = {
     "SELECT name, kind, topic, created_by, ts FROM channels ORDER BY name",
     "SELECT channel, user FROM members ORDER BY channel, user",
@@ -109,6 +180,16 @@ const char *const store_sqlite_sql_load[LOAD_PARTS] = {
 };
 
 const char store_sqlite_sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
+
+const char *const store_sqlite_sql_load_accounts[LOAD_ACCOUNT_PARTS] = {
+    "SELECT id, name, canon, display, role, pass, state, created, seen FROM users ORDER BY id",
+    "SELECT id, hash, user_id, created, seen, expires, agent, addr FROM sessions ORDER BY id",
+    "SELECT id, hash, kind, creator, user_id, role, created, expires, uses, max_uses, revoked "
+    "FROM invites ORDER BY id",
+};
+
+const char store_sqlite_sql_accounts_version[] =
+    "SELECT value FROM meta WHERE key = 'accounts_version'";
 
 int store_sqlite_db_open(const char *path, int flags, sqlite3 **out)
 {
@@ -170,6 +251,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v2);
     if (rc == 0 && version < 3)
         rc = db_exec(db, path, sql_create_v3);
+    if (rc == 0 && version < 4)
+        rc = db_exec(db, path, sql_create_v4);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)
@@ -226,5 +309,7 @@ int store_sqlite_prepare_all(store_sqlite_t *s)
     for (int i = 0; i < ST_COUNT; i++)
         if (prepare(s->db, s->path, store_sqlite_sql[i], &s->st[i]) < 0)
             return STORE_EFAILED;
-    return prepare(s->rdb, s->path, store_sqlite_sql_last_seq, &s->st_last_seq);
+    if (prepare(s->rdb, s->path, store_sqlite_sql_last_seq, &s->st_last_seq) < 0)
+        return STORE_EFAILED;
+    return prepare(s->rdb, s->path, store_sqlite_sql_accounts_version, &s->st_accounts_version);
 }

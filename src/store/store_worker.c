@@ -433,23 +433,39 @@ static int worker_append(store_t *base, const store_msg_t *m, store_append_cb cb
     return submit(w, op);
 }
 
+/* Every string field of a change, so that sizing and copying cannot miss one. */
+#define CHANGE_STRS 17
+
+static void change_strs(store_change_t *c, const char **v[CHANGE_STRS])
+{
+    const char **all[CHANGE_STRS] = {
+        &c->ch.name,    &c->ch.kind,   &c->ch.topic, &c->ch.created_by, &c->user,     &c->u.name,
+        &c->u.canon,    &c->u.display, &c->u.role,   &c->u.pass,        &c->u.state,  &c->sess.hash,
+        &c->sess.agent, &c->sess.addr, &c->inv.hash, &c->inv.kind,      &c->inv.role,
+    };
+    memcpy(v, all, sizeof(all));
+}
+
 static int worker_change(store_t *base, const store_change_t *c, store_append_cb cb, void *ctx)
 {
     worker_t *w = (worker_t *)base;
     if (w->closing)
         return STORE_ECLOSED;
-    op_t *op = op_new(OP_CHANGE,
-                      str_size(c->ch.name) + str_size(c->ch.kind) + str_size(c->ch.topic) +
-                          str_size(c->ch.created_by) + str_size(c->user),
-                      ctx);
+    if (!store_change_valid(c))
+        return STORE_EINVAL;
+    const char **strs[CHANGE_STRS];
+    store_change_t sized = *c;
+    change_strs(&sized, strs);
+    size_t n = 0;
+    for (int i = 0; i < CHANGE_STRS; i++)
+        n += str_size(*strs[i]);
+    op_t *op = op_new(OP_CHANGE, n, ctx);
     op->cb.write = cb;
-    op->u.change = *c;
+    op->u.change = *c; /* its strings still the caller's: each is copied into data below */
+    change_strs(&op->u.change, strs);
     char *p = op->data;
-    op->u.change.ch.name = put_str(&p, c->ch.name);
-    op->u.change.ch.kind = put_str(&p, c->ch.kind);
-    op->u.change.ch.topic = put_str(&p, c->ch.topic);
-    op->u.change.ch.created_by = put_str(&p, c->ch.created_by);
-    op->u.change.user = put_str(&p, c->user);
+    for (int i = 0; i < CHANGE_STRS; i++)
+        *strs[i] = put_str(&p, *strs[i]);
     return submit(w, op);
 }
 
@@ -532,6 +548,22 @@ static int worker_last_seq(store_t *base, const char *channel, uint64_t *out)
     if (w->closing)
         return STORE_ECLOSED;
     return w->ops->last_seq(w->impl, channel, out);
+}
+
+static int worker_load_accounts(store_t *base, const store_accounts_load_t *cbs, void *ctx)
+{
+    worker_t *w = (worker_t *)base;
+    if (w->closing)
+        return STORE_ECLOSED;
+    return w->ops->load_accounts(w->impl, cbs, ctx);
+}
+
+static int worker_accounts_version(store_t *base, uint64_t *out)
+{
+    worker_t *w = (worker_t *)base;
+    if (w->closing)
+        return STORE_ECLOSED;
+    return w->ops->accounts_version(w->impl, out);
 }
 
 static void worker_recover(store_t *base)
@@ -650,4 +682,6 @@ static const store_backend_t worker_backend = {
     .close = worker_close,
     .probe = worker_probe,
     .recover = worker_recover,
+    .load_accounts = worker_load_accounts,
+    .accounts_version = worker_accounts_version,
 };

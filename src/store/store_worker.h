@@ -51,8 +51,9 @@ typedef struct {
     int (*begin)(void *impl);
     int (*commit)(void *impl);
     void (*rollback)(void *impl);
-    /* Writer thread, inside begin..commit. change returns STORE_ECONFLICT for a CREATE of a
-     * taken name (the transaction goes on); STORE_EFAILED fails the whole transaction. */
+    /* Writer thread, inside begin..commit. change returns STORE_ECONFLICT where store.h says
+     * (the transaction goes on); STORE_EFAILED fails the whole transaction. It gets only
+     * changes that passed store_change_valid. */
     int (*append)(void *impl, const store_msg_t *m);
     int (*change)(void *impl, const store_change_t *c);
     int (*probe)(void *impl); /* one real small write */
@@ -64,6 +65,8 @@ typedef struct {
      * every callback of cbs NULL. */
     int (*load)(void *impl, const store_load_t *cbs, store_keyed_cb keyed, void *ctx);
     int (*last_seq)(void *impl, const char *channel, uint64_t *out);
+    int (*load_accounts)(void *impl, const store_accounts_load_t *cbs, void *ctx);
+    int (*accounts_version)(void *impl, uint64_t *out);
     /* Loop thread, once the writer thread has ended: releases impl. */
     void (*free)(void *impl);
 } store_worker_ops_t;

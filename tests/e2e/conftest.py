@@ -5,6 +5,15 @@ build-test/parley, else build/parley. Each server logs to its own file; on stop 
 that it exited 0, which under ASan also means no leak and no undefined behaviour.
 With PARLEY_VALGRIND=1 the server runs under valgrind's memcheck instead (use a build
 without sanitizers), and any error or definite leak makes it exit non-zero.
+
+Accounts (issue 11): unless a test says otherwise, a server runs with `--registration open`
+(any test may make accounts) and `--guest-ttl 0` (a guest's name is free again as soon as
+its last connection leaves, as names were before accounts), and with PARLEY_TEST_FAST_HASH=1
+(argon2 at the fast limits the server allows for tests). A flag the test gives itself (as
+`--flag value` or `--flag=value`, or its PARLEY_* twin in env=) wins over the default;
+defaults=False starts the server without these default flags, fast_hash=False with the real
+argon2 parameters. The Makefile's PARLEY_THREADS (and any other PARLEY_* variable of the
+environment) reaches the server as is.
 """
 import os
 import re
@@ -28,14 +37,35 @@ def parley_bin():
     raise RuntimeError("no parley binary: run make build or set PARLEY_BIN")
 
 
+# flag -> default value, for servers started by the fixtures (see the module's doc)
+DEFAULT_FLAGS = {"--registration": "open", "--guest-ttl": "0"}
+
+
+def with_defaults(args, env):
+    """args with DEFAULT_FLAGS added in front, except those the test set (in args or as the
+    PARLEY_* twin in env)."""
+    out = []
+    for flag, value in DEFAULT_FLAGS.items():
+        twin = "PARLEY_" + flag[2:].upper().replace("-", "_")
+        given = any(a == flag or str(a).startswith(flag + "=") for a in args)
+        if not given and twin not in env:
+            out += [flag, value]
+    return out + list(args)
+
+
 class Server:
     """One parley process. start() waits until it listens and learns its port."""
 
-    def __init__(self, tmp: Path, *args, db=None, env=None):
+    def __init__(self, tmp: Path, *args, db=None, env=None, defaults=True, fast_hash=True):
         self.tmp = tmp
         self.db = str(db or tmp / "parley.db")
-        self.args = list(args)
+        self.args = with_defaults(args, env or {}) if defaults else list(args)
         self.env = dict(os.environ, **(env or {}))
+        if fast_hash and "PARLEY_TEST_FAST_HASH" not in (env or {}):
+            self.env["PARLEY_TEST_FAST_HASH"] = "1"
+        elif not fast_hash:
+            self.env.pop("PARLEY_TEST_FAST_HASH", None)
+        self.tokens = {}  # account name -> session token (accounts.account_token)
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         self.proc = None
@@ -84,6 +114,18 @@ class Server:
             self.proc.wait()
             raise
 
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def vmrss_kib(self):
+        """The server process's resident memory (VmRSS, KiB) from /proc."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
@@ -99,7 +141,8 @@ class Server:
 
 @pytest.fixture
 def make_server(tmp_path):
-    """make_server(*flags) -> a started Server; every one is stopped and checked at the end."""
+    """make_server(*flags, env=..., defaults=True, fast_hash=True) -> a started Server; every
+    one is stopped and checked at the end."""
     servers = []
 
     def make(*args, **kw):

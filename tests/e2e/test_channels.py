@@ -1,6 +1,11 @@
 """Channels through the JSON protocol: create, list, join, leave, invite, topic; membership
 that decides who receives what; per-channel seqs; and all of it kept across a restart, with
-one resume covering several channels."""
+one resume covering several channels.
+
+Since accounts (issue 11) only members may create channels, open DMs and be invited to
+private ones, so the users here are accounts (account=True); a private channel or DM one is
+not in answers no_such_channel, and inviting an unknown user no_such_user."""
+from accounts import account_token
 from wsraw import Client, run
 
 EVENTS = ("join", "leave", "typing", "topic", "channel", "channel_left", "invited", "msg",
@@ -40,7 +45,7 @@ async def post(c, channel, text, id="m"):
 
 def test_create_validates_names_and_answers_once_stored(server):
     async def flow():
-        alice, welcome, _ = await Client.joined(server, "alice")
+        alice, welcome, _ = await Client.joined(server, "alice", account=True)
         assert [c["name"] for c in welcome["channels"]] == ["general"]
         ch = (await request(alice, "channel_create", {"name": "design", "topic": "pixels"},
                             "channel"))["payload"]["channel"]
@@ -64,8 +69,8 @@ def test_create_validates_names_and_answers_once_stored(server):
 
 def test_members_receive_only_their_channels(server):
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, _, _ = await Client.joined(server, "bob")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
         await request(alice, "channel_create", {"name": "design"}, "channel")
         first = await post(alice, "design", "only for design")
         assert first == {"channel": "design", "seq": 1, "ts": first["ts"]}
@@ -101,9 +106,9 @@ def test_members_receive_only_their_channels(server):
 
 def test_private_channels_by_invitation(server):
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, bwelcome, _ = await Client.joined(server, "bob")
-        bob2, _, _ = await Client.joined(server, "bob", session=bwelcome["session"])
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, bwelcome, _ = await Client.joined(server, "bob", account=True)
+        bob2, _, _ = await Client.joined(server, "bob", account=True)
         ch = (await request(alice, "channel_create", {"name": "secret", "private": True},
                             "channel"))["payload"]["channel"]
         assert ch["kind"] == "private"
@@ -112,9 +117,9 @@ def test_private_channels_by_invitation(server):
         mine = await request(alice, "channel_list", None, "channels")
         assert [(c["name"], c["member"]) for c in mine["payload"]["channels"]] == \
             [("general", True), ("secret", True)]
-        assert await error(bob, "channel_join", {"channel": "secret"}) == "forbidden"
+        assert await error(bob, "channel_join", {"channel": "secret"}) == "no_such_channel"
         assert await error(bob, "channel_invite", {"channel": "secret", "user": "bob"}) == \
-            "forbidden"
+            "no_such_channel"
         assert await error(alice, "channel_invite", {"channel": "secret", "user": " x"}) == \
             "bad_name"
         inv = await request(alice, "channel_invite", {"channel": "secret", "user": "bob"},
@@ -132,10 +137,14 @@ def test_private_channels_by_invitation(server):
         again = await request(alice, "channel_invite", {"channel": "secret", "user": "bob"},
                               "invited")
         assert again["payload"]["user"] == "bob"
-        # someone offline can be invited: the channel is there when they come
+        # someone offline can be invited: the channel is there when they come; someone who
+        # does not exist cannot
+        account_token(server, "carol")
         await request(alice, "channel_invite", {"channel": "secret", "user": "carol"},
                       "invited")
-        carol, cwelcome, _ = await Client.joined(server, "carol")
+        assert await error(alice, "channel_invite", {"channel": "secret", "user": "dora"}) == \
+            "no_such_user"
+        carol, cwelcome, _ = await Client.joined(server, "carol", account=True)
         assert [c["name"] for c in cwelcome["channels"]] == ["general", "secret"]
         for c in (alice, bob, bob2, carol):
             await c.close()
@@ -145,8 +154,8 @@ def test_private_channels_by_invitation(server):
 
 def test_leave_and_topic(server):
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, _, _ = await Client.joined(server, "bob")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
         await request(alice, "channel_create", {"name": "design"}, "channel")
         await request(bob, "channel_join", {"channel": "design"}, "channel")
         await alice.send_json("channel_topic", {"channel": "design", "topic": "v2 launch"})
@@ -176,7 +185,7 @@ def test_leave_and_topic(server):
 
 def test_channels_survive_a_restart_and_resume_together(server):
     async def flow():
-        alice, welcome, _ = await Client.joined(server, "alice")
+        alice, welcome, _ = await Client.joined(server, "alice", account=True)
         await request(alice, "channel_create", {"name": "design", "topic": "t"}, "channel")
         await request(alice, "channel_create", {"name": "ops", "private": True}, "channel")
         for i in range(3):
@@ -185,14 +194,14 @@ def test_channels_survive_a_restart_and_resume_together(server):
             await post(alice, "ops", f"o{i}", id=f"o{i}")
         await post(alice, "general", "g0")
         await alice.close()
-        return welcome["session"]
+        assert welcome["session"] == ""  # an account's credential is its token
 
-    session = run(flow())
+    run(flow())
     assert server.stop() == 0
     server.restart()
 
     async def after():
-        alice, welcome, hist = await Client.joined(server, "alice", session=session,
+        alice, welcome, hist = await Client.joined(server, "alice", account=True,
                                                    channel="design")
         chans = {c["name"]: c for c in welcome["channels"]}
         assert [c["name"] for c in welcome["channels"]] == ["general", "design", "ops"]
@@ -229,9 +238,9 @@ def test_channels_survive_a_restart_and_resume_together(server):
 
 def test_direct_messages(server):
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, _, _ = await Client.joined(server, "bob")
-        carol, _, _ = await Client.joined(server, "carol")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
+        carol, _, _ = await Client.joined(server, "carol", account=True)
         dm = (await request(alice, "dm_open", {"users": ["bob"]}, "channel"))["payload"]["channel"]
         assert dm["kind"] == "dm" and dm["users"] == ["alice", "bob"] and dm["members"] == 2
         assert dm["name"].startswith("dm-")
@@ -246,9 +255,10 @@ def test_direct_messages(server):
         assert same["payload"]["channel"]["name"] == dm["name"]
         hist = await expect(bob, "history", lambda m: m["payload"]["channel"] == dm["name"])
         assert [x["text"] for x in hist["payload"]["messages"]] == ["psst"]
-        # outsiders stay out, and the members are fixed
-        assert await error(carol, "channel_join", {"channel": dm["name"]}) == "forbidden"
-        assert await error(carol, "msg", {"channel": dm["name"], "text": "x"}) == "forbidden"
+        # outsiders stay out (for them it does not exist), and the members are fixed
+        assert await error(carol, "channel_join", {"channel": dm["name"]}) == "no_such_channel"
+        assert await error(carol, "msg", {"channel": dm["name"], "text": "x"}) == \
+            "no_such_channel"
         assert await error(alice, "channel_invite", {"channel": dm["name"], "user": "carol"}) \
             == "forbidden"
         assert await error(alice, "channel_leave", {"channel": dm["name"]}) == "forbidden"
@@ -273,7 +283,7 @@ def test_direct_messages(server):
     server.restart()
 
     async def after():
-        bob, welcome, _ = await Client.joined(server, "bob")
+        bob, welcome, _ = await Client.joined(server, "bob", account=True)
         dms = [c for c in welcome["channels"] if c["kind"] == "dm"]
         assert len(dms) == 2 and name in [c["name"] for c in dms]
         await bob.close()
@@ -283,13 +293,13 @@ def test_direct_messages(server):
 
 def test_read_markers_sync_tabs_and_survive_a_restart(server):
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
         for i in range(3):
             await post(alice, "general", f"g{i}", id=f"g{i}")
-        bob, welcome, _ = await Client.joined(server, "bob")
+        bob, welcome, _ = await Client.joined(server, "bob", account=True)
         general = welcome["channels"][0]
         assert (general["read_seq"], general["unread"], general["last_seq"]) == (0, 3, 3)
-        bob2, _, _ = await Client.joined(server, "bob", session=welcome["session"])
+        bob2, _, _ = await Client.joined(server, "bob", account=True)
         r = await request(bob, "read", {"channel": "general", "seq": 2}, "read")
         assert r["payload"] == {"channel": "general", "seq": 2}
         other = await expect(bob2, "read")
@@ -306,14 +316,14 @@ def test_read_markers_sync_tabs_and_survive_a_restart(server):
         await post(alice, "general", "g3", id="g3")
         for c in (alice, bob, bob2):
             await c.close()
-        return welcome["session"]
+        assert welcome["session"] == ""  # an account's credential is its token
 
-    session = run(flow())
+    run(flow())
     assert server.stop() == 0
     server.restart()
 
     async def after():
-        bob, welcome, _ = await Client.joined(server, "bob", session=session)
+        bob, welcome, _ = await Client.joined(server, "bob", account=True)
         general = welcome["channels"][0]
         assert (general["read_seq"], general["unread"], general["last_seq"]) == (3, 1, 4)
         await bob.close()
@@ -327,8 +337,8 @@ def test_search_sees_only_the_users_channels(server):
         return [(m["channel"], m["user"], m["text"]) for m in r["payload"]["messages"]]
 
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, _, _ = await Client.joined(server, "bob")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
         await request(alice, "channel_create", {"name": "design"}, "channel")
         await post(alice, "general", "the quick brown fox", id="a1")
         await post(alice, "general", "lazy dog jumps", id="a2")
@@ -369,8 +379,8 @@ def test_search_sees_only_the_users_channels(server):
 
 def test_mentions_are_recognised(server):
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, _, _ = await Client.joined(server, "bob")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
         await post(alice, "general", "hey @bob and @channel, mail x@y.com (@bob again) @ @@",
                    id="m1")
         m = await expect(bob, "msg")
@@ -401,8 +411,8 @@ def test_threads_edits_deletes_reactions(server):
         return got["payload"]
 
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, _, _ = await Client.joined(server, "bob")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
         root = await post(alice, "general", "release on friday?", id="root")
         r1 = await ev(bob, "msg", {"text": "yes", "thread": root["seq"]}, "r1")
         assert r1["thread"] == root["seq"] and r1["text"] == "yes"
@@ -465,7 +475,7 @@ def test_threads_edits_deletes_reactions(server):
 
     async def after():
         # reactions in force survive: bob's 👍 is on, so toggling takes it off
-        bob, _, _ = await Client.joined(server, "bob")
+        bob, _, _ = await Client.joined(server, "bob", account=True)
         await bob.send_json("react", {"seq": root, "emoji": "👍"}, id="x4")
         m = await expect(bob, "react", lambda m: m["payload"]["target"] == root)
         assert m["payload"]["on"] is False
@@ -481,8 +491,10 @@ def mention_counts(welcome):
 
 
 def test_welcome_carries_unread_mention_counts(server):
+    account_token(server, "bob")  # invited before he first comes
+
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
         await request(alice, "channel_create", {"name": "design"}, "channel")
         await request(alice, "channel_invite", {"channel": "design", "user": "bob"}, "invited")
         await post(alice, "general", "@bob look", id="m1")
@@ -492,37 +504,37 @@ def test_welcome_carries_unread_mention_counts(server):
         gone = await post(alice, "design", "@here oops", id="m5")
         await alice.send_json("delete", {"channel": "design", "seq": gone["seq"]}, id="d")
         await expect(alice, "delete", lambda m: m["payload"]["target"] == gone["seq"])
-        bob, welcome, _ = await Client.joined(server, "bob")
+        bob, welcome, _ = await Client.joined(server, "bob", account=True)
         assert mention_counts(welcome) == {"general": 2, "design": 1}
         await request(bob, "read", {"channel": "general", "seq": 3}, "read")
         await bob.close()
-        bob, again, _ = await Client.joined(server, "bob", session=welcome["session"])
+        bob, again, _ = await Client.joined(server, "bob", account=True)
         assert mention_counts(again) == {"design": 1}
         await request(bob, "read", {"channel": "design", "seq": 99}, "read")
         await bob.close()
-        bob, again, _ = await Client.joined(server, "bob", session=welcome["session"])
+        bob, again, _ = await Client.joined(server, "bob", account=True)
         assert mention_counts(again) == {}
         # @channel counts for everyone in it, newcomers included
-        carol, cw, _ = await Client.joined(server, "carol")
+        carol, cw, _ = await Client.joined(server, "carol", account=True)
         assert mention_counts(cw) == {"general": 1}
         for c in (alice, bob, carol):
             await c.close()
-        return welcome["session"]
+        assert welcome["session"] == ""  # an account's credential is its token
 
-    session = run(flow())
+    run(flow())
     assert server.stop() == 0
     server.restart()
 
     async def after():
         # what is known of mentions comes back from the store
-        dave, w, _ = await Client.joined(server, "dave")
+        dave, w, _ = await Client.joined(server, "dave", account=True)
         assert mention_counts(w) == {"general": 1}
         await request(dave, "read", {"channel": "general", "seq": 99}, "read")
         await dave.close()
-        bob, w, _ = await Client.joined(server, "bob", session=session)
+        bob, w, _ = await Client.joined(server, "bob", account=True)
         assert mention_counts(w) == {}
         await bob.close()
-        dave, w, _ = await Client.joined(server, "dave")
+        dave, w, _ = await Client.joined(server, "dave", account=True)
         assert mention_counts(w) == {}
         await dave.close()
 
@@ -533,7 +545,7 @@ def test_requests_right_behind_a_join_wait_for_its_welcome(server):
     """A join that must ask the store for mention counts answers later: what the client
     sent right behind it runs after the welcome, in order."""
     async def flow():
-        alice, _, _ = await Client.joined(server, "alice")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
         await post(alice, "general", "@bob ping", id="m1")
         bob = await Client.connect(server)
         await bob.send_json("join", {"user": "bob"}, id="j")

@@ -8,6 +8,7 @@ kill -9 between commit and ack.
 """
 import asyncio
 
+from accounts import account_token
 from test_channels import error, expect, post, request
 from wsraw import Client, run
 
@@ -97,7 +98,8 @@ def test_every_reply_and_error_carries_the_request_id(server):
         await c.send_json("msg", {"text": "early"}, id="n")
         err = await c.recv_json("error")
         assert (err["code"], err["id"]) == ("not_joined", "n")
-        await c.send_json("join", {"user": "alice"}, id="j")
+        # an account: channel_create is a member's right (issue 11)
+        await c.send_json("join", {"token": account_token(server, "alice")}, id="j")
         assert (await c.recv_json("welcome"))["id"] == "j"
         await expect(c, "join", lambda m: m["payload"]["user"] == "alice")
         ack = await keyed(c, "msg", {"text": "hi @alice"}, "c1", 1)
@@ -126,7 +128,8 @@ def test_a_retry_after_a_kill_is_answered_with_the_original(server):
     """The key is stored with the write: after kill -9 and a restart, a retry of a write
     that was committed (its ack possibly lost) is not stored again."""
     async def before():
-        alice, _, _ = await Client.joined(server, "alice")
+        # an account: the same user before and after (a guest's name lapses when it leaves)
+        alice, _, _ = await Client.joined(server, "alice", account=True)
         ack = await keyed(alice, "msg", {"text": "before the crash"}, "crash-1", "a")
         await alice.close()
         return ack
@@ -136,7 +139,7 @@ def test_a_retry_after_a_kill_is_answered_with_the_original(server):
     server.restart()
 
     async def after():
-        alice, _, _ = await Client.joined(server, "alice")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
         again = await keyed(alice, "msg", {"text": "before the crash"}, "crash-1", "b")
         assert again == {**first, "duplicate": True}
         fresh = await keyed(alice, "msg", {"text": "after"}, "crash-2", "c")

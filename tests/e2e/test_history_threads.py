@@ -143,17 +143,18 @@ def test_a_user_away_for_everything_resumes_the_same_state(server):
         assert page["more"] is False
         return page["messages"]
 
+    # accounts (issue 11): creating channels, inviting and DMs are members' rights
     async def away():
-        carol, welcome, hist = await Client.joined(server, "carol")
+        carol, welcome, hist = await Client.joined(server, "carol", account=True)
         await post(carol, "general", "back in a bit", id="c0")
         await carol.close()
-        return welcome["session"], hist["messages"][-1]["seq"] if hist["messages"] else 1
+        return carol.token
 
-    session, _ = run(away())
+    token = run(away())
 
     async def meanwhile():
-        alice, _, _ = await Client.joined(server, "alice")
-        bob, _, _ = await Client.joined(server, "bob")
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
         await request(alice, "channel_create", {"name": "launch"}, "channel")
         await request(alice, "channel_invite", {"channel": "launch", "user": "carol"}, "invited")
         await request(bob, "channel_join", {"channel": "launch"}, "channel")
@@ -184,7 +185,7 @@ def test_a_user_away_for_everything_resumes_the_same_state(server):
 
     async def back():
         carol = await Client.connect(server)
-        welcome = await carol.join("carol", session=session)
+        welcome = await carol.join("carol", token=token)
         chans = {c["name"]: c for c in welcome["channels"]}
         assert set(chans) == {"general", "launch", dm}
         assert chans["launch"]["unread"] == chans["launch"]["last_seq"] > 0

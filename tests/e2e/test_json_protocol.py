@@ -53,7 +53,10 @@ def test_welcome_fields_and_join_sequence(server):
         assert welcome.get("id") == "j1"
         p = welcome["payload"]
         assert p["user"] == "alice"
-        assert re.fullmatch(r"[0-9a-f]{32}", p["session"]), p["session"]
+        # a guest (issue 11): its token holds its name; the user's id, role and mark
+        assert re.fullmatch(r"[0-9a-f]{64}", p["session"]), p["session"]
+        assert isinstance(p["user_id"], int) and p["user_id"] > 0
+        assert (p["display_name"], p["role"], p["guest"]) == ("", "guest", True)
         assert p["channels"][0]["name"] == "general"
         assert p["channels"][0]["last_seq"] == 1
         assert sorted(p["online"]) == ["alice", "bob"]
@@ -62,7 +65,7 @@ def test_welcome_fields_and_join_sequence(server):
         assert h["type"] == "history" and h["payload"]["channel"] == "general"
         j = await c.recv_json(skip=())
         assert j["type"] == "join" and j["payload"]["user"] == "alice"
-        assert j["payload"]["channel"] == "general"
+        assert j["payload"]["channel"] == "general" and j["payload"]["guest"] is True
         # another client gets a different session token
         d = await Client.connect(server)
         assert (await d.join("carol"))["session"] != p["session"]
@@ -307,7 +310,11 @@ def test_not_joined_and_already_joined(server):
 
 BAD_NAMES = ["", "a" * 33, "é" * 33, "a\x01b", "tab\there", "new\nline", "del\x7f",
              "c1\u0085x", " alice", "alice ", "\u00a0alice", "alice\u00a0"]
-GOOD_NAMES = ["a" * 32, "é" * 32, "😀" * 32, "日本語の名前", "a b", "Client #1", "x"]
+GOOD_NAMES = ["a" * 32, "é" * 32, "😀" * 31 + "a", "日本語の名前", "a b", "x"]
+# issue 11: reserved for the text modes, or nothing but symbols/punctuation, or invisible
+# and direction-changing characters: a guest may not take them
+REFUSED_NAMES = ["Client #1", "client #1", "anonymous", "Anonymous", "😀" * 32, "!!!",
+                 "ali\u200bce", "\u202ealice", "alice\u2066"]
 
 
 def test_bad_name(server):
@@ -355,6 +362,18 @@ def test_good_names(server):
     run(flow())
 
 
+def test_refused_names(server):
+    async def flow():
+        a = await Client.connect(server)
+        for name in REFUSED_NAMES:
+            e = await a.error("join", {"user": name})
+            assert e["code"] in ("bad_name", "name_taken"), repr(name)
+        assert (await a.join("alice"))["user"] == "alice"
+        await a.close()
+
+    run(flow())
+
+
 def test_join_without_payload(server):
     async def flow():
         a = await Client.connect(server)
@@ -375,10 +394,14 @@ def test_name_taken_and_second_tab(server):
         impostor = await Client.connect(server)
         e = await impostor.error("join", {"user": "alice"}, id=1)
         assert (e["code"], e["id"]) == ("name_taken", 1)
-        e = await impostor.error("join", {"user": "alice", "session": "0" * 32})
-        assert e["code"] == "name_taken"
-        # names compare exactly: "Alice" is another user
-        assert (await impostor.join("Alice"))["user"] == "Alice"
+        for token in ("0" * 32, "0" * 64):
+            e = await impostor.error("join", {"user": "alice", "session": token})
+            assert e["code"] == "name_taken"
+        # names compare in their canonical form (issue 11): "Alice" is alice
+        for name in ("Alice", "ＡＬＩＣＥ", "\u0430lice"):
+            e = await impostor.error("join", {"user": name})
+            assert e["code"] == "name_taken", name
+        assert (await impostor.join("alicia"))["user"] == "alicia"
         await obs.recv_json("join", skip=())
 
         # a second tab with the session token from the first welcome

@@ -9,7 +9,7 @@
 import re
 import time
 
-from wsraw import Client, RawWS, TextClient, run
+from wsraw import Client, TextClient, run
 
 LINE_RE = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] (.*)$")
 
@@ -249,35 +249,34 @@ def test_text_modes_drop_what_they_cannot_accept(server):
     run(flow())
 
 
-def test_client_id_cannot_take_a_json_users_name(server):
-    """Names are unique among connected users: a /ws/2 client while a JSON user holds
-    "Client #2" is closed with 1008, and nothing is posted or announced under that name."""
+def test_json_guests_cannot_take_client_id_names(server):
+    """Names are unique among users, and "Client #..." names belong to the client-id mode
+    (issue 11: reserved): a JSON join may not take one, whether or not that client is
+    connected, and nothing is announced or posted under it but by the client itself."""
 
     async def flow():
         watcher = await TextClient.connect(server, "/ws/w")
         assert await watcher.recv() == "Client #w has entered the chat"
-        owner, _, _ = await Client.joined(server, "Client #2")
-        assert await watcher.recv() == "Client #2 has entered the chat"
-        impostor = RawWS(server.port, "/ws/2")
-        try:
-            impostor.send_text("impostor text")
-        except OSError:
-            pass  # already closed
-        impostor.expect_close(1008)
-        impostor.close()
-        await owner.ping()
-        await owner.send_json("history", {})
-        h = await owner.recv_json("history", skip=())  # no join/leave/msg before it
-        assert h["payload"]["messages"] == []
+        impostor = await Client.connect(server)
+        for name in ("Client #2", "client #2", "Client #w", "ＣＬＩＥＮＴ #2"):
+            e = await impostor.error("join", {"user": name})
+            assert e["code"] in ("name_taken", "bad_name"), (name, e)
         await watcher.expect_silence(0.2)
-        # the name is still the JSON user's, and works
-        await owner.msg("the real one")
-        assert await watcher.recv() == "Client #2: the real one"
-        await owner.close()
-        assert await watcher.recv() == "Client #2 has left the chat"
-        # once it is free, /ws/2 is welcome
         cid = await TextClient.connect(server, "/ws/2")
+        assert await watcher.recv() == "Client #2 has entered the chat"
         assert await cid.recv() == "Client #2 has entered the chat"
+        e = await impostor.error("join", {"user": "Client #2"})
+        assert e["code"] in ("name_taken", "bad_name"), e
+        # the JSON client joins under a name of its own and sees the real one's words
+        w = await impostor.join("carol")
+        assert w["user"] == "carol" and "Client #2" in w["online"]
+        assert await watcher.recv() == "carol has entered the chat"
+        assert await cid.recv() == "carol has entered the chat"
+        await cid.send("the real one")
+        m = await impostor.recv_json("msg")
+        assert m["payload"]["user"] == "Client #2" and m["payload"]["text"] == "the real one"
+        assert await watcher.recv() == "Client #2: the real one"
+        await impostor.close()
         await cid.close()
         await watcher.close()
 

@@ -8,11 +8,21 @@
   every wait; TextClient: the same for the text modes.
 - run(coro): asyncio.run with an overall deadline, for plain (sync) pytest functions.
 
+Accounts: every join helper takes `token=` (join with {"token": ...}) and the `Client`
+helpers take `account=True` (the account of that name, registered or signed in through REST
+on first use: accounts.account_token), so a test can be a member rather than a guest.
+
+Source addresses: the server limits guest joins per address (as it limits sign-ins and
+registrations), so WebSocket clients made here connect from a new loopback address each
+(next_source(): 127.0.200.1 onwards), as the users of a real server come from many
+addresses; pass source="127.0.0.1" (or any) to choose one, e.g. to test those limits.
+
 Every network wait here has a timeout, so a hung server fails a test instead of hanging it.
 """
 import asyncio
 import base64
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -22,12 +32,23 @@ import time
 
 import websockets
 
+from accounts import account_token
+
 HOST = "127.0.0.1"
 TIMEOUT = 5.0  # seconds for any single wait
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 OP_CONT, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+
+
+_sources = itertools.count()
+
+
+def next_source():
+    """A fresh loopback source address for a test connection (see the module's doc)."""
+    n = next(_sources)
+    return f"127.0.{200 + (n // 250) % 50}.{1 + n % 250}"
 
 
 def run(coro, timeout=30):
@@ -94,10 +115,12 @@ class SockReader:
             return True
 
 
-def connect(port, timeout=TIMEOUT, rcvbuf=None):
+def connect(port, timeout=TIMEOUT, rcvbuf=None, source=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf is not None:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if source:
+        s.bind((source, 0))
     s.settimeout(timeout)
     s.connect((HOST, port))
     return s
@@ -223,10 +246,14 @@ def close_payload(code=None, reason=b""):
 class RawWS:
     """A WebSocket over a plain blocking socket with a timeout."""
 
-    def __init__(self, port, path="/ws", protocols=None, timeout=TIMEOUT, rcvbuf=None):
-        self.sock = connect(port, timeout, rcvbuf)
+    def __init__(self, port, path="/ws", protocols=None, timeout=TIMEOUT, rcvbuf=None,
+                 headers=(), source=None):
+        """headers: extra request lines for the upgrade ("Authorization: Bearer ...");
+        source: the local address (default: next_source())."""
+        self.port = port
+        self.sock = connect(port, timeout, rcvbuf, source or next_source())
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(upgrade_request(path, key, protocols=protocols))
+        self.sock.sendall(upgrade_request(path, key, protocols=protocols, extra=headers))
         self.reader = SockReader(self.sock)
         self.handshake = read_response(self.reader)
         assert self.handshake.status == 101, self.handshake
@@ -286,8 +313,10 @@ class RawWS:
                 assert m.get("type") in types, f"wanted {types}, got {m}"
             return m
 
-    def join(self, user, **payload):
-        self.send_json("join", dict(payload, user=user))
+    def join(self, user, token=None, **payload):
+        """Joins as a guest named user, or with token= as that session's account (user is
+        then not sent)."""
+        self.send_json("join", dict(payload, token=token) if token else dict(payload, user=user))
         return self.recv_json("welcome")
 
     def expect_close(self, code=..., timeout=TIMEOUT):
@@ -335,20 +364,31 @@ class Client:
         self.ws = ws
 
     @classmethod
-    async def connect(cls, server, path="/ws", subprotocols=None):
+    async def connect(cls, server, path="/ws", subprotocols=None, headers=None, source=None):
+        """headers: extra upgrade headers (dict), e.g. Authorization or Cookie + Origin;
+        source: the local address (default: next_source())."""
         ws = await asyncio.wait_for(
             websockets.connect(server.url + path, subprotocols=subprotocols, compression=None,
                                max_size=None, max_queue=None, ping_interval=None,
-                               open_timeout=TIMEOUT, close_timeout=2),
+                               open_timeout=TIMEOUT, close_timeout=2,
+                               extra_headers=headers,
+                               local_addr=(source or next_source(), 0)),
             TIMEOUT)
         return cls(ws)
 
     @classmethod
-    async def joined(cls, server, user, **payload):
+    async def joined(cls, server, user, account=False, token=None, **payload):
         """Connects and joins; returns (client, welcome payload, history payload), having
-        read the join sequence up to the join event about itself."""
+        read the join sequence up to the join event about itself. account=True: as the
+        account `user` (a member; see accounts.account_token), token=: as that session's
+        account; a `session` given for an account is not sent (accounts have none)."""
+        if account and token is None:
+            token = account_token(server, user)
+        if token:
+            payload.pop("session", None)
         c = await cls.connect(server)
-        welcome = await c.join(user, **payload)
+        c.token = token
+        welcome = await c.join(user, token=token, **payload)
         history = (await c.recv_json("history"))["payload"]
         while True:
             j = await c.recv_json("join", skip=("leave", "typing"))
@@ -393,8 +433,11 @@ class Client:
             return
         raise AssertionError(f"unexpected message {raw!r}")
 
-    async def join(self, user, id=None, **payload):
-        await self.send_json("join", dict(payload, user=user), id=id)
+    async def join(self, user, id=None, token=None, **payload):
+        """Joins as the guest `user`, or with token= as that session's account (user is then
+        not sent); returns the welcome payload."""
+        await self.send_json("join", dict(payload, token=token) if token else
+                             dict(payload, user=user), id=id)
         return (await self.recv_json("welcome"))["payload"]
 
     async def msg(self, text, id=None, **payload):
@@ -435,11 +478,11 @@ class TextClient:
         self.ws = ws
 
     @classmethod
-    async def connect(cls, server, path):
+    async def connect(cls, server, path, source=None):
         ws = await asyncio.wait_for(
             websockets.connect(server.url + path, compression=None, max_size=None,
                                max_queue=None, ping_interval=None, open_timeout=TIMEOUT,
-                               close_timeout=2),
+                               close_timeout=2, local_addr=(source or next_source(), 0)),
             TIMEOUT)
         return cls(ws)
 

@@ -3,9 +3,10 @@
  * Structures: the stored state is plain arrays, searched linearly (tests hold little):
  * `ev` every event in commit order, each msg with its search entry (the text and author an
  * edit left, NULL once deleted) and its mentions (NULL once deleted); `chans`, `members`,
- * `reads` the change rows. Pending operations are a FIFO of mem_op_t, each owning copies of
- * its arguments; completing one applies it (a write) or computes its answer (a read) at that
- * moment, so a read sees exactly the writes completed before it, as with a real backend.
+ * `reads` the change rows; `acc` the accounts (store_mem_accounts.c). Pending operations are a FIFO
+ * of mem_op_t, each owning copies of its arguments; completing one applies it (a write) or computes
+ * its answer (a read) at that moment, so a read sees exactly the writes completed before it, as
+ * with a real backend.
  *
  * The failed state is the worker's fence of epochs (store_worker.c): `epoch` counts
  * recovers, each write keeps the epoch of its submission, and a failure sets `fenced` to the
@@ -19,6 +20,7 @@
 #include "base/buf.h"
 #include "base/xmalloc.h"
 #include "store/store_worker.h"
+#include "store_mem_accounts.h"
 
 enum { OP_APPEND, OP_CHANGE, OP_PROBE, OP_QUERY, OP_SEARCH, OP_COUNTS };
 
@@ -45,7 +47,7 @@ typedef struct mem_op {
     store_query_t query;
     store_search_t search;
     const char *user;
-    char *owned[16]; /* the copies above point here */
+    char *owned[24]; /* the copies above point here */
     size_t nowned;
     store_term_t *terms;
 } mem_op_t;
@@ -57,6 +59,7 @@ typedef struct {
     mem_op_t *head, *tail;
     size_t pending;
     bool closing, fail_writes, failed;
+    bool bump_accounts; /* store_open_opts_t.bump_accounts (store_mem_bump_accounts) */
     uint64_t epoch, fenced;
     store_stats_t stats;
 
@@ -66,6 +69,7 @@ typedef struct {
     size_t nchans;
     mem_pair_t *members, *reads;
     size_t nmembers, nreads;
+    mem_accounts_t *acc;
 } mem_t;
 
 static const store_backend_t mem_backend;
@@ -259,6 +263,8 @@ static int apply_channel(mem_t *s, const store_change_t *c)
 
 static int apply_change(mem_t *s, const store_change_t *c)
 {
+    if (c->kind >= STORE_USER_CREATE) /* the account kinds come last in store.h */
+        return mem_accounts_apply(s->acc, c, s->bump_accounts);
     if (c->kind == STORE_CHANNEL_PUT || c->kind == STORE_CHANNEL_CREATE)
         return apply_channel(s, c);
     if (c->kind == STORE_READ) {
@@ -571,16 +577,31 @@ static int mem_append(store_t *base, const store_msg_t *m, store_append_cb cb, v
 static int mem_change(store_t *base, const store_change_t *c, store_append_cb cb, void *ctx)
 {
     mem_t *s = (mem_t *)base;
+    if (!s->closing && !store_change_valid(c))
+        return STORE_EINVAL;
     mem_op_t *op = op_new(s, OP_CHANGE, ctx);
     if (!op)
         return STORE_ECLOSED;
     op->wcb = cb;
-    op->change = *c;
-    op->change.ch.name = own(op, c->ch.name);
-    op->change.ch.kind = own(op, c->ch.kind);
-    op->change.ch.topic = own(op, c->ch.topic);
-    op->change.ch.created_by = own(op, c->ch.created_by);
-    op->change.user = own(op, c->user);
+    store_change_t *d = &op->change;
+    *d = *c;
+    d->ch.name = own(op, c->ch.name);
+    d->ch.kind = own(op, c->ch.kind);
+    d->ch.topic = own(op, c->ch.topic);
+    d->ch.created_by = own(op, c->ch.created_by);
+    d->user = own(op, c->user);
+    d->u.name = own(op, c->u.name);
+    d->u.canon = own(op, c->u.canon);
+    d->u.display = own(op, c->u.display);
+    d->u.role = own(op, c->u.role);
+    d->u.pass = own(op, c->u.pass);
+    d->u.state = own(op, c->u.state);
+    d->sess.hash = own(op, c->sess.hash);
+    d->sess.agent = own(op, c->sess.agent);
+    d->sess.addr = own(op, c->sess.addr);
+    d->inv.hash = own(op, c->inv.hash);
+    d->inv.kind = own(op, c->inv.kind);
+    d->inv.role = own(op, c->inv.role);
     return submit(s, op);
 }
 
@@ -746,6 +767,29 @@ static int mem_last_seq(store_t *base, const char *channel, uint64_t *out)
     return 0;
 }
 
+static int mem_load_accounts(store_t *base, const store_accounts_load_t *cbs, void *ctx)
+{
+    mem_t *s = (mem_t *)base;
+    if (s->closing)
+        return STORE_ECLOSED;
+    mem_accounts_load(s->acc, cbs, ctx);
+    return 0;
+}
+
+static int mem_version(store_t *base, uint64_t *out)
+{
+    mem_t *s = (mem_t *)base;
+    if (s->closing)
+        return STORE_ECLOSED;
+    *out = mem_accounts_version(s->acc);
+    return 0;
+}
+
+void store_mem_bump_accounts(store_t *s, bool on)
+{
+    ((mem_t *)s)->bump_accounts = on;
+}
+
 static void mem_stats(store_t *base, store_stats_t *out)
 {
     mem_t *s = (mem_t *)base;
@@ -793,6 +837,7 @@ static void free_state(mem_t *s)
     free(s->chans);
     free(s->members);
     free(s->reads);
+    mem_accounts_free(s->acc);
 }
 
 static void on_async_close(uv_handle_t *h)
@@ -818,6 +863,7 @@ store_t *store_mem_open(uv_loop_t *loop, store_mem_mode_t mode)
     s->base.be = &mem_backend;
     s->mode = mode;
     s->epoch = 1;
+    s->acc = mem_accounts_new();
     if (mode == STORE_MEM_AUTO) {
         if (!loop || uv_async_init(loop, &s->async, on_async) < 0)
             abort(); /* a test's mistake: nothing to recover */
@@ -839,4 +885,6 @@ static const store_backend_t mem_backend = {
     .close = mem_close,
     .probe = mem_probe,
     .recover = mem_recover,
+    .load_accounts = mem_load_accounts,
+    .accounts_version = mem_version,
 };

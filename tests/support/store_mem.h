@@ -1,6 +1,7 @@
 /* store_mem - the whole store.h contract in memory, for tests only (the product never links
- * it): channels, members, read markers, events, a search index, mentions, client keys, the
- * failed state and probes, with no file and no thread.
+ * it): channels, members, read markers, events, a search index, mentions, client keys,
+ * accounts (users, sessions, invites, the accounts version), the failed state and probes,
+ * with no file and no thread.
  *
  * Two modes:
  * - STORE_MEM_AUTO behaves like a real backend: every operation completes on a later loop
@@ -40,5 +41,8 @@ size_t store_mem_run(store_t *s);
  * STORE_EFAILED and the store enters the failed state (store.h); probes fail too. Turning
  * it off does not recover: probe, then store_recover, as with a real backend. */
 void store_mem_fail_writes(store_t *s, bool on);
+/* As store_open_opts_t.bump_accounts: while on, every account write not answered
+ * STORE_ECONFLICT also bumps store_accounts_version (off when opened). */
+void store_mem_bump_accounts(store_t *s, bool on);
 
 #endif

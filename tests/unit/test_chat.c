@@ -5,12 +5,14 @@
  * reaction toggles, client-key retries, a failed store and its recovery, and the inbound
  * door for events committed elsewhere. */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "chat/chat.h"
 #include "chat/chat_hub.h"
 #include "store_mem.h"
@@ -133,18 +135,78 @@ static size_t seqs(const conn_t *c, uint64_t out[], size_t max)
     return n;
 }
 
-/* ---- the world: a hub on a manual store ---- */
+/* ---- the world: a hub on a manual store, with accounts ---- */
+
+#define ACCOUNTS_MAX 8
 
 typedef struct {
     store_t *store;
+    auth_t *auth;
     chat_hub_t *hub;
     conn_t conns[8];
+    struct {
+        char name[32];
+        char token[AUTH_SESSION_HEX + 1];
+    } acct[ACCOUNTS_MAX];
+    size_t nacct;
 } world_t;
+
+typedef struct {
+    bool done;
+    auth_status_t status;
+    char token[AUTH_SESSION_HEX + 1];
+} reg_t;
+
+static void on_registered(void *ctx, const auth_result_t *r)
+{
+    reg_t *g = ctx;
+    g->done = true;
+    g->status = r->status;
+    if (r->token)
+        snprintf(g->token, sizeof(g->token), "%s", r->token);
+}
+
+/* Registers name (a member: the world's first account, the owner, is "root") and returns
+ * its session token; the password is hashed on the loop's pool, the rows stored here. */
+static const char *account(world_t *w, const char *name)
+{
+    for (size_t i = 0; i < w->nacct; i++)
+        if (strcmp(w->acct[i].name, name) == 0)
+            return w->acct[i].token;
+    reg_t g = {0};
+    auth_register_t r = {.name = name,
+                         .name_len = strlen(name),
+                         .password = "correct horse",
+                         .password_len = 13,
+                         .addr = "127.0.0.1"};
+    auth_register(w->auth, &r, on_registered, &g);
+    while (!g.done) {
+        uv_run(uv_default_loop(), UV_RUN_NOWAIT);
+        store_mem_run(w->store);
+    }
+    CHECK_EQ_INT(g.status, AUTH_OK);
+    snprintf(w->acct[w->nacct].name, sizeof(w->acct[0].name), "%s", name);
+    memcpy(w->acct[w->nacct].token, g.token, sizeof(g.token));
+    return w->acct[w->nacct++].token;
+}
 
 static void world_init(world_t *w)
 {
     memset(w, 0, sizeof(*w));
     w->store = store_mem_open(NULL, STORE_MEM_MANUAL);
+    auth_config_t ac = {.guests = true,
+                        .guest_ttl_ms = 0,
+                        .session_idle_ms = 3600000,
+                        .session_max_ms = 3600000,
+                        .registration = AUTH_REG_OPEN,
+                        .hash_max = 2,
+                        .pw_ops = crypto_pwhash_OPSLIMIT_MIN,
+                        .pw_mem = crypto_pwhash_MEMLIMIT_MIN,
+                        .max_name = 32};
+    w->auth = auth_new(uv_default_loop(), w->store, &ac);
+    CHECK(w->auth != NULL);
+    CHECK(auth_load(w->auth) == 0);
+    account(w, "root");
     chat_config_t cfg = {.history = 50,
                          .max_name = 32,
                          .max_text = 4000,
@@ -153,7 +215,7 @@ static void world_init(world_t *w)
                          .resume_max = 10000,
                          .presence_limit = 1000,
                          .outbound_budget = 1 << 20};
-    w->hub = chat_new(w->store, &cfg, &fake);
+    w->hub = chat_new(w->store, w->auth, &cfg, &fake);
     CHECK(chat_load(w->hub) == 0);
     store_mem_run(w->store);
 }
@@ -168,6 +230,8 @@ static void world_deinit(world_t *w)
     store_mem_run(w->store);
     store_close(w->store);
     chat_free(w->hub);
+    auth_free(w->auth);
+    uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }
 
 static void say(conn_t *c, const char *fmt, ...)
@@ -180,16 +244,25 @@ static void say(conn_t *c, const char *fmt, ...)
     chat_text(c->s, text, strlen(text));
 }
 
-/* Opens conns[i] as a JSON session and joins it as user (the welcome and history done). */
-static conn_t *join(world_t *w, int i, const char *user, const char *session)
+/* Opens conns[i] as a JSON session and joins it as the account user, signed in with its
+ * token (the welcome and history done). */
+static conn_t *join(world_t *w, int i, const char *user)
+{
+    const char *token = account(w, user);
+    conn_t *c = &w->conns[i];
+    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL, NULL);
+    say(c, "{\"type\":\"join\",\"payload\":{\"token\":\"%s\"}}", token);
+    store_mem_run(w->store);
+    CHECK_EQ_INT(count(c, "welcome"), 1);
+    return c;
+}
+
+/* Opens conns[i] as a JSON session and joins it as the guest user. */
+static conn_t *join_guest(world_t *w, int i, const char *user)
 {
     conn_t *c = &w->conns[i];
-    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL);
-    if (session)
-        say(c, "{\"type\":\"join\",\"payload\":{\"user\":\"%s\",\"session\":\"%s\"}}", user,
-            session);
-    else
-        say(c, "{\"type\":\"join\",\"payload\":{\"user\":\"%s\"}}", user);
+    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL, NULL);
+    say(c, "{\"type\":\"join\",\"payload\":{\"user\":\"%s\"}}", user);
     store_mem_run(w->store);
     CHECK_EQ_INT(count(c, "welcome"), 1);
     return c;
@@ -212,20 +285,25 @@ TEST(join_welcome_and_presence)
 {
     world_t w;
     world_init(&w);
-    conn_t *a = join(&w, 0, "alice", "0123456789abcdef0123456789abcdef");
+    conn_t *a = join(&w, 0, "alice");
     CHECK_EQ_INT(count(a, "history"), 1);
     CHECK_EQ_INT(count(a, "join"), 1); /* its own */
-    conn_t *b = join(&w, 1, "bob", NULL);
+    conn_t *b = join(&w, 1, "bob");
     CHECK_EQ_INT(count(a, "join"), 2); /* bob's arrival */
-    /* A second tab of alice (same token): nobody hears of it; a stranger's name is taken. */
-    join(&w, 2, "alice", "0123456789abcdef0123456789abcdef");
+    /* A second tab of alice (her account): nobody hears of it; a guest cannot take her name,
+     * in any of its forms. */
+    join(&w, 2, "alice");
     CHECK_EQ_INT(count(b, "join"), 1);
     conn_t *x = &w.conns[3];
-    x->s = chat_open(w.hub, x, CHAT_MODE_JSON, NULL);
+    x->s = chat_open(w.hub, x, CHAT_MODE_JSON, NULL, NULL);
     say(x, "{\"type\":\"join\",\"id\":1,\"payload\":{\"user\":\"alice\"}}");
     json_t *err = last(x, "error");
     CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "name_taken");
     CHECK_EQ_INT(json_integer_value(json_object_get(err, "id")), 1);
+    json_decref(err);
+    say(x, "{\"type\":\"join\",\"id\":2,\"payload\":{\"user\":\"\xd0\xb0lice\"}}");
+    err = last(x, "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "name_taken");
     json_decref(err);
     chat_metrics_t m;
     chat_metrics(w.hub, &m);
@@ -244,8 +322,8 @@ TEST(publish_acks_after_commit_in_order)
 {
     world_t w;
     world_init(&w);
-    conn_t *a = join(&w, 0, "alice", NULL);
-    conn_t *b = join(&w, 1, "bob", NULL);
+    conn_t *a = join(&w, 0, "alice");
+    conn_t *b = join(&w, 1, "bob");
     for (int i = 0; i < 5; i++) {
         char id[8];
         snprintf(id, sizeof(id), "m%d", i);
@@ -279,11 +357,11 @@ static void splice_at(size_t at)
 {
     world_t w;
     world_init(&w);
-    conn_t *a = join(&w, 0, "alice", NULL);
+    conn_t *a = join(&w, 0, "alice");
     for (int i = 0; i < 600; i++)
         post(a, "m", "x");
     store_mem_run(w.store);
-    conn_t *b = join(&w, 1, "bob", NULL);
+    conn_t *b = join(&w, 1, "bob");
     conn_reset(b);
     if (at == SIZE_MAX)
         post(a, "early", "early");
@@ -316,8 +394,8 @@ TEST(reactions_toggle_and_keys_make_retries_exactly_once)
 {
     world_t w;
     world_init(&w);
-    conn_t *a = join(&w, 0, "alice", NULL);
-    conn_t *b = join(&w, 1, "bob", NULL);
+    conn_t *a = join(&w, 0, "alice");
+    conn_t *b = join(&w, 1, "bob");
     post(a, "root", "r");
     store_mem_run(w.store);
     /* The same keyed write three times before it is stored: one store append. */
@@ -354,8 +432,8 @@ TEST(a_failed_store_refuses_writes_and_recovers)
 {
     world_t w;
     world_init(&w);
-    conn_t *a = join(&w, 0, "alice", NULL);
-    conn_t *b = join(&w, 1, "bob", NULL);
+    conn_t *a = join(&w, 0, "alice");
+    conn_t *b = join(&w, 1, "bob");
     post(a, "one", "1");
     store_mem_run(w.store);
     store_mem_fail_writes(w.store, true);
@@ -403,8 +481,8 @@ TEST(failed_writes_leave_nothing_half_done)
 {
     world_t w;
     world_init(&w);
-    conn_t *a = join(&w, 0, "alice", NULL);
-    conn_t *b = join(&w, 1, "bob", NULL);
+    conn_t *a = join(&w, 0, "alice");
+    conn_t *b = join(&w, 1, "bob");
     post(a, "root", "r");
     store_mem_run(w.store);
     store_mem_fail_writes(w.store, true);
@@ -472,7 +550,7 @@ TEST(the_inbound_door_orders_and_fills_gaps)
 {
     world_t w;
     world_init(&w);
-    conn_t *b = join(&w, 0, "bob", NULL);
+    conn_t *b = join(&w, 0, "bob");
     /* Five events another process committed, stored directly. */
     store_msg_t ev[5];
     for (int i = 0; i < 5; i++) {
@@ -505,7 +583,7 @@ TEST(requests_before_join_and_text_modes)
     world_t w;
     world_init(&w);
     conn_t *c = &w.conns[0];
-    c->s = chat_open(w.hub, c, CHAT_MODE_JSON, NULL);
+    c->s = chat_open(w.hub, c, CHAT_MODE_JSON, NULL, NULL);
     say(c, "{\"type\":\"msg\",\"id\":\"early\",\"payload\":{\"text\":\"x\"}}");
     json_t *err = last(c, "error");
     CHECK_EQ_STR(json_string_value(json_object_get(err, "code")), "not_joined");
@@ -516,9 +594,9 @@ TEST(requests_before_join_and_text_modes)
     json_decref(err);
     /* A client-id session hears JSON users' messages as "user: text". */
     conn_t *t = &w.conns[1];
-    t->s = chat_open(w.hub, t, CHAT_MODE_CLIENTID, "42");
+    t->s = chat_open(w.hub, t, CHAT_MODE_CLIENTID, "42", NULL);
     CHECK_EQ_STR(t->frame[0], "Client #42 has entered the chat");
-    conn_t *a = join(&w, 2, "alice", NULL);
+    conn_t *a = join(&w, 2, "alice");
     post(a, "hi", "h");
     store_mem_run(w.store);
     CHECK_EQ_STR(t->frame[t->n - 1], "alice: hi");
@@ -528,6 +606,57 @@ TEST(requests_before_join_and_text_modes)
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(m, "payload"), "user")),
                  "Client #42");
     json_decref(m);
+    world_deinit(&w);
+}
+
+static const char *err_code(const conn_t *c)
+{
+    static char code[64];
+    json_t *e = last(c, "error");
+    snprintf(code, sizeof(code), "%s", e ? json_string_value(json_object_get(e, "code")) : "");
+    json_decref(e);
+    return code;
+}
+
+/* Guests read and post in public channels only; a private channel they are not in answers
+ * as one that does not exist; guests' words carry their mark; a revoked session's sockets
+ * close with the code of its revocation. */
+TEST(guests_rights_and_revocation)
+{
+    world_t w;
+    world_init(&w);
+    conn_t *a = join(&w, 0, "alice");
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"secret\","
+           "\"private\":true}}");
+    store_mem_run(w.store);
+    conn_t *z = join_guest(&w, 1, "zed");
+    json_t *wel = last(z, "welcome");
+    CHECK(json_is_true(json_object_get(json_object_get(wel, "payload"), "guest")));
+    json_decref(wel);
+    say(z, "{\"type\":\"msg\",\"id\":1,\"payload\":{\"channel\":\"secret\",\"text\":\"x\"}}");
+    CHECK_EQ_STR(err_code(z), "no_such_channel");
+    say(z, "{\"type\":\"history\",\"id\":2,\"payload\":{\"channel\":\"secret\"}}");
+    CHECK_EQ_STR(err_code(z), "no_such_channel");
+    say(z, "{\"type\":\"channel_join\",\"id\":3,\"payload\":{\"channel\":\"secret\"}}");
+    CHECK_EQ_STR(err_code(z), "no_such_channel");
+    say(z, "{\"type\":\"channel_create\",\"id\":4,\"payload\":{\"name\":\"mine\"}}");
+    CHECK_EQ_STR(err_code(z), "forbidden");
+    say(z, "{\"type\":\"dm_open\",\"id\":5,\"payload\":{\"users\":[\"alice\"]}}");
+    CHECK_EQ_STR(err_code(z), "forbidden");
+    say(a, "{\"type\":\"channel_invite\",\"id\":6,\"payload\":{\"channel\":\"secret\","
+           "\"user\":\"zed\"}}");
+    CHECK_EQ_STR(err_code(a), "forbidden");
+    post(z, "hello", "h");
+    store_mem_run(w.store);
+    json_t *m = last(a, "msg");
+    CHECK(json_is_true(json_object_get(json_object_get(m, "payload"), "guest")));
+    json_decref(m);
+    /* Signing alice out everywhere closes her socket with 4001; zed stays. */
+    const auth_user_t *alice = auth_user_named(w.auth, "alice", 5);
+    auth_logout_all(w.auth, alice->id, NULL, NULL);
+    store_mem_run(w.store);
+    CHECK_EQ_INT(a->closed, AUTH_CLOSE_SIGNED_OUT);
+    CHECK_EQ_INT(z->closed, 0);
     world_deinit(&w);
 }
 
@@ -541,5 +670,6 @@ int main(void)
     RUN(failed_writes_leave_nothing_half_done);
     RUN(the_inbound_door_orders_and_fills_gaps);
     RUN(requests_before_join_and_text_modes);
+    RUN(guests_rights_and_revocation);
     return TEST_MAIN_END();
 }

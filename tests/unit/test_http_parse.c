@@ -81,6 +81,14 @@ static void describe(char *out, size_t cap, const http_request_t *r)
                    r->ws_extensions ? r->ws_extensions : "-", r->origin ? r->origin : "-",
                    (unsigned long long)r->body_len);
     append(out, cap, line);
+    /* The credential headers, only when one is there: the older cases stay as they were. */
+    if (r->cookie || r->authorization || r->user_agent || r->forwarded_proto) {
+        (void)snprintf(line, sizeof(line), " cookie=%s auth=%s ua=%s xfp=%s",
+                       r->cookie ? r->cookie : "-", r->authorization ? r->authorization : "-",
+                       r->user_agent ? r->user_agent : "-",
+                       r->forwarded_proto ? r->forwarded_proto : "-");
+        append(out, cap, line);
+    }
     describe_body(out, cap, r);
     (void)snprintf(line, sizeof(line), " ka=%d up=%d]", r->keep_alive, r->upgrade_req);
     append(out, cap, line);
@@ -384,6 +392,23 @@ TEST(test_repeated_and_case_insensitive_headers)
         "GET / HTTP/1.1\r\nHost-And-Something-Much-Longer-Than-32: x\r\nOriginal: y\r\n\r\n",
         "[m=1 v=1.1 path=/ query=- host=- upgrade=- connection=- key=- version=- "
         "protocol=- ext=- origin=- body=0 ka=1 up=0]");
+}
+
+/* The headers the REST layer and the upgrade read: Cookie lines join with "; " (one cookie
+ * string), the others with ", " as any list. */
+TEST(test_credential_headers)
+{
+    CHECK_SPLITS("POST /api/login HTTP/1.1\r\nHost: h\r\ncookie: a=1\r\n"
+                 "Authorization:  Bearer abc \r\nCOOKIE: parley_session=ff\r\n"
+                 "User-Agent: curl/8.0\r\nX-Forwarded-Proto: https\r\n"
+                 "X-Forwarded-Proto: http\r\nContent-Length: 2\r\n\r\n{}",
+                 "[m=3 v=1.1 path=/api/login query=- host=h upgrade=- connection=- key=- "
+                 "version=- protocol=- ext=- origin=- body=2 cookie=a=1; parley_session=ff "
+                 "auth=Bearer abc ua=curl/8.0 xfp=https, http:{} ka=1 up=0]");
+    /* An empty repeat adds nothing; an empty first one is present but empty. */
+    CHECK_SPLITS("GET / HTTP/1.1\r\nHost: h\r\nCookie:\r\nCookie: x=1\r\nCookie: \r\n\r\n",
+                 "[m=1 v=1.1 path=/ query=- host=h upgrade=- connection=- key=- version=- "
+                 "protocol=- ext=- origin=- body=0 cookie=x=1 auth=- ua=- xfp=- ka=1 up=0]");
 }
 
 TEST(test_obs_fold_and_trailers)
@@ -720,6 +745,7 @@ int main(void)
     RUN(test_upgrade_declined_continues_http);
     RUN(test_header_split_across_feeds);
     RUN(test_repeated_and_case_insensitive_headers);
+    RUN(test_credential_headers);
     RUN(test_obs_fold_and_trailers);
     RUN(test_malformed);
     RUN(test_injection);

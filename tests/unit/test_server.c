@@ -1,8 +1,12 @@
 /* test_server - the connection driver against a fake chat (a server_chat_t that records its
  * calls): the routes, /healthz and /metrics gathered through the interface (available false
  * turns /healthz to 503), 404/405, a body on a route that takes none, and a WebSocket's
- * open, message and close reaching chat. The server runs on this thread's loop; the client
- * is a plain socket, and the loop is turned while waiting for its answers. */
+ * open, message and close reaching chat with the upgrade's credentials (Bearer, or the
+ * cookie under the Origin rule). /api requests go through the interface's request call,
+ * answered at once or later by the test: pipelined requests wait and keep their order, a
+ * connection that closes (or a server that stops) before its answer drops it safely. The
+ * server runs on this thread's loop; the client is a plain socket, and the loop is turned
+ * while waiting for its answers. */
 #include "server/server.h"
 
 #include <arpa/inet.h>
@@ -17,26 +21,37 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "http/http_parse.h"
 #include "test.h"
 #include "ws/ws_frame.h"
 
 /* ---- the fake chat ---- */
 
 typedef struct {
-    int opened, messages, drained, closed, metrics;
+    int opened, messages, drained, closed, metrics, requests;
     chat_mode_t mode;
     char client_id[40];
+    chat_creds_t creds;
+    /* /api: the last request, and its answer when held back (hold) */
+    bool hold;
+    char path[64], body[64], cookie[128], addr[64];
+    int method;
+    bool keep_alive;
+    api_answer_cb done;
+    void *done_ctx;
     int opcode;
     char data[64];
     bool available;
     int session; /* its address is the session handle */
 } fake_t;
 
-static void *fake_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id)
+static void *fake_open(void *ctx, void *conn, chat_mode_t mode, const char *client_id,
+                       const chat_creds_t *creds)
 {
     fake_t *f = ctx;
     f->opened++;
     f->mode = mode;
+    f->creds = *creds;
     (void)snprintf(f->client_id, sizeof(f->client_id), "%s", client_id);
     /* As chat does when the name is taken: the session closes before open returns. */
     if (strcmp(client_id, "taken") == 0)
@@ -65,6 +80,39 @@ static void fake_closed(void *ctx, void *session)
     fake_t *f = ctx;
     CHECK(session == &f->session);
     f->closed++;
+}
+
+/* A response naming the request it answers, so order can be checked. */
+static void answer(fake_t *f, const char *what)
+{
+    char raw[256];
+    int n = snprintf(raw, sizeof(raw),
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     strlen(what), what);
+    blob_t *b = blob_from(raw, (size_t)n);
+    api_answer_cb done = f->done;
+    f->done = NULL;
+    done(f->done_ctx, b);
+    blob_unref(b);
+}
+
+static void fake_request(void *ctx, const api_request_t *req, api_answer_cb done, void *done_ctx)
+{
+    fake_t *f = ctx;
+    f->requests++;
+    f->method = req->method;
+    f->keep_alive = req->keep_alive;
+    (void)snprintf(f->path, sizeof(f->path), "%s", req->path);
+    (void)snprintf(f->body, sizeof(f->body), "%.*s", (int)req->body_len,
+                   req->body ? req->body : "");
+    (void)snprintf(f->cookie, sizeof(f->cookie), "%s", req->cookie ? req->cookie : "-");
+    (void)snprintf(f->addr, sizeof(f->addr), "%s", req->addr);
+    CHECK(f->done == NULL); /* one request in flight per connection */
+    f->done = done;
+    f->done_ctx = done_ctx;
+    if (!f->hold)
+        answer(f, f->path);
 }
 
 static void fake_metrics(void *ctx, server_metrics_t *m)
@@ -295,6 +343,238 @@ TEST(test_websocket_closed_by_chat_at_open)
     CHECK_EQ_INT(fake.closed, 1);
 }
 
+/* Whole responses at the start of buf: count them. */
+static int count_responses(const char *buf, size_t len)
+{
+    int n = 0;
+    size_t off = 0;
+    while (off < len) {
+        const char *end = strstr(buf + off, "\r\n\r\n");
+        if (!end)
+            break;
+        const char *cl = strstr(buf + off, "Content-Length: ");
+        size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
+        size_t next = (size_t)(end + 4 - buf) + body;
+        if (next > len)
+            break;
+        n++;
+        off = next;
+    }
+    return n;
+}
+
+static int want_responses;
+static bool responses_done(const char *buf, size_t len)
+{
+    return count_responses(buf, len) >= want_responses;
+}
+
+/* Reads until n whole responses are in buf (or 3 s). */
+static size_t read_responses(int fd, char *buf, size_t cap, int n)
+{
+    want_responses = n;
+    return client_read(fd, buf, cap, responses_done);
+}
+
+static void wait_requests(int n)
+{
+    for (int i = 0; i < 600 && fake.requests < n; i++)
+        pump(5);
+    CHECK_EQ_INT(fake.requests, n);
+}
+
+/* Answered inside the call: the pipelined request after it goes on at once. */
+TEST(test_api_answered_at_once)
+{
+    char buf[4096];
+    fake = (fake_t){.available = true};
+    int fd = client_connect(port);
+    static const char raw[] = "GET /api/server HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\n"
+                              "Cookie: parley_session=ab\r\n\r\n"
+                              "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    client_send(fd, raw, sizeof(raw) - 1);
+    size_t n = read_responses(fd, buf, sizeof(buf), 2);
+    CHECK_EQ_INT(count_responses(buf, n), 2);
+    const char *first = strstr(buf, "\r\n\r\n/api/server");
+    const char *second = strstr(buf, "{\"status\":\"ok\"}");
+    CHECK(first && second && first < second);
+    CHECK_EQ_INT(fake.requests, 1);
+    CHECK_EQ_INT(fake.method, HTTP_GET);
+    CHECK(fake.keep_alive);
+    CHECK_EQ_STR(fake.cookie, "a=1; parley_session=ab");
+    CHECK_EQ_STR(fake.addr, "127.0.0.1");
+    close(fd);
+}
+
+/* While an answer is due the connection parses nothing more: requests already received wait,
+ * and the answers go out in request order. */
+TEST(test_api_in_flight_holds_the_pipeline)
+{
+    char buf[8192];
+    fake = (fake_t){.available = true, .hold = true};
+    int fd = client_connect(port);
+    static const char raw[] = "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n"
+                              "{\"a\":1}"
+                              "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "POST /api/logout HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    client_send(fd, raw, sizeof(raw) - 1);
+    wait_requests(1);
+    CHECK_EQ_STR(fake.path, "/api/login");
+    CHECK_EQ_STR(fake.body, "{\"a\":1}");
+    CHECK_EQ_INT(fake.method, HTTP_POST);
+    pump(50);
+    CHECK_EQ_INT(recv(fd, buf, sizeof(buf), 0), -1); /* nothing answered yet */
+    CHECK_EQ_INT(fake.requests, 1);
+    answer(&fake, "first");
+    wait_requests(2);
+    CHECK_EQ_STR(fake.path, "/api/logout");
+    size_t n = read_responses(fd, buf, sizeof(buf), 2);
+    CHECK_EQ_INT(count_responses(buf, n), 2);
+    const char *a = strstr(buf, "\r\n\r\nfirst");
+    const char *b = strstr(buf, "{\"status\":\"ok\"}");
+    CHECK(a && b && a < b);
+    answer(&fake, "third");
+    n = read_responses(fd, buf, sizeof(buf), 1);
+    CHECK(strstr(buf, "\r\n\r\nthird") != NULL);
+    /* Keep-alive: the connection reads again. */
+    static const char more[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    client_send(fd, more, sizeof(more) - 1);
+    n = read_responses(fd, buf, sizeof(buf), 1);
+    CHECK(n > 0 && strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    close(fd);
+}
+
+TEST(test_api_connection_close)
+{
+    char buf[4096];
+    fake = (fake_t){.available = true, .hold = true};
+    int fd = client_connect(port);
+    static const char raw[] = "GET /api/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                              "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    client_send(fd, raw, sizeof(raw) - 1);
+    wait_requests(1);
+    CHECK(!fake.keep_alive);
+    answer(&fake, "bye");
+    size_t n = client_read(fd, buf, sizeof(buf), NULL); /* to EOF */
+    CHECK_EQ_INT(count_responses(buf, n), 1);
+    CHECK(strstr(buf, "\r\n\r\nbye") != NULL);
+    CHECK_EQ_INT(fake.requests, 1);
+    close(fd);
+}
+
+/* The client leaves while its answer is due: the answer finds a dead socket, harmlessly. */
+TEST(test_api_client_gone_in_flight)
+{
+    char buf[4096];
+    fake = (fake_t){.available = true, .hold = true};
+    int fd = client_connect(port);
+    static const char raw[] = "GET /api/me HTTP/1.1\r\nHost: x\r\n\r\n";
+    client_send(fd, raw, sizeof(raw) - 1);
+    wait_requests(1);
+    close(fd);
+    pump(20);
+    answer(&fake, "late");
+    pump(50);
+    request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+}
+
+/* The server stops (its connections close) before the answer: the answer, coming after the
+ * server is freed, only releases the wait (ASan checks the memory). */
+TEST(test_api_server_stops_in_flight)
+{
+    fake = (fake_t){.available = true, .hold = true};
+    server_chat_t chat = {.ctx = &fake,
+                          .open = fake_open,
+                          .message = fake_message,
+                          .drained = fake_drained,
+                          .closed = fake_closed,
+                          .request = fake_request,
+                          .metrics = fake_metrics};
+    server_config_t cfg = {.host = "127.0.0.1",
+                           .max_frame = 65536,
+                           .max_outbound = 1 << 20,
+                           .max_header = 8192,
+                           .max_body = 1000,
+                           .max_connections = 10,
+                           .handshake_timeout_ms = 10000};
+    server_t *s2 = server_start(&loop, &cfg, &chat);
+    CHECK(s2 != NULL);
+    if (!s2)
+        return;
+    int fd = client_connect(server_port(s2));
+    static const char raw[] = "POST /api/logout HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    client_send(fd, raw, sizeof(raw) - 1);
+    wait_requests(1);
+    server_stop(s2);
+    pump(50);
+    server_free(s2);
+    answer(&fake, "nobody");
+    close(fd);
+}
+
+static bool got_head(const char *buf, size_t len)
+{
+    (void)len;
+    return strstr(buf, "\r\n\r\n") != NULL;
+}
+
+/* An upgrade with extra header lines; returns the credentials chat was opened with. */
+static chat_creds_t upgrade_with(const char *headers)
+{
+    char raw[1024], buf[1024];
+    fake = (fake_t){.available = true};
+    int n = snprintf(raw, sizeof(raw),
+                     "GET /ws HTTP/1.1\r\nHost: chat.local:8000\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s\r\n",
+                     headers);
+    int fd = client_connect(port);
+    client_send(fd, raw, (size_t)n);
+    client_read(fd, buf, sizeof(buf), got_head);
+    CHECK(strncmp(buf, "HTTP/1.1 101 ", 13) == 0);
+    CHECK_EQ_INT(fake.opened, 1);
+    close(fd);
+    for (int i = 0; i < 300 && fake.closed == 0; i++)
+        pump(5);
+    return fake.creds;
+}
+
+TEST(test_upgrade_credentials)
+{
+    chat_creds_t c = upgrade_with("Authorization: Bearer abc\r\n");
+    CHECK_EQ_STR(c.token, "abc");
+    CHECK_EQ_STR(c.addr, "127.0.0.1");
+    /* The Bearer wins over a cookie. */
+    c = upgrade_with("Authorization: bearer abc\r\nCookie: parley_session=def\r\n"
+                     "Origin: http://chat.local:8000\r\n");
+    CHECK_EQ_STR(c.token, "abc");
+    /* The cookie under the Origin rule: the own host (either scheme), or --origins. */
+    c = upgrade_with("Cookie: x=1; parley_session=def\r\nOrigin: http://chat.local:8000\r\n");
+    CHECK_EQ_STR(c.token, "def");
+    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: HTTPS://Chat.Local:8000\r\n");
+    CHECK_EQ_STR(c.token, "def");
+    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: https://chat.example.com\r\n");
+    CHECK_EQ_STR(c.token, "def");
+    /* A foreign page's socket, or no Origin at all: the cookie is no credential. */
+    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: https://evil.example\r\n");
+    CHECK_EQ_STR(c.token, "");
+    c = upgrade_with("Cookie: parley_session=def\r\n");
+    CHECK_EQ_STR(c.token, "");
+    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: http://chat.local\r\n");
+    CHECK_EQ_STR(c.token, "");
+    /* Another scheme falls back to the cookie; a Bearer that cannot be a token does not. */
+    c = upgrade_with("Authorization: Basic Zm9vOmJhcg==\r\nCookie: parley_session=def\r\n"
+                     "Origin: http://chat.local:8000\r\n");
+    CHECK_EQ_STR(c.token, "def");
+    c = upgrade_with("Authorization: Bearer "
+                     "0123456789012345678901234567890123456789012345678901234567890123456789\r\n"
+                     "Cookie: parley_session=def\r\nOrigin: http://chat.local:8000\r\n");
+    CHECK_EQ_STR(c.token, "x");
+    c = upgrade_with("");
+    CHECK_EQ_STR(c.token, "");
+}
+
 TEST(test_draining)
 {
     char buf[4096];
@@ -309,7 +589,13 @@ TEST(test_draining)
 int main(void)
 {
     CHECK(uv_loop_init(&loop) == 0);
-    server_chat_t chat = {&fake, fake_open, fake_message, fake_drained, fake_closed, fake_metrics};
+    server_chat_t chat = {.ctx = &fake,
+                          .open = fake_open,
+                          .message = fake_message,
+                          .drained = fake_drained,
+                          .closed = fake_closed,
+                          .request = fake_request,
+                          .metrics = fake_metrics};
     server_config_t cfg = {.host = "127.0.0.1",
                            .max_frame = 65536,
                            .max_outbound = 1 << 20,
@@ -318,7 +604,8 @@ int main(void)
                            .max_connections = 10,
                            .handshake_timeout_ms = 10000,
                            .echo_path = "",
-                           .deflate = false};
+                           .deflate = false,
+                           .origins = "https://chat.example.com"};
     srv = server_start(&loop, &cfg, &chat);
     CHECK(srv != NULL);
     if (!srv)
@@ -329,6 +616,12 @@ int main(void)
     RUN(test_body_on_a_route_without_one);
     RUN(test_websocket_reaches_chat);
     RUN(test_websocket_closed_by_chat_at_open);
+    RUN(test_api_answered_at_once);
+    RUN(test_api_in_flight_holds_the_pipeline);
+    RUN(test_api_connection_close);
+    RUN(test_api_client_gone_in_flight);
+    RUN(test_api_server_stops_in_flight);
+    RUN(test_upgrade_credentials);
     RUN(test_draining);
     server_stop(srv);
     uv_run(&loop, UV_RUN_DEFAULT);

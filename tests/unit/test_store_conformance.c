@@ -2,6 +2,10 @@
  * SQLite (through store_open, on temporary files, a real loop) and store_mem (automatic
  * mode). store_mem's manual mode has its own test, test_store_mem.c.
  *
+ * "Reopening" a store (accounts tests) closes and opens the SQLite file again, with or
+ * without bump_accounts; store_mem's state lives only as long as the store, so there it
+ * keeps the store and switches store_mem_bump_accounts.
+ *
  * Every test takes a fresh store from the backend under test (`be`). Operations record into
  * slots (their ctx), each slot noting its status and the completion's rank, so order and
  * per-op context are checked together. The failure test injects a genuine failure: for
@@ -30,6 +34,8 @@ typedef struct {
     const char *name;
     store_t *(*open)(uv_loop_t *loop, const char *name);
     void (*brk)(store_t *s, bool broken); /* make writes genuinely fail, or work again */
+    /* The same stored state, as if opened with store_open_opts_t.bump_accounts = bump. */
+    store_t *(*reopen)(store_t *s, uv_loop_t *loop, const char *name, bool bump);
 } backend_t;
 
 static const backend_t *be;
@@ -37,15 +43,27 @@ static char tmpdir[64];
 static char last_path[160];
 static struct rlimit fsize_saved;
 
-static store_t *sqlite_open(uv_loop_t *loop, const char *name)
+static store_t *sqlite_open_opts(uv_loop_t *loop, const char *name, bool bump)
 {
     char url[200];
     snprintf(last_path, sizeof(last_path), "%s/%s.db", tmpdir, name);
     snprintf(url, sizeof(url), "sqlite:%s", last_path);
     store_t *s = NULL;
-    store_open_opts_t o = {false};
+    store_open_opts_t o = {.sync_full = false, .bump_accounts = bump};
     CHECK_EQ_INT(store_open(loop, url, &o, &s), 0);
     return s;
+}
+
+static store_t *sqlite_open(uv_loop_t *loop, const char *name)
+{
+    return sqlite_open_opts(loop, name, false);
+}
+
+static store_t *sqlite_reopen(store_t *s, uv_loop_t *loop, const char *name, bool bump)
+{
+    store_close(s);
+    uv_run(loop, UV_RUN_DEFAULT);
+    return sqlite_open_opts(loop, name, bump);
 }
 
 /* The WAL only grows (nothing here checkpoints it), so a file size limit at its current
@@ -77,9 +95,17 @@ static void mem_break(store_t *s, bool broken)
     store_mem_fail_writes(s, broken);
 }
 
+static store_t *mem_reopen(store_t *s, uv_loop_t *loop, const char *name, bool bump)
+{
+    (void)loop;
+    (void)name;
+    store_mem_bump_accounts(s, bump);
+    return s;
+}
+
 static const backend_t backends[] = {
-    {"sqlite", sqlite_open, sqlite_break},
-    {"mem", mem_open, mem_break},
+    {"sqlite", sqlite_open, sqlite_break, sqlite_reopen},
+    {"mem", mem_open, mem_break, mem_reopen},
 };
 
 /* ---- slots: what each operation's callback saw ---- */
@@ -89,6 +115,7 @@ typedef struct {
     uint64_t seq, thread, target, last_reply;
     int64_t ts, last_reply_ts;
     uint32_t replies;
+    bool guest;
     char channel[32], user[32], text[96], kind[16], cid[80];
 } row_t;
 
@@ -138,6 +165,7 @@ static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool 
         copy(r->text, sizeof(r->text), m[i].text);
         copy(r->kind, sizeof(r->kind), m[i].kind);
         copy(r->cid, sizeof(r->cid), m[i].cid);
+        r->guest = m[i].guest;
     }
 }
 
@@ -156,6 +184,14 @@ static store_t *fresh(const char *name)
     memset(slots, 0, sizeof(slots));
     ranks = nslot = 0;
     return be->open(&loop, full);
+}
+
+/* The store fresh(name) opened, closed and opened again (see the top of the file). */
+static store_t *reopen(store_t *s, const char *name, bool bump)
+{
+    char full[64];
+    snprintf(full, sizeof(full), "%s-%s", be->name, name);
+    return be->reopen(s, &loop, full, bump);
 }
 
 static void finish(store_t *s)
@@ -420,7 +456,8 @@ static slot_t *change(store_t *s, store_change_kind_t kind, const char *ch, cons
                       uint64_t seq)
 {
     slot_t *sl = next_slot();
-    store_change_t c = {kind, {ch, "public", "topic", "maker", 5}, user, 7, seq};
+    store_change_t c = {
+        .kind = kind, .ch = {ch, "public", "topic", "maker", 5}, .user = user, .ts = 7, .seq = seq};
     CHECK_EQ_INT(store_change(s, &c, on_write, sl), 0);
     return sl;
 }
@@ -458,7 +495,7 @@ TEST(test_mentions)
     finish(s);
 }
 
-static char load_log[2048];
+static char load_log[4096];
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -596,6 +633,25 @@ TEST(test_cids)
     CHECK_EQ_STR(load_log, want);
     finish(s);
     CHECK_EQ_INT(bad->fired, 0);
+}
+
+/* A guest's mark is kept with the row, in every read. */
+TEST(test_guest_mark)
+{
+    store_t *s = fresh("guest");
+    store_msg_t m = {
+        .channel = "g", .seq = 1, .user = "zed", .text = "hello", .ts = 1, .guest = true};
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    msg(s, "g", 2, "alice", "hello too");
+    slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
+    CHECK_EQ_INT(h->n, 2);
+    CHECK(h->rows[0].guest);
+    CHECK(!h->rows[1].guest);
+    slot_t *f = SEARCH(s, NULL, NULL, 10, "hello");
+    CHECK_EQ_INT(f->n, 2);
+    CHECK(!f->rows[0].guest); /* newest first */
+    CHECK(f->rows[1].guest);
+    finish(s);
 }
 
 static size_t keyed_n;
@@ -761,6 +817,361 @@ TEST(test_failure_and_recovery)
     finish(s);
 }
 
+/* ---- accounts ---- */
+
+static slot_t *account(store_t *s, const store_change_t *c)
+{
+    slot_t *sl = next_slot();
+    CHECK_EQ_INT(store_change(s, c, on_write, sl), 0);
+    return sl;
+}
+
+static slot_t *user(store_t *s, store_change_kind_t kind, store_user_t u)
+{
+    return account(s, &(store_change_t){.kind = kind, .u = u});
+}
+
+static slot_t *session(store_t *s, store_change_kind_t kind, store_session_t se, uint64_t user_id)
+{
+    return account(s, &(store_change_t){.kind = kind, .sess = se, .user_id = user_id});
+}
+
+static slot_t *invite(store_t *s, store_invite_t in)
+{
+    return account(s, &(store_change_t){.kind = STORE_INVITE_PUT, .inv = in});
+}
+
+/* The row of session id of user: hash "h<id>", times from id. */
+static store_session_t sess_row(uint64_t id, uint64_t user_id)
+{
+    static char hash[8][16];
+    char *h = hash[id % 8];
+    snprintf(h, sizeof(hash[0]), "h%" PRIu64, id);
+    int64_t t = (int64_t)id * 100;
+    return (store_session_t){id, h, user_id, t, t + 1, t + 2, "agent", "::1"};
+}
+
+static const char *nul(const char *s)
+{
+    return s ? s : "~";
+}
+
+static void ld_user(void *ctx, const store_user_t *u)
+{
+    (void)ctx;
+    logf_("u:%" PRIu64 "/%s/%s/%s/%s/%s/%s/%lld/%lld;", u->id, u->name, nul(u->canon), u->display,
+          u->role, nul(u->pass), u->state, (long long)u->created, (long long)u->seen);
+}
+
+static void ld_session(void *ctx, const store_session_t *se)
+{
+    (void)ctx;
+    logf_("s:%" PRIu64 "/%s/%" PRIu64 "/%lld/%lld/%lld/%s/%s;", se->id, se->hash, se->user_id,
+          (long long)se->created, (long long)se->seen, (long long)se->expires, se->agent, se->addr);
+}
+
+static void ld_invite(void *ctx, const store_invite_t *in)
+{
+    (void)ctx;
+    logf_("i:%" PRIu64 "/%s/%s/%" PRIu64 "/%" PRIu64 "/%s/%lld/%lld/%u/%u/%d;", in->id, in->hash,
+          in->kind, in->creator, in->user_id, in->role, (long long)in->created,
+          (long long)in->expires, in->uses, in->max_uses, in->revoked);
+}
+
+static const store_accounts_load_t all_accounts = {ld_user, ld_session, ld_invite};
+
+static const char *load_accounts(store_t *s, const store_accounts_load_t *cbs)
+{
+    load_log[0] = '\0';
+    CHECK_EQ_INT(store_load_accounts(s, cbs, NULL), 0);
+    return load_log;
+}
+
+static uint64_t version(store_t *s)
+{
+    uint64_t v = UINT64_MAX;
+    CHECK_EQ_INT(store_accounts_version(s, &v), 0);
+    return v;
+}
+
+static const store_user_t alice = {.id = 1,
+                                   .name = "Alice",
+                                   .canon = "alice",
+                                   .display = "Al",
+                                   .role = "owner",
+                                   .pass = "$argon2id$a",
+                                   .state = "active",
+                                   .created = 10,
+                                   .seen = 20};
+
+/* Every account kind, conflicts answered without failing the group, order with the other
+ * writes, and the rows loaded by id, before and after a reopen. */
+TEST(test_accounts)
+{
+    store_t *s = fresh("accounts");
+    slot_t *ok[16];
+    int nok = 0;
+    ok[nok++] = user(s, STORE_USER_CREATE, alice);
+    ok[nok++] = user(s, STORE_USER_CREATE,
+                     (store_user_t){3, "bob", "bob", "", "member", NULL, "active", 30, 31});
+    /* Rows without a canon hold no name: any number of them. */
+    ok[nok++] = user(s, STORE_USER_CREATE,
+                     (store_user_t){2, "carol", NULL, "", "guest", NULL, "active", 40, 41});
+    ok[nok++] = user(s, STORE_USER_CREATE,
+                     (store_user_t){4, "carol", NULL, "", "guest", NULL, "active", 50, 51});
+    slot_t *same_id = user(s, STORE_USER_CREATE,
+                           (store_user_t){1, "zed", "zed", "", "member", NULL, "active", 1, 1});
+    slot_t *same_canon =
+        user(s, STORE_USER_CREATE,
+             (store_user_t){9, "ALICE", "alice", "", "member", NULL, "active", 1, 1});
+    ok[nok++] = change(s, STORE_MEMBER_ADD, "g", "bob", 0); /* in the same groups */
+    ok[nok++] = user(s, STORE_USER_PUT,
+                     (store_user_t){3, "bob", "bob2", "B", "admin", "$h", "banned", 30, 99});
+    slot_t *put_taken = user(s, STORE_USER_PUT,
+                             (store_user_t){3, "bob", "alice", "X", "owner", NULL, "active", 0, 0});
+    ok[nok++] =
+        user(s, STORE_USER_PUT,
+             (store_user_t){1, "Alice", "alice", "Ally", "owner", "$argon2id$b", "active", 10, 25});
+    ok[nok++] = user(s, STORE_USER_PUT, /* absent: a no-op, whatever its canon */
+                     (store_user_t){42, "x", "alice", "", "member", NULL, "active", 0, 0});
+    ok[nok++] = session(s, STORE_SESSION_PUT, sess_row(1, 1), 0);
+    ok[nok++] = session(s, STORE_SESSION_PUT, sess_row(2, 3), 0);
+    store_session_t moved = sess_row(1, 1);
+    moved.seen = 555;
+    moved.agent = "curl";
+    ok[nok++] = session(s, STORE_SESSION_PUT, moved, 0); /* replaces by id */
+    ok[nok++] = session(s, STORE_SESSION_PUT, sess_row(3, 1), 0);
+    ok[nok++] = session(s, STORE_SESSION_DELETE, (store_session_t){.id = 3}, 0);
+    ok[nok++] = session(s, STORE_SESSION_DELETE, (store_session_t){.id = 77}, 0); /* absent */
+    ok[nok++] = invite(s, (store_invite_t){2, "ir", "reset", 0, 3, "", 7, 8, 0, 1, false});
+    ok[nok++] = invite(s, (store_invite_t){1, "ii", "invite", 1, 0, "member", 5, 6, 0, 5, false});
+    slot_t *last = invite(s, (store_invite_t){1, "ii", "invite", 1, 0, "admin", 5, 6, 2, 5, true});
+    wait_for(&loop, last);
+    for (int i = 0; i < nok; i++)
+        CHECK_EQ_INT(ok[i]->status, 0);
+    CHECK_EQ_INT(same_id->status, STORE_ECONFLICT);
+    CHECK_EQ_INT(same_canon->status, STORE_ECONFLICT);
+    CHECK_EQ_INT(put_taken->status, STORE_ECONFLICT);
+    CHECK_EQ_INT(last->status, 0);
+    for (int i = 0; i < nslot; i++)
+        CHECK_EQ_INT(slots[i].rank, i + 1); /* in submission order, conflicts included */
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK(!st.failed);
+
+    static const char want[] = "u:1/Alice/alice/Ally/owner/$argon2id$b/active/10/25;"
+                               "u:2/carol/~//guest/~/active/40/41;"
+                               "u:3/bob/bob2/B/admin/$h/banned/30/99;"
+                               "u:4/carol/~//guest/~/active/50/51;"
+                               "s:1/h1/1/100/555/102/curl/::1;"
+                               "s:2/h2/3/200/201/202/agent/::1;"
+                               "i:1/ii/invite/1/0/admin/5/6/2/5/1;"
+                               "i:2/ir/reset/0/3//7/8/0/1/0;";
+    CHECK_EQ_STR(load_accounts(s, &all_accounts), want);
+    store_accounts_load_t some = {.session = ld_session}; /* NULL callbacks: not wanted */
+    CHECK_EQ_STR(load_accounts(s, &some), "s:1/h1/1/100/555/102/curl/::1;"
+                                          "s:2/h2/3/200/201/202/agent/::1;");
+    store_load_t members = {.member = ld_member};
+    CHECK_EQ_STR(load(s, &members), "m:g/bob;");
+
+    s = reopen(s, "accounts", false);
+    CHECK_EQ_STR(load_accounts(s, &all_accounts), want);
+    /* The freed canon of a row is free for another: USER_PUT then USER_CREATE. */
+    slot_t *a = user(s, STORE_USER_PUT,
+                     (store_user_t){3, "bob", NULL, "B", "admin", "$h", "banned", 30, 99});
+    slot_t *b = user(s, STORE_USER_CREATE,
+                     (store_user_t){5, "Bob", "bob2", "", "member", NULL, "active", 60, 60});
+    wait_for(&loop, b);
+    CHECK_EQ_INT(a->status, 0);
+    CHECK_EQ_INT(b->status, 0);
+    store_accounts_load_t users = {.user = ld_user};
+    CHECK(strstr(load_accounts(s, &users), "u:3/bob/~/B/") != NULL);
+    CHECK(strstr(load_log, "u:5/Bob/bob2//member/~/active/60/60;") != NULL);
+    finish(s);
+}
+
+/* SESSIONS_REVOKE deletes a user's sessions but the one named, or all of them. */
+TEST(test_sessions_revoke)
+{
+    store_t *s = fresh("revoke");
+    for (uint64_t i = 1; i <= 5; i++)
+        session(s, STORE_SESSION_PUT, sess_row(i, i <= 3 ? 7 : 8), 0);
+    slot_t *r1 = session(s, STORE_SESSIONS_REVOKE, (store_session_t){.id = 2}, 7);
+    wait_for(&loop, r1);
+    CHECK_EQ_INT(r1->status, 0);
+    store_accounts_load_t ids = {.session = ld_session};
+    const char *log = load_accounts(s, &ids);
+    CHECK(strstr(log, "s:1/") == NULL && strstr(log, "s:2/") && strstr(log, "s:3/") == NULL);
+    CHECK(strstr(log, "s:4/") && strstr(log, "s:5/")); /* another user's: untouched */
+    slot_t *r2 = session(s, STORE_SESSIONS_REVOKE, (store_session_t){.id = 0}, 7);
+    slot_t *r3 = session(s, STORE_SESSIONS_REVOKE, (store_session_t){.id = 5}, 8);
+    slot_t *r4 = session(s, STORE_SESSIONS_REVOKE, (store_session_t){.id = 0}, 99); /* none */
+    wait_for(&loop, r4);
+    CHECK_EQ_INT(r2->status, 0);
+    CHECK_EQ_INT(r3->status, 0);
+    CHECK_EQ_INT(r4->status, 0);
+    CHECK_EQ_STR(load_accounts(s, &ids), "s:5/h5/8/500/501/502/agent/::1;");
+    finish(s);
+}
+
+/* Strings are the store's own from submission on: the caller's buffers may change at once. */
+TEST(test_accounts_copied)
+{
+    store_t *s = fresh("copied");
+    char buf[12][16] = {{0}};
+    for (int i = 0; i < 12; i++)
+        snprintf(buf[i], sizeof(buf[i]), "str%d", i);
+    user(s, STORE_USER_CREATE,
+         (store_user_t){1, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], 1, 2});
+    user(s, STORE_USER_PUT,
+         (store_user_t){1, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], 1, 3});
+    session(s, STORE_SESSION_PUT, (store_session_t){1, buf[6], 1, 1, 2, 3, buf[7], buf[8]}, 0);
+    slot_t *last = invite(s, (store_invite_t){1, buf[9], buf[10], 0, 0, buf[11], 1, 2, 0, 1, 0});
+    memset(buf, 'X', sizeof(buf) - 1); /* before any completion */
+    wait_for(&loop, last);
+    CHECK_EQ_INT(last->status, 0);
+    CHECK_EQ_STR(load_accounts(s, &all_accounts), "u:1/str0/str1/str2/str3/str4/str5/1/3;"
+                                                  "s:1/str6/1/1/2/3/str7/str8;"
+                                                  "i:1/str9/str10/0/0/str11/1/2/0/1/0;");
+    finish(s);
+}
+
+/* Malformed account rows are refused at submission, never reaching a transaction. */
+TEST(test_accounts_invalid)
+{
+    store_t *s = fresh("invalid");
+    slot_t *sl = next_slot();
+    store_change_t bad[] = {
+        {.kind = STORE_USER_CREATE, .u = {0, "a", NULL, "", "member", NULL, "active", 0, 0}},
+        {.kind = STORE_USER_CREATE,
+         .u = {(uint64_t)INT64_MAX + 1, "a", NULL, "", "member", NULL, "active", 0, 0}},
+        {.kind = STORE_USER_CREATE, .u = {1, NULL, NULL, "", "member", NULL, "active", 0, 0}},
+        {.kind = STORE_USER_PUT, .u = {1, "a", NULL, NULL, "member", NULL, "active", 0, 0}},
+        {.kind = STORE_USER_PUT, .u = {1, "a", NULL, "", NULL, NULL, "active", 0, 0}},
+        {.kind = STORE_USER_PUT, .u = {1, "a", NULL, "", "member", NULL, NULL, 0, 0}},
+        {.kind = STORE_SESSION_PUT, .sess = {1, NULL, 1, 0, 0, 0, "", ""}},
+        {.kind = STORE_SESSION_PUT, .sess = {1, "h", 0, 0, 0, 0, "", ""}},
+        {.kind = STORE_SESSION_PUT, .sess = {0, "h", 1, 0, 0, 0, "", ""}},
+        {.kind = STORE_SESSION_PUT, .sess = {1, "h", 1, 0, 0, 0, NULL, ""}},
+        {.kind = STORE_SESSION_DELETE, .sess = {.id = UINT64_MAX}},
+        {.kind = STORE_SESSIONS_REVOKE, .user_id = UINT64_MAX},
+        {.kind = STORE_INVITE_PUT, .inv = {1, "h", "invite", 0, 0, NULL, 0, 0, 0, 1, false}},
+        {.kind = STORE_INVITE_PUT, .inv = {1, "h", NULL, 0, 0, "", 0, 0, 0, 1, false}},
+        {.kind = STORE_INVITE_PUT, .inv = {1, NULL, "reset", 0, 1, "", 0, 0, 0, 1, false}},
+        {.kind = STORE_INVITE_PUT, .inv = {1, "h", "reset", UINT64_MAX, 1, "", 0, 0, 0, 1, false}},
+        {.kind = (store_change_kind_t)99},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ_INT(store_change(s, &bad[i], on_write, sl), STORE_EINVAL);
+    slot_t *good = user(s, STORE_USER_CREATE, alice);
+    wait_for(&loop, good);
+    CHECK_EQ_INT(good->status, 0);
+    finish(s);
+    CHECK_EQ_INT(sl->fired, 0);
+    CHECK_EQ_INT(ranks, 1);
+}
+
+/* A PUT of a hash another row holds is a caller's bug: the write fails, with its group and
+ * every write behind it (store.h, Failure), and nothing of them is stored. */
+TEST(test_accounts_duplicate_hash)
+{
+    store_t *s = fresh("duphash");
+    session(s, STORE_SESSION_PUT, sess_row(1, 1), 0);
+    wait_for(&loop, invite(s, (store_invite_t){1, "ih", "invite", 0, 0, "member", 1, 2, 0, 1, 0}));
+    store_session_t dup = sess_row(2, 1);
+    dup.hash = "h1";
+    slot_t *d = session(s, STORE_SESSION_PUT, dup, 0);
+    slot_t *behind = user(s, STORE_USER_CREATE, alice);
+    wait_for(&loop, behind);
+    CHECK_EQ_INT(d->status, STORE_EFAILED);
+    CHECK_EQ_INT(behind->status, STORE_EFAILED);
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK(st.failed);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+    slot_t *i2 = invite(s, (store_invite_t){2, "ih", "invite", 0, 0, "member", 1, 2, 0, 1, 0});
+    wait_for(&loop, i2);
+    CHECK_EQ_INT(i2->status, STORE_EFAILED);
+    store_recover(s);
+    CHECK_EQ_STR(load_accounts(s, &all_accounts), "s:1/h1/1/100/101/102/agent/::1;"
+                                                  "i:1/ih/invite/0/0/member/1/2/0/1/0;");
+    finish(s);
+}
+
+/* accounts_version moves with every account write of a store opened with bump_accounts
+ * (the `parley user` command), and with nothing else. */
+TEST(test_accounts_version)
+{
+    store_t *s = fresh("version");
+    CHECK_EQ_INT(version(s), 0);
+    user(s, STORE_USER_CREATE, alice);
+    session(s, STORE_SESSION_PUT, sess_row(1, 1), 0);
+    invite(s, (store_invite_t){1, "ii", "invite", 1, 0, "member", 5, 6, 0, 5, false});
+    wait_for(&loop, session(s, STORE_SESSIONS_REVOKE, (store_session_t){0}, 1));
+    CHECK_EQ_INT(version(s), 0); /* a server's own writes */
+
+    s = reopen(s, "version", true);
+    uint64_t v = version(s);
+    CHECK_EQ_INT(v, 0);
+    store_change_t steps[] = {
+        {.kind = STORE_USER_CREATE, .u = {2, "bob", "bob", "", "member", NULL, "active", 1, 1}},
+        {.kind = STORE_USER_PUT, .u = {2, "bob", "bob", "", "admin", NULL, "active", 1, 2}},
+        {.kind = STORE_SESSION_PUT, .sess = sess_row(2, 2)},
+        {.kind = STORE_SESSION_DELETE, .sess = {.id = 2}},
+        {.kind = STORE_SESSIONS_REVOKE, .user_id = 1},
+        {.kind = STORE_INVITE_PUT, .inv = {2, "ir", "reset", 0, 2, "", 7, 8, 0, 1, false}},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        slot_t *sl = account(s, &steps[i]);
+        wait_for(&loop, sl);
+        CHECK_EQ_INT(sl->status, 0);
+        uint64_t now = version(s);
+        CHECK(now > v);
+        v = now;
+    }
+    slot_t *conflict = user(s, STORE_USER_CREATE, alice);
+    wait_for(&loop, conflict);
+    CHECK_EQ_INT(conflict->status, STORE_ECONFLICT);
+    wait_for(&loop, change(s, STORE_MEMBER_ADD, "g", "bob", 0));
+    wait_for(&loop, msg(s, "g", 1, "bob", "hi"));
+    CHECK_EQ_INT(version(s), v); /* a conflict changed nothing; other writes are not accounts */
+
+    s = reopen(s, "version", false);
+    CHECK_EQ_INT(version(s), v); /* stored */
+    wait_for(&loop, user(s, STORE_USER_CREATE,
+                         (store_user_t){3, "c", "c", "", "member", NULL, "active", 1, 1}));
+    CHECK_EQ_INT(version(s), v);
+    CHECK(strstr(load_accounts(s, &all_accounts), "u:3/c/c/") != NULL);
+    finish(s);
+}
+
+/* A failed transaction stores no account row and bumps nothing. */
+TEST(test_accounts_failure)
+{
+    store_t *s = fresh("acctfail");
+    s = reopen(s, "acctfail", true);
+    wait_for(&loop, user(s, STORE_USER_CREATE, alice));
+    uint64_t v = version(s);
+    be->brk(s, true);
+    slot_t *a = user(s, STORE_USER_CREATE,
+                     (store_user_t){2, "bob", "bob", "", "member", NULL, "active", 1, 1});
+    slot_t *b = session(s, STORE_SESSION_PUT, sess_row(1, 1), 0);
+    wait_for(&loop, b);
+    CHECK_EQ_INT(a->status, STORE_EFAILED);
+    CHECK_EQ_INT(b->status, STORE_EFAILED);
+    be->brk(s, false);
+    CHECK_EQ_INT(version(s), v);
+    CHECK_EQ_STR(load_accounts(s, &all_accounts),
+                 "u:1/Alice/alice/Al/owner/$argon2id$a/active/10/20;");
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+    wait_for(&loop, b = session(s, STORE_SESSION_PUT, sess_row(1, 1), 0));
+    CHECK_EQ_INT(b->status, 0);
+    CHECK(version(s) > v);
+    finish(s);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -790,14 +1201,22 @@ int main(void)
         RUN(test_mentions);
         RUN(test_changes_and_load);
         RUN(test_cids);
+        RUN(test_guest_mark);
         RUN(test_keyed_bound);
         RUN(test_close_answers_everything);
         RUN(test_close_from_callback);
         RUN(test_failure_and_recovery);
+        RUN(test_accounts);
+        RUN(test_sessions_revoke);
+        RUN(test_accounts_copied);
+        RUN(test_accounts_invalid);
+        RUN(test_accounts_duplicate_hash);
+        RUN(test_accounts_version);
+        RUN(test_accounts_failure);
     }
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     store_t *s = NULL;
-    store_open_opts_t o = {false};
+    store_open_opts_t o = {.sync_full = false};
     CHECK_EQ_INT(store_open(&loop, "postgres://x", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "parley.db", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "sqlite:", &o, &s), STORE_EINVAL);

@@ -1,7 +1,8 @@
 /* test_store_sqlite - the SQLite store against real database files in a temporary directory
  * and a real libuv loop: callback order, persistence across reopen, group
- * commit, close with pending work, refusal of foreign files, migrations from schemas 1 and 2,
- * the keyed events' index, and a failed commit reported instead of ending the process. What
+ * commit, close with pending work, refusal of foreign files, migrations from schemas 1, 2 and
+ * 3 (accounts made of the names stored), the keyed events' index, the accounts version seen
+ * across two stores on one file, and a failed commit reported instead of ending the process. What
  * every backend must do is in test_store_conformance.c. */
 #include "store/store_sqlite.h"
 
@@ -58,7 +59,7 @@ static void on_append(void *ctx, int status)
     rec->events[rec->nevents++] = i;
     if (rec->close_in_cb && i == rec->close_at) {
         store_close(rec->close_in_cb);
-        store_msg_t m = {"general", 99999, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL};
+        store_msg_t m = {.channel = "general", .seq = 99999, .user = "u", .text = "t"};
         CHECK(store_append(rec->close_in_cb, &m, on_append, &idx[0]) < 0);
         rec->close_in_cb = NULL;
     }
@@ -105,7 +106,7 @@ static void run_until(uv_loop_t *loop, const int *counter, int target)
 
 static store_t *open_store(uv_loop_t *loop, const char *name, bool sync_full)
 {
-    store_sqlite_opts_t opts = {path_of(name), sync_full};
+    store_sqlite_opts_t opts = {.path = path_of(name), .sync_full = sync_full};
     store_t *s = NULL;
     int rc = store_sqlite_open(loop, &opts, &s);
     CHECK_EQ_INT(rc, 0);
@@ -125,8 +126,8 @@ static void append_range(store_t *s, const char *channel, uint64_t from, uint64_
         char user[32], text[128];
         fmt_user(user, sizeof(user), seq);
         fmt_text(text, sizeof(text), channel, seq);
-        store_msg_t m = {channel, seq, user, text, (int64_t)seq * 1000, NULL, 0, 0, NULL,
-                         0,       0,   0,    NULL};
+        store_msg_t m = {
+            .channel = channel, .seq = seq, .user = user, .text = text, .ts = (int64_t)seq * 1000};
         CHECK_EQ_INT(store_append(s, &m, on_append, &idx[seq % 20000]), 0);
     }
 }
@@ -247,7 +248,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -295,7 +296,7 @@ TEST(test_close_commits_pending)
     store_close(s);
     CHECK_EQ_INT(rec->appended, 500); /* close answers everything pending, in order */
     CHECK_EQ_INT(rec->queried, 1);
-    store_msg_t m = {"general", 501, "u", "t", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL};
+    store_msg_t m = {.channel = "general", .seq = 501, .user = "u", .text = "t"};
     CHECK(store_append(s, &m, on_append, &idx[0]) < 0); /* closing: refused */
     CHECK(store_query(s, &q, on_query, (void *)"general") < 0);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -352,7 +353,7 @@ TEST(test_refuses_foreign_files)
     for (int i = 0; i < 100; i++)
         fputs(junk, f);
     fclose(f);
-    store_sqlite_opts_t opts = {path_of("junk.db"), false};
+    store_sqlite_opts_t opts = {.path = path_of("junk.db")};
     CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
     CHECK(s == NULL);
     CHECK(access(path_of("junk.db-wal"), F_OK) != 0);
@@ -499,26 +500,30 @@ TEST(test_channels_and_members)
     uv_loop_init(&loop);
     rec_reset();
     store_t *s = open_store(&loop, "channels.db", false);
-    store_change_t c = {STORE_CHANNEL_PUT, {"design", "public", "pixels", "alice", 5}, NULL, 0, 0};
+    store_change_t c = {.kind = STORE_CHANNEL_PUT,
+                        .ch = {"design", "public", "pixels", "alice", 5}};
     CHECK_EQ_INT(store_change(s, &c, NULL, NULL), 0); /* no callback wanted */
-    store_change_t m = {STORE_MEMBER_ADD, {"design", NULL, NULL, NULL, 0}, "alice", 6, 0};
+    store_change_t m = {
+        .kind = STORE_MEMBER_ADD, .ch = {"design", NULL, NULL, NULL, 0}, .user = "alice", .ts = 6};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     m.user = "bob";
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[2]), 0); /* again: a no-op */
-    store_msg_t msg = {"design", 1, "user1", "héllo ✓ design #1", 1000, NULL, 0, 0, NULL, 0,
-                       0,        0, NULL};
+    store_msg_t msg = {
+        .channel = "design", .seq = 1, .user = "user1", .text = "héllo ✓ design #1", .ts = 1000};
     CHECK_EQ_INT(store_append(s, &msg, on_append, &idx[3]), 0);
     c.ch.topic = "new topic"; /* an update keeps created_by and ts */
     c.ch.created_by = "mallory";
     c.ch.ts = 99;
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[4]), 0);
-    store_change_t r = {STORE_MEMBER_REMOVE, {"design", NULL, NULL, NULL, 0}, "alice", 0, 0};
+    store_change_t r = {
+        .kind = STORE_MEMBER_REMOVE, .ch = {"design", NULL, NULL, NULL, 0}, .user = "alice"};
     CHECK_EQ_INT(store_change(s, &r, on_append, &idx[5]), 0);
-    c = (store_change_t){STORE_CHANNEL_PUT, {"secret", "private", "", "bob", 7}, NULL, 0, 0};
+    c = (store_change_t){.kind = STORE_CHANNEL_PUT, .ch = {"secret", "private", "", "bob", 7}};
     CHECK_EQ_INT(store_change(s, &c, on_append, &idx[6]), 0);
     /* read markers only advance */
-    store_change_t rd = {STORE_READ, {"general", NULL, NULL, NULL, 0}, "bob", 0, 5};
+    store_change_t rd = {
+        .kind = STORE_READ, .ch = {"general", NULL, NULL, NULL, 0}, .user = "bob", .seq = 5};
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
     rd.seq = 3;
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
@@ -581,7 +586,8 @@ TEST(test_migrates_schema_1)
     load_rec_t l = {""};
     CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
     CHECK_EQ_STR(l.log, "");
-    store_change_t m = {STORE_MEMBER_ADD, {"x", NULL, NULL, NULL, 0}, "a", 1, 0};
+    store_change_t m = {
+        .kind = STORE_MEMBER_ADD, .ch = {"x", NULL, NULL, NULL, 0}, .user = "a", .ts = 1};
     CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
     run_until(&loop, &rec->appended, 1);
     /* the messages of schema 1 were indexed for search by the migration */
@@ -596,7 +602,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -615,12 +621,14 @@ TEST(test_migrates_schema_2)
     append_range(s, "general", 1, 2);
     run_until(&loop, &rec->appended, 2);
     close_store(&loop, s);
-    /* Take the file back to what schema 2 wrote: no cid, no index, no probe. */
+    /* Take the file back to what schema 2 wrote: no cid, no index, no probe, no accounts. */
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path_of("v2.db"), &db), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(db,
-                              "DROP INDEX messages_cid; DROP TABLE probe;"
-                              "ALTER TABLE messages DROP COLUMN cid; PRAGMA user_version = 2",
+                              "DROP INDEX messages_cid; DROP TABLE probe; DROP TABLE users;"
+                              "DROP TABLE sessions; DROP TABLE invites; DROP TABLE meta;"
+                              "ALTER TABLE messages DROP COLUMN cid; ALTER TABLE messages DROP "
+                              "COLUMN guest; PRAGMA user_version = 2",
                               NULL, NULL, NULL),
                  SQLITE_OK);
     sqlite3_close(db);
@@ -633,7 +641,8 @@ TEST(test_migrates_schema_2)
     char user[32], text[128];
     fmt_user(user, sizeof(user), 3);
     fmt_text(text, sizeof(text), "general", 3);
-    store_msg_t m = {"general", 3, user, text, 3000, NULL, 0, 0, NULL, 0, 0, 0, "k3"};
+    store_msg_t m = {
+        .channel = "general", .seq = 3, .user = user, .text = text, .ts = 3000, .cid = "k3"};
     CHECK_EQ_INT(store_append(s, &m, on_append, &idx[3]), 0);
     run_until(&loop, &rec->appended, 3);
     CHECK_EQ_INT(rec->status_errors, 0);
@@ -647,11 +656,285 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 3);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
     sqlite3_close(db);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* ---- accounts: schema 4 ---- */
+
+/* What a parley of schema 3 created, verbatim, so that the migration meets a real v3 file. */
+static const char sql_v3[] =
+    "CREATE TABLE messages(channel TEXT NOT NULL, seq INTEGER NOT NULL, user TEXT NOT NULL, "
+    "text TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(channel, seq)) WITHOUT ROWID;"
+    "CREATE TABLE channels(name TEXT PRIMARY KEY, kind TEXT NOT NULL, topic TEXT NOT NULL, "
+    "created_by TEXT NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, ts INTEGER NOT NULL, "
+    "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+    "CREATE TABLE reads(channel TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, key, channel UNINDEXED, "
+    "seq UNINDEXED, user UNINDEXED, ts UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
+    "SELECT text, 'k' || hex(channel) || 'x' || seq, channel, seq, user, ts FROM messages;"
+    "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'msg';"
+    "ALTER TABLE messages ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN target INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_thread ON messages(channel, thread) WHERE thread > 0;"
+    "CREATE INDEX messages_react ON messages(channel, seq) WHERE kind IN ('react', 'unreact');"
+    "CREATE TABLE mentions(user TEXT NOT NULL, channel TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY(user, channel, seq)) WITHOUT ROWID;"
+    "ALTER TABLE messages ADD COLUMN cid TEXT;"
+    "CREATE INDEX messages_cid ON messages(ts) WHERE cid IS NOT NULL;"
+    "CREATE TABLE probe(id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+    "INSERT INTO probe(id, n) VALUES(1, 0);"
+    "PRAGMA user_version = 3";
+
+/* Names as a v3 server stored them: by time, carol (random, 1000) < alice (member of design
+ * since 1500) < bob (2000, reacting at 9000) < dave (member since 2500) < eve = frank (4000);
+ * erin only read; the text modes' names wrote and joined too. */
+static const char sql_v3_rows[] =
+    "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid) VALUES"
+    "('random', 1, 'carol', 'first', 1000, 'msg', 0, 0, NULL),"
+    "('general', 1, 'bob', 'hi', 2000, 'msg', 0, 0, 'k1'),"
+    "('general', 2, 'alice', 'yo', 3000, 'msg', 1, 0, NULL),"
+    "('general', 3, 'anonymous', 'psst', 3500, 'msg', 0, 0, NULL),"
+    "('general', 4, 'Client #7', 'hello', 3600, 'msg', 0, 0, NULL),"
+    "('general', 5, 'frank', 'x', 4000, 'msg', 0, 0, NULL),"
+    "('random', 2, 'eve', 'y', 4000, 'msg', 0, 0, NULL),"
+    "('general', 6, 'bob', '+1', 9000, 'react', 0, 2, 'k6');"
+    "INSERT INTO channels VALUES('design', 'private', 'pixels', 'alice', 1400);"
+    "INSERT INTO members VALUES('design', 'dave', 2500), ('design', 'alice', 1500),"
+    "('design', 'Client #9', 100);"
+    "INSERT INTO reads VALUES('general', 'erin', 5), ('general', 'bob', 5);"
+    "INSERT INTO mentions VALUES('bob', 'general', 2)";
+
+/* Every row of the tables a migration must leave alone, as one string. */
+static const char sql_v3_dump[] =
+    "SELECT (SELECT group_concat(r, ',') FROM (SELECT channel || '/' || seq || '/' || user || "
+    "'/' || text || '/' || ts || '/' || kind || '/' || thread || '/' || target || '/' || "
+    "coalesce(cid, '-') AS r FROM messages ORDER BY channel, seq)) || ';' || "
+    "(SELECT group_concat(r, ',') FROM (SELECT name || '/' || kind || '/' || topic || '/' || "
+    "created_by || '/' || ts AS r FROM channels ORDER BY name)) || ';' || "
+    "(SELECT group_concat(r, ',') FROM (SELECT channel || '/' || user || '/' || ts AS r FROM "
+    "members ORDER BY channel, user)) || ';' || "
+    "(SELECT group_concat(r, ',') FROM (SELECT channel || '/' || user || '/' || seq AS r FROM "
+    "reads ORDER BY channel, user)) || ';' || "
+    "(SELECT group_concat(r, ',') FROM (SELECT user || '/' || channel || '/' || seq AS r FROM "
+    "mentions ORDER BY user, channel, seq))";
+
+/* Runs sql on the file name and returns its one text value (in a static buffer), or "". */
+static const char *db_text(const char *name, const char *sql)
+{
+    static char out[2048];
+    out[0] = '\0';
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    CHECK_EQ_INT(sqlite3_open(path_of(name), &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+static void db_run(const char *name, const char *sql)
+{
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path_of(name), &db), SQLITE_OK);
+    char *err = NULL;
+    CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK);
+    if (err)
+        fprintf(stderr, "%s\n", err);
+    sqlite3_free(err);
+    sqlite3_close(db);
+}
+
+typedef struct {
+    char log[2048];
+    int64_t from, to; /* a time in [from, to] is written "now" */
+} users_rec_t;
+
+static void on_user(void *ctx, const store_user_t *u)
+{
+    users_rec_t *r = ctx;
+    char created[24], seen[24];
+    bool now_c = u->created >= r->from && u->created <= r->to;
+    bool now_s = u->seen >= r->from && u->seen <= r->to;
+    snprintf(created, sizeof(created), "%lld", (long long)u->created);
+    snprintf(seen, sizeof(seen), "%lld", (long long)u->seen);
+    size_t n = strlen(r->log);
+    snprintf(r->log + n, sizeof(r->log) - n, "%" PRIu64 "/%s/%s/%s/%s/%s/%s/%s/%s;", u->id, u->name,
+             u->canon ? u->canon : "~", u->display, u->role, u->pass ? u->pass : "~", u->state,
+             now_c ? "now" : created, now_s ? "now" : seen);
+}
+
+static const char *users_of(store_t *s, users_rec_t *r)
+{
+    r->log[0] = '\0';
+    store_accounts_load_t cbs = {.user = on_user};
+    CHECK_EQ_INT(store_load_accounts(s, &cbs, r), 0);
+    return r->log;
+}
+
+static uint64_t version_of(store_t *s)
+{
+    uint64_t v = UINT64_MAX;
+    CHECK_EQ_INT(store_accounts_version(s, &v), 0);
+    return v;
+}
+
+/* A file of schema 3 gains the account tables in one step: every name that wrote, joined or
+ * read becomes a user in order of first appearance, the text modes' names do not, and every
+ * other table keeps its rows. */
+TEST(test_migrates_schema_3)
+{
+    db_run("v3.db", sql_v3);
+    db_run("v3.db", sql_v3_rows);
+    char before[2048];
+    snprintf(before, sizeof(before), "%s", db_text("v3.db", sql_v3_dump));
+    CHECK(strstr(before, "Client #7") != NULL);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    users_rec_t r = {.from = clock_wall_ms()};
+    store_t *s = open_store(&loop, "v3.db", false);
+    r.to = clock_wall_ms();
+    if (!s)
+        return;
+    CHECK_EQ_STR(users_of(s, &r), "1/carol/~//member/~/active/1000/1000;"
+                                  "2/alice/~//member/~/active/1500/3000;"
+                                  "3/bob/~//member/~/active/2000/9000;"
+                                  "4/dave/~//member/~/active/2500/2500;"
+                                  "5/eve/~//member/~/active/4000/4000;"
+                                  "6/frank/~//member/~/active/4000/4000;"
+                                  "7/erin/~//member/~/active/now/now;");
+    CHECK_EQ_INT(version_of(s), 0);
+    load_rec_t l = {""};
+    CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
+    CHECK_EQ_STR(l.log, "c:design/private/pixels/alice/1400;m:design/Client #9;m:design/alice;"
+                        "m:design/dave;r:general/bob/5;r:general/erin/5;x:general/2/bob/+1/1;"
+                        "@:general/bob/2;");
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+    CHECK_EQ_INT(last, 6);
+    close_store(&loop, s);
+
+    CHECK_EQ_STR(db_text("v3.db", sql_v3_dump), before);
+    CHECK_EQ_STR(db_text("v3.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
+                                  "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
+                                  "pragma_user_version"),
+                 "4/0/0");
+    /* Text-mode names wrote as guests; everyone else as the account they became. */
+    char marks[2048];
+    snprintf(marks, sizeof(marks), "%s",
+             db_text("v3.db", "SELECT group_concat(user || '=' || guest, ',') FROM (SELECT "
+                              "DISTINCT user, guest FROM messages ORDER BY user)"));
+    CHECK_EQ_STR(marks, db_text("v3.db", "SELECT group_concat(user || '=' || (user = 'anonymous' "
+                                         "OR user LIKE 'Client #%'), ',') FROM (SELECT DISTINCT "
+                                         "user FROM messages ORDER BY user)"));
+    CHECK(strstr(marks, "=1") != NULL);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* The migration and the steps before it are one transaction: when it fails (here a foreign
+ * users table in the way), the file is left exactly as it was. */
+TEST(test_migration_all_or_nothing)
+{
+    db_run("v1-users.db", "CREATE TABLE messages(channel TEXT NOT NULL, seq INTEGER NOT NULL, "
+                          "user TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, "
+                          "PRIMARY KEY(channel, seq)) WITHOUT ROWID;"
+                          "INSERT INTO messages VALUES('general', 1, 'a', 'old', 1);"
+                          "CREATE TABLE users(x);"
+                          "PRAGMA user_version = 1");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_sqlite_opts_t opts = {.path = path_of("v1-users.db")};
+    store_t *s = NULL;
+    CHECK(store_sqlite_open(&loop, &opts, &s) < 0);
+    CHECK(s == NULL);
+    CHECK_EQ_STR(db_text("v1-users.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
+                                        "sqlite_master) FROM pragma_user_version"),
+                 "1/2");
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* A file of schema 4 reopens as it is: its accounts and version kept, no migration again
+ * (a name that only wrote since is not made a user). */
+TEST(test_schema_4_reopens)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "v4.db", false);
+    if (!s)
+        return;
+    store_change_t c = {.kind = STORE_USER_CREATE,
+                        .u = {1, "ann", "ann", "Ann", "owner", "$h", "active", 5, 6}};
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    c = (store_change_t){.kind = STORE_SESSION_PUT, .sess = {1, "h1", 1, 1, 2, 3, "ua", "::1"}};
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[2]), 0);
+    append_range(s, "general", 1, 3); /* by user0..user2 */
+    run_until(&loop, &rec->appended, 5);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    close_store(&loop, s);
+    db_run("v4.db", "UPDATE meta SET value = 7 WHERE key = 'accounts_version'");
+
+    s = open_store(&loop, "v4.db", false);
+    if (!s)
+        return;
+    users_rec_t r = {0};
+    CHECK_EQ_STR(users_of(s, &r), "1/ann/ann/Ann/owner/$h/active/5/6;");
+    CHECK_EQ_INT(version_of(s), 7);
+    close_store(&loop, s);
+    CHECK_EQ_STR(db_text("v4.db", "SELECT user_version || '/' || (SELECT count(*) FROM sessions) "
+                                  "FROM pragma_user_version"),
+                 "4/1");
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* Two stores on one file, as `parley user` and a running server: the command's writes
+ * (bump_accounts) move the version the server polls, and the server then reads them; the
+ * server's own writes do not move it. */
+TEST(test_accounts_version_across_stores)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *server = open_store(&loop, "shared.db", false);
+    store_sqlite_opts_t opts = {.path = path_of("shared.db"), .bump_accounts = true};
+    store_t *cli = NULL;
+    CHECK_EQ_INT(store_sqlite_open(&loop, &opts, &cli), 0);
+    if (!server || !cli)
+        return;
+    CHECK_EQ_INT(version_of(server), 0);
+    store_change_t c = {.kind = STORE_USER_CREATE,
+                        .u = {1, "root", "root", "", "owner", "$h", "active", 1, 1}};
+    CHECK_EQ_INT(store_change(server, &c, on_append, &idx[1]), 0);
+    run_until(&loop, &rec->appended, 1);
+    CHECK_EQ_INT(version_of(server), 0);
+    CHECK_EQ_INT(version_of(cli), 0);
+
+    c.u = (store_user_t){2, "ops", "ops", "", "admin", "$h2", "active", 2, 2};
+    CHECK_EQ_INT(store_change(cli, &c, on_append, &idx[2]), 0);
+    c = (store_change_t){.kind = STORE_INVITE_PUT,
+                         .inv = {1, "ir", "reset", 0, 1, "", 3, 4, 0, 1, false}};
+    CHECK_EQ_INT(store_change(cli, &c, on_append, &idx[3]), 0);
+    run_until(&loop, &rec->appended, 3);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    uint64_t v = version_of(server);
+    CHECK(v > 0);
+    CHECK_EQ_INT(version_of(cli), v);
+    users_rec_t r = {0};
+    CHECK_EQ_STR(users_of(server, &r), "1/root/root//owner/$h/active/1/1;"
+                                       "2/ops/ops//admin/$h2/active/2/2;");
+    store_close(cli);
+    close_store(&loop, server); /* runs the loop until both stores' handles are closed */
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -712,6 +995,10 @@ int main(void)
     RUN(test_migrates_schema_1);
     RUN(test_migrates_schema_2);
     RUN(test_keyed_index);
+    RUN(test_migrates_schema_3);
+    RUN(test_migration_all_or_nothing);
+    RUN(test_schema_4_reopens);
+    RUN(test_accounts_version_across_stores);
     RUN(test_failed_commit_reported);
 
     free(rec);

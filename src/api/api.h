@@ -1,0 +1,74 @@
+/* api - the REST API under /api: sign-up, sign-in, sessions, the people directory, roles,
+ * bans, invites and reset links, as JSON over HTTP (docs/protocol.md, "Accounts").
+ *
+ * It sits above auth (every decision and every write is auth's: this layer reads JSON,
+ * authenticates the request, calls auth, and writes JSON) and below server, which hands it
+ * each /api request and sends back the bytes it answers. It runs on the hub's loop, the
+ * thread auth belongs to; with --threads N the connection loops carry requests up to it and
+ * answers down (server_loops).
+ *
+ * A request is answered exactly once, asynchronously in general: auth's callbacks fire
+ * after password hashing (off the loop) and store commits. The answer is one blob holding
+ * the whole HTTP/1.1 response, head and body, so it can cross to another loop as it is.
+ *
+ * Authentication: `Authorization: Bearer TOKEN`, else the parley_session cookie; a request
+ * authenticated by the cookie that changes state (POST, PATCH, DELETE) must carry an allowed
+ * Origin (api_cred.h), and so must any POST /api/login, /register or /reset that carries an
+ * Origin at all. Statuses and error codes are auth's (auth_status_code), plus 400 bad_json,
+ * 400 bad_payload, 401 unauthorized, 403 bad_origin, 404 not_found, 405
+ * method_not_allowed. */
+#ifndef PARLEY_API_H
+#define PARLEY_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "base/blob.h"
+
+typedef struct api api_t;
+
+typedef struct {
+    const char *origins; /* --origins: extra allowed Origins, comma-separated; NULL or "" */
+} api_config_t;
+
+/* One request as the connection driver read it. The header fields are NULL when the header
+ * is absent. Every pointer is borrowed for the call to api_handle only. */
+typedef struct {
+    uint8_t method;   /* llhttp_method_t: HTTP_GET, HTTP_POST, ... */
+    const char *path; /* NUL-terminated, without the query */
+    const char *body; /* NULL: none (or empty) */
+    size_t body_len;
+    const char *host, *origin, *cookie, *authorization, *user_agent, *forwarded_proto;
+    const char *addr; /* the peer's address ("127.0.0.1"), "" when unknown */
+    bool keep_alive;  /* the answer says "Connection: keep-alive", else "close" */
+} api_request_t;
+
+/* The whole HTTP response, borrowed for the call: take a reference to keep it. Fires on the
+ * loop api runs on. */
+typedef void (*api_answer_cb)(void *ctx, blob_t *response);
+
+/* A registry of accounts to serve (borrowed, outliving the api). cfg is copied. Never NULL. */
+api_t *api_new(auth_t *auth, const api_config_t *cfg);
+/* Once every answer was given (api_pending 0). */
+void api_free(api_t *a);
+
+/* Answers req through cb (with ctx) exactly once, possibly before returning. req and all it
+ * points to may be released as soon as this returns. */
+void api_handle(api_t *a, const api_request_t *req, api_answer_cb cb, void *ctx);
+
+/* Requests taken and not answered yet. Shutdown waits for 0 before closing the store: an
+ * answer in flight may still wait for a password hash, whose result auth then writes. */
+size_t api_pending(const api_t *a);
+
+/* A copy of req and everything it points to in one allocation: free() releases it. For a
+ * request that crosses to another thread. */
+api_request_t *api_request_dup(const api_request_t *req);
+
+/* A whole error response {"error": code, "message": message} with "Cache-Control: no-store"
+ * (a new blob, the caller's reference): for requests the API never sees (the server is
+ * stopping: 503 "unavailable"). code and message are JSON-safe ASCII. */
+blob_t *api_response_error(int status, const char *code, const char *message, bool keep_alive);
+
+#endif
