@@ -3,41 +3,66 @@
  *
  * The modules (native ES modules, no build step), lowest first:
  *   const.js, util.js     shared constants; helpers without the DOM
+ *   auth_data.js          data: the REST calls of accounts, and who is signed in
  *   conn.js               the socket: join, heartbeat, reconnect, resume, request() -> Promise
- *   people.js             data: who we are, who is online, who is typing
+ *   people.js             data: who we are, who is online and typing, names, roles, guests
  *   channels_data.js      data: channel records and the channel requests
  *   messages_data.js      data: messages, threads, edits, reactions on the records; the outbox
  *   dom.js, page.js       element builders; the page's shared elements and reading state
+ *   badges.js             UI: a person's name as shown, with display name and badges
+ *   auth_ui.js            UI: the first page (sign in, sign up, the owner, a reset, guests)
  *   list.js               UI: the message lists (rows, the bounded window, jumps, scrolling)
  *   composer.js           UI: the message box, pending rows, the typing line
  *   channels.js           UI: sidebar, header, dialogs, read markers, toasts
+ *   members.js            UI: a channel's members, removing them
  *   messages.js           UI: a row's reactions, edits, deletes; the picker and the editor
  *   threads.js            UI: the thread panel
  *   mentions.js           UI: @mentions, mention badges, notifications, the @-list
  *   search.js             UI: the search box and results
- *   app.js                this file: login, status, people online, and the dispatch of
- *                         server events (frames no request of ours waits for) to the data
- *                         modules first, then to the UI modules that show them.
+ *   profile.js, admin.js  UI: one's account; people and invites (owners and admins)
+ *   app.js                this file: which screen shows (loading, the first page, the
+ *                         chat), the two ways in (an account, a guest) and out (signing
+ *                         out, a session the server ended), the status line, people
+ *                         online, and the dispatch of server events (frames no request of
+ *                         ours waits for) to the data modules first, then to the UI
+ *                         modules that show them.
  * Data modules know nothing of the DOM; UI modules put text from the network in the page
  * only through textContent and element builders (or as a link's href after checking its
  * scheme): never as HTML.
  */
-import { GENERAL, KEY_NAME, KEY_SESSION, KEY_CHANNEL, ERROR_TEXT, errorText } from "./const.js";
+import { GENERAL, KEY_NAME, KEY_SESSION, KEY_CHANNEL, ERROR_TEXT, errorText, authErrorText } from "./const.js";
 import { el, avatar, initials, hueOf } from "./dom.js";
-import { charCount, save, load } from "./util.js";
+import { save, load } from "./util.js";
+import * as auth from "./auth_data.js";
 import * as conn from "./conn.js";
 import * as people from "./people.js";
 import * as channels from "./channels_data.js";
 import * as msgs from "./messages_data.js";
 import { ui, page, bind } from "./page.js";
+import { badges, refreshNames } from "./badges.js";
+import * as authUi from "./auth_ui.js";
 import * as list from "./list.js";
 import * as composer from "./composer.js";
 import * as chansUi from "./channels.js";
+import * as members from "./members.js";
 import * as mx from "./messages.js";
 import * as mentions from "./mentions.js";
 import * as search from "./search.js";
+import * as profile from "./profile.js";
+import * as admin from "./admin.js";
 
-let signingIn = false;
+const DIRECTORY_GAP_MS = 5000;   // the people directory is read at most this often
+
+// Why someone is on the first page again (the server closed the socket with this code).
+const NOTICES = {
+  4001: { text: "You were signed out: this session was ended from another device or tab, or the password changed. Sign in again to continue.", kind: "warn" },
+  4003: { text: "Your account has been banned from this server.", kind: "danger" },
+  4004: { text: "Your account has been deactivated. Ask an admin of this server to reactivate it.", kind: "danger" },
+};
+
+let entering = "";               // "account" or "guest": a join is on its way, no welcome yet
+let directoryTimer = 0;
+let directoryAt = 0;
 
 /* ---------- shared with the UI modules ---------- */
 
@@ -69,25 +94,26 @@ conn.onLink("status", (kind, text) => {
 
 conn.onLink("up", (p, how) => {
   const reconnecting = how.reconnected || channels.all().some((ch) => ch.seqs.length);
-  signingIn = false;
+  entering = "";
   list.expectJoinPage(channels.ensure(GENERAL)); // the join's own history page follows
   // The membership list is the server's word: channels left from another tab while we
   // were away disappear here, channels joined meanwhile appear.
   channels.welcome(p.channels);
   people.welcome(p);
-  save(KEY_NAME, people.me.user);
-  save(KEY_SESSION, people.me.session);
+  if (!people.me.account) { // a guest keeps its name and token on this device
+    save(KEY_NAME, people.me.user);
+    save(KEY_SESSION, people.me.session);
+  }
   chansUi.welcomed();
   mx.welcome();
   showApp();
   composer.setComposerEnabled(true);
+  loadDirectory(true);
   const last = load(KEY_CHANNEL);
   if (!reconnecting && last && channels.has(last)) list.showChannel(last);
   else list.showChannel(page.view && channels.has(page.view.name) ? page.view.name : GENERAL);
 });
 
-// One `resumed` reports every channel. A channel the server could not replay whole (gap
-// too long, or its data is not what we saw) starts over from its newest page.
 conn.onLink("resumed", (p) => {
   const report = p.channels && typeof p.channels === "object" ? p.channels : {};
   for (const name of Object.keys(report)) {
@@ -104,8 +130,33 @@ conn.onLink("down", () => {
   composer.setComposerEnabled(false);
 });
 
-conn.onLink("refused", (code, message) => loginFailed(ERROR_TEXT[code] || message || "Sign-in failed."));
-conn.onLink("unreachable", () => loginFailed("Can't reach the server. Check the address and try again."));
+// The join was refused: a guest's name (taken, banned, guests off), or an account's
+// session that ended while we were away.
+conn.onLink("refused", (code, message) => {
+  if (people.me.account) {
+    const text = "The chat did not accept this session (" + code + "). Sign in again.";
+    if (entering && authUi.visible()) { entering = ""; authUi.failed(text); return; }
+    leaveChat({ notice: { text: "Your session has ended. Sign in again to continue.", kind: "warn" }, fresh: true });
+    return;
+  }
+  const text = ERROR_TEXT[code] || message || "Sign-in failed.";
+  if (entering) { entering = ""; authUi.failed(text, true); return; }
+  leaveChat({ error: text, guest: true });
+});
+
+conn.onLink("unreachable", () => {
+  const was = entering;
+  entering = "";
+  if (was === "guest") authUi.failed("Can't reach the server. Check the address and try again.", true);
+  else showBoot("Can't reach the chat server.", true);
+});
+
+// The server ended the session: signed out elsewhere (4001), banned (4003), deactivated
+// (4004). Nothing reconnects; the first page says why.
+conn.onLink("revoked", (code) => {
+  auth.forget();
+  leaveChat({ notice: NOTICES[code] || NOTICES[4001], fresh: true });
+});
 
 /* ---------- server events ---------- */
 
@@ -117,6 +168,8 @@ function channelOf(p) {
 function onMsg(p) {
   const v = channelOf(p);
   if (!v) return;
+  people.noteEvent(p);
+  if (p.guest !== true && !people.known(p.user)) loadDirectory(false); // someone new
   people.stopTyping(v.name, p.user);
   mentions.live(v, p); // mentions and notifications, before it counts as seen
   let added = false;
@@ -148,6 +201,8 @@ function onPresence(type) {
   return (p) => {
     people.presence(type, p);
     chansUi.onPresence(type, p);
+    members.onPresence(p);
+    if (type === "join" && p.guest !== true && !people.known(p.user)) loadDirectory(false);
   };
 }
 
@@ -180,20 +235,24 @@ function renderOnline() {
   const names = Array.from(people.onlineSet()).sort((a, b) =>
     (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
   ui.onlineList.textContent = "";
-  const dm = channels.canMessage();
+  // Another person is a button when we may open direct messages: click to talk.
+  const dm = channels.canMessage() && !people.isGuest();
   for (const name of names) {
     const li = el("li");
-    // Another person is a button when the server has direct messages: click to talk.
     const row = el(dm && name !== me ? "button" : "div", "person");
     const face = avatar(name, "avatar-sm");
     face.append(el("span", "presence"));
-    const label = el("span", "person-name", name);
+    const text = el("span", "person-text");
+    const display = people.displayOf(name);
+    if (display && display !== name) text.append(el("span", "person-display", display));
+    const label = el("span", "person-name" + (display && display !== name ? " is-handle" : ""), name);
     label.dataset.testid = "online-user";
-    row.append(face, label);
+    text.append(label);
+    row.append(face, text, ...badges(name));
     if (name === me) row.append(el("span", "you", "you"));
     if (row.tagName === "BUTTON") {
       row.type = "button";
-      row.title = "Message " + name;
+      row.title = "Message " + (display || name);
       row.addEventListener("click", () => chansUi.openDm(name));
     }
     li.append(row);
@@ -203,92 +262,180 @@ function renderOnline() {
 }
 
 people.changes.on("online", renderOnline);
+people.changes.on("me", renderMe);
+people.changes.on("people", () => {
+  renderOnline();
+  list.refreshNames();
+  refreshNames(ui.threadPanel);
+  refreshNames(ui.searchPanel);
+});
+
+// The directory of accounts (display names, roles), for everyone but guests: read after
+// each welcome, and again (not too often) when someone we do not know shows up.
+function loadDirectory(now) {
+  if (!people.me.account || people.isGuest() || directoryTimer) return;
+  const wait = now ? 0 : Math.max(0, directoryAt + DIRECTORY_GAP_MS - Date.now());
+  directoryTimer = setTimeout(() => {
+    directoryAt = Date.now();
+    auth.users().then((list) => {
+      directoryTimer = 0;
+      if (people.me.account) people.setDirectory(list);
+    }, () => { directoryTimer = 0; });
+  }, wait);
+}
+
+// The sidebar's own line: who we are, as what; the admin page for owners and admins.
+function renderMe() {
+  const name = people.user();
+  const m = people.me;
+  ui.meName.textContent = m.display || name;
+  ui.meAvatar.textContent = initials(name || "?");
+  ui.meAvatar.style.setProperty("--h", hueOf(name));
+  const role = m.role === "legacy" ? "" : m.role;
+  ui.meSub.textContent = people.isGuest() || !m.account ? "guest" : m.display ? "@" + name + " · " + role : role;
+  ui.profileOpen.disabled = !m.account;
+  ui.profileOpen.title = m.account ? "Your profile, password and sessions" : "Guests have no account";
+  ui.signout.hidden = m.account;
+  ui.adminOpen.hidden = !m.account || !people.isStaff();
+}
 
 /* ---------- screens ---------- */
 
 function showApp() {
-  ui.login.hidden = true;
+  authUi.done();
+  authUi.hide();
+  ui.boot.hidden = true;
   ui.app.hidden = false;
-  ui.meName.textContent = people.user();
-  ui.meAvatar.textContent = initials(people.user());
-  ui.meAvatar.style.setProperty("--h", hueOf(people.user()));
+  renderMe();
   updateTitle();
   if (!ui.composer.value) ui.composer.focus();
 }
 
-function showLogin(error) {
+// The loading screen; with retry, a failure with a button to try again.
+function showBoot(text, retry) {
   ui.app.hidden = true;
-  ui.login.hidden = false;
-  ui.loginSubmit.disabled = false;
-  ui.loginSubmit.textContent = "Join #general";
-  ui.loginError.hidden = !error;
-  ui.loginError.textContent = error || "";
-  ui.loginName.setAttribute("aria-invalid", error ? "true" : "false");
-  ui.loginName.focus();
-  ui.loginName.select();
+  authUi.hide();
+  ui.boot.hidden = false;
+  ui.bootText.textContent = text || "Loading parley…";
+  ui.boot.setAttribute("aria-busy", retry ? "false" : "true");
+  ui.bootRetry.hidden = !retry;
+  if (retry) ui.bootRetry.focus();
+}
+
+function showFirstPage(opts) {
+  ui.app.hidden = true;
+  ui.boot.hidden = true;
+  ui.loginName.value = load(KEY_NAME);
   document.title = "parley";
+  return authUi.show(opts);
 }
 
-function loginFailed(text) {
-  signingIn = false;
-  showLogin(text);
+/* ---------- the ways in ---------- */
+
+// Someone signed in (a form, or the session cookie on load): join as that account.
+function enterAccount(user) {
+  authUi.clearLinks();
+  if (user.name !== people.user() || !people.me.account) list.resetViews(); // another person starts fresh
+  people.me.user = user.name;
+  people.me.account = true;
+  people.me.display = typeof user.display_name === "string" ? user.display_name : "";
+  entering = "account";
+  conn.start(user.name, "", true);
 }
 
-// Mirrors the server's name rule so the common mistakes are caught without a round trip.
-function nameProblem(name) {
-  const n = charCount(name);
-  if (n === 0) return "Enter a name to join.";
-  if (n > 32) return "Names can be at most 32 characters.";
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return "Names can't contain control characters.";
-  return "";
-}
-
-function onLoginSubmit(ev) {
-  ev.preventDefault();
-  if (signingIn) return;
-  const name = ui.loginName.value.trim(); // the server refuses surrounding spaces anyway
-  const problem = nameProblem(name);
-  if (problem) { showLogin(problem); return; }
-  if (name !== people.user()) list.resetViews(); // another person's view starts fresh
+// The guest form: join by name, with this device's token when the name is ours.
+function enterGuest(name) {
+  if (name !== people.user() || people.me.account) list.resetViews();
+  const token = load(KEY_NAME) === name ? load(KEY_SESSION) : "";
   people.me.user = name;
-  signingIn = true;
-  ui.loginError.hidden = true;
-  ui.loginSubmit.disabled = true;
-  ui.loginSubmit.textContent = "Joining…";
-  // The token lets a second tab (or this one, again) reclaim our own name.
-  conn.start(name, load(KEY_NAME) === name ? people.me.session : "");
+  people.me.session = token;
+  people.me.account = false;
+  entering = "guest";
+  conn.start(name, token, false); // the token lets a second tab (or this one) reclaim the name
 }
 
-function signOut() {
+/* ---------- the ways out ---------- */
+
+// Everything of this person goes; the first page shows (opts: see auth_ui.show).
+function leaveChat(opts) {
+  entering = "";
   conn.stop();
   people.clearTypers();
   chansUi.signedOut();
+  members.reset();
+  profile.close();
+  admin.reset();
   search.reset(); // the next person's searches are their own
   list.resetViews();
-  showLogin("");
+  clearTimeout(directoryTimer);
+  directoryTimer = 0;
+  const guestName = people.me.account ? "" : people.user();
+  people.reset();
+  people.me.user = guestName;
+  return showFirstPage(opts || {});
+}
+
+// A guest leaves (the sidebar's Leave): nothing to tell the server but closing.
+function leaveAsGuest() { leaveChat({}); }
+
+// Signs the account out here (or everywhere). The socket is closed first, so that the
+// server closing it (4001) is not taken for a sign-out from elsewhere; if the server
+// cannot be told, the chat comes back and says so.
+export function signOutAccount(everywhere) {
+  const user = auth.state.user || { name: people.user(), display_name: people.me.display };
+  conn.stop();
+  composer.setComposerEnabled(false);
+  (everywhere ? auth.signOutEverywhere() : auth.signOut()).then(() => {
+    leaveChat(everywhere ? { notice: { text: "You signed out on every device.", kind: "info" }, fresh: true } : { fresh: true });
+  }, (err) => {
+    if (err.status === 401) { leaveChat({ fresh: true }); return; } // signed out already
+    chansUi.toast("Couldn't sign out: " + authErrorText(err), "error");
+    people.me.account = true;
+    entering = "";
+    conn.start(user.name, "", true);
+  });
+}
+
+// The first thing: who are we? A session cookie opens the chat at once (unless the
+// address carries a reset link: that page is what was asked for); else the first page.
+async function boot() {
+  showBoot("Loading parley…", false);
+  const links = authUi.readLinks();
+  let user = null;
+  try {
+    user = await auth.loadMe();
+  } catch (e) {
+    showBoot(authErrorText(e), true);
+    return;
+  }
+  if (user && !links.reset) { enterAccount(user); return; }
+  showFirstPage({ fresh: true });
 }
 
 /* ---------- start ---------- */
 
 function init() {
   bind({
-    login: "login", loginForm: "login-form", loginName: "login-name", loginSubmit: "login-submit",
-    loginError: "login-error", app: "app", status: "connection-status", scroller: "scroller",
+    boot: "boot", bootText: "boot-text", bootRetry: "boot-retry", loginName: "login-name",
+    app: "app", status: "connection-status", scroller: "scroller",
     historyTop: "history-top", newPill: "new-pill", composer: "composer",
     composerForm: "composer-form", composerLabel: "composer-label", counter: "composer-counter",
     sendBtn: "send-btn", notice: "composer-notice", typing: "typing", onlineList: "online-list",
-    onlineCount: "online-count", meName: "me-name",
-    meAvatar: "me-avatar", signout: "signout", menuBtn: "menu-btn", backdrop: "backdrop",
-    jumpLatest: "jump-latest",
+    onlineCount: "online-count", meName: "me-name", meSub: "me-sub", profileOpen: "profile-open",
+    adminOpen: "admin-open", meAvatar: "me-avatar", signout: "signout", menuBtn: "menu-btn",
+    backdrop: "backdrop", jumpLatest: "jump-latest", threadPanel: "thread-panel",
+    searchPanel: "search-panel",
   });
   chansUi.init();
   search.init();
   mx.init();
-  people.me.user = load(KEY_NAME);
-  people.me.session = load(KEY_SESSION);
-  ui.loginName.value = people.me.user;
-  ui.loginForm.addEventListener("submit", onLoginSubmit);
-  ui.loginName.addEventListener("input", () => { ui.loginError.hidden = true; });
+  authUi.init();
+  profile.init();
+  admin.init();
+  members.init();
+  authUi.events.on("account", enterAccount);
+  authUi.events.on("guest", enterGuest);
+  ui.bootRetry.addEventListener("click", boot);
   ui.composerForm.addEventListener("submit", (ev) => { ev.preventDefault(); composer.sendComposer(); });
   ui.composer.addEventListener("input", composer.onComposerInput);
   ui.composer.addEventListener("keydown", composer.onComposerKey);
@@ -296,7 +443,7 @@ function init() {
   if (window.ResizeObserver) new ResizeObserver(list.onPaneResize).observe(ui.scroller);
   ui.newPill.addEventListener("click", () => list.goToPresent(page.view));
   ui.jumpLatest.addEventListener("click", () => list.goToPresent(page.view));
-  ui.signout.addEventListener("click", signOut);
+  ui.signout.addEventListener("click", leaveAsGuest);
   ui.menuBtn.addEventListener("click", () => toggleSidebar(!ui.app.classList.contains("sidebar-open")));
   ui.backdrop.addEventListener("click", () => toggleSidebar(false));
   ui.status.addEventListener("click", conn.reconnectNow);
@@ -309,7 +456,7 @@ function init() {
     conn.reconnectNow(); // a phone waking up should not sit out the rest of a long backoff
   });
   list.resetViews();
-  showLogin("");
+  boot();
 }
 
 init();

@@ -43,6 +43,7 @@ const ICONS = {
   users: ["M7.5 9.5a3 3 0 1 0 0-6 3 3 0 0 0 0 6z", "M2 17a5.5 5.5 0 0 1 11 0",
           "M12.5 3.7a3 3 0 0 1 0 5.6", "M15 12a5.5 5.5 0 0 1 3 5"],
   close: ["M5 5l10 10M15 5 5 15"],
+  shield: ["M10 2.8 4.5 5v4.3c0 3.6 2.3 6.5 5.5 7.9 3.2-1.4 5.5-4.3 5.5-7.9V5z", "M7.6 10l1.7 1.7 3.2-3.4"],
 };
 
 const DIALOG_TEXT = {
@@ -250,8 +251,16 @@ export function signedOut() {
 }
 
 export function welcomed() {
+  setRights();
   renderList();
   renderHeader();
+}
+
+// Guests do not create channels (nor open direct messages: app.js's online list).
+function setRights() {
+  const guest = people.isGuest();
+  ui.createOpen.hidden = guest;
+  ui.browseCreate.hidden = guest;
 }
 
 /* ---------- sidebar ---------- */
@@ -364,10 +373,15 @@ export function renderHeader() {
   ui.topicEdit.title = v.info.topic ? "Edit the topic" : "Add a topic";
   ui.topicEdit.setAttribute("aria-label", v.info.topic ? "Edit the topic: " + v.info.topic : "Add a topic");
   const n = v.info.members;
+  const guest = people.isGuest();
   ui.members.textContent = Number.isInteger(n) ? membersText(n) : "";
   ui.membersWrap.hidden = !Number.isInteger(n);
   ui.membersWrap.classList.toggle("is-last", isDm(v)); // no topic follows the count
-  ui.inviteOpen.hidden = fixed;
+  ui.membersOpen.disabled = fixed; // #general is everyone; a DM shows its people already
+  ui.membersOpen.title = fixed ? "" : "Members of #" + v.name;
+  ui.topicEdit.disabled = guest; // guests read topics, they do not set them
+  if (guest) ui.topicEdit.title = v.info.topic || "";
+  ui.inviteOpen.hidden = fixed || guest;
   ui.leave.hidden = fixed;
   ui.inviteOpen.title = "Add people to #" + v.name;
   ui.leave.title = "Leave #" + v.name;
@@ -403,7 +417,7 @@ export function shown(v) {
 /* ---------- direct messages ---------- */
 
 export function openDm(user) {
-  if (reqs.dm) return;
+  if (reqs.dm || people.isGuest()) return;
   // Already there: no need to ask (the server would answer with the same channel).
   for (const v of channels.all()) {
     const who = isDm(v) ? dmPeople(v) : [];
@@ -459,6 +473,7 @@ function topicProblem(topic) {
 }
 
 function openCreate() {
+  if (people.isGuest()) return;
   ui.createName.value = "";
   ui.createName.setAttribute("aria-invalid", "false");
   ui.createTopic.value = "";
@@ -519,7 +534,8 @@ function renderBrowse() {
   const rows = browseList.filter((c) => c.kind !== "dm" && (!q || c.name.includes(q) ||
     (typeof c.topic === "string" && c.topic.toLowerCase().includes(q))));
   if (!rows.length) {
-    ui.browseStatus.textContent = q ? "No channel matches “" + q + "”." : "No channels yet: create the first one.";
+    ui.browseStatus.textContent = q ? "No channel matches “" + q + "”."
+      : people.isGuest() ? "No channels yet." : "No channels yet: create the first one.";
   } else {
     ui.browseStatus.textContent = rows.length === 1 ? "1 channel" : rows.length + " channels";
   }
@@ -563,9 +579,9 @@ function joinChannel(name) {
   renderBrowse();
 }
 
-function openInvite() {
+export function openInvite() {
   const v = page.view;
-  if (!v || v.name === GENERAL || isDm(v)) return;
+  if (!v || v.name === GENERAL || isDm(v) || people.isGuest()) return;
   ui.inviteTitle.textContent = "Add people to #" + v.name;
   ui.inviteUser.value = "";
   ui.inviteSuggest.textContent = "";
@@ -599,7 +615,7 @@ function onInviteSubmit(ev) {
 
 function openTopic() {
   const v = page.view;
-  if (!v || isDm(v)) return;
+  if (!v || isDm(v) || people.isGuest()) return;
   ui.topicTitle.textContent = "Topic of #" + v.name;
   ui.topicInput.value = v.info.topic;
   onTopicInput();
@@ -692,7 +708,7 @@ function bind() {
     channelList: "channel-list", dmList: "dm-list", dmSection: "dm-section",
     createOpen: "create-open", browseOpen: "browse-open",
     headerMark: "header-mark", headerName: "header-name", topic: "channel-topic",
-    topicEdit: "topic-edit", members: "channel-members", membersWrap: "members-wrap",
+    topicEdit: "topic-edit", members: "channel-members", membersWrap: "members-wrap", membersOpen: "members-open",
     inviteOpen: "invite-open", leave: "leave-btn", toasts: "toasts",
     createDialog: "create-dialog", createForm: "create-form", createName: "create-name",
     createTopic: "create-topic", createPrivate: "create-private", createError: "create-error",

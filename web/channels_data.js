@@ -4,8 +4,8 @@
  * One record per channel the user is in, by name, and the channel requests of
  * docs/protocol.md ("Channels", "Read markers") as promises. A record is shared by the
  * data modules, each owning its own fields:
- *   this module       name, info {kind, topic, members, lastSeq, readSeq, users}, unread,
- *                     mentions, countStale, readUpTo
+ *   this module       name, info {kind, topic, members, lastSeq, readSeq, users, creator},
+ *                     unread, mentions, countStale, readUpTo
  *   messages_data.js  the messages (it adds its fields through onCreate)
  * UI modules read records and render them; they learn of changes through `changes`:
  *   "created" (ch), "dropped" (ch), "info" (ch), "empty" (ch: the server says it holds no
@@ -41,7 +41,7 @@ export function ensure(name) {
   if (ch) return ch;
   ch = {
     name,
-    info: { kind: "public", topic: "", members: null, lastSeq: null, readSeq: 0, users: [] },
+    info: { kind: "public", topic: "", members: null, lastSeq: null, readSeq: 0, users: [], creator: "" },
     unread: 0,
     mentions: 0,
     countStale: false,    // member count may be out of date (join/leave seen elsewhere)
@@ -87,6 +87,9 @@ function updateInfo(ch, c, fromWelcome) {
   if (typeof c.topic === "string") ch.info.topic = c.topic;
   if (Number.isInteger(c.members)) ch.info.members = c.members;
   if (Array.isArray(c.users)) ch.info.users = c.users.filter((u) => typeof u === "string");
+  // Who created it, when the server says (it manages a private channel's members).
+  const creator = typeof c.creator === "string" ? c.creator : typeof c.created_by === "string" ? c.created_by : null;
+  if (creator !== null) ch.info.creator = creator;
   if (Number.isInteger(c.read_seq)) ch.info.readSeq = Math.max(ch.info.readSeq || 0, c.read_seq);
   // The server's count wins over ours: it knows what other tabs read.
   if (Number.isInteger(c.unread) && (fromWelcome || ch !== shown)) ch.unread = c.unread;
@@ -176,6 +179,17 @@ export function leave(name) { return conn.request("channel_leave", { channel: na
 export function invite(name, user) { return conn.request("channel_invite", { channel: name, user }); }
 export function openDm(user) { return conn.request("dm_open", { users: [user] }); }
 export function list() { return conn.request("channel_list", {}); }
+
+// Who is in a channel: answered with {channel, users: [...], creator?}.
+export function members(name) { return conn.request("channel_members", { channel: name }); }
+
+// Removes someone from a channel. Members get a `leave`; the server may answer with the
+// request id, or only with that event: either settles the request.
+export function kick(name, user) {
+  return conn.request("channel_kick", { channel: name, user }, {
+    answer: (m) => m.type === "leave" && !!m.payload && m.payload.channel === name && m.payload.user === user,
+  });
+}
 
 // Today's server answers with the `topic` every member gets, without the id: the first
 // one of that channel settles the request (the UI sends one at a time).

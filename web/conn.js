@@ -15,8 +15,9 @@
  *       resume has been answered. Sent while offline it rejects with code "offline"
  *       (or, with opts.retry once signed in, waits for the connection the same way).
  *       opts.answer(frame): for a reply some servers send without the id (the `topic`
- *       that answers `channel_topic`): a frame without an id that it accepts answers
- *       the request.
+ *       that answers `channel_topic`, the `leave` that follows `channel_kick`): a frame
+ *       without an id that it accepts answers the request, and still goes to its
+ *       subscribers (it is an event for everyone).
  *   send(type, payload) -> bool: fire and forget (`typing`).
  *   onFrame(type, fn(payload, frame)): frames that answer none of our requests (server
  *       events: msg, join, leave, typing, topic, channel, read, edit, ...), by type. The
@@ -25,8 +26,10 @@
  *   onLink(event, fn): "status" (kind, text) for the status line; "up" (welcome payload,
  *       {reconnected}) once joined; "resumed" (payload) after the resume of a reconnect;
  *       "down" (close code) when a joined connection is lost (a reconnect is scheduled);
- *       "refused" (code, text) when the server refused the name; "unreachable" when the
- *       first connection failed before any welcome.
+ *       "refused" (code, text) when the server refused the join (a name taken, a session
+ *       that ended); "unreachable" when the first connection failed before any welcome;
+ *       "revoked" (close code) when the server ended the session: 4001 signed out, 4003
+ *       banned, 4004 deactivated (docs/accounts-spec.md): nothing reconnects.
  *   setResumeState(fn): fn() -> {channel: last seq seen} for the resume, or null.
  *
  * Request ids carry a random prefix of this page, so an id another tab or user chose can
@@ -41,7 +44,8 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const BACKOFF_JITTER = 0.3;
 const RESTART_DELAY_MS = 300;      // close 1001: the server is restarting, come back fast
-const REFUSALS = ["name_taken", "bad_name", "auth_failed"];
+const REFUSALS = ["name_taken", "bad_name", "auth_failed", "auth_required", "banned"];
+export const REVOKED = [4001, 4003, 4004]; // signed out, banned, deactivated: never come back
 // Answers that are also news for every tab of the user (each of them gets a copy without
 // the id): their subscribers keep the state, the requester learns it is done.
 const SHARED_ANSWERS = new Set(["channel", "channel_left", "read", "topic"]);
@@ -65,6 +69,7 @@ let resumeState = () => null;
 const s = {
   user: "",
   session: "",
+  account: false,         // join as the account of the session cookie, not by name
   ws: null,
   joinId: "",
   joined: false,          // the current socket got its welcome
@@ -130,12 +135,15 @@ function failAll(code, withHeld) {
 
 /* ---------- the socket ---------- */
 
-// Signs in as user (with the session token of an earlier welcome, if any).
-export function start(user, session) {
+// Joins as user, a guest (with the token of an earlier welcome, if any), or, with
+// account, as the signed-in account: the browser sends its session cookie with the
+// upgrade, and the join names nobody.
+export function start(user, session, account) {
   dropSocket();
   failAll("stopped", true);
   s.user = user;
   s.session = session || "";
+  s.account = !!account;
   s.everJoined = false;
   s.attempt = 0;
   connect();
@@ -168,9 +176,9 @@ function connect() {
   }
   s.ws = ws;
   ws.onopen = () => {
-    const payload = { user: s.user, channel: GENERAL };
+    const payload = s.account ? { channel: GENERAL } : { user: s.user, channel: GENERAL };
     // The token lets a second tab (or this one, reconnecting) reclaim our own name.
-    if (s.session) payload.session = s.session;
+    if (!s.account && s.session) payload.session = s.session;
     s.joinId = prefix + nextId++;
     sendRaw({ type: "join", id: s.joinId, payload });
   };
@@ -193,6 +201,7 @@ function socketGone(code) {
   s.ws = null;
   s.joined = false;
   stopHeartbeat();
+  if (REVOKED.includes(code)) { revoked(code); return; }
   for (const r of inflight.values()) if (r.retry) held.push(r);
   const lost = Array.from(inflight.values()).filter((r) => !r.retry);
   inflight.clear();
@@ -273,8 +282,9 @@ function onData(data) {
     return;
   }
   let r = id !== null ? inflight.get(id) : null;
+  let event = false;     // an event that also answers a request: its subscribers get it too
   if (!r && id === null && m.type !== "error") {
-    for (const q of inflight.values()) if (q.answer && q.answer(m)) { r = q; break; }
+    for (const q of inflight.values()) if (q.answer && q.answer(m)) { r = q; event = true; break; }
   }
   if (!r) {
     if (m.type === "error") frames.emit("error", { code: m.code, message: m.message }, m);
@@ -287,7 +297,7 @@ function onData(data) {
     r.reject(new RequestError(code, typeof m.message === "string" ? m.message : ""));
     return;
   }
-  if (SHARED_ANSWERS.has(m.type)) frames.emit(m.type, p, m);
+  if (event || SHARED_ANSWERS.has(m.type)) frames.emit(m.type, p, m);
   r.resolve(p);
 }
 
@@ -310,6 +320,18 @@ function onWelcome(p) {
     link.emit("resumed", rp);
     flushHeld();
   }, flushHeld);
+}
+
+// The server ended the session (signed out elsewhere, banned, deactivated): whatever was
+// asked or waits is dropped, and nothing reconnects.
+function revoked(code) {
+  const lost = Array.from(inflight.values());
+  inflight.clear();
+  s.everJoined = false;
+  clearReconnect();
+  failAll("stopped", true);
+  for (const r of lost) r.reject(new RequestError("stopped", "signed out"));
+  link.emit("revoked", code);
 }
 
 function refused(m) {

@@ -94,3 +94,24 @@ export function appendLinkified(parent, text) {
   }
   if (last < text.length) parent.append(text.slice(last));
 }
+
+// [unit, its seconds, from how many seconds on it is used]: "in 7 days" rather than
+// "in 1 week", weeks from two of them.
+const UNITS = [["year", 31536000, 31536000], ["month", 2592000, 5184000], ["week", 604800, 1209600],
+  ["day", 86400, 86400], ["hour", 3600, 3600], ["minute", 60, 0]];
+const RTF = typeof Intl !== "undefined" && Intl.RelativeTimeFormat
+  ? new Intl.RelativeTimeFormat(undefined, { numeric: "always" }) : null;
+
+// "3 minutes ago", "in 6 days", "just now".
+export function relTime(ts) {
+  const secs = Math.round((ts - Date.now()) / 1000);
+  if (Math.abs(secs) < 45) return secs <= 0 ? "just now" : "in a moment";
+  for (const [unit, n, from] of UNITS) {
+    if (Math.abs(secs) < from) continue;
+    const v = Math.round(secs / n);
+    if (RTF) return RTF.format(v, unit);
+    const words = Math.abs(v) + " " + unit + (Math.abs(v) === 1 ? "" : "s");
+    return v < 0 ? words + " ago" : "in " + words;
+  }
+  return "";
+}

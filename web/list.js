@@ -31,6 +31,7 @@ import * as composer from "./composer.js";
 import * as chansUi from "./channels.js";
 import * as mx from "./messages.js";
 import { updateTitle, showError } from "./app.js";
+import { nameLabel, refreshNames as refreshLabels } from "./badges.js";
 
 const MAX_ROWS = 400;              // message rows in a list's DOM, at most...
 const KEEP_ROWS = 300;             // ... cut back to this many around the reader
@@ -78,6 +79,11 @@ channels.changes.on("dropped", (ch) => {
 });
 
 msgs.changes.on("history", (ch) => { if (ch === page.view) renderHistoryTop(); });
+
+// What we know of people changed: every list's names are drawn again, shown or not.
+export function refreshNames() {
+  for (const ch of channels.all()) refreshLabels(uiOf(ch).box);
+}
 
 // Back to one empty #general: a new person signs in, or the old one signs out.
 export function resetViews() {
@@ -245,7 +251,8 @@ export function renderMessage(msg, pend) {
   time.dateTime = new Date(msg.ts).toISOString();
   // The name stays in the DOM for grouped messages too (hidden visually by CSS), so
   // each message reads whole to screen readers and to textContent.
-  meta.append(el("span", "msg-author", msg.user), document.createTextNode(" "), time);
+  // Display name, name and badges (role, guest); our own pending rows are us.
+  meta.append(nameLabel(msg.user, pend ? {} : msg, "msg-author"), document.createTextNode(" "), time);
   const text = el("div", "msg-text");
   appendLinkified(text, msg.text);
   body.append(meta, text);

@@ -166,6 +166,8 @@ function renderSuggest() {
     const everyone = msgs.EVERYONE.includes(name);
     const face = everyone ? el("span", "mention-all", "@") : avatar(name, "avatar-xs");
     b.append(face, el("span", "mention-name", name));
+    const display = everyone ? "" : people.displayOf(name);
+    if (display && display !== name) b.append(el("span", "mention-display", display));
     if (everyone) b.append(el("span", "mention-hint", name === "here" ? "Notify everyone online" : "Notify everyone in the channel"));
     else if (people.onlineSet().has(name)) b.append(el("span", "mention-online", ""));
     b.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the composer's focus

@@ -218,6 +218,12 @@ function actions(v, msg, place, mine) {
     del.dataset.testid = "msg-delete";
     del.addEventListener("click", () => confirmDelete(v, msg.seq));
     bar.append(edit, del);
+  } else if (people.isStaff()) {
+    // Owners and admins moderate: they may delete anyone's message (not edit it).
+    const del = button("msg-action is-danger", "Delete message (as a moderator)", "trash");
+    del.dataset.testid = "msg-delete";
+    del.addEventListener("click", () => confirmDelete(v, msg.seq));
+    bar.append(del);
   }
   return bar;
 }

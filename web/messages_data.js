@@ -3,7 +3,7 @@
  *
  * What the client holds of each channel's messages, on its channel record (see
  * channels_data.js), and the message requests of docs/protocol.md as promises.
- *   messages, seqs   seq -> {seq, user, text, ts, channel, mentions, cid}, and the sorted
+ *   messages, seqs   seq -> {seq, user, text, ts, channel, mentions, cid, guest}, and the sorted
  *                    seqs: one contiguous stretch, so history pages, live messages and
  *                    resume replays may arrive in any order and overlap.
  *   hasOlder, synced older messages exist; the newest page is in (or the channel was
@@ -104,6 +104,7 @@ function record(ch, raw) {
     mentions: mentionsOf(raw),
   };
   if (typeof raw.cid === "string") msg.cid = raw.cid;
+  if (raw.guest === true) { msg.guest = true; people.noteEvent(raw); } // the server marks guests
   return msg;
 }
 
@@ -255,10 +256,7 @@ export function addReply(ch, raw) {
 // A thread parent that came only with a `thread` answer (not in the main list).
 export function addParent(ch, raw) {
   if (ch.messages.has(raw.seq) || ch.mx.extra.has(raw.seq)) return;
-  ch.mx.extra.set(raw.seq, {
-    seq: raw.seq, user: typeof raw.user === "string" ? raw.user : "unknown", text: raw.text,
-    ts: Number.isFinite(raw.ts) ? raw.ts : Date.now(), mentions: mentionsOf(raw), channel: ch.name,
-  });
+  ch.mx.extra.set(raw.seq, record(ch, raw));
 }
 
 // The server's reply count of a parent, from a history page.

@@ -1,10 +1,14 @@
 /*
  * parley web client: people (data, no DOM).
  *
- * Who we are (the name and session token of the last welcome), who is online, and who
- * is typing where. `online` mirrors #general, where everyone is: the workspace's
- * presence. Typing expires by itself after a few seconds, or ends with a message or a
- * leave. Changes are announced through `changes`: "online" and "typing" (channel name).
+ * Who we are (the identity of the last welcome: name, guest token, user id, display
+ * name, role), who is online, who is typing where, and what we know of everyone else: the
+ * directory of accounts (GET /api/users: display names and roles) and the names the
+ * server marked as guests (`"guest": true` on msg and join). `online` mirrors #general,
+ * where everyone is: the workspace's presence. Typing expires by itself after a few
+ * seconds, or ends with a message or a leave. Changes are announced through `changes`:
+ * "online", "typing" (channel name), "people" (the directory or someone's marks changed),
+ * "me" (our own identity changed).
  */
 import { GENERAL } from "./const.js";
 import { emitter } from "./util.js";
@@ -12,9 +16,14 @@ import { emitter } from "./util.js";
 const TYPING_SHOW_MS = 3000;
 
 export const changes = emitter();
-export const me = { user: "", session: "" };
+// account: signed in with an account (else a guest joined by name); session: a guest's
+// token from its welcome ("" for accounts: their cookie is the credential).
+export const me = { user: "", session: "", id: 0, display: "", role: "", guest: true, account: false };
 let online = new Set();
 const typers = new Map();        // channel name -> Map user -> expiry timer
+let directory = new Map();       // name -> {id, display, role, guest, state} (accounts)
+let listed = false;              // the directory was read since the welcome
+const guests = new Set();        // names the server marked as guests
 
 export function user() { return me.user; }
 export function onlineSet() { return online; }
@@ -22,9 +31,81 @@ export function onlineSet() { return online; }
 export function welcome(p) {
   if (typeof p.user === "string") me.user = p.user;
   if (typeof p.session === "string") me.session = p.session;
+  if (Number.isInteger(p.user_id)) me.id = p.user_id;
+  if (typeof p.display_name === "string") me.display = p.display_name;
+  // A server from before accounts says nothing of roles: everyone was a guest there, with
+  // every right a member has now.
+  me.role = typeof p.role === "string" ? p.role : me.account ? "member" : "legacy";
+  me.guest = typeof p.guest === "boolean" ? p.guest : me.role === "guest";
+  if (me.guest) guests.add(me.user); else guests.delete(me.user);
   online = new Set(Array.isArray(p.online) ? p.online.filter((n) => typeof n === "string") : []);
   online.add(me.user);
+  listed = false;
+  changes.emit("me");
   changes.emit("online");
+}
+
+/* ---------- what we know of people ---------- */
+
+// Our rights, as the server decides them (docs/accounts-spec.md, "Rights"): the page only
+// hides what would be refused.
+export function isGuest() { return me.guest && me.role !== "legacy"; }
+export function isStaff() { return me.role === "owner" || me.role === "admin"; }
+
+// GET /api/users: every active account (owners and admins also get the others).
+export function setDirectory(list) {
+  directory = new Map();
+  for (const u of list) {
+    if (!u || typeof u.name !== "string") continue;
+    directory.set(u.name, {
+      id: Number.isInteger(u.id) ? u.id : 0,
+      display: typeof u.display_name === "string" ? u.display_name : "",
+      role: typeof u.role === "string" ? u.role : "member",
+      guest: u.guest === true || u.role === "guest",
+      state: typeof u.state === "string" ? u.state : "active",
+    });
+  }
+  listed = true;
+  // Everyone online who is not an account is a guest (or a text-mode client, one too).
+  for (const name of online) if (!directory.has(name) && name !== me.user) guests.add(name);
+  changes.emit("people");
+}
+
+export function directoryRead() { return listed; }
+export function known(name) { return directory.has(name); }
+
+// A msg or join payload: the server marks guests' events.
+export function noteEvent(p) {
+  if (!p || typeof p.user !== "string") return;
+  if (p.guest === true && !guests.has(p.user)) {
+    guests.add(p.user);
+    changes.emit("people");
+  }
+}
+
+// {display, role, guest} of a name, as far as we know ("" and false when we do not).
+export function infoOf(name) {
+  if (name === me.user) return { display: me.display, role: me.role, guest: isGuest() };
+  const d = directory.get(name);
+  if (d) return { display: d.display, role: d.role, guest: d.guest };
+  return { display: "", role: "", guest: guests.has(name) };
+}
+
+export function displayOf(name) { return infoOf(name).display; }
+
+// Our display name changed (the profile saved it).
+export function setMyDisplay(display) {
+  me.display = display;
+  const d = directory.get(me.user);
+  if (d) d.display = display;
+  changes.emit("me");
+  changes.emit("people");
+}
+
+export function forgetPeople() {
+  directory = new Map();
+  listed = false;
+  guests.clear();
 }
 
 // A join or leave frame. Only #general's tell presence; a leave ends that user's typing
@@ -32,6 +113,7 @@ export function welcome(p) {
 export function presence(type, p) {
   if (typeof p.user !== "string") return;
   const channel = typeof p.channel === "string" && p.channel ? p.channel : GENERAL;
+  if (type === "join") noteEvent(p);
   if (channel === GENERAL) {
     if (type === "join") online.add(p.user);
     else if (p.user !== me.user) online.delete(p.user);
@@ -77,4 +159,6 @@ export function clearTypers(channel) {
 export function reset() {
   clearTypers();
   online = new Set();
+  forgetPeople();
+  Object.assign(me, { user: "", session: "", id: 0, display: "", role: "", guest: true, account: false });
 }

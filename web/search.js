@@ -20,6 +20,7 @@ import * as channels from "./channels_data.js";
 import { jumpTo } from "./list.js";
 import { title } from "./channels.js";
 import { closeSidebar } from "./app.js";
+import { nameLabel } from "./badges.js";
 
 const LIMIT = 50;                  // results per search: the server's maximum
 const MAX_QUERY = 500;             // bytes, the server's limit
@@ -173,7 +174,7 @@ function resultItem(r) {
     time.title = new Date(ts).toLocaleString();
   }
   head.append(el("span", "search-result-channel", channelLabel(r.channel)),
-    el("span", "search-result-author", user), time);
+    nameLabel(user, r, "search-result-author"), time);
   const text = el("div", "search-result-text");
   appendHighlighted(text, r.text);
   const face = avatar(user, "avatar-sm");
