@@ -547,6 +547,12 @@ int main(int argc, char **argv)
         return run_user(argc, argv);
     if (parse_config(argc, argv) < 0)
         return 2;
+    /* Password hashes run on libuv's pool, which starts with 4 threads on its first use:
+     * make room for --hash-max of them beside the pool's other work (an operator's own
+     * UV_THREADPOOL_SIZE wins). */
+    char pool[24];
+    snprintf(pool, sizeof(pool), "%llu", opt.hash_max + 4 > 1024 ? 1024 : opt.hash_max + 4);
+    setenv("UV_THREADPOOL_SIZE", pool, 0);
     signal(SIGPIPE, SIG_IGN);
     app_t a = {0};
     a.loop = uv_default_loop();
