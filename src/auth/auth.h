@@ -83,7 +83,7 @@ typedef struct auth_invite {
 
 typedef struct {
     bool guests;                      /* --guests on */
-    int64_t guest_ttl_ms;             /* --guest-ttl */
+    int64_t guest_ttl_ms;             /* --guest-ttl (0: held only while online) */
     int64_t session_idle_ms;          /* --session-idle: sliding expiry */
     int64_t session_max_ms;           /* --session-max: absolute expiry */
     auth_registration_t registration; /* --registration (OPEN while no owner exists) */
