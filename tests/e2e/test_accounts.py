@@ -484,7 +484,10 @@ def test_users_list_and_roles(server):
     assert (r.status, r.code) == (403, "forbidden")
     r = admin(server, toks["bob"], full["root-owner"]["id"], "ban")
     assert (r.status, r.code) == (403, "forbidden")
+    # roles below their own: an admin makes members, not admins (issue 11, item 6)
     r = admin(server, toks["bob"], full["alice"]["id"], "role", {"role": "admin"})
+    assert (r.status, r.code) == (403, "forbidden")
+    r = admin(server, toks["bob"], full["alice"]["id"], "role", {"role": "member"})
     assert r.status == 200
 
 
