@@ -338,6 +338,25 @@ def test_guests_are_marked_and_hold_their_name(make_server):
     run(flow())
 
 
+def test_a_refused_guest_join_does_not_take_the_name(make_server):
+    """A join refused after the name was looked at (a channel that does not exist, or one
+    the guest may not enter) gives the client no token: it must not leave the name held by
+    one (protocol: "a refused join leaves the connection unjoined: the client may send
+    another join on it")."""
+    server = make_server("--guest-ttl", "3600")
+
+    async def flow():
+        c = await Client.connect(server)
+        for channel in ("random", "secret"):
+            e = await c.error("join", {"user": "bob", "channel": channel})
+            assert e["code"] == "no_such_channel", e
+        w = await c.join("bob")
+        assert w["user"] == "bob" and w["guest"] is True
+        await c.close()
+
+    run(flow())
+
+
 def test_guest_name_is_free_at_once_with_ttl_zero(server):
     async def flow():
         g, w, _ = await Client.joined(server, "visitor")
