@@ -217,38 +217,55 @@ def test_thousand_concurrent_signins_with_huge_passwords(make_server, size):
 
 def test_unknown_name_and_wrong_password_are_indistinguishable(make_server):
     """Same status, same body, same headers, and the same time (medians within 10 %),
-    with the default argon2 parameters (no fast-hash knob)."""
+    with the default argon2 parameters (no fast-hash knob).
+
+    The two kinds alternate, so that the load of a shared machine falls on both alike; the
+    machine's noise can still move one median of 32 past 10 % now and then, so a round
+    outside the bound is measured once more, with new names: a real difference (a skipped
+    hash is 100 % of it) fails both rounds."""
     server = make_server(fast_hash=False)
-    tries = 24
-    real = [f"real{i:02d}" for i in range(tries // 4 + 1)]  # 4 failures each: under 5
-    for i, n in enumerate(real):
-        assert register(server, n, source=addr(i)).status == 201
-    src = iter(range(100, 1000))
+    tries = 32
+    src = iter(range(1000))
 
     def attempt(name):
         t0 = time.perf_counter()
         r = login(server, name, "not the password", source=addr(next(src)))
         return time.perf_counter() - t0, r
 
-    attempt(real[-1])  # warm-up, one of each
-    attempt("ghost-warm")
-    times = {"wrong": [], "unknown": []}
-    answers = {"wrong": set(), "unknown": set()}
-    for i in range(tries):
-        order = ("wrong", "unknown") if i % 2 else ("unknown", "wrong")
-        for kind in order:
-            name = real[i // 4] if kind == "wrong" else f"ghost{i:02d}"
-            dt, r = attempt(name)
-            times[kind].append(dt)
-            hdrs = tuple(sorted((k.lower(), v) for k, v in r.headers if k.lower() != "date"))
-            answers[kind].add((r.status, r.body, hdrs))
-    assert len(answers["wrong"]) == 1 and answers["wrong"] == answers["unknown"], answers
-    status, body, _ = next(iter(answers["wrong"]))
-    assert status == 401 and json.loads(body)["error"] == "bad_credentials"
-    mw, mu = statistics.median(times["wrong"]), statistics.median(times["unknown"])
-    print(f"median wrong password {mw * 1000:.1f} ms, unknown name {mu * 1000:.1f} ms")
-    assert mw > 0.005, "the default argon2 parameters take milliseconds: is fast hash on?"
-    assert abs(mw - mu) <= 0.10 * max(mw, mu), (mw, mu)
+    def measure(round_):
+        real = [f"real{round_}-{i:02d}" for i in range(tries // 4)]  # 4 failures each
+        for n in real:
+            assert register(server, n, source=addr(next(src))).status == 201
+        attempt(real[0])  # warm-up, one of each (a fifth failure: the account's last)
+        attempt(f"ghost{round_}-warm")
+        times = {"wrong": [], "unknown": []}
+        answers = {"wrong": set(), "unknown": set()}
+        for i in range(tries):
+            order = ("wrong", "unknown") if i % 2 else ("unknown", "wrong")
+            for kind in order:
+                name = real[i // 4] if kind == "wrong" else f"ghost{round_}-{i:02d}"
+                dt, r = attempt(name)
+                times[kind].append(dt)
+                hdrs = tuple(sorted((k.lower(), v) for k, v in r.headers
+                                    if k.lower() != "date"))
+                answers[kind].add((r.status, r.body, hdrs))
+        assert len(answers["wrong"]) == 1 and answers["wrong"] == answers["unknown"], answers
+        status, body, _ = next(iter(answers["wrong"]))
+        assert status == 401 and json.loads(body)["error"] == "bad_credentials"
+        mw, mu = statistics.median(times["wrong"]), statistics.median(times["unknown"])
+        print(f"round {round_}: median wrong password {mw * 1000:.1f} ms, "
+              f"unknown name {mu * 1000:.1f} ms")
+        assert mw > 0.005, "the default argon2 parameters take milliseconds: is fast hash on?"
+        return mw, mu
+
+    rounds = []
+    for round_ in range(2):
+        mw, mu = measure(round_)
+        rounds.append((mw, mu))
+        if abs(mw - mu) <= 0.10 * max(mw, mu):
+            break
+    else:
+        raise AssertionError(f"medians (wrong, unknown) differ by over 10 %: {rounds}")
 
 
 # ---------------------------------------------------------------- tokens
