@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from accounts import (account_token, admin, api, invite, login, logout, me,
+from accounts import (account_token, admin, api, invite, login, logout, me, origin_of,
                       password_for, register, token_hash, users)
 from wsraw import Client, RawWS, run
 
@@ -51,8 +51,8 @@ def ws_join(server, token=None, user=None, how="join", **payload):
     if how == "bearer":
         headers = (f"Authorization: Bearer {token}",)
     elif how == "cookie":
-        # RawWS sends "Host: 127.0.0.1": the page's own Origin is that host's
-        headers = (f"Cookie: parley_session={token}", "Origin: http://127.0.0.1")
+        # RawWS names the port in Host, as a browser does: the page's own Origin has it too
+        headers = (f"Cookie: parley_session={token}", f"Origin: {origin_of(server)}")
     ws = RawWS(server.port, headers=headers)
     if user is not None:
         ws.send_json("join", dict(payload, user=user))
