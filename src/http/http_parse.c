@@ -244,7 +244,11 @@ static int on_headers_complete(llhttp_t *h)
     if (p->llhttp.content_length > p->max_body)
         return fail(p, 413);
     fill_request(p);
-    p->keep = !p->keep_body || p->keep_body(p->keep_ctx, &p->req);
+    size_t lim = p->keep_body ? p->keep_body(p->keep_ctx, &p->req) : p->max_body;
+    p->keep = lim > 0;
+    p->body_limit = lim > 0 && lim < p->max_body ? lim : p->max_body;
+    if (p->llhttp.content_length > p->body_limit)
+        return fail(p, 413);
     /* The declared length, allocated once: the body then lands without a realloc. */
     if (p->keep && (p->llhttp.flags & F_CONTENT_LENGTH) && p->llhttp.content_length > 0 &&
         body_reserve(p, p->llhttp.content_length) < 0)
@@ -257,7 +261,7 @@ static int on_body(llhttp_t *h, const char *at, size_t n)
     http_parser_t *p = parser_of(h);
     uint64_t start = p->req.body_len;
     p->req.body_len += n;
-    if (p->req.body_len > p->max_body)
+    if (p->req.body_len > p->body_limit)
         return fail(p, 413);
     if (!p->keep)
         return 0;
@@ -316,7 +320,7 @@ void http_parser_init(http_parser_t *p, size_t max_head, size_t max_body)
     llhttp_init(&p->llhttp, HTTP_REQUEST, &settings);
     p->llhttp.data = p;
     p->max_head = max_head;
-    p->max_body = max_body;
+    p->max_body = p->body_limit = max_body;
     p->cur = -1;
     p->phase = PH_HEAD;
 }

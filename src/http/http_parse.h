@@ -91,8 +91,11 @@ typedef struct {
 } http_str_t;
 
 /* Decides, once the head of a request is complete (everything but body is set in head,
- * borrowed for the call), whether its body is kept. */
-typedef bool (*http_keep_body_cb)(void *ctx, const http_request_t *head);
+ * borrowed for the call), whether its body is kept and how long it may be: 0 = it is read
+ * through and dropped (within max_body); n > 0 = it is kept, and a body over n bytes (or
+ * max_body, if smaller) is 413, refused before any of it is read when its length is
+ * declared. A handler that reads small bodies says so, and a large one costs nothing. */
+typedef size_t (*http_keep_body_cb)(void *ctx, const http_request_t *head);
 
 /* The parser. Defined here so that a connection can embed it; the fields are private. */
 typedef struct http_parser {
@@ -106,6 +109,7 @@ typedef struct http_parser {
     http_keep_body_cb keep_body;
     void *keep_ctx;
     size_t max_head, max_body;
+    size_t body_limit;  /* this request's: max_body, or less when its route says so */
     size_t head_bytes;  /* bytes of the current head passed to llhttp so far */
     unsigned nheaders;  /* header lines in the current head */
     int cur;            /* HTTP_HDR_* whose value is being collected, or -1 */

@@ -135,8 +135,15 @@ int http_router_find(const http_router_t *r, uint8_t method, const char *path, h
 
 bool http_router_takes_body(const http_router_t *r, uint8_t method, const char *path)
 {
+    return http_router_body_limit(r, method, path) > 0;
+}
+
+size_t http_router_body_limit(const http_router_t *r, uint8_t method, const char *path)
+{
     http_match_t m;
-    return http_router_find(r, method, path, &m) == 0 && (m.route->flags & HTTP_ROUTE_BODY);
+    if (http_router_find(r, method, path, &m) != 0 || !(m.route->flags & HTTP_ROUTE_BODY))
+        return 0;
+    return m.route->body_max ? m.route->body_max : SIZE_MAX;
 }
 
 /* The name of an HTTP method (not llhttp_method_name, which aborts on a number it does not

@@ -63,6 +63,7 @@ struct http_route {
     const void *(*lookup)(const void *data, const char *path);
     uint64_t methods; /* HTTP_ROUTE_METHOD bits, or HTTP_ROUTE_ANY_METHOD */
     unsigned flags;   /* HTTP_ROUTE_PREFIX, HTTP_ROUTE_BODY */
+    size_t body_max;  /* HTTP_ROUTE_BODY: the longest body it reads (0: no bound of its own) */
     http_handler_fn handler;
     const void *data; /* for lookup and the handler; borrowed, outliving the router */
 };
@@ -92,6 +93,9 @@ int http_router_find(const http_router_t *r, uint8_t method, const char *path, h
 /* True when the route that method and path find reads its body (HTTP_ROUTE_BODY): what a
  * parser's keep-body callback should answer for that request head. */
 bool http_router_takes_body(const http_router_t *r, uint8_t method, const char *path);
+/* As a keep-body callback decides (http_parse.h): 0 when the route that method and path
+ * find reads no body, else its body_max, or SIZE_MAX when it sets none. */
+size_t http_router_body_limit(const http_router_t *r, uint8_t method, const char *path);
 
 /* Writes the methods in mask as an Allow header value, "GET, HEAD, POST", in llhttp's method
  * order, NUL-terminated; bits naming no HTTP method are skipped. Returns its length, or -1 when it

@@ -561,10 +561,15 @@ static int add_routes(server_t *s)
         {.path = "/ws", .methods = any, .handler = serve_ws},
         {.path = "/ws/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_ws},
         /* The REST layer answers every method itself (404 and 405 of its own table). */
-        {.path = "/api", .methods = any, .flags = HTTP_ROUTE_BODY, .handler = serve_api},
+        {.path = "/api",
+         .methods = any,
+         .flags = HTTP_ROUTE_BODY,
+         .body_max = API_BODY_MAX,
+         .handler = serve_api},
         {.path = "/api/",
          .methods = any,
          .flags = HTTP_ROUTE_PREFIX | HTTP_ROUTE_BODY,
+         .body_max = API_BODY_MAX,
          .handler = serve_api},
         {.path = "/healthz", .methods = get, .handler = serve_healthz},
         {.path = "/metrics", .methods = get, .handler = serve_metrics},
@@ -584,10 +589,10 @@ static int add_routes(server_t *s)
 }
 
 /* The parser's keep-body callback: a body is stored only for a route that reads it. */
-static bool keep_body(void *ctx, const http_request_t *head)
+static size_t keep_body(void *ctx, const http_request_t *head)
 {
     server_t *s = ctx;
-    return http_router_takes_body(&s->router, head->method, head->path);
+    return http_router_body_limit(&s->router, head->method, head->path);
 }
 
 /* Answers one request: its route's handler, or 404, or 405 with Allow. */

@@ -33,18 +33,18 @@ static void append(char *out, size_t cap, const char *s)
 /* Which bodies the parser keeps (its keep-body callback). */
 typedef enum { KEEP_ALL, KEEP_NONE, KEEP_PATH_K } keep_t;
 
-static bool keep_none(void *ctx, const http_request_t *head)
+static size_t keep_none(void *ctx, const http_request_t *head)
 {
     (void)ctx;
     (void)head;
-    return false;
+    return 0;
 }
 
 /* Keeps the bodies of paths starting with /k: the callback sees the head. */
-static bool keep_path_k(void *ctx, const http_request_t *head)
+static size_t keep_path_k(void *ctx, const http_request_t *head)
 {
     (void)ctx;
-    return strncmp(head->path, "/k", 2) == 0 && head->body == NULL;
+    return strncmp(head->path, "/k", 2) == 0 && head->body == NULL ? SIZE_MAX : 0;
 }
 
 /* A kept body as ":<bytes>", non-printable bytes as \xNN; checks the NUL after it. */
@@ -648,6 +648,42 @@ TEST(test_body_limit)
                  "[m=3 v=1.1 path=/ " NOHDR "body=0 ka=1 up=0]");
 }
 
+static size_t keep_3(void *ctx, const http_request_t *head)
+{
+    (void)ctx;
+    (void)head;
+    return 3;
+}
+
+/* A route's own smaller bound: past it 413, before the body when its length is declared,
+ * at the byte past it when chunked; within it the body is kept as usual. */
+TEST(test_body_route_limit)
+{
+    static const struct {
+        const char *in;
+        int status;
+    } cases[] = {
+        {"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n", 413},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n", 413},
+        {"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        http_parser_t p;
+        http_parser_init(&p, HEAD_MAX, 1024);
+        http_parser_keep_body(&p, keep_3, NULL);
+        ssize_t n;
+        int status;
+        http_request_t *r = feed_one(&p, cases[i].in, strlen(cases[i].in), &n, &status);
+        CHECK_EQ_INT(status, cases[i].status);
+        if (cases[i].status == 0) {
+            CHECK(r != NULL && r->body_len == 3 && memcmp(r->body, "abc", 3) == 0);
+        } else {
+            CHECK(n < 0);
+        }
+        http_parser_deinit(&p);
+    }
+}
+
 TEST(test_body_malformed)
 {
     /* Chunk framing llhttp refuses: a bad size, a size overflow, data longer than its size,
@@ -758,6 +794,7 @@ int main(void)
     RUN(test_body_declined);
     RUN(test_body_beyond_head_window);
     RUN(test_body_limit);
+    RUN(test_body_route_limit);
     RUN(test_body_malformed);
     RUN(test_body_one_buffer);
     RUN(test_keep_alive_semantics);

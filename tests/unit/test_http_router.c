@@ -118,6 +118,8 @@ TEST(test_methods_across_routes)
     CHECK(!http_router_takes_body(&r, HTTP_POST, "/c"));
     CHECK(!http_router_takes_body(&r, HTTP_PUT, "/a"));
     CHECK(!http_router_takes_body(&r, HTTP_POST, "/nowhere"));
+    CHECK_EQ_INT(http_router_body_limit(&r, HTTP_GET, "/a"), 0);
+    CHECK(http_router_body_limit(&r, HTTP_POST, "/a") == SIZE_MAX); /* no bound of its own */
     http_router_deinit(&r);
 }
 
