@@ -628,8 +628,13 @@ static void on_http(sconn_t *c, uint8_t *data, size_t len)
         int status = 0;
         ssize_t n = http_parser_feed(c->http, (const char *)data, len, &req, &status);
         if (n < 0) {
-            char body[64];
-            snprintf(body, sizeof(body), "{\"error\":\"%s\"}", http_status_text(status));
+            /* The same shape as /api's errors: a code and a sentence. */
+            char body[128];
+            snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}",
+                     status == 413   ? "too_large"
+                     : status == 431 ? "headers_too_large"
+                                     : "bad_request",
+                     http_status_text(status));
             respond_json(c, status, body, false, NULL);
             break;
         }
