@@ -169,6 +169,7 @@ function onMsg(p) {
   const v = channelOf(p);
   if (!v) return;
   people.noteEvent(p);
+  channels.noteMember(v.name, p.user);
   if (p.guest !== true && !people.known(p.user)) loadDirectory(false); // someone new
   people.stopTyping(v.name, p.user);
   mentions.live(v, p); // mentions and notifications, before it counts as seen
@@ -200,6 +201,7 @@ const onEvent = (kind) => (p) => {
 function onPresence(type) {
   return (p) => {
     people.presence(type, p);
+    if (type === "join" && typeof p.channel === "string") channels.noteMember(p.channel, p.user);
     chansUi.onPresence(type, p);
     members.onPresence(p);
     if (type === "join" && p.guest !== true && !people.known(p.user)) loadDirectory(false);
@@ -454,6 +456,16 @@ function init() {
     if (!ui.app.hidden) updateTitle();
     if (page.view) chansUi.viewed(page.view); // read now that someone is looking
     conn.reconnectNow(); // a phone waking up should not sit out the rest of a long backoff
+  });
+  // A link opened in a tab that is in the chat changes only the address's hash: a reset
+  // link starts the page over on its form; an invite is for people without an account.
+  window.addEventListener("hashchange", () => {
+    if (ui.app.hidden) return; // the first page reads it (auth_ui.js)
+    const links = authUi.readLinks();
+    if (links.reset) { location.reload(); return; }
+    if (!links.invite) return;
+    authUi.clearLinks();
+    chansUi.toast("You are signed in as " + people.user() + ": sign out first to use that invite.", "info");
   });
   list.resetViews();
   boot();
