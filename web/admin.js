@@ -101,7 +101,7 @@ function renderUsers() {
   const accounts = users.filter((u) => u.role !== "guest" && !u.guest).length;
   ui.count.textContent = String(users.length);
   ui.status.textContent = (accounts === 1 ? "1 account" : accounts + " accounts") +
-    (users.length > accounts ? ", " + (users.length - accounts) + " guests" : "") +
+    (users.length - accounts === 1 ? ", 1 guest" : users.length > accounts ? ", " + (users.length - accounts) + " guests" : "") +
     (q ? " · " + shown.length + " shown" : "");
   ui.users.textContent = "";
   for (const u of shown) ui.users.append(userRow(u));

@@ -372,6 +372,7 @@ function leaveChat(opts) {
   clearTimeout(directoryTimer);
   directoryTimer = 0;
   const guestName = people.me.account ? "" : people.user();
+  if (people.me.account) opts = Object.assign({ name: people.user() }, opts || {});
   people.reset();
   people.me.user = guestName;
   return showFirstPage(opts || {});
