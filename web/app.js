@@ -59,6 +59,11 @@ const NOTICES = {
   4003: { text: "Your account has been banned from this server.", kind: "danger" },
   4004: { text: "Your account has been deactivated. Ask an admin of this server to reactivate it.", kind: "danger" },
 };
+const GUEST_NOTICES = {
+  4001: { text: "Your guest session was ended. Join again to continue.", kind: "warn" },
+  4003: { text: "This guest name has been banned from this server.", kind: "danger" },
+  4004: { text: "This guest name has been deactivated on this server.", kind: "danger" },
+};
 
 let entering = "";               // "account" or "guest": a join is on its way, no welcome yet
 let directoryTimer = 0;
@@ -139,7 +144,8 @@ conn.onLink("refused", (code, message) => {
     leaveChat({ notice: { text: "Your session has ended. Sign in again to continue.", kind: "warn" }, fresh: true });
     return;
   }
-  const text = ERROR_TEXT[code] || message || "Sign-in failed.";
+  const text = code === "rate_limited" ? "Too many guests joined from your address just now. Wait a minute and try again."
+    : ERROR_TEXT[code] || message || "Sign-in failed.";
   if (entering) { entering = ""; authUi.failed(text, true); return; }
   leaveChat({ error: text, guest: true });
 });
@@ -154,8 +160,9 @@ conn.onLink("unreachable", () => {
 // The server ended the session: signed out elsewhere (4001), banned (4003), deactivated
 // (4004). Nothing reconnects; the first page says why.
 conn.onLink("revoked", (code) => {
+  const notices = people.me.account ? NOTICES : GUEST_NOTICES;
   auth.forget();
-  leaveChat({ notice: NOTICES[code] || NOTICES[4001], fresh: true });
+  leaveChat({ notice: notices[code] || notices[4001], fresh: true });
 });
 
 /* ---------- server events ---------- */
