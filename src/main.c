@@ -394,10 +394,12 @@ static size_t ws_count(const app_t *a)
     return a->front.ws_count(a->front.ctx);
 }
 
+/* Draining: WebSockets were told to go; /api answers being worked out are let finish. */
 static void on_drain_tick(uv_timer_t *t)
 {
     app_t *a = t->data;
-    if (ws_count(a) == 0 || clock_mono_ms() - a->drain_start > DRAIN_MS)
+    if ((ws_count(a) == 0 && api_pending(a->api) == 0) ||
+        clock_mono_ms() - a->drain_start > DRAIN_MS)
         finish(a);
 }
 
@@ -498,6 +500,7 @@ static int run_user(int argc, char **argv)
     int nrest = 0, npos = 0;
     const char *pos[2] = {NULL, NULL}, *role = NULL;
     rest[nrest++] = argv[0];
+    opt.log_level = "warn"; /* a command says what it did, not how the store opened */
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             free(rest);
@@ -544,6 +547,12 @@ int main(int argc, char **argv)
         return run_user(argc, argv);
     if (parse_config(argc, argv) < 0)
         return 2;
+    /* Password hashes run on libuv's pool, which starts with 4 threads on its first use:
+     * make room for --hash-max of them beside the pool's other work (an operator's own
+     * UV_THREADPOOL_SIZE wins). */
+    char pool[24];
+    snprintf(pool, sizeof(pool), "%llu", opt.hash_max + 4 > 1024 ? 1024 : opt.hash_max + 4);
+    setenv("UV_THREADPOOL_SIZE", pool, 0);
     signal(SIGPIPE, SIG_IGN);
     app_t a = {0};
     a.loop = uv_default_loop();

@@ -120,7 +120,9 @@ blob_t *api_response_error(int status, const char *code, const char *message, bo
 
 void api_reply(api_call_t *c, int status, json_t *body, const char *extra)
 {
-    char *text = json_dumps(body ? body : json_object(), JSON_COMPACT);
+    if (!body)
+        body = json_object(); /* a failed json_pack: an empty object rather than nothing */
+    char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text) {
         fprintf(stderr, "api: out of memory\n");

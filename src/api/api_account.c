@@ -194,11 +194,17 @@ void api_password(api_call_t *c, const api_request_t *r, json_t *body)
 
 /* ---- sessions ---- */
 
+/* A session in a list being sorted (a struct, so the array's element is not a bare
+ * pointer). */
+typedef struct {
+    const auth_session_t *s;
+} session_ref_t;
+
 /* Newest first: by creation, then by id (both descending). */
 static int by_newest(const void *x, const void *y)
 {
-    const auth_session_t *a = *(const auth_session_t *const *)x;
-    const auth_session_t *b = *(const auth_session_t *const *)y;
+    const auth_session_t *a = ((const session_ref_t *)x)->s;
+    const auth_session_t *b = ((const session_ref_t *)y)->s;
     if (a->created != b->created)
         return a->created < b->created ? 1 : -1;
     return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
@@ -210,23 +216,24 @@ void api_sessions(api_call_t *c, const api_request_t *r, json_t *body)
     (void)body;
     auth_t *au = c->api->auth;
     size_t n = 0, cap = 0;
-    const auth_session_t **v = NULL;
+    session_ref_t *v = NULL;
     for (const auth_session_t *s = auth_session_next(au, c->actor->id, NULL); s;
          s = auth_session_next(au, c->actor->id, s)) {
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
             v = xrealloc(v, cap * sizeof(*v));
         }
-        v[n++] = s;
+        v[n++].s = s;
     }
     if (n)
         qsort(v, n, sizeof(*v), by_newest);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *o = api_session_json(c->api, v[i]);
-        json_object_set_new(o, "agent", api_str(v[i]->agent));
-        json_object_set_new(o, "addr", api_str(v[i]->addr));
-        json_object_set_new(o, "current", json_boolean(v[i]->id == c->session_id));
+        const auth_session_t *s = v[i].s;
+        json_t *o = api_session_json(c->api, s);
+        json_object_set_new(o, "agent", api_str(s->agent));
+        json_object_set_new(o, "addr", api_str(s->addr));
+        json_object_set_new(o, "current", json_boolean(s->id == c->session_id));
         json_array_append_new(list, o);
     }
     free(v);

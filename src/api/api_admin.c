@@ -30,11 +30,16 @@ static void bad_payload(api_call_t *c, const char *message)
 
 /* ---- the people directory ---- */
 
+/* A user in a list being sorted (a struct, so the array's element is not a bare pointer). */
+typedef struct {
+    const auth_user_t *u;
+} user_ref_t;
+
 /* By name (ASCII case folded), then id. */
 static int by_name(const void *x, const void *y)
 {
-    const auth_user_t *a = *(const auth_user_t *const *)x;
-    const auth_user_t *b = *(const auth_user_t *const *)y;
+    const auth_user_t *a = ((const user_ref_t *)x)->u;
+    const auth_user_t *b = ((const user_ref_t *)y)->u;
     int d = strcasecmp(a->name, b->name);
     if (d)
         return d;
@@ -54,17 +59,17 @@ void api_users(api_call_t *c, const api_request_t *r, json_t *body)
     /* Owners and admins see everybody, with their state; others the active accounts. */
     bool full = c->actor->role >= AUTH_ADMIN;
     size_t total = auth_nusers(au), n = 0;
-    const auth_user_t **v = xmalloc((total ? total : 1) * sizeof(*v));
+    user_ref_t *v = xmalloc((total ? total : 1) * sizeof(*v));
     for (size_t i = 0; i < total; i++) {
         const auth_user_t *u = auth_user_at(au, i);
         if (full || (u->role != AUTH_GUEST && u->state == AUTH_ACTIVE))
-            v[n++] = u;
+            v[n++].u = u;
     }
     if (n)
         qsort(v, n, sizeof(*v), by_name);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, api_user_json(v[i], full));
+        json_array_append_new(list, api_user_json(v[i].u, full));
     free(v);
     api_reply(c, 200, json_pack("{s:o}", "users", list), NULL);
 }
@@ -164,11 +169,16 @@ static json_t *invite_json(const api_t *a, const auth_invite_t *i)
     return o;
 }
 
+/* An invite in a list being sorted. */
+typedef struct {
+    const auth_invite_t *i;
+} invite_ref_t;
+
 /* Newest first: by creation, then by id. */
 static int invite_newest(const void *x, const void *y)
 {
-    const auth_invite_t *a = *(const auth_invite_t *const *)x;
-    const auth_invite_t *b = *(const auth_invite_t *const *)y;
+    const auth_invite_t *a = ((const invite_ref_t *)x)->i;
+    const auth_invite_t *b = ((const invite_ref_t *)y)->i;
     if (a->created != b->created)
         return a->created < b->created ? 1 : -1;
     return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
@@ -185,7 +195,7 @@ void api_invites(api_call_t *c, const api_request_t *r, json_t *body)
         return;
     }
     size_t n = 0, cap = 0;
-    const auth_invite_t **v = NULL;
+    invite_ref_t *v = NULL;
     for (const auth_invite_t *i = auth_invite_next(au, NULL); i; i = auth_invite_next(au, i)) {
         if (i->reset)
             continue; /* reset links are not invites: they are given out once, by whom made */
@@ -193,13 +203,13 @@ void api_invites(api_call_t *c, const api_request_t *r, json_t *body)
             cap = cap ? cap * 2 : 8;
             v = xrealloc(v, cap * sizeof(*v));
         }
-        v[n++] = i;
+        v[n++].i = i;
     }
     if (n)
         qsort(v, n, sizeof(*v), invite_newest);
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, invite_json(c->api, v[i]));
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(list, invite_json(c->api, v[k].i));
     free(v);
     api_reply(c, 200, json_pack("{s:o}", "invites", list), NULL);
 }

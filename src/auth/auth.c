@@ -110,9 +110,11 @@ static void sess_free(sess_t *s)
     free(s);
 }
 
+/* Zero means "the default" for every limit but the guest hold, where 0 is a choice: a
+ * guest's name is held only while it is online. */
 static void config_defaults(auth_config_t *c)
 {
-    if (c->guest_ttl_ms <= 0)
+    if (c->guest_ttl_ms < 0)
         c->guest_ttl_ms = AUTH_DAY_MS;
     if (c->session_idle_ms <= 0)
         c->session_idle_ms = 30 * AUTH_DAY_MS;

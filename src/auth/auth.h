@@ -72,25 +72,25 @@ typedef struct auth_session {
 typedef struct auth_invite {
     uint64_t id;
     char hash[AUTH_HASH_HEX + 1];
-    bool reset;           /* a reset link (for user_id) rather than an invite */
-    uint64_t creator;     /* 0: the command line */
-    uint64_t user_id;     /* reset only */
-    auth_role_t role;     /* invite only */
+    bool reset;       /* a reset link (for user_id) rather than an invite */
+    uint64_t creator; /* 0: the command line */
+    uint64_t user_id; /* reset only */
+    auth_role_t role; /* invite only */
     int64_t created, expires;
     uint32_t uses, max_uses;
     bool revoked;
 } auth_invite_t;
 
 typedef struct {
-    bool guests;                 /* --guests on */
-    int64_t guest_ttl_ms;        /* --guest-ttl */
-    int64_t session_idle_ms;     /* --session-idle: sliding expiry */
-    int64_t session_max_ms;      /* --session-max: absolute expiry */
+    bool guests;                      /* --guests on */
+    int64_t guest_ttl_ms;             /* --guest-ttl (0: held only while online) */
+    int64_t session_idle_ms;          /* --session-idle: sliding expiry */
+    int64_t session_max_ms;           /* --session-max: absolute expiry */
     auth_registration_t registration; /* --registration (OPEN while no owner exists) */
-    unsigned hash_max;           /* --hash-max: password hashes at once */
-    unsigned long long pw_ops;   /* 0: libsodium INTERACTIVE (tests may lower both) */
+    unsigned hash_max;                /* --hash-max: password hashes at once */
+    unsigned long long pw_ops;        /* 0: libsodium INTERACTIVE (tests may lower both) */
     size_t pw_mem;
-    size_t max_name;             /* code points of a user name (--max-name) */
+    size_t max_name; /* code points of a user name (--max-name) */
 } auth_config_t;
 
 typedef enum {
@@ -118,9 +118,9 @@ typedef enum {
 const char *auth_status_code(auth_status_t st);
 int auth_status_http(auth_status_t st);
 const char *auth_status_text(auth_status_t st);
-const char *auth_role_name(auth_role_t r);              /* "owner", ... */
-int auth_role_parse(const char *s, auth_role_t *out);   /* 0 or -1 */
-const char *auth_state_name(auth_state_t s);            /* "active", ... */
+const char *auth_role_name(auth_role_t r);            /* "owner", ... */
+int auth_role_parse(const char *s, auth_role_t *out); /* 0 or -1 */
+const char *auth_state_name(auth_state_t s);          /* "active", ... */
 
 /* What an operation answers. Pointers are valid during the callback only (users stay
  * valid, see above). */
@@ -205,14 +205,14 @@ void auth_logout(auth_t *a, uint64_t session_id, auth_cb cb, void *ctx);
 void auth_logout_all(auth_t *a, uint64_t user_id, auth_cb cb, void *ctx);
 /* Changes the password of the session's user after checking the current one; every other
  * session of the user ends. */
-void auth_password(auth_t *a, uint64_t session_id, const char *old, size_t old_len,
-                   const char *pw, size_t pw_len, auth_cb cb, void *ctx);
+void auth_password(auth_t *a, uint64_t session_id, const char *old, size_t old_len, const char *pw,
+                   size_t pw_len, auth_cb cb, void *ctx);
 void auth_set_display(auth_t *a, uint64_t user_id, const char *display, size_t len, auth_cb cb,
                       void *ctx);
 /* Uses a reset link: sets the password of its user, ends the user's sessions, and signs
  * in (a new session). BAD_INVITE for an unknown, used, expired or revoked token. */
-void auth_reset_use(auth_t *a, const char *token, const char *pw, size_t pw_len,
-                    const char *addr, const char *agent, auth_cb cb, void *ctx);
+void auth_reset_use(auth_t *a, const char *token, const char *pw, size_t pw_len, const char *addr,
+                    const char *agent, auth_cb cb, void *ctx);
 
 /* ---- administration (actor NULL: the command line, with every right) ---- */
 
@@ -222,13 +222,12 @@ void auth_set_role(auth_t *a, const auth_user_t *actor, uint64_t target, auth_ro
 void auth_set_state(auth_t *a, const auth_user_t *actor, uint64_t target, auth_state_t st,
                     auth_cb cb, void *ctx);
 /* An invite (token: 32 hex digits) granting role, usable max_uses times for ttl_ms. */
-void auth_invite_create(auth_t *a, const auth_user_t *actor, auth_role_t role,
-                        uint32_t max_uses, int64_t ttl_ms, auth_cb cb, void *ctx);
+void auth_invite_create(auth_t *a, const auth_user_t *actor, auth_role_t role, uint32_t max_uses,
+                        int64_t ttl_ms, auth_cb cb, void *ctx);
 void auth_invite_revoke(auth_t *a, const auth_user_t *actor, uint64_t invite_id, auth_cb cb,
                         void *ctx);
 /* A one-use reset link for target, valid 24 hours. */
-void auth_reset_create(auth_t *a, const auth_user_t *actor, uint64_t target, auth_cb cb,
-                       void *ctx);
+void auth_reset_create(auth_t *a, const auth_user_t *actor, uint64_t target, auth_cb cb, void *ctx);
 
 /* ---- guests and chat's identities (synchronous; the rows are written behind) ---- */
 

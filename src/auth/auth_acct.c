@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_policy.h"
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
@@ -51,6 +52,20 @@ static bool invite_usable(const invite_t *inv, bool reset, int64_t now)
 {
     const auth_invite_t *i = &inv->pub;
     return i->reset == reset && !i->revoked && now < i->expires && i->uses < i->max_uses;
+}
+
+/* An invite speaks for its creator as they are now, not as they were: one made by someone
+ * since demoted below its role, banned or deactivated gives nothing. The command line's
+ * (creator 0) always may. */
+static bool creator_still_grants(const auth_t *a, const invite_t *inv)
+{
+    if (inv->pub.creator == 0)
+        return true;
+    const user_t *c = auth_users_find(a, inv->pub.creator);
+    if (!c || c->pub.state != AUTH_ACTIVE)
+        return false;
+    auth_target_t t = {.role = inv->pub.role};
+    return auth_can(&c->pub, AUTH_ACT_INVITE_CREATE, &t) == AUTH_ALLOW;
 }
 
 static invite_t *invite_by_token(const auth_t *a, const char *token)
@@ -247,7 +262,7 @@ static auth_status_t check_admission(auth_t *a, const auth_register_t *r, int64_
     if (a->cfg.registration == AUTH_REG_OPEN && (!r->invite || !*r->invite))
         return AUTH_OK;
     invite_t *i = invite_by_token(a, r->invite);
-    if (!i || !invite_usable(i, false, now))
+    if (!i || !invite_usable(i, false, now) || !creator_still_grants(a, i))
         return AUTH_E_BAD_INVITE;
     *inv = i;
     *role = i->pub.role;

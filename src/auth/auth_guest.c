@@ -26,7 +26,8 @@ bool auth_guest_lapsed(const auth_t *a, const user_t *u, int64_t now)
 {
     const auth_user_t *p = &u->pub;
     return p->role == AUTH_GUEST && !p->pass && p->canon && p->state == AUTH_ACTIVE &&
-           p->online == 0 && p->seen + a->cfg.guest_ttl_ms < now && !u->reserved;
+           p->online == 0 && !u->reserved &&
+           (a->cfg.guest_ttl_ms == 0 || p->seen + a->cfg.guest_ttl_ms < now);
 }
 
 /* The hold of u lapsed: its name is free, its sessions are gone (quietly: it is offline). */

@@ -28,8 +28,8 @@
  * right after an emoji, U+200D between two pictographs (never in user names). */
 bool auth_text_safe(const char *s, size_t len);
 
-/* True for a user name: auth_text_safe without the emoji allowance, 1 to max_chars code points, at most 256 bytes,
- * no white space at either end, not only punctuation or symbols. */
+/* True for a user name: auth_text_safe without the emoji allowance, 1 to max_chars code points, at
+ * most 256 bytes, no white space at either end, not only punctuation or symbols. */
 bool auth_name_valid(const char *s, size_t len, size_t max_chars);
 
 /* The canonical form of a name (valid per auth_name_valid) into out (size bytes).

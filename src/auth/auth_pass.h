@@ -18,8 +18,8 @@
 
 struct uv_loop_s;
 
-#define AUTH_PASS_MIN 8       /* characters (code points) of a new password */
-#define AUTH_PASS_MAX 1024    /* bytes checked at most */
+#define AUTH_PASS_MIN 8        /* characters (code points) of a new password */
+#define AUTH_PASS_MAX 1024     /* bytes checked at most */
 #define AUTH_PASS_HASH_MAX 128 /* bytes of a stored hash string, NUL included */
 
 #define AUTH_PASS_EBUSY (-1)    /* max_running hashes are running: try again later */

@@ -92,23 +92,26 @@ static auth_verdict_t channel(auth_role_t r, auth_action_t act, const auth_targe
 }
 
 /* People and invites: administering is over users below one's role (owners: also owners),
- * never over oneself; granting is up to one's own role, never the guest role (a guest is a
- * user without a password: no account becomes one, and a guest becomes an account by
- * registering). */
+ * never over oneself but to step down from one's own role (the last owner is refused that
+ * by auth, not here); roles are given below one's own (owners: any, so that ownership can
+ * be handed on), invites up to one's own; never the guest role (a guest is a user without
+ * a password: no account becomes one, and a guest becomes an account by registering). */
 static auth_verdict_t people(auth_role_t r, auth_action_t act, const auth_target_t *t)
 {
     bool over = !t->other_self && (t->other < r || (r == AUTH_OWNER && t->other == AUTH_OWNER));
-    bool grant = t->role <= r && t->role != AUTH_GUEST;
+    bool step_down = t->other_self && t->role < r;
+    bool grant = (t->role < r || r == AUTH_OWNER) && t->role != AUTH_GUEST;
+    bool invite = t->role <= r && t->role != AUTH_GUEST;
     switch (act) {
     case AUTH_ACT_USERS_LIST:
         return yes(r != AUTH_GUEST);
     case AUTH_ACT_USER_ADMIN:
         return yes(moderator(r) && over);
     case AUTH_ACT_USER_ROLE:
-        return yes(moderator(r) && over && grant && t->other != AUTH_GUEST);
+        return yes(moderator(r) && (step_down || (over && grant)) && t->other != AUTH_GUEST);
     case AUTH_ACT_INVITE_CREATE:
     case AUTH_ACT_INVITE_REVOKE:
-        return yes(moderator(r) && grant);
+        return yes(moderator(r) && invite);
     case AUTH_ACT_INVITE_LIST:
         return yes(moderator(r));
     default:

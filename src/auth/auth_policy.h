@@ -17,8 +17,9 @@
  *     channel they created;
  *   - admins and owners: also delete anyone's message and kick anyone from any channel but
  *     #general and direct messages; administer users below their own role (owners: also
- *     other owners), grant roles up to their own, create and revoke invites for roles up to
- *     their own.
+ *     other owners), grant roles below their own (owners: any), step down from their own
+ *     role (the last owner cannot: auth answers that), create and revoke invites for roles
+ *     up to their own.
  * Pure: no state, no I/O. */
 #ifndef PARLEY_AUTH_POLICY_H
 #define PARLEY_AUTH_POLICY_H
@@ -39,11 +40,11 @@ typedef enum {
     AUTH_ACT_CHANNEL_INVITE, /* t->other: the invitee's role */
     AUTH_ACT_CHANNEL_KICK,   /* t->other: the removed member's role */
     AUTH_ACT_CHANNEL_TOPIC,
-    AUTH_ACT_DM_OPEN,        /* t->other: the lowest role among the others (guests: refused) */
-    AUTH_ACT_USERS_LIST,     /* the people directory (REST) */
-    AUTH_ACT_USER_ADMIN,     /* ban, unban, deactivate, activate, reset link: t->other */
-    AUTH_ACT_USER_ROLE,      /* t->other: the user's role now, t->role: the new one */
-    AUTH_ACT_INVITE_CREATE,  /* t->role: the role granted */
+    AUTH_ACT_DM_OPEN,       /* t->other: the lowest role among the others (guests: refused) */
+    AUTH_ACT_USERS_LIST,    /* the people directory (REST) */
+    AUTH_ACT_USER_ADMIN,    /* ban, unban, deactivate, activate, reset link: t->other */
+    AUTH_ACT_USER_ROLE,     /* t->other: the user's role now, t->role: the new one */
+    AUTH_ACT_INVITE_CREATE, /* t->role: the role granted */
     AUTH_ACT_INVITE_LIST,
     AUTH_ACT_INVITE_REVOKE,
 } auth_action_t;

@@ -454,7 +454,9 @@ static bool resume_valid(chat_session_t *s, const json_env_t *e, json_t *chans)
             return false;
         }
         chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), key);
-        if (!ch) {
+        /* A channel the user may not see is one that does not exist. */
+        if (!ch || chat_channel_unstored(ch) ||
+            chat_session_can(s, AUTH_ACT_SEE, ch, NULL) != AUTH_ALLOW) {
             chat_session_error(s, "no_such_channel", "no such channel", e->id);
             return false;
         }

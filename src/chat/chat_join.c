@@ -236,6 +236,27 @@ static bool refuse_guest(chat_session_t *s, const json_env_t *e, auth_status_t s
     return false;
 }
 
+/* A guest join's payload.channel, checked before the guest is made (a refused join must not
+ * take the name): absent, or a stored public channel, or #general. The member check follows
+ * the join as for everyone. False after answering. */
+static bool guest_channel_ok(chat_session_t *s, const json_env_t *e)
+{
+    json_t *c = json_object_get(e->payload, "channel");
+    if (!c)
+        return true;
+    if (!json_is_string(c)) {
+        chat_session_error(s, "bad_payload", "channel must be a string", e->id);
+        return false;
+    }
+    chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), json_string_value(c));
+    if (!ch || chat_channel_unstored(ch) ||
+        (!chat_channel_is_general(ch) && chat_channel_kind(ch) != CHAT_KIND_PUBLIC)) {
+        chat_session_error(s, "no_such_channel", "no such channel", e->id);
+        return false;
+    }
+    return true;
+}
+
 static bool who_of(chat_session_t *s, const json_env_t *e, who_t *w)
 {
     auth_t *a = chat_hub_auth(chat_session_hub(s));
@@ -263,6 +284,13 @@ static bool who_of(chat_session_t *s, const json_env_t *e, who_t *w)
         if (user && se &&
             auth_user_named(a, json_string_value(user), json_string_length(user)) != se->user)
             se = NULL; /* another name than the signed-in one: a guest join of it */
+        if (!user && !se && cr && cr->token[0]) {
+            /* Credentials were presented and are no good: not a guest by accident. */
+            chat_session_error(s, "auth_failed", "the session is not valid: sign in again",
+                               e->id);
+            chat_session_close_conn(s, WS_CLOSE_POLICY, "authentication failed");
+            return false;
+        }
         if (!user && !se) {
             chat_session_error(s, "bad_payload",
                                "join needs payload.user (a guest) or payload.token (an account)",
@@ -280,6 +308,8 @@ static bool who_of(chat_session_t *s, const json_env_t *e, who_t *w)
         chat_session_error(s, "bad_payload", "session must be a string", e->id);
         return false;
     }
+    if (!guest_channel_ok(s, e))
+        return false;
     const chat_creds_t *cr = chat_session_creds(s);
     auth_status_t st =
         auth_guest(a, json_string_value(user), json_string_length(user),

@@ -321,19 +321,29 @@ static bool topic_ok(chat_session_t *s, const json_env_t *e, const char *topic)
     return false;
 }
 
-/* payload[key] as an active user who may be named in a channel, or NULL after answering
- * (`no_such_user` for a name nobody holds, or an account that is not active). */
-static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, const char *key)
+/* The active user holding name (len bytes), or NULL after answering: `bad_name` for what
+ * cannot be a name, `no_such_user` for a name nobody holds or an account not active. */
+static const auth_user_t *named_user(chat_session_t *s, const json_env_t *e, const char *name,
+                                     size_t len)
 {
-    const char *name = str_field(s, e, key, false);
-    if (!name)
+    chat_hub_t *h = chat_session_hub(s);
+    if (!auth_name_valid(name, len, chat_hub_config(h)->max_name)) {
+        chat_session_error(s, "bad_name", "that is not a valid user name", e->id);
         return NULL;
-    const auth_user_t *u = auth_user_named(chat_hub_auth(chat_session_hub(s)), name, strlen(name));
+    }
+    const auth_user_t *u = auth_user_named(chat_hub_auth(h), name, len);
     if (!u || u->state != AUTH_ACTIVE) {
         chat_session_error(s, "no_such_user", "no such user", e->id);
         return NULL;
     }
     return u;
+}
+
+/* payload[key] as an active user (see named_user), or NULL after answering. */
+static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, const char *key)
+{
+    const char *name = str_field(s, e, key, false);
+    return name ? named_user(s, e, name, strlen(name)) : NULL;
 }
 
 static bool room_for_one_more(chat_session_t *s, const json_env_t *e)
@@ -581,7 +591,6 @@ static int by_str(const void *a, const void *b)
  * they are not a valid direct message or the caller may not open it. */
 static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *names[])
 {
-    auth_t *a = chat_hub_auth(chat_session_hub(s));
     auth_target_t t = {.other = AUTH_OWNER};
     json_t *users = e->payload ? json_object_get(e->payload, "users") : NULL;
     size_t n = json_array_size(users), k = 0;
@@ -596,11 +605,9 @@ static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *nam
             chat_session_error(s, "bad_payload", "users are names (strings)", e->id);
             return 0;
         }
-        const auth_user_t *au = auth_user_named(a, json_string_value(v), json_string_length(v));
-        if (!au || au->state != AUTH_ACTIVE) {
-            chat_session_error(s, "no_such_user", "no such user", e->id);
+        const auth_user_t *au = named_user(s, e, json_string_value(v), json_string_length(v));
+        if (!au)
             return 0;
-        }
         if (au->role < t.other)
             t.other = au->role;
         const char *u = au->name;

@@ -120,8 +120,11 @@ def test_private_channels_by_invitation(server):
         assert await error(bob, "channel_join", {"channel": "secret"}) == "no_such_channel"
         assert await error(bob, "channel_invite", {"channel": "secret", "user": "bob"}) == \
             "no_such_channel"
+        # what cannot be a name is bad_name; a name nobody holds is no_such_user
         assert await error(alice, "channel_invite", {"channel": "secret", "user": " x"}) == \
             "bad_name"
+        assert await error(alice, "channel_invite", {"channel": "secret", "user": "nobody"}) == \
+            "no_such_user"
         inv = await request(alice, "channel_invite", {"channel": "secret", "user": "bob"},
                             "invited")
         assert inv["payload"] == {"channel": "secret", "user": "bob"}
@@ -268,6 +271,7 @@ def test_direct_messages(server):
                     {"users": [f"u{i}" for i in range(8)]}):
             assert await error(alice, "dm_open", bad) == "bad_payload", bad
         assert await error(alice, "dm_open", {"users": [" bob"]}) == "bad_name"
+        assert await error(alice, "dm_open", {"users": ["nobody"]}) == "no_such_user"
         assert await error(alice, "channel_create", {"name": "dm-squat"}) == "bad_channel"
         # a group conversation is another channel
         group = (await request(alice, "dm_open", {"users": ["carol", "bob"]},

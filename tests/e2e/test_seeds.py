@@ -270,6 +270,7 @@ def test_json_guests_cannot_take_client_id_names(server):
         # the JSON client joins under a name of its own and sees the real one's words
         w = await impostor.join("carol")
         assert w["user"] == "carol" and "Client #2" in w["online"]
+        await impostor.recv_json("history")
         assert await watcher.recv() == "carol has entered the chat"
         assert await cid.recv() == "carol has entered the chat"
         await cid.send("the real one")

@@ -160,9 +160,11 @@ def get(port, path, headers=(), method="GET"):
     return http_request(port, ("\r\n".join(lines) + "\r\n\r\n").encode())
 
 
-def upgrade_request(path="/ws", key=None, version="13", protocols=None, extra=()):
-    """The bytes of a WebSocket upgrade request; key=False leaves Sec-WebSocket-Key out."""
-    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket",
+def upgrade_request(path="/ws", key=None, version="13", protocols=None, extra=(),
+                    host="127.0.0.1"):
+    """The bytes of a WebSocket upgrade request; key=False leaves Sec-WebSocket-Key out.
+    host: the Host header (a browser names the port: the Origin rule compares them)."""
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket",
              "Connection: Upgrade"]
     if key is not False:
         lines.append("Sec-WebSocket-Key: " + (key or base64.b64encode(os.urandom(16)).decode()))
@@ -253,7 +255,8 @@ class RawWS:
         self.port = port
         self.sock = connect(port, timeout, rcvbuf, source or next_source())
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(upgrade_request(path, key, protocols=protocols, extra=headers))
+        self.sock.sendall(upgrade_request(path, key, protocols=protocols, extra=headers,
+                                          host=f"127.0.0.1:{port}"))
         self.reader = SockReader(self.sock)
         self.handshake = read_response(self.reader)
         assert self.handshake.status == 101, self.handshake

@@ -562,10 +562,11 @@ TEST(test_users_and_roles)
     CHECK_EQ_STR(jstr("user.role"), "admin");
     CHECK_EQ_STR(jstr("user.state"), "active");
     CHECK_EQ_INT(jint("user.id"), mia_id);
-    /* An admin does not act on an owner; the last owner stays one. */
+    /* An admin does not act on an owner. */
     (void)snprintf(path, sizeof(path), "/api/users/%lld/role", owner_id);
     call(HTTP_POST, path, "{\"role\":\"member\"}", &(opts_t){.bearer = mia_tok});
     CHECK_ERR(403, "forbidden");
+    /* One may step down from one's own role, but the last owner stays one. */
     call(HTTP_POST, path, "{\"role\":\"member\"}", &(opts_t){.bearer = owner_tok});
     CHECK_ERR(409, "last_owner");
     call(HTTP_POST, "/api/users/987654/role", "{\"role\":\"member\"}",
@@ -751,6 +752,54 @@ TEST(test_busy_and_rate_limits)
     CHECK_EQ_INT(resp.status, 200); /* another address is not held back */
 }
 
+/* A guest's token (from its join) is a session too: it reads its own user, and no more. */
+TEST(test_guest_token)
+{
+    const auth_user_t *g = NULL;
+    char tok[AUTH_SESSION_HEX + 1] = "";
+    CHECK_EQ_INT(auth_guest(auth, "gus", 3, NULL, "10.0.0.3", &g, tok), AUTH_OK);
+    CHECK(g != NULL && hex(tok, 64));
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.bearer = tok});
+    CHECK_EQ_INT(resp.status, 200);
+    CHECK_EQ_STR(jstr("user.name"), "gus");
+    CHECK_EQ_STR(jstr("user.role"), "guest");
+    CHECK_EQ_INT(jbool("user.guest"), 1);
+    call(HTTP_GET, "/api/users", NULL, &(opts_t){.bearer = tok});
+    CHECK_ERR(403, "forbidden");
+    call(HTTP_GET, "/api/invites", NULL, &(opts_t){.bearer = tok});
+    CHECK_ERR(403, "forbidden");
+    call(HTTP_POST, "/api/invites", NULL, &(opts_t){.bearer = tok});
+    CHECK_ERR(403, "forbidden");
+    /* Members do not see guests in the directory; owners do. */
+    call(HTTP_GET, "/api/users", NULL, &(opts_t){.bearer = nick_tok});
+    CHECK_EQ_INT(resp.status, 200);
+    for (size_t i = 0; i < json_array_size(jget("users")); i++) {
+        char p[48];
+        (void)snprintf(p, sizeof(p), "users.%zu.guest", i);
+        CHECK_EQ_INT(jbool(p), 0);
+    }
+    call(HTTP_GET, "/api/users", NULL, &(opts_t){.bearer = owner_tok});
+    int guests = 0;
+    for (size_t i = 0; i < json_array_size(jget("users")); i++) {
+        char p[48];
+        (void)snprintf(p, sizeof(p), "users.%zu.guest", i);
+        guests += jbool(p) == 1;
+    }
+    CHECK_EQ_INT(guests, 1);
+    /* A guest's name is held: registering it is name_taken. */
+    char inv[80], body[256];
+    invite("member", inv);
+    (void)snprintf(body, sizeof(body),
+                   "{\"name\":\"GUS\",\"password\":\"gus password\",\"invite\":\"%s\"}", inv);
+    call(HTTP_POST, "/api/register", body, NULL);
+    CHECK_ERR(409, "name_taken");
+    /* The guest's rows are written behind its join: let them land before the next test. */
+    for (int i = 0; i < 1000 && store_mem_pending(store) > 0; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(200);
+    }
+}
+
 /* The store cannot commit: the session is not kept, so the answer is 503. */
 TEST(test_store_failure)
 {
@@ -823,6 +872,7 @@ int main(void)
     RUN(test_password);
     RUN(test_logout);
     RUN(test_busy_and_rate_limits);
+    RUN(test_guest_token);
     RUN(test_store_failure);
     RUN(test_request_dup);
     CHECK_EQ_INT(api_pending(api), 0);

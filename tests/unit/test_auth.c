@@ -984,10 +984,11 @@ TEST(roles_and_last_owner)
     ROLE(bob, adm, AUTH_MEMBER, AUTH_E_FORBIDDEN);
     ROLE(adm, bob, AUTH_OWNER, AUTH_E_FORBIDDEN); /* above the admin's own */
     ROLE(adm, owner, AUTH_MEMBER, AUTH_E_FORBIDDEN);
-    ROLE(adm, adm, AUTH_MEMBER, AUTH_E_FORBIDDEN); /* never one's own role */
-    ROLE(owner, owner, AUTH_ADMIN, AUTH_E_FORBIDDEN);
+    ROLE(adm, adm, AUTH_ADMIN, AUTH_E_FORBIDDEN);      /* one's own role: only down */
+    ROLE(owner, owner, AUTH_ADMIN, AUTH_E_LAST_OWNER); /* the last owner stays one */
     ROLE(owner, bob, AUTH_GUEST, AUTH_E_FORBIDDEN);
-    ROLE(adm, bob, AUTH_ADMIN, AUTH_OK); /* up to the admin's own */
+    ROLE(adm, bob, AUTH_ADMIN, AUTH_E_FORBIDDEN); /* only below the admin's own */
+    ROLE(owner, bob, AUTH_ADMIN, AUTH_OK);
     CHECK_EQ_INT(bob->role, AUTH_ADMIN);
     CHECK_EQ_STR(stored(&w, bob->id).role, "admin");
     ROLE(owner, bob, AUTH_MEMBER, AUTH_OK);

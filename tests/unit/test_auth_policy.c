@@ -158,10 +158,10 @@ static const row_t people_rows[] = {
     {A(USER_ADMIN), {OTHER(OWNER)}, "nnny"},
     {A(USER_ADMIN), {OTHER(OWNER), .other_self = true}, "nnnn"},
     {A(USER_ADMIN), {OTHER(ADMIN), .other_self = true}, "nnnn"},
-    /* USER_ROLE: on users below (owners: also owners), up to one's own role, never to or
-     * from guest, never one's own */
+    /* USER_ROLE: on users below (owners: also owners), roles below one's own (owners: any),
+     * never to or from guest; one's own only to step down */
     {A(USER_ROLE), {OTHER(MEMBER), ROLE(MEMBER)}, "nnyy"},
-    {A(USER_ROLE), {OTHER(MEMBER), ROLE(ADMIN)}, "nnyy"},
+    {A(USER_ROLE), {OTHER(MEMBER), ROLE(ADMIN)}, "nnny"},
     {A(USER_ROLE), {OTHER(MEMBER), ROLE(OWNER)}, "nnny"},
     {A(USER_ROLE), {OTHER(ADMIN), ROLE(MEMBER)}, "nnny"},
     {A(USER_ROLE), {OTHER(ADMIN), ROLE(OWNER)}, "nnny"},
@@ -169,9 +169,10 @@ static const row_t people_rows[] = {
     {A(USER_ROLE), {OTHER(OWNER), ROLE(MEMBER)}, "nnny"},
     {A(USER_ROLE), {OTHER(MEMBER), ROLE(GUEST)}, "nnnn"},
     {A(USER_ROLE), {OTHER(GUEST), ROLE(MEMBER)}, "nnnn"},
-    {A(USER_ROLE), {OTHER(OWNER), ROLE(MEMBER), .other_self = true}, "nnnn"},
-    {A(USER_ROLE), {OTHER(ADMIN), ROLE(MEMBER), .other_self = true}, "nnnn"},
-    {A(USER_ROLE), {OTHER(MEMBER), ROLE(ADMIN), .other_self = true}, "nnnn"},
+    {A(USER_ROLE), {OTHER(OWNER), ROLE(MEMBER), .other_self = true}, "nnyy"},
+    {A(USER_ROLE), {OTHER(ADMIN), ROLE(MEMBER), .other_self = true}, "nnyy"},
+    {A(USER_ROLE), {OTHER(MEMBER), ROLE(ADMIN), .other_self = true}, "nnny"},
+    {A(USER_ROLE), {OTHER(OWNER), ROLE(OWNER), .other_self = true}, "nnnn"},
     /* invites: roles up to one's own, never guest */
     {A(INVITE_CREATE), {ROLE(MEMBER)}, "nnyy"},
     {A(INVITE_CREATE), {ROLE(ADMIN)}, "nnyy"},

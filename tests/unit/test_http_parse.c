@@ -224,6 +224,8 @@ TEST(test_simple_get)
         CHECK(r->connection == NULL);
         CHECK(r->ws_key == NULL);
         CHECK(r->origin == NULL);
+        CHECK(r->user_agent && strcmp(r->user_agent, "test") == 0);
+        CHECK(r->cookie == NULL && r->authorization == NULL && r->forwarded_proto == NULL);
         CHECK(r->keep_alive);
         CHECK(!r->upgrade_req);
         CHECK_EQ_INT(r->body_len, 0);
@@ -240,7 +242,8 @@ TEST(test_simple_get)
     http_parser_deinit(&p);
 
     CHECK_SPLITS(in, "[m=1 v=1.1 path=/healthz query=verbose=1&x=2 host=localhost:8000 upgrade=- "
-                     "connection=- key=- version=- protocol=- ext=- origin=- body=0 ka=1 up=0]");
+                     "connection=- key=- version=- protocol=- ext=- origin=- body=0 cookie=- "
+                     "auth=- ua=test xfp=- ka=1 up=0]");
 }
 
 TEST(test_path_and_query_forms)
