@@ -101,7 +101,7 @@ function renderUsers() {
   const accounts = users.filter((u) => u.role !== "guest" && !u.guest).length;
   ui.count.textContent = String(users.length);
   ui.status.textContent = (accounts === 1 ? "1 account" : accounts + " accounts") +
-    (users.length > accounts ? ", " + (users.length - accounts) + " guests" : "") +
+    (users.length - accounts === 1 ? ", 1 guest" : users.length > accounts ? ", " + (users.length - accounts) + " guests" : "") +
     (q ? " · " + shown.length + " shown" : "");
   ui.users.textContent = "";
   for (const u of shown) ui.users.append(userRow(u));
@@ -137,6 +137,7 @@ function userRow(u) {
 
 function actions(u, guest, state) {
   const box = el("div", "row-actions");
+  if (u.name === people.user()) return box; // one does not administer oneself
   const may = canManage(u);
   const busy = pending.has(u.id);
   const why = may ? "" : u.name === people.user() ? "That's you" : "Only someone above their role can change this";
@@ -367,7 +368,7 @@ export function reset() {
 export function init() {
   const ids = {
     dialog: "admin-dialog", openBtn: "admin-open", filter: "admin-filter", count: "admin-count",
-    status: "admin-status", error: "admin-error", users: "admin-users", inviteForm: "invite-form",
+    status: "admin-status", error: "admin-error", users: "admin-users", inviteForm: "admin-invite-form",
     inviteRole: "invite-role", inviteUses: "invite-max-uses", inviteExpiry: "invite-expiry",
     inviteCreate: "invite-create", inviteError: "invite-form-error", newInvite: "invite-new",
     inviteLink: "invite-link", inviteCopy: "invite-copy", invitesStatus: "invites-status",

@@ -59,6 +59,11 @@ const NOTICES = {
   4003: { text: "Your account has been banned from this server.", kind: "danger" },
   4004: { text: "Your account has been deactivated. Ask an admin of this server to reactivate it.", kind: "danger" },
 };
+const GUEST_NOTICES = {
+  4001: { text: "Your guest session was ended. Join again to continue.", kind: "warn" },
+  4003: { text: "This guest name has been banned from this server.", kind: "danger" },
+  4004: { text: "This guest name has been deactivated on this server.", kind: "danger" },
+};
 
 let entering = "";               // "account" or "guest": a join is on its way, no welcome yet
 let directoryTimer = 0;
@@ -139,7 +144,8 @@ conn.onLink("refused", (code, message) => {
     leaveChat({ notice: { text: "Your session has ended. Sign in again to continue.", kind: "warn" }, fresh: true });
     return;
   }
-  const text = ERROR_TEXT[code] || message || "Sign-in failed.";
+  const text = code === "rate_limited" ? "Too many guests joined from your address just now. Wait a minute and try again."
+    : ERROR_TEXT[code] || message || "Sign-in failed.";
   if (entering) { entering = ""; authUi.failed(text, true); return; }
   leaveChat({ error: text, guest: true });
 });
@@ -154,8 +160,9 @@ conn.onLink("unreachable", () => {
 // The server ended the session: signed out elsewhere (4001), banned (4003), deactivated
 // (4004). Nothing reconnects; the first page says why.
 conn.onLink("revoked", (code) => {
+  const notices = people.me.account ? NOTICES : GUEST_NOTICES;
   auth.forget();
-  leaveChat({ notice: NOTICES[code] || NOTICES[4001], fresh: true });
+  leaveChat({ notice: notices[code] || notices[4001], fresh: true });
 });
 
 /* ---------- server events ---------- */
@@ -169,6 +176,7 @@ function onMsg(p) {
   const v = channelOf(p);
   if (!v) return;
   people.noteEvent(p);
+  channels.noteMember(v.name, p.user);
   if (p.guest !== true && !people.known(p.user)) loadDirectory(false); // someone new
   people.stopTyping(v.name, p.user);
   mentions.live(v, p); // mentions and notifications, before it counts as seen
@@ -200,6 +208,7 @@ const onEvent = (kind) => (p) => {
 function onPresence(type) {
   return (p) => {
     people.presence(type, p);
+    if (type === "join" && typeof p.channel === "string") channels.noteMember(p.channel, p.user);
     chansUi.onPresence(type, p);
     members.onPresence(p);
     if (type === "join" && p.guest !== true && !people.known(p.user)) loadDirectory(false);
@@ -370,6 +379,7 @@ function leaveChat(opts) {
   clearTimeout(directoryTimer);
   directoryTimer = 0;
   const guestName = people.me.account ? "" : people.user();
+  if (people.me.account) opts = Object.assign({ name: people.user() }, opts || {});
   people.reset();
   people.me.user = guestName;
   return showFirstPage(opts || {});
@@ -454,6 +464,16 @@ function init() {
     if (!ui.app.hidden) updateTitle();
     if (page.view) chansUi.viewed(page.view); // read now that someone is looking
     conn.reconnectNow(); // a phone waking up should not sit out the rest of a long backoff
+  });
+  // A link opened in a tab that is in the chat changes only the address's hash: a reset
+  // link starts the page over on its form; an invite is for people without an account.
+  window.addEventListener("hashchange", () => {
+    if (ui.app.hidden) return; // the first page reads it (auth_ui.js)
+    const links = authUi.readLinks();
+    if (links.reset) { location.reload(); return; }
+    if (!links.invite) return;
+    authUi.clearLinks();
+    chansUi.toast("You are signed in as " + people.user() + ": sign out first to use that invite.", "info");
   });
   list.resetViews();
   boot();

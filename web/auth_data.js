@@ -41,7 +41,21 @@ export function linkFor(path) {
   try { return new URL(path, location.origin).href; } catch (e) { return location.origin + "/"; }
 }
 
+const BUSY_TRIES = 3;            // a `busy` answer (password hashing is saturated) is retried
+
+// One request; a `busy` answer is asked again after its Retry-After, a few times.
 async function api(method, path, body) {
+  for (let i = 1; ; i++) {
+    try {
+      return await once(method, path, body);
+    } catch (e) {
+      if (e.code !== "busy" || i >= BUSY_TRIES) throw e;
+      await new Promise((ok) => setTimeout(ok, Math.min(5, e.retryAfter || 1) * 1000));
+    }
+  }
+}
+
+async function once(method, path, body) {
   const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

@@ -58,10 +58,16 @@ export function clearLinks() {
 
 // Shows the first page. opts: notice {text, kind: "info" | "warn" | "danger"}, error
 // (under the guest form when guest, else under the first account form), fresh (ask the
-// server again what it offers: registration, guests, whether an owner exists).
+// server again what it offers: registration, guests, whether an owner exists), name (the
+// account that just left, for the sign-in form). No password stays in a form.
 export async function show(opts) {
   const o = opts || {};
   ui.page.hidden = false;
+  for (const box of [ui.signinPassword, ui.signupPassword, ui.resetPassword]) box.value = "";
+  if (o.name) {
+    ui.signinName.value = o.name;
+    ui.signupName.value = ui.signupDisplay.value = "";
+  }
   setNotice(o.notice);
   hideError();
   setBusy(null);

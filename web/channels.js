@@ -199,8 +199,8 @@ export function onChannel(v) {
   if (ui.browseDialog.open && browseList) renderBrowse(); // "Join" may now be "Open"
 }
 
+// The item goes with renderList, which removes the items of channels no longer held.
 export function onChannelLeft(name) {
-  items.delete(name);
   renderList();
   renderHeader();
   if (ui.browseDialog.open && browseList) renderBrowse();
@@ -364,19 +364,19 @@ export function renderHeader() {
   const v = page.view;
   if (!v) return;
   const fixed = v.name === GENERAL || isDm(v); // nobody is invited to, or leaves, these
+  const guest = people.isGuest();
   const mark = markFor(v.info.kind, v);
   ui.headerMark.replaceWith(mark);
   ui.headerMark = mark;
   ui.headerName.textContent = isDm(v) ? title(v) : v.name;
   ui.topic.textContent = v.info.topic;
-  ui.topicEdit.hidden = isDm(v);
+  ui.topicEdit.hidden = isDm(v) || (guest && !v.info.topic);
   ui.topicEdit.title = v.info.topic ? "Edit the topic" : "Add a topic";
   ui.topicEdit.setAttribute("aria-label", v.info.topic ? "Edit the topic: " + v.info.topic : "Add a topic");
   const n = v.info.members;
-  const guest = people.isGuest();
   ui.members.textContent = Number.isInteger(n) ? membersText(n) : "";
   ui.membersWrap.hidden = !Number.isInteger(n);
-  ui.membersWrap.classList.toggle("is-last", isDm(v)); // no topic follows the count
+  ui.membersWrap.classList.toggle("is-last", isDm(v) || (guest && !v.info.topic)); // no topic follows
   ui.membersOpen.disabled = fixed; // #general is everyone; a DM shows its people already
   ui.membersOpen.title = fixed ? "" : "Members of #" + v.name;
   ui.topicEdit.disabled = guest; // guests read topics, they do not set them

@@ -5,7 +5,9 @@
  * docs/protocol.md ("Channels", "Read markers") as promises. A record is shared by the
  * data modules, each owning its own fields:
  *   this module       name, info {kind, topic, members, lastSeq, readSeq, users, creator},
- *                     unread, mentions, countStale, readUpTo
+ *                     unread, mentions, countStale, readUpTo, seen (names seen in the
+ *                     channel: its joins, authors, people we invited; for a server that
+ *                     cannot list members)
  *   messages_data.js  the messages (it adds its fields through onCreate)
  * UI modules read records and render them; they learn of changes through `changes`:
  *   "created" (ch), "dropped" (ch), "info" (ch), "empty" (ch: the server says it holds no
@@ -46,6 +48,7 @@ export function ensure(name) {
     mentions: 0,
     countStale: false,    // member count may be out of date (join/leave seen elsewhere)
     readUpTo: 0,          // newest seq seen while shown, for the next read marker
+    seen: new Set(),      // people seen in it (joins, authors, invited)
   };
   for (const fn of creators) fn(ch);
   records.set(name, ch);
@@ -174,9 +177,18 @@ export function create(name, isPrivate, topic) {
   return conn.request("channel_create", payload);
 }
 
+// Someone showed up in a channel (a join, a message, our invite), or was removed from it.
+export function noteMember(name, user, present) {
+  const ch = records.get(name);
+  if (!ch || typeof user !== "string") return;
+  if (present === false) ch.seen.delete(user); else ch.seen.add(user);
+}
+
 export function join(name) { return conn.request("channel_join", { channel: name }); }
 export function leave(name) { return conn.request("channel_leave", { channel: name }); }
-export function invite(name, user) { return conn.request("channel_invite", { channel: name, user }); }
+export function invite(name, user) {
+  return conn.request("channel_invite", { channel: name, user }).then((p) => { noteMember(name, user); return p; });
+}
 export function openDm(user) { return conn.request("dm_open", { users: [user] }); }
 export function list() { return conn.request("channel_list", {}); }
 
@@ -188,7 +200,7 @@ export function members(name) { return conn.request("channel_members", { channel
 export function kick(name, user) {
   return conn.request("channel_kick", { channel: name, user }, {
     answer: (m) => m.type === "leave" && !!m.payload && m.payload.channel === name && m.payload.user === user,
-  });
+  }).then((p) => { noteMember(name, user, false); return p; });
 }
 
 // Today's server answers with the `topic` every member gets, without the id: the first

@@ -157,6 +157,7 @@ export function stop() {
   clearReconnect();
   stopHeartbeat();
   failAll("stopped", true);
+  link.emit("status", "offline", "signed out");
 }
 
 export function reconnectNow() {
@@ -331,6 +332,7 @@ function revoked(code) {
   clearReconnect();
   failAll("stopped", true);
   for (const r of lost) r.reject(new RequestError("stopped", "signed out"));
+  link.emit("status", "offline", "signed out");
   link.emit("revoked", code);
 }
 
@@ -341,5 +343,6 @@ function refused(m) {
   clearReconnect();
   stopHeartbeat();
   failAll("stopped", true);
+  link.emit("status", "offline", "not joined");
   link.emit("refused", code, typeof m.message === "string" ? m.message : "");
 }

@@ -20,7 +20,8 @@ import { nameLabel } from "./badges.js";
 import { openInvite, toast } from "./channels.js";
 
 const ui = {};
-let showing = null;          // {v, list: [{name, hint}] | null, creator, req, kicking: Set}
+let showing = null;          // {v, list: [{name, hint}] | null, guessed, creator, req, kicking: Set}
+let unlisted = false;        // the server answered channel_members with bad_type
 
 function showError(text) { ui.error.textContent = text; ui.error.hidden = false; }
 function hideError() { ui.error.hidden = true; ui.error.textContent = ""; }
@@ -39,7 +40,7 @@ export function canKick(v, creator) {
 
 export function open(v) {
   if (!v || v.name === GENERAL || channels.isDm(v)) return;
-  showing = { v, list: null, creator: v.info.creator || "", req: null, kicking: new Set() };
+  showing = { v, list: null, guessed: false, creator: v.info.creator || "", req: null, kicking: new Set() };
   ui.title.textContent = "Members of #" + v.name;
   ui.list.textContent = "";
   ui.kickForm.hidden = true;
@@ -55,6 +56,7 @@ export function close() { if (ui.dialog.open) ui.dialog.close(); }
 function load() {
   const s = showing;
   if (!conn.joined()) { ui.status.textContent = ""; showError(errorText({ code: "offline" })); return; }
+  if (unlisted) { guess(s); return; }
   const tok = s.req = {};
   ui.status.textContent = "Loading members…";
   channels.members(s.v.name).then((p) => {
@@ -67,14 +69,28 @@ function load() {
     if (showing !== s || s.req !== tok) return;
     s.req = null;
     ui.status.textContent = "";
-    if (err.code === "bad_type") {
-      s.list = null;
-      ui.status.textContent = "This server does not list a channel's members.";
-      ui.kickForm.hidden = !canKick(s.v, s.creator);
-      return;
-    }
+    if (err.code === "bad_type") { unlisted = true; guess(s); return; }
     if (err.code !== "stopped") showError(errorText(err) + " (" + err.code + ")");
   });
+}
+
+// No member list on this server: the people seen in the channel, and removal by name.
+function guess(s) {
+  s.list = seenIn(s.v);
+  s.guessed = true;
+  render();
+  ui.kickForm.hidden = !canKick(s.v, s.creator);
+}
+
+// The people this page saw in v: its joins, the authors of what it holds, whom we
+// invited, and us.
+function seenIn(v) {
+  const names = new Set(v.seen);
+  for (const m of v.messages.values()) names.add(m.user);
+  for (const m of v.mx.extra.values()) names.add(m.user);
+  names.add(people.user());
+  return Array.from(names).map((name) => ({ name, hint: {} }))
+    .sort((a, b) => (a.name === people.user() ? -1 : b.name === people.user() ? 1 : a.name.localeCompare(b.name)));
 }
 
 // `users` (or `members`): names, or {name, display_name, role, guest} objects.
@@ -93,7 +109,9 @@ function render() {
   const s = showing;
   if (!s || !s.list) return;
   const n = s.list.length;
-  ui.status.textContent = n === 1 ? "1 member" : n + " members";
+  ui.status.textContent = s.guessed
+    ? "People seen in #" + s.v.name + " (this server does not list members; some may have left)."
+    : n === 1 ? "1 member" : n + " members";
   ui.list.textContent = "";
   const kick = canKick(s.v, s.creator);
   for (const m of s.list) {
@@ -154,7 +172,7 @@ export function onPresence(p) {
   if (showing && ui.dialog.open && p && p.channel === showing.v.name && !showing.req) load();
 }
 
-export function reset() { close(); showing = null; }
+export function reset() { close(); showing = null; unlisted = false; }
 
 export function init() {
   const ids = {

@@ -161,4 +161,5 @@ export function reset() {
   online = new Set();
   forgetPeople();
   Object.assign(me, { user: "", session: "", id: 0, display: "", role: "", guest: true, account: false });
+  changes.emit("online");
 }

@@ -12,7 +12,7 @@
  * the section that asked; text from the network goes in through textContent only.
  */
 import { authErrorText } from "./const.js";
-import { el, avatar, hueOf, initials, relTime } from "./dom.js";
+import { el, icon, hueOf, initials, relTime } from "./dom.js";
 import { charCount } from "./util.js";
 import * as auth from "./auth_data.js";
 import * as people from "./people.js";
@@ -21,6 +21,11 @@ import { signOutAccount } from "./app.js";
 
 const MAX_DISPLAY = 64;
 const OK_MS = 5000;
+// 20x20 stroked icons (the style of channels.js's): a computer, a phone.
+const DEVICE = {
+  desktop: ["M3 4.5h14v9H3z", "M7 16.5h6", "M10 13.5v3"],
+  phone: ["M6.5 2.5h7v15h-7z", "M9.2 15h1.6"],
+};
 
 const ui = {};
 let sessionsReq = null;      // token of the sessions request in flight
@@ -182,7 +187,10 @@ function sessionRow(s) {
   btn.dataset.testid = "session-revoke";
   btn.title = current ? "Sign out on this device" : "Sign out that device";
   btn.addEventListener("click", () => revoke(s, li, btn));
-  li.append(avatar(deviceName(s.agent), "avatar-sm row-icon"), main, btn);
+  const mobile = /iPhone|iPad|iPod|Android|Mobile/.test(typeof s.agent === "string" ? s.agent : "");
+  const device = el("span", "row-icon device-icon");
+  device.append(icon(DEVICE[mobile ? "phone" : "desktop"]));
+  li.append(device, main, btn);
   return li;
 }
 

@@ -1,8 +1,12 @@
 """Two headless Chromium users chat through the real web client served at `/`.
 
-The page is driven only through its data-testid hooks: login-name, login-submit, composer
-(Enter sends), message (one per shown message, textContent has author and text),
-online-user (one per online user), connection-status (says "connected" when connected).
+The page is driven only through its data-testid hooks: login-name, login-submit (the
+guest entry of the first page), composer (Enter sends), message (one per shown message,
+textContent has author and text), online-user (one per online user: its text is the
+name), connection-status (says "connected" when connected).
+Accounts (User.signup, User.signin; docs/accounts-spec.md): the first page's
+signup-name, signup-password, signup-display, signup-submit, signin-name,
+signin-password, signin-submit, and auth-error under the form that was sent.
 On failure, screenshots, page HTML and the browser console of both users are saved in
 the test's tmp dir (printed in the failure report).
 """
@@ -32,6 +36,10 @@ pytestmark = pytest.mark.skipif(
 WAIT = 10            # s for anything the page should do promptly
 RECONNECT_WAIT = 20  # s for the page to come back after a server restart
 CONNECTED = re.compile(r"\bconnected\b", re.I)   # not "disconnected", not "reconnecting"
+PASSWORD = "correct horse battery"  # for accounts the tests sign up
+# Servers whose tests sign up accounts: anyone may register, and passwords hash fast.
+ACCOUNTS = ("--registration", "open")
+FAST_HASH = {"PARLEY_TEST_FAST_HASH": "1"}
 
 
 def tid(name):
@@ -39,11 +47,15 @@ def tid(name):
 
 
 class User:
-    """One browser window logged in (or about to be) as one chat user."""
+    """One browser window logged in (or about to be) as one chat user: a guest, or the
+    account `name` once signup() or signin() ran (then `password` is set). `label` names
+    the browser (its profile and dumps) when two windows are the same person."""
 
-    def __init__(self, name, tmp):
+    def __init__(self, name, tmp, label=None):
         self.name = name
-        profile = tmp / f"chrome-{name}"
+        self.label = label or name
+        self.password = None
+        profile = tmp / f"chrome-{self.label}"
         shutil.rmtree(profile, ignore_errors=True)
         opts = webdriver.ChromeOptions()
         opts.binary_location = CHROMIUM
@@ -78,6 +90,16 @@ class User:
     def messages(self):
         return [" ".join(t.split()) for t in self.texts("message")]
 
+    def shown(self, testid):
+        """Whether an element with that hook is displayed."""
+        return any(e.is_displayed() for e in self.d.find_elements(By.CSS_SELECTOR, tid(testid)))
+
+    def first_page(self):
+        """The first page shows (and the chat does not)."""
+        return self.d.execute_script(
+            "const l = document.getElementById('login'), a = document.getElementById('app');"
+            "return !!l && !l.hidden && !!a && a.hidden;")
+
     def message_with(self, needle):
         """The message element whose textContent contains needle, or None."""
         return self.d.execute_script(
@@ -91,7 +113,7 @@ class User:
             return WebDriverWait(self.d, timeout, poll_frequency=0.05).until(lambda _d: cond())
         except TimeoutException:
             raise AssertionError(
-                f"{self.name}: timed out after {timeout} s waiting for {what}; "
+                f"{self.label}: timed out after {timeout} s waiting for {what}; "
                 f"status={self.status()!r} online={sorted(self.online())} "
                 f"messages={self.messages()[-8:]}") from None
 
@@ -111,13 +133,20 @@ class User:
                   "the login form ([data-testid=login-name])")
 
     def login(self):
-        """Logs in through the form (unless the page already rejoined on its own)."""
+        """Logs in through the form (unless the page already rejoined on its own): the
+        guest entry, or the sign-in form for a user who has an account."""
         def ready():
             if self.connected():
                 return "in"
+            if self.password:
+                return "signin" if self.shown("signin-name") else None
             boxes = self.d.find_elements(By.CSS_SELECTOR, tid("login-name"))
             return "form" if boxes and boxes[0].is_displayed() else None
-        if self.wait(ready, "the login form or a connection") == "in":
+        how = self.wait(ready, "the login form or a connection")
+        if how == "in":
+            return
+        if how == "signin":
+            self.signin()
             return
         box = self.d.find_element(By.CSS_SELECTOR, tid("login-name"))
         box.clear()
@@ -127,6 +156,45 @@ class User:
         buttons[0].click()
         self.wait_connected()
         self.wait(lambda: self.name in self.online(), f"{self.name} in their own online list")
+
+    def fill(self, testid, text):
+        self.wait(lambda: self.shown(testid), f"[data-testid={testid}] to be shown")
+        box = next(e for e in self.d.find_elements(By.CSS_SELECTOR, tid(testid)) if e.is_displayed())
+        box.clear()
+        box.send_keys(text)
+
+    def press(self, testid):
+        self.wait(lambda: self.shown(testid), f"[data-testid={testid}] to be shown")
+        btn = next(e for e in self.d.find_elements(By.CSS_SELECTOR, tid(testid)) if e.is_displayed())
+        self.wait(btn.is_enabled, f"[data-testid={testid}] to be enabled")
+        btn.click()
+
+    def signed_in(self):
+        self.wait_connected()
+        self.wait(lambda: self.name in self.online(), f"{self.name} in their own online list")
+
+    def signup(self, password=PASSWORD, display=None):
+        """Creates the account `name` through the first page's sign-up form (the owner
+        form on an empty server) and waits for the chat."""
+        self.fill("signup-name", self.name)
+        if display is not None:
+            self.fill("signup-display", display)
+        self.fill("signup-password", password)
+        self.press("signup-submit")
+        self.password = password
+        self.signed_in()
+
+    def signin(self, password=None):
+        """Signs in as `name` through the first page's sign-in form."""
+        self.password = password or self.password or PASSWORD
+        self.fill("signin-name", self.name)
+        self.fill("signin-password", self.password)
+        self.press("signin-submit")
+        self.signed_in()
+
+    def auth_error(self):
+        found = [t.strip() for t in self.texts("auth-error") if t.strip()]
+        return found[0] if found else ""
 
     def say(self, text):
         composers = self.d.find_elements(By.CSS_SELECTOR, tid("composer"))
@@ -140,12 +208,12 @@ class User:
 
     def dump(self, tmp, tag):
         """Screenshot, HTML and console log for debugging; returns the screenshot path."""
-        shot = tmp / f"{tag}-{self.name}.png"
+        shot = tmp / f"{tag}-{self.label}.png"
         try:
             self.d.save_screenshot(str(shot))
-            (tmp / f"{tag}-{self.name}.html").write_text(self.d.page_source)
+            (tmp / f"{tag}-{self.label}.html").write_text(self.d.page_source)
             logs = self.d.get_log("browser")
-            (tmp / f"{tag}-{self.name}.console.txt").write_text(
+            (tmp / f"{tag}-{self.label}.console.txt").write_text(
                 "\n".join(f"{e.get('level')} {e.get('message')}" for e in logs))
         except WebDriverException:
             pass

@@ -12,6 +12,9 @@ Driven only through data-testid hooks:
             channel-topic-input / -save
   toast     one per shown notice; data-kind="error" for the server's errors
 Errors answering a dialog's request are shown in that dialog ([role=alert] inside it).
+Guests may not create channels, invite or open direct messages (docs/accounts-spec.md,
+"Rights"): the people of these tests sign up accounts, on a server with open registration
+(the first one to sign up owns it).
 The browser plumbing (User, the Chromium flags, failure dumps) is test_browser.py's.
 """
 import re
@@ -26,7 +29,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 # pytestmark: skipped, like test_browser.py, when Chromium or its driver is missing
-from test_browser import RECONNECT_WAIT, User, pytestmark, tid  # noqa: E402,F401
+from test_browser import ACCOUNTS, FAST_HASH, RECONNECT_WAIT, User, pytestmark, tid  # noqa: E402,F401
 
 
 class ChannelUser(User):
@@ -150,6 +153,12 @@ class ChannelUser(User):
 
 
 @pytest.fixture
+def server(make_server):
+    """A server where people sign up (open registration, fast password hashing)."""
+    return make_server(*ACCOUNTS, env=FAST_HASH)
+
+
+@pytest.fixture
 def users(server, tmp_path):
     """users(*names) -> ChannelUsers, started in parallel; closed before the server stops.
     On a failure, each one's screenshot, HTML and console are saved in tmp_path."""
@@ -179,9 +188,14 @@ def dumping(server, tmp_path, people, run):
 
 
 def log_in(server, *people):
+    """Each one signs up (the first becomes the owner), or signs in again if they have
+    an account already."""
     for u in people:
         u.open(server.http)
-        u.login()
+        if u.password:
+            u.login()
+        else:
+            u.signup()
     names = {u.name for u in people}
     for u in people:
         u.wait(lambda u=u: names <= u.online(), f"{u.name} to see {sorted(names)} online")

@@ -40,7 +40,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from test_browser import RECONNECT_WAIT, pytestmark, tid  # noqa: E402,F401
-from test_browser_channels import ChannelUser, dumping, log_in, users  # noqa: E402,F401
+from test_browser_channels import ChannelUser, dumping, log_in, server, users  # noqa: E402,F401
 
 # The state of one row, read through its hooks only.
 ROW_STATE = """
@@ -318,7 +318,7 @@ def run_team(server, musers, alice, bob, people):
     (carol,) = musers("carol")
     people.append(carol)
     carol.open(server.http)
-    carol.login()
+    carol.login()  # a guest: reading needs no account
     carol.wait_message("alice", parent)
     assert carol.seq_of(parent) == pseq
     carol.wait_row(pseq, lambda r: replies(r) == 2
