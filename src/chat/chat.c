@@ -115,6 +115,7 @@ static const struct {
     {"channel_leave", chat_rooms_leave, false},
     {"channel_invite", chat_rooms_invite, false},
     {"channel_kick", chat_rooms_kick, false},
+    {"channel_members", chat_rooms_members, false},
     {"channel_topic", chat_rooms_topic, false},
     {"dm_open", chat_rooms_dm, false},
     {"read", chat_rooms_read, false},

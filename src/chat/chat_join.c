@@ -286,8 +286,7 @@ static bool who_of(chat_session_t *s, const json_env_t *e, who_t *w)
             se = NULL; /* another name than the signed-in one: a guest join of it */
         if (!user && !se && cr && cr->token[0]) {
             /* Credentials were presented and are no good: not a guest by accident. */
-            chat_session_error(s, "auth_failed", "the session is not valid: sign in again",
-                               e->id);
+            chat_session_error(s, "auth_failed", "the session is not valid: sign in again", e->id);
             chat_session_close_conn(s, WS_CLOSE_POLICY, "authentication failed");
             return false;
         }

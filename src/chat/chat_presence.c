@@ -156,6 +156,20 @@ void chat_presence_online_json(const chat_presence_table_t *h, buf_t *out)
     buf_append_str(out, "]");
 }
 
+chat_presence_names_t chat_presence_names(const chat_presence_table_t *t)
+{
+    return (chat_presence_names_t){t, 0, NULL};
+}
+
+const char *chat_presence_names_next(chat_presence_names_t *it)
+{
+    if (it->p)
+        it->p = it->p->next;
+    while (!it->p && it->bucket < 256)
+        it->p = it->t->bucket[it->bucket++];
+    return it->p ? it->p->name : NULL;
+}
+
 bool chat_presence_take_token(chat_presence_t *p, double rate, double burst, uint64_t now_ms)
 {
     if (p->bucket_ms == 0)

@@ -28,6 +28,15 @@ bool chat_presence_remove(chat_presence_table_t *t, chat_presence_t *p);
 size_t chat_presence_online(const chat_presence_table_t *t);
 /* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
 void chat_presence_online_json(const chat_presence_table_t *t, buf_t *out);
+/* Every online name, in no order: it = chat_presence_names(t), then _next until NULL. The
+ * table must not change meanwhile. */
+typedef struct {
+    const chat_presence_table_t *t;
+    size_t bucket;
+    const chat_presence_t *p;
+} chat_presence_names_t;
+chat_presence_names_t chat_presence_names(const chat_presence_table_t *t);
+const char *chat_presence_names_next(chat_presence_names_t *it);
 
 /* The user's message rate limit, one token bucket shared by every connection of theirs:
  * rate per second up to burst (full when the user comes online). */

@@ -706,3 +706,63 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
     if (!submit(s, e, CH_KICK, ch, u->name, STORE_MEMBER_REMOVE))
         chat_channel_user_add(ch, u->name);
 }
+
+/* One person of a member list: {"name","display_name","role","guest"}. */
+static void person_json(chat_hub_t *h, const char *name, buf_t *b)
+{
+    const auth_user_t *u = auth_user_named(chat_hub_auth(h), name, strlen(name));
+    bool guest = !u || u->role == AUTH_GUEST;
+    buf_append_str(b, "{\"name\":");
+    json_append_string(b, name, strlen(name));
+    buf_append_str(b, ",\"display_name\":");
+    json_append_string(b, u ? u->display : "", u ? strlen(u->display) : 0);
+    buf_appendf(b, ",\"role\":\"%s\",\"guest\":%s}", auth_role_name(u ? u->role : AUTH_GUEST),
+                guest ? "true" : "false");
+}
+
+/* channel_members: who is in a channel the user may see, and who made it. #general, which
+ * has everyone, lists who is online (as its member count does). At most
+ * CHAT_MEMBERS_LISTED people; "more" says there are others. */
+void chat_rooms_members(chat_session_t *s, const json_env_t *e)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, false);
+    if (!ch)
+        return;
+    const char *name = chat_channel_name(ch);
+    const char *creator = chat_channel_row(ch).created_by;
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"members\"");
+    if (e->id[0])
+        buf_appendf(&b, ",\"id\":%s", e->id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_append_str(&b, ",\"creator\":");
+    json_append_string(&b, creator, strlen(creator));
+    buf_append_str(&b, ",\"users\":[");
+    size_t n = 0;
+    bool more = false;
+    if (chat_channel_is_general(ch)) {
+        chat_presence_names_t it = chat_presence_names(chat_hub_presence(h));
+        for (const char *u; (u = chat_presence_names_next(&it));) {
+            if (n == CHAT_MEMBERS_LISTED) {
+                more = true;
+                break;
+            }
+            if (n++)
+                buf_append_str(&b, ",");
+            person_json(h, u, &b);
+        }
+    } else {
+        size_t total = chat_channel_nusers(ch);
+        more = total > CHAT_MEMBERS_LISTED;
+        for (; n < total && n < CHAT_MEMBERS_LISTED; n++) {
+            if (n)
+                buf_append_str(&b, ",");
+            person_json(h, chat_channel_user_at(ch, n), &b);
+        }
+    }
+    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}

@@ -17,6 +17,8 @@ void chat_rooms_list(chat_session_t *s, const json_env_t *e);
 void chat_rooms_join(chat_session_t *s, const json_env_t *e);
 void chat_rooms_leave(chat_session_t *s, const json_env_t *e);
 void chat_rooms_invite(chat_session_t *s, const json_env_t *e);
+/* channel_members {"channel"}: answered `members` {"channel","creator","users","more"}. */
+void chat_rooms_members(chat_session_t *s, const json_env_t *e);
 /* channel_kick {"channel","user"}: answered `kicked` {"channel","user"}. */
 void chat_rooms_kick(chat_session_t *s, const json_env_t *e);
 void chat_rooms_topic(chat_session_t *s, const json_env_t *e);

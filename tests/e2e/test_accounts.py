@@ -372,6 +372,32 @@ def test_guest_name_is_free_at_once_with_ttl_zero(server):
 # ---------------------------------------------------------------- rights over WebSocket
 
 
+def test_channel_members_lists_who_is_in_it(server):
+    """channel_members: a channel's people with their roles and its creator; #general lists
+    who is online; a private channel one is not in does not exist."""
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
+        zed, _, _ = await Client.joined(server, "zed")
+        await request(alice, "channel_create", {"name": "secret", "private": True}, "channel")
+        await request(alice, "channel_invite", {"channel": "secret", "user": "bob"}, "invited")
+        m = await request(bob, "channel_members", {"channel": "secret"}, "members", id="m1")
+        assert m["payload"]["channel"] == "secret" and m["payload"]["creator"] == "alice"
+        assert m["payload"]["more"] is False
+        users = {u["name"]: u for u in m["payload"]["users"]}
+        assert set(users) == {"alice", "bob"}
+        assert users["bob"] == {"name": "bob", "display_name": "", "role": "member",
+                                "guest": False}
+        assert await error(zed, "channel_members", {"channel": "secret"}) == "no_such_channel"
+        gen = await request(zed, "channel_members", {"channel": "general"}, "members", id="m3")
+        online = {u["name"]: u["guest"] for u in gen["payload"]["users"]}
+        assert online.get("zed") is True and online.get("alice") is False
+        for c in (alice, bob, zed):
+            await c.close()
+
+    run(flow())
+
+
 def test_channel_kick_and_no_such_user(server):
     account_token(server, "admin1", role="admin")
 
