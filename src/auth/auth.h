@@ -59,6 +59,8 @@ typedef struct auth_user {
     auth_state_t state;
     int64_t created, seen; /* Unix ms; seen: the last sign-in, join or disconnect */
     unsigned online;       /* connections chat holds for the user (auth_user_online) */
+    double rate_tokens;    /* the message rate bucket (auth_user_take_token) */
+    uint64_t rate_ms;      /* when it was last filled, 0: never used (full) */
 } auth_user_t;
 
 typedef struct auth_session {
@@ -246,5 +248,10 @@ bool auth_name_free(const auth_t *a, const char *name, size_t len);
 /* Chat counts the user's connections: while online > 0 a guest's hold does not lapse;
  * each change also records `seen`. */
 void auth_user_online(auth_t *a, const auth_user_t *u, bool up);
+/* The user's message rate limit (item 9: tied to the person): one token bucket, rate per
+ * second up to burst, shared by every connection of theirs and kept with the user, so
+ * that neither more sockets nor a reconnect buys more messages. False when over it. */
+bool auth_user_take_token(auth_t *a, const auth_user_t *u, double rate, double burst,
+                          uint64_t now_ms);
 
 #endif

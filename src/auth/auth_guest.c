@@ -228,3 +228,23 @@ void auth_user_online(auth_t *a, const auth_user_t *user, bool up)
         u->pub.online--;
     auth_touch(a, u, NULL, clock_wall_ms());
 }
+
+bool auth_user_take_token(auth_t *a, const auth_user_t *user, double rate, double burst,
+                          uint64_t now_ms)
+{
+    user_t *u = user ? auth_users_find(a, user->id) : NULL;
+    if (!u || &u->pub != user)
+        return false;
+    auth_user_t *p = &u->pub;
+    if (p->rate_ms == 0)
+        p->rate_tokens = burst;
+    else if (now_ms > p->rate_ms)
+        p->rate_tokens += (double)(now_ms - p->rate_ms) * rate / 1000.0;
+    if (p->rate_tokens > burst)
+        p->rate_tokens = burst;
+    p->rate_ms = now_ms ? now_ms : 1;
+    if (p->rate_tokens < 1.0)
+        return false;
+    p->rate_tokens -= 1.0;
+    return true;
+}

@@ -16,8 +16,6 @@ struct chat_presence {
     chat_presence_t *next;
     char *name;
     unsigned conns;
-    double tokens;       /* rate limit bucket */
-    uint64_t bucket_ms;  /* 0: full, not used yet */
     chat_link_t **links; /* #general links of the user's joined JSON sessions: &one until a */
     chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
     size_t nlinks, links_cap;
@@ -168,19 +166,4 @@ const char *chat_presence_names_next(chat_presence_names_t *it)
     while (!it->p && it->bucket < 256)
         it->p = it->t->bucket[it->bucket++];
     return it->p ? it->p->name : NULL;
-}
-
-bool chat_presence_take_token(chat_presence_t *p, double rate, double burst, uint64_t now_ms)
-{
-    if (p->bucket_ms == 0)
-        p->tokens = burst;
-    else
-        p->tokens += (double)(now_ms - p->bucket_ms) * rate / 1000.0;
-    if (p->tokens > burst)
-        p->tokens = burst;
-    p->bucket_ms = now_ms ? now_ms : 1;
-    if (p->tokens < 1.0)
-        return false;
-    p->tokens -= 1.0;
-    return true;
 }

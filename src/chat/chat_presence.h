@@ -1,5 +1,5 @@
-/* chat_presence - who is online: per user name, how many connections the user has, their
- * message rate bucket, and the user's joined JSON sessions (by their #general link,
+/* chat_presence - who is online: per user name, how many connections the user has, and
+ * the user's joined JSON sessions (by their #general link,
  * so that events for the user alone reach every tab). No I/O. */
 #ifndef PARLEY_CHAT_PRESENCE_H
 #define PARLEY_CHAT_PRESENCE_H
@@ -38,9 +38,6 @@ typedef struct {
 chat_presence_names_t chat_presence_names(const chat_presence_table_t *t);
 const char *chat_presence_names_next(chat_presence_names_t *it);
 
-/* The user's message rate limit, one token bucket shared by every connection of theirs:
- * rate per second up to burst (full when the user comes online). */
-bool chat_presence_take_token(chat_presence_t *p, double rate, double burst, uint64_t now_ms);
 /* The user's joined JSON sessions, each by its #general link (l->s is the session),
  * newest first. */
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general);

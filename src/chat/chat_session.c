@@ -281,8 +281,8 @@ bool chat_session_take_token(chat_session_t *s)
 {
     uint64_t now = clock_mono_ms();
     const chat_config_t *cfg = chat_hub_config(s->hub);
-    if (s->pres)
-        return chat_presence_take_token(s->pres, cfg->rate, cfg->burst, now);
+    if (s->user)
+        return auth_user_take_token(chat_hub_auth(s->hub), s->user, cfg->rate, cfg->burst, now);
     s->tokens += (double)(now - s->bucket_ms) * cfg->rate / 1000.0;
     if (s->tokens > cfg->burst)
         s->tokens = cfg->burst;

@@ -90,8 +90,8 @@ auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
 bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
                       const chat_channel_t *ch, const auth_target_t *t, const char *msg);
 
-/* Takes one event from the rate limit (one bucket per user online, across their
- * connections; per connection for line mode); false when the sender is over it. */
+/* Takes one event from the rate limit (the user's bucket, kept by auth across all their
+ * connections and reconnects; per connection for line mode); false when over it. */
 bool chat_session_take_token(chat_session_t *s);
 /* True at most once per typing interval: whether a typing event may go out now. */
 bool chat_session_typing_due(chat_session_t *s);

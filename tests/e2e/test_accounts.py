@@ -476,6 +476,14 @@ def test_rate_limit_is_per_user_across_connections(make_server):
         assert e["code"] == "rate_limited"
         await a1.close()
         await a2.close()
+        # nor does coming back on a new connection fill the bucket again (a full one would
+        # take both; the second of these finds at most the one token a second refills)
+        a3, _, _ = await Client.joined(server, "alice", account=True)
+        await a3.send_json("msg", {"text": "again"}, id="again1")
+        await a3.send_json("msg", {"text": "again"}, id="again2")
+        e = await expect(a3, "error", lambda m: m.get("id") == "again2")
+        assert e["code"] == "rate_limited"
+        await a3.close()
 
     run(flow())
 
