@@ -48,6 +48,7 @@ typedef struct {
 typedef struct {
     http_parser_t p;
     size_t max_head, max_body;
+    size_t last_limit; /* what the keep-body callback last answered */
     bool decline_upgrade;
     unsigned keep_mode; /* bits 5-6 of the configuration byte */
     unsigned asked;     /* keep-body calls since the last request was handed out */
@@ -103,14 +104,17 @@ static void put_hdr(text_t *t, const char *name, const char *v)
     put(t, v, n);
 }
 
-static bool keep_cb(void *ctx, const http_request_t *head)
+/* Mode 1 keeps nothing; mode 2 keeps odd-length paths' bodies under a bound of their own
+ * (7 bytes: a route's, smaller than max_body); mode 3 keeps every body. */
+static size_t keep_cb(void *ctx, const http_request_t *head)
 {
     drive_t *d = ctx;
     if (head->body || head->body_len)
         fail("keep-body callback after the body started");
     d->asked++;
     d->last_kept = d->keep_mode == 1 ? false : d->keep_mode == 2 ? strlen(head->path) % 2 : true;
-    return d->last_kept;
+    d->last_limit = !d->last_kept ? 0 : d->keep_mode == 2 ? 7 : SIZE_MAX;
+    return d->last_limit;
 }
 
 /* Logs the body; checks it against what the callback answered. */
@@ -141,6 +145,8 @@ static void check_request(drive_t *d, const http_request_t *r, size_t end)
         fail("request accepted with a version other than HTTP/1.x");
     if (r->body_len > d->max_body || r->body_len > end - d->req_start)
         fail("body_len over max_body or over the request's bytes");
+    if (d->keep_mode != 0 && d->last_kept && r->body_len > d->last_limit)
+        fail("a kept body over its route's bound");
     text_t *t = &d->log;
     putf(t, "REQ m=%u v=%u.%u ka=%d up=%d body=%llu end=%zu path=%zu:", r->method, r->http_major,
          r->http_minor, r->keep_alive, r->upgrade_req, (unsigned long long)r->body_len, end,
