@@ -7,7 +7,7 @@
  * a form for the role, the number of uses and the lifetime, the new link to copy (the
  * server keeps only its hash: it is shown this once), and the list with revoke.
  *
- * The server decides every right (docs/accounts-spec.md): the page offers what the
+ * The server decides every right (docs/protocol.md, "Accounts"): the page offers what the
  * viewer's role may do (users below one's role, owners also over owners; roles up to
  * one's own) and shows the server's refusal where it was asked. After a change the list
  * is read again, so what it shows is the server's word.

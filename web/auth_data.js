@@ -1,7 +1,7 @@
 /*
  * parley web client: accounts (data, no DOM).
  *
- * The REST side of docs/accounts-spec.md ("HTTP: REST under /api") as promises, and who
+ * The REST side of docs/protocol.md ("REST: /api") as promises, and who
  * is signed in. The session itself is the HttpOnly cookie `parley_session`: the page
  * never sees the token, the browser sends it with every request here and with the
  * WebSocket upgrade, and the server sets and clears it.

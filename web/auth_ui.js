@@ -1,7 +1,7 @@
 /*
  * parley web client: the first page (UI).
  *
- * What someone who is not in the chat sees (docs/accounts-spec.md): on a server without
+ * What someone who is not in the chat sees (docs/protocol.md, "Accounts"): on a server without
  * an owner, the form that creates the owner account; else the sign-in form, and next to
  * it the sign-up form when registration is open or the address carries an invite
  * (`/#invite=TOKEN`); a reset link (`/#reset=TOKEN`) shows "choose a new password"

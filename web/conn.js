@@ -29,7 +29,7 @@
  *       "refused" (code, text) when the server refused the join (a name taken, a session
  *       that ended); "unreachable" when the first connection failed before any welcome;
  *       "revoked" (close code) when the server ended the session: 4001 signed out, 4003
- *       banned, 4004 deactivated (docs/accounts-spec.md): nothing reconnects.
+ *       banned, 4004 deactivated (docs/protocol.md, "Accounts"): nothing reconnects.
  *   setResumeState(fn): fn() -> {channel: last seq seen} for the resume, or null.
  *
  * Request ids carry a random prefix of this page, so an id another tab or user chose can

@@ -43,7 +43,7 @@ export function errorText(err) {
   return ERROR_TEXT[err.code] || err.message || "Something went wrong.";
 }
 
-// The REST errors of docs/accounts-spec.md, as the reader is told them.
+// The REST errors of docs/protocol.md, "Accounts", as the reader is told them.
 export const AUTH_TEXT = {
   bad_credentials: "Wrong name or password.",
   name_taken: "That name is taken. Pick another one.",

@@ -6,7 +6,7 @@
  * `channel_members` (channels_data.js), with a "remove" button (member-kick: a
  * `channel_kick`) for those who may remove people: the channel's creator (a private
  * channel's) and owners and admins (any channel but #general and direct messages). The
- * server decides (docs/accounts-spec.md, "Rights"); a refusal is shown in the dialog.
+ * server decides (docs/protocol.md, "WebSocket with accounts"); a refusal is shown in the dialog.
  * A server that cannot list members answers `bad_type`: the dialog then offers removal by
  * name. "Add people" opens the invite dialog (channels.js).
  */

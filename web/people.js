@@ -47,7 +47,7 @@ export function welcome(p) {
 
 /* ---------- what we know of people ---------- */
 
-// Our rights, as the server decides them (docs/accounts-spec.md, "Rights"): the page only
+// Our rights, as the server decides them (docs/protocol.md, "WebSocket with accounts"): the page only
 // hides what would be refused.
 export function isGuest() { return me.guest && me.role !== "legacy"; }
 export function isStaff() { return me.role === "owner" || me.role === "admin"; }

@@ -1,4 +1,4 @@
-"""REST helpers for parley's accounts (docs/accounts-spec.md): register, sign in, tokens.
+"""REST helpers for parley's accounts (docs/protocol.md, "Accounts"): register, sign in, tokens.
 
 Everything goes over http.client on a fresh connection per request (so a test controls the
 source address: the server limits sign-in failures and registrations per address, and

@@ -1,4 +1,4 @@
-"""Accounts as a user meets them (docs/accounts-spec.md): the REST API under /api, the
+"""Accounts as a user meets them (docs/protocol.md, "Accounts"): the REST API under /api, the
 session cookie and the Origin rule, the three join forms, guests and their held names,
 roles over WebSocket (channel_kick, no_such_user), the per-user rate limit, and the
 `parley user` command. The attacks are in test_accounts_attacks.py."""

@@ -4,7 +4,7 @@ The page is driven only through its data-testid hooks: login-name, login-submit 
 guest entry of the first page), composer (Enter sends), message (one per shown message,
 textContent has author and text), online-user (one per online user: its text is the
 name), connection-status (says "connected" when connected).
-Accounts (User.signup, User.signin; docs/accounts-spec.md): the first page's
+Accounts (User.signup, User.signin; docs/protocol.md, "Accounts"): the first page's
 signup-name, signup-password, signup-display, signup-submit, signin-name,
 signin-password, signin-submit, and auth-error under the form that was sent.
 On failure, screenshots, page HTML and the browser console of both users are saved in

@@ -1,4 +1,4 @@
-"""Accounts in the real web client (docs/accounts-spec.md), driven through headless Chromium.
+"""Accounts in the real web client (docs/protocol.md, "Accounts"), driven through headless Chromium.
 
 Hooks (data-testid), besides test_browser.py's and test_browser_channels.py's:
   first page  signup-name, signup-display, signup-password, signup-submit, signup-invite

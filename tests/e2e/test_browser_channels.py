@@ -12,7 +12,7 @@ Driven only through data-testid hooks:
             channel-topic-input / -save
   toast     one per shown notice; data-kind="error" for the server's errors
 Errors answering a dialog's request are shown in that dialog ([role=alert] inside it).
-Guests may not create channels, invite or open direct messages (docs/accounts-spec.md,
+Guests may not create channels, invite or open direct messages (docs/protocol.md, "Accounts",
 "Rights"): the people of these tests sign up accounts, on a server with open registration
 (the first one to sign up owns it).
 The browser plumbing (User, the Chromium flags, failure dumps) is test_browser.py's.
