@@ -1,12 +1,17 @@
 # parley: the two commands a user needs are `make run` and `make test`.
 #   make run     install what is missing, build, serve http://localhost:8000 (./parley.db)
 #   make test    the same set-up plus test tools; -Werror + ASan/UBSan build; every test,
-#                with one loop and with four (--threads), then the protocol under TSan
+#                with one loop and with four (--threads; the browser's with four), then the
+#                protocol under TSan
 #   make build   release build only: build/parley
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 ARGS ?=
+
+# The browser drives the same protocol as every other client: its tests run once, against
+# four connection loops (the protocol itself is tested with one loop and with four).
+BROWSER_TESTS := $(wildcard tests/e2e/test_browser*.py)
 
 .PHONY: all build run test tsan test-unit test-e2e fuzz bench valgrind deps deps-test clean lint format
 
@@ -34,7 +39,7 @@ test: deps-test build-test/Makefile
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=1 PARLEY_BIN=$(CURDIR)/build-test/parley \
-		$(PY) -m pytest -q tests/e2e
+		$(PY) -m pytest -q tests/e2e $(foreach f,$(BROWSER_TESTS),--ignore=$(f))
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-test/parley \
 		$(PY) -m pytest -q tests/e2e
 	@$(MAKE) --no-print-directory tsan
