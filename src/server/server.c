@@ -1,19 +1,6 @@
-/* server - HTTP routes, the WebSocket upgrade, the frame driver and the chat transport.
- *
- * Requests are answered by the handlers of a route table (http_router) built at start:
- * the echo route when configured, /ws and /ws/{client_id}, /api and everything under it,
- * /healthz, /metrics and the embedded web client's files. Anything else is 404, or 405 with
- * the Allow the table gives. Only /api routes read a body: the parser's keep-body callback
- * asks the table, so other bodies are read through and dropped, costing no memory.
- *
- * An /api request is answered asynchronously (server_chat_t request: the REST layer runs on
- * the hub's loop and waits for password hashing and the store). While it is in flight the
- * connection reads nothing more and parses nothing more; bytes of pipelined requests that
- * already arrived are copied aside (`held`: the receive buffer is the loop's), and once the
- * answer is queued they are parsed and reading resumes, so answers keep request order. The
- * wait (api_wait_t) belongs to the answer, not to the connection: a connection that closes
- * first only unlinks itself, and the answer, whenever it comes, frees the wait and drops
- * its bytes.
+/* server - the connection: its state, the frame driver, the chat transport, the lifetime.
+ * The HTTP side (the route table, the upgrade, /api) is server_http.c; server_int.h is what
+ * the two share.
  *
  * Each accepted socket gets an sconn_t, in one of three states:
  *   HTTP     reading requests (keep-alive); the handshake deadline runs from the first byte
@@ -27,86 +14,23 @@
  * Invariant: chat's closed is called only from net's on_close (a uv close callback), never
  * from inside a send, so the hub can iterate members while sending. */
 #include "server/server.h"
+#include "server/server_int.h"
 
-#include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api_cred.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
-#include "chat/chat.h"
 #include "http/http_parse.h"
 #include "http/http_response.h"
 #include "http/http_router.h"
 #include "net/net.h"
-#include "server/server_metrics.h"
-#include "ui/ui.h"
 #include "ws/ws_deflate.h"
 #include "ws/ws_frame.h"
-#include "ws/ws_handshake.h"
 
 #define CLOSE_GRACE_MS 5000
-#define ZCACHE_SIZE 4
-
-/* Compressed twins of recently sent frames. A broadcast hands the same blob to every
- * recipient in a row, so a handful of entries means one compression per message and wire
- * format, whoever negotiated deflate. Each entry holds a reference to its source, so the
- * pointer cannot be reused while it is a key. */
-typedef struct {
-    blob_t *src;
-    blob_t *z; /* the frame to send instead: compressed, or src itself when not smaller */
-} zcache_t;
-
-typedef enum { SC_HTTP, SC_WS, SC_CLOSING } sc_state_t;
-
-struct server {
-    net_server_t net;
-    server_config_t cfg;
-    server_chat_t chat;
-    http_router_t router;
-    ws_limits_t limits;
-    size_t nws; /* this loop's WebSockets */
-    uint64_t slow_closed, ws_opened;
-    server_shared_t *shared; /* &own, or the one every loop of the process shares */
-    server_shared_t own;
-    ws_deflate_config_t dcfg;
-    ws_inflater_t *inflater; /* shared: clients never keep context (we impose it) */
-    ws_deflater_t *deflater; /* shared: we never keep context either */
-    zcache_t zcache[ZCACHE_SIZE];
-    unsigned znext;
-    uint64_t deflated_frames;
-};
-
-typedef struct sconn sconn_t;
-
-/* An /api request of c whose answer is to come: freed by the answer (api_answered), never
- * by the connection, which sets c NULL if it closes first. */
-typedef struct {
-    sconn_t *c;
-    bool keep_alive;
-} api_wait_t;
-
-struct sconn {
-    net_conn_t *nc;
-    server_t *srv;
-    void *session;    /* chat's handle (server_chat_t open), NULL before the upgrade */
-    uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
-    uint64_t ping_ms; /* when our keep-alive ping went out */
-    uint8_t state;
-    bool upgraded;       /* counted in nws */
-    bool ping_out;       /* our keep-alive ping awaits its pong */
-    bool echo;           /* the conformance echo route: messages come back, no chat */
-    bool deflate;        /* permessage-deflate negotiated: compressed frames may go out */
-    bool in_http;        /* on_http is on the stack (an answer given inside it resumes nothing) */
-    http_parser_t *http; /* HTTP state only */
-    ws_parser_t ws;      /* WS and CLOSING after an upgrade */
-    api_wait_t *wait;    /* the /api request in flight, NULL for none */
-    buf_t held;          /* bytes received after it, parsed once it is answered */
-};
 
 /* ---- output helpers ---- */
 
@@ -122,7 +46,7 @@ static blob_t *frame_new(int opcode, const void *payload, size_t len)
     return b;
 }
 
-static void send_bytes(sconn_t *c, const void *p, size_t len)
+void server_send_bytes(sconn_t *c, const void *p, size_t len)
 {
     blob_t *b = blob_from(p, len);
     net_conn_send_control(c->nc, b);
@@ -156,7 +80,7 @@ static void ws_close(sconn_t *c, uint16_t code, const char *reason)
     ws_close_ex(c, code, reason, true);
 }
 
-static void respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
+void server_respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
                     bool keep_alive, const char *extra, bool head_only)
 {
     char head[1024];
@@ -167,7 +91,7 @@ static void respond(sconn_t *c, int status, const char *ctype, const void *body,
     buf_append(&b, head, (size_t)n);
     if (!head_only)
         buf_append(&b, body, len);
-    send_bytes(c, b.data, b.len);
+    server_send_bytes(c, b.data, b.len);
     buf_deinit(&b);
     if (!keep_alive) {
         c->state = SC_CLOSING;
@@ -176,10 +100,10 @@ static void respond(sconn_t *c, int status, const char *ctype, const void *body,
     }
 }
 
-static void respond_json(sconn_t *c, int status, const char *body, bool keep_alive,
+void server_respond_json(sconn_t *c, int status, const char *body, bool keep_alive,
                          const char *extra)
 {
-    respond(c, status, "application/json", body, strlen(body), keep_alive, extra, false);
+    server_respond(c, status, "application/json", body, strlen(body), keep_alive, extra, false);
 }
 
 /* ---- compression ---- */
@@ -282,401 +206,6 @@ static void transport_want_drain(void *conn)
 const chat_transport_t server_transport = {transport_send, transport_close, transport_send_bulk,
                                            transport_backlog, transport_want_drain};
 
-static void on_ws(sconn_t *c, uint8_t *data, size_t len);
-
-/* ---- HTTP ---- */
-
-void server_conn_metrics(const server_t *s, server_conn_metrics_t *m)
-{
-    m->connections = s->net.nconns;
-    m->websockets = s->nws;
-    m->accepted = s->net.accepted;
-    m->bytes_in = s->net.bytes_in;
-    m->bytes_out = s->net.bytes_out;
-    m->slow_closed = s->slow_closed;
-}
-
-/* This loop's connection counters, completed by chat (and, with several loops, summed). */
-static void gather_metrics(server_t *s, server_metrics_t *m)
-{
-    *m = (server_metrics_t){0};
-    server_conn_metrics(s, &m->conn);
-    s->chat.metrics(s->chat.ctx, m);
-}
-
-/* Keep-alive for the answer to r: never while draining, so connections go. */
-static bool keep_alive(const sconn_t *c, const http_request_t *r)
-{
-    return r->keep_alive && !atomic_load(&c->srv->shared->draining);
-}
-
-static void serve_metrics(void *ctx, const http_request_t *r, const http_match_t *match)
-{
-    (void)match;
-    sconn_t *c = ctx;
-    server_metrics_t m;
-    gather_metrics(c->srv, &m);
-    buf_t b = BUF_INIT;
-    server_metrics_render(&m, &b);
-    respond(c, 200, "text/plain; version=0.0.4", b.data, b.len, keep_alive(c, r), NULL,
-            r->method == HTTP_HEAD);
-    buf_deinit(&b);
-}
-
-/* 503 while draining (a load balancer stops sending) or while chat cannot commit. */
-static void serve_healthz(void *ctx, const http_request_t *r, const http_match_t *match)
-{
-    (void)match;
-    sconn_t *c = ctx;
-    int status = 503;
-    const char *body = "{\"status\":\"draining\"}";
-    if (!atomic_load(&c->srv->shared->draining)) {
-        server_metrics_t m;
-        gather_metrics(c->srv, &m);
-        if (m.chat.available) {
-            status = 200;
-            body = "{\"status\":\"ok\"}";
-        } else {
-            body = "{\"status\":\"unavailable\"}";
-        }
-    }
-    respond(c, status, "application/json", body, strlen(body), keep_alive(c, r),
-            "Cache-Control: no-store\r\n", r->method == HTTP_HEAD);
-}
-
-static void serve_file(void *ctx, const http_request_t *r, const http_match_t *match)
-{
-    sconn_t *c = ctx;
-    const ui_file_t *f = match->item;
-    respond(c, 200, f->content_type, f->data, f->len, keep_alive(c, r),
-            "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n",
-            r->method == HTTP_HEAD);
-}
-
-static const void *file_lookup(const void *data, const char *path)
-{
-    (void)data;
-    return ui_find(path);
-}
-
-/* The peer's address without its port ("127.0.0.1"), "" when unknown. */
-static void peer_addr(const sconn_t *c, char *out, size_t cap)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    out[0] = '\0';
-    if (uv_tcp_getpeername(&c->nc->tcp, (struct sockaddr *)&ss, &len) != 0)
-        return;
-    if (ss.ss_family == AF_INET)
-        uv_ip4_name((const struct sockaddr_in *)&ss, out, cap);
-    else if (ss.ss_family == AF_INET6)
-        uv_ip6_name((const struct sockaddr_in6 *)&ss, out, cap);
-}
-
-/* What the upgrade says about who connects: the Bearer token, else the session cookie when
- * the Origin is ours (a cookie a foreign page's socket carried along is no credential: that
- * connection is a guest's). A token too long to be one is passed as "x", so that chat sees
- * credentials it will refuse rather than none. */
-static void upgrade_creds(const sconn_t *c, const http_request_t *r, chat_creds_t *cr)
-{
-    *cr = (chat_creds_t){0};
-    size_t len = 0;
-    bool from_cookie = false;
-    const char *t = api_cred_token(r->authorization, r->cookie, &len, &from_cookie);
-    if (t && from_cookie && !api_cred_origin_allowed(r->origin, r->host, c->srv->cfg.origins))
-        t = NULL;
-    if (t && len > 0 && len < sizeof(cr->token))
-        memcpy(cr->token, t, len);
-    else if (t)
-        cr->token[0] = 'x';
-    peer_addr(c, cr->addr, sizeof(cr->addr));
-}
-
-/* Validates the RFC 6455 4.2.1 handshake; answers the failure itself. */
-static bool handshake_ok(sconn_t *c, const http_request_t *r)
-{
-    if (r->method != HTTP_GET || !r->upgrade_req || !r->upgrade ||
-        !ws_header_has_token(r->upgrade, strlen(r->upgrade), "websocket") || !r->connection ||
-        !ws_header_has_token(r->connection, strlen(r->connection), "upgrade")) {
-        respond_json(c, 426, "{\"error\":\"this endpoint speaks WebSocket only\"}", false,
-                     "Upgrade: websocket\r\n");
-        return false;
-    }
-    if (!r->ws_version || strcmp(r->ws_version, "13") != 0) {
-        respond_json(c, 426, "{\"error\":\"unsupported WebSocket version\"}", false,
-                     "Sec-WebSocket-Version: 13\r\n");
-        return false;
-    }
-    if (!r->ws_key || !ws_handshake_key_valid(r->ws_key, strlen(r->ws_key))) {
-        respond_json(c, 400, "{\"error\":\"missing or invalid Sec-WebSocket-Key\"}", false, NULL);
-        return false;
-    }
-    server_shared_t *sh = c->srv->shared;
-    if (atomic_load(&sh->draining) || atomic_load(&sh->ws) >= c->srv->cfg.max_connections) {
-        respond_json(c, 503, "{\"error\":\"server busy\"}", false, "Retry-After: 1\r\n");
-        return false;
-    }
-    return true;
-}
-
-/* Mode of the echo route: no chat session, every message echoed with its opcode. */
-#define MODE_ECHO 100
-
-/* Answers the handshake and switches c to WebSocket. The request (and the parser it lives
- * in) is released here: client_id must not point into it. */
-static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *client_id)
-{
-    chat_creds_t creds;
-    upgrade_creds(c, r, &creds);
-    char accept[WS_ACCEPT_SIZE];
-    ws_handshake_accept(r->ws_key, strlen(r->ws_key), accept);
-    bool v1 =
-        r->ws_protocol && ws_header_has_token(r->ws_protocol, strlen(r->ws_protocol), "parley.v1");
-    char head[512];
-    int n = http_response_101(head, sizeof(head), accept, v1 ? "parley.v1" : NULL);
-    ws_deflate_params_t dp = {0};
-    char ext[WS_DEFLATE_RESPONSE_MAX];
-    if (n > 2 && c->srv->inflater && r->ws_extensions &&
-        ws_deflate_negotiate(&c->srv->dcfg, r->ws_extensions, strlen(r->ws_extensions), &dp, ext)) {
-        /* The 101 ends with an empty line: the extension header goes just before it. */
-        n += snprintf(head + n - 2, sizeof(head) - (size_t)n + 2,
-                      "Sec-WebSocket-Extensions: %s\r\n\r\n", ext) -
-             2;
-    }
-    send_bytes(c, head, n > 0 ? (size_t)n : 0);
-    http_parser_deinit(c->http);
-    free(c->http);
-    c->http = NULL;
-    ws_parser_init(&c->ws, &c->srv->limits);
-    if (dp.enabled) {
-        ws_parser_set_deflate(&c->ws, true);
-        /* A client that asked for a smaller server window gets plain frames: one shared
-         * compressed copy is only valid for clients that take a full window. */
-        c->deflate = dp.server_window_bits == 15;
-    }
-    c->state = SC_WS;
-    c->upgraded = true;
-    c->srv->nws++;
-    atomic_fetch_add(&c->srv->shared->ws, 1);
-    c->srv->ws_opened++;
-    c->mark_ms = clock_mono_ms();
-    if (mode == MODE_ECHO) {
-        c->echo = true;
-        return;
-    }
-    if (mode == CHAT_MODE_AUTO && v1)
-        mode = CHAT_MODE_JSON;
-    server_chat_t *chat = &c->srv->chat;
-    c->session = chat->open(chat->ctx, c, (chat_mode_t)mode, client_id, &creds);
-}
-
-/* The conformance echo route: any method reaches the handshake, which refuses all but GET. */
-static void serve_echo(void *ctx, const http_request_t *r, const http_match_t *match)
-{
-    (void)match;
-    sconn_t *c = ctx;
-    if (handshake_ok(c, r))
-        upgrade(c, r, MODE_ECHO, "");
-}
-
-/* "/ws" and "/ws/" -> JSON or line mode; "/ws/{id}" -> client-id mode. Every method comes
- * here, so that a plain request to a WebSocket path learns why (426), as it always has. */
-static void serve_ws(void *ctx, const http_request_t *r, const http_match_t *match)
-{
-    sconn_t *c = ctx;
-    char id[40] = "";
-    int mode = CHAT_MODE_AUTO;
-    if (match->param_len > 0) {
-        if (!chat_client_id_valid(match->param, match->param_len) ||
-            match->param_len >= sizeof(id)) {
-            respond_json(c, 404, "{\"error\":\"client id must be 1-32 of A-Za-z0-9_-\"}",
-                         keep_alive(c, r), NULL);
-            return;
-        }
-        memcpy(id, match->param, match->param_len + 1);
-        mode = CHAT_MODE_CLIENTID;
-    }
-    if (handshake_ok(c, r))
-        upgrade(c, r, mode, id);
-}
-
-/* ---- /api ---- */
-
-static void resume(sconn_t *c);
-
-/* The answer to c's /api request (see the top of this file). */
-static void api_answered(void *ctx, blob_t *response)
-{
-    api_wait_t *w = ctx;
-    sconn_t *c = w->c;
-    bool keep = w->keep_alive;
-    free(w);
-    if (!c)
-        return; /* the connection went first: the answer is dropped */
-    c->wait = NULL;
-    if (response)
-        net_conn_send_control(c->nc, response);
-    if (!response || !keep || atomic_load(&c->srv->shared->draining)) {
-        c->state = SC_CLOSING;
-        c->mark_ms = clock_mono_ms();
-        net_conn_close_after_flush(c->nc, true);
-    }
-    if (!c->in_http)
-        resume(c);
-}
-
-/* Hands the request to the REST layer through chat's door; the answer comes back to
- * api_answered, now or later. */
-static void serve_api(void *ctx, const http_request_t *r, const http_match_t *match)
-{
-    (void)match;
-    sconn_t *c = ctx;
-    char addr[64];
-    peer_addr(c, addr, sizeof(addr));
-    api_request_t q = {
-        .method = r->method,
-        .path = r->path,
-        .body = r->body,
-        .body_len = r->body ? (size_t)r->body_len : 0,
-        .host = r->host,
-        .origin = r->origin,
-        .cookie = r->cookie,
-        .authorization = r->authorization,
-        .user_agent = r->user_agent,
-        .forwarded_proto = r->forwarded_proto,
-        .addr = addr,
-        .keep_alive = keep_alive(c, r),
-    };
-    api_wait_t *w = xmalloc(sizeof(*w));
-    *w = (api_wait_t){c, q.keep_alive};
-    c->wait = w;
-    c->srv->chat.request(c->srv->chat.ctx, &q, api_answered, w);
-}
-
-/* The table every request goes through; see the top of this file. */
-static int add_routes(server_t *s)
-{
-    const uint64_t get = HTTP_ROUTE_METHOD(HTTP_GET), any = HTTP_ROUTE_ANY_METHOD;
-    const http_route_t routes[] = {
-        {.path = "/ws", .methods = any, .handler = serve_ws},
-        {.path = "/ws/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_ws},
-        /* The REST layer answers every method itself (404 and 405 of its own table). */
-        {.path = "/api",
-         .methods = any,
-         .flags = HTTP_ROUTE_BODY,
-         .body_max = API_BODY_MAX,
-         .handler = serve_api},
-        {.path = "/api/",
-         .methods = any,
-         .flags = HTTP_ROUTE_PREFIX | HTTP_ROUTE_BODY,
-         .body_max = API_BODY_MAX,
-         .handler = serve_api},
-        {.path = "/healthz", .methods = get, .handler = serve_healthz},
-        {.path = "/metrics", .methods = get, .handler = serve_metrics},
-        {.lookup = file_lookup, .methods = get, .handler = serve_file},
-    };
-    /* Added first, so that it wins over a route of the same path, as it always has. */
-    const char *echo = s->cfg.echo_path;
-    if (echo && echo[0]) {
-        http_route_t er = {.path = echo, .methods = any, .handler = serve_echo};
-        if (http_router_add(&s->router, &er) < 0)
-            return -1;
-    }
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (http_router_add(&s->router, &routes[i]) < 0)
-            return -1;
-    return 0;
-}
-
-/* The parser's keep-body callback: a body is stored only for a route that reads it. */
-static size_t keep_body(void *ctx, const http_request_t *head)
-{
-    server_t *s = ctx;
-    return http_router_body_limit(&s->router, head->method, head->path);
-}
-
-/* Answers one request: its route's handler, or 404, or 405 with Allow. */
-static void handle_request(sconn_t *c, const http_request_t *r)
-{
-    http_match_t m;
-    int status = http_router_find(&c->srv->router, r->method, r->path, &m);
-    if (status == 0) {
-        m.route->handler(c, r, &m);
-    } else if (status == 404) {
-        respond_json(c, 404, "{\"error\":\"not found\"}", keep_alive(c, r), NULL);
-    } else {
-        char allow[256], extra[300] = "";
-        if (http_router_allow(m.allow, allow, sizeof(allow)) >= 0)
-            snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-        respond_json(c, 405, "{\"error\":\"method not allowed\"}", keep_alive(c, r), extra);
-    }
-}
-
-/* An /api request is in flight: read nothing more, and keep what already came after it. */
-static void hold(sconn_t *c, const uint8_t *data, size_t len)
-{
-    net_conn_read(c->nc, false);
-    if (len)
-        buf_append(&c->held, data, len);
-}
-
-static void on_http(sconn_t *c, uint8_t *data, size_t len)
-{
-    c->in_http = true;
-    while (c->state == SC_HTTP) {
-        http_request_t *req = NULL;
-        int status = 0;
-        ssize_t n = http_parser_feed(c->http, (const char *)data, len, &req, &status);
-        if (n < 0) {
-            /* The same shape as /api's errors: a code and a sentence. */
-            char body[128];
-            snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}",
-                     status == 413   ? "too_large"
-                     : status == 431 ? "headers_too_large"
-                                     : "bad_request",
-                     http_status_text(status));
-            respond_json(c, status, body, false, NULL);
-            break;
-        }
-        if (!req)
-            break;
-        data += n;
-        len -= (size_t)n;
-        handle_request(c, req);
-        if (c->upgraded) {
-            /* Bytes after the upgrade request are the first frames. The parser is gone, and
-             * chat may already have closed the session (a name taken): state is not enough. */
-            if (len)
-                on_ws(c, data, len);
-            break;
-        }
-        /* The request is released; an /api request still in flight copied what it needs. */
-        http_parser_next(c->http);
-        c->mark_ms = clock_mono_ms();
-        if (c->wait) {
-            hold(c, data, len);
-            break;
-        }
-        if (len == 0)
-            break;
-    }
-    c->in_http = false;
-}
-
-/* After an /api answer: the held bytes (the next requests), then reading again. */
-static void resume(sconn_t *c)
-{
-    c->mark_ms = clock_mono_ms();
-    if (c->held.len && c->state == SC_HTTP) {
-        buf_t held = c->held;
-        c->held = (buf_t)BUF_INIT;
-        on_http(c, (uint8_t *)held.data, held.len);
-        buf_deinit(&held);
-    }
-    if (!c->wait)
-        net_conn_read(c->nc, true);
-}
-
 /* ---- WebSocket ---- */
 
 static void echo_message(sconn_t *c, int opcode, const uint8_t *data, size_t len)
@@ -686,7 +215,7 @@ static void echo_message(sconn_t *c, int opcode, const uint8_t *data, size_t len
     blob_unref(b);
 }
 
-static void on_ws(sconn_t *c, uint8_t *data, size_t len)
+void server_on_ws(sconn_t *c, uint8_t *data, size_t len)
 {
     c->mark_ms = clock_mono_ms();
     c->ping_out = false; /* any traffic proves the peer alive */
@@ -760,7 +289,7 @@ static void on_open(net_conn_t *nc)
     c->mark_ms = clock_mono_ms();
     c->http = xmalloc(sizeof(*c->http));
     http_parser_init(c->http, s->cfg.max_header, s->cfg.max_body);
-    http_parser_keep_body(c->http, keep_body, s);
+    http_parser_keep_body(c->http, server_keep_body, s);
     nc->data = c;
 }
 
@@ -768,9 +297,9 @@ static void on_data(net_conn_t *nc, uint8_t *data, size_t len)
 {
     sconn_t *c = nc->data;
     if (c->state == SC_HTTP)
-        on_http(c, data, len);
+        server_on_http(c, data, len);
     else if (c->state == SC_WS)
-        on_ws(c, data, len);
+        server_on_ws(c, data, len);
     else if (c->upgraded && !c->ws.error)
         on_closing_data(c, data, len);
     /* Otherwise (a final HTTP response, a failed parser) the bytes are dropped until the
@@ -840,7 +369,7 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server
     s->cfg = *cfg;
     s->chat = *chat;
     http_router_init(&s->router);
-    if (add_routes(s) < 0) {
+    if (server_add_routes(s) < 0) {
         log_error("routes: out of memory");
         exit(1);
     }
@@ -884,6 +413,16 @@ void server_drain(server_t *s)
 size_t server_ws_count(const server_t *s)
 {
     return atomic_load(&s->shared->ws);
+}
+
+void server_conn_metrics(const server_t *s, server_conn_metrics_t *m)
+{
+    m->connections = s->net.nconns;
+    m->websockets = s->nws;
+    m->accepted = s->net.accepted;
+    m->bytes_in = s->net.bytes_in;
+    m->bytes_out = s->net.bytes_out;
+    m->slow_closed = s->slow_closed;
 }
 
 void server_conn_read(void *conn, bool on)
