@@ -32,7 +32,7 @@ typedef struct api api_t;
 /* The longest request body /api reads: its largest (a registration: a name, a 1 KiB
  * password, a display name, an invite) is a few KiB, so 16 KiB leaves room and a flood of
  * long bodies is refused 413 before it is read, parsed or carried to the hub's loop. */
-#define API_BODY_MAX (16 * 1024)
+#define API_BODY_MAX ((size_t)16 * 1024)
 
 typedef struct {
     const char *origins; /* --origins: extra allowed Origins, comma-separated; NULL or "" */

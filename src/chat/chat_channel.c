@@ -1,7 +1,7 @@
 /* chat_channel - the channel model; see chat_channel.h.
  *
- * Structures: stored members and read markers are arrays sorted by user name (binary
- * search); reactions an array in the order they were made; the ring a circular array of
+ * Structures: stored members and read markers are arrays sorted by user id (binary
+ * search); reactions a hash set (chat_react); the ring a circular array of
  * CHAT_RECENT entries, entry i (0 = oldest) at recent[(recent_head + i) % CHAT_RECENT];
  * connected members a doubly linked list of links, with a count per wire format so
  * fan-out builds only the frames someone needs.
@@ -15,18 +15,13 @@
 #include <string.h>
 
 #include "base/xmalloc.h"
+#include "chat/chat_react.h"
 #include "json/json_env.h"
 
 typedef struct {
-    char *user;
+    uint64_t user;
     uint64_t seq;
 } read_mark_t;
-
-typedef struct {
-    uint64_t target;
-    char *emoji;
-    char *user;
-} reaction_t;
 
 struct chat_channel {
     chat_recent_t recent[CHAT_RECENT];
@@ -41,13 +36,13 @@ struct chat_channel {
     char name[CHAT_CHANNEL_MAX + 1];
     char *topic;        /* never NULL */
     char *created_by;   /* "" for #general */
+    uint64_t creator;   /* its user id, 0: none */
     int64_t created_ts; /* Unix ms */
-    char **users;       /* stored members, sorted (none kept for #general: everyone) */
+    uint64_t *users;    /* stored members, sorted (none kept for #general: everyone) */
     size_t nusers, users_cap;
     read_mark_t *reads; /* sorted by user */
     size_t nreads, reads_cap;
-    reaction_t *reactions;
-    size_t nreactions, reactions_cap;
+    chat_react_t *reactions; /* NULL until the first */
     uint64_t everyone_seq;
     uint64_t committed;
     chat_link_t *members;
@@ -55,7 +50,8 @@ struct chat_channel {
 };
 
 chat_channel_t *chat_channel_new(const char *name, chat_kind_t kind, const char *topic,
-                                 const char *created_by, int64_t ts, bool general)
+                                 const char *created_by, uint64_t creator_id, int64_t ts,
+                                 bool general)
 {
     chat_channel_t *ch = xcalloc(1, sizeof(*ch));
     snprintf(ch->name, sizeof(ch->name), "%s", name);
@@ -63,6 +59,7 @@ chat_channel_t *chat_channel_new(const char *name, chat_kind_t kind, const char 
     ch->general = general;
     ch->topic = xstrdup(topic ? topic : "");
     ch->created_by = xstrdup(created_by ? created_by : "");
+    ch->creator = creator_id;
     ch->created_ts = ts;
     ch->recent_primed = true; /* nothing committed yet: an empty ring is complete */
     return ch;
@@ -84,19 +81,10 @@ void chat_channel_free(chat_channel_t *ch)
         return;
     for (unsigned i = 0; i < ch->recent_len; i++) {
         blob_unref(recent_at(ch, i)->frame);
-        free(recent_at(ch, i)->user);
     }
-    for (size_t i = 0; i < ch->nreactions; i++) {
-        free(ch->reactions[i].emoji);
-        free(ch->reactions[i].user);
-    }
-    free(ch->reactions);
+    chat_react_free(ch->reactions);
     blob_unref(ch->join_history);
-    for (size_t i = 0; i < ch->nusers; i++)
-        free(ch->users[i]);
     free(ch->users);
-    for (size_t i = 0; i < ch->nreads; i++)
-        free(ch->reads[i].user);
     free(ch->reads);
     free(ch->topic);
     free(ch->created_by);
@@ -167,6 +155,7 @@ store_channel_t chat_channel_row(const chat_channel_t *ch)
                              .kind = chat_channel_kind_name(ch),
                              .topic = ch->topic,
                              .created_by = ch->created_by,
+                             .creator_id = ch->creator,
                              .ts = ch->created_ts};
 }
 
@@ -184,21 +173,21 @@ bool chat_channel_name_valid(const char *name, size_t len)
 
 /* ---- members and read markers ---- */
 
-/* Binary search of key among n sorted records of `size` bytes, each starting with a
- * `char *`: its index, or where it would go (*found false). */
-static size_t name_pos(const void *base, size_t n, size_t size, const char *key, bool *found)
+/* Binary search of key among n records of `size` bytes sorted by the uint64_t each starts
+ * with: its index, or where it would go (*found false). */
+static size_t id_pos(const void *base, size_t n, size_t size, uint64_t key, bool *found)
 {
     size_t lo = 0, hi = n;
     *found = false;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const char *name = *(char *const *)((const char *)base + mid * size);
-        int c = strcmp(name, key);
-        if (c == 0) {
+        uint64_t id;
+        memcpy(&id, (const char *)base + mid * size, sizeof(id));
+        if (id == key) {
             *found = true;
             return mid;
         }
-        if (c < 0)
+        if (id < key)
             lo = mid + 1;
         else
             hi = mid;
@@ -206,37 +195,41 @@ static size_t name_pos(const void *base, size_t n, size_t size, const char *key,
     return lo;
 }
 
-bool chat_channel_has_user(const chat_channel_t *ch, const char *user)
+uint64_t chat_channel_creator(const chat_channel_t *ch)
+{
+    return ch->creator;
+}
+
+bool chat_channel_has_user(const chat_channel_t *ch, uint64_t user)
 {
     bool found;
     if (ch->general)
         return true;
-    name_pos(ch->users, ch->nusers, sizeof(*ch->users), user, &found);
-    return found;
+    id_pos(ch->users, ch->nusers, sizeof(*ch->users), user, &found);
+    return found && user != 0;
 }
 
-void chat_channel_user_add(chat_channel_t *ch, const char *user)
+void chat_channel_user_add(chat_channel_t *ch, uint64_t user)
 {
     bool found;
-    size_t i = name_pos(ch->users, ch->nusers, sizeof(*ch->users), user, &found);
-    if (found || ch->general)
+    size_t i = id_pos(ch->users, ch->nusers, sizeof(*ch->users), user, &found);
+    if (found || ch->general || user == 0)
         return;
     if (ch->nusers == ch->users_cap) {
         ch->users_cap = ch->users_cap ? ch->users_cap * 2 : 8;
         ch->users = xrealloc(ch->users, ch->users_cap * sizeof(*ch->users));
     }
     memmove(ch->users + i + 1, ch->users + i, (ch->nusers - i) * sizeof(*ch->users));
-    ch->users[i] = xstrdup(user);
+    ch->users[i] = user;
     ch->nusers++;
 }
 
-void chat_channel_user_remove(chat_channel_t *ch, const char *user)
+void chat_channel_user_remove(chat_channel_t *ch, uint64_t user)
 {
     bool found;
-    size_t i = name_pos(ch->users, ch->nusers, sizeof(*ch->users), user, &found);
+    size_t i = id_pos(ch->users, ch->nusers, sizeof(*ch->users), user, &found);
     if (!found)
         return;
-    free(ch->users[i]);
     memmove(ch->users + i, ch->users + i + 1, (ch->nusers - i - 1) * sizeof(*ch->users));
     ch->nusers--;
 }
@@ -246,78 +239,62 @@ size_t chat_channel_nusers(const chat_channel_t *ch)
     return ch->nusers;
 }
 
-const char *chat_channel_user_at(const chat_channel_t *ch, size_t i)
+uint64_t chat_channel_user_at(const chat_channel_t *ch, size_t i)
 {
     return ch->users[i];
 }
 
-uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user)
+uint64_t chat_channel_read_get(const chat_channel_t *ch, uint64_t user)
 {
     bool found;
-    size_t i = name_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
+    size_t i = id_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
     return found ? ch->reads[i].seq : 0;
 }
 
-void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq)
+void chat_channel_read_set(chat_channel_t *ch, uint64_t user, uint64_t seq)
 {
     bool found;
-    size_t i = name_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
+    size_t i = id_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
     if (found) {
         if (seq > ch->reads[i].seq)
             ch->reads[i].seq = seq;
         return;
     }
+    if (user == 0)
+        return;
     if (ch->nreads == ch->reads_cap) {
         ch->reads_cap = ch->reads_cap ? ch->reads_cap * 2 : 8;
         ch->reads = xrealloc(ch->reads, ch->reads_cap * sizeof(*ch->reads));
     }
     memmove(ch->reads + i + 1, ch->reads + i, (ch->nreads - i) * sizeof(*ch->reads));
-    ch->reads[i] = (read_mark_t){xstrdup(user), seq};
+    ch->reads[i] = (read_mark_t){user, seq};
     ch->nreads++;
 }
 
-void chat_channel_read_restore(chat_channel_t *ch, const char *user, uint64_t seq)
+void chat_channel_read_restore(chat_channel_t *ch, uint64_t user, uint64_t seq)
 {
     bool found;
-    size_t i = name_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
+    size_t i = id_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
     if (found)
         ch->reads[i].seq = seq;
 }
 
 /* ---- reactions and mentions ---- */
 
-static size_t reaction_find(const chat_channel_t *ch, uint64_t target, const char *emoji,
-                            const char *user)
-{
-    for (size_t i = 0; i < ch->nreactions; i++) {
-        const reaction_t *r = &ch->reactions[i];
-        if (r->target == target && strcmp(r->emoji, emoji) == 0 && strcmp(r->user, user) == 0)
-            return i;
-    }
-    return ch->nreactions;
-}
-
 bool chat_channel_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
-                          const char *user)
+                          uint64_t user)
 {
-    return reaction_find(ch, target, emoji, user) < ch->nreactions;
+    return ch->reactions && chat_react_has(ch->reactions, target, user, emoji);
 }
 
 void chat_channel_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji,
-                               const char *user, bool on)
+                               uint64_t user, bool on)
 {
-    size_t i = reaction_find(ch, target, emoji, user);
-    if (on && i == ch->nreactions) {
-        if (ch->nreactions == ch->reactions_cap) {
-            ch->reactions_cap = ch->reactions_cap ? ch->reactions_cap * 2 : 16;
-            ch->reactions = xrealloc(ch->reactions, ch->reactions_cap * sizeof(*ch->reactions));
-        }
-        ch->reactions[ch->nreactions++] = (reaction_t){target, xstrdup(emoji), xstrdup(user)};
-    } else if (!on && i < ch->nreactions) {
-        free(ch->reactions[i].emoji);
-        free(ch->reactions[i].user);
-        ch->reactions[i] = ch->reactions[--ch->nreactions];
-    }
+    if (!ch->reactions && !on)
+        return;
+    if (!ch->reactions)
+        ch->reactions = chat_react_new();
+    chat_react_set(ch->reactions, target, user, emoji, on);
 }
 
 uint64_t chat_channel_everyone_seq(const chat_channel_t *ch)
@@ -342,7 +319,6 @@ static void recent_push(chat_channel_t *ch, const store_msg_t *m, blob_t *frame)
 {
     if (ch->recent_len == CHAT_RECENT) {
         blob_unref(recent_at(ch, 0)->frame);
-        free(recent_at(ch, 0)->user);
         ch->recent_head = (ch->recent_head + 1) % CHAT_RECENT;
         ch->recent_len--;
     }
@@ -350,7 +326,7 @@ static void recent_push(chat_channel_t *ch, const store_msg_t *m, blob_t *frame)
     int k = chat_ev_parse(m->kind ? m->kind : "msg");
     *r = (chat_recent_t){.seq = m->seq,
                          .frame = blob_ref(frame),
-                         .user = xstrdup(m->user),
+                         .user_id = m->user_id,
                          .thread = m->thread,
                          .ts = m->ts,
                          .kind = (uint8_t)(k < 0 ? CHAT_EV_MSG : k)};
@@ -515,23 +491,40 @@ unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt)
     return ch->nfmt[fmt];
 }
 
-void chat_channel_json(const chat_channel_t *ch, const char *user, size_t members, int64_t mentions,
-                       buf_t *out)
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A DM's member names, sorted: clients show them, not the channel's name. */
+static void dm_users_json(const chat_channel_t *ch, const auth_t *auth, buf_t *out)
+{
+    const char *names[CHAT_DM_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < ch->nusers && n < CHAT_DM_MAX; i++) {
+        const auth_user_t *u = auth_user(auth, ch->users[i]);
+        if (u)
+            names[n++] = u->name;
+    }
+    qsort(names, n, sizeof(*names), name_cmp);
+    buf_append_str(out, ",\"users\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_append_str(out, ",");
+        json_append_string(out, names[i], strlen(names[i]));
+    }
+    buf_append_str(out, "]");
+}
+
+void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t user, size_t members,
+                       int64_t mentions, buf_t *out)
 {
     buf_append_str(out, "{\"name\":");
     json_append_string(out, ch->name, strlen(ch->name));
     buf_appendf(out, ",\"kind\":\"%s\",\"topic\":", chat_channel_kind_name(ch));
     json_append_string(out, ch->topic, strlen(ch->topic));
-    if (ch->kind == CHAT_KIND_DM) {
-        /* A direct message is named by its members: clients show them, not the name. */
-        buf_append_str(out, ",\"users\":[");
-        for (size_t i = 0; i < ch->nusers; i++) {
-            if (i)
-                buf_append_str(out, ",");
-            json_append_string(out, ch->users[i], strlen(ch->users[i]));
-        }
-        buf_append_str(out, "]");
-    }
+    if (ch->kind == CHAT_KIND_DM)
+        dm_users_json(ch, auth, out);
     buf_appendf(out, ",\"members\":%zu,\"last_seq\":%llu", members,
                 (unsigned long long)ch->committed);
     if (user) {

@@ -2,7 +2,8 @@
  * knowledge of sessions, requests or the store.
  *
  * A channel has its stored properties (name, kind, topic, creator), its stored members (by
- * user name; #general has everyone), read markers, the reactions in force, the seq of its
+ * user id: a guest's name can pass to someone else, its memberships must not; #general has
+ * everyone), read markers, the reactions in force, the seq of its
  * newest @channel/@here, the newest committed messages kept encoded (the recent ring, which
  * answers joins and short resumes without the store), and the links of the sessions
  * connected to it. Committing a message (chat_channel_commit) is the one way the ring and
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "base/blob.h"
+#include "auth/auth.h"
 #include "base/buf.h"
 #include "chat/chat_defs.h"
 #include "chat/chat_link.h"
@@ -33,18 +35,19 @@ typedef enum { CHAT_KIND_PUBLIC, CHAT_KIND_PRIVATE, CHAT_KIND_DM } chat_kind_t;
 /* A recently committed message of the ring. */
 typedef struct {
     uint64_t seq;
-    blob_t *frame;   /* its encoded JSON frame, as fan-out sent it */
-    char *user;      /* its author, for edit and delete rights without the store */
-    uint64_t thread; /* a msg's parent, 0 when not a reply */
-    int64_t ts;      /* Unix ms, for its parent's last-reply time */
-    uint8_t kind;    /* a chat_ev_t */
-    bool deleted;    /* a msg whose delete was accepted */
+    blob_t *frame;    /* its encoded JSON frame, as fan-out sent it */
+    uint64_t user_id; /* its author, for edit and delete rights without the store */
+    uint64_t thread;  /* a msg's parent, 0 when not a reply */
+    int64_t ts;       /* Unix ms, for its parent's last-reply time */
+    uint8_t kind;     /* a chat_ev_t */
+    bool deleted;     /* a msg whose delete was accepted */
 } chat_recent_t;
 
 /* A new channel, with no members and nothing committed; strings are copied. general: the
  * one channel every user is in. */
 chat_channel_t *chat_channel_new(const char *name, chat_kind_t kind, const char *topic,
-                                 const char *created_by, int64_t ts, bool general);
+                                 const char *created_by, uint64_t creator_id, int64_t ts,
+                                 bool general);
 /* Frees it and its ring; its links must be gone. */
 void chat_channel_free(chat_channel_t *ch);
 
@@ -69,24 +72,27 @@ store_channel_t chat_channel_row(const chat_channel_t *ch);
 /* Slack's rules: 1-80 of a-z 0-9 - _, not starting with - or _. */
 bool chat_channel_name_valid(const char *name, size_t len);
 
-/* Stored membership by user name (#general: everyone). */
-bool chat_channel_has_user(const chat_channel_t *ch, const char *user);
-void chat_channel_user_add(chat_channel_t *ch, const char *user);
-void chat_channel_user_remove(chat_channel_t *ch, const char *user);
+/* The creator's user id (0: none, or from before accounts). */
+uint64_t chat_channel_creator(const chat_channel_t *ch);
+
+/* Stored membership by user id (#general: everyone; id 0, nobody's, is in no other). */
+bool chat_channel_has_user(const chat_channel_t *ch, uint64_t user);
+void chat_channel_user_add(chat_channel_t *ch, uint64_t user);
+void chat_channel_user_remove(chat_channel_t *ch, uint64_t user);
 size_t chat_channel_nusers(const chat_channel_t *ch);
-const char *chat_channel_user_at(const chat_channel_t *ch, size_t i); /* sorted */
+uint64_t chat_channel_user_at(const chat_channel_t *ch, size_t i); /* by id */
 
 /* Read markers: 0 when nothing is read; a marker only moves forward. */
-uint64_t chat_channel_read_get(const chat_channel_t *ch, const char *user);
-void chat_channel_read_set(chat_channel_t *ch, const char *user, uint64_t seq);
+uint64_t chat_channel_read_get(const chat_channel_t *ch, uint64_t user);
+void chat_channel_read_set(chat_channel_t *ch, uint64_t user, uint64_t seq);
 /* Puts a marker back where it was (a move the store failed to keep). */
-void chat_channel_read_restore(chat_channel_t *ch, const char *user, uint64_t seq);
+void chat_channel_read_restore(chat_channel_t *ch, uint64_t user, uint64_t seq);
 
 /* Reactions in force: whether user has emoji on target, and toggling it. */
 bool chat_channel_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
-                          const char *user);
+                          uint64_t user);
 void chat_channel_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji,
-                               const char *user, bool on);
+                               uint64_t user, bool on);
 
 /* The newest message mentioning @channel or @here (0: none), and noting one. */
 uint64_t chat_channel_everyone_seq(const chat_channel_t *ch);
@@ -124,10 +130,11 @@ chat_link_t *chat_channel_members(const chat_channel_t *ch);
 /* Connected members receiving format fmt. */
 unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt);
 
-/* Appends {"name","kind","topic",["users"],"members","last_seq"}; for a user (NULL: none)
+/* Appends {"name","kind","topic",["users"],"members","last_seq"}; for a user (0: none)
  * also "read_seq" and "unread"; "mentions" unless it is negative. members: the count shown
- * (the caller knows #general's: who is online). */
-void chat_channel_json(const chat_channel_t *ch, const char *user, size_t members, int64_t mentions,
-                       buf_t *out);
+ * (the caller knows #general's: who is online). A DM's "users" are its members' names,
+ * from auth, sorted. */
+void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t user, size_t members,
+                       int64_t mentions, buf_t *out);
 
 #endif

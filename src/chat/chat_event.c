@@ -58,9 +58,10 @@ static void on_target(void *ctx, const chat_target_t *t)
 {
     ev_req_t *r = ctx;
     chat_session_t *s = r->s;
-    const char *name = chat_session_name(s);
-    chat_pub_t p = {.user = name,
-                    .guest = chat_session_user(s)->role == AUTH_GUEST,
+    const auth_user_t *me = chat_session_user(s);
+    chat_pub_t p = {.user = chat_session_name(s),
+                    .user_id = me->id,
+                    .guest = me->role == AUTH_GUEST,
                     .kind = r->op,
                     .text = r->text,
                     .len = r->len,
@@ -79,15 +80,15 @@ static void on_target(void *ctx, const chat_target_t *t)
         publish(s, r->ch, &p, r->id);
     } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) &&
                chat_session_can(s, r->op == CHAT_EV_EDIT ? AUTH_ACT_EDIT : AUTH_ACT_DELETE, r->ch,
-                                &(auth_target_t){.own = strcmp(t->user, name) == 0}) !=
+                                &(auth_target_t){.own = me->id && t->user_id == me->id}) !=
                    AUTH_ALLOW) {
         chat_session_error(s, "forbidden", "only its author may change a message", r->id);
     } else if (r->op == CHAT_EV_REACT) {
         /* Decided now, against every toggle accepted before, committed or not. */
-        bool on = !chat_channel_reacted(r->ch, r->target, r->text, name);
+        bool on = !chat_channel_reacted(r->ch, r->target, r->text, me->id);
         p.kind = on ? CHAT_EV_REACT : CHAT_EV_UNREACT;
         if (publish(s, r->ch, &p, r->id) == 0)
-            chat_channel_reaction_set(r->ch, r->target, r->text, name, on);
+            chat_channel_reaction_set(r->ch, r->target, r->text, me->id, on);
     } else {
         publish(s, r->ch, &p, r->id);
     }
@@ -161,7 +162,7 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     }
     /* A retry is answered before anything acts on its target again; it costs a token like
      * any write, which bounds how many can wait on one original. */
-    if (!take_token(s, e) || chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid,
+    if (!take_token(s, e) || chat_hub_replay(chat_session_hub(s), chat_session_user(s)->id, cid,
                                              chat_session_conn(s), e->id))
         return;
     ev_req_t *r = xcalloc(1, sizeof(*r));
@@ -191,11 +192,13 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
     if (!ch || !chat_session_text_field(s, e, &t, &len) || !cid_field(s, e, cid) ||
         !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
         return;
-    if (!take_token(s, e) || chat_hub_replay(chat_session_hub(s), chat_session_name(s), cid,
-                                             chat_session_conn(s), e->id))
+    const auth_user_t *me = chat_session_user(s);
+    if (!take_token(s, e) ||
+        chat_hub_replay(chat_session_hub(s), me->id, cid, chat_session_conn(s), e->id))
         return;
     chat_pub_t p = {.user = chat_session_name(s),
-                    .guest = chat_session_user(s)->role == AUTH_GUEST,
+                    .user_id = me->id,
+                    .guest = me->role == AUTH_GUEST,
                     .kind = CHAT_EV_MSG,
                     .text = t,
                     .len = len,
@@ -247,6 +250,12 @@ void chat_event_text_line(chat_session_t *s, const char *user, const char *text,
         !chat_session_take_token(s))
         return;
     /* Text modes write as guests: a client id, or whatever free name a line gives. */
-    chat_pub_t p = {.user = user, .guest = true, .kind = CHAT_EV_MSG, .text = text, .len = len};
+    const auth_user_t *me = chat_session_user(s);
+    chat_pub_t p = {.user = user,
+                    .user_id = me->name && strcmp(me->name, user) == 0 ? me->id : 0,
+                    .guest = true,
+                    .kind = CHAT_EV_MSG,
+                    .text = text,
+                    .len = len};
     chat_hub_publish(chat_session_hub(s), chat_hub_general(chat_session_hub(s)), &p);
 }

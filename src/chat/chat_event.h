@@ -15,8 +15,6 @@
 #include "chat/chat_session.h"
 #include "json/json_env.h"
 
-#define CHAT_EMOJI_MAX 32 /* bytes of a reaction */
-
 void chat_event_msg(chat_session_t *s, const json_env_t *e);
 void chat_event_edit(chat_session_t *s, const json_env_t *e);
 void chat_event_delete(chat_session_t *s, const json_env_t *e);

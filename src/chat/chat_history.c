@@ -239,7 +239,7 @@ static void on_target(void *ctx, int status, const store_msg_t *msgs, size_t n, 
     chat_target_t t = {0};
     if (status >= 0 && n > 0 && msgs[0].seq == r->seq &&
         chat_ev_parse(msgs[0].kind ? msgs[0].kind : "msg") == CHAT_EV_MSG)
-        t = (chat_target_t){.found = true, .user = msgs[0].user, .thread = msgs[0].thread};
+        t = (chat_target_t){.found = true, .user_id = msgs[0].user_id, .thread = msgs[0].thread};
     r->cb(r->ctx, &t);
     free(r);
 }
@@ -256,7 +256,7 @@ void chat_history_target(chat_hub_t *h, chat_channel_t *ch, uint64_t seq, chat_t
     if (rc) {
         t = (chat_target_t){.found = rc->kind == CHAT_EV_MSG,
                             .deleted = rc->deleted,
-                            .user = rc->user,
+                            .user_id = rc->user_id,
                             .thread = rc->thread};
         cb(ctx, &t);
         return;
@@ -269,7 +269,7 @@ void chat_history_target(chat_hub_t *h, chat_channel_t *ch, uint64_t seq, chat_t
         on_target(r, -1, NULL, 0, false);
 }
 
-int chat_history_mentions(chat_hub_t *h, const char *user, store_query_cb cb, void *ctx)
+int chat_history_mentions(chat_hub_t *h, uint64_t user, store_query_cb cb, void *ctx)
 {
     return store_mention_counts(chat_hub_store(h), user, cb, ctx);
 }

@@ -31,7 +31,7 @@ void chat_history_thread(chat_session_t *s, const json_env_t *e, chat_channel_t 
 typedef struct {
     bool found; /* a msg (not an edit, delete or reaction) of that channel */
     bool deleted;
-    const char *user; /* its author, valid during the callback */
+    uint64_t user_id; /* its author */
     uint64_t thread;  /* its parent when it is a reply */
 } chat_target_t;
 typedef void (*chat_target_cb)(void *ctx, const chat_target_t *t);
@@ -40,7 +40,7 @@ void chat_history_target(chat_hub_t *h, chat_channel_t *ch, uint64_t seq, chat_t
                          void *ctx);
 /* The user's unread mentions, one row per mentioning message (see store.h). Returns 0, or
  * < 0 when the store is closing (cb will not fire). */
-int chat_history_mentions(chat_hub_t *h, const char *user, store_query_cb cb, void *ctx);
+int chat_history_mentions(chat_hub_t *h, uint64_t user, store_query_cb cb, void *ctx);
 
 /* `resume` {channels: {name: last seq seen}}: validated first, then served. */
 void chat_history_resume(chat_session_t *s, const json_env_t *e);

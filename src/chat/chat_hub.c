@@ -33,7 +33,6 @@ static void undo_reverts(hub_chan_t *hc, bool apply)
         else if (apply)
             chat_channel_recent_undelete(hc->ch, r->target);
         free(r->emoji);
-        free(r->user);
         free(r);
     }
     hc->reverts = NULL;
@@ -63,7 +62,7 @@ chat_hub_t *chat_hub_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
     h->t = t;
     h->keys = chat_keys_new(CHAT_KEYS_MAX);
     h->roster = chat_presence_table_new();
-    chat_hub_channel_add(h, "general", CHAT_KIND_PUBLIC, "", "", 0);
+    chat_hub_channel_add(h, "general", CHAT_KIND_PUBLIC, "", "", 0, 0);
     return h;
 }
 
@@ -84,8 +83,6 @@ void chat_hub_free(chat_hub_t *h)
     }
     free(h->chans);
     chat_keys_free(h->keys);
-    for (size_t i = 0; i < h->nmentioned; i++)
-        free(h->mentioned[i]);
     free(h->mentioned);
     chat_presence_table_free(h->roster);
     free(h);
@@ -195,11 +192,12 @@ static int channel_load(chat_hub_t *h, hub_chan_t *hc)
 }
 
 chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_t kind,
-                                     const char *topic, const char *created_by, int64_t ts)
+                                     const char *topic, const char *created_by, uint64_t creator_id,
+                                     int64_t ts)
 {
     hub_chan_t *hc = xcalloc(1, sizeof(*hc));
     hc->h = h;
-    hc->ch = chat_channel_new(name, kind, topic, created_by, ts, h->nchans == 0);
+    hc->ch = chat_channel_new(name, kind, topic, created_by, creator_id, ts, h->nchans == 0);
     if (h->nchans == h->chans_cap) {
         h->chans_cap = h->chans_cap ? h->chans_cap * 2 : 16;
         h->chans = xrealloc(h->chans, h->chans_cap * sizeof(*h->chans));
@@ -214,34 +212,19 @@ chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_
 
 /* ---- mentions ---- */
 
-static bool is_everyone(const char *name, size_t len)
+/* Records a mention of user in ch at seq. */
+void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, uint64_t user, uint64_t seq)
 {
-    return (len == 7 && memcmp(name, "channel", 7) == 0) ||
-           (len == 4 && memcmp(name, "here", 4) == 0);
-}
-
-/* Compares a NUL-terminated a with the len bytes of b, as strcmp would. */
-static int cmp_n(const char *a, const char *b, size_t len)
-{
-    int c = strncmp(a, b, len);
-    return c ? c : (unsigned char)a[len];
-}
-
-/* Records a mention of name (len bytes) in ch at seq. */
-void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, size_t len,
-                           uint64_t seq)
-{
-    if (is_everyone(name, len)) {
+    if (user == STORE_MENTION_ALL) {
         chat_channel_note_everyone(ch, seq);
         return;
     }
     size_t lo = 0, hi = h->nmentioned;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = cmp_n(h->mentioned[mid], name, len);
-        if (c == 0)
+        if (h->mentioned[mid] == user)
             return;
-        if (c < 0)
+        if (h->mentioned[mid] < user)
             lo = mid + 1;
         else
             hi = mid;
@@ -250,20 +233,19 @@ void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, 
         h->mentioned_cap = h->mentioned_cap ? h->mentioned_cap * 2 : 16;
         h->mentioned = xrealloc(h->mentioned, h->mentioned_cap * sizeof(*h->mentioned));
     }
-    memmove(h->mentioned + lo + 1, h->mentioned + lo, (h->nmentioned - lo) * sizeof(char *));
-    h->mentioned[lo] = xstrndup(name, len);
+    memmove(h->mentioned + lo + 1, h->mentioned + lo, (h->nmentioned - lo) * sizeof(*h->mentioned));
+    h->mentioned[lo] = user;
     h->nmentioned++;
 }
 
-bool chat_hub_may_have_mentions(const chat_hub_t *h, const char *user)
+bool chat_hub_may_have_mentions(const chat_hub_t *h, uint64_t user)
 {
     size_t lo = 0, hi = h->nmentioned;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(h->mentioned[mid], user);
-        if (c == 0)
+        if (h->mentioned[mid] == user)
             return true;
-        if (c < 0)
+        if (h->mentioned[mid] < user)
             lo = mid + 1;
         else
             hi = mid;
@@ -289,25 +271,25 @@ static void on_load_channel(void *ctx, const store_channel_t *c)
         chat_kind_t kind = strcmp(c->kind, "dm") == 0        ? CHAT_KIND_DM
                            : strcmp(c->kind, "private") == 0 ? CHAT_KIND_PRIVATE
                                                              : CHAT_KIND_PUBLIC;
-        chat_hub_channel_add(h, c->name, kind, c->topic, c->created_by, c->ts);
+        chat_hub_channel_add(h, c->name, kind, c->topic, c->created_by, c->creator_id, c->ts);
     }
 }
 
-static void on_load_member(void *ctx, const char *channel, const char *user)
+static void on_load_member(void *ctx, const char *channel, uint64_t user)
 {
     chat_channel_t *ch = chat_hub_channel(ctx, channel);
     if (ch)
         chat_channel_user_add(ch, user);
 }
 
-static void on_load_read(void *ctx, const char *channel, const char *user, uint64_t seq)
+static void on_load_read(void *ctx, const char *channel, uint64_t user, uint64_t seq)
 {
     chat_channel_t *ch = chat_hub_channel(ctx, channel);
     if (ch)
         chat_channel_read_set(ch, user, seq);
 }
 
-static void on_load_reaction(void *ctx, const char *channel, uint64_t target, const char *user,
+static void on_load_reaction(void *ctx, const char *channel, uint64_t target, uint64_t user,
                              const char *emoji, bool on)
 {
     chat_channel_t *ch = chat_hub_channel(ctx, channel);
@@ -315,16 +297,16 @@ static void on_load_reaction(void *ctx, const char *channel, uint64_t target, co
         chat_channel_reaction_set(ch, target, emoji, user, on);
 }
 
-static void on_load_mentioned(void *ctx, const char *channel, const char *user, uint64_t seq)
+static void on_load_mentioned(void *ctx, const char *channel, uint64_t user, uint64_t seq)
 {
     chat_hub_t *h = ctx;
     chat_channel_t *ch = chat_hub_channel(h, channel);
     if (ch)
-        chat_hub_note_mention(h, ch, user, strlen(user), seq);
+        chat_hub_note_mention(h, ch, user, seq);
 }
 
 /* A keyed write from before this run: its retries are answered, not stored again. */
-static void on_load_keyed(void *ctx, const char *channel, uint64_t seq, const char *user,
+static void on_load_keyed(void *ctx, const char *channel, uint64_t seq, uint64_t user,
                           const char *cid, int64_t ts)
 {
     chat_hub_t *h = ctx;
@@ -438,6 +420,7 @@ static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
     return (store_msg_t){.channel = chat_channel_name(hc->ch),
                          .seq = m->seq,
                          .user = m->user,
+                         .user_id = m->user_id,
                          .text = m->text,
                          .ts = m->ts,
                          .kind = m->kind,
@@ -491,7 +474,7 @@ static void note_revert(hub_chan_t *hc, const pend_t *m)
     r->target = m->target;
     if (react || unreact) {
         r->emoji = xstrdup(m->text);
-        r->user = xstrdup(m->user);
+        r->user = m->user_id;
         r->was_on = unreact;
     }
     r->next = hc->reverts;
@@ -508,7 +491,7 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
         hc->head = m->next;
         if (!hc->head)
             hc->tail = NULL;
-        chat_key_t *k = m->cid ? chat_keys_find(h->keys, m->user, m->cid) : NULL;
+        chat_key_t *k = m->cid ? chat_keys_find(h->keys, m->user_id, m->cid) : NULL;
         if (m->status == 0) {
             if (k && k->pending == m)
                 k->pending = NULL;
@@ -523,7 +506,7 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
             h->stats.rejected++;
             note_revert(hc, m);
             if (k && k->pending == m)
-                chat_keys_drop(h->keys, m->user, m->cid);
+                chat_keys_drop(h->keys, m->user_id, m->cid);
             if (m->ack_conn)
                 send_unavailable(h, m->ack_conn, m->id);
             for (dup_t *d = m->dups; d; d = d->next)
@@ -552,20 +535,38 @@ static void on_stored(void *ctx, int status)
     drain_pending(h, hc);
 }
 
-/* Who a msg mentions, one name a line, so the store can count a user's unread mentions. */
-static void mention_lines(chat_hub_t *h, chat_channel_t *ch, const pend_t *m, buf_t *out)
+static bool is_everyone(const char *name, size_t len)
 {
-    chat_mention_t ms[CHAT_MENTIONS_MAX];
-    size_t nm = chat_mentions(m->text, ms);
-    for (size_t i = 0; i < nm; i++) {
-        buf_append(out, ms[i].name, ms[i].len);
-        buf_append_str(out, "\n");
-        chat_hub_note_mention(h, ch, ms[i].name, ms[i].len, m->seq);
-    }
-    buf_append(out, "", 1);
+    return (len == 7 && memcmp(name, "channel", 7) == 0) ||
+           (len == 4 && memcmp(name, "here", 4) == 0);
 }
 
-bool chat_hub_replay(chat_hub_t *h, const char *user, const char *cid, void *conn, const char *id)
+/* A name nobody holds mentions nobody; the ids are those of now, as the store keeps them. */
+size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *text, uint64_t seq,
+                              uint64_t out[CHAT_MENTIONS_MAX])
+{
+    chat_mention_t ms[CHAT_MENTIONS_MAX];
+    size_t nm = chat_mentions(text, ms), n = 0;
+    for (size_t i = 0; i < nm; i++) {
+        uint64_t id = STORE_MENTION_ALL;
+        if (!is_everyone(ms[i].name, ms[i].len)) {
+            const auth_user_t *u = auth_user_named(h->auth, ms[i].name, ms[i].len);
+            if (!u)
+                continue;
+            id = u->id;
+        }
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = out[j] == id;
+        if (seen)
+            continue;
+        out[n++] = id;
+        chat_hub_note_mention(h, ch, id, seq);
+    }
+    return n;
+}
+
+bool chat_hub_replay(chat_hub_t *h, uint64_t user, const char *cid, void *conn, const char *id)
 {
     chat_key_t *k = cid && cid[0] ? chat_keys_find(h->keys, user, cid) : NULL;
     if (!k)
@@ -597,7 +598,7 @@ bool chat_hub_replay(chat_hub_t *h, const char *user, const char *cid, void *con
 
 int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
 {
-    if (chat_hub_replay(h, p->user, p->cid, p->ack_conn, p->id))
+    if (chat_hub_replay(h, p->user_id, p->cid, p->ack_conn, p->id))
         return 1;
     if (h->failed) {
         h->stats.rejected++;
@@ -610,6 +611,7 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     m->seq = hc->last_seq + 1;
     m->ts = clock_wall_ms();
     m->user = xstrdup(p->user);
+    m->user_id = p->user_id;
     m->text = xstrndup(p->text, p->len);
     m->kind = chat_ev_name(p->kind);
     m->thread = p->thread;
@@ -618,13 +620,12 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     m->cid = p->cid && p->cid[0] ? xstrdup(p->cid) : NULL;
     m->guest = p->guest;
     store_msg_t sm = pend_view(hc, m);
-    buf_t names = BUF_INIT;
+    uint64_t mentioned[CHAT_MENTIONS_MAX];
     if (p->kind == CHAT_EV_MSG && strchr(m->text, '@')) {
-        mention_lines(h, ch, m, &names);
-        sm.mentions = names.data;
+        sm.nmentions = chat_hub_note_mentions(h, ch, m->text, m->seq, mentioned);
+        sm.mentions = sm.nmentions ? mentioned : NULL;
     }
     int rc = store_append(h->store, &sm, on_stored, m);
-    buf_deinit(&names);
     if (rc < 0) {
         /* Only while shutting down; the seq was not taken. */
         pend_free(m);
@@ -632,7 +633,7 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
         return -1;
     }
     if (m->cid) {
-        chat_key_t *k = chat_keys_put(h->keys, m->user, m->cid);
+        chat_key_t *k = chat_keys_put(h->keys, m->user_id, m->cid);
         *k = (chat_key_t){.slot = chat_channel_slot(ch), .seq = m->seq, .ts = m->ts, .pending = m};
     }
     /* Accepted: a delete refuses later edits and deletes of its target at once. */

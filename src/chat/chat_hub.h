@@ -72,7 +72,8 @@ chat_channel_t *chat_hub_general(const chat_hub_t *h);
 chat_channel_t *chat_hub_channel(const chat_hub_t *h, const char *name);
 /* Adds a channel (name unused and valid; strings copied) with no members. */
 chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_t kind,
-                                     const char *topic, const char *created_by, int64_t ts);
+                                     const char *topic, const char *created_by, uint64_t creator_id,
+                                     int64_t ts);
 /* Every channel: index 0 is #general, then the others in creation order. */
 size_t chat_hub_nchannels(const chat_hub_t *h);
 chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i);
@@ -85,13 +86,14 @@ size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch);
 chat_presence_table_t *chat_hub_presence(const chat_hub_t *h);
 /* Whether user may have unread mentions: named in some message, or an @channel/@here
  * after their read marker in a channel they are in. False: a join can skip the store. */
-bool chat_hub_may_have_mentions(const chat_hub_t *h, const char *user);
+bool chat_hub_may_have_mentions(const chat_hub_t *h, uint64_t user);
 
 /* ---- writes ---- */
 
 /* An event to store in a channel. Strings are copied. */
 typedef struct {
-    const char *user;
+    const char *user; /* the writer's name, as shown */
+    uint64_t user_id; /* and who it is: rights and client keys go by it (0: line mode) */
     chat_ev_t kind;
     const char *text; /* msg, edit: the text; react: the emoji; delete: "" */
     size_t len;
@@ -111,7 +113,7 @@ typedef struct {
 int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p);
 /* The same duplicate check alone, for a write that must not act before it (a reaction's
  * toggle, a lookup of its target): true when (user, cid) was seen and conn was answered. */
-bool chat_hub_replay(chat_hub_t *h, const char *user, const char *cid, void *conn, const char *id);
+bool chat_hub_replay(chat_hub_t *h, uint64_t user, const char *cid, void *conn, const char *id);
 /* conn is going away: no ack or error will be sent to it. */
 void chat_hub_forget_conn(chat_hub_t *h, const void *conn);
 

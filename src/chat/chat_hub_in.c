@@ -15,15 +15,13 @@ static void commit_remote(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
 {
     const char *kind = m->kind ? m->kind : "msg";
     if (strcmp(kind, "msg") == 0 && strchr(m->text, '@')) {
-        chat_mention_t ms[CHAT_MENTIONS_MAX];
-        size_t nm = chat_mentions(m->text, ms);
-        for (size_t i = 0; i < nm; i++)
-            chat_hub_note_mention(h, hc->ch, ms[i].name, ms[i].len, m->seq);
+        uint64_t ids[CHAT_MENTIONS_MAX];
+        chat_hub_note_mentions(h, hc->ch, m->text, m->seq, ids);
     } else if (strcmp(kind, "react") == 0 || strcmp(kind, "unreact") == 0) {
-        chat_channel_reaction_set(hc->ch, m->target, m->text, m->user, kind[0] == 'r');
+        chat_channel_reaction_set(hc->ch, m->target, m->text, m->user_id, kind[0] == 'r');
     }
-    if (m->cid && m->cid[0] && !chat_keys_find(h->keys, m->user, m->cid)) {
-        chat_key_t *k = chat_keys_put(h->keys, m->user, m->cid);
+    if (m->cid && m->cid[0] && !chat_keys_find(h->keys, m->user_id, m->cid)) {
+        chat_key_t *k = chat_keys_put(h->keys, m->user_id, m->cid);
         *k = (chat_key_t){.slot = chat_channel_slot(hc->ch), .seq = m->seq, .ts = m->ts};
     }
     chat_hub_commit_event(h, hc, m);
@@ -71,6 +69,7 @@ static void early_insert(hub_chan_t *hc, const store_msg_t *m)
     c->kind = m->kind ? xstrdup(m->kind) : NULL;
     c->cid = m->cid ? xstrdup(m->cid) : NULL;
     c->mentions = NULL;
+    c->nmentions = 0;
     hc->nearly++;
 }
 

@@ -28,7 +28,8 @@ typedef struct pend {
     void *ack_conn; /* NULL once the sender went away, or for text modes */
     uint64_t seq;
     int64_t ts;
-    char *user;
+    char *user;       /* the author's name, as shown */
+    uint64_t user_id; /* and who it is (0: a line-mode writer) */
     char *text;
     char *id;  /* the request id as JSON text, NULL if none */
     char *cid; /* the client key, NULL if none */
@@ -44,8 +45,9 @@ typedef struct pend {
 typedef struct revert {
     struct revert *next;
     uint64_t target;
-    char *emoji, *user; /* NULL for a delete */
-    bool was_on;        /* a reaction's state before the toggle */
+    char *emoji;   /* NULL for a delete */
+    uint64_t user; /* the reaction's author */
+    bool was_on;   /* a reaction's state before the toggle */
 } revert_t;
 
 /* A channel's ordering state. */
@@ -71,7 +73,7 @@ struct chat_hub {
     chat_keys_t *keys;             /* client keys of recent writes */
     chat_presence_table_t *roster; /* who is online */
     chat_metrics_t stats;
-    char **mentioned; /* every name ever mentioned, sorted: who may have mentions to count */
+    uint64_t *mentioned; /* every user ever mentioned, sorted: who may have mentions to count */
     size_t nmentioned, mentioned_cap;
     size_t inflight; /* appends and changes the store has not answered */
     bool loading, load_failed;
@@ -80,10 +82,13 @@ struct chat_hub {
 };
 
 /* chat_hub.c: commits one event that is next in seq order (the ring, then every member),
- * and records a mention of name (len bytes) in ch at seq. */
+ * and records a mention of user (STORE_MENTION_ALL: @channel or @here) in ch at seq. */
 void chat_hub_commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m);
-void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, const char *name, size_t len,
-                           uint64_t seq);
+void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, uint64_t user, uint64_t seq);
+/* Notes every mention in a msg's text (at seq in ch) and puts the distinct user ids in out
+ * (STORE_MENTION_ALL for @channel and @here): how many. */
+size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *text, uint64_t seq,
+                              uint64_t out[CHAT_MENTIONS_MAX]);
 
 /* chat_hub_in.c: frees hc's buffered deliveries; whether events known to exist elsewhere
  * are not committed here yet (local writes aside); asks the store for them. */

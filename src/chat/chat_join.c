@@ -90,8 +90,8 @@ static void member_list_json(chat_session_t *s, const struct chat_join *j, buf_t
     qsort(v, n, sizeof(*v), by_name);
     for (size_t i = 0; i < n; i++) {
         buf_append_str(out, ",");
-        chat_channel_json(v[i], chat_session_name(s), chat_hub_member_count(h, v[i]),
-                          (int64_t)mentions_of(j, v[i]), out);
+        chat_channel_json(v[i], chat_hub_auth(h), chat_session_user(s)->id,
+                          chat_hub_member_count(h, v[i]), (int64_t)mentions_of(j, v[i]), out);
     }
     free(v);
 }
@@ -113,7 +113,7 @@ static void send_welcome(chat_session_t *s, const struct chat_join *j)
     buf_appendf(&b, ",\"role\":\"%s\",\"guest\":%s,\"session\":\"%s\",\"channels\":[",
                 auth_role_name(u->role), u->role == AUTH_GUEST ? "true" : "false", j->token);
     /* #general first, then the others by name. */
-    chat_channel_json(general, name, chat_hub_member_count(h, general),
+    chat_channel_json(general, chat_hub_auth(h), u->id, chat_hub_member_count(h, general),
                       (int64_t)mentions_of(j, general), &b);
     member_list_json(s, j, &b);
     buf_append_str(&b, "],\"online\":");
@@ -139,9 +139,10 @@ static void join_finish(chat_session_t *s, struct chat_join *j)
     chat_session_set_joined(s);
     /* Every channel the user is in; only the requested one replays its history now (the
      * client asks for the others' when it shows them, or resumes them). */
+    uint64_t uid = chat_session_user(s)->id;
     for (size_t i = 1; i < chat_hub_nchannels(h); i++) {
         chat_channel_t *c = chat_hub_channel_at(h, i);
-        if (chat_channel_has_user(c, name))
+        if (chat_channel_has_user(c, uid))
             chat_session_enter(s, c);
     }
     send_welcome(s, j);
@@ -332,7 +333,7 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, false);
     if (!ch)
         return;
-    if (!chat_channel_has_user(ch, name)) {
+    if (!chat_channel_has_user(ch, w.user->id)) {
         chat_session_error(s, "forbidden", "you are not a member of that channel", e->id);
         return;
     }
@@ -348,12 +349,12 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
     snprintf(j->id, sizeof(j->id), "%s", e->id);
     snprintf(j->token, sizeof(j->token), "%s", w.token);
     buf_init(&j->held);
-    if (!chat_hub_may_have_mentions(h, name)) {
+    if (!chat_hub_may_have_mentions(h, w.user->id)) {
         join_finish(s, j); /* nobody ever named this user, and no @channel since a read */
         return;
     }
     chat_session_set_join_state(s, j);
     chat_session_ref(s);
-    if (chat_history_mentions(h, name, on_mention_counts, s) < 0)
+    if (chat_history_mentions(h, w.user->id, on_mention_counts, s) < 0)
         on_mention_counts(s, -1, NULL, 0, false);
 }

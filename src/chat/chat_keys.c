@@ -2,7 +2,7 @@
  *
  * Structures: entries live in a ring of `cap` slots in insertion order (the oldest is
  * evicted first); a chained hash table over them (2^k buckets, at least 2 * cap) finds an
- * entry by its key "user\ncid" (names hold no newline). An entry's slot never moves, so
+ * entry by its key, the writer's user id and the cid. An entry's slot never moves, so
  * chains link slot indices; a dropped entry leaves a hole that its ring turn reclaims. */
 #include "chat/chat_keys.h"
 
@@ -16,8 +16,9 @@
 #define NONE 0
 
 typedef struct {
-    char *key;     /* "user\ncid", NULL for a free or dropped slot */
-    uint64_t hash; /* of the key */
+    char *cid;     /* NULL for a free or dropped slot */
+    uint64_t user; /* the writer's user id */
+    uint64_t hash; /* of (user, cid) */
     size_t next;   /* the bucket chain */
     chat_key_t v;
 } entry_t;
@@ -29,21 +30,19 @@ struct chat_keys {
     size_t mask, count;
 };
 
-static uint64_t hash_of(const char *user, const char *cid)
+static uint64_t hash_of(uint64_t user, const char *cid)
 {
     uint64_t h = 1469598103934665603ull;
-    for (const char *p = user; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    h = (h ^ '\n') * 1099511628211ull;
+    for (int i = 0; i < 8; i++)
+        h = (h ^ (uint8_t)(user >> (8 * i))) * 1099511628211ull;
     for (const char *p = cid; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211ull;
     return h;
 }
 
-static bool key_eq(const char *key, const char *user, const char *cid)
+static bool key_eq(const entry_t *e, uint64_t user, const char *cid)
 {
-    size_t ul = strlen(user);
-    return strncmp(key, user, ul) == 0 && key[ul] == '\n' && strcmp(key + ul + 1, cid) == 0;
+    return e->user == user && strcmp(e->cid, cid) == 0;
 }
 
 chat_keys_t *chat_keys_new(size_t cap)
@@ -64,22 +63,22 @@ void chat_keys_free(chat_keys_t *k)
     if (!k)
         return;
     for (size_t i = 0; i < k->cap; i++)
-        free(k->e[i].key);
+        free(k->e[i].cid);
     free(k->e);
     free(k->bucket);
     free(k);
 }
 
 /* The link pointing at the entry of (user, cid), or at the chain's end. */
-static size_t *find_link(chat_keys_t *k, const char *user, const char *cid)
+static size_t *find_link(chat_keys_t *k, uint64_t user, const char *cid)
 {
     size_t *pp = &k->bucket[hash_of(user, cid) & k->mask];
-    while (*pp != NONE && !key_eq(k->e[*pp - 1].key, user, cid))
+    while (*pp != NONE && !key_eq(&k->e[*pp - 1], user, cid))
         pp = &k->e[*pp - 1].next;
     return pp;
 }
 
-chat_key_t *chat_keys_find(chat_keys_t *k, const char *user, const char *cid)
+chat_key_t *chat_keys_find(chat_keys_t *k, uint64_t user, const char *cid)
 {
     size_t i = *find_link(k, user, cid);
     return i == NONE ? NULL : &k->e[i - 1].v;
@@ -92,28 +91,25 @@ static void unchain(chat_keys_t *k, size_t i)
     while (*pp != i + 1)
         pp = &k->e[*pp - 1].next;
     *pp = k->e[i].next;
-    free(k->e[i].key);
-    k->e[i].key = NULL;
+    free(k->e[i].cid);
+    k->e[i].cid = NULL;
     k->count--;
 }
 
-chat_key_t *chat_keys_put(chat_keys_t *k, const char *user, const char *cid)
+chat_key_t *chat_keys_put(chat_keys_t *k, uint64_t user, const char *cid)
 {
     size_t i;
     if (k->len == k->cap) {
         i = k->head;
         k->head = (k->head + 1) % k->cap;
-        if (k->e[i].key)
+        if (k->e[i].cid)
             unchain(k, i);
     } else {
         i = (k->head + k->len++) % k->cap;
     }
-    size_t ul = strlen(user), cl = strlen(cid);
     entry_t *e = &k->e[i];
-    e->key = xmalloc(ul + cl + 2);
-    memcpy(e->key, user, ul);
-    e->key[ul] = '\n';
-    memcpy(e->key + ul + 1, cid, cl + 1);
+    e->cid = xstrdup(cid);
+    e->user = user;
     e->hash = hash_of(user, cid);
     size_t *b = &k->bucket[e->hash & k->mask];
     e->next = *b;
@@ -123,7 +119,7 @@ chat_key_t *chat_keys_put(chat_keys_t *k, const char *user, const char *cid)
     return &e->v;
 }
 
-void chat_keys_drop(chat_keys_t *k, const char *user, const char *cid)
+void chat_keys_drop(chat_keys_t *k, uint64_t user, const char *cid)
 {
     size_t *pp = find_link(k, user, cid);
     if (*pp == NONE)

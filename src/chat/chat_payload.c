@@ -154,18 +154,56 @@ blob_t *chat_event_frame(const char *channel, const store_msg_t *m)
     return f;
 }
 
+/* Appends s as one line of a text-mode frame. A text client shows a frame as it comes, so
+ * a JSON user's line break would start a line that looks like anyone's ("alice: ..."), and
+ * an escape sequence or a bidi control would rewrite the terminal or the line: line breaks
+ * and tabs become spaces, every other C0 and C1 control, DEL and the bidi controls become
+ * U+FFFD. s is valid UTF-8 (every text was checked on the way in). */
+static void append_line_safe(buf_t *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t run = 0;
+        while (p[run] >= 0x20 && p[run] != 0x7f && p[run] != 0xc2 && p[run] != 0xe2)
+            run++;
+        buf_append(b, p, run);
+        p += run;
+        if (!*p)
+            break;
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            buf_append_str(b, " ");
+            p++;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            buf_append_str(b, "\xef\xbf\xbd");
+            p++;
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* C1: U+0080-U+009F */
+            buf_append_str(b, "\xef\xbf\xbd");
+            p += 2;
+        } else if (*p == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) { /* U+202A-E */
+            buf_append_str(b, "\xef\xbf\xbd");
+            p += 3;
+        } else if (*p == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9) { /* U+2066-9 */
+            buf_append_str(b, "\xef\xbf\xbd");
+            p += 3;
+        } else {
+            buf_append(b, p, 1); /* the lead byte of something harmless */
+            p++;
+        }
+    }
+}
+
 blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m)
 {
     buf_t b = BUF_INIT;
-    if (fmt == CHAT_FMT_CLIENTID) {
-        buf_appendf(&b, "%s: %s", m->user, m->text);
-    } else {
+    if (fmt != CHAT_FMT_CLIENTID) {
         time_t secs = (time_t)(m->ts / 1000);
         struct tm tm;
         localtime_r(&secs, &tm);
-        buf_appendf(&b, "[%02d:%02d:%02d] %s: %s", tm.tm_hour, tm.tm_min, tm.tm_sec, m->user,
-                    m->text);
+        buf_appendf(&b, "[%02d:%02d:%02d] ", tm.tm_hour, tm.tm_min, tm.tm_sec);
     }
+    append_line_safe(&b, m->user);
+    buf_append_str(&b, ": ");
+    append_line_safe(&b, m->text);
     blob_t *f = chat_frame_buf(&b);
     buf_deinit(&b);
     return f;

@@ -59,7 +59,8 @@ void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts);
  * "payload":...} (an unreact goes out as "react" with "on": false). */
 blob_t *chat_event_frame(const char *channel, const store_msg_t *m);
 /* A message's frame for a text format: "{user}: {text}" (client-id) or
- * "[HH:MM:SS] {user}: {text}" in local time (line). */
+ * "[HH:MM:SS] {user}: {text}" in local time (line), always one line: line breaks and tabs
+ * become spaces, other controls (C0, C1, DEL, bidi) U+FFFD, so no text forges a line. */
 blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m);
 /* {"type":"ack"[,"id"],"payload":{"channel","seq","ts"[,"cid"][,"duplicate":true]}}; id is
  * the request id as JSON text (NULL or "": none), cid NULL when none. */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
+#include <openssl/rand.h>
 
 #include "base/clock.h"
 #include "base/utf8.h"
@@ -25,7 +25,8 @@ typedef struct {
     int op;
     chat_channel_t *ch;
     chat_session_t *s; /* the requester, referenced */
-    char *user;        /* whom it concerns */
+    char *user;        /* whom it concerns: the name shown */
+    uint64_t uid;      /* and who it is */
     char *old_topic;   /* CH_TOPIC: the topic it replaced, put back if the store fails */
     uint64_t old_read; /* CH_READ: the marker it moved, likewise */
     char id[CHAT_ID_MAX];
@@ -34,15 +35,14 @@ typedef struct {
 /* ---- events ---- */
 
 /* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch. */
-static blob_t *channel_frame(chat_hub_t *h, const chat_channel_t *ch, const char *user,
-                             const char *id)
+static blob_t *channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user, const char *id)
 {
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"channel\"");
     if (id && id[0])
         buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"channel\":");
-    chat_channel_json(ch, user, chat_hub_member_count(h, ch), -1, &b);
+    chat_channel_json(ch, chat_hub_auth(h), user, chat_hub_member_count(h, ch), -1, &b);
     buf_append_str(&b, "}}");
     blob_t *f = chat_frame_buf(&b);
     buf_deinit(&b);
@@ -79,9 +79,8 @@ static void reply(chat_session_t *s, blob_t *frame)
 /* Whether the requester is one of user's connected sessions. */
 static bool is_users(const change_t *c)
 {
-    const char *name = chat_session_name(c->s);
-    return chat_session_conn(c->s) && chat_session_joined(c->s) && name &&
-           strcmp(name, c->user) == 0;
+    return chat_session_conn(c->s) && chat_session_joined(c->s) &&
+           chat_session_user(c->s)->id == c->uid;
 }
 
 /* Tells user's sessions of a change: the requester's copy (if it is one of them, or
@@ -107,7 +106,7 @@ static void link_user(change_t *c, bool want_history)
     size_t n = p ? chat_presence_links(p, &links) : 0;
     for (size_t i = 0; i < n; i++)
         chat_session_enter(links[i]->s, c->ch);
-    tell_user(c, channel_frame(h, c->ch, c->user, NULL), channel_frame(h, c->ch, c->user, c->id),
+    tell_user(c, channel_frame(h, c->ch, c->uid, NULL), channel_frame(h, c->ch, c->uid, c->id),
               false);
     chat_link_t *l = chat_session_link(c->s, c->ch);
     if (want_history && is_users(c) && l)
@@ -185,13 +184,13 @@ static blob_t *read_frame(const chat_channel_t *ch, uint64_t seq, const char *id
 static void change_failed(change_t *c)
 {
     if (c->op == CH_JOIN || c->op == CH_INVITE || c->op == CH_CREATE)
-        chat_channel_user_remove(c->ch, c->user);
+        chat_channel_user_remove(c->ch, c->uid);
     else if (c->op == CH_LEAVE || c->op == CH_KICK)
-        chat_channel_user_add(c->ch, c->user);
+        chat_channel_user_add(c->ch, c->uid);
     else if (c->op == CH_TOPIC)
         chat_channel_set_topic(c->ch, c->old_topic);
     else if (c->op == CH_READ)
-        chat_channel_read_restore(c->ch, c->user, c->old_read);
+        chat_channel_read_restore(c->ch, c->uid, c->old_read);
     if (c->op == CH_CREATE || c->op == CH_DM) {
         chat_channel_set_unstored(c->ch, true);
         while (chat_channel_nusers(c->ch))
@@ -226,12 +225,16 @@ static void on_changed(void *ctx, int status)
     } else if (c->op == CH_TOPIC) {
         topic_event(c);
     } else if (c->op == CH_READ) {
-        uint64_t seq = chat_channel_read_get(c->ch, c->user);
+        uint64_t seq = chat_channel_read_get(c->ch, c->uid);
         tell_user(c, read_frame(c->ch, seq, NULL), read_frame(c->ch, seq, c->id), false);
     } else if (c->op == CH_DM) {
         for (size_t i = 0; i < chat_channel_nusers(c->ch); i++) {
+            const auth_user_t *u = auth_user(chat_hub_auth(h), chat_channel_user_at(c->ch, i));
+            if (!u)
+                continue;
             free(c->user);
-            c->user = xstrdup(chat_channel_user_at(c->ch, i));
+            c->user = xstrdup(u->name);
+            c->uid = u->id;
             link_user(c, false);
         }
     }
@@ -249,12 +252,11 @@ static void refuse(chat_session_t *s, const char *id)
         chat_session_error(s, "internal", "the server is shutting down", id);
 }
 
-static store_change_t change_of(const chat_channel_t *ch, store_change_kind_t kind,
-                                const char *user)
+static store_change_t change_of(const chat_channel_t *ch, store_change_kind_t kind, uint64_t user)
 {
     return (store_change_t){.kind = kind,
                             .ch = chat_channel_row(ch),
-                            .user = user,
+                            .user_id = user,
                             .ts = clock_wall_ms(),
                             .seq = kind == STORE_READ ? chat_channel_read_get(ch, user) : 0};
 }
@@ -262,18 +264,19 @@ static store_change_t change_of(const chat_channel_t *ch, store_change_kind_t ki
 /* Writes a change; on_changed follows its commit. Returns false after answering when the
  * hub refuses writes. */
 static bool submit_undo(chat_session_t *s, const json_env_t *e, int op, chat_channel_t *ch,
-                        const char *user, store_change_kind_t kind, const char *old_topic,
+                        const auth_user_t *user, store_change_kind_t kind, const char *old_topic,
                         uint64_t old_read)
 {
     change_t *c = xcalloc(1, sizeof(*c));
     c->op = op;
     c->ch = ch;
     c->s = s;
-    c->user = xstrdup(user);
+    c->user = xstrdup(user->name);
+    c->uid = user->id;
     c->old_topic = old_topic ? xstrdup(old_topic) : NULL;
     c->old_read = old_read;
     snprintf(c->id, sizeof(c->id), "%s", e->id);
-    store_change_t sc = change_of(ch, kind, user);
+    store_change_t sc = change_of(ch, kind, user->id);
     if (chat_hub_change(chat_session_hub(s), &sc, on_changed, c) < 0) {
         free(c->user);
         free(c->old_topic);
@@ -286,7 +289,7 @@ static bool submit_undo(chat_session_t *s, const json_env_t *e, int op, chat_cha
 }
 
 static bool submit(chat_session_t *s, const json_env_t *e, int op, chat_channel_t *ch,
-                   const char *user, store_change_kind_t kind)
+                   const auth_user_t *user, store_change_kind_t kind)
 {
     return submit_undo(s, e, op, ch, user, kind, NULL, 0);
 }
@@ -380,6 +383,7 @@ static bool new_name_ok(chat_session_t *s, const json_env_t *e, const char *name
 void chat_rooms_create(chat_session_t *s, const json_env_t *e)
 {
     chat_hub_t *h = chat_session_hub(s);
+    const auth_user_t *me = chat_session_user(s);
     const char *name = str_field(s, e, "name", false);
     const char *topic = name ? str_field(s, e, "topic", true) : NULL;
     if (!topic)
@@ -406,16 +410,16 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         chat_channel_set_topic(ch, topic);
         chat_channel_set_unstored(ch, false);
     } else {
-        ch = chat_hub_channel_add(h, name, kind, topic, chat_session_name(s), clock_wall_ms());
+        ch = chat_hub_channel_add(h, name, kind, topic, me->name, me->id, clock_wall_ms());
     }
-    chat_channel_user_add(ch, chat_session_name(s));
+    chat_channel_user_add(ch, me->id);
     /* The row, then the creator's membership: the answer follows the second commit. */
-    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
+    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, 0);
     if (chat_hub_change(h, &row, NULL, NULL) < 0) {
         refuse(s, e->id);
         return;
     }
-    submit(s, e, CH_CREATE, ch, chat_session_name(s), STORE_MEMBER_ADD);
+    submit(s, e, CH_CREATE, ch, me, STORE_MEMBER_ADD);
 }
 
 static int by_name(const void *a, const void *b)
@@ -427,7 +431,7 @@ static int by_name(const void *a, const void *b)
 void chat_rooms_list(chat_session_t *s, const json_env_t *e)
 {
     chat_hub_t *h = chat_session_hub(s);
-    const char *user = chat_session_name(s);
+    uint64_t user = chat_session_user(s)->id;
     size_t total = chat_hub_nchannels(h), n = 0;
     const chat_channel_t **v = xmalloc(total * sizeof(*v));
     for (size_t i = 0; i < total; i++) {
@@ -445,7 +449,7 @@ void chat_rooms_list(chat_session_t *s, const json_env_t *e)
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_append_str(&b, ",");
-        chat_channel_json(v[i], user, chat_hub_member_count(h, v[i]), -1, &b);
+        chat_channel_json(v[i], chat_hub_auth(h), user, chat_hub_member_count(h, v[i]), -1, &b);
         b.len--; /* reopen the object for one more field */
         buf_appendf(&b, ",\"member\":%s}", chat_channel_has_user(v[i], user) ? "true" : "false");
     }
@@ -461,7 +465,7 @@ static void answer_member(chat_session_t *s, const json_env_t *e, chat_channel_t
 {
     bool had = chat_session_link(s, ch) != NULL;
     chat_link_t *l = chat_session_enter(s, ch);
-    reply(s, channel_frame(chat_session_hub(s), ch, chat_session_name(s), e->id));
+    reply(s, channel_frame(chat_session_hub(s), ch, chat_session_user(s)->id, e->id));
     if (!had)
         chat_history_join(s, l, false);
 }
@@ -471,16 +475,17 @@ void chat_rooms_join(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, false);
     if (!ch)
         return;
-    if (chat_channel_has_user(ch, chat_session_name(s))) {
+    const auth_user_t *me = chat_session_user(s);
+    if (chat_channel_has_user(ch, me->id)) {
         answer_member(s, e, ch);
         return;
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_JOIN, ch, NULL,
                           "that channel is private: ask a member to invite you"))
         return;
-    chat_channel_user_add(ch, chat_session_name(s));
-    if (!submit(s, e, CH_JOIN, ch, chat_session_name(s), STORE_MEMBER_ADD))
-        chat_channel_user_remove(ch, chat_session_name(s));
+    chat_channel_user_add(ch, me->id);
+    if (!submit(s, e, CH_JOIN, ch, me, STORE_MEMBER_ADD))
+        chat_channel_user_remove(ch, me->id);
 }
 
 void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
@@ -497,9 +502,10 @@ void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it"))
         return;
-    chat_channel_user_remove(ch, chat_session_name(s));
-    if (!submit(s, e, CH_LEAVE, ch, chat_session_name(s), STORE_MEMBER_REMOVE))
-        chat_channel_user_add(ch, chat_session_name(s));
+    const auth_user_t *me = chat_session_user(s);
+    chat_channel_user_remove(ch, me->id);
+    if (!submit(s, e, CH_LEAVE, ch, me, STORE_MEMBER_REMOVE))
+        chat_channel_user_add(ch, me->id);
 }
 
 void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
@@ -519,14 +525,13 @@ void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
                           u->role == AUTH_GUEST ? "guests cannot be added to private channels"
                                                 : "you cannot invite people into this channel"))
         return;
-    const char *user = u->name;
-    if (chat_channel_has_user(ch, user)) {
-        reply(s, named_frame("invited", ch, user, e->id));
+    if (chat_channel_has_user(ch, u->id)) {
+        reply(s, named_frame("invited", ch, u->name, e->id));
         return;
     }
-    chat_channel_user_add(ch, user);
-    if (!submit(s, e, CH_INVITE, ch, user, STORE_MEMBER_ADD))
-        chat_channel_user_remove(ch, user);
+    chat_channel_user_add(ch, u->id);
+    if (!submit(s, e, CH_INVITE, ch, u, STORE_MEMBER_ADD))
+        chat_channel_user_remove(ch, u->id);
 }
 
 void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
@@ -548,7 +553,7 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
     }
     char *old = xstrdup(chat_channel_topic(ch));
     chat_channel_set_topic(ch, topic);
-    if (!submit_undo(s, e, CH_TOPIC, ch, chat_session_name(s), STORE_CHANNEL_PUT, old, 0))
+    if (!submit_undo(s, e, CH_TOPIC, ch, chat_session_user(s), STORE_CHANNEL_PUT, old, 0))
         chat_channel_set_topic(ch, old);
     free(old);
 }
@@ -563,11 +568,11 @@ void chat_rooms_read(chat_session_t *s, const json_env_t *e)
         chat_session_error(s, "bad_payload", "read needs payload.seq, an integer >= 0", e->id);
         return;
     }
-    const char *user = chat_session_name(s);
+    const auth_user_t *me = chat_session_user(s);
     uint64_t seq = (uint64_t)json_integer_value(v);
     if (seq > chat_channel_committed(ch))
         seq = chat_channel_committed(ch); /* one cannot have read what does not exist */
-    uint64_t now = chat_channel_read_get(ch, user);
+    uint64_t now = chat_channel_read_get(ch, me->id);
     if (seq <= now || !chat_hub_available(chat_session_hub(s))) {
         /* Markers only advance: answered with where it stands, nothing written. */
         if (seq > now)
@@ -576,20 +581,20 @@ void chat_rooms_read(chat_session_t *s, const json_env_t *e)
             reply(s, read_frame(ch, now, e->id));
         return;
     }
-    chat_channel_read_set(ch, user, seq);
-    if (!submit_undo(s, e, CH_READ, ch, user, STORE_READ, NULL, now))
-        chat_channel_read_restore(ch, user, now);
+    chat_channel_read_set(ch, me->id, seq);
+    if (!submit_undo(s, e, CH_READ, ch, me, STORE_READ, NULL, now))
+        chat_channel_read_restore(ch, me->id, now);
 }
 
-static int by_str(const void *a, const void *b)
+static int by_user_name(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp((*(const auth_user_t *const *)a)->name, (*(const auth_user_t *const *)b)->name);
 }
 
-/* payload.users plus the caller, distinct and sorted, into names (CHAT_DM_MAX): each the
- * name of the user holding the name given (in any canonical form); 0 after answering when
- * they are not a valid direct message or the caller may not open it. */
-static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *names[])
+/* payload.users plus the caller, distinct and sorted by name, into users (CHAT_DM_MAX): each
+ * the user holding the name given (in any canonical form); 0 after answering when they are
+ * not a valid direct message or the caller may not open it. */
+static size_t dm_members(chat_session_t *s, const json_env_t *e, const auth_user_t *names[])
 {
     auth_target_t t = {.other = AUTH_OWNER};
     json_t *users = e->payload ? json_object_get(e->payload, "users") : NULL;
@@ -598,7 +603,7 @@ static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *nam
         chat_session_error(s, "bad_payload", "dm_open needs payload.users: 1-7 user names", e->id);
         return 0;
     }
-    names[k++] = chat_session_name(s);
+    names[k++] = chat_session_user(s);
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_array_get(users, i);
         if (!json_is_string(v)) {
@@ -610,12 +615,11 @@ static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *nam
             return 0;
         if (au->role < t.other)
             t.other = au->role;
-        const char *u = au->name;
         bool dup = false;
         for (size_t j = 0; j < k; j++)
-            dup = dup || strcmp(names[j], u) == 0;
+            dup = dup || names[j] == au;
         if (!dup)
-            names[k++] = u;
+            names[k++] = au;
     }
     if (k < 2) {
         chat_session_error(s, "bad_payload", "a direct message needs someone else", e->id);
@@ -625,33 +629,73 @@ static size_t dm_members(chat_session_t *s, const json_env_t *e, const char *nam
                           t.other == AUTH_GUEST ? "guests cannot be in direct messages"
                                                 : "guests cannot open direct messages"))
         return 0;
-    qsort(names, k, sizeof(*names), by_str);
+    qsort(names, k, sizeof(*names), by_user_name);
     return k;
 }
 
+/* The direct message whose members are exactly users (k of them), or NULL. */
+static chat_channel_t *dm_find(const chat_hub_t *h, const auth_user_t *const users[], size_t k)
+{
+    uint64_t want[CHAT_DM_MAX];
+    for (size_t i = 0; i < k; i++) {
+        size_t j = i;
+        for (; j > 0 && want[j - 1] > users[i]->id; j--)
+            want[j] = want[j - 1];
+        want[j] = users[i]->id;
+    }
+    for (size_t i = 1; i < chat_hub_nchannels(h); i++) {
+        chat_channel_t *ch = chat_hub_channel_at(h, i);
+        if (chat_channel_kind(ch) != CHAT_KIND_DM || chat_channel_unstored(ch) ||
+            chat_channel_nusers(ch) != k)
+            continue;
+        size_t same = 0;
+        while (same < k && chat_channel_user_at(ch, same) == want[same])
+            same++;
+        if (same == k)
+            return ch;
+    }
+    return NULL;
+}
+
+/* A direct message whose creation the store did not keep (it has no members), or NULL. */
+static chat_channel_t *dm_unstored(const chat_hub_t *h)
+{
+    for (size_t i = 1; i < chat_hub_nchannels(h); i++) {
+        chat_channel_t *ch = chat_hub_channel_at(h, i);
+        if (chat_channel_kind(ch) == CHAT_KIND_DM && chat_channel_unstored(ch))
+            return ch;
+    }
+    return NULL;
+}
+
+/* A new direct message's name: "dm-" and 128 random bits, so that nobody can tell from the
+ * members' names what it is called, nor from a name who talks to whom. */
+static bool dm_name(char out[CHAT_CHANNEL_MAX + 1])
+{
+    unsigned char r[16];
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        return false;
+    memcpy(out, "dm-", 3);
+    for (size_t i = 0; i < sizeof(r); i++)
+        snprintf(out + 3 + 2 * i, 3, "%02x", r[i]);
+    return true;
+}
+
 /* dm_open: the direct message of the caller and payload.users (1-7 others), created on first
- * use. Its name is derived from the sorted member names, so the same people always get the
- * same conversation. */
+ * use and found again by its members (by id), so the same people always get the same
+ * conversation. */
 void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
 {
     chat_hub_t *h = chat_session_hub(s);
-    const char *names[CHAT_DM_MAX];
+    const auth_user_t *names[CHAT_DM_MAX];
+    const auth_user_t *me = chat_session_user(s);
     size_t k = dm_members(s, e, names);
     if (!k)
         return;
-    buf_t key = BUF_INIT;
-    for (size_t i = 0; i < k; i++)
-        buf_appendf(&key, "%s\n", names[i]); /* no name holds a newline */
-    unsigned char md[SHA_DIGEST_LENGTH];
-    SHA1((const unsigned char *)key.data, key.len, md);
-    buf_deinit(&key);
-    char cname[4 + 2 * SHA_DIGEST_LENGTH] = "dm-";
-    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
-        snprintf(cname + 3 + 2 * i, 3, "%02x", md[i]);
-    chat_channel_t *ch = chat_hub_channel(h, cname);
-    if (ch && !chat_channel_unstored(ch)) {
+    chat_channel_t *ch = dm_find(h, names, k);
+    if (ch) {
         chat_link_t *l = chat_session_enter(s, ch);
-        reply(s, channel_frame(h, ch, chat_session_name(s), e->id));
+        reply(s, channel_frame(h, ch, me->id, e->id));
         chat_history_join(s, l, false);
         return;
     }
@@ -661,25 +705,30 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (ch) /* one whose creation failed: adopted */
+    char cname[CHAT_CHANNEL_MAX + 1];
+    ch = dm_unstored(h);
+    if (ch) { /* one whose creation failed: adopted, its name being nobody's */
         chat_channel_set_unstored(ch, false);
-    else
-        ch =
-            chat_hub_channel_add(h, cname, CHAT_KIND_DM, "", chat_session_name(s), clock_wall_ms());
-    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, NULL);
+    } else if (!dm_name(cname)) {
+        chat_session_error(s, "internal", "no randomness for a new name", e->id);
+        return;
+    } else {
+        ch = chat_hub_channel_add(h, cname, CHAT_KIND_DM, "", me->name, me->id, clock_wall_ms());
+    }
+    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, 0);
     if (chat_hub_change(h, &row, NULL, NULL) < 0) {
         refuse(s, e->id);
         return;
     }
     for (size_t i = 0; i < k; i++) {
-        chat_channel_user_add(ch, names[i]);
-        if (strcmp(names[i], chat_session_name(s)) != 0) {
-            store_change_t m = change_of(ch, STORE_MEMBER_ADD, names[i]);
+        chat_channel_user_add(ch, names[i]->id);
+        if (names[i] != me) {
+            store_change_t m = change_of(ch, STORE_MEMBER_ADD, names[i]->id);
             chat_hub_change(h, &m, NULL, NULL);
         }
     }
     /* The caller's own membership last: its commit answers everyone. */
-    submit(s, e, CH_DM, ch, chat_session_name(s), STORE_MEMBER_ADD);
+    submit(s, e, CH_DM, ch, me, STORE_MEMBER_ADD);
 }
 
 /* channel_kick: a member removed by the channel's manager (its creator, for a private
@@ -694,7 +743,7 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_KICK, ch, &t,
                           "you cannot remove people from this channel"))
         return;
-    if (!chat_channel_has_user(ch, u->name)) {
+    if (!chat_channel_has_user(ch, u->id)) {
         chat_session_error(s, "no_such_user", "that user is not in the channel", e->id);
         return;
     }
@@ -702,15 +751,15 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    chat_channel_user_remove(ch, u->name);
-    if (!submit(s, e, CH_KICK, ch, u->name, STORE_MEMBER_REMOVE))
-        chat_channel_user_add(ch, u->name);
+    chat_channel_user_remove(ch, u->id);
+    if (!submit(s, e, CH_KICK, ch, u, STORE_MEMBER_REMOVE))
+        chat_channel_user_add(ch, u->id);
 }
 
-/* One person of a member list: {"name","display_name","role","guest"}. */
-static void person_json(chat_hub_t *h, const char *name, buf_t *b)
+/* One person of a member list: {"name","display_name","role","guest"}; u NULL: a name no
+ * account holds (a text mode's). */
+static void person_json(const auth_user_t *u, const char *name, buf_t *b)
 {
-    const auth_user_t *u = auth_user_named(chat_hub_auth(h), name, strlen(name));
     bool guest = !u || u->role == AUTH_GUEST;
     buf_append_str(b, "{\"name\":");
     json_append_string(b, name, strlen(name));
@@ -751,15 +800,18 @@ void chat_rooms_members(chat_session_t *s, const json_env_t *e)
             }
             if (n++)
                 buf_append_str(&b, ",");
-            person_json(h, u, &b);
+            person_json(auth_user_named(chat_hub_auth(h), u, strlen(u)), u, &b);
         }
     } else {
         size_t total = chat_channel_nusers(ch);
         more = total > CHAT_MEMBERS_LISTED;
-        for (; n < total && n < CHAT_MEMBERS_LISTED; n++) {
-            if (n)
+        for (size_t i = 0; i < total && n < CHAT_MEMBERS_LISTED; i++) {
+            const auth_user_t *u = auth_user(chat_hub_auth(h), chat_channel_user_at(ch, i));
+            if (!u)
+                continue;
+            if (n++)
                 buf_append_str(&b, ",");
-            person_json(h, chat_channel_user_at(ch, n), &b);
+            person_json(u, u->name, &b);
         }
     }
     buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");

@@ -99,7 +99,7 @@ static void on_results(void *ctx, int status, const store_msg_t *msgs, size_t n,
         for (size_t i = 0; status >= 0 && i < n; i++) {
             chat_channel_t *ch = chat_hub_channel(chat_session_hub(s), msgs[i].channel);
             /* Only what the user can read now, whatever the index holds. */
-            if (!ch || !chat_channel_has_user(ch, chat_session_name(s)))
+            if (!ch || !chat_channel_has_user(ch, chat_session_user(s)->id))
                 continue;
             if (sent == c->limit) {
                 more = true;
@@ -144,7 +144,7 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
         /* A channel the user may not see is one that does not exist. */
         if (ch && chat_session_can(s, AUTH_ACT_SEE, ch, NULL) != AUTH_ALLOW)
             ch = NULL;
-        if (!ch || !chat_channel_has_user(ch, chat_session_name(s))) {
+        if (!ch || !chat_channel_has_user(ch, chat_session_user(s)->id)) {
             chat_search_query_deinit(&pq);
             chat_session_error(s, ch ? "forbidden" : "no_such_channel",
                                ch ? "you are not a member of that channel" : "no such channel",
@@ -161,12 +161,25 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
     c->q = xstrdup(json_string_value(q));
     snprintf(c->id, sizeof(c->id), "%s", e->id);
     chat_session_ref(s);
-    /* Without in:, matches from channels the user is not in are dropped afterwards: ask for
-     * more so that an answer is rarely short for that reason. */
-    store_search_t sq = {pq.terms, pq.nterms, pq.user[0] ? pq.user : NULL,
+    /* The query itself keeps to the channels the user is in, so that neither `more` nor
+     * what fills the page (nor the time it takes) tells anything of the others. */
+    chat_hub_t *h = chat_session_hub(s);
+    const char **chans = xmalloc(chat_hub_nchannels(h) * sizeof(*chans));
+    size_t nchans = 0;
+    for (size_t i = 0; i < chat_hub_nchannels(h); i++) {
+        const chat_channel_t *ch = chat_hub_channel_at(h, i);
+        if (!chat_channel_unstored(ch) && chat_channel_has_user(ch, chat_session_user(s)->id))
+            chans[nchans++] = chat_channel_name(ch);
+    }
+    store_search_t sq = {pq.terms,
+                         pq.nterms,
+                         pq.user[0] ? pq.user : NULL,
                          pq.channel[0] ? pq.channel : NULL,
-                         pq.channel[0] ? c->limit : c->limit * 4};
-    if (store_search(chat_hub_store(chat_session_hub(s)), &sq, on_results, c) < 0)
+                         c->limit,
+                         chans,
+                         nchans};
+    if (store_search(chat_hub_store(h), &sq, on_results, c) < 0)
         on_results(c, STORE_EFAILED, NULL, 0, false);
+    free(chans);
     chat_search_query_deinit(&pq);
 }

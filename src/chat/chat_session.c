@@ -397,8 +397,9 @@ auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
     auth_target_t f = t ? *t : (auth_target_t){0};
     if (ch) {
         f.kind = chan_kind(ch);
-        f.member = f.kind == AUTH_CH_GENERAL || (s->name && chat_channel_has_user(ch, s->name));
-        f.creator = s->name && strcmp(chat_channel_row(ch).created_by, s->name) == 0;
+        uint64_t uid = chat_session_user(s)->id;
+        f.member = f.kind == AUTH_CH_GENERAL || chat_channel_has_user(ch, uid);
+        f.creator = uid && chat_channel_creator(ch) == uid;
     }
     return auth_can(chat_session_user(s), act, &f);
 }

@@ -43,11 +43,12 @@ bool store_change_valid(const store_change_t *c)
 {
     switch (c->kind) {
     case STORE_CHANNEL_PUT:
+    case STORE_CHANNEL_CREATE:
+        return id_ok(c->ch.creator_id);
     case STORE_MEMBER_ADD:
     case STORE_MEMBER_REMOVE:
     case STORE_READ:
-    case STORE_CHANNEL_CREATE:
-        return true;
+        return c->user_id > 0 && id_ok(c->user_id);
     case STORE_USER_CREATE:
     case STORE_USER_PUT:
         return user_ok(&c->u);

@@ -51,6 +51,7 @@ typedef struct store store_t;
 #define STORE_CID_MAX 64         /* bytes of a client key */
 #define STORE_KEYED_MAX 65536    /* keyed events reported by store_load */
 #define STORE_MENTIONS_MAX 10000 /* rows of store_mention_counts */
+#define STORE_MENTION_ALL 0      /* the mention "user" of @channel and @here: everyone in it */
 
 /* One stored event of a channel: a message, or an edit, delete or reaction acting on one.
  * Every event has the channel's next seq. Strings are NUL-terminated UTF-8 (text has no NUL
@@ -58,14 +59,20 @@ typedef struct store store_t;
 typedef struct {
     const char *channel;
     uint64_t seq;
-    const char *user;
-    const char *text;     /* msg, edit: the text; react, unreact: the emoji; delete: "" */
-    int64_t ts;           /* Unix ms */
-    const char *kind;     /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact" */
-    uint64_t thread;      /* msg: the parent's seq for a thread reply, else 0 */
-    uint64_t target;      /* edit, delete, react, unreact: the msg acted on, else 0 */
-    const char *mentions; /* append: the names a msg mentions, each ending in a newline, or
-                             NULL; queries leave it NULL */
+    const char *user; /* the author's name, as shown */
+    /* The author's account (auth's user id; guests are users too): what rights and per-user
+     * state key on, since a guest's name can pass to someone else once its hold lapses. 0
+     * for none: line mode's writers, and rows from before accounts that no user took. */
+    uint64_t user_id;
+    const char *text; /* msg, edit: the text; react, unreact: the emoji; delete: "" */
+    int64_t ts;       /* Unix ms */
+    const char *kind; /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact" */
+    uint64_t thread;  /* msg: the parent's seq for a thread reply, else 0 */
+    uint64_t target;  /* edit, delete, react, unreact: the msg acted on, else 0 */
+    /* append: the user ids a msg mentions (STORE_MENTION_ALL for @channel and @here), no
+     * id twice; queries leave them NULL and 0. */
+    const uint64_t *mentions;
+    size_t nmentions;
     /* Queries with `replies` set: a msg's thread as of the answer, 0 when it has no reply. */
     uint32_t replies;      /* how many replies */
     uint64_t last_reply;   /* the newest one's seq */
@@ -99,8 +106,9 @@ typedef struct {
     const char *name;
     const char *kind; /* "public" or "private" */
     const char *topic;
-    const char *created_by;
-    int64_t ts; /* Unix ms of its creation */
+    const char *created_by; /* its creator's name, as shown */
+    uint64_t creator_id;    /* and user id (0: none, or from before accounts) */
+    int64_t ts;             /* Unix ms of its creation */
 } store_channel_t;
 
 /* ---- accounts (schema v4) ----
@@ -157,9 +165,9 @@ typedef struct {
  * order. */
 typedef enum {
     STORE_CHANNEL_PUT,     /* insert the channel, or update its kind and topic */
-    STORE_MEMBER_ADD,      /* user joins channel ch.name (no-op if a member) */
-    STORE_MEMBER_REMOVE,   /* user leaves channel ch.name (no-op if not a member) */
-    STORE_READ,            /* user has read ch.name up to seq (a marker that only advances) */
+    STORE_MEMBER_ADD,      /* user_id joins channel ch.name (no-op if a member) */
+    STORE_MEMBER_REMOVE,   /* user_id leaves channel ch.name (no-op if not a member) */
+    STORE_READ,            /* user_id has read ch.name up to seq (a marker that only advances) */
     STORE_CHANNEL_CREATE,  /* insert the channel if no channel has its name, else answer
                               STORE_ECONFLICT (the transaction goes on: not a failure) */
     STORE_USER_CREATE,     /* insert row u; STORE_ECONFLICT when its id or its canon is taken
@@ -181,23 +189,24 @@ typedef enum {
 typedef struct {
     store_change_kind_t kind;
     store_channel_t ch;   /* PUT, CREATE: the whole row; MEMBER_*, READ: ch.name only */
-    const char *user;     /* MEMBER_*, READ */
     int64_t ts;           /* MEMBER_ADD: Unix ms */
     uint64_t seq;         /* READ */
     store_user_t u;       /* USER_* (strings copied by the store like every other field) */
     store_session_t sess; /* SESSION_PUT, SESSION_DELETE (id), SESSIONS_REVOKE (id kept) */
     store_invite_t inv;   /* INVITE_PUT */
-    uint64_t user_id;     /* SESSIONS_REVOKE */
+    uint64_t user_id;     /* MEMBER_*, READ (> 0), SESSIONS_REVOKE */
 } store_change_t;
 
 typedef void (*store_channel_cb)(void *ctx, const store_channel_t *c);
-typedef void (*store_member_cb)(void *ctx, const char *channel, const char *user);
-typedef void (*store_read_cb)(void *ctx, const char *channel, const char *user, uint64_t seq);
-typedef void (*store_reaction_cb)(void *ctx, const char *channel, uint64_t target, const char *user,
+typedef void (*store_member_cb)(void *ctx, const char *channel, uint64_t user_id);
+typedef void (*store_read_cb)(void *ctx, const char *channel, uint64_t user_id, uint64_t seq);
+/* user_id 0: a reaction whose author no account took (from before accounts). */
+typedef void (*store_reaction_cb)(void *ctx, const char *channel, uint64_t target, uint64_t user_id,
                                   const char *emoji, bool on);
-typedef void (*store_mentioned_cb)(void *ctx, const char *channel, const char *user,
+/* user_id STORE_MENTION_ALL: @channel or @here. */
+typedef void (*store_mentioned_cb)(void *ctx, const char *channel, uint64_t user_id,
                                    uint64_t last_seq);
-typedef void (*store_keyed_cb)(void *ctx, const char *channel, uint64_t seq, const char *user,
+typedef void (*store_keyed_cb)(void *ctx, const char *channel, uint64_t seq, uint64_t user_id,
                                const char *cid, int64_t ts);
 
 /* What store_load reports, each callback for every row of its kind; a NULL callback means
@@ -205,10 +214,10 @@ typedef void (*store_keyed_cb)(void *ctx, const char *channel, uint64_t seq, con
  * store_load_keyed, so that this struct keeps its shape for positional initializers. */
 typedef struct {
     store_channel_cb channel;     /* by name */
-    store_member_cb member;       /* by channel, then user */
-    store_read_cb read;           /* by channel, then user */
+    store_member_cb member;       /* by channel, then user id */
+    store_read_cb read;           /* by channel, then user id */
     store_reaction_cb reaction;   /* every react/unreact event, by channel and seq */
-    store_mentioned_cb mentioned; /* per channel and mentioned name, the newest such seq */
+    store_mentioned_cb mentioned; /* per channel and mentioned user id, the newest such seq */
 } store_load_t;
 
 /* One search term: a word or a phrase as the user typed it, plain UTF-8 without any syntax.
@@ -225,9 +234,15 @@ typedef struct {
 typedef struct {
     const store_term_t *terms;
     size_t nterms;       /* at least 1 */
-    const char *user;    /* NULL: anyone */
+    const char *user;    /* NULL: anyone; else the author's name as shown (what a reader
+                            searches by, also for names no account holds any more) */
     const char *channel; /* NULL: any channel */
     unsigned limit;
+    /* nchannels > 0: only matches in these channels (and in `channel` when it is set too).
+     * The filter is the query's own, so that `more` and the rows counted against `limit`
+     * are only what the reader may read: a reader learns nothing of other channels. */
+    const char *const *channels;
+    size_t nchannels;
 } store_search_t;
 
 typedef struct {
@@ -267,7 +282,7 @@ typedef struct {
      * marker): cb gets a row (channel and seq only) per mentioning message, by channel and
      * seq, at most STORE_MENTIONS_MAX. Like any query it may include messages committed in
      * the same group as later appends: callers bound it by seq. */
-    int (*mention_counts)(store_t *s, const char *user, store_query_cb cb, void *ctx);
+    int (*mention_counts)(store_t *s, uint64_t user_id, store_query_cb cb, void *ctx);
     /* Synchronous, for start-up: the newest STORE_KEYED_MAX events carrying a cid, across
      * every channel, oldest first (by ts, then channel, then seq): what a hub needs to answer
      * retries exactly once after a restart or a kill -9. Strings are valid only during each
@@ -309,7 +324,8 @@ bool store_cid_valid(const char *cid);
 /* What store_change accepts: a known kind; for the account kinds, the row's id in
  * 1..INT64_MAX (SESSION_DELETE, SESSIONS_REVOKE: sess.id and user_id in 0..INT64_MAX), every
  * other id field within INT64_MAX, a session's user_id > 0, and every string present but
- * u.canon and u.pass (which may be NULL). Channel kinds are not checked further. Checked at
+ * u.canon and u.pass (which may be NULL); for the channel kinds, MEMBER_* and READ a user_id
+ * in 1..INT64_MAX and PUT and CREATE a ch.creator_id within INT64_MAX, nothing more. Checked at
  * submission, so that one caller's malformed row cannot fail a whole group commit. */
 bool store_change_valid(const store_change_t *c);
 
@@ -337,9 +353,9 @@ static inline int store_search(store_t *s, const store_search_t *q, store_query_
 {
     return s->be->search(s, q, cb, ctx);
 }
-static inline int store_mention_counts(store_t *s, const char *user, store_query_cb cb, void *ctx)
+static inline int store_mention_counts(store_t *s, uint64_t user_id, store_query_cb cb, void *ctx)
 {
-    return s->be->mention_counts(s, user, cb, ctx);
+    return s->be->mention_counts(s, user_id, cb, ctx);
 }
 static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
 {

@@ -122,17 +122,10 @@ static int fts_add(store_sqlite_t *s, const store_msg_t *m, uint64_t seq)
 static int mentions_add(store_sqlite_t *s, const store_msg_t *m)
 {
     sqlite3_stmt *st = s->st[ST_MENTION_ADD];
-    for (const char *p = m->mentions; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        int rc = sqlite3_bind_text(st, 1, p, (int)len, SQLITE_STATIC); /* up to the newline */
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_text(st, 2, m->channel, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(st, 3, store_sqlite_clamp_seq(m->seq));
+    for (size_t i = 0; i < m->nmentions; i++) {
+        int rc = store_sqlite_bind(st, "utu", m->mentions[i], m->channel, m->seq);
         if (step(s, st, rc, "mention insert") < 0)
             return STORE_EFAILED;
-        p += len + (nl ? 1 : 0);
     }
     return 0;
 }
@@ -150,9 +143,9 @@ static int sq_append(void *impl, const store_msg_t *m)
     store_sqlite_t *s = impl;
     const char *kind = m->kind ? m->kind : "msg";
     sqlite3_stmt *st = s->st[ST_INSERT];
-    int rc = store_sqlite_bind(st, "tuttituuti", m->channel, m->seq, m->user, m->text, m->ts, kind,
+    int rc = store_sqlite_bind(st, "tuttituutiu", m->channel, m->seq, m->user, m->text, m->ts, kind,
                                m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL,
-                               (int64_t)m->guest);
+                               (int64_t)m->guest, m->user_id);
     if (step(s, st, rc, "insert") < 0)
         return STORE_EFAILED;
     if (strcmp(kind, "msg") == 0) {
@@ -247,19 +240,20 @@ static int sq_change(void *impl, const store_change_t *c)
     case STORE_CHANNEL_PUT:
     case STORE_CHANNEL_CREATE:
         st = s->st[c->kind == STORE_CHANNEL_PUT ? ST_CHANNEL_PUT : ST_CHANNEL_CREATE];
-        rc = store_sqlite_bind(st, "tttti", ch->name, ch->kind, ch->topic, ch->created_by, ch->ts);
+        rc = store_sqlite_bind(st, "ttttui", ch->name, ch->kind, ch->topic, ch->created_by,
+                               ch->creator_id, ch->ts);
         break;
     case STORE_READ:
         st = s->st[ST_READ];
-        rc = store_sqlite_bind(st, "ttu", ch->name, c->user, c->seq);
+        rc = store_sqlite_bind(st, "tuu", ch->name, c->user_id, c->seq);
         break;
     case STORE_MEMBER_ADD:
         st = s->st[ST_MEMBER_ADD];
-        rc = store_sqlite_bind(st, "tti", ch->name, c->user, c->ts);
+        rc = store_sqlite_bind(st, "tui", ch->name, c->user_id, c->ts);
         break;
     case STORE_MEMBER_REMOVE:
         st = s->st[ST_MEMBER_REMOVE];
-        rc = store_sqlite_bind(st, "tt", ch->name, c->user);
+        rc = store_sqlite_bind(st, "tu", ch->name, c->user_id);
         break;
     default:
         return account_change(s, c);
@@ -333,21 +327,25 @@ static void load_row(const void *arg, sqlite3_stmt *st)
     void *ctx = a->ctx;
     int i = a->part;
     if (i == 0) {
-        store_channel_t c = {col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
-                             sqlite3_column_int64(st, 4)};
+        store_channel_t c = {.name = col_text(st, 0),
+                             .kind = col_text(st, 1),
+                             .topic = col_text(st, 2),
+                             .created_by = col_text(st, 3),
+                             .creator_id = col_seq(st, 4),
+                             .ts = col_int(st, 5)};
         cbs->channel(ctx, &c);
     } else if (i == 1) {
-        cbs->member(ctx, col_text(st, 0), col_text(st, 1));
+        cbs->member(ctx, col_text(st, 0), col_seq(st, 1));
     } else if (i == 2) {
-        cbs->read(ctx, col_text(st, 0), col_text(st, 1), col_seq(st, 2));
+        cbs->read(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2));
     } else if (i == 3) {
-        cbs->reaction(ctx, col_text(st, 0), col_seq(st, 1), col_text(st, 2), col_text(st, 3),
+        cbs->reaction(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2), col_text(st, 3),
                       strcmp(col_text(st, 4), "react") == 0);
     } else if (i == 4) {
-        cbs->mentioned(ctx, col_text(st, 0), col_text(st, 1), col_seq(st, 2));
+        cbs->mentioned(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2));
     } else {
-        a->keyed(ctx, col_text(st, 0), col_seq(st, 1), col_text(st, 2), col_text(st, 3),
-                 sqlite3_column_int64(st, 4));
+        a->keyed(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2), col_text(st, 3),
+                 col_int(st, 4));
     }
 }
 

@@ -15,15 +15,16 @@
 #include "store/store_sqlite.h"
 #include "store/store_worker.h"
 
-/* 1: messages; 2: + channels, members; 3: + cid, probe; 4: + users, sessions, invites, meta */
-#define SQLITE_SCHEMA_VERSION 4
+/* 1: messages; 2: + channels, members; 3: + cid, probe; 4: + users, sessions, invites, meta;
+ * 5: people keyed by user id (messages.user_id, channels.creator_id, members, reads, mentions) */
+#define SQLITE_SCHEMA_VERSION 5
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 /* The columns every message query returns, in store_sqlite_read.c's order. */
-#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid, guest"
+#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid, guest, user_id"
 
 enum {
     ST_BEGIN,
@@ -100,6 +101,6 @@ int store_sqlite_prepare_all(store_sqlite_t *s);
 /* store_sqlite_read.c, on the writer thread (store_worker_ops_t). */
 int store_sqlite_query(void *impl, const store_query_t *q, store_rows_t *out);
 int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out);
-int store_sqlite_mention_counts(void *impl, const char *user, store_rows_t *out);
+int store_sqlite_mention_counts(void *impl, uint64_t user_id, store_rows_t *out);
 
 #endif

@@ -16,15 +16,16 @@
 
 /* Where a read's columns are: each column's index, -1 when the read has none. */
 typedef struct {
-    int seq, user, text, ts, kind, thread, target, cid, channel, guest;
+    int seq, user, text, ts, kind, thread, target, cid, channel, guest, user_id;
 } row_shape_t;
 
 /* history, resume and threads: MSG_COLS */
-static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8};
-/* search: seq, user, text, ts, channel, cid, guest (a message: no kind, thread or target) */
-static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6};
+static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9};
+/* search: seq, user, text, ts, channel, cid, guest, user_id (a message: no kind, thread or
+ * target) */
+static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6, 7};
 /* mention counts: channel, seq */
-static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1};
+static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1};
 
 static int64_t col_int(sqlite3_stmt *st, int col)
 {
@@ -46,6 +47,7 @@ static int rows_read(sqlite3_stmt *st, store_rows_t *out, const row_shape_t *sh)
         store_msg_t m = {.channel = col_text(st, sh->channel, NULL),
                          .seq = (uint64_t)col_int(st, sh->seq),
                          .user = col_text(st, sh->user, ""),
+                         .user_id = (uint64_t)col_int(st, sh->user_id),
                          .text = col_text(st, sh->text, ""),
                          .ts = col_int(st, sh->ts),
                          .kind = col_text(st, sh->kind, NULL),
@@ -149,18 +151,43 @@ static void fts_term(buf_t *out, const char *s)
 }
 
 /* Runs a search: every term must match (FTS5's implicit AND). */
+/* Appends s as a JSON string (for json_each): quotes, backslashes and controls escaped. */
+static void json_string(buf_t *b, const char *s)
+{
+    buf_append_str(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            buf_appendf(b, "\\%c", c);
+        else if (c < 0x20)
+            buf_appendf(b, "\\u%04x", c);
+        else
+            buf_append(b, s, 1);
+    }
+    buf_append_str(b, "\"");
+}
+
 int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out)
 {
     store_sqlite_t *s = impl;
     buf_t match = BUF_INIT;
     for (size_t i = 0; i < q->nterms; i++)
         fts_term(&match, q->terms[i].text);
+    buf_t chans = BUF_INIT; /* a JSON array of the channels, for json_each */
+    for (size_t i = 0; i < q->nchannels; i++) {
+        buf_append_str(&chans, i ? "," : "[");
+        json_string(&chans, q->channels[i]);
+    }
+    if (q->nchannels)
+        buf_append(&chans, "]", 2);
     sqlite3_stmt *st = s->st[ST_SEARCH];
-    int rc = store_sqlite_bind(st, "ttti", match.data, q->user, q->channel, (int64_t)q->limit + 1);
+    int rc = store_sqlite_bind(st, "tttit", match.data, q->user, q->channel, (int64_t)q->limit + 1,
+                               q->nchannels ? chans.data : NULL);
     if (rc == SQLITE_OK)
         rc = rows_read(st, out, &search_rows);
     rc = finish(s, st, rc, "search");
     buf_deinit(&match);
+    buf_deinit(&chans);
     if (rc < 0)
         return rc;
     out->more = out->n > q->limit;
@@ -170,11 +197,11 @@ int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out)
 }
 
 /* Unread mentions of one user: rows of channel and seq. */
-int store_sqlite_mention_counts(void *impl, const char *user, store_rows_t *out)
+int store_sqlite_mention_counts(void *impl, uint64_t user_id, store_rows_t *out)
 {
     store_sqlite_t *s = impl;
     sqlite3_stmt *st = s->st[ST_MENTION_COUNT];
-    int rc = store_sqlite_bind(st, "t", user);
+    int rc = store_sqlite_bind(st, "u", user_id);
     if (rc == SQLITE_OK)
         rc = rows_read(st, out, &count_rows);
     return finish(s, st, rc, "mention counts");

@@ -7,7 +7,14 @@
  *
  * Version 4 adds accounts: users, sessions, invites (and reset links), and meta, whose
  * accounts_version the `parley user` command bumps so that a running server re-reads them.
- * Its migration makes every name that wrote, joined or read a users row (see sql_create_v4). */
+ * Its migration makes every name that wrote, joined or read a users row (see sql_create_v4).
+ *
+ * Version 5 keys people by user id instead of by name (messages.user_id, channels.creator_id,
+ * members, reads, mentions): a guest's name passes to someone else once its hold lapses, and
+ * that person must not inherit the guest's memberships, read markers, mentions, reactions,
+ * authorship or client keys. Names stay where they are shown or searched (messages.user,
+ * channels.created_by, the search index). Its migration maps each stored name to one users
+ * row (see sql_create_v5). */
 #include <string.h>
 
 #include "base/log.h"
@@ -18,7 +25,7 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid, "
-                  "guest) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                  "guest, user_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 "
                  "ORDER BY seq ASC LIMIT ?3",
     [ST_BEFORE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
@@ -31,21 +38,21 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_REPLIES] = "SELECT thread, count(*), max(seq), max(ts) FROM messages WHERE channel = ?1 "
                    "AND thread > 0 AND thread BETWEEN ?2 AND ?3 AND kind = 'msg' GROUP BY thread",
     [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
-    [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user, channel, seq) VALUES(?1, ?2, ?3)",
+    [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user_id, channel, seq) VALUES(?1, ?2, ?3)",
     [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
+    /* 0 is STORE_MENTION_ALL: @channel and @here count for everyone. */
     [ST_MENTION_COUNT] =
-        "SELECT m.channel, m.seq FROM mentions m WHERE m.user IN "
-        "(?1, 'channel', 'here') AND m.seq > coalesce((SELECT r.seq FROM "
-        "reads r WHERE r.channel = m.channel AND r.user = ?1), 0) "
+        "SELECT m.channel, m.seq FROM mentions m WHERE m.user_id IN (?1, 0) AND m.seq > "
+        "coalesce((SELECT r.seq FROM reads r WHERE r.channel = m.channel AND r.user_id = ?1), 0) "
         "GROUP BY m.channel, m.seq ORDER BY m.channel, m.seq LIMIT " STR(STORE_MENTIONS_MAX),
-    [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, ts) "
-                       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
+    [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, creator_id, ts) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
                        "kind = excluded.kind, topic = excluded.topic",
-    [ST_CHANNEL_CREATE] = "INSERT INTO channels(name, kind, topic, created_by, ts) "
-                          "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING",
+    [ST_CHANNEL_CREATE] = "INSERT INTO channels(name, kind, topic, created_by, creator_id, ts) "
+                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO NOTHING",
     [ST_PROBE] = "UPDATE probe SET n = n + 1 WHERE id = 1",
-    [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user, ts) VALUES(?1, ?2, ?3)",
-    [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user = ?2",
+    [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user_id, ts) VALUES(?1, ?2, ?3)",
+    [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user_id = ?2",
     /* A message's entry carries its own time, also when an edit rewrites its text. */
     [ST_FTS_INSERT] = "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
                       "SELECT ?2, ?1, ?3, ?4, ?5, coalesce((SELECT ts FROM messages "
@@ -53,13 +60,14 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     /* The page first, then each row's cid from messages: a lookup per row returned, not per
      * row matched. */
     [ST_SEARCH] =
-        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest FROM (SELECT seq, user, "
-        "text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
-        "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) ORDER BY ts DESC, seq DESC "
+        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest, m.user_id FROM (SELECT "
+        "seq, user, text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
+        "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) AND (?5 IS NULL OR channel IN "
+        "(SELECT value FROM json_each(?5))) ORDER BY ts DESC, seq DESC "
         "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
         "ORDER BY f.ts DESC, f.seq DESC",
-    [ST_READ] = "INSERT INTO reads(channel, user, seq) VALUES(?1, ?2, ?3) "
-                "ON CONFLICT(channel, user) DO UPDATE SET seq = max(seq, excluded.seq)",
+    [ST_READ] = "INSERT INTO reads(channel, user_id, seq) VALUES(?1, ?2, ?3) "
+                "ON CONFLICT(channel, user_id) DO UPDATE SET seq = max(seq, excluded.seq)",
     /* Without a conflict target, DO NOTHING covers both the id and the canon (and only
      * uniqueness: a NOT NULL violation still fails). */
     [ST_USER_CREATE] = "INSERT INTO users(id, name, canon, display, role, pass, state, created, "
@@ -167,15 +175,66 @@ static const char sql_create_v4[] =
     "SELECT row_number() OVER (ORDER BY created, name), name, NULL, '', 'member', NULL, "
     "'active', created, seen FROM names";
 
+/* People by user id. A row of an older file names a person, and the migration maps each name
+ * to one users row, once, in v5_ids: the row that holds the name now (canon set), which is
+ * who a v4 server gave that name's rows to, so nothing changes hands at the upgrade; else the
+ * newest row of that name (a guest whose hold lapsed, or a name v4's migration made, whose
+ * canon auth has not computed yet), the last to have used it. Older rows cannot tell which
+ * of several rows of one name wrote them: this is the best guess, made once. users_name lets
+ * that map be read off the index in name order instead of sorting users, and stays for
+ * lookups by name; every table then joins the map by its primary key, so the migration costs
+ * a lookup per row, not a scan of users per row.
+ *
+ * A name no row has (the text modes' "anonymous" and "Client #N", "") maps to nothing: its
+ * messages and channels get 0 (no account), its memberships, read markers and mentions are
+ * dropped, since nobody can sign in as it. In mentions, "channel" and "here" (@channel,
+ * @here) become 0, STORE_MENTION_ALL, whoever holds those names. members, reads and mentions
+ * are rebuilt, their keys being new; two names never map to one id (a row has one name), but
+ * the rebuilds keep a read marker's highest seq and ignore duplicates all the same, and
+ * @channel and @here of one message become one row. */
+static const char sql_create_v5[] =
+    "CREATE INDEX users_name ON users(name);"
+    "CREATE TEMP TABLE v5_ids(name TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO v5_ids(name, id) SELECT name, coalesce(max(CASE WHEN canon IS NOT NULL THEN id "
+    "END), max(id)) FROM users GROUP BY name;"
+    "ALTER TABLE messages ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE messages SET user_id = (SELECT i.id FROM v5_ids i WHERE i.name = messages.user) "
+    "WHERE user IN (SELECT name FROM v5_ids);"
+    "ALTER TABLE channels ADD COLUMN creator_id INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE channels SET creator_id = (SELECT i.id FROM v5_ids i WHERE i.name = "
+    "channels.created_by) WHERE created_by IN (SELECT name FROM v5_ids);"
+    "CREATE TABLE members_v5(channel TEXT NOT NULL, user_id INTEGER NOT NULL, "
+    "ts INTEGER NOT NULL, PRIMARY KEY(channel, user_id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO members_v5(channel, user_id, ts) SELECT m.channel, i.id, m.ts FROM "
+    "members m JOIN v5_ids i ON i.name = m.user;"
+    "DROP TABLE members;"
+    "ALTER TABLE members_v5 RENAME TO members;"
+    "CREATE TABLE reads_v5(channel TEXT NOT NULL, user_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY(channel, user_id)) WITHOUT ROWID;"
+    "INSERT INTO reads_v5(channel, user_id, seq) SELECT r.channel, i.id, max(r.seq) FROM reads r "
+    "JOIN v5_ids i ON i.name = r.user GROUP BY r.channel, i.id;"
+    "DROP TABLE reads;"
+    "ALTER TABLE reads_v5 RENAME TO reads;"
+    "CREATE TABLE mentions_v5(user_id INTEGER NOT NULL, channel TEXT NOT NULL, "
+    "seq INTEGER NOT NULL, PRIMARY KEY(user_id, channel, seq)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO mentions_v5(user_id, channel, seq) SELECT 0, channel, seq FROM "
+    "mentions WHERE user IN ('channel', 'here');"
+    "INSERT OR IGNORE INTO mentions_v5(user_id, channel, seq) SELECT i.id, m.channel, m.seq FROM "
+    "mentions m JOIN v5_ids i ON i.name = m.user WHERE m.user NOT IN ('channel', 'here');"
+    "DROP TABLE mentions;"
+    "ALTER TABLE mentions_v5 RENAME TO mentions;"
+    "DROP TABLE v5_ids";
+
 const char *const store_sqlite_sql_load[LOAD_PARTS] = {
-    "SELECT name, kind, topic, created_by, ts FROM channels ORDER BY name",
-    "SELECT channel, user FROM members ORDER BY channel, user",
-    "SELECT channel, user, seq FROM reads ORDER BY channel, user",
-    "SELECT channel, target, user, text, kind FROM messages "
+    "SELECT name, kind, topic, created_by, creator_id, ts FROM channels ORDER BY name",
+    "SELECT channel, user_id FROM members ORDER BY channel, user_id",
+    "SELECT channel, user_id, seq FROM reads ORDER BY channel, user_id",
+    "SELECT channel, target, user_id, text, kind FROM messages "
     "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq",
-    "SELECT channel, user, max(seq) FROM mentions GROUP BY channel, user ORDER BY channel, user",
-    "SELECT channel, seq, user, cid, ts FROM (SELECT channel, seq, user, cid, ts FROM messages "
-    "WHERE cid IS NOT NULL ORDER BY ts DESC, channel DESC, seq DESC "
+    "SELECT channel, user_id, max(seq) FROM mentions GROUP BY channel, user_id "
+    "ORDER BY channel, user_id",
+    "SELECT channel, seq, user_id, cid, ts FROM (SELECT channel, seq, user_id, cid, ts FROM "
+    "messages WHERE cid IS NOT NULL ORDER BY ts DESC, channel DESC, seq DESC "
     "LIMIT " STR(STORE_KEYED_MAX) ") ORDER BY ts, channel, seq",
 };
 
@@ -253,6 +312,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v3);
     if (rc == 0 && version < 4)
         rc = db_exec(db, path, sql_create_v4);
+    if (rc == 0 && version < 5)
+        rc = db_exec(db, path, sql_create_v5);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

@@ -48,10 +48,10 @@ typedef struct op {
         store_change_t change;
         store_query_t query;
         store_search_t search;
-        const char *user; /* OP_COUNTS */
+        uint64_t user_id; /* OP_COUNTS */
     } u;
     store_rows_t rows;
-    alignas(max_align_t) char data[]; /* search terms, then every string */
+    alignas(max_align_t) char data[]; /* search terms or mention ids, then every string */
 } op_t;
 
 typedef struct {
@@ -127,6 +127,7 @@ store_msg_t *store_rows_add(store_rows_t *r, const store_msg_t *m)
     row->kind = m->kind ? rows_str(r, m->kind) : NULL;
     row->cid = rows_str(r, m->cid ? m->cid : "");
     row->mentions = NULL;
+    row->nmentions = 0;
     return row;
 }
 
@@ -281,7 +282,7 @@ static void run_read(worker_t *w, op_t *op)
     else if (op->kind == OP_SEARCH)
         rc = w->ops->search(w->impl, &op->u.search, &op->rows);
     else
-        rc = w->ops->mention_counts(w->impl, op->u.user, &op->rows);
+        rc = w->ops->mention_counts(w->impl, op->u.user_id, &op->rows);
     if (rc < 0) {
         store_rows_free(&op->rows);
         op->status = STORE_EFAILED;
@@ -416,32 +417,38 @@ static int worker_append(store_t *base, const store_msg_t *m, store_append_cb cb
         return STORE_EINVAL;
     assert(m->seq > 0 && m->seq <= INT64_MAX);
     const char *cid = m->cid && m->cid[0] ? m->cid : NULL;
-    op_t *op =
-        op_new(OP_APPEND,
-               str_size(m->channel) + str_size(m->user) + str_size(m->text) +
-                   str_size(m->kind ? m->kind : "msg") + str_size(m->mentions) + str_size(cid),
-               ctx);
+    size_t nmentions = m->mentions ? m->nmentions : 0;
+    size_t ids = nmentions * sizeof(uint64_t);
+    op_t *op = op_new(OP_APPEND,
+                      ids + str_size(m->channel) + str_size(m->user) + str_size(m->text) +
+                          str_size(m->kind ? m->kind : "msg") + str_size(cid),
+                      ctx);
     op->cb.write = cb;
-    char *p = op->data;
     op->u.msg = *m;
+    /* The ids first, where data is aligned for them; the strings after. */
+    uint64_t *mentions = (uint64_t *)(void *)op->data;
+    if (ids)
+        memcpy(mentions, m->mentions, ids);
+    op->u.msg.mentions = ids ? mentions : NULL;
+    op->u.msg.nmentions = nmentions;
+    char *p = op->data + ids;
     op->u.msg.channel = put_str(&p, m->channel);
     op->u.msg.user = put_str(&p, m->user);
     op->u.msg.text = put_str(&p, m->text);
     op->u.msg.kind = put_str(&p, m->kind ? m->kind : "msg");
-    op->u.msg.mentions = put_str(&p, m->mentions);
     op->u.msg.cid = put_str(&p, cid);
     return submit(w, op);
 }
 
 /* Every string field of a change, so that sizing and copying cannot miss one. */
-#define CHANGE_STRS 17
+#define CHANGE_STRS 16
 
 static void change_strs(store_change_t *c, const char **v[CHANGE_STRS])
 {
     const char **all[CHANGE_STRS] = {
-        &c->ch.name,    &c->ch.kind,   &c->ch.topic, &c->ch.created_by, &c->user,     &c->u.name,
-        &c->u.canon,    &c->u.display, &c->u.role,   &c->u.pass,        &c->u.state,  &c->sess.hash,
-        &c->sess.agent, &c->sess.addr, &c->inv.hash, &c->inv.kind,      &c->inv.role,
+        &c->ch.name,   &c->ch.kind,  &c->ch.topic, &c->ch.created_by, &c->u.name,    &c->u.canon,
+        &c->u.display, &c->u.role,   &c->u.pass,   &c->u.state,       &c->sess.hash, &c->sess.agent,
+        &c->sess.addr, &c->inv.hash, &c->inv.kind, &c->inv.role,
     };
     memcpy(v, all, sizeof(all));
 }
@@ -499,14 +506,22 @@ static int worker_search(store_t *base, const store_search_t *q, store_query_cb 
         return STORE_ECLOSED;
     if (q->nterms == 0)
         return STORE_EINVAL;
-    size_t n = q->nterms * sizeof(store_term_t) + str_size(q->user) + str_size(q->channel);
+    size_t n = q->nterms * sizeof(store_term_t) + q->nchannels * sizeof(char *) +
+               str_size(q->user) + str_size(q->channel);
     for (size_t i = 0; i < q->nterms; i++)
         n += str_size(q->terms[i].text ? q->terms[i].text : "");
+    for (size_t i = 0; i < q->nchannels; i++)
+        n += str_size(q->channels[i]);
     op_t *op = op_new(OP_SEARCH, n, ctx);
     op->cb.read = cb;
     op->u.search = *q;
     store_term_t *terms = (store_term_t *)(void *)op->data; /* data is aligned for it */
-    char *p = op->data + q->nterms * sizeof(store_term_t);
+    /* The pointers follow the terms (whose size keeps them aligned), then the strings. */
+    const char **chans = (const char **)(void *)(op->data + q->nterms * sizeof(store_term_t));
+    char *p = (char *)(chans + q->nchannels);
+    for (size_t i = 0; i < q->nchannels; i++)
+        chans[i] = put_str(&p, q->channels[i]);
+    op->u.search.channels = q->nchannels ? chans : NULL;
     for (size_t i = 0; i < q->nterms; i++) {
         terms[i].phrase = q->terms[i].phrase;
         terms[i].text = put_str(&p, q->terms[i].text ? q->terms[i].text : "");
@@ -517,15 +532,14 @@ static int worker_search(store_t *base, const store_search_t *q, store_query_cb 
     return submit(w, op);
 }
 
-static int worker_mention_counts(store_t *base, const char *user, store_query_cb cb, void *ctx)
+static int worker_mention_counts(store_t *base, uint64_t user_id, store_query_cb cb, void *ctx)
 {
     worker_t *w = (worker_t *)base;
     if (w->closing)
         return STORE_ECLOSED;
-    op_t *op = op_new(OP_COUNTS, str_size(user), ctx);
+    op_t *op = op_new(OP_COUNTS, 0, ctx);
     op->cb.read = cb;
-    char *p = op->data;
-    op->u.user = put_str(&p, user);
+    op->u.user_id = user_id;
     return submit(w, op);
 }
 

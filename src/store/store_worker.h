@@ -32,8 +32,8 @@ typedef struct {
 } store_rows_t;
 
 /* Appends a copy of m: its channel, user, text, kind (NULL stays NULL) and cid (NULL reads
- * as "") are copied; mentions is left NULL. Returns the new row, for the caller to finish
- * (replies...); it stays valid until the next add. */
+ * as "") are copied; mentions is left NULL and nmentions 0. Returns the new row, for the
+ * caller to finish (replies...); it stays valid until the next add. */
 store_msg_t *store_rows_add(store_rows_t *r, const store_msg_t *m);
 /* Drops rows from index n on (n <= r->n), keeping their memory. */
 void store_rows_truncate(store_rows_t *r, size_t n);
@@ -60,7 +60,7 @@ typedef struct {
     /* Writer thread, outside transactions: fill out (empty on entry; the worker frees it). */
     int (*query)(void *impl, const store_query_t *q, store_rows_t *out);
     int (*search)(void *impl, const store_search_t *q, store_rows_t *out);
-    int (*mention_counts)(void *impl, const char *user, store_rows_t *out);
+    int (*mention_counts)(void *impl, uint64_t user_id, store_rows_t *out);
     /* Loop thread, synchronous (store.h): store_load with keyed NULL, store_load_keyed with
      * every callback of cbs NULL. */
     int (*load)(void *impl, const store_load_t *cbs, store_keyed_cb keyed, void *ctx);

@@ -768,3 +768,60 @@ def test_a_v3_database_migrates_names_to_accounts(make_server, tmp_path):
         await root_c.close()
 
     run(alice_sees_her_private_channel())
+
+
+def test_a_lapsed_guest_name_passes_on_nothing(server):
+    """Identity is the user id, not the name: once a guest's hold lapsed (--guest-ttl 0:
+    when it left) and someone else joins under its name, the newcomer inherits none of the
+    old guest's memberships, read markers, mentions, reactions or rights over its messages,
+    also after a restart (the store keys every row by id)."""
+    async def react(c, seq, emoji, id):
+        await c.send_json("react", {"seq": seq, "emoji": emoji}, id=id)
+        await expect(c, "ack", lambda m: m.get("id") == id)
+        return (await expect(c, "react", lambda m: m["payload"]["target"] == seq))["payload"]
+
+    async def newcomer(old_id, mine, alices):
+        g, w, _ = await Client.joined(server, "zed")
+        assert w["guest"] is True and w["user_id"] != old_id
+        general = w["channels"][0]
+        assert [c["name"] for c in w["channels"]] == ["general"]  # not in #lobby
+        assert general["read_seq"] == 0 and general.get("mentions", 0) == 0, general
+        lst = await request(g, "channel_list", None, "channels", id="l")
+        assert [c["member"] for c in lst["payload"]["channels"] if c["name"] == "lobby"] == \
+            [False]
+        assert await error(g, "edit", {"seq": mine, "text": "not mine"}) == "forbidden"
+        assert await error(g, "delete", {"seq": mine}) == "forbidden"
+        # the old guest's reaction is the old guest's: this one is a new one, not a removal
+        r = await react(g, alices, "+1", "x")
+        assert r["on"] is True and r["user"] == "zed"
+        await react(g, alices, "+1", "y")  # and off again, for the next newcomer
+        await g.close()
+        await asyncio.sleep(0.2)
+        return w["user_id"]
+
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        await request(alice, "channel_create", {"name": "lobby"}, "channel", id="c")
+        alices = (await alice.msg("morning"))["payload"]["seq"]
+        g, w, _ = await Client.joined(server, "zed")
+        await request(g, "channel_join", {"channel": "lobby"}, "channel", id="j")
+        await expect(g, "history", lambda m: m["payload"]["channel"] == "lobby")
+        mine = (await g.msg("mine"))["payload"]["seq"]
+        await alice.msg("@zed have a look")
+        assert (await react(g, alices, "+1", "r"))["on"] is True
+        await request(g, "read", {"channel": "general", "seq": mine}, "read", id="rd")
+        await g.close()
+        await alice.close()
+        await asyncio.sleep(0.2)
+        second = await newcomer(w["user_id"], mine, alices)
+        return w["user_id"], second, mine, alices
+
+    old, second, mine, alices = run(flow())
+    server.stop()
+    server.restart()
+
+    async def after_restart():
+        third = await newcomer(old, mine, alices)
+        assert third != second
+
+    run(after_restart())

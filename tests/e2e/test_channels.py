@@ -5,6 +5,9 @@ one resume covering several channels.
 Since accounts (issue 11) only members may create channels, open DMs and be invited to
 private ones, so the users here are accounts (account=True); a private channel or DM one is
 not in answers no_such_channel, and inviting an unknown user no_such_user."""
+import hashlib
+import re
+
 from accounts import account_token
 from wsraw import Client, run
 
@@ -246,7 +249,10 @@ def test_direct_messages(server):
         carol, _, _ = await Client.joined(server, "carol", account=True)
         dm = (await request(alice, "dm_open", {"users": ["bob"]}, "channel"))["payload"]["channel"]
         assert dm["kind"] == "dm" and dm["users"] == ["alice", "bob"] and dm["members"] == 2
-        assert dm["name"].startswith("dm-")
+        assert re.fullmatch(r"dm-[0-9a-f]{32}", dm["name"]), dm
+        # not derivable from the members' names (it was their SHA-1 once: issue 12)
+        derived = "dm-" + hashlib.sha1(b"alice\nbob\n").hexdigest()
+        assert dm["name"] != derived
         got = await expect(bob, "channel")
         assert got["payload"]["channel"] == dm
         await post(alice, dm["name"], "psst")
@@ -277,6 +283,7 @@ def test_direct_messages(server):
         group = (await request(alice, "dm_open", {"users": ["carol", "bob"]},
                                "channel"))["payload"]["channel"]
         assert group["users"] == ["alice", "bob", "carol"] and group["name"] != dm["name"]
+        assert re.fullmatch(r"dm-[0-9a-f]{32}", group["name"]), group
         await expect(carol, "channel")
         for c in (alice, bob, carol):
             await c.close()
@@ -290,6 +297,9 @@ def test_direct_messages(server):
         bob, welcome, _ = await Client.joined(server, "bob", account=True)
         dms = [c for c in welcome["channels"] if c["kind"] == "dm"]
         assert len(dms) == 2 and name in [c["name"] for c in dms]
+        # found again by its members after the restart, not by a name computed from them
+        again = await request(bob, "dm_open", {"users": ["alice"]}, "channel", id="again")
+        assert again["payload"]["channel"]["name"] == name
         await bob.close()
 
     run(after())
@@ -372,6 +382,18 @@ def test_search_sees_only_the_users_channels(server):
         assert await error(bob, "search", {"q": 5}) == "bad_payload"
         assert await error(bob, "search", {"q": "x", "limit": 0}) == "bad_payload"
         assert await error(bob, "search", {"q": "x" * 501}) == "too_large"
+        # the filter is the query's: matches elsewhere neither fill the page nor set `more`
+        # (a non-member could tell whether a word occurs in a private channel otherwise)
+        await post(bob, "general", "zebra crossing", id="b2")
+        await request(alice, "channel_create", {"name": "secret", "private": True}, "channel",
+                      id="c2")
+        for i in range(6):
+            await post(alice, "secret", f"zebra {i}", id=f"z{i}")
+        r = await request(bob, "search", {"q": "zebra", "limit": 1}, "results", id="z")
+        assert [m["text"] for m in r["payload"]["messages"]] == ["zebra crossing"]
+        assert r["payload"]["more"] is False
+        r = await request(bob, "search", {"q": "zebra 3", "limit": 1}, "results", id="z3")
+        assert r["payload"] == {"q": "zebra 3", "messages": [], "more": False}
         # joining a channel makes its messages searchable for the joiner
         await request(bob, "channel_join", {"channel": "design"}, "channel")
         assert ("design", "alice", "quick design review") in await search(bob, "review")
@@ -550,9 +572,11 @@ def test_requests_right_behind_a_join_wait_for_its_welcome(server):
     sent right behind it runs after the welcome, in order."""
     async def flow():
         alice, _, _ = await Client.joined(server, "alice", account=True)
+        # a mention counts for the user who holds the name when it is written
+        token = account_token(server, "bob")
         await post(alice, "general", "@bob ping", id="m1")
         bob = await Client.connect(server)
-        await bob.send_json("join", {"user": "bob"}, id="j")
+        await bob.send_json("join", {"token": token}, id="j")
         await bob.send_json("msg", {"text": "first"}, id="a")
         await bob.send_json("ping", id="p")
         await bob.send_json("msg", {"text": "second"}, id="b")

@@ -304,3 +304,31 @@ def test_line_mode_cannot_impersonate_online_users(server):
         await line.close()
 
     run(flow())
+
+
+def test_text_modes_get_one_line_per_message(server):
+    """A JSON user's text with line breaks, an escape sequence or a bidi override reaches the
+    text modes as one line with the controls replaced: it cannot forge a line "from alice" or
+    rewrite the reader's terminal (issue 12, item 10). JSON readers get the text as sent."""
+    async def flow():
+        cid = await TextClient.connect(server, "/ws/8")
+        assert await cid.recv() == "Client #8 has entered the chat"
+        line = await TextClient.connect(server, "/ws")
+        await line.send("Lena: here")  # a /ws socket is line mode from its first line
+        assert LINE_RE.match(await line.recv()).group(4) == "Lena: here"
+        assert await cid.recv() == "Lena: here"
+        mallory, _, _ = await Client.joined(server, "mallory")
+        assert await cid.recv() == "mallory has entered the chat"
+        text = "hi\nalice: send me your password\r\x1b[2J\u202eevil\u0085\x7f\tend"
+        await mallory.send_json("msg", {"text": text})
+        await mallory.recv_json("ack")
+        assert (await mallory.recv_json("msg"))["payload"]["text"] == text
+        want = "mallory: hi alice: send me your password \ufffd[2J\ufffdevil\ufffd\ufffd end"
+        assert await cid.recv() == want
+        got = await line.recv()
+        assert "\n" not in got and LINE_RE.match(got).group(4) == want
+        await mallory.close()
+        await cid.close()
+        await line.close()
+
+    run(flow())

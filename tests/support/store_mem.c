@@ -2,11 +2,11 @@
  *
  * Structures: the stored state is plain arrays, searched linearly (tests hold little):
  * `ev` every event in commit order, each msg with its search entry (the text and author an
- * edit left, NULL once deleted) and its mentions (NULL once deleted); `chans`, `members`,
- * `reads` the change rows; `acc` the accounts (store_mem_accounts.c). Pending operations are a FIFO
- * of mem_op_t, each owning copies of its arguments; completing one applies it (a write) or computes
- * its answer (a read) at that moment, so a read sees exactly the writes completed before it, as
- * with a real backend.
+ * edit left, NULL once deleted) and its mentions (user ids, NULL once deleted); `chans`,
+ * `members`, `reads` the change rows, people by user id; `acc` the accounts
+ * (store_mem_accounts.c). Pending operations are a FIFO of mem_op_t, each owning copies of its
+ * arguments; completing one applies it (a write) or computes its answer (a read) at that
+ * moment, so a read sees exactly the writes completed before it, as with a real backend.
  *
  * The failed state is the worker's fence of epochs (store_worker.c): `epoch` counts
  * recovers, each write keeps the epoch of its submission, and a failure sets `fenced` to the
@@ -31,7 +31,8 @@ typedef struct {
 } mem_event_t;
 
 typedef struct {
-    char *channel, *user;
+    char *channel;
+    uint64_t user_id;
     uint64_t seq; /* reads: the marker */
 } mem_pair_t;
 
@@ -46,10 +47,11 @@ typedef struct mem_op {
     store_change_t change;
     store_query_t query;
     store_search_t search;
-    const char *user;
-    char *owned[24]; /* the copies above point here */
+    uint64_t user_id; /* OP_COUNTS */
+    char *owned[24];  /* the copies above point here */
     size_t nowned;
     store_term_t *terms;
+    uint64_t *mentions; /* msg.mentions points here */
 } mem_op_t;
 
 typedef struct {
@@ -86,6 +88,16 @@ static const char *own(mem_op_t *op, const char *s)
 static bool is_kind(const store_msg_t *m, const char *kind)
 {
     return strcmp(m->kind ? m->kind : "msg", kind) == 0;
+}
+
+/* A copy of the n ids of v, or NULL for none. */
+static uint64_t *ids_dup(const uint64_t *v, size_t n)
+{
+    if (!v || n == 0)
+        return NULL;
+    uint64_t *d = xmalloc(n * sizeof(*d));
+    memcpy(d, v, n * sizeof(*d));
+    return d;
 }
 
 /* qsort, which must not see NULL even for nothing to sort. */
@@ -200,7 +212,9 @@ static int apply_append(mem_t *s, const store_msg_t *in)
     e->m.text = xstrdup(in->text);
     e->m.kind = xstrdup(in->kind ? in->kind : "msg");
     e->m.cid = xstrdup(in->cid ? in->cid : "");
-    e->m.mentions = in->mentions ? xstrdup(in->mentions) : NULL;
+    /* Only a msg's mentions are kept, as SQLite's mentions table holds only those. */
+    e->m.mentions = is_kind(in, "msg") ? ids_dup(in->mentions, in->nmentions) : NULL;
+    e->m.nmentions = e->m.mentions ? in->nmentions : 0;
     e->m.replies = 0;
     if (is_kind(&e->m, "msg")) {
         e->fts_text = xstrdup(in->text);
@@ -213,8 +227,9 @@ static int apply_append(mem_t *s, const store_msg_t *in)
         t->fts_text = is_kind(in, "edit") ? xstrdup(in->text) : NULL;
         t->fts_user = e->m.user;
         if (is_kind(in, "delete")) {
-            free((char *)t->m.mentions);
+            free((uint64_t *)t->m.mentions);
             t->m.mentions = NULL;
+            t->m.nmentions = 0;
         }
     }
     return 0;
@@ -228,18 +243,18 @@ static store_channel_t *find_chan(mem_t *s, const char *name)
     return NULL;
 }
 
-static mem_pair_t *find_pair(mem_pair_t *v, size_t n, const char *channel, const char *user)
+static mem_pair_t *find_pair(mem_pair_t *v, size_t n, const char *channel, uint64_t user_id)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].channel, channel) == 0 && strcmp(v[i].user, user) == 0)
+        if (v[i].user_id == user_id && strcmp(v[i].channel, channel) == 0)
             return &v[i];
     return NULL;
 }
 
-static void add_pair(mem_pair_t **v, size_t *n, const char *channel, const char *user, uint64_t seq)
+static void add_pair(mem_pair_t **v, size_t *n, const char *channel, uint64_t user_id, uint64_t seq)
 {
     *v = xrealloc(*v, (*n + 1) * sizeof(**v));
-    (*v)[(*n)++] = (mem_pair_t){xstrdup(channel), xstrdup(user), seq};
+    (*v)[(*n)++] = (mem_pair_t){xstrdup(channel), user_id, seq};
 }
 
 static int apply_channel(mem_t *s, const store_change_t *c)
@@ -255,9 +270,12 @@ static int apply_channel(mem_t *s, const store_change_t *c)
         return 0;
     }
     s->chans = xrealloc(s->chans, (s->nchans + 1) * sizeof(*s->chans));
-    s->chans[s->nchans++] =
-        (store_channel_t){xstrdup(c->ch.name), xstrdup(c->ch.kind), xstrdup(c->ch.topic),
-                          xstrdup(c->ch.created_by), c->ch.ts};
+    s->chans[s->nchans++] = (store_channel_t){.name = xstrdup(c->ch.name),
+                                              .kind = xstrdup(c->ch.kind),
+                                              .topic = xstrdup(c->ch.topic),
+                                              .created_by = xstrdup(c->ch.created_by),
+                                              .creator_id = c->ch.creator_id,
+                                              .ts = c->ch.ts};
     return 0;
 }
 
@@ -268,19 +286,18 @@ static int apply_change(mem_t *s, const store_change_t *c)
     if (c->kind == STORE_CHANNEL_PUT || c->kind == STORE_CHANNEL_CREATE)
         return apply_channel(s, c);
     if (c->kind == STORE_READ) {
-        mem_pair_t *r = find_pair(s->reads, s->nreads, c->ch.name, c->user);
+        mem_pair_t *r = find_pair(s->reads, s->nreads, c->ch.name, c->user_id);
         if (!r)
-            add_pair(&s->reads, &s->nreads, c->ch.name, c->user, c->seq);
+            add_pair(&s->reads, &s->nreads, c->ch.name, c->user_id, c->seq);
         else if (c->seq > r->seq)
             r->seq = c->seq;
         return 0;
     }
-    mem_pair_t *m = find_pair(s->members, s->nmembers, c->ch.name, c->user);
+    mem_pair_t *m = find_pair(s->members, s->nmembers, c->ch.name, c->user_id);
     if (c->kind == STORE_MEMBER_ADD && !m)
-        add_pair(&s->members, &s->nmembers, c->ch.name, c->user, 0);
+        add_pair(&s->members, &s->nmembers, c->ch.name, c->user_id, 0);
     if (c->kind == STORE_MEMBER_REMOVE && m) {
         free(m->channel);
-        free(m->user);
         *m = s->members[--s->nmembers];
     }
     return 0;
@@ -386,6 +403,14 @@ static int by_newest(const void *a, const void *b)
     return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
+static bool in_channels(const store_search_t *q, const char *channel)
+{
+    for (size_t i = 0; i < q->nchannels; i++)
+        if (strcmp(q->channels[i], channel) == 0)
+            return true;
+    return q->nchannels == 0;
+}
+
 static void run_search(mem_t *s, const store_search_t *q, store_rows_t *out)
 {
     const mem_event_t **sorted = xmalloc((s->nev + 1) * sizeof(*sorted));
@@ -394,7 +419,7 @@ static void run_search(mem_t *s, const store_search_t *q, store_rows_t *out)
         const mem_event_t *e = &s->ev[i];
         if (!e->fts_text || (q->user && strcmp(e->fts_user, q->user) != 0) ||
             (q->channel && strcmp(e->m.channel, q->channel) != 0) ||
-            !search_matches(q, e->fts_text))
+            !in_channels(q, e->m.channel) || !search_matches(q, e->fts_text))
             continue;
         sorted[n++] = e;
     }
@@ -411,17 +436,12 @@ static void run_search(mem_t *s, const store_search_t *q, store_rows_t *out)
     free(sorted);
 }
 
-/* Does a msg's mention list hold name? */
-static bool mentions(const char *list, const char *name)
+/* Does a msg mention user_id? */
+static bool mentions(const store_msg_t *m, uint64_t user_id)
 {
-    size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (len == n && memcmp(p, name, n) == 0)
+    for (size_t i = 0; m->mentions && i < m->nmentions; i++)
+        if (m->mentions[i] == user_id)
             return true;
-        p += len + (nl ? 1 : 0);
-    }
     return false;
 }
 
@@ -433,16 +453,15 @@ static int by_channel_seq(const void *a, const void *b)
     return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void run_counts(mem_t *s, const char *user, store_rows_t *out)
+static void run_counts(mem_t *s, uint64_t user_id, store_rows_t *out)
 {
     const mem_event_t **sorted = xmalloc((s->nev + 1) * sizeof(*sorted));
     size_t n = 0;
     for (size_t i = 0; i < s->nev; i++) {
         const store_msg_t *m = &s->ev[i].m;
-        const char *l = m->mentions;
-        if (!l || !(mentions(l, user) || mentions(l, "channel") || mentions(l, "here")))
+        if (!mentions(m, user_id) && !mentions(m, STORE_MENTION_ALL))
             continue;
-        mem_pair_t *r = find_pair(s->reads, s->nreads, m->channel, user);
+        mem_pair_t *r = find_pair(s->reads, s->nreads, m->channel, user_id);
         if (!r || m->seq > r->seq)
             sorted[n++] = &s->ev[i];
     }
@@ -460,6 +479,7 @@ static void op_free(mem_op_t *op)
     for (size_t i = 0; i < op->nowned; i++)
         free(op->owned[i]);
     free(op->terms);
+    free(op->mentions);
     free(op);
 }
 
@@ -482,7 +502,7 @@ static void complete(mem_t *s, mem_op_t *op)
     else if (op->kind == OP_SEARCH)
         run_search(s, &op->search, &rows);
     else
-        run_counts(s, op->user, &rows);
+        run_counts(s, op->user_id, &rows);
     s->stats.queries++;
     op->rcb(op->ctx, 0, rows.rows, rows.n, rows.more);
     store_rows_free(&rows);
@@ -569,7 +589,8 @@ static int mem_append(store_t *base, const store_msg_t *m, store_append_cb cb, v
     op->msg.user = own(op, m->user);
     op->msg.text = own(op, m->text);
     op->msg.kind = own(op, m->kind);
-    op->msg.mentions = own(op, m->mentions);
+    op->msg.mentions = op->mentions = ids_dup(m->mentions, m->nmentions);
+    op->msg.nmentions = op->mentions ? m->nmentions : 0;
     op->msg.cid = own(op, m->cid);
     return submit(s, op);
 }
@@ -589,7 +610,6 @@ static int mem_change(store_t *base, const store_change_t *c, store_append_cb cb
     d->ch.kind = own(op, c->ch.kind);
     d->ch.topic = own(op, c->ch.topic);
     d->ch.created_by = own(op, c->ch.created_by);
-    d->user = own(op, c->user);
     d->u.name = own(op, c->u.name);
     d->u.canon = own(op, c->u.canon);
     d->u.display = own(op, c->u.display);
@@ -648,17 +668,28 @@ static int mem_search(store_t *base, const store_search_t *q, store_query_cb cb,
     op->search.terms = op->terms;
     op->search.user = own(op, q->user);
     op->search.channel = own(op, q->channel);
+    if (q->nchannels) { /* like the terms: one buffer of names, one of pointers */
+        buf_t names_buf = BUF_INIT;
+        for (size_t i = 0; i < q->nchannels; i++)
+            buf_append(&names_buf, q->channels[i], strlen(q->channels[i]) + 1);
+        char *names = op->owned[op->nowned++] = buf_steal(&names_buf, NULL);
+        const char **chans = xcalloc(q->nchannels, sizeof(*chans));
+        for (size_t i = 0; i < q->nchannels; i++, names += strlen(names) + 1)
+            chans[i] = names;
+        op->search.channels = chans;
+        op->owned[op->nowned++] = (char *)(void *)chans;
+    }
     return submit(s, op);
 }
 
-static int mem_mention_counts(store_t *base, const char *user, store_query_cb cb, void *ctx)
+static int mem_mention_counts(store_t *base, uint64_t user_id, store_query_cb cb, void *ctx)
 {
     mem_t *s = (mem_t *)base;
     mem_op_t *op = op_new(s, OP_COUNTS, ctx);
     if (!op)
         return STORE_ECLOSED;
     op->rcb = cb;
-    op->user = own(op, user);
+    op->user_id = user_id;
     return submit(s, op);
 }
 
@@ -668,7 +699,7 @@ static int by_pair(const void *a, const void *b)
 {
     const mem_pair_t *x = a, *y = b;
     int c = strcmp(x->channel, y->channel);
-    return c ? c : strcmp(x->user, y->user);
+    return c ? c : x->user_id < y->user_id ? -1 : x->user_id > y->user_id;
 }
 
 static int by_name(const void *a, const void *b)
@@ -685,30 +716,25 @@ static int by_keyed(const void *a, const void *b)
     return by_channel_seq(a, b);
 }
 
-/* Per channel and mentioned name, the newest seq: sorted (channel, name) pairs. */
+/* Per channel and mentioned user id, the newest seq: sorted (channel, id) pairs. */
 static void load_mentioned(mem_t *s, const store_load_t *cbs, void *ctx)
 {
     mem_pair_t *v = NULL;
     size_t n = 0;
     for (size_t i = 0; i < s->nev; i++) {
         const store_msg_t *m = &s->ev[i].m;
-        for (const char *p = m->mentions; p && *p;) {
-            const char *nl = strchr(p, '\n');
-            char *name = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
-            mem_pair_t *r = find_pair(v, n, m->channel, name);
+        for (size_t j = 0; m->mentions && j < m->nmentions; j++) {
+            mem_pair_t *r = find_pair(v, n, m->channel, m->mentions[j]);
             if (!r)
-                add_pair(&v, &n, m->channel, name, m->seq);
+                add_pair(&v, &n, m->channel, m->mentions[j], m->seq);
             else if (m->seq > r->seq)
                 r->seq = m->seq;
-            p += strlen(name) + (nl ? 1 : 0);
-            free(name);
         }
     }
     sort(v, n, sizeof(*v), by_pair);
     for (size_t i = 0; i < n; i++) {
-        cbs->mentioned(ctx, v[i].channel, v[i].user, v[i].seq);
+        cbs->mentioned(ctx, v[i].channel, v[i].user_id, v[i].seq);
         free(v[i].channel);
-        free(v[i].user);
     }
     free(v);
 }
@@ -732,13 +758,13 @@ static int mem_load(store_t *base, const store_load_t *cbs, void *ctx)
     for (size_t i = 0; cbs->channel && i < s->nchans; i++)
         cbs->channel(ctx, &s->chans[i]);
     for (size_t i = 0; cbs->member && i < s->nmembers; i++)
-        cbs->member(ctx, s->members[i].channel, s->members[i].user);
+        cbs->member(ctx, s->members[i].channel, s->members[i].user_id);
     for (size_t i = 0; cbs->read && i < s->nreads; i++)
-        cbs->read(ctx, s->reads[i].channel, s->reads[i].user, s->reads[i].seq);
+        cbs->read(ctx, s->reads[i].channel, s->reads[i].user_id, s->reads[i].seq);
     size_t n;
     const mem_event_t **v = select_events(s, NULL, is_reaction, by_channel_seq, &n);
     for (size_t i = 0; cbs->reaction && i < n; i++)
-        cbs->reaction(ctx, v[i]->m.channel, v[i]->m.target, v[i]->m.user, v[i]->m.text,
+        cbs->reaction(ctx, v[i]->m.channel, v[i]->m.target, v[i]->m.user_id, v[i]->m.text,
                       is_kind(&v[i]->m, "react"));
     free(v);
     if (cbs->mentioned)
@@ -752,7 +778,7 @@ static int mem_load_keyed(store_t *base, store_keyed_cb cb, void *ctx)
     size_t n;
     const mem_event_t **v = select_events(s, NULL, has_cid, by_keyed, &n);
     for (size_t i = n > STORE_KEYED_MAX ? n - STORE_KEYED_MAX : 0; i < n; i++)
-        cb(ctx, v[i]->m.channel, v[i]->m.seq, v[i]->m.user, v[i]->m.cid, v[i]->m.ts);
+        cb(ctx, v[i]->m.channel, v[i]->m.seq, v[i]->m.user_id, v[i]->m.cid, v[i]->m.ts);
     free(v);
     return 0;
 }
@@ -816,7 +842,7 @@ static void free_state(mem_t *s)
         free((char *)m->text);
         free((char *)m->kind);
         free((char *)m->cid);
-        free((char *)m->mentions);
+        free((uint64_t *)m->mentions);
         free(s->ev[i].fts_text);
     }
     for (size_t i = 0; i < s->nchans; i++) {
@@ -825,14 +851,10 @@ static void free_state(mem_t *s)
         free((char *)s->chans[i].topic);
         free((char *)s->chans[i].created_by);
     }
-    for (size_t i = 0; i < s->nmembers; i++) {
+    for (size_t i = 0; i < s->nmembers; i++)
         free(s->members[i].channel);
-        free(s->members[i].user);
-    }
-    for (size_t i = 0; i < s->nreads; i++) {
+    for (size_t i = 0; i < s->nreads; i++)
         free(s->reads[i].channel);
-        free(s->reads[i].user);
-    }
     free(s->ev);
     free(s->chans);
     free(s->members);

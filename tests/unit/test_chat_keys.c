@@ -11,29 +11,29 @@ TEST(find_put_drop_evict)
     char cid[16];
     for (int i = 0; i < 4; i++) {
         snprintf(cid, sizeof(cid), "k%d", i);
-        chat_keys_put(k, "alice", cid)->seq = (uint64_t)i + 1;
+        chat_keys_put(k, 1, cid)->seq = (uint64_t)i + 1;
     }
     CHECK_EQ_INT(chat_keys_count(k), 4);
-    CHECK_EQ_INT(chat_keys_find(k, "alice", "k2")->seq, 3);
-    CHECK(chat_keys_find(k, "bob", "k2") == NULL);   /* keys are per user */
-    CHECK(chat_keys_find(k, "alic", "ek2") == NULL); /* "user\ncid" cannot be forged */
-    chat_keys_put(k, "alice", "k4")->seq = 5;        /* evicts k0, the oldest */
-    CHECK(chat_keys_find(k, "alice", "k0") == NULL);
-    CHECK_EQ_INT(chat_keys_find(k, "alice", "k4")->seq, 5);
-    chat_keys_drop(k, "alice", "k2");
-    CHECK(chat_keys_find(k, "alice", "k2") == NULL);
+    CHECK_EQ_INT(chat_keys_find(k, 1, "k2")->seq, 3);
+    CHECK(chat_keys_find(k, 2, "k2") == NULL); /* keys are per user */
+    CHECK(chat_keys_find(k, 0, "k2") == NULL);
+    chat_keys_put(k, 1, "k4")->seq = 5; /* evicts k0, the oldest */
+    CHECK(chat_keys_find(k, 1, "k0") == NULL);
+    CHECK_EQ_INT(chat_keys_find(k, 1, "k4")->seq, 5);
+    chat_keys_drop(k, 1, "k2");
+    CHECK(chat_keys_find(k, 1, "k2") == NULL);
     CHECK_EQ_INT(chat_keys_count(k), 3);
-    chat_keys_drop(k, "alice", "nothing"); /* a no-op */
+    chat_keys_drop(k, 1, "nothing"); /* a no-op */
     /* Round and round the ring: every key put is found until it is evicted. */
     int missing = 0;
     for (int i = 5; i < 1000; i++) {
         snprintf(cid, sizeof(cid), "k%d", i);
-        chat_keys_put(k, "alice", cid)->seq = (uint64_t)i + 1;
+        chat_keys_put(k, 1, cid)->seq = (uint64_t)i + 1;
         for (int j = i - 3; j <= i; j++) {
             if (j == 2)
                 continue; /* dropped above */
             snprintf(cid, sizeof(cid), "k%d", j);
-            chat_key_t *e = chat_keys_find(k, "alice", cid);
+            chat_key_t *e = chat_keys_find(k, 1, cid);
             missing += !e || e->seq != (uint64_t)j + 1;
         }
     }

@@ -112,7 +112,7 @@ static const backend_t backends[] = {
 
 #define ROWS 64
 typedef struct {
-    uint64_t seq, thread, target, last_reply;
+    uint64_t seq, user_id, thread, target, last_reply;
     int64_t ts, last_reply_ts;
     uint32_t replies;
     bool guest;
@@ -154,6 +154,7 @@ static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool 
     for (size_t i = 0; i < n && i < ROWS; i++) {
         row_t *r = &sl->rows[i];
         *r = (row_t){.seq = m[i].seq,
+                     .user_id = m[i].user_id,
                      .thread = m[i].thread,
                      .target = m[i].target,
                      .last_reply = m[i].last_reply,
@@ -200,6 +201,17 @@ static void finish(store_t *s)
     uv_run(&loop, UV_RUN_DEFAULT);
 }
 
+/* The user ids of the names the tests write as (auth's ids; a name not here has none, like
+ * a line-mode writer). Tests of two people sharing a name pass ids of their own. */
+static uint64_t id_of(const char *name)
+{
+    static const char *const names[] = {"alice", "bob", "carol", "dave"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
 /* Slots are handed out in submission order. */
 static slot_t *next_slot(void)
 {
@@ -213,6 +225,7 @@ static slot_t *append(store_t *s, const char *ch, uint64_t seq, const char *user
     store_msg_t m = {.channel = ch,
                      .seq = seq,
                      .user = user,
+                     .user_id = id_of(user),
                      .text = text,
                      .ts = (int64_t)seq * 1000,
                      .kind = kind,
@@ -362,7 +375,20 @@ static slot_t *search(store_t *s, const char *const *terms, size_t n, const char
     for (size_t i = 0; i < n; i++)
         t[i] = (store_term_t){terms[i], strchr(terms[i], ' ') != NULL};
     slot_t *sl = next_slot();
-    store_search_t q = {t, n, user, ch, limit};
+    store_search_t q = {t, n, user, ch, limit, NULL, 0};
+    CHECK_EQ_INT(store_search(s, &q, on_rows, sl), 0);
+    wait_for(&loop, sl);
+    CHECK_EQ_INT(sl->status, 0);
+    return sl;
+}
+
+/* One term, only in the channels given. */
+static slot_t *search_in(store_t *s, const char *term, const char *const *chans, size_t n,
+                         unsigned limit)
+{
+    store_term_t t = {term, false};
+    slot_t *sl = next_slot();
+    store_search_t q = {&t, 1, NULL, NULL, limit, chans, n};
     CHECK_EQ_INT(store_search(s, &q, on_rows, sl), 0);
     wait_for(&loop, sl);
     CHECK_EQ_INT(sl->status, 0);
@@ -407,7 +433,16 @@ TEST(test_search)
     CHECK(l->n == 2 && l->more);
     CHECK_EQ_STR(l->rows[0].text, "quick design review");
     CHECK_EQ_STR(l->rows[0].user, "alice");
+    CHECK_EQ_INT(l->rows[0].user_id, 1);
     CHECK_EQ_INT(l->rows[0].ts, 10000);
+    /* A channel list filters inside the query: the page and `more` hold only its matches. */
+    slot_t *in = search_in(s, "quick", (const char *const[]){"g", "nowhere"}, 2, 1);
+    CHECK_EQ_STR(found(in), "g2");
+    CHECK(in->more);
+    in = search_in(s, "quick", (const char *const[]){"d"}, 1, 1);
+    CHECK_EQ_STR(found(in), "d10");
+    CHECK(!in->more);
+    CHECK_EQ_STR(found(search_in(s, "quick", (const char *const[]){"x\"y"}, 1, 5)), "");
     /* Syntax of any query language is plain text. */
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "NEAR(x)")), "g3");
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "AND", "OR")), "g3");
@@ -430,7 +465,7 @@ TEST(test_search)
     wait_for(&loop, append(s, "g", 8, "alice", "", "delete", 0, 5, NULL));
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "fresh")), "");
     slot_t *bad = next_slot();
-    store_search_t none = {NULL, 0, NULL, NULL, 10};
+    store_search_t none = {NULL, 0, NULL, NULL, 10, NULL, 0};
     CHECK_EQ_INT(store_search(s, &none, on_rows, bad), STORE_EINVAL);
     finish(s);
     CHECK_EQ_INT(bad->fired, 0);
@@ -443,55 +478,74 @@ static void on_mentions(void *ctx, int status, const store_msg_t *m, size_t n, b
     on_rows(ctx, status, m, n, more);
 }
 
-static const char *mentioned(store_t *s, const char *user)
+static const char *mentioned(store_t *s, uint64_t user_id)
 {
     slot_t *sl = next_slot();
-    CHECK_EQ_INT(store_mention_counts(s, user, on_mentions, sl), 0);
+    CHECK_EQ_INT(store_mention_counts(s, user_id, on_mentions, sl), 0);
     wait_for(&loop, sl);
     CHECK_EQ_INT(sl->status, 0);
     return found(sl);
 }
 
-static slot_t *change(store_t *s, store_change_kind_t kind, const char *ch, const char *user,
+/* A change of channel ch: PUT and CREATE write its whole row (made by "maker", user 50, at
+ * 5); MEMBER_* and READ are user_id's. */
+static slot_t *change(store_t *s, store_change_kind_t kind, const char *ch, uint64_t user_id,
                       uint64_t seq)
 {
     slot_t *sl = next_slot();
-    store_change_t c = {
-        .kind = kind, .ch = {ch, "public", "topic", "maker", 5}, .user = user, .ts = 7, .seq = seq};
+    store_change_t c = {.kind = kind,
+                        .ch = {.name = ch,
+                               .kind = "public",
+                               .topic = "topic",
+                               .created_by = "maker",
+                               .creator_id = 50,
+                               .ts = 5},
+                        .user_id = user_id,
+                        .ts = 7,
+                        .seq = seq};
     CHECK_EQ_INT(store_change(s, &c, on_write, sl), 0);
     return sl;
 }
 
+/* A msg by (user, user_id) mentioning the n user ids of ids. */
+static slot_t *mention(store_t *s, const char *ch, uint64_t seq, const char *user, uint64_t user_id,
+                       const uint64_t *ids, size_t n)
+{
+    slot_t *sl = next_slot();
+    store_msg_t m = {.channel = ch,
+                     .seq = seq,
+                     .user = user,
+                     .user_id = user_id,
+                     .text = "@someone",
+                     .ts = (int64_t)seq * 1000,
+                     .mentions = ids,
+                     .nmentions = n};
+    CHECK_EQ_INT(store_append(s, &m, on_write, sl), 0);
+    return sl;
+}
+
+#define IDS(...)                                                                                   \
+    (const uint64_t[]){__VA_ARGS__}, sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t)
+
 TEST(test_mentions)
 {
     store_t *s = fresh("mentions");
-    store_msg_t m = {
-        .channel = "g", .seq = 1, .user = "a", .text = "@bob hi", .ts = 1, .mentions = "bob\n"};
-    CHECK_EQ_INT(store_append(s, &m, NULL, NULL), 0);
-    m = (store_msg_t){.channel = "g",
-                      .seq = 2,
-                      .user = "a",
-                      .text = "@here @bob",
-                      .ts = 2,
-                      .mentions = "here\nbob\n"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
-    m = (store_msg_t){.channel = "d",
-                      .seq = 1,
-                      .user = "a",
-                      .text = "@channel",
-                      .ts = 3,
-                      .mentions = "channel\n"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
-    m = (store_msg_t){
-        .channel = "g", .seq = 3, .user = "a", .text = "@carol", .ts = 4, .mentions = "carol\n"};
-    wait_for(&loop, &slots[nslot - 1]);
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
-    CHECK_EQ_STR(mentioned(s, "bob"), "d1,g1,g2");
-    CHECK_EQ_STR(mentioned(s, "carol"), "d1,g2,g3");
-    change(s, STORE_READ, "g", "bob", 1);
-    append(s, "g", 4, "a", "", "delete", 0, 2, NULL);
-    CHECK_EQ_STR(mentioned(s, "bob"), "d1"); /* read up to 1, and 2 deleted */
-    CHECK_EQ_STR(mentioned(s, "nobody"), "d1");
+    const uint64_t bob = 2, carol = 3;
+    mention(s, "g", 1, "alice", 1, IDS(bob));
+    mention(s, "g", 2, "alice", 1, IDS(STORE_MENTION_ALL, bob)); /* @here @bob */
+    mention(s, "d", 1, "alice", 1, IDS(STORE_MENTION_ALL));      /* @channel */
+    /* The ids are the store's from submission on, like strings. */
+    uint64_t ids[2] = {carol, 0};
+    slot_t *last = mention(s, "g", 3, "alice", 1, ids, 1);
+    ids[0] = bob;
+    wait_for(&loop, last);
+    CHECK_EQ_STR(mentioned(s, bob), "d1,g1,g2");
+    CHECK_EQ_STR(mentioned(s, carol), "d1,g2,g3");
+    change(s, STORE_READ, "g", bob, 1);
+    append(s, "g", 4, "alice", "", "delete", 0, 2, NULL);
+    CHECK_EQ_STR(mentioned(s, bob), "d1"); /* read up to 1, and 2 deleted */
+    CHECK_EQ_STR(mentioned(s, 99), "d1");
+    CHECK_EQ_STR(mentioned(s, carol), "d1,g3"); /* bob's marker is bob's */
     finish(s);
 }
 
@@ -510,39 +564,40 @@ static void logf_(const char *fmt, ...)
 static void ld_channel(void *ctx, const store_channel_t *c)
 {
     (void)ctx;
-    logf_("c:%s/%s/%s/%s/%lld;", c->name, c->kind, c->topic, c->created_by, (long long)c->ts);
+    logf_("c:%s/%s/%s/%s/%" PRIu64 "/%lld;", c->name, c->kind, c->topic, c->created_by,
+          c->creator_id, (long long)c->ts);
 }
 
-static void ld_member(void *ctx, const char *ch, const char *user)
+static void ld_member(void *ctx, const char *ch, uint64_t user_id)
 {
     (void)ctx;
-    logf_("m:%s/%s;", ch, user);
+    logf_("m:%s/%" PRIu64 ";", ch, user_id);
 }
 
-static void ld_read(void *ctx, const char *ch, const char *user, uint64_t seq)
+static void ld_read(void *ctx, const char *ch, uint64_t user_id, uint64_t seq)
 {
     (void)ctx;
-    logf_("r:%s/%s/%" PRIu64 ";", ch, user, seq);
+    logf_("r:%s/%" PRIu64 "/%" PRIu64 ";", ch, user_id, seq);
 }
 
-static void ld_reaction(void *ctx, const char *ch, uint64_t target, const char *user,
+static void ld_reaction(void *ctx, const char *ch, uint64_t target, uint64_t user_id,
                         const char *emoji, bool on)
 {
     (void)ctx;
-    logf_("x:%s/%" PRIu64 "/%s/%s/%d;", ch, target, user, emoji, on);
+    logf_("x:%s/%" PRIu64 "/%" PRIu64 "/%s/%d;", ch, target, user_id, emoji, on);
 }
 
-static void ld_mentioned(void *ctx, const char *ch, const char *user, uint64_t seq)
+static void ld_mentioned(void *ctx, const char *ch, uint64_t user_id, uint64_t seq)
 {
     (void)ctx;
-    logf_("@:%s/%s/%" PRIu64 ";", ch, user, seq);
+    logf_("@:%s/%" PRIu64 "/%" PRIu64 ";", ch, user_id, seq);
 }
 
-static void ld_keyed(void *ctx, const char *ch, uint64_t seq, const char *user, const char *cid,
+static void ld_keyed(void *ctx, const char *ch, uint64_t seq, uint64_t user_id, const char *cid,
                      int64_t ts)
 {
     (void)ctx;
-    logf_("k:%s/%" PRIu64 "/%s/%s/%lld;", ch, seq, user, cid, (long long)ts);
+    logf_("k:%s/%" PRIu64 "/%" PRIu64 "/%s/%lld;", ch, seq, user_id, cid, (long long)ts);
 }
 
 static const char *load(store_t *s, const store_load_t *cbs)
@@ -552,33 +607,39 @@ static const char *load(store_t *s, const store_load_t *cbs)
     return load_log;
 }
 
+static const char *load_keyed(store_t *s)
+{
+    load_log[0] = '\0';
+    CHECK_EQ_INT(store_load_keyed(s, ld_keyed, NULL), 0);
+    return load_log;
+}
+
 TEST(test_changes_and_load)
 {
     store_t *s = fresh("changes");
-    slot_t *put = change(s, STORE_CHANNEL_PUT, "design", NULL, 0);
-    slot_t *create = change(s, STORE_CHANNEL_CREATE, "design", NULL, 0);
-    slot_t *fresh_create = change(s, STORE_CHANNEL_CREATE, "ops", NULL, 0);
-    change(s, STORE_MEMBER_ADD, "design", "alice", 0);
-    change(s, STORE_MEMBER_ADD, "design", "bob", 0);
-    change(s, STORE_MEMBER_ADD, "design", "bob", 0); /* again: a no-op */
-    change(s, STORE_MEMBER_REMOVE, "design", "alice", 0);
-    change(s, STORE_MEMBER_REMOVE, "ops", "zed", 0); /* not a member: a no-op */
-    change(s, STORE_READ, "design", "bob", 5);
-    change(s, STORE_READ, "design", "bob", 3); /* markers only advance */
+    const uint64_t alice = 1, bob = 2;
+    slot_t *put = change(s, STORE_CHANNEL_PUT, "design", 0, 0);
+    slot_t *create = change(s, STORE_CHANNEL_CREATE, "design", 0, 0);
+    slot_t *fresh_create = change(s, STORE_CHANNEL_CREATE, "ops", 0, 0);
+    change(s, STORE_MEMBER_ADD, "design", alice, 0);
+    change(s, STORE_MEMBER_ADD, "design", bob, 0);
+    change(s, STORE_MEMBER_ADD, "design", bob, 0); /* again: a no-op */
+    change(s, STORE_MEMBER_REMOVE, "design", alice, 0);
+    change(s, STORE_MEMBER_REMOVE, "ops", 26, 0); /* not a member: a no-op */
+    change(s, STORE_READ, "design", bob, 5);
+    change(s, STORE_READ, "design", bob, 3); /* markers only advance */
     store_change_t upd = {.kind = STORE_CHANNEL_PUT,
-                          .ch = {"design", "private", "new", "mallory", 99}};
+                          .ch = {.name = "design",
+                                 .kind = "private",
+                                 .topic = "new",
+                                 .created_by = "mallory",
+                                 .creator_id = 66,
+                                 .ts = 99}};
     CHECK_EQ_INT(store_change(s, &upd, NULL, NULL), 0); /* no callback wanted */
     append(s, "design", 1, "bob", "hi", NULL, 0, 0, NULL);
     append(s, "design", 2, "bob", "+1", "react", 0, 1, NULL);
     append(s, "design", 3, "bob", "+1", "unreact", 0, 1, NULL);
-    store_msg_t m = {.channel = "ops",
-                     .seq = 1,
-                     .user = "a",
-                     .text = "@bob",
-                     .ts = 1,
-                     .mentions = "bob\nhere\n"};
-    slot_t *last = next_slot();
-    CHECK_EQ_INT(store_append(s, &m, on_write, last), 0);
+    slot_t *last = mention(s, "ops", 1, "a", 0, IDS(bob, STORE_MENTION_ALL));
     wait_for(&loop, last);
     CHECK_EQ_INT(put->status, 0);
     CHECK_EQ_INT(create->status, STORE_ECONFLICT);
@@ -587,12 +648,69 @@ TEST(test_changes_and_load)
         CHECK_EQ_INT(slots[i].rank, i + 1); /* changes and messages complete in order */
         CHECK(i == 1 || slots[i].status == 0);
     }
+    /* An update keeps who created the channel, and when; ids load in their order. */
     store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned};
-    CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/5;c:ops/public/topic/maker/5;"
-                                "m:design/bob;r:design/bob/5;x:design/1/bob/+1/1;"
-                                "x:design/1/bob/+1/0;@:ops/bob/1;@:ops/here/1;");
+    CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/50/5;c:ops/public/topic/maker/50/5;"
+                                "m:design/2;r:design/2/5;x:design/1/2/+1/1;"
+                                "x:design/1/2/+1/0;@:ops/0/1;@:ops/2/1;");
     store_load_t some = {.member = ld_member}; /* NULL callbacks: not wanted */
-    CHECK_EQ_STR(load(s, &some), "m:design/bob;");
+    CHECK_EQ_STR(load(s, &some), "m:design/2;");
+    finish(s);
+}
+
+/* Two people of one name, as a guest whose hold lapsed (user 7) and who took the name after
+ * (user 8): each keeps what is theirs, by id, and nothing passes from one to the other. */
+TEST(test_people_by_id)
+{
+    store_t *s = fresh("byid");
+    const uint64_t old = 7, now = 8;
+    store_msg_t m = {.channel = "g",
+                     .seq = 1,
+                     .user = "zed",
+                     .user_id = old,
+                     .text = "first words",
+                     .ts = 1000,
+                     .cid = "k1",
+                     .guest = true};
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    change(s, STORE_MEMBER_ADD, "g", old, 0);
+    change(s, STORE_READ, "g", old, 1);
+    mention(s, "g", 2, "alice", 1, IDS(old));
+    mention(s, "g", 3, "alice", 1, IDS(now));
+    m = (store_msg_t){.channel = "g",
+                      .seq = 4,
+                      .user = "zed",
+                      .user_id = now,
+                      .text = "+1",
+                      .ts = 4000,
+                      .kind = "react",
+                      .target = 1,
+                      .cid = "k4"};
+    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    wait_for(&loop, change(s, STORE_MEMBER_REMOVE, "g", now, 0)); /* not now's: a no-op */
+    for (int i = 0; i < nslot; i++)
+        CHECK_EQ_INT(slots[i].status, 0);
+    CHECK_EQ_STR(mentioned(s, old), "g2");
+    CHECK_EQ_STR(mentioned(s, now), "g3");
+    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned};
+    CHECK_EQ_STR(load(s, &all), "m:g/7;r:g/7/1;x:g/1/8/+1/1;@:g/7/2;@:g/8/3;");
+    CHECK_EQ_STR(load_keyed(s), "k:g/1/7/k1/1000;k:g/4/8/k4/4000;");
+    slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
+    CHECK_EQ_INT(h->n, 4);
+    CHECK_EQ_INT(h->rows[0].user_id, old);
+    CHECK_EQ_INT(h->rows[1].user_id, 1);
+    CHECK_EQ_INT(h->rows[3].user_id, now);
+    CHECK_EQ_STR(h->rows[3].user, "zed");
+    slot_t *f = SEARCH(s, "zed", NULL, 10, "first"); /* search goes by the name shown */
+    CHECK_EQ_INT(f->n, 1);
+    CHECK_EQ_INT(f->rows[0].user_id, old);
+
+    change(s, STORE_READ, "g", now, 3);
+    change(s, STORE_MEMBER_ADD, "g", now, 0);
+    wait_for(&loop, change(s, STORE_MEMBER_REMOVE, "g", old, 0));
+    CHECK_EQ_STR(mentioned(s, now), "");
+    CHECK_EQ_STR(mentioned(s, old), "g2"); /* now's marker is not old's */
+    CHECK_EQ_STR(load(s, &all), "m:g/8;r:g/7/1;r:g/8/3;x:g/1/8/+1/1;@:g/7/2;@:g/8/3;");
     finish(s);
 }
 
@@ -620,17 +738,16 @@ TEST(test_cids)
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
     CHECK_EQ_INT(h->n, 3);
     CHECK_EQ_STR(h->rows[0].cid, "Ab-1_z");
+    CHECK_EQ_INT(h->rows[0].user_id, 1);
     CHECK_EQ_STR(h->rows[1].cid, "");
+    CHECK_EQ_INT(h->rows[1].user_id, 2);
     CHECK_EQ_STR(h->rows[2].cid, "r3");
     CHECK_EQ_STR(query(s, "g", 0, 0, 10, false, 1, false)->rows[0].cid, "Ab-1_z");
     CHECK_EQ_STR(SEARCH(s, NULL, NULL, 10, "one")->rows[0].cid, "Ab-1_z");
-    load_log[0] = '\0';
-    CHECK_EQ_INT(store_load_keyed(s, ld_keyed, NULL), 0); /* by ts: d1 (1000) before g3 */
     max[STORE_CID_MAX] = '\0';
-    char want[256];
-    snprintf(want, sizeof(want), "k:d/1/carol/%s/1000;k:g/1/alice/Ab-1_z/1000;k:g/3/bob/r3/3000;",
-             max);
-    CHECK_EQ_STR(load_log, want);
+    char want[256]; /* by ts: d1 (1000) before g3; carol is user 3, alice 1, bob 2 */
+    snprintf(want, sizeof(want), "k:d/1/3/%s/1000;k:g/1/1/Ab-1_z/1000;k:g/3/2/r3/3000;", max);
+    CHECK_EQ_STR(load_keyed(s), want);
     finish(s);
     CHECK_EQ_INT(bad->fired, 0);
 }
@@ -658,12 +775,12 @@ static size_t keyed_n;
 static uint64_t keyed_first, keyed_last;
 static bool keyed_ordered;
 
-static void count_keyed(void *ctx, const char *ch, uint64_t seq, const char *user, const char *cid,
+static void count_keyed(void *ctx, const char *ch, uint64_t seq, uint64_t user_id, const char *cid,
                         int64_t ts)
 {
     (void)ctx;
     (void)ch;
-    (void)user;
+    (void)user_id;
     (void)cid;
     if (keyed_n++ == 0)
         keyed_first = seq;
@@ -760,12 +877,12 @@ TEST(test_failure_and_recovery)
     store_t *s = fresh("failure");
     for (uint64_t i = 1; i <= 3; i++)
         msg(s, "g", i, "u", "before");
-    wait_for(&loop, change(s, STORE_MEMBER_ADD, "g", "early", 0));
+    wait_for(&loop, change(s, STORE_MEMBER_ADD, "g", 11, 0));
     int first = nslot;
     be->brk(s, true);
     msg(s, "g", 4, "u", "lost words");
-    change(s, STORE_CHANNEL_CREATE, "lost", NULL, 0);
-    change(s, STORE_MEMBER_ADD, "g", "late", 0);
+    change(s, STORE_CHANNEL_CREATE, "lost", 0, 0);
+    change(s, STORE_MEMBER_ADD, "g", 12, 0);
     msg(s, "g", 5, "u", "lost too");
     wait_for(&loop, &slots[nslot - 1]);
     for (int i = first; i < nslot; i++)
@@ -795,7 +912,7 @@ TEST(test_failure_and_recovery)
     CHECK_EQ_STR(h->rows[3].text, "after recovery");
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
     store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL};
-    CHECK_EQ_STR(load(s, &all), "m:g/early;");
+    CHECK_EQ_STR(load(s, &all), "m:g/11;");
     uint64_t last = 0;
     CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
     CHECK_EQ_INT(last, 4);
@@ -924,7 +1041,7 @@ TEST(test_accounts)
     slot_t *same_canon =
         user(s, STORE_USER_CREATE,
              (store_user_t){9, "ALICE", "alice", "", "member", NULL, "active", 1, 1});
-    ok[nok++] = change(s, STORE_MEMBER_ADD, "g", "bob", 0); /* in the same groups */
+    ok[nok++] = change(s, STORE_MEMBER_ADD, "g", 3, 0); /* bob, in the same groups */
     ok[nok++] = user(s, STORE_USER_PUT,
                      (store_user_t){3, "bob", "bob2", "B", "admin", "$h", "banned", 30, 99});
     slot_t *put_taken = user(s, STORE_USER_PUT,
@@ -972,7 +1089,7 @@ TEST(test_accounts)
     CHECK_EQ_STR(load_accounts(s, &some), "s:1/h1/1/100/555/102/curl/::1;"
                                           "s:2/h2/3/200/201/202/agent/::1;");
     store_load_t members = {.member = ld_member};
-    CHECK_EQ_STR(load(s, &members), "m:g/bob;");
+    CHECK_EQ_STR(load(s, &members), "m:g/3;");
 
     s = reopen(s, "accounts", false);
     CHECK_EQ_STR(load_accounts(s, &all_accounts), want);
@@ -1036,7 +1153,8 @@ TEST(test_accounts_copied)
     finish(s);
 }
 
-/* Malformed account rows are refused at submission, never reaching a transaction. */
+/* Malformed rows are refused at submission, never reaching a transaction: account rows, and
+ * people's changes without a user id. */
 TEST(test_accounts_invalid)
 {
     store_t *s = fresh("invalid");
@@ -1059,6 +1177,11 @@ TEST(test_accounts_invalid)
         {.kind = STORE_INVITE_PUT, .inv = {1, "h", NULL, 0, 0, "", 0, 0, 0, 1, false}},
         {.kind = STORE_INVITE_PUT, .inv = {1, NULL, "reset", 0, 1, "", 0, 0, 0, 1, false}},
         {.kind = STORE_INVITE_PUT, .inv = {1, "h", "reset", UINT64_MAX, 1, "", 0, 0, 0, 1, false}},
+        {.kind = STORE_MEMBER_ADD, .ch = {.name = "g"}, .user_id = 0},
+        {.kind = STORE_MEMBER_REMOVE, .ch = {.name = "g"}, .user_id = 0},
+        {.kind = STORE_READ, .ch = {.name = "g"}, .user_id = 0, .seq = 1},
+        {.kind = STORE_READ, .ch = {.name = "g"}, .user_id = (uint64_t)INT64_MAX + 1, .seq = 1},
+        {.kind = STORE_CHANNEL_PUT, .ch = {"g", "public", "", "x", (uint64_t)INT64_MAX + 1, 1}},
         {.kind = (store_change_kind_t)99},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -1133,7 +1256,7 @@ TEST(test_accounts_version)
     slot_t *conflict = user(s, STORE_USER_CREATE, alice);
     wait_for(&loop, conflict);
     CHECK_EQ_INT(conflict->status, STORE_ECONFLICT);
-    wait_for(&loop, change(s, STORE_MEMBER_ADD, "g", "bob", 0));
+    wait_for(&loop, change(s, STORE_MEMBER_ADD, "g", 2, 0));
     wait_for(&loop, msg(s, "g", 1, "bob", "hi"));
     CHECK_EQ_INT(version(s), v); /* a conflict changed nothing; other writes are not accounts */
 
@@ -1200,6 +1323,7 @@ int main(void)
         RUN(test_search);
         RUN(test_mentions);
         RUN(test_changes_and_load);
+        RUN(test_people_by_id);
         RUN(test_cids);
         RUN(test_guest_mark);
         RUN(test_keyed_bound);
