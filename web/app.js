@@ -103,7 +103,7 @@ conn.onLink("up", (p, how) => {
   list.expectJoinPage(channels.ensure(GENERAL)); // the join's own history page follows
   // The membership list is the server's word: channels left from another tab while we
   // were away disappear here, channels joined meanwhile appear.
-  channels.welcome(p.channels);
+  channels.welcome(p.channels, p.channels_more);
   people.welcome(p);
   if (!people.me.account) { // a guest keeps its name and token on this device
     save(KEY_NAME, people.me.user);

@@ -150,12 +150,13 @@ function opened(p) {
 }
 
 // Member counts come only with channel descriptions, and a join or leave in a channel
-// other than #general may be presence or membership: ask the server again, lazily.
+// other than #general may be presence or membership: ask the server again, lazily, and
+// only for the channel shown (the others are refreshed when they are shown).
 function scheduleCountRefresh(delay) {
   if (!channels.canMessage() || countTimer) return;
   countTimer = setTimeout(() => {
     countTimer = 0;
-    channels.list().then(onChannels, () => {});
+    if (page.view) channels.describe(page.view.name).then(onChannels, () => {});
   }, delay || COUNT_REFRESH_MS);
 }
 
@@ -249,6 +250,12 @@ export function signedOut() {
   closeDialogs();
   while (ui.toasts.firstChild) dismiss(ui.toasts.firstChild);
 }
+
+// The channels a long welcome left out, a page at a time.
+channels.changes.on("paged", () => {
+  renderList();
+  renderHeader();
+});
 
 export function welcomed() {
   setRights();

@@ -105,8 +105,12 @@ function updateInfo(ch, c, fromWelcome) {
 }
 
 // The welcome's channel list is the server's word: channels left from another tab while
-// we were away disappear, channels joined meanwhile appear.
-export function welcome(list) {
+// we were away disappear, channels joined meanwhile appear. A user in very many channels
+// gets part of them (more: true): the rest come a page at a time (pageMembers), and only
+// once the last page is in do the channels nobody listed disappear.
+let welcomed = null; // the names listed since the welcome, while pages are coming
+
+export function welcome(list, more) {
   const listed = new Set([GENERAL]);
   for (const ch of records.values()) ch.mentions = 0; // the welcome counts them again
   const good = (Array.isArray(list) ? list : []).filter((c) => c && typeof c.name === "string" && c.name);
@@ -115,9 +119,39 @@ export function welcome(list) {
     updateInfo(ensure(c.name), c, true);
   }
   ensure(GENERAL);
-  for (const name of names()) if (!listed.has(name)) drop(name);
   described = good.some((c) => typeof c.kind === "string");
   reads = good.some((c) => Number.isInteger(c.read_seq));
+  if (more === true) {
+    welcomed = listed;
+    pageMembers("");
+    return;
+  }
+  welcomed = null;
+  for (const name of names()) if (!listed.has(name)) drop(name);
+}
+
+const PAGE = 500; // channels per channel_list page (the server's most)
+
+function pageMembers(after) {
+  const mine = welcomed;
+  conn.request("channel_list", { member: true, after, limit: PAGE }).then((p) => {
+    if (welcomed !== mine) return; // a newer welcome took over
+    const good = (Array.isArray(p.channels) ? p.channels : []).filter((c) => c && typeof c.name === "string" && c.name);
+    for (const c of good) {
+      mine.add(c.name);
+      const ch = ensure(c.name);
+      updateInfo(ch, c, !ch.seqs.length);
+      changes.emit("info", ch);
+    }
+    if (p.more === true && good.length) {
+      changes.emit("paged", null);
+      pageMembers(good[good.length - 1].name);
+      return;
+    }
+    welcomed = null;
+    for (const name of names()) if (!mine.has(name)) drop(name);
+    changes.emit("paged", null);
+  }, () => { if (welcomed === mine) welcomed = null; });
 }
 
 // `channel`: the user is in this channel now (or its description changed).
@@ -190,7 +224,20 @@ export function invite(name, user) {
   return conn.request("channel_invite", { channel: name, user }).then((p) => { noteMember(name, user); return p; });
 }
 export function openDm(user) { return conn.request("dm_open", { users: [user] }); }
-export function list() { return conn.request("channel_list", {}); }
+// Every channel one may see, all pages (at most the server's 4,096 channels: 9 pages).
+export function list() {
+  const all = [];
+  const page = (after) => conn.request("channel_list", { after, limit: PAGE }).then((p) => {
+    const got = Array.isArray(p.channels) ? p.channels : [];
+    all.push(...got);
+    const last = got.length ? got[got.length - 1] : null;
+    if (p.more === true && last && typeof last.name === "string") return page(last.name);
+    return { channels: all };
+  });
+  return page("");
+}
+// One channel's description, for a fresh member count.
+export function describe(name) { return conn.request("channel_list", { channel: name }); }
 
 // Who is in a channel: answered with {channel, users: [...], creator?}.
 export function members(name) { return conn.request("channel_members", { channel: name }); }

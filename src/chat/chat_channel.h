@@ -25,10 +25,12 @@
 #include "chat/chat_payload.h"
 #include "store/store.h"
 
-#define CHAT_TOPIC_MAX 250       /* code points */
-#define CHAT_CHANNELS_MAX 4096   /* channels on one server, #general included */
-#define CHAT_DM_MAX 8            /* people in a direct message */
-#define CHAT_MEMBERS_LISTED 1000 /* people a channel_members answer lists */
+#define CHAT_TOPIC_MAX 250        /* code points */
+#define CHAT_CHANNELS_MAX 4096    /* channels on one server, #general included */
+#define CHAT_DM_MAX 8             /* people in a direct message */
+#define CHAT_MEMBERS_LISTED 1000  /* people a channel_members answer lists */
+#define CHAT_LIST_PAGE 500        /* channels a channel_list answer lists at most */
+#define CHAT_WELCOME_CHANNELS 200 /* channels a welcome lists; channel_list pages the rest */
 
 typedef enum { CHAT_KIND_PUBLIC, CHAT_KIND_PRIVATE, CHAT_KIND_DM } chat_kind_t;
 

@@ -34,7 +34,7 @@ static void send_history(chat_session_t *s, const chat_channel_t *ch, const stor
     buf_append_str(&b, ",\"payload\":{\"channel\":");
     json_append_string(&b, name, strlen(name));
     chat_messages_json(&b, name, msgs, n, more);
-    chat_session_send(s, &b);
+    chat_session_send_answer(s, &b);
     buf_deinit(&b);
 }
 
@@ -119,7 +119,7 @@ void chat_history_join(chat_session_t *s, chat_link_t *l, bool self_join)
     /* Answered from memory: exactly what is committed now, so no hold is needed. */
     chat_link_advance(l, chat_channel_committed(ch));
     if (hist)
-        chat_session_send_frame(s, hist);
+        chat_session_answer_frame(s, hist);
     else
         send_history(s, ch, NULL, 0, chat_channel_committed(ch) > 0, "");
     blob_unref(hist);
@@ -191,7 +191,7 @@ static void send_thread(chat_session_t *s, const thread_req_t *t, const store_ms
     json_append_string(&b, name, strlen(name));
     buf_appendf(&b, ",\"seq\":%llu", (unsigned long long)t->seq);
     chat_messages_json(&b, name, msgs, n, more);
-    chat_session_send(s, &b);
+    chat_session_send_answer(s, &b);
     buf_deinit(&b);
 }
 

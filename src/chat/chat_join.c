@@ -69,31 +69,63 @@ void chat_join_abandon(chat_session_t *s)
 
 /* ---- the welcome ---- */
 
-static int by_name(const void *a, const void *b)
+/* How much a channel needs to be in a welcome that cannot list them all: mentions first,
+ * then unread messages. */
+static int welcome_rank(const struct chat_join *j, const chat_channel_t *ch, uint64_t user)
 {
-    return strcmp(chat_channel_name(*(const chat_channel_t *const *)a),
-                  chat_channel_name(*(const chat_channel_t *const *)b));
+    if (mentions_of(j, ch))
+        return 2;
+    return chat_channel_committed(ch) > chat_channel_read_get(ch, user) ? 1 : 0;
 }
 
-/* ",{...}" for each channel of s other than #general, by name. */
-static void member_list_json(chat_session_t *s, const struct chat_join *j, buf_t *out)
+/* For the ranking sort: the rank each channel got, kept beside it. */
+typedef struct {
+    const chat_channel_t *ch;
+    int rank;
+} ranked_t;
+
+static int by_rank_then_name(const void *a, const void *b)
+{
+    const ranked_t *x = a, *y = b;
+    if (x->rank != y->rank)
+        return y->rank - x->rank;
+    return strcmp(chat_channel_name(x->ch), chat_channel_name(y->ch));
+}
+
+static int ranked_by_name(const void *a, const void *b)
+{
+    return strcmp(chat_channel_name(((const ranked_t *)a)->ch),
+                  chat_channel_name(((const ranked_t *)b)->ch));
+}
+
+/* ",{...}" for the channels of s other than #general, by name: at most
+ * CHAT_WELCOME_CHANNELS - 1 of them, those with mentions or unread messages first. Returns
+ * whether some were left out (the client pages them with channel_list "member": true). */
+static bool member_list_json(chat_session_t *s, const struct chat_join *j, buf_t *out)
 {
     chat_hub_t *h = chat_session_hub(s);
+    uint64_t user = chat_session_user(s)->id;
     size_t n = 0;
     for (chat_link_t *l = chat_session_links(s); l; l = l->s_next)
         n++;
-    const chat_channel_t **v = xmalloc((n ? n : 1) * sizeof(*v));
+    ranked_t *v = xmalloc((n ? n : 1) * sizeof(*v));
     n = 0;
     for (chat_link_t *l = chat_session_links(s); l; l = l->s_next)
         if (!chat_channel_is_general(l->ch))
-            v[n++] = l->ch;
-    qsort(v, n, sizeof(*v), by_name);
+            v[n++] = (ranked_t){l->ch, welcome_rank(j, l->ch, user)};
+    bool more = n > CHAT_WELCOME_CHANNELS - 1;
+    if (more) {
+        qsort(v, n, sizeof(*v), by_rank_then_name);
+        n = CHAT_WELCOME_CHANNELS - 1;
+    }
+    qsort(v, n, sizeof(*v), ranked_by_name);
     for (size_t i = 0; i < n; i++) {
         buf_append_str(out, ",");
-        chat_channel_json(v[i], chat_hub_auth(h), chat_session_user(s)->id,
-                          chat_hub_member_count(h, v[i]), (int64_t)mentions_of(j, v[i]), out);
+        chat_channel_json(v[i].ch, chat_hub_auth(h), user, chat_hub_member_count(h, v[i].ch),
+                          (int64_t)mentions_of(j, v[i].ch), out);
     }
     free(v);
+    return more;
 }
 
 static void send_welcome(chat_session_t *s, const struct chat_join *j)
@@ -115,11 +147,11 @@ static void send_welcome(chat_session_t *s, const struct chat_join *j)
     /* #general first, then the others by name. */
     chat_channel_json(general, chat_hub_auth(h), u->id, chat_hub_member_count(h, general),
                       (int64_t)mentions_of(j, general), &b);
-    member_list_json(s, j, &b);
-    buf_append_str(&b, "],\"online\":");
+    bool more = member_list_json(s, j, &b);
+    buf_appendf(&b, "],\"channels_more\":%s,\"online\":", more ? "true" : "false");
     chat_presence_online_json(chat_hub_presence(h), &b);
     buf_appendf(&b, ",\"online_count\":%zu}}", chat_presence_online(chat_hub_presence(h)));
-    chat_session_send(s, &b);
+    chat_session_send_answer(s, &b);
     buf_deinit(&b);
 }
 

@@ -428,19 +428,69 @@ static int by_name(const void *a, const void *b)
                   chat_channel_name(*(const chat_channel_t *const *)b));
 }
 
+/* channel_list's filters: {"after", "limit", "member", "channel"}, all optional. False
+ * after answering bad_payload. */
+typedef struct {
+    const char *after;   /* only names after it ("" for all) */
+    const char *channel; /* only that one (NULL: all) */
+    unsigned limit;
+    bool member; /* only channels the user is in */
+} list_filter_t;
+
+static bool list_filter(chat_session_t *s, const json_env_t *e, list_filter_t *f)
+{
+    json_t *p = e->payload;
+    json_t *after = p ? json_object_get(p, "after") : NULL;
+    json_t *limit = p ? json_object_get(p, "limit") : NULL;
+    json_t *member = p ? json_object_get(p, "member") : NULL;
+    json_t *channel = p ? json_object_get(p, "channel") : NULL;
+    if ((after && !json_is_string(after)) || (channel && !json_is_string(channel)) ||
+        (member && !json_is_boolean(member)) ||
+        (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
+                   json_integer_value(limit) > CHAT_LIST_PAGE))) {
+        chat_session_error(s, "bad_payload",
+                           "channel_list takes after (a name), limit (1-500), member (true or "
+                           "false) and channel (a name), all optional",
+                           e->id);
+        return false;
+    }
+    *f = (list_filter_t){.after = after ? json_string_value(after) : "",
+                         .channel = channel ? json_string_value(channel) : NULL,
+                         .limit = limit ? (unsigned)json_integer_value(limit) : CHAT_LIST_PAGE,
+                         .member = json_is_true(member)};
+    return true;
+}
+
+/* Whether ch is listed for user under f (a private channel or DM only to its members). */
+static bool listed(const chat_channel_t *ch, uint64_t user, const list_filter_t *f)
+{
+    bool in = chat_channel_has_user(ch, user);
+    return !chat_channel_unstored(ch) && (in || chat_channel_kind(ch) == CHAT_KIND_PUBLIC) &&
+           (in || !f->member) && strcmp(chat_channel_name(ch), f->after) > 0 &&
+           (!f->channel || strcmp(chat_channel_name(ch), f->channel) == 0);
+}
+
+/* channel_list: the channels the user may see, by name, a page at a time (CHAT_LIST_PAGE at
+ * most: a server's whole list in one frame was megabytes), "more" when the page is full
+ * and others follow: the client asks again with "after" the page's last name. */
 void chat_rooms_list(chat_session_t *s, const json_env_t *e)
 {
     chat_hub_t *h = chat_session_hub(s);
     uint64_t user = chat_session_user(s)->id;
+    list_filter_t f;
+    if (!list_filter(s, e, &f))
+        return;
     size_t total = chat_hub_nchannels(h), n = 0;
     const chat_channel_t **v = xmalloc(total * sizeof(*v));
     for (size_t i = 0; i < total; i++) {
         const chat_channel_t *ch = chat_hub_channel_at(h, i);
-        if (!chat_channel_unstored(ch) &&
-            (chat_channel_kind(ch) == CHAT_KIND_PUBLIC || chat_channel_has_user(ch, user)))
+        if (listed(ch, user, &f))
             v[n++] = ch;
     }
     qsort(v, n, sizeof(*v), by_name);
+    bool more = n > f.limit;
+    if (more)
+        n = f.limit;
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"channels\"");
     if (e->id[0])
@@ -453,8 +503,8 @@ void chat_rooms_list(chat_session_t *s, const json_env_t *e)
         b.len--; /* reopen the object for one more field */
         buf_appendf(&b, ",\"member\":%s}", chat_channel_has_user(v[i], user) ? "true" : "false");
     }
-    buf_append_str(&b, "]}}");
-    chat_session_send(s, &b);
+    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    chat_session_send_answer(s, &b);
     buf_deinit(&b);
     free(v);
 }

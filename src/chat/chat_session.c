@@ -249,6 +249,25 @@ void chat_session_send_bulk(chat_session_t *s, blob_t *frame)
         chat_hub_transport(s->hub)->send_bulk(s->conn, frame);
 }
 
+void chat_session_answer_frame(chat_session_t *s, blob_t *frame)
+{
+    if (!s->conn)
+        return;
+    if (chat_session_backlog(s) < chat_hub_config(s->hub)->outbound_budget)
+        chat_hub_transport(s->hub)->send_bulk(s->conn, frame);
+    else
+        chat_hub_transport(s->hub)->send(s->conn, frame);
+}
+
+void chat_session_send_answer(chat_session_t *s, const buf_t *b)
+{
+    if (!s->conn)
+        return;
+    blob_t *f = chat_frame_buf(b);
+    chat_session_answer_frame(s, f);
+    blob_unref(f);
+}
+
 size_t chat_session_backlog(const chat_session_t *s)
 {
     return s->conn ? chat_hub_transport(s->hub)->backlog(s->conn) : 0;

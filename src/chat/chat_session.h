@@ -72,6 +72,12 @@ void chat_session_send(chat_session_t *s, const buf_t *b);
 void chat_session_send_frame(chat_session_t *s, blob_t *frame);
 /* A frame of a paged reply, past the outbound bound (see chat_transport_t.send_bulk). */
 void chat_session_send_bulk(chat_session_t *s, blob_t *frame);
+/* A large answer the client asked for (a welcome, a page of a list), built in b: it does not
+ * count against the outbound bound, so that asking for one's own channels never looks
+ * like reading too slowly; but only while the backlog is under the outbound budget, so a
+ * client that asks and never reads still meets the bound (and cannot pile up memory). */
+void chat_session_send_answer(chat_session_t *s, const buf_t *b);
+void chat_session_answer_frame(chat_session_t *s, blob_t *frame); /* the same, a frame */
 size_t chat_session_backlog(const chat_session_t *s);
 void chat_session_want_drain(chat_session_t *s);
 /* {"type":"error","code","message"[,"id"]}; id is the request id as JSON text, or "". */

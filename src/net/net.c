@@ -41,7 +41,7 @@ static net_out_t *q_at(net_conn_t *c, uint32_t i)
     return &c->q[(c->q_head + i) % c->q_cap];
 }
 
-static void q_push(net_conn_t *c, blob_t *b)
+static void q_push(net_conn_t *c, blob_t *b, bool exempt)
 {
     if (c->q_len == c->q_cap) {
         uint32_t cap = c->q_cap ? c->q_cap * 2 : 4;
@@ -56,7 +56,10 @@ static void q_push(net_conn_t *c, blob_t *b)
     net_out_t *o = q_at(c, c->q_len++);
     o->b = blob_ref(b);
     o->off = 0;
+    o->exempt = exempt;
     c->q_bytes += b->len;
+    if (exempt)
+        c->q_exempt += b->len;
 }
 
 /* Marks n written bytes off the front of the queue, releasing finished blobs. */
@@ -69,9 +72,13 @@ static void q_advance(net_conn_t *c, size_t n)
         size_t left = o->b->len - o->off;
         if (n < left) {
             o->off += n;
+            if (o->exempt)
+                c->q_exempt -= n;
             return;
         }
         n -= left;
+        if (o->exempt)
+            c->q_exempt -= left;
         blob_unref(o->b);
         c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
@@ -98,7 +105,7 @@ static void q_free(net_conn_t *c)
     free(c->q);
     c->q = NULL;
     c->q_len = c->q_cap = c->q_head = 0;
-    c->q_bytes = 0;
+    c->q_bytes = c->q_exempt = 0;
     /* An idle connection keeps no ring: it is cheap to regrow. */
 }
 
@@ -329,9 +336,9 @@ int net_conn_send(net_conn_t *c, blob_t *b)
 {
     if (c->closing || c->close_after_flush)
         return -1;
-    if (c->q_bytes >= c->srv->cfg.max_outbound)
+    if (c->q_bytes - c->q_exempt >= c->srv->cfg.max_outbound)
         return -1;
-    q_push(c, b);
+    q_push(c, b, false);
     schedule_flush(c);
     return 0;
 }
@@ -340,7 +347,7 @@ void net_conn_send_control(net_conn_t *c, blob_t *b)
 {
     if (c->closing)
         return;
-    q_push(c, b);
+    q_push(c, b, true);
     schedule_flush(c);
 }
 
@@ -354,6 +361,8 @@ void net_conn_drop_queued(net_conn_t *c)
     while (c->q_len > keep) {
         net_out_t *o = q_at(c, c->q_len - 1);
         c->q_bytes -= o->b->len - o->off;
+        if (o->exempt)
+            c->q_exempt -= o->b->len - o->off;
         blob_unref(o->b);
         c->q_len--;
     }

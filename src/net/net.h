@@ -54,7 +54,8 @@ typedef struct {
 
 typedef struct {
     blob_t *b;
-    size_t off; /* bytes of b already written */
+    size_t off;  /* bytes of b already written */
+    bool exempt; /* queued by net_conn_send_control: outside the bound */
 } net_out_t;
 
 /* Ordered widest first: one per connection, so padding counts. */
@@ -64,6 +65,7 @@ struct net_conn {
     void *data;              /* the handler's per-connection state */
     net_out_t *q;            /* ring of queued buffers */
     size_t q_bytes;          /* unwritten bytes queued */
+    size_t q_exempt;         /* of which queued by net_conn_send_control */
     uv_write_t *wreq;        /* only while a write is in flight: idle connections stay small */
     net_conn_t *prev, *next; /* every open connection */
     net_conn_t *flush_next;  /* pending flush list */
@@ -102,15 +104,17 @@ int net_server_port(const net_server_t *s);
 void net_server_stop(net_server_t *s);
 
 /* Queues a reference to b (the caller keeps its own). Returns 0, or -1 without queueing
- * when the queue already holds max_outbound bytes (the caller decides what a slow
- * consumer deserves) or the connection is closing. A queue under its bound takes one more
- * blob of any size, so the bound is exceeded by at most one frame: it limits backlog, it
- * does not refuse a large reply. */
+ * when the queue already holds max_outbound bytes besides those net_conn_send_control
+ * queued (the caller decides what a slow consumer deserves) or the connection is closing. A queue
+ * under its bound takes one more blob of any size, so the bound is exceeded by at most one frame:
+ * it limits backlog, it does not refuse a large reply. */
 int net_conn_send(net_conn_t *c, blob_t *b);
 /* Asks for one on_drain call once the queue is empty (at once if it is empty now: on the
  * next flush). */
 void net_conn_want_drain(net_conn_t *c);
-/* Queues b regardless of the bound: control frames are never held back by it. */
+/* Queues b regardless of the bound, and outside it: control frames, and answers the peer
+ * asked for, are never held back by it and never count against it (their caller bounds
+ * them: see chat_session_send_answer). */
 void net_conn_send_control(net_conn_t *c, blob_t *b);
 /* Drops queued buffers that have not started going out (a slow consumer's backlog). */
 void net_conn_drop_queued(net_conn_t *c);

@@ -69,9 +69,11 @@ struct link {
     bool hub_closed;         /* hub: a close went down, later frames are pointless */
     chat_session_t *session; /* hub */
     size_t posted;           /* hub: frame bytes sent down */
+    size_t posted_bounded;   /* hub: of which by rt_send (bulk frames are outside the bound) */
     atomic_size_t applied;   /* loop -> hub: frame bytes handed to the connection */
-    atomic_size_t queued;    /* loop -> hub: the connection's queue after its last frame */
-    atomic_size_t inbound;   /* loop -> hub: message bytes sent up, not yet handled */
+    atomic_size_t applied_bounded; /* loop -> hub: of which sent by rt_send */
+    atomic_size_t queued;          /* loop -> hub: the connection's queue after its last frame */
+    atomic_size_t inbound;         /* loop -> hub: message bytes sent up, not yet handled */
 };
 
 struct worker {
@@ -149,13 +151,14 @@ static void rt_send(void *conn, blob_t *frame)
         return;
     /* Frames on their way down count against the bound like a queue's bytes do: a
      * connection loop that cannot keep up must not let them pile up without limit. */
-    size_t applied = atomic_load_explicit(&l->applied, memory_order_relaxed);
-    if (l->posted - applied >= l->w->r->cfg.max_outbound) {
+    size_t applied = atomic_load_explicit(&l->applied_bounded, memory_order_relaxed);
+    if (l->posted_bounded - applied >= l->w->r->cfg.max_outbound) {
         l->hub_closed = true;
         down(l->w, DOWN_SLOW, l, NULL, 0);
         return;
     }
     l->posted += frame->len;
+    l->posted_bounded += frame->len;
     down(l->w, DOWN_SEND, l, blob_ref(frame), 0);
 }
 
@@ -389,6 +392,8 @@ static void apply_frame(link_t *l, blob_t *frame, bool bulk)
         atomic_store_explicit(&l->queued, server_transport.backlog(l->conn), memory_order_relaxed);
     }
     atomic_fetch_add_explicit(&l->applied, frame->len, memory_order_relaxed);
+    if (!bulk)
+        atomic_fetch_add_explicit(&l->applied_bounded, frame->len, memory_order_relaxed);
     blob_unref(frame);
 }
 

@@ -6,6 +6,7 @@ import time
 
 import websockets
 
+from test_channels import expect, request
 from wsraw import (OP_PING, OP_PONG, Client, RawWS, SockReader, connect, get, http_request,
                    metric, run, upgrade_request)
 
@@ -210,3 +211,56 @@ def test_acked_messages_survive_kill9(server):
         await c.close()
 
     run(after())
+
+
+def test_answers_are_bounded_and_paged(make_server):
+    """A user in more channels than a welcome lists (200) still joins, with a small outbound
+    bound: the welcome holds 200 (channels_more), the rest come from channel_list pages, and
+    neither the welcome nor a page counts against the user as a slow reader (it was closed
+    1013 by its own welcome before). channel_list pages by name; `channel` asks for one."""
+    server = make_server("--rate", "100000", "--burst", "100000", "--max-outbound", "65536")
+    names = [f"c{i:03d}" for i in range(230)]
+    topic = "t" * 240
+
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        bob, _, _ = await Client.joined(server, "bob", account=True)
+        for n in names:
+            await request(alice, "channel_create", {"name": n, "topic": topic}, "channel",
+                          id=n)
+            await request(bob, "channel_join", {"channel": n}, "channel", id=n)
+            await expect(bob, "history", lambda m, n=n: m["payload"]["channel"] == n)
+        await bob.close()
+        # bob comes back: 231 channels with long topics are more than 64 KiB
+        bob, w, _ = await Client.joined(server, "bob", account=True)
+        listed = [c["name"] for c in w["channels"]]
+        assert len(listed) == 200 and listed[0] == "general" and w["channels_more"] is True
+        got, after = set(listed), ""
+        while True:
+            page = (await request(bob, "channel_list",
+                                  {"member": True, "after": after, "limit": 100},
+                                  "channels", id="p" + after))["payload"]
+            assert len(page["channels"]) <= 100
+            got |= {c["name"] for c in page["channels"]}
+            if not page["more"]:
+                break
+            after = page["channels"][-1]["name"]
+        assert got == set(names) | {"general"}
+        one = await request(bob, "channel_list", {"channel": "c005"}, "channels", id="one")
+        assert [c["name"] for c in one["payload"]["channels"]] == ["c005"]
+        assert one["payload"]["more"] is False
+        every = await request(bob, "channel_list", None, "channels", id="all")
+        assert len(every["payload"]["channels"]) == 231 and every["payload"]["more"] is False
+        for bad in ({"limit": 0}, {"limit": 501}, {"after": 5}, {"member": "yes"},
+                    {"channel": ["x"]}):
+            await bob.send_json("channel_list", bad, id="bad")
+            e = await expect(bob, "error", lambda m: m.get("id") == "bad")
+            assert e["code"] == "bad_payload", bad
+        # carol, in #general only, gets all her channels
+        carol, w3, _ = await Client.joined(server, "carol", account=True)
+        assert [c["name"] for c in w3["channels"]] == ["general"]
+        assert w3["channels_more"] is False
+        for c in (alice, carol, bob):
+            await c.close()
+
+    run(flow())
