@@ -192,8 +192,12 @@ static bool put_lower(char **at, size_t *room, const char *s, size_t len)
 {
     if (len >= *room)
         return false;
-    for (size_t i = 0; i < len; i++)
-        (*at)[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = "abcdefghijklmnopqrstuvwxyz"[ch - 'A'];
+        (*at)[i] = ch;
+    }
     *at += len;
     *room -= len;
     **at = '\0';
