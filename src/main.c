@@ -25,15 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "api/api.h"
 #include "auth/auth.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "chat/chat.h"
 #include "cli/cli_user.h"
+#include "http/http_origin.h"
 #include "server/server.h"
 #include "server/server_direct.h"
 #include "server/server_loops.h"
@@ -45,7 +48,7 @@ typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
     const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
-        *origins;
+        *allowed_origins, *public_url;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads, guest_ttl, session_idle, session_max, hash_max;
@@ -65,7 +68,8 @@ static options_t opt = {
     .deflate = "on",
     .guests = "on",
     .registration = "invite",
-    .origins = "",
+    .allowed_origins = "",
+    .public_url = "",
     .port = 8000,
     .history = 50,
     .max_name = 32,
@@ -139,8 +143,11 @@ static const flag_t flags[] = {
      "seconds a session lasts at most (the cookie's Max-Age)"},
     {"hash-max", OPT_UINT, &opt.hash_max, 1024,
      "password hashes at once (64 MiB each); past it sign-ins get 429 (default: CPUs)"},
-    {"origins", OPT_STR, &opt.origins, 0,
-     "extra allowed Origins, comma-separated (https://chat.example.com), besides the own host"},
+    {"public-url", OPT_STR, &opt.public_url, 0,
+     "the URL people open (https://chat.example.com): its host is answered, its origin allowed"},
+    {"allowed-origins", OPT_STR, &opt.allowed_origins, 0,
+     "other pages allowed to connect and use the cookie, comma-separated origins"},
+    {"origins", OPT_STR, &opt.allowed_origins, 0, "the older name of --allowed-origins"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -257,6 +264,69 @@ static auth_config_t auth_config_of_flags(void)
     };
 }
 
+/* What --public-url, --allowed-origins and the machine's name make (http_origin.h): the
+ * origins allowed besides a request's own, and the host names answered besides IP literals
+ * and localhost. Built once by check_doors, kept for the process's life. */
+static buf_t doors_origins = BUF_INIT, doors_hosts = BUF_INIT;
+
+/* Appends s (len bytes) to a comma-separated list. */
+static void list_add(buf_t *list, const char *s, size_t len)
+{
+    if (list->len)
+        buf_append(list, ",", 1);
+    buf_append(list, s, len);
+}
+
+/* Reads one origin (or the public URL) into its canonical form; -1 after saying why. */
+static int add_origin(const char *what, const char *v, size_t len, char *host, size_t hcap)
+{
+    char url[HTTP_HOST_MAX + 16], origin[HTTP_HOST_MAX + 16];
+    if (len < sizeof(url)) {
+        memcpy(url, v, len);
+        url[len] = '\0';
+    }
+    if (len >= sizeof(url) || http_url_origin(url, origin, sizeof(origin), host, hcap) < 0) {
+        fprintf(stderr, "parley: %s: '%.*s' is not an origin like https://chat.example.com\n", what,
+                (int)len, v);
+        return -1;
+    }
+    list_add(&doors_origins, origin, strlen(origin));
+    return 0;
+}
+
+/* --public-url and --allowed-origins, checked; and the machine's name, full and short (the
+ * part before its first dot), as a LAN reaches it. */
+static int check_doors(void)
+{
+    char host[HTTP_HOST_MAX + 1];
+    buf_reset(&doors_origins);
+    buf_reset(&doors_hosts);
+    for (const char *p = opt.allowed_origins; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n && add_origin("--allowed-origins", p, n, host, sizeof(host)) < 0)
+            return -1;
+        p += strcspn(p, ",");
+    }
+    if (opt.public_url[0]) {
+        if (add_origin("--public-url", opt.public_url, strlen(opt.public_url), host, sizeof(host)) <
+            0)
+            return -1;
+        list_add(&doors_hosts, host, strlen(host));
+    }
+    char name[256] = "";
+    if (gethostname(name, sizeof(name) - 1) == 0 && name[0]) {
+        list_add(&doors_hosts, name, strlen(name));
+        if (strchr(name, '.'))
+            list_add(&doors_hosts, name, strcspn(name, "."));
+    }
+    buf_append(&doors_origins, "", 0); /* NUL-terminated even when empty */
+    buf_append(&doors_hosts, "", 0);
+    return 0;
+}
+
 static int parse_config(int argc, char **argv)
 {
     for (size_t i = 0; i < NFLAGS; i++) {
@@ -333,6 +403,8 @@ static int parse_config(int argc, char **argv)
         fprintf(stderr, "parley: --echo-path must start with /\n");
         return -1;
     }
+    if (check_doors() < 0)
+        return -1;
     return check_accounts();
 }
 
@@ -487,7 +559,7 @@ static int open_state(app_t *a, const wiring_t *w)
         log_error("cannot read the store %s", store_url);
         return fail_start(a);
     }
-    a->api = api_new(a->auth, &(api_config_t){.origins = opt.origins});
+    a->api = api_new(a->auth, &(api_config_t){.origins = doors_origins.data});
     return 0;
 }
 
@@ -572,7 +644,8 @@ int main(int argc, char **argv)
         .idle_timeout_ms = (unsigned)opt.idle_timeout * 1000,
         .echo_path = opt.echo_path,
         .deflate = strcmp(opt.deflate, "on") == 0,
-        .origins = opt.origins,
+        .origins = doors_origins.data,
+        .host_names = doors_hosts.data,
     };
     a.front = w->start(&a, &sc);
     if (!a.front.ctx)
@@ -594,6 +667,9 @@ int main(int argc, char **argv)
              opt.host, a.front.port(a.front.ctx), store_url, opt.sync, opt.threads,
              opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq, opt.guests,
              auth_registration(a.auth) == AUTH_REG_OPEN ? "open" : opt.registration);
+    log_info("answering Host: IP addresses, localhost%s%s; allowed origins: the page's own%s%s",
+             doors_hosts.len ? ", " : "", doors_hosts.data, doors_origins.len ? ", " : "",
+             doors_origins.data);
 
     /* Runs until the store closed and every password job came back (uv_work keeps it). */
     uv_run(a.loop, UV_RUN_DEFAULT);
@@ -602,6 +678,8 @@ int main(int argc, char **argv)
     chat_free(a.hub);
     auth_free(a.auth);
     uv_loop_close(a.loop);
+    buf_deinit(&doors_origins);
+    buf_deinit(&doors_hosts);
     log_info("stopped");
     return 0;
 }

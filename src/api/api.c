@@ -2,12 +2,13 @@
  *
  * A request goes: route (the table below: a path pattern and one method per row; '#' in a
  * pattern is a decimal id) -> 404 or 405 when nothing fits -> the Origin rule of sign-in
- * requests -> authentication of requests that need a user (and the Origin rule of a
- * cookie's state changes) -> the JSON body of requests that take one -> the handler
+ * requests -> authentication of requests that need a user (the cookie rule of api_cred.h)
+ * -> the JSON body of requests that take one -> the handler
  * (api_account.c, api_admin.c), which answers at once or hands the call to auth.
  *
  * Every answer is built here (api_reply): the JSON body, a head by http_response with
- * "Cache-Control: no-store" and the handler's own lines (Set-Cookie, Retry-After, Allow),
+ * "Cache-Control: no-store", the server's lines for every response (api_request_t headers:
+ * the security headers) and the handler's own lines (Set-Cookie, Retry-After, Allow),
  * into one blob handed to the caller's callback. The call is freed and `pending` counted
  * down before that callback runs, so the caller may do anything from it. */
 #include "api/api.h"
@@ -87,12 +88,14 @@ size_t api_pending(const api_t *a)
 
 /* ---- responses ---- */
 
-/* Head and body into one new blob. body is text (len bytes), sent unless head_only. */
+/* Head and body into one new blob. body is text (len bytes), sent unless head_only; headers
+ * are the server's lines for every answer, extra the handler's. */
 static blob_t *response_blob(int status, const char *body, size_t len, bool keep_alive,
-                             bool head_only, const char *extra)
+                             bool head_only, const char *headers, const char *extra)
 {
-    char lines[768], head[1024];
-    int n = snprintf(lines, sizeof(lines), "Cache-Control: no-store\r\n%s", extra ? extra : "");
+    char lines[2048], head[2560];
+    int n = snprintf(lines, sizeof(lines), "Cache-Control: no-store\r\n%s%s",
+                     headers ? headers : "", extra ? extra : "");
     int hl = n > 0 && (size_t)n < sizeof(lines)
                  ? http_response_head(head, sizeof(head), status, "application/json", len,
                                       keep_alive, lines)
@@ -110,12 +113,13 @@ static blob_t *response_blob(int status, const char *body, size_t len, bool keep
     return b;
 }
 
-blob_t *api_response_error(int status, const char *code, const char *message, bool keep_alive)
+blob_t *api_response_error(int status, const char *code, const char *message, bool keep_alive,
+                           const char *headers)
 {
     char body[512];
     int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}", code, message);
     size_t len = n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0;
-    return response_blob(status, body, len, keep_alive, false, NULL);
+    return response_blob(status, body, len, keep_alive, false, headers, NULL);
 }
 
 void api_reply(api_call_t *c, int status, json_t *body, const char *extra)
@@ -128,8 +132,10 @@ void api_reply(api_call_t *c, int status, json_t *body, const char *extra)
         fprintf(stderr, "api: out of memory\n");
         abort();
     }
-    blob_t *b = response_blob(status, text, strlen(text), c->keep_alive, c->head_only, extra);
+    blob_t *b =
+        response_blob(status, text, strlen(text), c->keep_alive, c->head_only, c->headers, extra);
     free(text);
+    free(c->headers);
     api_answer_cb cb = c->cb;
     void *ctx = c->cb_ctx;
     c->api->pending--;
@@ -304,27 +310,22 @@ static void not_routed(api_call_t *c, uint64_t allow)
               extra);
 }
 
-static bool changes_state(uint8_t method)
-{
-    return method == HTTP_POST || method == HTTP_PATCH || method == HTTP_DELETE ||
-           method == HTTP_PUT;
-}
-
-/* The Origin rule and the session. Returns false after answering. */
+/* The Origin rule and the session (api_cred.h). Returns false after answering. */
 static bool authenticate(api_call_t *c, const api_request_t *r, unsigned flags)
 {
     api_t *a = c->api;
-    bool origin_ok = api_cred_origin_allowed(r->origin, r->host, a->origins);
-    if ((flags & R_LOGIN_ORIGIN) && r->origin && !origin_ok) {
+    http_origin_t origin = http_origin_check(r->origin, r->host, c->secure, a->origins);
+    if ((flags & R_LOGIN_ORIGIN) && origin == HTTP_ORIGIN_FOREIGN) {
         api_error(c, 403, "bad_origin", "this request comes from a page of another site");
         return false;
     }
     if (!(flags & R_USER))
         return true;
     size_t len = 0;
-    bool from_cookie = false;
-    const char *token = api_cred_token(r->authorization, r->cookie, &len, &from_cookie);
-    if (token && from_cookie && changes_state(r->method) && !origin_ok) {
+    const char *token = NULL;
+    bool read = r->method == HTTP_GET || r->method == HTTP_HEAD;
+    if (api_cred_session(r->authorization, r->cookie, origin, read, &token, &len) ==
+        API_CRED_FOREIGN) {
         api_error(c, 403, "bad_origin", "this request comes from a page of another site");
         return false;
     }
@@ -365,7 +366,8 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
     c->cb_ctx = ctx;
     c->keep_alive = r->keep_alive;
     c->head_only = r->method == HTTP_HEAD;
-    c->secure = api_cred_https(r->forwarded_proto);
+    c->secure = http_forwarded_https(r->forwarded_proto);
+    c->headers = xstrdup(r->headers ? r->headers : "");
     a->pending++;
     uint64_t allow;
     const route_t *rt = find_route(r, &c->target, &allow);
@@ -398,7 +400,8 @@ api_request_t *api_request_dup(const api_request_t *r)
 {
     api_request_t tmp = *r;
     const char **strs[] = {&tmp.path,          &tmp.host,       &tmp.origin,          &tmp.cookie,
-                           &tmp.authorization, &tmp.user_agent, &tmp.forwarded_proto, &tmp.addr};
+                           &tmp.authorization, &tmp.user_agent, &tmp.forwarded_proto, &tmp.addr,
+                           &tmp.headers};
     size_t n = sizeof(strs) / sizeof(strs[0]);
     size_t total = sizeof(tmp) + (r->body ? r->body_len + 1 : 0);
     for (size_t i = 0; i < n; i++)

@@ -11,11 +11,11 @@
  * after password hashing (off the loop) and store commits. The answer is one blob holding
  * the whole HTTP/1.1 response, head and body, so it can cross to another loop as it is.
  *
- * Authentication: `Authorization: Bearer TOKEN`, else the parley_session cookie; a request
- * authenticated by the cookie that changes state (POST, PATCH, DELETE) must carry an allowed
- * Origin (api_cred.h), and so must any POST /api/login, /register or /reset that carries an
- * Origin at all. Statuses and error codes are auth's (auth_status_code), plus 400 bad_json,
- * 400 bad_payload, 401 unauthorized, 403 bad_origin, 404 not_found, 405
+ * Authentication: `Authorization: Bearer TOKEN`, else the parley_session cookie under the
+ * cookie rule of api_cred.h (a foreign Origin: 403; no Origin: reads only); any POST
+ * /api/login, /register or /reset that carries an Origin must carry one of ours. The server
+ * checked the Host before (http_origin.h). Statuses and error codes are auth's (auth_status_code),
+ * plus 400 bad_json, 400 bad_payload, 401 unauthorized, 403 bad_origin, 404 not_found, 405
  * method_not_allowed. */
 #ifndef PARLEY_API_H
 #define PARLEY_API_H
@@ -35,7 +35,9 @@ typedef struct api api_t;
 #define API_BODY_MAX ((size_t)16 * 1024)
 
 typedef struct {
-    const char *origins; /* --origins: extra allowed Origins, comma-separated; NULL or "" */
+    /* Origins allowed besides the request's own (--allowed-origins and --public-url's),
+     * comma-separated as http_origin_check takes them; NULL or "" for none. */
+    const char *origins;
 } api_config_t;
 
 /* One request as the connection driver read it. The header fields are NULL when the header
@@ -47,7 +49,10 @@ typedef struct {
     size_t body_len;
     const char *host, *origin, *cookie, *authorization, *user_agent, *forwarded_proto;
     const char *addr; /* the peer's address ("127.0.0.1"), "" when unknown */
-    bool keep_alive;  /* the answer says "Connection: keep-alive", else "close" */
+    /* Header lines (each ending in "\r\n") every answer to this request carries: the
+     * server's security headers (http_security_headers). NULL for none. */
+    const char *headers;
+    bool keep_alive; /* the answer says "Connection: keep-alive", else "close" */
 } api_request_t;
 
 /* The whole HTTP response, borrowed for the call: take a reference to keep it. Fires on the
@@ -72,8 +77,10 @@ size_t api_pending(const api_t *a);
 api_request_t *api_request_dup(const api_request_t *req);
 
 /* A whole error response {"error": code, "message": message} with "Cache-Control: no-store"
- * (a new blob, the caller's reference): for requests the API never sees (the server is
- * stopping: 503 "unavailable"). code and message are JSON-safe ASCII. */
-blob_t *api_response_error(int status, const char *code, const char *message, bool keep_alive);
+ * and the header lines headers (as api_request_t's; NULL for none) (a new blob, the caller's
+ * reference): for requests the API never sees (the server is stopping: 503 "unavailable").
+ * code and message are JSON-safe ASCII. */
+blob_t *api_response_error(int status, const char *code, const char *message, bool keep_alive,
+                           const char *headers);
 
 #endif

@@ -1,4 +1,4 @@
-/* api_cred - tokens, the Origin rule and https, read from header values; see api_cred.h.
+/* api_cred - tokens and the cookie rule, read from header values; see api_cred.h.
  *
  * Header values arrive trimmed of surrounding spaces and tabs (http_parse), so only inner
  * white space is skipped here. Nothing is copied: results point into the arguments. */
@@ -80,50 +80,18 @@ const char *api_cred_token(const char *authorization, const char *cookie, size_t
     return t;
 }
 
-/* origin (olen bytes) equals scheme + host, ignoring ASCII case. */
-static bool same_origin(const char *origin, size_t olen, const char *scheme, const char *host)
+api_cred_verdict_t api_cred_session(const char *authorization, const char *cookie,
+                                    http_origin_t origin, bool read, const char **token,
+                                    size_t *len)
 {
-    size_t sl = strlen(scheme), hl = strlen(host);
-    return olen == sl + hl && strncasecmp(origin, scheme, sl) == 0 &&
-           strncasecmp(origin + sl, host, hl) == 0;
-}
-
-/* origin equals one of the comma-separated entries of list. */
-static bool listed(const char *origin, size_t olen, const char *list)
-{
-    for (const char *p = list; p && *p;) {
-        while (is_ws(*p) || *p == ',')
-            p++;
-        size_t n = strcspn(p, ",");
-        const char *e = p;
-        p += n;
-        while (n && is_ws(e[n - 1]))
-            n--;
-        if (n && e[n - 1] == '/')
-            n--;
-        if (n && n == olen && strncasecmp(e, origin, n) == 0)
-            return true;
-    }
-    return false;
-}
-
-bool api_cred_origin_allowed(const char *origin, const char *host, const char *origins)
-{
-    if (!origin || !*origin || strcmp(origin, "null") == 0)
-        return false;
-    size_t olen = strlen(origin);
-    if (host && *host &&
-        (same_origin(origin, olen, "http://", host) || same_origin(origin, olen, "https://", host)))
-        return true;
-    return listed(origin, olen, origins);
-}
-
-bool api_cred_https(const char *forwarded_proto)
-{
-    if (!forwarded_proto)
-        return false;
-    size_t n = strcspn(forwarded_proto, ",");
-    while (n && is_ws(forwarded_proto[n - 1]))
-        n--;
-    return n == 5 && strncasecmp(forwarded_proto, "https", 5) == 0;
+    bool from_cookie = false;
+    *len = 0;
+    *token = api_cred_token(authorization, cookie, len, &from_cookie);
+    if (!*token)
+        return API_CRED_NONE;
+    if (!from_cookie || origin == HTTP_ORIGIN_OURS || (origin == HTTP_ORIGIN_NONE && read))
+        return API_CRED_TOKEN;
+    *token = NULL;
+    *len = 0;
+    return origin == HTTP_ORIGIN_FOREIGN ? API_CRED_FOREIGN : API_CRED_NONE;
 }

@@ -1,13 +1,16 @@
 /* api_cred - what a request says about who sends it: the session token of
- * `Authorization: Bearer` or of the parley_session cookie, whether its Origin is one of
- * ours, and whether it came over https. The REST layer (api.c) and the WebSocket upgrade
- * (server.c) decide by the same rules (docs/protocol.md, "Accounts").
+ * `Authorization: Bearer` or of the parley_session cookie, and whether the cookie counts. The
+ * REST layer (api.c) and the WebSocket upgrade (server_http.c) decide by this one rule
+ * (docs/protocol.md, "Authentication"):
  *
- * The Origin rule: an Origin is allowed when it equals "http://" or "https://" followed by
- * the request's own Host header, or one of the extra origins (--origins, a comma-separated
- * list such as "https://chat.example.com, https://x.example"); compared without regard to
- * ASCII case, an entry's trailing '/' ignored. A missing Origin, "null", or a request
- * without Host and not listed is not allowed.
+ *   - a Bearer token always counts: no browser adds it by itself, so whoever sends it holds
+ *     it on purpose;
+ *   - the cookie (which the browser adds by itself) counts when the request's Origin is ours
+ *     (http_origin.h); when the Origin is foreign it is refused (403 bad_origin); without an
+ *     Origin it counts only for a read (GET, HEAD under /api: a browser leaves Origin out of
+ *     its own same-origin reads, and a foreign page cannot read our answers without CORS,
+ *     which we never grant), never for a change or an upgrade (browsers always send Origin
+ *     there, so such a request comes from a script, which must use Bearer).
  *
  * Pure: no state, no I/O, no allocation. Every string argument may be NULL (the header is
  * absent); returned pointers point into the argument they were found in. */
@@ -16,6 +19,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "http/http_origin.h"
 
 #define API_COOKIE_NAME "parley_session"
 
@@ -35,11 +40,19 @@ const char *api_cred_cookie(const char *cookie, size_t *len);
 const char *api_cred_token(const char *authorization, const char *cookie, size_t *len,
                            bool *from_cookie);
 
-/* The Origin rule above. */
-bool api_cred_origin_allowed(const char *origin, const char *host, const char *origins);
+/* What the cookie rule above makes of a request's credentials. */
+typedef enum {
+    API_CRED_NONE,    /* nothing that counts: no credentials, or a cookie that is ignored */
+    API_CRED_TOKEN,   /* *token and *len: the Bearer token (len 0: presented, unusable) or
+                         the cookie's */
+    API_CRED_FOREIGN, /* only the cookie, from a page of another origin: refuse (403) */
+} api_cred_verdict_t;
 
-/* True when X-Forwarded-Proto's first element is "https": the client's connection to the
- * proxy was secure, so the cookie gets Secure. */
-bool api_cred_https(const char *forwarded_proto);
+/* The rule above, for a request whose Origin verdict is origin; read is true for GET and
+ * HEAD under /api, false for other methods and for an upgrade. *token is NULL unless the
+ * verdict is API_CRED_TOKEN. */
+api_cred_verdict_t api_cred_session(const char *authorization, const char *cookie,
+                                    http_origin_t origin, bool read, const char **token,
+                                    size_t *len);
 
 #endif

@@ -20,7 +20,7 @@
 
 struct api {
     auth_t *auth;
-    char *origins; /* --origins, "" for none */
+    char *origins; /* allowed origins besides the request's own (http_origin.h), "" for none */
     size_t pending;
 };
 
@@ -38,6 +38,7 @@ struct api_call {
     uint64_t session_id;      /* the request's session, 0 for none */
     uint64_t target;          /* the id in the path ("/api/users/7/ban"), 0 for none */
     bool keep_alive, head_only, secure;
+    char *headers; /* the request's lines for every answer (api_request_t), owned */
 };
 
 typedef void (*api_handler_fn)(api_call_t *c, const api_request_t *r, json_t *body);

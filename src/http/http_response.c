@@ -115,6 +115,8 @@ const char *http_status_text(int status)
         return "Conflict";
     case 413:
         return "Content Too Large";
+    case 421:
+        return "Misdirected Request";
     case 426:
         return "Upgrade Required";
     case 429:
@@ -150,7 +152,13 @@ static void put_head_start(writer_t *w, int status, const char *content_type, si
         put_num(w, content_length, 1);
         put(w, "\r\n", 2);
     }
-    put_str(w, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    /* A 426 names the protocol to switch to in its Upgrade line (the caller's), and a sender
+     * of Upgrade lists it in Connection, so no intermediary forwards it (RFC 9110 7.8). */
+    if (status == 426)
+        put_str(w, keep_alive ? "Connection: Upgrade, keep-alive\r\n"
+                              : "Connection: Upgrade, close\r\n");
+    else
+        put_str(w, keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
 }
 
 int http_response_head(char *out, size_t cap, int status, const char *content_type,
@@ -202,6 +210,42 @@ int http_response_error(char *out, size_t cap, int status, bool keep_alive, bool
     if (!head_only)
         put(&w, body, b.len);
     return finish(&w);
+}
+
+/* Host values fit for a CSP source: what http_host_check lets through as ours, never a ';',
+ * ',', quote or space that would end the source or the directive. */
+static bool csp_host_ok(const char *h)
+{
+    size_t n = h ? strlen(h) : 0;
+    if (n == 0 || n > HTTP_SECURITY_HOST_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = h[i];
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (!alnum && !strchr("-._:[]", ch))
+            return false;
+    }
+    return true;
+}
+
+int http_security_headers(char *out, size_t cap, const char *ws_host)
+{
+    writer_t w = {out, cap, 0, false};
+    put_str(&w, "Content-Security-Policy: default-src 'self'; script-src 'self'; "
+                "style-src 'self'; img-src 'self' data:; connect-src 'self'");
+    if (csp_host_ok(ws_host)) {
+        put_str(&w, " ws://");
+        put_str(&w, ws_host);
+        put_str(&w, " wss://");
+        put_str(&w, ws_host);
+    }
+    put_str(&w, "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n"
+                "X-Frame-Options: DENY\r\n"
+                "Referrer-Policy: no-referrer\r\n"
+                "X-Content-Type-Options: nosniff\r\n");
+    put(&w, "", 1); /* the NUL, not counted */
+    return w.failed ? -1 : (int)w.len - 1;
 }
 
 int http_date(char *out, size_t cap, int64_t unix_seconds)

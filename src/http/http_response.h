@@ -8,7 +8,11 @@
  * 204 carries Content-Length (RFC 9110 8.6). String arguments are borrowed and must not
  * contain CR or LF, except extra_headers: NULL, "", or whole header lines, each ending in
  * "\r\n" ("Allow: GET, HEAD\r\n" for 405; "Upgrade: websocket\r\n" and
- * "Sec-WebSocket-Version: 13\r\n" for 426 as RFC 9110 15.5.22 and RFC 6455 4.4 ask). */
+ * "Sec-WebSocket-Version: 13\r\n" for 426 as RFC 9110 15.5.22 and RFC 6455 4.4 ask). A 426
+ * lists "Upgrade" in its Connection header, since a sender of Upgrade must (RFC 9110 7.8).
+ *
+ * What every response of a server carries besides (the 101 excepted) comes from
+ * http_security_headers, passed in extra_headers. */
 #ifndef PARLEY_HTTP_RESPONSE_H
 #define PARLEY_HTTP_RESPONSE_H
 
@@ -18,7 +22,7 @@
 
 /* Reason phrase for status ("Not Found"), "" for a code not in the table (the reason phrase
  * may be empty, RFC 9112 4). Static string; never NULL. Knows at least 101, 200, 201, 204,
- * 301, 304, 400, 401, 403, 404, 405, 408, 409, 413, 426, 429, 431, 500, 501, 503, 505. */
+ * 301, 304, 400, 401, 403, 404, 405, 408, 409, 413, 421, 426, 429, 431, 500, 501, 503, 505. */
 const char *http_status_text(int status);
 
 /* Status line and headers up to and including the blank line, for a body of content_length
@@ -39,6 +43,24 @@ int http_response_101(char *out, size_t cap, const char *accept, const char *pro
  * body. */
 int http_response_error(char *out, size_t cap, int status, bool keep_alive, bool head_only,
                         const char *extra_headers);
+
+/* The security header lines of every response the server makes (the 101 excepted), each
+ * ending in "\r\n", NUL-terminated:
+ *   Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self';
+ *     img-src 'self' data:; connect-src 'self' ws://HOST wss://HOST; frame-ancestors 'none';
+ *     base-uri 'none'; form-action 'self'
+ *   X-Frame-Options: DENY
+ *   Referrer-Policy: no-referrer
+ *   X-Content-Type-Options: nosniff
+ * HOST is ws_host, the request's Host once it was found to be ours (http_host_check): not
+ * every browser lets 'self' cover ws: and wss: (CSP3 added it), and naming the page's own
+ * host keeps connect-src as narrow. ws_host NULL, "", or holding anything but letters,
+ * digits and "-._:[]" (or longer than HTTP_SECURITY_HOST_MAX): connect-src 'self' alone.
+ * Returns the length (the NUL not counted), or -1 when it does not fit in cap, which never
+ * happens with HTTP_SECURITY_HEADERS_MAX bytes. */
+#define HTTP_SECURITY_HOST_MAX 259
+#define HTTP_SECURITY_HEADERS_MAX 1024
+int http_security_headers(char *out, size_t cap, const char *ws_host);
 
 /* Writes unix_seconds as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7),
  * for a "Date:" line in extra_headers. Returns 29, or -1 if cap < 30 (room for the NUL that

@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "server/server_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,8 +84,14 @@ static void ws_close(sconn_t *c, uint16_t code, const char *reason)
 void server_respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
                     bool keep_alive, const char *extra, bool head_only)
 {
-    char head[1024];
-    int n = http_response_head(head, sizeof(head), status, ctype, len, keep_alive, extra);
+    /* Ours and bounded (extra is a short line of this module's), so they always fit. */
+    char lines[HTTP_SECURITY_HEADERS_MAX + 512], head[sizeof(lines) + 256];
+    int sl = http_security_headers(lines, sizeof(lines), c->ws_host);
+    int el =
+        sl < 0 ? -1 : snprintf(lines + sl, sizeof(lines) - (size_t)sl, "%s", extra ? extra : "");
+    int n = el < 0 || (size_t)el >= sizeof(lines) - (size_t)sl
+                ? -1
+                : http_response_head(head, sizeof(head), status, ctype, len, keep_alive, lines);
     if (n < 0)
         n = 0;
     buf_t b = BUF_INIT;

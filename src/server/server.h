@@ -39,9 +39,13 @@ typedef struct {
     unsigned idle_timeout_ms;
     const char *echo_path; /* "" or NULL: no echo route (conformance suites only) */
     bool deflate;          /* offer permessage-deflate (RFC 7692) */
-    /* --origins: Origins allowed besides the request's own host (api_cred.h), for the
-     * session cookie of an upgrade; comma-separated, NULL or "" for none. Borrowed. */
+    /* Origins allowed besides the request's own (--allowed-origins and --public-url's), as
+     * http_origin_check takes them: comma-separated, NULL or "" for none. Borrowed. */
     const char *origins;
+    /* Host names this server answers to besides IP literals and localhost (the machine's
+     * name, --public-url's host), as http_host_check takes them; any other Host is 421.
+     * NULL or "" for none. Borrowed. */
+    const char *host_names;
     /* Set by whoever runs several servers in one process; NULL/0 for a lone server. */
     server_shared_t *shared; /* NULL: the server keeps its own */
     uint8_t reuseport;       /* net_config_t's: 1 first listener of the group, 2 the others */

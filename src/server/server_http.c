@@ -2,6 +2,12 @@
  * the /api wait. It ends where a connection stops speaking HTTP: after the upgrade the bytes
  * go to server.c's frame driver (server_on_ws).
  *
+ * Every request passes the doors first (docs/protocol.md, "The doors"): a Host that is ours
+ * (else 421; none in HTTP/1.1, or a malformed one, 400), checked before any route; then an
+ * upgrade needs HTTP/1.1 (426) and, on the chat paths, an Origin that is ours or none (403).
+ * Every answer but the 101 carries the security headers (server_respond; /api's through
+ * api_request_t), naming the checked Host in its CSP.
+ *
  * Requests are answered by the handlers of a route table (http_router) built at start:
  * the echo route when configured, /ws and /ws/{client_id}, /api and everything under it,
  * /healthz, /metrics and the embedded web client's files. Anything else is 404, or 405 with
@@ -27,6 +33,7 @@
 #include "base/clock.h"
 #include "base/xmalloc.h"
 #include "chat/chat.h"
+#include "http/http_origin.h"
 #include "http/http_response.h"
 #include "server/server_metrics.h"
 #include "ui/ui.h"
@@ -87,8 +94,7 @@ static void serve_file(void *ctx, const http_request_t *r, const http_match_t *m
     sconn_t *c = ctx;
     const ui_file_t *f = match->item;
     server_respond(c, 200, f->content_type, f->data, f->len, keep_alive(c, r),
-                   "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n",
-                   r->method == HTTP_HEAD);
+                   "Cache-Control: no-cache\r\n", r->method == HTTP_HEAD);
 }
 
 static const void *file_lookup(const void *data, const char *path)
@@ -113,28 +119,59 @@ static void peer_addr(const sconn_t *c, char *out, size_t cap)
         uv_ip6_name((const struct sockaddr_in6 *)&ss, out, cap);
 }
 
-/* What the upgrade says about who connects: the Bearer token, else the session cookie when
- * the Origin is ours (a cookie a foreign page's socket carried along is no credential: that
- * connection is a guest's). A token too long to be one is passed as "x", so that chat sees
- * credentials it will refuse rather than none. */
+/* Where the page that sent r comes from (http_origin.h): the request's own origin is
+ * https:// when a proxy says the client's connection was. */
+static http_origin_t request_origin(const sconn_t *c, const http_request_t *r)
+{
+    return http_origin_check(r->origin, r->host, http_forwarded_https(r->forwarded_proto),
+                             c->srv->cfg.origins);
+}
+
+/* What the upgrade says about who connects, by the cookie rule of api_cred.h: the Bearer
+ * token, else the session cookie when the Origin is ours (a socket opened without Origin is
+ * a script's, and a script signs in with Bearer: its cookie makes no user). A token too long
+ * to be one is passed as "x", so that chat sees credentials it will refuse rather than none. */
 static void upgrade_creds(const sconn_t *c, const http_request_t *r, chat_creds_t *cr)
 {
     *cr = (chat_creds_t){0};
     size_t len = 0;
-    bool from_cookie = false;
-    const char *t = api_cred_token(r->authorization, r->cookie, &len, &from_cookie);
-    if (t && from_cookie && !api_cred_origin_allowed(r->origin, r->host, c->srv->cfg.origins))
-        t = NULL;
-    if (t && len > 0 && len < sizeof(cr->token))
-        memcpy(cr->token, t, len);
-    else if (t)
-        cr->token[0] = 'x';
+    const char *t = NULL;
+    if (api_cred_session(r->authorization, r->cookie, request_origin(c, r), false, &t, &len) ==
+        API_CRED_TOKEN) {
+        if (len > 0 && len < sizeof(cr->token))
+            memcpy(cr->token, t, len);
+        else
+            cr->token[0] = 'x';
+    }
     peer_addr(c, cr->addr, sizeof(cr->addr));
+}
+
+/* A page of another origin may not open a chat connection through its visitor's browser,
+ * neither in their name nor as a guest from their address: 403. Without Origin (a script)
+ * the upgrade goes on, and its cookie does not count (upgrade_creds). */
+static bool origin_ok(sconn_t *c, const http_request_t *r)
+{
+    if (request_origin(c, r) != HTTP_ORIGIN_FOREIGN)
+        return true;
+    server_respond_json(c, 403,
+                        "{\"error\":\"bad_origin\",\"message\":\"a page of another origin may "
+                        "not connect to this server\"}",
+                        false, NULL);
+    return false;
 }
 
 /* Validates the RFC 6455 4.2.1 handshake; answers the failure itself. */
 static bool handshake_ok(sconn_t *c, const http_request_t *r)
 {
+    /* RFC 6455 4.1: the handshake is an HTTP/1.1 request; an HTTP/1.0 one (which has no
+     * Host to insist on, and whose proxies know no Upgrade) is told what it needs. */
+    if (r->http_major == 1 && r->http_minor == 0) {
+        server_respond_json(c, 426,
+                            "{\"error\":\"upgrade_required\",\"message\":\"WebSocket needs "
+                            "HTTP/1.1\"}",
+                            false, "Upgrade: websocket\r\n");
+        return false;
+    }
     if (r->method != HTTP_GET || !r->upgrade_req || !r->upgrade ||
         !ws_header_has_token(r->upgrade, strlen(r->upgrade), "websocket") || !r->connection ||
         !ws_header_has_token(r->connection, strlen(r->connection), "upgrade")) {
@@ -144,7 +181,7 @@ static bool handshake_ok(sconn_t *c, const http_request_t *r)
     }
     if (!r->ws_version || strcmp(r->ws_version, "13") != 0) {
         server_respond_json(c, 426, "{\"error\":\"unsupported WebSocket version\"}", false,
-                            "Sec-WebSocket-Version: 13\r\n");
+                            "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
         return false;
     }
     if (!r->ws_key || !ws_handshake_key_valid(r->ws_key, strlen(r->ws_key))) {
@@ -211,7 +248,8 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
     c->session = chat->open(chat->ctx, c, (chat_mode_t)mode, client_id, &creds);
 }
 
-/* The conformance echo route: any method reaches the handshake, which refuses all but GET. */
+/* The conformance echo route: any method reaches the handshake, which refuses all but GET.
+ * No Origin rule: conformance suites send what they like, and echoes reach no chat. */
 static void serve_echo(void *ctx, const http_request_t *r, const http_match_t *match)
 {
     (void)match;
@@ -237,7 +275,7 @@ static void serve_ws(void *ctx, const http_request_t *r, const http_match_t *mat
         memcpy(id, match->param, match->param_len + 1);
         mode = CHAT_MODE_CLIENTID;
     }
-    if (handshake_ok(c, r))
+    if (handshake_ok(c, r) && origin_ok(c, r))
         upgrade(c, r, mode, id);
 }
 
@@ -272,8 +310,10 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
 {
     (void)match;
     sconn_t *c = ctx;
-    char addr[64];
+    char addr[64], headers[HTTP_SECURITY_HEADERS_MAX];
     peer_addr(c, addr, sizeof(addr));
+    if (http_security_headers(headers, sizeof(headers), c->ws_host) < 0)
+        headers[0] = '\0'; /* cannot happen: the buffer is the size they are bounded by */
     api_request_t q = {
         .method = r->method,
         .path = r->path,
@@ -286,6 +326,7 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
         .user_agent = r->user_agent,
         .forwarded_proto = r->forwarded_proto,
         .addr = addr,
+        .headers = headers,
         .keep_alive = keep_alive(c, r),
     };
     api_wait_t *w = xmalloc(sizeof(*w));
@@ -338,9 +379,40 @@ size_t server_keep_body(void *ctx, const http_request_t *head)
     return http_router_body_limit(&s->router, head->method, head->path);
 }
 
+/* The request's Host: RFC 9112 3.2 (present in HTTP/1.1, valid), and one of our names
+ * (http_origin.h: a page of an attacker's DNS name that resolves to us names it, DNS
+ * rebinding). Returns false after answering, and closing: nothing more of such a client is
+ * worth reading. /healthz answers whatever the name: load balancers and probes address it by
+ * names of their own, and it tells nothing but whether we are up; a valid Host is still
+ * needed. Once checked, the Host is what the answer's CSP names (c->ws_host). */
+static bool host_ok(sconn_t *c, const http_request_t *r)
+{
+    const char *err = NULL;
+    int status = 400;
+    if (!r->host && (r->http_major > 1 || r->http_minor >= 1)) {
+        err = "{\"error\":\"bad_request\",\"message\":\"HTTP/1.1 requests need a Host\"}";
+    } else {
+        status = http_host_check(r->host, c->srv->cfg.host_names);
+        if (status == 400)
+            err = "{\"error\":\"bad_request\",\"message\":\"not a valid Host\"}";
+        else if (status == 421 && strcmp(r->path, "/healthz") != 0)
+            err = "{\"error\":\"bad_host\",\"message\":\"this server does not answer to that "
+                  "host name\"}";
+    }
+    if (err) {
+        server_respond_json(c, status, err, false, NULL);
+        return false;
+    }
+    if (status == 0)
+        c->ws_host = r->host;
+    return true;
+}
+
 /* Answers one request: its route's handler, or 404, or 405 with Allow. */
 static void handle_request(sconn_t *c, const http_request_t *r)
 {
+    if (!host_ok(c, r))
+        return;
     http_match_t m;
     int status = http_router_find(&c->srv->router, r->method, r->path, &m);
     if (status == 0) {
@@ -386,6 +458,7 @@ void server_on_http(sconn_t *c, uint8_t *data, size_t len)
         data += n;
         len -= (size_t)n;
         handle_request(c, req);
+        c->ws_host = NULL; /* it pointed into the request, which is released below */
         if (c->upgraded) {
             /* Bytes after the upgrade request are the first frames. The parser is gone, and
              * chat may already have closed the session (a name taken): state is not enough. */

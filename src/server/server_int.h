@@ -74,16 +74,20 @@ struct sconn {
     bool deflate;        /* permessage-deflate negotiated: compressed frames may go out */
     bool in_http;        /* server_on_http runs (an answer given inside it resumes nothing) */
     http_parser_t *http; /* HTTP state only */
-    ws_parser_t ws;      /* WS and CLOSING after an upgrade */
-    api_wait_t *wait;    /* the /api request in flight, NULL for none */
-    buf_t held;          /* bytes received after it, parsed once it is answered */
+    /* The Host of the request being answered once it was found to be ours, for the CSP of
+     * the answer (borrowed from that request; NULL between requests and when unchecked). */
+    const char *ws_host;
+    ws_parser_t ws;   /* WS and CLOSING after an upgrade */
+    api_wait_t *wait; /* the /api request in flight, NULL for none */
+    buf_t held;       /* bytes received after it, parsed once it is answered */
 };
 
 /* ---- server.c ---- */
 
 /* Queues len bytes of p on c as they are (an HTTP response, the 101). */
 void server_send_bytes(sconn_t *c, const void *p, size_t len);
-/* An HTTP response; without keep_alive, c goes CLOSING and closes once it is written. */
+/* An HTTP response, with the security headers (http_security_headers, for c->ws_host) and
+ * extra; without keep_alive, c goes CLOSING and closes once it is written. */
 void server_respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
                     bool keep_alive, const char *extra, bool head_only);
 void server_respond_json(sconn_t *c, int status, const char *body, bool keep_alive,

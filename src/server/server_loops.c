@@ -227,7 +227,8 @@ static void hub_request(server_loops_t *r, api_trip_t *t, api_request_t *req)
 {
     if (r->stopping) {
         /* The store is closing: nothing may start that would write to it. */
-        blob_t *b = api_response_error(503, "unavailable", "the server is stopping", false);
+        blob_t *b =
+            api_response_error(503, "unavailable", "the server is stopping", false, req->headers);
         hub_answered(t, b);
         blob_unref(b);
     } else {

@@ -15,7 +15,7 @@ import websockets
 from conftest import Server
 
 UPGRADE = (
-    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 )
 
@@ -68,7 +68,7 @@ def test_slowloris_is_cut_at_the_handshake_deadline(make_server):
 def test_idle_keepalive_http_connection_is_closed(make_server):
     srv = make_server("--handshake-timeout", "1")
     s = connect(srv.port)
-    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert b"200 OK" in s.recv(4096)
     assert closed_within(s, 4), "an idle keep-alive socket was held forever"
 
@@ -123,7 +123,7 @@ def test_half_open_peer_is_pinged_then_closed(make_server):
 def test_request_body_over_limit_gets_413(make_server):
     srv = make_server("--max-body", "1k")
     s = connect(srv.port)
-    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000)
     reply = s.recv(4096)
     assert reply.startswith(b"HTTP/1.1 413"), reply[:80]
     assert closed_within(s, 3)
@@ -160,7 +160,7 @@ def test_out_of_file_descriptors_neither_crashes_nor_stops_accepting(tmp_path):
                 break
         for s in held:
             try:
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             except OSError:
                 pass
         time.sleep(0.5)
@@ -173,7 +173,7 @@ def test_out_of_file_descriptors_neither_crashes_nor_stops_accepting(tmp_path):
         for _ in range(20):
             try:
                 s = connect(srv.port, timeout=2)
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 if b"200 OK" in s.recv(4096):
                     ok = True
                     break

@@ -9,10 +9,14 @@ signup-name, signup-password, signup-display, signup-submit, signin-name,
 signin-password, signin-submit, and auth-error under the form that was sent.
 On failure, screenshots, page HTML and the browser console of both users are saved in
 the test's tmp dir (printed in the failure report).
+The doors in a real browser: the client runs with no Content-Security-Policy report, and a
+page of another site cannot open the chat's socket.
 """
+import http.server
 import os
 import re
 import shutil
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -313,3 +317,70 @@ def run_chat(server, alice, bob):
         msgs = u.messages()
         for text in (hello, reply, markup, after):
             assert sum(text in m for m in msgs) == 1, f"{u.name}: {text!r} shown in {msgs}"
+
+
+# ---------------------------------------------------------------- the doors (test_doors.py)
+
+OPEN_SOCKET = """
+const done = arguments[arguments.length - 1];
+const ws = new WebSocket(arguments[0], "parley.v1");
+ws.onopen = () => { done("open"); ws.close(); };
+ws.onclose = (e) => done("closed " + e.code);
+"""
+
+
+def csp_reports(user):
+    """The console's reports of something the Content-Security-Policy blocked (the log is
+    read, and emptied, by the call)."""
+    return [e.get("message", "") for e in user.d.get_log("browser")
+            if "Content Security Policy" in e.get("message", "")]
+
+
+@pytest.fixture
+def other_site():
+    """A plain page of another origin (http://127.0.0.1:OTHER_PORT/), as any site a user
+    visits; yields its URL."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><title>another site</title><p>nothing to see"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_client_runs_under_its_csp_and_other_sites_cannot_connect(server, users, other_site,
+                                                                   tmp_path):
+    """The web client works under its Content-Security-Policy: signing up, chatting and
+    coming back after a reload (the cookie on a same-origin read and on the socket) with no
+    report in the console. A page of another site cannot open the chat's socket through the
+    same browser (which carries the session cookie along), while the client's own page can."""
+    (alice,) = users("alice")
+    try:
+        alice.open(server.http)
+        alice.signup()
+        alice.say("under the policy")
+        alice.wait_message("alice", "under the policy")
+        alice.d.refresh()
+        alice.signed_in()  # the session cookie brought her back, no form
+        alice.wait_message("alice", "under the policy")
+        assert csp_reports(alice) == []
+        ws_url = f"ws://127.0.0.1:{server.port}/ws"
+        assert alice.d.execute_async_script(OPEN_SOCKET, ws_url) == "open"
+        alice.d.get(other_site)
+        assert alice.d.execute_async_script(OPEN_SOCKET, ws_url) == "closed 1006"
+    except BaseException:
+        shot = alice.dump(tmp_path, "failure")
+        print(f"screenshot: {shot}\nserver log:\n{server.logs()[-3000:]}")
+        raise

@@ -38,7 +38,7 @@ def test_static_assets_content_types(server):
 def test_head_has_length_but_no_body(server):
     full = get(server.port, "/")
     with connect(server.port) as s:
-        s.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         reader = SockReader(s)
         r = read_response(reader, head_only=True)
         assert r.status == 200
@@ -85,7 +85,7 @@ def test_unknown_path_404(server):
 
 
 def test_method_not_allowed_405(server):
-    r = http_request(server.port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+    r = http_request(server.port, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
                                   b"Connection: close\r\n\r\nhi")
     assert r.status == 405
     for method in ("PUT", "DELETE", "PATCH"):
@@ -130,7 +130,7 @@ def test_bad_client_id_404(server):
 
 
 def test_malformed_request_line_400_and_closed(server):
-    for raw in (b"GARBAGE\r\n\r\n", b"GET /\r\n\r\n", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+    for raw in (b"GARBAGE\r\n\r\n", b"GET /\r\n\r\n", b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n",
                 b"GET / HTTP/1.1\r\nNo colon header\r\n\r\n"):
         with connect(server.port) as s:
             s.sendall(raw)
@@ -146,7 +146,7 @@ def test_malformed_request_line_400_and_closed(server):
 
 
 def test_huge_header_431_and_closed(server):
-    raw = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 10240 + b"\r\n\r\n"
+    raw = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 10240 + b"\r\n\r\n"
     with connect(server.port) as s:
         try:
             s.sendall(raw)
@@ -162,7 +162,7 @@ def test_huge_header_431_and_closed(server):
 def test_body_over_max_body_413(make_server):
     server = make_server("--max-body", "1000")
     with connect(server.port) as s:
-        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+        s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n")
         reader = SockReader(s)
         r = read_response(reader)
         assert r.status == 413
@@ -172,14 +172,14 @@ def test_body_over_max_body_413(make_server):
 def test_keep_alive_two_requests_one_socket(server):
     with connect(server.port) as s:
         reader = SockReader(s)
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         r1 = read_response(reader)
-        s.sendall(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         r2 = read_response(reader)
         assert (r1.status, r2.status) == (200, 200)
         assert r2.header("content-type").startswith("text/css")
         # pipelined, then a WebSocket upgrade on the same socket
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert read_response(reader).status == 200
         assert read_response(reader).status == 404
         key = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -190,7 +190,7 @@ def test_keep_alive_two_requests_one_socket(server):
         assert r.header("sec-websocket-accept") == accept_for(key)
     # Connection: close is honoured
     with connect(server.port) as s:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         reader = SockReader(s)
         assert read_response(reader).status == 200
         assert reader.at_eof()

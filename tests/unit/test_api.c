@@ -108,6 +108,7 @@ static void start(resp_t *r, uint8_t method, const char *path, const char *body,
         .user_agent = "test_api/1.0",
         .forwarded_proto = o->xfp,
         .addr = o->addr ? o->addr : "10.0.0.1",
+        .headers = "X-Door: 1\r\n",
         .keep_alive = !o->close,
     };
     api_handle(api, &q, on_answer, r);
@@ -224,6 +225,7 @@ TEST(test_routes)
     call(HTTP_GET, "/api/login", NULL, NULL);
     CHECK_ERR(405, "method_not_allowed");
     CHECK(has("\r\nAllow: POST\r\n"));
+    CHECK(has("\r\nX-Door: 1\r\n")); /* the server's lines, on every answer */
     call(HTTP_DELETE, "/api/me", NULL, NULL);
     CHECK_ERR(405, "method_not_allowed");
     CHECK(has("\r\nAllow: GET, HEAD, PATCH\r\n"));
@@ -368,17 +370,35 @@ TEST(test_origin_rules)
          &(opts_t){.origin = "http://evil.example"});
     CHECK_ERR(403, "bad_origin");
     login("olive", "correct horse", tok, &(opts_t){.origin = EXTRA_ORIGIN});
-    login("olive", "correct horse", tok, &(opts_t){.origin = "https://chat.local:8000"});
+    login("olive", "correct horse", tok,
+          &(opts_t){.origin = "https://chat.local:8000", .xfp = "https"});
+    /* Our host under the other scheme is another origin (RFC 6454). */
+    call(HTTP_POST, "/api/login", body, &(opts_t){.origin = "https://chat.local:8000"});
+    CHECK_ERR(403, "bad_origin");
     login("olive", "correct horse", tok, NULL);
     /* Behind https the cookie is Secure. */
     CHECK(has("Max-Age=7776000\r\n"));
+    CHECK(has("\r\nX-Door: 1\r\n"));
     login("olive", "correct horse", tok, &(opts_t){.xfp = "https"});
     CHECK(has("Max-Age=7776000; Secure\r\n"));
 
-    /* A cookie's state change needs our Origin; a read does not; a Bearer never does. */
+    /* The cookie: a foreign Origin is refused, reads and changes alike; without an Origin it
+     * counts for reads only (a change without one is a script's, which uses Bearer); a
+     * Bearer needs no Origin. */
     const char *patch = "{\"display_name\":\"Olive O.\"}";
     call(HTTP_PATCH, "/api/me", patch, &(opts_t){.cookie = tok});
+    CHECK_ERR(401, "unauthorized");
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.cookie = tok, .origin = "http://evil.example"});
     CHECK_ERR(403, "bad_origin");
+    call(HTTP_GET, "/api/sessions", NULL, &(opts_t){.cookie = tok, .origin = "null"});
+    CHECK_ERR(403, "bad_origin");
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.bearer = tok, .origin = "http://evil.example"});
+    CHECK_EQ_INT(resp.status, 200);
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.cookie = tok, .origin = EXTRA_ORIGIN});
+    CHECK_EQ_INT(resp.status, 200);
+    /* A foreign page that sends no cookie is no one: nothing to refuse. */
+    call(HTTP_GET, "/api/server", NULL, &(opts_t){.cookie = tok, .origin = "http://evil.example"});
+    CHECK_EQ_INT(resp.status, 200);
     call(HTTP_PATCH, "/api/me", patch, &(opts_t){.cookie = tok, .origin = "http://evil.example"});
     CHECK_ERR(403, "bad_origin");
     call(HTTP_POST, "/api/logout", NULL, &(opts_t){.cookie = tok, .origin = "http://evil.example"});
@@ -820,6 +840,7 @@ TEST(test_request_dup)
                        .cookie = "c=1",
                        .user_agent = "ua",
                        .addr = "1.2.3.4",
+                       .headers = "X-Door: 1\r\n",
                        .keep_alive = true};
     api_request_t *d = api_request_dup(&q);
     CHECK(d->path != q.path && strcmp(d->path, "/api/x") == 0);
@@ -827,11 +848,13 @@ TEST(test_request_dup)
     CHECK(memcmp(d->body, body, sizeof(body)) == 0);
     CHECK(strcmp(d->host, "h") == 0 && strcmp(d->cookie, "c=1") == 0);
     CHECK(strcmp(d->user_agent, "ua") == 0 && strcmp(d->addr, "1.2.3.4") == 0);
+    CHECK(d->headers != q.headers && strcmp(d->headers, "X-Door: 1\r\n") == 0);
     CHECK(d->origin == NULL && d->authorization == NULL && d->forwarded_proto == NULL);
     CHECK(d->method == HTTP_POST && d->keep_alive);
     free(d);
-    blob_t *b = api_response_error(503, "unavailable", "stopping", false);
+    blob_t *b = api_response_error(503, "unavailable", "stopping", false, "X-Door: 2\r\n");
     CHECK(b->len > 0 && memcmp(b->data, "HTTP/1.1 503 ", 13) == 0);
+    CHECK(memmem(b->data, b->len, "\r\nX-Door: 2\r\n", 13));
     CHECK(memmem(b->data, b->len, "{\"error\":\"unavailable\",\"message\":\"stopping\"}", 44));
     blob_unref(b);
 }

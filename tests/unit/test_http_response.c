@@ -14,13 +14,14 @@
 
 TEST(test_status_text)
 {
-    static const int known[] = {101, 200, 204, 400, 403, 404, 405, 413, 426, 431, 500, 503};
+    static const int known[] = {101, 200, 204, 400, 403, 404, 405, 413, 421, 426, 431, 500, 503};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         CHECK(http_status_text(known[i])[0] != '\0');
     CHECK_EQ_STR(http_status_text(101), "Switching Protocols");
     CHECK_EQ_STR(http_status_text(200), "OK");
     CHECK_EQ_STR(http_status_text(413), "Content Too Large");
     CHECK_EQ_STR(http_status_text(431), "Request Header Fields Too Large");
+    CHECK_EQ_STR(http_status_text(421), "Misdirected Request");
     CHECK_EQ_STR(http_status_text(299), "");
     CHECK_EQ_STR(http_status_text(-1), "");
 }
@@ -133,7 +134,7 @@ TEST(test_error)
               "Server: parley\r\n"
               "Content-Type: application/json\r\n"
               "Content-Length: 28\r\n"
-              "Connection: close\r\n"
+              "Connection: Upgrade, close\r\n"
               "Cache-Control: no-store\r\n"
               "Upgrade: websocket\r\n"
               "Sec-WebSocket-Version: 13\r\n"
@@ -163,6 +164,39 @@ TEST(test_date)
     CHECK_EQ_INT(http_date(buf, sizeof(buf), INT64_MAX), -1);
 }
 
+TEST(test_security_headers)
+{
+    char buf[HTTP_SECURITY_HEADERS_MAX];
+    int n = http_security_headers(buf, sizeof(buf), "chat.example.com:8443");
+    CHECK_OUT(n, buf,
+              "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+              "img-src 'self' data:; connect-src 'self' ws://chat.example.com:8443 "
+              "wss://chat.example.com:8443; frame-ancestors 'none'; base-uri 'none'; "
+              "form-action 'self'\r\n"
+              "X-Frame-Options: DENY\r\n"
+              "Referrer-Policy: no-referrer\r\n"
+              "X-Content-Type-Options: nosniff\r\n");
+    CHECK_EQ_INT(buf[n], '\0');
+    n = http_security_headers(buf, sizeof(buf), "[::1]:8000");
+    CHECK(n > 0 && strstr(buf, "connect-src 'self' ws://[::1]:8000 wss://[::1]:8000; ") != NULL);
+    /* No host, or one that could end the source or the directive: 'self' alone. */
+    static const char *const unsafe[] = {NULL, "", "a;script-src *", "a b", "a,b", "a'b", "a\"b"};
+    for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
+        n = http_security_headers(buf, sizeof(buf), unsafe[i]);
+        CHECK(n > 0 && strstr(buf, "connect-src 'self'; frame-ancestors") != NULL);
+    }
+    char longest[HTTP_SECURITY_HOST_MAX + 2];
+    memset(longest, 'a', sizeof(longest) - 1);
+    longest[sizeof(longest) - 1] = '\0';
+    n = http_security_headers(buf, sizeof(buf), longest);
+    CHECK(n > 0 && strstr(buf, "connect-src 'self'; frame-ancestors") != NULL);
+    longest[sizeof(longest) - 2] = '\0';
+    int full = http_security_headers(buf, sizeof(buf), longest);
+    CHECK(full > 0 && (size_t)full < sizeof(buf) && strstr(buf, " wss://aaa") != NULL);
+    for (int cap = 0; cap <= full; cap++)
+        CHECK_EQ_INT(http_security_headers(buf, (size_t)cap, longest), -1);
+}
+
 int main(void)
 {
     RUN(test_status_text);
@@ -171,5 +205,6 @@ int main(void)
     RUN(test_101);
     RUN(test_error);
     RUN(test_date);
+    RUN(test_security_headers);
     return TEST_MAIN_END();
 }

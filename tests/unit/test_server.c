@@ -2,8 +2,10 @@
  * calls): the routes, /healthz and /metrics gathered through the interface (available false
  * turns /healthz to 503), 404/405, a body on a route that takes none, and a WebSocket's
  * open, message and close reaching chat with the upgrade's credentials (Bearer, or the
- * cookie under the Origin rule). /api requests go through the interface's request call,
- * answered at once or later by the test: pipelined requests wait and keep their order, a
+ * cookie under the Origin rule); the doors: the Host rule (421 for a name not ours, 400 without
+ * one in HTTP/1.1), upgrades refused for another origin (403) or HTTP/1.0 (426), and the
+ * security headers on every answer but the 101. /api requests go through the interface's request
+ * call, answered at once or later by the test: pipelined requests wait and keep their order, a
  * connection that closes (or a server that stops) before its answer drops it safely. The
  * server runs on this thread's loop; the client is a plain socket, and the loop is turned
  * while waiting for its answers. */
@@ -34,7 +36,7 @@ typedef struct {
     chat_creds_t creds;
     /* /api: the last request, and its answer when held back (hold) */
     bool hold;
-    char path[64], body[64], cookie[128], addr[64];
+    char path[64], body[64], cookie[128], addr[64], headers[1100];
     int method;
     bool keep_alive;
     api_answer_cb done;
@@ -108,6 +110,7 @@ static void fake_request(void *ctx, const api_request_t *req, api_answer_cb done
                    req->body ? req->body : "");
     (void)snprintf(f->cookie, sizeof(f->cookie), "%s", req->cookie ? req->cookie : "-");
     (void)snprintf(f->addr, sizeof(f->addr), "%s", req->addr);
+    (void)snprintf(f->headers, sizeof(f->headers), "%s", req->headers ? req->headers : "-");
     CHECK(f->done == NULL); /* one request in flight per connection */
     f->done = done;
     f->done_ctx = done_ctx;
@@ -403,6 +406,9 @@ TEST(test_api_answered_at_once)
     CHECK(fake.keep_alive);
     CHECK_EQ_STR(fake.cookie, "a=1; parley_session=ab");
     CHECK_EQ_STR(fake.addr, "127.0.0.1");
+    /* The security headers travel with the request, for every answer the REST layer gives. */
+    CHECK(strstr(fake.headers, "connect-src 'self' ws://x wss://x; ") != NULL);
+    CHECK(strstr(fake.headers, "\r\nX-Frame-Options: DENY\r\n") != NULL);
     close(fd);
 }
 
@@ -497,7 +503,8 @@ TEST(test_api_server_stops_in_flight)
                            .max_header = 8192,
                            .max_body = 1000,
                            .max_connections = 10,
-                           .handshake_timeout_ms = 10000};
+                           .handshake_timeout_ms = 10000,
+                           .host_names = "x"};
     server_t *s2 = server_start(&loop, &cfg, &chat);
     CHECK(s2 != NULL);
     if (!s2)
@@ -519,22 +526,29 @@ static bool got_head(const char *buf, size_t len)
     return strstr(buf, "\r\n\r\n") != NULL;
 }
 
-/* An upgrade with extra header lines; returns the credentials chat was opened with. */
-static chat_creds_t upgrade_with(const char *headers)
+/* An upgrade with extra header lines on a new connection; its answer's head in buf. */
+static void upgrade_raw(const char *version, const char *headers, char *buf, size_t cap)
 {
-    char raw[1024], buf[1024];
+    char raw[1024];
     fake = (fake_t){.available = true};
     int n = snprintf(raw, sizeof(raw),
-                     "GET /ws HTTP/1.1\r\nHost: chat.local:8000\r\nUpgrade: websocket\r\n"
+                     "GET /ws HTTP/%s\r\nHost: chat.local:8000\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s\r\n",
-                     headers);
+                     version, headers);
     int fd = client_connect(port);
     client_send(fd, raw, (size_t)n);
-    client_read(fd, buf, sizeof(buf), got_head);
+    client_read(fd, buf, cap, got_head);
+    close(fd);
+}
+
+/* An upgrade that succeeds; returns the credentials chat was opened with. */
+static chat_creds_t upgrade_with(const char *headers)
+{
+    char buf[1024];
+    upgrade_raw("1.1", headers, buf, sizeof(buf));
     CHECK(strncmp(buf, "HTTP/1.1 101 ", 13) == 0);
     CHECK_EQ_INT(fake.opened, 1);
-    close(fd);
     for (int i = 0; i < 300 && fake.closed == 0; i++)
         pump(5);
     return fake.creds;
@@ -549,19 +563,18 @@ TEST(test_upgrade_credentials)
     c = upgrade_with("Authorization: bearer abc\r\nCookie: parley_session=def\r\n"
                      "Origin: http://chat.local:8000\r\n");
     CHECK_EQ_STR(c.token, "abc");
-    /* The cookie under the Origin rule: the own host (either scheme), or --origins. */
+    /* The cookie under the Origin rule: the own origin (https behind a proxy that says so),
+     * or a listed one. */
     c = upgrade_with("Cookie: x=1; parley_session=def\r\nOrigin: http://chat.local:8000\r\n");
     CHECK_EQ_STR(c.token, "def");
-    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: HTTPS://Chat.Local:8000\r\n");
+    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: HTTPS://Chat.Local:8000\r\n"
+                     "X-Forwarded-Proto: https\r\n");
     CHECK_EQ_STR(c.token, "def");
     c = upgrade_with("Cookie: parley_session=def\r\nOrigin: https://chat.example.com\r\n");
     CHECK_EQ_STR(c.token, "def");
-    /* A foreign page's socket, or no Origin at all: the cookie is no credential. */
-    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: https://evil.example\r\n");
-    CHECK_EQ_STR(c.token, "");
+    /* No Origin at all: a script's socket, which may connect, but its cookie is no
+     * credential (the Bearer is). */
     c = upgrade_with("Cookie: parley_session=def\r\n");
-    CHECK_EQ_STR(c.token, "");
-    c = upgrade_with("Cookie: parley_session=def\r\nOrigin: http://chat.local\r\n");
     CHECK_EQ_STR(c.token, "");
     /* Another scheme falls back to the cookie; a Bearer that cannot be a token does not. */
     c = upgrade_with("Authorization: Basic Zm9vOmJhcg==\r\nCookie: parley_session=def\r\n"
@@ -573,6 +586,93 @@ TEST(test_upgrade_credentials)
     CHECK_EQ_STR(c.token, "x");
     c = upgrade_with("");
     CHECK_EQ_STR(c.token, "");
+}
+
+/* The doors of an upgrade: another origin's page is refused whatever it carries, and so is
+ * HTTP/1.0; neither reaches chat. */
+TEST(test_upgrade_refused)
+{
+    static const char *const foreign[] = {
+        "Origin: https://evil.example\r\n",
+        "Cookie: parley_session=def\r\nOrigin: https://evil.example\r\n",
+        "Authorization: Bearer abc\r\nOrigin: https://evil.example\r\n",
+        "Origin: null\r\n",
+        "Origin: http://chat.local\r\n",
+        "Origin: https://chat.local:8000\r\n", /* our host, but we are not behind https */
+    };
+    char buf[2048];
+    for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+        upgrade_raw("1.1", foreign[i], buf, sizeof(buf));
+        CHECK(strncmp(buf, "HTTP/1.1 403 ", 13) == 0);
+        CHECK(strstr(buf, "{\"error\":\"bad_origin\",") != NULL);
+        CHECK_EQ_INT(fake.opened, 0);
+    }
+    /* RFC 6455 4.1: HTTP/1.1 or later. */
+    upgrade_raw("1.0", "Origin: http://chat.local:8000\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 426 ", 13) == 0);
+    CHECK(strstr(buf, "\r\nUpgrade: websocket\r\n") != NULL);
+    CHECK(strstr(buf, "\r\nConnection: Upgrade, close\r\n") != NULL);
+    CHECK_EQ_INT(fake.opened, 0);
+    /* The 101 carries no page headers. */
+    upgrade_raw("1.1", "Origin: http://chat.local:8000\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 101 ", 13) == 0);
+    CHECK(strstr(buf, "Content-Security-Policy") == NULL);
+    for (int i = 0; i < 300 && fake.closed == 0; i++)
+        pump(5);
+}
+
+/* The Host rule, and the headers of every answer. */
+TEST(test_host_and_headers)
+{
+    char buf[4096];
+    static const char *const paths[] = {"GET / ", "GET /ws ", "GET /api/me ", "GET /nope "};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        char raw[256];
+        fake = (fake_t){.available = true};
+        (void)snprintf(raw, sizeof(raw), "%sHTTP/1.1\r\nHost: evil.example:%d\r\n\r\n", paths[i],
+                       port);
+        request(port, raw, buf, sizeof(buf));
+        CHECK(strncmp(buf, "HTTP/1.1 421 ", 13) == 0);
+        CHECK(strstr(buf, "{\"error\":\"bad_host\",") != NULL);
+        CHECK(strstr(buf, "\r\nConnection: close\r\n") != NULL);
+        CHECK_EQ_INT(fake.requests, 0);
+    }
+    /* The health check answers any name; its answer names none in the CSP. */
+    request(port, "GET /healthz HTTP/1.1\r\nHost: lb.internal\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    CHECK(strstr(buf, "connect-src 'self'; ") != NULL);
+    /* RFC 9112 3.2: HTTP/1.1 needs a valid Host; HTTP/1.0 may leave it out. */
+    request(port, "GET / HTTP/1.1\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 400 ", 13) == 0);
+    request(port, "GET /healthz HTTP/1.1\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 400 ", 13) == 0);
+    request(port, "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 400 ", 13) == 0);
+    request(port, "GET / HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    /* Ours: an IP literal, localhost, or a configured name, with any port. */
+    static const char *const ours[] = {"127.0.0.1:1", "[::1]", "localhost:9",
+                                       "a.localhost", "x",     "CHAT.local:8000"};
+    for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+        char raw[256], csp[128];
+        (void)snprintf(raw, sizeof(raw), "GET /nope HTTP/1.1\r\nHost: %s\r\n\r\n", ours[i]);
+        request(port, raw, buf, sizeof(buf));
+        CHECK(strncmp(buf, "HTTP/1.1 404 ", 13) == 0);
+        (void)snprintf(csp, sizeof(csp), "connect-src 'self' ws://%s wss://%s; ", ours[i], ours[i]);
+        CHECK(strstr(buf, csp) != NULL);
+    }
+    /* Every kind of answer carries them: a page, a file, JSON, an error. */
+    static const char *const targets[] = {"/", "/app.js", "/healthz", "/metrics", "/nope", "/ws"};
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        char raw[256];
+        (void)snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", targets[i]);
+        request(port, raw, buf, sizeof(buf));
+        CHECK(strstr(buf, "\r\nContent-Security-Policy: default-src 'self'; ") != NULL);
+        CHECK(strstr(buf, "; frame-ancestors 'none'; ") != NULL);
+        CHECK(strstr(buf, "\r\nX-Frame-Options: DENY\r\n") != NULL);
+        CHECK(strstr(buf, "\r\nReferrer-Policy: no-referrer\r\n") != NULL);
+        CHECK(strstr(buf, "\r\nX-Content-Type-Options: nosniff\r\n") != NULL);
+    }
 }
 
 TEST(test_draining)
@@ -605,7 +705,8 @@ int main(void)
                            .handshake_timeout_ms = 10000,
                            .echo_path = "",
                            .deflate = false,
-                           .origins = "https://chat.example.com"};
+                           .origins = "https://chat.example.com",
+                           .host_names = "x, chat.local"};
     srv = server_start(&loop, &cfg, &chat);
     CHECK(srv != NULL);
     if (!srv)
@@ -622,6 +723,8 @@ int main(void)
     RUN(test_api_client_gone_in_flight);
     RUN(test_api_server_stops_in_flight);
     RUN(test_upgrade_credentials);
+    RUN(test_upgrade_refused);
+    RUN(test_host_and_headers);
     RUN(test_draining);
     server_stop(srv);
     uv_run(&loop, UV_RUN_DEFAULT);
