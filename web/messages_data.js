@@ -105,6 +105,13 @@ function record(ch, raw) {
   };
   if (typeof raw.cid === "string") msg.cid = raw.cid;
   if (raw.guest === true) { msg.guest = true; people.noteEvent(raw); } // the server marks guests
+  // A page's message as it stands now (its events may be outside the page): deleted ones
+  // come as tombstones, edited ones with their latest text.
+  if (raw.deleted === true) fold(ch, raw.seq).deleted = true;
+  else if (raw.edited === true && typeof raw.text === "string") {
+    const f = fold(ch, raw.seq);
+    if (f.text === null) f.text = raw.text;
+  }
   return msg;
 }
 

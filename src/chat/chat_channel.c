@@ -328,18 +328,84 @@ static void recent_push(chat_channel_t *ch, const store_msg_t *m, blob_t *frame)
                          .frame = blob_ref(frame),
                          .user_id = m->user_id,
                          .thread = m->thread,
+                         .target = m->target,
                          .ts = m->ts,
-                         .kind = (uint8_t)(k < 0 ? CHAT_EV_MSG : k)};
+                         .kind = (uint8_t)(k < 0 ? CHAT_EV_MSG : k),
+                         .deleted = m->deleted};
     if (k == CHAT_EV_DELETE)
         chat_channel_recent_delete(ch, m->target);
     blob_unref(ch->join_history);
     ch->join_history = NULL;
 }
 
+/* The frame of ring entry r, its payload changed: text (with its mentions) replaced, and
+ * "deleted" or "edited" set, as the store now answers it. */
+static void recent_rewrite(chat_recent_t *r, const char *text, const char *mark)
+{
+    const char *p;
+    size_t len;
+    chat_frame_payload(r->frame, &p, &len);
+    json_t *o = json_loadb(p, len, 0, NULL);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return;
+    }
+    json_object_set_new(o, "text", json_string(text));
+    json_object_del(o, "mentions");
+    chat_mention_t ms[CHAT_MENTIONS_MAX];
+    size_t n = text[0] == '@' || strchr(text, '@') ? chat_mentions(text, ms) : 0;
+    if (n) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(a, json_stringn(ms[i].name, ms[i].len));
+        json_object_set_new(o, "mentions", a);
+    }
+    if (mark)
+        json_object_set_new(o, mark, json_true());
+    char *payload = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!payload)
+        return;
+    const char *type = r->kind == CHAT_EV_EDIT ? "edit" : "msg";
+    buf_t b = BUF_INIT;
+    buf_appendf(&b, "{\"type\":\"%s\",\"payload\":%s}", type, payload);
+    free(payload);
+    blob_unref(r->frame);
+    r->frame = chat_frame_buf(&b);
+    buf_deinit(&b);
+}
+
+/* A committed edit or delete m: its target's frame in the ring (and, for a delete, the
+ * frames of the target's edits) say what the store says now, so that a later joiner is
+ * never served a text that was replaced or deleted. */
+static void recent_apply(chat_channel_t *ch, const store_msg_t *m, int kind)
+{
+    chat_recent_t *t = (chat_recent_t *)chat_channel_recent(ch, m->target);
+    if (kind == CHAT_EV_EDIT && t && t->kind == CHAT_EV_MSG && !t->deleted) {
+        recent_rewrite(t, m->text, "edited");
+    } else if (kind == CHAT_EV_EDIT && t) {
+        /* an edit of nothing readable: the store keeps no text for it either */
+        chat_recent_t *e = (chat_recent_t *)chat_channel_recent(ch, m->seq);
+        if (e)
+            recent_rewrite(e, "", NULL);
+    } else if (kind == CHAT_EV_DELETE) {
+        if (t && t->kind == CHAT_EV_MSG)
+            recent_rewrite(t, "", "deleted");
+        for (unsigned i = 0; i < ch->recent_len; i++) {
+            chat_recent_t *e = recent_at(ch, i);
+            if (e->kind == CHAT_EV_EDIT && e->target == m->target)
+                recent_rewrite(e, "", NULL);
+        }
+    }
+}
+
 void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_frame)
 {
     ch->committed = m->seq;
     recent_push(ch, m, json_frame);
+    int kind = chat_ev_parse(m->kind ? m->kind : "msg");
+    if (kind == CHAT_EV_EDIT || kind == CHAT_EV_DELETE)
+        recent_apply(ch, m, kind);
 }
 
 void chat_channel_set_committed(chat_channel_t *ch, uint64_t seq)

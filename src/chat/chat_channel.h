@@ -41,6 +41,7 @@ typedef struct {
     uint64_t user_id; /* its author, for edit and delete rights without the store */
     uint64_t thread;  /* a msg's parent, 0 when not a reply */
     int64_t ts;       /* Unix ms, for its parent's last-reply time */
+    uint64_t target;  /* an event's target, 0 for a msg */
     uint8_t kind;     /* a chat_ev_t */
     bool deleted;     /* a msg whose delete was accepted */
 } chat_recent_t;

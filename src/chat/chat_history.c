@@ -239,7 +239,10 @@ static void on_target(void *ctx, int status, const store_msg_t *msgs, size_t n, 
     chat_target_t t = {0};
     if (status >= 0 && n > 0 && msgs[0].seq == r->seq &&
         chat_ev_parse(msgs[0].kind ? msgs[0].kind : "msg") == CHAT_EV_MSG)
-        t = (chat_target_t){.found = true, .user_id = msgs[0].user_id, .thread = msgs[0].thread};
+        t = (chat_target_t){.found = true,
+                            .deleted = msgs[0].deleted,
+                            .user_id = msgs[0].user_id,
+                            .thread = msgs[0].thread};
     r->cb(r->ctx, &t);
     free(r);
 }

@@ -119,6 +119,10 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
     }
     if (m->guest)
         buf_append_str(out, ",\"guest\":true");
+    if (kind == CHAT_EV_MSG && m->deleted)
+        buf_append_str(out, ",\"deleted\":true");
+    else if (kind == CHAT_EV_MSG && m->edited)
+        buf_append_str(out, ",\"edited\":true");
     buf_append_str(out, "}");
 }
 

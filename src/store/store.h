@@ -83,6 +83,10 @@ typedef struct {
     /* The author wrote as a guest (not an account): kept with the row, so the mark stays
      * true after the guest's name lapses or is registered by someone else. */
     bool guest;
+    /* Queries: what later events did to a msg. A deleted msg comes with text "" (and so do
+     * the edits of it: no answer carries a deleted text); an edited one with its latest
+     * text. The events themselves still come in their place. Appends ignore both. */
+    bool deleted, edited;
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.

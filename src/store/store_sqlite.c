@@ -152,10 +152,27 @@ static int sq_append(void *impl, const store_msg_t *m)
         if (fts_add(s, m, m->seq) < 0 || mentions_add(s, m) < 0)
             return STORE_EFAILED;
     } else if (strcmp(kind, "edit") == 0) {
+        st = s->st[ST_EDIT_APPLY];
+        rc = store_sqlite_bind(st, "tut", m->channel, m->target, m->text);
+        if (step(s, st, rc, "edit") < 0)
+            return STORE_EFAILED;
+        if (sqlite3_changes(s->db) == 0) {
+            /* Its target is deleted (or no message): the text is nobody's to read, and the
+             * search index must not get it back. */
+            st = s->st[ST_BLANK];
+            return step(s, st, store_sqlite_bind(st, "tu", m->channel, m->seq), "blank");
+        }
         if (fts_drop(s, m->channel, m->target) < 0 || fts_add(s, m, m->target) < 0)
             return STORE_EFAILED;
     } else if (strcmp(kind, "delete") == 0) {
-        if (mentions_drop(s, m->channel, m->target) < 0 || fts_drop(s, m->channel, m->target) < 0)
+        st = s->st[ST_DELETE_APPLY];
+        rc = store_sqlite_bind(st, "tu", m->channel, m->target);
+        if (step(s, st, rc, "delete") < 0)
+            return STORE_EFAILED;
+        st = s->st[ST_DELETE_EDITS];
+        rc = store_sqlite_bind(st, "tu", m->channel, m->target);
+        if (step(s, st, rc, "delete's edits") < 0 || mentions_drop(s, m->channel, m->target) < 0 ||
+            fts_drop(s, m->channel, m->target) < 0)
             return STORE_EFAILED;
     }
     return 0;

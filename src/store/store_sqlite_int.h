@@ -17,14 +17,14 @@
 
 /* 1: messages; 2: + channels, members; 3: + cid, probe; 4: + users, sessions, invites, meta;
  * 5: people keyed by user id (messages.user_id, channels.creator_id, members, reads, mentions) */
-#define SQLITE_SCHEMA_VERSION 5
+#define SQLITE_SCHEMA_VERSION 6
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 /* The columns every message query returns, in store_sqlite_read.c's order. */
-#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid, guest, user_id"
+#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid, guest, user_id, deleted, edited"
 
 enum {
     ST_BEGIN,
@@ -56,6 +56,10 @@ enum {
     ST_SESSIONS_REVOKE,
     ST_INVITE_PUT,
     ST_ACCOUNTS_BUMP,
+    ST_EDIT_APPLY,
+    ST_DELETE_APPLY,
+    ST_DELETE_EDITS,
+    ST_BLANK,
     ST_COUNT
 };
 

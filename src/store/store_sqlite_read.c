@@ -16,16 +16,16 @@
 
 /* Where a read's columns are: each column's index, -1 when the read has none. */
 typedef struct {
-    int seq, user, text, ts, kind, thread, target, cid, channel, guest, user_id;
+    int seq, user, text, ts, kind, thread, target, cid, channel, guest, user_id, deleted, edited;
 } row_shape_t;
 
 /* history, resume and threads: MSG_COLS */
-static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9};
+static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11};
 /* search: seq, user, text, ts, channel, cid, guest, user_id (a message: no kind, thread or
  * target) */
-static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6, 7};
+static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6, 7, -1, -1};
 /* mention counts: channel, seq */
-static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1};
+static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, -1};
 
 static int64_t col_int(sqlite3_stmt *st, int col)
 {
@@ -54,7 +54,9 @@ static int rows_read(sqlite3_stmt *st, store_rows_t *out, const row_shape_t *sh)
                          .thread = (uint64_t)col_int(st, sh->thread),
                          .target = (uint64_t)col_int(st, sh->target),
                          .cid = col_text(st, sh->cid, ""),
-                         .guest = col_int(st, sh->guest) != 0};
+                         .guest = col_int(st, sh->guest) != 0,
+                         .deleted = col_int(st, sh->deleted) != 0,
+                         .edited = col_int(st, sh->edited) != 0};
         store_rows_add(out, &m);
     }
     return rc;

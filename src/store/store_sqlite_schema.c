@@ -93,6 +93,16 @@ const char *const store_sqlite_sql[ST_COUNT] = {
                       "excluded.expires, uses = excluded.uses, max_uses = excluded.max_uses, "
                       "revoked = excluded.revoked",
     [ST_ACCOUNTS_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'accounts_version'",
+    /* What an edit and a delete do to their target row (and a delete to the edits of it):
+     * reads then serve the message as it stands, never a text it no longer has. */
+    [ST_EDIT_APPLY] = "UPDATE messages SET text = ?3, edited = 1 WHERE channel = ?1 AND "
+                      "seq = ?2 AND kind = 'msg' AND deleted = 0",
+    /* Two statements, each on its index: an OR of the two made SQLite scan the channel. */
+    [ST_DELETE_APPLY] = "UPDATE messages SET text = '', deleted = 1, edited = 0 WHERE "
+                        "channel = ?1 AND seq = ?2 AND kind = 'msg'",
+    [ST_DELETE_EDITS] = "UPDATE messages SET text = '' WHERE channel = ?1 AND target = ?2 AND "
+                        "kind = 'edit'",
+    [ST_BLANK] = "UPDATE messages SET text = '' WHERE channel = ?1 AND seq = ?2",
 };
 
 static const char sql_create_v1[] =
@@ -298,6 +308,24 @@ static int db_get(sqlite3 *db, const char *path, const char *sql, sqlite3_int64 
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* Deletes and edits applied to their targets' rows (version 6: before, a message kept its
+ * first text and clients folded the events; answers carried deleted and replaced text). The
+ * partial index finds a target's edits (a delete blanks them) without scanning the channel.
+ * The migration applies every stored edit (the newest wins) and delete. */
+static const char sql_create_v6[] =
+    "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_edit ON messages(channel, target) WHERE kind = 'edit';"
+    "UPDATE messages SET edited = 1, text = (SELECT e.text FROM messages e WHERE "
+    "e.channel = messages.channel AND e.target = messages.seq AND e.kind = 'edit' "
+    "ORDER BY e.seq DESC LIMIT 1) WHERE kind = 'msg' AND EXISTS (SELECT 1 FROM messages e "
+    "WHERE e.channel = messages.channel AND e.target = messages.seq AND e.kind = 'edit');"
+    "UPDATE messages SET text = '', deleted = (kind = 'msg'), edited = 0 WHERE (kind = 'msg' "
+    "AND EXISTS (SELECT 1 "
+    "FROM messages d WHERE d.channel = messages.channel AND d.target = messages.seq AND "
+    "d.kind = 'delete')) OR (kind = 'edit' AND EXISTS (SELECT 1 FROM messages d WHERE "
+    "d.channel = messages.channel AND d.target = messages.target AND d.kind = 'delete'))";
+
 static int schema_create(sqlite3 *db, const char *path)
 {
     if (db_exec(db, path, "BEGIN IMMEDIATE") < 0)
@@ -314,6 +342,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v4);
     if (rc == 0 && version < 5)
         rc = db_exec(db, path, sql_create_v5);
+    if (rc == 0 && version < 6)
+        rc = db_exec(db, path, sql_create_v6);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

@@ -469,10 +469,11 @@ def test_threads_edits_deletes_reactions(server):
             m = await alice.recv_json(skip=("join", "leave", "typing", "ack"))
             seen.append((m["type"], m["payload"]["seq"]))
         assert seen == [("react", on["seq"]), ("react", off["seq"]), ("react", again["seq"])]
-        # the thread: its parent and replies, oldest first
+        # the thread: its parent (as it stands: edited) and replies, oldest first
         t = await request(bob, "thread", {"channel": "general", "seq": root["seq"]}, "thread")
         assert [m["text"] for m in t["payload"]["messages"]] == \
-            ["release on friday?", "yes", "ok"]
+            ["release on monday?", "yes", "ok"]
+        assert t["payload"]["messages"][0]["edited"] is True
         assert await error(bob, "thread", {"seq": r1["seq"] + 100}) == "no_such_message"
         d = await ev(bob, "delete", {"seq": r1["seq"]}, "d1")
         assert d["kind"] == "delete" and d["target"] == r1["seq"] and "text" not in d
@@ -483,6 +484,10 @@ def test_threads_edits_deletes_reactions(server):
         h = await expect(bob, "history", lambda m: m.get("id") == "h")
         kinds = [m.get("kind", "msg") for m in h["payload"]["messages"]]
         assert kinds == ["msg", "msg", "msg", "edit", "react", "react", "react", "delete"]
+        # each message as it stands: the deleted reply is a tombstone, its text gone
+        msgs = {m["seq"]: m for m in h["payload"]["messages"]}
+        assert (msgs[r1["seq"]]["text"], msgs[r1["seq"]]["deleted"]) == ("", True)
+        assert msgs[root["seq"]]["text"] == "release on monday?"
         r = await request(bob, "search", {"q": "friday"}, "results", id="s1")
         assert r["payload"]["messages"] == []
         r = await request(bob, "search", {"q": "monday"}, "results", id="s2")

@@ -2,7 +2,9 @@
 the past), and each thread's reply count and last reply on its parent, whether the answer
 comes from the server's memory (a join) or from the store (an older page, after a restart).
 """
-from test_channels import expect, post, request
+import json
+
+from test_channels import error, expect, post, request
 from wsraw import Client, run
 
 
@@ -212,3 +214,67 @@ def test_a_user_away_for_everything_resumes_the_same_state(server):
         await carol.close()
 
     run(back())
+
+
+def test_deleted_and_replaced_text_is_never_served(make_server):
+    """Issue 12, item 5: once a delete commits no answer carries the deleted text, and an
+    edited message is served with its current text: to a later joiner, from the ring and
+    (after 300 more messages and a restart) from the store; a deleted message is
+    no_such_message to edit, react and reply to wherever it is, and search never finds it."""
+    server = make_server("--rate", "100000", "--burst", "100000")
+
+    async def ev(c, type_, payload, id):
+        """An edit or delete, once its own event came back (so nothing is left unread)."""
+        await c.send_json(type_, payload, id=id)
+        seq = (await expect(c, "ack", lambda m: m.get("id") == id))["payload"]["seq"]
+        await expect(c, type_, lambda m: m["payload"]["seq"] == seq)
+
+    def check(messages, m1, m2):
+        raw = json.dumps(messages)
+        assert "first draft" not in raw and "regret this" not in raw, raw
+        by = {m["seq"]: m for m in messages}
+        assert by[m1]["text"] == "final words" and by[m1].get("edited") is True
+        assert by[m2]["text"] == "" and by[m2].get("deleted") is True
+
+    async def refused(c, m2):
+        for t, p in (("edit", {"seq": m2, "text": "back again"}),
+                     ("react", {"seq": m2, "emoji": "+1"}),
+                     ("msg", {"text": "a reply", "thread": m2})):
+            assert await error(c, t, p, id=t) == "no_such_message", t
+        r = await request(c, "search", {"q": "regret"}, "results", id="s")
+        assert r["payload"]["messages"] == []
+
+    async def flow():
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        m1 = (await alice.msg("first draft"))["payload"]["seq"]
+        await ev(alice, "edit", {"seq": m1, "text": "final words"}, "e1")
+        m2 = (await alice.msg("I regret this"))["payload"]["seq"]
+        await ev(alice, "edit", {"seq": m2, "text": "I regret this a lot"}, "e2")
+        await ev(alice, "delete", {"seq": m2}, "d2")
+        bob, _, hist = await Client.joined(server, "bob", account=True)
+        check(hist["messages"], m1, m2)  # the join's page, from the ring
+        t = await request(bob, "thread", {"seq": m2}, "thread", id="t")
+        assert t["payload"]["messages"][0]["text"] == ""
+        await refused(bob, m2)
+        for i in range(300):  # the two leave the ring
+            await alice.send_json("msg", {"text": f"filler {i}"}, id=f"f{i}")
+        await expect(alice, "ack", lambda m: m.get("id") == "f299")
+        h = await request(bob, "history", {"before": m2 + 1, "limit": 10}, "history", id="h")
+        check(h["payload"]["messages"], m1, m2)  # from the store
+        await refused(alice, m2)
+        for c in (alice, bob):
+            await c.close()
+        return m1, m2
+
+    m1, m2 = run(flow())
+    assert server.stop() == 0
+    server.restart()
+
+    async def after():
+        carol, _, _ = await Client.joined(server, "carol", account=True)
+        h = await request(carol, "history", {"before": m2 + 1, "limit": 10}, "history", id="h")
+        check(h["payload"]["messages"], m1, m2)
+        await refused(carol, m2)
+        await carol.close()
+
+    run(after())

@@ -197,6 +197,33 @@ static bool taken(mem_t *s, const char *channel, uint64_t seq)
     return false;
 }
 
+static void set_text(store_msg_t *m, const char *text)
+{
+    free((char *)m->text);
+    m->text = xstrdup(text);
+}
+
+/* What an edit or a delete (in) does to its target msg t, as SQLite's rows show it: an
+ * edit replaces the text, a delete blanks it and the texts of its edits. */
+static void apply_to_target(mem_t *s, mem_event_t *t, const store_msg_t *in)
+{
+    if (t->m.deleted)
+        return;
+    if (is_kind(in, "edit")) {
+        set_text(&t->m, in->text);
+        t->m.edited = true;
+        return;
+    }
+    set_text(&t->m, "");
+    t->m.deleted = true;
+    t->m.edited = false;
+    for (size_t i = 0; i < s->nev; i++) {
+        store_msg_t *m = &s->ev[i].m;
+        if (m->target == in->target && is_kind(m, "edit") && strcmp(m->channel, in->channel) == 0)
+            set_text(m, "");
+    }
+}
+
 static int apply_append(mem_t *s, const store_msg_t *in)
 {
     if (taken(s, in->channel, in->seq))
@@ -216,12 +243,17 @@ static int apply_append(mem_t *s, const store_msg_t *in)
     e->m.mentions = is_kind(in, "msg") ? ids_dup(in->mentions, in->nmentions) : NULL;
     e->m.nmentions = e->m.mentions ? in->nmentions : 0;
     e->m.replies = 0;
+    e->m.deleted = e->m.edited = false;
     if (is_kind(&e->m, "msg")) {
         e->fts_text = xstrdup(in->text);
         e->fts_user = e->m.user;
         return 0;
     }
     mem_event_t *t = find_event(s, in->channel, in->target);
+    if (is_kind(in, "edit") && (!t || !is_kind(&t->m, "msg") || t->m.deleted)) {
+        set_text(&e->m, ""); /* as SQLite blanks an edit of nothing readable */
+        return 0;
+    }
     if (t && is_kind(&t->m, "msg") && (is_kind(in, "edit") || is_kind(in, "delete"))) {
         free(t->fts_text);
         t->fts_text = is_kind(in, "edit") ? xstrdup(in->text) : NULL;
@@ -231,6 +263,7 @@ static int apply_append(mem_t *s, const store_msg_t *in)
             t->m.mentions = NULL;
             t->m.nmentions = 0;
         }
+        apply_to_target(s, t, in);
     }
     return 0;
 }

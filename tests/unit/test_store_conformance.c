@@ -115,7 +115,7 @@ typedef struct {
     uint64_t seq, user_id, thread, target, last_reply;
     int64_t ts, last_reply_ts;
     uint32_t replies;
-    bool guest;
+    bool guest, deleted, edited;
     char channel[32], user[32], text[96], kind[16], cid[80];
 } row_t;
 
@@ -167,6 +167,8 @@ static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool 
         copy(r->kind, sizeof(r->kind), m[i].kind);
         copy(r->cid, sizeof(r->cid), m[i].cid);
         r->guest = m[i].guest;
+        r->deleted = m[i].deleted;
+        r->edited = m[i].edited;
     }
 }
 
@@ -489,6 +491,41 @@ static const char *mentioned(store_t *s, uint64_t user_id)
 
 /* A change of channel ch: PUT and CREATE write its whole row (made by "maker", user 50, at
  * 5); MEMBER_* and READ are user_id's. */
+/* Edits and deletes as readers see them later: a message with its latest text, a deleted
+ * one (and every edit of it) with none, in every read: range, thread and scroll-back. */
+TEST(test_edits_and_deletes_applied)
+{
+    store_t *s = fresh("applied");
+    msg(s, "g", 1, "a", "first words");
+    msg(s, "g", 2, "b", "secret plans");
+    append(s, "g", 3, "a", "second words", "edit", 0, 1, NULL);
+    append(s, "g", 4, "b", "more secret plans", "edit", 0, 2, NULL);
+    append(s, "g", 5, "a", "final words", "edit", 0, 1, NULL);
+    append(s, "g", 6, "b", "", "delete", 0, 2, NULL);
+    append(s, "g", 7, "c", "a reply", "msg", 2, 0, NULL);
+    wait_for(&loop, append(s, "g", 8, "a", "too late", "edit", 0, 2, NULL));
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, true);
+    CHECK_EQ_INT(h->n, 8);
+    CHECK_EQ_STR(h->rows[0].text, "final words");
+    CHECK(h->rows[0].edited && !h->rows[0].deleted);
+    CHECK_EQ_STR(h->rows[1].text, "");
+    CHECK(h->rows[1].deleted);
+    CHECK_EQ_STR(h->rows[2].text, "second words"); /* an edit keeps its own text */
+    CHECK_EQ_STR(h->rows[3].text, "");             /* but not when its target is gone */
+    CHECK_EQ_STR(h->rows[7].text, "");
+    CHECK(!h->rows[2].edited && !h->rows[2].deleted);
+    slot_t *t = query(s, "g", 0, 0, 10, false, 2, false); /* the thread of the deleted one */
+    CHECK_EQ_INT(t->n, 2);
+    CHECK_EQ_STR(t->rows[0].text, "");
+    CHECK(t->rows[0].deleted);
+    slot_t *b = query(s, "g", 0, 3, 10, false, 0, false); /* before 3 */
+    CHECK_EQ_INT(b->n, 2);
+    CHECK_EQ_STR(b->rows[1].text, "");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "secret")), "");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "final")), "g1");
+    finish(s);
+}
+
 static slot_t *change(store_t *s, store_change_kind_t kind, const char *ch, uint64_t user_id,
                       uint64_t seq)
 {
@@ -1320,6 +1357,7 @@ int main(void)
         RUN(test_order_and_ctx);
         RUN(test_ranges);
         RUN(test_threads_and_events);
+        RUN(test_edits_and_deletes_applied);
         RUN(test_search);
         RUN(test_mentions);
         RUN(test_changes_and_load);

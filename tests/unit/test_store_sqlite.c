@@ -249,7 +249,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -621,7 +621,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -645,6 +645,8 @@ TEST(test_migrates_schema_2)
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path_of("v2.db"), &db), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(db,
+                              "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN "
+                              "deleted; ALTER TABLE messages DROP COLUMN edited;"
                               "DROP INDEX messages_cid; DROP TABLE probe; DROP TABLE users;"
                               "DROP TABLE sessions; DROP TABLE invites; DROP TABLE meta;"
                               "ALTER TABLE messages DROP COLUMN cid; ALTER TABLE messages DROP "
@@ -685,7 +687,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
@@ -877,7 +879,7 @@ TEST(test_migrates_schema_3)
     CHECK_EQ_STR(db_text("v3.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
                                   "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
                                   "pragma_user_version"),
-                 "5/0/0");
+                 "6/0/0");
     CHECK_EQ_STR(db_text("v3.db", sql_authors),
                  "general1:bob=3,general2:alice=2,general3:anonymous=0,general4:Client #7=0,"
                  "general5:frank=6,general6:bob=3,random1:carol=1,random2:eve=5");
@@ -1056,12 +1058,80 @@ TEST(test_migrates_schema_4)
                                    "sqlite_master WHERE tbl_name IN ('members', 'reads', "
                                    "'mentions') AND type = 'table' ORDER BY name)) FROM "
                                    "pragma_user_version"),
-                 "5/1/members,mentions,reads");
+                 "6/1/members,mentions,reads");
     /* The migration's map of names reads users in the order of users_name, with no sort. */
     const char *plan = db_plan("v4m.db", "SELECT name, coalesce(max(CASE WHEN canon IS NOT NULL "
                                          "THEN id END), max(id)) FROM users GROUP BY name");
     CHECK(strstr(plan, "SCAN users USING INDEX users_name") != NULL);
     CHECK(strstr(plan, "TEMP B-TREE") == NULL);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* Schema 6 applies the edits and deletes a file of schema 5 holds to their targets: the
+ * newest edit's text, a deleted message's text gone and its edits' texts too. */
+TEST(test_migrates_schema_5)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "v5m.db", false);
+    if (!s)
+        return;
+    const store_msg_t ev[] = {
+        {.channel = "g", .seq = 1, .user = "a", .user_id = 1, .text = "one", .ts = 1},
+        {.channel = "g", .seq = 2, .user = "b", .user_id = 2, .text = "two", .ts = 2},
+        {.channel = "g",
+         .seq = 3,
+         .user = "a",
+         .user_id = 1,
+         .text = "one'",
+         .ts = 3,
+         .kind = "edit",
+         .target = 1},
+        {.channel = "g",
+         .seq = 4,
+         .user = "b",
+         .user_id = 2,
+         .text = "two'",
+         .ts = 4,
+         .kind = "edit",
+         .target = 2},
+        {.channel = "g",
+         .seq = 5,
+         .user = "a",
+         .user_id = 1,
+         .text = "one''",
+         .ts = 5,
+         .kind = "edit",
+         .target = 1},
+        {.channel = "g",
+         .seq = 6,
+         .user = "b",
+         .user_id = 2,
+         .text = "",
+         .ts = 6,
+         .kind = "delete",
+         .target = 2},
+        {.channel = "g", .seq = 7, .user = "c", .user_id = 3, .text = "three", .ts = 7},
+    };
+    for (int i = 0; i < 7; i++)
+        CHECK_EQ_INT(store_append(s, &ev[i], on_append, &idx[i]), 0);
+    run_until(&loop, &rec->appended, 7);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    close_store(&loop, s);
+    /* What schema 5 had written: every text as sent, no columns or index of version 6. */
+    db_run("v5m.db", "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN deleted;"
+                     "ALTER TABLE messages DROP COLUMN edited; UPDATE messages SET text = "
+                     "CASE seq WHEN 1 THEN 'one' WHEN 2 THEN 'two' WHEN 4 THEN 'two''' "
+                     "ELSE text END; PRAGMA user_version = 5");
+    s = open_store(&loop, "v5m.db", false);
+    if (!s)
+        return;
+    close_store(&loop, s);
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT group_concat(seq || ':' || text || ':' || deleted || "
+                                   "edited, ',') FROM (SELECT * FROM messages ORDER BY seq)"),
+                 "1:one'':01,2::10,3:one':00,4::00,5:one'':00,6::00,7:three:00");
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "6");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1095,7 +1165,7 @@ TEST(test_schema_5_reopens)
     close_store(&loop, s);
     CHECK_EQ_STR(db_text("v5.db", "SELECT user_version || '/' || (SELECT count(*) FROM sessions) "
                                   "FROM pragma_user_version"),
-                 "5/1");
+                 "6/1");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1187,6 +1257,7 @@ int main(void)
     RUN(test_migration_all_or_nothing);
     RUN(test_migrates_schema_4);
     RUN(test_schema_5_reopens);
+    RUN(test_migrates_schema_5);
     RUN(test_accounts_version_across_stores);
     RUN(test_failed_commit_reported);
 
