@@ -2,8 +2,9 @@
 #   make run     install what is missing, build, serve http://localhost:8000 (./parley.db)
 #   make test    the same set-up plus test tools; -Werror + ASan/UBSan build; every test,
 #                with one loop and with four (--threads; the browser's with four), then the
-#                protocol under TSan
+#                protocol under TSan, and Autobahn|Testsuite's sections 1-10 when it is there
 #   make build   release build only: build/parley
+#   make conformance  the whole Autobahn|Testsuite (517 cases, 20-40 min) against build/parley
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
@@ -13,7 +14,12 @@ ARGS ?=
 # four connection loops (the protocol itself is tested with one loop and with four).
 BROWSER_TESTS := $(wildcard tests/e2e/test_browser*.py)
 
-.PHONY: all build run test tsan test-unit test-e2e fuzz bench valgrind deps deps-test clean lint format
+# Autobahn|Testsuite (run-autobahn.sh and its README) is a test tool kept outside the tree;
+# where it is missing, `make test` says so and goes on, and `make conformance` stops.
+CONFORMANCE_DIR ?= $(abspath ../shared/conformance)
+export CONFORMANCE_DIR
+
+.PHONY: all build run test tsan test-unit test-e2e conformance fuzz bench valgrind deps deps-test clean lint format
 
 all: build
 
@@ -42,6 +48,7 @@ test: deps-test build-test/Makefile
 		$(PY) -m pytest -q tests/e2e $(foreach f,$(BROWSER_TESTS),--ignore=$(f))
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-test/parley \
 		$(PY) -m pytest -q tests/e2e
+	@PARLEY_BIN=$(CURDIR)/build-test/parley scripts/conformance quick --if-present
 	@$(MAKE) --no-print-directory tsan
 	@scripts/fuzz $(FUZZ_SMOKE)
 
@@ -69,6 +76,10 @@ test-unit: build-test/Makefile
 test-e2e: build-test/Makefile
 	@cmake --build build-test -j $(JOBS) --target parley
 	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(ARGS)
+
+# Every Autobahn|Testsuite case against the release build's echo route: 0 failed is the bar.
+conformance: build
+	@PARLEY_BIN=$(CURDIR)/build/parley scripts/conformance all
 
 # parley against the seeds' FastAPI server, Node ws and Bun, side by side, into
 # docs/benchmarks.md (about 20 minutes; ARGS=--quick for a smoke run), then the sign-in

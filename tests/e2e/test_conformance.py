@@ -2,10 +2,13 @@
 fuzzingclient (sections 1-7, 9, 10, 12, 13): one class per section, cases modelled on
 Autobahn's case descriptions (the case numbers are in the docstrings).
 
-The fuzzingclient itself cannot run on this project's build machines (docs/conformance.md),
-so these tests stand in for it: they drive a raw socket (wsraw.RawWS, plus a fast path here
-for multi-megabyte payloads) against `parley --echo-path /echo`, where every text or binary
-message comes back with its own opcode, and check exact echoed bytes and exact close codes.
+The fuzzingclient itself runs in `make conformance` (and its sections 1-10 in `make test`)
+where the suite is present (docs/conformance.md). These tests run on every clone, and cover
+what it does not: limits and bombs against a 1 MiB limit, `--deflate off`, unusual deflate
+offers, the shortest length encoding, fail-fast positions. They drive a raw socket
+(wsraw.RawWS, plus a fast path here for multi-megabyte payloads) against `parley --echo-path
+/echo`, where every text or binary message comes back with its own opcode, and check exact
+echoed bytes and exact close codes.
 
 Like the fuzzingclient's, all cases share one server process per configuration (the
 module-scoped fixtures below); it must still be healthy, and exit 0 (no ASan/UBSan report),
