@@ -645,13 +645,17 @@ static int uv_check(int rc, const char *name, const char *what)
     return rc;
 }
 
-int store_worker_open(uv_loop_t *loop, const store_worker_ops_t *ops, void *impl, store_t **out)
+int store_worker_open(uv_loop_t *loop, const store_worker_ops_t *ops, void *impl, bool failed,
+                      store_t **out)
 {
     worker_t *w = xcalloc(1, sizeof(*w));
     w->base.be = &worker_backend;
     w->ops = ops;
     w->impl = impl;
-    w->epoch = 1; /* fenced = 0: nothing refused */
+    w->epoch = 1; /* fenced = 0: nothing refused; fenced = 1: epoch 1 refused until recover */
+    w->fenced = failed ? 1 : 0;
+    w->failed = failed;
+    w->failures = failed ? 1 : 0;
     int rc;
     if ((rc = uv_check(uv_mutex_init(&w->mu), ops->name, "uv_mutex_init")) < 0)
         goto err_free;
