@@ -4,10 +4,10 @@
  * functions (store_worker_ops_t) and gets the whole store.h interface back.
  *
  * How the thread runs a batch (everything queued when it wakes, at most STORE_WORKER_BATCH
- * operations): the batch's appends and changes in one transaction (begin, each write,
- * commit), skipping those the failed state answers without trying; then its probes, each
- * in its own transaction; then its queries in order. Completions go back to the loop in
- * submission order. */
+ * operations, or more to take the whole of a group, which is never cut): the batch's appends
+ * and changes in one transaction (begin, each write, commit), skipping those the failed
+ * state answers without trying; then its probes, each in its own transaction; then its
+ * queries in order. Completions go back to the loop in submission order. */
 #ifndef PARLEY_STORE_WORKER_H
 #define PARLEY_STORE_WORKER_H
 
