@@ -611,6 +611,10 @@ int main(int argc, char **argv)
     if (opt.threads > SERVER_LOOPS_MAX)
         opt.threads = SERVER_LOOPS_MAX;
     opt.hash_max = uv_available_parallelism();
+    /* A write past RLIMIT_FSIZE (systemd's LimitFSIZE=, a quota set that way) then fails with
+     * EFBIG, which the store answers like a full disk (refusing writes, serving reads, probing
+     * until space is back), instead of the signal killing the process. */
+    signal(SIGXFSZ, SIG_IGN);
     if (auth_init() < 0) {
         fprintf(stderr, "parley: libsodium cannot start\n");
         return 1;

@@ -331,6 +331,11 @@ int chat_hub_load(chat_hub_t *h)
     h->loading = false;
     if (rc < 0 || h->load_failed || store_load_keyed(h->store, on_load_keyed, h) < 0)
         return -1;
+    /* A store that could not write at start (a full disk) starts failed: writes are refused
+     * and the store probed from the first tick, as after a failed commit. */
+    store_stats_t st;
+    store_stats(h->store, &st);
+    h->failed = st.failed;
     return 0;
 }
 
@@ -694,6 +699,14 @@ int chat_hub_change(chat_hub_t *h, const store_change_t *sc, chat_hub_done_cb cb
     }
     h->inflight++;
     return 0;
+}
+
+void chat_hub_group(chat_hub_t *h, bool begin)
+{
+    if (begin)
+        store_group_begin(h->store);
+    else
+        store_group_end(h->store);
 }
 
 /* ---- a failed store ---- */

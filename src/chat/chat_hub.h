@@ -122,6 +122,10 @@ typedef void (*chat_hub_done_cb)(void *ctx, int status);
 /* Writes a change through the store, in order with the events (c copied). cb may be
  * NULL. Returns 0, or < 0 when writes are refused now (cb will not fire). */
 int chat_hub_change(chat_hub_t *h, const store_change_t *c, chat_hub_done_cb cb, void *ctx);
+/* Brackets the changes of one request (begin true, then false, with no return to the loop
+ * in between): they commit together or not at all, so a kill -9 never leaves half of one
+ * (a DM with some of its members, a channel row without its creator). */
+void chat_hub_group(chat_hub_t *h, bool begin);
 
 /* ---- the one way out, and the one way in ---- */
 

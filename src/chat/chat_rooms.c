@@ -413,13 +413,17 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         ch = chat_hub_channel_add(h, name, kind, topic, me->name, me->id, clock_wall_ms());
     }
     chat_channel_user_add(ch, me->id);
-    /* The row, then the creator's membership: the answer follows the second commit. */
+    /* The row, then the creator's membership, in one transaction: the answer follows its
+     * commit. */
     store_change_t row = change_of(ch, STORE_CHANNEL_PUT, 0);
+    chat_hub_group(h, true);
     if (chat_hub_change(h, &row, NULL, NULL) < 0) {
+        chat_hub_group(h, false);
         refuse(s, e->id);
         return;
     }
     submit(s, e, CH_CREATE, ch, me, STORE_MEMBER_ADD);
+    chat_hub_group(h, false);
 }
 
 static int by_name(const void *a, const void *b)
@@ -765,8 +769,11 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     } else {
         ch = chat_hub_channel_add(h, cname, CHAT_KIND_DM, "", me->name, me->id, clock_wall_ms());
     }
+    /* The row and every membership in one transaction: all of the DM or none of it. */
     store_change_t row = change_of(ch, STORE_CHANNEL_PUT, 0);
+    chat_hub_group(h, true);
     if (chat_hub_change(h, &row, NULL, NULL) < 0) {
+        chat_hub_group(h, false);
         refuse(s, e->id);
         return;
     }
@@ -779,6 +786,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     }
     /* The caller's own membership last: its commit answers everyone. */
     submit(s, e, CH_DM, ch, me, STORE_MEMBER_ADD);
+    chat_hub_group(h, false);
 }
 
 /* channel_kick: a member removed by the channel's manager (its creator, for a private

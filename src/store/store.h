@@ -30,7 +30,31 @@
  *   answers 0 or STORE_EFAILED: the owner probes until it succeeds, then recovers.
  * - Queries, searches and counts keep running in the failed state.
  * - store_stats reports `failed` (from a failed transaction until store_recover) and
- *   `failures` (failed transactions since open). Nothing here exits the process. */
+ *   `failures` (failed transactions since open). Nothing here exits the process.
+ *
+ * Groups (one request, one transaction): every append and change submitted between
+ * store_group_begin(s) and store_group_end(s) is written in one transaction, so a kill -9
+ * leaves all of them stored or none (a DM with all its members or none, a channel with its
+ * creator or without its row). Without a group a backend may cut its transactions anywhere
+ * between two operations.
+ * - Both calls are the loop thread's, with no return to the loop in between: the group is
+ *   everything submitted between them, by anyone. Groups do not nest (begin inside a group,
+ *   or end outside one, is a bug and asserts), and store_recover is not called inside one.
+ * - Nothing waits for a group to fill: end closes it, and its operations go to the backend
+ *   at once; before end the backend does not start on any of them. A group's size is the
+ *   caller's to bound (a backend's batch limit does not cut it).
+ * - Reads and probes submitted inside a group keep their place in the order; only writes
+ *   share its transaction.
+ * - Failure: the group commits or fails whole. A write of it that fails (STORE_EFAILED)
+ *   fails the transaction, and every append and change of the group is answered
+ *   STORE_EFAILED, none stored; the store enters the failed state as for any failed
+ *   transaction. In the failed state a group is refused whole, untried (its writes share
+ *   the epoch of their submission). STORE_ECONFLICT (CHANNEL_CREATE, USER_CREATE, USER_PUT)
+ *   is an answer, not a failure: that change did nothing and the rest of the group still
+ *   commits, so a caller whose later changes depend on a CREATE's success checks for the
+ *   conflict before it groups them (chat knows which channel names are taken).
+ * - Callbacks fire as for writes outside a group, once each, in submission order, after the
+ *   commit (or the failure) of the whole group. */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -317,6 +341,8 @@ typedef struct {
      * bump_accounts (store_open.h), never with a server's own; 0 on a new or migrated
      * database. 0 or STORE_EFAILED (STORE_ECLOSED after store_close, like last_seq). */
     int (*accounts_version)(store_t *s, uint64_t *out);
+    /* begin true: opens a group; false: closes it (see Groups above). */
+    void (*group)(store_t *s, bool begin);
 } store_backend_t;
 
 struct store {
@@ -388,6 +414,17 @@ static inline int store_load_accounts(store_t *s, const store_accounts_load_t *c
 static inline int store_accounts_version(store_t *s, uint64_t *out)
 {
     return s->be->accounts_version(s, out);
+}
+/* Opens a group: the appends and changes submitted until store_group_end share one
+ * transaction (see Groups above). */
+static inline void store_group_begin(store_t *s)
+{
+    s->be->group(s, true);
+}
+/* Closes the open group and hands its operations to the backend. */
+static inline void store_group_end(store_t *s)
+{
+    s->be->group(s, false);
 }
 
 #endif

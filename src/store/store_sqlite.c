@@ -9,6 +9,12 @@
  * transaction is logged and returned as STORE_EFAILED; the worker then rolls back and
  * enters the failed state, and nothing here ends the process.
  *
+ * Open writes once before anything else runs (start_write): a database this process can
+ * never write (a read-only file or directory, no permission) is refused at start with the
+ * reason, rather than refusing every message of a server that looks healthy; one that fails
+ * for a reason that may pass (a full disk) starts in the worker's failed state, serving reads
+ * while the hub probes, rather than exiting into a restart loop.
+ *
  * Invariants:
  * - `db` and the statements in `st` belong to the writer thread (the opener uses them before
  *   the thread starts, free after it is joined). `rdb`, a second connection, belongs to the
@@ -18,17 +24,31 @@
  *   statement holds a lock or points at a caller's string between operations. */
 #include "store/store_sqlite.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "store/store_sqlite_int.h"
+
+const char *store_sqlite_why(sqlite3 *db, char *buf)
+{
+    int e = sqlite3_system_errno(db);
+    if (e)
+        snprintf(buf, WHY_MAX, "%s (%s)", sqlite3_errmsg(db), strerror(e));
+    else
+        snprintf(buf, WHY_MAX, "%s", sqlite3_errmsg(db));
+    return buf;
+}
 
 int store_sqlite_bind(sqlite3_stmt *st, const char *types, ...)
 {
@@ -52,6 +72,22 @@ int store_sqlite_bind(sqlite3_stmt *st, const char *types, ...)
 
 /* ---- writer thread: transactions and writes ---- */
 
+#define ERR_REPEAT_MS 60000
+
+/* A disk that stays full fails the hub's probe the same way once a second: the first failure
+ * of a kind is an error line, the same failure again within ERR_REPEAT_MS a debug line, so
+ * the log says what happened without a line a second. */
+static int err_level(store_sqlite_t *s)
+{
+    int code = sqlite3_extended_errcode(s->db);
+    uint64_t now = clock_mono_ms();
+    if (code == s->last_err && now - s->last_err_ms < ERR_REPEAT_MS)
+        return LOG_DEBUG;
+    s->last_err = code;
+    s->last_err_ms = now;
+    return LOG_ERROR;
+}
+
 /* Steps a statement that returns no row (rc: its bind result), retrying SQLITE_BUSY, and
  * resets it. Returns 0, or STORE_EFAILED after logging. */
 static int step(store_sqlite_t *s, sqlite3_stmt *st, int rc, const char *what)
@@ -64,8 +100,10 @@ static int step(store_sqlite_t *s, sqlite3_stmt *st, int rc, const char *what)
         sqlite3_reset(st);
         rc = SQLITE_OK;
     }
+    char why[WHY_MAX];
     if (rc != SQLITE_DONE)
-        log_error("store: %s: %s failed: %s", s->path, what, sqlite3_errmsg(s->db));
+        log_msg(err_level(s), "store: %s: %s failed: %s", s->path, what,
+                store_sqlite_why(s->db, why));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? 0 : STORE_EFAILED;
@@ -514,19 +552,75 @@ static const store_worker_ops_t sqlite_ops = {
     .free = sq_free,
 };
 
+/* Refuses, before SQLite creates or changes anything, a database this process could not
+ * write, naming the reason in one line: the file (when it exists) must be readable and
+ * writable, and its directory writable too, since WAL mode keeps PATH-wal and PATH-shm
+ * beside it. AT_EACCESS: as the effective user, who opens the files. */
+static int check_access(const char *path)
+{
+    if (faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS) < 0 && errno != ENOENT) {
+        log_error("store: cannot write %s: %s", path, strerror(errno));
+        return STORE_EFAILED;
+    }
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0'; /* "/x.db" lives in "/" */
+    const char *d = slash ? dir : ".";
+    int rc = 0;
+    if (faccessat(AT_FDCWD, d, W_OK | X_OK, AT_EACCESS) < 0) {
+        log_error("store: cannot write %s: its directory %s: %s (SQLite's WAL mode creates "
+                  "%s-wal and %s-shm there)",
+                  path, d, strerror(errno), path, path);
+        rc = STORE_EFAILED;
+    }
+    free(dir);
+    return rc;
+}
+
+/* One real write before the server starts: 0 when it committed, STORE_EFAILED after logging
+ * when the database can never be written here (refuse to start), 1 after logging when it
+ * failed for a reason that may pass (start in the failed state). */
+static int start_write(store_sqlite_t *s)
+{
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE; UPDATE probe SET n = n + 1 WHERE id = 1; COMMIT",
+                          NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    char why[WHY_MAX];
+    store_sqlite_why(s->db, why); /* before the rollback replaces the error */
+    if (!sqlite3_get_autocommit(s->db))
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    int code = rc & 0xff;
+    bool never = code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM ||
+                 code == SQLITE_AUTH || code == SQLITE_NOTADB || code == SQLITE_CORRUPT;
+    if (never)
+        log_error("store: cannot write %s: %s", s->path, why);
+    else
+        log_warn("store: %s: the first write failed (%s): starting with writes refused until "
+                 "one succeeds",
+                 s->path, why);
+    return never ? STORE_EFAILED : 1;
+}
+
 int store_sqlite_open(uv_loop_t *loop, const store_sqlite_opts_t *opts, store_t **out)
 {
     if (!sqlite3_threadsafe()) {
         log_error("store: this SQLite library is built without thread support");
         return STORE_EFAILED;
     }
+    if (check_access(opts->path) < 0)
+        return STORE_EFAILED;
     store_sqlite_t *s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(opts->path);
     s->bump_accounts = opts->bump_accounts;
+    int failed = 0;
     if (store_sqlite_db_open(s->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db) < 0 ||
         store_sqlite_schema_init(s->db, s->path, opts->sync_full) < 0 ||
+        (failed = start_write(s)) < 0 ||
         store_sqlite_db_open(s->path, SQLITE_OPEN_READWRITE, &s->rdb) < 0 ||
-        store_sqlite_prepare_all(s) < 0 || store_worker_open(loop, &sqlite_ops, s, out) < 0) {
+        store_sqlite_prepare_all(s) < 0 ||
+        store_worker_open(loop, &sqlite_ops, s, failed == 1, out) < 0) {
         sq_free(s);
         return STORE_EFAILED;
     }

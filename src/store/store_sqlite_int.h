@@ -82,6 +82,8 @@ typedef struct {
     sqlite3_stmt *st_last_seq;         /* on rdb */
     sqlite3_stmt *st_accounts_version; /* on rdb */
     bool bump_accounts;                /* every account write also bumps meta's accounts_version */
+    int last_err;                      /* writer thread: the last error logged, and when */
+    uint64_t last_err_ms;
 } store_sqlite_t;
 
 /* Writes can hold seqs up to UINT64_MAX; SQLite's integers stop at INT64_MAX. */
@@ -89,6 +91,11 @@ static inline sqlite3_int64 store_sqlite_clamp_seq(uint64_t seq)
 {
     return seq > INT64_MAX ? INT64_MAX : (sqlite3_int64)seq;
 }
+
+/* SQLite's message for db's last error, with the system's reason when it has one ("disk I/O
+ * error (No space left on device)"), written into buf (WHY_MAX bytes) and returned. */
+#define WHY_MAX 256
+const char *store_sqlite_why(sqlite3 *db, char *buf);
 
 /* Binds parameters 1.. of st from the arguments, one per letter of types: 't' a const char *
  * (NULL binds NULL), 'i' an int64_t, 'u' a uint64_t seq (clamped). Returns a SQLite code. */

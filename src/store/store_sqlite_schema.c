@@ -265,7 +265,9 @@ int store_sqlite_db_open(const char *path, int flags, sqlite3 **out)
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
-        log_error("store: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        char why[WHY_MAX];
+        log_error("store: cannot open %s: %s", path,
+                  db ? store_sqlite_why(db, why) : "out of memory");
         sqlite3_close(db);
         return STORE_EFAILED;
     }
@@ -276,11 +278,10 @@ int store_sqlite_db_open(const char *path, int flags, sqlite3 **out)
 
 static int db_exec(sqlite3 *db, const char *path, const char *sql)
 {
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK)
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
         return 0;
-    log_error("store: %s: %s: %s", path, sql, err ? err : sqlite3_errmsg(db));
-    sqlite3_free(err);
+    char why[WHY_MAX];
+    log_error("store: %s: %s: %s", path, sql, store_sqlite_why(db, why));
     return STORE_EFAILED;
 }
 
@@ -288,6 +289,7 @@ static int db_exec(sqlite3 *db, const char *path, const char *sql)
 static int db_get(sqlite3 *db, const char *path, const char *sql, sqlite3_int64 *num, char *text,
                   size_t size)
 {
+    char why[WHY_MAX];
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
@@ -303,7 +305,7 @@ static int db_get(sqlite3 *db, const char *path, const char *sql, sqlite3_int64 
     }
     if (rc != SQLITE_ROW)
         log_error("store: %s: %s: %s", path, sql,
-                  rc == SQLITE_NOTADB ? "not a SQLite database" : sqlite3_errmsg(db));
+                  rc == SQLITE_NOTADB ? "not a SQLite database" : store_sqlite_why(db, why));
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : -1;
 }

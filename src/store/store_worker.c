@@ -8,6 +8,12 @@
  * `done_mu`) and wakes the loop with uv_async_send; on_async calls back in that order and
  * frees the ops. Under load many writes share one commit, which is the point.
  *
+ * Groups (store_group_begin/end): while one is open, submissions go to `staged` instead of
+ * `in`, each marked with the group's number; its end moves them all onto `in` under one lock,
+ * so the writer never sees part of a group, and list_take never ends a batch inside one
+ * (a batch grows past STORE_WORKER_BATCH by at most the group's size). One batch is one
+ * transaction, so a group commits or fails whole.
+ *
  * The failed state is a fence of epochs. `epoch` counts store_recover calls; each write
  * records it when submitted. When a transaction fails, the thread sets `fenced` to the
  * current epoch, under `mu` (so a recover is either before it, and fenced too, or after it):
@@ -38,6 +44,7 @@ typedef struct op {
     int kind;
     int status;
     uint64_t epoch; /* writes: the recover epoch when submitted */
+    uint64_t group; /* the group it was submitted in, 0 for none */
     void *ctx;
     union {
         store_append_cb write; /* appends, changes, probes */
@@ -77,6 +84,11 @@ typedef struct {
     uv_mutex_t done_mu; /* guards done */
     op_list_t done;
     op_list_t running; /* loop thread: completions being called back now */
+
+    op_list_t staged; /* loop thread: the open group's ops, not yet in `in` */
+    size_t nstaged;
+    uint64_t group; /* loop thread: the open group's number, 0 when none is open */
+    uint64_t groups;
 
     bool closing; /* loop thread only */
     _Atomic uint64_t appends, commits, queries, failures;
@@ -160,13 +172,14 @@ static void list_push(op_list_t *l, op_t *op)
     l->tail = op;
 }
 
-/* Moves up to max ops from the front of src to dst (empty before); returns how many. */
+/* Moves up to max ops from the front of src to dst (empty before), and then the rest of a
+ * group the last of them is in: a group is never cut. Returns how many. */
 static size_t list_take(op_list_t *src, size_t max, op_list_t *dst)
 {
     assert(src->head && max > 0);
     size_t n = 1;
     op_t *last = src->head;
-    for (; last->next && n < max; n++)
+    for (; last->next && (n < max || (last->group && last->next->group == last->group)); n++)
         last = last->next;
     dst->head = src->head;
     dst->tail = last;
@@ -381,6 +394,13 @@ static op_t *op_new(int kind, size_t extra, void *ctx)
 
 static int submit(worker_t *w, op_t *op)
 {
+    if (w->group) {
+        op->group = w->group;
+        op->epoch = w->epoch; /* only this thread writes it; recover is not called in a group */
+        list_push(&w->staged, op);
+        w->nstaged++;
+        return 0;
+    }
     uv_mutex_lock(&w->mu);
     bool was_empty = w->in.head == NULL; /* else the writer is busy or already woken */
     op->epoch = w->epoch;
@@ -580,9 +600,37 @@ static int worker_accounts_version(store_t *base, uint64_t *out)
     return w->ops->accounts_version(w->impl, out);
 }
 
+/* Moves the open group's ops onto the writer's queue at once (loop thread). */
+static void unstage(worker_t *w)
+{
+    if (!w->staged.head)
+        return;
+    uv_mutex_lock(&w->mu);
+    bool was_empty = w->in.head == NULL;
+    list_splice(&w->in, &w->staged);
+    w->queued += w->nstaged;
+    w->nstaged = 0;
+    if (was_empty)
+        uv_cond_signal(&w->cond);
+    uv_mutex_unlock(&w->mu);
+}
+
+static void worker_group(store_t *base, bool begin)
+{
+    worker_t *w = (worker_t *)base;
+    assert(begin == !w->group); /* groups do not nest, and an end closes an open one */
+    if (begin) {
+        w->group = ++w->groups;
+        return;
+    }
+    w->group = 0;
+    unstage(w);
+}
+
 static void worker_recover(store_t *base)
 {
     worker_t *w = (worker_t *)base;
+    assert(!w->group); /* a group's writes share one epoch: all tried, or all refused */
     uv_mutex_lock(&w->mu);
     w->epoch++;
     if (w->failed)
@@ -599,7 +647,7 @@ static void worker_stats(store_t *base, store_stats_t *out)
     out->queries = atomic_load_explicit(&w->queries, memory_order_relaxed);
     out->failures = atomic_load_explicit(&w->failures, memory_order_relaxed);
     uv_mutex_lock(&w->mu);
-    out->queued = w->queued;
+    out->queued = w->queued + w->nstaged;
     out->failed = w->failed;
     uv_mutex_unlock(&w->mu);
 }
@@ -625,6 +673,8 @@ static void worker_close(store_t *base)
     worker_t *w = (worker_t *)base;
     assert(!w->closing);
     w->closing = true;
+    w->group = 0; /* an open group is committed like everything else queued */
+    unstage(w);
     stop_thread(w);
     /* Completed but not yet called back: answer them now, in submission order, so every
      * caller's context is released (store.h). They run with `closing` set, so a callback
@@ -645,13 +695,17 @@ static int uv_check(int rc, const char *name, const char *what)
     return rc;
 }
 
-int store_worker_open(uv_loop_t *loop, const store_worker_ops_t *ops, void *impl, store_t **out)
+int store_worker_open(uv_loop_t *loop, const store_worker_ops_t *ops, void *impl, bool failed,
+                      store_t **out)
 {
     worker_t *w = xcalloc(1, sizeof(*w));
     w->base.be = &worker_backend;
     w->ops = ops;
     w->impl = impl;
-    w->epoch = 1; /* fenced = 0: nothing refused */
+    w->epoch = 1; /* fenced = 0: nothing refused; fenced = 1: epoch 1 refused until recover */
+    w->fenced = failed ? 1 : 0;
+    w->failed = failed;
+    w->failures = failed ? 1 : 0;
     int rc;
     if ((rc = uv_check(uv_mutex_init(&w->mu), ops->name, "uv_mutex_init")) < 0)
         goto err_free;
@@ -698,4 +752,5 @@ static const store_backend_t worker_backend = {
     .recover = worker_recover,
     .load_accounts = worker_load_accounts,
     .accounts_version = worker_accounts_version,
+    .group = worker_group,
 };

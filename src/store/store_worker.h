@@ -4,10 +4,10 @@
  * functions (store_worker_ops_t) and gets the whole store.h interface back.
  *
  * How the thread runs a batch (everything queued when it wakes, at most STORE_WORKER_BATCH
- * operations): the batch's appends and changes in one transaction (begin, each write,
- * commit), skipping those the failed state answers without trying; then its probes, each
- * in its own transaction; then its queries in order. Completions go back to the loop in
- * submission order. */
+ * operations, or more to take the whole of a group, which is never cut): the batch's appends
+ * and changes in one transaction (begin, each write, commit), skipping those the failed
+ * state answers without trying; then its probes, each in its own transaction; then its
+ * queries in order. Completions go back to the loop in submission order. */
 #ifndef PARLEY_STORE_WORKER_H
 #define PARLEY_STORE_WORKER_H
 
@@ -72,8 +72,12 @@ typedef struct {
 } store_worker_ops_t;
 
 /* Starts the writer thread over impl and returns the store in *out. Completions run on
- * loop. Returns 0, or a libuv error after logging (impl is then still the caller's). From
- * success on, impl belongs to the store: ops->free releases it in store_close. */
-int store_worker_open(uv_loop_t *loop, const store_worker_ops_t *ops, void *impl, store_t **out);
+ * loop. failed: the backend's start-up write failed for a reason that may pass (a full
+ * disk), so the store starts in the failed state (store.h), as if a transaction had just
+ * failed: writes are refused until store_recover. Returns 0, or a libuv error after logging
+ * (impl is then still the caller's). From success on, impl belongs to the store: ops->free
+ * releases it in store_close. */
+int store_worker_open(uv_loop_t *loop, const store_worker_ops_t *ops, void *impl, bool failed,
+                      store_t **out);
 
 #endif

@@ -56,8 +56,11 @@ def with_defaults(args, env):
 class Server:
     """One parley process. start() waits until it listens and learns its port."""
 
-    def __init__(self, tmp: Path, *args, db=None, env=None, defaults=True, fast_hash=True):
+    def __init__(self, tmp: Path, *args, db=None, env=None, defaults=True, fast_hash=True,
+                 preexec_fn=None):
+        """preexec_fn: run in the child before the binary (e.g. to set a resource limit)."""
         self.tmp = tmp
+        self.preexec_fn = preexec_fn
         self.db = str(db or tmp / "parley.db")
         self.args = with_defaults(args, env or {}) if defaults else list(args)
         self.env = dict(os.environ, **(env or {}))
@@ -89,7 +92,8 @@ class Server:
         if os.environ.get("PARLEY_VALGRIND"):
             cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
                    "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", *cmd]
-        self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=self.env)
+        self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=self.env,
+                                     preexec_fn=self.preexec_fn)
         logf.close()
         deadline = time.monotonic() + (60 if os.environ.get("PARLEY_VALGRIND") else 15)
         while time.monotonic() < deadline:

@@ -12,8 +12,11 @@
  *   no loop (NULL is fine) and close frees the store before returning.
  *
  * Each write is its own transaction: a failed one fails alone, and the failed state then
- * refuses everything behind it exactly as store.h says. Search folds ASCII case only:
- * a token is a run of ASCII letters and digits or of bytes >= 0x80 (SQLite's tokenizer also
+ * refuses everything behind it exactly as store.h says. A group's writes (store_group_begin)
+ * are one transaction, run when the first of them completes: if one fails, the state is put
+ * back as it was before the group and each of them is answered STORE_EFAILED (each still in
+ * its own turn). The ops of an open group are not pending until its end. Search folds ASCII case
+ * only: a token is a run of ASCII letters and digits or of bytes >= 0x80 (SQLite's tokenizer also
  * splits at non-ASCII punctuation and folds accents). */
 #ifndef PARLEY_STORE_MEM_H
 #define PARLEY_STORE_MEM_H

@@ -104,6 +104,22 @@ void mem_accounts_free(mem_accounts_t *a)
     free(a);
 }
 
+mem_accounts_t *mem_accounts_clone(const mem_accounts_t *a)
+{
+    mem_accounts_t *c = xcalloc(1, sizeof(*c));
+    c->version = a->version;
+    c->users = xcalloc(a->nusers + 1, sizeof(*c->users));
+    for (; c->nusers < a->nusers; c->nusers++)
+        user_copy(&c->users[c->nusers], &a->users[c->nusers]);
+    c->sessions = xcalloc(a->nsessions + 1, sizeof(*c->sessions));
+    for (; c->nsessions < a->nsessions; c->nsessions++)
+        session_copy(&c->sessions[c->nsessions], &a->sessions[c->nsessions]);
+    c->invites = xcalloc(a->ninvites + 1, sizeof(*c->invites));
+    for (; c->ninvites < a->ninvites; c->ninvites++)
+        invite_copy(&c->invites[c->ninvites], &a->invites[c->ninvites]);
+    return c;
+}
+
 /* ---- users ---- */
 
 static store_user_t *user_by_id(mem_accounts_t *a, uint64_t id)

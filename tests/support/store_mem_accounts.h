@@ -15,6 +15,8 @@ typedef struct mem_accounts mem_accounts_t;
 /* Empty, version 0. Never NULL. */
 mem_accounts_t *mem_accounts_new(void);
 void mem_accounts_free(mem_accounts_t *a);
+/* A deep copy of a (what a failed group of store_mem puts back). Never NULL. */
+mem_accounts_t *mem_accounts_clone(const mem_accounts_t *a);
 
 /* Applies one account change (c->kind from STORE_USER_CREATE on, c valid by
  * store_change_valid), copying its strings. Returns 0; STORE_ECONFLICT where store.h says,

@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "store/store_open.h"
+#include "store/store_worker.h"
 #include "store_mem.h"
 #include "test.h"
 
@@ -971,6 +972,129 @@ TEST(test_failure_and_recovery)
     finish(s);
 }
 
+/* ---- groups: one request, one transaction ---- */
+
+static int group_fired, group_ok;
+
+static void on_group_write(void *ctx, int status)
+{
+    (void)ctx;
+    group_fired++;
+    group_ok += status == 0;
+}
+
+/* A group past the worker's batch limit is still one transaction: the batch is not cut. */
+TEST(test_group_commits_whole)
+{
+    store_t *s = fresh("group");
+    wait_for(&loop, msg(s, "g", 1, "u", "before"));
+    store_stats_t st0, st;
+    store_stats(s, &st0);
+    enum { N = STORE_WORKER_BATCH + 100 };
+    group_fired = group_ok = 0;
+    store_group_begin(s);
+    for (uint64_t seq = 2; seq < 2 + N; seq++) {
+        store_msg_t m = {.channel = "g", .seq = seq, .user = "u", .text = "grouped", .ts = 1};
+        CHECK_EQ_INT(store_append(s, &m, on_group_write, NULL), 0);
+    }
+    store_change_t c = {.kind = STORE_MEMBER_ADD, .ch = {.name = "g"}, .user_id = 9, .ts = 1};
+    CHECK_EQ_INT(store_change(s, &c, on_group_write, NULL), 0);
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.queued, N + 1); /* waiting, as far as anyone asking can tell */
+    store_group_end(s);
+    while (group_fired < N + 1)
+        uv_run(&loop, UV_RUN_ONCE);
+    CHECK_EQ_INT(group_ok, N + 1);
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.commits - st0.commits, 1);
+    CHECK_EQ_INT(st.appends - st0.appends, N);
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
+    CHECK_EQ_INT(last, N + 1);
+    /* Reads inside a group keep their place; a later one sees the whole group. */
+    store_group_begin(s);
+    slot_t *w = msg(s, "g", N + 2, "u", "grouped too");
+    slot_t *q = next_slot();
+    store_query_t sq = {"g", 0, 0, 1, false, 0, false};
+    CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
+    store_group_end(s);
+    wait_for(&loop, q);
+    CHECK(w->fired == 1 && w->rank < q->rank);
+    CHECK(q->n == 1 && q->rows[0].seq == N + 2);
+    finish(s);
+}
+
+/* A write that fails inside a group fails all of it, nothing stored; behind the fence a group
+ * is refused whole; a conflict is an answer and the rest commits. */
+TEST(test_group_fails_whole)
+{
+    store_t *s = fresh("group-fail");
+    wait_for(&loop, msg(s, "g", 1, "u", "one"));
+    int first = nslot;
+    store_group_begin(s);
+    msg(s, "g", 2, "u", "two");
+    change(s, STORE_CHANNEL_PUT, "dm", 0, 0);
+    change(s, STORE_MEMBER_ADD, "dm", 1, 0);
+    msg(s, "g", 1, "u", "one again"); /* a seq stored twice: the transaction fails */
+    change(s, STORE_MEMBER_ADD, "dm", 2, 0);
+    store_group_end(s);
+    wait_for(&loop, &slots[nslot - 1]);
+    for (int i = first; i < nslot; i++) {
+        CHECK_EQ_INT(slots[i].fired, 1);
+        CHECK_EQ_INT(slots[i].rank, i + 1);
+        CHECK_EQ_INT(slots[i].status, STORE_EFAILED);
+    }
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK(st.failed);
+    uint64_t failures = st.failures;
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL};
+    CHECK_EQ_STR(load(s, &all), "");
+    CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 1));
+
+    first = nslot; /* failed: the next group is refused whole, untried */
+    store_group_begin(s);
+    msg(s, "g", 2, "u", "two");
+    change(s, STORE_CHANNEL_PUT, "dm", 0, 0);
+    store_group_end(s);
+    wait_for(&loop, &slots[nslot - 1]);
+    CHECK(slots[first].status == STORE_EFAILED && slots[first + 1].status == STORE_EFAILED);
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.failures, failures);
+
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+    first = nslot;
+    store_group_begin(s);
+    msg(s, "g", 2, "u", "two");
+    change(s, STORE_CHANNEL_PUT, "dm", 0, 0);
+    change(s, STORE_CHANNEL_CREATE, "dm", 0, 0); /* taken: an answer, not a failure */
+    change(s, STORE_MEMBER_ADD, "dm", 1, 0);
+    store_group_end(s);
+    wait_for(&loop, &slots[nslot - 1]);
+    CHECK_EQ_INT(slots[first].status, 0);
+    CHECK_EQ_INT(slots[first + 1].status, 0);
+    CHECK_EQ_INT(slots[first + 2].status, STORE_ECONFLICT);
+    CHECK_EQ_INT(slots[first + 3].status, 0);
+    CHECK_EQ_STR(load(s, &all), "c:dm/public/topic/maker/50/5;m:dm/1;");
+
+    /* A genuine I/O failure (SQLite: the file size limit) fails a group whole too. */
+    be->brk(s, true);
+    first = nslot;
+    store_group_begin(s);
+    msg(s, "g", 3, "u", "three");
+    change(s, STORE_MEMBER_ADD, "dm", 2, 0);
+    store_group_end(s);
+    wait_for(&loop, &slots[nslot - 1]);
+    CHECK(slots[first].status == STORE_EFAILED && slots[first + 1].status == STORE_EFAILED);
+    be->brk(s, false);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+    CHECK_EQ_STR(load(s, &all), "c:dm/public/topic/maker/50/5;m:dm/1;");
+    CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 2));
+    finish(s);
+}
+
 /* ---- accounts ---- */
 
 static slot_t *account(store_t *s, const store_change_t *c)
@@ -1368,6 +1492,8 @@ int main(void)
         RUN(test_close_answers_everything);
         RUN(test_close_from_callback);
         RUN(test_failure_and_recovery);
+        RUN(test_group_commits_whole);
+        RUN(test_group_fails_whole);
         RUN(test_accounts);
         RUN(test_sessions_revoke);
         RUN(test_accounts_copied);

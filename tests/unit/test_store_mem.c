@@ -1,6 +1,7 @@
 /* test_store_mem - what store_mem adds to the store.h contract (which test_store_conformance
  * checks in its automatic mode): manual mode, with no loop at all, where the test completes
  * each operation when it chooses, and the fault switch. */
+#include <string.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -109,10 +110,50 @@ TEST(test_manual_failure)
     CHECK_EQ_INT(slots[4].fired, 1);
 }
 
+/* A group's ops are not pending until its end; its writes run together when the first of
+ * them completes, each still answered in its own step; a failing one puts back the state. */
+TEST(test_manual_group)
+{
+    nslot = 0;
+    memset(slots, 0, sizeof(slots));
+    store_t *s = store_mem_open(NULL, STORE_MEM_MANUAL);
+    store_group_begin(s);
+    CHECK_EQ_INT(append(s, 1, on_write), 0);
+    CHECK_EQ_INT(append(s, 2, on_write), 0);
+    CHECK_EQ_INT(store_mem_pending(s), 0);
+    CHECK(!store_mem_step(s));
+    store_group_end(s);
+    CHECK_EQ_INT(store_mem_pending(s), 2);
+    store_query_t q = {"g", 0, 0, 10, false, 0, false};
+    CHECK(store_mem_step(s)); /* the first write: both are stored now */
+    CHECK(slots[0].fired == 1 && slots[1].fired == 0);
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
+    CHECK_EQ_INT(last, 2);
+    CHECK_EQ_INT(store_mem_run(s), 1);
+    CHECK_EQ_INT(slots[1].status, 0);
+
+    store_group_begin(s);
+    CHECK_EQ_INT(append(s, 3, on_write), 0);
+    CHECK_EQ_INT(append(s, 1, on_write), 0); /* taken: fails the group */
+    CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), 0);
+    store_group_end(s);
+    CHECK(store_mem_step(s));
+    CHECK_EQ_INT(slots[2].status, STORE_EFAILED); /* though it alone would have been stored */
+    CHECK_EQ_INT(store_mem_run(s), 2);
+    CHECK_EQ_INT(slots[3].status, STORE_EFAILED);
+    CHECK_EQ_INT(slots[4].n, 2); /* seq 3 was put back */
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK(st.failed && st.failures == 1 && st.commits == 1 && st.appends == 2);
+    store_close(s);
+}
+
 int main(void)
 {
     alarm(30);
     RUN(test_manual_steps);
     RUN(test_manual_failure);
+    RUN(test_manual_group);
     return TEST_MAIN_END();
 }
