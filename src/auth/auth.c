@@ -149,6 +149,7 @@ auth_t *auth_new(struct uv_loop_s *loop, store_t *store, const auth_config_t *cf
     a->fail_addr = auth_limit_new(AUTH_FAIL_ADDR_MAX, AUTH_FAIL_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->register_addr = auth_limit_new(AUTH_REGISTER_MAX, AUTH_REGISTER_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->guest_addr = auth_limit_new(AUTH_GUEST_MAX, AUTH_GUEST_WINDOW_MS, AUTH_LIMIT_KEYS);
+    a->rate_addr = auth_rates_new(AUTH_RATE_ADDR_KEYS);
     return a;
 }
 
@@ -175,6 +176,7 @@ void auth_free(auth_t *a)
     auth_limit_free(a->fail_addr);
     auth_limit_free(a->register_addr);
     auth_limit_free(a->guest_addr);
+    auth_rates_free(a->rate_addr);
     auth_pass_free(a->pass);
     free(a);
 }

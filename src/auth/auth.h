@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth_rate.h"
 #include "auth/auth_token.h"
 #include "store/store.h"
 
@@ -59,8 +60,7 @@ typedef struct auth_user {
     auth_state_t state;
     int64_t created, seen; /* Unix ms; seen: the last sign-in, join or disconnect */
     unsigned online;       /* connections chat holds for the user (auth_user_online) */
-    double rate_tokens;    /* the message rate bucket (auth_user_take_token) */
-    uint64_t rate_ms;      /* when it was last filled, 0: never used (full) */
+    auth_bucket_t rate;    /* the request rate bucket (auth_rate_take) */
 } auth_user_t;
 
 typedef struct auth_session {
@@ -248,10 +248,20 @@ bool auth_name_free(const auth_t *a, const char *name, size_t len);
 /* Chat counts the user's connections: while online > 0 a guest's hold does not lapse;
  * each change also records `seen`. */
 void auth_user_online(auth_t *a, const auth_user_t *u, bool up);
-/* The user's message rate limit (item 9: tied to the person): one token bucket, rate per
- * second up to burst, shared by every connection of theirs and kept with the user, so
- * that neither more sockets nor a reconnect buys more messages. False when over it. */
-bool auth_user_take_token(auth_t *a, const auth_user_t *u, double rate, double burst,
-                          uint64_t now_ms);
+/* The request rate limit (items 9 and 12): rate tokens a second, up to burst. */
+typedef struct {
+    double rate, burst;
+    double addr_burst; /* the bucket of an address: guests from one address share it */
+} auth_rate_t;
+
+/* Takes cost tokens from every bucket a request pays into, or from none: the user's (u,
+ * kept with the user: shared by all their connections and kept across reconnects, so that
+ * neither more sockets nor a reconnect buys more), conn's (non-NULL: a connection without a
+ * user of its own, line mode), and the address's (addr, "" for none) when the identity
+ * costs nothing to make: a guest, or conn. Accounts do not pay by address: an account costs
+ * an invite or a registration (limited per address), and people behind one NAT are many.
+ * Returns 0 when taken; else the milliseconds until they could be (nothing was taken). */
+uint64_t auth_rate_take(auth_t *a, const auth_user_t *u, auth_bucket_t *conn, const char *addr,
+                        const auth_rate_t *r, double cost, uint64_t now_ms);
 
 #endif

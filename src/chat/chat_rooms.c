@@ -17,6 +17,7 @@
 #include "base/utf8.h"
 #include "auth/auth_name.h"
 #include "base/xmalloc.h"
+#include "chat/chat_cost.h"
 #include "chat/chat_history.h"
 
 enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ, CH_KICK };
@@ -349,6 +350,13 @@ static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, con
     return name ? named_user(s, e, name, strlen(name)) : NULL;
 }
 
+/* The rest of a state change's cost (chat_cost.h), paid as it acts, after its checks:
+ * false after answering `rate_limited`, and nothing changed. */
+static bool pay_rest(chat_session_t *s, const json_env_t *e)
+{
+    return chat_session_pay(s, e, chat_cost_of(e->type) - chat_cost_upfront(e->type));
+}
+
 static bool room_for_one_more(chat_session_t *s, const json_env_t *e)
 {
     if (chat_hub_nchannels(chat_session_hub(s)) < CHAT_CHANNELS_MAX)
@@ -403,6 +411,8 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     chat_kind_t kind = json_is_true(priv) ? CHAT_KIND_PRIVATE : CHAT_KIND_PUBLIC;
     chat_channel_t *ch = chat_hub_channel(h, name); /* an unstored one is adopted */
     if (ch) {
@@ -481,7 +491,8 @@ void chat_rooms_join(chat_session_t *s, const json_env_t *e)
         return;
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_JOIN, ch, NULL,
-                          "that channel is private: ask a member to invite you"))
+                          "that channel is private: ask a member to invite you") ||
+        !pay_rest(s, e))
         return;
     chat_channel_user_add(ch, me->id);
     if (!submit(s, e, CH_JOIN, ch, me, STORE_MEMBER_ADD))
@@ -500,7 +511,8 @@ void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
                            e->id);
         return;
     }
-    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it"))
+    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it") ||
+        !pay_rest(s, e))
         return;
     const auth_user_t *me = chat_session_user(s);
     chat_channel_user_remove(ch, me->id);
@@ -529,6 +541,8 @@ void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
         reply(s, named_frame("invited", ch, u->name, e->id));
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     chat_channel_user_add(ch, u->id);
     if (!submit(s, e, CH_INVITE, ch, u, STORE_MEMBER_ADD))
         chat_channel_user_remove(ch, u->id);
@@ -551,6 +565,8 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     char *old = xstrdup(chat_channel_topic(ch));
     chat_channel_set_topic(ch, topic);
     if (!submit_undo(s, e, CH_TOPIC, ch, chat_session_user(s), STORE_CHANNEL_PUT, old, 0))
@@ -705,6 +721,8 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     char cname[CHAT_CHANNEL_MAX + 1];
     ch = dm_unstored(h);
     if (ch) { /* one whose creation failed: adopted, its name being nobody's */
@@ -751,6 +769,8 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     chat_channel_user_remove(ch, u->id);
     if (!submit(s, e, CH_KICK, ch, u, STORE_MEMBER_REMOVE))
         chat_channel_user_add(ch, u->id);

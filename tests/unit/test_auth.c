@@ -1407,6 +1407,41 @@ TEST(store_failures)
     log_level = LOG_INFO;
 }
 
+/* The request rate limit: one bucket per user whatever the connection; guests (and line
+ * mode, a connection's own bucket) also pay into their address's bucket, accounts do not;
+ * a request takes from every bucket or none. */
+TEST(rate_per_user_and_address)
+{
+    world_t w;
+    const auth_user_t *owner = with_owner(&w, NULL);
+    const auth_user_t *bob = account(&w, owner, "bob", AUTH_MEMBER, NULL);
+    const auth_user_t *g1, *g2;
+    char tok[AUTH_SESSION_HEX + 1];
+    CHECK_EQ_INT(auth_guest(w.auth, "gus", 3, NULL, "10.6.0.1", &g1, tok), AUTH_OK);
+    CHECK_EQ_INT(auth_guest(w.auth, "gil", 3, NULL, "10.6.0.1", &g2, tok), AUTH_OK);
+    auth_rate_t r = {.rate = 10, .burst = 10, .addr_burst = 15};
+    uint64_t t = 5000;
+    /* bob's bucket: 10, whichever address, then the wait for a cost of 5 at 10 a second */
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.1", &r, 5, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.2", &r, 5, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.1", &r, 5, t), 500);
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.1", &r, 1, t + 100), 0);
+    /* an account paid nothing into the address: two guests there share its 15 */
+    CHECK_EQ_INT(auth_rate_take(w.auth, g1, NULL, "10.6.0.1", &r, 10, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, g2, NULL, "10.6.0.1", &r, 5, t), 0);
+    /* gil's own bucket holds 5 more, the address none (5 at 10 a second: 500 ms), so
+     * nothing is taken from either */
+    CHECK_EQ_INT(auth_rate_take(w.auth, g2, NULL, "10.6.0.1", &r, 5, t), 500);
+    CHECK_EQ_INT(auth_rate_take(w.auth, g2, NULL, "10.6.0.2", &r, 5, t), 0); /* elsewhere */
+    /* a connection without a user: its own bucket and its address's */
+    auth_bucket_t conn = {0};
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, &conn, "10.6.0.1", &r, 1, t), 100);
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, &conn, "10.6.0.3", &r, 10, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, &conn, "10.6.0.4", &r, 1, t), 100);
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, NULL, "", &r, 1, t), 1000); /* nobody */
+    world_close(&w, false);
+}
+
 int main(void)
 {
     if (auth_init() != 0)
@@ -1439,6 +1474,7 @@ int main(void)
     RUN(guests_lapse);
     RUN(guests_banned_off_and_rate);
     RUN(guests_clientid);
+    RUN(rate_per_user_and_address);
     RUN(name_free);
     RUN(reload_after_another_writer);
     RUN(load_migrated_rows);
