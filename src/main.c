@@ -483,7 +483,8 @@ static int open_state(app_t *a, const wiring_t *w)
                         (double)opt.burst,
                         (unsigned)opt.resume_max,
                         (unsigned)opt.presence_limit,
-                        opt.max_outbound / 2};
+                        opt.max_outbound / 2,
+                        0 /* max_channels: CHAT_CHANNELS_MAX */};
     a->hub = chat_new(a->store, a->auth, &cc, w->transport);
     if (chat_load(a->hub) < 0) {
         log_error("cannot read the store %s", store_url);

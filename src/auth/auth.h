@@ -49,6 +49,9 @@ typedef enum { AUTH_REG_OPEN, AUTH_REG_INVITE, AUTH_REG_CLOSED } auth_registrati
 
 typedef struct auth auth_t;
 
+#define AUTH_INVITES_LIVE_MAX 100 /* live invite links of one owner or admin */
+#define AUTH_LINKS_DAY_MAX 500    /* invite and reset links one owner or admin makes a day */
+
 /* Read-only outside auth.c. */
 typedef struct auth_user {
     uint64_t id;
@@ -113,6 +116,7 @@ typedef enum {
     AUTH_E_GUESTS_OFF,          /* 403 auth_required: guests are off */
     AUTH_E_BUSY,                /* 429 busy (retry_after) */
     AUTH_E_RATE_LIMITED,        /* 429 rate_limited (retry_after) */
+    AUTH_E_QUOTA,               /* 403 quota_exceeded: too many invite or reset links */
     AUTH_E_UNAVAILABLE,         /* 503 unavailable: the store did not keep it */
 } auth_status_t;
 
@@ -223,12 +227,15 @@ void auth_set_role(auth_t *a, const auth_user_t *actor, uint64_t target, auth_ro
 /* Ban (AUTH_BANNED), deactivate (AUTH_DEACTIVATED), or restore (AUTH_ACTIVE). */
 void auth_set_state(auth_t *a, const auth_user_t *actor, uint64_t target, auth_state_t st,
                     auth_cb cb, void *ctx);
-/* An invite (token: 32 hex digits) granting role, usable max_uses times for ttl_ms. */
+/* An invite (token: 32 hex digits) granting role, usable max_uses times for ttl_ms. QUOTA
+ * when the actor holds AUTH_INVITES_LIVE_MAX live invites (not revoked, expired or used
+ * up), or made AUTH_LINKS_DAY_MAX invite and reset links in a day (the command line: no
+ * quota). */
 void auth_invite_create(auth_t *a, const auth_user_t *actor, auth_role_t role, uint32_t max_uses,
                         int64_t ttl_ms, auth_cb cb, void *ctx);
 void auth_invite_revoke(auth_t *a, const auth_user_t *actor, uint64_t invite_id, auth_cb cb,
                         void *ctx);
-/* A one-use reset link for target, valid 24 hours. */
+/* A one-use reset link for target, valid 24 hours; QUOTA past AUTH_LINKS_DAY_MAX a day. */
 void auth_reset_create(auth_t *a, const auth_user_t *actor, uint64_t target, auth_cb cb, void *ctx);
 
 /* ---- guests and chat's identities (synchronous; the rows are written behind) ---- */

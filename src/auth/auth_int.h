@@ -105,7 +105,8 @@ struct auth {
     int64_t next_sweep; /* when expired sessions are dropped next */
 
     auth_limit_t *fail_account, *fail_addr, *register_addr, *guest_addr;
-    auth_rates_t *rate_addr; /* request buckets per address (auth_rate_take) */
+    auth_rates_t *rate_addr;  /* request buckets per address (auth_rate_take) */
+    auth_limit_t *links_made; /* invite and reset links made per creator (user id) a day */
 };
 
 /* ---- tables (auth.c) ---- */

@@ -78,6 +78,7 @@ typedef struct {
     unsigned resume_max;     /* longest range a resume serves */
     unsigned presence_limit; /* members above which join/leave are not broadcast */
     size_t outbound_budget;  /* backlog under which a resume keeps sending (half the bound) */
+    size_t max_channels;     /* channels the server holds (0: CHAT_CHANNELS_MAX; tests lower it) */
 } chat_config_t;
 
 /* What /metrics and /healthz report of chat. */

@@ -87,8 +87,11 @@ static void on_target(void *ctx, const chat_target_t *t)
     } else if (r->op == CHAT_EV_REACT) {
         /* Decided now, against every toggle accepted before, committed or not. */
         bool on = !chat_channel_reacted(r->ch, r->target, r->text, me->id);
+        const char *why = on ? chat_channel_react_refusal(r->ch, r->target, r->text, me->id) : NULL;
         p.kind = on ? CHAT_EV_REACT : CHAT_EV_UNREACT;
-        if (publish(s, r->ch, &p, r->id) == 0)
+        if (why)
+            chat_session_error(s, "too_many", why, r->id);
+        else if (publish(s, r->ch, &p, r->id) == 0)
             chat_channel_reaction_set(r->ch, r->target, r->text, me->id, on);
     } else {
         publish(s, r->ch, &p, r->id);

@@ -357,12 +357,26 @@ static bool pay_rest(chat_session_t *s, const json_env_t *e)
     return chat_session_pay(s, e, chat_cost_of(e->type) - chat_cost_upfront(e->type));
 }
 
-static bool room_for_one_more(chat_session_t *s, const json_env_t *e)
+/* Whether the user may make one more channel (or direct message, dm) now: the server's
+ * cap and the quotas (chat_quota.h); false after answering `quota_exceeded`. */
+static bool quota_ok(chat_session_t *s, const json_env_t *e, bool dm)
 {
-    if (chat_hub_nchannels(chat_session_hub(s)) < CHAT_CHANNELS_MAX)
+    chat_hub_t *h = chat_session_hub(s);
+    const auth_user_t *me = chat_session_user(s);
+    chat_census_t c;
+    char why[160];
+    chat_hub_census(h, dm, me->id, &c);
+    if (chat_quota_allows(chat_hub_quota(h), dm ? CHAT_MADE_DM : CHAT_MADE_CHANNEL, me->role,
+                          chat_session_addr(s), &c, clock_wall_ms(), why, sizeof(why)))
         return true;
-    chat_session_error(s, "forbidden", "this server has as many channels as it allows", e->id);
+    chat_session_error(s, "quota_exceeded", why, e->id);
     return false;
+}
+
+static void quota_note(chat_session_t *s, bool dm)
+{
+    chat_quota_note(chat_hub_quota(chat_session_hub(s)), dm ? CHAT_MADE_DM : CHAT_MADE_CHANNEL,
+                    chat_session_user(s)->role, chat_session_addr(s), clock_wall_ms());
 }
 
 /* A name the user may give a new channel; false after answering. */
@@ -405,7 +419,7 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_CREATE, NULL, &t,
                           "guests cannot create channels: sign up for an account"))
         return;
-    if (!new_name_ok(s, e, name) || !topic_ok(s, e, topic) || !room_for_one_more(s, e))
+    if (!new_name_ok(s, e, name) || !topic_ok(s, e, topic) || !quota_ok(s, e, false))
         return;
     if (!chat_hub_available(h)) {
         refuse(s, e->id);
@@ -429,6 +443,7 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    quota_note(s, false);
     submit(s, e, CH_CREATE, ch, me, STORE_MEMBER_ADD);
 }
 
@@ -715,7 +730,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         chat_history_join(s, l, false);
         return;
     }
-    if (!room_for_one_more(s, e))
+    if (!quota_ok(s, e, true))
         return;
     if (!chat_hub_available(h)) {
         refuse(s, e->id);
@@ -738,6 +753,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    quota_note(s, true);
     for (size_t i = 0; i < k; i++) {
         chat_channel_user_add(ch, names[i]->id);
         if (names[i] != me) {

@@ -156,6 +156,11 @@ void chat_session_set_addr(chat_session_t *s, const char *addr)
     s->addr = xstrdup(addr ? addr : "");
 }
 
+const char *chat_session_addr(const chat_session_t *s)
+{
+    return s->addr;
+}
+
 bool chat_session_joined(const chat_session_t *s)
 {
     return s->joined;

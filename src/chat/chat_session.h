@@ -55,8 +55,9 @@ uint64_t chat_session_sid(const chat_session_t *s);
 /* What the upgrade said (NULL when it said nothing): kept until the join has used it. */
 const chat_creds_t *chat_session_creds(const chat_session_t *s);
 void chat_session_set_creds(chat_session_t *s, const chat_creds_t *creds); /* copied; NULL frees */
-/* The peer's address (copied; NULL or "" unknown), kept for the rate limit. */
+/* The peer's address (copied; NULL or "" unknown), kept for the rate limit and quotas. */
 void chat_session_set_addr(chat_session_t *s, const char *addr);
+const char *chat_session_addr(const chat_session_t *s); /* "" when unknown */
 /* A JSON session that completed its join: it is one of the user's sessions. */
 bool chat_session_joined(const chat_session_t *s);
 void chat_session_set_joined(chat_session_t *s);

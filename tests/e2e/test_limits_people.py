@@ -244,3 +244,79 @@ def test_guests_from_one_address_share_its_bucket(make_server):
         assert tally(answers) == {"ack": 5}, answers
     for ws in guests + [elsewhere, member]:
         ws.close()
+
+
+# ---------------------------------------------------------------- quotas
+
+
+def test_a_member_is_held_at_their_quota_across_a_restart(make_server):
+    """With the rate limit out of the way, 4,095 creations from one member stop at the
+    member's quota (100); the count comes from the channels' creators, so a restart does not
+    reset it. Others still create channels and open direct messages; an admin is not held
+    by the members' quota."""
+    server = make_server("--rate", "100000", "--burst", "100000")
+    mallory = joined(server, "mallory")
+    reqs = [("channel_create", {"name": f"flood-{i}"}, f"c{i}") for i in range(4095)]
+    answers, took = pipeline(mallory, reqs)
+    t = tally(answers)
+    print(f"\n4,095 creates, no rate limit, answered in {took:.2f} s: {t}")
+    assert t == {"channel": 100, "quota_exceeded": 3995}, t
+    refusal = answers["c4094"]
+    assert "100 channels" in refusal["message"], refusal
+    mallory.close()
+    assert server.stop() == 0
+    server.restart()
+    mallory = joined(server, "mallory")
+    got, _ = pipeline(mallory, [("channel_create", {"name": "one-more"}, "again")])
+    assert outcome(got["again"]) == "quota_exceeded", got
+    alice = joined(server, "alice")
+    account_token(server, "bob")
+    got, _ = pipeline(alice, [("channel_create", {"name": "ours"}, "a1"),
+                              ("dm_open", {"users": ["bob"]}, "a2")])
+    assert outcome(got["a1"]) == "channel" and outcome(got["a2"]) == "channel", got
+    boss = RawWS(server.port)
+    boss.join("boss", token=account_token(server, "boss", role="admin"))
+    reqs = [("channel_create", {"name": f"boss-{i}"}, f"b{i}") for i in range(120)]
+    answers, _ = pipeline(boss, reqs)
+    assert tally(answers) == {"channel": 120}
+    for ws in (mallory, alice, boss):
+        ws.close()
+
+
+def test_distinct_emoji_on_a_message_are_capped(server):
+    """At most 50 distinct emoji on one message (and 20 reactions of one person on it): a
+    new emoji past them is refused too_many; an emoji the message has can still be added
+    and any can be taken off."""
+    alice, bob, carol = (joined(server, n) for n in ("alice", "bob", "carol"))
+    got, _ = pipeline(alice, [("msg", {"text": "react to this"}, "m")])
+    seq = got["m"]["payload"]["seq"]
+    emoji = [chr(0x1F600 + i) for i in range(51)]
+    for who, part in ((alice, emoji[:20]), (bob, emoji[20:40]), (carol, emoji[40:50])):
+        answers, _ = pipeline(who, [("react", {"seq": seq, "emoji": e}, f"r{k}")
+                                    for k, e in enumerate(part)])
+        assert tally(answers) == {"ack": len(part)}, answers
+    got, _ = pipeline(carol, [("react", {"seq": seq, "emoji": emoji[50]}, "new"),
+                              ("react", {"seq": seq, "emoji": emoji[0]}, "old")])
+    assert outcome(got["new"]) == "too_many" and outcome(got["old"]) == "ack", got
+    got, _ = pipeline(alice, [("react", {"seq": seq, "emoji": emoji[45]}, "21st"),
+                              ("react", {"seq": seq, "emoji": emoji[1]}, "off"),
+                              ("react", {"seq": seq, "emoji": emoji[45]}, "20th")])
+    assert [outcome(got[k]) for k in ("21st", "off", "20th")] == ["too_many", "ack", "ack"], got
+    for ws in (alice, bob, carol):
+        ws.close()
+
+
+def test_invite_links_are_capped(server):
+    """An admin holds at most 100 live invite links: the 101st is refused 403
+    quota_exceeded until one is revoked."""
+    from accounts import api, invite
+    owner = account_token(server, "boss", role="admin")
+    ids = []
+    for i in range(100):
+        r = invite(server, owner, role="member")
+        assert r.status == 201, (i, r)
+        ids.append(r.json()["invite"]["id"])
+    r = invite(server, owner, role="member")
+    assert (r.status, r.code) == (403, "quota_exceeded"), r
+    assert api(server, "DELETE", f"/api/invites/{ids[0]}", token=owner).status == 200
+    assert invite(server, owner, role="member").status == 201

@@ -2,7 +2,8 @@
  * transport and the in-memory store: every request pays its cost from one bucket per user
  * (a state change its toll on arrival and the rest when it acts), a request over the limit
  * is answered `rate_limited` with `retry_after_ms` and does nothing, and guests and text
- * modes from one address share that address's bucket. test_chat has the rest of chat. */
+ * modes from one address share that address's bucket; quotas on channels, direct messages
+ * and reactions. test_chat has the rest of chat. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -107,6 +108,7 @@ typedef struct {
     auth_t *auth;
     chat_hub_t *hub;
     conn_t conns[CONNS];
+    char root[AUTH_SESSION_HEX + 1]; /* the owner's token */
 } world_t;
 
 typedef struct {
@@ -142,7 +144,7 @@ static void account(world_t *w, const char *name, char token[AUTH_SESSION_HEX + 
     memcpy(token, g.token, sizeof(g.token));
 }
 
-static void world_init(world_t *w, double rate, double burst)
+static void world_init_cap(world_t *w, double rate, double burst, size_t max_channels)
 {
     memset(w, 0, sizeof(*w));
     w->store = store_mem_open(NULL, STORE_MEM_MANUAL);
@@ -157,8 +159,7 @@ static void world_init(world_t *w, double rate, double burst)
     w->auth = auth_new(uv_default_loop(), w->store, &ac);
     CHECK(w->auth != NULL);
     CHECK(auth_load(w->auth) == 0);
-    char tok[AUTH_SESSION_HEX + 1];
-    account(w, "root", tok);
+    account(w, "root", w->root);
     chat_config_t cfg = {.history = 50,
                          .max_name = 32,
                          .max_text = 4000,
@@ -166,10 +167,16 @@ static void world_init(world_t *w, double rate, double burst)
                          .burst = burst,
                          .resume_max = 10000,
                          .presence_limit = 1000,
-                         .outbound_budget = 1 << 20};
+                         .outbound_budget = 1 << 20,
+                         .max_channels = max_channels};
     w->hub = chat_new(w->store, w->auth, &cfg, &fake);
     CHECK(chat_load(w->hub) == 0);
     store_mem_run(w->store);
+}
+
+static void world_init(world_t *w, double rate, double burst)
+{
+    world_init_cap(w, rate, burst, 0);
 }
 
 static void world_deinit(world_t *w)
@@ -336,6 +343,138 @@ TEST(guests_from_one_address_share_its_bucket)
     world_deinit(&w);
 }
 
+/* The number of answers of type with an id whose text starts with prefix. */
+static int answered(const conn_t *c, const char *type, const char *prefix)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *j = json_loads(c->frame[i], 0, NULL);
+        const char *t = json_string_value(json_object_get(j, "type"));
+        const char *code = json_string_value(json_object_get(j, "code"));
+        const char *id = json_string_value(json_object_get(j, "id"));
+        bool is = t && (strcmp(t, type) == 0 || (code && strcmp(code, type) == 0));
+        n += is && id && strncmp(id, prefix, strlen(prefix)) == 0;
+        json_decref(j);
+    }
+    return n;
+}
+
+static void create(conn_t *c, const char *id, const char *name)
+{
+    say(c, "{\"type\":\"channel_create\",\"id\":\"%s\",\"payload\":{\"name\":\"%s\"}}", id, name);
+}
+
+/* A cap of 200: members may fill 90 with channels and 90 with direct messages, 9 each of
+ * their own; the owner fills past the members' share up to the cap. */
+TEST(channel_and_dm_quotas)
+{
+    world_t w;
+    world_init_cap(&w, 1000, 1000, 200);
+    char tok[5][AUTH_SESSION_HEX + 1];
+    const char *names[5] = {"alice", "bob", "carol", "dave", "erin"};
+    for (int i = 0; i < 5; i++)
+        account(&w, names[i], tok[i]);
+    conn_t *a = join(&w, 0, tok[0], "10.4.0.1");
+    char id[16], name[32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(id, sizeof(id), "a%d", i);
+        snprintf(name, sizeof(name), "alice-%d", i);
+        create(a, id, name);
+        store_mem_run(w.store);
+    }
+    CHECK_EQ_INT(answered(a, "channel", "a"), 9);
+    CHECK_EQ_INT(answered(a, "quota_exceeded", "a"), 1);
+    json_t *e = last_error(a);
+    CHECK(strstr(json_string_value(json_object_get(e, "message")), "9 channels") != NULL);
+    json_decref(e);
+    /* direct messages are counted apart: every group of the other four, up to 9 */
+    int opened = 0, refused = 0;
+    for (int set = 1; set < 16; set++) {
+        char users[128] = "";
+        for (int k = 0; k < 4; k++)
+            if (set & (1 << k))
+                snprintf(users + strlen(users), sizeof(users) - strlen(users), "%s\"%s\"",
+                         users[0] ? "," : "", names[k + 1]);
+        say(a, "{\"type\":\"dm_open\",\"id\":\"d%d\",\"payload\":{\"users\":[%s]}}", set, users);
+        store_mem_run(w.store);
+    }
+    opened = answered(a, "channel", "d");
+    refused = answered(a, "quota_exceeded", "d");
+    CHECK_EQ_INT(opened, 9);
+    CHECK_EQ_INT(refused, 6);
+    /* an existing one opens still */
+    say(a, "{\"type\":\"dm_open\",\"id\":\"again\",\"payload\":{\"users\":[\"bob\"]}}");
+    CHECK_EQ_INT(answered(a, "channel", "again"), 1);
+    /* the owner fills the members' share of channels (90: #general, alice's 9, 80 more) */
+    conn_t *root = join(&w, 2, w.root, "10.4.0.1");
+    conn_t *b = join(&w, 1, tok[1], "10.4.0.2");
+    chat_census_t c;
+    chat_hub_census(w.hub, false, 0, &c);
+    CHECK_EQ_INT(c.all, 1 + 9 + 9);
+    for (int i = 0; i < 80; i++) {
+        snprintf(id, sizeof(id), "f%d", i);
+        snprintf(name, sizeof(name), "filler-%d", i);
+        create(root, id, name);
+        store_mem_run(w.store);
+    }
+    CHECK_EQ_INT(answered(root, "channel", "f"), 80);
+    create(b, "b1", "bobs");
+    CHECK_EQ_INT(answered(b, "quota_exceeded", "b1"), 1);
+    e = last_error(b);
+    CHECK(strstr(json_string_value(json_object_get(e, "message")), "members may make") != NULL);
+    json_decref(e);
+    /* bob may still open a direct message: its share is apart; the owner may create on */
+    say(b, "{\"type\":\"dm_open\",\"id\":\"b2\",\"payload\":{\"users\":[\"erin\"]}}");
+    create(root, "g", "owners");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(answered(b, "channel", "b2"), 1);
+    CHECK_EQ_INT(answered(root, "channel", "g"), 1);
+    world_deinit(&w);
+}
+
+/* At most CHAT_REACT_EMOJI_MAX distinct emoji on a message and CHAT_REACT_USER_MAX
+ * reactions of one user on it: past them a new one is refused too_many; an emoji the
+ * message has can still be added, and any taken off. */
+TEST(reaction_quotas)
+{
+    world_t w;
+    world_init(&w, 100000, 100000);
+    char tok[3][AUTH_SESSION_HEX + 1];
+    const char *names[3] = {"alice", "bob", "carol"};
+    conn_t *c[3];
+    for (int i = 0; i < 3; i++) {
+        account(&w, names[i], tok[i]);
+        c[i] = join(&w, i, tok[i], "10.5.0.1");
+    }
+    say(c[0], "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"text\":\"react here\"}}");
+    store_mem_run(w.store);
+    /* 20 + 20 + 10 distinct emoji */
+    for (int e = 0; e < CHAT_REACT_EMOJI_MAX; e++) {
+        conn_t *who = c[e / CHAT_REACT_USER_MAX];
+        say(who, "{\"type\":\"react\",\"id\":\"r%d\",\"payload\":{\"seq\":1,\"emoji\":\"e%d\"}}", e,
+            e);
+        store_mem_run(w.store);
+    }
+    CHECK_EQ_INT(count(c[0], "ack") + count(c[1], "ack") + count(c[2], "ack"),
+                 1 + CHAT_REACT_EMOJI_MAX);
+    /* alice's 21st: refused for her count; carol's new 51st: refused for the message's */
+    say(c[0], "{\"type\":\"react\",\"id\":\"x1\",\"payload\":{\"seq\":1,\"emoji\":\"e20\"}}");
+    say(c[2], "{\"type\":\"react\",\"id\":\"x2\",\"payload\":{\"seq\":1,\"emoji\":\"new\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(answered(c[0], "too_many", "x1"), 1);
+    CHECK_EQ_INT(answered(c[2], "too_many", "x2"), 1);
+    /* carol adds one the message has; alice takes one off, and may then add another */
+    say(c[2], "{\"type\":\"react\",\"id\":\"y1\",\"payload\":{\"seq\":1,\"emoji\":\"e0\"}}");
+    say(c[0], "{\"type\":\"react\",\"id\":\"y2\",\"payload\":{\"seq\":1,\"emoji\":\"e0\"}}");
+    store_mem_run(w.store);
+    say(c[0], "{\"type\":\"react\",\"id\":\"y3\",\"payload\":{\"seq\":1,\"emoji\":\"e45\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(answered(c[2], "ack", "y1"), 1);
+    CHECK_EQ_INT(answered(c[0], "ack", "y2"), 1);
+    CHECK_EQ_INT(answered(c[0], "ack", "y3"), 1);
+    world_deinit(&w);
+}
+
 int main(void)
 {
     if (auth_init() != 0)
@@ -343,5 +482,7 @@ int main(void)
     RUN(costs_and_rate_limited_answers);
     RUN(tabs_share_the_users_bucket);
     RUN(guests_from_one_address_share_its_bucket);
+    RUN(channel_and_dm_quotas);
+    RUN(reaction_quotas);
     return TEST_MAIN_END();
 }
