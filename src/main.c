@@ -110,8 +110,10 @@ static const flag_t flags[] = {
     {"max-name", OPT_UINT, &opt.max_name, 64, "characters per user name"},
     {"max-text", OPT_UINT, &opt.max_text, 1000000, "characters per message"},
     {"max-frame", OPT_SIZE, &opt.max_frame, 1ull << 30, "bytes per frame and per message"},
-    {"rate", OPT_UINT, &opt.rate, 1000000, "messages per second per connection, sustained"},
-    {"burst", OPT_UINT, &opt.burst, 1000000, "messages per connection in a burst"},
+    {"rate", OPT_UINT, &opt.rate, 1000000,
+     "request tokens per second per user, sustained (a message costs 1)"},
+    {"burst", OPT_UINT, &opt.burst, 1000000,
+     "request tokens per user in a burst (an address's guests share 4 times it)"},
     {"max-outbound", OPT_SIZE, &opt.max_outbound, 1ull << 32,
      "queued bytes per connection before close 1013"},
     {"handshake-timeout", OPT_SECS, &opt.handshake_timeout, 3600,
@@ -553,7 +555,8 @@ static int open_state(app_t *a, const wiring_t *w)
                         (double)opt.burst,
                         (unsigned)opt.resume_max,
                         (unsigned)opt.presence_limit,
-                        opt.max_outbound / 2};
+                        opt.max_outbound / 2,
+                        0 /* max_channels: CHAT_CHANNELS_MAX */};
     a->hub = chat_new(a->store, a->auth, &cc, w->transport);
     if (chat_load(a->hub) < 0) {
         log_error("cannot read the store %s", store_url);

@@ -22,7 +22,7 @@ export const ERROR_TEXT = {
   auth_required: "This server doesn't allow guests. Sign in or create an account.",
   banned: "That name is banned from this server.",
   bad_name: "Names are 1-32 characters, without control characters or surrounding spaces.",
-  rate_limited: "You're sending messages too fast. Wait a moment and retry.",
+  rate_limited: "You're going too fast for the server. Wait a moment and retry.",
   too_large: "That is too long for the server.",
   bad_payload: "The server rejected that request as malformed.",
   bad_type: "This server does not know that request (it may be older than this page).",

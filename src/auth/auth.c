@@ -54,6 +54,8 @@ static const struct {
     [AUTH_E_GUESTS_OFF] = {"auth_required", 403, "this server has no guests: sign in"},
     [AUTH_E_BUSY] = {"busy", 429, "the server is busy: try again in a moment"},
     [AUTH_E_RATE_LIMITED] = {"rate_limited", 429, "too many attempts: try again later"},
+    [AUTH_E_QUOTA] = {"quota_exceeded", 403,
+                      "you have made as many links as one may: revoke some, or wait a day"},
     [AUTH_E_UNAVAILABLE] = {"unavailable", 503, "that could not be stored: try again"},
 };
 
@@ -148,7 +150,9 @@ auth_t *auth_new(struct uv_loop_s *loop, store_t *store, const auth_config_t *cf
     a->fail_account = auth_limit_new(AUTH_FAIL_ACCOUNT_MAX, AUTH_FAIL_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->fail_addr = auth_limit_new(AUTH_FAIL_ADDR_MAX, AUTH_FAIL_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->register_addr = auth_limit_new(AUTH_REGISTER_MAX, AUTH_REGISTER_WINDOW_MS, AUTH_LIMIT_KEYS);
+    a->links_made = auth_limit_new(AUTH_LINKS_DAY_MAX, AUTH_DAY_MS, AUTH_LIMIT_KEYS);
     a->guest_addr = auth_limit_new(AUTH_GUEST_MAX, AUTH_GUEST_WINDOW_MS, AUTH_LIMIT_KEYS);
+    a->rate_addr = auth_rates_new(AUTH_RATE_ADDR_KEYS);
     return a;
 }
 
@@ -174,7 +178,9 @@ void auth_free(auth_t *a)
     auth_limit_free(a->fail_account);
     auth_limit_free(a->fail_addr);
     auth_limit_free(a->register_addr);
+    auth_limit_free(a->links_made);
     auth_limit_free(a->guest_addr);
+    auth_rates_free(a->rate_addr);
     auth_pass_free(a->pass);
     free(a);
 }

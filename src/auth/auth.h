@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth_rate.h"
 #include "auth/auth_token.h"
 #include "store/store.h"
 
@@ -48,6 +49,9 @@ typedef enum { AUTH_REG_OPEN, AUTH_REG_INVITE, AUTH_REG_CLOSED } auth_registrati
 
 typedef struct auth auth_t;
 
+#define AUTH_INVITES_LIVE_MAX 100 /* live invite links of one owner or admin */
+#define AUTH_LINKS_DAY_MAX 500    /* invite and reset links one owner or admin makes a day */
+
 /* Read-only outside auth.c. */
 typedef struct auth_user {
     uint64_t id;
@@ -59,8 +63,7 @@ typedef struct auth_user {
     auth_state_t state;
     int64_t created, seen; /* Unix ms; seen: the last sign-in, join or disconnect */
     unsigned online;       /* connections chat holds for the user (auth_user_online) */
-    double rate_tokens;    /* the message rate bucket (auth_user_take_token) */
-    uint64_t rate_ms;      /* when it was last filled, 0: never used (full) */
+    auth_bucket_t rate;    /* the request rate bucket (auth_rate_take) */
 } auth_user_t;
 
 typedef struct auth_session {
@@ -113,6 +116,7 @@ typedef enum {
     AUTH_E_GUESTS_OFF,          /* 403 auth_required: guests are off */
     AUTH_E_BUSY,                /* 429 busy (retry_after) */
     AUTH_E_RATE_LIMITED,        /* 429 rate_limited (retry_after) */
+    AUTH_E_QUOTA,               /* 403 quota_exceeded: too many invite or reset links */
     AUTH_E_UNAVAILABLE,         /* 503 unavailable: the store did not keep it */
 } auth_status_t;
 
@@ -223,12 +227,15 @@ void auth_set_role(auth_t *a, const auth_user_t *actor, uint64_t target, auth_ro
 /* Ban (AUTH_BANNED), deactivate (AUTH_DEACTIVATED), or restore (AUTH_ACTIVE). */
 void auth_set_state(auth_t *a, const auth_user_t *actor, uint64_t target, auth_state_t st,
                     auth_cb cb, void *ctx);
-/* An invite (token: 32 hex digits) granting role, usable max_uses times for ttl_ms. */
+/* An invite (token: 32 hex digits) granting role, usable max_uses times for ttl_ms. QUOTA
+ * when the actor holds AUTH_INVITES_LIVE_MAX live invites (not revoked, expired or used
+ * up), or made AUTH_LINKS_DAY_MAX invite and reset links in a day (the command line: no
+ * quota). */
 void auth_invite_create(auth_t *a, const auth_user_t *actor, auth_role_t role, uint32_t max_uses,
                         int64_t ttl_ms, auth_cb cb, void *ctx);
 void auth_invite_revoke(auth_t *a, const auth_user_t *actor, uint64_t invite_id, auth_cb cb,
                         void *ctx);
-/* A one-use reset link for target, valid 24 hours. */
+/* A one-use reset link for target, valid 24 hours; QUOTA past AUTH_LINKS_DAY_MAX a day. */
 void auth_reset_create(auth_t *a, const auth_user_t *actor, uint64_t target, auth_cb cb, void *ctx);
 
 /* ---- guests and chat's identities (synchronous; the rows are written behind) ---- */
@@ -248,10 +255,20 @@ bool auth_name_free(const auth_t *a, const char *name, size_t len);
 /* Chat counts the user's connections: while online > 0 a guest's hold does not lapse;
  * each change also records `seen`. */
 void auth_user_online(auth_t *a, const auth_user_t *u, bool up);
-/* The user's message rate limit (item 9: tied to the person): one token bucket, rate per
- * second up to burst, shared by every connection of theirs and kept with the user, so
- * that neither more sockets nor a reconnect buys more messages. False when over it. */
-bool auth_user_take_token(auth_t *a, const auth_user_t *u, double rate, double burst,
-                          uint64_t now_ms);
+/* The request rate limit (items 9 and 12): rate tokens a second, up to burst. */
+typedef struct {
+    double rate, burst;
+    double addr_burst; /* the bucket of an address: guests from one address share it */
+} auth_rate_t;
+
+/* Takes cost tokens from every bucket a request pays into, or from none: the user's (u,
+ * kept with the user: shared by all their connections and kept across reconnects, so that
+ * neither more sockets nor a reconnect buys more), conn's (non-NULL: a connection without a
+ * user of its own, line mode), and the address's (addr, "" for none) when the identity
+ * costs nothing to make: a guest, or conn. Accounts do not pay by address: an account costs
+ * an invite or a registration (limited per address), and people behind one NAT are many.
+ * Returns 0 when taken; else the milliseconds until they could be (nothing was taken). */
+uint64_t auth_rate_take(auth_t *a, const auth_user_t *u, auth_bucket_t *conn, const char *addr,
+                        const auth_rate_t *r, double cost, uint64_t now_ms);
 
 #endif

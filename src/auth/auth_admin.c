@@ -177,6 +177,29 @@ static void invite_create(auth_t *a, op_t *op, const auth_invite_t *fields)
     auth_op_then(op, on_invite_created);
 }
 
+/* Whether actor may make one more link at now (the command line always may); counts it.
+ * Links are rows kept for good (revoked and expired ones stay listed), so a day's bound
+ * bounds how fast anyone can grow the table; live invites are bounded on their own. */
+static bool link_quota(auth_t *a, const auth_user_t *actor, bool invite, int64_t now)
+{
+    if (!actor)
+        return true;
+    if (invite) {
+        size_t live = 0;
+        for (size_t i = 0; i < a->ninvites; i++) {
+            const auth_invite_t *v = &a->invites[i]->pub;
+            live += !v->reset && v->creator == actor->id && !v->revoked && v->expires > now &&
+                    v->uses < v->max_uses;
+        }
+        if (live >= AUTH_INVITES_LIVE_MAX)
+            return false;
+    }
+    if (auth_limit_wait(a->links_made, &actor->id, sizeof(actor->id), now))
+        return false;
+    auth_limit_hit(a->links_made, &actor->id, sizeof(actor->id), now);
+    return true;
+}
+
 void auth_invite_create(auth_t *a, const auth_user_t *actor, auth_role_t role, uint32_t max_uses,
                         int64_t ttl_ms, auth_cb cb, void *ctx)
 {
@@ -187,6 +210,10 @@ void auth_invite_create(auth_t *a, const auth_user_t *actor, auth_role_t role, u
         return;
     }
     int64_t now = clock_wall_ms();
+    if (!link_quota(a, actor, true, now)) {
+        auth_answer(cb, ctx, AUTH_E_QUOTA, 0);
+        return;
+    }
     op_t *op = auth_op_new(a, "invite", cb, ctx);
     invite_create(a, op,
                   &(auth_invite_t){.creator = actor ? actor->id : 0,
@@ -209,6 +236,10 @@ void auth_reset_create(auth_t *a, const auth_user_t *actor, uint64_t target, aut
         return;
     }
     int64_t now = clock_wall_ms();
+    if (!link_quota(a, actor, false, now)) {
+        auth_answer(cb, ctx, AUTH_E_QUOTA, 0);
+        return;
+    }
     op_t *op = auth_op_new(a, "reset link", cb, ctx);
     auth_op_hold(op, u);
     invite_create(a, op,

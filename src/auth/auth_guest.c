@@ -1,6 +1,7 @@
 /* auth_guest - guests and chat's other identities: JSON guests (a name held by a token),
- * client-id guests ("Client #<id>", held by the client id), line-mode names, and the count
- * of a user's connections. All synchronous: a join does not wait for the store; the rows
+ * client-id guests ("Client #<id>", held by the client id), line-mode names, the count of a
+ * user's connections, and the request rate limit (per user, per address for guests and
+ * line mode). All synchronous: a join does not wait for the store; the rows
  * are written behind and a failed write is logged.
  *
  * A guest is a user with role guest and no password. Its name is held by its session (the
@@ -229,22 +230,26 @@ void auth_user_online(auth_t *a, const auth_user_t *user, bool up)
     auth_touch(a, u, NULL, clock_wall_ms());
 }
 
-bool auth_user_take_token(auth_t *a, const auth_user_t *user, double rate, double burst,
-                          uint64_t now_ms)
+uint64_t auth_rate_take(auth_t *a, const auth_user_t *user, auth_bucket_t *conn, const char *addr,
+                        const auth_rate_t *r, double cost, uint64_t now_ms)
 {
     user_t *u = user ? auth_users_find(a, user->id) : NULL;
-    if (!u || &u->pub != user)
-        return false;
-    auth_user_t *p = &u->pub;
-    if (p->rate_ms == 0)
-        p->rate_tokens = burst;
-    else if (now_ms > p->rate_ms)
-        p->rate_tokens += (double)(now_ms - p->rate_ms) * rate / 1000.0;
-    if (p->rate_tokens > burst)
-        p->rate_tokens = burst;
-    p->rate_ms = now_ms ? now_ms : 1;
-    if (p->rate_tokens < 1.0)
-        return false;
-    p->rate_tokens -= 1.0;
-    return true;
+    auth_bucket_t *own = u && &u->pub == user ? &u->pub.rate : conn;
+    if (!own)
+        return 1000; /* nobody we know: nothing passes */
+    bool by_addr = addr && *addr && (own == conn || user->role == AUTH_GUEST);
+    auth_bucket_t *at = by_addr ? auth_rates_get(a->rate_addr, addr, strlen(addr)) : NULL;
+    auth_bucket_fill(own, r->rate, r->burst, now_ms);
+    uint64_t wait = auth_bucket_wait(own, r->rate, r->burst, cost);
+    if (at) {
+        auth_bucket_fill(at, r->rate, r->addr_burst, now_ms);
+        uint64_t w = auth_bucket_wait(at, r->rate, r->addr_burst, cost);
+        wait = w > wait ? w : wait;
+    }
+    if (wait)
+        return wait;
+    auth_bucket_take(own, r->burst, cost);
+    if (at)
+        auth_bucket_take(at, r->addr_burst, cost);
+    return 0;
 }

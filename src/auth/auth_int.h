@@ -6,7 +6,8 @@
  *   auth_acct.c   what a person does with their account: register, sign in and out,
  *                 passwords, reset links, display names;
  *   auth_admin.c  what owners and admins do: roles, bans, invites, reset links;
- *   auth_guest.c  guests, client-id guests, line-mode names, connection counts.
+ *   auth_guest.c  guests, client-id guests, line-mode names, connection counts, the
+ *                 request rate limit.
  *
  * Memory mirrors the store. A change is made in memory first (so that what the loop sees
  * next is already the new state: a name being registered is taken, a revoked session is
@@ -24,6 +25,7 @@
 #include "auth/auth_map.h"
 #include "auth/auth_name.h"
 #include "auth/auth_pass.h"
+#include "auth/auth_rate.h"
 
 #define AUTH_MINUTE_MS ((int64_t)60 * 1000)
 #define AUTH_HOUR_MS (60 * AUTH_MINUTE_MS)
@@ -48,6 +50,7 @@
 #define AUTH_REGISTER_WINDOW_MS AUTH_HOUR_MS
 #define AUTH_GUEST_MAX 30
 #define AUTH_GUEST_WINDOW_MS AUTH_MINUTE_MS
+#define AUTH_RATE_ADDR_KEYS 4096 /* addresses whose request buckets are kept (auth_rate.h) */
 
 typedef struct sess sess_t;
 
@@ -102,6 +105,8 @@ struct auth {
     int64_t next_sweep; /* when expired sessions are dropped next */
 
     auth_limit_t *fail_account, *fail_addr, *register_addr, *guest_addr;
+    auth_rates_t *rate_addr;  /* request buckets per address (auth_rate_take) */
+    auth_limit_t *links_made; /* invite and reset links made per creator (user id) a day */
 };
 
 /* ---- tables (auth.c) ---- */

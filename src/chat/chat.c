@@ -5,7 +5,9 @@
  * error channel: what cannot be accepted is dropped. JSON requests are parsed here and
  * dispatched through one table from type to handler; every handler but join and ping needs
  * a joined session, and while a join waits for its welcome the requests behind it are held
- * (chat_join_hold) and run after it. */
+ * (chat_join_hold) and run after it. Each request pays its cost (chat_cost.h: all of it, or
+ * a state change's toll) from the rate limit before its handler runs; one over the limit
+ * is answered `rate_limited` and does nothing. */
 #include "chat/chat.h"
 
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
+#include "chat/chat_cost.h"
 #include "chat/chat_event.h"
 #include "chat/chat_history.h"
 #include "chat/chat_hub.h"
@@ -164,7 +167,7 @@ static void json_request(chat_session_t *s, const char *text, size_t len)
         chat_session_error(s, "bad_type", "unknown message type", e.id);
     else if (!handlers[i].before_join && !chat_session_joined(s))
         chat_session_error(s, "not_joined", "send a join first", e.id);
-    else
+    else if (chat_session_pay(s, &e, chat_cost_upfront(e.type))) /* else answered */
         handlers[i].fn(s, &e);
     json_env_free(&e);
 }
@@ -210,6 +213,7 @@ chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const cha
                           const chat_creds_t *creds)
 {
     chat_session_t *s = chat_session_new(h, conn, mode);
+    chat_session_set_addr(s, creds ? creds->addr : "");
     if (mode != CHAT_MODE_CLIENTID) {
         chat_session_set_creds(s, creds);
         return s;

@@ -297,6 +297,19 @@ void chat_channel_reaction_set(chat_channel_t *ch, uint64_t target, const char *
     chat_react_set(ch->reactions, target, user, emoji, on);
 }
 
+const char *chat_channel_react_refusal(const chat_channel_t *ch, uint64_t target, const char *emoji,
+                                       uint64_t user)
+{
+    const chat_react_t *r = ch->reactions;
+    if (!r)
+        return NULL;
+    if (!chat_react_any(r, target, emoji) && chat_react_distinct(r, target) >= CHAT_REACT_EMOJI_MAX)
+        return "that message has as many different reactions as it may: use one of them";
+    if (chat_react_mine(r, target, user) >= CHAT_REACT_USER_MAX)
+        return "you have put as many reactions on that message as one may";
+    return NULL;
+}
+
 uint64_t chat_channel_everyone_seq(const chat_channel_t *ch)
 {
     return ch->everyone_seq;

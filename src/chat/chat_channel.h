@@ -31,6 +31,8 @@
 #define CHAT_MEMBERS_LISTED 1000  /* people a channel_members answer lists */
 #define CHAT_LIST_PAGE 500        /* channels a channel_list answer lists at most */
 #define CHAT_WELCOME_CHANNELS 200 /* channels a welcome lists; channel_list pages the rest */
+#define CHAT_REACT_EMOJI_MAX 50   /* distinct emoji on one message */
+#define CHAT_REACT_USER_MAX 20    /* reactions of one user on one message */
 
 typedef enum { CHAT_KIND_PUBLIC, CHAT_KIND_PRIVATE, CHAT_KIND_DM } chat_kind_t;
 
@@ -96,6 +98,12 @@ bool chat_channel_reacted(const chat_channel_t *ch, uint64_t target, const char 
                           uint64_t user);
 void chat_channel_reaction_set(chat_channel_t *ch, uint64_t target, const char *emoji,
                                uint64_t user, bool on);
+/* Whether user may put emoji on target, which they have not: NULL when yes, else why not
+ * (a static sentence): it would be a distinct emoji past CHAT_REACT_EMOJI_MAX on the
+ * message, or a reaction of user's past CHAT_REACT_USER_MAX on it. Taking one off is
+ * always allowed, and so is an emoji the message already has, up to the second bound. */
+const char *chat_channel_react_refusal(const chat_channel_t *ch, uint64_t target, const char *emoji,
+                                       uint64_t user);
 
 /* The newest message mentioning @channel or @here (0: none), and noting one. */
 uint64_t chat_channel_everyone_seq(const chat_channel_t *ch);

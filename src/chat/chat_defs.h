@@ -19,6 +19,9 @@
 #define CHAT_ID_MAX 400     /* a request id as JSON text (json_env keeps it so) */
 #define CHAT_CID_MAX 64     /* bytes of a client key */
 #define CHAT_EMOJI_MAX 32   /* bytes of a reaction */
+/* An address's bucket holds this many times a user's burst (at the same rate): guests from
+ * one address share it, and a few people behind one NAT fit in it. */
+#define CHAT_ADDR_BURST_FACTOR 4
 
 typedef struct chat_hub chat_hub_t;         /* chat_hub.c */
 typedef struct chat_session chat_session_t; /* chat_session.c */
@@ -75,6 +78,7 @@ typedef struct {
     unsigned resume_max;     /* longest range a resume serves */
     unsigned presence_limit; /* members above which join/leave are not broadcast */
     size_t outbound_budget;  /* backlog under which a resume keeps sending (half the bound) */
+    size_t max_channels;     /* channels the server holds (0: CHAT_CHANNELS_MAX; tests lower it) */
 } chat_config_t;
 
 /* What /metrics and /healthz report of chat. */

@@ -12,6 +12,7 @@
 
 #include "base/utf8.h"
 #include "base/xmalloc.h"
+#include "chat/chat_cost.h"
 #include "chat/chat_history.h"
 #include "chat/chat_keys.h"
 
@@ -86,8 +87,11 @@ static void on_target(void *ctx, const chat_target_t *t)
     } else if (r->op == CHAT_EV_REACT) {
         /* Decided now, against every toggle accepted before, committed or not. */
         bool on = !chat_channel_reacted(r->ch, r->target, r->text, me->id);
+        const char *why = on ? chat_channel_react_refusal(r->ch, r->target, r->text, me->id) : NULL;
         p.kind = on ? CHAT_EV_REACT : CHAT_EV_UNREACT;
-        if (publish(s, r->ch, &p, r->id) == 0)
+        if (why)
+            chat_session_error(s, "too_many", why, r->id);
+        else if (publish(s, r->ch, &p, r->id) == 0)
             chat_channel_reaction_set(r->ch, r->target, r->text, me->id, on);
     } else {
         publish(s, r->ch, &p, r->id);
@@ -125,14 +129,6 @@ static bool emoji_ok(const char *p, size_t len)
     return true;
 }
 
-static bool take_token(chat_session_t *s, const json_env_t *e)
-{
-    if (chat_session_take_token(s))
-        return true;
-    chat_session_error(s, "rate_limited", "too many messages; slow down", e->id);
-    return false;
-}
-
 /* A write acting on the message payload[key]: validated, rate-limited, then decided once
  * its target is known. */
 static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const char *key)
@@ -160,10 +156,10 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
         text = json_string_value(v);
         len = json_string_length(v);
     }
-    /* A retry is answered before anything acts on its target again; it costs a token like
-     * any write, which bounds how many can wait on one original. */
-    if (!take_token(s, e) || chat_hub_replay(chat_session_hub(s), chat_session_user(s)->id, cid,
-                                             chat_session_conn(s), e->id))
+    /* A retry is answered before anything acts on its target again; it paid its cost like
+     * any write (chat.c), which bounds how many can wait on one original. */
+    if (chat_hub_replay(chat_session_hub(s), chat_session_user(s)->id, cid, chat_session_conn(s),
+                        e->id))
         return;
     ev_req_t *r = xcalloc(1, sizeof(*r));
     *r = (ev_req_t){.s = s, .ch = ch, .op = op, .target = target, .len = len};
@@ -193,8 +189,7 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
         !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
         return;
     const auth_user_t *me = chat_session_user(s);
-    if (!take_token(s, e) ||
-        chat_hub_replay(chat_session_hub(s), me->id, cid, chat_session_conn(s), e->id))
+    if (chat_hub_replay(chat_session_hub(s), me->id, cid, chat_session_conn(s), e->id))
         return;
     chat_pub_t p = {.user = chat_session_name(s),
                     .user_id = me->id,
@@ -234,7 +229,9 @@ void chat_event_thread(chat_session_t *s, const json_env_t *e)
 void chat_event_typing(chat_session_t *s, const json_env_t *e)
 {
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
-    if (!ch || !chat_session_typing_due(s))
+    /* Only a typing that would be relayed pays (dropped ones cost nothing), and one over
+     * the limit is dropped as silently: typing has no answer. */
+    if (!ch || !chat_session_typing_due(s) || chat_session_take_tokens(s, CHAT_COST_TYPING))
         return;
     chat_emit_t ev = {.json = chat_user_event_frame("typing", chat_session_name(s),
                                                     chat_channel_name(ch), -1, false),
@@ -247,7 +244,7 @@ void chat_event_text_line(chat_session_t *s, const char *user, const char *text,
 {
     if (len == 0 || memchr(text, '\0', len) ||
         utf8_count((const uint8_t *)text, len) > chat_hub_config(chat_session_hub(s))->max_text ||
-        !chat_session_take_token(s))
+        chat_session_take_tokens(s, chat_cost_of("msg")))
         return;
     /* Text modes write as guests: a client id, or whatever free name a line gives. */
     const auth_user_t *me = chat_session_user(s);

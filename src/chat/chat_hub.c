@@ -62,6 +62,7 @@ chat_hub_t *chat_hub_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
     h->t = t;
     h->keys = chat_keys_new(CHAT_KEYS_MAX);
     h->roster = chat_presence_table_new();
+    h->quota = chat_quota_new(cfg->max_channels ? cfg->max_channels : CHAT_CHANNELS_MAX);
     chat_hub_channel_add(h, "general", CHAT_KIND_PUBLIC, "", "", 0, 0);
     return h;
 }
@@ -85,6 +86,7 @@ void chat_hub_free(chat_hub_t *h)
     chat_keys_free(h->keys);
     free(h->mentioned);
     chat_presence_table_free(h->roster);
+    chat_quota_free(h->quota);
     free(h);
 }
 
@@ -208,6 +210,29 @@ chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_
     if (h->loading && channel_load(h, hc) < 0)
         h->load_failed = true;
     return hc->ch;
+}
+
+chat_quota_t *chat_hub_quota(const chat_hub_t *h)
+{
+    return h->quota;
+}
+
+/* A scan: at most the cap's few thousand channels, for a request the rate limit already
+ * makes rare (a creation); counting from the channels themselves keeps it right across
+ * restarts, failed creations and deletions without a counter to keep in step. */
+void chat_hub_census(const chat_hub_t *h, bool dm, uint64_t user, chat_census_t *out)
+{
+    *out = (chat_census_t){0};
+    for (size_t i = 0; i < h->nchans; i++) {
+        const chat_channel_t *ch = h->chans[i]->ch;
+        if (chat_channel_unstored(ch))
+            continue;
+        out->all++;
+        if ((chat_channel_kind(ch) == CHAT_KIND_DM) != dm)
+            continue;
+        out->kind++;
+        out->mine += user && chat_channel_creator(ch) == user;
+    }
 }
 
 /* ---- mentions ---- */

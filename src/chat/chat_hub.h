@@ -35,6 +35,7 @@
 #include "chat/chat_payload.h"
 #include "auth/auth.h"
 #include "chat/chat_presence.h"
+#include "chat/chat_quota.h"
 #include "store/store.h"
 
 #define CHAT_DELIVER_BUFFER 1024 /* out-of-order deliveries held per channel */
@@ -79,6 +80,11 @@ size_t chat_hub_nchannels(const chat_hub_t *h);
 chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i);
 /* The member count clients are shown: stored members, or users online for #general. */
 size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch);
+/* The quotas on channels and direct messages (chat_quota.h), owned by the hub. */
+chat_quota_t *chat_hub_quota(const chat_hub_t *h);
+/* The stored channels now: all of them, those of the kind (direct messages when dm, else
+ * the others), and those of the kind that user made (their creator). */
+void chat_hub_census(const chat_hub_t *h, bool dm, uint64_t user, chat_census_t *out);
 
 /* ---- presence ---- */
 

@@ -235,11 +235,18 @@ blob_t *chat_ack_frame(const char *id, const char *channel, uint64_t seq, int64_
 
 blob_t *chat_error_frame(const char *code, const char *msg, const char *id)
 {
+    return chat_error_frame_retry(code, msg, id, 0);
+}
+
+blob_t *chat_error_frame_retry(const char *code, const char *msg, const char *id, uint64_t retry_ms)
+{
     buf_t b = BUF_INIT;
     buf_appendf(&b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":", code);
     json_append_string(&b, msg, strlen(msg));
     if (id && id[0])
         buf_appendf(&b, ",\"id\":%s", id);
+    if (retry_ms)
+        buf_appendf(&b, ",\"retry_after_ms\":%llu", (unsigned long long)retry_ms);
     buf_append_str(&b, "}");
     blob_t *f = chat_frame_buf(&b);
     buf_deinit(&b);

@@ -76,6 +76,10 @@ void chat_messages_json(buf_t *out, const char *channel, const store_msg_t *msgs
                         bool more);
 /* {"type":"error","code","message"[,"id"]}. */
 blob_t *chat_error_frame(const char *code, const char *msg, const char *id);
+/* The same with "retry_after_ms" when retry_ms > 0 (rate_limited: when the request would
+ * pass). */
+blob_t *chat_error_frame_retry(const char *code, const char *msg, const char *id,
+                               uint64_t retry_ms);
 #define CHAT_UNAVAILABLE_TEXT                                                                      \
     "the message store cannot save right now; nothing was stored: try again shortly"
 

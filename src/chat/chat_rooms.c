@@ -17,6 +17,7 @@
 #include "base/utf8.h"
 #include "auth/auth_name.h"
 #include "base/xmalloc.h"
+#include "chat/chat_cost.h"
 #include "chat/chat_history.h"
 
 enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ, CH_KICK };
@@ -349,12 +350,33 @@ static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, con
     return name ? named_user(s, e, name, strlen(name)) : NULL;
 }
 
-static bool room_for_one_more(chat_session_t *s, const json_env_t *e)
+/* The rest of a state change's cost (chat_cost.h), paid as it acts, after its checks:
+ * false after answering `rate_limited`, and nothing changed. */
+static bool pay_rest(chat_session_t *s, const json_env_t *e)
 {
-    if (chat_hub_nchannels(chat_session_hub(s)) < CHAT_CHANNELS_MAX)
+    return chat_session_pay(s, e, chat_cost_of(e->type) - chat_cost_upfront(e->type));
+}
+
+/* Whether the user may make one more channel (or direct message, dm) now: the server's
+ * cap and the quotas (chat_quota.h); false after answering `quota_exceeded`. */
+static bool quota_ok(chat_session_t *s, const json_env_t *e, bool dm)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    const auth_user_t *me = chat_session_user(s);
+    chat_census_t c;
+    char why[160];
+    chat_hub_census(h, dm, me->id, &c);
+    if (chat_quota_allows(chat_hub_quota(h), dm ? CHAT_MADE_DM : CHAT_MADE_CHANNEL, me->role,
+                          chat_session_addr(s), &c, clock_wall_ms(), why, sizeof(why)))
         return true;
-    chat_session_error(s, "forbidden", "this server has as many channels as it allows", e->id);
+    chat_session_error(s, "quota_exceeded", why, e->id);
     return false;
+}
+
+static void quota_note(chat_session_t *s, bool dm)
+{
+    chat_quota_note(chat_hub_quota(chat_session_hub(s)), dm ? CHAT_MADE_DM : CHAT_MADE_CHANNEL,
+                    chat_session_user(s)->role, chat_session_addr(s), clock_wall_ms());
 }
 
 /* A name the user may give a new channel; false after answering. */
@@ -397,12 +419,14 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_CREATE, NULL, &t,
                           "guests cannot create channels: sign up for an account"))
         return;
-    if (!new_name_ok(s, e, name) || !topic_ok(s, e, topic) || !room_for_one_more(s, e))
+    if (!new_name_ok(s, e, name) || !topic_ok(s, e, topic) || !quota_ok(s, e, false))
         return;
     if (!chat_hub_available(h)) {
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     chat_kind_t kind = json_is_true(priv) ? CHAT_KIND_PRIVATE : CHAT_KIND_PUBLIC;
     chat_channel_t *ch = chat_hub_channel(h, name); /* an unstored one is adopted */
     if (ch) {
@@ -422,6 +446,7 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    quota_note(s, false);
     submit(s, e, CH_CREATE, ch, me, STORE_MEMBER_ADD);
     chat_hub_group(h, false);
 }
@@ -535,7 +560,8 @@ void chat_rooms_join(chat_session_t *s, const json_env_t *e)
         return;
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_JOIN, ch, NULL,
-                          "that channel is private: ask a member to invite you"))
+                          "that channel is private: ask a member to invite you") ||
+        !pay_rest(s, e))
         return;
     chat_channel_user_add(ch, me->id);
     if (!submit(s, e, CH_JOIN, ch, me, STORE_MEMBER_ADD))
@@ -554,7 +580,8 @@ void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
                            e->id);
         return;
     }
-    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it"))
+    if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it") ||
+        !pay_rest(s, e))
         return;
     const auth_user_t *me = chat_session_user(s);
     chat_channel_user_remove(ch, me->id);
@@ -583,6 +610,8 @@ void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
         reply(s, named_frame("invited", ch, u->name, e->id));
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     chat_channel_user_add(ch, u->id);
     if (!submit(s, e, CH_INVITE, ch, u, STORE_MEMBER_ADD))
         chat_channel_user_remove(ch, u->id);
@@ -605,6 +634,8 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     char *old = xstrdup(chat_channel_topic(ch));
     chat_channel_set_topic(ch, topic);
     if (!submit_undo(s, e, CH_TOPIC, ch, chat_session_user(s), STORE_CHANNEL_PUT, old, 0))
@@ -753,12 +784,14 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         chat_history_join(s, l, false);
         return;
     }
-    if (!room_for_one_more(s, e))
+    if (!quota_ok(s, e, true))
         return;
     if (!chat_hub_available(h)) {
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     char cname[CHAT_CHANNEL_MAX + 1];
     ch = dm_unstored(h);
     if (ch) { /* one whose creation failed: adopted, its name being nobody's */
@@ -777,6 +810,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    quota_note(s, true);
     for (size_t i = 0; i < k; i++) {
         chat_channel_user_add(ch, names[i]->id);
         if (names[i] != me) {
@@ -809,6 +843,8 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
+    if (!pay_rest(s, e))
+        return;
     chat_channel_user_remove(ch, u->id);
     if (!submit(s, e, CH_KICK, ch, u, STORE_MEMBER_REMOVE))
         chat_channel_user_add(ch, u->id);

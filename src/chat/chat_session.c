@@ -25,11 +25,11 @@ struct chat_session {
     const auth_user_t *user; /* NULL until known, and for line mode */
     uint64_t sid;            /* the auth session signed in with, 0 for none */
     chat_creds_t *creds;     /* what the upgrade said, until the join used it */
+    char *addr;              /* the peer's address ("" unknown), for the rate limit */
     chat_link_t *links;
     struct chat_resume *resume;
     struct chat_join *join;
-    double tokens; /* rate limit bucket */
-    uint64_t bucket_ms;
+    auth_bucket_t bucket; /* the rate limit of a connection without a user (line mode) */
     uint64_t typing_ms;
     chat_link_t general;
     int refs;
@@ -44,8 +44,7 @@ chat_session_t *chat_session_new(chat_hub_t *h, void *conn, chat_mode_t mode)
     s->conn = conn;
     s->refs = 1;
     s->mode = (uint8_t)mode;
-    s->tokens = chat_hub_config(h)->burst;
-    s->bucket_ms = clock_mono_ms();
+    s->addr = xstrdup("");
     chat_hub_count_session(h);
     return s;
 }
@@ -61,6 +60,7 @@ void chat_session_unref(chat_session_t *s)
         return;
     free(s->name);
     free(s->creds);
+    free(s->addr);
     free(s);
 }
 
@@ -148,6 +148,17 @@ void chat_session_set_creds(chat_session_t *s, const chat_creds_t *creds)
         s->creds = xmalloc(sizeof(*s->creds));
         *s->creds = *creds;
     }
+}
+
+void chat_session_set_addr(chat_session_t *s, const char *addr)
+{
+    free(s->addr);
+    s->addr = xstrdup(addr ? addr : "");
+}
+
+const char *chat_session_addr(const chat_session_t *s)
+{
+    return s->addr;
 }
 
 bool chat_session_joined(const chat_session_t *s)
@@ -294,22 +305,32 @@ void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reaso
         chat_hub_transport(s->hub)->close(s->conn, code, reason);
 }
 
-/* Token bucket: cfg.rate per second, up to cfg.burst; the user's, shared by every
- * connection of theirs, so that opening more sockets buys no more messages. */
-bool chat_session_take_token(chat_session_t *s)
+/* Token buckets (auth_rate_take): the user's, shared by every connection of theirs, so
+ * that opening more sockets buys no more; and the address's for guests and line mode, so
+ * that more names from one address buy no more either. */
+uint64_t chat_session_take_tokens(chat_session_t *s, unsigned cost)
 {
-    uint64_t now = clock_mono_ms();
     const chat_config_t *cfg = chat_hub_config(s->hub);
-    if (s->user)
-        return auth_user_take_token(chat_hub_auth(s->hub), s->user, cfg->rate, cfg->burst, now);
-    s->tokens += (double)(now - s->bucket_ms) * cfg->rate / 1000.0;
-    if (s->tokens > cfg->burst)
-        s->tokens = cfg->burst;
-    s->bucket_ms = now;
-    if (s->tokens < 1.0)
-        return false;
-    s->tokens -= 1.0;
-    return true;
+    auth_rate_t r = {
+        .rate = cfg->rate, .burst = cfg->burst, .addr_burst = cfg->burst * CHAT_ADDR_BURST_FACTOR};
+    return auth_rate_take(chat_hub_auth(s->hub), s->user, s->user ? NULL : &s->bucket, s->addr, &r,
+                          cost, clock_mono_ms());
+}
+
+bool chat_session_pay(chat_session_t *s, const json_env_t *e, unsigned cost)
+{
+    if (cost == 0)
+        return true;
+    uint64_t wait = chat_session_take_tokens(s, cost);
+    if (wait == 0)
+        return true;
+    if (s->conn) {
+        blob_t *f =
+            chat_error_frame_retry("rate_limited", "too many requests; slow down", e->id, wait);
+        chat_hub_transport(s->hub)->send(s->conn, f);
+        blob_unref(f);
+    }
+    return false;
 }
 
 bool chat_session_typing_due(chat_session_t *s)

@@ -55,6 +55,9 @@ uint64_t chat_session_sid(const chat_session_t *s);
 /* What the upgrade said (NULL when it said nothing): kept until the join has used it. */
 const chat_creds_t *chat_session_creds(const chat_session_t *s);
 void chat_session_set_creds(chat_session_t *s, const chat_creds_t *creds); /* copied; NULL frees */
+/* The peer's address (copied; NULL or "" unknown), kept for the rate limit and quotas. */
+void chat_session_set_addr(chat_session_t *s, const char *addr);
+const char *chat_session_addr(const chat_session_t *s); /* "" when unknown */
 /* A JSON session that completed its join: it is one of the user's sessions. */
 bool chat_session_joined(const chat_session_t *s);
 void chat_session_set_joined(chat_session_t *s);
@@ -96,9 +99,14 @@ auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
 bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
                       const chat_channel_t *ch, const auth_target_t *t, const char *msg);
 
-/* Takes one event from the rate limit (the user's bucket, kept by auth across all their
- * connections and reconnects; per connection for line mode); false when over it. */
-bool chat_session_take_token(chat_session_t *s);
+/* Takes cost tokens from the rate limit (chat_cost.h): the user's bucket, kept by auth
+ * across all their connections and reconnects (per connection for line mode), and for
+ * guests and line mode also their address's (CHAT_ADDR_BURST_FACTOR times the burst).
+ * Returns 0 when taken, else the milliseconds until they could be (nothing taken). */
+uint64_t chat_session_take_tokens(chat_session_t *s, unsigned cost);
+/* chat_session_take_tokens for request e, answering `rate_limited` with its
+ * retry_after_ms when over; true when paid (cost 0 always is). */
+bool chat_session_pay(chat_session_t *s, const json_env_t *e, unsigned cost);
 /* True at most once per typing interval: whether a typing event may go out now. */
 bool chat_session_typing_due(chat_session_t *s);
 

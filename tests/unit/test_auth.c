@@ -337,7 +337,7 @@ TEST(status_texts)
     CHECK_EQ_INT(auth_status_http(AUTH_E_RATE_LIMITED), 429);
     CHECK_EQ_INT(auth_status_http(AUTH_E_UNAVAILABLE), 503);
     CHECK_EQ_INT(auth_status_http(AUTH_E_NOT_FOUND), 404);
-    for (int st = AUTH_OK; st <= AUTH_E_UNAVAILABLE; st++) {
+    for (int st = AUTH_OK; st <= AUTH_E_UNAVAILABLE; st++) { /* UNAVAILABLE is the last */
         CHECK(auth_status_text((auth_status_t)st)[0] != '\0');
         CHECK(auth_status_http((auth_status_t)st) >= 200);
     }
@@ -1407,6 +1407,81 @@ TEST(store_failures)
     log_level = LOG_INFO;
 }
 
+/* The request rate limit: one bucket per user whatever the connection; guests (and line
+ * mode, a connection's own bucket) also pay into their address's bucket, accounts do not;
+ * a request takes from every bucket or none. */
+TEST(rate_per_user_and_address)
+{
+    world_t w;
+    const auth_user_t *owner = with_owner(&w, NULL);
+    const auth_user_t *bob = account(&w, owner, "bob", AUTH_MEMBER, NULL);
+    const auth_user_t *g1, *g2;
+    char tok[AUTH_SESSION_HEX + 1];
+    CHECK_EQ_INT(auth_guest(w.auth, "gus", 3, NULL, "10.6.0.1", &g1, tok), AUTH_OK);
+    CHECK_EQ_INT(auth_guest(w.auth, "gil", 3, NULL, "10.6.0.1", &g2, tok), AUTH_OK);
+    auth_rate_t r = {.rate = 10, .burst = 10, .addr_burst = 15};
+    uint64_t t = 5000;
+    /* bob's bucket: 10, whichever address, then the wait for a cost of 5 at 10 a second */
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.1", &r, 5, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.2", &r, 5, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.1", &r, 5, t), 500);
+    CHECK_EQ_INT(auth_rate_take(w.auth, bob, NULL, "10.6.0.1", &r, 1, t + 100), 0);
+    /* an account paid nothing into the address: two guests there share its 15 */
+    CHECK_EQ_INT(auth_rate_take(w.auth, g1, NULL, "10.6.0.1", &r, 10, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, g2, NULL, "10.6.0.1", &r, 5, t), 0);
+    /* gil's own bucket holds 5 more, the address none (5 at 10 a second: 500 ms), so
+     * nothing is taken from either */
+    CHECK_EQ_INT(auth_rate_take(w.auth, g2, NULL, "10.6.0.1", &r, 5, t), 500);
+    CHECK_EQ_INT(auth_rate_take(w.auth, g2, NULL, "10.6.0.2", &r, 5, t), 0); /* elsewhere */
+    /* a connection without a user: its own bucket and its address's */
+    auth_bucket_t conn = {0};
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, &conn, "10.6.0.1", &r, 1, t), 100);
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, &conn, "10.6.0.3", &r, 10, t), 0);
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, &conn, "10.6.0.4", &r, 1, t), 100);
+    CHECK_EQ_INT(auth_rate_take(w.auth, NULL, NULL, "", &r, 1, t), 1000); /* nobody */
+    world_close(&w, false);
+}
+
+/* Links are rows kept for good: an owner or admin holds at most AUTH_INVITES_LIVE_MAX live
+ * invites (revoking one makes room) and makes at most AUTH_LINKS_DAY_MAX links a day (reset
+ * links too); the command line is not held. */
+TEST(invite_quotas)
+{
+    world_t w;
+    const auth_user_t *owner = with_owner(&w, NULL);
+    const auth_user_t *bob = account(&w, owner, "bob", AUTH_MEMBER, NULL);
+    answer_t first = {0};
+    for (int i = 0; i < AUTH_INVITES_LIVE_MAX - 1; i++) { /* with bob's, used up: not live */
+        answer_t a = invite(&w, owner, AUTH_MEMBER, 1, 0);
+        CHECK_EQ_INT(a.status, AUTH_OK);
+        if (i == 0)
+            first = a;
+    }
+    CHECK_EQ_INT(invite(&w, owner, AUTH_MEMBER, 1, 0).status, AUTH_OK);
+    answer_t over = invite(&w, owner, AUTH_MEMBER, 1, 0);
+    CHECK_EQ_INT(over.status, AUTH_E_QUOTA);
+    CHECK_EQ_STR(auth_status_code(AUTH_E_QUOTA), "quota_exceeded");
+    CHECK_EQ_INT(auth_status_http(AUTH_E_QUOTA), 403);
+    CHECK_EQ_INT(invite(&w, NULL, AUTH_MEMBER, 1, 0).status, AUTH_OK); /* the command line */
+    answer_t rv = {0};
+    auth_invite_revoke(w.auth, owner, first.invite, on_answer, &rv);
+    settle(&w);
+    CHECK_EQ_INT(rv.status, AUTH_OK);
+    CHECK_EQ_INT(invite(&w, owner, AUTH_MEMBER, 1, 0).status, AUTH_OK);
+    /* the day's links: reset links count, up to AUTH_LINKS_DAY_MAX in all */
+    int made = 1 + AUTH_INVITES_LIVE_MAX + 1, ok = 0; /* bob's, the hundred, the one after */
+    for (int i = made; i < AUTH_LINKS_DAY_MAX + 5; i++) {
+        answer_t a = {0};
+        auth_reset_create(w.auth, owner, bob->id, on_answer, &a);
+        settle(&w);
+        ok += a.status == AUTH_OK;
+        if (a.status != AUTH_OK)
+            CHECK_EQ_INT(a.status, AUTH_E_QUOTA);
+    }
+    CHECK_EQ_INT(ok, AUTH_LINKS_DAY_MAX - made);
+    world_close(&w, false);
+}
+
 int main(void)
 {
     if (auth_init() != 0)
@@ -1439,6 +1514,8 @@ int main(void)
     RUN(guests_lapse);
     RUN(guests_banned_off_and_rate);
     RUN(guests_clientid);
+    RUN(rate_per_user_and_address);
+    RUN(invite_quotas);
     RUN(name_free);
     RUN(reload_after_another_writer);
     RUN(load_migrated_rows);
