@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
+#include "chat/chat_archive.h"
 #include "chat/chat_cost.h"
 #include "chat/chat_event.h"
 #include "chat/chat_history.h"
@@ -121,6 +122,9 @@ static const struct {
     {"channel_members", chat_rooms_members, false},
     {"channel_topic", chat_rooms_topic, false},
     {"dm_open", chat_rooms_dm, false},
+    {"channel_archive", chat_archive_archive, false},
+    {"channel_unarchive", chat_archive_unarchive, false},
+    {"channel_delete", chat_archive_delete, false},
     {"read", chat_rooms_read, false},
 };
 

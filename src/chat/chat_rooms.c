@@ -17,7 +17,6 @@
 #include "base/utf8.h"
 #include "auth/auth_name.h"
 #include "base/xmalloc.h"
-#include "chat/chat_cost.h"
 #include "chat/chat_history.h"
 
 enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ, CH_KICK };
@@ -35,8 +34,8 @@ typedef struct {
 
 /* ---- events ---- */
 
-/* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch. */
-static blob_t *channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user, const char *id)
+blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user,
+                                 const char *id)
 {
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"channel\"");
@@ -107,8 +106,8 @@ static void link_user(change_t *c, bool want_history)
     size_t n = p ? chat_presence_links(p, &links) : 0;
     for (size_t i = 0; i < n; i++)
         chat_session_enter(links[i]->s, c->ch);
-    tell_user(c, channel_frame(h, c->ch, c->uid, NULL), channel_frame(h, c->ch, c->uid, c->id),
-              false);
+    tell_user(c, chat_rooms_channel_frame(h, c->ch, c->uid, NULL),
+              chat_rooms_channel_frame(h, c->ch, c->uid, c->id), false);
     chat_link_t *l = chat_session_link(c->s, c->ch);
     if (want_history && is_users(c) && l)
         chat_history_join(c->s, l, false);
@@ -350,13 +349,6 @@ static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, con
     return name ? named_user(s, e, name, strlen(name)) : NULL;
 }
 
-/* The rest of a state change's cost (chat_cost.h), paid as it acts, after its checks:
- * false after answering `rate_limited`, and nothing changed. */
-static bool pay_rest(chat_session_t *s, const json_env_t *e)
-{
-    return chat_session_pay(s, e, chat_cost_of(e->type) - chat_cost_upfront(e->type));
-}
-
 /* Whether the user may make one more channel (or direct message, dm) now: the server's
  * cap and the quotas (chat_quota.h); false after answering `quota_exceeded`. */
 static bool quota_ok(chat_session_t *s, const json_env_t *e, bool dm)
@@ -425,7 +417,7 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     chat_kind_t kind = json_is_true(priv) ? CHAT_KIND_PRIVATE : CHAT_KIND_PUBLIC;
     chat_channel_t *ch = chat_hub_channel(h, name); /* an unstored one is adopted */
@@ -457,11 +449,16 @@ void chat_rooms_list(chat_session_t *s, const json_env_t *e)
 {
     chat_hub_t *h = chat_session_hub(s);
     uint64_t user = chat_session_user(s)->id;
+    json_t *arch = e->payload ? json_object_get(e->payload, "archived") : NULL;
+    if (arch && !json_is_boolean(arch)) {
+        chat_session_error(s, "bad_payload", "archived must be true or false", e->id);
+        return;
+    }
     size_t total = chat_hub_nchannels(h), n = 0;
     const chat_channel_t **v = xmalloc(total * sizeof(*v));
     for (size_t i = 0; i < total; i++) {
         const chat_channel_t *ch = chat_hub_channel_at(h, i);
-        if (!chat_channel_unstored(ch) &&
+        if (!chat_channel_unstored(ch) && (!chat_channel_archived(ch) || json_is_true(arch)) &&
             (chat_channel_kind(ch) == CHAT_KIND_PUBLIC || chat_channel_has_user(ch, user)))
             v[n++] = ch;
     }
@@ -490,7 +487,7 @@ static void answer_member(chat_session_t *s, const json_env_t *e, chat_channel_t
 {
     bool had = chat_session_link(s, ch) != NULL;
     chat_link_t *l = chat_session_enter(s, ch);
-    reply(s, channel_frame(chat_session_hub(s), ch, chat_session_user(s)->id, e->id));
+    reply(s, chat_rooms_channel_frame(chat_session_hub(s), ch, chat_session_user(s)->id, e->id));
     if (!had)
         chat_history_join(s, l, false);
 }
@@ -507,7 +504,7 @@ void chat_rooms_join(chat_session_t *s, const json_env_t *e)
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_JOIN, ch, NULL,
                           "that channel is private: ask a member to invite you") ||
-        !pay_rest(s, e))
+        !chat_session_pay_rest(s, e))
         return;
     chat_channel_user_add(ch, me->id);
     if (!submit(s, e, CH_JOIN, ch, me, STORE_MEMBER_ADD))
@@ -527,7 +524,7 @@ void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
         return;
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it") ||
-        !pay_rest(s, e))
+        !chat_session_pay_rest(s, e))
         return;
     const auth_user_t *me = chat_session_user(s);
     chat_channel_user_remove(ch, me->id);
@@ -556,7 +553,7 @@ void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
         reply(s, named_frame("invited", ch, u->name, e->id));
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     chat_channel_user_add(ch, u->id);
     if (!submit(s, e, CH_INVITE, ch, u, STORE_MEMBER_ADD))
@@ -580,7 +577,7 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     char *old = xstrdup(chat_channel_topic(ch));
     chat_channel_set_topic(ch, topic);
@@ -726,7 +723,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = dm_find(h, names, k);
     if (ch) {
         chat_link_t *l = chat_session_enter(s, ch);
-        reply(s, channel_frame(h, ch, me->id, e->id));
+        reply(s, chat_rooms_channel_frame(h, ch, me->id, e->id));
         chat_history_join(s, l, false);
         return;
     }
@@ -736,7 +733,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     char cname[CHAT_CHANNEL_MAX + 1];
     ch = dm_unstored(h);
@@ -785,7 +782,7 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     chat_channel_user_remove(ch, u->id);
     if (!submit(s, e, CH_KICK, ch, u, STORE_MEMBER_REMOVE))

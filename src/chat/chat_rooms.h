@@ -13,6 +13,7 @@
 #include "json/json_env.h"
 
 void chat_rooms_create(chat_session_t *s, const json_env_t *e);
+/* channel_list {"archived"?: bool}: archived channels only when asked for. */
 void chat_rooms_list(chat_session_t *s, const json_env_t *e);
 void chat_rooms_join(chat_session_t *s, const json_env_t *e);
 void chat_rooms_leave(chat_session_t *s, const json_env_t *e);
@@ -24,5 +25,10 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e);
 void chat_rooms_topic(chat_session_t *s, const json_env_t *e);
 void chat_rooms_dm(chat_session_t *s, const json_env_t *e);
 void chat_rooms_read(chat_session_t *s, const json_env_t *e);
+
+/* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch (id: the request
+ * id as JSON text, "" or NULL for none); a new reference. */
+blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user,
+                                 const char *id);
 
 #endif

@@ -16,8 +16,9 @@
 #include "store/store_worker.h"
 
 /* 1: messages; 2: + channels, members; 3: + cid, probe; 4: + users, sessions, invites, meta;
- * 5: people keyed by user id (messages.user_id, channels.creator_id, members, reads, mentions) */
-#define SQLITE_SCHEMA_VERSION 5
+ * 5: people keyed by user id (messages.user_id, channels.creator_id, members, reads, mentions);
+ * 6: channels.archived, and deleting a channel's row deletes everything of it (a trigger) */
+#define SQLITE_SCHEMA_VERSION 6
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
@@ -56,6 +57,7 @@ enum {
     ST_SESSIONS_REVOKE,
     ST_INVITE_PUT,
     ST_ACCOUNTS_BUMP,
+    ST_CHANNEL_DELETE,
     ST_COUNT
 };
 

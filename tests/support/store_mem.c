@@ -262,11 +262,12 @@ static int apply_channel(mem_t *s, const store_change_t *c)
     store_channel_t *ch = find_chan(s, c->ch.name);
     if (ch && c->kind == STORE_CHANNEL_CREATE)
         return STORE_ECONFLICT;
-    if (ch) { /* PUT of a known channel: kind and topic change, the rest stays */
+    if (ch) { /* PUT of a known channel: kind, topic and archived change, the rest stays */
         free((char *)ch->kind);
         free((char *)ch->topic);
         ch->kind = xstrdup(c->ch.kind);
         ch->topic = xstrdup(c->ch.topic);
+        ch->archived = c->ch.archived;
         return 0;
     }
     s->chans = xrealloc(s->chans, (s->nchans + 1) * sizeof(*s->chans));
@@ -275,7 +276,57 @@ static int apply_channel(mem_t *s, const store_change_t *c)
                                               .topic = xstrdup(c->ch.topic),
                                               .created_by = xstrdup(c->ch.created_by),
                                               .creator_id = c->ch.creator_id,
-                                              .ts = c->ch.ts};
+                                              .ts = c->ch.ts,
+                                              .archived = c->ch.archived};
+    return 0;
+}
+
+static void event_free(mem_event_t *e)
+{
+    free((char *)e->m.channel);
+    free((char *)e->m.user);
+    free((char *)e->m.text);
+    free((char *)e->m.kind);
+    free((char *)e->m.cid);
+    free((uint64_t *)e->m.mentions);
+    free(e->fts_text);
+}
+
+/* Drops the pairs of channel from v, keeping the others' order. */
+static void drop_pairs(mem_pair_t *v, size_t *n, const char *channel)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(v[i].channel, channel) == 0)
+            free(v[i].channel);
+        else
+            v[k++] = v[i];
+    }
+    *n = k;
+}
+
+/* STORE_CHANNEL_DELETE: the row, its members and reads, its events (with their search
+ * entries and mentions), the others kept in commit order. */
+static int delete_channel(mem_t *s, const char *name)
+{
+    store_channel_t *ch = find_chan(s, name);
+    if (ch) {
+        free((char *)ch->name);
+        free((char *)ch->kind);
+        free((char *)ch->topic);
+        free((char *)ch->created_by);
+        *ch = s->chans[--s->nchans];
+    }
+    drop_pairs(s->members, &s->nmembers, name);
+    drop_pairs(s->reads, &s->nreads, name);
+    size_t k = 0;
+    for (size_t i = 0; i < s->nev; i++) {
+        if (strcmp(s->ev[i].m.channel, name) == 0)
+            event_free(&s->ev[i]);
+        else
+            s->ev[k++] = s->ev[i];
+    }
+    s->nev = k;
     return 0;
 }
 
@@ -285,6 +336,8 @@ static int apply_change(mem_t *s, const store_change_t *c)
         return mem_accounts_apply(s->acc, c, s->bump_accounts);
     if (c->kind == STORE_CHANNEL_PUT || c->kind == STORE_CHANNEL_CREATE)
         return apply_channel(s, c);
+    if (c->kind == STORE_CHANNEL_DELETE)
+        return delete_channel(s, c->ch.name);
     if (c->kind == STORE_READ) {
         mem_pair_t *r = find_pair(s->reads, s->nreads, c->ch.name, c->user_id);
         if (!r)
@@ -835,16 +888,8 @@ static void mem_recover(store_t *base)
 
 static void free_state(mem_t *s)
 {
-    for (size_t i = 0; i < s->nev; i++) {
-        store_msg_t *m = &s->ev[i].m;
-        free((char *)m->channel);
-        free((char *)m->user);
-        free((char *)m->text);
-        free((char *)m->kind);
-        free((char *)m->cid);
-        free((uint64_t *)m->mentions);
-        free(s->ev[i].fts_text);
-    }
+    for (size_t i = 0; i < s->nev; i++)
+        event_free(&s->ev[i]);
     for (size_t i = 0; i < s->nchans; i++) {
         free((char *)s->chans[i].name);
         free((char *)s->chans[i].kind);

@@ -249,7 +249,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -621,7 +621,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -650,6 +650,8 @@ TEST(test_migrates_schema_2)
                               "ALTER TABLE messages DROP COLUMN cid; ALTER TABLE messages DROP "
                               "COLUMN guest; ALTER TABLE messages DROP COLUMN user_id;"
                               "ALTER TABLE channels DROP COLUMN creator_id;"
+                              "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN "
+                              "archived;"
                               "DROP TABLE members; DROP TABLE reads; DROP TABLE mentions;"
                               "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, "
                               "ts INTEGER NOT NULL, PRIMARY KEY(channel, user)) WITHOUT ROWID;"
@@ -685,7 +687,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
@@ -877,7 +879,7 @@ TEST(test_migrates_schema_3)
     CHECK_EQ_STR(db_text("v3.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
                                   "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
                                   "pragma_user_version"),
-                 "5/0/0");
+                 "6/0/0");
     CHECK_EQ_STR(db_text("v3.db", sql_authors),
                  "general1:bob=3,general2:alice=2,general3:anonymous=0,general4:Client #7=0,"
                  "general5:frank=6,general6:bob=3,random1:carol=1,random2:eve=5");
@@ -1056,7 +1058,7 @@ TEST(test_migrates_schema_4)
                                    "sqlite_master WHERE tbl_name IN ('members', 'reads', "
                                    "'mentions') AND type = 'table' ORDER BY name)) FROM "
                                    "pragma_user_version"),
-                 "5/1/members,mentions,reads");
+                 "6/1/members,mentions,reads");
     /* The migration's map of names reads users in the order of users_name, with no sort. */
     const char *plan = db_plan("v4m.db", "SELECT name, coalesce(max(CASE WHEN canon IS NOT NULL "
                                          "THEN id END), max(id)) FROM users GROUP BY name");
@@ -1095,7 +1097,48 @@ TEST(test_schema_5_reopens)
     close_store(&loop, s);
     CHECK_EQ_STR(db_text("v5.db", "SELECT user_version || '/' || (SELECT count(*) FROM sessions) "
                                   "FROM pragma_user_version"),
-                 "5/1");
+                 "6/1");
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* A file of schema 5 gains channels.archived (0 for every channel) and the trigger that
+ * deletes everything of a deleted channel, whose delete then takes its events and search
+ * entries and leaves the others'. */
+TEST(test_migrates_schema_5)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "v5m.db", false);
+    if (!s)
+        return;
+    store_change_t c = {.kind = STORE_CHANNEL_CREATE,
+                        .ch = {"design", "public", "t", "ann", 1, 5, false}};
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    append_range(s, "design", 1, 2);
+    append_range(s, "general", 1, 2);
+    run_until(&loop, &rec->appended, 5);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    close_store(&loop, s);
+    db_run("v5m.db", "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN archived;"
+                     "PRAGMA user_version = 5");
+
+    rec_reset();
+    s = open_store(&loop, "v5m.db", false);
+    if (!s)
+        return;
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version || '/' || (SELECT group_concat(name || "
+                                   "':' || archived) FROM channels) FROM pragma_user_version"),
+                 "6/design:0");
+    c = (store_change_t){.kind = STORE_CHANNEL_DELETE, .ch = {.name = "design"}};
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    run_until(&loop, &rec->appended, 1);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    close_store(&loop, s);
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT (SELECT count(*) FROM channels) || '/' || (SELECT "
+                                   "group_concat(DISTINCT channel) FROM messages) || '/' || "
+                                   "(SELECT group_concat(DISTINCT channel) FROM messages_fts)"),
+                 "0/general/general");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1187,6 +1230,7 @@ int main(void)
     RUN(test_migration_all_or_nothing);
     RUN(test_migrates_schema_4);
     RUN(test_schema_5_reopens);
+    RUN(test_migrates_schema_5);
     RUN(test_accounts_version_across_stores);
     RUN(test_failed_commit_reported);
 
