@@ -36,6 +36,8 @@ static bool channel_action(auth_action_t act)
     case AUTH_ACT_CHANNEL_INVITE:
     case AUTH_ACT_CHANNEL_KICK:
     case AUTH_ACT_CHANNEL_TOPIC:
+    case AUTH_ACT_CHANNEL_ARCHIVE:
+    case AUTH_ACT_CHANNEL_DELETE:
         return true;
     default: /* CHANNEL_CREATE's kind is the one asked for, DM_OPEN names people */
         return false;
@@ -53,6 +55,8 @@ static auth_verdict_t timeline(auth_role_t r, auth_action_t act, const auth_targ
     bool open = t->kind == AUTH_CH_GENERAL || t->kind == AUTH_CH_PUBLIC;
     if (r == AUTH_GUEST && !open)
         return AUTH_DENY;
+    if (t->archived && act != AUTH_ACT_SEE) /* read-only */
+        return AUTH_DENY;
     switch (act) {
     case AUTH_ACT_SEE: /* a public channel is readable by anyone (join, then read) */
         return yes(open || t->member);
@@ -65,9 +69,13 @@ static auth_verdict_t timeline(auth_role_t r, auth_action_t act, const auth_targ
     }
 }
 
-/* Membership and channel properties: JOIN, LEAVE, INVITE, KICK, TOPIC. */
+/* Membership and channel properties: JOIN, LEAVE, INVITE, KICK, TOPIC, ARCHIVE, DELETE. */
 static auth_verdict_t channel(auth_role_t r, auth_action_t act, const auth_target_t *t)
 {
+    bool managed = t->kind == AUTH_CH_PUBLIC || t->kind == AUTH_CH_PRIVATE;
+    if (t->archived && act != AUTH_ACT_CHANNEL_LEAVE && act != AUTH_ACT_CHANNEL_KICK &&
+        act != AUTH_ACT_CHANNEL_ARCHIVE && act != AUTH_ACT_CHANNEL_DELETE)
+        return AUTH_DENY; /* read-only: who is in it may only shrink */
     switch (act) {
     case AUTH_ACT_CHANNEL_JOIN: /* a channel one is in: a no-op the caller answers */
         return yes(t->kind == AUTH_CH_GENERAL || t->kind == AUTH_CH_PUBLIC ||
@@ -81,11 +89,14 @@ static auth_verdict_t channel(auth_role_t r, auth_action_t act, const auth_targe
             return yes(t->other != AUTH_GUEST);
         return yes(t->kind == AUTH_CH_PUBLIC);
     case AUTH_ACT_CHANNEL_KICK:
-        if (t->kind != AUTH_CH_PUBLIC && t->kind != AUTH_CH_PRIVATE)
+    case AUTH_ACT_CHANNEL_ARCHIVE: /* the same managers: moderators, a private one's creator */
+        if (!managed)
             return AUTH_DENY;
         if (moderator(r))
             return AUTH_ALLOW;
         return yes(r == AUTH_MEMBER && t->kind == AUTH_CH_PRIVATE && t->member && t->creator);
+    case AUTH_ACT_CHANNEL_DELETE:
+        return yes(managed && moderator(r));
     default: /* TOPIC: channels one is in, not DMs */
         return yes(r != AUTH_GUEST && in(t) && t->kind != AUTH_CH_DM);
     }
@@ -144,6 +155,8 @@ auth_verdict_t auth_can(const auth_user_t *actor, auth_action_t act, const auth_
     case AUTH_ACT_CHANNEL_INVITE:
     case AUTH_ACT_CHANNEL_KICK:
     case AUTH_ACT_CHANNEL_TOPIC:
+    case AUTH_ACT_CHANNEL_ARCHIVE:
+    case AUTH_ACT_CHANNEL_DELETE:
         return channel(r, act, t);
     case AUTH_ACT_CHANNEL_CREATE:
         return yes(r != AUTH_GUEST && (t->kind == AUTH_CH_PUBLIC || t->kind == AUTH_CH_PRIVATE));

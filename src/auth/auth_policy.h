@@ -16,10 +16,14 @@
  *     #general), set topics of channels they are in (not DMs), kick from a private
  *     channel they created;
  *   - admins and owners: also delete anyone's message and kick anyone from any channel but
- *     #general and direct messages; administer users below their own role (owners: also
- *     other owners), grant roles below their own (owners: any), step down from their own
- *     role (the last owner cannot: auth answers that), create and revoke invites for roles
- *     up to their own.
+ *     #general and direct messages; archive, unarchive and delete any such channel they can
+ *     see (the creator of a private channel may archive and unarchive it too); administer
+ *     users below their own role (owners: also other owners), grant roles below their own
+ *     (owners: any), step down from their own role (the last owner cannot: auth answers
+ *     that), create and revoke invites for roles up to their own;
+ *   - an archived channel is read-only for everyone: it is seen (history, threads, search,
+ *     read markers) and left, and its members kicked, but nobody posts, edits, deletes,
+ *     reacts, joins, invites or sets its topic in it until it is unarchived.
  * Pure: no state, no I/O. */
 #ifndef PARLEY_AUTH_POLICY_H
 #define PARLEY_AUTH_POLICY_H
@@ -40,11 +44,13 @@ typedef enum {
     AUTH_ACT_CHANNEL_INVITE, /* t->other: the invitee's role */
     AUTH_ACT_CHANNEL_KICK,   /* t->other: the removed member's role */
     AUTH_ACT_CHANNEL_TOPIC,
-    AUTH_ACT_DM_OPEN,       /* t->other: the lowest role among the others (guests: refused) */
-    AUTH_ACT_USERS_LIST,    /* the people directory (REST) */
-    AUTH_ACT_USER_ADMIN,    /* ban, unban, deactivate, activate, reset link: t->other */
-    AUTH_ACT_USER_ROLE,     /* t->other: the user's role now, t->role: the new one */
-    AUTH_ACT_INVITE_CREATE, /* t->role: the role granted */
+    AUTH_ACT_CHANNEL_ARCHIVE, /* archive or unarchive */
+    AUTH_ACT_CHANNEL_DELETE,  /* the channel and everything in it */
+    AUTH_ACT_DM_OPEN,         /* t->other: the lowest role among the others (guests: refused) */
+    AUTH_ACT_USERS_LIST,      /* the people directory (REST) */
+    AUTH_ACT_USER_ADMIN,      /* ban, unban, deactivate, activate, reset link: t->other */
+    AUTH_ACT_USER_ROLE,       /* t->other: the user's role now, t->role: the new one */
+    AUTH_ACT_INVITE_CREATE,   /* t->role: the role granted */
     AUTH_ACT_INVITE_LIST,
     AUTH_ACT_INVITE_REVOKE,
 } auth_action_t;
@@ -62,6 +68,7 @@ typedef struct {
     auth_chan_t kind;
     bool member;       /* the actor is in the channel */
     bool creator;      /* the actor created the channel */
+    bool archived;     /* the channel is archived (read-only) */
     bool own;          /* EDIT, DELETE: the actor wrote the message */
     auth_role_t other; /* the other user of INVITE, KICK, DM_OPEN, USER_* */
     bool other_self;   /* USER_*: the actor acts on themself */

@@ -16,11 +16,13 @@
 
 #include "base/clock.h"
 #include "base/xmalloc.h"
+#include "chat/chat_archive.h"
 #include "chat/chat_cost.h"
 #include "chat/chat_event.h"
 #include "chat/chat_history.h"
 #include "chat/chat_hub.h"
 #include "chat/chat_join.h"
+#include "chat/chat_lists.h"
 #include "chat/chat_rooms.h"
 #include "chat/chat_search.h"
 #include "chat/chat_session.h"
@@ -113,14 +115,17 @@ static const struct {
     {"resume", chat_history_resume, false},
     {"search", chat_search_request, false},
     {"channel_create", chat_rooms_create, false},
-    {"channel_list", chat_rooms_list, false},
+    {"channel_list", chat_lists_channels, false},
     {"channel_join", chat_rooms_join, false},
     {"channel_leave", chat_rooms_leave, false},
     {"channel_invite", chat_rooms_invite, false},
     {"channel_kick", chat_rooms_kick, false},
-    {"channel_members", chat_rooms_members, false},
+    {"channel_members", chat_lists_members, false},
     {"channel_topic", chat_rooms_topic, false},
     {"dm_open", chat_rooms_dm, false},
+    {"channel_archive", chat_archive_archive, false},
+    {"channel_unarchive", chat_archive_unarchive, false},
+    {"channel_delete", chat_archive_delete, false},
     {"read", chat_rooms_read, false},
 };
 

@@ -29,6 +29,8 @@ struct chat_channel {
     bool recent_primed;
     bool general;
     bool unstored;        /* its creation failed to commit */
+    bool archived;        /* read-only (a stored property) */
+    bool deleted;         /* deleted: a tombstone nobody finds, kept for pointers in flight */
     uint8_t kind;         /* a chat_kind_t */
     size_t slot;          /* the registry's index */
     blob_t *join_history; /* the history frame a joiner gets, until the next commit */
@@ -141,7 +143,44 @@ void chat_channel_set_kind(chat_channel_t *ch, chat_kind_t kind)
 
 bool chat_channel_unstored(const chat_channel_t *ch)
 {
-    return ch->unstored;
+    return ch->unstored || ch->deleted;
+}
+
+bool chat_channel_archived(const chat_channel_t *ch)
+{
+    return ch->archived;
+}
+
+void chat_channel_set_archived(chat_channel_t *ch, bool archived)
+{
+    ch->archived = archived;
+}
+
+bool chat_channel_deleted(const chat_channel_t *ch)
+{
+    return ch->deleted;
+}
+
+void chat_channel_set_deleted(chat_channel_t *ch, bool deleted)
+{
+    ch->deleted = deleted;
+}
+
+void chat_channel_forget(chat_channel_t *ch)
+{
+    for (unsigned i = 0; i < ch->recent_len; i++)
+        blob_unref(recent_at(ch, i)->frame);
+    ch->recent_len = 0;
+    ch->recent_primed = false; /* nothing is answered from it again */
+    blob_unref(ch->join_history);
+    ch->join_history = NULL;
+    chat_react_free(ch->reactions);
+    ch->reactions = NULL;
+    free(ch->users);
+    free(ch->reads);
+    ch->users = NULL;
+    ch->reads = NULL;
+    ch->nusers = ch->users_cap = ch->nreads = ch->reads_cap = 0;
 }
 
 void chat_channel_set_unstored(chat_channel_t *ch, bool unstored)
@@ -156,7 +195,8 @@ store_channel_t chat_channel_row(const chat_channel_t *ch)
                              .topic = ch->topic,
                              .created_by = ch->created_by,
                              .creator_id = ch->creator,
-                             .ts = ch->created_ts};
+                             .ts = ch->created_ts,
+                             .archived = ch->archived};
 }
 
 bool chat_channel_name_valid(const char *name, size_t len)
@@ -604,6 +644,8 @@ void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t us
     json_append_string(out, ch->topic, strlen(ch->topic));
     if (ch->kind == CHAT_KIND_DM)
         dm_users_json(ch, auth, out);
+    if (ch->archived)
+        buf_append_str(out, ",\"archived\":true");
     buf_appendf(out, ",\"members\":%zu,\"last_seq\":%llu", members,
                 (unsigned long long)ch->committed);
     if (user) {

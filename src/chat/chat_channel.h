@@ -69,9 +69,21 @@ const char *chat_channel_topic(const chat_channel_t *ch);
 void chat_channel_set_topic(chat_channel_t *ch, const char *topic); /* copied */
 void chat_channel_set_kind(chat_channel_t *ch, chat_kind_t kind);
 /* A channel whose creation the store failed to keep: it exists in memory only, so its name
- * is free again (a retry adopts it) and nobody is shown it. */
+ * is free again (a retry adopts it) and nobody is shown it. A deleted channel is unstored
+ * too. */
 bool chat_channel_unstored(const chat_channel_t *ch);
 void chat_channel_set_unstored(chat_channel_t *ch, bool unstored);
+/* Archived: read-only (auth_can decides what that allows); in the stored row. */
+bool chat_channel_archived(const chat_channel_t *ch);
+void chat_channel_set_archived(chat_channel_t *ch, bool archived);
+/* Deleted: a tombstone. Nobody finds it by its name (the hub's lookup skips it) and it is
+ * unstored, so that nothing more is written to it; it is never adopted and never freed
+ * before the hub, so that a pointer to it held by a request in flight stays valid. */
+bool chat_channel_deleted(const chat_channel_t *ch);
+void chat_channel_set_deleted(chat_channel_t *ch, bool deleted);
+/* Frees what a deleted channel held: its members, read markers, reactions and ring (its
+ * links must be gone). */
+void chat_channel_forget(chat_channel_t *ch);
 /* The row the store keeps for it (strings borrowed from ch). */
 store_channel_t chat_channel_row(const chat_channel_t *ch);
 /* Slack's rules: 1-80 of a-z 0-9 - _, not starting with - or _. */
@@ -141,8 +153,8 @@ chat_link_t *chat_channel_members(const chat_channel_t *ch);
 /* Connected members receiving format fmt. */
 unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt);
 
-/* Appends {"name","kind","topic",["users"],"members","last_seq"}; for a user (0: none)
- * also "read_seq" and "unread"; "mentions" unless it is negative. members: the count shown
+/* Appends {"name","kind","topic",["users"],["archived": true],"members","last_seq"}; for a user (0:
+ * none) also "read_seq" and "unread"; "mentions" unless it is negative. members: the count shown
  * (the caller knows #general's: who is online). A DM's "users" are its members' names,
  * from auth, sorted. */
 void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t user, size_t members,

@@ -39,6 +39,10 @@ static const struct {
     /* state changes that grow the server (and count against quotas too) */
     {"channel_create", 5, true},
     {"dm_open", 5, true},
+    /* what owners and admins do to a whole channel */
+    {"channel_archive", 5, true},
+    {"channel_unarchive", 5, true},
+    {"channel_delete", 5, true},
 };
 
 static int find(const char *type)

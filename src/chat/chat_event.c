@@ -70,8 +70,19 @@ static void on_target(void *ctx, const chat_target_t *t)
                     .ack_conn = chat_session_conn(s),
                     .id = r->id,
                     .cid = r->cid};
+    auth_action_t act = r->op == CHAT_EV_EDIT ? AUTH_ACT_EDIT : AUTH_ACT_DELETE;
+    auth_target_t own = {.own = me->id && t->user_id == me->id};
     if (!chat_session_conn(s) || !chat_session_link(s, r->ch)) {
         /* gone, or left the channel meanwhile */
+    } else if (chat_channel_deleted(r->ch)) {
+        chat_session_error(s, "no_such_channel", "no such channel", r->id);
+    } else if ((r->op == CHAT_EV_MSG || r->op == CHAT_EV_REACT) &&
+               chat_session_can(s, AUTH_ACT_POST, r->ch, NULL) != AUTH_ALLOW) {
+        /* archived while its target was looked up */
+        chat_session_error(
+            s, "forbidden",
+            chat_session_refusal(s, AUTH_ACT_POST, r->ch, NULL, "you cannot post in this channel"),
+            r->id);
     } else if (!t->found || t->deleted) {
         chat_session_error(s, "no_such_message", "no such message in that channel", r->id);
     } else if (r->op == CHAT_EV_MSG) {
@@ -80,10 +91,11 @@ static void on_target(void *ctx, const chat_target_t *t)
         p.target = 0;
         publish(s, r->ch, &p, r->id);
     } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) &&
-               chat_session_can(s, r->op == CHAT_EV_EDIT ? AUTH_ACT_EDIT : AUTH_ACT_DELETE, r->ch,
-                                &(auth_target_t){.own = me->id && t->user_id == me->id}) !=
-                   AUTH_ALLOW) {
-        chat_session_error(s, "forbidden", "only its author may change a message", r->id);
+               chat_session_can(s, act, r->ch, &own) != AUTH_ALLOW) {
+        chat_session_error(
+            s, "forbidden",
+            chat_session_refusal(s, act, r->ch, &own, "only its author may change a message"),
+            r->id);
     } else if (r->op == CHAT_EV_REACT) {
         /* Decided now, against every toggle accepted before, committed or not. */
         bool on = !chat_channel_reacted(r->ch, r->target, r->text, me->id);
@@ -231,7 +243,8 @@ void chat_event_typing(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
     /* Only a typing that would be relayed pays (dropped ones cost nothing), and one over
      * the limit is dropped as silently: typing has no answer. */
-    if (!ch || !chat_session_typing_due(s) || chat_session_take_tokens(s, CHAT_COST_TYPING))
+    if (!ch || chat_session_can(s, AUTH_ACT_POST, ch, NULL) != AUTH_ALLOW || /* archived */
+        !chat_session_typing_due(s) || chat_session_take_tokens(s, CHAT_COST_TYPING))
         return;
     chat_emit_t ev = {.json = chat_user_event_frame("typing", chat_session_name(s),
                                                     chat_channel_name(ch), -1, false),

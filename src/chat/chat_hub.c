@@ -143,9 +143,11 @@ chat_channel_t *chat_hub_general(const chat_hub_t *h)
 
 chat_channel_t *chat_hub_channel(const chat_hub_t *h, const char *name)
 {
-    for (size_t i = 0; i < h->nchans; i++)
-        if (strcmp(name, chat_channel_name(h->chans[i]->ch)) == 0)
-            return h->chans[i]->ch;
+    for (size_t i = 0; i < h->nchans; i++) {
+        chat_channel_t *ch = h->chans[i]->ch;
+        if (!chat_channel_deleted(ch) && strcmp(name, chat_channel_name(ch)) == 0)
+            return ch;
+    }
     return NULL;
 }
 
@@ -296,7 +298,8 @@ static void on_load_channel(void *ctx, const store_channel_t *c)
         chat_kind_t kind = strcmp(c->kind, "dm") == 0        ? CHAT_KIND_DM
                            : strcmp(c->kind, "private") == 0 ? CHAT_KIND_PRIVATE
                                                              : CHAT_KIND_PUBLIC;
-        chat_hub_channel_add(h, c->name, kind, c->topic, c->created_by, c->creator_id, c->ts);
+        ch = chat_hub_channel_add(h, c->name, kind, c->topic, c->created_by, c->creator_id, c->ts);
+        chat_channel_set_archived(ch, c->archived);
     }
 }
 
@@ -630,6 +633,8 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
 {
     if (chat_hub_replay(h, p->user_id, p->cid, p->ack_conn, p->id))
         return 1;
+    if (chat_channel_deleted(ch)) /* its delete is written: nothing may follow it */
+        return -1;
     if (h->failed) {
         h->stats.rejected++;
         return -1;

@@ -69,7 +69,7 @@ void chat_hub_count_session(chat_hub_t *h);
 /* ---- channels ---- */
 
 chat_channel_t *chat_hub_general(const chat_hub_t *h);
-/* The channel called name, or NULL. */
+/* The channel called name (never a deleted one), or NULL. */
 chat_channel_t *chat_hub_channel(const chat_hub_t *h, const char *name);
 /* Adds a channel (name unused and valid; strings copied) with no members. */
 chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_t kind,
@@ -115,7 +115,8 @@ typedef struct {
  * commit, or `error unavailable` to ack_conn if the store fails. A write whose (user, cid)
  * was seen is not stored again: ack_conn gets the original's ack (with "duplicate":
  * true), now or when the original commits. Returns 0 accepted, 1 answered as a duplicate,
- * or < 0 when the hub refuses writes now (the caller answers `unavailable`). */
+ * or < 0 when the hub refuses writes now (the caller answers `unavailable`) or the channel
+ * was deleted (the caller checks that first). */
 int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p);
 /* The same duplicate check alone, for a write that must not act before it (a reaction's
  * toggle, a lookup of its target): true when (user, cid) was seen and conn was answered. */

@@ -17,7 +17,6 @@
 #include "base/utf8.h"
 #include "auth/auth_name.h"
 #include "base/xmalloc.h"
-#include "chat/chat_cost.h"
 #include "chat/chat_history.h"
 
 enum { CH_CREATE, CH_JOIN, CH_LEAVE, CH_INVITE, CH_TOPIC, CH_DM, CH_READ, CH_KICK };
@@ -35,8 +34,8 @@ typedef struct {
 
 /* ---- events ---- */
 
-/* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch. */
-static blob_t *channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user, const char *id)
+blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user,
+                                 const char *id)
 {
     buf_t b = BUF_INIT;
     buf_append_str(&b, "{\"type\":\"channel\"");
@@ -107,8 +106,8 @@ static void link_user(change_t *c, bool want_history)
     size_t n = p ? chat_presence_links(p, &links) : 0;
     for (size_t i = 0; i < n; i++)
         chat_session_enter(links[i]->s, c->ch);
-    tell_user(c, channel_frame(h, c->ch, c->uid, NULL), channel_frame(h, c->ch, c->uid, c->id),
-              false);
+    tell_user(c, chat_rooms_channel_frame(h, c->ch, c->uid, NULL),
+              chat_rooms_channel_frame(h, c->ch, c->uid, c->id), false);
     chat_link_t *l = chat_session_link(c->s, c->ch);
     if (want_history && is_users(c) && l)
         chat_history_join(c->s, l, false);
@@ -350,13 +349,6 @@ static const auth_user_t *user_field(chat_session_t *s, const json_env_t *e, con
     return name ? named_user(s, e, name, strlen(name)) : NULL;
 }
 
-/* The rest of a state change's cost (chat_cost.h), paid as it acts, after its checks:
- * false after answering `rate_limited`, and nothing changed. */
-static bool pay_rest(chat_session_t *s, const json_env_t *e)
-{
-    return chat_session_pay(s, e, chat_cost_of(e->type) - chat_cost_upfront(e->type));
-}
-
 /* Whether the user may make one more channel (or direct message, dm) now: the server's
  * cap and the quotas (chat_quota.h); false after answering `quota_exceeded`. */
 static bool quota_ok(chat_session_t *s, const json_env_t *e, bool dm)
@@ -425,7 +417,7 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     chat_kind_t kind = json_is_true(priv) ? CHAT_KIND_PRIVATE : CHAT_KIND_PUBLIC;
     chat_channel_t *ch = chat_hub_channel(h, name); /* an unstored one is adopted */
@@ -451,100 +443,13 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
     chat_hub_group(h, false);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(chat_channel_name(*(const chat_channel_t *const *)a),
-                  chat_channel_name(*(const chat_channel_t *const *)b));
-}
-
-/* channel_list's filters: {"after", "limit", "member", "channel"}, all optional. False
- * after answering bad_payload. */
-typedef struct {
-    const char *after;   /* only names after it ("" for all) */
-    const char *channel; /* only that one (NULL: all) */
-    unsigned limit;
-    bool member; /* only channels the user is in */
-} list_filter_t;
-
-static bool list_filter(chat_session_t *s, const json_env_t *e, list_filter_t *f)
-{
-    json_t *p = e->payload;
-    json_t *after = p ? json_object_get(p, "after") : NULL;
-    json_t *limit = p ? json_object_get(p, "limit") : NULL;
-    json_t *member = p ? json_object_get(p, "member") : NULL;
-    json_t *channel = p ? json_object_get(p, "channel") : NULL;
-    if ((after && !json_is_string(after)) || (channel && !json_is_string(channel)) ||
-        (member && !json_is_boolean(member)) ||
-        (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
-                   json_integer_value(limit) > CHAT_LIST_PAGE))) {
-        chat_session_error(s, "bad_payload",
-                           "channel_list takes after (a name), limit (1-500), member (true or "
-                           "false) and channel (a name), all optional",
-                           e->id);
-        return false;
-    }
-    *f = (list_filter_t){.after = after ? json_string_value(after) : "",
-                         .channel = channel ? json_string_value(channel) : NULL,
-                         .limit = limit ? (unsigned)json_integer_value(limit) : CHAT_LIST_PAGE,
-                         .member = json_is_true(member)};
-    return true;
-}
-
-/* Whether ch is listed for user under f (a private channel or DM only to its members). */
-static bool listed(const chat_channel_t *ch, uint64_t user, const list_filter_t *f)
-{
-    bool in = chat_channel_has_user(ch, user);
-    return !chat_channel_unstored(ch) && (in || chat_channel_kind(ch) == CHAT_KIND_PUBLIC) &&
-           (in || !f->member) && strcmp(chat_channel_name(ch), f->after) > 0 &&
-           (!f->channel || strcmp(chat_channel_name(ch), f->channel) == 0);
-}
-
-/* channel_list: the channels the user may see, by name, a page at a time (CHAT_LIST_PAGE at
- * most: a server's whole list in one frame was megabytes), "more" when the page is full
- * and others follow: the client asks again with "after" the page's last name. */
-void chat_rooms_list(chat_session_t *s, const json_env_t *e)
-{
-    chat_hub_t *h = chat_session_hub(s);
-    uint64_t user = chat_session_user(s)->id;
-    list_filter_t f;
-    if (!list_filter(s, e, &f))
-        return;
-    size_t total = chat_hub_nchannels(h), n = 0;
-    const chat_channel_t **v = xmalloc(total * sizeof(*v));
-    for (size_t i = 0; i < total; i++) {
-        const chat_channel_t *ch = chat_hub_channel_at(h, i);
-        if (listed(ch, user, &f))
-            v[n++] = ch;
-    }
-    qsort(v, n, sizeof(*v), by_name);
-    bool more = n > f.limit;
-    if (more)
-        n = f.limit;
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"channels\"");
-    if (e->id[0])
-        buf_appendf(&b, ",\"id\":%s", e->id);
-    buf_append_str(&b, ",\"payload\":{\"channels\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_append_str(&b, ",");
-        chat_channel_json(v[i], chat_hub_auth(h), user, chat_hub_member_count(h, v[i]), -1, &b);
-        b.len--; /* reopen the object for one more field */
-        buf_appendf(&b, ",\"member\":%s}", chat_channel_has_user(v[i], user) ? "true" : "false");
-    }
-    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
-    chat_session_send_answer(s, &b);
-    buf_deinit(&b);
-    free(v);
-}
-
 /* Answers as a join of a channel the user is in already: the channel, and its history on
  * a connection that was not linked to it yet. Nothing is written. */
 static void answer_member(chat_session_t *s, const json_env_t *e, chat_channel_t *ch)
 {
     bool had = chat_session_link(s, ch) != NULL;
     chat_link_t *l = chat_session_enter(s, ch);
-    reply(s, channel_frame(chat_session_hub(s), ch, chat_session_user(s)->id, e->id));
+    reply(s, chat_rooms_channel_frame(chat_session_hub(s), ch, chat_session_user(s)->id, e->id));
     if (!had)
         chat_history_join(s, l, false);
 }
@@ -561,7 +466,7 @@ void chat_rooms_join(chat_session_t *s, const json_env_t *e)
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_JOIN, ch, NULL,
                           "that channel is private: ask a member to invite you") ||
-        !pay_rest(s, e))
+        !chat_session_pay_rest(s, e))
         return;
     chat_channel_user_add(ch, me->id);
     if (!submit(s, e, CH_JOIN, ch, me, STORE_MEMBER_ADD))
@@ -581,7 +486,7 @@ void chat_rooms_leave(chat_session_t *s, const json_env_t *e)
         return;
     }
     if (!chat_session_may(s, e, AUTH_ACT_CHANNEL_LEAVE, ch, NULL, "you cannot leave it") ||
-        !pay_rest(s, e))
+        !chat_session_pay_rest(s, e))
         return;
     const auth_user_t *me = chat_session_user(s);
     chat_channel_user_remove(ch, me->id);
@@ -610,7 +515,7 @@ void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
         reply(s, named_frame("invited", ch, u->name, e->id));
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     chat_channel_user_add(ch, u->id);
     if (!submit(s, e, CH_INVITE, ch, u, STORE_MEMBER_ADD))
@@ -634,7 +539,7 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     char *old = xstrdup(chat_channel_topic(ch));
     chat_channel_set_topic(ch, topic);
@@ -747,7 +652,8 @@ static chat_channel_t *dm_unstored(const chat_hub_t *h)
 {
     for (size_t i = 1; i < chat_hub_nchannels(h); i++) {
         chat_channel_t *ch = chat_hub_channel_at(h, i);
-        if (chat_channel_kind(ch) == CHAT_KIND_DM && chat_channel_unstored(ch))
+        if (chat_channel_kind(ch) == CHAT_KIND_DM && chat_channel_unstored(ch) &&
+            !chat_channel_deleted(ch)) /* a deleted one is a tombstone, never adopted */
             return ch;
     }
     return NULL;
@@ -780,7 +686,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     chat_channel_t *ch = dm_find(h, names, k);
     if (ch) {
         chat_link_t *l = chat_session_enter(s, ch);
-        reply(s, channel_frame(h, ch, me->id, e->id));
+        reply(s, chat_rooms_channel_frame(h, ch, me->id, e->id));
         chat_history_join(s, l, false);
         return;
     }
@@ -790,7 +696,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     char cname[CHAT_CHANNEL_MAX + 1];
     ch = dm_unstored(h);
@@ -843,72 +749,9 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
         refuse(s, e->id);
         return;
     }
-    if (!pay_rest(s, e))
+    if (!chat_session_pay_rest(s, e))
         return;
     chat_channel_user_remove(ch, u->id);
     if (!submit(s, e, CH_KICK, ch, u, STORE_MEMBER_REMOVE))
         chat_channel_user_add(ch, u->id);
-}
-
-/* One person of a member list: {"name","display_name","role","guest"}; u NULL: a name no
- * account holds (a text mode's). */
-static void person_json(const auth_user_t *u, const char *name, buf_t *b)
-{
-    bool guest = !u || u->role == AUTH_GUEST;
-    buf_append_str(b, "{\"name\":");
-    json_append_string(b, name, strlen(name));
-    buf_append_str(b, ",\"display_name\":");
-    json_append_string(b, u ? u->display : "", u ? strlen(u->display) : 0);
-    buf_appendf(b, ",\"role\":\"%s\",\"guest\":%s}", auth_role_name(u ? u->role : AUTH_GUEST),
-                guest ? "true" : "false");
-}
-
-/* channel_members: who is in a channel the user may see, and who made it. #general, which
- * has everyone, lists who is online (as its member count does). At most
- * CHAT_MEMBERS_LISTED people; "more" says there are others. */
-void chat_rooms_members(chat_session_t *s, const json_env_t *e)
-{
-    chat_hub_t *h = chat_session_hub(s);
-    chat_channel_t *ch = chat_session_channel_field(s, e, "channel", false, false);
-    if (!ch)
-        return;
-    const char *name = chat_channel_name(ch);
-    const char *creator = chat_channel_row(ch).created_by;
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "{\"type\":\"members\"");
-    if (e->id[0])
-        buf_appendf(&b, ",\"id\":%s", e->id);
-    buf_append_str(&b, ",\"payload\":{\"channel\":");
-    json_append_string(&b, name, strlen(name));
-    buf_append_str(&b, ",\"creator\":");
-    json_append_string(&b, creator, strlen(creator));
-    buf_append_str(&b, ",\"users\":[");
-    size_t n = 0;
-    bool more = false;
-    if (chat_channel_is_general(ch)) {
-        chat_presence_names_t it = chat_presence_names(chat_hub_presence(h));
-        for (const char *u; (u = chat_presence_names_next(&it));) {
-            if (n == CHAT_MEMBERS_LISTED) {
-                more = true;
-                break;
-            }
-            if (n++)
-                buf_append_str(&b, ",");
-            person_json(auth_user_named(chat_hub_auth(h), u, strlen(u)), u, &b);
-        }
-    } else {
-        size_t total = chat_channel_nusers(ch);
-        more = total > CHAT_MEMBERS_LISTED;
-        for (size_t i = 0; i < total && n < CHAT_MEMBERS_LISTED; i++) {
-            const auth_user_t *u = auth_user(chat_hub_auth(h), chat_channel_user_at(ch, i));
-            if (!u)
-                continue;
-            if (n++)
-                buf_append_str(&b, ",");
-            person_json(u, u->name, &b);
-        }
-    }
-    buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
-    chat_session_send(s, &b);
-    buf_deinit(&b);
 }

@@ -1,5 +1,5 @@
 /* chat_rooms - the requests that change channels and memberships: channel_create,
- * channel_list, channel_join, channel_leave, channel_invite, channel_topic, dm_open and read
+ * channel_join, channel_leave, channel_invite, channel_topic, dm_open and read
  * (docs/protocol.md, "Channels" and "Read markers").
  *
  * Every change is applied in memory at once (so a second request sees it: a name is taken
@@ -13,16 +13,18 @@
 #include "json/json_env.h"
 
 void chat_rooms_create(chat_session_t *s, const json_env_t *e);
-void chat_rooms_list(chat_session_t *s, const json_env_t *e);
 void chat_rooms_join(chat_session_t *s, const json_env_t *e);
 void chat_rooms_leave(chat_session_t *s, const json_env_t *e);
 void chat_rooms_invite(chat_session_t *s, const json_env_t *e);
-/* channel_members {"channel"}: answered `members` {"channel","creator","users","more"}. */
-void chat_rooms_members(chat_session_t *s, const json_env_t *e);
 /* channel_kick {"channel","user"}: answered `kicked` {"channel","user"}. */
 void chat_rooms_kick(chat_session_t *s, const json_env_t *e);
 void chat_rooms_topic(chat_session_t *s, const json_env_t *e);
 void chat_rooms_dm(chat_session_t *s, const json_env_t *e);
 void chat_rooms_read(chat_session_t *s, const json_env_t *e);
+
+/* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch (id: the request
+ * id as JSON text, "" or NULL for none); a new reference. */
+blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user,
+                                 const char *id);
 
 #endif

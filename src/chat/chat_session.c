@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
+#include "chat/chat_cost.h"
 #include "chat/chat_payload.h"
 
 #define TYPING_INTERVAL_MS 1000
@@ -333,6 +334,11 @@ bool chat_session_pay(chat_session_t *s, const json_env_t *e, unsigned cost)
     return false;
 }
 
+bool chat_session_pay_rest(chat_session_t *s, const json_env_t *e)
+{
+    return chat_session_pay(s, e, chat_cost_of(e->type) - chat_cost_upfront(e->type));
+}
+
 bool chat_session_typing_due(chat_session_t *s)
 {
     uint64_t now = clock_mono_ms();
@@ -431,8 +437,9 @@ static auth_chan_t chan_kind(const chat_channel_t *ch)
     }
 }
 
-auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
-                                const chat_channel_t *ch, const auth_target_t *t)
+/* The facts of ch (NULL: none) for this session's user, with t's. */
+static auth_target_t facts(const chat_session_t *s, const chat_channel_t *ch,
+                           const auth_target_t *t)
 {
     auth_target_t f = t ? *t : (auth_target_t){0};
     if (ch) {
@@ -440,8 +447,28 @@ auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
         uint64_t uid = chat_session_user(s)->id;
         f.member = f.kind == AUTH_CH_GENERAL || chat_channel_has_user(ch, uid);
         f.creator = uid && chat_channel_creator(ch) == uid;
+        f.archived = chat_channel_archived(ch);
     }
+    return f;
+}
+
+auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
+                                const chat_channel_t *ch, const auth_target_t *t)
+{
+    auth_target_t f = facts(s, ch, t);
     return auth_can(chat_session_user(s), act, &f);
+}
+
+const char *chat_session_refusal(const chat_session_t *s, auth_action_t act,
+                                 const chat_channel_t *ch, const auth_target_t *t, const char *msg)
+{
+    auth_target_t f = facts(s, ch, t);
+    if (!f.archived)
+        return msg;
+    f.archived = false; /* refused only because it is archived? then say so */
+    return auth_can(chat_session_user(s), act, &f) == AUTH_ALLOW
+               ? "this channel is archived: it is read-only"
+               : msg;
 }
 
 bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
@@ -451,6 +478,6 @@ bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
     if (v == AUTH_HIDDEN)
         chat_session_error(s, "no_such_channel", "no such channel", e->id);
     else if (v != AUTH_ALLOW)
-        chat_session_error(s, "forbidden", msg, e->id);
+        chat_session_error(s, "forbidden", chat_session_refusal(s, act, ch, t, msg), e->id);
     return v == AUTH_ALLOW;
 }

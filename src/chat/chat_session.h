@@ -91,11 +91,16 @@ void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reaso
 /* The one check (auth_policy.h) for this session's user doing act, on ch when it is a
  * channel action (NULL otherwise). t (NULL: none) carries the other facts; the channel's
  * are filled in here: its kind, whether the user is in it (stored membership), whether
- * the user created it. */
+ * the user created it, whether it is archived. */
 auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
                                 const chat_channel_t *ch, const auth_target_t *t);
+/* The sentence a refusal of act on ch gives: that the channel is archived, when that alone
+ * refuses it, else msg. */
+const char *chat_session_refusal(const chat_session_t *s, auth_action_t act,
+                                 const chat_channel_t *ch, const auth_target_t *t, const char *msg);
 /* chat_session_can, answering the refusal itself (`no_such_channel` for a channel the user
- * may not see, else `forbidden` with msg) for request e. True when allowed. */
+ * may not see, else `forbidden` with msg, or that the channel is archived) for request e.
+ * True when allowed. */
 bool chat_session_may(chat_session_t *s, const json_env_t *e, auth_action_t act,
                       const chat_channel_t *ch, const auth_target_t *t, const char *msg);
 
@@ -107,6 +112,9 @@ uint64_t chat_session_take_tokens(chat_session_t *s, unsigned cost);
 /* chat_session_take_tokens for request e, answering `rate_limited` with its
  * retry_after_ms when over; true when paid (cost 0 always is). */
 bool chat_session_pay(chat_session_t *s, const json_env_t *e, unsigned cost);
+/* The rest of state change e's cost (chat_cost.h), paid as it acts, after its checks passed;
+ * false after answering `rate_limited` (the caller changes nothing then). */
+bool chat_session_pay_rest(chat_session_t *s, const json_env_t *e);
 /* True at most once per typing interval: whether a typing event may go out now. */
 bool chat_session_typing_due(chat_session_t *s);
 

@@ -45,6 +45,8 @@ bool store_change_valid(const store_change_t *c)
     case STORE_CHANNEL_PUT:
     case STORE_CHANNEL_CREATE:
         return id_ok(c->ch.creator_id);
+    case STORE_CHANNEL_DELETE:
+        return true;
     case STORE_MEMBER_ADD:
     case STORE_MEMBER_REMOVE:
     case STORE_READ:

@@ -137,6 +137,7 @@ typedef struct {
     const char *created_by; /* its creator's name, as shown */
     uint64_t creator_id;    /* and user id (0: none, or from before accounts) */
     int64_t ts;             /* Unix ms of its creation */
+    bool archived;          /* read-only (schema v6) */
 } store_channel_t;
 
 /* ---- accounts (schema v4) ----
@@ -192,12 +193,15 @@ typedef struct {
  * submission order with them, so a membership and the messages that follow it commit in
  * order. */
 typedef enum {
-    STORE_CHANNEL_PUT,     /* insert the channel, or update its kind and topic */
+    STORE_CHANNEL_PUT,     /* insert the channel, or update its kind, topic and archived */
     STORE_MEMBER_ADD,      /* user_id joins channel ch.name (no-op if a member) */
     STORE_MEMBER_REMOVE,   /* user_id leaves channel ch.name (no-op if not a member) */
     STORE_READ,            /* user_id has read ch.name up to seq (a marker that only advances) */
     STORE_CHANNEL_CREATE,  /* insert the channel if no channel has its name, else answer
                               STORE_ECONFLICT (the transaction goes on: not a failure) */
+    STORE_CHANNEL_DELETE,  /* delete channel ch.name and everything of it: its memberships,
+                              read markers, events (search entries included) and mentions;
+                              its name is free and its seqs start again (no-op if absent) */
     STORE_USER_CREATE,     /* insert row u; STORE_ECONFLICT when its id or its canon is taken
                               (nothing changed; the transaction goes on) */
     STORE_USER_PUT,        /* update every field of row u.id but id (no-op if absent);
@@ -216,7 +220,7 @@ typedef enum {
 
 typedef struct {
     store_change_kind_t kind;
-    store_channel_t ch;   /* PUT, CREATE: the whole row; MEMBER_*, READ: ch.name only */
+    store_channel_t ch;   /* PUT, CREATE: the whole row; MEMBER_*, READ, DELETE: ch.name only */
     int64_t ts;           /* MEMBER_ADD: Unix ms */
     uint64_t seq;         /* READ */
     store_user_t u;       /* USER_* (strings copied by the store like every other field) */

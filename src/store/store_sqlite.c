@@ -295,8 +295,12 @@ static int sq_change(void *impl, const store_change_t *c)
     case STORE_CHANNEL_PUT:
     case STORE_CHANNEL_CREATE:
         st = s->st[c->kind == STORE_CHANNEL_PUT ? ST_CHANNEL_PUT : ST_CHANNEL_CREATE];
-        rc = store_sqlite_bind(st, "ttttui", ch->name, ch->kind, ch->topic, ch->created_by,
-                               ch->creator_id, ch->ts);
+        rc = store_sqlite_bind(st, "ttttuii", ch->name, ch->kind, ch->topic, ch->created_by,
+                               ch->creator_id, ch->ts, (int64_t)ch->archived);
+        break;
+    case STORE_CHANNEL_DELETE: /* the rest of it goes by the trigger of schema v6 */
+        st = s->st[ST_CHANNEL_DELETE];
+        rc = store_sqlite_bind(st, "t", ch->name);
         break;
     case STORE_READ:
         st = s->st[ST_READ];
@@ -387,7 +391,8 @@ static void load_row(const void *arg, sqlite3_stmt *st)
                              .topic = col_text(st, 2),
                              .created_by = col_text(st, 3),
                              .creator_id = col_seq(st, 4),
-                             .ts = col_int(st, 5)};
+                             .ts = col_int(st, 5),
+                             .archived = col_int(st, 6) != 0};
         cbs->channel(ctx, &c);
     } else if (i == 1) {
         cbs->member(ctx, col_text(st, 0), col_seq(st, 1));

@@ -14,7 +14,12 @@
  * that person must not inherit the guest's memberships, read markers, mentions, reactions,
  * authorship or client keys. Names stay where they are shown or searched (messages.user,
  * channels.created_by, the search index). Its migration maps each stored name to one users
- * row (see sql_create_v5). */
+ * row (see sql_create_v5).
+ *
+ * Version 7 adds channels.archived (a read-only channel) and a trigger that deletes
+ * everything of a channel whose row is deleted (STORE_CHANNEL_DELETE): memberships, read
+ * markers, mentions, events and their search entries (found by their key's prefix, which
+ * names the channel), so that the delete is one statement and cannot leave a part behind. */
 #include <string.h>
 
 #include "base/log.h"
@@ -45,11 +50,14 @@ const char *const store_sqlite_sql[ST_COUNT] = {
         "SELECT m.channel, m.seq FROM mentions m WHERE m.user_id IN (?1, 0) AND m.seq > "
         "coalesce((SELECT r.seq FROM reads r WHERE r.channel = m.channel AND r.user_id = ?1), 0) "
         "GROUP BY m.channel, m.seq ORDER BY m.channel, m.seq LIMIT " STR(STORE_MENTIONS_MAX),
-    [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, creator_id, ts) "
-                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
-                       "kind = excluded.kind, topic = excluded.topic",
-    [ST_CHANNEL_CREATE] = "INSERT INTO channels(name, kind, topic, created_by, creator_id, ts) "
-                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO NOTHING",
+    [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, creator_id, ts, "
+                       "archived) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE "
+                       "SET kind = excluded.kind, topic = excluded.topic, "
+                       "archived = excluded.archived",
+    [ST_CHANNEL_CREATE] = "INSERT INTO channels(name, kind, topic, created_by, creator_id, ts, "
+                          "archived) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                          "ON CONFLICT(name) DO NOTHING",
+    [ST_CHANNEL_DELETE] = "DELETE FROM channels WHERE name = ?1",
     [ST_PROBE] = "UPDATE probe SET n = n + 1 WHERE id = 1",
     [ST_MEMBER_ADD] = "INSERT OR IGNORE INTO members(channel, user_id, ts) VALUES(?1, ?2, ?3)",
     [ST_MEMBER_REMOVE] = "DELETE FROM members WHERE channel = ?1 AND user_id = ?2",
@@ -235,8 +243,20 @@ static const char sql_create_v5[] =
     "ALTER TABLE mentions_v5 RENAME TO mentions;"
     "DROP TABLE v5_ids";
 
+/* The search index has no column to find a channel's entries by but their key,
+ * 'k' || hex(channel) || 'x' || seq: one token, found by its prefix. */
+static const char sql_create_v7[] =
+    "ALTER TABLE channels ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TRIGGER channel_deleted AFTER DELETE ON channels BEGIN "
+    "DELETE FROM members WHERE channel = old.name;"
+    "DELETE FROM reads WHERE channel = old.name;"
+    "DELETE FROM mentions WHERE channel = old.name;"
+    "DELETE FROM messages WHERE channel = old.name;"
+    "DELETE FROM messages_fts WHERE messages_fts MATCH 'key : \"k' || hex(old.name) || 'x\" *';"
+    "END";
+
 const char *const store_sqlite_sql_load[LOAD_PARTS] = {
-    "SELECT name, kind, topic, created_by, creator_id, ts FROM channels ORDER BY name",
+    "SELECT name, kind, topic, created_by, creator_id, ts, archived FROM channels ORDER BY name",
     "SELECT channel, user_id FROM members ORDER BY channel, user_id",
     "SELECT channel, user_id, seq FROM reads ORDER BY channel, user_id",
     "SELECT channel, target, user_id, text, kind FROM messages "
@@ -346,6 +366,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v5);
     if (rc == 0 && version < 6)
         rc = db_exec(db, path, sql_create_v6);
+    if (rc == 0 && version < 7)
+        rc = db_exec(db, path, sql_create_v7);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

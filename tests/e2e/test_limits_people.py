@@ -320,3 +320,78 @@ def test_invite_links_are_capped(server):
     assert (r.status, r.code) == (403, "quota_exceeded"), r
     assert api(server, "DELETE", f"/api/invites/{ids[0]}", token=owner).status == 200
     assert invite(server, owner, role="member").status == 201
+
+
+# ---------------------------------------------------------------- archiving and deleting
+
+
+def wait_for(ws, type_, pred=lambda m: True, timeout=5):
+    """The next frame of type_ on ws that satisfies pred (others are passed over)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = ws.recv_data().json()
+        if m.get("type") == type_ and pred(m):
+            return m
+    raise AssertionError(f"no {type_}")
+
+
+def test_admins_archive_and_delete_channels(server):
+    """An archived channel is read-only (kept across a restart) and leaves channel_list's
+    default; unarchived it takes messages again; deleted, its members leave it, its messages
+    go (search too, across a restart) and its name is free for a new channel."""
+    boss = RawWS(server.port)
+    boss.join("boss", token=account_token(server, "boss", role="admin"))
+    alice, bob = joined(server, "alice"), joined(server, "bob")
+    pipeline(alice, [("channel_create", {"name": "launch"}, "c")])
+    pipeline(bob, [("channel_join", {"channel": "launch"}, "j")])
+    got, _ = pipeline(alice, [("msg", {"channel": "launch", "text": "the secret plan"}, "m")])
+    assert outcome(got["m"]) == "ack", got
+    got, _ = pipeline(bob, [("channel_archive", {"channel": "launch"}, "a")])
+    assert outcome(got["a"]) == "forbidden", got
+    got, _ = pipeline(boss, [("channel_archive", {"channel": "launch"}, "a")])
+    assert got["a"]["payload"]["channel"]["archived"] is True, got
+    seen = wait_for(bob, "channel", lambda m: m["payload"]["channel"].get("archived"))
+    assert seen["payload"]["channel"]["name"] == "launch"
+
+    def read_only(ws):
+        got, _ = pipeline(ws, [("msg", {"channel": "launch", "text": "more"}, "m2"),
+                               ("history", {"channel": "launch"}, "h"),
+                               ("search", {"q": "plan"}, "s"),
+                               ("channel_list", {}, "l"),
+                               ("channel_list", {"archived": True}, "la")])
+        assert outcome(got["m2"]) == "forbidden" and "archived" in got["m2"]["message"], got
+        assert [m["text"] for m in got["h"]["payload"]["messages"]] == ["the secret plan"]
+        assert [m["text"] for m in got["s"]["payload"]["messages"]] == ["the secret plan"]
+        assert "launch" not in [c["name"] for c in got["l"]["payload"]["channels"]]
+        assert "launch" in [c["name"] for c in got["la"]["payload"]["channels"]]
+
+    read_only(bob)
+    for ws in (boss, alice, bob):
+        ws.close()
+    assert server.stop() == 0
+    server.restart()
+    boss = RawWS(server.port)
+    boss.join("boss", token=account_token(server, "boss"))
+    alice, bob = joined(server, "alice"), joined(server, "bob")
+    read_only(bob)
+    got, _ = pipeline(boss, [("channel_unarchive", {"channel": "launch"}, "u")])
+    assert "archived" not in got["u"]["payload"]["channel"], got
+    got, _ = pipeline(bob, [("msg", {"channel": "launch", "text": "back"}, "m3")])
+    assert outcome(got["m3"]) == "ack", got
+    # deleted: the members leave it, everything of it goes, and its name is free
+    got, _ = pipeline(boss, [("channel_delete", {"channel": "launch"}, "d")])
+    assert got["d"] == {"type": "channel_deleted", "id": "d", "payload": {"channel": "launch"}}
+    for ws in (alice, bob):
+        wait_for(ws, "channel_left", lambda m: m["payload"]["channel"] == "launch")
+    got, _ = pipeline(bob, [("history", {"channel": "launch"}, "h"), ("search", {"q": "plan"}, "s")])
+    assert outcome(got["h"]) == "no_such_channel" and got["s"]["payload"]["messages"] == [], got
+    got, _ = pipeline(alice, [("channel_create", {"name": "launch"}, "again")])
+    assert got["again"]["payload"]["channel"]["last_seq"] == 0, got
+    for ws in (boss, alice, bob):
+        ws.close()
+    assert server.stop() == 0
+    server.restart()
+    alice = joined(server, "alice")
+    got, _ = pipeline(alice, [("history", {"channel": "launch"}, "h"), ("search", {"q": "plan"}, "s")])
+    assert got["h"]["payload"]["messages"] == [] and got["s"]["payload"]["messages"] == [], got
+    alice.close()

@@ -225,11 +225,12 @@ static int apply_channel(mem_db_t *d, const store_change_t *c)
     store_channel_t *ch = find_chan(d, c->ch.name);
     if (ch && c->kind == STORE_CHANNEL_CREATE)
         return STORE_ECONFLICT;
-    if (ch) { /* PUT of a known channel: kind and topic change, the rest stays */
+    if (ch) { /* PUT of a known channel: kind, topic and archived change, the rest stays */
         free((char *)ch->kind);
         free((char *)ch->topic);
         ch->kind = xstrdup(c->ch.kind);
         ch->topic = xstrdup(c->ch.topic);
+        ch->archived = c->ch.archived;
         return 0;
     }
     d->chans = xrealloc(d->chans, (d->nchans + 1) * sizeof(*d->chans));
@@ -238,7 +239,57 @@ static int apply_channel(mem_db_t *d, const store_change_t *c)
                                               .topic = xstrdup(c->ch.topic),
                                               .created_by = xstrdup(c->ch.created_by),
                                               .creator_id = c->ch.creator_id,
-                                              .ts = c->ch.ts};
+                                              .ts = c->ch.ts,
+                                              .archived = c->ch.archived};
+    return 0;
+}
+
+static void event_free(mem_event_t *e)
+{
+    free((char *)e->m.channel);
+    free((char *)e->m.user);
+    free((char *)e->m.text);
+    free((char *)e->m.kind);
+    free((char *)e->m.cid);
+    free((uint64_t *)e->m.mentions);
+    free(e->fts_text);
+}
+
+/* Drops the pairs of channel from v, keeping the others' order. */
+static void drop_pairs(mem_pair_t *v, size_t *n, const char *channel)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(v[i].channel, channel) == 0)
+            free(v[i].channel);
+        else
+            v[k++] = v[i];
+    }
+    *n = k;
+}
+
+/* STORE_CHANNEL_DELETE: the row, its members and reads, its events (with their search
+ * entries and mentions), the others kept in commit order. */
+static int delete_channel(mem_db_t *d, const char *name)
+{
+    store_channel_t *ch = find_chan(d, name);
+    if (ch) {
+        free((char *)ch->name);
+        free((char *)ch->kind);
+        free((char *)ch->topic);
+        free((char *)ch->created_by);
+        *ch = d->chans[--d->nchans];
+    }
+    drop_pairs(d->members, &d->nmembers, name);
+    drop_pairs(d->reads, &d->nreads, name);
+    size_t k = 0;
+    for (size_t i = 0; i < d->nev; i++) {
+        if (strcmp(d->ev[i].m.channel, name) == 0)
+            event_free(&d->ev[i]);
+        else
+            d->ev[k++] = d->ev[i];
+    }
+    d->nev = k;
     return 0;
 }
 
@@ -248,6 +299,8 @@ int mem_db_change(mem_db_t *d, const store_change_t *c, bool bump)
         return mem_accounts_apply(d->acc, c, bump);
     if (c->kind == STORE_CHANNEL_PUT || c->kind == STORE_CHANNEL_CREATE)
         return apply_channel(d, c);
+    if (c->kind == STORE_CHANNEL_DELETE)
+        return delete_channel(d, c->ch.name);
     if (c->kind == STORE_READ) {
         mem_pair_t *r = find_pair(d->reads, d->nreads, c->ch.name, c->user_id);
         if (!r)
@@ -273,16 +326,8 @@ void mem_db_init(mem_db_t *d)
 
 void mem_db_free(mem_db_t *d)
 {
-    for (size_t i = 0; i < d->nev; i++) {
-        store_msg_t *m = &d->ev[i].m;
-        free((char *)m->channel);
-        free((char *)m->user);
-        free((char *)m->text);
-        free((char *)m->kind);
-        free((char *)m->cid);
-        free((uint64_t *)m->mentions);
-        free(d->ev[i].fts_text);
-    }
+    for (size_t i = 0; i < d->nev; i++)
+        event_free(&d->ev[i]);
     for (size_t i = 0; i < d->nchans; i++) {
         free((char *)d->chans[i].name);
         free((char *)d->chans[i].kind);

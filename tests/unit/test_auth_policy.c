@@ -138,6 +138,44 @@ static const row_t channel_rows[] = {
     {A(CHANNEL_TOPIC), CH(PRIVATE, 1), "nyyy"},
     {A(CHANNEL_TOPIC), CH(DM, 0), "hhhh"},
     {A(CHANNEL_TOPIC), CH(DM, 1), "nnnn"},
+    /* CHANNEL_ARCHIVE (and unarchive): the managers of a channel, as for kicks: moderators
+     * in any public or visible private channel, a member in a private channel they made */
+    {A(CHANNEL_ARCHIVE), CH(NONE, 1), "nnnn"},
+    {A(CHANNEL_ARCHIVE), {.kind = G, .member = true, .creator = true}, "nnnn"},
+    {A(CHANNEL_ARCHIVE), CH(GENERAL, 0), "nnnn"},
+    {A(CHANNEL_ARCHIVE), CH(PUBLIC, 0), "nnyy"},
+    {A(CHANNEL_ARCHIVE), {.kind = P, .member = true, .creator = true}, "nnyy"},
+    {A(CHANNEL_ARCHIVE), {.kind = V, .creator = true}, "hhhh"},
+    {A(CHANNEL_ARCHIVE), CH(PRIVATE, 1), "nnyy"},
+    {A(CHANNEL_ARCHIVE), {.kind = V, .member = true, .creator = true}, "nyyy"},
+    {A(CHANNEL_ARCHIVE), {.kind = V, .member = true, .creator = true, .archived = true}, "nyyy"},
+    {A(CHANNEL_ARCHIVE), CH(DM, 0), "hhhh"},
+    {A(CHANNEL_ARCHIVE), {.kind = D, .member = true, .creator = true}, "nnnn"},
+    /* CHANNEL_DELETE: moderators only, in any public or visible private channel */
+    {A(CHANNEL_DELETE), CH(NONE, 1), "nnnn"},
+    {A(CHANNEL_DELETE), CH(GENERAL, 1), "nnnn"},
+    {A(CHANNEL_DELETE), CH(PUBLIC, 0), "nnyy"},
+    {A(CHANNEL_DELETE), {.kind = P, .member = true, .creator = true}, "nnyy"},
+    {A(CHANNEL_DELETE), {.kind = P, .archived = true}, "nnyy"},
+    {A(CHANNEL_DELETE), CH(PRIVATE, 0), "hhhh"},
+    {A(CHANNEL_DELETE), {.kind = V, .member = true, .creator = true}, "nnyy"},
+    {A(CHANNEL_DELETE), CH(DM, 0), "hhhh"},
+    {A(CHANNEL_DELETE), CH(DM, 1), "nnnn"},
+    /* an archived channel is read-only: seen, left, its members kicked; nothing else */
+    {A(SEE), {.kind = P, .archived = true}, "yyyy"},
+    {A(SEE), {.kind = V, .member = true, .archived = true}, "nyyy"},
+    {A(SEE), {.kind = V, .archived = true}, "hhhh"},
+    {A(POST), {.kind = P, .member = true, .archived = true}, "nnnn"},
+    {A(EDIT), {.kind = P, .member = true, .own = true, .archived = true}, "nnnn"},
+    {A(DELETE), {.kind = P, .member = true, .own = true, .archived = true}, "nnnn"},
+    {A(DELETE), {.kind = V, .member = true, .archived = true}, "nnnn"},
+    {A(CHANNEL_JOIN), {.kind = P, .archived = true}, "nnnn"},
+    {A(CHANNEL_LEAVE), {.kind = P, .member = true, .archived = true}, "yyyy"},
+    {A(CHANNEL_INVITE),
+     {.kind = P, .member = true, .other = AUTH_MEMBER, .archived = true},
+     "nnnn"},
+    {A(CHANNEL_KICK), {.kind = V, .member = true, .creator = true, .archived = true}, "nyyy"},
+    {A(CHANNEL_TOPIC), {.kind = P, .member = true, .archived = true}, "nnnn"},
     /* DM_OPEN: t->other is the lowest role among the others; no guest on either side */
     {A(DM_OPEN), {.other = AUTH_MEMBER}, "nyyy"},
     {A(DM_OPEN), {.other = AUTH_OWNER}, "nyyy"},
@@ -225,7 +263,9 @@ TEST(table_covers_every_kind)
                                          AUTH_ACT_CHANNEL_LEAVE,
                                          AUTH_ACT_CHANNEL_INVITE,
                                          AUTH_ACT_CHANNEL_KICK,
-                                         AUTH_ACT_CHANNEL_TOPIC};
+                                         AUTH_ACT_CHANNEL_TOPIC,
+                                         AUTH_ACT_CHANNEL_ARCHIVE,
+                                         AUTH_ACT_CHANNEL_DELETE};
     size_t n = sizeof(channel_rows) / sizeof(channel_rows[0]);
     for (size_t a = 0; a < sizeof(acts) / sizeof(acts[0]); a++) {
         for (int k = AUTH_CH_NONE; k <= AUTH_CH_DM; k++) {

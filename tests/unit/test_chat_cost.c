@@ -33,6 +33,9 @@ static const struct {
     {"channel_kick", 3, 1},
     {"channel_create", 5, 1},
     {"dm_open", 5, 1},
+    {"channel_archive", 5, 1},
+    {"channel_unarchive", 5, 1},
+    {"channel_delete", 5, 1},
 };
 
 TEST(every_type_has_its_documented_cost)

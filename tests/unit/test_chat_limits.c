@@ -3,7 +3,7 @@
  * (a state change its toll on arrival and the rest when it acts), a request over the limit
  * is answered `rate_limited` with `retry_after_ms` and does nothing, and guests and text
  * modes from one address share that address's bucket; quotas on channels, direct messages
- * and reactions. test_chat has the rest of chat. */
+ * and reactions; archiving and deleting channels. test_chat has the rest of chat. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -475,6 +475,110 @@ TEST(reaction_quotas)
     world_deinit(&w);
 }
 
+/* The code of the last error c got ("" for none). */
+static const char *err_code(const conn_t *c)
+{
+    static char code[64];
+    json_t *e = last_error(c);
+    snprintf(code, sizeof(code), "%s", e ? json_string_value(json_object_get(e, "code")) : "");
+    json_decref(e);
+    return code;
+}
+
+/* Whether c's last channels answer lists name. */
+static bool listed(conn_t *c, const char *archived, const char *name)
+{
+    say(c, "{\"type\":\"channel_list\",\"id\":\"l\",\"payload\":{%s}}", archived);
+    for (size_t i = c->n; i-- > 0;) {
+        if (!strstr(c->frame[i], "\"channels\""))
+            continue;
+        char want[64];
+        snprintf(want, sizeof(want), "\"name\":\"%s\"", name);
+        return strstr(c->frame[i], want) != NULL;
+    }
+    return false;
+}
+
+/* Owners and admins archive (a private channel's creator too) and delete channels: an
+ * archived one is read-only and leaves channel_list's default; a deleted one is gone for
+ * its members (channel_left), from the store, and its name is free. */
+TEST(archive_and_delete)
+{
+    world_t w;
+    world_init(&w, 100000, 100000);
+    char ta[AUTH_SESSION_HEX + 1], tb[AUTH_SESSION_HEX + 1];
+    account(&w, "alice", ta);
+    account(&w, "bob", tb);
+    conn_t *root = join(&w, 0, w.root, "10.7.0.1");
+    conn_t *a = join(&w, 1, ta, "10.7.0.2");
+    conn_t *b = join(&w, 2, tb, "10.7.0.3");
+    create(a, "c1", "pub");
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c2\",\"payload\":{\"name\":\"priv\","
+           "\"private\":true}}");
+    store_mem_run(w.store);
+    say(b, "{\"type\":\"channel_join\",\"id\":\"j\",\"payload\":{\"channel\":\"pub\"}}");
+    say(b, "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"channel\":\"pub\",\"text\":\"x\"}}");
+    store_mem_run(w.store);
+    /* who may archive: not a member, not the creator of a public channel; an owner may */
+    say(b, "{\"type\":\"channel_archive\",\"id\":\"x\",\"payload\":{\"channel\":\"pub\"}}");
+    CHECK_EQ_STR(err_code(b), "forbidden");
+    say(a, "{\"type\":\"channel_archive\",\"id\":\"x\",\"payload\":{\"channel\":\"pub\"}}");
+    CHECK_EQ_STR(err_code(a), "forbidden");
+    say(root, "{\"type\":\"channel_archive\",\"id\":\"ar\",\"payload\":{\"channel\":"
+              "\"pub\"}}");
+    store_mem_run(w.store);
+    CHECK(strstr(root->frame[root->n - 1], "\"archived\":true") != NULL);
+    CHECK(strstr(b->frame[b->n - 1], "\"archived\":true") != NULL); /* a member hears */
+    /* read-only: posting, reacting, topics and joins refused, saying why; reads work */
+    say(b, "{\"type\":\"msg\",\"id\":\"m2\",\"payload\":{\"channel\":\"pub\",\"text\":\"y\"}}");
+    json_t *e = last_error(b);
+    CHECK_EQ_STR(json_string_value(json_object_get(e, "code")), "forbidden");
+    CHECK(strstr(json_string_value(json_object_get(e, "message")), "archived") != NULL);
+    json_decref(e);
+    say(b, "{\"type\":\"react\",\"id\":\"r\",\"payload\":{\"channel\":\"pub\",\"seq\":1,"
+           "\"emoji\":\"ok\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_STR(err_code(b), "forbidden");
+    say(root, "{\"type\":\"channel_join\",\"id\":\"j2\",\"payload\":{\"channel\":\"pub\"}}");
+    CHECK_EQ_STR(err_code(root), "forbidden");
+    size_t before = b->n;
+    say(b, "{\"type\":\"history\",\"id\":\"h\",\"payload\":{\"channel\":\"pub\"}}");
+    store_mem_run(w.store);
+    CHECK(b->n == before + 1 && strstr(b->frame[before], "\"history\"") != NULL);
+    CHECK(!listed(b, "", "pub"));
+    CHECK(listed(b, "\"archived\":true", "pub"));
+    /* a private channel's creator archives and unarchives it */
+    say(a, "{\"type\":\"channel_archive\",\"id\":\"pa\",\"payload\":{\"channel\":\"priv\"}}");
+    store_mem_run(w.store);
+    say(a, "{\"type\":\"channel_unarchive\",\"id\":\"pu\",\"payload\":{\"channel\":"
+           "\"priv\"}}");
+    store_mem_run(w.store);
+    CHECK(strstr(a->frame[a->n - 1], "\"pu\"") != NULL);
+    CHECK(strstr(a->frame[a->n - 1], "archived") == NULL);
+    /* deleting: not a member's right, hidden for those outside a private channel */
+    say(a, "{\"type\":\"channel_delete\",\"id\":\"d\",\"payload\":{\"channel\":\"priv\"}}");
+    CHECK_EQ_STR(err_code(a), "forbidden");
+    say(root, "{\"type\":\"channel_delete\",\"id\":\"d\",\"payload\":{\"channel\":\"priv\"}}");
+    CHECK_EQ_STR(err_code(root), "no_such_channel");
+    say(root, "{\"type\":\"channel_delete\",\"id\":\"d\",\"payload\":{\"channel\":\"pub\"}}");
+    store_mem_run(w.store);
+    CHECK(strstr(root->frame[root->n - 1], "channel_deleted") != NULL);
+    CHECK(strstr(a->frame[a->n - 1], "channel_left") != NULL);
+    CHECK(strstr(b->frame[b->n - 1], "channel_left") != NULL);
+    CHECK(!listed(b, "\"archived\":true", "pub"));
+    say(b, "{\"type\":\"history\",\"id\":\"h2\",\"payload\":{\"channel\":\"pub\"}}");
+    CHECK_EQ_STR(err_code(b), "no_such_channel");
+    /* the name is free: a new channel, nothing of the old one in it */
+    create(a, "c3", "pub");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(answered(a, "channel", "c3"), 1);
+    CHECK(strstr(a->frame[a->n - 1], "\"last_seq\":0") != NULL);
+    chat_census_t c;
+    chat_hub_census(w.hub, false, 0, &c);
+    CHECK_EQ_INT(c.all, 3); /* general, priv, the new pub */
+    world_deinit(&w);
+}
+
 int main(void)
 {
     if (auth_init() != 0)
@@ -484,5 +588,6 @@ int main(void)
     RUN(guests_from_one_address_share_its_bucket);
     RUN(channel_and_dm_quotas);
     RUN(reaction_quotas);
+    RUN(archive_and_delete);
     return TEST_MAIN_END();
 }

@@ -696,6 +696,71 @@ TEST(test_changes_and_load)
     finish(s);
 }
 
+static void ld_archived(void *ctx, const store_channel_t *c)
+{
+    (void)ctx;
+    logf_("c:%s/%s/%d;", c->name, c->topic, c->archived);
+}
+
+/* Schema v6: a channel's archived flag is kept and loaded; CHANNEL_DELETE takes the channel
+ * and everything of it (memberships, read markers, events, search entries, mentions) and
+ * nothing of another, even one whose name starts with its name; the name can be created
+ * again, its seqs from 1. Deleting what is not there is a no-op. */
+TEST(test_channel_archive_and_delete)
+{
+    store_t *s = fresh("delete");
+    const uint64_t alice = 1, bob = 2;
+    const char *names[] = {"design", "designer", "ops"};
+    for (int i = 0; i < 3; i++) {
+        change(s, STORE_CHANNEL_CREATE, names[i], 0, 0);
+        change(s, STORE_MEMBER_ADD, names[i], alice, 0);
+        msg(s, names[i], 1, "alice", "hello world");
+        mention(s, names[i], 2, "alice", alice, IDS(bob));
+        change(s, STORE_READ, names[i], alice, 1);
+    }
+    store_change_t arch = {.kind = STORE_CHANNEL_PUT,
+                           .ch = {.name = "designer",
+                                  .kind = "public",
+                                  .topic = "old",
+                                  .created_by = "maker",
+                                  .creator_id = 50,
+                                  .archived = true}};
+    CHECK_EQ_INT(store_change(s, &arch, NULL, NULL), 0);
+    slot_t *del = change(s, STORE_CHANNEL_DELETE, "design", 0, 0);
+    slot_t *again = change(s, STORE_CHANNEL_DELETE, "design", 0, 0);
+    slot_t *none = change(s, STORE_CHANNEL_DELETE, "nowhere", 0, 0);
+    wait_for(&loop, none);
+    CHECK_EQ_INT(del->status, 0);
+    CHECK_EQ_INT(again->status, 0);
+    CHECK_EQ_INT(none->status, 0);
+    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned};
+    CHECK_EQ_STR(load(s, &all), "c:designer/old/1;c:ops/topic/0;m:designer/1;m:ops/1;"
+                                "r:designer/1/1;r:ops/1/1;@:designer/2/2;@:ops/2/2;");
+    CHECK_EQ_INT(query(s, "design", 0, 0, 10, false, 0, false)->n, 0);
+    CHECK_EQ_INT(query(s, "designer", 0, 0, 10, false, 0, false)->n, 2);
+    const char *hits = found(SEARCH(s, NULL, NULL, 10, "hello")); /* one time: either order */
+    CHECK(strcmp(hits, "ops1,designer1") == 0 || strcmp(hits, "designer1,ops1") == 0);
+    CHECK_EQ_STR(mentioned(s, bob), "designer2,ops2");
+    uint64_t last = 99;
+    CHECK_EQ_INT(store_last_seq(s, "design", &last), 0);
+    CHECK_EQ_INT(last, 0);
+    /* the name is free: created again, its seqs from 1, nothing of the old one in it */
+    slot_t *re = change(s, STORE_CHANNEL_CREATE, "design", 0, 0);
+    slot_t *first = msg(s, "design", 1, "bob", "a new start");
+    wait_for(&loop, first);
+    CHECK_EQ_INT(re->status, 0);
+    CHECK_EQ_INT(first->status, 0);
+    slot_t *q = query(s, "design", 0, 0, 10, false, 0, false);
+    CHECK(q->n == 1 && strcmp(q->rows[0].text, "a new start") == 0);
+    store_load_t members = {.member = ld_member};
+    CHECK_EQ_STR(load(s, &members), "m:designer/1;m:ops/1;");
+    /* archived survives a reopen */
+    s = reopen(s, "delete", false);
+    store_load_t chans = {.channel = ld_archived};
+    CHECK_EQ_STR(load(s, &chans), "c:design/topic/0;c:designer/old/1;c:ops/topic/0;");
+    finish(s);
+}
+
 /* Two people of one name, as a guest whose hold lapsed (user 7) and who took the name after
  * (user 8): each keeps what is theirs, by id, and nothing passes from one to the other. */
 TEST(test_people_by_id)
@@ -1485,6 +1550,7 @@ int main(void)
         RUN(test_search);
         RUN(test_mentions);
         RUN(test_changes_and_load);
+        RUN(test_channel_archive_and_delete);
         RUN(test_people_by_id);
         RUN(test_cids);
         RUN(test_guest_mark);

@@ -249,7 +249,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 7);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -621,7 +621,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 7);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -652,6 +652,8 @@ TEST(test_migrates_schema_2)
                               "ALTER TABLE messages DROP COLUMN cid; ALTER TABLE messages DROP "
                               "COLUMN guest; ALTER TABLE messages DROP COLUMN user_id;"
                               "ALTER TABLE channels DROP COLUMN creator_id;"
+                              "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN "
+                              "archived;"
                               "DROP TABLE members; DROP TABLE reads; DROP TABLE mentions;"
                               "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, "
                               "ts INTEGER NOT NULL, PRIMARY KEY(channel, user)) WITHOUT ROWID;"
@@ -687,7 +689,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 6);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 7);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
@@ -879,7 +881,7 @@ TEST(test_migrates_schema_3)
     CHECK_EQ_STR(db_text("v3.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
                                   "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
                                   "pragma_user_version"),
-                 "6/0/0");
+                 "7/0/0");
     CHECK_EQ_STR(db_text("v3.db", sql_authors),
                  "general1:bob=3,general2:alice=2,general3:anonymous=0,general4:Client #7=0,"
                  "general5:frank=6,general6:bob=3,random1:carol=1,random2:eve=5");
@@ -1058,7 +1060,7 @@ TEST(test_migrates_schema_4)
                                    "sqlite_master WHERE tbl_name IN ('members', 'reads', "
                                    "'mentions') AND type = 'table' ORDER BY name)) FROM "
                                    "pragma_user_version"),
-                 "6/1/members,mentions,reads");
+                 "7/1/members,mentions,reads");
     /* The migration's map of names reads users in the order of users_name, with no sort. */
     const char *plan = db_plan("v4m.db", "SELECT name, coalesce(max(CASE WHEN canon IS NOT NULL "
                                          "THEN id END), max(id)) FROM users GROUP BY name");
@@ -1120,7 +1122,8 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
     /* What schema 5 had written: every text as sent, no columns or index of version 6. */
-    db_run("v5m.db", "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN deleted;"
+    db_run("v5m.db", "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN archived;"
+                     "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN deleted;"
                      "ALTER TABLE messages DROP COLUMN edited; UPDATE messages SET text = "
                      "CASE seq WHEN 1 THEN 'one' WHEN 2 THEN 'two' WHEN 4 THEN 'two''' "
                      "ELSE text END; PRAGMA user_version = 5");
@@ -1131,7 +1134,7 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_STR(db_text("v5m.db", "SELECT group_concat(seq || ':' || text || ':' || deleted || "
                                    "edited, ',') FROM (SELECT * FROM messages ORDER BY seq)"),
                  "1:one'':01,2::10,3:one':00,4::00,5:one'':00,6::00,7:three:00");
-    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "6");
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "7");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1165,7 +1168,48 @@ TEST(test_schema_5_reopens)
     close_store(&loop, s);
     CHECK_EQ_STR(db_text("v5.db", "SELECT user_version || '/' || (SELECT count(*) FROM sessions) "
                                   "FROM pragma_user_version"),
-                 "6/1");
+                 "7/1");
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* A file of schema 6 gains channels.archived (0 for every channel) and the trigger that
+ * deletes everything of a deleted channel, whose delete then takes its events and search
+ * entries and leaves the others'. */
+TEST(test_migrates_schema_6)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "v6m.db", false);
+    if (!s)
+        return;
+    store_change_t c = {.kind = STORE_CHANNEL_CREATE,
+                        .ch = {"design", "public", "t", "ann", 1, 5, false}};
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    append_range(s, "design", 1, 2);
+    append_range(s, "general", 1, 2);
+    run_until(&loop, &rec->appended, 5);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    close_store(&loop, s);
+    db_run("v6m.db", "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN archived;"
+                     "PRAGMA user_version = 6");
+
+    rec_reset();
+    s = open_store(&loop, "v6m.db", false);
+    if (!s)
+        return;
+    CHECK_EQ_STR(db_text("v6m.db", "SELECT user_version || '/' || (SELECT group_concat(name || "
+                                   "':' || archived) FROM channels) FROM pragma_user_version"),
+                 "7/design:0");
+    c = (store_change_t){.kind = STORE_CHANNEL_DELETE, .ch = {.name = "design"}};
+    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    run_until(&loop, &rec->appended, 1);
+    CHECK_EQ_INT(rec->status_errors, 0);
+    close_store(&loop, s);
+    CHECK_EQ_STR(db_text("v6m.db", "SELECT (SELECT count(*) FROM channels) || '/' || (SELECT "
+                                   "group_concat(DISTINCT channel) FROM messages) || '/' || "
+                                   "(SELECT group_concat(DISTINCT channel) FROM messages_fts)"),
+                 "0/general/general");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1258,6 +1302,7 @@ int main(void)
     RUN(test_migrates_schema_4);
     RUN(test_schema_5_reopens);
     RUN(test_migrates_schema_5);
+    RUN(test_migrates_schema_6);
     RUN(test_accounts_version_across_stores);
     RUN(test_failed_commit_reported);
 
