@@ -640,6 +640,42 @@ static int run_user(int argc, char **argv)
     return cli_user_run(&u);
 }
 
+/* --tls-cert and --tls-key into a context, when given. -1 after saying why (exit 2: a bad
+ * file is the operator's to fix, like a bad flag). */
+static int load_tls(app_t *a)
+{
+    if (!opt.tls_cert[0])
+        return 0;
+    char err[512];
+    a->tls = net_tls_ctx_new(opt.tls_cert, opt.tls_key, err, sizeof(err));
+    if (!a->tls) {
+        fprintf(stderr, "parley: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* What the server runs with, once it listens (tests read the first line for the port). */
+static void log_started(app_t *a)
+{
+    chat_metrics_t cm;
+    chat_metrics(a->hub, &cm);
+    log_info("parley listening on %s://%s:%d (store %s, sync %s, %llu thread%s, general at seq "
+             "%llu, guests %s, registration %s)",
+             a->tls ? "https" : "http", opt.host, a->front.port(a->front.ctx), store_url, opt.sync,
+             opt.threads, opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq,
+             opt.guests, auth_registration(a->auth) == AUTH_REG_OPEN ? "open" : opt.registration);
+    if (a->tls) {
+        char what[384];
+        net_tls_ctx_describe(a->tls, what, sizeof(what));
+        log_info("TLS 1.2 and 1.3 with %s (SIGHUP reloads %s and %s)", what, opt.tls_cert,
+                 opt.tls_key);
+    }
+    log_info("answering Host: IP addresses, localhost%s%s; allowed origins: the page's own%s%s",
+             doors_hosts.len ? ", " : "", doors_hosts.data, doors_origins.len ? ", " : "",
+             doors_origins.data);
+}
+
 int main(int argc, char **argv)
 {
     opt.threads = uv_available_parallelism();
@@ -662,14 +698,8 @@ int main(int argc, char **argv)
     setenv("UV_THREADPOOL_SIZE", pool, 0);
     signal(SIGPIPE, SIG_IGN);
     app_t a = {0};
-    if (opt.tls_cert[0]) {
-        char err[512];
-        a.tls = net_tls_ctx_new(opt.tls_cert, opt.tls_key, err, sizeof(err));
-        if (!a.tls) {
-            fprintf(stderr, "parley: %s\n", err);
-            return 2;
-        }
-    }
+    if (load_tls(&a) < 0)
+        return 2;
     a.loop = uv_default_loop();
     const wiring_t *w = opt.threads > 1 ? &wiring_loops : &wiring_direct;
     int rc = open_state(&a, w);
@@ -710,22 +740,7 @@ int main(int argc, char **argv)
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
     uv_signal_start(&a.sighup, on_sighup, SIGHUP);
-    chat_metrics_t cm;
-    chat_metrics(a.hub, &cm);
-    log_info("parley listening on %s://%s:%d (store %s, sync %s, %llu thread%s, general at seq "
-             "%llu, guests %s, registration %s)",
-             a.tls ? "https" : "http", opt.host, a.front.port(a.front.ctx), store_url, opt.sync,
-             opt.threads, opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq,
-             opt.guests, auth_registration(a.auth) == AUTH_REG_OPEN ? "open" : opt.registration);
-    if (a.tls) {
-        char what[384];
-        net_tls_ctx_describe(a.tls, what, sizeof(what));
-        log_info("TLS 1.2 and 1.3 with %s (SIGHUP reloads %s and %s)", what, opt.tls_cert,
-                 opt.tls_key);
-    }
-    log_info("answering Host: IP addresses, localhost%s%s; allowed origins: the page's own%s%s",
-             doors_hosts.len ? ", " : "", doors_hosts.data, doors_origins.len ? ", " : "",
-             doors_origins.data);
+    log_started(&a);
 
     /* Runs until the store closed and every password job came back (uv_work keeps it). */
     uv_run(a.loop, UV_RUN_DEFAULT);
