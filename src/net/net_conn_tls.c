@@ -27,10 +27,10 @@
 
 /* Plaintext encrypted per flush step: enough to fill a socket buffer in a few steps, small
  * enough to bound what a connection holds outside its queue. */
-#define NET_TLS_BATCH (64 * 1024)
+#define NET_TLS_BATCH ((size_t)64 * 1024)
 /* Queued frames smaller than a record are gathered into one record: a burst of small frames
  * costs one record's overhead and one cipher call, as writev batches them for plain TCP. */
-#define NET_TLS_RECORD (16 * 1024)
+#define NET_TLS_RECORD ((size_t)16 * 1024)
 
 /* What one read decrypts to; the batch being encrypted; small frames being gathered. */
 static _Thread_local uint8_t tls_plain[NET_RECV_SIZE + NET_TLS_READ_SLACK];

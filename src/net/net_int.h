@@ -16,7 +16,7 @@
 #include "net/net.h"
 #include "net/net_tls.h"
 
-#define NET_RECV_SIZE (64 * 1024) /* bytes one read takes at most */
+#define NET_RECV_SIZE ((size_t)64 * 1024) /* bytes one read takes at most */
 
 /* A TLS connection's state besides the socket: only TLS connections pay for it. */
 struct net_tls_io {

@@ -120,7 +120,7 @@ static bool readable(const char *what, const char *path, char *err, size_t cap)
         snprintf(err, cap, "cannot read the %s %s: %s", what, path, strerror(errno));
         return false;
     }
-    fclose(f);
+    (void)fclose(f); /* opened for reading only: nothing to lose */
     return true;
 }
 

@@ -39,7 +39,7 @@ enum {
 
 /* How much more plaintext than ciphertext one net_tls_read can give: at most one record
  * (2^14 bytes of plaintext, RFC 8446 5.2) held back, partly received, by an earlier call. */
-#define NET_TLS_READ_SLACK (17 * 1024)
+#define NET_TLS_READ_SLACK ((size_t)17 * 1024)
 
 typedef struct net_tls_ctx net_tls_ctx_t;
 typedef struct net_tls net_tls_t;
