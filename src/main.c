@@ -8,6 +8,9 @@
  * its twin, which beats the default. The store is opened by URL (--store, or --db as
  * sqlite:PATH; store.h's store_open). The accounts (auth) are loaded from it before chat,
  * which takes identities from them; the REST layer (api) answers /api on the same loop.
+ * TLS (--tls-cert, --tls-key): the files are loaded before anything starts (a bad one is a
+ * usage error, exit 2); SIGHUP loads them again for new connections, keeping the old ones'
+ * (net_tls.h), and keeps the old certificate when the new files are bad.
  * Shutdown (SIGTERM, SIGINT): /healthz turns 503 and WebSockets get close 1001 at once; when
  * they are gone (or after DRAIN_MS) the listener closes; once no /api answer is due (one
  * may wait for a password hash, whose result auth still writes) the store commits what it
@@ -37,6 +40,7 @@
 #include "chat/chat.h"
 #include "cli/cli_user.h"
 #include "http/http_origin.h"
+#include "net/net_tls.h"
 #include "server/server.h"
 #include "server/server_direct.h"
 #include "server/server_loops.h"
@@ -48,7 +52,7 @@ typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
     const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
-        *allowed_origins, *public_url;
+        *allowed_origins, *public_url, *tls_cert, *tls_key;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads, guest_ttl, session_idle, session_max, hash_max;
@@ -70,6 +74,8 @@ static options_t opt = {
     .registration = "invite",
     .allowed_origins = "",
     .public_url = "",
+    .tls_cert = "",
+    .tls_key = "",
     .port = 8000,
     .history = 50,
     .max_name = 32,
@@ -150,6 +156,9 @@ static const flag_t flags[] = {
     {"allowed-origins", OPT_STR, &opt.allowed_origins, 0,
      "other pages allowed to connect and use the cookie, comma-separated origins"},
     {"origins", OPT_STR, &opt.allowed_origins, 0, "the older name of --allowed-origins"},
+    {"tls-cert", OPT_STR, &opt.tls_cert, 0,
+     "serve HTTPS and wss: with this PEM certificate chain (with --tls-key; SIGHUP reloads)"},
+    {"tls-key", OPT_STR, &opt.tls_key, 0, "the PEM private key of --tls-cert"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -405,6 +414,11 @@ static int parse_config(int argc, char **argv)
         fprintf(stderr, "parley: --echo-path must start with /\n");
         return -1;
     }
+    if (!opt.tls_cert[0] != !opt.tls_key[0]) {
+        fprintf(stderr, "parley: --tls-cert and --tls-key go together: give both (HTTPS) or "
+                        "neither (plain HTTP)\n");
+        return -1;
+    }
     if (check_doors() < 0)
         return -1;
     return check_accounts();
@@ -420,7 +434,8 @@ typedef struct {
     auth_t *auth;
     api_t *api;
     store_t *store;
-    uv_signal_t sigterm, sigint;
+    net_tls_ctx_t *tls; /* --tls-cert and --tls-key, NULL for plain HTTP */
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain_timer;
     uv_timer_t chat_timer;   /* auth_tick and chat_tick, once a second */
     uv_timer_t settle_timer; /* shutdown: waits for the /api answers still due */
@@ -450,6 +465,7 @@ static void finish(app_t *a)
     uv_close((uv_handle_t *)&a->chat_timer, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
+    uv_close((uv_handle_t *)&a->sighup, NULL);
     a->front.stop(a->front.ctx);
     uv_timer_start(&a->settle_timer, on_settle, 0, 5);
 }
@@ -490,6 +506,25 @@ static void on_signal(uv_signal_t *sig, int signum)
     a->drain_start = clock_mono_ms();
     a->front.drain(a->front.ctx);
     uv_timer_start(&a->drain_timer, on_drain_tick, 0, 50);
+}
+
+/* SIGHUP: the certificate and key again, from the same files (a renewal replaced them). New
+ * connections, on every loop, get the new ones; open connections keep theirs. */
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+    (void)signum;
+    app_t *a = sig->data;
+    if (!a->tls) {
+        log_info("SIGHUP: nothing to reload (no --tls-cert)");
+        return;
+    }
+    char err[512], what[384];
+    if (net_tls_ctx_reload(a->tls, err, sizeof(err)) < 0) {
+        log_error("SIGHUP: %s; keeping the certificate in use", err);
+        return;
+    }
+    net_tls_ctx_describe(a->tls, what, sizeof(what));
+    log_info("SIGHUP: TLS certificate reloaded: %s", what);
 }
 
 /* ---- wiring ---- */
@@ -608,6 +643,42 @@ static int run_user(int argc, char **argv)
     return cli_user_run(&u);
 }
 
+/* --tls-cert and --tls-key into a context, when given. -1 after saying why (exit 2: a bad
+ * file is the operator's to fix, like a bad flag). */
+static int load_tls(app_t *a)
+{
+    if (!opt.tls_cert[0])
+        return 0;
+    char err[512];
+    a->tls = net_tls_ctx_new(opt.tls_cert, opt.tls_key, err, sizeof(err));
+    if (!a->tls) {
+        fprintf(stderr, "parley: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* What the server runs with, once it listens (tests read the first line for the port). */
+static void log_started(app_t *a)
+{
+    chat_metrics_t cm;
+    chat_metrics(a->hub, &cm);
+    log_info("parley listening on %s://%s:%d (store %s, sync %s, %llu thread%s, general at seq "
+             "%llu, guests %s, registration %s)",
+             a->tls ? "https" : "http", opt.host, a->front.port(a->front.ctx), store_url, opt.sync,
+             opt.threads, opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq,
+             opt.guests, auth_registration(a->auth) == AUTH_REG_OPEN ? "open" : opt.registration);
+    if (a->tls) {
+        char what[384];
+        net_tls_ctx_describe(a->tls, what, sizeof(what));
+        log_info("TLS 1.2 and 1.3 with %s (SIGHUP reloads %s and %s)", what, opt.tls_cert,
+                 opt.tls_key);
+    }
+    log_info("answering Host: IP addresses, localhost%s%s; allowed origins: the page's own%s%s",
+             doors_hosts.len ? ", " : "", doors_hosts.data, doors_origins.len ? ", " : "",
+             doors_origins.data);
+}
+
 int main(int argc, char **argv)
 {
     opt.threads = uv_available_parallelism();
@@ -634,11 +705,15 @@ int main(int argc, char **argv)
     setenv("UV_THREADPOOL_SIZE", pool, 0);
     signal(SIGPIPE, SIG_IGN);
     app_t a = {0};
+    if (load_tls(&a) < 0)
+        return 2;
     a.loop = uv_default_loop();
     const wiring_t *w = opt.threads > 1 ? &wiring_loops : &wiring_direct;
     int rc = open_state(&a, w);
-    if (rc != 0)
+    if (rc != 0) {
+        net_tls_ctx_free(a.tls);
         return rc;
+    }
     server_config_t sc = {
         .host = opt.host,
         .port = (int)opt.port,
@@ -653,30 +728,26 @@ int main(int argc, char **argv)
         .deflate = strcmp(opt.deflate, "on") == 0,
         .origins = doors_origins.data,
         .host_names = doors_hosts.data,
+        .tls = a.tls,
     };
     a.front = w->start(&a, &sc);
-    if (!a.front.ctx)
+    if (!a.front.ctx) {
+        net_tls_ctx_free(a.tls);
         return fail_start(&a);
+    }
     uv_signal_init(a.loop, &a.sigterm);
     uv_signal_init(a.loop, &a.sigint);
+    uv_signal_init(a.loop, &a.sighup);
     uv_timer_init(a.loop, &a.drain_timer);
     uv_timer_init(a.loop, &a.chat_timer);
     uv_timer_init(a.loop, &a.settle_timer);
     a.sigterm.data = a.sigint.data = a.drain_timer.data = a.chat_timer.data = &a;
-    a.settle_timer.data = &a;
+    a.settle_timer.data = a.sighup.data = &a;
     uv_timer_start(&a.chat_timer, on_chat_tick, 1000, 1000);
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
-    chat_metrics_t cm;
-    chat_metrics(a.hub, &cm);
-    log_info("parley listening on http://%s:%d (store %s, sync %s, %llu thread%s, general at seq "
-             "%llu, guests %s, registration %s)",
-             opt.host, a.front.port(a.front.ctx), store_url, opt.sync, opt.threads,
-             opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq, opt.guests,
-             auth_registration(a.auth) == AUTH_REG_OPEN ? "open" : opt.registration);
-    log_info("answering Host: IP addresses, localhost%s%s; allowed origins: the page's own%s%s",
-             doors_hosts.len ? ", " : "", doors_hosts.data, doors_origins.len ? ", " : "",
-             doors_origins.data);
+    uv_signal_start(&a.sighup, on_sighup, SIGHUP);
+    log_started(&a);
 
     /* Runs until the store closed and every password job came back (uv_work keeps it). */
     uv_run(a.loop, UV_RUN_DEFAULT);
@@ -684,6 +755,7 @@ int main(int argc, char **argv)
     api_free(a.api);
     chat_free(a.hub);
     auth_free(a.auth);
+    net_tls_ctx_free(a.tls); /* every connection, and so every session, is gone */
     uv_loop_close(a.loop);
     buf_deinit(&doors_origins);
     buf_deinit(&doors_hosts);

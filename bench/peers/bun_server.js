@@ -1,10 +1,14 @@
 // A Bun pub/sub chat server: Bun.serve's WebSocket server is uWebSockets underneath, and
-// publish() fans out in native code. Run: bun bun_server.js PORT
+// publish() fans out in native code. Run: bun bun_server.js PORT [CERT KEY]
+// With CERT and KEY (PEM files) it serves wss: (Bun.serve's tls option), as parley does with
+// --tls-cert and --tls-key: the TLS fanout row of scripts/bench.
 const port = Number(process.argv[2] || 8002);
+const [cert, key] = process.argv.slice(3, 5);
 
 Bun.serve({
   hostname: '127.0.0.1',
   port,
+  ...(cert && key ? { tls: { cert: Bun.file(cert), key: Bun.file(key) } } : {}),
   fetch(req, server) {
     if (server.upgrade(req)) return;
     return new Response('upgrade required', { status: 426 });
@@ -21,4 +25,4 @@ Bun.serve({
     },
   },
 });
-console.log(`bun listening on ${port}`);
+console.log(`bun listening on ${port}${cert && key ? ' (TLS)' : ''}`);

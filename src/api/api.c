@@ -366,7 +366,7 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
     c->cb_ctx = ctx;
     c->keep_alive = r->keep_alive;
     c->head_only = r->method == HTTP_HEAD;
-    c->secure = http_forwarded_https(r->forwarded_proto);
+    c->secure = r->tls || http_forwarded_https(r->forwarded_proto);
     c->headers = xstrdup(r->headers ? r->headers : "");
     a->pending++;
     uint64_t allow;

@@ -49,6 +49,9 @@ typedef struct {
     size_t body_len;
     const char *host, *origin, *cookie, *authorization, *user_agent, *forwarded_proto;
     const char *addr; /* the peer's address ("127.0.0.1"), "" when unknown */
+    /* The connection to us is TLS: the request's own origin is https:// and the session
+     * cookie Secure, as when X-Forwarded-Proto says https. */
+    bool tls;
     /* Header lines (each ending in "\r\n") every answer to this request carries: the
      * server's security headers (http_security_headers). NULL for none. */
     const char *headers;

@@ -7,8 +7,12 @@
  *
  * Invariants: q holds q_len entries from q_head (a ring of q_cap); the first `inflight` of
  * them belong to the uv_write in flight and are not touched until its callback; q_bytes
- * counts unwritten bytes of all entries. Every entry holds one blob reference. */
+ * counts unwritten bytes of all entries. Every entry holds one blob reference.
+ *
+ * A TLS connection (c->tls) reads and flushes through net_conn_tls.c; everything else,
+ * the queue and its bound included, is the same for both. */
 #include "net/net.h"
+#include "net/net_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +26,6 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 
-#define NET_RECV_SIZE (64 * 1024)
 #define NET_IOV_MAX 64
 
 /* One receive buffer per loop thread: libuv reads one connection at a time and on_data
@@ -36,24 +39,19 @@ static void drained(net_conn_t *c);
 
 /* ---- queue ---- */
 
-static net_out_t *q_at(net_conn_t *c, uint32_t i)
-{
-    return &c->q[(c->q_head + i) % c->q_cap];
-}
-
 static void q_push(net_conn_t *c, blob_t *b, bool exempt)
 {
     if (c->q_len == c->q_cap) {
         uint32_t cap = c->q_cap ? c->q_cap * 2 : 4;
         net_out_t *q = xmalloc(sizeof(*q) * cap);
         for (uint32_t i = 0; i < c->q_len; i++)
-            q[i] = *q_at(c, i);
+            q[i] = *net_q_at(c, i);
         free(c->q);
         c->q = q;
         c->q_cap = cap;
         c->q_head = 0;
     }
-    net_out_t *o = q_at(c, c->q_len++);
+    net_out_t *o = net_q_at(c, c->q_len++);
     o->b = blob_ref(b);
     o->off = 0;
     o->exempt = exempt;
@@ -63,12 +61,11 @@ static void q_push(net_conn_t *c, blob_t *b, bool exempt)
 }
 
 /* Marks n written bytes off the front of the queue, releasing finished blobs. */
-static void q_advance(net_conn_t *c, size_t n)
+void net_q_advance(net_conn_t *c, size_t n)
 {
     c->q_bytes -= n;
-    c->srv->bytes_out += n;
     while (n > 0) {
-        net_out_t *o = q_at(c, 0);
+        net_out_t *o = net_q_at(c, 0);
         size_t left = o->b->len - o->off;
         if (n < left) {
             o->off += n;
@@ -84,8 +81,8 @@ static void q_advance(net_conn_t *c, size_t n)
         c->q_len--;
     }
     /* Zero-length blobs at the front are done too. */
-    while (c->q_len && q_at(c, 0)->off == q_at(c, 0)->b->len) {
-        blob_unref(q_at(c, 0)->b);
+    while (c->q_len && net_q_at(c, 0)->off == net_q_at(c, 0)->b->len) {
+        blob_unref(net_q_at(c, 0)->b);
         c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
     }
@@ -101,7 +98,7 @@ static void q_advance(net_conn_t *c, size_t n)
 static void q_free(net_conn_t *c)
 {
     for (uint32_t i = 0; i < c->q_len; i++)
-        blob_unref(q_at(c, i)->b);
+        blob_unref(net_q_at(c, i)->b);
     free(c->q);
     c->q = NULL;
     c->q_len = c->q_cap = c->q_head = 0;
@@ -109,7 +106,13 @@ static void q_free(net_conn_t *c)
     /* An idle connection keeps no ring: it is cheap to regrow. */
 }
 
-static void schedule_flush(net_conn_t *c)
+/* Nothing queued, nothing being written, no ciphertext waiting. */
+bool net_out_empty(const net_conn_t *c)
+{
+    return c->q_len == 0 && !c->writing && (!c->tls || c->tls->pend.len == 0);
+}
+
+void net_schedule_flush(net_conn_t *c)
 {
     if (c->in_flush || c->writing)
         return;
@@ -127,6 +130,8 @@ static void on_closed(uv_handle_t *h)
     if (s->h->on_close)
         s->h->on_close(c);
     q_free(c);
+    net_conn_tls_free(c->tls);
+    c->tls = NULL;
     /* Still linked on the flush list: on_prepare frees it when it walks past. */
     if (c->in_flush)
         c->dead = true;
@@ -177,9 +182,16 @@ static void linger_close(net_conn_t *c)
     }
 }
 
-/* The queue is empty and the connection was asked to go. */
+/* The queue is empty and the connection was asked to go. A TLS connection first says so in
+ * TLS (close_notify), so that the peer can tell our end from a truncation. */
 static void finish_close(net_conn_t *c)
 {
+    if (c->tls && !c->closing && net_conn_tls_bye(c)) {
+        /* Written now (this may run inside the flush, after the flush list was taken): the
+         * flush comes back here once it is out. */
+        flush_conn(c);
+        return;
+    }
     if (c->linger)
         linger_close(c);
     else
@@ -194,10 +206,10 @@ void net_conn_close_after_flush(net_conn_t *c, bool linger)
     c->close_after_flush = true;
     if (c->shut && !linger)
         net_conn_close(c); /* already half-closed and written: nothing left to wait for */
-    else if (c->q_len == 0 && !c->writing)
+    else if (net_out_empty(c))
         finish_close(c);
     else
-        schedule_flush(c);
+        net_schedule_flush(c);
 }
 
 void net_conn_name(const net_conn_t *c, char *out, size_t cap)
@@ -242,7 +254,10 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         recv_busy = false;
     if (n > 0 && !c->closing) {
         c->srv->bytes_in += (uint64_t)n;
-        c->srv->h->on_data(c, (uint8_t *)buf->base, (size_t)n);
+        if (c->tls)
+            net_conn_tls_data(c, (const uint8_t *)buf->base, (size_t)n);
+        else
+            c->srv->h->on_data(c, (uint8_t *)buf->base, (size_t)n);
     } else if (n < 0) {
         if (n != UV_EOF && n != UV_ECONNRESET) {
             char name[96];
@@ -254,6 +269,19 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 }
 
 /* ---- writing ---- */
+
+/* What follows a write's completion or a flush that left nothing in flight. */
+static void after_write(net_conn_t *c)
+{
+    if (c->closing)
+        return;
+    if (!net_out_empty(c))
+        net_schedule_flush(c);
+    else if (c->close_after_flush)
+        finish_close(c);
+    else
+        drained(c);
+}
 
 static void on_write(uv_write_t *req, int status)
 {
@@ -267,32 +295,46 @@ static void on_write(uv_write_t *req, int status)
             net_conn_close(c);
         return;
     }
-    size_t n = 0;
-    for (uint32_t i = 0; i < c->inflight; i++)
-        n += q_at(c, i)->b->len - q_at(c, i)->off;
-    c->inflight = 0;
-    q_advance(c, n);
-    if (c->closing)
-        return;
-    if (c->q_len)
-        schedule_flush(c);
-    else if (c->close_after_flush)
-        finish_close(c);
-    else
-        drained(c);
+    if (c->tls) {
+        c->srv->bytes_out += c->tls->flight.len;
+        buf_deinit(&c->tls->flight);
+    } else {
+        size_t n = 0;
+        for (uint32_t i = 0; i < c->inflight; i++)
+            n += net_q_at(c, i)->b->len - net_q_at(c, i)->off;
+        c->inflight = 0;
+        net_q_advance(c, n);
+        c->srv->bytes_out += n;
+    }
+    after_write(c);
+}
+
+/* Starts the one write in flight of n buffers (which must live until on_write). */
+void net_start_write(net_conn_t *c, uv_buf_t *iov, uint32_t n)
+{
+    c->writing = true;
+    c->wreq = xmalloc(sizeof(*c->wreq));
+    c->wreq->data = c;
+    if (uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write) < 0) {
+        free(c->wreq);
+        c->wreq = NULL;
+        c->writing = false;
+        c->inflight = 0;
+        net_conn_close(c);
+    }
 }
 
 static uint32_t fill_iov(net_conn_t *c, uv_buf_t *iov)
 {
     uint32_t n = c->q_len < NET_IOV_MAX ? c->q_len : NET_IOV_MAX;
     for (uint32_t i = 0; i < n; i++) {
-        net_out_t *o = q_at(c, i);
+        net_out_t *o = net_q_at(c, i);
         iov[i] = uv_buf_init(o->b->data + o->off, (unsigned)(o->b->len - o->off));
     }
     return n;
 }
 
-static void flush_conn(net_conn_t *c)
+static void flush_plain(net_conn_t *c)
 {
     uv_buf_t iov[NET_IOV_MAX];
     while (c->q_len && !c->writing && !c->closing) {
@@ -304,7 +346,8 @@ static void flush_conn(net_conn_t *c)
             net_conn_close(c);
             return;
         }
-        q_advance(c, (size_t)r);
+        net_q_advance(c, (size_t)r);
+        c->srv->bytes_out += (size_t)r;
         if (c->q_len == 0)
             break;
         size_t left = 0;
@@ -315,20 +358,18 @@ static void flush_conn(net_conn_t *c)
         /* The kernel buffer is full: hand the rest to libuv, one write in flight. */
         n = fill_iov(c, iov);
         c->inflight = n;
-        c->writing = true;
-        c->wreq = xmalloc(sizeof(*c->wreq));
-        c->wreq->data = c;
-        r = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write);
-        if (r < 0) {
-            free(c->wreq);
-            c->wreq = NULL;
-            c->writing = false;
-            c->inflight = 0;
-            net_conn_close(c);
-        }
+        net_start_write(c, iov, n);
         return;
     }
-    if (c->q_len == 0 && !c->writing && c->close_after_flush && !c->closing)
+}
+
+static void flush_conn(net_conn_t *c)
+{
+    if (c->tls)
+        net_conn_tls_flush(c);
+    else
+        flush_plain(c);
+    if (net_out_empty(c) && c->close_after_flush && !c->closing)
         finish_close(c);
 }
 
@@ -339,7 +380,7 @@ int net_conn_send(net_conn_t *c, blob_t *b)
     if (c->q_bytes - c->q_exempt >= c->srv->cfg.max_outbound)
         return -1;
     q_push(c, b, false);
-    schedule_flush(c);
+    net_schedule_flush(c);
     return 0;
 }
 
@@ -348,18 +389,18 @@ void net_conn_send_control(net_conn_t *c, blob_t *b)
     if (c->closing)
         return;
     q_push(c, b, true);
-    schedule_flush(c);
+    net_schedule_flush(c);
 }
 
 void net_conn_drop_queued(net_conn_t *c)
 {
-    /* Keep what is in flight, and a partly written head (cutting a frame in half would
-     * corrupt the stream). */
+    /* Keep what is in flight, and a partly written (or, with TLS, partly encrypted) head:
+     * cutting a frame in half would corrupt the stream. */
     uint32_t keep = c->inflight;
-    if (keep == 0 && c->q_len && q_at(c, 0)->off > 0)
+    if (keep == 0 && c->q_len && net_q_at(c, 0)->off > 0)
         keep = 1;
     while (c->q_len > keep) {
-        net_out_t *o = q_at(c, c->q_len - 1);
+        net_out_t *o = net_q_at(c, c->q_len - 1);
         c->q_bytes -= o->b->len - o->off;
         if (o->exempt)
             c->q_exempt -= o->b->len - o->off;
@@ -376,16 +417,21 @@ void net_conn_want_drain(net_conn_t *c)
     /* Already empty: say so from the next flush, not from inside the caller. (Writing:
      * the write callback says so.) */
     if (c->q_len == 0)
-        schedule_flush(c);
+        net_schedule_flush(c);
 }
 
 static void drained(net_conn_t *c)
 {
-    if (c->want_drain && c->q_len == 0 && !c->writing && !c->closing) {
+    if (c->want_drain && net_out_empty(c) && !c->closing) {
         c->want_drain = false;
         if (c->srv->h->on_drain)
             c->srv->h->on_drain(c);
     }
+}
+
+bool net_conn_tls(const net_conn_t *c)
+{
+    return c->tls != NULL;
 }
 
 static void on_prepare(uv_prepare_t *p)
@@ -420,6 +466,10 @@ static void accept_fd(net_server_t *s, int fd)
     if (uv_tcp_open(&c->tcp, fd) != 0) {
         close(fd);
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    if (s->cfg.tls && !(c->tls = net_conn_tls_new(s->cfg.tls))) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free); /* out of memory: shed it */
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
@@ -629,6 +679,7 @@ void net_server_stop(net_server_t *s)
     s->flush_head = NULL;
     while (s->conns)
         net_conn_close(s->conns);
+    net_conn_tls_release(); /* nothing flushes any more on this thread */
     uv_close((uv_handle_t *)&s->lpoll, on_listener_closed);
     uv_close((uv_handle_t *)&s->retry, NULL);
     uv_close((uv_handle_t *)&s->flusher, NULL);

@@ -10,6 +10,14 @@
  * loop turn, just before the loop sleeps (uv_prepare), with uv_try_write of every pending
  * buffer and then one uv_write of what is left; one write is in flight per connection.
  *
+ * TLS (net_config_t tls): every connection of the server speaks TLS through a net_tls session.
+ * Ciphertext read goes through the session and on_data sees plaintext, all a read decrypts in
+ * one call. The queue still holds the shared plaintext blobs, counted against the bound as
+ * plaintext: each connection encrypts its queue when it is flushed, a batch at a time, so a
+ * broadcast frame is still encoded once and only its encryption is per recipient. The
+ * ciphertext of one batch at most is outside the queue (written, or in the write in flight).
+ * A connection asked to close sends its close_notify once its queue is written.
+ *
  * Lifetime: net_conn_close is asynchronous; on_close fires from the handle's close
  * callback, after which the connection memory is freed. A connection is never freed while
  * a callback of it is on the stack. */
@@ -22,8 +30,10 @@
 #include <uv.h>
 
 #include "base/blob.h"
+#include "net/net_tls.h"
 
 typedef struct net_conn net_conn_t;
+typedef struct net_tls_io net_tls_io_t; /* a TLS connection's session and ciphertext (net.c) */
 typedef struct net_server net_server_t;
 
 typedef struct {
@@ -50,6 +60,9 @@ typedef struct {
      * which first checks that nobody else holds the port (another process of the same user
      * could otherwise silently share it); 2 a further listener of the group. */
     uint8_t reuseport;
+    /* Every connection speaks TLS with sessions of this context (borrowed, outliving the
+     * server); NULL: plain TCP. */
+    net_tls_ctx_t *tls;
 } net_config_t;
 
 typedef struct {
@@ -67,6 +80,7 @@ struct net_conn {
     size_t q_bytes;          /* unwritten bytes queued */
     size_t q_exempt;         /* of which queued by net_conn_send_control */
     uv_write_t *wreq;        /* only while a write is in flight: idle connections stay small */
+    net_tls_io_t *tls;       /* NULL: plain TCP */
     net_conn_t *prev, *next; /* every open connection */
     net_conn_t *flush_next;  /* pending flush list */
     uint32_t q_head, q_len, q_cap;
@@ -128,6 +142,8 @@ void net_conn_close(net_conn_t *c);
 /* Stops (false) or resumes (true) reading c: inbound flow control while what it sent is
  * still being handled elsewhere. */
 void net_conn_read(net_conn_t *c, bool on);
+/* True when c speaks TLS (the server has a net_tls context). */
+bool net_conn_tls(const net_conn_t *c);
 /* "c42 127.0.0.1:5000" into out, for log lines. */
 void net_conn_name(const net_conn_t *c, char *out, size_t cap);
 

@@ -81,12 +81,27 @@ static void ws_close(sconn_t *c, uint16_t code, const char *reason)
     ws_close_ex(c, code, reason, true);
 }
 
+/* HSTS (RFC 6797): a browser that reached us over TLS comes back over TLS only, for a year,
+ * whatever link or typed address it is given. Never over plain HTTP, where it would mean
+ * nothing (6797 7.2) and could be forged. No includeSubDomains: other sites of the domain
+ * are not ours to decide for. */
+#define HSTS_LINE "Strict-Transport-Security: max-age=31536000\r\n"
+
+int server_security_lines(const sconn_t *c, char *out, size_t cap)
+{
+    int n = http_security_headers(out, cap, c->ws_host);
+    if (n < 0 || !net_conn_tls(c->nc))
+        return n;
+    int m = snprintf(out + n, cap - (size_t)n, "%s", HSTS_LINE);
+    return m < 0 || (size_t)m >= cap - (size_t)n ? -1 : n + m;
+}
+
 void server_respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
                     bool keep_alive, const char *extra, bool head_only)
 {
     /* Ours and bounded (extra is a short line of this module's), so they always fit. */
-    char lines[HTTP_SECURITY_HEADERS_MAX + 512], head[sizeof(lines) + 256];
-    int sl = http_security_headers(lines, sizeof(lines), c->ws_host);
+    char lines[SERVER_HEADERS_MAX + 512], head[sizeof(lines) + 256];
+    int sl = server_security_lines(c, lines, sizeof(lines));
     int el =
         sl < 0 ? -1 : snprintf(lines + sl, sizeof(lines) - (size_t)sl, "%s", extra ? extra : "");
     int n = el < 0 || (size_t)el >= sizeof(lines) - (size_t)sl
@@ -393,7 +408,7 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server
             exit(1);
         }
     }
-    net_config_t ncfg = {cfg->host, cfg->port, cfg->max_outbound, cfg->reuseport};
+    net_config_t ncfg = {cfg->host, cfg->port, cfg->max_outbound, cfg->reuseport, cfg->tls};
     if (net_server_start(&s->net, loop, &ncfg, &handler, s) != 0) {
         server_free(s);
         return NULL;

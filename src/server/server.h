@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "chat/chat.h"
+#include "net/net_tls.h"
 #include "server/server_chat.h"
 
 /* State every server of one process shares, whichever loop runs it. */
@@ -46,6 +47,10 @@ typedef struct {
      * name, --public-url's host), as http_host_check takes them; any other Host is 421.
      * NULL or "" for none. Borrowed. */
     const char *host_names;
+    /* Every connection speaks TLS with sessions of this context (--tls-cert, --tls-key;
+     * borrowed, outliving the server); NULL: plain HTTP. Over TLS the request's own origin is
+     * https://, the session cookie is Secure, and every answer carries HSTS. */
+    net_tls_ctx_t *tls;
     /* Set by whoever runs several servers in one process; NULL/0 for a lone server. */
     server_shared_t *shared; /* NULL: the server keeps its own */
     uint8_t reuseport;       /* net_config_t's: 1 first listener of the group, 2 the others */

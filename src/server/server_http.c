@@ -119,12 +119,18 @@ static void peer_addr(const sconn_t *c, char *out, size_t cap)
         uv_ip6_name((const struct sockaddr_in6 *)&ss, out, cap);
 }
 
+/* Whether the client's connection is secure: it is TLS to us, or a proxy says it was TLS to
+ * the proxy. */
+static bool request_https(const sconn_t *c, const http_request_t *r)
+{
+    return net_conn_tls(c->nc) || http_forwarded_https(r->forwarded_proto);
+}
+
 /* Where the page that sent r comes from (http_origin.h): the request's own origin is
- * https:// when a proxy says the client's connection was. */
+ * https:// when the client's connection is secure. */
 static http_origin_t request_origin(const sconn_t *c, const http_request_t *r)
 {
-    return http_origin_check(r->origin, r->host, http_forwarded_https(r->forwarded_proto),
-                             c->srv->cfg.origins);
+    return http_origin_check(r->origin, r->host, request_https(c, r), c->srv->cfg.origins);
 }
 
 /* What the upgrade says about who connects, by the cookie rule of api_cred.h: the Bearer
@@ -310,9 +316,9 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
 {
     (void)match;
     sconn_t *c = ctx;
-    char addr[64], headers[HTTP_SECURITY_HEADERS_MAX];
+    char addr[64], headers[SERVER_HEADERS_MAX];
     peer_addr(c, addr, sizeof(addr));
-    if (http_security_headers(headers, sizeof(headers), c->ws_host) < 0)
+    if (server_security_lines(c, headers, sizeof(headers)) < 0)
         headers[0] = '\0'; /* cannot happen: the buffer is the size they are bounded by */
     api_request_t q = {
         .method = r->method,
@@ -325,6 +331,7 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
         .authorization = r->authorization,
         .user_agent = r->user_agent,
         .forwarded_proto = r->forwarded_proto,
+        .tls = net_conn_tls(c->nc),
         .addr = addr,
         .headers = headers,
         .keep_alive = keep_alive(c, r),

@@ -15,6 +15,7 @@
 #include "base/blob.h"
 #include "base/buf.h"
 #include "http/http_parse.h"
+#include "http/http_response.h"
 #include "http/http_router.h"
 #include "net/net.h"
 #include "server/server.h"
@@ -84,10 +85,16 @@ struct sconn {
 
 /* ---- server.c ---- */
 
+/* The header lines every answer of c carries (the 101 excepted): http_security_headers for
+ * c->ws_host, and HSTS when c speaks TLS. Returns their length, or -1 when they do not fit
+ * in cap (never with SERVER_HEADERS_MAX bytes). */
+#define SERVER_HEADERS_MAX (HTTP_SECURITY_HEADERS_MAX + 64)
+int server_security_lines(const sconn_t *c, char *out, size_t cap);
+
 /* Queues len bytes of p on c as they are (an HTTP response, the 101). */
 void server_send_bytes(sconn_t *c, const void *p, size_t len);
-/* An HTTP response, with the security headers (http_security_headers, for c->ws_host) and
- * extra; without keep_alive, c goes CLOSING and closes once it is written. */
+/* An HTTP response, with the security headers (server_security_lines) and extra; without
+ * keep_alive, c goes CLOSING and closes once it is written. */
 void server_respond(sconn_t *c, int status, const char *ctype, const void *body, size_t len,
                     bool keep_alive, const char *extra, bool head_only);
 void server_respond_json(sconn_t *c, int status, const char *body, bool keep_alive,

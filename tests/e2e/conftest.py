@@ -97,7 +97,7 @@ class Server:
         logf.close()
         deadline = time.monotonic() + (60 if os.environ.get("PARLEY_VALGRIND") else 15)
         while time.monotonic() < deadline:
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.log.read_text())
+            m = re.search(r"listening on https?://127\.0\.0\.1:(\d+)", self.log.read_text())
             if m:
                 self.port = int(m.group(1))
                 return self

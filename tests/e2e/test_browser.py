@@ -55,7 +55,8 @@ class User:
     account `name` once signup() or signin() ran (then `password` is set). `label` names
     the browser (its profile and dumps) when two windows are the same person."""
 
-    def __init__(self, name, tmp, label=None):
+    def __init__(self, name, tmp, label=None, args=()):
+        """args: more Chromium flags (test_browser_tls.py: --ignore-certificate-errors)."""
         self.name = name
         self.label = label or name
         self.password = None
@@ -66,7 +67,7 @@ class User:
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--window-size=1280,800",
-                    "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+                    "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args):
             opts.add_argument(arg)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.d = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)

@@ -39,7 +39,8 @@ static void usage(FILE *f)
         "",
         "Flags (durations take s, ms or m; rates an optional /s):",
         "  --url URL            ws://HOST:PORT/PATH (default ws://127.0.0.1:8000/ws); {i}",
-        "                       in PATH becomes the client's index (/ws/{i}: client-id mode)",
+        "                       in PATH becomes the client's index (/ws/{i}: client-id mode);",
+        "                       wss:// speaks TLS (1.2 or 1.3; the certificate is not checked)",
         "  --path PATH          overrides the URL's path",
         "  --proto P            parley (JSON: join as <prefix><i>, send msg, read msg) or",
         "                       text (send the token as a raw text frame; any text frame",
@@ -130,11 +131,12 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_url(const char *url, bench_cfg_t *cfg)
 {
-    if (strncmp(url, "ws://", 5) != 0) {
-        fprintf(stderr, "parley-bench: --url must start with ws:// (no TLS)\n");
+    cfg->tls = strncmp(url, "wss://", 6) == 0;
+    if (!cfg->tls && strncmp(url, "ws://", 5) != 0) {
+        fprintf(stderr, "parley-bench: --url must start with ws:// or wss://\n");
         return -1;
     }
-    const char *h = url + 5, *slash = strchr(h, '/'), *colon = strchr(h, ':');
+    const char *h = url + (cfg->tls ? 6 : 5), *slash = strchr(h, '/'), *colon = strchr(h, ':');
     const char *hend = slash ? slash : h + strlen(h);
     if (colon && colon < hend) {
         uint32_t port;
@@ -145,7 +147,7 @@ static int parse_url(const char *url, bench_cfg_t *cfg)
         cfg->port = (uint16_t)port;
         hend = colon;
     } else {
-        cfg->port = 80;
+        cfg->port = cfg->tls ? 443 : 80;
     }
     if (hend == h || (size_t)(hend - h) >= sizeof(cfg->host))
         return -1;

@@ -27,6 +27,7 @@ typedef struct {
     char host[128];
     uint16_t port;
     char path[256];   /* may hold "{i}", replaced by the client's index */
+    bool tls;         /* wss://: every connection speaks TLS (no certificate check) */
     uint32_t clients; /* N: receivers (storm: the storming clients) */
     uint32_t senders; /* S: clients that also send (storm: extra, always connected) */
     uint32_t slow;    /* K: clients that stop reading (slow) */
@@ -45,13 +46,17 @@ typedef struct {
 typedef enum {
     CS_FREE,       /* no socket */
     CS_CONNECTING, /* TCP connect in progress */
+    CS_TLS,        /* wss: the TLS handshake in progress */
     CS_HANDSHAKE,  /* upgrade request sent, waiting for the 101 */
     CS_OPEN,       /* WebSocket open; parley: join sent, waiting for the welcome */
     CS_JOINED      /* in the channel (parley: welcome seen; text: right after the 101) */
 } client_state_t;
 
+struct ssl_st; /* OpenSSL's SSL, for wss: */
+
 typedef struct {
     int fd;
+    struct ssl_st *ssl; /* wss: the connection's TLS session, NULL for ws: */
     uint32_t idx;
     uint32_t gen; /* bumped per socket, so stale epoll events are recognised */
     client_state_t state;
@@ -62,6 +67,7 @@ typedef struct {
     bool want_resume; /* resume after the next welcome (a reconnect) */
     bool ever_joined;
     bool queued;         /* in the connect queue */
+    bool tls_write;      /* CS_TLS: the handshake waits to write, not to read */
     uint16_t close_code; /* last close code from the server (1006: none, socket dropped) */
     uint16_t reconnects; /* after server closes; bounded by RECONNECT_MAX */
     uint32_t events;     /* epoll interest now registered */

@@ -6,12 +6,18 @@
  * (index | generation << 32): a slot closed and reopened inside one epoll_wait batch gets a
  * new generation, so events for the old socket are recognised and dropped.
  *
- * Client states advance CONNECTING -> HANDSHAKE -> OPEN -> JOINED; B.connecting counts the
- * clients in the first three, which the connect pacer keeps under --inflight so that a storm
+ * Client states advance CONNECTING -> (TLS ->) HANDSHAKE -> OPEN -> JOINED; B.connecting
+ * counts the clients before JOINED, which the connect pacer keeps under --inflight so that a storm
  * of SYNs does not overflow the server's accept queue and turn into 1 s SYN retransmits.
  *
  * Closing (net_close_client) is immediate: the socket and buffers go, the slot stays. Code
- * that may close a client while iterating over its input re-checks the generation. */
+ * that may close a client while iterating over its input re-checks the generation.
+ *
+ * wss: OpenSSL on the socket itself (the generator is no server: it need not share frames,
+ * so the simplest TLS does). The handshake runs in state TLS, driven by epoll in whichever
+ * direction OpenSSL asks for; then out_write and in_read stand for send and recv. Writes may
+ * be partial and are retried from the front of `out`, which only grows at its end: OpenSSL
+ * is told the buffer may move. The certificate is not checked: the server is ours. */
 #include "bench.h"
 
 #include <arpa/inet.h>
@@ -28,6 +34,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "ws/ws_handshake.h"
 
@@ -41,6 +49,7 @@ static struct sockaddr_in server_addr;
 static bool server_is_loopback;
 static uint64_t rng_state;
 static const ws_limits_t limits = {64u << 20, 64u << 20, false};
+static SSL_CTX *tls_ctx; /* wss: */
 
 uint64_t bench_now_us(void)
 {
@@ -87,13 +96,27 @@ void net_init(void)
     memcpy(&server_addr, res->ai_addr, sizeof(server_addr));
     freeaddrinfo(res);
     server_is_loopback = (ntohl(server_addr.sin_addr.s_addr) >> 24) == 127;
+    if (B.cfg.tls) {
+        tls_ctx = SSL_CTX_new(TLS_client_method());
+        if (!tls_ctx || SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION) != 1) {
+            fprintf(stderr, "parley-bench: cannot make a TLS context\n");
+            exit(1);
+        }
+        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                      SSL_MODE_RELEASE_BUFFERS);
+    }
 }
 
 /* ---- epoll interest and state ---- */
 
 static void update_interest(client_t *c)
 {
-    uint32_t ev = c->state == CS_CONNECTING ? EPOLLOUT : (c->paused ? 0u : (uint32_t)EPOLLIN);
+    uint32_t ev = c->state == CS_CONNECTING ? EPOLLOUT
+                  : c->state == CS_TLS      ? (c->tls_write ? EPOLLOUT : EPOLLIN)
+                  : c->paused               ? 0u
+                                            : (uint32_t)EPOLLIN;
     if (c->out.len)
         ev |= EPOLLOUT;
     if (ev == c->events)
@@ -107,7 +130,7 @@ static void update_interest(client_t *c)
 
 static bool in_progress(client_state_t s)
 {
-    return s == CS_CONNECTING || s == CS_HANDSHAKE || s == CS_OPEN;
+    return s == CS_CONNECTING || s == CS_TLS || s == CS_HANDSHAKE || s == CS_OPEN;
 }
 
 static void set_state(client_t *c, client_state_t s)
@@ -144,15 +167,34 @@ void net_pause(client_t *c, bool paused)
 
 static void drop(client_t *c, uint16_t code, bool reply);
 
+/* Writes what it can of len bytes: send(), or SSL_write for wss:. Returns the bytes
+ * written, 0 when the socket takes nothing now, -1 when the connection failed. */
+static ssize_t out_write(client_t *c, const void *p, size_t len)
+{
+    if (c->ssl) {
+        int n = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
+        if (n > 0)
+            return n;
+        int e = SSL_get_error(c->ssl, n);
+        ERR_clear_error();
+        return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+    }
+    for (;;) {
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
 static void flush_out(client_t *c)
 {
     while (c->out.len) {
-        ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+        ssize_t n = out_write(c, c->out.data, c->out.len);
         if (n > 0) {
             buf_consume(&c->out, (size_t)n);
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        } else if (n == 0) {
             break;
         } else {
             drop(c, WS_CLOSE_ABNORMAL, false);
@@ -262,7 +304,12 @@ void net_close_client(client_t *c, uint16_t code)
         append_frame(c, WS_OP_CLOSE, pl, n);
         /* One attempt, errors ignored: the socket goes either way, and a failure here must
          * not re-enter drop(). */
-        (void)send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)out_write(c, c->out.data, c->out.len);
+    }
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        ERR_clear_error();
     }
     set_state(c, CS_FREE);
     (void)close(c->fd); /* also removes it from the epoll set */
@@ -333,6 +380,24 @@ static void send_request(client_t *c)
     flush_out(c);
 }
 
+/* wss: one step of the TLS handshake; the upgrade request follows it at once. */
+static void tls_step(client_t *c)
+{
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        send_request(c);
+        return;
+    }
+    int e = SSL_get_error(c->ssl, r);
+    ERR_clear_error();
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+        drop(c, 0, false);
+        return;
+    }
+    c->tls_write = e == SSL_ERROR_WANT_WRITE;
+    update_interest(c);
+}
+
 static void on_connected(client_t *c)
 {
     int err = 0;
@@ -343,7 +408,18 @@ static void on_connected(client_t *c)
         return;
     }
     B.st.connects_ok++;
-    send_request(c);
+    if (!B.cfg.tls) {
+        send_request(c);
+        return;
+    }
+    c->ssl = SSL_new(tls_ctx);
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+        drop(c, 0, false);
+        return;
+    }
+    SSL_set_connect_state(c->ssl);
+    set_state(c, CS_TLS);
+    tls_step(c);
 }
 
 /* Checks a complete response head: status 101 and the Sec-WebSocket-Accept for our key. */
@@ -435,19 +511,38 @@ static void feed_frames(client_t *c, uint8_t *in, size_t n, uint64_t now)
     ws_parser_shrink(&c->parser);
 }
 
+/* Reads into rbuf: recv(), or SSL_read for wss:. Returns the bytes read, 0 when nothing is
+ * there now, -1 when the connection ended (EOF, reset, a TLS error or close_notify). */
+static ssize_t in_read(client_t *c)
+{
+    if (c->ssl) {
+        int n = SSL_read(c->ssl, rbuf, (int)sizeof(rbuf));
+        if (n > 0)
+            return n;
+        int e = SSL_get_error(c->ssl, n);
+        ERR_clear_error();
+        return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+    }
+    for (;;) {
+        ssize_t n = recv(c->fd, rbuf, sizeof(rbuf), 0);
+        if (n > 0)
+            return n;
+        if (n == 0)
+            return -1;
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
 static void on_readable(client_t *c)
 {
     uint32_t gen = c->gen;
-    for (int i = 0; i < READS_PER_EVENT; i++) {
-        ssize_t n = recv(c->fd, rbuf, sizeof(rbuf), 0);
-        if (n == 0) {
-            drop(c, WS_CLOSE_ABNORMAL, false);
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+    /* SSL_read gives one record (16 KiB at most) a call: more calls for the same bytes. */
+    int reads = c->ssl ? READS_PER_EVENT * 16 : READS_PER_EVENT;
+    for (int i = 0; i < reads; i++) {
+        ssize_t n = in_read(c);
+        if (n <= 0) {
+            if (n < 0)
                 drop(c, WS_CLOSE_ABNORMAL, false);
             return;
         }
@@ -457,7 +552,7 @@ static void on_readable(client_t *c)
             on_handshake_bytes(c, rbuf, (size_t)n, now);
         else
             feed_frames(c, rbuf, (size_t)n, now);
-        if (c->gen != gen || c->paused || (size_t)n < sizeof(rbuf))
+        if (c->gen != gen || c->paused || (!c->ssl && (size_t)n < sizeof(rbuf)))
             return;
     }
 }
@@ -531,6 +626,10 @@ static void dispatch(const struct epoll_event *e)
         return;
     if (c->state == CS_CONNECTING) {
         on_connected(c);
+        return;
+    }
+    if (c->state == CS_TLS) {
+        tls_step(c);
         return;
     }
     uint32_t gen = c->gen;

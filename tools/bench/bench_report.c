@@ -67,8 +67,9 @@ static void print_human(void)
     const bench_cfg_t *c = &B.cfg;
     const bench_result_t *r = &B.res;
     const bench_stats_t *st = &B.st;
-    printf("parley-bench %s  proto %s  ws://%s:%u%s  run %08x\n", scen_name(c->scen),
-           c->proto == PROTO_PARLEY ? "parley" : "text", c->host, c->port, c->path, B.run_id);
+    printf("parley-bench %s  proto %s  %s://%s:%u%s  run %08x\n", scen_name(c->scen),
+           c->proto == PROTO_PARLEY ? "parley" : "text", c->tls ? "wss" : "ws", c->host, c->port,
+           c->path, B.run_id);
     uint32_t target = c->scen == SCEN_STORM ? c->clients : B.ncl;
     printf("connect   %u/%u joined in %.2f s (%.0f connects+joins/s); failed: %llu connect, "
            "%llu handshake, %llu join\n",
