@@ -64,7 +64,8 @@ tsan: build-tsan/Makefile
 		$(PY) -m pytest -q tests/e2e/test_seeds.py tests/e2e/test_json_protocol.py \
 		tests/e2e/test_resume_paths.py tests/e2e/test_durability.py tests/e2e/test_limits.py \
 		tests/e2e/test_abuse.py tests/e2e/test_channels.py \
-		tests/e2e/test_history_threads.py tests/e2e/test_client_keys.py tests/e2e/test_accounts.py
+		tests/e2e/test_history_threads.py tests/e2e/test_client_keys.py tests/e2e/test_accounts.py \
+		tests/e2e/test_tls.py
 
 FUZZ_SMOKE ?= 10
 FUZZ_SECONDS ?= 600
