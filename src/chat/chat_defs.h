@@ -19,6 +19,7 @@
 #define CHAT_ID_MAX 400     /* a request id as JSON text (json_env keeps it so) */
 #define CHAT_CID_MAX 64     /* bytes of a client key */
 #define CHAT_EMOJI_MAX 32   /* bytes of a reaction */
+#define CHAT_READS_MAX 8    /* store reads a session's requests may have in flight */
 
 typedef struct chat_hub chat_hub_t;         /* chat_hub.c */
 typedef struct chat_session chat_session_t; /* chat_session.c */
