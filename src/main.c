@@ -20,7 +20,9 @@
  * for where the store is and how names and passwords are checked.
  *
  * Testing knob, not a flag: PARLEY_TEST_FAST_HASH=1 hashes passwords at libsodium's minimum
- * cost, so end-to-end tests can sign in many times quickly. Never in production. */
+ * cost, so end-to-end tests can sign in many times quickly. Never in production. Likewise
+ * PARLEY_TEST_READ_BUDGET=N sets the store's cost budget per read (store_open_opts_t), so a
+ * test can reach it without a million messages. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -573,7 +575,9 @@ static int fail_start(app_t *a)
  * (everything released). */
 static int open_state(app_t *a, const wiring_t *w)
 {
-    store_open_opts_t so = {.sync_full = strcmp(opt.sync, "full") == 0};
+    const char *budget = getenv("PARLEY_TEST_READ_BUDGET");
+    store_open_opts_t so = {.sync_full = strcmp(opt.sync, "full") == 0,
+                            .read_budget = budget ? strtoull(budget, NULL, 10) : 0};
     int rc = store_open(a->loop, store_url, &so, &a->store);
     if (rc < 0)
         return rc == STORE_EINVAL ? 2 : 1; /* a bad URL is a usage error, like a bad flag */

@@ -471,6 +471,13 @@ void chat_channel_prime(chat_channel_t *ch, const store_msg_t *msgs, size_t n)
 {
     if (ch->recent_len)
         return; /* something committed meanwhile: the ring is not contiguous with msgs */
+    /* The read may hold writes whose callbacks have not fired yet (store.h): they come
+     * through their own commit, and the ring must not hold them twice. */
+    size_t all = n;
+    while (n && msgs[n - 1].seq > ch->committed)
+        n--;
+    if (all && !n)
+        return; /* nothing of it is committed here yet: not primed */
     for (size_t i = 0; i < n; i++) {
         blob_t *f = chat_event_frame(ch->name, &msgs[i]);
         recent_push(ch, &msgs[i], f);

@@ -22,6 +22,7 @@
 /* An address's bucket holds this many times a user's burst (at the same rate): guests from
  * one address share it, and a few people behind one NAT fit in it. */
 #define CHAT_ADDR_BURST_FACTOR 4
+#define CHAT_READS_MAX 8 /* store reads a session's requests may have in flight */
 
 typedef struct chat_hub chat_hub_t;         /* chat_hub.c */
 typedef struct chat_session chat_session_t; /* chat_session.c */

@@ -1,12 +1,22 @@
 /* chat_history - answers about the past and the resume splice; see chat_history.h.
  *
  * A store query holds a reference to its session and a small context; its answer is
- * dropped when the connection went away meanwhile. A resume is served over its channels
- * one after the other, in pages of RESUME_PAGE messages; the next page is asked of the
- * store only once the connection's queue has drained, so a resume costs at most one page
- * of memory however long the gap, and a client that stops reading stalls only itself.
- * Every resumed channel's link stays held until its part has caught up with `committed`;
- * a channel done goes live again while the next is served. One `resumed` ends it. */
+ * dropped when the connection went away meanwhile (the session is the read's owner, so
+ * chat_session_end cancels it: STORE_ECANCELED). Each counts against the session's reads in
+ * flight (chat_session_reads_full).
+ *
+ * The splice with live messages, under store.h's ordering: a read sees every write whose
+ * callback fired before it was asked (so everything committed then), maybe more, but maybe
+ * not what was committed while it ran. So a history answer that a hold waits for covers up
+ * to `floor` (committed when asked) or its own newest row, whichever is higher; what was
+ * committed beyond that by the time it lands is sent from the channel's ring after it.
+ *
+ * A resume is served over its channels one after the other, in pages of RESUME_PAGE
+ * messages; the next page is asked of the store only once the connection's queue has
+ * drained, so a resume costs at most one page of memory however long the gap, and a client
+ * that stops reading stalls only itself. Every resumed channel's link stays held until its
+ * part has caught up with `committed` (pages from a snapshot behind it only mean one more
+ * page); a channel done goes live again while the next is served. One `resumed` ends it. */
 #include "chat/chat_history.h"
 
 #include <stdio.h>
@@ -50,50 +60,67 @@ static void send_self_join(chat_session_t *s, const chat_channel_t *ch)
 typedef struct {
     chat_session_t *s;
     chat_channel_t *ch;
+    uint64_t floor; /* ch's committed seq when asked: the answer covers at least that */
     bool join;      /* the history that follows entering ch: its link is held */
     bool self_join; /* the user's own join event follows it */
     char id[CHAT_ID_MAX];
 } query_ctx_t;
 
-/* Ends a hold: the answer covered everything committed up to now (the store serves in
- * order), so live fan-out goes on after the newest seq the answer or the channel had. */
-static void release_hold(chat_session_t *s, chat_channel_t *ch, const store_msg_t *msgs, size_t n)
+/* Answers a read that failed: `too_costly` past the store's budget, nothing when it was
+ * canceled (the connection is gone, or the server stops), else `internal`. */
+void chat_history_read_error(chat_session_t *s, int status, const char *id)
+{
+    if (status == STORE_EBUDGET)
+        chat_session_error(s, "too_costly", "that request would read too much: narrow it", id);
+    else if (status != STORE_ECANCELED)
+        chat_session_error(s, "internal", "the message store failed to answer", id);
+}
+
+/* Ends a hold once an answer covering up to `seen` went out: what ch committed beyond it
+ * (while the read ran, see the top of the file) goes out now from the ring, which holds the
+ * newest commits in order, and live fan-out goes on after it. A gap the ring no longer
+ * holds (more than CHAT_RECENT commits in one channel during one read) cannot be filled
+ * here: the client sees the seqs jump, as after any gap, and resumes. */
+static void release_hold(chat_session_t *s, chat_channel_t *ch, uint64_t seen)
 {
     chat_link_t *l = chat_session_link(s, ch);
     if (!l || !l->held)
         return; /* it left the channel meanwhile */
-    uint64_t top = chat_channel_committed(ch);
-    if (n && msgs[n - 1].seq > top)
-        top = msgs[n - 1].seq;
-    chat_link_release(l, top);
+    uint64_t committed = chat_channel_committed(ch);
+    const chat_recent_t *r;
+    for (; seen < committed && (r = chat_channel_recent(ch, seen + 1)); seen++)
+        chat_session_send_frame(s, r->frame);
+    chat_link_release(l, seen > committed ? seen : committed);
 }
 
 static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
 {
     query_ctx_t *q = ctx;
     chat_session_t *s = q->s;
+    chat_session_read_end(s);
     if (status < 0)
         n = 0;
-    if (q->join)
-        release_hold(s, q->ch, msgs, n);
     if (chat_session_conn(s)) {
         if (status < 0)
-            chat_session_error(s, "internal", "the message store failed to answer", q->id);
+            chat_history_read_error(s, status, q->id);
         else
             send_history(s, q->ch, msgs, n, more, q->id);
-        if (q->join && q->self_join)
-            send_self_join(s, q->ch);
     }
+    if (q->join) /* after the history: the ring's messages that it missed follow it */
+        release_hold(s, q->ch, n && msgs[n - 1].seq > q->floor ? msgs[n - 1].seq : q->floor);
+    if (chat_session_conn(s) && q->join && q->self_join)
+        send_self_join(s, q->ch);
     chat_session_unref(s);
     free(q);
 }
 
-static void start_query(chat_session_t *s, chat_channel_t *ch, const store_query_t *sq,
-                        const char *id, bool join, bool self_join)
+static void start_query(chat_session_t *s, chat_channel_t *ch, store_query_t *sq, const char *id,
+                        bool join, bool self_join)
 {
     query_ctx_t *q = xcalloc(1, sizeof(*q));
     q->s = s;
     q->ch = ch;
+    q->floor = chat_channel_committed(ch);
     q->join = join;
     q->self_join = self_join;
     snprintf(q->id, sizeof(q->id), "%s", id);
@@ -101,6 +128,8 @@ static void start_query(chat_session_t *s, chat_channel_t *ch, const store_query
     if (join && l)
         chat_link_hold(l);
     chat_session_ref(s);
+    chat_session_read_begin(s);
+    sq->owner = s;
     if (store_query(chat_hub_store(chat_session_hub(s)), sq, on_query, q) < 0)
         on_query(q, -1, NULL, 0, false); /* shutting down: a failure, answered now */
 }
@@ -157,6 +186,8 @@ void chat_history_request(chat_session_t *s, const json_env_t *e)
         chat_session_error(s, "bad_payload", "history takes before or after, not both", e->id);
         return;
     }
+    if (chat_session_reads_full(s, e->id))
+        return;
     if (limit > HISTORY_LIMIT_MAX)
         limit = HISTORY_LIMIT_MAX;
     /* after: the page that follows a seq, oldest first (a client reading forward from a
@@ -199,10 +230,11 @@ static void on_thread(void *ctx, int status, const store_msg_t *msgs, size_t n, 
 {
     thread_req_t *t = ctx;
     chat_session_t *s = t->s;
+    chat_session_read_end(s);
     if (!chat_session_conn(s))
         ;
     else if (status < 0)
-        chat_session_error(s, "internal", "the message store failed to answer", t->id);
+        chat_history_read_error(s, status, t->id);
     else if (n == 0 || msgs[0].seq != t->seq ||
              chat_ev_parse(msgs[0].kind ? msgs[0].kind : "msg") != CHAT_EV_MSG)
         chat_session_error(s, "no_such_message", "no such message in that channel", t->id);
@@ -214,14 +246,17 @@ static void on_thread(void *ctx, int status, const store_msg_t *msgs, size_t n, 
 
 void chat_history_thread(chat_session_t *s, const json_env_t *e, chat_channel_t *ch, uint64_t seq)
 {
+    if (chat_session_reads_full(s, e->id))
+        return;
     thread_req_t *t = xcalloc(1, sizeof(*t));
     t->s = s;
     t->ch = ch;
     t->seq = seq;
     snprintf(t->id, sizeof(t->id), "%s", e->id);
     chat_session_ref(s);
+    chat_session_read_begin(s);
     store_query_t q = {
-        .channel = chat_channel_name(ch), .limit = CHAT_THREAD_MAX + 1, .thread = seq};
+        .channel = chat_channel_name(ch), .limit = CHAT_THREAD_MAX + 1, .thread = seq, .owner = s};
     if (store_query(chat_hub_store(chat_session_hub(s)), &q, on_thread, t) < 0)
         on_thread(t, -1, NULL, 0, false);
 }
@@ -272,9 +307,9 @@ void chat_history_target(chat_hub_t *h, chat_channel_t *ch, uint64_t seq, chat_t
         on_target(r, -1, NULL, 0, false);
 }
 
-int chat_history_mentions(chat_hub_t *h, uint64_t user, store_query_cb cb, void *ctx)
+int chat_history_mentions(chat_session_t *s, uint64_t user, store_query_cb cb, void *ctx)
 {
-    return store_mention_counts(chat_hub_store(h), user, cb, ctx);
+    return store_mention_counts(chat_hub_store(chat_session_hub(s)), user, s, cb, ctx);
 }
 
 /* ---- resume ---- */
@@ -334,10 +369,12 @@ static void resume_next_page(chat_session_t *s)
     struct chat_resume *r = chat_session_resume_state(s);
     r->querying = true;
     chat_session_ref(s);
+    chat_session_read_begin(s);
     store_query_t sq = {.channel = chat_channel_name(r->e[r->cur].ch),
                         .after = r->after,
                         .limit = RESUME_PAGE,
-                        .forward = true};
+                        .forward = true,
+                        .owner = s};
     if (store_query(chat_hub_store(chat_session_hub(s)), &sq, on_page, s) < 0)
         on_page(s, -1, NULL, 0, false); /* shutting down */
 }
@@ -356,8 +393,8 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
     if (status < 0) {
         for (size_t i = r->cur; i < r->n; i++)
             if (r->e[i].recovered)
-                release_hold(s, r->e[i].ch, NULL, 0);
-        chat_session_error(s, "internal", "the message store failed to answer", r->id);
+                release_hold(s, r->e[i].ch, chat_channel_committed(r->e[i].ch));
+        chat_history_read_error(s, status, r->id);
         resume_end(s);
         return;
     }
@@ -379,6 +416,7 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
 static void on_page(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
 {
     chat_session_t *s = ctx;
+    chat_session_read_end(s);
     (void)more; /* resume_step compares with `committed` instead */
     resume_page(s, status, msgs, n);
     chat_session_unref(s);
@@ -485,6 +523,8 @@ void chat_history_resume(chat_session_t *s, const json_env_t *e)
         chat_session_error(s, "bad_payload", "a resume is already in progress", e->id);
         return;
     }
+    if (chat_session_reads_full(s, e->id))
+        return;
     struct chat_resume *r = xcalloc(1, sizeof(*r));
     r->n = json_object_size(chans);
     r->e = xcalloc(r->n ? r->n : 1, sizeof(*r->e));

@@ -4,9 +4,13 @@
  * event's target, a user's unread mention counts, and `resume` (the messages a client
  * missed in one or more channels, paged while the connection keeps up, then `resumed`).
  * An answer from the store holds the link (chat_link_hold) until it is sent, so live
- * fan-out neither duplicates it nor leaves a gap: the store serves in order, so the
- * answer holds everything committed before it was asked. This module is the only caller
- * of chat_link_hold and chat_link_release. */
+ * fan-out neither duplicates it nor leaves a gap: the answer holds everything committed
+ * before it was asked (store.h), and what was committed while it ran follows it from the
+ * ring. This module is the only caller of chat_link_hold and chat_link_release.
+ *
+ * Every store read here but the target lookup is the session's (its owner, counted in its
+ * reads in flight): a request past CHAT_READS_MAX is answered `rate_limited`, and a read
+ * past the store's budget `too_costly`. */
 #ifndef PARLEY_CHAT_HISTORY_H
 #define PARLEY_CHAT_HISTORY_H
 
@@ -38,9 +42,13 @@ typedef void (*chat_target_cb)(void *ctx, const chat_target_t *t);
 /* Looks seq up in ch: from the ring at once (cb before returning), else from the store. */
 void chat_history_target(chat_hub_t *h, chat_channel_t *ch, uint64_t seq, chat_target_cb cb,
                          void *ctx);
-/* The user's unread mentions, one row per mentioning message (see store.h). Returns 0, or
- * < 0 when the store is closing (cb will not fire). */
-int chat_history_mentions(chat_hub_t *h, uint64_t user, store_query_cb cb, void *ctx);
+/* The user's unread mentions, one row per mentioning message (see store.h), read for s (its
+ * owner: the caller counts it in s's reads). Returns 0, or < 0 when the store is closing
+ * (cb will not fire). */
+int chat_history_mentions(chat_session_t *s, uint64_t user, store_query_cb cb, void *ctx);
+/* Answers request id after a read that failed with status: `too_costly` (STORE_EBUDGET),
+ * nothing (STORE_ECANCELED: nobody is listening), else `internal`. */
+void chat_history_read_error(chat_session_t *s, int status, const char *id);
 
 /* `resume` {channels: {name: last seq seen}}: validated first, then served. */
 void chat_history_resume(chat_session_t *s, const json_env_t *e);

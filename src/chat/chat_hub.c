@@ -171,8 +171,9 @@ static hub_chan_t *hc_of(const chat_hub_t *h, const chat_channel_t *ch)
     return h->chans[chat_channel_slot(ch)];
 }
 
-/* The start-up answer: the newest messages, before any commit of this run (the store
- * answers in order, and this query went first). */
+/* The start-up answer: the newest messages. Reads and writes are not ordered (store.h), so a
+ * write of this run may have committed before it lands: chat_channel_prime keeps the ring
+ * contiguous then. */
 static void on_primed(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
 {
     (void)more;

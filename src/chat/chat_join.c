@@ -2,7 +2,13 @@
  *
  * A waiting join is the session's join slot: until the store's mention counts arrive the
  * connection is in no channel (nothing live reaches it), so its welcome describes exactly
- * what was committed when the counts were taken, and everything later reaches it live. */
+ * what was committed when the counts arrive, and everything later reaches it live.
+ *
+ * The counts are a store read, which sees what was committed when it was asked but maybe
+ * not what was committed while it ran (store.h). So when the user's channels committed
+ * anything meanwhile (their committed seqs moved: `mark`), the counts are asked again, up to
+ * JOIN_COUNT_TRIES times; past that (a user whose channels never pause) the welcome counts
+ * what the last answer had, which may miss a mention of the last few milliseconds. */
 #include "chat/chat_join.h"
 
 #include <stdio.h>
@@ -14,8 +20,12 @@
 #include "chat/chat_history.h"
 #include "ws/ws_frame.h"
 
+#define JOIN_COUNT_TRIES 3
+
 struct chat_join {
     chat_channel_t *ch; /* whose history follows the welcome */
+    uint64_t mark;      /* commits_mark when the counts were asked */
+    unsigned tries;     /* mention count reads asked */
     bool first;         /* the user's first connection: announce the arrival */
     bool abandoned;     /* the session ended while the store counted */
     char id[CHAT_ID_MAX];
@@ -193,6 +203,32 @@ static void join_finish(chat_session_t *s, struct chat_join *j)
     join_free(j);
 }
 
+/* The sum of the committed seqs of the user's channels: it moves whenever one of them
+ * commits anything. */
+static uint64_t commits_mark(chat_hub_t *h, uint64_t uid)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < chat_hub_nchannels(h); i++) {
+        chat_channel_t *c = chat_hub_channel_at(h, i);
+        if (i == 0 || chat_channel_has_user(c, uid))
+            sum += chat_channel_committed(c);
+    }
+    return sum;
+}
+
+static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more);
+
+static void ask_counts(chat_session_t *s, struct chat_join *j)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    uint64_t uid = chat_session_user(s)->id;
+    j->mark = commits_mark(h, uid);
+    j->tries++;
+    chat_session_read_begin(s);
+    if (chat_history_mentions(s, uid, on_mention_counts, s) < 0)
+        on_mention_counts(s, -1, NULL, 0, false);
+}
+
 /* The user's unread mentions: rows come by channel, then seq. Each channel counts those up
  * to what it has committed now, the point its welcome describes. */
 static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, size_t n, bool more)
@@ -200,12 +236,19 @@ static void on_mention_counts(void *ctx, int status, const store_msg_t *rows, si
     chat_session_t *s = ctx;
     struct chat_join *j = chat_session_join_state(s);
     (void)more;
-    chat_session_set_join_state(s, NULL);
+    chat_session_read_end(s);
     if (j->abandoned || !chat_session_conn(s)) {
+        chat_session_set_join_state(s, NULL);
         join_free(j);
         chat_session_unref(s);
         return;
     }
+    if (status >= 0 && j->tries < JOIN_COUNT_TRIES &&
+        commits_mark(chat_session_hub(s), chat_session_user(s)->id) != j->mark) {
+        ask_counts(s, j); /* something was committed while the store counted: again */
+        return;
+    }
+    chat_session_set_join_state(s, NULL);
     if (status < 0)
         n = 0; /* the welcome goes out without counts rather than not at all */
     for (size_t i = 0; i < n;) {
@@ -387,6 +430,5 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
     }
     chat_session_set_join_state(s, j);
     chat_session_ref(s);
-    if (chat_history_mentions(h, w.user->id, on_mention_counts, s) < 0)
-        on_mention_counts(s, -1, NULL, 0, false);
+    ask_counts(s, j);
 }

@@ -3,11 +3,12 @@
  * from the store.
  *
  * The splice: a link "held" by a history or resume answer in flight receives nothing live
- * (the answer carries what it misses: the store serves in order); every seq at or below
- * last_sent was sent already and is skipped. Every write of held and last_sent is a
- * function of this module, so the rule has one home: fan-out calls chat_link_take, the
- * history module (the only one answering from the store) calls hold, release and advance, and
- * a link made now starts after what is committed (chat_channel_link advances it).
+ * (the answer, and what the ring adds to it, carry what it misses: see chat_history.c); every
+ * seq at or below last_sent was sent already and is skipped. Every write of held and
+ * last_sent is a function of this module, so the rule has one home: fan-out calls
+ * chat_link_take, the history module (the only one answering from the store) calls hold,
+ * release and advance, and a link made now starts after what is committed
+ * (chat_channel_link advances it).
  *
  * A link is on two lists: its channel's members (chat_channel.c links and unlinks) and its
  * session's channels (chat_session.c). Fields are read-only outside those owners. */

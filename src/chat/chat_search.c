@@ -87,7 +87,10 @@ static void on_results(void *ctx, int status, const store_msg_t *msgs, size_t n,
 {
     search_ctx_t *c = ctx;
     chat_session_t *s = c->s;
-    if (chat_session_conn(s)) {
+    chat_session_read_end(s);
+    if (chat_session_conn(s) && status == STORE_EBUDGET) {
+        chat_session_error(s, "too_costly", "that search is too broad: add words", c->id);
+    } else if (chat_session_conn(s) && status != STORE_ECANCELED) {
         buf_t b = BUF_INIT;
         buf_append_str(&b, "{\"type\":\"results\"");
         if (c->id[0])
@@ -152,6 +155,10 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
             return;
         }
     }
+    if (chat_session_reads_full(s, e->id)) {
+        chat_search_query_deinit(&pq);
+        return;
+    }
     search_ctx_t *c = xcalloc(1, sizeof(*c));
     c->s = s;
     c->limit = lim && json_integer_value(lim) < CHAT_SEARCH_MAX ? (unsigned)json_integer_value(lim)
@@ -161,6 +168,7 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
     c->q = xstrdup(json_string_value(q));
     snprintf(c->id, sizeof(c->id), "%s", e->id);
     chat_session_ref(s);
+    chat_session_read_begin(s);
     /* The query itself keeps to the channels the user is in, so that neither `more` nor
      * what fills the page (nor the time it takes) tells anything of the others. */
     chat_hub_t *h = chat_session_hub(s);
@@ -177,7 +185,8 @@ void chat_search_request(chat_session_t *s, const json_env_t *e)
                          pq.channel[0] ? pq.channel : NULL,
                          c->limit,
                          chans,
-                         nchans};
+                         nchans,
+                         s};
     if (store_search(chat_hub_store(h), &sq, on_results, c) < 0)
         on_results(c, STORE_EFAILED, NULL, 0, false);
     free(chans);

@@ -34,7 +34,8 @@ struct chat_session {
     uint64_t typing_ms;
     chat_link_t general;
     int refs;
-    uint8_t mode; /* a chat_mode_t */
+    unsigned reads; /* store reads in flight */
+    uint8_t mode;   /* a chat_mode_t */
     bool joined;
 };
 
@@ -79,6 +80,29 @@ void chat_session_end(chat_session_t *s, bool announce)
     if (s->pres && s->user)
         auth_user_online(chat_hub_auth(h), s->user, false);
     s->pres = NULL;
+    /* Nobody will read the answers: drop the reads not run yet, so an attacker who queued
+     * many and hung up costs nothing more (their callbacks release the session). */
+    if (s->reads)
+        store_cancel(chat_hub_store(h), s);
+}
+
+bool chat_session_reads_full(chat_session_t *s, const char *id)
+{
+    if (s->reads < CHAT_READS_MAX)
+        return false;
+    chat_session_error(s, "rate_limited", "too many requests waiting for the message store", id);
+    return true;
+}
+
+void chat_session_read_begin(chat_session_t *s)
+{
+    s->reads++;
+}
+
+void chat_session_read_end(chat_session_t *s)
+{
+    if (s->reads)
+        s->reads--;
 }
 
 chat_hub_t *chat_session_hub(const chat_session_t *s)

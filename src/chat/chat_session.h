@@ -30,11 +30,22 @@ struct chat_resume; /* chat_history.c */
 chat_session_t *chat_session_new(chat_hub_t *h, void *conn, chat_mode_t mode);
 void chat_session_ref(chat_session_t *s);
 void chat_session_unref(chat_session_t *s);
-/* The connection is gone: forgets it for acks, leaves every channel, and drops the user's
- * presence (announcing the departure of a user's last connection when announce). The
+/* The connection is gone: forgets it for acks, leaves every channel, drops the user's
+ * presence (announcing the departure of a user's last connection when announce), and
+ * cancels its store reads not answered yet (store_cancel, the session is their owner: their
+ * callbacks still fire, later, with STORE_ECANCELED, and release what they hold). The
  * modules above release their own slots (chat_join_abandon, chat_history_abandon); a join
  * or resume whose store answer is in flight frees itself when that answer lands. */
 void chat_session_end(chat_session_t *s, bool announce);
+
+/* Store reads in flight for the session (history, threads, searches, resume pages, mention
+ * counts; each passes the session as the read's owner). A request that would read checks
+ * reads_full first: true, after answering `rate_limited` (with id), when CHAT_READS_MAX are
+ * in flight, so a client cannot queue more than that much work behind everyone's reads.
+ * begin at each submission, end in each callback, whatever its status. */
+bool chat_session_reads_full(chat_session_t *s, const char *id);
+void chat_session_read_begin(chat_session_t *s);
+void chat_session_read_end(chat_session_t *s);
 
 chat_hub_t *chat_session_hub(const chat_session_t *s);
 /* The connection, NULL once ended. */

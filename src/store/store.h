@@ -4,13 +4,28 @@
  * the shared worker (store_worker.h), which gives it this whole interface.
  *
  * Threading: every function here is called on the loop thread, and every callback fires on
- * the loop thread. Blocking work runs on the backend's own thread, never on the loop.
+ * the loop thread. Blocking work runs on the backend's own threads, never on the loop: writes
+ * on one, reads (queries, searches, mention counts) on others with their own connections, so
+ * that no acknowledgement ever waits behind a read.
  *
  * Completions: each operation carries its own callback and context, and a caller finds its
- * state through that context only, never by counting completions. The backends of this build
- * also complete operations in the order they were submitted, so a query sees every write
- * submitted before it (and possibly some submitted after it, committed in the same group);
- * the chat hub relies on this to splice history and live messages without a gap.
+ * state through that context only, never by counting completions. The order they come in:
+ * - Writes (appends, changes, probes) complete in the order they were submitted.
+ * - Reads complete in no promised order, among themselves or with writes: a read submitted
+ *   after a write may be answered before it, and the other way round.
+ * - What a read sees: every write whose callback fired before the read was submitted, and
+ *   possibly writes committed later, up to when the read starts (one snapshot per read in
+ *   SQLite's WAL). So a read may miss writes whose callbacks fire before its own, and it may
+ *   hold writes whose callbacks have not fired yet: a caller splicing an answer with live
+ *   writes bounds the answer by what it had committed when it asked, and takes what came
+ *   later from its own memory (chat_history.c does).
+ *
+ * Reads have an owner (store_query_t.owner, store_search_t.owner, mention_counts' owner):
+ * store_cancel(s, owner) answers that owner's reads not run yet STORE_ECANCELED without
+ * running them, and abandons the one running if it is the owner's (also STORE_ECANCELED),
+ * so the reads of a client that went away cost nothing more. Every read also has a cost
+ * budget (work done, not time: the same read costs the same on a busy machine); one past it
+ * is abandoned and answered STORE_EBUDGET.
  *
  * Durability: a write's callback fires with status 0 only after the transaction holding it
  * committed (synchronous=FULL: also after fsync).
@@ -43,8 +58,8 @@
  * - Nothing waits for a group to fill: end closes it, and its operations go to the backend
  *   at once; before end the backend does not start on any of them. A group's size is the
  *   caller's to bound (a backend's batch limit does not cut it).
- * - Reads and probes submitted inside a group keep their place in the order; only writes
- *   share its transaction.
+ * - Reads submitted inside a group are not part of it (they are answered as any read), and
+ *   probes keep their place among the writes, each in its own transaction.
  * - Failure: the group commits or fails whole. A write of it that fails (STORE_EFAILED)
  *   fails the transaction, and every append and change of the group is answered
  *   STORE_EFAILED, none stored; the store enters the failed state as for any failed
@@ -71,6 +86,8 @@ typedef struct store store_t;
 #define STORE_ECONFLICT (-2) /* CHANNEL_CREATE, USER_CREATE, USER_PUT: taken; nothing changed */
 #define STORE_ECLOSED (-3)   /* returned at submission: the store is closing; no callback */
 #define STORE_EINVAL (-4)    /* returned at submission: a malformed argument; no callback */
+#define STORE_ECANCELED (-5) /* a read: its owner canceled it, or the store closed first */
+#define STORE_EBUDGET (-6)   /* a read: past its cost budget, abandoned (a search too broad) */
 
 #define STORE_CID_MAX 64         /* bytes of a client key */
 #define STORE_KEYED_MAX 65536    /* keyed events reported by store_load */
@@ -124,9 +141,10 @@ typedef struct {
     uint64_t before;
     unsigned limit;
     bool forward;
-    uint64_t thread; /* > 0: only that thread, its parent and replies, oldest first (after,
-                        before and forward ignored) */
-    bool replies;    /* fill in each returned msg's replies, last_reply and last_reply_ts */
+    uint64_t thread;   /* > 0: only that thread, its parent and replies, oldest first (after,
+                          before and forward ignored) */
+    bool replies;      /* fill in each returned msg's replies, last_reply and last_reply_ts */
+    const void *owner; /* who asked, for store_cancel (NULL: nobody that cancels) */
 } store_query_t;
 
 /* A channel's stored row. Strings are NUL-terminated UTF-8. */
@@ -275,15 +293,19 @@ typedef struct {
      * are only what the reader may read: a reader learns nothing of other channels. */
     const char *const *channels;
     size_t nchannels;
+    const void *owner; /* who asked, for store_cancel (NULL: nobody that cancels) */
 } store_search_t;
 
 typedef struct {
-    uint64_t appends; /* messages committed */
-    uint64_t commits; /* write transactions committed */
-    uint64_t queries;
-    uint64_t queued;   /* operations waiting for the backend now */
-    bool failed;       /* in the failed state (see Failure above) */
-    uint64_t failures; /* write transactions failed since open */
+    uint64_t appends;      /* messages committed */
+    uint64_t commits;      /* write transactions committed */
+    uint64_t queries;      /* reads run (answered 0, STORE_EFAILED, or abandoned) */
+    uint64_t queued;       /* operations waiting for the backend now, writes and reads */
+    uint64_t reads_queued; /* of which reads */
+    uint64_t canceled;     /* reads answered STORE_ECANCELED since open */
+    uint64_t over_budget;  /* reads answered STORE_EBUDGET since open */
+    bool failed;           /* in the failed state (see Failure above) */
+    uint64_t failures;     /* write transactions failed since open */
 } store_stats_t;
 
 /* Appends, changes and probes: status 0 once committed, else STORE_EFAILED or (CREATE)
@@ -291,7 +313,9 @@ typedef struct {
 typedef void (*store_append_cb)(void *ctx, int status);
 /* msgs (n of them, oldest first) are the store's, valid only during the callback. `more` is
  * true when further messages exist beyond the range returned (older ones for history,
- * newer ones for resume). status STORE_EFAILED: the query failed, msgs is NULL. */
+ * newer ones for resume). status < 0, msgs NULL: STORE_EFAILED (the read failed),
+ * STORE_ECANCELED (store_cancel of its owner, or store_close, came first) or STORE_EBUDGET
+ * (past its cost budget). */
 typedef void (*store_query_cb)(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more);
 
 /* Every submitting function copies what it is given (the caller keeps ownership) and
@@ -312,9 +336,10 @@ typedef struct {
     int (*search)(store_t *s, const store_search_t *q, store_query_cb cb, void *ctx);
     /* The user's unread mentions (of the user, @channel or @here, after the user's read
      * marker): cb gets a row (channel and seq only) per mentioning message, by channel and
-     * seq, at most STORE_MENTIONS_MAX. Like any query it may include messages committed in
-     * the same group as later appends: callers bound it by seq. */
-    int (*mention_counts)(store_t *s, uint64_t user_id, store_query_cb cb, void *ctx);
+     * seq, at most STORE_MENTIONS_MAX. It sees what any read sees (Completions above): callers
+     * bound it by seq. owner: as store_query_t.owner. */
+    int (*mention_counts)(store_t *s, uint64_t user_id, const void *owner, store_query_cb cb,
+                          void *ctx);
     /* Synchronous, for start-up: the newest STORE_KEYED_MAX events carrying a cid, across
      * every channel, oldest first (by ts, then channel, then seq): what a hub needs to answer
      * retries exactly once after a restart or a kill -9. Strings are valid only during each
@@ -324,8 +349,9 @@ typedef struct {
      * Returns 0 or STORE_EFAILED. */
     int (*last_seq)(store_t *s, const char *channel, uint64_t *out);
     void (*stats)(store_t *s, store_stats_t *out);
-    /* Commits everything queued (in the failed state: answers it STORE_EFAILED), and calls,
-     * before returning, every callback still pending, so callers' contexts are released;
+    /* Commits everything queued (in the failed state: answers it STORE_EFAILED), lets a read
+     * running finish, answers the reads not run yet STORE_ECANCELED, and calls, before
+     * returning, every callback still pending, so callers' contexts are released;
      * submissions from those callbacks get STORE_ECLOSED. Then releases the backend; a
      * backend with a loop handle frees s in its close callback, so the loop must run until
      * its handles are closed (as any libuv shutdown does before uv_loop_close). */
@@ -347,6 +373,10 @@ typedef struct {
     int (*accounts_version)(store_t *s, uint64_t *out);
     /* begin true: opens a group; false: closes it (see Groups above). */
     void (*group)(store_t *s, bool begin);
+    /* Every read of owner (not NULL) not answered yet: those not run are answered
+     * STORE_ECANCELED without running, the one running is abandoned and answered so too (or
+     * finishes first). Their callbacks fire later, from the loop, never inside this call. */
+    void (*cancel)(store_t *s, const void *owner);
 } store_backend_t;
 
 struct store {
@@ -387,9 +417,10 @@ static inline int store_search(store_t *s, const store_search_t *q, store_query_
 {
     return s->be->search(s, q, cb, ctx);
 }
-static inline int store_mention_counts(store_t *s, uint64_t user_id, store_query_cb cb, void *ctx)
+static inline int store_mention_counts(store_t *s, uint64_t user_id, const void *owner,
+                                       store_query_cb cb, void *ctx)
 {
-    return s->be->mention_counts(s, user_id, cb, ctx);
+    return s->be->mention_counts(s, user_id, owner, cb, ctx);
 }
 static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
 {
@@ -429,6 +460,11 @@ static inline void store_group_begin(store_t *s)
 static inline void store_group_end(store_t *s)
 {
     s->be->group(s, false);
+}
+/* Cancels owner's reads (see the backend table's cancel). */
+static inline void store_cancel(store_t *s, const void *owner)
+{
+    s->be->cancel(s, owner);
 }
 
 #endif

@@ -19,7 +19,7 @@ static int open_sqlite(uv_loop_t *loop, const char *path, const store_open_opts_
         log_error("store: sqlite: needs a file, as in sqlite:parley.db");
         return STORE_EINVAL;
     }
-    store_sqlite_opts_t so = {path, opts->sync_full, opts->bump_accounts};
+    store_sqlite_opts_t so = {path, opts->sync_full, opts->bump_accounts, opts->read_budget};
     return store_sqlite_open(loop, &so, out) < 0 ? STORE_EFAILED : 0;
 }
 

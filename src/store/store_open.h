@@ -5,6 +5,7 @@
 #define PARLEY_STORE_OPEN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "store/store.h"
@@ -16,6 +17,9 @@ typedef struct {
      * store_accounts_version in its transaction: set by the `parley user` command, so that a
      * running server sees its changes; a server leaves it false. */
     bool bump_accounts;
+    /* A read's cost budget (a backend's own unit: SQLite's VM steps); 0: the backend's
+     * default, sized for any page on a million messages. Tests make it small. */
+    uint64_t read_budget;
 } store_open_opts_t;
 
 /* Opens the store a URL names: "sqlite:PATH" (PATH as given: sqlite:parley.db,

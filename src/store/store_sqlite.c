@@ -19,7 +19,8 @@
  * - `db` and the statements in `st` belong to the writer thread (the opener uses them before
  *   the thread starts, free after it is joined). `rdb`, a second connection, belongs to the
  *   loop thread and serves the loads, last_seq and accounts_version; in WAL mode it reads the
- *   last commit without waiting for the writer.
+ *   last commit without waiting for the writer. Each `rd[i]` (store_sqlite_read.c) belongs to
+ *   reader thread i in the same way.
  * - Statements are reset and their bindings cleared after every use, failed or not, so no
  *   statement holds a lock or points at a caller's string between operations. */
 #include "store/store_sqlite.h"
@@ -533,6 +534,11 @@ static void sq_free(void *impl)
         sqlite3_finalize(s->st[i]); /* NULL is a no-op */
     sqlite3_finalize(s->st_last_seq);
     sqlite3_finalize(s->st_accounts_version);
+    for (unsigned r = 0; r < STORE_READERS; r++) {
+        for (int i = 0; i < RD_COUNT; i++)
+            sqlite3_finalize(s->rd[r].st[i]);
+        db_close(s->rd[r].db);
+    }
     db_close(s->db);
     db_close(s->rdb);
     free(s->path);
@@ -619,12 +625,13 @@ int store_sqlite_open(uv_loop_t *loop, const store_sqlite_opts_t *opts, store_t 
     store_sqlite_t *s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(opts->path);
     s->bump_accounts = opts->bump_accounts;
+    s->read_budget = opts->read_budget ? opts->read_budget : READ_BUDGET;
     int failed = 0;
     if (store_sqlite_db_open(s->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db) < 0 ||
         store_sqlite_schema_init(s->db, s->path, opts->sync_full) < 0 ||
         (failed = start_write(s)) < 0 ||
         store_sqlite_db_open(s->path, SQLITE_OPEN_READWRITE, &s->rdb) < 0 ||
-        store_sqlite_prepare_all(s) < 0 ||
+        store_sqlite_open_readers(s) < 0 || store_sqlite_prepare_all(s) < 0 ||
         store_worker_open(loop, &sqlite_ops, s, failed == 1, out) < 0) {
         sq_free(s);
         return STORE_EFAILED;

@@ -1,12 +1,13 @@
 /* store_sqlite_int - what the SQLite backend's three files share (not for other modules):
  * store_sqlite.c holds the writes (accounts' too), the loads and open/close,
- * store_sqlite_schema.c the database's
- * tables, migrations and statements, store_sqlite_read.c the writer thread's queries
- * (history, threads, search, mention counts). The shared worker (store_worker.c) calls them
- * all through store_worker_ops_t. */
+ * store_sqlite_schema.c the database's tables, migrations and statements, store_sqlite_read.c
+ * the reader threads' queries (history, threads, search, mention counts), each reader on its
+ * own read-only connection. The shared worker (store_worker.c) calls them all through
+ * store_worker_ops_t. */
 #ifndef PARLEY_STORE_SQLITE_INT_H
 #define PARLEY_STORE_SQLITE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,9 +34,6 @@ enum {
     ST_COMMIT,
     ST_ROLLBACK,
     ST_INSERT,
-    ST_AFTER,
-    ST_BEFORE,
-    ST_NEWEST,
     ST_CHANNEL_PUT,
     ST_CHANNEL_CREATE,
     ST_MEMBER_ADD,
@@ -46,10 +44,6 @@ enum {
     ST_FTS_DELETE,
     ST_MENTION_ADD,
     ST_MENTION_DROP,
-    ST_MENTION_COUNT,
-    ST_THREAD,
-    ST_SEARCH,
-    ST_REPLIES,
     ST_USER_CREATE,
     ST_USER_PUT,
     ST_USER_CANON_TAKEN,
@@ -66,16 +60,50 @@ enum {
     ST_COUNT
 };
 
-/* The SQL of each prepared statement (st[i] runs store_sqlite_sql[i]), of last_seq and
+/* The reads, prepared on each reader's connection. */
+enum {
+    RD_AFTER,
+    RD_BEFORE,
+    RD_NEWEST,
+    RD_THREAD,
+    RD_REPLIES,
+    RD_SEARCH,
+    RD_MENTION_COUNT,
+    RD_COUNT
+};
+
+/* A read's cost budget, in SQLite VM steps: enough for any page a client asks on a million
+ * messages (a history page of 200 with their reply counts ~3k steps plus ~20 per reply
+ * counted, a thread page ~27k, a search with ~25k matches ~0.5M), not for a search whose
+ * every match must be sorted (a word in a fifth of a million messages: 3M). Mention counts
+ * (one per join, and every @channel of every channel is a row, ~32 steps each) get
+ * READ_COUNTS_FACTOR times as much. */
+#define READ_BUDGET 2000000
+#define READ_COUNTS_FACTOR 8
+#define PROGRESS_STEPS 1000 /* VM steps between two looks at the budget and the cancel flag */
+
+/* The SQL of each prepared statement (st[i] runs store_sqlite_sql[i]; a reader's st[i]
+ * store_sqlite_sql_read[i]), of last_seq and
  * accounts_version, of each part of store_load (in store_load_t's order) and of
  * store_load_accounts (users, sessions, invites). */
 extern const char *const store_sqlite_sql[ST_COUNT];
+extern const char *const store_sqlite_sql_read[RD_COUNT];
 extern const char store_sqlite_sql_last_seq[];
 extern const char store_sqlite_sql_accounts_version[];
 #define LOAD_PARTS 6
 extern const char *const store_sqlite_sql_load[LOAD_PARTS];
 #define LOAD_ACCOUNT_PARTS 3
 extern const char *const store_sqlite_sql_load_accounts[LOAD_ACCOUNT_PARTS];
+
+/* One reader thread's connection (read-only) and statements. The progress handler counts the
+ * running read's VM steps against `budget` and looks at `cancel`. */
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *st[RD_COUNT];
+    const atomic_bool *cancel; /* the running read's flag (store_read_t) */
+    uint64_t ticks, budget;    /* PROGRESS_STEPS so far, and allowed, for the running read */
+    bool over;                 /* the running read went past its budget */
+} store_sqlite_reader_t;
 
 typedef struct {
     char *path;
@@ -85,7 +113,9 @@ typedef struct {
     sqlite3_stmt *st_last_seq;         /* on rdb */
     sqlite3_stmt *st_accounts_version; /* on rdb */
     bool bump_accounts;                /* every account write also bumps meta's accounts_version */
-    int last_err;                      /* writer thread: the last error logged, and when */
+    uint64_t read_budget;              /* VM steps per read (READ_BUDGET unless a test says) */
+    store_sqlite_reader_t rd[STORE_READERS];
+    int last_err; /* writer thread: the last error logged, and when */
     uint64_t last_err_ms;
 } store_sqlite_t;
 
@@ -106,15 +136,21 @@ int store_sqlite_bind(sqlite3_stmt *st, const char *types, ...);
 
 /* store_sqlite_schema.c: opens path with flags and the busy timeout (0, or STORE_EFAILED
  * after logging); checks the file is empty or parley's, sets WAL and synchronous, and creates
- * or migrates the tables; prepares every statement on s->db, and last_seq's and
- * accounts_version's on s->rdb. */
+ * or migrates the tables; prepares every statement on s->db, last_seq's and
+ * accounts_version's on s->rdb, and the reads on each reader's connection. */
 int store_sqlite_db_open(const char *path, int flags, sqlite3 **out);
 int store_sqlite_schema_init(sqlite3 *db, const char *path, bool sync_full);
 int store_sqlite_prepare_all(store_sqlite_t *s);
 
-/* store_sqlite_read.c, on the writer thread (store_worker_ops_t). */
-int store_sqlite_query(void *impl, const store_query_t *q, store_rows_t *out);
-int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out);
-int store_sqlite_mention_counts(void *impl, uint64_t user_id, store_rows_t *out);
+/* store_sqlite_read.c, on the reader threads (store_worker_ops_t). open_readers opens each
+ * reader's connection (read-only) with its progress handler, on the loop thread before the
+ * worker starts. */
+int store_sqlite_open_readers(store_sqlite_t *s);
+int store_sqlite_query(void *impl, const store_read_t *rd, const store_query_t *q,
+                       store_rows_t *out);
+int store_sqlite_search(void *impl, const store_read_t *rd, const store_search_t *q,
+                        store_rows_t *out);
+int store_sqlite_mention_counts(void *impl, const store_read_t *rd, uint64_t user_id,
+                                store_rows_t *out);
 
 #endif

@@ -1,6 +1,13 @@
-/* store_sqlite_read - the SQLite backend's reads, run by the store worker's thread between
- * batches: history and resume ranges, threads, full-text search and unread mention counts.
- * Each copies its rows into the worker's store_rows_t, which the loop thread reads later.
+/* store_sqlite_read - the SQLite backend's reads, run by the store worker's reader threads,
+ * each on its own read-only connection (in WAL mode a reader never waits for the writer, nor
+ * the writer for it): history and resume ranges, threads, full-text search and unread
+ * mention counts. Each copies its rows into the worker's store_rows_t, which the loop thread
+ * reads later.
+ *
+ * Cost: each reader's connection has a progress handler, called every PROGRESS_STEPS VM
+ * steps, that abandons the running read once its cancel flag is up (store_cancel) or once it
+ * went past its budget (READ_BUDGET steps unless the opener said; the step returns
+ * SQLITE_INTERRUPT, answered STORE_ECANCELED or STORE_EBUDGET).
  *
  * Search builds its own FTS5 expression from the caller's plain terms: every term becomes a
  * quoted FTS5 string on the text column, so no input is ever read as FTS5 syntax (quotes,
@@ -62,23 +69,67 @@ static int rows_read(sqlite3_stmt *st, store_rows_t *out, const row_shape_t *sh)
     return rc;
 }
 
-/* Ends a statement's use; logs and returns STORE_EFAILED unless rc is SQLITE_DONE. */
-static int finish(store_sqlite_t *s, sqlite3_stmt *st, int rc, const char *what)
+/* ---- the budget ---- */
+
+static int on_progress(void *arg)
 {
-    if (rc != SQLITE_DONE)
-        log_warn("store: %s: %s failed: %s", s->path, what, sqlite3_errmsg(s->db));
+    store_sqlite_reader_t *r = arg;
+    if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed))
+        return 1;
+    if (++r->ticks * PROGRESS_STEPS > r->budget) {
+        r->over = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* The reader of rd, ready for a read of that budget. */
+static store_sqlite_reader_t *reader_start(store_sqlite_t *s, const store_read_t *rd,
+                                           uint64_t budget)
+{
+    store_sqlite_reader_t *r = &s->rd[rd->reader];
+    r->cancel = rd->cancel;
+    r->ticks = 0;
+    r->budget = budget;
+    r->over = false;
+    return r;
+}
+
+int store_sqlite_open_readers(store_sqlite_t *s)
+{
+    for (unsigned i = 0; i < STORE_READERS; i++) {
+        if (store_sqlite_db_open(s->path, SQLITE_OPEN_READONLY, &s->rd[i].db) < 0)
+            return STORE_EFAILED;
+        sqlite3_progress_handler(s->rd[i].db, PROGRESS_STEPS, on_progress, &s->rd[i]);
+    }
+    return 0;
+}
+
+/* Ends a statement's use: 0 when rc is SQLITE_DONE; STORE_ECANCELED or STORE_EBUDGET when
+ * the progress handler abandoned it; else STORE_EFAILED after logging. */
+static int finish(store_sqlite_t *s, store_sqlite_reader_t *r, sqlite3_stmt *st, int rc,
+                  const char *what)
+{
+    int out = 0;
+    if (rc == SQLITE_INTERRUPT) /* only the progress handler interrupts a reader */
+        out = r->over ? STORE_EBUDGET : STORE_ECANCELED;
+    else if (rc != SQLITE_DONE) {
+        log_warn("store: %s: %s failed: %s", s->path, what, sqlite3_errmsg(r->db));
+        out = STORE_EFAILED;
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : STORE_EFAILED;
+    return out;
 }
 
 /* The thread of every msg among the rows (oldest first, consecutive seqs): one grouped
  * range scan of the thread index, whatever the page's size. */
-static int fill_replies(store_sqlite_t *s, const char *channel, store_rows_t *out)
+static int fill_replies(store_sqlite_t *s, store_sqlite_reader_t *r, const char *channel,
+                        store_rows_t *out)
 {
     store_msg_t *rows = out->rows;
     size_t n = out->n;
-    sqlite3_stmt *st = s->st[ST_REPLIES];
+    sqlite3_stmt *st = r->st[RD_REPLIES];
     int rc = store_sqlite_bind(st, "tuu", channel, rows[0].seq, rows[n - 1].seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
@@ -92,36 +143,38 @@ static int fill_replies(store_sqlite_t *s, const char *channel, store_rows_t *ou
         rows[i].last_reply = (uint64_t)sqlite3_column_int64(st, 2);
         rows[i].last_reply_ts = sqlite3_column_int64(st, 3);
     }
-    return finish(s, st, rc, "reply counts");
+    return finish(s, r, st, rc, "reply counts");
 }
 
 /* Runs one query. Rows come newest first for history (DESC), so they are reversed; one row
  * beyond the limit is asked for to learn `more`, and dropped. */
-int store_sqlite_query(void *impl, const store_query_t *q, store_rows_t *out)
+int store_sqlite_query(void *impl, const store_read_t *rd, const store_query_t *q,
+                       store_rows_t *out)
 {
     store_sqlite_t *s = impl;
-    sqlite3_stmt *st = s->st[ST_NEWEST];
+    store_sqlite_reader_t *r = reader_start(s, rd, s->read_budget);
+    sqlite3_stmt *st = r->st[RD_NEWEST];
     uint64_t bound = 0;
     if (q->thread > 0) {
-        st = s->st[ST_THREAD];
+        st = r->st[RD_THREAD];
         bound = q->thread;
     } else if (q->after > 0 || q->forward) {
-        st = s->st[ST_AFTER];
+        st = r->st[RD_AFTER];
         bound = q->after;
     } else if (q->before > 0) {
-        st = s->st[ST_BEFORE];
+        st = r->st[RD_BEFORE];
         bound = q->before;
     }
-    bool desc = st != s->st[ST_AFTER] && st != s->st[ST_THREAD];
-    /* ST_NEWEST has no ?2: bind ?1 and ?3 only. */
-    int rc = st == s->st[ST_NEWEST] ? store_sqlite_bind(st, "t", q->channel)
+    bool desc = st != r->st[RD_AFTER] && st != r->st[RD_THREAD];
+    /* RD_NEWEST has no ?2: bind ?1 and ?3 only. */
+    int rc = st == r->st[RD_NEWEST] ? store_sqlite_bind(st, "t", q->channel)
                                     : store_sqlite_bind(st, "tu", q->channel, bound);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
     if (rc == SQLITE_OK)
         rc = rows_read(st, out, &msg_rows);
-    if (finish(s, st, rc, "history query") < 0)
-        return STORE_EFAILED;
+    if ((rc = finish(s, r, st, rc, "history query")) < 0)
+        return rc;
 
     for (size_t i = 0; i < out->n; i++)
         out->rows[i].channel = q->channel; /* the op's copy outlives the rows */
@@ -135,7 +188,7 @@ int store_sqlite_query(void *impl, const store_query_t *q, store_rows_t *out)
         rows[j - 1] = t;
     }
     if (q->replies && out->n > 0)
-        return fill_replies(s, q->channel, out);
+        return fill_replies(s, r, q->channel, out);
     return 0;
 }
 
@@ -169,9 +222,11 @@ static void json_string(buf_t *b, const char *s)
     buf_append_str(b, "\"");
 }
 
-int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out)
+int store_sqlite_search(void *impl, const store_read_t *rd, const store_search_t *q,
+                        store_rows_t *out)
 {
     store_sqlite_t *s = impl;
+    store_sqlite_reader_t *r = reader_start(s, rd, s->read_budget);
     buf_t match = BUF_INIT;
     for (size_t i = 0; i < q->nterms; i++)
         fts_term(&match, q->terms[i].text);
@@ -182,12 +237,12 @@ int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out)
     }
     if (q->nchannels)
         buf_append(&chans, "]", 2);
-    sqlite3_stmt *st = s->st[ST_SEARCH];
+    sqlite3_stmt *st = r->st[RD_SEARCH];
     int rc = store_sqlite_bind(st, "tttit", match.data, q->user, q->channel, (int64_t)q->limit + 1,
                                q->nchannels ? chans.data : NULL);
     if (rc == SQLITE_OK)
         rc = rows_read(st, out, &search_rows);
-    rc = finish(s, st, rc, "search");
+    rc = finish(s, r, st, rc, "search");
     buf_deinit(&match);
     buf_deinit(&chans);
     if (rc < 0)
@@ -199,12 +254,14 @@ int store_sqlite_search(void *impl, const store_search_t *q, store_rows_t *out)
 }
 
 /* Unread mentions of one user: rows of channel and seq. */
-int store_sqlite_mention_counts(void *impl, uint64_t user_id, store_rows_t *out)
+int store_sqlite_mention_counts(void *impl, const store_read_t *rd, uint64_t user_id,
+                                store_rows_t *out)
 {
     store_sqlite_t *s = impl;
-    sqlite3_stmt *st = s->st[ST_MENTION_COUNT];
+    store_sqlite_reader_t *r = reader_start(s, rd, s->read_budget * READ_COUNTS_FACTOR);
+    sqlite3_stmt *st = r->st[RD_MENTION_COUNT];
     int rc = store_sqlite_bind(st, "u", user_id);
     if (rc == SQLITE_OK)
         rc = rows_read(st, out, &count_rows);
-    return finish(s, st, rc, "mention counts");
+    return finish(s, r, st, rc, "mention counts");
 }

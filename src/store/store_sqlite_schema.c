@@ -31,25 +31,9 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid, "
                   "guest, user_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [ST_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 "
-                 "ORDER BY seq ASC LIMIT ?3",
-    [ST_BEFORE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
-                  "ORDER BY seq DESC LIMIT ?3",
-    [ST_NEWEST] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 "
-                  "ORDER BY seq DESC LIMIT ?3",
-    [ST_THREAD] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND "
-                  "(seq = ?2 OR (thread = ?2 AND kind = 'msg')) ORDER BY seq ASC LIMIT ?3",
-    /* The literal thread > 0 lets SQLite use the partial index messages_thread. */
-    [ST_REPLIES] = "SELECT thread, count(*), max(seq), max(ts) FROM messages WHERE channel = ?1 "
-                   "AND thread > 0 AND thread BETWEEN ?2 AND ?3 AND kind = 'msg' GROUP BY thread",
     [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
     [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user_id, channel, seq) VALUES(?1, ?2, ?3)",
     [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
-    /* 0 is STORE_MENTION_ALL: @channel and @here count for everyone. */
-    [ST_MENTION_COUNT] =
-        "SELECT m.channel, m.seq FROM mentions m WHERE m.user_id IN (?1, 0) AND m.seq > "
-        "coalesce((SELECT r.seq FROM reads r WHERE r.channel = m.channel AND r.user_id = ?1), 0) "
-        "GROUP BY m.channel, m.seq ORDER BY m.channel, m.seq LIMIT " STR(STORE_MENTIONS_MAX),
     [ST_CHANNEL_PUT] = "INSERT INTO channels(name, kind, topic, created_by, creator_id, ts, "
                        "archived) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE "
                        "SET kind = excluded.kind, topic = excluded.topic, "
@@ -65,15 +49,6 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_FTS_INSERT] = "INSERT INTO messages_fts(text, key, channel, seq, user, ts) "
                       "SELECT ?2, ?1, ?3, ?4, ?5, coalesce((SELECT ts FROM messages "
                       "WHERE channel = ?3 AND seq = ?4), ?6)",
-    /* The page first, then each row's cid from messages: a lookup per row returned, not per
-     * row matched. */
-    [ST_SEARCH] =
-        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest, m.user_id FROM (SELECT "
-        "seq, user, text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
-        "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) AND (?5 IS NULL OR channel IN "
-        "(SELECT value FROM json_each(?5))) ORDER BY ts DESC, seq DESC "
-        "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
-        "ORDER BY f.ts DESC, f.seq DESC",
     [ST_READ] = "INSERT INTO reads(channel, user_id, seq) VALUES(?1, ?2, ?3) "
                 "ON CONFLICT(channel, user_id) DO UPDATE SET seq = max(seq, excluded.seq)",
     /* Without a conflict target, DO NOTHING covers both the id and the canon (and only
@@ -111,6 +86,45 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_DELETE_EDITS] = "UPDATE messages SET text = '' WHERE channel = ?1 AND target = ?2 AND "
                         "kind = 'edit'",
     [ST_BLANK] = "UPDATE messages SET text = '' WHERE channel = ?1 AND seq = ?2",
+};
+
+/* Every read uses an index (test_store_sqlite checks the plans): a page of a channel is a
+ * range of the primary key, a thread the parent by key and its replies by messages_thread. */
+const char *const store_sqlite_sql_read[RD_COUNT] = {
+    [RD_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 "
+                 "ORDER BY seq ASC LIMIT ?3",
+    [RD_BEFORE] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
+                  "ORDER BY seq DESC LIMIT ?3",
+    [RD_NEWEST] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 "
+                  "ORDER BY seq DESC LIMIT ?3",
+    /* One `seq = ?2 OR thread = ?2` walked the whole channel in seq order looking for the
+     * replies. Here the parent comes by key and the replies by the partial index, in index
+     * order (channel, thread, then seq: the key the index holds), so a page costs what it
+     * returns however long the thread or the channel. SQLite 3.40 plans `thread = ?2` next to
+     * the index's own `thread > 0` as a range from 0, hence the BETWEEN, and would rather walk
+     * the key in seq order for the outer ORDER BY, hence INDEXED BY. */
+    [RD_THREAD] = "SELECT " MSG_COLS " FROM (SELECT " MSG_COLS " FROM messages WHERE channel = ?1 "
+                  "AND seq = ?2 UNION ALL SELECT * FROM (SELECT " MSG_COLS " FROM messages "
+                  "INDEXED BY messages_thread WHERE channel = ?1 AND thread > 0 AND thread "
+                  "BETWEEN ?2 AND ?2 AND kind = 'msg' ORDER BY thread, seq LIMIT ?3)) "
+                  "ORDER BY seq ASC LIMIT ?3",
+    /* The literal thread > 0 lets SQLite use the partial index messages_thread. */
+    [RD_REPLIES] = "SELECT thread, count(*), max(seq), max(ts) FROM messages WHERE channel = ?1 "
+                   "AND thread > 0 AND thread BETWEEN ?2 AND ?3 AND kind = 'msg' GROUP BY thread",
+    /* The page first, then each row's cid from messages: a lookup per row returned, not per
+     * row matched. */
+    [RD_SEARCH] =
+        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest, m.user_id FROM (SELECT "
+        "seq, user, text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
+        "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) AND (?5 IS NULL OR channel IN "
+        "(SELECT value FROM json_each(?5))) ORDER BY ts DESC, seq DESC "
+        "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
+        "ORDER BY f.ts DESC, f.seq DESC",
+    /* 0 is STORE_MENTION_ALL: @channel and @here count for everyone. */
+    [RD_MENTION_COUNT] =
+        "SELECT m.channel, m.seq FROM mentions m WHERE m.user_id IN (?1, 0) AND m.seq > "
+        "coalesce((SELECT r.seq FROM reads r WHERE r.channel = m.channel AND r.user_id = ?1), 0) "
+        "GROUP BY m.channel, m.seq ORDER BY m.channel, m.seq LIMIT " STR(STORE_MENTIONS_MAX),
 };
 
 static const char sql_create_v1[] =
@@ -424,6 +438,10 @@ int store_sqlite_prepare_all(store_sqlite_t *s)
     for (int i = 0; i < ST_COUNT; i++)
         if (prepare(s->db, s->path, store_sqlite_sql[i], &s->st[i]) < 0)
             return STORE_EFAILED;
+    for (unsigned r = 0; r < STORE_READERS; r++)
+        for (int i = 0; i < RD_COUNT; i++)
+            if (prepare(s->rd[r].db, s->path, store_sqlite_sql_read[i], &s->rd[r].st[i]) < 0)
+                return STORE_EFAILED;
     if (prepare(s->rdb, s->path, store_sqlite_sql_last_seq, &s->st_last_seq) < 0)
         return STORE_EFAILED;
     return prepare(s->rdb, s->path, store_sqlite_sql_accounts_version, &s->st_accounts_version);

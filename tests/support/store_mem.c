@@ -29,6 +29,10 @@ typedef struct mem_op {
     uint64_t group; /* the group it was submitted in, 0 for none */
     bool done;      /* a write of a group: already run with the group, its answer in status */
     int status;
+    const void *owner; /* reads: for store_cancel */
+    bool canceled;     /* a read whose owner canceled it: answered without running */
+    bool snapped;      /* a read answered from `snap`, the state when it was submitted */
+    store_rows_t snap;
     void *ctx;
     store_append_cb wcb;
     store_query_cb rcb;
@@ -49,7 +53,7 @@ typedef struct {
     uv_async_t async;
     mem_op_t *head, *tail;
     size_t pending;
-    bool closing, fail_writes, failed;
+    bool closing, fail_writes, failed, snapshots;
     bool bump_accounts; /* store_open_opts_t.bump_accounts (store_mem_bump_accounts) */
     uint64_t epoch, fenced;
     store_stats_t stats;
@@ -133,11 +137,23 @@ static void run_group(mem_t *s, mem_op_t *first)
 
 static void op_free(mem_op_t *op)
 {
+    if (op->snapped)
+        store_rows_free(&op->snap);
     for (size_t i = 0; i < op->nowned; i++)
         free(op->owned[i]);
     free(op->terms);
     free(op->mentions);
     free(op);
+}
+
+static void run_read(mem_t *s, const mem_op_t *op, store_rows_t *rows)
+{
+    if (op->kind == OP_QUERY)
+        mem_db_query(&s->db, &op->query, rows);
+    else if (op->kind == OP_SEARCH)
+        mem_db_search(&s->db, &op->search, rows);
+    else
+        mem_db_counts(&s->db, op->user_id, rows);
 }
 
 static void complete(mem_t *s, mem_op_t *op)
@@ -153,13 +169,16 @@ static void complete(mem_t *s, mem_op_t *op)
             op->wcb(op->ctx, s->fail_writes ? STORE_EFAILED : 0);
         return;
     }
+    if (op->canceled) {
+        op->rcb(op->ctx, STORE_ECANCELED, NULL, 0, false);
+        return;
+    }
     store_rows_t rows = {0};
-    if (op->kind == OP_QUERY)
-        mem_db_query(&s->db, &op->query, &rows);
-    else if (op->kind == OP_SEARCH)
-        mem_db_search(&s->db, &op->search, &rows);
+    if (op->snapped)
+        rows = op->snap;
     else
-        mem_db_counts(&s->db, op->user_id, &rows);
+        run_read(s, op, &rows);
+    op->snapped = false; /* rows is the answer's now */
     s->stats.queries++;
     op->rcb(op->ctx, 0, rows.rows, rows.n, rows.more);
     store_rows_free(&rows);
@@ -188,6 +207,33 @@ size_t store_mem_run(store_t *s)
     while (store_mem_step(s))
         n++;
     return n;
+}
+
+bool store_mem_step_write(store_t *base)
+{
+    mem_t *s = (mem_t *)base;
+    mem_op_t **pp = &s->head, *prev = NULL;
+    while (*pp && (*pp)->kind > OP_PROBE) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    mem_op_t *op = *pp;
+    if (!op)
+        return false;
+    if (op->group && !op->done && op->kind <= OP_CHANGE)
+        run_group(s, op);
+    *pp = op->next; /* unlinked first: the callback may submit or close */
+    if (s->tail == op)
+        s->tail = prev;
+    s->pending--;
+    complete(s, op);
+    op_free(op);
+    return true;
+}
+
+void store_mem_snapshot_reads(store_t *s, bool on)
+{
+    ((mem_t *)s)->snapshots = on;
 }
 
 size_t store_mem_pending(store_t *s)
@@ -223,6 +269,10 @@ static mem_op_t *op_new(mem_t *s, int kind, void *ctx)
 static int submit(mem_t *s, mem_op_t *op)
 {
     op->epoch = s->epoch;
+    if (s->snapshots && op->kind > OP_PROBE) {
+        run_read(s, op, &op->snap);
+        op->snapped = true;
+    }
     if (s->group) { /* pending from the group's end on */
         op->group = s->group;
         if (s->stail)
@@ -342,6 +392,7 @@ static int mem_query(store_t *base, const store_query_t *q, store_query_cb cb, v
     op->rcb = cb;
     op->query = *q;
     op->query.channel = own(op, q->channel);
+    op->owner = q->owner;
     return submit(s, op);
 }
 
@@ -355,6 +406,7 @@ static int mem_search(store_t *base, const store_search_t *q, store_query_cb cb,
         return STORE_ECLOSED;
     op->rcb = cb;
     op->search = *q;
+    op->owner = q->owner;
     /* The terms' texts go into one buffer, which the op owns like its other strings. */
     buf_t b = BUF_INIT;
     for (size_t i = 0; i < q->nterms; i++)
@@ -380,7 +432,8 @@ static int mem_search(store_t *base, const store_search_t *q, store_query_cb cb,
     return submit(s, op);
 }
 
-static int mem_mention_counts(store_t *base, uint64_t user_id, store_query_cb cb, void *ctx)
+static int mem_mention_counts(store_t *base, uint64_t user_id, const void *owner, store_query_cb cb,
+                              void *ctx)
 {
     mem_t *s = (mem_t *)base;
     mem_op_t *op = op_new(s, OP_COUNTS, ctx);
@@ -388,7 +441,21 @@ static int mem_mention_counts(store_t *base, uint64_t user_id, store_query_cb cb
         return STORE_ECLOSED;
     op->rcb = cb;
     op->user_id = user_id;
+    op->owner = owner;
     return submit(s, op);
+}
+
+/* The owner's reads pending (or in an open group) are answered STORE_ECANCELED at their
+ * turn, without running: never from inside this call, as with a real backend. */
+static void mem_cancel(store_t *base, const void *owner)
+{
+    mem_t *s = (mem_t *)base;
+    for (int list = 0; list < 2 && owner; list++)
+        for (mem_op_t *op = list ? s->shead : s->head; op; op = op->next)
+            if (op->kind > OP_PROBE && op->owner == owner && !op->canceled) {
+                op->canceled = true;
+                s->stats.canceled++;
+            }
 }
 
 /* ---- synchronous: load, last_seq, stats, recover ---- */
@@ -439,6 +506,10 @@ static void mem_stats(store_t *base, store_stats_t *out)
     mem_t *s = (mem_t *)base;
     *out = s->stats;
     out->queued = s->pending + s->nstaged;
+    out->reads_queued = 0;
+    for (int list = 0; list < 2; list++)
+        for (const mem_op_t *op = list ? s->shead : s->head; op; op = op->next)
+            out->reads_queued += op->kind > OP_PROBE;
     out->failed = s->failed;
 }
 
@@ -502,4 +573,5 @@ static const store_backend_t mem_backend = {
     .load_accounts = mem_load_accounts,
     .accounts_version = mem_version,
     .group = mem_group,
+    .cancel = mem_cancel,
 };

@@ -5,8 +5,9 @@
  *
  * Two modes:
  * - STORE_MEM_AUTO behaves like a real backend: every operation completes on a later loop
- *   turn (through a uv_async handle), in submission order, and close frees the store in the
- *   handle's close callback (run the loop afterwards).
+ *   turn (through a uv_async handle), in submission order (an order store.h allows for
+ *   reads, without requiring it), and close frees the store in the handle's close callback
+ *   (run the loop afterwards).
  * - STORE_MEM_MANUAL completes nothing by itself: the test decides when each operation
  *   completes with store_mem_step / store_mem_run, synchronously, on its own stack. It needs
  *   no loop (NULL is fine) and close frees the store before returning.
@@ -15,9 +16,11 @@
  * refuses everything behind it exactly as store.h says. A group's writes (store_group_begin)
  * are one transaction, run when the first of them completes: if one fails, the state is put
  * back as it was before the group and each of them is answered STORE_EFAILED (each still in
- * its own turn). The ops of an open group are not pending until its end. Search folds ASCII case
- * only: a token is a run of ASCII letters and digits or of bytes >= 0x80 (SQLite's tokenizer also
- * splits at non-ASCII punctuation and folds accents). */
+ * its own turn). The ops of an open group are not pending until its end. store_cancel marks
+ * the owner's reads, which then answer STORE_ECANCELED at their turn; there is no cost
+ * budget (reads never answer STORE_EBUDGET). Search folds ASCII case only: a token is a run of
+ * ASCII letters and digits or of bytes >= 0x80 (SQLite's tokenizer also splits at non-ASCII
+ * punctuation and folds accents). */
 #ifndef PARLEY_STORE_MEM_H
 #define PARLEY_STORE_MEM_H
 
@@ -40,6 +43,14 @@ bool store_mem_step(store_t *s);
 /* Completes operations until none is pending (including those submitted by the callbacks
  * it runs); returns how many. */
 size_t store_mem_run(store_t *s);
+/* Completes the oldest pending write (append, change or probe), passing over the reads
+ * before it: a real backend may answer writes before reads asked earlier (store.h). Returns
+ * false when no write was pending. */
+bool store_mem_step_write(store_t *s);
+/* While on, each read is answered from the state when it was submitted (a snapshot), not
+ * when it completes: with store_mem_step_write, a read lands after writes committed while it
+ * "ran" and does not hold them, as store.h allows. Off when opened. */
+void store_mem_snapshot_reads(store_t *s, bool on);
 /* While on, every write attempted fails as a real failed commit would: it is answered
  * STORE_EFAILED and the store enters the failed state (store.h); probes fail too. Turning
  * it off does not recover: probe, then store_recover, as with a real backend. */
