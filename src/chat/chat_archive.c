@@ -21,30 +21,6 @@ typedef struct {
     char id[CHAT_ID_MAX];
 } job_t;
 
-static void refuse(chat_session_t *s, const char *id)
-{
-    if (!chat_hub_available(chat_session_hub(s)))
-        chat_session_error(s, "unavailable", CHAT_UNAVAILABLE_TEXT, id);
-    else
-        chat_session_error(s, "internal", "the server is shutting down", id);
-}
-
-/* {"type":type[,"id"],"payload":{"channel"}} */
-static blob_t *named_frame(const char *type, const chat_channel_t *ch, const char *id)
-{
-    const char *name = chat_channel_name(ch);
-    buf_t b = BUF_INIT;
-    buf_appendf(&b, "{\"type\":\"%s\"", type);
-    if (id && id[0])
-        buf_appendf(&b, ",\"id\":%s", id);
-    buf_append_str(&b, ",\"payload\":{\"channel\":");
-    json_append_string(&b, name, strlen(name));
-    buf_append_str(&b, "}}");
-    blob_t *f = chat_frame_buf(&b);
-    buf_deinit(&b);
-    return f;
-}
-
 /* The sessions connected to ch (JSON ones), referenced, into a new array; how many. Taken
  * before acting, since leaving a channel edits its list. */
 static size_t linked(const chat_channel_t *ch, chat_session_t ***out)
@@ -91,7 +67,7 @@ static void deleted_done(job_t *j)
 {
     chat_session_t **v;
     size_t n = linked(j->ch, &v);
-    blob_t *left = named_frame("channel_left", j->ch, NULL);
+    blob_t *left = chat_rooms_named_frame("channel_left", j->ch, NULL, NULL);
     for (size_t i = 0; i < n; i++) {
         chat_session_exit(v[i], j->ch);
         chat_session_send_frame(v[i], left);
@@ -100,7 +76,7 @@ static void deleted_done(job_t *j)
     blob_unref(left);
     free(v);
     chat_channel_forget(j->ch);
-    blob_t *f = named_frame("channel_deleted", j->ch, j->id);
+    blob_t *f = chat_rooms_named_frame("channel_deleted", j->ch, NULL, j->id);
     chat_session_send_frame(j->s, f);
     blob_unref(f);
 }
@@ -134,7 +110,7 @@ static bool submit(chat_session_t *s, const json_env_t *e, chat_channel_t *ch,
     store_change_t c = {.kind = kind, .ch = chat_channel_row(ch), .ts = clock_wall_ms()};
     if (chat_hub_change(chat_session_hub(s), &c, on_done, j) < 0) {
         free(j);
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return false;
     }
     chat_session_ref(s);
@@ -149,7 +125,7 @@ static chat_channel_t *target(chat_session_t *s, const json_env_t *e, auth_actio
     if (!ch || !chat_session_may(s, e, act, ch, NULL, why))
         return NULL;
     if (!chat_hub_available(chat_session_hub(s))) {
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return NULL;
     }
     return ch;

@@ -50,8 +50,8 @@ blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64
 }
 
 /* {"type":type[,"id"],"payload":{"channel"[,"user"]}} */
-static blob_t *named_frame(const char *type, const chat_channel_t *ch, const char *user,
-                           const char *id)
+blob_t *chat_rooms_named_frame(const char *type, const chat_channel_t *ch, const char *user,
+                               const char *id)
 {
     const char *name = chat_channel_name(ch);
     buf_t b = BUF_INIT;
@@ -124,8 +124,8 @@ static void unlink_user(change_t *c, bool always)
     /* Exiting edits the presence's links' sessions, not the array itself. */
     for (size_t i = 0; i < n; i++)
         chat_session_exit(links[i]->s, c->ch);
-    tell_user(c, named_frame("channel_left", c->ch, NULL, NULL),
-              named_frame("channel_left", c->ch, NULL, c->id), always);
+    tell_user(c, chat_rooms_named_frame("channel_left", c->ch, NULL, NULL),
+              chat_rooms_named_frame("channel_left", c->ch, NULL, c->id), always);
 }
 
 /* The new topic to the channel's members; the requester's copy is its answer. */
@@ -216,11 +216,11 @@ static void on_changed(void *ctx, int status)
         chat_hub_announce(h, c->ch, c->user, false, NULL);
     } else if (c->op == CH_KICK) {
         unlink_user(c, false);
-        reply(c->s, named_frame("kicked", c->ch, c->user, c->id));
+        reply(c->s, chat_rooms_named_frame("kicked", c->ch, c->user, c->id));
         chat_hub_announce(h, c->ch, c->user, false, NULL);
     } else if (c->op == CH_INVITE) {
         link_user(c, false);
-        reply(c->s, named_frame("invited", c->ch, c->user, c->id));
+        reply(c->s, chat_rooms_named_frame("invited", c->ch, c->user, c->id));
         chat_hub_announce(h, c->ch, c->user, true, NULL);
     } else if (c->op == CH_TOPIC) {
         topic_event(c);
@@ -244,7 +244,7 @@ static void on_changed(void *ctx, int status)
     free(c);
 }
 
-static void refuse(chat_session_t *s, const char *id)
+void chat_rooms_refuse(chat_session_t *s, const char *id)
 {
     if (!chat_hub_available(chat_session_hub(s)))
         chat_session_error(s, "unavailable", CHAT_UNAVAILABLE_TEXT, id);
@@ -281,7 +281,7 @@ static bool submit_undo(chat_session_t *s, const json_env_t *e, int op, chat_cha
         free(c->user);
         free(c->old_topic);
         free(c);
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return false;
     }
     chat_session_ref(s);
@@ -414,7 +414,7 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
     if (!new_name_ok(s, e, name) || !topic_ok(s, e, topic) || !quota_ok(s, e, false))
         return;
     if (!chat_hub_available(h)) {
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return;
     }
     if (!chat_session_pay_rest(s, e))
@@ -435,7 +435,7 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
     chat_hub_group(h, true);
     if (chat_hub_change(h, &row, NULL, NULL) < 0) {
         chat_hub_group(h, false);
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return;
     }
     quota_note(s, false);
@@ -512,7 +512,7 @@ void chat_rooms_invite(chat_session_t *s, const json_env_t *e)
                                                 : "you cannot invite people into this channel"))
         return;
     if (chat_channel_has_user(ch, u->id)) {
-        reply(s, named_frame("invited", ch, u->name, e->id));
+        reply(s, chat_rooms_named_frame("invited", ch, u->name, e->id));
         return;
     }
     if (!chat_session_pay_rest(s, e))
@@ -536,7 +536,7 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e)
                           "you cannot set this channel's topic"))
         return;
     if (!chat_hub_available(chat_session_hub(s))) {
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return;
     }
     if (!chat_session_pay_rest(s, e))
@@ -566,7 +566,7 @@ void chat_rooms_read(chat_session_t *s, const json_env_t *e)
     if (seq <= now || !chat_hub_available(chat_session_hub(s))) {
         /* Markers only advance: answered with where it stands, nothing written. */
         if (seq > now)
-            refuse(s, e->id);
+            chat_rooms_refuse(s, e->id);
         else
             reply(s, read_frame(ch, now, e->id));
         return;
@@ -693,7 +693,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     if (!quota_ok(s, e, true))
         return;
     if (!chat_hub_available(h)) {
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return;
     }
     if (!chat_session_pay_rest(s, e))
@@ -713,7 +713,7 @@ void chat_rooms_dm(chat_session_t *s, const json_env_t *e)
     chat_hub_group(h, true);
     if (chat_hub_change(h, &row, NULL, NULL) < 0) {
         chat_hub_group(h, false);
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return;
     }
     quota_note(s, true);
@@ -746,7 +746,7 @@ void chat_rooms_kick(chat_session_t *s, const json_env_t *e)
         return;
     }
     if (!chat_hub_available(chat_session_hub(s))) {
-        refuse(s, e->id);
+        chat_rooms_refuse(s, e->id);
         return;
     }
     if (!chat_session_pay_rest(s, e))

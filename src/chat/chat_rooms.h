@@ -24,6 +24,12 @@ void chat_rooms_read(chat_session_t *s, const json_env_t *e);
 
 /* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch (id: the request
  * id as JSON text, "" or NULL for none); a new reference. */
+/* {"type":type[,"id"],"payload":{"channel"[,"user"]}} (user, id: NULL for none). */
+blob_t *chat_rooms_named_frame(const char *type, const chat_channel_t *ch, const char *user,
+                               const char *id);
+/* Answers a change the hub refused now: `unavailable` while the store cannot write, else
+ * `internal` (shutting down). */
+void chat_rooms_refuse(chat_session_t *s, const char *id);
 blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user,
                                  const char *id);
 

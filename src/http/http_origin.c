@@ -96,8 +96,10 @@ static bool host_split(const char *host, size_t len, host_parts_t *out)
     return port_ok(host + n, len - n, out);
 }
 
-/* name (len bytes, a trailing dot already dropped) equals an entry of the list. */
-static bool name_listed(const char *name, size_t len, const char *list)
+/* s (len bytes) equals, ignoring ASCII case, an entry of the comma-separated list, each
+ * entry trimmed of white space and of one trailing `trail` character (a host name's final
+ * dot, an origin's final slash). */
+static bool listed(const char *s, size_t len, const char *list, char trail)
 {
     for (const char *p = list; p && *p;) {
         while (is_space(*p) || *p == ',')
@@ -107,9 +109,9 @@ static bool name_listed(const char *name, size_t len, const char *list)
         p += n;
         while (n && is_space(e[n - 1]))
             n--;
-        if (n && e[n - 1] == '.')
+        if (n && e[n - 1] == trail)
             n--;
-        if (n && n == len && strncasecmp(e, name, n) == 0)
+        if (n && n == len && strncasecmp(e, s, n) == 0)
             return true;
     }
     return false;
@@ -134,7 +136,7 @@ int http_host_check(const char *host, const char *names)
     if ((n == ll && strncasecmp(h.name, lh, ll) == 0) ||
         (n > ll + 1 && h.name[n - ll - 1] == '.' && strncasecmp(h.name + n - ll, lh, ll) == 0))
         return 0;
-    return name_listed(h.name, n, names) ? 0 : 421;
+    return listed(h.name, n, names, '.') ? 0 : 421;
 }
 
 /* origin (olen bytes) equals scheme followed by host, ignoring ASCII case. */
@@ -143,25 +145,6 @@ static bool same_origin(const char *origin, size_t olen, const char *scheme, con
     size_t sl = strlen(scheme), hl = strlen(host);
     return olen == sl + hl && strncasecmp(origin, scheme, sl) == 0 &&
            strncasecmp(origin + sl, host, hl) == 0;
-}
-
-/* origin equals one of the comma-separated entries of list. */
-static bool origin_listed(const char *origin, size_t olen, const char *list)
-{
-    for (const char *p = list; p && *p;) {
-        while (is_space(*p) || *p == ',')
-            p++;
-        size_t n = strcspn(p, ",");
-        const char *e = p;
-        p += n;
-        while (n && is_space(e[n - 1]))
-            n--;
-        if (n && e[n - 1] == '/')
-            n--;
-        if (n && n == olen && strncasecmp(e, origin, n) == 0)
-            return true;
-    }
-    return false;
 }
 
 http_origin_t http_origin_check(const char *origin, const char *host, bool https,
@@ -174,7 +157,7 @@ http_origin_t http_origin_check(const char *origin, const char *host, bool https
     size_t olen = strlen(origin);
     if (host && *host && same_origin(origin, olen, https ? "https://" : "http://", host))
         return HTTP_ORIGIN_OURS;
-    return origin_listed(origin, olen, allowed) ? HTTP_ORIGIN_OURS : HTTP_ORIGIN_FOREIGN;
+    return listed(origin, olen, allowed, '/') ? HTTP_ORIGIN_OURS : HTTP_ORIGIN_FOREIGN;
 }
 
 bool http_forwarded_https(const char *forwarded_proto)
