@@ -177,9 +177,15 @@ static int mentions_drop(store_sqlite_t *s, const char *channel, uint64_t seq)
 
 /* The event row, and what it does to the search index: a message is indexed, an edit
  * replaces its target's entry, a delete drops it. */
-static int sq_append(void *impl, const store_msg_t *m)
+static int sq_append(void *impl, const store_msg_t *m, uint64_t *seq, bool *duplicate)
 {
     store_sqlite_t *s = impl;
+    if (m->seq == 0) {
+        log_error("store: %s: an append without a seq: not supported yet", s->path);
+        return STORE_EFAILED;
+    }
+    *seq = m->seq;
+    *duplicate = false;
     const char *kind = m->kind ? m->kind : "msg";
     sqlite3_stmt *st = s->st[ST_INSERT];
     int rc = store_sqlite_bind(st, "tuttituutiu", m->channel, m->seq, m->user, m->text, m->ts, kind,

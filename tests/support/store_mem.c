@@ -34,7 +34,8 @@ typedef struct mem_op {
     bool snapped;      /* a read answered from `snap`, the state when it was submitted */
     store_rows_t snap;
     void *ctx;
-    store_append_cb wcb;
+    store_appended_cb acb; /* appends */
+    store_append_cb wcb;   /* changes, probes */
     store_query_cb rcb;
     store_msg_t msg;
     store_change_t change;
@@ -158,7 +159,13 @@ static void run_read(mem_t *s, const mem_op_t *op, store_rows_t *rows)
 
 static void complete(mem_t *s, mem_op_t *op)
 {
-    if (op->kind <= OP_CHANGE) {
+    if (op->kind == OP_APPEND) {
+        int rc = op->done ? op->status : run_write(s, op);
+        if (op->acb)
+            op->acb(op->ctx, rc, rc == 0 ? op->msg.seq : 0, false);
+        return;
+    }
+    if (op->kind == OP_CHANGE) {
         int rc = op->done ? op->status : run_write(s, op);
         if (op->wcb)
             op->wcb(op->ctx, rc);
@@ -323,7 +330,7 @@ static void mem_group(store_t *base, bool begin)
     unstage(s);
 }
 
-static int mem_append(store_t *base, const store_msg_t *m, store_append_cb cb, void *ctx)
+static int mem_append(store_t *base, const store_msg_t *m, store_appended_cb cb, void *ctx)
 {
     mem_t *s = (mem_t *)base;
     if (!s->closing && !store_cid_valid(m->cid))
@@ -331,7 +338,7 @@ static int mem_append(store_t *base, const store_msg_t *m, store_append_cb cb, v
     mem_op_t *op = op_new(s, OP_APPEND, ctx);
     if (!op)
         return STORE_ECLOSED;
-    op->wcb = cb;
+    op->acb = cb;
     op->msg = *m;
     op->msg.channel = own(op, m->channel);
     op->msg.user = own(op, m->user);

@@ -156,7 +156,7 @@ static void apply_to_target(mem_db_t *d, mem_event_t *t, const store_msg_t *in)
 
 int mem_db_append(mem_db_t *d, const store_msg_t *in)
 {
-    if (taken(d, in->channel, in->seq))
+    if (in->seq == 0 || taken(d, in->channel, in->seq)) /* seq 0: not supported yet */
         return STORE_EFAILED;
     if (d->nev == d->cap_ev) {
         d->cap_ev = d->cap_ev ? d->cap_ev * 2 : 16;

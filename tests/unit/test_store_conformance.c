@@ -124,6 +124,8 @@ typedef struct {
     int fired, rank, status;
     size_t n;
     bool more;
+    uint64_t seq;   /* an append: the seq answered */
+    bool duplicate; /* and whether it was a duplicate */
     row_t rows[ROWS];
 } slot_t;
 
@@ -137,6 +139,14 @@ static void on_write(void *ctx, int status)
     sl->fired++;
     sl->rank = ++ranks;
     sl->status = status;
+}
+
+static void on_append(void *ctx, int status, uint64_t seq, bool duplicate)
+{
+    slot_t *sl = ctx;
+    sl->seq = seq;
+    sl->duplicate = duplicate;
+    on_write(ctx, status);
 }
 
 static void copy(char *dst, size_t cap, const char *s)
@@ -235,7 +245,7 @@ static slot_t *append(store_t *s, const char *ch, uint64_t seq, const char *user
                      .thread = thread,
                      .target = target,
                      .cid = cid};
-    CHECK_EQ_INT(store_append(s, &m, on_write, sl), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, sl), 0);
     return sl;
 }
 
@@ -589,7 +599,7 @@ static slot_t *mention(store_t *s, const char *ch, uint64_t seq, const char *use
                      .ts = (int64_t)seq * 1000,
                      .mentions = ids,
                      .nmentions = n};
-    CHECK_EQ_INT(store_append(s, &m, on_write, sl), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, sl), 0);
     return sl;
 }
 
@@ -806,7 +816,7 @@ TEST(test_people_by_id)
                      .ts = 1000,
                      .cid = "k1",
                      .guest = true};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
     change(s, STORE_MEMBER_ADD, "g", old, 0);
     change(s, STORE_READ, "g", old, 1);
     mention(s, "g", 2, "alice", 1, IDS(old));
@@ -820,7 +830,7 @@ TEST(test_people_by_id)
                       .kind = "react",
                       .target = 1,
                       .cid = "k4"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
     wait_for(&loop, change(s, STORE_MEMBER_REMOVE, "g", now, 0)); /* not now's: a no-op */
     for (int i = 0; i < nslot; i++)
         CHECK_EQ_INT(slots[i].status, 0);
@@ -862,13 +872,13 @@ TEST(test_cids)
     append(s, "d", 1, "carol", "reply", "msg", 0, 0, max);
     slot_t *bad = next_slot();
     store_msg_t m = {.channel = "g", .seq = 4, .user = "u", .text = "t", .cid = "no spaces"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    CHECK_EQ_INT(store_append(s, &m, on_append, bad), STORE_EINVAL);
     max[STORE_CID_MAX] = 'x';
     max[STORE_CID_MAX + 1] = '\0';
     m.cid = max;
-    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    CHECK_EQ_INT(store_append(s, &m, on_append, bad), STORE_EINVAL);
     m.cid = "é";
-    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    CHECK_EQ_INT(store_append(s, &m, on_append, bad), STORE_EINVAL);
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
     CHECK_EQ_INT(h->n, 3);
     CHECK_EQ_STR(h->rows[0].cid, "Ab-1_z");
@@ -892,7 +902,7 @@ TEST(test_guest_mark)
     store_t *s = fresh("guest");
     store_msg_t m = {
         .channel = "g", .seq = 1, .user = "zed", .text = "hello", .ts = 1, .guest = true};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
     msg(s, "g", 2, "alice", "hello too");
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
     CHECK_EQ_INT(h->n, 2);
@@ -934,7 +944,7 @@ TEST(test_keyed_bound)
         store_msg_t m = {
             .channel = "g", .seq = i, .user = "u", .text = "t", .ts = (int64_t)i, .cid = cid};
         last = i == STORE_KEYED_MAX + 5 ? next_slot() : NULL;
-        CHECK_EQ_INT(store_append(s, &m, last ? on_write : NULL, last), 0);
+        CHECK_EQ_INT(store_append(s, &m, last ? on_append : NULL, last), 0);
     }
     wait_for(&loop, last);
     keyed_n = 0;
@@ -972,7 +982,7 @@ TEST(test_close_answers_everything)
     /* The read: answered (a prefix), or canceled when close came before it ran. */
     CHECK(q->status == STORE_ECANCELED || (q->status == 0 && seqs(q, 1, q->n)));
     store_msg_t m = {.channel = "g", .seq = 41, .user = "u", .text = "t"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), STORE_ECLOSED);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), STORE_ECLOSED);
     CHECK_EQ_INT(store_query(s, &sq, on_rows, next_slot()), STORE_ECLOSED);
     CHECK_EQ_INT(store_probe(s, on_write, next_slot()), STORE_ECLOSED);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -980,12 +990,12 @@ TEST(test_close_answers_everything)
 }
 
 static store_t *closing_store;
-static void close_in_cb(void *ctx, int status)
+static void close_in_cb(void *ctx, int status, uint64_t seq, bool duplicate)
 {
-    on_write(ctx, status);
+    on_append(ctx, status, seq, duplicate);
     store_close(closing_store);
     store_msg_t m = {.channel = "g", .seq = 999, .user = "u", .text = "t"};
-    CHECK_EQ_INT(store_append(closing_store, &m, on_write, next_slot()), STORE_ECLOSED);
+    CHECK_EQ_INT(store_append(closing_store, &m, on_append, next_slot()), STORE_ECLOSED);
 }
 
 TEST(test_close_from_callback)
@@ -1143,6 +1153,13 @@ static void on_group_write(void *ctx, int status)
     group_ok += status == 0;
 }
 
+static void on_group_append(void *ctx, int status, uint64_t seq, bool duplicate)
+{
+    (void)seq;
+    (void)duplicate;
+    on_group_write(ctx, status);
+}
+
 /* A group past the worker's batch limit is still one transaction: the batch is not cut. */
 TEST(test_group_commits_whole)
 {
@@ -1155,7 +1172,7 @@ TEST(test_group_commits_whole)
     store_group_begin(s);
     for (uint64_t seq = 2; seq < 2 + N; seq++) {
         store_msg_t m = {.channel = "g", .seq = seq, .user = "u", .text = "grouped", .ts = 1};
-        CHECK_EQ_INT(store_append(s, &m, on_group_write, NULL), 0);
+        CHECK_EQ_INT(store_append(s, &m, on_group_append, NULL), 0);
     }
     store_change_t c = {.kind = STORE_MEMBER_ADD, .ch = {.name = "g"}, .user_id = 9, .ts = 1};
     CHECK_EQ_INT(store_change(s, &c, on_group_write, NULL), 0);

@@ -51,7 +51,10 @@ typedef struct {
 static rec_t *rec;
 static int idx[20000]; /* stable ctx pointers: &idx[i] == i */
 
-static void on_append(void *ctx, int status)
+static void on_append(void *ctx, int status, uint64_t seq, bool duplicate);
+
+/* A write's callback (changes directly, appends through on_append). */
+static void on_write(void *ctx, int status)
 {
     int i = *(int *)ctx;
     if (status != 0)
@@ -64,6 +67,14 @@ static void on_append(void *ctx, int status)
         CHECK(store_append(rec->close_in_cb, &m, on_append, &idx[0]) < 0);
         rec->close_in_cb = NULL;
     }
+}
+
+/* Every append here gives its seq: the store answers it, never a duplicate. */
+static void on_append(void *ctx, int status, uint64_t seq, bool duplicate)
+{
+    if (status == 0 && (seq == 0 || duplicate))
+        rec->status_errors++;
+    on_write(ctx, status);
 }
 
 /* Stored messages follow a pattern, so rows can be checked by seq alone. */
@@ -531,10 +542,10 @@ TEST(test_channels_and_members)
     CHECK_EQ_INT(store_change(s, &c, NULL, NULL), 0); /* no callback wanted */
     store_change_t m = {
         .kind = STORE_MEMBER_ADD, .ch = {.name = "design"}, .user_id = 1 /* alice */, .ts = 6};
-    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
+    CHECK_EQ_INT(store_change(s, &m, on_write, &idx[0]), 0);
     m.user_id = 2; /* bob */
-    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[1]), 0);
-    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[2]), 0); /* again: a no-op */
+    CHECK_EQ_INT(store_change(s, &m, on_write, &idx[1]), 0);
+    CHECK_EQ_INT(store_change(s, &m, on_write, &idx[2]), 0); /* again: a no-op */
     store_msg_t msg = {
         .channel = "design", .seq = 1, .user = "user1", .text = "héllo ✓ design #1", .ts = 1000};
     CHECK_EQ_INT(store_append(s, &msg, on_append, &idx[3]), 0);
@@ -542,11 +553,11 @@ TEST(test_channels_and_members)
     c.ch.created_by = "mallory";
     c.ch.creator_id = 9;
     c.ch.ts = 99;
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[4]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[4]), 0);
     store_change_t r = {.kind = STORE_MEMBER_REMOVE, .ch = {.name = "design"}, .user_id = 1};
-    CHECK_EQ_INT(store_change(s, &r, on_append, &idx[5]), 0);
+    CHECK_EQ_INT(store_change(s, &r, on_write, &idx[5]), 0);
     c = (store_change_t){.kind = STORE_CHANNEL_PUT, .ch = {"secret", "private", "", "bob", 2, 7}};
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[6]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[6]), 0);
     /* read markers only advance */
     store_change_t rd = {.kind = STORE_READ, .ch = {.name = "general"}, .user_id = 2, .seq = 5};
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
@@ -554,7 +565,7 @@ TEST(test_channels_and_members)
     CHECK_EQ_INT(store_change(s, &rd, NULL, NULL), 0);
     rd.ch.name = "design";
     rd.seq = 1;
-    CHECK_EQ_INT(store_change(s, &rd, on_append, &idx[7]), 0);
+    CHECK_EQ_INT(store_change(s, &rd, on_write, &idx[7]), 0);
     run_until(&loop, &rec->appended, 7);
     for (int i = 0; i < 6; i++)
         CHECK_EQ_INT(rec->order[i], i); /* changes and messages complete in submission order */
@@ -612,7 +623,7 @@ TEST(test_migrates_schema_1)
     CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
     CHECK_EQ_STR(l.log, "");
     store_change_t m = {.kind = STORE_MEMBER_ADD, .ch = {.name = "x"}, .user_id = 1, .ts = 1};
-    CHECK_EQ_INT(store_change(s, &m, on_append, &idx[0]), 0);
+    CHECK_EQ_INT(store_change(s, &m, on_write, &idx[0]), 0);
     run_until(&loop, &rec->appended, 1);
     /* the messages of schema 1 were indexed for search by the migration */
     store_search_t q = {&(store_term_t){"old", false}, 1, NULL, NULL, 10, NULL, 0, NULL};
@@ -1045,9 +1056,9 @@ TEST(test_migrates_schema_4)
     CHECK_EQ_INT(version_of(s), 4);
     /* The rebuilt tables take writes. */
     store_change_t c = {.kind = STORE_MEMBER_ADD, .ch = {.name = "lobby"}, .user_id = 9, .ts = 1};
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[1]), 0);
     c = (store_change_t){.kind = STORE_READ, .ch = {.name = "random"}, .user_id = 5, .seq = 2};
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[2]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[2]), 0);
     run_until(&loop, &rec->appended, 2);
     CHECK_EQ_INT(rec->status_errors, 0);
     CHECK(strstr(loaded(s, &l), "m:lobby/7;m:lobby/9;r:general/1/2;r:general/3/5;r:random/5/2;"));
@@ -1155,9 +1166,9 @@ TEST(test_schema_5_reopens)
         return;
     store_change_t c = {.kind = STORE_USER_CREATE,
                         .u = {1, "ann", "ann", "Ann", "owner", "$h", "active", 5, 6}};
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[1]), 0);
     c = (store_change_t){.kind = STORE_SESSION_PUT, .sess = {1, "h1", 1, 1, 2, 3, "ua", "::1"}};
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[2]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[2]), 0);
     append_range(s, "general", 1, 3); /* by user0..user2 */
     run_until(&loop, &rec->appended, 5);
     CHECK_EQ_INT(rec->status_errors, 0);
@@ -1190,7 +1201,7 @@ TEST(test_migrates_schema_6)
         return;
     store_change_t c = {.kind = STORE_CHANNEL_CREATE,
                         .ch = {"design", "public", "t", "ann", 1, 5, false}};
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[1]), 0);
     append_range(s, "design", 1, 2);
     append_range(s, "general", 1, 2);
     run_until(&loop, &rec->appended, 5);
@@ -1207,7 +1218,7 @@ TEST(test_migrates_schema_6)
                                    "':' || archived) FROM channels) FROM pragma_user_version"),
                  "7/design:0");
     c = (store_change_t){.kind = STORE_CHANNEL_DELETE, .ch = {.name = "design"}};
-    CHECK_EQ_INT(store_change(s, &c, on_append, &idx[1]), 0);
+    CHECK_EQ_INT(store_change(s, &c, on_write, &idx[1]), 0);
     run_until(&loop, &rec->appended, 1);
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
@@ -1235,16 +1246,16 @@ TEST(test_accounts_version_across_stores)
     CHECK_EQ_INT(version_of(server), 0);
     store_change_t c = {.kind = STORE_USER_CREATE,
                         .u = {1, "root", "root", "", "owner", "$h", "active", 1, 1}};
-    CHECK_EQ_INT(store_change(server, &c, on_append, &idx[1]), 0);
+    CHECK_EQ_INT(store_change(server, &c, on_write, &idx[1]), 0);
     run_until(&loop, &rec->appended, 1);
     CHECK_EQ_INT(version_of(server), 0);
     CHECK_EQ_INT(version_of(cli), 0);
 
     c.u = (store_user_t){2, "ops", "ops", "", "admin", "$h2", "active", 2, 2};
-    CHECK_EQ_INT(store_change(cli, &c, on_append, &idx[2]), 0);
+    CHECK_EQ_INT(store_change(cli, &c, on_write, &idx[2]), 0);
     c = (store_change_t){.kind = STORE_INVITE_PUT,
                          .inv = {1, "ir", "reset", 0, 1, "", 3, 4, 0, 1, false}};
-    CHECK_EQ_INT(store_change(cli, &c, on_append, &idx[3]), 0);
+    CHECK_EQ_INT(store_change(cli, &c, on_write, &idx[3]), 0);
     run_until(&loop, &rec->appended, 3);
     CHECK_EQ_INT(rec->status_errors, 0);
     uint64_t v = version_of(server);
