@@ -14,6 +14,8 @@
  *   list.js               UI: the message lists (rows, the bounded window, jumps, scrolling)
  *   composer.js           UI: the message box, pending rows, the typing line
  *   channels.js           UI: sidebar, header, dialogs, read markers, toasts
+ *   channel_admin.js      UI: archiving and deleting channels (header menu, dialogs, the
+ *                         archived bar)
  *   members.js            UI: a channel's members, removing them
  *   messages.js           UI: a row's reactions, edits, deletes; the picker and the editor
  *   threads.js            UI: the thread panel
@@ -44,6 +46,7 @@ import * as authUi from "./auth_ui.js";
 import * as list from "./list.js";
 import * as composer from "./composer.js";
 import * as chansUi from "./channels.js";
+import * as chanAdmin from "./channel_admin.js";
 import * as members from "./members.js";
 import * as mx from "./messages.js";
 import * as mentions from "./mentions.js";
@@ -225,7 +228,13 @@ const dispatch = {
   leave: onPresence("leave"),
   typing: (p) => { const v = channelOf(p); if (v) people.typing(v.name, p.user); },
   channel: (p) => { const ch = channels.applyChannel(p); if (ch) chansUi.onChannel(ch); },
-  channel_left: (p) => { const name = channels.applyLeft(p); if (name) chansUi.onChannelLeft(name); },
+  channel_left: (p) => {
+    const shown = page.view;
+    const name = channels.applyLeft(p);
+    if (!name) return;
+    chansUi.onChannelLeft(name);
+    chanAdmin.onChannelLeft(name, shown && shown.name === name ? shown : null);
+  },
   topic: (p) => { const ch = channels.applyTopic(p); if (ch) chansUi.onTopic(ch); },
   read: (p) => {
     const ch = channels.has(p.channel) ? channels.get(p.channel) : null;
@@ -372,6 +381,7 @@ function leaveChat(opts) {
   people.clearTypers();
   chansUi.signedOut();
   members.reset();
+  chanAdmin.reset();
   profile.close();
   admin.reset();
   search.reset(); // the next person's searches are their own

@@ -1,20 +1,22 @@
 /*
  * parley web client: channels (UI).
  *
- * The sidebar's channel and direct-message lists with unread badges, the channel header
- * (name, topic, member count, invite, leave), the create / browse / invite / topic
- * dialogs, read markers as the reader reads, and the toasts that show the server's
- * errors. The channel records and requests are channels_data.js's; this file renders
- * them and asks through them.
+ * The sidebar's channel and direct-message lists with unread badges (archived channels
+ * in a group of their own), the channel header (name, topic, member count, invite,
+ * leave), the create / browse / invite / topic dialogs, read markers as the reader reads,
+ * and the toasts that show the server's errors. The channel records and requests are
+ * channels_data.js's; this file renders them and asks through them. The header's
+ * settings menu (archive, delete) and the archived bar are channel_admin.js's, drawn with
+ * the header.
  *
  * A request made from a dialog is remembered in `reqs` by kind while in flight (its
  * button says so); its answer closes the dialog that asked, and its error lands in that
  * dialog rather than in a toast. Background requests (member counts, read markers) fail
  * silently.
  */
-import { GENERAL, MAX_USER, ERROR_TEXT, errorText } from "./const.js";
+import { GENERAL, MAX_USER, KEY_ARCHIVED_OPEN, ERROR_TEXT, errorText } from "./const.js";
 import { el, icon, avatar } from "./dom.js";
-import { charCount } from "./util.js";
+import { charCount, save, load } from "./util.js";
 import * as conn from "./conn.js";
 import * as channels from "./channels_data.js";
 import * as msgs from "./messages_data.js";
@@ -22,6 +24,7 @@ import * as people from "./people.js";
 import { page } from "./page.js";
 import * as list from "./list.js";
 import { closeSidebar } from "./app.js";
+import * as chanAdmin from "./channel_admin.js";
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,79}$/;  // the server's rule (Slack's)
 const MAX_NAME = 80;
@@ -44,6 +47,12 @@ const ICONS = {
           "M12.5 3.7a3 3 0 0 1 0 5.6", "M15 12a5.5 5.5 0 0 1 3 5"],
   close: ["M5 5l10 10M15 5 5 15"],
   shield: ["M10 2.8 4.5 5v4.3c0 3.6 2.3 6.5 5.5 7.9 3.2-1.4 5.5-4.3 5.5-7.9V5z", "M7.6 10l1.7 1.7 3.2-3.4"],
+  more: ["M4.1 10a.9.9 0 1 0 1.8 0 .9.9 0 1 0-1.8 0", "M9.1 10a.9.9 0 1 0 1.8 0 .9.9 0 1 0-1.8 0",
+         "M14.1 10a.9.9 0 1 0 1.8 0 .9.9 0 1 0-1.8 0"],
+  archive: ["M3.5 4.5h13v3h-13z", "M4.8 7.5v8h10.4v-8", "M8.5 10.5h3"],
+  unarchive: ["M3.5 4.5h13v3h-13z", "M4.8 7.5v8h10.4v-8", "M10 14.5V10", "M8 12l2-2 2 2"],
+  trash: ["M4.5 6h11", "M8 6V4.5h4V6", "M6 6l.7 9.5h6.6L14 6"],
+  chevron: ["M8 6l4 4-4 4"],
 };
 
 const DIALOG_TEXT = {
@@ -57,6 +66,7 @@ const reqs = {};           // kind -> { channel, user } of the request in flight
 const items = new Map();   // channel name -> its sidebar <li>
 let countTimer = 0;
 let browseList = null;     // the `channels` answer the browse dialog shows
+let archivedOpen = false;  // the sidebar's Archived group is expanded (kept on this device)
 
 /* ---------- small helpers ---------- */
 
@@ -200,6 +210,9 @@ export function onChannel(v) {
   if (ui.browseDialog.open && browseList) renderBrowse(); // "Join" may now be "Open"
 }
 
+// Whether this tab asked to leave that channel (its own answer says so).
+export function leaving(name) { return !!reqs.leave && reqs.leave.channel === name; }
+
 // The item goes with renderList, which removes the items of channels no longer held.
 export function onChannelLeft(name) {
   renderList();
@@ -282,23 +295,39 @@ function listedDm(v) {
   return v.seqs.length > 0 || (v.info.lastSeq || 0) > 0 || v === page.view;
 }
 
+// The channels as the sidebar lists them, top to bottom. The Archived group, collapsed,
+// still lists the channel shown (as Slack's collapsed sections do); `archivedAll` counts
+// them all.
 function sidebarOrder() {
   const all = Array.from(channels.all());
-  const chans = all.filter((v) => !isDm(v)).sort(byName);
+  const chans = all.filter((v) => !isDm(v) && !v.info.archived).sort(byName);
+  const archivedAll = all.filter((v) => !isDm(v) && v.info.archived).sort(byName);
+  const archived = archivedOpen ? archivedAll : archivedAll.filter((v) => v === page.view);
   const dms = all.filter((v) => isDm(v) && listedDm(v))
     .sort((a, b) => title(a).localeCompare(title(b)));
-  return { chans, dms };
+  return { chans, archived, archivedAll, dms };
 }
 
 // Updates the lists in place, node by node, so a keyboard user's focus survives the
 // re-render that every message in another channel causes.
 export function renderList() {
-  const { chans, dms } = sidebarOrder();
-  const keep = new Set(chans.concat(dms).map((v) => v.name));
+  const { chans, archived, archivedAll, dms } = sidebarOrder();
+  const keep = new Set(chans.concat(archived, dms).map((v) => v.name));
   for (const [name, li] of items) if (!keep.has(name)) { li.remove(); items.delete(name); }
   fillList(ui.channelList, chans);
+  fillList(ui.archivedList, archived);
   fillList(ui.dmList, dms);
   ui.dmSection.hidden = dms.length === 0;
+  ui.archivedGroup.hidden = archivedAll.length === 0;
+  ui.archivedCount.textContent = String(archivedAll.length);
+  ui.archivedToggle.setAttribute("aria-expanded", String(archivedOpen));
+  ui.archivedToggle.title = (archivedOpen ? "Hide" : "Show") + " archived channels";
+}
+
+function toggleArchived() {
+  archivedOpen = !archivedOpen;
+  save(KEY_ARCHIVED_OPEN, archivedOpen ? "1" : "");
+  renderList();
 }
 
 function fillList(box, views) {
@@ -328,7 +357,9 @@ function makeItem(name) {
 
 function fillItem(a, v, active) {
   const unread = active ? 0 : v.unread;
-  a.className = "channel" + (active ? " is-active" : "") + (unread ? " has-unread" : "");
+  const archived = !!v.info.archived;
+  a.className = "channel" + (active ? " is-active" : "") + (unread ? " has-unread" : "") +
+    (archived ? " is-archived" : "");
   if (active) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   a.textContent = "";
   a.append(markFor(v.info.kind, v), el("span", "channel-name", isDm(v) ? title(v) : v.name));
@@ -346,18 +377,18 @@ function fillItem(a, v, active) {
     badge.title = unread === 1 ? "1 unread message" : unread + " unread messages";
     a.append(badge);
   }
-  a.title = v.info.topic ? title(v) + ": " + v.info.topic : title(v);
+  a.title = (v.info.topic ? title(v) + ": " + v.info.topic : title(v)) + (archived ? " (archived)" : "");
   // Read as "design, 2 unread" rather than "hash design 2".
-  a.setAttribute("aria-label", title(v) + (unread ? ", " + unread + " unread" : "") +
+  a.setAttribute("aria-label", title(v) + (archived ? ", archived" : "") + (unread ? ", " + unread + " unread" : "") +
     (mentions ? ", " + mentions + (mentions === 1 ? " mention" : " mentions") : ""));
 }
 
 // Alt+Up / Alt+Down walk the sidebar, as in Slack.
 function onKey(ev) {
   if (!ev.altKey || (ev.key !== "ArrowUp" && ev.key !== "ArrowDown")) return;
-  if (!conn.joined() || dialogs().some((d) => d.open)) return;
-  const { chans, dms } = sidebarOrder();
-  const order = chans.concat(dms);
+  if (!conn.joined() || document.querySelector("dialog[open]")) return; // any modal dialog
+  const { chans, archived, dms } = sidebarOrder();
+  const order = chans.concat(archived, dms);
   const i = order.indexOf(page.view);
   const next = order[(i + (ev.key === "ArrowDown" ? 1 : order.length - 1)) % order.length];
   if (!next) return;
@@ -372,27 +403,30 @@ export function renderHeader() {
   if (!v) return;
   const fixed = v.name === GENERAL || isDm(v); // nobody is invited to, or leaves, these
   const guest = people.isGuest();
+  const archived = !!v.info.archived; // read-only: no topic, no invites (leaving is fine)
   const mark = markFor(v.info.kind, v);
   ui.headerMark.replaceWith(mark);
   ui.headerMark = mark;
   ui.headerName.textContent = isDm(v) ? title(v) : v.name;
   ui.topic.textContent = v.info.topic;
-  ui.topicEdit.hidden = isDm(v) || (guest && !v.info.topic);
+  const noTopic = (guest || archived) && !v.info.topic; // nothing to show, nothing to set
+  ui.topicEdit.hidden = isDm(v) || noTopic;
   ui.topicEdit.title = v.info.topic ? "Edit the topic" : "Add a topic";
   ui.topicEdit.setAttribute("aria-label", v.info.topic ? "Edit the topic: " + v.info.topic : "Add a topic");
   const n = v.info.members;
   ui.members.textContent = Number.isInteger(n) ? membersText(n) : "";
   ui.membersWrap.hidden = !Number.isInteger(n);
-  ui.membersWrap.classList.toggle("is-last", isDm(v) || (guest && !v.info.topic)); // no topic follows
+  ui.membersWrap.classList.toggle("is-last", isDm(v) || noTopic); // no topic follows
   ui.membersOpen.disabled = fixed; // #general is everyone; a DM shows its people already
   ui.membersOpen.title = fixed ? "" : "Members of #" + v.name;
-  ui.topicEdit.disabled = guest; // guests read topics, they do not set them
-  if (guest) ui.topicEdit.title = v.info.topic || "";
-  ui.inviteOpen.hidden = fixed || guest;
+  ui.topicEdit.disabled = guest || archived; // guests read topics, they do not set them
+  if (guest || archived) ui.topicEdit.title = v.info.topic || "";
+  ui.inviteOpen.hidden = fixed || guest || archived;
   ui.leave.hidden = fixed;
   ui.inviteOpen.title = "Add people to #" + v.name;
   ui.leave.title = "Leave #" + v.name;
   ui.leave.disabled = !!reqs.leave;
+  chanAdmin.render();
 }
 
 // The first lines of a channel, above its oldest message.
@@ -539,7 +573,8 @@ function renderBrowse() {
   }
   const q = ui.browseFilter.value.trim().toLowerCase().replace(/^#/, "");
   const rows = browseList.filter((c) => c.kind !== "dm" && (!q || c.name.includes(q) ||
-    (typeof c.topic === "string" && c.topic.toLowerCase().includes(q))));
+    (typeof c.topic === "string" && c.topic.toLowerCase().includes(q))))
+    .sort((a, b) => (a.archived === true) - (b.archived === true)); // by name, archived ones last
   if (!rows.length) {
     ui.browseStatus.textContent = q ? "No channel matches “" + q + "”."
       : people.isGuest() ? "No channels yet." : "No channels yet: create the first one.";
@@ -558,10 +593,22 @@ function browseRow(c) {
   const head = el("div", "browse-name");
   head.append(markFor(c.kind), el("span", "", c.name));
   if (member) head.append(el("span", "pill", "Joined"));
+  const archived = c.archived === true;
+  if (archived) {
+    const tag = el("span", "pill pill-archived", "Archived");
+    tag.dataset.testid = "channel-browse-archived";
+    head.append(tag);
+    li.classList.add("is-archived");
+  }
   const facts = [];
   if (Number.isInteger(c.members)) facts.push(membersText(c.members));
   if (typeof c.topic === "string" && c.topic) facts.push(c.topic);
   main.append(head, el("div", "browse-meta", facts.join(" · ")));
+  li.append(main);
+  if (archived && !member) { // nobody joins an archived channel
+    li.append(el("span", "browse-note", "Read-only"));
+    return li;
+  }
   const joining = reqs.join && reqs.join.channel === c.name;
   const btn = el("button", member ? "btn-secondary btn-small" : "btn-primary btn-small",
     member ? "Open" : joining ? "Joining…" : "Join");
@@ -569,7 +616,7 @@ function browseRow(c) {
   btn.disabled = !!joining;
   if (!member) btn.dataset.testid = "channel-browse-join";
   btn.addEventListener("click", () => (member ? openChannel(c.name) : joinChannel(c.name)));
-  li.append(main, btn);
+  li.append(btn);
   return li;
 }
 
@@ -726,6 +773,8 @@ function bind() {
     inviteError: "invite-error", inviteSubmit: "invite-submit", topicDialog: "topic-dialog",
     topicForm: "topic-form", topicTitle: "topic-title", topicInput: "topic-input",
     topicCounter: "topic-counter", topicError: "topic-error", topicSave: "topic-save",
+    archivedGroup: "archived-group", archivedToggle: "archived-toggle", archivedList: "archived-list",
+    archivedCount: "archived-count",
   };
   for (const k in ids) ui[k] = document.getElementById(ids[k]);
   document.querySelectorAll("[data-icon]").forEach((n) => n.replaceWith(svg(n.dataset.icon)));
@@ -738,6 +787,7 @@ function listen() {
   ui.topicEdit.addEventListener("click", openTopic);
   ui.inviteOpen.addEventListener("click", openInvite);
   ui.leave.addEventListener("click", leaveCurrent);
+  ui.archivedToggle.addEventListener("click", toggleArchived);
   ui.createName.addEventListener("input", onCreateNameInput);
   ui.createForm.addEventListener("submit", onCreateSubmit);
   ui.browseFilter.addEventListener("input", renderBrowse);
@@ -755,6 +805,8 @@ function listen() {
 }
 
 export function init() {
+  archivedOpen = load(KEY_ARCHIVED_OPEN) === "1";
   bind();
   listen();
+  chanAdmin.init();
 }

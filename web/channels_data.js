@@ -4,14 +4,15 @@
  * One record per channel the user is in, by name, and the channel requests of
  * docs/protocol.md ("Channels", "Read markers") as promises. A record is shared by the
  * data modules, each owning its own fields:
- *   this module       name, info {kind, topic, members, lastSeq, readSeq, users, creator},
+ *   this module       name, info {kind, topic, members, lastSeq, readSeq, users, creator,
+ *                     archived},
  *                     unread, mentions, countStale, readUpTo, seen (names seen in the
  *                     channel: its joins, authors, people we invited; for a server that
  *                     cannot list members)
  *   messages_data.js  the messages (it adds its fields through onCreate)
  * UI modules read records and render them; they learn of changes through `changes`:
  *   "created" (ch), "dropped" (ch), "info" (ch), "empty" (ch: the server says it holds no
- *   message yet).
+ *   message yet), "archived" (ch: it became read-only, or writable again).
  *
  * Features the server may not have are used only once its welcome shows them: channel
  * descriptions with `kind` (member counts, direct messages) and with `read_seq` (read
@@ -43,7 +44,8 @@ export function ensure(name) {
   if (ch) return ch;
   ch = {
     name,
-    info: { kind: "public", topic: "", members: null, lastSeq: null, readSeq: 0, users: [], creator: "" },
+    info: { kind: "public", topic: "", members: null, lastSeq: null, readSeq: 0, users: [], creator: "",
+      archived: false },
     unread: 0,
     mentions: 0,
     countStale: false,    // member count may be out of date (join/leave seen elsewhere)
@@ -93,6 +95,12 @@ function updateInfo(ch, c, fromWelcome) {
   // Who created it, when the server says (it manages a private channel's members).
   const creator = typeof c.creator === "string" ? c.creator : typeof c.created_by === "string" ? c.created_by : null;
   if (creator !== null) ch.info.creator = creator;
+  // Every description says it: a channel without the flag is not archived (any more).
+  const archived = c.archived === true;
+  if (archived !== ch.info.archived) {
+    ch.info.archived = archived;
+    changes.emit("archived", ch);
+  }
   if (Number.isInteger(c.read_seq)) ch.info.readSeq = Math.max(ch.info.readSeq || 0, c.read_seq);
   // The server's count wins over ours: it knows what other tabs read.
   if (Number.isInteger(c.unread) && (fromWelcome || ch !== shown)) ch.unread = c.unread;
@@ -134,7 +142,7 @@ const PAGE = 500; // channels per channel_list page (the server's most)
 
 function pageMembers(after) {
   const mine = welcomed;
-  conn.request("channel_list", { member: true, after, limit: PAGE }).then((p) => {
+  conn.request("channel_list", { member: true, after, limit: PAGE, archived: true }).then((p) => {
     if (welcomed !== mine) return; // a newer welcome took over
     const good = (Array.isArray(p.channels) ? p.channels : []).filter((c) => c && typeof c.name === "string" && c.name);
     for (const c of good) {
@@ -224,10 +232,11 @@ export function invite(name, user) {
   return conn.request("channel_invite", { channel: name, user }).then((p) => { noteMember(name, user); return p; });
 }
 export function openDm(user) { return conn.request("dm_open", { users: [user] }); }
-// Every channel one may see, all pages (at most the server's 4,096 channels: 9 pages).
+// Every channel one may see, archived ones too, all pages (at most the server's 4,096
+// channels: 9 pages).
 export function list() {
   const all = [];
-  const page = (after) => conn.request("channel_list", { after, limit: PAGE }).then((p) => {
+  const page = (after) => conn.request("channel_list", { after, limit: PAGE, archived: true }).then((p) => {
     const got = Array.isArray(p.channels) ? p.channels : [];
     all.push(...got);
     const last = got.length ? got[got.length - 1] : null;
@@ -239,8 +248,22 @@ export function list() {
 // One channel's description, for a fresh member count.
 export function describe(name) { return conn.request("channel_list", { channel: name }); }
 
-// Who is in a channel: answered with {channel, users: [...], creator?}.
-export function members(name) { return conn.request("channel_members", { channel: name }); }
+// Who is in a channel: answered with {channel, users: [...], creator?}. The creator is
+// kept: a private channel's creator manages it.
+export function members(name) {
+  return conn.request("channel_members", { channel: name }).then((p) => {
+    const ch = records.get(name);
+    if (ch && typeof p.creator === "string") ch.info.creator = p.creator;
+    return p;
+  });
+}
+
+// Archiving makes a channel read-only for everyone in it; each answer is the `channel`
+// every member gets (its `archived` flag is the news). Deleting answers
+// `channel_deleted`, after the `channel_left` every member gets.
+export function archive(name) { return conn.request("channel_archive", { channel: name }); }
+export function unarchive(name) { return conn.request("channel_unarchive", { channel: name }); }
+export function remove(name) { return conn.request("channel_delete", { channel: name }); }
 
 // Removes someone from a channel. Members get a `leave`; the server may answer with the
 // request id, or only with that event: either settles the request.

@@ -44,6 +44,7 @@ export function sendComposer() {
     return;
   }
   const v = page.view;
+  if (v.info.archived) return; // read-only: the archived bar stands in for the composer
   if (v.detached || !list.windowAtEnd(v)) list.goToPresent(v); // a message goes to the present
   msgs.send(v, text, 0);
   ui.composer.value = "";
@@ -142,7 +143,7 @@ export function onComposerInput() {
   // Right after a message (or a channel switch) typing is sent as soon as the server
   // would relay it; a typing inside its one-second window would be dropped unseen.
   const wait = page.typingNews ? TYPING_SERVER_GAP_MS : TYPING_SEND_EVERY_MS;
-  if (conn.joined() && ui.composer.value && now - page.lastTypingSent >= wait) {
+  if (conn.joined() && ui.composer.value && now - page.lastTypingSent >= wait && !page.view.info.archived) {
     page.lastTypingSent = now;
     page.typingNews = false;
     conn.send("typing", { channel: page.view.name });

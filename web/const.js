@@ -15,6 +15,7 @@ export const NEAR_BOTTOM_PX = 80;          // a reader this close to the bottom 
 export const KEY_NAME = "parley.name";
 export const KEY_SESSION = "parley.session";
 export const KEY_CHANNEL = "parley.channel";
+export const KEY_ARCHIVED_OPEN = "parley.archivedOpen"; // the sidebar's Archived group is expanded
 
 // The server's error codes, as the reader is told them.
 export const ERROR_TEXT = {

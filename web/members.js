@@ -46,7 +46,7 @@ export function open(v) {
   ui.kickForm.hidden = true;
   ui.kickName.value = "";
   hideError();
-  ui.invite.hidden = people.isGuest();
+  ui.invite.hidden = people.isGuest() || !!v.info.archived; // nobody is added to an archived channel
   ui.dialog.showModal();
   load();
 }

@@ -3,7 +3,8 @@
  *
  * Draws what messages_data.js folded onto every row list.js (or the thread panel) draws:
  * the reaction chips, "(edited)", tombstones, the reply count, the hover action bar; and
- * runs the reaction picker, the inline editor and the delete dialog. Also the keyboard
+ * runs the reaction picker, the inline editor and the delete dialog. In an archived
+ * channel rows are read-only: no action bar, chips that only say who reacted. Also the keyboard
  * and pointer handling shared by threads.js and mentions.js, and `ctx`, what is open
  * now, which those two read and set as well:
  *   ctx.panel    the open thread: { v, seq, req, failed } (set by threads.js)
@@ -100,6 +101,21 @@ function refresh(v, seq) {
 
 msgs.changes.on("changed", refresh);
 
+// A channel became read-only (archived), or writable again: its rows are drawn again,
+// and what was being done to them stops.
+channels.changes.on("archived", (v) => {
+  if (ctx.editing && ctx.editing.v === v) ctx.editing = null;
+  if (picker && picker.v === v) closePicker(false);
+  if (deleting && deleting.v === v && ui.deleteDialog.open) ui.deleteDialog.close();
+  list.inView(v, () => {
+    for (const [seq, row] of list.uiOf(v).rows) {
+      const m = v.messages.get(seq);
+      if (m) decorateRow(row, m);
+    }
+  }, false);
+  if (ctx.panel && ctx.panel.v === v) threads.schedulePanel();
+});
+
 msgs.changes.on("deleted", (v, t) => {
   if (ctx.editing && ctx.editing.v === v && ctx.editing.seq === t) ctx.editing = null;
   if (picker && picker.v === v && picker.seq === t) closePicker(false);
@@ -153,6 +169,7 @@ export function decorateRow(row, msg) {
   const text = msgs.textOf(v, msg);
   const names = edited ? msgs.findMentions(text) : msg.mentions || [];
   const mine = msg.user === people.user();
+  const readOnly = !!v.info.archived;
   row.classList.toggle("is-deleted", deleted);
   row.classList.toggle("is-mention", !deleted && !mine && msgs.mentionsMe(names));
   row.classList.toggle("is-thread-open", place === "main" && !!ctx.panel && ctx.panel.v === v && ctx.panel.seq === msg.seq);
@@ -179,12 +196,12 @@ export function decorateRow(row, msg) {
     }
     row.dataset.rewritten = "1";
   }
-  const isEditing = !deleted && !!ctx.editing && ctx.editing.v === v && ctx.editing.seq === msg.seq && ctx.editing.place === place;
+  const isEditing = !deleted && !readOnly && !!ctx.editing && ctx.editing.v === v && ctx.editing.seq === msg.seq && ctx.editing.place === place;
   box.hidden = isEditing;
   if (isEditing) box.after(editor(v, msg));
   const extras = el("div", "msg-extras");
   if (!deleted) {
-    const bar = reactionBar(v, msg.seq, f);
+    const bar = reactionBar(v, msg.seq, f, readOnly);
     if (bar) extras.append(bar);
   }
   if (place === "main") {
@@ -192,7 +209,7 @@ export function decorateRow(row, msg) {
     if (info.count > 0) extras.append(threads.threadButton(v, msg.seq, info));
   }
   if (extras.firstChild) body.append(extras);
-  if (!deleted && !isEditing) row.append(actions(v, msg, place, mine));
+  if (!deleted && !isEditing && !readOnly) row.append(actions(v, msg, place, mine));
 }
 
 function actions(v, msg, place, mine) {
@@ -228,7 +245,7 @@ function actions(v, msg, place, mine) {
   return bar;
 }
 
-function reactionBar(v, seq, f) {
+function reactionBar(v, seq, f, readOnly) {
   if (!f || !f.reacts.size) return null;
   const me = people.user();
   const shown = [];
@@ -253,9 +270,11 @@ function reactionBar(v, seq, f) {
     chip.setAttribute("aria-label", r.names.length + " reaction" + (r.names.length === 1 ? "" : "s") +
       " with " + r.emoji + ", by " + who.join(", "));
     chip.append(el("span", "reaction-emoji", r.emoji), el("span", "reaction-count", String(r.names.length)));
+    chip.disabled = readOnly;
     chip.addEventListener("click", () => react(v, seq, r.emoji));
     bar.append(chip);
   }
+  if (readOnly) return bar;
   const add = button("reaction reaction-add", "Add reaction", "smile");
   add.dataset.testid = "reaction-add";
   add.addEventListener("click", () => openPicker(v, seq, add));
@@ -317,7 +336,7 @@ export function closePicker(refocus) {
 
 export function startEdit(v, seq, place) {
   const m = msgs.find(v, seq);
-  if (!m || m.user !== people.user() || msgs.isDeleted(v, seq)) return false;
+  if (!m || m.user !== people.user() || msgs.isDeleted(v, seq) || v.info.archived) return false;
   const prev = ctx.editing;
   ctx.editing = { v, seq, place, draft: msgs.textOf(v, m) };
   if (prev) redraw(prev.v, prev.seq, prev.place);
@@ -481,6 +500,7 @@ function bind() {
     app: "app", panel: "thread-panel", threadSub: "thread-sub", threadClose: "thread-close",
     threadScroller: "thread-scroller", threadParent: "thread-parent", threadDivider: "thread-divider",
     threadReplies: "thread-replies", threadForm: "thread-form", threadComposer: "thread-composer",
+    threadArchived: "thread-archived",
     threadSend: "thread-send", notify: "notify-enable", deleteDialog: "delete-dialog",
     deletePreview: "delete-preview", deleteConfirm: "delete-confirm",
   };

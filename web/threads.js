@@ -158,6 +158,9 @@ export function renderPanel(toBottom) {
   const active = document.activeElement;
   const refocus = active && active.classList.contains("edit-input") && ui.panel.contains(active);
   ui.threadSub.textContent = title(v);
+  const readOnly = !!v.info.archived; // an archived channel's threads are read, not added to
+  ui.threadForm.hidden = readOnly;
+  ui.threadArchived.hidden = !readOnly;
   ui.threadParent.textContent = "";
   ui.threadReplies.textContent = "";
   const parent = msgs.find(v, seq);
@@ -193,7 +196,7 @@ export function threadComposerChanged() {
 }
 
 export function sendReply() {
-  if (!ctx.panel) return;
+  if (!ctx.panel || ctx.panel.v.info.archived) return;
   const text = ui.threadComposer.value.replace(/\s+$/, "");
   if (!text.trim()) return;
   if (msgs.tooLong(text)) {
