@@ -9,7 +9,11 @@
  * Writes: chat_hub_publish assigns the channel's next seq and appends the event to the
  * store; each append carries its own pending entry as context, and a channel's events
  * are committed strictly in seq order whatever order the store completes them in. On
- * commit the sender gets its `ack` and the event goes out through chat_hub_emit. Channel,
+ * commit the sender gets its `ack` and the event goes out through chat_hub_emit. Shared
+ * (several processes on one store, chat_config_t.shared): the store assigns the seq at
+ * commit (and finds a retry another process stored), the sender gets its ack with it, and
+ * the event joins the deliveries from elsewhere: a channel still commits strictly in seq
+ * order, filling from the store what is missing. Channel,
  * membership and read-marker changes go through chat_hub_change. When the store fails to
  * commit, the failed events are answered `error unavailable` (no ack), the hub stops
  * accepting writes (chat_hub_available false, /healthz 503), and once every write in
@@ -153,5 +157,11 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
                        const void *except);
 /* An event committed elsewhere (m->channel names its channel). */
 void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m);
+/* Shared (chat_config_t.shared): every event this process committed, once, right after its
+ * commit (m is valid during the call only), so that the other processes hear of it; the
+ * order is commit order, not always seq order across channels. Duplicates found by the
+ * store are not events: they are not passed. */
+typedef void (*chat_hub_outbox_cb)(void *ctx, const store_msg_t *m);
+void chat_hub_set_outbox(chat_hub_t *h, chat_hub_outbox_cb cb, void *ctx);
 
 #endif

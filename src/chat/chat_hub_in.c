@@ -89,10 +89,12 @@ static void drain_early(chat_hub_t *h, hub_chan_t *hc)
     hc->nearly -= i;
 }
 
-/* Events known to exist elsewhere and not committed here yet (local writes aside). */
+/* Events known to exist elsewhere and not committed here yet. Local writes aside: last_seq
+ * counts the seqs they hold until they commit; shared, they hold none (the store gives seqs
+ * at commit), and last_seq is only what is known to be committed. */
 bool chat_hub_in_missing(const hub_chan_t *hc)
 {
-    return !hc->head && hc->last_seq > chat_channel_committed(hc->ch);
+    return (!hc->head || hc->h->cfg.shared) && hc->last_seq > chat_channel_committed(hc->ch);
 }
 
 static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
@@ -132,10 +134,13 @@ void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc)
 void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m)
 {
     chat_channel_t *ch = m->channel ? chat_hub_channel(h, m->channel) : NULL;
-    if (!ch)
-        return;
-    hub_chan_t *hc = h->chans[chat_channel_slot(ch)];
-    uint64_t next = chat_channel_committed(ch) + 1;
+    if (ch)
+        chat_hub_in_take(h, h->chans[chat_channel_slot(ch)], m);
+}
+
+void chat_hub_in_take(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
+{
+    uint64_t next = chat_channel_committed(hc->ch) + 1;
     if (m->seq < next)
         return; /* a duplicate */
     if (m->seq == next) {

@@ -143,6 +143,8 @@ typedef struct {
     store_t *store;
     auth_t *auth;
     chat_hub_t *hub;
+    chat_hub_t *hub2; /* shared: a second process's hub on the same store, or NULL */
+    bool shared;
     conn_t conns[8];
     struct {
         char name[32];
@@ -222,9 +224,14 @@ static void world_hub(world_t *w)
                          .burst = 1000,
                          .resume_max = 10000,
                          .presence_limit = 1000,
-                         .outbound_budget = 1 << 20};
+                         .outbound_budget = 1 << 20,
+                         .shared = w->shared};
     w->hub = chat_new(w->store, w->auth, &cfg, &fake);
     CHECK(chat_load(w->hub) == 0);
+    if (w->shared) {
+        w->hub2 = chat_new(w->store, w->auth, &cfg, &fake);
+        CHECK(chat_load(w->hub2) == 0);
+    }
 }
 
 static void world_init(world_t *w)
@@ -244,6 +251,8 @@ static void world_deinit(world_t *w)
     store_mem_run(w->store);
     store_close(w->store);
     chat_free(w->hub);
+    if (w->hub2)
+        chat_free(w->hub2);
     auth_free(w->auth);
     uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }
@@ -260,15 +269,20 @@ static void say(conn_t *c, const char *fmt, ...)
 
 /* Opens conns[i] as a JSON session and joins it as the account user, signed in with its
  * token (the welcome and history done). */
-static conn_t *join(world_t *w, int i, const char *user)
+static conn_t *join_on(world_t *w, chat_hub_t *hub, int i, const char *user)
 {
     const char *token = account(w, user);
     conn_t *c = &w->conns[i];
-    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL, NULL);
+    c->s = chat_open(hub, c, CHAT_MODE_JSON, NULL, NULL);
     say(c, "{\"type\":\"join\",\"payload\":{\"token\":\"%s\"}}", token);
     store_mem_run(w->store);
     CHECK_EQ_INT(count(c, "welcome"), 1);
     return c;
+}
+
+static conn_t *join(world_t *w, int i, const char *user)
+{
+    return join_on(w, w->hub, i, user);
 }
 
 /* Opens conns[i] as a JSON session and joins it as the guest user. */
@@ -663,6 +677,112 @@ TEST(the_inbound_door_orders_and_fills_gaps)
     world_deinit(&w);
 }
 
+/* ---- two processes on one store (chat_config_t.shared) ---- */
+
+/* What one hub's outbox published, for the test to carry to the other hub (or lose). */
+#define WIRE_MAX 64
+typedef struct {
+    store_msg_t m[WIRE_MAX];
+    size_t n;
+} wire_t;
+
+static void on_outbox(void *ctx, const store_msg_t *m)
+{
+    wire_t *w = ctx;
+    CHECK(w->n < WIRE_MAX);
+    store_msg_t *c = &w->m[w->n++];
+    *c = *m;
+    c->channel = strdup(m->channel);
+    c->user = strdup(m->user);
+    c->text = strdup(m->text);
+    c->kind = m->kind ? strdup(m->kind) : NULL;
+    c->cid = m->cid ? strdup(m->cid) : NULL;
+    c->mentions = NULL;
+    c->nmentions = 0;
+}
+
+/* Carries the wire to hub, except the event of seq `lose` (0: none), and empties it. */
+static void carry(wire_t *w, chat_hub_t *hub, uint64_t lose)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->m[i].seq != lose)
+            chat_hub_deliver(hub, &w->m[i]);
+        free((char *)w->m[i].channel);
+        free((char *)w->m[i].user);
+        free((char *)w->m[i].text);
+        free((char *)w->m[i].kind);
+        free((char *)w->m[i].cid);
+    }
+    w->n = 0;
+}
+
+/* Every member sees 1..n once, in order. */
+static void check_seqs(const conn_t *c, size_t n)
+{
+    uint64_t got[64];
+    size_t k = seqs(c, got, 64);
+    CHECK_EQ_INT(k, n);
+    for (size_t i = 0; i < k; i++)
+        CHECK_EQ_INT(got[i], i + 1);
+}
+
+/* Two hubs write one channel through one store: the store gives the seqs, each hub commits
+ * its own writes and the other's in seq order, a lost hint is filled from the store, and a
+ * retry that reaches the other process is answered with the original. */
+TEST(shared_hubs_take_their_order_from_the_store)
+{
+    world_t w;
+    memset(&w, 0, sizeof(w));
+    world_auth(&w);
+    w.shared = true;
+    world_hub(&w);
+    store_mem_run(w.store);
+    wire_t to2 = {0}, to1 = {0};
+    chat_hub_set_outbox(w.hub, on_outbox, &to2);
+    chat_hub_set_outbox(w.hub2, on_outbox, &to1);
+    conn_t *a = join_on(&w, w.hub, 0, "alice");
+    conn_t *b = join_on(&w, w.hub2, 1, "bob");
+    /* Interleaved before any commit: neither hub knows a seq yet. */
+    post(a, "a1", "a1");
+    post(b, "b1", "b1");
+    post(a, "a2", "a2");
+    post(b, "b2", "b2");
+    CHECK_EQ_INT(count(a, "ack"), 0);
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(a, "ack"), 2);
+    CHECK_EQ_INT(count(b, "ack"), 2);
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    store_mem_run(w.store);
+    check_seqs(a, 4);
+    check_seqs(b, 4);
+    /* A hint lost on the way to hub 2: the next one shows the gap, the store fills it. */
+    post(a, "a3", "a3");
+    store_mem_run(w.store);
+    post(a, "a4", "a4");
+    store_mem_run(w.store);
+    carry(&to2, w.hub2, 5);
+    store_mem_run(w.store);
+    check_seqs(b, 6);
+    check_seqs(a, 6);
+    /* Alice's retry reaches hub 2 before it heard of the original: the store finds it. */
+    say(a, "{\"type\":\"msg\",\"id\":\"k\",\"payload\":{\"text\":\"once\",\"cid\":\"key-1\"}}");
+    store_mem_run(w.store);
+    conn_t *a2 = join_on(&w, w.hub2, 2, "alice");
+    say(a2, "{\"type\":\"msg\",\"id\":\"k2\",\"payload\":{\"text\":\"once\",\"cid\":\"key-1\"}}");
+    store_mem_run(w.store);
+    json_t *ack = last(a2, "ack");
+    CHECK_EQ_INT(pint(ack, "seq"), 7);
+    CHECK(json_is_true(json_object_get(json_object_get(ack, "payload"), "duplicate")));
+    json_decref(ack);
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    store_mem_run(w.store);
+    check_seqs(a, 7);
+    check_seqs(b, 7);
+    world_deinit(&w);
+}
+
 TEST(requests_before_join_and_text_modes)
 {
     world_t w;
@@ -756,6 +876,7 @@ int main(void)
     RUN(a_failed_store_refuses_writes_and_recovers);
     RUN(failed_writes_leave_nothing_half_done);
     RUN(the_inbound_door_orders_and_fills_gaps);
+    RUN(shared_hubs_take_their_order_from_the_store);
     RUN(requests_before_join_and_text_modes);
     RUN(guests_rights_and_revocation);
     return TEST_MAIN_END();
