@@ -788,9 +788,16 @@ static void on_probe(void *ctx, int status)
 
 void chat_hub_tick(chat_hub_t *h)
 {
-    for (size_t i = 0; i < h->nchans; i++)
-        if (chat_hub_in_missing(h->chans[i]) && !h->chans[i]->filling)
-            chat_hub_in_fill(h, h->chans[i]); /* a gap the store could not fill yet */
+    /* Shared: a hint lost with nothing after it to show the gap is found by asking the store
+     * now and then, for the channels someone here is reading. */
+    bool check = h->cfg.shared && ++h->ticks % CHAT_POSITION_CHECK_TICKS == 0;
+    for (size_t i = 0; i < h->nchans; i++) {
+        hub_chan_t *hc = h->chans[i];
+        if (check && chat_channel_members(hc->ch) && !chat_channel_deleted(hc->ch))
+            hc->catching_up = true;
+        if ((chat_hub_in_missing(hc) || hc->catching_up) && !hc->filling)
+            chat_hub_in_fill(h, hc); /* a gap the store could not fill yet */
+    }
     /* Only once the store answered every write it had: they all fail, and each seq they
      * held is free again before new writes may take it. */
     if (!h->failed || h->probing || h->inflight)

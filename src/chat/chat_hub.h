@@ -42,7 +42,8 @@
 #include "chat/chat_quota.h"
 #include "store/store.h"
 
-#define CHAT_DELIVER_BUFFER 1024 /* out-of-order deliveries held per channel */
+#define CHAT_DELIVER_BUFFER 1024    /* out-of-order deliveries held per channel */
+#define CHAT_POSITION_CHECK_TICKS 3 /* shared: ticks (seconds) between checks with the store */
 
 /* ---- lifetime ---- */
 
@@ -157,6 +158,11 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
                        const void *except);
 /* An event committed elsewhere (m->channel names its channel). */
 void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m);
+/* Reads from the store whatever channel `name` has newer than what was committed here, and
+ * commits it in order: after subscribing to the other processes' events (subscribe first,
+ * then catch up), after their bus came back, and now and then when shared, since a lost
+ * hint that no later event reveals is found no other way. An unknown name is ignored. */
+void chat_hub_catch_up(chat_hub_t *h, const char *name);
 /* Shared (chat_config_t.shared): every event this process committed, once, right after its
  * commit (m is valid during the call only), so that the other processes hear of it; the
  * order is commit order, not always seq order across channels. Duplicates found by the

@@ -61,6 +61,7 @@ typedef struct hub_chan {
     store_msg_t *early; /* deliveries ahead of committed+1, by seq (copies) */
     size_t nearly;
     bool filling;       /* a store query for a missing range is in flight */
+    bool catching_up;   /* fills go on page by page until the store has nothing newer */
     uint64_t fill_from; /* what was committed when it was asked */
 } hub_chan_t;
 
@@ -83,6 +84,7 @@ struct chat_hub {
     bool probing;              /* a probe is in flight */
     chat_hub_outbox_cb outbox; /* shared: every local commit, for the other processes */
     void *outbox_ctx;
+    unsigned ticks;
 };
 
 /* chat_hub.c: commits one event that is next in seq order (the ring, then every member),
