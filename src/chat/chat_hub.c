@@ -541,8 +541,8 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
             if (!h->cfg.shared) {
                 chat_hub_commit_event(h, hc, &sm);
             } else if (!m->duplicate) {
-                if (h->outbox)
-                    h->outbox(h->outbox_ctx, &sm);
+                if (h->outbox && h->outbox->event)
+                    h->outbox->event(h->outbox_ctx, &sm);
                 chat_hub_in_take(h, hc, &sm);
             }
         } else {
@@ -624,9 +624,9 @@ size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *tex
     return n;
 }
 
-void chat_hub_set_outbox(chat_hub_t *h, chat_hub_outbox_cb cb, void *ctx)
+void chat_hub_set_outbox(chat_hub_t *h, const chat_hub_outbox_t *o, void *ctx)
 {
-    h->outbox = cb;
+    h->outbox = o;
     h->outbox_ctx = ctx;
 }
 
@@ -738,16 +738,50 @@ typedef struct {
     chat_hub_t *h;
     chat_hub_done_cb cb;
     void *ctx;
+    store_change_t *copy; /* shared: what the other processes are told once it commits */
 } change_t;
+
+static bool is_channel_change(store_change_kind_t k)
+{
+    return k == STORE_CHANNEL_PUT || k == STORE_CHANNEL_CREATE || k == STORE_CHANNEL_DELETE ||
+           k == STORE_MEMBER_ADD || k == STORE_MEMBER_REMOVE || k == STORE_READ;
+}
+
+static store_change_t *change_copy(const store_change_t *sc)
+{
+    store_change_t *c = xmalloc(sizeof(*c));
+    *c = (store_change_t){.kind = sc->kind, .ts = sc->ts, .seq = sc->seq, .user_id = sc->user_id};
+    c->ch = sc->ch;
+    c->ch.name = xstrdup(sc->ch.name);
+    c->ch.kind = sc->ch.kind ? xstrdup(sc->ch.kind) : NULL;
+    c->ch.topic = sc->ch.topic ? xstrdup(sc->ch.topic) : NULL;
+    c->ch.created_by = sc->ch.created_by ? xstrdup(sc->ch.created_by) : NULL;
+    return c;
+}
+
+static void change_free(store_change_t *c)
+{
+    if (!c)
+        return;
+    free((char *)c->ch.name);
+    free((char *)c->ch.kind);
+    free((char *)c->ch.topic);
+    free((char *)c->ch.created_by);
+    free(c);
+}
 
 static void on_changed(void *ctx, int status)
 {
     change_t *c = ctx;
-    c->h->inflight--;
-    if (status < 0)
-        store_failed(c->h);
+    chat_hub_t *h = c->h;
+    h->inflight--;
+    if (status == STORE_EFAILED)
+        store_failed(h); /* a conflict is an answer (another process took the name first) */
+    if (status == 0 && c->copy && h->outbox && h->outbox->change)
+        h->outbox->change(h->outbox_ctx, c->copy);
     if (c->cb)
         c->cb(c->ctx, status);
+    change_free(c->copy);
     free(c);
 }
 
@@ -756,8 +790,11 @@ int chat_hub_change(chat_hub_t *h, const store_change_t *sc, chat_hub_done_cb cb
     if (h->failed)
         return -1;
     change_t *c = xmalloc(sizeof(*c));
-    *c = (change_t){h, cb, ctx};
+    *c = (change_t){h, cb, ctx, NULL};
+    if (h->outbox && h->outbox->change && is_channel_change(sc->kind))
+        c->copy = change_copy(sc);
     if (store_change(h->store, sc, on_changed, c) < 0) {
+        change_free(c->copy);
         free(c);
         return -1;
     }

@@ -163,11 +163,15 @@ void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m);
  * then catch up), after their bus came back, and now and then when shared, since a lost
  * hint that no later event reveals is found no other way. An unknown name is ignored. */
 void chat_hub_catch_up(chat_hub_t *h, const char *name);
-/* Shared (chat_config_t.shared): every event this process committed, once, right after its
- * commit (m is valid during the call only), so that the other processes hear of it; the
- * order is commit order, not always seq order across channels. Duplicates found by the
- * store are not events: they are not passed. */
-typedef void (*chat_hub_outbox_cb)(void *ctx, const store_msg_t *m);
-void chat_hub_set_outbox(chat_hub_t *h, chat_hub_outbox_cb cb, void *ctx);
+/* Shared (chat_config_t.shared): what this process committed, once each, right after the
+ * commit, so that the other processes hear of it (arguments valid during the call only).
+ * event: every event (duplicates the store found are not events: not passed), in commit
+ * order (seq order per channel). change: every change of a channel, its memberships or
+ * read markers (not conflicts, nor account changes). Either may be NULL; o is borrowed. */
+typedef struct {
+    void (*event)(void *ctx, const store_msg_t *m);
+    void (*change)(void *ctx, const store_change_t *c);
+} chat_hub_outbox_t;
+void chat_hub_set_outbox(chat_hub_t *h, const chat_hub_outbox_t *o, void *ctx);
 
 #endif

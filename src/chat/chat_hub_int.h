@@ -80,9 +80,9 @@ struct chat_hub {
     size_t nmentioned, mentioned_cap;
     size_t inflight; /* appends and changes the store has not answered */
     bool loading, load_failed;
-    bool failed;               /* the store failed a commit: writes refused */
-    bool probing;              /* a probe is in flight */
-    chat_hub_outbox_cb outbox; /* shared: every local commit, for the other processes */
+    bool failed;                     /* the store failed a commit: writes refused */
+    bool probing;                    /* a probe is in flight */
+    const chat_hub_outbox_t *outbox; /* shared: every local commit, for the other processes */
     void *outbox_ctx;
     unsigned ticks;
 };

@@ -8,9 +8,11 @@
 
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "chat/chat_remote.h"
 #include "json/json_env.h"
 
 #define TOPIC_PREFIX "ch:"
+#define TOPIC_CHANGES "changes" /* every change of channels, memberships and read markers */
 
 struct chat_relay {
     chat_hub_t *hub;
@@ -83,8 +85,8 @@ chat_relay_msg_t *chat_relay_decode(const void *data, size_t len, store_msg_t *m
         m->cid = str_of(o, "cid", false);
         m->ts = (int64_t)ts;
         m->guest = json_is_true(json_object_get(o, "g"));
-        ok = m->channel && m->user && m->text && m->cid &&
-             (m->kind || !json_object_get(o, "k")) && store_cid_valid(m->cid);
+        ok = m->channel && m->user && m->text && m->cid && (m->kind || !json_object_get(o, "k")) &&
+             store_cid_valid(m->cid);
     }
     if (!ok) {
         json_decref(o);
@@ -102,6 +104,72 @@ void chat_relay_msg_free(chat_relay_msg_t *owned)
         return;
     json_decref(owned->root);
     free(owned);
+}
+
+/* The change kinds on the wire, by name: the numbers of store_change_kind_t are this
+ * build's, the names are the protocol between versions. */
+static const struct {
+    store_change_kind_t kind;
+    const char *name;
+} change_names[] = {
+    {STORE_CHANNEL_PUT, "put"},
+    {STORE_CHANNEL_CREATE, "create"},
+    {STORE_CHANNEL_DELETE, "delete"},
+    {STORE_MEMBER_ADD, "member_add"},
+    {STORE_MEMBER_REMOVE, "member_remove"},
+    {STORE_READ, "read"},
+};
+
+void chat_relay_encode_change(const store_change_t *c, buf_t *out)
+{
+    const char *name = NULL;
+    for (size_t i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+        if (change_names[i].kind == c->kind)
+            name = change_names[i].name;
+    if (!name)
+        return;
+    buf_appendf(out, "{\"x\":\"%s\",\"i\":%llu,\"s\":%llu,\"ts\":%lld,\"bi\":%llu", name,
+                (unsigned long long)c->user_id, (unsigned long long)c->seq, (long long)c->ts,
+                (unsigned long long)c->ch.creator_id);
+    put_str(out, "c", c->ch.name);
+    if (c->ch.kind)
+        put_str(out, "k", c->ch.kind);
+    if (c->ch.topic)
+        put_str(out, "tp", c->ch.topic);
+    if (c->ch.created_by)
+        put_str(out, "by", c->ch.created_by);
+    buf_appendf(out, ",\"cts\":%lld%s}", (long long)c->ch.ts, c->ch.archived ? ",\"a\":true" : "");
+}
+
+chat_relay_msg_t *chat_relay_decode_change(const void *data, size_t len, store_change_t *c)
+{
+    json_t *o = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    uint64_t ts = 0, cts = 0;
+    const char *x = json_string_value(json_object_get(o, "x"));
+    *c = (store_change_t){0};
+    bool ok = x && uint_of(o, "i", &c->user_id) && uint_of(o, "s", &c->seq) &&
+              uint_of(o, "ts", &ts) && uint_of(o, "bi", &c->ch.creator_id) &&
+              uint_of(o, "cts", &cts) && (c->ch.name = str_of(o, "c", true)) != NULL;
+    bool known = false;
+    for (size_t i = 0; ok && i < sizeof(change_names) / sizeof(change_names[0]); i++)
+        if (strcmp(change_names[i].name, x) == 0) {
+            c->kind = change_names[i].kind;
+            known = true;
+        }
+    if (!ok || !known) {
+        json_decref(o);
+        *c = (store_change_t){0};
+        return NULL;
+    }
+    c->ts = (int64_t)ts;
+    c->ch.ts = (int64_t)cts;
+    c->ch.kind = json_string_value(json_object_get(o, "k"));
+    c->ch.topic = json_string_value(json_object_get(o, "tp"));
+    c->ch.created_by = json_string_value(json_object_get(o, "by"));
+    c->ch.archived = json_is_true(json_object_get(o, "a"));
+    chat_relay_msg_t *r = xcalloc(1, sizeof(*r));
+    r->root = o;
+    return r;
 }
 
 /* ---- both ways ---- */
@@ -123,11 +191,40 @@ static void on_outbox(void *ctx, const store_msg_t *m)
     buf_deinit(&b);
 }
 
+static void on_outbox_change(void *ctx, const store_change_t *c)
+{
+    chat_relay_t *r = ctx;
+    buf_t b = BUF_INIT;
+    chat_relay_encode_change(c, &b);
+    if (b.len && bus_publish(r->bus, TOPIC_CHANGES, b.data, b.len) == 0)
+        r->stats.sent++;
+    buf_deinit(&b);
+}
+
+static const chat_hub_outbox_t relay_outbox = {on_outbox, on_outbox_change};
+
+static void on_change_message(chat_relay_t *r, const void *data, size_t len)
+{
+    store_change_t c;
+    chat_relay_msg_t *owned = chat_relay_decode_change(data, len, &c);
+    if (!owned) {
+        r->stats.bad++;
+        return;
+    }
+    r->stats.received++;
+    chat_remote_apply(r->hub, &c);
+    chat_relay_msg_free(owned);
+}
+
 static void on_message(void *ctx, const char *topic, const void *data, size_t len)
 {
     chat_relay_t *r = ctx;
     if (!r->bus)
         return;
+    if (strcmp(topic, TOPIC_CHANGES) == 0) {
+        on_change_message(r, data, len);
+        return;
+    }
     store_msg_t m;
     chat_relay_msg_t *owned = chat_relay_decode(data, len, &m);
     /* An event is only taken on its own channel's topic: a topic names what it carries. */
@@ -174,7 +271,9 @@ chat_relay_t *chat_relay_new(chat_hub_t *hub)
 void chat_relay_start(chat_relay_t *r, bus_t *bus)
 {
     r->bus = bus;
-    chat_hub_set_outbox(r->hub, on_outbox, r);
+    chat_hub_set_outbox(r->hub, &relay_outbox, r);
+    if (bus_subscribe(bus, TOPIC_CHANGES) >= 0)
+        r->stats.topics++;
     chat_relay_tick(r);
 }
 

@@ -128,40 +128,41 @@ static void unlink_user(change_t *c, bool always)
               chat_rooms_named_frame("channel_left", c->ch, NULL, c->id), always);
 }
 
+blob_t *chat_rooms_topic_frame(const chat_channel_t *ch, const char *user, int64_t ts,
+                               const char *id)
+{
+    const char *name = chat_channel_name(ch), *topic = chat_channel_topic(ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"topic\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_append_str(&b, ",\"topic\":");
+    json_append_string(&b, topic, strlen(topic));
+    buf_append_str(&b, ",\"user\":");
+    json_append_string(&b, user, strlen(user));
+    buf_appendf(&b, ",\"ts\":%lld}}", (long long)ts);
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
 /* The new topic to the channel's members; the requester's copy is its answer. */
 static void topic_event(change_t *c)
 {
-    chat_channel_t *ch = c->ch;
-    const char *name = chat_channel_name(ch), *topic = chat_channel_topic(ch);
-    long long ts = (long long)clock_wall_ms();
-    buf_t b = BUF_INIT;
-    for (int with_id = 0; with_id < 2; with_id++) {
-        buf_append_str(&b, "{\"type\":\"topic\"");
-        if (with_id && c->id[0])
-            buf_appendf(&b, ",\"id\":%s", c->id);
-        buf_append_str(&b, ",\"payload\":{\"channel\":");
-        json_append_string(&b, name, strlen(name));
-        buf_append_str(&b, ",\"topic\":");
-        json_append_string(&b, topic, strlen(topic));
-        buf_append_str(&b, ",\"user\":");
-        json_append_string(&b, c->user, strlen(c->user));
-        buf_appendf(&b, ",\"ts\":%lld}}", ts);
-        blob_t *f = chat_frame_buf(&b);
-        if (with_id) {
-            if (chat_session_link(c->s, ch)) /* as a member, like everyone told */
-                chat_session_send_frame(c->s, f);
-            blob_unref(f);
-        } else {
-            chat_emit_t e = {.json = f, .except = chat_session_conn(c->s)};
-            chat_hub_emit(chat_session_hub(c->s), ch, &e);
-            blob_unref(f);
-        }
-        buf_reset(&b);
-    }
-    buf_deinit(&b);
+    int64_t ts = clock_wall_ms();
+    blob_t *f = chat_rooms_topic_frame(c->ch, c->user, ts, NULL);
+    chat_emit_t e = {.json = f, .except = chat_session_conn(c->s)};
+    chat_hub_emit(chat_session_hub(c->s), c->ch, &e);
+    blob_unref(f);
+    f = chat_rooms_topic_frame(c->ch, c->user, ts, c->id);
+    if (chat_session_link(c->s, c->ch)) /* as a member, like everyone told */
+        chat_session_send_frame(c->s, f);
+    blob_unref(f);
 }
 
-static blob_t *read_frame(const chat_channel_t *ch, uint64_t seq, const char *id)
+blob_t *chat_rooms_read_frame(const chat_channel_t *ch, uint64_t seq, const char *id)
 {
     const char *name = chat_channel_name(ch);
     buf_t b = BUF_INIT;
@@ -226,7 +227,8 @@ static void on_changed(void *ctx, int status)
         topic_event(c);
     } else if (c->op == CH_READ) {
         uint64_t seq = chat_channel_read_get(c->ch, c->uid);
-        tell_user(c, read_frame(c->ch, seq, NULL), read_frame(c->ch, seq, c->id), false);
+        tell_user(c, chat_rooms_read_frame(c->ch, seq, NULL),
+                  chat_rooms_read_frame(c->ch, seq, c->id), false);
     } else if (c->op == CH_DM) {
         for (size_t i = 0; i < chat_channel_nusers(c->ch); i++) {
             const auth_user_t *u = auth_user(chat_hub_auth(h), chat_channel_user_at(c->ch, i));
@@ -568,7 +570,7 @@ void chat_rooms_read(chat_session_t *s, const json_env_t *e)
         if (seq > now)
             chat_rooms_refuse(s, e->id);
         else
-            reply(s, read_frame(ch, now, e->id));
+            reply(s, chat_rooms_read_frame(ch, now, e->id));
         return;
     }
     chat_channel_read_set(ch, me->id, seq);

@@ -738,8 +738,9 @@ TEST(shared_hubs_take_their_order_from_the_store)
     world_hub(&w);
     store_mem_run(w.store);
     wire_t to2 = {0}, to1 = {0};
-    chat_hub_set_outbox(w.hub, on_outbox, &to2);
-    chat_hub_set_outbox(w.hub2, on_outbox, &to1);
+    static const chat_hub_outbox_t out = {on_outbox, NULL};
+    chat_hub_set_outbox(w.hub, &out, &to2);
+    chat_hub_set_outbox(w.hub2, &out, &to1);
     conn_t *a = join_on(&w, w.hub, 0, "alice");
     conn_t *b = join_on(&w, w.hub2, 1, "bob");
     /* Interleaved before any commit: neither hub knows a seq yet. */
