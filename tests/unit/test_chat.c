@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "chat/chat.h"
 #include "chat/chat_hub.h"
+#include "chat/chat_remote.h"
 #include "store_mem.h"
 #include "test.h"
 
@@ -684,7 +685,21 @@ TEST(the_inbound_door_orders_and_fills_gaps)
 typedef struct {
     store_msg_t m[WIRE_MAX];
     size_t n;
+    store_change_t c[WIRE_MAX];
+    size_t nc;
 } wire_t;
+
+static void on_outbox_change(void *ctx, const store_change_t *c)
+{
+    wire_t *w = ctx;
+    CHECK(w->nc < WIRE_MAX);
+    store_change_t *d = &w->c[w->nc++];
+    *d = *c;
+    d->ch.name = strdup(c->ch.name);
+    d->ch.kind = c->ch.kind ? strdup(c->ch.kind) : NULL;
+    d->ch.topic = c->ch.topic ? strdup(c->ch.topic) : NULL;
+    d->ch.created_by = c->ch.created_by ? strdup(c->ch.created_by) : NULL;
+}
 
 static void on_outbox(void *ctx, const store_msg_t *m)
 {
@@ -701,9 +716,18 @@ static void on_outbox(void *ctx, const store_msg_t *m)
     c->nmentions = 0;
 }
 
-/* Carries the wire to hub, except the event of seq `lose` (0: none), and empties it. */
+/* Carries the wire to hub, except the event of seq `lose` (0: none), and empties it: the
+ * changes first (a channel is made before its first message is committed). */
 static void carry(wire_t *w, chat_hub_t *hub, uint64_t lose)
 {
+    for (size_t i = 0; i < w->nc; i++) {
+        chat_remote_apply(hub, &w->c[i]);
+        free((char *)w->c[i].ch.name);
+        free((char *)w->c[i].ch.kind);
+        free((char *)w->c[i].ch.topic);
+        free((char *)w->c[i].ch.created_by);
+    }
+    w->nc = 0;
     for (size_t i = 0; i < w->n; i++) {
         if (w->m[i].seq != lose)
             chat_hub_deliver(hub, &w->m[i]);
@@ -738,7 +762,7 @@ TEST(shared_hubs_take_their_order_from_the_store)
     world_hub(&w);
     store_mem_run(w.store);
     wire_t to2 = {0}, to1 = {0};
-    static const chat_hub_outbox_t out = {on_outbox, NULL};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
     chat_hub_set_outbox(w.hub, &out, &to2);
     chat_hub_set_outbox(w.hub2, &out, &to1);
     conn_t *a = join_on(&w, w.hub, 0, "alice");
@@ -781,6 +805,78 @@ TEST(shared_hubs_take_their_order_from_the_store)
     store_mem_run(w.store);
     check_seqs(a, 7);
     check_seqs(b, 7);
+    world_deinit(&w);
+}
+
+/* A channel made on one process, a member invited there who is connected to the other,
+ * a topic, a read marker, an archive and a delete: each reaches the other process's
+ * sessions as if the request had been made there. */
+TEST(shared_hubs_share_channels_and_members)
+{
+    world_t w;
+    memset(&w, 0, sizeof(w));
+    world_auth(&w);
+    w.shared = true;
+    world_hub(&w);
+    store_mem_run(w.store);
+    wire_t to2 = {0}, to1 = {0};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
+    chat_hub_set_outbox(w.hub, &out, &to2);
+    chat_hub_set_outbox(w.hub2, &out, &to1);
+    account(&w, "root");
+    conn_t *a = join_on(&w, w.hub, 0, "alice");
+    conn_t *b = join_on(&w, w.hub2, 1, "bob");
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"design\"}}");
+    store_mem_run(w.store);
+    say(a, "{\"type\":\"channel_invite\",\"id\":\"i\",\"payload\":{\"channel\":\"design\","
+           "\"user\":\"bob\"}}");
+    store_mem_run(w.store);
+    carry(&to2, w.hub2, 0);
+    json_t *ch = last(b, "channel");
+    CHECK(ch != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(
+                     json_object_get(json_object_get(ch, "payload"), "channel"), "name")),
+                 "design");
+    json_decref(ch);
+    /* bob writes in it on his process; alice hears it on hers. */
+    say(b, "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"channel\":\"design\","
+           "\"text\":\"hi\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(b, "ack"), 1);
+    carry(&to1, w.hub, 0);
+    store_mem_run(w.store);
+    json_t *m = last(a, "msg");
+    CHECK(m != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(m, "payload"), "channel")),
+                 "design");
+    json_decref(m);
+    /* A topic and a read marker. */
+    say(a, "{\"type\":\"channel_topic\",\"id\":\"t\",\"payload\":{\"channel\":\"design\","
+           "\"topic\":\"v2\"}}");
+    say(b, "{\"type\":\"read\",\"id\":\"r\",\"payload\":{\"channel\":\"design\",\"seq\":1}}");
+    conn_t *b1 = join_on(&w, w.hub, 2, "bob"); /* bob's second tab, on alice's process */
+    store_mem_run(w.store);
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    json_t *t = last(b, "topic");
+    CHECK(t != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(t, "payload"), "topic")), "v2");
+    json_decref(t);
+    json_t *rd = last(b1, "read");
+    CHECK(rd != NULL);
+    CHECK_EQ_INT(pint(rd, "seq"), 1);
+    json_decref(rd);
+    /* root deletes it on process 1: bob's session on process 2 leaves it. */
+    conn_t *r = join_on(&w, w.hub, 3, "root");
+    say(r, "{\"type\":\"channel_delete\",\"id\":\"d\",\"payload\":{\"channel\":\"design\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(r, "channel_deleted"), 1);
+    carry(&to2, w.hub2, 0);
+    json_t *left = last(b, "channel_left");
+    CHECK(left != NULL);
+    json_decref(left);
+    CHECK(chat_hub_channel(w.hub2, "design") == NULL);
+    carry(&to1, w.hub, 0);
     world_deinit(&w);
 }
 
@@ -878,6 +974,7 @@ int main(void)
     RUN(failed_writes_leave_nothing_half_done);
     RUN(the_inbound_door_orders_and_fills_gaps);
     RUN(shared_hubs_take_their_order_from_the_store);
+    RUN(shared_hubs_share_channels_and_members);
     RUN(requests_before_join_and_text_modes);
     RUN(guests_rights_and_revocation);
     return TEST_MAIN_END();
