@@ -1274,6 +1274,186 @@ TEST(test_group_fails_whole)
     finish(s);
 }
 
+/* ---- seqs the store assigns (store_msg_t.seq 0) ---- */
+
+/* Checks an append's answer: committed, with seq, a duplicate or not. */
+static void answered(const slot_t *sl, uint64_t seq, bool duplicate)
+{
+    CHECK_EQ_INT(sl->fired, 1);
+    CHECK_EQ_INT(sl->status, 0);
+    CHECK_EQ_INT(sl->seq, seq);
+    CHECK_EQ_INT(sl->duplicate, duplicate);
+}
+
+/* Checks an append's answer: failed, seq 0, not a duplicate. */
+static void refused(const slot_t *sl)
+{
+    CHECK_EQ_INT(sl->fired, 1);
+    CHECK_EQ_INT(sl->status, STORE_EFAILED);
+    CHECK_EQ_INT(sl->seq, 0);
+    CHECK(!sl->duplicate);
+}
+
+/* Seq-0 appends get their channel's next seq, each after the one before it and after the
+ * given seqs between them, each channel on its own; the seq assigned is the event's
+ * everywhere: reads, search, mentions, an edit's target. */
+TEST(test_assigned_seqs)
+{
+    store_t *s = fresh("assign");
+    slot_t *v[] = {
+        msg(s, "g", 1, "alice", "one"),
+        append(s, "g", 0, "bob", "two", NULL, 0, 0, NULL),
+        append(s, "h", 0, "bob", "h one", NULL, 0, 0, NULL),
+        append(s, "g", 0, "carol", "three", NULL, 0, 0, NULL),
+        msg(s, "g", 4, "alice", "four"),
+        append(s, "g", 0, "alice", "five", NULL, 0, 0, NULL),
+        append(s, "h", 0, "alice", "h two", NULL, 0, 0, NULL),
+        append(s, "g", 0, "carol", "three edited", "edit", 0, 3, NULL),
+        mention(s, "g", 0, "alice", 1, IDS(2)),
+    };
+    const uint64_t want[] = {1, 2, 1, 3, 4, 5, 2, 6, 7};
+    wait_for(&loop, v[8]);
+    for (int i = 0; i < 9; i++)
+        answered(v[i], want[i], false);
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, false);
+    CHECK(seqs(h, 1, 7));
+    CHECK_EQ_STR(h->rows[1].text, "two");
+    CHECK_EQ_STR(h->rows[2].text, "three edited");
+    CHECK(h->rows[2].edited);
+    CHECK_EQ_STR(h->rows[4].text, "five");
+    CHECK_EQ_INT(h->rows[6].user_id, 1);
+    CHECK(seqs(query(s, "h", 0, 0, 10, true, 0, false), 1, 2));
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "five")), "g5");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "edited")), "g3");
+    CHECK_EQ_STR(mentioned(s, 2), "g7");
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
+    CHECK_EQ_INT(last, 7);
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.appends, 9);
+    /* What is stored decides, also after a reopen; a new channel starts at 1. */
+    s = reopen(s, "assign", false);
+    slot_t *g8 = append(s, "g", 0, "bob", "eight", NULL, 0, 0, NULL);
+    slot_t *n1 = append(s, "new", 0, "bob", "new one", NULL, 0, 0, NULL);
+    wait_for(&loop, n1);
+    answered(g8, 8, false);
+    answered(n1, 1, false);
+    finish(s);
+}
+
+/* A seq-0 append whose (channel, user_id, cid) is stored is not stored again and answers the
+ * original's (lowest) seq as a duplicate, whatever its kind; another channel or another user
+ * is another key, no key is never a duplicate, and a given seq is never deduped. */
+TEST(test_assigned_duplicates)
+{
+    store_t *s = fresh("dedupe");
+    slot_t *first = append(s, "g", 0, "alice", "first", NULL, 0, 0, "k1");
+    slot_t *retry = append(s, "g", 0, "alice", "retry", NULL, 0, 0, "k1");
+    slot_t *bob = append(s, "g", 0, "bob", "bob's", NULL, 0, 0, "k1");
+    slot_t *elsewhere = append(s, "h", 0, "alice", "elsewhere", NULL, 0, 0, "k1");
+    slot_t *nokey = append(s, "g", 0, "alice", "no key", NULL, 0, 0, "");
+    slot_t *nokey2 = append(s, "g", 0, "alice", "no key", NULL, 0, 0, NULL);
+    slot_t *react = append(s, "g", 0, "alice", "+1", "react", 0, 2, "k1");
+    slot_t *given = append(s, "g", 5, "alice", "given", NULL, 0, 0, "k1");
+    slot_t *later = append(s, "g", 0, "alice", "later", NULL, 0, 0, "k1");
+    slot_t *r6 = append(s, "g", 0, "bob", "+1", "react", 0, 1, "r6");
+    wait_for(&loop, r6);
+    answered(first, 1, false);
+    answered(retry, 1, true);
+    answered(bob, 2, false);
+    answered(elsewhere, 1, false);
+    answered(nokey, 3, false);
+    answered(nokey2, 4, false);
+    answered(react, 1, true);
+    answered(given, 5, false);
+    answered(later, 1, true);
+    answered(r6, 6, false);
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, false);
+    CHECK(seqs(h, 1, 6));
+    const char *texts[] = {"first", "bob's", "no key", "no key", "given", "+1"};
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_STR(h->rows[i].text, texts[i]);
+    CHECK_EQ_STR(query(s, "h", 0, 0, 10, true, 0, false)->rows[0].text, "elsewhere");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "retry")), "");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "later")), "");
+    CHECK_EQ_STR(load_keyed(s), "k:g/1/1/k1/0;k:g/2/2/k1/0;k:g/6/2/r6/0;k:h/1/1/k1/0;"
+                                "k:g/5/1/k1/5000;");
+    store_load_t reactions = {.reaction = ld_reaction};
+    CHECK_EQ_STR(load(s, &reactions), "x:g/1/2/+1/1;"); /* the duplicate react did nothing */
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.appends, 7); /* duplicates store nothing */
+
+    /* In one transaction (a group), the second of two sharing a key is the first's duplicate. */
+    store_group_begin(s);
+    slot_t *x = append(s, "g", 0, "carol", "x", NULL, 0, 0, "k9");
+    slot_t *x2 = append(s, "g", 0, "carol", "x again", NULL, 0, 0, "k9");
+    slot_t *y = append(s, "g", 0, "carol", "y", NULL, 0, 0, "k10");
+    store_group_end(s);
+    wait_for(&loop, y);
+    answered(x, 7, false);
+    answered(x2, 7, true);
+    answered(y, 8, false);
+    CHECK(seqs(query(s, "g", 0, 0, 10, true, 0, false), 1, 8));
+    finish(s);
+}
+
+/* A group of seq-0 appends commits whole, each the next of its channel. A failed
+ * transaction answers its seq-0 appends STORE_EFAILED with seq 0 (would-be duplicates too),
+ * stores none and takes no seq: after the recovery the next append gets the seq a failed one
+ * would have had. */
+TEST(test_assigned_failures)
+{
+    store_t *s = fresh("assign-fail");
+    wait_for(&loop, append(s, "g", 0, "alice", "one", NULL, 0, 0, "k1"));
+    store_group_begin(s);
+    slot_t *g2 = append(s, "g", 0, "alice", "two", NULL, 0, 0, NULL);
+    slot_t *d1 = append(s, "d", 0, "bob", "dm one", NULL, 0, 0, NULL);
+    slot_t *add = change(s, STORE_MEMBER_ADD, "d", 2, 0);
+    slot_t *g3 = append(s, "g", 0, "bob", "three", NULL, 0, 0, NULL);
+    store_group_end(s);
+    wait_for(&loop, g3);
+    answered(g2, 2, false);
+    answered(d1, 1, false);
+    CHECK_EQ_INT(add->status, 0);
+    answered(g3, 3, false);
+
+    /* A write of the group fails (a given seq taken): all of it does. */
+    store_group_begin(s);
+    slot_t *lost = append(s, "g", 0, "alice", "lost", NULL, 0, 0, NULL);
+    slot_t *dup = append(s, "g", 0, "alice", "one again", NULL, 0, 0, "k1");
+    slot_t *taken = msg(s, "g", 2, "carol", "two again");
+    store_group_end(s);
+    wait_for(&loop, taken);
+    refused(lost);
+    refused(dup);
+    refused(taken);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+
+    /* A genuine failure (SQLite: the file size limit) too. */
+    be->brk(s, true);
+    lost = append(s, "g", 0, "alice", "lost", NULL, 0, 0, NULL);
+    dup = append(s, "g", 0, "alice", "one again", NULL, 0, 0, "k1");
+    wait_for(&loop, dup);
+    refused(lost);
+    refused(dup);
+    be->brk(s, false);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+    slot_t *g4 = append(s, "g", 0, "carol", "four", NULL, 0, 0, NULL);
+    dup = append(s, "g", 0, "alice", "one again", NULL, 0, 0, "k1");
+    wait_for(&loop, dup);
+    answered(g4, 4, false);
+    answered(dup, 1, true);
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, false);
+    CHECK(seqs(h, 1, 4));
+    CHECK_EQ_STR(h->rows[3].text, "four");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
+    finish(s);
+}
+
 /* ---- accounts ---- */
 
 static slot_t *account(store_t *s, const store_change_t *c)
@@ -1675,6 +1855,9 @@ int main(void)
         RUN(test_cancel);
         RUN(test_group_commits_whole);
         RUN(test_group_fails_whole);
+        RUN(test_assigned_seqs);
+        RUN(test_assigned_duplicates);
+        RUN(test_assigned_failures);
         RUN(test_accounts);
         RUN(test_sessions_revoke);
         RUN(test_accounts_copied);
