@@ -76,6 +76,8 @@ static void early_insert(hub_chan_t *hc, const store_msg_t *m)
 /* Commits the buffered events that are now next in order, dropping any already seen. */
 static void drain_early(chat_hub_t *h, hub_chan_t *hc)
 {
+    if (!hc->nearly)
+        return; /* and early may be NULL */
     size_t i = 0;
     for (; i < hc->nearly; i++) {
         uint64_t next = chat_channel_committed(hc->ch) + 1;
