@@ -26,16 +26,27 @@ static size_t sessions_of(chat_hub_t *h, uint64_t user, const char **name, chat_
     return p ? chat_presence_links(p, out) : 0;
 }
 
-/* A channel made, or its row changed: topic, kind and the archive mark. */
-static void put(chat_hub_t *h, chat_channel_t *ch, const store_channel_t *row)
+static void member(chat_hub_t *h, chat_channel_t *ch, uint64_t user, bool add);
+
+/* A channel made (with its creator as a member, as the store made it), or its row changed:
+ * topic, kind and the archive mark. */
+static void put(chat_hub_t *h, chat_channel_t *ch, const store_channel_t *row, bool create)
 {
-    if (!ch) {
+    if (!ch || chat_channel_unstored(ch)) { /* unstored: this process lost the race for it */
         if (!chat_channel_name_valid(row->name, strlen(row->name)))
             return;
-        ch = chat_hub_channel_add(h, row->name, kind_of(row->kind), row->topic ? row->topic : "",
-                                  row->created_by ? row->created_by : "", row->creator_id, row->ts);
+        if (!ch)
+            ch = chat_hub_channel_add(
+                h, row->name, kind_of(row->kind), row->topic ? row->topic : "",
+                row->created_by ? row->created_by : "", row->creator_id, row->ts);
+        chat_channel_set_kind(ch, kind_of(row->kind));
+        chat_channel_set_topic(ch, row->topic ? row->topic : "");
+        chat_channel_set_creator(ch, row->created_by, row->creator_id, row->ts);
+        chat_channel_set_unstored(ch, false);
         chat_channel_set_archived(ch, row->archived);
-        return; /* nobody here is in it yet: member changes follow */
+        if (create && row->creator_id)
+            member(h, ch, row->creator_id, true);
+        return;
     }
     if (row->topic && strcmp(row->topic, chat_channel_topic(ch)) != 0) {
         chat_channel_set_topic(ch, row->topic);
@@ -98,7 +109,7 @@ void chat_remote_apply(chat_hub_t *h, const store_change_t *c)
     switch (c->kind) {
     case STORE_CHANNEL_CREATE:
     case STORE_CHANNEL_PUT:
-        put(h, ch, &c->ch);
+        put(h, ch, &c->ch, c->kind == STORE_CHANNEL_CREATE);
         return;
     case STORE_MEMBER_ADD:
     case STORE_MEMBER_REMOVE:

@@ -182,7 +182,7 @@ blob_t *chat_rooms_read_frame(const chat_channel_t *ch, uint64_t seq, const char
 /* The store could not keep it: what was applied in memory at the request is put back, so a
  * retry finds things as they were. A channel whose creation failed stays in memory as
  * unstored, with no members: its name is free, and a retry adopts it. */
-static void change_failed(change_t *c)
+static void change_failed(change_t *c, int status)
 {
     if (c->op == CH_JOIN || c->op == CH_INVITE || c->op == CH_CREATE)
         chat_channel_user_remove(c->ch, c->uid);
@@ -197,7 +197,11 @@ static void change_failed(change_t *c)
         while (chat_channel_nusers(c->ch))
             chat_channel_user_remove(c->ch, chat_channel_user_at(c->ch, 0));
     }
-    if (chat_session_conn(c->s))
+    if (!chat_session_conn(c->s))
+        return;
+    if (status == STORE_ECONFLICT) /* another process made a channel of that name first */
+        chat_session_error(c->s, "channel_exists", "a channel with that name exists", c->id);
+    else
         chat_session_error(c->s, "unavailable", CHAT_UNAVAILABLE_TEXT, c->id);
 }
 
@@ -206,7 +210,7 @@ static void on_changed(void *ctx, int status)
     change_t *c = ctx;
     chat_hub_t *h = chat_session_hub(c->s);
     if (status < 0) {
-        change_failed(c);
+        change_failed(c, status);
     } else if (c->op == CH_CREATE) {
         link_user(c, false);
     } else if (c->op == CH_JOIN) {
@@ -426,23 +430,16 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
     if (ch) {
         chat_channel_set_kind(ch, kind);
         chat_channel_set_topic(ch, topic);
+        chat_channel_set_creator(ch, me->name, me->id, clock_wall_ms());
         chat_channel_set_unstored(ch, false);
     } else {
         ch = chat_hub_channel_add(h, name, kind, topic, me->name, me->id, clock_wall_ms());
     }
     chat_channel_user_add(ch, me->id);
-    /* The row, then the creator's membership, in one transaction: the answer follows its
-     * commit. */
-    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, 0);
-    chat_hub_group(h, true);
-    if (chat_hub_change(h, &row, NULL, NULL) < 0) {
-        chat_hub_group(h, false);
-        chat_rooms_refuse(s, e->id);
-        return;
-    }
-    quota_note(s, false);
-    submit(s, e, CH_CREATE, ch, me, STORE_MEMBER_ADD);
-    chat_hub_group(h, false);
+    /* One change makes the row and the creator's membership (store.h), or neither when
+     * another process took the name first: the answer follows its commit. */
+    if (submit(s, e, CH_CREATE, ch, me, STORE_CHANNEL_CREATE))
+        quota_note(s, false);
 }
 
 /* Answers as a join of a channel the user is in already: the channel, and its history on

@@ -680,6 +680,8 @@ TEST(the_inbound_door_orders_and_fills_gaps)
 
 /* ---- two processes on one store (chat_config_t.shared) ---- */
 
+static const char *err_code(const conn_t *c);
+
 /* What one hub's outbox published, for the test to carry to the other hub (or lose). */
 #define WIRE_MAX 64
 typedef struct {
@@ -880,6 +882,42 @@ TEST(shared_hubs_share_channels_and_members)
     world_deinit(&w);
 }
 
+/* Two processes make a channel of one name at once: the store keeps the first, the second
+ * creator hears channel_exists and is a member of nothing; the loser's process then knows
+ * the winner's channel. */
+TEST(shared_hubs_race_for_a_channel_name)
+{
+    world_t w;
+    memset(&w, 0, sizeof(w));
+    world_auth(&w);
+    w.shared = true;
+    world_hub(&w);
+    store_mem_run(w.store);
+    wire_t to2 = {0}, to1 = {0};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
+    chat_hub_set_outbox(w.hub, &out, &to2);
+    chat_hub_set_outbox(w.hub2, &out, &to1);
+    conn_t *a = join_on(&w, w.hub, 0, "alice");
+    conn_t *b = join_on(&w, w.hub2, 1, "bob");
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"ops\","
+           "\"private\":true}}");
+    say(b, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"ops\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(a, "channel"), 1);
+    CHECK_EQ_STR(err_code(b), "channel_exists");
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    chat_channel_t *ch = chat_hub_channel(w.hub2, "ops");
+    CHECK(ch != NULL);
+    CHECK_EQ_STR(chat_channel_kind_name(ch), "private");
+    CHECK_EQ_INT(chat_channel_nusers(ch), 1);
+    /* bob cannot write in alice's private channel on his own process either. */
+    say(b, "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"channel\":\"ops\",\"text\":\"x\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(b, "ack"), 0);
+    world_deinit(&w);
+}
+
 TEST(requests_before_join_and_text_modes)
 {
     world_t w;
@@ -975,6 +1013,7 @@ int main(void)
     RUN(the_inbound_door_orders_and_fills_gaps);
     RUN(shared_hubs_take_their_order_from_the_store);
     RUN(shared_hubs_share_channels_and_members);
+    RUN(shared_hubs_race_for_a_channel_name);
     RUN(requests_before_join_and_text_modes);
     RUN(guests_rights_and_revocation);
     return TEST_MAIN_END();
