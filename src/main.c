@@ -280,6 +280,7 @@ static auth_config_t auth_config_of_flags(void)
         .pw_ops = quick ? crypto_pwhash_OPSLIMIT_MIN : 0,
         .pw_mem = quick ? crypto_pwhash_MEMLIMIT_MIN : 0,
         .max_name = opt.max_name,
+        .shared_ids = opt.bus[0] != '\0',
     };
 }
 
@@ -598,7 +599,11 @@ static int fail_start(app_t *a)
 static int open_state(app_t *a, const wiring_t *w)
 {
     const char *budget = getenv("PARLEY_TEST_READ_BUDGET");
+    /* With other processes (--bus), each one's account writes move accounts_version, so
+     * that the others re-read them within a second: a session made on one process (a
+     * guest's, a sign-in) is known to all, and a revocation reaches all. */
     store_open_opts_t so = {.sync_full = strcmp(opt.sync, "full") == 0,
+                            .bump_accounts = opt.bus[0] != '\0',
                             .read_budget = budget ? strtoull(budget, NULL, 10) : 0};
     int rc = store_open(a->loop, store_url, &so, &a->store);
     if (rc < 0)

@@ -69,9 +69,10 @@ def redis(tmp_path):
 
 @pytest.fixture
 def pair(make_server, redis, tmp_path):
-    """Two processes on one database and one bus."""
+    """Two processes on one database and one bus. A guest's hold outlives its connection
+    (a client moving to the other process keeps its name by its session token)."""
     db = tmp_path / "shared.db"
-    flags = ("--bus", redis.url, "--rate", "1000", "--burst", "1000")
+    flags = ("--bus", redis.url, "--rate", "1000", "--burst", "1000", "--guest-ttl", "3600")
     a = make_server(*flags, db=db)
     b = make_server(*flags, db=db)
     return a, b
@@ -122,7 +123,9 @@ def test_killed_process_client_resumes_on_the_other(pair):
 
     async def go():
         bob, _, _ = await Client.joined(b, "bob")
-        alice, _, _ = await Client.joined(a, "alice")
+        alice, welcome, _ = await Client.joined(a, "alice")
+        # The guest's session is in the store; B reads accounts again within a second.
+        await asyncio.sleep(1.5)
         seen, acked = [], set()
         for i in range(30):
             await alice.send_json("msg", {"text": f"m{i}", "cid": f"k-{i}"}, id=f"m{i}")
@@ -135,7 +138,7 @@ def test_killed_process_client_resumes_on_the_other(pair):
                 seen.append(m["payload"]["seq"])
         a.kill9()
         last = max(seen) if seen else 0
-        alice2, _, _ = await Client.joined(b, "alice")
+        alice2, _, _ = await Client.joined(b, "alice", session=welcome["session"])
         await alice2.send_json("resume", {"channels": {"general": last}}, id="r")
         for i in range(30):
             await alice2.send_json("msg", {"text": f"m{i}", "cid": f"k-{i}"}, id=f"m{i}")
