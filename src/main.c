@@ -40,6 +40,8 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "chat/chat.h"
+#include "bus/bus_open.h"
+#include "chat/chat_relay.h"
 #include "cli/cli_user.h"
 #include "http/http_origin.h"
 #include "net/net_tls.h"
@@ -54,7 +56,7 @@ typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
     const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
-        *allowed_origins, *public_url, *tls_cert, *tls_key;
+        *allowed_origins, *public_url, *tls_cert, *tls_key, *bus;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads, guest_ttl, session_idle, session_max, hash_max;
@@ -78,6 +80,7 @@ static options_t opt = {
     .public_url = "",
     .tls_cert = "",
     .tls_key = "",
+    .bus = "",
     .port = 8000,
     .history = 50,
     .max_name = 32,
@@ -112,6 +115,9 @@ static const flag_t flags[] = {
     {"store", OPT_STR, &opt.store, 0,
      "where messages are kept, as a URL: sqlite:PATH (empty: sqlite: and --db)"},
     {"db", OPT_STR, &opt.db, 0, "SQLite database file: short for --store sqlite:PATH"},
+    {"bus", OPT_STR, &opt.bus, 0,
+     "redis://HOST[:PORT]: serve the same channels as the other parley processes on this "
+     "--store (empty: alone)"},
     {"history", OPT_UINT, &opt.history, 200, "messages replayed on join"},
     {"sync", OPT_STR, &opt.sync, 0,
      "normal: survive a killed process; full: also fsync every commit (power loss)"},
@@ -274,6 +280,7 @@ static auth_config_t auth_config_of_flags(void)
         .pw_ops = quick ? crypto_pwhash_OPSLIMIT_MIN : 0,
         .pw_mem = quick ? crypto_pwhash_MEMLIMIT_MIN : 0,
         .max_name = opt.max_name,
+        .shared_ids = opt.bus[0] != '\0',
     };
 }
 
@@ -433,6 +440,8 @@ typedef struct {
     server_front_t front;   /* the connections, however they run */
     server_direct_t direct; /* --threads 1: the context of the server's calls into chat */
     chat_hub_t *hub;
+    chat_relay_t *relay; /* --bus: the other processes' events, NULL when alone */
+    bus_t *bus;
     auth_t *auth;
     api_t *api;
     store_t *store;
@@ -457,6 +466,16 @@ static void on_settle(uv_timer_t *t)
     store_close(a->store);
 }
 
+static void close_relay(app_t *a)
+{
+    if (!a->relay)
+        return;
+    bus_close(a->bus);
+    chat_relay_free(a->relay);
+    a->relay = NULL;
+    a->bus = NULL;
+}
+
 static void finish(app_t *a)
 {
     if (a->stopped)
@@ -469,6 +488,7 @@ static void finish(app_t *a)
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sighup, NULL);
     a->front.stop(a->front.ctx);
+    close_relay(a); /* what still commits is in the store for the others */
     uv_timer_start(&a->settle_timer, on_settle, 0, 5);
 }
 
@@ -479,6 +499,8 @@ static void on_chat_tick(uv_timer_t *t)
     app_t *a = t->data;
     auth_tick(a->auth);
     chat_tick(a->hub);
+    if (a->relay)
+        chat_relay_tick(a->relay);
 }
 
 static size_t ws_count(const app_t *a)
@@ -561,6 +583,7 @@ static const wiring_t wiring_loops = {&server_loops_transport, start_loops};
 /* Closes the store and releases what was made, when start-up fails after opening it. */
 static int fail_start(app_t *a)
 {
+    close_relay(a);
     store_close(a->store);
     uv_run(a->loop, UV_RUN_DEFAULT);
     api_free(a->api);
@@ -576,7 +599,11 @@ static int fail_start(app_t *a)
 static int open_state(app_t *a, const wiring_t *w)
 {
     const char *budget = getenv("PARLEY_TEST_READ_BUDGET");
+    /* With other processes (--bus), each one's account writes move accounts_version, so
+     * that the others re-read them within a second: a session made on one process (a
+     * guest's, a sign-in) is known to all, and a revocation reaches all. */
     store_open_opts_t so = {.sync_full = strcmp(opt.sync, "full") == 0,
+                            .bump_accounts = opt.bus[0] != '\0',
                             .read_budget = budget ? strtoull(budget, NULL, 10) : 0};
     int rc = store_open(a->loop, store_url, &so, &a->store);
     if (rc < 0)
@@ -595,11 +622,22 @@ static int open_state(app_t *a, const wiring_t *w)
                         (unsigned)opt.resume_max,
                         (unsigned)opt.presence_limit,
                         opt.max_outbound / 2,
-                        0 /* max_channels: CHAT_CHANNELS_MAX */};
+                        0 /* max_channels: CHAT_CHANNELS_MAX */,
+                        .shared = opt.bus[0] != '\0'};
     a->hub = chat_new(a->store, a->auth, &cc, w->transport);
     if (chat_load(a->hub) < 0) {
         log_error("cannot read the store %s", store_url);
         return fail_start(a);
+    }
+    if (opt.bus[0]) {
+        a->relay = chat_relay_new(a->hub);
+        if (bus_open(a->loop, opt.bus, NULL, &chat_relay_callbacks, a->relay, &a->bus) < 0) {
+            chat_relay_free(a->relay);
+            a->relay = NULL;
+            fail_start(a);
+            return 2; /* a bad URL is a usage error, like a bad flag */
+        }
+        chat_relay_start(a->relay, a->bus);
     }
     a->api = api_new(a->auth, &(api_config_t){.origins = doors_origins.data});
     return 0;

@@ -361,12 +361,21 @@ sess_t *auth_sess_find(const auth_t *a, uint64_t id)
     return auth_map_get(&a->by_sid, &id, sizeof(id));
 }
 
+uint64_t auth_new_id(auth_t *a, uint64_t *next)
+{
+    if (!a->cfg.shared_ids)
+        return (*next)++;
+    uint64_t r;
+    randombytes_buf(&r, sizeof(r));
+    return (1ull << 40) + r % ((1ull << 53) - (1ull << 40));
+}
+
 sess_t *auth_sess_add(auth_t *a, user_t *u, uint64_t id, const char hash[AUTH_HASH_HEX + 1],
                       int64_t created, int64_t seen, int64_t expires, const char *agent,
                       const char *addr)
 {
     sess_t *s = xcalloc(1, sizeof(*s));
-    s->pub.id = id ? id : a->next_session;
+    s->pub.id = id ? id : auth_new_id(a, &a->next_session);
     if (s->pub.id >= a->next_session)
         a->next_session = s->pub.id + 1;
     s->pub.user = &u->pub;

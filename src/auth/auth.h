@@ -96,6 +96,10 @@ typedef struct {
     unsigned long long pw_ops;        /* 0: libsodium INTERACTIVE (tests may lower both) */
     size_t pw_mem;
     size_t max_name; /* code points of a user name (--max-name) */
+    /* Other processes write accounts to the same store (--bus): the ids of new users,
+     * sessions and invites are drawn at random from [2^40, 2^53) (exact in JavaScript)
+     * instead of counted, so that two processes never give one id twice. */
+    bool shared_ids;
 } auth_config_t;
 
 typedef enum {

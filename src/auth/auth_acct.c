@@ -221,7 +221,7 @@ static void on_register_hashed(void *ctx, int status, const char *hash)
     op->now = clock_wall_ms();
     user_t *u = op->reserved;
     auth_str_set(&u->pub.pass, hash);
-    u->pub.id = a->next_user++;
+    u->pub.id = auth_new_id(a, &a->next_user);
     u->pub.role = op->role;
     u->pub.state = AUTH_ACTIVE;
     u->pub.created = u->pub.seen = op->now;

@@ -165,7 +165,7 @@ static void invite_create(auth_t *a, op_t *op, const auth_invite_t *fields)
 {
     invite_t *inv = xcalloc(1, sizeof(*inv));
     inv->pub = *fields;
-    inv->pub.id = a->next_invite++;
+    inv->pub.id = auth_new_id(a, &a->next_invite);
     auth_token_new(op->secret, AUTH_INVITE_HEX);
     auth_token_hash(op->secret, AUTH_INVITE_HEX, inv->pub.hash);
     op->fresh = inv;

@@ -88,7 +88,7 @@ static user_t *guest_new(auth_t *a, const char *name, size_t len, const char *ca
     char *n = xstrndup(name, len);
     user_t *u = auth_user_alloc(n, NULL, "", NULL);
     free(n);
-    u->pub.id = a->next_user;
+    u->pub.id = auth_new_id(a, &a->next_user);
     u->pub.role = AUTH_GUEST;
     u->pub.state = AUTH_ACTIVE;
     u->pub.created = u->pub.seen = u->seen_written = now;

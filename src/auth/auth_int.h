@@ -128,6 +128,9 @@ bool auth_canon_of(const char *name, size_t len, size_t max_chars, char out[AUTH
 bool auth_owner_active_only(const auth_t *a, const user_t *u);
 
 sess_t *auth_sess_find(const auth_t *a, uint64_t id);
+/* A new id for a user, a session or an invite: the counter's next (advanced), or with
+ * cfg.shared_ids one drawn at random (the counter untouched). */
+uint64_t auth_new_id(auth_t *a, uint64_t *next);
 /* A new session of u from its token hash, in every table; id 0: the next one. */
 sess_t *auth_sess_add(auth_t *a, user_t *u, uint64_t id, const char hash[AUTH_HASH_HEX + 1],
                       int64_t created, int64_t seen, int64_t expires, const char *agent,

@@ -40,22 +40,42 @@ static size_t linked(const chat_channel_t *ch, chat_session_t ***out)
     return n;
 }
 
-/* An archive or unarchive is stored: every connected member gets the channel as it is now
- * (the requester's copy, its answer, carries the id, member or not). */
-static void archived_done(job_t *j)
+void chat_archive_tell(chat_hub_t *h, chat_channel_t *ch, const chat_session_t *except)
 {
-    chat_hub_t *h = chat_session_hub(j->s);
     chat_session_t **v;
-    size_t n = linked(j->ch, &v);
+    size_t n = linked(ch, &v);
     for (size_t i = 0; i < n; i++) {
-        if (v[i] != j->s) {
-            blob_t *f = chat_rooms_channel_frame(h, j->ch, chat_session_user(v[i])->id, NULL);
+        if (v[i] != except) {
+            blob_t *f = chat_rooms_channel_frame(h, ch, chat_session_user(v[i])->id, NULL);
             chat_session_send_frame(v[i], f);
             blob_unref(f);
         }
         chat_session_unref(v[i]);
     }
     free(v);
+}
+
+void chat_archive_gone(chat_channel_t *ch)
+{
+    chat_session_t **v;
+    size_t n = linked(ch, &v);
+    blob_t *left = chat_rooms_named_frame("channel_left", ch, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        chat_session_exit(v[i], ch);
+        chat_session_send_frame(v[i], left);
+        chat_session_unref(v[i]);
+    }
+    blob_unref(left);
+    free(v);
+    chat_channel_forget(ch);
+}
+
+/* An archive or unarchive is stored: every connected member gets the channel as it is now
+ * (the requester's copy, its answer, carries the id, member or not). */
+static void archived_done(job_t *j)
+{
+    chat_hub_t *h = chat_session_hub(j->s);
+    chat_archive_tell(h, j->ch, j->s);
     blob_t *f = chat_rooms_channel_frame(h, j->ch, chat_session_user(j->s)->id, j->id);
     chat_session_send_frame(j->s, f);
     blob_unref(f);
@@ -65,17 +85,7 @@ static void archived_done(job_t *j)
  * held is freed, and the requester gets its answer. */
 static void deleted_done(job_t *j)
 {
-    chat_session_t **v;
-    size_t n = linked(j->ch, &v);
-    blob_t *left = chat_rooms_named_frame("channel_left", j->ch, NULL, NULL);
-    for (size_t i = 0; i < n; i++) {
-        chat_session_exit(v[i], j->ch);
-        chat_session_send_frame(v[i], left);
-        chat_session_unref(v[i]);
-    }
-    blob_unref(left);
-    free(v);
-    chat_channel_forget(j->ch);
+    chat_archive_gone(j->ch);
     blob_t *f = chat_rooms_named_frame("channel_deleted", j->ch, NULL, j->id);
     chat_session_send_frame(j->s, f);
     blob_unref(f);

@@ -22,4 +22,11 @@ void chat_archive_unarchive(chat_session_t *s, const json_env_t *e);
 /* channel_delete {"channel"}: answered `channel_deleted` {"channel"} with the request id. */
 void chat_archive_delete(chat_session_t *s, const json_env_t *e);
 
+/* After a stored archive or unarchive (here or elsewhere): every connected member of ch but
+ * except (NULL: none) gets the channel as it is now. */
+void chat_archive_tell(chat_hub_t *h, chat_channel_t *ch, const chat_session_t *except);
+/* After a stored delete of ch (a tombstone already): every connected session leaves it
+ * (`channel_left`) and what it held is freed. */
+void chat_archive_gone(chat_channel_t *ch);
+
 #endif

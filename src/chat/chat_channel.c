@@ -188,6 +188,15 @@ void chat_channel_set_unstored(chat_channel_t *ch, bool unstored)
     ch->unstored = unstored;
 }
 
+void chat_channel_set_creator(chat_channel_t *ch, const char *created_by, uint64_t creator_id,
+                              int64_t ts)
+{
+    free(ch->created_by);
+    ch->created_by = xstrdup(created_by ? created_by : "");
+    ch->creator = creator_id;
+    ch->created_ts = ts;
+}
+
 store_channel_t chat_channel_row(const chat_channel_t *ch)
 {
     return (store_channel_t){.name = ch->name,

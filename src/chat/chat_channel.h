@@ -91,6 +91,9 @@ bool chat_channel_name_valid(const char *name, size_t len);
 
 /* The creator's user id (0: none, or from before accounts). */
 uint64_t chat_channel_creator(const chat_channel_t *ch);
+/* Who made it and when (copied): an unstored channel is made again by someone else. */
+void chat_channel_set_creator(chat_channel_t *ch, const char *created_by, uint64_t creator_id,
+                              int64_t ts);
 
 /* Stored membership by user id (#general: everyone; id 0, nobody's, is in no other). */
 bool chat_channel_has_user(const chat_channel_t *ch, uint64_t user);

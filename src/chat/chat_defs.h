@@ -80,6 +80,10 @@ typedef struct {
     unsigned presence_limit; /* members above which join/leave are not broadcast */
     size_t outbound_budget;  /* backlog under which a resume keeps sending (half the bound) */
     size_t max_channels;     /* channels the server holds (0: CHAT_CHANNELS_MAX; tests lower it) */
+    /* Other processes write the same channels (a shared store and a bus): the store, not
+     * the hub, orders each channel's events (appends with seq 0, store.h), and local commits
+     * join the deliveries from elsewhere in seq order (chat_hub.h). */
+    bool shared;
 } chat_config_t;
 
 /* What /metrics and /healthz report of chat. */

@@ -528,15 +528,23 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
             hc->tail = NULL;
         chat_key_t *k = m->cid ? chat_keys_find(h->keys, m->user_id, m->cid) : NULL;
         if (m->status == 0) {
-            if (k && k->pending == m)
+            if (k && k->pending == m) {
                 k->pending = NULL;
+                k->seq = m->seq; /* shared: known only now */
+            }
             if (m->ack_conn)
-                send_ack(h, m->ack_conn, m->id, hc->ch, m->seq, m->ts, m->cid, false);
+                send_ack(h, m->ack_conn, m->id, hc->ch, m->seq, m->ts, m->cid, m->duplicate);
             for (dup_t *d = m->dups; d; d = d->next)
                 if (d->conn)
                     send_ack(h, d->conn, d->id, hc->ch, m->seq, m->ts, m->cid, true);
             store_msg_t sm = pend_view(hc, m);
-            chat_hub_commit_event(h, hc, &sm);
+            if (!h->cfg.shared) {
+                chat_hub_commit_event(h, hc, &sm);
+            } else if (!m->duplicate) {
+                if (h->outbox && h->outbox->event)
+                    h->outbox->event(h->outbox_ctx, &sm);
+                chat_hub_in_take(h, hc, &sm);
+            }
         } else {
             h->stats.rejected++;
             note_revert(hc, m);
@@ -552,19 +560,23 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
     }
     if (!hc->head) {
         undo_reverts(hc, true);
-        if (!hc->nearly)
+        /* The seqs failed writes held are free again. Shared: the store gives seqs, and
+         * last_seq is what is known to exist, which a fill may still be bringing. */
+        if (!hc->nearly && !h->cfg.shared)
             hc->last_seq = chat_channel_committed(hc->ch);
     }
 }
 
 /* The hub gives every append its own seq (and dedupes in memory), so the store answers
- * that seq and never a duplicate. */
+ * that seq and never a duplicate; shared, the store gives the seq (m->seq is 0 until now). */
 static void on_stored(void *ctx, int status, uint64_t seq, bool duplicate)
 {
     pend_t *m = ctx;
-    assert(status < 0 || (seq == m->seq && !duplicate));
-    (void)seq;
-    (void)duplicate;
+    assert(status < 0 || m->seq == 0 || (seq == m->seq && !duplicate));
+    if (status == 0) {
+        m->seq = seq;
+        m->duplicate = duplicate;
+    }
     hub_chan_t *hc = m->hc;
     chat_hub_t *h = hc->h;
     h->inflight--;
@@ -582,8 +594,7 @@ static bool is_everyone(const char *name, size_t len)
 }
 
 /* A name nobody holds mentions nobody; the ids are those of now, as the store keeps them. */
-size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *text, uint64_t seq,
-                              uint64_t out[CHAT_MENTIONS_MAX])
+size_t chat_hub_mention_ids(chat_hub_t *h, const char *text, uint64_t out[CHAT_MENTIONS_MAX])
 {
     chat_mention_t ms[CHAT_MENTIONS_MAX];
     size_t nm = chat_mentions(text, ms), n = 0;
@@ -598,12 +609,25 @@ size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *tex
         bool seen = false;
         for (size_t j = 0; j < n && !seen; j++)
             seen = out[j] == id;
-        if (seen)
-            continue;
-        out[n++] = id;
-        chat_hub_note_mention(h, ch, id, seq);
+        if (!seen)
+            out[n++] = id;
     }
     return n;
+}
+
+size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *text, uint64_t seq,
+                              uint64_t out[CHAT_MENTIONS_MAX])
+{
+    size_t n = chat_hub_mention_ids(h, text, out);
+    for (size_t i = 0; i < n; i++)
+        chat_hub_note_mention(h, ch, out[i], seq);
+    return n;
+}
+
+void chat_hub_set_outbox(chat_hub_t *h, const chat_hub_outbox_t *o, void *ctx)
+{
+    h->outbox = o;
+    h->outbox_ctx = ctx;
 }
 
 bool chat_hub_replay(chat_hub_t *h, uint64_t user, const char *cid, void *conn, const char *id)
@@ -650,7 +674,7 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     pend_t *m = xcalloc(1, sizeof(*m));
     m->hc = hc;
     m->ack_conn = p->ack_conn;
-    m->seq = hc->last_seq + 1;
+    m->seq = h->cfg.shared ? 0 : hc->last_seq + 1; /* shared: the store's, at commit */
     m->ts = clock_wall_ms();
     m->user = xstrdup(p->user);
     m->user_id = p->user_id;
@@ -664,7 +688,9 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     store_msg_t sm = pend_view(hc, m);
     uint64_t mentioned[CHAT_MENTIONS_MAX];
     if (p->kind == CHAT_EV_MSG && strchr(m->text, '@')) {
-        sm.nmentions = chat_hub_note_mentions(h, ch, m->text, m->seq, mentioned);
+        /* Shared: noted at commit, with the seq, as any event from elsewhere is. */
+        sm.nmentions = h->cfg.shared ? chat_hub_mention_ids(h, m->text, mentioned)
+                                     : chat_hub_note_mentions(h, ch, m->text, m->seq, mentioned);
         sm.mentions = sm.nmentions ? mentioned : NULL;
     }
     int rc = store_append(h->store, &sm, on_stored, m);
@@ -681,7 +707,8 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     /* Accepted: a delete refuses later edits and deletes of its target at once. */
     if (p->kind == CHAT_EV_DELETE)
         chat_channel_recent_delete(ch, p->target);
-    hc->last_seq = m->seq;
+    if (!h->cfg.shared)
+        hc->last_seq = m->seq;
     if (hc->tail)
         hc->tail->next = m;
     else
@@ -711,16 +738,50 @@ typedef struct {
     chat_hub_t *h;
     chat_hub_done_cb cb;
     void *ctx;
+    store_change_t *copy; /* shared: what the other processes are told once it commits */
 } change_t;
+
+static bool is_channel_change(store_change_kind_t k)
+{
+    return k == STORE_CHANNEL_PUT || k == STORE_CHANNEL_CREATE || k == STORE_CHANNEL_DELETE ||
+           k == STORE_MEMBER_ADD || k == STORE_MEMBER_REMOVE || k == STORE_READ;
+}
+
+static store_change_t *change_copy(const store_change_t *sc)
+{
+    store_change_t *c = xmalloc(sizeof(*c));
+    *c = (store_change_t){.kind = sc->kind, .ts = sc->ts, .seq = sc->seq, .user_id = sc->user_id};
+    c->ch = sc->ch;
+    c->ch.name = xstrdup(sc->ch.name);
+    c->ch.kind = sc->ch.kind ? xstrdup(sc->ch.kind) : NULL;
+    c->ch.topic = sc->ch.topic ? xstrdup(sc->ch.topic) : NULL;
+    c->ch.created_by = sc->ch.created_by ? xstrdup(sc->ch.created_by) : NULL;
+    return c;
+}
+
+static void change_free(store_change_t *c)
+{
+    if (!c)
+        return;
+    free((char *)c->ch.name);
+    free((char *)c->ch.kind);
+    free((char *)c->ch.topic);
+    free((char *)c->ch.created_by);
+    free(c);
+}
 
 static void on_changed(void *ctx, int status)
 {
     change_t *c = ctx;
-    c->h->inflight--;
-    if (status < 0)
-        store_failed(c->h);
+    chat_hub_t *h = c->h;
+    h->inflight--;
+    if (status == STORE_EFAILED)
+        store_failed(h); /* a conflict is an answer (another process took the name first) */
+    if (status == 0 && c->copy && h->outbox && h->outbox->change)
+        h->outbox->change(h->outbox_ctx, c->copy);
     if (c->cb)
         c->cb(c->ctx, status);
+    change_free(c->copy);
     free(c);
 }
 
@@ -729,8 +790,11 @@ int chat_hub_change(chat_hub_t *h, const store_change_t *sc, chat_hub_done_cb cb
     if (h->failed)
         return -1;
     change_t *c = xmalloc(sizeof(*c));
-    *c = (change_t){h, cb, ctx};
+    *c = (change_t){h, cb, ctx, NULL};
+    if (h->outbox && h->outbox->change && is_channel_change(sc->kind))
+        c->copy = change_copy(sc);
     if (store_change(h->store, sc, on_changed, c) < 0) {
+        change_free(c->copy);
         free(c);
         return -1;
     }
@@ -761,9 +825,16 @@ static void on_probe(void *ctx, int status)
 
 void chat_hub_tick(chat_hub_t *h)
 {
-    for (size_t i = 0; i < h->nchans; i++)
-        if (chat_hub_in_missing(h->chans[i]) && !h->chans[i]->filling)
-            chat_hub_in_fill(h, h->chans[i]); /* a gap the store could not fill yet */
+    /* Shared: a hint lost with nothing after it to show the gap is found by asking the store
+     * now and then, for the channels someone here is reading. */
+    bool check = h->cfg.shared && ++h->ticks % CHAT_POSITION_CHECK_TICKS == 0;
+    for (size_t i = 0; i < h->nchans; i++) {
+        hub_chan_t *hc = h->chans[i];
+        if (check && chat_channel_members(hc->ch) && !chat_channel_deleted(hc->ch))
+            hc->catching_up = true;
+        if ((chat_hub_in_missing(hc) || hc->catching_up) && !hc->filling)
+            chat_hub_in_fill(h, hc); /* a gap the store could not fill yet */
+    }
     /* Only once the store answered every write it had: they all fail, and each seq they
      * held is free again before new writes may take it. */
     if (!h->failed || h->probing || h->inflight)

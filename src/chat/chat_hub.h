@@ -9,7 +9,11 @@
  * Writes: chat_hub_publish assigns the channel's next seq and appends the event to the
  * store; each append carries its own pending entry as context, and a channel's events
  * are committed strictly in seq order whatever order the store completes them in. On
- * commit the sender gets its `ack` and the event goes out through chat_hub_emit. Channel,
+ * commit the sender gets its `ack` and the event goes out through chat_hub_emit. Shared
+ * (several processes on one store, chat_config_t.shared): the store assigns the seq at
+ * commit (and finds a retry another process stored), the sender gets its ack with it, and
+ * the event joins the deliveries from elsewhere: a channel still commits strictly in seq
+ * order, filling from the store what is missing. Channel,
  * membership and read-marker changes go through chat_hub_change. When the store fails to
  * commit, the failed events are answered `error unavailable` (no ack), the hub stops
  * accepting writes (chat_hub_available false, /healthz 503), and once every write in
@@ -38,7 +42,8 @@
 #include "chat/chat_quota.h"
 #include "store/store.h"
 
-#define CHAT_DELIVER_BUFFER 1024 /* out-of-order deliveries held per channel */
+#define CHAT_DELIVER_BUFFER 1024    /* out-of-order deliveries held per channel */
+#define CHAT_POSITION_CHECK_TICKS 3 /* shared: ticks (seconds) between checks with the store */
 
 /* ---- lifetime ---- */
 
@@ -153,5 +158,20 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
                        const void *except);
 /* An event committed elsewhere (m->channel names its channel). */
 void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m);
+/* Reads from the store whatever channel `name` has newer than what was committed here, and
+ * commits it in order: after subscribing to the other processes' events (subscribe first,
+ * then catch up), after their bus came back, and now and then when shared, since a lost
+ * hint that no later event reveals is found no other way. An unknown name is ignored. */
+void chat_hub_catch_up(chat_hub_t *h, const char *name);
+/* Shared (chat_config_t.shared): what this process committed, once each, right after the
+ * commit, so that the other processes hear of it (arguments valid during the call only).
+ * event: every event (duplicates the store found are not events: not passed), in commit
+ * order (seq order per channel). change: every change of a channel, its memberships or
+ * read markers (not conflicts, nor account changes). Either may be NULL; o is borrowed. */
+typedef struct {
+    void (*event)(void *ctx, const store_msg_t *m);
+    void (*change)(void *ctx, const store_change_t *c);
+} chat_hub_outbox_t;
+void chat_hub_set_outbox(chat_hub_t *h, const chat_hub_outbox_t *o, void *ctx);
 
 #endif

@@ -76,6 +76,8 @@ static void early_insert(hub_chan_t *hc, const store_msg_t *m)
 /* Commits the buffered events that are now next in order, dropping any already seen. */
 static void drain_early(chat_hub_t *h, hub_chan_t *hc)
 {
+    if (!hc->nearly)
+        return; /* and early may be NULL */
     size_t i = 0;
     for (; i < hc->nearly; i++) {
         uint64_t next = chat_channel_committed(hc->ch) + 1;
@@ -89,10 +91,12 @@ static void drain_early(chat_hub_t *h, hub_chan_t *hc)
     hc->nearly -= i;
 }
 
-/* Events known to exist elsewhere and not committed here yet (local writes aside). */
+/* Events known to exist elsewhere and not committed here yet. Local writes aside: last_seq
+ * counts the seqs they hold until they commit; shared, they hold none (the store gives seqs
+ * at commit), and last_seq is only what is known to be committed. */
 bool chat_hub_in_missing(const hub_chan_t *hc)
 {
-    return !hc->head && hc->last_seq > chat_channel_committed(hc->ch);
+    return (!hc->head || hc->h->cfg.shared) && hc->last_seq > chat_channel_committed(hc->ch);
 }
 
 static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bool more)
@@ -106,10 +110,12 @@ static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bo
         if (msgs[i].seq == chat_channel_committed(hc->ch) + 1)
             commit_remote(h, hc, &msgs[i]);
     drain_early(h, hc);
+    bool progress = chat_channel_committed(hc->ch) > before || hc->fill_from < before;
+    if (hc->catching_up && (status < 0 || !more || !progress))
+        hc->catching_up = false; /* the store has nothing newer (or failed: the tick again) */
     /* Progress, or an answer overtaken by deliveries meanwhile: ask for the rest now. No
      * progress on a current answer: the store has not got them yet; the tick asks again. */
-    if (chat_hub_in_missing(hc) &&
-        (chat_channel_committed(hc->ch) > before || hc->fill_from < before))
+    if ((chat_hub_in_missing(hc) || hc->catching_up) && progress)
         chat_hub_in_fill(h, hc);
 }
 
@@ -118,7 +124,9 @@ void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc)
 {
     uint64_t from = chat_channel_committed(hc->ch);
     uint64_t upto = hc->nearly ? hc->early[0].seq : hc->last_seq + 1;
-    uint64_t gap = upto - from - 1;
+    uint64_t gap = upto > from ? upto - from - 1 : 0;
+    if (hc->catching_up && !hc->nearly)
+        gap = UINT64_MAX; /* the end is the store's to say */
     store_query_t q = {.channel = chat_channel_name(hc->ch),
                        .after = from,
                        .limit = gap < 256 ? (unsigned)gap : 256,
@@ -132,10 +140,24 @@ void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc)
 void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m)
 {
     chat_channel_t *ch = m->channel ? chat_hub_channel(h, m->channel) : NULL;
+    if (ch)
+        chat_hub_in_take(h, h->chans[chat_channel_slot(ch)], m);
+}
+
+void chat_hub_catch_up(chat_hub_t *h, const char *name)
+{
+    chat_channel_t *ch = chat_hub_channel(h, name);
     if (!ch)
         return;
     hub_chan_t *hc = h->chans[chat_channel_slot(ch)];
-    uint64_t next = chat_channel_committed(ch) + 1;
+    hc->catching_up = true;
+    if (!hc->filling)
+        chat_hub_in_fill(h, hc);
+}
+
+void chat_hub_in_take(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
+{
+    uint64_t next = chat_channel_committed(hc->ch) + 1;
     if (m->seq < next)
         return; /* a duplicate */
     if (m->seq == next) {

@@ -37,7 +37,8 @@ typedef struct pend {
     const char *kind; /* static: chat_ev_name */
     int status;
     bool done;
-    bool guest; /* written by a guest */
+    bool guest;     /* written by a guest */
+    bool duplicate; /* shared: the store already held its key; seq is the original's */
 } pend_t;
 
 /* What a failed write had already done in memory when it was accepted, to undo once every
@@ -54,12 +55,13 @@ typedef struct revert {
 typedef struct hub_chan {
     chat_hub_t *h;
     chat_channel_t *ch;
-    uint64_t last_seq; /* highest seq assigned (or delivered) */
+    uint64_t last_seq; /* highest seq assigned (or delivered); shared: known to be committed */
     pend_t *head, *tail;
     revert_t *reverts;  /* newest first: undone in reverse order of acceptance */
     store_msg_t *early; /* deliveries ahead of committed+1, by seq (copies) */
     size_t nearly;
     bool filling;       /* a store query for a missing range is in flight */
+    bool catching_up;   /* fills go on page by page until the store has nothing newer */
     uint64_t fill_from; /* what was committed when it was asked */
 } hub_chan_t;
 
@@ -78,22 +80,28 @@ struct chat_hub {
     size_t nmentioned, mentioned_cap;
     size_t inflight; /* appends and changes the store has not answered */
     bool loading, load_failed;
-    bool failed;  /* the store failed a commit: writes refused */
-    bool probing; /* a probe is in flight */
+    bool failed;                     /* the store failed a commit: writes refused */
+    bool probing;                    /* a probe is in flight */
+    const chat_hub_outbox_t *outbox; /* shared: every local commit, for the other processes */
+    void *outbox_ctx;
+    unsigned ticks;
 };
 
 /* chat_hub.c: commits one event that is next in seq order (the ring, then every member),
  * and records a mention of user (STORE_MENTION_ALL: @channel or @here) in ch at seq. */
 void chat_hub_commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m);
 void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, uint64_t user, uint64_t seq);
-/* Notes every mention in a msg's text (at seq in ch) and puts the distinct user ids in out
- * (STORE_MENTION_ALL for @channel and @here): how many. */
+/* The distinct user ids a msg's text mentions (STORE_MENTION_ALL for @channel and @here), as
+ * of now, in out: how many. chat_hub_note_mentions also notes each of them in ch at seq. */
+size_t chat_hub_mention_ids(chat_hub_t *h, const char *text, uint64_t out[CHAT_MENTIONS_MAX]);
 size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *text, uint64_t seq,
                               uint64_t out[CHAT_MENTIONS_MAX]);
 
 /* chat_hub_in.c: frees hc's buffered deliveries; whether events known to exist elsewhere
- * are not committed here yet (local writes aside); asks the store for them. */
+ * are not committed here yet (local writes aside); asks the store for them; takes one
+ * committed event of hc (from elsewhere, or shared: a local one) in seq order. */
 void chat_hub_in_free(hub_chan_t *hc);
+void chat_hub_in_take(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m);
 bool chat_hub_in_missing(const hub_chan_t *hc);
 void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc);
 

@@ -128,40 +128,41 @@ static void unlink_user(change_t *c, bool always)
               chat_rooms_named_frame("channel_left", c->ch, NULL, c->id), always);
 }
 
+blob_t *chat_rooms_topic_frame(const chat_channel_t *ch, const char *user, int64_t ts,
+                               const char *id)
+{
+    const char *name = chat_channel_name(ch), *topic = chat_channel_topic(ch);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"topic\"");
+    if (id && id[0])
+        buf_appendf(&b, ",\"id\":%s", id);
+    buf_append_str(&b, ",\"payload\":{\"channel\":");
+    json_append_string(&b, name, strlen(name));
+    buf_append_str(&b, ",\"topic\":");
+    json_append_string(&b, topic, strlen(topic));
+    buf_append_str(&b, ",\"user\":");
+    json_append_string(&b, user, strlen(user));
+    buf_appendf(&b, ",\"ts\":%lld}}", (long long)ts);
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    return f;
+}
+
 /* The new topic to the channel's members; the requester's copy is its answer. */
 static void topic_event(change_t *c)
 {
-    chat_channel_t *ch = c->ch;
-    const char *name = chat_channel_name(ch), *topic = chat_channel_topic(ch);
-    long long ts = (long long)clock_wall_ms();
-    buf_t b = BUF_INIT;
-    for (int with_id = 0; with_id < 2; with_id++) {
-        buf_append_str(&b, "{\"type\":\"topic\"");
-        if (with_id && c->id[0])
-            buf_appendf(&b, ",\"id\":%s", c->id);
-        buf_append_str(&b, ",\"payload\":{\"channel\":");
-        json_append_string(&b, name, strlen(name));
-        buf_append_str(&b, ",\"topic\":");
-        json_append_string(&b, topic, strlen(topic));
-        buf_append_str(&b, ",\"user\":");
-        json_append_string(&b, c->user, strlen(c->user));
-        buf_appendf(&b, ",\"ts\":%lld}}", ts);
-        blob_t *f = chat_frame_buf(&b);
-        if (with_id) {
-            if (chat_session_link(c->s, ch)) /* as a member, like everyone told */
-                chat_session_send_frame(c->s, f);
-            blob_unref(f);
-        } else {
-            chat_emit_t e = {.json = f, .except = chat_session_conn(c->s)};
-            chat_hub_emit(chat_session_hub(c->s), ch, &e);
-            blob_unref(f);
-        }
-        buf_reset(&b);
-    }
-    buf_deinit(&b);
+    int64_t ts = clock_wall_ms();
+    blob_t *f = chat_rooms_topic_frame(c->ch, c->user, ts, NULL);
+    chat_emit_t e = {.json = f, .except = chat_session_conn(c->s)};
+    chat_hub_emit(chat_session_hub(c->s), c->ch, &e);
+    blob_unref(f);
+    f = chat_rooms_topic_frame(c->ch, c->user, ts, c->id);
+    if (chat_session_link(c->s, c->ch)) /* as a member, like everyone told */
+        chat_session_send_frame(c->s, f);
+    blob_unref(f);
 }
 
-static blob_t *read_frame(const chat_channel_t *ch, uint64_t seq, const char *id)
+blob_t *chat_rooms_read_frame(const chat_channel_t *ch, uint64_t seq, const char *id)
 {
     const char *name = chat_channel_name(ch);
     buf_t b = BUF_INIT;
@@ -181,7 +182,7 @@ static blob_t *read_frame(const chat_channel_t *ch, uint64_t seq, const char *id
 /* The store could not keep it: what was applied in memory at the request is put back, so a
  * retry finds things as they were. A channel whose creation failed stays in memory as
  * unstored, with no members: its name is free, and a retry adopts it. */
-static void change_failed(change_t *c)
+static void change_failed(change_t *c, int status)
 {
     if (c->op == CH_JOIN || c->op == CH_INVITE || c->op == CH_CREATE)
         chat_channel_user_remove(c->ch, c->uid);
@@ -196,7 +197,11 @@ static void change_failed(change_t *c)
         while (chat_channel_nusers(c->ch))
             chat_channel_user_remove(c->ch, chat_channel_user_at(c->ch, 0));
     }
-    if (chat_session_conn(c->s))
+    if (!chat_session_conn(c->s))
+        return;
+    if (status == STORE_ECONFLICT) /* another process made a channel of that name first */
+        chat_session_error(c->s, "channel_exists", "a channel with that name exists", c->id);
+    else
         chat_session_error(c->s, "unavailable", CHAT_UNAVAILABLE_TEXT, c->id);
 }
 
@@ -205,7 +210,7 @@ static void on_changed(void *ctx, int status)
     change_t *c = ctx;
     chat_hub_t *h = chat_session_hub(c->s);
     if (status < 0) {
-        change_failed(c);
+        change_failed(c, status);
     } else if (c->op == CH_CREATE) {
         link_user(c, false);
     } else if (c->op == CH_JOIN) {
@@ -226,7 +231,8 @@ static void on_changed(void *ctx, int status)
         topic_event(c);
     } else if (c->op == CH_READ) {
         uint64_t seq = chat_channel_read_get(c->ch, c->uid);
-        tell_user(c, read_frame(c->ch, seq, NULL), read_frame(c->ch, seq, c->id), false);
+        tell_user(c, chat_rooms_read_frame(c->ch, seq, NULL),
+                  chat_rooms_read_frame(c->ch, seq, c->id), false);
     } else if (c->op == CH_DM) {
         for (size_t i = 0; i < chat_channel_nusers(c->ch); i++) {
             const auth_user_t *u = auth_user(chat_hub_auth(h), chat_channel_user_at(c->ch, i));
@@ -424,23 +430,16 @@ void chat_rooms_create(chat_session_t *s, const json_env_t *e)
     if (ch) {
         chat_channel_set_kind(ch, kind);
         chat_channel_set_topic(ch, topic);
+        chat_channel_set_creator(ch, me->name, me->id, clock_wall_ms());
         chat_channel_set_unstored(ch, false);
     } else {
         ch = chat_hub_channel_add(h, name, kind, topic, me->name, me->id, clock_wall_ms());
     }
     chat_channel_user_add(ch, me->id);
-    /* The row, then the creator's membership, in one transaction: the answer follows its
-     * commit. */
-    store_change_t row = change_of(ch, STORE_CHANNEL_PUT, 0);
-    chat_hub_group(h, true);
-    if (chat_hub_change(h, &row, NULL, NULL) < 0) {
-        chat_hub_group(h, false);
-        chat_rooms_refuse(s, e->id);
-        return;
-    }
-    quota_note(s, false);
-    submit(s, e, CH_CREATE, ch, me, STORE_MEMBER_ADD);
-    chat_hub_group(h, false);
+    /* One change makes the row and the creator's membership (store.h), or neither when
+     * another process took the name first: the answer follows its commit. */
+    if (submit(s, e, CH_CREATE, ch, me, STORE_CHANNEL_CREATE))
+        quota_note(s, false);
 }
 
 /* Answers as a join of a channel the user is in already: the channel, and its history on
@@ -568,7 +567,7 @@ void chat_rooms_read(chat_session_t *s, const json_env_t *e)
         if (seq > now)
             chat_rooms_refuse(s, e->id);
         else
-            reply(s, read_frame(ch, now, e->id));
+            reply(s, chat_rooms_read_frame(ch, now, e->id));
         return;
     }
     chat_channel_read_set(ch, me->id, seq);

@@ -22,15 +22,20 @@ void chat_rooms_topic(chat_session_t *s, const json_env_t *e);
 void chat_rooms_dm(chat_session_t *s, const json_env_t *e);
 void chat_rooms_read(chat_session_t *s, const json_env_t *e);
 
-/* {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch (id: the request
- * id as JSON text, "" or NULL for none); a new reference. */
-/* {"type":type[,"id"],"payload":{"channel"[,"user"]}} (user, id: NULL for none). */
+/* Frames, each a new reference; id: the request id as JSON text, "" or NULL for none.
+ * channel: {"type":"channel"[,"id"],"payload":{"channel":{...}}} as user sees ch.
+ * named: {"type":type[,"id"],"payload":{"channel"[,"user"]}} (user NULL for none).
+ * topic: {"type":"topic"[,"id"],"payload":{"channel","topic","user","ts"}}, ch's topic.
+ * read: {"type":"read"[,"id"],"payload":{"channel","seq"}}. */
+blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user,
+                                 const char *id);
 blob_t *chat_rooms_named_frame(const char *type, const chat_channel_t *ch, const char *user,
                                const char *id);
+blob_t *chat_rooms_topic_frame(const chat_channel_t *ch, const char *user, int64_t ts,
+                               const char *id);
+blob_t *chat_rooms_read_frame(const chat_channel_t *ch, uint64_t seq, const char *id);
 /* Answers a change the hub refused now: `unavailable` while the store cannot write, else
  * `internal` (shutting down). */
 void chat_rooms_refuse(chat_session_t *s, const char *id);
-blob_t *chat_rooms_channel_frame(chat_hub_t *h, const chat_channel_t *ch, uint64_t user,
-                                 const char *id);
 
 #endif

@@ -225,8 +225,11 @@ typedef enum {
     STORE_MEMBER_ADD,      /* user_id joins channel ch.name (no-op if a member) */
     STORE_MEMBER_REMOVE,   /* user_id leaves channel ch.name (no-op if not a member) */
     STORE_READ,            /* user_id has read ch.name up to seq (a marker that only advances) */
-    STORE_CHANNEL_CREATE,  /* insert the channel if no channel has its name, else answer
-                              STORE_ECONFLICT (the transaction goes on: not a failure) */
+    STORE_CHANNEL_CREATE,  /* insert the channel if no channel has its name, with its creator
+                              (ch.creator_id > 0) as a member since ts, else answer
+                              STORE_ECONFLICT: nothing changed (the transaction goes on:
+                              not a failure). So a creator is never made a member of a
+                              channel another process created under the same name. */
     STORE_CHANNEL_DELETE,  /* delete channel ch.name and everything of it: its memberships,
                               read markers, events (search entries included) and mentions;
                               its name is free and its seqs start again (no-op if absent) */

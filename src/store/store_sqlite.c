@@ -374,6 +374,12 @@ static int sq_change(void *impl, const store_change_t *c)
     /* CREATE inserts nothing when the name is taken (ON CONFLICT DO NOTHING). */
     if (c->kind == STORE_CHANNEL_CREATE && sqlite3_changes(s->db) == 0)
         return STORE_ECONFLICT;
+    if (c->kind == STORE_CHANNEL_CREATE && ch->creator_id > 0) {
+        st = s->st[ST_MEMBER_ADD];
+        rc = store_sqlite_bind(st, "tui", ch->name, ch->creator_id, c->ts);
+        if (step(s, st, rc, "creator") < 0)
+            return STORE_EFAILED;
+    }
     return 0;
 }
 

@@ -317,8 +317,15 @@ int mem_db_change(mem_db_t *d, const store_change_t *c, bool bump)
 {
     if (c->kind >= STORE_USER_CREATE) /* the account kinds come last in store.h */
         return mem_accounts_apply(d->acc, c, bump);
-    if (c->kind == STORE_CHANNEL_PUT || c->kind == STORE_CHANNEL_CREATE)
+    if (c->kind == STORE_CHANNEL_PUT)
         return apply_channel(d, c);
+    if (c->kind == STORE_CHANNEL_CREATE) {
+        int rc = apply_channel(d, c);
+        if (rc == 0 && c->ch.creator_id > 0 &&
+            !find_pair(d->members, d->nmembers, c->ch.name, c->ch.creator_id))
+            add_pair(&d->members, &d->nmembers, c->ch.name, c->ch.creator_id, 0);
+        return rc;
+    }
     if (c->kind == STORE_CHANNEL_DELETE)
         return delete_channel(d, c->ch.name);
     if (c->kind == STORE_READ) {

@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "chat/chat.h"
 #include "chat/chat_hub.h"
+#include "chat/chat_remote.h"
 #include "store_mem.h"
 #include "test.h"
 
@@ -143,6 +144,8 @@ typedef struct {
     store_t *store;
     auth_t *auth;
     chat_hub_t *hub;
+    chat_hub_t *hub2; /* shared: a second process's hub on the same store, or NULL */
+    bool shared;
     conn_t conns[8];
     struct {
         char name[32];
@@ -222,9 +225,14 @@ static void world_hub(world_t *w)
                          .burst = 1000,
                          .resume_max = 10000,
                          .presence_limit = 1000,
-                         .outbound_budget = 1 << 20};
+                         .outbound_budget = 1 << 20,
+                         .shared = w->shared};
     w->hub = chat_new(w->store, w->auth, &cfg, &fake);
     CHECK(chat_load(w->hub) == 0);
+    if (w->shared) {
+        w->hub2 = chat_new(w->store, w->auth, &cfg, &fake);
+        CHECK(chat_load(w->hub2) == 0);
+    }
 }
 
 static void world_init(world_t *w)
@@ -244,6 +252,8 @@ static void world_deinit(world_t *w)
     store_mem_run(w->store);
     store_close(w->store);
     chat_free(w->hub);
+    if (w->hub2)
+        chat_free(w->hub2);
     auth_free(w->auth);
     uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }
@@ -260,15 +270,20 @@ static void say(conn_t *c, const char *fmt, ...)
 
 /* Opens conns[i] as a JSON session and joins it as the account user, signed in with its
  * token (the welcome and history done). */
-static conn_t *join(world_t *w, int i, const char *user)
+static conn_t *join_on(world_t *w, chat_hub_t *hub, int i, const char *user)
 {
     const char *token = account(w, user);
     conn_t *c = &w->conns[i];
-    c->s = chat_open(w->hub, c, CHAT_MODE_JSON, NULL, NULL);
+    c->s = chat_open(hub, c, CHAT_MODE_JSON, NULL, NULL);
     say(c, "{\"type\":\"join\",\"payload\":{\"token\":\"%s\"}}", token);
     store_mem_run(w->store);
     CHECK_EQ_INT(count(c, "welcome"), 1);
     return c;
+}
+
+static conn_t *join(world_t *w, int i, const char *user)
+{
+    return join_on(w, w->hub, i, user);
 }
 
 /* Opens conns[i] as a JSON session and joins it as the guest user. */
@@ -663,6 +678,246 @@ TEST(the_inbound_door_orders_and_fills_gaps)
     world_deinit(&w);
 }
 
+/* ---- two processes on one store (chat_config_t.shared) ---- */
+
+static const char *err_code(const conn_t *c);
+
+/* What one hub's outbox published, for the test to carry to the other hub (or lose). */
+#define WIRE_MAX 64
+typedef struct {
+    store_msg_t m[WIRE_MAX];
+    size_t n;
+    store_change_t c[WIRE_MAX];
+    size_t nc;
+} wire_t;
+
+static void on_outbox_change(void *ctx, const store_change_t *c)
+{
+    wire_t *w = ctx;
+    CHECK(w->nc < WIRE_MAX);
+    store_change_t *d = &w->c[w->nc++];
+    *d = *c;
+    d->ch.name = strdup(c->ch.name);
+    d->ch.kind = c->ch.kind ? strdup(c->ch.kind) : NULL;
+    d->ch.topic = c->ch.topic ? strdup(c->ch.topic) : NULL;
+    d->ch.created_by = c->ch.created_by ? strdup(c->ch.created_by) : NULL;
+}
+
+static void on_outbox(void *ctx, const store_msg_t *m)
+{
+    wire_t *w = ctx;
+    CHECK(w->n < WIRE_MAX);
+    store_msg_t *c = &w->m[w->n++];
+    *c = *m;
+    c->channel = strdup(m->channel);
+    c->user = strdup(m->user);
+    c->text = strdup(m->text);
+    c->kind = m->kind ? strdup(m->kind) : NULL;
+    c->cid = m->cid ? strdup(m->cid) : NULL;
+    c->mentions = NULL;
+    c->nmentions = 0;
+}
+
+/* Carries the wire to hub, except the event of seq `lose` (0: none), and empties it: the
+ * changes first (a channel is made before its first message is committed). */
+static void carry(wire_t *w, chat_hub_t *hub, uint64_t lose)
+{
+    for (size_t i = 0; i < w->nc; i++) {
+        chat_remote_apply(hub, &w->c[i]);
+        free((char *)w->c[i].ch.name);
+        free((char *)w->c[i].ch.kind);
+        free((char *)w->c[i].ch.topic);
+        free((char *)w->c[i].ch.created_by);
+    }
+    w->nc = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->m[i].seq != lose)
+            chat_hub_deliver(hub, &w->m[i]);
+        free((char *)w->m[i].channel);
+        free((char *)w->m[i].user);
+        free((char *)w->m[i].text);
+        free((char *)w->m[i].kind);
+        free((char *)w->m[i].cid);
+    }
+    w->n = 0;
+}
+
+/* Every member sees 1..n once, in order. */
+static void check_seqs(const conn_t *c, size_t n)
+{
+    uint64_t got[64];
+    size_t k = seqs(c, got, 64);
+    CHECK_EQ_INT(k, n);
+    for (size_t i = 0; i < k; i++)
+        CHECK_EQ_INT(got[i], i + 1);
+}
+
+/* Two hubs write one channel through one store: the store gives the seqs, each hub commits
+ * its own writes and the other's in seq order, a lost hint is filled from the store, and a
+ * retry that reaches the other process is answered with the original. */
+TEST(shared_hubs_take_their_order_from_the_store)
+{
+    world_t w;
+    memset(&w, 0, sizeof(w));
+    world_auth(&w);
+    w.shared = true;
+    world_hub(&w);
+    store_mem_run(w.store);
+    wire_t to2 = {0}, to1 = {0};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
+    chat_hub_set_outbox(w.hub, &out, &to2);
+    chat_hub_set_outbox(w.hub2, &out, &to1);
+    conn_t *a = join_on(&w, w.hub, 0, "alice");
+    conn_t *b = join_on(&w, w.hub2, 1, "bob");
+    /* Interleaved before any commit: neither hub knows a seq yet. */
+    post(a, "a1", "a1");
+    post(b, "b1", "b1");
+    post(a, "a2", "a2");
+    post(b, "b2", "b2");
+    CHECK_EQ_INT(count(a, "ack"), 0);
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(a, "ack"), 2);
+    CHECK_EQ_INT(count(b, "ack"), 2);
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    store_mem_run(w.store);
+    check_seqs(a, 4);
+    check_seqs(b, 4);
+    /* A hint lost on the way to hub 2: the next one shows the gap, the store fills it. */
+    post(a, "a3", "a3");
+    store_mem_run(w.store);
+    post(a, "a4", "a4");
+    store_mem_run(w.store);
+    carry(&to2, w.hub2, 5);
+    store_mem_run(w.store);
+    check_seqs(b, 6);
+    check_seqs(a, 6);
+    /* Alice's retry reaches hub 2 before it heard of the original: the store finds it. */
+    say(a, "{\"type\":\"msg\",\"id\":\"k\",\"payload\":{\"text\":\"once\",\"cid\":\"key-1\"}}");
+    store_mem_run(w.store);
+    conn_t *a2 = join_on(&w, w.hub2, 2, "alice");
+    say(a2, "{\"type\":\"msg\",\"id\":\"k2\",\"payload\":{\"text\":\"once\",\"cid\":\"key-1\"}}");
+    store_mem_run(w.store);
+    json_t *ack = last(a2, "ack");
+    CHECK_EQ_INT(pint(ack, "seq"), 7);
+    CHECK(json_is_true(json_object_get(json_object_get(ack, "payload"), "duplicate")));
+    json_decref(ack);
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    store_mem_run(w.store);
+    check_seqs(a, 7);
+    check_seqs(b, 7);
+    world_deinit(&w);
+}
+
+/* A channel made on one process, a member invited there who is connected to the other,
+ * a topic, a read marker, an archive and a delete: each reaches the other process's
+ * sessions as if the request had been made there. */
+TEST(shared_hubs_share_channels_and_members)
+{
+    world_t w;
+    memset(&w, 0, sizeof(w));
+    world_auth(&w);
+    w.shared = true;
+    world_hub(&w);
+    store_mem_run(w.store);
+    wire_t to2 = {0}, to1 = {0};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
+    chat_hub_set_outbox(w.hub, &out, &to2);
+    chat_hub_set_outbox(w.hub2, &out, &to1);
+    account(&w, "root");
+    conn_t *a = join_on(&w, w.hub, 0, "alice");
+    conn_t *b = join_on(&w, w.hub2, 1, "bob");
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"design\"}}");
+    store_mem_run(w.store);
+    say(a, "{\"type\":\"channel_invite\",\"id\":\"i\",\"payload\":{\"channel\":\"design\","
+           "\"user\":\"bob\"}}");
+    store_mem_run(w.store);
+    carry(&to2, w.hub2, 0);
+    json_t *ch = last(b, "channel");
+    CHECK(ch != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(
+                     json_object_get(json_object_get(ch, "payload"), "channel"), "name")),
+                 "design");
+    json_decref(ch);
+    /* bob writes in it on his process; alice hears it on hers. */
+    say(b, "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"channel\":\"design\","
+           "\"text\":\"hi\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(b, "ack"), 1);
+    carry(&to1, w.hub, 0);
+    store_mem_run(w.store);
+    json_t *m = last(a, "msg");
+    CHECK(m != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(m, "payload"), "channel")),
+                 "design");
+    json_decref(m);
+    /* A topic and a read marker. */
+    say(a, "{\"type\":\"channel_topic\",\"id\":\"t\",\"payload\":{\"channel\":\"design\","
+           "\"topic\":\"v2\"}}");
+    say(b, "{\"type\":\"read\",\"id\":\"r\",\"payload\":{\"channel\":\"design\",\"seq\":1}}");
+    conn_t *b1 = join_on(&w, w.hub, 2, "bob"); /* bob's second tab, on alice's process */
+    store_mem_run(w.store);
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    json_t *t = last(b, "topic");
+    CHECK(t != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(t, "payload"), "topic")), "v2");
+    json_decref(t);
+    json_t *rd = last(b1, "read");
+    CHECK(rd != NULL);
+    CHECK_EQ_INT(pint(rd, "seq"), 1);
+    json_decref(rd);
+    /* root deletes it on process 1: bob's session on process 2 leaves it. */
+    conn_t *r = join_on(&w, w.hub, 3, "root");
+    say(r, "{\"type\":\"channel_delete\",\"id\":\"d\",\"payload\":{\"channel\":\"design\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(r, "channel_deleted"), 1);
+    carry(&to2, w.hub2, 0);
+    json_t *left = last(b, "channel_left");
+    CHECK(left != NULL);
+    json_decref(left);
+    CHECK(chat_hub_channel(w.hub2, "design") == NULL);
+    carry(&to1, w.hub, 0);
+    world_deinit(&w);
+}
+
+/* Two processes make a channel of one name at once: the store keeps the first, the second
+ * creator hears channel_exists and is a member of nothing; the loser's process then knows
+ * the winner's channel. */
+TEST(shared_hubs_race_for_a_channel_name)
+{
+    world_t w;
+    memset(&w, 0, sizeof(w));
+    world_auth(&w);
+    w.shared = true;
+    world_hub(&w);
+    store_mem_run(w.store);
+    wire_t to2 = {0}, to1 = {0};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
+    chat_hub_set_outbox(w.hub, &out, &to2);
+    chat_hub_set_outbox(w.hub2, &out, &to1);
+    conn_t *a = join_on(&w, w.hub, 0, "alice");
+    conn_t *b = join_on(&w, w.hub2, 1, "bob");
+    say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"ops\","
+           "\"private\":true}}");
+    say(b, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"ops\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(a, "channel"), 1);
+    CHECK_EQ_STR(err_code(b), "channel_exists");
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    chat_channel_t *ch = chat_hub_channel(w.hub2, "ops");
+    CHECK(ch != NULL);
+    CHECK_EQ_STR(chat_channel_kind_name(ch), "private");
+    CHECK_EQ_INT(chat_channel_nusers(ch), 1);
+    /* bob cannot write in alice's private channel on his own process either. */
+    say(b, "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"channel\":\"ops\",\"text\":\"x\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(count(b, "ack"), 0);
+    world_deinit(&w);
+}
+
 TEST(requests_before_join_and_text_modes)
 {
     world_t w;
@@ -756,6 +1011,9 @@ int main(void)
     RUN(a_failed_store_refuses_writes_and_recovers);
     RUN(failed_writes_leave_nothing_half_done);
     RUN(the_inbound_door_orders_and_fills_gaps);
+    RUN(shared_hubs_take_their_order_from_the_store);
+    RUN(shared_hubs_share_channels_and_members);
+    RUN(shared_hubs_race_for_a_channel_name);
     RUN(requests_before_join_and_text_modes);
     RUN(guests_rights_and_revocation);
     return TEST_MAIN_END();

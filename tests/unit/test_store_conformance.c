@@ -727,13 +727,15 @@ TEST(test_changes_and_load)
         CHECK_EQ_INT(slots[i].rank, i + 1); /* changes and messages complete in order */
         CHECK(i == 1 || slots[i].status == 0);
     }
-    /* An update keeps who created the channel, and when; ids load in their order. */
+    /* An update keeps who created the channel, and when; ids load in their order. A CREATE
+     * that made its channel made its creator (50) a member; the one that found the name
+     * taken did not. */
     store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned};
     CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/50/5;c:ops/public/topic/maker/50/5;"
-                                "m:design/2;r:design/2/5;x:design/1/2/+1/1;"
+                                "m:design/2;m:ops/50;r:design/2/5;x:design/1/2/+1/1;"
                                 "x:design/1/2/+1/0;@:ops/0/1;@:ops/2/1;");
     store_load_t some = {.member = ld_member}; /* NULL callbacks: not wanted */
-    CHECK_EQ_STR(load(s, &some), "m:design/2;");
+    CHECK_EQ_STR(load(s, &some), "m:design/2;m:ops/50;");
     finish(s);
 }
 
@@ -775,8 +777,9 @@ TEST(test_channel_archive_and_delete)
     CHECK_EQ_INT(again->status, 0);
     CHECK_EQ_INT(none->status, 0);
     store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned};
-    CHECK_EQ_STR(load(s, &all), "c:designer/old/1;c:ops/topic/0;m:designer/1;m:ops/1;"
-                                "r:designer/1/1;r:ops/1/1;@:designer/2/2;@:ops/2/2;");
+    CHECK_EQ_STR(load(s, &all), "c:designer/old/1;c:ops/topic/0;m:designer/1;m:designer/50;"
+                                "m:ops/1;m:ops/50;r:designer/1/1;r:ops/1/1;@:designer/2/2;"
+                                "@:ops/2/2;");
     CHECK_EQ_INT(query(s, "design", 0, 0, 10, false, 0, false)->n, 0);
     CHECK_EQ_INT(query(s, "designer", 0, 0, 10, false, 0, false)->n, 2);
     const char *hits = found(SEARCH(s, NULL, NULL, 10, "hello")); /* one time: either order */
@@ -794,7 +797,7 @@ TEST(test_channel_archive_and_delete)
     slot_t *q = query(s, "design", 0, 0, 10, false, 0, false);
     CHECK(q->n == 1 && strcmp(q->rows[0].text, "a new start") == 0);
     store_load_t members = {.member = ld_member};
-    CHECK_EQ_STR(load(s, &members), "m:designer/1;m:ops/1;");
+    CHECK_EQ_STR(load(s, &members), "m:design/50;m:designer/1;m:designer/50;m:ops/1;m:ops/50;");
     /* archived survives a reopen */
     s = reopen(s, "delete", false);
     store_load_t chans = {.channel = ld_archived};

@@ -1,0 +1,317 @@
+/* chat_relay - the hub's side of the bus; see chat_relay.h. */
+#include "chat/chat_relay.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "chat/chat_remote.h"
+#include "json/json_env.h"
+
+#define TOPIC_PREFIX "ch:"
+#define TOPIC_CHANGES "changes" /* every change of channels, memberships and read markers */
+
+struct chat_relay {
+    chat_hub_t *hub;
+    bus_t *bus;
+    bool *subscribed; /* by the hub's channel slot */
+    size_t nsubscribed;
+    chat_relay_stats_t stats;
+};
+
+struct chat_relay_msg {
+    json_t *root;
+};
+
+/* ---- the wire ---- */
+
+static void put_str(buf_t *b, const char *key, const char *s)
+{
+    buf_appendf(b, ",\"%s\":", key);
+    json_append_string(b, s, strlen(s));
+}
+
+void chat_relay_encode(const store_msg_t *m, buf_t *out)
+{
+    buf_append_str(out, "{\"c\":");
+    json_append_string(out, m->channel, strlen(m->channel));
+    buf_appendf(out, ",\"s\":%llu,\"i\":%llu,\"ts\":%lld,\"th\":%llu,\"tg\":%llu",
+                (unsigned long long)m->seq, (unsigned long long)m->user_id, (long long)m->ts,
+                (unsigned long long)m->thread, (unsigned long long)m->target);
+    put_str(out, "u", m->user);
+    put_str(out, "t", m->text);
+    if (m->kind)
+        put_str(out, "k", m->kind);
+    if (m->cid && m->cid[0])
+        put_str(out, "cid", m->cid);
+    if (m->guest)
+        buf_append_str(out, ",\"g\":true");
+    buf_append_str(out, "}");
+}
+
+static const char *str_of(json_t *o, const char *key, bool need)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return need ? NULL : "";
+    return json_string_value(v);
+}
+
+static bool uint_of(json_t *o, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return false;
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+chat_relay_msg_t *chat_relay_decode(const void *data, size_t len, store_msg_t *m)
+{
+    json_t *o = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    uint64_t ts = 0;
+    *m = (store_msg_t){0};
+    bool ok = json_is_object(o) && uint_of(o, "s", &m->seq) && m->seq > 0 &&
+              uint_of(o, "i", &m->user_id) && uint_of(o, "ts", &ts) &&
+              uint_of(o, "th", &m->thread) && uint_of(o, "tg", &m->target);
+    if (ok) {
+        m->channel = str_of(o, "c", true);
+        m->user = str_of(o, "u", true);
+        m->text = str_of(o, "t", true);
+        m->kind = json_object_get(o, "k") ? str_of(o, "k", true) : NULL;
+        m->cid = str_of(o, "cid", false);
+        m->ts = (int64_t)ts;
+        m->guest = json_is_true(json_object_get(o, "g"));
+        ok = m->channel && m->user && m->text && m->cid && (m->kind || !json_object_get(o, "k")) &&
+             store_cid_valid(m->cid);
+    }
+    if (!ok) {
+        json_decref(o);
+        *m = (store_msg_t){0};
+        return NULL;
+    }
+    chat_relay_msg_t *r = xcalloc(1, sizeof(*r));
+    r->root = o;
+    return r;
+}
+
+void chat_relay_msg_free(chat_relay_msg_t *owned)
+{
+    if (!owned)
+        return;
+    json_decref(owned->root);
+    free(owned);
+}
+
+/* The change kinds on the wire, by name: the numbers of store_change_kind_t are this
+ * build's, the names are the protocol between versions. */
+static const struct {
+    store_change_kind_t kind;
+    const char *name;
+} change_names[] = {
+    {STORE_CHANNEL_PUT, "put"},
+    {STORE_CHANNEL_CREATE, "create"},
+    {STORE_CHANNEL_DELETE, "delete"},
+    {STORE_MEMBER_ADD, "member_add"},
+    {STORE_MEMBER_REMOVE, "member_remove"},
+    {STORE_READ, "read"},
+};
+
+void chat_relay_encode_change(const store_change_t *c, buf_t *out)
+{
+    const char *name = NULL;
+    for (size_t i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+        if (change_names[i].kind == c->kind)
+            name = change_names[i].name;
+    if (!name)
+        return;
+    buf_appendf(out, "{\"x\":\"%s\",\"i\":%llu,\"s\":%llu,\"ts\":%lld,\"bi\":%llu", name,
+                (unsigned long long)c->user_id, (unsigned long long)c->seq, (long long)c->ts,
+                (unsigned long long)c->ch.creator_id);
+    put_str(out, "c", c->ch.name);
+    if (c->ch.kind)
+        put_str(out, "k", c->ch.kind);
+    if (c->ch.topic)
+        put_str(out, "tp", c->ch.topic);
+    if (c->ch.created_by)
+        put_str(out, "by", c->ch.created_by);
+    buf_appendf(out, ",\"cts\":%lld%s}", (long long)c->ch.ts, c->ch.archived ? ",\"a\":true" : "");
+}
+
+chat_relay_msg_t *chat_relay_decode_change(const void *data, size_t len, store_change_t *c)
+{
+    json_t *o = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    uint64_t ts = 0, cts = 0;
+    const char *x = json_string_value(json_object_get(o, "x"));
+    *c = (store_change_t){0};
+    bool ok = x && uint_of(o, "i", &c->user_id) && uint_of(o, "s", &c->seq) &&
+              uint_of(o, "ts", &ts) && uint_of(o, "bi", &c->ch.creator_id) &&
+              uint_of(o, "cts", &cts) && (c->ch.name = str_of(o, "c", true)) != NULL;
+    bool known = false;
+    for (size_t i = 0; ok && i < sizeof(change_names) / sizeof(change_names[0]); i++)
+        if (strcmp(change_names[i].name, x) == 0) {
+            c->kind = change_names[i].kind;
+            known = true;
+        }
+    if (!ok || !known) {
+        json_decref(o);
+        *c = (store_change_t){0};
+        return NULL;
+    }
+    c->ts = (int64_t)ts;
+    c->ch.ts = (int64_t)cts;
+    c->ch.kind = json_string_value(json_object_get(o, "k"));
+    c->ch.topic = json_string_value(json_object_get(o, "tp"));
+    c->ch.created_by = json_string_value(json_object_get(o, "by"));
+    c->ch.archived = json_is_true(json_object_get(o, "a"));
+    chat_relay_msg_t *r = xcalloc(1, sizeof(*r));
+    r->root = o;
+    return r;
+}
+
+/* ---- both ways ---- */
+
+static void topic_of(const char *channel, char out[BUS_TOPIC_MAX + 1])
+{
+    snprintf(out, BUS_TOPIC_MAX + 1, TOPIC_PREFIX "%s", channel);
+}
+
+static void on_outbox(void *ctx, const store_msg_t *m)
+{
+    chat_relay_t *r = ctx;
+    char topic[BUS_TOPIC_MAX + 1];
+    topic_of(m->channel, topic);
+    buf_t b = BUF_INIT;
+    chat_relay_encode(m, &b);
+    if (bus_publish(r->bus, topic, b.data, b.len) == 0)
+        r->stats.sent++;
+    buf_deinit(&b);
+}
+
+static void on_outbox_change(void *ctx, const store_change_t *c)
+{
+    chat_relay_t *r = ctx;
+    buf_t b = BUF_INIT;
+    chat_relay_encode_change(c, &b);
+    if (b.len && bus_publish(r->bus, TOPIC_CHANGES, b.data, b.len) == 0)
+        r->stats.sent++;
+    buf_deinit(&b);
+}
+
+static const chat_hub_outbox_t relay_outbox = {on_outbox, on_outbox_change};
+
+static void on_change_message(chat_relay_t *r, const void *data, size_t len)
+{
+    store_change_t c;
+    chat_relay_msg_t *owned = chat_relay_decode_change(data, len, &c);
+    if (!owned) {
+        r->stats.bad++;
+        return;
+    }
+    r->stats.received++;
+    chat_remote_apply(r->hub, &c);
+    chat_relay_msg_free(owned);
+}
+
+static void on_message(void *ctx, const char *topic, const void *data, size_t len)
+{
+    chat_relay_t *r = ctx;
+    if (!r->bus)
+        return;
+    if (strcmp(topic, TOPIC_CHANGES) == 0) {
+        on_change_message(r, data, len);
+        return;
+    }
+    store_msg_t m;
+    chat_relay_msg_t *owned = chat_relay_decode(data, len, &m);
+    /* An event is only taken on its own channel's topic: a topic names what it carries. */
+    if (!owned || strncmp(topic, TOPIC_PREFIX, strlen(TOPIC_PREFIX)) != 0 ||
+        strcmp(topic + strlen(TOPIC_PREFIX), m.channel) != 0) {
+        r->stats.bad++;
+        chat_relay_msg_free(owned);
+        return;
+    }
+    r->stats.received++;
+    chat_hub_deliver(r->hub, &m);
+    chat_relay_msg_free(owned);
+}
+
+/* Subscribed: whatever was published before is not coming; the store has it. */
+static void on_subscribed(void *ctx, const char *topic)
+{
+    chat_relay_t *r = ctx;
+    if (!r->bus)
+        return;
+    if (strncmp(topic, TOPIC_PREFIX, strlen(TOPIC_PREFIX)) == 0)
+        chat_hub_catch_up(r->hub, topic + strlen(TOPIC_PREFIX));
+}
+
+static void on_state(void *ctx, bool up)
+{
+    chat_relay_t *r = ctx;
+    r->stats.up = up;
+    if (up)
+        log_info("bus: up");
+    else
+        log_warn("bus: down; events from other processes come from the store until it is back");
+}
+
+const bus_callbacks_t chat_relay_callbacks = {on_state, on_subscribed, on_message};
+
+chat_relay_t *chat_relay_new(chat_hub_t *hub)
+{
+    chat_relay_t *r = xcalloc(1, sizeof(*r));
+    r->hub = hub;
+    return r;
+}
+
+void chat_relay_start(chat_relay_t *r, bus_t *bus)
+{
+    r->bus = bus;
+    chat_hub_set_outbox(r->hub, &relay_outbox, r);
+    if (bus_subscribe(bus, TOPIC_CHANGES) >= 0)
+        r->stats.topics++;
+    chat_relay_tick(r);
+}
+
+void chat_relay_tick(chat_relay_t *r)
+{
+    if (!r->bus)
+        return;
+    size_t n = chat_hub_nchannels(r->hub);
+    if (n > r->nsubscribed) {
+        r->subscribed = xrealloc(r->subscribed, n * sizeof(*r->subscribed));
+        memset(r->subscribed + r->nsubscribed, 0, (n - r->nsubscribed) * sizeof(bool));
+        r->nsubscribed = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        chat_channel_t *ch = chat_hub_channel_at(r->hub, i);
+        bool want = !chat_channel_deleted(ch);
+        if (want == r->subscribed[i])
+            continue;
+        char topic[BUS_TOPIC_MAX + 1];
+        topic_of(chat_channel_name(ch), topic);
+        if ((want ? bus_subscribe(r->bus, topic) : bus_unsubscribe(r->bus, topic)) < 0)
+            continue;
+        r->subscribed[i] = want;
+        if (want)
+            r->stats.topics++;
+        else
+            r->stats.topics--;
+    }
+}
+
+void chat_relay_stats(const chat_relay_t *r, chat_relay_stats_t *out)
+{
+    *out = r->stats;
+}
+
+void chat_relay_free(chat_relay_t *r)
+{
+    chat_hub_set_outbox(r->hub, NULL, NULL);
+    free(r->subscribed);
+    free(r);
+}

@@ -1,0 +1,66 @@
+/* chat_relay - the hub's side of the bus (bus.h) when several parley processes share one
+ * store: every event this process commits is published on its channel's topic, every event
+ * another process published is delivered to the hub (chat_hub_deliver), which commits each
+ * channel in seq order and fills from the store whatever the bus lost.
+ *
+ * The order of things that makes a lost hint harmless: a channel's topic is subscribed
+ * first, and once the bus confirmed it (again after every reconnect, when whatever was
+ * published meanwhile is gone) the hub catches the channel up from the store. From then on
+ * a gap shows when a later event arrives, and the hub's periodic position check finds the
+ * last one of a burst. The bus carries hints; the store is the truth.
+ *
+ * Wire: one JSON object per event ({"c": channel, "s": seq, ...}, chat_relay.c), on topic
+ * "ch:" + the channel's name; one per change of channels, memberships and read markers
+ * ({"x": "member_add", "c": channel, "i": user id, ...}) on topic "changes", which every
+ * process subscribes to and applies (chat_remote.h). A lost change is not repaired until
+ * the next start (the store has it): the changes are rare, and the bus loses little. A message that
+ * does not parse is counted and dropped: another version of parley, or not parley at all, shares
+ * the bus.
+ *
+ * Everything runs on the hub's loop thread. */
+#ifndef PARLEY_CHAT_RELAY_H
+#define PARLEY_CHAT_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "bus/bus.h"
+#include "chat/chat_hub.h"
+
+typedef struct chat_relay chat_relay_t;
+
+typedef struct {
+    uint64_t sent;     /* events published */
+    uint64_t received; /* events delivered to the hub (its own come back and are dropped) */
+    uint64_t bad;      /* messages that were not events */
+    size_t topics;     /* channels subscribed */
+    bool up;           /* the bus is up */
+} chat_relay_stats_t;
+
+/* A relay for hub (which outlives it; its config shared). The bus it uses is opened by the
+ * caller with chat_relay_callbacks and the relay as ctx, then given to chat_relay_start,
+ * which starts relaying both ways. */
+chat_relay_t *chat_relay_new(chat_hub_t *hub);
+extern const bus_callbacks_t chat_relay_callbacks;
+void chat_relay_start(chat_relay_t *r, bus_t *bus);
+/* Once a second: subscribes the channels the hub gained, drops those it deleted. */
+void chat_relay_tick(chat_relay_t *r);
+void chat_relay_stats(const chat_relay_t *r, chat_relay_stats_t *out);
+/* Stops relaying (the hub publishes nothing more) and frees r; the bus stays the caller's,
+ * to close after (the relay is its callbacks' ctx). */
+void chat_relay_free(chat_relay_t *r);
+
+/* The wire, for tests: chat_relay_encode appends m's encoding to out; chat_relay_decode
+ * fills *m from data, its strings pointing into the returned object (free it with
+ * chat_relay_msg_free once done with m), or returns NULL when data is not an event. */
+typedef struct chat_relay_msg chat_relay_msg_t;
+void chat_relay_encode(const store_msg_t *m, buf_t *out);
+chat_relay_msg_t *chat_relay_decode(const void *data, size_t len, store_msg_t *m);
+/* The same for the changes of channels (chat_hub_outbox_t.change), on topic "changes". */
+void chat_relay_encode_change(const store_change_t *c, buf_t *out);
+chat_relay_msg_t *chat_relay_decode_change(const void *data, size_t len, store_change_t *c);
+void chat_relay_msg_free(chat_relay_msg_t *owned);
+
+#endif

@@ -1,0 +1,193 @@
+"""Several parley processes on one store, sharing channels through a bus (--bus redis://).
+
+docs/protocol.md, "Several processes": the store orders each channel (seq assigned at commit,
+gapless), each process delivers its own commits and those the others publish, in seq order,
+filling from the store what the bus lost; a client whose process dies reconnects to another
+one and resumes with no gap and no duplicate, its retries (same `cid`) answered with the
+original. The bus is a real redis-server started here; the store is one SQLite file both
+processes open (test_postgres.py runs the same over PostgreSQL).
+"""
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from wsraw import Client, run
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self):
+        exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+        assert os.path.exists(exe), "redis-server is missing: scripts/deps test installs it"
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.tmp)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def redis(tmp_path):
+    r = Redis(tmp_path).start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def pair(make_server, redis, tmp_path):
+    """Two processes on one database and one bus. A guest's hold outlives its connection
+    (a client moving to the other process keeps its name by its session token)."""
+    db = tmp_path / "shared.db"
+    flags = ("--bus", redis.url, "--rate", "1000", "--burst", "1000", "--guest-ttl", "3600")
+    a = make_server(*flags, db=db)
+    b = make_server(*flags, db=db)
+    return a, b
+
+
+async def collect(c, channel, want, timeout=15):
+    """msg seqs c receives on channel until it has seen seq `want` (in arrival order)."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while not got or got[-1] < want:
+        left = deadline - time.monotonic()
+        assert left > 0, f"only got {got[-5:]} of {want}"
+        m = await c.recv_json("msg", skip=("join", "leave", "typing", "ack", "resumed"),
+                              timeout=left)
+        if m["payload"]["channel"] == channel:
+            got.append(m["payload"]["seq"])
+    return got
+
+
+def test_two_processes_write_one_channel_in_one_order(pair):
+    a, b = pair
+
+    async def go():
+        alice, _, _ = await Client.joined(a, "alice")
+        bob, _, _ = await Client.joined(b, "bob")
+        for i in range(20):
+            await alice.send_json("msg", {"text": f"a{i}", "cid": f"a-{i}"}, id=f"a{i}")
+            await bob.send_json("msg", {"text": f"b{i}", "cid": f"b-{i}"}, id=f"b{i}")
+        got_a = await collect(alice, "general", 40)
+        got_b = await collect(bob, "general", 40)
+        assert got_a == list(range(1, 41))
+        assert got_b == list(range(1, 41))
+        await alice.send_json("history", {"channel": "general", "limit": 100}, id="h")
+        h = await alice.recv_json("history", skip=("join", "leave", "typing", "ack", "msg"))
+        texts = sorted(m["text"] for m in h["payload"]["messages"])
+        assert texts == sorted([f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)])
+        await alice.close()
+        await bob.close()
+
+    run(go(), 60)
+
+
+def test_killed_process_client_resumes_on_the_other(pair):
+    """alice writes on A with client keys; A is killed -9 mid-stream; alice reconnects to B,
+    resumes from the last seq she saw and retries what was not acked: bob (on B) and alice
+    end with one gapless sequence holding each of her messages exactly once."""
+    a, b = pair
+
+    async def go():
+        bob, _, _ = await Client.joined(b, "bob")
+        alice, welcome, _ = await Client.joined(a, "alice")
+        # The guest's session is in the store; B reads accounts again within a second.
+        await asyncio.sleep(1.5)
+        seen, acked = [], set()
+        for i in range(30):
+            await alice.send_json("msg", {"text": f"m{i}", "cid": f"k-{i}"}, id=f"m{i}")
+        # Read until some are acked, then kill A at once.
+        while len(acked) < 10:
+            m = await alice.recv_json("ack", "msg", skip=("join", "leave", "typing"))
+            if m["type"] == "ack":
+                acked.add(m["payload"]["cid"])
+            else:
+                seen.append(m["payload"]["seq"])
+        a.kill9()
+        last = max(seen) if seen else 0
+        alice2, _, _ = await Client.joined(b, "alice", session=welcome["session"])
+        await alice2.send_json("resume", {"channels": {"general": last}}, id="r")
+        for i in range(30):
+            await alice2.send_json("msg", {"text": f"m{i}", "cid": f"k-{i}"}, id=f"m{i}")
+        acks = {}
+        while len(acks) < 30:
+            m = await alice2.recv_json("ack", "msg", "resumed", skip=("join", "leave", "typing"))
+            if m["type"] == "ack":
+                acks[m["payload"]["cid"]] = m["payload"]["seq"]
+            elif m["type"] == "msg":
+                seen.append(m["payload"]["seq"])
+        assert len(set(acks.values())) == 30, "two keys answered with one seq"
+        top = max(acks.values())
+        while max(seen) < top:
+            m = await alice2.recv_json("msg", skip=("join", "leave", "typing", "ack", "resumed"))
+            seen.append(m["payload"]["seq"])
+        assert seen == list(range(1, top + 1)), "alice saw a gap or a duplicate"
+        got_b = await collect(bob, "general", top)
+        assert got_b == list(range(1, top + 1)), "bob saw a gap or a duplicate"
+        await alice2.send_json("history", {"channel": "general", "limit": 200}, id="h")
+        h = await alice2.recv_json("history", skip=("join", "leave", "typing", "ack", "msg"))
+        texts = [m["text"] for m in h["payload"]["messages"]]
+        assert sorted(texts) == sorted(f"m{i}" for i in range(30)), "a message twice or lost"
+        await bob.close()
+        await alice2.close()
+
+    run(go(), 90)
+
+
+def test_the_store_fills_what_the_bus_lost(pair, redis):
+    """With the bus gone, B's reader still gets A's messages, from the store's position
+    check; once it is back, live again."""
+    a, b = pair
+
+    async def go():
+        alice, _, _ = await Client.joined(a, "alice")
+        bob, _, _ = await Client.joined(b, "bob")
+        await alice.msg("before")
+        assert await collect(bob, "general", 1) == [1]
+        redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            await alice.msg("while the bus is stuck")
+            got = await collect(bob, "general", 2, timeout=10)
+            assert got == [2]
+        finally:
+            redis.proc.send_signal(signal.SIGCONT)
+        await asyncio.sleep(0.5)
+        await alice.msg("after")
+        assert await collect(bob, "general", 3, timeout=10) == [3]
+        await alice.close()
+        await bob.close()
+
+    run(go(), 60)
