@@ -59,7 +59,8 @@ typedef struct {
         *allowed_origins, *public_url, *tls_cert, *tls_key, *bus;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
-        presence_limit, threads, guest_ttl, session_idle, session_max, hash_max;
+        presence_limit, threads, guest_ttl, session_idle, session_max, hash_max, message_timeout,
+        max_conns_per_ip, max_partial_input;
 } options_t;
 
 /* --db's default, told apart from a given --db by its address (--db and --store exclude
@@ -92,6 +93,9 @@ static options_t opt = {
     .handshake_timeout = 10,
     .idle_timeout = 60,
     .max_connections = 100000,
+    .message_timeout = 30,
+    .max_conns_per_ip = 256,
+    .max_partial_input = 64ull * 1024 * 1024,
     .max_header = 8ull * 1024,
     .max_body = 64ull * 1024,
     .resume_max = 10000,
@@ -136,6 +140,15 @@ static const flag_t flags[] = {
      "seconds of silence before a WebSocket is closed (pinged at half; 0: never)"},
     {"max-connections", OPT_UINT, &opt.max_connections, 10000000,
      "WebSocket connections; past it upgrades get 503"},
+    {"max-conns-per-ip", OPT_UINT, &opt.max_conns_per_ip, 10000000,
+     "open connections per client (IPv4 address, IPv6 /64); past it refused at accept (0: no "
+     "cap; behind a reverse proxy every client is the proxy)"},
+    {"max-partial-input", OPT_SIZE, &opt.max_partial_input, 1ull << 40,
+     "bytes held of frames and requests still arriving, all connections; past it the one "
+     "asking closes 1013 / 503 (0: none)"},
+    {"message-timeout", OPT_SECS, &opt.message_timeout, 3600,
+     "seconds from a frame's, message's or request's first byte to its last: else 1008 / 408 "
+     "(0: none)"},
     {"max-header", OPT_SIZE, &opt.max_header, 1 << 20, "request head bytes before 431"},
     {"max-body", OPT_SIZE, &opt.max_body, 1 << 30, "request body bytes before 413"},
     {"resume-max", OPT_UINT, &opt.resume_max, 1000000, "longest gap a resume fills"},
@@ -413,6 +426,14 @@ static int parse_config(int argc, char **argv)
         opt.rate == 0) {
         fprintf(stderr,
                 "parley: max-name, max-text, rate and burst must be > 0, max-frame >= 126\n");
+        return -1;
+    }
+    /* A large message may use three quarters of the budget (budget.h): one of --max-frame
+     * must fit in them, or it could never arrive. */
+    if (opt.max_partial_input &&
+        opt.max_partial_input - opt.max_partial_input / 4 < opt.max_frame) {
+        fprintf(stderr, "parley: --max-partial-input must be at least 4/3 of --max-frame (or 0 "
+                        "for no budget): a message that large could never arrive\n");
         return -1;
     }
     if (strcmp(opt.deflate, "on") != 0 && strcmp(opt.deflate, "off") != 0) {
@@ -766,6 +787,9 @@ int main(int argc, char **argv)
         .max_connections = (unsigned)opt.max_connections,
         .handshake_timeout_ms = (unsigned)opt.handshake_timeout * 1000,
         .idle_timeout_ms = (unsigned)opt.idle_timeout * 1000,
+        .message_timeout_ms = (unsigned)opt.message_timeout * 1000,
+        .max_conns_per_ip = (unsigned)opt.max_conns_per_ip,
+        .max_partial_input = opt.max_partial_input,
         .echo_path = opt.echo_path,
         .deflate = strcmp(opt.deflate, "on") == 0,
         .origins = doors_origins.data,

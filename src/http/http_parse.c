@@ -18,7 +18,8 @@
  * Invariant: during HEAD, llhttp is never given more than max_head - head_bytes bytes, so a
  * head over the limit fails as soon as its extra byte arrives, and the strings here only
  * ever hold copies of head bytes. Header callbacks after the head (chunked trailers) are
- * ignored. */
+ * ignored. Every allocation of a request (its strings, its body) is taken from the budget
+ * first and counted in held, which reset_request gives back whole. */
 #include "http/http_parse.h"
 
 #include <stdlib.h>
@@ -44,17 +45,38 @@ static const struct {
     [HTTP_HDR_FORWARDED_PROTO] = {"x-forwarded-proto", 17},
 };
 
+/* Takes a buffer's growth from old to cap bytes from the budget: 0, or -2 when refused. */
+static int take(http_parser_t *p, size_t old, size_t cap)
+{
+    if (!budget_take(p->budget, cap - old, p->held + (cap - old)))
+        return -2;
+    p->held += cap - old;
+    return 0;
+}
+
+/* Gives back what take took, when the allocation it was for failed. */
+static void untake(http_parser_t *p, size_t old, size_t cap)
+{
+    budget_give(p->budget, cap - old);
+    p->held -= cap - old;
+}
+
 /* Appends n bytes and keeps the string NUL-terminated; n == 0 still allocates, which marks
- * a header as present. Returns 0, or -1 when out of memory (s unchanged). */
-static int str_append(http_str_t *s, const char *at, size_t n)
+ * a header as present. Returns 0, -1 when out of memory, or -2 when the budget refuses (s
+ * unchanged either way). */
+static int str_append(http_parser_t *p, http_str_t *s, const char *at, size_t n)
 {
     if (s->len + n + 1 > s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 32;
         while (cap < s->len + n + 1)
             cap *= 2;
+        if (take(p, s->cap, cap) < 0)
+            return -2;
         char *data = realloc(s->data, cap);
-        if (!data)
+        if (!data) {
+            untake(p, s->cap, cap);
             return -1;
+        }
         s->data = data;
         s->cap = cap;
     }
@@ -83,6 +105,12 @@ static int fail(http_parser_t *p, int status)
     return -1;
 }
 
+/* A growth's result (0, -1 out of memory, -2 refused by the budget) as a callback's. */
+static int grown(http_parser_t *p, int r)
+{
+    return r == 0 ? 0 : fail(p, r == -2 ? 503 : 500);
+}
+
 static int ascii_lower(int c)
 {
     return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
@@ -106,7 +134,7 @@ static int hdr_lookup(const char *name, size_t len)
 static int on_url(llhttp_t *h, const char *at, size_t n)
 {
     http_parser_t *p = parser_of(h);
-    return str_append(&p->url, at, n) ? fail(p, 500) : 0;
+    return grown(p, str_append(p, &p->url, at, n));
 }
 
 static int on_header_field(llhttp_t *h, const char *at, size_t n)
@@ -142,8 +170,9 @@ static int on_header_field_complete(llhttp_t *h)
         return fail(p, 400); /* RFC 9112 3.2: exactly one Host */
     /* A repeated header continues the same string as a list (RFC 9110 5.3); cookies are
      * joined as one Cookie line would hold them (RFC 9113 8.2.3). */
-    if (str_append(s, p->cur == HTTP_HDR_COOKIE ? "; " : ", ", s->len ? 2 : 0))
-        return fail(p, 500);
+    int r = str_append(p, s, p->cur == HTTP_HDR_COOKIE ? "; " : ", ", s->len ? 2 : 0);
+    if (r < 0)
+        return grown(p, r);
     p->value_start = s->len;
     return 0;
 }
@@ -153,7 +182,7 @@ static int on_header_value(llhttp_t *h, const char *at, size_t n)
     http_parser_t *p = parser_of(h);
     if (p->phase != PH_HEAD || p->cur < 0)
         return 0;
-    return str_append(&p->hdr[p->cur], at, n) ? fail(p, 500) : 0;
+    return grown(p, str_append(p, &p->hdr[p->cur], at, n));
 }
 
 /* Trims the value just collected of spaces and tabs (RFC 9110 5.5; llhttp leaves trailing
@@ -179,7 +208,8 @@ static int on_header_value_complete(llhttp_t *h)
 }
 
 /* Makes room for need body bytes and the NUL after them. need <= max_body (checked by the
- * caller), so the buffer never exceeds max_body + 1. Returns 0, or -1 when out of memory. */
+ * caller), so the buffer never exceeds max_body + 1. Returns 0, -1 when out of memory, or
+ * -2 when the budget refuses. */
 static int body_reserve(http_parser_t *p, uint64_t need)
 {
     if (need + 1 <= p->body_cap)
@@ -189,9 +219,13 @@ static int body_reserve(http_parser_t *p, uint64_t need)
         cap = (size_t)need + 1;
     if (cap > p->max_body + 1)
         cap = p->max_body + 1;
+    if (take(p, p->body_cap, cap) < 0)
+        return -2;
     char *body = realloc(p->body, cap);
-    if (!body)
+    if (!body) {
+        untake(p, p->body_cap, cap);
         return -1;
+    }
     p->body = body;
     p->body_cap = cap;
     return 0;
@@ -250,9 +284,8 @@ static int on_headers_complete(llhttp_t *h)
     if (p->llhttp.content_length > p->body_limit)
         return fail(p, 413);
     /* The declared length, allocated once: the body then lands without a realloc. */
-    if (p->keep && (p->llhttp.flags & F_CONTENT_LENGTH) && p->llhttp.content_length > 0 &&
-        body_reserve(p, p->llhttp.content_length) < 0)
-        return fail(p, 500);
+    if (p->keep && (p->llhttp.flags & F_CONTENT_LENGTH) && p->llhttp.content_length > 0)
+        return grown(p, body_reserve(p, p->llhttp.content_length));
     return 0;
 }
 
@@ -265,8 +298,9 @@ static int on_body(llhttp_t *h, const char *at, size_t n)
         return fail(p, 413);
     if (!p->keep)
         return 0;
-    if (body_reserve(p, p->req.body_len) < 0)
-        return fail(p, 500);
+    int r = body_reserve(p, p->req.body_len);
+    if (r < 0)
+        return grown(p, r);
     memcpy(p->body + start, at, n);
     return 0;
 }
@@ -305,6 +339,8 @@ static void reset_request(http_parser_t *p)
     free(p->body);
     p->body = NULL;
     p->body_cap = 0;
+    budget_give(p->budget, p->held);
+    p->held = 0;
     p->keep = false;
     p->req = (http_request_t){0};
     p->head_bytes = 0;
@@ -329,6 +365,11 @@ void http_parser_keep_body(http_parser_t *p, http_keep_body_cb cb, void *ctx)
 {
     p->keep_body = cb;
     p->keep_ctx = ctx;
+}
+
+void http_parser_set_budget(http_parser_t *p, budget_t *b)
+{
+    p->budget = b;
 }
 
 void http_parser_deinit(http_parser_t *p)

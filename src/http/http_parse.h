@@ -14,9 +14,11 @@
  *   - anything llhttp rejects, a version other than HTTP/1.x, whitespace in a header name
  *     (RFC 9112 5.1), an empty header name, or a second Host line (RFC 9112 3.2): 400
  *   - out of memory: 500 (returned, never aborts, so the codec can be fuzzed)
+ *   - the budget of input still arriving (http_parser_set_budget) refuses more: 503
  * Heap use is a small multiple of max_head, plus max_body + 1 while a kept body is read; an
- * idle parser between requests holds none. p must not move in memory between init and deinit
- * (llhttp points back to it). */
+ * idle parser between requests holds none. Every byte of it is taken from the budget, if one
+ * is set, before it is allocated, and given back when the request is released. p must not
+ * move in memory between init and deinit (llhttp points back to it). */
 #ifndef PARLEY_HTTP_PARSE_H
 #define PARLEY_HTTP_PARSE_H
 
@@ -26,6 +28,8 @@
 #include <sys/types.h>
 
 #include <llhttp.h>
+
+#include "base/budget.h"
 
 #define HTTP_MAX_HEADERS 64
 
@@ -116,7 +120,9 @@ typedef struct http_parser {
     size_t value_start; /* where the current value starts in hdr[cur] */
     char name[32];      /* current header name, enough for the longest one we collect */
     size_t name_len;    /* may exceed sizeof(name): then it matches nothing */
-    int status;         /* 400/413/431/500 once failed (sticky), else 0 */
+    budget_t *budget;   /* input still arriving, shared (borrowed; NULL: none) */
+    size_t held;        /* bytes of the strings and the body taken from budget */
+    int status;         /* 400/413/431/500/503 once failed (sticky), else 0 */
     uint8_t phase;      /* private: head, body, request ready, closed */
 } http_parser_t;
 
@@ -129,11 +135,17 @@ void http_parser_init(http_parser_t *p, size_t max_head, size_t max_body);
  * cb runs inside http_parser_feed and must not call into p. */
 void http_parser_keep_body(http_parser_t *p, http_keep_body_cb cb, void *ctx);
 
+/* From now on, the memory p allocates for a request (its URL and header copies, its kept
+ * body) is taken from b (borrowed, outliving p; NULL: none) before it is allocated, and
+ * given back when the request is released (http_parser_next, http_parser_deinit). A growth
+ * b refuses fails the request with status 503. Call it before the first feed. */
+void http_parser_set_budget(http_parser_t *p, budget_t *b);
+
 /* Frees what p holds; a request it returned is invalid afterwards. p may be initialised again. */
 void http_parser_deinit(http_parser_t *p);
 
 /* Feeds len bytes of data (borrowed, only read during the call). Returns how many bytes it
- * consumed, or -1 with *status set to 400, 413, 431 or 500.
+ * consumed, or -1 with *status set to 400, 413, 431, 500 or 503.
  *
  * When a complete request (head and body) has been read, *req points to it (owned by p, see
  * http_request_t, its body included) and parsing stops right after it: the return value is where

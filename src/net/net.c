@@ -127,6 +127,8 @@ static void on_closed(uv_handle_t *h)
 {
     net_conn_t *c = h->data;
     net_server_t *s = c->srv;
+    if (c->counted) /* the socket is closed now: its client may open another */
+        net_peers_give(s->cfg.peers, &(net_peer_t){c->peer, c->peer_v6});
     if (s->h->on_close)
         s->h->on_close(c);
     q_free(c);
@@ -457,19 +459,60 @@ static void on_prepare(uv_prepare_t *p)
 
 static void on_listen_readable(uv_poll_t *p, int status, int events);
 
-static void accept_fd(net_server_t *s, int fd)
+/* Counts the client of a socket just accepted against its cap. Returns 1 when counted
+ * (c->counted: its close gives the count back), 0 when there is nothing to count (no cap,
+ * an address of another family), -1 when the client is at its cap: the socket is to be
+ * closed. A refusal is logged once a sweep at most (a flood must not become a flood of
+ * lines), naming the flag, since behind a reverse proxy the cap meets every client at once. */
+static int peer_admit(net_server_t *s, const struct sockaddr *sa, net_peer_t *p)
 {
+    if (!s->cfg.peers || net_peer_of(sa, p) < 0)
+        return 0;
+    if (net_peers_take(s->cfg.peers, p))
+        return 1;
+    s->refused_per_ip++;
+    if (!s->refusal_logged) {
+        char name[64];
+        net_peer_name(p, name, sizeof(name));
+        log_warn("refusing connections from %s: at its cap of open connections "
+                 "(--max-conns-per-ip; 0 behind a reverse proxy)",
+                 name);
+        s->refusal_logged = true;
+    }
+    return -1;
+}
+
+/* A connection that failed before it opened: its count goes back, its memory with its
+ * handle. */
+static void shed(net_conn_t *c)
+{
+    if (c->counted)
+        net_peers_give(c->srv->cfg.peers, &(net_peer_t){c->peer, c->peer_v6});
+    uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+}
+
+static void accept_fd(net_server_t *s, int fd, const struct sockaddr *sa)
+{
+    net_peer_t p = {0};
+    int admit = peer_admit(s, sa, &p);
+    if (admit < 0) {
+        close(fd); /* before anything is read or allocated for it */
+        return;
+    }
     net_conn_t *c = xcalloc(1, sizeof(*c));
     c->srv = s;
+    c->counted = admit > 0;
+    c->peer = p.bits;
+    c->peer_v6 = p.v6;
     uv_tcp_init(s->loop, &c->tcp);
     c->tcp.data = c;
     if (uv_tcp_open(&c->tcp, fd) != 0) {
         close(fd);
-        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        shed(c);
         return;
     }
     if (s->cfg.tls && !(c->tls = net_conn_tls_new(s->cfg.tls))) {
-        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free); /* out of memory: shed it */
+        shed(c); /* out of memory */
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
@@ -520,7 +563,9 @@ static void on_listen_readable(uv_poll_t *p, int status, int events)
         return;
     /* A bounded batch per wake-up: the loop's other work is not starved by a storm. */
     for (int i = 0; i < 256 && s->listening; i++) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss = {0};
+        socklen_t len = sizeof(ss);
+        int fd = accept4(s->lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
@@ -533,7 +578,7 @@ static void on_listen_readable(uv_poll_t *p, int status, int events)
         s->accept_error_logged = false;
         if (s->reserve_fd < 0)
             s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        accept_fd(s, fd);
+        accept_fd(s, fd, (struct sockaddr *)&ss);
     }
 }
 
@@ -551,6 +596,7 @@ static void on_sweep(uv_timer_t *t)
 {
     net_server_t *s = t->data;
     uint64_t now = clock_mono_ms();
+    s->refusal_logged = false;
     net_conn_t *c = s->conns;
     while (c) {
         net_conn_t *next = c->next; /* on_tick may close c, unlinking it */

@@ -18,6 +18,11 @@
  * ciphertext of one batch at most is outside the queue (written, or in the write in flight).
  * A connection asked to close sends its close_notify once its queue is written.
  *
+ * Admission (net_config_t peers): each accepted socket's client (net_peers.h: an IPv4
+ * address, an IPv6 /64) is counted against its cap before anything else is done for it; past
+ * the cap the socket is closed at once and counted in refused_per_ip. The count goes back
+ * when the connection's handle is closed.
+ *
  * Lifetime: net_conn_close is asynchronous; on_close fires from the handle's close
  * callback, after which the connection memory is freed. A connection is never freed while
  * a callback of it is on the stack. */
@@ -30,6 +35,7 @@
 #include <uv.h>
 
 #include "base/blob.h"
+#include "net/net_peers.h"
 #include "net/net_tls.h"
 
 typedef struct net_conn net_conn_t;
@@ -63,6 +69,10 @@ typedef struct {
     /* Every connection speaks TLS with sessions of this context (borrowed, outliving the
      * server); NULL: plain TCP. */
     net_tls_ctx_t *tls;
+    /* Connections per client address, with their cap, shared by every listener of the
+     * server (borrowed, outliving it; NULL: no cap). A connection past its client's cap is
+     * closed as it is accepted, before anything is read or allocated for it. */
+    net_peers_t *peers;
 } net_config_t;
 
 typedef struct {
@@ -83,10 +93,12 @@ struct net_conn {
     net_tls_io_t *tls;       /* NULL: plain TCP */
     net_conn_t *prev, *next; /* every open connection */
     net_conn_t *flush_next;  /* pending flush list */
+    uint64_t peer;           /* the client it counts for in cfg.peers: net_peer_t's bits */
     uint32_t q_head, q_len, q_cap;
     uint32_t inflight; /* entries of q inside the uv_write in flight */
     uint32_t id;       /* for log lines; wraps after 4 billion connections, harmlessly */
     bool writing, in_flush, closing, close_after_flush, dead, want_drain, shut, linger;
+    bool peer_v6, counted; /* net_peer_t's v6; counted in cfg.peers (given back on close) */
 };
 
 struct net_server {
@@ -105,7 +117,8 @@ struct net_server {
     uint64_t next_id;
     size_t nconns;
     uint64_t accepted, bytes_in, bytes_out;
-    bool listening, accept_error_logged;
+    uint64_t refused_per_ip; /* connections closed at accept: their client was at its cap */
+    bool listening, accept_error_logged, refusal_logged;
 };
 
 /* Binds and listens. Returns 0 or a UV_E* code (logged). */

@@ -11,6 +11,13 @@
  * The HTTP parser lives on the heap only while the connection speaks HTTP; a WebSocket
  * keeps just its frame parser, so an idle chat connection stays small.
  *
+ * Input still arriving (a frame, a fragmented message or a request not whole yet) is bounded
+ * twice. Its bytes are taken from the process's budget (server_shared_t partial) by the
+ * parsers as their buffers grow, and by the bytes held behind an /api request; past it the
+ * connection asking is closed 1013 (HTTP 503), and whatever a parser held goes back as soon
+ * as its frame, message or request ends, fails or is cut. And --message-timeout runs from its
+ * first byte (part_ms), checked by the sweep: 1008 (HTTP 408) when it is not whole in time.
+ *
  * Invariant: chat's closed is called only from net's on_close (a uv close callback), never
  * from inside a send, so the hub can iterate members while sending. */
 #include "server/server.h"
@@ -237,6 +244,37 @@ static void echo_message(sconn_t *c, int opcode, const uint8_t *data, size_t len
     blob_unref(b);
 }
 
+void server_partial_refused(sconn_t *c)
+{
+    server_t *s = c->srv;
+    s->partial_refused++;
+    uint64_t now = clock_mono_ms();
+    if (s->partial_logged_ms && now - s->partial_logged_ms < 1000)
+        return; /* a flood of them is one line a second, not one per connection */
+    s->partial_logged_ms = now;
+    char name[96];
+    net_conn_name(c->nc, name, sizeof(name));
+    log_conn(LOG_WARN, name,
+             "closing: input still arriving would pass --max-partial-input (%zu bytes, every "
+             "connection together; %llu refused so far on this loop)",
+             s->cfg.max_partial_input, (unsigned long long)s->partial_refused);
+}
+
+/* A frame, or a fragmented message, failed: the parser is finished, and what it held goes
+ * back to the budget now rather than when the socket is gone. */
+static void ws_failed(sconn_t *c, const ws_event_t *ev)
+{
+    if (ev->code == WS_CLOSE_TRY_AGAIN) {
+        server_partial_refused(c);
+    } else {
+        char name[96];
+        net_conn_name(c->nc, name, sizeof(name));
+        log_conn(LOG_INFO, name, "closing %u: %s", ev->code, ev->error);
+    }
+    ws_close(c, ev->code, ev->error);
+    ws_parser_shrink(&c->ws);
+}
+
 void server_on_ws(sconn_t *c, uint8_t *data, size_t len)
 {
     c->mark_ms = clock_mono_ms();
@@ -246,9 +284,15 @@ void server_on_ws(sconn_t *c, uint8_t *data, size_t len)
         size_t n = ws_parser_feed(&c->ws, data, len, &ev);
         data += n;
         len -= n;
+        /* A frame ended and no message is left open: whatever had begun has come whole, and
+         * the deadline starts again with the next first byte. */
+        if (ev.type != WS_EV_NONE && !ws_parser_in_message(&c->ws))
+            c->part_ms = 0;
         switch (ev.type) {
         case WS_EV_NONE:
             ws_parser_shrink(&c->ws);
+            if (ws_parser_partial(&c->ws) && !c->part_ms)
+                c->part_ms = c->mark_ms;
             return;
         case WS_EV_MESSAGE:
             if (ev.compressed && ws_inflate_event(c->srv->inflater, &ev) < 0) {
@@ -269,14 +313,11 @@ void server_on_ws(sconn_t *c, uint8_t *data, size_t len)
             /* Echo the code (RFC 6455 5.5.1); an empty close is answered empty. The peer
              * is done sending, so the socket goes as soon as the echo is written. */
             ws_close_ex(c, ev.code == WS_CLOSE_NO_STATUS ? 0 : ev.code, NULL, false);
+            ws_parser_shrink(&c->ws);
             return;
-        case WS_EV_ERROR: {
-            char name[96];
-            net_conn_name(c->nc, name, sizeof(name));
-            log_conn(LOG_INFO, name, "closing %u: %s", ev.code, ev.error);
-            ws_close(c, ev.code, ev.error);
+        case WS_EV_ERROR:
+            ws_failed(c, &ev);
             return;
-        }
         }
     }
 }
@@ -292,11 +333,12 @@ static void on_closing_data(sconn_t *c, uint8_t *data, size_t len)
         len -= n;
         if (ev.type == WS_EV_CLOSE || ev.type == WS_EV_ERROR) {
             net_conn_close_after_flush(c->nc, false);
-            return;
+            break;
         }
         if (ev.type == WS_EV_NONE)
-            return;
+            break;
     }
+    ws_parser_shrink(&c->ws); /* a message's bytes kept only while it is still open */
 }
 
 /* ---- net handler ---- */
@@ -312,6 +354,7 @@ static void on_open(net_conn_t *nc)
     c->http = xmalloc(sizeof(*c->http));
     http_parser_init(c->http, s->cfg.max_header, s->cfg.max_body);
     http_parser_keep_body(c->http, server_keep_body, s);
+    http_parser_set_budget(c->http, &s->shared->partial);
     nc->data = c;
 }
 
@@ -333,6 +376,7 @@ static void on_close(net_conn_t *nc)
     sconn_t *c = nc->data;
     if (c->wait)
         c->wait->c = NULL; /* its answer will find no connection and drop itself */
+    budget_give(&c->srv->shared->partial, c->held.len);
     buf_deinit(&c->held);
     if (c->session)
         c->srv->chat.closed(c->srv->chat.ctx, c->session);
@@ -348,11 +392,48 @@ static void on_close(net_conn_t *nc)
     free(c);
 }
 
+/* Input that began (c->part_ms) and has not come whole within --message-timeout. Not while
+ * we hold the reading back: then the rest cannot come. */
+static bool part_late(const sconn_t *c, uint64_t now)
+{
+    unsigned limit = c->srv->cfg.message_timeout_ms;
+    return limit && c->part_ms && !c->read_off && now - c->part_ms > limit;
+}
+
+/* Closes c for input that did not complete in time: 408 for an HTTP request (RFC 9110
+ * 15.5.9), its parser released at once (the lingering close that lets the answer arrive
+ * holds nothing); 1008 for a frame or a message, without waiting for the peer's close (its
+ * parser would go on collecting the message meanwhile): the peer is stuck, or means to be. */
+static void message_timeout(sconn_t *c)
+{
+    char name[96];
+    net_conn_name(c->nc, name, sizeof(name));
+    log_conn(LOG_INFO, name, "closing: %s not complete within --message-timeout (%u s)",
+             c->state == SC_HTTP ? "request" : "message", c->srv->cfg.message_timeout_ms / 1000);
+    c->srv->message_timeouts++;
+    c->part_ms = 0;
+    if (c->state == SC_WS) {
+        ws_close_ex(c, WS_CLOSE_POLICY, "message timeout: the rest did not come in time", false);
+        return;
+    }
+    server_respond_json(c, 408,
+                        "{\"error\":\"timeout\",\"message\":\"the request did not come whole "
+                        "in time\"}",
+                        false, NULL);
+    http_parser_deinit(c->http);
+}
+
 static void on_tick(net_conn_t *nc, uint64_t now)
 {
     sconn_t *c = nc->data;
     const server_config_t *cfg = &c->srv->cfg;
     uint64_t age = now - c->mark_ms;
+    if ((c->state == SC_HTTP && !c->wait) || c->state == SC_WS) {
+        if (part_late(c, now)) {
+            message_timeout(c);
+            return;
+        }
+    }
     /* An /api request in flight is not the client's delay: its time starts at the answer. */
     if (c->state == SC_HTTP && !c->wait && age > cfg->handshake_timeout_ms) {
         net_conn_close(nc);
@@ -396,9 +477,12 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server
         exit(1);
     }
     s->shared = cfg->shared ? cfg->shared : &s->own;
+    if (!cfg->shared)
+        server_shared_init(&s->own, cfg);
     s->limits.max_frame = cfg->max_frame;
     s->limits.max_message = cfg->max_frame;
     s->limits.require_mask = true;
+    s->limits.budget = &s->shared->partial;
     s->dcfg = (ws_deflate_config_t)WS_DEFLATE_CONFIG_DEFAULT;
     if (cfg->deflate) {
         s->inflater = ws_inflater_new(15, false, cfg->max_frame);
@@ -408,7 +492,8 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server
             exit(1);
         }
     }
-    net_config_t ncfg = {cfg->host, cfg->port, cfg->max_outbound, cfg->reuseport, cfg->tls};
+    net_config_t ncfg = {cfg->host,      cfg->port, cfg->max_outbound,
+                         cfg->reuseport, cfg->tls,  s->shared->peers};
     if (net_server_start(&s->net, loop, &ncfg, &handler, s) != 0) {
         server_free(s);
         return NULL;
@@ -445,12 +530,35 @@ void server_conn_metrics(const server_t *s, server_conn_metrics_t *m)
     m->bytes_in = s->net.bytes_in;
     m->bytes_out = s->net.bytes_out;
     m->slow_closed = s->slow_closed;
+    m->refused_per_ip = s->net.refused_per_ip;
+    m->partial_refused = s->partial_refused;
+    m->message_timeouts = s->message_timeouts;
+    m->partial_bytes = budget_used(&s->shared->partial);
 }
 
 void server_conn_read(void *conn, bool on)
 {
     sconn_t *c = conn;
     net_conn_read(c->nc, on);
+    /* The rest of a message we did not let in is not the peer's delay: its time starts again
+     * when reading does. */
+    if (on && c->read_off && c->part_ms)
+        c->part_ms = clock_mono_ms();
+    c->read_off = !on;
+}
+
+void server_shared_init(server_shared_t *sh, const server_config_t *cfg)
+{
+    atomic_init(&sh->draining, false);
+    atomic_init(&sh->ws, 0);
+    budget_init(&sh->partial, cfg->max_partial_input);
+    sh->peers = cfg->max_conns_per_ip ? net_peers_new(cfg->max_conns_per_ip) : NULL;
+}
+
+void server_shared_deinit(server_shared_t *sh)
+{
+    net_peers_free(sh->peers);
+    sh->peers = NULL;
 }
 
 void server_stop(server_t *s)
@@ -460,6 +568,8 @@ void server_stop(server_t *s)
 
 void server_free(server_t *s)
 {
+    if (s->shared == &s->own)
+        server_shared_deinit(&s->own);
     for (unsigned i = 0; i < ZCACHE_SIZE; i++) {
         blob_unref(s->zcache[i].src);
         blob_unref(s->zcache[i].z);

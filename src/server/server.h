@@ -18,14 +18,23 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/budget.h"
 #include "chat/chat.h"
+#include "net/net_peers.h"
 #include "net/net_tls.h"
 #include "server/server_chat.h"
 
-/* State every server of one process shares, whichever loop runs it. */
+/* State every server of one process shares, whichever loop runs it: made by
+ * server_shared_init before the first server starts, released by server_shared_deinit after
+ * the last one is freed. */
 typedef struct {
     atomic_bool draining; /* /healthz 503, upgrades refused */
     atomic_size_t ws;     /* open WebSocket connections, all loops together */
+    /* Input still arriving (--max-partial-input): what every connection holds of frames,
+     * messages and HTTP requests not complete yet, taken by the parsers as their buffers
+     * grow. */
+    budget_t partial;
+    net_peers_t *peers; /* open connections per client address (--max-conns-per-ip); NULL */
 } server_shared_t;
 
 typedef struct {
@@ -38,6 +47,13 @@ typedef struct {
     unsigned max_connections; /* WebSocket sessions before 503 */
     unsigned handshake_timeout_ms;
     unsigned idle_timeout_ms;
+    /* From the first byte of a frame (or of a fragmented message, or of an HTTP request) to
+     * its last: past it, close 1008 (HTTP: 408). 0: no deadline. */
+    unsigned message_timeout_ms;
+    unsigned max_conns_per_ip; /* open connections per client address (net_peers.h); 0: no cap */
+    /* Bytes held of input still arriving, every connection together; past it the connection
+     * asking for more is closed 1013 (HTTP: 503). 0: no budget. */
+    size_t max_partial_input;
     const char *echo_path; /* "" or NULL: no echo route (conformance suites only) */
     bool deflate;          /* offer permessage-deflate (RFC 7692) */
     /* Origins allowed besides the request's own (--allowed-origins and --public-url's), as
@@ -51,12 +67,18 @@ typedef struct {
      * borrowed, outliving the server); NULL: plain HTTP. Over TLS the request's own origin is
      * https://, the session cookie is Secure, and every answer carries HSTS. */
     net_tls_ctx_t *tls;
-    /* Set by whoever runs several servers in one process; NULL/0 for a lone server. */
-    server_shared_t *shared; /* NULL: the server keeps its own */
+    /* Set by whoever runs several servers in one process (having made it with
+     * server_shared_init); NULL/0 for a lone server. */
+    server_shared_t *shared; /* NULL: the server makes and keeps its own */
     uint8_t reuseport;       /* net_config_t's: 1 first listener of the group, 2 the others */
 } server_config_t;
 
 typedef struct server server_t;
+
+/* Makes sh for servers of cfg (its budget and its table of clients). */
+void server_shared_init(server_shared_t *sh, const server_config_t *cfg);
+/* Releases what server_shared_init made, once no server uses sh. */
+void server_shared_deinit(server_shared_t *sh);
 
 /* The transport a hub must be created with when its sessions' conn pointers are this
  * module's connections (server_direct). Call it on the connection's loop only. */

@@ -31,6 +31,11 @@
 typedef struct {
     size_t connections, websockets;
     uint64_t accepted, slow_closed, bytes_in, bytes_out;
+    /* Refusals of input still arriving: connections closed at accept past their address's
+     * cap, connections closed when the partial-input budget was spent, and frames, messages
+     * or requests that did not complete within --message-timeout. */
+    uint64_t refused_per_ip, partial_refused, message_timeouts;
+    size_t partial_bytes; /* held now of input still arriving (the process's, not summed) */
 } server_conn_metrics_t;
 
 /* What /metrics and /healthz report. */

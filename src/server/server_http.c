@@ -434,12 +434,36 @@ static void handle_request(sconn_t *c, const http_request_t *r)
     }
 }
 
-/* An /api request is in flight: read nothing more, and keep what already came after it. */
+/* An /api request is in flight: read nothing more, and keep what already came after it,
+ * as input still arriving (taken from the budget; refused, it is dropped and answered 503
+ * once the request in flight is). */
 static void hold(sconn_t *c, const uint8_t *data, size_t len)
 {
     net_conn_read(c->nc, false);
-    if (len)
-        buf_append(&c->held, data, len);
+    if (!len || c->held_refused)
+        return;
+    if (!budget_take(&c->srv->shared->partial, len, c->held.len + len)) {
+        c->held_refused = true;
+        return;
+    }
+    buf_append(&c->held, data, len);
+}
+
+/* The parser failed with status: the same shape as /api's errors, a code and a sentence;
+ * the connection closes, and what the parser held goes back to the budget now. */
+static void http_failed(sconn_t *c, int status)
+{
+    char body[128];
+    snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}",
+             status == 413   ? "too_large"
+             : status == 431 ? "headers_too_large"
+             : status == 503 ? "busy"
+                             : "bad_request",
+             http_status_text(status));
+    if (status == 503) /* the budget of input still arriving: the request is not at fault */
+        server_partial_refused(c);
+    server_respond_json(c, status, body, false, status == 503 ? "Retry-After: 1\r\n" : NULL);
+    http_parser_deinit(c->http);
 }
 
 void server_on_http(sconn_t *c, uint8_t *data, size_t len)
@@ -450,18 +474,16 @@ void server_on_http(sconn_t *c, uint8_t *data, size_t len)
         int status = 0;
         ssize_t n = http_parser_feed(c->http, (const char *)data, len, &req, &status);
         if (n < 0) {
-            /* The same shape as /api's errors: a code and a sentence. */
-            char body[128];
-            snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}",
-                     status == 413   ? "too_large"
-                     : status == 431 ? "headers_too_large"
-                                     : "bad_request",
-                     http_status_text(status));
-            server_respond_json(c, status, body, false, NULL);
+            http_failed(c, status);
             break;
         }
-        if (!req)
+        if (!req) {
+            /* A request has begun and is not whole: --message-timeout runs from now. */
+            if (len && !c->part_ms)
+                c->part_ms = clock_mono_ms();
             break;
+        }
+        c->part_ms = 0;
         data += n;
         len -= (size_t)n;
         handle_request(c, req);
@@ -486,13 +508,20 @@ void server_on_http(sconn_t *c, uint8_t *data, size_t len)
     c->in_http = false;
 }
 
-/* After an /api answer: the held bytes (the next requests), then reading again. */
+/* After an /api answer: the held bytes (the next requests), then reading again; or 503 when
+ * the budget refused to hold them. */
 static void resume(sconn_t *c)
 {
     c->mark_ms = clock_mono_ms();
+    if (c->held_refused && c->state == SC_HTTP) {
+        c->held_refused = false;
+        http_failed(c, 503);
+        return;
+    }
     if (c->held.len && c->state == SC_HTTP) {
         buf_t held = c->held;
         c->held = (buf_t)BUF_INIT;
+        budget_give(&c->srv->shared->partial, held.len);
         server_on_http(c, (uint8_t *)held.data, held.len);
         buf_deinit(&held);
     }

@@ -43,6 +43,8 @@ struct server {
     ws_limits_t limits;
     size_t nws; /* this loop's WebSockets */
     uint64_t slow_closed, ws_opened;
+    uint64_t partial_refused, message_timeouts; /* see server_conn_metrics_t */
+    uint64_t partial_logged_ms;                 /* the last refusal logged (one a second) */
     server_shared_t *shared; /* &own, or the one every loop of the process shares */
     server_shared_t own;
     ws_deflate_config_t dcfg;
@@ -68,19 +70,24 @@ struct sconn {
     void *session;    /* chat's handle (server_chat_t open), NULL before the upgrade */
     uint64_t mark_ms; /* HTTP: request start; WS: last byte in; CLOSING: when it began */
     uint64_t ping_ms; /* when our keep-alive ping went out */
+    /* When the input in progress began: the first byte of the frame, fragmented message or
+     * HTTP request that is not complete yet (--message-timeout runs from it); 0: none. */
+    uint64_t part_ms;
     uint8_t state;
     bool upgraded;       /* counted in nws */
     bool ping_out;       /* our keep-alive ping awaits its pong */
     bool echo;           /* the conformance echo route: messages come back, no chat */
     bool deflate;        /* permessage-deflate negotiated: compressed frames may go out */
     bool in_http;        /* server_on_http runs (an answer given inside it resumes nothing) */
+    bool read_off;       /* reading stopped by us (server_conn_read): no deadline runs */
+    bool held_refused;   /* bytes after an /api request were refused by the budget: 503 */
     http_parser_t *http; /* HTTP state only */
     /* The Host of the request being answered once it was found to be ours, for the CSP of
      * the answer (borrowed from that request; NULL between requests and when unchecked). */
     const char *ws_host;
     ws_parser_t ws;   /* WS and CLOSING after an upgrade */
     api_wait_t *wait; /* the /api request in flight, NULL for none */
-    buf_t held;       /* bytes received after it, parsed once it is answered */
+    buf_t held; /* bytes received after it, parsed once it is answered (taken from the budget) */
 };
 
 /* ---- server.c ---- */
@@ -101,6 +108,9 @@ void server_respond_json(sconn_t *c, int status, const char *body, bool keep_ali
                          const char *extra);
 /* Bytes of a WebSocket connection (state WS): frames to chat, or back for the echo route. */
 void server_on_ws(sconn_t *c, uint8_t *data, size_t len);
+/* c is being closed because the budget of input still arriving refused it more: counted, and
+ * logged once a second at most. */
+void server_partial_refused(sconn_t *c);
 
 /* ---- server_http.c ---- */
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "base/budget.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "chat/chat.h"
@@ -502,8 +503,12 @@ static void loop_metrics(void *ctx, server_metrics_t *out)
         out->conn.bytes_in += s->bytes_in;
         out->conn.bytes_out += s->bytes_out;
         out->conn.slow_closed += s->slow_closed;
+        out->conn.refused_per_ip += s->refused_per_ip;
+        out->conn.partial_refused += s->partial_refused;
+        out->conn.message_timeouts += s->message_timeouts;
     }
     uv_mutex_unlock(&r->lock);
+    out->conn.partial_bytes = budget_used(&r->shared.partial); /* one count for all loops */
 }
 
 /* ---- lifetime ---- */
@@ -556,6 +561,7 @@ server_loops_t *server_loops_start(uv_loop_t *hub_loop, const server_config_t *c
     r->n = threads;
     r->w = xcalloc(threads, sizeof(*r->w));
     uv_mutex_init(&r->lock);
+    server_shared_init(&r->shared, cfg);
     for (unsigned i = 0; i < threads; i++) {
         if (worker_init(r, &r->w[i], i) != 0) {
             log_error("cannot start connection loop %u", i);
@@ -575,6 +581,7 @@ server_loops_t *server_loops_start(uv_loop_t *hub_loop, const server_config_t *c
                 net_mailbox_deinit(&r->w[j].down);
             }
             uv_mutex_destroy(&r->lock);
+            server_shared_deinit(&r->shared);
             free(r->w);
             free(r);
             return NULL;
@@ -636,6 +643,7 @@ void server_loops_free(server_loops_t *r)
         net_mailbox_deinit(&r->w[i].down);
     }
     uv_mutex_destroy(&r->lock);
+    server_shared_deinit(&r->shared);
     free(r->w);
     free(r);
 }

@@ -26,11 +26,27 @@ void server_metrics_render(const server_metrics_t *m, buf_t *out)
                 "# TYPE parley_bytes_in_total counter\nparley_bytes_in_total %llu\n"
                 "# TYPE parley_bytes_out_total counter\nparley_bytes_out_total %llu\n"
                 "# TYPE parley_channel_last_seq gauge\n"
-                "parley_channel_last_seq{channel=\"general\"} %llu\n",
+                "parley_channel_last_seq{channel=\"general\"} %llu\n"
+                "# HELP parley_refused_per_ip_total Connections closed at accept: their address "
+                "had --max-conns-per-ip open.\n"
+                "# TYPE parley_refused_per_ip_total counter\nparley_refused_per_ip_total %llu\n"
+                "# HELP parley_partial_input_refused_total Connections closed (1013, 503) when "
+                "input still arriving would pass --max-partial-input.\n"
+                "# TYPE parley_partial_input_refused_total counter\n"
+                "parley_partial_input_refused_total %llu\n"
+                "# HELP parley_message_timeouts_total Frames, messages and requests not whole "
+                "within --message-timeout (1008, 408).\n"
+                "# TYPE parley_message_timeouts_total counter\n"
+                "parley_message_timeouts_total %llu\n"
+                "# HELP parley_partial_input_bytes Bytes held of input still arriving, every "
+                "connection together.\n"
+                "# TYPE parley_partial_input_bytes gauge\nparley_partial_input_bytes %zu\n",
                 n->connections, n->websockets, m->chat.online, (unsigned long long)n->accepted,
                 (unsigned long long)m->chat.published, (unsigned long long)m->chat.delivered,
                 (unsigned long long)n->slow_closed, (unsigned long long)m->store_appends,
                 (unsigned long long)m->store_commits, (unsigned long long)m->store_queued,
                 m->chat.available ? 1 : 0, (unsigned long long)n->bytes_in,
-                (unsigned long long)n->bytes_out, (unsigned long long)m->chat.general_seq);
+                (unsigned long long)n->bytes_out, (unsigned long long)m->chat.general_seq,
+                (unsigned long long)n->refused_per_ip, (unsigned long long)n->partial_refused,
+                (unsigned long long)n->message_timeouts, n->partial_bytes);
 }

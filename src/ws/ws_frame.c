@@ -26,7 +26,9 @@
  *   A compressed message (RSV1 on its first frame, deflate negotiated) is not: its bytes are
  *   DEFLATE data, and its text is checked once inflated (ws_deflate.c).
  * - compressed is meaningful only while msg_op != 0 and in the MESSAGE event that ends it.
- * - One event per feed call; an event's data stays put until the next call. */
+ * - One event per feed call; an event's data stays put until the next call.
+ * - buf_cap bytes are taken from limits->budget while buf is held: every growth takes first
+ *   (reserve), every free gives it all back (release). */
 #include "ws/ws_frame.h"
 
 #include <stdlib.h>
@@ -85,7 +87,8 @@ static int fail(ws_parser_t *p, ws_event_t *ev, uint16_t code, const char *text)
 
 /* Grows buf to hold at least need bytes: doubling, but not past max_message unless need is
  * (need is within it for data, checked at the header; a split control payload may take up
- * to 125 bytes more). Returns -1 when out of memory. */
+ * to 125 bytes more). The growth is taken from the budget first, so buf_cap is always what
+ * this parser holds of it. Returns -1 when out of memory, -2 when the budget refuses. */
 static int reserve(ws_parser_t *p, size_t need)
 {
     if (need <= p->buf_cap)
@@ -95,12 +98,26 @@ static int reserve(ws_parser_t *p, size_t need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > p->limits->max_message)
         cap = need > p->limits->max_message ? need : p->limits->max_message;
+    if (!budget_take(p->limits->budget, cap - p->buf_cap, cap))
+        return -2;
     uint8_t *b = realloc(p->buf, cap);
-    if (b == NULL)
+    if (b == NULL) {
+        budget_give(p->limits->budget, cap - p->buf_cap);
         return -1;
+    }
     p->buf = b;
     p->buf_cap = cap;
     return 0;
+}
+
+/* Frees buf and gives its bytes back to the budget. */
+static void release(ws_parser_t *p)
+{
+    if (p->limits)
+        budget_give(p->limits->budget, p->buf_cap);
+    free(p->buf);
+    p->buf = NULL;
+    p->buf_len = p->buf_cap = 0;
 }
 
 /* Checks the first two header bytes (RFC 6455 5.2, 5.4, 5.5) and sizes the rest. */
@@ -287,8 +304,12 @@ static size_t read_payload(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *
         /* A control payload (at most 125 bytes) goes past the message's bytes and leaves
          * buf_len alone: the message goes on after it. */
         size_t at = p->buf_len + (control ? (size_t)p->frame_done : 0);
-        if (reserve(p, at + n) < 0) {
-            fail(p, ev, WS_CLOSE_INTERNAL, "out of memory");
+        int r = reserve(p, at + n);
+        if (r < 0) {
+            if (r == -2)
+                fail(p, ev, WS_CLOSE_TRY_AGAIN, "input budget spent: try again later");
+            else
+                fail(p, ev, WS_CLOSE_INTERNAL, "out of memory");
             return n;
         }
         dst = p->buf + at;
@@ -330,9 +351,7 @@ void ws_parser_set_deflate(ws_parser_t *p, bool on)
 
 void ws_parser_deinit(ws_parser_t *p)
 {
-    free(p->buf);
-    p->buf = NULL;
-    p->buf_len = p->buf_cap = 0;
+    release(p);
 }
 
 size_t ws_parser_feed(ws_parser_t *p, uint8_t *in, size_t len, ws_event_t *ev)
@@ -358,14 +377,18 @@ void ws_parser_shrink(ws_parser_t *p)
     bool control_part = p->state == ST_PAYLOAD && is_control(p->opcode) && p->frame_done > 0;
     if ((live && p->msg_op != 0) || control_part)
         return;
-    free(p->buf);
-    p->buf = NULL;
-    p->buf_len = p->buf_cap = 0;
+    release(p);
 }
 
 bool ws_parser_in_message(const ws_parser_t *p)
 {
     return p->msg_op != 0;
+}
+
+bool ws_parser_partial(const ws_parser_t *p)
+{
+    bool live = p->state == ST_HEADER || p->state == ST_PAYLOAD;
+    return live && (p->msg_op != 0 || p->state == ST_PAYLOAD || p->hdr_len > 0);
 }
 
 size_t ws_frame_header(uint8_t out[WS_MAX_HEADER], int opcode, bool fin, uint64_t payload_len,

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/budget.h"
 #include "base/utf8.h"
 
 enum {
@@ -50,6 +51,12 @@ typedef struct {
     size_t max_frame;   /* largest data frame payload accepted; over it: error 1009 */
     size_t max_message; /* largest reassembled message; over it: error 1009 */
     bool require_mask;  /* server side: unmasked frame is error 1002 */
+    /* Input still arriving, shared by every parser of the process (borrowed; NULL: none).
+     * The message buffer's growth is taken from it before the buffer grows, and given back
+     * when the buffer goes (ws_parser_shrink, ws_parser_deinit); a growth it refuses fails
+     * the feed with error 1013 (try again later). Whole frames inside one input cost
+     * nothing: only bytes kept across feeds take from it. */
+    budget_t *budget;
 } ws_limits_t;
 
 typedef enum {
@@ -68,7 +75,8 @@ typedef struct {
                             code). Never NULL for these four, even when len is 0. */
     size_t len;
     uint16_t code;     /* CLOSE: code received (1005 if the close had no payload);
-                          ERROR: close code to send (1002, 1007, 1009; 1011 out of memory) */
+                          ERROR: close code to send (1002, 1007, 1009; 1011 out of memory;
+                          1013 when limits->budget refused the bytes to keep) */
     const char *error; /* ERROR: static human text for logs */
     bool compressed;   /* MESSAGE: RSV1 was set (deflate negotiated): data is the compressed
                           payload, not yet inflated nor UTF-8 checked; see ws_inflate_event */
@@ -141,6 +149,12 @@ void ws_parser_shrink(ws_parser_t *p);
 
 /* True while a fragmented message is being reassembled. */
 bool ws_parser_in_message(const ws_parser_t *p);
+
+/* True while input is still arriving: part of a frame (its header or its payload), or of a
+ * fragmented message, has been fed and not the rest. False between frames of no message,
+ * and once finished or failed. (The server's deadline for a message to complete runs while
+ * this is true.) */
+bool ws_parser_partial(const ws_parser_t *p);
 
 /* Writes a frame header into out (unmasked when mask == NULL, else with the 4-byte mask,
  * borrowed) and returns its length (2..14). RSV bits are 0 (a compressed message's first

@@ -177,6 +177,10 @@ static void on_error(drive_t *d, int status)
     putf(&d->log, "ERR %d\n", status);
 }
 
+/* Every parser takes from this count (no limit, so the passes still agree): it must equal
+ * what the parsers hold, and be back to 0 once they are gone. */
+static budget_t counted;
+
 /* Feeds one piece (in, len), found at stream offset base, answering every request in it.
  * Returns false once HTTP is over for this stream (error, or an upgrade taken). */
 static bool feed_piece(drive_t *d, const char *in, size_t len, size_t base)
@@ -186,7 +190,10 @@ static bool feed_piece(drive_t *d, const char *in, size_t len, size_t base)
     for (;;) {
         http_request_t *req = &sentinel;
         int status = 0;
+        size_t others = budget_used(&counted) - d->p.held;
         ssize_t n = http_parser_feed(&d->p, in + off, len - off, &req, &status);
+        if (budget_used(&counted) - others != d->p.held)
+            fail("the budget taken is not what the parser holds");
         if (n < 0) {
             if (n != -1 || req)
                 fail("error return other than -1, or with a request");
@@ -232,6 +239,7 @@ static void drive_init(drive_t *d, uint8_t cfg)
     d->decline_upgrade = (cfg & 0x10) != 0;
     d->keep_mode = (cfg >> 5) & 3;
     http_parser_init(&d->p, d->max_head, d->max_body);
+    http_parser_set_budget(&d->p, &counted);
     if (d->keep_mode != 0)
         http_parser_keep_body(&d->p, keep_cb, d);
 }
@@ -281,5 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     drive_deinit(&whole);
     drive_deinit(&split);
+    if (budget_used(&counted) != 0)
+        fail("a parser's budget was not given back whole");
     return 0;
 }

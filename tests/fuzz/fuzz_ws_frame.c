@@ -284,10 +284,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < HDR_BYTES)
         return 0;
     uint8_t cfg = data[0];
+    /* Counted without a limit (so the passes still agree): what a parser takes must all come
+     * back once it is gone, whatever the input and however it was split. */
+    static budget_t counted;
     conf_t c = {
         .lim.max_frame = frame_max[(cfg >> 1) & 3],
         .lim.max_message = message_max[(cfg >> 3) & 3],
         .lim.require_mask = cfg & 1,
+        .lim.budget = &counted,
         .deflate = FUZZ_DEFLATE && (cfg & 0x40),
     };
     const uint8_t *s = data + HDR_BYTES;
@@ -296,6 +300,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     log_t whole = {0}, split = {0};
     run_whole(&c, s, len, &whole);
     run_split(&c, s, len, data + 1, cfg & 0x20, &split);
+    if (budget_used(&counted) != 0)
+        fail("a parser's budget was not given back whole");
     if (whole.n != split.n)
         fail("whole and split passes report a different number of events");
     for (size_t i = 0; i < whole.n; i++) {

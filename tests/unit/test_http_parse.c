@@ -24,6 +24,10 @@ static const char ws_head[] = "GET /chat HTTP/1.1\r\n"
                               "\r\n";
 static const char ws_frame[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
 
+/* Every parser of run takes from this count (no limit): it must equal what the parser holds
+ * after every feed, and be back to 0 once the parser is gone. */
+static budget_t counted;
+
 static void append(char *out, size_t cap, const char *s)
 {
     size_t n = strlen(out);
@@ -102,6 +106,7 @@ static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts, si
 {
     http_parser_t p;
     http_parser_init(&p, max_head, max_body);
+    http_parser_set_budget(&p, &counted);
     if (keep != KEEP_ALL)
         http_parser_keep_body(&p, keep == KEEP_NONE ? keep_none : keep_path_k, NULL);
     out[0] = '\0';
@@ -113,6 +118,8 @@ static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts, si
             http_request_t *req;
             int status = 0;
             ssize_t n = http_parser_feed(&p, in + off, end - off, &req, &status);
+            if (budget_used(&counted) != p.held)
+                append(out, cap, "miscounted");
             if (n < 0) {
                 char e[32];
                 (void)snprintf(e, sizeof(e), "error=%d", status);
@@ -138,6 +145,8 @@ static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts, si
     }
 done:
     http_parser_deinit(&p);
+    if (budget_used(&counted) != 0)
+        append(out, cap, "leaked-budget");
 }
 
 /* Whole, byte by byte, and at every two-way split: every way must give `expect`. */
@@ -775,6 +784,50 @@ TEST(test_leading_empty_lines)
                  "protocol=- ext=- origin=- body=0 ka=1 up=0]");
 }
 
+/* The budget: the strings and the body of a request are taken from it before they are
+ * allocated, and given back when the request is released; a growth it refuses is 503. */
+TEST(test_budget)
+{
+    static const char get[] = "GET /a/long/path/to/take/some/bytes HTTP/1.1\r\nHost: h\r\n\r\n";
+    budget_t b;
+    budget_init(&b, 4096);
+    http_parser_t p, q;
+    http_parser_init(&p, HEAD_MAX, BODY_MAX);
+    http_parser_init(&q, HEAD_MAX, BODY_MAX);
+    http_parser_set_budget(&p, &b);
+    http_parser_set_budget(&q, &b);
+    ssize_t n;
+    int status;
+    http_request_t *r = feed_one(&p, get, sizeof(get) - 1, &n, &status);
+    CHECK(r != NULL);
+    CHECK(budget_used(&b) > 0 && budget_used(&b) == p.held);
+    http_parser_next(&p);
+    CHECK_EQ_INT(budget_used(&b), 0);
+    /* A declared body is allocated at the head's end: past the budget, 503 before any of it. */
+    static const char post[] = "POST /k HTTP/1.1\r\nContent-Length: 5000\r\n\r\n";
+    CHECK(feed_one(&p, post, sizeof(post) - 1, &n, &status) == NULL);
+    CHECK_EQ_INT(n, -1);
+    CHECK_EQ_INT(status, 503);
+    /* One parser holds most of it; the other's next growth is refused, the first's is not. */
+    static const char part[] = "POST /k HTTP/1.1\r\nContent-Length: 3000\r\n\r\nabc";
+    CHECK(feed_one(&q, part, sizeof(part) - 1, &n, &status) == NULL);
+    CHECK_EQ_INT(n, sizeof(part) - 1);
+    http_parser_deinit(&p);
+    CHECK_EQ_INT(budget_used(&b), q.held);
+    http_parser_init(&p, HEAD_MAX, BODY_MAX);
+    http_parser_set_budget(&p, &b);
+    char url[1200] = "GET /";
+    memset(url + 5, 'u', 1100);
+    memcpy(url + 1105, " HTTP/1.1\r\n", 12);
+    CHECK(feed_one(&p, url, 1117, &n, &status) == NULL);
+    CHECK_EQ_INT(n, -1);
+    CHECK_EQ_INT(status, 503);
+    http_parser_deinit(&p);
+    CHECK_EQ_INT(budget_used(&b), q.held);
+    http_parser_deinit(&q);
+    CHECK_EQ_INT(budget_used(&b), 0);
+}
+
 int main(void)
 {
     RUN(test_simple_get);
@@ -799,5 +852,6 @@ int main(void)
     RUN(test_body_one_buffer);
     RUN(test_keep_alive_semantics);
     RUN(test_leading_empty_lines);
+    RUN(test_budget);
     return TEST_MAIN_END();
 }

@@ -11,8 +11,8 @@
 #include "base/buf.h"
 #include "test.h"
 
-static const ws_limits_t client_lim = {1 << 22, 1 << 22, false}; /* reads our own frames */
-static const ws_limits_t server_lim = {1 << 22, 1 << 22, true};
+static const ws_limits_t client_lim = {1 << 22, 1 << 22, false, NULL}; /* reads our own frames */
+static const ws_limits_t server_lim = {1 << 22, 1 << 22, true, NULL};
 static const uint8_t mask_key[4] = {0x37, 0xFA, 0x21, 0x3D};
 
 /* Appends a frame, masked (client to server), RSV1 set when rsv1. */

@@ -9,8 +9,11 @@
 #include "base/buf.h"
 #include "test.h"
 
-static const ws_limits_t server = {1 << 20, 1 << 20, true};
-static const ws_limits_t client = {1 << 20, 1 << 20, false};
+/* Every parser of run_cuts takes from this count (no limit): it must equal the buffer it
+ * holds after every feed, and be back to 0 once the parser is gone. */
+static budget_t counted;
+static const ws_limits_t server = {1 << 20, 1 << 20, true, &counted};
+static const ws_limits_t client = {1 << 20, 1 << 20, false, &counted};
 static const uint8_t mask_key[4] = {0x37, 0xFA, 0x21, 0x3D}; /* the RFC 6455 5.7 mask */
 static bool deflate_on; /* run_cuts' parsers have permessage-deflate negotiated */
 
@@ -97,6 +100,7 @@ static run_t run_cuts(const void *wire, size_t len, const size_t *cuts, size_t n
             ws_event_t ev;
             size_t used = ws_parser_feed(&p, chunk + off, n - off, &ev);
             r.bad |= used > n - off;
+            r.bad |= lim->budget && budget_used(lim->budget) != p.buf_cap;
             off += used;
             if (ev.type == WS_EV_NONE) {
                 r.bad |= off != n;
@@ -117,6 +121,7 @@ static run_t run_cuts(const void *wire, size_t len, const size_t *cuts, size_t n
         start = end;
     }
     ws_parser_deinit(&p);
+    r.bad |= budget_used(lim->budget) != 0;
     return r;
 }
 
@@ -516,7 +521,7 @@ TEST(test_close_frames)
 /* Limits are checked on the header, before anything is buffered. */
 TEST(test_limits)
 {
-    static const ws_limits_t lim = {100, 250, true};
+    static const ws_limits_t lim = {100, 250, true, &counted};
     char data[300];
     memset(data, 'z', sizeof data);
     buf_t w = BUF_INIT, want = BUF_INIT;
@@ -663,7 +668,7 @@ TEST(test_split_control_frame)
     /* Pings of 125 bytes between fragments, the second once the message is at max_message
      * (its payload goes past it), and a 125-byte close inside the next message; every
      * split. */
-    static const ws_limits_t lim = {100, 250, true};
+    static const ws_limits_t lim = {100, 250, true, &counted};
     char data[100];
     memset(data, 'm', sizeof data);
     uint8_t pl[WS_MAX_CONTROL];
@@ -859,7 +864,7 @@ TEST(test_deflate_rsv1)
         check_fails_at(&w, 2, WS_CLOSE_PROTOCOL, &server);
     }
 
-    static const ws_limits_t lim = {100, 250, true}; /* limits count compressed bytes */
+    static const ws_limits_t lim = {100, 250, true, &counted}; /* limits count compressed bytes */
     char data[300];
     memset(data, 0xAB, sizeof data);
     buf_reset(&w);
@@ -895,6 +900,106 @@ TEST(test_deflate_rsv1)
     buf_deinit(&want);
 }
 
+/* The budget: what a parser keeps across feeds is taken from it before the buffer grows and
+ * given back when the buffer goes; a growth it refuses fails the feed with 1013, costing the
+ * other parsers nothing. A frame whole inside one input takes nothing. */
+TEST(test_budget)
+{
+    budget_t b;
+    budget_init(&b, 4096);
+    const ws_limits_t lim = {1 << 20, 1 << 20, true, &b};
+    uint8_t big[3000];
+    memset(big, 'x', sizeof big);
+    buf_t w = BUF_INIT;
+    add_frame(&w, WS_OP_BINARY, true, big, sizeof big, true); /* 8 header bytes */
+    uint8_t *in = (uint8_t *)w.data;
+    ws_parser_t a, c;
+    ws_event_t ev;
+    ws_parser_init(&a, &lim);
+    ws_parser_init(&c, &lim);
+    CHECK_EQ_INT(ws_parser_feed(&a, in, 1008, &ev), 1008); /* 1000 payload bytes */
+    CHECK_EQ_INT(ev.type, WS_EV_NONE);
+    CHECK_EQ_INT(budget_used(&b), 1024);
+    CHECK_EQ_INT(ws_parser_feed(&a, in + 1008, 1000, &ev), 1000);
+    CHECK_EQ_INT(budget_used(&b), 2048);
+    /* Another connection asks for more than is left: refused, and it alone. */
+    CHECK_EQ_INT(ws_parser_feed(&c, in, 2600, &ev), 2600);
+    CHECK_EQ_INT(ev.type, WS_EV_ERROR);
+    CHECK_EQ_INT(ev.code, WS_CLOSE_TRY_AGAIN);
+    CHECK_EQ_INT(budget_used(&b), 2048);
+    CHECK_EQ_INT(ws_parser_feed(&c, in, 10, &ev), 0); /* failed: stays failed */
+    CHECK_EQ_INT(ev.code, WS_CLOSE_TRY_AGAIN);
+    ws_parser_shrink(&c);
+    /* The first one's last growth (to 4096) fits exactly: its message completes. */
+    CHECK_EQ_INT(ws_parser_feed(&a, in + 2008, w.len - 2008, &ev), w.len - 2008);
+    CHECK_EQ_INT(ev.type, WS_EV_MESSAGE);
+    CHECK_EQ_MEM(ev.data, ev.len, big, sizeof big);
+    CHECK_EQ_INT(budget_used(&b), 4096);
+    ws_parser_shrink(&a); /* message done: the buffer goes, and its bytes with it */
+    CHECK_EQ_INT(budget_used(&b), 0);
+    ws_parser_deinit(&c);
+    ws_parser_init(&c, &lim);
+    /* A frame whole in one input is read in place: nothing taken, even from an empty budget. */
+    budget_t none;
+    budget_init(&none, 1);
+    const ws_limits_t tight = {1 << 20, 1 << 20, true, &none};
+    ws_parser_t t;
+    ws_parser_init(&t, &tight);
+    CHECK_EQ_INT(ws_parser_feed(&t, in, w.len, &ev), w.len);
+    CHECK_EQ_INT(ev.type, WS_EV_MESSAGE);
+    CHECK_EQ_INT(budget_used(&none), 0);
+    ws_parser_deinit(&t);
+    /* Freed mid-message (the connection closed): everything goes back. */
+    buf_reset(&w);
+    add_frame(&w, WS_OP_BINARY, true, big, sizeof big, true);
+    in = (uint8_t *)w.data;
+    CHECK_EQ_INT(ws_parser_feed(&c, in, 500, &ev), 500);
+    CHECK(budget_used(&b) > 0);
+    ws_parser_deinit(&c);
+    ws_parser_deinit(&a);
+    CHECK_EQ_INT(budget_used(&b), 0);
+    buf_deinit(&w);
+}
+
+/* ws_parser_partial: true from a frame's first byte to its last, and across a fragmented
+ * message (control frames between its fragments included); false between frames. */
+TEST(test_partial)
+{
+    buf_t w = BUF_INIT;
+    add_str(&w, WS_OP_TEXT, true, "whole"); /* 6 + 5 */
+    add_str(&w, WS_OP_TEXT, false, "one "); /* 6 + 4 */
+    add_str(&w, WS_OP_PING, true, "p");     /* 6 + 1 */
+    add_str(&w, WS_OP_CONT, true, "two");   /* 6 + 3 */
+    uint8_t *in = (uint8_t *)w.data;
+    ws_parser_t p;
+    ws_event_t ev;
+    ws_parser_init(&p, &server);
+    CHECK(!ws_parser_partial(&p));
+    CHECK_EQ_INT(ws_parser_feed(&p, in, 1, &ev), 1); /* one header byte */
+    CHECK(ws_parser_partial(&p));
+    CHECK_EQ_INT(ws_parser_feed(&p, in + 1, 7, &ev), 7); /* header and 2 payload bytes */
+    CHECK(ws_parser_partial(&p));
+    CHECK_EQ_INT(ws_parser_feed(&p, in + 8, 3, &ev), 3);
+    CHECK_EQ_INT(ev.type, WS_EV_MESSAGE);
+    CHECK(!ws_parser_partial(&p));
+    CHECK_EQ_INT(ws_parser_feed(&p, in + 11, 10, &ev), 10); /* the first fragment */
+    CHECK_EQ_INT(ev.type, WS_EV_NONE);
+    CHECK(ws_parser_partial(&p));
+    CHECK_EQ_INT(ws_parser_feed(&p, in + 21, 7, &ev), 7); /* a ping between the fragments */
+    CHECK_EQ_INT(ev.type, WS_EV_PING);
+    CHECK(ws_parser_partial(&p));
+    CHECK_EQ_INT(ws_parser_feed(&p, in + 28, 9, &ev), 9);
+    CHECK_EQ_INT(ev.type, WS_EV_MESSAGE);
+    CHECK(!ws_parser_partial(&p));
+    buf_reset(&w);
+    add_str(&w, WS_OP_CLOSE, true, "");
+    CHECK_EQ_INT(ws_parser_feed(&p, (uint8_t *)w.data, w.len, &ev), w.len);
+    CHECK_EQ_INT(ev.type, WS_EV_CLOSE);
+    CHECK(!ws_parser_partial(&p)); /* finished */
+    ws_parser_deinit(&p);
+    buf_deinit(&w);
+}
+
 int main(void)
 {
     RUN(test_rfc_examples);
@@ -916,5 +1021,7 @@ int main(void)
     RUN(test_close_payload);
     RUN(test_close_code_valid);
     RUN(test_deflate_rsv1);
+    RUN(test_budget);
+    RUN(test_partial);
     return TEST_MAIN_END();
 }

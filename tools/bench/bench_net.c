@@ -48,7 +48,7 @@ static uint8_t rbuf[READ_CHUNK];
 static struct sockaddr_in server_addr;
 static bool server_is_loopback;
 static uint64_t rng_state;
-static const ws_limits_t limits = {64u << 20, 64u << 20, false};
+static const ws_limits_t limits = {64u << 20, 64u << 20, false, NULL};
 static SSL_CTX *tls_ctx; /* wss: */
 
 uint64_t bench_now_us(void)
