@@ -742,6 +742,19 @@ static void carry(wire_t *w, chat_hub_t *hub, uint64_t lose)
     w->n = 0;
 }
 
+/* Two hubs (two processes) on one store, each one's outbox into a wire for the other. */
+static void shared_world(world_t *w, wire_t *to2, wire_t *to1)
+{
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
+    memset(w, 0, sizeof(*w));
+    world_auth(w);
+    w->shared = true;
+    world_hub(w);
+    store_mem_run(w->store);
+    chat_hub_set_outbox(w->hub, &out, to2);
+    chat_hub_set_outbox(w->hub2, &out, to1);
+}
+
 /* Every member sees 1..n once, in order. */
 static void check_seqs(const conn_t *c, size_t n)
 {
@@ -758,15 +771,8 @@ static void check_seqs(const conn_t *c, size_t n)
 TEST(shared_hubs_take_their_order_from_the_store)
 {
     world_t w;
-    memset(&w, 0, sizeof(w));
-    world_auth(&w);
-    w.shared = true;
-    world_hub(&w);
-    store_mem_run(w.store);
     wire_t to2 = {0}, to1 = {0};
-    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
-    chat_hub_set_outbox(w.hub, &out, &to2);
-    chat_hub_set_outbox(w.hub2, &out, &to1);
+    shared_world(&w, &to2, &to1);
     conn_t *a = join_on(&w, w.hub, 0, "alice");
     conn_t *b = join_on(&w, w.hub2, 1, "bob");
     /* Interleaved before any commit: neither hub knows a seq yet. */
@@ -816,15 +822,8 @@ TEST(shared_hubs_take_their_order_from_the_store)
 TEST(shared_hubs_share_channels_and_members)
 {
     world_t w;
-    memset(&w, 0, sizeof(w));
-    world_auth(&w);
-    w.shared = true;
-    world_hub(&w);
-    store_mem_run(w.store);
     wire_t to2 = {0}, to1 = {0};
-    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
-    chat_hub_set_outbox(w.hub, &out, &to2);
-    chat_hub_set_outbox(w.hub2, &out, &to1);
+    shared_world(&w, &to2, &to1);
     account(&w, "root");
     conn_t *a = join_on(&w, w.hub, 0, "alice");
     conn_t *b = join_on(&w, w.hub2, 1, "bob");
@@ -888,15 +887,8 @@ TEST(shared_hubs_share_channels_and_members)
 TEST(shared_hubs_race_for_a_channel_name)
 {
     world_t w;
-    memset(&w, 0, sizeof(w));
-    world_auth(&w);
-    w.shared = true;
-    world_hub(&w);
-    store_mem_run(w.store);
     wire_t to2 = {0}, to1 = {0};
-    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
-    chat_hub_set_outbox(w.hub, &out, &to2);
-    chat_hub_set_outbox(w.hub2, &out, &to1);
+    shared_world(&w, &to2, &to1);
     conn_t *a = join_on(&w, w.hub, 0, "alice");
     conn_t *b = join_on(&w, w.hub2, 1, "bob");
     say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"ops\","
