@@ -269,7 +269,7 @@ static const char sql_create_v7[] =
     "DELETE FROM messages_fts WHERE messages_fts MATCH 'key : \"k' || hex(old.name) || 'x\" *';"
     "END";
 
-const char *const store_sqlite_sql_load[LOAD_PARTS] = {
+const char *const store_sqlite_sql_load[STORE_DB_LOAD_PARTS] = {
     "SELECT name, kind, topic, created_by, creator_id, ts, archived FROM channels ORDER BY name",
     "SELECT channel, user_id FROM members ORDER BY channel, user_id",
     "SELECT channel, user_id, seq FROM reads ORDER BY channel, user_id",
@@ -284,7 +284,7 @@ const char *const store_sqlite_sql_load[LOAD_PARTS] = {
 
 const char store_sqlite_sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
 
-const char *const store_sqlite_sql_load_accounts[LOAD_ACCOUNT_PARTS] = {
+const char *const store_sqlite_sql_load_accounts[STORE_DB_ACCOUNT_PARTS] = {
     "SELECT id, name, canon, display, role, pass, state, created, seen FROM users ORDER BY id",
     "SELECT id, hash, user_id, created, seen, expires, agent, addr FROM sessions ORDER BY id",
     "SELECT id, hash, kind, creator, user_id, role, created, expires, uses, max_uses, revoked "
