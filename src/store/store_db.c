@@ -8,6 +8,31 @@
 #include "base/clock.h"
 #include "base/log.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *const store_db_sql_load[STORE_DB_LOAD_PARTS] = {
+    [STORE_DB_MEMBERS] = "SELECT channel, user_id FROM members ORDER BY channel, user_id",
+    [STORE_DB_READS] = "SELECT channel, user_id, seq FROM reads ORDER BY channel, user_id",
+    [STORE_DB_REACTIONS] = "SELECT channel, target, user_id, text, kind FROM messages "
+                           "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq",
+    [STORE_DB_MENTIONED] = "SELECT channel, user_id, max(seq) FROM mentions "
+                           "GROUP BY channel, user_id ORDER BY channel, user_id",
+    /* The newest keyed events (each backend has an index for it), then oldest first. */
+    [STORE_DB_KEYED] =
+        "SELECT channel, seq, user_id, cid, ts FROM (SELECT channel, seq, user_id, "
+        "cid, ts FROM messages WHERE cid IS NOT NULL ORDER BY ts DESC, "
+        "channel DESC, seq DESC LIMIT " STR(STORE_KEYED_MAX) ") k "
+                                                             "ORDER BY ts, channel, seq",
+};
+
+const char *const store_db_sql_accounts[STORE_DB_ACCOUNT_PARTS] = {
+    "SELECT id, name, canon, display, role, pass, state, created, seen FROM users ORDER BY id",
+    "SELECT id, hash, user_id, created, seen, expires, agent, addr FROM sessions ORDER BY id",
+    "SELECT id, hash, kind, creator, user_id, role, created, expires, uses, max_uses, "
+    "CASE WHEN revoked THEN 1 ELSE 0 END FROM invites ORDER BY id",
+};
+
 const store_db_shape_t store_db_msg_shape = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11};
 const store_db_shape_t store_db_search_shape = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6, 7, -1, -1};
 const store_db_shape_t store_db_counts_shape = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, -1};

@@ -61,6 +61,9 @@ enum {
     STORE_DB_KEYED,
     STORE_DB_LOAD_PARTS
 };
+/* The SQL of each part but the channels' (NULL there: each backend selects its rows its own
+ * way), written so that SQLite and PostgreSQL read it alike. */
+extern const char *const store_db_sql_load[STORE_DB_LOAD_PARTS];
 /* Whether the caller wants part (its callback is set). */
 bool store_db_load_wanted(int part, const store_load_t *cbs, store_keyed_cb keyed);
 /* Reports row r of part to its callback. */
@@ -72,6 +75,8 @@ void store_db_load_row(const store_db_row_t *r, int part, const store_load_t *cb
  * invites: id, hash, kind, creator, user_id, role, created, expires, uses, max_uses,
  * revoked. canon and pass may be NULL, nothing else. */
 enum { STORE_DB_USERS, STORE_DB_SESSIONS, STORE_DB_INVITES, STORE_DB_ACCOUNT_PARTS };
+/* Their SQL, which both databases read alike (revoked: 0 or 1, whatever its column type). */
+extern const char *const store_db_sql_accounts[STORE_DB_ACCOUNT_PARTS];
 bool store_db_accounts_wanted(int part, const store_accounts_load_t *cbs);
 void store_db_account_row(const store_db_row_t *r, int part, const store_accounts_load_t *cbs,
                           void *ctx);

@@ -375,7 +375,8 @@ static int sq_load(void *impl, const store_load_t *cbs, store_keyed_cb keyed, vo
     store_sqlite_t *s = impl;
     for (int i = 0; i < STORE_DB_LOAD_PARTS; i++) {
         load_arg_t arg = {i, cbs, keyed, NULL, ctx};
-        if (store_db_load_wanted(i, cbs, keyed) && read_rows(s, store_sqlite_sql_load[i], &arg) < 0)
+        const char *sql = i == STORE_DB_CHANNELS ? store_sqlite_sql_channels : store_db_sql_load[i];
+        if (store_db_load_wanted(i, cbs, keyed) && read_rows(s, sql, &arg) < 0)
             return STORE_EFAILED;
     }
     return 0;
@@ -386,8 +387,7 @@ static int sq_load_accounts(void *impl, const store_accounts_load_t *cbs, void *
     store_sqlite_t *s = impl;
     for (int i = 0; i < STORE_DB_ACCOUNT_PARTS; i++) {
         load_arg_t arg = {i, NULL, NULL, cbs, ctx};
-        if (store_db_accounts_wanted(i, cbs) &&
-            read_rows(s, store_sqlite_sql_load_accounts[i], &arg) < 0)
+        if (store_db_accounts_wanted(i, cbs) && read_rows(s, store_db_sql_accounts[i], &arg) < 0)
             return STORE_EFAILED;
     }
     return 0;

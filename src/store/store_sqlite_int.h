@@ -91,8 +91,7 @@ extern const char *const store_sqlite_sql[ST_COUNT];
 extern const char *const store_sqlite_sql_read[RD_COUNT];
 extern const char store_sqlite_sql_last_seq[];
 extern const char store_sqlite_sql_accounts_version[];
-extern const char *const store_sqlite_sql_load[STORE_DB_LOAD_PARTS];
-extern const char *const store_sqlite_sql_load_accounts[STORE_DB_ACCOUNT_PARTS];
+extern const char store_sqlite_sql_channels[]; /* store_db's other load parts are shared */
 
 /* One reader thread's connection (read-only) and statements. The progress handler counts the
  * running read's VM steps against `budget` and looks at `cancel`. */

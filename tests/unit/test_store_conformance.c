@@ -1,10 +1,20 @@
 /* test_store_conformance - the store.h contract, checked the same way against every backend:
- * SQLite (through store_open, on temporary files, a real loop) and store_mem (automatic
- * mode). store_mem's manual mode has its own test, test_store_mem.c.
+ * SQLite (through store_open, on temporary files, a real loop), store_mem (automatic mode),
+ * and PostgreSQL when PARLEY_PG_URL names a database to test in (scripts/pg-test-server
+ * makes one; ctest starts it by itself where PostgreSQL is installed). store_mem's manual
+ * mode has its own test, test_store_mem.c. PARLEY_CONFORMANCE_BACKENDS (a list such as
+ * "pg" or "sqlite,mem") runs only those.
  *
- * "Reopening" a store (accounts tests) closes and opens the SQLite file again, with or
- * without bump_accounts; store_mem's state lives only as long as the store, so there it
- * keeps the store and switches store_mem_bump_accounts.
+ * "Reopening" a store (accounts tests) closes and opens the SQLite file (or PostgreSQL
+ * schema) again, with or without bump_accounts; store_mem's state lives only as long as the
+ * store, so there it keeps the store and switches store_mem_bump_accounts.
+ *
+ * PostgreSQL: each test has a schema of its own, dropped and created again by `fresh`, which
+ * the store is told of through the URL (options=-csearch_path=...). The test keeps a session
+ * of its own beside the store's for that, and for the failure test, whose genuine failure
+ * is the writer's connection killed (pg_terminate_backend) while the database makes every
+ * new session read-only (ALTER DATABASE ... SET default_transaction_read_only): the batch in
+ * flight fails, and so does every probe, each in a new session, until the setting is reset.
  *
  * Every test takes a fresh store from the backend under test (`be`). Operations record into
  * slots (their ctx), each slot noting its status and the completion's rank, so order and
@@ -22,6 +32,7 @@
 #include <unistd.h>
 
 #include <ftw.h>
+#include <libpq-fe.h>
 #include <uv.h>
 
 #include "store/store_open.h"
@@ -37,6 +48,8 @@ typedef struct {
     void (*brk)(store_t *s, bool broken); /* make writes genuinely fail, or work again */
     /* The same stored state, as if opened with store_open_opts_t.bump_accounts = bump. */
     store_t *(*reopen)(store_t *s, uv_loop_t *loop, const char *name, bool bump);
+    /* Backends opened by URL: the URL of test `name`'s store (for open_url, reopen_url). */
+    void (*url)(const char *name, char *url, size_t cap);
 } backend_t;
 
 static const backend_t *be;
@@ -44,27 +57,32 @@ static char tmpdir[64];
 static char last_path[160];
 static struct rlimit fsize_saved;
 
-static store_t *sqlite_open_opts(uv_loop_t *loop, const char *name, bool bump)
+static store_t *open_url(uv_loop_t *loop, const char *name, bool bump)
 {
-    char url[200];
-    snprintf(last_path, sizeof(last_path), "%s/%s.db", tmpdir, name);
-    snprintf(url, sizeof(url), "sqlite:%s", last_path);
+    char url[512];
+    be->url(name, url, sizeof(url));
     store_t *s = NULL;
     store_open_opts_t o = {.sync_full = false, .bump_accounts = bump};
     CHECK_EQ_INT(store_open(loop, url, &o, &s), 0);
     return s;
 }
 
-static store_t *sqlite_open(uv_loop_t *loop, const char *name)
-{
-    return sqlite_open_opts(loop, name, false);
-}
-
-static store_t *sqlite_reopen(store_t *s, uv_loop_t *loop, const char *name, bool bump)
+static store_t *reopen_url(store_t *s, uv_loop_t *loop, const char *name, bool bump)
 {
     store_close(s);
     uv_run(loop, UV_RUN_DEFAULT);
-    return sqlite_open_opts(loop, name, bump);
+    return open_url(loop, name, bump);
+}
+
+static void sqlite_url(const char *name, char *url, size_t cap)
+{
+    snprintf(last_path, sizeof(last_path), "%s/%s.db", tmpdir, name);
+    snprintf(url, cap, "sqlite:%s", last_path);
+}
+
+static store_t *sqlite_open(uv_loop_t *loop, const char *name)
+{
+    return open_url(loop, name, false);
 }
 
 /* The WAL only grows (nothing here checkpoints it), so a file size limit at its current
@@ -104,10 +122,97 @@ static store_t *mem_reopen(store_t *s, uv_loop_t *loop, const char *name, bool b
     return s;
 }
 
+static const char *pg_url_base; /* PARLEY_PG_URL */
+static PGconn *pg_admin;        /* the test's own session */
+
+/* Runs sql on the test's session; it must succeed. */
+static void pg_admin_run(const char *sql)
+{
+    PGresult *res = PQexec(pg_admin, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
+    CHECK(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
+    PQclear(res);
+}
+
+/* The schema of test `name` ("pg-order": test_pg_order). */
+static void pg_schema(const char *name, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "test_");
+    for (; *name && n + 1 < cap; name++)
+        out[n++] = (*name >= 'a' && *name <= 'z') || (*name >= '0' && *name <= '9') ? *name : '_';
+    out[n] = '\0';
+}
+
+static void pg_url(const char *name, char *url, size_t cap)
+{
+    char schema[64];
+    pg_schema(name, schema, sizeof(schema));
+    snprintf(url, cap, "%s%coptions=-csearch_path%%3D%s", pg_url_base,
+             strchr(pg_url_base, '?') ? '&' : '?', schema);
+}
+
+static store_t *pg_open(uv_loop_t *loop, const char *name)
+{
+    char schema[64], sql[256];
+    pg_schema(name, schema, sizeof(schema));
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
+             schema);
+    pg_admin_run(sql);
+    return open_url(loop, name, false);
+}
+
+static void pg_break(store_t *s, bool broken)
+{
+    (void)s;
+    if (!broken) {
+        pg_admin_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I RESET "
+                     "default_transaction_read_only', current_database()); END$$");
+        return;
+    }
+    pg_admin_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET "
+                 "default_transaction_read_only = on', current_database()); END$$");
+    /* Waits (up to 5 s) until the writer's backend is gone. */
+    pg_admin_run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = "
+                 "current_database() AND application_name = 'parley writer' AND "
+                 "pid <> pg_backend_pid()");
+}
+
 static const backend_t backends[] = {
-    {"sqlite", sqlite_open, sqlite_break, sqlite_reopen},
-    {"mem", mem_open, mem_break, mem_reopen},
+    {"sqlite", sqlite_open, sqlite_break, reopen_url, sqlite_url},
+    {"mem", mem_open, mem_break, mem_reopen, NULL},
+    {"pg", pg_open, pg_break, reopen_url, pg_url},
 };
+
+/* Whether be runs: the list in PARLEY_CONFORMANCE_BACKENDS has it (or there is no list), and
+ * PostgreSQL is there for "pg". */
+static bool backend_wanted(const backend_t *b)
+{
+    const char *only = getenv("PARLEY_CONFORMANCE_BACKENDS");
+    if (only && only[0]) {
+        size_t n = strlen(b->name);
+        bool listed = false;
+        for (const char *p = only; *p; p += strcspn(p, ","), p += *p == ',')
+            listed |= strncmp(p, b->name, n) == 0 && (p[n] == ',' || p[n] == '\0');
+        if (!listed)
+            return false;
+    }
+    if (strcmp(b->name, "pg") != 0)
+        return true;
+    pg_url_base = getenv("PARLEY_PG_URL");
+    if (!pg_url_base || !pg_url_base[0]) {
+        printf("backend pg: skipped: no PARLEY_PG_URL\n");
+        return false;
+    }
+    pg_admin = PQconnectdb(pg_url_base);
+    if (PQstatus(pg_admin) != CONNECTION_OK)
+        fprintf(stderr, "PARLEY_PG_URL: %s", PQerrorMessage(pg_admin));
+    CHECK(PQstatus(pg_admin) == CONNECTION_OK);
+    if (PQstatus(pg_admin) == CONNECTION_OK)
+        pg_admin_run("SET client_min_messages = warning");
+    return PQstatus(pg_admin) == CONNECTION_OK;
+}
 
 /* ---- slots: what each operation's callback saw ---- */
 
@@ -1639,6 +1744,8 @@ int main(void)
     uv_loop_init(&loop);
     for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
         be = &backends[i];
+        if (!backend_wanted(be))
+            continue;
         printf("backend %s\n", be->name);
         RUN(test_order_and_ctx);
         RUN(test_ranges);
@@ -1669,10 +1776,14 @@ int main(void)
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     store_t *s = NULL;
     store_open_opts_t o = {.sync_full = false};
-    CHECK_EQ_INT(store_open(&loop, "postgres://x", &o, &s), STORE_EINVAL);
+    CHECK_EQ_INT(store_open(&loop, "mysql://x", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "parley.db", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "sqlite:", &o, &s), STORE_EINVAL);
-    CHECK_EQ_STR(store_schemes(), "sqlite");
+    CHECK_EQ_INT(store_open(&loop, "postgresql://127.0.0.1:1/x", &o, &s), STORE_EFAILED);
+    CHECK_EQ_INT(store_open(&loop, "postgres://%zz", &o, &s), STORE_EFAILED); /* unreadable */
+    CHECK_EQ_STR(store_schemes(), "sqlite, postgresql, postgres");
+    if (pg_admin)
+        PQfinish(pg_admin);
     nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return TEST_MAIN_END();
 }
