@@ -12,6 +12,7 @@
 #include "chat/chat_hub.h"
 #include "chat/chat_hub_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,9 +557,14 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
     }
 }
 
-static void on_stored(void *ctx, int status)
+/* The hub gives every append its own seq (and dedupes in memory), so the store answers
+ * that seq and never a duplicate. */
+static void on_stored(void *ctx, int status, uint64_t seq, bool duplicate)
 {
     pend_t *m = ctx;
+    assert(status < 0 || (seq == m->seq && !duplicate));
+    (void)seq;
+    (void)duplicate;
     hub_chan_t *hc = m->hc;
     chat_hub_t *h = hc->h;
     h->inflight--;

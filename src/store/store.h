@@ -99,6 +99,16 @@ typedef struct store store_t;
  * inside). */
 typedef struct {
     const char *channel;
+    /* Appends: the event's seq, or 0: the store assigns it at commit, one more than the
+     * highest seq stored in that channel (under the channel's lock, so that writers in several
+     * processes never get the same seq nor leave a gap; commit order per channel is seq
+     * order). In that mode (seq 0) an event whose (channel, user_id, cid) is already stored
+     * (cid non-empty; any kind) is not stored again: the answer carries the original's seq
+     * (the lowest, should several rows hold that key) with `duplicate` true. With a given
+     * seq (> 0, at most INT64_MAX) nothing changes: no dedupe (the hub dedupes in memory),
+     * and a seq already taken fails the write (see Failure). Seq-0 appends of one channel in
+     * one transaction each get the next, also after a given-seq append of that channel in
+     * it. Queries: the event's seq. */
     uint64_t seq;
     const char *user; /* the author's name, as shown */
     /* The author's account (auth's user id; guests are users too): what rights and per-user
@@ -308,9 +318,14 @@ typedef struct {
     uint64_t failures;     /* write transactions failed since open */
 } store_stats_t;
 
-/* Appends, changes and probes: status 0 once committed, else STORE_EFAILED or (CREATE)
+/* Changes and probes: status 0 once committed, else STORE_EFAILED or (CREATE)
  * STORE_ECONFLICT. Fires exactly once per accepted operation. */
 typedef void (*store_append_cb)(void *ctx, int status);
+/* Appends: status 0: committed (or a duplicate found, see store_msg_t.seq), seq the event's
+ * seq (the given one, or the assigned or original one), duplicate true when nothing was
+ * stored because the key was; status < 0 as for any write (STORE_EFAILED), seq 0 and
+ * duplicate false. Fires exactly once per accepted append. */
+typedef void (*store_appended_cb)(void *ctx, int status, uint64_t seq, bool duplicate);
 /* msgs (n of them, oldest first) are the store's, valid only during the callback. `more` is
  * true when further messages exist beyond the range returned (older ones for history,
  * newer ones for resume). status < 0, msgs NULL: STORE_EFAILED (the read failed),
@@ -322,8 +337,9 @@ typedef void (*store_query_cb)(void *ctx, int status, const store_msg_t *msgs, s
  * returns 0, or STORE_ECLOSED once store_close was called (or STORE_EINVAL where stated),
  * in which case its callback never fires. */
 typedef struct {
-    /* cb fires after the commit (or the failure). STORE_EINVAL: msg->cid is malformed. */
-    int (*append)(store_t *s, const store_msg_t *msg, store_append_cb cb, void *ctx);
+    /* cb fires after the commit (or the failure) with the event's seq (store_msg_t.seq).
+     * STORE_EINVAL: msg->cid is malformed. */
+    int (*append)(store_t *s, const store_msg_t *msg, store_appended_cb cb, void *ctx);
     int (*query)(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx);
     /* cb may be NULL. STORE_EINVAL: !store_change_valid(c). */
     int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
@@ -393,7 +409,7 @@ bool store_cid_valid(const char *cid);
  * submission, so that one caller's malformed row cannot fail a whole group commit. */
 bool store_change_valid(const store_change_t *c);
 
-static inline int store_append(store_t *s, const store_msg_t *m, store_append_cb cb, void *ctx)
+static inline int store_append(store_t *s, const store_msg_t *m, store_appended_cb cb, void *ctx)
 {
     return s->be->append(s, m, cb, ctx);
 }

@@ -3,10 +3,13 @@
  * The queue, the threads, batching and the failed state are the worker's; the sessions are
  * in store_pg_conn.c, the reads in store_pg_read.c and the SQL in store_pg_schema.c.
  *
- * A write transaction is one pipeline (libpq's pipeline mode): BEGIN, each write as one
- * prepared statement (an append is one statement whatever its kind, store_pg_schema.c), then
- * COMMIT and a sync, with the answers read at the end. So a batch of a thousand appends costs
- * a few round trips, not a thousand. Two things read answers earlier: every PIPE_DEPTH
+ * A write transaction is one pipeline (libpq's pipeline mode): the rows of the batch's new
+ * channels (committed on their own, before), BEGIN, the lock of the batch's channels, each
+ * write as one prepared statement (an append is one statement
+ * whatever its kind, store_pg_schema.c), the channels' last_seq, then COMMIT and a sync, with
+ * the answers read at the end: each append's seq and duplicate mark is read from its answer
+ * then (the worker reads them once commit returned). So a batch of a thousand appends costs
+ * a few round trips, not a thousand. Two things read answers earlier: every PG_PIPE_DEPTH
  * statements a flush request and a read of what came (so that neither side's buffers fill
  * with unread answers), and a change whose answer its caller needs (CHANNEL_CREATE, USER_*:
  * STORE_ECONFLICT or not), which reads up to its own answer and lets the transaction go on.
@@ -30,8 +33,6 @@
 #include "base/xmalloc.h"
 #include "store/store_pg_int.h"
 
-#define PIPE_DEPTH 64 /* statements sent before their answers are read */
-
 /* ---- writer thread: a transaction is one pipeline ---- */
 
 /* Logs a failed write (res NULL: the session's own error), throttled by SQLSTATE. */
@@ -46,25 +47,36 @@ static int w_fail(store_pg_t *s, const PGresult *res, const char *what)
     return STORE_EFAILED;
 }
 
-/* Reads the answers of the statements sent and unread; *last (when given, and everything
- * succeeded) gets the last one's, for the caller to clear. 0, or STORE_EFAILED after logging
- * the failure that aborted the pipeline (the statements it skipped are not logged). */
+/* An append's answer (seq, duplicate) into the out values it was sent with. */
+static void take_answer(store_pg_t *s, int i, const PGresult *res)
+{
+    if (!s->answers[i].seq || PQntuples(res) != 1)
+        return;
+    *s->answers[i].seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    *s->answers[i].duplicate = PQgetvalue(res, 0, 1)[0] == 't';
+}
+
+/* Reads the answers of the statements sent and unread, in order; *last (when given, and
+ * everything succeeded) gets the last one's, for the caller to clear. 0, or STORE_EFAILED
+ * after logging the failure that aborted the pipeline (the statements it skipped are not
+ * logged). */
 static int w_read(store_pg_t *s, PGresult **last)
 {
     PGconn *pg = s->w.pg;
-    int rc = 0;
-    for (; s->pending > 0; s->pending--) {
+    int rc = 0, n = s->pending;
+    s->pending = 0;
+    for (int i = 0; i < n; i++) {
         PGresult *res = PQgetResult(pg);
-        if (!res) { /* the session broke: no more answers will come */
-            s->pending = 0;
+        if (!res) /* the session broke: no more answers will come */
             return rc < 0 ? rc : w_fail(s, NULL, "a write");
-        }
         ExecStatusType st = PQresultStatus(res);
         bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
         if (!ok && st != PGRES_PIPELINE_ABORTED && rc == 0)
             rc = w_fail(s, res, "a write");
         rc = ok ? rc : STORE_EFAILED;
-        if (last && s->pending == 1 && rc == 0)
+        if (rc == 0)
+            take_answer(s, i, res);
+        if (last && i == n - 1 && rc == 0)
             *last = res;
         else
             PQclear(res);
@@ -82,22 +94,42 @@ static int w_answer(store_pg_t *s, PGresult **last)
     return w_read(s, last);
 }
 
-/* Sends writer statement st (p NULL: none), after reading the answers waiting when
- * PIPE_DEPTH are. */
-static int w_send(store_pg_t *s, int st, const store_pg_params_t *p)
+/* Sends writer statement st (p NULL: none; seq and duplicate: an append's out values, else
+ * NULL), after reading the answers waiting when PG_PIPE_DEPTH are. */
+static int w_put(store_pg_t *s, int st, const store_pg_params_t *p, uint64_t *seq, bool *duplicate)
 {
-    if (s->pending >= PIPE_DEPTH && w_answer(s, NULL) < 0)
+    if (s->pending >= PG_PIPE_DEPTH && w_answer(s, NULL) < 0)
         return STORE_EFAILED;
     char name[16];
     snprintf(name, sizeof(name), "w%d", st);
     if (!PQsendQueryPrepared(s->w.pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0))
         return w_fail(s, NULL, "sending a write");
+    s->answers[s->pending].seq = seq;
+    s->answers[s->pending].duplicate = duplicate;
     s->pending++;
     return 0;
 }
 
-/* Ends the pipeline: a sync, every answer, the sync's own; out of pipeline mode. */
-static int w_sync(store_pg_t *s)
+/* w_put inside the transaction: BEGIN first, when it is not sent yet. */
+static int w_send_out(store_pg_t *s, int st, const store_pg_params_t *p, uint64_t *seq,
+                      bool *duplicate)
+{
+    if (!s->began) {
+        s->began = true;
+        if (w_put(s, PW_BEGIN, NULL, NULL, NULL) < 0)
+            return STORE_EFAILED;
+    }
+    return w_put(s, st, p, seq, duplicate);
+}
+
+static int w_send(store_pg_t *s, int st, const store_pg_params_t *p)
+{
+    return w_send_out(s, st, p, NULL, NULL);
+}
+
+/* A sync, every answer up to it, and the sync's own: what came before it is committed (or
+ * failed); the pipeline goes on. */
+static int w_sync_read(store_pg_t *s)
 {
     PGconn *pg = s->w.pg;
     if (!PQpipelineSync(pg)) {
@@ -109,7 +141,14 @@ static int w_sync(store_pg_t *s)
     if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == 0)
         rc = w_fail(s, res, "a write");
     PQclear(res);
-    if (!PQexitPipelineMode(pg) && rc == 0)
+    return rc;
+}
+
+/* Ends the pipeline: w_sync_read, then out of pipeline mode. */
+static int w_sync(store_pg_t *s)
+{
+    int rc = w_sync_read(s);
+    if (!PQexitPipelineMode(s->w.pg) && rc == 0)
         rc = w_fail(s, NULL, "a write");
     return rc;
 }
@@ -129,35 +168,47 @@ static int w_ask(store_pg_t *s, int st, const store_pg_params_t *p, bool *confli
     return rc;
 }
 
+/* The pipeline; BEGIN goes with the first write (after pg_lock's rows are made). */
 static int pg_begin(void *impl)
 {
     store_pg_t *s = impl;
     s->pending = 0;
-    s->nchans = 0;
+    s->nlocked = 0;
+    s->began = false;
     if (store_pg_ready(s, &s->w) < 0)
         return STORE_EFAILED;
     if (!PQenterPipelineMode(s->w.pg))
         return w_fail(s, NULL, "begin");
-    return w_send(s, PW_BEGIN, NULL);
+    return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* The batch's channels (sorted, distinct): rows made for new ones and committed, read back
+ * before the transaction begins (a round trip per batch with appends), then all locked. */
+static int pg_lock(void *impl, const char *const *channels, size_t n)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    store_pg_t *s = impl;
+    s->locked = channels;
+    s->nlocked = n;
+    buf_t names = BUF_INIT;
+    store_pg_array_text(&names, channels, n);
+    store_pg_params_t p;
+    store_pg_bind(&p, "t", names.data);
+    int rc = w_put(s, PW_MAKE, &p, NULL, NULL);
+    if (rc == 0)
+        rc = w_sync_read(s);
+    if (rc == 0)
+        rc = w_send(s, PW_LOCK, &p);
+    buf_deinit(&names);
+    return rc;
 }
 
-/* Raises the last_seq of the channels appended to (each once, PW_SEQS). */
+/* Raises the last_seq of the channels the batch locked (each once, PW_SEQS). */
 static int send_seqs(store_pg_t *s)
 {
-    if (s->nchans == 0)
+    if (s->nlocked == 0)
         return 0;
-    qsort(s->chans, s->nchans, sizeof(*s->chans), cmp_str);
-    size_t n = 1;
-    for (size_t i = 1; i < s->nchans; i++)
-        if (strcmp(s->chans[i], s->chans[n - 1]) != 0)
-            s->chans[n++] = s->chans[i];
     buf_t names = BUF_INIT;
-    store_pg_array_text(&names, s->chans, n);
+    store_pg_array_text(&names, s->locked, s->nlocked);
     store_pg_params_t p;
     store_pg_bind(&p, "t", names.data);
     int rc = w_send(s, PW_SEQS, &p);
@@ -188,7 +239,7 @@ static void pg_rollback(void *impl)
     s->pending = 0;
 }
 
-static int pg_append(void *impl, const store_msg_t *m)
+static int pg_append(void *impl, const store_msg_t *m, uint64_t *seq, bool *duplicate)
 {
     store_pg_t *s = impl;
     buf_t ids = BUF_INIT;
@@ -200,13 +251,8 @@ static int pg_append(void *impl, const store_msg_t *m)
     store_pg_bind(&p, "tuttituutbut", m->channel, m->seq, m->user, m->text, m->ts,
                   m->kind ? m->kind : "msg", m->thread, m->target,
                   m->cid && m->cid[0] ? m->cid : NULL, (int)m->guest, m->user_id, ids.data);
-    int rc = w_send(s, PW_APPEND, &p);
+    int rc = w_send_out(s, PW_APPEND, &p, seq, duplicate);
     buf_deinit(&ids);
-    if (s->nchans == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        s->chans = xrealloc(s->chans, s->cap * sizeof(*s->chans));
-    }
-    s->chans[s->nchans++] = m->channel; /* the op's, alive until the batch is answered */
     return rc;
 }
 
@@ -424,7 +470,6 @@ static void pg_free(void *impl)
     store_pg_disconnect(&s->loop);
     for (unsigned i = 0; i < STORE_READERS; i++)
         store_pg_disconnect(&s->rd[i]);
-    free(s->chans);
     free(s->url);
     free(s);
 }
@@ -434,6 +479,7 @@ static const store_worker_ops_t pg_ops = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .lock = pg_lock,
     .append = pg_append,
     .change = pg_change,
     .probe = pg_probe,

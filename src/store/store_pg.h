@@ -15,6 +15,13 @@
  * once; its version is kept in the meta table, and a newer one than this parley knows is
  * refused, as is a schema with parley's table names but no meta.
  *
+ * Order: each channel's row carries its last_seq. A write transaction first locks the rows of
+ * its appends' channels (in name order, FOR NO KEY UPDATE: memberships may still reference
+ * them), so an append without a seq (store_msg_t.seq 0) takes the channel's next seq with no
+ * other process in between, and its client key's dedupe sees every committed event: several
+ * processes never take one seq twice nor leave a gap, and per channel commit order is seq
+ * order. The writes of a transaction go in one pipeline (store_pg.c).
+ *
  * Durability: a write's callback fires after COMMIT returned. sync_full sets
  * synchronous_commit = on for the writer's session (the commit is flushed to the server's
  * disk, and to synchronous standbys as the server is configured); otherwise the session
@@ -33,10 +40,14 @@
  * asks the server to cancel the statement (PQcancel) and answers STORE_ECANCELED.
  *
  * Failure: a lost connection or any error inside a write transaction fails the transaction
- * (STORE_EFAILED: the worker enters the failed state). The writer then starts a new session
+ * (STORE_EFAILED: the worker enters the failed state), and so does a deadlock PostgreSQL
+ * breaks (possible only between a batch's changes and another process's lock, as when both
+ * make the row of a channel nothing named before). The writer then starts a new session
  * before its next transaction (PQreset), so the hub's probe succeeds, and the store
- * recovers, once PostgreSQL is back; readers and the loop thread's connection reconnect the
- * same way on their next use. */
+ * recovers, once PostgreSQL is back (with several hosts and target_session_attrs in the URL,
+ * on the new primary); readers and the loop thread's session do the same on their next
+ * use, and any session the server ended while it was idle is found out and replaced before
+ * it is used. */
 #ifndef PARLEY_STORE_PG_H
 #define PARLEY_STORE_PG_H
 

@@ -23,12 +23,15 @@
 #define PG_SCHEMA_VERSION 1
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
 #define PG_COUNTS_FACTOR 8     /* mention counts get this many times the budget */
+#define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
 
 /* The writer's statements (prepared on its session as "w0", "w1", ...). */
 enum {
     PW_BEGIN,
     PW_COMMIT,
     PW_APPEND,
+    PW_MAKE,
+    PW_LOCK,
     PW_SEQS,
     PW_CHANNEL_PUT,
     PW_CHANNEL_CREATE,
@@ -91,9 +94,18 @@ typedef struct {
     store_pg_conn_t w;    /* writer thread */
     store_pg_conn_t loop; /* loop thread: loads, last_seq, accounts_version */
     store_pg_conn_t rd[STORE_READERS];
-    int pending;        /* writer: statements sent in the open pipeline whose results are unread */
-    const char **chans; /* writer: the channels the open transaction appended to (the ops' */
-    size_t nchans, cap; /* strings, alive until the batch's callbacks), for PW_SEQS */
+    /* Writer: the statements sent in the open pipeline whose answers are unread, and for
+     * each an append's out values (NULL for other statements), filled as they are read. */
+    int pending;
+    struct {
+        uint64_t *seq;
+        bool *duplicate;
+    } answers[PG_PIPE_DEPTH];
+    bool began; /* writer: BEGIN is sent (the first write sends it, after PW_MAKE's commit) */
+    /* Writer: the channels the open transaction locked (the worker's names, valid until the
+     * batch is answered), whose last_seq PW_SEQS raises before the commit. */
+    const char *const *locked;
+    size_t nlocked;
     char last_state[6]; /* writer: the SQLSTATE of the last failure logged, "" for none */
 } store_pg_t;
 

@@ -2,8 +2,11 @@
  * version is refused), and the SQL of every statement the backend runs.
  *
  * Channels carry the order: channels.last_seq is the channel's highest committed seq, raised
- * in the transaction of the appends (by PW_SEQS, before the commit), so that processes
- * sharing the database agree on it.
+ * in the transaction of the appends (by PW_SEQS, before the commit). A batch locks its
+ * channels' rows first (PW_LOCK), so an append without a seq takes last_seq + 1 (or one
+ * past what the batch stored) with no other process between its lookup and its commit:
+ * processes sharing the database never take one seq twice nor leave a gap, and commit order
+ * is seq order per channel. Never a sequence: nextval is not gapless.
  * A channel gets a row the first time anything names it (a message, a membership, a read
  * marker), not only when STORE_CHANNEL_PUT or CREATE writes one: #general, and every channel
  * of an older store, has messages without ever being "created". Such a row is not `listed`:
@@ -82,8 +85,10 @@ static const char sql_create_v1[] =
     "CREATE INDEX messages_edit ON messages(channel, target) WHERE kind = 'edit';"
     /* store_load_keyed: the newest keyed events, read backwards. */
     "CREATE INDEX messages_keyed ON messages(ts, channel, seq) WHERE cid IS NOT NULL;"
-    /* A client key names one event of its author in a channel (the dedupe of appends). */
-    "CREATE UNIQUE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS NOT NULL;"
+    /* A seq-0 append's key, looked up before it inserts (the lowest seq first). Not unique:
+     * a given seq is stored whatever its key (store.h); the channel's lock orders seq-0
+     * appends of several processes, so the lookup and the insert see the same rows. */
+    "CREATE INDEX messages_key ON messages(channel, user_id, cid, seq) WHERE cid IS NOT NULL;"
     "CREATE FUNCTION parley_words(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
     "AS $$SELECT regexp_replace(regexp_replace(translate(t, '" ACCENTED "', '" UNACCENTED "'), "
     "'[\\u0300-\\u036f]+', '', 'g'), '" PUNCT "', ' ', 'g')$$;"
@@ -125,33 +130,31 @@ static const char sql_create_v1[] =
  * its commit. $1 channel, $2 seq (0: the channel's next, deduped by $9), $3 user, $4 text,
  * $5 ts, $6 kind, $7 thread, $8 target, $9 cid (NULL: none), $10 guest, $11 user_id, $12
  * the ids a msg mentions (NULL: none). Answers the event's seq, and whether it was a
- * duplicate (then nothing is written).
+ * duplicate (then nothing is written). The channel's row is locked (PW_LOCK) before the
+ * batch's first append, so no other process appends to the channel in between.
  * - ch: the channel's row, if nothing named the channel yet. Its last_seq is not touched
  *   here but once per channel and transaction, by PW_SEQS before the commit: raising it per
  *   append would chain a version of the row per append inside one transaction, and each
  *   append walks the chain (quadratic in the batch).
- * - dup: seq 0 with a key its author already used in the channel: that event's seq.
+ * - dup: seq 0 with a key its author already used in the channel: the lowest seq of it.
  * - live: whether an edit's target is a message still there; an edit of a deleted one keeps
  *   no text (as SQLite's blank), and neither does the target.
  * - ins: the event; seq 0 takes the channel's next, after its last_seq and after what this
  *   transaction stored already (the newest seq, one step down the primary key). A given seq
- *   whose key its author already used in the channel (a retry older than what chat
- *   remembers) is stored without the key rather than refused: the seq is the caller's, and
- *   a refusal would fail everyone's batch.
+ *   is stored as it is, key and all (store.h: no dedupe).
  * - edited, deleted, unmention: what an edit and a delete do to their target (and a delete
  *   to the edits of it and its mentions); mention: who a msg mentions. */
 #define APPEND_SQL                                                                                 \
     "WITH ch AS (INSERT INTO channels(name) VALUES ($1::text) ON CONFLICT DO NOTHING), "           \
     "dup AS (SELECT seq FROM messages WHERE $2::bigint = 0 AND channel = $1 "                      \
-    "AND user_id = $11::bigint AND cid = $9::text), "                                              \
+    "AND user_id = $11::bigint AND cid = $9::text ORDER BY seq LIMIT 1), "                         \
     "live AS (SELECT $6::text <> 'edit' OR EXISTS (SELECT FROM messages WHERE channel = $1 "       \
     "AND seq = $8::bigint AND kind = 'msg' AND NOT deleted) AS ok), "                              \
     "ins AS (INSERT INTO messages(channel, seq, author, text, ts, kind, thread, target, cid, "     \
     "guest, user_id) SELECT $1, CASE WHEN $2 > 0 THEN $2 ELSE coalesce(greatest((SELECT "          \
     "last_seq FROM channels WHERE name = $1), (SELECT max(seq) FROM messages WHERE "               \
     "channel = $1)), 0) + 1 END, $3::text, CASE WHEN live.ok THEN $4::text ELSE '' END, "          \
-    "$5::bigint, $6, $7::bigint, $8, CASE WHEN $2 > 0 AND EXISTS (SELECT FROM messages WHERE "     \
-    "channel = $1 AND user_id = $11 AND cid = $9) THEN NULL ELSE $9 END, $10::boolean, $11 "       \
+    "$5::bigint, $6, $7::bigint, $8, $9, $10::boolean, $11 "                                       \
     "FROM live WHERE NOT EXISTS (SELECT FROM dup) RETURNING seq), "                                \
     "edited AS (UPDATE messages SET text = $4, edited = true WHERE $6 = 'edit' AND "               \
     "channel = $1 AND seq = $8 AND kind = 'msg' AND NOT deleted AND EXISTS (SELECT FROM ins)), "   \
@@ -172,6 +175,17 @@ const char *const store_pg_sql_write[PW_COUNT] = {
     [PW_BEGIN] = "BEGIN",
     [PW_COMMIT] = "COMMIT",
     [PW_APPEND] = APPEND_SQL,
+    /* Before the transaction, on their own (committed at once): rows for the batch's
+     * channels ($1, sorted and distinct) that nothing named yet. Made inside it, a new row
+     * would be held until its commit, outside the lock order below, and two writers making
+     * and locking rows at once could deadlock. */
+    [PW_MAKE] = "INSERT INTO channels(name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+    /* Right after BEGIN: the batch's channels' rows, locked in name order. Every process
+     * takes its rows in that one order, so two batches never deadlock on them. NO KEY
+     * UPDATE leaves other transactions' KEY SHARE locks alone: a membership or read marker
+     * of the channel (a reference to its row) is written meanwhile. */
+    [PW_LOCK] = "SELECT name FROM channels WHERE name = ANY ($1::text[]) ORDER BY name "
+                "FOR NO KEY UPDATE",
     /* Before each commit: the last_seq of every channel the transaction appended to ($1),
      * raised to its newest seq (one step down the primary key each). */
     [PW_SEQS] = "UPDATE channels c SET last_seq = m.top FROM (SELECT n.name, (SELECT max(seq) "

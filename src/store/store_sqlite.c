@@ -167,11 +167,66 @@ static int mentions_drop(store_sqlite_t *s, const char *channel, uint64_t seq)
     return step(s, st, store_sqlite_bind(st, "tu", channel, seq), "mention delete");
 }
 
-/* The event row, and what it does to the search index: a message is indexed, an edit
- * replaces its target's entry, a delete drops it. */
-static int sq_append(void *impl, const store_msg_t *m)
+/* Steps a statement of at most one row inside the write transaction (which holds the write
+ * lock: never busy), setting *row when it had one and *out to its first column; resets it.
+ * rc: its bind result. Returns 0, or STORE_EFAILED after logging. */
+static int step_row(store_sqlite_t *s, sqlite3_stmt *st, int rc, const char *what, bool *row,
+                    sqlite3_int64 *out)
+{
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    *row = rc == SQLITE_ROW;
+    if (*row)
+        *out = sqlite3_column_int64(st, 0);
+    char why[WHY_MAX];
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        log_msg(err_level(s), "store: %s: %s failed: %s", s->path, what,
+                store_sqlite_why(s->db, why));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : STORE_EFAILED;
+}
+
+/* An append without a seq (store_msg_t.seq 0): the lowest seq of its key when (channel,
+ * user_id, cid) is stored (*duplicate), else the channel's next. In the write transaction,
+ * on the one writer connection: no other writer runs in between, and the inserts before it
+ * in the transaction count, so seq-0 appends of a batch follow each other and the given
+ * seqs before them. */
+static int assign_seq(store_sqlite_t *s, const store_msg_t *m, uint64_t *seq, bool *duplicate)
+{
+    sqlite3_int64 v = 0;
+    bool row = false;
+    sqlite3_stmt *st;
+    if (m->cid && m->cid[0]) {
+        st = s->st[ST_KEYED_SEQ];
+        int rc = store_sqlite_bind(st, "tut", m->channel, m->user_id, m->cid);
+        if (step_row(s, st, rc, "client key lookup", &row, &v) < 0)
+            return STORE_EFAILED;
+        *duplicate = row;
+    }
+    if (!row) {
+        st = s->st[ST_NEXT_SEQ];
+        if (step_row(s, st, store_sqlite_bind(st, "t", m->channel), "next seq", &row, &v) < 0)
+            return STORE_EFAILED;
+    }
+    *seq = (uint64_t)v;
+    return 0;
+}
+
+/* The event row (at the seq given or assigned), and what it does to the search index: a
+ * message is indexed, an edit replaces its target's entry, a delete drops it. */
+static int sq_append(void *impl, const store_msg_t *in, uint64_t *seq, bool *duplicate)
 {
     store_sqlite_t *s = impl;
+    *seq = in->seq;
+    *duplicate = false;
+    if (in->seq == 0 && assign_seq(s, in, seq, duplicate) < 0)
+        return STORE_EFAILED;
+    if (*duplicate)
+        return 0; /* stored already: nothing again */
+    store_msg_t e = *in;
+    e.seq = *seq;
+    const store_msg_t *m = &e;
     const char *kind = m->kind ? m->kind : "msg";
     sqlite3_stmt *st = s->st[ST_INSERT];
     int rc = store_sqlite_bind(st, "tuttituutiu", m->channel, m->seq, m->user, m->text, m->ts, kind,
@@ -214,16 +269,12 @@ static int sq_append(void *impl, const store_msg_t *m)
 static int canon_taken(store_sqlite_t *s, const store_user_t *u, bool *taken)
 {
     sqlite3_stmt *st = s->st[ST_USER_CANON_TAKEN];
-    int rc = store_sqlite_bind(st, "ut", u->id, u->canon);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st); /* inside the write transaction: never busy */
-    if (rc == SQLITE_ROW)
-        *taken = sqlite3_column_int(st, 0) != 0;
-    else
-        log_error("store: %s: user canon check failed: %s", s->path, sqlite3_errmsg(s->db));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_ROW ? 0 : STORE_EFAILED;
+    sqlite3_int64 v = 0;
+    bool row = false;
+    int rc =
+        step_row(s, st, store_sqlite_bind(st, "ut", u->id, u->canon), "user canon check", &row, &v);
+    *taken = row && v != 0;
+    return rc;
 }
 
 /* Binds the statement of an account change; returns it in *out and the bind result. */

@@ -20,8 +20,9 @@
 /* 1: messages; 2: + channels, members; 3: + cid, probe; 4: + users, sessions, invites, meta;
  * 5: people keyed by user id (messages.user_id, channels.creator_id, members, reads, mentions);
  * 6: deletes and edits applied to their targets (messages.deleted, edited);
- * 7: channels.archived, and deleting a channel's row deletes everything of it (a trigger) */
-#define SQLITE_SCHEMA_VERSION 7
+ * 7: channels.archived, and deleting a channel's row deletes everything of it (a trigger);
+ * 8: messages_key, the index a seq-0 append finds its key's original by */
+#define SQLITE_SCHEMA_VERSION 8
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
@@ -58,6 +59,8 @@ enum {
     ST_DELETE_EDITS,
     ST_BLANK,
     ST_CHANNEL_DELETE,
+    ST_NEXT_SEQ,
+    ST_KEYED_SEQ,
     ST_COUNT
 };
 

@@ -19,7 +19,10 @@
  * Version 7 adds channels.archived (a read-only channel) and a trigger that deletes
  * everything of a channel whose row is deleted (STORE_CHANNEL_DELETE): memberships, read
  * markers, mentions, events and their search entries (found by their key's prefix, which
- * names the channel), so that the delete is one statement and cannot leave a part behind. */
+ * names the channel), so that the delete is one statement and cannot leave a part behind.
+ *
+ * Version 8 adds messages_key, the index an append without a seq (store_msg_t.seq 0) finds
+ * its client key's original by (sql_create_v8). */
 #include <string.h>
 
 #include "base/log.h"
@@ -86,6 +89,11 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_DELETE_EDITS] = "UPDATE messages SET text = '' WHERE channel = ?1 AND target = ?2 AND "
                         "kind = 'edit'",
     [ST_BLANK] = "UPDATE messages SET text = '' WHERE channel = ?1 AND seq = ?2",
+    /* An append without a seq (store_msg_t.seq 0): the channel's next, off the primary key's
+     * end, or the lowest seq of its key, off messages_key. */
+    [ST_NEXT_SEQ] = "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE channel = ?1",
+    [ST_KEYED_SEQ] = "SELECT seq FROM messages WHERE channel = ?1 AND user_id = ?2 AND cid = ?3 "
+                     "ORDER BY seq LIMIT 1",
 };
 
 /* Every read uses an index (test_store_sqlite checks the plans): a page of a channel is a
@@ -269,6 +277,12 @@ static const char sql_create_v7[] =
     "DELETE FROM messages_fts WHERE messages_fts MATCH 'key : \"k' || hex(old.name) || 'x\" *';"
     "END";
 
+/* A seq-0 append looks for its (channel, user_id, cid) before it inserts: this index answers
+ * that with a search, its entries ending with the seq (the primary key's rest), so the
+ * lowest comes first. Partial like messages_cid: a message without a key costs nothing. */
+static const char sql_create_v8[] =
+    "CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS NOT NULL";
+
 const char store_sqlite_sql_channels[] =
     "SELECT name, kind, topic, created_by, creator_id, ts, archived FROM channels ORDER BY name";
 
@@ -365,6 +379,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v6);
     if (rc == 0 && version < 7)
         rc = db_exec(db, path, sql_create_v7);
+    if (rc == 0 && version < 8)
+        rc = db_exec(db, path, sql_create_v8);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

@@ -11,6 +11,13 @@
  * Under load many writes share one commit, which is the point; and no write waits for a
  * read, which is the point of the readers.
  *
+ * Seqs: an append carries its seq, or 0 for the backend to assign (store.h). The backend
+ * reports each append's seq and duplicate mark into its op, and they are read only after
+ * the commit returned, so that a backend may pipeline its appends; a failed transaction's
+ * appends answer seq 0 whatever it reported. A backend shared by several processes gets,
+ * right after begin, the batch's channels in one global order (ops->lock), to lock them
+ * without deadlocking another process's writer.
+ *
  * Groups (store_group_begin/end): while one is open, write submissions go to `staged`
  * instead of `in`, each marked with the group's number; its end moves them all onto `in`
  * under one lock, so the writer never sees part of a group, and store_op_take never ends a
@@ -77,6 +84,9 @@ struct worker {
     const void *running[STORE_READERS]; /* the owner of each reader's read, NULL: none */
     reader_t readers[STORE_READERS];
 
+    const char **lock_names; /* writer thread: the channels given to ops->lock */
+    size_t nlock_cap;
+
     uv_mutex_t done_mu; /* guards done */
     op_list_t done;
     op_list_t running_cbs; /* loop thread: completions being called back now */
@@ -131,12 +141,50 @@ static void fail_batch(worker_t *w, op_list_t *batch, uint64_t fenced)
 static int apply(worker_t *w, op_t *op)
 {
     if (op->kind == OP_APPEND)
-        return w->ops->append(w->impl, &op->u.msg);
+        return w->ops->append(w->impl, &op->u.msg, &op->seq, &op->duplicate);
     int rc = w->ops->change(w->impl, &op->u.change);
     if (rc == STORE_ECONFLICT) {
         op->status = rc; /* an answer for this op, not a failure of the transaction */
         rc = 0;
     }
+    return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Right after begin: ops->lock with the sorted, distinct channels of the appends the
+ * transaction will try (those past the fence), when it has any. The names point into the
+ * ops; the array is the writer's own, kept from batch to batch. */
+static int lock_channels(worker_t *w, op_list_t *batch, uint64_t fenced)
+{
+    size_t n = 0;
+    for (op_t *op = batch->head; op; op = op->next) {
+        if (op->kind != OP_APPEND || op->epoch <= fenced)
+            continue;
+        if (n == w->nlock_cap) {
+            w->nlock_cap = w->nlock_cap ? w->nlock_cap * 2 : 64;
+            w->lock_names = xrealloc(w->lock_names, w->nlock_cap * sizeof(*w->lock_names));
+        }
+        w->lock_names[n++] = op->u.msg.channel;
+    }
+    if (n == 0)
+        return 0;
+    qsort(w->lock_names, n, sizeof(*w->lock_names), by_name);
+    size_t distinct = 1;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(w->lock_names[i], w->lock_names[distinct - 1]) != 0)
+            w->lock_names[distinct++] = w->lock_names[i];
+    return w->ops->lock(w->impl, w->lock_names, distinct) < 0 ? STORE_EFAILED : 0;
+}
+
+static int begin_batch(worker_t *w, op_list_t *batch, uint64_t fenced)
+{
+    int rc = w->ops->begin(w->impl);
+    if (rc == 0 && w->ops->lock)
+        rc = lock_channels(w, batch, fenced);
     return rc;
 }
 
@@ -155,10 +203,9 @@ static void run_writes(worker_t *w, op_list_t *batch)
             op->status = STORE_EFAILED; /* submitted before the last recover: untried */
             continue;
         }
-        if (tried++ == 0 && (rc = w->ops->begin(w->impl)) < 0)
+        if (tried++ == 0 && (rc = begin_batch(w, batch, fenced)) < 0)
             break;
         rc = apply(w, op);
-        appends += op->kind == OP_APPEND;
     }
     if (tried && rc == 0)
         rc = w->ops->commit(w->impl);
@@ -167,10 +214,13 @@ static void run_writes(worker_t *w, op_list_t *batch)
         fail_batch(w, batch, fenced);
         return;
     }
-    if (tried) {
-        atomic_fetch_add_explicit(&w->appends, appends, memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->commits, 1, memory_order_relaxed);
-    }
+    if (!tried)
+        return;
+    /* Read only now: a backend may set an append's seq and duplicate as late as its commit. */
+    for (op_t *op = batch->head; op; op = op->next)
+        appends += op->kind == OP_APPEND && op->epoch > fenced && !op->duplicate;
+    atomic_fetch_add_explicit(&w->appends, appends, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->commits, 1, memory_order_relaxed);
 }
 
 static int run_probe(worker_t *w)
@@ -303,14 +353,14 @@ static int submit_read(worker_t *w, op_t *op)
     return 0;
 }
 
-static int worker_append(store_t *base, const store_msg_t *m, store_append_cb cb, void *ctx)
+static int worker_append(store_t *base, const store_msg_t *m, store_appended_cb cb, void *ctx)
 {
     worker_t *w = (worker_t *)base;
     if (w->closing)
         return STORE_ECLOSED;
     if (!store_cid_valid(m->cid))
         return STORE_EINVAL;
-    assert(m->seq > 0 && m->seq <= INT64_MAX);
+    assert(m->seq <= INT64_MAX); /* 0: the backend assigns it */
     return submit_write(w, store_op_append(m, cb, ctx));
 }
 
@@ -546,6 +596,7 @@ static void worker_close(store_t *base)
     store_op_splice(&w->running_cbs, &canceled);
     store_op_drain(&w->running_cbs);
     w->ops->free(w->impl);
+    free(w->lock_names);
     destroy_locks(w);
     uv_close((uv_handle_t *)&w->async, on_async_close);
 }

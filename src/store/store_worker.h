@@ -10,15 +10,17 @@
  *
  * How the writer runs a batch (everything queued when it wakes, at most STORE_WORKER_BATCH
  * operations, or more to take the whole of a group, which is never cut): the batch's appends
- * and changes in one transaction (begin, each write, commit), skipping those the failed
- * state answers without trying; then its probes, each in its own transaction. Write
- * completions go back to the loop in submission order; each read's as it finishes. */
+ * and changes in one transaction (begin, lock when the batch has appends, each write,
+ * commit), skipping those the failed state answers without trying; then its probes, each in
+ * its own transaction. Write completions go back to the loop in submission order, each
+ * append's with the seq its backend reported; each read's as it finishes. */
 #ifndef PARLEY_STORE_WORKER_H
 #define PARLEY_STORE_WORKER_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -69,10 +71,22 @@ typedef struct {
     int (*begin)(void *impl);
     int (*commit)(void *impl);
     void (*rollback)(void *impl);
-    /* Writer thread, inside begin..commit. change returns STORE_ECONFLICT where store.h says
-     * (the transaction goes on); STORE_EFAILED fails the whole transaction. It gets only
-     * changes that passed store_change_valid. */
-    int (*append)(void *impl, const store_msg_t *m);
+    /* Writer thread, right after begin, when the batch has appends: the sorted (strcmp),
+     * distinct names of the channels of every append the transaction will try (given seqs
+     * and seq 0 alike), so that a backend shared by several processes takes its channels'
+     * locks in one global order and two processes can never deadlock. Failure fails the
+     * transaction like any write error. NULL: not needed (SQLite's single writer needs
+     * none). A change that needs a channel's lock takes it itself. */
+    int (*lock)(void *impl, const char *const *channels, size_t n);
+    /* Writer thread, inside begin..commit. append: with m->seq > 0 the backend stores it and
+     * sets *seq = m->seq (*duplicate false); with m->seq == 0 it assigns the channel's next
+     * seq, or finds the original of a duplicate, as store_msg_t.seq says. The out values need
+     * only be valid once commit returned 0 (so a backend may pipeline its appends and read
+     * their results at commit); the worker reads them after commit and passes them to the
+     * callbacks. change returns STORE_ECONFLICT where store.h says (the transaction goes
+     * on); STORE_EFAILED fails the whole transaction. It gets only changes that passed
+     * store_change_valid. */
+    int (*append)(void *impl, const store_msg_t *m, uint64_t *seq, bool *duplicate);
     int (*change)(void *impl, const store_change_t *c);
     int (*probe)(void *impl); /* one real small write */
     /* Reader thread rd->reader: fill out (empty on entry; the worker frees it). Besides 0 and

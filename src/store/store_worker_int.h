@@ -23,9 +23,13 @@ typedef struct op {
     const void *owner; /* reads: for store_cancel */
     void *ctx;
     union {
-        store_append_cb write; /* appends, changes, probes */
+        store_appended_cb append;
+        store_append_cb write; /* changes, probes */
         store_query_cb read;
     } cb;
+    /* Appends: what the backend reported, valid once the transaction committed (status 0). */
+    uint64_t seq;
+    bool duplicate;
     union {
         store_msg_t msg;
         store_change_t change;
@@ -53,7 +57,7 @@ static inline bool op_is_read(const op_t *op)
 
 /* Copies of the arguments, in one allocation each (the caller keeps its own); cb and ctx
  * as given. The callers check the arguments first (store_worker.c). */
-op_t *store_op_append(const store_msg_t *m, store_append_cb cb, void *ctx);
+op_t *store_op_append(const store_msg_t *m, store_appended_cb cb, void *ctx);
 op_t *store_op_change(const store_change_t *c, store_append_cb cb, void *ctx);
 op_t *store_op_probe(store_append_cb cb, void *ctx);
 op_t *store_op_query(const store_query_t *q, store_query_cb cb, void *ctx);

@@ -128,6 +128,13 @@ void store_op_splice(op_list_t *dst, op_list_t *src)
 
 static void op_complete(op_t *op)
 {
+    if (op->kind == OP_APPEND) {
+        /* A failed transaction's out values mean nothing: its appends answer seq 0. */
+        bool ok = op->status == 0;
+        if (op->cb.append)
+            op->cb.append(op->ctx, op->status, ok ? op->seq : 0, ok && op->duplicate);
+        return;
+    }
     if (!op_is_read(op)) {
         if (op->cb.write)
             op->cb.write(op->ctx, op->status);
@@ -175,7 +182,7 @@ static const char *put_str(char **p, const char *s)
     return d;
 }
 
-op_t *store_op_append(const store_msg_t *m, store_append_cb cb, void *ctx)
+op_t *store_op_append(const store_msg_t *m, store_appended_cb cb, void *ctx)
 {
     const char *cid = m->cid && m->cid[0] ? m->cid : NULL;
     size_t nmentions = m->mentions ? m->nmentions : 0;
@@ -184,7 +191,7 @@ op_t *store_op_append(const store_msg_t *m, store_append_cb cb, void *ctx)
                       ids + str_size(m->channel) + str_size(m->user) + str_size(m->text) +
                           str_size(m->kind ? m->kind : "msg") + str_size(cid),
                       ctx);
-    op->cb.write = cb;
+    op->cb.append = cb;
     op->u.msg = *m;
     /* The ids first, where data is aligned for them; the strings after. */
     uint64_t *mentions = (uint64_t *)(void *)op->data;

@@ -34,8 +34,11 @@ typedef struct mem_op {
     bool snapped;      /* a read answered from `snap`, the state when it was submitted */
     store_rows_t snap;
     void *ctx;
-    store_append_cb wcb;
+    store_appended_cb acb; /* appends */
+    store_append_cb wcb;   /* changes, probes */
     store_query_cb rcb;
+    uint64_t seq;   /* an append's answer: its seq (given, assigned or the original's) */
+    bool duplicate; /* and whether it was a duplicate (nothing stored) */
     store_msg_t msg;
     store_change_t change;
     store_query_t query;
@@ -72,15 +75,21 @@ static const char *own(mem_op_t *op, const char *s)
     return op->owned[op->nowned++] = xstrdup(s);
 }
 
+/* A write applied to the state: an append keeps its answer in the op. */
+static int apply(mem_t *s, mem_op_t *op)
+{
+    if (op->kind == OP_APPEND)
+        return mem_db_append(&s->db, &op->msg, &op->seq, &op->duplicate);
+    return mem_db_change(&s->db, &op->change, s->bump_accounts);
+}
+
 /* A write, through the failed state: refused behind the fence, failing (and raising the
  * fence) while writes are made to fail, else applied. */
 static int run_write(mem_t *s, mem_op_t *op)
 {
     if (op->epoch <= s->fenced)
         return STORE_EFAILED;
-    int rc = s->fail_writes          ? STORE_EFAILED
-             : op->kind == OP_APPEND ? mem_db_append(&s->db, &op->msg)
-                                     : mem_db_change(&s->db, &op->change, s->bump_accounts);
+    int rc = s->fail_writes ? STORE_EFAILED : apply(s, op);
     if (rc == STORE_EFAILED) {
         s->fenced = s->epoch;
         s->failed = true;
@@ -88,7 +97,7 @@ static int run_write(mem_t *s, mem_op_t *op)
         return rc;
     }
     s->stats.commits++;
-    s->stats.appends += op->kind == OP_APPEND;
+    s->stats.appends += op->kind == OP_APPEND && !op->duplicate;
     return rc;
 }
 
@@ -109,10 +118,9 @@ static void run_group(mem_t *s, mem_op_t *first)
         op->done = true;
         if (fail)
             continue;
-        op->status = op->kind == OP_APPEND ? mem_db_append(&s->db, &op->msg)
-                                           : mem_db_change(&s->db, &op->change, s->bump_accounts);
+        op->status = apply(s, op);
         fail = op->status == STORE_EFAILED ? STORE_EFAILED : 0;
-        appends += op->kind == OP_APPEND;
+        appends += op->kind == OP_APPEND && !op->duplicate;
     }
     if (fail) {
         for (mem_op_t *op = first; op && op->group == first->group; op = op->next)
@@ -158,7 +166,13 @@ static void run_read(mem_t *s, const mem_op_t *op, store_rows_t *rows)
 
 static void complete(mem_t *s, mem_op_t *op)
 {
-    if (op->kind <= OP_CHANGE) {
+    if (op->kind == OP_APPEND) {
+        int rc = op->done ? op->status : run_write(s, op);
+        if (op->acb) /* a failed one's answer is seq 0, whatever it held */
+            op->acb(op->ctx, rc, rc == 0 ? op->seq : 0, rc == 0 && op->duplicate);
+        return;
+    }
+    if (op->kind == OP_CHANGE) {
         int rc = op->done ? op->status : run_write(s, op);
         if (op->wcb)
             op->wcb(op->ctx, rc);
@@ -323,7 +337,7 @@ static void mem_group(store_t *base, bool begin)
     unstage(s);
 }
 
-static int mem_append(store_t *base, const store_msg_t *m, store_append_cb cb, void *ctx)
+static int mem_append(store_t *base, const store_msg_t *m, store_appended_cb cb, void *ctx)
 {
     mem_t *s = (mem_t *)base;
     if (!s->closing && !store_cid_valid(m->cid))
@@ -331,7 +345,7 @@ static int mem_append(store_t *base, const store_msg_t *m, store_append_cb cb, v
     mem_op_t *op = op_new(s, OP_APPEND, ctx);
     if (!op)
         return STORE_ECLOSED;
-    op->wcb = cb;
+    op->acb = cb;
     op->msg = *m;
     op->msg.channel = own(op, m->channel);
     op->msg.user = own(op, m->user);

@@ -154,9 +154,28 @@ static void apply_to_target(mem_db_t *d, mem_event_t *t, const store_msg_t *in)
     }
 }
 
-int mem_db_append(mem_db_t *d, const store_msg_t *in)
+/* An append without a seq: the lowest seq of its key when (channel, user_id, cid) is
+ * stored (*duplicate), else the channel's next (store_msg_t.seq). */
+static uint64_t assign_seq(const mem_db_t *d, const store_msg_t *in, bool *duplicate)
 {
-    if (taken(d, in->channel, in->seq))
+    uint64_t first = 0;
+    for (size_t i = 0; in->cid && in->cid[0] && i < d->nev; i++) {
+        const store_msg_t *m = &d->ev[i].m;
+        if (m->user_id == in->user_id && strcmp(m->cid, in->cid) == 0 &&
+            strcmp(m->channel, in->channel) == 0 && (first == 0 || m->seq < first))
+            first = m->seq;
+    }
+    *duplicate = first > 0;
+    return first ? first : mem_db_last_seq(d, in->channel) + 1;
+}
+
+int mem_db_append(mem_db_t *d, const store_msg_t *in, uint64_t *seq, bool *duplicate)
+{
+    *duplicate = false;
+    *seq = in->seq ? in->seq : assign_seq(d, in, duplicate);
+    if (*duplicate)
+        return 0; /* stored already: nothing again */
+    if (taken(d, in->channel, *seq))
         return STORE_EFAILED;
     if (d->nev == d->cap_ev) {
         d->cap_ev = d->cap_ev ? d->cap_ev * 2 : 16;
@@ -164,6 +183,7 @@ int mem_db_append(mem_db_t *d, const store_msg_t *in)
     }
     mem_event_t *e = &d->ev[d->nev++];
     *e = (mem_event_t){.m = *in};
+    e->m.seq = *seq;
     e->m.channel = xstrdup(in->channel);
     e->m.user = xstrdup(in->user);
     e->m.text = xstrdup(in->text);

@@ -45,10 +45,11 @@ mem_db_t mem_db_clone(const mem_db_t *d);
 /* A copy of the n ids of v, or NULL for none. */
 uint64_t *mem_ids_dup(const uint64_t *v, size_t n);
 
-/* Writes, as store.h states them: an event (0, or STORE_EFAILED when its seq is taken: the
- * write a real backend would fail; nothing changed), and a change (0, STORE_ECONFLICT, or
+/* Writes, as store.h states them: an event at its seq, or (seq 0) at the one assigned or the
+ * original's, in *seq and *duplicate (0, or STORE_EFAILED when its seq is taken: the write a
+ * real backend would fail; nothing changed), and a change (0, STORE_ECONFLICT, or
  * STORE_EFAILED as mem_accounts_apply; bump: store_open_opts_t.bump_accounts). */
-int mem_db_append(mem_db_t *d, const store_msg_t *m);
+int mem_db_append(mem_db_t *d, const store_msg_t *m, uint64_t *seq, bool *duplicate);
 int mem_db_change(mem_db_t *d, const store_change_t *c, bool bump);
 
 /* Reads into out (empty on entry), as store.h states them. */

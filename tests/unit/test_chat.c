@@ -190,7 +190,7 @@ static const char *account(world_t *w, const char *name)
     return w->acct[w->nacct++].token;
 }
 
-static void on_appended(void *ctx, int status);
+static void on_appended(void *ctx, int status, uint64_t seq, bool duplicate);
 
 /* The world's store and accounts, before its hub. */
 static void world_auth(world_t *w)
@@ -609,10 +609,11 @@ TEST(failed_writes_leave_nothing_half_done)
     world_deinit(&w);
 }
 
-static void on_appended(void *ctx, int status)
+static void on_appended(void *ctx, int status, uint64_t seq, bool duplicate)
 {
     (void)ctx;
     CHECK_EQ_INT(status, 0);
+    CHECK(seq > 0 && !duplicate);
 }
 
 /* Delivers m from memory the caller frees at once, as a bus reader's would be. */

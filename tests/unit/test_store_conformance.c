@@ -32,11 +32,11 @@
 #include <unistd.h>
 
 #include <ftw.h>
-#include <libpq-fe.h>
 #include <uv.h>
 
 #include "store/store_open.h"
 #include "store/store_worker.h"
+#include "pg_test.h"
 #include "store_mem.h"
 #include "test.h"
 
@@ -122,44 +122,9 @@ static store_t *mem_reopen(store_t *s, uv_loop_t *loop, const char *name, bool b
     return s;
 }
 
-static const char *pg_url_base; /* PARLEY_PG_URL */
-static PGconn *pg_admin;        /* the test's own session */
-
-/* Runs sql on the test's session; it must succeed. */
-static void pg_admin_run(const char *sql)
-{
-    PGresult *res = PQexec(pg_admin, sql);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
-    CHECK(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
-    PQclear(res);
-}
-
-/* The schema of test `name` ("pg-order": test_pg_order). */
-static void pg_schema(const char *name, char *out, size_t cap)
-{
-    size_t n = (size_t)snprintf(out, cap, "test_");
-    for (; *name && n + 1 < cap; name++)
-        out[n++] = (*name >= 'a' && *name <= 'z') || (*name >= '0' && *name <= '9') ? *name : '_';
-    out[n] = '\0';
-}
-
-static void pg_url(const char *name, char *url, size_t cap)
-{
-    char schema[64];
-    pg_schema(name, schema, sizeof(schema));
-    snprintf(url, cap, "%s%coptions=-csearch_path%%3D%s", pg_url_base,
-             strchr(pg_url_base, '?') ? '&' : '?', schema);
-}
-
 static store_t *pg_open(uv_loop_t *loop, const char *name)
 {
-    char schema[64], sql[256];
-    pg_schema(name, schema, sizeof(schema));
-    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-             schema);
-    pg_admin_run(sql);
+    CHECK(pg_test_fresh(name));
     return open_url(loop, name, false);
 }
 
@@ -167,22 +132,22 @@ static void pg_break(store_t *s, bool broken)
 {
     (void)s;
     if (!broken) {
-        pg_admin_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I RESET "
-                     "default_transaction_read_only', current_database()); END$$");
+        CHECK(pg_test_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I RESET "
+                          "default_transaction_read_only', current_database()); END$$"));
         return;
     }
-    pg_admin_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET "
-                 "default_transaction_read_only = on', current_database()); END$$");
+    CHECK(pg_test_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET "
+                      "default_transaction_read_only = on', current_database()); END$$"));
     /* Waits (up to 5 s) until the writer's backend is gone. */
-    pg_admin_run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = "
-                 "current_database() AND application_name = 'parley writer' AND "
-                 "pid <> pg_backend_pid()");
+    CHECK(pg_test_run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE "
+                      "datname = current_database() AND application_name = 'parley writer' AND "
+                      "pid <> pg_backend_pid()"));
 }
 
 static const backend_t backends[] = {
     {"sqlite", sqlite_open, sqlite_break, reopen_url, sqlite_url},
     {"mem", mem_open, mem_break, mem_reopen, NULL},
-    {"pg", pg_open, pg_break, reopen_url, pg_url},
+    {"pg", pg_open, pg_break, reopen_url, pg_test_url},
 };
 
 /* Whether be runs: the list in PARLEY_CONFORMANCE_BACKENDS has it (or there is no list), and
@@ -200,18 +165,9 @@ static bool backend_wanted(const backend_t *b)
     }
     if (strcmp(b->name, "pg") != 0)
         return true;
-    pg_url_base = getenv("PARLEY_PG_URL");
-    if (!pg_url_base || !pg_url_base[0]) {
-        printf("backend pg: skipped: no PARLEY_PG_URL\n");
-        return false;
-    }
-    pg_admin = PQconnectdb(pg_url_base);
-    if (PQstatus(pg_admin) != CONNECTION_OK)
-        fprintf(stderr, "PARLEY_PG_URL: %s", PQerrorMessage(pg_admin));
-    CHECK(PQstatus(pg_admin) == CONNECTION_OK);
-    if (PQstatus(pg_admin) == CONNECTION_OK)
-        pg_admin_run("SET client_min_messages = warning");
-    return PQstatus(pg_admin) == CONNECTION_OK;
+    bool ok = pg_test_init("backend pg");
+    CHECK(ok || !getenv("PARLEY_PG_URL") || !getenv("PARLEY_PG_URL")[0]);
+    return ok;
 }
 
 /* ---- slots: what each operation's callback saw ---- */
@@ -229,6 +185,8 @@ typedef struct {
     int fired, rank, status;
     size_t n;
     bool more;
+    uint64_t seq;   /* an append: the seq answered */
+    bool duplicate; /* and whether it was a duplicate */
     row_t rows[ROWS];
 } slot_t;
 
@@ -242,6 +200,14 @@ static void on_write(void *ctx, int status)
     sl->fired++;
     sl->rank = ++ranks;
     sl->status = status;
+}
+
+static void on_append(void *ctx, int status, uint64_t seq, bool duplicate)
+{
+    slot_t *sl = ctx;
+    sl->seq = seq;
+    sl->duplicate = duplicate;
+    on_write(ctx, status);
 }
 
 static void copy(char *dst, size_t cap, const char *s)
@@ -340,7 +306,7 @@ static slot_t *append(store_t *s, const char *ch, uint64_t seq, const char *user
                      .thread = thread,
                      .target = target,
                      .cid = cid};
-    CHECK_EQ_INT(store_append(s, &m, on_write, sl), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, sl), 0);
     return sl;
 }
 
@@ -694,7 +660,7 @@ static slot_t *mention(store_t *s, const char *ch, uint64_t seq, const char *use
                      .ts = (int64_t)seq * 1000,
                      .mentions = ids,
                      .nmentions = n};
-    CHECK_EQ_INT(store_append(s, &m, on_write, sl), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, sl), 0);
     return sl;
 }
 
@@ -911,7 +877,7 @@ TEST(test_people_by_id)
                      .ts = 1000,
                      .cid = "k1",
                      .guest = true};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
     change(s, STORE_MEMBER_ADD, "g", old, 0);
     change(s, STORE_READ, "g", old, 1);
     mention(s, "g", 2, "alice", 1, IDS(old));
@@ -925,7 +891,7 @@ TEST(test_people_by_id)
                       .kind = "react",
                       .target = 1,
                       .cid = "k4"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
     wait_for(&loop, change(s, STORE_MEMBER_REMOVE, "g", now, 0)); /* not now's: a no-op */
     for (int i = 0; i < nslot; i++)
         CHECK_EQ_INT(slots[i].status, 0);
@@ -967,13 +933,13 @@ TEST(test_cids)
     append(s, "d", 1, "carol", "reply", "msg", 0, 0, max);
     slot_t *bad = next_slot();
     store_msg_t m = {.channel = "g", .seq = 4, .user = "u", .text = "t", .cid = "no spaces"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    CHECK_EQ_INT(store_append(s, &m, on_append, bad), STORE_EINVAL);
     max[STORE_CID_MAX] = 'x';
     max[STORE_CID_MAX + 1] = '\0';
     m.cid = max;
-    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    CHECK_EQ_INT(store_append(s, &m, on_append, bad), STORE_EINVAL);
     m.cid = "é";
-    CHECK_EQ_INT(store_append(s, &m, on_write, bad), STORE_EINVAL);
+    CHECK_EQ_INT(store_append(s, &m, on_append, bad), STORE_EINVAL);
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
     CHECK_EQ_INT(h->n, 3);
     CHECK_EQ_STR(h->rows[0].cid, "Ab-1_z");
@@ -997,7 +963,7 @@ TEST(test_guest_mark)
     store_t *s = fresh("guest");
     store_msg_t m = {
         .channel = "g", .seq = 1, .user = "zed", .text = "hello", .ts = 1, .guest = true};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), 0);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
     msg(s, "g", 2, "alice", "hello too");
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
     CHECK_EQ_INT(h->n, 2);
@@ -1039,7 +1005,7 @@ TEST(test_keyed_bound)
         store_msg_t m = {
             .channel = "g", .seq = i, .user = "u", .text = "t", .ts = (int64_t)i, .cid = cid};
         last = i == STORE_KEYED_MAX + 5 ? next_slot() : NULL;
-        CHECK_EQ_INT(store_append(s, &m, last ? on_write : NULL, last), 0);
+        CHECK_EQ_INT(store_append(s, &m, last ? on_append : NULL, last), 0);
     }
     wait_for(&loop, last);
     keyed_n = 0;
@@ -1077,7 +1043,7 @@ TEST(test_close_answers_everything)
     /* The read: answered (a prefix), or canceled when close came before it ran. */
     CHECK(q->status == STORE_ECANCELED || (q->status == 0 && seqs(q, 1, q->n)));
     store_msg_t m = {.channel = "g", .seq = 41, .user = "u", .text = "t"};
-    CHECK_EQ_INT(store_append(s, &m, on_write, next_slot()), STORE_ECLOSED);
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), STORE_ECLOSED);
     CHECK_EQ_INT(store_query(s, &sq, on_rows, next_slot()), STORE_ECLOSED);
     CHECK_EQ_INT(store_probe(s, on_write, next_slot()), STORE_ECLOSED);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -1085,12 +1051,12 @@ TEST(test_close_answers_everything)
 }
 
 static store_t *closing_store;
-static void close_in_cb(void *ctx, int status)
+static void close_in_cb(void *ctx, int status, uint64_t seq, bool duplicate)
 {
-    on_write(ctx, status);
+    on_append(ctx, status, seq, duplicate);
     store_close(closing_store);
     store_msg_t m = {.channel = "g", .seq = 999, .user = "u", .text = "t"};
-    CHECK_EQ_INT(store_append(closing_store, &m, on_write, next_slot()), STORE_ECLOSED);
+    CHECK_EQ_INT(store_append(closing_store, &m, on_append, next_slot()), STORE_ECLOSED);
 }
 
 TEST(test_close_from_callback)
@@ -1248,6 +1214,13 @@ static void on_group_write(void *ctx, int status)
     group_ok += status == 0;
 }
 
+static void on_group_append(void *ctx, int status, uint64_t seq, bool duplicate)
+{
+    (void)seq;
+    (void)duplicate;
+    on_group_write(ctx, status);
+}
+
 /* A group past the worker's batch limit is still one transaction: the batch is not cut. */
 TEST(test_group_commits_whole)
 {
@@ -1260,7 +1233,7 @@ TEST(test_group_commits_whole)
     store_group_begin(s);
     for (uint64_t seq = 2; seq < 2 + N; seq++) {
         store_msg_t m = {.channel = "g", .seq = seq, .user = "u", .text = "grouped", .ts = 1};
-        CHECK_EQ_INT(store_append(s, &m, on_group_write, NULL), 0);
+        CHECK_EQ_INT(store_append(s, &m, on_group_append, NULL), 0);
     }
     store_change_t c = {.kind = STORE_MEMBER_ADD, .ch = {.name = "g"}, .user_id = 9, .ts = 1};
     CHECK_EQ_INT(store_change(s, &c, on_group_write, NULL), 0);
@@ -1359,6 +1332,186 @@ TEST(test_group_fails_whole)
     store_recover(s);
     CHECK_EQ_STR(load(s, &all), "c:dm/public/topic/maker/50/5;m:dm/1;");
     CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 2));
+    finish(s);
+}
+
+/* ---- seqs the store assigns (store_msg_t.seq 0) ---- */
+
+/* Checks an append's answer: committed, with seq, a duplicate or not. */
+static void answered(const slot_t *sl, uint64_t seq, bool duplicate)
+{
+    CHECK_EQ_INT(sl->fired, 1);
+    CHECK_EQ_INT(sl->status, 0);
+    CHECK_EQ_INT(sl->seq, seq);
+    CHECK_EQ_INT(sl->duplicate, duplicate);
+}
+
+/* Checks an append's answer: failed, seq 0, not a duplicate. */
+static void refused(const slot_t *sl)
+{
+    CHECK_EQ_INT(sl->fired, 1);
+    CHECK_EQ_INT(sl->status, STORE_EFAILED);
+    CHECK_EQ_INT(sl->seq, 0);
+    CHECK(!sl->duplicate);
+}
+
+/* Seq-0 appends get their channel's next seq, each after the one before it and after the
+ * given seqs between them, each channel on its own; the seq assigned is the event's
+ * everywhere: reads, search, mentions, an edit's target. */
+TEST(test_assigned_seqs)
+{
+    store_t *s = fresh("assign");
+    slot_t *v[] = {
+        msg(s, "g", 1, "alice", "one"),
+        append(s, "g", 0, "bob", "two", NULL, 0, 0, NULL),
+        append(s, "h", 0, "bob", "h one", NULL, 0, 0, NULL),
+        append(s, "g", 0, "carol", "three", NULL, 0, 0, NULL),
+        msg(s, "g", 4, "alice", "four"),
+        append(s, "g", 0, "alice", "five", NULL, 0, 0, NULL),
+        append(s, "h", 0, "alice", "h two", NULL, 0, 0, NULL),
+        append(s, "g", 0, "carol", "three edited", "edit", 0, 3, NULL),
+        mention(s, "g", 0, "alice", 1, IDS(2)),
+    };
+    const uint64_t want[] = {1, 2, 1, 3, 4, 5, 2, 6, 7};
+    wait_for(&loop, v[8]);
+    for (int i = 0; i < 9; i++)
+        answered(v[i], want[i], false);
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, false);
+    CHECK(seqs(h, 1, 7));
+    CHECK_EQ_STR(h->rows[1].text, "two");
+    CHECK_EQ_STR(h->rows[2].text, "three edited");
+    CHECK(h->rows[2].edited);
+    CHECK_EQ_STR(h->rows[4].text, "five");
+    CHECK_EQ_INT(h->rows[6].user_id, 1);
+    CHECK(seqs(query(s, "h", 0, 0, 10, true, 0, false), 1, 2));
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "five")), "g5");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "edited")), "g3");
+    CHECK_EQ_STR(mentioned(s, 2), "g7");
+    uint64_t last = 0;
+    CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
+    CHECK_EQ_INT(last, 7);
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.appends, 9);
+    /* What is stored decides, also after a reopen; a new channel starts at 1. */
+    s = reopen(s, "assign", false);
+    slot_t *g8 = append(s, "g", 0, "bob", "eight", NULL, 0, 0, NULL);
+    slot_t *n1 = append(s, "new", 0, "bob", "new one", NULL, 0, 0, NULL);
+    wait_for(&loop, n1);
+    answered(g8, 8, false);
+    answered(n1, 1, false);
+    finish(s);
+}
+
+/* A seq-0 append whose (channel, user_id, cid) is stored is not stored again and answers the
+ * original's (lowest) seq as a duplicate, whatever its kind; another channel or another user
+ * is another key, no key is never a duplicate, and a given seq is never deduped. */
+TEST(test_assigned_duplicates)
+{
+    store_t *s = fresh("dedupe");
+    slot_t *first = append(s, "g", 0, "alice", "first", NULL, 0, 0, "k1");
+    slot_t *retry = append(s, "g", 0, "alice", "retry", NULL, 0, 0, "k1");
+    slot_t *bob = append(s, "g", 0, "bob", "bob's", NULL, 0, 0, "k1");
+    slot_t *elsewhere = append(s, "h", 0, "alice", "elsewhere", NULL, 0, 0, "k1");
+    slot_t *nokey = append(s, "g", 0, "alice", "no key", NULL, 0, 0, "");
+    slot_t *nokey2 = append(s, "g", 0, "alice", "no key", NULL, 0, 0, NULL);
+    slot_t *react = append(s, "g", 0, "alice", "+1", "react", 0, 2, "k1");
+    slot_t *given = append(s, "g", 5, "alice", "given", NULL, 0, 0, "k1");
+    slot_t *later = append(s, "g", 0, "alice", "later", NULL, 0, 0, "k1");
+    slot_t *r6 = append(s, "g", 0, "bob", "+1", "react", 0, 1, "r6");
+    wait_for(&loop, r6);
+    answered(first, 1, false);
+    answered(retry, 1, true);
+    answered(bob, 2, false);
+    answered(elsewhere, 1, false);
+    answered(nokey, 3, false);
+    answered(nokey2, 4, false);
+    answered(react, 1, true);
+    answered(given, 5, false);
+    answered(later, 1, true);
+    answered(r6, 6, false);
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, false);
+    CHECK(seqs(h, 1, 6));
+    const char *texts[] = {"first", "bob's", "no key", "no key", "given", "+1"};
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_STR(h->rows[i].text, texts[i]);
+    CHECK_EQ_STR(query(s, "h", 0, 0, 10, true, 0, false)->rows[0].text, "elsewhere");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "retry")), "");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "later")), "");
+    CHECK_EQ_STR(load_keyed(s), "k:g/1/1/k1/0;k:g/2/2/k1/0;k:g/6/2/r6/0;k:h/1/1/k1/0;"
+                                "k:g/5/1/k1/5000;");
+    store_load_t reactions = {.reaction = ld_reaction};
+    CHECK_EQ_STR(load(s, &reactions), "x:g/1/2/+1/1;"); /* the duplicate react did nothing */
+    store_stats_t st;
+    store_stats(s, &st);
+    CHECK_EQ_INT(st.appends, 7); /* duplicates store nothing */
+
+    /* In one transaction (a group), the second of two sharing a key is the first's duplicate. */
+    store_group_begin(s);
+    slot_t *x = append(s, "g", 0, "carol", "x", NULL, 0, 0, "k9");
+    slot_t *x2 = append(s, "g", 0, "carol", "x again", NULL, 0, 0, "k9");
+    slot_t *y = append(s, "g", 0, "carol", "y", NULL, 0, 0, "k10");
+    store_group_end(s);
+    wait_for(&loop, y);
+    answered(x, 7, false);
+    answered(x2, 7, true);
+    answered(y, 8, false);
+    CHECK(seqs(query(s, "g", 0, 0, 10, true, 0, false), 1, 8));
+    finish(s);
+}
+
+/* A group of seq-0 appends commits whole, each the next of its channel. A failed
+ * transaction answers its seq-0 appends STORE_EFAILED with seq 0 (would-be duplicates too),
+ * stores none and takes no seq: after the recovery the next append gets the seq a failed one
+ * would have had. */
+TEST(test_assigned_failures)
+{
+    store_t *s = fresh("assign-fail");
+    wait_for(&loop, append(s, "g", 0, "alice", "one", NULL, 0, 0, "k1"));
+    store_group_begin(s);
+    slot_t *g2 = append(s, "g", 0, "alice", "two", NULL, 0, 0, NULL);
+    slot_t *d1 = append(s, "d", 0, "bob", "dm one", NULL, 0, 0, NULL);
+    slot_t *add = change(s, STORE_MEMBER_ADD, "d", 2, 0);
+    slot_t *g3 = append(s, "g", 0, "bob", "three", NULL, 0, 0, NULL);
+    store_group_end(s);
+    wait_for(&loop, g3);
+    answered(g2, 2, false);
+    answered(d1, 1, false);
+    CHECK_EQ_INT(add->status, 0);
+    answered(g3, 3, false);
+
+    /* A write of the group fails (a given seq taken): all of it does. */
+    store_group_begin(s);
+    slot_t *lost = append(s, "g", 0, "alice", "lost", NULL, 0, 0, NULL);
+    slot_t *dup = append(s, "g", 0, "alice", "one again", NULL, 0, 0, "k1");
+    slot_t *taken = msg(s, "g", 2, "carol", "two again");
+    store_group_end(s);
+    wait_for(&loop, taken);
+    refused(lost);
+    refused(dup);
+    refused(taken);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+
+    /* A genuine failure (SQLite: the file size limit) too. */
+    be->brk(s, true);
+    lost = append(s, "g", 0, "alice", "lost", NULL, 0, 0, NULL);
+    dup = append(s, "g", 0, "alice", "one again", NULL, 0, 0, "k1");
+    wait_for(&loop, dup);
+    refused(lost);
+    refused(dup);
+    be->brk(s, false);
+    CHECK_EQ_INT(probe(s)->status, 0);
+    store_recover(s);
+    slot_t *g4 = append(s, "g", 0, "carol", "four", NULL, 0, 0, NULL);
+    dup = append(s, "g", 0, "alice", "one again", NULL, 0, 0, "k1");
+    wait_for(&loop, dup);
+    answered(g4, 4, false);
+    answered(dup, 1, true);
+    slot_t *h = query(s, "g", 0, 0, 10, true, 0, false);
+    CHECK(seqs(h, 1, 4));
+    CHECK_EQ_STR(h->rows[3].text, "four");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
     finish(s);
 }
 
@@ -1765,6 +1918,9 @@ int main(void)
         RUN(test_cancel);
         RUN(test_group_commits_whole);
         RUN(test_group_fails_whole);
+        RUN(test_assigned_seqs);
+        RUN(test_assigned_duplicates);
+        RUN(test_assigned_failures);
         RUN(test_accounts);
         RUN(test_sessions_revoke);
         RUN(test_accounts_copied);
@@ -1782,8 +1938,7 @@ int main(void)
     CHECK_EQ_INT(store_open(&loop, "postgresql://127.0.0.1:1/x", &o, &s), STORE_EFAILED);
     CHECK_EQ_INT(store_open(&loop, "postgres://%zz", &o, &s), STORE_EFAILED); /* unreadable */
     CHECK_EQ_STR(store_schemes(), "sqlite, postgresql, postgres");
-    if (pg_admin)
-        PQfinish(pg_admin);
+    pg_test_deinit();
     nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return TEST_MAIN_END();
 }

@@ -11,7 +11,7 @@
 typedef struct {
     int fired, status;
     size_t n;
-    uint64_t first;
+    uint64_t first; /* a read: its first row's seq; an append: the seq answered */
 } slot_t;
 
 static slot_t slots[16];
@@ -40,14 +40,21 @@ static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool 
     sl->first = n ? m[0].seq : 0;
 }
 
-static void submit_more(void *ctx, int status)
+static void on_append(void *ctx, int status, uint64_t seq, bool duplicate)
 {
+    CHECK(!duplicate);
     on_write(ctx, status);
-    store_msg_t m = {.channel = "g", .seq = 3, .user = "u", .text = "from a callback"};
-    CHECK_EQ_INT(store_append(reentrant, &m, on_write, next_slot()), 0);
+    ((slot_t *)ctx)->first = seq;
 }
 
-static int append(store_t *s, uint64_t seq, store_append_cb cb)
+static void submit_more(void *ctx, int status, uint64_t seq, bool duplicate)
+{
+    on_append(ctx, status, seq, duplicate);
+    store_msg_t m = {.channel = "g", .seq = 3, .user = "u", .text = "from a callback"};
+    CHECK_EQ_INT(store_append(reentrant, &m, on_append, next_slot()), 0);
+}
+
+static int append(store_t *s, uint64_t seq, store_appended_cb cb)
 {
     store_msg_t m = {.channel = "g", .seq = seq, .user = "u", .text = "t"};
     return store_append(s, &m, cb, next_slot());
@@ -60,7 +67,7 @@ TEST(test_manual_steps)
     store_t *s = reentrant = store_mem_open(NULL, STORE_MEM_MANUAL); /* no loop at all */
     CHECK_EQ_INT(store_mem_pending(s), 0);
     CHECK(!store_mem_step(s));
-    CHECK_EQ_INT(append(s, 1, on_write), 0);
+    CHECK_EQ_INT(append(s, 1, on_append), 0);
     store_query_t q = {"g", 0, 0, 10, false, 0, false, NULL};
     CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), 0);
     CHECK_EQ_INT(append(s, 2, submit_more), 0);
@@ -89,8 +96,8 @@ TEST(test_manual_failure)
     nslot = 0;
     store_t *s = store_mem_open(NULL, STORE_MEM_MANUAL);
     store_mem_fail_writes(s, true);
-    CHECK_EQ_INT(append(s, 1, on_write), 0);
-    CHECK_EQ_INT(append(s, 2, on_write), 0);
+    CHECK_EQ_INT(append(s, 1, on_append), 0);
+    CHECK_EQ_INT(append(s, 2, on_append), 0);
     CHECK_EQ_INT(store_probe(s, on_write, next_slot()), 0);
     CHECK(store_mem_step(s));
     store_mem_fail_writes(s, false);
@@ -103,7 +110,7 @@ TEST(test_manual_failure)
     CHECK(st.failed);
     CHECK_EQ_INT(st.failures, 1);
     store_recover(s);
-    CHECK_EQ_INT(append(s, 1, on_write), 0);
+    CHECK_EQ_INT(append(s, 1, on_append), 0);
     CHECK_EQ_INT(store_probe(s, on_write, next_slot()), 0);
     store_close(s); /* answers what is pending and frees, with no loop */
     CHECK_EQ_INT(slots[3].status, 0);
@@ -118,8 +125,8 @@ TEST(test_manual_group)
     memset(slots, 0, sizeof(slots));
     store_t *s = store_mem_open(NULL, STORE_MEM_MANUAL);
     store_group_begin(s);
-    CHECK_EQ_INT(append(s, 1, on_write), 0);
-    CHECK_EQ_INT(append(s, 2, on_write), 0);
+    CHECK_EQ_INT(append(s, 1, on_append), 0);
+    CHECK_EQ_INT(append(s, 2, on_append), 0);
     CHECK_EQ_INT(store_mem_pending(s), 0);
     CHECK(!store_mem_step(s));
     store_group_end(s);
@@ -134,8 +141,8 @@ TEST(test_manual_group)
     CHECK_EQ_INT(slots[1].status, 0);
 
     store_group_begin(s);
-    CHECK_EQ_INT(append(s, 3, on_write), 0);
-    CHECK_EQ_INT(append(s, 1, on_write), 0); /* taken: fails the group */
+    CHECK_EQ_INT(append(s, 3, on_append), 0);
+    CHECK_EQ_INT(append(s, 1, on_append), 0); /* taken: fails the group */
     CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), 0);
     store_group_end(s);
     CHECK(store_mem_step(s));

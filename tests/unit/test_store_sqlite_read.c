@@ -53,10 +53,11 @@ typedef struct {
 static int appended;
 static uint64_t appended_ms;
 
-static void on_append(void *ctx, int status)
+static void on_append(void *ctx, int status, uint64_t seq, bool duplicate)
 {
     (void)ctx;
     CHECK_EQ_INT(status, 0);
+    CHECK(seq > 0 && !duplicate);
     appended++;
     appended_ms = clock_mono_ms();
 }
