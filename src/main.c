@@ -165,7 +165,8 @@ static const flag_t flags[] = {
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
-static char store_url[PATH_MAX + 64]; /* --store, or sqlite: and --db */
+static char store_url[PATH_MAX + 64];   /* --store, or sqlite: and --db */
+static char store_shown[PATH_MAX + 64]; /* the same for logs: no password (store_url_shown) */
 
 /* PARLEY_ + the flag's name in capitals, dashes as underscores: --max-text -> PARLEY_MAX_TEXT. */
 static void env_name(const flag_t *f, char out[64])
@@ -388,6 +389,7 @@ static int parse_config(int argc, char **argv)
         fprintf(stderr, "parley: --store (or --db) is too long\n");
         return -1;
     }
+    store_url_shown(store_url, store_shown, sizeof(store_shown));
     if (strcmp(opt.sync, "normal") != 0 && strcmp(opt.sync, "full") != 0) {
         fprintf(stderr, "parley: --sync must be normal or full\n");
         return -1;
@@ -584,7 +586,7 @@ static int open_state(app_t *a, const wiring_t *w)
     auth_config_t ac = auth_config_of_flags();
     a->auth = auth_new(a->loop, a->store, &ac);
     if (!a->auth || auth_load(a->auth) < 0) {
-        log_error("cannot read the accounts of the store %s", store_url);
+        log_error("cannot read the accounts of the store %s", store_shown);
         return fail_start(a);
     }
     chat_config_t cc = {(unsigned)opt.history,
@@ -598,7 +600,7 @@ static int open_state(app_t *a, const wiring_t *w)
                         0 /* max_channels: CHAT_CHANNELS_MAX */};
     a->hub = chat_new(a->store, a->auth, &cc, w->transport);
     if (chat_load(a->hub) < 0) {
-        log_error("cannot read the store %s", store_url);
+        log_error("cannot read the store %s", store_shown);
         return fail_start(a);
     }
     a->api = api_new(a->auth, &(api_config_t){.origins = doors_origins.data});
@@ -669,8 +671,8 @@ static void log_started(app_t *a)
     chat_metrics(a->hub, &cm);
     log_info("parley listening on %s://%s:%d (store %s, sync %s, %llu thread%s, general at seq "
              "%llu, guests %s, registration %s)",
-             a->tls ? "https" : "http", opt.host, a->front.port(a->front.ctx), store_url, opt.sync,
-             opt.threads, opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq,
+             a->tls ? "https" : "http", opt.host, a->front.port(a->front.ctx), store_shown,
+             opt.sync, opt.threads, opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq,
              opt.guests, auth_registration(a->auth) == AUTH_REG_OPEN ? "open" : opt.registration);
     if (a->tls) {
         char what[384];

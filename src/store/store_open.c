@@ -45,6 +45,42 @@ static const struct {
 };
 #define NSCHEMES (sizeof(schemes) / sizeof(schemes[0]))
 
+/* Appends n bytes of p to buf at *len (cut at cap - 1). */
+static void put(char *buf, size_t cap, size_t *len, const char *p, size_t n)
+{
+    size_t room = cap - 1 - *len;
+    n = n < room ? n : room;
+    memcpy(buf + *len, p, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+const char *store_url_shown(const char *url, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    const char *p = url, *sep = strstr(url, "://");
+    if (sep) { /* scheme://[user[:password]@]host...: the password, up to the last @ */
+        const char *auth = sep + 3, *end = auth + strcspn(auth, "/?");
+        const char *at = NULL;
+        for (const char *q = auth; q < end; q++)
+            at = *q == '@' ? q : at;
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            put(buf, cap, &len, url, (size_t)(colon + 1 - url));
+            put(buf, cap, &len, "***", 3);
+            p = at;
+        }
+    }
+    for (const char *pw; (pw = strstr(p, "password=")); p += strcspn(p, "&")) {
+        put(buf, cap, &len, p, (size_t)(pw + 9 - p));
+        put(buf, cap, &len, "***", 3);
+        p = pw + 9;
+    }
+    put(buf, cap, &len, p, strlen(p));
+    return buf;
+}
+
 const char *store_schemes(void)
 {
     static char list[96];
@@ -64,7 +100,8 @@ int store_open(uv_loop_t *loop, const char *url, const store_open_opts_t *opts, 
     for (size_t i = 0; colon && i < NSCHEMES; i++)
         if (strlen(schemes[i].scheme) == len && strncmp(schemes[i].scheme, url, len) == 0)
             return schemes[i].open(loop, url, colon + 1, opts, out);
+    char shown[256];
     log_error("store: '%s' names no store this build knows (known: %s; as in sqlite:parley.db)",
-              url, store_schemes());
+              store_url_shown(url, shown, sizeof(shown)), store_schemes());
     return STORE_EINVAL;
 }

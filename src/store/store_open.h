@@ -5,6 +5,7 @@
 #define PARLEY_STORE_OPEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -30,6 +31,10 @@ typedef struct {
  * the schemes it knows), or STORE_EFAILED after logging when the backend cannot open. */
 int store_open(struct uv_loop_s *loop, const char *url, const store_open_opts_t *opts,
                store_t **out);
+/* url as logs may show it, in buf (cap bytes; cut if longer): a password it holds (in
+ * postgresql://USER:PASSWORD@HOST, or a password=... parameter) replaced by "***". Returns
+ * buf. */
+const char *store_url_shown(const char *url, char *buf, size_t cap);
 /* The schemes store_open knows, for --help: "sqlite, postgresql, postgres". */
 const char *store_schemes(void);
 

@@ -1938,6 +1938,13 @@ int main(void)
     CHECK_EQ_INT(store_open(&loop, "postgresql://127.0.0.1:1/x", &o, &s), STORE_EFAILED);
     CHECK_EQ_INT(store_open(&loop, "postgres://%zz", &o, &s), STORE_EFAILED); /* unreadable */
     CHECK_EQ_STR(store_schemes(), "sqlite, postgresql, postgres");
+    char shown[128]; /* what logs show of a URL: never its password */
+    CHECK_EQ_STR(store_url_shown("postgresql://u:s3cr@t@h:5/db?password=x&sslmode=require", shown,
+                                 sizeof(shown)),
+                 "postgresql://u:***@h:5/db?password=***&sslmode=require");
+    CHECK_EQ_STR(store_url_shown("postgres://u@h/db", shown, sizeof(shown)), "postgres://u@h/db");
+    CHECK_EQ_STR(store_url_shown("sqlite:/a:b@c.db", shown, sizeof(shown)), "sqlite:/a:b@c.db");
+    CHECK_EQ_STR(store_url_shown("postgresql://u:pw@h/db", shown, 12), "postgresql:");
     pg_test_deinit();
     nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return TEST_MAIN_END();
