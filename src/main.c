@@ -6,15 +6,15 @@
  *
  * Every flag has a PARLEY_* environment twin (--max-text -> PARLEY_MAX_TEXT); a flag beats
  * its twin, which beats the default. The store is opened by URL (--store, or --db as
- * sqlite:PATH; store.h's store_open). The accounts (auth) are loaded from it before chat,
- * which takes identities from them; the REST layer (api) answers /api on the same loop.
- * TLS (--tls-cert, --tls-key): the files are loaded before anything starts (a bad one is a
- * usage error, exit 2); SIGHUP loads them again for new connections, keeping the old ones'
- * (net_tls.h), and keeps the old certificate when the new files are bad.
- * Shutdown (SIGTERM, SIGINT): /healthz turns 503 and WebSockets get close 1001 at once; when
- * they are gone (or after DRAIN_MS) the listener closes; once no /api answer is due (one
- * may wait for a password hash, whose result auth still writes) the store commits what it
- * holds, the loop runs out, and the process exits 0.
+ * sqlite:PATH; store_open.h), and logged without its password (store_url_shown). The accounts
+ * (auth) are loaded from it before chat, which takes identities from them; the REST layer (api)
+ * answers /api on the same loop. TLS (--tls-cert, --tls-key): the files are loaded before anything
+ * starts (a bad one is a usage error, exit 2); SIGHUP loads them again for new connections, keeping
+ * the old ones' (net_tls.h), and keeps the old certificate when the new files are bad. Shutdown
+ * (SIGTERM, SIGINT): /healthz turns 503 and WebSockets get close 1001 at once; when they are gone
+ * (or after DRAIN_MS) the listener closes; once no /api answer is due (one may wait for a password
+ * hash, whose result auth still writes) the store commits what it holds, the loop runs out, and the
+ * process exits 0.
  *
  * `parley user ...` is the command line of accounts (cli_user.h), sharing this file's flags
  * for where the store is and how names and passwords are checked.
@@ -110,7 +110,8 @@ static const flag_t flags[] = {
     {"host", OPT_STR, &opt.host, 0, "address to listen on (0.0.0.0 for every interface)"},
     {"port", OPT_UINT, &opt.port, 65535, "TCP port (0: any free port, printed at start)"},
     {"store", OPT_STR, &opt.store, 0,
-     "where messages are kept, as a URL: sqlite:PATH (empty: sqlite: and --db)"},
+     "where messages are kept, as a URL: sqlite:PATH, or postgresql://USER:PASSWORD@HOST/DB "
+     "(empty: sqlite: and --db)"},
     {"db", OPT_STR, &opt.db, 0, "SQLite database file: short for --store sqlite:PATH"},
     {"history", OPT_UINT, &opt.history, 200, "messages replayed on join"},
     {"sync", OPT_STR, &opt.sync, 0,

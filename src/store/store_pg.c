@@ -243,8 +243,9 @@ static int pg_append(void *impl, const store_msg_t *m, uint64_t *seq, bool *dupl
 {
     store_pg_t *s = impl;
     buf_t ids = BUF_INIT;
-    for (size_t i = 0; i < m->nmentions; i++)
-        buf_appendf(&ids, "%s%" PRIu64, i ? "," : "{", m->mentions[i]);
+    for (size_t i = 0; i < m->nmentions; i++) /* ids past bigint clamped, as SQLite's */
+        buf_appendf(&ids, "%s%" PRIu64, i ? "," : "{",
+                    m->mentions[i] > INT64_MAX ? (uint64_t)INT64_MAX : m->mentions[i]);
     if (m->nmentions)
         buf_append_str(&ids, "}");
     store_pg_params_t p;

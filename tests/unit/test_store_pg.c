@@ -10,6 +10,7 @@
  *   channel but not a membership of it.
  * - A read stuck behind another session's lock is stopped by its budget (statement_timeout)
  *   or by store_cancel (PQcancel), and the session serves the next read.
+ * - A write failing deep in a batch's pipeline fails all of it.
  * - A schema of a newer version, or one with parley's table names and no meta, is refused. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -241,6 +242,37 @@ TEST(test_read_budget_and_cancel)
     finish(small, s);
 }
 
+/* A write failing early in a long pipeline (more statements than are sent before answers
+ * are read) fails the whole group, nothing stored, and the session writes again after. */
+TEST(test_failure_deep_in_a_pipeline)
+{
+    CHECK(pg_test_fresh("deep"));
+    store_t *s = open_pg("deep", 0);
+    if (!s)
+        return;
+    ans_t one = {0}, probe = {0}, again = {0};
+    static ans_t ans[N];
+    CHECK_EQ_INT(append(s, "g", 1, NULL, &one), 0);
+    CHECK(wait_ms(&one.fired, 10000));
+    store_group_begin(s);
+    for (int i = 0; i < N; i++) {
+        store_msg_t m = {.channel = "g", .seq = i == 10 ? 1 : 0, .user = "u", .text = "t"};
+        CHECK_EQ_INT(store_append(s, &m, on_append, &ans[i]), 0); /* the 11th: seq 1 again */
+    }
+    store_group_end(s);
+    CHECK(wait_ms(&ans[N - 1].fired, 30000));
+    for (int i = 0; i < N; i++)
+        CHECK(ans[i].fired == 1 && ans[i].status == STORE_EFAILED && ans[i].seq == 0);
+    CHECK_EQ_INT(store_probe(s, on_write, &probe), 0);
+    CHECK(wait_ms(&probe.fired, 10000));
+    CHECK_EQ_INT(probe.status, 0);
+    store_recover(s);
+    CHECK_EQ_INT(append(s, "g", 1, NULL, &again), 0);
+    CHECK(wait_ms(&again.fired, 10000));
+    CHECK(again.status == 0 && again.seq == 2);
+    finish(s, NULL);
+}
+
 /* Opened again: a newer schema version is refused, and so is a schema holding a table of
  * parley's name without meta. */
 TEST(test_schema_refusals)
@@ -269,6 +301,7 @@ int main(void)
     RUN(test_dedupe_across_writers);
     RUN(test_channel_lock);
     RUN(test_read_budget_and_cancel);
+    RUN(test_failure_deep_in_a_pipeline);
     RUN(test_schema_refusals);
     pg_test_deinit();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
