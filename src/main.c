@@ -6,15 +6,15 @@
  *
  * Every flag has a PARLEY_* environment twin (--max-text -> PARLEY_MAX_TEXT); a flag beats
  * its twin, which beats the default. The store is opened by URL (--store, or --db as
- * sqlite:PATH; store.h's store_open). The accounts (auth) are loaded from it before chat,
- * which takes identities from them; the REST layer (api) answers /api on the same loop.
- * TLS (--tls-cert, --tls-key): the files are loaded before anything starts (a bad one is a
- * usage error, exit 2); SIGHUP loads them again for new connections, keeping the old ones'
- * (net_tls.h), and keeps the old certificate when the new files are bad.
- * Shutdown (SIGTERM, SIGINT): /healthz turns 503 and WebSockets get close 1001 at once; when
- * they are gone (or after DRAIN_MS) the listener closes; once no /api answer is due (one
- * may wait for a password hash, whose result auth still writes) the store commits what it
- * holds, the loop runs out, and the process exits 0.
+ * sqlite:PATH; store_open.h), and logged without its password (store_url_shown). The accounts
+ * (auth) are loaded from it before chat, which takes identities from them; the REST layer (api)
+ * answers /api on the same loop. TLS (--tls-cert, --tls-key): the files are loaded before anything
+ * starts (a bad one is a usage error, exit 2); SIGHUP loads them again for new connections, keeping
+ * the old ones' (net_tls.h), and keeps the old certificate when the new files are bad. Shutdown
+ * (SIGTERM, SIGINT): /healthz turns 503 and WebSockets get close 1001 at once; when they are gone
+ * (or after DRAIN_MS) the listener closes; once no /api answer is due (one may wait for a password
+ * hash, whose result auth still writes) the store commits what it holds, the loop runs out, and the
+ * process exits 0.
  *
  * `parley user ...` is the command line of accounts (cli_user.h), sharing this file's flags
  * for where the store is and how names and passwords are checked.
@@ -117,7 +117,8 @@ static const flag_t flags[] = {
     {"host", OPT_STR, &opt.host, 0, "address to listen on (0.0.0.0 for every interface)"},
     {"port", OPT_UINT, &opt.port, 65535, "TCP port (0: any free port, printed at start)"},
     {"store", OPT_STR, &opt.store, 0,
-     "where messages are kept, as a URL: sqlite:PATH (empty: sqlite: and --db)"},
+     "where messages are kept, as a URL: sqlite:PATH, or postgresql://USER:PASSWORD@HOST/DB "
+     "(empty: sqlite: and --db)"},
     {"db", OPT_STR, &opt.db, 0, "SQLite database file: short for --store sqlite:PATH"},
     {"bus", OPT_STR, &opt.bus, 0,
      "redis://HOST[:PORT]: serve the same channels as the other parley processes on this "
@@ -184,7 +185,8 @@ static const flag_t flags[] = {
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
-static char store_url[PATH_MAX + 64]; /* --store, or sqlite: and --db */
+static char store_url[PATH_MAX + 64];   /* --store, or sqlite: and --db */
+static char store_shown[PATH_MAX + 64]; /* the same for logs: no password (store_url_shown) */
 
 /* PARLEY_ + the flag's name in capitals, dashes as underscores: --max-text -> PARLEY_MAX_TEXT. */
 static void env_name(const flag_t *f, char out[64])
@@ -408,6 +410,7 @@ static int parse_config(int argc, char **argv)
         fprintf(stderr, "parley: --store (or --db) is too long\n");
         return -1;
     }
+    store_url_shown(store_url, store_shown, sizeof(store_shown));
     if (strcmp(opt.sync, "normal") != 0 && strcmp(opt.sync, "full") != 0) {
         fprintf(stderr, "parley: --sync must be normal or full\n");
         return -1;
@@ -632,7 +635,7 @@ static int open_state(app_t *a, const wiring_t *w)
     auth_config_t ac = auth_config_of_flags();
     a->auth = auth_new(a->loop, a->store, &ac);
     if (!a->auth || auth_load(a->auth) < 0) {
-        log_error("cannot read the accounts of the store %s", store_url);
+        log_error("cannot read the accounts of the store %s", store_shown);
         return fail_start(a);
     }
     chat_config_t cc = {(unsigned)opt.history,
@@ -647,7 +650,7 @@ static int open_state(app_t *a, const wiring_t *w)
                         .shared = opt.bus[0] != '\0'};
     a->hub = chat_new(a->store, a->auth, &cc, w->transport);
     if (chat_load(a->hub) < 0) {
-        log_error("cannot read the store %s", store_url);
+        log_error("cannot read the store %s", store_shown);
         return fail_start(a);
     }
     if (opt.bus[0]) {
@@ -728,8 +731,8 @@ static void log_started(app_t *a)
     chat_metrics(a->hub, &cm);
     log_info("parley listening on %s://%s:%d (store %s, sync %s, %llu thread%s, general at seq "
              "%llu, guests %s, registration %s)",
-             a->tls ? "https" : "http", opt.host, a->front.port(a->front.ctx), store_url, opt.sync,
-             opt.threads, opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq,
+             a->tls ? "https" : "http", opt.host, a->front.port(a->front.ctx), store_shown,
+             opt.sync, opt.threads, opt.threads > 1 ? "s" : "", (unsigned long long)cm.general_seq,
              opt.guests, auth_registration(a->auth) == AUTH_REG_OPEN ? "open" : opt.registration);
     if (a->tls) {
         char what[384];

@@ -196,8 +196,10 @@ int cli_user_run(const cli_user_t *u)
     auth_t *a = auth_new(&loop, store, &u->auth);
     answer_t ans = {0};
     int rc = 1;
+    char shown[512];
     if (!a || auth_load(a) < 0)
-        fprintf(stderr, "parley: user %s: cannot read the accounts of %s\n", verb, u->store_url);
+        fprintf(stderr, "parley: user %s: cannot read the accounts of %s\n", verb,
+                store_url_shown(u->store_url, shown, sizeof(shown)));
     else
         rc = u->verb == CLI_USER_ADD ? start_add(u, a, &ans) : start_reset(u, a, &ans);
     while (rc == 0 && !ans.done && uv_run(&loop, UV_RUN_ONCE) != 0)

@@ -39,6 +39,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "store/store_db.h"
 #include "store/store_sqlite_int.h"
 
 const char *store_sqlite_why(sqlite3 *db, char *buf)
@@ -73,20 +74,11 @@ int store_sqlite_bind(sqlite3_stmt *st, const char *types, ...)
 
 /* ---- writer thread: transactions and writes ---- */
 
-#define ERR_REPEAT_MS 60000
-
-/* A disk that stays full fails the hub's probe the same way once a second: the first failure
- * of a kind is an error line, the same failure again within ERR_REPEAT_MS a debug line, so
- * the log says what happened without a line a second. */
+/* A disk that stays full fails the hub's probe the same way once a second: logged once a
+ * minute (store_db_err_level). */
 static int err_level(store_sqlite_t *s)
 {
-    int code = sqlite3_extended_errcode(s->db);
-    uint64_t now = clock_mono_ms();
-    if (code == s->last_err && now - s->last_err_ms < ERR_REPEAT_MS)
-        return LOG_DEBUG;
-    s->last_err = code;
-    s->last_err_ms = now;
-    return LOG_ERROR;
+    return store_db_err_level(&s->errlog, sqlite3_extended_errcode(s->db));
 }
 
 /* Steps a statement that returns no row (rc: its bind result), retrying SQLITE_BUSY, and
@@ -391,36 +383,42 @@ static int sq_probe(void *impl)
 
 /* ---- loop thread: start-up reads ---- */
 
-static const char *col_text(sqlite3_stmt *st, int col)
+static const char *row_text(void *row, int col)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    return t ? t : "";
+    return (const char *)sqlite3_column_text(row, col);
 }
 
-static const char *col_null(sqlite3_stmt *st, int col)
+static int64_t row_num(void *row, int col)
 {
-    return (const char *)sqlite3_column_text(st, col); /* NULL stays NULL */
+    return sqlite3_column_int64(row, col);
 }
 
-static uint64_t col_seq(sqlite3_stmt *st, int col)
+store_db_row_t store_sqlite_row(sqlite3_stmt *st)
 {
-    return (uint64_t)sqlite3_column_int64(st, col);
+    return (store_db_row_t){st, row_text, row_num};
 }
 
-static int64_t col_int(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_int64(st, col);
-}
+/* What one load part reports each row to. */
+typedef struct {
+    int part;
+    const store_load_t *cbs;
+    store_keyed_cb keyed;
+    const store_accounts_load_t *accounts;
+    void *ctx;
+} load_arg_t;
 
-/* Runs sql on the reading connection, calling row(arg, st) for each row. Returns 0, or
- * STORE_EFAILED after logging. */
-static int read_rows(store_sqlite_t *s, const char *sql,
-                     void (*row)(const void *arg, sqlite3_stmt *st), const void *arg)
+/* Runs sql on the reading connection, reporting each row. Returns 0, or STORE_EFAILED after
+ * logging. */
+static int read_rows(store_sqlite_t *s, const char *sql, const load_arg_t *a)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->rdb, sql, -1, &st, NULL);
+    store_db_row_t row = store_sqlite_row(st);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row(arg, st);
+        if (a->accounts)
+            store_db_account_row(&row, a->part, a->accounts, a->ctx);
+        else
+            store_db_load_row(&row, a->part, a->cbs, a->keyed, a->ctx);
         rc = SQLITE_OK;
     }
     if (rc != SQLITE_DONE)
@@ -429,118 +427,26 @@ static int read_rows(store_sqlite_t *s, const char *sql,
     return rc == SQLITE_DONE ? 0 : STORE_EFAILED;
 }
 
-typedef struct {
-    const store_load_t *cbs;
-    store_keyed_cb keyed;
-    void *ctx;
-    int part;
-} load_arg_t;
-
-/* Reports one row of a load part to its callback (keyed: part 5). */
-static void load_row(const void *arg, sqlite3_stmt *st)
-{
-    const load_arg_t *a = arg;
-    const store_load_t *cbs = a->cbs;
-    void *ctx = a->ctx;
-    int i = a->part;
-    if (i == 0) {
-        store_channel_t c = {.name = col_text(st, 0),
-                             .kind = col_text(st, 1),
-                             .topic = col_text(st, 2),
-                             .created_by = col_text(st, 3),
-                             .creator_id = col_seq(st, 4),
-                             .ts = col_int(st, 5),
-                             .archived = col_int(st, 6) != 0};
-        cbs->channel(ctx, &c);
-    } else if (i == 1) {
-        cbs->member(ctx, col_text(st, 0), col_seq(st, 1));
-    } else if (i == 2) {
-        cbs->read(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2));
-    } else if (i == 3) {
-        cbs->reaction(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2), col_text(st, 3),
-                      strcmp(col_text(st, 4), "react") == 0);
-    } else if (i == 4) {
-        cbs->mentioned(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2));
-    } else {
-        a->keyed(ctx, col_text(st, 0), col_seq(st, 1), col_seq(st, 2), col_text(st, 3),
-                 col_int(st, 4));
-    }
-}
-
 static int sq_load(void *impl, const store_load_t *cbs, store_keyed_cb keyed, void *ctx)
 {
     store_sqlite_t *s = impl;
-    const bool wanted[LOAD_PARTS] = {cbs->channel,  cbs->member,    cbs->read,
-                                     cbs->reaction, cbs->mentioned, keyed};
-    for (int i = 0; i < LOAD_PARTS; i++) {
-        load_arg_t arg = {cbs, keyed, ctx, i};
-        if (wanted[i] && read_rows(s, store_sqlite_sql_load[i], load_row, &arg) < 0)
+    for (int i = 0; i < STORE_DB_LOAD_PARTS; i++) {
+        load_arg_t arg = {i, cbs, keyed, NULL, ctx};
+        const char *sql = i == STORE_DB_CHANNELS ? store_sqlite_sql_channels : store_db_sql_load[i];
+        if (store_db_load_wanted(i, cbs, keyed) && read_rows(s, sql, &arg) < 0)
             return STORE_EFAILED;
     }
     return 0;
 }
 
-typedef struct {
-    const store_accounts_load_t *cbs;
-    void *ctx;
-} accounts_arg_t;
-
-static void user_row(const void *arg, sqlite3_stmt *st)
-{
-    const accounts_arg_t *a = arg;
-    store_user_t u = {.id = col_seq(st, 0),
-                      .name = col_text(st, 1),
-                      .canon = col_null(st, 2),
-                      .display = col_text(st, 3),
-                      .role = col_text(st, 4),
-                      .pass = col_null(st, 5),
-                      .state = col_text(st, 6),
-                      .created = col_int(st, 7),
-                      .seen = col_int(st, 8)};
-    a->cbs->user(a->ctx, &u);
-}
-
-static void session_row(const void *arg, sqlite3_stmt *st)
-{
-    const accounts_arg_t *a = arg;
-    store_session_t se = {.id = col_seq(st, 0),
-                          .hash = col_text(st, 1),
-                          .user_id = col_seq(st, 2),
-                          .created = col_int(st, 3),
-                          .seen = col_int(st, 4),
-                          .expires = col_int(st, 5),
-                          .agent = col_text(st, 6),
-                          .addr = col_text(st, 7)};
-    a->cbs->session(a->ctx, &se);
-}
-
-static void invite_row(const void *arg, sqlite3_stmt *st)
-{
-    const accounts_arg_t *a = arg;
-    store_invite_t in = {.id = col_seq(st, 0),
-                         .hash = col_text(st, 1),
-                         .kind = col_text(st, 2),
-                         .creator = col_seq(st, 3),
-                         .user_id = col_seq(st, 4),
-                         .role = col_text(st, 5),
-                         .created = col_int(st, 6),
-                         .expires = col_int(st, 7),
-                         .uses = (uint32_t)col_int(st, 8),
-                         .max_uses = (uint32_t)col_int(st, 9),
-                         .revoked = col_int(st, 10) != 0};
-    a->cbs->invite(a->ctx, &in);
-}
-
 static int sq_load_accounts(void *impl, const store_accounts_load_t *cbs, void *ctx)
 {
     store_sqlite_t *s = impl;
-    const bool wanted[LOAD_ACCOUNT_PARTS] = {cbs->user, cbs->session, cbs->invite};
-    void (*const rows[LOAD_ACCOUNT_PARTS])(const void *, sqlite3_stmt *) = {user_row, session_row,
-                                                                            invite_row};
-    accounts_arg_t arg = {cbs, ctx};
-    for (int i = 0; i < LOAD_ACCOUNT_PARTS; i++)
-        if (wanted[i] && read_rows(s, store_sqlite_sql_load_accounts[i], rows[i], &arg) < 0)
+    for (int i = 0; i < STORE_DB_ACCOUNT_PARTS; i++) {
+        load_arg_t arg = {i, NULL, NULL, cbs, ctx};
+        if (store_db_accounts_wanted(i, cbs) && read_rows(s, store_db_sql_accounts[i], &arg) < 0)
             return STORE_EFAILED;
+    }
     return 0;
 }
 
@@ -551,7 +457,7 @@ static int sq_accounts_version(void *impl, uint64_t *out)
     sqlite3_stmt *st = s->st_accounts_version;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        *out = col_seq(st, 0);
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
     else
         log_error("store: %s: accounts version: %s", s->path,
                   rc == SQLITE_DONE ? "no row in meta" : sqlite3_errmsg(s->rdb));
@@ -567,7 +473,7 @@ static int sq_last_seq(void *impl, const char *channel, uint64_t *out)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        *out = col_seq(st, 0); /* max() of nothing is NULL: 0 */
+        *out = (uint64_t)sqlite3_column_int64(st, 0); /* max() of nothing is NULL: 0 */
     else
         log_error("store: last seq of channel %s: %s", channel, sqlite3_errmsg(s->rdb));
     sqlite3_reset(st);

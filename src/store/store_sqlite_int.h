@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "store/store_db.h"
 #include "store/store_sqlite.h"
 #include "store/store_worker.h"
 
@@ -93,10 +94,7 @@ extern const char *const store_sqlite_sql[ST_COUNT];
 extern const char *const store_sqlite_sql_read[RD_COUNT];
 extern const char store_sqlite_sql_last_seq[];
 extern const char store_sqlite_sql_accounts_version[];
-#define LOAD_PARTS 6
-extern const char *const store_sqlite_sql_load[LOAD_PARTS];
-#define LOAD_ACCOUNT_PARTS 3
-extern const char *const store_sqlite_sql_load_accounts[LOAD_ACCOUNT_PARTS];
+extern const char store_sqlite_sql_channels[]; /* store_db's other load parts are shared */
 
 /* One reader thread's connection (read-only) and statements. The progress handler counts the
  * running read's VM steps against `budget` and looks at `cancel`. */
@@ -118,8 +116,7 @@ typedef struct {
     bool bump_accounts;                /* every account write also bumps meta's accounts_version */
     uint64_t read_budget;              /* VM steps per read (READ_BUDGET unless a test says) */
     store_sqlite_reader_t rd[STORE_READERS];
-    int last_err; /* writer thread: the last error logged, and when */
-    uint64_t last_err_ms;
+    store_db_errlog_t errlog; /* writer thread: the last error logged, and when */
 } store_sqlite_t;
 
 /* Writes can hold seqs up to UINT64_MAX; SQLite's integers stop at INT64_MAX. */
@@ -132,6 +129,9 @@ static inline sqlite3_int64 store_sqlite_clamp_seq(uint64_t seq)
  * error (No space left on device)"), written into buf (WHY_MAX bytes) and returned. */
 #define WHY_MAX 256
 const char *store_sqlite_why(sqlite3 *db, char *buf);
+
+/* st's current row, for store_db (valid until st steps again). */
+store_db_row_t store_sqlite_row(sqlite3_stmt *st);
 
 /* Binds parameters 1.. of st from the arguments, one per letter of types: 't' a const char *
  * (NULL binds NULL), 'i' an int64_t, 'u' a uint64_t seq (clamped). Returns a SQLite code. */

@@ -21,51 +21,14 @@
 #include "base/log.h"
 #include "store/store_sqlite_int.h"
 
-/* Where a read's columns are: each column's index, -1 when the read has none. */
-typedef struct {
-    int seq, user, text, ts, kind, thread, target, cid, channel, guest, user_id, deleted, edited;
-} row_shape_t;
-
-/* history, resume and threads: MSG_COLS */
-static const row_shape_t msg_rows = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11};
-/* search: seq, user, text, ts, channel, cid, guest, user_id (a message: no kind, thread or
- * target) */
-static const row_shape_t search_rows = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6, 7, -1, -1};
-/* mention counts: channel, seq */
-static const row_shape_t count_rows = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, -1};
-
-static int64_t col_int(sqlite3_stmt *st, int col)
-{
-    return col < 0 ? 0 : sqlite3_column_int64(st, col);
-}
-
-static const char *col_text(sqlite3_stmt *st, int col, const char *none)
-{
-    const char *t = col < 0 ? NULL : (const char *)sqlite3_column_text(st, col);
-    return t ? t : none;
-}
-
 /* Steps st to its end, one row per result into out. Returns the SQLite code that ended the
  * loop (SQLITE_DONE when all went well). */
-static int rows_read(sqlite3_stmt *st, store_rows_t *out, const row_shape_t *sh)
+static int rows_read(sqlite3_stmt *st, store_rows_t *out, const store_db_shape_t *sh)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_msg_t m = {.channel = col_text(st, sh->channel, NULL),
-                         .seq = (uint64_t)col_int(st, sh->seq),
-                         .user = col_text(st, sh->user, ""),
-                         .user_id = (uint64_t)col_int(st, sh->user_id),
-                         .text = col_text(st, sh->text, ""),
-                         .ts = col_int(st, sh->ts),
-                         .kind = col_text(st, sh->kind, NULL),
-                         .thread = (uint64_t)col_int(st, sh->thread),
-                         .target = (uint64_t)col_int(st, sh->target),
-                         .cid = col_text(st, sh->cid, ""),
-                         .guest = col_int(st, sh->guest) != 0,
-                         .deleted = col_int(st, sh->deleted) != 0,
-                         .edited = col_int(st, sh->edited) != 0};
-        store_rows_add(out, &m);
-    }
+    store_db_row_t row = store_sqlite_row(st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        store_db_msg(&row, sh, out);
     return rc;
 }
 
@@ -133,16 +96,9 @@ static int fill_replies(store_sqlite_t *s, store_sqlite_reader_t *r, const char 
     int rc = store_sqlite_bind(st, "tuu", channel, rows[0].seq, rows[n - 1].seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
-    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-        uint64_t parent = (uint64_t)sqlite3_column_int64(st, 0);
-        /* Seqs are gapless, so the parent's row is found by offset; checked all the same. */
-        size_t i = (size_t)(parent - rows[0].seq);
-        if (i >= n || rows[i].seq != parent)
-            continue;
-        rows[i].replies = (uint32_t)sqlite3_column_int64(st, 1);
-        rows[i].last_reply = (uint64_t)sqlite3_column_int64(st, 2);
-        rows[i].last_reply_ts = sqlite3_column_int64(st, 3);
-    }
+    store_db_row_t row = store_sqlite_row(st);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st))
+        store_db_replies(&row, out);
     return finish(s, r, st, rc, "reply counts");
 }
 
@@ -172,21 +128,13 @@ int store_sqlite_query(void *impl, const store_read_t *rd, const store_query_t *
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
     if (rc == SQLITE_OK)
-        rc = rows_read(st, out, &msg_rows);
+        rc = rows_read(st, out, &store_db_msg_shape);
     if ((rc = finish(s, r, st, rc, "history query")) < 0)
         return rc;
 
     for (size_t i = 0; i < out->n; i++)
         out->rows[i].channel = q->channel; /* the op's copy outlives the rows */
-    out->more = out->n > q->limit;
-    if (out->more)
-        store_rows_truncate(out, q->limit);
-    store_msg_t *rows = out->rows;
-    for (size_t i = 0, j = out->n; desc && i + 1 < j; i++, j--) {
-        store_msg_t t = rows[i];
-        rows[i] = rows[j - 1];
-        rows[j - 1] = t;
-    }
+    store_db_page(out, q->limit, desc);
     if (q->replies && out->n > 0)
         return fill_replies(s, r, q->channel, out);
     return 0;
@@ -241,15 +189,13 @@ int store_sqlite_search(void *impl, const store_read_t *rd, const store_search_t
     int rc = store_sqlite_bind(st, "tttit", match.data, q->user, q->channel, (int64_t)q->limit + 1,
                                q->nchannels ? chans.data : NULL);
     if (rc == SQLITE_OK)
-        rc = rows_read(st, out, &search_rows);
+        rc = rows_read(st, out, &store_db_search_shape);
     rc = finish(s, r, st, rc, "search");
     buf_deinit(&match);
     buf_deinit(&chans);
     if (rc < 0)
         return rc;
-    out->more = out->n > q->limit;
-    if (out->more)
-        store_rows_truncate(out, q->limit);
+    store_db_page(out, q->limit, false);
     return 0;
 }
 
@@ -262,6 +208,6 @@ int store_sqlite_mention_counts(void *impl, const store_read_t *rd, uint64_t use
     sqlite3_stmt *st = r->st[RD_MENTION_COUNT];
     int rc = store_sqlite_bind(st, "u", user_id);
     if (rc == SQLITE_OK)
-        rc = rows_read(st, out, &count_rows);
+        rc = rows_read(st, out, &store_db_counts_shape);
     return finish(s, r, st, rc, "mention counts");
 }

@@ -283,27 +283,10 @@ static const char sql_create_v7[] =
 static const char sql_create_v8[] =
     "CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS NOT NULL";
 
-const char *const store_sqlite_sql_load[LOAD_PARTS] = {
-    "SELECT name, kind, topic, created_by, creator_id, ts, archived FROM channels ORDER BY name",
-    "SELECT channel, user_id FROM members ORDER BY channel, user_id",
-    "SELECT channel, user_id, seq FROM reads ORDER BY channel, user_id",
-    "SELECT channel, target, user_id, text, kind FROM messages "
-    "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq",
-    "SELECT channel, user_id, max(seq) FROM mentions GROUP BY channel, user_id "
-    "ORDER BY channel, user_id",
-    "SELECT channel, seq, user_id, cid, ts FROM (SELECT channel, seq, user_id, cid, ts FROM "
-    "messages WHERE cid IS NOT NULL ORDER BY ts DESC, channel DESC, seq DESC "
-    "LIMIT " STR(STORE_KEYED_MAX) ") ORDER BY ts, channel, seq",
-};
+const char store_sqlite_sql_channels[] =
+    "SELECT name, kind, topic, created_by, creator_id, ts, archived FROM channels ORDER BY name";
 
 const char store_sqlite_sql_last_seq[] = "SELECT max(seq) FROM messages WHERE channel = ?1";
-
-const char *const store_sqlite_sql_load_accounts[LOAD_ACCOUNT_PARTS] = {
-    "SELECT id, name, canon, display, role, pass, state, created, seen FROM users ORDER BY id",
-    "SELECT id, hash, user_id, created, seen, expires, agent, addr FROM sessions ORDER BY id",
-    "SELECT id, hash, kind, creator, user_id, role, created, expires, uses, max_uses, revoked "
-    "FROM invites ORDER BY id",
-};
 
 const char store_sqlite_sql_accounts_version[] =
     "SELECT value FROM meta WHERE key = 'accounts_version'";

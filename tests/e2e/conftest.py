@@ -56,12 +56,14 @@ def with_defaults(args, env):
 class Server:
     """One parley process. start() waits until it listens and learns its port."""
 
-    def __init__(self, tmp: Path, *args, db=None, env=None, defaults=True, fast_hash=True,
-                 preexec_fn=None):
-        """preexec_fn: run in the child before the binary (e.g. to set a resource limit)."""
+    def __init__(self, tmp: Path, *args, db=None, store=None, env=None, defaults=True,
+                 fast_hash=True, preexec_fn=None):
+        """preexec_fn: run in the child before the binary (e.g. to set a resource limit);
+        store: a store URL (--store) instead of the SQLite file db (--db)."""
         self.tmp = tmp
         self.preexec_fn = preexec_fn
         self.db = str(db or tmp / "parley.db")
+        self.store = store
         self.args = with_defaults(args, env or {}) if defaults else list(args)
         self.env = dict(os.environ, **(env or {}))
         if fast_hash and "PARLEY_TEST_FAST_HASH" not in (env or {}):
@@ -87,8 +89,8 @@ class Server:
         self.runs += 1
         self.log = self.tmp / f"parley-{self.runs}.log"
         logf = open(self.log, "w")
-        cmd = [parley_bin(), "--host", "127.0.0.1", "--port", str(port), "--db", self.db,
-               *self.args]
+        where = ["--store", self.store] if self.store else ["--db", self.db]
+        cmd = [parley_bin(), "--host", "127.0.0.1", "--port", str(port), *where, *self.args]
         if os.environ.get("PARLEY_VALGRIND"):
             cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
                    "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", *cmd]
@@ -143,14 +145,13 @@ class Server:
         return "".join(p.read_text() for p in sorted(self.tmp.glob("parley-*.log")))
 
 
-@pytest.fixture
-def make_server(tmp_path):
-    """make_server(*flags, env=..., defaults=True, fast_hash=True) -> a started Server; every
-    one is stopped and checked at the end."""
+def servers_made(tmp_path, **fixed):
+    """For a fixture to yield from: yields make(*flags, **kw) -> a started Server (with the
+    keywords `fixed` too), then stops every one made and checks it exited 0."""
     servers = []
 
     def make(*args, **kw):
-        s = Server(tmp_path, *args, **kw).start()
+        s = Server(tmp_path, *args, **fixed, **kw).start()
         servers.append(s)
         return s
 
@@ -159,6 +160,13 @@ def make_server(tmp_path):
         if s.proc and s.proc.poll() is None:
             code = s.stop()
             assert code == 0, f"parley exited {code}:\n{s.logs()[-4000:]}"
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """make_server(*flags, env=..., defaults=True, fast_hash=True) -> a started Server; every
+    one is stopped and checked at the end."""
+    yield from servers_made(tmp_path)
 
 
 @pytest.fixture

@@ -1,10 +1,20 @@
 /* test_store_conformance - the store.h contract, checked the same way against every backend:
- * SQLite (through store_open, on temporary files, a real loop) and store_mem (automatic
- * mode). store_mem's manual mode has its own test, test_store_mem.c.
+ * SQLite (through store_open, on temporary files, a real loop), store_mem (automatic mode),
+ * and PostgreSQL when PARLEY_PG_URL names a database to test in (scripts/pg-test-server
+ * makes one; ctest starts it by itself where PostgreSQL is installed). store_mem's manual
+ * mode has its own test, test_store_mem.c. PARLEY_CONFORMANCE_BACKENDS (a list such as
+ * "pg" or "sqlite,mem") runs only those.
  *
- * "Reopening" a store (accounts tests) closes and opens the SQLite file again, with or
- * without bump_accounts; store_mem's state lives only as long as the store, so there it
- * keeps the store and switches store_mem_bump_accounts.
+ * "Reopening" a store (accounts tests) closes and opens the SQLite file (or PostgreSQL
+ * schema) again, with or without bump_accounts; store_mem's state lives only as long as the
+ * store, so there it keeps the store and switches store_mem_bump_accounts.
+ *
+ * PostgreSQL: each test has a schema of its own, dropped and created again by `fresh`, which
+ * the store is told of through the URL (options=-csearch_path=...). The test keeps a session
+ * of its own beside the store's for that, and for the failure test, whose genuine failure
+ * is the writer's connection killed (pg_terminate_backend) while the database makes every
+ * new session read-only (ALTER DATABASE ... SET default_transaction_read_only): the batch in
+ * flight fails, and so does every probe, each in a new session, until the setting is reset.
  *
  * Every test takes a fresh store from the backend under test (`be`). Operations record into
  * slots (their ctx), each slot noting its status and the completion's rank, so order and
@@ -26,6 +36,7 @@
 
 #include "store/store_open.h"
 #include "store/store_worker.h"
+#include "pg_test.h"
 #include "store_mem.h"
 #include "test.h"
 
@@ -37,6 +48,8 @@ typedef struct {
     void (*brk)(store_t *s, bool broken); /* make writes genuinely fail, or work again */
     /* The same stored state, as if opened with store_open_opts_t.bump_accounts = bump. */
     store_t *(*reopen)(store_t *s, uv_loop_t *loop, const char *name, bool bump);
+    /* Backends opened by URL: the URL of test `name`'s store (for open_url, reopen_url). */
+    void (*url)(const char *name, char *url, size_t cap);
 } backend_t;
 
 static const backend_t *be;
@@ -44,27 +57,32 @@ static char tmpdir[64];
 static char last_path[160];
 static struct rlimit fsize_saved;
 
-static store_t *sqlite_open_opts(uv_loop_t *loop, const char *name, bool bump)
+static store_t *open_url(uv_loop_t *loop, const char *name, bool bump)
 {
-    char url[200];
-    snprintf(last_path, sizeof(last_path), "%s/%s.db", tmpdir, name);
-    snprintf(url, sizeof(url), "sqlite:%s", last_path);
+    char url[512];
+    be->url(name, url, sizeof(url));
     store_t *s = NULL;
     store_open_opts_t o = {.sync_full = false, .bump_accounts = bump};
     CHECK_EQ_INT(store_open(loop, url, &o, &s), 0);
     return s;
 }
 
-static store_t *sqlite_open(uv_loop_t *loop, const char *name)
-{
-    return sqlite_open_opts(loop, name, false);
-}
-
-static store_t *sqlite_reopen(store_t *s, uv_loop_t *loop, const char *name, bool bump)
+static store_t *reopen_url(store_t *s, uv_loop_t *loop, const char *name, bool bump)
 {
     store_close(s);
     uv_run(loop, UV_RUN_DEFAULT);
-    return sqlite_open_opts(loop, name, bump);
+    return open_url(loop, name, bump);
+}
+
+static void sqlite_url(const char *name, char *url, size_t cap)
+{
+    snprintf(last_path, sizeof(last_path), "%s/%s.db", tmpdir, name);
+    snprintf(url, cap, "sqlite:%s", last_path);
+}
+
+static store_t *sqlite_open(uv_loop_t *loop, const char *name)
+{
+    return open_url(loop, name, false);
 }
 
 /* The WAL only grows (nothing here checkpoints it), so a file size limit at its current
@@ -104,10 +122,53 @@ static store_t *mem_reopen(store_t *s, uv_loop_t *loop, const char *name, bool b
     return s;
 }
 
+static store_t *pg_open(uv_loop_t *loop, const char *name)
+{
+    CHECK(pg_test_fresh(name));
+    return open_url(loop, name, false);
+}
+
+static void pg_break(store_t *s, bool broken)
+{
+    (void)s;
+    if (!broken) {
+        CHECK(pg_test_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I RESET "
+                          "default_transaction_read_only', current_database()); END$$"));
+        return;
+    }
+    CHECK(pg_test_run("DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET "
+                      "default_transaction_read_only = on', current_database()); END$$"));
+    /* Waits (up to 5 s) until the writer's backend is gone. */
+    CHECK(pg_test_run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE "
+                      "datname = current_database() AND application_name = 'parley writer' AND "
+                      "pid <> pg_backend_pid()"));
+}
+
 static const backend_t backends[] = {
-    {"sqlite", sqlite_open, sqlite_break, sqlite_reopen},
-    {"mem", mem_open, mem_break, mem_reopen},
+    {"sqlite", sqlite_open, sqlite_break, reopen_url, sqlite_url},
+    {"mem", mem_open, mem_break, mem_reopen, NULL},
+    {"pg", pg_open, pg_break, reopen_url, pg_test_url},
 };
+
+/* Whether be runs: the list in PARLEY_CONFORMANCE_BACKENDS has it (or there is no list), and
+ * PostgreSQL is there for "pg". */
+static bool backend_wanted(const backend_t *b)
+{
+    const char *only = getenv("PARLEY_CONFORMANCE_BACKENDS");
+    if (only && only[0]) {
+        size_t n = strlen(b->name);
+        bool listed = false;
+        for (const char *p = only; *p; p += strcspn(p, ","), p += *p == ',')
+            listed |= strncmp(p, b->name, n) == 0 && (p[n] == ',' || p[n] == '\0');
+        if (!listed)
+            return false;
+    }
+    if (strcmp(b->name, "pg") != 0)
+        return true;
+    bool ok = pg_test_init("backend pg");
+    CHECK(ok || !getenv("PARLEY_PG_URL") || !getenv("PARLEY_PG_URL")[0]);
+    return ok;
+}
 
 /* ---- slots: what each operation's callback saw ---- */
 
@@ -1839,6 +1900,8 @@ int main(void)
     uv_loop_init(&loop);
     for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
         be = &backends[i];
+        if (!backend_wanted(be))
+            continue;
         printf("backend %s\n", be->name);
         RUN(test_order_and_ctx);
         RUN(test_ranges);
@@ -1872,10 +1935,20 @@ int main(void)
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     store_t *s = NULL;
     store_open_opts_t o = {.sync_full = false};
-    CHECK_EQ_INT(store_open(&loop, "postgres://x", &o, &s), STORE_EINVAL);
+    CHECK_EQ_INT(store_open(&loop, "mysql://x", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "parley.db", &o, &s), STORE_EINVAL);
     CHECK_EQ_INT(store_open(&loop, "sqlite:", &o, &s), STORE_EINVAL);
-    CHECK_EQ_STR(store_schemes(), "sqlite");
+    CHECK_EQ_INT(store_open(&loop, "postgresql://127.0.0.1:1/x", &o, &s), STORE_EFAILED);
+    CHECK_EQ_INT(store_open(&loop, "postgres://%zz", &o, &s), STORE_EFAILED); /* unreadable */
+    CHECK_EQ_STR(store_schemes(), "sqlite, postgresql, postgres");
+    char shown[128]; /* what logs show of a URL: never its password */
+    CHECK_EQ_STR(store_url_shown("postgresql://u:s3cr@t@h:5/db?password=x&sslmode=require", shown,
+                                 sizeof(shown)),
+                 "postgresql://u:***@h:5/db?password=***&sslmode=require");
+    CHECK_EQ_STR(store_url_shown("postgres://u@h/db", shown, sizeof(shown)), "postgres://u@h/db");
+    CHECK_EQ_STR(store_url_shown("sqlite:/a:b@c.db", shown, sizeof(shown)), "sqlite:/a:b@c.db");
+    CHECK_EQ_STR(store_url_shown("postgresql://u:pw@h/db", shown, 12), "postgresql:");
+    pg_test_deinit();
     nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return TEST_MAIN_END();
 }

@@ -1352,7 +1352,7 @@ TEST(test_keyed_index)
     if (!s)
         return;
     close_store(&loop, s);
-    CHECK(plan_says("plan.db", store_sqlite_sql_load[LOAD_PARTS - 1], /* the keyed events */
+    CHECK(plan_says("plan.db", store_db_sql_load[STORE_DB_KEYED],
                     "SCAN messages USING INDEX messages_cid"));
     CHECK(plan_says("plan.db", store_sqlite_sql[ST_NEXT_SEQ],
                     "SEARCH messages USING PRIMARY KEY (channel=?)"));
