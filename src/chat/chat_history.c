@@ -318,6 +318,7 @@ typedef struct {
     chat_channel_t *ch;
     uint64_t from, to; /* the client's last seq; the last seq sent */
     bool recovered;    /* false: the range cannot be served (no hold was taken) */
+    bool waited;       /* shared: held while its channel caught up from the store */
 } resume_entry_t;
 
 struct chat_resume {
@@ -325,6 +326,7 @@ struct chat_resume {
     size_t n, cur;  /* entries; the one being served */
     uint64_t after; /* the next message of e[cur] is after this seq */
     bool querying;  /* a page query is in flight (it frees the resume if the session went) */
+    size_t waiting; /* shared: channels still catching up before the resume begins */
     char id[CHAT_ID_MAX];
 };
 
@@ -471,7 +473,7 @@ static void resume_step(chat_session_t *s)
 void chat_history_drained(chat_session_t *s)
 {
     struct chat_resume *r = chat_session_resume_state(s);
-    if (r && !r->querying && chat_session_conn(s))
+    if (r && !r->querying && !r->waiting && chat_session_conn(s))
         resume_step(s);
 }
 
@@ -480,6 +482,47 @@ void chat_history_abandon(chat_session_t *s)
     struct chat_resume *r = chat_session_resume_state(s);
     if (r && !r->querying)
         resume_end(s); /* a page in flight frees it when it lands */
+}
+
+/* Each channel's range as it stands now, and the first page. */
+static void resume_begin(chat_session_t *s, struct chat_resume *r)
+{
+    chat_hub_t *h = chat_session_hub(s);
+    for (size_t i = 0; i < r->n; i++) {
+        resume_entry_t *en = &r->e[i];
+        uint64_t committed = chat_channel_committed(en->ch);
+        en->to = committed;
+        /* Seqs this server never committed (not our history), or a gap longer than we
+         * replay: the client must refetch history. Else held until its part is sent. */
+        en->recovered =
+            en->from <= committed && committed - en->from <= chat_hub_config(h)->resume_max;
+        if (en->recovered)
+            chat_link_hold(chat_session_link(s, en->ch));
+    }
+    if (r->n)
+        r->after = r->e[0].from;
+    resume_step(s);
+}
+
+/* A channel a resume waited for caught up; the last one begins it, if the session and its
+ * resume are still there. */
+static void on_resume_caught(void *ctx, bool ok)
+{
+    chat_session_t *s = ctx;
+    struct chat_resume *r = chat_session_resume_state(s);
+    if (r && r->waiting && --r->waiting == 0) {
+        /* What committed while it waited was held back: the resume serves it now. */
+        for (size_t i = 0; i < r->n; i++) {
+            chat_link_t *l = r->e[i].waited ? chat_session_link(s, r->e[i].ch) : NULL;
+            if (l)
+                chat_link_release(l, 0);
+        }
+        if (ok && chat_session_conn(s))
+            resume_begin(s, r);
+        else
+            resume_end(s);
+    }
+    chat_session_unref(s);
 }
 
 /* Checks every channel of a resume request before anything is served. */
@@ -537,17 +580,23 @@ void chat_history_resume(chat_session_t *s, const json_env_t *e)
         resume_entry_t *en = &r->e[i++];
         en->ch = chat_hub_channel(h, key);
         en->from = (uint64_t)json_integer_value(v);
-        uint64_t committed = chat_channel_committed(en->ch);
-        en->to = committed;
-        /* Seqs this server never committed (not our history), or a gap longer than we
-         * replay: the client must refetch history. Else held until its part is sent. */
-        en->recovered =
-            en->from <= committed && committed - en->from <= chat_hub_config(h)->resume_max;
-        if (en->recovered)
-            chat_link_hold(chat_session_link(s, en->ch));
     }
-    if (r->n)
-        r->after = r->e[0].from;
     chat_session_set_resume_state(s, r);
-    resume_step(s);
+    if (!chat_hub_config(h)->shared) {
+        resume_begin(s, r);
+        return;
+    }
+    /* The client may have seen, on another process, more than this one has heard of: the
+     * channels it is ahead in catch up from the store first, and then it is served whole. */
+    for (i = 0; i < r->n; i++) {
+        if (r->e[i].from <= chat_channel_committed(r->e[i].ch))
+            continue;
+        r->waiting++;
+        r->e[i].waited = true;
+        chat_link_hold(chat_session_link(s, r->e[i].ch)); /* nothing live meanwhile */
+        chat_session_ref(s);
+        chat_hub_catch_up_then(h, r->e[i].ch, on_resume_caught, s);
+    }
+    if (!r->waiting)
+        resume_begin(s, r);
 }

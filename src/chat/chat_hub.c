@@ -79,6 +79,7 @@ void chat_hub_free(chat_hub_t *h)
             pend_free(m);
         }
         chat_hub_in_free(hc);
+        chat_hub_in_caught(hc, false);
         undo_reverts(hc, false);
         chat_channel_free(hc->ch);
         free(hc);

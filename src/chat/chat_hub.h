@@ -163,6 +163,12 @@ void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m);
  * then catch up), after their bus came back, and now and then when shared, since a lost
  * hint that no later event reveals is found no other way. An unknown name is ignored. */
 void chat_hub_catch_up(chat_hub_t *h, const char *name);
+/* Catches ch up (as chat_hub_catch_up) and calls cb(ctx, true) once it has read everything
+ * the store had when it asked (cb(ctx, false) instead if the hub is freed first): a resume
+ * on this process of what a client saw on another waits for it, so that it is served
+ * whole. Never calls cb from inside this call. */
+typedef void (*chat_hub_caught_cb)(void *ctx, bool ok);
+void chat_hub_catch_up_then(chat_hub_t *h, chat_channel_t *ch, chat_hub_caught_cb cb, void *ctx);
 /* Shared (chat_config_t.shared): what this process committed, once each, right after the
  * commit, so that the other processes hear of it (arguments valid during the call only).
  * event: every event (duplicates the store found are not events: not passed), in commit

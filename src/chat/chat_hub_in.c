@@ -111,8 +111,16 @@ static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bo
             commit_remote(h, hc, &msgs[i]);
     drain_early(h, hc);
     bool progress = chat_channel_committed(hc->ch) > before || hc->fill_from < before;
-    if (hc->catching_up && (status < 0 || !more || !progress))
-        hc->catching_up = false; /* the store has nothing newer (or failed: the tick again) */
+    bool done = hc->catching_up && (status < 0 || !more || !progress);
+    if (done && hc->catch_again && status >= 0) {
+        hc->catch_again = false; /* a wait came while this read ran: one started after it */
+        chat_hub_in_fill(h, hc);
+        return;
+    }
+    if (done) {
+        hc->catching_up = hc->catch_again = false; /* nothing newer (failed: the tick again) */
+        chat_hub_in_caught(hc, true);
+    }
     /* Progress, or an answer overtaken by deliveries meanwhile: ask for the rest now. No
      * progress on a current answer: the store has not got them yet; the tick asks again. */
     if ((chat_hub_in_missing(hc) || hc->catching_up) && progress)
@@ -142,6 +150,33 @@ void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m)
     chat_channel_t *ch = m->channel ? chat_hub_channel(h, m->channel) : NULL;
     if (ch)
         chat_hub_in_take(h, h->chans[chat_channel_slot(ch)], m);
+}
+
+void chat_hub_in_caught(hub_chan_t *hc, bool ok)
+{
+    caught_t *c = hc->caught;
+    hc->caught = NULL;
+    while (c) {
+        caught_t *next = c->next;
+        c->cb(c->ctx, ok);
+        free(c);
+        c = next;
+    }
+}
+
+void chat_hub_catch_up_then(chat_hub_t *h, chat_channel_t *ch, chat_hub_caught_cb cb, void *ctx)
+{
+    hub_chan_t *hc = h->chans[chat_channel_slot(ch)];
+    caught_t *c = xmalloc(sizeof(*c));
+    *c = (caught_t){hc->caught, cb, ctx};
+    hc->caught = c;
+    hc->catching_up = true;
+    /* A fill in flight may have started before what the caller saw was committed: the wait
+     * ends only after a read that started after this call. */
+    if (hc->filling)
+        hc->catch_again = true;
+    else
+        chat_hub_in_fill(h, hc);
 }
 
 void chat_hub_catch_up(chat_hub_t *h, const char *name)

@@ -51,6 +51,13 @@ typedef struct revert {
     bool was_on;   /* a reaction's state before the toggle */
 } revert_t;
 
+/* One wait for a channel's catch-up (chat_hub_catch_up_then). */
+typedef struct caught {
+    struct caught *next;
+    chat_hub_caught_cb cb;
+    void *ctx;
+} caught_t;
+
 /* A channel's ordering state. */
 typedef struct hub_chan {
     chat_hub_t *h;
@@ -60,9 +67,11 @@ typedef struct hub_chan {
     revert_t *reverts;  /* newest first: undone in reverse order of acceptance */
     store_msg_t *early; /* deliveries ahead of committed+1, by seq (copies) */
     size_t nearly;
-    bool filling;       /* a store query for a missing range is in flight */
-    bool catching_up;   /* fills go on page by page until the store has nothing newer */
-    uint64_t fill_from; /* what was committed when it was asked */
+    bool filling;          /* a store query for a missing range is in flight */
+    bool catching_up;      /* fills go on page by page until the store has nothing newer */
+    struct caught *caught; /* called once the catch-up ends (chat_hub_catch_up_then) */
+    bool catch_again;      /* a wait came while a fill ran: one more fill before they end */
+    uint64_t fill_from;    /* what was committed when it was asked */
 } hub_chan_t;
 
 struct chat_hub {
@@ -101,6 +110,8 @@ size_t chat_hub_note_mentions(chat_hub_t *h, chat_channel_t *ch, const char *tex
  * are not committed here yet (local writes aside); asks the store for them; takes one
  * committed event of hc (from elsewhere, or shared: a local one) in seq order. */
 void chat_hub_in_free(hub_chan_t *hc);
+/* Calls and frees every wait of hc's catch-up (ok: caught up; false: the hub goes). */
+void chat_hub_in_caught(hub_chan_t *hc, bool ok);
 void chat_hub_in_take(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m);
 bool chat_hub_in_missing(const hub_chan_t *hc);
 void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc);

@@ -314,7 +314,13 @@ static int pg_change(void *impl, const store_change_t *c)
         if (c->kind == STORE_CHANNEL_PUT)
             return w_send(s, PW_CHANNEL_PUT, &p);
         int rc = w_ask(s, PW_CHANNEL_CREATE, &p, &conflict);
-        return rc < 0 ? rc : conflict ? STORE_ECONFLICT : 0;
+        if (rc < 0 || conflict)
+            return rc < 0 ? rc : STORE_ECONFLICT;
+        if (ch->creator_id == 0)
+            return 0;
+        /* Made here: its creator is a member in the same transaction (store.h). */
+        store_pg_bind(&p, "tui", ch->name, ch->creator_id, c->ts);
+        return w_send(s, PW_MEMBER_ADD, &p);
     case STORE_CHANNEL_DELETE: /* the rest of it goes by the references' ON DELETE CASCADE */
         st = PW_CHANNEL_DELETE;
         store_pg_bind(&p, "t", ch->name);

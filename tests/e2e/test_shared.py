@@ -5,7 +5,7 @@ gapless), each process delivers its own commits and those the others publish, in
 filling from the store what the bus lost; a client whose process dies reconnects to another
 one and resumes with no gap and no duplicate, its retries (same `cid`) answered with the
 original. The bus is a real redis-server started here; the store is one SQLite file both
-processes open (test_postgres.py runs the same over PostgreSQL).
+processes open, and a PostgreSQL schema (a throwaway cluster, as test_postgres.py starts).
 """
 import asyncio
 import os
@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from test_postgres import cluster, pg_store  # noqa: F401 (fixtures)
 from wsraw import Client, run
 
 
@@ -67,14 +68,18 @@ def redis(tmp_path):
     r.stop()
 
 
-@pytest.fixture
-def pair(make_server, redis, tmp_path):
-    """Two processes on one database and one bus. A guest's hold outlives its connection
-    (a client moving to the other process keeps its name by its session token)."""
-    db = tmp_path / "shared.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pair(request, make_server, redis, tmp_path):
+    """Two processes on one database (a SQLite file, or a PostgreSQL schema) and one bus. A
+    guest's hold outlives its connection (a client moving to the other process keeps its
+    name by its session token)."""
+    if request.param == "sqlite":
+        where = {"db": tmp_path / "shared.db"}
+    else:
+        where = {"store": request.getfixturevalue("pg_store")}
     flags = ("--bus", redis.url, "--rate", "1000", "--burst", "1000", "--guest-ttl", "3600")
-    a = make_server(*flags, db=db)
-    b = make_server(*flags, db=db)
+    a = make_server(*flags, **where)
+    b = make_server(*flags, **where)
     return a, b
 
 
@@ -154,7 +159,7 @@ def test_killed_process_client_resumes_on_the_other(pair):
         while max(seen) < top:
             m = await alice2.recv_json("msg", skip=("join", "leave", "typing", "ack", "resumed"))
             seen.append(m["payload"]["seq"])
-        assert seen == list(range(1, top + 1)), "alice saw a gap or a duplicate"
+        assert seen == list(range(1, top + 1)), f"alice saw a gap or a duplicate: {seen}"
         got_b = await collect(bob, "general", top)
         assert got_b == list(range(1, top + 1)), "bob saw a gap or a duplicate"
         await alice2.send_json("history", {"channel": "general", "limit": 200}, id="h")
