@@ -22,7 +22,9 @@
  * Testing knob, not a flag: PARLEY_TEST_FAST_HASH=1 hashes passwords at libsodium's minimum
  * cost, so end-to-end tests can sign in many times quickly. Never in production. Likewise
  * PARLEY_TEST_READ_BUDGET=N sets the store's cost budget per read (store_open_opts_t), so a
- * test can reach it without a million messages. */
+ * test can reach it without a million messages. PARLEY_TEST_PRESENCE_TTL_MS=N shortens the
+ * life of a process's list of who is online on it (chat_relay.h, 20000), so that a test sees
+ * a killed process's users go within seconds. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -661,6 +663,9 @@ static int open_state(app_t *a, const wiring_t *w)
             fail_start(a);
             return 2; /* a bad URL is a usage error, like a bad flag */
         }
+        const char *ttl = getenv("PARLEY_TEST_PRESENCE_TTL_MS");
+        if (ttl && *ttl)
+            chat_relay_set_presence_ttl(a->relay, strtoull(ttl, NULL, 10));
         chat_relay_start(a->relay, a->bus);
     }
     a->api = api_new(a->auth, &(api_config_t){.origins = doors_origins.data});

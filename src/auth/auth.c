@@ -191,6 +191,12 @@ void auth_set_revoke_cb(auth_t *a, auth_revoke_cb cb, void *ctx)
     a->revoke_ctx = ctx;
 }
 
+void auth_set_elsewhere_cb(auth_t *a, auth_elsewhere_cb cb, void *ctx)
+{
+    a->elsewhere = cb;
+    a->elsewhere_ctx = ctx;
+}
+
 const auth_config_t *auth_config(const auth_t *a)
 {
     return &a->cfg;

@@ -159,6 +159,11 @@ void auth_free(auth_t *a);
  * stay until they reconnect), and a re-read when the accounts changed elsewhere. */
 void auth_tick(auth_t *a);
 void auth_set_revoke_cb(auth_t *a, auth_revoke_cb cb, void *ctx);
+/* Several processes (--bus): whether the user called name is online on another process.
+ * A guest's hold does not lapse while it is (that process counts its connections, not this
+ * one). cb NULL: nobody is online elsewhere. */
+typedef bool (*auth_elsewhere_cb)(void *ctx, const char *name);
+void auth_set_elsewhere_cb(auth_t *a, auth_elsewhere_cb cb, void *ctx);
 const auth_config_t *auth_config(const auth_t *a);
 
 /* ---- lookups ---- */

@@ -10,7 +10,13 @@
  * its id and loses its canonical name, its sessions are deleted, and the name is free. A
  * banned or deactivated guest keeps its name: a ban must not end by waiting. A client-id
  * guest's session is the hash of "clientid:<id>", never a session token, so nobody signs in
- * with it (auth_session_check refuses what is not a token) and nobody else can hold it. */
+ * with it (auth_session_check refuses what is not a token) and nobody else can hold it.
+ *
+ * Several processes: `online` counts this process's connections only, so a guest connected
+ * to another one is asked about (auth_set_elsewhere_cb: the relay's table of who is online
+ * elsewhere) before its hold lapses here; else this process would free the name of a guest
+ * still chatting there. Its `seen` here is as of the last write the other process made
+ * (AUTH_SEEN_WRITE_MS), so a short --guest-ttl may lapse that much early once it left. */
 #include "auth/auth_int.h"
 
 #include <stdio.h>
@@ -28,7 +34,8 @@ bool auth_guest_lapsed(const auth_t *a, const user_t *u, int64_t now)
     const auth_user_t *p = &u->pub;
     return p->role == AUTH_GUEST && !p->pass && p->canon && p->state == AUTH_ACTIVE &&
            p->online == 0 && !u->reserved &&
-           (a->cfg.guest_ttl_ms == 0 || p->seen + a->cfg.guest_ttl_ms < now);
+           (a->cfg.guest_ttl_ms == 0 || p->seen + a->cfg.guest_ttl_ms < now) &&
+           !(a->elsewhere && a->elsewhere(a->elsewhere_ctx, p->name));
 }
 
 /* The hold of u lapsed: its name is free, its sessions are gone (quietly: it is offline). */

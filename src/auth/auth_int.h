@@ -82,6 +82,8 @@ struct auth {
     auth_pass_t *pass;
     auth_revoke_cb revoke;
     void *revoke_ctx;
+    auth_elsewhere_cb elsewhere; /* a user online on another process (NULL: alone) */
+    void *elsewhere_ctx;
 
     user_t **users; /* by id, ascending; never shrinks (users are never freed) */
     size_t nusers, cap_users;

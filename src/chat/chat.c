@@ -23,6 +23,7 @@
 #include "chat/chat_hub.h"
 #include "chat/chat_join.h"
 #include "chat/chat_lists.h"
+#include "chat/chat_online.h"
 #include "chat/chat_rooms.h"
 #include "chat/chat_search.h"
 #include "chat/chat_session.h"
@@ -235,13 +236,13 @@ chat_session_t *chat_open(chat_hub_t *h, void *conn, chat_mode_t mode, const cha
     }
     const char *name = u->name;
     bool first = false;
-    chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, &first);
+    chat_presence_t *p = chat_online_add(h, name, &first);
     chat_session_set_user(s, name, p, u, 0);
     chat_session_enter(s, chat_hub_general(h));
     /* Everyone else hears of a user's first socket; the newcomer always gets its own line
      * (seed 003), even in a channel too large for presence broadcasts. */
     if (first)
-        chat_hub_announce(h, chat_hub_general(h), name, true, conn);
+        chat_online_announce(h, name, true, conn);
     buf_t b = BUF_INIT;
     buf_appendf(&b, "%s has entered the chat", name);
     chat_session_send(s, &b);

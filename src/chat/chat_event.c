@@ -251,6 +251,11 @@ void chat_event_typing(chat_session_t *s, const json_env_t *e)
                       .except = chat_session_conn(s)};
     chat_hub_emit(chat_session_hub(s), ch, &ev);
     blob_unref(ev.json);
+    /* The members on the other processes: the throttle above holds for them too. */
+    void *ctx;
+    const chat_hub_outbox_t *o = chat_hub_outbox(chat_session_hub(s), &ctx);
+    if (o && o->typing)
+        o->typing(ctx, chat_channel_name(ch), chat_session_name(s));
 }
 
 void chat_event_text_line(chat_session_t *s, const char *user, const char *text, size_t len)

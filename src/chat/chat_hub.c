@@ -53,6 +53,22 @@ static void pend_free(pend_t *m)
     free(m);
 }
 
+/* A user came online on another process, or left the last one: #general hears it unless
+ * the user is online here too (then it heard of the user's arrival here already). */
+static void on_elsewhere(void *ctx, const char *name, bool on)
+{
+    chat_hub_t *h = ctx;
+    if (!chat_presence_find(h->roster, name))
+        chat_hub_announce(h, h->chans[0]->ch, name, on, NULL);
+}
+
+static bool is_here(void *ctx, const char *name)
+{
+    return chat_presence_find(((chat_hub_t *)ctx)->roster, name) != NULL;
+}
+
+static const chat_elsewhere_cbs_t elsewhere_cbs = {on_elsewhere, is_here};
+
 chat_hub_t *chat_hub_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
                          const chat_transport_t *t)
 {
@@ -63,6 +79,7 @@ chat_hub_t *chat_hub_new(store_t *store, auth_t *auth, const chat_config_t *cfg,
     h->t = t;
     h->keys = chat_keys_new(CHAT_KEYS_MAX);
     h->roster = chat_presence_table_new();
+    h->elsewhere = chat_elsewhere_new(&elsewhere_cbs, h);
     h->quota = chat_quota_new(cfg->max_channels ? cfg->max_channels : CHAT_CHANNELS_MAX);
     chat_hub_channel_add(h, "general", CHAT_KIND_PUBLIC, "", "", 0, 0);
     return h;
@@ -87,6 +104,7 @@ void chat_hub_free(chat_hub_t *h)
     free(h->chans);
     chat_keys_free(h->keys);
     free(h->mentioned);
+    chat_elsewhere_free(h->elsewhere);
     chat_presence_table_free(h->roster);
     chat_quota_free(h->quota);
     free(h);
@@ -165,7 +183,9 @@ chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i)
 
 size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch)
 {
-    return chat_channel_is_general(ch) ? chat_presence_online(h->roster) : chat_channel_nusers(ch);
+    if (!chat_channel_is_general(ch))
+        return chat_channel_nusers(ch);
+    return chat_presence_online(h->roster) + chat_elsewhere_only(h->elsewhere);
 }
 
 static hub_chan_t *hc_of(const chat_hub_t *h, const chat_channel_t *ch)
@@ -375,6 +395,11 @@ int chat_hub_load(chat_hub_t *h)
 chat_presence_table_t *chat_hub_presence(const chat_hub_t *h)
 {
     return h->roster;
+}
+
+chat_elsewhere_t *chat_hub_elsewhere(const chat_hub_t *h)
+{
+    return h->elsewhere;
 }
 
 /* ---- the way out ---- */
@@ -629,6 +654,12 @@ void chat_hub_set_outbox(chat_hub_t *h, const chat_hub_outbox_t *o, void *ctx)
 {
     h->outbox = o;
     h->outbox_ctx = ctx;
+}
+
+const chat_hub_outbox_t *chat_hub_outbox(const chat_hub_t *h, void **ctx)
+{
+    *ctx = h->outbox_ctx;
+    return h->outbox;
 }
 
 bool chat_hub_replay(chat_hub_t *h, uint64_t user, const char *cid, void *conn, const char *id)

@@ -35,6 +35,7 @@
 #include "base/buf.h"
 #include "chat/chat_channel.h"
 #include "chat/chat_defs.h"
+#include "chat/chat_elsewhere.h"
 #include "chat/chat_link.h"
 #include "chat/chat_payload.h"
 #include "auth/auth.h"
@@ -93,8 +94,13 @@ void chat_hub_census(const chat_hub_t *h, bool dm, uint64_t user, chat_census_t 
 
 /* ---- presence ---- */
 
-/* Who is online (chat_presence.h), owned by the hub. */
+/* Who is online here (chat_presence.h), owned by the hub; go through chat_online.h to add
+ * and remove, so that the other processes hear of it. */
 chat_presence_table_t *chat_hub_presence(const chat_hub_t *h);
+/* Who is online on the other processes (chat_elsewhere.h, fed by chat_relay), owned by the
+ * hub: empty when alone. A name coming online there and not here is announced on #general
+ * (`join`), one going from there and not here too (`leave`). */
+chat_elsewhere_t *chat_hub_elsewhere(const chat_hub_t *h);
 /* Whether user may have unread mentions: named in some message, or an @channel/@here
  * after their read marker in a channel they are in. False: a join can skip the store. */
 bool chat_hub_may_have_mentions(const chat_hub_t *h, uint64_t user);
@@ -174,10 +180,17 @@ void chat_hub_catch_up_then(chat_hub_t *h, chat_channel_t *ch, chat_hub_caught_c
  * event: every event (duplicates the store found are not events: not passed), in commit
  * order (seq order per channel). change: every change of a channel, its memberships or
  * read markers (not conflicts, nor account changes). Either may be NULL; o is borrowed. */
+/* presence: a user's first connection here came (on), or the last one went (chat_online.h).
+ * typing: a typing relayed here (after the local throttle), for the channel's members
+ * elsewhere. */
 typedef struct {
     void (*event)(void *ctx, const store_msg_t *m);
     void (*change)(void *ctx, const store_change_t *c);
+    void (*presence)(void *ctx, const char *name, bool on);
+    void (*typing)(void *ctx, const char *channel, const char *user);
 } chat_hub_outbox_t;
 void chat_hub_set_outbox(chat_hub_t *h, const chat_hub_outbox_t *o, void *ctx);
+/* The outbox set (NULL: none) and its ctx in *ctx. */
+const chat_hub_outbox_t *chat_hub_outbox(const chat_hub_t *h, void **ctx);
 
 #endif

@@ -83,6 +83,7 @@ struct chat_hub {
     size_t nchans, chans_cap;
     chat_keys_t *keys;             /* client keys of recent writes */
     chat_presence_table_t *roster; /* who is online */
+    chat_elsewhere_t *elsewhere;   /* who is online on the other processes */
     chat_quota_t *quota;           /* what may be made, per member and per address */
     chat_metrics_t stats;
     uint64_t *mentioned; /* every user ever mentioned, sorted: who may have mentions to count */

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/xmalloc.h"
 #include "chat/chat_history.h"
+#include "chat/chat_online.h"
 #include "ws/ws_frame.h"
 
 #define JOIN_COUNT_TRIES 3
@@ -159,8 +160,8 @@ static void send_welcome(chat_session_t *s, const struct chat_join *j)
                       (int64_t)mentions_of(j, general), &b);
     bool more = member_list_json(s, j, &b);
     buf_appendf(&b, "],\"channels_more\":%s,\"online\":", more ? "true" : "false");
-    chat_presence_online_json(chat_hub_presence(h), &b);
-    buf_appendf(&b, ",\"online_count\":%zu}}", chat_presence_online(chat_hub_presence(h)));
+    chat_online_json(h, &b);
+    buf_appendf(&b, ",\"online_count\":%zu}}", chat_online_count(h));
     chat_session_send_answer(s, &b);
     buf_deinit(&b);
 }
@@ -189,7 +190,7 @@ static void join_finish(chat_session_t *s, struct chat_join *j)
     }
     send_welcome(s, j);
     if (j->first)
-        chat_hub_announce(h, chat_hub_general(h), name, true, chat_session_conn(s));
+        chat_online_announce(h, name, true, chat_session_conn(s));
     /* It may have left that channel (from another tab) while the join waited. */
     chat_link_t *l = chat_session_link(s, j->ch);
     chat_history_join(s, l ? l : chat_session_link(s, chat_hub_general(h)), true);
@@ -413,7 +414,7 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
         return;
     }
     bool first;
-    chat_presence_t *pres = chat_presence_add(chat_hub_presence(h), name, &first);
+    chat_presence_t *pres = chat_online_add(h, name, &first);
     chat_session_set_user(s, name, pres, w.user, w.sid);
     chat_session_set_creds(s, NULL);
     chat_session_set_mode(s, CHAT_MODE_JSON);

@@ -8,6 +8,7 @@
 #include "base/xmalloc.h"
 #include "chat/chat_channel.h"
 #include "chat/chat_hub.h"
+#include "chat/chat_online.h"
 
 static int by_name(const void *a, const void *b)
 {
@@ -136,8 +137,8 @@ void chat_lists_members(chat_session_t *s, const json_env_t *e)
     size_t n = 0;
     bool more = false;
     if (chat_channel_is_general(ch)) {
-        chat_presence_names_t it = chat_presence_names(chat_hub_presence(h));
-        for (const char *u; (u = chat_presence_names_next(&it));) {
+        chat_online_names_t it = chat_online_names(h);
+        for (const char *u; (u = chat_online_names_next(&it));) {
             if (n == CHAT_MEMBERS_LISTED) {
                 more = true;
                 break;

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "base/xmalloc.h"
-#include "json/json_env.h"
 
 struct chat_presence {
     chat_presence_t *next;
@@ -138,20 +137,6 @@ size_t chat_presence_links(const chat_presence_t *p, chat_link_t *const **out)
 size_t chat_presence_online(const chat_presence_table_t *h)
 {
     return h->online;
-}
-
-void chat_presence_online_json(const chat_presence_table_t *h, buf_t *out)
-{
-    size_t n = 0;
-    buf_append_str(out, "[");
-    for (size_t i = 0; i < 256 && n < CHAT_ONLINE_MAX; i++) {
-        for (chat_presence_t *p = h->bucket[i]; p && n < CHAT_ONLINE_MAX; p = p->next) {
-            if (n++)
-                buf_append_str(out, ",");
-            json_append_string(out, p->name, strlen(p->name));
-        }
-    }
-    buf_append_str(out, "]");
 }
 
 chat_presence_names_t chat_presence_names(const chat_presence_table_t *t)

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/buf.h"
 #include "chat/chat_defs.h"
 #include "chat/chat_link.h"
 
@@ -26,8 +25,6 @@ chat_presence_t *chat_presence_find(const chat_presence_table_t *t, const char *
 /* One connection fewer; true when it was the user's last (p is then freed). */
 bool chat_presence_remove(chat_presence_table_t *t, chat_presence_t *p);
 size_t chat_presence_online(const chat_presence_table_t *t);
-/* Appends the online names as a JSON array (at most CHAT_ONLINE_MAX). */
-void chat_presence_online_json(const chat_presence_table_t *t, buf_t *out);
 /* Every online name, in no order: it = chat_presence_names(t), then _next until NULL. The
  * table must not change meanwhile. */
 typedef struct {

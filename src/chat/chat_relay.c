@@ -1,18 +1,26 @@
 /* chat_relay - the hub's side of the bus; see chat_relay.h. */
 #include "chat/chat_relay.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "chat/chat_payload.h"
 #include "chat/chat_remote.h"
 #include "json/json_env.h"
 
 #define TOPIC_PREFIX "ch:"
-#define TOPIC_CHANGES "changes" /* every change of channels, memberships and read markers */
+#define TOPIC_CHANGES "changes"    /* every change of channels, memberships and read markers */
+#define TOPIC_PRESENCE "presence"  /* users coming online on a process, or leaving it */
+#define KEY_ONLINE "online:"       /* + a process id: who is online there, with a TTL */
+#define TYPING_HEAD "{\"typing\":" /* a typing on a channel's topic begins so */
+#define TYPING_USER_MAX 1024       /* bytes of a name in a typing from elsewhere */
 
 struct chat_relay {
     chat_hub_t *hub;
@@ -20,6 +28,15 @@ struct chat_relay {
     bool *subscribed; /* by the hub's channel slot */
     size_t nsubscribed;
     chat_relay_stats_t stats;
+    uint64_t pid;      /* this process, drawn at random: its presence events and key */
+    char pid_hex[17];  /* the same in hex, as the wire has it */
+    uint64_t pseq;     /* presence changes here, numbered (chat_elsewhere.h) */
+    uint64_t ttl_ms;   /* of this process's key */
+    uint64_t sent_ms;  /* when the key was last set (clock_mono_ms) */
+    uint64_t swept_ms; /* when a scan last answered: others are known as of then */
+    bool scanning;     /* a scan is in flight */
+    bool forgot;       /* down past the TTL: the others were forgotten */
+    bool warned;       /* the key could not be set: said once */
 };
 
 struct chat_relay_msg {
@@ -201,7 +218,173 @@ static void on_outbox_change(void *ctx, const store_change_t *c)
     buf_deinit(&b);
 }
 
-static const chat_hub_outbox_t relay_outbox = {on_outbox, on_outbox_change};
+/* ---- presence and typing ---- */
+
+static void on_outbox_presence(void *ctx, const char *name, bool on)
+{
+    chat_relay_t *r = ctx;
+    buf_t b = BUF_INIT;
+    /* Numbered even when the publish fails: the key's snapshot carries the number, so the
+     * others know it is newer than whatever they heard. */
+    buf_appendf(&b, "{\"p\":\"%s\",\"n\":%" PRIu64 ",\"on\":%s", r->pid_hex, ++r->pseq,
+                on ? "true" : "false");
+    put_str(&b, "u", name);
+    buf_append_str(&b, "}");
+    if (bus_publish(r->bus, TOPIC_PRESENCE, b.data, b.len) == 0)
+        r->stats.sent++;
+    buf_deinit(&b);
+}
+
+static void on_outbox_typing(void *ctx, const char *channel, const char *user)
+{
+    chat_relay_t *r = ctx;
+    char topic[BUS_TOPIC_MAX + 1];
+    topic_of(channel, topic);
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, TYPING_HEAD);
+    json_append_string(&b, user, strlen(user));
+    buf_appendf(&b, ",\"p\":\"%s\"}", r->pid_hex);
+    if (bus_publish(r->bus, topic, b.data, b.len) == 0)
+        r->stats.sent++;
+    buf_deinit(&b);
+}
+
+static const chat_hub_outbox_t relay_outbox = {on_outbox, on_outbox_change, on_outbox_presence,
+                                               on_outbox_typing};
+
+/* A process id from the wire, or 0 (none: ids are never 0). */
+static uint64_t pid_of(json_t *o)
+{
+    const char *s = json_string_value(json_object_get(o, "p"));
+    char *end;
+    if (!s || strlen(s) != 16)
+        return 0;
+    uint64_t v = strtoull(s, &end, 16);
+    return *end ? 0 : v;
+}
+
+static void on_presence_message(chat_relay_t *r, const void *data, size_t len)
+{
+    json_t *o = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    uint64_t pid = pid_of(o), seq;
+    const char *name = json_string_value(json_object_get(o, "u"));
+    json_t *on = json_object_get(o, "on");
+    if (!pid || !uint_of(o, "n", &seq) || !name || !*name || !json_is_boolean(on)) {
+        r->stats.bad++;
+    } else if (pid != r->pid) { /* its own come back */
+        r->stats.received++;
+        chat_elsewhere_event(chat_hub_elsewhere(r->hub), pid, seq, name, json_is_true(on));
+    }
+    json_decref(o);
+}
+
+static void on_typing_message(chat_relay_t *r, const char *channel, const void *data, size_t len)
+{
+    json_t *o = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    uint64_t pid = pid_of(o);
+    const char *user = json_string_value(json_object_get(o, "typing"));
+    chat_channel_t *ch = chat_hub_channel(r->hub, channel);
+    if (!pid || !user || !*user || strlen(user) > TYPING_USER_MAX) {
+        r->stats.bad++;
+    } else if (pid != r->pid && ch) {
+        r->stats.received++;
+        blob_t *f = chat_user_event_frame("typing", user, channel, -1, false);
+        chat_hub_emit(r->hub, ch, &(chat_emit_t){.json = f});
+        blob_unref(f);
+    }
+    json_decref(o);
+}
+
+/* This process's key: {"n": its last change number, "u": [every name online here]}. */
+static void presence_send(chat_relay_t *r)
+{
+    char key[BUS_KEY_MAX + 1];
+    snprintf(key, sizeof(key), KEY_ONLINE "%s", r->pid_hex);
+    buf_t b = BUF_INIT;
+    buf_appendf(&b, "{\"n\":%" PRIu64 ",\"u\":[", r->pseq);
+    chat_presence_names_t it = chat_presence_names(chat_hub_presence(r->hub));
+    size_t n = 0;
+    for (const char *name; (name = chat_presence_names_next(&it)); n++) {
+        if (n)
+            buf_append_str(&b, ",");
+        json_append_string(&b, name, strlen(name));
+    }
+    buf_append_str(&b, "]}");
+    int rc = bus_setex(r->bus, key, b.data, b.len, r->ttl_ms);
+    if (rc != 0 && !r->warned)
+        log_warn("bus: the list of who is online here (%zu bytes) was not sent: %d", b.len, rc);
+    r->warned = rc != 0;
+    buf_deinit(&b);
+    r->sent_ms = clock_mono_ms();
+}
+
+static void snapshot_of(chat_relay_t *r, const bus_kv_t *kv)
+{
+    char *end;
+    uint64_t pid = strtoull(kv->key + strlen(KEY_ONLINE), &end, 16);
+    json_t *o = json_loadb(kv->value, kv->len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *u = json_object_get(o, "u");
+    uint64_t seq;
+    if (*end || !pid || !uint_of(o, "n", &seq) || !json_is_array(u)) {
+        r->stats.bad++;
+    } else if (pid != r->pid) {
+        size_t n = json_array_size(u), k = 0;
+        const char **names = xmalloc((n ? n : 1) * sizeof(*names));
+        for (size_t i = 0; i < n; i++) {
+            const char *s = json_string_value(json_array_get(u, i));
+            if (s && *s)
+                names[k++] = s;
+        }
+        chat_elsewhere_snapshot(chat_hub_elsewhere(r->hub), pid, seq, names, k);
+        free(names);
+    }
+    json_decref(o);
+}
+
+/* Every process's key: a process whose key is gone (killed: it expired) is gone. */
+static void on_scan(void *ctx, int status, const bus_kv_t *kvs, size_t n, bool more)
+{
+    chat_relay_t *r = ctx;
+    r->scanning = false;
+    if (status != 0 || !r->bus)
+        return;
+    for (size_t i = 0; i < n; i++)
+        snapshot_of(r, &kvs[i]);
+    if (more)
+        return; /* past BUS_SCAN_MAX keys: not all of them, so none is known gone */
+    chat_elsewhere_sweep_end(chat_hub_elsewhere(r->hub));
+    r->swept_ms = clock_mono_ms();
+    r->forgot = false;
+}
+
+static void presence_refresh(chat_relay_t *r)
+{
+    presence_send(r);
+    if (r->scanning || bus_scan_prefix(r->bus, KEY_ONLINE, on_scan, r) != 0)
+        return;
+    r->scanning = true;
+    chat_elsewhere_sweep_begin(chat_hub_elsewhere(r->hub));
+}
+
+static void presence_tick(chat_relay_t *r)
+{
+    uint64_t now = clock_mono_ms();
+    if (r->stats.up && now - r->sent_ms >= r->ttl_ms / 4) {
+        presence_refresh(r);
+    } else if (!r->stats.up && !r->forgot && now - r->swept_ms > r->ttl_ms) {
+        /* Down longer than a key lives: whoever was online elsewhere may be gone, and we
+         * cannot tell. Forget them all; the first scan once up tells again. */
+        chat_elsewhere_sweep_begin(chat_hub_elsewhere(r->hub));
+        chat_elsewhere_sweep_end(chat_hub_elsewhere(r->hub));
+        r->forgot = true;
+    }
+}
+
+static bool online_elsewhere(void *ctx, const char *name)
+{
+    chat_relay_t *r = ctx;
+    return chat_elsewhere_has(chat_hub_elsewhere(r->hub), name);
+}
 
 static void on_change_message(chat_relay_t *r, const void *data, size_t len)
 {
@@ -223,6 +406,15 @@ static void on_message(void *ctx, const char *topic, const void *data, size_t le
         return;
     if (strcmp(topic, TOPIC_CHANGES) == 0) {
         on_change_message(r, data, len);
+        return;
+    }
+    if (strcmp(topic, TOPIC_PRESENCE) == 0) {
+        on_presence_message(r, data, len);
+        return;
+    }
+    if (len > strlen(TYPING_HEAD) && memcmp(data, TYPING_HEAD, strlen(TYPING_HEAD)) == 0 &&
+        strncmp(topic, TOPIC_PREFIX, strlen(TOPIC_PREFIX)) == 0) {
+        on_typing_message(r, topic + strlen(TOPIC_PREFIX), data, len);
         return;
     }
     store_msg_t m;
@@ -253,6 +445,8 @@ static void on_state(void *ctx, bool up)
 {
     chat_relay_t *r = ctx;
     r->stats.up = up;
+    if (up && r->bus)
+        presence_refresh(r); /* the others may have let our key expire meanwhile */
     if (up)
         log_info("bus: up");
     else
@@ -265,6 +459,11 @@ chat_relay_t *chat_relay_new(chat_hub_t *hub)
 {
     chat_relay_t *r = xcalloc(1, sizeof(*r));
     r->hub = hub;
+    r->ttl_ms = CHAT_RELAY_PRESENCE_TTL_MS;
+    while (!r->pid)
+        if (uv_random(NULL, NULL, &r->pid, sizeof(r->pid), 0, NULL) != 0)
+            r->pid = clock_mono_ms() ^ ((uint64_t)clock_wall_ms() << 20);
+    snprintf(r->pid_hex, sizeof(r->pid_hex), "%016" PRIx64, r->pid);
     return r;
 }
 
@@ -274,6 +473,8 @@ void chat_relay_start(chat_relay_t *r, bus_t *bus)
     chat_hub_set_outbox(r->hub, &relay_outbox, r);
     if (bus_subscribe(bus, TOPIC_CHANGES) >= 0)
         r->stats.topics++;
+    bus_subscribe(bus, TOPIC_PRESENCE);
+    auth_set_elsewhere_cb(chat_hub_auth(r->hub), online_elsewhere, r);
     chat_relay_tick(r);
 }
 
@@ -281,6 +482,7 @@ void chat_relay_tick(chat_relay_t *r)
 {
     if (!r->bus)
         return;
+    presence_tick(r);
     size_t n = chat_hub_nchannels(r->hub);
     if (n > r->nsubscribed) {
         r->subscribed = xrealloc(r->subscribed, n * sizeof(*r->subscribed));
@@ -304,6 +506,11 @@ void chat_relay_tick(chat_relay_t *r)
     }
 }
 
+void chat_relay_set_presence_ttl(chat_relay_t *r, uint64_t ttl_ms)
+{
+    r->ttl_ms = ttl_ms < 1000 ? 1000 : ttl_ms;
+}
+
 void chat_relay_stats(const chat_relay_t *r, chat_relay_stats_t *out)
 {
     *out = r->stats;
@@ -312,6 +519,7 @@ void chat_relay_stats(const chat_relay_t *r, chat_relay_stats_t *out)
 void chat_relay_free(chat_relay_t *r)
 {
     chat_hub_set_outbox(r->hub, NULL, NULL);
+    auth_set_elsewhere_cb(chat_hub_auth(r->hub), NULL, NULL);
     free(r->subscribed);
     free(r);
 }

@@ -17,6 +17,25 @@
  * does not parse is counted and dropped: another version of parley, or not parley at all, shares
  * the bus.
  *
+ * Presence: each process draws a random id at start (64 bits, in hex on the wire). When a
+ * user's first connection here arrives or the last one goes (chat_online.h), the relay
+ * publishes {"p": id, "n": change number, "u": name, "on": bool} on topic "presence"; and
+ * every CHAT_RELAY_PRESENCE_TTL_MS / 4 (at once when the bus comes up) it sets the key
+ * "online:" + id to {"n": last change number, "u": [every name online here]} expiring after
+ * CHAT_RELAY_PRESENCE_TTL_MS, then scans "online:*" and gives each other process's list to
+ * the hub's table of who is online elsewhere (chat_elsewhere.h): the events make a change
+ * quick, the lists repair what the bus lost and, by a key gone, drop a process killed
+ * without a word. One key per process, not per user: a refresh is one command and a scan
+ * as many keys as processes, for 10k users a value of some 200 KB every 5 s, where a key per
+ * user would be 2k commands a second per process and a scan of every user everywhere. While
+ * the bus is down longer than the TTL, the others are forgotten (as they forget us). Guests
+ * online elsewhere keep their names here (auth_set_elsewhere_cb).
+ *
+ * Typing: a typing relayed here (after its one-a-second throttle) is published on its
+ * channel's topic as {"typing": user, "p": id}, so that it stays in order with the
+ * channel's messages, and delivered to the channel's members on the other processes. Each
+ * process drops its own (they come back).
+ *
  * Everything runs on the hub's loop thread. */
 #ifndef PARLEY_CHAT_RELAY_H
 #define PARLEY_CHAT_RELAY_H
@@ -30,6 +49,8 @@
 #include "chat/chat_hub.h"
 
 typedef struct chat_relay chat_relay_t;
+
+#define CHAT_RELAY_PRESENCE_TTL_MS 20000 /* a process's list of who is online lives so long */
 
 typedef struct {
     uint64_t sent;     /* events published */
@@ -45,6 +66,9 @@ typedef struct {
 chat_relay_t *chat_relay_new(chat_hub_t *hub);
 extern const bus_callbacks_t chat_relay_callbacks;
 void chat_relay_start(chat_relay_t *r, bus_t *bus);
+/* Before chat_relay_start: the TTL of this process's list of who is online (at least 1000;
+ * refreshed every quarter of it, a second at the least). Tests shorten it. */
+void chat_relay_set_presence_ttl(chat_relay_t *r, uint64_t ttl_ms);
 /* Once a second: subscribes the channels the hub gained, drops those it deleted. */
 void chat_relay_tick(chat_relay_t *r);
 void chat_relay_stats(const chat_relay_t *r, chat_relay_stats_t *out);

@@ -14,6 +14,7 @@
 #include "base/utf8.h"
 #include "base/xmalloc.h"
 #include "chat/chat_cost.h"
+#include "chat/chat_online.h"
 #include "chat/chat_payload.h"
 
 #define TYPING_INTERVAL_MS 1000
@@ -75,8 +76,8 @@ void chat_session_end(chat_session_t *s, bool announce)
     while (s->links)
         chat_session_exit(s, s->links->ch);
     s->conn = NULL;
-    if (s->pres && chat_presence_remove(chat_hub_presence(h), s->pres) && announce)
-        chat_hub_announce(h, chat_hub_general(h), s->name, false, NULL);
+    if (s->pres && chat_online_remove(h, s->pres, s->name) && announce)
+        chat_online_announce(h, s->name, false, NULL);
     if (s->pres && s->user)
         auth_user_online(chat_hub_auth(h), s->user, false);
     s->pres = NULL;

@@ -196,3 +196,59 @@ def test_the_store_fills_what_the_bus_lost(pair, redis):
         await bob.close()
 
     run(go(), 60)
+
+
+@pytest.fixture
+def quick_pair(make_server, redis, tmp_path):
+    """Two processes whose lists of who is online live 3 s (PARLEY_TEST_PRESENCE_TTL_MS;
+    20 s by default), and whose guests hold their names only while online (--guest-ttl 0),
+    so that a hold lapsing on the wrong process shows at once."""
+    db = tmp_path / "shared.db"
+    flags = ("--bus", redis.url, "--rate", "1000", "--burst", "1000", "--guest-ttl", "0")
+    env = {"PARLEY_TEST_PRESENCE_TTL_MS": "3000"}
+    return make_server(*flags, db=db, env=env), make_server(*flags, db=db, env=env)
+
+
+async def presence(c, kind, user, timeout=10):
+    """The next `kind` (join or leave) event about user that c receives."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {kind} of {user}"
+        m = await c.recv_json(kind, skip=("join", "leave", "typing", "msg", "ack"),
+                              timeout=left)
+        if m["payload"]["user"] == user:
+            return m
+
+
+def test_presence_and_typing_cross_processes(quick_pair):
+    """alice on A is online for bob on B: his `join` when she connects, carol's welcome,
+    her typing, his `leave` when she goes; her guest name is held on B while she is on A;
+    A killed -9: bob hears her `leave` once A's list expires."""
+    a, b = quick_pair
+
+    async def go():
+        bob, _, _ = await Client.joined(b, "bob")
+        alice, _, _ = await Client.joined(a, "alice")
+        await presence(bob, "join", "alice")
+        carol, welcome, _ = await Client.joined(b, "carol")
+        assert "alice" in welcome["online"] and welcome["online_count"] == 3
+        await alice.send_json("typing", {"channel": "general"})
+        m = await bob.recv_json("typing", skip=("join", "leave", "msg"))
+        assert m["payload"] == {"user": "alice", "channel": "general"}
+        await alice.close()
+        await presence(bob, "leave", "alice")
+        alice, _, _ = await Client.joined(a, "alice")
+        await presence(bob, "join", "alice")
+        # B's accounts tick every second: alice's hold must not lapse there.
+        await asyncio.sleep(2.5)
+        intruder = await Client.connect(b)
+        assert (await intruder.error("join", {"user": "alice"}))["code"] == "name_taken"
+        a.kill9()
+        t0 = time.monotonic()
+        await presence(bob, "leave", "alice", timeout=25)
+        assert time.monotonic() - t0 < 25
+        await bob.close()
+        await carol.close()
+
+    run(go(), 60)

@@ -15,6 +15,8 @@
 #include "auth/auth.h"
 #include "chat/chat.h"
 #include "chat/chat_hub.h"
+#include "bus/bus_mem.h"
+#include "chat/chat_relay.h"
 #include "chat/chat_remote.h"
 #include "store_mem.h"
 #include "test.h"
@@ -745,7 +747,7 @@ static void carry(wire_t *w, chat_hub_t *hub, uint64_t lose)
 /* Two hubs (two processes) on one store, each one's outbox into a wire for the other. */
 static void shared_world(world_t *w, wire_t *to2, wire_t *to1)
 {
-    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change, NULL, NULL};
     memset(w, 0, sizeof(*w));
     world_auth(w);
     w->shared = true;
@@ -881,6 +883,99 @@ TEST(shared_hubs_share_channels_and_members)
     world_deinit(&w);
 }
 
+/* The last frame of type c got, its payload's user ("" if none). */
+static const char *last_user(const conn_t *c, const char *type)
+{
+    static char user[64];
+    json_t *j = last(c, type);
+    snprintf(user, sizeof(user), "%s",
+             j ? json_string_value(json_object_get(json_object_get(j, "payload"), "user")) : "");
+    json_decref(j);
+    return user;
+}
+
+/* A process's key is set and the others' read again: its bus goes down and comes back. */
+static void refresh(bus_mem_net_t *net, bus_t *b)
+{
+    bus_mem_set_up(b, false);
+    bus_mem_run(net);
+    bus_mem_set_up(b, true);
+    bus_mem_run(net);
+}
+
+/* Two hubs with their relays on one in-memory bus: alice online on process 1 is in the
+ * welcome of process 2 and announced there once, whichever process her tabs are on; her
+ * typing reaches it; an event the bus lost is repaired by the next list; a process killed
+ * (no word, its key left to expire) takes its users with it. */
+TEST(shared_presence_and_typing)
+{
+    world_t w;
+    memset(&w, 0, sizeof(w));
+    world_auth(&w);
+    w.shared = true;
+    world_hub(&w);
+    store_mem_run(w.store);
+    bus_mem_net_t *net = bus_mem_net_new(NULL);
+    chat_relay_t *r1 = chat_relay_new(w.hub), *r2 = chat_relay_new(w.hub2);
+    bus_t *b1, *b2;
+    CHECK(bus_mem_open(net, NULL, &chat_relay_callbacks, r1, &b1) == 0);
+    CHECK(bus_mem_open(net, NULL, &chat_relay_callbacks, r2, &b2) == 0);
+    chat_relay_start(r1, b1);
+    chat_relay_start(r2, b2);
+    bus_mem_run(net);
+    conn_t *b = join_on(&w, w.hub2, 1, "bob"); /* who gets a join of his own */
+    conn_t *a = join_on(&w, w.hub, 0, "alice");
+    bus_mem_run(net);
+    CHECK_EQ_INT(count(b, "join"), 2);
+    CHECK_EQ_STR(last_user(b, "join"), "alice");
+    /* carol, on process 2, is told of both. */
+    conn_t *c = join_on(&w, w.hub2, 2, "carol");
+    json_t *wel = last(c, "welcome");
+    CHECK_EQ_INT(pint(wel, "online_count"), 3);
+    CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(wel, "payload"), "online")), 3);
+    json_decref(wel);
+    /* alice's second tab on process 2 and its going: nobody hears of either. */
+    int joins = count(b, "join");
+    conn_t *a2 = join_on(&w, w.hub2, 3, "alice");
+    bus_mem_run(net);
+    CHECK_EQ_INT(count(b, "join"), joins);
+    leave(a2);
+    bus_mem_run(net);
+    CHECK_EQ_INT(count(b, "leave"), 0);
+    /* Typing crosses; the typist's own process does not echo it back. */
+    say(a, "{\"type\":\"typing\",\"payload\":{\"channel\":\"general\"}}");
+    bus_mem_run(net);
+    CHECK_EQ_INT(count(b, "typing"), 1);
+    CHECK_EQ_STR(last_user(b, "typing"), "alice");
+    CHECK_EQ_INT(count(a, "typing"), 0);
+    /* alice goes: bob hears it once. */
+    leave(a);
+    bus_mem_run(net);
+    CHECK_EQ_INT(count(b, "leave"), 1);
+    /* Her next arrival is lost on the bus: the next list brings it. */
+    a = join_on(&w, w.hub, 4, "alice");
+    CHECK(bus_mem_step(net)); /* the publish reaches the "server" */
+    CHECK(bus_mem_lose(net));
+    bus_mem_run(net);
+    CHECK_EQ_INT(count(b, "join"), joins);
+    refresh(net, b1);
+    refresh(net, b2);
+    CHECK_EQ_INT(count(b, "join"), joins + 1);
+    /* Process 1 is killed: no word; its key expires; process 2's next scan drops alice. */
+    bus_close(b1);
+    chat_relay_free(r1);
+    refresh(net, b2);
+    CHECK_EQ_INT(count(b, "leave"), 1);
+    bus_mem_advance(net, CHAT_RELAY_PRESENCE_TTL_MS + 1);
+    refresh(net, b2);
+    CHECK_EQ_INT(count(b, "leave"), 2);
+    CHECK_EQ_STR(last_user(b, "leave"), "alice");
+    bus_close(b2);
+    chat_relay_free(r2);
+    bus_mem_net_free(net);
+    world_deinit(&w);
+}
+
 /* Two processes make a channel of one name at once: the store keeps the first, the second
  * creator hears channel_exists and is a member of nothing; the loser's process then knows
  * the winner's channel. */
@@ -1006,6 +1101,7 @@ int main(void)
     RUN(shared_hubs_take_their_order_from_the_store);
     RUN(shared_hubs_share_channels_and_members);
     RUN(shared_hubs_race_for_a_channel_name);
+    RUN(shared_presence_and_typing);
     RUN(requests_before_join_and_text_modes);
     RUN(guests_rights_and_revocation);
     return TEST_MAIN_END();

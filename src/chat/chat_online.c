@@ -1,0 +1,81 @@
+/* chat_online - who is online here or elsewhere; see chat_online.h. */
+#include "chat/chat_online.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xmalloc.h"
+#include "json/json_env.h"
+
+static void tell(chat_hub_t *h, const char *name, bool on)
+{
+    chat_elsewhere_here(chat_hub_elsewhere(h), name, on);
+    void *ctx;
+    const chat_hub_outbox_t *o = chat_hub_outbox(h, &ctx);
+    if (o && o->presence)
+        o->presence(ctx, name, on);
+}
+
+chat_presence_t *chat_online_add(chat_hub_t *h, const char *name, bool *first)
+{
+    chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, first);
+    if (*first)
+        tell(h, name, true);
+    return p;
+}
+
+bool chat_online_remove(chat_hub_t *h, chat_presence_t *p, const char *name)
+{
+    if (!chat_presence_remove(chat_hub_presence(h), p))
+        return false;
+    tell(h, name, false);
+    return true;
+}
+
+void chat_online_announce(chat_hub_t *h, const char *name, bool entered, const void *except)
+{
+    if (!chat_elsewhere_has(chat_hub_elsewhere(h), name))
+        chat_hub_announce(h, chat_hub_general(h), name, entered, except);
+}
+
+size_t chat_online_count(const chat_hub_t *h)
+{
+    return chat_presence_online(chat_hub_presence(h)) + chat_elsewhere_only(chat_hub_elsewhere(h));
+}
+
+chat_online_names_t chat_online_names(const chat_hub_t *h)
+{
+    return (chat_online_names_t){.here = chat_presence_names(chat_hub_presence(h)),
+                                 .there = chat_elsewhere_names(chat_hub_elsewhere(h)),
+                                 .h = h};
+}
+
+const char *chat_online_names_next(chat_online_names_t *it)
+{
+    if (!it->in_there) {
+        const char *n = chat_presence_names_next(&it->here);
+        if (n)
+            return n;
+        it->in_there = true;
+    }
+    /* Past the names here, those elsewhere only: the ones skipped are online here, so at
+     * most as many as were listed already. */
+    const char *n;
+    while ((n = chat_elsewhere_names_next(&it->there)))
+        if (!chat_presence_find(chat_hub_presence(it->h), n))
+            return n;
+    return NULL;
+}
+
+void chat_online_json(const chat_hub_t *h, buf_t *out)
+{
+    size_t n = 0;
+    buf_append_str(out, "[");
+    chat_online_names_t it = chat_online_names(h);
+    for (const char *name; n < CHAT_ONLINE_MAX && (name = chat_online_names_next(&it));) {
+        if (n++)
+            buf_append_str(out, ",");
+        json_append_string(out, name, strlen(name));
+    }
+    buf_append_str(out, "]");
+}
