@@ -4,6 +4,7 @@
 #                with one loop and with four (--threads; the browser's with four), then the
 #                protocol under TSan, and Autobahn|Testsuite's sections 1-10 when it is there
 #   make build   release build only: build/parley
+#   make cluster three parley processes on PostgreSQL + Redis behind HAProxy, http://127.0.0.1:8000
 #   make conformance  the whole Autobahn|Testsuite (517 cases, 20-40 min) against build/parley
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
@@ -19,7 +20,7 @@ BROWSER_TESTS := $(wildcard tests/e2e/test_browser*.py)
 CONFORMANCE_DIR ?= $(abspath ../shared/conformance)
 export CONFORMANCE_DIR
 
-.PHONY: all build run test tsan test-unit test-e2e conformance fuzz bench valgrind deps deps-test clean lint format
+.PHONY: all build run cluster test tsan test-unit test-e2e conformance fuzz bench valgrind deps deps-test clean lint format
 
 all: build
 
@@ -37,6 +38,10 @@ build: deps build/Makefile
 
 run: build
 	build/parley --db ./parley.db $(ARGS)
+
+# Several processes on one store (docs/scaling.md): scripts/cluster, stopped by Ctrl-C.
+cluster: build
+	@PARLEY_BIN=$(CURDIR)/build/parley ARGS='$(ARGS)' scripts/cluster
 
 build-test/Makefile: CMakeLists.txt
 	cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPARLEY_WERROR=ON -DPARLEY_SANITIZE=ON >/dev/null
