@@ -372,7 +372,9 @@ static bool loop_exec(store_pg_t *s, const char *sql)
 }
 
 /* Runs sql, reporting each row as it comes (single-row mode: a large part is never held
- * whole). 0, or STORE_EFAILED after logging. */
+ * whole), except the channels (whole: each one's callback reads its last seq on this same
+ * connection, which must not be in the middle of a result then; there are a few thousand
+ * at most). 0, or STORE_EFAILED after logging. */
 static int load_part(store_pg_t *s, const char *sql, const load_arg_t *a)
 {
     PGconn *pg = s->loop.pg;
@@ -381,7 +383,8 @@ static int load_part(store_pg_t *s, const char *sql, const load_arg_t *a)
         log_error("store: %s: loading: %s", s->where, store_pg_why(&s->loop, NULL, why));
         return STORE_EFAILED;
     }
-    (void)PQsetSingleRowMode(pg); /* else the rows come in one answer, read the same way */
+    if (sql != store_pg_sql_channels)
+        (void)PQsetSingleRowMode(pg); /* else the rows come in one answer, read the same way */
     int rc = 0;
     for (PGresult *res; (res = PQgetResult(pg)); PQclear(res)) {
         ExecStatusType st = PQresultStatus(res);
