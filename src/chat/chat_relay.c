@@ -27,6 +27,7 @@ struct chat_relay {
     bus_t *bus;
     bool *subscribed; /* by the hub's channel slot */
     size_t nsubscribed;
+    buf_t out; /* the message being published: kept, so a publish allocates nothing */
     chat_relay_stats_t stats;
     uint64_t pid;      /* this process, drawn at random: its presence events and key */
     char pid_hex[17];  /* the same in hex, as the wire has it */
@@ -201,21 +202,23 @@ static void on_outbox(void *ctx, const store_msg_t *m)
     chat_relay_t *r = ctx;
     char topic[BUS_TOPIC_MAX + 1];
     topic_of(m->channel, topic);
-    buf_t b = BUF_INIT;
-    chat_relay_encode(m, &b);
-    if (bus_publish(r->bus, topic, b.data, b.len) == 0)
+    buf_reset(&r->out);
+    chat_relay_encode(m, &r->out);
+    if (bus_publish(r->bus, topic, r->out.data, r->out.len) == 0)
         r->stats.sent++;
-    buf_deinit(&b);
 }
+
+static void topics_sync(chat_relay_t *r);
 
 static void on_outbox_change(void *ctx, const store_change_t *c)
 {
     chat_relay_t *r = ctx;
-    buf_t b = BUF_INIT;
-    chat_relay_encode_change(c, &b);
-    if (b.len && bus_publish(r->bus, TOPIC_CHANGES, b.data, b.len) == 0)
+    buf_reset(&r->out);
+    chat_relay_encode_change(c, &r->out);
+    if (r->out.len && bus_publish(r->bus, TOPIC_CHANGES, r->out.data, r->out.len) == 0)
         r->stats.sent++;
-    buf_deinit(&b);
+    if (chat_hub_nchannels(r->hub) > r->nsubscribed)
+        topics_sync(r); /* a channel made here: the others may write to it at once */
 }
 
 /* ---- presence and typing ---- */
@@ -397,6 +400,10 @@ static void on_change_message(chat_relay_t *r, const void *data, size_t len)
     r->stats.received++;
     chat_remote_apply(r->hub, &c);
     chat_relay_msg_free(owned);
+    /* A channel made elsewhere is written to at once: its topic now, not at the next tick,
+     * or this process lags it by up to a second (the catch-up brings what came before). */
+    if (chat_hub_nchannels(r->hub) > r->nsubscribed)
+        topics_sync(r);
 }
 
 static void on_message(void *ctx, const char *topic, const void *data, size_t len)
@@ -483,6 +490,13 @@ void chat_relay_tick(chat_relay_t *r)
     if (!r->bus)
         return;
     presence_tick(r);
+    topics_sync(r);
+}
+
+/* Subscribes the channels the hub gained, drops those it deleted; a failed call is tried
+ * again at the next tick. */
+static void topics_sync(chat_relay_t *r)
+{
     size_t n = chat_hub_nchannels(r->hub);
     if (n > r->nsubscribed) {
         r->subscribed = xrealloc(r->subscribed, n * sizeof(*r->subscribed));
@@ -521,5 +535,6 @@ void chat_relay_free(chat_relay_t *r)
     chat_hub_set_outbox(r->hub, NULL, NULL);
     auth_set_elsewhere_cb(chat_hub_auth(r->hub), NULL, NULL);
     free(r->subscribed);
+    buf_deinit(&r->out);
     free(r);
 }

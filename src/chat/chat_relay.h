@@ -69,7 +69,8 @@ void chat_relay_start(chat_relay_t *r, bus_t *bus);
 /* Before chat_relay_start: the TTL of this process's list of who is online (at least 1000;
  * refreshed every quarter of it, a second at the least). Tests shorten it. */
 void chat_relay_set_presence_ttl(chat_relay_t *r, uint64_t ttl_ms);
-/* Once a second: subscribes the channels the hub gained, drops those it deleted. */
+/* Once a second: subscribes the channels the hub gained, drops those it deleted (a channel
+ * made here or heard of on "changes" is subscribed at once, not at the next tick). */
 void chat_relay_tick(chat_relay_t *r);
 void chat_relay_stats(const chat_relay_t *r, chat_relay_stats_t *out);
 /* Stops relaying (the hub publishes nothing more) and frees r; the bus stays the caller's,
