@@ -30,6 +30,13 @@
  *   byte 2    bits 0-2 the id: 1, 2, 3, 4, 5, 6, 7, 99; bits 3-4 User-Agent: none, short,
  *             301 bytes (cut at 256, inside a two-byte character), one not UTF-8;
  *             bits 5-6 the peer's address; bit 7 the connection is TLS
+ *   byte 3    bit 0 the store fails every write of this request (503 unavailable, and auth's
+ *             undoing of what it changed in memory), then recovers once it is answered;
+ *             bit 1 the request crosses threads as with --threads (api_request_dup, the copy
+ *             freed once api_handle returns, as server_loops does); bit 2 once answered,
+ *             auth's tick 31 days later (idle sessions expire, guests lapse); bit 3 the
+ *             request's writes bump the accounts version, and a tick follows, so auth reads
+ *             the accounts again as when `parley user` changed them
  *   the rest  the body (none when empty)
  *
  * Checked (abort() on a violation): every request /api takes is answered exactly once (the
@@ -52,6 +59,7 @@
 
 #include "api/api.h"
 #include "auth/auth.h"
+#include "auth/auth_int.h" /* auth_tick_at: a tick at a time of the input's choosing */
 #include "auth/auth_name.h"
 #include "auth/auth_token.h"
 #include "base/clock.h"
@@ -258,7 +266,7 @@ static void seed(store_t *s)
 
 typedef struct {
     api_t *api;
-    const uint8_t *flags; /* the current request's bytes 1 and 2 */
+    const uint8_t *flags; /* the current request's bytes 1 to 3 */
 } world_t;
 
 typedef struct {
@@ -350,7 +358,13 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *m)
         .headers = SERVER_LINES,
         .keep_alive = r->keep_alive,
     };
-    api_handle(w->api, &q, on_answer, s);
+    if (w->flags[2] & 2) {
+        api_request_t *dup = api_request_dup(&q);
+        api_handle(w->api, dup, on_answer, s);
+        free(dup);
+    } else {
+        api_handle(w->api, &q, on_answer, s);
+    }
 }
 
 /* The keep-body callback of the server: the route decides (server_keep_body). */
@@ -423,8 +437,8 @@ static const char *const uas[4] = {NULL, "fuzz/1.0", NULL /* long, made below */
 static char *write_request(const uint8_t *rec, size_t len, size_t *out_len)
 {
     uint8_t r0 = rec[0], f1 = rec[1], f2 = rec[2];
-    const uint8_t *body = rec + 3;
-    size_t blen = len - 3;
+    const uint8_t *body = rec + 4;
+    size_t blen = len - 4;
     char path[64], *raw = NULL;
     const char *method, *p = path;
     if (r0 < NROUTES) {
@@ -537,11 +551,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t off = 0; off < size && nreq < MAX_REQUESTS;) {
         const uint8_t *sep = memmem(data + off, size - off, SEP, 4);
         size_t len = sep ? (size_t)(sep - (data + off)) : size - off;
-        if (len >= 3) {
+        if (len >= 4) {
+            const uint8_t *rec = data + off;
             slot_t *s = &slots[nreq++];
-            one_request(&w, s, data + off, len);
-            if (!(data[off + 1] & 0x80))
-                settle(store); /* the connection waits for the answer (server_http's hold) */
+            store_mem_fail_writes(store, rec[3] & 1);
+            store_mem_bump_accounts(store, rec[3] & 8);
+            one_request(&w, s, rec, len);
+            /* The connection waits for the answer (server_http's hold), unless the request
+             * stands for another connection's; the store's state changes wait for it too. */
+            if (!(rec[1] & 0x80) || (rec[3] & 0xd))
+                settle(store);
+            if (rec[3] & 1) {
+                store_mem_fail_writes(store, false);
+                store_recover(store);
+            }
+            store_mem_bump_accounts(store, false);
+            if (rec[3] & 8)
+                auth_tick(auth);
+            if (rec[3] & 4)
+                auth_tick_at(auth, clock_wall_ms() + 31 * (int64_t)86400000);
+            if (rec[3] & 0xc)
+                settle(store); /* what the ticks wrote */
         }
         off += len + 4;
     }
