@@ -19,7 +19,10 @@ int log_parse_level(const char *s)
     return -1;
 }
 
-static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
+/* The format attribute lets callers' formats be checked through log_msg and log_conn, and
+ * keeps clang's -Wformat-nonliteral quiet about passing fmt on. */
+__attribute__((format(printf, 3, 0))) static void vlog(int level, const char *prefix,
+                                                       const char *fmt, va_list ap)
 {
     if (level < log_level)
         return;

@@ -26,7 +26,6 @@
  *   - after a request with keep_alive false, every byte is consumed and no request comes.
  * No state is kept between inputs; the parser is deinitialised after each pass (LeakSanitizer
  * checks that nothing stays allocated). */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,16 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "http/http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HDR_BYTES 5
-
-typedef struct {
-    char *s;
-    size_t len, cap;
-} text_t;
 
 typedef struct {
     http_parser_t p;
@@ -64,44 +59,18 @@ static void fail(const char *what)
     abort();
 }
 
-static void put(text_t *t, const char *p, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        t->s = realloc(t->s, cap);
-        if (!t->s)
-            abort();
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, p, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-}
-
-__attribute__((format(printf, 2, 3))) static void putf(text_t *t, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    put(t, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 /* Logs one header; checks it is trimmed (RFC 9110 5.5). */
 static void put_hdr(text_t *t, const char *name, const char *v)
 {
     if (!v) {
-        putf(t, " %s!", name);
+        text_putf(t, " %s!", name);
         return;
     }
     size_t n = strlen(v);
     if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
         fail("header value not trimmed");
-    putf(t, " %s=%zu:", name, n);
-    put(t, v, n);
+    text_putf(t, " %s=%zu:", name, n);
+    text_put(t, v, n);
 }
 
 /* Mode 1 keeps nothing; mode 2 keeps odd-length paths' bodies under a bound of their own
@@ -128,9 +97,9 @@ static void check_body(drive_t *d, const http_request_t *r)
         fail("body NULL when it should be kept, or set when declined or empty");
     if (r->body && r->body[r->body_len] != '\0')
         fail("kept body not followed by a NUL");
-    putf(&d->log, " body=%d:", r->body != NULL);
+    text_putf(&d->log, " body=%d:", r->body != NULL);
     if (r->body)
-        put(&d->log, r->body, (size_t)r->body_len);
+        text_put(&d->log, r->body, (size_t)r->body_len);
 }
 
 static void check_request(drive_t *d, const http_request_t *r, size_t end)
@@ -148,10 +117,10 @@ static void check_request(drive_t *d, const http_request_t *r, size_t end)
     if (d->keep_mode != 0 && d->last_kept && r->body_len > d->last_limit)
         fail("a kept body over its route's bound");
     text_t *t = &d->log;
-    putf(t, "REQ m=%u v=%u.%u ka=%d up=%d body=%llu end=%zu path=%zu:", r->method, r->http_major,
-         r->http_minor, r->keep_alive, r->upgrade_req, (unsigned long long)r->body_len, end,
-         strlen(r->path));
-    put(t, r->path, strlen(r->path));
+    text_putf(t, "REQ m=%u v=%u.%u ka=%d up=%d body=%llu end=%zu path=%zu:", r->method,
+              r->http_major, r->http_minor, r->keep_alive, r->upgrade_req,
+              (unsigned long long)r->body_len, end, strlen(r->path));
+    text_put(t, r->path, strlen(r->path));
     put_hdr(t, "query", r->query);
     put_hdr(t, "host", r->host);
     put_hdr(t, "upgrade", r->upgrade);
@@ -161,8 +130,12 @@ static void check_request(drive_t *d, const http_request_t *r, size_t end)
     put_hdr(t, "protocol", r->ws_protocol);
     put_hdr(t, "extensions", r->ws_extensions);
     put_hdr(t, "origin", r->origin);
+    put_hdr(t, "cookie", r->cookie);
+    put_hdr(t, "authorization", r->authorization);
+    put_hdr(t, "user-agent", r->user_agent);
+    put_hdr(t, "x-forwarded-proto", r->forwarded_proto);
     check_body(d, r);
-    put(t, "\n", 1);
+    text_put(t, "\n", 1);
 }
 
 static void on_error(drive_t *d, int status)
@@ -174,7 +147,7 @@ static void on_error(drive_t *d, int status)
     static const char byte = 'G';
     if (http_parser_feed(&d->p, &byte, 1, &req, &again) != -1 || again != status || req)
         fail("the error is not sticky");
-    putf(&d->log, "ERR %d\n", status);
+    text_putf(&d->log, "ERR %d\n", status);
 }
 
 /* Every parser takes from this count (no limit, so the passes still agree): it must equal
@@ -220,7 +193,7 @@ static bool feed_piece(drive_t *d, const char *in, size_t len, size_t base)
         bool upgrade = req->upgrade_req, keep_alive = req->keep_alive;
         d->req_start = base + off;
         if (upgrade && !d->decline_upgrade) {
-            putf(&d->log, "UPGRADE at %zu\n", base + off);
+            text_putf(&d->log, "UPGRADE at %zu\n", base + off);
             return false;
         }
         http_parser_next(&d->p);
