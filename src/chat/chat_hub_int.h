@@ -1,6 +1,7 @@
-/* chat_hub_int - what the hub's two files share (not for other modules): chat_hub.c (the
- * registry, ordering, writes and the way out) and chat_hub_in.c (the way in: events
- * committed elsewhere, ordered by seq, gaps filled from the store). */
+/* chat_hub_int - what the hub's files share (not for other modules): chat_hub.c (the
+ * registry, ordering, writes and the way out), chat_hub_in.c (the way in: events
+ * committed elsewhere, ordered by seq, gaps filled from the store) and chat_hub_load.c
+ * (the start: what the store holds, read into memory). */
 #ifndef PARLEY_CHAT_HUB_INT_H
 #define PARLEY_CHAT_HUB_INT_H
 
@@ -101,6 +102,9 @@ struct chat_hub {
  * and records a mention of user (STORE_MENTION_ALL: @channel or @here) in ch at seq. */
 void chat_hub_commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m);
 void chat_hub_note_mention(chat_hub_t *h, chat_channel_t *ch, uint64_t user, uint64_t seq);
+/* chat_hub_load.c: reads hc's last seq and asks for its newest messages for the ring
+ * (while loading: chat_hub_channel_add calls it); -1 when the store cannot say. */
+int chat_hub_channel_load(chat_hub_t *h, hub_chan_t *hc);
 /* The distinct user ids a msg's text mentions (STORE_MENTION_ALL for @channel and @here), as
  * of now, in out: how many. chat_hub_note_mentions also notes each of them in ch at seq. */
 size_t chat_hub_mention_ids(chat_hub_t *h, const char *text, uint64_t out[CHAT_MENTIONS_MAX]);

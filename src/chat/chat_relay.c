@@ -478,8 +478,7 @@ void chat_relay_start(chat_relay_t *r, bus_t *bus)
 {
     r->bus = bus;
     chat_hub_set_outbox(r->hub, &relay_outbox, r);
-    if (bus_subscribe(bus, TOPIC_CHANGES) >= 0)
-        r->stats.topics++;
+    bus_subscribe(bus, TOPIC_CHANGES);
     bus_subscribe(bus, TOPIC_PRESENCE);
     auth_set_elsewhere_cb(chat_hub_auth(r->hub), online_elsewhere, r);
     chat_relay_tick(r);
@@ -513,10 +512,6 @@ static void topics_sync(chat_relay_t *r)
         if ((want ? bus_subscribe(r->bus, topic) : bus_unsubscribe(r->bus, topic)) < 0)
             continue;
         r->subscribed[i] = want;
-        if (want)
-            r->stats.topics++;
-        else
-            r->stats.topics--;
     }
 }
 

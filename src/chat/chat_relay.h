@@ -55,8 +55,7 @@ typedef struct chat_relay chat_relay_t;
 typedef struct {
     uint64_t sent;     /* events published */
     uint64_t received; /* events delivered to the hub (its own come back and are dropped) */
-    uint64_t bad;      /* messages that were not events */
-    size_t topics;     /* channels subscribed */
+    uint64_t bad;      /* messages that were not events (topics: bus_stats) */
     bool up;           /* the bus is up */
 } chat_relay_stats_t;
 

@@ -69,21 +69,9 @@ static void member(chat_hub_t *h, chat_channel_t *ch, uint64_t user, bool add)
         chat_channel_user_add(ch, user);
     else
         chat_channel_user_remove(ch, user);
-    const char *name;
-    chat_link_t *const *links;
-    size_t n = sessions_of(h, user, &name, &links);
-    blob_t *f = add ? chat_rooms_channel_frame(h, ch, user, NULL)
-                    : chat_rooms_named_frame("channel_left", ch, NULL, NULL);
-    /* Entering and leaving edit the sessions' links, not the presence's array. */
-    for (size_t i = 0; i < n; i++) {
-        if (add)
-            chat_session_enter(links[i]->s, ch);
-        else
-            chat_session_exit(links[i]->s, ch);
-        chat_session_send_frame(links[i]->s, f);
-    }
-    blob_unref(f);
-    if (n && name)
+    const auth_user_t *u = auth_user(chat_hub_auth(h), user);
+    const char *name = u ? u->name : NULL;
+    if (chat_rooms_link_user(h, ch, user, name, add, NULL, NULL, false) && name)
         chat_hub_announce(h, ch, name, add, NULL);
 }
 

@@ -96,18 +96,41 @@ static void tell_user(change_t *c, blob_t *plain, blob_t *with_id, bool always)
     blob_unref(with_id);
 }
 
+size_t chat_rooms_link_user(chat_hub_t *h, chat_channel_t *ch, uint64_t uid, const char *name,
+                            bool enter, chat_session_t *requester, const char *id, bool always)
+{
+    chat_presence_t *p = name ? chat_presence_find(chat_hub_presence(h), name) : NULL;
+    chat_link_t *const *links = NULL;
+    size_t n = p ? chat_presence_links(p, &links) : 0;
+    /* Entering and exiting edit the links' sessions, not the presence's array. */
+    for (size_t i = 0; i < n; i++) {
+        if (enter)
+            chat_session_enter(links[i]->s, ch);
+        else
+            chat_session_exit(links[i]->s, ch);
+    }
+    blob_t *plain = enter ? chat_rooms_channel_frame(h, ch, uid, NULL)
+                          : chat_rooms_named_frame("channel_left", ch, NULL, NULL);
+    const void *rc = requester ? chat_session_conn(requester) : NULL;
+    chat_emit_t e = {.json = plain, .except = rc, .user = name};
+    if (n)
+        chat_hub_emit(h, ch, &e);
+    bool theirs = rc && chat_session_joined(requester) && chat_session_user(requester)->id == uid;
+    if (requester && (always || theirs)) {
+        blob_t *with_id = enter ? chat_rooms_channel_frame(h, ch, uid, id)
+                                : chat_rooms_named_frame("channel_left", ch, NULL, id);
+        chat_session_send_frame(requester, with_id);
+        blob_unref(with_id);
+    }
+    blob_unref(plain);
+    return n;
+}
+
 /* Links every connected session of c->user into c->ch and tells each; with want_history
  * the requester also gets the channel's history. */
 static void link_user(change_t *c, bool want_history)
 {
-    chat_hub_t *h = chat_session_hub(c->s);
-    chat_presence_t *p = chat_presence_find(chat_hub_presence(h), c->user);
-    chat_link_t *const *links = NULL;
-    size_t n = p ? chat_presence_links(p, &links) : 0;
-    for (size_t i = 0; i < n; i++)
-        chat_session_enter(links[i]->s, c->ch);
-    tell_user(c, chat_rooms_channel_frame(h, c->ch, c->uid, NULL),
-              chat_rooms_channel_frame(h, c->ch, c->uid, c->id), false);
+    chat_rooms_link_user(chat_session_hub(c->s), c->ch, c->uid, c->user, true, c->s, c->id, false);
     chat_link_t *l = chat_session_link(c->s, c->ch);
     if (want_history && is_users(c) && l)
         chat_history_join(c->s, l, false);
@@ -117,15 +140,8 @@ static void link_user(change_t *c, bool want_history)
  * sessions (a leave answered on a connection that raced its own close). */
 static void unlink_user(change_t *c, bool always)
 {
-    chat_hub_t *h = chat_session_hub(c->s);
-    chat_presence_t *p = chat_presence_find(chat_hub_presence(h), c->user);
-    chat_link_t *const *links = NULL;
-    size_t n = p ? chat_presence_links(p, &links) : 0;
-    /* Exiting edits the presence's links' sessions, not the array itself. */
-    for (size_t i = 0; i < n; i++)
-        chat_session_exit(links[i]->s, c->ch);
-    tell_user(c, chat_rooms_named_frame("channel_left", c->ch, NULL, NULL),
-              chat_rooms_named_frame("channel_left", c->ch, NULL, c->id), always);
+    chat_rooms_link_user(chat_session_hub(c->s), c->ch, c->uid, c->user, false, c->s, c->id,
+                         always);
 }
 
 blob_t *chat_rooms_topic_frame(const chat_channel_t *ch, const char *user, int64_t ts,

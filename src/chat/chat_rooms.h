@@ -34,6 +34,13 @@ blob_t *chat_rooms_named_frame(const char *type, const chat_channel_t *ch, const
 blob_t *chat_rooms_topic_frame(const chat_channel_t *ch, const char *user, int64_t ts,
                                const char *id);
 blob_t *chat_rooms_read_frame(const chat_channel_t *ch, uint64_t seq, const char *id);
+/* Links (enter) or unlinks every connected session here of user uid, shown as name, into
+ * or out of ch, and sends each the `channel` or `channel_left` event. The requester (NULL:
+ * none, as for a change from another process) gets its copy with id when it is one of the
+ * user's sessions, or in any case when `always`. Returns how many sessions the user has
+ * here. The one path for both a request answered here and a change committed elsewhere. */
+size_t chat_rooms_link_user(chat_hub_t *h, chat_channel_t *ch, uint64_t uid, const char *name,
+                            bool enter, chat_session_t *requester, const char *id, bool always);
 /* Answers a change the hub refused now: `unavailable` while the store cannot write, else
  * `internal` (shutting down). */
 void chat_rooms_refuse(chat_session_t *s, const char *id);
