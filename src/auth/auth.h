@@ -279,5 +279,11 @@ typedef struct {
  * Returns 0 when taken; else the milliseconds until they could be (nothing was taken). */
 uint64_t auth_rate_take(auth_t *a, const auth_user_t *u, auth_bucket_t *conn, const char *addr,
                         const auth_rate_t *r, double cost, uint64_t now_ms);
+/* What user id spent on another process sharing the store (its events committed there):
+ * taken from the user's bucket here too, into a debt of at most one burst, so that a user
+ * connected to several processes has one rate, not one per process. Nothing for an id
+ * unknown here. */
+void auth_rate_charge(auth_t *a, uint64_t user_id, const auth_rate_t *r, double cost,
+                      uint64_t now_ms);
 
 #endif

@@ -260,3 +260,11 @@ uint64_t auth_rate_take(auth_t *a, const auth_user_t *user, auth_bucket_t *conn,
         auth_bucket_take(at, r->addr_burst, cost);
     return 0;
 }
+
+void auth_rate_charge(auth_t *a, uint64_t user_id, const auth_rate_t *r, double cost,
+                      uint64_t now_ms)
+{
+    user_t *u = user_id ? auth_users_find(a, user_id) : NULL;
+    if (u)
+        auth_bucket_charge(&u->pub.rate, r->rate, r->burst, cost, now_ms);
+}

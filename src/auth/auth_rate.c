@@ -43,6 +43,14 @@ void auth_bucket_take(auth_bucket_t *b, double burst, double cost)
     b->tokens -= clamp(cost, burst);
 }
 
+void auth_bucket_charge(auth_bucket_t *b, double rate, double burst, double cost, uint64_t now)
+{
+    auth_bucket_fill(b, rate, burst, now);
+    b->tokens -= clamp(cost, burst);
+    if (b->tokens < -burst)
+        b->tokens = -burst;
+}
+
 /* ---- the table ---- */
 
 typedef struct entry {

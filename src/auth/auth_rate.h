@@ -29,6 +29,9 @@ void auth_bucket_fill(auth_bucket_t *b, double rate, double burst, uint64_t now)
 uint64_t auth_bucket_wait(const auth_bucket_t *b, double rate, double burst, double cost);
 /* Takes cost (clamped to burst) from a filled bucket whose wait was 0. */
 void auth_bucket_take(auth_bucket_t *b, double burst, double cost);
+/* Refills b to now, then takes cost (clamped to burst) whether b holds it or not, down to a
+ * debt of at most one burst: what was spent elsewhere, already done, still counts here. */
+void auth_bucket_charge(auth_bucket_t *b, double rate, double burst, double cost, uint64_t now);
 
 typedef struct auth_rates auth_rates_t;
 

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/xmalloc.h"
+#include "chat/chat_cost.h"
 
 /* An event committed elsewhere did at its commit what a local one did when it was accepted:
  * mentions noted, a reaction toggled, its client key remembered. Then it commits here. */
@@ -145,11 +147,35 @@ void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc)
         hc->filling = false;
 }
 
+/* An event its author sent on another process is charged to the author's bucket here too
+ * (auth_rate_charge): one rate per user, not one per process. Only once (an event seen
+ * before, our own come back included, is not new) and only while recent: one older than a
+ * bucket takes to refill no longer weighs on the rate anyway. */
+static void charge(chat_hub_t *h, const hub_chan_t *hc, const store_msg_t *m)
+{
+    const chat_config_t *cfg = &h->cfg;
+    if (m->seq <= chat_channel_committed(hc->ch) || !m->user_id || cfg->rate <= 0)
+        return;
+    for (size_t i = 0; i < hc->nearly; i++)
+        if (hc->early[i].seq == m->seq)
+            return; /* held until an earlier one comes: ours, or heard already */
+    int64_t refill_ms = (int64_t)(cfg->burst / cfg->rate * 1000.0);
+    if (m->ts < clock_wall_ms() - refill_ms)
+        return;
+    const char *kind = m->kind ? m->kind : "msg";
+    unsigned cost = chat_cost_of(strcmp(kind, "unreact") == 0 ? "react" : kind);
+    auth_rate_t r = {.rate = cfg->rate, .burst = cfg->burst};
+    auth_rate_charge(h->auth, m->user_id, &r, cost ? cost : 1, clock_mono_ms());
+}
+
 void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m)
 {
     chat_channel_t *ch = m->channel ? chat_hub_channel(h, m->channel) : NULL;
-    if (ch)
-        chat_hub_in_take(h, h->chans[chat_channel_slot(ch)], m);
+    if (!ch)
+        return;
+    hub_chan_t *hc = h->chans[chat_channel_slot(ch)];
+    charge(h, hc, m);
+    chat_hub_in_take(h, hc, m);
 }
 
 void chat_hub_in_caught(hub_chan_t *hc, bool ok)

@@ -30,6 +30,19 @@ TEST(bucket_refills_and_costs)
     auth_bucket_take(&b, 40, 100);
     CHECK(b.tokens == 0);
     CHECK_EQ_INT(auth_bucket_wait(&b, 20, 40, 100), 2000);
+    /* a charge (spent on another process) takes what the bucket does not hold, into a debt
+     * of at most one burst, which the rate pays back before anything passes here */
+    auth_bucket_t d = {0};
+    auth_bucket_charge(&d, 20, 40, 30, 1000);
+    CHECK(d.tokens == 10);
+    auth_bucket_charge(&d, 20, 40, 30, 1000);
+    CHECK(d.tokens == -20);
+    CHECK_EQ_INT(auth_bucket_wait(&d, 20, 40, 1), 1050);
+    for (int i = 0; i < 10; i++)
+        auth_bucket_charge(&d, 20, 40, 40, 1000);
+    CHECK(d.tokens == -40);
+    auth_bucket_charge(&d, 20, 40, 1, 3050); /* 2050 ms: 41 tokens back, 1 spent */
+    CHECK(d.tokens == 0);
     /* a wait is whole milliseconds, rounded up, at least 1 */
     auth_bucket_t c = {0};
     auth_bucket_fill(&c, 3, 1, 5);
