@@ -701,6 +701,7 @@ static void on_changed(void *ctx, int status)
     change_t *c = ctx;
     chat_hub_t *h = c->h;
     h->inflight--;
+    h->changing--;
     if (status == STORE_EFAILED)
         store_failed(h); /* a conflict is an answer (another process took the name first) */
     if (status == 0 && c->copy && h->outbox && h->outbox->change)
@@ -725,7 +726,13 @@ int chat_hub_change(chat_hub_t *h, const store_change_t *sc, chat_hub_done_cb cb
         return -1;
     }
     h->inflight++;
+    h->changing++;
     return 0;
+}
+
+size_t chat_hub_changes_pending(const chat_hub_t *h)
+{
+    return h->changing;
 }
 
 void chat_hub_group(chat_hub_t *h, bool begin)

@@ -70,6 +70,9 @@ auth_t *chat_hub_auth(const chat_hub_t *h);
 bool chat_hub_is_guest(const chat_hub_t *h, const char *name);
 /* False while the store cannot commit: writes are refused. */
 bool chat_hub_available(const chat_hub_t *h);
+/* Changes (chat_hub_change) submitted and not answered yet: applied in memory, not yet
+ * known to be in the store. */
+size_t chat_hub_changes_pending(const chat_hub_t *h);
 void chat_hub_count_session(chat_hub_t *h);
 
 /* ---- channels ---- */

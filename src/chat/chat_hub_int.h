@@ -90,6 +90,7 @@ struct chat_hub {
     uint64_t *mentioned; /* every user ever mentioned, sorted: who may have mentions to count */
     size_t nmentioned, mentioned_cap;
     size_t inflight; /* appends and changes the store has not answered */
+    size_t changing; /* of which changes */
     bool loading, load_failed;
     bool failed;                     /* the store failed a commit: writes refused */
     bool probing;                    /* a probe is in flight */

@@ -38,6 +38,7 @@ struct chat_relay {
     bool scanning;     /* a scan is in flight */
     bool forgot;       /* down past the TTL: the others were forgotten */
     bool warned;       /* the key could not be set: said once */
+    bool resync_due;   /* the changes' subscription is (again) in place: resync the store */
 };
 
 struct chat_relay_msg {
@@ -438,14 +439,30 @@ static void on_message(void *ctx, const char *topic, const void *data, size_t le
     chat_relay_msg_free(owned);
 }
 
-/* Subscribed: whatever was published before is not coming; the store has it. */
+/* Channels, members and markers as the store has them, once no change of ours is in flight
+ * (else at a later tick); then the topics of the channels it brought. */
+static void resync(chat_relay_t *r)
+{
+    if (!r->resync_due || chat_remote_resync(r->hub) < 0)
+        return;
+    r->resync_due = false;
+    topics_sync(r);
+}
+
+/* Subscribed: whatever was published before is not coming; the store has it. Events are
+ * caught up per channel; changes by a resync (also the first time: what changed between
+ * the start-up load and now). */
 static void on_subscribed(void *ctx, const char *topic)
 {
     chat_relay_t *r = ctx;
     if (!r->bus)
         return;
-    if (strncmp(topic, TOPIC_PREFIX, strlen(TOPIC_PREFIX)) == 0)
+    if (strncmp(topic, TOPIC_PREFIX, strlen(TOPIC_PREFIX)) == 0) {
         chat_hub_catch_up(r->hub, topic + strlen(TOPIC_PREFIX));
+    } else if (strcmp(topic, TOPIC_CHANGES) == 0) {
+        r->resync_due = true;
+        resync(r);
+    }
 }
 
 static void on_state(void *ctx, bool up)
@@ -489,6 +506,7 @@ void chat_relay_tick(chat_relay_t *r)
     if (!r->bus)
         return;
     presence_tick(r);
+    resync(r);
     topics_sync(r);
 }
 

@@ -12,10 +12,11 @@
  * Wire: one JSON object per event ({"c": channel, "s": seq, ...}, chat_relay.c), on topic
  * "ch:" + the channel's name; one per change of channels, memberships and read markers
  * ({"x": "member_add", "c": channel, "i": user id, ...}) on topic "changes", which every
- * process subscribes to and applies (chat_remote.h). A lost change is not repaired until
- * the next start (the store has it): the changes are rare, and the bus loses little. A message that
- * does not parse is counted and dropped: another version of parley, or not parley at all, shares
- * the bus.
+ * process subscribes to and applies (chat_remote.h). A change the bus lost is repaired when the
+ * subscription to "changes" is (again) in place: the relay then resyncs channels, members and
+ * markers from the store (chat_remote_resync), at the next tick if a change of ours is still in
+ * flight. A message that does not parse is counted and dropped: another version of parley, or not
+ * parley at all, shares the bus.
  *
  * Presence: each process draws a random id at start (64 bits, in hex on the wire). When a
  * user's first connection here arrives or the last one goes (chat_online.h), the relay

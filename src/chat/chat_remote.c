@@ -1,9 +1,11 @@
 /* chat_remote - changes committed by another process, applied here; see chat_remote.h. */
 #include "chat/chat_remote.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/xmalloc.h"
 #include "chat/chat_archive.h"
 #include "chat/chat_rooms.h"
 
@@ -117,4 +119,140 @@ void chat_remote_apply(chat_hub_t *h, const store_change_t *c)
     default:
         return; /* accounts travel another way (accounts_version) */
     }
+}
+
+/* ---- a resync ---- */
+
+typedef struct {
+    chat_hub_t *h;
+    bool *seen;          /* by slot: the store has the channel */
+    bool *reconciled;    /* by slot: its members were compared */
+    size_t n;            /* slots in both */
+    chat_channel_t *cur; /* the channel whose member rows are arriving */
+    uint64_t *ids;       /* its members in the store, by id (the load's order) */
+    size_t nids, cap;
+} resync_t;
+
+static void resync_grow(resync_t *r)
+{
+    size_t n = chat_hub_nchannels(r->h);
+    if (n <= r->n)
+        return;
+    r->seen = xrealloc(r->seen, n * sizeof(*r->seen));
+    r->reconciled = xrealloc(r->reconciled, n * sizeof(*r->reconciled));
+    memset(r->seen + r->n, 0, (n - r->n) * sizeof(*r->seen));
+    memset(r->reconciled + r->n, 0, (n - r->n) * sizeof(*r->reconciled));
+    r->n = n;
+}
+
+static bool in_ids(const resync_t *r, uint64_t id)
+{
+    size_t lo = 0, hi = r->nids;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->ids[mid] == id)
+            return true;
+        if (r->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The members of r->cur in the store are all in r->ids: memory is made to match. */
+static void reconcile(resync_t *r)
+{
+    chat_channel_t *ch = r->cur;
+    r->cur = NULL;
+    if (!ch)
+        return;
+    resync_grow(r);
+    r->reconciled[chat_channel_slot(ch)] = true;
+    if (chat_channel_is_general(ch) || chat_channel_deleted(ch) || chat_channel_unstored(ch))
+        return;
+    qsort(r->ids, r->nids, sizeof(*r->ids), cmp_id); /* sorted already: cheap */
+    for (size_t i = chat_channel_nusers(ch); i-- > 0;) {
+        uint64_t id = chat_channel_user_at(ch, i);
+        if (!in_ids(r, id))
+            member(r->h, ch, id, false);
+    }
+    for (size_t i = 0; i < r->nids; i++)
+        member(r->h, ch, r->ids[i], true);
+}
+
+static void on_channel_row(void *ctx, const store_channel_t *row)
+{
+    resync_t *r = ctx;
+    chat_channel_t *ch = chat_hub_channel(r->h, row->name);
+    if (ch && chat_channel_deleted(ch))
+        return; /* deleted here: a name another process has taken again is not followed */
+    if (!ch || !chat_channel_is_general(ch))
+        put(r->h, ch, row, false);
+    ch = chat_hub_channel(r->h, row->name);
+    if (!ch)
+        return;
+    resync_grow(r);
+    r->seen[chat_channel_slot(ch)] = true;
+}
+
+static void on_member_row(void *ctx, const char *channel, uint64_t user)
+{
+    resync_t *r = ctx;
+    chat_channel_t *ch = chat_hub_channel(r->h, channel);
+    if (ch != r->cur) {
+        reconcile(r);
+        r->cur = ch;
+        r->nids = 0;
+    }
+    if (!ch)
+        return;
+    if (r->nids == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->ids = xrealloc(r->ids, r->cap * sizeof(*r->ids));
+    }
+    r->ids[r->nids++] = user;
+}
+
+static void on_read_row(void *ctx, const char *channel, uint64_t user, uint64_t seq)
+{
+    resync_t *r = ctx;
+    chat_channel_t *ch = chat_hub_channel(r->h, channel);
+    if (ch && !chat_channel_deleted(ch))
+        read_marker(r->h, ch, user, seq);
+}
+
+int chat_remote_resync(chat_hub_t *h)
+{
+    if (chat_hub_changes_pending(h))
+        return -1;
+    resync_t r = {.h = h};
+    resync_grow(&r);
+    store_load_t cbs = {.channel = on_channel_row, .member = on_member_row, .read = on_read_row};
+    int rc = store_load(chat_hub_store(h), &cbs, &r);
+    reconcile(&r);
+    resync_grow(&r);
+    for (size_t i = 0; rc == 0 && i < chat_hub_nchannels(h); i++) {
+        chat_channel_t *ch = chat_hub_channel_at(h, i);
+        if (chat_channel_is_general(ch) || chat_channel_deleted(ch) || chat_channel_unstored(ch))
+            continue;
+        if (!r.seen[i]) { /* deleted elsewhere */
+            chat_channel_set_deleted(ch, true);
+            chat_archive_gone(ch);
+        } else if (!r.reconciled[i]) { /* no member left in the store */
+            r.cur = ch;
+            r.nids = 0;
+            reconcile(&r);
+        }
+    }
+    free(r.seen);
+    free(r.reconciled);
+    free(r.ids);
+    return rc == 0 ? 0 : -1;
 }

@@ -9,8 +9,9 @@
  *
  * Applying is idempotent and order-tolerant where it can be: a member added twice, a
  * marker that does not advance, a change of a channel not known here (its creation lost on
- * the bus) are ignored. The bus carries hints: what is lost here is known again at the next
- * start (the store has it). */
+ * the bus) are ignored. The bus carries hints: what it lost is known again at the next
+ * resync (chat_remote_resync), which the relay runs whenever its subscription to the
+ * changes is (again) in place. */
 #ifndef PARLEY_CHAT_REMOTE_H
 #define PARLEY_CHAT_REMOTE_H
 
@@ -19,5 +20,14 @@
 
 /* c as chat_hub_outbox_t.change gave it on the other process. */
 void chat_remote_apply(chat_hub_t *h, const store_change_t *c);
+
+/* Reads every channel, membership and read marker from the store (synchronously, like the
+ * start-up load) and applies the differences with memory as if each were a change from
+ * elsewhere: channels made, changed or deleted, members added or removed, markers moved on.
+ * What the bus lost while it was down, or between the start-up load and the subscription,
+ * is so repaired. Only while no change of this process is in flight (one applied in memory
+ * and not yet committed would look lost): -1 then, nothing done, to try again later; -1
+ * also when the store cannot be read. 0 when done. */
+int chat_remote_resync(chat_hub_t *h);
 
 #endif

@@ -1,0 +1,94 @@
+"""Changes of channels that the bus lost reach the other processes all the same (issue 13).
+
+Channel changes (made, deleted, joined, left, topics) travel on the bus's "changes" topic;
+when that subscription is (again) in place, a process re-reads channels, members and read
+markers from the store and applies what it missed (docs/protocol.md, "Several processes").
+Here the bus is down while one process changes things; the other's clients hear of every
+change once the bus is back.
+"""
+import asyncio
+import time
+
+from accounts import account_token
+from test_shared import redis  # noqa: F401 (fixture)
+from wsraw import Client, run
+
+SKIP = ("join", "leave", "typing", "history", "presence", "msg", "read")
+
+
+async def joined(server, token):
+    """A client of the account of token on server, once the server knows the account (a
+    process re-reads accounts within a second of a change elsewhere)."""
+    for _ in range(50):
+        c = await Client.connect(server)
+        await c.send_json("join", {"token": token})
+        m = await c.recv_json("welcome", "error")
+        if m["type"] == "welcome":
+            return c, m["payload"]
+        await c.close()
+        await asyncio.sleep(0.1)
+    raise AssertionError("the account never reached the process")
+
+
+async def until(c, pred, timeout):
+    """The first event pred accepts, within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        m = await c.recv_json(skip=SKIP, timeout=max(0.1, deadline - time.monotonic()))
+        if pred(m):
+            return m
+
+
+def test_changes_lost_on_the_bus_are_resynced(make_server, redis, tmp_path):
+    flags = ("--bus", redis.url)
+    db = tmp_path / "shared.db"
+    a = make_server(*flags, db=db)
+    b = make_server(*flags, db=db)
+    amy, bob = account_token(a, "amy", role="admin"), account_token(a, "bob")
+
+    async def go():
+        ca, _ = await joined(a, amy)
+        cb, _ = await joined(b, bob)
+        # before the outage: a channel both know, bob a member of it (through b)
+        await ca.send_json("channel_create", {"name": "doomed"}, id="c1")
+        await ca.recv_json("channel", skip=SKIP)
+        await ca.send_json("channel_invite", {"channel": "doomed", "user": "bob"}, id="i1")
+        await ca.recv_json("invited", skip=SKIP + ("channel",))
+        await until(cb, lambda m: m["type"] == "channel"
+                    and m["payload"]["channel"]["name"] == "doomed", 10)
+
+        redis.stop()
+        await asyncio.sleep(0.5)
+        # while the bus is down: a new channel bob is invited to, a topic, a delete
+        await ca.send_json("channel_create", {"name": "quiet"}, id="c2")
+        await ca.recv_json("channel", skip=SKIP)
+        await ca.send_json("channel_invite", {"channel": "quiet", "user": "bob"}, id="i2")
+        await ca.recv_json("invited", skip=SKIP + ("channel",))
+        await ca.send_json("channel_delete", {"channel": "doomed"},
+                           id="d1")
+        # bob's process heard nothing of them
+        try:
+            m = await until(cb, lambda m: m["type"] in ("channel", "channel_left"), 1.5)
+        except (AssertionError, asyncio.TimeoutError):
+            m = None
+        assert m is None, f"heard while the bus was down: {m}"
+        redis.start()  # empty, on the same port: the processes reconnect by themselves
+
+        got = {}
+        deadline = time.monotonic() + 20
+        while len(got) < 2 and time.monotonic() < deadline:
+            m = await until(cb, lambda m: m["type"] in ("channel", "channel_left"),
+                            deadline - time.monotonic())
+            name = m["payload"]["channel"]
+            name = name["name"] if isinstance(name, dict) else name
+            got[(m["type"], name)] = m
+        assert ("channel", "quiet") in got, got
+        assert ("channel_left", "doomed") in got, got
+        # and a new client of b sees the store's truth
+        c2, welcome = await joined(b, bob)
+        names = {ch["name"] for ch in welcome["channels"]}
+        assert "quiet" in names and "doomed" not in names, names
+        for c in (ca, cb, c2):
+            await c.close()
+
+    run(go(), 60)
