@@ -48,7 +48,7 @@ static void send_history(chat_session_t *s, const chat_channel_t *ch, const stor
     buf_deinit(&b);
 }
 
-static void send_self_join(chat_session_t *s, const chat_channel_t *ch)
+void chat_history_self_join(chat_session_t *s, const chat_channel_t *ch)
 {
     blob_t *f = chat_user_event_frame("join", chat_session_name(s), chat_channel_name(ch),
                                       clock_wall_ms(), chat_session_user(s)->role == AUTH_GUEST);
@@ -109,7 +109,7 @@ static void on_query(void *ctx, int status, const store_msg_t *msgs, size_t n, b
     if (q->join) /* after the history: the ring's messages that it missed follow it */
         release_hold(s, q->ch, n && msgs[n - 1].seq > q->floor ? msgs[n - 1].seq : q->floor);
     if (chat_session_conn(s) && q->join && q->self_join)
-        send_self_join(s, q->ch);
+        chat_history_self_join(s, q->ch);
     chat_session_unref(s);
     free(q);
 }
@@ -153,7 +153,7 @@ void chat_history_join(chat_session_t *s, chat_link_t *l, bool self_join)
         send_history(s, ch, NULL, 0, chat_channel_committed(ch) > 0, "");
     blob_unref(hist);
     if (self_join)
-        send_self_join(s, ch);
+        chat_history_self_join(s, ch);
 }
 
 /* Reads an optional integer field into *out; false (after answering bad_payload) when it

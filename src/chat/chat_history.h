@@ -26,6 +26,8 @@
 /* Sends the history that follows entering l's channel (from the ring, else from the
  * store, holding l until it answers), then the user's own `join` event when self_join. */
 void chat_history_join(chat_session_t *s, chat_link_t *l, bool self_join);
+/* The user's own `join` event in ch, sent to s alone. */
+void chat_history_self_join(chat_session_t *s, const chat_channel_t *ch);
 /* `history` {channel, before | after, limit}. */
 void chat_history_request(chat_session_t *s, const json_env_t *e);
 /* `thread` {channel, seq}: the parent and its replies, oldest first. */

@@ -37,12 +37,15 @@ struct chat_join {
     size_t n;
     buf_t held; /* requests meanwhile: each a size_t length, then its bytes */
     size_t nheld;
+    char *resume;    /* the join's "resume" object as JSON text, or NULL */
+    bool resumes_ch; /* ... and it names ch: no history of ch then */
 };
 
 static void join_free(struct chat_join *j)
 {
     free(j->mch);
     free(j->mn);
+    free(j->resume);
     buf_deinit(&j->held);
     free(j);
 }
@@ -193,7 +196,24 @@ static void join_finish(chat_session_t *s, struct chat_join *j)
         chat_online_announce(h, name, true, chat_session_conn(s));
     /* It may have left that channel (from another tab) while the join waited. */
     chat_link_t *l = chat_session_link(s, j->ch);
-    chat_history_join(s, l ? l : chat_session_link(s, chat_hub_general(h)), true);
+    if (!l)
+        l = chat_session_link(s, chat_hub_general(h));
+    if (j->resume) {
+        /* Served as a resume sent right after the join, but with nothing in between: no live
+         * message reaches the session before the resume holds its channels, so none comes
+         * twice (once live, once in the resume). What it resumes needs no history. */
+        if (l->ch != j->ch)
+            j->resumes_ch = false;
+        if (j->resumes_ch)
+            chat_history_self_join(s, l->ch);
+        /* Without an id: the welcome answered the join's. */
+        buf_t r = BUF_INIT;
+        buf_appendf(&r, "{\"type\":\"resume\",\"payload\":{\"channels\":%s}}", j->resume);
+        j->run(s, r.data, r.len);
+        buf_deinit(&r);
+    }
+    if (!j->resumes_ch && chat_session_conn(s))
+        chat_history_join(s, l, true);
     for (size_t off = 0; off < j->held.len && chat_session_conn(s);) {
         size_t len;
         memcpy(&len, j->held.data + off, sizeof(len));
@@ -404,6 +424,11 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
     if (!who_of(s, e, &w))
         return;
     const char *name = w.user->name;
+    json_t *resume = json_object_get(e->payload, "resume");
+    if (resume && !json_is_object(resume)) {
+        chat_session_error(s, "bad_payload", "join's resume must be an object", e->id);
+        return;
+    }
     /* The name first, so that the channel's visibility is judged for this user. */
     chat_session_set_user(s, name, NULL, w.user, w.sid);
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, false);
@@ -425,6 +450,10 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
     snprintf(j->id, sizeof(j->id), "%s", e->id);
     snprintf(j->token, sizeof(j->token), "%s", w.token);
     buf_init(&j->held);
+    if (resume) {
+        j->resume = json_dumps(resume, JSON_COMPACT);
+        j->resumes_ch = json_object_get(resume, chat_channel_name(ch)) != NULL;
+    }
     if (!chat_hub_may_have_mentions(h, w.user->id)) {
         join_finish(s, j); /* nobody ever named this user, and no @channel since a read */
         return;
