@@ -86,6 +86,14 @@ typedef struct {
     bool shared;
 } chat_config_t;
 
+/* With other processes (--bus): the bus between them, as the relay sees it (bus.h's
+ * bus_stats_t, and the relay's own count of what was not parley's). */
+typedef struct {
+    bool on, up;
+    uint64_t published, dropped, received, reconnects, pending, topics;
+    uint64_t bad;
+} chat_bus_metrics_t;
+
 /* What /metrics and /healthz report of chat. */
 typedef struct {
     size_t online;        /* users connected */
@@ -95,6 +103,7 @@ typedef struct {
     uint64_t rejected;    /* events refused because the store could not take them */
     uint64_t general_seq; /* #general's newest committed seq */
     bool available;       /* false while the store fails to commit (healthz 503) */
+    chat_bus_metrics_t bus;
 } chat_metrics_t;
 
 #endif

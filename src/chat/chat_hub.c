@@ -116,6 +116,8 @@ void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out)
     out->online = chat_presence_online(h->roster);
     out->general_seq = chat_channel_committed(h->chans[0]->ch);
     out->available = !h->failed;
+    if (h->outbox && h->outbox->metrics)
+        h->outbox->metrics(h->outbox_ctx, out);
 }
 
 const chat_config_t *chat_hub_config(const chat_hub_t *h)

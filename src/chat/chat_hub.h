@@ -185,12 +185,13 @@ void chat_hub_catch_up_then(chat_hub_t *h, chat_channel_t *ch, chat_hub_caught_c
  * read markers (not conflicts, nor account changes). Either may be NULL; o is borrowed. */
 /* presence: a user's first connection here came (on), or the last one went (chat_online.h).
  * typing: a typing relayed here (after the local throttle), for the channel's members
- * elsewhere. */
+ * elsewhere. metrics: fills out->bus for /metrics (chat_hub_metrics). */
 typedef struct {
     void (*event)(void *ctx, const store_msg_t *m);
     void (*change)(void *ctx, const store_change_t *c);
     void (*presence)(void *ctx, const char *name, bool on);
     void (*typing)(void *ctx, const char *channel, const char *user);
+    void (*metrics)(void *ctx, chat_metrics_t *out);
 } chat_hub_outbox_t;
 void chat_hub_set_outbox(chat_hub_t *h, const chat_hub_outbox_t *o, void *ctx);
 /* The outbox set (NULL: none) and its ctx in *ctx. */

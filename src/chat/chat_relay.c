@@ -253,8 +253,24 @@ static void on_outbox_typing(void *ctx, const char *channel, const char *user)
     buf_deinit(&b);
 }
 
+static void on_outbox_metrics(void *ctx, chat_metrics_t *out)
+{
+    chat_relay_t *r = ctx;
+    bus_stats_t st;
+    bus_stats(r->bus, &st);
+    out->bus.on = true;
+    out->bus.up = st.up;
+    out->bus.published = st.published;
+    out->bus.dropped = st.dropped;
+    out->bus.received = st.received;
+    out->bus.reconnects = st.reconnects;
+    out->bus.pending = st.pending;
+    out->bus.topics = st.topics;
+    out->bus.bad = r->stats.bad;
+}
+
 static const chat_hub_outbox_t relay_outbox = {on_outbox, on_outbox_change, on_outbox_presence,
-                                               on_outbox_typing};
+                                               on_outbox_typing, on_outbox_metrics};
 
 /* A process id from the wire, or 0 (none: ids are never 0). */
 static uint64_t pid_of(json_t *o)

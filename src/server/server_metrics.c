@@ -49,4 +49,24 @@ void server_metrics_render(const server_metrics_t *m, buf_t *out)
                 (unsigned long long)n->bytes_out, (unsigned long long)m->chat.general_seq,
                 (unsigned long long)n->refused_per_ip, (unsigned long long)n->partial_refused,
                 (unsigned long long)n->message_timeouts, n->partial_bytes);
+    if (!m->chat.bus.on)
+        return;
+    const chat_bus_metrics_t *b = &m->chat.bus;
+    buf_appendf(out,
+                "# HELP parley_bus_up 1 while the bus to the other processes (--bus) is up.\n"
+                "# TYPE parley_bus_up gauge\nparley_bus_up %d\n"
+                "# TYPE parley_bus_published_total counter\nparley_bus_published_total %llu\n"
+                "# HELP parley_bus_dropped_total Publishes given up (the bus down, or past its "
+                "bound): the others fill them from the store.\n"
+                "# TYPE parley_bus_dropped_total counter\nparley_bus_dropped_total %llu\n"
+                "# TYPE parley_bus_received_total counter\nparley_bus_received_total %llu\n"
+                "# TYPE parley_bus_reconnects_total counter\nparley_bus_reconnects_total %llu\n"
+                "# TYPE parley_bus_pending gauge\nparley_bus_pending %llu\n"
+                "# TYPE parley_bus_topics gauge\nparley_bus_topics %llu\n"
+                "# HELP parley_bus_bad_total Messages on the bus that were not parley's.\n"
+                "# TYPE parley_bus_bad_total counter\nparley_bus_bad_total %llu\n",
+                b->up ? 1 : 0, (unsigned long long)b->published, (unsigned long long)b->dropped,
+                (unsigned long long)b->received, (unsigned long long)b->reconnects,
+                (unsigned long long)b->pending, (unsigned long long)b->topics,
+                (unsigned long long)b->bad);
 }

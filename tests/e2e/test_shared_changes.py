@@ -7,7 +7,9 @@ Here the bus is down while one process changes things; the other's clients hear 
 change once the bus is back.
 """
 import asyncio
+import re
 import time
+import urllib.request
 
 from accounts import account_token
 from test_shared import redis  # noqa: F401 (fixture)
@@ -28,6 +30,14 @@ async def joined(server, token):
         await c.close()
         await asyncio.sleep(0.1)
     raise AssertionError("the account never reached the process")
+
+
+def metric(server, name):
+    with urllib.request.urlopen(server.http + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    m = re.search(rf"^{name} (\d+)$", text, re.M)
+    assert m, f"{name} not in /metrics"
+    return int(m.group(1))
 
 
 async def until(c, pred, timeout):
@@ -72,6 +82,7 @@ def test_changes_lost_on_the_bus_are_resynced(make_server, redis, tmp_path):
         except (AssertionError, asyncio.TimeoutError):
             m = None
         assert m is None, f"heard while the bus was down: {m}"
+        assert metric(b, "parley_bus_up") == 0
         redis.start()  # empty, on the same port: the processes reconnect by themselves
 
         got = {}
@@ -88,6 +99,9 @@ def test_changes_lost_on_the_bus_are_resynced(make_server, redis, tmp_path):
         c2, welcome = await joined(b, bob)
         names = {ch["name"] for ch in welcome["channels"]}
         assert "quiet" in names and "doomed" not in names, names
+        assert metric(b, "parley_bus_up") == 1
+        assert metric(b, "parley_bus_reconnects_total") >= 1
+        assert metric(b, "parley_bus_topics") >= 3  # changes, presence, #general, quiet
         for c in (ca, cb, c2):
             await c.close()
 

@@ -459,7 +459,7 @@ static void carry(wire_t *w, chat_hub_t *hub, uint64_t lose)
 /* Two hubs (two processes) on one store, each one's outbox into a wire for the other. */
 static void shared_world(cw_world_t *w, wire_t *to2, wire_t *to1)
 {
-    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change, NULL, NULL};
+    static const chat_hub_outbox_t out = {on_outbox, on_outbox_change, NULL, NULL, NULL};
     cw_world_auth(w);
     w->cfg.shared = true;
     cw_world_hub(w);
