@@ -11,7 +11,9 @@ import re
 import time
 import urllib.request
 
-from accounts import account_token
+import websockets
+
+from accounts import account_token, logout
 from test_shared import redis  # noqa: F401 (fixture)
 from wsraw import Client, run
 
@@ -40,11 +42,11 @@ def metric(server, name):
     return int(m.group(1))
 
 
-async def until(c, pred, timeout):
+async def until(c, pred, timeout, skip=SKIP):
     """The first event pred accepts, within timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        m = await c.recv_json(skip=SKIP, timeout=max(0.1, deadline - time.monotonic()))
+        m = await c.recv_json(skip=skip, timeout=max(0.1, deadline - time.monotonic()))
         if pred(m):
             return m
 
@@ -103,6 +105,50 @@ def test_changes_lost_on_the_bus_are_resynced(make_server, redis, tmp_path):
         assert metric(b, "parley_bus_reconnects_total") >= 1
         assert metric(b, "parley_bus_topics") >= 3  # changes, presence, #general, quiet
         for c in (ca, cb, c2):
+            await c.close()
+
+    run(go(), 60)
+
+
+def test_reactions_read_markers_and_sign_out_cross_processes(make_server, redis, tmp_path):
+    """A reaction made on one process reaches the author on the other; a read marker moved in
+    one tab reaches the user's tab on the other process; a sign-out on one process closes the
+    session's sockets on the other within a few seconds (4001)."""
+
+    flags = ("--bus", redis.url)
+    db = tmp_path / "shared.db"
+    a = make_server(*flags, db=db)
+    b = make_server(*flags, db=db)
+    amy, bob = account_token(a, "amy"), account_token(a, "bob")
+
+    async def go():
+        ca, _ = await joined(a, amy)
+        cb, _ = await joined(b, amy)  # amy's second tab, on the other process
+        bb, _ = await joined(b, bob)
+        await ca.send_json("msg", {"channel": "general", "text": "hello", "cid": "h1"}, id="m")
+        seq = (await ca.recv_json("ack", skip=SKIP))["payload"]["seq"]
+        await until(bb, lambda m: m["type"] == "msg" and m["payload"]["seq"] == seq, 10, skip=())
+
+        await bb.send_json("react", {"channel": "general", "seq": seq, "emoji": "👍"}, id="r")
+        r = await until(ca, lambda m: m["type"] == "react", 10)
+        assert r["payload"]["user"] == "bob" and r["payload"]["on"] is True, r
+        assert r["payload"]["target"] == seq, r
+
+        await ca.send_json("read", {"channel": "general", "seq": seq}, id="rd")
+        rd = await cb.recv_json("read", skip=("join", "leave", "typing", "msg", "react", "history"),
+                                timeout=10)
+        assert rd["payload"] == {"channel": "general", "seq": seq}, rd
+
+        assert (await asyncio.to_thread(logout, a, amy)).status == 200
+        t0 = time.monotonic()
+        try:
+            while True:
+                await cb.recv_raw(10)
+        except websockets.ConnectionClosed:
+            pass
+        assert cb.ws.close_code == 4001, cb.ws.close_code
+        assert time.monotonic() - t0 < 10
+        for c in (ca, bb):
             await c.close()
 
     run(go(), 60)
