@@ -176,8 +176,7 @@ static int parse_ports(const char *v, bench_cfg_t *cfg)
         char *end;
         errno = 0;
         unsigned long p = strtoul(v, &end, 10);
-        if (errno || end == v || p == 0 || p > 65535 || cfg->nports == 8 ||
-            (*end && *end != ','))
+        if (errno || end == v || p == 0 || p > 65535 || cfg->nports == 8 || (*end && *end != ','))
             return -1;
         cfg->ports[cfg->nports++] = (uint16_t)p;
         v = *end ? end + 1 : end;

@@ -28,13 +28,13 @@ typedef struct {
     uint16_t port;
     uint16_t ports[8]; /* --ports: several processes on host; ports[0] == port */
     uint32_t nports;   /* 1 unless --ports */
-    char path[256];   /* may hold "{i}", replaced by the client's index */
-    bool tls;         /* wss://: every connection speaks TLS (no certificate check) */
-    uint32_t clients; /* N: receivers (storm: the storming clients) */
-    uint32_t senders; /* S: clients that also send (storm: extra, always connected) */
-    uint32_t slow;    /* K: clients that stop reading (slow) */
-    double rate;      /* total messages per second into the server, all senders */
-    uint32_t size;    /* message text bytes (at least the token) */
+    char path[256];    /* may hold "{i}", replaced by the client's index */
+    bool tls;          /* wss://: every connection speaks TLS (no certificate check) */
+    uint32_t clients;  /* N: receivers (storm: the storming clients) */
+    uint32_t senders;  /* S: clients that also send (storm: extra, always connected) */
+    uint32_t slow;     /* K: clients that stop reading (slow) */
+    double rate;       /* total messages per second into the server, all senders */
+    uint32_t size;     /* message text bytes (at least the token) */
     uint64_t warmup_us, duration_us, grace_us, hold_us, connect_timeout_us;
     double connect_rate;     /* new connections per second; 0: no limit */
     uint32_t inflight;       /* most handshakes in progress at once */
@@ -64,7 +64,7 @@ typedef struct {
     struct ssl_st *ssl; /* wss: the connection's TLS session, NULL for ws: */
     uint32_t idx;
     uint32_t backend; /* index into cfg.ports: where the next connect goes */
-    uint32_t gen; /* bumped per socket, so stale epoll events are recognised */
+    uint32_t gen;     /* bumped per socket, so stale epoll events are recognised */
     client_state_t state;
     bool slow;        /* one of the K clients of `slow` */
     bool paused;      /* slow client not reading */

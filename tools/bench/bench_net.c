@@ -282,8 +282,7 @@ static void start_connect(client_t *c)
     }
     struct sockaddr_in dst = server_addr;
     dst.sin_port = htons(B.cfg.ports[c->backend % B.cfg.nports]);
-    if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 &&
-        errno != EINPROGRESS) {
+    if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) {
         (void)close(fd);
         B.st.connect_fail++;
         return;

@@ -290,8 +290,8 @@ void proto_send_msg(client_t *c, uint32_t sender, uint32_t seq, uint64_t now)
             buf[len++] = '.';
     }
     if (B.cfg.proto == PROTO_PARLEY && B.cfg.cids)
-        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "\",\"cid\":\"%08x-%u-%u",
-                                B.run_id, sender, seq);
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "\",\"cid\":\"%08x-%u-%u", B.run_id,
+                                sender, seq);
     if (B.cfg.proto == PROTO_PARLEY) {
         memcpy(buf + len, "\"}}", 3);
         len += 3;

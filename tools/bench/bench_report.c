@@ -83,8 +83,8 @@ static void print_human(void)
                c->kill_pid, r->killed_clients, r->reconnect_s,
                r->reconnect_s > 0 ? r->killed_clients / r->reconnect_s : 0,
                (unsigned long long)B.track.recovered,
-               r->reconnect_s > 0 ? (double)B.track.recovered / r->reconnect_s : 0,
-               r->reconnected, r->joined);
+               r->reconnect_s > 0 ? (double)B.track.recovered / r->reconnect_s : 0, r->reconnected,
+               r->joined);
     else if (c->scen == SCEN_STORM)
         printf("storm     all closed at once; %u/%u back%s in %.2f s (%.0f/s)\n", r->reconnected,
                r->joined, c->proto == PROTO_PARLEY ? " (joined with session + resumed)" : "",
@@ -219,10 +219,11 @@ static void print_json(void)
         printf(",\"kill_pid\":%d,\"killed_clients\":%u", c->kill_pid, r->killed_clients);
     /* CLOCK_MONOTONIC, as Python's time.monotonic(): a script sampling other processes (a
      * cluster's, its database's) can cut its samples to the window. */
-    printf(",\"acks\":%llu,\"acks_per_s\":%.1f,\"ports\":%u,\"win_start_us\":%llu,\"win_end_us\":%llu",
-           (unsigned long long)st->acks, w > 0 ? (double)st->acks_window / w : 0, c->nports,
-           (unsigned long long)(B.win_start == UINT64_MAX ? 0 : B.win_start),
-           (unsigned long long)(B.win_end == UINT64_MAX ? 0 : B.win_end));
+    printf(
+        ",\"acks\":%llu,\"acks_per_s\":%.1f,\"ports\":%u,\"win_start_us\":%llu,\"win_end_us\":%llu",
+        (unsigned long long)st->acks, w > 0 ? (double)st->acks_window / w : 0, c->nports,
+        (unsigned long long)(B.win_start == UINT64_MAX ? 0 : B.win_start),
+        (unsigned long long)(B.win_end == UINT64_MAX ? 0 : B.win_end));
     printf(",\"closed_by_server\":%llu,\"healthy_closed\":%u,\"closed_1013\":%llu,"
            "\"reconnects\":%u,\"gave_up\":%u,\"resumes_ok\":%llu,\"resumes_failed\":%llu,"
            "\"recovered\":%llu,\"overlap\":%llu",
