@@ -89,10 +89,14 @@ conformance: build
 
 # parley against the seeds' FastAPI server, Node ws and Bun, side by side, into
 # docs/benchmarks.md (about 20 minutes; ARGS=--quick for a smoke run), then the sign-in
-# rate and its memory (scripts/bench-signin) into the same page.
+# rate and its memory (scripts/bench-signin) and the cluster on PostgreSQL + Redis
+# (scripts/bench-cluster: 1-3 processes, a hot channel, a kill -9 under 10k clients; about
+# 3 minutes, CLUSTER_ARGS=--quick for a smoke run) into the same page.
+CLUSTER_ARGS ?=
 bench: build
 	@scripts/bench $(ARGS)
 	@scripts/bench-signin --write
+	@scripts/bench-cluster --write $(CLUSTER_ARGS)
 
 # Every libFuzzer target for FUZZ_SECONDS each (make test runs them for FUZZ_SMOKE).
 fuzz: deps-test

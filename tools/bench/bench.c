@@ -42,6 +42,9 @@ static void usage(FILE *f)
         "                       in PATH becomes the client's index (/ws/{i}: client-id mode);",
         "                       wss:// speaks TLS (1.2 or 1.3; the certificate is not checked)",
         "  --path PATH          overrides the URL's path",
+        "  --ports P1,P2,...    several processes of one cluster on the URL's host (at most",
+        "                       8): client i connects to the (i mod n)th, and a client the",
+        "                       server dropped reconnects to the next one",
         "  --proto P            parley (JSON: join as <prefix><i>, send msg, read msg) or",
         "                       text (send the token as a raw text frame; any text frame",
         "                       holding \"t:\" is searched for one: Node ws, Bun pub/sub,",
@@ -69,6 +72,14 @@ static void usage(FILE *f)
         "  --pid PID            server process, for RSS and CPU from /proc/PID (alias",
         "                       --server-pid)",
         "  --name-prefix P      join names are P<i> (default b)",
+        "  --cids               every msg carries payload.cid (client keys), as a client",
+        "                       that retries sends them",
+        "  --pipeline K         a sender keeps at most K msgs unacknowledged: a send due",
+        "                       beyond that is skipped, so an --rate above what the server",
+        "                       takes measures its ceiling (acks/s) with bounded queues",
+        "  --kill-pid PID       storm: instead of closing every client, SIGKILL process PID",
+        "                       (one of --ports, not the first: the senders are on the",
+        "                       first); its clients reconnect to the next process and resume",
         "  --quiet              print only the RESULT line",
         "",
         "The run stops by itself: phases have deadlines, and the process exits after",
@@ -157,6 +168,22 @@ static int parse_url(const char *url, bench_cfg_t *cfg)
     return 0;
 }
 
+/* --ports: a comma-separated list of ports of the same host. */
+static int parse_ports(const char *v, bench_cfg_t *cfg)
+{
+    cfg->nports = 0;
+    while (*v) {
+        char *end;
+        errno = 0;
+        unsigned long p = strtoul(v, &end, 10);
+        if (errno || end == v || p == 0 || p > 65535 || cfg->nports == 8 || (*end && *end != ','))
+            return -1;
+        cfg->ports[cfg->nports++] = (uint16_t)p;
+        v = *end ? end + 1 : end;
+    }
+    return cfg->nports ? 0 : -1;
+}
+
 static int parse_scenario(const char *s, bench_cfg_t *cfg)
 {
     static const char *names[] = {"fanout", "idle", "storm", "slow"};
@@ -186,6 +213,8 @@ static int set_flag(const char *name, const char *v, bench_cfg_t *cfg, int32_t *
         cfg->name_prefix = v;
         return strlen(v) <= 20 && strchr(v, '"') == NULL && strchr(v, '\\') == NULL ? 0 : -1;
     }
+    if (strcmp(name, "ports") == 0)
+        return parse_ports(v, cfg);
     if (strcmp(name, "rate") == 0)
         return parse_double(v, &cfg->rate);
     if (strcmp(name, "connect-rate") == 0) {
@@ -219,6 +248,10 @@ static int set_flag(const char *name, const char *v, bench_cfg_t *cfg, int32_t *
         cfg->slow_rcvbuf = u > 1u << 24 ? 1 << 24 : (int)u;
     else if (strcmp(name, "pid") == 0 || strcmp(name, "server-pid") == 0)
         cfg->pid = (int)u;
+    else if (strcmp(name, "pipeline") == 0)
+        cfg->pipeline = u;
+    else if (strcmp(name, "kill-pid") == 0)
+        cfg->kill_pid = (int)u;
     else
         return -1;
     return 0;
@@ -228,6 +261,20 @@ static int set_flag(const char *name, const char *v, bench_cfg_t *cfg, int32_t *
 static int finish_config(bench_cfg_t *cfg, int32_t senders, int32_t slowk, int32_t crate)
 {
     uint32_t n = cfg->clients;
+    if (cfg->nports == 0) {
+        cfg->ports[0] = cfg->port;
+        cfg->nports = 1;
+    } else {
+        cfg->port = cfg->ports[0];
+    }
+    /* The kill must leave somewhere to go, and the senders (on the first port) must survive
+     * it: parley-bench does not send again what a dead process never acknowledged. */
+    if (cfg->kill_pid &&
+        (cfg->scen != SCEN_STORM || cfg->proto != PROTO_PARLEY || cfg->nports < 2)) {
+        fprintf(stderr, "parley-bench: --kill-pid needs storm, --proto parley and --ports "
+                        "with two or more ports\n");
+        return -1;
+    }
     if (cfg->scen == SCEN_IDLE)
         senders = 0;
     else if (cfg->scen == SCEN_STORM && cfg->proto == PROTO_TEXT)
@@ -287,6 +334,10 @@ static int parse_args(int argc, char **argv, bench_cfg_t *cfg)
         }
         if (strcmp(arg, "--quiet") == 0) {
             cfg->quiet = true;
+            continue;
+        }
+        if (strcmp(arg, "--cids") == 0) {
+            cfg->cids = true;
             continue;
         }
         if (strncmp(arg, "--", 2) != 0) {

@@ -26,19 +26,24 @@ typedef struct {
     bench_proto_t proto;
     char host[128];
     uint16_t port;
-    char path[256];   /* may hold "{i}", replaced by the client's index */
-    bool tls;         /* wss://: every connection speaks TLS (no certificate check) */
-    uint32_t clients; /* N: receivers (storm: the storming clients) */
-    uint32_t senders; /* S: clients that also send (storm: extra, always connected) */
-    uint32_t slow;    /* K: clients that stop reading (slow) */
-    double rate;      /* total messages per second into the server, all senders */
-    uint32_t size;    /* message text bytes (at least the token) */
+    uint16_t ports[8]; /* --ports: several processes on host; ports[0] == port */
+    uint32_t nports;   /* 1 unless --ports */
+    char path[256];    /* may hold "{i}", replaced by the client's index */
+    bool tls;          /* wss://: every connection speaks TLS (no certificate check) */
+    uint32_t clients;  /* N: receivers (storm: the storming clients) */
+    uint32_t senders;  /* S: clients that also send (storm: extra, always connected) */
+    uint32_t slow;     /* K: clients that stop reading (slow) */
+    double rate;       /* total messages per second into the server, all senders */
+    uint32_t size;     /* message text bytes (at least the token) */
     uint64_t warmup_us, duration_us, grace_us, hold_us, connect_timeout_us;
     double connect_rate;     /* new connections per second; 0: no limit */
     uint32_t inflight;       /* most handshakes in progress at once */
     uint32_t src_spread;     /* source addresses 127.0.0.1 .. 127.0.0.<spread> */
     int slow_rcvbuf;         /* SO_RCVBUF of the slow clients */
     int pid;                 /* server process for /proc readings; 0: none */
+    int kill_pid;            /* storm: SIGKILL this process instead of closing everyone */
+    bool cids;               /* msg carries payload.cid, as a real client's retries need */
+    uint32_t pipeline;       /* most msgs a sender has unacknowledged; 0: no bound */
     const char *name_prefix; /* join names are <prefix><index> */
     bool quiet;              /* only the RESULT line */
 } bench_cfg_t;
@@ -58,7 +63,8 @@ typedef struct {
     int fd;
     struct ssl_st *ssl; /* wss: the connection's TLS session, NULL for ws: */
     uint32_t idx;
-    uint32_t gen; /* bumped per socket, so stale epoll events are recognised */
+    uint32_t backend; /* index into cfg.ports: where the next connect goes */
+    uint32_t gen;     /* bumped per socket, so stale epoll events are recognised */
     client_state_t state;
     bool slow;        /* one of the K clients of `slow` */
     bool paused;      /* slow client not reading */
@@ -86,6 +92,7 @@ typedef struct {
     uint64_t close_codes[16]; /* index = code - 1000 for 1000..1015 */
     uint64_t closed_other;    /* any other code, or a drop without a close frame */
     uint64_t sent, send_skipped, send_blocked, acks, pings, frames_in, bytes_in;
+    uint64_t acks_window; /* acks received inside the measured window */
     uint64_t err_rate_limited, err_name_taken, err_other;
     uint64_t resumes_ok, resumes_failed, foreign;
     uint64_t deliveries_window; /* live deliveries received inside the measured window */
@@ -98,6 +105,7 @@ typedef struct {
     double connect_s;                   /* connect phase: first connect to last join */
     uint32_t reconnected;               /* storm: clients back (joined and resumed) */
     double reconnect_s;                 /* storm: mass close to the last resumed */
+    uint32_t killed_clients;            /* storm --kill-pid: clients dropped by the kill */
     proc_sample_t p_before;             /* server before the bench connected */
     proc_sample_t p_start, p_end;       /* server at the start and end of the measured window */
     proc_sample_t self_start, self_end; /* the bench itself, same moments */
@@ -129,6 +137,7 @@ typedef struct {
     bool sending;
     double interval_us;                   /* per sender */
     double *next_send;                    /* per sender: due time, µs */
+    uint32_t *acked;                      /* per sender: acks received */
     uint64_t win_start, win_mid, win_end; /* measured window; win_mid used by `slow` */
     uint64_t t0, hard_deadline;
     /* Called after the server ended a joined client's connection (c is closed by then). */

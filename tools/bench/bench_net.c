@@ -280,8 +280,9 @@ static void start_connect(client_t *c)
             return;
         }
     }
-    if (connect(fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) < 0 &&
-        errno != EINPROGRESS) {
+    struct sockaddr_in dst = server_addr;
+    dst.sin_port = htons(B.cfg.ports[c->backend % B.cfg.nports]);
+    if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) {
         (void)close(fd);
         B.st.connect_fail++;
         return;
@@ -337,6 +338,11 @@ static void drop(client_t *c, uint16_t code, bool reply)
     if (was_open)
         B.st.closed_by_server++;
     c->close_code = code;
+    /* With several processes, come back on another one: the one that dropped us may be
+     * gone (kill -9), as behind a load balancer that skips a dead backend; the clients of
+     * one process spread over all the others. */
+    if (B.cfg.nports > 1)
+        c->backend = (c->backend + 1 + c->idx % (B.cfg.nports - 1)) % B.cfg.nports;
     net_close_client(c, reply ? code : 0);
     if (was_open && B.on_drop)
         B.on_drop(c);
@@ -374,7 +380,7 @@ static void send_request(client_t *c)
     buf_appendf(&c->out,
                 "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
-                path, B.cfg.host, B.cfg.port, c->key,
+                path, B.cfg.host, B.cfg.ports[c->backend % B.cfg.nports], c->key,
                 B.cfg.proto == PROTO_PARLEY ? "Sec-WebSocket-Protocol: parley.v1\r\n" : "");
     set_state(c, CS_HANDSHAKE);
     flush_out(c);
@@ -589,6 +595,10 @@ static void send_one(uint32_t s, uint64_t now)
     }
     if (c->out.len > (4u << 20)) { /* the server is not reading this sender */
         B.st.send_blocked++;
+        return;
+    }
+    if (B.cfg.pipeline && B.track.sent[s] - B.track.rejected[s] - B.acked[s] >= B.cfg.pipeline) {
+        B.st.send_skipped++;
         return;
     }
     uint32_t seq = ++B.track.sent[s];

@@ -207,6 +207,14 @@ static void on_error(client_t *c, const char *p, size_t len)
     }
 }
 
+static void on_ack(const client_t *c, uint64_t now)
+{
+    if (c->idx < B.cfg.senders)
+        B.acked[c->idx]++;
+    B.st.acks++;
+    B.st.acks_window += now >= B.win_start && now < B.win_end;
+}
+
 static void on_json(client_t *c, const char *p, size_t len, uint64_t now)
 {
     const char *t = find(p, len < 48 ? len : 48, "\"type\":\"");
@@ -218,7 +226,7 @@ static void on_json(client_t *c, const char *p, size_t len, uint64_t now)
     if (IS("msg"))
         on_msg(c, p, len, now);
     else if (IS("ack"))
-        B.st.acks++;
+        on_ack(c, now);
     else if (IS("welcome"))
         on_welcome(c, p, len);
     else if (IS("resumed"))
@@ -281,6 +289,9 @@ void proto_send_msg(client_t *c, uint32_t sender, uint32_t seq, uint64_t now)
         while (len - start < B.cfg.size)
             buf[len++] = '.';
     }
+    if (B.cfg.proto == PROTO_PARLEY && B.cfg.cids)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "\",\"cid\":\"%08x-%u-%u", B.run_id,
+                                sender, seq);
     if (B.cfg.proto == PROTO_PARLEY) {
         memcpy(buf + len, "\"}}", 3);
         len += 3;

@@ -76,7 +76,16 @@ static void print_human(void)
            r->joined, target, r->connect_s, r->connect_s > 0 ? r->joined / r->connect_s : 0,
            (unsigned long long)st->connect_fail, (unsigned long long)st->handshake_fail,
            (unsigned long long)st->join_fail);
-    if (c->scen == SCEN_STORM)
+    if (c->scen == SCEN_STORM && c->kill_pid)
+        printf("storm     pid %d killed: its %u clients back on the others (joined with session "
+               "+ resumed) in %.2f s (%.0f/s), %llu messages recovered by resume (%.0f/s); "
+               "%u/%u in the channel\n",
+               c->kill_pid, r->killed_clients, r->reconnect_s,
+               r->reconnect_s > 0 ? r->killed_clients / r->reconnect_s : 0,
+               (unsigned long long)B.track.recovered,
+               r->reconnect_s > 0 ? (double)B.track.recovered / r->reconnect_s : 0, r->reconnected,
+               r->joined);
+    else if (c->scen == SCEN_STORM)
         printf("storm     all closed at once; %u/%u back%s in %.2f s (%.0f/s)\n", r->reconnected,
                r->joined, c->proto == PROTO_PARLEY ? " (joined with session + resumed)" : "",
                r->reconnect_s, r->reconnect_s > 0 ? r->reconnected / r->reconnect_s : 0);
@@ -125,7 +134,7 @@ static void print_human(void)
         (unsigned long long)st->closed_other, r->reconnects, r->gave_up,
         (unsigned long long)st->resumes_ok, (unsigned long long)st->resumes_failed,
         (unsigned long long)B.track.recovered, (unsigned long long)B.track.overlap);
-    if (r->healthy_closed)
+    if (r->healthy_closed && !c->kill_pid)
         printf("WARNING   the server closed %u connections of clients that were reading: the "
                "bench or the machine did not keep up (see --max-outbound), numbers are suspect\n",
                r->healthy_closed);
@@ -206,6 +215,15 @@ static void print_json(void)
     if (c->scen == SCEN_STORM)
         printf(",\"reconnected\":%u,\"reconnect_s\":%.3f,\"reconnect_rate\":%.1f", r->reconnected,
                r->reconnect_s, r->reconnect_s > 0 ? r->reconnected / r->reconnect_s : 0);
+    if (c->kill_pid)
+        printf(",\"kill_pid\":%d,\"killed_clients\":%u", c->kill_pid, r->killed_clients);
+    /* CLOCK_MONOTONIC, as Python's time.monotonic(): a script sampling other processes (a
+     * cluster's, its database's) can cut its samples to the window. */
+    printf(
+        ",\"acks\":%llu,\"acks_per_s\":%.1f,\"ports\":%u,\"win_start_us\":%llu,\"win_end_us\":%llu",
+        (unsigned long long)st->acks, w > 0 ? (double)st->acks_window / w : 0, c->nports,
+        (unsigned long long)(B.win_start == UINT64_MAX ? 0 : B.win_start),
+        (unsigned long long)(B.win_end == UINT64_MAX ? 0 : B.win_end));
     printf(",\"closed_by_server\":%llu,\"healthy_closed\":%u,\"closed_1013\":%llu,"
            "\"reconnects\":%u,\"gave_up\":%u,\"resumes_ok\":%llu,\"resumes_failed\":%llu,"
            "\"recovered\":%llu,\"overlap\":%llu",

@@ -4,13 +4,16 @@
  *   idle    connect N, hold; server memory per connection.
  *   storm   connect N as fast as allowed; then close them all at once and reconnect them
  *           all, each joining with its session and resuming from the last seq it saw, while
- *           S extra clients keep sending; nothing may be lost.
+ *           S extra clients keep sending; nothing may be lost. With --kill-pid, one
+ *           process of --ports is killed instead, and only its clients come back, on the
+ *           others.
  *   slow    fanout in which K clients stop reading halfway through the window: the healthy
  *           clients' latency must not move, the slow ones must be closed 1013 and, back,
  *           resume with nothing lost.
  *
  * Sending always starts after every client joined and stops at the window's end, so each
  * receiver that joined is owed every message that the server accepted. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -167,6 +170,34 @@ static void idle(void)
     close_window();
 }
 
+static bool all_back(void)
+{
+    if (!settled() || B.res.reconnects < B.res.killed_clients)
+        return false;
+    for (uint32_t i = B.first_recv; i < B.ncl; i++)
+        if (B.cl[i].state != CS_JOINED || B.cl[i].resuming)
+            return false;
+    return true;
+}
+
+/* storm --kill-pid: SIGKILL the process on the last of --ports and time its clients' way
+ * back (the kernel resets their sockets at once; each reconnects to another process, joins
+ * with its session and resumes). The senders are on the first port and keep sending. */
+static void kill_and_wait(void)
+{
+    uint32_t last = B.cfg.nports - 1;
+    for (uint32_t i = B.first_recv; i < B.ncl; i++)
+        B.res.killed_clients += B.cl[i].state == CS_JOINED && B.cl[i].backend == last;
+    B.on_drop = reconnect_on_drop;
+    uint64_t t = bench_now_us();
+    if (kill(B.cfg.kill_pid, SIGKILL) < 0) {
+        perror("parley-bench: kill");
+        return;
+    }
+    net_run(t + B.cfg.connect_timeout_us, all_back);
+    B.res.reconnect_s = (double)(bench_now_us() - t) / 1e6;
+}
+
 static void storm(void)
 {
     uint32_t S = B.first_recv;
@@ -179,10 +210,14 @@ static void storm(void)
     start_sending();
     run_for(B.cfg.warmup_us);
     open_window();
-    /* All at once: every close frame goes out before the first reconnect starts. */
-    for (uint32_t i = S; i < B.ncl; i++)
-        net_close_client(&B.cl[i], WS_CLOSE_GOING_AWAY);
-    B.res.reconnect_s = connect_range(S, B.ncl, B.cfg.proto == PROTO_PARLEY);
+    if (B.cfg.kill_pid) {
+        kill_and_wait();
+    } else {
+        /* All at once: every close frame goes out before the first reconnect starts. */
+        for (uint32_t i = S; i < B.ncl; i++)
+            net_close_client(&B.cl[i], WS_CLOSE_GOING_AWAY);
+        B.res.reconnect_s = connect_range(S, B.ncl, B.cfg.proto == PROTO_PARLEY);
+    }
     B.res.reconnected = count_joined(S, B.ncl);
     B.on_drop = reconnect_on_drop;
     if (bench_now_us() < B.win_start + B.cfg.duration_us)
@@ -265,9 +300,13 @@ static int setup(void)
     for (uint32_t i = 0; i < B.ncl; i++) {
         B.cl[i].fd = -1;
         B.cl[i].idx = i;
+        /* Receivers spread evenly over --ports; storm's senders stay on the first, which
+         * --kill-pid spares. */
+        B.cl[i].backend = i < B.first_recv ? 0 : (i - B.first_recv) % cfg->nports;
     }
     B.cq = xcalloc(B.ncl, sizeof(uint32_t));
     B.next_send = xcalloc(cfg->senders + 1, sizeof(double));
+    B.acked = xcalloc(cfg->senders + 1, sizeof(uint32_t));
     double per_sender = cfg->senders ? cfg->rate / cfg->senders : 0;
     B.interval_us = per_sender > 0 ? 1e6 / per_sender : 1e18;
     /* storm keeps sending until its reconnect phase is over, which may outlast --duration */
