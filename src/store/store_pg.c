@@ -10,11 +10,20 @@
  * the answers read at the end: each append's seq and duplicate mark is read from its answer
  * then (the worker reads them once commit returned). So a batch of a thousand appends costs
  * a few round trips, not a thousand. Two things read answers earlier: every PG_PIPE_DEPTH
- * statements a flush request and a read of what came (so that neither side's buffers fill
- * with unread answers), and a change whose answer its caller needs (CHANNEL_CREATE, USER_*:
+ * statements a sync and a read of what came (so that neither side's buffers fill with unread
+ * answers), and a change whose answer its caller needs (CHANNEL_CREATE, USER_*:
  * STORE_ECONFLICT or not), which reads up to its own answer and lets the transaction go on.
  * A failing statement aborts the rest of the pipeline and the transaction: the commit then
  * fails, the worker rolls back and enters the failed state.
+ *
+ * Those mid-transaction reads are syncs, not flush requests, because of a process that stops
+ * running there (SIGSTOP, a paused VM, a swap storm) holding its channels' rows: PostgreSQL
+ * counts a session idle in a transaction only after a sync, and only then does the writer
+ * session's idle_in_transaction_session_timeout (PG_WRITER_IDLE) end it and free the rows
+ * that every other process's writes to those channels wait for. Behind a flush request the
+ * session looks busy and waits for its client for as long as the client is stopped. A sync
+ * inside BEGIN does not commit; the process that runs again finds its session ended, and
+ * its batch fails like any other (its clients retry).
  *
  * Invariants:
  * - `w` belongs to the writer thread (the opener uses it before the threads start, free
@@ -86,12 +95,13 @@ static int w_read(store_pg_t *s, PGresult **last)
     return rc;
 }
 
-/* Everything sent so far, answered: the transaction goes on. */
+static int w_sync_read(store_pg_t *s, PGresult **last);
+
+/* Everything sent so far, answered, through a sync (see the top of the file): the
+ * transaction goes on. */
 static int w_answer(store_pg_t *s, PGresult **last)
 {
-    if (!PQsendFlushRequest(s->w.pg) || PQflush(s->w.pg) < 0)
-        return w_fail(s, NULL, "a write");
-    return w_read(s, last);
+    return w_sync_read(s, last);
 }
 
 /* Sends writer statement st (p NULL: none; seq and duplicate: an append's out values, else
@@ -127,16 +137,16 @@ static int w_send(store_pg_t *s, int st, const store_pg_params_t *p)
     return w_send_out(s, st, p, NULL, NULL);
 }
 
-/* A sync, every answer up to it, and the sync's own: what came before it is committed (or
- * failed); the pipeline goes on. */
-static int w_sync_read(store_pg_t *s)
+/* A sync, every answer up to it (*last: w_read's), and the sync's own: what came before it
+ * is committed (or failed), or, inside BEGIN, done; the pipeline goes on. */
+static int w_sync_read(store_pg_t *s, PGresult **last)
 {
     PGconn *pg = s->w.pg;
     if (!PQpipelineSync(pg)) {
         s->pending = 0;
         return w_fail(s, NULL, "a write");
     }
-    int rc = w_read(s, NULL);
+    int rc = w_read(s, last);
     PGresult *res = PQstatus(pg) == CONNECTION_OK ? PQgetResult(pg) : NULL;
     if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == 0)
         rc = w_fail(s, res, "a write");
@@ -147,7 +157,7 @@ static int w_sync_read(store_pg_t *s)
 /* Ends the pipeline: w_sync_read, then out of pipeline mode. */
 static int w_sync(store_pg_t *s)
 {
-    int rc = w_sync_read(s);
+    int rc = w_sync_read(s, NULL);
     if (!PQexitPipelineMode(s->w.pg) && rc == 0)
         rc = w_fail(s, NULL, "a write");
     return rc;
@@ -195,7 +205,7 @@ static int pg_lock(void *impl, const char *const *channels, size_t n)
     store_pg_bind(&p, "t", names.data);
     int rc = w_put(s, PW_MAKE, &p, NULL, NULL);
     if (rc == 0)
-        rc = w_sync_read(s);
+        rc = w_sync_read(s, NULL);
     if (rc == 0)
         rc = w_send(s, PW_LOCK, &p);
     buf_deinit(&names);

@@ -104,15 +104,18 @@ void store_pg_disconnect(store_pg_conn_t *c)
 static int prepare(store_pg_t *s, store_pg_conn_t *c, const char **what, PGresult **res)
 {
     /* The writer's statements run thousands of times a second with the same shape: planned
-     * once (a custom plan of the append costs more than running it). */
+     * once (a custom plan of the append costs more than running it). Its transactions hold
+     * channels' rows that other processes wait for: one whose process stopped is ended
+     * (store_pg.c). */
+#define W_SET                                                                                      \
+    "SET client_min_messages = warning; SET plan_cache_mode = force_generic_plan; "                \
+    "SET idle_in_transaction_session_timeout = '" PG_WRITER_IDLE "'"
     const char *set = "SET client_min_messages = warning";
     if (c->prefix == 'w')
-        set = s->sync_full ? "SET client_min_messages = warning; SET synchronous_commit = on; "
-                             "SET plan_cache_mode = force_generic_plan"
-                           : "SET client_min_messages = warning; "
-                             "SET plan_cache_mode = force_generic_plan";
+        set = s->sync_full ? W_SET "; SET synchronous_commit = on" : W_SET;
     else if (c->prefix == 'r')
         set = "SET client_min_messages = warning; SET default_transaction_read_only = on";
+#undef W_SET
     *what = set;
     *res = PQexec(c->pg, set);
     if (PQresultStatus(*res) != PGRES_COMMAND_OK)

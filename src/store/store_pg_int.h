@@ -24,6 +24,11 @@
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
 #define PG_COUNTS_FACTOR 8     /* mention counts get this many times the budget */
 #define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
+/* How long the writer's session may wait for its process inside a transaction before
+ * PostgreSQL ends it: the longest that other processes' writes wait behind one that stopped
+ * running while it held their channels' rows. The writer itself never pauses there longer
+ * than a round trip. */
+#define PG_WRITER_IDLE "5s"
 
 /* The writer's statements (prepared on its session as "w0", "w1", ...). */
 enum {
