@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "store/store_pg_int.h"
@@ -75,6 +76,8 @@ static int w_read(store_pg_t *s, PGresult **last)
     int rc = 0, n = s->pending;
     s->pending = 0;
     for (int i = 0; i < n; i++) {
+        if (store_pg_wait(&s->w, PG_WRITER_SILENCE_MS) < 0)
+            return STORE_EFAILED;
         PGresult *res = PQgetResult(pg);
         if (!res) /* the session broke: no more answers will come */
             return rc < 0 ? rc : w_fail(s, NULL, "a write");
@@ -147,6 +150,9 @@ static int w_sync_read(store_pg_t *s, PGresult **last)
         return w_fail(s, NULL, "a write");
     }
     int rc = w_read(s, last);
+    if (s->w.hung ||
+        (PQstatus(pg) == CONNECTION_OK && store_pg_wait(&s->w, PG_WRITER_SILENCE_MS) < 0))
+        return STORE_EFAILED;
     PGresult *res = PQstatus(pg) == CONNECTION_OK ? PQgetResult(pg) : NULL;
     if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == 0)
         rc = w_fail(s, res, "a write");
@@ -236,12 +242,18 @@ static int pg_commit(void *impl)
 }
 
 /* Ends what is left of the failed transaction at once (its locks are other processes'
- * wait), and asks for a new session before the next one (store_pg_conn.c). */
+ * wait), and asks for a new session before the next one (store_pg_conn.c). A server that
+ * stopped answering is not waited for again: the new session drops the old one, whose
+ * transaction ends with it. */
 static void pg_rollback(void *impl)
 {
     store_pg_t *s = impl;
     PGconn *pg = s->w.pg;
     s->w.reset = true;
+    if (s->w.hung) {
+        s->pending = 0;
+        return;
+    }
     if (PQstatus(pg) == CONNECTION_OK && PQpipelineStatus(pg) != PQ_PIPELINE_OFF)
         (void)w_sync(s);
     if (PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_IDLE)
@@ -456,7 +468,18 @@ static int loop_number(store_pg_t *s, int st, const char *arg, uint64_t *out)
         return STORE_EFAILED;
     char name[16];
     snprintf(name, sizeof(name), "l%d", st);
-    PGresult *res = PQexecPrepared(s->loop.pg, name, arg ? 1 : 0, &arg, NULL, NULL, 0);
+    /* Sent and waited for, not PQexecPrepared: the loop must not wait for a server that
+     * stopped answering (store_pg_wait gives the session up, store_pg_ready retries later). */
+    PGconn *pg = s->loop.pg;
+    if (!PQsendQueryPrepared(pg, name, arg ? 1 : 0, &arg, NULL, NULL, 0) ||
+        store_pg_wait(&s->loop, PG_LOOP_SILENCE_MS) < 0) {
+        s->loop.next_ms = clock_mono_ms() + s->loop.retry_ms;
+        s->loop.reset = true;
+        return STORE_EFAILED;
+    }
+    PGresult *res = PQgetResult(pg);
+    for (PGresult *more; (more = PQgetResult(pg));)
+        PQclear(more);
     bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
     if (ok) {
         *out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);

@@ -49,7 +49,9 @@
  * use, and any session the server ended while it was idle is found out and replaced before
  * it is used. A process that stops running inside a write transaction (SIGSTOP) holds its
  * channels' rows for 5 s at most: PostgreSQL then ends its writer's session, and the batch
- * fails when the process runs again. */
+ * fails when the process runs again. A server that stops answering without closing
+ * anything (stopped, partitioned) is given up after 15 s of silence on the writer (its batch
+ * fails) and 2 s on the loop thread (the loop never waits longer for it). */
 #ifndef PARLEY_STORE_PG_H
 #define PARLEY_STORE_PG_H
 

@@ -20,6 +20,7 @@ client's live stream gapless, in order and without a duplicate.
 """
 import asyncio
 import json
+import os
 import random
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from wsraw import Client, get, run
 
 FLAGS = ("--rate", "100000", "--burst", "100000", "--guest-ttl", "3600")
 ACK_BOUND = 10  # seconds: a write on a process nothing is wrong with is acknowledged within
+HUNG_BOUND = 30  # seconds: a write waiting for a PostgreSQL that stopped answering is refused
 SKIP = ("join", "leave", "typing", "history", "channel", "resumed", "pong")
 
 
@@ -288,13 +290,17 @@ def test_postgresql_restarted(tmp_path, cluster, pg_store, redis):
     crashed (immediate), and started again each time. During each outage: /healthz 503 on
     both, every write answered `unavailable` within ACK_BOUND and none acknowledged; after
     it: /healthz 200, the same cids sent again are stored once (a write that had committed
-    before the outage keeps its seq: its retry is answered duplicate)."""
+    before the outage keeps its seq: its retry is answered duplicate).
+
+    `--sync full`: the test cluster runs with synchronous_commit off, so a crash loses the
+    last commits PostgreSQL reported, acknowledged or not (the writes of the last ~200 ms:
+    this test found it so); parley's writes ask for it on."""
     need("redis-server")
     d, _ = cluster
     servers = []
     for n in ("pa", "pb"):
         (tmp_path / n).mkdir()
-        servers.append(Server(tmp_path / n, "--bus", redis.url, *FLAGS,
+        servers.append(Server(tmp_path / n, "--bus", redis.url, *FLAGS, "--sync", "full",
                               store=pg_store).start())
     figures = Counter()
 
@@ -464,3 +470,79 @@ def test_process_cut_off_from_redis(tmp_path, pg_store, redis):
         assert "bus" in b.logs()
 
     run(go(), 120)
+
+
+# ---------------------------------------------------------------- PostgreSQL stops answering
+
+
+def pg_processes(d):
+    """The pids of the cluster in d: its postmaster and every process it started."""
+    home = open(f"{d}/cluster").read().strip()
+    top = int(open(f"{home}/data/postmaster.pid").readline())
+    pids = [top]
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1]) == top:
+                pids.append(int(p))
+        except (OSError, IndexError, ValueError):
+            pass
+    return pids
+
+
+def test_postgresql_stops_answering(tmp_path, cluster, pg_store, redis):
+    """PostgreSQL stops answering without closing anything (every process of the cluster
+    stopped with SIGSTOP: as a partition, or a machine that hangs, where the kernel still
+    acknowledges what is sent). Each process gives its writer's session up after 15 s of
+    silence: the write in flight is answered `unavailable` and /healthz is 503 within
+    HUNG_BOUND, later writes at once; once PostgreSQL answers again, 200, and retries of the
+    same cids are stored once."""
+    need("redis-server")
+    d, _ = cluster
+    servers = []
+    for n in ("pa", "pb"):
+        (tmp_path / n).mkdir()
+        servers.append(Server(tmp_path / n, "--bus", redis.url, *FLAGS,
+                              store=pg_store).start())
+    figures = Counter()
+
+    async def go():
+        guests = [await Guest(s, f"g{i}").start() for i, s in enumerate(servers)]
+        await asyncio.sleep(1.5)
+        for g in guests:
+            assert await g.acked_within(await g.send(), ACK_BOUND), g.name
+        pids = pg_processes(d)
+        for p in pids:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            sent = [(g, await g.send()) for g in guests]
+            await until_health(servers, 503, HUNG_BOUND)
+            figures["healthz_503_ms"] = int(1000 * (time.monotonic() - t0))
+            for g, cid in sent:
+                deadline = time.monotonic() + HUNG_BOUND
+                while cid not in g.unavailable and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                assert cid in g.unavailable, (g.name, "a write never answered while "
+                                              "PostgreSQL hung")
+            probes = [(g, await g.send()) for g in guests]
+            for g, cid in probes:  # refused at once now
+                deadline = time.monotonic() + ACK_BOUND
+                while cid not in g.unavailable and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                assert cid in g.unavailable, g.name
+        finally:
+            for p in pids:
+                os.kill(p, signal.SIGCONT)
+        await until_health(servers, 200, 60)
+        for g in guests:
+            await g.settle(30)
+        targets = stored_targets(pg_store)
+        await caught_up(guests, targets, 20)
+        figures.update(check_end(pg_store, guests, targets))
+        for g in guests:
+            await g.close()
+
+    run(go(), 150)
+    print(f"\npostgresql hung: {dict(figures)}")
+    for s in servers:
+        assert s.stop() == 0, s.logs()[-3000:]
