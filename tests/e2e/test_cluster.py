@@ -2,10 +2,10 @@
 redis-server bus, behind HAProxy (the configuration of scripts/cluster, docs/scaling.md).
 
 Twelve guests, members of three channels, send keyed messages (`cid`) through HAProxy for
-about 20 s while a parley process is killed with SIGKILL every ~5 s (and started again on
+about 24 s while a parley process is killed with SIGKILL every ~5 s (and started again on
 its port), redis-server is killed once and started again empty, and PostgreSQL is stopped
-for ~2 s while a parley process is dead (which is started again once PostgreSQL is back: a
-process cannot start without its store). Writes meanwhile are answered `unavailable`,
+for ~2 s while a parley process and redis-server are dead (the process is started again
+once PostgreSQL is back: a process cannot start without its store). Writes meanwhile are answered `unavailable`,
 HAProxy sees every /healthz 503 and refuses new connections, and clients send again. A
 client whose connection drops connects again through HAProxy, joins with its session token,
 resumes every channel from the last seq it saw and sends again, with the same cid, whatever
@@ -46,12 +46,12 @@ from wsraw import Client, run
 
 CLIENTS = 12
 CHANNELS = ("general", "ops", "design")
-CHAOS_SECONDS = 20
+CHAOS_SECONDS = 24
 KILL_EVERY = 5
 SEND_EVERY = 0.3  # seconds between a client's messages: 40 a second in all
 RESEND_AFTER = 3  # seconds an unacknowledged write waits before it is sent again
 REDIS_AT = 1  # redis-server is killed with the second parley process
-PG_AT = 2  # PostgreSQL is stopped while the third is dead
+PG_AT = 1  # and PostgreSQL is stopped while it is dead, midway, so that writers meet it
 PG_DOWN = 2  # seconds
 
 
@@ -366,7 +366,7 @@ def test_chaos_through_haproxy(chaos_cluster):
         return chatters, state["targets"]
 
     t0 = time.monotonic()
-    chatters, targets = run(go(), 70)
+    chatters, targets = run(go(), 80)
     rows = psql_rows(store, "SELECT channel, seq, author, coalesce(cid, '') FROM messages "
                             "ORDER BY channel, seq")
     stored = Counter((r[0], r[3]) for r in rows if r[3])
