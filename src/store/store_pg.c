@@ -10,11 +10,20 @@
  * the answers read at the end: each append's seq and duplicate mark is read from its answer
  * then (the worker reads them once commit returned). So a batch of a thousand appends costs
  * a few round trips, not a thousand. Two things read answers earlier: every PG_PIPE_DEPTH
- * statements a flush request and a read of what came (so that neither side's buffers fill
- * with unread answers), and a change whose answer its caller needs (CHANNEL_CREATE, USER_*:
+ * statements a sync and a read of what came (so that neither side's buffers fill with unread
+ * answers), and a change whose answer its caller needs (CHANNEL_CREATE, USER_*:
  * STORE_ECONFLICT or not), which reads up to its own answer and lets the transaction go on.
  * A failing statement aborts the rest of the pipeline and the transaction: the commit then
  * fails, the worker rolls back and enters the failed state.
+ *
+ * Those mid-transaction reads are syncs, not flush requests, because of a process that stops
+ * running there (SIGSTOP, a paused VM, a swap storm) holding its channels' rows: PostgreSQL
+ * counts a session idle in a transaction only after a sync, and only then does the writer
+ * session's idle_in_transaction_session_timeout (PG_WRITER_IDLE) end it and free the rows
+ * that every other process's writes to those channels wait for. Behind a flush request the
+ * session looks busy and waits for its client for as long as the client is stopped. A sync
+ * inside BEGIN does not commit; the process that runs again finds its session ended, and
+ * its batch fails like any other (its clients retry).
  *
  * Invariants:
  * - `w` belongs to the writer thread (the opener uses it before the threads start, free
@@ -29,6 +38,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "store/store_pg_int.h"
@@ -66,6 +76,8 @@ static int w_read(store_pg_t *s, PGresult **last)
     int rc = 0, n = s->pending;
     s->pending = 0;
     for (int i = 0; i < n; i++) {
+        if (store_pg_wait(&s->w, PG_WRITER_SILENCE_MS) < 0)
+            return STORE_EFAILED;
         PGresult *res = PQgetResult(pg);
         if (!res) /* the session broke: no more answers will come */
             return rc < 0 ? rc : w_fail(s, NULL, "a write");
@@ -86,12 +98,13 @@ static int w_read(store_pg_t *s, PGresult **last)
     return rc;
 }
 
-/* Everything sent so far, answered: the transaction goes on. */
+static int w_sync_read(store_pg_t *s, PGresult **last);
+
+/* Everything sent so far, answered, through a sync (see the top of the file): the
+ * transaction goes on. */
 static int w_answer(store_pg_t *s, PGresult **last)
 {
-    if (!PQsendFlushRequest(s->w.pg) || PQflush(s->w.pg) < 0)
-        return w_fail(s, NULL, "a write");
-    return w_read(s, last);
+    return w_sync_read(s, last);
 }
 
 /* Sends writer statement st (p NULL: none; seq and duplicate: an append's out values, else
@@ -127,16 +140,19 @@ static int w_send(store_pg_t *s, int st, const store_pg_params_t *p)
     return w_send_out(s, st, p, NULL, NULL);
 }
 
-/* A sync, every answer up to it, and the sync's own: what came before it is committed (or
- * failed); the pipeline goes on. */
-static int w_sync_read(store_pg_t *s)
+/* A sync, every answer up to it (*last: w_read's), and the sync's own: what came before it
+ * is committed (or failed), or, inside BEGIN, done; the pipeline goes on. */
+static int w_sync_read(store_pg_t *s, PGresult **last)
 {
     PGconn *pg = s->w.pg;
     if (!PQpipelineSync(pg)) {
         s->pending = 0;
         return w_fail(s, NULL, "a write");
     }
-    int rc = w_read(s, NULL);
+    int rc = w_read(s, last);
+    if (s->w.hung ||
+        (PQstatus(pg) == CONNECTION_OK && store_pg_wait(&s->w, PG_WRITER_SILENCE_MS) < 0))
+        return STORE_EFAILED;
     PGresult *res = PQstatus(pg) == CONNECTION_OK ? PQgetResult(pg) : NULL;
     if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == 0)
         rc = w_fail(s, res, "a write");
@@ -147,7 +163,7 @@ static int w_sync_read(store_pg_t *s)
 /* Ends the pipeline: w_sync_read, then out of pipeline mode. */
 static int w_sync(store_pg_t *s)
 {
-    int rc = w_sync_read(s);
+    int rc = w_sync_read(s, NULL);
     if (!PQexitPipelineMode(s->w.pg) && rc == 0)
         rc = w_fail(s, NULL, "a write");
     return rc;
@@ -195,7 +211,7 @@ static int pg_lock(void *impl, const char *const *channels, size_t n)
     store_pg_bind(&p, "t", names.data);
     int rc = w_put(s, PW_MAKE, &p, NULL, NULL);
     if (rc == 0)
-        rc = w_sync_read(s);
+        rc = w_sync_read(s, NULL);
     if (rc == 0)
         rc = w_send(s, PW_LOCK, &p);
     buf_deinit(&names);
@@ -226,12 +242,18 @@ static int pg_commit(void *impl)
 }
 
 /* Ends what is left of the failed transaction at once (its locks are other processes'
- * wait), and asks for a new session before the next one (store_pg_conn.c). */
+ * wait), and asks for a new session before the next one (store_pg_conn.c). A server that
+ * stopped answering is not waited for again: the new session drops the old one, whose
+ * transaction ends with it. */
 static void pg_rollback(void *impl)
 {
     store_pg_t *s = impl;
     PGconn *pg = s->w.pg;
     s->w.reset = true;
+    if (s->w.hung) {
+        s->pending = 0;
+        return;
+    }
     if (PQstatus(pg) == CONNECTION_OK && PQpipelineStatus(pg) != PQ_PIPELINE_OFF)
         (void)w_sync(s);
     if (PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_IDLE)
@@ -446,7 +468,18 @@ static int loop_number(store_pg_t *s, int st, const char *arg, uint64_t *out)
         return STORE_EFAILED;
     char name[16];
     snprintf(name, sizeof(name), "l%d", st);
-    PGresult *res = PQexecPrepared(s->loop.pg, name, arg ? 1 : 0, &arg, NULL, NULL, 0);
+    /* Sent and waited for, not PQexecPrepared: the loop must not wait for a server that
+     * stopped answering (store_pg_wait gives the session up, store_pg_ready retries later). */
+    PGconn *pg = s->loop.pg;
+    if (!PQsendQueryPrepared(pg, name, arg ? 1 : 0, &arg, NULL, NULL, 0) ||
+        store_pg_wait(&s->loop, PG_LOOP_SILENCE_MS) < 0) {
+        s->loop.next_ms = clock_mono_ms() + s->loop.retry_ms;
+        s->loop.reset = true;
+        return STORE_EFAILED;
+    }
+    PGresult *res = PQgetResult(pg);
+    for (PGresult *more; (more = PQgetResult(pg));)
+        PQclear(more);
     bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
     if (ok) {
         *out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);

@@ -47,7 +47,11 @@
  * recovers, once PostgreSQL is back (with several hosts and target_session_attrs in the URL,
  * on the new primary); readers and the loop thread's session do the same on their next
  * use, and any session the server ended while it was idle is found out and replaced before
- * it is used. */
+ * it is used. A process that stops running inside a write transaction (SIGSTOP) holds its
+ * channels' rows for 5 s at most: PostgreSQL then ends its writer's session, and the batch
+ * fails when the process runs again. A server that stops answering without closing
+ * anything (stopped, partitioned) is given up after 15 s of silence on the writer (its batch
+ * fails) and 2 s on the loop thread (the loop never waits longer for it). */
 #ifndef PARLEY_STORE_PG_H
 #define PARLEY_STORE_PG_H
 

@@ -10,7 +10,9 @@
  * be had, the next attempt waits the session's retry_ms: a second for the worker's threads,
  * longer for the loop thread's, which must not block the loop on every call (a server that
  * does not answer costs connect_timeout) while the server is away. */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +73,8 @@ int store_pg_connect(store_pg_t *s, store_pg_conn_t *c)
                                 "dbname",
                                 "fallback_application_name",
                                 NULL};
-    const char *const vals[] = {"10", "1", "30", "10", "3", "60000", s->url, app, NULL};
+    const char *timeout = c->prefix == 'l' ? PG_LOOP_CONNECT_TIMEOUT : "10";
+    const char *const vals[] = {timeout, "1", "30", "10", "3", "60000", s->url, app, NULL};
     c->pg = PQconnectdbParams(keys, vals, 1);
     c->timeout_ms = -1;
     if (!c->pg) {
@@ -90,6 +93,35 @@ int store_pg_connect(store_pg_t *s, store_pg_conn_t *c)
     return 0;
 }
 
+/* Silence, not the whole wait, is bounded: a server answering a long batch sends as it
+ * goes, and a statement waiting for rows is bounded by PG_WRITER_IDLE on the holder. */
+int store_pg_wait(store_pg_conn_t *c, int silence_ms)
+{
+    PGconn *pg = c->pg;
+    uint64_t deadline = clock_mono_ms() + (uint64_t)silence_ms;
+    while (PQisBusy(pg) && PQstatus(pg) == CONNECTION_OK) {
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline) {
+            log_error("store: postgresql: no answer from the server in %d ms (%s): giving "
+                      "the session up",
+                      silence_ms, c->role);
+            c->hung = true;
+            c->reset = true;
+            return STORE_EFAILED;
+        }
+        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+        int n = poll(&pfd, 1, (int)(deadline - now));
+        if (n < 0 && errno != EINTR)
+            return 0; /* PQgetResult finds out */
+        if (n > 0) {
+            if (!PQconsumeInput(pg))
+                return 0; /* the session broke: PQgetResult has its error */
+            deadline = clock_mono_ms() + (uint64_t)silence_ms;
+        }
+    }
+    return 0;
+}
+
 void store_pg_disconnect(store_pg_conn_t *c)
 {
     if (c->cancel)
@@ -104,15 +136,18 @@ void store_pg_disconnect(store_pg_conn_t *c)
 static int prepare(store_pg_t *s, store_pg_conn_t *c, const char **what, PGresult **res)
 {
     /* The writer's statements run thousands of times a second with the same shape: planned
-     * once (a custom plan of the append costs more than running it). */
+     * once (a custom plan of the append costs more than running it). Its transactions hold
+     * channels' rows that other processes wait for: one whose process stopped is ended
+     * (store_pg.c). */
+#define W_SET                                                                                      \
+    "SET client_min_messages = warning; SET plan_cache_mode = force_generic_plan; "                \
+    "SET idle_in_transaction_session_timeout = '" PG_WRITER_IDLE "'"
     const char *set = "SET client_min_messages = warning";
     if (c->prefix == 'w')
-        set = s->sync_full ? "SET client_min_messages = warning; SET synchronous_commit = on; "
-                             "SET plan_cache_mode = force_generic_plan"
-                           : "SET client_min_messages = warning; "
-                             "SET plan_cache_mode = force_generic_plan";
+        set = s->sync_full ? W_SET "; SET synchronous_commit = on" : W_SET;
     else if (c->prefix == 'r')
         set = "SET client_min_messages = warning; SET default_transaction_read_only = on";
+#undef W_SET
     *what = set;
     *res = PQexec(c->pg, set);
     if (PQresultStatus(*res) != PGRES_COMMAND_OK)
@@ -149,6 +184,7 @@ int store_pg_ready(store_pg_t *s, store_pg_conn_t *c)
     if (c->reset || broken) {
         c->ready = false;
         c->timeout_ms = -1;
+        c->hung = false;
         PQreset(c->pg);
         if (c->cancel)
             PQfreeCancel(c->cancel);

@@ -24,6 +24,19 @@
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
 #define PG_COUNTS_FACTOR 8     /* mention counts get this many times the budget */
 #define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
+/* How long the writer's session may wait for its process inside a transaction before
+ * PostgreSQL ends it: the longest that other processes' writes wait behind one that stopped
+ * running while it held their channels' rows. The writer itself never pauses there longer
+ * than a round trip. */
+#define PG_WRITER_IDLE "5s"
+/* How long a session waiting for an answer may hear nothing at all from PostgreSQL before
+ * it is given up as hung (a stopped server, a partition: nothing closes, and the kernel
+ * acknowledges what is sent): the writer's, longer than a wait for rows held by a stopped
+ * process (PG_WRITER_IDLE), after which its batch is answered `unavailable`; the loop
+ * thread's, short, since the loop waits meanwhile. */
+#define PG_WRITER_SILENCE_MS 15000
+#define PG_LOOP_SILENCE_MS 2000
+#define PG_LOOP_CONNECT_TIMEOUT "2" /* seconds: the loop thread's connect_timeout */
 
 /* The writer's statements (prepared on its session as "w0", "w1", ...). */
 enum {
@@ -80,6 +93,7 @@ typedef struct {
     char prefix;              /* their names: prefix and index ("w3") */
     bool ready;               /* this session has its settings and statements */
     bool reset;               /* start a new session before the next use */
+    bool hung;                /* the server stopped answering: drop the session, say nothing */
     int timeout_ms;           /* the session's statement_timeout (readers), -1: not set yet */
     unsigned retry_ms;        /* how long after a failed attempt to wait before the next */
     uint64_t next_ms;         /* no new session before this time (clock_mono_ms) */
@@ -118,6 +132,10 @@ int store_pg_connect(store_pg_t *s, store_pg_conn_t *c);
  * settings and statements. 0, or STORE_EFAILED after logging (through c->errlog). */
 int store_pg_ready(store_pg_t *s, store_pg_conn_t *c);
 void store_pg_disconnect(store_pg_conn_t *c);
+/* Waits until the answer being read on c can be had without blocking (or the session broke:
+ * PQgetResult then has its error). STORE_EFAILED after silence_ms with nothing at all from
+ * the server: c is marked hung and reset, for the caller to give up its statement. */
+int store_pg_wait(store_pg_conn_t *c, int silence_ms);
 
 /* The server's message for res (or the connection's, res NULL), on one line, in buf
  * (WHY_MAX bytes). */

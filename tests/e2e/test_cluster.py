@@ -2,11 +2,14 @@
 redis-server bus, behind HAProxy (the configuration of scripts/cluster, docs/scaling.md).
 
 Twelve guests, members of three channels, send keyed messages (`cid`) through HAProxy for
-about 20 s while a parley process is killed with SIGKILL every ~5 s (and started again on
-its port) and redis-server is killed once and started again empty. A client whose
-connection drops connects again through HAProxy, joins with its session token, resumes
-every channel from the last seq it saw and sends again, with the same cid, whatever was not
-acknowledged. At the end (docs/protocol.md, "Several processes"):
+about 24 s while a parley process is killed with SIGKILL every ~5 s (and started again on
+its port), redis-server is killed once and started again empty, and PostgreSQL is stopped
+for ~2 s while a parley process and redis-server are dead (the process is started again
+once PostgreSQL is back: a process cannot start without its store). Writes meanwhile are answered `unavailable`,
+HAProxy sees every /healthz 503 and refuses new connections, and clients send again. A
+client whose connection drops connects again through HAProxy, joins with its session token,
+resumes every channel from the last seq it saw and sends again, with the same cid, whatever
+was not acknowledged. At the end (docs/protocol.md, "Several processes"):
 
 - every acknowledged (channel, cid) is stored exactly once, and nothing acknowledged is lost;
 - each channel's seqs in PostgreSQL are 1..last, with no gap and no duplicate;
@@ -37,17 +40,19 @@ import websockets
 
 from accounts import account_token
 from conftest import ROOT, Server
-from test_postgres import cluster, pg_store  # noqa: F401 (fixtures)
+from test_postgres import SCRIPT as PG_SCRIPT, cluster, pg_store  # noqa: F401 (fixtures)
 from test_shared import Redis, free_port, redis  # noqa: F401 (fixture)
 from wsraw import Client, run
 
 CLIENTS = 12
 CHANNELS = ("general", "ops", "design")
-CHAOS_SECONDS = 20
+CHAOS_SECONDS = 24
 KILL_EVERY = 5
 SEND_EVERY = 0.3  # seconds between a client's messages: 40 a second in all
 RESEND_AFTER = 3  # seconds an unacknowledged write waits before it is sent again
 REDIS_AT = 1  # redis-server is killed with the second parley process
+PG_AT = 1  # and PostgreSQL is stopped while it is dead, midway, so that writers meet it
+PG_DOWN = 2  # seconds
 
 
 def need(program):
@@ -217,7 +222,7 @@ def psql_rows(url, sql):
 
 
 @pytest.fixture
-def chaos_cluster(tmp_path, pg_store):
+def chaos_cluster(tmp_path, cluster, pg_store):
     need("haproxy")
     need("redis-server")
     redis = Redis(tmp_path).start()
@@ -233,7 +238,7 @@ def chaos_cluster(tmp_path, pg_store):
             s = Server(d, *flags, "--public-url", f"http://127.0.0.1:{lb_port}", store=pg_store)
             servers.append(s.start(port))
         lb = HAProxy(tmp_path, backends)
-        yield lb, servers, redis, pg_store
+        yield lb, servers, redis, pg_store, cluster[0]
     finally:
         if lb:
             lb.stop()
@@ -269,9 +274,10 @@ async def prepare(lb):
     return sessions
 
 
-async def chaos(servers, redis, stop_at, figures):
+async def chaos(servers, redis, pg_dir, stop_at, figures):
     """Kills a parley process every KILL_EVERY seconds (round robin) and starts it again a
-    second later; kills redis-server once, midway, and starts it again (empty)."""
+    second later; kills redis-server once, midway, and starts it again (empty); stops
+    PostgreSQL once for PG_DOWN seconds while a process is dead."""
     n, redis_done = 0, False
     while time.monotonic() + KILL_EVERY - 1 < stop_at:
         await asyncio.sleep(KILL_EVERY - 1)
@@ -285,6 +291,14 @@ async def chaos(servers, redis, stop_at, figures):
             print(f"redis killed at {time.monotonic():.1f}")
             figures["redis_kills"] += 1
         await asyncio.sleep(1)
+        if n == PG_AT:
+            await asyncio.to_thread(subprocess.run, [PG_SCRIPT, "pause", pg_dir], check=True,
+                                    timeout=60)
+            print(f"postgresql stopped at {time.monotonic():.1f}")
+            await asyncio.sleep(PG_DOWN)
+            await asyncio.to_thread(subprocess.run, [PG_SCRIPT, "resume", pg_dir], check=True,
+                                    timeout=60)
+            figures["pg_restarts"] += 1
         await asyncio.to_thread(s.restart)
         if not redis_done and n == REDIS_AT:
             await asyncio.to_thread(redis.start)
@@ -293,7 +307,7 @@ async def chaos(servers, redis, stop_at, figures):
 
 
 def test_chaos_through_haproxy(chaos_cluster):
-    lb, servers, redis, store = chaos_cluster
+    lb, servers, redis, store, pg_dir = chaos_cluster
     figures = Counter()
 
     async def go():
@@ -305,7 +319,7 @@ def test_chaos_through_haproxy(chaos_cluster):
         stop_at = time.monotonic() + CHAOS_SECONDS
         print(f"start at {time.monotonic():.1f}")
         tasks = [asyncio.create_task(c.run(stop_at, state)) for c in chatters]
-        await chaos(servers, redis, stop_at, figures)
+        await chaos(servers, redis, pg_dir, stop_at, figures)
         deadline = stop_at + 20
 
         async def probe():
@@ -352,7 +366,7 @@ def test_chaos_through_haproxy(chaos_cluster):
         return chatters, state["targets"]
 
     t0 = time.monotonic()
-    chatters, targets = run(go(), 70)
+    chatters, targets = run(go(), 80)
     rows = psql_rows(store, "SELECT channel, seq, author, coalesce(cid, '') FROM messages "
                             "ORDER BY channel, seq")
     stored = Counter((r[0], r[3]) for r in rows if r[3])
@@ -367,6 +381,7 @@ def test_chaos_through_haproxy(chaos_cluster):
     figures.update(messages_acked=len(acked), messages_stored=len(rows), lost=len(lost),
                    stored_twice=len(twice),
                    duplicate_acks=sum(c.duplicates for c in chatters),
+                   unavailable=sum(c.errors["unavailable"] for c in chatters),
                    connections=sum(c.connections for c in chatters))
     for c in chatters:  # counted first, so that the figures print before any check fails
         for ch in CHANNELS:
@@ -385,7 +400,8 @@ def test_chaos_through_haproxy(chaos_cluster):
                 check_connection(c.name, ch, k)
     for s in servers:  # each process alive at the end still serves
         assert s.proc.poll() is None, s.logs()[-2000:]
-    assert figures["kills"] >= 3 and figures["redis_kills"] == 1
+    assert figures["kills"] >= 3 and figures["redis_kills"] == 1 and figures["pg_restarts"] == 1
+    assert figures["unavailable"] > 0, "no write met the PostgreSQL outage"
 
 
 def test_restarted_process_keeps_every_channel(make_server, pg_store, redis):
