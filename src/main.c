@@ -640,6 +640,11 @@ static int open_state(app_t *a, const wiring_t *w)
         log_error("cannot read the accounts of the store %s", store_shown);
         return fail_start(a);
     }
+    /* The store gives seqs (at commit, under the channel's lock) with other processes, and
+     * on PostgreSQL even alone: a COMMIT carried out whose answer was lost leaves a seq
+     * stored that a hub giving seqs itself would give again (and fail on, until a restart);
+     * the store knows it, and answers the retry with it. */
+    bool store_seqs = opt.bus[0] != '\0' || strncmp(store_url, "postgres", 8) == 0;
     chat_config_t cc = {(unsigned)opt.history,
                         opt.max_name,
                         opt.max_text,
@@ -649,7 +654,7 @@ static int open_state(app_t *a, const wiring_t *w)
                         (unsigned)opt.presence_limit,
                         opt.max_outbound / 2,
                         0 /* max_channels: CHAT_CHANNELS_MAX */,
-                        .shared = opt.bus[0] != '\0'};
+                        .shared = store_seqs};
     a->hub = chat_new(a->store, a->auth, &cc, w->transport);
     if (chat_load(a->hub) < 0) {
         log_error("cannot read the store %s", store_shown);

@@ -570,25 +570,15 @@ def test_postgresql_stops_answering(tmp_path, cluster, pg_store, redis):
     print(f"\npostgresql hung: {dict(figures)}")
 
 
-ALONE_REASON = (
-    "a lone process (no --bus) gives seqs itself (chat_hub_publish): when the answer to the "
-    "COMMIT of seq N is lost, the write is answered unavailable and drain_pending frees N "
-    "(last_seq back to the committed N-1), but PostgreSQL holds N; the retry, and every later "
-    "write to that channel, is sent with seq N again: duplicate key on messages_pkey, the "
-    "batch fails, the store recovers, and the channel refuses writes until the process "
-    "restarts (the hub would need the store's last seq after a failed commit)")
-
-
-@pytest.mark.parametrize("shared", [True, pytest.param(False, marks=pytest.mark.xfail(
-    strict=True, reason=ALONE_REASON))], ids=["two_processes", "alone"])
+@pytest.mark.parametrize("shared", [True, False], ids=["two_processes", "alone"])
 def test_commit_whose_answer_was_lost(tmp_path, pg_store, redis, shared):
     """A reaches PostgreSQL through a proxy that drops every answer from the moment A's writer
     sends a COMMIT (the Bind of its statement "w1", PW_COMMIT): PostgreSQL commits alice's
     message, A never hears so. A gives the session up (15 s of silence) and answers
     `unavailable`; sent again with the same cid once the proxy passes again, the write is
     answered with the seq it was stored at, marked duplicate, stored once, and every reader
-    gets it once, in order. Shared: with B beside it on the bus; alone: A without --bus, whose
-    hub gives seqs itself."""
+    gets it once, in order. Shared: with B beside it on the bus; alone: A without --bus (on
+    PostgreSQL the store gives seqs even then: a hub giving them itself would give N again)."""
     need("redis-server")
     servers = []
 
