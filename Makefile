@@ -1,8 +1,9 @@
 # parley: the two commands a user needs are `make run` and `make test`.
 #   make run     install what is missing, build, serve http://localhost:8000 (./parley.db)
 #   make test    the same set-up plus test tools; -Werror + ASan/UBSan build; every test,
-#                with one loop and with four (--threads; the browser's with four), then the
-#                protocol under TSan, and Autobahn|Testsuite's sections 1-10 when it is there
+#                with one loop on SQLite and with four on PostgreSQL + Redis (--threads;
+#                the browser's with four on SQLite), then the protocol under TSan, and
+#                Autobahn|Testsuite's sections 1-10 when it is there
 #   make build   release build only: build/parley
 #   make cluster three parley processes on PostgreSQL + Redis behind HAProxy, http://127.0.0.1:8000
 #   make conformance  the whole Autobahn|Testsuite (517 cases, 20-40 min) against build/parley
@@ -12,8 +13,10 @@ PY := /usr/bin/python3
 ARGS ?=
 
 # The browser drives the same protocol as every other client: its tests run once, against
-# four connection loops (the protocol itself is tested with one loop and with four).
+# four connection loops on SQLite (the protocol itself is tested with one loop on SQLite and
+# with four on PostgreSQL + Redis, PARLEY_TEST_BACKEND=shared: tests/e2e/conftest.py).
 BROWSER_TESTS := $(wildcard tests/e2e/test_browser*.py)
+NO_BROWSER := $(foreach f,$(BROWSER_TESTS),--ignore=$(f))
 
 # Autobahn|Testsuite (run-autobahn.sh and its README) is a test tool kept outside the tree;
 # where it is missing, `make test` says so and goes on, and `make conformance` stops.
@@ -50,9 +53,11 @@ test: deps-test build-test/Makefile
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=1 PARLEY_BIN=$(CURDIR)/build-test/parley \
-		$(PY) -m pytest -q tests/e2e $(foreach f,$(BROWSER_TESTS),--ignore=$(f))
+		$(PY) -m pytest -q tests/e2e $(NO_BROWSER)
+	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_TEST_BACKEND=shared \
+		PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(NO_BROWSER)
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-test/parley \
-		$(PY) -m pytest -q tests/e2e
+		$(PY) -m pytest -q $(BROWSER_TESTS)
 	@PARLEY_BIN=$(CURDIR)/build-test/parley scripts/conformance quick --if-present
 	@$(MAKE) --no-print-directory tsan
 	@scripts/fuzz $(FUZZ_SMOKE)

@@ -139,7 +139,7 @@ static const struct {
     {STORE_READ, "read"},
 };
 
-void chat_relay_encode_change(const store_change_t *c, buf_t *out)
+void chat_relay_encode_change(const store_change_t *c, const char *from, buf_t *out)
 {
     const char *name = NULL;
     for (size_t i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
@@ -157,6 +157,8 @@ void chat_relay_encode_change(const store_change_t *c, buf_t *out)
         put_str(out, "tp", c->ch.topic);
     if (c->ch.created_by)
         put_str(out, "by", c->ch.created_by);
+    if (from)
+        put_str(out, "p", from);
     buf_appendf(out, ",\"cts\":%lld%s}", (long long)c->ch.ts, c->ch.archived ? ",\"a\":true" : "");
 }
 
@@ -215,7 +217,7 @@ static void on_outbox_change(void *ctx, const store_change_t *c)
 {
     chat_relay_t *r = ctx;
     buf_reset(&r->out);
-    chat_relay_encode_change(c, &r->out);
+    chat_relay_encode_change(c, r->pid_hex, &r->out);
     if (r->out.len && bus_publish(r->bus, TOPIC_CHANGES, r->out.data, r->out.len) == 0)
         r->stats.sent++;
     if (chat_hub_nchannels(r->hub) > r->nsubscribed)
@@ -415,7 +417,10 @@ static void on_change_message(chat_relay_t *r, const void *data, size_t len)
         return;
     }
     r->stats.received++;
-    chat_remote_apply(r->hub, &c);
+    /* Its own come back, after whatever this process did since: applied again, a join's
+     * echo arriving after the leave made the user a member again until the leave's echo. */
+    if (pid_of(owned->root) != r->pid)
+        chat_remote_apply(r->hub, &c);
     chat_relay_msg_free(owned);
     /* A channel made elsewhere is written to at once: its topic now, not at the next tick,
      * or this process lags it by up to a second (the catch-up brings what came before). */

@@ -11,12 +11,12 @@
  *
  * Wire: one JSON object per event ({"c": channel, "s": seq, ...}, chat_relay.c), on topic
  * "ch:" + the channel's name; one per change of channels, memberships and read markers
- * ({"x": "member_add", "c": channel, "i": user id, ...}) on topic "changes", which every
- * process subscribes to and applies (chat_remote.h). A change the bus lost is repaired when the
- * subscription to "changes" is (again) in place: the relay then resyncs channels, members and
- * markers from the store (chat_remote_resync), at the next tick if a change of ours is still in
- * flight. A message that does not parse is counted and dropped: another version of parley, or not
- * parley at all, shares the bus.
+ * ({"x": "member_add", "c": channel, "i": user id, "p": process id, ...}) on topic
+ * "changes", which every process subscribes to and applies (chat_remote.h), but its own. A
+ * change the bus lost is repaired when the subscription to "changes" is (again) in place:
+ * the relay then resyncs channels, members and markers from the store (chat_remote_resync),
+ * at the next tick if a change of ours is still in flight. A message that does not parse is
+ * counted and dropped: another version of parley, or not parley at all, shares the bus.
  *
  * Presence: each process draws a random id at start (64 bits, in hex on the wire). When a
  * user's first connection here arrives or the last one goes (chat_online.h), the relay
@@ -83,8 +83,9 @@ void chat_relay_free(chat_relay_t *r);
 typedef struct chat_relay_msg chat_relay_msg_t;
 void chat_relay_encode(const store_msg_t *m, buf_t *out);
 chat_relay_msg_t *chat_relay_decode(const void *data, size_t len, store_msg_t *m);
-/* The same for the changes of channels (chat_hub_outbox_t.change), on topic "changes". */
-void chat_relay_encode_change(const store_change_t *c, buf_t *out);
+/* The same for the changes of channels (chat_hub_outbox_t.change), on topic "changes";
+ * from: the publishing process's id in hex (a process drops its own), or NULL. */
+void chat_relay_encode_change(const store_change_t *c, const char *from, buf_t *out);
 chat_relay_msg_t *chat_relay_decode_change(const void *data, size_t len, store_change_t *c);
 void chat_relay_msg_free(chat_relay_msg_t *owned);
 

@@ -11,10 +11,11 @@ runs it as a program, the others reuse its pieces against the conftest server.
 import asyncio
 import json
 import random
-import sqlite3
 import subprocess
 import sys
 import time
+
+import pytest
 
 from accounts import account_token, register
 from conftest import ROOT, parley_bin
@@ -45,6 +46,7 @@ def assert_clean(v):
     assert not v, "durability violations:\n" + "\n".join(v[:30])
 
 
+@pytest.mark.sqlite_only  # tools/killtest.py starts parley on a SQLite file and reads it
 def test_killtest_kill9_rounds():
     """tools/killtest.py: 3 rounds of load + SIGKILL at a random instant on one database."""
     cmd = [sys.executable, str(ROOT / "tools" / "killtest.py"), "--bin", parley_bin(),
@@ -73,8 +75,11 @@ def test_sigterm_while_sending(make_server):
     assert ledger.closes == {1001: 4}, f"close codes seen by the clients: {ledger.closes}"
     assert_clean(v)
 
-    stored = killtest.read_sqlite(server.db)       # the process is gone: read the file
-    top = killtest.check_store(stored, ledger, v, "sqlite after SIGTERM")
+    # the process is gone: read the store (PostgreSQL names the user column author)
+    stored = killtest.read_sqlite(server.db) if not server.store else {
+        seq: (user, text) for seq, user, text in server.rows(
+            f"SELECT seq, author, text FROM messages WHERE channel = '{killtest.CHANNEL}'")}
+    top = killtest.check_store(stored, ledger, v, "the store after SIGTERM")
     assert_clean(v)
     assert top >= max(ledger.acked)
 
@@ -175,13 +180,11 @@ def test_kill9_never_leaves_half_a_request(make_server):
             return await task
         sent = run(go())
         assert sent > 0
-        db = sqlite3.connect(server.db)
-        dms = db.execute("SELECT c.name, count(m.user_id) FROM channels c LEFT JOIN members m "
-                         "ON m.channel = c.name WHERE c.kind = 'dm' GROUP BY c.name").fetchall()
-        chans = db.execute("SELECT c.name, count(m.user_id) FROM channels c LEFT JOIN members m "
-                           "ON m.channel = c.name WHERE c.kind <> 'dm' AND c.name <> 'general' "
-                           "GROUP BY c.name").fetchall()
-        db.close()
+        dms = server.rows("SELECT c.name, count(m.user_id) FROM channels c LEFT JOIN members m "
+                          "ON m.channel = c.name WHERE c.kind = 'dm' GROUP BY c.name")
+        chans = server.rows("SELECT c.name, count(m.user_id) FROM channels c LEFT JOIN members "
+                            "m ON m.channel = c.name WHERE c.kind <> 'dm' AND c.name <> "
+                            "'general' GROUP BY c.name")
         assert dms and chans, (round_, dms, chans)
         assert [d for d in dms if d[1] != 8] == [], round_
         assert [c for c in chans if c[1] < 1] == [], round_

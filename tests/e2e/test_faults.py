@@ -100,6 +100,7 @@ async def check_refusing(server, alice, bob, last):
 
 
 @pytest.mark.skipif(not can_limit(), reason="cannot set RLIMIT_FSIZE with prlimit(2) here")
+@pytest.mark.sqlite_only  # the SQLite file's disk fills
 def test_disk_full_refuses_writes_serves_reads_and_recovers(make_server):
     server = make_server(*FLAGS)
 
@@ -126,6 +127,7 @@ def test_disk_full_refuses_writes_serves_reads_and_recovers(make_server):
 
 
 @pytest.mark.skipif(not can_limit(), reason="cannot set RLIMIT_FSIZE with prlimit(2) here")
+@pytest.mark.sqlite_only  # the SQLite file's disk fills
 def test_restart_on_a_full_disk_starts_refusing_writes(make_server):
     """The crash loop: started (again, after a kill -9) on a disk with no room for one more
     transaction, the server comes up refusing writes, not exiting at the first one, and
@@ -204,6 +206,7 @@ def make_db(make_server, d):
     return d / "p.db"
 
 
+@pytest.mark.sqlite_only  # a read-only SQLite file
 def test_read_only_database_is_refused_at_start(make_server, open_dir):
     db = make_db(make_server, open_dir)
     db.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
@@ -215,6 +218,7 @@ def test_read_only_database_is_refused_at_start(make_server, open_dir):
     assert "listening" not in out
 
 
+@pytest.mark.sqlite_only  # the SQLite file's read-only directory
 def test_read_only_directory_is_refused_at_start(make_server, open_dir):
     db = make_db(make_server, open_dir)
     open_dir.chmod(0o555)

@@ -10,36 +10,28 @@ them).
 """
 import asyncio
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from conftest import ROOT, servers_made
+from backends import PG_SCRIPT as SCRIPT, PgCluster, new_schema, pg_available
+from conftest import servers_made
 from test_channels import expect, post, request
 from wsraw import Client, get, run
 
-SCRIPT = str(ROOT / "scripts" / "pg-test-server")
 FLAGS = ("--rate", "1000", "--burst", "1000")
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    """(directory, URL) of a cluster for this module's tests."""
-    if subprocess.run([SCRIPT, "available"]).returncode != 0:
+    """(directory, URL) of a cluster for this module's tests (its own: a test here stops it)."""
+    if not pg_available():
         pytest.skip("PostgreSQL's server programs are not installed (scripts/deps test)")
-    d = tempfile.mkdtemp(prefix="parley-pg-e2e-")
+    c = PgCluster().start()
     try:
-        url = subprocess.run([SCRIPT, "start", d], check=True, capture_output=True, text=True,
-                             timeout=120).stdout.strip()
-        yield d, url
+        yield c.dir, c.url
     finally:
-        subprocess.run([SCRIPT, "stop", d], timeout=120)
-
-
-def psql(url, sql):
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True,
-                   capture_output=True, timeout=60)
+        c.stop()
 
 
 @pytest.fixture
@@ -47,8 +39,7 @@ def pg_store(cluster, request):
     """A store URL on a fresh schema of the module's cluster."""
     _, url = cluster
     schema = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
-    psql(url, f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
-    return f"{url}?options=-csearch_path%3D{schema}"
+    return new_schema(url, schema)
 
 
 @pytest.fixture

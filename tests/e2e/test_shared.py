@@ -8,57 +8,14 @@ original. The bus is a real redis-server started here; the store is one SQLite f
 processes open, and a PostgreSQL schema (a throwaway cluster, as test_postgres.py starts).
 """
 import asyncio
-import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
 
 import pytest
 
+from backends import Redis, free_port  # noqa: F401 (test_cluster.py imports them from here)
 from test_postgres import cluster, pg_store  # noqa: F401 (fixtures)
 from wsraw import Client, run
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Redis:
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.port = free_port()
-        self.proc = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}"
-
-    def start(self):
-        exe = shutil.which("redis-server") or "/usr/bin/redis-server"
-        assert os.path.exists(exe), "redis-server is missing: scripts/deps test installs it"
-        self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.tmp)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture
