@@ -17,6 +17,10 @@ ARGS ?=
 # with four on PostgreSQL + Redis, PARLEY_TEST_BACKEND=shared: tests/e2e/conftest.py).
 BROWSER_TESTS := $(wildcard tests/e2e/test_browser*.py)
 NO_BROWSER := $(foreach f,$(BROWSER_TESTS),--ignore=$(f))
+# Tests of several processes that start their own PostgreSQL and Redis (docs/scaling.md,
+# "Tests"): they run once, in the four-loop run, not again with one loop.
+OWN_BACKENDS := $(addprefix tests/e2e/,test_cluster.py test_cluster_faults.py test_shared.py \
+	test_postgres.py test_shared_changes.py test_shared_limits.py)
 
 # Autobahn|Testsuite (run-autobahn.sh and its README) is a test tool kept outside the tree;
 # where it is missing, `make test` says so and goes on, and `make conformance` stops.
@@ -53,7 +57,7 @@ test: deps-test build-test/Makefile
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=1 PARLEY_BIN=$(CURDIR)/build-test/parley \
-		$(PY) -m pytest -q tests/e2e $(NO_BROWSER)
+		$(PY) -m pytest -q tests/e2e $(NO_BROWSER) $(foreach f,$(OWN_BACKENDS),--ignore=$(f))
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_TEST_BACKEND=shared \
 		PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(NO_BROWSER)
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-test/parley \
