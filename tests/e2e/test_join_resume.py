@@ -39,6 +39,11 @@ async def traffic_and_joins(writer_server, join_servers):
     # some history before the joins, so that each has something to resume
     for i in range(50):
         await a.send_json("msg", {"text": f"t{i}", "cid": f"t{i}"})
+    acked = 0
+    while acked < 50:  # stored before anyone resumes from them
+        m = await a.recv_json("ack", skip=("join", "leave", "typing", "history", "msg"),
+                              timeout=30)
+        acked += m["type"] == "ack"
 
     async def sender():
         for i in range(50, TOTAL):
