@@ -22,7 +22,7 @@
  * invites, meta */
 #define PG_SCHEMA_VERSION 1
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
-#define PG_COUNTS_FACTOR 8     /* mention counts get this many times the budget */
+#define PG_COUNTS_FACTOR 8     /* mention counts and positions get this many times the budget */
 #define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
 
 /* The writer's statements (prepared on its session as "w0", "w1", ...). */
@@ -59,6 +59,7 @@ enum {
     PR_REPLIES,
     PR_SEARCH,
     PR_MENTION_COUNT,
+    PR_POSITIONS,
     PR_COUNT
 };
 
@@ -157,5 +158,6 @@ int store_pg_query(void *impl, const store_read_t *rd, const store_query_t *q, s
 int store_pg_search(void *impl, const store_read_t *rd, const store_search_t *q, store_rows_t *out);
 int store_pg_mention_counts(void *impl, const store_read_t *rd, uint64_t user_id,
                             store_rows_t *out);
+int store_pg_positions(void *impl, const store_read_t *rd, store_rows_t *out);
 
 #endif
