@@ -89,6 +89,7 @@ void chat_hub_free(chat_hub_t *h)
 {
     if (!h)
         return;
+    chat_hub_in_stop(h);
     for (size_t i = 0; i < h->nchans; i++) {
         hub_chan_t *hc = h->chans[i];
         for (pend_t *m = hc->head, *next; m; m = next) {
@@ -760,13 +761,12 @@ static void on_probe(void *ctx, int status)
 
 void chat_hub_tick(chat_hub_t *h)
 {
-    /* Shared: a hint lost with nothing after it to show the gap is found by asking the store
-     * now and then, for the channels someone here is reading. */
-    bool check = h->cfg.shared && ++h->ticks % CHAT_POSITION_CHECK_TICKS == 0;
+    /* Shared: a hint lost with nothing after it to show the gap is found by comparing every
+     * channel's position in the store with what is committed here, in one read. */
+    if (h->cfg.shared && ++h->ticks % CHAT_POSITION_CHECK_TICKS == 0)
+        chat_hub_in_check(h);
     for (size_t i = 0; i < h->nchans; i++) {
         hub_chan_t *hc = h->chans[i];
-        if (check && chat_channel_members(hc->ch) && !chat_channel_deleted(hc->ch))
-            hc->catching_up = true;
         if ((chat_hub_in_missing(hc) || hc->catching_up) && !hc->filling)
             chat_hub_in_fill(h, hc); /* a gap the store could not fill yet */
     }

@@ -43,8 +43,10 @@
 #include "chat/chat_quota.h"
 #include "store/store.h"
 
-#define CHAT_DELIVER_BUFFER 1024    /* out-of-order deliveries held per channel */
-#define CHAT_POSITION_CHECK_TICKS 3 /* shared: ticks (seconds) between checks with the store */
+#define CHAT_DELIVER_BUFFER 1024 /* out-of-order deliveries held per channel */
+/* Shared: ticks (seconds) between position checks, each one store read of every channel's
+ * position (store_positions), however many channels there are. */
+#define CHAT_POSITION_CHECK_TICKS 3
 
 /* ---- lifetime ---- */
 
@@ -57,7 +59,8 @@ int chat_hub_load(chat_hub_t *h);
 /* After every session closed and the store closed. */
 void chat_hub_free(chat_hub_t *h);
 void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out);
-/* Once a second: probes a failed store. */
+/* Once a second: probes a failed store, asks again for gaps the store could not fill yet,
+ * and shared, every CHAT_POSITION_CHECK_TICKS, checks every channel's position. */
 void chat_hub_tick(chat_hub_t *h);
 
 const chat_config_t *chat_hub_config(const chat_hub_t *h);
@@ -169,8 +172,9 @@ void chat_hub_announce(chat_hub_t *h, chat_channel_t *ch, const char *user, bool
 void chat_hub_deliver(chat_hub_t *h, const store_msg_t *m);
 /* Reads from the store whatever channel `name` has newer than what was committed here, and
  * commits it in order: after subscribing to the other processes' events (subscribe first,
- * then catch up), after their bus came back, and now and then when shared, since a lost
- * hint that no later event reveals is found no other way. An unknown name is ignored. */
+ * then catch up) and after their bus came back. (A lost hint that no later event reveals is
+ * found by the tick's position check, for every channel at once.) An unknown name is
+ * ignored. */
 void chat_hub_catch_up(chat_hub_t *h, const char *name);
 /* Catches ch up (as chat_hub_catch_up) and calls cb(ctx, true) once it has read everything
  * the store had when it asked (cb(ctx, false) instead if the hub is freed first): a resume

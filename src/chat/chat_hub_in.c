@@ -1,7 +1,9 @@
 /* chat_hub_in - the hub's one door for events committed elsewhere (chat_hub_deliver): each
  * channel commits them in seq order, drops what it has, buffers what comes early (at most
  * CHAT_DELIVER_BUFFER) and asks the store for a missing range; an event from elsewhere does
- * at its commit what a local one did when accepted. See chat_hub.h. */
+ * at its commit what a local one did when accepted. Shared, the position check finds what
+ * no delivery showed missing: one store read of every channel's position, compared with
+ * what each committed here. See chat_hub.h. */
 #include "chat/chat_hub_int.h"
 
 #include <stdlib.h>
@@ -120,7 +122,7 @@ static void on_fill(void *ctx, int status, const store_msg_t *msgs, size_t n, bo
         return;
     }
     if (done) {
-        hc->catching_up = hc->catch_again = false; /* nothing newer (failed: the tick again) */
+        hc->catching_up = hc->catch_again = false; /* nothing newer (failed: the check) */
         chat_hub_in_caught(hc, true);
     }
     /* Progress, or an answer overtaken by deliveries meanwhile: ask for the rest now. No
@@ -229,4 +231,93 @@ void chat_hub_in_take(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
     early_insert(hc, m);
     if (!hc->filling)
         chat_hub_in_fill(h, hc);
+}
+
+/* ---- the position check ---- */
+
+/* The check's read, and its owner: its own allocation, since the hub may go before the
+ * store answers (chat_hub_in_stop); the answer then only frees it. */
+struct hub_positions {
+    chat_hub_t *h; /* NULL once the hub went */
+};
+
+static int by_name(const void *a, const void *b)
+{
+    const hub_chan_t *x = *(hub_chan_t *const *)a, *y = *(hub_chan_t *const *)b;
+    return strcmp(chat_channel_name(x->ch), chat_channel_name(y->ch));
+}
+
+static int name_is(const void *name, const void *elem)
+{
+    return strcmp(name, chat_channel_name((*(hub_chan_t *const *)elem)->ch));
+}
+
+/* The store has committed hc's events up to seq: those past what is committed here exist,
+ * and a fill brings them (the one in flight asks for the rest when it ends). */
+static void behind(chat_hub_t *h, hub_chan_t *hc, uint64_t seq)
+{
+    if (seq <= chat_channel_committed(hc->ch))
+        return;
+    if (seq > hc->last_seq)
+        hc->last_seq = seq;
+    if (!hc->filling)
+        chat_hub_in_fill(h, hc);
+}
+
+static void on_positions(void *ctx, int status, const store_msg_t *rows, size_t n, bool more)
+{
+    hub_positions_t *p = ctx;
+    chat_hub_t *h = p->h;
+    free(p);
+    if (!h)
+        return; /* the hub went */
+    h->positions = NULL;
+    if (status < 0)
+        return; /* the next check asks again */
+    /* The registry is by slot: the live channels by name, for one lookup per row. */
+    hub_chan_t **by = xmalloc(h->nchans * sizeof(*by));
+    size_t nby = 0;
+    for (size_t i = 0; i < h->nchans; i++)
+        if (!chat_channel_deleted(h->chans[i]->ch))
+            by[nby++] = h->chans[i];
+    qsort(by, nby, sizeof(*by), by_name);
+    for (size_t i = 0; i < n; i++) {
+        hub_chan_t **e = bsearch(rows[i].channel, by, nby, sizeof(*by), name_is);
+        if (e)
+            behind(h, *e, rows[i].seq);
+    }
+    /* Past STORE_POSITIONS_MAX (more than a hub holds): the channels named after the last row
+     * were not read, and those someone here reads catch up one by one instead. */
+    for (size_t i = 0; more && n && i < nby; i++) {
+        hub_chan_t *hc = by[i];
+        if (strcmp(chat_channel_name(hc->ch), rows[n - 1].channel) <= 0 ||
+            !chat_channel_members(hc->ch))
+            continue;
+        hc->catching_up = true;
+        if (!hc->filling)
+            chat_hub_in_fill(h, hc);
+    }
+    free(by);
+}
+
+void chat_hub_in_check(chat_hub_t *h)
+{
+    if (h->positions)
+        return; /* the last one is still out */
+    hub_positions_t *p = xmalloc(sizeof(*p));
+    p->h = h;
+    if (store_positions(h->store, p, on_positions, p) < 0) {
+        free(p);
+        return;
+    }
+    h->positions = p;
+}
+
+void chat_hub_in_stop(chat_hub_t *h)
+{
+    if (!h->positions)
+        return;
+    h->positions->h = NULL;
+    store_cancel(h->store, h->positions);
+    h->positions = NULL;
 }

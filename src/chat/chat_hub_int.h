@@ -59,6 +59,9 @@ typedef struct caught {
     void *ctx;
 } caught_t;
 
+/* The position check's read in flight (chat_hub_in.c). */
+typedef struct hub_positions hub_positions_t;
+
 /* A channel's ordering state. */
 typedef struct hub_chan {
     chat_hub_t *h;
@@ -97,6 +100,7 @@ struct chat_hub {
     const chat_hub_outbox_t *outbox; /* shared: every local commit, for the other processes */
     void *outbox_ctx;
     unsigned ticks;
+    hub_positions_t *positions; /* shared: the position check's read in flight, or NULL */
 };
 
 /* chat_hub.c: commits one event that is next in seq order (the ring, then every member),
@@ -121,5 +125,11 @@ void chat_hub_in_caught(hub_chan_t *hc, bool ok);
 void chat_hub_in_take(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m);
 bool chat_hub_in_missing(const hub_chan_t *hc);
 void chat_hub_in_fill(chat_hub_t *h, hub_chan_t *hc);
+/* Shared, every CHAT_POSITION_CHECK_TICKS: one store_positions read (none while the last
+ * is out); each channel the store has further than committed here gets its last_seq raised
+ * to the store's and a fill. stop: the hub goes; the read in flight is canceled and its
+ * answer, whenever it comes, touches nothing of the hub. */
+void chat_hub_in_check(chat_hub_t *h);
+void chat_hub_in_stop(chat_hub_t *h);
 
 #endif

@@ -5,8 +5,8 @@
  *
  * Threading: every function here is called on the loop thread, and every callback fires on
  * the loop thread. Blocking work runs on the backend's own threads, never on the loop: writes
- * on one, reads (queries, searches, mention counts) on others with their own connections, so
- * that no acknowledgement ever waits behind a read.
+ * on one, reads (queries, searches, mention counts, positions) on others with their own
+ * connections, so that no acknowledgement ever waits behind a read.
  *
  * Completions: each operation carries its own callback and context, and a caller finds its
  * state through that context only, never by counting completions. The order they come in:
@@ -20,12 +20,12 @@
  *   writes bounds the answer by what it had committed when it asked, and takes what came
  *   later from its own memory (chat_history.c does).
  *
- * Reads have an owner (store_query_t.owner, store_search_t.owner, mention_counts' owner):
- * store_cancel(s, owner) answers that owner's reads not run yet STORE_ECANCELED without
- * running them, and abandons the one running if it is the owner's (also STORE_ECANCELED),
- * so the reads of a client that went away cost nothing more. Every read also has a cost
- * budget (work done, not time: the same read costs the same on a busy machine); one past it
- * is abandoned and answered STORE_EBUDGET.
+ * Reads have an owner (store_query_t.owner, store_search_t.owner, the owner of mention_counts
+ * and positions): store_cancel(s, owner) answers that owner's reads not run yet
+ * STORE_ECANCELED without running them, and abandons the one running if it is the owner's
+ * (also STORE_ECANCELED), so the reads of a client that went away cost nothing more. Every
+ * read also has a cost budget (work done, not time: the same read costs the same on a busy
+ * machine); one past it is abandoned and answered STORE_EBUDGET.
  *
  * Durability: a write's callback fires with status 0 only after the transaction holding it
  * committed (synchronous=FULL: also after fsync).
@@ -89,10 +89,11 @@ typedef struct store store_t;
 #define STORE_ECANCELED (-5) /* a read: its owner canceled it, or the store closed first */
 #define STORE_EBUDGET (-6)   /* a read: past its cost budget, abandoned (a search too broad) */
 
-#define STORE_CID_MAX 64         /* bytes of a client key */
-#define STORE_KEYED_MAX 65536    /* keyed events reported by store_load */
-#define STORE_MENTIONS_MAX 10000 /* rows of store_mention_counts */
-#define STORE_MENTION_ALL 0      /* the mention "user" of @channel and @here: everyone in it */
+#define STORE_CID_MAX 64          /* bytes of a client key */
+#define STORE_KEYED_MAX 65536     /* keyed events reported by store_load */
+#define STORE_MENTIONS_MAX 10000  /* rows of store_mention_counts */
+#define STORE_POSITIONS_MAX 65536 /* rows of store_positions (far above CHAT_CHANNELS_MAX) */
+#define STORE_MENTION_ALL 0       /* the mention "user" of @channel and @here: everyone in it */
 
 /* One stored event of a channel: a message, or an edit, delete or reaction acting on one.
  * Every event has the channel's next seq. Strings are NUL-terminated UTF-8 (text has no NUL
@@ -359,6 +360,15 @@ typedef struct {
      * bound it by seq. owner: as store_query_t.owner. */
     int (*mention_counts)(store_t *s, uint64_t user_id, const void *owner, store_query_cb cb,
                           void *ctx);
+    /* Every channel's position: cb gets a row (channel and seq only) per channel holding at
+     * least one event, seq its highest committed seq, by channel name in byte order (strcmp),
+     * at most STORE_POSITIONS_MAX: past that, the first STORE_POSITIONS_MAX names and `more`
+     * true (the rest are not read). A deleted channel has no row (a channel made again
+     * under its name has its new seqs). One read however many channels: what a process
+     * sharing the store compares with what it committed, to find events whose word from
+     * the other processes was lost. It sees what any read sees (Completions above). owner:
+     * as store_query_t.owner. */
+    int (*positions)(store_t *s, const void *owner, store_query_cb cb, void *ctx);
     /* Synchronous, for start-up: the newest STORE_KEYED_MAX events carrying a cid, across
      * every channel, oldest first (by ts, then channel, then seq): what a hub needs to answer
      * retries exactly once after a restart or a kill -9. Strings are valid only during each
@@ -440,6 +450,10 @@ static inline int store_mention_counts(store_t *s, uint64_t user_id, const void 
                                        store_query_cb cb, void *ctx)
 {
     return s->be->mention_counts(s, user_id, owner, cb, ctx);
+}
+static inline int store_positions(store_t *s, const void *owner, store_query_cb cb, void *ctx)
+{
+    return s->be->positions(s, owner, cb, ctx);
 }
 static inline int store_last_seq(store_t *s, const char *channel, uint64_t *out)
 {

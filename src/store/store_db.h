@@ -33,7 +33,7 @@ extern const store_db_shape_t store_db_msg_shape;
 /* Search: seq, user, text, ts, channel, cid, guest, user_id (a message: no kind, thread or
  * target). */
 extern const store_db_shape_t store_db_search_shape;
-/* Mention counts: channel, seq. */
+/* Mention counts and positions: channel, seq. */
 extern const store_db_shape_t store_db_counts_shape;
 
 /* Adds row r, read with shape sh, to out (a missing text column reads as "", kind as NULL). */

@@ -529,6 +529,7 @@ static const store_worker_ops_t pg_ops = {
     .query = store_pg_query,
     .search = store_pg_search,
     .mention_counts = store_pg_mention_counts,
+    .positions = store_pg_positions,
     .load = pg_load,
     .last_seq = pg_last_seq,
     .load_accounts = pg_load_accounts,

@@ -22,7 +22,7 @@
  * invites, meta */
 #define PG_SCHEMA_VERSION 1
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
-#define PG_COUNTS_FACTOR 8     /* mention counts get this many times the budget */
+#define PG_COUNTS_FACTOR 8     /* mention counts and positions get this many times the budget */
 #define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
 /* How long the writer's session may wait for its process inside a transaction before
  * PostgreSQL ends it: the longest that other processes' writes wait behind one that stopped
@@ -72,6 +72,7 @@ enum {
     PR_REPLIES,
     PR_SEARCH,
     PR_MENTION_COUNT,
+    PR_POSITIONS,
     PR_COUNT
 };
 
@@ -175,5 +176,6 @@ int store_pg_query(void *impl, const store_read_t *rd, const store_query_t *q, s
 int store_pg_search(void *impl, const store_read_t *rd, const store_search_t *q, store_rows_t *out);
 int store_pg_mention_counts(void *impl, const store_read_t *rd, uint64_t user_id,
                             store_rows_t *out);
+int store_pg_positions(void *impl, const store_read_t *rd, store_rows_t *out);
 
 #endif

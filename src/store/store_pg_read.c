@@ -1,6 +1,7 @@
 /* store_pg_read - the PostgreSQL backend's reads, run by the store worker's reader threads,
- * each on its own session (read-only): history and resume ranges, threads, full-text search
- * and unread mention counts. Each copies its rows into the worker's store_rows_t.
+ * each on its own session (read-only): history and resume ranges, threads, full-text search,
+ * unread mention counts and every channel's position. Each copies its rows into the worker's
+ * store_rows_t.
  *
  * A read sends its statement and waits for the answer in slices of STORE_PG_CANCEL_POLL_MS
  * (poll on the session's socket, PQconsumeInput), looking at its cancel flag between them:
@@ -232,5 +233,20 @@ int store_pg_mention_counts(void *impl, const store_read_t *rd, uint64_t user_id
         return rc;
     rows_add(res, &store_db_counts_shape, out);
     PQclear(res);
+    return 0;
+}
+
+/* Every channel's highest seq: rows of channel and seq, by name. */
+int store_pg_positions(void *impl, const store_read_t *rd, store_rows_t *out)
+{
+    store_pg_t *s = impl;
+    store_pg_params_t p = {.n = 0};
+    PGresult *res;
+    int rc = run(s, rd, PR_POSITIONS, &p, budget_ms(s, PG_COUNTS_FACTOR), &res);
+    if (rc < 0)
+        return rc;
+    rows_add(res, &store_db_counts_shape, out);
+    PQclear(res);
+    store_db_page(out, STORE_POSITIONS_MAX, false);
     return 0;
 }

@@ -249,7 +249,8 @@ const char *const store_pg_sql_write[PW_COUNT] = {
     "edited::int"
 
 /* Every read is an index range: a page of the primary key, a thread's parent by key and its
- * replies on messages_thread, a search on messages_search, counts on the mentions key. */
+ * replies on messages_thread, a search on messages_search, counts on the mentions key;
+ * positions read the channels' rows. */
 const char *const store_pg_sql_read[PR_COUNT] = {
     [PR_AFTER] = "SELECT " MSG_COLS " FROM messages WHERE channel = $1 AND seq > $2 "
                  "ORDER BY seq LIMIT $3",
@@ -276,6 +277,11 @@ const char *const store_pg_sql_read[PR_COUNT] = {
         "SELECT m.channel, m.seq FROM mentions m WHERE m.user_id IN ($1, 0) AND m.seq > "
         "coalesce((SELECT r.seq FROM reads r WHERE r.channel = m.channel AND r.user_id = $1), 0) "
         "GROUP BY m.channel, m.seq ORDER BY m.channel, m.seq LIMIT " STR(STORE_MENTIONS_MAX),
+    /* The channels' rows carry their positions (last_seq, raised at each commit): no event is
+     * read. A deleted channel's row is gone; an unlisted one (#general) counts like any
+     * other. One row beyond the bound, to learn `more`. */
+    [PR_POSITIONS] = "SELECT name, last_seq FROM channels WHERE last_seq > 0 ORDER BY name "
+                     "LIMIT " STR(STORE_POSITIONS_MAX) " + 1",
 };
 
 const char *const store_pg_sql_loop[PL_COUNT] = {

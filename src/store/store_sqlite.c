@@ -519,6 +519,7 @@ static const store_worker_ops_t sqlite_ops = {
     .query = store_sqlite_query,
     .search = store_sqlite_search,
     .mention_counts = store_sqlite_mention_counts,
+    .positions = store_sqlite_positions,
     .load = sq_load,
     .last_seq = sq_last_seq,
     .load_accounts = sq_load_accounts,

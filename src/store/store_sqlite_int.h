@@ -1,7 +1,8 @@
 /* store_sqlite_int - what the SQLite backend's three files share (not for other modules):
  * store_sqlite.c holds the writes (accounts' too), the loads and open/close,
  * store_sqlite_schema.c the database's tables, migrations and statements, store_sqlite_read.c
- * the reader threads' queries (history, threads, search, mention counts), each reader on its
+ * the reader threads' queries (history, threads, search, mention counts, positions), each
+ * reader on its
  * own read-only connection. The shared worker (store_worker.c) calls them all through
  * store_worker_ops_t. */
 #ifndef PARLEY_STORE_SQLITE_INT_H
@@ -73,6 +74,7 @@ enum {
     RD_REPLIES,
     RD_SEARCH,
     RD_MENTION_COUNT,
+    RD_POSITIONS,
     RD_COUNT
 };
 
@@ -80,7 +82,8 @@ enum {
  * messages (a history page of 200 with their reply counts ~3k steps plus ~20 per reply
  * counted, a thread page ~27k, a search with ~25k matches ~0.5M), not for a search whose
  * every match must be sorted (a word in a fifth of a million messages: 3M). Mention counts
- * (one per join, and every @channel of every channel is a row, ~32 steps each) get
+ * (one per join, and every @channel of every channel is a row, ~32 steps each) and positions
+ * (~55 steps per channel, whatever its size: 3.6M at STORE_POSITIONS_MAX) get
  * READ_COUNTS_FACTOR times as much. */
 #define READ_BUDGET 2000000
 #define READ_COUNTS_FACTOR 8
@@ -155,5 +158,6 @@ int store_sqlite_search(void *impl, const store_read_t *rd, const store_search_t
                         store_rows_t *out);
 int store_sqlite_mention_counts(void *impl, const store_read_t *rd, uint64_t user_id,
                                 store_rows_t *out);
+int store_sqlite_positions(void *impl, const store_read_t *rd, store_rows_t *out);
 
 #endif

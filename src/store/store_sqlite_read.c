@@ -1,8 +1,8 @@
 /* store_sqlite_read - the SQLite backend's reads, run by the store worker's reader threads,
  * each on its own read-only connection (in WAL mode a reader never waits for the writer, nor
- * the writer for it): history and resume ranges, threads, full-text search and unread
- * mention counts. Each copies its rows into the worker's store_rows_t, which the loop thread
- * reads later.
+ * the writer for it): history and resume ranges, threads, full-text search, unread mention
+ * counts and every channel's position. Each copies its rows into the worker's store_rows_t,
+ * which the loop thread reads later.
  *
  * Cost: each reader's connection has a progress handler, called every PROGRESS_STEPS VM
  * steps, that abandons the running read once its cancel flag is up (store_cancel) or once it
@@ -210,4 +210,16 @@ int store_sqlite_mention_counts(void *impl, const store_read_t *rd, uint64_t use
     if (rc == SQLITE_OK)
         rc = rows_read(st, out, &store_db_counts_shape);
     return finish(s, r, st, rc, "mention counts");
+}
+
+/* Every channel's highest seq: rows of channel and seq, by name. */
+int store_sqlite_positions(void *impl, const store_read_t *rd, store_rows_t *out)
+{
+    store_sqlite_t *s = impl;
+    store_sqlite_reader_t *r = reader_start(s, rd, s->read_budget * READ_COUNTS_FACTOR);
+    sqlite3_stmt *st = r->st[RD_POSITIONS];
+    int rc = finish(s, r, st, rows_read(st, out, &store_db_counts_shape), "positions");
+    if (rc == 0)
+        store_db_page(out, STORE_POSITIONS_MAX, false);
+    return rc;
 }

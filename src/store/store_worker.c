@@ -268,8 +268,10 @@ static void run_read(worker_t *w, unsigned i, op_t *op)
         rc = w->ops->query(w->impl, &rd, &op->u.query, &op->rows);
     else if (op->kind == OP_SEARCH)
         rc = w->ops->search(w->impl, &rd, &op->u.search, &op->rows);
-    else
+    else if (op->kind == OP_COUNTS)
         rc = w->ops->mention_counts(w->impl, &rd, op->u.user_id, &op->rows);
+    else
+        rc = w->ops->positions(w->impl, &rd, &op->rows);
     if (rc < 0) {
         store_rows_free(&op->rows);
         op->status = rc == STORE_ECANCELED || rc == STORE_EBUDGET ? rc : STORE_EFAILED;
@@ -407,6 +409,14 @@ static int worker_mention_counts(store_t *base, uint64_t user_id, const void *ow
     if (w->closing)
         return STORE_ECLOSED;
     return submit_read(w, store_op_counts(user_id, owner, cb, ctx));
+}
+
+static int worker_positions(store_t *base, const void *owner, store_query_cb cb, void *ctx)
+{
+    worker_t *w = (worker_t *)base;
+    if (w->closing)
+        return STORE_ECLOSED;
+    return submit_read(w, store_op_positions(owner, cb, ctx));
 }
 
 /* Moves the owner's reads not run yet (every read when owner is NULL) from rin to out,
@@ -696,6 +706,7 @@ static const store_backend_t worker_backend = {
     .load = worker_load,
     .search = worker_search,
     .mention_counts = worker_mention_counts,
+    .positions = worker_positions,
     .load_keyed = worker_load_keyed,
     .last_seq = worker_last_seq,
     .stats = worker_stats,

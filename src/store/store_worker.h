@@ -5,8 +5,8 @@
  * store.h interface back.
  *
  * Writes and reads never share a thread: the writer thread runs appends, changes and
- * probes; STORE_READERS reader threads run queries, searches and mention counts, each on
- * its own connection. So an acknowledgement never waits behind a read, however slow.
+ * probes; STORE_READERS reader threads run queries, searches, mention counts and positions,
+ * each on its own connection. So an acknowledgement never waits behind a read, however slow.
  *
  * How the writer runs a batch (everything queued when it wakes, at most STORE_WORKER_BATCH
  * operations, or more to take the whole of a group, which is never cut): the batch's appends
@@ -95,6 +95,7 @@ typedef struct {
     int (*query)(void *impl, const store_read_t *rd, const store_query_t *q, store_rows_t *out);
     int (*search)(void *impl, const store_read_t *rd, const store_search_t *q, store_rows_t *out);
     int (*mention_counts)(void *impl, const store_read_t *rd, uint64_t user_id, store_rows_t *out);
+    int (*positions)(void *impl, const store_read_t *rd, store_rows_t *out);
     /* Loop thread, synchronous (store.h): store_load with keyed NULL, store_load_keyed with
      * every callback of cbs NULL. */
     int (*load)(void *impl, const store_load_t *cbs, store_keyed_cb keyed, void *ctx);

@@ -12,7 +12,7 @@
 #include "store/store_worker.h"
 
 /* Writes first: kind <= OP_PROBE is the writer's, the rest the readers'. */
-enum { OP_APPEND, OP_CHANGE, OP_PROBE, OP_QUERY, OP_SEARCH, OP_COUNTS };
+enum { OP_APPEND, OP_CHANGE, OP_PROBE, OP_QUERY, OP_SEARCH, OP_COUNTS, OP_POSITIONS };
 
 typedef struct op {
     struct op *next;
@@ -63,6 +63,7 @@ op_t *store_op_probe(store_append_cb cb, void *ctx);
 op_t *store_op_query(const store_query_t *q, store_query_cb cb, void *ctx);
 op_t *store_op_search(const store_search_t *q, store_query_cb cb, void *ctx);
 op_t *store_op_counts(uint64_t user_id, const void *owner, store_query_cb cb, void *ctx);
+op_t *store_op_positions(const void *owner, store_query_cb cb, void *ctx);
 
 void store_op_push(op_list_t *l, op_t *op);
 /* The first op of l, taken off it; NULL when l is empty. */

@@ -294,3 +294,11 @@ op_t *store_op_counts(uint64_t user_id, const void *owner, store_query_cb cb, vo
     op->owner = owner;
     return op;
 }
+
+op_t *store_op_positions(const void *owner, store_query_cb cb, void *ctx)
+{
+    op_t *op = op_new(OP_POSITIONS, 0, ctx);
+    op->cb.read = cb;
+    op->owner = owner;
+    return op;
+}

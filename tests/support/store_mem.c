@@ -20,7 +20,7 @@
 #include "store/store_worker.h"
 #include "store_mem_db.h"
 
-enum { OP_APPEND, OP_CHANGE, OP_PROBE, OP_QUERY, OP_SEARCH, OP_COUNTS };
+enum { OP_APPEND, OP_CHANGE, OP_PROBE, OP_QUERY, OP_SEARCH, OP_COUNTS, OP_POSITIONS };
 
 typedef struct mem_op {
     struct mem_op *next;
@@ -160,8 +160,10 @@ static void run_read(mem_t *s, const mem_op_t *op, store_rows_t *rows)
         mem_db_query(&s->db, &op->query, rows);
     else if (op->kind == OP_SEARCH)
         mem_db_search(&s->db, &op->search, rows);
-    else
+    else if (op->kind == OP_COUNTS)
         mem_db_counts(&s->db, op->user_id, rows);
+    else
+        mem_db_positions(&s->db, rows);
 }
 
 static void complete(mem_t *s, mem_op_t *op)
@@ -459,6 +461,17 @@ static int mem_mention_counts(store_t *base, uint64_t user_id, const void *owner
     return submit(s, op);
 }
 
+static int mem_positions(store_t *base, const void *owner, store_query_cb cb, void *ctx)
+{
+    mem_t *s = (mem_t *)base;
+    mem_op_t *op = op_new(s, OP_POSITIONS, ctx);
+    if (!op)
+        return STORE_ECLOSED;
+    op->rcb = cb;
+    op->owner = owner;
+    return submit(s, op);
+}
+
 /* The owner's reads pending (or in an open group) are answered STORE_ECANCELED at their
  * turn, without running: never from inside this call, as with a real backend. */
 static void mem_cancel(store_t *base, const void *owner)
@@ -578,6 +591,7 @@ static const store_backend_t mem_backend = {
     .load = mem_load,
     .search = mem_search,
     .mention_counts = mem_mention_counts,
+    .positions = mem_positions,
     .load_keyed = mem_load_keyed,
     .last_seq = mem_last_seq,
     .stats = mem_stats,

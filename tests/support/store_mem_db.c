@@ -565,6 +565,26 @@ void mem_db_counts(const mem_db_t *d, uint64_t user_id, store_rows_t *out)
     free(sorted);
 }
 
+/* Every event by channel and seq: each channel's last is the one before the next name. */
+void mem_db_positions(const mem_db_t *d, store_rows_t *out)
+{
+    const mem_event_t **sorted = xmalloc((d->nev + 1) * sizeof(*sorted));
+    for (size_t i = 0; i < d->nev; i++)
+        sorted[i] = &d->ev[i];
+    sort(sorted, d->nev, sizeof(*sorted), by_channel_seq);
+    for (size_t i = 0; i < d->nev; i++) {
+        const store_msg_t *m = &sorted[i]->m;
+        if (i + 1 < d->nev && strcmp(m->channel, sorted[i + 1]->m.channel) == 0)
+            continue;
+        if (out->n == STORE_POSITIONS_MAX) {
+            out->more = true;
+            break;
+        }
+        store_rows_add(out, &(store_msg_t){.channel = m->channel, .seq = m->seq});
+    }
+    free(sorted);
+}
+
 static int by_pair(const void *a, const void *b)
 {
     const mem_pair_t *x = a, *y = b;

@@ -56,6 +56,7 @@ int mem_db_change(mem_db_t *d, const store_change_t *c, bool bump);
 void mem_db_query(const mem_db_t *d, const store_query_t *q, store_rows_t *out);
 void mem_db_search(const mem_db_t *d, const store_search_t *q, store_rows_t *out);
 void mem_db_counts(const mem_db_t *d, uint64_t user_id, store_rows_t *out);
+void mem_db_positions(const mem_db_t *d, store_rows_t *out);
 
 /* store_load and store_load_keyed (load sorts d's rows in place); last_seq. */
 void mem_db_load(mem_db_t *d, const store_load_t *cbs, void *ctx);

@@ -688,6 +688,69 @@ TEST(shared_presence_and_typing)
     cw_world_deinit(&w);
 }
 
+/* The reads the store has waiting. */
+static uint64_t reads_queued(store_t *s)
+{
+    store_stats_t st;
+    store_stats(s, &st);
+    return st.reads_queued;
+}
+
+/* Hints lost with nothing after them to show the gaps, in #general and in three channels:
+ * process 2's position check finds every one with a single store read every
+ * CHAT_POSITION_CHECK_TICKS (none while the last is out) and fills them; a hub freed with
+ * its read out leaves the answer nothing to touch. */
+TEST(shared_position_check_is_one_read)
+{
+    cw_world_t w;
+    wire_t to2 = {0}, to1 = {0};
+    shared_world(&w, &to2, &to1);
+    cw_conn_t *a = cw_join_on(&w, w.hub, 0, "alice", NULL);
+    cw_conn_t *b = cw_join_on(&w, w.hub2, 1, "bob", NULL);
+    const char *names[] = {"c1", "c2", "c3"};
+    for (int i = 0; i < 3; i++)
+        cw_say(a, "{\"type\":\"channel_create\",\"id\":\"c\",\"payload\":{\"name\":\"%s\"}}",
+               names[i]);
+    store_mem_run(w.store);
+    carry(&to2, w.hub2, 0);
+    cw_post(a, "lost", "m");
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k <= i; k++)
+            cw_say(a, "{\"type\":\"msg\",\"payload\":{\"channel\":\"%s\",\"text\":\"x\"}}",
+                   names[i]);
+    store_mem_run(w.store);
+    CHECK_EQ_INT(cw_count(b, "msg"), 0);
+    for (int t = 1; t < CHAT_POSITION_CHECK_TICKS; t++)
+        chat_hub_tick(w.hub2);
+    CHECK_EQ_INT(reads_queued(w.store), 0);
+    chat_hub_tick(w.hub2);
+    CHECK_EQ_INT(reads_queued(w.store), 1); /* one read for every channel */
+    for (int t = 0; t < CHAT_POSITION_CHECK_TICKS; t++)
+        chat_hub_tick(w.hub2);
+    CHECK_EQ_INT(reads_queued(w.store), 1); /* not while it is out */
+    store_mem_run(w.store);
+    check_seqs(b, 1);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(chat_channel_committed(chat_hub_channel(w.hub2, names[i])), (uint64_t)i + 1);
+    /* Nothing behind: the check reads, and nothing follows. */
+    for (int t = 0; t < CHAT_POSITION_CHECK_TICKS; t++)
+        chat_hub_tick(w.hub2);
+    CHECK_EQ_INT(reads_queued(w.store), 1);
+    store_mem_run(w.store);
+    CHECK_EQ_INT(reads_queued(w.store), 0);
+    /* Freed with its read out. */
+    cw_leave(b);
+    carry(&to2, w.hub2, 0);
+    carry(&to1, w.hub, 0);
+    store_mem_run(w.store);
+    for (int t = 0; t < CHAT_POSITION_CHECK_TICKS; t++)
+        chat_hub_tick(w.hub2);
+    CHECK_EQ_INT(reads_queued(w.store), 1);
+    chat_free(w.hub2);
+    w.hub2 = NULL;
+    cw_world_deinit(&w);
+}
+
 /* Two processes make a channel of one name at once: the store keeps the first, the second
  * creator hears channel_exists and is a member of nothing; the loser's process then knows
  * the winner's channel. */
@@ -804,6 +867,7 @@ int main(void)
     RUN(shared_hubs_take_their_order_from_the_store);
     RUN(shared_hubs_share_channels_and_members);
     RUN(shared_hubs_race_for_a_channel_name);
+    RUN(shared_position_check_is_one_read);
     RUN(shared_presence_and_typing);
     RUN(requests_before_join_and_text_modes);
     RUN(guests_rights_and_revocation);

@@ -866,6 +866,51 @@ TEST(test_channel_archive_and_delete)
     finish(s);
 }
 
+/* Every channel's highest seq as "design1,ops3" (by name), after settling. */
+static const char *positions(store_t *s, bool *more)
+{
+    settle(s);
+    slot_t *sl = next_slot();
+    CHECK_EQ_INT(store_positions(s, NULL, on_rows, sl), 0);
+    wait_for(&loop, sl);
+    CHECK_EQ_INT(sl->status, 0);
+    *more = sl->more;
+    return found(sl);
+}
+
+/* store_positions: one row per channel holding an event, its highest seq whatever the
+ * event's kind and however the seq came (given or assigned), by name in byte order; a
+ * deleted channel has none, and one made again under its name has its new seqs. */
+TEST(test_positions)
+{
+    store_t *s = fresh("positions");
+    bool more = true;
+    CHECK_EQ_STR(positions(s, &more), ""); /* an empty store */
+    CHECK(!more);
+    change(s, STORE_CHANNEL_CREATE, "design", 0, 0);
+    change(s, STORE_CHANNEL_CREATE, "designer", 0, 0);
+    change(s, STORE_CHANNEL_CREATE, "empty", 0, 0); /* no event: no row */
+    for (uint64_t i = 1; i <= 3; i++)
+        msg(s, "g", i, "alice", "hello");
+    msg(s, "design", 1, "alice", "one");
+    msg(s, "designer", 1, "bob", "one");
+    msg(s, "designer", 2, "bob", "two");
+    msg(s, "Ops", 1, "bob", "upper case sorts first");
+    msg(s, "ops", 1, "bob", "one");
+    append(s, "ops", 2, "bob", "two!", "edit", 0, 1, NULL);
+    append(s, "ops", 0, "carol", "+1", "react", 0, 1, NULL); /* assigned: 3 */
+    CHECK_EQ_STR(positions(s, &more), "Ops1,design1,designer2,g3,ops3");
+    CHECK(!more);
+    change(s, STORE_CHANNEL_DELETE, "design", 0, 0);
+    CHECK_EQ_STR(positions(s, &more), "Ops1,designer2,g3,ops3");
+    change(s, STORE_CHANNEL_CREATE, "design", 0, 0);
+    msg(s, "design", 0, "carol", "a new start");
+    msg(s, "g", 0, "carol", "four");
+    CHECK_EQ_STR(positions(s, &more), "Ops1,design1,designer2,g4,ops3");
+    CHECK(!more);
+    finish(s);
+}
+
 /* Two people of one name, as a guest whose hold lapsed (user 7) and who took the name after
  * (user 8): each keeps what is theirs, by id, and nothing passes from one to the other. */
 TEST(test_people_by_id)
@@ -1176,6 +1221,7 @@ TEST(test_cancel)
     store_search_t sq = {&t, 1, NULL, NULL, 10, NULL, 0, &a};
     CHECK_EQ_INT(store_search(s, &sq, on_rows, next_slot()), 0);
     CHECK_EQ_INT(store_mention_counts(s, 2, &a, on_rows, next_slot()), 0);
+    CHECK_EQ_INT(store_positions(s, &a, on_rows, next_slot()), 0);
     slot_t *w = msg(s, "g", 6, "u", "a write between");
     slot_t *other = next_slot();
     store_query_t qb = {"g", 0, 0, 10, false, 0, false, &b};
@@ -1187,12 +1233,12 @@ TEST(test_cancel)
     for (int i = first; i < nslot; i++)
         wait_for(&loop, &slots[i]);
     int canceled = 0;
-    for (int i = first; i < first + 12; i++) {
+    for (int i = first; i < first + 13; i++) {
         CHECK_EQ_INT(slots[i].fired, 1);
         CHECK(slots[i].status == STORE_ECANCELED || slots[i].status == 0);
         canceled += slots[i].status == STORE_ECANCELED;
     }
-    CHECK(canceled >= 11);
+    CHECK(canceled >= 12);
     wait_for(&loop, long_read);
     CHECK_EQ_INT(long_read->status, 0);
     CHECK_EQ_INT(w->status, 0);
@@ -1911,6 +1957,7 @@ int main(void)
         RUN(test_mentions);
         RUN(test_changes_and_load);
         RUN(test_channel_archive_and_delete);
+        RUN(test_positions);
         RUN(test_people_by_id);
         RUN(test_cids);
         RUN(test_guest_mark);

@@ -1,8 +1,8 @@
 /* test_store_sqlite_read - the SQLite backend's reads (store_sqlite_read.c) beyond what every
  * backend must do: each read statement's plan uses an index (no full scan of a table), a read
- * past its cost budget is abandoned (STORE_EBUDGET) while narrow ones pass, a read running
- * when its owner cancels is abandoned (STORE_ECANCELED), and writes are acknowledged while a
- * long read runs. */
+ * past its cost budget is abandoned (STORE_EBUDGET) while narrow ones pass (positions cost
+ * per channel, not per event), a read running when its owner cancels is abandoned
+ * (STORE_ECANCELED), and writes are acknowledged while a long read runs. */
 #include "store/store_sqlite.h"
 
 #include <ftw.h>
@@ -134,6 +134,7 @@ static const char *const must[RD_COUNT] = {
     [RD_REPLIES] = "INDEX messages_thread (channel=? AND thread>? AND thread<?)",
     [RD_SEARCH] = "SEARCH m USING PRIMARY KEY (channel=? AND seq=?)",
     [RD_MENTION_COUNT] = "SEARCH r USING PRIMARY KEY (channel=? AND user_id=?)",
+    [RD_POSITIONS] = "SEARCH messages USING PRIMARY KEY (channel>?)",
 };
 
 /* Every read statement, as the readers prepare it, on a database with the whole schema:
@@ -202,6 +203,24 @@ TEST(test_budget)
     close_store(s);
 }
 
+/* Positions cost a few steps per channel, not per event: with a budget of 1000 steps (8000
+ * for positions) a channel of 3000 events, which a grouped scan would walk at ~10 steps
+ * each, answers; a search of them does not. */
+TEST(test_positions_cost_per_channel)
+{
+    appended = 0;
+    store_t *s = open_store("positions.db", 1000);
+    fill(s, 1, 3000);
+    rec_t r = {0};
+    CHECK_EQ_INT(store_positions(s, NULL, on_rows, &r), 0);
+    wait_rec(&r);
+    CHECK_EQ_INT(r.status, 0);
+    CHECK_EQ_INT(r.n, 1);
+    wait_rec(search(s, "common", NULL, &r));
+    CHECK_EQ_INT(r.status, STORE_EBUDGET);
+    close_store(s);
+}
+
 /* ---- cancel, and writes beside a long read ---- */
 
 /* A long search runs (the default budget; tens of thousands of matches to sort): appends
@@ -257,6 +276,7 @@ int main(void)
     uv_loop_init(&loop);
     RUN(test_read_plans_use_indexes);
     RUN(test_budget);
+    RUN(test_positions_cost_per_channel);
     RUN(test_long_read);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
