@@ -451,8 +451,8 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
     snprintf(j->token, sizeof(j->token), "%s", w.token);
     buf_init(&j->held);
     if (resume) {
-        j->resume = json_dumps(resume, JSON_COMPACT);
-        j->resumes_ch = json_object_get(resume, chat_channel_name(ch)) != NULL;
+        j->resume = json_dumps(resume, JSON_COMPACT); /* NULL (no memory): a plain join */
+        j->resumes_ch = j->resume && json_object_get(resume, chat_channel_name(ch));
     }
     if (!chat_hub_may_have_mentions(h, w.user->id)) {
         join_finish(s, j); /* nobody ever named this user, and no @channel since a read */

@@ -195,6 +195,19 @@ def check_end(store, guests, targets):
             "stored_twice": len(twice), "duplicate_acks": sum(g.duplicates for g in guests)}
 
 
+async def settle_and_check(store, guests):
+    """How most tests here end: every guest's writes answered, every channel's last seq
+    delivered to every guest, check_end, the guests closed; returns check_end's figures."""
+    for g in guests:
+        await g.settle(30)
+    targets = stored_targets(store)
+    await caught_up(guests, targets, 20)
+    figures = check_end(store, guests, targets)
+    for g in guests:
+        await g.close()
+    return figures
+
+
 # ---------------------------------------------------------------- a frozen process
 
 
@@ -267,13 +280,7 @@ def test_frozen_process_holding_channel_rows(tmp_path, pg_store, redis):
         figures["unavailable"] = blaster.refused
         for g in (gb, gc):
             await g.send()
-        for g in guests:
-            await g.settle(30)
-        targets = stored_targets(pg_store)
-        await caught_up(guests, targets, 20)
-        figures.update(check_end(pg_store, guests, targets))
-        for g in guests:
-            await g.close()
+        figures.update(await settle_and_check(pg_store, guests))
 
     run_stopping(go(), 150, servers)
     print(f"\nfrozen: {dict(figures)}")
@@ -558,13 +565,7 @@ def test_postgresql_stops_answering(tmp_path, cluster, pg_store, redis):
             for p in pids:
                 os.kill(p, signal.SIGCONT)
         await until_health(servers, 200, 60)
-        for g in guests:
-            await g.settle(30)
-        targets = stored_targets(pg_store)
-        await caught_up(guests, targets, 20)
-        figures.update(check_end(pg_store, guests, targets))
-        for g in guests:
-            await g.close()
+        figures.update(await settle_and_check(pg_store, guests))
 
     run_stopping(go(), 150, servers)
     print(f"\npostgresql hung: {dict(figures)}")
