@@ -780,6 +780,18 @@ static bool store_failed(auth_t *a)
     return st.failed;
 }
 
+/* Not while a row we create is on its way (the read could see it before its answer
+ * comes), nor while the store refuses writes (what it holds may change again). */
+static bool reload_now(auth_t *a)
+{
+    if (a->creating != 0 || store_failed(a))
+        return false;
+    if (auth_reload(a) == 0)
+        return true;
+    log_warn("auth: the accounts could not be read again; trying at the next tick");
+    return false;
+}
+
 void auth_tick_at(auth_t *a, int64_t now)
 {
     auth_guest_lapse(a, now);
@@ -790,10 +802,19 @@ void auth_tick_at(auth_t *a, int64_t now)
     uint64_t v;
     if (store_accounts_version(a->store, &v) == 0 && v != a->version)
         a->reload_due = true;
-    /* Not while a row we create is on its way (the read could see it before its answer
-     * comes), nor while the store refuses writes (what it holds may change again). */
-    if (a->reload_due && a->creating == 0 && !store_failed(a) && auth_reload(a) != 0)
-        log_warn("auth: the accounts could not be read again; trying at the next tick");
+    if (a->reload_due)
+        reload_now(a);
+}
+
+bool auth_reload_stale(auth_t *a, int64_t now)
+{
+    uint64_t v;
+    if (a->stale_read != 0 && now >= a->stale_read && now - a->stale_read < AUTH_STALE_READ_MS)
+        return false;
+    if (store_accounts_version(a->store, &v) != 0 || v == a->version)
+        return false;
+    a->stale_read = now;
+    return reload_now(a);
 }
 
 void auth_tick(auth_t *a)

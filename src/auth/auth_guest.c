@@ -61,34 +61,29 @@ void auth_guest_lapse(auth_t *a, int64_t now)
 
 /* ---- a new guest, written behind ---- */
 
-static void on_guest_sessions(op_t *op)
-{
-    auth_op_end_behind(op);
-}
-
 static void on_guest_created(op_t *op)
 {
     auth_t *a = op->a;
     user_t *u = op->u;
     if (op->status != 0) {
         /* Most likely another process gave the name to someone else: ours lets it go. The
-         * guest stays in memory (chat holds it), holding no name. */
+         * guest stays in memory (chat holds it), holding no name. On a conflict the
+         * session rows went in beside the refused user row: they go too. */
         log_warn("auth: guest %llu (%s) could not be stored; it holds no name",
                  (unsigned long long)u->pub.id, u->pub.name);
         auth_canon_set(a, u, NULL); /* unmapped only if it is still the holder */
-        auth_op_end_behind(op);
-        return;
+        for (sess_t *s = u->sessions; s && op->status == STORE_ECONFLICT; s = s->next)
+            auth_op_write(
+                op, &(store_change_t){.kind = STORE_SESSION_DELETE, .sess = {.id = s->pub.id}});
     }
-    for (sess_t *s = u->sessions; s; s = s->next) {
-        store_change_t c = {.kind = STORE_SESSION_PUT};
-        auth_sess_row(s, &c.sess);
-        auth_op_write(op, &c);
-    }
-    auth_op_then(op, on_guest_sessions);
+    auth_op_then(op, auth_op_end_behind);
 }
 
 /* A new guest named name (len bytes) holding canon, with one session: of a fresh token
- * (token_out) or, for a client-id guest, of the given hash. */
+ * (token_out) or, for a client-id guest, of the given hash. Its user row and its session
+ * go to the store in one transaction: a process killed between two would leave another
+ * one a stored name it cannot give back to the token that holds it (name_taken on the
+ * guest's reconnection there, until the hold lapses). */
 static user_t *guest_new(auth_t *a, const char *name, size_t len, const char *canon,
                          const char *hash, const char *addr, char token_out[], int64_t now)
 {
@@ -110,7 +105,14 @@ static user_t *guest_new(auth_t *a, const char *name, size_t len, const char *ca
     auth_op_hold(op, u); /* in the table at once: a re-read meanwhile leaves it alone */
     store_change_t c = {.kind = STORE_USER_CREATE};
     auth_user_row(u, &c.u);
+    store_group_begin(a->store);
     auth_op_write(op, &c);
+    for (sess_t *s = u->sessions; s; s = s->next) {
+        store_change_t sc = {.kind = STORE_SESSION_PUT};
+        auth_sess_row(s, &sc.sess);
+        auth_op_write(op, &sc);
+    }
+    store_group_end(a->store);
     auth_op_then(op, on_guest_created);
     return u;
 }
@@ -127,6 +129,12 @@ static sess_t *guest_session(const auth_t *a, const user_t *u, const char *token
     auth_token_hash(token, len, hash);
     sess_t *s = auth_map_get(&a->by_hash, hash, AUTH_HASH_HEX);
     return s && s->pub.user == &u->pub ? s : NULL;
+}
+
+/* h is a guest (its name held by a token, not a password), not a registration's hold. */
+static bool plain_guest(const user_t *h)
+{
+    return !h->reserved && h->pub.role == AUTH_GUEST && !h->pub.pass;
 }
 
 static auth_status_t refused_state(const user_t *u)
@@ -147,7 +155,12 @@ auth_status_t auth_guest_at(auth_t *a, const char *name, size_t len, const char 
     if (auth_name_reserved(name, len))
         return AUTH_E_NAME_TAKEN;
     user_t *h = auth_holder(a, canon);
-    if (h && !h->reserved && h->pub.role == AUTH_GUEST && !h->pub.pass) {
+    /* A token we cannot place may be a session another process wrote since our last
+     * read (its guest moving here after that process died): read again once, now. */
+    if (token && *token && (!h || (plain_guest(h) && !guest_session(a, h, token))) &&
+        auth_reload_stale(a, now))
+        h = auth_holder(a, canon);
+    if (h && plain_guest(h)) {
         if (h->pub.state != AUTH_ACTIVE)
             return refused_state(h);
         sess_t *s = token && *token ? guest_session(a, h, token) : NULL;

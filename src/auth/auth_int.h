@@ -33,6 +33,7 @@
 
 #define AUTH_SEEN_WRITE_MS AUTH_MINUTE_MS /* `seen` is written at most this often */
 #define AUTH_SWEEP_MS AUTH_MINUTE_MS      /* expired sessions are dropped this often */
+#define AUTH_STALE_READ_MS 250            /* auth_reload_stale reads at most this often */
 #define AUTH_TOKEN_CAP 1024               /* bytes of a presented token looked at, at most */
 #define AUTH_USER_SESSIONS 100            /* sessions of one user; past it the oldest ends */
 #define AUTH_DISPLAY_MAX 64               /* code points of a display name */
@@ -102,6 +103,7 @@ struct auth {
     uint64_t version;   /* store_accounts_version at the last read */
     bool reload_due;    /* read the accounts again at the next chance */
     unsigned creating;  /* user and invite rows being created: no re-read meanwhile */
+    int64_t stale_read; /* when auth_reload_stale last read (it reads at most so often) */
     bool owner_pending; /* a registration became the owner; its row is not committed yet */
     unsigned mark;      /* auth_load's read counter */
     int64_t next_sweep; /* when expired sessions are dropped next */
@@ -230,6 +232,10 @@ void auth_touch(auth_t *a, user_t *u, sess_t *s, int64_t now);
 
 /* auth_load.c: reads the accounts and merges them into memory. 0 or < 0. */
 int auth_reload(auth_t *a);
+/* auth.c: reads the accounts now if the store's version moved since the last read and
+ * the last such read is AUTH_STALE_READ_MS old (a token nobody here knows must not buy a
+ * whole read each); true when it read. */
+bool auth_reload_stale(auth_t *a, int64_t now);
 /* auth_guest.c: lets guest holds that lapsed go (auth_tick). */
 void auth_guest_lapse(auth_t *a, int64_t now);
 bool auth_guest_lapsed(const auth_t *a, const user_t *u, int64_t now);

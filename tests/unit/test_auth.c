@@ -1078,6 +1078,64 @@ TEST(guests_take_and_hold)
     world_close(&w, false);
 }
 
+/* A guest whose process died moves to another one sharing the store: its user row never
+ * stands there without its session (one transaction), and a token the other process has
+ * not read yet is read for at once, not refused as a taken name. */
+TEST(guest_moves_to_another_process)
+{
+    store_t *store = store_mem_open(NULL, STORE_MEM_MANUAL);
+    world_t a, b;
+    auth_config_t cfg = config();
+    cfg.shared_ids = true; /* as processes sharing a store assign them */
+    world_open(&a, &cfg, store);
+    world_open(&b, &cfg, store);
+    store_mem_bump_accounts(store, true);
+    const auth_user_t *g, *g2;
+    char tok[AUTH_SESSION_HEX + 1], tok2[AUTH_SESSION_HEX + 1];
+    CHECK_EQ_INT(auth_guest(a.auth, "dora", 4, NULL, "10.9.0.1", &g, tok), AUTH_OK);
+    /* a dies after any write: b, reading then, knows dora with her session or not at all */
+    int steps = 0;
+    while (store_mem_step_write(store)) {
+        steps++;
+        auth_tick(b.auth);
+        const auth_user_t *d = auth_user_named(b.auth, "dora", 4);
+        CHECK(d == NULL || check(&b, tok) != NULL);
+    }
+    CHECK(steps >= 1);
+    const auth_session_t *s = check(&b, tok);
+    CHECK(s && s->user->id == g->id);
+
+    /* erin is written by a, b has not read since: her token there is read for */
+    char etok[AUTH_SESSION_HEX + 1];
+    const auth_user_t *e;
+    CHECK_EQ_INT(auth_guest(a.auth, "erin", 4, NULL, "10.9.0.2", &e, etok), AUTH_OK);
+    store_mem_run(store);
+    int64_t now = clock_wall_ms();
+    CHECK_EQ_INT(auth_guest_at(b.auth, "erin", 4, etok, "10.9.0.3", &g2, tok2, now), AUTH_OK);
+    CHECK(g2 && g2->id == e->id);
+    CHECK_EQ_STR(tok2, etok);
+    /* a wrong token is still refused, and buys no read while nothing changed */
+    char bad[AUTH_SESSION_HEX + 1];
+    memset(bad, 'a', AUTH_SESSION_HEX);
+    bad[AUTH_SESSION_HEX] = 0;
+    uint64_t v = b.auth->version;
+    CHECK_EQ_INT(auth_guest_at(b.auth, "erin", 4, bad, "10.9.0.3", &g2, tok2, now + 1000),
+                 AUTH_E_NAME_TAKEN);
+    CHECK(b.auth->version == v);
+
+    /* fay taken on both at once: the loser's user row is refused, its session row goes */
+    const auth_user_t *fa, *fb;
+    char ftok[AUTH_SESSION_HEX + 1];
+    CHECK_EQ_INT(auth_guest(a.auth, "fay", 3, NULL, "10.9.0.4", &fa, ftok), AUTH_OK);
+    CHECK_EQ_INT(auth_guest(b.auth, "fay", 3, NULL, "10.9.0.5", &fb, ftok), AUTH_OK);
+    store_mem_run(store);
+    CHECK(stored(&a, fa->id).found && !stored(&a, fb->id).found);
+    CHECK_EQ_INT(stored(&a, fa->id).sessions, 1);
+    CHECK_EQ_INT(stored(&a, fb->id).sessions, 0);
+    world_close(&a, true);
+    world_close(&b, false);
+}
+
 TEST(guests_lapse)
 {
     world_t w;
@@ -1511,6 +1569,7 @@ int main(void)
     RUN(roles_and_last_owner);
     RUN(display_names);
     RUN(guests_take_and_hold);
+    RUN(guest_moves_to_another_process);
     RUN(guests_lapse);
     RUN(guests_banned_off_and_rate);
     RUN(guests_clientid);
