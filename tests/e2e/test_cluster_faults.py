@@ -632,3 +632,80 @@ def test_commit_whose_answer_was_lost(tmp_path, pg_store, redis, shared):
             assert code == 0, s.logs()[-3000:]
 
     run_stopping(go(), 120, servers)
+
+
+# ---------------------------------------------------------------- guests moving
+
+
+def test_guests_move_when_their_process_dies(tmp_path, pg_store, redis):
+    """Twice: 150 guests join a process while one of them streams messages; the process is
+    killed (-9) right after the last welcome and every guest rejoins C with its session
+    token: each guest the dead process stored is given its own identity back (same user id,
+    same token) though C has not re-read the accounts since (it does on a token it cannot
+    place), never `name_taken`; one it had not stored yet is a new guest of that name."""
+    need("redis-server")
+    a, b, c = (Server(tmp_path / n, "--bus", redis.url, *FLAGS, "--max-conns-per-ip", "0",
+                      store=named(pg_store, n)) for n in ("ma", "mb", "mc"))
+    for s in (a, b, c):
+        s.tmp.mkdir()
+        s.start()
+    n = 150
+
+    async def round(dying, tag):
+        streamer, _, _ = await Client.joined(dying, f"streamer{tag}")
+        stop = asyncio.Event()
+
+        async def stream():
+            i = 0
+            while not stop.is_set():
+                await streamer.send_json("msg", {"text": f"m{i}", "cid": f"s{tag}{i}"})
+                i += 1
+                await asyncio.sleep(0.002)
+
+        streaming = asyncio.create_task(stream())
+        ids = {}
+
+        async def one(name):
+            cl = await Client.connect(dying)
+            w = await cl.join(name)
+            ids[name] = (w["user_id"], w["session"])
+            await cl.close()
+
+        for k in range(0, n, 50):
+            await asyncio.gather(*(one(f"mover{tag}{i}") for i in range(k, k + 50)))
+        stop.set()
+        await streaming
+        dying.proc.kill()  # at once: some rows may still be on their way (written behind)
+        dying.proc.wait()
+        await asyncio.sleep(0.1)  # a COMMIT already sent is carried out, or never
+
+        async def back(name):
+            uid, tok = ids[name]
+            cl = await Client.connect(c)
+            await cl.send_json("join", {"user": name, "session": tok})
+            m = await cl.recv_json()
+            await cl.close()
+            if m["type"] != "welcome":
+                return (name, m)
+            p = m["payload"]
+            return None if (p["user_id"], p["session"]) == (uid, tok) else (name, uid)
+
+        moved = [r for r in await asyncio.gather(*(back(x) for x in ids)) if r]
+        # A guest whose row the killed process never committed is a new guest here (its
+        # name is free): that is write-behind's price. One whose row it committed is itself.
+        stored = {int(r[0]) for r in psql_rows(pg_store, "SELECT u.id FROM users u JOIN "
+                                                         "sessions s ON s.user_id = u.id "
+                                                         f"WHERE u.name LIKE 'mover{tag}%'")}
+        wrong = [r for r in moved if not isinstance(r[1], int) or r[1] in stored]
+        assert not wrong, (tag, len(wrong), wrong[:5])
+        figures[tag] = (len(stored), len(moved))
+
+    async def go():
+        await round(a, "a")
+        await round(b, "b")
+
+    figures = {}
+    run_stopping(go(), 120, [c])
+    print(f"\nguests moved (stored by the dead process or here, new here): {figures}")
+    a.stop()
+    b.stop()
