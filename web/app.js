@@ -32,7 +32,7 @@
  * only through textContent and element builders (or as a link's href after checking its
  * scheme): never as HTML.
  */
-import { GENERAL, KEY_NAME, KEY_SESSION, KEY_CHANNEL, ERROR_TEXT, errorText, authErrorText } from "./const.js";
+import { GENERAL, KEY_NAME, KEY_SESSION, KEY_GUEST_BACK, KEY_CHANNEL, ERROR_TEXT, errorText, authErrorText } from "./const.js";
 import { el, avatar, initials, hueOf } from "./dom.js";
 import { save, load } from "./util.js";
 import * as auth from "./auth_data.js";
@@ -53,6 +53,7 @@ import * as mentions from "./mentions.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as admin from "./admin.js";
+import * as drafts from "./drafts.js";
 
 const DIRECTORY_GAP_MS = 5000;   // the people directory is read at most this often
 
@@ -111,11 +112,13 @@ conn.onLink("up", (p, how) => {
   if (!people.me.account) { // a guest keeps its name and token on this device
     save(KEY_NAME, people.me.user);
     save(KEY_SESSION, people.me.session);
+    save(KEY_GUEST_BACK, "1");
   }
   chansUi.welcomed();
   mx.welcome();
   showApp();
   composer.setComposerEnabled(true);
+  composer.setOffline(false);
   loadDirectory(true);
   const last = load(KEY_CHANNEL);
   if (!reconnecting && last && channels.has(last)) list.showChannel(last);
@@ -135,7 +138,7 @@ conn.onLink("down", () => {
   people.clearTypers();
   composer.renderTyping();
   chansUi.connectionLost();
-  composer.setComposerEnabled(false);
+  composer.setOffline(true); // the box stays usable: what is sent waits for the connection
 });
 
 // The join was refused: a guest's name (taken, banned, guests off), or an account's
@@ -149,7 +152,7 @@ conn.onLink("refused", (code, message) => {
   }
   const text = code === "rate_limited" ? "Too many guests joined from your address just now. Wait a minute and try again."
     : ERROR_TEXT[code] || message || "Sign-in failed.";
-  if (entering) { entering = ""; authUi.failed(text, true); return; }
+  if (entering && entering !== "auto") { entering = ""; authUi.failed(text, true); return; }
   leaveChat({ error: text, guest: true });
 });
 
@@ -353,22 +356,25 @@ function showFirstPage(opts) {
 // Someone signed in (a form, or the session cookie on load): join as that account.
 function enterAccount(user) {
   authUi.clearLinks();
-  if (user.name !== people.user() || !people.me.account) list.resetViews(); // another person starts fresh
+  const another = user.name !== people.user() || !people.me.account;
   people.me.user = user.name;
   people.me.account = true;
+  if (another) list.resetViews(); // another person starts fresh (with their own drafts)
   people.me.display = typeof user.display_name === "string" ? user.display_name : "";
   entering = "account";
   conn.start(user.name, "", true);
 }
 
-// The guest form: join by name, with this device's token when the name is ours.
-function enterGuest(name) {
-  if (name !== people.user() || people.me.account) list.resetViews();
+// The guest form (or a reload, auto): join by name, with this device's token when the
+// name is ours.
+function enterGuest(name, auto) {
+  const another = name !== people.user() || people.me.account;
   const token = load(KEY_NAME) === name ? load(KEY_SESSION) : "";
   people.me.user = name;
   people.me.session = token;
   people.me.account = false;
-  entering = "guest";
+  if (another) list.resetViews();
+  entering = auto ? "auto" : "guest";
   conn.start(name, token, false); // the token lets a second tab (or this one) reclaim the name
 }
 
@@ -377,6 +383,7 @@ function enterGuest(name) {
 // Everything of this person goes; the first page shows (opts: see auth_ui.show).
 function leaveChat(opts) {
   entering = "";
+  save(KEY_GUEST_BACK, ""); // the next load asks who is there
   conn.stop();
   people.clearTypers();
   chansUi.signedOut();
@@ -385,6 +392,7 @@ function leaveChat(opts) {
   profile.close();
   admin.reset();
   search.reset(); // the next person's searches are their own
+  drafts.forgetUser(); // ... and this device keeps nothing they had typed
   list.resetViews();
   clearTimeout(directoryTimer);
   directoryTimer = 0;
@@ -429,6 +437,13 @@ async function boot() {
     return;
   }
   if (user && !links.reset) { enterAccount(user); return; }
+  // A guest who was in the chat on this device comes straight back with its token (the
+  // server still holds its name for it); a refusal shows the first page and says why.
+  const name = load(KEY_NAME);
+  if (!user && !links.reset && !links.invite && load(KEY_GUEST_BACK) === "1" && name && load(KEY_SESSION)) {
+    enterGuest(name, true);
+    return;
+  }
   showFirstPage({ fresh: true });
 }
 

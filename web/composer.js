@@ -8,8 +8,11 @@
  * Sending goes through messages_data.js's outbox: a pending message is a row after all
  * confirmed ones of its list until the outbox says it was stored (the row gives way to
  * the stored message) or refused (the row offers Retry and Discard). Across a reconnect
- * it stays "Sending…": the outbox sends it again, with the same client key, after the
- * resume.
+ * it stays pending: the outbox sends it again, with the same client key, after the
+ * resume, so it is stored once. While the connection is down (once the chat has been
+ * joined) the box stays usable: what is sent then waits, shown "Waiting for connection",
+ * and goes out the same way. What is typed and not sent is a draft (drafts.js): it
+ * outlives a reload.
  */
 import { GENERAL, MAX_TEXT, errorText } from "./const.js";
 import { el } from "./dom.js";
@@ -22,11 +25,13 @@ import { ui, page } from "./page.js";
 import * as list from "./list.js";
 import * as chansUi from "./channels.js";
 import { toast } from "./channels.js";
+import { drafts, channelKey } from "./drafts.js";
 
 const COUNTER_FROM = 3500;         // show the counter only when it starts to matter
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SERVER_GAP_MS = 1100; // the server relays one typing a second per connection
 const NOTICE_MS = 6000;
+const DRAFT_SAVE_MS = 300;         // typing is saved as a draft this long after it pauses
 
 const rows = new Map();            // cid -> the pending row of a main-list message
 
@@ -39,15 +44,16 @@ export function sendComposer() {
     showNotice("That message is too long: " + charCount(text) + " of " + MAX_TEXT + " characters.");
     return;
   }
-  if (!conn.joined()) {
+  if (!conn.everJoined()) {
     showNotice("Not connected: your message was not sent. It is still in the box.");
     return;
   }
   const v = page.view;
   if (v.info.archived) return; // read-only: the archived bar stands in for the composer
   if (v.detached || !list.windowAtEnd(v)) list.goToPresent(v); // a message goes to the present
-  msgs.send(v, text, 0);
+  msgs.send(v, text, 0); // offline: held, sent with its cid after the resume
   ui.composer.value = "";
+  saveDraftNow();
   composerChanged();
   page.typingNews = true; // the next burst of typing is news again
   list.scrollToBottom();
@@ -67,7 +73,12 @@ msgs.changes.on("pending", (p) => {
     list.decorate(row);
   }
   row.classList.remove("is-failed");
-  setStatus(p, row, "Sending…");
+  setStatus(p, row, conn.joined() ? "Sending…" : "Waiting for connection…");
+});
+
+// Back online: what waited is on its way now.
+conn.onLink("up", () => {
+  for (const row of rows.values()) if (!row.classList.contains("is-failed")) setStatus(null, row, "Sending…");
 });
 
 msgs.changes.on("confirmed", (p, raw) => {
@@ -134,11 +145,24 @@ export function composerChanged() {
   ui.counter.hidden = n < COUNTER_FROM;
   ui.counter.textContent = over ? (n - MAX_TEXT) + " over the limit" : (MAX_TEXT - n) + " left";
   ui.counter.classList.toggle("is-over", over);
-  ui.sendBtn.disabled = !conn.joined() || over || !c.value.trim();
+  ui.sendBtn.disabled = !conn.everJoined() || over || !c.value.trim();
 }
+
+let draftTimer = 0;
+
+// The shown conversation's draft, saved now (sending, switching, leaving the page).
+export function saveDraftNow() {
+  clearTimeout(draftTimer);
+  draftTimer = 0;
+  if (page.view && !ui.composer.disabled) drafts.set(channelKey(page.view.name), ui.composer.value);
+}
+
+window.addEventListener("pagehide", saveDraftNow);
 
 export function onComposerInput() {
   composerChanged();
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(saveDraftNow, DRAFT_SAVE_MS);
   const now = Date.now();
   // Right after a message (or a channel switch) typing is sent as soon as the server
   // would relay it; a typing inside its one-second window would be dropped unseen.
@@ -161,8 +185,16 @@ export function onComposerKey(ev) {
 export function updateComposerLabel() {
   const label = "Message " + (page.view ? chansUi.title(page.view) : "#" + GENERAL);
   ui.composerLabel.textContent = label;
-  ui.composer.placeholder = ui.composer.disabled
-    ? "Offline: messages can't be sent until parley reconnects" : label;
+  ui.composer.placeholder = ui.composer.disabled ? "Offline"
+    : !conn.joined() ? label + " (offline: sent when parley reconnects)" : label;
+}
+
+// The connection went down (on) or came back: the box stays usable, its messages wait.
+export function setOffline(on) {
+  ui.app.classList.toggle("is-offline", on); // presence is stale until we are back
+  ui.composerForm.classList.toggle("is-waiting", on);
+  updateComposerLabel();
+  composerChanged();
 }
 
 export function setComposerEnabled(on) {

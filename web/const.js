@@ -14,6 +14,7 @@ export const NEAR_BOTTOM_PX = 80;          // a reader this close to the bottom 
 
 export const KEY_NAME = "parley.name";
 export const KEY_SESSION = "parley.session";
+export const KEY_GUEST_BACK = "parley.guestBack"; // a guest is in the chat here: a reload goes straight back
 export const KEY_CHANNEL = "parley.channel";
 export const KEY_ARCHIVED_OPEN = "parley.archivedOpen"; // the sidebar's Archived group is expanded
 

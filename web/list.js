@@ -32,6 +32,7 @@ import * as chansUi from "./channels.js";
 import * as mx from "./messages.js";
 import { updateTitle, showError } from "./app.js";
 import { nameLabel, refreshNames as refreshLabels } from "./badges.js";
+import { drafts, channelKey } from "./drafts.js";
 
 const MAX_ROWS = 400;              // message rows in a list's DOM, at most...
 const KEEP_ROWS = 300;             // ... cut back to this many around the reader
@@ -52,7 +53,7 @@ export function uiOf(ch) {
     box.setAttribute("aria-relevant", "additions");
     box.setAttribute("aria-label", "Messages in #" + ch.name);
     u = {
-      box, rows: new Map(), scrollTop: 0, pinned: true, draft: "",
+      box, rows: new Map(), scrollTop: 0, pinned: true, draft: drafts.get(channelKey(ch.name)),
       olderReq: null,       // token of the outstanding "older history" request
       reloadReq: null,      // ... of the history request after a failed resume
       firstReq: null,       // ... of the first-page request when first shown
@@ -101,6 +102,7 @@ export function showChannel(name) {
   const old = page.view;
   if (old && old !== v) {
     const o = uiOf(old);
+    composer.saveDraftNow(); // the last keystrokes before the switch
     o.scrollTop = ui.scroller.scrollTop;
     o.pinned = page.pinned;
     o.draft = ui.composer.value;
@@ -110,7 +112,7 @@ export function showChannel(name) {
   channels.setShown(v);
   v.unread = 0;
   if (u.box.parentNode !== ui.scroller) ui.scroller.append(u.box);
-  if (old && old !== v) {
+  if (old !== v) { // the first shown too: its draft may come from before a reload
     ui.composer.value = u.draft;
     page.typingNews = true; // typing in another channel is news there
     composer.composerChanged();

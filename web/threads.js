@@ -21,9 +21,9 @@ import * as list from "./list.js";
 import { toast, title } from "./channels.js";
 import { ui, ctx, closePicker, refreshMain, editLast } from "./messages.js";
 import { suggestKey } from "./mentions.js";
+import { drafts } from "./drafts.js"; // "channel/seq" -> a reply box's unsent text, kept
 
 let panelDirty = false;     // the panel waits to be drawn again, once per batch of changes
-const drafts = new Map();   // "channel/seq" -> the thread composer's unsent text
 
 /* ---------- a parent's reply count ---------- */
 
@@ -192,7 +192,8 @@ export function threadComposerChanged() {
   const c = ui.threadComposer;
   c.style.height = "auto";
   c.style.height = Math.min(c.scrollHeight, 200) + "px";
-  ui.threadSend.disabled = !conn.joined() || !c.value.trim();
+  ui.threadSend.disabled = !conn.everJoined() || !c.value.trim(); // offline: queued
+  saveDraft();
 }
 
 export function sendReply() {
@@ -203,8 +204,8 @@ export function sendReply() {
     toast("That reply is too long (" + MAX_TEXT + " characters at most).", "error");
     return;
   }
-  if (!conn.joined()) { toast("Not connected: try again once parley has reconnected.", "error"); return; }
-  const { v, seq } = ctx.panel;
+  if (!conn.everJoined()) { toast("Not connected: try again once parley has connected.", "error"); return; }
+  const { v, seq } = ctx.panel; // offline: queued, sent with its cid after the resume
   msgs.send(v, text, seq);
   ui.threadComposer.value = "";
   drafts.delete(v.name + "/" + seq);
