@@ -184,11 +184,32 @@ chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i)
     return h->chans[i]->ch;
 }
 
-size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch)
+/* Users are never freed from auth's registry, kept by id, and a new one nearly always has
+ * the highest id, so the ones added since the last count are counted alone (when one came
+ * in below, from another process, the last one counted has moved: all are counted again); a full
+ * count, for changes of state and lapsed guests, runs at most once a second: a count on every join
+ * would be O(users) each, O(users^2) for everyone reconnecting after a restart. */
+size_t chat_hub_member_count(chat_hub_t *h, const chat_channel_t *ch)
 {
     if (!chat_channel_is_general(ch))
         return chat_channel_nusers(ch);
-    return chat_presence_online(h->roster) + chat_elsewhere_only(h->elsewhere);
+    int64_t now = clock_mono_ms();
+    size_t n = auth_nusers(h->auth);
+    const auth_user_t *last =
+        h->general_scanned ? auth_user_at(h->auth, h->general_scanned - 1) : NULL;
+    bool shifted = h->general_scanned && (!last || last->id != h->general_last_id);
+    if (h->general_at == 0 || now - h->general_at >= 1000 || n < h->general_scanned || shifted) {
+        h->general_count = h->general_scanned = 0;
+        h->general_at = now;
+    }
+    for (size_t i = h->general_scanned; i < n; i++) {
+        const auth_user_t *u = auth_user_at(h->auth, i);
+        h->general_count += u && u->canon && u->state == AUTH_ACTIVE;
+    }
+    h->general_scanned = n;
+    last = n ? auth_user_at(h->auth, n - 1) : NULL;
+    h->general_last_id = last ? last->id : 0;
+    return h->general_count;
 }
 
 static hub_chan_t *hc_of(const chat_hub_t *h, const chat_channel_t *ch)

@@ -90,8 +90,12 @@ chat_channel_t *chat_hub_channel_add(chat_hub_t *h, const char *name, chat_kind_
 /* Every channel: index 0 is #general, then the others in creation order. */
 size_t chat_hub_nchannels(const chat_hub_t *h);
 chat_channel_t *chat_hub_channel_at(const chat_hub_t *h, size_t i);
-/* The member count clients are shown: stored members, or users online for #general. */
-size_t chat_hub_member_count(const chat_hub_t *h, const chat_channel_t *ch);
+/* The member count clients are shown: stored members; for #general, which has everyone,
+ * the users who hold a name and are active (accounts, and guests while their hold lasts;
+ * not the banned or deactivated), online or not. #general's count is recounted at most
+ * once a second, plus the users added since (a new user counts at once); a ban or a
+ * guest's lapse shows within a second. */
+size_t chat_hub_member_count(chat_hub_t *h, const chat_channel_t *ch);
 /* The quotas on channels and direct messages (chat_quota.h), owned by the hub. */
 chat_quota_t *chat_hub_quota(const chat_hub_t *h);
 /* The stored channels now: all of them, those of the kind (direct messages when dm, else

@@ -101,6 +101,12 @@ struct chat_hub {
     void *outbox_ctx;
     unsigned ticks;
     hub_positions_t *positions; /* shared: the position check's read in flight, or NULL */
+    /* #general's member count (chat_hub_member_count): the count, over the users below
+     * index general_scanned (the last of them general_last_id), as of general_at
+     * (monotonic ms; 0: never). */
+    size_t general_count, general_scanned;
+    uint64_t general_last_id;
+    int64_t general_at;
 };
 
 /* chat_hub.c: commits one event that is next in seq order (the ring, then every member),

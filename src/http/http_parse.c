@@ -43,6 +43,8 @@ static const struct {
     [HTTP_HDR_AUTHORIZATION] = {"authorization", 13},
     [HTTP_HDR_USER_AGENT] = {"user-agent", 10},
     [HTTP_HDR_FORWARDED_PROTO] = {"x-forwarded-proto", 17},
+    [HTTP_HDR_ACCEPT_ENCODING] = {"accept-encoding", 15},
+    [HTTP_HDR_IF_NONE_MATCH] = {"if-none-match", 13},
 };
 
 /* Takes a buffer's growth from old to cap bytes from the budget: 0, or -2 when refused. */
@@ -262,6 +264,8 @@ static void fill_request(http_parser_t *p)
     r->authorization = p->hdr[HTTP_HDR_AUTHORIZATION].data;
     r->user_agent = p->hdr[HTTP_HDR_USER_AGENT].data;
     r->forwarded_proto = p->hdr[HTTP_HDR_FORWARDED_PROTO].data;
+    r->accept_encoding = p->hdr[HTTP_HDR_ACCEPT_ENCODING].data;
+    r->if_none_match = p->hdr[HTTP_HDR_IF_NONE_MATCH].data;
 }
 
 static int on_headers_complete(llhttp_t *h)

@@ -57,6 +57,8 @@ typedef struct {
     const char *authorization;
     const char *user_agent;
     const char *forwarded_proto; /* X-Forwarded-Proto, as a reverse proxy sets it */
+    const char *accept_encoding; /* for the web client's files (http_negotiate.h) */
+    const char *if_none_match;
     /* The body's bytes when it was kept and is not empty, followed by a NUL that body_len
      * does not count (a convenience for text bodies; the body itself may hold NULs); NULL
      * when the request has no body or it was declined. Copied once, from the fed bytes. */
@@ -84,6 +86,8 @@ enum {
     HTTP_HDR_AUTHORIZATION,
     HTTP_HDR_USER_AGENT,
     HTTP_HDR_FORWARDED_PROTO,
+    HTTP_HDR_ACCEPT_ENCODING,
+    HTTP_HDR_IF_NONE_MATCH,
     HTTP_HDR_COUNT
 };
 

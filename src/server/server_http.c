@@ -33,6 +33,7 @@
 #include "base/clock.h"
 #include "base/xmalloc.h"
 #include "chat/chat.h"
+#include "http/http_negotiate.h"
 #include "http/http_origin.h"
 #include "http/http_response.h"
 #include "server/server_metrics.h"
@@ -89,12 +90,26 @@ static void serve_healthz(void *ctx, const http_request_t *r, const http_match_t
                    "Cache-Control: no-store\r\n", r->method == HTTP_HEAD);
 }
 
+/* A web client file, gzipped when the client takes it, 304 when its copy is current.
+ * Every file is "no-cache": stored, but revalidated on each use. Versioned names could
+ * cache for good, but the ES modules import each other by fixed relative names, so a new
+ * build would mix old and new modules; one 304 of a few hundred bytes per file is what
+ * revalidation costs, and it is always right. */
 static void serve_file(void *ctx, const http_request_t *r, const http_match_t *match)
 {
     sconn_t *c = ctx;
     const ui_file_t *f = match->item;
-    server_respond(c, 200, f->content_type, f->data, f->len, keep_alive(c, r),
-                   "Cache-Control: no-cache\r\n", r->method == HTTP_HEAD);
+    bool gz = f->gz && http_accepts_gzip(r->accept_encoding);
+    const char *etag = gz ? f->gz_etag : f->etag;
+    char extra[200];
+    snprintf(extra, sizeof(extra),
+             "Cache-Control: no-cache\r\nETag: %s\r\nVary: Accept-Encoding\r\n%s", etag,
+             gz ? "Content-Encoding: gzip\r\n" : "");
+    bool fresh = http_etag_matches(r->if_none_match, etag);
+    /* A 304's Content-Length is the 200's (RFC 9110 8.6), and it has no body. */
+    server_respond(c, fresh ? 304 : 200, f->content_type, gz ? f->gz : f->data,
+                   gz ? f->gz_len : f->len, keep_alive(c, r), extra,
+                   fresh || r->method == HTTP_HEAD);
 }
 
 static const void *file_lookup(const void *data, const char *path)

@@ -5,10 +5,11 @@ one resume covering several channels.
 Since accounts (issue 11) only members may create channels, open DMs and be invited to
 private ones, so the users here are accounts (account=True); a private channel or DM one is
 not in answers no_such_channel, and inviting an unknown user no_such_user."""
+import asyncio
 import hashlib
 import re
 
-from accounts import account_token
+from accounts import account_token, admin, user_id
 from wsraw import Client, run
 
 EVENTS = ("join", "leave", "typing", "topic", "channel", "channel_left", "invited", "msg",
@@ -103,6 +104,50 @@ def test_members_receive_only_their_channels(server):
         assert again["payload"]["channel"]["members"] == 2
         await alice.close()
         await bob.close()
+
+    run(flow())
+
+
+def test_general_counts_its_members_online_or_not(server):
+    """#general has everyone: its count is the users holding a name (accounts, and guests
+    while their hold lasts: here --guest-ttl 0, so until they leave), online or not; a
+    deactivated account leaves it."""
+    async def general_count(c, id):
+        got = await request(c, "channel_list", {"channel": "general"}, "channels", id=id)
+        [g] = got["payload"]["channels"]
+        assert g["name"] == "general"
+        return g["members"]
+
+    async def count_becomes(c, want):
+        for i in range(30):  # a change of state is counted within a second
+            if await general_count(c, f"w{i}") == want:
+                return
+            await asyncio.sleep(0.1)
+        assert await general_count(c, "last") == want
+
+    async def flow():
+        alice, welcome, _ = await Client.joined(server, "alice", account=True)
+        n = welcome["channels"][0]["members"]
+        assert welcome["channels"][0]["name"] == "general"
+        # the owner account that account_token registered first is a member, offline
+        assert n == 2 and welcome["online_count"] == 1
+        # a guest is a member while it holds its name
+        zed, w2, _ = await Client.joined(server, "zed")
+        assert w2["channels"][0]["members"] == n + 1
+        await zed.close()
+        await count_becomes(alice, n)
+        # an account stays one, online or not
+        bob, w3, _ = await Client.joined(server, "bob", account=True)
+        assert w3["channels"][0]["members"] == n + 1
+        await bob.close()
+        await asyncio.sleep(1.2)  # past a recount
+        assert await general_count(alice, "g1") == n + 1
+        # a deactivated account is not a member any more
+        owner = server.tokens["\0owner"]
+        r = admin(server, owner, user_id(server, owner, "bob"), "deactivate")
+        assert r.status == 200, r
+        await count_becomes(alice, n)
+        await alice.close()
 
     run(flow())
 

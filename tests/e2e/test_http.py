@@ -1,6 +1,7 @@
 """HTTP side of parley (docs/protocol.md, "Endpoints"): the embedded web client, health,
 metrics, error statuses, the WebSocket handshake's failures, keep-alive, subprotocols.
 Everything here is raw sockets, so each byte sent is the test's choice."""
+import gzip
 import json
 import re
 
@@ -44,6 +45,85 @@ def test_head_has_length_but_no_body(server):
         assert r.status == 200
         assert int(r.header("content-length")) == len(full.body)
         # the next bytes are the next response, not a body
+        r2 = read_response(reader)
+        assert r2.status == 200 and r2.json() == {"status": "ok"}
+
+
+# ---- the web client's files: gzip and revalidation (docs/architecture.md, "ui") ----
+
+WEB_FILES = ("/", "/index.html", "/app.js", "/messages.js", "/style.css", "/favicon.svg")
+
+
+def test_static_files_gzip_decompress_to_the_same_bytes(server):
+    saved = 0
+    for path in WEB_FILES:
+        plain = get(server.port, path)
+        z = get(server.port, path, ["Accept-Encoding: gzip, deflate, br"])
+        assert plain.status == 200 and z.status == 200, path
+        assert plain.header("content-encoding") is None, path
+        assert plain.header("vary") == "Accept-Encoding" and z.header("vary") == "Accept-Encoding"
+        if z.header("content-encoding") is None:  # too small to gain: sent as it is
+            assert z.body == plain.body, path
+            continue
+        assert z.header("content-encoding") == "gzip", path
+        assert int(z.header("content-length")) == len(z.body) < len(plain.body), path
+        assert gzip.decompress(z.body) == plain.body, path
+        assert z.header("etag") != plain.header("etag"), path  # two representations
+        assert z.header("content-type") == plain.header("content-type"), path
+        saved += len(plain.body) - len(z.body)
+    assert saved > 20000  # the big scripts and the stylesheet shrink
+    # the same with HEAD: the gzip form's length, no body
+    z = get(server.port, "/app.js", ["Accept-Encoding: gzip"])
+    with connect(server.port) as s:
+        s.sendall(b"HEAD /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n")
+        h = read_response(SockReader(s), head_only=True)
+    assert h.status == 200 and h.body == b"" and h.header("content-encoding") == "gzip"
+    assert h.header("content-length") == z.header("content-length")
+    assert h.header("etag") == z.header("etag")
+
+
+def test_static_files_accept_encoding_q_values(server):
+    """gzip only when its weight is above zero and not below identity's."""
+    def enc(ae):
+        r = get(server.port, "/app.js", [f"Accept-Encoding: {ae}"])
+        assert r.status == 200, ae
+        return r.header("content-encoding")
+    for ae in ("gzip", "GZIP", "x-gzip", "br, gzip;q=0.5", "gzip;q=1.0", "gzip ; Q=0.001",
+               "*", "identity;q=0.5, *;q=0.8", "gzip;q=0.5, identity;q=0.5"):
+        assert enc(ae) == "gzip", ae
+    for ae in ("gzip;q=0", "gzip; q=0.000", "br, deflate", "identity", "gzip;q=0, *",
+               "*;q=0", "gzip;q=0.4, identity;q=0.5", "gzip;q=2", "gzip;q=0.0001",
+               "gzip;q=x", "gzip;q=", "identity, *;q=0"):
+        assert enc(ae) is None, ae
+
+
+def test_static_files_304_on_matching_etag(server):
+    plain = get(server.port, "/app.js")
+    z = get(server.port, "/app.js", ["Accept-Encoding: gzip"])
+    tag, ztag = plain.header("etag"), z.header("etag")
+    assert re.fullmatch(r'"[0-9a-f]{32}"', tag) and ztag == tag[:-1] + '-gz"'
+    assert plain.header("cache-control") == "no-cache"  # stored, but revalidated
+    for hdrs, want in ((["If-None-Match: " + tag], tag),
+                       ([f'If-None-Match: "other", W/{tag}'], tag),
+                       (["If-None-Match: *"], tag),
+                       (["Accept-Encoding: gzip", "If-None-Match: " + ztag], ztag)):
+        r = get(server.port, "/app.js", hdrs)
+        assert r.status == 304, hdrs
+        assert r.body == b"" and r.header("etag") == want, hdrs
+        assert r.header("vary") == "Accept-Encoding" and r.header("cache-control") == "no-cache"
+    # an old tag, the other representation's tag, or a malformed list: the whole file
+    for hdrs in (['If-None-Match: "0123456789abcdef0123456789abcdef"'],
+                 ["If-None-Match: " + ztag],
+                 ["Accept-Encoding: gzip", "If-None-Match: " + tag],
+                 ["If-None-Match: " + tag[1:-1]]):
+        r = get(server.port, "/app.js", hdrs)
+        assert r.status == 200 and len(r.body) > 1000, hdrs
+    # on a kept-alive connection the 304 has no body: the next response follows it
+    with connect(server.port) as s:
+        s.sendall(f"GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: {tag}\r\n\r\n"
+                  "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        reader = SockReader(s)
+        assert read_response(reader).status == 304
         r2 = read_response(reader)
         assert r2.status == 200 and r2.json() == {"status": "ok"}
 
