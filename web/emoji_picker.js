@@ -40,7 +40,6 @@ function option(char) {
   b.type = "button";
   b.dataset.testid = cur.opts.optionTestid || "emoji-option";
   b.dataset.emoji = char;
-  b.setAttribute("role", "gridcell");
   const what = e ? e.name + " (:" + e.codes[0] + ":)" : char;
   b.setAttribute("aria-label", what);
   b.title = e ? ":" + e.codes[0] + ":" : char;
@@ -56,7 +55,7 @@ function section(title, chars) {
   const h = node("h4", "emoji-group", title);
   h.id = "emoji-group-" + Math.random().toString(36).slice(2);
   const grid = node("div", "emoji-grid");
-  grid.setAttribute("role", "grid");
+  grid.setAttribute("role", "group");
   grid.setAttribute("aria-labelledby", h.id);
   for (const c of chars) grid.append(option(c));
   s.append(h, grid);

@@ -4,7 +4,8 @@ web/emoji_picker.js): headless Chromium users, one writing, one reading.
 Hooks beyond test_browser_messages.py's: code-copy (a code block's Copy button), emoji (a
 :shortcode: drawn as its emoji; title ":code:"), emoji-search (the picker's search box),
 reaction-picker / composer-emoji-picker (the picker opened for a reaction / by a
-composer's composer-emoji button) holding reaction-option / emoji-option (data-emoji).
+composer's composer-emoji button) holding reaction-option / emoji-option (data-emoji);
+emoji-suggest (":cof" typed in a composer) holding emoji-suggest-option (data-emoji).
 The formatted elements are plain HTML ones read by tag: strong, em, del, code, pre,
 blockquote, ul, ol, li, a. The text stored and sent stays what was typed: the editor
 shows it back unchanged.
@@ -197,6 +198,16 @@ def run_format(server, alice, bob):
                "🚀 for 'rocket'")
     cpicker.find_element(By.CSS_SELECTOR, tid("emoji-option")).click()
     alice.wait(lambda: alice.find("composer").get_attribute("value") == f"lunch {tag} 🚀", "🚀 in the composer")
+
+    # --- ":cof" offers ☕ as Slack does; Enter takes it (and does not send)
+    alice.find("composer").send_keys(" :cof")
+    alice.wait(lambda: alice.js("const o = document.querySelector(arguments[0]);"
+                                "return o && o.dataset.emoji;", tid("emoji-suggest-option")) == "\u2615",
+               "☕ offered for ':cof'")
+    alice.find("composer").send_keys(Keys.ENTER)
+    alice.wait(lambda: alice.find("composer").get_attribute("value") == f"lunch {tag} 🚀 \u2615 ",
+               "☕ in place of ':cof'")
+    assert not alice.texts("emoji-suggest")
 
     # --- the formatter alone, in the page: hostile and literal inputs
     cases = {
