@@ -87,7 +87,7 @@ function showPreview(char) {
   const { preview } = cur;
   preview.textContent = "";
   const e = char && emoji.byChar(char);
-  if (!char) return;
+  if (!char) { preview.append(node("span", "emoji-preview-hint", "Pick an emoji")); return; }
   preview.append(node("span", "emoji-preview-char", char));
   if (e) preview.append(node("span", "emoji-preview-name", e.name), node("code", "emoji-preview-code", ":" + e.codes[0] + ":"));
 }
@@ -111,7 +111,7 @@ function onKey(ev) {
   }
   const all = options();
   if (ev.target === cur.input) {
-    if (ev.key === "ArrowDown" && all.length) { ev.preventDefault(); all[0].focus(); }
+    if ((ev.key === "ArrowDown" || (ev.key === "Tab" && !ev.shiftKey)) && all.length) { ev.preventDefault(); all[0].focus(); }
     else if (ev.key === "Enter" && all.length && !ev.isComposing) { ev.preventDefault(); all[0].click(); }
     return;
   }
@@ -189,6 +189,7 @@ export function open(opts) {
   document.addEventListener("pointerdown", onOutside, true);
   window.addEventListener("resize", onResize);
   renderBody();
+  showPreview(null);
   document.body.append(box);
   place(box, opts.anchor);
   input.focus();

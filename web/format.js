@@ -30,7 +30,7 @@ const WORD = /[\p{L}\p{N}]/u;
 const SPACE = /\s/u;
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
 const URL_TAIL = /[.,;:!?)\]*_~]+$/;      // punctuation after a link is not part of it
-const CODE_RE = /`([^`\n]+)`/g;
+const CODE_RE = /(?<!`)`([^`\n]*[^`\s][^`\n]*)`(?!`)/g;  // not blank, not in a run of backticks
 const EMOJI_RE = /:([a-z0-9_+-]+):/gi;
 const QUOTE = /^> ?(.*)$/;
 const BULLET = /^\s*[-*•] +(\S.*)$/;
@@ -87,11 +87,11 @@ function canOpen(s, i, c) {
 
 // The marker closing the one at i, before b and not inside an atom, or -1.
 function closer(s, i, b, c, atomAt) {
-  for (let j = i + 2; j < b; j++) {
+  for (let j = i + 1; j < b; j++) {
     const a = atomAt.get(j);
     if (a) { j = a.end - 1; continue; }
     if (s[j] === "\n") return -1;
-    if (s[j] !== c || SPACE.test(s[j - 1])) continue;
+    if (j === i + 1 || s[j] !== c || SPACE.test(s[j - 1])) continue;
     const next = s[j + 1];
     if (next === undefined || (next !== c && !WORD.test(next))) return j;
   }
@@ -165,21 +165,20 @@ function lineBlocks(seg, names, depth) {
 
 export function parse(text, names = []) {
   const out = [];
-  let i = 0;
+  let i = 0, from = 0;  // text[i..] is not drawn yet; fences are looked for from `from`
   for (;;) {
-    const k = text.indexOf("```", i);
+    const k = text.indexOf("```", from);
     const e = k < 0 ? -1 : text.indexOf("```", k + 3);
     if (e < 0) break;
     const code = text.slice(k + 3, e).replace(/^[ \t]*\n/, "").replace(/\n$/, "");
-    if (!code.trim()) { out.push(...lineBlocks(text.slice(i, e + 3), names, 0)); i = e + 3; continue; }
+    from = e + 3;
+    if (!code.trim()) continue; // an empty fence stays text
     out.push(...lineBlocks(text.slice(i, k).replace(/\n$/, ""), names, 0));
     out.push({ t: "pre", text: code });
-    i = e + 3;
-    if (text[i] === "\n") i++;
+    i = from = text[e + 3] === "\n" ? e + 4 : e + 3;
   }
   out.push(...lineBlocks(text.slice(i), names, 0));
-  // Neighbouring paragraphs (split by an empty fence) read as one.
-  return out.filter((b) => b.t !== "p" || b.c.length);
+  return out;
 }
 
 /* ---------- drawing ---------- */

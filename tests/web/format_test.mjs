@@ -49,6 +49,8 @@ check("unicode words", inl("é*x*"), ["é*x*"]);
 check("code", inl("run `a *b* _c_` now"), ["run ", { t: "code", text: "a *b* _c_" }, " now"]);
 check("code in bold", inl("*see `x`*"), [b("see ", { t: "code", text: "x" })]);
 check("code not across lines", inl("`a\nb`"), ["`a\nb`"]);
+check("code right after the opener", inl("*`a*`*"), [b({ t: "code", text: "a*" })]);
+check("marker in a link does not close", inl("*x https://a.org/*y z*"), [b("x ", { t: "link", href: "https://a.org/*y" }, " z")]);
 check("marker in code does not close", inl("*a `b*` c*"), [b("a ", { t: "code", text: "b*" }, " c")]);
 // Links: http(s) only, trailing punctuation outside, markers inside kept.
 check("link", inl("see https://x.org/a_b_c."), ["see ", { t: "link", href: "https://x.org/a_b_c" }, "."]);
@@ -72,6 +74,8 @@ check("plain", parse("hello\nworld"), [p("hello\nworld")]);
 check("fence", parse("look:\n```\nint *p = 0;\n_x_\n```\nok"),
   [p("look:"), { t: "pre", text: "int *p = 0;\n_x_" }, p("ok")]);
 check("fence one line", parse("```a *b*```"), [{ t: "pre", text: "a *b*" }]);
+check("empty fence stays text", parse("a ``` ``` b"), [p("a ``` ``` b")]);
+check("two fences", parse("```a```\n```b```"), [{ t: "pre", text: "a" }, { t: "pre", text: "b" }]);
 check("unclosed fence", parse("```abc"), [p("```abc")]);
 check("quote", parse("> *said*\n> more\nafter"), [{ t: "quote", c: [p(b("said"), "\nmore")] }, p("after")]);
 check("quote with a list", parse("> - a\n> - b"), [{ t: "quote", c: [{ t: "ul", items: [["a"], ["b"]] }] }]);
