@@ -20,7 +20,8 @@
  * rows goes through this file, so its invariants hold here alone.
  */
 import { GENERAL, PAGE_SIZE, KEY_CHANNEL, GROUP_GAP_MS, NEAR_BOTTOM_PX } from "./const.js";
-import { el, hueOf, avatar, hhmm, dayKey, dayLabel, appendLinkified } from "./dom.js";
+import { el, hueOf, avatar, hhmm, dayKey, dayLabel } from "./dom.js";
+import { render as renderFormatted } from "./format.js";
 import { lowerBound, save } from "./util.js";
 import * as conn from "./conn.js";
 import * as channels from "./channels_data.js";
@@ -256,7 +257,7 @@ export function renderMessage(msg, pend) {
   // Display name, name and badges (role, guest); our own pending rows are us.
   meta.append(nameLabel(msg.user, pend ? {} : msg, "msg-author"), document.createTextNode(" "), time);
   const text = el("div", "msg-text");
-  appendLinkified(text, msg.text);
+  renderFormatted(text, msg.text); // bold, code, quotes, lists, links, :emoji: (format.js)
   body.append(meta, text);
   if (pend) body.append(el("div", "msg-status", "Sending…"));
 

@@ -9,7 +9,8 @@
  *
  * Text from the network goes into the page only through textContent.
  */
-import { el, avatar, appendLinkified } from "./dom.js";
+import { el, avatar } from "./dom.js";
+import { render as renderFormatted } from "./format.js";
 import * as channels from "./channels_data.js";
 import * as msgs from "./messages_data.js";
 import * as people from "./people.js";
@@ -21,26 +22,10 @@ import { ui, ctx } from "./messages.js";
 
 const NOTIFY_BODY = 200;          // characters of a message in a desktop notification
 
-function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
-
-// Text with its @mentions as highlighted spans and its links as links.
+// Text with its @mentions as highlighted spans, formatted (format.js: links, bold, code...).
 export function renderText(parent, text, names) {
-  if (!names.length) { appendLinkified(parent, text); return; }
-  const alts = Array.from(new Set(names)).sort((a, b) => b.length - a.length).map(escapeRe);
-  const re = new RegExp("(^|[^\\p{L}\\p{N}_])@(" + alts.join("|") + ")(?=$|[\\s!-/:-@[-^`{-~])", "gu");
   const me = people.user();
-  let last = 0, m;
-  while ((m = re.exec(text)) !== null) {
-    const at = m.index + m[1].length;
-    if (at > last) appendLinkified(parent, text.slice(last, at));
-    const name = m[2];
-    const span = el("span", "mention" + (name === me || msgs.EVERYONE.includes(name) ? " is-me" : ""), "@" + name);
-    span.dataset.testid = "mention";
-    parent.append(span);
-    last = at + 1 + name.length;
-    re.lastIndex = last;
-  }
-  if (last < text.length) appendLinkified(parent, text.slice(last));
+  renderFormatted(parent, text, { mentions: names, isMe: (name) => name === me || msgs.EVERYONE.includes(name) });
 }
 
 // The `mentions` frame of older servers: unread mention counts by channel.

@@ -28,9 +28,9 @@ import { rowOf } from "./list.js";
 import { toast } from "./channels.js";
 import * as threads from "./threads.js";
 import * as mentions from "./mentions.js";
+import * as emojiPicker from "./emoji_picker.js";
+import { initSuggest as emojiSuggest } from "./emoji_suggest.js";
 
-const EMOJI = ["👍", "❤️", "😂", "🎉", "👀", "🙏", "🔥", "✅",
-               "😄", "😮", "😢", "👏", "🚀", "💯", "🤔", "👎"];
 const TOMBSTONE = "This message was deleted.";
 
 // 20x20 stroked icons, drawn in currentColor (the style of channels.js's).
@@ -46,7 +46,7 @@ const ICONS = {
 
 export const ui = {};
 export const ctx = { panel: null, editing: null, inPanel: false, suggest: null };
-let picker = null;          // the open reaction picker: { v, seq, box, anchor, row }
+let picker = null;          // the open reaction picker (emoji_picker.js): { v, seq, anchor, row }
 let deleting = null;        // the message the delete dialog asks about: { v, seq }
 
 /* ---------- small helpers ---------- */
@@ -286,50 +286,20 @@ function openPicker(v, seq, anchor) {
   const again = picker && picker.v === v && picker.seq === seq;
   closePicker(false);
   if (again) return;
-  const box = el("div", "reaction-picker");
-  box.dataset.testid = "reaction-picker";
-  box.setAttribute("role", "dialog");
-  box.setAttribute("aria-label", "Add a reaction");
-  for (const e of EMOJI) {
-    const b = el("button", "reaction-option", e);
-    b.type = "button";
-    b.dataset.testid = "reaction-option";
-    b.dataset.emoji = e;
-    b.setAttribute("aria-label", "React with " + e);
-    b.addEventListener("click", () => { react(v, seq, e); closePicker(true); });
-    box.append(b);
-  }
-  box.addEventListener("keydown", onPickerKey);
-  document.body.append(box);
-  const r = anchor.getBoundingClientRect();
-  const w = box.offsetWidth, h = box.offsetHeight;
-  let top = r.bottom + 6;
-  if (top + h > window.innerHeight - 8) top = Math.max(8, r.top - h - 6);
-  const left = Math.max(8, Math.min(r.right - w, window.innerWidth - w - 8));
-  box.style.top = top + "px";
-  box.style.left = left + "px";
   const row = anchor.closest(".msg");
   if (row) row.classList.add("is-active");
-  picker = { v, seq, box, anchor, row };
-  box.firstChild.focus();
-}
-
-function onPickerKey(ev) {
-  const opts = Array.from(picker.box.children);
-  const i = opts.indexOf(document.activeElement);
-  const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 8, ArrowUp: -8 }[ev.key];
-  if (!step || i < 0) return;
-  ev.preventDefault();
-  opts[(i + step + opts.length) % opts.length].focus();
+  picker = { v, seq, anchor, row };
+  emojiPicker.open({
+    anchor, label: "Add a reaction", testid: "reaction-picker", optionTestid: "reaction-option",
+    onPick: (e) => react(v, seq, e),
+    onClose: () => { if (row) row.classList.remove("is-active"); if (picker && picker.anchor === anchor) picker = null; },
+  });
 }
 
 export function closePicker(refocus) {
   if (!picker) return;
-  const p = picker;
   picker = null;
-  p.box.remove();
-  if (p.row) p.row.classList.remove("is-active");
-  if (refocus && p.anchor.isConnected) p.anchor.focus();
+  emojiPicker.close(refocus);
 }
 
 /* ---------- editing ---------- */
@@ -480,10 +450,6 @@ function onKey(ev) {
   if (ctx.panel) threads.closeThread();
 }
 
-function onPointerDown(ev) {
-  if (picker && !picker.box.contains(ev.target) && !picker.anchor.contains(ev.target)) closePicker(false);
-}
-
 // Phones have no hover: a tap on a message shows its actions.
 function onTap(ev) {
   if (!window.matchMedia || !window.matchMedia("(hover: none)").matches) return;
@@ -523,13 +489,13 @@ function listen() {
     main.addEventListener("input", () => mentions.updateSuggest(main, page.view));
     main.addEventListener("blur", mentions.closeSuggest);
   }
+  for (const box of [main, ui.threadComposer]) { emojiPicker.initComposer(box); emojiSuggest(box); }
   ui.notify.addEventListener("click", mentions.enableNotify);
   ui.deleteConfirm.addEventListener("click", onDeleteConfirm);
   ui.deleteDialog.addEventListener("close", () => { deleting = null; });
   ui.deleteDialog.addEventListener("click", (ev) => { if (ev.target === ui.deleteDialog) ui.deleteDialog.close(); });
   ui.deleteDialog.querySelectorAll("[data-close]").forEach((b) => b.addEventListener("click", () => ui.deleteDialog.close()));
   document.addEventListener("keydown", onKey, true);
-  document.addEventListener("pointerdown", onPointerDown, true);
   document.addEventListener("click", onTap);
   window.addEventListener("resize", () => { closePicker(false); mentions.closeSuggest(); });
   document.addEventListener("visibilitychange", mentions.renderNotify);

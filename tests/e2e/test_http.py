@@ -28,6 +28,9 @@ def test_static_assets_content_types(server):
                         ("/composer.js", ("text/javascript", "application/javascript")),
                         ("/threads.js", ("text/javascript", "application/javascript")),
                         ("/mentions.js", ("text/javascript", "application/javascript")),
+                        ("/format.js", ("text/javascript", "application/javascript")),
+                        # generated at build time (tools/emoji/gen.py), embedded beside web/*
+                        ("/emoji_data.js", ("text/javascript", "application/javascript")),
                         ("/style.css", ("text/css",)),
                         ("/favicon.svg", ("image/svg+xml",))):
         r = get(server.port, path)
