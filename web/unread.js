@@ -7,6 +7,8 @@
  * message in view: opening a channel reads nothing by itself. Alt+Shift+Up / Down go to
  * the previous / next conversation with something unread (shortcuts.js routes the keys).
  *
+ * A channel never read at all (a newcomer) opens at its newest messages, as before.
+ *
  * The landing is one record at a time, for the channel shown: {v, after (the marker when
  * it opened: messages past it are new), count}. list.js asks `opening` which message a
  * channel should open at, and draws rows through `decorate`, so the line comes back with
@@ -51,6 +53,9 @@ export function opening(v, old, aimed) {
   clearLanding();
   if (!channels.hasReadMarkers() || v.unread <= 0) return 0;
   const after = markerOf(v);
+  // Never read at all (just joined, a new account and #general's past): the newest
+  // messages, as Slack shows a newcomer, rather than the channel's very first.
+  if (after <= 0) return 0;
   if (after >= latestOf(v) && v.info.lastSeq !== null) return 0;
   landing = { v, after, count: v.unread };
   showBar();
@@ -149,8 +154,9 @@ export function seenUpTo(v) {
   return msgs.maxSeq(v);
 }
 
-// Scrolling to the bottom reads: checked once a frame at most.
-function onScroll() {
+// Scrolling to the bottom reads, and so do rows arriving under a reader who is there
+// (a page that completes a short channel scrolls nothing): checked once a frame at most.
+function check() {
   if (scrollQueued) return;
   scrollQueued = true;
   requestAnimationFrame(() => {
@@ -202,7 +208,8 @@ export function init() {
   bar.append(jump, el("span", "unread-bar-dot", "·"), read);
   bar.lastElementChild.previousElementSibling.setAttribute("aria-hidden", "true");
   ui.scroller.parentNode.append(bar);
-  ui.scroller.addEventListener("scroll", onScroll, { passive: true });
+  ui.scroller.addEventListener("scroll", check, { passive: true });
+  new MutationObserver(check).observe(ui.scroller, { childList: true, subtree: true });
   // Another tab (or "Mark as read" there) read this channel to its end.
   conn.onFrame("read", (p) => {
     if (landing && p && p.channel === landing.v.name && Number.isInteger(p.seq) && p.seq >= latestOf(landing.v)) hideBar();
