@@ -39,7 +39,7 @@ const MAX_ROWS = 400;              // message rows in a list's DOM, at most...
 const KEEP_ROWS = 300;             // ... cut back to this many around the reader
 const HIGHLIGHT_MS = 3000;         // a jumped-to message stays highlighted this long
 const NEAR_TOP_PX = 300;
-const TOP_GAP_PX = 56;             // a message opened "at the top" sits this far below it (the unread bar)
+const TOP_GAP_PX = 76;            // a message opened "at the top" sits this far below it (the unread bar)
 
 const uis = new WeakMap();         // channel record -> its list's page state
 const elData = new WeakMap();      // message row -> the message (or pending) it shows

@@ -48,7 +48,7 @@ function keyCaps(combo) {
 }
 
 function build() {
-  const d = el("dialog", "modal shortcuts");
+  const d = el("dialog", "modal modal-wide shortcuts");
   d.dataset.testid = "shortcuts";
   d.setAttribute("aria-labelledby", "shortcuts-title");
   const box = el("div", "modal-form");

@@ -205,8 +205,7 @@ export function init() {
   read.dataset.testid = "unread-mark-read";
   jump.addEventListener("click", jumpToFirst);
   read.addEventListener("click", markAllRead);
-  bar.append(jump, el("span", "unread-bar-dot", "·"), read);
-  bar.lastElementChild.previousElementSibling.setAttribute("aria-hidden", "true");
+  bar.append(jump, read);
   ui.scroller.parentNode.append(bar);
   ui.scroller.addEventListener("scroll", check, { passive: true });
   new MutationObserver(check).observe(ui.scroller, { childList: true, subtree: true });

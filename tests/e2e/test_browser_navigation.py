@@ -121,6 +121,25 @@ def run_addresses(server, bob, people, who):
     bob2.d.back()
     bob2.wait(lambda: shown_channel(bob2) == "general", "Back from the pasted link")
 
+    # --- a thread's address opens its channel and the thread panel
+    async def reply():
+        alice, _, _ = await Client.joined(server, "alice", account=True)
+        await alice.send_json("msg", {"channel": chan, "text": f"a reply {tag}", "thread": seqs[4]}, id="t")
+        await alice.recv_json("ack", skip=("msg", "join", "leave", "typing", "history", "read"))
+        await alice.close()
+    run(reply())
+    bob2.d.get(f"{server.http}/#/c/{chan}/{seqs[4]}/thread")
+    bob2.wait(lambda: shown_channel(bob2) == chan and bob2.js(
+        "const p = document.querySelector(arguments[0]); return !!p && !p.hidden && p.textContent;",
+        tid("thread-panel")) and f"a reply {tag}" in bob2.js(
+        "return document.querySelector(arguments[0]).textContent;", tid("thread-panel")),
+        "the thread panel with the reply")
+    link = bob2.js("const r = Array.from(document.querySelectorAll('#thread-panel .msg'))"
+                   ".find(e => e.textContent.includes(arguments[0]));"
+                   "const b = r && r.querySelector(arguments[1]); return b && b.dataset.href;",
+                   f"a reply {tag}", tid("msg-copy-link"))
+    assert link == f"{server.http}/#/c/{chan}/{seqs[4]}/thread", link
+
 
 def test_switcher_and_shortcut_help(server, people, tmp_path):
     (bob,) = people("bob")
