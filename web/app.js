@@ -21,6 +21,11 @@
  *   threads.js            UI: the thread panel
  *   mentions.js           UI: @mentions, mention badges, notifications, the @-list
  *   search.js             UI: the search box and results
+ *   unread.js             UI: opening a channel at its first unread message, the "New"
+ *                         line and bar, reading as the reader scrolls, Alt+Shift+Up/Down
+ *   router.js             UI: addresses (#/c/NAME/SEQ...), Back and Forward, "Copy link"
+ *   switcher.js           UI: the conversation switcher (Ctrl+K)
+ *   shortcuts.js          UI: page-wide keys and their help (Ctrl+/)
  *   profile.js, admin.js  UI: one's account; people and invites (owners and admins)
  *   app.js                this file: which screen shows (loading, the first page, the
  *                         chat), the two ways in (an account, a guest) and out (signing
@@ -54,6 +59,10 @@ import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as admin from "./admin.js";
 import * as drafts from "./drafts.js";
+import * as router from "./router.js";
+import * as unread from "./unread.js";
+import * as switcher from "./switcher.js";
+import * as shortcuts from "./shortcuts.js";
 
 const DIRECTORY_GAP_MS = 5000;   // the people directory is read at most this often
 
@@ -393,6 +402,8 @@ function leaveChat(opts) {
   admin.reset();
   search.reset(); // the next person's searches are their own
   drafts.forgetUser(); // ... and this device keeps nothing they had typed
+  unread.reset();
+  router.reset();
   list.resetViews();
   clearTimeout(directoryTimer);
   directoryTimer = 0;
@@ -468,6 +479,10 @@ function init() {
   profile.init();
   admin.init();
   members.init();
+  unread.init();
+  switcher.init();
+  shortcuts.init();
+  router.init(); // after the "up" handler above: a link is followed once the chat is in
   authUi.events.on("account", enterAccount);
   authUi.events.on("guest", enterGuest);
   ui.bootRetry.addEventListener("click", boot);

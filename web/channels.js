@@ -19,12 +19,12 @@ import { el, icon, avatar } from "./dom.js";
 import { charCount, save, load } from "./util.js";
 import * as conn from "./conn.js";
 import * as channels from "./channels_data.js";
-import * as msgs from "./messages_data.js";
 import * as people from "./people.js";
 import { page } from "./page.js";
 import * as list from "./list.js";
 import { closeSidebar } from "./app.js";
 import * as chanAdmin from "./channel_admin.js";
+import { seenUpTo } from "./unread.js";
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,79}$/;  // the server's rule (Slack's)
 const MAX_NAME = 80;
@@ -172,8 +172,9 @@ function scheduleCountRefresh(delay) {
 
 /* ---------- read markers ---------- */
 
-// What the shown channel holds counts as read while the page is visible: the marker
-// moves forward only, at most twice a second per channel, and every tab's badge
+// What the reader has seen of the shown channel counts as read while the page is
+// visible: its newest message, once in view (unread.js, seenUpTo). The marker moves
+// forward only, at most twice a second per channel, and every tab's badge
 // follows it. Each channel keeps the newest seq it showed, so a quick switch to
 // another channel neither loses that nor marks what came in after it.
 const readTimers = new Map();
@@ -181,7 +182,7 @@ const readTimers = new Map();
 export function viewed(v) {
   if (!channels.hasReadMarkers() || document.hidden || v !== page.view) return;
   if (v.mentions) { v.mentions = 0; renderList(); } // read: its mentions are too
-  v.readUpTo = Math.max(v.readUpTo, msgs.maxSeq(v));
+  v.readUpTo = Math.max(v.readUpTo, seenUpTo(v));
   if (readTimers.has(v) || v.readUpTo <= (v.info.readSeq || 0)) return;
   readTimers.set(v, setTimeout(() => {
     readTimers.delete(v);
@@ -343,7 +344,7 @@ function fillList(box, views) {
 function makeItem(name) {
   const li = el("li");
   const a = el("a", "channel");
-  a.href = "#" + name;
+  a.href = "#/c/" + encodeURIComponent(name); // router.js: a link that opens it in a new tab too
   a.dataset.testid = "channel-item";
   a.dataset.channel = name;
   a.addEventListener("click", (ev) => {
@@ -383,9 +384,15 @@ function fillItem(a, v, active) {
     (mentions ? ", " + mentions + (mentions === 1 ? " mention" : " mentions") : ""));
 }
 
-// Alt+Up / Alt+Down walk the sidebar, as in Slack.
+// The sidebar's conversations, top to bottom (unread.js walks them with Alt+Shift).
+export function sidebarChannels() {
+  const { chans, archived, dms } = sidebarOrder();
+  return chans.concat(archived, dms);
+}
+
+// Alt+Up / Alt+Down walk the sidebar, as in Slack (with Shift: unread.js).
 function onKey(ev) {
-  if (!ev.altKey || (ev.key !== "ArrowUp" && ev.key !== "ArrowDown")) return;
+  if (!ev.altKey || ev.shiftKey || (ev.key !== "ArrowUp" && ev.key !== "ArrowDown")) return;
   if (!conn.joined() || document.querySelector("dialog[open]")) return; // any modal dialog
   const { chans, archived, dms } = sidebarOrder();
   const order = chans.concat(archived, dms);

@@ -34,11 +34,14 @@ import * as mx from "./messages.js";
 import { updateTitle, showError } from "./app.js";
 import { nameLabel, refreshNames as refreshLabels } from "./badges.js";
 import { drafts, channelKey } from "./drafts.js";
+import * as unread from "./unread.js";
+import * as router from "./router.js";
 
 const MAX_ROWS = 400;              // message rows in a list's DOM, at most...
 const KEEP_ROWS = 300;             // ... cut back to this many around the reader
 const HIGHLIGHT_MS = 3000;         // a jumped-to message stays highlighted this long
 const NEAR_TOP_PX = 300;
+const TOP_GAP_PX = 76;            // a message opened "at the top" sits this far below it (the unread bar)
 
 const uis = new WeakMap();         // channel record -> its list's page state
 const elData = new WeakMap();      // message row -> the message (or pending) it shows
@@ -61,6 +64,7 @@ export function uiOf(ch) {
       awaitHistory: false,  // the server sends a page unasked (after `join`)
       jumpReq: null,        // ... of the request for the page around jumpSeq
       jumpSeq: 0,
+      jumpHow: {},          // ... and how to show it (jumpTo)
       newerReq: null,       // ... of the outstanding `after` request, and its `after`
       newerAfter: 0,
       centerSeq: 0,         // the jumped-to message, to centre again once rows follow it
@@ -95,12 +99,15 @@ export function resetViews() {
   showChannel(GENERAL);
 }
 
-// Swaps the shown list, keeping each channel's scroll spot and composer draft.
-export function showChannel(name) {
+// Swaps the shown list, keeping each channel's scroll spot and composer draft; a channel
+// with unread messages opens at the first of them (unread.js), unless opts.aimed (the
+// caller opens it at a message of its own).
+export function showChannel(name, opts) {
   const v = channels.get(name);
   if (!v || v.name !== name) return;
   const u = uiOf(v);
   const old = page.view;
+  const land = unread.opening(v, old, !!(opts && opts.aimed));
   if (old && old !== v) {
     const o = uiOf(old);
     composer.saveDraftNow(); // the last keystrokes before the switch
@@ -123,11 +130,13 @@ export function showChannel(name) {
   composer.renderTyping();
   composer.updateComposerLabel();
   updateTitle();
-  if (u.pinned) scrollToBottom();
+  if (land) jumpTo(name, land, { quiet: true, top: true });
+  else if (u.pinned) scrollToBottom();
   else { ui.scroller.scrollTop = u.scrollTop; page.pinned = false; }
   if (conn.joined() && !v.synced && !u.awaitHistory && !u.firstReq) fetchLatest(v);
   if (conn.everJoined()) save(KEY_CHANNEL, name);
   chansUi.shown(v);
+  router.shown(v);
   fillViewport();
 }
 
@@ -264,7 +273,10 @@ export function renderMessage(msg, pend) {
   row.append(gutter, body);
   elData.set(row, pend || msg);
   if (pend) row.classList.add("is-pending");
-  else mx.decorateRow(row, msg); // reactions, edits, deletes, replies: from data
+  else {
+    mx.decorateRow(row, msg); // reactions, edits, deletes, replies: from data
+    unread.decorate(row, msg); // the "New" line
+  }
   return row;
 }
 
@@ -570,7 +582,8 @@ function fillBelow(v) {
 
 // Opens channel `name` at message `seq`: scrolls to it when the list holds it, else
 // makes the list a window around it (history before seq + 1), detached from the present.
-export function jumpTo(name, seq) {
+// how: {quiet: no highlight, top: near the top of the pane rather than in the middle}.
+export function jumpTo(name, seq, how) {
   const v = channels.get(name);
   if (!v || v.name !== name || !Number.isInteger(seq) || seq < 1) return;
   const u = uiOf(v);
@@ -584,25 +597,26 @@ export function jumpTo(name, seq) {
     v.detached = true;
     u.pinned = false;
     u.jumpSeq = seq;
+    u.jumpHow = how || {};
     const tok = u.jumpReq = {};
     msgs.history(v, { before: seq + 1, limit: PAGE_SIZE }).then((p) => {
       if (u.jumpReq === tok) jumpPage(v, p, Array.isArray(p.messages) ? p.messages : []);
     }, (err) => requestFailed(v, tok, err));
   }
-  if (page.view !== v) showChannel(name);
+  if (page.view !== v) showChannel(name, { aimed: true });
   else renderHistoryTop();
-  if (held) reveal(v, seq);
+  if (held) reveal(v, seq, how && how.quiet, how && how.top);
 }
 
 // Scrolls v's message seq (or the next one shown, for a seq that is not a row) to the
-// middle of the pane and highlights it for a moment (unless quiet).
-function reveal(v, seq, quiet) {
+// middle of the pane (or near its top) and highlights it for a moment (unless quiet).
+function reveal(v, seq, quiet, top) {
   if (v !== page.view || !v.seqs.length) return;
   const idx = Math.min(lowerBound(v.seqs, seq), v.seqs.length - 1);
   if (!rowOf(v, v.seqs[idx])) renderAround(v, idx);
   const row = rowOf(v, v.seqs[idx]), s = ui.scroller;
-  const top = row.getBoundingClientRect().top - s.getBoundingClientRect().top;
-  s.scrollTop += top - Math.max(0, (s.clientHeight - row.offsetHeight) / 2);
+  const at = row.getBoundingClientRect().top - s.getBoundingClientRect().top;
+  s.scrollTop += at - (top ? TOP_GAP_PX : Math.max(0, (s.clientHeight - row.offsetHeight) / 2));
   page.pinned = atPresent();
   if (!quiet) {
     row.dataset.highlight = "true";
@@ -622,7 +636,7 @@ function jumpPage(v, p, list) {
   if (v === page.view) {
     renderHistoryTop();
     u.centerSeq = u.jumpSeq; // its page ends there: centred once the next one is in
-    reveal(v, u.jumpSeq);
+    reveal(v, u.jumpSeq, u.jumpHow.quiet, u.jumpHow.top);
   }
 }
 
@@ -645,7 +659,7 @@ function newerPage(v, p, list) {
   if (u.centerSeq) {
     const seq = u.centerSeq;
     u.centerSeq = 0;
-    reveal(v, seq, true);
+    reveal(v, seq, true, !!(u.jumpHow && u.jumpHow.top));
   }
   if (p.more && list.length) {
     fillBelow(v);

@@ -27,6 +27,7 @@ import * as list from "./list.js";
 import { rowOf } from "./list.js";
 import { toast } from "./channels.js";
 import * as threads from "./threads.js";
+import * as router from "./router.js";
 import * as mentions from "./mentions.js";
 import * as emojiPicker from "./emoji_picker.js";
 import { initSuggest as emojiSuggest } from "./emoji_suggest.js";
@@ -227,6 +228,7 @@ function actions(v, msg, place, mine) {
     reply.addEventListener("click", () => threads.openThread(v, msg.seq));
     bar.append(reply);
   }
+  bar.append(router.linkButton(v, msg, place)); // "Copy link" (router.js)
   if (mine) {
     const edit = button("msg-action", "Edit message", "pencil");
     edit.dataset.testid = "msg-edit";

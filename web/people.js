@@ -73,6 +73,10 @@ export function setDirectory(list) {
 
 export function directoryRead() { return listed; }
 export function known(name) { return directory.has(name); }
+// The accounts one may message (deactivated and banned ones are listed to staff too).
+export function directoryNames() {
+  return Array.from(directory.entries()).filter(([, d]) => d.state === "active").map(([name]) => name);
+}
 
 // A msg or join payload: the server marks guests' events.
 export function noteEvent(p) {

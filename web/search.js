@@ -217,11 +217,12 @@ function typingSomewhere(target) {
   return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 }
 
-// Ctrl/Cmd+K anywhere, or "/" outside a text field, focuses the box; Esc closes the panel.
+// Ctrl/Cmd+G anywhere (as in Slack; Ctrl/Cmd+K is the switcher's, shortcuts.js), or "/"
+// outside a text field, focuses the box; Esc closes the panel.
 function onKey(ev) {
   if (ui.app.hidden || document.querySelector("dialog[open]")) return;
   const k = ev.key;
-  if ((k === "k" || k === "K") && (ev.ctrlKey || ev.metaKey) && !ev.altKey) {
+  if ((k === "g" || k === "G") && (ev.ctrlKey || ev.metaKey) && !ev.altKey) {
     ev.preventDefault();
     ui.input.focus();
     ui.input.select();

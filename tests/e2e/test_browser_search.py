@@ -202,10 +202,10 @@ def run_syntax(server, bob):
     bob.wait(lambda: ops in bob.channels(), f"#{ops} in bob's sidebar")
     assert bob.visible("search-input") and not bob.panel_open()
 
-    # Ctrl+K focuses the box
-    bob.find("composer").send_keys(Keys.CONTROL, "k")
+    # Ctrl+G focuses the box (Ctrl+K is the conversation switcher's)
+    bob.find("composer").send_keys(Keys.CONTROL, "g")
     bob.wait(lambda: bob.js("return document.activeElement.dataset.testid;") == "search-input",
-             "Ctrl+K to focus the search box")
+             "Ctrl+G to focus the search box")
 
     got = bob.search_for('"red apple"', "a phrase")
     assert [r[2].count("red apple pie") for r in got] == [1], got
