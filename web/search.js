@@ -2,10 +2,12 @@
  * parley web client: search.
  *
  * The search box in the channel header and the results panel beside the messages. It
- * speaks the "Search" part of docs/protocol.md: `search` {q, limit}, answered by `results`
- * (newest first) or an error, both carrying the request id. Only the newest search counts:
- * an answer to an older one is ignored. A result opens its channel at that message through
- * jumpTo (list.js), which loads the history around it when the list does not hold it.
+ * speaks the "Search" part of docs/protocol.md: `search` {q, limit, cursor}, answered by
+ * `results` (newest first, with `next` when more follow: "Load more results" asks for the
+ * next page with it) or an error, both carrying the request id. Only the newest search
+ * counts: an answer to an older one is ignored. A result opens its channel at that message
+ * through jumpTo (list.js), which loads the history around it when the list does not hold
+ * it; a thread reply opens its parent there and the thread beside it, the reply lit.
  *
  * The query's words are highlighted in each result as the server matches them: whole
  * words, case and accents ignored. The text is split into plain text nodes and <mark>
@@ -21,6 +23,7 @@ import { jumpTo } from "./list.js";
 import { title } from "./channels.js";
 import { closeSidebar } from "./app.js";
 import { nameLabel } from "./badges.js";
+import { openThread } from "./threads.js";
 
 const LIMIT = 50;                  // results per search: the server's maximum
 const MAX_QUERY = 500;             // bytes, the server's limit
@@ -28,7 +31,7 @@ const WORD_RE = /[\p{L}\p{N}]+/gu; // a word, as the server's tokenizer sees one
 const NARROW = "(max-width: 760px)"; // style.css: the panel covers the whole width
 
 const ERROR_TEXT = {
-  bad_payload: "Search for at least one word: from: and in: only narrow a search.",
+  bad_payload: "Search for a word or from:name; in:, after: and before: (dates as YYYY-MM-DD) narrow it.",
   forbidden: "You can only search channels you are in.",
   no_such_channel: "There is no channel by that name.",
   too_large: "That search is too long (" + MAX_QUERY + " bytes at most).",
@@ -40,6 +43,7 @@ const ERROR_TEXT = {
 const ui = {};
 let reqId = null;          // the search in flight (or last answered): a token
 let words = new Set();     // folded words of its query, to highlight
+let paging = null;         // {q, next, count} of the shown results while more follow
 
 /* ---------- query text ---------- */
 
@@ -54,7 +58,7 @@ function queryWords(q) {
   const add = (text) => { for (const w of text.match(WORD_RE) || []) found.add(fold(w)); };
   const rest = q.replace(/"([^"]*)"?/g, (_m, phrase) => { add(phrase); return " "; });
   for (const tok of rest.split(/\s+/)) {
-    if (/^(from|in):./.test(tok)) continue;
+    if (/^(from|in|before|after):./.test(tok)) continue;
     add(tok);
   }
   return found;
@@ -101,6 +105,7 @@ function showError(text) {
 }
 
 function clearResults() {
+  paging = null;
   ui.results.textContent = "";
   ui.error.hidden = true;
   ui.error.textContent = "";
@@ -126,20 +131,44 @@ function submit(ev) {
   const tok = reqId = {};
   words = queryWords(q);
   conn.request("search", { q, limit: LIMIT }).then((p) => {
-    if (reqId === tok) onResults(p);
+    if (reqId === tok) onResults(p, q, 0);
   }, (err) => {
     if (reqId === tok) onError(err);
   });
   setStatus("Searching…");
 }
 
-// Only the newest search counts: an answer to an older one is ignored.
-function onResults(p) {
+// The next page of the shown results, after the last one (the answer's cursor).
+function loadMore(button) {
+  const pg = paging;
+  if (!pg || !conn.joined()) return;
+  button.disabled = true;
+  button.textContent = "Loading…";
+  const tok = reqId = {};
+  conn.request("search", { q: pg.q, limit: LIMIT, cursor: pg.next }).then((p) => {
+    if (reqId === tok) onResults(p, pg.q, pg.count);
+  }, (err) => {
+    if (reqId !== tok) return;
+    button.disabled = false;
+    button.textContent = "Load more results";
+    showError((ERROR_TEXT[err.code] || errorText(err)) + " (" + err.code + ")");
+  });
+}
+
+// Only the newest search counts: an answer to an older one is ignored. before: how many
+// results are shown already (0: a new search, else the page follows them).
+function onResults(p, q, before) {
   const list = Array.isArray(p.messages) ? p.messages : [];
-  clearResults();
+  if (before) {
+    const row = ui.results.querySelector(".search-more-row");
+    if (row) row.remove();
+    ui.error.hidden = true;
+  } else {
+    clearResults();
+  }
   const shown = list.filter((r) => r && typeof r.channel === "string" &&
     Number.isInteger(r.seq) && typeof r.text === "string");
-  if (!shown.length) {
+  if (!shown.length && !before) {
     setStatus("");
     const empty = el("li", "search-empty");
     empty.dataset.testid = "search-empty";
@@ -148,9 +177,20 @@ function onResults(p) {
     ui.results.append(empty);
     return;
   }
-  const n = shown.length;
-  setStatus((n === 1 ? "1 result" : n + " results") + (p.more ? " (the newest " + n + ")" : ""));
+  const n = before + shown.length;
+  const more = p.more === true && typeof p.next === "string" && shown.length > 0;
+  setStatus((n === 1 ? "1 result" : n + " results") + (more ? " (the newest " + n + ")" : ""));
   for (const r of shown) ui.results.append(resultItem(r));
+  paging = more ? { q, next: p.next, count: n } : null;
+  if (more) {
+    const b = el("button", "btn-secondary", "Load more results");
+    b.type = "button";
+    b.dataset.testid = "search-more";
+    b.addEventListener("click", () => loadMore(b));
+    const li = el("li", "search-more-row");
+    li.append(b);
+    ui.results.append(li);
+  }
 }
 
 // How a result's channel is named: "#design", or the other people of a DM.
@@ -181,12 +221,16 @@ function resultItem(r) {
   b.style.setProperty("--h", face.style.getPropertyValue("--h")); // the author's colour
   b.append(face, el("div", "search-result-body"));
   b.lastChild.append(head, text);
-  // A thread reply is not in the channel's list: its parent is.
-  const target = Number.isInteger(r.thread) && r.thread > 0 ? r.thread : r.seq;
+  // A thread reply is not in the channel's list: its parent is, and the reply is shown in
+  // the thread beside it (which takes the search panel's place, as in Slack).
+  const reply = Number.isInteger(r.thread) && r.thread > 0;
+  if (reply) b.dataset.thread = String(r.thread);
   b.addEventListener("click", () => {
-    jumpTo(r.channel, target);
+    jumpTo(r.channel, reply ? r.thread : r.seq);
     closeSidebar();
-    if (window.matchMedia(NARROW).matches) closePanel(); // it covers the messages there
+    const v = channels.has(r.channel) ? channels.get(r.channel) : null;
+    if (reply && v) openThread(v, r.thread, r.seq);
+    else if (window.matchMedia(NARROW).matches) closePanel(); // it covers the messages there
   });
   li.append(b);
   return li;

@@ -60,13 +60,19 @@ export function threadButton(v, seq, info) {
 
 /* ---------- the thread panel ---------- */
 
-export function openThread(v, seq) {
+// hl: a reply's seq to scroll to and light up for a moment (a search result).
+export function openThread(v, seq, hl) {
   closePicker(false);
-  if (ctx.panel && ctx.panel.v === v && ctx.panel.seq === seq) { ui.threadComposer.focus(); return; }
+  const mark = Number.isInteger(hl) ? { seq: hl, until: Date.now() + HIGHLIGHT_MS, shown: false } : null;
+  if (ctx.panel && ctx.panel.v === v && ctx.panel.seq === seq) {
+    if (mark) { ctx.panel.hl = mark; renderPanel(); }
+    ui.threadComposer.focus();
+    return;
+  }
   const prev = ctx.panel;
   if (prev) saveDraft();
   if (ctx.editing && ctx.editing.place === "thread") ctx.editing = null;
-  ctx.panel = { v, seq, req: null, failed: false };
+  ctx.panel = { v, seq, req: null, failed: false, hl: mark };
   // Search results (search.js) and a thread share the right-hand side, as in Slack.
   const search = document.getElementById("search-panel");
   const searchClose = document.getElementById("search-close");
@@ -134,6 +140,25 @@ function onThread(v, p) {
   }
 }
 
+const HIGHLIGHT_MS = 3000; // as list.js: a reply opened from search stays lit this long
+
+// The reply a search result opened: lit while its moment lasts (the panel is redrawn whole,
+// so each drawing marks it again), and scrolled to once, when it first is there.
+function markReply(panel) {
+  const hl = panel.hl;
+  if (!hl) return;
+  const row = ui.threadReplies.querySelector('.msg[data-seq="' + hl.seq + '"]');
+  if (!row) return;
+  const left = hl.until - Date.now();
+  if (left <= 0) { panel.hl = null; return; }
+  row.dataset.highlight = "true";
+  setTimeout(() => { if (panel.hl === hl) { delete row.dataset.highlight; panel.hl = null; } }, left);
+  if (!hl.shown) {
+    hl.shown = true;
+    row.scrollIntoView({ block: "center" });
+  }
+}
+
 function nearBottom(s) { return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX; }
 
 function panelRow(m, prev) {
@@ -182,6 +207,7 @@ export function renderPanel(toBottom) {
   }
   if (ctx.panel.req && parent) ui.threadReplies.append(el("div", "loading", "Loading replies…"));
   if (stick) sc.scrollTop = sc.scrollHeight; else sc.scrollTop = top;
+  markReply(ctx.panel);
   if (refocus) {
     const ta = ui.panel.querySelector(".edit-input");
     if (ta) { ta.focus(); ta.setSelectionRange(ta.value.length, ta.value.length); }

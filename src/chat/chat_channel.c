@@ -550,11 +550,11 @@ static store_msg_t *thread_sums(chat_channel_t *ch, unsigned from, unsigned n)
     return sum;
 }
 
-blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want)
+blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want, bool plain)
 {
     if (!ch->recent_primed || (ch->recent_len < want && ch->recent_len < ch->committed))
         return NULL;
-    if (ch->join_history && ch->join_want == want)
+    if (!plain && ch->join_history && ch->join_want == want)
         return blob_ref(ch->join_history);
     unsigned n = ch->recent_len < want ? ch->recent_len : want;
     unsigned from = ch->recent_len - n;
@@ -563,12 +563,17 @@ blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want)
     buf_append_str(&b, "{\"type\":\"history\",\"payload\":{\"channel\":");
     json_append_string(&b, ch->name, strlen(ch->name));
     buf_append_str(&b, ",\"messages\":[");
+    bool first = true;
     for (unsigned i = from; i < ch->recent_len; i++) {
         const char *p;
         size_t len;
-        chat_frame_payload(recent_at(ch, i)->frame, &p, &len);
-        if (i > from)
+        const chat_recent_t *r = recent_at(ch, i);
+        if (plain && (r->kind != CHAT_EV_MSG || r->deleted))
+            continue;
+        chat_frame_payload(r->frame, &p, &len);
+        if (!first)
             buf_append_str(&b, ",");
+        first = false;
         const store_msg_t *t = &sum[i - from];
         if (!t->replies) {
             buf_append(&b, p, len);
@@ -581,6 +586,11 @@ blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want)
     free(sum);
     bool more = n ? recent_at(ch, from)->seq > 1 : ch->committed > 0;
     buf_appendf(&b, "],\"more\":%s}}", more ? "true" : "false");
+    if (plain) { /* rare (clients without events): built for each, not kept */
+        blob_t *f = chat_frame_buf(&b);
+        buf_deinit(&b);
+        return f;
+    }
     blob_unref(ch->join_history);
     ch->join_history = chat_frame_buf(&b);
     ch->join_want = want;

@@ -145,8 +145,9 @@ bool chat_channel_recent_covers(const chat_channel_t *ch, uint64_t after);
 /* The JSON frame of a covered seq, borrowed. */
 blob_t *chat_channel_recent_frame(const chat_channel_t *ch, uint64_t seq);
 /* The `history` frame of the newest `want` messages with their reply counts, a new
- * reference (built once per commit); NULL when the ring cannot answer it. */
-blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want);
+ * reference (built once per commit); NULL when the ring cannot answer it. plain: without
+ * events and deleted messages (for a session without events; built on each call). */
+blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want, bool plain);
 
 /* Connected members. chat_channel_link puts l (its fmt set) on the member list and starts
  * its splice after what is committed now. */

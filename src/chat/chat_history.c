@@ -31,6 +31,39 @@
 #define HISTORY_LIMIT_DEFAULT 50
 #define RESUME_PAGE 100
 
+/* ---- what a session is shown ---- */
+
+/* A plain JSON session (no events: chat_session_events) is shown messages as they stand:
+ * the store and the ring already carry each msg's latest text, so it needs no edit, no
+ * reaction and no deleted message. */
+static bool shown(const chat_session_t *s, const char *kind, bool deleted)
+{
+    return chat_session_events(s) || ((!kind || strcmp(kind, "msg") == 0) && !deleted);
+}
+
+static bool recent_shown(const chat_session_t *s, const chat_recent_t *r)
+{
+    return chat_session_events(s) || (r->kind == CHAT_EV_MSG && !r->deleted);
+}
+
+/* Appends the messages of an answer whose payload object is open, those s is shown. keep:
+ * the index of a row kept whatever it is (a thread's parent), or n for none. */
+static void answer_messages(buf_t *b, const chat_session_t *s, const char *name,
+                            const store_msg_t *msgs, size_t n, size_t keep, bool more)
+{
+    if (chat_session_events(s)) {
+        chat_messages_json(b, name, msgs, n, more);
+        return;
+    }
+    store_msg_t *rows = xmalloc((n ? n : 1) * sizeof(*rows));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == keep || shown(s, msgs[i].kind, msgs[i].deleted))
+            rows[k++] = msgs[i];
+    chat_messages_json(b, name, rows, k, more);
+    free(rows);
+}
+
 /* ---- history ---- */
 
 static void send_history(chat_session_t *s, const chat_channel_t *ch, const store_msg_t *msgs,
@@ -43,7 +76,7 @@ static void send_history(chat_session_t *s, const chat_channel_t *ch, const stor
         buf_appendf(&b, ",\"id\":%s", id);
     buf_append_str(&b, ",\"payload\":{\"channel\":");
     json_append_string(&b, name, strlen(name));
-    chat_messages_json(&b, name, msgs, n, more);
+    answer_messages(&b, s, name, msgs, n, n, more);
     chat_session_send_answer(s, &b);
     buf_deinit(&b);
 }
@@ -89,7 +122,8 @@ static void release_hold(chat_session_t *s, chat_channel_t *ch, uint64_t seen)
     uint64_t committed = chat_channel_committed(ch);
     const chat_recent_t *r;
     for (; seen < committed && (r = chat_channel_recent(ch, seen + 1)); seen++)
-        chat_session_send_frame(s, r->frame);
+        if (recent_shown(s, r))
+            chat_session_send_frame(s, r->frame);
     chat_link_release(l, seen > committed ? seen : committed);
 }
 
@@ -140,7 +174,7 @@ void chat_history_join(chat_session_t *s, chat_link_t *l, bool self_join)
     chat_channel_t *ch = l->ch;
     unsigned want = chat_hub_config(h)->history;
     store_query_t sq = {.channel = chat_channel_name(ch), .limit = want, .replies = true};
-    blob_t *hist = want ? chat_channel_join_history(ch, want) : NULL;
+    blob_t *hist = want ? chat_channel_join_history(ch, want, !chat_session_events(s)) : NULL;
     if (want && !hist) {
         start_query(s, ch, &sq, "", true, self_join);
         return;
@@ -221,7 +255,7 @@ static void send_thread(chat_session_t *s, const thread_req_t *t, const store_ms
     buf_append_str(&b, ",\"payload\":{\"channel\":");
     json_append_string(&b, name, strlen(name));
     buf_appendf(&b, ",\"seq\":%llu", (unsigned long long)t->seq);
-    chat_messages_json(&b, name, msgs, n, more);
+    answer_messages(&b, s, name, msgs, n, 0, more);
     chat_session_send_answer(s, &b);
     buf_deinit(&b);
 }
@@ -402,6 +436,9 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
     }
     const char *name = chat_channel_name(r->e[r->cur].ch);
     for (size_t i = 0; i < n && chat_session_backlog(s) < budget; i++) {
+        r->after = msgs[i].seq;
+        if (!shown(s, msgs[i].kind, msgs[i].deleted))
+            continue;
         buf_t b = BUF_INIT;
         buf_append_str(&b, "{\"type\":\"msg\",\"payload\":");
         chat_msg_payload_json(&b, name, &msgs[i]);
@@ -410,7 +447,6 @@ static void resume_page(chat_session_t *s, int status, const store_msg_t *msgs, 
         chat_session_send_bulk(s, f);
         blob_unref(f);
         buf_deinit(&b);
-        r->after = msgs[i].seq;
     }
     resume_step(s);
 }
@@ -464,7 +500,8 @@ static void resume_step(chat_session_t *s)
             resume_next_page(s);
             return;
         }
-        chat_session_send_bulk(s, chat_channel_recent_frame(e->ch, r->after + 1));
+        if (recent_shown(s, chat_channel_recent(e->ch, r->after + 1)))
+            chat_session_send_bulk(s, chat_channel_recent_frame(e->ch, r->after + 1));
         r->after++;
     }
     chat_session_want_drain(s);

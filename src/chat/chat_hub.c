@@ -329,8 +329,8 @@ static void emit_committed(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t 
     blob_t *frame[CHAT_FMT_COUNT] = {e->json};
     bool text_ok = !e->msg->kind || strcmp(e->msg->kind, "msg") == 0;
     for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
-        if (l->fmt >= CHAT_FMT_COUNT || (l->fmt != CHAT_FMT_JSON && !text_ok))
-            continue; /* the text modes show messages only */
+        if (l->fmt >= CHAT_FMT_COUNT || ((l->fmt != CHAT_FMT_JSON || l->plain) && !text_ok))
+            continue; /* the text modes and plain JSON clients show messages only */
         if ((l->fmt == CHAT_FMT_JSON && !e->json) || !chat_link_take(l, e->seq))
             continue;
         if (!frame[l->fmt])

@@ -429,6 +429,13 @@ void chat_join_request(chat_session_t *s, const json_env_t *e, chat_join_run_cb 
         chat_session_error(s, "bad_payload", "join's resume must be an object", e->id);
         return;
     }
+    json_t *events = json_object_get(e->payload, "events");
+    if (events && !json_is_boolean(events)) {
+        chat_session_error(s, "bad_payload", "join's events must be true or false", e->id);
+        return;
+    }
+    if (json_is_true(events)) /* before any channel is entered: its links take events */
+        chat_session_set_events(s);
     /* The name first, so that the channel's visibility is judged for this user. */
     chat_session_set_user(s, name, NULL, w.user, w.sid);
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, false);

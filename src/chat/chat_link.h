@@ -29,6 +29,7 @@ struct chat_link {
     uint64_t last_sent;       /* highest seq of ch sent to the session */
     unsigned held;            /* history or resume answers outstanding for ch */
     uint8_t fmt;              /* a chat_fmt_t: what fan-out sends it */
+    bool plain;               /* JSON without events: messages only (chat_session_events) */
     bool embedded;            /* inside its session (the #general link): not freed alone */
 };
 

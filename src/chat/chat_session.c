@@ -38,6 +38,7 @@ struct chat_session {
     unsigned reads; /* store reads in flight */
     uint8_t mode;   /* a chat_mode_t */
     bool joined;
+    bool events; /* takes edit, delete and react events (chat_session_events) */
 };
 
 chat_session_t *chat_session_new(chat_hub_t *h, void *conn, chat_mode_t mode)
@@ -47,6 +48,8 @@ chat_session_t *chat_session_new(chat_hub_t *h, void *conn, chat_mode_t mode)
     s->conn = conn;
     s->refs = 1;
     s->mode = (uint8_t)mode;
+    /* Opened in JSON mode means the upgrade chose parley.v1: a client that knows events. */
+    s->events = mode == CHAT_MODE_JSON;
     s->addr = xstrdup("");
     chat_hub_count_session(h);
     return s;
@@ -124,6 +127,16 @@ chat_mode_t chat_session_mode(const chat_session_t *s)
 void chat_session_set_mode(chat_session_t *s, chat_mode_t mode)
 {
     s->mode = (uint8_t)mode;
+}
+
+bool chat_session_events(const chat_session_t *s)
+{
+    return s->events;
+}
+
+void chat_session_set_events(chat_session_t *s)
+{
+    s->events = true;
 }
 
 const char *chat_session_name(const chat_session_t *s)
@@ -243,6 +256,7 @@ chat_link_t *chat_session_enter(chat_session_t *s, chat_channel_t *ch)
     l->conn = s->conn;
     l->s = s;
     l->fmt = fmt_of((chat_mode_t)s->mode);
+    l->plain = l->fmt == CHAT_FMT_JSON && !s->events;
     l->s_next = s->links;
     s->links = l;
     chat_channel_link(ch, l);

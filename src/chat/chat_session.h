@@ -52,6 +52,12 @@ chat_hub_t *chat_session_hub(const chat_session_t *s);
 void *chat_session_conn(const chat_session_t *s);
 chat_mode_t chat_session_mode(const chat_session_t *s);
 void chat_session_set_mode(chat_session_t *s, chat_mode_t mode);
+/* Whether the session takes events (edit, delete, react) in fan-out, history and resume:
+ * a connection that chose the parley.v1 subprotocol, or whose join said "events": true.
+ * Any other JSON session gets messages only, as they stand (docs/protocol.md, "Events and
+ * plain clients"). Set before the session enters its channels. */
+bool chat_session_events(const chat_session_t *s);
+void chat_session_set_events(chat_session_t *s);
 /* The user's name, NULL until known. */
 const char *chat_session_name(const chat_session_t *s);
 chat_presence_t *chat_session_presence(const chat_session_t *s);

@@ -294,10 +294,12 @@ typedef struct {
 } store_term_t;
 
 /* A full-text search: messages matching every term, optionally only by one user or in one
- * channel, newest first. */
+ * channel, newest first: by ts, then channel, then seq, all descending (the order a page
+ * cursor follows). Without terms, every message of `user` (who must then be set; deleted
+ * messages are never found). */
 typedef struct {
     const store_term_t *terms;
-    size_t nterms;       /* at least 1 */
+    size_t nterms;       /* at least 1, or 0 with user set */
     const char *user;    /* NULL: anyone; else the author's name as shown (what a reader
                             searches by, also for names no account holds any more) */
     const char *channel; /* NULL: any channel */
@@ -308,6 +310,13 @@ typedef struct {
     const char *const *channels;
     size_t nchannels;
     const void *owner; /* who asked, for store_cancel (NULL: nobody that cancels) */
+    int64_t since;     /* > 0: only ts >= since (Unix ms) */
+    int64_t until;     /* > 0: only ts < until */
+    /* The page cursor: after_channel set: only rows that come after (ts, channel, seq) in
+     * the order above (older), i.e. the next page after a page's last row. */
+    int64_t after_ts;
+    const char *after_channel;
+    uint64_t after_seq;
 } store_search_t;
 
 typedef struct {

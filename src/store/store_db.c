@@ -34,7 +34,7 @@ const char *const store_db_sql_accounts[STORE_DB_ACCOUNT_PARTS] = {
 };
 
 const store_db_shape_t store_db_msg_shape = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11};
-const store_db_shape_t store_db_search_shape = {0, 1, 2, 3, -1, -1, -1, 5, 4, 6, 7, -1, -1};
+const store_db_shape_t store_db_search_shape = {0, 1, 2, 3, -1, 8, -1, 5, 4, 6, 7, -1, 9};
 const store_db_shape_t store_db_counts_shape = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, -1};
 
 static int64_t col_num(const store_db_row_t *r, int col)

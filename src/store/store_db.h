@@ -30,8 +30,8 @@ typedef struct {
 /* History, resume and threads: seq, user, text, ts, kind, thread, target, cid, guest,
  * user_id, deleted, edited. */
 extern const store_db_shape_t store_db_msg_shape;
-/* Search: seq, user, text, ts, channel, cid, guest, user_id (a message: no kind, thread or
- * target). */
+/* Search: seq, user, text, ts, channel, cid, guest, user_id, thread, edited (a message: no
+ * kind or target). */
 extern const store_db_shape_t store_db_search_shape;
 /* Mention counts and positions: channel, seq. */
 extern const store_db_shape_t store_db_counts_shape;

@@ -194,11 +194,12 @@ int store_pg_query(void *impl, const store_read_t *rd, const store_query_t *q, s
     return 0;
 }
 
-/* Every term must match, each as the sequence of its tokens (store_pg_schema.c). */
+/* Every term must match, each as the sequence of its tokens (store_pg_schema.c); without
+ * terms, the author's messages. */
 int store_pg_search(void *impl, const store_read_t *rd, const store_search_t *q, store_rows_t *out)
 {
     store_pg_t *s = impl;
-    const char **texts = xmalloc(q->nterms * sizeof(*texts));
+    const char **texts = xmalloc((q->nterms ? q->nterms : 1) * sizeof(*texts));
     for (size_t i = 0; i < q->nterms; i++)
         texts[i] = q->terms[i].text;
     buf_t terms = BUF_INIT, chans = BUF_INIT;
@@ -207,10 +208,14 @@ int store_pg_search(void *impl, const store_read_t *rd, const store_search_t *q,
     if (q->nchannels)
         store_pg_array_text(&chans, q->channels, q->nchannels);
     store_pg_params_t p;
-    store_pg_bind(&p, "tttit", terms.data, q->user, q->channel, (int64_t)q->limit + 1,
-                  q->nchannels ? chans.data : NULL);
+    bool cur = q->after_channel != NULL;
+    store_pg_bind(&p, "tttitiiiti", q->nterms ? terms.data : NULL, q->user, q->channel,
+                  (int64_t)q->limit + 1, q->nchannels ? chans.data : NULL,
+                  q->since > 0 ? q->since : INT64_MIN, q->until > 0 ? q->until : INT64_MAX,
+                  cur ? q->after_ts : INT64_MAX, cur ? q->after_channel : "",
+                  cur ? (int64_t)q->after_seq : (int64_t)0);
     PGresult *res;
-    int rc = run(s, rd, PR_SEARCH, &p, budget_ms(s, 1), &res);
+    int rc = run(s, rd, q->nterms ? PR_SEARCH : PR_SEARCH_FROM, &p, budget_ms(s, 1), &res);
     buf_deinit(&terms);
     buf_deinit(&chans);
     if (rc < 0)

@@ -1,5 +1,6 @@
-/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 1; a newer
- * version is refused), and the SQL of every statement the backend runs.
+/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 2; version 1
+ * gains messages_author in place, a newer version is refused), and the SQL of every
+ * statement the backend runs.
  *
  * Channels carry the order: channels.last_seq is the channel's highest committed seq, raised
  * in the transaction of the appends (by PW_SEQS, before the commit). A batch locks its
@@ -95,6 +96,7 @@ static const char sql_create_v1[] =
     "CREATE AGGREGATE parley_all(tsquery) (SFUNC = tsquery_and, STYPE = tsquery);"
     "CREATE INDEX messages_search ON messages USING gin "
     "(to_tsvector('simple', parley_words(text))) WHERE kind = 'msg';"
+    "CREATE INDEX messages_author ON messages(author, ts, channel, seq) WHERE kind = 'msg';"
     "CREATE TABLE members(channel text COLLATE \"C\" NOT NULL "
     "REFERENCES channels(name) ON DELETE CASCADE, user_id bigint NOT NULL, "
     "ts bigint NOT NULL, PRIMARY KEY (channel, user_id));"
@@ -243,6 +245,13 @@ const char *const store_pg_sql_write[PW_COUNT] = {
     [PW_PROBE] = "UPDATE meta SET value = value + 1 WHERE key = 'probe'",
 };
 
+/* The columns of store_db_search_shape, and what both searches filter and order by. */
+#define SEARCH_COLS "seq, author, text, ts, channel, cid, guest::int, user_id, thread, edited::int"
+#define SEARCH_FILTERS                                                                             \
+    "($3::text IS NULL OR channel = $3) AND ($5::text[] IS NULL OR channel = ANY ($5)) AND "       \
+    "ts >= $6::bigint AND ts < $7::bigint AND (ts, channel, seq) < ($8::bigint, $9::text, "        \
+    "$10::bigint) ORDER BY ts DESC, channel DESC, seq DESC LIMIT $4"
+
 /* The columns of store_db_msg_shape. */
 #define MSG_COLS                                                                                   \
     "seq, author, text, ts, kind, thread, target, cid, guest::int, user_id, deleted::int, "        \
@@ -265,13 +274,18 @@ const char *const store_pg_sql_read[PR_COUNT] = {
     [PR_REPLIES] = "SELECT thread, count(*), max(seq), max(ts) FROM messages WHERE channel = $1 "
                    "AND thread > 0 AND thread BETWEEN $2 AND $3 AND kind = 'msg' GROUP BY thread",
     /* $1 the terms, $2 the author's name (NULL: anyone), $3 one channel (NULL: any), $4 the
-     * limit, $5 the channels allowed (NULL: all). Newest first. */
-    [PR_SEARCH] = "SELECT seq, author, text, ts, channel, cid, guest::int, user_id FROM messages "
-                  "WHERE kind = 'msg' AND to_tsvector('simple', parley_words(text)) @@ "
-                  "(SELECT parley_all(phraseto_tsquery('simple', parley_words(t))) "
-                  "FROM unnest($1::text[]) t) AND ($2::text IS NULL OR author = $2) AND "
-                  "($3::text IS NULL OR channel = $3) AND ($5::text[] IS NULL OR "
-                  "channel = ANY ($5)) ORDER BY ts DESC, seq DESC, channel DESC LIMIT $4",
+     * limit, $5 the channels allowed (NULL: all), $6 and $7 the bounds of ts (since, until),
+     * ($8, $9, $10) the page cursor (ts, channel, seq), the ends of bigint when absent.
+     * Newest first. */
+    [PR_SEARCH] =
+        "SELECT " SEARCH_COLS " FROM messages WHERE kind = 'msg' AND "
+        "to_tsvector('simple', parley_words(text)) @@ "
+        "(SELECT parley_all(phraseto_tsquery('simple', parley_words(t))) "
+        "FROM unnest($1::text[]) t) AND ($2::text IS NULL OR author = $2) AND " SEARCH_FILTERS,
+    /* `from:` without words: the author's messages backwards on messages_author; $1 is
+     * always NULL (named so that every parameter has a type). */
+    [PR_SEARCH_FROM] = "SELECT " SEARCH_COLS " FROM messages WHERE $1::text[] IS NULL AND "
+                       "kind = 'msg' AND NOT deleted AND author = $2 AND " SEARCH_FILTERS,
     /* 0 is STORE_MENTION_ALL: @channel and @here count for everyone. */
     [PR_MENTION_COUNT] =
         "SELECT m.channel, m.seq FROM mentions m WHERE m.user_id IN ($1, 0) AND m.seq > "
@@ -347,6 +361,15 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         return STORE_EFAILED;
     long long version = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : -1;
     PQclear(res);
+    if (version == 1) { /* version 2: messages_author, for a search by author alone */
+        log_info("store: %s: adding the index of authors (schema version 2)", s->where);
+        if (run(s, c,
+                "CREATE INDEX IF NOT EXISTS messages_author ON messages(author, ts, channel, seq) "
+                "WHERE kind = 'msg'; UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+                PGRES_COMMAND_OK, NULL) < 0)
+            return STORE_EFAILED;
+        version = 2;
+    }
     if (version != PG_SCHEMA_VERSION) {
         log_error("store: %s has schema version %lld; this parley knows up to %d", s->where,
                   version, PG_SCHEMA_VERSION);

@@ -23,7 +23,7 @@
  * 6: deletes and edits applied to their targets (messages.deleted, edited);
  * 7: channels.archived, and deleting a channel's row deletes everything of it (a trigger);
  * 8: messages_key, the index a seq-0 append finds its key's original by */
-#define SQLITE_SCHEMA_VERSION 8
+#define SQLITE_SCHEMA_VERSION 9
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
@@ -73,6 +73,7 @@ enum {
     RD_THREAD,
     RD_REPLIES,
     RD_SEARCH,
+    RD_SEARCH_FROM,
     RD_MENTION_COUNT,
     RD_POSITIONS,
     RD_COUNT

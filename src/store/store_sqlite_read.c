@@ -153,7 +153,6 @@ static void fts_term(buf_t *out, const char *s)
     buf_append_str(out, "\"");
 }
 
-/* Runs a search: every term must match (FTS5's implicit AND). */
 /* Appends s as a JSON string (for json_each): quotes, backslashes and controls escaped. */
 static void json_string(buf_t *b, const char *s)
 {
@@ -170,6 +169,8 @@ static void json_string(buf_t *b, const char *s)
     buf_append_str(b, "\"");
 }
 
+/* Runs a search: every term must match (FTS5's implicit AND); without terms, the author's
+ * messages (RD_SEARCH_FROM). */
 int store_sqlite_search(void *impl, const store_read_t *rd, const store_search_t *q,
                         store_rows_t *out)
 {
@@ -185,9 +186,13 @@ int store_sqlite_search(void *impl, const store_read_t *rd, const store_search_t
     }
     if (q->nchannels)
         buf_append(&chans, "]", 2);
-    sqlite3_stmt *st = r->st[RD_SEARCH];
-    int rc = store_sqlite_bind(st, "tttit", match.data, q->user, q->channel, (int64_t)q->limit + 1,
-                               q->nchannels ? chans.data : NULL);
+    sqlite3_stmt *st = r->st[q->nterms ? RD_SEARCH : RD_SEARCH_FROM];
+    bool cur = q->after_channel != NULL;
+    int rc =
+        store_sqlite_bind(st, "tttitiiitu", match.data, q->user, q->channel, (int64_t)q->limit + 1,
+                          q->nchannels ? chans.data : NULL, q->since > 0 ? q->since : INT64_MIN,
+                          q->until > 0 ? q->until : INT64_MAX, cur ? q->after_ts : INT64_MAX,
+                          cur ? q->after_channel : "", cur ? q->after_seq : (uint64_t)0);
     if (rc == SQLITE_OK)
         rc = rows_read(st, out, &store_db_search_shape);
     rc = finish(s, r, st, rc, "search");

@@ -22,7 +22,9 @@
  * names the channel), so that the delete is one statement and cannot leave a part behind.
  *
  * Version 8 adds messages_key, the index an append without a seq (store_msg_t.seq 0) finds
- * its client key's original by (sql_create_v8). */
+ * its client key's original by (sql_create_v8).
+ *
+ * Version 9 adds messages_author, for a search by author alone (sql_create_v9). */
 #include <string.h>
 
 #include "base/log.h"
@@ -119,15 +121,27 @@ const char *const store_sqlite_sql_read[RD_COUNT] = {
     /* The literal thread > 0 lets SQLite use the partial index messages_thread. */
     [RD_REPLIES] = "SELECT thread, count(*), max(seq), max(ts) FROM messages WHERE channel = ?1 "
                    "AND thread > 0 AND thread BETWEEN ?2 AND ?3 AND kind = 'msg' GROUP BY thread",
-    /* The page first, then each row's cid from messages: a lookup per row returned, not per
-     * row matched. */
+    /* The page first, then each row's cid, thread and edited mark from messages: a lookup
+     * per row returned, not per row matched. ?6 and ?7 bound ts (since, until), and
+     * (?8, ?9, ?10) is the page cursor (ts, channel, seq): bound to the ends of int64 when
+     * absent, so that every search has the same shape. */
     [RD_SEARCH] =
-        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest, m.user_id FROM (SELECT "
-        "seq, user, text, ts, channel FROM messages_fts WHERE messages_fts MATCH ?1 AND (?2 IS "
-        "NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) AND (?5 IS NULL OR channel IN "
-        "(SELECT value FROM json_each(?5))) ORDER BY ts DESC, seq DESC "
-        "LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
-        "ORDER BY f.ts DESC, f.seq DESC",
+        "SELECT f.seq, f.user, f.text, f.ts, f.channel, m.cid, m.guest, m.user_id, m.thread, "
+        "m.edited FROM (SELECT seq, user, text, ts, channel FROM messages_fts WHERE "
+        "messages_fts MATCH ?1 AND (?2 IS NULL OR user = ?2) AND (?3 IS NULL OR channel = ?3) "
+        "AND (?5 IS NULL OR channel IN (SELECT value FROM json_each(?5))) AND ts >= ?6 AND "
+        "ts < ?7 AND (ts, channel, seq) < (?8, ?9, ?10) ORDER BY ts DESC, channel DESC, "
+        "seq DESC LIMIT ?4) f LEFT JOIN messages m ON m.channel = f.channel AND m.seq = f.seq "
+        "ORDER BY f.ts DESC, f.channel DESC, f.seq DESC",
+    /* `from:` without words: the author's messages walked backwards on messages_author
+     * (user, ts, channel, seq), which is the answer's order, so a page reads what it
+     * returns plus what the channel filters skip; ?1 is unused. */
+    [RD_SEARCH_FROM] =
+        "SELECT seq, user, text, ts, channel, cid, guest, user_id, thread, edited FROM messages "
+        "INDEXED BY messages_author WHERE user = ?2 AND kind = 'msg' AND deleted = 0 AND "
+        "(?3 IS NULL OR channel = ?3) AND (?5 IS NULL OR channel IN (SELECT value FROM "
+        "json_each(?5))) AND ts >= ?6 AND ts < ?7 AND (ts, channel, seq) < (?8, ?9, ?10) "
+        "ORDER BY ts DESC, channel DESC, seq DESC LIMIT ?4",
     /* 0 is STORE_MENTION_ALL: @channel and @here count for everyone. */
     [RD_MENTION_COUNT] =
         "SELECT m.channel, m.seq FROM mentions m WHERE m.user_id IN (?1, 0) AND m.seq > "
@@ -293,6 +307,11 @@ static const char sql_create_v7[] =
 static const char sql_create_v8[] =
     "CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS NOT NULL";
 
+/* Search by author alone (`from:bob` without words), newest first: one backwards walk of the
+ * author's messages, however large the channels they wrote in. */
+static const char sql_create_v9[] =
+    "CREATE INDEX messages_author ON messages(user, ts, channel, seq) WHERE kind = 'msg'";
+
 const char store_sqlite_sql_channels[] =
     "SELECT name, kind, topic, created_by, creator_id, ts, archived FROM channels ORDER BY name";
 
@@ -391,6 +410,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v7);
     if (rc == 0 && version < 8)
         rc = db_exec(db, path, sql_create_v8);
+    if (rc == 0 && version < 9)
+        rc = db_exec(db, path, sql_create_v9);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

@@ -397,7 +397,7 @@ static int worker_search(store_t *base, const store_search_t *q, store_query_cb 
     worker_t *w = (worker_t *)base;
     if (w->closing)
         return STORE_ECLOSED;
-    if (q->nterms == 0)
+    if (q->nterms == 0 && !q->user)
         return STORE_EINVAL;
     return submit_read(w, store_op_search(q, cb, ctx));
 }

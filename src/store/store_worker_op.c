@@ -260,7 +260,7 @@ op_t *store_op_query(const store_query_t *q, store_query_cb cb, void *ctx)
 op_t *store_op_search(const store_search_t *q, store_query_cb cb, void *ctx)
 {
     size_t n = q->nterms * sizeof(store_term_t) + q->nchannels * sizeof(char *) +
-               str_size(q->user) + str_size(q->channel);
+               str_size(q->user) + str_size(q->channel) + str_size(q->after_channel);
     for (size_t i = 0; i < q->nterms; i++)
         n += str_size(q->terms[i].text ? q->terms[i].text : "");
     for (size_t i = 0; i < q->nchannels; i++)
@@ -283,6 +283,7 @@ op_t *store_op_search(const store_search_t *q, store_query_cb cb, void *ctx)
     op->u.search.terms = terms;
     op->u.search.user = put_str(&p, q->user);
     op->u.search.channel = put_str(&p, q->channel);
+    op->u.search.after_channel = put_str(&p, q->after_channel);
     return op;
 }
 

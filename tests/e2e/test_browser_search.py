@@ -229,7 +229,13 @@ def run_syntax(server, bob):
     assert "no_such_channel" in bob.panel_text("search-error")
     assert not bob.texts("search-empty") and bob.results() == []
 
-    bob.search_for("from:alice", "no words")
+    # from: alone is a search (alice's messages bob may read), in: alone is not
+    got = bob.search_for("from:alice", "from: alone")
+    assert sorted((r[0], r[1]) for r in got) == [("general", 1), ("general", 2), (ops, 1)], got
+    assert not bob.visible("search-error")
+    bob.search_for("in:general", "no words")
+    assert "bad_payload" in bob.panel_text("search-error")
+    bob.search_for("apple before:2026-02-30", "a day that does not exist")
     assert "bad_payload" in bob.panel_text("search-error")
 
     # Esc closes the panel; the close button too
@@ -238,6 +244,59 @@ def run_syntax(server, bob):
     bob.search_for("apple", "again")
     bob.click("search-close")
     bob.wait(lambda: not bob.panel_open(), "search-close to close the panel")
+
+
+def test_search_reply_opens_its_thread_and_more_results_load(make_server, people, tmp_path):
+    server = make_server(*FAST, env=FAST_HASH)
+    (bob,) = people("bob")
+    dumping(server, tmp_path, (bob,), lambda: run_reply(server, bob))
+
+
+def run_reply(server, bob):
+    tag = uuid.uuid4().hex[:6]
+
+    async def setup():
+        alice, _, _ = await Client.joined(server, "alice")
+        for i, (text, thread) in enumerate([("where is the deploy guide?", None),
+                                            (f"answer{tag} it is in the wiki", 1)]):
+            await alice.send_json("msg", {"text": text, **({"thread": thread} if thread else {})},
+                                  id=f"t{i}")
+            await expect(alice, "ack", lambda m, i=i: m.get("id") == f"t{i}")
+        await alice.close()
+
+    run(setup())
+    run(seed(server, "carol", "general", [f"bulk{tag} line {i}" for i in range(60)]))
+    log_in(server, bob)
+    bob.wait(lambda: (bob.seqs() or [0])[-1] == 62, "the newest page of #general")
+
+    # a thread reply: its parent opens in the list, the thread beside it, the reply lit
+    got = bob.search_for(f"answer{tag}", "a thread reply")
+    assert [(r[0], r[1]) for r in got] == [("general", 2)], got
+    assert bob.js("return document.querySelector(arguments[0]).dataset.thread;",
+                  tid("search-result")) == "1"
+    bob.click("search-result")
+    bob.wait(lambda: bob.visible("thread-panel"), "the reply's thread to open")
+    bob.wait(lambda: bob.js(
+        "return !!document.querySelector('#thread-parent .msg[data-seq=\"1\"]') &&"
+        " !!document.querySelector('#thread-replies .msg[data-seq=\"2\"][data-highlight]');"),
+        "the thread's parent, and the reply lit")
+    assert "it is in the wiki" in bob.js(
+        "return document.querySelector('#thread-replies .msg[data-seq=\"2\"]').textContent;")
+    # no row of the main list lights up in the reply's stead
+    lit = bob.js("return Array.from(document.querySelectorAll('#scroller .msg[data-highlight]'),"
+                 " e => +e.dataset.seq);")
+    assert lit in ([], [1]), lit
+    assert not bob.panel_open()  # the thread took the search panel's place
+
+    # past the newest 50: "Load more results"
+    got = bob.search_for(f"bulk{tag}", "more than a page")
+    assert len(got) == 50 and got[0][1] == 62 and got[-1][1] == 13, [r[1] for r in got]
+    assert "newest 50" in bob.js("return document.getElementById('search-status').textContent;")
+    bob.click("search-more")
+    bob.wait(lambda: len(bob.results()) == 60, "the next page of results")
+    assert [r[1] for r in bob.results()] == list(range(62, 2, -1))
+    assert not bob.visible("search-more")
+    assert "60 results" in bob.js("return document.getElementById('search-status').textContent;")
 
 
 # ------------------------------------------------------------- jumps, long channels

@@ -25,7 +25,7 @@ async def joined(server, token):
     process re-reads accounts within a second of a change elsewhere)."""
     for _ in range(50):
         c = await Client.connect(server)
-        await c.send_json("join", {"token": token})
+        await c.send_json("join", {"token": token, "events": True})
         m = await c.recv_json("welcome", "error")
         if m["type"] == "welcome":
             return c, m["payload"]

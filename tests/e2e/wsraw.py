@@ -436,9 +436,13 @@ class Client:
             return
         raise AssertionError(f"unexpected message {raw!r}")
 
-    async def join(self, user, id=None, token=None, **payload):
+    async def join(self, user, id=None, token=None, events=True, **payload):
         """Joins as the guest `user`, or with token= as that session's account (user is then
-        not sent); returns the welcome payload."""
+        not sent); returns the welcome payload. events: the join says "events": true, so that
+        edits, deletes and reactions come as events (a plain client, events=None, gets
+        messages only, as they stand)."""
+        if events is not None:
+            payload["events"] = events
         await self.send_json("join", dict(payload, token=token) if token else
                              dict(payload, user=user), id=id)
         return (await self.recv_json("welcome"))["payload"]

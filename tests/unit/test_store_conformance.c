@@ -478,7 +478,14 @@ static slot_t *search(store_t *s, const char *const *terms, size_t n, const char
         t[i] = (store_term_t){terms[i], strchr(terms[i], ' ') != NULL};
     settle(s);
     slot_t *sl = next_slot();
-    store_search_t q = {t, n, user, ch, limit, NULL, 0, NULL};
+    store_search_t q = {.terms = t,
+                        .nterms = n,
+                        .user = user,
+                        .channel = ch,
+                        .limit = limit,
+                        .channels = NULL,
+                        .nchannels = 0,
+                        .owner = NULL};
     CHECK_EQ_INT(store_search(s, &q, on_rows, sl), 0);
     wait_for(&loop, sl);
     CHECK_EQ_INT(sl->status, 0);
@@ -492,7 +499,14 @@ static slot_t *search_in(store_t *s, const char *term, const char *const *chans,
     store_term_t t = {term, false};
     settle(s);
     slot_t *sl = next_slot();
-    store_search_t q = {&t, 1, NULL, NULL, limit, chans, n, NULL};
+    store_search_t q = {.terms = &t,
+                        .nterms = 1,
+                        .user = NULL,
+                        .channel = NULL,
+                        .limit = limit,
+                        .channels = chans,
+                        .nchannels = n,
+                        .owner = NULL};
     CHECK_EQ_INT(store_search(s, &q, on_rows, sl), 0);
     wait_for(&loop, sl);
     CHECK_EQ_INT(sl->status, 0);
@@ -569,7 +583,14 @@ TEST(test_search)
     wait_for(&loop, append(s, "g", 8, "alice", "", "delete", 0, 5, NULL));
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "fresh")), "");
     slot_t *bad = next_slot();
-    store_search_t none = {NULL, 0, NULL, NULL, 10, NULL, 0, NULL};
+    store_search_t none = {.terms = NULL,
+                           .nterms = 0,
+                           .user = NULL,
+                           .channel = NULL,
+                           .limit = 10,
+                           .channels = NULL,
+                           .nchannels = 0,
+                           .owner = NULL};
     CHECK_EQ_INT(store_search(s, &none, on_rows, bad), STORE_EINVAL);
     finish(s);
     CHECK_EQ_INT(bad->fired, 0);
@@ -1209,7 +1230,14 @@ TEST(test_cancel)
     settle(s);
     int a, b;
     store_term_t busy = {"bee", false};
-    store_search_t bq = {&busy, 1, NULL, NULL, 10, NULL, 0, &b};
+    store_search_t bq = {.terms = &busy,
+                         .nterms = 1,
+                         .user = NULL,
+                         .channel = NULL,
+                         .limit = 10,
+                         .channels = NULL,
+                         .nchannels = 0,
+                         .owner = &b};
     slot_t *long_read = next_slot();
     CHECK_EQ_INT(store_search(s, &bq, on_rows, long_read), 0);
     int first = nslot;
@@ -1218,7 +1246,14 @@ TEST(test_cancel)
         CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), 0);
     }
     store_term_t t = {"hello", false};
-    store_search_t sq = {&t, 1, NULL, NULL, 10, NULL, 0, &a};
+    store_search_t sq = {.terms = &t,
+                         .nterms = 1,
+                         .user = NULL,
+                         .channel = NULL,
+                         .limit = 10,
+                         .channels = NULL,
+                         .nchannels = 0,
+                         .owner = &a};
     CHECK_EQ_INT(store_search(s, &sq, on_rows, next_slot()), 0);
     CHECK_EQ_INT(store_mention_counts(s, 2, &a, on_rows, next_slot()), 0);
     CHECK_EQ_INT(store_positions(s, &a, on_rows, next_slot()), 0);

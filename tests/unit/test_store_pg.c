@@ -273,6 +273,25 @@ TEST(test_failure_deep_in_a_pipeline)
     finish(s, NULL);
 }
 
+/* A version 1 schema (before messages_author) gains the index and version 2 when opened. */
+TEST(test_schema_1_gains_the_author_index)
+{
+    CHECK(pg_test_fresh("older"));
+    store_t *s = open_pg("older", 0);
+    CHECK(s != NULL);
+    if (s)
+        finish(s, NULL);
+    CHECK(run_in("older", "DROP INDEX %s.messages_author"));
+    CHECK(run_in("older", "UPDATE %s.meta SET value = 1 WHERE key = 'schema_version'"));
+    s = open_pg("older", 0);
+    CHECK(s != NULL);
+    if (s)
+        finish(s, NULL);
+    /* 1 / 0 fails the statement unless the version is 2 */
+    CHECK(run_in("older", "SELECT 1 / (value = 2)::int FROM %s.meta WHERE key = 'schema_version'"));
+    CHECK(run_in("older", "DROP INDEX %s.messages_author"));
+}
+
 /* Opened again: a newer schema version is refused, and so is a schema holding a table of
  * parley's name without meta. */
 TEST(test_schema_refusals)
@@ -282,7 +301,7 @@ TEST(test_schema_refusals)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    CHECK(run_in("newer", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
+    CHECK(run_in("newer", "UPDATE %s.meta SET value = 3 WHERE key = 'schema_version'"));
     CHECK(open_pg("newer", 0) == NULL);
     CHECK(pg_test_fresh("foreign"));
     CHECK(run_in("foreign", "CREATE TABLE %s.messages(x int)"));
@@ -302,6 +321,7 @@ int main(void)
     RUN(test_channel_lock);
     RUN(test_read_budget_and_cancel);
     RUN(test_failure_deep_in_a_pipeline);
+    RUN(test_schema_1_gains_the_author_index);
     RUN(test_schema_refusals);
     pg_test_deinit();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);

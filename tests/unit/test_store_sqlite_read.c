@@ -101,7 +101,14 @@ static void fill(store_t *s, uint64_t from, uint64_t n)
 static rec_t *search(store_t *s, const char *term, const void *owner, rec_t *r)
 {
     store_term_t t = {term, false};
-    store_search_t q = {&t, 1, NULL, NULL, 20, NULL, 0, owner};
+    store_search_t q = {.terms = &t,
+                        .nterms = 1,
+                        .user = NULL,
+                        .channel = NULL,
+                        .limit = 20,
+                        .channels = NULL,
+                        .nchannels = 0,
+                        .owner = owner};
     *r = (rec_t){0};
     CHECK_EQ_INT(store_search(s, &q, on_rows, r), 0);
     return r;
@@ -133,6 +140,9 @@ static const char *const must[RD_COUNT] = {
     [RD_THREAD] = "INDEX messages_thread (channel=? AND thread>? AND thread<?)",
     [RD_REPLIES] = "INDEX messages_thread (channel=? AND thread>? AND thread<?)",
     [RD_SEARCH] = "SEARCH m USING PRIMARY KEY (channel=? AND seq=?)",
+    /* In the index's order: no temporary b-tree to sort the author's every message. */
+    [RD_SEARCH_FROM] = "SEARCH messages USING INDEX messages_author (user=? AND ts>? AND ts<?); "
+                       "LIST",
     [RD_MENTION_COUNT] = "SEARCH r USING PRIMARY KEY (channel=? AND user_id=?)",
     [RD_POSITIONS] = "SEARCH messages USING PRIMARY KEY (channel>?)",
 };
