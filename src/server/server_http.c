@@ -323,6 +323,7 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
     api_request_t q = {
         .method = r->method,
         .path = r->path,
+        .query = r->query,
         .body = r->body,
         .body_len = r->body ? (size_t)r->body_len : 0,
         .host = r->host,
@@ -362,6 +363,14 @@ int server_add_routes(server_t *s)
          .flags = HTTP_ROUTE_PREFIX | HTTP_ROUTE_BODY,
          .body_max = API_BODY_MAX,
          .handler = serve_api},
+        /* Uploads: the one /api body that may be large (--max-file). */
+        {.path = "/api/files",
+         .methods = any,
+         .flags = HTTP_ROUTE_BODY,
+         .body_max = s->cfg.max_file ? s->cfg.max_file : API_BODY_MAX,
+         .handler = serve_api},
+        /* Downloads go through the REST layer too: it knows who asks, and chat who may. */
+        {.path = "/files/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_api},
         {.path = "/healthz", .methods = get, .handler = serve_healthz},
         {.path = "/metrics", .methods = get, .handler = serve_metrics},
         {.lookup = file_lookup, .methods = get, .handler = serve_file},
