@@ -842,7 +842,7 @@ int main(int argc, char **argv)
         .max_frame = opt.max_frame,
         .max_outbound = opt.max_outbound,
         .max_header = opt.max_header,
-        .max_body = opt.max_body > opt.max_file ? opt.max_body : opt.max_file,
+        .max_body = opt.max_body,
         .max_file = opt.max_file,
         .max_connections = (unsigned)opt.max_connections,
         .handshake_timeout_ms = (unsigned)opt.handshake_timeout * 1000,

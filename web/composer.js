@@ -22,6 +22,7 @@ import { ui, page } from "./page.js";
 import * as list from "./list.js";
 import * as chansUi from "./channels.js";
 import { toast } from "./channels.js";
+import * as files from "./files.js";
 
 const COUNTER_FROM = 3500;         // show the counter only when it starts to matter
 const TYPING_SEND_EVERY_MS = 2000;
@@ -34,7 +35,8 @@ const rows = new Map();            // cid -> the pending row of a main-list mess
 
 export function sendComposer() {
   const text = ui.composer.value.replace(/\s+$/, "");
-  if (!text.trim()) return;
+  if (files.uploading()) { showNotice("Your files are still uploading: send once they are done."); return; }
+  if (!text.trim() && !files.hasReady()) return;
   if (charCount(text) > MAX_TEXT) {
     showNotice("That message is too long: " + charCount(text) + " of " + MAX_TEXT + " characters.");
     return;
@@ -46,7 +48,7 @@ export function sendComposer() {
   const v = page.view;
   if (v.info.archived) return; // read-only: the archived bar stands in for the composer
   if (v.detached || !list.windowAtEnd(v)) list.goToPresent(v); // a message goes to the present
-  msgs.send(v, text, 0);
+  msgs.send(v, text, 0, files.take());
   ui.composer.value = "";
   composerChanged();
   page.typingNews = true; // the next burst of typing is news again
@@ -59,7 +61,7 @@ msgs.changes.on("pending", (p) => {
   if (!v || v.name !== p.channel) return;
   let row = rows.get(p.cid);
   if (!row) {
-    row = list.renderMessage({ user: p.user, text: p.text, ts: p.ts }, p);
+    row = list.renderMessage({ user: p.user, text: p.text, ts: p.ts, files: p.files }, p);
     rows.set(p.cid, row);
   }
   if (!row.parentNode) {
@@ -134,7 +136,7 @@ export function composerChanged() {
   ui.counter.hidden = n < COUNTER_FROM;
   ui.counter.textContent = over ? (n - MAX_TEXT) + " over the limit" : (MAX_TEXT - n) + " left";
   ui.counter.classList.toggle("is-over", over);
-  ui.sendBtn.disabled = !conn.joined() || over || !c.value.trim();
+  ui.sendBtn.disabled = !conn.joined() || over || (!c.value.trim() && !files.hasReady());
 }
 
 export function onComposerInput() {

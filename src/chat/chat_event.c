@@ -215,10 +215,12 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
         return;
     }
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
-    const char *t;
-    size_t len;
+    const char *t = "";
+    size_t len = 0;
     char cid[CHAT_CID_MAX + 1];
-    if (!ch || !chat_session_text_field(s, e, &t, &len) || !cid_field(s, e, cid) ||
+    /* A message of files alone has no text to check. */
+    bool files_only = json_string_length(text) == 0 && json_object_get(e->payload, "files");
+    if (!ch || (!files_only && !chat_session_text_field(s, e, &t, &len)) || !cid_field(s, e, cid) ||
         !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
         return;
     const auth_user_t *me = chat_session_user(s);
