@@ -59,6 +59,12 @@ return Array.from(row.querySelectorAll('[data-testid="file-image"] img')).map((i
 """
 
 
+@pytest.fixture
+def server(make_server, tmp_path):
+    """Files under <tmp> whatever the store (the shared backend has no SQLite file)."""
+    return make_server("--files", str(tmp_path / "parley.files"))
+
+
 def wait_chips_done(u, n):
     u.wait(lambda: u.js("return document.querySelectorAll("
                         "'[data-testid=\"attach-chip\"].is-done').length") == n,

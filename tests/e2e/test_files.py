@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import re
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,13 @@ from wsraw import Client, TextClient, run
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
        b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+@pytest.fixture
+def server(make_server, tmp_path):
+    """A server whose files go to <tmp>/parley.files whatever the store (with the shared
+    backend there is no SQLite file to put them beside)."""
+    return make_server("--files", str(tmp_path / "parley.files"))
 
 
 def upload(server, token, data, channel="general", name="f.bin", type_=None, w=None, h=None):
@@ -31,7 +37,7 @@ def upload(server, token, data, channel="general", name="f.bin", type_=None, w=N
 
 
 def files_dir(server):
-    return Path(server.db).with_suffix(".files")
+    return server.tmp / "parley.files"
 
 
 def blobs(server):
@@ -161,8 +167,9 @@ def test_dedupe_and_delete_removes_unreferenced(server):
     run(go())
 
 
-def test_too_big_and_quota(make_server):
-    server = make_server("--max-file", "1k", "--file-quota", "2k")
+def test_too_big_and_quota(make_server, tmp_path):
+    server = make_server("--max-file", "1k", "--file-quota", "2k", "--files",
+                         str(tmp_path / "parley.files"))
     alice = account_token(server, "alice")
     r = upload(server, alice, b"x" * 1025)
     assert r.status == 413 and r.code == "too_large", r
