@@ -289,6 +289,26 @@ TEST(test_schema_refusals)
     CHECK(open_pg("foreign", 0) == NULL);
 }
 
+/* A schema of version 1 (before messages.files) is migrated to 2 when opened. */
+TEST(test_migrates_schema_1)
+{
+    CHECK(pg_test_fresh("v1"));
+    store_t *s = open_pg("v1", 0);
+    CHECK(s != NULL);
+    if (s)
+        finish(s, NULL);
+    CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN files"));
+    CHECK(run_in("v1", "UPDATE %s.meta SET value = 1 WHERE key = 'schema_version'"));
+    CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
+    s = open_pg("v1", 0);
+    CHECK(s != NULL);
+    if (s)
+        finish(s, NULL);
+    CHECK(run_in("v1", "SELECT files FROM %s.messages"));
+    CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
+                       "'schema_version') <> 2 THEN RAISE 'not 2'; END IF; END $$"));
+}
+
 int main(void)
 {
     alarm(300); /* a lost callback hangs the loop; fail instead */
@@ -303,6 +323,7 @@ int main(void)
     RUN(test_read_budget_and_cancel);
     RUN(test_failure_deep_in_a_pipeline);
     RUN(test_schema_refusals);
+    RUN(test_migrates_schema_1);
     pg_test_deinit();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     return TEST_MAIN_END();
