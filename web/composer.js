@@ -137,6 +137,7 @@ export function composerChanged() {
   ui.counter.textContent = over ? (n - MAX_TEXT) + " over the limit" : (MAX_TEXT - n) + " left";
   ui.counter.classList.toggle("is-over", over);
   ui.sendBtn.disabled = !conn.joined() || over || (!c.value.trim() && !files.hasReady());
+  files.syncTray(); // the tray shows the shown channel's attachments
 }
 
 export function onComposerInput() {

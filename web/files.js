@@ -91,22 +91,30 @@ export function addFiles(files) {
   drawTray();
 }
 
-export function uploading() { return tray.some((t) => !t.done && !t.error); }
-export function hasReady() { return tray.some((t) => t.done && page.view && t.channel === page.view.name); }
+// The tray holds each channel's attachments; the composer sees the shown channel's.
+function here(t) { return !!page.view && t.channel === page.view.name; }
+export function uploading() { return tray.some((t) => here(t) && !t.done && !t.error); }
+export function hasReady() { return tray.some((t) => here(t) && t.done); }
 
-// The uploaded files for the channel shown, as a message carries them; the tray empties.
+// The shown channel's uploaded files, as a message carries them; they leave the tray (a
+// failed one too), and other channels' stay for when they are shown again.
 export function take() {
-  const v = page.view;
-  const out = tray.filter((t) => t.done && v && t.channel === v.name).map((t) => t.meta);
-  clear();
+  const out = tray.filter((t) => here(t) && t.done).map((t) => t.meta);
+  tray = tray.filter((t) => !here(t));
+  drawTray();
   return out;
 }
 
-// Empties the tray (a channel switch keeps nothing from another channel).
-export function clear() {
-  for (const t of tray) if (t.xhr && !t.done) t.xhr.abort();
-  tray = [];
-  drawTray();
+// Shows the shown channel's chips only (the composer calls it when the channel changes).
+export function syncTray() {
+  if (!trayEl) return;
+  let shown = 0;
+  for (const t of tray) {
+    if (!t.chip) continue;
+    t.chip.hidden = !here(t);
+    if (!t.chip.hidden) shown++;
+  }
+  trayEl.hidden = shown === 0;
 }
 
 // An image's natural size, or null for anything else (decoded off the page: the CSP lets
@@ -157,8 +165,8 @@ function authorize(xhr) {
 
 function drawTray() {
   if (!trayEl) return;
-  trayEl.hidden = tray.length === 0;
   for (const n of Array.from(trayEl.children)) if (!tray.some((t) => t.chip === n)) n.remove();
+  syncTray();
   changed();
 }
 
