@@ -25,12 +25,13 @@ from test_browser import pytestmark, tid, users  # noqa: E402,F401
 from test_browser_channels import dumping  # noqa: E402
 
 
-def png(w, h, rgb=(200, 60, 60)):
-    """A real w x h PNG of one colour."""
+def png(w, h, blue=180):
+    """A real w x h PNG: a gradient."""
     def chunk(kind, data):
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
-    raw = b"".join(b"\x00" + bytes(rgb) * w for _ in range(h))
+    raw = b"".join(b"\x00" + b"".join(bytes((x * 255 // w, y * 255 // h, blue)) for x in range(w))
+                   for y in range(h))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
@@ -129,7 +130,7 @@ def run_files(server, alice, bob, tmp_path):
 
     # --- bob: a drop of an image and a text file
     note = b"meeting notes\n"
-    bob.js(DROP, [["chart.png", "image/png", base64.b64encode(png(120, 80)).decode()],
+    bob.js(DROP, [["chart.png", "image/png", base64.b64encode(png(120, 80, 60)).decode()],
                   ["notes.txt", "text/plain", base64.b64encode(note).decode()]])
     wait_chips_done(bob, 2)
     his = f"numbers {tag}"
@@ -147,6 +148,7 @@ def run_files(server, alice, bob, tmp_path):
     assert card and "notes.txt" in card[0] and f"{len(note)} B" in card[0], card
     assert card[1].startswith("/files/") and card[2] == "notes.txt"
     open_and_close_lightbox(alice, his, 120)
+    alice.d.save_screenshot(str(tmp_path / "screenshot-files.png"))  # for the README
 
     # --- after a reload, history draws them again at their size
     alice.d.refresh()
