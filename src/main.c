@@ -453,6 +453,12 @@ static int parse_config(int argc, char **argv)
                         "for no budget): a message that large could never arrive\n");
         return -1;
     }
+    if (opt.max_partial_input && opt.max_file > opt.max_partial_input) {
+        /* An upload is held in memory while it arrives: one larger could never arrive. */
+        fprintf(stderr, "parley: --max-file lowered to --max-partial-input (%llu bytes)\n",
+                opt.max_partial_input);
+        opt.max_file = opt.max_partial_input;
+    }
     if (strcmp(opt.deflate, "on") != 0 && strcmp(opt.deflate, "off") != 0) {
         fprintf(stderr, "parley: --deflate must be on or off\n");
         return -1;
