@@ -50,6 +50,7 @@
 #include "server/server.h"
 #include "server/server_direct.h"
 #include "server/server_loops.h"
+#include "files/files.h"
 #include "store/store_open.h"
 
 #define DRAIN_MS 3000
@@ -58,11 +59,11 @@ typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
     const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
-        *allowed_origins, *public_url, *tls_cert, *tls_key, *bus;
+        *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads, guest_ttl, session_idle, session_max, hash_max, message_timeout,
-        max_conns_per_ip, max_partial_input;
+        max_conns_per_ip, max_partial_input, max_file, file_quota;
 } options_t;
 
 /* --db's default, told apart from a given --db by its address (--db and --store exclude
@@ -84,6 +85,9 @@ static options_t opt = {
     .tls_cert = "",
     .tls_key = "",
     .bus = "",
+    .files = "",
+    .max_file = 25ull * 1024 * 1024,
+    .file_quota = 1024ull * 1024 * 1024,
     .port = 8000,
     .history = 50,
     .max_name = 32,
@@ -125,6 +129,14 @@ static const flag_t flags[] = {
     {"bus", OPT_STR, &opt.bus, 0,
      "redis://HOST[:PORT]: serve the same channels as the other parley processes on this "
      "--store (empty: alone)"},
+    {"files", OPT_STR, &opt.files, 0,
+     "directory of uploaded files (empty: beside the SQLite file, parley.db -> parley.files; "
+     "./parley.files for PostgreSQL)"},
+    {"max-file", OPT_SIZE, &opt.max_file, 1ull << 32,
+     "bytes of one uploaded file (held in memory while it arrives: it counts against "
+     "--max-partial-input); 0: no uploads"},
+    {"file-quota", OPT_SIZE, &opt.file_quota, 1ull << 50,
+     "bytes of files one user may have stored (0: no quota)"},
     {"history", OPT_UINT, &opt.history, 200, "messages replayed on join"},
     {"sync", OPT_STR, &opt.sync, 0,
      "normal: survive a killed process; full: also fsync every commit (power loss)"},
@@ -441,6 +453,12 @@ static int parse_config(int argc, char **argv)
                         "for no budget): a message that large could never arrive\n");
         return -1;
     }
+    if (opt.max_partial_input && opt.max_file > opt.max_partial_input) {
+        /* An upload is held in memory while it arrives: one larger could never arrive. */
+        fprintf(stderr, "parley: --max-file lowered to --max-partial-input (%llu bytes)\n",
+                opt.max_partial_input);
+        opt.max_file = opt.max_partial_input;
+    }
     if (strcmp(opt.deflate, "on") != 0 && strcmp(opt.deflate, "off") != 0) {
         fprintf(stderr, "parley: --deflate must be on or off\n");
         return -1;
@@ -471,6 +489,7 @@ typedef struct {
     auth_t *auth;
     api_t *api;
     store_t *store;
+    files_t *files;     /* --files, NULL when --max-file is 0 */
     net_tls_ctx_t *tls; /* --tls-cert and --tls-key, NULL for plain HTTP */
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain_timer;
@@ -622,6 +641,28 @@ static int fail_start(app_t *a)
 
 /* The store, the accounts, chat and the REST layer, in that order. 0, or 1 after logging
  * (everything released). */
+/* --files, or beside the SQLite file (its name without the extension, plus ".files"). */
+static void files_dir(char *out, size_t cap)
+{
+    if (opt.files[0]) {
+        snprintf(out, cap, "%s", opt.files);
+        return;
+    }
+    if (strncmp(store_url, "sqlite:", 7) != 0) {
+        snprintf(out, cap, "parley.files");
+        return;
+    }
+    const char *path = store_url + 7;
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    int len = dot && (!slash || dot > slash + 1) ? (int)(dot - path) : (int)strlen(path);
+    snprintf(out, cap, "%.*s.files", len, path);
+}
+
+static bool files_allowed(void *ctx, uint64_t user, const char *channel, bool post)
+{
+    return chat_files_allowed(ctx, user, channel, post);
+}
+
 static int open_state(app_t *a, const wiring_t *w)
 {
     const char *budget = getenv("PARLEY_TEST_READ_BUDGET");
@@ -655,6 +696,14 @@ static int open_state(app_t *a, const wiring_t *w)
                         opt.max_outbound / 2,
                         0 /* max_channels: CHAT_CHANNELS_MAX */,
                         .shared = store_seqs};
+    if (opt.max_file) {
+        char dir[4096];
+        files_dir(dir, sizeof(dir));
+        a->files = files_open(dir, opt.max_file, opt.file_quota);
+        if (!a->files)
+            return fail_start(a);
+    }
+    cc.files = a->files;
     a->hub = chat_new(a->store, a->auth, &cc, w->transport);
     if (chat_load(a->hub) < 0) {
         log_error("cannot read the store %s", store_shown);
@@ -673,7 +722,10 @@ static int open_state(app_t *a, const wiring_t *w)
             chat_relay_set_presence_ttl(a->relay, strtoull(ttl, NULL, 10));
         chat_relay_start(a->relay, a->bus);
     }
-    a->api = api_new(a->auth, &(api_config_t){.origins = doors_origins.data});
+    a->api = api_new(a->auth, &(api_config_t){.origins = doors_origins.data,
+                                              .files = a->files,
+                                              .files_allowed = files_allowed,
+                                              .files_ctx = a->hub});
     return 0;
 }
 
@@ -797,6 +849,7 @@ int main(int argc, char **argv)
         .max_outbound = opt.max_outbound,
         .max_header = opt.max_header,
         .max_body = opt.max_body,
+        .max_file = opt.max_file,
         .max_connections = (unsigned)opt.max_connections,
         .handshake_timeout_ms = (unsigned)opt.handshake_timeout * 1000,
         .idle_timeout_ms = (unsigned)opt.idle_timeout * 1000,
@@ -833,6 +886,7 @@ int main(int argc, char **argv)
     a.front.free(a.front.ctx);
     api_free(a.api);
     chat_free(a.hub);
+    files_close(a.files);
     auth_free(a.auth);
     net_tls_ctx_free(a.tls); /* every connection, and so every session, is gone */
     uv_loop_close(a.loop);

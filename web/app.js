@@ -50,6 +50,7 @@ import { badges, refreshNames } from "./badges.js";
 import * as authUi from "./auth_ui.js";
 import * as list from "./list.js";
 import * as composer from "./composer.js";
+import * as files from "./files.js";
 import * as chansUi from "./channels.js";
 import * as chanAdmin from "./channel_admin.js";
 import * as members from "./members.js";
@@ -488,6 +489,7 @@ function init() {
   ui.bootRetry.addEventListener("click", boot);
   ui.composerForm.addEventListener("submit", (ev) => { ev.preventDefault(); composer.sendComposer(); });
   ui.composer.addEventListener("input", composer.onComposerInput);
+  files.init(composer.composerChanged);
   ui.composer.addEventListener("keydown", composer.onComposerKey);
   ui.scroller.addEventListener("scroll", list.onScroll, { passive: true });
   if (window.ResizeObserver) new ResizeObserver(list.onPaneResize).observe(ui.scroller);

@@ -26,6 +26,7 @@ import * as list from "./list.js";
 import * as chansUi from "./channels.js";
 import { toast } from "./channels.js";
 import { drafts, channelKey } from "./drafts.js";
+import * as files from "./files.js";
 
 const COUNTER_FROM = 3500;         // show the counter only when it starts to matter
 const TYPING_SEND_EVERY_MS = 2000;
@@ -39,7 +40,8 @@ const rows = new Map();            // cid -> the pending row of a main-list mess
 
 export function sendComposer() {
   const text = ui.composer.value.replace(/\s+$/, "");
-  if (!text.trim()) return;
+  if (files.uploading()) { showNotice("Your files are still uploading: send once they are done."); return; }
+  if (!text.trim() && !files.hasReady()) return;
   if (charCount(text) > MAX_TEXT) {
     showNotice("That message is too long: " + charCount(text) + " of " + MAX_TEXT + " characters.");
     return;
@@ -51,7 +53,7 @@ export function sendComposer() {
   const v = page.view;
   if (v.info.archived) return; // read-only: the archived bar stands in for the composer
   if (v.detached || !list.windowAtEnd(v)) list.goToPresent(v); // a message goes to the present
-  msgs.send(v, text, 0); // offline: held, sent with its cid after the resume
+  msgs.send(v, text, 0, files.take()); // offline: held, sent with its cid after the resume
   ui.composer.value = "";
   saveDraftNow();
   composerChanged();
@@ -65,7 +67,7 @@ msgs.changes.on("pending", (p) => {
   if (!v || v.name !== p.channel) return;
   let row = rows.get(p.cid);
   if (!row) {
-    row = list.renderMessage({ user: p.user, text: p.text, ts: p.ts }, p);
+    row = list.renderMessage({ user: p.user, text: p.text, ts: p.ts, files: p.files }, p);
     rows.set(p.cid, row);
   }
   if (!row.parentNode) {
@@ -145,7 +147,8 @@ export function composerChanged() {
   ui.counter.hidden = n < COUNTER_FROM;
   ui.counter.textContent = over ? (n - MAX_TEXT) + " over the limit" : (MAX_TEXT - n) + " left";
   ui.counter.classList.toggle("is-over", over);
-  ui.sendBtn.disabled = !conn.everJoined() || over || !c.value.trim();
+  ui.sendBtn.disabled = !conn.everJoined() || over || (!c.value.trim() && !files.hasReady());
+  files.syncTray(); // the tray shows the shown channel's attachments
 }
 
 let draftTimer = 0;

@@ -87,6 +87,9 @@ export function onLink(event, fn) { return link.on(event, fn); }
 export function setResumeState(fn) { resumeState = fn; }
 export function joined() { return s.joined; }
 export function everJoined() { return s.everJoined; }
+// How HTTP requests prove who we are (files.js): the session cookie of an account, or a
+// guest's session token as a Bearer.
+export function credentials() { return { account: s.account, session: s.session }; }
 
 /* ---------- requests ---------- */
 

@@ -31,6 +31,7 @@ import { ui, page } from "./page.js";
 import * as composer from "./composer.js";
 import * as chansUi from "./channels.js";
 import * as mx from "./messages.js";
+import * as files from "./files.js";
 import { updateTitle, showError } from "./app.js";
 import { nameLabel, refreshNames as refreshLabels } from "./badges.js";
 import { drafts, channelKey } from "./drafts.js";
@@ -268,6 +269,8 @@ export function renderMessage(msg, pend) {
   const text = el("div", "msg-text");
   renderFormatted(text, msg.text); // bold, code, quotes, lists, links, :emoji: (format.js)
   body.append(meta, text);
+  const attached = files.render(msg.files); // files.js: images inline, other files as cards
+  if (attached) body.append(attached);
   if (pend) body.append(el("div", "msg-status", "Sending…"));
 
   row.append(gutter, body);

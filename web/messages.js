@@ -181,6 +181,7 @@ export function decorateRow(row, msg) {
   const box = row.querySelector(".msg-text");
   if (!body || !box) return;
   if (deleted) {
+    row.querySelectorAll(".msg-files").forEach((n) => { if (n.closest(".msg") === row) n.remove(); });
     box.textContent = "";
     const t = el("span", "msg-tombstone", TOMBSTONE);
     t.dataset.testid = "msg-deleted";

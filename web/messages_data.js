@@ -104,6 +104,7 @@ function record(ch, raw) {
     mentions: mentionsOf(raw),
   };
   if (typeof raw.cid === "string") msg.cid = raw.cid;
+  if (Array.isArray(raw.files) && raw.files.length) msg.files = raw.files; // files.js draws them
   if (raw.guest === true) { msg.guest = true; people.noteEvent(raw); } // the server marks guests
   // A page's message as it stands now (its events may be outside the page): deleted ones
   // come as tombstones, edited ones with their latest text.
@@ -367,9 +368,10 @@ export function react(ch, seq, emoji) {
 
 // Sends text to ch (a reply in thread `thread` when given). Returns the pending message:
 // {cid, channel, thread, text, ts, user, afterSeq, status: "sending" | "failed", error}.
-export function send(ch, text, threadSeq) {
+export function send(ch, text, threadSeq, files) {
   const p = { cid: newCid(), channel: ch.name, thread: threadSeq || 0, text, ts: Date.now(),
     user: people.user(), afterSeq: maxSeq(ch), status: "sending", error: "" };
+  if (files && files.length) p.files = files; // as uploads answered them (files.js)
   outbox.set(p.cid, p);
   transmit(p);
   return p;
@@ -381,6 +383,7 @@ function transmit(p) {
   changes.emit("pending", p);
   const payload = { channel: p.channel, text: p.text, cid: p.cid };
   if (p.thread) payload.thread = p.thread;
+  if (p.files) payload.files = p.files.map((f) => ({ id: f.id }));
   conn.request("msg", payload, { retry: true }).then((ack) => confirmed(p, ack), (err) => refused(p, err));
 }
 
@@ -389,6 +392,7 @@ function confirmed(p, ack) {
   outbox.delete(p.cid);
   const raw = { seq: ack.seq, user: p.user, text: p.text, ts: Number.isFinite(ack.ts) ? ack.ts : p.ts, cid: p.cid };
   if (p.thread) raw.thread = p.thread;
+  if (p.files) raw.files = p.files;
   changes.emit("confirmed", p, Number.isInteger(ack.seq) ? raw : null);
 }
 

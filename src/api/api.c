@@ -29,6 +29,7 @@ enum {
     R_BODY = 1 << 1,         /* a JSON object body */
     R_BODY_OPT = 1 << 2,     /* a JSON object body, or none (taken as {}) */
     R_LOGIN_ORIGIN = 1 << 3, /* an Origin, when present, must be allowed (login CSRF) */
+    R_RAW = 1 << 4,          /* the body is the request's bytes, not JSON (uploads) */
 };
 
 typedef struct {
@@ -60,6 +61,7 @@ static const route_t routes[] = {
     {"/api/invites", HTTP_GET, R_USER, api_invites},
     {"/api/invites", HTTP_POST, R_USER | R_BODY_OPT, api_invite_create},
     {"/api/invites/#", HTTP_DELETE, R_USER, api_invite_delete},
+    {"/api/files", HTTP_POST, R_USER | R_RAW, api_file_upload},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -70,6 +72,9 @@ api_t *api_new(auth_t *auth, const api_config_t *cfg)
     api_t *a = xcalloc(1, sizeof(*a));
     a->auth = auth;
     a->origins = xstrdup(cfg && cfg->origins ? cfg->origins : "");
+    a->files = cfg ? cfg->files : NULL;
+    a->files_allowed = cfg ? cfg->files_allowed : NULL;
+    a->files_ctx = cfg ? cfg->files_ctx : NULL;
     return a;
 }
 
@@ -88,17 +93,18 @@ size_t api_pending(const api_t *a)
 
 /* ---- responses ---- */
 
-/* Head and body into one new blob. body is text (len bytes), sent unless head_only; headers
- * are the server's lines for every answer, extra the handler's. */
-static blob_t *response_blob(int status, const char *body, size_t len, bool keep_alive,
-                             bool head_only, const char *headers, const char *extra)
+/* Head and body into one new blob. body is len bytes, sent unless head_only; headers are the
+ * server's lines for every answer, extra the handler's; type NULL: JSON, not cached. */
+static blob_t *response_blob_typed(int status, const char *type, const char *body, size_t len,
+                                   bool keep_alive, bool head_only, const char *headers,
+                                   const char *extra)
 {
-    char lines[2048], head[2560];
-    int n = snprintf(lines, sizeof(lines), "Cache-Control: no-store\r\n%s%s",
+    char lines[4096], head[4608];
+    int n = snprintf(lines, sizeof(lines), "%s%s%s", type ? "" : "Cache-Control: no-store\r\n",
                      headers ? headers : "", extra ? extra : "");
     int hl = n > 0 && (size_t)n < sizeof(lines)
-                 ? http_response_head(head, sizeof(head), status, "application/json", len,
-                                      keep_alive, lines)
+                 ? http_response_head(head, sizeof(head), status, type ? type : "application/json",
+                                      len, keep_alive, lines)
                  : -1;
     if (hl < 0) {
         /* Header lines are ours and bounded: a bug, not an input. Answer it plainly. */
@@ -111,6 +117,12 @@ static blob_t *response_blob(int status, const char *body, size_t len, bool keep
     if (sent)
         memcpy(b->data + hl, body, sent);
     return b;
+}
+
+static blob_t *response_blob(int status, const char *body, size_t len, bool keep_alive,
+                             bool head_only, const char *headers, const char *extra)
+{
+    return response_blob_typed(status, NULL, body, len, keep_alive, head_only, headers, extra);
 }
 
 blob_t *api_response_error(int status, const char *code, const char *message, bool keep_alive,
@@ -135,6 +147,20 @@ void api_reply(api_call_t *c, int status, json_t *body, const char *extra)
     blob_t *b =
         response_blob(status, text, strlen(text), c->keep_alive, c->head_only, c->headers, extra);
     free(text);
+    free(c->headers);
+    api_answer_cb cb = c->cb;
+    void *ctx = c->cb_ctx;
+    c->api->pending--;
+    free(c);
+    cb(ctx, b);
+    blob_unref(b);
+}
+
+void api_reply_raw(api_call_t *c, int status, const char *type, const char *extra, const void *body,
+                   size_t len)
+{
+    blob_t *b = response_blob_typed(status, type, body, len, c->keep_alive, c->head_only,
+                                    c->headers, extra);
     free(c->headers);
     api_answer_cb cb = c->cb;
     void *ctx = c->cb_ctx;
@@ -369,6 +395,14 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
     c->secure = r->tls || http_forwarded_https(r->forwarded_proto);
     c->headers = xstrdup(r->headers ? r->headers : "");
     a->pending++;
+    if (strncmp(r->path, "/files/", 7) == 0) {
+        /* Downloads: a read by a user (an <img> sends the cookie and no Origin). */
+        if (r->method != HTTP_GET && r->method != HTTP_HEAD)
+            not_routed(c, HTTP_ROUTE_METHOD(HTTP_GET) | HTTP_ROUTE_METHOD(HTTP_HEAD));
+        else if (authenticate(c, r, R_USER))
+            api_file_download(c, r, NULL);
+        return;
+    }
     uint64_t allow;
     const route_t *rt = find_route(r, &c->target, &allow);
     if (!rt) {
@@ -378,7 +412,8 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
     if (!authenticate(c, r, rt->flags))
         return;
     json_t *body = NULL;
-    if ((rt->flags & (R_BODY | R_BODY_OPT)) && !(body = parse_body(c, r, rt->flags)))
+    if (!(rt->flags & R_RAW) && (rt->flags & (R_BODY | R_BODY_OPT)) &&
+        !(body = parse_body(c, r, rt->flags)))
         return;
     rt->fn(c, r, body);
     json_decref(body);
@@ -401,7 +436,7 @@ api_request_t *api_request_dup(const api_request_t *r)
     api_request_t tmp = *r;
     const char **strs[] = {&tmp.path,          &tmp.host,       &tmp.origin,          &tmp.cookie,
                            &tmp.authorization, &tmp.user_agent, &tmp.forwarded_proto, &tmp.addr,
-                           &tmp.headers};
+                           &tmp.headers,       &tmp.query};
     size_t n = sizeof(strs) / sizeof(strs[0]);
     size_t total = sizeof(tmp) + (r->body ? r->body_len + 1 : 0);
     for (size_t i = 0; i < n; i++)

@@ -26,6 +26,7 @@
 
 #include "auth/auth.h"
 #include "base/blob.h"
+#include "files/files.h"
 
 typedef struct api api_t;
 
@@ -34,18 +35,28 @@ typedef struct api api_t;
  * long bodies is refused 413 before it is read, parsed or carried to the hub's loop. */
 #define API_BODY_MAX ((size_t)16 * 1024)
 
+/* Whether user may download (post false) or upload to (post true) channel's files: the
+ * chat layer's answer (chat_files_allowed), on the loop api runs on. */
+typedef bool (*api_files_allowed_fn)(void *ctx, uint64_t user, const char *channel, bool post);
+
 typedef struct {
     /* Origins allowed besides the request's own (--allowed-origins and --public-url's),
      * comma-separated as http_origin_check takes them; NULL or "" for none. */
     const char *origins;
+    /* Uploads (POST /api/files, GET /files/ID/NAME; docs/protocol.md "Files"): the registry
+     * (borrowed, outliving the api; NULL: both answer 404) and who may reach a channel's. */
+    files_t *files;
+    api_files_allowed_fn files_allowed;
+    void *files_ctx;
 } api_config_t;
 
 /* One request as the connection driver read it. The header fields are NULL when the header
  * is absent. Every pointer is borrowed for the call to api_handle only. */
 typedef struct {
-    uint8_t method;   /* llhttp_method_t: HTTP_GET, HTTP_POST, ... */
-    const char *path; /* NUL-terminated, without the query */
-    const char *body; /* NULL: none (or empty) */
+    uint8_t method;    /* llhttp_method_t: HTTP_GET, HTTP_POST, ... */
+    const char *path;  /* NUL-terminated, without the query */
+    const char *query; /* after '?', NULL when none (not percent-decoded) */
+    const char *body;  /* NULL: none (or empty) */
     size_t body_len;
     const char *host, *origin, *cookie, *authorization, *user_agent, *forwarded_proto;
     const char *addr; /* the peer's address ("127.0.0.1"), "" when unknown */

@@ -20,6 +20,9 @@
 
 struct api {
     auth_t *auth;
+    files_t *files; /* api_config_t's */
+    api_files_allowed_fn files_allowed;
+    void *files_ctx;
     char *origins; /* allowed origins besides the request's own (http_origin.h), "" for none */
     size_t pending;
 };
@@ -91,6 +94,15 @@ void api_password(api_call_t *c, const api_request_t *r, json_t *body);
 void api_sessions(api_call_t *c, const api_request_t *r, json_t *body);
 void api_session_delete(api_call_t *c, const api_request_t *r, json_t *body);
 void api_reset(api_call_t *c, const api_request_t *r, json_t *body);
+
+/* ---- handlers (api_files.c) ---- */
+
+void api_file_upload(api_call_t *c, const api_request_t *r, json_t *body);
+void api_file_download(api_call_t *c, const api_request_t *r, json_t *body);
+/* A whole answer of raw bytes (not JSON): status, content type, extra header lines, body;
+ * sends and frees c (as api_reply). */
+void api_reply_raw(api_call_t *c, int status, const char *type, const char *extra, const void *body,
+                   size_t len);
 
 /* ---- handlers (api_admin.c) ---- */
 

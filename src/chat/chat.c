@@ -78,6 +78,14 @@ void chat_tick(chat_hub_t *h)
     chat_hub_tick(h);
 }
 
+bool chat_files_allowed(chat_hub_t *h, uint64_t user, const char *channel, bool post)
+{
+    const auth_user_t *u = auth_user(chat_hub_auth(h), user);
+    chat_channel_t *ch = chat_hub_channel(h, channel);
+    return u && ch && !chat_channel_deleted(ch) &&
+           chat_user_in(u, post ? AUTH_ACT_POST : AUTH_ACT_SEE, ch);
+}
+
 bool chat_client_id_valid(const char *id, size_t len)
 {
     if (len < 1 || len > 32)

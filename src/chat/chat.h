@@ -47,6 +47,11 @@ void chat_drained(chat_session_t *s);
  * transport is never called for it again. */
 void chat_close(chat_session_t *s);
 
+/* Whether user may download (post false) or upload (post true) the files of channel: a
+ * member of it (everyone is in #general) who may see it, or post in it (auth_can). False
+ * for a channel that does not exist or that the user may not see. */
+bool chat_files_allowed(chat_hub_t *h, uint64_t user, const char *channel, bool post);
+
 /* True for a valid client id (the /ws/{client_id} route): 1-32 of A-Za-z0-9_- . */
 bool chat_client_id_valid(const char *id, size_t len);
 

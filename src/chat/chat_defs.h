@@ -84,6 +84,8 @@ typedef struct {
      * the hub, orders each channel's events (appends with seq 0, store.h), and local commits
      * join the deliveries from elsewhere in seq order (chat_hub.h). */
     bool shared;
+    /* The uploads messages may carry (--files; borrowed, outliving the hub), NULL: none. */
+    struct files *files;
 } chat_config_t;
 
 /* With other processes (--bus): the bus between them, as the relay sees it (bus.h's

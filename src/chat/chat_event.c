@@ -13,6 +13,7 @@
 #include "base/utf8.h"
 #include "base/xmalloc.h"
 #include "chat/chat_cost.h"
+#include "chat/chat_files.h"
 #include "chat/chat_history.h"
 #include "chat/chat_keys.h"
 
@@ -182,8 +183,28 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     chat_history_target(chat_session_hub(s), ch, target, on_target, r);
 }
 
+/* payload.files (optional) into out (chat_files_take), or false after answering. */
+static bool files_field(chat_session_t *s, const json_env_t *e, chat_channel_t *ch, buf_t *out)
+{
+    json_t *v = json_object_get(e->payload, "files");
+    if (!v)
+        return true;
+    files_t *f = chat_hub_config(chat_session_hub(s))->files;
+    const char *why =
+        f ? chat_files_take(f, v, chat_session_user(s)->id, chat_channel_name(ch), out)
+          : "this server takes no files";
+    if (why)
+        chat_session_error(s, "bad_payload", why, e->id);
+    return why == NULL;
+}
+
 void chat_event_msg(chat_session_t *s, const json_env_t *e)
 {
+    if (e->payload && json_object_get(e->payload, "thread") &&
+        json_object_get(e->payload, "files")) {
+        chat_session_error(s, "bad_payload", "a thread reply carries no files (yet)", e->id);
+        return;
+    }
     if (e->payload && json_object_get(e->payload, "thread")) {
         targeted(s, e, CHAT_EV_MSG, "thread"); /* a reply: its parent is checked first */
         return;
@@ -194,14 +215,19 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
         return;
     }
     chat_channel_t *ch = chat_session_channel_field(s, e, "channel", true, true);
-    const char *t;
-    size_t len;
+    const char *t = "";
+    size_t len = 0;
     char cid[CHAT_CID_MAX + 1];
-    if (!ch || !chat_session_text_field(s, e, &t, &len) || !cid_field(s, e, cid) ||
+    /* A message of files alone has no text to check. */
+    bool files_only = json_string_length(text) == 0 && json_object_get(e->payload, "files");
+    if (!ch || (!files_only && !chat_session_text_field(s, e, &t, &len)) || !cid_field(s, e, cid) ||
         !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
         return;
     const auth_user_t *me = chat_session_user(s);
     if (chat_hub_replay(chat_session_hub(s), me->id, cid, chat_session_conn(s), e->id))
+        return;
+    buf_t files = BUF_INIT;
+    if (!files_field(s, e, ch, &files))
         return;
     chat_pub_t p = {.user = chat_session_name(s),
                     .user_id = me->id,
@@ -211,8 +237,12 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e)
                     .len = len,
                     .ack_conn = chat_session_conn(s),
                     .id = e->id,
-                    .cid = cid};
-    publish(s, ch, &p, e->id);
+                    .cid = cid,
+                    .files = files.data};
+    files_t *f = chat_hub_config(chat_session_hub(s))->files;
+    if (publish(s, ch, &p, e->id) != 0 && files.len)
+        chat_files_unreserve(f, files.data);
+    buf_deinit(&files);
 }
 
 void chat_event_edit(chat_session_t *s, const json_env_t *e)

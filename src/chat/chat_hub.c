@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "chat/chat_files.h"
 #include "chat/chat_keys.h"
 #include "json/json_env.h"
 
@@ -50,6 +51,7 @@ static void pend_free(pend_t *m)
     free(m->text);
     free(m->id);
     free(m->cid);
+    free(m->files);
     free(m);
 }
 
@@ -406,7 +408,8 @@ static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
                          .thread = m->thread,
                          .target = m->target,
                          .cid = m->cid,
-                         .guest = m->guest};
+                         .guest = m->guest,
+                         .files = m->files};
 }
 
 static void send_ack(chat_hub_t *h, void *conn, const char *id, const chat_channel_t *ch,
@@ -427,6 +430,8 @@ static void send_unavailable(chat_hub_t *h, void *conn, const char *id)
 /* Commits one event that is next in seq order: the ring, then every member. */
 void chat_hub_commit_event(chat_hub_t *h, hub_chan_t *hc, const store_msg_t *m)
 {
+    if (h->cfg.files)
+        chat_files_commit(h->cfg.files, m);
     blob_t *json = chat_event_frame(chat_channel_name(hc->ch), m);
     chat_channel_commit(hc->ch, m, json);
     if (m->seq > hc->last_seq)
@@ -635,6 +640,7 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     m->id = p->id && p->id[0] ? xstrdup(p->id) : NULL;
     m->cid = p->cid && p->cid[0] ? xstrdup(p->cid) : NULL;
     m->guest = p->guest;
+    m->files = p->files && p->files[0] ? xstrdup(p->files) : NULL;
     store_msg_t sm = pend_view(hc, m);
     uint64_t mentioned[CHAT_MENTIONS_MAX];
     if (p->kind == CHAT_EV_MSG && strchr(m->text, '@')) {

@@ -124,12 +124,13 @@ typedef struct {
     chat_ev_t kind;
     const char *text; /* msg, edit: the text; react: the emoji; delete: "" */
     size_t len;
-    uint64_t thread; /* msg: the parent of a reply, else 0 */
-    uint64_t target; /* edit, delete, react: the message acted on */
-    void *ack_conn;  /* a JSON sender to ack once stored (NULL: none) */
-    const char *id;  /* the request id as JSON text, "" or NULL if none */
-    const char *cid; /* the writer's client key (valid), NULL or "" if none */
-    bool guest;      /* the writer is a guest */
+    uint64_t thread;   /* msg: the parent of a reply, else 0 */
+    uint64_t target;   /* edit, delete, react: the message acted on */
+    void *ack_conn;    /* a JSON sender to ack once stored (NULL: none) */
+    const char *id;    /* the request id as JSON text, "" or NULL if none */
+    const char *cid;   /* the writer's client key (valid), NULL or "" if none */
+    bool guest;        /* the writer is a guest */
+    const char *files; /* msg: the files it carries (store_msg_t.files), NULL or "" none */
 } chat_pub_t;
 
 /* Accepts an event: assigns its seq and stores it; the ack and the fan-out follow the

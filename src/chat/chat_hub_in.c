@@ -38,6 +38,7 @@ static void msg_free(store_msg_t *m)
     free((char *)m->text);
     free((char *)m->kind);
     free((char *)m->cid);
+    free((char *)m->files);
 }
 
 void chat_hub_in_free(hub_chan_t *hc)
@@ -72,6 +73,7 @@ static void early_insert(hub_chan_t *hc, const store_msg_t *m)
     c->text = xstrdup(m->text);
     c->kind = m->kind ? xstrdup(m->kind) : NULL;
     c->cid = m->cid ? xstrdup(m->cid) : NULL;
+    c->files = m->files ? xstrdup(m->files) : NULL;
     c->mentions = NULL;
     c->nmentions = 0;
     hc->nearly++;

@@ -32,8 +32,9 @@ typedef struct pend {
     char *user;       /* the author's name, as shown */
     uint64_t user_id; /* and who it is (0: a line-mode writer) */
     char *text;
-    char *id;  /* the request id as JSON text, NULL if none */
-    char *cid; /* the client key, NULL if none */
+    char *id;    /* the request id as JSON text, NULL if none */
+    char *cid;   /* the client key, NULL if none */
+    char *files; /* store_msg_t.files, NULL if none */
     uint64_t thread, target;
     const char *kind; /* static: chat_ev_name */
     int status;

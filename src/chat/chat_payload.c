@@ -3,6 +3,7 @@
  * functions of their inputs, shared by the hub and the sessions. */
 #include "chat/chat_payload.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <time.h>
 
@@ -119,6 +120,10 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
     }
     if (m->guest)
         buf_append_str(out, ",\"guest\":true");
+    if (kind == CHAT_EV_MSG && m->files && m->files[0] && !m->deleted) {
+        buf_append_str(out, ",\"files\":"); /* built by the server (files_meta_json) */
+        buf_append_str(out, m->files);
+    }
     if (kind == CHAT_EV_MSG && m->deleted)
         buf_append_str(out, ",\"deleted\":true");
     else if (kind == CHAT_EV_MSG && m->edited)
@@ -196,6 +201,25 @@ static void append_line_safe(buf_t *b, const char *s)
     }
 }
 
+/* A text format's view of a message's files: " [file: NAME /files/ID/NAME]" each. */
+static void files_text(buf_t *b, const char *files)
+{
+    json_t *a = files && files[0] ? json_loads(files, 0, NULL) : NULL;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *o = json_array_get(a, i);
+        const char *name = json_string_value(json_object_get(o, "name"));
+        const char *url = json_string_value(json_object_get(o, "url"));
+        if (!name || !url)
+            continue;
+        buf_append_str(b, " [file: ");
+        append_line_safe(b, name);
+        buf_append_str(b, " ");
+        append_line_safe(b, url);
+        buf_append_str(b, "]");
+    }
+    json_decref(a);
+}
+
 blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m)
 {
     buf_t b = BUF_INIT;
@@ -208,6 +232,7 @@ blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m)
     append_line_safe(&b, m->user);
     buf_append_str(&b, ": ");
     append_line_safe(&b, m->text);
+    files_text(&b, m->files);
     blob_t *f = chat_frame_buf(&b);
     buf_deinit(&b);
     return f;

@@ -50,7 +50,8 @@ blob_t *chat_frame_buf(const buf_t *b);
 /* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
  * (the @names in the text, "channel" and "here" included) when there are any, and
  * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers), and
- * "cid" when the writer gave a client key, and "guest": true when a guest wrote it. */
+ * "cid" when the writer gave a client key, and "guest": true when a guest wrote it, and
+ * "files" (m->files as it is) when a msg not deleted carries files. */
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
 /* Appends a thread's summary, ,"replies":{"count","last_seq","last_ts"}, to a payload
  * being built. */
@@ -59,7 +60,8 @@ void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts);
  * "payload":...} (an unreact goes out as "react" with "on": false). */
 blob_t *chat_event_frame(const char *channel, const store_msg_t *m);
 /* A message's frame for a text format: "{user}: {text}" (client-id) or
- * "[HH:MM:SS] {user}: {text}" in local time (line), always one line: line breaks and tabs
+ * "[HH:MM:SS] {user}: {text}" in local time (line), then " [file: NAME URL]" per file it
+ * carries, always one line: line breaks and tabs
  * become spaces, other controls (C0, C1, DEL, bidi) U+FFFD, so no text forges a line. */
 blob_t *chat_text_frame(chat_fmt_t fmt, const store_msg_t *m);
 /* {"type":"ack"[,"id"],"payload":{"channel","seq","ts"[,"cid"][,"duplicate":true]}}; id is

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "chat/chat_payload.h"
+#include "files/files.h"
 #include "chat/chat_remote.h"
 #include "json/json_env.h"
 
@@ -68,6 +69,8 @@ void chat_relay_encode(const store_msg_t *m, buf_t *out)
         put_str(out, "cid", m->cid);
     if (m->guest)
         buf_append_str(out, ",\"g\":true");
+    if (m->files && m->files[0])
+        put_str(out, "f", m->files);
     buf_append_str(out, "}");
 }
 
@@ -104,8 +107,9 @@ chat_relay_msg_t *chat_relay_decode(const void *data, size_t len, store_msg_t *m
         m->cid = str_of(o, "cid", false);
         m->ts = (int64_t)ts;
         m->guest = json_is_true(json_object_get(o, "g"));
-        ok = m->channel && m->user && m->text && m->cid && (m->kind || !json_object_get(o, "k")) &&
-             store_cid_valid(m->cid);
+        m->files = str_of(o, "f", false);
+        ok = m->files && files_json_valid(m->files) && m->channel && m->user && m->text && m->cid &&
+             (m->kind || !json_object_get(o, "k")) && store_cid_valid(m->cid);
     }
     if (!ok) {
         json_decref(o);

@@ -476,19 +476,29 @@ static auth_chan_t chan_kind(const chat_channel_t *ch)
     }
 }
 
-/* The facts of ch (NULL: none) for this session's user, with t's. */
-static auth_target_t facts(const chat_session_t *s, const chat_channel_t *ch,
-                           const auth_target_t *t)
+/* The facts of ch (NULL: none) for user uid, with t's. */
+static auth_target_t user_facts(uint64_t uid, const chat_channel_t *ch, const auth_target_t *t)
 {
     auth_target_t f = t ? *t : (auth_target_t){0};
     if (ch) {
         f.kind = chan_kind(ch);
-        uint64_t uid = chat_session_user(s)->id;
         f.member = f.kind == AUTH_CH_GENERAL || chat_channel_has_user(ch, uid);
         f.creator = uid && chat_channel_creator(ch) == uid;
         f.archived = chat_channel_archived(ch);
     }
     return f;
+}
+
+static auth_target_t facts(const chat_session_t *s, const chat_channel_t *ch,
+                           const auth_target_t *t)
+{
+    return user_facts(chat_session_user(s)->id, ch, t);
+}
+
+bool chat_user_in(const auth_user_t *u, auth_action_t act, const chat_channel_t *ch)
+{
+    auth_target_t f = user_facts(u->id, ch, NULL);
+    return f.member && auth_can(u, act, &f) == AUTH_ALLOW;
 }
 
 auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,

@@ -209,8 +209,8 @@ static int on_header_value_complete(llhttp_t *h)
     return 0;
 }
 
-/* Makes room for need body bytes and the NUL after them. need <= max_body (checked by the
- * caller), so the buffer never exceeds max_body + 1. Returns 0, -1 when out of memory, or
+/* Makes room for need body bytes and the NUL after them. need <= body_limit (checked by the
+ * caller), so the buffer never exceeds body_limit + 1. Returns 0, -1 when out of memory, or
  * -2 when the budget refuses. */
 static int body_reserve(http_parser_t *p, uint64_t need)
 {
@@ -219,8 +219,8 @@ static int body_reserve(http_parser_t *p, uint64_t need)
     size_t cap = p->body_cap ? p->body_cap * 2 : 256;
     if (cap < need + 1)
         cap = (size_t)need + 1;
-    if (cap > p->max_body + 1)
-        cap = p->max_body + 1;
+    if (cap > p->body_limit + 1)
+        cap = p->body_limit + 1;
     if (take(p, p->body_cap, cap) < 0)
         return -2;
     char *body = realloc(p->body, cap);
@@ -279,12 +279,14 @@ static int on_headers_complete(llhttp_t *h)
     /* A declared length over the limit fails now, before any of the body is read. llhttp
      * refuses Content-Length together with Transfer-Encoding, so this is the whole story
      * for a non-chunked body; chunked ones are counted in on_body. */
-    if (p->llhttp.content_length > p->max_body)
+    if (p->llhttp.content_length > (p->max_kept > p->max_body ? p->max_kept : p->max_body))
         return fail(p, 413);
     fill_request(p);
     size_t lim = p->keep_body ? p->keep_body(p->keep_ctx, &p->req) : p->max_body;
     p->keep = lim > 0;
-    p->body_limit = lim > 0 && lim < p->max_body ? lim : p->max_body;
+    /* A kept body is within its route's limit, up to max_kept; any other within max_body. */
+    size_t most = p->keep_body && p->max_kept > p->max_body ? p->max_kept : p->max_body;
+    p->body_limit = lim > 0 && lim < most ? lim : lim > 0 ? most : p->max_body;
     if (p->llhttp.content_length > p->body_limit)
         return fail(p, 413);
     /* The declared length, allocated once: the body then lands without a realloc. */
@@ -354,13 +356,18 @@ static void reset_request(http_parser_t *p)
     p->name_len = 0;
 }
 
+void http_parser_set_max_kept(http_parser_t *p, size_t max_kept)
+{
+    p->max_kept = max_kept;
+}
+
 void http_parser_init(http_parser_t *p, size_t max_head, size_t max_body)
 {
     *p = (http_parser_t){0};
     llhttp_init(&p->llhttp, HTTP_REQUEST, &settings);
     p->llhttp.data = p;
     p->max_head = max_head;
-    p->max_body = p->body_limit = max_body;
+    p->max_body = p->body_limit = p->max_kept = max_body;
     p->cur = -1;
     p->phase = PH_HEAD;
 }

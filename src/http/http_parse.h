@@ -10,12 +10,13 @@
  * Limits, all decided as the bytes arrive (never by buffering first):
  *   - request head (request line, header lines and the blank line) over max_head bytes: 431
  *   - more than HTTP_MAX_HEADERS header lines: 431
- *   - body (Content-Length, or chunked data as it arrives) over max_body bytes: 413
+ *   - body (Content-Length, or chunked data as it arrives) over max_body bytes, or over its
+ *     route's limit (up to max_kept, http_parser_set_max_kept) for a kept one: 413
  *   - anything llhttp rejects, a version other than HTTP/1.x, whitespace in a header name
  *     (RFC 9112 5.1), an empty header name, or a second Host line (RFC 9112 3.2): 400
  *   - out of memory: 500 (returned, never aborts, so the codec can be fuzzed)
  *   - the budget of input still arriving (http_parser_set_budget) refuses more: 503
- * Heap use is a small multiple of max_head, plus max_body + 1 while a kept body is read; an
+ * Heap use is a small multiple of max_head, plus the body's limit + 1 while a kept body is read; an
  * idle parser between requests holds none. Every byte of it is taken from the budget, if one
  * is set, before it is allocated, and given back when the request is released. p must not
  * move in memory between init and deinit (llhttp points back to it). */
@@ -117,6 +118,7 @@ typedef struct http_parser {
     http_keep_body_cb keep_body;
     void *keep_ctx;
     size_t max_head, max_body;
+    size_t max_kept;    /* the most a keep-body callback may raise a kept body's limit to */
     size_t body_limit;  /* this request's: max_body, or less when its route says so */
     size_t head_bytes;  /* bytes of the current head passed to llhttp so far */
     unsigned nheaders;  /* header lines in the current head */
@@ -138,6 +140,11 @@ void http_parser_init(http_parser_t *p, size_t max_head, size_t max_body);
  * are kept; a request whose cb returns false gets body NULL. cb NULL: every body is kept.
  * cb runs inside http_parser_feed and must not call into p. */
 void http_parser_keep_body(http_parser_t *p, http_keep_body_cb cb, void *ctx);
+
+/* A body the keep-body callback keeps may be up to max_kept bytes when its answer says so
+ * (an upload route), though more than max_body; every other body stays within max_body.
+ * Default: max_body. Call it before the first feed. */
+void http_parser_set_max_kept(http_parser_t *p, size_t max_kept);
 
 /* From now on, the memory p allocates for a request (its URL and header copies, its kept
  * body) is taken from b (borrowed, outliving p; NULL: none) before it is allocated, and

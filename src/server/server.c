@@ -354,6 +354,7 @@ static void on_open(net_conn_t *nc)
     c->http = xmalloc(sizeof(*c->http));
     http_parser_init(c->http, s->cfg.max_header, s->cfg.max_body);
     http_parser_keep_body(c->http, server_keep_body, s);
+    http_parser_set_max_kept(c->http, s->cfg.max_file);
     http_parser_set_budget(c->http, &s->shared->partial);
     nc->data = c;
 }

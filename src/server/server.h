@@ -44,6 +44,7 @@ typedef struct {
     size_t max_outbound;      /* queued bytes per connection before 1013 */
     size_t max_header;        /* request head bytes before 431 */
     size_t max_body;          /* request body bytes before 413 */
+    size_t max_file;          /* POST /api/files body bytes before 413 (0: no uploads) */
     unsigned max_connections; /* WebSocket sessions before 503 */
     unsigned handshake_timeout_ms;
     unsigned idle_timeout_ms;

@@ -338,6 +338,7 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
     api_request_t q = {
         .method = r->method,
         .path = r->path,
+        .query = r->query,
         .body = r->body,
         .body_len = r->body ? (size_t)r->body_len : 0,
         .host = r->host,
@@ -363,6 +364,9 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
 int server_add_routes(server_t *s)
 {
     const uint64_t get = HTTP_ROUTE_METHOD(HTTP_GET), any = HTTP_ROUTE_ANY_METHOD;
+    /* The parser lets a route keep more than --max-body (http_parser_set_max_kept, for
+     * uploads): the others keep no more than it, as before. */
+    const size_t api_max = API_BODY_MAX < s->cfg.max_body ? API_BODY_MAX : s->cfg.max_body;
     const http_route_t routes[] = {
         {.path = "/ws", .methods = any, .handler = serve_ws},
         {.path = "/ws/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_ws},
@@ -370,13 +374,21 @@ int server_add_routes(server_t *s)
         {.path = "/api",
          .methods = any,
          .flags = HTTP_ROUTE_BODY,
-         .body_max = API_BODY_MAX,
+         .body_max = api_max,
          .handler = serve_api},
         {.path = "/api/",
          .methods = any,
          .flags = HTTP_ROUTE_PREFIX | HTTP_ROUTE_BODY,
-         .body_max = API_BODY_MAX,
+         .body_max = api_max,
          .handler = serve_api},
+        /* Uploads: the one /api body that may be large (--max-file). */
+        {.path = "/api/files",
+         .methods = any,
+         .flags = HTTP_ROUTE_BODY,
+         .body_max = s->cfg.max_file ? s->cfg.max_file : API_BODY_MAX,
+         .handler = serve_api},
+        /* Downloads go through the REST layer too: it knows who asks, and chat who may. */
+        {.path = "/files/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_api},
         {.path = "/healthz", .methods = get, .handler = serve_healthz},
         {.path = "/metrics", .methods = get, .handler = serve_metrics},
         {.lookup = file_lookup, .methods = get, .handler = serve_file},

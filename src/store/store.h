@@ -139,6 +139,10 @@ typedef struct {
      * the edits of it: no answer carries a deleted text); an edited one with its latest
      * text. The events themselves still come in their place. Appends ignore both. */
     bool deleted, edited;
+    /* msg: the files it carries (schema: sqlite v9, postgresql v2), as the JSON array the
+     * server built when it was sent ("[{\"id\":...}]", docs/protocol.md "Files"); NULL or ""
+     * for none. Stored and returned as it is; a delete blanks it with the text. */
+    const char *files;
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.

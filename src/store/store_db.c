@@ -33,9 +33,10 @@ const char *const store_db_sql_accounts[STORE_DB_ACCOUNT_PARTS] = {
     "CASE WHEN revoked THEN 1 ELSE 0 END FROM invites ORDER BY id",
 };
 
-const store_db_shape_t store_db_msg_shape = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11};
-const store_db_shape_t store_db_search_shape = {0, 1, 2, 3, -1, 8, -1, 5, 4, 6, 7, -1, 9};
-const store_db_shape_t store_db_counts_shape = {1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, -1};
+const store_db_shape_t store_db_msg_shape = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11, 12};
+const store_db_shape_t store_db_search_shape = {0, 1, 2, 3, -1, 8, -1, 5, 4, 6, 7, -1, 9, -1};
+const store_db_shape_t store_db_counts_shape = {1,  -1, -1, -1, -1, -1, -1,
+                                                -1, 0,  -1, -1, -1, -1, -1};
 
 static int64_t col_num(const store_db_row_t *r, int col)
 {
@@ -68,7 +69,8 @@ void store_db_msg(const store_db_row_t *r, const store_db_shape_t *sh, store_row
                      .cid = col_text(r, sh->cid, ""),
                      .guest = col_num(r, sh->guest) != 0,
                      .deleted = col_num(r, sh->deleted) != 0,
-                     .edited = col_num(r, sh->edited) != 0};
+                     .edited = col_num(r, sh->edited) != 0,
+                     .files = col_text(r, sh->files, "")};
     store_rows_add(out, &m);
 }
 

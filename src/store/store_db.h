@@ -24,11 +24,12 @@ typedef struct {
 
 /* Where a read's message columns are: each column's index, -1 when the read has none. */
 typedef struct {
-    int seq, user, text, ts, kind, thread, target, cid, channel, guest, user_id, deleted, edited;
+    int seq, user, text, ts, kind, thread, target, cid, channel, guest, user_id, deleted, edited,
+        files;
 } store_db_shape_t;
 
 /* History, resume and threads: seq, user, text, ts, kind, thread, target, cid, guest,
- * user_id, deleted, edited. */
+ * user_id, deleted, edited, files. */
 extern const store_db_shape_t store_db_msg_shape;
 /* Search: seq, user, text, ts, channel, cid, guest, user_id, thread, edited (a message: no
  * kind or target). */

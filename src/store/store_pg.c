@@ -271,9 +271,10 @@ static int pg_append(void *impl, const store_msg_t *m, uint64_t *seq, bool *dupl
     if (m->nmentions)
         buf_append_str(&ids, "}");
     store_pg_params_t p;
-    store_pg_bind(&p, "tuttituutbut", m->channel, m->seq, m->user, m->text, m->ts,
+    store_pg_bind(&p, "tuttituutbutt", m->channel, m->seq, m->user, m->text, m->ts,
                   m->kind ? m->kind : "msg", m->thread, m->target,
-                  m->cid && m->cid[0] ? m->cid : NULL, (int)m->guest, m->user_id, ids.data);
+                  m->cid && m->cid[0] ? m->cid : NULL, (int)m->guest, m->user_id, ids.data,
+                  m->files ? m->files : "");
     int rc = w_send_out(s, PW_APPEND, &p, seq, duplicate);
     buf_deinit(&ids);
     return rc;

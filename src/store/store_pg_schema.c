@@ -1,6 +1,6 @@
-/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 2; version 1
- * gains messages_author in place, a newer version is refused), and the SQL of every
- * statement the backend runs.
+/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 3; version 1
+ * gains messages_author in place (2), version 2 messages.files (3); a newer version is
+ * refused), and the SQL of every statement the backend runs.
  *
  * Channels carry the order: channels.last_seq is the channel's highest committed seq, raised
  * in the transaction of the appends (by PW_SEQS, before the commit). A batch locks its
@@ -79,7 +79,8 @@ static const char sql_create_v1[] =
     "text text NOT NULL, ts bigint NOT NULL, kind text NOT NULL, thread bigint NOT NULL, "
     "target bigint NOT NULL, cid text COLLATE \"C\", guest boolean NOT NULL, "
     "user_id bigint NOT NULL, deleted boolean NOT NULL DEFAULT false, "
-    "edited boolean NOT NULL DEFAULT false, PRIMARY KEY (channel, seq));"
+    "edited boolean NOT NULL DEFAULT false, files text NOT NULL DEFAULT '', "
+    "PRIMARY KEY (channel, seq));"
     /* A thread page: its replies in seq order, on the index alone. */
     "CREATE INDEX messages_thread ON messages(channel, thread, seq) WHERE thread > 0;"
     "CREATE INDEX messages_react ON messages(channel, seq) WHERE kind IN ('react', 'unreact');"
@@ -131,9 +132,10 @@ static const char sql_create_v1[] =
 /* What an append does, in one statement, so that a batch's appends need no answer before
  * its commit. $1 channel, $2 seq (0: the channel's next, deduped by $9), $3 user, $4 text,
  * $5 ts, $6 kind, $7 thread, $8 target, $9 cid (NULL: none), $10 guest, $11 user_id, $12
- * the ids a msg mentions (NULL: none). Answers the event's seq, and whether it was a
- * duplicate (then nothing is written). The channel's row is locked (PW_LOCK) before the
- * batch's first append, so no other process appends to the channel in between.
+ * the ids a msg mentions (NULL: none), $13 the files a msg carries ("" none). Answers the
+ * event's seq, and whether it was a duplicate (then nothing is written). The channel's row is
+ * locked (PW_LOCK) before the batch's first append, so no other process appends to the
+ * channel in between.
  * - ch: the channel's row, if nothing named the channel yet. Its last_seq is not touched
  *   here but once per channel and transaction, by PW_SEQS before the commit: raising it per
  *   append would chain a version of the row per append inside one transaction, and each
@@ -153,14 +155,15 @@ static const char sql_create_v1[] =
     "live AS (SELECT $6::text <> 'edit' OR EXISTS (SELECT FROM messages WHERE channel = $1 "       \
     "AND seq = $8::bigint AND kind = 'msg' AND NOT deleted) AS ok), "                              \
     "ins AS (INSERT INTO messages(channel, seq, author, text, ts, kind, thread, target, cid, "     \
-    "guest, user_id) SELECT $1, CASE WHEN $2 > 0 THEN $2 ELSE coalesce(greatest((SELECT "          \
+    "guest, user_id, files) SELECT $1, CASE WHEN $2 > 0 THEN $2 ELSE coalesce(greatest((SELECT "   \
     "last_seq FROM channels WHERE name = $1), (SELECT max(seq) FROM messages WHERE "               \
     "channel = $1)), 0) + 1 END, $3::text, CASE WHEN live.ok THEN $4::text ELSE '' END, "          \
-    "$5::bigint, $6, $7::bigint, $8, $9, $10::boolean, $11 "                                       \
+    "$5::bigint, $6, $7::bigint, $8, $9, $10::boolean, $11, $13::text "                            \
     "FROM live WHERE NOT EXISTS (SELECT FROM dup) RETURNING seq), "                                \
     "edited AS (UPDATE messages SET text = $4, edited = true WHERE $6 = 'edit' AND "               \
     "channel = $1 AND seq = $8 AND kind = 'msg' AND NOT deleted AND EXISTS (SELECT FROM ins)), "   \
-    "deleted AS (UPDATE messages SET text = '', deleted = (kind = 'msg'), edited = false "         \
+    "deleted AS (UPDATE messages SET text = '', files = '', deleted = (kind = 'msg'), "            \
+    "edited = false "                                                                              \
     "WHERE $6 = 'delete' AND channel = $1 AND ((seq = $8 AND kind = 'msg') OR "                    \
     "(target = $8 AND kind = 'edit')) AND EXISTS (SELECT FROM ins)), "                             \
     "unmention AS (DELETE FROM mentions WHERE $6 = 'delete' AND channel = $1 AND seq = $8 "        \
@@ -255,7 +258,7 @@ const char *const store_pg_sql_write[PW_COUNT] = {
 /* The columns of store_db_msg_shape. */
 #define MSG_COLS                                                                                   \
     "seq, author, text, ts, kind, thread, target, cid, guest::int, user_id, deleted::int, "        \
-    "edited::int"
+    "edited::int, files"
 
 /* Every read is an index range: a page of the primary key, a thread's parent by key and its
  * replies on messages_thread, a search on messages_search, counts on the mentions key;
@@ -370,6 +373,12 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
             return STORE_EFAILED;
         version = 2;
     }
+    /* Version 3: messages.files (store_msg_t.files). */
+    if (version == 2 && run(s, c,
+                            "ALTER TABLE messages ADD COLUMN files text NOT NULL DEFAULT '';"
+                            "UPDATE meta SET value = 3 WHERE key = 'schema_version'",
+                            PGRES_COMMAND_OK, NULL) == 0)
+        version = 3;
     if (version != PG_SCHEMA_VERSION) {
         log_error("store: %s has schema version %lld; this parley knows up to %d", s->where,
                   version, PG_SCHEMA_VERSION);

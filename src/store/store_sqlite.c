@@ -229,9 +229,9 @@ static int sq_append(void *impl, const store_msg_t *in, uint64_t *seq, bool *dup
     const store_msg_t *m = &e;
     const char *kind = m->kind ? m->kind : "msg";
     sqlite3_stmt *st = s->st[ST_INSERT];
-    int rc = store_sqlite_bind(st, "tuttituutiu", m->channel, m->seq, m->user, m->text, m->ts, kind,
-                               m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL,
-                               (int64_t)m->guest, m->user_id);
+    int rc = store_sqlite_bind(st, "tuttituutiut", m->channel, m->seq, m->user, m->text, m->ts,
+                               kind, m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL,
+                               (int64_t)m->guest, m->user_id, m->files ? m->files : "");
     if (step(s, st, rc, "insert") < 0)
         return STORE_EFAILED;
     if (strcmp(kind, "msg") == 0) {

@@ -22,15 +22,18 @@
  * 5: people keyed by user id (messages.user_id, channels.creator_id, members, reads, mentions);
  * 6: deletes and edits applied to their targets (messages.deleted, edited);
  * 7: channels.archived, and deleting a channel's row deletes everything of it (a trigger);
- * 8: messages_key, the index a seq-0 append finds its key's original by */
-#define SQLITE_SCHEMA_VERSION 9
+ * 8: messages_key, the index a seq-0 append finds its key's original by;
+ * 9: messages_author, for a search by author alone;
+ * 10: messages.files, the files a message carries */
+#define SQLITE_SCHEMA_VERSION 10
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 /* The columns every message query returns, in store_sqlite_read.c's order. */
-#define MSG_COLS "seq, user, text, ts, kind, thread, target, cid, guest, user_id, deleted, edited"
+#define MSG_COLS                                                                                   \
+    "seq, user, text, ts, kind, thread, target, cid, guest, user_id, deleted, edited, files"
 
 enum {
     ST_BEGIN,

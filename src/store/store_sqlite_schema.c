@@ -24,7 +24,8 @@
  * Version 8 adds messages_key, the index an append without a seq (store_msg_t.seq 0) finds
  * its client key's original by (sql_create_v8).
  *
- * Version 9 adds messages_author, for a search by author alone (sql_create_v9). */
+ * Version 9 adds messages_author, for a search by author alone (sql_create_v9).
+ * Version 10 adds messages.files, the files a message carries (store_msg_t.files). */
 #include <string.h>
 
 #include "base/log.h"
@@ -35,7 +36,8 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid, "
-                  "guest, user_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                  "guest, user_id, files) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                  "?12)",
     [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
     [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user_id, channel, seq) VALUES(?1, ?2, ?3)",
     [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
@@ -86,7 +88,7 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_EDIT_APPLY] = "UPDATE messages SET text = ?3, edited = 1 WHERE channel = ?1 AND "
                       "seq = ?2 AND kind = 'msg' AND deleted = 0",
     /* Two statements, each on its index: an OR of the two made SQLite scan the channel. */
-    [ST_DELETE_APPLY] = "UPDATE messages SET text = '', deleted = 1, edited = 0 WHERE "
+    [ST_DELETE_APPLY] = "UPDATE messages SET text = '', files = '', deleted = 1, edited = 0 WHERE "
                         "channel = ?1 AND seq = ?2 AND kind = 'msg'",
     [ST_DELETE_EDITS] = "UPDATE messages SET text = '' WHERE channel = ?1 AND target = ?2 AND "
                         "kind = 'edit'",
@@ -388,6 +390,9 @@ static const char sql_create_v6[] =
     "d.kind = 'delete')) OR (kind = 'edit' AND EXISTS (SELECT 1 FROM messages d WHERE "
     "d.channel = messages.channel AND d.target = messages.target AND d.kind = 'delete'))";
 
+static const char sql_create_v10[] =
+    "ALTER TABLE messages ADD COLUMN files TEXT NOT NULL DEFAULT ''";
+
 static int schema_create(sqlite3 *db, const char *path)
 {
     if (db_exec(db, path, "BEGIN IMMEDIATE") < 0)
@@ -412,6 +417,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v8);
     if (rc == 0 && version < 9)
         rc = db_exec(db, path, sql_create_v9);
+    if (rc == 0 && version < 10)
+        rc = db_exec(db, path, sql_create_v10);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

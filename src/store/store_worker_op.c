@@ -52,6 +52,7 @@ store_msg_t *store_rows_add(store_rows_t *r, const store_msg_t *m)
     row->text = rows_str(r, m->text ? m->text : "");
     row->kind = m->kind ? rows_str(r, m->kind) : NULL;
     row->cid = rows_str(r, m->cid ? m->cid : "");
+    row->files = rows_str(r, m->files ? m->files : "");
     row->mentions = NULL;
     row->nmentions = 0;
     return row;
@@ -189,7 +190,8 @@ op_t *store_op_append(const store_msg_t *m, store_appended_cb cb, void *ctx)
     size_t ids = nmentions * sizeof(uint64_t);
     op_t *op = op_new(OP_APPEND,
                       ids + str_size(m->channel) + str_size(m->user) + str_size(m->text) +
-                          str_size(m->kind ? m->kind : "msg") + str_size(cid),
+                          str_size(m->kind ? m->kind : "msg") + str_size(cid) +
+                          str_size(m->files ? m->files : ""),
                       ctx);
     op->cb.append = cb;
     op->u.msg = *m;
@@ -205,6 +207,7 @@ op_t *store_op_append(const store_msg_t *m, store_appended_cb cb, void *ctx)
     op->u.msg.text = put_str(&p, m->text);
     op->u.msg.kind = put_str(&p, m->kind ? m->kind : "msg");
     op->u.msg.cid = put_str(&p, cid);
+    op->u.msg.files = put_str(&p, m->files ? m->files : "");
     return op;
 }
 

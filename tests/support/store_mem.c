@@ -356,6 +356,7 @@ static int mem_append(store_t *base, const store_msg_t *m, store_appended_cb cb,
     op->msg.mentions = op->mentions = mem_ids_dup(m->mentions, m->nmentions);
     op->msg.nmentions = op->mentions ? m->nmentions : 0;
     op->msg.cid = own(op, m->cid);
+    op->msg.files = own(op, m->files);
     return submit(s, op);
 }
 

@@ -145,6 +145,8 @@ static void apply_to_target(mem_db_t *d, mem_event_t *t, const store_msg_t *in)
         return;
     }
     set_text(&t->m, "");
+    free((char *)t->m.files);
+    t->m.files = xstrdup("");
     t->m.deleted = true;
     t->m.edited = false;
     for (size_t i = 0; i < d->nev; i++) {
@@ -189,6 +191,7 @@ int mem_db_append(mem_db_t *d, const store_msg_t *in, uint64_t *seq, bool *dupli
     e->m.text = xstrdup(in->text);
     e->m.kind = xstrdup(in->kind ? in->kind : "msg");
     e->m.cid = xstrdup(in->cid ? in->cid : "");
+    e->m.files = xstrdup(in->files ? in->files : "");
     /* Only a msg's mentions are kept, as SQLite's mentions table holds only those. */
     e->m.mentions = is_kind(in, "msg") ? mem_ids_dup(in->mentions, in->nmentions) : NULL;
     e->m.nmentions = e->m.mentions ? in->nmentions : 0;
@@ -271,6 +274,7 @@ static void event_free(mem_event_t *e)
     free((char *)e->m.text);
     free((char *)e->m.kind);
     free((char *)e->m.cid);
+    free((char *)e->m.files);
     free((uint64_t *)e->m.mentions);
     free(e->fts_text);
 }
@@ -395,6 +399,7 @@ mem_db_t mem_db_clone(const mem_db_t *d)
         cm->text = xstrdup(m->text);
         cm->kind = xstrdup(m->kind);
         cm->cid = xstrdup(m->cid);
+        cm->files = xstrdup(m->files);
         cm->mentions = mem_ids_dup(m->mentions, m->nmentions);
         c.ev[i].fts_text = d->ev[i].fts_text ? xstrdup(d->ev[i].fts_text) : NULL;
     }
@@ -524,6 +529,7 @@ void mem_db_search(const mem_db_t *d, const store_search_t *q, store_rows_t *out
         m.text = sorted[i]->fts_text;
         m.kind = NULL; /* a search row is a message: no kind, thread or target */
         m.thread = m.target = 0;
+        m.files = NULL; /* as the SQL backends' search rows */
         store_rows_add(out, &m);
     }
     free(sorted);

@@ -693,6 +693,45 @@ TEST(test_body_route_limit)
     }
 }
 
+/* Keeps bodies of paths starting with /big up to 8 bytes, any other body up to 3 (and
+ * declines those of /drop). */
+static size_t keep_big(void *ctx, const http_request_t *head)
+{
+    (void)ctx;
+    return strncmp(head->path, "/big", 4) == 0 ? 8 : strncmp(head->path, "/drop", 5) == 0 ? 0 : 3;
+}
+
+/* http_parser_set_max_kept: a route may keep more than max_body (an upload), up to max_kept
+ * and its own limit; every other body, kept or not, stays within max_body. */
+TEST(test_body_max_kept)
+{
+    static const struct {
+        const char *in;
+        int status;
+        uint64_t len;
+    } cases[] = {
+        {"POST /big HTTP/1.1\r\nContent-Length: 8\r\n\r\n12345678", 0, 8},
+        {"POST /big HTTP/1.1\r\nContent-Length: 9\r\n\r\n", 413, 0},
+        {"POST /big HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n", 413, 0},
+        {"POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\n", 413, 0},
+        {"POST /drop HTTP/1.1\r\nContent-Length: 5\r\n\r\n", 413, 0},
+        {"POST /drop HTTP/1.1\r\nContent-Length: 4\r\n\r\n1234", 0, 4},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        http_parser_t p;
+        http_parser_init(&p, HEAD_MAX, 4);
+        http_parser_keep_body(&p, keep_big, NULL);
+        http_parser_set_max_kept(&p, 100);
+        ssize_t n;
+        int status;
+        http_request_t *r = feed_one(&p, cases[i].in, strlen(cases[i].in), &n, &status);
+        CHECK_EQ_INT(status, cases[i].status);
+        if (cases[i].status == 0)
+            CHECK(r != NULL && r->body_len == cases[i].len);
+        http_parser_deinit(&p);
+    }
+}
+
 TEST(test_body_malformed)
 {
     /* Chunk framing llhttp refuses: a bad size, a size overflow, data longer than its size,
@@ -853,5 +892,6 @@ int main(void)
     RUN(test_keep_alive_semantics);
     RUN(test_leading_empty_lines);
     RUN(test_budget);
+    RUN(test_body_max_kept);
     return TEST_MAIN_END();
 }

@@ -178,7 +178,7 @@ typedef struct {
     int64_t ts, last_reply_ts;
     uint32_t replies;
     bool guest, deleted, edited;
-    char channel[32], user[32], text[96], kind[16], cid[80];
+    char channel[32], user[32], text[96], kind[16], cid[80], files[64];
 } row_t;
 
 typedef struct {
@@ -238,6 +238,7 @@ static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool 
         copy(r->text, sizeof(r->text), m[i].text);
         copy(r->kind, sizeof(r->kind), m[i].kind);
         copy(r->cid, sizeof(r->cid), m[i].cid);
+        copy(r->files, sizeof(r->files), m[i].files);
         r->guest = m[i].guest;
         r->deleted = m[i].deleted;
         r->edited = m[i].edited;
@@ -1042,6 +1043,33 @@ TEST(test_guest_mark)
     CHECK_EQ_INT(f->n, 2);
     CHECK(!f->rows[0].guest); /* newest first */
     CHECK(f->rows[1].guest);
+    finish(s);
+}
+
+/* A message's files (store_msg_t.files) come back as they were stored, across a reopen;
+ * a message without has ""; a delete blanks them with the text. */
+TEST(test_files_kept)
+{
+    store_t *s = fresh("files");
+    store_msg_t m = {.channel = "g",
+                     .seq = 1,
+                     .user = "a",
+                     .text = "",
+                     .ts = 1,
+                     .files = "[{\"id\":\"f1\",\"size\":3}]"};
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
+    m.seq = 2;
+    m.files = "[{\"id\":\"f2\"}]";
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
+    msg(s, "g", 3, "b", "no files");
+    wait_for(&loop, append(s, "g", 4, "a", "", "delete", 0, 2, NULL));
+    s = reopen(s, "files", false);
+    slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
+    CHECK_EQ_INT(h->n, 4);
+    CHECK_EQ_STR(h->rows[0].files, "[{\"id\":\"f1\",\"size\":3}]");
+    CHECK_EQ_STR(h->rows[1].files, "");
+    CHECK(h->rows[1].deleted);
+    CHECK_EQ_STR(h->rows[2].files, "");
     finish(s);
 }
 
@@ -1996,6 +2024,7 @@ int main(void)
         RUN(test_people_by_id);
         RUN(test_cids);
         RUN(test_guest_mark);
+        RUN(test_files_kept);
         RUN(test_keyed_bound);
         RUN(test_close_answers_everything);
         RUN(test_close_from_callback);

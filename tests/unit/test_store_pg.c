@@ -273,7 +273,8 @@ TEST(test_failure_deep_in_a_pipeline)
     finish(s, NULL);
 }
 
-/* A version 1 schema (before messages_author) gains the index and version 2 when opened. */
+/* A version 1 schema (before messages_author and messages.files) gains both and version 3
+ * when opened. */
 TEST(test_schema_1_gains_the_author_index)
 {
     CHECK(pg_test_fresh("older"));
@@ -282,13 +283,15 @@ TEST(test_schema_1_gains_the_author_index)
     if (s)
         finish(s, NULL);
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
+    CHECK(run_in("older", "ALTER TABLE %s.messages DROP COLUMN files"));
     CHECK(run_in("older", "UPDATE %s.meta SET value = 1 WHERE key = 'schema_version'"));
     s = open_pg("older", 0);
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    /* 1 / 0 fails the statement unless the version is 2 */
-    CHECK(run_in("older", "SELECT 1 / (value = 2)::int FROM %s.meta WHERE key = 'schema_version'"));
+    /* 1 / 0 fails the statement unless the version is 3 */
+    CHECK(run_in("older", "SELECT 1 / (value = 3)::int FROM %s.meta WHERE key = 'schema_version'"));
+    CHECK(run_in("older", "SELECT files FROM %s.messages"));
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
 }
 
@@ -301,11 +304,31 @@ TEST(test_schema_refusals)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    CHECK(run_in("newer", "UPDATE %s.meta SET value = 3 WHERE key = 'schema_version'"));
+    CHECK(run_in("newer", "UPDATE %s.meta SET value = 4 WHERE key = 'schema_version'"));
     CHECK(open_pg("newer", 0) == NULL);
     CHECK(pg_test_fresh("foreign"));
     CHECK(run_in("foreign", "CREATE TABLE %s.messages(x int)"));
     CHECK(open_pg("foreign", 0) == NULL);
+}
+
+/* A schema of version 2 (before messages.files) is migrated to 3 when opened. */
+TEST(test_migrates_schema_2)
+{
+    CHECK(pg_test_fresh("v1"));
+    store_t *s = open_pg("v1", 0);
+    CHECK(s != NULL);
+    if (s)
+        finish(s, NULL);
+    CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN files"));
+    CHECK(run_in("v1", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
+    CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
+    s = open_pg("v1", 0);
+    CHECK(s != NULL);
+    if (s)
+        finish(s, NULL);
+    CHECK(run_in("v1", "SELECT files FROM %s.messages"));
+    CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
+                       "'schema_version') <> 3 THEN RAISE 'not 3'; END IF; END $$"));
 }
 
 int main(void)
@@ -323,6 +346,7 @@ int main(void)
     RUN(test_failure_deep_in_a_pipeline);
     RUN(test_schema_1_gains_the_author_index);
     RUN(test_schema_refusals);
+    RUN(test_migrates_schema_2);
     pg_test_deinit();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     return TEST_MAIN_END();
