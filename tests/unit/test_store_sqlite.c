@@ -1170,7 +1170,7 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_STR(db_text("v5m.db", "SELECT group_concat(seq || ':' || text || ':' || deleted || "
                                    "edited, ',') FROM (SELECT * FROM messages ORDER BY seq)"),
                  "1:one'':01,2::10,3:one':00,4::00,5:one'':00,6::00,7:three:00");
-    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "9");
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "10");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
