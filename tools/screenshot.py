@@ -82,7 +82,6 @@ async def fill(url):
     await say(url, "sam", [
         ("msg", {"channel": "design", "text": "Love the rounded corners. @maria can we try "
                  "the darker accent on buttons?"}),
-        ("msg", {"channel": "random", "text": "Anyone for lunch at the Thai place?"}),
     ])
     await say(url, "alex", [
         ("msg", {"channel": "design", "text": "Darker accent works for me, contrast is "
@@ -122,15 +121,17 @@ async def fill(url):
         ("sam", "Deal. Also: board games on Friday evening, who's in?"),
         ("alex", "Me! I'll bring _Azul_"),
     ]
+    for who in ("sam", "alex"):
+        await say(url, who, [("channel_join", {"channel": "random"})])
     await say(url, lunch[0][0], [("msg", {"channel": "random", "text": lunch[0][1]})])
-    await say(url, "maria", [("channel_join", {"channel": "random"}),
-                             ("read", {"channel": "random", "seq": 1})])
+    await say(url, "maria", [("read", {"channel": "random", "seq": 1})])
     for who, text in lunch[1:]:
         await say(url, who, [("msg", {"channel": "random", "text": text})])
 
 
 def main():
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
+    out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="parley-shot-"))
     log = open(tmp / "parley.log", "w")
     proc = subprocess.Popen([str(ROOT / "build" / "parley"), "--port", "0", "--db",
@@ -170,12 +171,14 @@ def main():
             box.send_keys("accent\n")
             time.sleep(1.0)
             d.save_screenshot(str(out / "screenshot-search.png"))
+            d.execute_script("const b = document.getElementById('search-close'); if (b) b.click();")
+            time.sleep(0.5)
             d.find_element(By.CSS_SELECTOR, '[data-testid="channel-item"][data-channel="random"]').click()
             time.sleep(1.5)
             d.save_screenshot(str(out / "screenshot-unread.png"))
             d.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "k")
             time.sleep(0.5)
-            d.switch_to.active_element.send_keys("de")
+            d.switch_to.active_element.send_keys("a")
             time.sleep(0.5)
             d.save_screenshot(str(out / "screenshot-switcher.png"))
         finally:
