@@ -52,6 +52,9 @@ def pytest_configure(config):
                             "with PARLEY_TEST_BACKEND=shared")
     config.addinivalue_line("markers", "shared_xfail(reason): a known parley bug on "
                             "PostgreSQL + Redis; a strict xfail with PARLEY_TEST_BACKEND=shared")
+    config.addinivalue_line("markers", "serial: needs the machine to itself (a flood, a stall, "
+                            "a deadline under load): scripts/test-all runs it alone, after the "
+                            "others ran in parallel processes")
 
 
 def pytest_report_header(config):

@@ -60,6 +60,8 @@ def test_killtest_kill9_rounds():
     assert acked > 100, f"too little load to mean anything: {summary}"
 
 
+# serial: more than 50 messages acknowledged in a 1.5 s window
+@pytest.mark.serial
 def test_sigterm_while_sending(make_server):
     """SIGTERM under load: clients get 1001, exit code 0, every ack survives, seq continues."""
     server = make_server(*RATE_FLAGS)
