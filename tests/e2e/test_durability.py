@@ -46,6 +46,8 @@ def assert_clean(v):
     assert not v, "durability violations:\n" + "\n".join(v[:30])
 
 
+# serial: each round's load must get messages acknowledged within its 2 s before the kill
+@pytest.mark.serial
 @pytest.mark.sqlite_only  # tools/killtest.py starts parley on a SQLite file and reads it
 def test_killtest_kill9_rounds():
     """tools/killtest.py: 3 rounds of load + SIGKILL at a random instant on one database."""
