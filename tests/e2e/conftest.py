@@ -198,6 +198,9 @@ class Server:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.02)
+        if self.proc.poll() is None:  # hung: not left running after the test
+            self.proc.kill()
+            self.proc.wait()
         raise RuntimeError(f"parley did not start:\n{self.log.read_text()}")
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
