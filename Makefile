@@ -12,22 +12,18 @@ JOBS ?= $(shell nproc)
 PY := /usr/bin/python3
 ARGS ?=
 
-# The browser drives the same protocol as every other client: its tests run once, against
-# four connection loops on SQLite (the protocol itself is tested with one loop on SQLite and
-# with four on PostgreSQL + Redis, PARLEY_TEST_BACKEND=shared: tests/e2e/conftest.py).
-BROWSER_TESTS := $(wildcard tests/e2e/test_browser*.py)
-NO_BROWSER := $(foreach f,$(BROWSER_TESTS),--ignore=$(f))
-# Tests of several processes that start their own PostgreSQL and Redis (docs/scaling.md,
-# "Tests"): they run once, in the four-loop run, not again with one loop.
-OWN_BACKENDS := $(addprefix tests/e2e/,test_cluster.py test_cluster_faults.py test_shared.py \
-	test_postgres.py test_shared_changes.py test_shared_limits.py)
+# `make test`'s stages and how they share the two cores: scripts/test-all (each stage timed).
+# E2E_JOBS: pytest-xdist processes per e2e stage; FUZZ_SMOKE: seconds per fuzz target.
+E2E_JOBS ?= 3
+FUZZ_SMOKE ?= 10
+export JOBS E2E_JOBS FUZZ_SMOKE
 
 # Autobahn|Testsuite (run-autobahn.sh and its README) is a test tool kept outside the tree;
 # where it is missing, `make test` says so and goes on, and `make conformance` stops.
 CONFORMANCE_DIR ?= $(abspath ../shared/conformance)
 export CONFORMANCE_DIR
 
-.PHONY: all build run cluster test tsan test-unit test-e2e conformance fuzz bench valgrind deps deps-test clean lint format
+.PHONY: all build run cluster test tsan tsan-build test-unit test-e2e conformance fuzz bench valgrind deps deps-test clean lint format
 
 all: build
 
@@ -54,25 +50,17 @@ build-test/Makefile: CMakeLists.txt
 	cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPARLEY_WERROR=ON -DPARLEY_SANITIZE=ON >/dev/null
 
 test: deps-test build-test/Makefile
-	@cmake --build build-test -j $(JOBS)
-	@cd build-test && ctest --output-on-failure -j $(JOBS)
-	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=1 PARLEY_BIN=$(CURDIR)/build-test/parley \
-		$(PY) -m pytest -q tests/e2e $(NO_BROWSER) $(foreach f,$(OWN_BACKENDS),--ignore=$(f))
-	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_TEST_BACKEND=shared \
-		PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(NO_BROWSER)
-	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-test/parley \
-		$(PY) -m pytest -q $(BROWSER_TESTS)
-	@PARLEY_BIN=$(CURDIR)/build-test/parley scripts/conformance quick --if-present
-	@$(MAKE) --no-print-directory tsan
-	@scripts/fuzz $(FUZZ_SMOKE)
+	@scripts/test-all
 
 # The protocol tests against a ThreadSanitizer build with four connection loops: every
 # hand-off between the hub and the loops is checked for races.
 build-tsan/Makefile: CMakeLists.txt
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_WERROR=ON -DPARLEY_TSAN=ON >/dev/null
 
-tsan: build-tsan/Makefile
+tsan-build: build-tsan/Makefile
 	@cmake --build build-tsan -j $(JOBS) --target parley test_net_mailbox
+
+tsan: tsan-build
 	@build-tsan/test_net_mailbox
 	@ulimit -n 20000 2>/dev/null; PARLEY_THREADS=4 PARLEY_BIN=$(CURDIR)/build-tsan/parley \
 		$(PY) -m pytest -q tests/e2e/test_seeds.py tests/e2e/test_json_protocol.py \
@@ -81,7 +69,6 @@ tsan: build-tsan/Makefile
 		tests/e2e/test_history_threads.py tests/e2e/test_client_keys.py tests/e2e/test_accounts.py \
 		tests/e2e/test_tls.py
 
-FUZZ_SMOKE ?= 10
 FUZZ_SECONDS ?= 600
 
 test-unit: build-test/Makefile

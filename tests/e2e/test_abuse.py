@@ -208,6 +208,8 @@ async def _chat_pair(port, rounds):
         return worst
 
 
+# serial: 10,000 sockets of garbage, and a pair's messages cross within 2 s
+@pytest.mark.serial
 def test_garbage_flood_does_not_starve_a_chatting_pair(make_server):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, 20000)

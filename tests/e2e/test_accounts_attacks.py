@@ -135,6 +135,8 @@ def rss_sampler(server, stop, samples):
         time.sleep(0.02)
 
 
+# serial: a pair must get each message within 500 ms while 1,000 sign-ins flood the server
+@pytest.mark.serial
 @pytest.mark.parametrize("size", [1 << 20, 60_000, 2_000],
                          ids=["1MiB", "60kB-over-the-api-bound", "2kB-within-it"])
 def test_thousand_concurrent_signins_with_huge_passwords(make_server, size):
@@ -212,6 +214,8 @@ def test_thousand_concurrent_signins_with_huge_passwords(make_server, size):
 # ---------------------------------------------------------------- indistinguishable failures
 
 
+# serial: two medians of timings compared within 10 %
+@pytest.mark.serial
 def test_unknown_name_and_wrong_password_are_indistinguishable(make_server):
     """Same status, same body, same headers, and the same time (medians within 10 %),
     with the default argon2 parameters (no fast-hash knob).

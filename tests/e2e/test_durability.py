@@ -46,6 +46,8 @@ def assert_clean(v):
     assert not v, "durability violations:\n" + "\n".join(v[:30])
 
 
+# serial: each round's load must get messages acknowledged within its 2 s before the kill
+@pytest.mark.serial
 @pytest.mark.sqlite_only  # tools/killtest.py starts parley on a SQLite file and reads it
 def test_killtest_kill9_rounds():
     """tools/killtest.py: 3 rounds of load + SIGKILL at a random instant on one database."""
@@ -60,6 +62,8 @@ def test_killtest_kill9_rounds():
     assert acked > 100, f"too little load to mean anything: {summary}"
 
 
+# serial: more than 50 messages acknowledged in a 1.5 s window
+@pytest.mark.serial
 def test_sigterm_while_sending(make_server):
     """SIGTERM under load: clients get 1001, exit code 0, every ack survives, seq continues."""
     server = make_server(*RATE_FLAGS)

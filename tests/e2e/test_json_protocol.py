@@ -735,6 +735,8 @@ def test_concurrent_senders_ordering(make_server):
     run(flow(), timeout=40)
 
 
+# serial: at least two joins must land while the traffic flows
+@pytest.mark.serial
 def test_join_during_traffic_has_no_gap_or_duplicate(make_server):
     """history after welcome and the live stream neither overlap nor leave a hole, even
     when messages are committed while the join's history is being read."""

@@ -4,6 +4,7 @@ import signal
 import socket
 import time
 
+import pytest
 import websockets
 
 from accounts import account_token
@@ -60,6 +61,8 @@ def test_idle_timeout_pings_then_closes_1001(make_server):
     mute.close()
 
 
+# serial: the healthy reader keeps up with megabytes sent to the slow one
+@pytest.mark.serial
 def test_slow_consumer_is_closed_1013_others_unaffected(make_server):
     server = make_server("--max-outbound", "64k", "--rate", "1000", "--burst", "1000")
     # Loopback lets the kernel buffer megabytes for a socket that does not read (the

@@ -88,6 +88,8 @@ BUDGET = 2 * 1024 * 1024
 FLOOD = 800  # 800 x 64 KiB = 50 MiB held without a budget
 
 
+# serial: a pair's messages cross within 500 ms while the budget is spent
+@pytest.mark.serial
 def test_partial_budget_refuses_past_it_and_a_pair_still_chats(make_server):
     raise_nofile(FLOOD + 500)
     server = make_server("--max-partial-input", str(BUDGET), "--echo-path", "/echo",

@@ -9,6 +9,8 @@
 import re
 import time
 
+import pytest
+
 from wsraw import Client, TextClient, run
 
 LINE_RE = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] (.*)$")
@@ -222,6 +224,8 @@ def test_client_id_twice_is_one_user(server):
     run(flow())
 
 
+# serial: the end of the replies is half a second without one
+@pytest.mark.serial
 def test_text_modes_drop_what_they_cannot_accept(server):
     """No error channel in text modes: empty frames, frames over the text limit and
     messages over the rate limit (bursts of 40) are dropped."""
