@@ -14,7 +14,7 @@ ARGS ?=
 
 # `make test`'s stages and how they share the two cores: scripts/test-all (each stage timed).
 # E2E_JOBS: pytest-xdist processes per e2e stage; FUZZ_SMOKE: seconds per fuzz target.
-E2E_JOBS ?= 3
+E2E_JOBS ?= 2
 FUZZ_SMOKE ?= 10
 export JOBS E2E_JOBS FUZZ_SMOKE
 

@@ -157,11 +157,12 @@ def test_kill9_never_leaves_half_a_request(make_server):
               for i, p in enumerate(people)}
     rnd = random.Random(12)
 
-    async def storm(stop_after):
+    async def storm(stop_after, joined):
         clients = []
         for p in people[:3]:
             c, _, _ = await Client.joined(server, p, token=tokens[p])
             clients.append((p, c))
+        joined.set()  # the kill comes from here on, not while joining (a slow machine)
         n = 0
         deadline = time.monotonic() + stop_after
         try:
@@ -178,7 +179,9 @@ def test_kill9_never_leaves_half_a_request(make_server):
 
     for round_ in range(3):
         async def go():
-            task = asyncio.ensure_future(storm(3.0))
+            joined = asyncio.Event()
+            task = asyncio.ensure_future(storm(3.0, joined))
+            await asyncio.wait_for(joined.wait(), 30)
             await asyncio.sleep(0.3 + rnd.random())
             server.kill9()
             return await task
