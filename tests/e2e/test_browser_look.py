@@ -133,7 +133,8 @@ const sel = 'button, a[href], input:not([type=hidden]), select, textarea, summar
             '[role=button], [role=menuitem], [role=menuitemradio], [role=tab], [tabindex="0"]';
 const out = [];
 for (const e of root.querySelectorAll(sel)) {
-  if (e.closest('.msg-text, .msg-body p, dialog:not([open])')) continue;
+  // .sr-only: clipped to nothing, never tapped (the file input the paperclip opens)
+  if (e.closest('.msg-text, .msg-body p, dialog:not([open]), .sr-only')) continue;
   const r = e.getBoundingClientRect();
   const st = getComputedStyle(e);
   if (r.width === 0 || r.height === 0 || st.visibility === 'hidden' || st.display === 'none')
