@@ -350,7 +350,7 @@ def run_guest(server, ada, gus):
     assert gus.js("return Array.from(document.querySelectorAll(arguments[0]))"
                   ".every(e => !e.closest('button'));", tid("online-user")), "a guest may open DMs"
 
-    # --- a reload: the guest entry again, the name comes back with this device's token
+    # --- a reload: straight back in as gus, with this device's token (no name asked)
     gus.d.refresh()
     gus.login()
     gus.wait_message("gus", hi)
