@@ -15,6 +15,14 @@ export function el(tag, cls, text) {
   return node;
 }
 
+// Puts a suggestion box (mentions, :emoji:) just above the composer holding input.
+export function placeAbove(box, input) {
+  const r = (input.closest("form") || input).getBoundingClientRect();
+  box.style.left = r.left + "px";
+  box.style.width = Math.min(r.width, 340) + "px";
+  box.style.bottom = (window.innerHeight - r.top + 6) + "px";
+}
+
 // A 20x20 line icon from its path data (each module keeps its own set of paths).
 export function icon(paths) {
   const ns = "http://www.w3.org/2000/svg";

@@ -15,6 +15,7 @@
  * Emoji are drawn through textContent, like every text of the page.
  */
 import * as emoji from "./emoji.js";
+import { icon } from "./dom.js";
 
 const COLS = 8;
 // Until the set has loaded, and for a reader with no recent ones: Slack's usual few.
@@ -218,22 +219,6 @@ export function close(refocus) {
 
 /* ---------- the composers' button ---------- */
 
-function smileIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const s = document.createElementNS(ns, "svg");
-  s.setAttribute("viewBox", "0 0 20 20");
-  s.setAttribute("width", "18");
-  s.setAttribute("height", "18");
-  s.setAttribute("aria-hidden", "true");
-  s.setAttribute("class", "icon");
-  for (const d of SMILE) {
-    const p = document.createElementNS(ns, "path");
-    p.setAttribute("d", d);
-    s.append(p);
-  }
-  return s;
-}
-
 function insertAt(ta, text) {
   const start = ta.selectionStart, end = ta.selectionEnd;
   ta.value = ta.value.slice(0, start) + text + ta.value.slice(end);
@@ -250,7 +235,7 @@ export function initComposer(ta) {
   b.dataset.testid = ta.id === "composer" ? "composer-emoji" : "thread-composer-emoji";
   b.setAttribute("aria-label", "Insert an emoji");
   b.title = "Insert an emoji";
-  b.append(smileIcon());
+  b.append(icon(SMILE));
   b.addEventListener("click", () => {
     if (cur && cur.opts.anchor === b) { close(true); return; }
     const at = [ta.selectionStart, ta.selectionEnd]; // a textarea keeps them when blurred

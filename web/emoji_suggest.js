@@ -9,6 +9,7 @@
  *   initSuggest(textarea)   listens to that composer
  */
 import * as emoji from "./emoji.js";
+import { placeAbove } from "./dom.js";
 
 const TOKEN = /(^|[\s([{"'])(:[a-z0-9_+-]{2,})$/i;
 const SHOWN = 8;
@@ -65,10 +66,7 @@ function render() {
     b.addEventListener("click", () => accept(i));
     box.append(b);
   });
-  const r = (input.closest("form") || input).getBoundingClientRect();
-  box.style.left = r.left + "px";
-  box.style.width = Math.min(r.width, 340) + "px";
-  box.style.bottom = (window.innerHeight - r.top + 6) + "px";
+  placeAbove(box, input);
 }
 
 function accept(i) {

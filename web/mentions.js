@@ -9,7 +9,7 @@
  *
  * Text from the network goes into the page only through textContent.
  */
-import { el, avatar } from "./dom.js";
+import { el, avatar, placeAbove } from "./dom.js";
 import { render as renderFormatted } from "./format.js";
 import * as channels from "./channels_data.js";
 import * as msgs from "./messages_data.js";
@@ -159,10 +159,7 @@ function renderSuggest() {
     b.addEventListener("click", () => acceptSuggest(i));
     box.append(b);
   });
-  const r = (input.closest("form") || input).getBoundingClientRect();
-  box.style.left = r.left + "px";
-  box.style.width = Math.min(r.width, 340) + "px";
-  box.style.bottom = (window.innerHeight - r.top + 6) + "px";
+  placeAbove(box, input);
 }
 
 function acceptSuggest(i) {
