@@ -18,8 +18,9 @@
  * as its frame, message or request ends, fails or is cut. And --message-timeout runs from its
  * first byte (part_ms), checked by the sweep: 1008 (HTTP 408) when it is not whole in time.
  *
- * Invariant: chat's closed is called only from net's on_close (a uv close callback), never
- * from inside a send, so the hub can iterate members while sending. */
+ * Invariant: chat's closed is called only from net's on_close (a uv close callback) or on
+ * the peer's close frame (a read), never from inside a send, so the hub can iterate members
+ * while sending; once called, c->session is NULL. */
 #include "server/server.h"
 #include "server/server_int.h"
 
@@ -310,6 +311,13 @@ void server_on_ws(sconn_t *c, uint8_t *data, size_t len)
         case WS_EV_PONG:
             break;
         case WS_EV_CLOSE:
+            /* The chat hears of the departure before the echo goes out: a client that got
+             * its echo and comes straight back (on another connection loop) is never
+             * announced before its old session left. */
+            if (c->session) {
+                c->srv->chat.closed(c->srv->chat.ctx, c->session);
+                c->session = NULL;
+            }
             /* Echo the code (RFC 6455 5.5.1); an empty close is answered empty. The peer
              * is done sending, so the socket goes as soon as the echo is written. */
             ws_close_ex(c, ev.code == WS_CLOSE_NO_STATUS ? 0 : ev.code, NULL, false);
