@@ -27,6 +27,7 @@ import * as chansUi from "./channels.js";
 import { toast } from "./channels.js";
 import { drafts, channelKey } from "./drafts.js";
 import * as files from "./files.js";
+import * as mentionPrompt from "./mention_prompt.js";
 
 const COUNTER_FROM = 3500;         // show the counter only when it starts to matter
 const TYPING_SEND_EVERY_MS = 2000;
@@ -54,6 +55,7 @@ export function sendComposer() {
   if (v.info.archived) return; // read-only: the archived bar stands in for the composer
   if (v.detached || !list.windowAtEnd(v)) list.goToPresent(v); // a message goes to the present
   msgs.send(v, text, 0, files.take()); // offline: held, sent with its cid after the resume
+  mentionPrompt.check(v, text); // @someone outside the channel: offer to add them
   ui.composer.value = "";
   saveDraftNow();
   composerChanged();

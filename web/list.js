@@ -29,6 +29,7 @@ import * as msgs from "./messages_data.js";
 import * as people from "./people.js";
 import { ui, page } from "./page.js";
 import * as composer from "./composer.js";
+import * as mentionPrompt from "./mention_prompt.js";
 import * as chansUi from "./channels.js";
 import * as mx from "./messages.js";
 import * as files from "./files.js";
@@ -122,6 +123,7 @@ export function showChannel(name, opts) {
   v.unread = 0;
   if (u.box.parentNode !== ui.scroller) ui.scroller.append(u.box);
   if (old !== v) { // the first shown too: its draft may come from before a reload
+    mentionPrompt.viewChanged(v);
     ui.composer.value = u.draft;
     page.typingNews = true; // typing in another channel is news there
     composer.composerChanged();
@@ -285,9 +287,10 @@ export function renderMessage(msg, pend) {
 
 function isMessageEl(node) { return node && node.classList.contains("msg"); }
 
+// The shown message before row: a hidden one (deleted, nothing to hold) is not there.
 function prevMessageEl(row) {
   let n = row.previousElementSibling;
-  while (n && !isMessageEl(n)) n = n.previousElementSibling;
+  while (n && (!isMessageEl(n) || n.hidden)) n = n.previousElementSibling;
   return n;
 }
 
@@ -302,6 +305,12 @@ function nextMessageEl(row) {
 // inserted row and its successor, which keeps the whole list consistent.
 export function decorate(row) {
   const cur = elData.get(row);
+  if (row.hidden) {
+    // Not shown: it neither starts a day nor a group; its successor takes them over.
+    const sep = row.previousElementSibling;
+    if (sep && sep.classList.contains("day-sep")) sep.remove();
+    return;
+  }
   const prevRow = prevMessageEl(row);
   const prev = prevRow ? elData.get(prevRow) : heldBefore(cur);
   const newDay = !prev || dayKey(prev.ts) !== dayKey(cur.ts);
@@ -322,6 +331,15 @@ export function decorate(row) {
   } else if (sep) {
     sep.remove();
   }
+}
+
+// A row was hidden or shown again where it stands: it and the next shown one regroup.
+export function regroup(row) {
+  if (!row.parentNode) return;
+  decorate(row);
+  let n = row.nextElementSibling;
+  while (n && (!isMessageEl(n) || n.hidden)) n = n.nextElementSibling;
+  if (n) decorate(n);
 }
 
 export function removeMessageEl(row) {

@@ -172,6 +172,13 @@ export function decorateRow(row, msg) {
   const mine = msg.user === people.user();
   const readOnly = !!v.info.archived;
   row.classList.toggle("is-deleted", deleted);
+  // Slack's rule: a deleted message stays as a tombstone only while it holds replies;
+  // without any it is gone from the list (and a deleted reply from its thread).
+  const gone = deleted && msgs.threadInfo(v, msg.seq).count === 0;
+  if (row.hidden !== gone) {
+    row.hidden = gone;
+    list.regroup(row);
+  }
   row.classList.toggle("is-mention", !deleted && !mine && msgs.mentionsMe(names));
   row.classList.toggle("is-thread-open", place === "main" && !!ctx.panel && ctx.panel.v === v && ctx.panel.seq === msg.seq);
   row.querySelectorAll(".msg-actions, .msg-extras, .msg-edit").forEach((n) => {

@@ -422,3 +422,50 @@ def run_dm(server, alice, bob):
     assert alice.dm_with("bob") == dm
     bob.open_channel("general")
     assert not any(hi in m for m in bob.messages()), "a direct message shown in #general"
+
+
+def test_mentioning_someone_outside_the_channel_offers_to_add_them(server, users, tmp_path):
+    alice, bob = users("alice", "bob")
+    dumping(server, tmp_path, (alice, bob), lambda: run_outsider(server, alice, bob))
+
+
+def run_outsider(server, alice, bob):
+    tag = uuid.uuid4().hex[:6]
+    chan = f"plans-{tag}"
+    log_in(server, alice, bob)
+
+    def prompt():
+        return alice.js("const p = document.querySelector(arguments[0]);"
+                        "return p && p.getClientRects().length ? p.textContent : null;",
+                        tid("mention-prompt"))
+
+    # #general has everyone: never a prompt there
+    alice.say(f"@bob hello in general {tag}")
+    alice.wait_message("alice", f"hello in general {tag}")
+    time.sleep(0.5)
+    assert prompt() is None, "a prompt in #general"
+
+    alice.create_channel(chan, private=True)
+    first = f"@bob can you review this {tag}"
+    alice.say(first)
+    alice.wait(lambda: prompt() and "bob" in prompt() and f"#{chan}" in prompt(),
+               "the prompt naming bob and the channel")
+    assert alice.js("return document.activeElement === arguments[0];", alice.find("composer")), \
+        "the prompt took the focus from the composer"
+    alice.click("mention-prompt-dismiss")
+    alice.wait(lambda: prompt() is None, "Do nothing to close the prompt")
+    assert chan not in bob.channels()
+
+    alice.say(f"@bob really, please {tag}")
+    alice.wait(lambda: prompt() is not None, "the prompt again")
+    alice.click("mention-prompt-add")
+    alice.wait(lambda: prompt() is None, "the prompt to close once bob is added")
+    bob.wait(lambda: chan in bob.channels(), f"#{chan} in bob's sidebar")
+    bob.open_channel(chan)
+    bob.wait_message("alice", f"really, please {tag}")
+
+    # bob is a member now: naming him asks nothing
+    alice.say(f"@bob thanks {tag}")
+    bob.wait_message("alice", f"thanks {tag}")
+    time.sleep(0.5)
+    assert prompt() is None, "a prompt for a member"

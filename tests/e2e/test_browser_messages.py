@@ -56,6 +56,7 @@ const thread = q('thread-open')[0];
 return {channel: row.dataset.channel, text: row.textContent, chips, mine,
         thread: thread ? thread.textContent.replace(/\\s+/g, ' ').trim() : null,
         edited: q('msg-edited').length > 0, deleted: q('msg-deleted').length > 0,
+        shown: row.getClientRects().length > 0,
         mention: row.classList.contains('is-mention'), mentions: q('mention').map(m => m.textContent)};
 """
 
@@ -295,7 +296,7 @@ def run_team(server, musers, alice, bob, people):
     bob.wait_row(lseq, lambda r: f"one more thing, really {tag}" in r["text"] and r["edited"],
                  "bob to see the Up-arrow edit")
 
-    # --- delete, with a confirmation
+    # --- delete, with a confirmation: a message without replies leaves no tombstone (Slack)
     doomed = f"wrong channel sorry {tag}"
     alice.say(doomed)
     bob.wait_message("alice", doomed)
@@ -303,9 +304,9 @@ def run_team(server, musers, alice, bob, people):
     alice.action(dseq, "msg-delete")
     alice.click("delete-confirm")
     for u in people:
-        u.wait_row(dseq, lambda r: r["deleted"] and doomed not in r["text"] and not r["chips"],
-                   f"{u.name} to see the tombstone")
-    assert "This message was deleted." in bob.row(dseq)["text"]
+        u.wait_row(dseq, lambda r: r["deleted"] and doomed not in r["text"] and not r["shown"],
+                   f"{u.name} to see the message go")
+    assert not any(doomed in m for m in bob.messages())
     assert alice.js("return arguments[0].querySelector(arguments[1]) === null;",
                     alice.row_el(dseq), tid("msg-actions")), "actions on a deleted message"
 
@@ -325,7 +326,8 @@ def run_team(server, musers, alice, bob, people):
                    and r["chips"] == {"👍": 1} and r["mine"] == [], "carol: 2 replies and 👍 1")
     carol.wait_row(eseq, lambda r: fixed in r["text"] and r["edited"], "carol: the edited text")
     carol.wait_row(lseq, lambda r: f"really {tag}" in r["text"] and r["edited"], "carol: the Up edit")
-    carol.wait_row(dseq, lambda r: r["deleted"] and doomed not in r["text"], "carol: the tombstone")
+    carol.wait(lambda: (lambda r: r is None or not r["shown"])(carol.row(dseq)),
+               "carol: no trace of the deleted message")
     msgs = carol.messages()
     for text in (first, second, typo, doomed):
         assert not any(text in m for m in msgs), f"carol: {text!r} in {msgs}"
@@ -339,8 +341,16 @@ def run_team(server, musers, alice, bob, people):
     for u in (alice, bob):
         u.wait_row(pseq, lambda r: replies(r) == 2 and r["chips"] == {"👍": 1},
                    f"{u.name}: the same state after the restart")
-        assert u.row(dseq)["deleted"] and u.row(eseq)["edited"]
+        assert not u.row(dseq)["shown"] and u.row(eseq)["edited"]
         assert sum(parent in m for m in u.messages()) == 1
+
+    # --- a deleted message that holds replies stays, as a tombstone with its thread
+    alice.action(pseq, "msg-delete")
+    alice.click("delete-confirm")
+    for u in (alice, bob):
+        u.wait_row(pseq, lambda r: r["deleted"] and r["shown"] and parent not in r["text"]
+                   and replies(r) == 2, f"{u.name}: the parent's tombstone with its 2 replies")
+    assert "This message was deleted." in bob.row(pseq)["text"]
     for u in people:
         assert u.toasts("error") == [], f"{u.name}: error toasts {u.toasts('error')}"
 
