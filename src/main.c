@@ -725,7 +725,8 @@ static int open_state(app_t *a, const wiring_t *w)
     a->api = api_new(a->auth, &(api_config_t){.origins = doors_origins.data,
                                               .files = a->files,
                                               .files_allowed = files_allowed,
-                                              .files_ctx = a->hub});
+                                              .files_ctx = a->hub,
+                                              .loop = a->loop});
     return 0;
 }
 

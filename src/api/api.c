@@ -75,6 +75,7 @@ api_t *api_new(auth_t *auth, const api_config_t *cfg)
     a->files = cfg ? cfg->files : NULL;
     a->files_allowed = cfg ? cfg->files_allowed : NULL;
     a->files_ctx = cfg ? cfg->files_ctx : NULL;
+    a->loop = cfg ? cfg->loop : NULL;
     return a;
 }
 

@@ -48,6 +48,10 @@ typedef struct {
     files_t *files;
     api_files_allowed_fn files_allowed;
     void *files_ctx;
+    /* The loop api runs on: an upload is hashed and written on its thread pool
+     * (uv_queue_work), so that a large one never holds the loop. NULL: on the loop itself
+     * (tests, the fuzzer). */
+    struct uv_loop_s *loop;
 } api_config_t;
 
 /* One request as the connection driver read it. The header fields are NULL when the header

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <uv.h>
 
 #include "api/api_int.h"
 #include "base/xmalloc.h"
@@ -64,6 +65,31 @@ static uint32_t query_u32(const char *q, const char *key)
     return *end || n > 100000 ? 0 : (uint32_t)n;
 }
 
+/* An upload between files_put_begin and its answer. The call stays open meanwhile, so
+ * shutdown waits for it (api_pending). */
+typedef struct {
+    uv_work_t req;
+    api_call_t *c;
+    files_job_t *job;
+} upload_t;
+
+static void upload_answer(api_call_t *c, int rc, const files_meta_t *m);
+
+static void upload_work(uv_work_t *req)
+{
+    files_put_work(((upload_t *)req->data)->job);
+}
+
+static void upload_done(uv_work_t *req, int status)
+{
+    (void)status; /* never canceled: nothing calls uv_cancel on it */
+    upload_t *u = req->data;
+    const files_meta_t *m = NULL;
+    int rc = files_put_end(u->c->api->files, u->job, &m);
+    upload_answer(u->c, rc, m);
+    free(u);
+}
+
 void api_file_upload(api_call_t *c, const api_request_t *r, json_t *body)
 {
     (void)body;
@@ -97,8 +123,26 @@ void api_file_upload(api_call_t *c, const api_request_t *r, json_t *body)
                       .h = query_u32(r->query, "h"),
                       .data = r->body,
                       .len = r->body_len};
-    const files_meta_t *m = NULL;
-    int rc = files_put(a->files, &in, &m);
+    files_job_t *job;
+    int rc = files_put_begin(a->files, &in, &job);
+    if (rc < 0) {
+        upload_answer(c, rc, NULL);
+        return;
+    }
+    upload_t *u = xmalloc(sizeof(*u));
+    u->c = c;
+    u->job = job;
+    u->req.data = u;
+    /* uv_queue_work fails only for a NULL work callback: then, and without a loop, here. */
+    if (!a->loop || uv_queue_work(a->loop, &u->req, upload_work, upload_done) != 0) {
+        files_put_work(job);
+        upload_done(&u->req, 0);
+    }
+}
+
+/* The upload's answer: 201 with the file as a message carries it, or why not. */
+static void upload_answer(api_call_t *c, int rc, const files_meta_t *m)
+{
     if (rc == FILES_ETOOBIG) {
         api_error(c, 413, "too_large", "the file is larger than this server takes (--max-file)");
     } else if (rc == FILES_EQUOTA) {

@@ -23,6 +23,7 @@ struct api {
     files_t *files; /* api_config_t's */
     api_files_allowed_fn files_allowed;
     void *files_ctx;
+    struct uv_loop_s *loop; /* api_config_t's */
     char *origins; /* allowed origins besides the request's own (http_origin.h), "" for none */
     size_t pending;
 };

@@ -27,6 +27,19 @@ struct files {
     uint64_t max_file, quota;
     files_meta_t **v;
     size_t n, cap;
+    files_job_t *jobs; /* uploads begun and not ended: their bytes count against quotas */
+};
+
+/* An upload between files_put_begin and files_put_end. Until work ran, m holds what begin
+ * knew (the name, the claims); work fills in the hash and the type and sets rc. */
+struct files_job {
+    files_job_t *next;
+    const files_t *f;
+    files_meta_t *m;
+    char *claimed; /* the type the client claimed, "" for none */
+    void *data;
+    size_t len;
+    int rc;
 };
 
 static void meta_free(files_meta_t *m)
@@ -66,8 +79,26 @@ static int mkdir_p(const char *path)
     return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* Writes len bytes to path through a temporary name and a rename. */
-static int write_whole(const char *path, const void *data, size_t len)
+/* fsync of the directory holding path: what makes a rename in it durable. */
+static int sync_dir_of(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Writes len bytes to path through a temporary name and a rename; durable: also fsynced,
+ * the file before the rename and its directory after. */
+static int write_whole(const char *path, const void *data, size_t len, bool durable)
 {
     char tmp[4200];
     snprintf(tmp, sizeof(tmp), "%s.tmp%08x", path, randombytes_random());
@@ -88,11 +119,11 @@ static int write_whole(const char *path, const void *data, size_t len)
         p += w;
         left -= (size_t)w;
     }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
+    if ((durable && fsync(fd) < 0) | (close(fd) < 0) || rename(tmp, path) < 0) {
         unlink(tmp);
         return FILES_EIO;
     }
-    return 0;
+    return durable && sync_dir_of(path) < 0 ? FILES_EIO : 0;
 }
 
 static void meta_path(const files_t *f, const char *id, char *out, size_t cap)
@@ -105,7 +136,9 @@ void files_path(const files_t *f, const files_meta_t *m, char *out, size_t cap)
     snprintf(out, cap, "%s/blobs/%.2s/%s", f->dir, m->sha, m->sha);
 }
 
-static int meta_write(const files_t *f, const files_meta_t *m)
+/* durable: an upload's first record, answered only once it is on disk; later rewrites
+ * (the seq a message gave it) are not: the message itself holds what they record. */
+static int meta_write(const files_t *f, const files_meta_t *m, bool durable)
 {
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "id", m->id, "sha256",
                           m->sha, "name", m->name, "type", m->type, "channel", m->channel, "size",
@@ -118,7 +151,7 @@ static int meta_write(const files_t *f, const files_meta_t *m)
         return FILES_EIO;
     char path[4200];
     meta_path(f, m->id, path, sizeof(path));
-    int rc = write_whole(path, text, strlen(text));
+    int rc = write_whole(path, text, strlen(text), durable);
     free(text);
     return rc;
 }
@@ -254,6 +287,16 @@ uint64_t files_used(const files_t *f, uint64_t user)
     return sum;
 }
 
+/* Bytes of the user's uploads in flight. */
+static uint64_t in_flight(const files_t *f, uint64_t user)
+{
+    uint64_t sum = 0;
+    for (const files_job_t *j = f->jobs; j; j = j->next)
+        if (j->m->uploader == user)
+            sum += j->len;
+    return sum;
+}
+
 /* A name safe to show and to put in a header: its last path part, controls, quotes,
  * backslashes and bidi controls replaced by '_', at most FILES_NAME_MAX bytes cut at a
  * character boundary; "file" when nothing is left. */
@@ -291,46 +334,100 @@ static char *clean_name(const char *in)
     return out;
 }
 
-int files_put(files_t *f, const files_put_t *in, const files_meta_t **out)
+int files_put_begin(files_t *f, const files_put_t *in, files_job_t **job)
 {
     if (!in->len || !in->channel || !in->channel[0])
         return FILES_EINVAL;
     if (in->len > f->max_file)
         return FILES_ETOOBIG;
-    if (f->quota && files_used(f, in->uploader) + in->len > f->quota)
+    if (f->quota && files_used(f, in->uploader) + in_flight(f, in->uploader) + in->len > f->quota)
         return FILES_EQUOTA;
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(hash, in->data, in->len);
+    files_job_t *j = xcalloc(1, sizeof(*j));
     files_meta_t *m = xcalloc(1, sizeof(*m));
+    m->name = clean_name(in->name);
+    m->channel = xstrdup(in->channel);
+    m->size = in->len;
+    m->w = in->w <= 100000 ? in->w : 0;
+    m->h = in->h <= 100000 ? in->h : 0;
+    m->uploader = in->uploader;
+    m->created = clock_wall_ms();
+    j->f = f;
+    j->m = m;
+    j->claimed = xstrdup(in->type ? in->type : "");
+    j->data = xmalloc(in->len);
+    memcpy(j->data, in->data, in->len);
+    j->len = in->len;
+    j->next = f->jobs;
+    f->jobs = j;
+    *job = j;
+    return 0;
+}
+
+/* The blob of j's record, unless a blob of that size is there already. */
+static int blob_write(const files_t *f, const files_job_t *j, bool durable)
+{
+    char path[4200], dir[4200];
+    files_path(f, j->m, path, sizeof(path));
+    snprintf(dir, sizeof(dir), "%s/blobs/%.2s", f->dir, j->m->sha);
+    struct stat st;
+    if (stat(path, &st) == 0 && (uint64_t)st.st_size == j->len)
+        return 0;
+    return mkdir_p(dir) < 0 ? FILES_EIO : write_whole(path, j->data, j->len, durable);
+}
+
+void files_put_work(files_job_t *j)
+{
+    files_meta_t *m = j->m;
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, j->data, j->len);
     sodium_bin2hex(m->sha, sizeof(m->sha), hash, sizeof(hash));
     unsigned char raw[FILES_ID_LEN / 2];
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(m->id, sizeof(m->id), raw, sizeof(raw));
-    m->name = clean_name(in->name);
-    m->type = xstrdup(files_type(in->type, in->data, in->len));
-    m->channel = xstrdup(in->channel);
-    m->size = in->len;
-    bool image = files_inline(m->type);
-    m->w = image && in->w <= 100000 ? in->w : 0;
-    m->h = image && in->h <= 100000 ? in->h : 0;
-    m->uploader = in->uploader;
-    m->created = clock_wall_ms();
-    char path[4200], dir[4200];
-    files_path(f, m, path, sizeof(path));
-    snprintf(dir, sizeof(dir), "%s/blobs/%.2s", f->dir, m->sha);
-    struct stat st;
-    int rc = 0;
-    if (stat(path, &st) < 0 || (uint64_t)st.st_size != in->len)
-        rc = mkdir_p(dir) < 0 ? FILES_EIO : write_whole(path, in->data, in->len);
+    m->type = xstrdup(files_type(j->claimed, j->data, j->len));
+    if (!files_inline(m->type))
+        m->w = m->h = 0;
+    j->rc = blob_write(j->f, j, true);
+    if (j->rc == 0)
+        j->rc = meta_write(j->f, m, true);
+}
+
+int files_put_end(files_t *f, files_job_t *j, const files_meta_t **out)
+{
+    for (files_job_t **pp = &f->jobs; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    int rc = j->rc;
+    /* The blob was there when work looked, and its last record may have been released
+     * since (files_release runs on this thread meanwhile): then it is written again. */
     if (rc == 0)
-        rc = meta_write(f, m);
-    if (rc < 0) {
-        meta_free(m);
-        return rc;
+        rc = blob_write(f, j, true);
+    if (rc == 0) {
+        add(f, j->m);
+        *out = j->m;
+    } else {
+        char path[4200];
+        meta_path(f, j->m->id, path, sizeof(path));
+        if (j->m->id[0])
+            unlink(path);
+        meta_free(j->m);
     }
-    add(f, m);
-    *out = m;
-    return 0;
+    free(j->claimed);
+    free(j->data);
+    free(j);
+    return rc;
+}
+
+int files_put(files_t *f, const files_put_t *in, const files_meta_t **out)
+{
+    files_job_t *j;
+    int rc = files_put_begin(f, in, &j);
+    if (rc < 0)
+        return rc;
+    files_put_work(j);
+    return files_put_end(f, j, out);
 }
 
 void files_reserve(files_t *f, const char *id, bool on)
@@ -349,7 +446,7 @@ int files_attach(files_t *f, const char *id, const char *channel, uint64_t seq)
     if (m->seq == seq)
         return 0;
     m->seq = seq;
-    return meta_write(f, m);
+    return meta_write(f, m, false);
 }
 
 size_t files_release(files_t *f, const char *channel, uint64_t seq)

@@ -11,9 +11,11 @@
  * records are read at open and kept in memory; one another process wrote (several processes
  * sharing the directory) is read when asked for by id.
  *
- * Synchronous file I/O on the caller's thread (the hub's loop): an upload is at most
- * max_file bytes, written once. No libuv, no sockets, no logging but open's. Not thread-safe:
- * one owner thread. */
+ * An upload's bytes (up to max_file) are hashed and written off the owner's thread
+ * (files_put_begin, _work, _end): they are fsynced before the upload is answered, and a
+ * 25 MB file never holds the hub's loop. Everything else is small synchronous file I/O on
+ * the owner's thread. No libuv, no sockets, no logging but open's. Not thread-safe: one
+ * owner thread, and files_put_work on any thread for the job it is given. */
 #ifndef PARLEY_FILES_H
 #define PARLEY_FILES_H
 
@@ -66,8 +68,23 @@ files_t *files_open(const char *dir, uint64_t max_file, uint64_t quota);
 void files_close(files_t *f);
 uint64_t files_max(const files_t *f);
 
-/* Stores an upload: its bytes (unless stored already), then its record. 0 with *out (the
- * registry's), or FILES_E*. */
+/* An upload in three steps, so that the long part runs on another thread:
+ *   files_put_begin  (owner thread): checks it and reserves its bytes against the
+ *                    uploader's quota (uploads in flight count too); copies everything of in
+ *                    it needs. 0 with *job, or FILES_E* (nothing reserved);
+ *   files_put_work   (any thread, once): hashes the bytes, writes the blob (unless stored
+ *                    already) and the record, each fsynced with its directory; it touches
+ *                    nothing of the registry but its directory's name;
+ *   files_put_end    (owner thread, once, after work): the record joins the registry: 0
+ *                    with *out (the registry's), or FILES_EIO. The job is freed and its
+ *                    reservation released either way.
+ * The registry must outlive every job begun on it. */
+typedef struct files_job files_job_t;
+int files_put_begin(files_t *f, const files_put_t *in, files_job_t **job);
+void files_put_work(files_job_t *job);
+int files_put_end(files_t *f, files_job_t *job, const files_meta_t **out);
+
+/* The three steps in a row, on the owner's thread (small files, tests). */
 int files_put(files_t *f, const files_put_t *in, const files_meta_t **out);
 
 /* The record of id, NULL when there is none (a malformed id included). */

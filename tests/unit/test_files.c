@@ -102,6 +102,40 @@ TEST(test_names_dedupe_quota_release)
     files_close(f);
 }
 
+/* Uploads in flight (begun, not ended) count against the quota, so two at once cannot
+ * pass it together; a blob released while an upload of the same bytes was being written is
+ * written again when that upload ends; a job ends once. */
+TEST(test_uploads_in_flight)
+{
+    files_t *f = files_open(dir, 100, 50);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    files_put_t in = {
+        .uploader = 2, .channel = "general", .data = "thirty bytes of a file 1234567", .len = 30};
+    files_job_t *j1 = NULL, *j2 = NULL;
+    CHECK_EQ_INT(files_put_begin(f, &in, &j1), 0);
+    CHECK_EQ_INT(files_put_begin(f, &in, &j2), FILES_EQUOTA); /* 30 in flight + 30 > 50 */
+    CHECK_EQ_INT(files_used(f, 1), 0); /* another user's quota is untouched */
+    /* The same bytes are stored and posted by user 3 meanwhile, then deleted. */
+    const files_meta_t *other = put(f, 3, "other.txt", NULL, "thirty bytes of a file 1234567");
+    CHECK_EQ_INT(files_attach(f, other->id, "general", 9), 0);
+    files_put_work(j1); /* sees the blob there: writes only its record */
+    CHECK_EQ_INT(files_release(f, "general", 9), 1);
+    const files_meta_t *m = NULL;
+    CHECK_EQ_INT(files_put_end(f, j1, &m), 0);
+    CHECK(m && blob_exists(f, m));
+    CHECK_EQ_INT(files_used(f, 2), 30);
+    /* Ended: no longer in flight, and the quota counts the record. */
+    files_put_t small = {
+        .uploader = 2, .channel = "general", .data = "0123456789abcdefghij", .len = 20};
+    CHECK_EQ_INT(files_put_begin(f, &small, &j2), 0);
+    files_put_work(j2);
+    CHECK_EQ_INT(files_put_end(f, j2, &m), 0);
+    CHECK_EQ_INT(files_put_begin(f, &small, &j2), FILES_EQUOTA);
+    files_close(f);
+}
+
 TEST(test_json)
 {
     CHECK(files_json_valid(""));
@@ -118,6 +152,7 @@ int main(void)
         return 1;
     RUN(test_types);
     RUN(test_names_dedupe_quota_release);
+    RUN(test_uploads_in_flight);
     RUN(test_json);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
