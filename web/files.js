@@ -1,8 +1,9 @@
 /*
  * parley web client: files and images (docs/protocol.md, "Files").
  *
- * Attaching: the paperclip beside the composer (a file input), a paste of files into the
- * composer, or a drop anywhere on the conversation. Each file uploads at once
+ * Attaching: the paperclip beside a composer (a file input), a paste of files into it, or a
+ * drop on its area (anywhere on the conversation for the main composer, on the thread
+ * panel for its replies); each composer has its own tray. Each file uploads at once
  * (POST /api/files, with its progress in the tray above the composer); images are measured
  * first, so the message carries their width and height. The composer sends the tray's
  * uploaded files with its text (take()).
@@ -26,96 +27,154 @@ const INLINE_W = 360, INLINE_H = 280;
 const CLIP = ["M13.5 6.5l-5.8 5.8a1.6 1.6 0 0 0 2.3 2.3l6-6a3.2 3.2 0 0 0-4.5-4.5l-6 6a4.8 4.8 0 0 0 6.8 6.8l5.2-5.2"];
 const DOC = ["M5 2.5h6.5L15 6v11.5H5z", "M11.5 2.5V6H15"];
 
-let tray = [];                     // {file, name, size, done, pct, meta, error, xhr, chip, channel}
-let trayEl = null, clipBtn = null, input = null, lightbox = null;
-let changed = () => {};
+let lightbox = null;
 const fetched = new Map();         // url -> Promise of its Blob (guests)
+let mainBox = null;                // the main composer's attachments
 
 /* ---------- attaching ---------- */
 
-// Wires the paperclip, paste and drop; onChange runs whenever what can be sent changes.
-export function init(onChange) {
-  changed = onChange || changed;
-  const bar = ui.composerForm.querySelector(".composer-bar");
-  input = el("input", "sr-only");
+// One composer's attachments: its paperclip, paste into its box, drops on its zone, and
+// its tray of uploads. where() says what the composer writes to now: {key, channel} (key
+// tells its conversations apart: a channel, or a channel's thread), or null; onChange runs
+// whenever what can be sent changes.
+function attacher(form, box, zone, where, onChange) {
+  let tray = [];                   // {file, name, size, done, pct, meta, error, xhr, chip, key, channel}
+  const changed = () => onChange();
+  const bar = form.querySelector(".composer-bar");
+  const input = el("input", "sr-only");
   input.type = "file";
   input.multiple = true;
   input.tabIndex = -1;
   input.setAttribute("aria-hidden", "true");
   input.dataset.testid = "file-input";
-  input.addEventListener("change", () => { addFiles(input.files); input.value = ""; });
-  clipBtn = el("button", "icon-btn attach-btn");
-  clipBtn.type = "button";
-  clipBtn.title = "Attach files";
-  clipBtn.setAttribute("aria-label", "Attach files");
-  clipBtn.dataset.testid = "attach";
-  clipBtn.append(icon(CLIP));
-  clipBtn.addEventListener("click", () => input.click());
-  bar.prepend(clipBtn, input);
-  trayEl = el("ul", "attach-tray");
+  input.addEventListener("change", () => { add(input.files); input.value = ""; });
+  const clip = el("button", "icon-btn attach-btn");
+  clip.type = "button";
+  clip.title = "Attach files";
+  clip.setAttribute("aria-label", "Attach files");
+  clip.dataset.testid = "attach";
+  clip.append(icon(CLIP));
+  clip.addEventListener("click", () => input.click());
+  bar.prepend(clip, input);
+  const trayEl = el("ul", "attach-tray");
   trayEl.setAttribute("aria-label", "Attachments");
   trayEl.dataset.testid = "attach-tray";
   trayEl.hidden = true;
-  ui.composerForm.prepend(trayEl);
-  ui.composer.addEventListener("paste", (ev) => {
+  form.prepend(trayEl);
+  box.addEventListener("paste", (ev) => {
     const files = ev.clipboardData && ev.clipboardData.files;
-    if (files && files.length) { ev.preventDefault(); addFiles(files); }
+    if (files && files.length) { ev.preventDefault(); add(files); }
   });
-  const main = ui.composerForm.closest("main") || document.body;
   let depth = 0;
   const hasFiles = (ev) => ev.dataTransfer && Array.from(ev.dataTransfer.types || []).includes("Files");
-  main.addEventListener("dragenter", (ev) => { if (hasFiles(ev)) { depth++; main.classList.add("is-dropping"); } });
-  main.addEventListener("dragleave", () => { if (depth && --depth === 0) main.classList.remove("is-dropping"); });
-  main.addEventListener("dragover", (ev) => { if (hasFiles(ev)) { ev.preventDefault(); ev.dataTransfer.dropEffect = "copy"; } });
-  main.addEventListener("drop", (ev) => {
+  zone.addEventListener("dragenter", (ev) => { if (hasFiles(ev)) { depth++; zone.classList.add("is-dropping"); } });
+  zone.addEventListener("dragleave", () => { if (depth && --depth === 0) zone.classList.remove("is-dropping"); });
+  zone.addEventListener("dragover", (ev) => { if (hasFiles(ev)) { ev.preventDefault(); ev.dataTransfer.dropEffect = "copy"; } });
+  zone.addEventListener("drop", (ev) => {
     depth = 0;
-    main.classList.remove("is-dropping");
+    zone.classList.remove("is-dropping");
     if (!hasFiles(ev)) return;
     ev.preventDefault();
-    addFiles(ev.dataTransfer.files);
+    add(ev.dataTransfer.files);
   });
-}
 
-// Uploads files (a FileList or an array of File) into the tray for the channel shown.
-export function addFiles(files) {
-  const v = page.view;
-  if (!v || v.info.archived) return;
-  for (const file of Array.from(files || [])) {
-    if (tray.length >= MAX_FILES) break;
-    const item = { file, name: file.name || "pasted-file", size: file.size, done: false, pct: 0,
-      meta: null, error: "", xhr: null, chip: null, channel: v.name };
-    tray.push(item);
-    drawChip(item);
-    measure(file).then((wh) => upload(item, wh));
+  // The tray holds each conversation's attachments; the composer sees the current one's.
+  const here = (t) => { const w = where(); return !!w && t.key === w.key; };
+
+  function add(files) {
+    const w = where();
+    if (!w || w.channel.info.archived) return;
+    for (const file of Array.from(files || [])) {
+      if (tray.filter(here).length >= MAX_FILES) break;
+      const item = { file, name: file.name || "pasted-file", size: file.size, done: false, pct: 0,
+        meta: null, error: "", xhr: null, chip: null, key: w.key, channel: w.channel.name };
+      tray.push(item);
+      drawChip(item);
+      measure(file).then((wh) => { if (tray.includes(item)) upload(item, wh, drawChip, changed); });
+    }
+    drawTray();
   }
-  drawTray();
+
+  function sync() {
+    let shown = 0;
+    for (const t of tray) {
+      if (!t.chip) continue;
+      t.chip.hidden = !here(t);
+      if (!t.chip.hidden) shown++;
+    }
+    trayEl.hidden = shown === 0;
+  }
+
+  function drawTray() {
+    for (const n of Array.from(trayEl.children)) if (!tray.some((t) => t.chip === n)) n.remove();
+    sync();
+    changed();
+  }
+
+  function drawChip(item) {
+    if (!item.chip) {
+      item.chip = el("li", "attach-chip");
+      item.chip.dataset.testid = "attach-chip";
+      trayEl.append(item.chip);
+    }
+    const c = item.chip;
+    c.textContent = "";
+    c.classList.toggle("is-failed", !!item.error);
+    c.classList.toggle("is-done", item.done);
+    const name = el("span", "attach-name", item.name);
+    name.title = item.name;
+    const state = el("span", "attach-state",
+      item.error ? item.error : item.done ? formatSize(item.size) : "Uploading… " + item.pct + "%");
+    state.setAttribute("role", "status");
+    const progress = el("span", "attach-progress");
+    progress.style.setProperty("--pct", (item.done ? 100 : item.pct) + "%");
+    const remove = el("button", "attach-remove", "×");
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Remove " + item.name);
+    remove.addEventListener("click", () => {
+      if (item.xhr && !item.done) item.xhr.abort();
+      tray = tray.filter((t) => t !== item);
+      drawTray();
+      box.focus();
+    });
+    c.append(icon(DOC), name, state, remove, progress);
+  }
+
+  return {
+    add,
+    sync,
+    uploading: () => tray.some((t) => here(t) && !t.done && !t.error),
+    hasReady: () => tray.some((t) => here(t) && t.done),
+    // The current conversation's uploaded files, as a message carries them; they leave
+    // the tray (a failed one too), and other conversations' stay for when they come back.
+    take() {
+      const out = tray.filter((t) => here(t) && t.done).map((t) => t.meta);
+      tray = tray.filter((t) => !here(t));
+      drawTray();
+      return out;
+    },
+  };
 }
 
-// The tray holds each channel's attachments; the composer sees the shown channel's.
-function here(t) { return !!page.view && t.channel === page.view.name; }
-export function uploading() { return tray.some((t) => here(t) && !t.done && !t.error); }
-export function hasReady() { return tray.some((t) => here(t) && t.done); }
-
-// The shown channel's uploaded files, as a message carries them; they leave the tray (a
-// failed one too), and other channels' stay for when they are shown again.
-export function take() {
-  const out = tray.filter((t) => here(t) && t.done).map((t) => t.meta);
-  tray = tray.filter((t) => !here(t));
-  drawTray();
-  return out;
+// The main composer's: the paperclip, paste, and drops anywhere on the conversation.
+export function init(onChange) {
+  const zone = ui.composerForm.closest("main") || document.body;
+  mainBox = attacher(ui.composerForm, ui.composer, zone,
+    () => (page.view ? { key: page.view.name, channel: page.view } : null), onChange || (() => {}));
 }
 
+// Another composer's (the thread panel's): the same tools, its own tray.
+export function attach(form, box, zone, where, onChange) {
+  return attacher(form, box, zone, where, onChange);
+}
+
+// The main composer's tray, for the channel shown.
+export function addFiles(files) { if (mainBox) mainBox.add(files); }
+export function uploading() { return !!mainBox && mainBox.uploading(); }
+export function hasReady() { return !!mainBox && mainBox.hasReady(); }
+export function take() { return mainBox ? mainBox.take() : []; }
 // Shows the shown channel's chips only (the composer calls it when the channel changes).
-export function syncTray() {
-  if (!trayEl) return;
-  let shown = 0;
-  for (const t of tray) {
-    if (!t.chip) continue;
-    t.chip.hidden = !here(t);
-    if (!t.chip.hidden) shown++;
-  }
-  trayEl.hidden = shown === 0;
-}
+export function syncTray() { if (mainBox) mainBox.sync(); }
 
 // An image's natural size, or null for anything else (decoded off the page: the CSP lets
 // no blob: URL into an <img>).
@@ -128,8 +187,7 @@ function measure(file) {
   }, () => null);
 }
 
-function upload(item, wh) {
-  if (!tray.includes(item)) return; // removed while it was measured
+function upload(item, wh, redraw, changed) {
   const q = new URLSearchParams({ channel: item.channel, name: item.name });
   if (item.file.type) q.set("type", item.file.type);
   if (wh) { q.set("w", wh.w); q.set("h", wh.h); }
@@ -139,7 +197,7 @@ function upload(item, wh) {
   authorize(xhr);
   xhr.setRequestHeader("Content-Type", "application/octet-stream");
   xhr.upload.onprogress = (ev) => {
-    if (ev.lengthComputable) { item.pct = Math.round((ev.loaded / ev.total) * 100); drawChip(item); }
+    if (ev.lengthComputable) { item.pct = Math.round((ev.loaded / ev.total) * 100); redraw(item); }
   };
   xhr.onload = () => {
     let body = null;
@@ -150,10 +208,10 @@ function upload(item, wh) {
     } else {
       item.error = (body && body.message) || "upload failed (" + xhr.status + ")";
     }
-    drawChip(item);
+    redraw(item);
     changed();
   };
-  xhr.onerror = () => { item.error = "upload failed: not connected"; drawChip(item); changed(); };
+  xhr.onerror = () => { item.error = "upload failed: not connected"; redraw(item); changed(); };
   xhr.send(item.file);
   changed();
 }
@@ -161,42 +219,6 @@ function upload(item, wh) {
 function authorize(xhr) {
   const c = conn.credentials();
   if (!c.account && c.session) xhr.setRequestHeader("Authorization", "Bearer " + c.session);
-}
-
-function drawTray() {
-  if (!trayEl) return;
-  for (const n of Array.from(trayEl.children)) if (!tray.some((t) => t.chip === n)) n.remove();
-  syncTray();
-  changed();
-}
-
-function drawChip(item) {
-  if (!item.chip) {
-    item.chip = el("li", "attach-chip");
-    item.chip.dataset.testid = "attach-chip";
-    trayEl.append(item.chip);
-  }
-  const c = item.chip;
-  c.textContent = "";
-  c.classList.toggle("is-failed", !!item.error);
-  c.classList.toggle("is-done", item.done);
-  const name = el("span", "attach-name", item.name);
-  name.title = item.name;
-  const state = el("span", "attach-state",
-    item.error ? item.error : item.done ? formatSize(item.size) : "Uploading… " + item.pct + "%");
-  state.setAttribute("role", "status");
-  const bar = el("span", "attach-progress");
-  bar.style.setProperty("--pct", (item.done ? 100 : item.pct) + "%");
-  const remove = el("button", "attach-remove", "×");
-  remove.type = "button";
-  remove.setAttribute("aria-label", "Remove " + item.name);
-  remove.addEventListener("click", () => {
-    if (item.xhr && !item.done) item.xhr.abort();
-    tray = tray.filter((t) => t !== item);
-    drawTray();
-    ui.composer.focus();
-  });
-  c.append(icon(DOC), name, state, remove, bar);
 }
 
 /* ---------- showing ---------- */

@@ -487,6 +487,7 @@ function bind() {
 function listen() {
   ui.threadClose.addEventListener("click", threads.closeThread);
   ui.threadForm.addEventListener("submit", (ev) => { ev.preventDefault(); threads.sendReply(); });
+  threads.initFiles(); // the panel's composer takes files too (files.js)
   ui.threadComposer.addEventListener("input", () => {
     threads.threadComposerChanged();
     mentions.updateSuggest(ui.threadComposer, ctx.panel && ctx.panel.v);

@@ -21,6 +21,7 @@ import * as list from "./list.js";
 import { toast, title } from "./channels.js";
 import { ui, ctx, closePicker, refreshMain, editLast } from "./messages.js";
 import { suggestKey } from "./mentions.js";
+import * as files from "./files.js";
 import { drafts } from "./drafts.js"; // "channel/seq" -> a reply box's unsent text, kept
 
 let panelDirty = false;     // the panel waits to be drawn again, once per batch of changes
@@ -201,7 +202,7 @@ export function renderPanel(toBottom) {
     prev = r;
   }
   for (const q of msgs.pendingOf(v, seq)) {
-    const row = list.renderMessage({ user: q.user, text: q.text, ts: q.ts }, q);
+    const row = list.renderMessage({ user: q.user, text: q.text, ts: q.ts, files: q.files }, q);
     row.dataset.testid = "thread-pending";
     ui.threadReplies.append(row);
   }
@@ -214,25 +215,40 @@ export function renderPanel(toBottom) {
   }
 }
 
+// The panel composer's attachments (files.js): a tray per thread.
+let replyFiles = null;
+
+export function initFiles() {
+  replyFiles = files.attach(ui.threadForm, ui.threadComposer, ui.panel,
+    () => (ctx.panel ? { key: ctx.panel.v.name + "/" + ctx.panel.seq, channel: ctx.panel.v } : null),
+    threadComposerChanged);
+}
+
 export function threadComposerChanged() {
   const c = ui.threadComposer;
   c.style.height = "auto";
   c.style.height = Math.min(c.scrollHeight, 200) + "px";
-  ui.threadSend.disabled = !conn.everJoined() || !c.value.trim(); // offline: queued
+  const ready = !!replyFiles && replyFiles.hasReady();
+  ui.threadSend.disabled = !conn.everJoined() || (!c.value.trim() && !ready); // offline: queued
+  if (replyFiles) replyFiles.sync(); // this thread's attachments only
   saveDraft();
 }
 
 export function sendReply() {
   if (!ctx.panel || ctx.panel.v.info.archived) return;
   const text = ui.threadComposer.value.replace(/\s+$/, "");
-  if (!text.trim()) return;
+  if (replyFiles && replyFiles.uploading()) {
+    toast("Your files are still uploading: send once they are done.", "info");
+    return;
+  }
+  if (!text.trim() && !(replyFiles && replyFiles.hasReady())) return;
   if (msgs.tooLong(text)) {
     toast("That reply is too long (" + MAX_TEXT + " characters at most).", "error");
     return;
   }
   if (!conn.everJoined()) { toast("Not connected: try again once parley has connected.", "error"); return; }
   const { v, seq } = ctx.panel; // offline: queued, sent with its cid after the resume
-  msgs.send(v, text, seq);
+  msgs.send(v, text, seq, replyFiles ? replyFiles.take() : []);
   ui.threadComposer.value = "";
   drafts.delete(v.name + "/" + seq);
   threadComposerChanged();

@@ -22,7 +22,8 @@ typedef struct {
     chat_channel_t *ch;
     chat_ev_t op; /* CHAT_EV_MSG: a reply; EDIT, DELETE, REACT */
     uint64_t target;
-    char *text; /* reply or edit text, or the emoji */
+    char *text;  /* reply or edit text, or the emoji */
+    char *files; /* a reply's files (reserved: chat_files_take), NULL for none */
     size_t len;
     char id[CHAT_ID_MAX];
     char cid[CHAT_CID_MAX + 1];
@@ -90,7 +91,9 @@ static void on_target(void *ctx, const chat_target_t *t)
         /* One level of threads: a reply to a reply joins its parent's thread. */
         p.thread = t->thread ? t->thread : r->target;
         p.target = 0;
-        publish(s, r->ch, &p, r->id);
+        p.files = r->files;
+        if (publish(s, r->ch, &p, r->id) == 0)
+            r->files = NULL; /* the message holds them now */
     } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) &&
                chat_session_can(s, act, r->ch, &own) != AUTH_ALLOW) {
         chat_session_error(
@@ -109,7 +112,10 @@ static void on_target(void *ctx, const chat_target_t *t)
     } else {
         publish(s, r->ch, &p, r->id);
     }
+    if (r->files) /* not written: the files go back to their uploader */
+        chat_files_unreserve(chat_hub_config(chat_session_hub(s))->files, r->files);
     chat_session_unref(s);
+    free(r->files);
     free(r->text);
     free(r);
 }
@@ -142,6 +148,8 @@ static bool emoji_ok(const char *p, size_t len)
     return true;
 }
 
+static bool files_field(chat_session_t *s, const json_env_t *e, chat_channel_t *ch, buf_t *out);
+
 /* A write acting on the message payload[key]: validated, rate-limited, then decided once
  * its target is known. */
 static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const char *key)
@@ -156,7 +164,11 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
         return;
     const char *text = "";
     size_t len = 0;
-    if (op == CHAT_EV_MSG || op == CHAT_EV_EDIT) {
+    json_t *tv = json_object_get(e->payload, "text");
+    /* A reply of files alone has no text to check. */
+    bool files_only = op == CHAT_EV_MSG && json_is_string(tv) && json_string_length(tv) == 0 &&
+                      json_object_get(e->payload, "files");
+    if ((op == CHAT_EV_MSG && !files_only) || op == CHAT_EV_EDIT) {
         if (!chat_session_text_field(s, e, &text, &len))
             return;
     } else if (op == CHAT_EV_REACT) {
@@ -174,9 +186,14 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     if (chat_hub_replay(chat_session_hub(s), chat_session_user(s)->id, cid, chat_session_conn(s),
                         e->id))
         return;
+    buf_t files = BUF_INIT;
+    if (op == CHAT_EV_MSG && !files_field(s, e, ch, &files))
+        return;
     ev_req_t *r = xcalloc(1, sizeof(*r));
     *r = (ev_req_t){.s = s, .ch = ch, .op = op, .target = target, .len = len};
     r->text = xstrndup(text, len);
+    r->files = files.len ? xstrndup(files.data, files.len) : NULL;
+    buf_deinit(&files);
     snprintf(r->id, sizeof(r->id), "%s", e->id);
     memcpy(r->cid, cid, sizeof(cid));
     chat_session_ref(s);
@@ -200,11 +217,6 @@ static bool files_field(chat_session_t *s, const json_env_t *e, chat_channel_t *
 
 void chat_event_msg(chat_session_t *s, const json_env_t *e)
 {
-    if (e->payload && json_object_get(e->payload, "thread") &&
-        json_object_get(e->payload, "files")) {
-        chat_session_error(s, "bad_payload", "a thread reply carries no files (yet)", e->id);
-        return;
-    }
     if (e->payload && json_object_get(e->payload, "thread")) {
         targeted(s, e, CHAT_EV_MSG, "thread"); /* a reply: its parent is checked first */
         return;

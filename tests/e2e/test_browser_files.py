@@ -155,3 +155,57 @@ def run_files(server, alice, bob, tmp_path):
     alice.wait_connected()
     alice.wait_message("alice", hers)
     alice.wait(lambda: (alice.js(IMAGES, hers) or [[0]])[0][0] == "360", "the image from history")
+
+
+def test_a_thread_reply_carries_an_image(server, users, tmp_path):
+    alice, bob = users("alice", "bob")
+    for u in (alice, bob):
+        u.js = u.d.execute_script
+    dumping(server, tmp_path, (alice, bob), lambda: run_thread_files(server, alice, bob, tmp_path))
+
+
+# The images of the thread panel's reply holding a text, as IMAGES.
+PANEL_IMAGES = IMAGES.replace('[data-testid="message"]', '#thread-panel [data-testid="thread-msg"]')
+
+
+def run_thread_files(server, alice, bob, tmp_path):
+    tag = uuid.uuid4().hex[:6]
+    alice.open(server.http)
+    alice.signup()
+    bob.open(server.http)
+    bob.login()
+    alice.wait(lambda: "bob" in alice.online(), "alice to see bob")
+    parent = f"photos from the offsite {tag}"
+    send_text(alice, parent)
+    bob.wait_message("alice", parent)
+
+    # alice opens the thread and attaches an image with the panel's own paperclip
+    open_thread = ("const row = Array.from(document.querySelectorAll('[data-testid=\"message\"]'))"
+                   ".find((e) => e.textContent.includes(arguments[0]));"
+                   "row.querySelector(arguments[1]).click();")
+    alice.js(open_thread, parent, tid("msg-reply"))
+    alice.wait(lambda: alice.js("return !document.getElementById('thread-panel').hidden;"),
+               "the thread panel to open")
+    pic = tmp_path / "beach.png"
+    pic.write_bytes(png(300, 200, 90))
+    alice.d.find_element(By.CSS_SELECTOR, "#thread-panel " + tid("file-input")).send_keys(str(pic))
+    wait_chips_done(alice, 1)
+    assert not alice.js("return document.querySelector('main " + tid("attach-tray") + "').hidden === false;"), \
+        "the reply's file shown in the main composer's tray"
+    box = alice.d.find_element(By.CSS_SELECTOR, tid("thread-composer"))
+    reply = f"the beach {tag}"
+    box.send_keys(reply)
+    box.send_keys(Keys.ENTER)
+    alice.wait(lambda: box.get_attribute("value") == "", "the thread composer to clear")
+    alice.wait(lambda: (alice.js(PANEL_IMAGES, reply) or [[0, 0, 0, 0]])[0][3] == 300,
+               "the reply's image in alice's panel")
+
+    # bob opens the thread from the reply count and sees the image at its size
+    bob.wait(lambda: bob.js("return !!document.querySelector(arguments[0]);", tid("thread-open")),
+             "the reply count on the parent")
+    bob.js("document.querySelector(arguments[0]).click();", tid("thread-open"))
+    bob.wait(lambda: (bob.js(PANEL_IMAGES, reply) or [[0, 0, 0, 0]])[0][3] == 300,
+             "the reply's image in bob's panel")
+    w, h, ratio, _, _ = bob.js(PANEL_IMAGES, reply)[0]
+    assert (w, h, ratio) == ("300", "200", "300 / 200"), (w, h, ratio)
+    assert not any(reply in m for m in bob.messages()), "the reply in the main list"

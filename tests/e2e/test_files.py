@@ -246,3 +246,40 @@ def test_survives_restart_and_text_modes(server):
     run(again())
     r = get(server, f["url"], account_token(server, "bob"))
     assert r.status == 200 and r.body == PNG
+
+
+def test_thread_replies_carry_files(server):
+    """A reply carries files like a message (with text, or alone); the thread and the
+    history of another reader hold them; a refused reply gives its files back."""
+    from test_channels import error, expect, request
+
+    alice = account_token(server, "alice")
+    account_token(server, "bob")
+    f1 = upload(server, alice, PNG, name="a.png", type_="image/png", w=1, h=1).json()
+    f2 = upload(server, alice, b"notes for the reply", name="notes.txt", type_="text/plain").json()
+
+    async def go():
+        a, _, _ = await Client.joined(server, "alice", account=True)
+        b, _, _ = await Client.joined(server, "bob", account=True)
+        root = (await a.msg("the parent"))["payload"]["seq"]
+        r1 = (await post(a, "with a picture", [f1], thread=root))["payload"]["seq"]
+        assert a.echo["payload"]["thread"] == root and a.echo["payload"]["files"] == [f1]
+        r2 = (await post(a, "", [f2], thread=root))["payload"]["seq"]
+        assert a.echo["payload"]["text"] == "" and a.echo["payload"]["files"] == [f2]
+        t = await request(b, "thread", {"channel": "general", "seq": root}, "thread")
+        by_seq = {m["seq"]: m for m in t["payload"]["messages"]}
+        assert by_seq[r1]["files"] == [f1] and by_seq[r2]["files"] == [f2], by_seq
+        assert get(server, f2["url"], account_token(server, "bob")).status == 200
+        # An empty reply without files is still refused, and a reply to no message gives
+        # its file back (it can be posted again).
+        assert await error(a, "msg", {"text": "", "thread": root}) == "bad_payload"
+        f3 = upload(server, alice, b"third", name="c.txt", type_="text/plain").json()
+        await a.send_json("msg", {"text": "x", "thread": 99999, "files": [{"id": f3["id"]}]},
+                          id="gone")
+        m = await expect(a, "error", lambda m: m.get("id") == "gone")
+        assert m["code"] == "no_such_message", m
+        await post(a, "the third file after all", [f3], thread=root)
+        assert a.echo["payload"]["files"] == [f3]
+        for x in (a, b):
+            await x.close()
+    run(go())
