@@ -38,6 +38,7 @@ import * as conn from "./conn.js";
 import * as channels from "./channels_data.js";
 import * as people from "./people.js";
 import { emitter, lowerBound, newCid } from "./util.js";
+import * as lines from "./lines.js";
 
 const HOLD_MAX = 1000;            // live messages a detached list holds for later
 export const EVERYONE = ["channel", "here"];
@@ -106,6 +107,7 @@ function record(ch, raw) {
   if (typeof raw.cid === "string") msg.cid = raw.cid;
   if (Array.isArray(raw.files) && raw.files.length) msg.files = raw.files; // files.js draws them
   if (raw.guest === true) { msg.guest = true; people.noteEvent(raw); } // the server marks guests
+  if (lines.isLine(raw)) return lines.decorate(msg, raw); // "bob joined": a row of its own
   // A page's message as it stands now (its events may be outside the page): deleted ones
   // come as tombstones, edited ones with their latest text.
   if (raw.deleted === true) fold(ch, raw.seq).deleted = true;
@@ -125,7 +127,7 @@ export function add(ch, raw) {
   if (ch.detached && raw.seq > ch.loadedTo) { hold(ch, raw); return null; }
   ownArrived(raw);
   if (claim(ch, raw)) return "claimed";
-  if (typeof raw.text !== "string" || ch.messages.has(raw.seq)) return null;
+  if ((typeof raw.text !== "string" && !lines.isLine(raw)) || ch.messages.has(raw.seq)) return null;
   const msg = record(ch, raw);
   adoptSummary(ch, msg.seq, raw.replies);
   ch.seqs.splice(lowerBound(ch.seqs, msg.seq), 0, msg.seq);
@@ -208,6 +210,7 @@ function note(ch, seq) {
 
 // A thread reply or an event: folded here (returns true), not a message of the main list.
 export function claim(ch, raw) {
+  if (lines.isLine(raw)) return false; // a channel line is a row of the main list
   if (typeof raw.kind === "string") {
     note(ch, raw.seq);
     applyEvent(ch, raw);
