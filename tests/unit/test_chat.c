@@ -339,6 +339,25 @@ TEST(failed_writes_leave_nothing_half_done)
     json_t *ch = cw_last(a, "channel");
     CHECK_EQ_STR(json_string_value(json_object_get(ch, "id")), "c2");
     json_decref(ch);
+    /* A topic change and its channel line fail together: the line's seq is free again. */
+    store_mem_fail_writes(w.store, true);
+    cw_say(a, "{\"type\":\"channel_topic\",\"id\":\"t2\",\"payload\":{\"channel\":\"design\","
+              "\"topic\":\"x\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(cw_count(a, "error"), 4);
+    store_mem_fail_writes(w.store, false);
+    chat_tick(w.hub);
+    store_mem_run(w.store);
+    cw_say(a, "{\"type\":\"channel_topic\",\"id\":\"t3\",\"payload\":{\"channel\":\"design\","
+              "\"topic\":\"y\"}}");
+    store_mem_run(w.store);
+    cw_say(a, "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"channel\":\"design\","
+              "\"text\":\"hi\"}}");
+    store_mem_run(w.store);
+    ack = cw_last(a, "ack");
+    CHECK_EQ_STR(json_string_value(json_object_get(ack, "id")), "m");
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(ack, "payload"), "seq")), 2);
+    json_decref(ack);
     cw_world_deinit(&w);
 }
 
