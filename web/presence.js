@@ -123,7 +123,6 @@ function renderToggle() {
   if (!ui.toggle) return;
   const me = wanted() === "away";
   ui.toggle.dataset.status = me ? "away" : "active";
-  ui.toggle.setAttribute("aria-pressed", String(me));
   ui.label.textContent = me ? "Set yourself active" : "Set yourself away";
   ui.toggle.title = me ? "You are away: set yourself active" : "You are active: set yourself away";
 }
