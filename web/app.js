@@ -266,7 +266,9 @@ const dispatch = {
   topic: (p) => { const ch = channels.applyTopic(p); if (ch) chansUi.onTopic(ch); },
   read: (p) => {
     const ch = channels.has(p.channel) ? channels.get(p.channel) : null;
-    if (ch) chansUi.onRead(channels.applyRead(p, msgs.maxSeq(ch)));
+    const r = ch ? channels.applyRead(p, msgs.maxSeq(ch)) : null;
+    if (r && r !== page.view) r.unread = Math.max(0, r.unread - msgs.linesAfter(r, r.info.readSeq)); // lines.js
+    if (ch) chansUi.onRead(r);
   },
   mentions: (p) => mentions.onMentions(p),
   error: (p) => showError({ code: typeof p.code === "string" ? p.code : "error", message: p.message }),

@@ -86,6 +86,13 @@ export function maxSeq(ch) {
   return Math.max(ch.seqs.length ? ch.seqs[ch.seqs.length - 1] : 0, ch.extraHigh || 0);
 }
 
+// The channel lines held after seq ("bob joined": lines.js): unread does not count them.
+export function linesAfter(ch, seq) {
+  let n = 0;
+  for (let i = lowerBound(ch.seqs, seq + 1); i < ch.seqs.length; i++) if (ch.messages.get(ch.seqs[i]).line) n++;
+  return n;
+}
+
 export function highestSeq(list) {
   let top = 0;
   for (const raw of list) if (raw && Number.isInteger(raw.seq) && raw.seq > top) top = raw.seq;

@@ -73,6 +73,19 @@ def run_lines(server, alice, bob):
     alice.wait(lambda: [k for k, _ in lines(alice)] == ["joined", "topic"], "the lines again")
     alice.wait_message("alice", first)
 
+    # --- bob leaves while alice reads #general: the line is no unread message for her
+    alice.open_channel("general")
+    bob.click("channel-leave")
+    bob.wait(lambda: bob.header("channel-header-name") == "general", "bob back in #general")
+    said = f"left design {tag}"
+    bob.say(said)
+    alice.wait_message("bob", said)  # after the line: one order out of the server
+    assert alice.unread(chan) is None, alice.unread(chan)
+    alice.open_channel(chan)
+    alice.wait(lambda: [k for k, _ in lines(alice)] == ["joined", "topic", "left"],
+               "alice to see \"bob left\"")
+    assert f"bob left #{chan}" in lines(alice)[-1][1], lines(alice)
+
     # --- bob sets himself away by hand: alice sees the away dot, then active again
     alice.wait(lambda: dot(alice, "bob") == "active", "bob's green dot")
     bob.click("presence-toggle")
