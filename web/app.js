@@ -62,6 +62,7 @@ import * as admin from "./admin.js";
 import * as drafts from "./drafts.js";
 import * as router from "./router.js";
 import * as unread from "./unread.js";
+import * as presence from "./presence.js";
 import * as switcher from "./switcher.js";
 import * as shortcuts from "./shortcuts.js";
 
@@ -119,6 +120,7 @@ conn.onLink("up", (p, how) => {
   // were away disappear here, channels joined meanwhile appear.
   channels.welcome(p.channels, p.channels_more);
   people.welcome(p);
+  presence.welcome(p);
   if (!people.me.account) { // a guest keeps its name and token on this device
     save(KEY_NAME, people.me.user);
     save(KEY_SESSION, people.me.session);
@@ -214,6 +216,16 @@ function onMsg(p) {
   }
 }
 
+// A channel line ("bob joined", lines.js): a row at its seq, never unread, no notification.
+function onLine(p) {
+  const v = channelOf(p);
+  if (!v || !Number.isInteger(p.seq)) return;
+  if (p.kind === "joined" && typeof p.member === "string") channels.noteMember(v.name, p.member);
+  let added = false;
+  list.inView(v, () => { added = list.addMessage(v, p); }, false);
+  if (added) chansUi.arrived(v);
+}
+
 // An edit, delete or reaction: folded onto its target even in a list showing the past.
 const onEvent = (kind) => (p) => {
   const v = channelOf(p);
@@ -223,6 +235,7 @@ const onEvent = (kind) => (p) => {
 
 function onPresence(type) {
   return (p) => {
+    if (type === "leave" && p.channel === GENERAL) presence.onLeave(p);
     people.presence(type, p);
     if (type === "join" && typeof p.channel === "string") channels.noteMember(p.channel, p.user);
     chansUi.onPresence(type, p);
@@ -239,6 +252,8 @@ const dispatch = {
   react: onEvent("react"),
   join: onPresence("join"),
   leave: onPresence("leave"),
+  presence: (p) => presence.onPresence(p),
+  channel_event: onLine,
   typing: (p) => { const v = channelOf(p); if (v) people.typing(v.name, p.user); },
   channel: (p) => { const ch = channels.applyChannel(p); if (ch) chansUi.onChannel(ch); },
   channel_left: (p) => {
@@ -251,7 +266,9 @@ const dispatch = {
   topic: (p) => { const ch = channels.applyTopic(p); if (ch) chansUi.onTopic(ch); },
   read: (p) => {
     const ch = channels.has(p.channel) ? channels.get(p.channel) : null;
-    if (ch) chansUi.onRead(channels.applyRead(p, msgs.maxSeq(ch)));
+    const r = ch ? channels.applyRead(p, msgs.maxSeq(ch)) : null;
+    if (r && r !== page.view) r.unread = Math.max(0, r.unread - msgs.linesAfter(r, r.info.readSeq)); // lines.js
+    if (ch) chansUi.onRead(r);
   },
   mentions: (p) => mentions.onMentions(p),
   error: (p) => showError({ code: typeof p.code === "string" ? p.code : "error", message: p.message }),
@@ -271,8 +288,7 @@ function renderOnline() {
   for (const name of names) {
     const li = el("li");
     const row = el(dm && name !== me ? "button" : "div", "person");
-    const face = avatar(name, "avatar-sm");
-    face.append(el("span", "presence"));
+    const face = avatar(name, "avatar-sm"); // with its presence dot (presence.js)
     const text = el("span", "person-text");
     const display = people.displayOf(name);
     if (display && display !== name) text.append(el("span", "person-display", display));
@@ -481,6 +497,7 @@ function init() {
   admin.init();
   members.init();
   unread.init();
+  presence.init();
   switcher.init();
   shortcuts.init();
   router.init(); // after the "up" handler above: a link is followed once the chat is in

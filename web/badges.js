@@ -33,6 +33,10 @@ export function badges(name, hint) {
 
 // Fills box with "Display Name  name [badges]" (or "name [badges]"). cls: the class of
 // the main label (it keeps the author colour of message rows).
+// presence.js adds what a name's status says to screen readers (a hook: no cycle).
+let nameHook = null;
+export function setNameHook(fn) { nameHook = fn; }
+
 export function fillName(box, name, hint, cls) {
   box.textContent = "";
   box.dataset.user = name;
@@ -45,6 +49,7 @@ export function fillName(box, name, hint, cls) {
     box.append(el("span", cls || "name-main", name));
   }
   for (const b of badges(name, hint)) box.append(b);
+  if (nameHook) nameHook(box, name);
   return box;
 }
 

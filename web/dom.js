@@ -57,10 +57,15 @@ export function initials(name) {
   return first(words[0]) + first(words[1]);
 }
 
+// presence.js adds each avatar its presence dot (a hook, so dom.js knows no people).
+let avatarHook = null;
+export function setAvatarHook(fn) { avatarHook = fn; }
+
 export function avatar(name, cls) {
   const a = el("span", "avatar" + (cls ? " " + cls : ""), initials(name));
   a.style.setProperty("--h", hueOf(name));
   a.setAttribute("aria-hidden", "true");
+  if (avatarHook) avatarHook(a, name);
   return a;
 }
 

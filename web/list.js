@@ -38,6 +38,7 @@ import { nameLabel, refreshNames as refreshLabels } from "./badges.js";
 import { drafts, channelKey } from "./drafts.js";
 import * as unread from "./unread.js";
 import * as router from "./router.js";
+import * as lines from "./lines.js";
 
 const MAX_ROWS = 400;              // message rows in a list's DOM, at most...
 const KEEP_ROWS = 300;             // ... cut back to this many around the reader
@@ -248,6 +249,7 @@ function firstPendingEl(v) {
 
 // A message row (or a pending one: pend is the outbox entry), decorated by messages.js.
 export function renderMessage(msg, pend) {
+  if (msg.line) { const r = lines.row(msg); elData.set(r, msg); return r; } // lines.js
   const row = el("div", "msg");
   row.dataset.testid = "message";
   if (msg.seq) row.dataset.seq = msg.seq;
@@ -315,7 +317,8 @@ export function decorate(row) {
   const prev = prevRow ? elData.get(prevRow) : heldBefore(cur);
   const newDay = !prev || dayKey(prev.ts) !== dayKey(cur.ts);
   // abs(): a pending row carries our clock, its neighbours the server's.
-  const grouped = !newDay && prev.user === cur.user && Math.abs(cur.ts - prev.ts) < GROUP_GAP_MS;
+  const grouped = !newDay && prev.user === cur.user && Math.abs(cur.ts - prev.ts) < GROUP_GAP_MS &&
+    !prev.line && !cur.line; // a channel line starts no group and joins none
   row.classList.toggle("is-grouped", grouped);
 
   let sep = row.previousElementSibling;

@@ -401,7 +401,7 @@ export function editLast(v, place) {
   }
   for (let i = v.seqs.length - 1; i >= 0; i--) {
     const m = v.messages.get(v.seqs[i]);
-    if (m && m.user === me && !msgs.isDeleted(v, m.seq)) {
+    if (m && m.user === me && !m.line && !msgs.isDeleted(v, m.seq)) {
       if (!rowOf(v, m.seq)) return false; // outside the rendered window
       return startEdit(v, m.seq, "main");
     }

@@ -38,6 +38,7 @@ import * as conn from "./conn.js";
 import * as channels from "./channels_data.js";
 import * as people from "./people.js";
 import { emitter, lowerBound, newCid } from "./util.js";
+import * as lines from "./lines.js";
 
 const HOLD_MAX = 1000;            // live messages a detached list holds for later
 export const EVERYONE = ["channel", "here"];
@@ -85,6 +86,13 @@ export function maxSeq(ch) {
   return Math.max(ch.seqs.length ? ch.seqs[ch.seqs.length - 1] : 0, ch.extraHigh || 0);
 }
 
+// The channel lines held after seq ("bob joined": lines.js): unread does not count them.
+export function linesAfter(ch, seq) {
+  let n = 0;
+  for (let i = lowerBound(ch.seqs, seq + 1); i < ch.seqs.length; i++) if (ch.messages.get(ch.seqs[i]).line) n++;
+  return n;
+}
+
 export function highestSeq(list) {
   let top = 0;
   for (const raw of list) if (raw && Number.isInteger(raw.seq) && raw.seq > top) top = raw.seq;
@@ -106,6 +114,7 @@ function record(ch, raw) {
   if (typeof raw.cid === "string") msg.cid = raw.cid;
   if (Array.isArray(raw.files) && raw.files.length) msg.files = raw.files; // files.js draws them
   if (raw.guest === true) { msg.guest = true; people.noteEvent(raw); } // the server marks guests
+  if (lines.isLine(raw)) return lines.decorate(msg, raw); // "bob joined": a row of its own
   // A page's message as it stands now (its events may be outside the page): deleted ones
   // come as tombstones, edited ones with their latest text.
   if (raw.deleted === true) fold(ch, raw.seq).deleted = true;
@@ -125,7 +134,7 @@ export function add(ch, raw) {
   if (ch.detached && raw.seq > ch.loadedTo) { hold(ch, raw); return null; }
   ownArrived(raw);
   if (claim(ch, raw)) return "claimed";
-  if (typeof raw.text !== "string" || ch.messages.has(raw.seq)) return null;
+  if ((typeof raw.text !== "string" && !lines.isLine(raw)) || ch.messages.has(raw.seq)) return null;
   const msg = record(ch, raw);
   adoptSummary(ch, msg.seq, raw.replies);
   ch.seqs.splice(lowerBound(ch.seqs, msg.seq), 0, msg.seq);
@@ -208,6 +217,7 @@ function note(ch, seq) {
 
 // A thread reply or an event: folded here (returns true), not a message of the main list.
 export function claim(ch, raw) {
+  if (lines.isLine(raw)) return false; // a channel line is a row of the main list
   if (typeof raw.kind === "string") {
     note(ch, raw.seq);
     applyEvent(ch, raw);

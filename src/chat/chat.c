@@ -104,6 +104,7 @@ bool chat_client_id_valid(const char *id, size_t len)
 
 static void do_ping(chat_session_t *s, const json_env_t *e);
 static void do_join(chat_session_t *s, const json_env_t *e);
+static void do_presence(chat_session_t *s, const json_env_t *e);
 
 typedef void (*handler_fn)(chat_session_t *s, const json_env_t *e);
 
@@ -136,6 +137,7 @@ static const struct {
     {"channel_unarchive", chat_archive_unarchive, false},
     {"channel_delete", chat_archive_delete, false},
     {"read", chat_rooms_read, false},
+    {"presence", do_presence, false},
 };
 
 static void do_ping(chat_session_t *s, const json_env_t *e)
@@ -150,6 +152,41 @@ static void do_ping(chat_session_t *s, const json_env_t *e)
 }
 
 static void json_request(chat_session_t *s, const char *text, size_t len);
+
+/* presence: this connection says its user is away or active again (issue 14). The user
+ * is away while every connection of theirs says so; a change is told to #general
+ * (chat_online_tell_status), and the answer carries the user's status now. */
+static void do_presence(chat_session_t *s, const json_env_t *e)
+{
+    json_t *v = e->payload ? json_object_get(e->payload, "status") : NULL;
+    const char *status = json_is_string(v) ? json_string_value(v) : "";
+    bool away = strcmp(status, "away") == 0;
+    chat_presence_t *p = chat_session_presence(s);
+    if (!away && strcmp(status, "active") != 0) {
+        chat_session_error(s, "bad_payload",
+                           "presence needs payload.status, \"away\" or \"active\"", e->id);
+        return;
+    }
+    if (!p) {
+        chat_session_error(s, "not_joined", "send a join first", e->id);
+        return;
+    }
+    bool before = chat_presence_away(p);
+    chat_session_set_away(s, away);
+    bool now = chat_presence_away(p);
+    const char *name = chat_session_name(s);
+    if (now != before)
+        chat_online_tell_status(chat_session_hub(s), name, now, chat_session_conn(s));
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"presence\"");
+    if (e->id[0])
+        buf_appendf(&b, ",\"id\":%s", e->id);
+    buf_append_str(&b, ",\"payload\":{\"user\":");
+    json_append_string(&b, name, strlen(name));
+    buf_appendf(&b, ",\"status\":\"%s\"}}", now ? "away" : "active");
+    chat_session_send(s, &b);
+    buf_deinit(&b);
+}
 
 static void do_join(chat_session_t *s, const json_env_t *e)
 {

@@ -47,6 +47,8 @@ struct chat_channel {
     chat_react_t *reactions; /* NULL until the first */
     uint64_t everyone_seq;
     uint64_t committed;
+    uint64_t *lines; /* the seqs of its channel lines, ascending: unread does not count them */
+    size_t nlines, lines_cap;
     chat_link_t *members;
     unsigned nfmt[CHAT_FMT_COUNT];
 };
@@ -88,6 +90,7 @@ void chat_channel_free(chat_channel_t *ch)
     blob_unref(ch->join_history);
     free(ch->users);
     free(ch->reads);
+    free(ch->lines);
     free(ch->topic);
     free(ch->created_by);
     free(ch);
@@ -178,8 +181,11 @@ void chat_channel_forget(chat_channel_t *ch)
     ch->reactions = NULL;
     free(ch->users);
     free(ch->reads);
+    free(ch->lines);
     ch->users = NULL;
     ch->reads = NULL;
+    ch->lines = NULL;
+    ch->nlines = ch->lines_cap = 0;
     ch->nusers = ch->users_cap = ch->nreads = ch->reads_cap = 0;
 }
 
@@ -370,6 +376,44 @@ void chat_channel_note_everyone(chat_channel_t *ch, uint64_t seq)
         ch->everyone_seq = seq;
 }
 
+/* ---- channel lines ---- */
+
+void chat_channel_note_line(chat_channel_t *ch, uint64_t seq)
+{
+    size_t i = ch->nlines;
+    while (i > 0 && ch->lines[i - 1] >= seq) /* nearly always appended at the end */
+        i--;
+    if (i < ch->nlines && ch->lines[i] == seq)
+        return;
+    if (ch->nlines == ch->lines_cap) {
+        ch->lines_cap = ch->lines_cap ? ch->lines_cap * 2 : 8;
+        ch->lines = xrealloc(ch->lines, ch->lines_cap * sizeof(*ch->lines));
+    }
+    memmove(ch->lines + i + 1, ch->lines + i, (ch->nlines - i) * sizeof(*ch->lines));
+    ch->lines[i] = seq;
+    ch->nlines++;
+}
+
+uint64_t chat_channel_unread(const chat_channel_t *ch, uint64_t user)
+{
+    uint64_t read = chat_channel_read_get(ch, user);
+    if (ch->committed <= read)
+        return 0;
+    size_t lo = 0, hi = ch->nlines; /* the first line after the marker */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ch->lines[mid] <= read)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t after = 0;
+    for (size_t i = lo; i < ch->nlines && ch->lines[i] <= ch->committed; i++)
+        after++;
+    uint64_t n = ch->committed - read;
+    return n > after ? n - after : 0;
+}
+
 /* ---- commits and the ring ---- */
 
 uint64_t chat_channel_committed(const chat_channel_t *ch)
@@ -466,6 +510,8 @@ void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_
     ch->committed = m->seq;
     recent_push(ch, m, json_frame);
     int kind = chat_ev_parse(m->kind ? m->kind : "msg");
+    if (chat_ev_is_line(kind))
+        chat_channel_note_line(ch, m->seq);
     if (kind == CHAT_EV_EDIT || kind == CHAT_EV_DELETE)
         recent_apply(ch, m, kind);
 }
@@ -677,7 +723,7 @@ void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t us
     if (user) {
         uint64_t read = chat_channel_read_get(ch, user);
         buf_appendf(out, ",\"read_seq\":%llu,\"unread\":%llu", (unsigned long long)read,
-                    (unsigned long long)(ch->committed > read ? ch->committed - read : 0));
+                    (unsigned long long)chat_channel_unread(ch, user));
     }
     if (mentions >= 0)
         buf_appendf(out, ",\"mentions\":%lld", (long long)mentions);

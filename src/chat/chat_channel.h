@@ -124,6 +124,12 @@ const char *chat_channel_react_refusal(const chat_channel_t *ch, uint64_t target
 uint64_t chat_channel_everyone_seq(const chat_channel_t *ch);
 void chat_channel_note_everyone(chat_channel_t *ch, uint64_t seq);
 
+/* Channel lines (joined, left, topic): their seqs, noted by chat_channel_commit and at
+ * start-up (any order, once each). The unread count of user: the events after their read
+ * marker up to `committed`, lines not counted. */
+void chat_channel_note_line(chat_channel_t *ch, uint64_t seq);
+uint64_t chat_channel_unread(const chat_channel_t *ch, uint64_t user);
+
 /* Commits: the highest seq stored and fanned out, and the one step that moves it: m (with
  * its JSON frame, referenced) joins the ring. A delete marks its target deleted. */
 uint64_t chat_channel_committed(const chat_channel_t *ch);
@@ -158,9 +164,9 @@ chat_link_t *chat_channel_members(const chat_channel_t *ch);
 unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt);
 
 /* Appends {"name","kind","topic",["users"],["archived": true],"members","last_seq"}; for a user (0:
- * none) also "read_seq" and "unread"; "mentions" unless it is negative. members: the count shown
- * (the caller knows #general's: who is online). A DM's "users" are its members' names,
- * from auth, sorted. */
+ * none) also "read_seq" and "unread" (chat_channel_unread); "mentions" unless it is negative.
+ * members: the count shown (the caller knows #general's: who is online). A DM's "users" are its
+ * members' names, from auth, sorted. */
 void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t user, size_t members,
                        int64_t mentions, buf_t *out);
 

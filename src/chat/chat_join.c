@@ -89,7 +89,7 @@ static int welcome_rank(const struct chat_join *j, const chat_channel_t *ch, uin
 {
     if (mentions_of(j, ch))
         return 2;
-    return chat_channel_committed(ch) > chat_channel_read_get(ch, user) ? 1 : 0;
+    return chat_channel_unread(ch, user) ? 1 : 0;
 }
 
 /* For the ranking sort: the rank each channel got, kept beside it. */
@@ -164,6 +164,8 @@ static void send_welcome(chat_session_t *s, const struct chat_join *j)
     bool more = member_list_json(s, j, &b);
     buf_appendf(&b, "],\"channels_more\":%s,\"online\":", more ? "true" : "false");
     chat_online_json(h, &b);
+    buf_append_str(&b, ",\"away\":");
+    chat_online_away_json(h, &b);
     buf_appendf(&b, ",\"online_count\":%zu}}", chat_online_count(h));
     chat_session_send_answer(s, &b);
     buf_deinit(&b);

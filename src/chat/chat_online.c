@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/xmalloc.h"
 #include "json/json_env.h"
 
@@ -18,18 +19,63 @@ static void tell(chat_hub_t *h, const char *name, bool on)
 
 chat_presence_t *chat_online_add(chat_hub_t *h, const char *name, bool *first)
 {
+    const chat_presence_t *was = chat_presence_find(chat_hub_presence(h), name);
+    bool away = was && chat_presence_away(was);
     chat_presence_t *p = chat_presence_add(chat_hub_presence(h), name, first);
     if (*first)
         tell(h, name, true);
+    else if (away) /* a new connection is active: so is its user */
+        chat_online_tell_status(h, name, false, NULL);
     return p;
 }
 
-bool chat_online_remove(chat_hub_t *h, chat_presence_t *p, const char *name)
+bool chat_online_remove(chat_hub_t *h, chat_presence_t *p, const char *name, bool away)
 {
-    if (!chat_presence_remove(chat_hub_presence(h), p))
+    bool before = chat_presence_away(p);
+    if (away)
+        chat_presence_mark(p, false);
+    if (!chat_presence_remove(chat_hub_presence(h), p)) {
+        if (!before && chat_presence_away(p)) /* the last active one went */
+            chat_online_tell_status(h, name, true, NULL);
         return false;
+    }
     tell(h, name, false);
     return true;
+}
+
+void chat_online_tell_status(chat_hub_t *h, const char *name, bool away, const void *except)
+{
+    chat_channel_t *general = chat_hub_general(h);
+    if (chat_channel_nfmt(general, CHAT_FMT_JSON) > chat_hub_config(h)->presence_limit)
+        return; /* a lobby: as for join and leave, welcome says it */
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"presence\",\"payload\":{\"user\":");
+    json_append_string(&b, name, strlen(name));
+    buf_appendf(&b, ",\"status\":\"%s\",\"ts\":%lld}}", away ? "away" : "active",
+                (long long)clock_wall_ms());
+    blob_t *f = chat_frame_buf(&b);
+    buf_deinit(&b);
+    const chat_transport_t *t = chat_hub_transport(h);
+    for (chat_link_t *l = chat_channel_members(general); l; l = l->next)
+        if (l->fmt == CHAT_FMT_JSON && !l->plain && l->conn != except)
+            t->send(l->conn, f);
+    blob_unref(f);
+}
+
+void chat_online_away_json(const chat_hub_t *h, buf_t *out)
+{
+    size_t n = 0;
+    buf_append_str(out, "[");
+    chat_presence_names_t it = chat_presence_names(chat_hub_presence(h));
+    for (const char *name; n < CHAT_ONLINE_MAX && (name = chat_presence_names_next(&it));) {
+        const chat_presence_t *p = chat_presence_find(chat_hub_presence(h), name);
+        if (!p || !chat_presence_away(p))
+            continue;
+        if (n++)
+            buf_append_str(out, ",");
+        json_append_string(out, name, strlen(name));
+    }
+    buf_append_str(out, "]");
 }
 
 void chat_online_announce(chat_hub_t *h, const char *name, bool entered, const void *except)

@@ -18,8 +18,18 @@
 
 /* One more connection of name here (chat_presence_add); *first on the user's first here. */
 chat_presence_t *chat_online_add(chat_hub_t *h, const char *name, bool *first);
-/* One connection fewer (chat_presence_remove); true when it was the last here (p freed). */
-bool chat_online_remove(chat_hub_t *h, chat_presence_t *p, const char *name);
+/* One connection fewer (chat_presence_remove); true when it was the last here (p freed).
+ * away: that connection had said it is away. A user left with only away connections is
+ * announced away (chat_online_tell_status); chat_online_add announces an away user's new
+ * connection active. */
+bool chat_online_remove(chat_hub_t *h, chat_presence_t *p, const char *name, bool away);
+/* Away (issue 14): {"type":"presence","payload":{"user","status":"away"|"active","ts"}} to
+ * #general's JSON members that take events (parley.v1 or "events": true; plain clients
+ * and the text modes keep join and leave only), but except; not past --presence-limit.
+ * Known here only: another process does not hear of it (docs/scaling.md). */
+void chat_online_tell_status(chat_hub_t *h, const char *name, bool away, const void *except);
+/* The names here whose every connection is away, as a JSON array (welcome's "away"). */
+void chat_online_away_json(const chat_hub_t *h, buf_t *out);
 /* A user's arrival here (entered) or last departure here, told to #general
  * (chat_hub_announce), unless the user is online elsewhere: nothing changed for the others. */
 void chat_online_announce(chat_hub_t *h, const char *name, bool entered, const void *except);

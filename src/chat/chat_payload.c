@@ -10,7 +10,9 @@
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
 
-static const char *const ev_names[] = {"msg", "edit", "delete", "react", "unreact"};
+static const char *const ev_names[] = {"msg",     "edit",   "delete", "react",
+                                       "unreact", "joined", "left",   "topic"};
+#define EV_COUNT (sizeof(ev_names) / sizeof(ev_names[0]))
 
 const char *chat_ev_name(chat_ev_t kind)
 {
@@ -19,10 +21,31 @@ const char *chat_ev_name(chat_ev_t kind)
 
 int chat_ev_parse(const char *name)
 {
-    for (int i = 0; i < 5; i++)
+    for (size_t i = 0; i < EV_COUNT; i++)
         if (strcmp(name, ev_names[i]) == 0)
-            return i;
+            return (int)i;
     return -1;
+}
+
+bool chat_ev_is_line(int kind)
+{
+    return kind == CHAT_EV_JOINED || kind == CHAT_EV_LEFT || kind == CHAT_EV_TOPIC;
+}
+
+/* A channel line's payload (see chat_msg_payload_json). */
+static void line_payload_json(buf_t *out, const char *channel, const store_msg_t *m, int kind)
+{
+    buf_append_str(out, "{\"channel\":");
+    json_append_string(out, channel, strlen(channel));
+    buf_appendf(out, ",\"seq\":%llu,\"user\":", (unsigned long long)m->seq);
+    json_append_string(out, m->user, strlen(m->user));
+    buf_appendf(out, ",\"ts\":%lld,\"kind\":\"%s\"", (long long)m->ts,
+                chat_ev_name((chat_ev_t)kind));
+    buf_append_str(out, kind == CHAT_EV_TOPIC ? ",\"text\":" : ",\"member\":");
+    json_append_string(out, m->text, strlen(m->text));
+    if (m->guest)
+        buf_append_str(out, ",\"guest\":true");
+    buf_append_str(out, "}");
 }
 
 blob_t *chat_frame(int opcode, const void *payload, size_t len)
@@ -90,11 +113,15 @@ static void mentions_json(buf_t *out, const char *text)
 
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m)
 {
+    int kind = chat_ev_parse(m->kind ? m->kind : "msg");
+    if (chat_ev_is_line(kind)) {
+        line_payload_json(out, channel, m, kind);
+        return;
+    }
     buf_append_str(out, "{\"channel\":");
     json_append_string(out, channel, strlen(channel));
     buf_appendf(out, ",\"seq\":%llu,\"user\":", (unsigned long long)m->seq);
     json_append_string(out, m->user, strlen(m->user));
-    int kind = chat_ev_parse(m->kind ? m->kind : "msg");
     if (kind == CHAT_EV_REACT || kind == CHAT_EV_UNREACT) {
         buf_append_str(out, ",\"emoji\":");
         json_append_string(out, m->text, strlen(m->text));
@@ -155,6 +182,8 @@ blob_t *chat_event_frame(const char *channel, const store_msg_t *m)
     /* Reactions go out as "react" either way; the payload's "on" tells which. */
     const char *type =
         !m->kind || strcmp(m->kind, "unreact") == 0 ? (m->kind ? "react" : "msg") : m->kind;
+    if (m->kind && chat_ev_is_line(chat_ev_parse(m->kind)))
+        type = "channel_event";
     buf_appendf(&b, "{\"type\":\"%s\",\"payload\":", type);
     chat_msg_payload_json(&b, channel, m);
     buf_append_str(&b, "}");

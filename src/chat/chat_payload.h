@@ -22,7 +22,13 @@ typedef enum {
     CHAT_EV_EDIT,
     CHAT_EV_DELETE,
     CHAT_EV_REACT,
-    CHAT_EV_UNREACT
+    CHAT_EV_UNREACT,
+    /* Channel lines (issue 14): membership and topic changes kept in the timeline. A line's
+     * row: user the one who acted, text the member's name (joined, left) or the new topic,
+     * target the member's user id (0 for a topic). */
+    CHAT_EV_JOINED,
+    CHAT_EV_LEFT,
+    CHAT_EV_TOPIC
 } chat_ev_t;
 
 /* One @name in a text: a slice of it. */
@@ -40,6 +46,8 @@ size_t chat_mentions(const char *text, chat_mention_t out[]);
 /* Events' names, and back (-1: unknown). */
 const char *chat_ev_name(chat_ev_t kind);
 int chat_ev_parse(const char *name);
+/* Whether kind (a chat_ev_t, or -1) is a channel line: joined, left or topic. */
+bool chat_ev_is_line(int kind);
 
 /* Frames. */
 /* A whole unmasked, unfragmented frame of any opcode: one immutable image for every
@@ -51,13 +59,17 @@ blob_t *chat_frame_buf(const buf_t *b);
  * (the @names in the text, "channel" and "here" included) when there are any, and
  * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers), and
  * "cid" when the writer gave a client key, and "guest": true when a guest wrote it, and
- * "files" (m->files as it is) when a msg not deleted carries files. */
+ * "files" (m->files as it is) when a msg not deleted carries files. A channel line is
+ * {"channel","seq","user","ts","kind":"joined"|"left"|"topic"} with "member" (joined, left:
+ * whom it concerns; user is who did it) or "text" (topic: the new topic), and "guest". */
 void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m);
 /* Appends a thread's summary, ,"replies":{"count","last_seq","last_ts"}, to a payload
  * being built. */
 void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts);
 /* A committed event's frame for JSON sessions: {"type":"msg"|"edit"|"delete"|"react",
- * "payload":...} (an unreact goes out as "react" with "on": false). */
+ * "payload":...} (an unreact goes out as "react" with "on": false); a channel line is
+ * {"type":"channel_event","payload":{"channel","seq","user","ts","kind"[,"member"][,"text"]}}
+ * (chat_msg_payload_json). */
 blob_t *chat_event_frame(const char *channel, const store_msg_t *m);
 /* A message's frame for a text format: "{user}: {text}" (client-id) or
  * "[HH:MM:SS] {user}: {text}" in local time (line), then " [file: NAME URL]" per file it

@@ -15,6 +15,7 @@ struct chat_presence {
     chat_presence_t *next;
     char *name;
     unsigned conns;
+    unsigned away;       /* of its connections, those that said they are away (issue 14) */
     chat_link_t **links; /* #general links of the user's joined JSON sessions: &one until a */
     chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
     size_t nlinks, links_cap;
@@ -72,6 +73,19 @@ chat_presence_t *chat_presence_add(chat_presence_table_t *h, const char *name, b
     h->online++;
     *first = true;
     return p;
+}
+
+bool chat_presence_away(const chat_presence_t *p)
+{
+    return p->away > 0 && p->away >= p->conns;
+}
+
+void chat_presence_mark(chat_presence_t *p, bool away)
+{
+    if (away)
+        p->away++;
+    else if (p->away)
+        p->away--;
 }
 
 chat_presence_t *chat_presence_find(const chat_presence_table_t *h, const char *name)

@@ -35,6 +35,12 @@ typedef struct {
 chat_presence_names_t chat_presence_names(const chat_presence_table_t *t);
 const char *chat_presence_names_next(chat_presence_names_t *it);
 
+/* Away (issue 14): a user is away while every connection of theirs says so. mark: one
+ * connection of p says it is away (true), or takes that back (false; also before a
+ * connection that said it goes: chat_presence_remove does not know which one goes). */
+bool chat_presence_away(const chat_presence_t *p);
+void chat_presence_mark(chat_presence_t *p, bool away);
+
 /* The user's joined JSON sessions, each by its #general link (l->s is the session),
  * newest first. */
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general);

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/utf8.h"
 #include "auth/auth_name.h"
 #include "base/xmalloc.h"
@@ -283,8 +284,48 @@ static store_change_t change_of(const chat_channel_t *ch, store_change_kind_t ki
                             .seq = kind == STORE_READ ? chat_channel_read_get(ch, user) : 0};
 }
 
-/* Writes a change; on_changed follows its commit. Returns false after answering when the
- * hub refuses writes. */
+/* The channel line a change leaves in the timeline (issue 14), or -1 for none: #general
+ * (everyone, always) and direct messages (fixed members) have none. */
+static int line_of(int op, const chat_channel_t *ch)
+{
+    if (chat_channel_is_general(ch) || chat_channel_kind(ch) == CHAT_KIND_DM)
+        return -1;
+    switch (op) {
+    case CH_JOIN:
+    case CH_INVITE:
+        return CHAT_EV_JOINED;
+    case CH_LEAVE:
+    case CH_KICK:
+        return CHAT_EV_LEFT;
+    case CH_TOPIC:
+        return CHAT_EV_TOPIC;
+    default:
+        return -1;
+    }
+}
+
+/* Appends the change's line, in the group of the change itself so that a kill -9 keeps
+ * both or neither; it goes out to the members after its commit, like any event. The
+ * requester is who acted (user: whom it concerns). No ack: the change's answer is the
+ * reply. */
+static void publish_line(chat_session_t *s, chat_channel_t *ch, int kind, const auth_user_t *user)
+{
+    const auth_user_t *me = chat_session_user(s);
+    const char *text = kind == CHAT_EV_TOPIC ? chat_channel_topic(ch) : user->name;
+    chat_pub_t p = {.user = chat_session_name(s),
+                    .user_id = me->id,
+                    .guest = me->role == AUTH_GUEST,
+                    .kind = (chat_ev_t)kind,
+                    .text = text,
+                    .len = strlen(text),
+                    .target = kind == CHAT_EV_TOPIC ? 0 : user->id};
+    if (chat_hub_publish(chat_session_hub(s), ch, &p) < 0)
+        log_warn("chat: the %s line of #%s was not written", chat_ev_name((chat_ev_t)kind),
+                 chat_channel_name(ch));
+}
+
+/* Writes a change (and its channel line, in one group); on_changed follows its commit.
+ * Returns false after answering when the hub refuses writes. */
 static bool submit_undo(chat_session_t *s, const json_env_t *e, int op, chat_channel_t *ch,
                         const auth_user_t *user, store_change_kind_t kind, const char *old_topic,
                         uint64_t old_read)
@@ -299,7 +340,16 @@ static bool submit_undo(chat_session_t *s, const json_env_t *e, int op, chat_cha
     c->old_read = old_read;
     snprintf(c->id, sizeof(c->id), "%s", e->id);
     store_change_t sc = change_of(ch, kind, user->id);
-    if (chat_hub_change(chat_session_hub(s), &sc, on_changed, c) < 0) {
+    chat_hub_t *h = chat_session_hub(s);
+    int line = line_of(op, ch);
+    if (line >= 0)
+        chat_hub_group(h, true);
+    int rc = chat_hub_change(h, &sc, on_changed, c);
+    if (rc == 0 && line >= 0)
+        publish_line(s, ch, line, user);
+    if (line >= 0)
+        chat_hub_group(h, false);
+    if (rc < 0) {
         free(c->user);
         free(c->old_topic);
         free(c);

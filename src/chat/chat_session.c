@@ -39,6 +39,7 @@ struct chat_session {
     uint8_t mode;   /* a chat_mode_t */
     bool joined;
     bool events; /* takes edit, delete and react events (chat_session_events) */
+    bool away;   /* this connection said its user is away (chat_session_away) */
 };
 
 chat_session_t *chat_session_new(chat_hub_t *h, void *conn, chat_mode_t mode)
@@ -79,7 +80,7 @@ void chat_session_end(chat_session_t *s, bool announce)
     while (s->links)
         chat_session_exit(s, s->links->ch);
     s->conn = NULL;
-    if (s->pres && chat_online_remove(h, s->pres, s->name) && announce)
+    if (s->pres && chat_online_remove(h, s->pres, s->name, s->away) && announce)
         chat_online_announce(h, s->name, false, NULL);
     if (s->pres && s->user)
         auth_user_online(chat_hub_auth(h), s->user, false);
@@ -88,6 +89,18 @@ void chat_session_end(chat_session_t *s, bool announce)
      * many and hung up costs nothing more (their callbacks release the session). */
     if (s->reads)
         store_cancel(chat_hub_store(h), s);
+}
+
+bool chat_session_away(const chat_session_t *s)
+{
+    return s->away;
+}
+
+void chat_session_set_away(chat_session_t *s, bool away)
+{
+    if (s->pres && s->away != away)
+        chat_presence_mark(s->pres, away);
+    s->away = away;
 }
 
 bool chat_session_reads_full(chat_session_t *s, const char *id)

@@ -61,6 +61,10 @@ void chat_session_set_events(chat_session_t *s);
 /* The user's name, NULL until known. */
 const char *chat_session_name(const chat_session_t *s);
 chat_presence_t *chat_session_presence(const chat_session_t *s);
+/* Whether this connection said its user is away (the `presence` request); setting it
+ * marks the user's presence entry (chat_presence_mark) once per change. */
+bool chat_session_away(const chat_session_t *s);
+void chat_session_set_away(chat_session_t *s, bool away);
 /* Takes the user's identity (name copied; p from chat_presence_add). user: who it is (NULL
  * for a line-mode socket, whose lines each name their own writer); sid: the auth session
  * it signed in with (0: none), whose revocation closes it. */

@@ -118,9 +118,12 @@ typedef struct {
     uint64_t user_id;
     const char *text; /* msg, edit: the text; react, unreact: the emoji; delete: "" */
     int64_t ts;       /* Unix ms */
-    const char *kind; /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact" */
-    uint64_t thread;  /* msg: the parent's seq for a thread reply, else 0 */
-    uint64_t target;  /* edit, delete, react, unreact: the msg acted on, else 0 */
+    /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact"; the channel lines
+     * "joined", "left", "topic" (text: the member's name or the new topic; target: the
+     * member's user id or 0) are stored and read like the others, never searched */
+    const char *kind;
+    uint64_t thread; /* msg: the parent's seq for a thread reply, else 0 */
+    uint64_t target; /* edit, delete, react, unreact: the msg acted on, else 0 */
     /* append: the user ids a msg mentions (STORE_MENTION_ALL for @channel and @here), no
      * id twice; queries leave them NULL and 0. */
     const uint64_t *mentions;
@@ -276,6 +279,8 @@ typedef void (*store_mentioned_cb)(void *ctx, const char *channel, uint64_t user
                                    uint64_t last_seq);
 typedef void (*store_keyed_cb)(void *ctx, const char *channel, uint64_t seq, uint64_t user_id,
                                const char *cid, int64_t ts);
+/* A channel line's place (an event of kind joined, left or topic). */
+typedef void (*store_line_cb)(void *ctx, const char *channel, uint64_t seq);
 
 /* What store_load reports, each callback for every row of its kind; a NULL callback means
  * "not wanted" (and its rows are not read). Keyed events have their own call,
@@ -286,6 +291,7 @@ typedef struct {
     store_read_cb read;           /* by channel, then user id */
     store_reaction_cb reaction;   /* every react/unreact event, by channel and seq */
     store_mentioned_cb mentioned; /* per channel and mentioned user id, the newest such seq */
+    store_line_cb line;           /* every joined/left/topic event, by channel and seq */
 } store_load_t;
 
 /* One search term: a word or a phrase as the user typed it, plain UTF-8 without any syntax.
@@ -361,8 +367,8 @@ typedef struct {
     /* cb may be NULL. STORE_EINVAL: !store_change_valid(c). */
     int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
     /* Synchronous, for start-up: every stored channel, then every membership, read marker,
-     * reaction event and mention (store_load_t). Strings are valid only during each call.
-     * Returns 0 or STORE_EFAILED. */
+     * reaction event, mention and channel line (store_load_t). Strings are valid only during each
+     * call. Returns 0 or STORE_EFAILED. */
     int (*load)(store_t *s, const store_load_t *cbs, void *ctx);
     /* cb gets the matches (each row's channel set), newest first; `more` when there were
      * more than limit. STORE_EINVAL: no term. */

@@ -18,6 +18,9 @@ const char *const store_db_sql_load[STORE_DB_LOAD_PARTS] = {
                            "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq",
     [STORE_DB_MENTIONED] = "SELECT channel, user_id, max(seq) FROM mentions "
                            "GROUP BY channel, user_id ORDER BY channel, user_id",
+    /* Few rows, read once at start-up: a scan rather than an index every append keeps. */
+    [STORE_DB_LINES] = "SELECT channel, seq FROM messages WHERE kind IN ('joined', 'left', "
+                       "'topic') ORDER BY channel, seq",
     /* The newest keyed events (each backend has an index for it), then oldest first. */
     [STORE_DB_KEYED] =
         "SELECT channel, seq, user_id, cid, ts FROM (SELECT channel, seq, user_id, "
@@ -115,6 +118,8 @@ bool store_db_load_wanted(int part, const store_load_t *cbs, store_keyed_cb keye
         return cbs->reaction;
     case STORE_DB_MENTIONED:
         return cbs->mentioned;
+    case STORE_DB_LINES:
+        return cbs->line;
     default:
         return keyed;
     }
@@ -141,6 +146,8 @@ void store_db_load_row(const store_db_row_t *r, int part, const store_load_t *cb
                       strcmp(col_text(r, 4, ""), "react") == 0);
     } else if (part == STORE_DB_MENTIONED) {
         cbs->mentioned(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2));
+    } else if (part == STORE_DB_LINES) {
+        cbs->line(ctx, col_text(r, 0, ""), col_id(r, 1));
     } else {
         keyed(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2), col_text(r, 3, ""),
               col_num(r, 4));

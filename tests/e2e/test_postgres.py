@@ -110,8 +110,11 @@ def test_history_channels_and_search_survive_a_restart(pg_server):
         assert await search(carol, "quick from:alice") != []
         assert await search(carol, "quick from:bob") == []
         await request(carol, "channel_join", {"channel": "launch"}, "channel")
-        assert [m["text"] for m in await history(carol, "launch", id="hl")] == \
-            ["countdown at noon"]
+        launch = await history(carol, "launch", id="hl")
+        assert [m["text"] for m in launch if "kind" not in m] == ["countdown at noon"]
+        # the channel lines (issue 14): bob joined before the restart, carol now
+        assert [(m["kind"], m["member"]) for m in launch if "kind" in m] == \
+            [("joined", "bob"), ("joined", "carol")]
         assert await search(carol, "countdown in:#launch") == [("launch", "bob",
                                                                  "countdown at noon")]
         new = await post(carol, "general", "after the restart", id="c1")

@@ -356,6 +356,10 @@ class RawWS:
 # ---------------------------------------------------------------- websockets clients
 
 SKIP_EVENTS = ("join", "leave", "typing")
+# Informational frames every recv_json passes over unless asked for by type (issue 14): the
+# channel lines (joined, left, topic) and away/active presence, so that tests written
+# before them read the same sequence of answers.
+QUIET_EVENTS = ("channel_event", "presence")
 
 
 class Client:
@@ -412,7 +416,8 @@ class Client:
     async def recv_raw(self, timeout=TIMEOUT):
         return await asyncio.wait_for(self.ws.recv(), timeout)
 
-    async def recv_json(self, *types, skip=SKIP_EVENTS, timeout=TIMEOUT):
+    async def recv_json(self, *types, skip=SKIP_EVENTS, timeout=TIMEOUT, quiet=True):
+        """quiet: pass over QUIET_EVENTS not asked for (False: return them like any)."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -422,7 +427,7 @@ class Client:
             assert isinstance(raw, str), f"binary frame from server: {raw!r}"
             m = json.loads(raw)
             t = m.get("type")
-            if t in skip and t not in types:
+            if (t in skip or (quiet and t in QUIET_EVENTS)) and t not in types:
                 continue
             if types:
                 assert t in types, f"wanted {types}, got {m}"

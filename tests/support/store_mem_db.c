@@ -640,6 +640,11 @@ static bool is_reaction(const store_msg_t *m)
     return is_kind(m, "react") || is_kind(m, "unreact");
 }
 
+static bool is_line(const store_msg_t *m)
+{
+    return is_kind(m, "joined") || is_kind(m, "left") || is_kind(m, "topic");
+}
+
 static bool has_cid(const store_msg_t *m)
 {
     return m->cid[0] != '\0';
@@ -664,6 +669,10 @@ void mem_db_load(mem_db_t *d, const store_load_t *cbs, void *ctx)
     free(v);
     if (cbs->mentioned)
         load_mentioned(d, cbs, ctx);
+    v = select_events(d, NULL, is_line, by_channel_seq, &n);
+    for (size_t i = 0; cbs->line && i < n; i++)
+        cbs->line(ctx, v[i]->m.channel, v[i]->m.seq);
+    free(v);
 }
 
 void mem_db_load_keyed(const mem_db_t *d, store_keyed_cb cb, void *ctx)

@@ -13,7 +13,9 @@
 #include "auth/auth.h"
 #include "bus/bus_mem.h"
 #include "chat/chat.h"
+#include "chat/chat_channel.h"
 #include "chat/chat_hub.h"
+#include "chat/chat_presence.h"
 #include "chat/chat_relay.h"
 #include "chat/chat_remote.h"
 #include "chat_world.h"
@@ -337,6 +339,25 @@ TEST(failed_writes_leave_nothing_half_done)
     json_t *ch = cw_last(a, "channel");
     CHECK_EQ_STR(json_string_value(json_object_get(ch, "id")), "c2");
     json_decref(ch);
+    /* A topic change and its channel line fail together: the line's seq is free again. */
+    store_mem_fail_writes(w.store, true);
+    cw_say(a, "{\"type\":\"channel_topic\",\"id\":\"t2\",\"payload\":{\"channel\":\"design\","
+              "\"topic\":\"x\"}}");
+    store_mem_run(w.store);
+    CHECK_EQ_INT(cw_count(a, "error"), 4);
+    store_mem_fail_writes(w.store, false);
+    chat_tick(w.hub);
+    store_mem_run(w.store);
+    cw_say(a, "{\"type\":\"channel_topic\",\"id\":\"t3\",\"payload\":{\"channel\":\"design\","
+              "\"topic\":\"y\"}}");
+    store_mem_run(w.store);
+    cw_say(a, "{\"type\":\"msg\",\"id\":\"m\",\"payload\":{\"channel\":\"design\","
+              "\"text\":\"hi\"}}");
+    store_mem_run(w.store);
+    ack = cw_last(a, "ack");
+    CHECK_EQ_STR(json_string_value(json_object_get(ack, "id")), "m");
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(ack, "payload"), "seq")), 2);
+    json_decref(ack);
     cw_world_deinit(&w);
 }
 
@@ -853,9 +874,72 @@ TEST(guests_rights_and_revocation)
     cw_world_deinit(&w);
 }
 
+/* Channel lines (issue 14) are events with seqs, but unread counts the others only, noted
+ * at commit and at load alike (once each, in any order). */
+TEST(channel_lines_are_not_unread)
+{
+    chat_channel_t *ch = chat_channel_new("design", CHAT_KIND_PUBLIC, "", "alice", 1, 0, false);
+    blob_t *f = chat_frame_text("x", 1);
+    const char *kinds[] = {"msg", "joined", "msg", "topic", "left", "msg"};
+    for (int i = 0; i < 6; i++) {
+        store_msg_t m = {.channel = "design",
+                         .seq = (uint64_t)i + 1,
+                         .user = "bob",
+                         .text = "x",
+                         .kind = kinds[i]};
+        chat_channel_commit(ch, &m, f);
+    }
+    CHECK_EQ_INT(chat_channel_unread(ch, 7), 3);
+    chat_channel_note_line(ch, 2); /* a load that reports one again changes nothing */
+    chat_channel_note_line(ch, 4);
+    CHECK_EQ_INT(chat_channel_unread(ch, 7), 3);
+    chat_channel_read_set(ch, 7, 2);
+    CHECK_EQ_INT(chat_channel_unread(ch, 7), 2);
+    chat_channel_read_set(ch, 7, 5);
+    CHECK_EQ_INT(chat_channel_unread(ch, 7), 1);
+    chat_channel_read_set(ch, 7, 6);
+    CHECK_EQ_INT(chat_channel_unread(ch, 7), 0);
+    /* lines noted out of order (a load) land in order */
+    chat_channel_t *c2 = chat_channel_new("ops", CHAT_KIND_PUBLIC, "", "alice", 1, 0, false);
+    chat_channel_note_line(c2, 9);
+    chat_channel_note_line(c2, 3);
+    chat_channel_set_committed(c2, 10);
+    chat_channel_read_set(c2, 7, 3);
+    CHECK_EQ_INT(chat_channel_unread(c2, 7), 6);
+    chat_channel_free(c2);
+    chat_channel_free(ch);
+    blob_unref(f);
+}
+
+/* Away: a user is away while every connection of theirs says so. */
+TEST(away_when_every_connection_says_so)
+{
+    chat_presence_table_t *t = chat_presence_table_new();
+    bool first;
+    chat_presence_t *p = chat_presence_add(t, "alice", &first);
+    CHECK(first && !chat_presence_away(p));
+    chat_presence_add(t, "alice", &first);
+    chat_presence_mark(p, true);
+    CHECK(!chat_presence_away(p)); /* one of two */
+    chat_presence_mark(p, true);
+    CHECK(chat_presence_away(p));
+    chat_presence_add(t, "alice", &first); /* a new connection is active */
+    CHECK(!first && !chat_presence_away(p));
+    CHECK(!chat_presence_remove(t, p)); /* it goes: away again */
+    CHECK(chat_presence_away(p));
+    chat_presence_mark(p, false); /* an away one goes: its mark first */
+    CHECK(!chat_presence_remove(t, p));
+    CHECK(chat_presence_away(p));
+    chat_presence_mark(p, false);
+    CHECK(chat_presence_remove(t, p));
+    chat_presence_table_free(t);
+}
+
 int main(void)
 {
     RUN(join_welcome_and_presence);
+    RUN(channel_lines_are_not_unread);
+    RUN(away_when_every_connection_says_so);
     RUN(join_history_splices_with_writes_committed_during_the_read);
     RUN(join_mention_counts_see_mentions_committed_during_the_read);
     RUN(publish_acks_after_commit_in_order);

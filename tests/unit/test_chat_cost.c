@@ -20,6 +20,7 @@ static const struct {
     {"delete", 1, 1},
     {"react", 1, 1},
     {"read", 1, 1},
+    {"presence", 1, 1},
     {"history", 1, 1},
     {"thread", 1, 1},
     {"channel_list", 2, 2},

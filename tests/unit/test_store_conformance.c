@@ -762,6 +762,12 @@ static void ld_keyed(void *ctx, const char *ch, uint64_t seq, uint64_t user_id, 
     logf_("k:%s/%" PRIu64 "/%" PRIu64 "/%s/%lld;", ch, seq, user_id, cid, (long long)ts);
 }
 
+static void ld_line(void *ctx, const char *ch, uint64_t seq)
+{
+    (void)ctx;
+    logf_("l:%s/%" PRIu64 ";", ch, seq);
+}
+
 static const char *load(store_t *s, const store_load_t *cbs)
 {
     load_log[0] = '\0';
@@ -774,6 +780,30 @@ static const char *load_keyed(store_t *s)
     load_log[0] = '\0';
     CHECK_EQ_INT(store_load_keyed(s, ld_keyed, NULL), 0);
     return load_log;
+}
+
+/* Channel lines (joined, left, topic) are rows like any event: read back in order, loaded
+ * by store_load's line, never searched. */
+TEST(test_channel_lines)
+{
+    store_t *s = fresh("lines");
+    msg(s, "d", 1, "alice", "hello design");
+    append(s, "d", 2, "bob", "bob", "joined", 0, 7, NULL);
+    append(s, "d", 3, "bob", "design words here", "topic", 0, 0, NULL);
+    append(s, "e", 1, "alice", "bob", "left", 0, 7, NULL);
+    wait_for(&loop, append(s, "d", 4, "alice", "bob", "left", 0, 7, NULL));
+    slot_t *h = query(s, "d", 0, 0, 10, true, 0, false);
+    CHECK(seqs(h, 1, 4));
+    CHECK_EQ_STR(h->rows[1].kind, "joined");
+    CHECK_EQ_STR(h->rows[1].text, "bob");
+    CHECK_EQ_INT(h->rows[1].target, 7);
+    CHECK_EQ_STR(h->rows[2].kind, "topic");
+    CHECK_EQ_STR(h->rows[2].text, "design words here");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "design")), "d1");
+    CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "bob")), "");
+    store_load_t lines = {.line = ld_line};
+    CHECK_EQ_STR(load(s, &lines), "l:d/2;l:d/3;l:d/4;l:e/1;");
+    finish(s);
 }
 
 TEST(test_changes_and_load)
@@ -813,7 +843,7 @@ TEST(test_changes_and_load)
     /* An update keeps who created the channel, and when; ids load in their order. A CREATE
      * that made its channel made its creator (50) a member; the one that found the name
      * taken did not. */
-    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned};
+    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned, NULL};
     CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/50/5;c:ops/public/topic/maker/50/5;"
                                 "m:design/2;m:ops/50;r:design/2/5;x:design/1/2/+1/1;"
                                 "x:design/1/2/+1/0;@:ops/0/1;@:ops/2/1;");
@@ -859,7 +889,7 @@ TEST(test_channel_archive_and_delete)
     CHECK_EQ_INT(del->status, 0);
     CHECK_EQ_INT(again->status, 0);
     CHECK_EQ_INT(none->status, 0);
-    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned};
+    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned, NULL};
     CHECK_EQ_STR(load(s, &all), "c:designer/old/1;c:ops/topic/0;m:designer/1;m:designer/50;"
                                 "m:ops/1;m:ops/50;r:designer/1/1;r:ops/1/1;@:designer/2/2;"
                                 "@:ops/2/2;");
@@ -967,7 +997,7 @@ TEST(test_people_by_id)
         CHECK_EQ_INT(slots[i].status, 0);
     CHECK_EQ_STR(mentioned(s, old), "g2");
     CHECK_EQ_STR(mentioned(s, now), "g3");
-    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned};
+    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/7;r:g/7/1;x:g/1/8/+1/1;@:g/7/2;@:g/8/3;");
     CHECK_EQ_STR(load_keyed(s), "k:g/1/7/k1/1000;k:g/4/8/k4/4000;");
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
@@ -1218,7 +1248,7 @@ TEST(test_failure_and_recovery)
     CHECK(seqs(h, 1, 4)); /* no hole, nothing partial */
     CHECK_EQ_STR(h->rows[3].text, "after recovery");
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/11;");
     uint64_t last = 0;
     CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
@@ -1400,7 +1430,7 @@ TEST(test_group_fails_whole)
     store_stats(s, &st);
     CHECK(st.failed);
     uint64_t failures = st.failures;
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "");
     CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 1));
 
@@ -2016,6 +2046,7 @@ int main(void)
         RUN(test_ranges);
         RUN(test_threads_and_events);
         RUN(test_edits_and_deletes_applied);
+        RUN(test_channel_lines);
         RUN(test_search);
         RUN(test_mentions);
         RUN(test_changes_and_load);

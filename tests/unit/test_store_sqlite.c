@@ -528,8 +528,8 @@ static void on_load_keyed(void *ctx, const char *channel, uint64_t seq, uint64_t
              user_id, cid, (long long)ts);
 }
 
-static const store_load_t load_cbs = {on_load_channel, on_load_member, on_load_read,
-                                      on_load_reaction, on_load_mentioned};
+static const store_load_t load_cbs = {on_load_channel,  on_load_member,    on_load_read,
+                                      on_load_reaction, on_load_mentioned, NULL};
 
 /* Everything store_load and store_load_keyed report, as one string. */
 static const char *loaded(store_t *s, load_rec_t *l)
