@@ -22,7 +22,8 @@ static const struct {
     {"edit", 1, false},
     {"delete", 1, false},
     {"react", 1, false},
-    {"read", 1, false}, /* a read marker: one row, the user's own connections */
+    {"read", 1, false},   /* a read marker: one row, the user's own connections */
+    {"notify", 1, false}, /* a notification level: likewise */
     /* reads, by the work they make */
     {"history", 1, false},
     {"thread", 1, false},

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/xmalloc.h"
 #include "chat/chat_archive.h"
+#include "chat/chat_notify.h"
 #include "chat/chat_rooms.h"
 
 static chat_kind_t kind_of(const char *kind)
@@ -109,6 +110,10 @@ void chat_remote_apply(chat_hub_t *h, const store_change_t *c)
     case STORE_READ:
         if (ch && c->user_id)
             read_marker(h, ch, c->user_id, c->seq);
+        return;
+    case STORE_NOTIFY_SET:
+        if (ch && c->user_id)
+            chat_notify_apply(h, ch, c->user_id, c->notify);
         return;
     case STORE_CHANNEL_DELETE:
         if (ch && !chat_channel_is_general(ch)) {
@@ -228,13 +233,26 @@ static void on_read_row(void *ctx, const char *channel, uint64_t user, uint64_t 
         read_marker(r->h, ch, user, seq);
 }
 
+/* Only the levels other than "all" have rows: a return to "all" made elsewhere while the
+ * changes were not heard is not seen here before a restart. */
+static void on_notify_row(void *ctx, const char *channel, uint64_t user, const char *level)
+{
+    resync_t *r = ctx;
+    chat_channel_t *ch = chat_hub_channel(r->h, channel);
+    if (ch && !chat_channel_deleted(ch))
+        chat_notify_apply(r->h, ch, user, level);
+}
+
 int chat_remote_resync(chat_hub_t *h)
 {
     if (chat_hub_changes_pending(h))
         return -1;
     resync_t r = {.h = h};
     resync_grow(&r);
-    store_load_t cbs = {.channel = on_channel_row, .member = on_member_row, .read = on_read_row};
+    store_load_t cbs = {.channel = on_channel_row,
+                        .member = on_member_row,
+                        .read = on_read_row,
+                        .notify = on_notify_row};
     int rc = store_load(chat_hub_store(h), &cbs, &r);
     reconcile(&r);
     resync_grow(&r);

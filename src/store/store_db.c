@@ -18,6 +18,7 @@ const char *const store_db_sql_load[STORE_DB_LOAD_PARTS] = {
                            "WHERE kind IN ('react', 'unreact') ORDER BY channel, seq",
     [STORE_DB_MENTIONED] = "SELECT channel, user_id, max(seq) FROM mentions "
                            "GROUP BY channel, user_id ORDER BY channel, user_id",
+    [STORE_DB_NOTIFY] = "SELECT channel, user_id, level FROM notify ORDER BY channel, user_id",
     /* The newest keyed events (each backend has an index for it), then oldest first. */
     [STORE_DB_KEYED] =
         "SELECT channel, seq, user_id, cid, ts FROM (SELECT channel, seq, user_id, "
@@ -115,6 +116,8 @@ bool store_db_load_wanted(int part, const store_load_t *cbs, store_keyed_cb keye
         return cbs->reaction;
     case STORE_DB_MENTIONED:
         return cbs->mentioned;
+    case STORE_DB_NOTIFY:
+        return cbs->notify;
     default:
         return keyed;
     }
@@ -141,6 +144,8 @@ void store_db_load_row(const store_db_row_t *r, int part, const store_load_t *cb
                       strcmp(col_text(r, 4, ""), "react") == 0);
     } else if (part == STORE_DB_MENTIONED) {
         cbs->mentioned(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2));
+    } else if (part == STORE_DB_NOTIFY) {
+        cbs->notify(ctx, col_text(r, 0, ""), col_id(r, 1), col_text(r, 2, ""));
     } else {
         keyed(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2), col_text(r, 3, ""),
               col_num(r, 4));
