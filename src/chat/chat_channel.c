@@ -361,6 +361,16 @@ void chat_channel_notify_set(chat_channel_t *ch, uint64_t user, chat_notify_leve
     }
 }
 
+size_t chat_channel_notify_count(const chat_channel_t *ch)
+{
+    return ch->nnotify;
+}
+
+uint64_t chat_channel_notify_user_at(const chat_channel_t *ch, size_t i)
+{
+    return ch->notify[i].user;
+}
+
 const char *chat_channel_notify_name(chat_notify_level_t level)
 {
     return level == CHAT_NOTIFY_MUTED      ? "muted"

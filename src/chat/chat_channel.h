@@ -115,6 +115,9 @@ chat_notify_level_t chat_channel_notify_get(const chat_channel_t *ch, uint64_t u
 void chat_channel_notify_set(chat_channel_t *ch, uint64_t user, chat_notify_level_t level);
 /* "all", "mentions" or "muted", as the protocol and the store name them. */
 const char *chat_channel_notify_name(chat_notify_level_t level);
+/* The users with a level other than CHAT_NOTIFY_ALL: how many, and the i-th by id. */
+size_t chat_channel_notify_count(const chat_channel_t *ch);
+uint64_t chat_channel_notify_user_at(const chat_channel_t *ch, size_t i);
 /* name (any of those three) as a level into *out; false for anything else (NULL too). */
 bool chat_channel_notify_parse(const char *name, chat_notify_level_t *out);
 

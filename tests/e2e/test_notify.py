@@ -207,3 +207,39 @@ def test_a_level_reaches_the_users_sessions_on_another_process(make_server, redi
             await c.close()
 
     run(go(), 60)
+
+
+def test_levels_changed_while_the_bus_was_down_are_resynced(make_server, redis, tmp_path):
+    """The bus loses what one process changed; once it is back the other re-reads the stored
+    levels: a level set meanwhile arrives, and so does a return to "all" (which has no row)."""
+    flags = ("--bus", redis.url)
+    db = tmp_path / "shared.db"
+    a = make_server(*flags, db=db)
+    b = make_server(*flags, db=db)
+    amy = account_token(a, "amy")
+
+    async def go():
+        ca, _ = await joined(a, amy)
+        cb, _ = await joined(b, amy)
+        await request(ca, "channel_create", {"name": "ops"}, "channel")
+        await notify(ca, "general", "muted")
+        assert (await expect(cb, "notify", timeout=15))["payload"]["level"] == "muted"
+
+        redis.stop()
+        await asyncio.sleep(0.5)
+        await notify(ca, "general", "all", id="back")
+        await notify(ca, "ops", "mentions", id="ops")
+        await cb.expect_silence(1.0)  # nothing heard while the bus is down
+        redis.start()
+
+        got = {}
+        while len(got) < 2:
+            m = await expect(cb, "notify", timeout=25)
+            got[m["payload"]["channel"]] = m["payload"]["level"]
+        assert got == {"general": "all", "ops": "mentions"}, got
+        c2, welcome = await joined(b, amy)
+        assert levels(welcome["channels"]) == {"general": "all", "ops": "mentions"}
+        for c in (ca, cb, c2):
+            await c.close()
+
+    run(go(), 90)
