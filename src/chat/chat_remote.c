@@ -266,14 +266,15 @@ static int cmp_level_row(const void *a, const void *b)
 
 static void levels_reconcile(resync_t *r)
 {
-    qsort(r->levels, r->nlevels, sizeof(*r->levels), cmp_level_row);
+    if (r->nlevels) /* NULL with none: no qsort nor bsearch of it */
+        qsort(r->levels, r->nlevels, sizeof(*r->levels), cmp_level_row);
     for (size_t i = 0; i < chat_hub_nchannels(r->h); i++) {
         chat_channel_t *ch = chat_hub_channel_at(r->h, i);
         if (chat_channel_deleted(ch))
             continue;
         for (size_t k = chat_channel_notify_count(ch); k-- > 0;) {
             level_row_t key = {chat_channel_slot(ch), chat_channel_notify_user_at(ch, k)};
-            if (!bsearch(&key, r->levels, r->nlevels, sizeof(key), cmp_level_row))
+            if (!r->nlevels || !bsearch(&key, r->levels, r->nlevels, sizeof(key), cmp_level_row))
                 chat_notify_apply(r->h, ch, key.user, "all");
         }
     }
