@@ -56,6 +56,7 @@ import * as chanAdmin from "./channel_admin.js";
 import * as members from "./members.js";
 import * as mx from "./messages.js";
 import * as mentions from "./mentions.js";
+import * as notifyUi from "./notify.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as admin from "./admin.js";
@@ -88,7 +89,8 @@ let directoryAt = 0;
 
 export function updateTitle() {
   const name = page.view ? chansUi.title(page.view) : "#" + GENERAL;
-  document.title = (page.unreadHidden ? "(" + page.unreadHidden + ") " : "") + name + " · parley";
+  const n = notifyUi.titleCount(); // unread mentions, direct messages counting as mentions
+  document.title = (n ? "(" + n + ") " : "") + name + " · parley";
 }
 
 // A request of ours the server refused, when nothing closer to it shows errors.
@@ -210,7 +212,7 @@ function onMsg(p) {
     ui.newPill.hidden = false;
     ui.newPill.textContent = page.unseenBelow === 1 ? "1 new message" : page.unseenBelow + " new messages";
   }
-  if (document.hidden) {
+  if (document.hidden && v === page.view && channels.isDm(v)) {
     page.unreadHidden++;
     updateTitle();
   }
@@ -271,6 +273,7 @@ const dispatch = {
     if (ch) chansUi.onRead(r);
   },
   mentions: (p) => mentions.onMentions(p),
+  notify: (p) => notifyUi.onEvent(p),
   error: (p) => showError({ code: typeof p.code === "string" ? p.code : "error", message: p.message }),
 };
 

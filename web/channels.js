@@ -22,8 +22,9 @@ import * as channels from "./channels_data.js";
 import * as people from "./people.js";
 import { page } from "./page.js";
 import * as list from "./list.js";
-import { closeSidebar } from "./app.js";
+import { closeSidebar, updateTitle } from "./app.js";
 import * as chanAdmin from "./channel_admin.js";
+import * as notifyUi from "./notify.js";
 import { seenUpTo } from "./unread.js";
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,79}$/;  // the server's rule (Slack's)
@@ -323,6 +324,7 @@ export function renderList() {
   ui.archivedCount.textContent = String(archivedAll.length);
   ui.archivedToggle.setAttribute("aria-expanded", String(archivedOpen));
   ui.archivedToggle.title = (archivedOpen ? "Hide" : "Show") + " archived channels";
+  if (conn.everJoined()) updateTitle(); // the title counts unread mentions (notify.js)
 }
 
 function toggleArchived() {
@@ -357,7 +359,7 @@ function makeItem(name) {
 }
 
 function fillItem(a, v, active) {
-  const unread = active ? 0 : v.unread;
+  const unread = active || notifyUi.muted(v) ? 0 : v.unread; // muted: only mentions show
   const archived = !!v.info.archived;
   a.className = "channel" + (active ? " is-active" : "") + (unread ? " has-unread" : "") +
     (archived ? " is-archived" : "");
@@ -382,6 +384,7 @@ function fillItem(a, v, active) {
   // Read as "design, 2 unread" rather than "hash design 2".
   a.setAttribute("aria-label", title(v) + (archived ? ", archived" : "") + (unread ? ", " + unread + " unread" : "") +
     (mentions ? ", " + mentions + (mentions === 1 ? " mention" : " mentions") : ""));
+  notifyUi.decorate(a, v);
 }
 
 // The sidebar's conversations, top to bottom (unread.js walks them with Alt+Shift).
@@ -434,6 +437,7 @@ export function renderHeader() {
   ui.leave.title = "Leave #" + v.name;
   ui.leave.disabled = !!reqs.leave;
   chanAdmin.render();
+  notifyUi.render();
 }
 
 // The first lines of a channel, above its oldest message.
@@ -816,4 +820,5 @@ export function init() {
   bind();
   listen();
   chanAdmin.init();
+  notifyUi.init();
 }

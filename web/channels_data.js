@@ -45,7 +45,7 @@ export function ensure(name) {
   ch = {
     name,
     info: { kind: "public", topic: "", members: null, lastSeq: null, readSeq: 0, users: [], creator: "",
-      archived: false },
+      archived: false, notify: "all" },
     unread: 0,
     mentions: 0,
     countStale: false,    // member count may be out of date (join/leave seen elsewhere)
@@ -102,6 +102,8 @@ function updateInfo(ch, c, fromWelcome) {
     changes.emit("archived", ch);
   }
   if (Number.isInteger(c.read_seq)) ch.info.readSeq = Math.max(ch.info.readSeq || 0, c.read_seq);
+  // A description for this user (it has read_seq) gives the level, absent for "all" (notify.js).
+  if (Number.isInteger(c.read_seq)) ch.info.notify = ["mentions", "muted"].includes(c.notify) ? c.notify : "all";
   // The server's count wins over ours: it knows what other tabs read.
   if (Number.isInteger(c.unread) && (fromWelcome || ch !== shown)) ch.unread = c.unread;
   if (fromWelcome && Number.isInteger(c.mentions) && c.mentions >= 0) ch.mentions = c.mentions;

@@ -3,7 +3,7 @@
  *
  * @names in messages drawn as highlighted spans (found by the server's rule, in
  * messages_data.js), the unread mention counts of the sidebar as live messages come,
- * desktop notifications for mentions the reader is not looking at, and the
+ * desktop notifications as each channel's notification level says (notify.js), and the
  * @-autocomplete list of both composers (the main one and the thread's). The open
  * @-list is messages.js's ctx.suggest, so its Escape handling sees it.
  *
@@ -19,6 +19,7 @@ import * as list from "./list.js";
 import { renderList, title, toast } from "./channels.js";
 import * as threads from "./threads.js";
 import { ui, ctx } from "./messages.js";
+import { wantsDesktop } from "./notify.js";
 
 const NOTIFY_BODY = 200;          // characters of a message in a desktop notification
 
@@ -42,19 +43,19 @@ export function onMentions(p) {
 }
 
 // Every live `msg` (app.js's onMsg), before it is added: one new to this page that
-// mentions the user counts in the sidebar unless its channel is being read, and is a
-// desktop notification unless the reader is looking at it.
+// mentions the user counts in the sidebar unless its channel is being read; whether it is
+// a desktop notification is the channel's notification level's (notify.js).
 export function live(v, p) {
   if (!Number.isInteger(p.seq) || typeof p.text !== "string" || p.user === people.user()) return;
   if (v.messages.has(p.seq) || v.mx.extra.has(p.seq)) return;
   if (p.seq <= (v.info.lastSeq || 0)) return; // a resumed one: the server's count has it
-  if (!msgs.mentionsMe(Array.isArray(p.mentions) ? p.mentions : [])) return;
+  const mentioned = msgs.mentionsMe(Array.isArray(p.mentions) ? p.mentions : []);
   const shown = v === page.view;
-  if (!shown || document.hidden) {
+  if (mentioned && (!shown || document.hidden)) {
     v.mentions = (v.mentions || 0) + 1;
     renderList();
   }
-  if (document.hidden || !shown) notify(v, p);
+  if (wantsDesktop(v, mentioned, shown)) notify(v, p);
 }
 
 function notify(v, p) {
@@ -83,7 +84,7 @@ export function enableNotify() {
   if (!N || !N.requestPermission) return;
   const done = (answer) => {
     renderNotify();
-    if (answer === "granted") toast("Desktop notifications are on for mentions.", "info");
+    if (answer === "granted") toast("Desktop notifications are on: each channel's bell says for what.", "info");
     else if (answer === "denied") toast("Notifications are blocked: allow them in the browser's site settings.", "info");
   };
   try {

@@ -11,7 +11,7 @@ export const page = {
   view: null,             // the channel record shown
   pinned: true,           // the reader is at the bottom of the shown list
   unseenBelow: 0,         // messages arrived below the reader's spot
-  unreadHidden: 0,        // messages arrived while the tab was hidden (the title counts them)
+  unreadHidden: 0,        // messages to the direct message shown, while the tab was hidden (the title counts them)
   typingNews: false,      // a message went out: the next typing should not wait long
   lastTypingSent: 0,
   noticeTimer: 0,

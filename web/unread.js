@@ -22,6 +22,7 @@ import * as conn from "./conn.js";
 import { ui, page } from "./page.js";
 import * as list from "./list.js";
 import * as chansUi from "./channels.js";
+import { muted } from "./notify.js";
 
 const NEW_CLASS = "is-first-unread";
 
@@ -176,7 +177,7 @@ export function step(dir) {
   const n = order.length, at = order.indexOf(page.view);
   for (let k = 1; k <= n; k++) {
     const v = order[(((at + dir * k) % n) + n) % n];
-    if (v !== page.view && (v.unread > 0 || v.mentions > 0)) {
+    if (v !== page.view && ((v.unread > 0 && !muted(v)) || v.mentions > 0)) { // muted: mentions only
       list.showChannel(v.name);
       return true;
     }

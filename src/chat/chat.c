@@ -23,6 +23,7 @@
 #include "chat/chat_hub.h"
 #include "chat/chat_join.h"
 #include "chat/chat_lists.h"
+#include "chat/chat_notify.h"
 #include "chat/chat_online.h"
 #include "chat/chat_rooms.h"
 #include "chat/chat_search.h"
@@ -138,6 +139,7 @@ static const struct {
     {"channel_delete", chat_archive_delete, false},
     {"read", chat_rooms_read, false},
     {"presence", do_presence, false},
+    {"notify", chat_notify_request, false},
 };
 
 static void do_ping(chat_session_t *s, const json_env_t *e)

@@ -1,7 +1,7 @@
 /* chat_channel - the channel model; see chat_channel.h.
  *
- * Structures: stored members and read markers are arrays sorted by user id (binary
- * search); reactions a hash set (chat_react); the ring a circular array of
+ * Structures: stored members, read markers and notification levels are arrays sorted by
+ * user id (binary search); reactions a hash set (chat_react); the ring a circular array of
  * CHAT_RECENT entries, entry i (0 = oldest) at recent[(recent_head + i) % CHAT_RECENT];
  * connected members a doubly linked list of links, with a count per wire format so
  * fan-out builds only the frames someone needs.
@@ -44,6 +44,8 @@ struct chat_channel {
     size_t nusers, users_cap;
     read_mark_t *reads; /* sorted by user */
     size_t nreads, reads_cap;
+    read_mark_t *notify; /* levels other than CHAT_NOTIFY_ALL (in seq), sorted by user */
+    size_t nnotify, notify_cap;
     chat_react_t *reactions; /* NULL until the first */
     uint64_t everyone_seq;
     uint64_t committed;
@@ -91,6 +93,7 @@ void chat_channel_free(chat_channel_t *ch)
     free(ch->users);
     free(ch->reads);
     free(ch->lines);
+    free(ch->notify);
     free(ch->topic);
     free(ch->created_by);
     free(ch);
@@ -182,11 +185,14 @@ void chat_channel_forget(chat_channel_t *ch)
     free(ch->users);
     free(ch->reads);
     free(ch->lines);
+    free(ch->notify);
     ch->users = NULL;
     ch->reads = NULL;
     ch->lines = NULL;
     ch->nlines = ch->lines_cap = 0;
+    ch->notify = NULL;
     ch->nusers = ch->users_cap = ch->nreads = ch->reads_cap = 0;
+    ch->nnotify = ch->notify_cap = 0;
 }
 
 void chat_channel_set_unstored(chat_channel_t *ch, bool unstored)
@@ -332,6 +338,62 @@ void chat_channel_read_restore(chat_channel_t *ch, uint64_t user, uint64_t seq)
     size_t i = id_pos(ch->reads, ch->nreads, sizeof(*ch->reads), user, &found);
     if (found)
         ch->reads[i].seq = seq;
+}
+
+chat_notify_level_t chat_channel_notify_get(const chat_channel_t *ch, uint64_t user)
+{
+    bool found;
+    size_t i = id_pos(ch->notify, ch->nnotify, sizeof(*ch->notify), user, &found);
+    return found ? (chat_notify_level_t)ch->notify[i].seq : CHAT_NOTIFY_ALL;
+}
+
+void chat_channel_notify_set(chat_channel_t *ch, uint64_t user, chat_notify_level_t level)
+{
+    bool found;
+    size_t i = id_pos(ch->notify, ch->nnotify, sizeof(*ch->notify), user, &found);
+    if (found && level != CHAT_NOTIFY_ALL) {
+        ch->notify[i].seq = level;
+    } else if (found) {
+        memmove(ch->notify + i, ch->notify + i + 1, (ch->nnotify - i - 1) * sizeof(*ch->notify));
+        ch->nnotify--;
+    } else if (level != CHAT_NOTIFY_ALL && user != 0) {
+        if (ch->nnotify == ch->notify_cap) {
+            ch->notify_cap = ch->notify_cap ? ch->notify_cap * 2 : 8;
+            ch->notify = xrealloc(ch->notify, ch->notify_cap * sizeof(*ch->notify));
+        }
+        memmove(ch->notify + i + 1, ch->notify + i, (ch->nnotify - i) * sizeof(*ch->notify));
+        ch->notify[i] = (read_mark_t){user, level};
+        ch->nnotify++;
+    }
+}
+
+size_t chat_channel_notify_count(const chat_channel_t *ch)
+{
+    return ch->nnotify;
+}
+
+uint64_t chat_channel_notify_user_at(const chat_channel_t *ch, size_t i)
+{
+    return ch->notify[i].user;
+}
+
+const char *chat_channel_notify_name(chat_notify_level_t level)
+{
+    return level == CHAT_NOTIFY_MUTED      ? "muted"
+           : level == CHAT_NOTIFY_MENTIONS ? "mentions"
+                                           : "all";
+}
+
+bool chat_channel_notify_parse(const char *name, chat_notify_level_t *out)
+{
+    static const chat_notify_level_t all[] = {CHAT_NOTIFY_ALL, CHAT_NOTIFY_MENTIONS,
+                                              CHAT_NOTIFY_MUTED};
+    for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(name, chat_channel_notify_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    return false;
 }
 
 /* ---- reactions and mentions ---- */
@@ -724,6 +786,9 @@ void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t us
         uint64_t read = chat_channel_read_get(ch, user);
         buf_appendf(out, ",\"read_seq\":%llu,\"unread\":%llu", (unsigned long long)read,
                     (unsigned long long)chat_channel_unread(ch, user));
+        chat_notify_level_t level = chat_channel_notify_get(ch, user);
+        if (level != CHAT_NOTIFY_ALL)
+            buf_appendf(out, ",\"notify\":\"%s\"", chat_channel_notify_name(level));
     }
     if (mentions >= 0)
         buf_appendf(out, ",\"mentions\":%lld", (long long)mentions);

@@ -108,6 +108,19 @@ void chat_channel_read_set(chat_channel_t *ch, uint64_t user, uint64_t seq);
 /* Puts a marker back where it was (a move the store failed to keep). */
 void chat_channel_read_restore(chat_channel_t *ch, uint64_t user, uint64_t seq);
 
+/* Notification levels (chat_notify.h), each user's own; CHAT_NOTIFY_ALL, the default, is
+ * held as no entry. A level stays when its user leaves (so a return finds it). */
+typedef enum { CHAT_NOTIFY_ALL, CHAT_NOTIFY_MENTIONS, CHAT_NOTIFY_MUTED } chat_notify_level_t;
+chat_notify_level_t chat_channel_notify_get(const chat_channel_t *ch, uint64_t user);
+void chat_channel_notify_set(chat_channel_t *ch, uint64_t user, chat_notify_level_t level);
+/* "all", "mentions" or "muted", as the protocol and the store name them. */
+const char *chat_channel_notify_name(chat_notify_level_t level);
+/* The users with a level other than CHAT_NOTIFY_ALL: how many, and the i-th by id. */
+size_t chat_channel_notify_count(const chat_channel_t *ch);
+uint64_t chat_channel_notify_user_at(const chat_channel_t *ch, size_t i);
+/* name (any of those three) as a level into *out; false for anything else (NULL too). */
+bool chat_channel_notify_parse(const char *name, chat_notify_level_t *out);
+
 /* Reactions in force: whether user has emoji on target, and toggling it. */
 bool chat_channel_reacted(const chat_channel_t *ch, uint64_t target, const char *emoji,
                           uint64_t user);
@@ -164,9 +177,9 @@ chat_link_t *chat_channel_members(const chat_channel_t *ch);
 unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt);
 
 /* Appends {"name","kind","topic",["users"],["archived": true],"members","last_seq"}; for a user (0:
- * none) also "read_seq" and "unread" (chat_channel_unread); "mentions" unless it is negative.
- * members: the count shown (the caller knows #general's: who is online). A DM's "users" are its
- * members' names, from auth, sorted. */
+ * none) also "read_seq", "unread" (chat_channel_unread) and "notify" (only when not "all");
+ * "mentions" unless it is negative. members: the count shown (the caller knows #general's:
+ * who is online). A DM's "users" are its members' names, from auth, sorted. */
 void chat_channel_json(const chat_channel_t *ch, const auth_t *auth, uint64_t user, size_t members,
                        int64_t mentions, buf_t *out);
 

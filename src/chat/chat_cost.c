@@ -24,6 +24,8 @@ static const struct {
     {"react", 1, false},
     {"read", 1, false},     /* a read marker: one row, the user's own connections */
     {"presence", 1, false}, /* away or active: #general's members hear of a change */
+    {"read", 1, false},     /* a read marker: one row, the user's own connections */
+    {"notify", 1, false},   /* a notification level: likewise */
     /* reads, by the work they make */
     {"history", 1, false},
     {"thread", 1, false},

@@ -700,7 +700,8 @@ typedef struct {
 static bool is_channel_change(store_change_kind_t k)
 {
     return k == STORE_CHANNEL_PUT || k == STORE_CHANNEL_CREATE || k == STORE_CHANNEL_DELETE ||
-           k == STORE_MEMBER_ADD || k == STORE_MEMBER_REMOVE || k == STORE_READ;
+           k == STORE_MEMBER_ADD || k == STORE_MEMBER_REMOVE || k == STORE_READ ||
+           k == STORE_NOTIFY_SET;
 }
 
 static store_change_t *change_copy(const store_change_t *sc)
@@ -712,6 +713,7 @@ static store_change_t *change_copy(const store_change_t *sc)
     c->ch.kind = sc->ch.kind ? xstrdup(sc->ch.kind) : NULL;
     c->ch.topic = sc->ch.topic ? xstrdup(sc->ch.topic) : NULL;
     c->ch.created_by = sc->ch.created_by ? xstrdup(sc->ch.created_by) : NULL;
+    c->notify = sc->notify ? xstrdup(sc->notify) : NULL;
     return c;
 }
 
@@ -723,6 +725,7 @@ static void change_free(store_change_t *c)
     free((char *)c->ch.kind);
     free((char *)c->ch.topic);
     free((char *)c->ch.created_by);
+    free((char *)c->notify);
     free(c);
 }
 

@@ -85,6 +85,14 @@ static void on_load_line(void *ctx, const char *channel, uint64_t seq)
         chat_channel_note_line(ch, seq);
 }
 
+static void on_load_notify(void *ctx, const char *channel, uint64_t user, const char *level)
+{
+    chat_channel_t *ch = chat_hub_channel(ctx, channel);
+    chat_notify_level_t l;
+    if (ch && chat_channel_notify_parse(level, &l))
+        chat_channel_notify_set(ch, user, l);
+}
+
 /* A keyed write from before this run: its retries are answered, not stored again. */
 static void on_load_keyed(void *ctx, const char *channel, uint64_t seq, uint64_t user,
                           const char *cid, int64_t ts)
@@ -107,7 +115,8 @@ int chat_hub_load(chat_hub_t *h)
                         .read = on_load_read,
                         .reaction = on_load_reaction,
                         .mentioned = on_load_mentioned,
-                        .line = on_load_line};
+                        .line = on_load_line,
+                        .notify = on_load_notify};
     int rc = store_load(h->store, &cbs, h);
     h->loading = false;
     if (rc < 0 || h->load_failed || store_load_keyed(h->store, on_load_keyed, h) < 0)

@@ -141,6 +141,7 @@ static const struct {
     {STORE_MEMBER_ADD, "member_add"},
     {STORE_MEMBER_REMOVE, "member_remove"},
     {STORE_READ, "read"},
+    {STORE_NOTIFY_SET, "notify"},
 };
 
 void chat_relay_encode_change(const store_change_t *c, const char *from, buf_t *out)
@@ -161,6 +162,8 @@ void chat_relay_encode_change(const store_change_t *c, const char *from, buf_t *
         put_str(out, "tp", c->ch.topic);
     if (c->ch.created_by)
         put_str(out, "by", c->ch.created_by);
+    if (c->notify)
+        put_str(out, "lv", c->notify);
     if (from)
         put_str(out, "p", from);
     buf_appendf(out, ",\"cts\":%lld%s}", (long long)c->ch.ts, c->ch.archived ? ",\"a\":true" : "");
@@ -191,6 +194,7 @@ chat_relay_msg_t *chat_relay_decode_change(const void *data, size_t len, store_c
     c->ch.kind = json_string_value(json_object_get(o, "k"));
     c->ch.topic = json_string_value(json_object_get(o, "tp"));
     c->ch.created_by = json_string_value(json_object_get(o, "by"));
+    c->notify = json_string_value(json_object_get(o, "lv"));
     c->ch.archived = json_is_true(json_object_get(o, "a"));
     chat_relay_msg_t *r = xcalloc(1, sizeof(*r));
     r->root = o;

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/xmalloc.h"
 #include "chat/chat_archive.h"
+#include "chat/chat_notify.h"
 #include "chat/chat_rooms.h"
 
 static chat_kind_t kind_of(const char *kind)
@@ -110,6 +111,10 @@ void chat_remote_apply(chat_hub_t *h, const store_change_t *c)
         if (ch && c->user_id)
             read_marker(h, ch, c->user_id, c->seq);
         return;
+    case STORE_NOTIFY_SET:
+        if (ch && c->user_id)
+            chat_notify_apply(h, ch, c->user_id, c->notify);
+        return;
     case STORE_CHANNEL_DELETE:
         if (ch && !chat_channel_is_general(ch)) {
             chat_channel_set_deleted(ch, true);
@@ -124,6 +129,11 @@ void chat_remote_apply(chat_hub_t *h, const store_change_t *c)
 /* ---- a resync ---- */
 
 typedef struct {
+    size_t slot;
+    uint64_t user;
+} level_row_t;
+
+typedef struct {
     chat_hub_t *h;
     bool *seen;          /* by slot: the store has the channel */
     bool *reconciled;    /* by slot: its members were compared */
@@ -131,6 +141,8 @@ typedef struct {
     chat_channel_t *cur; /* the channel whose member rows are arriving */
     uint64_t *ids;       /* its members in the store, by id (the load's order) */
     size_t nids, cap;
+    level_row_t *levels; /* every notification level row, (slot, user) */
+    size_t nlevels, levels_cap;
 } resync_t;
 
 static void resync_grow(resync_t *r)
@@ -228,15 +240,60 @@ static void on_read_row(void *ctx, const char *channel, uint64_t user, uint64_t 
         read_marker(r->h, ch, user, seq);
 }
 
+/* Only the levels other than "all" have rows: each row is applied and kept, and a level
+ * held here without a row goes back to "all" once all are read (levels_reconcile). */
+static void on_notify_row(void *ctx, const char *channel, uint64_t user, const char *level)
+{
+    resync_t *r = ctx;
+    chat_channel_t *ch = chat_hub_channel(r->h, channel);
+    if (!ch || chat_channel_deleted(ch))
+        return;
+    chat_notify_apply(r->h, ch, user, level);
+    if (r->nlevels == r->levels_cap) {
+        r->levels_cap = r->levels_cap ? r->levels_cap * 2 : 64;
+        r->levels = xrealloc(r->levels, r->levels_cap * sizeof(*r->levels));
+    }
+    r->levels[r->nlevels++] = (level_row_t){chat_channel_slot(ch), user};
+}
+
+static int cmp_level_row(const void *a, const void *b)
+{
+    const level_row_t *x = a, *y = b;
+    if (x->slot != y->slot)
+        return (x->slot > y->slot) - (x->slot < y->slot);
+    return (x->user > y->user) - (x->user < y->user);
+}
+
+static void levels_reconcile(resync_t *r)
+{
+    if (r->nlevels) /* NULL with none: no qsort nor bsearch of it */
+        qsort(r->levels, r->nlevels, sizeof(*r->levels), cmp_level_row);
+    for (size_t i = 0; i < chat_hub_nchannels(r->h); i++) {
+        chat_channel_t *ch = chat_hub_channel_at(r->h, i);
+        if (chat_channel_deleted(ch))
+            continue;
+        for (size_t k = chat_channel_notify_count(ch); k-- > 0;) {
+            level_row_t key = {chat_channel_slot(ch), chat_channel_notify_user_at(ch, k)};
+            if (!r->nlevels || !bsearch(&key, r->levels, r->nlevels, sizeof(key), cmp_level_row))
+                chat_notify_apply(r->h, ch, key.user, "all");
+        }
+    }
+}
+
 int chat_remote_resync(chat_hub_t *h)
 {
     if (chat_hub_changes_pending(h))
         return -1;
     resync_t r = {.h = h};
     resync_grow(&r);
-    store_load_t cbs = {.channel = on_channel_row, .member = on_member_row, .read = on_read_row};
+    store_load_t cbs = {.channel = on_channel_row,
+                        .member = on_member_row,
+                        .read = on_read_row,
+                        .notify = on_notify_row};
     int rc = store_load(chat_hub_store(h), &cbs, &r);
     reconcile(&r);
+    if (rc == 0)
+        levels_reconcile(&r);
     resync_grow(&r);
     for (size_t i = 0; rc == 0 && i < chat_hub_nchannels(h); i++) {
         chat_channel_t *ch = chat_hub_channel_at(h, i);
@@ -254,5 +311,6 @@ int chat_remote_resync(chat_hub_t *h)
     free(r.seen);
     free(r.reconciled);
     free(r.ids);
+    free(r.levels);
     return rc == 0 ? 0 : -1;
 }

@@ -2,6 +2,8 @@
  * of a valid client key, and of a well-formed change. */
 #include "store/store.h"
 
+#include <string.h>
+
 bool store_cid_valid(const char *cid)
 {
     if (!cid)
@@ -62,6 +64,10 @@ bool store_change_valid(const store_change_t *c)
         return id_ok(c->sess.id) && id_ok(c->user_id);
     case STORE_INVITE_PUT:
         return invite_ok(&c->inv);
+    case STORE_NOTIFY_SET:
+        return c->user_id > 0 && id_ok(c->user_id) && c->ch.name && c->notify &&
+               (strcmp(c->notify, "all") == 0 || strcmp(c->notify, "mentions") == 0 ||
+                strcmp(c->notify, "muted") == 0);
     }
     return false;
 }

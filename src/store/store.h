@@ -239,8 +239,13 @@ typedef enum {
                               not a failure). So a creator is never made a member of a
                               channel another process created under the same name. */
     STORE_CHANNEL_DELETE,  /* delete channel ch.name and everything of it: its memberships,
-                              read markers, events (search entries included) and mentions;
-                              its name is free and its seqs start again (no-op if absent) */
+                              read markers, events (search entries included), mentions and
+                              notification levels; its name is free and its seqs start again
+                              (no-op if absent) */
+    STORE_NOTIFY_SET,      /* user_id's notification level in ch.name becomes notify: "mentions"
+                              or "muted": insert or replace the row, "all" (the default) deletes
+                              it; the row goes with the channel (CHANNEL_DELETE), not with a
+                              membership */
     STORE_USER_CREATE,     /* insert row u; STORE_ECONFLICT when its id or its canon is taken
                               (nothing changed; the transaction goes on) */
     STORE_USER_PUT,        /* update every field of row u.id but id (no-op if absent);
@@ -259,13 +264,15 @@ typedef enum {
 
 typedef struct {
     store_change_kind_t kind;
-    store_channel_t ch;   /* PUT, CREATE: the whole row; MEMBER_*, READ, DELETE: ch.name only */
+    store_channel_t ch;   /* PUT, CREATE: the whole row; MEMBER_*, READ, DELETE, NOTIFY_SET:
+                             ch.name only */
     int64_t ts;           /* MEMBER_ADD: Unix ms */
     uint64_t seq;         /* READ */
     store_user_t u;       /* USER_* (strings copied by the store like every other field) */
     store_session_t sess; /* SESSION_PUT, SESSION_DELETE (id), SESSIONS_REVOKE (id kept) */
     store_invite_t inv;   /* INVITE_PUT */
-    uint64_t user_id;     /* MEMBER_*, READ (> 0), SESSIONS_REVOKE */
+    uint64_t user_id;     /* MEMBER_*, READ, NOTIFY_SET (> 0), SESSIONS_REVOKE */
+    const char *notify;   /* NOTIFY_SET: "all", "mentions" or "muted" */
 } store_change_t;
 
 typedef void (*store_channel_cb)(void *ctx, const store_channel_t *c);
@@ -277,6 +284,9 @@ typedef void (*store_reaction_cb)(void *ctx, const char *channel, uint64_t targe
 /* user_id STORE_MENTION_ALL: @channel or @here. */
 typedef void (*store_mentioned_cb)(void *ctx, const char *channel, uint64_t user_id,
                                    uint64_t last_seq);
+/* level: "mentions" or "muted" (a user without a row has "all"). */
+typedef void (*store_notify_cb)(void *ctx, const char *channel, uint64_t user_id,
+                                const char *level);
 typedef void (*store_keyed_cb)(void *ctx, const char *channel, uint64_t seq, uint64_t user_id,
                                const char *cid, int64_t ts);
 /* A channel line's place (an event of kind joined, left or topic). */
@@ -292,6 +302,7 @@ typedef struct {
     store_reaction_cb reaction;   /* every react/unreact event, by channel and seq */
     store_mentioned_cb mentioned; /* per channel and mentioned user id, the newest such seq */
     store_line_cb line;           /* every joined/left/topic event, by channel and seq */
+    store_notify_cb notify;       /* notification levels, by channel, then user id */
 } store_load_t;
 
 /* One search term: a word or a phrase as the user typed it, plain UTF-8 without any syntax.
@@ -436,8 +447,9 @@ bool store_cid_valid(const char *cid);
 /* What store_change accepts: a known kind; for the account kinds, the row's id in
  * 1..INT64_MAX (SESSION_DELETE, SESSIONS_REVOKE: sess.id and user_id in 0..INT64_MAX), every
  * other id field within INT64_MAX, a session's user_id > 0, and every string present but
- * u.canon and u.pass (which may be NULL); for the channel kinds, MEMBER_* and READ a user_id
- * in 1..INT64_MAX and PUT and CREATE a ch.creator_id within INT64_MAX, nothing more. Checked at
+ * u.canon and u.pass (which may be NULL); for the channel kinds, MEMBER_*, READ and NOTIFY_SET a
+ * user_id in 1..INT64_MAX (NOTIFY_SET also a notify of "all", "mentions" or "muted") and PUT
+ * and CREATE a ch.creator_id within INT64_MAX, nothing more. Checked at
  * submission, so that one caller's malformed row cannot fail a whole group commit. */
 bool store_change_valid(const store_change_t *c);
 

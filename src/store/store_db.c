@@ -21,6 +21,7 @@ const char *const store_db_sql_load[STORE_DB_LOAD_PARTS] = {
     /* Few rows, read once at start-up: a scan rather than an index every append keeps. */
     [STORE_DB_LINES] = "SELECT channel, seq FROM messages WHERE kind IN ('joined', 'left', "
                        "'topic') ORDER BY channel, seq",
+    [STORE_DB_NOTIFY] = "SELECT channel, user_id, level FROM notify ORDER BY channel, user_id",
     /* The newest keyed events (each backend has an index for it), then oldest first. */
     [STORE_DB_KEYED] =
         "SELECT channel, seq, user_id, cid, ts FROM (SELECT channel, seq, user_id, "
@@ -120,6 +121,8 @@ bool store_db_load_wanted(int part, const store_load_t *cbs, store_keyed_cb keye
         return cbs->mentioned;
     case STORE_DB_LINES:
         return cbs->line;
+    case STORE_DB_NOTIFY:
+        return cbs->notify;
     default:
         return keyed;
     }
@@ -148,6 +151,8 @@ void store_db_load_row(const store_db_row_t *r, int part, const store_load_t *cb
         cbs->mentioned(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2));
     } else if (part == STORE_DB_LINES) {
         cbs->line(ctx, col_text(r, 0, ""), col_id(r, 1));
+    } else if (part == STORE_DB_NOTIFY) {
+        cbs->notify(ctx, col_text(r, 0, ""), col_id(r, 1), col_text(r, 2, ""));
     } else {
         keyed(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2), col_text(r, 3, ""),
               col_num(r, 4));

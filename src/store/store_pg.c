@@ -360,6 +360,15 @@ static int pg_change(void *impl, const store_change_t *c)
         st = PW_MEMBER_REMOVE;
         store_pg_bind(&p, "tu", ch->name, c->user_id);
         break;
+    case STORE_NOTIFY_SET:
+        if (strcmp(c->notify, "all") == 0) {
+            st = PW_NOTIFY_CLEAR;
+            store_pg_bind(&p, "tu", ch->name, c->user_id);
+        } else {
+            st = PW_NOTIFY_SET;
+            store_pg_bind(&p, "tut", ch->name, c->user_id, c->notify);
+        }
+        break;
     default:
         return account_change(s, c);
     }

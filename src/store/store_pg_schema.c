@@ -1,6 +1,7 @@
-/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 3; version 1
- * gains messages_author in place (2), version 2 messages.files (3); a newer version is
- * refused), and the SQL of every statement the backend runs.
+/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 4; version 1
+ * gains messages_author in place (2), version 2 messages.files (3), version 3 the table of
+ * notification levels (4); a newer version is refused), and the SQL of every statement the
+ * backend runs.
  *
  * Channels carry the order: channels.last_seq is the channel's highest committed seq, raised
  * in the transaction of the appends (by PW_SEQS, before the commit). A batch locks its
@@ -121,10 +122,17 @@ static const char sql_create_v1[] =
     "max_uses bigint NOT NULL, revoked boolean NOT NULL)";
 /* clang-format on */
 
+/* Version 4: each user's notification level of a channel when it is not the default "all";
+ * it goes with its channel's row like everything else naming it. */
+static const char sql_create_v4[] =
+    "CREATE TABLE notify(channel text COLLATE \"C\" NOT NULL "
+    "REFERENCES channels(name) ON DELETE CASCADE, user_id bigint NOT NULL, "
+    "level text NOT NULL, PRIMARY KEY (channel, user_id))";
+
 /* The table names parley uses: a schema holding any of them without meta is not parley's. */
 #define PG_TABLES                                                                                  \
     "'meta', 'channels', 'messages', 'members', 'reads', 'mentions', 'users', "                    \
-    "'sessions', 'invites'"
+    "'sessions', 'invites', 'notify'"
 
 /* Names the channel's row into being if nothing did yet (see the top of the file). */
 #define CHANNEL_ROW "WITH c AS (INSERT INTO channels(name) VALUES ($1) ON CONFLICT DO NOTHING) "
@@ -214,6 +222,10 @@ const char *const store_pg_sql_write[PW_COUNT] = {
     [PW_READ] = CHANNEL_ROW "INSERT INTO reads(channel, user_id, seq) VALUES ($1, $2, $3) "
                             "ON CONFLICT (channel, user_id) DO UPDATE SET "
                             "seq = greatest(reads.seq, excluded.seq)",
+    [PW_NOTIFY_SET] = CHANNEL_ROW "INSERT INTO notify(channel, user_id, level) VALUES ($1, $2, $3) "
+                                  "ON CONFLICT (channel, user_id) DO UPDATE SET "
+                                  "level = excluded.level",
+    [PW_NOTIFY_CLEAR] = "DELETE FROM notify WHERE channel = $1 AND user_id = $2",
     /* Answers whether it conflicted (an id or canon taken: nothing inserted, no bump). $10:
      * bump accounts_version. */
     [PW_USER_CREATE] =
@@ -356,6 +368,8 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         log_info("store: %s: creating parley's tables in schema %s", s->where,
                  PQgetvalue(res, 0, 0));
         rc = run(s, c, sql_create_v1, PGRES_COMMAND_OK, NULL);
+        if (rc == 0)
+            rc = run(s, c, sql_create_v4, PGRES_COMMAND_OK, NULL);
     }
     PQclear(res);
     if (rc < 0 || !meta)
@@ -379,6 +393,10 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
                             "UPDATE meta SET value = 3 WHERE key = 'schema_version'",
                             PGRES_COMMAND_OK, NULL) == 0)
         version = 3;
+    if (version == 3 && run(s, c, sql_create_v4, PGRES_COMMAND_OK, NULL) == 0 &&
+        run(s, c, "UPDATE meta SET value = 4 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
+            NULL) == 0)
+        version = 4;
     if (version != PG_SCHEMA_VERSION) {
         log_error("store: %s has schema version %lld; this parley knows up to %d", s->where,
                   version, PG_SCHEMA_VERSION);

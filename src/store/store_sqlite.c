@@ -358,6 +358,15 @@ static int sq_change(void *impl, const store_change_t *c)
         st = s->st[ST_MEMBER_REMOVE];
         rc = store_sqlite_bind(st, "tu", ch->name, c->user_id);
         break;
+    case STORE_NOTIFY_SET:
+        if (strcmp(c->notify, "all") == 0) {
+            st = s->st[ST_NOTIFY_CLEAR];
+            rc = store_sqlite_bind(st, "tu", ch->name, c->user_id);
+        } else {
+            st = s->st[ST_NOTIFY_SET];
+            rc = store_sqlite_bind(st, "tut", ch->name, c->user_id, c->notify);
+        }
+        break;
     default:
         return account_change(s, c);
     }

@@ -24,8 +24,9 @@
  * 7: channels.archived, and deleting a channel's row deletes everything of it (a trigger);
  * 8: messages_key, the index a seq-0 append finds its key's original by;
  * 9: messages_author, for a search by author alone;
- * 10: messages.files, the files a message carries */
-#define SQLITE_SCHEMA_VERSION 10
+ * 10: messages.files, the files a message carries;
+ * 11: notify, the notification levels other than "all" */
+#define SQLITE_SCHEMA_VERSION 11
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
@@ -65,6 +66,8 @@ enum {
     ST_CHANNEL_DELETE,
     ST_NEXT_SEQ,
     ST_KEYED_SEQ,
+    ST_NOTIFY_SET,
+    ST_NOTIFY_CLEAR,
     ST_COUNT
 };
 

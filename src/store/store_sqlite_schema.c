@@ -25,7 +25,9 @@
  * its client key's original by (sql_create_v8).
  *
  * Version 9 adds messages_author, for a search by author alone (sql_create_v9).
- * Version 10 adds messages.files, the files a message carries (store_msg_t.files). */
+ * Version 10 adds messages.files, the files a message carries (store_msg_t.files).
+ * Version 11 adds notify, each user's notification level of a channel when it is not the
+ * default "all", and a trigger that deletes a deleted channel's rows (sql_create_v11). */
 #include <string.h>
 
 #include "base/log.h"
@@ -98,6 +100,9 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_NEXT_SEQ] = "SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE channel = ?1",
     [ST_KEYED_SEQ] = "SELECT seq FROM messages WHERE channel = ?1 AND user_id = ?2 AND cid = ?3 "
                      "ORDER BY seq LIMIT 1",
+    [ST_NOTIFY_SET] = "INSERT INTO notify(channel, user_id, level) VALUES(?1, ?2, ?3) "
+                      "ON CONFLICT(channel, user_id) DO UPDATE SET level = excluded.level",
+    [ST_NOTIFY_CLEAR] = "DELETE FROM notify WHERE channel = ?1 AND user_id = ?2",
 };
 
 /* Every read uses an index (test_store_sqlite checks the plans): a page of a channel is a
@@ -393,6 +398,16 @@ static const char sql_create_v6[] =
 static const char sql_create_v10[] =
     "ALTER TABLE messages ADD COLUMN files TEXT NOT NULL DEFAULT ''";
 
+/* Only the levels other than "all" have a row, so a user who never chose has none. A trigger
+ * of its own (not channel_deleted's, which stays as version 7 made it) deletes a deleted
+ * channel's rows. */
+static const char sql_create_v11[] =
+    "CREATE TABLE notify(channel TEXT NOT NULL, user_id INTEGER NOT NULL, level TEXT NOT NULL, "
+    "PRIMARY KEY(channel, user_id)) WITHOUT ROWID;"
+    "CREATE TRIGGER channel_deleted_notify AFTER DELETE ON channels BEGIN "
+    "DELETE FROM notify WHERE channel = old.name;"
+    "END";
+
 static int schema_create(sqlite3 *db, const char *path)
 {
     if (db_exec(db, path, "BEGIN IMMEDIATE") < 0)
@@ -419,6 +434,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v9);
     if (rc == 0 && version < 10)
         rc = db_exec(db, path, sql_create_v10);
+    if (rc == 0 && version < 11)
+        rc = db_exec(db, path, sql_create_v11);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

@@ -306,6 +306,7 @@ static int delete_channel(mem_db_t *d, const char *name)
     }
     drop_pairs(d->members, &d->nmembers, name);
     drop_pairs(d->reads, &d->nreads, name);
+    drop_pairs(d->notify, &d->nnotify, name);
     size_t k = 0;
     for (size_t i = 0; i < d->nev; i++) {
         if (strcmp(d->ev[i].m.channel, name) == 0)
@@ -332,6 +333,21 @@ int mem_db_change(mem_db_t *d, const store_change_t *c, bool bump)
     }
     if (c->kind == STORE_CHANNEL_DELETE)
         return delete_channel(d, c->ch.name);
+    if (c->kind == STORE_NOTIFY_SET) {
+        mem_pair_t *r = find_pair(d->notify, d->nnotify, c->ch.name, c->user_id);
+        uint64_t level = strcmp(c->notify, "muted") == 0      ? 2
+                         : strcmp(c->notify, "mentions") == 0 ? 1
+                                                              : 0;
+        if (r && level)
+            r->seq = level;
+        else if (level)
+            add_pair(&d->notify, &d->nnotify, c->ch.name, c->user_id, level);
+        else if (r) {
+            free(r->channel);
+            *r = d->notify[--d->nnotify];
+        }
+        return 0;
+    }
     if (c->kind == STORE_READ) {
         mem_pair_t *r = find_pair(d->reads, d->nreads, c->ch.name, c->user_id);
         if (!r)
@@ -369,6 +385,9 @@ void mem_db_free(mem_db_t *d)
         free(d->members[i].channel);
     for (size_t i = 0; i < d->nreads; i++)
         free(d->reads[i].channel);
+    for (size_t i = 0; i < d->nnotify; i++)
+        free(d->notify[i].channel);
+    free(d->notify);
     free(d->ev);
     free(d->chans);
     free(d->members);
@@ -417,6 +436,7 @@ mem_db_t mem_db_clone(const mem_db_t *d)
     }
     c.members = pairs_clone(d->members, c.nmembers = d->nmembers);
     c.reads = pairs_clone(d->reads, c.nreads = d->nreads);
+    c.notify = pairs_clone(d->notify, c.nnotify = d->nnotify);
     c.acc = mem_accounts_clone(d->acc);
     return c;
 }
@@ -673,6 +693,10 @@ void mem_db_load(mem_db_t *d, const store_load_t *cbs, void *ctx)
     for (size_t i = 0; cbs->line && i < n; i++)
         cbs->line(ctx, v[i]->m.channel, v[i]->m.seq);
     free(v);
+    sort(d->notify, d->nnotify, sizeof(*d->notify), by_pair);
+    for (size_t i = 0; cbs->notify && i < d->nnotify; i++)
+        cbs->notify(ctx, d->notify[i].channel, d->notify[i].user_id,
+                    d->notify[i].seq == 2 ? "muted" : "mentions");
 }
 
 void mem_db_load_keyed(const mem_db_t *d, store_keyed_cb cb, void *ctx)

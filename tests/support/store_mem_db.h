@@ -1,7 +1,7 @@
 /* store_mem_db - store_mem's stored state (private to tests/support/store_mem*.c): events,
- * channels, members, read markers and accounts in plain arrays; the writes applied to it, the
- * reads and loads of store.h over it, and a deep copy, which is what a failed group of
- * store_mem puts back. store_mem.c runs all of it in order, through the failed state. */
+ * channels, members, read markers, notification levels and accounts in plain arrays; the writes
+ * applied to it, the reads and loads of store.h over it, and a deep copy, which is what a failed
+ * group of store_mem puts back. store_mem.c runs all of it in order, through the failed state. */
 #ifndef PARLEY_STORE_MEM_DB_H
 #define PARLEY_STORE_MEM_DB_H
 
@@ -22,7 +22,7 @@ typedef struct {
 typedef struct {
     char *channel;
     uint64_t user_id;
-    uint64_t seq; /* reads: the marker */
+    uint64_t seq; /* reads: the marker; notify: 1 "mentions", 2 "muted" */
 } mem_pair_t;
 
 /* The stored state: what a group's failure puts back as it was. */
@@ -31,8 +31,8 @@ typedef struct {
     size_t nev, cap_ev;
     store_channel_t *chans; /* strings owned */
     size_t nchans;
-    mem_pair_t *members, *reads;
-    size_t nmembers, nreads;
+    mem_pair_t *members, *reads, *notify;
+    size_t nmembers, nreads, nnotify;
     mem_accounts_t *acc;
 } mem_db_t;
 

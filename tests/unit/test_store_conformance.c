@@ -768,6 +768,12 @@ static void ld_line(void *ctx, const char *ch, uint64_t seq)
     logf_("l:%s/%" PRIu64 ";", ch, seq);
 }
 
+static void ld_notify(void *ctx, const char *ch, uint64_t user_id, const char *level)
+{
+    (void)ctx;
+    logf_("n:%s/%" PRIu64 "/%s;", ch, user_id, level);
+}
+
 static const char *load(store_t *s, const store_load_t *cbs)
 {
     load_log[0] = '\0';
@@ -843,7 +849,7 @@ TEST(test_changes_and_load)
     /* An update keeps who created the channel, and when; ids load in their order. A CREATE
      * that made its channel made its creator (50) a member; the one that found the name
      * taken did not. */
-    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned, NULL};
+    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/50/5;c:ops/public/topic/maker/50/5;"
                                 "m:design/2;m:ops/50;r:design/2/5;x:design/1/2/+1/1;"
                                 "x:design/1/2/+1/0;@:ops/0/1;@:ops/2/1;");
@@ -889,7 +895,7 @@ TEST(test_channel_archive_and_delete)
     CHECK_EQ_INT(del->status, 0);
     CHECK_EQ_INT(again->status, 0);
     CHECK_EQ_INT(none->status, 0);
-    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned, NULL};
+    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "c:designer/old/1;c:ops/topic/0;m:designer/1;m:designer/50;"
                                 "m:ops/1;m:ops/50;r:designer/1/1;r:ops/1/1;@:designer/2/2;"
                                 "@:ops/2/2;");
@@ -916,6 +922,61 @@ TEST(test_channel_archive_and_delete)
     store_load_t chans = {.channel = ld_archived};
     CHECK_EQ_STR(load(s, &chans), "c:design/topic/0;c:designer/old/1;c:ops/topic/0;");
     finish(s);
+}
+
+static slot_t *notify(store_t *s, const char *ch, uint64_t user_id, const char *level)
+{
+    slot_t *sl = next_slot();
+    store_change_t c = {
+        .kind = STORE_NOTIFY_SET, .ch = {.name = ch}, .user_id = user_id, .notify = level};
+    CHECK_EQ_INT(store_change(s, &c, on_write, sl), 0);
+    return sl;
+}
+
+/* Schema v11 / pg v4: a level other than "all" is a row (replaced by the next), "all" removes
+ * it, levels load by channel then user, survive a reopen, go with a deleted channel and not
+ * with a membership; a channel never created (#general) keeps levels too. A level that is
+ * none of the three, or no user, is refused at submission. */
+TEST(test_notify_levels)
+{
+    store_t *s = fresh("notify");
+    const uint64_t alice = 1, bob = 2;
+    change(s, STORE_CHANNEL_CREATE, "design", 0, 0);
+    change(s, STORE_CHANNEL_CREATE, "ops", 0, 0);
+    change(s, STORE_MEMBER_ADD, "ops", bob, 0);
+    notify(s, "design", bob, "muted");
+    notify(s, "design", alice, "mentions");
+    notify(s, "design", alice, "muted"); /* replaced */
+    notify(s, "ops", bob, "mentions");
+    notify(s, "ops", alice, "mentions");
+    notify(s, "ops", alice, "all");          /* back to the default: no row */
+    notify(s, "nowhere", alice, "all");      /* no row to remove: a no-op */
+    notify(s, "general", alice, "mentions"); /* a channel without a row of its own */
+    slot_t *last = change(s, STORE_MEMBER_REMOVE, "ops", bob, 0); /* keeps bob's level */
+    wait_for(&loop, last);
+    for (int i = 0; i < nslot; i++)
+        CHECK_EQ_INT(slots[i].status, 0);
+    store_load_t levels = {.notify = ld_notify};
+    CHECK_EQ_STR(load(s, &levels),
+                 "n:design/1/muted;n:design/2/muted;n:general/1/mentions;n:ops/2/mentions;");
+    store_load_t others = {.member = ld_member}; /* not wanted: not reported */
+    CHECK_EQ_STR(load(s, &others), "m:design/50;m:ops/50;");
+    s = reopen(s, "notify", false);
+    CHECK_EQ_STR(load(s, &levels),
+                 "n:design/1/muted;n:design/2/muted;n:general/1/mentions;n:ops/2/mentions;");
+    wait_for(&loop, change(s, STORE_CHANNEL_DELETE, "design", 0, 0));
+    CHECK_EQ_STR(load(s, &levels), "n:general/1/mentions;n:ops/2/mentions;");
+    slot_t *sl = next_slot();
+    store_change_t bad[] = {
+        {.kind = STORE_NOTIFY_SET, .ch = {.name = "g"}, .user_id = 1, .notify = "loud"},
+        {.kind = STORE_NOTIFY_SET, .ch = {.name = "g"}, .user_id = 1, .notify = NULL},
+        {.kind = STORE_NOTIFY_SET, .ch = {.name = "g"}, .user_id = 0, .notify = "muted"},
+        {.kind = STORE_NOTIFY_SET, .ch = {.name = NULL}, .user_id = 1, .notify = "muted"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ_INT(store_change(s, &bad[i], on_write, sl), STORE_EINVAL);
+    finish(s);
+    CHECK_EQ_INT(sl->fired, 0);
 }
 
 /* Every channel's highest seq as "design1,ops3" (by name), after settling. */
@@ -997,7 +1058,7 @@ TEST(test_people_by_id)
         CHECK_EQ_INT(slots[i].status, 0);
     CHECK_EQ_STR(mentioned(s, old), "g2");
     CHECK_EQ_STR(mentioned(s, now), "g3");
-    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned, NULL};
+    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/7;r:g/7/1;x:g/1/8/+1/1;@:g/7/2;@:g/8/3;");
     CHECK_EQ_STR(load_keyed(s), "k:g/1/7/k1/1000;k:g/4/8/k4/4000;");
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
@@ -1248,7 +1309,7 @@ TEST(test_failure_and_recovery)
     CHECK(seqs(h, 1, 4)); /* no hole, nothing partial */
     CHECK_EQ_STR(h->rows[3].text, "after recovery");
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/11;");
     uint64_t last = 0;
     CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
@@ -1430,7 +1491,7 @@ TEST(test_group_fails_whole)
     store_stats(s, &st);
     CHECK(st.failed);
     uint64_t failures = st.failures;
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "");
     CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 1));
 
@@ -2051,6 +2112,7 @@ int main(void)
         RUN(test_mentions);
         RUN(test_changes_and_load);
         RUN(test_channel_archive_and_delete);
+        RUN(test_notify_levels);
         RUN(test_positions);
         RUN(test_people_by_id);
         RUN(test_cids);

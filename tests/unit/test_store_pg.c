@@ -273,8 +273,8 @@ TEST(test_failure_deep_in_a_pipeline)
     finish(s, NULL);
 }
 
-/* A version 1 schema (before messages_author and messages.files) gains both and version 3
- * when opened. */
+/* A version 1 schema (before messages_author, messages.files and notify) gains them all and
+ * version 4 when opened. */
 TEST(test_schema_1_gains_the_author_index)
 {
     CHECK(pg_test_fresh("older"));
@@ -284,13 +284,15 @@ TEST(test_schema_1_gains_the_author_index)
         finish(s, NULL);
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
     CHECK(run_in("older", "ALTER TABLE %s.messages DROP COLUMN files"));
+    CHECK(run_in("older", "DROP TABLE %s.notify"));
     CHECK(run_in("older", "UPDATE %s.meta SET value = 1 WHERE key = 'schema_version'"));
     s = open_pg("older", 0);
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    /* 1 / 0 fails the statement unless the version is 3 */
-    CHECK(run_in("older", "SELECT 1 / (value = 3)::int FROM %s.meta WHERE key = 'schema_version'"));
+    /* 1 / 0 fails the statement unless the version is 4 */
+    CHECK(run_in("older", "SELECT 1 / (value = 4)::int FROM %s.meta WHERE key = 'schema_version'"));
+    CHECK(run_in("older", "SELECT level FROM %s.notify"));
     CHECK(run_in("older", "SELECT files FROM %s.messages"));
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
 }
@@ -304,14 +306,14 @@ TEST(test_schema_refusals)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    CHECK(run_in("newer", "UPDATE %s.meta SET value = 4 WHERE key = 'schema_version'"));
+    CHECK(run_in("newer", "UPDATE %s.meta SET value = 5 WHERE key = 'schema_version'"));
     CHECK(open_pg("newer", 0) == NULL);
     CHECK(pg_test_fresh("foreign"));
     CHECK(run_in("foreign", "CREATE TABLE %s.messages(x int)"));
     CHECK(open_pg("foreign", 0) == NULL);
 }
 
-/* A schema of version 2 (before messages.files) is migrated to 3 when opened. */
+/* A schema of version 2 (before messages.files and notify) is migrated to 4 when opened. */
 TEST(test_migrates_schema_2)
 {
     CHECK(pg_test_fresh("v1"));
@@ -320,6 +322,7 @@ TEST(test_migrates_schema_2)
     if (s)
         finish(s, NULL);
     CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN files"));
+    CHECK(run_in("v1", "DROP TABLE %s.notify"));
     CHECK(run_in("v1", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
     CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
     s = open_pg("v1", 0);
@@ -328,7 +331,8 @@ TEST(test_migrates_schema_2)
         finish(s, NULL);
     CHECK(run_in("v1", "SELECT files FROM %s.messages"));
     CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
-                       "'schema_version') <> 3 THEN RAISE 'not 3'; END IF; END $$"));
+                       "'schema_version') <> 4 THEN RAISE 'not 4'; END IF; END $$"));
+    CHECK(run_in("v1", "SELECT level FROM %s.notify"));
 }
 
 int main(void)
