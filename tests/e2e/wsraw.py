@@ -355,7 +355,7 @@ class RawWS:
 
 # ---------------------------------------------------------------- websockets clients
 
-SKIP_EVENTS = ("join", "leave", "typing")
+SKIP_EVENTS = ("join", "leave", "typing", "profile")
 
 
 class Client:
