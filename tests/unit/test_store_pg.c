@@ -273,7 +273,7 @@ TEST(test_failure_deep_in_a_pipeline)
     finish(s, NULL);
 }
 
-/* A version 1 schema (before messages_author and messages.files) gains both and version 3
+/* A version 1 schema (before messages_author and messages.files) gains both and version 5
  * when opened. */
 TEST(test_schema_1_gains_the_author_index)
 {
@@ -289,8 +289,8 @@ TEST(test_schema_1_gains_the_author_index)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    /* 1 / 0 fails the statement unless the version is 3 */
-    CHECK(run_in("older", "SELECT 1 / (value = 3)::int FROM %s.meta WHERE key = 'schema_version'"));
+    /* 1 / 0 fails the statement unless the version is 5 */
+    CHECK(run_in("older", "SELECT 1 / (value = 5)::int FROM %s.meta WHERE key = 'schema_version'"));
     CHECK(run_in("older", "SELECT files FROM %s.messages"));
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
 }
@@ -304,14 +304,15 @@ TEST(test_schema_refusals)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    CHECK(run_in("newer", "UPDATE %s.meta SET value = 4 WHERE key = 'schema_version'"));
+    CHECK(run_in("newer", "UPDATE %s.meta SET value = 6 WHERE key = 'schema_version'"));
     CHECK(open_pg("newer", 0) == NULL);
     CHECK(pg_test_fresh("foreign"));
     CHECK(run_in("foreign", "CREATE TABLE %s.messages(x int)"));
     CHECK(open_pg("foreign", 0) == NULL);
 }
 
-/* A schema of version 2 (before messages.files) is migrated to 3 when opened. */
+/* A schema of version 2 (before messages.files, and the users' profile of version 5) is
+ * migrated to 5 when opened. */
 TEST(test_migrates_schema_2)
 {
     CHECK(pg_test_fresh("v1"));
@@ -320,6 +321,8 @@ TEST(test_migrates_schema_2)
     if (s)
         finish(s, NULL);
     CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN files"));
+    CHECK(
+        run_in("v1", "ALTER TABLE %s.users DROP COLUMN title, DROP COLUMN tz, DROP COLUMN avatar"));
     CHECK(run_in("v1", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
     CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
     s = open_pg("v1", 0);
@@ -327,8 +330,9 @@ TEST(test_migrates_schema_2)
     if (s)
         finish(s, NULL);
     CHECK(run_in("v1", "SELECT files FROM %s.messages"));
+    CHECK(run_in("v1", "SELECT title, tz, avatar FROM %s.users"));
     CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
-                       "'schema_version') <> 3 THEN RAISE 'not 3'; END IF; END $$"));
+                       "'schema_version') <> 5 THEN RAISE 'not 5'; END IF; END $$"));
 }
 
 int main(void)
