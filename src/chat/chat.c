@@ -106,7 +106,8 @@ void chat_profile_changed(chat_hub_t *h, const auth_user_t *u)
     append_field(&b, "tz", u->tz);
     append_field(&b, "avatar", u->avatar);
     buf_append_str(&b, "}}");
-    chat_emit_t e = {.json = chat_frame_buf(&b)};
+    /* Plain JSON clients (seed 001's) show every frame as a message: not theirs. */
+    chat_emit_t e = {.json = chat_frame_buf(&b), .events_only = true};
     buf_deinit(&b);
     chat_hub_emit(h, general, &e);
     blob_unref(e.json);

@@ -53,7 +53,8 @@ void chat_close(chat_session_t *s);
 bool chat_files_allowed(chat_hub_t *h, uint64_t user, const char *channel, bool post);
 
 /* u's profile (display name, title, time zone, avatar) changed: every JSON session of this
- * process (#general's members: everyone) gets {"type":"profile"} (docs/protocol.md). Other
+ * process that knows events (#general's members: everyone; not plain clients, which show
+ * every frame as a message) gets {"type":"profile"} (docs/protocol.md). Other
  * processes sharing the store learn it when they re-read the accounts, not live. */
 void chat_profile_changed(chat_hub_t *h, const auth_user_t *u);
 

@@ -174,6 +174,9 @@ def test_profile_event_reaches_other_clients(server):
     async def go():
         b, _, _ = await Client.joined(server, "bob", account=True)
         g, _, _ = await Client.joined(server, "guest-gail")
+        # A plain JSON client (seed 001's: no parley.v1, no "events") shows every frame as
+        # a message: it gets none.
+        plain, _, _ = await Client.joined(server, "plain-pat", events=None)
         r = await asyncio.to_thread(patch, server, alice, title="On call", tz="Europe/Oslo")
         assert r.status == 200, r
         for c in (b, g):
@@ -187,8 +190,10 @@ def test_profile_event_reaches_other_clients(server):
         # A refused change tells no one.
         r = await asyncio.to_thread(patch, server, alice, tz="no spaces")
         assert r.status == 400
-        await b.send_json("ping")
-        await b.recv_json("pong", skip=("join", "leave", "typing"))  # no profile before it
+        for c in (b, plain):
+            await c.send_json("ping")
+            await c.recv_json("pong", skip=("join", "leave", "typing"))  # no profile before it
         await b.close()
+        await plain.close()
         await g.close()
     run(go())
