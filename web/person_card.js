@@ -73,7 +73,9 @@ export function close() { if (ui.dialog.open) ui.dialog.close(); }
 // control of its own (a DM in the sidebar, a switcher row): that control decides.
 function cardTarget(ev) {
   const t = ev.target instanceof Element ? ev.target.closest("[data-card]") : null;
-  if (!t || t.closest("#card-dialog")) return null;
+  // Not from the card itself, a delete's preview or a picked person's chip: those faces
+  // only recall who it is.
+  if (!t || t.closest("#card-dialog, .delete-preview, .pick-chip")) return null;
   const ctl = t.parentElement && t.parentElement.closest("button, a, [role=option], [role=button], label");
   return ctl ? null : t;
 }
