@@ -658,6 +658,11 @@ static void files_dir(char *out, size_t cap)
     snprintf(out, cap, "%.*s.files", len, path);
 }
 
+static void profile_changed(void *ctx, const auth_user_t *u)
+{
+    chat_profile_changed(ctx, u);
+}
+
 static bool files_allowed(void *ctx, uint64_t user, const char *channel, bool post)
 {
     return chat_files_allowed(ctx, user, channel, post);
@@ -726,7 +731,9 @@ static int open_state(app_t *a, const wiring_t *w)
                                               .files = a->files,
                                               .files_allowed = files_allowed,
                                               .files_ctx = a->hub,
-                                              .loop = a->loop});
+                                              .loop = a->loop,
+                                              .profile_changed = profile_changed,
+                                              .profile_ctx = a->hub});
     return 0;
 }
 

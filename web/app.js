@@ -38,7 +38,7 @@
  * scheme): never as HTML.
  */
 import { GENERAL, KEY_NAME, KEY_SESSION, KEY_GUEST_BACK, KEY_CHANNEL, ERROR_TEXT, errorText, authErrorText } from "./const.js";
-import { el, avatar, initials, hueOf } from "./dom.js";
+import { el, avatar, paintAvatar } from "./dom.js";
 import { save, load } from "./util.js";
 import * as auth from "./auth_data.js";
 import * as conn from "./conn.js";
@@ -66,6 +66,9 @@ import * as unread from "./unread.js";
 import * as presence from "./presence.js";
 import * as switcher from "./switcher.js";
 import * as shortcuts from "./shortcuts.js";
+import * as personCard from "./person_card.js";
+import * as directory from "./directory.js";
+import * as dmNew from "./dm_new.js";
 
 const DIRECTORY_GAP_MS = 5000;   // the people directory is read at most this often
 
@@ -274,6 +277,7 @@ const dispatch = {
   },
   mentions: (p) => mentions.onMentions(p),
   notify: (p) => notifyUi.onEvent(p),
+  profile: (p) => people.applyProfile(p),
   error: (p) => showError({ code: typeof p.code === "string" ? p.code : "error", message: p.message }),
 };
 
@@ -302,8 +306,9 @@ function renderOnline() {
     if (name === me) row.append(el("span", "you", "you"));
     if (row.tagName === "BUTTON") {
       row.type = "button";
-      row.title = "Message " + (display || name);
-      row.addEventListener("click", () => chansUi.openDm(name));
+      row.title = "Profile of " + (display || name);
+      row.setAttribute("aria-haspopup", "dialog");
+      row.addEventListener("click", () => personCard.open(name)); // its Message button opens the DM
     }
     li.append(row);
     ui.onlineList.append(li);
@@ -339,8 +344,7 @@ function renderMe() {
   const name = people.user();
   const m = people.me;
   ui.meName.textContent = m.display || name;
-  ui.meAvatar.textContent = initials(name || "?");
-  ui.meAvatar.style.setProperty("--h", hueOf(name));
+  paintAvatar(ui.meAvatar, name || "?");
   const role = m.role === "legacy" ? "" : m.role;
   ui.meSub.textContent = people.isGuest() || !m.account ? "guest" : m.display ? "@" + name + " · " + role : role;
   ui.profileOpen.disabled = !m.account;
@@ -503,6 +507,9 @@ function init() {
   presence.init();
   switcher.init();
   shortcuts.init();
+  personCard.init();
+  directory.init();
+  dmNew.init();
   router.init(); // after the "up" handler above: a link is followed once the chat is in
   authUi.events.on("account", enterAccount);
   authUi.events.on("guest", enterGuest);

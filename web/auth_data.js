@@ -158,6 +158,34 @@ export async function saveDisplayName(display) {
   return setUser(p.user || Object.assign({}, state.user, { display_name: display }));
 }
 
+// PATCH /api/me with any of display_name, title, tz (only those given change).
+export async function saveProfile(fields) {
+  const p = await api("PATCH", "/me", fields);
+  return setUser(p.user || Object.assign({}, state.user, fields));
+}
+
+// POST /api/me/avatar: the image's bytes as they are (the server checks what they are).
+export async function uploadAvatar(file) {
+  let res;
+  try {
+    res = await fetch("/api/me/avatar", { method: "POST", body: file, credentials: "same-origin",
+      cache: "no-store", headers: { Accept: "application/json", "Content-Type": "application/octet-stream" } });
+  } catch (e) {
+    throw new ApiError(0, "network", "Can't reach the server.", 0);
+  }
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (res.ok && data && data.user) return setUser(data.user);
+  const code = data && typeof data.error === "string" ? data.error
+    : res.status === 413 ? "too_large" : "http_" + res.status;
+  throw new ApiError(res.status, code, data && typeof data.message === "string" ? data.message : "", 0);
+}
+
+export async function removeAvatar() {
+  const p = await api("DELETE", "/me/avatar");
+  return setUser(p.user || Object.assign({}, state.user, { avatar: "" }));
+}
+
 export function changePassword(password, newPassword) {
   return api("POST", "/password", { password, new_password: newPassword });
 }

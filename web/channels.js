@@ -319,7 +319,10 @@ export function renderList() {
   fillList(ui.channelList, chans);
   fillList(ui.archivedList, archived);
   fillList(ui.dmList, dms);
-  ui.dmSection.hidden = dms.length === 0;
+  // Members start direct messages from the "+" (dm_new.js) even before they have one.
+  const canStart = channels.canMessage() && !people.isGuest();
+  ui.dmSection.hidden = dms.length === 0 && !canStart;
+  ui.dmNewOpen.hidden = !canStart;
   ui.archivedGroup.hidden = archivedAll.length === 0;
   ui.archivedCount.textContent = String(archivedAll.length);
   ui.archivedToggle.setAttribute("aria-expanded", String(archivedOpen));
@@ -468,18 +471,21 @@ export function shown(v) {
 
 /* ---------- direct messages ---------- */
 
-export function openDm(user) {
+export function openDm(user) { openDmWith([user]); }
+
+// A direct message with these people (1 to 7 others: dm_new.js opens groups).
+export function openDmWith(users) {
   if (reqs.dm || people.isGuest()) return;
   // Already there: no need to ask (the server would answer with the same channel).
+  const want = users.slice().sort().join("\n");
   for (const v of channels.all()) {
-    const who = isDm(v) ? dmPeople(v) : [];
-    if (who.length === 1 && who[0] === user) {
+    if (isDm(v) && dmPeople(v).slice().sort().join("\n") === want) {
       list.showChannel(v.name);
       closeSidebar();
       return;
     }
   }
-  ask("dm", channels.openDm(user), { user }, opened);
+  ask("dm", channels.openDm(users.length === 1 ? users[0] : users), { users }, opened);
 }
 
 /* ---------- dialogs ---------- */
@@ -770,7 +776,7 @@ function raiseToasts() {
 
 function bind() {
   const ids = {
-    channelList: "channel-list", dmList: "dm-list", dmSection: "dm-section",
+    channelList: "channel-list", dmList: "dm-list", dmSection: "dm-section", dmNewOpen: "dm-new-open",
     createOpen: "create-open", browseOpen: "browse-open",
     headerMark: "header-mark", headerName: "header-name", topic: "channel-topic",
     topicEdit: "topic-edit", members: "channel-members", membersWrap: "members-wrap", membersOpen: "members-open",

@@ -233,7 +233,8 @@ export function leave(name) { return conn.request("channel_leave", { channel: na
 export function invite(name, user) {
   return conn.request("channel_invite", { channel: name, user }).then((p) => { noteMember(name, user); return p; });
 }
-export function openDm(user) { return conn.request("dm_open", { users: [user] }); }
+// One person (a name) or several (an array: a group DM).
+export function openDm(users) { return conn.request("dm_open", { users: Array.isArray(users) ? users : [users] }); }
 // Every channel one may see, archived ones too, all pages (at most the server's 4,096
 // channels: 9 pages).
 export function list() {

@@ -61,12 +61,56 @@ export function initials(name) {
 let avatarHook = null;
 export function setAvatarHook(fn) { avatarHook = fn; }
 
-export function avatar(name, cls) {
-  const a = el("span", "avatar" + (cls ? " " + cls : ""), initials(name));
+// Where a person's uploaded avatar is (its id; "" for none: the generated one, initials on
+// their hue). person_card.js sets it from people.js.
+let avatarSource = () => "";
+export function setAvatarSource(fn) { avatarSource = fn; }
+
+// Draws name's avatar into the element a: the uploaded image over the generated one (which
+// shows if the image fails). Keeps what else a holds (a presence dot).
+export function paintAvatar(a, name) {
+  for (const old of a.querySelectorAll(":scope > .avatar-img")) old.remove();
+  if (a.firstChild && a.firstChild.nodeType === 3) a.firstChild.textContent = initials(name);
+  else a.prepend(initials(name));
   a.style.setProperty("--h", hueOf(name));
+  a.dataset.card = name;
+  const id = avatarSource(name);
+  a.dataset.avatar = id;
+  a.classList.toggle("has-img", !!id);
+  if (!id) return a;
+  const img = el("img", "avatar-img");
+  img.alt = "";
+  img.decoding = "async";
+  img.src = "/avatars/" + encodeURIComponent(id);
+  img.addEventListener("error", () => { img.remove(); a.classList.remove("has-img"); });
+  a.firstChild.after(img);
+  return a;
+}
+
+export function avatar(name, cls) {
+  const a = el("span", "avatar" + (cls ? " " + cls : ""));
   a.setAttribute("aria-hidden", "true");
+  paintAvatar(a, name);
   if (avatarHook) avatarHook(a, name);
   return a;
+}
+
+// The avatars on the page whose image is not their person's any more drawn again (name:
+// that person's only; undefined: everyone's, once the directory came).
+export function repaintAvatars(name) {
+  for (const a of document.querySelectorAll(".avatar[data-card]")) {
+    const who = a.dataset.card;
+    if ((name === undefined || who === name) && a.dataset.avatar !== avatarSource(who)) paintAvatar(a, who);
+  }
+}
+
+// Makes a name label open its person's profile card (person_card.js), by mouse and keyboard.
+export function cardable(node, name) {
+  node.dataset.card = name;
+  node.tabIndex = 0;
+  node.setAttribute("role", "button");
+  node.setAttribute("aria-haspopup", "dialog");
+  return node;
 }
 
 function pad2(n) { return String(n).padStart(2, "0"); }

@@ -20,7 +20,7 @@
  * rows goes through this file, so its invariants hold here alone.
  */
 import { GENERAL, PAGE_SIZE, KEY_CHANNEL, GROUP_GAP_MS, NEAR_BOTTOM_PX } from "./const.js";
-import { el, hueOf, avatar, hhmm, dayKey, dayLabel } from "./dom.js";
+import { el, hueOf, avatar, cardable, hhmm, dayKey, dayLabel } from "./dom.js";
 import { render as renderFormatted } from "./format.js";
 import { lowerBound, save } from "./util.js";
 import * as conn from "./conn.js";
@@ -269,7 +269,8 @@ export function renderMessage(msg, pend) {
   // The name stays in the DOM for grouped messages too (hidden visually by CSS), so
   // each message reads whole to screen readers and to textContent.
   // Display name, name and badges (role, guest); our own pending rows are us.
-  meta.append(nameLabel(msg.user, pend ? {} : msg, "msg-author"), document.createTextNode(" "), time);
+  // The name opens the author's profile card (person_card.js), like the avatar.
+  meta.append(cardable(nameLabel(msg.user, pend ? {} : msg, "msg-author"), msg.user), document.createTextNode(" "), time);
   const text = el("div", "msg-text");
   renderFormatted(text, msg.text); // bold, code, quotes, lists, links, :emoji: (format.js)
   body.append(meta, text);

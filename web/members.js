@@ -11,7 +11,7 @@
  * name. "Add people" opens the invite dialog (channels.js).
  */
 import { GENERAL, errorText } from "./const.js";
-import { el, avatar } from "./dom.js";
+import { el, avatar, cardable } from "./dom.js";
 import * as conn from "./conn.js";
 import * as channels from "./channels_data.js";
 import * as people from "./people.js";
@@ -120,7 +120,7 @@ function render() {
     li.dataset.name = m.name;
     const main = el("div", "row-main");
     const head = el("div", "row-title");
-    head.append(nameLabel(m.name, m.hint));
+    head.append(cardable(nameLabel(m.name, m.hint), m.name)); // the profile card (person_card.js)
     if (m.name === people.user()) head.append(el("span", "you", "you"));
     if (s.creator && m.name === s.creator) head.append(el("span", "pill", "Creator"));
     main.append(head);

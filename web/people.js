@@ -8,7 +8,8 @@
  * where everyone is: the workspace's presence. Typing expires by itself after a few
  * seconds, or ends with a message or a leave. Changes are announced through `changes`:
  * "online", "typing" (channel name), "people" (the directory or someone's marks changed),
- * "me" (our own identity changed).
+ * "me" (our own identity changed), "profile" (name: that person's display name, title,
+ * time zone or avatar changed, live by a `profile` event or by our own account dialog).
  */
 import { GENERAL } from "./const.js";
 import { emitter } from "./util.js";
@@ -18,10 +19,11 @@ const TYPING_SHOW_MS = 3000;
 export const changes = emitter();
 // account: signed in with an account (else a guest joined by name); session: a guest's
 // token from its welcome ("" for accounts: their cookie is the credential).
-export const me = { user: "", session: "", id: 0, display: "", role: "", guest: true, account: false };
+export const me = { user: "", session: "", id: 0, display: "", role: "", guest: true, account: false,
+  title: "", tz: "", avatar: "" };
 let online = new Set();
 const typers = new Map();        // channel name -> Map user -> expiry timer
-let directory = new Map();       // name -> {id, display, role, guest, state} (accounts)
+let directory = new Map();       // name -> {id, display, role, guest, state, title, tz, avatar} (accounts)
 let listed = false;              // the directory was read since the welcome
 const guests = new Set();        // names the server marked as guests
 
@@ -33,6 +35,7 @@ export function welcome(p) {
   if (typeof p.session === "string") me.session = p.session;
   if (Number.isInteger(p.user_id)) me.id = p.user_id;
   if (typeof p.display_name === "string") me.display = p.display_name;
+  takeProfile(me, p);
   // A server from before accounts says nothing of roles: everyone was a guest there, with
   // every right a member has now.
   me.role = typeof p.role === "string" ? p.role : me.account ? "member" : "legacy";
@@ -64,6 +67,7 @@ export function setDirectory(list) {
       guest: u.guest === true || u.role === "guest",
       state: typeof u.state === "string" ? u.state : "active",
     });
+    takeProfile(directory.get(u.name), u);
   }
   listed = true;
   // Everyone online who is not an account is a guest (or a text-mode client, one too).
@@ -76,6 +80,59 @@ export function known(name) { return directory.has(name); }
 // The accounts one may message (deactivated and banned ones are listed to staff too).
 export function directoryNames() {
   return Array.from(directory.entries()).filter(([, d]) => d.state === "active").map(([name]) => name);
+}
+
+/* ---------- profiles ---------- */
+
+const AVATAR_ID = /^[0-9a-f]{64}$/;
+
+// title, tz and avatar of a user object, a welcome or a profile event (what is malformed
+// is left as it was: an avatar id goes into a URL).
+function takeProfile(into, p) {
+  if (typeof p.title === "string") into.title = p.title;
+  if (typeof p.tz === "string") into.tz = p.tz;
+  if (typeof p.avatar === "string") into.avatar = AVATAR_ID.test(p.avatar) ? p.avatar : "";
+}
+
+// Everything we know of a person, for the profile card and the directory. known: an
+// account we have a profile of (else only the name, and guest/online marks).
+export function profileOf(name) {
+  const d = name === me.user ? me : directory.get(name);
+  const info = infoOf(name);
+  return {
+    name, known: !!d, id: d && Number.isInteger(d.id) ? d.id : 0,
+    display: info.display, role: info.role, guest: info.guest,
+    title: d && d.title || "", tz: d && d.tz || "", avatar: d && d.avatar || "",
+    online: online.has(name),
+  };
+}
+
+// The avatar id of name, "" for the generated one.
+export function avatarOf(name) {
+  const d = name === me.user ? me : directory.get(name);
+  return d && d.avatar || "";
+}
+
+// A `profile` event, or our own saved profile (a user object of /api/me): someone's
+// display name, title, time zone or avatar changed.
+export function applyProfile(p) {
+  if (!p || typeof p.user !== "string" && typeof p.name !== "string") return;
+  const name = typeof p.user === "string" ? p.user : p.name;
+  let d = directory.get(name);
+  if (!d && name !== me.user) {
+    // Someone registered since the directory was read: an account all the same.
+    d = { id: Number.isInteger(p.user_id) ? p.user_id : 0, display: "", role: "member", guest: false,
+      state: "active", title: "", tz: "", avatar: "" };
+    directory.set(name, d);
+  }
+  for (const who of name === me.user ? [me, d] : [d]) {
+    if (!who) continue;
+    if (typeof p.display_name === "string") who.display = p.display_name;
+    takeProfile(who, p);
+  }
+  if (name === me.user) changes.emit("me");
+  changes.emit("people");
+  changes.emit("profile", name);
 }
 
 // A msg or join payload: the server marks guests' events.
@@ -164,6 +221,7 @@ export function reset() {
   clearTypers();
   online = new Set();
   forgetPeople();
-  Object.assign(me, { user: "", session: "", id: 0, display: "", role: "", guest: true, account: false });
+  Object.assign(me, { user: "", session: "", id: 0, display: "", role: "", guest: true, account: false,
+    title: "", tz: "", avatar: "" });
   changes.emit("online");
 }

@@ -1,8 +1,9 @@
 /*
  * parley web client: your account (UI).
  *
- * The profile dialog, opened from the sidebar's own name (profile-open): the display
- * name (PATCH /api/me), the password (POST /api/password: every other session ends), the
+ * The profile dialog, opened from the sidebar's own name (profile-open): the photo (POST
+ * and DELETE /api/me/avatar), the display name, "what I do" and the time zone (one PATCH
+ * /api/me of what changed; the browser's own zone offered), the password (POST /api/password: every other session ends), the
  * sessions where one is signed in (GET /api/sessions, newest first; DELETE
  * /api/sessions/ID ends one), signing out here (logout) or everywhere (logout-all).
  *
@@ -12,7 +13,7 @@
  * the section that asked; text from the network goes in through textContent only.
  */
 import { authErrorText } from "./const.js";
-import { el, icon, hueOf, initials, relTime } from "./dom.js";
+import { el, icon, paintAvatar, relTime } from "./dom.js";
 import { charCount } from "./util.js";
 import * as auth from "./auth_data.js";
 import * as people from "./people.js";
@@ -20,6 +21,10 @@ import { passwordProblem } from "./auth_ui.js";
 import { signOutAccount } from "./app.js";
 
 const MAX_DISPLAY = 64;
+const MAX_TITLE = 80;
+const MAX_AVATAR = 1024 * 1024;
+const TZ_RE = /^[A-Za-z0-9_+\/-]{0,64}$/;
+const AVATAR_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 const OK_MS = 5000;
 // 20x20 stroked icons (the style of channels.js's): a computer, a phone.
 const DEVICE = {
@@ -67,9 +72,13 @@ export function open() {
   if (!people.me.account) return;
   renderIdentity();
   ui.display.value = people.me.display;
+  ui.title.value = people.me.title;
+  ui.tz.value = people.me.tz;
+  fillZones();
   ui.passwordUser.value = people.user();
   ui.current.value = ui.fresh.value = "";
-  for (const box of [ui.profileError, ui.profileOk, ui.passwordError, ui.passwordOk, ui.sessionsError]) box.hidden = true;
+  for (const box of [ui.profileError, ui.profileOk, ui.passwordError, ui.passwordOk, ui.sessionsError,
+    ui.avatarError, ui.avatarOk]) box.hidden = true;
   ui.dialog.showModal();
   ui.display.focus();
   loadSessions();
@@ -79,36 +88,110 @@ export function close() { if (ui.dialog.open) ui.dialog.close(); }
 
 function renderIdentity() {
   const name = people.user();
-  ui.avatar.textContent = initials(name);
-  ui.avatar.style.setProperty("--h", hueOf(name));
+  paintAvatar(ui.avatar, name);
+  ui.avatarRemove.hidden = !people.me.avatar;
+  ui.avatarUpload.textContent = people.me.avatar ? "Change photo" : "Upload a photo";
   ui.shown.textContent = people.me.display || name;
   const role = people.me.role && people.me.role !== "legacy" ? people.me.role : "member";
   ui.name.textContent = "@" + name + " · " + role;
 }
 
-function onDisplaySubmit(ev) {
+// The browser's own zone, and every zone it knows for the field's suggestions (once).
+function browserZone() {
+  try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+}
+
+function fillZones() {
+  if (ui.zones.childElementCount || typeof Intl.supportedValuesOf !== "function") return;
+  let zones = [];
+  try { zones = Intl.supportedValuesOf("timeZone"); } catch (e) { zones = []; }
+  for (const z of zones) { const o = el("option"); o.value = z; ui.zones.append(o); }
+}
+
+// Whether the browser can show a time in zone z (an IANA name it knows).
+function zoneKnown(z) {
+  try { new Intl.DateTimeFormat(undefined, { timeZone: z }); return true; } catch (e) { return false; }
+}
+
+function profileProblem(display, title, tz) {
+  if (charCount(display) > MAX_DISPLAY) return "Display names can be at most " + MAX_DISPLAY + " characters.";
+  if (charCount(title) > MAX_TITLE) return "\u201cWhat I do\u201d can be at most " + MAX_TITLE + " characters.";
+  if (tz && (!TZ_RE.test(tz) || !zoneKnown(tz))) return "Pick a time zone from the list, like Europe/Paris.";
+  return "";
+}
+
+function onProfileSubmit(ev) {
   ev.preventDefault();
-  const display = ui.display.value.trim();
+  const display = ui.display.value.trim(), title = ui.title.value.trim(), tz = ui.tz.value.trim();
   hideError(ui.profileError);
-  if (charCount(display) > MAX_DISPLAY) {
-    showError(ui.profileError, "Display names can be at most " + MAX_DISPLAY + " characters.");
-    return;
-  }
-  if (display === people.me.display) { showOk(ui.profileOk, "Saved."); return; }
+  const problem = profileProblem(display, title, tz);
+  if (problem) { showError(ui.profileError, problem); return; }
+  // Only what changed is sent: the server changes only what it is given.
+  const fields = {};
+  if (display !== people.me.display) fields.display_name = display;
+  if (title !== people.me.title) fields.title = title;
+  if (tz !== people.me.tz) fields.tz = tz;
+  if (!Object.keys(fields).length) { showOk(ui.profileOk, "Saved."); return; }
   busy(ui.save, true, "Saving…");
-  auth.saveDisplayName(display).then((user) => {
+  auth.saveProfile(fields).then((user) => {
     busy(ui.save, false);
-    const now = user && typeof user.display_name === "string" ? user.display_name : display;
-    ui.display.value = now;
-    people.setMyDisplay(now);
+    const u = user || {};
+    people.applyProfile(Object.assign({ user: people.user() }, u, { user: people.user() }));
+    ui.display.value = people.me.display;
+    ui.title.value = people.me.title;
+    ui.tz.value = people.me.tz;
     renderIdentity();
-    showOk(ui.profileOk, now ? "Saved: people now see you as " + now + "." : "Saved: people now see your name.");
+    const now = people.me.display;
+    showOk(ui.profileOk, "display_name" in fields
+      ? (now ? "Saved: people now see you as " + now + "." : "Saved: people now see your name.")
+      : "Saved.");
   }, (err) => {
     busy(ui.save, false);
     showError(ui.profileError, err.code === "bad_name"
       ? "That display name isn't allowed: no control, direction-override or invisible characters."
+      : err.code === "bad_title" ? "That isn't allowed in \u201cWhat I do\u201d: at most 80 characters, no control or invisible ones."
+      : err.code === "bad_tz" ? "That time zone isn't one the server takes: a name like Europe/Paris."
       : authErrorText(err));
   });
+}
+
+/* ---------- the photo ---------- */
+
+function avatarDone(user, text) {
+  people.applyProfile(Object.assign({}, user || {}, { user: people.user() }));
+  renderIdentity();
+  showOk(ui.avatarOk, text);
+}
+
+function avatarFailed(err) {
+  showError(ui.avatarError, err.code === "bad_image" ? "That file isn't a PNG, JPEG, GIF or WebP image."
+    : err.code === "too_large" ? "That image is larger than 1 MB."
+    : err.code === "forbidden" ? "Guests keep the generated avatar." : authErrorText(err));
+}
+
+function onAvatarChosen() {
+  const file = ui.avatarFile.files && ui.avatarFile.files[0];
+  ui.avatarFile.value = "";
+  if (!file) return;
+  hideError(ui.avatarError);
+  ui.avatarOk.hidden = true;
+  if (file.type && !AVATAR_TYPES.includes(file.type)) { avatarFailed({ code: "bad_image" }); return; }
+  if (file.size > MAX_AVATAR) { avatarFailed({ code: "too_large" }); return; }
+  busy(ui.avatarUpload, true, "Uploading…");
+  auth.uploadAvatar(file).then((user) => {
+    busy(ui.avatarUpload, false);
+    avatarDone(user, "Photo saved.");
+  }, (err) => { busy(ui.avatarUpload, false); avatarFailed(err); });
+}
+
+function onAvatarRemove() {
+  hideError(ui.avatarError);
+  busy(ui.avatarRemove, true, "Removing…");
+  auth.removeAvatar().then((user) => {
+    busy(ui.avatarRemove, false);
+    avatarDone(user, "Photo removed: people see your initials.");
+    ui.avatarUpload.focus();
+  }, (err) => { busy(ui.avatarRemove, false); avatarFailed(err); });
 }
 
 function onPasswordSubmit(ev) {
@@ -214,6 +297,9 @@ export function init() {
   const ids = {
     dialog: "profile-dialog", avatar: "profile-avatar", shown: "profile-shown", name: "profile-name",
     form: "profile-form", display: "profile-display", save: "profile-save", profileError: "profile-error",
+    title: "profile-title-input", tz: "profile-tz", tzHere: "profile-tz-here", zones: "profile-tz-list",
+    avatarFile: "avatar-file", avatarUpload: "avatar-upload", avatarRemove: "avatar-remove",
+    avatarError: "avatar-error", avatarOk: "avatar-ok",
     profileOk: "profile-ok", passwordForm: "password-form", passwordUser: "password-user",
     current: "password-current", fresh: "password-new", passwordSubmit: "password-submit",
     passwordError: "password-error", passwordOk: "password-ok", sessions: "sessions-list",
@@ -222,7 +308,11 @@ export function init() {
   };
   for (const k in ids) ui[k] = document.getElementById(ids[k]);
   ui.openBtn.addEventListener("click", open);
-  ui.form.addEventListener("submit", onDisplaySubmit);
+  ui.form.addEventListener("submit", onProfileSubmit);
+  ui.tzHere.addEventListener("click", () => { ui.tz.value = browserZone(); ui.tz.focus(); });
+  ui.avatarUpload.addEventListener("click", () => ui.avatarFile.click());
+  ui.avatarFile.addEventListener("change", onAvatarChosen);
+  ui.avatarRemove.addEventListener("click", onAvatarRemove);
   ui.passwordForm.addEventListener("submit", onPasswordSubmit);
   ui.logout.addEventListener("click", () => signOutAccount(false));
   ui.logoutAll.addEventListener("click", () => signOutAccount(true));

@@ -62,6 +62,8 @@ static const route_t routes[] = {
     {"/api/invites", HTTP_POST, R_USER | R_BODY_OPT, api_invite_create},
     {"/api/invites/#", HTTP_DELETE, R_USER, api_invite_delete},
     {"/api/files", HTTP_POST, R_USER | R_RAW, api_file_upload},
+    {"/api/me/avatar", HTTP_POST, R_USER | R_RAW, api_avatar_upload},
+    {"/api/me/avatar", HTTP_DELETE, R_USER, api_avatar_delete},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -76,6 +78,8 @@ api_t *api_new(auth_t *auth, const api_config_t *cfg)
     a->files_allowed = cfg ? cfg->files_allowed : NULL;
     a->files_ctx = cfg ? cfg->files_ctx : NULL;
     a->loop = cfg ? cfg->loop : NULL;
+    a->profile_changed = cfg ? cfg->profile_changed : NULL;
+    a->profile_ctx = cfg ? cfg->profile_ctx : NULL;
     return a;
 }
 
@@ -229,6 +233,9 @@ json_t *api_user_json(const auth_user_t *u, bool full)
     json_object_set_new(o, "id", json_integer((json_int_t)u->id));
     json_object_set_new(o, "name", api_str(u->name));
     json_object_set_new(o, "display_name", api_str(u->display));
+    json_object_set_new(o, "title", api_str(u->title));
+    json_object_set_new(o, "tz", api_str(u->tz));
+    json_object_set_new(o, "avatar", api_str(u->avatar));
     json_object_set_new(o, "role", json_string(auth_role_name(u->role)));
     json_object_set_new(o, "guest", json_boolean(u->role == AUTH_GUEST));
     if (full) {
@@ -404,6 +411,14 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
             api_file_download(c, r, NULL);
         return;
     }
+    if (strncmp(r->path, "/avatars/", 9) == 0) {
+        /* Avatars: any session may see anyone's (an <img> sends the cookie, no Origin). */
+        if (r->method != HTTP_GET && r->method != HTTP_HEAD)
+            not_routed(c, HTTP_ROUTE_METHOD(HTTP_GET) | HTTP_ROUTE_METHOD(HTTP_HEAD));
+        else if (authenticate(c, r, R_USER))
+            api_avatar_download(c, r, NULL);
+        return;
+    }
     uint64_t allow;
     const route_t *rt = find_route(r, &c->target, &allow);
     if (!rt) {
@@ -437,7 +452,7 @@ api_request_t *api_request_dup(const api_request_t *r)
     api_request_t tmp = *r;
     const char **strs[] = {&tmp.path,          &tmp.host,       &tmp.origin,          &tmp.cookie,
                            &tmp.authorization, &tmp.user_agent, &tmp.forwarded_proto, &tmp.addr,
-                           &tmp.headers,       &tmp.query};
+                           &tmp.headers,       &tmp.query,      &tmp.if_none_match};
     size_t n = sizeof(strs) / sizeof(strs[0]);
     size_t total = sizeof(tmp) + (r->body ? r->body_len + 1 : 0);
     for (size_t i = 0; i < n; i++)

@@ -34,6 +34,8 @@ typedef struct api api_t;
  * password, a display name, an invite) is a few KiB, so 16 KiB leaves room and a flood of
  * long bodies is refused 413 before it is read, parsed or carried to the hub's loop. */
 #define API_BODY_MAX ((size_t)16 * 1024)
+/* The body of POST /api/me/avatar: an image of at most 1 MiB (files.h FILES_AVATAR_MAX). */
+#define API_AVATAR_MAX ((size_t)1024 * 1024)
 
 /* Whether user may download (post false) or upload to (post true) channel's files: the
  * chat layer's answer (chat_files_allowed), on the loop api runs on. */
@@ -52,6 +54,10 @@ typedef struct {
      * (uv_queue_work), so that a large one never holds the loop. NULL: on the loop itself
      * (tests, the fuzzer). */
     struct uv_loop_s *loop;
+    /* A user's profile (display name, title, time zone, avatar) was stored: chat tells its
+     * sessions (chat_profile_changed). NULL: nobody is told. */
+    void (*profile_changed)(void *ctx, const auth_user_t *u);
+    void *profile_ctx;
 } api_config_t;
 
 /* One request as the connection driver read it. The header fields are NULL when the header
@@ -63,7 +69,8 @@ typedef struct {
     const char *body;  /* NULL: none (or empty) */
     size_t body_len;
     const char *host, *origin, *cookie, *authorization, *user_agent, *forwarded_proto;
-    const char *addr; /* the peer's address ("127.0.0.1"), "" when unknown */
+    const char *if_none_match; /* GET /avatars/ID revalidates by it */
+    const char *addr;          /* the peer's address ("127.0.0.1"), "" when unknown */
     /* The connection to us is TLS: the request's own origin is https:// and the session
      * cookie Secure, as when X-Forwarded-Proto says https. */
     bool tls;

@@ -45,12 +45,6 @@ static void done_signed_out(api_call_t *c, const auth_result_t *r)
     api_reply_ok(c, cookie);
 }
 
-static void done_user(api_call_t *c, const auth_result_t *r)
-{
-    const auth_user_t *u = r->user ? r->user : c->actor;
-    api_reply(c, 200, json_pack("{s:o}", "user", api_user_json(u, false)), NULL);
-}
-
 static void bad_payload(api_call_t *c, const char *message)
 {
     api_error(c, 400, "bad_payload", message);
@@ -163,19 +157,6 @@ void api_me(api_call_t *c, const api_request_t *r, json_t *body)
     api_reply(c, 200,
               json_pack("{s:o,s:o}", "user", api_user_json(c->actor, false), "session", session),
               NULL);
-}
-
-void api_me_patch(api_call_t *c, const api_request_t *r, json_t *body)
-{
-    (void)r;
-    const char *display;
-    size_t dl;
-    if (api_field_str(body, "display_name", &display, &dl) != 0) {
-        bad_payload(c, "display_name is a required string (\"\" for none)");
-        return;
-    }
-    c->done = done_user;
-    auth_set_display(c->api->auth, c->actor->id, display, dl, api_auth_cb, c);
 }
 
 void api_password(api_call_t *c, const api_request_t *r, json_t *body)

@@ -24,6 +24,8 @@ struct api {
     api_files_allowed_fn files_allowed;
     void *files_ctx;
     struct uv_loop_s *loop; /* api_config_t's */
+    void (*profile_changed)(void *ctx, const auth_user_t *u);
+    void *profile_ctx;
     char *origins; /* allowed origins besides the request's own (http_origin.h), "" for none */
     size_t pending;
 };
@@ -42,7 +44,8 @@ struct api_call {
     uint64_t session_id;      /* the request's session, 0 for none */
     uint64_t target;          /* the id in the path ("/api/users/7/ban"), 0 for none */
     bool keep_alive, head_only, secure;
-    char *headers; /* the request's lines for every answer (api_request_t), owned */
+    char *headers;       /* the request's lines for every answer (api_request_t), owned */
+    char old_avatar[65]; /* an avatar change: the image it lets go of ("" none) */
 };
 
 typedef void (*api_handler_fn)(api_call_t *c, const api_request_t *r, json_t *body);
@@ -71,7 +74,8 @@ void api_cookie_line(const api_call_t *c, const char *token, char *out, size_t c
 
 /* A JSON string of s, "" for NULL or for bytes that are not UTF-8. Never NULL. */
 json_t *api_str(const char *s);
-/* USER: {"id","name","display_name","role","guest"}; full adds "state","created","seen". */
+/* USER: {"id","name","display_name","title","tz","avatar","role","guest"}; full adds
+ * "state","created","seen". */
 json_t *api_user_json(const auth_user_t *u, bool full);
 /* {"id","created","seen","expires"}; expires is when it dies if unused from now (the
  * earlier of its absolute end and its idle limit). */
@@ -90,7 +94,6 @@ void api_login(api_call_t *c, const api_request_t *r, json_t *body);
 void api_logout(api_call_t *c, const api_request_t *r, json_t *body);
 void api_logout_all(api_call_t *c, const api_request_t *r, json_t *body);
 void api_me(api_call_t *c, const api_request_t *r, json_t *body);
-void api_me_patch(api_call_t *c, const api_request_t *r, json_t *body);
 void api_password(api_call_t *c, const api_request_t *r, json_t *body);
 void api_sessions(api_call_t *c, const api_request_t *r, json_t *body);
 void api_session_delete(api_call_t *c, const api_request_t *r, json_t *body);
@@ -104,6 +107,13 @@ void api_file_download(api_call_t *c, const api_request_t *r, json_t *body);
  * sends and frees c (as api_reply). */
 void api_reply_raw(api_call_t *c, int status, const char *type, const char *extra, const void *body,
                    size_t len);
+
+/* ---- handlers (api_profile.c) ---- */
+
+void api_me_patch(api_call_t *c, const api_request_t *r, json_t *body);
+void api_avatar_upload(api_call_t *c, const api_request_t *r, json_t *body);
+void api_avatar_delete(api_call_t *c, const api_request_t *r, json_t *body);
+void api_avatar_download(api_call_t *c, const api_request_t *r, json_t *body);
 
 /* ---- handlers (api_admin.c) ---- */
 

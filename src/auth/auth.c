@@ -57,6 +57,13 @@ static const struct {
     [AUTH_E_QUOTA] = {"quota_exceeded", 403,
                       "you have made as many links as one may: revoke some, or wait a day"},
     [AUTH_E_UNAVAILABLE] = {"unavailable", 503, "that could not be stored: try again"},
+    [AUTH_E_BAD_TITLE] = {"bad_title", 400,
+                          "a title has at most 80 characters, none of them control, bidi or "
+                          "invisible"},
+    [AUTH_E_BAD_TZ] = {"bad_tz", 400,
+                       "a time zone is an IANA name like Europe/Paris: at most 64 of A-Z a-z "
+                       "0-9 _ + / -"},
+    [AUTH_E_BAD_AVATAR] = {"bad_avatar", 400, "an avatar id is 64 hexadecimal digits"},
 };
 
 static bool status_known(auth_status_t st)
@@ -258,6 +265,9 @@ user_t *auth_user_alloc(const char *name, const char *canon, const char *display
     u->pub.name = xstrdup(name);
     u->pub.canon = canon ? xstrdup(canon) : NULL;
     u->pub.display = xstrdup(display ? display : "");
+    u->pub.title = xstrdup("");
+    u->pub.tz = xstrdup("");
+    u->pub.avatar = xstrdup("");
     u->pub.pass = pass ? xstrdup(pass) : NULL;
     return u;
 }
@@ -269,6 +279,9 @@ void auth_user_free(user_t *u)
     free(u->pub.name);
     free(u->pub.canon);
     free(u->pub.display);
+    free(u->pub.title);
+    free(u->pub.tz);
+    free(u->pub.avatar);
     free(u->pub.pass);
     free(u);
 }
@@ -357,7 +370,10 @@ void auth_user_row(const user_t *u, store_user_t *row)
                           .pass = u->pub.pass,
                           .state = auth_state_name(u->pub.state),
                           .created = u->pub.created,
-                          .seen = u->pub.seen};
+                          .seen = u->pub.seen,
+                          .title = u->pub.title,
+                          .tz = u->pub.tz,
+                          .avatar = u->pub.avatar};
 }
 
 /* ---- sessions ---- */
@@ -702,6 +718,9 @@ void auth_op_end(op_t *op, const auth_result_t *r)
     free(op->new_pass);
     free(op->old_display);
     free(op->new_display);
+    free(op->old_title);
+    free(op->old_tz);
+    free(op->old_avatar);
     free(op->key);
     free(op->addr);
     free(op->agent);

@@ -58,6 +58,9 @@ typedef struct auth_user {
     char *name;    /* as registered or joined */
     char *canon;   /* NULL: holds no name any more (a guest whose hold lapsed) */
     char *display; /* "" for none */
+    char *title;   /* "what I do", "" for none (AUTH_TITLE_MAX code points) */
+    char *tz;      /* an IANA time zone name ("Europe/Paris"), "" for none */
+    char *avatar;  /* the avatar's id: its SHA-256 in hex, "" for none (the generated one) */
     char *pass;    /* NULL: no password (a guest, or an account migrated from before accounts) */
     auth_role_t role;
     auth_state_t state;
@@ -122,6 +125,9 @@ typedef enum {
     AUTH_E_RATE_LIMITED,        /* 429 rate_limited (retry_after) */
     AUTH_E_QUOTA,               /* 403 quota_exceeded: too many invite or reset links */
     AUTH_E_UNAVAILABLE,         /* 503 unavailable: the store did not keep it */
+    AUTH_E_BAD_TITLE,           /* 400 bad_title */
+    AUTH_E_BAD_TZ,              /* 400 bad_tz */
+    AUTH_E_BAD_AVATAR,          /* 400 bad_avatar (an id that is not 64 hex digits) */
 } auth_status_t;
 
 /* The wire code ("bad_name", ...), the HTTP status and a human sentence for a status. */
@@ -224,6 +230,28 @@ void auth_password(auth_t *a, uint64_t session_id, const char *old, size_t old_l
                    size_t pw_len, auth_cb cb, void *ctx);
 void auth_set_display(auth_t *a, uint64_t user_id, const char *display, size_t len, auth_cb cb,
                       void *ctx);
+
+#define AUTH_TITLE_MAX 80 /* code points of a title */
+#define AUTH_TZ_MAX 64    /* bytes of a time zone name */
+
+/* A profile change: each field NULL to keep it, else its new value ("" clears it). */
+typedef struct {
+    const char *display; /* as auth_set_display takes it */
+    size_t display_len;
+    const char *title; /* at most AUTH_TITLE_MAX code points, none control, bidi, invisible */
+    size_t title_len;
+    const char *tz; /* at most AUTH_TZ_MAX of A-Za-z0-9_+/- (an IANA name; not looked up) */
+    size_t tz_len;
+    const char *avatar; /* 64 lowercase hex digits: the SHA-256 of the image (api stores it) */
+} auth_profile_t;
+
+/* Changes the given fields of the user's profile at once (one row write): BAD_DISPLAY,
+ * BAD_TITLE, BAD_TZ or BAD_AVATAR, nothing changed, when one is malformed. On AUTH_OK the
+ * result's user holds the new profile. Guests may too (their row is kept like an account's
+ * while their name is held). */
+void auth_set_profile(auth_t *a, uint64_t user_id, const auth_profile_t *p, auth_cb cb, void *ctx);
+/* Whether some user's profile names avatar id (to know when its image is no one's). */
+bool auth_avatar_used(const auth_t *a, const char *avatar);
 /* Uses a reset link: sets the password of its user, ends the user's sessions, and signs
  * in (a new session). BAD_INVITE for an unknown, used, expired or revoked token. */
 void auth_reset_use(auth_t *a, const char *token, const char *pw, size_t pw_len, const char *addr,

@@ -6,6 +6,7 @@
  *   auth_acct.c   what a person does with their account: register, sign in and out,
  *                 passwords, reset links, display names;
  *   auth_admin.c  what owners and admins do: roles, bans, invites, reset links;
+ *   auth_profile.c the profile: display name, title, time zone, avatar, in one write;
  *   auth_guest.c  guests, client-id guests, line-mode names, connection counts, the
  *                 request rate limit.
  *
@@ -196,6 +197,7 @@ struct op {
     auth_role_t role, old_role;
     auth_state_t old_state, state;
     char *old_display, *new_display;
+    char *old_title, *old_tz, *old_avatar; /* a profile change to undo (auth_profile.c) */
     char *key;        /* a sign-in's canonical name (the per-account limit's key) */
     invite_t *fresh;  /* an invite or reset link until its row is committed */
     bool first;       /* registering while no owner existed */

@@ -62,6 +62,9 @@ static void on_user(void *ctx, const store_user_t *u)
     c->name = dup(u->name ? u->name : "");
     c->canon = dup(u->canon);
     c->display = dup(u->display ? u->display : "");
+    c->title = dup(u->title ? u->title : "");
+    c->tz = dup(u->tz ? u->tz : "");
+    c->avatar = dup(u->avatar ? u->avatar : "");
     c->role = dup(u->role ? u->role : "");
     c->pass = dup(u->pass);
     c->state = dup(u->state ? u->state : "");
@@ -96,6 +99,9 @@ static void rows_free(rows_t *r)
         free((char *)u->name);
         free((char *)u->canon);
         free((char *)u->display);
+        free((char *)u->title);
+        free((char *)u->tz);
+        free((char *)u->avatar);
         free((char *)u->role);
         free((char *)u->pass);
         free((char *)u->state);
@@ -144,6 +150,20 @@ static uint16_t close_code(auth_state_t st)
 
 /* ---- users ---- */
 
+/* The profile of a row (its strings never NULL: on_user made them ""). */
+static void profile_set(user_t *u, const store_user_t *row)
+{
+    auth_str_set(&u->pub.title, row->title);
+    auth_str_set(&u->pub.tz, row->tz);
+    auth_str_set(&u->pub.avatar, row->avatar);
+}
+
+static bool profile_eq(const user_t *u, const store_user_t *row)
+{
+    return str_eq(u->pub.title, row->title) && str_eq(u->pub.tz, row->tz) &&
+           str_eq(u->pub.avatar, row->avatar);
+}
+
 typedef struct {
     user_t **v;
     size_t n, cap;
@@ -157,6 +177,7 @@ static void merge_user(auth_t *a, const store_user_t *row, auth_role_t role, aut
     user_t *u = auth_users_find(a, row->id);
     if (!u) {
         u = auth_user_alloc(row->name, NULL, row->display, row->pass);
+        profile_set(u, row);
         u->pub.id = row->id;
         u->pub.role = role;
         u->pub.state = st;
@@ -165,13 +186,15 @@ static void merge_user(auth_t *a, const store_user_t *row, auth_role_t role, aut
         auth_users_insert(a, u);
     } else if (u->inflight) {
         if (!str_eq(u->pub.canon, row->canon) || !str_eq(u->pub.pass, row->pass) ||
-            !str_eq(u->pub.display, row->display) || u->pub.role != role || u->pub.state != st)
+            !str_eq(u->pub.display, row->display) || !profile_eq(u, row) || u->pub.role != role ||
+            u->pub.state != st)
             a->reload_due = true; /* changed elsewhere while we write it: read again later */
         return;
     } else {
         if (u->pub.state == AUTH_ACTIVE && st != AUTH_ACTIVE)
             revoke_add(rv, u->pub.id, 0, close_code(st));
         auth_str_set(&u->pub.display, row->display);
+        profile_set(u, row);
         auth_str_set(&u->pub.pass, row->pass);
         u->pub.role = role;
         u->pub.state = st;

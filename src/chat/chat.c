@@ -87,6 +87,33 @@ bool chat_files_allowed(chat_hub_t *h, uint64_t user, const char *channel, bool 
            chat_user_in(u, post ? AUTH_ACT_POST : AUTH_ACT_SEE, ch);
 }
 
+static void append_field(buf_t *b, const char *key, const char *v)
+{
+    buf_appendf(b, ",\"%s\":", key);
+    json_append_string(b, v ? v : "", v ? strlen(v) : 0);
+}
+
+void chat_profile_changed(chat_hub_t *h, const auth_user_t *u)
+{
+    chat_channel_t *general = chat_hub_general(h);
+    if (!u->canon || !chat_channel_nfmt(general, CHAT_FMT_JSON))
+        return; /* no name to show it under, or nobody here to tell */
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "{\"type\":\"profile\",\"payload\":{\"user\":");
+    json_append_string(&b, u->name, strlen(u->name));
+    buf_appendf(&b, ",\"user_id\":%llu", (unsigned long long)u->id);
+    append_field(&b, "display_name", u->display);
+    append_field(&b, "title", u->title);
+    append_field(&b, "tz", u->tz);
+    append_field(&b, "avatar", u->avatar);
+    buf_append_str(&b, "}}");
+    /* Plain JSON clients (seed 001's) show every frame as a message: not theirs. */
+    chat_emit_t e = {.json = chat_frame_buf(&b), .events_only = true};
+    buf_deinit(&b);
+    chat_hub_emit(h, general, &e);
+    blob_unref(e.json);
+}
+
 bool chat_client_id_valid(const char *id, size_t len)
 {
     if (len < 1 || len > 32)

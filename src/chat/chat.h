@@ -52,6 +52,12 @@ void chat_close(chat_session_t *s);
  * for a channel that does not exist or that the user may not see. */
 bool chat_files_allowed(chat_hub_t *h, uint64_t user, const char *channel, bool post);
 
+/* u's profile (display name, title, time zone, avatar) changed: every JSON session of this
+ * process that knows events (#general's members: everyone; not plain clients, which show
+ * every frame as a message) gets {"type":"profile"} (docs/protocol.md). Other
+ * processes sharing the store learn it when they re-read the accounts, not live. */
+void chat_profile_changed(chat_hub_t *h, const auth_user_t *u);
+
 /* True for a valid client id (the /ws/{client_id} route): 1-32 of A-Za-z0-9_- . */
 bool chat_client_id_valid(const char *id, size_t len);
 

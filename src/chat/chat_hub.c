@@ -362,7 +362,7 @@ void chat_hub_emit(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
     for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
         if (l->conn == e->except)
             continue;
-        if (l->fmt == CHAT_FMT_JSON && e->json)
+        if (l->fmt == CHAT_FMT_JSON && e->json && !(e->events_only && l->plain))
             h->t->send(l->conn, e->json);
         else if (l->fmt == CHAT_FMT_CLIENTID && e->text)
             h->t->send(l->conn, e->text);

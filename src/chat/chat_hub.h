@@ -165,6 +165,7 @@ typedef struct {
     blob_t *text;           /* an ephemeral event's client-id frame, or NULL: none */
     const void *except;     /* a conn that does not get it, or NULL */
     const char *user;       /* non-NULL: that user's JSON sessions instead of ch's members */
+    bool events_only;       /* json goes to JSON sessions that know events only (not plain) */
 } chat_emit_t;
 
 /* Sends e to its audience; the frames stay the caller's (each recipient takes a ref). */

@@ -156,6 +156,12 @@ static void send_welcome(chat_session_t *s, const struct chat_join *j)
     json_append_string(&b, name, strlen(name));
     buf_appendf(&b, ",\"user_id\":%llu,\"display_name\":", (unsigned long long)u->id);
     json_append_string(&b, u->display, strlen(u->display));
+    buf_append_str(&b, ",\"title\":");
+    json_append_string(&b, u->title, strlen(u->title));
+    buf_append_str(&b, ",\"tz\":");
+    json_append_string(&b, u->tz, strlen(u->tz));
+    buf_append_str(&b, ",\"avatar\":");
+    json_append_string(&b, u->avatar, strlen(u->avatar));
     buf_appendf(&b, ",\"role\":\"%s\",\"guest\":%s,\"session\":\"%s\",\"channels\":[",
                 auth_role_name(u->role), u->role == AUTH_GUEST ? "true" : "false", j->token);
     /* #general first, then the others by name. */

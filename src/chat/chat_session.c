@@ -175,7 +175,8 @@ void chat_session_set_user(chat_session_t *s, const char *name, chat_presence_t 
 }
 
 /* A line-mode socket writes under whatever free name each line gives: a guest at most. */
-static const auth_user_t line_guest = {.name = "anonymous", .display = "", .role = AUTH_GUEST};
+static const auth_user_t line_guest = {
+    .name = "anonymous", .display = "", .title = "", .tz = "", .avatar = "", .role = AUTH_GUEST};
 
 const auth_user_t *chat_session_user(const chat_session_t *s)
 {

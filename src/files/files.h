@@ -5,7 +5,9 @@
  *                     the same bytes uploaded twice are stored once;
  *   meta/ID.json      one record per upload: {"id","sha256","name","type","size","w","h",
  *                     "uploader","channel","created","seq"}; seq is the message carrying it,
- *                     0 until a message took it.
+ *                     0 until a message took it;
+ *   avatars/SHA256     a profile's image, named by its SHA-256 like a blob; no record: the
+ *                     users' rows name it (store_user_t.avatar), and it goes when none does.
  * Each is written to a temporary name and renamed, so a crash leaves a whole file or none.
  * A blob is removed when the last record naming its SHA-256 goes (files_release). The
  * records are read at open and kept in memory; one another process wrote (several processes
@@ -111,6 +113,21 @@ uint64_t files_used(const files_t *f, uint64_t user);
 const char *files_type(const char *claimed, const void *data, size_t len);
 /* Whether type is one shown inline (an image; never svg). */
 bool files_inline(const char *type);
+
+/* ---- avatars ---- */
+
+#define FILES_AVATAR_MAX ((size_t)1024 * 1024) /* bytes of an avatar image */
+
+/* Stores an avatar: an image (PNG, JPEG, GIF or WebP by its magic bytes, whatever anyone
+ * claims) of 1 to FILES_AVATAR_MAX bytes, once per content. 0 with its id (the SHA-256 in
+ * lowercase hex) in id; FILES_EINVAL (not such an image), FILES_ETOOBIG, FILES_EIO. */
+int files_avatar_put(files_t *f, const void *data, size_t len, char id[65]);
+/* The avatar of id (len bytes): 0 with *data (the caller's to free), *size and *type (a
+ * static string), or -1 when there is none or id is not 64 lowercase hex digits. */
+int files_avatar_get(files_t *f, const char *id, size_t len, char **data, size_t *size,
+                     const char **type);
+/* Removes the avatar of id (no profile names it any more); a no-op for an unknown id. */
+void files_avatar_remove(files_t *f, const char *id);
 
 /* Appends m as a message carries it: {"id","name","type","size"[,"w","h"],"url"}. */
 void files_meta_json(buf_t *out, const files_meta_t *m);

@@ -347,6 +347,7 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
         .authorization = r->authorization,
         .user_agent = r->user_agent,
         .forwarded_proto = r->forwarded_proto,
+        .if_none_match = r->if_none_match,
         .tls = net_conn_tls(c->nc),
         .addr = addr,
         .headers = headers,
@@ -387,6 +388,13 @@ int server_add_routes(server_t *s)
          .flags = HTTP_ROUTE_BODY,
          .body_max = s->cfg.max_file ? s->cfg.max_file : API_BODY_MAX,
          .handler = serve_api},
+        /* Avatars: an image of at most 1 MiB (docs/protocol.md, "Profiles"). */
+        {.path = "/api/me/avatar",
+         .methods = any,
+         .flags = HTTP_ROUTE_BODY,
+         .body_max = API_AVATAR_MAX,
+         .handler = serve_api},
+        {.path = "/avatars/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_api},
         /* Downloads go through the REST layer too: it knows who asks, and chat who may. */
         {.path = "/files/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_api},
         {.path = "/healthz", .methods = get, .handler = serve_healthz},

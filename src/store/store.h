@@ -190,6 +190,11 @@ typedef struct {
     const char *pass;      /* password hash (crypto_pwhash_str), NULL: none */
     const char *state;     /* "active", "banned" or "deactivated" */
     int64_t created, seen; /* Unix ms */
+    /* The profile (schema: sqlite v12, postgresql v5); NULL reads as "" (none):
+     * "what I do", an IANA time zone name, the avatar's id (its SHA-256 in hex). */
+    const char *title;
+    const char *tz;
+    const char *avatar;
 } store_user_t;
 
 typedef struct {

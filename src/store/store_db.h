@@ -75,7 +75,8 @@ void store_db_load_row(const store_db_row_t *r, int part, const store_load_t *cb
                        store_keyed_cb keyed, void *ctx);
 
 /* The parts of store_load_accounts. Columns: users: id, name, canon, display, role, pass,
- * state, created, seen; sessions: id, hash, user_id, created, seen, expires, agent, addr;
+ * state, created, seen, title, tz, avatar; sessions: id, hash, user_id, created, seen,
+ * expires, agent, addr;
  * invites: id, hash, kind, creator, user_id, role, created, expires, uses, max_uses,
  * revoked. canon and pass may be NULL, nothing else. */
 enum { STORE_DB_USERS, STORE_DB_SESSIONS, STORE_DB_INVITES, STORE_DB_ACCOUNT_PARTS };

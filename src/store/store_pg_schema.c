@@ -1,7 +1,7 @@
-/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 4; version 1
+/* store_pg_schema - the PostgreSQL backend's tables, their creation (version 5; version 1
  * gains messages_author in place (2), version 2 messages.files (3), version 3 the table of
- * notification levels (4); a newer version is refused), and the SQL of every statement the
- * backend runs.
+ * notification levels (4), version 4 the users' profile (5); a newer version is refused),
+ * and the SQL of every statement the backend runs.
  *
  * Channels carry the order: channels.last_seq is the channel's highest committed seq, raised
  * in the transaction of the appends (by PW_SEQS, before the commit). A batch locks its
@@ -111,7 +111,8 @@ static const char sql_create_v1[] =
     "CREATE INDEX mentions_seq ON mentions(channel, seq);"
     "CREATE TABLE users(id bigint PRIMARY KEY, name text NOT NULL, canon text UNIQUE, "
     "display text NOT NULL, role text NOT NULL, pass text, state text NOT NULL, "
-    "created bigint NOT NULL, seen bigint NOT NULL);"
+    "created bigint NOT NULL, seen bigint NOT NULL, title text NOT NULL DEFAULT '', "
+    "tz text NOT NULL DEFAULT '', avatar text NOT NULL DEFAULT '');"
     "CREATE TABLE sessions(id bigint PRIMARY KEY, hash text NOT NULL UNIQUE, "
     "user_id bigint NOT NULL, created bigint NOT NULL, seen bigint NOT NULL, "
     "expires bigint NOT NULL, agent text NOT NULL, addr text NOT NULL);"
@@ -230,7 +231,8 @@ const char *const store_pg_sql_write[PW_COUNT] = {
      * bump accounts_version. */
     [PW_USER_CREATE] =
         "WITH ins AS (INSERT INTO users(id, name, canon, display, role, pass, state, created, "
-        "seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1), "
+        "seen, title, tz, avatar) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13) "
+        "ON CONFLICT DO NOTHING RETURNING 1), "
         "bump AS (UPDATE meta SET value = value + 1 WHERE key = 'accounts_version' AND "
         "$10::boolean AND EXISTS (SELECT FROM ins)) SELECT NOT EXISTS (SELECT FROM ins)",
     /* Conflicts when row $1 exists and another row has canon $3 (NULL never does). */
@@ -238,7 +240,8 @@ const char *const store_pg_sql_write[PW_COUNT] = {
         "WITH c AS (SELECT EXISTS (SELECT FROM users WHERE id = $1::bigint) AND EXISTS (SELECT "
         "FROM users WHERE canon = $3::text AND id <> $1) AS conflict), "
         "up AS (UPDATE users SET name = $2, canon = $3, display = $4, role = $5, pass = $6, "
-        "state = $7, created = $8, seen = $9 WHERE id = $1 AND NOT (SELECT conflict FROM c)), "
+        "state = $7, created = $8, seen = $9, title = $11, tz = $12, avatar = $13 WHERE id = $1 "
+        "AND NOT (SELECT conflict FROM c)), "
         "bump AS (UPDATE meta SET value = value + 1 WHERE key = 'accounts_version' AND "
         "$10::boolean AND NOT (SELECT conflict FROM c)) SELECT conflict FROM c",
     /* Upserts by id: a hash another row holds is a unique violation, so a failure. */
@@ -397,6 +400,15 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         run(s, c, "UPDATE meta SET value = 4 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
             NULL) == 0)
         version = 4;
+    /* Version 5: the profile of users (store_user_t title, tz, avatar). */
+    if (version == 4 &&
+        run(s, c,
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS title text NOT NULL DEFAULT '';"
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS tz text NOT NULL DEFAULT '';"
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS avatar text NOT NULL DEFAULT '';"
+            "UPDATE meta SET value = 5 WHERE key = 'schema_version'",
+            PGRES_COMMAND_OK, NULL) == 0)
+        version = 5;
     if (version != PG_SCHEMA_VERSION) {
         log_error("store: %s has schema version %lld; this parley knows up to %d", s->where,
                   version, PG_SCHEMA_VERSION);

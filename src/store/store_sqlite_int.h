@@ -25,8 +25,9 @@
  * 8: messages_key, the index a seq-0 append finds its key's original by;
  * 9: messages_author, for a search by author alone;
  * 10: messages.files, the files a message carries;
- * 11: notify, the notification levels other than "all" */
-#define SQLITE_SCHEMA_VERSION 11
+ * 11: notify, the notification levels other than "all";
+ * 12: users' title, tz and avatar (the profile) */
+#define SQLITE_SCHEMA_VERSION 12
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x

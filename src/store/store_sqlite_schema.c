@@ -27,7 +27,8 @@
  * Version 9 adds messages_author, for a search by author alone (sql_create_v9).
  * Version 10 adds messages.files, the files a message carries (store_msg_t.files).
  * Version 11 adds notify, each user's notification level of a channel when it is not the
- * default "all", and a trigger that deletes a deleted channel's rows (sql_create_v11). */
+ * default "all", and a trigger that deletes a deleted channel's rows (sql_create_v11).
+ * Version 12 adds the profile to users: title, tz, avatar (store_user_t). */
 #include <string.h>
 
 #include "base/log.h"
@@ -63,9 +64,11 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     /* Without a conflict target, DO NOTHING covers both the id and the canon (and only
      * uniqueness: a NOT NULL violation still fails). */
     [ST_USER_CREATE] = "INSERT INTO users(id, name, canon, display, role, pass, state, created, "
-                       "seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+                       "seen, title, tz, avatar) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                       "?11, ?12) ON CONFLICT DO NOTHING",
     [ST_USER_PUT] = "UPDATE users SET name = ?2, canon = ?3, display = ?4, role = ?5, pass = ?6, "
-                    "state = ?7, created = ?8, seen = ?9 WHERE id = ?1",
+                    "state = ?7, created = ?8, seen = ?9, title = ?10, tz = ?11, avatar = ?12 "
+                    "WHERE id = ?1",
     /* Would USER_PUT of id ?1 with canon ?2 take another row's canon? (NULL never does.) */
     [ST_USER_CANON_TAKEN] = "SELECT EXISTS(SELECT 1 FROM users WHERE id = ?1) AND "
                             "EXISTS(SELECT 1 FROM users WHERE canon = ?2 AND id <> ?1)",
@@ -407,6 +410,9 @@ static const char sql_create_v11[] =
     "CREATE TRIGGER channel_deleted_notify AFTER DELETE ON channels BEGIN "
     "DELETE FROM notify WHERE channel = old.name;"
     "END";
+static const char sql_create_v12[] = "ALTER TABLE users ADD COLUMN title TEXT NOT NULL DEFAULT '';"
+                                     "ALTER TABLE users ADD COLUMN tz TEXT NOT NULL DEFAULT '';"
+                                     "ALTER TABLE users ADD COLUMN avatar TEXT NOT NULL DEFAULT ''";
 
 static int schema_create(sqlite3 *db, const char *path)
 {
@@ -436,6 +442,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v10);
     if (rc == 0 && version < 11)
         rc = db_exec(db, path, sql_create_v11);
+    if (rc == 0 && version < 12)
+        rc = db_exec(db, path, sql_create_v12);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

@@ -212,14 +212,15 @@ op_t *store_op_append(const store_msg_t *m, store_appended_cb cb, void *ctx)
 }
 
 /* Every string field of a change, so that sizing and copying cannot miss one. */
-#define CHANGE_STRS 17
+#define CHANGE_STRS 20
 
 static void change_strs(store_change_t *c, const char **v[CHANGE_STRS])
 {
     const char **all[CHANGE_STRS] = {
-        &c->ch.name,   &c->ch.kind,  &c->ch.topic, &c->ch.created_by, &c->u.name,    &c->u.canon,
-        &c->u.display, &c->u.role,   &c->u.pass,   &c->u.state,       &c->sess.hash, &c->sess.agent,
-        &c->sess.addr, &c->inv.hash, &c->inv.kind, &c->inv.role,      &c->notify,
+        &c->ch.name,   &c->ch.kind,    &c->ch.topic,  &c->ch.created_by, &c->u.name,
+        &c->u.canon,   &c->u.display,  &c->u.role,    &c->u.pass,        &c->u.state,
+        &c->sess.hash, &c->sess.agent, &c->sess.addr, &c->inv.hash,      &c->inv.kind,
+        &c->inv.role,  &c->u.title,    &c->u.tz,      &c->u.avatar,      &c->notify,
     };
     memcpy(v, all, sizeof(all));
 }

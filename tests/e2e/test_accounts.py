@@ -538,7 +538,7 @@ def test_users_list_and_roles(server):
     root = server.tokens["\0owner"]
     listing = users(server, toks["alice"])
     assert {"alice", "bob", "boss"} <= set(listing)
-    assert all(set(u) == {"id", "name", "display_name", "role", "guest"}
+    assert all(set(u) == {"id", "name", "display_name", "title", "tz", "avatar", "role", "guest"}
                for u in listing.values()), listing
     full = users(server, root)
     assert all({"state", "created", "seen"} <= set(u) for u in full.values())

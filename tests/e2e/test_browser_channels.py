@@ -4,7 +4,8 @@ Driven only through data-testid hooks:
   sidebar   channel-list, channel-item (data-channel=<name>, one per channel the user is in),
             channel-unread (badge inside its channel-item; absent when nothing is unread),
             channel-create-open, channel-browse-open; dm-list holds the direct messages'
-            channel-items; an online-user other than oneself opens a direct message
+            channel-items; an online-user other than oneself opens their profile card, whose
+            card-message opens a direct message
   header    channel-header-name (the name, without "#"), channel-topic, channel-topic-edit,
             channel-members ("N members"), channel-invite-open, channel-leave
   dialogs   channel-create-name / -private / -topic / -submit, channel-browse-item
@@ -406,7 +407,8 @@ def run_dm(server, alice, bob):
     person = alice.d.execute_script(
         "return Array.from(document.querySelectorAll(arguments[0]))"
         ".find(e => e.textContent.trim() === 'bob');", tid("online-user"))
-    person.click()
+    person.click()  # bob's profile card (person_card.js), whose Message opens the DM
+    alice.click("card-message")
     alice.wait(lambda: alice.header("channel-header-name") == "bob", "a direct message with bob")
     assert not alice.js("return document.querySelector(arguments[0]).offsetParent !== null;",
                         tid("channel-leave")), "a leave button in a direct message"

@@ -355,7 +355,7 @@ class RawWS:
 
 # ---------------------------------------------------------------- websockets clients
 
-SKIP_EVENTS = ("join", "leave", "typing")
+SKIP_EVENTS = ("join", "leave", "typing", "profile")
 # Informational frames every recv_json passes over unless asked for by type (issue 14): the
 # channel lines (joined, left, topic) and away/active presence, so that tests written
 # before them read the same sequence of answers.

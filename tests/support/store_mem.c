@@ -381,6 +381,9 @@ static int mem_change(store_t *base, const store_change_t *c, store_append_cb cb
     d->u.role = own(op, c->u.role);
     d->u.pass = own(op, c->u.pass);
     d->u.state = own(op, c->u.state);
+    d->u.title = own(op, c->u.title);
+    d->u.tz = own(op, c->u.tz);
+    d->u.avatar = own(op, c->u.avatar);
     d->sess.hash = own(op, c->sess.hash);
     d->sess.agent = own(op, c->sess.agent);
     d->sess.addr = own(op, c->sess.addr);

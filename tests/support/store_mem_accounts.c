@@ -47,6 +47,9 @@ static void user_free(store_user_t *u)
     drop(u->role);
     drop(u->pass);
     drop(u->state);
+    drop(u->title);
+    drop(u->tz);
+    drop(u->avatar);
 }
 
 static void user_copy(store_user_t *dst, const store_user_t *src)
@@ -58,6 +61,10 @@ static void user_copy(store_user_t *dst, const store_user_t *src)
     dst->role = dup_str(src->role);
     dst->pass = dup_str(src->pass);
     dst->state = dup_str(src->state);
+    /* The profile: NULL reads as "", as in the real backends (store.h). */
+    dst->title = dup_str(src->title ? src->title : "");
+    dst->tz = dup_str(src->tz ? src->tz : "");
+    dst->avatar = dup_str(src->avatar ? src->avatar : "");
 }
 
 static void session_free(store_session_t *se)

@@ -273,8 +273,8 @@ TEST(test_failure_deep_in_a_pipeline)
     finish(s, NULL);
 }
 
-/* A version 1 schema (before messages_author, messages.files and notify) gains them all and
- * version 4 when opened. */
+/* A version 1 schema (before messages_author, messages.files, notify and the users'
+ * profile) gains them all and version 5 when opened. */
 TEST(test_schema_1_gains_the_author_index)
 {
     CHECK(pg_test_fresh("older"));
@@ -290,8 +290,8 @@ TEST(test_schema_1_gains_the_author_index)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    /* 1 / 0 fails the statement unless the version is 4 */
-    CHECK(run_in("older", "SELECT 1 / (value = 4)::int FROM %s.meta WHERE key = 'schema_version'"));
+    /* 1 / 0 fails the statement unless the version is 5 */
+    CHECK(run_in("older", "SELECT 1 / (value = 5)::int FROM %s.meta WHERE key = 'schema_version'"));
     CHECK(run_in("older", "SELECT level FROM %s.notify"));
     CHECK(run_in("older", "SELECT files FROM %s.messages"));
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
@@ -306,14 +306,15 @@ TEST(test_schema_refusals)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    CHECK(run_in("newer", "UPDATE %s.meta SET value = 5 WHERE key = 'schema_version'"));
+    CHECK(run_in("newer", "UPDATE %s.meta SET value = 6 WHERE key = 'schema_version'"));
     CHECK(open_pg("newer", 0) == NULL);
     CHECK(pg_test_fresh("foreign"));
     CHECK(run_in("foreign", "CREATE TABLE %s.messages(x int)"));
     CHECK(open_pg("foreign", 0) == NULL);
 }
 
-/* A schema of version 2 (before messages.files and notify) is migrated to 4 when opened. */
+/* A schema of version 2 (before messages.files, notify (4) and the users' profile (5)) is
+ * migrated to 5 when opened. */
 TEST(test_migrates_schema_2)
 {
     CHECK(pg_test_fresh("v1"));
@@ -322,6 +323,8 @@ TEST(test_migrates_schema_2)
     if (s)
         finish(s, NULL);
     CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN files"));
+    CHECK(
+        run_in("v1", "ALTER TABLE %s.users DROP COLUMN title, DROP COLUMN tz, DROP COLUMN avatar"));
     CHECK(run_in("v1", "DROP TABLE %s.notify"));
     CHECK(run_in("v1", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
     CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
@@ -330,8 +333,9 @@ TEST(test_migrates_schema_2)
     if (s)
         finish(s, NULL);
     CHECK(run_in("v1", "SELECT files FROM %s.messages"));
+    CHECK(run_in("v1", "SELECT title, tz, avatar FROM %s.users"));
     CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
-                       "'schema_version') <> 4 THEN RAISE 'not 4'; END IF; END $$"));
+                       "'schema_version') <> 5 THEN RAISE 'not 5'; END IF; END $$"));
     CHECK(run_in("v1", "SELECT level FROM %s.notify"));
 }
 
