@@ -45,6 +45,8 @@ struct chat_channel {
     read_mark_t *reads; /* sorted by user */
     size_t nreads, reads_cap;
     chat_react_t *reactions; /* NULL until the first */
+    chat_pin_t *pins;        /* newest pin first; NULL until the first */
+    size_t npins, pins_cap;
     uint64_t everyone_seq;
     uint64_t committed;
     chat_link_t *members;
@@ -85,6 +87,7 @@ void chat_channel_free(chat_channel_t *ch)
         blob_unref(recent_at(ch, i)->frame);
     }
     chat_react_free(ch->reactions);
+    free(ch->pins);
     blob_unref(ch->join_history);
     free(ch->users);
     free(ch->reads);
@@ -176,6 +179,9 @@ void chat_channel_forget(chat_channel_t *ch)
     ch->join_history = NULL;
     chat_react_free(ch->reactions);
     ch->reactions = NULL;
+    free(ch->pins);
+    ch->pins = NULL;
+    ch->npins = ch->pins_cap = 0;
     free(ch->users);
     free(ch->reads);
     ch->users = NULL;
@@ -370,6 +376,46 @@ void chat_channel_note_everyone(chat_channel_t *ch, uint64_t seq)
         ch->everyone_seq = seq;
 }
 
+/* ---- pins: a short array (CHAT_PINS_MAX), newest pin first ---- */
+
+static size_t pin_find(const chat_channel_t *ch, uint64_t target)
+{
+    size_t i = 0;
+    while (i < ch->npins && ch->pins[i].target != target)
+        i++;
+    return i;
+}
+
+bool chat_channel_pinned(const chat_channel_t *ch, uint64_t target)
+{
+    return pin_find(ch, target) < ch->npins;
+}
+
+size_t chat_channel_npins(const chat_channel_t *ch)
+{
+    return ch->npins;
+}
+
+const chat_pin_t *chat_channel_pins(const chat_channel_t *ch)
+{
+    return ch->pins;
+}
+
+void chat_channel_pin_set(chat_channel_t *ch, const chat_pin_t *pin, bool on)
+{
+    size_t i = pin_find(ch, pin->target);
+    if (i < ch->npins) /* unpinned, or pinned again: it moves to the front */
+        memmove(&ch->pins[i], &ch->pins[i + 1], (--ch->npins - i) * sizeof(*ch->pins));
+    if (!on)
+        return;
+    if (ch->npins == ch->pins_cap) {
+        ch->pins_cap = ch->pins_cap ? ch->pins_cap * 2 : 8;
+        ch->pins = xrealloc(ch->pins, ch->pins_cap * sizeof(*ch->pins));
+    }
+    memmove(&ch->pins[1], &ch->pins[0], ch->npins++ * sizeof(*ch->pins));
+    ch->pins[0] = *pin;
+}
+
 /* ---- commits and the ring ---- */
 
 uint64_t chat_channel_committed(const chat_channel_t *ch)
@@ -468,6 +514,10 @@ void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_
     int kind = chat_ev_parse(m->kind ? m->kind : "msg");
     if (kind == CHAT_EV_EDIT || kind == CHAT_EV_DELETE)
         recent_apply(ch, m, kind);
+    if (kind == CHAT_EV_PIN || kind == CHAT_EV_UNPIN || kind == CHAT_EV_DELETE) {
+        chat_pin_t pin = {.target = m->target, .seq = m->seq, .user_id = m->user_id, .ts = m->ts};
+        chat_channel_pin_set(ch, &pin, kind == CHAT_EV_PIN);
+    }
 }
 
 void chat_channel_set_committed(chat_channel_t *ch, uint64_t seq)

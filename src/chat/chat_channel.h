@@ -120,12 +120,30 @@ void chat_channel_reaction_set(chat_channel_t *ch, uint64_t target, const char *
 const char *chat_channel_react_refusal(const chat_channel_t *ch, uint64_t target, const char *emoji,
                                        uint64_t user);
 
+/* Pins: the msgs pinned in the channel, at most CHAT_PINS_MAX (a pin past it is refused
+ * when asked; one committed anyway, from a race or another process, is held all the same).
+ * Moved by committed pin, unpin and delete events (chat_channel_commit) and at start-up
+ * (chat_channel_pin_set, the store's pin events in seq order). */
+#define CHAT_PINS_MAX 100
+typedef struct {
+    uint64_t target;  /* the msg pinned */
+    uint64_t seq;     /* the pin event's seq */
+    uint64_t user_id; /* who pinned it */
+    int64_t ts;       /* when */
+} chat_pin_t;
+bool chat_channel_pinned(const chat_channel_t *ch, uint64_t target);
+size_t chat_channel_npins(const chat_channel_t *ch);
+/* The pins, newest pin first, borrowed until the next commit. */
+const chat_pin_t *chat_channel_pins(const chat_channel_t *ch);
+void chat_channel_pin_set(chat_channel_t *ch, const chat_pin_t *pin, bool on);
+
 /* The newest message mentioning @channel or @here (0: none), and noting one. */
 uint64_t chat_channel_everyone_seq(const chat_channel_t *ch);
 void chat_channel_note_everyone(chat_channel_t *ch, uint64_t seq);
 
 /* Commits: the highest seq stored and fanned out, and the one step that moves it: m (with
- * its JSON frame, referenced) joins the ring. A delete marks its target deleted. */
+ * its JSON frame, referenced) joins the ring. A delete marks its target deleted (and
+ * unpins it); a pin or unpin moves the pins. */
 uint64_t chat_channel_committed(const chat_channel_t *ch);
 void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_frame);
 /* Start-up: committed is seq (read from the store); the store's newest messages, oldest

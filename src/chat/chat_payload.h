@@ -22,7 +22,9 @@ typedef enum {
     CHAT_EV_EDIT,
     CHAT_EV_DELETE,
     CHAT_EV_REACT,
-    CHAT_EV_UNREACT
+    CHAT_EV_UNREACT,
+    CHAT_EV_PIN, /* pins: target the msg, no text */
+    CHAT_EV_UNPIN
 } chat_ev_t;
 
 /* One @name in a text: a slice of it. */
@@ -47,7 +49,8 @@ int chat_ev_parse(const char *name);
 blob_t *chat_frame(int opcode, const void *payload, size_t len);
 blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
 blob_t *chat_frame_buf(const buf_t *b);
-/* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
+/* Appends a message payload object {"channel","seq","user","text","ts"} (a pin's: no text,
+ * "on" instead), with "mentions"
  * (the @names in the text, "channel" and "here" included) when there are any, and
  * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers), and
  * "cid" when the writer gave a client key, and "guest": true when a guest wrote it, and
@@ -57,7 +60,8 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
  * being built. */
 void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts);
 /* A committed event's frame for JSON sessions: {"type":"msg"|"edit"|"delete"|"react",
- * "payload":...} (an unreact goes out as "react" with "on": false). */
+ * "payload":...} (an unreact goes out as "react" with "on": false, an unpin as "pin" with
+ * "on": false). */
 blob_t *chat_event_frame(const char *channel, const store_msg_t *m);
 /* A message's frame for a text format: "{user}: {text}" (client-id) or
  * "[HH:MM:SS] {user}: {text}" in local time (line), then " [file: NAME URL]" per file it

@@ -52,13 +52,14 @@ void store_db_page(store_rows_t *out, unsigned limit, bool newest_first);
  * channels: name, kind, topic, created_by, creator_id, ts, archived;
  * members: channel, user_id; reads: channel, user_id, seq;
  * reactions: channel, target, user_id, emoji, kind; mentioned: channel, user_id, max seq;
- * keyed: channel, seq, user_id, cid, ts. */
+ * pins: channel, seq, target, user_id, ts, kind; keyed: channel, seq, user_id, cid, ts. */
 enum {
     STORE_DB_CHANNELS,
     STORE_DB_MEMBERS,
     STORE_DB_READS,
     STORE_DB_REACTIONS,
     STORE_DB_MENTIONED,
+    STORE_DB_PINS,
     STORE_DB_KEYED,
     STORE_DB_LOAD_PARTS
 };

@@ -25,7 +25,7 @@
  * 8: messages_key, the index a seq-0 append finds its key's original by;
  * 9: messages_author, for a search by author alone;
  * 10: messages.files, the files a message carries */
-#define SQLITE_SCHEMA_VERSION 10
+#define SQLITE_SCHEMA_VERSION 13
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
@@ -79,6 +79,8 @@ enum {
     RD_SEARCH_FROM,
     RD_MENTION_COUNT,
     RD_POSITIONS,
+    RD_SEQS,
+    RD_EDITS,
     RD_COUNT
 };
 

@@ -340,7 +340,7 @@ static slot_t *query(store_t *s, const char *ch, uint64_t after, uint64_t before
 {
     settle(s);
     slot_t *sl = next_slot();
-    store_query_t q = {ch, after, before, limit, forward, thread, replies, NULL};
+    store_query_t q = {ch, after, before, limit, forward, thread, replies, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &q, on_rows, sl), 0);
     wait_for(&loop, sl);
     CHECK_EQ_INT(sl->status, 0);
@@ -367,7 +367,7 @@ TEST(test_order_and_ctx)
     for (uint64_t i = 1; i <= 20; i++)
         msg(s, i % 2 ? "a" : "b", (i + 1) / 2, "u", "t");
     slot_t *q = next_slot();
-    store_query_t sq = {"a", 0, 0, 100, false, 0, false, NULL};
+    store_query_t sq = {"a", 0, 0, 100, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
     for (uint64_t i = 11; i <= 20; i++)
         msg(s, "a", i, "u", "t");
@@ -813,11 +813,11 @@ TEST(test_changes_and_load)
     /* An update keeps who created the channel, and when; ids load in their order. A CREATE
      * that made its channel made its creator (50) a member; the one that found the name
      * taken did not. */
-    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned};
+    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned, NULL};
     CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/50/5;c:ops/public/topic/maker/50/5;"
                                 "m:design/2;m:ops/50;r:design/2/5;x:design/1/2/+1/1;"
                                 "x:design/1/2/+1/0;@:ops/0/1;@:ops/2/1;");
-    store_load_t some = {.member = ld_member}; /* NULL callbacks: not wanted */
+    store_load_t some = {.member = ld_member, NULL}; /* NULL callbacks: not wanted */
     CHECK_EQ_STR(load(s, &some), "m:design/2;m:ops/50;");
     finish(s);
 }
@@ -859,7 +859,7 @@ TEST(test_channel_archive_and_delete)
     CHECK_EQ_INT(del->status, 0);
     CHECK_EQ_INT(again->status, 0);
     CHECK_EQ_INT(none->status, 0);
-    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned};
+    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned, NULL};
     CHECK_EQ_STR(load(s, &all), "c:designer/old/1;c:ops/topic/0;m:designer/1;m:designer/50;"
                                 "m:ops/1;m:ops/50;r:designer/1/1;r:ops/1/1;@:designer/2/2;"
                                 "@:ops/2/2;");
@@ -879,11 +879,11 @@ TEST(test_channel_archive_and_delete)
     CHECK_EQ_INT(first->status, 0);
     slot_t *q = query(s, "design", 0, 0, 10, false, 0, false);
     CHECK(q->n == 1 && strcmp(q->rows[0].text, "a new start") == 0);
-    store_load_t members = {.member = ld_member};
+    store_load_t members = {.member = ld_member, NULL};
     CHECK_EQ_STR(load(s, &members), "m:design/50;m:designer/1;m:designer/50;m:ops/1;m:ops/50;");
     /* archived survives a reopen */
     s = reopen(s, "delete", false);
-    store_load_t chans = {.channel = ld_archived};
+    store_load_t chans = {.channel = ld_archived, NULL};
     CHECK_EQ_STR(load(s, &chans), "c:design/topic/0;c:designer/old/1;c:ops/topic/0;");
     finish(s);
 }
@@ -967,7 +967,7 @@ TEST(test_people_by_id)
         CHECK_EQ_INT(slots[i].status, 0);
     CHECK_EQ_STR(mentioned(s, old), "g2");
     CHECK_EQ_STR(mentioned(s, now), "g3");
-    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned};
+    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/7;r:g/7/1;x:g/1/8/+1/1;@:g/7/2;@:g/8/3;");
     CHECK_EQ_STR(load_keyed(s), "k:g/1/7/k1/1000;k:g/4/8/k4/4000;");
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
@@ -1123,7 +1123,7 @@ TEST(test_close_answers_everything)
     for (uint64_t i = 1; i <= 40; i++)
         msg(s, "g", i, "u", "t");
     slot_t *q = next_slot();
-    store_query_t sq = {"g", 0, 0, 100, false, 0, false, NULL};
+    store_query_t sq = {"g", 0, 0, 100, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
     slot_t *p = next_slot();
     CHECK_EQ_INT(store_probe(s, on_write, p), 0);
@@ -1218,7 +1218,7 @@ TEST(test_failure_and_recovery)
     CHECK(seqs(h, 1, 4)); /* no hole, nothing partial */
     CHECK_EQ_STR(h->rows[3].text, "after recovery");
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/11;");
     uint64_t last = 0;
     CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
@@ -1270,7 +1270,7 @@ TEST(test_cancel)
     CHECK_EQ_INT(store_search(s, &bq, on_rows, long_read), 0);
     int first = nslot;
     for (int i = 0; i < 10; i++) {
-        store_query_t q = {"g", 0, 0, 10, false, 0, false, &a};
+        store_query_t q = {"g", 0, 0, 10, false, 0, false, &a, NULL, 0, 0};
         CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), 0);
     }
     store_term_t t = {"hello", false};
@@ -1287,7 +1287,7 @@ TEST(test_cancel)
     CHECK_EQ_INT(store_positions(s, &a, on_rows, next_slot()), 0);
     slot_t *w = msg(s, "g", 6, "u", "a write between");
     slot_t *other = next_slot();
-    store_query_t qb = {"g", 0, 0, 10, false, 0, false, &b};
+    store_query_t qb = {"g", 0, 0, 10, false, 0, false, &b, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &qb, on_rows, other), 0);
     store_cancel(s, &a);
     store_cancel(s, NULL); /* nobody's: nothing */
@@ -1365,7 +1365,7 @@ TEST(test_group_commits_whole)
     store_group_begin(s);
     slot_t *w = msg(s, "g", N + 2, "u", "grouped too");
     slot_t *q = next_slot();
-    store_query_t sq = {"g", 0, 0, 1, false, 0, false, NULL};
+    store_query_t sq = {"g", 0, 0, 1, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
     store_group_end(s);
     wait_for(&loop, q);
@@ -1400,7 +1400,7 @@ TEST(test_group_fails_whole)
     store_stats(s, &st);
     CHECK(st.failed);
     uint64_t failures = st.failures;
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "");
     CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 1));
 
@@ -1552,7 +1552,7 @@ TEST(test_assigned_duplicates)
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "later")), "");
     CHECK_EQ_STR(load_keyed(s), "k:g/1/1/k1/0;k:g/2/2/k1/0;k:g/6/2/r6/0;k:h/1/1/k1/0;"
                                 "k:g/5/1/k1/5000;");
-    store_load_t reactions = {.reaction = ld_reaction};
+    store_load_t reactions = {.reaction = ld_reaction, NULL};
     CHECK_EQ_STR(load(s, &reactions), "x:g/1/2/+1/1;"); /* the duplicate react did nothing */
     store_stats_t st;
     store_stats(s, &st);
@@ -1781,7 +1781,7 @@ TEST(test_accounts)
     store_accounts_load_t some = {.session = ld_session}; /* NULL callbacks: not wanted */
     CHECK_EQ_STR(load_accounts(s, &some), "s:1/h1/1/100/555/102/curl/::1;"
                                           "s:2/h2/3/200/201/202/agent/::1;");
-    store_load_t members = {.member = ld_member};
+    store_load_t members = {.member = ld_member, NULL};
     CHECK_EQ_STR(load(s, &members), "m:g/3;");
 
     s = reopen(s, "accounts", false);
