@@ -822,6 +822,80 @@ TEST(test_changes_and_load)
     finish(s);
 }
 
+static void ld_pin(void *ctx, const char *ch, uint64_t seq, uint64_t target, uint64_t user_id,
+                   int64_t ts, bool on)
+{
+    (void)ctx;
+    logf_("p:%s/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%lld/%d;", ch, seq, target, user_id,
+          (long long)ts, on);
+}
+
+static slot_t *listed(store_t *s, const char *ch, const uint64_t *seqs, size_t nseqs,
+                      uint64_t edits, unsigned limit)
+{
+    settle(s);
+    slot_t *sl = next_slot();
+    store_query_t q = {.channel = ch, .limit = limit, .seqs = seqs, .nseqs = nseqs, .edits = edits};
+    CHECK_EQ_INT(store_query(s, &q, on_rows, sl), 0);
+    wait_for(&loop, sl);
+    CHECK_EQ_INT(sl->status, 0);
+    return sl;
+}
+
+/* Pins: the msgs of given seqs (events and other channels' rows skipped), oldest first, as
+ * they stand; the pin events of live msgs at load. Edit histories: a msg's first text, then
+ * its edits, oldest first; blanked by a delete. */
+TEST(test_pins_and_edit_history)
+{
+    store_t *s = fresh("pins");
+    msg(s, "g", 1, "alice", "first words");
+    msg(s, "g", 2, "bob", "second");
+    append(s, "g", 3, "alice", "better words", "edit", 0, 1, NULL);
+    append(s, "g", 4, "alice", "", "pin", 0, 1, NULL);
+    append(s, "g", 5, "bob", "", "pin", 0, 2, NULL);
+    append(s, "g", 6, "alice", "best words", "edit", 0, 1, NULL);
+    append(s, "g", 7, "bob", "", "unpin", 0, 2, NULL);
+    append(s, "g", 8, "bob", "", "pin", 0, 2, NULL);
+    msg(s, "h", 1, "carol", "elsewhere");
+    msg(s, "g", 9, "carol", "doomed");
+    append(s, "g", 10, "carol", "doomed, edited", "edit", 0, 9, NULL);
+    append(s, "g", 11, "carol", "", "pin", 0, 9, NULL);
+    wait_for(&loop, append(s, "g", 12, "carol", "", "delete", 0, 9, NULL));
+    const uint64_t want[] = {9, 2, 4, 1, 77};
+    slot_t *p = listed(s, "g", want, 5, 0, 10);
+    CHECK_EQ_INT(p->n, 3);
+    CHECK_EQ_INT(p->rows[0].seq, 1);
+    CHECK_EQ_STR(p->rows[0].text, "best words");
+    CHECK(p->rows[0].edited);
+    CHECK_EQ_INT(p->rows[1].seq, 2);
+    CHECK_EQ_INT(p->rows[2].seq, 9);
+    CHECK(p->rows[2].deleted);
+    CHECK_EQ_STR(p->rows[2].text, "");
+    p = listed(s, "g", want, 5, 0, 2); /* the limit */
+    CHECK(p->n == 2 && p->more);
+    slot_t *h = listed(s, "g", NULL, 0, 1, 10);
+    CHECK_EQ_INT(h->n, 3);
+    CHECK_EQ_STR(h->rows[0].text, "first words");
+    CHECK_EQ_STR(h->rows[0].kind, "msg");
+    CHECK_EQ_STR(h->rows[1].text, "better words");
+    CHECK_EQ_STR(h->rows[2].text, "best words");
+    CHECK(h->rows[1].seq == 3 && h->rows[2].seq == 6 && h->rows[2].target == 1 && !h->more);
+    h = listed(s, "g", NULL, 0, 2, 10); /* never edited: its text */
+    CHECK(h->n == 1 && strcmp(h->rows[0].text, "second") == 0);
+    h = listed(s, "g", NULL, 0, 9, 10); /* deleted: nothing of its texts */
+    CHECK(h->n == 2 && h->rows[0].deleted);
+    CHECK(strcmp(h->rows[0].text, "") == 0 && strcmp(h->rows[1].text, "") == 0);
+    CHECK_EQ_INT(listed(s, "g", NULL, 0, 4, 10)->n, 0); /* an event is no msg */
+    CHECK_EQ_INT(listed(s, "g", NULL, 0, 1, 2)->more, true);
+    store_load_t pins = {.pin = ld_pin};
+    CHECK_EQ_STR(load(s, &pins),
+                 "p:g/4/1/1/4000/1;p:g/5/2/2/5000/1;p:g/7/2/2/7000/0;p:g/8/2/2/8000/1;");
+    uint64_t many[STORE_SEQS_MAX + 1] = {0};
+    store_query_t q = {.channel = "g", .limit = 1, .seqs = many, .nseqs = STORE_SEQS_MAX + 1};
+    CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), STORE_EINVAL);
+    finish(s);
+}
+
 static void ld_archived(void *ctx, const store_channel_t *c)
 {
     (void)ctx;
@@ -2025,6 +2099,7 @@ int main(void)
         RUN(test_cids);
         RUN(test_guest_mark);
         RUN(test_files_kept);
+        RUN(test_pins_and_edit_history);
         RUN(test_keyed_bound);
         RUN(test_close_answers_everything);
         RUN(test_close_from_callback);
