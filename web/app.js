@@ -63,6 +63,7 @@ import * as drafts from "./drafts.js";
 import * as router from "./router.js";
 import * as unread from "./unread.js";
 import * as switcher from "./switcher.js";
+import * as pins from "./pins.js";
 import * as shortcuts from "./shortcuts.js";
 
 const DIRECTORY_GAP_MS = 5000;   // the people directory is read at most this often
@@ -237,6 +238,7 @@ const dispatch = {
   edit: onEvent("edit"),
   delete: onEvent("delete"),
   react: onEvent("react"),
+  pin: onEvent("pin"),
   join: onPresence("join"),
   leave: onPresence("leave"),
   typing: (p) => { const v = channelOf(p); if (v) people.typing(v.name, p.user); },
@@ -473,6 +475,7 @@ function init() {
     backdrop: "backdrop", jumpLatest: "jump-latest", threadPanel: "thread-panel",
     searchPanel: "search-panel",
   });
+  pins.init();
   chansUi.init();
   search.init();
   mx.init();

@@ -86,7 +86,8 @@ static void send_pins(pins_req_t *r, const store_msg_t *rows, size_t n)
         b.len--; /* reopened: its closing brace goes */
         buf_append_str(&b, ",\"pinned_by\":");
         json_append_string(&b, u && u->name ? u->name : "", u && u->name ? strlen(u->name) : 0);
-        buf_appendf(&b, ",\"pinned_ts\":%lld}", (long long)r->pins[i].ts);
+        buf_appendf(&b, ",\"pinned_ts\":%lld,\"pinned_seq\":%llu}", (long long)r->pins[i].ts,
+                    (unsigned long long)r->pins[i].seq);
     }
     buf_append_str(&b, "]}}");
     chat_session_send_answer(r->s, &b);

@@ -13,7 +13,7 @@
 #define CHAT_EDITS_MAX 200 /* edits an `edits` answer lists (the oldest; `more` past them) */
 
 /* pins {"channel"}: {"type":"pins","id","payload":{"channel","messages":[rows with
- * "pinned_by","pinned_ts"]}}. */
+ * "pinned_by","pinned_ts","pinned_seq"]}}. */
 void chat_pins_request(chat_session_t *s, const json_env_t *e);
 /* edits {"channel","seq"}: {"type":"edits","id","payload":{"channel","seq","user","ts",
  * "original","edits":[{"seq","ts","text"}],"more"}}; no_such_message for a deleted msg. */
