@@ -3,7 +3,7 @@
  *
  * A channel has its stored properties (name, kind, topic, creator), its stored members (by
  * user id: a guest's name can pass to someone else, its memberships must not; #general has
- * everyone), read markers, the reactions in force, the seq of its
+ * everyone), read markers, the reactions in force, the pinned messages, the seq of its
  * newest @channel/@here, the newest committed messages kept encoded (the recent ring, which
  * answers joins and short resumes without the store), and the links of the sessions
  * connected to it. Committing a message (chat_channel_commit) is the one way the ring and
