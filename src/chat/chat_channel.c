@@ -53,6 +53,8 @@ struct chat_channel {
     unsigned nfmt[CHAT_FMT_COUNT];
 };
 
+static void pins_free(chat_channel_t *ch);
+
 chat_channel_t *chat_channel_new(const char *name, chat_kind_t kind, const char *topic,
                                  const char *created_by, uint64_t creator_id, int64_t ts,
                                  bool general)
@@ -87,7 +89,7 @@ void chat_channel_free(chat_channel_t *ch)
         blob_unref(recent_at(ch, i)->frame);
     }
     chat_react_free(ch->reactions);
-    free(ch->pins);
+    pins_free(ch);
     blob_unref(ch->join_history);
     free(ch->users);
     free(ch->reads);
@@ -179,9 +181,7 @@ void chat_channel_forget(chat_channel_t *ch)
     ch->join_history = NULL;
     chat_react_free(ch->reactions);
     ch->reactions = NULL;
-    free(ch->pins);
-    ch->pins = NULL;
-    ch->npins = ch->pins_cap = 0;
+    pins_free(ch);
     free(ch->users);
     free(ch->reads);
     ch->users = NULL;
@@ -404,8 +404,10 @@ const chat_pin_t *chat_channel_pins(const chat_channel_t *ch)
 void chat_channel_pin_set(chat_channel_t *ch, const chat_pin_t *pin, bool on)
 {
     size_t i = pin_find(ch, pin->target);
-    if (i < ch->npins) /* unpinned, or pinned again: it moves to the front */
+    if (i < ch->npins) { /* unpinned, or pinned again: it moves to the front */
+        free(ch->pins[i].user);
         memmove(&ch->pins[i], &ch->pins[i + 1], (--ch->npins - i) * sizeof(*ch->pins));
+    }
     if (!on)
         return;
     if (ch->npins == ch->pins_cap) {
@@ -414,6 +416,16 @@ void chat_channel_pin_set(chat_channel_t *ch, const chat_pin_t *pin, bool on)
     }
     memmove(&ch->pins[1], &ch->pins[0], ch->npins++ * sizeof(*ch->pins));
     ch->pins[0] = *pin;
+    ch->pins[0].user = pin->user ? xstrdup(pin->user) : NULL;
+}
+
+static void pins_free(chat_channel_t *ch)
+{
+    for (size_t i = 0; i < ch->npins; i++)
+        free(ch->pins[i].user);
+    free(ch->pins);
+    ch->pins = NULL;
+    ch->npins = ch->pins_cap = 0;
 }
 
 /* ---- commits and the ring ---- */
@@ -515,7 +527,11 @@ void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_
     if (kind == CHAT_EV_EDIT || kind == CHAT_EV_DELETE)
         recent_apply(ch, m, kind);
     if (kind == CHAT_EV_PIN || kind == CHAT_EV_UNPIN || kind == CHAT_EV_DELETE) {
-        chat_pin_t pin = {.target = m->target, .seq = m->seq, .user_id = m->user_id, .ts = m->ts};
+        chat_pin_t pin = {.target = m->target,
+                          .seq = m->seq,
+                          .user_id = m->user_id,
+                          .ts = m->ts,
+                          .user = (char *)m->user};
         chat_channel_pin_set(ch, &pin, kind == CHAT_EV_PIN);
     }
 }

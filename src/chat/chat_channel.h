@@ -130,11 +130,14 @@ typedef struct {
     uint64_t seq;     /* the pin event's seq */
     uint64_t user_id; /* who pinned it */
     int64_t ts;       /* when */
+    char *user;       /* their name as shown then (owned by the channel; NULL when loaded:
+                         the store's pin rows carry the id only) */
 } chat_pin_t;
 bool chat_channel_pinned(const chat_channel_t *ch, uint64_t target);
 size_t chat_channel_npins(const chat_channel_t *ch);
 /* The pins, newest pin first, borrowed until the next commit. */
 const chat_pin_t *chat_channel_pins(const chat_channel_t *ch);
+/* Pins (on) or unpins pin->target; pin->user is copied. */
 void chat_channel_pin_set(chat_channel_t *ch, const chat_pin_t *pin, bool on);
 
 /* The newest message mentioning @channel or @here (0: none), and noting one. */

@@ -37,6 +37,8 @@ static void req_free(pins_req_t *r)
 {
     chat_session_read_end(r->s);
     chat_session_unref(r->s);
+    for (size_t i = 0; i < r->npins; i++)
+        free(r->pins ? r->pins[i].user : NULL);
     free(r->pins);
     free(r);
 }
@@ -78,14 +80,16 @@ static void send_pins(pins_req_t *r, const store_msg_t *rows, size_t n)
         const store_msg_t *m = row_of(rows, n, r->pins[i].target);
         if (!m || m->deleted)
             continue; /* deleted meanwhile */
+        /* the name the pin event carried; loaded pins have the id only */
         const auth_user_t *u = r->pins[i].user_id ? auth_user(auth, r->pins[i].user_id) : NULL;
+        const char *by = r->pins[i].user ? r->pins[i].user : u && u->name ? u->name : "";
         if (!first)
             buf_append_str(&b, ",");
         first = false;
         chat_msg_payload_json(&b, name, m);
         b.len--; /* reopened: its closing brace goes */
         buf_append_str(&b, ",\"pinned_by\":");
-        json_append_string(&b, u && u->name ? u->name : "", u && u->name ? strlen(u->name) : 0);
+        json_append_string(&b, by, strlen(by));
         buf_appendf(&b, ",\"pinned_ts\":%lld,\"pinned_seq\":%llu}", (long long)r->pins[i].ts,
                     (unsigned long long)r->pins[i].seq);
     }
@@ -121,8 +125,10 @@ void chat_pins_request(chat_session_t *s, const json_env_t *e)
     r->pins = xmalloc(r->npins * sizeof(*r->pins));
     memcpy(r->pins, chat_channel_pins(ch), r->npins * sizeof(*r->pins));
     uint64_t *seqs = xmalloc(r->npins * sizeof(*seqs));
-    for (size_t i = 0; i < r->npins; i++)
+    for (size_t i = 0; i < r->npins; i++) {
         seqs[i] = r->pins[i].target;
+        r->pins[i].user = r->pins[i].user ? xstrdup(r->pins[i].user) : NULL; /* ours now */
+    }
     store_query_t q = {.channel = chat_channel_name(ch),
                        .limit = (unsigned)r->npins,
                        .owner = s,

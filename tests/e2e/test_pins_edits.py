@@ -8,6 +8,8 @@ see a pin event."""
 from accounts import account_token
 from test_channels import expect, post
 from test_plain_clients import plain
+from test_postgres import cluster, pg_store  # noqa: F401 (fixtures)
+from test_shared import pair, redis  # noqa: F401 (fixtures)
 from wsraw import Client, run
 
 SKIP = ("join", "leave", "typing", "topic", "channel", "msg", "history", "edit", "delete",
@@ -188,3 +190,28 @@ def test_at_most_100_pins_and_none_in_an_archived_channel(make_server):
         await boss.close()
 
     run(flow())
+
+
+def test_pins_cross_processes(pair):
+    """A pin on one process reaches the members on the other, whose pinned set (the `pins`
+    answer, the limit's count) follows it; an unpin too."""
+    a, b = pair
+
+    async def go():
+        alice, _, _ = await Client.joined(a, "alice")
+        bob, _, _ = await Client.joined(b, "bob")
+        seq = (await act(alice, "msg", {"channel": "general", "text": "shared"}, "m"))["seq"]
+        ack = await act(alice, "pin", {"channel": "general", "seq": seq, "on": True}, "p")
+        ev = (await expect(bob, "pin", lambda m: m["payload"]["seq"] == ack["seq"]))["payload"]
+        assert (ev["target"], ev["on"], ev["user"]) == (seq, True, "alice"), ev
+        got = await pins(bob, "general")
+        assert [(m["seq"], m["pinned_by"]) for m in got["messages"]] == [(seq, "alice")], got
+        assert await refused(bob, "pin", {"channel": "general", "seq": seq,
+                                          "on": True}) == "no_change"
+        ack = await act(bob, "pin", {"channel": "general", "seq": seq, "on": False}, "u")
+        await expect(alice, "pin", lambda m: m["payload"]["seq"] == ack["seq"])
+        assert (await pins(alice, "general"))["messages"] == []
+        await alice.close()
+        await bob.close()
+
+    run(go(), 60)
