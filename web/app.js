@@ -65,6 +65,7 @@ import * as router from "./router.js";
 import * as unread from "./unread.js";
 import * as presence from "./presence.js";
 import * as switcher from "./switcher.js";
+import * as pins from "./pins.js";
 import * as shortcuts from "./shortcuts.js";
 import * as personCard from "./person_card.js";
 import * as directory from "./directory.js";
@@ -255,6 +256,7 @@ const dispatch = {
   edit: onEvent("edit"),
   delete: onEvent("delete"),
   react: onEvent("react"),
+  pin: onEvent("pin"),
   join: onPresence("join"),
   leave: onPresence("leave"),
   presence: (p) => presence.onPresence(p),
@@ -496,6 +498,7 @@ function init() {
     backdrop: "backdrop", jumpLatest: "jump-latest", threadPanel: "thread-panel",
     searchPanel: "search-panel",
   });
+  pins.init();
   chansUi.init();
   search.init();
   mx.init();

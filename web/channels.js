@@ -26,6 +26,7 @@ import { closeSidebar, updateTitle } from "./app.js";
 import * as chanAdmin from "./channel_admin.js";
 import * as notifyUi from "./notify.js";
 import { seenUpTo } from "./unread.js";
+import * as pins from "./pins.js";
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,79}$/;  // the server's rule (Slack's)
 const MAX_NAME = 80;
@@ -421,6 +422,7 @@ export function renderHeader() {
   ui.headerMark.replaceWith(mark);
   ui.headerMark = mark;
   ui.headerName.textContent = isDm(v) ? title(v) : v.name;
+  pins.onHeader(v); // the pinned count (pins.js)
   ui.topic.textContent = v.info.topic;
   const noTopic = (guest || archived) && !v.info.topic; // nothing to show, nothing to set
   ui.topicEdit.hidden = isDm(v) || noTopic;

@@ -31,6 +31,7 @@ import * as router from "./router.js";
 import * as mentions from "./mentions.js";
 import * as emojiPicker from "./emoji_picker.js";
 import { initSuggest as emojiSuggest } from "./emoji_suggest.js";
+import * as pins from "./pins.js";
 
 const TOMBSTONE = "This message was deleted.";
 
@@ -43,6 +44,7 @@ const ICONS = {
   trash: ["M4.5 6h11", "M8 6V4.5h4V6", "M6 6l.7 9.5h6.6L14 6"],
   close: ["M5 5l10 10M15 5 5 15"],
   bell: ["M6 8.5a4 4 0 0 1 8 0c0 4 1.5 5 1.5 5h-11S6 12.5 6 8.5z", "M8.5 16a1.6 1.6 0 0 0 3 0"],
+  pin: pins.PIN_ICON,
 };
 
 export const ui = {};
@@ -198,9 +200,12 @@ export function decorateRow(row, msg) {
     box.textContent = "";
     mentions.renderText(box, text, names);
     if (edited) {
-      const mark = el("span", "msg-edited", "(edited)");
+      // Opens the edit history (pins.js); a pending edit of ours has none yet.
+      const mark = el("button", "msg-edited", "(edited)");
+      mark.type = "button";
       mark.dataset.testid = "msg-edited";
-      if (f.editTs) mark.title = "Edited " + new Date(f.editTs).toLocaleString();
+      mark.title = (f.editTs ? "Edited " + new Date(f.editTs).toLocaleString() + ". " : "") + "Show the edit history";
+      mark.addEventListener("click", () => pins.openEdits(v, msg.seq));
       box.append(" ", mark);
     }
     row.dataset.rewritten = "1";
@@ -208,6 +213,15 @@ export function decorateRow(row, msg) {
   const isEditing = !deleted && !readOnly && !!ctx.editing && ctx.editing.v === v && ctx.editing.seq === msg.seq && ctx.editing.place === place;
   box.hidden = isEditing;
   if (isEditing) box.after(editor(v, msg));
+  row.querySelectorAll(".msg-pinned").forEach((n) => { if (n.closest(".msg") === row) n.remove(); });
+  const pin = deleted ? null : msgs.pinOf(v, msg.seq);
+  row.classList.toggle("is-pinned", !!pin);
+  if (pin) {
+    const mark = el("div", "msg-pinned");
+    mark.dataset.testid = "msg-pinned";
+    mark.append(svg("pin"), el("span", "", pin.user ? "Pinned by " + pin.user : "Pinned"));
+    body.prepend(mark);
+  }
   const extras = el("div", "msg-extras");
   if (!deleted) {
     const bar = reactionBar(v, msg.seq, f, readOnly);
@@ -237,6 +251,14 @@ function actions(v, msg, place, mine) {
     bar.append(reply);
   }
   bar.append(router.linkButton(v, msg, place)); // "Copy link" (router.js)
+  if (!(msg.thread > 0 && msg.thread !== msg.seq)) { // replies are not pinned (the server's rule)
+    const on = !msgs.pinOf(v, msg.seq);
+    const pin = button("msg-action", on ? "Pin to channel" : "Unpin from channel", "pin");
+    pin.dataset.testid = "msg-pin";
+    pin.setAttribute("aria-pressed", on ? "false" : "true");
+    pin.addEventListener("click", () => pins.toggle(v, msg.seq, on).catch(failed));
+    bar.append(pin);
+  }
   if (mine) {
     const edit = button("msg-action", "Edit message", "pencil");
     edit.dataset.testid = "msg-edit";

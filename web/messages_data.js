@@ -13,7 +13,7 @@
  *                    past loadedTo wait in `held` (at most HOLD_MAX) until paging forward
  *                    reaches them.
  *   mx.folds         target seq -> {text, editSeq, editTs, deleted, reacts: emoji -> user ->
- *                    {on, seq}, local}: what events did to a message. Each part only moves
+ *                    {on, seq}, local, pin: {on, seq, user, ts}}: what events did to a message. Each part only moves
  *                    forward by seq, so events may come in any order, twice, or first.
  *   mx.replies       parent seq -> (reply seq -> reply), mx.summary parent seq -> the
  *                    server's {count, last_seq, last_ts}, mx.extra seq -> a message not in
@@ -190,7 +190,7 @@ export function clear(ch) {
 function fold(ch, seq) {
   let f = ch.mx.folds.get(seq);
   if (!f) {
-    f = { text: null, editSeq: 0, editTs: 0, deleted: false, reacts: new Map(), local: null };
+    f = { text: null, editSeq: 0, editTs: 0, deleted: false, reacts: new Map(), local: null, pin: null };
     ch.mx.folds.set(seq, f);
   }
   return f;
@@ -230,7 +230,7 @@ export function claim(ch, raw) {
   return true;
 }
 
-// An `edit`, `delete` or `react` event (live, or in a page as kind + target).
+// An `edit`, `delete`, `react` or `pin` event (live, or in a page as kind + target).
 export function applyEvent(ch, e) {
   const t = e.target;
   if (!Number.isInteger(t)) return;
@@ -252,10 +252,20 @@ export function applyEvent(ch, e) {
     const cur = users.get(e.user);
     if (cur && cur.seq >= e.seq) return;
     users.set(e.user, { on: e.on !== false, seq: e.seq });
+  } else if (e.kind === "pin") {
+    if (f.pin && f.pin.seq >= e.seq) return;
+    f.pin = { on: e.on !== false, seq: e.seq, user: typeof e.user === "string" ? e.user : "", ts: e.ts || 0 };
+    changes.emit("pinned", ch, t);
   } else {
     return;
   }
   changes.emit("changed", ch, t);
+}
+
+// Whether message seq is pinned, as far as the events seen say: {user, ts} or null.
+export function pinOf(ch, seq) {
+  const f = folded(ch, seq);
+  return f && f.pin && f.pin.on && !f.deleted ? f.pin : null;
 }
 
 export function addReply(ch, raw) {

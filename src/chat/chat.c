@@ -26,6 +26,7 @@
 #include "chat/chat_notify.h"
 #include "chat/chat_online.h"
 #include "chat/chat_rooms.h"
+#include "chat/chat_pins.h"
 #include "chat/chat_search.h"
 #include "chat/chat_session.h"
 #include "json/json_env.h"
@@ -147,6 +148,9 @@ static const struct {
     {"edit", chat_event_edit, false},
     {"delete", chat_event_delete, false},
     {"react", chat_event_react, false},
+    {"pin", chat_event_pin, false},
+    {"pins", chat_pins_request, false},
+    {"edits", chat_pins_edits, false},
     {"thread", chat_event_thread, false},
     {"typing", chat_event_typing, false},
     {"history", chat_history_request, false},

@@ -47,6 +47,8 @@ struct chat_channel {
     read_mark_t *notify; /* levels other than CHAT_NOTIFY_ALL (in seq), sorted by user */
     size_t nnotify, notify_cap;
     chat_react_t *reactions; /* NULL until the first */
+    chat_pin_t *pins;        /* newest pin first; NULL until the first */
+    size_t npins, pins_cap;
     uint64_t everyone_seq;
     uint64_t committed;
     uint64_t *lines; /* the seqs of its channel lines, ascending: unread does not count them */
@@ -54,6 +56,8 @@ struct chat_channel {
     chat_link_t *members;
     unsigned nfmt[CHAT_FMT_COUNT];
 };
+
+static void pins_free(chat_channel_t *ch);
 
 chat_channel_t *chat_channel_new(const char *name, chat_kind_t kind, const char *topic,
                                  const char *created_by, uint64_t creator_id, int64_t ts,
@@ -89,6 +93,7 @@ void chat_channel_free(chat_channel_t *ch)
         blob_unref(recent_at(ch, i)->frame);
     }
     chat_react_free(ch->reactions);
+    pins_free(ch);
     blob_unref(ch->join_history);
     free(ch->users);
     free(ch->reads);
@@ -182,6 +187,7 @@ void chat_channel_forget(chat_channel_t *ch)
     ch->join_history = NULL;
     chat_react_free(ch->reactions);
     ch->reactions = NULL;
+    pins_free(ch);
     free(ch->users);
     free(ch->reads);
     free(ch->lines);
@@ -476,6 +482,58 @@ uint64_t chat_channel_unread(const chat_channel_t *ch, uint64_t user)
     return n > after ? n - after : 0;
 }
 
+/* ---- pins: a short array (CHAT_PINS_MAX), newest pin first ---- */
+
+static size_t pin_find(const chat_channel_t *ch, uint64_t target)
+{
+    size_t i = 0;
+    while (i < ch->npins && ch->pins[i].target != target)
+        i++;
+    return i;
+}
+
+bool chat_channel_pinned(const chat_channel_t *ch, uint64_t target)
+{
+    return pin_find(ch, target) < ch->npins;
+}
+
+size_t chat_channel_npins(const chat_channel_t *ch)
+{
+    return ch->npins;
+}
+
+const chat_pin_t *chat_channel_pins(const chat_channel_t *ch)
+{
+    return ch->pins;
+}
+
+void chat_channel_pin_set(chat_channel_t *ch, const chat_pin_t *pin, bool on)
+{
+    size_t i = pin_find(ch, pin->target);
+    if (i < ch->npins) { /* unpinned, or pinned again: it moves to the front */
+        free(ch->pins[i].user);
+        memmove(&ch->pins[i], &ch->pins[i + 1], (--ch->npins - i) * sizeof(*ch->pins));
+    }
+    if (!on)
+        return;
+    if (ch->npins == ch->pins_cap) {
+        ch->pins_cap = ch->pins_cap ? ch->pins_cap * 2 : 8;
+        ch->pins = xrealloc(ch->pins, ch->pins_cap * sizeof(*ch->pins));
+    }
+    memmove(&ch->pins[1], &ch->pins[0], ch->npins++ * sizeof(*ch->pins));
+    ch->pins[0] = *pin;
+    ch->pins[0].user = pin->user ? xstrdup(pin->user) : NULL;
+}
+
+static void pins_free(chat_channel_t *ch)
+{
+    for (size_t i = 0; i < ch->npins; i++)
+        free(ch->pins[i].user);
+    free(ch->pins);
+    ch->pins = NULL;
+    ch->npins = ch->pins_cap = 0;
+}
+
 /* ---- commits and the ring ---- */
 
 uint64_t chat_channel_committed(const chat_channel_t *ch)
@@ -576,6 +634,14 @@ void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_
         chat_channel_note_line(ch, m->seq);
     if (kind == CHAT_EV_EDIT || kind == CHAT_EV_DELETE)
         recent_apply(ch, m, kind);
+    if (kind == CHAT_EV_PIN || kind == CHAT_EV_UNPIN || kind == CHAT_EV_DELETE) {
+        chat_pin_t pin = {.target = m->target,
+                          .seq = m->seq,
+                          .user_id = m->user_id,
+                          .ts = m->ts,
+                          .user = (char *)m->user};
+        chat_channel_pin_set(ch, &pin, kind == CHAT_EV_PIN);
+    }
 }
 
 void chat_channel_set_committed(chat_channel_t *ch, uint64_t seq)

@@ -3,7 +3,7 @@
  *
  * A channel has its stored properties (name, kind, topic, creator), its stored members (by
  * user id: a guest's name can pass to someone else, its memberships must not; #general has
- * everyone), read markers, the reactions in force, the seq of its
+ * everyone), read markers, the reactions in force, the pinned messages, the seq of its
  * newest @channel/@here, the newest committed messages kept encoded (the recent ring, which
  * answers joins and short resumes without the store), and the links of the sessions
  * connected to it. Committing a message (chat_channel_commit) is the one way the ring and
@@ -133,6 +133,26 @@ void chat_channel_reaction_set(chat_channel_t *ch, uint64_t target, const char *
 const char *chat_channel_react_refusal(const chat_channel_t *ch, uint64_t target, const char *emoji,
                                        uint64_t user);
 
+/* Pins: the msgs pinned in the channel, at most CHAT_PINS_MAX (a pin past it is refused
+ * when asked; one committed anyway, from a race or another process, is held all the same).
+ * Moved by committed pin, unpin and delete events (chat_channel_commit) and at start-up
+ * (chat_channel_pin_set, the store's pin events in seq order). */
+#define CHAT_PINS_MAX 100
+typedef struct {
+    uint64_t target;  /* the msg pinned */
+    uint64_t seq;     /* the pin event's seq */
+    uint64_t user_id; /* who pinned it */
+    int64_t ts;       /* when */
+    char *user;       /* their name as shown then (owned by the channel; NULL when loaded:
+                         the store's pin rows carry the id only) */
+} chat_pin_t;
+bool chat_channel_pinned(const chat_channel_t *ch, uint64_t target);
+size_t chat_channel_npins(const chat_channel_t *ch);
+/* The pins, newest pin first, borrowed until the next commit. */
+const chat_pin_t *chat_channel_pins(const chat_channel_t *ch);
+/* Pins (on) or unpins pin->target; pin->user is copied. */
+void chat_channel_pin_set(chat_channel_t *ch, const chat_pin_t *pin, bool on);
+
 /* The newest message mentioning @channel or @here (0: none), and noting one. */
 uint64_t chat_channel_everyone_seq(const chat_channel_t *ch);
 void chat_channel_note_everyone(chat_channel_t *ch, uint64_t seq);
@@ -144,7 +164,8 @@ void chat_channel_note_line(chat_channel_t *ch, uint64_t seq);
 uint64_t chat_channel_unread(const chat_channel_t *ch, uint64_t user);
 
 /* Commits: the highest seq stored and fanned out, and the one step that moves it: m (with
- * its JSON frame, referenced) joins the ring. A delete marks its target deleted. */
+ * its JSON frame, referenced) joins the ring. A delete marks its target deleted (and
+ * unpins it); a pin or unpin moves the pins. */
 uint64_t chat_channel_committed(const chat_channel_t *ch);
 void chat_channel_commit(chat_channel_t *ch, const store_msg_t *m, blob_t *json_frame);
 /* Start-up: committed is seq (read from the store); the store's newest messages, oldest

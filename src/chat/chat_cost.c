@@ -22,13 +22,15 @@ static const struct {
     {"edit", 1, false},
     {"delete", 1, false},
     {"react", 1, false},
+    {"pin", 1, false},
     {"read", 1, false},     /* a read marker: one row, the user's own connections */
     {"presence", 1, false}, /* away or active: #general's members hear of a change */
-    {"read", 1, false},     /* a read marker: one row, the user's own connections */
     {"notify", 1, false},   /* a notification level: likewise */
     /* reads, by the work they make */
     {"history", 1, false},
     {"thread", 1, false},
+    {"pins", 1, false},            /* at most CHAT_PINS_MAX rows by key */
+    {"edits", 1, false},           /* a msg's edits on their index */
     {"channel_list", 2, false},    /* every channel the user may see */
     {"channel_members", 2, false}, /* up to 1000 people */
     {"resume", 2, false},          /* any number of channels, paged from the store */

@@ -20,7 +20,8 @@
 typedef struct {
     chat_session_t *s; /* referenced */
     chat_channel_t *ch;
-    chat_ev_t op; /* CHAT_EV_MSG: a reply; EDIT, DELETE, REACT */
+    chat_ev_t op; /* CHAT_EV_MSG: a reply; EDIT, DELETE, REACT, PIN */
+    bool on;      /* PIN: pin (else unpin) */
     uint64_t target;
     char *text;  /* reply or edit text, or the emoji */
     char *files; /* a reply's files (reserved: chat_files_take), NULL for none */
@@ -56,6 +57,32 @@ static bool cid_field(chat_session_t *s, const json_env_t *e, char out[CHAT_CID_
     return true;
 }
 
+/* A pin or unpin of a msg found: decided against the pins committed (a pin accepted but
+ * not committed yet is not counted; a pin past the limit that a race lets in is held all
+ * the same, chat_channel.h). */
+static void pin_target(chat_session_t *s, const ev_req_t *r, const chat_target_t *t, chat_pub_t *p)
+{
+    bool pinned = chat_channel_pinned(r->ch, r->target);
+    if (t->thread)
+        chat_session_error(s, "forbidden", "a thread reply cannot be pinned: pin its parent",
+                           r->id);
+    else if (r->on == pinned)
+        chat_session_error(s, "no_change",
+                           pinned ? "that message is pinned already" : "that message is not pinned",
+                           r->id);
+    else if (r->on && chat_channel_npins(r->ch) >= CHAT_PINS_MAX)
+        chat_session_error(s, "too_many",
+                           "this channel has as many pinned messages as it may (100): unpin one "
+                           "first",
+                           r->id);
+    else {
+        p->kind = r->on ? CHAT_EV_PIN : CHAT_EV_UNPIN;
+        p->text = "";
+        p->len = 0;
+        publish(s, r->ch, p, r->id);
+    }
+}
+
 /* The target is known: check the rights and publish, or answer why not. */
 static void on_target(void *ctx, const chat_target_t *t)
 {
@@ -78,7 +105,7 @@ static void on_target(void *ctx, const chat_target_t *t)
         /* gone, or left the channel meanwhile */
     } else if (chat_channel_deleted(r->ch)) {
         chat_session_error(s, "no_such_channel", "no such channel", r->id);
-    } else if ((r->op == CHAT_EV_MSG || r->op == CHAT_EV_REACT) &&
+    } else if ((r->op == CHAT_EV_MSG || r->op == CHAT_EV_REACT || r->op == CHAT_EV_PIN) &&
                chat_session_can(s, AUTH_ACT_POST, r->ch, NULL) != AUTH_ALLOW) {
         /* archived while its target was looked up */
         chat_session_error(
@@ -100,6 +127,8 @@ static void on_target(void *ctx, const chat_target_t *t)
             s, "forbidden",
             chat_session_refusal(s, act, r->ch, &own, "only its author may change a message"),
             r->id);
+    } else if (r->op == CHAT_EV_PIN) {
+        pin_target(s, r, t, &p);
     } else if (r->op == CHAT_EV_REACT) {
         /* Decided now, against every toggle accepted before, committed or not. */
         bool on = !chat_channel_reacted(r->ch, r->target, r->text, me->id);
@@ -159,9 +188,15 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     char cid[CHAT_CID_MAX + 1];
     if (!channel_and_seq(s, e, key, &ch, &target) || !cid_field(s, e, cid))
         return;
-    if ((op == CHAT_EV_MSG || op == CHAT_EV_REACT) &&
+    if ((op == CHAT_EV_MSG || op == CHAT_EV_REACT || op == CHAT_EV_PIN) &&
         !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
         return;
+    json_t *on = op == CHAT_EV_PIN ? json_object_get(e->payload, "on") : NULL;
+    if (op == CHAT_EV_PIN && !json_is_boolean(on)) {
+        chat_session_error(s, "bad_payload", "pin needs payload.on: true (pin) or false (unpin)",
+                           e->id);
+        return;
+    }
     const char *text = "";
     size_t len = 0;
     json_t *tv = json_object_get(e->payload, "text");
@@ -190,7 +225,8 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     if (op == CHAT_EV_MSG && !files_field(s, e, ch, &files))
         return;
     ev_req_t *r = xcalloc(1, sizeof(*r));
-    *r = (ev_req_t){.s = s, .ch = ch, .op = op, .target = target, .len = len};
+    *r = (ev_req_t){
+        .s = s, .ch = ch, .op = op, .target = target, .len = len, .on = json_is_true(on)};
     r->text = xstrndup(text, len);
     r->files = files.len ? xstrndup(files.data, files.len) : NULL;
     buf_deinit(&files);
@@ -270,6 +306,11 @@ void chat_event_delete(chat_session_t *s, const json_env_t *e)
 void chat_event_react(chat_session_t *s, const json_env_t *e)
 {
     targeted(s, e, CHAT_EV_REACT, "seq");
+}
+
+void chat_event_pin(chat_session_t *s, const json_env_t *e)
+{
+    targeted(s, e, CHAT_EV_PIN, "seq");
 }
 
 void chat_event_thread(chat_session_t *s, const json_env_t *e)

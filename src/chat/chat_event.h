@@ -19,6 +19,9 @@ void chat_event_msg(chat_session_t *s, const json_env_t *e);
 void chat_event_edit(chat_session_t *s, const json_env_t *e);
 void chat_event_delete(chat_session_t *s, const json_env_t *e);
 void chat_event_react(chat_session_t *s, const json_env_t *e);
+/* pin {"channel","seq","on"}: any member (not in an archived channel) pins or unpins a msg
+ * of the channel that is not a thread reply nor deleted; at most CHAT_PINS_MAX pinned. */
+void chat_event_pin(chat_session_t *s, const json_env_t *e);
 void chat_event_thread(chat_session_t *s, const json_env_t *e);
 void chat_event_typing(chat_session_t *s, const json_env_t *e);
 /* A text-mode line for #general from user (no error channel: what cannot be taken is

@@ -70,6 +70,15 @@ static void on_load_reaction(void *ctx, const char *channel, uint64_t target, ui
         chat_channel_reaction_set(ch, target, emoji, user, on);
 }
 
+static void on_load_pin(void *ctx, const char *channel, uint64_t seq, uint64_t target,
+                        uint64_t user, int64_t ts, bool on)
+{
+    chat_channel_t *ch = chat_hub_channel(ctx, channel);
+    chat_pin_t pin = {.target = target, .seq = seq, .user_id = user, .ts = ts};
+    if (ch)
+        chat_channel_pin_set(ch, &pin, on);
+}
+
 static void on_load_mentioned(void *ctx, const char *channel, uint64_t user, uint64_t seq)
 {
     chat_hub_t *h = ctx;
@@ -116,7 +125,8 @@ int chat_hub_load(chat_hub_t *h)
                         .reaction = on_load_reaction,
                         .mentioned = on_load_mentioned,
                         .line = on_load_line,
-                        .notify = on_load_notify};
+                        .notify = on_load_notify,
+                        .pin = on_load_pin};
     int rc = store_load(h->store, &cbs, h);
     h->loading = false;
     if (rc < 0 || h->load_failed || store_load_keyed(h->store, on_load_keyed, h) < 0)

@@ -10,9 +10,9 @@
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
 
-static const char *const ev_names[] = {"msg",     "edit",   "delete", "react",
-                                       "unreact", "joined", "left",   "topic"};
-#define EV_COUNT (sizeof(ev_names) / sizeof(ev_names[0]))
+static const char *const ev_names[] = {"msg",    "edit", "delete", "react", "unreact",
+                                       "joined", "left", "topic",  "pin",   "unpin"};
+#define EV_COUNT ((int)(sizeof(ev_names) / sizeof(ev_names[0])))
 
 const char *chat_ev_name(chat_ev_t kind)
 {
@@ -21,7 +21,7 @@ const char *chat_ev_name(chat_ev_t kind)
 
 int chat_ev_parse(const char *name)
 {
-    for (size_t i = 0; i < EV_COUNT; i++)
+    for (int i = 0; i < EV_COUNT; i++)
         if (strcmp(name, ev_names[i]) == 0)
             return (int)i;
     return -1;
@@ -126,6 +126,8 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
         buf_append_str(out, ",\"emoji\":");
         json_append_string(out, m->text, strlen(m->text));
         buf_appendf(out, ",\"on\":%s", kind == CHAT_EV_REACT ? "true" : "false");
+    } else if (kind == CHAT_EV_PIN || kind == CHAT_EV_UNPIN) {
+        buf_appendf(out, ",\"on\":%s", kind == CHAT_EV_PIN ? "true" : "false");
     } else if (kind != CHAT_EV_DELETE) {
         buf_append_str(out, ",\"text\":");
         json_append_string(out, m->text, strlen(m->text));
@@ -133,7 +135,9 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
     buf_appendf(out, ",\"ts\":%lld", (long long)m->ts);
     if (kind > CHAT_EV_MSG)
         buf_appendf(out, ",\"kind\":\"%s\",\"target\":%llu",
-                    kind == CHAT_EV_UNREACT ? "react" : chat_ev_name((chat_ev_t)kind),
+                    kind == CHAT_EV_UNREACT ? "react"
+                    : kind == CHAT_EV_UNPIN ? "pin"
+                                            : chat_ev_name((chat_ev_t)kind),
                     (unsigned long long)m->target);
     if (m->thread)
         buf_appendf(out, ",\"thread\":%llu", (unsigned long long)m->thread);
@@ -179,11 +183,14 @@ void chat_frame_payload(const blob_t *f, const char **p, size_t *len)
 blob_t *chat_event_frame(const char *channel, const store_msg_t *m)
 {
     buf_t b = BUF_INIT;
-    /* Reactions go out as "react" either way; the payload's "on" tells which. */
+    /* Reactions go out as "react" either way, pins as "pin"; the payload's "on" tells
+     * which. */
     const char *type =
         !m->kind || strcmp(m->kind, "unreact") == 0 ? (m->kind ? "react" : "msg") : m->kind;
     if (m->kind && chat_ev_is_line(chat_ev_parse(m->kind)))
         type = "channel_event";
+    if (m->kind && strcmp(m->kind, "unpin") == 0)
+        type = "pin";
     buf_appendf(&b, "{\"type\":\"%s\",\"payload\":", type);
     chat_msg_payload_json(&b, channel, m);
     buf_append_str(&b, "}");

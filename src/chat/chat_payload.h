@@ -28,7 +28,9 @@ typedef enum {
      * target the member's user id (0 for a topic). */
     CHAT_EV_JOINED,
     CHAT_EV_LEFT,
-    CHAT_EV_TOPIC
+    CHAT_EV_TOPIC,
+    CHAT_EV_PIN, /* pins: target the msg, no text */
+    CHAT_EV_UNPIN
 } chat_ev_t;
 
 /* One @name in a text: a slice of it. */
@@ -55,7 +57,8 @@ bool chat_ev_is_line(int kind);
 blob_t *chat_frame(int opcode, const void *payload, size_t len);
 blob_t *chat_frame_text(const char *text, size_t len); /* a whole unmasked text frame */
 blob_t *chat_frame_buf(const buf_t *b);
-/* Appends a message payload object {"channel","seq","user","text","ts"}, with "mentions"
+/* Appends a message payload object {"channel","seq","user","text","ts"} (a pin's: no text,
+ * "on" instead), with "mentions"
  * (the @names in the text, "channel" and "here" included) when there are any, and
  * "replies" {"count","last_seq","last_ts"} when m->replies is set (history answers), and
  * "cid" when the writer gave a client key, and "guest": true when a guest wrote it, and
@@ -69,7 +72,7 @@ void chat_replies_json(buf_t *out, uint32_t count, uint64_t last, int64_t ts);
 /* A committed event's frame for JSON sessions: {"type":"msg"|"edit"|"delete"|"react",
  * "payload":...} (an unreact goes out as "react" with "on": false); a channel line is
  * {"type":"channel_event","payload":{"channel","seq","user","ts","kind"[,"member"][,"text"]}}
- * (chat_msg_payload_json). */
+ * (chat_msg_payload_json); an unpin goes out as "pin" with "on": false. */
 blob_t *chat_event_frame(const char *channel, const store_msg_t *m);
 /* A message's frame for a text format: "{user}: {text}" (client-id) or
  * "[HH:MM:SS] {user}: {text}" in local time (line), then " [file: NAME URL]" per file it

@@ -116,14 +116,16 @@ typedef struct {
      * state key on, since a guest's name can pass to someone else once its hold lapses. 0
      * for none: line mode's writers, and rows from before accounts that no user took. */
     uint64_t user_id;
-    const char *text; /* msg, edit: the text; react, unreact: the emoji; delete: "" */
+    const char *text; /* msg, edit: the text; react, unreact: the emoji; delete, pin, unpin:
+                         "" */
     int64_t ts;       /* Unix ms */
-    /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact"; the channel lines
-     * "joined", "left", "topic" (text: the member's name or the new topic; target: the
-     * member's user id or 0) are stored and read like the others, never searched */
+    /* "msg" (NULL reads as msg), "edit", "delete", "react", "unreact", "pin", "unpin" (pins
+     * indexed from sqlite v13, pg v6); the channel lines "joined", "left", "topic" (text: the
+     * member's name or the new topic; target: the member's user id or 0) are stored and read
+     * like the others, never searched */
     const char *kind;
     uint64_t thread; /* msg: the parent's seq for a thread reply, else 0 */
-    uint64_t target; /* edit, delete, react, unreact: the msg acted on, else 0 */
+    uint64_t target; /* edit, delete, react, unreact, pin, unpin: the msg acted on, else 0 */
     /* append: the user ids a msg mentions (STORE_MENTION_ALL for @channel and @here), no
      * id twice; queries leave them NULL and 0. */
     const uint64_t *mentions;
@@ -163,7 +165,20 @@ typedef struct {
                           before and forward ignored) */
     bool replies;      /* fill in each returned msg's replies, last_reply and last_reply_ts */
     const void *owner; /* who asked, for store_cancel (NULL: nobody that cancels) */
+    /* nseqs > 0 (at most STORE_SEQS_MAX): only the msgs among these seqs (kind msg; a seq
+     * that is none is skipped), oldest first, at most limit; every other mode is ignored.
+     * Copied at submission. (A channel's pinned messages.) */
+    const uint64_t *seqs;
+    size_t nseqs;
+    /* > 0 (and nseqs 0): the msg of that seq, then the edits of it, oldest first, at most
+     * limit rows in all (`more` past them); every other mode is ignored. The msg's row
+     * carries its original text (as first sent: schema sqlite v13, pg v6; "" for a msg
+     * edited before that, whose first text was not kept); the edits their own. Nothing
+     * when that seq is no msg. A deleted msg comes with text "" and its edits too. */
+    uint64_t edits;
 } store_query_t;
+
+#define STORE_SEQS_MAX 1000 /* seqs of one store_query_t */
 
 /* A channel's stored row. Strings are NUL-terminated UTF-8. */
 typedef struct {
@@ -296,6 +311,10 @@ typedef void (*store_keyed_cb)(void *ctx, const char *channel, uint64_t seq, uin
                                const char *cid, int64_t ts);
 /* A channel line's place (an event of kind joined, left or topic). */
 typedef void (*store_line_cb)(void *ctx, const char *channel, uint64_t seq);
+/* A pin or unpin event (seq, at ts, by user_id) of the msg target, whose target is a msg
+ * not deleted. */
+typedef void (*store_pin_cb)(void *ctx, const char *channel, uint64_t seq, uint64_t target,
+                             uint64_t user_id, int64_t ts, bool on);
 
 /* What store_load reports, each callback for every row of its kind; a NULL callback means
  * "not wanted" (and its rows are not read). Keyed events have their own call,
@@ -308,6 +327,7 @@ typedef struct {
     store_mentioned_cb mentioned; /* per channel and mentioned user id, the newest such seq */
     store_line_cb line;           /* every joined/left/topic event, by channel and seq */
     store_notify_cb notify;       /* notification levels, by channel, then user id */
+    store_pin_cb pin;             /* every pin/unpin event of a live msg, by channel and seq */
 } store_load_t;
 
 /* One search term: a word or a phrase as the user typed it, plain UTF-8 without any syntax.
@@ -379,11 +399,13 @@ typedef struct {
     /* cb fires after the commit (or the failure) with the event's seq (store_msg_t.seq).
      * STORE_EINVAL: msg->cid is malformed. */
     int (*append)(store_t *s, const store_msg_t *msg, store_appended_cb cb, void *ctx);
+    /* STORE_EINVAL: nseqs past STORE_SEQS_MAX, or seqs NULL with nseqs > 0. */
     int (*query)(store_t *s, const store_query_t *q, store_query_cb cb, void *ctx);
     /* cb may be NULL. STORE_EINVAL: !store_change_valid(c). */
     int (*change)(store_t *s, const store_change_t *c, store_append_cb cb, void *ctx);
     /* Synchronous, for start-up: every stored channel, then every membership, read marker,
-     * reaction event, mention and channel line (store_load_t). Strings are valid only during each
+     * reaction event, mention, channel line, notification level and pin event (store_load_t).
+     * Strings are valid only during each
      * call. Returns 0 or STORE_EFAILED. */
     int (*load)(store_t *s, const store_load_t *cbs, void *ctx);
     /* cb gets the matches (each row's channel set), newest first; `more` when there were

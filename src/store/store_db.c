@@ -22,6 +22,11 @@ const char *const store_db_sql_load[STORE_DB_LOAD_PARTS] = {
     [STORE_DB_LINES] = "SELECT channel, seq FROM messages WHERE kind IN ('joined', 'left', "
                        "'topic') ORDER BY channel, seq",
     [STORE_DB_NOTIFY] = "SELECT channel, user_id, level FROM notify ORDER BY channel, user_id",
+    /* Pins of msgs still there (a delete drops its target from the pinned set). */
+    [STORE_DB_PINS] = "SELECT p.channel, p.seq, p.target, p.user_id, p.ts, p.kind FROM messages p "
+                      "JOIN messages t ON t.channel = p.channel AND t.seq = p.target "
+                      "WHERE p.kind IN ('pin', 'unpin') AND t.kind = 'msg' AND NOT t.deleted "
+                      "ORDER BY p.channel, p.seq",
     /* The newest keyed events (each backend has an index for it), then oldest first. */
     [STORE_DB_KEYED] =
         "SELECT channel, seq, user_id, cid, ts FROM (SELECT channel, seq, user_id, "
@@ -124,6 +129,8 @@ bool store_db_load_wanted(int part, const store_load_t *cbs, store_keyed_cb keye
         return cbs->line;
     case STORE_DB_NOTIFY:
         return cbs->notify;
+    case STORE_DB_PINS:
+        return cbs->pin;
     default:
         return keyed;
     }
@@ -154,6 +161,9 @@ void store_db_load_row(const store_db_row_t *r, int part, const store_load_t *cb
         cbs->line(ctx, col_text(r, 0, ""), col_id(r, 1));
     } else if (part == STORE_DB_NOTIFY) {
         cbs->notify(ctx, col_text(r, 0, ""), col_id(r, 1), col_text(r, 2, ""));
+    } else if (part == STORE_DB_PINS) {
+        cbs->pin(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2), col_id(r, 3), col_num(r, 4),
+                 strcmp(col_text(r, 5, ""), "pin") == 0);
     } else {
         keyed(ctx, col_text(r, 0, ""), col_id(r, 1), col_id(r, 2), col_text(r, 3, ""),
               col_num(r, 4));

@@ -53,7 +53,7 @@ void store_db_page(store_rows_t *out, unsigned limit, bool newest_first);
  * members: channel, user_id; reads: channel, user_id, seq;
  * reactions: channel, target, user_id, emoji, kind; mentioned: channel, user_id, max seq;
  * lines: channel, seq; notify: channel, user_id, level;
- * keyed: channel, seq, user_id, cid, ts. */
+ * pins: channel, seq, target, user_id, ts, kind; keyed: channel, seq, user_id, cid, ts. */
 enum {
     STORE_DB_CHANNELS,
     STORE_DB_MEMBERS,
@@ -62,6 +62,7 @@ enum {
     STORE_DB_MENTIONED,
     STORE_DB_LINES,
     STORE_DB_NOTIFY,
+    STORE_DB_PINS,
     STORE_DB_KEYED,
     STORE_DB_LOAD_PARTS
 };

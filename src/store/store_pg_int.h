@@ -20,8 +20,8 @@
 
 /* 1: channels (with last_seq), messages, members, reads, mentions, users, sessions,
  * invites, meta; 2: messages_author; 3: messages.files; 4: notify (levels other than "all");
- * 5: users' title, tz and avatar */
-#define PG_SCHEMA_VERSION 5
+ * 5: users' title, tz and avatar; 6: messages.original and the index of pins */
+#define PG_SCHEMA_VERSION 6
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
 #define PG_COUNTS_FACTOR 8     /* mention counts and positions get this many times the budget */
 #define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
@@ -77,6 +77,8 @@ enum {
     PR_SEARCH_FROM,
     PR_MENTION_COUNT,
     PR_POSITIONS,
+    PR_SEQS,
+    PR_EDITS,
     PR_COUNT
 };
 

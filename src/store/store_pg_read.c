@@ -158,10 +158,40 @@ static int fill_replies(store_pg_t *s, const store_read_t *rd, const char *chann
     return 0;
 }
 
+/* A channel's msgs among q->seqs, or one msg's edit history (store_query_t). */
+static int query_listed(store_pg_t *s, const store_read_t *rd, const store_query_t *q,
+                        store_rows_t *out)
+{
+    buf_t list = BUF_INIT;
+    buf_append_str(&list, "{");
+    for (size_t i = 0; i < q->nseqs; i++)
+        buf_appendf(&list, "%s%llu", i ? "," : "", (unsigned long long)q->seqs[i]);
+    buf_append_str(&list, "}");
+    store_pg_params_t p;
+    int64_t limit = (int64_t)q->limit + 1;
+    if (q->nseqs)
+        store_pg_bind(&p, "tti", q->channel, list.data, limit);
+    else
+        store_pg_bind(&p, "tui", q->channel, q->edits, limit);
+    PGresult *res;
+    int rc = run(s, rd, q->nseqs ? PR_SEQS : PR_EDITS, &p, budget_ms(s, 1), &res);
+    buf_deinit(&list);
+    if (rc < 0)
+        return rc;
+    rows_add(res, &store_db_msg_shape, out);
+    PQclear(res);
+    for (size_t i = 0; i < out->n; i++)
+        out->rows[i].channel = q->channel;
+    store_db_page(out, q->limit, false);
+    return 0;
+}
+
 /* One row beyond the limit is asked for to learn `more`; history comes newest first. */
 int store_pg_query(void *impl, const store_read_t *rd, const store_query_t *q, store_rows_t *out)
 {
     store_pg_t *s = impl;
+    if (q->nseqs || q->edits)
+        return query_listed(s, rd, q, out);
     int st = PR_NEWEST;
     uint64_t bound = 0;
     if (q->thread > 0) {

@@ -129,6 +129,11 @@ static const char sql_create_v4[] =
     "CREATE TABLE notify(channel text COLLATE \"C\" NOT NULL "
     "REFERENCES channels(name) ON DELETE CASCADE, user_id bigint NOT NULL, "
     "level text NOT NULL, PRIMARY KEY (channel, user_id))";
+/* Version 6 (the tables of a new schema get it too): messages.original, a msg's text as
+ * first sent, kept by its first edit (an edit history's first row), and the index of pins. */
+static const char sql_v6[] = "ALTER TABLE messages ADD COLUMN IF NOT EXISTS original text;"
+                             "CREATE INDEX IF NOT EXISTS messages_pin ON messages(channel, seq) "
+                             "WHERE kind IN ('pin', 'unpin')";
 
 /* The table names parley uses: a schema holding any of them without meta is not parley's. */
 #define PG_TABLES                                                                                  \
@@ -169,9 +174,11 @@ static const char sql_create_v4[] =
     "channel = $1)), 0) + 1 END, $3::text, CASE WHEN live.ok THEN $4::text ELSE '' END, "          \
     "$5::bigint, $6, $7::bigint, $8, $9, $10::boolean, $11, $13::text "                            \
     "FROM live WHERE NOT EXISTS (SELECT FROM dup) RETURNING seq), "                                \
-    "edited AS (UPDATE messages SET text = $4, edited = true WHERE $6 = 'edit' AND "               \
+    "edited AS (UPDATE messages SET original = CASE WHEN NOT edited THEN text ELSE original "      \
+    "END, text = $4, edited = true WHERE $6 = 'edit' AND "                                         \
     "channel = $1 AND seq = $8 AND kind = 'msg' AND NOT deleted AND EXISTS (SELECT FROM ins)), "   \
-    "deleted AS (UPDATE messages SET text = '', files = '', deleted = (kind = 'msg'), "            \
+    "deleted AS (UPDATE messages SET text = '', original = NULL, files = '', "                     \
+    "deleted = (kind = 'msg'), "                                                                   \
     "edited = false "                                                                              \
     "WHERE $6 = 'delete' AND channel = $1 AND ((seq = $8 AND kind = 'msg') OR "                    \
     "(target = $8 AND kind = 'edit')) AND EXISTS (SELECT FROM ins)), "                             \
@@ -314,6 +321,16 @@ const char *const store_pg_sql_read[PR_COUNT] = {
      * other. One row beyond the bound, to learn `more`. */
     [PR_POSITIONS] = "SELECT name, last_seq FROM channels WHERE last_seq > 0 ORDER BY name "
                      "LIMIT " STR(STORE_POSITIONS_MAX) " + 1",
+    /* A channel's pinned messages, each by the primary key ($2: a bigint[] literal). */
+    [PR_SEQS] = "SELECT " MSG_COLS " FROM messages WHERE channel = $1 AND seq = ANY($2::bigint[]) "
+                "AND kind = 'msg' ORDER BY seq LIMIT $3",
+    /* A msg's edit history: the msg by key (its first text), its edits on messages_edit. */
+    [PR_EDITS] = "SELECT seq, author, CASE WHEN original IS NOT NULL THEN original WHEN edited "
+                 "THEN '' ELSE text END, ts, kind, thread, target, cid, guest::int, user_id, "
+                 "deleted::int, edited::int, files FROM messages WHERE channel = $1 AND seq = $2 "
+                 "AND kind = 'msg' UNION ALL (SELECT " MSG_COLS " FROM messages WHERE "
+                 "channel = $1 AND target = $2 AND kind = 'edit' ORDER BY seq LIMIT $3) "
+                 "ORDER BY seq LIMIT $3",
 };
 
 const char *const store_pg_sql_loop[PL_COUNT] = {
@@ -373,6 +390,8 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         rc = run(s, c, sql_create_v1, PGRES_COMMAND_OK, NULL);
         if (rc == 0)
             rc = run(s, c, sql_create_v4, PGRES_COMMAND_OK, NULL);
+        if (rc == 0)
+            rc = run(s, c, sql_v6, PGRES_COMMAND_OK, NULL);
     }
     PQclear(res);
     if (rc < 0 || !meta)
@@ -409,6 +428,11 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
             "UPDATE meta SET value = 5 WHERE key = 'schema_version'",
             PGRES_COMMAND_OK, NULL) == 0)
         version = 5;
+    /* Version 6: sql_v6. */
+    if (version == 5 && run(s, c, sql_v6, PGRES_COMMAND_OK, NULL) == 0 &&
+        run(s, c, "UPDATE meta SET value = 6 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
+            NULL) == 0)
+        version = 6;
     if (version != PG_SCHEMA_VERSION) {
         log_error("store: %s has schema version %lld; this parley knows up to %d", s->where,
                   version, PG_SCHEMA_VERSION);

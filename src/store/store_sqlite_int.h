@@ -26,8 +26,9 @@
  * 9: messages_author, for a search by author alone;
  * 10: messages.files, the files a message carries;
  * 11: notify, the notification levels other than "all";
- * 12: users' title, tz and avatar (the profile) */
-#define SQLITE_SCHEMA_VERSION 12
+ * 12: users' title, tz and avatar (the profile);
+ * 13: messages.original (an edit history's first text) and the index of pins */
+#define SQLITE_SCHEMA_VERSION 13
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x
@@ -83,6 +84,8 @@ enum {
     RD_SEARCH_FROM,
     RD_MENTION_COUNT,
     RD_POSITIONS,
+    RD_SEQS,
+    RD_EDITS,
     RD_COUNT
 };
 

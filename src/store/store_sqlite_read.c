@@ -102,6 +102,31 @@ static int fill_replies(store_sqlite_t *s, store_sqlite_reader_t *r, const char 
     return finish(s, r, st, rc, "reply counts");
 }
 
+/* A channel's msgs among q->seqs, or one msg's edit history (store_query_t). */
+static int query_listed(store_sqlite_t *s, store_sqlite_reader_t *r, const store_query_t *q,
+                        store_rows_t *out)
+{
+    sqlite3_stmt *st = r->st[q->nseqs ? RD_SEQS : RD_EDITS];
+    buf_t list = BUF_INIT;
+    for (size_t i = 0; i < q->nseqs; i++)
+        buf_appendf(&list, "%s%llu", i ? "," : "[", (unsigned long long)q->seqs[i]);
+    buf_append_str(&list, "]");
+    int rc = q->nseqs ? store_sqlite_bind(st, "tt", q->channel, list.data)
+                      : store_sqlite_bind(st, "tu", q->channel, q->edits);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
+    if (rc == SQLITE_OK)
+        rc = rows_read(st, out, &store_db_msg_shape);
+    rc = finish(s, r, st, rc, q->nseqs ? "pinned messages" : "edit history");
+    buf_deinit(&list);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < out->n; i++)
+        out->rows[i].channel = q->channel;
+    store_db_page(out, q->limit, false);
+    return 0;
+}
+
 /* Runs one query. Rows come newest first for history (DESC), so they are reversed; one row
  * beyond the limit is asked for to learn `more`, and dropped. */
 int store_sqlite_query(void *impl, const store_read_t *rd, const store_query_t *q,
@@ -109,6 +134,8 @@ int store_sqlite_query(void *impl, const store_read_t *rd, const store_query_t *
 {
     store_sqlite_t *s = impl;
     store_sqlite_reader_t *r = reader_start(s, rd, s->read_budget);
+    if (q->nseqs || q->edits)
+        return query_listed(s, r, q, out);
     sqlite3_stmt *st = r->st[RD_NEWEST];
     uint64_t bound = 0;
     if (q->thread > 0) {

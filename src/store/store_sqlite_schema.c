@@ -90,10 +90,13 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_ACCOUNTS_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'accounts_version'",
     /* What an edit and a delete do to their target row (and a delete to the edits of it):
      * reads then serve the message as it stands, never a text it no longer has. */
-    [ST_EDIT_APPLY] = "UPDATE messages SET text = ?3, edited = 1 WHERE channel = ?1 AND "
+    /* The first edit keeps the text as sent in `original` (the edit history's first row). */
+    [ST_EDIT_APPLY] = "UPDATE messages SET original = CASE WHEN edited = 0 THEN text ELSE "
+                      "original END, text = ?3, edited = 1 WHERE channel = ?1 AND "
                       "seq = ?2 AND kind = 'msg' AND deleted = 0",
     /* Two statements, each on its index: an OR of the two made SQLite scan the channel. */
-    [ST_DELETE_APPLY] = "UPDATE messages SET text = '', files = '', deleted = 1, edited = 0 WHERE "
+    [ST_DELETE_APPLY] = "UPDATE messages SET text = '', original = NULL, files = '', deleted = 1, "
+                        "edited = 0 WHERE "
                         "channel = ?1 AND seq = ?2 AND kind = 'msg'",
     [ST_DELETE_EDITS] = "UPDATE messages SET text = '' WHERE channel = ?1 AND target = ?2 AND "
                         "kind = 'edit'",
@@ -167,6 +170,17 @@ const char *const store_sqlite_sql_read[RD_COUNT] = {
                      "WHERE c.name IS NOT NULL) SELECT name, (SELECT max(seq) FROM messages "
                      "WHERE channel = c.name) FROM c WHERE name IS NOT NULL "
                      "LIMIT " STR(STORE_POSITIONS_MAX) " + 1",
+    /* A channel's pinned messages: each seq by the primary key. */
+    [RD_SEQS] = "SELECT " MSG_COLS " FROM messages WHERE channel = ?1 AND seq IN (SELECT value "
+                "FROM json_each(?2)) AND kind = 'msg' ORDER BY seq LIMIT ?3",
+    /* A msg's edit history: the msg by key (its first text), its edits on messages_edit. */
+    [RD_EDITS] =
+        "SELECT seq, user, CASE WHEN original IS NOT NULL THEN original WHEN edited "
+        "THEN '' ELSE text END, ts, kind, thread, target, cid, guest, user_id, deleted, "
+        "edited, files FROM messages WHERE channel = ?1 AND seq = ?2 AND kind = 'msg' "
+        "UNION ALL SELECT * FROM (SELECT " MSG_COLS " FROM messages INDEXED BY messages_edit "
+        "WHERE channel = ?1 AND target = ?2 AND kind = 'edit' ORDER BY seq LIMIT ?3) "
+        "ORDER BY seq LIMIT ?3",
 };
 
 static const char sql_create_v1[] =
@@ -413,6 +427,11 @@ static const char sql_create_v11[] =
 static const char sql_create_v12[] = "ALTER TABLE users ADD COLUMN title TEXT NOT NULL DEFAULT '';"
                                      "ALTER TABLE users ADD COLUMN tz TEXT NOT NULL DEFAULT '';"
                                      "ALTER TABLE users ADD COLUMN avatar TEXT NOT NULL DEFAULT ''";
+/* Pins and edit histories: a msg's text as first sent, kept by its first edit (NULL until
+ * then, and for msgs edited before this version); pin events found without a scan. */
+static const char sql_create_v13[] =
+    "ALTER TABLE messages ADD COLUMN original TEXT;"
+    "CREATE INDEX messages_pin ON messages(channel, seq) WHERE kind IN ('pin', 'unpin')";
 
 static int schema_create(sqlite3 *db, const char *path)
 {
@@ -444,6 +463,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v11);
     if (rc == 0 && version < 12)
         rc = db_exec(db, path, sql_create_v12);
+    if (rc == 0 && version < 13)
+        rc = db_exec(db, path, sql_create_v13);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

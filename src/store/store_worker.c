@@ -389,6 +389,8 @@ static int worker_query(store_t *base, const store_query_t *q, store_query_cb cb
     worker_t *w = (worker_t *)base;
     if (w->closing)
         return STORE_ECLOSED;
+    if (q->nseqs > STORE_SEQS_MAX || (q->nseqs && !q->seqs))
+        return STORE_EINVAL;
     return submit_read(w, store_op_query(q, cb, ctx));
 }
 

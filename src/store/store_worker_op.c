@@ -252,11 +252,15 @@ op_t *store_op_probe(store_append_cb cb, void *ctx)
 
 op_t *store_op_query(const store_query_t *q, store_query_cb cb, void *ctx)
 {
-    op_t *op = op_new(OP_QUERY, str_size(q->channel), ctx);
+    size_t ids = q->nseqs * sizeof(uint64_t); /* first, where data is aligned */
+    op_t *op = op_new(OP_QUERY, ids + str_size(q->channel), ctx);
     op->cb.read = cb;
     op->u.query = *q;
     op->owner = q->owner;
-    char *p = op->data;
+    if (ids)
+        memcpy(op->data, q->seqs, ids);
+    op->u.query.seqs = ids ? (const uint64_t *)(void *)op->data : NULL;
+    char *p = op->data + ids;
     op->u.query.channel = put_str(&p, q->channel);
     return op;
 }

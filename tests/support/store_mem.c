@@ -406,12 +406,20 @@ static int mem_probe(store_t *base, store_append_cb cb, void *ctx)
 static int mem_query(store_t *base, const store_query_t *q, store_query_cb cb, void *ctx)
 {
     mem_t *s = (mem_t *)base;
+    if (q->nseqs > STORE_SEQS_MAX || (q->nseqs && !q->seqs))
+        return STORE_EINVAL;
     mem_op_t *op = op_new(s, OP_QUERY, ctx);
     if (!op)
         return STORE_ECLOSED;
     op->rcb = cb;
     op->query = *q;
     op->query.channel = own(op, q->channel);
+    if (q->nseqs) {
+        char *seqs = xmalloc(q->nseqs * sizeof(*q->seqs));
+        memcpy(seqs, q->seqs, q->nseqs * sizeof(*q->seqs));
+        op->owned[op->nowned++] = seqs;
+        op->query.seqs = (const uint64_t *)(void *)seqs;
+    }
     op->owner = q->owner;
     return submit(s, op);
 }

@@ -140,11 +140,15 @@ static void apply_to_target(mem_db_t *d, mem_event_t *t, const store_msg_t *in)
     if (t->m.deleted)
         return;
     if (is_kind(in, "edit")) {
+        if (!t->m.edited)
+            t->original = xstrdup(t->m.text);
         set_text(&t->m, in->text);
         t->m.edited = true;
         return;
     }
     set_text(&t->m, "");
+    free(t->original);
+    t->original = NULL;
     free((char *)t->m.files);
     t->m.files = xstrdup("");
     t->m.deleted = true;
@@ -277,6 +281,7 @@ static void event_free(mem_event_t *e)
     free((char *)e->m.files);
     free((uint64_t *)e->m.mentions);
     free(e->fts_text);
+    free(e->original);
 }
 
 /* Drops the pairs of channel from v, keeping the others' order. */
@@ -421,6 +426,7 @@ mem_db_t mem_db_clone(const mem_db_t *d)
         cm->files = xstrdup(m->files);
         cm->mentions = mem_ids_dup(m->mentions, m->nmentions);
         c.ev[i].fts_text = d->ev[i].fts_text ? xstrdup(d->ev[i].fts_text) : NULL;
+        c.ev[i].original = d->ev[i].original ? xstrdup(d->ev[i].original) : NULL;
     }
     for (size_t i = 0; i < d->nev; i++)
         for (size_t j = 0; j < d->nev && d->ev[i].fts_user; j++)
@@ -486,8 +492,53 @@ static bool in_range(const store_query_t *q, const store_msg_t *m)
     return q->before == 0 || m->seq < q->before;
 }
 
+/* store_query_t.seqs or .edits: the msgs among seqs, or a msg (its first text) and its
+ * edits; oldest first, the oldest `limit`. */
+static bool listed(const store_query_t *q, const store_msg_t *m)
+{
+    if (q->nseqs) {
+        for (size_t i = 0; i < q->nseqs; i++)
+            if (q->seqs[i] == m->seq)
+                return is_kind(m, "msg");
+        return false;
+    }
+    return (m->seq == q->edits && is_kind(m, "msg")) ||
+           (m->target == q->edits && is_kind(m, "edit"));
+}
+
+static void query_listed(const mem_db_t *d, const store_query_t *q, store_rows_t *out)
+{
+    size_t n, hits = 0;
+    const mem_event_t **v = select_events(d, q->channel, NULL, by_seq, &n);
+    bool msg_seen = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!listed(q, &v[i]->m))
+            continue;
+        if (q->edits && is_kind(&v[i]->m, "msg"))
+            msg_seen = true;
+        else if (q->edits && !msg_seen)
+            break; /* edits of no msg */
+        if (hits++ >= q->limit) {
+            out->more = true;
+            break;
+        }
+        store_msg_t *row = store_rows_add(out, &v[i]->m);
+        row->channel = q->channel;
+        row->replies = 0;
+        row->last_reply = 0;
+        row->last_reply_ts = 0;
+        if (q->edits && is_kind(row, "msg"))
+            row->text = v[i]->original ? v[i]->original : row->edited ? "" : row->text;
+    }
+    free(v);
+}
+
 void mem_db_query(const mem_db_t *d, const store_query_t *q, store_rows_t *out)
 {
+    if (q->nseqs || q->edits) {
+        query_listed(d, q, out);
+        return;
+    }
     size_t n, hits = 0, first = 0;
     const mem_event_t **v = select_events(d, q->channel, NULL, by_seq, &n);
     const mem_event_t **in = xmalloc((n + 1) * sizeof(*in));
@@ -665,6 +716,11 @@ static bool is_line(const store_msg_t *m)
     return is_kind(m, "joined") || is_kind(m, "left") || is_kind(m, "topic");
 }
 
+static bool is_pin(const store_msg_t *m)
+{
+    return is_kind(m, "pin") || is_kind(m, "unpin");
+}
+
 static bool has_cid(const store_msg_t *m)
 {
     return m->cid[0] != '\0';
@@ -697,6 +753,14 @@ void mem_db_load(mem_db_t *d, const store_load_t *cbs, void *ctx)
     for (size_t i = 0; cbs->notify && i < d->nnotify; i++)
         cbs->notify(ctx, d->notify[i].channel, d->notify[i].user_id,
                     d->notify[i].seq == 2 ? "muted" : "mentions");
+    v = select_events(d, NULL, is_pin, by_channel_seq, &n);
+    for (size_t i = 0; cbs->pin && i < n; i++) {
+        const mem_event_t *t = find_event(d, v[i]->m.channel, v[i]->m.target);
+        if (t && is_kind(&t->m, "msg") && !t->m.deleted)
+            cbs->pin(ctx, v[i]->m.channel, v[i]->m.seq, v[i]->m.target, v[i]->m.user_id, v[i]->m.ts,
+                     is_kind(&v[i]->m, "pin"));
+    }
+    free(v);
 }
 
 void mem_db_load_keyed(const mem_db_t *d, store_keyed_cb cb, void *ctx)

@@ -17,6 +17,7 @@ typedef struct {
     store_msg_t m;        /* every string owned; mentions NULL once deleted */
     char *fts_text;       /* msg: the indexed text (its last edit's), NULL once deleted */
     const char *fts_user; /* and who wrote that text */
+    char *original;       /* msg: its text as first sent, kept by its first edit (else NULL) */
 } mem_event_t;
 
 typedef struct {

@@ -340,7 +340,7 @@ static slot_t *query(store_t *s, const char *ch, uint64_t after, uint64_t before
 {
     settle(s);
     slot_t *sl = next_slot();
-    store_query_t q = {ch, after, before, limit, forward, thread, replies, NULL};
+    store_query_t q = {ch, after, before, limit, forward, thread, replies, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &q, on_rows, sl), 0);
     wait_for(&loop, sl);
     CHECK_EQ_INT(sl->status, 0);
@@ -367,7 +367,7 @@ TEST(test_order_and_ctx)
     for (uint64_t i = 1; i <= 20; i++)
         msg(s, i % 2 ? "a" : "b", (i + 1) / 2, "u", "t");
     slot_t *q = next_slot();
-    store_query_t sq = {"a", 0, 0, 100, false, 0, false, NULL};
+    store_query_t sq = {"a", 0, 0, 100, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
     for (uint64_t i = 11; i <= 20; i++)
         msg(s, "a", i, "u", "t");
@@ -849,12 +849,86 @@ TEST(test_changes_and_load)
     /* An update keeps who created the channel, and when; ids load in their order. A CREATE
      * that made its channel made its creator (50) a member; the one that found the name
      * taken did not. */
-    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/50/5;c:ops/public/topic/maker/50/5;"
                                 "m:design/2;m:ops/50;r:design/2/5;x:design/1/2/+1/1;"
                                 "x:design/1/2/+1/0;@:ops/0/1;@:ops/2/1;");
-    store_load_t some = {.member = ld_member}; /* NULL callbacks: not wanted */
+    store_load_t some = {.member = ld_member, NULL}; /* NULL callbacks: not wanted */
     CHECK_EQ_STR(load(s, &some), "m:design/2;m:ops/50;");
+    finish(s);
+}
+
+static void ld_pin(void *ctx, const char *ch, uint64_t seq, uint64_t target, uint64_t user_id,
+                   int64_t ts, bool on)
+{
+    (void)ctx;
+    logf_("p:%s/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%lld/%d;", ch, seq, target, user_id,
+          (long long)ts, on);
+}
+
+static slot_t *listed(store_t *s, const char *ch, const uint64_t *seqs, size_t nseqs,
+                      uint64_t edits, unsigned limit)
+{
+    settle(s);
+    slot_t *sl = next_slot();
+    store_query_t q = {.channel = ch, .limit = limit, .seqs = seqs, .nseqs = nseqs, .edits = edits};
+    CHECK_EQ_INT(store_query(s, &q, on_rows, sl), 0);
+    wait_for(&loop, sl);
+    CHECK_EQ_INT(sl->status, 0);
+    return sl;
+}
+
+/* Pins: the msgs of given seqs (events and other channels' rows skipped), oldest first, as
+ * they stand; the pin events of live msgs at load. Edit histories: a msg's first text, then
+ * its edits, oldest first; blanked by a delete. */
+TEST(test_pins_and_edit_history)
+{
+    store_t *s = fresh("pins");
+    msg(s, "g", 1, "alice", "first words");
+    msg(s, "g", 2, "bob", "second");
+    append(s, "g", 3, "alice", "better words", "edit", 0, 1, NULL);
+    append(s, "g", 4, "alice", "", "pin", 0, 1, NULL);
+    append(s, "g", 5, "bob", "", "pin", 0, 2, NULL);
+    append(s, "g", 6, "alice", "best words", "edit", 0, 1, NULL);
+    append(s, "g", 7, "bob", "", "unpin", 0, 2, NULL);
+    append(s, "g", 8, "bob", "", "pin", 0, 2, NULL);
+    msg(s, "h", 1, "carol", "elsewhere");
+    msg(s, "g", 9, "carol", "doomed");
+    append(s, "g", 10, "carol", "doomed, edited", "edit", 0, 9, NULL);
+    append(s, "g", 11, "carol", "", "pin", 0, 9, NULL);
+    wait_for(&loop, append(s, "g", 12, "carol", "", "delete", 0, 9, NULL));
+    const uint64_t want[] = {9, 2, 4, 1, 77};
+    slot_t *p = listed(s, "g", want, 5, 0, 10);
+    CHECK_EQ_INT(p->n, 3);
+    CHECK_EQ_INT(p->rows[0].seq, 1);
+    CHECK_EQ_STR(p->rows[0].text, "best words");
+    CHECK(p->rows[0].edited);
+    CHECK_EQ_INT(p->rows[1].seq, 2);
+    CHECK_EQ_INT(p->rows[2].seq, 9);
+    CHECK(p->rows[2].deleted);
+    CHECK_EQ_STR(p->rows[2].text, "");
+    p = listed(s, "g", want, 5, 0, 2); /* the limit */
+    CHECK(p->n == 2 && p->more);
+    slot_t *h = listed(s, "g", NULL, 0, 1, 10);
+    CHECK_EQ_INT(h->n, 3);
+    CHECK_EQ_STR(h->rows[0].text, "first words");
+    CHECK_EQ_STR(h->rows[0].kind, "msg");
+    CHECK_EQ_STR(h->rows[1].text, "better words");
+    CHECK_EQ_STR(h->rows[2].text, "best words");
+    CHECK(h->rows[1].seq == 3 && h->rows[2].seq == 6 && h->rows[2].target == 1 && !h->more);
+    h = listed(s, "g", NULL, 0, 2, 10); /* never edited: its text */
+    CHECK(h->n == 1 && strcmp(h->rows[0].text, "second") == 0);
+    h = listed(s, "g", NULL, 0, 9, 10); /* deleted: nothing of its texts */
+    CHECK(h->n == 2 && h->rows[0].deleted);
+    CHECK(strcmp(h->rows[0].text, "") == 0 && strcmp(h->rows[1].text, "") == 0);
+    CHECK_EQ_INT(listed(s, "g", NULL, 0, 4, 10)->n, 0); /* an event is no msg */
+    CHECK_EQ_INT(listed(s, "g", NULL, 0, 1, 2)->more, true);
+    store_load_t pins = {.pin = ld_pin};
+    CHECK_EQ_STR(load(s, &pins),
+                 "p:g/4/1/1/4000/1;p:g/5/2/2/5000/1;p:g/7/2/2/7000/0;p:g/8/2/2/8000/1;");
+    uint64_t many[STORE_SEQS_MAX + 1] = {0};
+    store_query_t q = {.channel = "g", .limit = 1, .seqs = many, .nseqs = STORE_SEQS_MAX + 1};
+    CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), STORE_EINVAL);
     finish(s);
 }
 
@@ -895,7 +969,7 @@ TEST(test_channel_archive_and_delete)
     CHECK_EQ_INT(del->status, 0);
     CHECK_EQ_INT(again->status, 0);
     CHECK_EQ_INT(none->status, 0);
-    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned, NULL, NULL};
+    store_load_t all = {ld_archived, ld_member, ld_read, NULL, ld_mentioned, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "c:designer/old/1;c:ops/topic/0;m:designer/1;m:designer/50;"
                                 "m:ops/1;m:ops/50;r:designer/1/1;r:ops/1/1;@:designer/2/2;"
                                 "@:ops/2/2;");
@@ -915,11 +989,11 @@ TEST(test_channel_archive_and_delete)
     CHECK_EQ_INT(first->status, 0);
     slot_t *q = query(s, "design", 0, 0, 10, false, 0, false);
     CHECK(q->n == 1 && strcmp(q->rows[0].text, "a new start") == 0);
-    store_load_t members = {.member = ld_member};
+    store_load_t members = {.member = ld_member, NULL};
     CHECK_EQ_STR(load(s, &members), "m:design/50;m:designer/1;m:designer/50;m:ops/1;m:ops/50;");
     /* archived survives a reopen */
     s = reopen(s, "delete", false);
-    store_load_t chans = {.channel = ld_archived};
+    store_load_t chans = {.channel = ld_archived, NULL};
     CHECK_EQ_STR(load(s, &chans), "c:design/topic/0;c:designer/old/1;c:ops/topic/0;");
     finish(s);
 }
@@ -1058,7 +1132,7 @@ TEST(test_people_by_id)
         CHECK_EQ_INT(slots[i].status, 0);
     CHECK_EQ_STR(mentioned(s, old), "g2");
     CHECK_EQ_STR(mentioned(s, now), "g3");
-    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned, NULL, NULL};
+    store_load_t all = {NULL, ld_member, ld_read, ld_reaction, ld_mentioned, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/7;r:g/7/1;x:g/1/8/+1/1;@:g/7/2;@:g/8/3;");
     CHECK_EQ_STR(load_keyed(s), "k:g/1/7/k1/1000;k:g/4/8/k4/4000;");
     slot_t *h = query(s, "g", 0, 0, 10, false, 0, false);
@@ -1214,7 +1288,7 @@ TEST(test_close_answers_everything)
     for (uint64_t i = 1; i <= 40; i++)
         msg(s, "g", i, "u", "t");
     slot_t *q = next_slot();
-    store_query_t sq = {"g", 0, 0, 100, false, 0, false, NULL};
+    store_query_t sq = {"g", 0, 0, 100, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
     slot_t *p = next_slot();
     CHECK_EQ_INT(store_probe(s, on_write, p), 0);
@@ -1309,7 +1383,7 @@ TEST(test_failure_and_recovery)
     CHECK(seqs(h, 1, 4)); /* no hole, nothing partial */
     CHECK_EQ_STR(h->rows[3].text, "after recovery");
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "lost")), "");
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "m:g/11;");
     uint64_t last = 0;
     CHECK_EQ_INT(store_last_seq(s, "g", &last), 0);
@@ -1361,7 +1435,7 @@ TEST(test_cancel)
     CHECK_EQ_INT(store_search(s, &bq, on_rows, long_read), 0);
     int first = nslot;
     for (int i = 0; i < 10; i++) {
-        store_query_t q = {"g", 0, 0, 10, false, 0, false, &a};
+        store_query_t q = {"g", 0, 0, 10, false, 0, false, &a, NULL, 0, 0};
         CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), 0);
     }
     store_term_t t = {"hello", false};
@@ -1378,7 +1452,7 @@ TEST(test_cancel)
     CHECK_EQ_INT(store_positions(s, &a, on_rows, next_slot()), 0);
     slot_t *w = msg(s, "g", 6, "u", "a write between");
     slot_t *other = next_slot();
-    store_query_t qb = {"g", 0, 0, 10, false, 0, false, &b};
+    store_query_t qb = {"g", 0, 0, 10, false, 0, false, &b, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &qb, on_rows, other), 0);
     store_cancel(s, &a);
     store_cancel(s, NULL); /* nobody's: nothing */
@@ -1456,7 +1530,7 @@ TEST(test_group_commits_whole)
     store_group_begin(s);
     slot_t *w = msg(s, "g", N + 2, "u", "grouped too");
     slot_t *q = next_slot();
-    store_query_t sq = {"g", 0, 0, 1, false, 0, false, NULL};
+    store_query_t sq = {"g", 0, 0, 1, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &sq, on_rows, q), 0);
     store_group_end(s);
     wait_for(&loop, q);
@@ -1491,7 +1565,7 @@ TEST(test_group_fails_whole)
     store_stats(s, &st);
     CHECK(st.failed);
     uint64_t failures = st.failures;
-    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL, NULL};
+    store_load_t all = {ld_channel, ld_member, NULL, NULL, NULL, NULL, NULL, NULL};
     CHECK_EQ_STR(load(s, &all), "");
     CHECK(seqs(query(s, "g", 0, 0, 10, false, 0, false), 1, 1));
 
@@ -1643,7 +1717,7 @@ TEST(test_assigned_duplicates)
     CHECK_EQ_STR(found(SEARCH(s, NULL, NULL, 10, "later")), "");
     CHECK_EQ_STR(load_keyed(s), "k:g/1/1/k1/0;k:g/2/2/k1/0;k:g/6/2/r6/0;k:h/1/1/k1/0;"
                                 "k:g/5/1/k1/5000;");
-    store_load_t reactions = {.reaction = ld_reaction};
+    store_load_t reactions = {.reaction = ld_reaction, NULL};
     CHECK_EQ_STR(load(s, &reactions), "x:g/1/2/+1/1;"); /* the duplicate react did nothing */
     store_stats_t st;
     store_stats(s, &st);
@@ -1879,7 +1953,7 @@ TEST(test_accounts)
     store_accounts_load_t some = {.session = ld_session}; /* NULL callbacks: not wanted */
     CHECK_EQ_STR(load_accounts(s, &some), "s:1/h1/1/100/555/102/curl/::1;"
                                           "s:2/h2/3/200/201/202/agent/::1;");
-    store_load_t members = {.member = ld_member};
+    store_load_t members = {.member = ld_member, NULL};
     CHECK_EQ_STR(load(s, &members), "m:g/3;");
 
     s = reopen(s, "accounts", false);
@@ -2165,6 +2239,7 @@ int main(void)
         RUN(test_cids);
         RUN(test_guest_mark);
         RUN(test_files_kept);
+        RUN(test_pins_and_edit_history);
         RUN(test_keyed_bound);
         RUN(test_close_answers_everything);
         RUN(test_close_from_callback);

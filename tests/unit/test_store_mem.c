@@ -68,7 +68,7 @@ TEST(test_manual_steps)
     CHECK_EQ_INT(store_mem_pending(s), 0);
     CHECK(!store_mem_step(s));
     CHECK_EQ_INT(append(s, 1, on_append), 0);
-    store_query_t q = {"g", 0, 0, 10, false, 0, false, NULL};
+    store_query_t q = {"g", 0, 0, 10, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &q, on_rows, next_slot()), 0);
     CHECK_EQ_INT(append(s, 2, submit_more), 0);
     CHECK_EQ_INT(store_mem_pending(s), 3);
@@ -131,7 +131,7 @@ TEST(test_manual_group)
     CHECK(!store_mem_step(s));
     store_group_end(s);
     CHECK_EQ_INT(store_mem_pending(s), 2);
-    store_query_t q = {"g", 0, 0, 10, false, 0, false, NULL};
+    store_query_t q = {"g", 0, 0, 10, false, 0, false, NULL, NULL, 0, 0};
     CHECK(store_mem_step(s)); /* the first write: both are stored now */
     CHECK(slots[0].fired == 1 && slots[1].fired == 0);
     uint64_t last = 0;

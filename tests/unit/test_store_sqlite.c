@@ -156,7 +156,7 @@ static void append_range(store_t *s, const char *channel, uint64_t from, uint64_
 static void query(uv_loop_t *loop, store_t *s, const char *channel, uint64_t after, uint64_t before,
                   unsigned limit)
 {
-    store_query_t q = {channel, after, before, limit, false, 0, false, NULL};
+    store_query_t q = {channel, after, before, limit, false, 0, false, NULL, NULL, 0, 0};
     int want = rec->queried + 1;
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)channel), 0);
     run_until(loop, &rec->queried, want);
@@ -222,7 +222,7 @@ TEST(test_query_sees_earlier_appends)
     if (!s)
         return;
     append_range(s, "general", 1, 50);
-    store_query_t q = {"general", 0, 0, 100, false, 0, false, NULL};
+    store_query_t q = {"general", 0, 0, 100, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
     append_range(s, "general", 51, 60);
     run_until(&loop, &rec->appended, 60);
@@ -273,7 +273,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 12);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -316,7 +316,7 @@ TEST(test_close_commits_pending)
     if (!s)
         return;
     append_range(s, "general", 1, 500);
-    store_query_t q = {"general", 0, 0, 10, false, 0, false, NULL};
+    store_query_t q = {"general", 0, 0, 10, false, 0, false, NULL, NULL, 0, 0};
     CHECK_EQ_INT(store_query(s, &q, on_query, (void *)"general"), 0);
     store_close(s);
     CHECK_EQ_INT(rec->appended, 500); /* close answers everything pending, in order */
@@ -529,7 +529,8 @@ static void on_load_keyed(void *ctx, const char *channel, uint64_t seq, uint64_t
 }
 
 static const store_load_t load_cbs = {
-    on_load_channel, on_load_member, on_load_read, on_load_reaction, on_load_mentioned, NULL, NULL};
+    on_load_channel,   on_load_member, on_load_read, on_load_reaction,
+    on_load_mentioned, NULL,           NULL,         NULL};
 
 /* Everything store_load and store_load_keyed report, as one string. */
 static const char *loaded(store_t *s, load_rec_t *l)
@@ -653,7 +654,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 12);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -679,6 +680,7 @@ TEST(test_migrates_schema_2)
     CHECK_EQ_INT(
         sqlite3_exec(
             db,
+            "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
             "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
             "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
             "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN files; "
@@ -727,7 +729,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 12);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
@@ -919,7 +921,7 @@ TEST(test_migrates_schema_3)
     CHECK_EQ_STR(db_text("v3.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
                                   "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
                                   "pragma_user_version"),
-                 "12/0/0");
+                 "13/0/0");
     CHECK_EQ_STR(db_text("v3.db", sql_authors),
                  "general1:bob=3,general2:alice=2,general3:anonymous=0,general4:Client #7=0,"
                  "general5:frank=6,general6:bob=3,random1:carol=1,random2:eve=5");
@@ -1098,7 +1100,7 @@ TEST(test_migrates_schema_4)
                                    "sqlite_master WHERE tbl_name IN ('members', 'reads', "
                                    "'mentions') AND type = 'table' ORDER BY name)) FROM "
                                    "pragma_user_version"),
-                 "12/1/members,mentions,reads");
+                 "13/1/members,mentions,reads");
     /* The migration's map of names reads users in the order of users_name, with no sort. */
     const char *plan = db_plan("v4m.db", "SELECT name, coalesce(max(CASE WHEN canon IS NOT NULL "
                                          "THEN id END), max(id)) FROM users GROUP BY name");
@@ -1161,6 +1163,7 @@ TEST(test_migrates_schema_5)
     close_store(&loop, s);
     /* What schema 5 had written: every text as sent, no columns or index of version 6. */
     db_run("v5m.db",
+           "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
            "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
            "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
            "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN files; "
@@ -1177,7 +1180,7 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_STR(db_text("v5m.db", "SELECT group_concat(seq || ':' || text || ':' || deleted || "
                                    "edited, ',') FROM (SELECT * FROM messages ORDER BY seq)"),
                  "1:one'':01,2::10,3:one':00,4::00,5:one'':00,6::00,7:three:00");
-    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "12");
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "13");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1211,7 +1214,7 @@ TEST(test_schema_5_reopens)
     close_store(&loop, s);
     CHECK_EQ_STR(db_text("v5.db", "SELECT user_version || '/' || (SELECT count(*) FROM sessions) "
                                   "FROM pragma_user_version"),
-                 "12/1");
+                 "13/1");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1235,6 +1238,7 @@ TEST(test_migrates_schema_6)
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
     db_run("v6m.db",
+           "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
            "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
            "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
            "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN files; "
@@ -1248,7 +1252,7 @@ TEST(test_migrates_schema_6)
         return;
     CHECK_EQ_STR(db_text("v6m.db", "SELECT user_version || '/' || (SELECT group_concat(name || "
                                    "':' || archived) FROM channels) FROM pragma_user_version"),
-                 "12/design:0");
+                 "13/design:0");
     c = (store_change_t){.kind = STORE_CHANNEL_DELETE, .ch = {.name = "design"}};
     CHECK_EQ_INT(store_change(s, &c, on_write, &idx[1]), 0);
     run_until(&loop, &rec->appended, 1);
@@ -1283,7 +1287,8 @@ TEST(test_migrates_schema_7)
     run_until(&loop, &rec->appended, 3);
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
-    db_run("v7m.db", "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
+    db_run("v7m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+                     "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
                      "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
                      "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN "
                      "files; DROP INDEX messages_author; "
@@ -1295,7 +1300,7 @@ TEST(test_migrates_schema_7)
         return;
     CHECK_EQ_STR(db_text("v7m.db", "SELECT user_version || '/' || (SELECT sql FROM sqlite_master "
                                    "WHERE name = 'messages_key') FROM pragma_user_version"),
-                 "12/CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS "
+                 "13/CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS "
                  "NOT NULL");
     m.seq = 0;
     m.text = "retry";

@@ -145,6 +145,8 @@ static const char *const must[RD_COUNT] = {
                        "LIST",
     [RD_MENTION_COUNT] = "SEARCH r USING PRIMARY KEY (channel=? AND user_id=?)",
     [RD_POSITIONS] = "SEARCH messages USING PRIMARY KEY (channel>?)",
+    [RD_SEQS] = "SEARCH messages USING PRIMARY KEY (channel=? AND seq=?)",
+    [RD_EDITS] = "USING INDEX messages_edit (channel=? AND target=?)",
 };
 
 /* Every read statement, as the readers prepare it, on a database with the whole schema:
