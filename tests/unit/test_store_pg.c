@@ -316,7 +316,7 @@ TEST(test_schema_refusals)
 }
 
 /* A schema of version 2 (before messages.files, notify (4) and the users' profile (5)) is
- * migrated to 6 when opened. *
+ * migrated to 6 when opened. */
 TEST(test_migrates_schema_2)
 {
     CHECK(pg_test_fresh("v1"));
