@@ -119,8 +119,10 @@ static void on_target(void *ctx, const chat_target_t *t)
         p.thread = t->thread ? t->thread : r->target;
         p.target = 0;
         p.files = r->files;
-        if (publish(s, r->ch, &p, r->id) == 0)
-            r->files = NULL; /* the message holds them now */
+        if (publish(s, r->ch, &p, r->id) == 0) { /* the message took its own copy */
+            free(r->files);
+            r->files = NULL;
+        }
     } else if ((r->op == CHAT_EV_EDIT || r->op == CHAT_EV_DELETE) &&
                chat_session_can(s, act, r->ch, &own) != AUTH_ALLOW) {
         chat_session_error(
