@@ -132,8 +132,9 @@ class Chatter:
         try:
             # the join carries the resume: nothing live comes between them (docs/protocol.md,
             # "Resume"), so nothing may come twice
+            # (events: the channel lines' seqs come too, so every stored seq is seen)
             await c.send_json("join", {"user": self.name, "session": self.session,
-                                       "resume": dict(self.last)})
+                                       "resume": dict(self.last), "events": True})
             while True:
                 m = json.loads(await c.recv_raw(10))
                 if m["type"] == "welcome":
@@ -173,7 +174,8 @@ class Chatter:
 
     def handle(self, m):
         t, p = m.get("type"), m.get("payload", {})
-        if t == "msg":
+        # Every seq'd event of a channel counts: the channel lines (who joined) hold seqs too.
+        if t in ("msg", "channel_event"):
             ch = p["channel"]
             self.stream[ch].append(p["seq"])
             if self.conns:

@@ -87,7 +87,7 @@ class Guest:
 
     def handle(self, m):
         t, p = m.get("type"), m.get("payload", {})
-        if t == "msg":
+        if t in ("msg", "channel_event"):  # the channel lines hold seqs too
             self.stream.setdefault(p["channel"], []).append(p["seq"])
         elif t == "ack":
             cid, got = p["cid"], (p["channel"], p["seq"])
