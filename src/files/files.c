@@ -119,7 +119,10 @@ static int write_whole(const char *path, const void *data, size_t len, bool dura
         p += w;
         left -= (size_t)w;
     }
-    if ((durable && fsync(fd) < 0) | (close(fd) < 0) || rename(tmp, path) < 0) {
+    bool bad = durable && fsync(fd) < 0;
+    if (close(fd) < 0) /* closed whatever fsync said */
+        bad = true;
+    if (bad || rename(tmp, path) < 0) {
         unlink(tmp);
         return FILES_EIO;
     }
