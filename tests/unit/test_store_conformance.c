@@ -849,7 +849,8 @@ TEST(test_changes_and_load)
     /* An update keeps who created the channel, and when; ids load in their order. A CREATE
      * that made its channel made its creator (50) a member; the one that found the name
      * taken did not. */
-    store_load_t all = {ld_channel, ld_member, ld_read, ld_reaction, ld_mentioned, NULL, NULL, NULL};
+    store_load_t all = {ld_channel,   ld_member, ld_read, ld_reaction,
+                        ld_mentioned, NULL,      NULL,    NULL};
     CHECK_EQ_STR(load(s, &all), "c:design/private/new/maker/50/5;c:ops/public/topic/maker/50/5;"
                                 "m:design/2;m:ops/50;r:design/2/5;x:design/1/2/+1/1;"
                                 "x:design/1/2/+1/0;@:ops/0/1;@:ops/2/1;");
