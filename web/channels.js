@@ -20,7 +20,7 @@ import { charCount, save, load } from "./util.js";
 import * as conn from "./conn.js";
 import * as channels from "./channels_data.js";
 import * as people from "./people.js";
-import { page } from "./page.js";
+import { page, focusComposer } from "./page.js";
 import * as list from "./list.js";
 import { closeSidebar, updateTitle } from "./app.js";
 import * as chanAdmin from "./channel_admin.js";
@@ -159,6 +159,7 @@ function opened(p) {
   closeDialogs();
   list.showChannel(c.name);
   closeSidebar();
+  focusComposer(); // the dialog or card that asked is gone: what comes next is writing
 }
 
 // Member counts come only with channel descriptions, and a join or leave in a channel
@@ -484,6 +485,7 @@ export function openDmWith(users) {
     if (isDm(v) && dmPeople(v).slice().sort().join("\n") === want) {
       list.showChannel(v.name);
       closeSidebar();
+      focusComposer(); // whoever opened it means to write
       return;
     }
   }

@@ -20,3 +20,16 @@ export const page = {
 export function bind(ids) {
   for (const k in ids) ui[k] = document.getElementById(ids[k]);
 }
+
+// Puts the caret in the message box, ready to type. When a dialog that was opened from
+// the box closes, Chrome gives the box focus back but may leave the document's caret
+// where the dialog's click put it: keys then reach the box and insert nothing. Focusing
+// the box afresh moves the caret into it.
+export function focusComposer() {
+  const box = ui.composer;
+  if (!box || box.disabled) return;
+  if (document.activeElement === box) box.blur();
+  box.focus();
+  const end = box.value.length;
+  box.setSelectionRange(end, end);
+}
