@@ -2,8 +2,8 @@
 http://127.0.0.1:PORT/chat/ of a server started with --base-path /chat, where nothing is
 served outside /chat/. The client finds its scripts, its socket and the REST API under the
 page's own base: an account signs up (its cookie, Path=/chat/, brings it back after a
-reload), a guest joins, the two chat both ways, and every resource the page loaded was under
-/chat/."""
+reload), a guest joins, the two chat both ways, every resource the page loaded was under
+/chat/, and the links it hands out are."""
 import os
 import uuid
 
@@ -42,6 +42,11 @@ def test_client_under_a_base_path(make_server, tmp_path):
         outside = [u for u in loaded if not u.startswith(base + "/")]
         assert not outside, outside
         assert any(u.endswith("/chat/app.js") for u in loaded), loaded
+        # The links it hands out (an invite, a password reset) are under the base too.
+        link = alice.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "import('./auth_data.js').then((m) => done(m.linkFor('/#invite=abc')));")
+        assert link == base + "/#invite=abc", link
     except BaseException:
         shots = [u.dump(tmp_path, "failure") for u in (alice, bob)]
         print(f"screenshots: {', '.join(map(str, shots))}\nserver log:\n{server.logs()[-3000:]}")

@@ -123,6 +123,10 @@ def test_package_installs_serves_and_goes(deb, tmp_path, request):
     p = dpkg("-i", str(deb))
     assert p.returncode == 0, p.stderr
     assert installed() == "install ok installed"
+    # postinst enabled the unit (deb-systemd-helper works without systemd running) and
+    # started nothing: systemd is not running here.
+    wants = Path("/etc/systemd/system/multi-user.target.wants/parley.service")
+    assert wants.is_symlink(), "postinst did not enable parley.service"
     unit = Path("/lib/systemd/system/parley.service").read_text()
     for line in ("DynamicUser=yes", "StateDirectory=parley", "ProtectSystem=strict",
                  "LimitNOFILE=65536", "Restart=on-failure", "NoNewPrivileges=yes",
@@ -205,4 +209,5 @@ def test_package_installs_serves_and_goes(deb, tmp_path, request):
     p = dpkg("--purge", "parley")
     assert p.returncode == 0, p.stderr
     assert not Path("/etc/default/parley").exists()
+    assert not wants.is_symlink() and not wants.exists()
     assert installed() in ("", "unknown ok not-installed")
