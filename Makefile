@@ -5,6 +5,8 @@
 #                the browser's with four on SQLite), then the protocol under TSan, and
 #                Autobahn|Testsuite's sections 1-10 when it is there
 #   make build   release build only: build/parley
+#   make deb     a Debian package of the release build: dist/parley_VERSION_ARCH.deb (binary,
+#                systemd unit, /etc/default/parley, parley(8); docs/operations.md)
 #   make cluster three parley processes on PostgreSQL + Redis behind HAProxy, http://127.0.0.1:8000
 #   make conformance  the whole Autobahn|Testsuite (517 cases, 20-40 min) against build/parley
 SHELL := /bin/bash
@@ -23,7 +25,7 @@ export JOBS E2E_JOBS FUZZ_SMOKE
 CONFORMANCE_DIR ?= $(abspath ../shared/conformance)
 export CONFORMANCE_DIR
 
-.PHONY: all build run cluster test tsan tsan-build test-unit test-e2e conformance fuzz bench valgrind deps deps-test clean lint format
+.PHONY: all build run deb cluster test tsan tsan-build test-unit test-e2e conformance fuzz bench valgrind deps deps-test clean lint format
 
 all: build
 
@@ -41,6 +43,10 @@ build: deps build/Makefile
 
 run: build
 	build/parley --db ./parley.db $(ARGS)
+
+# The Debian package (scripts/build-deb: dpkg-deb from a staged tree; packaging/).
+deb: build
+	@scripts/build-deb build/parley dist
 
 # Several processes on one store (docs/scaling.md): scripts/cluster, stopped by Ctrl-C.
 cluster: build

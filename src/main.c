@@ -59,7 +59,7 @@ typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
     const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
-        *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files;
+        *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files, *base_path;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads, guest_ttl, session_idle, session_max, hash_max, message_timeout,
@@ -86,6 +86,7 @@ static options_t opt = {
     .tls_key = "",
     .bus = "",
     .files = "",
+    .base_path = "",
     .max_file = 25ull * 1024 * 1024,
     .file_quota = 1024ull * 1024 * 1024,
     .port = 8000,
@@ -187,6 +188,9 @@ static const flag_t flags[] = {
      "seconds a session lasts at most (the cookie's Max-Age)"},
     {"hash-max", OPT_UINT, &opt.hash_max, 1024,
      "password hashes at once (64 MiB each); past it sign-ins get 429 (default: CPUs)"},
+    {"base-path", OPT_STR, &opt.base_path, 0,
+     "serve everything under this path (/chat: /chat/, /chat/ws, /chat/api ...; others 404), "
+     "as a reverse proxy forwards it unchanged"},
     {"public-url", OPT_STR, &opt.public_url, 0,
      "the URL people open (https://chat.example.com): its host is answered, its origin allowed"},
     {"allowed-origins", OPT_STR, &opt.allowed_origins, 0,
@@ -376,6 +380,20 @@ static int check_doors(void)
     return 0;
 }
 
+/* --base-path, checked and without its trailing slashes (http_base_path). */
+static char base_path[HTTP_BASE_PATH_MAX + 1];
+static int check_base_path(void)
+{
+    if (http_base_path(opt.base_path, base_path, sizeof(base_path)) < 0) {
+        fprintf(stderr,
+                "parley: --base-path must be a path like /chat (segments of letters, "
+                "digits, - . _ ~; at most %d bytes)\n",
+                HTTP_BASE_PATH_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_config(int argc, char **argv)
 {
     for (size_t i = 0; i < NFLAGS; i++) {
@@ -472,7 +490,7 @@ static int parse_config(int argc, char **argv)
                         "neither (plain HTTP)\n");
         return -1;
     }
-    if (check_doors() < 0)
+    if (check_doors() < 0 || check_base_path() < 0)
         return -1;
     return check_accounts();
 }
@@ -733,6 +751,7 @@ static int open_state(app_t *a, const wiring_t *w)
                                               .files_ctx = a->hub,
                                               .loop = a->loop,
                                               .profile_changed = profile_changed,
+                                              .base_path = base_path,
                                               .profile_ctx = a->hub});
     return 0;
 }
@@ -810,6 +829,8 @@ static void log_started(app_t *a)
         log_info("TLS 1.2 and 1.3 with %s (SIGHUP reloads %s and %s)", what, opt.tls_cert,
                  opt.tls_key);
     }
+    if (base_path[0])
+        log_info("serving under %s/ (--base-path; other paths 404)", base_path);
     log_info("answering Host: IP addresses, localhost%s%s; allowed origins: the page's own%s%s",
              doors_hosts.len ? ", " : "", doors_hosts.data, doors_origins.len ? ", " : "",
              doors_origins.data);
@@ -865,6 +886,7 @@ int main(int argc, char **argv)
         .max_conns_per_ip = (unsigned)opt.max_conns_per_ip,
         .max_partial_input = opt.max_partial_input,
         .echo_path = opt.echo_path,
+        .base_path = base_path,
         .deflate = strcmp(opt.deflate, "on") == 0,
         .origins = doors_origins.data,
         .host_names = doors_hosts.data,

@@ -16,6 +16,7 @@
  * .message, .retryAfter (seconds, from Retry-After on 429s). Changes to the signed-in
  * user are announced through `changes`: "user" (the user, or null).
  */
+import { BASE, linkOf, urlOf } from "./base.js";
 import { emitter } from "./util.js";
 
 export const ROLES = ["guest", "member", "admin", "owner"];   // lowest first
@@ -36,9 +37,9 @@ export class ApiError extends Error {
 export function rank(role) { return Math.max(0, ROLES.indexOf(role)); }
 export function isStaff(role) { return role === "owner" || role === "admin"; }
 
-// An absolute link from the path the server gives ("/#invite=TOKEN").
+// An absolute link from the path the server gives ("/#invite=TOKEN"), under the page's base.
 export function linkFor(path) {
-  try { return new URL(path, location.origin).href; } catch (e) { return location.origin + "/"; }
+  try { return linkOf(path); } catch (e) { return BASE.href; }
 }
 
 const BUSY_TRIES = 3;            // a `busy` answer (password hashing is saturated) is retried
@@ -63,7 +64,7 @@ async function once(method, path, body) {
   }
   let res;
   try {
-    res = await fetch("/api" + path, init);
+    res = await fetch(urlOf("/api" + path), init);
   } catch (e) {
     throw new ApiError(0, "network", "Can't reach the server.", 0);
   }
@@ -168,7 +169,7 @@ export async function saveProfile(fields) {
 export async function uploadAvatar(file) {
   let res;
   try {
-    res = await fetch("/api/me/avatar", { method: "POST", body: file, credentials: "same-origin",
+    res = await fetch(urlOf("/api/me/avatar"), { method: "POST", body: file, credentials: "same-origin",
       cache: "no-store", headers: { Accept: "application/json", "Content-Type": "application/octet-stream" } });
   } catch (e) {
     throw new ApiError(0, "network", "Can't reach the server.", 0);

@@ -35,6 +35,7 @@
  * Request ids carry a random prefix of this page, so an id another tab or user chose can
  * never settle one of our requests (some answers also reach other members).
  */
+import { wsUrlOf } from "./base.js";
 import { GENERAL } from "./const.js";
 import { emitter, randomKey } from "./util.js";
 
@@ -170,10 +171,9 @@ export function reconnectNow() {
 function connect() {
   clearReconnect();
   link.emit("status", "connecting", "connecting…");
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   let ws;
   try {
-    ws = new WebSocket(scheme + "//" + location.host + "/ws", "parley.v1");
+    ws = new WebSocket(wsUrlOf("/ws"), "parley.v1");
   } catch (e) {
     socketGone(0);
     return;

@@ -5,6 +5,8 @@
  * nodes, or a link's href after checking its scheme): never as HTML.
  */
 
+import { urlOf } from "./base.js";
+
 // Hues picked by hand to read well as white-on-colour avatars and as name colours.
 const HUES = [4, 22, 36, 140, 162, 184, 200, 214, 232, 256, 276, 300, 322, 342];
 
@@ -81,7 +83,7 @@ export function paintAvatar(a, name) {
   const img = el("img", "avatar-img");
   img.alt = "";
   img.decoding = "async";
-  img.src = "/avatars/" + encodeURIComponent(id);
+  img.src = urlOf("/avatars/" + encodeURIComponent(id));
   img.addEventListener("error", () => { img.remove(); a.classList.remove("has-img"); });
   a.firstChild.after(img);
   return a;

@@ -18,6 +18,7 @@
  * images are fetched with its session token and shown from data: URLs (the page's CSP
  * takes data: images, not blob: ones).
  */
+import { urlOf } from "./base.js";
 import { el, icon } from "./dom.js";
 import * as conn from "./conn.js";
 import { ui, page } from "./page.js";
@@ -193,7 +194,7 @@ function upload(item, wh, redraw, changed) {
   if (wh) { q.set("w", wh.w); q.set("h", wh.h); }
   const xhr = new XMLHttpRequest();
   item.xhr = xhr;
-  xhr.open("POST", "/api/files?" + q.toString());
+  xhr.open("POST", urlOf("/api/files?" + q.toString()));
   authorize(xhr);
   xhr.setRequestHeader("Content-Type", "application/octet-stream");
   xhr.upload.onprogress = (ev) => {
@@ -231,9 +232,9 @@ export function formatSize(n) {
 
 function isImage(f) { return /^image\/(png|jpeg|gif|webp)$/.test(f.type || ""); }
 
-// Only our own download paths are ever put in a src or an href.
+// Only our own download paths are ever put in a src or an href (under the page's base).
 function safeUrl(f) {
-  return typeof f.url === "string" && /^\/files\/[0-9a-f]{32}\/[A-Za-z0-9._~%-]*$/.test(f.url) ? f.url : null;
+  return typeof f.url === "string" && /^\/files\/[0-9a-f]{32}\/[A-Za-z0-9._~%-]*$/.test(f.url) ? urlOf(f.url) : null;
 }
 
 // The element showing a message's files, or null when it carries none.

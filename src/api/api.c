@@ -74,6 +74,7 @@ api_t *api_new(auth_t *auth, const api_config_t *cfg)
     api_t *a = xcalloc(1, sizeof(*a));
     a->auth = auth;
     a->origins = xstrdup(cfg && cfg->origins ? cfg->origins : "");
+    a->base_path = xstrdup(cfg && cfg->base_path ? cfg->base_path : "");
     a->files = cfg ? cfg->files : NULL;
     a->files_allowed = cfg ? cfg->files_allowed : NULL;
     a->files_ctx = cfg ? cfg->files_ctx : NULL;
@@ -88,6 +89,7 @@ void api_free(api_t *a)
     if (!a)
         return;
     free(a->origins);
+    free(a->base_path);
     free(a);
 }
 
@@ -215,8 +217,8 @@ void api_cookie_line(const api_call_t *c, const char *token, char *out, size_t c
     long long age = token ? auth_config(c->api->auth)->session_max_ms / 1000 : 0;
     snprintf(out, cap,
              "Set-Cookie: " API_COOKIE_NAME
-             "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
-             token ? token : "", age, c->secure ? "; Secure" : "");
+             "=%s; Path=%s/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
+             token ? token : "", c->api->base_path, age, c->secure ? "; Secure" : "");
 }
 
 /* ---- JSON ---- */

@@ -58,6 +58,9 @@ typedef struct {
      * sessions (chat_profile_changed). NULL: nobody is told. */
     void (*profile_changed)(void *ctx, const auth_user_t *u);
     void *profile_ctx;
+    /* --base-path ("/chat"; "" or NULL: the root): the session cookie's Path is under it, so
+     * that two servers behind one host name keep their sessions apart. Borrowed. */
+    const char *base_path;
 } api_config_t;
 
 /* One request as the connection driver read it. The header fields are NULL when the header

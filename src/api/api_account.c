@@ -18,7 +18,7 @@
 /* {"user", "token"} and the cookie that holds the token. */
 static void signed_in(api_call_t *c, const auth_result_t *r, int status)
 {
-    char cookie[256];
+    char cookie[512]; /* the Path may be --base-path, 128 bytes */
     api_cookie_line(c, r->token, cookie, sizeof(cookie));
     api_reply(c, status,
               json_pack("{s:o,s:s}", "user", api_user_json(r->user, false), "token",
@@ -40,7 +40,7 @@ static void done_signed_in(api_call_t *c, const auth_result_t *r)
 static void done_signed_out(api_call_t *c, const auth_result_t *r)
 {
     (void)r;
-    char cookie[256];
+    char cookie[512]; /* the Path may be --base-path, 128 bytes */
     api_cookie_line(c, NULL, cookie, sizeof(cookie));
     api_reply_ok(c, cookie);
 }

@@ -26,7 +26,8 @@ struct api {
     struct uv_loop_s *loop; /* api_config_t's */
     void (*profile_changed)(void *ctx, const auth_user_t *u);
     void *profile_ctx;
-    char *origins; /* allowed origins besides the request's own (http_origin.h), "" for none */
+    char *base_path; /* --base-path, "" for the root: the cookie's Path is base_path + "/" */
+    char *origins;   /* allowed origins besides the request's own (http_origin.h), "" for none */
     size_t pending;
 };
 

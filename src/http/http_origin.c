@@ -213,3 +213,26 @@ int http_url_origin(const char *url, char *origin, size_t ocap, char *host, size
     room = hcap;
     return ok && put_lower(&at, &room, h.name, h.len) ? 0 : -1;
 }
+
+int http_base_path(const char *in, char *out, size_t cap)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~";
+    size_t n = strlen(in);
+    while (n && in[n - 1] == '/')
+        n--;
+    if ((*in && *in != '/') || n > HTTP_BASE_PATH_MAX || n >= cap)
+        return -1;
+    for (size_t i = 0; i < n;) {
+        size_t len = strcspn(in + i + 1, "/");
+        if (i + 1 + len > n)
+            len = n - i - 1;
+        const char *seg = in + i + 1;
+        if (len == 0 || strspn(seg, safe) < len || (len == 1 && seg[0] == '.') ||
+            (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return -1;
+        i += 1 + len;
+    }
+    memcpy(out, in, n);
+    out[n] = '\0';
+    return 0;
+}

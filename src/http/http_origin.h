@@ -58,4 +58,14 @@ bool http_forwarded_https(const char *forwarded_proto);
  * another scheme, user info, a path, a query, a bad host or port, or outputs too small. */
 int http_url_origin(const char *url, char *origin, size_t ocap, char *host, size_t hcap);
 
+/* The longest --base-path. */
+#define HTTP_BASE_PATH_MAX 128
+
+/* A sub-path to serve under (--base-path), as a reverse proxy forwards it: "" or "/" for the
+ * root, else "/" and segments of URL-safe characters (A-Z a-z 0-9 - . _ ~), none empty, "."
+ * or "..", at most HTTP_BASE_PATH_MAX bytes. Trailing slashes are dropped ("/chat/" ->
+ * "/chat", "/" -> ""). Writes the result NUL-terminated to out (cap bytes); 0, or -1 when
+ * in is not such a path or does not fit. */
+int http_base_path(const char *in, char *out, size_t cap);
+
 #endif

@@ -56,7 +56,11 @@ typedef struct {
      * asking for more is closed 1013 (HTTP: 503). 0: no budget. */
     size_t max_partial_input;
     const char *echo_path; /* "" or NULL: no echo route (conformance suites only) */
-    bool deflate;          /* offer permessage-deflate (RFC 7692) */
+    /* Every route under this path ("/chat": /chat/, /chat/ws, /chat/api/...; a path outside
+     * it is 404), as a reverse proxy forwards a sub-path unchanged. Starts with '/', does not
+     * end with one; "" or NULL: at the root. Borrowed. */
+    const char *base_path;
+    bool deflate; /* offer permessage-deflate (RFC 7692) */
     /* Origins allowed besides the request's own (--allowed-origins and --public-url's), as
      * http_origin_check takes them: comma-separated, NULL or "" for none. Borrowed. */
     const char *origins;

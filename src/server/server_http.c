@@ -8,6 +8,11 @@
  * Every answer but the 101 carries the security headers (server_respond; /api's through
  * api_request_t), naming the checked Host in its CSP.
  *
+ * With --base-path (cfg.base_path, "/chat") every route lives under it: a request's path is
+ * taken with the base cut off ("/chat/ws" is "/ws" to everything after), "/chat" alone is sent
+ * to "/chat/" (301: the web client's relative URLs resolve against the trailing slash), and
+ * a path outside the base is 404, before any route.
+ *
  * Requests are answered by the handlers of a route table (http_router) built at start:
  * the echo route when configured, /ws and /ws/{client_id}, /api and everything under it,
  * /healthz, /metrics and the embedded web client's files. Anything else is 404, or 405 with
@@ -414,11 +419,25 @@ int server_add_routes(server_t *s)
     return 0;
 }
 
+/* path with --base-path cut off ("/chat/ws" -> "/ws", "/chat" -> ""); NULL when it is not
+ * under it ("/chatroom", "/ws"). Without a base path, path itself. */
+static const char *under_base(const server_t *s, const char *path)
+{
+    const char *base = s->cfg.base_path;
+    size_t n = base ? strlen(base) : 0;
+    if (n == 0)
+        return path;
+    if (strncmp(path, base, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+        return NULL;
+    return path + n;
+}
+
 /* The parser's keep-body callback: a body is stored only for a route that reads it. */
 size_t server_keep_body(void *ctx, const http_request_t *head)
 {
     server_t *s = ctx;
-    return http_router_body_limit(&s->router, head->method, head->path);
+    const char *path = under_base(s, head->path);
+    return path ? http_router_body_limit(&s->router, head->method, path) : 0;
 }
 
 /* The request's Host: RFC 9112 3.2 (present in HTTP/1.1, valid), and one of our names
@@ -450,13 +469,36 @@ static bool host_ok(sconn_t *c, const http_request_t *r)
     return true;
 }
 
-/* Answers one request: its route's handler, or 404, or 405 with Allow. */
+/* The base path without its trailing slash: 301 to it with one (and the query). */
+static void to_base(sconn_t *c, const http_request_t *r)
+{
+    char extra[512]; /* the base path is at most 128 bytes (main) */
+    int n = snprintf(extra, sizeof(extra), "Location: %s/%s%s\r\n", c->srv->cfg.base_path,
+                     r->query ? "?" : "", r->query ? r->query : "");
+    if (n < 0 || (size_t)n >= sizeof(extra) || strpbrk(r->query ? r->query : "", "\r\n"))
+        snprintf(extra, sizeof(extra), "Location: %s/\r\n", c->srv->cfg.base_path);
+    server_respond_json(c, 301, "{\"error\":\"moved\"}", keep_alive(c, r), extra);
+}
+
+/* Answers one request: its route's handler (seeing the path under --base-path), or 404, or
+ * 405 with Allow. */
 static void handle_request(sconn_t *c, const http_request_t *r)
 {
+    const char *path = under_base(c->srv, r->path);
+    http_request_t sub;
+    if (path && path != r->path) {
+        sub = *r;
+        sub.path = path;
+        r = &sub;
+    }
     if (!host_ok(c, r))
         return;
+    if (path && !*path) {
+        to_base(c, r);
+        return;
+    }
     http_match_t m;
-    int status = http_router_find(&c->srv->router, r->method, r->path, &m);
+    int status = path ? http_router_find(&c->srv->router, r->method, r->path, &m) : 404;
     if (status == 0) {
         m.route->handler(c, r, &m);
     } else if (status == 404) {

@@ -174,6 +174,42 @@ TEST(test_url_origin)
     CHECK_EQ_INT(http_url_origin("https://chat.example.com", o, sizeof(o), h, sizeof(h) - 1), -1);
 }
 
+/* --base-path: trailing slashes dropped, the root as "", anything a browser would rewrite
+ * or a proxy would not forward unchanged refused. */
+static const char *base(const char *in)
+{
+    static char out[HTTP_BASE_PATH_MAX + 1];
+    return http_base_path(in, out, sizeof(out)) == 0 ? out : "-";
+}
+
+static void test_base_path(void)
+{
+    CHECK_EQ_STR(base(""), "");
+    CHECK_EQ_STR(base("/"), "");
+    CHECK_EQ_STR(base("//"), "");
+    CHECK_EQ_STR(base("/chat"), "/chat");
+    CHECK_EQ_STR(base("/chat/"), "/chat");
+    CHECK_EQ_STR(base("/team/chat-1.x~_"), "/team/chat-1.x~_");
+    CHECK_EQ_STR(base("/..."), "/...");
+    static const char *const bad[] = {"chat", "/a//b",     "/./a",   "/a/.", "/a/../b",
+                                      "/..",  "/a b",      "/a%20b", "/a?b", "/a#b",
+                                      "/a;b", "/\xc3\xa9", "/a\\b",  " /a"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_EQ_STR(base(bad[i]), "-");
+    }
+    char longest[HTTP_BASE_PATH_MAX + 2];
+    memset(longest, 'a', sizeof(longest) - 1);
+    longest[0] = '/';
+    longest[HTTP_BASE_PATH_MAX] = '\0';
+    CHECK_EQ_INT((int)strlen(base(longest)), HTTP_BASE_PATH_MAX);
+    longest[HTTP_BASE_PATH_MAX] = 'a';
+    longest[HTTP_BASE_PATH_MAX + 1] = '\0';
+    CHECK_EQ_STR(base(longest), "-");
+    char small[6];
+    CHECK_EQ_INT(http_base_path("/chat", small, sizeof(small)), 0);
+    CHECK_EQ_INT(http_base_path("/chats", small, sizeof(small)), -1);
+}
+
 int main(void)
 {
     RUN(test_host_ours);
@@ -182,5 +218,6 @@ int main(void)
     RUN(test_origin);
     RUN(test_forwarded_https);
     RUN(test_url_origin);
+    RUN(test_base_path);
     return TEST_MAIN_END();
 }
