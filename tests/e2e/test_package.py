@@ -52,10 +52,12 @@ def release_binary():
         return own
     bdir = ROOT / "build-pkg"
     t = time.monotonic()
-    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(bdir), "-DCMAKE_BUILD_TYPE=Release"],
+    # under the lock `make test`'s background build of the same directory holds
+    # (scripts/test-all): this waits for it, then finds it done
+    subprocess.run(["flock", str(ROOT / "build-pkg.lock"), "sh", "-c",
+                    'cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release >/dev/null && '
+                    'cmake --build "$2" -j2 --target parley >/dev/null', "-", str(ROOT), str(bdir)],
                    check=True, capture_output=True)
-    subprocess.run(["cmake", "--build", str(bdir), "-j2", "--target", "parley"], check=True,
-                   capture_output=True)
     print(f"release build for the package: {time.monotonic() - t:.1f} s")
     return bdir / "parley"
 
