@@ -44,6 +44,8 @@
 #include "chat/chat.h"
 #include "bus/bus_open.h"
 #include "chat/chat_relay.h"
+#include "cli/cli_export.h"
+#include "cli/cli_import.h"
 #include "cli/cli_user.h"
 #include "http/http_origin.h"
 #include "net/net_tls.h"
@@ -779,6 +781,42 @@ static int run_user(int argc, char **argv)
     return cli_user_run(&u);
 }
 
+/* `parley import slack EXPORT.zip [flags]` and `parley export OUT.zip [flags]`
+ * (cli_import.h, cli_export.h): the words taken out, the rest are this file's flags. */
+static int run_migrate(int argc, char **argv)
+{
+    bool import = strcmp(argv[1], "import") == 0;
+    char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
+    int nrest = 0, npos = 0;
+    const char *pos[2] = {NULL, NULL};
+    rest[nrest++] = argv[0];
+    opt.log_level = "warn";
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            free(rest);
+            import ? cli_import_usage(stdout) : cli_export_usage(stdout);
+            return 0;
+        } else if (strncmp(argv[i], "--", 2) == 0) {
+            rest[nrest++] = argv[i];
+            if (!strchr(argv[i], '=') && i + 1 < argc)
+                rest[nrest++] = argv[++i];
+        } else if (npos++ < 2) {
+            pos[npos - 1] = argv[i];
+        }
+    }
+    int rc = parse_config(nrest, rest);
+    free(rest);
+    if (rc < 0)
+        return 2;
+    if (import ? npos != 2 || strcmp(pos[0], "slack") != 0 : npos != 1) {
+        import ? cli_import_usage(stderr) : cli_export_usage(stderr);
+        return 2;
+    }
+    if (import)
+        return cli_import_run(&(cli_import_t){pos[1], store_url, auth_config_of_flags()});
+    return cli_export_run(&(cli_export_t){pos[0], store_url, auth_config_of_flags()});
+}
+
 /* --tls-cert and --tls-key into a context, when given. -1 after saying why (exit 2: a bad
  * file is the operator's to fix, like a bad flag). */
 static int load_tls(app_t *a)
@@ -831,6 +869,8 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "user") == 0)
         return run_user(argc, argv);
+    if (argc > 1 && (strcmp(argv[1], "import") == 0 || strcmp(argv[1], "export") == 0))
+        return run_migrate(argc, argv);
     if (parse_config(argc, argv) < 0)
         return 2;
     /* Password hashes run on libuv's pool, which starts with 4 threads on its first use:
