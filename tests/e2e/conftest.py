@@ -48,7 +48,8 @@ SHARED = Shared() if BACKEND == "shared" else None
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself; skipped "
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself, or a "
+                            "command run once over it (parley import/export); skipped "
                             "with PARLEY_TEST_BACKEND=shared")
     config.addinivalue_line("markers", "shared_xfail(reason): a known parley bug on "
                             "PostgreSQL + Redis; a strict xfail with PARLEY_TEST_BACKEND=shared")
