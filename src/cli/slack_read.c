@@ -35,7 +35,7 @@ int slack_ts_parse(const char *ts, int64_t *ms, char key[SLACK_KEY_MAX])
         s = s * 10 + (ts[i] - '0');
     }
     for (size_t i = 0; i < 6; i++) {
-        char c = i < frac ? dot[1 + i] : '0';
+        char c = (char)(i < frac ? dot[1 + i] : '0');
         if (c < '0' || c > '9')
             return -1;
         us = us * 10 + (c - '0');
@@ -45,7 +45,7 @@ int slack_ts_parse(const char *ts, int64_t *ms, char key[SLACK_KEY_MAX])
     memcpy(key, ts, sec);
     key[sec] = '_';
     for (size_t i = 0; i < 6; i++)
-        key[sec + 1 + i] = i < frac ? dot[1 + i] : '0';
+        key[sec + 1 + i] = (char)(i < frac ? dot[1 + i] : '0');
     key[sec + 7] = '\0';
     return 0;
 }
@@ -345,7 +345,7 @@ static int read_days(slack_zip_t *z, const slack_export_t *e, slack_conv_t *c, c
         (void)slack_ts_parse(json_string_value(json_object_get(s[i].m, "ts")), &s[i].ms, s[i].key);
     }
     qsort(s, nm, sizeof(*s), by_ts);
-    c->msgs = xcalloc(nm + 1, sizeof(*c->msgs));
+    c->msgs = xcalloc(nm + 1, sizeof(json_t *));
     for (size_t i = 0; i < nm; i++)
         if (i == 0 || strcmp(s[i].key, s[i - 1].key) != 0)
             c->msgs[c->nmsgs++] = s[i].m;

@@ -336,3 +336,41 @@ def test_import_refuses_a_database_a_server_holds(tmp_path, make_server):
     r = parley("import", "slack", export_zip(tmp_path / "slack.zip"), *s.where, check=False)
     assert r.returncode == 1 and "stop it" in r.stderr, r.stderr
     assert s.rows("SELECT count(*) FROM users WHERE name = 'alice'") == [(0,)]
+
+
+def test_import_into_a_database_in_use(tmp_path, make_server):
+    """An existing database: alice's account (with her password) is reused, her messages in
+    general stay first, and the import's come after them; nobody else's password changes."""
+    from accounts import account_token, login
+    from test_channels import post
+
+    s = make_server()
+    token = account_token(s, "alice", password="alice's own pw")
+
+    async def before():
+        c, _, _ = await Client.joined(s, "alice", token=token)
+        await post(c, "general", "before the import", id="b")
+        await c.ws.close()
+
+    run(before())
+    assert s.stop() == 0
+    r = parley("import", "slack", export_zip(tmp_path / "slack.zip"), *s.where)
+    assert "users: 3 new, 1 existing" in r.stdout, r.stdout
+    assert sorted(links_of(r.stdout)) == ["bob", "carol"], r.stdout
+    s.restart()
+    assert login(s, "alice", "alice's own pw").status == 200
+
+    async def after():
+        c, _, _ = await Client.joined(s, "alice", token=token)
+        await c.send_json("history", {"channel": "general", "after": 0, "limit": 100}, id="h")
+        page = (await expect(c, "history", lambda m: m.get("id") == "h"))["payload"]
+        texts = [m["text"] for m in page["messages"] if "kind" not in m]
+        assert texts[0] == "before the import" and texts[1].startswith("Hello @channel")
+        seqs = [m["seq"] for m in page["messages"]]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        # and the channel goes on: a new message takes the next seq
+        got = await post(c, "general", "after the import", id="a")
+        assert got["seq"] == seqs[-1] + 1
+        await c.ws.close()
+
+    run(after())
