@@ -358,6 +358,9 @@ static void put_message(imp_t *im, const char *channel, const json_t *m)
         return; /* traces of changes, not messages */
     size_t ui = user_index(im, json_string_value(json_object_get(m, "user")));
     const char *who = json_string_value(json_object_get(m, "username"));
+    const char *uid = json_string_value(json_object_get(m, "user"));
+    if (!who && uid && strcmp(uid, "USLACKBOT") == 0)
+        who = "slackbot";
     store_msg_t e = {.channel = channel,
                      .ts = ts,
                      .kind = "msg",

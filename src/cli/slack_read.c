@@ -227,7 +227,9 @@ static int check_msg(const slack_export_t *e, const json_t *m, char *err, size_t
     const json_t *edited = json_object_get(m, "edited");
     if (str_field(m, "ts", &ts) < 0 || !ts || slack_ts_parse(ts, &ms, key) < 0)
         return say(err, cap, "a message without a valid ts"), -1;
-    if (str_field(m, "user", &user) < 0 || (user && !slack_user_find(e, user)))
+    /* Slackbot writes as USLACKBOT, a user no users.json holds */
+    if (str_field(m, "user", &user) < 0 ||
+        (user && strcmp(user, "USLACKBOT") != 0 && !slack_user_find(e, user)))
         return say(err, cap, "message %s: user %s is not in users.json", ts, user ? user : "?"), -1;
     if (str_field(m, "text", &text) < 0 || (text && strlen(text) > SLACK_TEXT_MAX))
         return say(err, cap, "message %s: text not a string or over 64 KiB", ts), -1;

@@ -8,7 +8,8 @@
  *
  * slack_read checks every file: a conversation's members, its creator, each message's
  * author, editor and reactors must be users of users.json (an unknown user is an error, so
- * nothing is written with a hole in it), each ts must be Slack's "SECONDS.MICROS", each
+ * nothing is written with a hole in it; an author may also be Slack's own USLACKBOT), each
+ * ts must be Slack's "SECONDS.MICROS", each
  * field its type. Messages come out per conversation oldest first (by ts; a ts seen twice
  * in one conversation is kept once). What it keeps of a message is the JSON object itself
  * (borrowed from the export, freed by slack_export_free).

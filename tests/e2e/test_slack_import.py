@@ -77,6 +77,7 @@ MESSAGES = {
     "random": [("2023-03-01", [
         {"type": "message", "user": "U02", "ts": ts(DAY1, 10), "text": "lunch?"},
         {"type": "message", "user": "U04", "ts": ts(DAY1, 11), "text": "I was here first"},
+        {"type": "message", "user": "USLACKBOT", "ts": ts(DAY1, 12), "text": "a reminder"},
     ])],
     "launch": [
         ("2023-03-01", [{"type": "message", "user": "U01", "ts": ts(DAY1, 20),
@@ -153,6 +154,7 @@ def normal(files):
     members and topic), and per conversation its messages in order (user, text, ts, thread,
     reactions, edited), the day files merged."""
     names = {u["id"]: u["name"] for u in files["users.json"]}
+    names["USLACKBOT"] = "slackbot"  # Slack's own bot, in no users.json
     conv_ids = {}
 
     def text(t):
@@ -212,8 +214,8 @@ def test_import_read_back_reimport_and_round_trip(tmp_path):
     assert "users: 4 new, 0 existing" in r.stdout
     count = Server(tmp_path, db=db).rows  # reads the file without a server
     events = count("SELECT count(*) FROM messages")[0][0]
-    # 17 messages and lines, 1 edit, 4 reactions
-    assert events == 22, r.stdout
+    # 18 messages and lines, 1 edit, 4 reactions
+    assert events == 23, r.stdout
     # a second import of the same archive adds nothing, and makes no account
     r2 = parley("import", "slack", zpath, "--db", db)
     assert "users: 0 new, 4 existing" in r2.stdout and not links_of(r2.stdout), r2.stdout

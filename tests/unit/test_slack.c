@@ -188,7 +188,9 @@ TEST(test_read_a_good_export)
          " {\"type\": \"other\"},"
          " {\"type\": \"message\", \"user\": \"U1\", \"ts\": \"10.5\"}]"},
         {"general/notes.txt", "[]"},
-        {"D1/2023-03-01.json", "[{\"type\": \"message\", \"user\": \"U2\", \"ts\": \"1.0\"}]"},
+        {"D1/2023-03-01.json",
+         "[{\"type\": \"message\", \"user\": \"U2\", \"ts\": \"1.0\"},"
+         " {\"type\": \"message\", \"user\": \"USLACKBOT\", \"ts\": \"2.0\"}]"},
         {NULL, NULL}};
     write_zip(files);
     slack_export_t e = {0};
@@ -199,7 +201,7 @@ TEST(test_read_a_good_export)
     CHECK_EQ_INT(e.nconvs, 2);
     CHECK(e.convs[0].general && e.convs[0].kind == SLACK_PUBLIC);
     CHECK(e.convs[1].kind == SLACK_DM && strcmp(e.convs[1].name, "D1") == 0);
-    CHECK_EQ_INT(e.convs[1].nmsgs, 1);
+    CHECK_EQ_INT(e.convs[1].nmsgs, 2); /* Slackbot's too */
     /* sorted by ts across days; the ts seen twice kept once; the non-message left out */
     CHECK_EQ_INT(e.convs[0].nmsgs, 3);
     const char *order[] = {"3.0", "10.5", "20.1"};
