@@ -30,6 +30,7 @@ typedef struct {
     json_t *msgs;      /* the channel being read: [message objects] in seq order */
     json_t *by_seq;    /* its seq -> message object */
     json_t *used_ts;   /* its ts strings taken */
+    json_t *names;     /* user name -> "U<id>", for mentions */
     json_t *reactions; /* its reaction state (borrowed from chans) */
     uint64_t after;
     bool more, failed;
@@ -98,13 +99,14 @@ static void on_reaction(void *ctx, const char *channel, uint64_t target, uint64_
 
 /* ---- users ---- */
 
-static json_t *users_json(const exp_t *x)
+static json_t *users_json(exp_t *x)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < auth_nusers(x->auth); i++) {
         const auth_user_t *u = auth_user_at(x->auth, i);
         char id[24];
         uid_str(u->id, id);
+        json_object_set_new(x->names, u->name, json_string(id));
         json_array_append_new(
             arr,
             json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:{s:s, s:s, s:s}}", "id", id,
@@ -116,25 +118,29 @@ static json_t *users_json(const exp_t *x)
     return arr;
 }
 
+static bool word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c >= 0x80;
+}
+
+/* The longest user name s starts with that ends before a non-word byte (names are at most
+ * 256 bytes): one lookup per such end. */
 static const char *mention_of(void *ctx, const char *s, size_t len, size_t *matched)
 {
     const exp_t *x = ctx;
-    static char id[24];
-    size_t best = 0;
-    for (size_t i = 0; i < auth_nusers(x->auth); i++) {
-        const auth_user_t *u = auth_user_at(x->auth, i);
-        size_t n = strlen(u->name);
-        unsigned char after = n < len ? (unsigned char)s[n] : 0;
-        bool word = (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') ||
-                    (after >= '0' && after <= '9') || after == '_' || after == '-' ||
-                    after == '.' || after >= 0x80;
-        if (n > best && n <= len && memcmp(s, u->name, n) == 0 && !word) {
-            best = n;
-            uid_str(u->id, id);
+    const char *id = NULL;
+    *matched = 0;
+    for (size_t j = 1; j <= len && j <= 256; j++) {
+        if (j < len && word_byte((unsigned char)s[j]))
+            continue;
+        const json_t *v = json_object_getn(x->names, s, j);
+        if (v) {
+            id = json_string_value(v);
+            *matched = j;
         }
     }
-    *matched = best;
-    return best ? id : NULL;
+    return id;
 }
 
 /* ---- messages ---- */
@@ -498,7 +504,8 @@ int cli_export_run(const cli_export_t *c)
     exp_t x = {.chans = json_object(),
                .msgs = json_array(),
                .by_seq = json_object(),
-               .used_ts = json_object()};
+               .used_ts = json_object(),
+               .names = json_object()};
     int rc = 1;
     if (uv_loop_init(&x.loop) != 0)
         goto free_json;
@@ -521,5 +528,6 @@ free_json:
     json_decref(x.msgs);
     json_decref(x.by_seq);
     json_decref(x.used_ts);
+    json_decref(x.names);
     return rc;
 }

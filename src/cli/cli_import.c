@@ -178,21 +178,16 @@ static int make_users(imp_t *im)
 static const char *user_name_of(void *ctx, const char *id, size_t len)
 {
     const imp_t *im = ctx;
-    for (size_t i = 0; i < im->ex.nusers; i++)
-        if (strlen(im->ex.users[i].id) == len && memcmp(im->ex.users[i].id, id, len) == 0)
-            return im->ex.users[i].name;
-    return NULL;
+    const json_t *i = json_object_getn(im->ex.user_ix, id, len);
+    return i ? im->ex.users[json_integer_value(i)].name : NULL;
 }
 
 static const char *channel_name_of(void *ctx, const char *id, size_t len)
 {
-    const imp_t *im = ctx;
-    for (size_t i = 0; i < im->ex.nconvs; i++) {
-        const slack_conv_t *c = &im->ex.convs[i];
-        if (strlen(c->id) == len && memcmp(c->id, id, len) == 0)
-            return c->general ? "general" : c->kind <= SLACK_PRIVATE ? c->name : NULL;
-    }
-    return NULL;
+    const slack_conv_t *c = slack_conv_find(&((const imp_t *)ctx)->ex, id, len);
+    if (!c)
+        return NULL;
+    return c->general ? "general" : c->kind <= SLACK_PRIVATE ? c->name : NULL;
 }
 
 /* A message's text in parley's form, its files as links after it (new string). */

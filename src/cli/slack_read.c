@@ -52,10 +52,14 @@ int slack_ts_parse(const char *ts, int64_t *ms, char key[SLACK_KEY_MAX])
 
 const slack_user_t *slack_user_find(const slack_export_t *e, const char *id)
 {
-    for (size_t i = 0; id && i < e->nusers; i++)
-        if (strcmp(e->users[i].id, id) == 0)
-            return &e->users[i];
-    return NULL;
+    const json_t *i = id && e->user_ix ? json_object_get(e->user_ix, id) : NULL;
+    return i ? &e->users[json_integer_value(i)] : NULL;
+}
+
+const slack_conv_t *slack_conv_find(const slack_export_t *e, const char *id, size_t len)
+{
+    const json_t *i = e->conv_ix ? json_object_getn(e->conv_ix, id, len) : NULL;
+    return i ? &e->convs[json_integer_value(i)] : NULL;
 }
 
 /* obj[key] as a string: 0 and *out (NULL when absent or null), -1 when of another type. */
@@ -90,6 +94,7 @@ static int read_user(slack_export_t *e, const json_t *u, char *err, size_t cap)
         say(err, cap, "users.json: user %s twice", id);
         return -1;
     }
+    json_object_set_new(e->user_ix, id, json_integer((json_int_t)e->nusers));
     slack_user_t *su = &e->users[e->nusers++];
     su->id = xstrdup(id);
     su->name = xstrdup(name);
@@ -116,6 +121,7 @@ static int read_users(slack_zip_t *z, slack_export_t *e, char *err, size_t cap)
         return -1;
     }
     e->users = xcalloc(json_array_size(arr) + 1, sizeof(*e->users));
+    e->user_ix = json_object();
     size_t i;
     json_t *u;
     json_array_foreach(arr, i, u)
@@ -172,6 +178,11 @@ static int read_conv(slack_export_t *e, slack_kind_t kind, const json_t *o, char
         say(err, cap, "%s: %s: creator %s is not in users.json", file, id, creator);
         return -1;
     }
+    if (slack_conv_find(e, id, strlen(id))) {
+        say(err, cap, "%s: conversation %s twice", file, id);
+        return -1;
+    }
+    json_object_set_new(e->conv_ix, id, json_integer((json_int_t)e->nconvs));
     slack_conv_t *c = &e->convs[e->nconvs++];
     c->id = xstrdup(id);
     c->name = xstrdup(kind == SLACK_DM || !name ? id : name);
@@ -202,6 +213,7 @@ static int read_convs(slack_zip_t *z, slack_export_t *e, char *err, size_t cap)
         total += json_array_size(arrs[k]);
     }
     e->convs = xcalloc(total + 1, sizeof(*e->convs));
+    e->conv_ix = json_object();
     for (int k = 0; k < 4 && rc == 0; k++) {
         size_t i;
         json_t *o;
@@ -391,5 +403,7 @@ void slack_export_free(slack_export_t *e)
     }
     free(e->users);
     free(e->convs);
+    json_decref(e->user_ix);
+    json_decref(e->conv_ix);
     memset(e, 0, sizeof(*e));
 }

@@ -59,6 +59,8 @@ typedef struct {
     size_t nusers;
     slack_conv_t *convs;
     size_t nconvs;
+    json_t *user_ix; /* user id -> its index in users (lookups stay O(1) on big exports) */
+    json_t *conv_ix; /* conversation id -> its index in convs */
 } slack_export_t;
 
 /* Reads the archive into out (zeroed by the caller). 0, or -1 after a message in err (out
@@ -66,8 +68,10 @@ typedef struct {
 int slack_read(slack_zip_t *z, slack_export_t *out, char *err, size_t cap);
 void slack_export_free(slack_export_t *e);
 
-/* The user of a Slack id, or NULL. */
+/* The user of a Slack id (NULL: none), or NULL. */
 const slack_user_t *slack_user_find(const slack_export_t *e, const char *id);
+/* The conversation of a Slack id (len bytes), or NULL. */
+const slack_conv_t *slack_conv_find(const slack_export_t *e, const char *id, size_t len);
 
 /* A Slack ts ("1512085950.000216": 1-12 digits, a dot, 1-6 digits) -> Unix ms and its key,
  * the ts with its dot as '_' and its fraction as 6 digits ("1512085950_000216"). 0, or -1

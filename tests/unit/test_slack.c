@@ -223,6 +223,8 @@ TEST(test_read_refuses_bad_files)
          "member U9 is not in users.json"},
         {"channels.json", "[{\"id\": \"C1\", \"name\": \"x\", \"creator\": 5}]", "string id"},
         {"groups.json", "{\"not\": \"an array\"}", "groups.json: not an array"},
+        {"channels.json", "[{\"id\": \"C1\", \"name\": \"x\"}, {\"id\": \"C1\", \"name\": \"y\"}]",
+         "conversation C1 twice"},
         {"general/2023-03-01.json", "{}", "not an array of messages"},
         {"general/2023-03-01.json", "[{\"type\": \"message\", \"ts\": 5}]", "valid ts"},
         {"general/2023-03-01.json", "[{\"type\": \"message\", \"ts\": \"1.0\", \"user\": \"U9\"}]",
