@@ -365,12 +365,16 @@ static void put_message(imp_t *im, const char *channel, const json_t *m)
                      .user_id = ui != SIZE_MAX ? im->uid[ui] : 0};
     snprintf(cid, sizeof(cid), "s%s", key);
     bool line = sub && ui != SIZE_MAX &&
-                (strcmp(sub, "channel_join") == 0 || strcmp(sub, "channel_leave") == 0);
-    if (line) { /* a channel line: the member's name, its id as the target */
-        e.kind = strcmp(sub, "channel_join") == 0 ? "joined" : "left";
-        e.text = im->ex.users[ui].name;
-        e.target = im->uid[ui];
-        put(im, &e, cid);
+                (strcmp(sub, "channel_join") == 0 || strcmp(sub, "channel_leave") == 0 ||
+                 strcmp(sub, "channel_topic") == 0);
+    if (line) { /* a channel line (none in general or a DM, as parley makes none there) */
+        const char *topic = json_string_value(json_object_get(m, "topic"));
+        bool is_topic = strcmp(sub, "channel_topic") == 0;
+        e.kind = is_topic ? "topic" : strcmp(sub, "channel_join") == 0 ? "joined" : "left";
+        e.text = is_topic ? (topic ? topic : "") : im->ex.users[ui].name; /* whom it concerns */
+        e.target = is_topic ? 0 : im->uid[ui];
+        if (strcmp(channel, "general") != 0 && strncmp(channel, "dm-", 3) != 0)
+            put(im, &e, cid);
         return;
     }
     const char *thread = json_string_value(json_object_get(m, "thread_ts"));

@@ -43,8 +43,6 @@ PARENT = ts(DAY1, 4)
 MESSAGES = {
     "general": [
         ("2023-03-01", [
-            {"type": "message", "subtype": "channel_join", "user": "U01", "ts": ts(DAY1, 1),
-             "text": "<@U01> has joined the channel"},
             {"type": "message", "user": "U01", "ts": ts(DAY1, 2),
              "text": "Hello <!channel> &amp; welcome <@U02>! 1 &lt; 2",
              "_want": "Hello <!channel> &amp; welcome <@bob>! 1 &lt; 2"},
@@ -75,6 +73,8 @@ MESSAGES = {
         ]),
     ],
     "random": [("2023-03-01", [
+        {"type": "message", "subtype": "channel_join", "user": "U01", "ts": ts(DAY1, 9),
+         "text": "<@U01> has joined the channel"},
         {"type": "message", "user": "U02", "ts": ts(DAY1, 10), "text": "lunch?"},
         {"type": "message", "user": "U04", "ts": ts(DAY1, 11), "text": "I was here first"},
         {"type": "message", "user": "USLACKBOT", "ts": ts(DAY1, 12), "text": "a reminder"},
@@ -82,7 +82,10 @@ MESSAGES = {
     "launch": [
         ("2023-03-01", [{"type": "message", "user": "U01", "ts": ts(DAY1, 20),
                          "text": "T-1 day", "reactions": [
-                             {"name": "rocket", "users": ["U02"], "count": 1}]}]),
+                             {"name": "rocket", "users": ["U02"], "count": 1}]},
+                        {"type": "message", "subtype": "channel_topic", "user": "U01",
+                         "ts": ts(DAY1, 21), "topic": "liftoff friday",
+                         "text": "set the channel topic: liftoff friday"}]),
         ("2023-03-02", [{"type": "message", "user": "U02", "ts": ts(DAY2, 20),
                          "text": "go :rocket:"}]),
     ],
@@ -181,7 +184,7 @@ def normal(files):
                 "user": names.get(m.get("user"), m.get("username")),
                 "text": text(m.get("_want", m.get("text", ""))),
                 "ts": m["ts"], "subtype": m.get("subtype") if m.get("subtype") in
-                ("channel_join", "channel_leave") else None,
+                ("channel_join", "channel_leave", "channel_topic") else None,
                 "thread": m.get("thread_ts") if m.get("thread_ts") != m["ts"] else None,
                 "replies": len(m.get("replies", [])),
                 "reactions": sorted((r["name"], tuple(sorted(names[u] for u in r["users"])))
@@ -214,8 +217,8 @@ def test_import_read_back_reimport_and_round_trip(tmp_path):
     assert "users: 4 new, 0 existing" in r.stdout
     count = Server(tmp_path, db=db).rows  # reads the file without a server
     events = count("SELECT count(*) FROM messages")[0][0]
-    # 18 messages and lines, 1 edit, 4 reactions
-    assert events == 23, r.stdout
+    # 19 messages and lines, 1 edit, 4 reactions
+    assert events == 24, r.stdout
     # a second import of the same archive adds nothing, and makes no account
     r2 = parley("import", "slack", zpath, "--db", db)
     assert "users: 0 new, 4 existing" in r2.stdout and not links_of(r2.stdout), r2.stdout
@@ -288,7 +291,14 @@ def read_back(s, token):
         reacts = sorted((m["user"], m["emoji"]) for m in rows if m.get("kind") == "react")
         assert reacts == [("alice", "\U0001F44D"), ("bob", ":partyparrot:"),
                           ("carol", "\U0001F44D")]
-        assert [m["user"] for m in rows if m.get("kind") == "joined"] == ["alice"]
+        assert not [m for m in rows if m.get("kind") in ("joined", "left", "topic")]
+        # the channel lines: alice's join in random, her topic in launch
+        for chan, kind, field, want in (("random", "joined", "member", "alice"),
+                                        ("launch", "topic", "text", "liftoff friday")):
+            await c.send_json("history", {"channel": chan, "after": 0}, id=chan)
+            page = (await expect(c, "history", lambda m: m.get("id") == chan))["payload"]
+            lines = [(m["user"], m.get(field)) for m in page["messages"] if m.get("kind") == kind]
+            assert lines == [("alice", want)], page
         # the DM's messages, in order
         dm = next(n for n, ch in chans.items() if ch.get("users") == ["alice", "bob"])
         await c.send_json("history", {"channel": dm, "after": 0}, id="d")
