@@ -90,7 +90,7 @@ static int read_user(slack_export_t *e, const json_t *u, char *err, size_t cap)
             e->nusers + 1);
         return -1;
     }
-    if (slack_user_find(e, id)) {
+    if (!e->users || slack_user_find(e, id)) { /* (users is read_users' array) */
         say(err, cap, "users.json: user %s twice", id);
         return -1;
     }
@@ -178,7 +178,7 @@ static int read_conv(slack_export_t *e, slack_kind_t kind, const json_t *o, char
         say(err, cap, "%s: %s: creator %s is not in users.json", file, id, creator);
         return -1;
     }
-    if (slack_conv_find(e, id, strlen(id))) {
+    if (!e->convs || slack_conv_find(e, id, strlen(id))) { /* (convs is read_convs' array) */
         say(err, cap, "%s: conversation %s twice", file, id);
         return -1;
     }
