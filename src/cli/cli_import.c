@@ -1,7 +1,9 @@
 /* cli_import - `parley import slack`; see cli_import.h.
  *
  * One loop of its own, like `parley user`: every store and auth call is submitted, then the
- * loop runs until the callbacks counted in `pending` came back. A conversation's writes
+ * loop runs until the callbacks counted in `pending` came back. The archive stays open: it
+ * was checked whole first, and each conversation's messages are read again when its turn
+ * comes, so memory holds one conversation at a time. A conversation's writes
  * are one store group, so a failure leaves it all stored or none of it; the run stops at
  * the first failure, and running it again picks up where it stopped (the keys).
  *
@@ -34,6 +36,7 @@ typedef struct {
     store_t *store;
     auth_t *auth;
     slack_export_t ex;
+    slack_zip_t *zip; /* open until the end: each conversation's messages are read again */
     uint64_t *uid;    /* by ex.users index: the account */
     bool *fresh;      /* made by this import */
     json_t *channels; /* stored channel names -> true */
@@ -537,9 +540,18 @@ static int run(imp_t *im, const cli_import_t *c)
         fprintf(stderr, "parley: import: cannot read the stored channels\n");
         return 1;
     }
-    for (size_t i = 0; i < im->ex.nconvs; i++)
-        if (import_conv(im, &im->ex.convs[i]) < 0)
+    for (size_t i = 0; i < im->ex.nconvs; i++) {
+        slack_conv_t *conv = &im->ex.convs[i];
+        char err[512];
+        if (slack_conv_load(im->zip, &im->ex, conv, err, sizeof(err)) < 0) {
+            fprintf(stderr, "parley: import: %s\n", err);
             return 1;
+        }
+        int rc = import_conv(im, conv);
+        slack_conv_unload(conv);
+        if (rc < 0)
+            return 1;
+    }
     return print_links(im) < 0 ? 1 : 0;
 }
 
@@ -547,13 +559,12 @@ static int run(imp_t *im, const cli_import_t *c)
 static int read_archive(imp_t *im, const char *path)
 {
     char err[512];
-    slack_zip_t *z = slack_zip_open(path, err, sizeof(err));
-    if (!z || slack_read(z, &im->ex, err, sizeof(err)) < 0) {
+    im->zip = slack_zip_open(path, err, sizeof(err));
+    if (!im->zip || slack_read(im->zip, &im->ex, err, sizeof(err)) < 0) {
         fprintf(stderr, "parley: import: %s (nothing imported)\n", err);
-        slack_zip_close(z);
+        slack_zip_close(im->zip);
         return 1;
     }
-    slack_zip_close(z);
     return 0;
 }
 
@@ -596,5 +607,6 @@ free_model:
     free(im.uid);
     free(im.fresh);
     slack_export_free(&im.ex);
+    slack_zip_close(im.zip);
     return rc;
 }

@@ -293,18 +293,33 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Whether name is FOLDER/YYYY-MM-DD.json. */
-static bool day_file(const char *name, const char *folder)
+/* The folder of a day file FOLDER/YYYY-MM-DD.json (its length), or 0 when name is none. */
+static size_t day_folder(const char *name)
 {
-    size_t fl = strlen(folder);
-    if (strncmp(name, folder, fl) != 0 || name[fl] != '/' || strlen(name + fl + 1) != 15 ||
-        strcmp(name + fl + 11, ".json") != 0)
-        return false;
-    const char *d = name + fl + 1;
+    const char *slash = strrchr(name, '/');
+    if (!slash || slash == name || strlen(slash + 1) != 15 || strcmp(slash + 11, ".json") != 0)
+        return 0;
     for (int i = 0; i < 10; i++)
-        if (i == 4 || i == 7 ? d[i] != '-' : (d[i] < '0' || d[i] > '9'))
-            return false;
-    return true;
+        if (i == 4 || i == 7 ? slash[1 + i] != '-' : (slash[1 + i] < '0' || slash[1 + i] > '9'))
+            return 0;
+    return (size_t)(slash - name);
+}
+
+/* Every day file of the archive by folder, in one pass: folder -> [names], each sorted. */
+static json_t *index_days(slack_zip_t *z)
+{
+    json_t *ix = json_object();
+    for (size_t i = 0; i < slack_zip_count(z); i++) {
+        const char *name = slack_zip_name(z, i);
+        size_t fl = day_folder(name);
+        if (!fl)
+            continue;
+        json_t *list = json_object_getn(ix, name, fl);
+        if (!list)
+            json_object_setn_new(ix, name, fl, list = json_array());
+        json_array_append_new(list, json_string(name));
+    }
+    return ix;
 }
 
 /* Every message object of one day file into c->days. */
@@ -336,35 +351,68 @@ static int read_day(slack_zip_t *z, const slack_export_t *e, slack_conv_t *c, co
     return 0;
 }
 
-static int read_days(slack_zip_t *z, const slack_export_t *e, slack_conv_t *c, char *err,
+/* The conversation's day files (oldest first) into c->days; with keep false they are only
+ * checked, and dropped. */
+static int read_days(slack_zip_t *z, const slack_export_t *e, slack_conv_t *c, bool keep, char *err,
                      size_t cap)
 {
-    size_t n = slack_zip_count(z), nd = 0;
-    const char **days = xcalloc(n + 1, sizeof(*days));
-    for (size_t i = 0; i < n; i++)
-        if (day_file(slack_zip_name(z, i), c->name))
-            days[nd++] = slack_zip_name(z, i);
+    const json_t *list = json_object_get(e->day_ix, c->name);
+    size_t nd = json_array_size(list);
+    const char **days = xcalloc(nd + 1, sizeof(*days));
+    for (size_t i = 0; i < nd; i++)
+        days[i] = json_string_value(json_array_get(list, i));
     qsort(days, nd, sizeof(*days), by_name);
-    c->days = json_array();
     int rc = 0;
-    for (size_t i = 0; i < nd && rc == 0; i++)
+    for (size_t i = 0; i < nd && rc == 0; i++) {
+        json_decref(c->days);
+        c->days = json_array(); /* checking only: one day file at a time */
         rc = read_day(z, e, c, days[i], err, cap);
+        if (rc == 0 && keep)
+            json_array_extend(c->days_kept, c->days);
+    }
     free(days);
-    if (rc < 0)
-        return -1;
-    size_t nm = json_array_size(c->days);
+    json_decref(c->days);
+    c->days = NULL;
+    return rc;
+}
+
+/* c->days_kept's messages, sorted by ts, into c->msgs (a ts seen twice kept once). */
+static void sort_days(slack_conv_t *c)
+{
+    size_t nm = json_array_size(c->days_kept);
     sorted_t *s = xcalloc(nm + 1, sizeof(*s));
     for (size_t i = 0; i < nm; i++) {
-        s[i].m = json_array_get(c->days, i);
+        s[i].m = json_array_get(c->days_kept, i);
         (void)slack_ts_parse(json_string_value(json_object_get(s[i].m, "ts")), &s[i].ms, s[i].key);
     }
     qsort(s, nm, sizeof(*s), by_ts);
     c->msgs = xcalloc(nm + 1, sizeof(json_t *));
+    c->nmsgs = 0;
     for (size_t i = 0; i < nm; i++)
         if (i == 0 || strcmp(s[i].key, s[i - 1].key) != 0)
             c->msgs[c->nmsgs++] = s[i].m;
     free(s);
+}
+
+int slack_conv_load(slack_zip_t *z, const slack_export_t *e, slack_conv_t *c, char *err, size_t cap)
+{
+    slack_conv_unload(c);
+    c->days_kept = json_array();
+    if (read_days(z, e, c, true, err, cap) < 0) {
+        slack_conv_unload(c);
+        return -1;
+    }
+    sort_days(c);
     return 0;
+}
+
+void slack_conv_unload(slack_conv_t *c)
+{
+    free(c->msgs);
+    c->msgs = NULL;
+    c->nmsgs = 0;
+    json_decref(c->days_kept);
+    c->days_kept = NULL;
 }
 
 int slack_read(slack_zip_t *z, slack_export_t *out, char *err, size_t cap)
@@ -372,8 +420,10 @@ int slack_read(slack_zip_t *z, slack_export_t *out, char *err, size_t cap)
     int rc = read_users(z, out, err, cap);
     if (rc == 0)
         rc = read_convs(z, out, err, cap);
+    if (rc == 0)
+        out->day_ix = index_days(z);
     for (size_t i = 0; rc == 0 && i < out->nconvs; i++)
-        rc = read_days(z, out, &out->convs[i], err, cap);
+        rc = read_days(z, out, &out->convs[i], false, err, cap);
     if (rc < 0)
         slack_export_free(out);
     return rc;
@@ -398,12 +448,12 @@ void slack_export_free(slack_export_t *e)
         free(c->name);
         free(c->topic);
         free(c->creator);
-        free(c->msgs);
-        json_decref(c->days);
+        slack_conv_unload(c);
     }
     free(e->users);
     free(e->convs);
     json_decref(e->user_ix);
     json_decref(e->conv_ix);
+    json_decref(e->day_ix);
     memset(e, 0, sizeof(*e));
 }

@@ -10,9 +10,10 @@
  * author, editor and reactors must be users of users.json (an unknown user is an error, so
  * nothing is written with a hole in it; an author may also be Slack's own USLACKBOT), each
  * ts must be Slack's "SECONDS.MICROS", each
- * field its type. Messages come out per conversation oldest first (by ts; a ts seen twice
- * in one conversation is kept once). What it keeps of a message is the JSON object itself
- * (borrowed from the export, freed by slack_export_free).
+ * field its type. It keeps users and conversations, not messages (an export can be far
+ * larger than what its users and channels take): slack_conv_load reads one conversation's
+ * messages again, oldest first (by ts; a ts seen twice in one conversation is kept once),
+ * as the JSON objects themselves, until slack_conv_unload.
  *
  * No I/O but through slack_zip; no logging: errors are one line into err, naming the file. */
 #ifndef PARLEY_SLACK_READ_H
@@ -49,9 +50,10 @@ typedef struct {
     int64_t created;
     char **members; /* user ids */
     size_t nmembers;
-    json_t **msgs; /* message objects, oldest first (borrowed from `days`) */
+    json_t **msgs; /* after slack_conv_load: message objects, oldest first (in days_kept) */
     size_t nmsgs;
-    json_t *days; /* the parsed day files (owned) */
+    json_t *days;      /* while reading: one day file's messages */
+    json_t *days_kept; /* after slack_conv_load: every day's messages (owned) */
 } slack_conv_t;
 
 typedef struct {
@@ -61,12 +63,20 @@ typedef struct {
     size_t nconvs;
     json_t *user_ix; /* user id -> its index in users (lookups stay O(1) on big exports) */
     json_t *conv_ix; /* conversation id -> its index in convs */
+    json_t *day_ix;  /* folder -> the names of its day files */
 } slack_export_t;
 
 /* Reads the archive into out (zeroed by the caller). 0, or -1 after a message in err (out
  * is freed then). */
 int slack_read(slack_zip_t *z, slack_export_t *out, char *err, size_t cap);
 void slack_export_free(slack_export_t *e);
+
+/* Reads conversation c's messages (z: the archive slack_read checked, still open): 0, or -1
+ * after a message in err (an archive changed since). */
+int slack_conv_load(slack_zip_t *z, const slack_export_t *e, slack_conv_t *c, char *err,
+                    size_t cap);
+/* Drops them. */
+void slack_conv_unload(slack_conv_t *c);
 
 /* The user of a Slack id (NULL: none), or NULL. */
 const slack_user_t *slack_user_find(const slack_export_t *e, const char *id);

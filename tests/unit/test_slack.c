@@ -195,6 +195,7 @@ TEST(test_read_a_good_export)
     write_zip(files);
     slack_export_t e = {0};
     CHECK_EQ_INT(read_zip(&e, NULL), 0);
+    CHECK_EQ_INT(e.convs ? (int)e.convs[0].nmsgs : -1, 0); /* checked, not kept */
     CHECK_EQ_INT(e.nusers, 2);
     if (e.nusers != 2 || e.nconvs != 2) {
         slack_export_free(&e);
@@ -205,13 +206,20 @@ TEST(test_read_a_good_export)
     CHECK_EQ_INT(e.nconvs, 2);
     CHECK(e.convs[0].general && e.convs[0].kind == SLACK_PUBLIC);
     CHECK(e.convs[1].kind == SLACK_DM && strcmp(e.convs[1].name, "D1") == 0);
+    char err[256];
+    slack_zip_t *z = slack_zip_open(zpath, err, sizeof(err));
+    CHECK(z && slack_conv_load(z, &e, &e.convs[0], err, sizeof(err)) == 0);
+    CHECK(z && slack_conv_load(z, &e, &e.convs[1], err, sizeof(err)) == 0);
     CHECK_EQ_INT(e.convs[1].nmsgs, 2); /* Slackbot's too */
     /* sorted by ts across days; the ts seen twice kept once; the non-message left out */
     CHECK_EQ_INT(e.convs[0].nmsgs, 3);
     const char *order[] = {"3.0", "10.5", "20.1"};
     for (size_t i = 0; i < 3 && i < e.convs[0].nmsgs; i++)
         CHECK_EQ_STR(json_string_value(json_object_get(e.convs[0].msgs[i], "ts")), order[i]);
+    slack_conv_unload(&e.convs[0]);
+    CHECK_EQ_INT(e.convs[0].nmsgs, 0);
     slack_export_free(&e);
+    slack_zip_close(z);
 }
 
 TEST(test_read_refuses_bad_files)
