@@ -386,3 +386,11 @@ def test_import_into_a_database_in_use(tmp_path, make_server):
         await c.ws.close()
 
     run(after())
+    # the export reads while the server runs, its own messages too (a ts of their own)
+    out = tmp_path / "out.zip"
+    parley("export", out, *s.where)
+    _, _, msgs = normal(read_export(out))
+    general = [(m["user"], m["text"]) for m in msgs["channels.json:general"]]
+    # (by day, as Slack's files go: today's after 2023's)
+    assert general[-2:] == [("alice", "before the import"), ("alice", "after the import")]
+    assert len({m["ts"] for m in msgs["channels.json:general"]}) == len(general)
