@@ -814,7 +814,8 @@ static int run_migrate(int argc, char **argv)
     }
     if (import)
         return cli_import_run(&(cli_import_t){pos[1], store_url, auth_config_of_flags()});
-    return cli_export_run(&(cli_export_t){pos[0], store_url, auth_config_of_flags()});
+    return cli_export_run(
+        &(cli_export_t){pos[0], store_url, auth_config_of_flags(), opt.public_url});
 }
 
 /* --tls-cert and --tls-key into a context, when given. -1 after saying why (exit 2: a bad

@@ -25,12 +25,13 @@ typedef struct {
     uv_loop_t loop;
     store_t *store;
     auth_t *auth;
-    json_t *chans;     /* name -> {row fields, "members": [ids], "reactions": {seq: {emoji:
-                          {uid: on}}}} */
-    json_t *msgs;      /* the channel being read: [message objects] in seq order */
-    json_t *by_seq;    /* its seq -> message object */
-    json_t *used_ts;   /* its ts strings taken */
-    json_t *names;     /* user name -> "U<id>", for mentions */
+    json_t *chans;   /* name -> {row fields, "members": [ids], "reactions": {seq: {emoji:
+                        {uid: on}}}} */
+    json_t *msgs;    /* the channel being read: [message objects] in seq order */
+    json_t *by_seq;  /* its seq -> message object */
+    json_t *used_ts; /* its ts strings taken */
+    json_t *names;   /* user name -> "U<id>", for mentions */
+    const char *public_url;
     json_t *reactions; /* its reaction state (borrowed from chans) */
     uint64_t after;
     bool more, failed;
@@ -39,7 +40,7 @@ typedef struct {
 
 void cli_export_usage(FILE *f)
 {
-    fprintf(f, "usage: parley export OUT.zip [--db PATH | --store URL]\n"
+    fprintf(f, "usage: parley export OUT.zip [--db PATH | --store URL] [--public-url URL]\n"
                "Writes every channel, direct message, thread, reaction and user (without any\n"
                "secret) as a Slack-format export; `parley import slack` reads it back.\n");
 }
@@ -165,7 +166,17 @@ static void ts_of(exp_t *x, const store_msg_t *m, char out[32])
     json_object_set_new(x->used_ts, out, json_true());
 }
 
-static json_t *files_of(const char *files)
+/* A file's URL: the server's path after public (none: the path as it is). */
+static json_t *file_url(const char *public, const json_t *path)
+{
+    const char *p = json_string_value(path);
+    if (!p || !public || !*public)
+        return json_incref((json_t *)path);
+    size_t n = strlen(public);
+    return json_sprintf("%.*s%s", (int)(n && public[n - 1] == '/' ? n - 1 : n), public, p);
+}
+
+static json_t *files_of(const char *files, const char *public)
 {
     json_t *in = files && *files ? json_loads(files, 0, NULL) : NULL, *out = json_array();
     size_t i;
@@ -177,8 +188,8 @@ static json_t *files_of(const char *files)
         json_object_set(o, "name", json_object_get(f, "name"));
         json_object_set(o, "mimetype", json_object_get(f, "type"));
         json_object_set(o, "size", json_object_get(f, "size"));
-        json_object_set(o, "url_private", json_object_get(f, "url"));
-        json_object_set(o, "permalink", json_object_get(f, "url"));
+        json_object_set_new(o, "url_private", file_url(public, json_object_get(f, "url")));
+        json_object_set_new(o, "permalink", file_url(public, json_object_get(f, "url")));
         json_array_append_new(out, o);
     }
     json_decref(in);
@@ -261,7 +272,7 @@ static void take_row(exp_t *x, const store_msg_t *m)
         char *text = slack_text_export(m->text, mention_of, x);
         o = json_pack("{s:s, s:s}", "type", "message", "text", text);
         free(text);
-        json_t *files = files_of(m->files);
+        json_t *files = files_of(m->files, x->public_url);
         if (json_array_size(files))
             json_object_set(o, "files", files);
         json_decref(files);
@@ -505,6 +516,7 @@ int cli_export_run(const cli_export_t *c)
                .msgs = json_array(),
                .by_seq = json_object(),
                .used_ts = json_object(),
+               .public_url = c->public_url,
                .names = json_object()};
     int rc = 1;
     if (uv_loop_init(&x.loop) != 0)

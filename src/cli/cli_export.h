@@ -8,7 +8,8 @@
  * FOLDER/YYYY-MM-DD.json (UTC days) with its messages oldest first: author, text in
  * Slack's markup (slack_text_export), ts, thread_ts / reply_count / replies, reactions
  * [{name, users, count}], edited {user, ts}, files [{id, name, mimetype, size, url_private,
- * permalink}] (links: the bytes stay on the server), and channel_join / channel_leave /
+ * permalink}] (links to the server: its /files/ path after --public-url when given; the
+ * bytes stay on the server), and channel_join / channel_leave /
  * channel_topic lines. Deleted messages are left out. A message imported from Slack keeps
  * its original ts (its client key holds it), so an import of the export finds it again.
  *
@@ -25,6 +26,7 @@ typedef struct {
     const char *zip;       /* borrowed: the archive to write */
     const char *store_url; /* borrowed */
     auth_config_t auth;
+    const char *public_url; /* borrowed: "" or --public-url, put before files' /files/ paths */
 } cli_export_t;
 
 void cli_export_usage(FILE *f);

@@ -386,14 +386,28 @@ def test_import_into_a_database_in_use(tmp_path, make_server):
         # and the channel goes on: a new message takes the next seq
         got = await post(c, "general", "after the import", id="a")
         assert got["seq"] == seqs[-1] + 1
+        up = api(s, "POST", "/api/files?channel=general&name=notes.txt", token=token,
+                 raw=b"some notes\n")
+        assert up.status == 201, up
+        await c.send_json("msg", {"channel": "general", "text": "the notes",
+                                  "files": [{"id": up.json()["id"]}]}, id="f")
+        await expect(c, "ack", lambda m: m.get("id") == "f")
         await c.ws.close()
+        return up.json()["url"]
 
-    run(after())
-    # the export reads while the server runs, its own messages too (a ts of their own)
+    url = run(after())
+    # the export reads while the server runs, its own messages too (a ts of their own), and
+    # a file as a link to the server (--public-url in front of its path)
     out = tmp_path / "out.zip"
-    parley("export", out, *s.where)
-    _, _, msgs = normal(read_export(out))
+    parley("export", out, *s.where, "--public-url", "https://chat.example.com")
+    files = read_export(out)
+    _, _, msgs = normal(files)
     general = [(m["user"], m["text"]) for m in msgs["channels.json:general"]]
     # (by day, as Slack's files go: today's after 2023's)
-    assert general[-2:] == [("alice", "before the import"), ("alice", "after the import")]
+    assert general[-3:] == [("alice", "before the import"), ("alice", "after the import"),
+                            ("alice", "the notes")]
+    last = max((m for n, day in files.items() if n.startswith("general/") for m in day),
+               key=lambda m: float(m["ts"]))
+    assert [(f["name"], f["size"], f["url_private"]) for f in last["files"]] == \
+        [("notes.txt", 11, "https://chat.example.com" + url)]
     assert len({m["ts"] for m in msgs["channels.json:general"]}) == len(general)
