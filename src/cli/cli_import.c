@@ -193,7 +193,8 @@ static const char *channel_name_of(void *ctx, const char *id, size_t len)
     return c->general ? "general" : c->kind <= SLACK_PRIVATE ? c->name : NULL;
 }
 
-/* A message's text in parley's form, its files as links after it (new string). */
+/* A message's text in parley's form (a bot's attachments' fallback texts when it has none),
+ * its files as links after it (new string). */
 static char *text_of(imp_t *im, const json_t *m)
 {
     const char *raw = json_string_value(json_object_get(m, "text"));
@@ -203,6 +204,17 @@ static char *text_of(imp_t *im, const json_t *m)
     free(t);
     size_t i;
     json_t *f;
+    json_array_foreach(json_object_get(m, "attachments"), i, f)
+    { /* a bot's message may hold nothing but attachments: their fallback text */
+        const char *alt = json_string_value(json_object_get(f, "fallback"));
+        if (!alt)
+            alt = json_string_value(json_object_get(f, "text"));
+        if (!alt || (raw && *raw))
+            continue;
+        char *conv = slack_text_import(alt, user_name_of, channel_name_of, im);
+        buf_appendf(&b, "%s%s", b.len ? "\n" : "", conv);
+        free(conv);
+    }
     json_array_foreach(json_object_get(m, "files"), i, f)
     {
         const char *url = json_string_value(json_object_get(f, "permalink"));

@@ -252,9 +252,11 @@ static int check_msg(const slack_export_t *e, const json_t *m, char *err, size_t
          str_field(edited, "user", &euser) < 0 || (ets && slack_ts_parse(ets, &ms, key) < 0) ||
          (euser && !slack_user_find(e, euser))))
         return say(err, cap, "message %s: bad edited (a ts, a user of users.json)", ts), -1;
-    const json_t *files = json_object_get(m, "files"), *reactions = json_object_get(m, "reactions");
-    if ((files && !json_is_array(files)) || (reactions && !json_is_array(reactions)))
-        return say(err, cap, "message %s: files and reactions must be arrays", ts), -1;
+    const json_t *files = json_object_get(m, "files"), *reactions = json_object_get(m, "reactions"),
+                 *att = json_object_get(m, "attachments");
+    if ((files && !json_is_array(files)) || (reactions && !json_is_array(reactions)) ||
+        (att && !json_is_array(att)))
+        return say(err, cap, "message %s: files, attachments and reactions must be arrays", ts), -1;
     size_t i, j;
     json_t *r, *u;
     json_array_foreach(reactions, i, r)

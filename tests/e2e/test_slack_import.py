@@ -78,6 +78,9 @@ MESSAGES = {
         {"type": "message", "user": "U02", "ts": ts(DAY1, 10), "text": "lunch?"},
         {"type": "message", "user": "U04", "ts": ts(DAY1, 11), "text": "I was here first"},
         {"type": "message", "user": "USLACKBOT", "ts": ts(DAY1, 12), "text": "a reminder"},
+        {"type": "message", "subtype": "bot_message", "username": "alertmanager",
+         "ts": ts(DAY1, 13), "text": "", "_want": "[FIRING:1] disk full",
+         "attachments": [{"fallback": "[FIRING:1] disk full", "color": "danger"}]},
     ])],
     "launch": [
         ("2023-03-01", [{"type": "message", "user": "U01", "ts": ts(DAY1, 20),
@@ -218,8 +221,8 @@ def test_import_read_back_reimport_and_round_trip(tmp_path):
     assert "users: 4 new, 0 existing" in r.stdout
     count = Server(tmp_path, db=db).rows  # reads the file without a server
     events = count("SELECT count(*) FROM messages")[0][0]
-    # 19 messages and lines, 1 edit, 4 reactions
-    assert events == 24, r.stdout
+    # 20 messages and lines, 1 edit, 4 reactions
+    assert events == 25, r.stdout
     # a second import of the same archive adds nothing, and makes no account
     r2 = parley("import", "slack", zpath, "--db", db)
     assert "users: 0 new, 4 existing" in r2.stdout and not links_of(r2.stdout), r2.stdout
