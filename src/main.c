@@ -16,8 +16,9 @@
  * hash, whose result auth still writes) the store commits what it holds, the loop runs out, and the
  * process exits 0.
  *
- * `parley user ...` is the command line of accounts (cli_user.h), sharing this file's flags
- * for where the store is and how names and passwords are checked.
+ * `parley user ...` is the command line of accounts (cli_user.h), and `parley import slack` and
+ * `parley export` move a workspace in and out (cli_import.h, cli_export.h), sharing this file's
+ * flags for where the store is and how names and passwords are checked.
  *
  * Testing knob, not a flag: PARLEY_TEST_FAST_HASH=1 hashes passwords at libsodium's minimum
  * cost, so end-to-end tests can sign in many times quickly. Never in production. Likewise
@@ -217,7 +218,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: parley [--flag value]...\n"
                "       parley user add NAME [--role owner|admin|member] [--db PATH | --store URL]\n"
-               "       parley user reset NAME [--db PATH | --store URL]\n\n"
+               "       parley user reset NAME [--db PATH | --store URL]\n"
+               "       parley import slack EXPORT.zip [--db PATH | --store URL]\n"
+               "       parley export OUT.zip [--db PATH | --store URL]\n\n"
                "A self-hosted team chat server: web client on /, WebSocket on /ws, REST on /api.\n"
                "`parley user add` reads the password from stdin (one line); `parley user reset`\n"
                "prints a one-time link path /#reset=TOKEN. Both work while a server runs.\n\n");
