@@ -16,8 +16,9 @@
  * hash, whose result auth still writes) the store commits what it holds, the loop runs out, and the
  * process exits 0.
  *
- * `parley user ...` is the command line of accounts (cli_user.h), sharing this file's flags
- * for where the store is and how names and passwords are checked.
+ * `parley user ...` is the command line of accounts (cli_user.h), and `parley import slack` and
+ * `parley export` move a workspace in and out (cli_import.h, cli_export.h), sharing this file's
+ * flags for where the store is and how names and passwords are checked.
  *
  * Testing knob, not a flag: PARLEY_TEST_FAST_HASH=1 hashes passwords at libsodium's minimum
  * cost, so end-to-end tests can sign in many times quickly. Never in production. Likewise
@@ -44,6 +45,8 @@
 #include "chat/chat.h"
 #include "bus/bus_open.h"
 #include "chat/chat_relay.h"
+#include "cli/cli_export.h"
+#include "cli/cli_import.h"
 #include "cli/cli_user.h"
 #include "http/http_origin.h"
 #include "net/net_tls.h"
@@ -219,7 +222,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: parley [--flag value]...\n"
                "       parley user add NAME [--role owner|admin|member] [--db PATH | --store URL]\n"
-               "       parley user reset NAME [--db PATH | --store URL]\n\n"
+               "       parley user reset NAME [--db PATH | --store URL]\n"
+               "       parley import slack EXPORT.zip [--db PATH | --store URL]\n"
+               "       parley export OUT.zip [--db PATH | --store URL]\n\n"
                "A self-hosted team chat server: web client on /, WebSocket on /ws, REST on /api.\n"
                "`parley user add` reads the password from stdin (one line); `parley user reset`\n"
                "prints a one-time link path /#reset=TOKEN. Both work while a server runs.\n\n");
@@ -798,6 +803,43 @@ static int run_user(int argc, char **argv)
     return cli_user_run(&u);
 }
 
+/* `parley import slack EXPORT.zip [flags]` and `parley export OUT.zip [flags]`
+ * (cli_import.h, cli_export.h): the words taken out, the rest are this file's flags. */
+static int run_migrate(int argc, char **argv)
+{
+    bool import = strcmp(argv[1], "import") == 0;
+    char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
+    int nrest = 0, npos = 0;
+    const char *pos[2] = {NULL, NULL};
+    rest[nrest++] = argv[0];
+    opt.log_level = "warn";
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            free(rest);
+            import ? cli_import_usage(stdout) : cli_export_usage(stdout);
+            return 0;
+        } else if (strncmp(argv[i], "--", 2) == 0) {
+            rest[nrest++] = argv[i];
+            if (!strchr(argv[i], '=') && i + 1 < argc)
+                rest[nrest++] = argv[++i];
+        } else if (npos++ < 2) {
+            pos[npos - 1] = argv[i];
+        }
+    }
+    int rc = parse_config(nrest, rest);
+    free(rest);
+    if (rc < 0)
+        return 2;
+    if (import ? npos != 2 || strcmp(pos[0], "slack") != 0 : npos != 1) {
+        import ? cli_import_usage(stderr) : cli_export_usage(stderr);
+        return 2;
+    }
+    if (import)
+        return cli_import_run(&(cli_import_t){pos[1], store_url, auth_config_of_flags()});
+    return cli_export_run(
+        &(cli_export_t){pos[0], store_url, auth_config_of_flags(), opt.public_url});
+}
+
 /* --tls-cert and --tls-key into a context, when given. -1 after saying why (exit 2: a bad
  * file is the operator's to fix, like a bad flag). */
 static int load_tls(app_t *a)
@@ -852,6 +894,8 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "user") == 0)
         return run_user(argc, argv);
+    if (argc > 1 && (strcmp(argv[1], "import") == 0 || strcmp(argv[1], "export") == 0))
+        return run_migrate(argc, argv);
     if (parse_config(argc, argv) < 0)
         return 2;
     /* Password hashes run on libuv's pool, which starts with 4 threads on its first use:

@@ -213,7 +213,9 @@ typedef struct {
  * without an owner becomes the owner; otherwise the registration mode and the invite
  * decide, and the invite's role is given. */
 void auth_register(auth_t *a, const auth_register_t *r, auth_cb cb, void *ctx);
-/* The command line's `parley user add`: no registration rules, no session. */
+/* The command line's `parley user add`: no registration rules, no session. password NULL
+ * (here only; auth_register answers BAD_PASSWORD): an account without a password, which
+ * nobody can sign in to until a reset link sets one (`parley import`). */
 void auth_user_add(auth_t *a, const auth_register_t *r, auth_cb cb, void *ctx);
 /* Signs in: BAD_CREDENTIALS for a wrong password and an unknown name alike (the same
  * work: a dummy verify); RATE_LIMITED past 5 failures per account or 20 per address in 15

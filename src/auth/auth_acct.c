@@ -205,14 +205,10 @@ static auth_status_t register_role(op_t *op)
     return a->cfg.registration == AUTH_REG_OPEN ? AUTH_OK : AUTH_E_REGISTRATION_CLOSED;
 }
 
-static void on_register_hashed(void *ctx, int status, const char *hash)
+/* Writes the account row of a registration: hash its password's (NULL: none). */
+static void register_write(op_t *op, const char *hash)
 {
-    op_t *op = ctx;
     auth_t *a = op->a;
-    if (status < 0 || !hash) {
-        register_fail(op, AUTH_E_UNAVAILABLE);
-        return;
-    }
     auth_status_t st = register_role(op);
     if (st != AUTH_OK) {
         register_fail(op, st);
@@ -232,6 +228,16 @@ static void on_register_hashed(void *ctx, int status, const char *hash)
     auth_op_then(op, on_created);
 }
 
+static void on_register_hashed(void *ctx, int status, const char *hash)
+{
+    op_t *op = ctx;
+    if (status < 0 || !hash) {
+        register_fail(op, AUTH_E_UNAVAILABLE);
+        return;
+    }
+    register_write(op, hash);
+}
+
 /* What may be checked at once: the name, the display name, the password. */
 static auth_status_t check_account(const auth_t *a, const auth_register_t *r,
                                    char canon[AUTH_CANON_MAX])
@@ -241,7 +247,8 @@ static auth_status_t check_account(const auth_t *a, const auth_register_t *r,
     const char *d = or_empty(r->display);
     if (!display_ok(d, strlen(d)))
         return AUTH_E_BAD_DISPLAY;
-    auth_status_t st = auth_password_ok(r->password, r->password_len);
+    /* No password: `parley import`'s accounts (auth_user_add only, checked by the caller). */
+    auth_status_t st = r->password ? auth_password_ok(r->password, r->password_len) : AUTH_OK;
     if (st != AUTH_OK)
         return st;
     if (auth_name_reserved(r->name, r->name_len) || auth_holder(a, canon))
@@ -279,7 +286,7 @@ static void register_start(auth_t *a, const auth_register_t *r, bool cli, auth_c
         return;
     }
     char canon[AUTH_CANON_MAX];
-    auth_status_t st = check_account(a, r, canon);
+    auth_status_t st = !cli && !r->password ? AUTH_E_BAD_PASSWORD : check_account(a, r, canon);
     invite_t *inv = NULL;
     /* The command line's role; a guest has no password, so "guest" (the zero of the
      * field) stands for a role not given: member. */
@@ -305,6 +312,10 @@ static void register_start(auth_t *a, const auth_register_t *r, bool cli, auth_c
     auth_canon_set(a, op->reserved, canon);
     if (inv)
         use_invite(op, inv);
+    if (!r->password) { /* nothing to hash: created at once, signed in by a reset link */
+        register_write(op, NULL);
+        return;
+    }
     int rc = auth_pass_hash(a->pass, r->password, r->password_len, on_register_hashed, op);
     if (rc != 0) {
         register_fail(op, rc == AUTH_PASS_EBUSY ? AUTH_E_BUSY : AUTH_E_BAD_PASSWORD);

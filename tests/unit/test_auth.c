@@ -597,6 +597,33 @@ TEST(user_add_cli)
     world_close(&w, false);
 }
 
+/* `parley import`'s accounts: no password (only from the command line), nobody signs in
+ * until a reset link sets one. */
+TEST(user_add_without_password)
+{
+    world_t w;
+    world_open(&w, NULL, NULL);
+    answer_t a = {0}, link = {0}, r = {0};
+    auth_register_t reg = {.name = "imported", .name_len = 8, .role = AUTH_MEMBER};
+    auth_register(w.auth, &reg, on_answer, &a);
+    CHECK_EQ_INT(a.status, AUTH_E_BAD_PASSWORD); /* a registration always has one */
+    memset(&a, 0, sizeof(a));
+    auth_user_add(w.auth, &reg, on_answer, &a);
+    settle(&w);
+    CHECK_EQ_INT(a.status, AUTH_OK);
+    CHECK(a.user && a.user->pass == NULL && a.user->role == AUTH_MEMBER);
+    CHECK_EQ_INT(login(&w, "imported", "", NULL, NULL), AUTH_E_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&w, "imported", PW, NULL, NULL), AUTH_E_BAD_CREDENTIALS);
+    auth_reset_create(w.auth, NULL, a.user->id, on_answer, &link);
+    settle(&w);
+    CHECK_EQ_INT(link.status, AUTH_OK);
+    auth_reset_use(w.auth, link.token, PW, 13, "10.0.0.5", "ua", on_answer, &r);
+    settle(&w);
+    CHECK_EQ_INT(r.status, AUTH_OK);
+    CHECK_EQ_INT(login(&w, "imported", PW, NULL, NULL), AUTH_OK);
+    world_close(&w, false);
+}
+
 /* ---- signing in ---- */
 
 TEST(login_answers)
@@ -1555,6 +1582,7 @@ int main(void)
     RUN(register_reserves_name);
     RUN(register_busy_and_rate);
     RUN(user_add_cli);
+    RUN(user_add_without_password);
     RUN(login_answers);
     RUN(login_rate_limits);
     RUN(login_banned_and_deactivated);
