@@ -213,12 +213,16 @@ static void env_name(const flag_t *f, char out[64])
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: parley [--flag value]...\n"
-               "       parley user add NAME [--role owner|admin|member] [--db PATH | --store URL]\n"
-               "       parley user reset NAME [--db PATH | --store URL]\n\n"
-               "A self-hosted team chat server: web client on /, WebSocket on /ws, REST on /api.\n"
-               "`parley user add` reads the password from stdin (one line); `parley user reset`\n"
-               "prints a one-time link path /#reset=TOKEN. Both work while a server runs.\n\n");
+    fprintf(f,
+            "parley %s\n\n"
+            "usage: parley [--flag value]...\n"
+            "       parley user add NAME [--role owner|admin|member] [--db PATH | --store URL]\n"
+            "       parley user reset NAME [--db PATH | --store URL]\n"
+            "       parley --version\n\n"
+            "A self-hosted team chat server: web client on /, WebSocket on /ws, REST on /api.\n"
+            "`parley user add` reads the password from stdin (one line); `parley user reset`\n"
+            "prints a one-time link path /#reset=TOKEN. Both work while a server runs.\n\n",
+            PARLEY_VERSION);
     for (size_t i = 0; i < NFLAGS; i++) {
         char env[64], def[64];
         env_name(&flags[i], env);
@@ -230,6 +234,7 @@ static void usage(FILE *f)
                 env, def);
     }
     fprintf(f, "  --%-18s %s\n", "help", "this text");
+    fprintf(f, "  --%-18s %s\n", "version", "print \"parley VERSION\" and exit");
     fprintf(f, "\nStores this build knows: %s.\n", store_schemes());
 }
 
@@ -389,6 +394,10 @@ static int parse_config(int argc, char **argv)
         const char *arg = argv[a];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
+            exit(0);
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("parley %s\n", PARLEY_VERSION);
             exit(0);
         }
         if (strncmp(arg, "--", 2) != 0) {
