@@ -44,6 +44,7 @@
 #include "chat/chat.h"
 #include "bus/bus_open.h"
 #include "chat/chat_relay.h"
+#include "cli/cli_backup.h"
 #include "cli/cli_user.h"
 #include "http/http_origin.h"
 #include "net/net_tls.h"
@@ -840,6 +841,8 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "user") == 0)
         return run_user(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "backup") == 0)
+        return cli_backup_main(argc - 1, argv + 1);
     if (parse_config(argc, argv) < 0)
         return 2;
     /* Password hashes run on libuv's pool, which starts with 4 threads on its first use:

@@ -1,14 +1,16 @@
 """Keeping parley for years (issue 15, items 4): `parley --version` and the release in
 --help and /metrics; `parley backup` while a server serves and writes, a restore from it;
 the refusal of a database written by a newer parley."""
+import asyncio
 import re
+import shutil
 import sqlite3
 import subprocess
 
 import pytest
 
 from conftest import Server, parley_bin
-from wsraw import get
+from wsraw import Client, get, run
 
 VERSION_RE = r"\d+\.\d+\.\d+"
 
@@ -32,3 +34,90 @@ def test_version_flag_help_and_metrics(server):
     assert help_.returncode == 0 and want in help_.stdout and "--version" in help_.stdout
     body = get(server.port, "/metrics").body.decode()
     assert f'parley_build_info{{version="{want}"}} 1' in body, body[:500]
+
+
+# ---------------------------------------------------------------- backup and restore
+
+
+def backup(*args):
+    return subprocess.run([parley_bin(), "backup", *map(str, args)], capture_output=True,
+                          text=True, timeout=120)
+
+
+async def texts_in(server, user):
+    """The texts of #general a guest joining `server` is replayed (its --history of them)."""
+    c, _, history = await Client.joined(server, user)
+    await c.ws.close()
+    return [m["text"] for m in history["messages"]]
+
+
+@pytest.mark.sqlite_only
+def test_backup_while_serving_and_restore(make_server, tmp_path):
+    """A backup taken while a client writes is a whole database holding every message
+    acknowledged before it began; a server started on it (the restore) serves them."""
+    server = make_server("--rate", "1000", "--burst", "1000")
+    copy = tmp_path / "copy" / "backup.db"
+    copy.parent.mkdir()
+
+    async def flow():
+        w, _, _ = await Client.joined(server, "writer")
+        before = [f"before {i}" for i in range(30)]
+        for t in before:
+            await w.msg(t)
+        stop = asyncio.Event()
+        during = []
+
+        async def write_on():  # keeps writing while the backup runs
+            while not stop.is_set() and len(during) < 150:
+                during.append(f"during {len(during)}")
+                await w.msg(during[-1])
+
+        writer = asyncio.create_task(write_on())
+        while len(during) < 3:  # the writer is writing when the backup begins
+            await asyncio.sleep(0.01)
+        proc = await asyncio.create_subprocess_exec(
+            parley_bin(), "backup", str(copy), *server.where,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        stop.set()
+        await writer
+        await w.ws.close()
+        assert proc.returncode == 0, (out, err)
+        assert b"parley.files" in out and b"rsync" in out, out
+        return before, during
+
+    before, during = run(flow(), timeout=90)
+    con = sqlite3.connect(copy)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        stored = [r[0] for r in con.execute(
+            "SELECT text FROM messages WHERE kind = 'msg' ORDER BY seq")]
+    finally:
+        con.close()
+    assert stored[:len(before)] == before, stored[:40]
+    # A prefix of what was written during the backup, with no hole: the snapshot of a moment.
+    assert stored[len(before):] == during[:len(stored) - len(before)]
+    assert not (copy.parent / "backup.db.partial").exists()
+    # The restore: the server stopped, the copy put back in its place, the server started.
+    assert server.stop() == 0
+    (tmp_path / "parley.db").unlink()
+    for side in ("parley.db-wal", "parley.db-shm"):
+        (tmp_path / side).unlink(missing_ok=True)
+    shutil.copy(copy, tmp_path / "parley.db")
+    restored = make_server("--history", "200")
+    texts = run(texts_in(restored, "reader"))
+    assert texts[:len(before)] == before and texts == stored, texts[:40]
+
+
+@pytest.mark.sqlite_only
+def test_backup_refusals(tmp_path, server):
+    """Bad uses say what is wrong: no FILE, no database, the database itself, PostgreSQL."""
+    r = backup()
+    assert r.returncode == 2 and "FILE" in r.stderr, r
+    r = backup(tmp_path / "x.db", "--db", tmp_path / "missing.db")
+    assert r.returncode == 1 and "missing.db" in r.stderr, r
+    r = backup(server.db, "--db", server.db)
+    assert r.returncode == 1 and "the database itself" in r.stderr, r
+    r = backup(tmp_path / "x.db", "--store", "postgresql://parley:secret@db.example/parley")
+    assert r.returncode == 2 and "pg_dump" in r.stderr and "secret" not in r.stderr, r
+    assert not (tmp_path / "x.db").exists()

@@ -1,0 +1,127 @@
+/* cli_backup - `parley backup`; see cli_backup.h. */
+#include "cli/cli_backup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/store_open.h"
+#include "store/store_sqlite.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: parley backup FILE [--db PATH | --store URL] [--files DIR]\n"
+               "Copies the SQLite database (default parley.db) to FILE while a server may run\n"
+               "and write; then copy the uploaded files directory (it names it) with rsync or\n"
+               "tar. With --store postgresql://... use pg_dump instead. See docs/backups.md.\n");
+}
+
+/* The value of flag --NAME at argv[*i] ("--name V" or "--name=V"), or NULL when argv[*i] is
+ * not that flag. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name, int *bad)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+        return NULL;
+    if (a[2 + n] == '=')
+        return a + 3 + n;
+    if (a[2 + n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "parley: backup: %s needs a value\n", a);
+        *bad = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* The files directory a server on this store uses by default: beside the SQLite file, its
+ * name without the extension plus ".files" (main.c's rule). */
+static void files_beside(const char *db, char *out, size_t cap)
+{
+    const char *slash = strrchr(db, '/'), *dot = strrchr(db, '.');
+    int len = dot && (!slash || dot > slash + 1) ? (int)(dot - db) : (int)strlen(db);
+    snprintf(out, cap, "%.*s.files", len, db);
+}
+
+static int pg_advice(const char *url)
+{
+    char shown[1024];
+    store_url_shown(url, shown, sizeof(shown));
+    fprintf(stderr,
+            "parley: backup: %s is a PostgreSQL store: back it up with PostgreSQL's own tools,\n"
+            "  pg_dump --format=custom --file parley.dump '%s'\n"
+            "(a consistent snapshot while parley serves; restore into an empty database with\n"
+            "pg_restore --no-owner --dbname URL parley.dump), and copy the uploaded files\n"
+            "directory (--files) with rsync or tar. See docs/backups.md.\n",
+            shown, shown);
+    return 2;
+}
+
+int cli_backup_main(int argc, char **argv)
+{
+    const char *file = NULL, *db = getenv("PARLEY_DB"), *store = getenv("PARLEY_STORE"),
+               *files = getenv("PARLEY_FILES");
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if ((v = flag_value(argc, argv, &i, "db", &bad))) {
+            db = v;
+        } else if ((v = flag_value(argc, argv, &i, "store", &bad))) {
+            store = v;
+        } else if ((v = flag_value(argc, argv, &i, "files", &bad))) {
+            files = v;
+        } else if (bad) {
+            break;
+        } else if (strncmp(argv[i], "--", 2) == 0 || file) {
+            fprintf(stderr, "parley: backup: unexpected '%s'\n", argv[i]);
+            bad = 1;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!bad && !file) {
+        fprintf(stderr, "parley: backup: which FILE to write?\n");
+        bad = 1;
+    }
+    if (!bad && store && *store && db && *db) {
+        fprintf(stderr, "parley: backup: --store and --db both given: give one\n");
+        bad = 1;
+    }
+    if (bad) {
+        usage(stderr);
+        return 2;
+    }
+    if (store && *store) {
+        if (strncmp(store, "postgres", 8) == 0)
+            return pg_advice(store);
+        if (strncmp(store, "sqlite:", 7) != 0) {
+            fprintf(stderr, "parley: backup: --store names no store this build knows (%s)\n",
+                    store_schemes());
+            return 2;
+        }
+        db = store + 7;
+    }
+    if (!db || !*db)
+        db = "parley.db";
+    char err[1024], dir[4096];
+    if (store_sqlite_backup(db, file, err, sizeof(err)) < 0) {
+        fprintf(stderr, "parley: backup: %s\n", err);
+        return 1;
+    }
+    if (files && *files)
+        snprintf(dir, sizeof(dir), "%s", files);
+    else
+        files_beside(db, dir, sizeof(dir));
+    printf("parley: %s copied to %s. The uploaded files are not in it: copy them now with\n"
+           "  rsync -a '%s/' DEST/   (or tar -C '%s' -cf files.tar .)\n"
+           "They are content-addressed and never rewritten: a copy taken after the database has\n"
+           "every file the database names.\n",
+           db, file, dir, dir);
+    return 0;
+}
