@@ -121,3 +121,32 @@ def test_backup_refusals(tmp_path, server):
     r = backup(tmp_path / "x.db", "--store", "postgresql://parley:secret@db.example/parley")
     assert r.returncode == 2 and "pg_dump" in r.stderr and "secret" not in r.stderr, r
     assert not (tmp_path / "x.db").exists()
+
+
+# ---------------------------------------------------------------- upgrades and downgrades
+
+
+def set_schema_version(server, version):
+    """Marks the server's database as written by a parley of schema `version`."""
+    if not server.store:
+        con = sqlite3.connect(server.db)
+        con.execute(f"PRAGMA user_version = {version}")
+        con.commit()
+        con.close()
+        return
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", server.store, "-c",
+                    f"UPDATE meta SET value = {version} WHERE key = 'schema_version'"],
+                   check=True, capture_output=True, timeout=60)
+
+
+def test_newer_schema_refused_with_a_clear_message(server):
+    """A database a newer parley wrote (a downgrade) is not opened: the process exits non-zero
+    saying so, and the database is left as it was."""
+    assert server.stop() == 0
+    set_schema_version(server, 999)
+    with pytest.raises(RuntimeError) as failed:
+        server.restart()
+    assert server.proc.wait(30) != 0
+    log = str(failed.value)
+    assert "was written by a newer parley (schema version 999" in log, log
+    assert "refusing to open it" in log and "docs/backups.md" in log, log
