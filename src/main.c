@@ -59,8 +59,8 @@
 typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
-    const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
-        *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files;
+    const char *host, *store, *db, *sync, *log_level, *log_format, *echo_path, *deflate, *guests,
+        *registration, *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads, guest_ttl, session_idle, session_max, hash_max, message_timeout,
@@ -77,6 +77,7 @@ static options_t opt = {
     .db = default_db,
     .sync = "normal",
     .log_level = "info",
+    .log_format = "text",
     .echo_path = "",
     .deflate = "on",
     .guests = "on",
@@ -197,6 +198,8 @@ static const flag_t flags[] = {
      "serve HTTPS and wss: with this PEM certificate chain (with --tls-key; SIGHUP reloads)"},
     {"tls-key", OPT_STR, &opt.tls_key, 0, "the PEM private key of --tls-cert"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
+    {"log-format", OPT_STR, &opt.log_format, 0,
+     "text (a line per event) or json (an object per line: ts, level, msg, conn)"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
@@ -445,6 +448,10 @@ static int parse_config(int argc, char **argv)
         return -1;
     }
     log_level = level;
+    if ((log_format = log_parse_format(opt.log_format)) < 0) {
+        fprintf(stderr, "parley: --log-format must be text or json\n");
+        return -1;
+    }
     if (opt.threads == 0) {
         fprintf(stderr, "parley: --threads must be at least 1\n");
         return -1;

@@ -2,6 +2,8 @@
  * name, type and value of the page in one place, in the order it is served. */
 #include "server/server_metrics.h"
 
+#include "base/stats.h"
+
 void server_metrics_render(const server_metrics_t *m, buf_t *out)
 {
     const server_conn_metrics_t *n = &m->conn;
@@ -52,6 +54,7 @@ void server_metrics_render(const server_metrics_t *m, buf_t *out)
                 (unsigned long long)m->chat.general_seq, (unsigned long long)n->refused_per_ip,
                 (unsigned long long)n->partial_refused, (unsigned long long)n->message_timeouts,
                 n->partial_bytes);
+    stats_render(out);
     if (!m->chat.bus.on)
         return;
     const chat_bus_metrics_t *b = &m->chat.bus;
