@@ -1,6 +1,7 @@
 /* cli_backup - `parley backup`; see cli_backup.h. */
 #include "cli/cli_backup.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +18,22 @@ static void usage(FILE *f)
                "tar. With --store postgresql://... use pg_dump instead. See docs/backups.md.\n");
 }
 
-/* The value of flag --NAME at argv[*i] ("--name V" or "--name=V"), or NULL when argv[*i] is
- * not that flag. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name, int *bad)
+/* Whether arg is flag --NAME: its value is then "--name=V"'s V, or next (NULL when missing). */
+static bool is_flag(const char *arg, const char *next, const char *name, const char **value,
+                    bool *took_next)
 {
     size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
-        return NULL;
-    if (a[2 + n] == '=')
-        return a + 3 + n;
-    if (a[2 + n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "parley: backup: %s needs a value\n", a);
-        *bad = 1;
-        return NULL;
+    if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0)
+        return false;
+    if (arg[2 + n] == '=') {
+        *value = arg + 3 + n;
+        return true;
     }
-    return argv[++*i];
+    if (arg[2 + n] != '\0')
+        return false;
+    *value = next;
+    *took_next = true;
+    return true;
 }
 
 /* The files directory a server on this store uses by default: beside the SQLite file, its
@@ -65,24 +64,29 @@ int cli_backup_main(int argc, char **argv)
     const char *file = NULL, *db = getenv("PARLEY_DB"), *store = getenv("PARLEY_STORE"),
                *files = getenv("PARLEY_FILES");
     int bad = 0;
+    static const char *const names[] = {"db", "store", "files"};
+    const char **slots[] = {&db, &store, &files};
     for (int i = 1; i < argc && !bad; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        const char *arg = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL, *v = NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if ((v = flag_value(argc, argv, &i, "db", &bad))) {
-            db = v;
-        } else if ((v = flag_value(argc, argv, &i, "store", &bad))) {
-            store = v;
-        } else if ((v = flag_value(argc, argv, &i, "files", &bad))) {
-            files = v;
-        } else if (bad) {
-            break;
-        } else if (strncmp(argv[i], "--", 2) == 0 || file) {
-            fprintf(stderr, "parley: backup: unexpected '%s'\n", argv[i]);
+        }
+        bool matched = false, took_next = false;
+        for (size_t k = 0; k < 3 && !matched; k++) {
+            if ((matched = is_flag(arg, next, names[k], &v, &took_next)))
+                *slots[k] = v;
+        }
+        if (matched && !v) {
+            fprintf(stderr, "parley: backup: %s needs a value\n", arg);
+            bad = 1;
+        } else if (matched) {
+            i += took_next;
+        } else if (strncmp(arg, "--", 2) == 0 || file) {
+            fprintf(stderr, "parley: backup: unexpected '%s'\n", arg);
             bad = 1;
         } else {
-            file = argv[i];
+            file = arg;
         }
     }
     if (!bad && !file) {

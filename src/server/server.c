@@ -483,7 +483,7 @@ static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_dr
 static void on_lag_tick(uv_timer_t *t)
 {
     server_t *s = t->data;
-    uint64_t now = uv_hrtime() / 1000, due = s->lag_last_us + SERVER_LAG_TICK_MS * 1000;
+    uint64_t now = uv_hrtime() / 1000, due = s->lag_last_us + (uint64_t)SERVER_LAG_TICK_MS * 1000;
     stats_observe(STATS_LOOP_LAG, now > due ? now - due : 0);
     s->lag_last_us = now;
 }
