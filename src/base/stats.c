@@ -45,8 +45,9 @@ static const struct {
 } hist_names[STATS_NHIST] = {
     [STATS_STORE_COMMIT] = {"parley_store_commit_seconds",
                             "Write transactions of the store, from begin to commit returned."},
-    [STATS_LOOP_LAG] = {"parley_loop_lag_seconds",
-                        "How late each event loop's 100 ms timer fired (a busy loop's delay)."},
+    [STATS_LOOP_LAG] =
+        {"parley_loop_lag_seconds",
+         "How late each event loop's 100 ms timer fired (connection loops and the hub's)."},
     [STATS_DELIVERY] = {"parley_delivery_seconds",
                         "Messages from accepted by the hub (commit included) to their frame "
                         "handed to the recipients' connections."},

@@ -36,7 +36,7 @@ void stats_hist_render(const stats_hist_t *h, const char *name, const char *help
 /* The process's histograms. */
 typedef enum {
     STATS_STORE_COMMIT, /* a write transaction of the store, begin to commit returned */
-    STATS_LOOP_LAG,     /* how late a loop's 100 ms timer fired (every loop of the process) */
+    STATS_LOOP_LAG,     /* how late a loop's 100 ms timer fired (every loop: connections, hub) */
     STATS_DELIVERY,     /* a message accepted by the hub -> its frame handed to recipients */
     STATS_SIGN_IN,      /* a sign-in (password check included) -> its answer */
     STATS_NHIST
