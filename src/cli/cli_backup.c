@@ -114,7 +114,9 @@ int cli_backup_main(int argc, char **argv)
     if (!db || !*db)
         db = "parley.db";
     char err[1024], dir[4096];
-    if (store_sqlite_backup(db, file, err, sizeof(err)) < 0) {
+    const char *slow = getenv("PARLEY_TEST_BACKUP_SLOW");
+    bool test_slow = slow && strcmp(slow, "1") == 0;
+    if (store_sqlite_backup(db, file, test_slow ? 1 : 0, test_slow ? 5 : 0, err, sizeof(err)) < 0) {
         fprintf(stderr, "parley: backup: %s\n", err);
         return 1;
     }

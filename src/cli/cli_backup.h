@@ -7,7 +7,10 @@
  *
  * --db and --store (and their PARLEY_DB, PARLEY_STORE twins) name the database as they do for
  * the server. A PostgreSQL store is PostgreSQL's to back up: the command prints pg_dump's
- * advice on stderr and exits 2. docs/backups.md is the operator's page. */
+ * advice on stderr and exits 2. docs/backups.md is the operator's page.
+ *
+ * Testing knob, not a flag: PARLEY_TEST_BACKUP_SLOW=1 copies a page per step with 5 ms
+ * between steps, so that a test's writes land while the copy is being made. */
 #ifndef PARLEY_CLI_BACKUP_H
 #define PARLEY_CLI_BACKUP_H
 

@@ -80,14 +80,17 @@ static int open_source(const char *src, sqlite3 **out, char *err, size_t cap)
 }
 
 /* Copies the snapshot of from into to, a few pages at a time. */
-static int copy_pages(sqlite3 *from, sqlite3 *to, char *err, size_t cap)
+static int copy_pages(sqlite3 *from, sqlite3 *to, int step_pages, int pause_ms, char *err,
+                      size_t cap)
 {
     sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
     if (!b)
         return fail(err, cap, "cannot start the copy: %s", sqlite3_errmsg(to));
     int rc, busy = 0;
     do {
-        rc = sqlite3_backup_step(b, STEP_PAGES);
+        rc = sqlite3_backup_step(b, step_pages > 0 ? step_pages : STEP_PAGES);
+        if (rc == SQLITE_OK && pause_ms > 0)
+            sqlite3_sleep(pause_ms);
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
             if (++busy > BUSY_ATTEMPTS)
                 break;
@@ -118,7 +121,8 @@ static int check_copy(sqlite3 *db, const char *path, char *err, size_t cap)
     return 0;
 }
 
-int store_sqlite_backup(const char *src, const char *dst, char *err, size_t cap)
+int store_sqlite_backup(const char *src, const char *dst, int step_pages, int pause_ms, char *err,
+                        size_t cap)
 {
     struct stat s1, s2;
     if (stat(src, &s1) == 0 && stat(dst, &s2) == 0 && s1.st_dev == s2.st_dev &&
@@ -137,7 +141,7 @@ int store_sqlite_backup(const char *src, const char *dst, char *err, size_t cap)
         goto close_to;
     }
     sqlite3_busy_timeout(to, BUSY_TIMEOUT_MS);
-    rc = copy_pages(from, to, err, cap);
+    rc = copy_pages(from, to, step_pages, pause_ms, err, cap);
     if (rc == 0)
         rc = check_copy(to, tmp, err, cap);
     /* The copy keeps the source's WAL mode; closing its only connection folds its WAL into the

@@ -2,6 +2,7 @@
 --help and /metrics; `parley backup` while a server serves and writes, a restore from it;
 the refusal of a database written by a newer parley."""
 import asyncio
+import os
 import re
 import shutil
 import sqlite3
@@ -68,16 +69,18 @@ def test_backup_while_serving_and_restore(make_server, tmp_path):
         during = []
 
         async def write_on():  # keeps writing while the backup runs
-            while not stop.is_set() and len(during) < 150:
+            while not stop.is_set() and len(during) < 2000:
                 during.append(f"during {len(during)}")
                 await w.msg(during[-1])
 
         writer = asyncio.create_task(write_on())
         while len(during) < 3:  # the writer is writing when the backup begins
             await asyncio.sleep(0.01)
+        # A page per step, 5 ms apart: the copy lasts while the writer writes.
         proc = await asyncio.create_subprocess_exec(
             parley_bin(), "backup", str(copy), *server.where,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=dict(os.environ, PARLEY_TEST_BACKUP_SLOW="1"))
         out, err = await proc.communicate()
         stop.set()
         await writer
@@ -95,8 +98,11 @@ def test_backup_while_serving_and_restore(make_server, tmp_path):
     finally:
         con.close()
     assert stored[:len(before)] == before, stored[:40]
-    # A prefix of what was written during the backup, with no hole: the snapshot of a moment.
+    # A prefix of what was written during the backup, with no hole: the snapshot of a moment,
+    # the one the backup began at. (A copy restarted at each write would only end once the
+    # writer stopped, holding all it wrote.)
     assert stored[len(before):] == during[:len(stored) - len(before)]
+    assert len(stored) - len(before) < len(during), (len(stored), len(during))
     assert not (copy.parent / "backup.db.partial").exists()
     # The restore: the server stopped, the copy put back in its place, the server started.
     assert server.stop() == 0
