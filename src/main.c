@@ -45,6 +45,7 @@
 #include "chat/chat.h"
 #include "bus/bus_open.h"
 #include "chat/chat_relay.h"
+#include "cli/cli_backup.h"
 #include "cli/cli_export.h"
 #include "cli/cli_import.h"
 #include "cli/cli_user.h"
@@ -61,8 +62,8 @@
 typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_SECS } opt_kind_t;
 
 typedef struct {
-    const char *host, *store, *db, *sync, *log_level, *echo_path, *deflate, *guests, *registration,
-        *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files, *base_path;
+    const char *host, *store, *db, *sync, *log_level, *log_format, *echo_path, *deflate, *guests,
+        *registration, *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files, *base_path;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
         presence_limit, threads, guest_ttl, session_idle, session_max, hash_max, message_timeout,
@@ -79,6 +80,7 @@ static options_t opt = {
     .db = default_db,
     .sync = "normal",
     .log_level = "info",
+    .log_format = "text",
     .echo_path = "",
     .deflate = "on",
     .guests = "on",
@@ -203,6 +205,8 @@ static const flag_t flags[] = {
      "serve HTTPS and wss: with this PEM certificate chain (with --tls-key; SIGHUP reloads)"},
     {"tls-key", OPT_STR, &opt.tls_key, 0, "the PEM private key of --tls-cert"},
     {"log-level", OPT_STR, &opt.log_level, 0, "debug, info, warn or error"},
+    {"log-format", OPT_STR, &opt.log_format, 0,
+     "text (a line per event) or json (an object per line: ts, level, msg, conn)"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
@@ -220,14 +224,19 @@ static void env_name(const flag_t *f, char out[64])
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: parley [--flag value]...\n"
-               "       parley user add NAME [--role owner|admin|member] [--db PATH | --store URL]\n"
-               "       parley user reset NAME [--db PATH | --store URL]\n"
-               "       parley import slack EXPORT.zip [--db PATH | --store URL]\n"
-               "       parley export OUT.zip [--db PATH | --store URL]\n\n"
-               "A self-hosted team chat server: web client on /, WebSocket on /ws, REST on /api.\n"
-               "`parley user add` reads the password from stdin (one line); `parley user reset`\n"
-               "prints a one-time link path /#reset=TOKEN. Both work while a server runs.\n\n");
+    fprintf(f,
+            "parley %s\n\n"
+            "usage: parley [--flag value]...\n"
+            "       parley user add NAME [--role owner|admin|member] [--db PATH | --store URL]\n"
+            "       parley user reset NAME [--db PATH | --store URL]\n"
+            "       parley import slack EXPORT.zip [--db PATH | --store URL]\n"
+            "       parley export OUT.zip [--db PATH | --store URL]\n"
+            "       parley backup FILE [--db PATH | --store URL]\n"
+            "       parley --version\n\n"
+            "A self-hosted team chat server: web client on /, WebSocket on /ws, REST on /api.\n"
+            "`parley user add` reads the password from stdin (one line); `parley user reset`\n"
+            "prints a one-time link path /#reset=TOKEN. Both work while a server runs.\n\n",
+            PARLEY_VERSION);
     for (size_t i = 0; i < NFLAGS; i++) {
         char env[64], def[64];
         env_name(&flags[i], env);
@@ -239,6 +248,7 @@ static void usage(FILE *f)
                 env, def);
     }
     fprintf(f, "  --%-18s %s\n", "help", "this text");
+    fprintf(f, "  --%-18s %s\n", "version", "print \"parley VERSION\" and exit");
     fprintf(f, "\nStores this build knows: %s.\n", store_schemes());
 }
 
@@ -414,6 +424,10 @@ static int parse_config(int argc, char **argv)
             usage(stdout);
             exit(0);
         }
+        if (strcmp(arg, "--version") == 0) {
+            printf("parley %s\n", PARLEY_VERSION);
+            exit(0);
+        }
         if (strncmp(arg, "--", 2) != 0) {
             fprintf(stderr, "parley: unexpected argument '%s' (see --help)\n", arg);
             return -1;
@@ -458,6 +472,10 @@ static int parse_config(int argc, char **argv)
         return -1;
     }
     log_level = level;
+    if ((log_format = log_parse_format(opt.log_format)) < 0) {
+        fprintf(stderr, "parley: --log-format must be text or json\n");
+        return -1;
+    }
     if (opt.threads == 0) {
         fprintf(stderr, "parley: --threads must be at least 1\n");
         return -1;
@@ -896,6 +914,8 @@ int main(int argc, char **argv)
         return run_user(argc, argv);
     if (argc > 1 && (strcmp(argv[1], "import") == 0 || strcmp(argv[1], "export") == 0))
         return run_migrate(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "backup") == 0)
+        return cli_backup_main(argc - 1, argv + 1);
     if (parse_config(argc, argv) < 0)
         return 2;
     /* Password hashes run on libuv's pool, which starts with 4 threads on its first use:

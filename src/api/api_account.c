@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "base/stats.h"
 #include "base/xmalloc.h"
 
 /* ---- answers ---- */
@@ -97,6 +98,21 @@ void api_register(api_call_t *c, const api_request_t *r, json_t *body)
     auth_register(c->api->auth, &reg, api_auth_cb, c);
 }
 
+/* A sign-in's call and when it began, for the sign-in latency (stats.h). */
+typedef struct {
+    api_call_t *call;
+    uint64_t began_us;
+} timed_t;
+
+static void on_login(void *ctx, const auth_result_t *r)
+{
+    timed_t *t = ctx;
+    api_call_t *c = t->call;
+    stats_observe(STATS_SIGN_IN, stats_now_us() - t->began_us);
+    free(t);
+    api_auth_cb(c, r);
+}
+
 void api_login(api_call_t *c, const api_request_t *r, json_t *body)
 {
     const char *name, *pw;
@@ -109,8 +125,10 @@ void api_login(api_call_t *c, const api_request_t *r, json_t *body)
     char agent[257];
     api_agent(r, agent);
     c->done = done_signed_in;
+    timed_t *t = xmalloc(sizeof(*t));
+    *t = (timed_t){c, stats_now_us()};
     auth_login(c->api->auth, name, nl, pw, pl, r->addr ? r->addr : "", agent[0] ? agent : NULL,
-               api_auth_cb, c);
+               on_login, t);
 }
 
 void api_logout(api_call_t *c, const api_request_t *r, json_t *body)

@@ -1,12 +1,23 @@
 /* log - the one levelled logger (Redis serverLog style): a line per event on stderr,
- * "2026-11-22T21:40:00.123Z W [c42 127.0.0.1:5000] text". Connection lines carry their id
- * and peer through log_conn's prefix argument. Codecs never log. */
+ * "2026-11-22T21:40:00.123Z W [c42 127.0.0.1:5000] text", or with log_format LOG_JSON one
+ * JSON object per line: {"ts":"2026-11-22T21:40:00.123Z","level":"warn","msg":"text",
+ * "conn":"c42 127.0.0.1:5000"} ("conn" only on connection lines). Connection lines carry
+ * their id and peer through log_conn's prefix argument. Codecs never log.
+ *
+ * What is logged at info and above never holds a message's text, a token or a password:
+ * those are the users' (docs/metrics.md, "Logs"). */
 #ifndef PARLEY_LOG_H
 #define PARLEY_LOG_H
 
 enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 };
 
 extern int log_level; /* lines below it are dropped; default LOG_INFO */
+
+enum { LOG_TEXT = 0, LOG_JSON = 1 };
+extern int log_format; /* LOG_TEXT (default) or LOG_JSON; set before any thread logs */
+
+/* Parses "text" or "json"; returns the format or -1. */
+int log_parse_format(const char *s);
 
 /* Parses "debug", "info", "warn", "error"; returns the level or -1. */
 int log_parse_level(const char *s);

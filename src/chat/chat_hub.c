@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/stats.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "chat/chat_files.h"
@@ -329,7 +330,7 @@ chat_elsewhere_t *chat_hub_elsewhere(const chat_hub_t *h)
 static void emit_committed(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
 {
     blob_t *frame[CHAT_FMT_COUNT] = {e->json};
-    bool text_ok = !e->msg->kind || strcmp(e->msg->kind, "msg") == 0;
+    bool text_ok = !e->msg->kind || strcmp(e->msg->kind, "msg") == 0, sent = false;
     for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
         if (l->fmt >= CHAT_FMT_COUNT || ((l->fmt != CHAT_FMT_JSON || l->plain) && !text_ok))
             continue; /* the text modes and plain JSON clients show messages only */
@@ -339,7 +340,13 @@ static void emit_committed(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t 
             frame[l->fmt] = chat_text_frame((chat_fmt_t)l->fmt, e->msg);
         h->t->send(l->conn, frame[l->fmt]);
         h->stats.delivered++;
+        sent = true;
     }
+    /* Once per message, from the time it was accepted (its ts: this process's clock, or
+     * another process's with --bus) to now, its frames handed to every connection. */
+    int64_t age_ms = clock_wall_ms() - e->msg->ts;
+    if (sent && text_ok)
+        stats_observe(STATS_DELIVERY, age_ms > 0 ? (uint64_t)age_ms * 1000 : 0);
     for (int i = 1; i < CHAT_FMT_COUNT; i++)
         blob_unref(frame[i]);
 }

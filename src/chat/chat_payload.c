@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/stats.h"
 #include "json/json_env.h"
 #include "ws/ws_frame.h"
 
@@ -301,6 +302,7 @@ blob_t *chat_error_frame(const char *code, const char *msg, const char *id)
 
 blob_t *chat_error_frame_retry(const char *code, const char *msg, const char *id, uint64_t retry_ms)
 {
+    stats_error(code);
     buf_t b = BUF_INIT;
     buf_appendf(&b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":", code);
     json_append_string(&b, msg, strlen(msg));

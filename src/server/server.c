@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/stats.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
@@ -79,6 +80,7 @@ static void ws_close_ex(sconn_t *c, uint16_t code, const char *reason, bool ling
     uint8_t payload[WS_MAX_CONTROL];
     size_t n = ws_close_payload(payload, code, reason);
     send_control(c, WS_OP_CLOSE, payload, n);
+    stats_ws_close(code);
     c->state = SC_CLOSING;
     c->mark_ms = clock_mono_ms();
     net_conn_close_after_flush(c->nc, linger);
@@ -475,6 +477,17 @@ static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_dr
 
 /* ---- lifetime ---- */
 
+#define SERVER_LAG_TICK_MS 100
+
+/* How much later than due the timer fired: the time this loop was busy elsewhere. */
+static void on_lag_tick(uv_timer_t *t)
+{
+    server_t *s = t->data;
+    uint64_t now = uv_hrtime() / 1000, due = s->lag_last_us + (uint64_t)SERVER_LAG_TICK_MS * 1000;
+    stats_observe(STATS_LOOP_LAG, now > due ? now - due : 0);
+    s->lag_last_us = now;
+}
+
 server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server_chat_t *chat)
 {
     server_t *s = xcalloc(1, sizeof(*s));
@@ -507,6 +520,11 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server
         server_free(s);
         return NULL;
     }
+    uv_timer_init(loop, &s->lag);
+    s->lag.data = s;
+    s->lag_last_us = uv_hrtime() / 1000;
+    uv_timer_start(&s->lag, on_lag_tick, SERVER_LAG_TICK_MS, SERVER_LAG_TICK_MS);
+    uv_unref((uv_handle_t *)&s->lag);
     return s;
 }
 
@@ -572,6 +590,8 @@ void server_shared_deinit(server_shared_t *sh)
 
 void server_stop(server_t *s)
 {
+    if (!uv_is_closing((uv_handle_t *)&s->lag))
+        uv_close((uv_handle_t *)&s->lag, NULL);
     net_server_stop(&s->net);
 }
 

@@ -15,8 +15,8 @@
  *
  * Requests are answered by the handlers of a route table (http_router) built at start:
  * the echo route when configured, /ws and /ws/{client_id}, /api and everything under it,
- * /healthz, /metrics and the embedded web client's files. Anything else is 404, or 405 with
- * the Allow the table gives. Only /api routes read a body: the parser's keep-body callback
+ * /healthz, /readyz, /metrics and the embedded web client's files. Anything else is 404, or 405
+ * with the Allow the table gives. Only /api routes read a body: the parser's keep-body callback
  * asks the table, so other bodies are read through and dropped, costing no memory.
  *
  * An /api request is answered asynchronously (server_chat_t request: the REST layer runs on
@@ -74,8 +74,20 @@ static void serve_metrics(void *ctx, const http_request_t *r, const http_match_t
     buf_deinit(&b);
 }
 
-/* 503 while draining (a load balancer stops sending) or while chat cannot commit. */
+/* Liveness: the process answers, so it is alive (a supervisor restarts one that does not).
+ * Whether it should be sent traffic is /readyz's. */
 static void serve_healthz(void *ctx, const http_request_t *r, const http_match_t *match)
+{
+    (void)match;
+    sconn_t *c = ctx;
+    const char *body = "{\"status\":\"ok\"}";
+    server_respond(c, 200, "application/json", body, strlen(body), keep_alive(c, r),
+                   "Cache-Control: no-store\r\n", r->method == HTTP_HEAD);
+}
+
+/* Readiness: 503 while draining (a load balancer stops sending), while chat cannot commit
+ * (the store is not writable), or while the bus to the other processes (--bus) is down. */
+static void serve_readyz(void *ctx, const http_request_t *r, const http_match_t *match)
 {
     (void)match;
     sconn_t *c = ctx;
@@ -84,11 +96,13 @@ static void serve_healthz(void *ctx, const http_request_t *r, const http_match_t
     if (!atomic_load(&c->srv->shared->draining)) {
         server_metrics_t m;
         gather_metrics(c->srv, &m);
-        if (m.chat.available) {
+        if (!m.chat.available) {
+            body = "{\"status\":\"unavailable\"}";
+        } else if (m.chat.bus.on && !m.chat.bus.up) {
+            body = "{\"status\":\"bus_down\"}";
+        } else {
             status = 200;
             body = "{\"status\":\"ok\"}";
-        } else {
-            body = "{\"status\":\"unavailable\"}";
         }
     }
     server_respond(c, status, "application/json", body, strlen(body), keep_alive(c, r),
@@ -403,6 +417,7 @@ int server_add_routes(server_t *s)
         /* Downloads go through the REST layer too: it knows who asks, and chat who may. */
         {.path = "/files/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_api},
         {.path = "/healthz", .methods = get, .handler = serve_healthz},
+        {.path = "/readyz", .methods = get, .handler = serve_readyz},
         {.path = "/metrics", .methods = get, .handler = serve_metrics},
         {.lookup = file_lookup, .methods = get, .handler = serve_file},
     };
@@ -443,9 +458,10 @@ size_t server_keep_body(void *ctx, const http_request_t *head)
 /* The request's Host: RFC 9112 3.2 (present in HTTP/1.1, valid), and one of our names
  * (http_origin.h: a page of an attacker's DNS name that resolves to us names it, DNS
  * rebinding). Returns false after answering, and closing: nothing more of such a client is
- * worth reading. /healthz answers whatever the name: load balancers and probes address it by
- * names of their own, and it tells nothing but whether we are up; a valid Host is still
- * needed. Once checked, the Host is what the answer's CSP names (c->ws_host). */
+ * worth reading. /healthz and /readyz answer whatever the name: load balancers and probes
+ * address them by names of their own, and they tell nothing but whether we are up and ready; a
+ * valid Host is still needed. Once checked, the Host is what the answer's CSP names (c->ws_host).
+ */
 static bool host_ok(sconn_t *c, const http_request_t *r)
 {
     const char *err = NULL;
@@ -456,7 +472,8 @@ static bool host_ok(sconn_t *c, const http_request_t *r)
         status = http_host_check(r->host, c->srv->cfg.host_names);
         if (status == 400)
             err = "{\"error\":\"bad_request\",\"message\":\"not a valid Host\"}";
-        else if (status == 421 && strcmp(r->path, "/healthz") != 0)
+        else if (status == 421 && strcmp(r->path, "/healthz") != 0 &&
+                 strcmp(r->path, "/readyz") != 0)
             err = "{\"error\":\"bad_host\",\"message\":\"this server does not answer to that "
                   "host name\"}";
     }

@@ -45,6 +45,10 @@ struct server {
     uint64_t slow_closed, ws_opened;
     uint64_t partial_refused, message_timeouts; /* see server_conn_metrics_t */
     uint64_t partial_logged_ms;                 /* the last refusal logged (one a second) */
+    /* The loop's lag (stats.h): a timer every SERVER_LAG_TICK_MS, unreferenced (it keeps no
+     * loop alive), closed by server_stop; lag_last_us is when it last fired. */
+    uv_timer_t lag;
+    uint64_t lag_last_us;
     server_shared_t *shared; /* &own, or the one every loop of the process shares */
     server_shared_t own;
     ws_deflate_config_t dcfg;

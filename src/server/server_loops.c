@@ -21,6 +21,7 @@
 #include "api/api.h"
 #include "base/budget.h"
 #include "base/log.h"
+#include "base/stats.h"
 #include "base/xmalloc.h"
 #include "chat/chat.h"
 #include "net/net_mailbox.h"
@@ -100,6 +101,8 @@ struct server_loops {
     unsigned n, running;
     worker_t *w;
     uv_prepare_t turn; /* hub: snapshots its metrics */
+    uv_timer_t lag;    /* hub: its loop's lag (stats.h), unreferenced, closed by stop */
+    uint64_t lag_last_us;
     uv_mutex_t lock;
     server_metrics_t hub_snap; /* under lock: the chat and store parts */
     bool stopping;
@@ -300,6 +303,17 @@ static void snapshot_hub(server_loops_t *r)
     r->hub_snap.store_commits = st.commits;
     r->hub_snap.store_queued = st.queued;
     uv_mutex_unlock(&r->lock);
+}
+
+#define HUB_LAG_TICK_MS 100
+
+/* The chat hub's loop lag, as each connection loop measures its own (server.c). */
+static void on_hub_lag(uv_timer_t *t)
+{
+    server_loops_t *r = t->data;
+    uint64_t now = uv_hrtime() / 1000, due = r->lag_last_us + (uint64_t)HUB_LAG_TICK_MS * 1000;
+    stats_observe(STATS_LOOP_LAG, now > due ? now - due : 0);
+    r->lag_last_us = now;
 }
 
 static void on_hub_turn(uv_prepare_t *p)
@@ -592,6 +606,11 @@ server_loops_t *server_loops_start(uv_loop_t *hub_loop, const server_config_t *c
     uv_prepare_init(hub_loop, &r->turn);
     r->turn.data = r;
     uv_prepare_start(&r->turn, on_hub_turn);
+    uv_timer_init(hub_loop, &r->lag);
+    r->lag.data = r;
+    r->lag_last_us = uv_hrtime() / 1000;
+    uv_timer_start(&r->lag, on_hub_lag, HUB_LAG_TICK_MS, HUB_LAG_TICK_MS);
+    uv_unref((uv_handle_t *)&r->lag);
     for (unsigned i = 0; i < threads; i++) {
         worker_t *w = &r->w[i];
         w->running = true;
@@ -624,6 +643,7 @@ void server_loops_stop(server_loops_t *r)
         return;
     r->stopping = true;
     uv_prepare_stop(&r->turn); /* the store closes next: no more stats from it */
+    uv_close((uv_handle_t *)&r->lag, NULL);
     for (unsigned i = 0; i < r->n; i++) {
         worker_t *w = &r->w[i];
         down(w, DOWN_STOP, NULL, NULL, 0);

@@ -2,10 +2,14 @@
  * name, type and value of the page in one place, in the order it is served. */
 #include "server/server_metrics.h"
 
+#include "base/stats.h"
+
 void server_metrics_render(const server_metrics_t *m, buf_t *out)
 {
     const server_conn_metrics_t *n = &m->conn;
     buf_appendf(out,
+                "# HELP parley_build_info The running release, as a label.\n"
+                "# TYPE parley_build_info gauge\nparley_build_info{version=\"%s\"} 1\n"
                 "# HELP parley_connections Open TCP connections.\n"
                 "# TYPE parley_connections gauge\nparley_connections %zu\n"
                 "# HELP parley_websockets Open WebSocket connections.\n"
@@ -41,14 +45,16 @@ void server_metrics_render(const server_metrics_t *m, buf_t *out)
                 "# HELP parley_partial_input_bytes Bytes held of input still arriving, every "
                 "connection together.\n"
                 "# TYPE parley_partial_input_bytes gauge\nparley_partial_input_bytes %zu\n",
-                n->connections, n->websockets, m->chat.online, (unsigned long long)n->accepted,
-                (unsigned long long)m->chat.published, (unsigned long long)m->chat.delivered,
-                (unsigned long long)n->slow_closed, (unsigned long long)m->store_appends,
-                (unsigned long long)m->store_commits, (unsigned long long)m->store_queued,
-                m->chat.available ? 1 : 0, (unsigned long long)n->bytes_in,
-                (unsigned long long)n->bytes_out, (unsigned long long)m->chat.general_seq,
-                (unsigned long long)n->refused_per_ip, (unsigned long long)n->partial_refused,
-                (unsigned long long)n->message_timeouts, n->partial_bytes);
+                PARLEY_VERSION, n->connections, n->websockets, m->chat.online,
+                (unsigned long long)n->accepted, (unsigned long long)m->chat.published,
+                (unsigned long long)m->chat.delivered, (unsigned long long)n->slow_closed,
+                (unsigned long long)m->store_appends, (unsigned long long)m->store_commits,
+                (unsigned long long)m->store_queued, m->chat.available ? 1 : 0,
+                (unsigned long long)n->bytes_in, (unsigned long long)n->bytes_out,
+                (unsigned long long)m->chat.general_seq, (unsigned long long)n->refused_per_ip,
+                (unsigned long long)n->partial_refused, (unsigned long long)n->message_timeouts,
+                n->partial_bytes);
+    stats_render(out);
     if (!m->chat.bus.on)
         return;
     const chat_bus_metrics_t *b = &m->chat.bus;

@@ -433,6 +433,13 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         run(s, c, "UPDATE meta SET value = 6 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
             NULL) == 0)
         version = 6;
+    if (version > PG_SCHEMA_VERSION) {
+        log_error("store: %s was written by a newer parley (schema version %lld; this parley "
+                  "knows up to %d): refusing to open it. Run that newer parley, or restore the "
+                  "dump taken before the upgrade (docs/backups.md)",
+                  s->where, version, PG_SCHEMA_VERSION);
+        return STORE_EFAILED;
+    }
     if (version != PG_SCHEMA_VERSION) {
         log_error("store: %s has schema version %lld; this parley knows up to %d", s->where,
                   version, PG_SCHEMA_VERSION);

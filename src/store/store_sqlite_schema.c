@@ -482,8 +482,10 @@ int store_sqlite_schema_init(sqlite3 *db, const char *path, bool sync_full)
     if (db_get(db, path, "PRAGMA user_version", &version, NULL, 0) < 0)
         return STORE_EFAILED;
     if (version > SQLITE_SCHEMA_VERSION || version < 0) {
-        log_error("store: %s has schema version %lld; this parley knows up to %d", path,
-                  (long long)version, SQLITE_SCHEMA_VERSION);
+        log_error("store: %s was written by a newer parley (schema version %lld; this parley "
+                  "knows up to %d): refusing to open it. Run that newer parley, or restore the "
+                  "backup taken before the upgrade (docs/backups.md)",
+                  path, (long long)version, SQLITE_SCHEMA_VERSION);
         return STORE_EFAILED;
     }
     if (version == 0 &&

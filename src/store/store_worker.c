@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/stats.h"
 #include "base/xmalloc.h"
 #include "store/store_worker_int.h"
 
@@ -194,7 +195,7 @@ static void run_writes(worker_t *w, op_list_t *batch)
     uv_mutex_lock(&w->mu);
     uint64_t fenced = w->fenced;
     uv_mutex_unlock(&w->mu);
-    uint64_t tried = 0, appends = 0;
+    uint64_t tried = 0, appends = 0, began = stats_now_us();
     int rc = 0;
     for (op_t *op = batch->head; op && rc == 0; op = op->next) {
         if (!op_is_write(op))
@@ -216,6 +217,7 @@ static void run_writes(worker_t *w, op_list_t *batch)
     }
     if (!tried)
         return;
+    stats_observe(STATS_STORE_COMMIT, stats_now_us() - began);
     /* Read only now: a backend may set an append's seq and duplicate as late as its commit. */
     for (op_t *op = batch->head; op; op = op->next)
         appends += op->kind == OP_APPEND && op->epoch > fenced && !op->duplicate;

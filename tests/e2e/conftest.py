@@ -50,8 +50,8 @@ SHARED = Shared() if BACKEND == "shared" else None
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself, a "
                             "command run once over it (parley import/export), or not about "
-                            "the store at all (a package, a proxy: run once); skipped "
-                            "with PARLEY_TEST_BACKEND=shared")
+                            "the store at all (a package, a proxy, a probe with its own bus: run "
+                            "once); skipped with PARLEY_TEST_BACKEND=shared")
     config.addinivalue_line("markers", "shared_xfail(reason): a known parley bug on "
                             "PostgreSQL + Redis; a strict xfail with PARLEY_TEST_BACKEND=shared")
     config.addinivalue_line("markers", "serial: needs the machine to itself (a flood, a stall, "

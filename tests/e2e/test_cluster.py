@@ -6,7 +6,7 @@ about 24 s while a parley process is killed with SIGKILL every ~5 s (and started
 its port), redis-server is killed once and started again empty, and PostgreSQL is stopped
 for ~2 s while a parley process and redis-server are dead (the process is started again
 once PostgreSQL is back: a process cannot start without its store). Writes meanwhile are answered `unavailable`,
-HAProxy sees every /healthz 503 and refuses new connections, and clients send again. A
+HAProxy sees every /readyz 503 and refuses new connections, and clients send again. A
 client whose connection drops connects again through HAProxy, joins with its session token,
 resumes every channel from the last seq it saw and sends again, with the same cid, whatever
 was not acknowledged. At the end (docs/protocol.md, "Several processes"):

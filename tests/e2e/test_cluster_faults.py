@@ -8,10 +8,10 @@ one PostgreSQL store (a throwaway cluster, as test_postgres.py starts) and one r
   retried and stored once, its clients' streams gapless and without a duplicate.
 - PostgreSQL stopped (a fast shutdown) and crashed (an immediate one), then started again,
   under writers on two processes: every write during the outage is answered `unavailable`
-  (none hangs, none is acknowledged), /healthz is 503 on both and 200 again after, and
+  (none hangs, none is acknowledged), /readyz is 503 on both and 200 again after, and
   retries with the same cid are stored once, at their original seq when they had committed.
 - PostgreSQL that stops answering without closing anything (SIGSTOP): each process gives
-  its writer's session up after 15 s of silence, answers `unavailable`, /healthz 503.
+  its writer's session up after 15 s of silence, answers `unavailable`, /readyz 503.
 - A COMMIT that PostgreSQL carried out but whose answer never came back (a proxy drops the
   answers): `unavailable`, then the retry is answered with the seq it was stored at.
 - A process cut off from Redis (a proxy between it and redis-server stops passing bytes):
@@ -292,7 +292,7 @@ def test_frozen_process_holding_channel_rows(tmp_path, pg_store, redis):
 
 def healthz(server):
     try:
-        return get(server.port, "/healthz").status
+        return get(server.port, "/readyz").status
     except OSError:
         return None
 
@@ -301,15 +301,15 @@ async def until_health(servers, status, seconds):
     deadline = time.monotonic() + seconds
     while any(healthz(s) != status for s in servers):
         assert time.monotonic() < deadline, \
-            f"/healthz never {status}: {[healthz(s) for s in servers]}"
+            f"/readyz never {status}: {[healthz(s) for s in servers]}"
         await asyncio.sleep(0.1)
 
 
 def test_postgresql_restarted(tmp_path, cluster, pg_store, redis):
     """Two processes with writers on each; PostgreSQL is stopped (fast shutdown), then
-    crashed (immediate), and started again each time. During each outage: /healthz 503 on
+    crashed (immediate), and started again each time. During each outage: /readyz 503 on
     both, every write answered `unavailable` within ACK_BOUND and none acknowledged; after
-    it: /healthz 200, the same cids sent again are stored once (a write that had committed
+    it: /readyz 200, the same cids sent again are stored once (a write that had committed
     before the outage keeps its seq: its retry is answered duplicate).
 
     `--sync full`: the test cluster runs with synchronous_commit off, so a crash loses the
@@ -524,7 +524,7 @@ def test_postgresql_stops_answering(tmp_path, cluster, pg_store, redis):
     """PostgreSQL stops answering without closing anything (every process of the cluster
     stopped with SIGSTOP: as a partition, or a machine that hangs, where the kernel still
     acknowledges what is sent). Each process gives its writer's session up after 15 s of
-    silence: the write in flight is answered `unavailable` and /healthz is 503 within
+    silence: the write in flight is answered `unavailable` and /readyz is 503 within
     HUNG_BOUND, later writes at once; once PostgreSQL answers again, 200, and retries of the
     same cids are stored once."""
     need("redis-server")

@@ -1,7 +1,7 @@
 """Faults of the disk under the store (issue 12, item 7): no exit, no crash loop.
 
 docs/protocol.md, "Ordering and durability": when the store cannot commit, writes are
-answered `error` `unavailable` without using a seq, `/healthz` is 503 and `/metrics` shows
+answered `error` `unavailable` without using a seq, `/readyz` is 503 (`/healthz`, alive, 200) and `/metrics` shows
 `parley_store_available 0`, reads and presence go on, and writes resume by themselves once
 the store can commit again. A database that can never be written is refused at start.
 
@@ -64,10 +64,10 @@ async def send(c, text, id):
 async def wait_healthy(server, want, seconds=15):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if get(server.port, "/healthz").status == want:
+        if get(server.port, "/readyz").status == want:
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"/healthz never answered {want}")
+    raise AssertionError(f"/readyz never answered {want}")
 
 
 async def fill_until_refused(c, last, limit=200):
@@ -85,8 +85,9 @@ async def fill_until_refused(c, last, limit=200):
 async def check_refusing(server, alice, bob, last):
     """The failed state as a client and an operator see it."""
     assert await send(alice, "still?", "x1") == ("error", "unavailable")
-    r = get(server.port, "/healthz")
+    r = get(server.port, "/readyz")
     assert (r.status, r.json()) == (503, {"status": "unavailable"})
+    assert get(server.port, "/healthz").status == 200  # alive all the same
     assert metric(get(server.port, "/metrics").body.decode(), "parley_store_available") == 0
     # reads go on: a page of history, with the last acknowledged message at its end
     await bob.send_json("history", {"channel": "general", "limit": 5}, id="h")
@@ -150,7 +151,7 @@ def test_restart_on_a_full_disk_starts_refusing_writes(make_server):
     assert "the first write failed" in server.log.read_text()
 
     async def flow():
-        r = get(server.port, "/healthz")
+        r = get(server.port, "/readyz")
         assert (r.status, r.json()) == (503, {"status": "unavailable"})
         alice, _, hist = await Client.joined(server, "alice")
         bob, _, _ = await Client.joined(server, "bob")
@@ -239,4 +240,4 @@ def test_sigxfsz_does_not_kill(make_server):
     os.kill(server.pid, signal.SIGXFSZ)
     time.sleep(0.2)
     assert server.proc.poll() is None
-    assert get(server.port, "/healthz").status == 200
+    assert get(server.port, "/readyz").status == 200

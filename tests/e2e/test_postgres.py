@@ -135,7 +135,7 @@ async def send(c, text, id):
 
 def test_writes_come_back_with_postgresql(pg_server, cluster):
     """PostgreSQL stops under a running server: writes are answered `unavailable` (no exit,
-    no seq used) and /healthz says so; once PostgreSQL is back, the store's probe starts a
+    no seq used) and /readyz says so; once PostgreSQL is back, the store's probe starts a
     new session and writes resume by themselves, with the next seq; reads work again too."""
     server = pg_server(*FLAGS)
     d, _ = cluster
@@ -147,12 +147,12 @@ def test_writes_come_back_with_postgresql(pg_server, cluster):
         subprocess.run([SCRIPT, "pause", d], check=True, timeout=60)
         try:
             assert await send(alice, "while away", "w1") == ("error", "unavailable")
-            assert get(server.port, "/healthz").status == 503
+            assert get(server.port, "/readyz").status == 503
             assert server.proc.poll() is None, "the server exited"
         finally:
             subprocess.run([SCRIPT, "resume", d], check=True, timeout=60)
         deadline = time.monotonic() + 30
-        while get(server.port, "/healthz").status != 200:
+        while get(server.port, "/readyz").status != 200:
             assert time.monotonic() < deadline, "the store never came back"
             await asyncio.sleep(0.2)
         assert await send(alice, "back", "a1") == ("ack", 4)

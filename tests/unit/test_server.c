@@ -1,6 +1,6 @@
 /* test_server - the connection driver against a fake chat (a server_chat_t that records its
- * calls): the routes, /healthz and /metrics gathered through the interface (available false
- * turns /healthz to 503), 404/405, a body on a route that takes none, and a WebSocket's
+ * calls): the routes, /healthz, /readyz and /metrics gathered through the interface (available
+ * false turns /readyz to 503), 404/405, a body on a route that takes none, and a WebSocket's
  * open, message and close reaching chat with the upgrade's credentials (Bearer, or the
  * cookie under the Origin rule); the doors: the Host rule (421 for a name not ours, 400 without
  * one in HTTP/1.1), upgrades refused for another origin (403) or HTTP/1.0 (426), and the
@@ -214,10 +214,14 @@ TEST(test_healthz_and_metrics_through_chat)
     request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
     CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
     CHECK(strstr(buf, "\r\n\r\n{\"status\":\"ok\"}") != NULL);
-    /* The store cannot commit: chat says so, /healthz turns 503. */
+    request(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    /* The store cannot commit: chat says so, /readyz turns 503; /healthz (alive) stays 200. */
     fake.available = false;
-    int before = fake.metrics;
     request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    int before = fake.metrics;
+    request(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
     CHECK(strncmp(buf, "HTTP/1.1 503 ", 13) == 0);
     CHECK(strstr(buf, "{\"status\":\"unavailable\"}") != NULL);
     CHECK_EQ_INT(fake.metrics, before + 1);
@@ -681,9 +685,12 @@ TEST(test_draining)
     server_front_t front = server_front(srv);
     CHECK_EQ_INT(front.port(front.ctx), port);
     front.drain(front.ctx);
-    request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    request(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
     CHECK(strncmp(buf, "HTTP/1.1 503 ", 13) == 0);
     CHECK(strstr(buf, "{\"status\":\"draining\"}") != NULL);
+    /* Alive all the same. */
+    request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf));
+    CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
 }
 
 int main(void)

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "pg_test.h"
 #include "store/store_open.h"
+#include "store/store_pg_int.h"
 #include "test.h"
 
 static uv_loop_t loop;
@@ -343,6 +344,67 @@ TEST(test_migrates_schema_2)
     CHECK(run_in("v1", "SELECT level FROM %s.notify"));
 }
 
+/* What each version added, undone: a schema of the current version turned back into one of
+ * version v by undoing versions current .. v+1. A new version adds its line here, so that the
+ * test below covers it. */
+static const char *const undo_version[] = {
+    [2] = "DROP INDEX messages_author",
+    [3] = "ALTER TABLE messages DROP COLUMN files",
+    [4] = "DROP TABLE notify",
+    [5] = "ALTER TABLE users DROP COLUMN title, DROP COLUMN tz, DROP COLUMN avatar",
+    [6] = "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original",
+};
+
+/* A schema of every earlier version (1 .. current - 1) holding a message, a channel and an
+ * account is migrated to the current version with its rows kept. */
+TEST(test_migrates_every_version)
+{
+    int known = (int)(sizeof(undo_version) / sizeof(undo_version[0])) - 1;
+    if (known != PG_SCHEMA_VERSION)
+        fprintf(stderr,
+                "test_store_pg: undo_version knows up to %d, the schema is %d: add "
+                "what the new version adds\n",
+                known, PG_SCHEMA_VERSION);
+    CHECK_EQ_INT(known, PG_SCHEMA_VERSION);
+    for (int v = 1; v < PG_SCHEMA_VERSION && v < known + 1; v++) {
+        CHECK(pg_test_fresh("every"));
+        store_t *s = open_pg("every", 0);
+        CHECK(s != NULL);
+        if (!s)
+            return;
+        ans_t a = {0};
+        CHECK_EQ_INT(append(s, "old-times", 7, NULL, &a), 0);
+        CHECK(wait_ms(&a.fired, 10000));
+        CHECK(a.status == 0 && a.seq == 1);
+        finish(s, NULL);
+        CHECK(run_in("every", "INSERT INTO %s.users(id, name, canon, display, role, pass, "
+                              "state, created, seen) VALUES (7, 'ada', 'ada', 'Ada', 'owner', "
+                              "NULL, 'active', 1, 1)"));
+        CHECK(run_in("every", "SET search_path TO %s"));
+        for (int u = PG_SCHEMA_VERSION; u > v; u--)
+            CHECK(pg_test_run(undo_version[u]));
+        char sql[128];
+        snprintf(sql, sizeof(sql), "UPDATE meta SET value = %d WHERE key = 'schema_version'", v);
+        CHECK(pg_test_run(sql));
+        CHECK(pg_test_run("RESET search_path"));
+        s = open_pg("every", 0);
+        CHECK(s != NULL);
+        if (s)
+            finish(s, NULL);
+        snprintf(sql, sizeof(sql),
+                 "SELECT 1 / (value = %d)::int FROM %%s.meta WHERE key = "
+                 "'schema_version'",
+                 PG_SCHEMA_VERSION);
+        CHECK(run_in("every", sql));
+        CHECK(run_in("every", "SELECT 1 / (count(*) = 1)::int FROM %s.messages WHERE text = 't' "
+                              "AND channel = 'old-times'"));
+        CHECK(run_in("every", "SELECT 1 / (count(*) = 1)::int FROM %s.users WHERE name = 'ada' "
+                              "AND role = 'owner' AND title = ''"));
+        CHECK(run_in("every", "SELECT level FROM %s.notify"));
+        CHECK(run_in("every", "SELECT files, original FROM %s.messages"));
+    }
+}
+
 int main(void)
 {
     alarm(300); /* a lost callback hangs the loop; fail instead */
@@ -359,6 +421,7 @@ int main(void)
     RUN(test_schema_1_gains_the_author_index);
     RUN(test_schema_refusals);
     RUN(test_migrates_schema_2);
+    RUN(test_migrates_every_version);
     pg_test_deinit();
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     return TEST_MAIN_END();

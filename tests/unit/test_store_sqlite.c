@@ -2,9 +2,10 @@
  * and a real libuv loop: callback order, persistence across reopen, group
  * commit, close with pending work, refusal of foreign files, migrations from schemas 1, 2, 3
  * (accounts made of the names stored), 4 (people's rows moved from names to user ids), 5, 6
- * and 7 (the client key's index of seq-0 appends), the plans of the lookups by client key,
- * the accounts version seen across two stores on one file, and a failed commit reported
- * instead of ending the process. What every backend must do is in test_store_conformance.c. */
+ * and 7 (the client key's index of seq-0 appends), every earlier version from its fixture, the
+ * plans of the lookups by client key, the accounts version seen across two stores on one file, and
+ * a failed commit reported instead of ending the process. What every backend must do is in
+ * test_store_conformance.c. */
 #include "store/store_sqlite.h"
 
 #include <ftw.h>
@@ -1184,6 +1185,70 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
+/* A database of every earlier schema version, as tests/unit/fixtures/sqlite_vN.sql holds what
+ * that version wrote (gen_sqlite.py), opens, migrates to the current version, and keeps its
+ * rows: messages (searchable), a channel with its topic and member, names made accounts, an
+ * account. A version without its fixture fails the test: add it with gen_sqlite.py. */
+static char *fixture_sql(int version)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/sqlite_v%d.sql", PARLEY_FIXTURES, version);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "no %s: run tests/unit/fixtures/gen_sqlite.py\n", path);
+        return NULL;
+    }
+    static char buf[64 * 1024];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+TEST(test_migrates_every_version)
+{
+    for (int v = 1; v <= SQLITE_SCHEMA_VERSION; v++) {
+        char *sql = fixture_sql(v);
+        CHECK(sql != NULL || v == SQLITE_SCHEMA_VERSION);
+        if (!sql)
+            continue;
+        char name[32];
+        snprintf(name, sizeof(name), "every-v%d.db", v);
+        db_run(name, sql);
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        rec_reset();
+        store_t *s = open_store(&loop, name, false);
+        if (!s)
+            return;
+        uint64_t last = 0;
+        CHECK_EQ_INT(store_last_seq(s, "general", &last), 0);
+        CHECK_EQ_INT(last, 2);
+        load_rec_t l = {""};
+        CHECK_EQ_INT(store_load(s, &load_cbs, &l), 0);
+        /* Channels came with version 2. */
+        CHECK_EQ_INT(strstr(l.log, "c:old-times/public/kept topic/ada/") != NULL, v >= 2);
+        close_store(&loop, s);
+        CHECK_EQ_INT(uv_loop_close(&loop), 0);
+        char want[16];
+        snprintf(want, sizeof(want), "%d", SQLITE_SCHEMA_VERSION);
+        CHECK_EQ_STR(db_text(name, "SELECT user_version FROM pragma_user_version"), want);
+        CHECK_EQ_STR(db_text(name, "SELECT group_concat(text, '|') FROM (SELECT text FROM "
+                                   "messages WHERE channel = 'general' ORDER BY seq)"),
+                     "kept since version one|a tutorial line");
+        CHECK_EQ_STR(db_text(name, "SELECT count(*) FROM messages_fts WHERE messages_fts "
+                                   "MATCH 'kept'"),
+                     "1");
+        CHECK_EQ_STR(db_text(name, "SELECT count(*) FROM members WHERE channel = 'old-times'"),
+                     v >= 2 ? "1" : "0");
+        /* Names that wrote became accounts (version 4), a tutorial's "Client #7" a guest. */
+        CHECK_EQ_STR(db_text(name, "SELECT group_concat(name, ',') FROM (SELECT name FROM users "
+                                   "WHERE name IN ('ada', 'grace', 'Client #7') ORDER BY name)"),
+                     v >= 4 ? "ada,grace" : "ada");
+        CHECK_EQ_STR(db_text(name, "SELECT guest FROM messages WHERE user = 'Client #7'"), "1");
+    }
+}
+
 /* A file of schema 5 reopens as it is: its accounts and version kept, no migration again
  * (a name that only wrote since is not made a user). */
 TEST(test_schema_5_reopens)
@@ -1422,6 +1487,7 @@ int main(void)
     RUN(test_migrates_schema_5);
     RUN(test_migrates_schema_6);
     RUN(test_migrates_schema_7);
+    RUN(test_migrates_every_version);
     RUN(test_accounts_version_across_stores);
     RUN(test_failed_commit_reported);
 
