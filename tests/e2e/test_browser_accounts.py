@@ -454,3 +454,31 @@ def run_kick(server, kim, lee):
     lee.close_dialog("members-list")
     lee.wait(lambda: lee.members() == 1, "1 member")
     assert lee.toasts("error") == [], lee.toasts("error")
+
+
+# ------------------------------------------------------------------ bots
+
+
+def test_a_bots_messages_carry_the_bot_badge(accounts, browsers, tmp_path):
+    server = accounts(*OPEN)
+    (ada,) = browsers("ada")
+    dumping(server, tmp_path, (ada,), lambda: run_bot_badge(server, ada))
+
+
+def run_bot_badge(server, ada):
+    from accounts import api, register
+    tag = uuid.uuid4().hex[:6]
+    owner = register(server, "ada", PASSWORD).json()["token"]  # the first account: the owner
+    r = api(server, "POST", "/api/bots", {"name": "ci-bot"}, token=owner)
+    assert r.status == 201, r
+    bot = r.json()["token"]
+    ada.open(server.http)
+    ada.signin()
+    human = f"a person writes {tag}"
+    ada.say(human)
+    text = f"build {tag} passed"
+    r = api(server, "POST", "/api/channels/general/messages", {"text": text}, token=bot)
+    assert r.status == 201, r
+    ada.wait_message("ci-bot", text)
+    ada.wait(lambda: ada.message_badges(text, "badge-bot") == ["BOT"], "the BOT badge on the bot's message")
+    assert ada.message_badges(human, "badge-bot") == []
