@@ -259,3 +259,47 @@ def test_parley_bot_command(server):
             break
         run(asyncio.sleep(0.1))
     assert r.status == 401, r
+
+
+@pytest.mark.sqlite_only
+def test_a_post_reaches_another_process(make_server, tmp_path):
+    """Two processes on one store and a bus: a bot posting over REST to one is delivered
+    live to a member connected to the other, as a WebSocket message would be."""
+    from backends import Redis
+    redis = Redis(tmp_path).start()
+    try:
+        flags = ("--bus", redis.url)
+        a = make_server(*flags, db=tmp_path / "shared.db")
+        b = make_server(*flags, db=tmp_path / "shared.db")
+        owner = account_token(a, OWNER)
+        token, _ = make_bot(a, owner)
+
+        async def main():
+            # b learns the accounts made on a within a second or so.
+            for _ in range(50):
+                if api(b, "GET", "/api/me", token=token).status == 200:
+                    break
+                await asyncio.sleep(0.1)
+            b.tokens = {"\0owner": owner}
+            alice = await room(b, owner)
+            # The invitation made on b reaches a over the bus.
+            for _ in range(100):
+                names = [c["name"] for c in
+                         api(a, "GET", "/api/channels", token=token).json()["channels"]]
+                if "builds" in names:
+                    break
+                await asyncio.sleep(0.1)
+            r = post(a, token, "builds", "from the other process", cid="x1")
+            assert r.status == 201, r
+            m = await alice.recv_json("msg", skip=("join", "leave", "typing", "channel_event"),
+                                      timeout=10)
+            assert (m["payload"]["user"], m["payload"]["seq"]) == ("ci-bot", r.json()["seq"])
+            # The same key on the other process: the original's answer, stored once.
+            r2 = post(b, token, "builds", "from the other process", cid="x1")
+            assert r2.status == 200 and r2.json()["duplicate"] is True, r2
+            assert r2.json()["seq"] == r.json()["seq"]
+            await alice.close()
+
+        run(main())
+    finally:
+        redis.stop()
