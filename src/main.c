@@ -46,6 +46,7 @@
 #include "bus/bus_open.h"
 #include "chat/chat_relay.h"
 #include "cli/cli_backup.h"
+#include "cli/cli_bot.h"
 #include "cli/cli_export.h"
 #include "cli/cli_import.h"
 #include "cli/cli_user.h"
@@ -709,6 +710,19 @@ static bool files_allowed(void *ctx, uint64_t user, const char *channel, bool po
     return chat_files_allowed(ctx, user, channel, post);
 }
 
+static void *rest_call(void *ctx, const auth_user_t *u, uint64_t sid, const char *addr,
+                       const char *req, size_t len, void (*cb)(void *, const char *, size_t),
+                       void *cb_ctx)
+{
+    return chat_call(ctx, u, sid, addr, req, len, cb, cb_ctx);
+}
+
+static void rest_call_end(void *ctx, void *call)
+{
+    (void)ctx;
+    chat_call_end(call);
+}
+
 static int open_state(app_t *a, const wiring_t *w)
 {
     const char *budget = getenv("PARLEY_TEST_READ_BUDGET");
@@ -775,14 +789,18 @@ static int open_state(app_t *a, const wiring_t *w)
                                               .loop = a->loop,
                                               .profile_changed = profile_changed,
                                               .base_path = base_path,
-                                              .profile_ctx = a->hub});
+                                              .profile_ctx = a->hub,
+                                              .chat_call = rest_call,
+                                              .chat_call_end = rest_call_end,
+                                              .chat_ctx = a->hub});
     return 0;
 }
 
-/* `parley user VERB NAME [--role R] [flags]`: the verb, the name and --role are taken out,
- * the rest are this file's flags (--db, --store, --max-name, ...). */
+/* `parley user VERB NAME [--role R] [flags]` (and `parley bot VERB NAME [flags]`): the verb,
+ * the name and --role are taken out, the rest are this file's flags (--db, --store, ...). */
 static int run_user(int argc, char **argv)
 {
+    bool bot = strcmp(argv[1], "bot") == 0;
     cli_user_t u = {.role = AUTH_MEMBER};
     char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
     int nrest = 0, npos = 0;
@@ -792,7 +810,7 @@ static int run_user(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             free(rest);
-            cli_user_usage(stdout);
+            (bot ? cli_bot_usage : cli_user_usage)(stdout);
             return 0;
         } else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
             role = argv[++i];
@@ -812,6 +830,16 @@ static int run_user(int argc, char **argv)
     free(rest);
     if (rc < 0)
         return 2;
+    if (bot) {
+        cli_bot_t b = {0};
+        if (role || cli_bot_parse(pos[0], npos == 2 ? pos[1] : NULL, &b) < 0) {
+            cli_bot_usage(stderr);
+            return 2;
+        }
+        b.store_url = store_url;
+        b.auth = auth_config_of_flags();
+        return cli_bot_run(&b);
+    }
     if (cli_user_parse(pos[0], npos == 2 ? pos[1] : NULL, role, &u) < 0) {
         cli_user_usage(stderr);
         return 2;
@@ -910,7 +938,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "parley: libsodium cannot start\n");
         return 1;
     }
-    if (argc > 1 && strcmp(argv[1], "user") == 0)
+    if (argc > 1 && (strcmp(argv[1], "user") == 0 || strcmp(argv[1], "bot") == 0))
         return run_user(argc, argv);
     if (argc > 1 && (strcmp(argv[1], "import") == 0 || strcmp(argv[1], "export") == 0))
         return run_migrate(argc, argv);

@@ -60,6 +60,7 @@ import * as notifyUi from "./notify.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as admin from "./admin.js";
+import * as botsAdmin from "./bots_admin.js";
 import * as drafts from "./drafts.js";
 import * as router from "./router.js";
 import * as unread from "./unread.js";
@@ -426,6 +427,7 @@ function leaveChat(opts) {
   chanAdmin.reset();
   profile.close();
   admin.reset();
+  botsAdmin.reset();
   search.reset(); // the next person's searches are their own
   drafts.forgetUser(); // ... and this device keeps nothing they had typed
   unread.reset();
@@ -505,6 +507,7 @@ function init() {
   authUi.init();
   profile.init();
   admin.init();
+  botsAdmin.init();
   members.init();
   unread.init();
   presence.init();

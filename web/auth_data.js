@@ -222,3 +222,13 @@ export async function invites() {
 export function createInvite(opts) { return api("POST", "/invites", opts); }
 
 export function revokeInvite(id) { return api("DELETE", "/invites/" + encodeURIComponent(id)); }
+
+// Bots (owners and admins): the list, a new bot with its first token, a new token (the
+// others end), every token ended. A token is in the answer this once.
+export async function bots() {
+  const p = await api("GET", "/bots");
+  return Array.isArray(p.bots) ? p.bots : [];
+}
+export function createBot(name) { return api("POST", "/bots", { name }); }
+export function botToken(id) { return api("POST", "/bots/" + encodeURIComponent(id) + "/token"); }
+export function revokeBot(id) { return api("DELETE", "/bots/" + encodeURIComponent(id) + "/token"); }

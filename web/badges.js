@@ -12,11 +12,16 @@ import * as people from "./people.js";
 
 const ROLE_TEXT = { owner: "owner", admin: "admin" };
 
-// The badges of a name: [guest] or [owner] / [admin]; none for members.
+// The badges of a name: [BOT], [guest] or [owner] / [admin]; none for members.
 export function badges(name, hint) {
   const info = people.infoOf(name);
   const out = [];
-  if (info.guest || (hint && hint.guest === true)) {
+  if (info.bot) {
+    const b = el("span", "tag tag-bot", "BOT");
+    b.dataset.testid = "badge-bot";
+    b.title = "Bot: an account a script posts as";
+    out.push(b);
+  } else if (info.guest || (hint && hint.guest === true)) {
     const b = el("span", "tag tag-guest", "guest");
     b.dataset.testid = "badge-guest";
     b.title = "Guest: not a registered account";

@@ -66,6 +66,7 @@ export function setDirectory(list) {
       role: typeof u.role === "string" ? u.role : "member",
       guest: u.guest === true || u.role === "guest",
       state: typeof u.state === "string" ? u.state : "active",
+      bot: u.bot === true,
     });
     takeProfile(directory.get(u.name), u);
   }
@@ -148,7 +149,7 @@ export function noteEvent(p) {
 export function infoOf(name) {
   if (name === me.user) return { display: me.display, role: me.role, guest: isGuest() };
   const d = directory.get(name);
-  if (d) return { display: d.display, role: d.role, guest: d.guest };
+  if (d) return { display: d.display, role: d.role, guest: d.guest, bot: d.bot === true };
   return { display: "", role: "", guest: guests.has(name) };
 }
 

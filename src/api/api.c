@@ -64,6 +64,10 @@ static const route_t routes[] = {
     {"/api/files", HTTP_POST, R_USER | R_RAW, api_file_upload},
     {"/api/me/avatar", HTTP_POST, R_USER | R_RAW, api_avatar_upload},
     {"/api/me/avatar", HTTP_DELETE, R_USER, api_avatar_delete},
+    {"/api/bots", HTTP_GET, R_USER, api_bots},
+    {"/api/bots", HTTP_POST, R_USER | R_BODY, api_bot_create},
+    {"/api/bots/#/token", HTTP_POST, R_USER, api_bot_token},
+    {"/api/bots/#/token", HTTP_DELETE, R_USER, api_bot_revoke},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -81,6 +85,9 @@ api_t *api_new(auth_t *auth, const api_config_t *cfg)
     a->loop = cfg ? cfg->loop : NULL;
     a->profile_changed = cfg ? cfg->profile_changed : NULL;
     a->profile_ctx = cfg ? cfg->profile_ctx : NULL;
+    a->chat_call = cfg && cfg->loop ? cfg->chat_call : NULL;
+    a->chat_call_end = cfg ? cfg->chat_call_end : NULL;
+    a->chat_ctx = cfg ? cfg->chat_ctx : NULL;
     return a;
 }
 
@@ -240,6 +247,8 @@ json_t *api_user_json(const auth_user_t *u, bool full)
     json_object_set_new(o, "avatar", api_str(u->avatar));
     json_object_set_new(o, "role", json_string(auth_role_name(u->role)));
     json_object_set_new(o, "guest", json_boolean(u->role == AUTH_GUEST));
+    if (u->bot) /* clients badge a bot's messages by it (said only when true) */
+        json_object_set_new(o, "bot", json_true());
     if (full) {
         json_object_set_new(o, "state", json_string(auth_state_name(u->state)));
         json_object_set_new(o, "created", json_integer(u->created));
@@ -347,6 +356,20 @@ static void not_routed(api_call_t *c, uint64_t allow)
 }
 
 /* The Origin rule and the session (api_cred.h). Returns false after answering. */
+static bool authenticate(api_call_t *c, const api_request_t *r, unsigned flags);
+
+bool api_authenticate(api_call_t *c, const api_request_t *r)
+{
+    return authenticate(c, r, R_USER);
+}
+
+static json_t *parse_body(api_call_t *c, const api_request_t *r, unsigned flags);
+
+json_t *api_parse_body(api_call_t *c, const api_request_t *r, bool optional)
+{
+    return parse_body(c, r, optional ? R_BODY_OPT : R_BODY);
+}
+
 static bool authenticate(api_call_t *c, const api_request_t *r, unsigned flags)
 {
     api_t *a = c->api;
@@ -421,6 +444,8 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
             api_avatar_download(c, r, NULL);
         return;
     }
+    if (api_rest_route(c, r))
+        return; /* the chat endpoints route themselves: channel names in their paths */
     uint64_t allow;
     const route_t *rt = find_route(r, &c->target, &allow);
     if (!rt) {

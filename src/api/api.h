@@ -61,6 +61,14 @@ typedef struct {
     /* --base-path ("/chat"; "" or NULL: the root): the session cookie's Path is under it, so
      * that two servers behind one host name keep their sessions apart. Borrowed. */
     const char *base_path;
+    /* The chat endpoints (api_rest.c: messages, reactions, history, channels, members,
+     * search): one protocol request run as the user (chat.h chat_call, chat_call_end, with
+     * chat_ctx). Needs loop (the answer is taken at the loop's top). NULL: they answer 404. */
+    void *(*chat_call)(void *ctx, const auth_user_t *u, uint64_t sid, const char *addr,
+                       const char *request, size_t len, void (*cb)(void *, const char *, size_t),
+                       void *cb_ctx);
+    void (*chat_call_end)(void *ctx, void *call);
+    void *chat_ctx;
 } api_config_t;
 
 /* One request as the connection driver read it. The header fields are NULL when the header

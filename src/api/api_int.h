@@ -27,7 +27,12 @@ struct api {
     void (*profile_changed)(void *ctx, const auth_user_t *u);
     void *profile_ctx;
     char *base_path; /* --base-path, "" for the root: the cookie's Path is base_path + "/" */
-    char *origins;   /* allowed origins besides the request's own (http_origin.h), "" for none */
+    void *(*chat_call)(void *ctx, const auth_user_t *u, uint64_t sid, const char *addr,
+                       const char *request, size_t len, void (*cb)(void *, const char *, size_t),
+                       void *cb_ctx);
+    void (*chat_call_end)(void *ctx, void *call);
+    void *chat_ctx;
+    char *origins; /* allowed origins besides the request's own (http_origin.h), "" for none */
     size_t pending;
 };
 
@@ -108,6 +113,28 @@ void api_file_download(api_call_t *c, const api_request_t *r, json_t *body);
  * sends and frees c (as api_reply). */
 void api_reply_raw(api_call_t *c, int status, const char *type, const char *extra, const void *body,
                    size_t len);
+
+/* ---- requests (api.c) ---- */
+
+/* The Origin rule and the session of a request that needs a user (api_cred.h): c->actor and
+ * c->session_id; false after answering (401, 403). */
+bool api_authenticate(api_call_t *c, const api_request_t *r);
+/* The request's JSON object body (a new reference; none: {} when optional), or NULL after
+ * answering bad_json. */
+json_t *api_parse_body(api_call_t *c, const api_request_t *r, bool optional);
+
+/* ---- the chat endpoints (api_rest.c) ---- */
+
+/* Answers r when its path is one of the chat endpoints (under /api/channels, /api/search);
+ * false, answering nothing, for any other path. */
+bool api_rest_route(api_call_t *c, const api_request_t *r);
+
+/* ---- bots (api_bots.c) ---- */
+
+void api_bots(api_call_t *c, const api_request_t *r, json_t *body);
+void api_bot_create(api_call_t *c, const api_request_t *r, json_t *body);
+void api_bot_token(api_call_t *c, const api_request_t *r, json_t *body);
+void api_bot_revoke(api_call_t *c, const api_request_t *r, json_t *body);
 
 /* ---- handlers (api_profile.c) ---- */
 

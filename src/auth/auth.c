@@ -373,7 +373,8 @@ void auth_user_row(const user_t *u, store_user_t *row)
                           .seen = u->pub.seen,
                           .title = u->pub.title,
                           .tz = u->pub.tz,
-                          .avatar = u->pub.avatar};
+                          .avatar = u->pub.avatar,
+                          .bot = u->pub.bot};
 }
 
 /* ---- sessions ---- */
@@ -474,13 +475,15 @@ size_t auth_sess_drop_user(auth_t *a, user_t *u, uint64_t except, uint64_t **ids
 bool auth_sess_live(const auth_t *a, const sess_t *s, int64_t now)
 {
     return s->pub.user->state == AUTH_ACTIVE && now < s->pub.expires &&
-           now - s->pub.seen < a->cfg.session_idle_ms;
+           (s->pub.user->bot || now - s->pub.seen < a->cfg.session_idle_ms);
 }
 
 /* Expired by time (not by its user's state: those are dropped when the state changes). */
 static bool sess_expired(const auth_t *a, const sess_t *s, int64_t now)
 {
-    return now >= s->pub.expires || now - s->pub.seen >= a->cfg.session_idle_ms;
+    /* A bot's token is not idle however long its script sleeps (auth_bot.c). */
+    return now >= s->pub.expires ||
+           (!s->pub.user->bot && now - s->pub.seen >= a->cfg.session_idle_ms);
 }
 
 void auth_sess_row(const sess_t *s, store_session_t *row)

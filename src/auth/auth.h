@@ -64,6 +64,7 @@ typedef struct auth_user {
     char *pass;    /* NULL: no password (a guest, or an account migrated from before accounts) */
     auth_role_t role;
     auth_state_t state;
+    bool bot;              /* a bot account: no password, tokens from auth_bot_add/_token */
     int64_t created, seen; /* Unix ms; seen: the last sign-in, join or disconnect */
     unsigned online;       /* connections chat holds for the user (auth_user_online) */
     auth_bucket_t rate;    /* the request rate bucket (auth_rate_take) */
@@ -276,6 +277,21 @@ void auth_invite_revoke(auth_t *a, const auth_user_t *actor, uint64_t invite_id,
                         void *ctx);
 /* A one-use reset link for target, valid 24 hours; QUOTA past AUTH_LINKS_DAY_MAX a day. */
 void auth_reset_create(auth_t *a, const auth_user_t *actor, uint64_t target, auth_cb cb, void *ctx);
+
+/* ---- bots (auth_bot.c) ----
+ * A bot is an account (role member, `bot` set) without a password: it never signs in. Its
+ * tokens are sessions (64 hex digits, stored as their hash) that end only when revoked or
+ * with the bot (a ban, a deactivation): neither --session-idle nor --session-max applies.
+ * Owners and admins (auth_can AUTH_ACT_BOT_ADMIN; actor NULL: the command line) make them. */
+
+/* Creates bot `name` (the user name rules: BAD_NAME, NAME_TAKEN) and its first token: OK
+ * with the result's user, session and token (given out this once). FORBIDDEN for others. */
+void auth_bot_add(auth_t *a, const auth_user_t *actor, const char *name, size_t len, auth_cb cb,
+                  void *ctx);
+/* Ends every token of bot target (its WebSockets closed 4001) and, when fresh, gives it a
+ * new one (OK with the result's token). NOT_FOUND when target is no bot. */
+void auth_bot_token(auth_t *a, const auth_user_t *actor, uint64_t target, bool fresh, auth_cb cb,
+                    void *ctx);
 
 /* ---- guests and chat's identities (synchronous; the rows are written behind) ---- */
 

@@ -231,7 +231,7 @@ void auth_reset_create(auth_t *a, const auth_user_t *actor, uint64_t target, aut
         return;
     }
     auth_target_t t = over(actor, u);
-    if (u->pub.role == AUTH_GUEST || !allowed(actor, AUTH_ACT_USER_ADMIN, &t)) {
+    if (u->pub.role == AUTH_GUEST || u->pub.bot || !allowed(actor, AUTH_ACT_USER_ADMIN, &t)) {
         auth_answer(cb, ctx, AUTH_E_FORBIDDEN, 0);
         return;
     }

@@ -180,6 +180,7 @@ static void merge_user(auth_t *a, const store_user_t *row, auth_role_t role, aut
         profile_set(u, row);
         u->pub.id = row->id;
         u->pub.role = role;
+        u->pub.bot = row->bot;
         u->pub.state = st;
         u->pub.created = row->created;
         u->pub.seen = u->seen_written = row->seen;
@@ -197,6 +198,7 @@ static void merge_user(auth_t *a, const store_user_t *row, auth_role_t role, aut
         profile_set(u, row);
         auth_str_set(&u->pub.pass, row->pass);
         u->pub.role = role;
+        u->pub.bot = row->bot;
         u->pub.state = st;
         u->pub.created = row->created;
         if (row->seen > u->pub.seen)

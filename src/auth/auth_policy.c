@@ -124,6 +124,7 @@ static auth_verdict_t people(auth_role_t r, auth_action_t act, const auth_target
     case AUTH_ACT_INVITE_REVOKE:
         return yes(moderator(r) && invite);
     case AUTH_ACT_INVITE_LIST:
+    case AUTH_ACT_BOT_ADMIN:
         return yes(moderator(r));
     default:
         return AUTH_DENY;
@@ -138,6 +139,12 @@ auth_verdict_t auth_can(const auth_user_t *actor, auth_action_t act, const auth_
     if (!t)
         t = &none;
     auth_role_t r = actor->role;
+    /* A bot is scoped to the channels people add it to: it makes none, joins none by itself
+     * and opens no direct message. */
+    if (actor->bot &&
+        (act == AUTH_ACT_CHANNEL_CREATE || act == AUTH_ACT_DM_OPEN ||
+         act == AUTH_ACT_CHANNEL_INVITE || (act == AUTH_ACT_CHANNEL_JOIN && !t->member)))
+        return AUTH_DENY;
     if (channel_action(act)) {
         if ((t->kind == AUTH_CH_PRIVATE || t->kind == AUTH_CH_DM) && !t->member)
             return AUTH_HIDDEN;

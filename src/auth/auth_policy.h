@@ -53,6 +53,7 @@ typedef enum {
     AUTH_ACT_INVITE_CREATE,   /* t->role: the role granted */
     AUTH_ACT_INVITE_LIST,
     AUTH_ACT_INVITE_REVOKE,
+    AUTH_ACT_BOT_ADMIN, /* create bots, list them, revoke and renew their tokens */
 } auth_action_t;
 
 typedef enum {

@@ -283,6 +283,84 @@ static void line_message(chat_session_t *s, const char *text, size_t len)
     chat_event_text_line(s, user, text, len);
 }
 
+/* ---- REST calls ---- */
+
+struct chat_call {
+    chat_sink_t sink; /* first: the sink is the call */
+    chat_session_t *s;
+    chat_call_cb cb;
+    void *ctx;
+    bool answered;
+};
+
+/* The payload of a whole unmasked frame (ours: chat_frame). */
+static const char *frame_text(const blob_t *f, size_t *len)
+{
+    size_t hl = 2, n = f->data[1] & 0x7f;
+    if (n == 126)
+        hl = 4;
+    else if (n == 127)
+        hl = 10;
+    *len = f->len > hl ? f->len - hl : 0;
+    return (const char *)f->data + hl;
+}
+
+static void call_answer(chat_call_t *c, const char *json, size_t len)
+{
+    if (c->answered)
+        return;
+    c->answered = true;
+    c->cb(c->ctx, json, len);
+}
+
+/* Only answers reach a call's session; one with the request's id ends it. */
+static void call_frame(chat_sink_t *k, blob_t *frame)
+{
+    chat_call_t *c = (chat_call_t *)k;
+    size_t len;
+    const char *text = frame_text(frame, &len);
+    json_t *root = json_loadb(text, len, 0, NULL);
+    bool answer = json_object_get(root, "id") != NULL;
+    json_decref(root);
+    if (answer)
+        call_answer(c, text, len);
+}
+
+static void call_close(chat_sink_t *k)
+{
+    call_answer((chat_call_t *)k, NULL, 0);
+}
+
+chat_call_t *chat_call(chat_hub_t *h, const auth_user_t *u, uint64_t sid, const char *addr,
+                       const char *request, size_t len, chat_call_cb cb, void *ctx)
+{
+    chat_call_t *c = xcalloc(1, sizeof(*c));
+    c->sink = (chat_sink_t){call_frame, call_close};
+    c->cb = cb;
+    c->ctx = ctx;
+    /* Mode NONE: its links' format takes no fan-out; an answer goes to the sink. */
+    chat_session_t *s = c->s = chat_session_new(h, chat_sink_conn(&c->sink), CHAT_MODE_NONE);
+    chat_session_set_addr(s, addr);
+    chat_session_set_user(s, u->name, NULL, u, sid);
+    chat_session_set_joined(s);
+    for (size_t i = 1; i < chat_hub_nchannels(h); i++) {
+        chat_channel_t *ch = chat_hub_channel_at(h, i);
+        if (chat_channel_has_user(ch, u->id))
+            chat_session_enter(s, ch);
+    }
+    json_request(s, request, len);
+    return c;
+}
+
+void chat_call_end(chat_call_t *c)
+{
+    c->answered = true; /* nothing more reaches cb */
+    chat_session_end(c->s, false);
+    chat_history_abandon(c->s);
+    chat_session_unref(c->s);
+    free(c);
+}
+
 /* ---- the door ---- */
 
 /* A text-mode socket that may not chat: no error channel, so a policy close, and a

@@ -58,6 +58,26 @@ bool chat_files_allowed(chat_hub_t *h, uint64_t user, const char *channel, bool 
  * processes sharing the store learn it when they re-read the accounts, not live. */
 void chat_profile_changed(chat_hub_t *h, const auth_user_t *u);
 
+/* ---- REST calls (a bot's or a script's request over HTTP: api_rest.c) ----
+ * A call runs one JSON request of the protocol (`{"type","id","payload"}`, any id) as user
+ * (signed in with session sid, 0 for none; addr its address) through the very handlers,
+ * rights check, rate limit, client keys and hub a WebSocket's request goes through. It
+ * runs on a session of its own, in the user's channels but nobody's presence (no join or
+ * leave is told, no welcome), whose links take no fan-out: only the answer reaches it.
+ *
+ * cb(ctx, json, len) fires exactly once, with the answer's JSON text (the frame that carries
+ * the request's id: an ack, a reply or an error; borrowed for the call), or with NULL when
+ * the session was closed first (its token revoked meanwhile). It may fire before chat_call
+ * returns, and from deep inside the hub (an ack after a commit): the receiver copies what it
+ * needs and does no more there (it must not call chat). Whatever happened, the caller ends
+ * the call with chat_call_end, later, from the top of the loop. */
+typedef struct chat_call chat_call_t;
+typedef void (*chat_call_cb)(void *ctx, const char *json, size_t len);
+chat_call_t *chat_call(chat_hub_t *h, const auth_user_t *u, uint64_t sid, const char *addr,
+                       const char *request, size_t len, chat_call_cb cb, void *ctx);
+/* Ends the call's session (cb never fires after it) and frees it. */
+void chat_call_end(chat_call_t *c);
+
 /* True for a valid client id (the /ws/{client_id} route): 1-32 of A-Za-z0-9_- . */
 bool chat_client_id_valid(const char *id, size_t len);
 

@@ -71,6 +71,27 @@ typedef struct {
     void (*want_drain)(void *conn);
 } chat_transport_t;
 
+/* A conn that is no connection: the session of one REST call (chat.h, chat_call), whose
+ * answers are taken by the call instead of a transport. Its conn pointer is the sink's
+ * address with the low bit set, which no transport's conn has (they are aligned objects),
+ * so every direct send (chat_hub_send) tells the two apart with one test. A call's links
+ * take no fan-out (their format is CHAT_FMT_NONE): only answers reach a sink. */
+typedef struct chat_sink {
+    void (*frame)(struct chat_sink *k, blob_t *frame); /* an answer or an error */
+    void (*close)(struct chat_sink *k);                /* chat closed the session */
+} chat_sink_t;
+
+static inline void *chat_sink_conn(chat_sink_t *k)
+{
+    return (void *)((uintptr_t)k | 1u);
+}
+
+/* The sink conn stands for, or NULL for a transport's conn. */
+static inline chat_sink_t *chat_conn_sink(const void *conn)
+{
+    return ((uintptr_t)conn & 1u) ? (chat_sink_t *)((uintptr_t)conn & ~(uintptr_t)1u) : NULL;
+}
+
 typedef struct {
     unsigned history;        /* messages replayed on join */
     size_t max_name;         /* code points per user name */

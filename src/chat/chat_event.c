@@ -21,7 +21,8 @@ typedef struct {
     chat_session_t *s; /* referenced */
     chat_channel_t *ch;
     chat_ev_t op; /* CHAT_EV_MSG: a reply; EDIT, DELETE, REACT, PIN */
-    bool on;      /* PIN: pin (else unpin) */
+    bool on;      /* PIN: pin (else unpin); REACT with set: add (else take off) */
+    bool set;     /* REACT: payload.on was given (set the reaction; else toggle it) */
     uint64_t target;
     char *text;  /* reply or edit text, or the emoji */
     char *files; /* a reply's files (reserved: chat_files_take), NULL for none */
@@ -133,10 +134,14 @@ static void on_target(void *ctx, const chat_target_t *t)
         pin_target(s, r, t, &p);
     } else if (r->op == CHAT_EV_REACT) {
         /* Decided now, against every toggle accepted before, committed or not. */
-        bool on = !chat_channel_reacted(r->ch, r->target, r->text, me->id);
+        bool had = chat_channel_reacted(r->ch, r->target, r->text, me->id);
+        bool on = r->set ? r->on : !had;
         const char *why = on ? chat_channel_react_refusal(r->ch, r->target, r->text, me->id) : NULL;
         p.kind = on ? CHAT_EV_REACT : CHAT_EV_UNREACT;
-        if (why)
+        if (r->set && on == had)
+            chat_session_error(s, "no_change",
+                               on ? "you reacted so already" : "you have no such reaction", r->id);
+        else if (why)
             chat_session_error(s, "too_many", why, r->id);
         else if (publish(s, r->ch, &p, r->id) == 0)
             chat_channel_reaction_set(r->ch, r->target, r->text, me->id, on);
@@ -193,10 +198,15 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     if ((op == CHAT_EV_MSG || op == CHAT_EV_REACT || op == CHAT_EV_PIN) &&
         !chat_session_may(s, e, AUTH_ACT_POST, ch, NULL, "you cannot post in this channel"))
         return;
-    json_t *on = op == CHAT_EV_PIN ? json_object_get(e->payload, "on") : NULL;
+    json_t *on =
+        op == CHAT_EV_PIN || op == CHAT_EV_REACT ? json_object_get(e->payload, "on") : NULL;
     if (op == CHAT_EV_PIN && !json_is_boolean(on)) {
         chat_session_error(s, "bad_payload", "pin needs payload.on: true (pin) or false (unpin)",
                            e->id);
+        return;
+    }
+    if (op == CHAT_EV_REACT && on && !json_is_boolean(on)) {
+        chat_session_error(s, "bad_payload", "react's on is true (add) or false (take off)", e->id);
         return;
     }
     const char *text = "";
@@ -227,8 +237,13 @@ static void targeted(chat_session_t *s, const json_env_t *e, chat_ev_t op, const
     if (op == CHAT_EV_MSG && !files_field(s, e, ch, &files))
         return;
     ev_req_t *r = xcalloc(1, sizeof(*r));
-    *r = (ev_req_t){
-        .s = s, .ch = ch, .op = op, .target = target, .len = len, .on = json_is_true(on)};
+    *r = (ev_req_t){.s = s,
+                    .ch = ch,
+                    .op = op,
+                    .target = target,
+                    .len = len,
+                    .on = json_is_true(on),
+                    .set = on != NULL};
     r->text = xstrndup(text, len);
     r->files = files.len ? xstrndup(files.data, files.len) : NULL;
     buf_deinit(&files);

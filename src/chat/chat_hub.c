@@ -419,18 +419,27 @@ static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
                          .files = m->files};
 }
 
+void chat_hub_send(const chat_hub_t *h, void *conn, blob_t *frame)
+{
+    chat_sink_t *k = chat_conn_sink(conn);
+    if (k)
+        k->frame(k, frame);
+    else
+        h->t->send(conn, frame);
+}
+
 static void send_ack(chat_hub_t *h, void *conn, const char *id, const chat_channel_t *ch,
                      uint64_t seq, int64_t ts, const char *cid, bool dup)
 {
     blob_t *f = chat_ack_frame(id, chat_channel_name(ch), seq, ts, cid, dup);
-    h->t->send(conn, f);
+    chat_hub_send(h, conn, f);
     blob_unref(f);
 }
 
 static void send_unavailable(chat_hub_t *h, void *conn, const char *id)
 {
     blob_t *f = chat_error_frame("unavailable", CHAT_UNAVAILABLE_TEXT, id);
-    h->t->send(conn, f);
+    chat_hub_send(h, conn, f);
     blob_unref(f);
 }
 
@@ -608,7 +617,7 @@ bool chat_hub_replay(chat_hub_t *h, uint64_t user, const char *cid, void *conn, 
         if (waiting == CHAT_DUPS_MAX) {
             blob_t *f = chat_error_frame("rate_limited", "too many retries of one write", id);
             if (conn)
-                h->t->send(conn, f);
+                chat_hub_send(h, conn, f);
             blob_unref(f);
             return true;
         }

@@ -65,6 +65,9 @@ void chat_hub_tick(chat_hub_t *h);
 
 const chat_config_t *chat_hub_config(const chat_hub_t *h);
 const chat_transport_t *chat_hub_transport(const chat_hub_t *h);
+/* A frame to one conn (its own reference taken): the transport's, or a REST call's sink
+ * (chat_defs.h). Every send to one conn goes this way; fan-out loops skip sinks' links. */
+void chat_hub_send(const chat_hub_t *h, void *conn, blob_t *frame);
 /* The store, for reads (history, search); writes go through the hub. */
 store_t *chat_hub_store(const chat_hub_t *h);
 /* Who is who: accounts, guests and their sessions. */

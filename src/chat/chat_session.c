@@ -223,7 +223,8 @@ void chat_session_set_joined(chat_session_t *s)
 {
     s->joined = true;
     chat_session_enter(s, chat_hub_general(s->hub));
-    chat_presence_attach(s->pres, &s->general);
+    if (s->pres) /* a REST call's session is nobody's presence */
+        chat_presence_attach(s->pres, &s->general);
 }
 
 /* ---- links ---- */
@@ -296,7 +297,7 @@ void chat_session_exit(chat_session_t *s, chat_channel_t *ch)
 void chat_session_send_frame(chat_session_t *s, blob_t *frame)
 {
     if (s->conn)
-        chat_hub_transport(s->hub)->send(s->conn, frame);
+        chat_hub_send(s->hub, s->conn, frame);
 }
 
 void chat_session_send(chat_session_t *s, const buf_t *b)
@@ -304,13 +305,15 @@ void chat_session_send(chat_session_t *s, const buf_t *b)
     if (!s->conn)
         return;
     blob_t *f = chat_frame_buf(b);
-    chat_hub_transport(s->hub)->send(s->conn, f);
+    chat_hub_send(s->hub, s->conn, f);
     blob_unref(f);
 }
 
 void chat_session_send_bulk(chat_session_t *s, blob_t *frame)
 {
-    if (s->conn)
+    if (chat_conn_sink(s->conn))
+        chat_hub_send(s->hub, s->conn, frame);
+    else if (s->conn)
         chat_hub_transport(s->hub)->send_bulk(s->conn, frame);
 }
 
@@ -318,7 +321,9 @@ void chat_session_answer_frame(chat_session_t *s, blob_t *frame)
 {
     if (!s->conn)
         return;
-    if (chat_session_backlog(s) < chat_hub_config(s->hub)->outbound_budget)
+    if (chat_conn_sink(s->conn))
+        chat_hub_send(s->hub, s->conn, frame);
+    else if (chat_session_backlog(s) < chat_hub_config(s->hub)->outbound_budget)
         chat_hub_transport(s->hub)->send_bulk(s->conn, frame);
     else
         chat_hub_transport(s->hub)->send(s->conn, frame);
@@ -335,12 +340,12 @@ void chat_session_send_answer(chat_session_t *s, const buf_t *b)
 
 size_t chat_session_backlog(const chat_session_t *s)
 {
-    return s->conn ? chat_hub_transport(s->hub)->backlog(s->conn) : 0;
+    return s->conn && !chat_conn_sink(s->conn) ? chat_hub_transport(s->hub)->backlog(s->conn) : 0;
 }
 
 void chat_session_want_drain(chat_session_t *s)
 {
-    if (s->conn)
+    if (s->conn && !chat_conn_sink(s->conn))
         chat_hub_transport(s->hub)->want_drain(s->conn);
 }
 
@@ -349,13 +354,16 @@ void chat_session_error(chat_session_t *s, const char *code, const char *msg, co
     if (!s->conn)
         return;
     blob_t *f = chat_error_frame(code, msg, id);
-    chat_hub_transport(s->hub)->send(s->conn, f);
+    chat_hub_send(s->hub, s->conn, f);
     blob_unref(f);
 }
 
 void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reason)
 {
-    if (s->conn)
+    chat_sink_t *k = chat_conn_sink(s->conn);
+    if (k)
+        k->close(k);
+    else if (s->conn)
         chat_hub_transport(s->hub)->close(s->conn, code, reason);
 }
 
@@ -381,7 +389,7 @@ bool chat_session_pay(chat_session_t *s, const json_env_t *e, unsigned cost)
     if (s->conn) {
         blob_t *f =
             chat_error_frame_retry("rate_limited", "too many requests; slow down", e->id, wait);
-        chat_hub_transport(s->hub)->send(s->conn, f);
+        chat_hub_send(s->hub, s->conn, f);
         blob_unref(f);
     }
     return false;

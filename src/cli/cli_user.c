@@ -19,19 +19,9 @@
 #include "base/utf8.h"
 #include "store/store_open.h"
 
-/* What auth answered, copied out of its callback. */
-typedef struct {
-    bool done;
-    auth_status_t status;
-    uint64_t id;
-    auth_role_t role;
-    int64_t expires;
-    char token[AUTH_SESSION_HEX + 1];
-} answer_t;
-
 static void on_answer(void *ctx, const auth_result_t *r)
 {
-    answer_t *a = ctx;
+    cli_answer_t *a = ctx;
     a->done = true;
     a->status = r->status;
     if (r->user) {
@@ -124,8 +114,9 @@ static const char *refusal(auth_status_t st)
 }
 
 /* Starts the add: the password, then auth_user_add. Returns 0, or 1 after a message. */
-static int start_add(const cli_user_t *u, auth_t *a, answer_t *ans)
+static int start_add(void *ctx, auth_t *a, auth_cb cb, void *ans)
 {
+    const cli_user_t *u = ctx;
     size_t len = 0;
     char *pw = read_password(&len);
     if (!pw) {
@@ -146,25 +137,26 @@ static int start_add(const cli_user_t *u, auth_t *a, answer_t *ans)
         .password_len = len,
         .role = u->role,
     };
-    auth_user_add(a, &reg, on_answer, ans);
+    auth_user_add(a, &reg, cb, ans);
     sodium_memzero(pw, len);
     free(pw);
     return 0;
 }
 
 /* Starts the reset link of the named user. Returns 0, or 1 after a message. */
-static int start_reset(const cli_user_t *u, auth_t *a, answer_t *ans)
+static int start_reset(void *ctx, auth_t *a, auth_cb cb, void *ans)
 {
+    const cli_user_t *u = ctx;
     const auth_user_t *user = auth_user_named(a, u->name, strlen(u->name));
     if (!user || user->role == AUTH_GUEST) {
         fprintf(stderr, "parley: user reset: no account named '%s'\n", u->name);
         return 1;
     }
-    auth_reset_create(a, NULL, user->id, on_answer, ans);
+    auth_reset_create(a, NULL, user->id, cb, ans);
     return 0;
 }
 
-static void report(const cli_user_t *u, const answer_t *ans)
+static void report(const cli_user_t *u, const cli_answer_t *ans)
 {
     if (u->verb == CLI_USER_ADD) {
         printf("added %s (%s, id %llu)\n", u->name, auth_role_name(ans->role),
@@ -179,43 +171,54 @@ static void report(const cli_user_t *u, const answer_t *ans)
     printf("/#reset=%s\nexpires %s\n", ans->token, when);
 }
 
-int cli_user_run(const cli_user_t *u)
+int cli_auth_run(const char *store_url, const auth_config_t *cfg, const char *what,
+                 cli_auth_start_fn start, void *ctx, const char *(*why)(auth_status_t),
+                 cli_answer_t *ans)
 {
-    const char *verb = u->verb == CLI_USER_ADD ? "add" : "reset";
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
-        fprintf(stderr, "parley: user %s: cannot start an event loop\n", verb);
+        fprintf(stderr, "parley: %s: cannot start an event loop\n", what);
         return 1;
     }
     store_t *store = NULL;
     store_open_opts_t so = {.bump_accounts = true};
-    if (store_open(&loop, u->store_url, &so, &store) < 0) {
+    if (store_open(&loop, store_url, &so, &store) < 0) {
         (void)uv_loop_close(&loop);
         return 1; /* store_open logged why */
     }
-    auth_t *a = auth_new(&loop, store, &u->auth);
-    answer_t ans = {0};
+    auth_t *a = auth_new(&loop, store, cfg);
+    *ans = (cli_answer_t){0};
     int rc = 1;
     char shown[512];
     if (!a || auth_load(a) < 0)
-        fprintf(stderr, "parley: user %s: cannot read the accounts of %s\n", verb,
-                store_url_shown(u->store_url, shown, sizeof(shown)));
+        fprintf(stderr, "parley: %s: cannot read the accounts of %s\n", what,
+                store_url_shown(store_url, shown, sizeof(shown)));
     else
-        rc = u->verb == CLI_USER_ADD ? start_add(u, a, &ans) : start_reset(u, a, &ans);
-    while (rc == 0 && !ans.done && uv_run(&loop, UV_RUN_ONCE) != 0)
+        rc = start(ctx, a, on_answer, ans);
+    while (rc == 0 && !ans->done && uv_run(&loop, UV_RUN_ONCE) != 0)
         ;
-    if (rc == 0 && !ans.done)
-        ans.status = AUTH_E_UNAVAILABLE; /* the loop ran out without an answer */
-    if (rc == 0 && ans.status != AUTH_OK) {
-        fprintf(stderr, "parley: user %s: %s\n", verb, refusal(ans.status));
+    if (rc == 0 && !ans->done)
+        ans->status = AUTH_E_UNAVAILABLE; /* the loop ran out without an answer */
+    if (rc == 0 && ans->status != AUTH_OK) {
+        fprintf(stderr, "parley: %s: %s\n", what,
+                why ? why(ans->status) : auth_status_text(ans->status));
         rc = 1;
     }
-    if (rc == 0)
-        report(u, &ans);
     store_close(store);
     uv_run(&loop, UV_RUN_DEFAULT);
     if (a)
         auth_free(a);
     (void)uv_loop_close(&loop);
+    return rc;
+}
+
+int cli_user_run(const cli_user_t *u)
+{
+    cli_answer_t ans;
+    bool add = u->verb == CLI_USER_ADD;
+    int rc = cli_auth_run(u->store_url, &u->auth, add ? "user add" : "user reset",
+                          add ? start_add : start_reset, (void *)u, refusal, &ans);
+    if (rc == 0)
+        report(u, &ans);
     return rc;
 }

@@ -38,4 +38,25 @@ void cli_user_usage(FILE *f);
  * message on stderr). */
 int cli_user_run(const cli_user_t *u);
 
+/* What an auth operation of the command line answered, copied out of its callback. */
+typedef struct {
+    bool done;
+    auth_status_t status;
+    uint64_t id;
+    auth_role_t role;
+    int64_t expires;
+    char token[AUTH_SESSION_HEX + 1];
+} cli_answer_t;
+
+/* Starts one auth operation on a (loaded) with cb and cb_ctx: 0, or 1 after a message. */
+typedef int (*cli_auth_start_fn)(void *ctx, auth_t *a, auth_cb cb, void *cb_ctx);
+
+/* The frame of every account command (`parley user`, `parley bot`): opens the store at
+ * store_url with bump_accounts, loads the accounts with cfg, runs start and the loop until
+ * the answer (into *ans), and closes. Returns 0 when the answer is AUTH_OK, else 1 after a
+ * line "parley: WHAT: why" on stderr (refusal(status) words the refusals; NULL: auth's). */
+int cli_auth_run(const char *store_url, const auth_config_t *cfg, const char *what,
+                 cli_auth_start_fn start, void *ctx, const char *(*refusal)(auth_status_t),
+                 cli_answer_t *ans);
+
 #endif

@@ -210,6 +210,9 @@ typedef struct {
     const char *title;
     const char *tz;
     const char *avatar;
+    /* An account that is a bot (schema: sqlite v15, postgresql v8): no password, signs in
+     * by tokens an admin hands out (sessions that do not expire). */
+    bool bot;
 } store_user_t;
 
 typedef struct {

@@ -36,8 +36,8 @@ const char *const store_db_sql_load[STORE_DB_LOAD_PARTS] = {
 };
 
 const char *const store_db_sql_accounts[STORE_DB_ACCOUNT_PARTS] = {
-    "SELECT id, name, canon, display, role, pass, state, created, seen, title, tz, avatar "
-    "FROM users ORDER BY id",
+    "SELECT id, name, canon, display, role, pass, state, created, seen, title, tz, avatar, "
+    "CASE WHEN bot THEN 1 ELSE 0 END FROM users ORDER BY id",
     "SELECT id, hash, user_id, created, seen, expires, agent, addr FROM sessions ORDER BY id",
     "SELECT id, hash, kind, creator, user_id, role, created, expires, uses, max_uses, "
     "CASE WHEN revoked THEN 1 ELSE 0 END FROM invites ORDER BY id",
@@ -190,7 +190,8 @@ static void user_row(const store_db_row_t *r, const store_accounts_load_t *cbs, 
                       .seen = col_num(r, 8),
                       .title = col_text(r, 9, ""),
                       .tz = col_text(r, 10, ""),
-                      .avatar = col_text(r, 11, "")};
+                      .avatar = col_text(r, 11, ""),
+                      .bot = col_num(r, 12) != 0};
     cbs->user(ctx, &u);
 }
 

@@ -293,9 +293,10 @@ static int account_change(store_pg_t *s, const store_change_t *c)
     switch (c->kind) {
     case STORE_USER_CREATE:
     case STORE_USER_PUT:
-        store_pg_bind(&p, "uttttttiibttt", u->id, u->name, u->canon, u->display, u->role, u->pass,
+        store_pg_bind(&p, "uttttttiibtttb", u->id, u->name, u->canon, u->display, u->role, u->pass,
                       u->state, u->created, u->seen, (int)s->bump_accounts,
-                      u->title ? u->title : "", u->tz ? u->tz : "", u->avatar ? u->avatar : "");
+                      u->title ? u->title : "", u->tz ? u->tz : "", u->avatar ? u->avatar : "",
+                      (int)u->bot);
         rc = w_ask(s, c->kind == STORE_USER_CREATE ? PW_USER_CREATE : PW_USER_PUT, &p, &conflict);
         return rc < 0 ? rc : conflict ? STORE_ECONFLICT : 0;
     case STORE_SESSION_PUT:

@@ -134,6 +134,10 @@ static const char sql_create_v4[] =
 static const char sql_v6[] = "ALTER TABLE messages ADD COLUMN IF NOT EXISTS original text;"
                              "CREATE INDEX IF NOT EXISTS messages_pin ON messages(channel, seq) "
                              "WHERE kind IN ('pin', 'unpin')";
+/* Version 8 (a new schema's tables get it too): users.bot, an account that is a bot (its
+ * credential a token an admin hands out, never a password). */
+static const char sql_v8[] = "ALTER TABLE users ADD COLUMN IF NOT EXISTS bot boolean NOT NULL "
+                             "DEFAULT false";
 
 /* The table names parley uses: a schema holding any of them without meta is not parley's. */
 #define PG_TABLES                                                                                  \
@@ -238,7 +242,8 @@ const char *const store_pg_sql_write[PW_COUNT] = {
      * bump accounts_version. */
     [PW_USER_CREATE] =
         "WITH ins AS (INSERT INTO users(id, name, canon, display, role, pass, state, created, "
-        "seen, title, tz, avatar) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13) "
+        "seen, title, tz, avatar, bot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, "
+        "$14) "
         "ON CONFLICT DO NOTHING RETURNING 1), "
         "bump AS (UPDATE meta SET value = value + 1 WHERE key = 'accounts_version' AND "
         "$10::boolean AND EXISTS (SELECT FROM ins)) SELECT NOT EXISTS (SELECT FROM ins)",
@@ -247,7 +252,8 @@ const char *const store_pg_sql_write[PW_COUNT] = {
         "WITH c AS (SELECT EXISTS (SELECT FROM users WHERE id = $1::bigint) AND EXISTS (SELECT "
         "FROM users WHERE canon = $3::text AND id <> $1) AS conflict), "
         "up AS (UPDATE users SET name = $2, canon = $3, display = $4, role = $5, pass = $6, "
-        "state = $7, created = $8, seen = $9, title = $11, tz = $12, avatar = $13 WHERE id = $1 "
+        "state = $7, created = $8, seen = $9, title = $11, tz = $12, avatar = $13, bot = $14 "
+        "WHERE id = $1 "
         "AND NOT (SELECT conflict FROM c)), "
         "bump AS (UPDATE meta SET value = value + 1 WHERE key = 'accounts_version' AND "
         "$10::boolean AND NOT (SELECT conflict FROM c)) SELECT conflict FROM c",
@@ -392,6 +398,8 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
             rc = run(s, c, sql_create_v4, PGRES_COMMAND_OK, NULL);
         if (rc == 0)
             rc = run(s, c, sql_v6, PGRES_COMMAND_OK, NULL);
+        if (rc == 0)
+            rc = run(s, c, sql_v8, PGRES_COMMAND_OK, NULL);
     }
     PQclear(res);
     if (rc < 0 || !meta)
@@ -433,6 +441,11 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         run(s, c, "UPDATE meta SET value = 6 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
             NULL) == 0)
         version = 6;
+    /* Version 8: sql_v8 (after 7, when a branch's 7 comes before it). */
+    if (version >= 6 && version < 8 && run(s, c, sql_v8, PGRES_COMMAND_OK, NULL) == 0 &&
+        run(s, c, "UPDATE meta SET value = 8 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
+            NULL) == 0)
+        version = 8;
     if (version > PG_SCHEMA_VERSION) {
         log_error("store: %s was written by a newer parley (schema version %lld; this parley "
                   "knows up to %d): refusing to open it. Run that newer parley, or restore the "

@@ -287,10 +287,10 @@ static int account_bind(store_sqlite_t *s, const store_change_t *c, sqlite3_stmt
     case STORE_USER_CREATE:
     case STORE_USER_PUT:
         *out = s->st[c->kind == STORE_USER_CREATE ? ST_USER_CREATE : ST_USER_PUT];
-        return store_sqlite_bind(*out, "uttttttiittt", u->id, u->name, u->canon, u->display,
+        return store_sqlite_bind(*out, "uttttttiittti", u->id, u->name, u->canon, u->display,
                                  u->role, u->pass, u->state, u->created, u->seen,
                                  u->title ? u->title : "", u->tz ? u->tz : "",
-                                 u->avatar ? u->avatar : "");
+                                 u->avatar ? u->avatar : "", (int64_t)u->bot);
     case STORE_SESSION_PUT:
         *out = s->st[ST_SESSION_PUT];
         return store_sqlite_bind(*out, "utuiiitt", se->id, se->hash, se->user_id, se->created,

@@ -28,7 +28,7 @@
  * 11: notify, the notification levels other than "all";
  * 12: users' title, tz and avatar (the profile);
  * 13: messages.original (an edit history's first text) and the index of pins */
-#define SQLITE_SCHEMA_VERSION 13
+#define SQLITE_SCHEMA_VERSION 15
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x

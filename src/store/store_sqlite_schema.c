@@ -28,7 +28,8 @@
  * Version 10 adds messages.files, the files a message carries (store_msg_t.files).
  * Version 11 adds notify, each user's notification level of a channel when it is not the
  * default "all", and a trigger that deletes a deleted channel's rows (sql_create_v11).
- * Version 12 adds the profile to users: title, tz, avatar (store_user_t). */
+ * Version 12 adds the profile to users: title, tz, avatar (store_user_t).
+ * Version 15 adds users.bot: an account that is a bot (store_user_t.bot). */
 #include <string.h>
 
 #include "base/log.h"
@@ -64,11 +65,11 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     /* Without a conflict target, DO NOTHING covers both the id and the canon (and only
      * uniqueness: a NOT NULL violation still fails). */
     [ST_USER_CREATE] = "INSERT INTO users(id, name, canon, display, role, pass, state, created, "
-                       "seen, title, tz, avatar) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                       "?11, ?12) ON CONFLICT DO NOTHING",
+                       "seen, title, tz, avatar, bot) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                       "?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING",
     [ST_USER_PUT] = "UPDATE users SET name = ?2, canon = ?3, display = ?4, role = ?5, pass = ?6, "
-                    "state = ?7, created = ?8, seen = ?9, title = ?10, tz = ?11, avatar = ?12 "
-                    "WHERE id = ?1",
+                    "state = ?7, created = ?8, seen = ?9, title = ?10, tz = ?11, avatar = ?12, "
+                    "bot = ?13 WHERE id = ?1",
     /* Would USER_PUT of id ?1 with canon ?2 take another row's canon? (NULL never does.) */
     [ST_USER_CANON_TAKEN] = "SELECT EXISTS(SELECT 1 FROM users WHERE id = ?1) AND "
                             "EXISTS(SELECT 1 FROM users WHERE canon = ?2 AND id <> ?1)",
@@ -433,6 +434,8 @@ static const char sql_create_v13[] =
     "ALTER TABLE messages ADD COLUMN original TEXT;"
     "CREATE INDEX messages_pin ON messages(channel, seq) WHERE kind IN ('pin', 'unpin')";
 
+static const char sql_create_v15[] = "ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0";
+
 static int schema_create(sqlite3 *db, const char *path)
 {
     if (db_exec(db, path, "BEGIN IMMEDIATE") < 0)
@@ -465,6 +468,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v12);
     if (rc == 0 && version < 13)
         rc = db_exec(db, path, sql_create_v13);
+    if (rc == 0 && version < 15)
+        rc = db_exec(db, path, sql_create_v15);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

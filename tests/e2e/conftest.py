@@ -49,7 +49,7 @@ SHARED = Shared() if BACKEND == "shared" else None
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself, a "
-                            "command run once over it (parley import/export), or not about "
+                            "command run once over it (parley import/export, parley bot), or not about "
                             "the store at all (a package, a proxy, a probe with its own bus: run "
                             "once); skipped with PARLEY_TEST_BACKEND=shared")
     config.addinivalue_line("markers", "shared_xfail(reason): a known parley bug on "

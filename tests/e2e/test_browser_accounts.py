@@ -454,3 +454,41 @@ def run_kick(server, kim, lee):
     lee.close_dialog("members-list")
     lee.wait(lambda: lee.members() == 1, "1 member")
     assert lee.toasts("error") == [], lee.toasts("error")
+
+
+# ------------------------------------------------------------------ bots
+
+
+def test_a_bots_messages_carry_the_bot_badge(accounts, browsers, tmp_path):
+    server = accounts(*OPEN)
+    (ada,) = browsers("ada")
+    dumping(server, tmp_path, (ada,), lambda: run_bot_badge(server, ada))
+
+
+def run_bot_badge(server, ada):
+    from accounts import api, register
+    tag = uuid.uuid4().hex[:6]
+    register(server, "ada", PASSWORD)  # the first account: the owner
+    ada.open(server.http)
+    ada.signin()
+    # --- the owner makes a bot on the admin page: its token shown once
+    ada.press("admin-open")
+    ada.fill("bot-name", "ci-bot")
+    ada.press("bot-create")
+    ada.wait(lambda: len("".join(ada.texts("bot-token")).strip()) == 64, "the new bot's token")
+    bot = "".join(ada.texts("bot-token")).strip()
+    ada.wait(lambda: ada.row("bot-row", "ci-bot") is not None, "the bot listed")
+    ada.close_dialog("bot-create")
+    # --- its messages carry the BOT badge, a person's do not
+    human = f"a person writes {tag}"
+    ada.say(human)
+    text = f"build {tag} passed"
+    r = api(server, "POST", "/api/channels/general/messages", {"text": text}, token=bot)
+    assert r.status == 201, r
+    ada.wait_message("ci-bot", text)
+    ada.wait(lambda: ada.message_badges(text, "badge-bot") == ["BOT"], "the BOT badge on the bot's message")
+    assert ada.message_badges(human, "badge-bot") == []
+    # --- revoked from the page: the token no longer posts
+    ada.press("admin-open")
+    ada.row_click("bot-row", "ci-bot", "bot-revoke")
+    ada.wait(lambda: api(server, "GET", "/api/me", token=bot).status == 401, "the token revoked")

@@ -773,6 +773,60 @@ TEST(test_busy_and_rate_limits)
 }
 
 /* A guest's token (from its join) is a session too: it reads its own user, and no more. */
+/* Bots (/api/bots): owners and admins make them, renew and revoke their tokens; a bot's
+ * token is a Bearer like a session's. The chat endpoints answer 404 without a chat. */
+TEST(test_bots)
+{
+    char olive[80], path[64];
+    login("olive", "correct horse", olive, NULL);
+    call(HTTP_POST, "/api/bots", "{\"name\":\"hal\"}", &(opts_t){.bearer = nick_tok});
+    CHECK_ERR(403, "forbidden");
+    call(HTTP_GET, "/api/bots", NULL, &(opts_t){.bearer = nick_tok});
+    CHECK_ERR(403, "forbidden");
+    call(HTTP_POST, "/api/bots", "{\"name\":7}", &(opts_t){.bearer = olive});
+    CHECK_ERR(400, "bad_payload");
+    call(HTTP_POST, "/api/bots", "{\"name\":\"Olive\"}", &(opts_t){.bearer = olive});
+    CHECK_ERR(409, "name_taken");
+    call(HTTP_POST, "/api/bots", "{\"name\":\"hal\"}", &(opts_t){.bearer = olive});
+    CHECK_EQ_INT(resp.status, 201);
+    CHECK_EQ_INT(jbool("user.bot"), 1);
+    CHECK_EQ_STR(jstr("user.role"), "member");
+    char bot[80];
+    (void)snprintf(bot, sizeof(bot), "%s", jstr("token"));
+    CHECK(hex(bot, 64));
+    long long id = jint("user.id");
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.bearer = bot});
+    CHECK_EQ_INT(resp.status, 200);
+    CHECK_EQ_INT(jbool("user.bot"), 1);
+    call(HTTP_GET, "/api/bots", NULL, &(opts_t){.bearer = olive});
+    CHECK_EQ_INT(json_array_size(jget("bots")), 1);
+    CHECK_EQ_STR(jstr("bots.0.name"), "hal");
+    CHECK_EQ_INT(jint("bots.0.tokens"), 1);
+    (void)snprintf(path, sizeof(path), "/api/bots/%lld/token", owner_id);
+    call(HTTP_POST, path, NULL, &(opts_t){.bearer = olive});
+    CHECK_ERR(404, "not_found");
+    (void)snprintf(path, sizeof(path), "/api/bots/%lld/token", id);
+    call(HTTP_POST, path, NULL, &(opts_t){.bearer = olive});
+    CHECK_EQ_INT(resp.status, 201);
+    char fresh[80];
+    (void)snprintf(fresh, sizeof(fresh), "%s", jstr("token"));
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.bearer = bot});
+    CHECK_ERR(401, "unauthorized");
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.bearer = fresh});
+    CHECK_EQ_INT(resp.status, 200);
+    call(HTTP_DELETE, path, NULL, &(opts_t){.bearer = olive});
+    CHECK_EQ_INT(resp.status, 200);
+    call(HTTP_GET, "/api/me", NULL, &(opts_t){.bearer = fresh});
+    CHECK_ERR(401, "unauthorized");
+    call(HTTP_GET, "/api/bots/1/token", NULL, &(opts_t){.bearer = olive});
+    CHECK_EQ_INT(resp.status, 405);
+    call(HTTP_GET, "/api/channels", NULL, &(opts_t){.bearer = olive});
+    CHECK_ERR(404, "not_found");
+    call(HTTP_POST, "/api/channels/general/messages", "{\"text\":\"x\"}",
+         &(opts_t){.bearer = olive});
+    CHECK_ERR(404, "not_found");
+}
+
 TEST(test_guest_token)
 {
     const auth_user_t *g = NULL;
@@ -895,6 +949,7 @@ int main(void)
     RUN(test_password);
     RUN(test_logout);
     RUN(test_busy_and_rate_limits);
+    RUN(test_bots);
     RUN(test_guest_token);
     RUN(test_store_failure);
     RUN(test_request_dup);

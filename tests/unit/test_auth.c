@@ -778,6 +778,81 @@ TEST(session_expiry)
     world_close(&w, false);
 }
 
+/* Bots: made by owners and admins (and the command line), with tokens that are sessions
+ * never idle nor past --session-max, stored as hashes, renewed and revoked; no reset link,
+ * no sign-in; read back by another registry on the same store. */
+TEST(bots)
+{
+    world_t w;
+    const auth_user_t *root = with_owner(&w, NULL);
+    const auth_user_t *mem = account(&w, root, "mem", AUTH_MEMBER, NULL);
+    answer_t a = {0};
+    auth_bot_add(w.auth, mem, "hal", 3, on_answer, &a);
+    CHECK_EQ_INT(a.status, AUTH_E_FORBIDDEN);
+    auth_bot_add(w.auth, root, "MEM", 3, on_answer, &a);
+    CHECK_EQ_INT(a.status, AUTH_E_NAME_TAKEN);
+    auth_bot_add(w.auth, root, " hal", 4, on_answer, &a);
+    CHECK_EQ_INT(a.status, AUTH_E_BAD_NAME);
+    a = (answer_t){0};
+    auth_bot_add(w.auth, root, "hal", 3, on_answer, &a);
+    settle(&w);
+    CHECK_EQ_INT(a.calls, 1);
+    CHECK_EQ_INT(a.status, AUTH_OK);
+    CHECK(a.user && a.user->bot && a.user->role == AUTH_MEMBER && !a.user->pass);
+    const auth_user_t *hal = a.user;
+    const auth_session_t *s = check(&w, a.token);
+    CHECK(s != NULL && s->user == hal);
+    rows_t r = stored(&w, hal->id);
+    CHECK(r.found && r.user.bot && r.pass[0] == '\0');
+    CHECK_EQ_INT(r.sessions, 1);
+    /* Never idle, never past --session-max. */
+    int64_t t0 = s->seen;
+    CHECK(auth_session_check_at(w.auth, a.token, 64, t0 + 10 * w.cfg.session_max_ms) != NULL);
+    auth_tick_at(w.auth, t0 + 20 * w.cfg.session_max_ms);
+    CHECK_EQ_INT(nsessions(&w, hal->id), 1);
+    /* No password to sign in with, no reset link to get one. */
+    answer_t l;
+    CHECK_EQ_INT(login(&w, "hal", PW, NULL, &l), AUTH_E_BAD_CREDENTIALS);
+    answer_t rl = {0};
+    auth_reset_create(w.auth, root, hal->id, on_answer, &rl);
+    CHECK_EQ_INT(rl.status, AUTH_E_FORBIDDEN);
+    /* Renewed: the old token ends (revoked, 4001), the new one works. */
+    char old[AUTH_SESSION_HEX + 1];
+    snprintf(old, sizeof(old), "%s", a.token);
+    answer_t n = {0};
+    auth_bot_token(w.auth, mem, hal->id, true, on_answer, &n);
+    CHECK_EQ_INT(n.status, AUTH_E_FORBIDDEN);
+    auth_bot_token(w.auth, root, mem->id, true, on_answer, &n);
+    CHECK_EQ_INT(n.status, AUTH_E_NOT_FOUND);
+    n = (answer_t){0};
+    auth_bot_token(w.auth, NULL, hal->id, true, on_answer, &n);
+    settle(&w);
+    CHECK_EQ_INT(n.status, AUTH_OK);
+    CHECK(check(&w, old) == NULL);
+    CHECK(check(&w, n.token) != NULL);
+    CHECK(revoked(&w, hal->id, 0, AUTH_CLOSE_SIGNED_OUT));
+    CHECK_EQ_INT(stored(&w, hal->id).sessions, 1);
+    /* Another registry on the store knows the bot and its token. */
+    world_t w2;
+    world_open(&w2, NULL, w.store);
+    const auth_user_t *hal2 = auth_user_named(w2.auth, "hal", 3);
+    CHECK(hal2 && hal2->bot);
+    CHECK(check(&w2, n.token) != NULL);
+    auth_free(w2.auth);
+    uv_run(&w2.loop, UV_RUN_DEFAULT);
+    CHECK_EQ_INT(uv_loop_close(&w2.loop), 0);
+    /* Revoked: every token ends, the bot stays. */
+    answer_t v = {0};
+    auth_bot_token(w.auth, root, hal->id, false, on_answer, &v);
+    settle(&w);
+    CHECK_EQ_INT(v.status, AUTH_OK);
+    CHECK(check(&w, n.token) == NULL);
+    CHECK_EQ_INT(nsessions(&w, hal->id), 0);
+    CHECK_EQ_INT(stored(&w, hal->id).sessions, 0);
+    CHECK(auth_user_named(w.auth, "hal", 3) == hal);
+    world_close(&w, false);
+}
+
 TEST(session_tokens)
 {
     world_t w;
@@ -1572,6 +1647,7 @@ int main(void)
     if (auth_init() != 0)
         return 1;
     RUN(limit_window);
+    RUN(bots);
     RUN(limit_bounded);
     RUN(map_basics);
     RUN(status_texts);

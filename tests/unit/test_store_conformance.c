@@ -1888,35 +1888,35 @@ TEST(test_accounts)
     slot_t *ok[16];
     int nok = 0;
     ok[nok++] = user(s, STORE_USER_CREATE, alice);
-    ok[nok++] =
-        user(s, STORE_USER_CREATE,
-             (store_user_t){3, "bob", "bob", "", "member", NULL, "active", 30, 31, "", "", ""});
+    ok[nok++] = user(
+        s, STORE_USER_CREATE,
+        (store_user_t){3, "bob", "bob", "", "member", NULL, "active", 30, 31, "", "", "", false});
     /* Rows without a canon hold no name: any number of them. */
-    ok[nok++] =
-        user(s, STORE_USER_CREATE,
-             (store_user_t){2, "carol", NULL, "", "guest", NULL, "active", 40, 41, "", "", ""});
-    ok[nok++] =
-        user(s, STORE_USER_CREATE,
-             (store_user_t){4, "carol", NULL, "", "guest", NULL, "active", 50, 51, "", "", ""});
-    slot_t *same_id =
-        user(s, STORE_USER_CREATE,
-             (store_user_t){1, "zed", "zed", "", "member", NULL, "active", 1, 1, "", "", ""});
-    slot_t *same_canon =
-        user(s, STORE_USER_CREATE,
-             (store_user_t){9, "ALICE", "alice", "", "member", NULL, "active", 1, 1, "", "", ""});
+    ok[nok++] = user(
+        s, STORE_USER_CREATE,
+        (store_user_t){2, "carol", NULL, "", "guest", NULL, "active", 40, 41, "", "", "", false});
+    ok[nok++] = user(
+        s, STORE_USER_CREATE,
+        (store_user_t){4, "carol", NULL, "", "guest", NULL, "active", 50, 51, "", "", "", false});
+    slot_t *same_id = user(
+        s, STORE_USER_CREATE,
+        (store_user_t){1, "zed", "zed", "", "member", NULL, "active", 1, 1, "", "", "", false});
+    slot_t *same_canon = user(
+        s, STORE_USER_CREATE,
+        (store_user_t){9, "ALICE", "alice", "", "member", NULL, "active", 1, 1, "", "", "", false});
     ok[nok++] = change(s, STORE_MEMBER_ADD, "g", 3, 0); /* bob, in the same groups */
-    ok[nok++] =
-        user(s, STORE_USER_PUT,
-             (store_user_t){3, "bob", "bob2", "B", "admin", "$h", "banned", 30, 99, "", "", ""});
-    slot_t *put_taken =
-        user(s, STORE_USER_PUT,
-             (store_user_t){3, "bob", "alice", "X", "owner", NULL, "active", 0, 0, "", "", ""});
+    ok[nok++] = user(
+        s, STORE_USER_PUT,
+        (store_user_t){3, "bob", "bob2", "B", "admin", "$h", "banned", 30, 99, "", "", "", false});
+    slot_t *put_taken = user(
+        s, STORE_USER_PUT,
+        (store_user_t){3, "bob", "alice", "X", "owner", NULL, "active", 0, 0, "", "", "", false});
     ok[nok++] = user(s, STORE_USER_PUT,
                      (store_user_t){1, "Alice", "alice", "Ally", "owner", "$argon2id$b", "active",
-                                    10, 25, "", "", ""});
-    ok[nok++] =
-        user(s, STORE_USER_PUT, /* absent: a no-op, whatever its canon */
-             (store_user_t){42, "x", "alice", "", "member", NULL, "active", 0, 0, "", "", ""});
+                                    10, 25, "", "", "", false});
+    ok[nok++] = user(
+        s, STORE_USER_PUT, /* absent: a no-op, whatever its canon */
+        (store_user_t){42, "x", "alice", "", "member", NULL, "active", 0, 0, "", "", "", false});
     ok[nok++] = session(s, STORE_SESSION_PUT, sess_row(1, 1), 0);
     ok[nok++] = session(s, STORE_SESSION_PUT, sess_row(2, 3), 0);
     store_session_t moved = sess_row(1, 1);
@@ -1960,12 +1960,12 @@ TEST(test_accounts)
     s = reopen(s, "accounts", false);
     CHECK_EQ_STR(load_accounts(s, &all_accounts), want);
     /* The freed canon of a row is free for another: USER_PUT then USER_CREATE. */
-    slot_t *a =
-        user(s, STORE_USER_PUT,
-             (store_user_t){3, "bob", NULL, "B", "admin", "$h", "banned", 30, 99, "", "", ""});
-    slot_t *b =
-        user(s, STORE_USER_CREATE,
-             (store_user_t){5, "Bob", "bob2", "", "member", NULL, "active", 60, 60, "", "", ""});
+    slot_t *a = user(
+        s, STORE_USER_PUT,
+        (store_user_t){3, "bob", NULL, "B", "admin", "$h", "banned", 30, 99, "", "", "", false});
+    slot_t *b = user(
+        s, STORE_USER_CREATE,
+        (store_user_t){5, "Bob", "bob2", "", "member", NULL, "active", 60, 60, "", "", "", false});
     wait_for(&loop, b);
     CHECK_EQ_INT(a->status, 0);
     CHECK_EQ_INT(b->status, 0);
@@ -2011,9 +2011,10 @@ static void ld_profile(void *ctx, const store_user_t *u)
 TEST(test_accounts_profile)
 {
     store_t *s = fresh("profile");
-    store_user_t ann = {1,        "ann", "ann", "Ann", "member",       NULL,
-                        "active", 1,     1,     "Ops", "Europe/Paris", "ab"};
-    store_user_t bob = {2, "bob", "bob", "", "member", NULL, "active", 1, 1, NULL, NULL, NULL};
+    store_user_t ann = {1, "ann", "ann", "Ann",          "member", NULL, "active",
+                        1, 1,     "Ops", "Europe/Paris", "ab",     false};
+    store_user_t bob = {2, "bob", "bob", "",   "member", NULL, "active",
+                        1, 1,     NULL,  NULL, NULL,     false};
     slot_t *a = user(s, STORE_USER_CREATE, ann);
     slot_t *b = user(s, STORE_USER_CREATE, bob);
     bob.title = "Builds things";
@@ -2036,16 +2037,48 @@ TEST(test_accounts_profile)
     finish(s);
 }
 
+static void ld_bot(void *ctx, const store_user_t *u)
+{
+    (void)ctx;
+    logf_("b:%" PRIu64 "/%d;", u->id, (int)u->bot);
+}
+
+/* A bot account (users.bot) is written by CREATE and PUT, read back, kept across a reopen;
+ * other rows read false. */
+TEST(test_accounts_bot)
+{
+    store_t *s = fresh("bot");
+    store_user_t ann = {1, "ann", "ann", "", "member", "hash", "active", 1, 1, "", "", "", false};
+    store_user_t hal = {2, "hal", "hal", "", "member", NULL, "active", 1, 1, "", "", "", false};
+    hal.bot = true;
+    user(s, STORE_USER_CREATE, ann);
+    user(s, STORE_USER_CREATE, hal);
+    ann.bot = true;
+    slot_t *c = user(s, STORE_USER_PUT, ann);
+    ann.bot = false;
+    slot_t *d = user(s, STORE_USER_PUT, ann);
+    wait_for(&loop, d);
+    CHECK_EQ_INT(c->status, 0);
+    CHECK_EQ_INT(d->status, 0);
+    store_accounts_load_t bots = {.user = ld_bot};
+    CHECK_EQ_STR(load_accounts(s, &bots), "b:1/0;b:2/1;");
+    s = reopen(s, "bot", false);
+    CHECK_EQ_STR(load_accounts(s, &bots), "b:1/0;b:2/1;");
+    finish(s);
+}
+
 TEST(test_accounts_copied)
 {
     store_t *s = fresh("copied");
     char buf[12][16] = {{0}};
     for (int i = 0; i < 12; i++)
         snprintf(buf[i], sizeof(buf[i]), "str%d", i);
-    user(s, STORE_USER_CREATE,
-         (store_user_t){1, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], 1, 2, "", "", ""});
-    user(s, STORE_USER_PUT,
-         (store_user_t){1, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], 1, 3, "", "", ""});
+    user(
+        s, STORE_USER_CREATE,
+        (store_user_t){1, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], 1, 2, "", "", "", false});
+    user(
+        s, STORE_USER_PUT,
+        (store_user_t){1, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], 1, 3, "", "", "", false});
     session(s, STORE_SESSION_PUT, (store_session_t){1, buf[6], 1, 1, 2, 3, buf[7], buf[8]}, 0);
     slot_t *last = invite(s, (store_invite_t){1, buf[9], buf[10], 0, 0, buf[11], 1, 2, 0, 1, 0});
     memset(buf, 'X', sizeof(buf) - 1); /* before any completion */
@@ -2166,9 +2199,9 @@ TEST(test_accounts_version)
 
     s = reopen(s, "version", false);
     CHECK_EQ_INT(version(s), v); /* stored */
-    wait_for(&loop,
-             user(s, STORE_USER_CREATE,
-                  (store_user_t){3, "c", "c", "", "member", NULL, "active", 1, 1, "", "", ""}));
+    wait_for(&loop, user(s, STORE_USER_CREATE,
+                         (store_user_t){3, "c", "c", "", "member", NULL, "active", 1, 1, "", "", "",
+                                        false}));
     CHECK_EQ_INT(version(s), v);
     CHECK(strstr(load_accounts(s, &all_accounts), "u:3/c/c/") != NULL);
     finish(s);
@@ -2182,9 +2215,9 @@ TEST(test_accounts_failure)
     wait_for(&loop, user(s, STORE_USER_CREATE, alice));
     uint64_t v = version(s);
     be->brk(s, true);
-    slot_t *a =
-        user(s, STORE_USER_CREATE,
-             (store_user_t){2, "bob", "bob", "", "member", NULL, "active", 1, 1, "", "", ""});
+    slot_t *a = user(
+        s, STORE_USER_CREATE,
+        (store_user_t){2, "bob", "bob", "", "member", NULL, "active", 1, 1, "", "", "", false});
     slot_t *b = session(s, STORE_SESSION_PUT, sess_row(1, 1), 0);
     wait_for(&loop, b);
     CHECK_EQ_INT(a->status, STORE_EFAILED);
@@ -2253,6 +2286,7 @@ int main(void)
         RUN(test_assigned_failures);
         RUN(test_accounts);
         RUN(test_accounts_profile);
+        RUN(test_accounts_bot);
         RUN(test_sessions_revoke);
         RUN(test_accounts_copied);
         RUN(test_accounts_invalid);

@@ -288,13 +288,15 @@ TEST(test_schema_1_gains_the_author_index)
     CHECK(run_in("older", "DROP TABLE %s.notify"));
     CHECK(run_in("older", "DROP INDEX %s.messages_pin"));
     CHECK(run_in("older", "ALTER TABLE %s.messages DROP COLUMN original"));
+    CHECK(run_in("older", "ALTER TABLE %s.users DROP COLUMN bot"));
     CHECK(run_in("older", "UPDATE %s.meta SET value = 1 WHERE key = 'schema_version'"));
     s = open_pg("older", 0);
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    /* 1 / 0 fails the statement unless the version is 6 */
-    CHECK(run_in("older", "SELECT 1 / (value = 6)::int FROM %s.meta WHERE key = 'schema_version'"));
+    /* 1 / 0 fails the statement unless the version is 8 */
+    CHECK(run_in("older", "SELECT 1 / (value = 8)::int FROM %s.meta WHERE key = 'schema_version'"));
+    CHECK(run_in("older", "SELECT bot FROM %s.users"));
     CHECK(run_in("older", "SELECT level FROM %s.notify"));
     CHECK(run_in("older", "SELECT files FROM %s.messages"));
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
@@ -309,7 +311,7 @@ TEST(test_schema_refusals)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    CHECK(run_in("newer", "UPDATE %s.meta SET value = 7 WHERE key = 'schema_version'"));
+    CHECK(run_in("newer", "UPDATE %s.meta SET value = 9 WHERE key = 'schema_version'"));
     CHECK(open_pg("newer", 0) == NULL);
     CHECK(pg_test_fresh("foreign"));
     CHECK(run_in("foreign", "CREATE TABLE %s.messages(x int)"));
@@ -331,6 +333,7 @@ TEST(test_migrates_schema_2)
     CHECK(run_in("v1", "DROP TABLE %s.notify"));
     CHECK(run_in("v1", "DROP INDEX %s.messages_pin"));
     CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN original"));
+    CHECK(run_in("v1", "ALTER TABLE %s.users DROP COLUMN bot"));
     CHECK(run_in("v1", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
     CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
     s = open_pg("v1", 0);
@@ -340,7 +343,7 @@ TEST(test_migrates_schema_2)
     CHECK(run_in("v1", "SELECT files FROM %s.messages"));
     CHECK(run_in("v1", "SELECT title, tz, avatar FROM %s.users"));
     CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
-                       "'schema_version') <> 6 THEN RAISE 'not 6'; END IF; END $$"));
+                       "'schema_version') <> 8 THEN RAISE 'not 8'; END IF; END $$"));
     CHECK(run_in("v1", "SELECT level FROM %s.notify"));
 }
 

@@ -274,7 +274,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 15);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -655,7 +655,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 15);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -679,31 +679,31 @@ TEST(test_migrates_schema_2)
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path_of("v2.db"), &db), SQLITE_OK);
     CHECK_EQ_INT(
-        sqlite3_exec(
-            db,
-            "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
-            "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
-            "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
-            "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN files; "
-            "DROP INDEX messages_author; DROP INDEX messages_key;"
-            "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN "
-            "deleted; ALTER TABLE messages DROP COLUMN edited;"
-            "DROP INDEX messages_cid; DROP TABLE probe; DROP TABLE users;"
-            "DROP TABLE sessions; DROP TABLE invites; DROP TABLE meta;"
-            "ALTER TABLE messages DROP COLUMN cid; ALTER TABLE messages DROP "
-            "COLUMN guest; ALTER TABLE messages DROP COLUMN user_id;"
-            "ALTER TABLE channels DROP COLUMN creator_id;"
-            "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN "
-            "archived;"
-            "DROP TABLE members; DROP TABLE reads; DROP TABLE mentions;"
-            "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, "
-            "ts INTEGER NOT NULL, PRIMARY KEY(channel, user)) WITHOUT ROWID;"
-            "CREATE TABLE reads(channel TEXT NOT NULL, user TEXT NOT NULL, "
-            "seq INTEGER NOT NULL, PRIMARY KEY(channel, user)) WITHOUT ROWID;"
-            "CREATE TABLE mentions(user TEXT NOT NULL, channel TEXT NOT NULL, "
-            "seq INTEGER NOT NULL, PRIMARY KEY(user, channel, seq)) "
-            "WITHOUT ROWID; PRAGMA user_version = 2",
-            NULL, NULL, NULL),
+        sqlite3_exec(db,
+                     "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+                     "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
+                     "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
+                     "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE users DROP COLUMN bot; "
+                     "ALTER TABLE messages DROP COLUMN files; "
+                     "DROP INDEX messages_author; DROP INDEX messages_key;"
+                     "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN "
+                     "deleted; ALTER TABLE messages DROP COLUMN edited;"
+                     "DROP INDEX messages_cid; DROP TABLE probe; DROP TABLE users;"
+                     "DROP TABLE sessions; DROP TABLE invites; DROP TABLE meta;"
+                     "ALTER TABLE messages DROP COLUMN cid; ALTER TABLE messages DROP "
+                     "COLUMN guest; ALTER TABLE messages DROP COLUMN user_id;"
+                     "ALTER TABLE channels DROP COLUMN creator_id;"
+                     "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN "
+                     "archived;"
+                     "DROP TABLE members; DROP TABLE reads; DROP TABLE mentions;"
+                     "CREATE TABLE members(channel TEXT NOT NULL, user TEXT NOT NULL, "
+                     "ts INTEGER NOT NULL, PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+                     "CREATE TABLE reads(channel TEXT NOT NULL, user TEXT NOT NULL, "
+                     "seq INTEGER NOT NULL, PRIMARY KEY(channel, user)) WITHOUT ROWID;"
+                     "CREATE TABLE mentions(user TEXT NOT NULL, channel TEXT NOT NULL, "
+                     "seq INTEGER NOT NULL, PRIMARY KEY(user, channel, seq)) "
+                     "WITHOUT ROWID; PRAGMA user_version = 2",
+                     NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
 
@@ -730,7 +730,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 15);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
@@ -922,7 +922,7 @@ TEST(test_migrates_schema_3)
     CHECK_EQ_STR(db_text("v3.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
                                   "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
                                   "pragma_user_version"),
-                 "13/0/0");
+                 "15/0/0");
     CHECK_EQ_STR(db_text("v3.db", sql_authors),
                  "general1:bob=3,general2:alice=2,general3:anonymous=0,general4:Client #7=0,"
                  "general5:frank=6,general6:bob=3,random1:carol=1,random2:eve=5");
@@ -1101,7 +1101,7 @@ TEST(test_migrates_schema_4)
                                    "sqlite_master WHERE tbl_name IN ('members', 'reads', "
                                    "'mentions') AND type = 'table' ORDER BY name)) FROM "
                                    "pragma_user_version"),
-                 "13/1/members,mentions,reads");
+                 "15/1/members,mentions,reads");
     /* The migration's map of names reads users in the order of users_name, with no sort. */
     const char *plan = db_plan("v4m.db", "SELECT name, coalesce(max(CASE WHEN canon IS NOT NULL "
                                          "THEN id END), max(id)) FROM users GROUP BY name");
@@ -1163,17 +1163,17 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
     /* What schema 5 had written: every text as sent, no columns or index of version 6. */
-    db_run("v5m.db",
-           "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
-           "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
-           "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
-           "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN files; "
-           "DROP INDEX messages_author; DROP INDEX messages_key;"
-           "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN archived;"
-           "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN deleted;"
-           "ALTER TABLE messages DROP COLUMN edited; UPDATE messages SET text = "
-           "CASE seq WHEN 1 THEN 'one' WHEN 2 THEN 'two' WHEN 4 THEN 'two''' "
-           "ELSE text END; PRAGMA user_version = 5");
+    db_run("v5m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+                     "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
+                     "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
+                     "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE users DROP COLUMN bot; "
+                     "ALTER TABLE messages DROP COLUMN files; "
+                     "DROP INDEX messages_author; DROP INDEX messages_key;"
+                     "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN archived;"
+                     "DROP INDEX messages_edit; ALTER TABLE messages DROP COLUMN deleted;"
+                     "ALTER TABLE messages DROP COLUMN edited; UPDATE messages SET text = "
+                     "CASE seq WHEN 1 THEN 'one' WHEN 2 THEN 'two' WHEN 4 THEN 'two''' "
+                     "ELSE text END; PRAGMA user_version = 5");
     s = open_store(&loop, "v5m.db", false);
     if (!s)
         return;
@@ -1181,7 +1181,7 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_STR(db_text("v5m.db", "SELECT group_concat(seq || ':' || text || ':' || deleted || "
                                    "edited, ',') FROM (SELECT * FROM messages ORDER BY seq)"),
                  "1:one'':01,2::10,3:one':00,4::00,5:one'':00,6::00,7:three:00");
-    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "13");
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "15");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1279,7 +1279,7 @@ TEST(test_schema_5_reopens)
     close_store(&loop, s);
     CHECK_EQ_STR(db_text("v5.db", "SELECT user_version || '/' || (SELECT count(*) FROM sessions) "
                                   "FROM pragma_user_version"),
-                 "13/1");
+                 "15/1");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1302,14 +1302,14 @@ TEST(test_migrates_schema_6)
     run_until(&loop, &rec->appended, 5);
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
-    db_run("v6m.db",
-           "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
-           "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
-           "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
-           "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN files; "
-           "DROP INDEX messages_author; DROP INDEX messages_key;"
-           "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN archived;"
-           "PRAGMA user_version = 6");
+    db_run("v6m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+                     "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
+                     "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
+                     "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE users DROP COLUMN bot; "
+                     "ALTER TABLE messages DROP COLUMN files; "
+                     "DROP INDEX messages_author; DROP INDEX messages_key;"
+                     "DROP TRIGGER channel_deleted; ALTER TABLE channels DROP COLUMN archived;"
+                     "PRAGMA user_version = 6");
 
     rec_reset();
     s = open_store(&loop, "v6m.db", false);
@@ -1317,7 +1317,7 @@ TEST(test_migrates_schema_6)
         return;
     CHECK_EQ_STR(db_text("v6m.db", "SELECT user_version || '/' || (SELECT group_concat(name || "
                                    "':' || archived) FROM channels) FROM pragma_user_version"),
-                 "13/design:0");
+                 "15/design:0");
     c = (store_change_t){.kind = STORE_CHANNEL_DELETE, .ch = {.name = "design"}};
     CHECK_EQ_INT(store_change(s, &c, on_write, &idx[1]), 0);
     run_until(&loop, &rec->appended, 1);
@@ -1355,7 +1355,8 @@ TEST(test_migrates_schema_7)
     db_run("v7m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
                      "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
                      "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
-                     "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN "
+                     "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE users DROP COLUMN bot; "
+                     "ALTER TABLE messages DROP COLUMN "
                      "files; DROP INDEX messages_author; "
                      "DROP INDEX messages_key; PRAGMA user_version = 7");
 
@@ -1365,7 +1366,7 @@ TEST(test_migrates_schema_7)
         return;
     CHECK_EQ_STR(db_text("v7m.db", "SELECT user_version || '/' || (SELECT sql FROM sqlite_master "
                                    "WHERE name = 'messages_key') FROM pragma_user_version"),
-                 "13/CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS "
+                 "15/CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS "
                  "NOT NULL");
     m.seq = 0;
     m.text = "retry";
@@ -1406,7 +1407,7 @@ TEST(test_accounts_version_across_stores)
     CHECK_EQ_INT(version_of(server), 0);
     CHECK_EQ_INT(version_of(cli), 0);
 
-    c.u = (store_user_t){2, "ops", "ops", "", "admin", "$h2", "active", 2, 2, "", "", ""};
+    c.u = (store_user_t){2, "ops", "ops", "", "admin", "$h2", "active", 2, 2, "", "", "", false};
     CHECK_EQ_INT(store_change(cli, &c, on_write, &idx[2]), 0);
     c = (store_change_t){.kind = STORE_INVITE_PUT,
                          .inv = {1, "ir", "reset", 0, 1, "", 3, 4, 0, 1, false}};
