@@ -21,7 +21,7 @@
 /* 1: channels (with last_seq), messages, members, reads, mentions, users, sessions,
  * invites, meta; 2: messages_author; 3: messages.files; 4: notify (levels other than "all");
  * 5: users' title, tz and avatar; 6: messages.original and the index of pins */
-#define PG_SCHEMA_VERSION 6
+#define PG_SCHEMA_VERSION 7
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
 #define PG_COUNTS_FACTOR 8     /* mention counts and positions get this many times the budget */
 #define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
@@ -61,6 +61,7 @@ enum {
     PW_SESSION_DELETE,
     PW_SESSIONS_REVOKE,
     PW_INVITE_PUT,
+    PW_HOOK_PUT,
     PW_ACCOUNTS_BUMP,
     PW_PROBE,
     PW_COUNT

@@ -36,7 +36,7 @@
 
 /* The columns every message query returns, in store_sqlite_read.c's order. */
 #define MSG_COLS                                                                                   \
-    "seq, user, text, ts, kind, thread, target, cid, guest, user_id, deleted, edited, files"
+    "seq, user, text, ts, kind, thread, target, cid, guest, user_id, deleted, edited, files, app"
 
 enum {
     ST_BEGIN,
@@ -60,6 +60,7 @@ enum {
     ST_SESSION_DELETE,
     ST_SESSIONS_REVOKE,
     ST_INVITE_PUT,
+    ST_HOOK_PUT,
     ST_ACCOUNTS_BUMP,
     ST_EDIT_APPLY,
     ST_DELETE_APPLY,

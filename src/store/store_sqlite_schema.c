@@ -28,7 +28,10 @@
  * Version 10 adds messages.files, the files a message carries (store_msg_t.files).
  * Version 11 adds notify, each user's notification level of a channel when it is not the
  * default "all", and a trigger that deletes a deleted channel's rows (sql_create_v11).
- * Version 12 adds the profile to users: title, tz, avatar (store_user_t). */
+ * Version 12 adds the profile to users: title, tz, avatar (store_user_t).
+ * Version 13 adds messages.original and the index of pins (sql_create_v13).
+ * Version 14 adds messages.app (the integration that posted a message) and hooks, the
+ * incoming webhooks (store_hook_t; sql_create_v14). */
 #include <string.h>
 
 #include "base/log.h"
@@ -39,8 +42,8 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid, "
-                  "guest, user_id, files) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                  "?12)",
+                  "guest, user_id, files, app) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                  "?11, ?12, ?13)",
     [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
     [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user_id, channel, seq) VALUES(?1, ?2, ?3)",
     [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
@@ -87,6 +90,10 @@ const char *const store_sqlite_sql[ST_COUNT] = {
                       "role = excluded.role, created = excluded.created, expires = "
                       "excluded.expires, uses = excluded.uses, max_uses = excluded.max_uses, "
                       "revoked = excluded.revoked",
+    [ST_HOOK_PUT] = "INSERT INTO hooks(id, hash, channel, name, creator, created, revoked) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET hash = "
+                    "excluded.hash, channel = excluded.channel, name = excluded.name, creator = "
+                    "excluded.creator, created = excluded.created, revoked = excluded.revoked",
     [ST_ACCOUNTS_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'accounts_version'",
     /* What an edit and a delete do to their target row (and a delete to the edits of it):
      * reads then serve the message as it stands, never a text it no longer has. */
@@ -177,7 +184,7 @@ const char *const store_sqlite_sql_read[RD_COUNT] = {
     [RD_EDITS] =
         "SELECT seq, user, CASE WHEN original IS NOT NULL THEN original WHEN edited "
         "THEN '' ELSE text END, ts, kind, thread, target, cid, guest, user_id, deleted, "
-        "edited, files FROM messages WHERE channel = ?1 AND seq = ?2 AND kind = 'msg' "
+        "edited, files, app FROM messages WHERE channel = ?1 AND seq = ?2 AND kind = 'msg' "
         "UNION ALL SELECT * FROM (SELECT " MSG_COLS " FROM messages INDEXED BY messages_edit "
         "WHERE channel = ?1 AND target = ?2 AND kind = 'edit' ORDER BY seq LIMIT ?3) "
         "ORDER BY seq LIMIT ?3",
@@ -433,6 +440,13 @@ static const char sql_create_v13[] =
     "ALTER TABLE messages ADD COLUMN original TEXT;"
     "CREATE INDEX messages_pin ON messages(channel, seq) WHERE kind IN ('pin', 'unpin')";
 
+/* Incoming webhooks: found by their token's hash (kept in memory by auth, like sessions). */
+static const char sql_create_v14[] =
+    "ALTER TABLE messages ADD COLUMN app TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE hooks(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, "
+    "name TEXT NOT NULL, creator INTEGER NOT NULL, created INTEGER NOT NULL, "
+    "revoked INTEGER NOT NULL)";
+
 static int schema_create(sqlite3 *db, const char *path)
 {
     if (db_exec(db, path, "BEGIN IMMEDIATE") < 0)
@@ -465,6 +479,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v12);
     if (rc == 0 && version < 13)
         rc = db_exec(db, path, sql_create_v13);
+    if (rc == 0 && version < 14)
+        rc = db_exec(db, path, sql_create_v14);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)
         rc = db_exec(db, path, "PRAGMA user_version = " STR(SQLITE_SCHEMA_VERSION));
     if (rc == 0)

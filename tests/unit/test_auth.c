@@ -234,7 +234,7 @@ static void row_invite(void *ctx, const store_invite_t *i)
 static rows_t stored(world_t *w, uint64_t id)
 {
     rows_t r = {.id = id};
-    store_accounts_load_t cbs = {row_user, row_session, row_invite};
+    store_accounts_load_t cbs = {row_user, row_session, row_invite, NULL};
     CHECK_EQ_INT(store_load_accounts(w->store, &cbs, &r), 0);
     return r;
 }
