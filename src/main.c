@@ -668,6 +668,21 @@ static bool files_allowed(void *ctx, uint64_t user, const char *channel, bool po
     return chat_files_allowed(ctx, user, channel, post);
 }
 
+/* Incoming webhooks: api's view of chat's integrations (the same fields and codes). */
+_Static_assert(API_HOOK_ENOTEXT == CHAT_APP_ENOTEXT && API_HOOK_ERATE == CHAT_APP_ERATE,
+               "api's webhook refusals are chat's");
+static int hooks_allowed(void *ctx, uint64_t user, const char *channel)
+{
+    return chat_hooks_allowed(ctx, user, channel);
+}
+
+static int hook_post(void *ctx, const api_hook_post_t *p, void (*cb)(void *, int, uint64_t),
+                     void *cb_ctx, uint64_t *retry_ms)
+{
+    chat_app_post_t cp = {p->hook, p->creator, p->channel, p->name, p->icon, p->text, p->len};
+    return chat_app_post(ctx, &cp, cb, cb_ctx, retry_ms);
+}
+
 static int open_state(app_t *a, const wiring_t *w)
 {
     const char *budget = getenv("PARLEY_TEST_READ_BUDGET");
@@ -733,7 +748,10 @@ static int open_state(app_t *a, const wiring_t *w)
                                               .files_ctx = a->hub,
                                               .loop = a->loop,
                                               .profile_changed = profile_changed,
-                                              .profile_ctx = a->hub});
+                                              .profile_ctx = a->hub,
+                                              .hooks_allowed = hooks_allowed,
+                                              .hook_post = hook_post,
+                                              .hooks_ctx = a->hub});
     return 0;
 }
 

@@ -64,6 +64,9 @@ static const route_t routes[] = {
     {"/api/files", HTTP_POST, R_USER | R_RAW, api_file_upload},
     {"/api/me/avatar", HTTP_POST, R_USER | R_RAW, api_avatar_upload},
     {"/api/me/avatar", HTTP_DELETE, R_USER, api_avatar_delete},
+    {"/api/hooks", HTTP_GET, R_USER, api_hooks},
+    {"/api/hooks", HTTP_POST, R_USER | R_BODY, api_hook_create},
+    {"/api/hooks/#", HTTP_DELETE, R_USER, api_hook_delete},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -80,6 +83,9 @@ api_t *api_new(auth_t *auth, const api_config_t *cfg)
     a->loop = cfg ? cfg->loop : NULL;
     a->profile_changed = cfg ? cfg->profile_changed : NULL;
     a->profile_ctx = cfg ? cfg->profile_ctx : NULL;
+    a->hooks_allowed = cfg ? cfg->hooks_allowed : NULL;
+    a->hook_post = cfg ? cfg->hook_post : NULL;
+    a->hooks_ctx = cfg ? cfg->hooks_ctx : NULL;
     return a;
 }
 
@@ -417,6 +423,14 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
             not_routed(c, HTTP_ROUTE_METHOD(HTTP_GET) | HTTP_ROUTE_METHOD(HTTP_HEAD));
         else if (authenticate(c, r, R_USER))
             api_avatar_download(c, r, NULL);
+        return;
+    }
+    if (strncmp(r->path, "/hooks/", 7) == 0) {
+        /* Incoming webhooks: the token in the path is the credential (api_hooks.c). */
+        if (r->method != HTTP_POST)
+            not_routed(c, HTTP_ROUTE_METHOD(HTTP_POST));
+        else
+            api_hook_post(c, r, NULL);
         return;
     }
     uint64_t allow;
