@@ -232,7 +232,7 @@ function linkBox(label, link, kind) {
 
 // The clipboard API needs a secure context (https or localhost); elsewhere the text is
 // selected and copied the old way, or left selected for Ctrl+C.
-function copyText(out, btn) {
+export function copyText(out, btn) {
   const text = out.textContent;
   const said = () => {
     btn.textContent = "Copied";

@@ -221,3 +221,16 @@ export async function invites() {
 export function createInvite(opts) { return api("POST", "/invites", opts); }
 
 export function revokeInvite(id) { return api("DELETE", "/invites/" + encodeURIComponent(id)); }
+
+/* ---------- incoming webhooks (docs/api.md, "Incoming webhooks") ---------- */
+
+// The live webhooks of a channel one may manage.
+export async function hooks(channel) {
+  const p = await api("GET", "/hooks?channel=" + encodeURIComponent(channel));
+  return Array.isArray(p.hooks) ? p.hooks.filter((x) => x && typeof x === "object") : [];
+}
+
+// {hook, token, path, url}: the token and its URL are given this once.
+export function createHook(channel, name) { return api("POST", "/hooks", { channel, name }); }
+
+export function deleteHook(id) { return api("DELETE", "/hooks/" + encodeURIComponent(id)); }
