@@ -217,9 +217,13 @@ static void block(json_t *b, buf_t *out)
         size_t i;
         json_array_foreach(json_object_get(b, "elements"), i, e)
         {
+            size_t mark = out->len;
             if (out->len > start)
                 buf_append_str(out, " ");
+            size_t spaced = out->len;
             text_obj(e, out);
+            if (out->len == spaced)
+                out->len = mark; /* an element without text (an image) */
         }
     } else if (strcmp(type, "rich_text") == 0) {
         rich(b, 0, out);

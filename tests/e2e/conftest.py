@@ -48,8 +48,9 @@ SHARED = Shared() if BACKEND == "shared" else None
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself; skipped "
-                            "with PARLEY_TEST_BACKEND=shared")
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself, or not about "
+                            "the store at all (a tool that runs once is enough: Alertmanager); "
+                            "skipped with PARLEY_TEST_BACKEND=shared")
     config.addinivalue_line("markers", "shared_xfail(reason): a known parley bug on "
                             "PostgreSQL + Redis; a strict xfail with PARLEY_TEST_BACKEND=shared")
     config.addinivalue_line("markers", "serial: needs the machine to itself (a flood, a stall, "
