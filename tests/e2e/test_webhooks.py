@@ -191,6 +191,27 @@ def test_refusals(server):
     assert curl(url, '{"text": "after"}') == (404, "no_service")
 
 
+def test_deleting_the_channel_revokes_its_hooks(server):
+    """A channel deleted takes its webhooks with it: one made again under its name does not
+    get them."""
+    owner = account_token(server, OWNER)
+
+    async def channel(type_, reply):
+        a, _, _ = await Client.joined(server, OWNER, account=True)
+        key = "name" if type_ == "channel_create" else "channel"
+        await a.send_json(type_, {key: "tmp"}, id="c")
+        await a.recv_json(reply, skip=("join", "leave", "typing", "msg", "channels",
+                                       "channel", "channel_left", "channel_event"))
+        await a.close()
+    run(channel("channel_create", "channel"))
+    made = make_hook(server, owner, channel="tmp")
+    assert curl(hook_url(server, made), '{"text": "x"}') == (200, "ok")
+    run(channel("channel_delete", "channel_deleted"))
+    run(channel("channel_create", "channel"))
+    assert curl(hook_url(server, made), '{"text": "y"}') == (404, "no_service")
+    assert api(server, "GET", "/api/hooks?channel=tmp", token=owner).json()["hooks"] == []
+
+
 def test_rate_limited_like_users(make_server):
     server = make_server("--rate", "1", "--burst", "3")
     alice = account_token(server, OWNER)
