@@ -137,9 +137,9 @@ static void rich(json_t *e, int depth, buf_t *out);
 
 static void rich_children(json_t *e, int depth, buf_t *out)
 {
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(e, "elements"), i, v) rich(v, depth + 1, out);
+    json_t *list = json_object_get(e, "elements");
+    for (size_t i = 0; i < json_array_size(list); i++)
+        rich(json_array_get(list, i), depth + 1, out);
 }
 
 /* A rich_text element, its text as parley shows it. */
@@ -167,13 +167,11 @@ static void rich(json_t *e, int depth, buf_t *out)
     } else if (strcmp(type, "broadcast") == 0 && str(e, "range")) {
         buf_appendf(out, "@%s", strcmp(str(e, "range"), "here") == 0 ? "here" : "channel");
     } else if (strcmp(type, "rich_text_list") == 0) {
-        json_t *v;
-        size_t i;
-        json_array_foreach(json_object_get(e, "elements"), i, v)
-        {
+        json_t *list = json_object_get(e, "elements");
+        for (size_t i = 0; i < json_array_size(list); i++) {
             part(out);
             buf_append_str(out, "- ");
-            rich(v, depth + 1, out);
+            rich(json_array_get(list, i), depth + 1, out);
         }
         part(out);
     } else if (strcmp(type, "rich_text_preformatted") == 0) {
@@ -201,22 +199,19 @@ static void block(json_t *b, buf_t *out)
     size_t start = out->len;
     if (strcmp(type, "section") == 0) {
         text_obj(json_object_get(b, "text"), out);
-        json_t *f;
-        size_t i;
-        json_array_foreach(json_object_get(b, "fields"), i, f)
-        {
+        json_t *fields = json_object_get(b, "fields");
+        for (size_t i = 0; i < json_array_size(fields); i++) {
             part(out);
-            text_obj(f, out);
+            text_obj(json_array_get(fields, i), out);
         }
     } else if (strcmp(type, "header") == 0) {
         const char *s = str(json_object_get(b, "text"), "text");
         if (s)
             bold(s, out);
     } else if (strcmp(type, "context") == 0) {
-        json_t *e;
-        size_t i;
-        json_array_foreach(json_object_get(b, "elements"), i, e)
-        {
+        json_t *elements = json_object_get(b, "elements");
+        for (size_t i = 0; i < json_array_size(elements); i++) {
+            json_t *e = json_array_get(elements, i);
             size_t mark = out->len;
             if (out->len > start)
                 buf_append_str(out, " ");
@@ -254,10 +249,9 @@ static void attachment(json_t *a, buf_t *out)
         part(out);
         api_slack_mrkdwn(str(a, "text"), strlen(str(a, "text")), out);
     }
-    json_t *f;
-    size_t i;
-    json_array_foreach(json_object_get(a, "fields"), i, f)
-    {
+    json_t *fields = json_object_get(a, "fields");
+    for (size_t i = 0; i < json_array_size(fields); i++) {
+        json_t *f = json_array_get(fields, i);
         const char *ft = str(f, "title"), *fv = str(f, "value");
         if (!ft && !fv)
             continue;
@@ -333,9 +327,9 @@ static void fill(json_t *o, api_slack_msg_t *out)
         memcpy(out->username, user, strlen(user) + 1);
     icon_of(o, out->icon);
     buf_t *t = &out->text;
-    json_t *b;
-    size_t i;
-    json_array_foreach(json_object_get(o, "blocks"), i, b) block(b, t);
+    json_t *blocks = json_object_get(o, "blocks");
+    for (size_t i = 0; i < json_array_size(blocks); i++)
+        block(json_array_get(blocks, i), t);
     const char *text = str(o, "text");
     if (t->len == 0 && text) {
         if (json_is_false(json_object_get(o, "mrkdwn")))
@@ -343,8 +337,9 @@ static void fill(json_t *o, api_slack_msg_t *out)
         else
             api_slack_mrkdwn(text, strlen(text), t);
     }
-    json_t *a;
-    json_array_foreach(json_object_get(o, "attachments"), i, a) attachment(a, t);
+    json_t *attachments = json_object_get(o, "attachments");
+    for (size_t i = 0; i < json_array_size(attachments); i++)
+        attachment(json_array_get(attachments, i), t);
     while (t->len && (t->data[t->len - 1] == '\n' || t->data[t->len - 1] == ' '))
         t->len--;
 }

@@ -30,7 +30,7 @@ void auth_hook_insert(auth_t *a, auth_hook_t *h)
 {
     if (a->nhooks == a->cap_hooks) {
         a->cap_hooks = a->cap_hooks ? a->cap_hooks * 2 : 16;
-        a->hooks = xrealloc(a->hooks, a->cap_hooks * sizeof(*a->hooks));
+        a->hooks = xrealloc(a->hooks, a->cap_hooks * sizeof(auth_hook_t *));
     }
     a->hooks[a->nhooks++] = h;
     if (h->id >= a->next_hook)
@@ -79,7 +79,7 @@ void auth_hook_merge(auth_t *a, const store_hook_t *row)
 
 static bool name_ok(const char *s, size_t len)
 {
-    if (len == 0 || len > 4 * AUTH_HOOK_NAME_MAX || !auth_text_safe(s, len))
+    if (len == 0 || len > (size_t)4 * AUTH_HOOK_NAME_MAX || !auth_text_safe(s, len))
         return false;
     if (s[0] == ' ' || s[len - 1] == ' ')
         return false;
