@@ -27,8 +27,9 @@
  * 10: messages.files, the files a message carries;
  * 11: notify, the notification levels other than "all";
  * 12: users' title, tz and avatar (the profile);
- * 13: messages.original (an edit history's first text) and the index of pins */
-#define SQLITE_SCHEMA_VERSION 13
+ * 13: messages.original (an edit history's first text) and the index of pins;
+ * 14: messages.app (a message an integration posted) and hooks (incoming webhooks) */
+#define SQLITE_SCHEMA_VERSION 14
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
 #define STR_(x) #x

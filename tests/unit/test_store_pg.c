@@ -287,13 +287,17 @@ TEST(test_schema_1_gains_the_author_index)
     CHECK(run_in("older", "DROP TABLE %s.notify"));
     CHECK(run_in("older", "DROP INDEX %s.messages_pin"));
     CHECK(run_in("older", "ALTER TABLE %s.messages DROP COLUMN original"));
+    CHECK(run_in("older", "ALTER TABLE %s.messages DROP COLUMN app"));
+    CHECK(run_in("older", "DROP TABLE %s.hooks"));
     CHECK(run_in("older", "UPDATE %s.meta SET value = 1 WHERE key = 'schema_version'"));
     s = open_pg("older", 0);
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    /* 1 / 0 fails the statement unless the version is 6 */
-    CHECK(run_in("older", "SELECT 1 / (value = 6)::int FROM %s.meta WHERE key = 'schema_version'"));
+    /* 1 / 0 fails the statement unless the version is 7 */
+    CHECK(run_in("older", "SELECT 1 / (value = 7)::int FROM %s.meta WHERE key = 'schema_version'"));
+    CHECK(run_in("older", "SELECT app FROM %s.messages"));
+    CHECK(run_in("older", "SELECT hash FROM %s.hooks"));
     CHECK(run_in("older", "SELECT level FROM %s.notify"));
     CHECK(run_in("older", "SELECT files FROM %s.messages"));
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
@@ -308,15 +312,15 @@ TEST(test_schema_refusals)
     CHECK(s != NULL);
     if (s)
         finish(s, NULL);
-    CHECK(run_in("newer", "UPDATE %s.meta SET value = 7 WHERE key = 'schema_version'"));
+    CHECK(run_in("newer", "UPDATE %s.meta SET value = 8 WHERE key = 'schema_version'"));
     CHECK(open_pg("newer", 0) == NULL);
     CHECK(pg_test_fresh("foreign"));
     CHECK(run_in("foreign", "CREATE TABLE %s.messages(x int)"));
     CHECK(open_pg("foreign", 0) == NULL);
 }
 
-/* A schema of version 2 (before messages.files, notify (4) and the users' profile (5)) is
- * migrated to 6 when opened. */
+/* A schema of version 2 (before messages.files, notify (4), the users' profile (5), pins
+ * (6) and webhooks (7)) is migrated to 7 when opened. */
 TEST(test_migrates_schema_2)
 {
     CHECK(pg_test_fresh("v1"));
@@ -330,6 +334,8 @@ TEST(test_migrates_schema_2)
     CHECK(run_in("v1", "DROP TABLE %s.notify"));
     CHECK(run_in("v1", "DROP INDEX %s.messages_pin"));
     CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN original"));
+    CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN app"));
+    CHECK(run_in("v1", "DROP TABLE %s.hooks"));
     CHECK(run_in("v1", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
     CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
     s = open_pg("v1", 0);
@@ -339,7 +345,8 @@ TEST(test_migrates_schema_2)
     CHECK(run_in("v1", "SELECT files FROM %s.messages"));
     CHECK(run_in("v1", "SELECT title, tz, avatar FROM %s.users"));
     CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
-                       "'schema_version') <> 6 THEN RAISE 'not 6'; END IF; END $$"));
+                       "'schema_version') <> 7 THEN RAISE 'not 7'; END IF; END $$"));
+    CHECK(run_in("v1", "SELECT app FROM %s.messages"));
     CHECK(run_in("v1", "SELECT level FROM %s.notify"));
 }
 

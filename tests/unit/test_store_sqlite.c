@@ -273,7 +273,7 @@ TEST(test_persist_and_reopen)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 14);
     sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -654,7 +654,7 @@ TEST(test_migrates_schema_1)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 14);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
@@ -680,6 +680,7 @@ TEST(test_migrates_schema_2)
     CHECK_EQ_INT(
         sqlite3_exec(
             db,
+            "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
             "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
             "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
             "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
@@ -729,7 +730,7 @@ TEST(test_migrates_schema_2)
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 13);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 14);
     CHECK_EQ_INT(sqlite3_column_int(st, 1), 1);
     CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "-,-,k3");
     sqlite3_finalize(st);
@@ -921,7 +922,7 @@ TEST(test_migrates_schema_3)
     CHECK_EQ_STR(db_text("v3.db", "SELECT user_version || '/' || (SELECT count(*) FROM "
                                   "sessions) || '/' || (SELECT count(*) FROM invites) FROM "
                                   "pragma_user_version"),
-                 "13/0/0");
+                 "14/0/0");
     CHECK_EQ_STR(db_text("v3.db", sql_authors),
                  "general1:bob=3,general2:alice=2,general3:anonymous=0,general4:Client #7=0,"
                  "general5:frank=6,general6:bob=3,random1:carol=1,random2:eve=5");
@@ -1100,7 +1101,7 @@ TEST(test_migrates_schema_4)
                                    "sqlite_master WHERE tbl_name IN ('members', 'reads', "
                                    "'mentions') AND type = 'table' ORDER BY name)) FROM "
                                    "pragma_user_version"),
-                 "13/1/members,mentions,reads");
+                 "14/1/members,mentions,reads");
     /* The migration's map of names reads users in the order of users_name, with no sort. */
     const char *plan = db_plan("v4m.db", "SELECT name, coalesce(max(CASE WHEN canon IS NOT NULL "
                                          "THEN id END), max(id)) FROM users GROUP BY name");
@@ -1163,6 +1164,7 @@ TEST(test_migrates_schema_5)
     close_store(&loop, s);
     /* What schema 5 had written: every text as sent, no columns or index of version 6. */
     db_run("v5m.db",
+           "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
            "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
            "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
            "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
@@ -1180,7 +1182,7 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_STR(db_text("v5m.db", "SELECT group_concat(seq || ':' || text || ':' || deleted || "
                                    "edited, ',') FROM (SELECT * FROM messages ORDER BY seq)"),
                  "1:one'':01,2::10,3:one':00,4::00,5:one'':00,6::00,7:three:00");
-    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "13");
+    CHECK_EQ_STR(db_text("v5m.db", "SELECT user_version FROM pragma_user_version"), "14");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1214,7 +1216,7 @@ TEST(test_schema_5_reopens)
     close_store(&loop, s);
     CHECK_EQ_STR(db_text("v5.db", "SELECT user_version || '/' || (SELECT count(*) FROM sessions) "
                                   "FROM pragma_user_version"),
-                 "13/1");
+                 "14/1");
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
@@ -1238,6 +1240,7 @@ TEST(test_migrates_schema_6)
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
     db_run("v6m.db",
+           "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
            "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
            "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
            "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
@@ -1252,7 +1255,7 @@ TEST(test_migrates_schema_6)
         return;
     CHECK_EQ_STR(db_text("v6m.db", "SELECT user_version || '/' || (SELECT group_concat(name || "
                                    "':' || archived) FROM channels) FROM pragma_user_version"),
-                 "13/design:0");
+                 "14/design:0");
     c = (store_change_t){.kind = STORE_CHANNEL_DELETE, .ch = {.name = "design"}};
     CHECK_EQ_INT(store_change(s, &c, on_write, &idx[1]), 0);
     run_until(&loop, &rec->appended, 1);
@@ -1287,7 +1290,8 @@ TEST(test_migrates_schema_7)
     run_until(&loop, &rec->appended, 3);
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
-    db_run("v7m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+    db_run("v7m.db", "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
+                     "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
                      "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
                      "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
                      "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE messages DROP COLUMN "
@@ -1300,7 +1304,7 @@ TEST(test_migrates_schema_7)
         return;
     CHECK_EQ_STR(db_text("v7m.db", "SELECT user_version || '/' || (SELECT sql FROM sqlite_master "
                                    "WHERE name = 'messages_key') FROM pragma_user_version"),
-                 "13/CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS "
+                 "14/CREATE INDEX messages_key ON messages(channel, user_id, cid) WHERE cid IS "
                  "NOT NULL");
     m.seq = 0;
     m.text = "retry";
