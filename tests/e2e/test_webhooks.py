@@ -159,6 +159,8 @@ def test_refusals(server):
     assert curl(url, '{"text": ""}') == (400, "no_text")
     assert curl(url, '{"attachments": [{"color": "red"}]}') == (400, "no_text")
     assert curl(url, json.dumps({"text": "x" * 5000})) == (400, "msg_too_long")
+    # A body past --max-body (64 KiB) is still read here, up to 256 KiB.
+    assert curl(url, json.dumps({"text": "x" * 100000})) == (400, "msg_too_long")
     assert curl(url, "x" * (300 * 1024))[0] == 413
     r = api(server, "GET", made["path"])
     assert r.status == 405 and r.header("Allow") == "POST"
