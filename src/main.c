@@ -669,7 +669,11 @@ static bool files_allowed(void *ctx, uint64_t user, const char *channel, bool po
 }
 
 /* Incoming webhooks: api's view of chat's integrations (the same fields and codes). */
-_Static_assert(API_HOOK_ENOTEXT == CHAT_APP_ENOTEXT && API_HOOK_ERATE == CHAT_APP_ERATE,
+_Static_assert(API_HOOK_ENOCHANNEL == CHAT_APP_ENOCHANNEL &&
+                   API_HOOK_EARCHIVED == CHAT_APP_EARCHIVED &&
+                   API_HOOK_EFORBIDDEN == CHAT_APP_EFORBIDDEN && API_HOOK_ERATE == CHAT_APP_ERATE &&
+                   API_HOOK_EUNAVAILABLE == CHAT_APP_EUNAVAILABLE &&
+                   API_HOOK_ETOOLONG == CHAT_APP_ETOOLONG && API_HOOK_ENOTEXT == CHAT_APP_ENOTEXT,
                "api's webhook refusals are chat's");
 static int hooks_allowed(void *ctx, uint64_t user, const char *channel)
 {
