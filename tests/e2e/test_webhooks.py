@@ -86,7 +86,26 @@ def test_create_post_live_and_history(server):
         assert [x for x in hist["messages"] if x["seq"] == m2["seq"]][0]["app"]["name"] == \
             "Deploys"
         await c.close()
-    run(go())
+        return m["seq"]
+    first = run(go())
+
+    async def resumed():
+        """A resume from before the two posts, as a client that missed them."""
+        c, _, _ = await Client.joined(server, "dave", account=True)
+        await c.send_json("resume", {"channels": {"general": first - 1}}, id="r")
+        got = []
+        while True:
+            m = await c.recv_json("msg", "resumed")
+            if m["type"] == "resumed":
+                break
+            got.append(m["payload"])
+        await c.close()
+        return [(x["seq"], x.get("app")) for x in got if x["seq"] >= first]
+    want = [(first, {"name": "CI", "icon": ":rocket:"}), (first + 1, {"name": "Deploys"})]
+    assert run(resumed()) == want  # from the ring
+    server.stop()
+    server.restart()
+    assert run(resumed()) == want  # from the store
 
     # The token is stored only as its SHA-256: no column of any table holds it.
     rows = server.rows("SELECT hash, channel, name FROM hooks")
