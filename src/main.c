@@ -723,6 +723,25 @@ static void rest_call_end(void *ctx, void *call)
     chat_call_end(call);
 }
 
+/* Incoming webhooks: api's view of chat's integrations (the same fields and codes). */
+_Static_assert(API_HOOK_ENOCHANNEL == CHAT_APP_ENOCHANNEL &&
+                   API_HOOK_EARCHIVED == CHAT_APP_EARCHIVED &&
+                   API_HOOK_EFORBIDDEN == CHAT_APP_EFORBIDDEN && API_HOOK_ERATE == CHAT_APP_ERATE &&
+                   API_HOOK_EUNAVAILABLE == CHAT_APP_EUNAVAILABLE &&
+                   API_HOOK_ETOOLONG == CHAT_APP_ETOOLONG && API_HOOK_ENOTEXT == CHAT_APP_ENOTEXT,
+               "api's webhook refusals are chat's");
+static int hooks_allowed(void *ctx, uint64_t user, const char *channel)
+{
+    return chat_hooks_allowed(ctx, user, channel);
+}
+
+static int hook_post(void *ctx, const api_hook_post_t *p, void (*cb)(void *, int, uint64_t),
+                     void *cb_ctx, uint64_t *retry_ms)
+{
+    chat_app_post_t cp = {p->hook, p->creator, p->channel, p->name, p->icon, p->text, p->len};
+    return chat_app_post(ctx, &cp, cb, cb_ctx, retry_ms);
+}
+
 static int open_state(app_t *a, const wiring_t *w)
 {
     const char *budget = getenv("PARLEY_TEST_READ_BUDGET");
@@ -792,7 +811,10 @@ static int open_state(app_t *a, const wiring_t *w)
                                               .profile_ctx = a->hub,
                                               .chat_call = rest_call,
                                               .chat_call_end = rest_call_end,
-                                              .chat_ctx = a->hub});
+                                              .chat_ctx = a->hub,
+                                              .hooks_allowed = hooks_allowed,
+                                              .hook_post = hook_post,
+                                              .hooks_ctx = a->hub});
     return 0;
 }
 

@@ -53,6 +53,7 @@ import * as composer from "./composer.js";
 import * as files from "./files.js";
 import * as chansUi from "./channels.js";
 import * as chanAdmin from "./channel_admin.js";
+import * as hooksUi from "./hooks.js";
 import * as members from "./members.js";
 import * as mx from "./messages.js";
 import * as mentions from "./mentions.js";
@@ -501,6 +502,7 @@ function init() {
     searchPanel: "search-panel",
   });
   pins.init();
+  hooksUi.init();
   chansUi.init();
   search.init();
   mx.init();

@@ -232,3 +232,16 @@ export async function bots() {
 export function createBot(name) { return api("POST", "/bots", { name }); }
 export function botToken(id) { return api("POST", "/bots/" + encodeURIComponent(id) + "/token"); }
 export function revokeBot(id) { return api("DELETE", "/bots/" + encodeURIComponent(id) + "/token"); }
+
+/* ---------- incoming webhooks (docs/api.md, "Incoming webhooks") ---------- */
+
+// The live webhooks of a channel one may manage.
+export async function hooks(channel) {
+  const p = await api("GET", "/hooks?channel=" + encodeURIComponent(channel));
+  return Array.isArray(p.hooks) ? p.hooks.filter((x) => x && typeof x === "object") : [];
+}
+
+// {hook, token, path, url}: the token and its URL are given this once.
+export function createHook(channel, name) { return api("POST", "/hooks", { channel, name }); }
+
+export function deleteHook(id) { return api("DELETE", "/hooks/" + encodeURIComponent(id)); }

@@ -24,6 +24,7 @@ import * as channels from "./channels_data.js";
 import * as people from "./people.js";
 import { ui as pageUi, page } from "./page.js";
 import { toast, leaving } from "./channels.js";
+import * as hooks from "./hooks.js";
 
 const ui = {};
 let busy = "";              // "archive", "unarchive" or "delete": a request in flight
@@ -44,13 +45,15 @@ function failText(err) {
 
 /* ---------- who may ---------- */
 
-// {archive, remove}: what the user may do to v, as far as the page can tell.
+// {archive, remove, hooks}: what the user may do to v, as far as the page can tell. A
+// channel's webhooks are its managers' (those who archive it), and #general's the staff's.
 export function rights(v) {
-  const none = { archive: false, remove: false };
-  if (!v || v.name === GENERAL || channels.isDm(v) || !people.me.account || people.isGuest()) return none;
-  if (people.isStaff()) return { archive: true, remove: true };
+  const none = { archive: false, remove: false, hooks: false };
+  if (!v || channels.isDm(v) || !people.me.account || people.isGuest()) return none;
+  if (v.name === GENERAL) return { archive: false, remove: false, hooks: people.isStaff() };
+  if (people.isStaff()) return { archive: true, remove: true, hooks: true };
   const creator = v.info.kind === "private" && people.me.role === "member" && v.info.creator === people.user();
-  return { archive: creator, remove: false };
+  return { archive: creator, remove: false, hooks: creator };
 }
 
 // A member shown a private channel whose creator we do not know: ask once who it is.
@@ -70,7 +73,9 @@ export function render() {
   learnCreator(v);
   const may = rights(v);
   const archived = !!v.info.archived;
-  ui.menuOpen.hidden = !may.archive && !may.remove;
+  ui.menuOpen.hidden = !may.archive && !may.remove && !may.hooks;
+  ui.hooks.hidden = !may.hooks;
+  ui.hooksSep.hidden = !may.hooks || (!may.archive && !may.remove);
   ui.menuOpen.title = "Settings of #" + v.name;
   ui.archive.hidden = !may.archive || archived;
   ui.unarchive.hidden = !may.archive || !archived;
@@ -92,7 +97,7 @@ export function render() {
 }
 
 function menuItems() {
-  return [ui.archive, ui.unarchive, ui.remove].filter((b) => !b.hidden);
+  return [ui.hooks, ui.archive, ui.unarchive, ui.remove].filter((b) => !b.hidden);
 }
 
 // Under its button, right-aligned. A popover shown now is above the toasts (the top
@@ -309,6 +314,7 @@ export function onChannelLeft(name, wasShown) {
 // Signed out, or another person: nothing of this one's stays open.
 export function reset() {
   closeMenu(false);
+  hooks.reset();
   closeDialog(ui.archiveDialog);
   closeDialog(ui.deleteDialog);
   target = null;
@@ -320,6 +326,7 @@ export function init() {
   const ids = {
     menuOpen: "channel-menu-open", menu: "channel-menu", archive: "menu-archive",
     unarchive: "menu-unarchive", remove: "menu-delete", sep: "menu-sep",
+    hooks: "menu-hooks", hooksSep: "menu-hooks-sep",
     headerArchived: "header-archived", bar: "archived-bar", barUnarchive: "archived-unarchive",
     archiveDialog: "archive-dialog", archiveTitle: "archive-title", archiveLead: "archive-lead",
     archiveError: "archive-error", archiveConfirm: "archive-confirm",
@@ -331,6 +338,11 @@ export function init() {
   ui.menuOpen.addEventListener("click", () => (ui.menu.hidden ? openMenu(false) : closeMenu(true)));
   ui.menuOpen.addEventListener("keydown", onMenuButtonKey);
   ui.archive.addEventListener("click", openArchive);
+  ui.hooks.addEventListener("click", () => {
+    const v = page.view;
+    closeMenu(false);
+    if (v && rights(v).hooks) hooks.open(v.name, ui.menuOpen);
+  });
   ui.unarchive.addEventListener("click", unarchive);
   ui.remove.addEventListener("click", openDelete);
   ui.barUnarchive.addEventListener("click", unarchive);

@@ -35,6 +35,7 @@ import * as mx from "./messages.js";
 import * as files from "./files.js";
 import { updateTitle, showError } from "./app.js";
 import { nameLabel, refreshNames as refreshLabels } from "./badges.js";
+import * as apps from "./apps.js";
 import { drafts, channelKey } from "./drafts.js";
 import * as unread from "./unread.js";
 import * as router from "./router.js";
@@ -258,7 +259,8 @@ export function renderMessage(msg, pend) {
   const when = new Date(msg.ts).toLocaleString();
 
   const gutter = el("div", "msg-gutter");
-  gutter.append(avatar(msg.user), el("time", "msg-hover-time", hhmm(msg.ts)));
+  const app = pend ? null : apps.appOf(msg); // an integration's message (apps.js)
+  gutter.append(app ? apps.avatar(app) : avatar(msg.user), el("time", "msg-hover-time", hhmm(msg.ts)));
   gutter.lastChild.title = when;
 
   const body = el("div", "msg-body");
@@ -270,7 +272,10 @@ export function renderMessage(msg, pend) {
   // each message reads whole to screen readers and to textContent.
   // Display name, name and badges (role, guest); our own pending rows are us.
   // The name opens the author's profile card (person_card.js), like the avatar.
-  meta.append(cardable(nameLabel(msg.user, pend ? {} : msg, "msg-author"), msg.user), document.createTextNode(" "), time);
+  const label = app ? apps.nameLabel(app, "msg-author")
+    : cardable(nameLabel(msg.user, pend ? {} : msg, "msg-author"), msg.user);
+  meta.append(label, document.createTextNode(" "), time);
+  if (app) row.classList.add("is-app");
   const text = el("div", "msg-text");
   renderFormatted(text, msg.text); // bold, code, quotes, lists, links, :emoji: (format.js)
   body.append(meta, text);
@@ -318,7 +323,8 @@ export function decorate(row) {
   const prev = prevRow ? elData.get(prevRow) : heldBefore(cur);
   const newDay = !prev || dayKey(prev.ts) !== dayKey(cur.ts);
   // abs(): a pending row carries our clock, its neighbours the server's.
-  const grouped = !newDay && prev.user === cur.user && Math.abs(cur.ts - prev.ts) < GROUP_GAP_MS &&
+  const grouped = !newDay && prev.user === cur.user && !prev.app === !cur.app &&
+    Math.abs(cur.ts - prev.ts) < GROUP_GAP_MS &&
     !prev.line && !cur.line; // a channel line starts no group and joins none
   row.classList.toggle("is-grouped", grouped);
 

@@ -113,6 +113,7 @@ function record(ch, raw) {
   };
   if (typeof raw.cid === "string") msg.cid = raw.cid;
   if (Array.isArray(raw.files) && raw.files.length) msg.files = raw.files; // files.js draws them
+  if (raw.app && typeof raw.app === "object") msg.app = raw.app; // an integration's (apps.js)
   if (raw.guest === true) { msg.guest = true; people.noteEvent(raw); } // the server marks guests
   if (lines.isLine(raw)) return lines.decorate(msg, raw); // "bob joined": a row of its own
   // A page's message as it stands now (its events may be outside the page): deleted ones

@@ -68,6 +68,9 @@ static const route_t routes[] = {
     {"/api/bots", HTTP_POST, R_USER | R_BODY, api_bot_create},
     {"/api/bots/#/token", HTTP_POST, R_USER, api_bot_token},
     {"/api/bots/#/token", HTTP_DELETE, R_USER, api_bot_revoke},
+    {"/api/hooks", HTTP_GET, R_USER, api_hooks},
+    {"/api/hooks", HTTP_POST, R_USER | R_BODY, api_hook_create},
+    {"/api/hooks/#", HTTP_DELETE, R_USER, api_hook_delete},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -88,6 +91,9 @@ api_t *api_new(auth_t *auth, const api_config_t *cfg)
     a->chat_call = cfg && cfg->loop ? cfg->chat_call : NULL;
     a->chat_call_end = cfg ? cfg->chat_call_end : NULL;
     a->chat_ctx = cfg ? cfg->chat_ctx : NULL;
+    a->hooks_allowed = cfg ? cfg->hooks_allowed : NULL;
+    a->hook_post = cfg ? cfg->hook_post : NULL;
+    a->hooks_ctx = cfg ? cfg->hooks_ctx : NULL;
     return a;
 }
 
@@ -446,6 +452,14 @@ void api_handle(api_t *a, const api_request_t *r, api_answer_cb cb, void *ctx)
     }
     if (api_rest_route(c, r))
         return; /* the chat endpoints route themselves: channel names in their paths */
+    if (strncmp(r->path, "/hooks/", 7) == 0) {
+        /* Incoming webhooks: the token in the path is the credential (api_hooks.c). */
+        if (r->method != HTTP_POST)
+            not_routed(c, HTTP_ROUTE_METHOD(HTTP_POST));
+        else
+            api_hook_post(c, r, NULL);
+        return;
+    }
     uint64_t allow;
     const route_t *rt = find_route(r, &c->target, &allow);
     if (!rt) {

@@ -34,12 +34,31 @@ typedef struct api api_t;
  * password, a display name, an invite) is a few KiB, so 16 KiB leaves room and a flood of
  * long bodies is refused 413 before it is read, parsed or carried to the hub's loop. */
 #define API_BODY_MAX ((size_t)16 * 1024)
+/* The body of POST /hooks/TOKEN: Slack's payloads (attachments, blocks) run larger than our
+ * own requests; Slack itself keeps a message's text to 40,000 characters. */
+#define API_HOOK_BODY_MAX ((size_t)256 * 1024)
 /* The body of POST /api/me/avatar: an image of at most 1 MiB (files.h FILES_AVATAR_MAX). */
 #define API_AVATAR_MAX ((size_t)1024 * 1024)
 
 /* Whether user may download (post false) or upload to (post true) channel's files: the
  * chat layer's answer (chat_files_allowed), on the loop api runs on. */
 typedef bool (*api_files_allowed_fn)(void *ctx, uint64_t user, const char *channel, bool post);
+
+/* An incoming webhook's message, as api hands it to chat (chat.h chat_app_post_t, field for
+ * field; main passes one to the other). Strings borrowed for the call. */
+typedef struct {
+    uint64_t hook, creator;
+    const char *channel, *name, *icon, *text;
+    size_t len;
+} api_hook_post_t;
+/* The refusals of hook_post: chat's CHAT_APP_E*, value for value (main checks it). */
+#define API_HOOK_ENOCHANNEL (-1)
+#define API_HOOK_EARCHIVED (-2)
+#define API_HOOK_EFORBIDDEN (-3)
+#define API_HOOK_ERATE (-4)
+#define API_HOOK_EUNAVAILABLE (-5)
+#define API_HOOK_ETOOLONG (-6)
+#define API_HOOK_ENOTEXT (-7)
 
 typedef struct {
     /* Origins allowed besides the request's own (--allowed-origins and --public-url's),
@@ -69,6 +88,15 @@ typedef struct {
                        void *cb_ctx);
     void (*chat_call_end)(void *ctx, void *call);
     void *chat_ctx;
+    /* Incoming webhooks (api_hooks.c; docs/api.md): whether user may manage channel's hooks
+     * (an auth_verdict_t: chat_hooks_allowed), and the post of one (chat_app_post: 0 and cb
+     * once stored or failed, else an API_HOOK_E* refusal). NULL: /api/hooks answers as for
+     * channels nobody may see, and every /hooks/TOKEN 404. */
+    int (*hooks_allowed)(void *ctx, uint64_t user, const char *channel);
+    int (*hook_post)(void *ctx, const api_hook_post_t *p,
+                     void (*cb)(void *cb_ctx, int status, uint64_t seq), void *cb_ctx,
+                     uint64_t *retry_ms);
+    void *hooks_ctx;
 } api_config_t;
 
 /* One request as the connection driver read it. The header fields are NULL when the header

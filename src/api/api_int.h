@@ -32,6 +32,11 @@ struct api {
                        void *cb_ctx);
     void (*chat_call_end)(void *ctx, void *call);
     void *chat_ctx;
+    int (*hooks_allowed)(void *ctx, uint64_t user, const char *channel); /* api_config_t's */
+    int (*hook_post)(void *ctx, const api_hook_post_t *p,
+                     void (*cb)(void *cb_ctx, int status, uint64_t seq), void *cb_ctx,
+                     uint64_t *retry_ms);
+    void *hooks_ctx;
     char *origins; /* allowed origins besides the request's own (http_origin.h), "" for none */
     size_t pending;
 };
@@ -52,6 +57,7 @@ struct api_call {
     bool keep_alive, head_only, secure;
     char *headers;       /* the request's lines for every answer (api_request_t), owned */
     char old_avatar[65]; /* an avatar change: the image it lets go of ("" none) */
+    char origin[300];    /* a webhook's creation: "scheme://host" of its URL */
 };
 
 typedef void (*api_handler_fn)(api_call_t *c, const api_request_t *r, json_t *body);
@@ -142,6 +148,14 @@ void api_me_patch(api_call_t *c, const api_request_t *r, json_t *body);
 void api_avatar_upload(api_call_t *c, const api_request_t *r, json_t *body);
 void api_avatar_delete(api_call_t *c, const api_request_t *r, json_t *body);
 void api_avatar_download(api_call_t *c, const api_request_t *r, json_t *body);
+
+/* ---- handlers (api_hooks.c) ---- */
+
+void api_hooks(api_call_t *c, const api_request_t *r, json_t *body);
+void api_hook_create(api_call_t *c, const api_request_t *r, json_t *body);
+void api_hook_delete(api_call_t *c, const api_request_t *r, json_t *body);
+/* POST /hooks/TOKEN (no session: the token is the credential). */
+void api_hook_post(api_call_t *c, const api_request_t *r, json_t *body);
 
 /* ---- handlers (api_admin.c) ---- */
 

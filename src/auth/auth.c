@@ -153,7 +153,7 @@ auth_t *auth_new(struct uv_loop_s *loop, store_t *store, const auth_config_t *cf
     auth_map_init(&a->by_hash);
     auth_map_init(&a->by_sid);
     auth_map_init(&a->inv_by_hash);
-    a->next_user = a->next_session = a->next_invite = 1;
+    a->next_user = a->next_session = a->next_invite = a->next_hook = 1;
     a->fail_account = auth_limit_new(AUTH_FAIL_ACCOUNT_MAX, AUTH_FAIL_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->fail_addr = auth_limit_new(AUTH_FAIL_ADDR_MAX, AUTH_FAIL_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->register_addr = auth_limit_new(AUTH_REGISTER_MAX, AUTH_REGISTER_WINDOW_MS, AUTH_LIMIT_KEYS);
@@ -176,6 +176,9 @@ void auth_free(auth_t *a)
     }
     for (size_t i = 0; i < a->ninvites; i++)
         free(a->invites[i]);
+    for (size_t i = 0; i < a->nhooks; i++)
+        auth_hook_free(a->hooks[i]);
+    free(a->hooks);
     free(a->users);
     free(a->invites);
     auth_map_deinit(&a->by_canon);
@@ -705,6 +708,7 @@ void auth_op_end(op_t *op, const auth_result_t *r)
     if (op->owner)
         a->owner_pending = false;
     free(op->fresh);
+    auth_hook_free(op->hook);
     if (op->status != 0) {
         /* Memory was undone where it could be; the store is the truth: read it again. */
         a->reload_due = true;

@@ -148,6 +148,7 @@ typedef struct {
     const char *token;             /* OK with a new session, invite or reset: the secret,
                                       given out this once */
     const auth_invite_t *invite;   /* OK for invite and reset creation */
+    const struct auth_hook *hook;  /* OK for webhook creation (auth_hook.h) */
     unsigned retry_after;          /* BUSY, RATE_LIMITED: seconds */
 } auth_result_t;
 

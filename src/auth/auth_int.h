@@ -94,12 +94,14 @@ struct auth {
     auth_map_t by_sid;   /* session id (uint64_t bytes) -> sess_t */
     invite_t **invites;  /* by id, ascending */
     size_t ninvites, cap_invites;
-    auth_map_t inv_by_hash; /* invite token hash -> invite_t */
+    auth_map_t inv_by_hash;   /* invite token hash -> invite_t */
+    struct auth_hook **hooks; /* incoming webhooks, in creation order (auth_hook.c) */
+    size_t nhooks, cap_hooks;
 
     /* Ids: the next is the highest loaded + 1. Two processes assigning ids at once (the
      * command line while a server runs) is issue 13's: the store refuses a taken id
      * (USER_CREATE answers ECONFLICT) and we answer as for a taken name. */
-    uint64_t next_user, next_session, next_invite;
+    uint64_t next_user, next_session, next_invite, next_hook;
 
     uint64_t version;   /* store_accounts_version at the last read */
     bool reload_due;    /* read the accounts again at the next chance */
@@ -198,11 +200,12 @@ struct op {
     auth_state_t old_state, state;
     char *old_display, *new_display;
     char *old_title, *old_tz, *old_avatar; /* a profile change to undo (auth_profile.c) */
-    char *key;        /* a sign-in's canonical name (the per-account limit's key) */
-    invite_t *fresh;  /* an invite or reset link until its row is committed */
-    bool first;       /* registering while no owner existed */
-    bool owner;       /* registering as the first owner (a->owner_pending) */
-    bool use_counted; /* an invite use counted in memory */
+    char *key;              /* a sign-in's canonical name (the per-account limit's key) */
+    invite_t *fresh;        /* an invite or reset link until its row is committed */
+    struct auth_hook *hook; /* a webhook until its row is committed */
+    bool first;             /* registering while no owner existed */
+    bool owner;             /* registering as the first owner (a->owner_pending) */
+    bool use_counted;       /* an invite use counted in memory */
 };
 
 op_t *auth_op_new(auth_t *a, const char *what, auth_cb cb, void *ctx);
@@ -229,6 +232,15 @@ void auth_write_user(auth_t *a, user_t *u, const char *what);
 void auth_write_session(auth_t *a, sess_t *s, const char *what);
 /* Writes `seen` of u (and of session s, if any) behind when due. */
 void auth_touch(auth_t *a, user_t *u, sess_t *s, int64_t now);
+
+/* ---- webhooks (auth_hook.c) ---- */
+
+/* Puts h into the table (taken over). */
+void auth_hook_insert(auth_t *a, struct auth_hook *h);
+void auth_hook_free(struct auth_hook *h);
+void auth_hook_row(const struct auth_hook *h, store_hook_t *row);
+/* A row read from the store: a new hook added, a revocation applied (never undone). */
+void auth_hook_merge(auth_t *a, const store_hook_t *row);
 
 /* ---- the rest ---- */
 

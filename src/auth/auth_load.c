@@ -28,6 +28,8 @@ typedef struct {
     size_t nsess, cap_sess;
     store_invite_t *inv;
     size_t ninv, cap_inv;
+    store_hook_t *hooks;
+    size_t nhooks, cap_hooks;
 } rows_t;
 
 typedef struct {
@@ -119,6 +121,12 @@ static void rows_free(rows_t *r)
     free(r->users);
     free(r->sess);
     free(r->inv);
+    for (size_t i = 0; i < r->nhooks; i++) {
+        free((char *)r->hooks[i].hash);
+        free((char *)r->hooks[i].channel);
+        free((char *)r->hooks[i].name);
+    }
+    free(r->hooks);
 }
 
 static void revoke_add(revokes_t *rv, uint64_t user, uint64_t session, uint16_t code)
@@ -362,13 +370,24 @@ static void merge_invites(auth_t *a, const rows_t *r)
     }
 }
 
+static void on_hook(void *ctx, const store_hook_t *h)
+{
+    rows_t *r = ctx;
+    r->hooks = grow(r->hooks, r->nhooks, &r->cap_hooks, sizeof(*r->hooks));
+    store_hook_t *c = &r->hooks[r->nhooks++];
+    *c = *h;
+    c->hash = dup(h->hash ? h->hash : "");
+    c->channel = dup(h->channel ? h->channel : "");
+    c->name = dup(h->name ? h->name : "");
+}
+
 /* ---- reading ---- */
 
 int auth_reload(auth_t *a)
 {
     uint64_t version = 0;
     rows_t r = {0};
-    store_accounts_load_t cbs = {on_user, on_session, on_invite};
+    store_accounts_load_t cbs = {on_user, on_session, on_invite, on_hook};
     if (store_accounts_version(a->store, &version) != 0 ||
         store_load_accounts(a->store, &cbs, &r) != 0) {
         rows_free(&r);
@@ -380,6 +399,8 @@ int auth_reload(auth_t *a)
     merge_users(a, &r, &rv);
     merge_sessions(a, &r, &rv);
     merge_invites(a, &r);
+    for (size_t i = 0; i < r.nhooks; i++)
+        auth_hook_merge(a, &r.hooks[i]);
     rows_free(&r);
     canon_fill(a);
     for (size_t i = 0; i < rv.n; i++)

@@ -38,6 +38,7 @@ static bool channel_action(auth_action_t act)
     case AUTH_ACT_CHANNEL_TOPIC:
     case AUTH_ACT_CHANNEL_ARCHIVE:
     case AUTH_ACT_CHANNEL_DELETE:
+    case AUTH_ACT_HOOK_MANAGE:
         return true;
     default: /* CHANNEL_CREATE's kind is the one asked for, DM_OPEN names people */
         return false;
@@ -167,6 +168,12 @@ auth_verdict_t auth_can(const auth_user_t *actor, auth_action_t act, const auth_
         return channel(r, act, t);
     case AUTH_ACT_CHANNEL_CREATE:
         return yes(r != AUTH_GUEST && (t->kind == AUTH_CH_PUBLIC || t->kind == AUTH_CH_PRIVATE));
+    case AUTH_ACT_HOOK_MANAGE: /* the channel's managers (ARCHIVE's), and #general's */
+        if (t->kind == AUTH_CH_DM)
+            return AUTH_DENY;
+        if (moderator(r))
+            return AUTH_ALLOW;
+        return yes(r == AUTH_MEMBER && t->kind == AUTH_CH_PRIVATE && t->member && t->creator);
     case AUTH_ACT_DM_OPEN: /* t->other: the lowest role among the others */
         return yes(r != AUTH_GUEST && t->other != AUTH_GUEST);
     default:

@@ -21,6 +21,9 @@
  *     users below their own role (owners: also other owners), grant roles below their own
  *     (owners: any), step down from their own role (the last owner cannot: auth answers
  *     that), create and revoke invites for roles up to their own;
+ *   - a channel's incoming webhooks (create, list, revoke) are managed by whoever may archive
+ *     it (moderators, a private channel's creator), and in #general by moderators; never in
+ *     a direct message; also while archived (nothing posts there then);
  *   - an archived channel is read-only for everyone: it is seen (history, threads, search,
  *     read markers) and left, and its members kicked, but nobody posts, edits, deletes,
  *     reacts, joins, invites or sets its topic in it until it is unarchived.
@@ -54,6 +57,7 @@ typedef enum {
     AUTH_ACT_INVITE_LIST,
     AUTH_ACT_INVITE_REVOKE,
     AUTH_ACT_BOT_ADMIN, /* create bots, list them, revoke and renew their tokens */
+    AUTH_ACT_HOOK_MANAGE, /* a channel's incoming webhooks: create, list, revoke */
 } auth_action_t;
 
 typedef enum {

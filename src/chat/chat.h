@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "auth/auth_policy.h"
 #include "chat/chat_defs.h"
 #include "store/store.h"
 
@@ -77,6 +78,40 @@ chat_call_t *chat_call(chat_hub_t *h, const auth_user_t *u, uint64_t sid, const 
                        const char *request, size_t len, chat_call_cb cb, void *ctx);
 /* Ends the call's session (cb never fires after it) and frees it. */
 void chat_call_end(chat_call_t *c);
+
+/* ---- integrations (chat_apps.c) ---- */
+
+/* An incoming webhook's message (docs/api.md, "Incoming webhooks"). Strings borrowed. */
+typedef struct {
+    uint64_t hook;       /* the hook's id: its rate bucket (a user's rate and burst) */
+    uint64_t creator;    /* who made it: it posts while they may still manage its hooks */
+    const char *channel; /* where it posts */
+    const char *name;    /* shown as the author (1 to --max-name code points, checked) */
+    const char *icon;    /* ":emoji:" shown as its avatar, NULL or "" for none */
+    const char *text;    /* the message, already in parley's formatting */
+    size_t len;
+} chat_app_post_t;
+
+/* Refusals of chat_app_post (nothing was published, cb never fires). */
+#define CHAT_APP_ENOCHANNEL (-1)   /* the channel is gone */
+#define CHAT_APP_EARCHIVED (-2)    /* the channel is archived (read-only) */
+#define CHAT_APP_EFORBIDDEN (-3)   /* its creator may no longer manage the channel's hooks */
+#define CHAT_APP_ERATE (-4)        /* past the rate limit: *retry_ms says when it may post */
+#define CHAT_APP_EUNAVAILABLE (-5) /* the store refuses writes now */
+#define CHAT_APP_ETOOLONG (-6)     /* the text is past --max-text code points */
+#define CHAT_APP_ENOTEXT (-7)      /* the text is empty, or not UTF-8 */
+
+/* Publishes p as a message of the hub's channel, from the app (user p->name, no user id,
+ * store_msg_t.app {"name","icon"}): stored, numbered and delivered as any message (live,
+ * history, resume, search, unread; other processes through the bus). 0: accepted, and
+ * cb(ctx, status, seq) fires once, from the loop, when it is stored (0) or failed (< 0);
+ * else a CHAT_APP_E* refusal. */
+int chat_app_post(chat_hub_t *h, const chat_app_post_t *p,
+                  void (*cb)(void *ctx, int status, uint64_t seq), void *ctx, uint64_t *retry_ms);
+/* Whether user may manage the incoming webhooks of channel (auth_can with
+ * AUTH_ACT_HOOK_MANAGE and the channel's facts); AUTH_HIDDEN for a channel that does not
+ * exist or that the user may not see. */
+auth_verdict_t chat_hooks_allowed(chat_hub_t *h, uint64_t user, const char *channel);
 
 /* True for a valid client id (the /ws/{client_id} route): 1-32 of A-Za-z0-9_- . */
 bool chat_client_id_valid(const char *id, size_t len);

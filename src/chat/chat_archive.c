@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_hook.h"
 #include "base/clock.h"
 #include "base/xmalloc.h"
 #include "chat/chat_rooms.h"
@@ -81,10 +82,22 @@ static void archived_done(job_t *j)
     blob_unref(f);
 }
 
+/* A deleted channel's incoming webhooks go with it (revoked, written behind): a channel made
+ * again under its name does not inherit them. */
+static void revoke_hooks(auth_t *a, const char *channel)
+{
+    for (size_t i = 0; i < auth_nhooks(a); i++) {
+        const auth_hook_t *hk = auth_hook_at(a, i);
+        if (!hk->revoked && strcmp(hk->channel, channel) == 0)
+            auth_hook_revoke(a, hk->id, NULL, NULL);
+    }
+}
+
 /* A delete is stored: every connected session leaves the channel (`channel_left`), what it
- * held is freed, and the requester gets its answer. */
+ * held is freed, its webhooks are revoked, and the requester gets its answer. */
 static void deleted_done(job_t *j)
 {
+    revoke_hooks(chat_hub_auth(chat_session_hub(j->s)), chat_channel_name(j->ch));
     chat_archive_gone(j->ch);
     blob_t *f = chat_rooms_named_frame("channel_deleted", j->ch, NULL, j->id);
     chat_session_send_frame(j->s, f);

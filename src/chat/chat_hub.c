@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/stats.h"
 #include "base/log.h"
+#include "auth/auth_rate.h"
 #include "base/xmalloc.h"
 #include "chat/chat_files.h"
 #include "chat/chat_keys.h"
@@ -53,6 +54,7 @@ static void pend_free(pend_t *m)
     free(m->id);
     free(m->cid);
     free(m->files);
+    free(m->app);
     free(m);
 }
 
@@ -111,6 +113,7 @@ void chat_hub_free(chat_hub_t *h)
     chat_elsewhere_free(h->elsewhere);
     chat_presence_table_free(h->roster);
     chat_quota_free(h->quota);
+    auth_rates_free(h->app_rates);
     free(h);
 }
 
@@ -122,6 +125,13 @@ void chat_hub_metrics(const chat_hub_t *h, chat_metrics_t *out)
     out->available = !h->failed;
     if (h->outbox && h->outbox->metrics)
         h->outbox->metrics(h->outbox_ctx, out);
+}
+
+struct auth_rates *chat_hub_app_rates(chat_hub_t *h)
+{
+    if (!h->app_rates)
+        h->app_rates = auth_rates_new(CHAT_APP_RATES_MAX);
+    return h->app_rates;
 }
 
 const chat_config_t *chat_hub_config(const chat_hub_t *h)
@@ -416,7 +426,8 @@ static store_msg_t pend_view(const hub_chan_t *hc, const pend_t *m)
                          .target = m->target,
                          .cid = m->cid,
                          .guest = m->guest,
-                         .files = m->files};
+                         .files = m->files,
+                         .app = m->app};
 }
 
 void chat_hub_send(const chat_hub_t *h, void *conn, blob_t *frame)
@@ -499,6 +510,8 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
             }
             if (m->ack_conn)
                 send_ack(h, m->ack_conn, m->id, hc->ch, m->seq, m->ts, m->cid, m->duplicate);
+            if (m->done_cb)
+                m->done_cb(m->done_ctx, 0, m->seq);
             for (dup_t *d = m->dups; d; d = d->next)
                 if (d->conn)
                     send_ack(h, d->conn, d->id, hc->ch, m->seq, m->ts, m->cid, true);
@@ -517,6 +530,8 @@ static void drain_pending(chat_hub_t *h, hub_chan_t *hc)
                 chat_keys_drop(h->keys, m->user_id, m->cid);
             if (m->ack_conn)
                 send_unavailable(h, m->ack_conn, m->id);
+            if (m->done_cb)
+                m->done_cb(m->done_ctx, m->status, 0);
             for (dup_t *d = m->dups; d; d = d->next)
                 if (d->conn)
                     send_unavailable(h, d->conn, d->id);
@@ -657,6 +672,9 @@ int chat_hub_publish(chat_hub_t *h, chat_channel_t *ch, const chat_pub_t *p)
     m->cid = p->cid && p->cid[0] ? xstrdup(p->cid) : NULL;
     m->guest = p->guest;
     m->files = p->files && p->files[0] ? xstrdup(p->files) : NULL;
+    m->app = p->app && p->app[0] ? xstrdup(p->app) : NULL;
+    m->done_cb = p->done;
+    m->done_ctx = p->done_ctx;
     store_msg_t sm = pend_view(hc, m);
     uint64_t mentioned[CHAT_MENTIONS_MAX];
     if (p->kind == CHAT_EV_MSG && strchr(m->text, '@')) {

@@ -47,6 +47,8 @@
 /* Shared: ticks (seconds) between position checks, each one store read of every channel's
  * position (store_positions), however many channels there are. */
 #define CHAT_POSITION_CHECK_TICKS 3
+/* Integrations' rate buckets kept at once (auth_rates: the least recently used goes). */
+#define CHAT_APP_RATES_MAX 1024
 
 /* ---- lifetime ---- */
 
@@ -72,6 +74,8 @@ void chat_hub_send(const chat_hub_t *h, void *conn, blob_t *frame);
 store_t *chat_hub_store(const chat_hub_t *h);
 /* Who is who: accounts, guests and their sessions. */
 auth_t *chat_hub_auth(const chat_hub_t *h);
+/* The integrations' rate buckets, by hook id (made on first use, owned by the hub). */
+struct auth_rates *chat_hub_app_rates(chat_hub_t *h);
 /* Whether name is shown as a guest's: it holds no account (a guest, or a text-mode name). */
 bool chat_hub_is_guest(const chat_hub_t *h, const char *name);
 /* False while the store cannot commit: writes are refused. */
@@ -134,6 +138,11 @@ typedef struct {
     const char *cid;   /* the writer's client key (valid), NULL or "" if none */
     bool guest;        /* the writer is a guest */
     const char *files; /* msg: the files it carries (store_msg_t.files), NULL or "" none */
+    const char *app;   /* msg: the integration that posts it (store_msg_t.app), NULL or "" */
+    /* Called once the event is stored (status 0, its seq) or failed (status < 0), for a
+     * writer without a connection to ack (an integration's post); NULL for none. */
+    void (*done)(void *ctx, int status, uint64_t seq);
+    void *done_ctx;
 } chat_pub_t;
 
 /* Accepts an event: assigns its seq and stores it; the ack and the fan-out follow the

@@ -39,6 +39,7 @@ static void msg_free(store_msg_t *m)
     free((char *)m->kind);
     free((char *)m->cid);
     free((char *)m->files);
+    free((char *)m->app);
 }
 
 void chat_hub_in_free(hub_chan_t *hc)
@@ -74,6 +75,7 @@ static void early_insert(hub_chan_t *hc, const store_msg_t *m)
     c->kind = m->kind ? xstrdup(m->kind) : NULL;
     c->cid = m->cid ? xstrdup(m->cid) : NULL;
     c->files = m->files ? xstrdup(m->files) : NULL;
+    c->app = m->app ? xstrdup(m->app) : NULL;
     c->mentions = NULL;
     c->nmentions = 0;
     hc->nearly++;

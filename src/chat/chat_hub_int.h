@@ -35,6 +35,9 @@ typedef struct pend {
     char *id;    /* the request id as JSON text, NULL if none */
     char *cid;   /* the client key, NULL if none */
     char *files; /* store_msg_t.files, NULL if none */
+    char *app;   /* store_msg_t.app, NULL if none */
+    void (*done_cb)(void *ctx, int status, uint64_t seq); /* chat_pub_t done */
+    void *done_ctx;
     uint64_t thread, target;
     const char *kind; /* static: chat_ev_name */
     int status;
@@ -108,6 +111,7 @@ struct chat_hub {
     size_t general_count, general_scanned;
     uint64_t general_last_id;
     int64_t general_at;
+    struct auth_rates *app_rates; /* integrations' rate buckets, by hook id (chat_apps.c) */
 };
 
 /* chat_hub.c: commits one event that is next in seq order (the ring, then every member),

@@ -156,6 +156,10 @@ void chat_msg_payload_json(buf_t *out, const char *channel, const store_msg_t *m
         buf_append_str(out, ",\"files\":"); /* built by the server (files_meta_json) */
         buf_append_str(out, m->files);
     }
+    if (kind == CHAT_EV_MSG && m->app && m->app[0]) {
+        buf_append_str(out, ",\"app\":"); /* built by the server (chat_app_json) */
+        buf_append_str(out, m->app);
+    }
     if (kind == CHAT_EV_MSG && m->deleted)
         buf_append_str(out, ",\"deleted\":true");
     else if (kind == CHAT_EV_MSG && m->edited)
@@ -344,4 +348,27 @@ void chat_messages_json(buf_t *out, const char *channel, const store_msg_t *msgs
         chat_msg_payload_json(out, channel, &msgs[i]);
     }
     buf_appendf(out, "],\"more\":%s}}", more ? "true" : "false");
+}
+
+void chat_app_json(buf_t *out, const char *name, const char *icon)
+{
+    buf_append_str(out, "{\"name\":");
+    json_append_string(out, name, strlen(name));
+    if (icon && icon[0]) {
+        buf_append_str(out, ",\"icon\":");
+        json_append_string(out, icon, strlen(icon));
+    }
+    buf_append_str(out, "}");
+}
+
+bool chat_app_json_valid(const char *s)
+{
+    if (!s || !s[0])
+        return s != NULL;
+    json_t *o = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+    json_t *icon = json_object_get(o, "icon");
+    bool ok = json_is_object(o) && json_is_string(json_object_get(o, "name")) &&
+              (!icon || json_is_string(icon));
+    json_decref(o);
+    return ok;
 }

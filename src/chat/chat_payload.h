@@ -104,4 +104,12 @@ blob_t *chat_error_frame_retry(const char *code, const char *msg, const char *id
  * {"type":"...","payload":, up to (not including) the frame's closing brace. */
 void chat_frame_payload(const blob_t *f, const char **p, size_t *len);
 
+/* A message's app field (store_msg_t.app, docs/protocol.md "Incoming webhooks"):
+ * {"name": name[, "icon": icon]} appended to out (strings JSON-escaped; icon NULL or ""
+ * for none). */
+void chat_app_json(buf_t *out, const char *name, const char *icon);
+/* Whether s is what a message's app field holds: "" (none), or a JSON object whose "name"
+ * is a string and whose "icon", if any, is a string. */
+bool chat_app_json_valid(const char *s);
+
 #endif

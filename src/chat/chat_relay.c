@@ -71,6 +71,8 @@ void chat_relay_encode(const store_msg_t *m, buf_t *out)
         buf_append_str(out, ",\"g\":true");
     if (m->files && m->files[0])
         put_str(out, "f", m->files);
+    if (m->app && m->app[0])
+        put_str(out, "a", m->app);
     buf_append_str(out, "}");
 }
 
@@ -108,8 +110,10 @@ chat_relay_msg_t *chat_relay_decode(const void *data, size_t len, store_msg_t *m
         m->ts = (int64_t)ts;
         m->guest = json_is_true(json_object_get(o, "g"));
         m->files = str_of(o, "f", false);
-        ok = m->files && files_json_valid(m->files) && m->channel && m->user && m->text && m->cid &&
-             (m->kind || !json_object_get(o, "k")) && store_cid_valid(m->cid);
+        m->app = str_of(o, "a", false);
+        ok = m->files && files_json_valid(m->files) && m->app && chat_app_json_valid(m->app) &&
+             m->channel && m->user && m->text && m->cid && (m->kind || !json_object_get(o, "k")) &&
+             store_cid_valid(m->cid);
     }
     if (!ok) {
         json_decref(o);

@@ -523,6 +523,12 @@ bool chat_user_in(const auth_user_t *u, auth_action_t act, const chat_channel_t 
     return f.member && auth_can(u, act, &f) == AUTH_ALLOW;
 }
 
+auth_verdict_t chat_user_can(const auth_user_t *u, auth_action_t act, const chat_channel_t *ch)
+{
+    auth_target_t f = user_facts(u->id, ch, NULL);
+    return auth_can(u, act, &f);
+}
+
 auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
                                 const chat_channel_t *ch, const auth_target_t *t)
 {

@@ -116,6 +116,8 @@ void chat_session_close_conn(chat_session_t *s, uint16_t code, const char *reaso
 /* The same for a user without a session (an HTTP request), who must also be in ch (everyone
  * is in #general): true when allowed. */
 bool chat_user_in(const auth_user_t *u, auth_action_t act, const chat_channel_t *ch);
+/* auth_can for a user without a session, with ch's facts (membership need not hold). */
+auth_verdict_t chat_user_can(const auth_user_t *u, auth_action_t act, const chat_channel_t *ch);
 auth_verdict_t chat_session_can(const chat_session_t *s, auth_action_t act,
                                 const chat_channel_t *ch, const auth_target_t *t);
 /* The sentence a refusal of act on ch gives: that the channel is archived, when that alone

@@ -414,6 +414,12 @@ int server_add_routes(server_t *s)
          .body_max = API_AVATAR_MAX,
          .handler = serve_api},
         {.path = "/avatars/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_api},
+        /* Incoming webhooks: Slack's payloads, posted by tools (docs/api.md). */
+        {.path = "/hooks/",
+         .methods = any,
+         .flags = HTTP_ROUTE_PREFIX | HTTP_ROUTE_BODY,
+         .body_max = API_HOOK_BODY_MAX,
+         .handler = serve_api},
         /* Downloads go through the REST layer too: it knows who asks, and chat who may. */
         {.path = "/files/", .methods = any, .flags = HTTP_ROUTE_PREFIX, .handler = serve_api},
         {.path = "/healthz", .methods = get, .handler = serve_healthz},

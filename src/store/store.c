@@ -41,6 +41,11 @@ static bool invite_ok(const store_invite_t *in)
            id_ok(in->user_id);
 }
 
+static bool hook_ok(const store_hook_t *h)
+{
+    return h->id > 0 && id_ok(h->id) && h->hash && h->channel && h->name && id_ok(h->creator);
+}
+
 bool store_change_valid(const store_change_t *c)
 {
     switch (c->kind) {
@@ -64,6 +69,8 @@ bool store_change_valid(const store_change_t *c)
         return id_ok(c->sess.id) && id_ok(c->user_id);
     case STORE_INVITE_PUT:
         return invite_ok(&c->inv);
+    case STORE_HOOK_PUT:
+        return hook_ok(&c->hook);
     case STORE_NOTIFY_SET:
         return c->user_id > 0 && id_ok(c->user_id) && c->ch.name && c->notify &&
                (strcmp(c->notify, "all") == 0 || strcmp(c->notify, "mentions") == 0 ||

@@ -148,6 +148,10 @@ typedef struct {
      * server built when it was sent ("[{\"id\":...}]", docs/protocol.md "Files"); NULL or ""
      * for none. Stored and returned as it is; a delete blanks it with the text. */
     const char *files;
+    /* msg: the integration that posted it (schema: sqlite v14, postgresql v7), as the JSON
+     * object the server built ("{\"name\":...}", docs/protocol.md "Incoming webhooks");
+     * NULL or "" for a person's message. Stored and returned as it is, kept by a delete. */
+    const char *app;
 } store_msg_t;
 
 /* A range of one channel's messages, returned oldest first.
@@ -236,16 +240,30 @@ typedef struct {
     bool revoked;
 } store_invite_t;
 
+/* An incoming webhook (schema: sqlite v14, postgresql v7): an integration that posts in one
+ * channel, by a secret token stored only as its hash. */
+typedef struct {
+    uint64_t id;
+    const char *hash;    /* hex SHA-256 of the token (64 digits) */
+    const char *channel; /* the channel it posts in */
+    const char *name;    /* the name its messages are shown under */
+    uint64_t creator;    /* the user who made it */
+    int64_t created;     /* Unix ms */
+    bool revoked;
+} store_hook_t;
+
 typedef void (*store_user_cb)(void *ctx, const store_user_t *u);
+typedef void (*store_hook_cb)(void *ctx, const store_hook_t *h);
 typedef void (*store_session_cb)(void *ctx, const store_session_t *s);
 typedef void (*store_invite_cb)(void *ctx, const store_invite_t *i);
 
 /* What store_load_accounts reports (NULL: not wanted): users by id, sessions by id,
- * invites by id. */
+ * invites by id, webhooks by id. */
 typedef struct {
     store_user_cb user;
     store_session_cb session;
     store_invite_cb invite;
+    store_hook_cb hook;
 } store_accounts_load_t;
 
 /* A change to channels or membership: written in the same transactions as messages and in
@@ -278,7 +296,8 @@ typedef enum {
     STORE_SESSION_DELETE,  /* delete session sess.id (no-op if absent) */
     STORE_SESSIONS_REVOKE, /* delete every session of user_id except sess.id (0: all) */
     STORE_INVITE_PUT,      /* insert or replace row inv (by id) */
-    /* The account kinds (USER_* to INVITE_PUT): a session's or an invite's hash is unique too,
+    STORE_HOOK_PUT,        /* insert or replace row hook (by id) */
+    /* The account kinds (USER_* to HOOK_PUT): a session's or an invite's hash is unique too,
      * but a PUT with a hash another row holds is a caller's bug, not a conflict: the write
      * fails (STORE_EFAILED, see Failure) like a seq stored twice. In a store opened with
      * store_open_opts_t.bump_accounts, every account write not answered STORE_ECONFLICT
@@ -296,6 +315,7 @@ typedef struct {
     store_invite_t inv;   /* INVITE_PUT */
     uint64_t user_id;     /* MEMBER_*, READ, NOTIFY_SET (> 0), SESSIONS_REVOKE */
     const char *notify;   /* NOTIFY_SET: "all", "mentions" or "muted" */
+    store_hook_t hook;    /* HOOK_PUT */
 } store_change_t;
 
 typedef void (*store_channel_cb)(void *ctx, const store_channel_t *c);
@@ -450,8 +470,8 @@ typedef struct {
     int (*probe)(store_t *s, store_append_cb cb, void *ctx);
     /* Ends the failed state for writes submitted from now on (see Failure). */
     void (*recover)(store_t *s);
-    /* Synchronous, at start-up and when accounts_version moved: every user, session and
-     * invite (store_accounts_load_t). Strings valid only during each call. 0 or
+    /* Synchronous, at start-up and when accounts_version moved: every user, session,
+     * invite and webhook (store_accounts_load_t). Strings valid only during each call. 0 or
      * STORE_EFAILED. */
     int (*load_accounts)(store_t *s, const store_accounts_load_t *cbs, void *ctx);
     /* Synchronous and cheap (one small read on the reading connection): a number that

@@ -41,12 +41,14 @@ const char *const store_db_sql_accounts[STORE_DB_ACCOUNT_PARTS] = {
     "SELECT id, hash, user_id, created, seen, expires, agent, addr FROM sessions ORDER BY id",
     "SELECT id, hash, kind, creator, user_id, role, created, expires, uses, max_uses, "
     "CASE WHEN revoked THEN 1 ELSE 0 END FROM invites ORDER BY id",
+    "SELECT id, hash, channel, name, creator, created, CASE WHEN revoked THEN 1 ELSE 0 END "
+    "FROM hooks ORDER BY id",
 };
 
-const store_db_shape_t store_db_msg_shape = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11, 12};
-const store_db_shape_t store_db_search_shape = {0, 1, 2, 3, -1, 8, -1, 5, 4, 6, 7, -1, 9, -1};
-const store_db_shape_t store_db_counts_shape = {1,  -1, -1, -1, -1, -1, -1,
-                                                -1, 0,  -1, -1, -1, -1, -1};
+const store_db_shape_t store_db_msg_shape = {0, 1, 2, 3, 4, 5, 6, 7, -1, 8, 9, 10, 11, 12, 13};
+const store_db_shape_t store_db_search_shape = {0, 1, 2, 3, -1, 8, -1, 5, 4, 6, 7, -1, 9, -1, -1};
+const store_db_shape_t store_db_counts_shape = {1, -1, -1, -1, -1, -1, -1, -1,
+                                                0, -1, -1, -1, -1, -1, -1};
 
 static int64_t col_num(const store_db_row_t *r, int col)
 {
@@ -80,7 +82,8 @@ void store_db_msg(const store_db_row_t *r, const store_db_shape_t *sh, store_row
                      .guest = col_num(r, sh->guest) != 0,
                      .deleted = col_num(r, sh->deleted) != 0,
                      .edited = col_num(r, sh->edited) != 0,
-                     .files = col_text(r, sh->files, "")};
+                     .files = col_text(r, sh->files, ""),
+                     .app = col_text(r, sh->app, "")};
     store_rows_add(out, &m);
 }
 
@@ -174,7 +177,8 @@ bool store_db_accounts_wanted(int part, const store_accounts_load_t *cbs)
 {
     return part == STORE_DB_USERS      ? cbs->user != NULL
            : part == STORE_DB_SESSIONS ? cbs->session != NULL
-                                       : cbs->invite != NULL;
+           : part == STORE_DB_INVITES  ? cbs->invite != NULL
+                                       : cbs->hook != NULL;
 }
 
 static void user_row(const store_db_row_t *r, const store_accounts_load_t *cbs, void *ctx)
@@ -224,6 +228,18 @@ static void invite_row(const store_db_row_t *r, const store_accounts_load_t *cbs
     cbs->invite(ctx, &in);
 }
 
+static void hook_row(const store_db_row_t *r, const store_accounts_load_t *cbs, void *ctx)
+{
+    store_hook_t h = {.id = col_id(r, 0),
+                      .hash = col_text(r, 1, ""),
+                      .channel = col_text(r, 2, ""),
+                      .name = col_text(r, 3, ""),
+                      .creator = col_id(r, 4),
+                      .created = col_num(r, 5),
+                      .revoked = col_num(r, 6) != 0};
+    cbs->hook(ctx, &h);
+}
+
 void store_db_account_row(const store_db_row_t *r, int part, const store_accounts_load_t *cbs,
                           void *ctx)
 {
@@ -231,8 +247,10 @@ void store_db_account_row(const store_db_row_t *r, int part, const store_account
         user_row(r, cbs, ctx);
     else if (part == STORE_DB_SESSIONS)
         session_row(r, cbs, ctx);
-    else
+    else if (part == STORE_DB_INVITES)
         invite_row(r, cbs, ctx);
+    else
+        hook_row(r, cbs, ctx);
 }
 
 #define ERR_REPEAT_MS 60000

@@ -25,11 +25,11 @@ typedef struct {
 /* Where a read's message columns are: each column's index, -1 when the read has none. */
 typedef struct {
     int seq, user, text, ts, kind, thread, target, cid, channel, guest, user_id, deleted, edited,
-        files;
+        files, app;
 } store_db_shape_t;
 
 /* History, resume and threads: seq, user, text, ts, kind, thread, target, cid, guest,
- * user_id, deleted, edited, files. */
+ * user_id, deleted, edited, files, app. */
 extern const store_db_shape_t store_db_msg_shape;
 /* Search: seq, user, text, ts, channel, cid, guest, user_id, thread, edited (a message: no
  * kind or target). */
@@ -79,8 +79,15 @@ void store_db_load_row(const store_db_row_t *r, int part, const store_load_t *cb
  * state, created, seen, title, tz, avatar; sessions: id, hash, user_id, created, seen,
  * expires, agent, addr;
  * invites: id, hash, kind, creator, user_id, role, created, expires, uses, max_uses,
- * revoked. canon and pass may be NULL, nothing else. */
-enum { STORE_DB_USERS, STORE_DB_SESSIONS, STORE_DB_INVITES, STORE_DB_ACCOUNT_PARTS };
+ * revoked; hooks: id, hash, channel, name, creator, created, revoked. canon and pass may be
+ * NULL, nothing else. */
+enum {
+    STORE_DB_USERS,
+    STORE_DB_SESSIONS,
+    STORE_DB_INVITES,
+    STORE_DB_HOOKS,
+    STORE_DB_ACCOUNT_PARTS
+};
 /* Their SQL, which both databases read alike (revoked: 0 or 1, whatever its column type). */
 extern const char *const store_db_sql_accounts[STORE_DB_ACCOUNT_PARTS];
 bool store_db_accounts_wanted(int part, const store_accounts_load_t *cbs);

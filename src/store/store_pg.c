@@ -271,10 +271,10 @@ static int pg_append(void *impl, const store_msg_t *m, uint64_t *seq, bool *dupl
     if (m->nmentions)
         buf_append_str(&ids, "}");
     store_pg_params_t p;
-    store_pg_bind(&p, "tuttituutbutt", m->channel, m->seq, m->user, m->text, m->ts,
+    store_pg_bind(&p, "tuttituutbuttt", m->channel, m->seq, m->user, m->text, m->ts,
                   m->kind ? m->kind : "msg", m->thread, m->target,
                   m->cid && m->cid[0] ? m->cid : NULL, (int)m->guest, m->user_id, ids.data,
-                  m->files ? m->files : "");
+                  m->files ? m->files : "", m->app ? m->app : "");
     int rc = w_send_out(s, PW_APPEND, &p, seq, duplicate);
     buf_deinit(&ids);
     return rc;
@@ -311,6 +311,11 @@ static int account_change(store_pg_t *s, const store_change_t *c)
     case STORE_SESSIONS_REVOKE:
         st = PW_SESSIONS_REVOKE;
         store_pg_bind(&p, "uu", c->user_id, se->id);
+        break;
+    case STORE_HOOK_PUT:
+        st = PW_HOOK_PUT;
+        store_pg_bind(&p, "utttuib", c->hook.id, c->hook.hash, c->hook.channel, c->hook.name,
+                      c->hook.creator, c->hook.created, (int)c->hook.revoked);
         break;
     default:
         st = PW_INVITE_PUT;

@@ -1,6 +1,8 @@
 /* store_pg_schema - the PostgreSQL backend's tables, their creation (version 5; version 1
  * gains messages_author in place (2), version 2 messages.files (3), version 3 the table of
- * notification levels (4), version 4 the users' profile (5); a newer version is refused),
+ * notification levels (4), version 4 the users' profile (5), version 5 the original texts
+ * and pins (6), version 6 messages.app and the incoming webhooks (7); a newer version is
+ * refused),
  * and the SQL of every statement the backend runs.
  *
  * Channels carry the order: channels.last_seq is the channel's highest committed seq, raised
@@ -134,6 +136,14 @@ static const char sql_create_v4[] =
 static const char sql_v6[] = "ALTER TABLE messages ADD COLUMN IF NOT EXISTS original text;"
                              "CREATE INDEX IF NOT EXISTS messages_pin ON messages(channel, seq) "
                              "WHERE kind IN ('pin', 'unpin')";
+/* Version 7 (the tables of a new schema get it too): messages.app, the integration that
+ * posted a message, and hooks, the incoming webhooks (store_hook_t). A hook names its
+ * channel without referencing it: it outlives the channel's row, and posts nowhere then. */
+static const char sql_v7[] =
+    "ALTER TABLE messages ADD COLUMN IF NOT EXISTS app text NOT NULL DEFAULT '';"
+    "CREATE TABLE IF NOT EXISTS hooks(id bigint PRIMARY KEY, hash text NOT NULL UNIQUE, "
+    "channel text NOT NULL, name text NOT NULL, creator bigint NOT NULL, "
+    "created bigint NOT NULL, revoked boolean NOT NULL)";
 /* Version 8 (a new schema's tables get it too): users.bot, an account that is a bot (its
  * credential a token an admin hands out, never a password). */
 static const char sql_v8[] = "ALTER TABLE users ADD COLUMN IF NOT EXISTS bot boolean NOT NULL "
@@ -142,7 +152,7 @@ static const char sql_v8[] = "ALTER TABLE users ADD COLUMN IF NOT EXISTS bot boo
 /* The table names parley uses: a schema holding any of them without meta is not parley's. */
 #define PG_TABLES                                                                                  \
     "'meta', 'channels', 'messages', 'members', 'reads', 'mentions', 'users', "                    \
-    "'sessions', 'invites', 'notify'"
+    "'sessions', 'invites', 'notify', 'hooks'"
 
 /* Names the channel's row into being if nothing did yet (see the top of the file). */
 #define CHANNEL_ROW "WITH c AS (INSERT INTO channels(name) VALUES ($1) ON CONFLICT DO NOTHING) "
@@ -150,7 +160,8 @@ static const char sql_v8[] = "ALTER TABLE users ADD COLUMN IF NOT EXISTS bot boo
 /* What an append does, in one statement, so that a batch's appends need no answer before
  * its commit. $1 channel, $2 seq (0: the channel's next, deduped by $9), $3 user, $4 text,
  * $5 ts, $6 kind, $7 thread, $8 target, $9 cid (NULL: none), $10 guest, $11 user_id, $12
- * the ids a msg mentions (NULL: none), $13 the files a msg carries ("" none). Answers the
+ * the ids a msg mentions (NULL: none), $13 the files a msg carries ("" none), $14 the app
+ * that posted it ("" none). Answers the
  * event's seq, and whether it was a duplicate (then nothing is written). The channel's row is
  * locked (PW_LOCK) before the batch's first append, so no other process appends to the
  * channel in between.
@@ -173,10 +184,11 @@ static const char sql_v8[] = "ALTER TABLE users ADD COLUMN IF NOT EXISTS bot boo
     "live AS (SELECT $6::text <> 'edit' OR EXISTS (SELECT FROM messages WHERE channel = $1 "       \
     "AND seq = $8::bigint AND kind = 'msg' AND NOT deleted) AS ok), "                              \
     "ins AS (INSERT INTO messages(channel, seq, author, text, ts, kind, thread, target, cid, "     \
-    "guest, user_id, files) SELECT $1, CASE WHEN $2 > 0 THEN $2 ELSE coalesce(greatest((SELECT "   \
+    "guest, user_id, files, app) SELECT $1, CASE WHEN $2 > 0 THEN $2 ELSE "                        \
+    "coalesce(greatest((SELECT "                                                                   \
     "last_seq FROM channels WHERE name = $1), (SELECT max(seq) FROM messages WHERE "               \
     "channel = $1)), 0) + 1 END, $3::text, CASE WHEN live.ok THEN $4::text ELSE '' END, "          \
-    "$5::bigint, $6, $7::bigint, $8, $9, $10::boolean, $11, $13::text "                            \
+    "$5::bigint, $6, $7::bigint, $8, $9, $10::boolean, $11, $13::text, $14::text "                 \
     "FROM live WHERE NOT EXISTS (SELECT FROM dup) RETURNING seq), "                                \
     "edited AS (UPDATE messages SET original = CASE WHEN NOT edited THEN text ELSE original "      \
     "END, text = $4, edited = true WHERE $6 = 'edit' AND "                                         \
@@ -272,6 +284,10 @@ const char *const store_pg_sql_write[PW_COUNT] = {
                       "role = excluded.role, created = excluded.created, expires = "
                       "excluded.expires, uses = excluded.uses, max_uses = excluded.max_uses, "
                       "revoked = excluded.revoked",
+    [PW_HOOK_PUT] = "INSERT INTO hooks(id, hash, channel, name, creator, created, revoked) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET hash = "
+                    "excluded.hash, channel = excluded.channel, name = excluded.name, creator = "
+                    "excluded.creator, created = excluded.created, revoked = excluded.revoked",
     [PW_ACCOUNTS_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'accounts_version'",
     [PW_PROBE] = "UPDATE meta SET value = value + 1 WHERE key = 'probe'",
 };
@@ -286,7 +302,7 @@ const char *const store_pg_sql_write[PW_COUNT] = {
 /* The columns of store_db_msg_shape. */
 #define MSG_COLS                                                                                   \
     "seq, author, text, ts, kind, thread, target, cid, guest::int, user_id, deleted::int, "        \
-    "edited::int, files"
+    "edited::int, files, app"
 
 /* Every read is an index range: a page of the primary key, a thread's parent by key and its
  * replies on messages_thread, a search on messages_search, counts on the mentions key;
@@ -331,12 +347,13 @@ const char *const store_pg_sql_read[PR_COUNT] = {
     [PR_SEQS] = "SELECT " MSG_COLS " FROM messages WHERE channel = $1 AND seq = ANY($2::bigint[]) "
                 "AND kind = 'msg' ORDER BY seq LIMIT $3",
     /* A msg's edit history: the msg by key (its first text), its edits on messages_edit. */
-    [PR_EDITS] = "SELECT seq, author, CASE WHEN original IS NOT NULL THEN original WHEN edited "
-                 "THEN '' ELSE text END, ts, kind, thread, target, cid, guest::int, user_id, "
-                 "deleted::int, edited::int, files FROM messages WHERE channel = $1 AND seq = $2 "
-                 "AND kind = 'msg' UNION ALL (SELECT " MSG_COLS " FROM messages WHERE "
-                 "channel = $1 AND target = $2 AND kind = 'edit' ORDER BY seq LIMIT $3) "
-                 "ORDER BY seq LIMIT $3",
+    [PR_EDITS] =
+        "SELECT seq, author, CASE WHEN original IS NOT NULL THEN original WHEN edited "
+        "THEN '' ELSE text END, ts, kind, thread, target, cid, guest::int, user_id, "
+        "deleted::int, edited::int, files, app FROM messages WHERE channel = $1 AND seq = $2 "
+        "AND kind = 'msg' UNION ALL (SELECT " MSG_COLS " FROM messages WHERE "
+        "channel = $1 AND target = $2 AND kind = 'edit' ORDER BY seq LIMIT $3) "
+        "ORDER BY seq LIMIT $3",
 };
 
 const char *const store_pg_sql_loop[PL_COUNT] = {
@@ -399,6 +416,8 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         if (rc == 0)
             rc = run(s, c, sql_v6, PGRES_COMMAND_OK, NULL);
         if (rc == 0)
+            rc = run(s, c, sql_v7, PGRES_COMMAND_OK, NULL);
+        if (rc == 0)
             rc = run(s, c, sql_v8, PGRES_COMMAND_OK, NULL);
     }
     PQclear(res);
@@ -441,8 +460,13 @@ static int check_or_create(store_pg_t *s, store_pg_conn_t *c)
         run(s, c, "UPDATE meta SET value = 6 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
             NULL) == 0)
         version = 6;
-    /* Version 8: sql_v8 (after 7, when a branch's 7 comes before it). */
-    if (version >= 6 && version < 8 && run(s, c, sql_v8, PGRES_COMMAND_OK, NULL) == 0 &&
+    /* Version 7: sql_v7. */
+    if (version == 6 && run(s, c, sql_v7, PGRES_COMMAND_OK, NULL) == 0 &&
+        run(s, c, "UPDATE meta SET value = 7 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
+            NULL) == 0)
+        version = 7;
+    /* Version 8: sql_v8. */
+    if (version == 7 && run(s, c, sql_v8, PGRES_COMMAND_OK, NULL) == 0 &&
         run(s, c, "UPDATE meta SET value = 8 WHERE key = 'schema_version'", PGRES_COMMAND_OK,
             NULL) == 0)
         version = 8;

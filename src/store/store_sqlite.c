@@ -229,9 +229,10 @@ static int sq_append(void *impl, const store_msg_t *in, uint64_t *seq, bool *dup
     const store_msg_t *m = &e;
     const char *kind = m->kind ? m->kind : "msg";
     sqlite3_stmt *st = s->st[ST_INSERT];
-    int rc = store_sqlite_bind(st, "tuttituutiut", m->channel, m->seq, m->user, m->text, m->ts,
+    int rc = store_sqlite_bind(st, "tuttituutiutt", m->channel, m->seq, m->user, m->text, m->ts,
                                kind, m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL,
-                               (int64_t)m->guest, m->user_id, m->files ? m->files : "");
+                               (int64_t)m->guest, m->user_id, m->files ? m->files : "",
+                               m->app ? m->app : "");
     if (step(s, st, rc, "insert") < 0)
         return STORE_EFAILED;
     if (strcmp(kind, "msg") == 0) {
@@ -301,6 +302,11 @@ static int account_bind(store_sqlite_t *s, const store_change_t *c, sqlite3_stmt
     case STORE_SESSIONS_REVOKE:
         *out = s->st[ST_SESSIONS_REVOKE];
         return store_sqlite_bind(*out, "uu", c->user_id, se->id);
+    case STORE_HOOK_PUT:
+        *out = s->st[ST_HOOK_PUT];
+        return store_sqlite_bind(*out, "utttuii", c->hook.id, c->hook.hash, c->hook.channel,
+                                 c->hook.name, c->hook.creator, c->hook.created,
+                                 (int64_t)c->hook.revoked);
     default:
         *out = s->st[ST_INVITE_PUT];
         return store_sqlite_bind(*out, "uttuutiiiii", in->id, in->hash, in->kind, in->creator,

@@ -27,7 +27,9 @@
  * 10: messages.files, the files a message carries;
  * 11: notify, the notification levels other than "all";
  * 12: users' title, tz and avatar (the profile);
- * 13: messages.original (an edit history's first text) and the index of pins */
+ * 13: messages.original (an edit history's first text) and the index of pins;
+ * 14: messages.app (a message an integration posted) and hooks (incoming webhooks);
+ * 15: users.bot (an account that is a bot) */
 #define SQLITE_SCHEMA_VERSION 15
 #define BUSY_TIMEOUT_MS 5000 /* per attempt, inside SQLite's busy handler */
 #define BUSY_RETRIES 5       /* further attempts after SQLITE_BUSY, each with the timeout */
@@ -36,7 +38,7 @@
 
 /* The columns every message query returns, in store_sqlite_read.c's order. */
 #define MSG_COLS                                                                                   \
-    "seq, user, text, ts, kind, thread, target, cid, guest, user_id, deleted, edited, files"
+    "seq, user, text, ts, kind, thread, target, cid, guest, user_id, deleted, edited, files, app"
 
 enum {
     ST_BEGIN,
@@ -60,6 +62,7 @@ enum {
     ST_SESSION_DELETE,
     ST_SESSIONS_REVOKE,
     ST_INVITE_PUT,
+    ST_HOOK_PUT,
     ST_ACCOUNTS_BUMP,
     ST_EDIT_APPLY,
     ST_DELETE_APPLY,

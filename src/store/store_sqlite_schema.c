@@ -29,6 +29,9 @@
  * Version 11 adds notify, each user's notification level of a channel when it is not the
  * default "all", and a trigger that deletes a deleted channel's rows (sql_create_v11).
  * Version 12 adds the profile to users: title, tz, avatar (store_user_t).
+ * Version 13 adds messages.original and the index of pins (sql_create_v13).
+ * Version 14 adds messages.app (the integration that posted a message) and hooks, the
+ * incoming webhooks (store_hook_t; sql_create_v14).
  * Version 15 adds users.bot: an account that is a bot (store_user_t.bot). */
 #include <string.h>
 
@@ -40,8 +43,8 @@ const char *const store_sqlite_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_INSERT] = "INSERT INTO messages(channel, seq, user, text, ts, kind, thread, target, cid, "
-                  "guest, user_id, files) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                  "?12)",
+                  "guest, user_id, files, app) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                  "?11, ?12, ?13)",
     [ST_FTS_DELETE] = "DELETE FROM messages_fts WHERE messages_fts MATCH ?1",
     [ST_MENTION_ADD] = "INSERT OR IGNORE INTO mentions(user_id, channel, seq) VALUES(?1, ?2, ?3)",
     [ST_MENTION_DROP] = "DELETE FROM mentions WHERE channel = ?1 AND seq = ?2",
@@ -88,6 +91,10 @@ const char *const store_sqlite_sql[ST_COUNT] = {
                       "role = excluded.role, created = excluded.created, expires = "
                       "excluded.expires, uses = excluded.uses, max_uses = excluded.max_uses, "
                       "revoked = excluded.revoked",
+    [ST_HOOK_PUT] = "INSERT INTO hooks(id, hash, channel, name, creator, created, revoked) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET hash = "
+                    "excluded.hash, channel = excluded.channel, name = excluded.name, creator = "
+                    "excluded.creator, created = excluded.created, revoked = excluded.revoked",
     [ST_ACCOUNTS_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'accounts_version'",
     /* What an edit and a delete do to their target row (and a delete to the edits of it):
      * reads then serve the message as it stands, never a text it no longer has. */
@@ -178,7 +185,7 @@ const char *const store_sqlite_sql_read[RD_COUNT] = {
     [RD_EDITS] =
         "SELECT seq, user, CASE WHEN original IS NOT NULL THEN original WHEN edited "
         "THEN '' ELSE text END, ts, kind, thread, target, cid, guest, user_id, deleted, "
-        "edited, files FROM messages WHERE channel = ?1 AND seq = ?2 AND kind = 'msg' "
+        "edited, files, app FROM messages WHERE channel = ?1 AND seq = ?2 AND kind = 'msg' "
         "UNION ALL SELECT * FROM (SELECT " MSG_COLS " FROM messages INDEXED BY messages_edit "
         "WHERE channel = ?1 AND target = ?2 AND kind = 'edit' ORDER BY seq LIMIT ?3) "
         "ORDER BY seq LIMIT ?3",
@@ -434,6 +441,12 @@ static const char sql_create_v13[] =
     "ALTER TABLE messages ADD COLUMN original TEXT;"
     "CREATE INDEX messages_pin ON messages(channel, seq) WHERE kind IN ('pin', 'unpin')";
 
+/* Incoming webhooks: found by their token's hash (kept in memory by auth, like sessions). */
+static const char sql_create_v14[] =
+    "ALTER TABLE messages ADD COLUMN app TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE hooks(id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, "
+    "name TEXT NOT NULL, creator INTEGER NOT NULL, created INTEGER NOT NULL, "
+    "revoked INTEGER NOT NULL)";
 static const char sql_create_v15[] = "ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0";
 
 static int schema_create(sqlite3 *db, const char *path)
@@ -468,6 +481,8 @@ static int schema_create(sqlite3 *db, const char *path)
         rc = db_exec(db, path, sql_create_v12);
     if (rc == 0 && version < 13)
         rc = db_exec(db, path, sql_create_v13);
+    if (rc == 0 && version < 14)
+        rc = db_exec(db, path, sql_create_v14);
     if (rc == 0 && version < 15)
         rc = db_exec(db, path, sql_create_v15);
     if (rc == 0 && version < SQLITE_SCHEMA_VERSION)

@@ -53,6 +53,7 @@ store_msg_t *store_rows_add(store_rows_t *r, const store_msg_t *m)
     row->kind = m->kind ? rows_str(r, m->kind) : NULL;
     row->cid = rows_str(r, m->cid ? m->cid : "");
     row->files = rows_str(r, m->files ? m->files : "");
+    row->app = rows_str(r, m->app ? m->app : "");
     row->mentions = NULL;
     row->nmentions = 0;
     return row;
@@ -191,7 +192,7 @@ op_t *store_op_append(const store_msg_t *m, store_appended_cb cb, void *ctx)
     op_t *op = op_new(OP_APPEND,
                       ids + str_size(m->channel) + str_size(m->user) + str_size(m->text) +
                           str_size(m->kind ? m->kind : "msg") + str_size(cid) +
-                          str_size(m->files ? m->files : ""),
+                          str_size(m->files ? m->files : "") + str_size(m->app ? m->app : ""),
                       ctx);
     op->cb.append = cb;
     op->u.msg = *m;
@@ -208,19 +209,21 @@ op_t *store_op_append(const store_msg_t *m, store_appended_cb cb, void *ctx)
     op->u.msg.kind = put_str(&p, m->kind ? m->kind : "msg");
     op->u.msg.cid = put_str(&p, cid);
     op->u.msg.files = put_str(&p, m->files ? m->files : "");
+    op->u.msg.app = put_str(&p, m->app ? m->app : "");
     return op;
 }
 
 /* Every string field of a change, so that sizing and copying cannot miss one. */
-#define CHANGE_STRS 20
+#define CHANGE_STRS 23
 
 static void change_strs(store_change_t *c, const char **v[CHANGE_STRS])
 {
     const char **all[CHANGE_STRS] = {
-        &c->ch.name,   &c->ch.kind,    &c->ch.topic,  &c->ch.created_by, &c->u.name,
-        &c->u.canon,   &c->u.display,  &c->u.role,    &c->u.pass,        &c->u.state,
-        &c->sess.hash, &c->sess.agent, &c->sess.addr, &c->inv.hash,      &c->inv.kind,
-        &c->inv.role,  &c->u.title,    &c->u.tz,      &c->u.avatar,      &c->notify,
+        &c->ch.name,   &c->ch.kind,      &c->ch.topic,  &c->ch.created_by, &c->u.name,
+        &c->u.canon,   &c->u.display,    &c->u.role,    &c->u.pass,        &c->u.state,
+        &c->sess.hash, &c->sess.agent,   &c->sess.addr, &c->inv.hash,      &c->inv.kind,
+        &c->inv.role,  &c->u.title,      &c->u.tz,      &c->u.avatar,      &c->notify,
+        &c->hook.hash, &c->hook.channel, &c->hook.name,
     };
     memcpy(v, all, sizeof(all));
 }

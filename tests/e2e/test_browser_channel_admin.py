@@ -78,9 +78,14 @@ def run_lifecycle(server, ada, mia, nick):
     sign_in_admin(server, ada)
     log_in(server, ada, mia, nick)
 
-    # --- #general offers no settings: it is never archived nor deleted
+    # --- #general is never archived nor deleted: its menu holds Integrations alone
     assert ada.header("channel-header-name") == "general"
-    assert not ada.shown("channel-menu-open"), "a settings menu in #general"
+    ada.click("channel-menu-open")
+    ada.wait(lambda: ada.shown("channel-menu"), "the settings menu of #general")
+    assert menu_items(ada) == ["channel-hooks"], menu_items(ada)
+    ada.d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    ada.wait(lambda: not ada.shown("channel-menu"), "Escape to close the menu")
+    assert not mia.shown("channel-menu-open"), "a settings menu in #general for a member"
 
     # --- mia makes a public channel and adds the others; nick keeps it open
     mia.create_channel(chan)
@@ -101,7 +106,7 @@ def run_lifecycle(server, ada, mia, nick):
     # --- the admin's menu: archive and delete, no unarchive
     ada.click("channel-menu-open")
     ada.wait(lambda: ada.shown("channel-menu"), "the settings menu to open")
-    assert menu_items(ada) == ["channel-archive", "channel-delete"], menu_items(ada)
+    assert menu_items(ada) == ["channel-hooks", "channel-archive", "channel-delete"], menu_items(ada)
     ada.click("channel-archive")
     ada.wait(lambda: ada.dialog_open("channel-archive-confirm"), "the archive dialog")
     assert chan in ada.js("return document.getElementById('archive-title').textContent;")
@@ -120,7 +125,8 @@ def run_lifecycle(server, ada, mia, nick):
     assert nick.js("return document.querySelectorAll('.messages .msg-actions').length;") == 0
     # the admin's menu now offers to unarchive
     ada.click("channel-menu-open")
-    ada.wait(lambda: menu_items(ada) == ["channel-unarchive", "channel-delete"], "Unarchive in the menu")
+    ada.wait(lambda: menu_items(ada) == ["channel-hooks", "channel-unarchive", "channel-delete"],
+             "Unarchive in the menu")
     ada.d.switch_to.active_element.send_keys(Keys.ESCAPE)
     ada.wait(lambda: not ada.shown("channel-menu"), "Escape to close the menu")
 
@@ -202,7 +208,8 @@ def run_phone(server, ada, nick):
     secret = f"secret-{tag}"
     nick.create_channel(secret, private=True)
     nick.click("channel-menu-open")
-    nick.wait(lambda: menu_items(nick) == ["channel-archive"], "Archive alone in nick's menu")
+    nick.wait(lambda: menu_items(nick) == ["channel-hooks", "channel-archive"],
+              "Integrations and Archive alone in nick's menu")
     nick.d.switch_to.active_element.send_keys(Keys.ESCAPE)
     nick.wait(lambda: not nick.shown("channel-menu"), "Escape to close the menu")
     nick.open_channel("general")
@@ -219,11 +226,13 @@ def run_phone(server, ada, nick):
     btn.send_keys(Keys.ENTER)
     ada.wait(lambda: ada.shown("channel-menu"), "Enter to open the menu")
     focused = lambda: ada.js("return document.activeElement.dataset.testid || '';")  # noqa: E731
+    assert focused() == "channel-hooks", focused()
+    ada.d.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
     assert focused() == "channel-archive", focused()
     ada.d.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
     assert focused() == "channel-delete", focused()
     ada.d.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
-    assert focused() == "channel-archive", "the arrows do not wrap around"
+    assert focused() == "channel-hooks", "the arrows do not wrap around"
     ada.d.switch_to.active_element.send_keys(Keys.ESCAPE)
     ada.wait(lambda: not ada.shown("channel-menu"), "Escape to close the menu")
     assert focused() == "channel-menu-open", "focus not back on the menu button"
@@ -234,6 +243,7 @@ def run_phone(server, ada, nick):
     box = ada.js("const r = document.getElementById('channel-menu').getBoundingClientRect();"
                  "return [r.left, r.right, window.innerWidth];")
     assert box[0] >= 0 and box[1] <= box[2], f"the menu overflows the screen: {box}"
+    ada.d.switch_to.active_element.send_keys(Keys.ARROW_DOWN)  # past Integrations
     ada.d.switch_to.active_element.send_keys(Keys.ENTER)  # Archive channel
     ada.wait(lambda: ada.dialog_open("channel-archive-confirm"), "the archive dialog")
     ada.d.switch_to.active_element.send_keys(Keys.ENTER)  # its focused button: archive

@@ -357,6 +357,7 @@ static int mem_append(store_t *base, const store_msg_t *m, store_appended_cb cb,
     op->msg.nmentions = op->mentions ? m->nmentions : 0;
     op->msg.cid = own(op, m->cid);
     op->msg.files = own(op, m->files);
+    op->msg.app = own(op, m->app);
     return submit(s, op);
 }
 
@@ -390,6 +391,9 @@ static int mem_change(store_t *base, const store_change_t *c, store_append_cb cb
     d->inv.hash = own(op, c->inv.hash);
     d->inv.kind = own(op, c->inv.kind);
     d->inv.role = own(op, c->inv.role);
+    d->hook.hash = own(op, c->hook.hash);
+    d->hook.channel = own(op, c->hook.channel);
+    d->hook.name = own(op, c->hook.name);
     return submit(s, op);
 }
 

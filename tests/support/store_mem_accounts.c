@@ -1,4 +1,4 @@
-/* store_mem_accounts - store_mem's users, sessions and invites; see store_mem_accounts.h.
+/* store_mem_accounts - store_mem's users, sessions, invites and webhooks; see store_mem_accounts.h.
  *
  * Structures: three plain arrays of store.h's own row types, each row's strings owned (xstrdup),
  * searched linearly and sorted by id when loaded (tests hold few rows).
@@ -19,6 +19,8 @@ struct mem_accounts {
     size_t nsessions;
     store_invite_t *invites;
     size_t ninvites;
+    store_hook_t *hooks;
+    size_t nhooks;
     uint64_t version;
 };
 
@@ -97,8 +99,26 @@ static void invite_copy(store_invite_t *dst, const store_invite_t *src)
     dst->role = dup_str(src->role);
 }
 
+static void hook_free(store_hook_t *h)
+{
+    drop(h->hash);
+    drop(h->channel);
+    drop(h->name);
+}
+
+static void hook_copy(store_hook_t *dst, const store_hook_t *src)
+{
+    *dst = *src;
+    dst->hash = dup_str(src->hash);
+    dst->channel = dup_str(src->channel);
+    dst->name = dup_str(src->name);
+}
+
 void mem_accounts_free(mem_accounts_t *a)
 {
+    for (size_t i = 0; i < a->nhooks; i++)
+        hook_free(&a->hooks[i]);
+    free(a->hooks);
     for (size_t i = 0; i < a->nusers; i++)
         user_free(&a->users[i]);
     for (size_t i = 0; i < a->nsessions; i++)
@@ -124,6 +144,9 @@ mem_accounts_t *mem_accounts_clone(const mem_accounts_t *a)
     c->invites = xcalloc(a->ninvites + 1, sizeof(*c->invites));
     for (; c->ninvites < a->ninvites; c->ninvites++)
         invite_copy(&c->invites[c->ninvites], &a->invites[c->ninvites]);
+    c->hooks = xcalloc(a->nhooks + 1, sizeof(*c->hooks));
+    for (; c->nhooks < a->nhooks; c->nhooks++)
+        hook_copy(&c->hooks[c->nhooks], &a->hooks[c->nhooks]);
     return c;
 }
 
@@ -232,6 +255,25 @@ static int invite_put(mem_accounts_t *a, const store_invite_t *in)
     return 0;
 }
 
+static int hook_put(mem_accounts_t *a, const store_hook_t *h)
+{
+    store_hook_t *row = NULL;
+    for (size_t i = 0; i < a->nhooks; i++) {
+        if (a->hooks[i].id == h->id)
+            row = &a->hooks[i];
+        else if (strcmp(a->hooks[i].hash, h->hash) == 0)
+            return STORE_EFAILED;
+    }
+    if (row) {
+        hook_free(row);
+    } else {
+        a->hooks = xrealloc(a->hooks, (a->nhooks + 1) * sizeof(*a->hooks));
+        row = &a->hooks[a->nhooks++];
+    }
+    hook_copy(row, h);
+    return 0;
+}
+
 int mem_accounts_apply(mem_accounts_t *a, const store_change_t *c, bool bump)
 {
     int rc = 0;
@@ -253,6 +295,9 @@ int mem_accounts_apply(mem_accounts_t *a, const store_change_t *c, bool bump)
         break;
     case STORE_INVITE_PUT:
         rc = invite_put(a, &c->inv);
+        break;
+    case STORE_HOOK_PUT:
+        rc = hook_put(a, &c->hook);
         break;
     default:
         return STORE_EFAILED; /* not an account change: store_mem.c's mistake */
@@ -288,6 +333,9 @@ void mem_accounts_load(mem_accounts_t *a, const store_accounts_load_t *cbs, void
         cbs->session(ctx, &a->sessions[i]);
     for (size_t i = 0; cbs->invite && i < a->ninvites; i++)
         cbs->invite(ctx, &a->invites[i]);
+    sort_by_id(a->hooks, a->nhooks, sizeof(*a->hooks));
+    for (size_t i = 0; cbs->hook && i < a->nhooks; i++)
+        cbs->hook(ctx, &a->hooks[i]);
 }
 
 uint64_t mem_accounts_version(const mem_accounts_t *a)

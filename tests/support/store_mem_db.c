@@ -196,6 +196,7 @@ int mem_db_append(mem_db_t *d, const store_msg_t *in, uint64_t *seq, bool *dupli
     e->m.kind = xstrdup(in->kind ? in->kind : "msg");
     e->m.cid = xstrdup(in->cid ? in->cid : "");
     e->m.files = xstrdup(in->files ? in->files : "");
+    e->m.app = xstrdup(in->app ? in->app : "");
     /* Only a msg's mentions are kept, as SQLite's mentions table holds only those. */
     e->m.mentions = is_kind(in, "msg") ? mem_ids_dup(in->mentions, in->nmentions) : NULL;
     e->m.nmentions = e->m.mentions ? in->nmentions : 0;
@@ -279,6 +280,7 @@ static void event_free(mem_event_t *e)
     free((char *)e->m.kind);
     free((char *)e->m.cid);
     free((char *)e->m.files);
+    free((char *)e->m.app);
     free((uint64_t *)e->m.mentions);
     free(e->fts_text);
     free(e->original);
@@ -424,6 +426,7 @@ mem_db_t mem_db_clone(const mem_db_t *d)
         cm->kind = xstrdup(m->kind);
         cm->cid = xstrdup(m->cid);
         cm->files = xstrdup(m->files);
+        cm->app = xstrdup(m->app);
         cm->mentions = mem_ids_dup(m->mentions, m->nmentions);
         c.ev[i].fts_text = d->ev[i].fts_text ? xstrdup(d->ev[i].fts_text) : NULL;
         c.ev[i].original = d->ev[i].original ? xstrdup(d->ev[i].original) : NULL;
@@ -601,6 +604,7 @@ void mem_db_search(const mem_db_t *d, const store_search_t *q, store_rows_t *out
         m.kind = NULL; /* a search row is a message: no kind, thread or target */
         m.thread = m.target = 0;
         m.files = NULL; /* as the SQL backends' search rows */
+        m.app = NULL;
         store_rows_add(out, &m);
     }
     free(sorted);

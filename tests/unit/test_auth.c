@@ -17,6 +17,7 @@
 #include "auth/auth_map.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "auth/auth_hook.h"
 #include "store_mem.h"
 #include "test.h"
 
@@ -234,7 +235,7 @@ static void row_invite(void *ctx, const store_invite_t *i)
 static rows_t stored(world_t *w, uint64_t id)
 {
     rows_t r = {.id = id};
-    store_accounts_load_t cbs = {row_user, row_session, row_invite};
+    store_accounts_load_t cbs = {row_user, row_session, row_invite, NULL};
     CHECK_EQ_INT(store_load_accounts(w->store, &cbs, &r), 0);
     return r;
 }
@@ -1642,6 +1643,66 @@ TEST(invite_quotas)
     world_close(&w, false);
 }
 
+/* Incoming webhooks: made once their row is committed (the token given out once, only its
+ * hash stored), found by their token and by nothing else, revoked at once, bounded in
+ * number, read back by a new registry (revoked ones stay revoked), and nothing of a failed
+ * write kept. */
+TEST(hooks)
+{
+    world_t w;
+    const auth_user_t *owner = with_owner(&w, NULL);
+    answer_t a = {0};
+    auth_hook_create(w.auth, owner, "ops", " spaced", 7, on_answer, &a);
+    CHECK_EQ_INT(a.status, AUTH_E_BAD_NAME);
+    auth_hook_create(w.auth, owner, "ops", "Alerts", 6, on_answer, &a);
+    CHECK_EQ_INT(auth_nhooks(w.auth), 0); /* not before its row is stored */
+    settle(&w);
+    CHECK_EQ_INT(a.status, AUTH_OK);
+    CHECK_EQ_INT(strlen(a.token), AUTH_HOOK_HEX);
+    const auth_hook_t *h = auth_hook_check(w.auth, a.token, strlen(a.token));
+    CHECK(h && strcmp(h->channel, "ops") == 0 && strcmp(h->name, "Alerts") == 0);
+    CHECK_EQ_INT(h->creator, owner->id);
+    char hash[AUTH_HASH_HEX + 1];
+    auth_token_hash(a.token, AUTH_HOOK_HEX, hash);
+    CHECK_EQ_STR(h->hash, hash); /* the hash, never the token */
+    CHECK(auth_hook_check(w.auth, hash, AUTH_HASH_HEX) == NULL);
+    CHECK(auth_hook_check(w.auth, a.token, AUTH_HOOK_HEX - 1) == NULL);
+    CHECK(auth_hook_check(w.auth, "", 0) == NULL);
+    char token[AUTH_HOOK_HEX + 1];
+    memcpy(token, a.token, sizeof(token));
+    uint64_t id = h->id;
+    answer_t r = {0};
+    auth_hook_revoke(w.auth, id, on_answer, &r);
+    CHECK(auth_hook_check(w.auth, token, AUTH_HOOK_HEX) == NULL); /* at once */
+    settle(&w);
+    CHECK_EQ_INT(r.status, AUTH_OK);
+    auth_hook_revoke(w.auth, id, on_answer, &r);
+    CHECK_EQ_INT(r.status, AUTH_E_NOT_FOUND);
+    answer_t b = {0};
+    auth_hook_create(w.auth, owner, "dev", "CI", 2, on_answer, &b);
+    settle(&w);
+    CHECK_EQ_INT(b.status, AUTH_OK);
+    /* A failed write keeps nothing, and gives no token out. */
+    store_mem_fail_writes(w.store, true);
+    answer_t f = {0};
+    auth_hook_create(w.auth, owner, "dev", "Lost", 4, on_answer, &f);
+    settle(&w);
+    CHECK_EQ_INT(f.status, AUTH_E_UNAVAILABLE);
+    CHECK_EQ_STR(f.token, "");
+    CHECK_EQ_INT(auth_nhooks(w.auth), 2);
+    store_mem_fail_writes(w.store, false);
+    store_recover(w.store);
+    /* A new registry on the same store: the live one works, the revoked one does not. */
+    store_t *store = w.store;
+    world_close(&w, true);
+    world_open(&w, NULL, store);
+    CHECK_EQ_INT(auth_nhooks(w.auth), 2);
+    CHECK(auth_hook_check(w.auth, token, AUTH_HOOK_HEX) == NULL);
+    const auth_hook_t *ci = auth_hook_check(w.auth, b.token, AUTH_HOOK_HEX);
+    CHECK(ci && strcmp(ci->name, "CI") == 0 && !ci->revoked);
+    world_close(&w, false);
+}
+
 int main(void)
 {
     if (auth_init() != 0)
@@ -1683,5 +1744,6 @@ int main(void)
     RUN(reload_after_another_writer);
     RUN(load_migrated_rows);
     RUN(store_failures);
+    RUN(hooks);
     return TEST_MAIN_END();
 }

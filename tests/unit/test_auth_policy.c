@@ -151,6 +151,18 @@ static const row_t channel_rows[] = {
     {A(CHANNEL_ARCHIVE), {.kind = V, .member = true, .creator = true, .archived = true}, "nyyy"},
     {A(CHANNEL_ARCHIVE), CH(DM, 0), "hhhh"},
     {A(CHANNEL_ARCHIVE), {.kind = D, .member = true, .creator = true}, "nnnn"},
+    /* HOOK_MANAGE: a channel's incoming webhooks, its managers' (ARCHIVE's) and #general's
+     * moderators'; never a DM's; also while archived */
+    {A(HOOK_MANAGE), CH(NONE, 1), "nnnn"},
+    {A(HOOK_MANAGE), CH(GENERAL, 1), "nnyy"},
+    {A(HOOK_MANAGE), CH(PUBLIC, 0), "nnyy"},
+    {A(HOOK_MANAGE), {.kind = P, .member = true, .creator = true}, "nnyy"},
+    {A(HOOK_MANAGE), CH(PRIVATE, 1), "nnyy"},
+    {A(HOOK_MANAGE), CH(PRIVATE, 0), "hhhh"},
+    {A(HOOK_MANAGE), {.kind = V, .member = true, .creator = true}, "nyyy"},
+    {A(HOOK_MANAGE), {.kind = V, .member = true, .creator = true, .archived = true}, "nyyy"},
+    {A(HOOK_MANAGE), CH(DM, 1), "nnnn"},
+    {A(HOOK_MANAGE), CH(DM, 0), "hhhh"},
     /* CHANNEL_DELETE: moderators only, in any public or visible private channel */
     {A(CHANNEL_DELETE), CH(NONE, 1), "nnnn"},
     {A(CHANNEL_DELETE), CH(GENERAL, 1), "nnnn"},
@@ -265,7 +277,8 @@ TEST(table_covers_every_kind)
                                          AUTH_ACT_CHANNEL_KICK,
                                          AUTH_ACT_CHANNEL_TOPIC,
                                          AUTH_ACT_CHANNEL_ARCHIVE,
-                                         AUTH_ACT_CHANNEL_DELETE};
+                                         AUTH_ACT_CHANNEL_DELETE,
+                                         AUTH_ACT_HOOK_MANAGE};
     size_t n = sizeof(channel_rows) / sizeof(channel_rows[0]);
     for (size_t a = 0; a < sizeof(acts) / sizeof(acts[0]); a++) {
         for (int k = AUTH_CH_NONE; k <= AUTH_CH_DM; k++) {

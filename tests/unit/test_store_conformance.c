@@ -178,7 +178,7 @@ typedef struct {
     int64_t ts, last_reply_ts;
     uint32_t replies;
     bool guest, deleted, edited;
-    char channel[32], user[32], text[96], kind[16], cid[80], files[64];
+    char channel[32], user[32], text[96], kind[16], cid[80], files[64], app[64];
 } row_t;
 
 typedef struct {
@@ -239,6 +239,7 @@ static void on_rows(void *ctx, int status, const store_msg_t *m, size_t n, bool 
         copy(r->kind, sizeof(r->kind), m[i].kind);
         copy(r->cid, sizeof(r->cid), m[i].cid);
         copy(r->files, sizeof(r->files), m[i].files);
+        copy(r->app, sizeof(r->app), m[i].app);
         r->guest = m[i].guest;
         r->deleted = m[i].deleted;
         r->edited = m[i].edited;
@@ -1854,7 +1855,14 @@ static void ld_invite(void *ctx, const store_invite_t *in)
           (long long)in->expires, in->uses, in->max_uses, in->revoked);
 }
 
-static const store_accounts_load_t all_accounts = {ld_user, ld_session, ld_invite};
+static void ld_hook(void *ctx, const store_hook_t *h)
+{
+    (void)ctx;
+    logf_("h:%" PRIu64 "/%s/%s/%s/%" PRIu64 "/%lld/%d;", h->id, h->hash, h->channel, h->name,
+          h->creator, (long long)h->created, h->revoked);
+}
+
+static const store_accounts_load_t all_accounts = {ld_user, ld_session, ld_invite, ld_hook};
 
 static const char *load_accounts(store_t *s, const store_accounts_load_t *cbs)
 {
@@ -2207,6 +2215,53 @@ TEST(test_accounts_version)
     finish(s);
 }
 
+/* Webhooks (store_hook_t) are upserted by id, loaded by id with the accounts across a
+ * reopen, and move accounts_version like any account row; a hash held by another hook
+ * fails the write; a message's app (store_msg_t.app) comes back as stored, "" for none, and
+ * stays through a delete. */
+TEST(test_hooks_and_app)
+{
+    store_t *s = fresh("hooks");
+    s = reopen(s, "hooks", true);
+    uint64_t v = version(s);
+    store_hook_t a = {7, "ha", "ops", "Alerts", 1, 50, false};
+    store_hook_t b = {3, "hb", "dev", "CI", 2, 60, false};
+    wait_for(&loop, account(s, &(store_change_t){.kind = STORE_HOOK_PUT, .hook = a}));
+    CHECK(version(s) > v);
+    wait_for(&loop, account(s, &(store_change_t){.kind = STORE_HOOK_PUT, .hook = b}));
+    a.revoked = true;
+    wait_for(&loop, account(s, &(store_change_t){.kind = STORE_HOOK_PUT, .hook = a}));
+    store_hook_t bad = {.id = 9, .hash = NULL, .channel = "x", .name = "x"};
+    CHECK_EQ_INT(
+        store_change(s, &(store_change_t){.kind = STORE_HOOK_PUT, .hook = bad}, NULL, NULL),
+        STORE_EINVAL);
+    store_msg_t m = {.channel = "ops",
+                     .seq = 1,
+                     .user = "Alerts",
+                     .text = "fire",
+                     .ts = 1,
+                     .app = "{\"name\":\"Alerts\"}"};
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
+    m.seq = 2;
+    m.app = NULL;
+    CHECK_EQ_INT(store_append(s, &m, on_append, next_slot()), 0);
+    wait_for(&loop, append(s, "ops", 3, "x", "", "delete", 0, 1, NULL));
+    s = reopen(s, "hooks", false);
+    CHECK_EQ_STR(load_accounts(s, &(store_accounts_load_t){.hook = ld_hook}),
+                 "h:3/hb/dev/CI/2/60/0;h:7/ha/ops/Alerts/1/50/1;");
+    slot_t *h = query(s, "ops", 0, 0, 10, false, 0, false);
+    CHECK_EQ_INT(h->n, 3);
+    CHECK_EQ_STR(h->rows[0].app, "{\"name\":\"Alerts\"}");
+    CHECK(h->rows[0].deleted);
+    CHECK_EQ_STR(h->rows[1].app, "");
+    store_hook_t dup = {8, "hb", "ops", "Dup", 1, 70, false};
+    slot_t *d = account(s, &(store_change_t){.kind = STORE_HOOK_PUT, .hook = dup});
+    wait_for(&loop, d);
+    CHECK_EQ_INT(d->status, STORE_EFAILED);
+    store_recover(s);
+    finish(s);
+}
+
 /* A failed transaction stores no account row and bumps nothing. */
 TEST(test_accounts_failure)
 {
@@ -2293,6 +2348,7 @@ int main(void)
         RUN(test_accounts_duplicate_hash);
         RUN(test_accounts_version);
         RUN(test_accounts_failure);
+        RUN(test_hooks_and_app);
     }
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     store_t *s = NULL;

@@ -289,6 +289,8 @@ TEST(test_schema_1_gains_the_author_index)
     CHECK(run_in("older", "DROP INDEX %s.messages_pin"));
     CHECK(run_in("older", "ALTER TABLE %s.messages DROP COLUMN original"));
     CHECK(run_in("older", "ALTER TABLE %s.users DROP COLUMN bot"));
+    CHECK(run_in("older", "ALTER TABLE %s.messages DROP COLUMN app"));
+    CHECK(run_in("older", "DROP TABLE %s.hooks"));
     CHECK(run_in("older", "UPDATE %s.meta SET value = 1 WHERE key = 'schema_version'"));
     s = open_pg("older", 0);
     CHECK(s != NULL);
@@ -297,6 +299,8 @@ TEST(test_schema_1_gains_the_author_index)
     /* 1 / 0 fails the statement unless the version is 8 */
     CHECK(run_in("older", "SELECT 1 / (value = 8)::int FROM %s.meta WHERE key = 'schema_version'"));
     CHECK(run_in("older", "SELECT bot FROM %s.users"));
+    CHECK(run_in("older", "SELECT app FROM %s.messages"));
+    CHECK(run_in("older", "SELECT hash FROM %s.hooks"));
     CHECK(run_in("older", "SELECT level FROM %s.notify"));
     CHECK(run_in("older", "SELECT files FROM %s.messages"));
     CHECK(run_in("older", "DROP INDEX %s.messages_author"));
@@ -318,8 +322,8 @@ TEST(test_schema_refusals)
     CHECK(open_pg("foreign", 0) == NULL);
 }
 
-/* A schema of version 2 (before messages.files, notify (4) and the users' profile (5)) is
- * migrated to 6 when opened. */
+/* A schema of version 2 (before messages.files, notify (4), the users' profile (5), pins
+ * (6) and webhooks (7)) is migrated to 7 when opened. */
 TEST(test_migrates_schema_2)
 {
     CHECK(pg_test_fresh("v1"));
@@ -334,6 +338,8 @@ TEST(test_migrates_schema_2)
     CHECK(run_in("v1", "DROP INDEX %s.messages_pin"));
     CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN original"));
     CHECK(run_in("v1", "ALTER TABLE %s.users DROP COLUMN bot"));
+    CHECK(run_in("v1", "ALTER TABLE %s.messages DROP COLUMN app"));
+    CHECK(run_in("v1", "DROP TABLE %s.hooks"));
     CHECK(run_in("v1", "UPDATE %s.meta SET value = 2 WHERE key = 'schema_version'"));
     CHECK(!run_in("v1", "SELECT files FROM %s.messages"));
     s = open_pg("v1", 0);
@@ -344,6 +350,7 @@ TEST(test_migrates_schema_2)
     CHECK(run_in("v1", "SELECT title, tz, avatar FROM %s.users"));
     CHECK(run_in("v1", "DO $$ BEGIN IF (SELECT value FROM %s.meta WHERE key = "
                        "'schema_version') <> 8 THEN RAISE 'not 8'; END IF; END $$"));
+    CHECK(run_in("v1", "SELECT app FROM %s.messages"));
     CHECK(run_in("v1", "SELECT level FROM %s.notify"));
 }
 
@@ -356,6 +363,8 @@ static const char *const undo_version[] = {
     [4] = "DROP TABLE notify",
     [5] = "ALTER TABLE users DROP COLUMN title, DROP COLUMN tz, DROP COLUMN avatar",
     [6] = "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original",
+    [7] = "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app",
+    [8] = "ALTER TABLE users DROP COLUMN bot",
 };
 
 /* A schema of every earlier version (1 .. current - 1) holding a message, a channel and an

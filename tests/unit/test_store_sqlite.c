@@ -680,6 +680,7 @@ TEST(test_migrates_schema_2)
     CHECK_EQ_INT(sqlite3_open(path_of("v2.db"), &db), SQLITE_OK);
     CHECK_EQ_INT(
         sqlite3_exec(db,
+                     "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
                      "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
                      "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
                      "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
@@ -1163,7 +1164,8 @@ TEST(test_migrates_schema_5)
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
     /* What schema 5 had written: every text as sent, no columns or index of version 6. */
-    db_run("v5m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+    db_run("v5m.db", "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
+                     "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
                      "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
                      "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
                      "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE users DROP COLUMN bot; "
@@ -1302,7 +1304,8 @@ TEST(test_migrates_schema_6)
     run_until(&loop, &rec->appended, 5);
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
-    db_run("v6m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+    db_run("v6m.db", "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
+                     "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
                      "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
                      "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
                      "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE users DROP COLUMN bot; "
@@ -1352,7 +1355,8 @@ TEST(test_migrates_schema_7)
     run_until(&loop, &rec->appended, 3);
     CHECK_EQ_INT(rec->status_errors, 0);
     close_store(&loop, s);
-    db_run("v7m.db", "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
+    db_run("v7m.db", "DROP TABLE hooks; ALTER TABLE messages DROP COLUMN app; "
+                     "DROP INDEX messages_pin; ALTER TABLE messages DROP COLUMN original; "
                      "DROP TRIGGER channel_deleted_notify; DROP TABLE notify; "
                      "ALTER TABLE users DROP COLUMN title; ALTER TABLE users DROP COLUMN tz; "
                      "ALTER TABLE users DROP COLUMN avatar; ALTER TABLE users DROP COLUMN bot; "
