@@ -39,7 +39,7 @@ build/Makefile: CMakeLists.txt
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(CI),-DPARLEY_WERROR=ON) >/dev/null
 
 build: deps build/Makefile
-	@cmake --build build -j $(JOBS) --target parley
+	@cmake --build build -j $(JOBS) --target parley parley-cli
 
 run: build
 	build/parley --db ./parley.db $(ARGS)
