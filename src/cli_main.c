@@ -9,22 +9,27 @@
  * This file only reads the common options and dispatches; the commands live in
  * cli_script.c and src/tui. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_script.h"
+#include "tui/tui.h"
 
 #ifndef PARLEY_VERSION
 #define PARLEY_VERSION "dev"
 #endif
 
-/* The default mode: `parley-cli URL` without a subcommand. The full-screen interface
- * plugs in here (one line: return tui_run(o);). */
+/* The default mode: `parley-cli URL` without a subcommand: the full-screen interface,
+ * signed in as the scripting commands are (the saved token, else a guest). */
 static int run_default(const cli_opts_t *o)
 {
-    (void)o;
-    fprintf(stderr, "parley-cli: the full-screen interface is not built in yet; "
-                    "see parley-cli --help\n");
-    return CLI_EXIT_USAGE;
+    client_opts_t co;
+    char *owned = NULL;
+    if (cli_client_opts(o, &co, &owned) < 0)
+        return CLI_EXIT_USAGE;
+    int rc = tui_run(&co);
+    free(owned);
+    return rc;
 }
 
 int main(int argc, char **argv)
