@@ -94,14 +94,35 @@ static void xterm_rgb(int i, int rgb[3])
     }
 }
 
+/* With 8 or 16 colours, distances in RGB pick yellow for a pale pink: the nearest hue of
+ * the six coloured ones says more (red 0, yellow 60, green 120, cyan 180, blue 240,
+ * magenta 300). */
+static int nearest_basic(int hue)
+{
+    static const int basic[6][2] = {{0, COLOR_RED},    {60, COLOR_YELLOW}, {120, COLOR_GREEN},
+                                    {180, COLOR_CYAN}, {240, COLOR_BLUE},  {300, COLOR_MAGENTA}};
+    int best = COLOR_RED, best_d = 360;
+    for (int i = 0; i < 6; i++) {
+        int d = abs(hue - basic[i][0]);
+        d = d > 180 ? 360 - d : d;
+        if (d < best_d) {
+            best_d = d;
+            best = basic[i][1];
+        }
+    }
+    return best;
+}
+
 int tui_render_nearest(int hue, int light, int ncolors)
 {
+    if (ncolors < 256)
+        return nearest_basic(hue);
     int want[3], best = 7;
     long best_d = -1;
     hsl_rgb(hue, 0.55, light / 100.0, want);
-    int n = ncolors >= 256 ? 256 : ncolors >= 16 ? 16 : 8;
+    int n = 256;
     for (int i = 1; i < n; i++) {
-        if (i == 7 || i == 8 || i == 15 || (i >= 232 && n == 256))
+        if (i == 7 || i == 8 || i == 15 || i >= 232)
             continue; /* greys say nothing about a person */
         int c[3];
         xterm_rgb(i, c);

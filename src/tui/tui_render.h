@@ -15,7 +15,8 @@ void tui_render_init(void);
 void tui_render_draw(tui_t *t);
 /* The web client's hue for a name (web/dom.js hueOf: FNV-1a over its UTF-16 units). */
 int tui_render_hue(const char *name);
-/* The xterm colour nearest to hsl(hue, 55%, light%) among the first ncolors (8, 16 or 256). */
+/* The terminal colour for hsl(hue, 55%, light%): the nearest of xterm's 256 by RGB when
+ * ncolors is 256 or more, else the basic colour of the nearest hue. */
 int tui_render_nearest(int hue, int light, int ncolors);
 
 #endif
