@@ -68,8 +68,8 @@ void tui_sent(tui_t *t, int64_t rc)
         tui_notice(t, true, "not connected: try again once reconnected");
     else if (rc == CLIENT_EINVAL)
         tui_notice(t, true, "the server would refuse that (empty text or a bad emoji)");
-    else if (rc > 0 && !t->notice_error)
-        t->notice[0] = 0;
+    else if (rc > 0)
+        t->notice[0] = 0; /* a request on its way: an older notice is stale */
 }
 
 static void load_history(tui_t *t, tui_conv_t *c)
@@ -134,6 +134,9 @@ void tui_reply_cb(client_t *c, const client_reply_t *r, void *arg)
     if (strcmp(r->type, "history") == 0) {
         tui_model_history(&t->model, c, payload_channel(p), p, false);
         t->history_asked = false;
+        tui_conv_t *cur = tui_model_current(&t->model);
+        if (cur && strcmp(cur->name, payload_channel(p)) == 0)
+            mark_read(t, cur);
     } else if (strcmp(r->type, "thread") == 0) {
         tui_model_history(&t->model, c, payload_channel(p), p, true);
     } else if (strcmp(r->type, "results") == 0) {
@@ -146,6 +149,8 @@ void tui_reply_cb(client_t *c, const client_reply_t *r, void *arg)
         size_t idx;
         if (name && tui_model_find(&t->model, name, &idx))
             tui_switch(t, idx);
+        else if (name) /* the `channel` event comes after this answer: switch then */
+            snprintf(t->pending, sizeof t->pending, "%s", name);
     } else if (strcmp(r->type, "invited") == 0) {
         tui_notice(t, false, "invited");
     }
@@ -199,7 +204,11 @@ static void on_channel(client_t *c, const client_channel_t *ch, void *ud)
 {
     (void)c;
     tui_t *t = ud;
-    tui_model_channel(&t->model, ch);
+    int idx = tui_model_channel(&t->model, ch);
+    if (idx >= 0 && *t->pending && strcmp(t->pending, ch->name) == 0) {
+        t->pending[0] = 0;
+        tui_switch(t, (size_t)idx);
+    }
     t->dirty = true;
 }
 

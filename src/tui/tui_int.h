@@ -32,6 +32,7 @@ typedef struct {
     bool filter;     /* Ctrl-K: the input line filters conversations */
     wchar_t filter_buf[64];
     size_t filter_len;
+    char pending[96]; /* a conversation we asked for (joined, created): shown once known */
     bool dirty, quit;
     char **names; /* owned: people known, for @-completion */
     size_t nnames;

@@ -40,7 +40,8 @@ class Tmux:
         self.tmp = tmp
 
     def tmux(self, *args, check=True):
-        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args],
+        env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], env=env,
                               capture_output=True, text=True, timeout=10, check=check)
 
     def session(self, server, name):
