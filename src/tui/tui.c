@@ -182,8 +182,13 @@ static void on_welcome(client_t *c, const client_welcome_t *w, bool reconnected,
     tui_model_welcome(&t->model, w);
     for (size_t i = 0; i < w->n_online; i++)
         tui_know(t, w->online[i]);
-    if (!reconnected)
+    if (!reconnected) {
         tui_switch(t, 0);
+        return;
+    }
+    /* The conversation shown stays read (the welcome counted what we saw as unread); where
+     * the reader had scrolled to stays too. */
+    tui_model_select(&t->model, t->model.cur);
     t->dirty = true;
 }
 
