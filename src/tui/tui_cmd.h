@@ -5,7 +5,7 @@
 #ifndef PARLEY_TUI_CMD_H
 #define PARLEY_TUI_CMD_H
 
-#include "tui/tui_int.h"
+#include "tui/tui_state.h"
 
 /* Runs one line (UTF-8, borrowed). */
 void tui_cmd_run(tui_t *t, const char *line);

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <wchar.h>
 
-#include "tui/tui_int.h"
+#include "tui/tui_state.h"
 
 /* Handles one key as wget_wch gave it: is_key for a KEY_* code, else a character. alt:
  * Escape came just before it. */

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "base/xmalloc.h"
-#include "tui/tui_render.h"
+#include "tui/tui_colour.h"
 #include "tui/tui_text.h"
 
 #define INDENT 2
@@ -92,7 +92,7 @@ static void head(tui_lines_t *out, const tui_msg_t *x, const char *label)
         seg_utf8(ln, label, TUI_S_DIM, 0);
         seg_utf8(ln, " ", TUI_S_DIM, 0);
     }
-    seg_utf8(ln, x->user, TUI_S_NAME, tui_render_hue(x->user));
+    seg_utf8(ln, x->user, TUI_S_NAME, tui_colour_hue(x->user));
     seg_utf8(ln, when, TUI_S_DIM, 0);
 }
 

@@ -1,15 +1,15 @@
 /* Unit tests of the full-screen client's pieces that need no terminal: widths and wrapping
  * (tui_text), the line editor (tui_input), the model's folding of rows (tui_model), the
- * laid-out lines (tui_lines) and the web client's colours (tui_render_hue). */
+ * laid-out lines (tui_lines) and the web client's colours (tui_colour_hue). */
 #include <locale.h>
 #include <stdlib.h>
 
 #include "test.h"
 #include "tui/tui_cmd.h"
+#include "tui/tui_colour.h"
 #include "tui/tui_input.h"
 #include "tui/tui_lines.h"
 #include "tui/tui_model.h"
-#include "tui/tui_render.h"
 #include "tui/tui_text.h"
 
 TEST(test_widths)
@@ -121,14 +121,14 @@ TEST(test_model)
 TEST(test_colours)
 {
     /* web/dom.js hueOf, as node computes it. */
-    CHECK_EQ_INT(tui_render_hue("alice"), 342);
-    CHECK_EQ_INT(tui_render_hue("bob"), 276);
-    CHECK_EQ_INT(tui_render_hue("carol"), 36);
-    CHECK_EQ_INT(tui_render_hue("日本"), 162);
-    CHECK_EQ_INT(tui_render_hue("👍x"), 342);         /* a surrogate pair, as JavaScript sees it */
-    CHECK_EQ_INT(tui_render_nearest(4, 72, 8), 1);   /* red */
-    CHECK_EQ_INT(tui_render_nearest(232, 72, 8), 4); /* blue */
-    int c = tui_render_nearest(140, 72, 256);
+    CHECK_EQ_INT(tui_colour_hue("alice"), 342);
+    CHECK_EQ_INT(tui_colour_hue("bob"), 276);
+    CHECK_EQ_INT(tui_colour_hue("carol"), 36);
+    CHECK_EQ_INT(tui_colour_hue("日本"), 162);
+    CHECK_EQ_INT(tui_colour_hue("👍x"), 342);         /* a surrogate pair, as JavaScript sees it */
+    CHECK_EQ_INT(tui_colour_nearest(4, 72, 8), 1);   /* red */
+    CHECK_EQ_INT(tui_colour_nearest(232, 72, 8), 4); /* blue */
+    int c = tui_colour_nearest(140, 72, 256);
     CHECK(c >= 16 && c < 232);
     CHECK_EQ_STR(tui_cmd_emoji(":tada:"), "🎉");
     CHECK_EQ_STR(tui_cmd_emoji("+1"), "👍");

@@ -1,8 +1,9 @@
-/* tui_int - the state the full-screen client's modules share (tui.c owns it): the model,
- * the input line, what the screen shows besides them, and the way out to the server.
- * Internal to src/tui. */
-#ifndef PARLEY_TUI_INT_H
-#define PARLEY_TUI_INT_H
+/* tui_state - the state the full-screen client's modules share (tui.c makes it): the model,
+ * the input line, what the screen shows besides them, the client, and the actions that
+ * several modules take on them (a notice, switching conversation, opening a thread, the
+ * answers to requests). */
+#ifndef PARLEY_TUI_STATE_H
+#define PARLEY_TUI_STATE_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -11,6 +12,8 @@
 #include "client/client.h"
 #include "tui/tui_input.h"
 #include "tui/tui_model.h"
+
+#define TUI_HISTORY_PAGE 100
 
 typedef enum { TUI_CONN_CONNECTING, TUI_CONN_ONLINE, TUI_CONN_RECONNECTING } tui_conn_t;
 
@@ -53,5 +56,7 @@ void tui_sent(tui_t *t, int64_t rc);
 void tui_open_thread(tui_t *t, int64_t seq);
 /* Shows conversation idx: marks it read (tells the server) and loads its history once. */
 void tui_switch(tui_t *t, size_t idx);
+/* Moves our read marker of c to its newest seq (when connected). */
+void tui_mark_read(tui_t *t, tui_conv_t *c);
 
 #endif
