@@ -198,6 +198,11 @@ int client_start(client_t *c);
  * client_start again. */
 void client_stop(client_t *c);
 
+/* Before client_start: deliver channel's rows after seq, replayed by the first join's
+ * resume (the server sends seq+1 ... newest, then live, each once). For `tail --since`
+ * and an interface that kept its state; the channel must be one the user is in. */
+void client_resume_from(client_t *c, const char *channel, int64_t seq);
+
 /* Stops the client and frees it once its handles have closed; done (may be NULL) fires
  * then, on the loop. Not from inside one of its callbacks: call it from elsewhere (a
  * uv_idle, a signal handler's callback) or after the loop returned. */
