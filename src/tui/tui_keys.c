@@ -169,6 +169,8 @@ void tui_keys_handle(tui_t *t, wint_t ch, bool is_key, bool alt)
         tui_switch(t, (size_t)(ch - '1'));
         return;
     }
+    if (alt) /* Escape, then a key typed right after it: both count */
+        tui_keys_escape(t);
     if (is_key) {
         if (ch == KEY_PPAGE || ch == KEY_NPAGE)
             page(t, ch == KEY_PPAGE ? 1 : -1);
