@@ -23,6 +23,7 @@ static void submit(tui_t *t)
 {
     char *line = tui_input_take(&t->input);
     t->scroll = 0;
+    t->typing_sent = 0; /* the others stopped showing us typing when this line came */
     tui_cmd_run(t, line);
     free(line);
 }

@@ -157,8 +157,10 @@ def test_command_errors(server, tmux):
     alice.wait_for("usage: /join #channel")
     alice.type("/join #nosuch")  # refused by the server: its code in the status line
     alice.wait_for("no_such_channel")
-    alice.type("/create design")
-    alice.wait_for("#design>")  # created and shown
+    alice.type("/create design")  # guests may not: the server's reason, shown
+    alice.wait_for("forbidden: guests cannot create channels")
+    alice.type("/edit fixed")  # nothing of hers to edit yet
+    alice.wait_for("no such message of yours; usage: /edit [N] TEXT")
 
 
 def test_server_restart_resumes_without_gap_or_duplicate(server, tmux):
