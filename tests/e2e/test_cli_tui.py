@@ -51,9 +51,10 @@ class Tmux:
                "XDG_CONFIG_HOME": str(home / ".config"), "TZ": "UTC"}
         cmd = " ".join(["env", *(f"{k}={v}" for k, v in env.items()), cli_bin(), server.http,
                         "--name", name])
+        # An exit stays on screen with its code (and so in a failure's message) instead of
+        # closing the session; kill() ends the wait.
+        cmd += '; echo "[parley-cli exited $?]"; sleep 600'
         self.tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd)
-        # A crash stays on screen (and in the failure's message) instead of closing the pane.
-        self.tmux("set-option", "-t", name, "remain-on-exit", "on")
         return Screen(self, name)
 
     def kill(self):
