@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "base/buf.h"
+#include "base/xmalloc.h"
 #include "client/client_auth.h"
 #include "client/client_url.h"
 
@@ -278,7 +279,9 @@ typedef struct {
     size_t printed;
 } run_t;
 
-#define SEND_WINDOW 32
+/* One message at a time: each line goes once the previous one is stored, so that a write
+ * the rate limit sends back (and that goes again later) cannot fall behind the next ones. */
+#define SEND_WINDOW 1
 #define OFFLINE_TIMEOUT_MS 30000
 
 static void on_handle_closed(uv_handle_t *h)
@@ -289,6 +292,10 @@ static void on_handle_closed(uv_handle_t *h)
 static void on_client_freed(void *arg)
 {
     run_t *r = arg;
+    /* A read of stdin that could not be cancelled (a terminal or a pipe with nothing to
+     * say) would hold the loop until its input ends: the run is over without it. */
+    if (r->reading)
+        uv_stop(r->loop);
     uv_close((uv_handle_t *)&r->sigint, on_handle_closed);
     uv_close((uv_handle_t *)&r->sigterm, on_handle_closed);
     uv_close((uv_handle_t *)&r->offline_timer, on_handle_closed);
@@ -336,6 +343,8 @@ static void print_row(const client_msg_t *m)
 /* ---- send ---- */
 
 static void read_more(run_t *r);
+static void take_lines(run_t *r);
+static bool lines_waiting(const run_t *r);
 
 static void on_ack(client_t *c, const client_reply_t *rep, void *arg)
 {
@@ -350,7 +359,10 @@ static void on_ack(client_t *c, const client_reply_t *rep, void *arg)
     if (!r->o->quiet)
         printf("%lld\n", (long long)rep->seq);
     fflush(stdout);
-    if (r->eof && r->acked == r->queued)
+    take_lines(r);
+    if (r->finishing)
+        return;
+    if (r->eof && r->acked == r->queued && !lines_waiting(r))
         finish(r, CLI_EXIT_OK);
     else
         read_more(r);
@@ -370,26 +382,31 @@ static void queue_text(run_t *r, const char *text)
     r->in_flight++;
 }
 
-/* Sends each whole line of r->pending (and, at the end of input, the rest). */
+/* Sends the whole lines of r->pending (and, at the end of input, the rest) while the window
+ * has room; what is left waits for the next ack. */
 static void take_lines(run_t *r)
 {
     size_t start = 0;
-    for (size_t i = 0; i < r->pending.len; i++) {
-        if (r->pending.data[i] != '\n')
-            continue;
-        r->pending.data[i] = '\0';
-        size_t end = i;
-        if (end > start && r->pending.data[end - 1] == '\r')
-            r->pending.data[end - 1] = '\0';
-        queue_text(r, r->pending.data + start);
-        start = i + 1;
+    while (!r->finishing && r->in_flight < SEND_WINDOW) {
+        char *nl = memchr(r->pending.data + start, '\n', r->pending.len - start);
+        if (!nl && !(r->eof && start < r->pending.len))
+            break;
+        size_t end = nl ? (size_t)(nl - r->pending.data) : r->pending.len;
+        char *line = xstrndup(r->pending.data + start, end - start);
+        size_t n = end - start;
+        if (n && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        queue_text(r, line);
+        free(line);
+        start = nl ? end + 1 : end;
     }
     buf_consume(&r->pending, start);
-    if (r->eof && r->pending.len) {
-        buf_append(&r->pending, "", 1);
-        queue_text(r, r->pending.data);
-        buf_reset(&r->pending);
-    }
+}
+
+/* Whole lines still waiting for the window. */
+static bool lines_waiting(const run_t *r)
+{
+    return memchr(r->pending.data, '\n', r->pending.len) || (r->eof && r->pending.len);
 }
 
 static void on_stdin(uv_fs_t *req)
@@ -412,7 +429,7 @@ static void on_stdin(uv_fs_t *req)
     take_lines(r);
     if (r->finishing)
         return;
-    if (r->eof && r->acked == r->queued)
+    if (r->eof && r->acked == r->queued && !lines_waiting(r))
         finish(r, CLI_EXIT_OK);
     else
         read_more(r);
@@ -420,7 +437,7 @@ static void on_stdin(uv_fs_t *req)
 
 static void read_more(run_t *r)
 {
-    if (r->reading || r->eof || r->finishing || r->in_flight >= SEND_WINDOW)
+    if (r->reading || r->eof || r->finishing || lines_waiting(r))
         return;
     r->reading = true;
     r->read_req.data = r;
@@ -696,7 +713,8 @@ static int run(cmd_t cmd, const cli_opts_t *o)
     r->offline_timer.data = r;
     client_start(r->c);
     uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    if (!r->reading)
+        uv_loop_close(&loop);
     int code = r->exit_code;
     buf_deinit(&r->pending);
     free(owned);

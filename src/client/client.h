@@ -13,8 +13,8 @@
  * reconnect; the server answers a retry of a stored write with its original ack.
  *
  * Threading: everything happens on the loop passed to client_new; callbacks fire on it,
- * never from inside the call that caused them (no re-entrancy: a callback may call any
- * function here, client_free excepted, see below).
+ * never from inside the action that caused them (a callback may call any function here,
+ * client_free included).
  *
  * Strings in the structs passed to callbacks are borrowed for the duration of the
  * callback only; copy what you keep. `raw` members are the frame's JSON (jansson),
@@ -203,9 +203,9 @@ void client_stop(client_t *c);
  * and an interface that kept its state; the channel must be one the user is in. */
 void client_resume_from(client_t *c, const char *channel, int64_t seq);
 
-/* Stops the client and frees it once its handles have closed; done (may be NULL) fires
- * then, on the loop. Not from inside one of its callbacks: call it from elsewhere (a
- * uv_idle, a signal handler's callback) or after the loop returned. */
+/* Stops the client and frees it once its handles have closed (on a later turn of the
+ * loop); done (may be NULL) fires then. No callback of the client fires after this call,
+ * which may be made from inside one of them. */
 void client_free(client_t *c, void (*done)(void *arg), void *arg);
 
 /* Reconnect now instead of waiting for the backoff (the user pressed a key). */
