@@ -153,6 +153,19 @@ static void on_read(client_t *c, const char *channel, int64_t seq, void *ud)
     }
 }
 
+/* Whoever comes online or joins a channel of ours can be @-completed. */
+static void on_presence(client_t *c, const char *user, const char *status, void *ud)
+{
+    (void)c, (void)status;
+    tui_know(ud, user);
+}
+
+static void on_member(client_t *c, const char *channel, const char *user, bool joined, void *ud)
+{
+    (void)c, (void)channel, (void)joined;
+    tui_know(ud, user);
+}
+
 static void on_error(client_t *c, const char *code, const char *message, const char *cid, void *ud)
 {
     (void)c, (void)cid;
@@ -304,6 +317,8 @@ int tui_run(const client_opts_t *o)
                                  .topic = on_topic,
                                  .read = on_read,
                                  .error = on_error,
+                                 .presence = on_presence,
+                                 .member = on_member,
                                  .refused = on_refused};
     co.ud = a;
     const char *err = NULL;
