@@ -111,6 +111,9 @@ def test_two_clients_chat_grouped_by_author(server, tmux):
     alice, bob = tmux.session(server, "alice"), tmux.session(server, "bob")
     connected(alice, "alice")
     connected(bob, "bob")
+    bob.type("a draft", enter=False)  # the typing line, in the other's status line
+    alice.wait_for("bob is typing…")
+    bob.keys("C-u")
     alice.type("hello from alice")
     alice.type("and a second line, wide: 日本語 👍")
     s = bob.wait_for("and a second line, wide: 日本語 👍")
