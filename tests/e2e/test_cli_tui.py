@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from accounts import account_token
 from conftest import parley_bin
 from wsraw import Client, run
 
@@ -44,13 +45,14 @@ class Tmux:
         return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], env=env,
                               capture_output=True, text=True, timeout=10, check=check)
 
-    def session(self, server, name):
+    def session(self, server, name, token=None):
         home = self.tmp / f"home-{name}"
         home.mkdir(exist_ok=True)
         env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(home),
                "XDG_CONFIG_HOME": str(home / ".config"), "TZ": "UTC"}
+        who = ["--token", token] if token else ["--name", name]
         cmd = " ".join(["env", *(f"{k}={v}" for k, v in env.items()), cli_bin(), server.http,
-                        "--name", name])
+                        *who])
         # An exit stays on screen with its code (and so in a failure's message) instead of
         # closing the session; kill() ends the wait.
         cmd += '; echo "[parley-cli exited $?]"; sleep 600'
@@ -194,3 +196,31 @@ def test_server_restart_resumes_without_gap_or_duplicate(server, tmux):
     s = bob.wait_for("after the restart")
     assert main_pane(s).count("after the restart") == 1, s
     assert main_pane(s).count("written during the outage") == 1, s
+
+
+def test_channels_unread_counts_and_switching(server, tmux):
+    """Accounts (guests may not create channels): a channel made in the terminal, its
+    unread count in the other's list, Alt+number and the Ctrl-K filter to switch."""
+    alice = tmux.session(server, "alice", token=account_token(server, "alice"))
+    bob = tmux.session(server, "bob", token=account_token(server, "bob"))
+    connected(alice, "alice")
+    connected(bob, "bob")
+    alice.type("/create design the new logo")
+    alice.wait_for("#design>")  # created and shown
+    alice.type("/invite @bob")
+    bob.wait_for("#design")
+    alice.type("logo v2 is in the drive")
+    s = bob.wait(lambda s: re.search(r"2 #design +1 │", s), "#design with 1 unread")
+    assert "logo v2" not in s, s  # bob still shows #general
+    bob.keys("M-2")
+    s = bob.wait_for("logo v2 is in the drive")
+    assert "#design>" in s and not re.search(r"#design +1 │", s), s
+    bob.keys("M-1")
+    bob.wait_for("#general>")
+    bob.keys("C-k")
+    bob.wait_for("go to:")
+    bob.type("desi")
+    bob.wait_for("#design>")
+    bob.keys("C-k")
+    bob.type("nosuch")
+    bob.wait_for('no conversation matches "nosuch"')
