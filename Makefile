@@ -39,7 +39,7 @@ build/Makefile: CMakeLists.txt
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(CI),-DPARLEY_WERROR=ON) >/dev/null
 
 build: deps build/Makefile
-	@cmake --build build -j $(JOBS) --target parley
+	@cmake --build build -j $(JOBS) --target parley parley-cli
 
 run: build
 	build/parley --db ./parley.db $(ARGS)
@@ -89,7 +89,7 @@ test-unit: build-test/Makefile
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
 test-e2e: build-test/Makefile
-	@cmake --build build-test -j $(JOBS) --target parley
+	@cmake --build build-test -j $(JOBS) --target parley parley-cli
 	@PARLEY_BIN=$(CURDIR)/build-test/parley $(PY) -m pytest -q tests/e2e $(ARGS)
 
 # Every Autobahn|Testsuite case against the release build's echo route: 0 failed is the bar.

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -185,6 +186,10 @@ net_tls_ctx_t *net_tls_ctx_new(const char *cert_file, const char *key_file, char
 
 int net_tls_ctx_reload(net_tls_ctx_t *x, char *err, size_t cap)
 {
+    if (!x->cert_file) {
+        snprintf(err, cap, "a client context has no files to reload");
+        return -1;
+    }
     SSL_CTX *ctx = ctx_load(x->cert_file, x->key_file, err, cap);
     if (!ctx)
         return -1;
@@ -194,6 +199,39 @@ int net_tls_ctx_reload(net_tls_ctx_t *x, char *err, size_t cap)
     pthread_mutex_unlock(&x->lock);
     SSL_CTX_free(old); /* freed for good once its last session is */
     return 0;
+}
+
+net_tls_ctx_t *net_tls_client_ctx_new(const char *ca_file, bool insecure, char *err, size_t cap)
+{
+    pthread_once(&bio_once, bio_method_init);
+    if (!bio_method) {
+        snprintf(err, cap, "TLS: cannot make the BIO method");
+        return NULL;
+    }
+    if (ca_file && !readable("CA file", ca_file, err, cap))
+        return NULL;
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        snprintf(err, cap, "TLS: %s", ssl_reason("out of memory"));
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_verify(ctx, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+                     : SSL_CTX_set_default_verify_paths(ctx);
+    if (ok != 1 && (ca_file || !insecure)) {
+        snprintf(err, cap, "cannot use the CA file %s: %s", ca_file ? ca_file : "(system)",
+                 ssl_reason("not PEM certificates"));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    ERR_clear_error();
+    net_tls_ctx_t *x = xcalloc(1, sizeof(*x));
+    pthread_mutex_init(&x->lock, NULL);
+    x->cur = ctx;
+    return x;
 }
 
 void net_tls_ctx_describe(net_tls_ctx_t *x, char *out, size_t cap)
@@ -228,6 +266,8 @@ void net_tls_ctx_free(net_tls_ctx_t *x)
 
 /* ---- sessions ---- */
 
+static int verdict(net_tls_t *t, int n);
+
 net_tls_t *net_tls_new(net_tls_ctx_t *x)
 {
     /* A reference of our own across SSL_new: a reload on another thread may drop the
@@ -251,6 +291,37 @@ net_tls_t *net_tls_new(net_tls_ctx_t *x)
     SSL_set_bio(ssl, bio, bio); /* the same BIO both ways: one reference, now the SSL's */
     SSL_set_accept_state(ssl);
     return t;
+}
+
+net_tls_t *net_tls_client_new(net_tls_ctx_t *x, const char *host)
+{
+    net_tls_t *t = net_tls_new(x);
+    if (!t)
+        return NULL;
+    SSL_set_connect_state(t->ssl);
+    /* An address is checked as one (and is no SNI name, RFC 6066 3); a name is both. */
+    unsigned char addr[16];
+    bool is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+    int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host)
+                   : SSL_set_tlsext_host_name(t->ssl, host) == 1 && SSL_set1_host(t->ssl, host);
+    ERR_clear_error();
+    if (ok != 1) {
+        net_tls_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int net_tls_start(net_tls_t *t, buf_t *out)
+{
+    ERR_clear_error();
+    t->out = out;
+    t->started = true; /* what comes back is the server's, checked by OpenSSL itself */
+    int n = SSL_do_handshake(t->ssl);
+    t->out = NULL;
+    int rc = n == 1 ? NET_TLS_OK : verdict(t, n);
+    ERR_clear_error();
+    return rc == NET_TLS_CLOSED ? NET_TLS_ERROR : rc;
 }
 
 void net_tls_free(net_tls_t *t)

@@ -63,6 +63,20 @@ void net_tls_ctx_free(net_tls_ctx_t *x);
 net_tls_t *net_tls_new(net_tls_ctx_t *x);
 void net_tls_free(net_tls_t *t);
 
+/* The client's side (parley-cli), over the same memory BIO and the same read and write
+ * calls. A client context trusts the PEM certificates of ca_file, or the system's store when
+ * it is NULL; insecure turns verification off (tests, self-signed servers: the user asked).
+ * TLS 1.2 and 1.3 only. NULL with the reason in err when ca_file cannot be loaded. Not for
+ * net_tls_ctx_reload (-1). */
+net_tls_ctx_t *net_tls_client_ctx_new(const char *ca_file, bool insecure, char *err, size_t cap);
+/* A client session on a client context, for host (borrowed): sent as SNI unless it is an IP
+ * address, and the name (or address) the server's certificate must carry. NULL when out of
+ * memory. Its first flight comes from net_tls_start. */
+net_tls_t *net_tls_client_new(net_tls_ctx_t *x, const char *host);
+/* Client: appends the ClientHello to out; the server's answer goes to net_tls_read, which
+ * completes the handshake (net_tls_ready) and then decrypts. NET_TLS_OK or NET_TLS_ERROR. */
+int net_tls_start(net_tls_t *t, buf_t *out);
+
 /* Feeds len bytes received from the peer (the handshake, records) and decrypts every record
  * they complete into plain (cap bytes, which must be at least len + NET_TLS_READ_SLACK: then
  * everything received is decrypted in one call, and the caller never has to come back for

@@ -77,6 +77,18 @@ void ws_handshake_accept(const char *key, size_t len, char out[WS_ACCEPT_SIZE])
     b64_encode(digest, sizeof digest, out);
 }
 
+void ws_handshake_client_key(const uint8_t nonce[16], char out[WS_KEY_SIZE])
+{
+    b64_encode(nonce, 16, out);
+}
+
+bool ws_handshake_accept_matches(const char *key, const char *accept, size_t len)
+{
+    char want[WS_ACCEPT_SIZE];
+    ws_handshake_accept(key, strlen(key), want);
+    return want[0] != '\0' && len == strlen(want) && memcmp(want, accept, len) == 0;
+}
+
 static char ascii_lower(char c)
 {
     if (c >= 'A' && c <= 'Z')

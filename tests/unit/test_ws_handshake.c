@@ -114,10 +114,38 @@ TEST(test_header_has_token)
     CHECK(!ws_header_has_token("close, upgrade", 7, "upgrade"));
 }
 
+TEST(test_client_side)
+{
+    /* RFC 6455 4.1's example nonce is the 16 bytes of "the sample nonce". */
+    char key[WS_KEY_SIZE];
+    ws_handshake_client_key((const uint8_t *)"the sample nonce", key);
+    CHECK_EQ_STR(key, "dGhlIHNhbXBsZSBub25jZQ==");
+    CHECK(ws_handshake_key_valid(key, strlen(key)));
+    uint8_t ones[16];
+    memset(ones, 0xFF, sizeof ones);
+    ws_handshake_client_key(ones, key);
+    CHECK_EQ_STR(key, "/////////////////////w==");
+    CHECK(ws_handshake_key_valid(key, strlen(key)));
+
+    const char *ok = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+    CHECK(ws_handshake_accept_matches("dGhlIHNhbXBsZSBub25jZQ==", ok, strlen(ok)));
+    /* Only len bytes count; a prefix, a longer value, another key's answer all fail. */
+    CHECK(ws_handshake_accept_matches("dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=xx",
+                                      28));
+    CHECK(!ws_handshake_accept_matches("dGhlIHNhbXBsZSBub25jZQ==", ok, 27));
+    CHECK(!ws_handshake_accept_matches("dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=x",
+                                       29));
+    CHECK(!ws_handshake_accept_matches("x3JJHMbDL1EzLkh9GBhXDw==", ok, strlen(ok)));
+    CHECK(!ws_handshake_accept_matches("dGhlIHNhbXBsZSBub25jZQ==", "", 0));
+    CHECK(!ws_handshake_accept_matches(
+        "dGhlIHNhbXBsZSBub25jZQ==", "S3PPLMBITXAQ9KYGZZHZRBK+XOO=", 28));
+}
+
 int main(void)
 {
     RUN(test_accept);
     RUN(test_key_valid);
     RUN(test_header_has_token);
+    RUN(test_client_side);
     return TEST_MAIN_END();
 }
