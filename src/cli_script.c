@@ -387,9 +387,9 @@ static void queue_text(run_t *r, const char *text)
 static void take_lines(run_t *r)
 {
     size_t start = 0;
-    while (!r->finishing && r->in_flight < SEND_WINDOW) {
+    while (!r->finishing && r->in_flight < SEND_WINDOW && start < r->pending.len) {
         char *nl = memchr(r->pending.data + start, '\n', r->pending.len - start);
-        if (!nl && !(r->eof && start < r->pending.len))
+        if (!nl && !r->eof)
             break;
         size_t end = nl ? (size_t)(nl - r->pending.data) : r->pending.len;
         char *line = xstrndup(r->pending.data + start, end - start);
@@ -406,7 +406,7 @@ static void take_lines(run_t *r)
 /* Whole lines still waiting for the window. */
 static bool lines_waiting(const run_t *r)
 {
-    return memchr(r->pending.data, '\n', r->pending.len) || (r->eof && r->pending.len);
+    return r->pending.len && (memchr(r->pending.data, '\n', r->pending.len) || r->eof);
 }
 
 static void on_stdin(uv_fs_t *req)
@@ -515,6 +515,8 @@ static void on_page(client_t *c, const client_reply_t *rep, void *arg)
 static void target_ready(run_t *r)
 {
     r->ready = true;
+    if (r->cmd == CMD_TAIL && !r->o->quiet)
+        fprintf(stderr, "parley-cli: following %s\n", r->o->target);
     if (r->cmd == CMD_SEND)
         send_start(r);
     else if (r->cmd == CMD_HISTORY)
