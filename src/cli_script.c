@@ -122,7 +122,8 @@ int cli_parse(int argc, char **argv, cli_opts_t *o)
     if (p >= npos)
         return usage_error("no URL given", "");
     o->url = pos[p++];
-    bool needs_target = o->command && strcmp(o->command, "login") && strcmp(o->command, "logout");
+    bool needs_target =
+        o->command && strcmp(o->command, "login") != 0 && strcmp(o->command, "logout") != 0;
     if (needs_target) {
         if (p >= npos)
             return usage_error("a TARGET (#channel or @name) is needed after the URL of ",
@@ -131,7 +132,7 @@ int cli_parse(int argc, char **argv, cli_opts_t *o)
     }
     o->args = pos + p;
     o->n_args = npos - p;
-    if (o->n_args && (!o->command || strcmp(o->command, "send")))
+    if (o->n_args && (!o->command || strcmp(o->command, "send") != 0))
         return usage_error("unexpected argument: ", pos[p]);
     return CLI_PARSE_OK;
 }
@@ -335,7 +336,7 @@ static void print_row(const client_msg_t *m)
     char *text = json_dumps(o, JSON_COMPACT);
     if (text)
         printf("%s\n", text);
-    fflush(stdout);
+    (void)fflush(stdout);
     free(text);
     json_decref(o);
 }
@@ -358,7 +359,7 @@ static void on_ack(client_t *c, const client_reply_t *rep, void *arg)
     r->acked++;
     if (!r->o->quiet)
         printf("%lld\n", (long long)rep->seq);
-    fflush(stdout);
+    (void)fflush(stdout);
     take_lines(r);
     if (r->finishing)
         return;
@@ -721,7 +722,7 @@ static int run(cmd_t cmd, const cli_opts_t *o)
     buf_deinit(&r->pending);
     free(owned);
     free(r);
-    fflush(stdout);
+    (void)fflush(stdout);
     return code;
 }
 
