@@ -122,7 +122,8 @@ int cli_parse(int argc, char **argv, cli_opts_t *o)
     if (p >= npos)
         return usage_error("no URL given", "");
     o->url = pos[p++];
-    bool needs_target = o->command && strcmp(o->command, "login") && strcmp(o->command, "logout");
+    bool needs_target =
+        o->command && strcmp(o->command, "login") != 0 && strcmp(o->command, "logout") != 0;
     if (needs_target) {
         if (p >= npos)
             return usage_error("a TARGET (#channel or @name) is needed after the URL of ",
@@ -131,7 +132,7 @@ int cli_parse(int argc, char **argv, cli_opts_t *o)
     }
     o->args = pos + p;
     o->n_args = npos - p;
-    if (o->n_args && (!o->command || strcmp(o->command, "send")))
+    if (o->n_args && (!o->command || strcmp(o->command, "send") != 0))
         return usage_error("unexpected argument: ", pos[p]);
     return CLI_PARSE_OK;
 }
@@ -335,7 +336,7 @@ static void print_row(const client_msg_t *m)
     char *text = json_dumps(o, JSON_COMPACT);
     if (text)
         printf("%s\n", text);
-    fflush(stdout);
+    (void)fflush(stdout);
     free(text);
     json_decref(o);
 }
@@ -358,7 +359,7 @@ static void on_ack(client_t *c, const client_reply_t *rep, void *arg)
     r->acked++;
     if (!r->o->quiet)
         printf("%lld\n", (long long)rep->seq);
-    fflush(stdout);
+    (void)fflush(stdout);
     take_lines(r);
     if (r->finishing)
         return;
@@ -387,9 +388,9 @@ static void queue_text(run_t *r, const char *text)
 static void take_lines(run_t *r)
 {
     size_t start = 0;
-    while (!r->finishing && r->in_flight < SEND_WINDOW) {
+    while (!r->finishing && r->in_flight < SEND_WINDOW && start < r->pending.len) {
         char *nl = memchr(r->pending.data + start, '\n', r->pending.len - start);
-        if (!nl && !(r->eof && start < r->pending.len))
+        if (!nl && !r->eof)
             break;
         size_t end = nl ? (size_t)(nl - r->pending.data) : r->pending.len;
         char *line = xstrndup(r->pending.data + start, end - start);
@@ -406,7 +407,7 @@ static void take_lines(run_t *r)
 /* Whole lines still waiting for the window. */
 static bool lines_waiting(const run_t *r)
 {
-    return memchr(r->pending.data, '\n', r->pending.len) || (r->eof && r->pending.len);
+    return r->pending.len && (memchr(r->pending.data, '\n', r->pending.len) || r->eof);
 }
 
 static void on_stdin(uv_fs_t *req)
@@ -515,6 +516,8 @@ static void on_page(client_t *c, const client_reply_t *rep, void *arg)
 static void target_ready(run_t *r)
 {
     r->ready = true;
+    if (r->cmd == CMD_TAIL && !r->o->quiet)
+        fprintf(stderr, "parley-cli: following %s\n", r->o->target);
     if (r->cmd == CMD_SEND)
         send_start(r);
     else if (r->cmd == CMD_HISTORY)
@@ -719,7 +722,7 @@ static int run(cmd_t cmd, const cli_opts_t *o)
     buf_deinit(&r->pending);
     free(owned);
     free(r);
-    fflush(stdout);
+    (void)fflush(stdout);
     return code;
 }
 

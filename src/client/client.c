@@ -197,8 +197,8 @@ static void new_cid(char out[33])
     if (RAND_bytes(b, sizeof(b)) != 1)
         abort();
     for (int i = 0; i < 16; i++) {
-        out[2 * i] = "0123456789abcdef"[b[i] >> 4];
-        out[2 * i + 1] = "0123456789abcdef"[b[i] & 15];
+        out[(size_t)2 * i] = "0123456789abcdef"[b[i] >> 4];
+        out[(size_t)2 * i + 1] = "0123456789abcdef"[b[i] & 15];
     }
     out[32] = '\0';
 }

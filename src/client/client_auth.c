@@ -143,7 +143,7 @@ typedef struct {
 static void keep_other(const char *key, const char *token, void *arg)
 {
     keep_t *k = arg;
-    if (strcmp(key, k->key))
+    if (strcmp(key, k->key) != 0)
         buf_appendf(k->out, "%s %s\n", key, token);
 }
 
@@ -247,7 +247,7 @@ char *client_auth_read_password(const char *prompt)
     bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
     if (tty) {
         fputs(prompt, stderr);
-        fflush(stderr);
+        (void)fflush(stderr);
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         quiet.c_lflag |= ECHONL;

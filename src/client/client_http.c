@@ -42,7 +42,7 @@ static int on_value_complete(llhttp_t *p)
     buf_append(&r->field, "", 1);
     buf_append(&r->value, "", 1);
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-        if (strcasecmp(r->field.data, kept[i].name))
+        if (strcasecmp(r->field.data, kept[i].name) != 0)
             continue;
         char **slot = (char **)((char *)r + kept[i].off);
         if (*slot) {

@@ -15,7 +15,7 @@
 #include "base/buf.h"
 
 #define CLIENT_HTTP_MAX_HEAD 16384 /* a head longer than this is refused */
-#define CLIENT_HTTP_MAX_BODY (1024 * 1024)
+#define CLIENT_HTTP_MAX_BODY ((size_t)1024 * 1024)
 
 enum {
     CLIENT_HTTP_MORE = 0,  /* feed more */

@@ -49,7 +49,7 @@ void client_session_fail_later(client_t *c, client_req_t *chain, const char *cod
     if (!chain)
         return;
     /* Failures of one kind at a time: a chain still pending goes first, with its code. */
-    if (c->to_fail && strcmp(c->fail_code, code))
+    if (c->to_fail && strcmp(c->fail_code, code) != 0)
         on_defer(&c->defer_timer);
     client_req_t **tail = &c->to_fail;
     while (*tail)
@@ -300,8 +300,8 @@ static void prune(client_t *c, const client_channel_t *v, size_t n)
 static bool resume_again(client_t *c, const char *code)
 {
     if (!c->resume_pending || !code ||
-        (strcmp(code, "no_such_channel") && strcmp(code, "forbidden") &&
-         strcmp(code, "bad_payload")))
+        (strcmp(code, "no_such_channel") != 0 && strcmp(code, "forbidden") != 0 &&
+         strcmp(code, "bad_payload") != 0))
         return false;
     c->resume_pending = false;
     json_t *resume = client_track_resume(&c->track);
@@ -438,7 +438,7 @@ static void on_event(client_t *c, const char *type, const json_t *p)
             return;
         if (!strcmp(ch, "general") && c->cb.presence)
             c->cb.presence(c, u, in ? "online" : "offline", c->ud);
-        else if (strcmp(ch, "general") && c->cb.member)
+        else if (strcmp(ch, "general") != 0 && c->cb.member)
             c->cb.member(c, ch, u, in, c->ud);
     } else if (!strcmp(type, "presence")) {
         const char *u = json_string_value(json_object_get(p, "user"));
@@ -554,7 +554,7 @@ static void on_ws_message(client_ws_t *w, const char *text, size_t len, void *ud
             give_up(c, code ? code : "error", message ? message : "the join was refused");
             goto done;
         }
-    } else if (strcmp(type, "pong")) {
+    } else if (strcmp(type, "pong") != 0) {
         client_req_t *r = client_track_find_id(&c->track, id);
         if (!r && !id && !strcmp(type, "topic"))
             r = topic_request(c, p);

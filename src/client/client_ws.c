@@ -118,7 +118,7 @@ static const char *upgrade_problem(client_ws_t *w)
         return "bad Sec-WebSocket-Accept from the server";
     if (h->ws_extensions)
         return "the server chose an extension we did not offer";
-    if (h->ws_protocol && strcmp(h->ws_protocol, "parley.v1"))
+    if (h->ws_protocol && strcmp(h->ws_protocol, "parley.v1") != 0)
         return "the server chose a subprotocol we did not offer";
     return NULL;
 }

@@ -30,7 +30,7 @@ typedef struct {
                    void *ud);
 } client_ws_cb_t;
 
-#define CLIENT_WS_MAX_MESSAGE (32u * 1024 * 1024)
+#define CLIENT_WS_MAX_MESSAGE ((size_t)32 * 1024 * 1024)
 
 /* Connects to u's {base}/ws; tls (borrowed) when u->tls. bearer (copied, may be NULL) goes
  * as Authorization: Bearer on the upgrade. Never NULL. */

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from accounts import password_for, register
+from accounts import account_token, password_for, register
 from conftest import parley_bin
 from test_tls import make_cert
 from wsraw import Client, run
@@ -66,6 +66,15 @@ class Tail:
     def _read(self):
         for line in self.proc.stdout:
             self.lines.put(line)
+
+    def wait_ready(self, timeout=TIMEOUT):
+        """Until the tail says it follows its channel (it joined, the target is known)."""
+        deadline = time.monotonic() + timeout
+        while not any("following" in line for line in self.err):
+            assert self.proc.poll() is None, "".join(self.err)
+            assert time.monotonic() < deadline, "".join(self.err)
+            time.sleep(0.02)
+        return self
 
     def next(self, timeout=TIMEOUT):
         try:
@@ -231,25 +240,29 @@ def test_tail_prints_json_lines_and_follows(server, tmp_path):
 
 
 def test_tail_resumes_across_a_server_restart_without_gap_or_duplicate(server, tmp_path):
-    t = start_tail(server, tmp_path, "#general", "follower")
+    """In #news (not #general, whose newest page a join brings anyway): what was written
+    while the tail was away comes only through the resume its join carries."""
+    token = account_token(server, "tom")
+
+    async def make():
+        c, _, _ = await Client.joined(server, "tom", token=token)
+        await c.send_json("channel_create", {"name": "news"}, id="c1")
+        await c.recv_json("channel", skip=("join", "leave", "typing", "history"))
+        await c.close()
+    run(make())
+    t = Tail(tmp_path, server.http, "#news", "--token", token)
     try:
-        async def before():
-            c = await watcher(server, "w1")
-            for i in range(3):
-                await c.msg(f"before {i}")
+        async def write(prefix, n):
+            c, _, _ = await Client.joined(server, "tom", token=token)
+            for i in range(n):
+                await c.msg(f"{prefix} {i}", channel="news")
             await c.close()
-        run(before())
+        t.wait_ready()
+        run(write("before", 3))
         seen = t.msgs(3)
         server.stop()
         server.restart()
-
-        async def after():
-            # Sent at once, most likely before the tail is back: the resume brings them.
-            c = await watcher(server, "w2")
-            for i in range(4):
-                await c.msg(f"after {i}")
-            await c.close()
-        run(after())
+        run(write("after", 4))  # at once: most likely before the tail is back
         seen += t.msgs(4)
         seqs = [m["seq"] for m in seen]
         assert seqs == list(range(seqs[0], seqs[0] + 7)), seqs
