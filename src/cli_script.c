@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "base/buf.h"
+#include "base/term.h"
 #include "base/xmalloc.h"
 #include "client/client_auth.h"
 #include "client/client_url.h"
@@ -210,7 +211,7 @@ int cli_login(const cli_opts_t *o)
             return CLI_EXIT_USAGE;
         }
     }
-    char *password = client_auth_read_password("password: ");
+    char *password = term_read_secret("password: ", NULL);
     if (!password) {
         free(name);
         fprintf(stderr, "parley-cli: no password given\n");

@@ -56,7 +56,7 @@ typedef enum {
     AUTH_ACT_INVITE_CREATE,   /* t->role: the role granted */
     AUTH_ACT_INVITE_LIST,
     AUTH_ACT_INVITE_REVOKE,
-    AUTH_ACT_BOT_ADMIN, /* create bots, list them, revoke and renew their tokens */
+    AUTH_ACT_BOT_ADMIN,   /* create bots, list them, revoke and renew their tokens */
     AUTH_ACT_HOOK_MANAGE, /* a channel's incoming webhooks: create, list, revoke */
 } auth_action_t;
 

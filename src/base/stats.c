@@ -137,3 +137,10 @@ void stats_render(buf_t *out)
                         (unsigned long long)k);
     }
 }
+
+void stats_loop_lag(uint64_t *last_us, uint64_t period_us)
+{
+    uint64_t now = stats_now_us(), due = *last_us + period_us;
+    stats_observe(STATS_LOOP_LAG, now > due ? now - due : 0);
+    *last_us = now;
+}

@@ -44,6 +44,10 @@ typedef enum {
 
 /* Adds us microseconds to the process's histogram `which`. Thread-safe. */
 void stats_observe(stats_which_t which, uint64_t us);
+/* A loop's lag, from a repeating timer of period_us that calls this each time it fires: how
+ * much later than due it fired (the time the loop was busy elsewhere) goes to
+ * STATS_LOOP_LAG. *last_us is the timer's own (its previous firing, stats_now_us at start). */
+void stats_loop_lag(uint64_t *last_us, uint64_t period_us);
 /* Monotonic microseconds, for the durations given to stats_observe. */
 uint64_t stats_now_us(void);
 

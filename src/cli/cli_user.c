@@ -10,12 +10,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "auth/auth_pass.h"
+#include "base/term.h"
 #include "base/utf8.h"
 #include "store/store_open.h"
 
@@ -65,35 +65,6 @@ int cli_user_parse(const char *verb, const char *name, const char *role, cli_use
     return 0;
 }
 
-/* One line of stdin (without its line end) into a new buffer, the terminal's echo off
- * while it is typed. NULL at end of input. */
-static char *read_password(size_t *len)
-{
-    struct termios old, quiet;
-    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-    if (tty) {
-        fprintf(stderr, "password: ");
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (tty) {
-        (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fprintf(stderr, "\n");
-    }
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    *len = (size_t)n;
-    return line;
-}
-
 /* The message for a refusal, as the command says it. */
 static const char *refusal(auth_status_t st)
 {
@@ -118,7 +89,7 @@ static int start_add(void *ctx, auth_t *a, auth_cb cb, void *ans)
 {
     const cli_user_t *u = ctx;
     size_t len = 0;
-    char *pw = read_password(&len);
+    char *pw = term_read_secret("password: ", &len);
     if (!pw) {
         fprintf(stderr, "parley: user add: no password on stdin (one line)\n");
         return 1;

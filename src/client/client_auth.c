@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 #include <jansson.h>
 #include <uv.h>
@@ -239,32 +238,6 @@ int client_auth_token_save(const char *dir, const char *url, const char *token, 
 int client_auth_token_forget(const char *dir, const char *url, const char **err)
 {
     return rewrite(dir, url, NULL, err);
-}
-
-char *client_auth_read_password(const char *prompt)
-{
-    struct termios old, quiet;
-    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-    if (tty) {
-        fputs(prompt, stderr);
-        (void)fflush(stderr);
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        quiet.c_lflag |= ECHONL;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (tty)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    return line;
 }
 
 /* ---- POST /api/login ---- */

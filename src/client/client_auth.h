@@ -27,10 +27,6 @@ int client_auth_token_save(const char *dir, const char *url, const char *token, 
 /* Forgets url's token. 0 (also when there was none), or -1 with *err. */
 int client_auth_token_forget(const char *dir, const char *url, const char **err);
 
-/* Reads a password: from the terminal without echo (prompt on stderr) when stdin is a
- * tty, else the first line of stdin. A fresh string without its newline, or NULL at EOF. */
-char *client_auth_read_password(const char *prompt);
-
 /* POST {base}/api/login {"name", "password"} and wait for the answer (runs its own
  * loop). On 200: 0 and *token (fresh string). Else -1 with *code the server's error code
  * ("bad_credentials", "banned", "rate_limited", ...) or "unreachable" (fresh strings in

@@ -483,9 +483,7 @@ static const net_handler_t handler = {on_open, on_data, on_close, on_tick, on_dr
 static void on_lag_tick(uv_timer_t *t)
 {
     server_t *s = t->data;
-    uint64_t now = uv_hrtime() / 1000, due = s->lag_last_us + (uint64_t)SERVER_LAG_TICK_MS * 1000;
-    stats_observe(STATS_LOOP_LAG, now > due ? now - due : 0);
-    s->lag_last_us = now;
+    stats_loop_lag(&s->lag_last_us, (uint64_t)SERVER_LAG_TICK_MS * 1000);
 }
 
 server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server_chat_t *chat)
@@ -522,7 +520,7 @@ server_t *server_start(uv_loop_t *loop, const server_config_t *cfg, const server
     }
     uv_timer_init(loop, &s->lag);
     s->lag.data = s;
-    s->lag_last_us = uv_hrtime() / 1000;
+    s->lag_last_us = stats_now_us();
     uv_timer_start(&s->lag, on_lag_tick, SERVER_LAG_TICK_MS, SERVER_LAG_TICK_MS);
     uv_unref((uv_handle_t *)&s->lag);
     return s;

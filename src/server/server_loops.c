@@ -311,9 +311,7 @@ static void snapshot_hub(server_loops_t *r)
 static void on_hub_lag(uv_timer_t *t)
 {
     server_loops_t *r = t->data;
-    uint64_t now = uv_hrtime() / 1000, due = r->lag_last_us + (uint64_t)HUB_LAG_TICK_MS * 1000;
-    stats_observe(STATS_LOOP_LAG, now > due ? now - due : 0);
-    r->lag_last_us = now;
+    stats_loop_lag(&r->lag_last_us, (uint64_t)HUB_LAG_TICK_MS * 1000);
 }
 
 static void on_hub_turn(uv_prepare_t *p)
@@ -608,7 +606,7 @@ server_loops_t *server_loops_start(uv_loop_t *hub_loop, const server_config_t *c
     uv_prepare_start(&r->turn, on_hub_turn);
     uv_timer_init(hub_loop, &r->lag);
     r->lag.data = r;
-    r->lag_last_us = uv_hrtime() / 1000;
+    r->lag_last_us = stats_now_us();
     uv_timer_start(&r->lag, on_hub_lag, HUB_LAG_TICK_MS, HUB_LAG_TICK_MS);
     uv_unref((uv_handle_t *)&r->lag);
     for (unsigned i = 0; i < threads; i++) {
