@@ -348,6 +348,19 @@ static void read_more(run_t *r);
 static void take_lines(run_t *r);
 static bool lines_waiting(const run_t *r);
 
+/* After an ack or a read: the lines read so far go out; once stdin ended and every line was
+ * acknowledged, done; else read on. */
+static void send_on(run_t *r)
+{
+    take_lines(r);
+    if (r->finishing)
+        return;
+    if (r->eof && r->acked == r->queued && !lines_waiting(r))
+        finish(r, CLI_EXIT_OK);
+    else
+        read_more(r);
+}
+
 static void on_ack(client_t *c, const client_reply_t *rep, void *arg)
 {
     (void)c;
@@ -361,13 +374,7 @@ static void on_ack(client_t *c, const client_reply_t *rep, void *arg)
     if (!r->o->quiet)
         printf("%lld\n", (long long)rep->seq);
     (void)fflush(stdout);
-    take_lines(r);
-    if (r->finishing)
-        return;
-    if (r->eof && r->acked == r->queued && !lines_waiting(r))
-        finish(r, CLI_EXIT_OK);
-    else
-        read_more(r);
+    send_on(r);
 }
 
 static void queue_text(run_t *r, const char *text)
@@ -428,13 +435,7 @@ static void on_stdin(uv_fs_t *req)
         r->eof = true;
     else
         buf_append(&r->pending, r->read_buf, (size_t)n);
-    take_lines(r);
-    if (r->finishing)
-        return;
-    if (r->eof && r->acked == r->queued && !lines_waiting(r))
-        finish(r, CLI_EXIT_OK);
-    else
-        read_more(r);
+    send_on(r);
 }
 
 static void read_more(run_t *r)

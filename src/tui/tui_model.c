@@ -161,7 +161,8 @@ void tui_model_leave(tui_model_t *m, const char *name)
         m->cur = m->cur > 0 ? m->cur - 1 : 0;
 }
 
-tui_msg_t *tui_model_msg(const tui_conv_t *c, int64_t seq)
+/* Where seq is in c's rows, or where it would go (the rows are in seq order). */
+static size_t row_index(const tui_conv_t *c, int64_t seq)
 {
     size_t lo = 0, hi = c->n;
     while (lo < hi) {
@@ -171,20 +172,19 @@ tui_msg_t *tui_model_msg(const tui_conv_t *c, int64_t seq)
         else
             hi = mid;
     }
-    return lo < c->n && c->msgs[lo].seq == seq ? &c->msgs[lo] : NULL;
+    return lo;
+}
+
+tui_msg_t *tui_model_msg(const tui_conv_t *c, int64_t seq)
+{
+    size_t i = row_index(c, seq);
+    return i < c->n && c->msgs[i].seq == seq ? &c->msgs[i] : NULL;
 }
 
 /* Inserts a row in seq order; NULL when that seq is already there. */
 static tui_msg_t *insert_row(tui_conv_t *c, int64_t seq)
 {
-    size_t lo = 0, hi = c->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->msgs[mid].seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = row_index(c, seq);
     if (lo < c->n && c->msgs[lo].seq == seq)
         return NULL;
     if (c->n == c->cap) {
