@@ -158,7 +158,8 @@ auth_t *auth_new(struct uv_loop_s *loop, store_t *store, const auth_config_t *cf
     a->fail_addr = auth_limit_new(AUTH_FAIL_ADDR_MAX, AUTH_FAIL_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->register_addr = auth_limit_new(AUTH_REGISTER_MAX, AUTH_REGISTER_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->links_made = auth_limit_new(AUTH_LINKS_DAY_MAX, AUTH_DAY_MS, AUTH_LIMIT_KEYS);
-    a->guest_addr = auth_limit_new(AUTH_GUEST_MAX, AUTH_GUEST_WINDOW_MS, AUTH_LIMIT_KEYS);
+    a->guest_addr = auth_limit_new(cfg->guest_joins ? cfg->guest_joins : AUTH_GUEST_JOINS_DEFAULT,
+                                   AUTH_GUEST_WINDOW_MS, AUTH_LIMIT_KEYS);
     a->rate_addr = auth_rates_new(AUTH_RATE_ADDR_KEYS);
     return a;
 }

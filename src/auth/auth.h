@@ -90,9 +90,12 @@ typedef struct auth_invite {
     bool revoked;
 } auth_invite_t;
 
+#define AUTH_GUEST_JOINS_DEFAULT 30
+
 typedef struct {
     bool guests;                      /* --guests on */
     int64_t guest_ttl_ms;             /* --guest-ttl (0: held only while online) */
+    unsigned guest_joins;             /* --guest-joins a minute per address (0: 30) */
     int64_t session_idle_ms;          /* --session-idle: sliding expiry */
     int64_t session_max_ms;           /* --session-max: absolute expiry */
     auth_registration_t registration; /* --registration (OPEN while no owner exists) */

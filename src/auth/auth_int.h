@@ -50,7 +50,6 @@
 #define AUTH_FAIL_WINDOW_MS (15 * AUTH_MINUTE_MS)
 #define AUTH_REGISTER_MAX 10
 #define AUTH_REGISTER_WINDOW_MS AUTH_HOUR_MS
-#define AUTH_GUEST_MAX 30
 #define AUTH_GUEST_WINDOW_MS AUTH_MINUTE_MS
 #define AUTH_RATE_ADDR_KEYS 4096 /* addresses whose request buckets are kept (auth_rate.h) */
 

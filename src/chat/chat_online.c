@@ -33,7 +33,7 @@ bool chat_online_remove(chat_hub_t *h, chat_presence_t *p, const char *name, boo
 {
     bool before = chat_presence_away(p);
     if (away)
-        chat_presence_mark(p, false);
+        chat_presence_mark(chat_hub_presence(h), p, false);
     if (!chat_presence_remove(chat_hub_presence(h), p)) {
         if (!before && chat_presence_away(p)) /* the last active one went */
             chat_online_tell_status(h, name, true, NULL);
@@ -56,9 +56,11 @@ void chat_online_tell_status(chat_hub_t *h, const char *name, bool away, const v
     blob_t *f = chat_frame_buf(&b);
     buf_deinit(&b);
     const chat_transport_t *t = chat_hub_transport(h);
-    for (chat_link_t *l = chat_channel_members(general); l; l = l->next)
-        if (l->fmt == CHAT_FMT_JSON && !l->plain && l->conn != except)
-            t->send(l->conn, f);
+    chat_link_t *const *m;
+    size_t nm = chat_channel_members(general, &m);
+    for (size_t i = 0; i < nm; i++)
+        if (m[i]->fmt == CHAT_FMT_JSON && !m[i]->plain && m[i]->conn != except)
+            t->send(m[i]->conn, f);
     blob_unref(f);
 }
 
@@ -66,11 +68,9 @@ void chat_online_away_json(const chat_hub_t *h, buf_t *out)
 {
     size_t n = 0;
     buf_append_str(out, "[");
-    chat_presence_names_t it = chat_presence_names(chat_hub_presence(h));
-    for (const char *name; n < CHAT_ONLINE_MAX && (name = chat_presence_names_next(&it));) {
-        const chat_presence_t *p = chat_presence_find(chat_hub_presence(h), name);
-        if (!p || !chat_presence_away(p))
-            continue;
+    for (const chat_presence_t *p = chat_presence_away_first(chat_hub_presence(h));
+         p && n < CHAT_ONLINE_MAX; p = chat_presence_away_next(p)) {
+        const char *name = chat_presence_name(p);
         if (n++)
             buf_append_str(out, ",");
         json_append_string(out, name, strlen(name));

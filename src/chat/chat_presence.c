@@ -1,7 +1,11 @@
 /* chat_presence - who is online; see chat_presence.h.
  *
- * Structures: 256 chained buckets keyed by an FNV-1a hash of the user name; each entry
- * keeps its #general links in a small array (a user has a few tabs, not thousands). */
+ * Structures: chained buckets keyed by an FNV-1a hash of the user name (kept in the entry,
+ * so a chain is walked comparing numbers), doubled when there are as many users as
+ * buckets: a crowd arriving costs O(1) a user, not O(users / buckets). The users who are away
+ * are also on a doubly linked list, so listing them (every welcome) costs what they are.
+ * Each entry keeps its #general links in a small array (a user has a few tabs, not
+ * thousands). */
 #include "chat/chat_presence.h"
 
 #include <stdint.h>
@@ -11,66 +15,137 @@
 
 #include "base/xmalloc.h"
 
+#define PRESENCE_BUCKETS_MIN 256
+
 struct chat_presence {
     chat_presence_t *next;
     char *name;
-    unsigned conns;
-    unsigned away;       /* of its connections, those that said they are away (issue 14) */
+    chat_presence_t *away_prev, *away_next; /* on the table's away list while away */
     chat_link_t **links; /* #general links of the user's joined JSON sessions: &one until a */
     chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
-    size_t nlinks, links_cap;
+    uint32_t hash;
+    unsigned conns;
+    unsigned away;              /* of its connections, those that said they are away (issue 14) */
+    uint16_t nlinks, links_cap; /* a user's tabs */
 };
 
 struct chat_presence_table {
-    chat_presence_t *bucket[256];
+    chat_presence_t **bucket;
+    size_t nbuckets; /* a power of two */
     size_t online;
+    chat_presence_t *away; /* the away list's head */
 };
 
 chat_presence_table_t *chat_presence_table_new(void)
 {
-    return xcalloc(1, sizeof(chat_presence_table_t));
+    chat_presence_table_t *t = xcalloc(1, sizeof(*t));
+    t->nbuckets = PRESENCE_BUCKETS_MIN;
+    t->bucket = xcalloc(t->nbuckets, sizeof(*t->bucket));
+    return t;
+}
+
+static void entry_free(chat_presence_t *p)
+{
+    if (p->links != &p->one)
+        free(p->links);
+    free(p->name);
+    free(p);
 }
 
 void chat_presence_table_free(chat_presence_table_t *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < 256; i++) {
+    for (size_t i = 0; i < t->nbuckets; i++) {
         for (chat_presence_t *p = t->bucket[i], *next; p; p = next) {
             next = p->next;
-            if (p->links != &p->one)
-                free(p->links);
-            free(p->name);
-            free(p);
+            entry_free(p);
         }
     }
+    free(t->bucket);
     free(t);
 }
 
-static unsigned name_hash(const char *s)
+static uint32_t name_hash(const char *s)
 {
     uint32_t h = 2166136261u;
     for (; *s; s++)
         h = (h ^ (uint8_t)*s) * 16777619u;
-    return h & 255;
+    return h;
 }
 
-chat_presence_t *chat_presence_add(chat_presence_table_t *h, const char *name, bool *first)
+static chat_presence_t **slot(const chat_presence_table_t *t, uint32_t hash)
 {
-    unsigned i = name_hash(name);
-    for (chat_presence_t *p = h->bucket[i]; p; p = p->next) {
-        if (strcmp(p->name, name) != 0)
-            continue;
+    return &t->bucket[hash & (t->nbuckets - 1)];
+}
+
+static void grow(chat_presence_table_t *t)
+{
+    size_t n = t->nbuckets * 2;
+    chat_presence_t **b = xcalloc(n, sizeof(*b));
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        for (chat_presence_t *p = t->bucket[i], *next; p; p = next) {
+            next = p->next;
+            p->next = b[p->hash & (n - 1)];
+            b[p->hash & (n - 1)] = p;
+        }
+    }
+    free(t->bucket);
+    t->bucket = b;
+    t->nbuckets = n;
+}
+
+static chat_presence_t *lookup(const chat_presence_table_t *t, const char *name, uint32_t hash)
+{
+    for (chat_presence_t *p = *slot(t, hash); p; p = p->next)
+        if (p->hash == hash && strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+/* Puts p on or off the away list after its counts changed. */
+static void away_update(chat_presence_table_t *t, chat_presence_t *p)
+{
+    bool listed = p->away_prev || t->away == p, away = chat_presence_away(p);
+    if (away == listed)
+        return;
+    if (away) {
+        p->away_prev = NULL;
+        p->away_next = t->away;
+        if (t->away)
+            t->away->away_prev = p;
+        t->away = p;
+        return;
+    }
+    if (p->away_prev)
+        p->away_prev->away_next = p->away_next;
+    else
+        t->away = p->away_next;
+    if (p->away_next)
+        p->away_next->away_prev = p->away_prev;
+    p->away_prev = p->away_next = NULL;
+}
+
+chat_presence_t *chat_presence_add(chat_presence_table_t *t, const char *name, bool *first)
+{
+    uint32_t hash = name_hash(name);
+    chat_presence_t *p = lookup(t, name, hash);
+    if (p) {
         p->conns++;
+        away_update(t, p);
         *first = false;
         return p;
     }
-    chat_presence_t *p = xcalloc(1, sizeof(*p));
+    if (t->online >= t->nbuckets)
+        grow(t);
+    p = xcalloc(1, sizeof(*p));
     p->name = xstrdup(name);
+    p->hash = hash;
     p->conns = 1;
-    p->next = h->bucket[i];
-    h->bucket[i] = p;
-    h->online++;
+    chat_presence_t **b = slot(t, hash);
+    p->next = *b;
+    *b = p;
+    t->online++;
     *first = true;
     return p;
 }
@@ -80,36 +155,50 @@ bool chat_presence_away(const chat_presence_t *p)
     return p->away > 0 && p->away >= p->conns;
 }
 
-void chat_presence_mark(chat_presence_t *p, bool away)
+void chat_presence_mark(chat_presence_table_t *t, chat_presence_t *p, bool away)
 {
     if (away)
         p->away++;
     else if (p->away)
         p->away--;
+    away_update(t, p);
 }
 
-chat_presence_t *chat_presence_find(const chat_presence_table_t *h, const char *name)
+chat_presence_t *chat_presence_find(const chat_presence_table_t *t, const char *name)
 {
-    for (chat_presence_t *p = h->bucket[name_hash(name)]; p; p = p->next)
-        if (strcmp(p->name, name) == 0)
-            return p;
-    return NULL;
+    return lookup(t, name, name_hash(name));
 }
 
-bool chat_presence_remove(chat_presence_table_t *h, chat_presence_t *p)
+bool chat_presence_remove(chat_presence_table_t *t, chat_presence_t *p)
 {
-    if (--p->conns > 0)
+    if (--p->conns > 0) {
+        away_update(t, p);
         return false;
-    chat_presence_t **pp = &h->bucket[name_hash(p->name)];
+    }
+    p->away = 0;
+    away_update(t, p);
+    chat_presence_t **pp = slot(t, p->hash);
     while (*pp != p)
         pp = &(*pp)->next;
     *pp = p->next;
-    h->online--;
-    if (p->links != &p->one)
-        free(p->links);
-    free(p->name);
-    free(p);
+    t->online--;
+    entry_free(p);
     return true;
+}
+
+const chat_presence_t *chat_presence_away_first(const chat_presence_table_t *t)
+{
+    return t->away;
+}
+
+const chat_presence_t *chat_presence_away_next(const chat_presence_t *p)
+{
+    return p->away_next;
+}
+
+const char *chat_presence_name(const chat_presence_t *p)
+{
+    return p->name;
 }
 
 void chat_presence_attach(chat_presence_t *p, chat_link_t *general)
@@ -162,7 +251,7 @@ const char *chat_presence_names_next(chat_presence_names_t *it)
 {
     if (it->p)
         it->p = it->p->next;
-    while (!it->p && it->bucket < 256)
+    while (!it->p && it->bucket < it->t->nbuckets)
         it->p = it->t->bucket[it->bucket++];
     return it->p ? it->p->name : NULL;
 }

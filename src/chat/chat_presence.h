@@ -39,7 +39,12 @@ const char *chat_presence_names_next(chat_presence_names_t *it);
  * connection of p says it is away (true), or takes that back (false; also before a
  * connection that said it goes: chat_presence_remove does not know which one goes). */
 bool chat_presence_away(const chat_presence_t *p);
-void chat_presence_mark(chat_presence_t *p, bool away);
+void chat_presence_mark(chat_presence_table_t *t, chat_presence_t *p, bool away);
+/* The users who are away, in no order: first, then next until NULL; O(those away). The
+ * table must not change meanwhile. */
+const chat_presence_t *chat_presence_away_first(const chat_presence_table_t *t);
+const chat_presence_t *chat_presence_away_next(const chat_presence_t *p);
+const char *chat_presence_name(const chat_presence_t *p);
 
 /* The user's joined JSON sessions, each by its #general link (l->s is the session),
  * newest first. */

@@ -99,7 +99,7 @@ bool chat_session_away(const chat_session_t *s)
 void chat_session_set_away(chat_session_t *s, bool away)
 {
     if (s->pres && s->away != away)
-        chat_presence_mark(s->pres, away);
+        chat_presence_mark(chat_hub_presence(chat_session_hub(s)), s->pres, away);
     s->away = away;
 }
 

@@ -89,6 +89,9 @@ static const flag_t flags[] = {
      "on: people may join without an account (guests); off: accounts only"},
     {"guest-ttl", OPT_SECS, OFF(guest_ttl), 10ull * 365 * 86400,
      "seconds a guest's name stays held after it was last seen (0: only while online)"},
+    {"guest-joins", OPT_UINT, OFF(guest_joins), 1000000,
+     "new guests per client address per minute (behind a proxy or a NAT, one address is many "
+     "people)"},
     {"registration", OPT_STR, OFF(registration), 0,
      "open, invite (an invite is needed) or closed; open while the server has no owner"},
     {"session-idle", OPT_SECS, OFF(session_idle), 10ull * 365 * 86400,
@@ -161,6 +164,7 @@ void conf_init(conf_t *c)
         .resume_max = 10000,
         .presence_limit = 1000,
         .guest_ttl = 86400,
+        .guest_joins = AUTH_GUEST_JOINS_DEFAULT,
         .session_idle = 30ull * 86400,
         .session_max = 90ull * 86400,
         .threads = cpus > SERVER_LOOPS_MAX ? SERVER_LOOPS_MAX : cpus,
@@ -283,6 +287,7 @@ auth_config_t conf_auth(const conf_t *c)
     return (auth_config_t){
         .guests = strcmp(c->guests, "on") == 0,
         .guest_ttl_ms = (int64_t)c->guest_ttl * 1000,
+        .guest_joins = (unsigned)c->guest_joins,
         .session_idle_ms = (int64_t)c->session_idle * 1000,
         .session_max_ms = (int64_t)c->session_max * 1000,
         .registration = strcmp(c->registration, "open") == 0     ? AUTH_REG_OPEN
@@ -433,6 +438,10 @@ int conf_parse(conf_t *c, int argc, char **argv)
     log_level = level;
     if ((log_format = log_parse_format(c->log_format)) < 0) {
         fprintf(stderr, "parley: --log-format must be text or json\n");
+        return -1;
+    }
+    if (c->guest_joins == 0) {
+        fprintf(stderr, "parley: --guest-joins must be at least 1\n");
         return -1;
     }
     if (c->threads == 0) {

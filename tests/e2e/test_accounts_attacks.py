@@ -32,6 +32,7 @@ import pytest
 
 from accounts import (account_token, admin, api, invite, login, logout, me, origin_of,
                       password_for, register, token_hash, users)
+from conftest import parley_bin
 from wsraw import Client, RawWS, run
 
 HERE = Path(__file__).resolve().parent
@@ -955,3 +956,30 @@ def test_guest_join_flood_from_one_address(server):
     ws.send_json("join", {"token": tok})
     assert ws.recv_json("welcome", "error")["type"] == "welcome"
     ws.close()
+
+
+def test_guest_joins_per_address_is_a_flag(make_server):
+    """--guest-joins sets how many new guests one address makes a minute (a school behind
+    one NAT needs more than 30, a benchmark's crowd far more): the next one is refused
+    rate_limited, a guest back with its token is not a new one, and 0 is refused at start."""
+    server = make_server("--guest-joins", "3")
+    tokens = []
+    for i in range(3):
+        ws = RawWS(server.port, source="127.0.9.20")
+        ws.send_json("join", {"user": f"pupil{i}"})
+        m = ws.recv_json("welcome", "error")
+        assert m["type"] == "welcome", m
+        tokens.append(m["payload"]["session"])
+        ws.close()
+    ws = RawWS(server.port, source="127.0.9.20")
+    ws.send_json("join", {"user": "pupil3"})
+    m = ws.recv_json("welcome", "error")
+    assert (m["type"], m.get("code")) == ("error", "rate_limited"), m
+    ws.close()
+    ws = RawWS(server.port, source="127.0.9.20")
+    ws.send_json("join", {"user": "pupil0", "session": tokens[0]})
+    assert ws.recv_json("welcome", "error")["type"] == "welcome"
+    ws.close()
+    r = subprocess.run([parley_bin(), "--guest-joins", "0", "--port", "0"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 2 and "--guest-joins must be at least 1" in r.stderr, r

@@ -911,6 +911,15 @@ TEST(channel_lines_are_not_unread)
     blob_unref(f);
 }
 
+/* The users on the away list, counted. */
+static size_t away_count(const chat_presence_table_t *t)
+{
+    size_t n = 0;
+    for (const chat_presence_t *p = chat_presence_away_first(t); p; p = chat_presence_away_next(p))
+        n++;
+    return n;
+}
+
 /* Away: a user is away while every connection of theirs says so. */
 TEST(away_when_every_connection_says_so)
 {
@@ -919,19 +928,63 @@ TEST(away_when_every_connection_says_so)
     chat_presence_t *p = chat_presence_add(t, "alice", &first);
     CHECK(first && !chat_presence_away(p));
     chat_presence_add(t, "alice", &first);
-    chat_presence_mark(p, true);
+    chat_presence_mark(t, p, true);
     CHECK(!chat_presence_away(p)); /* one of two */
-    chat_presence_mark(p, true);
+    CHECK_EQ_INT(away_count(t), 0);
+    chat_presence_mark(t, p, true);
     CHECK(chat_presence_away(p));
+    CHECK_EQ_INT(away_count(t), 1);
+    CHECK(strcmp(chat_presence_name(chat_presence_away_first(t)), "alice") == 0);
     chat_presence_add(t, "alice", &first); /* a new connection is active */
     CHECK(!first && !chat_presence_away(p));
+    CHECK_EQ_INT(away_count(t), 0);
     CHECK(!chat_presence_remove(t, p)); /* it goes: away again */
     CHECK(chat_presence_away(p));
-    chat_presence_mark(p, false); /* an away one goes: its mark first */
+    CHECK_EQ_INT(away_count(t), 1);
+    chat_presence_mark(t, p, false); /* an away one goes: its mark first */
     CHECK(!chat_presence_remove(t, p));
     CHECK(chat_presence_away(p));
-    chat_presence_mark(p, false);
+    chat_presence_mark(t, p, false);
     CHECK(chat_presence_remove(t, p));
+    CHECK_EQ_INT(away_count(t), 0);
+    chat_presence_table_free(t);
+}
+
+/* A crowd: the table grows past its first buckets and still finds, lists and removes
+ * everyone; the away list holds exactly those away, whatever the order they leave in. */
+TEST(presence_of_a_crowd)
+{
+    chat_presence_table_t *t = chat_presence_table_new();
+    enum { N = 5000 };
+    chat_presence_t *ps[N];
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        bool first;
+        snprintf(name, sizeof(name), "user%d", i);
+        ps[i] = chat_presence_add(t, name, &first);
+        CHECK(first);
+        if (i % 7 == 0)
+            chat_presence_mark(t, ps[i], true);
+    }
+    CHECK_EQ_INT(chat_presence_online(t), N);
+    CHECK_EQ_INT(away_count(t), (N + 6) / 7);
+    size_t listed = 0;
+    chat_presence_names_t it = chat_presence_names(t);
+    while (chat_presence_names_next(&it))
+        listed++;
+    CHECK_EQ_INT(listed, N);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        CHECK(chat_presence_find(t, name) == ps[i]);
+    }
+    CHECK(chat_presence_find(t, "user5000") == NULL);
+    for (int i = N - 1; i >= 0; i -= 2) /* every other one leaves, away or not */
+        CHECK(chat_presence_remove(t, ps[i]));
+    size_t away = 0;
+    for (int i = 0; i < N; i += 2)
+        away += i % 7 == 0;
+    CHECK_EQ_INT(away_count(t), away);
+    CHECK_EQ_INT(chat_presence_online(t), N / 2);
     chat_presence_table_free(t);
 }
 
@@ -940,6 +993,7 @@ int main(void)
     RUN(join_welcome_and_presence);
     RUN(channel_lines_are_not_unread);
     RUN(away_when_every_connection_says_so);
+    RUN(presence_of_a_crowd);
     RUN(join_history_splices_with_writes_committed_during_the_read);
     RUN(join_mention_counts_see_mentions_committed_during_the_read);
     RUN(publish_acks_after_commit_in_order);
