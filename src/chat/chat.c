@@ -45,8 +45,10 @@ static void on_revoke(void *ctx, uint64_t user_id, uint64_t sid, uint16_t code)
     const char *why = code == AUTH_CLOSE_BANNED        ? "banned"
                       : code == AUTH_CLOSE_DEACTIVATED ? "account deactivated"
                                                        : "signed out";
-    for (chat_link_t *l = chat_channel_members(chat_hub_general(h)); l; l = l->next) {
-        chat_session_t *s = l->s;
+    chat_link_t *const *m;
+    size_t nm = chat_channel_members(chat_hub_general(h), &m);
+    for (size_t i = 0; i < nm; i++) {
+        chat_session_t *s = m[i]->s;
         if (chat_session_user(s)->id == user_id && (sid == 0 || chat_session_sid(s) == sid))
             chat_session_close_conn(s, code, why);
     }

@@ -28,7 +28,10 @@ static size_t linked(const chat_channel_t *ch, chat_session_t ***out)
 {
     size_t n = 0, cap = 0;
     *out = NULL;
-    for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
+    chat_link_t *const *m;
+    size_t nm = chat_channel_members(ch, &m);
+    for (size_t i = 0; i < nm; i++) {
+        const chat_link_t *l = m[i];
         if (l->fmt != CHAT_FMT_JSON)
             continue;
         if (n == cap) {

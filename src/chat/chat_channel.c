@@ -3,8 +3,10 @@
  * Structures: stored members, read markers and notification levels are arrays sorted by
  * user id (binary search); reactions a hash set (chat_react); the ring a circular array of
  * CHAT_RECENT entries, entry i (0 = oldest) at recent[(recent_head + i) % CHAT_RECENT];
- * connected members a doubly linked list of links, with a count per wire format so
- * fan-out builds only the frames someone needs.
+ * connected members an array of links in no order (each link knows its place, so one leaves
+ * in O(1) by taking the last one's place): a broadcast walks it by index and can fetch the
+ * links ahead of their turn, which a list's pointer chase cannot. A count per wire format
+ * lets fan-out build only the frames someone needs.
  *
  * Invariants: the ring, once primed, is contiguous up to `committed`; join_history is the
  * frame for the ring as it stands and is dropped on every commit. */
@@ -53,7 +55,8 @@ struct chat_channel {
     uint64_t committed;
     uint64_t *lines; /* the seqs of its channel lines, ascending: unread does not count them */
     size_t nlines, lines_cap;
-    chat_link_t *members;
+    chat_link_t **members;
+    uint32_t nmembers, members_cap;
     unsigned nfmt[CHAT_FMT_COUNT];
 };
 
@@ -95,6 +98,7 @@ void chat_channel_free(chat_channel_t *ch)
     chat_react_free(ch->reactions);
     pins_free(ch);
     blob_unref(ch->join_history);
+    free(ch->members);
     free(ch->users);
     free(ch->reads);
     free(ch->lines);
@@ -777,11 +781,12 @@ blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want, bool plain)
 void chat_channel_link(chat_channel_t *ch, chat_link_t *l)
 {
     l->ch = ch;
-    l->prev = NULL;
-    l->next = ch->members;
-    if (ch->members)
-        ch->members->prev = l;
-    ch->members = l;
+    if (ch->nmembers == ch->members_cap) {
+        ch->members_cap = ch->members_cap ? ch->members_cap * 2 : 4;
+        ch->members = xrealloc(ch->members, ch->members_cap * sizeof(*ch->members));
+    }
+    l->pos = ch->nmembers;
+    ch->members[ch->nmembers++] = l;
     chat_link_advance(l, ch->committed);
     if (l->fmt < CHAT_FMT_COUNT)
         ch->nfmt[l->fmt]++;
@@ -789,20 +794,22 @@ void chat_channel_link(chat_channel_t *ch, chat_link_t *l)
 
 void chat_channel_unlink(chat_channel_t *ch, chat_link_t *l)
 {
-    if (l->prev)
-        l->prev->next = l->next;
-    else
-        ch->members = l->next;
-    if (l->next)
-        l->next->prev = l->prev;
-    l->prev = l->next = NULL;
+    chat_link_t *last = ch->members[--ch->nmembers];
+    ch->members[l->pos] = last;
+    last->pos = l->pos;
+    /* A crowd that left gives its memory back (a quarter full: halved, still twice enough). */
+    if (ch->members_cap > 64 && ch->nmembers < ch->members_cap / 4) {
+        ch->members_cap /= 2;
+        ch->members = xrealloc(ch->members, ch->members_cap * sizeof(*ch->members));
+    }
     if (l->fmt < CHAT_FMT_COUNT)
         ch->nfmt[l->fmt]--;
 }
 
-chat_link_t *chat_channel_members(const chat_channel_t *ch)
+size_t chat_channel_members(const chat_channel_t *ch, chat_link_t *const **out)
 {
-    return ch->members;
+    *out = ch->members;
+    return ch->nmembers;
 }
 
 unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt)

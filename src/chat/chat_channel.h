@@ -193,7 +193,9 @@ blob_t *chat_channel_join_history(chat_channel_t *ch, unsigned want, bool plain)
  * its splice after what is committed now. */
 void chat_channel_link(chat_channel_t *ch, chat_link_t *l);
 void chat_channel_unlink(chat_channel_t *ch, chat_link_t *l);
-chat_link_t *chat_channel_members(const chat_channel_t *ch);
+/* The connected members, in no order: *out[0 .. n-1], valid until the next link or unlink
+ * of ch (so a caller that may make a member leave copies what it needs first). */
+size_t chat_channel_members(const chat_channel_t *ch, chat_link_t *const **out);
 /* Connected members receiving format fmt. */
 unsigned chat_channel_nfmt(const chat_channel_t *ch, chat_fmt_t fmt);
 

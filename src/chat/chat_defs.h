@@ -69,6 +69,10 @@ typedef struct {
     size_t (*backlog)(void *conn);
     /* Call chat_drained once the queue is empty. */
     void (*want_drain)(void *conn);
+    /* send(conns[i], frame) for each of n distinct connections, as one call so that the
+     * transport can fetch the next connections' state while it queues on this one (a
+     * broadcast touches thousands). NULL: chat calls send n times. */
+    void (*send_many)(void *const *conns, size_t n, blob_t *frame);
 } chat_transport_t;
 
 /* A conn that is no connection: the session of one REST call (chat.h, chat_call), whose

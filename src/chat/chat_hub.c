@@ -337,21 +337,44 @@ chat_elsewhere_t *chat_hub_elsewhere(const chat_hub_t *h)
 
 /* A committed event to the channel's members, each link spliced (chat_link_take). Text
  * frames are built lazily, once, only when a member speaks that format. */
+/* JSON recipients of a broadcast handed to the transport at once (send_many), and how many
+ * links ahead of its turn each link is fetched. */
+#define FANOUT_BATCH 256
+#define FANOUT_AHEAD 8
+
 static void emit_committed(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
 {
     blob_t *frame[CHAT_FMT_COUNT] = {e->json};
     bool text_ok = !e->msg->kind || strcmp(e->msg->kind, "msg") == 0, sent = false;
-    for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
+    void *batch[FANOUT_BATCH];
+    size_t nbatch = 0;
+    chat_link_t *const *m;
+    size_t n = chat_channel_members(ch, &m);
+    for (size_t i = 0; i < n; i++) {
+        /* Each link fetched some links ahead of its turn (see chat_channel.c). */
+        if (i + FANOUT_AHEAD < n)
+            __builtin_prefetch(m[i + FANOUT_AHEAD], 1);
+        chat_link_t *l = m[i];
         if (l->fmt >= CHAT_FMT_COUNT || ((l->fmt != CHAT_FMT_JSON || l->plain) && !text_ok))
             continue; /* the text modes and plain JSON clients show messages only */
         if ((l->fmt == CHAT_FMT_JSON && !e->json) || !chat_link_take(l, e->seq))
             continue;
+        h->stats.delivered++;
+        sent = true;
+        if (l->fmt == CHAT_FMT_JSON && h->t->send_many) {
+            batch[nbatch++] = l->conn;
+            if (nbatch == FANOUT_BATCH) {
+                h->t->send_many(batch, nbatch, e->json);
+                nbatch = 0;
+            }
+            continue;
+        }
         if (!frame[l->fmt])
             frame[l->fmt] = chat_text_frame((chat_fmt_t)l->fmt, e->msg);
         h->t->send(l->conn, frame[l->fmt]);
-        h->stats.delivered++;
-        sent = true;
     }
+    if (nbatch)
+        h->t->send_many(batch, nbatch, e->json);
     /* Once per message, from the time it was accepted (its ts: this process's clock, or
      * another process's with --bus) to now, its frames handed to every connection. */
     int64_t age_ms = clock_wall_ms() - e->msg->ts;
@@ -376,7 +399,10 @@ void chat_hub_emit(chat_hub_t *h, chat_channel_t *ch, const chat_emit_t *e)
         emit_committed(h, ch, e);
         return;
     }
-    for (chat_link_t *l = chat_channel_members(ch); l; l = l->next) {
+    chat_link_t *const *m;
+    size_t n = chat_channel_members(ch, &m);
+    for (size_t i = 0; i < n; i++) {
+        const chat_link_t *l = m[i];
         if (l->conn == e->except)
             continue;
         if (l->fmt == CHAT_FMT_JSON && e->json && !(e->events_only && l->plain))

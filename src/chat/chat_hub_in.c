@@ -268,6 +268,12 @@ static void behind(chat_hub_t *h, hub_chan_t *hc, uint64_t seq)
         chat_hub_in_fill(h, hc);
 }
 
+static bool has_members(const chat_channel_t *ch)
+{
+    chat_link_t *const *m;
+    return chat_channel_members(ch, &m) > 0;
+}
+
 static void on_positions(void *ctx, int status, const store_msg_t *rows, size_t n, bool more)
 {
     hub_positions_t *p = ctx;
@@ -294,8 +300,7 @@ static void on_positions(void *ctx, int status, const store_msg_t *rows, size_t 
      * were not read, and those someone here reads catch up one by one instead. */
     for (size_t i = 0; more && n && i < nby; i++) {
         hub_chan_t *hc = by[i];
-        if (strcmp(chat_channel_name(hc->ch), rows[n - 1].channel) <= 0 ||
-            !chat_channel_members(hc->ch))
+        if (strcmp(chat_channel_name(hc->ch), rows[n - 1].channel) <= 0 || !has_members(hc->ch))
             continue;
         hc->catching_up = true;
         if (!hc->filling)

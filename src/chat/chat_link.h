@@ -21,16 +21,16 @@
 #include "chat/chat_defs.h"
 
 struct chat_link {
-    void *conn;               /* the session's connection, for the transport */
-    chat_session_t *s;        /* its session (opaque here) */
-    chat_channel_t *ch;       /* its channel (opaque here) */
-    chat_link_t *prev, *next; /* the channel's members (chat_channel.c) */
-    chat_link_t *s_next;      /* the session's channels (chat_session.c) */
-    uint64_t last_sent;       /* highest seq of ch sent to the session */
-    unsigned held;            /* history or resume answers outstanding for ch */
-    uint8_t fmt;              /* a chat_fmt_t: what fan-out sends it */
-    bool plain;               /* JSON without events: messages only (chat_session_events) */
-    bool embedded;            /* inside its session (the #general link): not freed alone */
+    void *conn;          /* the session's connection, for the transport */
+    chat_session_t *s;   /* its session (opaque here) */
+    chat_channel_t *ch;  /* its channel (opaque here) */
+    chat_link_t *s_next; /* the session's channels (chat_session.c) */
+    uint64_t last_sent;  /* highest seq of ch sent to the session */
+    unsigned held;       /* history or resume answers outstanding for ch */
+    uint32_t pos;        /* its place in the channel's members (chat_channel.c) */
+    uint8_t fmt;         /* a chat_fmt_t: what fan-out sends it */
+    bool plain;          /* JSON without events: messages only (chat_session_events) */
+    bool embedded;       /* inside its session (the #general link): not freed alone */
 };
 
 /* Fan-out of committed seq: true when it must be sent to l now, and then counted sent.

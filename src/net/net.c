@@ -439,10 +439,21 @@ bool net_conn_tls(const net_conn_t *c)
 static void on_prepare(uv_prepare_t *p)
 {
     net_server_t *s = p->data;
+    if (s->h->on_flush)
+        s->h->on_flush(s);
     net_conn_t *c = s->flush_head;
     s->flush_head = NULL;
+    if (c)
+        __builtin_prefetch(c->flush_next);
     while (c) {
         net_conn_t *next = c->flush_next;
+        /* next was fetched a write ago: fetch the one after it, and next's first queued
+         * frame, while c's write runs (each write is a system call: time enough). */
+        if (next) {
+            __builtin_prefetch(next->flush_next);
+            if (next->q_len)
+                __builtin_prefetch(net_q_at(next, 0));
+        }
         c->in_flush = false;
         c->flush_next = NULL;
         if (c->dead) {

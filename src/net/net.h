@@ -56,6 +56,9 @@ typedef struct {
     /* The queue became empty after net_conn_want_drain asked to be told (flow control of
      * long replies). Called from the flush or a write callback, never inside a send. */
     void (*on_drain)(net_conn_t *c);
+    /* Once every loop turn, just before the queued bytes are written (NULL: not wanted):
+     * the last moment to queue frames that should leave in this turn. */
+    void (*on_flush)(net_server_t *s);
 } net_handler_t;
 
 typedef struct {
@@ -129,6 +132,14 @@ int net_server_port(const net_server_t *s);
 /* Closes the listener and timers; open connections are closed too. Handles finish closing
  * on the next loop turns. */
 void net_server_stop(net_server_t *s);
+
+/* A hint before a send: fetches the queue slot the next net_conn_send fills into the cache
+ * (a broadcast's sends fetch it a few connections ahead). */
+static inline void net_conn_prefetch_slot(const net_conn_t *c)
+{
+    if (c->q_cap)
+        __builtin_prefetch(&c->q[(c->q_head + c->q_len) % c->q_cap], 1);
+}
 
 /* Queues a reference to b (the caller keeps its own). Returns 0, or -1 without queueing
  * when the queue already holds max_outbound bytes besides those net_conn_send_control

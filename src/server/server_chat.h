@@ -39,6 +39,12 @@ typedef struct {
 } server_conn_metrics_t;
 
 /* What /metrics and /healthz report. */
+/* How long a loop turn waits, before its sockets are written, for the commits of the writes
+ * it submitted (store_settle): a commit takes a tenth of this on SQLite, so a message is
+ * acknowledged and fanned out in the turn that read it; the bound keeps a slow disk
+ * (--sync full) or a remote store from holding the loop longer than it. */
+#define SERVER_SETTLE_US 1000
+
 typedef struct {
     server_conn_metrics_t conn;
     chat_metrics_t chat; /* chat.available false: /healthz 503 "unavailable" */
@@ -73,6 +79,9 @@ typedef struct {
      * entry; an implementation that runs several connection loops replaces them with the
      * sum of every loop's. */
     void (*metrics)(void *ctx, server_metrics_t *m);
+    /* Once every loop turn, just before the connections' queued frames are written (NULL:
+     * nothing to do): where the implementation completes what should leave in this turn. */
+    void (*flushing)(void *ctx);
 } server_chat_t;
 
 #endif

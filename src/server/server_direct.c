@@ -39,6 +39,12 @@ static void direct_closed(void *ctx, void *session)
     chat_close(session);
 }
 
+static void direct_flushing(void *ctx)
+{
+    server_direct_t *d = ctx;
+    store_settle(d->store, SERVER_SETTLE_US);
+}
+
 static void direct_metrics(void *ctx, server_metrics_t *m)
 {
     server_direct_t *d = ctx;
@@ -58,5 +64,6 @@ server_chat_t server_direct_chat(server_direct_t *d)
                            .drained = direct_drained,
                            .closed = direct_closed,
                            .request = direct_request,
-                           .metrics = direct_metrics};
+                           .metrics = direct_metrics,
+                           .flushing = direct_flushing};
 }

@@ -198,8 +198,12 @@ static void rt_want_drain(void *conn)
         down(l->w, DOWN_WANT_DRAIN, l, NULL, 0);
 }
 
-const chat_transport_t server_loops_transport = {rt_send, rt_close, rt_send_bulk, rt_backlog,
-                                                 rt_want_drain};
+/* No send_many: each send is a post to the connection's loop, nothing to fetch ahead. */
+const chat_transport_t server_loops_transport = {.send = rt_send,
+                                                 .close = rt_close,
+                                                 .send_bulk = rt_send_bulk,
+                                                 .backlog = rt_backlog,
+                                                 .want_drain = rt_want_drain};
 
 /* The connection loop has ended (its last item): join its thread, close the hub's ends of
  * its mailboxes, and release whatever it will never read. */
@@ -314,9 +318,16 @@ static void on_hub_lag(uv_timer_t *t)
     stats_loop_lag(&r->lag_last_us, (uint64_t)HUB_LAG_TICK_MS * 1000);
 }
 
+/* What the store finishes within the settle bound goes down in this turn: published here,
+ * whatever order libuv runs this and the mailboxes' own prepare handles in. */
 static void on_hub_turn(uv_prepare_t *p)
 {
-    snapshot_hub(p->data);
+    server_loops_t *r = p->data;
+    store_settle(r->store, SERVER_SETTLE_US);
+    for (unsigned i = 0; i < r->n; i++)
+        if (r->w[i].running)
+            net_mailbox_flush(&r->w[i].down);
+    snapshot_hub(r);
 }
 
 /* ---- connection-loop side: the server_chat_t of each loop's server ---- */

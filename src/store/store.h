@@ -486,6 +486,12 @@ typedef struct {
      * STORE_ECANCELED without running, the one running is abandoned and answered so too (or
      * finishes first). Their callbacks fire later, from the loop, never inside this call. */
     void (*cancel)(store_t *s, const void *owner);
+    /* Loop thread: waits up to max_us for every write submitted so far to finish, then
+     * calls back, before returning, every completion that is ready (writes and reads
+     * alike, in their usual order). For the loop's last step before it writes to its
+     * sockets: a commit that finishes within the bound is acknowledged and fanned out in
+     * this loop turn rather than the next. NULL: a backend that has nothing to wait for. */
+    void (*settle)(store_t *s, uint64_t max_us);
 } store_backend_t;
 
 struct store {
@@ -503,6 +509,11 @@ bool store_cid_valid(const char *cid);
  * submission, so that one caller's malformed row cannot fail a whole group commit. */
 bool store_change_valid(const store_change_t *c);
 
+static inline void store_settle(store_t *s, uint64_t max_us)
+{
+    if (s->be->settle)
+        s->be->settle(s, max_us);
+}
 static inline int store_append(store_t *s, const store_msg_t *m, store_appended_cb cb, void *ctx)
 {
     return s->be->append(s, m, cb, ctx);

@@ -88,8 +88,11 @@ struct worker {
     const char **lock_names; /* writer thread: the channels given to ops->lock */
     size_t nlock_cap;
 
-    uv_mutex_t done_mu; /* guards done */
+    uv_mutex_t done_mu;  /* guards done, wdone */
+    uv_cond_t done_cond; /* signalled when wdone grows (store_settle waits on it) */
     op_list_t done;
+    uint64_t wdone;        /* under done_mu: ops the writer has finished (moved onto done) */
+    uint64_t wsent;        /* loop thread: ops put on `in`; settled when wdone reaches it */
     op_list_t running_cbs; /* loop thread: completions being called back now */
 
     op_list_t staged; /* loop thread: the open group's ops, not yet in `in` */
@@ -107,11 +110,15 @@ struct worker {
 
 static const store_backend_t worker_backend;
 
-/* Hands finished ops to the loop. */
-static void finish(worker_t *w, op_list_t *l)
+/* Hands finished ops to the loop; `writes` of them came off `in` (the writer's batch). */
+static void finish(worker_t *w, op_list_t *l, size_t writes)
 {
     uv_mutex_lock(&w->done_mu);
     store_op_splice(&w->done, l);
+    if (writes) {
+        w->wdone += writes;
+        uv_cond_signal(&w->done_cond);
+    }
     uv_mutex_unlock(&w->done_mu);
     uv_async_send(&w->async);
 }
@@ -249,14 +256,15 @@ static void writer_main(void *arg)
             uv_mutex_unlock(&w->mu);
             return;
         }
-        w->queued -= store_op_take(&w->in, STORE_WORKER_BATCH, &batch);
+        size_t taken = store_op_take(&w->in, STORE_WORKER_BATCH, &batch);
+        w->queued -= taken;
         uv_mutex_unlock(&w->mu);
 
         run_writes(w, &batch);
         for (op_t *op = batch.head; op; op = op->next)
             if (op->kind == OP_PROBE)
                 op->status = run_probe(w);
-        finish(w, &batch);
+        finish(w, &batch, taken);
     }
 }
 
@@ -304,7 +312,7 @@ static void reader_main(void *arg)
 
         run_read(w, r->i, op);
         op_list_t one = {op, op};
-        finish(w, &one);
+        finish(w, &one, 0);
         uv_mutex_lock(&w->rmu);
     }
     uv_mutex_unlock(&w->rmu);
@@ -341,6 +349,7 @@ static int submit_write(worker_t *w, op_t *op)
     bool was_empty = w->in.head == NULL; /* else the writer is busy or already woken */
     store_op_push(&w->in, op);
     w->queued++;
+    w->wsent++;
     if (was_empty)
         uv_cond_signal(&w->cond);
     uv_mutex_unlock(&w->mu);
@@ -458,7 +467,7 @@ static void worker_cancel(store_t *base, const void *owner)
     uv_mutex_unlock(&w->rmu);
     if (n) {
         atomic_fetch_add_explicit(&w->canceled, n, memory_order_relaxed);
-        finish(w, &gone); /* called back from on_async, never from here */
+        finish(w, &gone, 0); /* called back from on_async, never from here */
     }
 }
 
@@ -508,6 +517,7 @@ static void unstage(worker_t *w)
     bool was_empty = w->in.head == NULL;
     store_op_splice(&w->in, &w->staged);
     w->queued += w->nstaged;
+    w->wsent += w->nstaged;
     w->nstaged = 0;
     if (was_empty)
         uv_cond_signal(&w->cond);
@@ -536,6 +546,28 @@ static void worker_recover(store_t *base)
         log_info("store: %s: recovering: writes are tried again", w->ops->name);
     w->failed = false;
     uv_mutex_unlock(&w->mu);
+}
+
+/* On one core the loop gives the writer the CPU by waiting here, instead of running on to
+ * the end of its time slice and seeing the commit a loop turn later; on several, the wait is
+ * the commit's own time. Either way what the writer finished within the bound is called
+ * back now, so its frames leave in this turn. */
+static void worker_settle(store_t *base, uint64_t max_us)
+{
+    worker_t *w = (worker_t *)base;
+    if (w->closing)
+        return;
+    uv_mutex_lock(&w->done_mu);
+    if (w->wdone != w->wsent && max_us) {
+        uint64_t end = uv_hrtime() + max_us * 1000;
+        for (uint64_t now; w->wdone != w->wsent && (now = uv_hrtime()) < end;)
+            if (uv_cond_timedwait(&w->done_cond, &w->done_mu, end - now) == UV_ETIMEDOUT)
+                break;
+    }
+    bool ready = w->done.head != NULL;
+    uv_mutex_unlock(&w->done_mu);
+    if (ready)
+        on_async(&w->async);
 }
 
 static void worker_stats(store_t *base, store_stats_t *out)
@@ -587,6 +619,7 @@ static void stop_threads(worker_t *w, op_list_t *out)
 
 static void destroy_locks(worker_t *w)
 {
+    uv_cond_destroy(&w->done_cond);
     uv_mutex_destroy(&w->done_mu);
     uv_cond_destroy(&w->rcond);
     uv_mutex_destroy(&w->rmu);
@@ -636,8 +669,12 @@ static int init_locks(worker_t *w)
         goto err_rmu;
     if ((rc = uv_check(uv_mutex_init(&w->done_mu), name, "uv_mutex_init")) < 0)
         goto err_rcond;
+    if ((rc = uv_check(uv_cond_init(&w->done_cond), name, "uv_cond_init")) < 0)
+        goto err_done;
     return 0;
 
+err_done:
+    uv_mutex_destroy(&w->done_mu);
 err_rcond:
     uv_cond_destroy(&w->rcond);
 err_rmu:
@@ -721,4 +758,5 @@ static const store_backend_t worker_backend = {
     .accounts_version = worker_accounts_version,
     .group = worker_group,
     .cancel = worker_cancel,
+    .settle = worker_settle,
 };
