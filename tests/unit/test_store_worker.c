@@ -342,6 +342,38 @@ TEST(test_no_lock_op)
     finish(s);
 }
 
+/* store_settle: the writes submitted are committed and called back before it returns, on
+ * the calling thread, without running the loop; a writer held past the bound is waited for
+ * no longer than it, and its writes are called back later as usual. */
+TEST(test_settle)
+{
+    store_t *s = open_tiny(&tiny_ops);
+    slot_t *a = append(s, "alpha", 0, NULL);
+    slot_t *b = append(s, "alpha", 0, NULL);
+    store_settle(s, 10 * 1000 * 1000);
+    CHECK(a->fired && b->fired);
+    CHECK(a->status == 0 && a->seq == 1 && b->status == 0 && b->seq == 2);
+    CHECK_EQ_INT(uv_sem_init(&tiny.probe_in, 0), 0);
+    CHECK_EQ_INT(uv_sem_init(&tiny.probe_go, 0), 0);
+    tiny.hold_probe = true;
+    slot_t *p = probe(s);
+    uv_sem_wait(&tiny.probe_in);
+    slot_t *c = append(s, "alpha", 0, NULL);
+    uint64_t t0 = uv_hrtime();
+    store_settle(s, 20 * 1000); /* 20 ms: the writer is held in the probe */
+    uint64_t took = uv_hrtime() - t0;
+    CHECK(!p->fired && !c->fired);
+    CHECK(took >= 15 * 1000 * 1000 && took < 2000ull * 1000 * 1000);
+    tiny.hold_probe = false;
+    uv_sem_post(&tiny.probe_go);
+    wait_for(c);
+    CHECK(p->status == 0 && c->status == 0 && c->seq == 3);
+    store_settle(s, 1000); /* nothing submitted: returns at once */
+    finish(s);
+    uv_sem_destroy(&tiny.probe_in);
+    uv_sem_destroy(&tiny.probe_go);
+}
+
 int main(void)
 {
     alarm(60); /* a lost callback hangs the loop; fail instead */
@@ -351,6 +383,7 @@ int main(void)
     RUN(test_commit_failure_answers_seq_0);
     RUN(test_lock_skips_fenced);
     RUN(test_no_lock_op);
+    RUN(test_settle);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     return TEST_MAIN_END();
 }
