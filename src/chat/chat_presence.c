@@ -3,7 +3,11 @@
  * Structures: chained buckets keyed by an FNV-1a hash of the user name (kept in the entry,
  * so a chain is walked comparing numbers), doubled when there are as many users as
  * buckets: a crowd arriving costs O(1) a user, not O(users / buckets). The users who are away
- * are also on a doubly linked list, so listing them (every welcome) costs what they are.
+ * are also on a doubly linked list, so listing them (every welcome) costs what they are; and
+ * up to CHAT_ONLINE_MAX users are "listed" (an array, each knowing its place), the names a
+ * welcome shows, so that a welcome does not walk the buckets for them (a cache miss or two a
+ * name): a newcomer fills a free place, a listed user who goes leaves one, refilled from the
+ * buckets only when a welcome asks.
  * Each entry keeps its #general links in a small array (a user has a few tabs, not
  * thousands). */
 #include "chat/chat_presence.h"
@@ -25,8 +29,9 @@ struct chat_presence {
     chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
     uint32_t hash;
     unsigned conns;
-    unsigned away;              /* of its connections, those that said they are away (issue 14) */
+    uint16_t away;              /* of its connections, those that said they are away (issue 14) */
     uint16_t nlinks, links_cap; /* a user's tabs */
+    uint8_t listed;             /* its place in the table's listed array + 1; 0: not listed */
 };
 
 struct chat_presence_table {
@@ -34,6 +39,8 @@ struct chat_presence_table {
     size_t nbuckets; /* a power of two */
     size_t online;
     chat_presence_t *away; /* the away list's head */
+    chat_presence_t *listed[CHAT_ONLINE_MAX];
+    size_t nlisted;
 };
 
 chat_presence_table_t *chat_presence_table_new(void)
@@ -126,6 +133,20 @@ static void away_update(chat_presence_table_t *t, chat_presence_t *p)
     p->away_prev = p->away_next = NULL;
 }
 
+static void list(chat_presence_table_t *t, chat_presence_t *p)
+{
+    t->listed[t->nlisted++] = p;
+    p->listed = (uint8_t)t->nlisted;
+}
+
+static void unlist(chat_presence_table_t *t, chat_presence_t *p)
+{
+    chat_presence_t *last = t->listed[--t->nlisted];
+    t->listed[p->listed - 1] = last;
+    last->listed = p->listed;
+    p->listed = 0;
+}
+
 chat_presence_t *chat_presence_add(chat_presence_table_t *t, const char *name, bool *first)
 {
     uint32_t hash = name_hash(name);
@@ -146,6 +167,8 @@ chat_presence_t *chat_presence_add(chat_presence_table_t *t, const char *name, b
     p->next = *b;
     *b = p;
     t->online++;
+    if (t->nlisted < CHAT_ONLINE_MAX)
+        list(t, p);
     *first = true;
     return p;
 }
@@ -177,6 +200,8 @@ bool chat_presence_remove(chat_presence_table_t *t, chat_presence_t *p)
     }
     p->away = 0;
     away_update(t, p);
+    if (p->listed)
+        unlist(t, p);
     chat_presence_t **pp = slot(t, p->hash);
     while (*pp != p)
         pp = &(*pp)->next;
@@ -184,6 +209,19 @@ bool chat_presence_remove(chat_presence_table_t *t, chat_presence_t *p)
     t->online--;
     entry_free(p);
     return true;
+}
+
+size_t chat_presence_listed(chat_presence_table_t *t, chat_presence_t *const **out)
+{
+    /* Places left by users who went: refilled from the buckets, which stops as soon as
+     * they are full (or everyone here is listed). */
+    for (size_t i = 0; i < t->nbuckets && t->nlisted < CHAT_ONLINE_MAX && t->nlisted < t->online;
+         i++)
+        for (chat_presence_t *p = t->bucket[i]; p && t->nlisted < CHAT_ONLINE_MAX; p = p->next)
+            if (!p->listed)
+                list(t, p);
+    *out = t->listed;
+    return t->nlisted;
 }
 
 const chat_presence_t *chat_presence_away_first(const chat_presence_table_t *t)

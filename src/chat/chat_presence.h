@@ -43,6 +43,9 @@ void chat_presence_mark(chat_presence_table_t *t, chat_presence_t *p, bool away)
 /* The users who are away, in no order: first, then next until NULL; O(those away). The
  * table must not change meanwhile. */
 const chat_presence_t *chat_presence_away_first(const chat_presence_table_t *t);
+/* min(CHAT_ONLINE_MAX, online) of the users here, in no order (the same ones from call to
+ * call while they stay): *out[0 .. n-1], valid until the table changes. */
+size_t chat_presence_listed(chat_presence_table_t *t, chat_presence_t *const **out);
 const chat_presence_t *chat_presence_away_next(const chat_presence_t *p);
 const char *chat_presence_name(const chat_presence_t *p);
 

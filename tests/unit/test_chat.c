@@ -985,6 +985,21 @@ TEST(presence_of_a_crowd)
         away += i % 7 == 0;
     CHECK_EQ_INT(away_count(t), away);
     CHECK_EQ_INT(chat_presence_online(t), N / 2);
+    /* The listed users (a welcome's names): the most there may be, each online, none twice,
+     * refilled after half of them went. */
+    chat_presence_t *const *ls;
+    size_t nl = chat_presence_listed(t, &ls);
+    CHECK_EQ_INT(nl, CHAT_ONLINE_MAX);
+    for (size_t i = 0; i < nl; i++) {
+        CHECK(chat_presence_find(t, chat_presence_name(ls[i])) == ls[i]);
+        for (size_t j = 0; j < i; j++)
+            CHECK(ls[j] != ls[i]);
+    }
+    for (int i = 0; i < N; i += 2)
+        if (i >= 20)
+            CHECK(chat_presence_remove(t, ps[i]));
+    nl = chat_presence_listed(t, &ls);
+    CHECK_EQ_INT(nl, 10); /* fewer online than the most: every one */
     chat_presence_table_free(t);
 }
 
