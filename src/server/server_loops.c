@@ -13,6 +13,7 @@
  * thread was joined); a request reaching a stopping hub is answered 503 without the api. */
 #include "server/server_loops.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,6 +502,7 @@ static void on_worker_turn(uv_prepare_t *p)
 static void worker_main(void *arg)
 {
     worker_t *w = arg;
+    pthread_setname_np(pthread_self(), "parley-loop"); /* top -H, perf --sort comm */
     uv_run(&w->loop, UV_RUN_DEFAULT);
     server_free(w->srv);
     w->srv = NULL;

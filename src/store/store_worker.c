@@ -45,6 +45,7 @@
 #include "store/store_worker.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,8 @@ static int run_probe(worker_t *w)
 static void writer_main(void *arg)
 {
     worker_t *w = arg;
+    /* Named for top -H and perf --sort comm: which thread the CPU went to. */
+    pthread_setname_np(pthread_self(), "parley-writer");
     for (;;) {
         op_list_t batch;
         uv_mutex_lock(&w->mu);
@@ -296,6 +299,7 @@ static void run_read(worker_t *w, unsigned i, op_t *op)
 static void reader_main(void *arg)
 {
     reader_t *r = arg;
+    pthread_setname_np(pthread_self(), "parley-reader");
     worker_t *w = r->w;
     uv_mutex_lock(&w->rmu);
     for (;;) {
