@@ -116,15 +116,11 @@ const char *chat_online_names_next(chat_online_names_t *it)
 void chat_online_json(const chat_hub_t *h, buf_t *out)
 {
     chat_presence_table_t *t = chat_hub_presence(h);
-    chat_presence_t *const *listed;
-    size_t n = chat_presence_listed(t, &listed);
+    size_t n;
+    const buf_t *listed = chat_presence_listed_json(t, &n);
     buf_append_str(out, "[");
-    for (size_t i = 0; i < n; i++) {
-        const char *name = chat_presence_name(listed[i]);
-        if (i)
-            buf_append_str(out, ",");
-        json_append_string(out, name, strlen(name));
-    }
+    if (listed->len)
+        buf_append(out, listed->data, listed->len);
     /* Fewer than the most listed: everyone here is, and those only elsewhere follow. */
     chat_elsewhere_names_t it = chat_elsewhere_names(chat_hub_elsewhere(h));
     for (const char *name; n < CHAT_ONLINE_MAX && (name = chat_elsewhere_names_next(&it));) {

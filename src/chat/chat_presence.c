@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/xmalloc.h"
+#include "json/json_env.h"
 
 #define PRESENCE_BUCKETS_MIN 256
 
@@ -41,6 +42,10 @@ struct chat_presence_table {
     chat_presence_t *away; /* the away list's head */
     chat_presence_t *listed[CHAT_ONLINE_MAX];
     size_t nlisted;
+    /* The listed names as JSON strings, comma-separated: built when a welcome asks after the
+     * set changed (during a crowd's arrival, once the set is full, it does not). */
+    buf_t listed_json;
+    bool listed_dirty;
 };
 
 chat_presence_table_t *chat_presence_table_new(void)
@@ -70,6 +75,7 @@ void chat_presence_table_free(chat_presence_table_t *t)
         }
     }
     free(t->bucket);
+    buf_deinit(&t->listed_json);
     free(t);
 }
 
@@ -137,6 +143,7 @@ static void list(chat_presence_table_t *t, chat_presence_t *p)
 {
     t->listed[t->nlisted++] = p;
     p->listed = (uint8_t)t->nlisted;
+    t->listed_dirty = true;
 }
 
 static void unlist(chat_presence_table_t *t, chat_presence_t *p)
@@ -145,6 +152,7 @@ static void unlist(chat_presence_table_t *t, chat_presence_t *p)
     t->listed[p->listed - 1] = last;
     last->listed = p->listed;
     p->listed = 0;
+    t->listed_dirty = true;
 }
 
 chat_presence_t *chat_presence_add(chat_presence_table_t *t, const char *name, bool *first)
@@ -222,6 +230,22 @@ size_t chat_presence_listed(chat_presence_table_t *t, chat_presence_t *const **o
                 list(t, p);
     *out = t->listed;
     return t->nlisted;
+}
+
+const buf_t *chat_presence_listed_json(chat_presence_table_t *t, size_t *n)
+{
+    chat_presence_t *const *ls;
+    *n = chat_presence_listed(t, &ls);
+    if (t->listed_dirty) {
+        t->listed_json.len = 0;
+        for (size_t i = 0; i < *n; i++) {
+            if (i)
+                buf_append(&t->listed_json, ",", 1);
+            json_append_string(&t->listed_json, ls[i]->name, strlen(ls[i]->name));
+        }
+        t->listed_dirty = false;
+    }
+    return &t->listed_json;
 }
 
 const chat_presence_t *chat_presence_away_first(const chat_presence_table_t *t)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "chat/chat_defs.h"
 #include "chat/chat_link.h"
 
@@ -46,6 +47,9 @@ const chat_presence_t *chat_presence_away_first(const chat_presence_table_t *t);
 /* min(CHAT_ONLINE_MAX, online) of the users here, in no order (the same ones from call to
  * call while they stay): *out[0 .. n-1], valid until the table changes. */
 size_t chat_presence_listed(chat_presence_table_t *t, chat_presence_t *const **out);
+/* Their names as JSON strings, comma-separated (no brackets), and in *n how many: valid
+ * until the table changes. */
+const buf_t *chat_presence_listed_json(chat_presence_table_t *t, size_t *n);
 const chat_presence_t *chat_presence_away_next(const chat_presence_t *p);
 const char *chat_presence_name(const chat_presence_t *p);
 

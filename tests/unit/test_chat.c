@@ -1000,6 +1000,25 @@ TEST(presence_of_a_crowd)
             CHECK(chat_presence_remove(t, ps[i]));
     nl = chat_presence_listed(t, &ls);
     CHECK_EQ_INT(nl, 10); /* fewer online than the most: every one */
+    /* ... and as JSON: each listed name once, quoted, comma-separated; rebuilt when a listed
+     * user goes. */
+    size_t nj;
+    const buf_t *js = chat_presence_listed_json(t, &nj);
+    CHECK_EQ_INT(nj, 10);
+    char want[64];
+    snprintf(want, sizeof(want), "\"%s\"", chat_presence_name(ls[0]));
+    CHECK(memmem(js->data, js->len, want, strlen(want)) != NULL);
+    size_t commas = 0;
+    for (size_t i = 0; i < js->len; i++)
+        commas += js->data[i] == ',';
+    CHECK_EQ_INT(commas, 9);
+    chat_presence_t *gone = ls[0];
+    char gone_name[32];
+    snprintf(gone_name, sizeof(gone_name), "\"%s\"", chat_presence_name(gone));
+    CHECK(chat_presence_remove(t, gone));
+    js = chat_presence_listed_json(t, &nj);
+    CHECK_EQ_INT(nj, 9);
+    CHECK(memmem(js->data, js->len, gone_name, strlen(gone_name)) == NULL);
     chat_presence_table_free(t);
 }
 
