@@ -45,6 +45,7 @@ enum {
     PW_BEGIN,
     PW_COMMIT,
     PW_APPEND,
+    PW_APPEND_PLAIN,
     PW_MAKE,
     PW_LOCK,
     PW_SEQS,
