@@ -270,12 +270,14 @@ static int pg_append(void *impl, const store_msg_t *m, uint64_t *seq, bool *dupl
                     m->mentions[i] > INT64_MAX ? (uint64_t)INT64_MAX : m->mentions[i]);
     if (m->nmentions)
         buf_append_str(&ids, "}");
+    const char *kind = m->kind ? m->kind : "msg";
     store_pg_params_t p;
-    store_pg_bind(&p, "tuttituutbuttt", m->channel, m->seq, m->user, m->text, m->ts,
-                  m->kind ? m->kind : "msg", m->thread, m->target,
-                  m->cid && m->cid[0] ? m->cid : NULL, (int)m->guest, m->user_id, ids.data,
-                  m->files ? m->files : "", m->app ? m->app : "");
-    int rc = w_send_out(s, PW_APPEND, &p, seq, duplicate);
+    store_pg_bind(&p, "tuttituutbuttt", m->channel, m->seq, m->user, m->text, m->ts, kind,
+                  m->thread, m->target, m->cid && m->cid[0] ? m->cid : NULL, (int)m->guest,
+                  m->user_id, ids.data, m->files ? m->files : "", m->app ? m->app : "");
+    /* The lean statement when nothing but the event's row is written (store_pg_schema.c). */
+    bool plain = m->nmentions == 0 && strcmp(kind, "edit") != 0 && strcmp(kind, "delete") != 0;
+    int rc = w_send_out(s, plain ? PW_APPEND_PLAIN : PW_APPEND, &p, seq, duplicate);
     buf_deinit(&ids);
     return rc;
 }

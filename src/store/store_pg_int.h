@@ -20,8 +20,9 @@
 
 /* 1: channels (with last_seq), messages, members, reads, mentions, users, sessions,
  * invites, meta; 2: messages_author; 3: messages.files; 4: notify (levels other than "all");
- * 5: users' title, tz and avatar; 6: messages.original and the index of pins */
-#define PG_SCHEMA_VERSION 8
+ * 5: users' title, tz and avatar; 6: messages.original and the index of pins; 7: messages.app
+ * and hooks; 8: users.bot; 9: parley_words' ASCII path */
+#define PG_SCHEMA_VERSION 9
 #define PG_READ_BUDGET 2000000 /* the default read_budget, as SQLite's (store_pg.h) */
 #define PG_COUNTS_FACTOR 8     /* mention counts and positions get this many times the budget */
 #define PG_PIPE_DEPTH 64       /* writer statements sent before their answers are read */
@@ -44,6 +45,7 @@ enum {
     PW_BEGIN,
     PW_COMMIT,
     PW_APPEND,
+    PW_APPEND_PLAIN,
     PW_MAKE,
     PW_LOCK,
     PW_SEQS,
