@@ -213,10 +213,13 @@ async def settle_and_check(store, guests):
 
 def writer_in_transaction(store, name):
     """Whether process `name`'s writer session waits for its client inside a transaction
-    that holds rows (an xid: it locked its channels), for the rest of its pipeline."""
+    that holds rows (an xid: it locked its channels), idle between the pipeline's syncs:
+    what store_pg makes sure PostgreSQL's idle-in-transaction timeout can end. A process
+    stopped in the middle of writing one message leaves its session `active` (PostgreSQL
+    reading the rest of it), which no timeout ends: that instant is not the case tested."""
     rows = psql_rows(store, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
                             f"'{name}' AND wait_event = 'ClientRead' "
-                            "AND backend_xid IS NOT NULL")
+                            "AND state = 'idle in transaction' AND backend_xid IS NOT NULL")
     return int(rows[0][0]) > 0
 
 
