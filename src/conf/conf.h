@@ -22,8 +22,8 @@ typedef struct {
         *registration, *allowed_origins, *public_url, *tls_cert, *tls_key, *bus, *files, *base_path;
     unsigned long long port, history, max_name, max_text, max_frame, rate, burst, max_outbound,
         handshake_timeout, idle_timeout, max_connections, max_header, max_body, resume_max,
-        presence_limit, threads, guest_ttl, guest_joins, session_idle, session_max, hash_max, message_timeout,
-        max_conns_per_ip, max_partial_input, max_file, file_quota;
+        presence_limit, threads, guest_ttl, guest_joins, session_idle, session_max, hash_max,
+        message_timeout, max_conns_per_ip, max_partial_input, max_file, file_quota;
 
     /* what conf_parse makes of them */
     char store_url[PATH_MAX + 64];     /* --store, or sqlite: and --db */
