@@ -64,9 +64,9 @@ typedef struct auth_user {
     char *pass;    /* NULL: no password (a guest, or an account migrated from before accounts) */
     auth_role_t role;
     auth_state_t state;
+    unsigned online;       /* connections chat holds for the user (auth_user_online) */
     bool bot;              /* a bot account: no password, tokens from auth_bot_add/_token */
     int64_t created, seen; /* Unix ms; seen: the last sign-in, join or disconnect */
-    unsigned online;       /* connections chat holds for the user (auth_user_online) */
     auth_bucket_t rate;    /* the request rate bucket (auth_rate_take) */
 } auth_user_t;
 

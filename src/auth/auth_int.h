@@ -65,8 +65,8 @@ typedef struct user {
 } user_t;
 
 struct sess {
-    auth_session_t pub;  /* first, as above */
-    sess_t *prev, *next; /* the user's sessions */
+    auth_session_t pub; /* first, as above */
+    sess_t *next;       /* the user's sessions */
     int64_t seen_written;
     unsigned mark; /* auth_load: seen in this read */
 };

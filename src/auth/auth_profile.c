@@ -96,8 +96,8 @@ static void change(char **field, char **old, const char *v, size_t len)
 {
     *old = xstrdup(*field);
     char *copy = xstrndup(v, len);
-    free(*field);
-    *field = copy;
+    auth_str_set(field, copy); /* the registry's strings are set (and freed) by it alone */
+    free(copy);
 }
 
 void auth_set_profile(auth_t *a, uint64_t user_id, const auth_profile_t *p, auth_cb cb, void *ctx)

@@ -24,7 +24,6 @@
 
 struct chat_presence {
     chat_presence_t *next;
-    char *name;
     chat_presence_t *away_prev, *away_next; /* on the table's away list while away */
     chat_link_t **links; /* #general links of the user's joined JSON sessions: &one until a */
     chat_link_t *one;    /* second tab comes, so a user with one tab costs no allocation */
@@ -33,6 +32,7 @@ struct chat_presence {
     uint16_t away;              /* of its connections, those that said they are away (issue 14) */
     uint16_t nlinks, links_cap; /* a user's tabs */
     uint8_t listed;             /* its place in the table's listed array + 1; 0: not listed */
+    char name[];                /* in the entry's allocation: one allocation an online user */
 };
 
 struct chat_presence_table {
@@ -60,7 +60,6 @@ static void entry_free(chat_presence_t *p)
 {
     if (p->links != &p->one)
         free(p->links);
-    free(p->name);
     free(p);
 }
 
@@ -167,8 +166,9 @@ chat_presence_t *chat_presence_add(chat_presence_table_t *t, const char *name, b
     }
     if (t->online >= t->nbuckets)
         grow(t);
-    p = xcalloc(1, sizeof(*p));
-    p->name = xstrdup(name);
+    size_t len = strlen(name);
+    p = xcalloc(1, sizeof(*p) + len + 1);
+    memcpy(p->name, name, len + 1);
     p->hash = hash;
     p->conns = 1;
     chat_presence_t **b = slot(t, hash);

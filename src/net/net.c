@@ -117,16 +117,16 @@ void net_schedule_flush(net_conn_t *c)
     if (c->in_flush || c->writing)
         return;
     c->in_flush = true;
-    c->flush_next = c->srv->flush_head;
-    c->srv->flush_head = c;
+    c->flush_next = net_conn_srv(c)->flush_head;
+    net_conn_srv(c)->flush_head = c;
 }
 
 /* ---- lifetime ---- */
 
 static void on_closed(uv_handle_t *h)
 {
-    net_conn_t *c = h->data;
-    net_server_t *s = c->srv;
+    net_conn_t *c = (net_conn_t *)h;
+    net_server_t *s = net_conn_srv(c);
     if (c->counted) /* the socket is closed now: its client may open another */
         net_peers_give(s->cfg.peers, &(net_peer_t){c->peer, c->peer_v6});
     if (s->h->on_close)
@@ -146,7 +146,7 @@ void net_conn_close(net_conn_t *c)
     if (c->closing)
         return;
     c->closing = true;
-    net_server_t *s = c->srv;
+    net_server_t *s = net_conn_srv(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -251,15 +251,15 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 {
-    net_conn_t *c = stream->data;
+    net_conn_t *c = (net_conn_t *)stream;
     if (buf->base == recv_buf)
         recv_busy = false;
     if (n > 0 && !c->closing) {
-        c->srv->bytes_in += (uint64_t)n;
+        net_conn_srv(c)->bytes_in += (uint64_t)n;
         if (c->tls)
             net_conn_tls_data(c, (const uint8_t *)buf->base, (size_t)n);
         else
-            c->srv->h->on_data(c, (uint8_t *)buf->base, (size_t)n);
+            net_conn_srv(c)->h->on_data(c, (uint8_t *)buf->base, (size_t)n);
     } else if (n < 0) {
         if (n != UV_EOF && n != UV_ECONNRESET) {
             char name[96];
@@ -298,7 +298,7 @@ static void on_write(uv_write_t *req, int status)
         return;
     }
     if (c->tls) {
-        c->srv->bytes_out += c->tls->flight.len;
+        net_conn_srv(c)->bytes_out += c->tls->flight.len;
         buf_deinit(&c->tls->flight);
     } else {
         size_t n = 0;
@@ -306,7 +306,7 @@ static void on_write(uv_write_t *req, int status)
             n += net_q_at(c, i)->b->len - net_q_at(c, i)->off;
         c->inflight = 0;
         net_q_advance(c, n);
-        c->srv->bytes_out += n;
+        net_conn_srv(c)->bytes_out += n;
     }
     after_write(c);
 }
@@ -349,7 +349,7 @@ static void flush_plain(net_conn_t *c)
             return;
         }
         net_q_advance(c, (size_t)r);
-        c->srv->bytes_out += (size_t)r;
+        net_conn_srv(c)->bytes_out += (size_t)r;
         if (c->q_len == 0)
             break;
         size_t left = 0;
@@ -379,7 +379,7 @@ int net_conn_send(net_conn_t *c, blob_t *b)
 {
     if (c->closing || c->close_after_flush)
         return -1;
-    if (c->q_bytes - c->q_exempt >= c->srv->cfg.max_outbound)
+    if (c->q_bytes - c->q_exempt >= net_conn_srv(c)->cfg.max_outbound)
         return -1;
     q_push(c, b, false);
     net_schedule_flush(c);
@@ -426,8 +426,8 @@ static void drained(net_conn_t *c)
 {
     if (c->want_drain && net_out_empty(c) && !c->closing) {
         c->want_drain = false;
-        if (c->srv->h->on_drain)
-            c->srv->h->on_drain(c);
+        if (net_conn_srv(c)->h->on_drain)
+            net_conn_srv(c)->h->on_drain(c);
     }
 }
 
@@ -498,7 +498,7 @@ static int peer_admit(net_server_t *s, const struct sockaddr *sa, net_peer_t *p)
 static void shed(net_conn_t *c)
 {
     if (c->counted)
-        net_peers_give(c->srv->cfg.peers, &(net_peer_t){c->peer, c->peer_v6});
+        net_peers_give(net_conn_srv(c)->cfg.peers, &(net_peer_t){c->peer, c->peer_v6});
     uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
 }
 
@@ -511,12 +511,11 @@ static void accept_fd(net_server_t *s, int fd, const struct sockaddr *sa)
         return;
     }
     net_conn_t *c = xcalloc(1, sizeof(*c));
-    c->srv = s;
     c->counted = admit > 0;
     c->peer = p.bits;
     c->peer_v6 = p.v6;
     uv_tcp_init(s->loop, &c->tcp);
-    c->tcp.data = c;
+    c->tcp.data = s;
     if (uv_tcp_open(&c->tcp, fd) != 0) {
         close(fd);
         shed(c);

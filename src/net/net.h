@@ -86,8 +86,8 @@ typedef struct {
 
 /* Ordered widest first: one per connection, so padding counts. */
 struct net_conn {
-    uv_tcp_t tcp;
-    net_server_t *srv;
+    uv_tcp_t tcp;            /* first: libuv's callbacks give the handle, which is the connection;
+                              * tcp.data is the server (net_conn_srv) */
     void *data;              /* the handler's per-connection state */
     net_out_t *q;            /* ring of queued buffers */
     size_t q_bytes;          /* unwritten bytes queued */
@@ -103,6 +103,12 @@ struct net_conn {
     bool writing, in_flush, closing, close_after_flush, dead, want_drain, shut, linger;
     bool peer_v6, counted; /* net_peer_t's v6; counted in cfg.peers (given back on close) */
 };
+
+/* The server c belongs to. */
+static inline net_server_t *net_conn_srv(const net_conn_t *c)
+{
+    return (net_server_t *)c->tcp.data;
+}
 
 struct net_server {
     uv_loop_t *loop;

@@ -89,7 +89,7 @@ void net_conn_tls_data(net_conn_t *c, const uint8_t *data, size_t len)
     if (io->pend.len || (!was_ready && c->q_len && net_tls_ready(io->s)))
         net_schedule_flush(c);
     if (plain && !c->closing)
-        c->srv->h->on_data(c, tls_plain, plain);
+        net_conn_srv(c)->h->on_data(c, tls_plain, plain);
     if (r == NET_TLS_OK || c->closing)
         return;
     if (r != NET_TLS_CLOSED)
@@ -161,7 +161,7 @@ void net_conn_tls_flush(net_conn_t *c)
             net_conn_close(c);
             return;
         }
-        c->srv->bytes_out += (size_t)r;
+        net_conn_srv(c)->bytes_out += (size_t)r;
         size_t w = (size_t)r, from_pend = w < io->pend.len ? w : io->pend.len;
         if (from_pend == io->pend.len)
             buf_deinit(&io->pend); /* idle connections keep no ciphertext buffer */

@@ -99,7 +99,7 @@ static void ws_close(sconn_t *c, uint16_t code, const char *reason)
 
 int server_security_lines(const sconn_t *c, char *out, size_t cap)
 {
-    int n = http_security_headers(out, cap, c->ws_host);
+    int n = http_security_headers(out, cap, c->http ? c->http->ws_host : NULL);
     if (n < 0 || !net_conn_tls(c->nc))
         return n;
     int m = snprintf(out + n, cap - (size_t)n, "%s", HSTS_LINE);
@@ -382,17 +382,18 @@ static void on_closing_data(sconn_t *c, uint8_t *data, size_t len)
 
 static void on_open(net_conn_t *nc)
 {
-    server_t *s = nc->srv->data;
+    server_t *s = net_conn_srv(nc)->data;
     sconn_t *c = xcalloc(1, sizeof(*c));
     c->nc = nc;
     c->srv = s;
     c->state = SC_HTTP;
     c->mark_ms = clock_mono_ms();
-    c->http = xmalloc(sizeof(*c->http));
-    http_parser_init(c->http, s->cfg.max_header, s->cfg.max_body);
-    http_parser_keep_body(c->http, server_keep_body, s);
-    http_parser_set_max_kept(c->http, s->cfg.max_file);
-    http_parser_set_budget(c->http, &s->shared->partial);
+    c->http = xcalloc(1, sizeof(*c->http));
+    http_parser_t *p = &c->http->parser;
+    http_parser_init(p, s->cfg.max_header, s->cfg.max_body);
+    http_parser_keep_body(p, server_keep_body, s);
+    http_parser_set_max_kept(p, s->cfg.max_file);
+    http_parser_set_budget(p, &s->shared->partial);
     nc->data = c;
 }
 
@@ -412,10 +413,6 @@ static void on_data(net_conn_t *nc, uint8_t *data, size_t len)
 static void on_close(net_conn_t *nc)
 {
     sconn_t *c = nc->data;
-    if (c->wait)
-        c->wait->c = NULL; /* its answer will find no connection and drop itself */
-    budget_give(&c->srv->shared->partial, c->held.len);
-    buf_deinit(&c->held);
     if (c->session)
         c->srv->chat.closed(c->srv->chat.ctx, c->session);
     if (c->upgraded) {
@@ -423,10 +420,7 @@ static void on_close(net_conn_t *nc)
         c->srv->nws--;
         atomic_fetch_sub(&c->srv->shared->ws, 1);
     }
-    if (c->http) {
-        http_parser_deinit(c->http);
-        free(c->http);
-    }
+    server_http_free(c);
     free(c);
 }
 
@@ -458,7 +452,7 @@ static void message_timeout(sconn_t *c)
                         "{\"error\":\"timeout\",\"message\":\"the request did not come whole "
                         "in time\"}",
                         false, NULL);
-    http_parser_deinit(c->http);
+    http_parser_deinit(&c->http->parser);
 }
 
 static void on_tick(net_conn_t *nc, uint64_t now)
@@ -466,14 +460,14 @@ static void on_tick(net_conn_t *nc, uint64_t now)
     sconn_t *c = nc->data;
     const server_config_t *cfg = &c->srv->cfg;
     uint64_t age = now - c->mark_ms;
-    if ((c->state == SC_HTTP && !c->wait) || c->state == SC_WS) {
+    if ((c->state == SC_HTTP && !sconn_wait(c)) || c->state == SC_WS) {
         if (part_late(c, now)) {
             message_timeout(c);
             return;
         }
     }
     /* An /api request in flight is not the client's delay: its time starts at the answer. */
-    if (c->state == SC_HTTP && !c->wait && age > cfg->handshake_timeout_ms) {
+    if (c->state == SC_HTTP && !sconn_wait(c) && age > cfg->handshake_timeout_ms) {
         net_conn_close(nc);
     } else if (c->state == SC_CLOSING && age > CLOSE_GRACE_MS) {
         net_conn_close(nc);

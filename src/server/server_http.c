@@ -262,9 +262,7 @@ static void upgrade(sconn_t *c, const http_request_t *r, int mode, const char *c
              2;
     }
     server_send_bytes(c, head, n > 0 ? (size_t)n : 0);
-    http_parser_deinit(c->http);
-    free(c->http);
-    c->http = NULL;
+    server_http_free(c);
     ws_parser_init(&c->ws, &c->srv->limits);
     if (dp.enabled) {
         ws_parser_set_deflate(&c->ws, true);
@@ -332,7 +330,7 @@ static void api_answered(void *ctx, blob_t *response)
     free(w);
     if (!c)
         return; /* the connection went first: the answer is dropped */
-    c->wait = NULL;
+    c->http->wait = NULL;
     if (response)
         net_conn_send_control(c->nc, response);
     if (!response || !keep || atomic_load(&c->srv->shared->draining)) {
@@ -374,7 +372,7 @@ static void serve_api(void *ctx, const http_request_t *r, const http_match_t *ma
     };
     api_wait_t *w = xmalloc(sizeof(*w));
     *w = (api_wait_t){c, q.keep_alive};
-    c->wait = w;
+    c->http->wait = w;
     c->srv->chat.request(c->srv->chat.ctx, &q, api_answered, w);
 }
 
@@ -488,7 +486,7 @@ static bool host_ok(sconn_t *c, const http_request_t *r)
         return false;
     }
     if (status == 0)
-        c->ws_host = r->host;
+        c->http->ws_host = r->host;
     return true;
 }
 
@@ -542,11 +540,12 @@ static void hold(sconn_t *c, const uint8_t *data, size_t len)
     net_conn_read(c->nc, false);
     if (!len || c->held_refused)
         return;
-    if (!budget_take(&c->srv->shared->partial, len, c->held.len + len)) {
+    buf_t *held = &c->http->held;
+    if (!budget_take(&c->srv->shared->partial, len, held->len + len)) {
         c->held_refused = true;
         return;
     }
-    buf_append(&c->held, data, len);
+    buf_append(held, data, len);
 }
 
 /* The parser failed with status: the same shape as /api's errors, a code and a sentence;
@@ -563,7 +562,21 @@ static void http_failed(sconn_t *c, int status)
     if (status == 503) /* the budget of input still arriving: the request is not at fault */
         server_partial_refused(c);
     server_respond_json(c, status, body, false, status == 503 ? "Retry-After: 1\r\n" : NULL);
-    http_parser_deinit(c->http);
+    http_parser_deinit(&c->http->parser);
+}
+
+void server_http_free(sconn_t *c)
+{
+    sconn_http_t *h = c->http;
+    if (!h)
+        return;
+    if (h->wait)
+        h->wait->c = NULL; /* its answer will find no connection and drop itself */
+    budget_give(&c->srv->shared->partial, h->held.len);
+    buf_deinit(&h->held);
+    http_parser_deinit(&h->parser);
+    free(h);
+    c->http = NULL;
 }
 
 void server_on_http(sconn_t *c, uint8_t *data, size_t len)
@@ -572,7 +585,7 @@ void server_on_http(sconn_t *c, uint8_t *data, size_t len)
     while (c->state == SC_HTTP) {
         http_request_t *req = NULL;
         int status = 0;
-        ssize_t n = http_parser_feed(c->http, (const char *)data, len, &req, &status);
+        ssize_t n = http_parser_feed(&c->http->parser, (const char *)data, len, &req, &status);
         if (n < 0) {
             http_failed(c, status);
             break;
@@ -587,7 +600,6 @@ void server_on_http(sconn_t *c, uint8_t *data, size_t len)
         data += n;
         len -= (size_t)n;
         handle_request(c, req);
-        c->ws_host = NULL; /* it pointed into the request, which is released below */
         if (c->upgraded) {
             /* Bytes after the upgrade request are the first frames. The parser is gone, and
              * chat may already have closed the session (a name taken): state is not enough. */
@@ -595,10 +607,11 @@ void server_on_http(sconn_t *c, uint8_t *data, size_t len)
                 server_on_ws(c, data, len);
             break;
         }
-        /* The request is released; an /api request still in flight copied what it needs. */
-        http_parser_next(c->http);
+        c->http->ws_host = NULL; /* it pointed into the request, released now */
+        /* An /api request still in flight copied what it needs. */
+        http_parser_next(&c->http->parser);
         c->mark_ms = clock_mono_ms();
-        if (c->wait) {
+        if (c->http->wait) {
             hold(c, data, len);
             break;
         }
@@ -618,13 +631,13 @@ static void resume(sconn_t *c)
         http_failed(c, 503);
         return;
     }
-    if (c->held.len && c->state == SC_HTTP) {
-        buf_t held = c->held;
-        c->held = (buf_t)BUF_INIT;
+    if (c->state == SC_HTTP && c->http->held.len) {
+        buf_t held = c->http->held;
+        c->http->held = (buf_t)BUF_INIT;
         budget_give(&c->srv->shared->partial, held.len);
         server_on_http(c, (uint8_t *)held.data, held.len);
         buf_deinit(&held);
     }
-    if (!c->wait)
+    if (!sconn_wait(c))
         net_conn_read(c->nc, true);
 }

@@ -68,6 +68,17 @@ typedef struct {
     bool keep_alive;
 } api_wait_t;
 
+/* What a connection holds only while it speaks HTTP: one allocation, freed by the upgrade,
+ * so that a WebSocket connection carries none of it. */
+typedef struct {
+    http_parser_t parser;
+    /* The Host of the request being answered once it was found to be ours, for the CSP of
+     * the answer (borrowed from that request; NULL between requests and when unchecked). */
+    const char *ws_host;
+    api_wait_t *wait; /* the /api request in flight, NULL for none */
+    buf_t held; /* bytes received after it, parsed once it is answered (taken from the budget) */
+} sconn_http_t;
+
 struct sconn {
     net_conn_t *nc;
     server_t *srv;
@@ -78,21 +89,22 @@ struct sconn {
      * HTTP request that is not complete yet (--message-timeout runs from it); 0: none. */
     uint64_t part_ms;
     uint8_t state;
-    bool upgraded;       /* counted in nws */
-    bool ping_out;       /* our keep-alive ping awaits its pong */
-    bool echo;           /* the conformance echo route: messages come back, no chat */
-    bool deflate;        /* permessage-deflate negotiated: compressed frames may go out */
-    bool in_http;        /* server_on_http runs (an answer given inside it resumes nothing) */
-    bool read_off;       /* reading stopped by us (server_conn_read): no deadline runs */
-    bool held_refused;   /* bytes after an /api request were refused by the budget: 503 */
-    http_parser_t *http; /* HTTP state only */
-    /* The Host of the request being answered once it was found to be ours, for the CSP of
-     * the answer (borrowed from that request; NULL between requests and when unchecked). */
-    const char *ws_host;
-    ws_parser_t ws;   /* WS and CLOSING after an upgrade */
-    api_wait_t *wait; /* the /api request in flight, NULL for none */
-    buf_t held; /* bytes received after it, parsed once it is answered (taken from the budget) */
+    bool upgraded;      /* counted in nws */
+    bool ping_out;      /* our keep-alive ping awaits its pong */
+    bool echo;          /* the conformance echo route: messages come back, no chat */
+    bool deflate;       /* permessage-deflate negotiated: compressed frames may go out */
+    bool in_http;       /* server_on_http runs (an answer given inside it resumes nothing) */
+    bool read_off;      /* reading stopped by us (server_conn_read): no deadline runs */
+    bool held_refused;  /* bytes after an /api request were refused by the budget: 503 */
+    sconn_http_t *http; /* HTTP and CLOSING before an upgrade; NULL once upgraded */
+    ws_parser_t ws;     /* WS and CLOSING after an upgrade */
 };
+
+/* The /api request c waits for, NULL for none (and always once upgraded). */
+static inline api_wait_t *sconn_wait(const sconn_t *c)
+{
+    return c->http ? c->http->wait : NULL;
+}
 
 /* ---- server.c ---- */
 
@@ -122,6 +134,9 @@ void server_partial_refused(sconn_t *c);
 int server_add_routes(server_t *s);
 /* The HTTP parser's keep-body callback (ctx: the server_t). */
 size_t server_keep_body(void *ctx, const http_request_t *head);
+/* Frees c's HTTP state (an /api answer still to come then finds no connection; held bytes
+ * go back to the budget). NULL after; nothing when there is none. */
+void server_http_free(sconn_t *c);
 /* Bytes of a connection that speaks HTTP (state HTTP): requests parsed and answered. */
 void server_on_http(sconn_t *c, uint8_t *data, size_t len);
 

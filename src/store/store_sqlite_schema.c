@@ -526,6 +526,12 @@ int store_sqlite_schema_init(sqlite3 *db, const char *path, bool sync_full)
     if (db_exec(db, path, sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") <
         0)
         return STORE_EFAILED;
+    /* The writer's page cache: 512 KB rather than SQLite's 2 MB. It appends (the right edge
+     * of each b-tree and the search index's newest segment stay in it) and inserts a new
+     * account's or session's index entries; the pages it evicts are in the kernel's cache,
+     * a read away. 2 MB was 400 bytes of each of 5,000 idle guests' connections. */
+    if (db_exec(db, path, "PRAGMA cache_size = -512") < 0)
+        return STORE_EFAILED;
     /* A new file gets every table; an older parley's file gets what it lacks. */
     return version < SQLITE_SCHEMA_VERSION ? schema_create(db, path) : 0;
 }

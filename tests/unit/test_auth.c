@@ -327,6 +327,41 @@ TEST(map_basics)
     auth_map_deinit(&m);
 }
 
+/* Fixed-length keys, copied (session ids) and borrowed (session hashes: the key is the
+ * value's own field, so the map follows a put's new pointer and never reads a freed one). */
+TEST(map_fixed_and_borrowed)
+{
+    auth_map_t ids, refs;
+    auth_map_init_fixed(&ids, sizeof(uint64_t), false);
+    auth_map_init_fixed(&refs, 8, true);
+    static struct {
+        char key[9];
+    } v[300];
+    for (uint64_t i = 0; i < 300; i++) {
+        snprintf(v[i].key, sizeof(v[i].key), "h%07u", (unsigned)i);
+        auth_map_put(&ids, &i, sizeof(i), &v[i]);
+        auth_map_put(&refs, v[i].key, 8, &v[i]);
+    }
+    uint64_t id = 217;
+    CHECK(auth_map_get(&ids, &id, sizeof(id)) == &v[217]);
+    CHECK(auth_map_get(&ids, &id, 4) == NULL); /* another length is never a key */
+    CHECK(auth_map_get(&refs, "h0000217", 8) == &v[217]);
+    CHECK(auth_map_get(&refs, "h000021", 7) == NULL);
+    /* A key copied into another place: put again, the old place may change. */
+    char moved[9];
+    memcpy(moved, v[5].key, sizeof(moved));
+    auth_map_put(&refs, moved, 8, &v[5]);
+    memset(v[5].key, 'x', 8);
+    CHECK(auth_map_get(&refs, "h0000005", 8) == &v[5]);
+    CHECK_EQ_INT(auth_map_size(&refs), 300);
+    CHECK(auth_map_del(&refs, "h0000005", 8) == &v[5]);
+    CHECK(auth_map_get(&refs, "h0000005", 8) == NULL);
+    CHECK(auth_map_del(&ids, &id, sizeof(id)) == &v[217]);
+    CHECK_EQ_INT(auth_map_size(&ids), 299);
+    auth_map_deinit(&ids);
+    auth_map_deinit(&refs);
+}
+
 TEST(status_texts)
 {
     CHECK_EQ_STR(auth_status_code(AUTH_E_BAD_DISPLAY), "bad_name");
@@ -1711,6 +1746,7 @@ int main(void)
     RUN(bots);
     RUN(limit_bounded);
     RUN(map_basics);
+    RUN(map_fixed_and_borrowed);
     RUN(status_texts);
     RUN(register_first_is_owner);
     RUN(register_modes);

@@ -107,6 +107,8 @@ typedef struct {
     double reconnect_s;                 /* storm: mass close to the last resumed */
     uint32_t killed_clients;            /* storm --kill-pid: clients dropped by the kill */
     proc_sample_t p_before;             /* server before the bench connected */
+    proc_sample_t p_warm;               /* idle: server once the first `warm` clients joined */
+    uint32_t warm;                      /* idle: clients joined before p_warm */
     proc_sample_t p_start, p_end;       /* server at the start and end of the measured window */
     proc_sample_t self_start, self_end; /* the bench itself, same moments */
     uint32_t receivers;                 /* clients whose deliveries were checked */

@@ -37,6 +37,12 @@ static void print_latency(const char *label, const hist_t *h)
            (double)h->sum / (double)h->count / 1e3, (unsigned long long)h->count);
 }
 
+/* idle: the server's memory per connection past the first r->warm (see idle()). */
+static double idle_bytes_per_conn(const bench_result_t *r)
+{
+    return ((double)r->p_end.rss_kb - (double)r->p_warm.rss_kb) * 1024 / (r->joined - r->warm);
+}
+
 static void print_server(void)
 {
     const bench_result_t *r = &B.res;
@@ -56,8 +62,10 @@ static void print_server(void)
            (double)r->p_end.rss_kb / 1024,
            ((double)r->p_end.rss_kb - (double)r->p_start.rss_kb) / 1024, cpu,
            proc_wait_pct(&r->p_start, &r->p_end));
-    if (B.cfg.scen == SCEN_IDLE && r->joined)
-        printf("memory    %.0f bytes per connection ((RSS at end - before) / %u)\n",
+    if (B.cfg.scen == SCEN_IDLE && r->joined > r->warm)
+        printf("memory    %.0f bytes per connection ((RSS at end - RSS once %u had joined) / "
+               "%u); %.0f counting from before the first ((RSS at end - before) / %u)\n",
+               idle_bytes_per_conn(r), r->warm, r->joined - r->warm,
                ((double)r->p_end.rss_kb - (double)r->p_before.rss_kb) * 1024 / r->joined,
                r->joined);
 }
@@ -172,8 +180,10 @@ static void json_server(void)
            (unsigned long long)r->p_end.rss_kb,
            (long long)r->p_end.rss_kb - (long long)r->p_start.rss_kb,
            proc_cpu_pct(&r->p_start, &r->p_end), proc_wait_pct(&r->p_start, &r->p_end));
-    if (B.cfg.scen == SCEN_IDLE && r->joined)
-        printf(",\"bytes_per_conn\":%.0f",
+    if (B.cfg.scen == SCEN_IDLE && r->joined > r->warm)
+        printf(",\"warm\":%u,\"rss_warm_kb\":%llu,\"bytes_per_conn\":%.0f,"
+               "\"bytes_per_conn_cold\":%.0f",
+               r->warm, (unsigned long long)r->p_warm.rss_kb, idle_bytes_per_conn(r),
                ((double)r->p_end.rss_kb - (double)r->p_before.rss_kb) * 1024 / r->joined);
 }
 
