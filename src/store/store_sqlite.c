@@ -510,6 +510,7 @@ static void db_close(sqlite3 *db)
 static void sq_free(void *impl)
 {
     store_sqlite_t *s = impl;
+    store_sqlite_ckpt_stop(&s->ckpt, s->db);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]); /* NULL is a no-op */
     sqlite3_finalize(s->st_last_seq);
@@ -613,6 +614,7 @@ int store_sqlite_open(uv_loop_t *loop, const store_sqlite_opts_t *opts, store_t 
         (failed = start_write(s)) < 0 ||
         store_sqlite_db_open(s->path, SQLITE_OPEN_READWRITE, &s->rdb) < 0 ||
         store_sqlite_open_readers(s) < 0 || store_sqlite_prepare_all(s) < 0 ||
+        store_sqlite_ckpt_start(&s->ckpt, s->db, s->path, opts->sync_full) < 0 ||
         store_worker_open(loop, &sqlite_ops, s, failed == 1, out) < 0) {
         sq_free(s);
         return STORE_EFAILED;

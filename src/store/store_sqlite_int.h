@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <sqlite3.h>
+#include <uv.h>
 
 #include "store/store_db.h"
 #include "store/store_sqlite.h"
@@ -123,6 +124,17 @@ typedef struct {
     bool over;                 /* the running read went past its budget */
 } store_sqlite_reader_t;
 
+/* The WAL's checkpointer (store_sqlite_ckpt.c): its thread and connection. */
+typedef struct {
+    sqlite3 *db;
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cond;
+    bool want, stop; /* under mu */
+    bool started, warned;
+    uint64_t runs; /* checkpoints run (the thread's; read once it is joined) */
+} store_sqlite_ckpt_t;
+
 typedef struct {
     char *path;
     sqlite3 *db;  /* writer thread */
@@ -134,6 +146,7 @@ typedef struct {
     uint64_t read_budget;              /* VM steps per read (READ_BUDGET unless a test says) */
     store_sqlite_reader_t rd[STORE_READERS];
     store_db_errlog_t errlog; /* writer thread: the last error logged, and when */
+    store_sqlite_ckpt_t ckpt;
 } store_sqlite_t;
 
 /* Writes can hold seqs up to UINT64_MAX; SQLite's integers stop at INT64_MAX. */
@@ -161,6 +174,14 @@ int store_sqlite_bind(sqlite3_stmt *st, const char *types, ...);
 int store_sqlite_db_open(const char *path, int flags, sqlite3 **out);
 int store_sqlite_schema_init(sqlite3 *db, const char *path, bool sync_full);
 int store_sqlite_prepare_all(store_sqlite_t *s);
+
+/* store_sqlite_ckpt.c: starts the checkpoint thread, with its own connection to path, and
+ * makes it the one that checkpoints writer's WAL (0, or STORE_EFAILED after logging; then
+ * nothing is left to stop). stop (writer: the connection whose hook goes, or NULL) joins it
+ * and closes its connection; nothing when it was not started. */
+int store_sqlite_ckpt_start(store_sqlite_ckpt_t *c, sqlite3 *writer, const char *path,
+                            bool sync_full);
+void store_sqlite_ckpt_stop(store_sqlite_ckpt_t *c, sqlite3 *writer);
 
 /* store_sqlite_read.c, on the reader threads (store_worker_ops_t). open_readers opens each
  * reader's connection (read-only) with its progress handler, on the loop thread before the

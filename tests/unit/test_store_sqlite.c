@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -304,6 +305,46 @@ TEST(test_group_commit)
     for (int i = 0; i < 1000; i++)
         in_order &= rec->order[i] == i + 1;
     CHECK(in_order);
+    close_store(&loop, s);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+/* The WAL is checkpointed off the writer (store_sqlite_ckpt.c) and so reused: it stays near
+ * the 1,000 pages that start a checkpoint while far more than that is written. Without the
+ * checkpointer (the writer's hook only takes SQLite's own checkpoint away), it would hold
+ * everything written since the start: 52 MB here, against 5 MB with it. */
+TEST(test_wal_checkpointed_off_the_writer)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rec_reset();
+    store_t *s = open_store(&loop, "ckpt.db", false);
+    if (!s)
+        return;
+    static char text[2001];
+    memset(text, 'w', sizeof(text) - 1);
+    enum { ROUNDS = 60, PER_ROUND = 50 };
+    uint64_t seq = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < PER_ROUND; i++) {
+            seq++;
+            store_msg_t m = {
+                .channel = "general", .seq = seq, .user = "ann", .text = text, .ts = (int64_t)seq};
+            CHECK_EQ_INT(store_append(s, &m, on_append, &idx[seq % 20000]), 0);
+        }
+        run_until(&loop, &rec->appended, (int)seq);
+        usleep(20 * 1000); /* the checkpointer's turn */
+    }
+    CHECK_EQ_INT(rec->status_errors, 0);
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", path_of("ckpt.db"));
+    struct stat st;
+    CHECK_EQ_INT(stat(wal, &st), 0);
+    /* Some 50 MB of WAL frames are written (a message's row overflows into pages of its
+     * own, and its indexes); reused, the WAL holds a few thousand pages at most. */
+    printf("wal: %lld bytes after %d messages of %zu bytes\n", (long long)st.st_size,
+           ROUNDS * PER_ROUND, sizeof(text) - 1);
+    CHECK(st.st_size < 4 * 1000 * 4096);
     close_store(&loop, s);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
@@ -1477,6 +1518,7 @@ int main(void)
     RUN(test_query_sees_earlier_appends);
     RUN(test_persist_and_reopen);
     RUN(test_group_commit);
+    RUN(test_wal_checkpointed_off_the_writer);
     RUN(test_close_commits_pending);
     RUN(test_close_from_callback);
     RUN(test_refuses_foreign_files);
