@@ -2,7 +2,7 @@
  * indexes (canonical names, session hashes, ids, addresses).
  *
  * Values are borrowed (the caller owns what they point to). Keys are copied into the table,
- * or, in a map made by auth_map_init_borrowed, are the caller's: then each key must stay
+ * or, in a map made by auth_map_init_fixed with borrowed, are the caller's: then each key must stay
  * unchanged until its entry is removed or put again (a key held by the value itself, such
  * as a session's token hash). A map of fixed-length keys (a session id, a hash) keeps no
  * length per entry. These indexes hold an entry per account and per session, so an entry
@@ -24,7 +24,7 @@ typedef struct {
     auth_map_entry_t **bucket;
     size_t nbuckets, n;
     size_t keylen; /* every key's length; 0: keys of any length */
-    bool borrowed; /* keys are the caller's (auth_map_init_borrowed) */
+    bool borrowed; /* keys are the caller's (auth_map_init_fixed) */
     unsigned char key[16];
 } auth_map_t;
 

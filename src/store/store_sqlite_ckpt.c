@@ -58,7 +58,6 @@ static void ckpt_main(void *arg)
                      store_sqlite_why(c->db, why), CKPT_PAGES_INLINE);
             c->warned = true;
         }
-        c->runs++;
         uv_mutex_lock(&c->mu);
     }
     uv_mutex_unlock(&c->mu);

@@ -130,9 +130,8 @@ typedef struct {
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cond;
-    bool want, stop; /* under mu */
-    bool started, warned;
-    uint64_t runs; /* checkpoints run (the thread's; read once it is joined) */
+    bool want, stop;      /* under mu */
+    bool started, warned; /* warned: the thread's, one log line for a failing checkpoint */
 } store_sqlite_ckpt_t;
 
 typedef struct {

@@ -37,10 +37,16 @@ static void print_latency(const char *label, const hist_t *h)
            (double)h->sum / (double)h->count / 1e3, (unsigned long long)h->count);
 }
 
-/* idle: the server's memory per connection past the first r->warm (see idle()). */
+/* idle: the server's memory per connection past the first r->warm (see idle()), and
+ * counted from before the first (code pages and tables' first sizes included). */
 static double idle_bytes_per_conn(const bench_result_t *r)
 {
     return ((double)r->p_end.rss_kb - (double)r->p_warm.rss_kb) * 1024 / (r->joined - r->warm);
+}
+
+static double idle_bytes_cold(const bench_result_t *r)
+{
+    return ((double)r->p_end.rss_kb - (double)r->p_before.rss_kb) * 1024 / r->joined;
 }
 
 static void print_server(void)
@@ -65,9 +71,7 @@ static void print_server(void)
     if (B.cfg.scen == SCEN_IDLE && r->joined > r->warm)
         printf("memory    %.0f bytes per connection ((RSS at end - RSS once %u had joined) / "
                "%u); %.0f counting from before the first ((RSS at end - before) / %u)\n",
-               idle_bytes_per_conn(r), r->warm, r->joined - r->warm,
-               ((double)r->p_end.rss_kb - (double)r->p_before.rss_kb) * 1024 / r->joined,
-               r->joined);
+               idle_bytes_per_conn(r), r->warm, r->joined - r->warm, idle_bytes_cold(r), r->joined);
 }
 
 static void print_human(void)
@@ -184,7 +188,7 @@ static void json_server(void)
         printf(",\"warm\":%u,\"rss_warm_kb\":%llu,\"bytes_per_conn\":%.0f,"
                "\"bytes_per_conn_cold\":%.0f",
                r->warm, (unsigned long long)r->p_warm.rss_kb, idle_bytes_per_conn(r),
-               ((double)r->p_end.rss_kb - (double)r->p_before.rss_kb) * 1024 / r->joined);
+               idle_bytes_cold(r));
 }
 
 static void print_json(void)
